@@ -1,0 +1,102 @@
+"""What every check is: an identity stated once, what it needs, and a pure `run`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import re
+from typing import ClassVar
+
+from osfsck.model.finding import Confidence, Finding, Inconclusive, Severity
+from osfsck.model.refs import ObjectRef
+from osfsck.model.snapshot import Snapshot
+
+CODE_RE = re.compile(r"^[A-Z]{2}[0-9]{3}$")
+NAME_RE = re.compile(r"^[a-z]+(-[a-z0-9]+)+$")
+DOC_SECTIONS = ("Why it matters", "How it is detected", "Known false positives", "Repair")
+
+
+class CheckOutput:
+    """Where a check puts what it found, what it examined and where it could not decide."""
+
+    def __init__(self, check: "Check"):
+        self.check = check
+        self.findings: list[Finding] = []
+        self.examined = 0
+        self._inconclusive: dict[str, Inconclusive] = {}
+
+    def examine(self, n: int = 1) -> None:
+        self.examined += n
+
+    def inconclusive(self, scope: str, reason: str) -> None:
+        self._inconclusive.setdefault(scope, Inconclusive(self.check.code, scope, reason))
+
+    @property
+    def inconclusive_list(self) -> list[Inconclusive]:
+        return [self._inconclusive[s] for s in sorted(self._inconclusive)]
+
+    def found(self, subject: ObjectRef, message: str, *, related=(), evidence=None,
+              confidence: Confidence = Confidence.HIGH, changed_at: dt.datetime | None = None,
+              reclaim: dict | None = None, severity: Severity | None = None) -> None:
+        c = self.check
+        self.findings.append(Finding(
+            code=c.code, name=c.name, severity=severity or c.severity, subject=subject,
+            message=message, confidence=confidence, related=tuple(related),
+            evidence=evidence or {}, changed_at=changed_at, reclaim=reclaim or {},
+        ))
+
+
+class Check:
+    """Subclasses set the class attributes and implement `run`.
+
+    The class docstring is the check's documentation: a summary line, then the sections
+    "Why it matters:", "How it is detected:", "Known false positives:" and "Repair:".
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity]
+    needs: ClassVar[tuple] = ()          # fact types read
+    relies_on: ClassVar[tuple] = ()      # fact types whose completeness absence depends on
+    repairs: ClassVar[tuple[str, ...]] = ()   # names of repairs that can fix a finding
+    defaults: ClassVar[dict] = {}        # tunable parameters (ages in seconds)
+
+    def __init__(self, params: dict | None = None):
+        unknown = set(params or {}) - set(self.defaults) - {"grace", "repair"}
+        if unknown:
+            raise ValueError(f"{self.code} {self.name}: unknown setting(s) {', '.join(sorted(unknown))}")
+        self.params = {**self.defaults, **(params or {})}
+
+    def run(self, snap: Snapshot, out: CheckOutput) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def evaluate(self, snap: Snapshot) -> CheckOutput:
+        out = CheckOutput(self)
+        self.run(snap, out)
+        out.findings.sort(key=Finding.sort_key)
+        return out
+
+    @classmethod
+    def summary(cls) -> str:
+        return (inspect.getdoc(cls) or "").split("\n", 1)[0].strip()
+
+    @classmethod
+    def doc_sections(cls) -> dict[str, str]:
+        """The docstring's sections, by heading."""
+        sections: dict[str, list[str]] = {}
+        current = None
+        for line in (inspect.getdoc(cls) or "").splitlines()[1:]:
+            heading = line.strip().rstrip(":")
+            if line.strip().endswith(":") and heading in DOC_SECTIONS:
+                current = heading
+                sections[current] = []
+            elif current:
+                sections[current].append(line.strip())
+        return {k: " ".join(" ".join(v).split()) for k, v in sections.items()}
+
+
+def age_seconds(snap: Snapshot, when: dt.datetime | None) -> float | None:
+    """How long before the snapshot was taken `when` was; None if unknown."""
+    if when is None:
+        return None
+    return (snap.taken_at - when).total_seconds()

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from osfsck.checks.base import Check, CheckOutput
+from osfsck.checks.cells.orphan_instance_mapping import mapping_ref
+from osfsck.checks.evidence import instance_evidence
+from osfsck.checks.instance_index import instance_index
+from osfsck.model.facts.nova import API_SCOPE, ArchivedInstance, Cell, Instance, InstanceMapping, Migration, cell_scope
+from osfsck.model.finding import Severity
+from osfsck.model.refs import ObjectRef
+from osfsck.model.snapshot import Snapshot
+
+
+class MappingWrongCell(Check):
+    """An instance mapping points to one cell while the live instance is in another.
+
+    Why it matters:
+        Every API call for the instance goes to the wrong cell database and fails or acts
+        on a stale copy; the real instance cannot be managed.  It follows a cross-cell
+        resize that died between moving the instance and updating its mapping.
+
+    How it is detected:
+        For every mapping with a cell, the live non-hidden row of its instance is looked
+        for in every cell; when it is in another cell and the mapped cell (read
+        completely) has no live row of it at all, the mapping is wrong.
+
+    Known false positives:
+        During a cross-cell resize the instance exists in both cells, one copy hidden;
+        as long as the mapped cell has any live row of it, nothing is reported.
+
+    Repair:
+        A runbook (manual): point the mapping at the cell that holds the instance, e.g.
+        `UPDATE instance_mappings SET cell_id=(SELECT id FROM cell_mappings WHERE uuid=CELL)
+        WHERE instance_uuid=UUID`, after checking no cross-cell move is still running.
+    """
+
+    code = "NV203"
+    name = "mapping-wrong-cell"
+    severity = Severity.HIGH
+    needs = (InstanceMapping, Cell, Instance, ArchivedInstance, Migration)
+    relies_on = (InstanceMapping, Cell, Instance)
+    repairs = ("mapping-cell-runbook",)
+
+    def run(self, snap: Snapshot, out: CheckOutput) -> None:
+        idx = instance_index(snap)
+        if not idx.api_complete:
+            out.inconclusive(API_SCOPE, snap.why_incomplete(InstanceMapping, API_SCOPE))
+            return
+        for m in snap.of(InstanceMapping):
+            mapped = idx.cell_name(m.cell_uuid)
+            row = idx.primary(m.instance_uuid)
+            if mapped is None or row is None:
+                continue
+            out.examine()
+            if row.cell == mapped or row.hidden:
+                continue
+            if not idx.cell_complete(mapped):
+                out.inconclusive(cell_scope(mapped), idx.cell_reason(mapped))
+                continue
+            if any(r.cell == mapped for r in idx.live[m.instance_uuid]):
+                continue  # a cross-cell move in progress
+            out.found(
+                mapping_ref(m.instance_uuid),
+                f"Instance mapping {m.instance_uuid} points to {cell_scope(mapped)}, but the instance lives in {cell_scope(row.cell)}.",
+                related=[ObjectRef("instance", row.uuid, cell_scope(row.cell))],
+                evidence={"mapped_cell": mapped, "actual_cell": row.cell, "instance": instance_evidence(row)},
+                changed_at=m.updated_at,
+            )

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from osfsck.checks.base import Check, CheckOutput
+from osfsck.checks.instance_index import instance_index
+from osfsck.model.facts.nova import (
+    API_SCOPE, ArchivedInstance, Cell, Instance, InstanceMapping, Migration, cell_scope,
+)
+from osfsck.model.finding import Confidence, Severity
+from osfsck.model.refs import ObjectRef
+from osfsck.model.snapshot import Snapshot
+
+
+def mapping_ref(uuid: str) -> ObjectRef:
+    return ObjectRef("instance-mapping", uuid, API_SCOPE)
+
+
+class OrphanInstanceMapping(Check):
+    """An instance mapping in the API database whose cell has no such instance.
+
+    Why it matters:
+        The API resolves every request for the instance through its mapping: a mapping
+        left behind makes `openstack server show` fail with a 404 from the cell or an
+        internal error, and keeps project and user quota counting rows that no longer
+        exist.  `nova-manage db archive_deleted_rows` removes mappings as it archives, but
+        an interrupted archive (or one run per cell) leaves them; `nova-manage cell_v2
+        verify_instance` reports it one uuid at a time as return code 4.
+
+    How it is detected:
+        Every mapping with a cell is looked up in that cell's instances and
+        shadow_instances.  A mapping whose instance was archived, or is absent from the
+        cell and live in no other cell, is reported; a mapping whose instance is live in
+        another cell is left to mapping-wrong-cell.  The mapped cell (and, for absence,
+        every cell) must have been read completely.
+
+    Known false positives:
+        Mappings with no cell yet belong to builds in progress and are not considered.
+        A mapping to a cell whose database was restored from an older backup looks
+        orphaned: check the cell before repairing.
+
+    Repair:
+        `delete-instance-mapping`: a conditional delete of the row as `archive_deleted_rows`
+        would do it; safe when the instance is archived, unsafe when it is absent.  The row
+        is journaled and `osfsck undo` inserts it again.
+    """
+
+    code = "NV201"
+    name = "orphan-instance-mapping"
+    severity = Severity.MEDIUM
+    needs = (InstanceMapping, Cell, Instance, ArchivedInstance, Migration)
+    relies_on = (InstanceMapping, Cell, Instance, ArchivedInstance)
+    repairs = ("delete-instance-mapping",)
+
+    def run(self, snap: Snapshot, out: CheckOutput) -> None:
+        idx = instance_index(snap)
+        if not idx.api_complete:
+            out.inconclusive(API_SCOPE, snap.why_incomplete(InstanceMapping, API_SCOPE))
+            return
+        for m in snap.of(InstanceMapping):
+            if not m.cell_uuid:
+                continue
+            out.examine()
+            cell = idx.cell_name(m.cell_uuid)
+            if cell is None:
+                out.found(mapping_ref(m.instance_uuid),
+                          f"Instance mapping {m.instance_uuid} points to cell {m.cell_uuid}, which has no cell mapping.",
+                          evidence={"mapping": _mapping_evidence(m), "cell_uuid": m.cell_uuid, "instance_state": "no such cell"},
+                          changed_at=m.updated_at or m.created_at)
+                continue
+            if not idx.cell_complete(cell):
+                out.inconclusive(cell_scope(cell), idx.cell_reason(cell))
+                continue
+            uuid = m.instance_uuid
+            in_cell = [r for r in idx.live.get(uuid, ()) if r.cell == cell]
+            dead = idx.deleted.get(uuid)
+            if in_cell or (dead is not None and dead.cell == cell):
+                continue
+            if idx.primary(uuid) is not None:
+                continue  # live elsewhere: mapping-wrong-cell reports it
+            arch = idx.archived.get(uuid)
+            if arch is not None and arch.cell == cell:
+                state, confidence = "archived", Confidence.HIGH
+            elif idx.partial_cells:
+                out.inconclusive(cell_scope(idx.partial_cells[0]), idx.cell_reason(idx.partial_cells[0]))
+                continue
+            else:
+                state, confidence = "absent", Confidence.MEDIUM
+            out.found(
+                mapping_ref(uuid),
+                f"Instance mapping {uuid} points to {cell_scope(cell)}, where the instance is {state}.",
+                related=[ObjectRef("instance", uuid, cell_scope(cell))],
+                evidence={"mapping": _mapping_evidence(m), "cell": cell, "instance_state": state},
+                confidence=confidence, changed_at=m.updated_at or m.created_at,
+            )
+
+
+def _mapping_evidence(m: InstanceMapping) -> dict:
+    return {"instance_uuid": m.instance_uuid, "cell_uuid": m.cell_uuid, "project_id": m.project_id,
+            "queued_for_delete": m.queued_for_delete,
+            "created_at": m.created_at.isoformat() if m.created_at else None}

@@ -1,0 +1,1 @@
+"""Checks of compute state: libvirt domains and instance folders against Nova."""

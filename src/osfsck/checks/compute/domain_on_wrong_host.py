@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from osfsck.checks.base import Check, CheckOutput
+from osfsck.checks.compute.domains import domain_evidence, domain_ref
+from osfsck.checks.compute.placement_of_domains import live_instances_with_domains
+from osfsck.checks.evidence import instance_evidence
+from osfsck.model.facts.hypervisor import Domain
+from osfsck.model.facts.nova import ArchivedInstance, Cell, Instance, InstanceMapping, Migration, cell_scope
+from osfsck.model.finding import Severity
+from osfsck.model.refs import ObjectRef
+from osfsck.model.snapshot import Snapshot
+
+
+class DomainOnWrongHost(Check):
+    """A live instance's only domain is on a host other than the one Nova records.
+
+    Why it matters:
+        Nova sends every operation (reboot, resize, delete, volume attach) to the host in
+        its database, which has no such guest: the operations fail, while the real guest
+        keeps running where nobody accounts for it.  It follows a migration that died
+        half-way or a host field edited by hand.
+
+    How it is detected:
+        For every live instance whose cell was read completely and that has no task in
+        progress, the hosts where its domain may legitimately be are its host, both ends
+        of a migration in progress (resize, cold or live migration) and the source of an
+        evacuation Nova has not cleaned up yet.  A single domain found on any other host
+        is reported; two or more domains are left to duplicate-domain.
+
+    Known false positives:
+        None known while Nova's migration records are intact.  An instance whose
+        migration record was deleted by hand looks moved.
+
+    Repair:
+        A runbook (manual): decide which host really runs the guest, then either correct
+        Nova (live-migrate or `nova-manage` the instance back) or remove the stray domain.
+    """
+
+    code = "HV103"
+    name = "domain-on-wrong-host"
+    severity = Severity.HIGH
+    needs = (Domain, Instance, ArchivedInstance, InstanceMapping, Cell, Migration)
+    relies_on = (Instance, Migration)
+    repairs = ("domain-placement-runbook",)
+
+    def run(self, snap: Snapshot, out: CheckOutput) -> None:
+        for row, domains, expected in live_instances_with_domains(snap, out):
+            if len(domains) != 1 or domains[0].host in expected:
+                continue
+            d = domains[0]
+            out.found(
+                domain_ref(d),
+                f"Domain {d.name} of instance {row.uuid} runs on {d.host}, but Nova records it on {row.host or 'no host'}.",
+                related=[ObjectRef("instance", row.uuid, cell_scope(row.cell))],
+                evidence={"domain": domain_evidence(d), "instance": instance_evidence(row),
+                          "expected_hosts": sorted(expected)},
+                changed_at=row.updated_at,
+            )

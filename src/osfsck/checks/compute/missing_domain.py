@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from osfsck.checks.base import Check, CheckOutput
+from osfsck.checks.compute.domains import collected_hosts, domains_by_uuid
+from osfsck.checks.evidence import instance_evidence
+from osfsck.checks.instance_index import instance_index
+from osfsck.model.facts.hypervisor import Domain, host_scope
+from osfsck.model.facts.nova import Cell, Instance, InstanceMapping, Migration, cell_scope
+from osfsck.model.finding import Severity
+from osfsck.model.refs import ObjectRef
+from osfsck.model.snapshot import Snapshot
+
+# vm_states in which the libvirt driver keeps a defined domain on instance.host.  Left
+# out on purpose: building (not spawned yet), shelved and shelved_offloaded (the domain
+# is destroyed at offload), soft-delete and error (a failed build may have none), deleted.
+STATES_WITH_DOMAIN = frozenset({"active", "paused", "suspended", "stopped", "rescued", "resized"})
+
+
+class MissingDomain(Check):
+    """A live instance that should have a domain on its host has none there.
+
+    Why it matters:
+        The tenant sees an ACTIVE (or STOPPED) server that does not exist: it cannot be
+        reached, started or rebooted softly, and its quota and Placement allocation are
+        spent on nothing.  It follows a host re-installed or restored from backup, a
+        failed migration, or a domain undefined by hand.
+
+    How it is detected:
+        For every live, non-hidden instance with a host, a vm_state in which the libvirt
+        driver keeps a domain (active, paused, suspended, stopped, rescued, resized) and
+        no task in progress, the domains of its host are searched for its UUID.  Hosts
+        whose domains could not be listed make the check inconclusive for that host;
+        hosts the hypervisor source does not cover (other drivers, skipped hosts) are
+        not judged.
+
+    Known false positives:
+        Instances being built, shelved, shelved-offloaded, soft-deleted, in error or with
+        any task_state are skipped, as are instances with a migration in progress (the
+        domain may still be on the source).
+
+    Repair:
+        A runbook (manual): a hard reboot makes Nova's libvirt driver define the domain
+        again from the database (`openstack server reboot --hard UUID`), after checking
+        that the instance's disks and volumes are present on the host.
+    """
+
+    code = "NV101"
+    name = "missing-domain"
+    severity = Severity.HIGH
+    needs = (Domain, Instance, Cell, InstanceMapping, Migration)
+    relies_on = (Domain,)
+    repairs = ("missing-domain-runbook",)
+
+    def run(self, snap: Snapshot, out: CheckOutput) -> None:
+        idx = instance_index(snap)
+        by_uuid = domains_by_uuid(snap)
+        covered = collected_hosts(snap)
+        for uuid, rows in idx.live.items():
+            row = idx.primary(uuid)
+            if row.hidden or not row.host or row.host not in covered:
+                continue
+            if row.vm_state not in STATES_WITH_DOMAIN or row.task_state:
+                continue
+            out.examine()
+            if not snap.is_complete(Domain, host_scope(row.host)):
+                out.inconclusive(host_scope(row.host), snap.why_incomplete(Domain, host_scope(row.host)))
+                continue
+            if idx.in_progress_migrations(uuid):
+                continue
+            here = [d for d in by_uuid.get(uuid, ()) if d.host == row.host]
+            if here:
+                continue
+            elsewhere = sorted(d.host for d in by_uuid.get(uuid, ()))
+            out.found(
+                ObjectRef("instance", uuid, cell_scope(row.cell)),
+                f"Instance {uuid} is {row.vm_state} on {row.host}, but {row.host} has no domain for it.",
+                related=[ObjectRef("host", row.host, host_scope(row.host))],
+                evidence={"instance": instance_evidence(row), "domains_elsewhere": elsewhere},
+                changed_at=row.updated_at,
+            )

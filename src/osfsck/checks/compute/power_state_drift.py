@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from osfsck.checks.base import Check, CheckOutput
+from osfsck.checks.compute.domains import (
+    LIBVIRT_STATE_NAMES, LIBVIRT_TO_NOVA_POWER, NOVA_POWER_NAMES, collected_hosts, domain_evidence,
+    domain_ref, domains_by_uuid,
+)
+from osfsck.checks.evidence import instance_evidence
+from osfsck.checks.instance_index import instance_index
+from osfsck.model.facts.hypervisor import Domain, host_scope
+from osfsck.model.facts.nova import Cell, Instance, InstanceMapping, Migration, cell_scope
+from osfsck.model.finding import Severity
+from osfsck.model.refs import ObjectRef
+from osfsck.model.snapshot import Snapshot
+
+
+class PowerStateDrift(Check):
+    """Nova's power state for an instance disagrees with its domain's state.
+
+    Why it matters:
+        The API shows a server as running while its guest is off (or the reverse):
+        monitoring and billing are wrong, and a later `_sync_power_states` pass may stop
+        a guest the tenant just started by other means.  Persistent drift usually means
+        nova-compute on that host is not running its periodic tasks.
+
+    How it is detected:
+        For every live instance with no task in progress and no migration in progress,
+        the domain on its host is mapped to a Nova power state the way Nova's libvirt
+        driver does (blocked counts as running, shut off as shutdown, pmsuspended as
+        suspended) and compared with instances.power_state.
+
+    Known false positives:
+        Nova itself aligns the two every 10 minutes (sync_power_state_interval); a guest
+        that changed state by itself in the last minutes shows drift until then.  The
+        finding carries the instance's updated_at so the grace guard can tell.
+
+    Repair:
+        A runbook (manual): check that nova-compute on the host is up and running its
+        periodic tasks; start or stop the server through the API to bring both in line.
+    """
+
+    code = "NV102"
+    name = "power-state-drift"
+    severity = Severity.LOW
+    needs = (Domain, Instance, Cell, InstanceMapping, Migration)
+    relies_on = (Domain,)
+    repairs = ("power-state-runbook",)
+
+    def run(self, snap: Snapshot, out: CheckOutput) -> None:
+        idx = instance_index(snap)
+        by_uuid = domains_by_uuid(snap)
+        covered = collected_hosts(snap)
+        for uuid in idx.live:
+            row = idx.primary(uuid)
+            if row.task_state or row.power_state is None or row.host not in covered:
+                continue
+            out.examine()
+            if not snap.is_complete(Domain, host_scope(row.host)):
+                out.inconclusive(host_scope(row.host), snap.why_incomplete(Domain, host_scope(row.host)))
+                continue
+            here = [d for d in by_uuid.get(uuid, ()) if d.host == row.host]
+            if len(here) != 1 or idx.in_progress_migrations(uuid):
+                continue  # no domain is missing-domain's business; a move in flight is not drift
+            d = here[0]
+            observed = LIBVIRT_TO_NOVA_POWER.get(d.state)
+            if observed is None or observed == row.power_state:
+                continue
+            out.found(
+                ObjectRef("instance", uuid, cell_scope(row.cell)),
+                f"Instance {uuid} is {NOVA_POWER_NAMES.get(row.power_state, row.power_state)} in Nova "
+                f"but its domain on {d.host} is {LIBVIRT_STATE_NAMES.get(d.state, d.state)}.",
+                related=[domain_ref(d)],
+                evidence={"instance": instance_evidence(row), "domain": domain_evidence(d),
+                          "nova_power_state": row.power_state, "observed_power_state": observed},
+                changed_at=row.updated_at,
+            )

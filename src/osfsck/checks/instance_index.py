@@ -1,0 +1,151 @@
+"""One view of every instance uuid across the API database and all cells.
+
+Several checks need to know whether a uuid is a live instance, a deleted one, an archived
+one or unknown, and that answer depends on completeness: a uuid that is not live in the
+cells we could read may be live in the cell we could not.  This module answers it once,
+with the rule stated in one place (DESIGN §3, "absence needs completeness").
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import NamedTuple, Optional
+
+from osfsck.model.facts.nova import (
+    API_SCOPE, MIGRATION_TERMINAL, ArchivedInstance, BuildRequest, Cell, Instance,
+    InstanceMapping, Migration, cell_scope,
+)
+from osfsck.model.snapshot import Snapshot
+
+LIVE, DELETED, ARCHIVED, UNKNOWN, UNDECIDED = "live", "deleted", "archived", "unknown", "undecided"
+
+# Evacuations whose source host still holds the guest: nova-compute destroys it when it
+# starts again (ComputeManager._destroy_evacuated_instances looks for these statuses).
+EVACUATION_PENDING_CLEANUP = frozenset({"accepted", "pre-migrating", "done"})
+
+
+class Status(NamedTuple):
+    state: str                       # LIVE, DELETED, ARCHIVED, UNKNOWN or UNDECIDED
+    instance: Optional[Instance]     # the row that decided it (live or deleted)
+    archived: Optional[ArchivedInstance]
+    reason: str = ""                 # for UNDECIDED: why
+    scopes: tuple = ()               # for UNDECIDED: the partial scopes
+
+
+@dataclass
+class InstanceIndex:
+    snap: Snapshot
+    live: dict = field(default_factory=lambda: defaultdict(list))
+    deleted: dict = field(default_factory=dict)
+    archived: dict = field(default_factory=dict)
+    mappings: dict = field(default_factory=dict)
+    build_requests: dict = field(default_factory=dict)
+    cells: dict = field(default_factory=dict)          # cell uuid -> Cell
+    cell_names: dict = field(default_factory=dict)     # cell name -> Cell
+    migrations: dict = field(default_factory=lambda: defaultdict(list))
+
+    def __post_init__(self):
+        s = self.snap
+        for c in s.of(Cell):
+            self.cells[c.uuid] = c
+            self.cell_names[c.name] = c
+        for i in s.of(Instance):
+            if i.deleted:
+                prev = self.deleted.get(i.uuid)
+                if prev is None or (i.deleted_at or i.updated_at or _EPOCH) > (prev.deleted_at or prev.updated_at or _EPOCH):
+                    self.deleted[i.uuid] = i
+            else:
+                self.live[i.uuid].append(i)
+        for a in s.of(ArchivedInstance):
+            self.archived[a.uuid] = a
+        for m in s.of(InstanceMapping):
+            self.mappings[m.instance_uuid] = m
+        for b in s.of(BuildRequest):
+            self.build_requests[b.instance_uuid] = b
+        for m in s.of(Migration):
+            if m.instance_uuid:
+                self.migrations[m.instance_uuid].append(m)
+        self.api_complete = all(s.is_complete(k, API_SCOPE) for k in (Cell, InstanceMapping))
+        self.partial_cells = sorted(
+            name for name in self.cell_names if not self.cell_complete(name)
+        )
+
+    # -- completeness -----------------------------------------------------------------
+    def cell_complete(self, cell_name: str) -> bool:
+        scope = cell_scope(cell_name)
+        return all(self.snap.is_complete(k, scope) for k in (Instance, ArchivedInstance, Migration))
+
+    def cell_reason(self, cell_name: str) -> str:
+        scope = cell_scope(cell_name)
+        for k in (Instance, ArchivedInstance, Migration):
+            if not self.snap.is_complete(k, scope):
+                return self.snap.why_incomplete(k, scope)
+        return ""
+
+    def cell_name(self, cell_uuid: str | None) -> str | None:
+        c = self.cells.get(cell_uuid) if cell_uuid else None
+        return c.name if c else None
+
+    # -- answers ----------------------------------------------------------------------
+    def primary(self, uuid: str) -> Instance | None:
+        """The live row the API shows for `uuid` (the non-hidden copy of a cross-cell move)."""
+        rows = self.live.get(uuid)
+        if not rows:
+            return None
+        return next((r for r in rows if not r.hidden), rows[0])
+
+    def status(self, uuid: str) -> Status:
+        row = self.primary(uuid)
+        if row is not None:
+            return Status(LIVE, row, None)
+        dead = self.deleted.get(uuid)
+        arch = self.archived.get(uuid)
+        if not self.api_complete:
+            return Status(UNDECIDED, dead, arch, "the API database (cell list and mappings) is partial", (API_SCOPE,))
+        if self.partial_cells:
+            # Not live in any cell we read.  Only the instance mapping can tell us that
+            # the partial cells are irrelevant: it names the cell that holds the instance.
+            mapping = self.mappings.get(uuid)
+            home = self.cell_name(mapping.cell_uuid) if mapping else None
+            if home is None or not self.cell_complete(home):
+                scopes = tuple(cell_scope(c) for c in self.partial_cells)
+                reason = "; ".join(f"{cell_scope(c)}: {self.cell_reason(c)}" for c in self.partial_cells)
+                return Status(UNDECIDED, dead, arch, reason, scopes)
+        if dead is not None:
+            return Status(DELETED, dead, arch)
+        if arch is not None:
+            return Status(ARCHIVED, None, arch)
+        return Status(UNKNOWN, None, None)
+
+    def in_progress_migrations(self, uuid: str) -> list[Migration]:
+        return [m for m in self.migrations.get(uuid, ()) if (m.status or "") not in MIGRATION_TERMINAL]
+
+    def expected_hosts(self, uuid: str) -> set[str]:
+        """Hosts where a domain of a live instance may legitimately be: its host, both ends
+        of a migration in progress (resize, cold or live migration), and the source of an
+        evacuation that Nova has not yet cleaned up."""
+        hosts = set()
+        row = self.primary(uuid)
+        if row and row.host:
+            hosts.add(row.host)
+        for m in self.migrations.get(uuid, ()):
+            status = m.status or ""
+            if status not in MIGRATION_TERMINAL:
+                hosts.update(h for h in (m.source_compute, m.dest_compute) if h)
+            elif m.migration_type == "evacuation" and status in EVACUATION_PENDING_CLEANUP and m.source_compute:
+                hosts.add(m.source_compute)
+        return hosts
+
+
+def instance_index(snap: Snapshot) -> InstanceIndex:
+    """The index for `snap`, built once and shared by every check of the run."""
+    idx = snap.memo.get("instance_index")
+    if idx is None:
+        idx = snap.memo["instance_index"] = InstanceIndex(snap)
+    return idx
+
+
+import datetime as _dt  # noqa: E402  (only for the sentinel below)
+
+_EPOCH = _dt.datetime(1970, 1, 1)

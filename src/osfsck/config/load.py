@@ -1,0 +1,204 @@
+"""Reads osfsck.toml (and, where asked, the services' own config files) into Settings.
+
+Every error is a ConfigError with one line that names the file and key.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import re
+import tomllib
+from dataclasses import fields
+from pathlib import Path
+from urllib.parse import quote
+
+from osfsck.config.settings import (
+    CellOverride, ConfigError, Database, HostOverride, HypervisorSettings, NovaSettings,
+    RepairSettings, Settings,
+)
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
+_UNITS = {None: 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value, key: str) -> float:
+    """30, "30s", "30m", "1h", "7d" -> seconds."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    m = _DURATION.match(str(value))
+    if not m:
+        raise ConfigError(f"{key}: {value!r} is not a duration (use e.g. 90, \"30m\", \"1h\", \"7d\")")
+    return float(m.group(1)) * _UNITS[m.group(2)]
+
+
+def load_settings(path: str | None) -> Settings:
+    if path is None:
+        return Settings()
+    p = Path(path)
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except OSError as e:
+        raise ConfigError(f"cannot read config file {path}: {e.strerror}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    base = p.parent
+    _only(raw, {"nova", "hypervisors", "repair", "checks"}, str(path))
+    return Settings(
+        nova=_nova(raw.get("nova", {}), base),
+        hypervisors=_hypervisors(raw.get("hypervisors", {})),
+        repair=_repair(raw.get("repair", {}), base),
+        checks=_checks(raw.get("checks", {})),
+        source_file=str(p),
+    )
+
+
+def _only(table: dict, allowed: set[str], where: str) -> None:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table")
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
+
+
+def _database(table: dict, key: str, where: str, base: Path) -> Database | None:
+    """`key` = URL, with the password optionally from `key_password_env` / `key_password_file`."""
+    url = table.get(key)
+    env = table.get(f"{key}_password_env")
+    pfile = table.get(f"{key}_password_file")
+    if url is None:
+        if env or pfile:
+            raise ConfigError(f"{where}.{key}_password_* is set but {where}.{key} is not")
+        return None
+    if not isinstance(url, str) or "://" not in url:
+        raise ConfigError(f"{where}.{key}: expected a database URL like mysql+pymysql://user@host/db")
+    if env and pfile:
+        raise ConfigError(f"{where}: set only one of {key}_password_env and {key}_password_file")
+    password = None
+    if env:
+        password = os.environ.get(env)
+        if password is None:
+            raise ConfigError(f"{where}.{key}_password_env: environment variable {env} is not set")
+    elif pfile:
+        fp = Path(pfile) if Path(pfile).is_absolute() else base / pfile
+        try:
+            password = fp.read_text(encoding="utf-8").strip()
+        except OSError as e:
+            raise ConfigError(f"{where}.{key}_password_file: cannot read {fp}: {e.strerror}") from None
+    if password is not None:
+        url = _with_password(url, password, f"{where}.{key}")
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        # relative SQLite paths are relative to the config file, not the working directory
+        url = "sqlite:///" + str((base / url[len("sqlite:///"):]).resolve())
+    return Database(url)
+
+
+def _with_password(url: str, password: str, key: str) -> str:
+    scheme, rest = url.split("://", 1)
+    if "@" not in rest:
+        raise ConfigError(f"{key}: a password is configured but the URL names no user (user@host)")
+    userinfo, hostpart = rest.split("@", 1)
+    user = userinfo.split(":", 1)[0]
+    return f"{scheme}://{user}:{quote(password, safe='')}@{hostpart}"
+
+
+def read_service_conf(path: str, section: str, key: str = "connection") -> str | None:
+    """A value from an oslo.config file such as nova.conf (duplicates allowed, no interpolation)."""
+    cp = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        with open(path, encoding="utf-8") as f:
+            cp.read_file(f)
+    except OSError as e:
+        raise ConfigError(f"cannot read {path}: {e.strerror}") from None
+    except configparser.Error as e:
+        raise ConfigError(f"{path}: not an INI file: {str(e).splitlines()[0]}") from None
+    return cp.get(section, key, fallback=None)
+
+
+def _nova(t: dict, base: Path) -> NovaSettings:
+    _only(t, {"api_database", "api_database_password_env", "api_database_password_file",
+              "cell_url_base", "cell_url_base_password_env", "cell_url_base_password_file",
+              "nova_conf", "cells"}, "[nova]")
+    api = _database(t, "api_database", "[nova]", base)
+    url_base = _database(t, "cell_url_base", "[nova]", base)
+    if "nova_conf" in t:
+        conf = str(base / t["nova_conf"]) if not Path(t["nova_conf"]).is_absolute() else t["nova_conf"]
+        if api is None:
+            found = read_service_conf(conf, "api_database")
+            if not found:
+                raise ConfigError(f"{conf}: no [api_database] connection")
+            api = Database(found)
+        if url_base is None:
+            found = read_service_conf(conf, "database")
+            url_base = Database(found) if found else None
+    cells = {}
+    for name, ct in (t.get("cells") or {}).items():
+        where = f"[nova.cells.{name}]"
+        _only(ct, {"database", "database_password_env", "database_password_file", "skip"}, where)
+        cells[name] = CellOverride(database=_database(ct, "database", where, base), skip=bool(ct.get("skip", False)))
+    return NovaSettings(api_database=api, cell_url_base=url_base, cells=cells)
+
+
+def _hypervisors(t: dict) -> HypervisorSettings:
+    names = {f.name for f in fields(HypervisorSettings)}
+    _only(t, names, "[hypervisors]")
+    kw = {}
+    for k, v in t.items():
+        if k == "hosts":
+            continue
+        if k in ("ssh_options", "hypervisor_types", "extra_hosts"):
+            if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+                raise ConfigError(f"[hypervisors].{k} must be a list of strings")
+            v = tuple(v)
+        elif k == "timeout":
+            v = parse_duration(v, "[hypervisors].timeout")
+        elif k in ("concurrency", "ssh_port"):
+            if not isinstance(v, int) or v < 1:
+                raise ConfigError(f"[hypervisors].{k} must be a positive integer")
+        elif k == "transport":
+            _transport(v, "[hypervisors].transport")
+        kw[k] = v
+    hosts = {}
+    host_keys = {f.name for f in fields(HostOverride)}
+    for host, ht in (t.get("hosts") or {}).items():
+        where = f"[hypervisors.hosts.{host}]"
+        _only(ht, host_keys, where)
+        if "transport" in ht:
+            _transport(ht["transport"], where + ".transport")
+        hosts[host] = HostOverride(**ht)
+    return HypervisorSettings(**kw, hosts=hosts)
+
+
+def _transport(v, key):
+    if v not in ("ssh", "local", "inprocess"):
+        raise ConfigError(f"{key}: {v!r} is not one of ssh, local, inprocess")
+
+
+def _repair(t: dict, base: Path) -> RepairSettings:
+    _only(t, {f.name for f in fields(RepairSettings)}, "[repair]")
+    kw = dict(t)
+    for k in ("grace", "quarantine_retention"):
+        if k in kw:
+            kw[k] = parse_duration(kw[k], f"[repair].{k}")
+    for k in ("journal", "state_file"):
+        if kw.get(k) and not Path(kw[k]).is_absolute():
+            kw[k] = str((base / kw[k]).resolve())
+    for k in ("max_per_check", "confirm_runs", "implausible_min_examined"):
+        if k in kw and (not isinstance(kw[k], int) or kw[k] < 0):
+            raise ConfigError(f"[repair].{k} must be a non-negative integer")
+    return RepairSettings(**kw)
+
+
+def _checks(t: dict) -> dict:
+    out = {}
+    for key, params in t.items():
+        if not isinstance(params, dict):
+            raise ConfigError(f"[checks.{key}] must be a table")
+        p = dict(params)
+        for k, v in p.items():
+            if k == "grace" or k.endswith("_age") or k.endswith("_after"):
+                p[k] = parse_duration(v, f"[checks.{key}].{k}")
+        out[key] = p
+    return out

@@ -1,0 +1,91 @@
+"""Typed settings.  Every key of the config file maps to a field here (see README)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+
+class ConfigError(Exception):
+    """Bad configuration: the message is one line an operator can act on."""
+
+
+@dataclass(frozen=True)
+class Database:
+    """A database URL.  The password never appears in str() or repr()."""
+
+    url: str = field(repr=False)
+
+    def redacted(self) -> str:
+        return redact_url(self.url)
+
+    def __str__(self) -> str:
+        return self.redacted()
+
+
+def redact_url(url: str) -> str:
+    """mysql://nova:secret@db/nova -> mysql://nova:***@db/nova (also for templated URLs)."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+@dataclass(frozen=True)
+class CellOverride:
+    database: Database | None = None    # use this URL instead of cell_mappings'
+    skip: bool = False
+
+
+@dataclass(frozen=True)
+class NovaSettings:
+    api_database: Database | None = None
+    # the URL Nova's templated cell URLs ({username}, {password}, {hostname}...) are
+    # formatted from: nova.conf's [database] connection on the conductor
+    cell_url_base: Database | None = None
+    cells: dict = field(default_factory=dict)       # name or uuid -> CellOverride
+
+
+@dataclass(frozen=True)
+class HostOverride:
+    uri: str | None = None
+    instances_path: str | None = None
+    transport: str | None = None          # "ssh" | "local" | "inprocess"
+    ssh_target: str | None = None
+    storage: str | None = None            # name shared storage explicitly
+    skip: bool = False
+
+
+@dataclass(frozen=True)
+class HypervisorSettings:
+    uri_template: str = "qemu+ssh://{host}/system"
+    instances_path: str = "/var/lib/nova/instances"
+    transport: str = "ssh"
+    ssh_user: str | None = None
+    ssh_port: int | None = None
+    ssh_key: str | None = None
+    ssh_options: tuple = ()
+    python: str = "python3"
+    concurrency: int = 32
+    timeout: float = 60.0
+    hypervisor_types: tuple = ("QEMU", "kvm", "qemu")   # compute_nodes.hypervisor_type values we collect
+    hosts: dict = field(default_factory=dict)            # host -> HostOverride
+    extra_hosts: tuple = ()                              # hosts to read even if Nova does not list them
+
+
+@dataclass(frozen=True)
+class RepairSettings:
+    journal: str = "/var/lib/osfsck/journal.jsonl"
+    max_per_check: int = 25
+    implausible_share: float = 0.5        # refuse a check's repairs when it flags more than this share
+    implausible_min_examined: int = 20    # ... of at least this many examined objects
+    grace: float = 1800.0                 # seconds
+    confirm_runs: int = 1
+    state_file: str | None = None
+    quarantine_retention: float = 7 * 86400.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    nova: NovaSettings = field(default_factory=NovaSettings)
+    hypervisors: HypervisorSettings = field(default_factory=HypervisorSettings)
+    repair: RepairSettings = field(default_factory=RepairSettings)
+    checks: dict = field(default_factory=dict)      # check code or name -> {param: value}
+    source_file: str | None = None

@@ -1,0 +1,64 @@
+"""Connections that repairs write through, opened on first use and closed at the end."""
+
+from __future__ import annotations
+
+from osfsck.clients.db import make_engine
+from osfsck.config.settings import ConfigError, Settings
+from osfsck.model.snapshot import Snapshot
+from osfsck.sources.hosts import HostTarget, hypervisor_hosts
+
+
+class RepairContext:
+    def __init__(self, settings: Settings, snap: Snapshot | None):
+        self.settings = settings
+        self.snap = snap
+        self._engine = None
+        self._libvirt: dict = {}
+        self._targets: dict[str, HostTarget] | None = None
+
+    def targets(self) -> dict[str, HostTarget]:
+        if self._targets is None:
+            base = self.snap if self.snap is not None else Snapshot(taken_at=None)
+            self._targets = {t.name: t for t in hypervisor_hosts(base, self.settings.hypervisors)}
+        return self._targets
+
+    def target(self, host: str) -> HostTarget:
+        t = self.targets().get(host)
+        if t is None:
+            hv = self.settings.hypervisors
+            # a host from the journal that Nova no longer lists: use the defaults
+            t = HostTarget(host, hv.uri_template.format(host=host), hv.instances_path, hv.transport, host, None)
+        return t
+
+    def nova_api(self):
+        if self._engine is None:
+            db = self.settings.nova.api_database
+            if db is None:
+                raise ConfigError("[nova] api_database is not configured")
+            self._engine = make_engine(db.url, readonly=False)
+        return self._engine
+
+    def libvirt(self, host: str):
+        conn = self._libvirt.get(host)
+        if conn is None:
+            import libvirt
+            conn = self._libvirt[host] = libvirt.open(self.target(host).uri)
+        return conn
+
+    def host_channel(self, host: str):
+        from osfsck.clients.hostagent import HostChannel
+        t, hv = self.target(host), self.settings.hypervisors
+        return HostChannel(host, t.transport, ssh_target=t.ssh_target, ssh_user=hv.ssh_user,
+                           ssh_port=hv.ssh_port, ssh_key=hv.ssh_key, ssh_options=tuple(hv.ssh_options),
+                           python=hv.python, timeout=hv.timeout)
+
+    def close(self) -> None:
+        for conn in self._libvirt.values():
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - closing is best effort
+                pass
+        self._libvirt.clear()
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None

@@ -1,0 +1,27 @@
+"""What a run is asked to do: the only place modes are spelled out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+@dataclass
+class RunOptions:
+    repair: bool = False           # False: `osfsck check` (read-only)
+    unsafe: bool = False           # also apply unsafe plans
+    interactive: bool = False      # ask per finding
+    assume_yes: bool = False       # --yes: unattended
+    select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    from_snapshot: str | None = None
+    # ask(plan) -> "y" | "n" | "a" (all for this check) | "q" (stop); given by the CLI
+    ask: Callable | None = None
+    # progress(source_name) -> callable(done, total) | None; given by the CLI
+    progress: Callable | None = None
+
+    @property
+    def mode(self) -> str:
+        if not self.repair:
+            return "check"
+        return "repair-unsafe" if self.unsafe else "repair"

@@ -1,0 +1,1 @@
+"""Pure data: facts, snapshots, findings, plans, run results. Standard library only."""

@@ -1,0 +1,56 @@
+"""Facts read from the hypervisors: libvirt domains and instance folders."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple, Optional
+
+from osfsck.model.facts.base import fact_type
+
+
+def host_scope(host: str) -> str:
+    return f"host:{host}"
+
+
+@fact_type("hv.domain", scope_field="host")
+class Domain(NamedTuple):
+    """A libvirt domain, active or only defined, as libvirt reports it on `host`."""
+
+    host: str
+    uuid: str
+    name: str
+    state: int                  # libvirt virDomainState (1 running, 3 paused, 5 shut off, ...)
+    active: bool
+    nova_ns: Optional[str]      # "1.0" or "1.1" when the XML carries Nova's metadata
+    nova_name: Optional[str]    # the instance's display name from that metadata
+    nova_project: Optional[str]
+    vcpus: int
+    memory_mb: int
+    disks: tuple                # disk sources: file paths, block devices, pool/volume names
+
+
+@fact_type("hv.instance_dir", scope_field="host")
+class InstanceDir(NamedTuple):
+    """An `<instances_path>/<uuid>[_resize|_del]` folder seen from `host`.
+
+    `storage` identifies the filesystem: "host:<name>" for a local disk, or the network
+    export for shared storage, so that hosts mounting one NFS export are not each
+    reported for the same folder.
+    """
+
+    host: str
+    storage: str
+    instances_path: str
+    name: str
+    uuid: str
+    suffix: str                 # "", "_resize" or "_del"
+    bytes: int                  # allocated (what deleting would free)
+    apparent_bytes: int
+    files: int
+    disks: tuple
+    mtime: Optional[dt.datetime]
+    inode: int
+
+    @property
+    def path(self) -> str:
+        return f"{self.instances_path.rstrip('/')}/{self.name}"

@@ -1,0 +1,132 @@
+"""Facts read from Nova's API database and cell databases.
+
+Timestamps are naive datetimes in UTC, as Nova stores them.  `cell` is the cell's name
+(or its uuid when it has no name); the API database's scope is "api".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple, Optional
+
+from osfsck.model.facts.base import fact_type
+
+API_SCOPE = "api"
+
+
+def cell_scope(cell: str) -> str:
+    return f"cell:{cell}"
+
+
+@fact_type("nova.cell", scope_field="scope")
+class Cell(NamedTuple):
+    """A row of the API database's cell_mappings."""
+
+    scope: str            # always "api"
+    uuid: str
+    name: str
+    disabled: bool
+
+
+@fact_type("nova.instance", scope_field="cell")
+class Instance(NamedTuple):
+    """A row of a cell's `instances` table, live or soft-deleted (deleted != 0)."""
+
+    cell: str
+    uuid: str
+    id: int               # the cell-local primary key; the domain name is instance-%08x of it
+    host: Optional[str]
+    node: Optional[str]
+    vm_state: Optional[str]
+    task_state: Optional[str]
+    power_state: Optional[int]
+    deleted: bool
+    hidden: bool          # a cross-cell-move copy that the API hides
+    project_id: Optional[str]
+    vcpus: Optional[int]
+    memory_mb: Optional[int]
+    root_gb: Optional[int]
+    created_at: Optional[dt.datetime]
+    updated_at: Optional[dt.datetime]
+    deleted_at: Optional[dt.datetime]
+
+
+@fact_type("nova.archived_instance", scope_field="cell")
+class ArchivedInstance(NamedTuple):
+    """A row moved to `shadow_instances` by `nova-manage db archive_deleted_rows`."""
+
+    cell: str
+    uuid: str
+    host: Optional[str]
+    deleted_at: Optional[dt.datetime]
+
+
+@fact_type("nova.instance_mapping", scope_field="scope")
+class InstanceMapping(NamedTuple):
+    """A row of the API database's instance_mappings."""
+
+    scope: str
+    instance_uuid: str
+    cell_uuid: Optional[str]     # NULL while the instance is only a build request
+    project_id: Optional[str]
+    queued_for_delete: bool
+    created_at: Optional[dt.datetime]
+    updated_at: Optional[dt.datetime]
+
+
+@fact_type("nova.build_request", scope_field="scope")
+class BuildRequest(NamedTuple):
+    """A row of the API database's build_requests."""
+
+    scope: str
+    instance_uuid: str
+    project_id: Optional[str]
+    created_at: Optional[dt.datetime]
+    updated_at: Optional[dt.datetime]
+
+
+@fact_type("nova.migration", scope_field="cell")
+class Migration(NamedTuple):
+    """A live (not soft-deleted) row of a cell's `migrations` table."""
+
+    cell: str
+    id: int
+    uuid: Optional[str]
+    instance_uuid: Optional[str]
+    migration_type: Optional[str]
+    status: Optional[str]
+    source_compute: Optional[str]
+    dest_compute: Optional[str]
+    created_at: Optional[dt.datetime]
+    updated_at: Optional[dt.datetime]
+
+
+@fact_type("nova.compute_service", scope_field="cell")
+class ComputeService(NamedTuple):
+    """A live nova-compute row of a cell's `services` table."""
+
+    cell: str
+    host: str
+    disabled: bool
+    forced_down: bool
+    updated_at: Optional[dt.datetime]
+    last_seen_up: Optional[dt.datetime]
+
+
+@fact_type("nova.compute_node", scope_field="cell")
+class ComputeNode(NamedTuple):
+    """A live row of a cell's `compute_nodes` table."""
+
+    cell: str
+    uuid: Optional[str]
+    host: Optional[str]
+    hypervisor_hostname: Optional[str]
+    hypervisor_type: Optional[str]
+
+
+# Migration statuses, from nova/objects/migration.py and
+# migration_get_in_progress_by_host_and_node: everything not terminal is in progress.
+# "finished" is a resize waiting for confirmation (both hosts keep a domain).
+MIGRATION_TERMINAL = frozenset(
+    {"confirmed", "reverted", "error", "failed", "completed", "cancelled", "done"}
+)

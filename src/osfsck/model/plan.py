@@ -1,0 +1,62 @@
+"""Repair plans and what became of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from osfsck.model.finding import Finding
+from osfsck.model.refs import ObjectRef
+
+
+class Safety(str, Enum):
+    SAFE = "safe"        # bookkeeping, no tenant-visible effect
+    UNSAFE = "unsafe"    # destructive or tenant-visible
+    MANUAL = "manual"    # no automation: the plan is a runbook
+
+
+@dataclass(frozen=True, eq=False)
+class RepairPlan:
+    repair: str                 # the repair's name, e.g. "undefine-domain"
+    safety: Safety
+    finding: Finding
+    target: ObjectRef
+    action: str                 # one sentence: what applying it does
+    params: dict = field(default_factory=dict)
+    runbook: str = ""           # for manual plans: the steps an operator follows
+
+    def as_dict(self) -> dict:
+        return {
+            "repair": self.repair, "safety": self.safety.value,
+            "fingerprint": self.finding.fingerprint, "code": self.finding.code,
+            "target": self.target.as_dict(), "action": self.action,
+            "params": self.params, "runbook": self.runbook,
+        }
+
+
+class Outcome(str, Enum):
+    PLANNED = "planned"         # check mode, or a safety class the mode does not apply
+    APPLIED = "applied"         # applied and verified: the finding is gone
+    FAILED = "failed"           # applying raised, or the finding persisted after it
+    SKIPPED = "skipped"         # a guard or the operator said no (reason says which)
+    NONE = "none"               # no repair applies to this finding (reason says why)
+    MANUAL = "manual"           # a runbook for a person
+
+
+@dataclass
+class PlanResult:
+    """What became of one finding's repair.  `plan` is None when no repair could be
+    planned (the reason says why)."""
+
+    finding: Finding
+    plan: RepairPlan | None
+    outcome: Outcome
+    reason: str = ""
+    journal_id: str | None = None
+
+    def as_dict(self) -> dict:
+        base = self.plan.as_dict() if self.plan else {
+            "repair": None, "safety": None, "fingerprint": self.finding.fingerprint,
+            "code": self.finding.code, "target": self.finding.subject.as_dict(), "action": None,
+            "params": {}, "runbook": ""}
+        return {**base, "outcome": self.outcome.value, "reason": self.reason, "journal_id": self.journal_id}

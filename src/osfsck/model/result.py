@@ -1,0 +1,83 @@
+"""The result of one run: everything renderers and exit codes are computed from."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from osfsck.model.finding import Finding, Inconclusive
+from osfsck.model.plan import Outcome, PlanResult
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    """How one source fared for one scope: ok, partial or failed."""
+
+    source: str
+    scope: str
+    status: str          # "ok" | "partial" | "failed"
+    reason: str = ""
+
+    def as_dict(self) -> dict:
+        return {"name": self.source, "scope": self.scope, "status": self.status, "reason": self.reason}
+
+
+@dataclass
+class CheckStats:
+    code: str
+    name: str
+    examined: int = 0
+    findings: int = 0
+    inconclusive: list[Inconclusive] = field(default_factory=list)
+    repair_refused: str = ""     # why the blast-radius guard refused this check's repairs
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "name": self.name, "examined": self.examined,
+                "findings": self.findings, "inconclusive": [i.as_dict() for i in self.inconclusive],
+                "repair_refused": self.repair_refused}
+
+
+@dataclass
+class RunResult:
+    mode: str
+    taken_at: dt.datetime
+    findings: list[Finding] = field(default_factory=list)
+    checks: list[CheckStats] = field(default_factory=list)
+    sources: list[SourceStatus] = field(default_factory=list)
+    plans: list[PlanResult] = field(default_factory=list)
+    cancelled: bool = False
+
+    @property
+    def inconclusive(self) -> list[Inconclusive]:
+        return [i for c in self.checks for i in c.inconclusive]
+
+    @property
+    def repaired(self) -> list[PlanResult]:
+        return [p for p in self.plans if p.outcome is Outcome.APPLIED]
+
+    @property
+    def remaining(self) -> list[Finding]:
+        """Findings not fixed by an applied repair in this run."""
+        fixed = {p.finding.fingerprint for p in self.repaired}
+        return [f for f in self.findings if f.fingerprint not in fixed]
+
+    def reclaimable(self) -> dict:
+        totals = {"vcpus": 0, "memory_mb": 0, "disk_bytes": 0}
+        for f in self.findings:
+            for k, v in f.reclaim.items():
+                totals[k] = totals.get(k, 0) + int(v or 0)
+        return totals
+
+    def exit_code(self) -> int:
+        """e2fsck-style bitmask (DESIGN §6)."""
+        code = 0
+        if self.repaired:
+            code |= 1
+        if self.remaining:
+            code |= 4
+        if self.inconclusive or any(s.status != "ok" for s in self.sources) \
+                or any(p.outcome is Outcome.FAILED for p in self.plans):
+            code |= 8
+        if self.cancelled:
+            code |= 32
+        return code

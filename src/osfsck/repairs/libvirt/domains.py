@@ -1,0 +1,121 @@
+"""Repairs of libvirt domains.  The domain XML is the before-image: undo defines it again."""
+
+from __future__ import annotations
+
+from osfsck.model.facts.hypervisor import Domain
+from osfsck.model.finding import Finding
+from osfsck.model.plan import RepairPlan, Safety
+from osfsck.model.snapshot import Snapshot
+from osfsck.repairs.base import NotOwned, Repair, RepairError
+
+NOVA_NAMESPACES = ("http://openstack.org/xmlns/libvirt/nova/1.1", "http://openstack.org/xmlns/libvirt/nova/1.0")
+
+
+def _libvirt():
+    import libvirt  # imported late: only hosts that need a domain repair need libvirt-python
+    return libvirt
+
+
+class _DomainRepair(Repair):
+    verb = ""
+
+    def plan(self, finding: Finding, snap: Snapshot) -> RepairPlan | str:
+        if finding.subject.kind != "domain":
+            return f"{self.name} repairs domains, not {finding.subject.kind}"
+        dom = finding.evidence.get("domain", {})
+        host, name = dom.get("host"), dom.get("name")
+        return RepairPlan(self.name, self.safety, finding, finding.subject,
+                          action=f"{self.verb} domain {name} ({finding.subject.id}) on {host}",
+                          params={"host": host, "uuid": finding.subject.id, "name": name})
+
+    def ownership(self, plan: RepairPlan, snap: Snapshot) -> None:
+        p = plan.params
+        seen = [d for d in snap.of(Domain) if d.host == p["host"] and d.uuid == p["uuid"]]
+        if not seen or seen[0].nova_ns is None:
+            raise NotOwned(f"domain {p['name']} on {p['host']} carries no Nova metadata")
+
+    def _lookup(self, ctx, p):
+        conn = ctx.libvirt(p["host"])
+        try:
+            return conn.lookupByUUIDString(p["uuid"])
+        except _libvirt().libvirtError as e:
+            raise RepairError(f"domain {p['uuid']} on {p['host']}: {e.get_error_message()}") from None
+
+    def before_image(self, plan: RepairPlan, ctx) -> dict:
+        lv = _libvirt()
+        dom = self._lookup(ctx, plan.params)
+        xml = dom.XMLDesc(lv.VIR_DOMAIN_XML_INACTIVE)
+        # ownership again, on the live object: the XML we would destroy must be Nova's
+        if not any(ns in xml for ns in NOVA_NAMESPACES):
+            raise NotOwned(f"domain {plan.params['name']} on {plan.params['host']} no longer carries Nova metadata")
+        return {"host": plan.params["host"], "uuid": plan.params["uuid"], "name": dom.name(),
+                "active": bool(dom.isActive()), "persistent": bool(dom.isPersistent()), "xml": xml}
+
+
+class UndefineDomain(_DomainRepair):
+    name = "undefine-domain"
+    safety = Safety.UNSAFE
+    writes = "libvirt: virDomainDestroy and virDomainUndefineFlags on the domain's host (disks are kept)"
+    undoable = True
+    verb = "destroy and undefine"
+
+    def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
+        lv = _libvirt()
+        dom = self._lookup(ctx, plan.params)
+        try:
+            if dom.isActive():
+                dom.destroy()
+            if dom.isPersistent():
+                # keep NVRAM so that undo can bring the guest back as it was
+                dom.undefineFlags(lv.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | lv.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+                                  | lv.VIR_DOMAIN_UNDEFINE_KEEP_NVRAM)
+        except lv.libvirtError as e:
+            raise RepairError(f"{plan.action}: {e.get_error_message()}") from None
+        return f"domain {before['name']} destroyed and undefined on {before['host']}"
+
+    def undo(self, entry: dict, ctx) -> str:
+        lv = _libvirt()
+        b = entry["before"]
+        conn = ctx.libvirt(b["host"])
+        try:
+            dom = conn.defineXML(b["xml"])
+            if b.get("active"):
+                dom.create()
+        except lv.libvirtError as e:
+            raise RepairError(f"define {b['name']} on {b['host']}: {e.get_error_message()}") from None
+        return f"domain {b['name']} defined again on {b['host']}" + (" and started" if b.get("active") else "")
+
+
+class ShutdownDomain(_DomainRepair):
+    name = "shutdown-domain"
+    safety = Safety.UNSAFE
+    writes = "libvirt: virDomainDestroy (power off) on the domain's host; the definition is kept"
+    undoable = True
+    verb = "power off"
+
+    def plan(self, finding: Finding, snap: Snapshot) -> RepairPlan | str:
+        if not finding.evidence.get("domain", {}).get("active"):
+            return "the domain is already shut off"
+        return super().plan(finding, snap)
+
+    def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
+        lv = _libvirt()
+        dom = self._lookup(ctx, plan.params)
+        try:
+            if dom.isActive():
+                dom.destroy()
+        except lv.libvirtError as e:
+            raise RepairError(f"{plan.action}: {e.get_error_message()}") from None
+        return f"domain {before['name']} powered off on {before['host']}"
+
+    def undo(self, entry: dict, ctx) -> str:
+        b = entry["before"]
+        dom = self._lookup(ctx, b)
+        if b.get("active") and not dom.isActive():
+            dom.create()
+        return f"domain {b['name']} started again on {b['host']}"
+
+    def settled(self, plan: RepairPlan, fresh_fingerprints: set[str], fresh: Snapshot) -> bool:
+        # the gentler step leaves the domain defined: it is settled once it is off
+        p = plan.params
+        return not any(d.active for d in fresh.of(Domain) if d.host == p["host"] and d.uuid == p["uuid"])

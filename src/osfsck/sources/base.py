@@ -1,0 +1,51 @@
+"""What every source is."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import ClassVar
+
+from osfsck.model.result import SourceStatus
+from osfsck.model.snapshot import Coverage, Snapshot
+
+
+class SourceError(Exception):
+    """A source could not run at all (bad URL, bad credentials...): one line."""
+
+
+class Source:
+    """Subclasses set `name`, `provides` and `stage`, and implement `collect`.
+
+    Stage 0 sources read databases; stage 1 sources (hypervisors) run after them and may
+    use what stage 0 collected (the list of compute hosts) from `known`.
+    """
+
+    name: ClassVar[str]
+    provides: ClassVar[tuple] = ()
+    stage: ClassVar[int] = 0
+    # set by the engine: progress(done, total) while collecting many scopes, or None
+    progress = None
+
+    def reads(self) -> list[str]:
+        """What this source reads, one line each: the grants/access an operator must give."""
+        raise NotImplementedError
+
+    def collect(self, kinds: set, known: Snapshot, sink: Snapshot, scopes: set[str] | None = None) -> list[SourceStatus]:
+        """Add facts of `kinds` (a subset of `provides`) to `sink` and cover every scope.
+
+        `scopes`, when given, restricts collection to those scopes (a fresh re-check
+        of the subjects of repairs); None means everything.
+        """
+        raise NotImplementedError
+
+
+def cover_all(sink: Snapshot, kinds, scope: str, source: str, ok: bool, reason: str = "",
+              at: dt.datetime | None = None) -> SourceStatus:
+    """Record the same coverage for several kinds of one scope; return its status line."""
+    for k in kinds:
+        sink.cover(Coverage(k.kind, scope, source, ok, reason, at))
+    return SourceStatus(source, scope, "ok" if ok else "partial", reason)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)

@@ -1,0 +1,68 @@
+"""One SELECT per fact kind; each returns the fact's fields in order, so rows map to facts
+with `Fact._make(row)` and nothing else (the scope is a literal column)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, literal, select, type_coerce
+
+from osfsck.model.facts.nova import (
+    API_SCOPE, ArchivedInstance, BuildRequest, ComputeNode, ComputeService, Instance,
+    InstanceMapping, Migration,
+)
+from osfsck.sources.nova_db import tables as t
+
+
+def instance_mappings():
+    im, cm = t.instance_mappings, t.cell_mappings
+    return select(
+        literal(API_SCOPE), im.c.instance_uuid, cm.c.uuid, im.c.project_id,
+        type_coerce(im.c.queued_for_delete, Boolean), im.c.created_at, im.c.updated_at,
+    ).select_from(im.outerjoin(cm, im.c.cell_id == cm.c.id))
+
+
+def build_requests():
+    b = t.build_requests
+    return select(literal(API_SCOPE), b.c.instance_uuid, b.c.project_id, b.c.created_at, b.c.updated_at)
+
+
+def instances(cell: str):
+    i = t.instances
+    return select(
+        literal(cell), i.c.uuid, i.c.id, i.c.host, i.c.node, i.c.vm_state, i.c.task_state,
+        i.c.power_state, type_coerce(i.c.deleted != 0, Boolean), type_coerce(i.c.hidden, Boolean),
+        i.c.project_id, i.c.vcpus, i.c.memory_mb, i.c.root_gb, i.c.created_at, i.c.updated_at,
+        i.c.deleted_at,
+    )
+
+
+def archived_instances(cell: str):
+    s = t.shadow_instances
+    return select(literal(cell), s.c.uuid, s.c.host, s.c.deleted_at)
+
+
+def migrations(cell: str):
+    m = t.migrations
+    return select(
+        literal(cell), m.c.id, m.c.uuid, m.c.instance_uuid, m.c.migration_type, m.c.status,
+        m.c.source_compute, m.c.dest_compute, m.c.created_at, m.c.updated_at,
+    ).where(m.c.deleted == 0)
+
+
+def compute_services(cell: str):
+    s = t.services
+    return select(
+        literal(cell), s.c.host, type_coerce(s.c.disabled, Boolean), type_coerce(s.c.forced_down, Boolean),
+        s.c.updated_at, s.c.last_seen_up,
+    ).where(s.c.binary == "nova-compute", s.c.deleted == 0)
+
+
+def compute_nodes(cell: str):
+    n = t.compute_nodes
+    return select(literal(cell), n.c.uuid, n.c.host, n.c.hypervisor_hostname, n.c.hypervisor_type).where(n.c.deleted == 0)
+
+
+API_KINDS = {InstanceMapping: instance_mappings, BuildRequest: build_requests}
+CELL_KINDS = {
+    Instance: instances, ArchivedInstance: archived_instances, Migration: migrations,
+    ComputeService: compute_services, ComputeNode: compute_nodes,
+}

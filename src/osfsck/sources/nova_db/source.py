@@ -1,0 +1,115 @@
+"""Nova's API database and every cell database, read-only."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from osfsck.clients.db import DatabaseError, SQLAlchemyError, describe, make_engine, stream
+from osfsck.config.settings import NovaSettings, redact_url
+from osfsck.model.facts.nova import API_SCOPE, Cell, cell_scope
+from osfsck.model.result import SourceStatus
+from osfsck.model.snapshot import Snapshot
+from osfsck.sources.base import Source, SourceError, cover_all, utcnow
+from osfsck.sources.nova_db import queries, tables
+from osfsck.sources.nova_db.cell_urls import TemplateError, format_cell_url
+
+
+class NovaDatabaseSource(Source):
+    name = "nova-db"
+    provides = (Cell, *queries.API_KINDS, *queries.CELL_KINDS)
+    stage = 0
+
+    def __init__(self, settings: NovaSettings):
+        if settings.api_database is None:
+            raise SourceError("[nova] api_database (or nova_conf) is not configured")
+        self.settings = settings
+
+    def reads(self) -> list[str]:
+        return [
+            f"SELECT on the Nova API database ({self.settings.api_database.redacted()}): "
+            "cell_mappings, instance_mappings, build_requests",
+            "SELECT on every cell database (cell0 included): instances, shadow_instances, "
+            "migrations, services, compute_nodes",
+        ]
+
+    # -----------------------------------------------------------------------------------
+    def collect(self, kinds, known: Snapshot, sink: Snapshot, scopes=None) -> list[SourceStatus]:
+        want_api = scopes is None or API_SCOPE in scopes
+        api_url = self.settings.api_database.url
+        try:
+            engine = make_engine(api_url)
+            with engine.connect() as conn:
+                cells = self._cells(conn)
+                api_kinds = [k for k in queries.API_KINDS if k in kinds] if want_api else []
+                at = utcnow()
+                for kind in api_kinds:
+                    for rows in stream(conn, queries.API_KINDS[kind]()):
+                        sink.add(kind.kind, map(kind._make, rows))
+            engine.dispose()
+        except (DatabaseError, SQLAlchemyError) as e:
+            reason = e.args[0] if isinstance(e, DatabaseError) else describe(e, api_url)
+            if scopes is not None and not want_api:
+                # a re-check of cells only: the API DB being down now is a plain failure
+                return [SourceStatus(self.name, API_SCOPE, "failed", f"API database: {reason}")]
+            return [cover_all(sink, [Cell, *queries.API_KINDS], API_SCOPE, self.name, False,
+                              f"API database: {reason}")]
+        statuses = []
+        if want_api:
+            sink.add(Cell.kind, (Cell(API_SCOPE, c["uuid"], c["name"], c["disabled"]) for c in cells))
+            statuses.append(cover_all(sink, [Cell, *api_kinds], API_SCOPE, self.name, True, at=at))
+        cell_kinds = [k for k in queries.CELL_KINDS if k in kinds]
+        for c in cells:
+            scope = cell_scope(c["name"])
+            if scopes is not None and scope not in scopes:
+                continue
+            statuses.append(self._collect_cell(c, cell_kinds, sink, scope))
+        return statuses
+
+    def _cells(self, conn) -> list[dict]:
+        cm = tables.cell_mappings
+        rows = conn.execute(select(cm.c.uuid, cm.c.name, cm.c.database_connection, cm.c.disabled)
+                            .order_by(cm.c.id)).all()
+        cells = []
+        for uuid, name, db, disabled in rows:
+            cells.append({"uuid": uuid, "name": name or uuid, "url": db, "disabled": bool(disabled)})
+        return cells
+
+    def _cell_url(self, c: dict) -> tuple[str | None, str]:
+        override = self.settings.cells.get(c["name"]) or self.settings.cells.get(c["uuid"])
+        if override and override.skip:
+            return None, "skipped by configuration"
+        if override and override.database:
+            return override.database.url, ""
+        if not c["url"]:
+            return None, "cell mapping has no database_connection"
+        base = self.settings.cell_url_base.url if self.settings.cell_url_base else None
+        try:
+            return format_cell_url(c["url"], base), ""
+        except TemplateError as e:
+            return None, str(e)
+
+    def _collect_cell(self, c: dict, kinds, sink: Snapshot, scope: str) -> SourceStatus:
+        url, why = self._cell_url(c)
+        if url is None:
+            return cover_all(sink, kinds, scope, self.name, False, f"cell {c['name']}: {why}")
+        # facts go to a scratch list first: a cell that fails half-way adds nothing
+        got: list[tuple] = []
+        try:
+            engine = make_engine(url)
+            at = utcnow()
+            with engine.connect() as conn:
+                for kind in kinds:
+                    facts: list = []
+                    for rows in stream(conn, queries.CELL_KINDS[kind](c["name"])):
+                        facts.extend(map(kind._make, rows))
+                    got.append((kind, facts))
+            engine.dispose()
+        except (DatabaseError, SQLAlchemyError) as e:
+            reason = e.args[0] if isinstance(e, DatabaseError) else describe(e, url)
+            return cover_all(sink, kinds, scope, self.name, False, f"cell {c['name']}: {reason}")
+        for kind, facts in got:
+            sink.add(kind.kind, facts)
+        return cover_all(sink, kinds, scope, self.name, True, at=at)
+
+
+__all__ = ["NovaDatabaseSource", "redact_url"]

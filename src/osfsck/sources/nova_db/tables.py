@@ -1,0 +1,49 @@
+"""The columns osfsck reads from Nova's databases, and only those.
+
+Lightweight `table()`/`column()` constructs (no reflection, no metadata round trip):
+the types only tell SQLAlchemy how to convert values (SQLite keeps DATETIME as text).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, DateTime, Integer, String, column, table
+
+cell_mappings = table(
+    "cell_mappings", column("id", Integer), column("uuid", String), column("name", String),
+    column("database_connection", String), column("disabled", Boolean),
+)
+instance_mappings = table(
+    "instance_mappings", column("instance_uuid", String), column("cell_id", Integer),
+    column("project_id", String), column("queued_for_delete", Boolean),
+    column("created_at", DateTime), column("updated_at", DateTime),
+)
+build_requests = table(
+    "build_requests", column("instance_uuid", String), column("project_id", String),
+    column("created_at", DateTime), column("updated_at", DateTime),
+)
+instances = table(
+    "instances", column("uuid", String), column("id", Integer), column("host", String),
+    column("node", String), column("vm_state", String), column("task_state", String),
+    column("power_state", Integer), column("deleted", Integer), column("hidden", Boolean),
+    column("project_id", String), column("vcpus", Integer), column("memory_mb", Integer),
+    column("root_gb", Integer), column("created_at", DateTime), column("updated_at", DateTime),
+    column("deleted_at", DateTime),
+)
+shadow_instances = table(
+    "shadow_instances", column("uuid", String), column("host", String), column("deleted_at", DateTime),
+)
+migrations = table(
+    "migrations", column("id", Integer), column("uuid", String), column("instance_uuid", String),
+    column("migration_type", String), column("status", String), column("source_compute", String),
+    column("dest_compute", String), column("created_at", DateTime), column("updated_at", DateTime),
+    column("deleted", Integer),
+)
+services = table(
+    "services", column("host", String), column("binary", String), column("disabled", Boolean),
+    column("forced_down", Boolean), column("updated_at", DateTime), column("last_seen_up", DateTime),
+    column("deleted", Integer),
+)
+compute_nodes = table(
+    "compute_nodes", column("uuid", String), column("host", String),
+    column("hypervisor_hostname", String), column("hypervisor_type", String), column("deleted", Integer),
+)
