@@ -36,7 +36,8 @@ class MissingDomain(Check):
     Known false positives:
         Instances being built, shelved, shelved-offloaded, soft-deleted, in error or with
         any task_state are skipped, as are instances with a migration in progress (the
-        domain may still be on the source).
+        domain may still be on the source) and instances whose domain is on another host
+        (reported by domain-on-wrong-host).
 
     Repair:
         A runbook (manual): a hard reboot makes Nova's libvirt driver define the domain
@@ -67,14 +68,12 @@ class MissingDomain(Check):
                 continue
             if idx.in_progress_migrations(uuid):
                 continue
-            here = [d for d in by_uuid.get(uuid, ()) if d.host == row.host]
-            if here:
-                continue
-            elsewhere = sorted(d.host for d in by_uuid.get(uuid, ()))
+            if by_uuid.get(uuid):
+                continue  # a domain on another host is domain-on-wrong-host's finding
             out.found(
                 ObjectRef("instance", uuid, cell_scope(row.cell)),
                 f"Instance {uuid} is {row.vm_state} on {row.host}, but {row.host} has no domain for it.",
                 related=[ObjectRef("host", row.host, host_scope(row.host))],
-                evidence={"instance": instance_evidence(row), "domains_elsewhere": elsewhere},
+                evidence={"instance": instance_evidence(row)},
                 changed_at=row.updated_at,
             )

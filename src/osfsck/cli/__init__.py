@@ -1,0 +1,1 @@
+"""Argument parsing, config, exit codes: the only place that prints or exits."""

@@ -1,0 +1,266 @@
+"""The `osfsck` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from osfsck import __version__
+from osfsck.cli import exitcodes
+from osfsck.cli.progress import progress_factory
+from osfsck.config import ConfigError, load_settings
+from osfsck.config.load import parse_duration
+from osfsck.engine import admin
+from osfsck.engine.journal import JournalError
+from osfsck.engine.options import RunOptions
+from osfsck.engine.run import collect_snapshot, run
+from osfsck.engine import wiring
+from osfsck.model.snapshot import SnapshotFormatError
+from osfsck.report import FORMATS, render
+
+DEFAULT_CONFIGS = ("osfsck.toml", "/etc/osfsck/osfsck.toml")
+
+
+class UsageError(Exception):
+    pass
+
+
+def _config_path(args) -> str:
+    if args.config:
+        return args.config
+    if os.environ.get("OSFSCK_CONFIG"):
+        return os.environ["OSFSCK_CONFIG"]
+    for p in DEFAULT_CONFIGS:
+        if Path(p).is_file():
+            return p
+    raise ConfigError("no config file: pass -c FILE, set OSFSCK_CONFIG, or create ./osfsck.toml")
+
+
+def _selection(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--select", action="append", default=[], metavar="CODE|PREFIX|NAME",
+                   help="run only these checks (repeatable, comma-separated)")
+    p.add_argument("--ignore", action="append", default=[], metavar="CODE|PREFIX|NAME",
+                   help="skip these checks (repeatable, comma-separated)")
+
+
+def _format(p, choices=FORMATS, default="table") -> None:
+    p.add_argument("--format", choices=choices, default=default, help=f"output format (default {default})")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="osfsck", description="fsck for OpenStack clouds")
+    ap.add_argument("-c", "--config", metavar="FILE", help="config file (default: $OSFSCK_CONFIG, ./osfsck.toml, /etc/osfsck/osfsck.toml)")
+    ap.add_argument("-v", "--verbose", action="count", default=0, help="log to stderr (-vv for debug)")
+    ap.add_argument("--version", action="version", version=f"osfsck {__version__}")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("check", help="find inconsistencies (read-only; the default)")
+    _selection(p), _format(p)
+    p.add_argument("--from", dest="from_snapshot", metavar="FILE", help="check a saved snapshot instead of the live cloud")
+
+    p = sub.add_parser("repair", help="find and repair (safe repairs only unless --unsafe)")
+    _selection(p), _format(p)
+    p.add_argument("--unsafe", action="store_true", help="also apply unsafe (destructive or tenant-visible) repairs")
+    p.add_argument("--interactive", action="store_true", help="ask before each repair")
+    p.add_argument("--yes", action="store_true", help="apply without asking (unattended runs)")
+
+    p = sub.add_parser("collect", help="collect a snapshot to a file for later `check --from`")
+    _selection(p)
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="snapshot file (.json or .json.gz)")
+
+    p = sub.add_parser("checks", help="the catalogue of checks")
+    p.add_argument("show", nargs="?", help=argparse.SUPPRESS)
+    p.add_argument("code", nargs="?", help="with `show`: a check's code or name")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+
+    p = sub.add_parser("journal", help="what repairs did")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+
+    p = sub.add_parser("undo", help="undo repairs from the journal")
+    p.add_argument("ids", nargs="*", metavar="ID", help="journal entry ids (see `osfsck journal`)")
+    p.add_argument("--last", action="store_true", help="undo the most recent repair")
+    p.add_argument("--all", action="store_true", help="undo every applied repair, newest first")
+
+    p = sub.add_parser("purge-quarantine", help="delete quarantined instance folders older than the retention")
+    p.add_argument("--older-than", metavar="AGE", help="e.g. 7d (default: [repair] quarantine_retention)")
+    p.add_argument("--host", action="append", default=[], help="only these hosts")
+    p.add_argument("--yes", action="store_true", help="required: this deletes data")
+
+    sub.add_parser("permissions", help="print what osfsck reads and writes, for the grants to create")
+
+    p = sub.add_parser("demo", help="build a small synthetic cloud, check it, repair it, check again")
+    p.add_argument("--keep", metavar="DIR", help="build in DIR and leave it (default: a temporary folder)")
+
+    p = sub.add_parser("lab", help="build or control a synthetic cloud with real schemas and injected faults")
+    lsub = p.add_subparsers(dest="lab_command", metavar="ACTION")
+    b = lsub.add_parser("build", help="write a cloud, its osfsck.toml and truth.json into DIR")
+    b.add_argument("--out", required=True, metavar="DIR")
+    b.add_argument("--profile", default="small", choices=("small", "M", "L"))
+    b.add_argument("--seed", type=int, default=1)
+    b.add_argument("--db-url", metavar="URL", help="a MariaDB/MySQL server URL to create the databases in (default: SQLite files)")
+    b.add_argument("--release", help="schema release (default: the newest)")
+    b.add_argument("--hypervisors", choices=("libvirtd", "testfiles"), help="libvirtd per host (default for small) or libvirt test-driver files (M, L)")
+    for name, helptext in (("start", "start the lab's hypervisor daemons again"), ("stop", "stop the lab's hypervisor daemons")):
+        s = lsub.add_parser(name, help=helptext)
+        s.add_argument("dir", metavar="DIR")
+    return ap
+
+
+def _split(values: list[str]) -> list[str]:
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+def _ask(plan) -> str:
+    sys.stderr.write(f"\n{plan.finding.message}\n  {plan.action} [{plan.safety.value}]\n"
+                     "  apply? [y]es / [n]o / [a]ll for this check / [q]uit: ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline().strip().lower()[:1]
+    return answer if answer in ("y", "n", "a", "q") else "n"
+
+
+def cmd_run(args, repair: bool) -> int:
+    settings = load_settings(_config_path(args))
+    interactive = repair and (args.interactive or (not args.yes and sys.stdin.isatty()))
+    if repair and not args.yes and not interactive:
+        raise UsageError("refusing to repair unattended: pass --yes (or --interactive on a terminal)")
+    opts = RunOptions(repair=repair, unsafe=getattr(args, "unsafe", False), interactive=interactive,
+                      assume_yes=getattr(args, "yes", False), select=_split(args.select), ignore=_split(args.ignore),
+                      from_snapshot=getattr(args, "from_snapshot", None), ask=_ask, progress=progress_factory())
+    result = run(settings, opts)
+    _emit(render(result, args.format), args.output)
+    return result.exit_code()
+
+
+def cmd_collect(args) -> int:
+    settings = load_settings(_config_path(args))
+    checks = wiring.build_checks(settings, _split(args.select), _split(args.ignore))
+    snap, statuses = collect_snapshot(settings, checks, progress_factory())
+    snap.write(args.output)
+    bad = [s for s in statuses if s.status != "ok"]
+    for s in bad:
+        print(f"osfsck: {s.source} {s.scope}: {s.status}: {s.reason}", file=sys.stderr)
+    n = sum(len(v) for v in snap.facts.values())
+    print(f"wrote {n} facts from {len(statuses)} scope(s) to {args.output}", file=sys.stderr)
+    return exitcodes.OPERATIONAL if bad else exitcodes.OK
+
+
+def cmd_checks(args) -> int:
+    if args.show:
+        key = args.code if args.show == "show" else args.show
+        if args.show != "show" and args.code:
+            raise UsageError("usage: osfsck checks [show CODE]")
+        if not key:
+            raise UsageError("usage: osfsck checks show CODE")
+        doc = admin.check_doc(key)
+        if doc is None:
+            raise UsageError(f"no check {key!r} (see `osfsck checks`)")
+        sys.stdout.write(doc)
+        return exitcodes.OK
+    cat = admin.catalogue()
+    if args.format == "json":
+        sys.stdout.write(json.dumps(cat, indent=2) + "\n")
+    else:
+        for c in cat:
+            repairs = ", ".join(f"{r['name']} [{r['safety']}]" for r in c["repairs"]) or "-"
+            print(f"{c['code']}  {c['name']:<26} {c['severity']:<8} {c['summary']}")
+            print(f"       repairs: {repairs}")
+    return exitcodes.OK
+
+
+def cmd_journal(args) -> int:
+    entries = admin.journal_entries(load_settings(_config_path(args)))
+    if args.format == "json":
+        sys.stdout.write(json.dumps(entries, indent=2, sort_keys=True) + "\n")
+        return exitcodes.OK
+    if not entries:
+        print("The journal is empty.")
+    for e in entries:
+        print(f"{e['id']}  {e.get('status', '?'):<9} {e.get('code', '')} {e.get('repair', '')}: {e.get('action', '')}")
+        if e.get("result") or e.get("error"):
+            print(f"    {e.get('result') or e.get('error')}")
+    return exitcodes.OK
+
+
+def cmd_undo(args) -> int:
+    if not (args.ids or args.last or args.all):
+        raise UsageError("name journal entry ids, or pass --last or --all")
+    try:
+        results = admin.undo(load_settings(_config_path(args)), args.ids, last=args.last)
+    except KeyError as e:
+        raise UsageError(e.args[0]) from None
+    if not results:
+        print("Nothing to undo.")
+    for id_, ok, msg in results:
+        print(f"{id_}  {'undone' if ok else 'NOT undone'}: {msg}")
+    return exitcodes.OK if all(ok for _, ok, _ in results) else exitcodes.OPERATIONAL
+
+
+def cmd_purge(args) -> int:
+    if not args.yes:
+        raise UsageError("purge-quarantine deletes data: pass --yes")
+    settings = load_settings(_config_path(args))
+    age = parse_duration(args.older_than, "--older-than") if args.older_than else settings.repair.quarantine_retention
+    results = admin.purge_quarantine(settings, age, args.host)
+    for host, ok, msg in results:
+        print(f"{host}: {msg}" if ok else f"{host}: FAILED: {msg}")
+    return exitcodes.OK if all(ok for _, ok, _ in results) else exitcodes.OPERATIONAL
+
+
+def cmd_permissions(args) -> int:
+    for line in admin.permissions(load_settings(_config_path(args))):
+        print(line)
+    return exitcodes.OK
+
+
+def dispatch(args) -> int:
+    cmd = args.command
+    if cmd in ("check", "repair"):
+        return cmd_run(args, repair=cmd == "repair")
+    if cmd == "demo":
+        from osfsck.cli.demo import cmd_demo
+        return cmd_demo(args)
+    if cmd == "lab":
+        from osfsck.cli.lab import cmd_lab
+        return cmd_lab(args)
+    return {"collect": cmd_collect, "checks": cmd_checks, "journal": cmd_journal, "undo": cmd_undo,
+            "purge-quarantine": cmd_purge, "permissions": cmd_permissions}[cmd](args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = parser()
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        args = ap.parse_args(argv)
+        if args.command is None:       # `osfsck` alone is `osfsck check`
+            args = ap.parse_args([*argv, "check"])
+    except SystemExit as e:
+        return exitcodes.USAGE if e.code else exitcodes.OK
+    logging.basicConfig(level={0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG),
+                        format="osfsck: %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        return dispatch(args)
+    except (ConfigError, UsageError) as e:
+        print(f"osfsck: {e}", file=sys.stderr)
+        return exitcodes.USAGE
+    except (SnapshotFormatError, JournalError, OSError) as e:
+        print(f"osfsck: {e}", file=sys.stderr)
+        return exitcodes.OPERATIONAL
+    except KeyboardInterrupt:
+        print("osfsck: cancelled", file=sys.stderr)
+        return exitcodes.CANCELLED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,184 @@
+"""Write a lab cloud to disk: databases, instance folders, hypervisors, osfsck.toml, truth."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+from osfsck.lab import database, faults, hypervisors, schemas, testdriver
+from osfsck.lab.cloud import Cloud, consistent_cloud
+from osfsck.lab.hypervisors import LabError
+from osfsck.lab.profiles import PROFILES
+
+INSTANCE_COLUMNS = ("uuid", "id", "host", "node", "vm_state", "task_state", "power_state", "deleted",
+                    "hidden", "project_id", "user_id", "vcpus", "memory_mb", "root_gb", "display_name",
+                    "created_at", "updated_at", "deleted_at", "launched_at", "cleaned")
+
+
+def build(out: Path, profile: str = "small", seed: int = 1, db_url: str | None = None,
+          release: str | None = None, hv_mode: str | None = None, run_as: str | None = None,
+          now: dt.datetime | None = None) -> dict:
+    prof = PROFILES[profile]
+    release = release or schemas.releases()[0]
+    if release not in schemas.releases():
+        raise LabError(f"unknown schema release {release!r} (have: {', '.join(schemas.releases())})")
+    hv_mode = hv_mode or prof.hypervisors
+    out = Path(out).resolve()
+    if (out / "lab.json").exists():
+        stop(out)
+    out.mkdir(parents=True, exist_ok=True)
+    os.chmod(out, 0o755)   # the lab's libvirtd user must reach the guests' disks
+    now = (now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)).replace(microsecond=0)
+    cloud = consistent_cloud(prof, seed, now)
+    faults.inject(cloud, copies=1 if profile == "small" else max(1, len(cloud.hosts) // 400))
+    urls = _write_databases(cloud, out, db_url, f"lab{seed}", release)
+    paths = _write_folders(cloud, out)
+    uris = _write_hypervisors(cloud, out, paths, hv_mode, run_as)
+    truth = [{**t, "subject": _subject(t["subject"], paths)} for t in cloud.truth]
+    (out / "truth.json").write_text(json.dumps(
+        {"profile": profile, "seed": seed, "release": release, "faults": truth, "near_misses": cloud.notes}, indent=2))
+    _write_config(out, urls, paths, uris, db_url)
+    lab = {"profile": profile, "seed": seed, "release": release, "hypervisors": hv_mode,
+           "hosts": {h: {"uri": uris[h], "instances_path": paths[h]} for h, _ in cloud.hosts}}
+    (out / "lab.json").write_text(json.dumps(lab, indent=2))
+    return {"dir": str(out), "hosts": len(cloud.hosts), "faults": len(truth),
+            "instances": sum(len(v) for v in cloud.instances.values()),
+            "archived": sum(len(v) for v in cloud.shadow.values())}
+
+
+# -- databases ---------------------------------------------------------------------------
+def _write_databases(c: Cloud, out: Path, db_url: str | None, prefix: str, release: str) -> dict:
+    names = ["nova_api"] + [f"nova_{cell}" for cell, _ in c.cells]
+    urls = database.database_urls(out, db_url, prefix, names)
+    database.create(urls["nova_api"], "nova_api", release)
+    cell_ids = {}
+    cell_rows = []
+    for i, (cell, uuid) in enumerate(c.cells, 1):
+        cell_ids[cell] = i
+        conn = urls[f"nova_{cell}"]
+        if db_url:  # exercise Nova's templated URLs: credentials come from cell_url_base
+            conn = "{scheme}://{username}:{password}@{hostname}:{port}/" + f"{prefix}_nova_{cell}"
+        cell_rows.append({"id": i, "uuid": uuid, "name": cell, "transport_url": "rabbit://lab:lab@localhost:5672/",
+                          "database_connection": conn, "disabled": False, "created_at": c.now})
+    database.insert_rows(urls["nova_api"], "cell_mappings", cell_rows)
+    database.insert_rows(urls["nova_api"], "host_mappings",
+                         [{"cell_id": cell_ids[cell], "host": h, "created_at": c.now} for h, cell in c.hosts])
+    database.insert_rows(urls["nova_api"], "instance_mappings", [
+        {"instance_uuid": m["instance_uuid"], "cell_id": cell_ids.get(m["cell"]), "project_id": m["project_id"],
+         "user_id": m["user_id"], "queued_for_delete": False, "created_at": m["created_at"]} for m in c.mappings])
+    database.insert_rows(urls["nova_api"], "build_requests", [
+        {**b, "instance": "{}", "tags": "[]"} for b in c.build_requests])
+    for cell, _ in c.cells:
+        url = urls[f"nova_{cell}"]
+        database.create(url, "nova", release)
+        database.insert_rows(url, "instances", [{k: r[k] for k in INSTANCE_COLUMNS} for r in c.instances.get(cell, [])])
+        database.insert_rows(url, "shadow_instances", [{k: r[k] for k in INSTANCE_COLUMNS} for r in c.shadow.get(cell, [])])
+        database.insert_rows(url, "migrations", c.migrations.get(cell, []))
+        hosts = c.hosts_in(cell)
+        database.insert_rows(url, "services", [
+            {"host": h, "binary": "nova-compute", "topic": "compute", "report_count": 1, "disabled": False,
+             "forced_down": False, "deleted": 0, "created_at": c.now, "updated_at": c.now, "last_seen_up": c.now,
+             "version": 66, "uuid": c.uuid()} for h in hosts])
+        database.insert_rows(url, "compute_nodes", [
+            {"host": h, "hypervisor_hostname": h, "hypervisor_type": "QEMU", "hypervisor_version": 9000000,
+             "vcpus": 8, "memory_mb": 16384, "local_gb": 500, "vcpus_used": 0, "memory_mb_used": 0,
+             "local_gb_used": 0, "cpu_info": "{}", "deleted": 0, "uuid": c.uuid(), "created_at": c.now}
+            for h in hosts])
+    return urls
+
+
+# -- instance folders --------------------------------------------------------------------
+def _write_folders(c: Cloud, out: Path) -> dict[str, str]:
+    paths = {}
+    for host, _ in c.hosts:
+        base = out / "hosts" / host / "instances"
+        base.mkdir(parents=True, exist_ok=True)
+        paths[host] = str(base)
+        for d in c.dirs.get(host, []):
+            folder = base / f"{d.uuid}{d.suffix}"
+            folder.mkdir(exist_ok=True)
+            disk = folder / "disk"
+            with open(disk, "wb") as f:
+                f.write(os.urandom(1024) * (d.mb * 1024))   # real, allocated bytes
+                f.truncate(d.gb_apparent * 1024 ** 3)          # the rest sparse, like a thin qcow2
+            (folder / "disk.info").write_text(json.dumps({str(disk): "raw"}))
+            when = (c.now - d.age).replace(tzinfo=dt.timezone.utc).timestamp()
+            for p in (disk, folder / "disk.info", folder):
+                os.utime(p, (when, when))
+    return paths
+
+
+def _disks_of(paths: dict[str, str], host: str, dirs):
+    present = {d.uuid for d in dirs if not d.suffix}
+
+    def disks(dom):
+        return [f"{paths[host]}/{dom.uuid}/disk"] if dom.uuid in present else []
+    return disks
+
+
+# -- hypervisors -------------------------------------------------------------------------
+def _write_hypervisors(c: Cloud, out: Path, paths: dict, mode: str, run_as: str | None) -> dict[str, str]:
+    uris = {}
+    (out / "hv").mkdir(exist_ok=True)
+    for host, _ in c.hosts:
+        disks_of = _disks_of(paths, host, c.dirs.get(host, []))
+        domains = c.domains.get(host, [])
+        if mode == "testfiles":
+            uris[host] = testdriver.write_host(out / "hv" / f"{host}.xml", domains, disks_of)
+            continue
+        lab_host = hypervisors.start_host(out / "hv" / host, run_as)
+        uris[host] = lab_host.uri
+        for d in domains:
+            files = disks_of(d)
+            hypervisors.hand_over(lab_host, *(Path(p) for p in files))
+            nova = {"name": d.display_name, "project_id": d.project_id} if d.nova else None
+            hypervisors.define(lab_host.uri, hypervisors.domain_xml(d.name, d.uuid, nova=nova, disks=files),
+                               start=d.active)
+    return uris
+
+
+def _subject(subject: str, paths: dict) -> str:
+    if subject.startswith("{instances:"):
+        host, rest = subject[len("{instances:"):].split("}", 1)
+        return paths[host] + rest
+    return subject
+
+
+def _write_config(out: Path, urls: dict, paths: dict, uris: dict, db_url: str | None) -> None:
+    lines = ["# osfsck configuration for this lab cloud (written by `osfsck lab build`)", "", "[nova]"]
+    if db_url:
+        lines.append(f'api_database = "{urls["nova_api"]}"')
+        lines.append(f'cell_url_base = "{db_url}"')
+    else:
+        lines.append('api_database = "sqlite:///db/nova_api.sqlite"')
+    lines += ["", "[hypervisors]", 'transport = "local"', "concurrency = 8", 'timeout = "60s"', ""]
+    for host in sorted(paths):
+        lines += [f'[hypervisors.hosts."{host}"]', f'uri = "{uris[host]}"', f'instances_path = "{paths[host]}"', ""]
+    lines += ["[repair]", 'journal = "journal.jsonl"', 'grace = "30m"', ""]
+    (out / "osfsck.toml").write_text("\n".join(lines))
+
+
+# -- start / stop ------------------------------------------------------------------------
+def stop(out: Path) -> int:
+    lab = json.loads((Path(out) / "lab.json").read_text())
+    n = 0
+    if lab.get("hypervisors") == "libvirtd":
+        for host in lab["hosts"]:
+            hypervisors.stop_host(Path(out) / "hv" / host / "libvirtd.pid")
+            n += 1
+    return n
+
+
+def start(out: Path, run_as: str | None = None) -> int:
+    lab = json.loads((Path(out) / "lab.json").read_text())
+    if lab.get("hypervisors") != "libvirtd":
+        return 0
+    for host in lab["hosts"]:
+        base = Path(out) / "hv" / host
+        if not hypervisors.is_running(base / "libvirtd.pid"):
+            h = hypervisors.start_host(base, run_as)
+            if h.uri != lab["hosts"][host]["uri"]:
+                raise LabError(f"{host}: its socket moved to {h.uri}; rebuild the lab")
+    return len(lab["hosts"])

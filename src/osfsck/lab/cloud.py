@@ -1,0 +1,145 @@
+"""A pure description of a lab cloud: rows, domains, folders, and the faults injected.
+
+Nothing here touches a database or a host; `build.py` writes the spec out.  The cloud is
+consistent first (every live instance mapped, with a domain and a folder on its host),
+then `faults.py` breaks it in exactly the ways `truth` records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid as uuidlib
+from dataclasses import dataclass, field
+
+from osfsck.lab.profiles import Profile
+
+
+@dataclass
+class DomainSpec:
+    uuid: str
+    name: str
+    active: bool
+    nova: bool = True                 # carries Nova's metadata
+    display_name: str = ""
+    project_id: str = ""
+    vcpus: int = 1
+    memory_mb: int = 32
+
+
+@dataclass
+class DirSpec:
+    uuid: str
+    suffix: str = ""
+    mb: int = 1                       # real bytes written (the rest is sparse)
+    gb_apparent: int = 1
+    age: dt.timedelta = dt.timedelta(days=2)
+
+
+@dataclass
+class Cloud:
+    now: dt.datetime
+    rng: random.Random
+    cells: list = field(default_factory=list)             # (name, uuid)
+    hosts: list = field(default_factory=list)             # (name, cell)
+    instances: dict = field(default_factory=dict)         # cell -> list of row dicts
+    shadow: dict = field(default_factory=dict)            # cell -> list of row dicts
+    migrations: dict = field(default_factory=dict)        # cell -> list of row dicts
+    mappings: list = field(default_factory=list)          # row dicts (cell name or None)
+    build_requests: list = field(default_factory=list)
+    domains: dict = field(default_factory=dict)           # host -> list[DomainSpec]
+    dirs: dict = field(default_factory=dict)              # host -> list[DirSpec]
+    truth: list = field(default_factory=list)             # {"code", "subject"}
+    notes: list = field(default_factory=list)             # near misses, for people
+    _next_id: dict = field(default_factory=dict)
+
+    # -- identities ---------------------------------------------------------------------
+    def uuid(self) -> str:
+        return str(uuidlib.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def ago(self, **kw) -> dt.datetime:
+        return self.now - dt.timedelta(**kw)
+
+    def cell_of(self, host: str) -> str:
+        return next(c for h, c in self.hosts if h == host)
+
+    def hosts_in(self, cell: str) -> list[str]:
+        return [h for h, c in self.hosts if c == cell]
+
+    def find(self, uuid: str) -> dict:
+        return next(r for rows in self.instances.values() for r in rows if r["uuid"] == uuid)
+
+    # -- building blocks ----------------------------------------------------------------
+    def add_instance(self, cell: str, host: str | None, *, vm_state="active", task_state=None,
+                     power_state=1, deleted=False, mapped=True, domain=True, folder=True,
+                     age=dt.timedelta(days=20), deleted_age=dt.timedelta(days=3)) -> dict:
+        n = self._next_id[cell] = self._next_id.get(cell, 0) + 1
+        project = f"project-{self.rng.randrange(1, 40):02d}"
+        row = {
+            "uuid": self.uuid(), "id": n, "host": host, "node": host, "vm_state": vm_state,
+            "task_state": task_state, "power_state": power_state, "deleted": 0, "hidden": False,
+            "project_id": project, "user_id": f"user-{project[-2:]}", "vcpus": 1, "memory_mb": 32,
+            "root_gb": 1, "display_name": f"vm-{cell}-{n}", "created_at": self.now - age,
+            "updated_at": self.now - age, "deleted_at": None, "launched_at": self.now - age,
+            "cleaned": 0,
+        }
+        if deleted:
+            row.update(deleted=n, vm_state="deleted", power_state=0, deleted_at=self.now - deleted_age,
+                       updated_at=self.now - deleted_age, cleaned=1)
+        self.instances.setdefault(cell, []).append(row)
+        if mapped:
+            self.mappings.append({"instance_uuid": row["uuid"], "cell": cell, "project_id": project,
+                                  "user_id": row["user_id"], "created_at": row["created_at"]})
+        if domain and host and not deleted:
+            self.add_domain(host, row, active=power_state == 1)
+        if folder and host and not deleted:
+            self.dirs.setdefault(host, []).append(DirSpec(row["uuid"]))
+        return row
+
+    def add_domain(self, host: str, row: dict, *, active: bool, nova: bool = True) -> DomainSpec:
+        spec = DomainSpec(row["uuid"], f"instance-{row['id']:08x}", active, nova,
+                          row.get("display_name", ""), row.get("project_id", ""))
+        self.domains.setdefault(host, []).append(spec)
+        return spec
+
+    def archive(self, cell: str, row: dict) -> None:
+        """What `nova-manage db archive_deleted_rows` does: the row moves to shadow_instances
+        and the instance mapping is deleted."""
+        self.instances[cell].remove(row)
+        self.shadow.setdefault(cell, []).append(row)
+        self.mappings = [m for m in self.mappings if m["instance_uuid"] != row["uuid"]]
+
+    def add_migration(self, cell: str, row: dict, *, type_: str, status: str, source: str, dest: str,
+                      age=dt.timedelta(minutes=5)) -> None:
+        self.migrations.setdefault(cell, []).append({
+            "uuid": self.uuid(), "instance_uuid": row["uuid"], "migration_type": type_, "status": status,
+            "source_compute": source, "dest_compute": dest, "source_node": source, "dest_node": dest,
+            "created_at": self.now - age, "updated_at": self.now - age, "deleted": 0,
+        })
+
+    def fault(self, code: str, subject: str, note: str) -> None:
+        self.truth.append({"code": code, "subject": subject, "note": note})
+
+
+def consistent_cloud(profile: Profile, seed: int, now: dt.datetime) -> Cloud:
+    cloud = Cloud(now=now, rng=random.Random(seed))
+    for ci in range(1, profile.cells + 1):
+        cell = f"cell{ci}"
+        cloud.cells.append((cell, cloud.uuid()))
+        for hi in range(1, profile.hosts_per_cell + 1):
+            cloud.hosts.append((f"c{ci}-hv{hi:03d}", cell))
+    cloud.cells.insert(0, ("cell0", "00000000-0000-0000-0000-000000000000"))
+    for host, cell in cloud.hosts:
+        for _ in range(profile.live_per_host):
+            cloud.add_instance(cell, host)
+    live = [(cell, r) for cell, rows in list(cloud.instances.items()) for r in list(rows)]
+    n_deleted = int(len(live) * profile.deleted_per_live)
+    n_archived = int(len(live) * profile.archived_per_live)
+    for i in range(n_deleted + n_archived):
+        cell, r = live[i % len(live)]
+        dead = cloud.add_instance(cell, r["host"], deleted=True, deleted_age=dt.timedelta(days=10 + i % 50))
+        if i >= n_deleted:
+            cloud.archive(cell, dead)
+    # a failed build lives in cell0, deleted, with no host: Nova keeps those too
+    cloud.add_instance("cell0", None, vm_state="error", power_state=0, domain=False, folder=False)
+    return cloud

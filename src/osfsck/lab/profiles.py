@@ -1,0 +1,27 @@
+"""Cloud sizes.  M and L follow research/scale.md A.4 (one mid region; a CERN/PayPal-class
+region): 70 cells, 8,000 hypervisors, 80,000 live and 400,000 deleted instance rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    cells: int
+    hosts_per_cell: int
+    live_per_host: int
+    deleted_per_live: float      # soft-deleted rows per live instance
+    archived_per_live: float     # rows already moved to shadow_instances
+    hypervisors: str             # "libvirtd" (state outlives processes) or "testfiles"
+
+
+PROFILES = {
+    "small": Profile("small", cells=2, hosts_per_cell=2, live_per_host=3, deleted_per_live=2.0,
+                     archived_per_live=1.0, hypervisors="libvirtd"),
+    "M": Profile("M", cells=5, hosts_per_cell=200, live_per_host=10, deleted_per_live=5.0,
+                 archived_per_live=0.5, hypervisors="testfiles"),
+    "L": Profile("L", cells=70, hosts_per_cell=115, live_per_host=10, deleted_per_live=5.0,
+                 archived_per_live=0.5, hypervisors="testfiles"),
+}

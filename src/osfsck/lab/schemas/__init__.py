@@ -1,0 +1,75 @@
+"""Real Nova database schemas, shipped as package data.
+
+Each release folder (e.g. ``2026.2``) holds the DDL that Nova's own migrations produce,
+built by ``tools/build_schemas.py`` from the nova release on PyPI:
+
+    <release>/nova_api.sqlite.sql   <release>/nova_api.mysql.sql
+    <release>/nova.sqlite.sql       <release>/nova.mysql.sql
+
+``versions.json`` says how each release was built (nova version, alembic heads, pins).
+
+File format: one statement per ``;`` at the end of a line; lines starting with ``--`` are
+comments.  Each file ends with the INSERT of its ``alembic_version`` row, so a database
+loaded from it carries the real revision.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+
+DBS = ("nova_api", "nova")
+DIALECTS = ("sqlite", "mysql")
+
+_RELEASE_RE = re.compile(r"^(\d{4})\.(\d+)$")
+
+
+def _root():
+    return resources.files(__name__)
+
+
+def _release_key(release: str) -> tuple[int, int]:
+    m = _RELEASE_RE.match(release)
+    if not m:
+        raise ValueError(f"not a release name: {release!r} (expected e.g. '2026.2')")
+    return int(m.group(1)), int(m.group(2))
+
+
+def releases() -> list[str]:
+    """Release names with schemas, newest first, e.g. ``['2026.2', '2024.1']``."""
+    found = [p.name for p in _root().iterdir()
+             if p.is_dir() and _RELEASE_RE.match(p.name) and p.joinpath("nova.sqlite.sql").is_file()]
+    return sorted(found, key=_release_key, reverse=True)
+
+
+def versions() -> dict:
+    """The contents of versions.json: per release, how its schemas were built."""
+    return json.loads(_root().joinpath("versions.json").read_text(encoding="utf-8"))
+
+
+def split_statements(text: str) -> list[str]:
+    """Split a schema file into statements (without the trailing ``;``), dropping comments."""
+    out = []
+    for chunk in text.split(";\n"):
+        body = "\n".join(line for line in chunk.splitlines() if not line.startswith("--")).strip()
+        if body:
+            out.append(body)
+    return out
+
+
+def ddl_statements(release: str, db: str, dialect: str) -> list[str]:
+    """The statements that rebuild database ``db`` ('nova_api' or 'nova') of ``release``.
+
+    ``dialect`` is 'sqlite' or 'mysql' (MariaDB; starts with SET FOREIGN_KEY_CHECKS=0).
+    Run them in order on an empty database.
+    """
+    _release_key(release)
+    if db not in DBS:
+        raise ValueError(f"unknown db {db!r}; expected one of {DBS}")
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown dialect {dialect!r}; expected one of {DIALECTS}")
+    path = _root().joinpath(release, f"{db}.{dialect}.sql")
+    if not path.is_file():
+        raise LookupError(f"no {dialect} schema for {db} in release {release}; have {releases()}")
+    return split_statements(path.read_text(encoding="utf-8"))

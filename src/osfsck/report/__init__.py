@@ -1,0 +1,3 @@
+"""Renderers over a run result, and nothing else."""
+
+from osfsck.report.render import FORMATS, render  # noqa: F401

@@ -1,0 +1,158 @@
+"""Output formats.  Each takes a RunResult and returns text; none prints."""
+
+from __future__ import annotations
+
+import json
+
+from osfsck.model.plan import Outcome
+from osfsck.model.result import RunResult
+
+FORMATS = ("table", "json", "jsonl", "prometheus")
+
+
+def render(result: RunResult, fmt: str) -> str:
+    return {"table": table, "json": as_json, "jsonl": as_jsonl, "prometheus": prometheus}[fmt](result)
+
+
+# -- machine-readable contracts (documented in the README; keep stable) -------------------
+def result_dict(r: RunResult) -> dict:
+    return {
+        "format": "osfsck-result/1",
+        "mode": r.mode,
+        "taken_at": r.taken_at.isoformat() if r.taken_at else None,
+        "exit_code": r.exit_code(),
+        "findings": [f.as_dict() for f in r.findings],
+        "inconclusive": [i.as_dict() for i in r.inconclusive],
+        "sources": [s.as_dict() for s in r.sources],
+        "checks": [c.as_dict() for c in r.checks],
+        "repairs": [p.as_dict() for p in r.plans],
+        "reclaimable": r.reclaimable(),
+        "cancelled": r.cancelled,
+    }
+
+
+def as_json(r: RunResult) -> str:
+    return json.dumps(result_dict(r), indent=2, sort_keys=True, default=str) + "\n"
+
+
+def as_jsonl(r: RunResult) -> str:
+    """One line per finding, inconclusive scope, source and repair, each with a "type"."""
+    d = result_dict(r)
+    lines = [{"type": "finding", **f} for f in d["findings"]]
+    lines += [{"type": "inconclusive", **i} for i in d["inconclusive"]]
+    lines += [{"type": "source", **s} for s in d["sources"]]
+    lines += [{"type": "repair", **p} for p in d["repairs"]]
+    lines.append({"type": "summary", "mode": d["mode"], "exit_code": d["exit_code"],
+                  "findings": len(d["findings"]), "reclaimable": d["reclaimable"]})
+    return "".join(json.dumps(x, sort_keys=True, default=str) + "\n" for x in lines)
+
+
+def prometheus(r: RunResult) -> str:
+    """node_exporter textfile-collector format."""
+    out = [
+        "# HELP osfsck_findings Findings of the last run, by check.",
+        "# TYPE osfsck_findings gauge",
+    ]
+    for c in r.checks:
+        sev = next((f.severity.value for f in r.findings if f.code == c.code), "none")
+        out.append(f'osfsck_findings{{code="{c.code}",name="{c.name}",severity="{sev}"}} {c.findings}')
+    out += ["# HELP osfsck_examined Objects each check examined.", "# TYPE osfsck_examined gauge"]
+    out += [f'osfsck_examined{{code="{c.code}",name="{c.name}"}} {c.examined}' for c in r.checks]
+    out += ["# HELP osfsck_inconclusive Scopes a check could not decide.", "# TYPE osfsck_inconclusive gauge"]
+    out += [f'osfsck_inconclusive{{code="{c.code}",name="{c.name}"}} {len(c.inconclusive)}' for c in r.checks]
+    out += ["# HELP osfsck_source_ok Whether a source read a scope completely.", "# TYPE osfsck_source_ok gauge"]
+    out += [f'osfsck_source_ok{{source="{s.source}",scope="{_esc(s.scope)}"}} {int(s.status == "ok")}' for s in r.sources]
+    rec = r.reclaimable()
+    out += ["# HELP osfsck_reclaimable What repairing the findings would give back.", "# TYPE osfsck_reclaimable gauge"]
+    out += [f'osfsck_reclaimable{{resource="{k}"}} {v}' for k, v in sorted(rec.items())]
+    out += ["# HELP osfsck_repairs Repairs by outcome.", "# TYPE osfsck_repairs gauge"]
+    for o in Outcome:
+        out.append(f'osfsck_repairs{{outcome="{o.value}"}} {sum(1 for p in r.plans if p.outcome is o)}')
+    out += ["# HELP osfsck_exit_code Exit code of the last run.", "# TYPE osfsck_exit_code gauge",
+            f"osfsck_exit_code {r.exit_code()}",
+            "# HELP osfsck_last_run_timestamp_seconds When the last run's snapshot was taken.",
+            "# TYPE osfsck_last_run_timestamp_seconds gauge",
+            f"osfsck_last_run_timestamp_seconds {_epoch(r)}"]
+    return "\n".join(out) + "\n"
+
+
+def _esc(s: str) -> str:
+    return s.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _epoch(r: RunResult) -> int:
+    import calendar
+    return calendar.timegm(r.taken_at.timetuple()) if r.taken_at else 0
+
+
+# -- for people --------------------------------------------------------------------------
+def _bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def table(r: RunResult) -> str:
+    lines = []
+    by_fp = {p.finding.fingerprint: p for p in r.plans}
+    if r.findings:
+        current = None
+        for f in r.findings:
+            head = f"{f.severity.value.upper()}  {f.code} {f.name}"
+            if head != current:
+                lines.append("" if current else "")
+                lines.append(head)
+                current = head
+            lines.append(f"  - {f.message}")
+            p = by_fp.get(f.fingerprint)
+            if p is not None:
+                lines.append(f"      {_plan_line(p)}")
+    else:
+        lines.append("No inconsistencies found.")
+    if r.inconclusive:
+        lines += ["", "INCONCLUSIVE (could not look):"]
+        lines += [f"  - {i.code} {i.scope}: {i.reason}" for i in r.inconclusive]
+    bad = [s for s in r.sources if s.status != "ok"]
+    if bad:
+        lines += ["", "SOURCES NOT READ COMPLETELY:"]
+        lines += [f"  - {s.source} {s.scope}: {s.status}: {s.reason}" for s in bad]
+    refused = [c for c in r.checks if c.repair_refused]
+    for c in refused:
+        lines += ["", f"REPAIRS REFUSED for {c.code} {c.name}: {c.repair_refused}"]
+    lines += ["", _summary(r)]
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def _plan_line(p) -> str:
+    if p.outcome is Outcome.NONE:
+        return f"no automatic repair: {p.reason}"
+    if p.outcome is Outcome.MANUAL:
+        return f"manual: {p.plan.runbook.splitlines()[0]}" + (" ..." if "\n" in p.plan.runbook else "")
+    label = {Outcome.PLANNED: "would", Outcome.APPLIED: "repaired:", Outcome.FAILED: "FAILED:",
+             Outcome.SKIPPED: "skipped:"}[p.outcome]
+    if p.outcome is Outcome.PLANNED:
+        return f"would {p.plan.action} [{p.plan.safety.value}]" + (f" ({p.reason})" if p.reason != "read-only run" else "")
+    return f"{label} {p.reason or p.plan.action}"
+
+
+def _summary(r: RunResult) -> str:
+    sev = {}
+    for f in r.findings:
+        sev[f.severity.value] = sev.get(f.severity.value, 0) + 1
+    counts = ", ".join(f"{n} {s}" for s, n in sev.items()) or "none"
+    examined = sum(c.examined for c in r.checks)
+    rec = r.reclaimable()
+    parts = [f"{len(r.findings)} finding(s) ({counts}) from {len(r.checks)} check(s) over {examined} object(s)"]
+    if any(rec.values()):
+        parts.append(f"reclaimable: {rec['vcpus']} vCPU, {rec['memory_mb']} MiB RAM, {_bytes(rec['disk_bytes'])} disk")
+    if r.plans and r.mode != "check":
+        done = sum(1 for p in r.plans if p.outcome is Outcome.APPLIED)
+        failed = sum(1 for p in r.plans if p.outcome is Outcome.FAILED)
+        parts.append(f"repaired {done}, failed {failed}, left {len(r.remaining)}")
+    if r.inconclusive:
+        parts.append(f"{len(r.inconclusive)} inconclusive scope(s)")
+    parts.append(f"exit {r.exit_code()}")
+    return "; ".join(parts) + "."

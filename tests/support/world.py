@@ -1,0 +1,310 @@
+"""A small builder of consistent Snapshots, so that a check scenario reads like a story.
+
+    w = World()
+    u = w.instance(host="hv1")                 # a live, mapped, ACTIVE instance in cell1
+    w.domain("hv1", u)                         # ... and its libvirt domain on hv1
+    gone = w.instance(host="hv1", deleted=True, deleted_age=2 * DAY)
+    w.domain("hv1", gone)                      # a zombie
+    w.cell_down("cell2")                       # a cell whose database could not be read
+    snap = w.snapshot()
+
+Everything is deterministic: uuids are `uid(n)` (uuid.UUID(int=n)), instance ids count from
+1, and every timestamp is an age before `taken_at` (a fixed naive-UTC instant by default).
+
+Cells and hosts are declared on first use (a host in the cell of the instance that first
+names it, else in cell1); declare them explicitly (`w.cell`, `w.host`) to choose otherwise.
+A declared cell is read completely (instances, shadow instances, migrations, services,
+compute nodes), a declared host too (domains and instance folders), and so is the API
+database (cells, instance mappings, build requests), until `partial`, `cell_down` or
+`host_unreachable` says otherwise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid as _uuid
+from collections import defaultdict
+
+from osfsck.model.facts.hypervisor import Domain, InstanceDir, host_scope
+from osfsck.model.facts.nova import (
+    API_SCOPE, ArchivedInstance, BuildRequest, Cell, ComputeNode, ComputeService, Instance,
+    InstanceMapping, Migration, cell_scope,
+)
+from osfsck.model.snapshot import Coverage, Snapshot, scope_of
+
+TAKEN_AT = dt.datetime(2026, 11, 24, 12, 0)
+MINUTE, HOUR, DAY = 60, 3600, 86400
+GiB = 1024 ** 3
+INSTANCES_PATH = "/var/lib/nova/instances"
+
+API_KINDS = (Cell, InstanceMapping, BuildRequest)
+CELL_KINDS = (Instance, ArchivedInstance, Migration, ComputeService, ComputeNode)
+HOST_KINDS = (Domain, InstanceDir)
+
+# A plausible Nova power_state for each vm_state (nova/compute/power_state.py values).
+_POWER_FOR_VM_STATE = {
+    "active": 1, "rescued": 1, "resized": 1, "paused": 3, "suspended": 7, "stopped": 4,
+    "shelved": 4, "shelved_offloaded": 4, "soft-delete": 4, "building": 0, "error": 0,
+    "deleted": 0,
+}
+# libvirt states in which a domain has a running QEMU process
+_ACTIVE_LIBVIRT_STATES = {1, 2, 3, 4, 7}
+
+# uuid ranges, so that objects of different sorts never share one by accident
+_CELL_BASE = 0xCE11 << 64
+_NODE_BASE = 0xC0DE << 64
+_MIGRATION_BASE = 0x3161 << 64
+
+
+def uid(n: int) -> str:
+    """A deterministic uuid string: uid(1) == "00000000-0000-0000-0000-000000000001"."""
+    return str(_uuid.UUID(int=n))
+
+
+def _seconds(age) -> float:
+    return age.total_seconds() if isinstance(age, dt.timedelta) else float(age)
+
+
+class World:
+    """Facts and coverage of one imaginary cloud at one instant (see the module docstring)."""
+
+    def __init__(self, taken_at: dt.datetime = TAKEN_AT):
+        self.taken_at = taken_at
+        self._facts: dict[str, list] = defaultdict(list)
+        self._mappings: dict[str, InstanceMapping] = {}
+        self._coverage: dict[tuple[str, str], Coverage] = {}
+        self._dropped: set[tuple[str, str]] = set()
+        self._cells: dict[str, Cell] = {}
+        self._hosts: dict[str, str] = {}            # host -> cell name
+        self._rows: dict[str, Instance] = {}        # uuid -> last instance row added
+        self._next_uuid = 0
+        self._next_id = 0
+        self._next_migration = 0
+        self._next_inode = 1000
+        for kind in API_KINDS:
+            self._cover(kind, API_SCOPE)
+
+    # -- time and identity ------------------------------------------------------------
+    def ago(self, age) -> dt.datetime:
+        """The instant `age` (seconds or a timedelta) before the snapshot is taken."""
+        return self.taken_at - dt.timedelta(seconds=_seconds(age))
+
+    def new_uuid(self) -> str:
+        """A fresh uuid that nothing in this world uses yet."""
+        self._next_uuid += 1
+        return uid(self._next_uuid)
+
+    # -- topology ---------------------------------------------------------------------
+    def cell(self, name: str = "cell1", *, disabled: bool = False) -> str:
+        """Declare a cell (once; later calls return it): its mapping in the API database and
+        complete coverage of its database.  Returns the cell's uuid."""
+        if name not in self._cells:
+            c = Cell(API_SCOPE, uid(_CELL_BASE + len(self._cells) + 1), name, disabled)
+            self._cells[name] = c
+            self._facts[Cell.kind].append(c)
+            for kind in CELL_KINDS:
+                self._cover(kind, cell_scope(name))
+        return self._cells[name].uuid
+
+    def host(self, name: str, *, cell: str = "cell1", covered: bool = True,
+             hypervisor_type: str = "QEMU") -> str:
+        """Declare a compute host in `cell`.  `covered=False`: the hypervisor source does not
+        look at it at all (another driver, a skipped host): no coverage is recorded."""
+        if name in self._hosts:
+            if self._hosts[name] != cell:
+                raise ValueError(f"host {name} is already declared in {self._hosts[name]}, not {cell}")
+            return name
+        self.cell(cell)
+        self._hosts[name] = cell
+        seen = self.ago(30)
+        self._facts[ComputeService.kind].append(ComputeService(cell, name, False, False, seen, seen))
+        self._facts[ComputeNode.kind].append(
+            ComputeNode(cell, uid(_NODE_BASE + len(self._hosts)), name, name, hypervisor_type))
+        if covered:
+            for kind in HOST_KINDS:
+                self._cover(kind, host_scope(name))
+        return name
+
+    def _known_host(self, name: str | None, cell: str = "cell1") -> None:
+        if name is not None and name not in self._hosts:
+            self.host(name, cell=cell)
+
+    # -- Nova's databases -------------------------------------------------------------
+    def instance(self, uuid: str | None = None, *, cell: str = "cell1", host: str | None = "hv1",
+                 vm_state: str | None = None, power_state: int | None = None,
+                 task_state: str | None = None, deleted: bool = False, hidden: bool = False,
+                 mapped: bool | str = True, project_id: str = "project-a", vcpus: int = 2,
+                 memory_mb: int = 2048, root_gb: int = 20, age=DAY, updated_age=None,
+                 deleted_age=DAY, id: int | None = None) -> str:
+        """A row of `cell`'s instances table; returns its uuid.
+
+        vm_state defaults to "active" ("deleted" when deleted=True) and power_state to what
+        goes with the vm_state.  `mapped`: True maps the uuid to `cell` in the API database,
+        a cell name maps it there, False leaves it unmapped.  `age` dates its creation,
+        `updated_age` its last update (default: its creation, or its deletion), and
+        `deleted_age` its deletion when deleted=True.
+        """
+        uuid = uuid or self.new_uuid()
+        self.cell(cell)
+        self._known_host(host, cell)
+        if vm_state is None:
+            vm_state = "deleted" if deleted else "active"
+        if power_state is None:
+            power_state = _POWER_FOR_VM_STATE.get(vm_state, 0)
+        if id is None:
+            self._next_id += 1
+            id = self._next_id
+        created = self.ago(age)
+        deleted_at = self.ago(deleted_age) if deleted else None
+        if updated_age is not None:
+            updated = self.ago(updated_age)
+        else:
+            updated = deleted_at or created
+        row = Instance(cell, uuid, id, host, host, vm_state, task_state, power_state, deleted, hidden,
+                       project_id, vcpus, memory_mb, root_gb, created, updated, deleted_at)
+        self._facts[Instance.kind].append(row)
+        self._rows[uuid] = row
+        if mapped:
+            self.mapping(uuid, cell if mapped is True else mapped, age=age,
+                         queued_for_delete=deleted, project_id=project_id)
+        return uuid
+
+    def archived(self, uuid: str | None = None, *, cell: str = "cell1", host: str | None = "hv1",
+                 deleted_age=30 * DAY, mapped: bool | str = False) -> str:
+        """A row moved to `cell`'s shadow_instances by archive_deleted_rows (which also removes
+        the instance mapping, hence unmapped by default); returns its uuid."""
+        uuid = uuid or self.new_uuid()
+        self.cell(cell)
+        self._known_host(host, cell)
+        self._facts[ArchivedInstance.kind].append(ArchivedInstance(cell, uuid, host, self.ago(deleted_age)))
+        if mapped:
+            self.mapping(uuid, cell if mapped is True else mapped, age=deleted_age, queued_for_delete=True)
+        return uuid
+
+    def mapping(self, uuid: str, cell: str | None, *, age=DAY, updated_age=None,
+                queued_for_delete: bool = False, project_id: str = "project-a") -> None:
+        """The API database's instance mapping of `uuid` to `cell` (None: not scheduled yet)."""
+        if uuid in self._mappings:
+            raise ValueError(f"{uuid} is already mapped; a uuid has one instance mapping")
+        cell_uuid = self.cell(cell) if cell is not None else None
+        created = self.ago(age)
+        updated = self.ago(updated_age) if updated_age is not None else created
+        self._mappings[uuid] = InstanceMapping(API_SCOPE, uuid, cell_uuid, project_id,
+                                               queued_for_delete, created, updated)
+
+    def build_request(self, uuid: str | None = None, *, age=10, mapped: bool = True,
+                      project_id: str = "project-a") -> str:
+        """A build request `age` seconds old.  With mapped=True a uuid that has no instance
+        mapping yet gets one without a cell (the API creates both; the conductor sets the
+        cell after scheduling); a uuid already mapped keeps its mapping.  Returns the uuid."""
+        uuid = uuid or self.new_uuid()
+        self._facts[BuildRequest.kind].append(
+            BuildRequest(API_SCOPE, uuid, project_id, self.ago(age), self.ago(age)))
+        if mapped and uuid not in self._mappings:
+            self.mapping(uuid, None, age=age, project_id=project_id)
+        return uuid
+
+    def migration(self, instance_uuid: str, *, type: str = "migration", status: str = "finished",
+                  source: str | None = "hv1", dest: str | None = "hv2", cell: str | None = None,
+                  age=HOUR) -> int:
+        """A row of the migrations table (in the instance's cell by default); returns its id.
+        Types as Nova writes them: migration, resize, live-migration, evacuation."""
+        row = self._rows.get(instance_uuid)
+        cell = cell or (row.cell if row else "cell1")
+        self.cell(cell)
+        for h in (source, dest):
+            self._known_host(h, cell)
+        self._next_migration += 1
+        n = self._next_migration
+        at = self.ago(age)
+        self._facts[Migration.kind].append(Migration(
+            cell, n, uid(_MIGRATION_BASE + n), instance_uuid, type, status, source, dest, at, at))
+        return n
+
+    # -- the hypervisors --------------------------------------------------------------
+    def domain(self, host: str, uuid: str, *, name: str | None = None, state: int = 1,
+               active: bool | None = None, nova: bool = True, display_name: str | None = None,
+               vcpus: int | None = None, memory_mb: int | None = None,
+               disks: tuple | None = None) -> Domain:
+        """A libvirt domain on `host`.  The name defaults to instance-%08x of the instance's
+        id (a fresh id for a uuid Nova does not know); nova=False leaves out Nova's metadata
+        from the XML.  `state` is libvirt's (1 running, 3 paused, 5 shut off, ...)."""
+        self._known_host(host)
+        row = self._rows.get(uuid)
+        if name is None:
+            if row is None:
+                self._next_id += 1
+                name = f"instance-{self._next_id:08x}"
+            else:
+                name = f"instance-{row.id:08x}"
+        if active is None:
+            active = state in _ACTIVE_LIBVIRT_STATES
+        d = Domain(
+            host=host, uuid=uuid, name=name, state=state, active=active,
+            nova_ns="1.1" if nova else None,
+            nova_name=(display_name or f"server-{uuid[-4:]}") if nova else None,
+            nova_project=(row.project_id if row else "project-a") if nova else None,
+            vcpus=vcpus if vcpus is not None else (row.vcpus if row else 2),
+            memory_mb=memory_mb if memory_mb is not None else (row.memory_mb if row else 2048),
+            disks=disks if disks is not None else (f"{INSTANCES_PATH}/{uuid}/disk",),
+        )
+        self._facts[Domain.kind].append(d)
+        return d
+
+    def instance_dir(self, host: str, uuid: str, *, suffix: str = "", bytes: int = 10 * GiB,
+                     storage: str | None = None, instances_path: str = INSTANCES_PATH,
+                     age=DAY, mtime: dt.datetime | None = None, inode: int | None = None) -> str:
+        """An `<instances_path>/<uuid><suffix>` folder seen from `host`, last modified `age`
+        ago (or at `mtime`).  `storage` names a shared export (e.g. "nfs1:/srv/nova"); the
+        default is the host's local disk.  Returns the folder's path."""
+        self._known_host(host)
+        if inode is None:
+            self._next_inode += 1
+            inode = self._next_inode
+        d = InstanceDir(
+            host=host, storage=storage or f"host:{host}", instances_path=instances_path,
+            name=f"{uuid}{suffix}", uuid=uuid, suffix=suffix, bytes=bytes, apparent_bytes=bytes,
+            files=3, disks=("disk", "disk.info", "console.log"),
+            mtime=mtime if mtime is not None else self.ago(age), inode=inode,
+        )
+        self._facts[InstanceDir.kind].append(d)
+        return d.path
+
+    # -- completeness -----------------------------------------------------------------
+    def _cover(self, kind, scope: str, complete: bool = True, reason: str = "") -> None:
+        source = {"nova": "nova-db", "hv": "hypervisor"}[kind.kind.split(".", 1)[0]]
+        self._coverage[(kind.kind, scope)] = Coverage(kind.kind, scope, source, complete, reason, self.taken_at)
+
+    def partial(self, kind, scope: str, reason: str = "read interrupted") -> None:
+        """Mark `kind` (a fact type) incomplete in `scope`; the facts already added stay, as
+        when a source read part of a scope before it failed."""
+        self._cover(kind, scope, False, reason)
+
+    def cell_down(self, name: str, reason: str = "cell database unreachable") -> None:
+        """`name`'s database could not be read: every cell kind is partial there and none of
+        its rows reach the snapshot."""
+        self.cell(name)
+        for kind in CELL_KINDS:
+            self.partial(kind, cell_scope(name), reason)
+            self._dropped.add((kind.kind, cell_scope(name)))
+
+    def host_unreachable(self, name: str, reason: str = "ssh: connection timed out") -> None:
+        """`name` could not be reached: its domains and folders are partial and absent."""
+        self._known_host(name)
+        for kind in HOST_KINDS:
+            self.partial(kind, host_scope(name), reason)
+            self._dropped.add((kind.kind, host_scope(name)))
+
+    # -- result -----------------------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        snap = Snapshot(taken_at=self.taken_at)
+        facts = dict(self._facts)
+        if self._mappings:
+            facts[InstanceMapping.kind] = list(self._mappings.values())
+        for kind, items in facts.items():
+            kept = [f for f in items if (kind, scope_of(f)) not in self._dropped]
+            if kept:
+                snap.add(kind, kept)
+        for cov in self._coverage.values():
+            snap.cover(cov)
+        return snap
