@@ -41,9 +41,10 @@ API_KINDS = (Cell, InstanceMapping, BuildRequest)
 CELL_KINDS = (Instance, ArchivedInstance, Migration, ComputeService, ComputeNode)
 HOST_KINDS = (Domain, InstanceDir)
 
-# A plausible Nova power_state for each vm_state (nova/compute/power_state.py values).
+# A plausible Nova power_state for each vm_state (nova/compute/power_state.py values).  The
+# libvirt driver suspends with a managed save, which leaves the domain shut off: SHUTDOWN.
 _POWER_FOR_VM_STATE = {
-    "active": 1, "rescued": 1, "resized": 1, "paused": 3, "suspended": 7, "stopped": 4,
+    "active": 1, "rescued": 1, "resized": 1, "paused": 3, "suspended": 4, "stopped": 4,
     "shelved": 4, "shelved_offloaded": 4, "soft-delete": 4, "building": 0, "error": 0,
     "deleted": 0,
 }
@@ -182,11 +183,14 @@ class World:
         return uuid
 
     def mapping(self, uuid: str, cell: str | None, *, age=DAY, updated_age=None,
-                queued_for_delete: bool = False, project_id: str = "project-a") -> None:
-        """The API database's instance mapping of `uuid` to `cell` (None: not scheduled yet)."""
+                queued_for_delete: bool = False, project_id: str = "project-a",
+                cell_uuid: str | None = None) -> None:
+        """The API database's instance mapping of `uuid` to `cell` (None: not scheduled yet).
+        `cell_uuid` instead names a cell by uuid, e.g. one that cell_mappings lacks."""
         if uuid in self._mappings:
             raise ValueError(f"{uuid} is already mapped; a uuid has one instance mapping")
-        cell_uuid = self.cell(cell) if cell is not None else None
+        if cell_uuid is None and cell is not None:
+            cell_uuid = self.cell(cell)
         created = self.ago(age)
         updated = self.ago(updated_age) if updated_age is not None else created
         self._mappings[uuid] = InstanceMapping(API_SCOPE, uuid, cell_uuid, project_id,

@@ -15,6 +15,7 @@ class RepairContext:
         self._engine = None
         self._libvirt: dict = {}
         self._targets: dict[str, HostTarget] | None = None
+        self._cell_engines: dict = {}
 
     def targets(self) -> dict[str, HostTarget]:
         if self._targets is None:
@@ -38,6 +39,29 @@ class RepairContext:
             self._engine = make_engine(db.url, readonly=False)
         return self._engine
 
+    def cells(self) -> list[dict]:
+        from osfsck.sources.nova_db.source import read_cells
+        if not hasattr(self, "_cells"):
+            with self.nova_api().connect() as conn:
+                self._cells = read_cells(conn)
+        return self._cells
+
+    def database(self, scope: str):
+        """A read-write engine for "api" or "cell:<name>"."""
+        if scope == "api":
+            return self.nova_api()
+        from osfsck.sources.nova_db.cell_urls import resolve_cell_url
+        name = scope.split(":", 1)[1]
+        cell = next((c for c in self.cells() if c["name"] == name), None)
+        if cell is None:
+            raise ConfigError(f"no cell named {name} in cell_mappings")
+        if name not in self._cell_engines:
+            url, why = resolve_cell_url(self.settings.nova, cell)
+            if url is None:
+                raise ConfigError(f"cell {name}: {why}")
+            self._cell_engines[name] = make_engine(url, readonly=False)
+        return self._cell_engines[name]
+
     def libvirt(self, host: str):
         conn = self._libvirt.get(host)
         if conn is None:
@@ -59,6 +83,8 @@ class RepairContext:
             except Exception:  # noqa: BLE001 - closing is best effort
                 pass
         self._libvirt.clear()
-        if self._engine is not None:
-            self._engine.dispose()
-            self._engine = None
+        for engine in [self._engine, *self._cell_engines.values()]:
+            if engine is not None:
+                engine.dispose()
+        self._engine = None
+        self._cell_engines.clear()

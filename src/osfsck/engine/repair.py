@@ -63,6 +63,11 @@ def repair_findings(settings: Settings, opts: RunOptions, checks: list[Check], s
             findings = by_code.get(check.code, [])
             if not findings:
                 continue
+            if current is not snap:
+                # earlier repairs changed the cloud: plan from what is true now (a zombie's
+                # folder is no longer in use once the zombie is gone)
+                fresh = check.evaluate(current).findings
+                findings = fresh
             batch = _plan_check(check, findings, current, repairs, opts, settings, stats[check.code], counts, result)
             if batch and opts.repair:
                 current = _apply_batch(check, batch, current, repairs, opts, settings, ctx, result)
@@ -130,11 +135,15 @@ def _plan_check(check, findings, snap, repairs, opts, settings, stats: CheckStat
 
 
 def _scopes_of(plans: list[PlanResult]) -> set[str]:
+    """What to re-read for a fresh re-check: the scopes of the subjects, of their related
+    objects and of whatever the repairs write.  A shared-storage scope is read through
+    its hosts (related objects)."""
     scopes = set()
     for pr in plans:
-        for ref in (pr.finding.subject, *pr.finding.related):
-            if not ref.scope.startswith("storage:"):
-                scopes.add(ref.scope)
+        refs = (pr.finding.subject, *pr.finding.related, *((pr.plan.target,) if pr.plan else ()))
+        scopes.update(r.scope for r in refs if not r.scope.startswith("storage:"))
+        if pr.plan:
+            scopes.update(pr.plan.touches)
     return scopes
 
 

@@ -99,6 +99,9 @@ def start_host(base_dir: Path, run_as: str | None = None) -> LabHost:
         raise LabError("libvirtd not found: install it with: apt-get install "
                        "--no-install-recommends libvirt-daemon qemu-system-x86")
     user, uid, gid = _daemon_user(run_as)
+    runuser = _find("runuser")
+    if user is not None and runuser is None:
+        raise LabError(f"runuser not found (util-linux): needed to run libvirtd as {user}")
     cfg, run, short = _layout(base)
     pidfile = base / "libvirtd.pid"
     host = LabHost(name=base.name, base_dir=base, uri=_uri(run), pidfile=pidfile, user=user)
@@ -122,7 +125,7 @@ def start_host(base_dir: Path, run_as: str | None = None) -> LabHost:
         os.chown(base, uid, gid)
         _chown_tree([base / "cfg", base / "cache", base / "data", run, log,
                      *([short, short / "cfg"] if short else [])], uid, gid)
-        _check_reachable(user, base)
+        _check_reachable(runuser, user, base)
     socket = run / "libvirt" / "libvirt-sock"
     if socket.exists() or socket.is_symlink():
         socket.unlink()     # left by a killed daemon: must not pass for the new one's
@@ -137,9 +140,6 @@ def start_host(base_dir: Path, run_as: str | None = None) -> LabHost:
     # (its exit status says whether it was), so nothing of ours is left waiting on it.
     argv = [libvirtd, "--daemon", "--pid-file", str(pidfile)]
     if user is not None:
-        runuser = _find("runuser")
-        if runuser is None:
-            raise LabError("runuser not found (util-linux): needed to run libvirtd as " + user)
         # runuser resets HOME; `env` sets the environment after the switch
         argv = [runuser, "-u", user, "--", "env", *(f"{k}={v}" for k, v in env.items()), *argv]
     with open(log, "ab") as out:
@@ -209,9 +209,9 @@ def _chown_tree(paths, uid: int, gid: int) -> None:
                     os.chown(os.path.join(root, n), uid, gid, follow_symlinks=False)
 
 
-def _check_reachable(user: str, base: Path) -> None:
+def _check_reachable(runuser: str, user: str, base: Path) -> None:
     # e.g. pytest's tmp_path lives under /tmp/pytest-of-root, which is 0700
-    probe = subprocess.run([_find("runuser") or "runuser", "-u", user, "--", "test", "-w", str(base)],
+    probe = subprocess.run([runuser, "-u", user, "--", "test", "-w", str(base)],
                            stdin=subprocess.DEVNULL, capture_output=True)
     if probe.returncode != 0:
         raise LabError(f"user {user} cannot write {base}: a parent folder is closed to it "
@@ -340,11 +340,12 @@ def domain_xml(name: str, uuid: str, *, nova: dict | None, vcpus: int = 1, memor
     1.1 metadata block when `nova` is given.
 
     `nova` keys (all optional): name, user_id, user_name, project_id, project_name, flavor,
-    root_type ("image" | "volume"), root_uuid, created ("YYYY-mm-dd HH:MM:SS"), package.
+    root_type ("image" | "volume") and root_uuid (no <nova:root> without it), created
+    ("YYYY-mm-dd HH:MM:SS"), package.
     Each disk is a raw file (a small sparse file will do: SeaBIOS finds nothing to boot and
     the guest idles, which is all a lab needs).
     """
-    parts = [f"<domain type='qemu'>", f"  <name>{escape(name)}</name>", f"  <uuid>{escape(uuid)}</uuid>"]
+    parts = ["<domain type='qemu'>", f"  <name>{escape(name)}</name>", f"  <uuid>{escape(uuid)}</uuid>"]
     if nova is not None:
         parts.append(_nova_metadata(nova, vcpus, memory_mb))
     parts += [
@@ -386,7 +387,8 @@ def _nova_metadata(nova: dict, vcpus: int, memory_mb: int) -> str:
         f"        <nova:user uuid={q('user_id')}>{t('user_name', 'admin')}</nova:user>",
         f"        <nova:project uuid={q('project_id')}>{t('project_name', 'demo')}</nova:project>",
         "      </nova:owner>",
-        f"      <nova:root type={q('root_type', 'image')} uuid={q('root_uuid')}/>",
+        *([f"      <nova:root type={q('root_type', 'image')} uuid={q('root_uuid')}/>"]
+          if nova.get("root_uuid") else []),
         "    </nova:instance>",
         "  </metadata>",
     ])

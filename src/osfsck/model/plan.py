@@ -24,13 +24,14 @@ class RepairPlan:
     action: str                 # one sentence: what applying it does
     params: dict = field(default_factory=dict)
     runbook: str = ""           # for manual plans: the steps an operator follows
+    touches: tuple = ()         # scopes it writes beyond the finding's own (re-read to verify)
 
     def as_dict(self) -> dict:
         return {
             "repair": self.repair, "safety": self.safety.value,
             "fingerprint": self.finding.fingerprint, "code": self.finding.code,
             "target": self.target.as_dict(), "action": self.action,
-            "params": self.params, "runbook": self.runbook,
+            "params": self.params, "runbook": self.runbook, "touches": list(self.touches),
         }
 
 

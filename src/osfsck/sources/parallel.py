@@ -76,6 +76,7 @@ def run_bounded(items: Iterable[T], fn: Callable[[T], Any], *, concurrency: int,
             threading.Thread(target=work, args=(index, item), daemon=True,
                              name=f"osfsck-bounded-{index}").start()
         wait = max(0.0, min(deadline for _, deadline in running.values()) - time.monotonic())
+        wait = min(wait, 60.0)      # an infinite timeout would overflow Queue.get
         try:
             index, outcome = finished.get(timeout=wait)
         except queue.Empty:

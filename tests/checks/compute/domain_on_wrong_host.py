@@ -98,7 +98,7 @@ def hand_made_domain_elsewhere():
     return w.snapshot()
 
 
-def migrations_partial():
+def cell_partial():
     w = World()
     w.instance(MOVED, host="hv2")
     w.domain("hv1", MOVED)
@@ -130,7 +130,7 @@ CASES = [
     Case("near-miss", "live migration running", live_migration_running),
     Case("near-miss", "evacuation source awaiting cleanup", evacuation_source_awaiting_cleanup),
     Case("near-miss", "hand-made domain on another host", hand_made_domain_elsewhere),
-    Case("partial", "the instance's cell is partial", migrations_partial, ["cell:cell1"]),
+    Case("partial", "the instance's cell is partial", cell_partial, ["cell:cell1"]),
     Case("partial", "the host Nova records could not be listed", recorded_host_unreachable,
          ["host:hv2"],
          bug="domain-on-wrong-host claims the domain on hv1 is the only one without hv2's "

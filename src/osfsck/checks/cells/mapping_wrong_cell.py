@@ -28,9 +28,8 @@ class MappingWrongCell(Check):
         as long as the mapped cell has any live row of it, nothing is reported.
 
     Repair:
-        A runbook (manual): point the mapping at the cell that holds the instance, e.g.
-        `UPDATE instance_mappings SET cell_id=(SELECT id FROM cell_mappings WHERE uuid=CELL)
-        WHERE instance_uuid=UUID`, after checking no cross-cell move is still running.
+        `fix-mapping-cell` (unsafe): point the mapping at the cell that holds the instance,
+        conditional on the cell it pointed to (journaled, undoable).
     """
 
     code = "NV203"
@@ -38,7 +37,7 @@ class MappingWrongCell(Check):
     severity = Severity.HIGH
     needs = (InstanceMapping, Cell, Instance, ArchivedInstance, Migration)
     relies_on = (InstanceMapping, Cell, Instance)
-    repairs = ("mapping-cell-runbook",)
+    repairs = ("fix-mapping-cell", "mapping-cell-runbook")
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
         idx = instance_index(snap)

@@ -28,8 +28,8 @@ class UnmappedInstance(Check):
         partial archive and are not reported.
 
     Repair:
-        A runbook (manual): `nova-manage cell_v2 map_instances --cell_uuid CELL` creates
-        the missing mappings for that cell.
+        `map-instance` (safe): insert the mapping as `nova-manage cell_v2 map_instances`
+        would, with the project and user read from the cell (journaled; undo removes it).
     """
 
     code = "NV202"
@@ -37,7 +37,7 @@ class UnmappedInstance(Check):
     severity = Severity.HIGH
     needs = (Instance, InstanceMapping, Cell, ArchivedInstance, Migration)
     relies_on = (InstanceMapping, Cell)
-    repairs = ("map-instances-runbook",)
+    repairs = ("map-instance", "map-instances-runbook")
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
         idx = instance_index(snap)

@@ -5,7 +5,9 @@ from osfsck.checks.compute.domains import domain_evidence, domain_ref
 from osfsck.checks.compute.placement_of_domains import live_instances_with_domains
 from osfsck.checks.evidence import instance_evidence
 from osfsck.model.facts.hypervisor import Domain
-from osfsck.model.facts.nova import ArchivedInstance, Cell, Instance, InstanceMapping, Migration, cell_scope
+from osfsck.model.facts.nova import (
+    ArchivedInstance, Cell, ComputeNode, Instance, InstanceMapping, Migration, cell_scope,
+)
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
@@ -32,16 +34,18 @@ class DomainOnWrongHost(Check):
         migration record was deleted by hand looks moved.
 
     Repair:
-        A runbook (manual): decide which host really runs the guest, then either correct
-        Nova (live-migrate or `nova-manage` the instance back) or remove the stray domain.
+        `move-instance-record` (unsafe): when the stray guest is running and its host has
+        one compute node, record that host and node on the instance (a conditional
+        update, journaled, undoable).  Otherwise a runbook (manual): decide which host
+        really runs the guest, then correct Nova or remove the stray domain.
     """
 
     code = "HV103"
     name = "domain-on-wrong-host"
     severity = Severity.HIGH
-    needs = (Domain, Instance, ArchivedInstance, InstanceMapping, Cell, Migration)
+    needs = (Domain, Instance, ArchivedInstance, InstanceMapping, Cell, Migration, ComputeNode)
     relies_on = (Instance, Migration)
-    repairs = ("domain-placement-runbook",)
+    repairs = ("move-instance-record", "domain-placement-runbook")
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
         for row, domains, expected in live_instances_with_domains(snap, out):

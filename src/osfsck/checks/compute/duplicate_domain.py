@@ -30,8 +30,9 @@ class DuplicateDomain(Check):
         both hosts by design and is not reported.
 
     Repair:
-        A runbook (manual): keep the copy on the host Nova records, check which copy is
-        running and which disks each uses, then destroy and undefine the other one.
+        `undefine-stray-domain` (unsafe): when every stray copy is shut off and a copy is on
+        the host Nova records, the strays are undefined (XML journaled, undoable; disks
+        kept).  When a stray runs, a runbook (manual): a person decides which copy is real.
     """
 
     code = "HV104"
@@ -39,7 +40,7 @@ class DuplicateDomain(Check):
     severity = Severity.CRITICAL
     needs = (Domain, Instance, ArchivedInstance, InstanceMapping, Cell, Migration)
     relies_on = (Instance, Migration)
-    repairs = ("domain-placement-runbook",)
+    repairs = ("undefine-stray-domain", "domain-placement-runbook")
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
         for row, domains, expected in live_instances_with_domains(snap, out):

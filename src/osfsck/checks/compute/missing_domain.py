@@ -40,9 +40,11 @@ class MissingDomain(Check):
         (reported by domain-on-wrong-host).
 
     Repair:
-        A runbook (manual): a hard reboot makes Nova's libvirt driver define the domain
-        again from the database (`openstack server reboot --hard UUID`), after checking
-        that the instance's disks and volumes are present on the host.
+        `set-instance-error` (unsafe, tenant-visible): put the instance in ERROR as
+        `openstack server set --state error` would, so its owner sees the truth and can
+        rebuild or delete it.  The runbook explains the alternative: a hard reboot
+        (`openstack server reboot --hard UUID`) defines the domain again when the disks
+        are still on the host.
     """
 
     code = "NV101"
@@ -50,7 +52,7 @@ class MissingDomain(Check):
     severity = Severity.HIGH
     needs = (Domain, Instance, Cell, InstanceMapping, Migration)
     relies_on = (Domain,)
-    repairs = ("missing-domain-runbook",)
+    repairs = ("set-instance-error", "missing-domain-runbook")
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
         idx = instance_index(snap)

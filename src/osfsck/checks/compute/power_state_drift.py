@@ -35,8 +35,9 @@ class PowerStateDrift(Check):
         finding carries the instance's updated_at so the grace guard can tell.
 
     Repair:
-        A runbook (manual): check that nova-compute on the host is up and running its
-        periodic tasks; start or stop the server through the API to bring both in line.
+        `sync-power-state` (safe): record the observed power state, as Nova's
+        _sync_power_states does (conditional on the state seen and no task; undoable).
+        The runbook says to check that nova-compute on the host runs its periodic tasks.
     """
 
     code = "NV102"
@@ -44,7 +45,7 @@ class PowerStateDrift(Check):
     severity = Severity.LOW
     needs = (Domain, Instance, Cell, InstanceMapping, Migration)
     relies_on = (Domain,)
-    repairs = ("power-state-runbook",)
+    repairs = ("sync-power-state", "power-state-runbook")
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
         idx = instance_index(snap)

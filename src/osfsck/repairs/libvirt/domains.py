@@ -119,3 +119,48 @@ class ShutdownDomain(_DomainRepair):
         # the gentler step leaves the domain defined: it is settled once it is off
         p = plan.params
         return not any(d.active for d in fresh.of(Domain) if d.host == p["host"] and d.uuid == p["uuid"])
+
+
+class UndefineStrayDomain(Repair):
+    """Remove the leftover copies of a duplicated instance: the shut-off domains on hosts
+    other than the one Nova records.  A running stray might be the real guest, so then a
+    person decides (the runbook)."""
+
+    name = "undefine-stray-domain"
+    safety = Safety.UNSAFE
+    writes = "libvirt: virDomainUndefineFlags on the hosts holding shut-off stray copies (disks are kept)"
+    undoable = True
+
+    def plan(self, finding: Finding, snap: Snapshot) -> RepairPlan | str:
+        inst = finding.evidence["instance"]
+        expected = set(finding.evidence.get("expected_hosts", ()))
+        strays = [d for d in finding.evidence["domains"] if d["host"] != inst["host"] and d["host"] not in expected]
+        if not strays or any(d["active"] for d in strays):
+            return "a stray copy is running: which copy is real must be decided by a person"
+        if not any(d["host"] == inst["host"] for d in finding.evidence["domains"]):
+            return f"no copy is on {inst['host']}, where Nova records the instance"
+        return RepairPlan(self.name, self.safety, finding, finding.subject,
+                          action=f"undefine the shut-off copies of {inst['uuid']} on {', '.join(d['host'] for d in strays)}",
+                          params={"domains": [{"host": d["host"], "uuid": d["uuid"], "name": d["name"]} for d in strays]})
+
+    def ownership(self, plan: RepairPlan, snap: Snapshot) -> None:
+        for p in plan.params["domains"]:
+            UndefineDomain().ownership(RepairPlan(self.name, self.safety, plan.finding, plan.target, "", p), snap)
+
+    def before_image(self, plan: RepairPlan, ctx) -> dict:
+        images = []
+        for p in plan.params["domains"]:
+            sub = RepairPlan(self.name, self.safety, plan.finding, plan.target, "", p)
+            img = UndefineDomain().before_image(sub, ctx)
+            if img["active"]:
+                raise RepairError(f"the copy on {p['host']} is running now")
+            images.append(img)
+        return {"domains": images}
+
+    def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
+        for p, img in zip(plan.params["domains"], before["domains"]):
+            UndefineDomain().apply(RepairPlan(self.name, self.safety, plan.finding, plan.target, plan.action, p), ctx, img)
+        return plan.action
+
+    def undo(self, entry: dict, ctx) -> str:
+        return "; ".join(UndefineDomain().undo({"before": img}, ctx) for img in entry["before"]["domains"])

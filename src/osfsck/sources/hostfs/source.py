@@ -32,7 +32,7 @@ class HostFolderSource(Source):
 
     def reads(self) -> list[str]:
         s = self.settings
-        how = "a local subprocess" if s.transport == "local" else "ssh"
+        how = {"local": "a local subprocess", "inprocess": "this process"}.get(s.transport, "ssh")
         return [
             f"on each compute host, via {how}: `{s.python} -` runs osfsck's stdlib-only agent "
             f"(piped on stdin, nothing installed), which lists {s.instances_path} "

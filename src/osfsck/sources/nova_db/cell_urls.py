@@ -30,3 +30,20 @@ def format_cell_url(template: str, base: str | None) -> str:
         return template.format(**parts)
     except (KeyError, IndexError, ValueError) as e:
         raise TemplateError(f"cannot format its database_connection template: {e}") from None
+
+
+def resolve_cell_url(settings, cell: dict) -> tuple[str | None, str]:
+    """(URL, "") for a cell row {"uuid", "name", "url"}, or (None, why not): a per-cell
+    override first, then Nova's own (possibly templated) database_connection."""
+    override = settings.cells.get(cell["name"]) or settings.cells.get(cell["uuid"])
+    if override and override.skip:
+        return None, "skipped by configuration"
+    if override and override.database:
+        return override.database.url, ""
+    if not cell["url"]:
+        return None, "cell mapping has no database_connection"
+    base = settings.cell_url_base.url if settings.cell_url_base else None
+    try:
+        return format_cell_url(cell["url"], base), ""
+    except TemplateError as e:
+        return None, str(e)

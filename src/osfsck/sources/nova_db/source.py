@@ -11,7 +11,16 @@ from osfsck.model.result import SourceStatus
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.base import Source, SourceError, cover_all, utcnow
 from osfsck.sources.nova_db import queries, tables
-from osfsck.sources.nova_db.cell_urls import TemplateError, format_cell_url
+from osfsck.sources.nova_db.cell_urls import resolve_cell_url
+
+
+def read_cells(conn) -> list[dict]:
+    """cell_mappings rows as {"id", "uuid", "name", "url", "disabled"}."""
+    cm = tables.cell_mappings
+    rows = conn.execute(select(cm.c.id, cm.c.uuid, cm.c.name, cm.c.database_connection, cm.c.disabled)
+                        .order_by(cm.c.id)).all()
+    return [{"id": id_, "uuid": uuid, "name": name or uuid, "url": db, "disabled": bool(disabled)}
+            for id_, uuid, name, db, disabled in rows]
 
 
 class NovaDatabaseSource(Source):
@@ -66,30 +75,10 @@ class NovaDatabaseSource(Source):
         return statuses
 
     def _cells(self, conn) -> list[dict]:
-        cm = tables.cell_mappings
-        rows = conn.execute(select(cm.c.uuid, cm.c.name, cm.c.database_connection, cm.c.disabled)
-                            .order_by(cm.c.id)).all()
-        cells = []
-        for uuid, name, db, disabled in rows:
-            cells.append({"uuid": uuid, "name": name or uuid, "url": db, "disabled": bool(disabled)})
-        return cells
-
-    def _cell_url(self, c: dict) -> tuple[str | None, str]:
-        override = self.settings.cells.get(c["name"]) or self.settings.cells.get(c["uuid"])
-        if override and override.skip:
-            return None, "skipped by configuration"
-        if override and override.database:
-            return override.database.url, ""
-        if not c["url"]:
-            return None, "cell mapping has no database_connection"
-        base = self.settings.cell_url_base.url if self.settings.cell_url_base else None
-        try:
-            return format_cell_url(c["url"], base), ""
-        except TemplateError as e:
-            return None, str(e)
+        return read_cells(conn)
 
     def _collect_cell(self, c: dict, kinds, sink: Snapshot, scope: str) -> SourceStatus:
-        url, why = self._cell_url(c)
+        url, why = resolve_cell_url(self.settings, c)
         if url is None:
             return cover_all(sink, kinds, scope, self.name, False, f"cell {c['name']}: {why}")
         # facts go to a scratch list first: a cell that fails half-way adds nothing

@@ -1,0 +1,123 @@
+"""Domain XML -> Domain fact, on recorded dumps of the XML Nova writes (fixtures/libvirt)."""
+
+from pathlib import Path
+
+import pytest
+
+from osfsck.sources.libvirt.mapping import DomainXMLError, domain_from_xml
+
+FIXTURES = Path(__file__).parent / "fixtures" / "libvirt"
+
+
+def load(name: str, state: int = 1, active: bool = True, host: str = "cmp-0042"):
+    return domain_from_xml(host, (FIXTURES / name).read_text(), state, active)
+
+
+def test_nova_11_domain_with_local_disks_and_config_drive():
+    d = load("nova-1.1-local.xml")
+    assert d.host == "cmp-0042"
+    assert d.uuid == "3f1b0a6e-9a47-4c62-8d0f-2a1c5e7b9d10"
+    assert d.name == "instance-0000002a"
+    assert (d.state, d.active) == (1, True)
+    assert d.nova_ns == "1.1"
+    assert d.nova_name == "web-01"
+    assert d.nova_project == "9e8d7c6b5a4f4e3d2c1b0a9f8e7d6c5b"
+    assert (d.vcpus, d.memory_mb) == (2, 2048)
+    # the backing file under _base is a <source> of <backingStore>, not a disk of the guest;
+    # the serial console's log file is not a disk either
+    assert d.disks == (
+        "/var/lib/nova/instances/3f1b0a6e-9a47-4c62-8d0f-2a1c5e7b9d10/disk",
+        "/var/lib/nova/instances/3f1b0a6e-9a47-4c62-8d0f-2a1c5e7b9d10/disk.config",
+    )
+
+
+def test_nova_10_domain_shut_off():
+    d = load("nova-1.0-shutoff.xml", state=5, active=False)
+    assert (d.state, d.active) == (5, False)
+    assert d.nova_ns == "1.0"
+    assert d.nova_name == "db-legacy"
+    assert d.nova_project == "a1b2c3d4e5f64a7b8c9d0e1f2a3b4c5d"
+    assert (d.vcpus, d.memory_mb) == (4, 8192)
+    assert [p.rsplit("/", 1)[1] for p in d.disks] == ["disk", "disk.local", "disk.swap"]
+
+
+def test_rbd_backed_domain_lists_pool_and_image_names():
+    d = load("nova-1.1-rbd.xml")
+    assert d.nova_project == "c0ffee00c0ffee00c0ffee00c0ffee00"
+    assert d.disks == (
+        "vms/7f3a9c10-2222-4b1e-8a7d-0e9f8d7c6b5a_disk",
+        "vms/7f3a9c10-2222-4b1e-8a7d-0e9f8d7c6b5a_disk.config",
+        "volumes/volume-5d1c3a2b-9e8f-4a7b-b6c5-d4e3f2a1b0c9",
+    )
+    assert (d.vcpus, d.memory_mb) == (2, 4096)
+
+
+def test_iscsi_block_and_network_volumes():
+    d = load("nova-1.1-iscsi.xml")
+    assert d.nova_name == "app-with-volumes"
+    assert d.memory_mb == 512
+    assert d.disks == (
+        "/dev/sdb",
+        "/dev/disk/by-path/ip-192.0.2.10:3260-iscsi-iqn.2010-10.org.openstack:"
+        "volume-7f3a9c10-bbbb-4b1e-8a7d-0e9f8d7c6b5a-lun-1",
+        "iqn.2010-10.org.openstack:volume-e1d2c3b4-cccc-4a5b-9c8d-7e6f5a4b3c2d/1",
+    )
+
+
+def test_hand_made_domain_has_no_nova_metadata():
+    d = load("handmade.xml", state=5, active=False)
+    assert d.uuid == "c0ffee00-1234-4abc-8def-0123456789ab"    # lower-cased
+    assert d.name == "debug-vm"
+    assert (d.nova_ns, d.nova_name, d.nova_project) == (None, None, None)
+    assert (d.vcpus, d.memory_mb) == (1, 1024)
+    assert d.disks == ("default/debug-vm.qcow2",)                # the empty CD-ROM is skipped
+
+
+def test_malformed_xml_raises_one_line_naming_the_host():
+    with pytest.raises(DomainXMLError) as e:
+        load("malformed.xml", host="cmp-0099")
+    msg = str(e.value)
+    assert msg.startswith("cmp-0099: ")
+    assert "\n" not in msg
+
+
+def test_not_a_domain_document():
+    with pytest.raises(DomainXMLError, match="root element <network>"):
+        domain_from_xml("h", "<network><name>x</name></network>", 1, True)
+
+
+def test_domain_without_uuid_is_an_error():
+    with pytest.raises(DomainXMLError, match="has no <uuid>"):
+        domain_from_xml("h", "<domain><name>x</name></domain>", 1, True)
+
+
+def _with_memory(memory: str) -> str:
+    return f"<domain><name>m</name><uuid>00000000-0000-4000-8000-000000000001</uuid>{memory}</domain>"
+
+
+@pytest.mark.parametrize("memory, mb", [
+    ("<memory>2097152</memory>", 2048),                       # no unit: KiB
+    ("<memory unit='KiB'>524288</memory>", 512),
+    ("<memory unit='k'>524288</memory>", 512),
+    ("<memory unit='KB'>1048576</memory>", 1000),              # KB is 1000 bytes
+    ("<memory unit='b'>1073741824</memory>", 1024),
+    ("<memory unit='bytes'>33554432</memory>", 32),
+    ("<memory unit='M'>64</memory>", 64),
+    ("<memory unit='MiB'>64</memory>", 64),
+    ("<memory unit='MB'>1000</memory>", 953),                 # 10^9 bytes
+    ("<memory unit='G'>4</memory>", 4096),
+    ("<memory unit='GiB'>4</memory>", 4096),
+    ("<memory unit='T'>1</memory>", 1048576),
+    ("", 0),                                                  # not stated
+])
+def test_memory_units(memory, mb):
+    assert domain_from_xml("h", _with_memory(memory), 1, True).memory_mb == mb
+
+
+def test_unknown_memory_unit_is_an_error():
+    with pytest.raises(DomainXMLError, match="bad <memory>"):
+        domain_from_xml("h", _with_memory("<memory unit='furlongs'>3</memory>"), 1, True)
+
+
+def test_vcpu_defaults_to_one_when_omitted():
+    assert domain_from_xml("h", _with_memory(""), 1, True).vcpus == 1
