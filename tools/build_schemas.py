@@ -261,7 +261,9 @@ def build_release(release: str, spec: dict, python: str, mariadb: MariaDB, work:
     times["venv + pip install"] = time.monotonic() - t
     log(f"[{release}] installed nova {key_versions['nova']} on Python {pyver[0]}")
 
-    # PYTHONHASHSEED fixed so that set ordering inside the migrations is the same every run.
+    # A fixed PYTHONHASHSEED removes one source of run-to-run noise (str-keyed set/dict order in
+    # the migrations).  Index creation order still varies (sets of Index objects hash by id),
+    # which is why the dumps sort indexes/keys by name.
     env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONWARNINGS": "ignore"}
 
     def sync(urls: dict[str, str], tag: str) -> None:

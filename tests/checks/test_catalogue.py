@@ -5,6 +5,7 @@ scenario file at the mirrored path with the four kinds of case, and deterministi
 from __future__ import annotations
 
 import importlib
+import json
 from collections import Counter
 
 import pytest
@@ -13,6 +14,7 @@ from osfsck.checks.base import CODE_RE, DOC_SECTIONS, NAME_RE, Check
 from osfsck.checks.registry import all_checks
 from osfsck.model.facts import FACT_TYPES
 from osfsck.model.finding import Severity
+from osfsck.model.snapshot import Snapshot
 from tests.checks.scenario import KINDS, scenario_modules
 
 CHECKS = all_checks()
@@ -96,12 +98,15 @@ def _output(out):
 @pytest.mark.parametrize(("cls", "case"), list(_cases()))
 def test_deterministic(cls, case):
     """The same snapshot gives the same output, in the same order, whether evaluated again
-    (with the snapshot's shared indexes built), from a fresh build, or with every list of
-    facts in the reverse order (collection order must not leak into the result)."""
+    (with the snapshot's shared indexes built), from a fresh build, after a round trip
+    through the snapshot file format (`osfsck check --from`), or with every list of facts
+    in the reverse order (collection order must not leak into the result)."""
     snap = case.build()
     first = _output(cls(case.params).evaluate(snap))
     assert _output(cls(case.params).evaluate(snap)) == first
     assert _output(cls(case.params).evaluate(case.build())) == first
+    saved = json.loads(json.dumps(case.build().to_json()))
+    assert _output(cls(case.params).evaluate(Snapshot.from_json(saved))) == first
     reversed_snap = case.build()
     for kind in reversed_snap.facts:
         reversed_snap.facts[kind].reverse()

@@ -268,25 +268,43 @@ def _read_state(base: Path) -> dict:
 
 def _destroy_guests(uri: str) -> None:
     """Stop running guests through the daemon (a hung daemon is given up on after 10 s)."""
-    def destroy():
+    try:
+        import libvirt
+    except ImportError:
+        return      # the PID sweep in stop_host still stops the guests
+    libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
+
+    def destroy(dom):
         try:
-            import libvirt
-        except ImportError:
-            return      # the PID sweep in stop_host still stops the guests
-        libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
+            dom.destroy()
+        except libvirt.libvirtError:
+            pass    # already gone; the PID sweep handles one that would not go
+
+    def destroy_all():
         try:
             conn = libvirt.open(uri)
-            for dom in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE):
-                try:
-                    dom.destroy()
-                except libvirt.libvirtError:
-                    pass
-            conn.close()
+        except libvirt.libvirtError:
+            return
+        try:
+            # one thread per guest: libvirt takes 1-2 s per destroy here, even though QEMU
+            # exits within milliseconds of its SIGTERM
+            threads = [threading.Thread(target=destroy, args=(d,), daemon=True)
+                       for d in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(10.0)
         except libvirt.libvirtError:
             pass
-    t = threading.Thread(target=destroy, daemon=True, name="osfsck-lab-destroy")
+        finally:
+            try:
+                conn.close()
+            except libvirt.libvirtError:
+                pass
+
+    t = threading.Thread(target=destroy_all, daemon=True, name="osfsck-lab-destroy")
     t.start()
-    t.join(10.0)
+    t.join(15.0)
 
 
 def _terminate(pid: int | None, program: str, marker: str) -> None:

@@ -3,7 +3,7 @@
 from osfsck.checks.cells.unmapped_instance import UnmappedInstance
 from osfsck.model.facts.nova import Cell, InstanceMapping
 from tests.checks.scenario import Case
-from tests.support.world import World, uid
+from tests.support.world import DAY, World, uid
 
 CHECK = UnmappedInstance
 HIDDEN = uid(1101)
@@ -14,7 +14,7 @@ def map_instances_never_run():
     w = World()
     w.instance(host="hv1")
     w.host("hv3", cell="cell2")
-    w.instance(HIDDEN, cell="cell2", host="hv3", mapped=False, age=90 * 86400)
+    w.instance(HIDDEN, cell="cell2", host="hv3", mapped=False, age=90 * DAY)
     return w.snapshot()
 
 

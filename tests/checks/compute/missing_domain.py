@@ -43,6 +43,26 @@ def two_instances_lost():
     return w.snapshot()
 
 
+def only_a_hand_made_copy_elsewhere():
+    # the only domain with this uuid is not Nova's (no metadata, another name): HV103 ignores
+    # it, so nothing else reports that hv2 lacks the instance's domain
+    w = World()
+    w.instance(LOST, host="hv2")
+    w.domain("hv1", LOST, name="forensics-copy", nova=False, state=5)
+    return w.snapshot()
+
+
+def evacuation_source_still_holds_it():
+    # evacuated to hv2, whose domain is gone; hv1 still holds the old guest until its
+    # nova-compute restarts and destroys it (_destroy_evacuated_instances).  HV103 allows
+    # hv1 (awaiting clean-up), so only this check can say that hv2 has no domain
+    w = World()
+    w.instance(LOST, host="hv2")
+    w.migration(LOST, type="evacuation", status="done", source="hv1", dest="hv2")
+    w.domain("hv1", LOST)
+    return w.snapshot()
+
+
 def every_state_that_keeps_a_domain():
     w = World()
     for state in ("active", "paused", "suspended", "stopped", "rescued"):
@@ -141,6 +161,14 @@ CASES = [
          [("NV101", LOST)], verify=verify_reinstalled),
     Case("found", "host re-installed: two instances lost", two_instances_lost,
          [("NV101", LOST), ("NV101", uid(304))]),
+    Case("found", "only a hand-made copy elsewhere", only_a_hand_made_copy_elsewhere,
+         [("NV101", LOST)],
+         bug="missing-domain skips any domain with the uuid on any host (by_uuid.get(uuid)), "
+             "including domains that are not Nova's, which domain-on-wrong-host ignores"),
+    Case("found", "evacuated, the destination lost its domain, the source still holds one",
+         evacuation_source_still_holds_it, [("NV101", LOST)],
+         bug="missing-domain skips any domain elsewhere, but domain-on-wrong-host allows the "
+             "evacuation source awaiting clean-up: neither reports it"),
     Case("clean", "running and stopped instances with their domains", clean),
     Case("clean", "every vm_state that keeps a domain has one", every_state_that_keeps_a_domain),
     Case("near-miss", "instance being built", building),
