@@ -83,6 +83,13 @@ class InstanceIndex:
                 return self.snap.why_incomplete(k, scope)
         return ""
 
+    def api_reason(self, *extra) -> str:
+        """Why the API database's facts (cells, mappings, and `extra` kinds) are partial."""
+        for k in (Cell, InstanceMapping, *extra):
+            if not self.snap.is_complete(k, API_SCOPE):
+                return self.snap.why_incomplete(k, API_SCOPE)
+        return ""
+
     def cell_name(self, cell_uuid: str | None) -> str | None:
         c = self.cells.get(cell_uuid) if cell_uuid else None
         return c.name if c else None

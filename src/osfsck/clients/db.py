@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from osfsck.config.settings import redact_url
+from osfsck.model.secrets import redact_url
 
 STREAM_BATCH = 10_000
 

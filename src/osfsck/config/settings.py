@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
+
+from osfsck.model.secrets import redact_url
 
 
 class ConfigError(Exception):
@@ -21,11 +22,6 @@ class Database:
 
     def __str__(self) -> str:
         return self.redacted()
-
-
-def redact_url(url: str) -> str:
-    """mysql://nova:secret@db/nova -> mysql://nova:***@db/nova (also for templated URLs)."""
-    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ def create(url: str, db: str, release: str) -> None:
     if dialect == "sqlite":
         Path(u.database).unlink(missing_ok=True)
     else:
-        server = create_engine(u.set(database=None), poolclass=NullPool)
+        server = create_engine(u.set(database=""), poolclass=NullPool)   # URL.set ignores None
         with server.begin() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS `{u.database}`"))
             conn.execute(text(f"CREATE DATABASE `{u.database}` CHARACTER SET utf8mb4"))

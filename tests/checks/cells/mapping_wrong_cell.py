@@ -129,7 +129,5 @@ CASES = [
     Case("partial", "instance mappings partial", mappings_partial, ["api"]),
     Case("partial", "cell list partial", cell_list_partial, ["api"]),
     Case("partial", "cell list partial: the reason names the cell list", cell_list_partial, ["api"],
-         verify=reason_is_the_cell_list,
-         bug="the inconclusive reason is why_incomplete(InstanceMapping), which says "
-             "'nova.instance_mapping is partial for api' although the mappings are complete"),
+         verify=reason_is_the_cell_list),
 ]

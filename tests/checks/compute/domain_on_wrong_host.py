@@ -132,7 +132,5 @@ CASES = [
     Case("near-miss", "hand-made domain on another host", hand_made_domain_elsewhere),
     Case("partial", "the instance's cell is partial", cell_partial, ["cell:cell1"]),
     Case("partial", "the host Nova records could not be listed", recorded_host_unreachable,
-         ["host:hv2"],
-         bug="domain-on-wrong-host claims the domain on hv1 is the only one without hv2's "
-             "domains being complete (relies_on lacks Domain)"),
+         ["host:hv2"]),
 ]

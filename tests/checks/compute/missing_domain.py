@@ -162,13 +162,9 @@ CASES = [
     Case("found", "host re-installed: two instances lost", two_instances_lost,
          [("NV101", LOST), ("NV101", uid(304))]),
     Case("found", "only a hand-made copy elsewhere", only_a_hand_made_copy_elsewhere,
-         [("NV101", LOST)],
-         bug="missing-domain skips any domain with the uuid on any host (by_uuid.get(uuid)), "
-             "including domains that are not Nova's, which domain-on-wrong-host ignores"),
+         [("NV101", LOST)]),
     Case("found", "evacuated, the destination lost its domain, the source still holds one",
-         evacuation_source_still_holds_it, [("NV101", LOST)],
-         bug="missing-domain skips any domain elsewhere, but domain-on-wrong-host allows the "
-             "evacuation source awaiting clean-up: neither reports it"),
+         evacuation_source_still_holds_it, [("NV101", LOST)]),
     Case("clean", "running and stopped instances with their domains", clean),
     Case("clean", "every vm_state that keeps a domain has one", every_state_that_keeps_a_domain),
     Case("near-miss", "instance being built", building),

@@ -42,7 +42,7 @@ class MappingWrongCell(Check):
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
         idx = instance_index(snap)
         if not idx.api_complete:
-            out.inconclusive(API_SCOPE, snap.why_incomplete(InstanceMapping, API_SCOPE))
+            out.inconclusive(API_SCOPE, idx.api_reason())
             return
         for m in snap.of(InstanceMapping):
             mapped = idx.cell_name(m.cell_uuid)

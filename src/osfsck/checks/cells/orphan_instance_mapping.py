@@ -53,7 +53,7 @@ class OrphanInstanceMapping(Check):
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
         idx = instance_index(snap)
         if not idx.api_complete:
-            out.inconclusive(API_SCOPE, snap.why_incomplete(InstanceMapping, API_SCOPE))
+            out.inconclusive(API_SCOPE, idx.api_reason())
             return
         for m in snap.of(InstanceMapping):
             if not m.cell_uuid:

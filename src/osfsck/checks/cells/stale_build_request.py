@@ -26,7 +26,10 @@ class StaleBuildRequest(Check):
 
     Known false positives:
         A build still being scheduled has a build request and a mapping with no cell for
-        seconds to minutes; it is not reported before `unscheduled_after`.
+        seconds to minutes; it is not reported before `unscheduled_after`.  nova-api
+        creates the build request before the mapping, and the conductor deletes it just
+        after creating the instance: build requests younger than `min_age` (default 10
+        minutes) are never reported.
 
     Repair:
         `delete-build-request` (safe, conditional delete, journaled; `osfsck undo` puts the
@@ -41,15 +44,18 @@ class StaleBuildRequest(Check):
     needs = (BuildRequest, InstanceMapping, Cell, Instance, ArchivedInstance, Migration)
     relies_on = (BuildRequest, InstanceMapping, Cell, Instance)
     repairs = ("delete-build-request", "server-delete-runbook")
-    defaults = {"unscheduled_after": 3600}
+    defaults = {"unscheduled_after": 3600, "min_age": 600}
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
         idx = instance_index(snap)
         if not (idx.api_complete and snap.is_complete(BuildRequest, API_SCOPE)):
-            out.inconclusive(API_SCOPE, snap.why_incomplete(BuildRequest, API_SCOPE))
+            out.inconclusive(API_SCOPE, idx.api_reason(BuildRequest))
             return
         for b in snap.of(BuildRequest):
             out.examine()
+            age = age_seconds(snap, b.created_at)
+            if age is not None and age < self.params["min_age"]:
+                continue  # nova-api and the conductor are still working on it
             m = idx.mappings.get(b.instance_uuid)
             cell = idx.cell_name(m.cell_uuid) if m else None
             ref = ObjectRef("build-request", b.instance_uuid, API_SCOPE)
@@ -70,7 +76,6 @@ class StaleBuildRequest(Check):
                               related=[ObjectRef("instance", b.instance_uuid, cell_scope(cell))],
                               evidence={**evidence, "why": "instance-created"}, changed_at=b.created_at)
             else:
-                age = age_seconds(snap, b.created_at)
                 if age is not None and age > self.params["unscheduled_after"]:
                     out.found(ref, f"Build request {b.instance_uuid} has been unscheduled for {age / 3600:.1f} h.",
                               evidence={**evidence, "why": "never-scheduled", "age_seconds": int(age)},

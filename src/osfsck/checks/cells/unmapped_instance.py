@@ -47,7 +47,7 @@ class UnmappedInstance(Check):
                 continue
             out.examine()
             if not idx.api_complete:
-                out.inconclusive(API_SCOPE, snap.why_incomplete(InstanceMapping, API_SCOPE))
+                out.inconclusive(API_SCOPE, idx.api_reason())
                 continue
             if uuid in idx.mappings:
                 continue

@@ -44,7 +44,7 @@ class DomainOnWrongHost(Check):
     name = "domain-on-wrong-host"
     severity = Severity.HIGH
     needs = (Domain, Instance, ArchivedInstance, InstanceMapping, Cell, Migration, ComputeNode)
-    relies_on = (Instance, Migration)
+    relies_on = (Instance, Migration, Domain)
     repairs = ("move-instance-record", "domain-placement-runbook")
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:

@@ -39,7 +39,7 @@ class DuplicateDomain(Check):
     name = "duplicate-domain"
     severity = Severity.CRITICAL
     needs = (Domain, Instance, ArchivedInstance, InstanceMapping, Cell, Migration)
-    relies_on = (Instance, Migration)
+    relies_on = (Instance, Migration, Domain)
     repairs = ("undefine-stray-domain", "domain-placement-runbook")
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:

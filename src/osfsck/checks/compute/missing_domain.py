@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from osfsck.checks.base import Check, CheckOutput
-from osfsck.checks.compute.domains import collected_hosts, domains_by_uuid
+from osfsck.checks.compute.domains import collected_hosts, domains_by_uuid, is_nova_domain
 from osfsck.checks.evidence import instance_evidence
 from osfsck.checks.instance_index import instance_index
 from osfsck.model.facts.hypervisor import Domain, host_scope
@@ -70,8 +70,12 @@ class MissingDomain(Check):
                 continue
             if idx.in_progress_migrations(uuid):
                 continue
-            if by_uuid.get(uuid):
-                continue  # a domain on another host is domain-on-wrong-host's finding
+            domains = by_uuid.get(uuid, ())
+            if any(d.host == row.host for d in domains):
+                continue
+            expected = idx.expected_hosts(uuid)
+            if any(is_nova_domain(d) and d.host not in expected for d in domains):
+                continue  # a Nova domain on another host is domain-on-wrong-host's finding
             out.found(
                 ObjectRef("instance", uuid, cell_scope(row.cell)),
                 f"Instance {uuid} is {row.vm_state} on {row.host}, but {row.host} has no domain for it.",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from osfsck.clients.db import DatabaseError, SQLAlchemyError, describe, make_engine, stream
-from osfsck.config.settings import NovaSettings, redact_url
+from osfsck.config.settings import NovaSettings
+from osfsck.model.secrets import redact_url
 from osfsck.model.facts.nova import API_SCOPE, Cell, cell_scope
 from osfsck.model.result import SourceStatus
 from osfsck.model.snapshot import Snapshot
