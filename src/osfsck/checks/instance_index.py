@@ -8,6 +8,7 @@ with the rule stated in one place (DESIGN §3, "absence needs completeness").
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple, Optional
@@ -18,6 +19,8 @@ from osfsck.model.facts.nova import (
 )
 from osfsck.model.snapshot import Snapshot
 
+_EPOCH = _dt.datetime(1970, 1, 1)   # orders deleted rows with no timestamp first
+
 LIVE, DELETED, ARCHIVED, UNKNOWN, UNDECIDED = "live", "deleted", "archived", "unknown", "undecided"
 
 # Evacuations whose source host still holds the guest: nova-compute destroys it when it
@@ -26,7 +29,9 @@ EVACUATION_PENDING_CLEANUP = frozenset({"accepted", "pre-migrating", "done"})
 
 
 class Status(NamedTuple):
-    state: str                       # LIVE, DELETED, ARCHIVED, UNKNOWN or UNDECIDED
+    state: str                       # _EPOCH = _dt.datetime(1970, 1, 1)   # orders deleted rows with no timestamp first
+
+LIVE, DELETED, ARCHIVED, UNKNOWN or UNDECIDED
     instance: Optional[Instance]     # the row that decided it (live or deleted)
     archived: Optional[ArchivedInstance]
     reason: str = ""                 # for UNDECIDED: why
@@ -152,7 +157,3 @@ def instance_index(snap: Snapshot) -> InstanceIndex:
         idx = snap.memo["instance_index"] = InstanceIndex(snap)
     return idx
 
-
-import datetime as _dt  # noqa: E402  (only for the sentinel below)
-
-_EPOCH = _dt.datetime(1970, 1, 1)

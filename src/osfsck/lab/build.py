@@ -119,13 +119,13 @@ def _disks_of(paths: dict[str, str], host: str, dirs):
 
 
 # -- hypervisors -------------------------------------------------------------------------
-def _write_hypervisors(c: Cloud, out: Path, paths: dict, mode: str, run_as: str | None) -> dict[str, str]:
+def _write_hypervisors(c: Cloud, out: Path, paths: dict, hv_kind: str, run_as: str | None) -> dict[str, str]:
     uris = {}
     (out / "hv").mkdir(exist_ok=True)
     for host, _ in c.hosts:
         disks_of = _disks_of(paths, host, c.dirs.get(host, []))
         domains = c.domains.get(host, [])
-        if mode == "testfiles":
+        if hv_kind == "testfiles":
             uris[host] = testdriver.write_host(out / "hv" / f"{host}.xml", domains, disks_of)
             continue
         lab_host = hypervisors.start_host(out / "hv" / host, run_as)

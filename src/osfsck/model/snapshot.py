@@ -6,7 +6,7 @@ import datetime as dt
 import gzip
 import json
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from osfsck.model.facts import FACT_TYPES
 from osfsck.model.facts.base import from_row, to_row
@@ -158,6 +158,3 @@ def _scope_of(cls, value: str) -> str:
 def scope_of(fact) -> str:
     return _scope_of(type(fact), getattr(fact, fact.scope_field))
 
-
-def iter_kinds(snapshot: Snapshot) -> Iterator[str]:
-    return iter(sorted(snapshot.facts))
