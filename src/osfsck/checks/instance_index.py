@@ -29,9 +29,7 @@ EVACUATION_PENDING_CLEANUP = frozenset({"accepted", "pre-migrating", "done"})
 
 
 class Status(NamedTuple):
-    state: str                       # _EPOCH = _dt.datetime(1970, 1, 1)   # orders deleted rows with no timestamp first
-
-LIVE, DELETED, ARCHIVED, UNKNOWN or UNDECIDED
+    state: str                       # LIVE, DELETED, ARCHIVED, UNKNOWN or UNDECIDED
     instance: Optional[Instance]     # the row that decided it (live or deleted)
     archived: Optional[ArchivedInstance]
     reason: str = ""                 # for UNDECIDED: why
