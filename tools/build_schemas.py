@@ -28,13 +28,10 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import getpass
 import json
 import os
 import re
 import shutil
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -43,6 +40,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))   # the lab's MariaDB helper (stdlib only, like this script)
+from osfsck.lab.mariadb import MariaDB, MariaDBError  # noqa: E402
 REQ_DIR = ROOT / "tools" / "schema-requirements"
 OUT_DIR = ROOT / "src" / "osfsck" / "lab" / "schemas"
 
@@ -143,54 +142,13 @@ def read_requirements(name: str) -> list[str]:
 # ---------------------------------------------------------------- MariaDB
 
 
-class MariaDB:
-    """A private MariaDB server in a temp dir, on a free loopback port; stopped by its PID."""
+def mariadb_url(server: MariaDB, db: str) -> str:
+    return f"mysql+pymysql://root@127.0.0.1:{server.port}/{db}?charset=utf8mb4"
 
-    def __init__(self, workdir: Path):
-        self.dir = workdir / "mariadb"
-        self.dir.mkdir()
-        self.log = self.dir / "server.log"
-        self.proc: subprocess.Popen | None = None
-        self.port = 0
-        self.version = ""
 
-    def start(self) -> None:
-        user = getpass.getuser()
-        # --no-defaults: ignore any my.cnf on the machine so the build is the same everywhere.
-        run(["mariadb-install-db", "--no-defaults", f"--datadir={self.dir / 'data'}", f"--user={user}",
-             "--auth-root-authentication-method=normal", "--skip-test-db"], self.dir / "install.log")
-        with socket.socket() as s:  # ask the kernel for a free port
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        with open(self.log, "w") as out:
-            self.proc = subprocess.Popen(
-                ["mariadbd", "--no-defaults", f"--datadir={self.dir / 'data'}", f"--socket={self.dir / 'sock'}",
-                 f"--port={self.port}", "--bind-address=127.0.0.1", f"--pid-file={self.dir / 'pid'}",
-                 f"--user={user}", "--skip-name-resolve"],
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while "ready for connections" not in self.log.read_text(errors="replace"):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise BuildError("mariadbd did not start:\n" + self.log.read_text(errors="replace")[-2000:])
-            time.sleep(0.2)
-        m = re.search(r"Version: '([^']+)'", self.log.read_text(errors="replace"))
-        self.version = m.group(1) if m else "unknown"
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)  # clean shutdown of this one server
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def url(self, db: str) -> str:
-        return f"mysql+pymysql://root@127.0.0.1:{self.port}/{db}?charset=utf8mb4"
-
-    def call(self, python: Path, logfile: Path, **req) -> dict:
-        out = run([str(python), "-c", MYSQL_HELPER], logfile, input=json.dumps({"port": self.port, **req}))
-        return json.loads(out)
+def mariadb_call(server: MariaDB, python: Path, logfile: Path, **req) -> dict:
+    out = run([str(python), "-c", MYSQL_HELPER], logfile, input=json.dumps({"port": server.port, **req}))
+    return json.loads(out)
 
 
 # ---------------------------------------------------------------- dumps
@@ -313,11 +271,11 @@ def build_release(release: str, spec: dict, python: str, mariadb: MariaDB, work:
     # --- MariaDB
     t = time.monotonic()
     names = {db: f"r{release.replace('.', '_')}_{db}" for db in DBS}
-    mariadb.call(vpy, logfile, exec=[f"DROP DATABASE IF EXISTS `{n}`" for n in names.values()] +
+    mariadb_call(mariadb, vpy, logfile, exec=[f"DROP DATABASE IF EXISTS `{n}`" for n in names.values()] +
                  [f"CREATE DATABASE `{n}` CHARACTER SET utf8mb4" for n in names.values()])
-    sync({db: mariadb.url(n) for db, n in names.items()}, "mysql")
+    sync({db: mariadb_url(mariadb, n) for db, n in names.items()}, "mysql")
     for db in DBS:
-        dump = mariadb.call(vpy, logfile, db=names[db], dump=True)
+        dump = mariadb_call(mariadb, vpy, logfile, db=names[db], dump=True)
         if dump["views"]:
             raise BuildError(f"{release} {db}: views are not handled: {dump['views']}")
         if dump["alembic"] != [heads[db]]:
@@ -333,10 +291,10 @@ def build_release(release: str, spec: dict, python: str, mariadb: MariaDB, work:
         path.write_text(join_statements(header, stmts))
         # Reload check into a fresh database.
         check = f"reload_{names[db]}"
-        mariadb.call(vpy, logfile, exec=[f"DROP DATABASE IF EXISTS `{check}`",
+        mariadb_call(mariadb, vpy, logfile, exec=[f"DROP DATABASE IF EXISTS `{check}`",
                                          f"CREATE DATABASE `{check}` CHARACTER SET utf8mb4"])
-        mariadb.call(vpy, logfile, db=check, exec=split_statements(path.read_text()))
-        again = mariadb.call(vpy, logfile, db=check, dump=True)
+        mariadb_call(mariadb, vpy, logfile, db=check, exec=split_statements(path.read_text()))
+        again = mariadb_call(mariadb, vpy, logfile, db=check, dump=True)
         if mysql_statements(again) != ddl or again["alembic"] != dump["alembic"]:
             raise BuildError(f"{path.name}: reloaded MariaDB schema differs from the migrated one")
     times["mariadb sync + dump"] = time.monotonic() - t
@@ -381,20 +339,24 @@ def main() -> int:
     releases = args.release or list(RELEASES)
     built_on = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
     work = Path(tempfile.mkdtemp(prefix="osfsck-schemas-"))
-    mariadb = MariaDB(work)
     start = time.monotonic()
     results = {}
+    mariadb = None
     try:
         t = time.monotonic()
-        mariadb.start()
+        mariadb = MariaDB(work / "mariadb")
         log(f"MariaDB {mariadb.version} up on 127.0.0.1:{mariadb.port} ({time.monotonic() - t:.1f}s)")
         for release in releases:
             results[release] = build_release(release, RELEASES[release], args.python, mariadb, work, built_on)
     except BuildError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except MariaDBError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     finally:
-        mariadb.stop()
+        if mariadb is not None:
+            mariadb.stop()
         if args.keep_tmp:
             log(f"kept {work}")
         else:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.mariadb_server import MariaDB
+from osfsck.lab.mariadb import MariaDB
 
 pytestmark = pytest.mark.integration
 
@@ -97,7 +97,7 @@ def test_safe_repairs_only_without_unsafe(lab_factory):
 
 
 def test_two_run_on_mariadb(lab_factory, tmp_path):
-    db = MariaDB(tmp_path / "mariadb")
+    db = MariaDB(tmp_path / "mariadb", ("--innodb-buffer-pool-size=64M",))
     try:
         lab = lab_factory(3, "--db-url", db.url)
         cfg = lab / "osfsck.toml"

@@ -118,7 +118,7 @@ class World:
         self.cell(cell)
         self._hosts[name] = cell
         seen = self.ago(30)
-        self._facts[ComputeService.kind].append(ComputeService(cell, name, False, False, seen, seen))
+        self._facts[ComputeService.kind].append(ComputeService(cell, name, 0, 0, seen, seen))
         self._facts[ComputeNode.kind].append(
             ComputeNode(cell, uid(_NODE_BASE + len(self._hosts)), name, name, hypervisor_type))
         if covered:
@@ -161,7 +161,9 @@ class World:
             updated = self.ago(updated_age)
         else:
             updated = deleted_at or created
-        row = Instance(cell, uuid, id, host, host, vm_state, task_state, power_state, deleted, hidden,
+        # flags as Nova stores them: `deleted` is 0 or the row's id, `hidden` 0/1
+        row = Instance(cell, uuid, id, host, host, vm_state, task_state, power_state,
+                       id if deleted else 0, int(hidden),
                        project_id, vcpus, memory_mb, root_gb, created, updated, deleted_at)
         self._facts[Instance.kind].append(row)
         self._rows[uuid] = row
@@ -194,7 +196,7 @@ class World:
         created = self.ago(age)
         updated = self.ago(updated_age) if updated_age is not None else created
         self._mappings[uuid] = InstanceMapping(API_SCOPE, uuid, cell_uuid, project_id,
-                                               queued_for_delete, created, updated)
+                                               int(queued_for_delete), created, updated)
 
     def build_request(self, uuid: str | None = None, *, age=10, mapped: bool = True,
                       project_id: str = "project-a") -> str:

@@ -8,8 +8,8 @@ from osfsck.model.facts.nova import Instance
 def instance_evidence(i: Instance) -> dict:
     return {
         "cell": i.cell, "uuid": i.uuid, "host": i.host, "vm_state": i.vm_state,
-        "task_state": i.task_state, "power_state": i.power_state, "deleted": i.deleted,
-        "hidden": i.hidden, "project_id": i.project_id,
+        "task_state": i.task_state, "power_state": i.power_state, "deleted": bool(i.deleted),
+        "hidden": bool(i.hidden), "project_id": i.project_id,
         "updated_at": _iso(i.updated_at), "deleted_at": _iso(i.deleted_at),
     }
 

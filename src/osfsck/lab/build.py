@@ -34,7 +34,7 @@ def build(out: Path, profile: str = "small", seed: int = 1, db_url: str | None =
     cloud = consistent_cloud(prof, seed, now)
     faults.inject(cloud, copies=1 if profile == "small" else max(1, len(cloud.hosts) // 400))
     urls = _write_databases(cloud, out, db_url, f"lab{seed}", release)
-    paths = _write_folders(cloud, out)
+    paths = _write_folders(cloud, out, prof.real_bytes_per_mb)
     uris = _write_hypervisors(cloud, out, paths, hv_mode, run_as)
     truth = [{**t, "subject": _subject(t["subject"], paths)} for t in cloud.truth]
     (out / "truth.json").write_text(json.dumps(
@@ -90,7 +90,7 @@ def _write_databases(c: Cloud, out: Path, db_url: str | None, prefix: str, relea
 
 
 # -- instance folders --------------------------------------------------------------------
-def _write_folders(c: Cloud, out: Path) -> dict[str, str]:
+def _write_folders(c: Cloud, out: Path, real_bytes_per_mb: int) -> dict[str, str]:
     paths = {}
     for host, _ in c.hosts:
         base = out / "hosts" / host / "instances"
@@ -101,7 +101,7 @@ def _write_folders(c: Cloud, out: Path) -> dict[str, str]:
             folder.mkdir(exist_ok=True)
             disk = folder / "disk"
             with open(disk, "wb") as f:
-                f.write(os.urandom(1024) * (d.mb * 1024))   # real, allocated bytes
+                f.write(os.urandom(1024) * (d.mb * real_bytes_per_mb // 1024))   # real, allocated bytes
                 f.truncate(d.gb_apparent * 1024 ** 3)          # the rest sparse, like a thin qcow2
             (folder / "disk.info").write_text(json.dumps({str(disk): "raw"}))
             when = (c.now - d.age).replace(tzinfo=dt.timezone.utc).timestamp()
@@ -149,8 +149,10 @@ def _subject(subject: str, paths: dict) -> str:
 def _write_config(out: Path, urls: dict, paths: dict, uris: dict, db_url: str | None) -> None:
     lines = ["# osfsck configuration for this lab cloud (written by `osfsck lab build`)", "", "[nova]"]
     if db_url:
-        lines.append(f'api_database = "{urls["nova_api"]}"')
-        lines.append(f'cell_url_base = "{db_url}"')
+        # the plain `mysql://` scheme, as operators write it: osfsck then picks its driver
+        # (the C one when installed), whatever driver the lab itself wrote with
+        lines.append(f'api_database = "{database.plain_mysql(urls["nova_api"])}"')
+        lines.append(f'cell_url_base = "{database.plain_mysql(db_url)}"')
     else:
         lines.append('api_database = "sqlite:///db/nova_api.sqlite"')
     lines += ["", "[hypervisors]", 'transport = "local"', "concurrency = 8", 'timeout = "60s"', ""]

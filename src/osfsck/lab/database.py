@@ -27,6 +27,14 @@ def database_urls(out: Path, server_url: str | None, prefix: str, names: list[st
     return {n: base.set(database=f"{prefix}_{n}").render_as_string(hide_password=False) for n in names}
 
 
+def plain_mysql(url: str) -> str:
+    """`mysql+pymysql://...` -> `mysql://...`; other URLs unchanged."""
+    u = make_url(url)
+    if u.get_backend_name() == "mysql":
+        u = u.set(drivername="mysql")
+    return u.render_as_string(hide_password=False)
+
+
 def create(url: str, db: str, release: str) -> None:
     """Create (or re-create) the database and load the real DDL of `db` ("nova_api" or "nova")."""
     u = make_url(url)

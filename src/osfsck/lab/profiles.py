@@ -15,13 +15,16 @@ class Profile:
     deleted_per_live: float      # soft-deleted rows per live instance
     archived_per_live: float     # rows already moved to shadow_instances
     hypervisors: str             # "libvirtd" (state outlives processes) or "testfiles"
+    # bytes really written per MB a disk file is said to hold: M and L scale it down so
+    # 80,000 instance folders fit on a laptop's disk (the rest of every disk is sparse)
+    real_bytes_per_mb: int = 1024 * 1024
 
 
 PROFILES = {
     "small": Profile("small", cells=2, hosts_per_cell=2, live_per_host=3, deleted_per_live=2.0,
                      archived_per_live=1.0, hypervisors="libvirtd"),
     "M": Profile("M", cells=5, hosts_per_cell=200, live_per_host=10, deleted_per_live=5.0,
-                 archived_per_live=0.5, hypervisors="testfiles"),
+                 archived_per_live=0.5, hypervisors="testfiles", real_bytes_per_mb=4096),
     "L": Profile("L", cells=70, hosts_per_cell=115, live_per_host=10, deleted_per_live=5.0,
-                 archived_per_live=0.5, hypervisors="testfiles"),
+                 archived_per_live=0.5, hypervisors="testfiles", real_bytes_per_mb=4096),
 }

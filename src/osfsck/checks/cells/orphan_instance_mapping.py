@@ -70,12 +70,12 @@ class OrphanInstanceMapping(Check):
                 out.inconclusive(cell_scope(cell), idx.cell_reason(cell))
                 continue
             uuid = m.instance_uuid
-            in_cell = [r for r in idx.live.get(uuid, ()) if r.cell == cell]
+            row = idx.primary(uuid)
+            if row is not None:
+                continue  # live (here, or elsewhere: mapping-wrong-cell reports that)
             dead = idx.deleted.get(uuid)
-            if in_cell or (dead is not None and dead.cell == cell):
+            if dead is not None and dead.cell == cell:
                 continue
-            if idx.primary(uuid) is not None:
-                continue  # live elsewhere: mapping-wrong-cell reports it
             arch = idx.archived.get(uuid)
             if arch is not None and arch.cell == cell:
                 state, confidence = "archived", Confidence.HIGH
@@ -95,5 +95,5 @@ class OrphanInstanceMapping(Check):
 
 def _mapping_evidence(m: InstanceMapping) -> dict:
     return {"instance_uuid": m.instance_uuid, "cell_uuid": m.cell_uuid, "project_id": m.project_id,
-            "queued_for_delete": m.queued_for_delete,
+            "queued_for_delete": bool(m.queued_for_delete),
             "created_at": m.created_at.isoformat() if m.created_at else None}

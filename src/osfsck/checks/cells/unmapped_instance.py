@@ -41,8 +41,7 @@ class UnmappedInstance(Check):
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
         idx = instance_index(snap)
-        for uuid, rows in sorted(idx.live.items()):
-            row = idx.primary(uuid)
+        for uuid, row in idx.primaries.items():
             if row.hidden:
                 continue
             out.examine()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 
@@ -23,7 +24,12 @@ LIBVIRT_STATE_NAMES = {0: "nostate", 1: "running", 2: "blocked", 3: "paused", 4:
 def is_nova_domain(d: Domain, name_pattern: str = DEFAULT_NAME_PATTERN) -> bool:
     """Whether Nova made this domain: its metadata, or failing that its name pattern.
     Domains made by hand (no metadata, another name) are not ours to judge."""
-    return d.nova_ns is not None or re.match(name_pattern, d.name) is not None
+    return d.nova_ns is not None or _pattern(name_pattern).match(d.name) is not None
+
+
+@functools.lru_cache(maxsize=8)
+def _pattern(name_pattern: str) -> re.Pattern:
+    return re.compile(name_pattern)
 
 
 def domains_by_uuid(snap: Snapshot) -> dict[str, list[Domain]]:

@@ -67,7 +67,7 @@ class OrphanInstanceDir(Check):
             sharing[scope].update(v.host for v in views)
         # a host we could not read may mount a shared export too: it might run a domain on it
         unread = sorted(s.split(":", 1)[1] for s in snap.scopes(Domain) if not snap.is_complete(Domain, s))
-        for (scope, _, name), views in sorted(seen.items()):
+        for (scope, _, name), views in seen.items():   # findings are sorted at the end
             d = min(views, key=lambda v: v.host)
             hosts = sorted(sharing[scope]) if scope.startswith("storage:") else [d.host]
             out.examine()

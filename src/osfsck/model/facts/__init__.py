@@ -2,7 +2,7 @@
 
 Every fact type is a NamedTuple registered under a `kind` string.  NamedTuples are
 used rather than frozen dataclasses because collection builds hundreds of thousands of
-them from database rows (`Fact._make(row)` costs a tuple allocation, nothing more).
+them from database rows (`tuple.__new__(Fact, row)` costs a tuple allocation, nothing more).
 """
 
 from osfsck.model.facts.base import FACT_TYPES, fact_type, kind_of

@@ -30,7 +30,10 @@ class Cell(NamedTuple):
 
 @fact_type("nova.instance", scope_field="cell")
 class Instance(NamedTuple):
-    """A row of a cell's `instances` table, live or soft-deleted (deleted != 0)."""
+    """A row of a cell's `instances` table, live or soft-deleted (deleted != 0).
+
+    Flags are as the database stores them (0/1), not converted to bool: test them for
+    truth.  Converting a million of them would cost more than reading them."""
 
     cell: str
     uuid: str
@@ -40,8 +43,8 @@ class Instance(NamedTuple):
     vm_state: Optional[str]
     task_state: Optional[str]
     power_state: Optional[int]
-    deleted: bool
-    hidden: bool          # a cross-cell-move copy that the API hides
+    deleted: int          # Nova's soft-delete marker: 0 when live, else the row's id
+    hidden: int           # 1: a cross-cell-move copy that the API hides
     project_id: Optional[str]
     vcpus: Optional[int]
     memory_mb: Optional[int]
@@ -69,7 +72,7 @@ class InstanceMapping(NamedTuple):
     instance_uuid: str
     cell_uuid: Optional[str]     # NULL while the instance is only a build request
     project_id: Optional[str]
-    queued_for_delete: bool
+    queued_for_delete: int       # 0/1 as stored
     created_at: Optional[dt.datetime]
     updated_at: Optional[dt.datetime]
 
@@ -107,8 +110,8 @@ class ComputeService(NamedTuple):
 
     cell: str
     host: str
-    disabled: bool
-    forced_down: bool
+    disabled: int         # 0/1 as stored
+    forced_down: int      # 0/1 as stored
     updated_at: Optional[dt.datetime]
     last_seen_up: Optional[dt.datetime]
 

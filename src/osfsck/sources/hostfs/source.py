@@ -34,7 +34,7 @@ class HostFolderSource(Source):
         s = self.settings
         how = {"local": "a local subprocess", "inprocess": "this process"}.get(s.transport, "ssh")
         return [
-            f"on each compute host, via {how}: `{s.python} -` runs osfsck's stdlib-only agent "
+            f"on each compute host, via {how}: `{s.python} -I -S -` runs osfsck's stdlib-only agent "
             f"(piped on stdin, nothing installed), which lists {s.instances_path} "
             "(names, sizes, mtimes of instance folders) and reads /proc/mounts; "
             "it needs read access to the instance folders",

@@ -1,9 +1,10 @@
-"""One SELECT per fact kind; each returns the fact's fields in order, so rows map to facts
-with `Fact._make(row)` and nothing else (the scope is a literal column)."""
+"""One SELECT per fact kind; each returns the fact's fields in order, so a row becomes a fact
+with one tuple allocation and nothing else (the scope is a literal column).  Flags come as
+stored (0/1, and `instances.deleted` as Nova's marker): no per-row conversion."""
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, literal, select, type_coerce
+from sqlalchemy import literal, select
 
 from osfsck.model.facts.nova import (
     API_SCOPE, ArchivedInstance, BuildRequest, ComputeNode, ComputeService, Instance,
@@ -16,7 +17,7 @@ def instance_mappings():
     im, cm = t.instance_mappings, t.cell_mappings
     return select(
         literal(API_SCOPE), im.c.instance_uuid, cm.c.uuid, im.c.project_id,
-        type_coerce(im.c.queued_for_delete, Boolean), im.c.created_at, im.c.updated_at,
+        im.c.queued_for_delete, im.c.created_at, im.c.updated_at,
     ).select_from(im.outerjoin(cm, im.c.cell_id == cm.c.id))
 
 
@@ -29,7 +30,7 @@ def instances(cell: str):
     i = t.instances
     return select(
         literal(cell), i.c.uuid, i.c.id, i.c.host, i.c.node, i.c.vm_state, i.c.task_state,
-        i.c.power_state, type_coerce(i.c.deleted != 0, Boolean), type_coerce(i.c.hidden, Boolean),
+        i.c.power_state, i.c.deleted, i.c.hidden,
         i.c.project_id, i.c.vcpus, i.c.memory_mb, i.c.root_gb, i.c.created_at, i.c.updated_at,
         i.c.deleted_at,
     )
@@ -51,7 +52,7 @@ def migrations(cell: str):
 def compute_services(cell: str):
     s = t.services
     return select(
-        literal(cell), s.c.host, type_coerce(s.c.disabled, Boolean), type_coerce(s.c.forced_down, Boolean),
+        literal(cell), s.c.host, s.c.disabled, s.c.forced_down,
         s.c.updated_at, s.c.last_seen_up,
     ).where(s.c.binary == "nova-compute", s.c.deleted == 0)
 

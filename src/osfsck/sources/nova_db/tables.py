@@ -2,6 +2,8 @@
 
 Lightweight `table()`/`column()` constructs (no reflection, no metadata round trip):
 the types only tell SQLAlchemy how to convert values (SQLite keeps DATETIME as text).
+Nova's Boolean columns are declared Integer: facts keep them as stored (0/1), since
+converting a million flags costs more than reading them.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ cell_mappings = table(
 )
 instance_mappings = table(
     "instance_mappings", column("instance_uuid", String), column("cell_id", Integer),
-    column("project_id", String), column("queued_for_delete", Boolean),
+    column("project_id", String), column("queued_for_delete", Integer),
     column("created_at", DateTime), column("updated_at", DateTime),
 )
 build_requests = table(
@@ -24,7 +26,7 @@ build_requests = table(
 instances = table(
     "instances", column("uuid", String), column("id", Integer), column("host", String),
     column("node", String), column("vm_state", String), column("task_state", String),
-    column("power_state", Integer), column("deleted", Integer), column("hidden", Boolean),
+    column("power_state", Integer), column("deleted", Integer), column("hidden", Integer),
     column("project_id", String), column("vcpus", Integer), column("memory_mb", Integer),
     column("root_gb", Integer), column("created_at", DateTime), column("updated_at", DateTime),
     column("deleted_at", DateTime),
@@ -39,8 +41,8 @@ migrations = table(
     column("deleted", Integer),
 )
 services = table(
-    "services", column("host", String), column("binary", String), column("disabled", Boolean),
-    column("forced_down", Boolean), column("updated_at", DateTime), column("last_seen_up", DateTime),
+    "services", column("host", String), column("binary", String), column("disabled", Integer),
+    column("forced_down", Integer), column("updated_at", DateTime), column("last_seen_up", DateTime),
     column("deleted", Integer),
 )
 compute_nodes = table(
