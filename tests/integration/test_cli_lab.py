@@ -126,7 +126,7 @@ def test_bad_input_one_line_and_exit_code(tmp_path, lab_factory):
     p = osfsck("check", config=unknown)
     assert p.returncode == 16 and "unknown key 'api_databse'" in p.stderr
     gone = tmp_path / "gone.toml"
-    gone.write_text(f"[nova]\napi_database = 'mysql+pymysql://nova:s3cret@127.0.0.1:1/nova_api'\n")
+    gone.write_text("[nova]\napi_database = 'mysql+pymysql://nova:s3cret@127.0.0.1:1/nova_api'\n")
     p = osfsck("check", "--select", "NV2", config=gone)
     assert p.returncode == 8, p.stdout + p.stderr
     assert "s3cret" not in p.stdout + p.stderr and "Traceback" not in p.stderr

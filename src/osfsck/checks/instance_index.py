@@ -9,6 +9,7 @@ with the rule stated in one place (DESIGN §3, "absence needs completeness").
 from __future__ import annotations
 
 import datetime as _dt
+import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple, Optional
@@ -158,6 +159,8 @@ def instance_index(snap: Snapshot) -> InstanceIndex:
     """The index for `snap`, built once and shared by every check of the run."""
     idx = snap.memo.get("instance_index")
     if idx is None:
-        idx = snap.memo["instance_index"] = InstanceIndex(snap)
+        # the memo lives in the snapshot; a weak reference back keeps that from being a
+        # cycle, so the snapshot is freed as soon as the run lets go of it
+        idx = snap.memo["instance_index"] = InstanceIndex(weakref.proxy(snap))
     return idx
 

@@ -19,7 +19,7 @@ from osfsck.model.finding import Finding
 from osfsck.model.plan import Outcome, PlanResult, RepairPlan, Safety
 from osfsck.model.result import CheckStats, RunResult
 from osfsck.model.snapshot import Snapshot
-from osfsck.repairs.base import NotOwned, Repair, RepairError
+from osfsck.repairs.base import NotOwned, Repair
 from osfsck.repairs.registry import all_repairs
 
 log = logging.getLogger(__name__)

@@ -23,6 +23,9 @@ class Source:
     name: ClassVar[str]
     provides: ClassVar[tuple] = ()
     stage: ClassVar[int] = 0
+    # True for a source that builds facts by the hundred thousand from rows and creates no
+    # reference cycles while doing so: the engine pauses the cyclic GC while it runs
+    bulk: ClassVar[bool] = False
     # set by the engine: progress(done, total) while collecting many scopes, or None
     progress = None
 

@@ -44,9 +44,10 @@ class MappingWrongCell(Check):
         if not idx.api_complete:
             out.inconclusive(API_SCOPE, idx.api_reason())
             return
+        cell_of, live = idx.cell_name_of, idx.primaries   # locals: every mapping is visited
         for m in snap.of(InstanceMapping):
-            mapped = idx.cell_name(m.cell_uuid)
-            row = idx.primary(m.instance_uuid)
+            row = live.get(m.instance_uuid)
+            mapped = cell_of.get(m.cell_uuid)
             if mapped is None or row is None:
                 continue
             out.examine()

@@ -55,26 +55,29 @@ class OrphanInstanceMapping(Check):
         if not idx.api_complete:
             out.inconclusive(API_SCOPE, idx.api_reason())
             return
+        # Every mapping is visited (up to a million): the common cases are plain dict
+        # lookups on local names, with no method call per mapping.
+        cell_of, live, deleted = idx.cell_name_of, idx.primaries, idx.deleted
+        examined = 0
         for m in snap.of(InstanceMapping):
             if not m.cell_uuid:
                 continue
-            out.examine()
-            cell = idx.cell_name(m.cell_uuid)
+            examined += 1
+            cell = cell_of.get(m.cell_uuid)
             if cell is None:
                 out.found(mapping_ref(m.instance_uuid),
                           f"Instance mapping {m.instance_uuid} points to cell {m.cell_uuid}, which has no cell mapping.",
                           evidence={"mapping": _mapping_evidence(m), "cell_uuid": m.cell_uuid, "instance_state": "no such cell"},
                           changed_at=m.updated_at or m.created_at)
                 continue
+            uuid = m.instance_uuid
+            if uuid in live:
+                continue  # live here, or in another cell (mapping-wrong-cell reports that)
+            dead = deleted.get(uuid)
+            if dead is not None and dead.cell == cell:
+                continue  # deleted in its own cell: a row seen is proof, however partial the read
             if not idx.cell_complete(cell):
                 out.inconclusive(cell_scope(cell), idx.cell_reason(cell))
-                continue
-            uuid = m.instance_uuid
-            row = idx.primary(uuid)
-            if row is not None:
-                continue  # live (here, or elsewhere: mapping-wrong-cell reports that)
-            dead = idx.deleted.get(uuid)
-            if dead is not None and dead.cell == cell:
                 continue
             arch = idx.archived.get(uuid)
             if arch is not None and arch.cell == cell:
@@ -91,6 +94,7 @@ class OrphanInstanceMapping(Check):
                 evidence={"mapping": _mapping_evidence(m), "cell": cell, "instance_state": state},
                 confidence=confidence, changed_at=m.updated_at or m.created_at,
             )
+        out.examine(examined)
 
 
 def _mapping_evidence(m: InstanceMapping) -> dict:

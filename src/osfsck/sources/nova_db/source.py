@@ -36,6 +36,7 @@ class NovaDatabaseSource(Source):
     name = "nova-db"
     provides = (Cell, *queries.API_KINDS, *queries.CELL_KINDS)
     stage = 0
+    bulk = True
 
     def __init__(self, settings: NovaSettings):
         if settings.api_database is None:

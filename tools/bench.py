@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+"""The benchmark: osfsck on a large lab cloud, on MariaDB, with ratios measured in one run.
+
+    .venv/bin/python tools/bench.py                     # L profile, private MariaDB
+    .venv/bin/python tools/bench.py --profile M --rounds 5
+    .venv/bin/python tools/bench.py --reuse DIR --db-url mysql://root@127.0.0.1:PORT/
+
+What it prints (figures, not pass/fail; the targets are from the issue):
+
+  * database side: the time osfsck takes to collect the Nova databases (API + every cell)
+    and run the checks that need only them, over the time merely to stream the same
+    SELECTs with the same driver through a raw DB-API server-side cursor, rows discarded.
+    Both are measured in this process, alternately, `--rounds` times; medians are used.
+    Target: ratio <= 1.5.  The time of all checks on the full snapshot (hypervisors too)
+    is shown beside it.
+  * hypervisors: hosts read per second at the configured concurrency, for libvirt
+    (the lab's test-driver files: this measures osfsck, not a network) and for the
+    instance-folder agent (a local `python3` per host: process start-up, no ssh).
+  * the whole run as an operator runs it: `osfsck check` in a separate process, its wall
+    time, its peak RSS (target <= 1.5 GB), and whether its findings are exactly the
+    faults in truth.json.
+
+The private MariaDB gets a 2 GB buffer pool so the data is in memory: the figures are
+osfsck's CPU, not this machine's disk.  Needs: `scripts/setup` (MariaDB, mysqlclient).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from osfsck.clients.db import make_engine, stream
+from osfsck.config.load import load_settings
+from osfsck.engine import wiring
+from osfsck.engine.collect import collect
+from osfsck.engine.run import evaluate
+from osfsck.lab import build as lab_build
+from osfsck.lab.mariadb import MariaDB
+from osfsck.model.result import RunResult
+from osfsck.model.snapshot import Snapshot
+from osfsck.sources.base import utcnow
+from osfsck.sources.hostfs.source import HostFolderSource
+from osfsck.sources.libvirt.source import LibvirtSource
+from osfsck.sources.nova_db import NovaDatabaseSource, queries
+from osfsck.sources.nova_db.cell_urls import resolve_cell_url
+from osfsck.sources.nova_db.source import read_cells
+
+SERVER_OPTIONS = ("--innodb-buffer-pool-size=2G", "--innodb-flush-log-at-trx-commit=0",
+                  "--innodb-doublewrite=0")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--profile", default="L", choices=["M", "L"])
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--db-url", help="a MariaDB server to use (default: start a private one)")
+    ap.add_argument("--reuse", type=Path, help="a lab folder already built by `osfsck lab build` on --db-url")
+    ap.add_argument("--out", type=Path, help="where to build the lab (default: a temporary folder)")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--concurrency", type=int, help="hypervisor concurrency (default: the lab's config)")
+    ap.add_argument("--agent-python", help="the interpreter the folder agent runs with (default: the config's)")
+    ap.add_argument("--database-only", action="store_true", help="measure only the database side")
+    ap.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = ap.parse_args()
+    if args.reuse and not args.db_url:
+        ap.error("--reuse needs the --db-url the lab was built on")
+
+    server = None
+    figures: dict = {"profile": args.profile, "seed": args.seed}
+    try:
+        if args.db_url:
+            db_url = args.db_url
+        else:
+            server = MariaDB(Path(tempfile.mkdtemp(prefix="osfsck-bench-db-")), SERVER_OPTIONS)
+            db_url = server.url
+            figures["mariadb"] = server.version
+        lab = args.reuse or args.out or Path(tempfile.mkdtemp(prefix="osfsck-bench-lab-"))
+        if not args.reuse:
+            t = time.perf_counter()
+            info = lab_build.build(lab, args.profile, args.seed, db_url)
+            figures["build_s"] = time.perf_counter() - t
+            say(f"built the {args.profile} lab in {figures['build_s']:.0f} s: {info['hosts']} hypervisors, "
+                f"{info['instances']:,} instance rows (+{info['archived']:,} archived), {info['faults']} faults")
+        config = bench_config(lab, args.agent_python, args.concurrency)
+        os.chdir(lab)     # the lab's config names its files relative to the lab
+        settings = load_settings(str(config))
+        database_side(settings, args.rounds, figures)
+        if not args.database_only:
+            hypervisor_side(settings, figures)
+            whole_run(lab, config, figures)
+    finally:
+        if server is not None:
+            server.stop()
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2, default=str))
+    return 0
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def bench_config(lab: Path, agent_python: str | None, concurrency: int | None) -> Path:
+    """The lab's config, with the interpreter and concurrency asked for on the command line."""
+    text = (lab / "osfsck.toml").read_text()
+    extra = []
+    if agent_python:
+        extra.append(f'python = "{agent_python}"')
+    if concurrency:
+        text = text.replace("concurrency = 8", f"concurrency = {concurrency}")
+    if extra:
+        text = text.replace("[hypervisors]\n", "[hypervisors]\n" + "\n".join(extra) + "\n", 1)
+    path = lab / "osfsck.bench.toml"
+    path.write_text(text)
+    return path
+
+
+# -- database side -----------------------------------------------------------------------
+def database_side(settings, rounds: int, figures: dict) -> None:
+    checks = [c for c in wiring.build_checks(settings)
+              if set(c.needs) <= set(NovaDatabaseSource.provides)]
+    kinds = wiring.needed_kinds(checks)
+    raw_s, collect_s, check_s = [], [], []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        rows = stream_raw(settings)
+        raw_s.append(time.perf_counter() - t)
+
+        t = time.perf_counter()
+        snap, _ = collect([NovaDatabaseSource(settings.nova)], kinds)
+        collect_s.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        result = RunResult(mode="check", taken_at=snap.taken_at, sources=[])
+        evaluate(checks, snap, result)
+        check_s.append(time.perf_counter() - t)
+        facts = sum(len(v) for v in snap.facts.values())
+        del snap, result
+    raw, col, chk = (statistics.median(x) for x in (raw_s, collect_s, check_s))
+    figures.update(rounds={"stream_s": raw_s, "collect_s": collect_s, "check_s": check_s})
+    figures.update(rows=rows, facts=facts, stream_s=raw, collect_s=col, check_db_s=chk,
+                   ratio=(col + chk) / raw, db_checks=[c.code for c in checks],
+                   driver=make_engine(settings.nova.api_database.url).dialect.driver)
+    say(f"\ndatabase side ({figures['driver']}, median of {rounds}, {rows:,} rows, {facts:,} facts):")
+    say(f"  stream the same SELECTs, raw cursor, rows discarded   {raw:6.2f} s")
+    say(f"  osfsck collect                                        {col:6.2f} s")
+    say(f"  osfsck check ({', '.join(figures['db_checks'])})          {chk:6.2f} s")
+    say("  rounds: " + "; ".join(f"{r:.2f} / {c:.2f} + {k:.2f}" for r, c, k in zip(raw_s, collect_s, check_s)))
+    say(f"  ratio (collect + check) / stream                      {figures['ratio']:6.2f}   (target <= 1.5)")
+
+
+def stream_raw(settings) -> int:
+    """Stream every SELECT osfsck makes, with the same driver and cursor, keeping nothing."""
+    n = 0
+    api_url = settings.nova.api_database.url
+    engine = make_engine(api_url)
+    with engine.connect() as conn:
+        cells = read_cells(conn)
+        n += _drain(conn, [q() for q in queries.API_KINDS.values()])
+    engine.dispose()
+    for cell in cells:
+        url, _ = resolve_cell_url(settings.nova, cell)
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            n += _drain(conn, [q(cell["name"]) for q in queries.CELL_KINDS.values()])
+        engine.dispose()
+    return n
+
+
+def _drain(conn, statements) -> int:
+    return sum(len(rows) for stmt in statements for rows in stream(conn, stmt))
+
+
+# -- hypervisors ---------------------------------------------------------------------------
+def hypervisor_side(settings, figures: dict) -> None:
+    """Hosts per second for each hypervisor source; then every check on the full snapshot."""
+    hv = settings.hypervisors
+    snap, _ = collect([NovaDatabaseSource(settings.nova)], set(NovaDatabaseSource.provides))
+    say(f"\nhypervisors (concurrency {hv.concurrency}):")
+    runs = (("libvirt, test-driver files", LibvirtSource(hv), snap),
+            (f"instance folders, agent via {hv.transport} `{hv.python}`", HostFolderSource(hv), None),
+            ("instance folders, agent in this process",
+             HostFolderSource(dataclasses.replace(hv, transport="inprocess")), snap))
+    for label, source, sink in runs:
+        sink = sink if sink is not None else Snapshot(taken_at=utcnow())
+        t = time.perf_counter()
+        statuses = source.collect(set(source.provides), snap, sink)
+        seconds = time.perf_counter() - t
+        ok = sum(s.status == "ok" for s in statuses)
+        figures.setdefault("hypervisors", []).append(
+            {"what": label, "hosts": len(statuses), "ok": ok, "seconds": seconds, "hosts_per_s": len(statuses) / seconds})
+        say(f"  {label:55} {len(statuses):,} hosts ({ok:,} ok) in {seconds:6.1f} s = "
+            f"{len(statuses) / seconds:7.0f} hosts/s")
+    checks = wiring.build_checks(settings)
+    t = time.perf_counter()
+    result = RunResult(mode="check", taken_at=snap.taken_at, sources=[])
+    evaluate(checks, snap, result)
+    figures["check_all_s"] = time.perf_counter() - t
+    say(f"  all {len(checks)} checks on the full snapshot ({sum(len(v) for v in snap.facts.values()):,} facts): "
+        f"{figures['check_all_s']:.2f} s, {len(result.findings)} findings")
+
+
+# -- the whole run -------------------------------------------------------------------------
+def whole_run(lab: Path, config: Path, figures: dict) -> None:
+    """`osfsck check` as an operator runs it, in its own process: wall time, peak RSS,
+    findings against truth.json.  Every check is selected."""
+    out = lab / "bench-check.json"
+    t = time.perf_counter()
+    with open(out, "wb") as f:
+        proc = subprocess.Popen([sys.executable, "-m", "osfsck.cli.main", "-c", str(config), "check",
+                                 "--format", "json"], stdout=f, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t
+    stderr = proc.stderr.read().decode(errors="replace")
+    code = os.waitstatus_to_exitcode(status)
+    result = json.loads(out.read_text())
+    truth = json.loads((lab / "truth.json").read_text())
+    found = {(f["code"], f["subject"]["id"]) for f in result["findings"]}
+    want = {(f["code"], f["subject"]) for f in truth["faults"]}
+    partial = [s for s in result["sources"] if s["status"] != "ok"]
+    checks_s = {c["code"]: c for c in result.get("checks", [])}
+    figures.update(run_s=wall, run_exit=code, peak_rss_mb=usage.ru_maxrss / 1024,
+                   findings=len(found), truth=len(want), missed=len(want - found), extra=len(found - want),
+                   partial_sources=len(partial))
+    say(f"\nwhole run: `osfsck check` in its own process, {len(checks_s)} checks, exit {code}")
+    say(f"  wall {wall:.1f} s, peak RSS {usage.ru_maxrss / 1024 ** 2:.2f} GB (target <= 1.5 GB)")
+    say(f"  findings {len(found)} = truth.json {len(want)}: {found == want} "
+        f"(missed {len(want - found)}, extra {len(found - want)}); partial sources {len(partial)}")
+    age_h = (time.time() - (lab / "truth.json").stat().st_mtime) / 3600
+    if found != want and age_h > 1:
+        say(f"  (the lab was built {age_h:.1f} h ago: its 'too recent to judge' near misses have "
+            "aged into real findings; truth.json holds for an hour)")
+    if stderr.strip():
+        say("  stderr: " + stderr.strip().splitlines()[-1])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
