@@ -20,7 +20,8 @@ def source_classes() -> list[type[Source]]:
     except ImportError:  # pragma: no cover - depends on the machine
         pass
     from osfsck.sources.hostfs.source import HostFolderSource
-    classes.append(HostFolderSource)
+    from osfsck.sources.iscsi.source import IscsiSource
+    classes += [HostFolderSource, IscsiSource]
     return classes
 
 
@@ -51,7 +52,7 @@ def build_sources(settings: Settings, kinds: set) -> list[Source]:
         if not kinds & set(cls.provides):
             continue
         settings_for = {"nova-db": settings.nova, "libvirt": settings.hypervisors,
-                        "hostfs": settings.hypervisors}[cls.name]
+                        "hostfs": settings.hypervisors, "iscsi": settings.hypervisors}[cls.name]
         try:
             wanted.append(cls(settings_for))
         except SourceError as e:

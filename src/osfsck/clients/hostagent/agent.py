@@ -1,4 +1,5 @@
-"""osfsck host agent: looks at (and quarantines) Nova instance folders on one hypervisor.
+"""osfsck host agent: looks at (and quarantines) Nova instance folders on one hypervisor,
+and returns what `iscsiadm` says of its iSCSI sessions.
 
 This file is piped to ``python3 -`` on the hypervisor (over SSH, or locally), so nothing has to
 be installed there. Hence: standard library only, Python 3.6+ syntax (old hypervisors ship
@@ -333,13 +334,38 @@ def op_purge(args):
     return {"purged": purged, "bytes": freed, "errors": errors}
 
 
+# iscsiadm lives in /sbin or /usr/sbin, which a non-login ssh command's PATH often lacks
+ISCSIADM_PLACES = ("/usr/sbin/iscsiadm", "/sbin/iscsiadm", "/usr/bin/iscsiadm")
+ISCSI_NO_OBJECTS = 21   # "No active sessions." / "No records found": an answer, not an error
+
+
+def _run(argv, timeout):
+    import subprocess   # here: most ops never run a command
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
+                       universal_newlines=True)
+    return {"rc": p.returncode, "out": p.stdout, "err": p.stderr}
+
+
+def op_iscsi(args):
+    """The raw output of `iscsiadm -m session -P 3` and `iscsiadm -m node`; osfsck parses
+    it (one parser, tested centrally, whatever open-iscsi version the host runs)."""
+    iscsiadm = args.get("iscsiadm") or shutil.which("iscsiadm") or next(
+        (p for p in ISCSIADM_PLACES if os.access(p, os.X_OK)), None)
+    if not iscsiadm:
+        return {"installed": False}
+    timeout = float(args.get("timeout") or 30)
+    return {"installed": True,
+            "session": _run([iscsiadm, "-m", "session", "-P", "3"], timeout),
+            "node": _run([iscsiadm, "-m", "node"], timeout)}
+
+
 def op_ping(args):
     return {"hostname": socket.gethostname(), "python": sys.version}
 
 
 OPS = {
     "collect": op_collect, "quarantine": op_quarantine, "restore": op_restore,
-    "purge": op_purge, "ping": op_ping,
+    "purge": op_purge, "ping": op_ping, "iscsi": op_iscsi,
 }
 
 

@@ -54,3 +54,30 @@ class InstanceDir(NamedTuple):
     @property
     def path(self) -> str:
         return f"{self.instances_path.rstrip('/')}/{self.name}"
+
+
+@fact_type("hv.iscsi_session", scope_field="host")
+class IscsiSession(NamedTuple):
+    """An open-iscsi session on `host`, from `iscsiadm -m session -P 3`."""
+
+    host: str
+    sid: int
+    target_iqn: str
+    portal: str                 # "ip:port" as iscsiadm prints it ("[v6]:port" for IPv6)
+    tpgt: int
+    iface: Optional[str]
+    session_state: Optional[str]      # LOGGED_IN, FAILED, FREE
+    connection_state: Optional[str]   # LOGGED IN, TRANSPORT WAIT, ...
+    luns: tuple                 # LUN numbers of the attached SCSI devices ...
+    devices: tuple              # ... and their kernel disks ("sdc"), in the same order
+
+
+@fact_type("hv.iscsi_node", scope_field="host")
+class IscsiNode(NamedTuple):
+    """A persisted open-iscsi node record on `host` (`iscsiadm -m node`): with
+    node.startup=automatic it logs the session in again at every boot."""
+
+    host: str
+    target_iqn: str
+    portal: str
+    tpgt: int
