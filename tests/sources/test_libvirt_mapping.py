@@ -121,3 +121,31 @@ def test_unknown_memory_unit_is_an_error():
 
 def test_vcpu_defaults_to_one_when_omitted():
     assert domain_from_xml("h", _with_memory(""), 1, True).vcpus == 1
+
+
+def _volumes(name):
+    from osfsck.sources.libvirt.mapping import parse_domain
+    _, volumes = parse_domain("hv1", (FIXTURES / name).read_text(), 1, True)
+    return volumes
+
+
+def test_volume_disks_are_keyed_by_serial_whatever_their_source():
+    vols = {v.serial: v for v in _volumes("nova-1.1-iscsi.xml")}
+    assert set(vols) == {"0b6e1b2c-aaaa-4c3a-9d2e-5f1a2b3c4d5e", "7f3a9c10-bbbb-4b1e-8a7d-0e9f8d7c6b5a",
+                         "e1d2c3b4-cccc-4a5b-9c8d-7e6f5a4b3c2d"}
+    sdb = vols["0b6e1b2c-aaaa-4c3a-9d2e-5f1a2b3c4d5e"]
+    assert (sdb.host, sdb.disk_type, sdb.protocol, sdb.source, sdb.target_dev) == ("hv1", "block", None, "/dev/sdb", "vda")
+    by_path = vols["7f3a9c10-bbbb-4b1e-8a7d-0e9f8d7c6b5a"]
+    assert by_path.source.startswith("/dev/disk/by-path/ip-192.0.2.10:3260-iscsi-") and by_path.target_dev == "vdb"
+    net = vols["e1d2c3b4-cccc-4a5b-9c8d-7e6f5a4b3c2d"]
+    assert (net.disk_type, net.protocol, net.target_dev) == ("network", "iscsi", "vdc")
+    assert net.source == "iqn.2010-10.org.openstack:volume-e1d2c3b4-cccc-4a5b-9c8d-7e6f5a4b3c2d/1"
+    assert {v.domain_uuid for v in vols.values()} == {load("nova-1.1-iscsi.xml").uuid}
+
+
+def test_rbd_volume_and_no_volume_in_a_local_only_domain():
+    [rbd] = _volumes("nova-1.1-rbd.xml")
+    assert (rbd.serial, rbd.protocol) == ("5d1c3a2b-9e8f-4a7b-b6c5-d4e3f2a1b0c9", "rbd")
+    assert rbd.source.startswith("volumes/volume-")
+    # the SMBIOS <entry name='serial'> and the <serial type='pty'> console are not disks
+    assert _volumes("nova-1.1-local.xml") == []

@@ -12,7 +12,7 @@ import pytest
 libvirt = pytest.importorskip("libvirt")
 
 from osfsck.config.settings import HostOverride, HypervisorSettings  # noqa: E402
-from osfsck.model.facts.hypervisor import Domain  # noqa: E402
+from osfsck.model.facts.hypervisor import Domain, DomainVolume  # noqa: E402
 from osfsck.model.facts.nova import ComputeNode  # noqa: E402
 from osfsck.model.snapshot import Snapshot  # noqa: E402
 from osfsck.sources.libvirt import LibvirtSource  # noqa: E402
@@ -20,7 +20,7 @@ from osfsck.sources.libvirt import LibvirtSource  # noqa: E402
 NOVA_11 = "http://openstack.org/xmlns/libvirt/nova/1.1"
 
 
-def guest(name, uuid, *, shut_off=False, nova_name=None, project="p-1", disk=None):
+def guest(name, uuid, *, shut_off=False, nova_name=None, project="p-1", disk=None, volume=None):
     """One <domain type='test'> of a node file, shaped like a Nova guest."""
     runstate = "<test:runstate>5</test:runstate>" if shut_off else ""
     meta = ""
@@ -30,13 +30,15 @@ def guest(name, uuid, *, shut_off=False, nova_name=None, project="p-1", disk=Non
                 f'<nova:project uuid="{project}">demo</nova:project></nova:owner>'
                 "</nova:instance></metadata>")
     disk = disk or f"/var/lib/nova/instances/{uuid}/disk"
+    vol = (f"<disk type='block' device='disk'><source dev='/dev/sdc'/><target dev='vdb' bus='virtio'/>"
+           f"<serial>{volume}</serial></disk>") if volume else ""
     return f"""
   <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
     <name>{name}</name><uuid>{uuid}</uuid>{meta}
     <memory unit='MiB'>512</memory><vcpu>2</vcpu>
     <os><type arch='x86_64'>hvm</type></os>
     <devices>
-      <disk type='file' device='disk'><source file='{disk}'/><target dev='vda' bus='virtio'/></disk>
+      <disk type='file' device='disk'><source file='{disk}'/><target dev='vda' bus='virtio'/></disk>{vol}
       <interface type='bridge'><mac address='fa:16:3e:00:00:01'/><source bridge='br-int'/>
         <virtualport type='openvswitch'><parameters interfaceid='{uuid}'/></virtualport></interface>
     </devices>{runstate}
@@ -58,7 +60,7 @@ def cloud(tmp_path):
     """Three compute hosts known to Nova: hv1 and hv2 have node files, hv3's URI is dead."""
     uris = {
         "hv1": node_file(tmp_path / "hv1.xml",
-                         guest("instance-00000001", U[1], nova_name="web-1"),
+                         guest("instance-00000001", U[1], nova_name="web-1", volume=U[9]),
                          guest("instance-00000002", U[2], nova_name="web-2", shut_off=True)),
         "hv2": node_file(tmp_path / "hv2.xml",
                          guest("instance-00000003", U[3], nova_name="db-1", project="p-2"),
@@ -92,7 +94,7 @@ def test_two_hosts_complete_one_unreachable(cloud, capfd):
         ("1.1", "db-1", "p-2")
     assert by_uuid[U[4]].nova_ns is None                                    # not Nova's
     assert (by_uuid[U[1]].vcpus, by_uuid[U[1]].memory_mb) == (2, 512)
-    assert by_uuid[U[1]].disks == (f"/var/lib/nova/instances/{U[1]}/disk",)
+    assert by_uuid[U[1]].disks == (f"/var/lib/nova/instances/{U[1]}/disk", "/dev/sdc")
 
     assert sink.is_complete(Domain, "host:hv1") and sink.is_complete(Domain, "host:hv2")
     assert not sink.is_complete(Domain, "host:hv3")
@@ -173,6 +175,17 @@ def test_unreadable_domain_xml_makes_the_host_partial_but_keeps_the_others(cloud
     reason = sink.why_incomplete(Domain, "host:hv1")
     assert reason.startswith("1 domain(s) unreadable: cannot parse domain XML")
     assert statuses[0].status == "partial"
+
+
+def test_volume_disks_only_when_asked_and_covered_per_host(cloud):
+    known, settings, _ = cloud
+    sink = Snapshot(taken_at=dt.datetime(2026, 1, 1))
+    LibvirtSource(settings).collect({Domain, DomainVolume}, known, sink)
+    [vol] = sink.of(DomainVolume)
+    assert (vol.host, vol.domain_uuid, vol.serial, vol.source, vol.target_dev) == ("hv1", U[1], U[9], "/dev/sdc", "vdb")
+    assert sink.is_complete(DomainVolume, "host:hv2") and not sink.is_complete(DomainVolume, "host:hv3")
+    only_domains, _ = collect(settings, known)
+    assert only_domains.of(DomainVolume) == [] and (DomainVolume.kind, "host:hv1") not in only_domains.coverage
 
 
 def test_progress_and_kinds(cloud):

@@ -50,6 +50,7 @@ class HostAgentSource(Source):
                 scopes: set[str] | None = None) -> list[SourceStatus]:
         if not kinds & set(self.provides):
             return []
+        wanted = [k for k in self.provides if k in kinds]   # added and covered: only these
         targets = hypervisor_hosts(known, self.settings)
         if scopes is not None:
             targets = [t for t in targets if host_scope(t.name) in scopes]
@@ -66,22 +67,23 @@ class HostAgentSource(Source):
             if not out.ok:
                 # HostError messages already start with the host's name; a timeout does not
                 reason = f"{target.name}: {out.reason}" if out.timed_out else out.reason
-                statuses.append(cover_all(sink, self.provides, scope, self.name, False, reason, utcnow()))
+                statuses.append(cover_all(sink, wanted, scope, self.name, False, reason, utcnow()))
                 continue
             reply, at = out.value
             try:
                 facts, problems = self.parse(target, reply)
             except (AttributeError, KeyError, TypeError, ValueError) as e:
                 # an agent of another version, or output we cannot read: say so, don't crash
-                statuses.append(cover_all(sink, self.provides, scope, self.name, False,
+                statuses.append(cover_all(sink, wanted, scope, self.name, False,
                                           f"{target.name}: unexpected agent reply "
                                           f"({type(e).__name__}: {e})", at))
                 continue
             for kind, items in facts.items():
-                sink.add(kind.kind, items)
+                if kind in wanted:
+                    sink.add(kind.kind, items)
             reason = ""
             if problems:
                 more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
                 reason = f"{target.name}: {problems[0]}{more}"
-            statuses.append(cover_all(sink, self.provides, scope, self.name, not problems, reason, at))
+            statuses.append(cover_all(sink, wanted, scope, self.name, not problems, reason, at))
         return statuses

@@ -29,6 +29,20 @@ class Domain(NamedTuple):
     disks: tuple                # disk sources: file paths, block devices, pool/volume names
 
 
+@fact_type("hv.domain_volume", scope_field="host")
+class DomainVolume(NamedTuple):
+    """A disk of a domain that carries a `<serial>`: Nova sets it to the Cinder volume id,
+    the one stable key (a `/dev/sdX` source moves between reboots and rescans)."""
+
+    host: str
+    domain_uuid: str
+    serial: str                 # the volume id
+    disk_type: str              # "block", "network", "file", ...
+    protocol: Optional[str]     # for network disks: "rbd", "iscsi", ...
+    source: Optional[str]       # device path, "pool/image" or "iqn/lun", file path
+    target_dev: Optional[str]   # "vdb": the guest's name for it
+
+
 @fact_type("hv.instance_dir", scope_field="host")
 class InstanceDir(NamedTuple):
     """An `<instances_path>/<uuid>[_resize|_del]` folder seen from `host`.

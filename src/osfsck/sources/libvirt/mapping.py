@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from osfsck.model.facts.hypervisor import Domain
+from osfsck.model.facts.hypervisor import Domain, DomainVolume
 
 # Nova's metadata namespace: 1.1 since nova 23.0.0 (Wallaby), 1.0 from older computes, which
 # a cloud keeps running through a rolling upgrade; a domain defined by an old compute keeps
@@ -31,6 +31,11 @@ class DomainXMLError(ValueError):
 
 
 def domain_from_xml(host: str, xml_text: str, state: int, active: bool) -> Domain:
+    return parse_domain(host, xml_text, state, active)[0]
+
+
+def parse_domain(host: str, xml_text: str, state: int, active: bool) -> tuple[Domain, list[DomainVolume]]:
+    """The domain and its volume disks, from one parse of its XML."""
     try:
         root = ET.fromstring(xml_text)
     except ET.ParseError as e:
@@ -43,12 +48,29 @@ def domain_from_xml(host: str, xml_text: str, state: int, active: bool) -> Domai
         # libvirt always reports one; without it the domain cannot be joined to anything
         raise DomainXMLError(f"{host}: domain {name or '?'} has no <uuid>")
     nova_ns, nova_name, nova_project = _nova_metadata(root)
-    return Domain(
+    domain = Domain(
         host=host, uuid=uuid, name=name, state=int(state), active=bool(active),
         nova_ns=nova_ns, nova_name=nova_name, nova_project=nova_project,
         vcpus=_vcpus(host, name, root), memory_mb=_memory_mb(host, name, root),
         disks=tuple(_disk_sources(root)),
     )
+    return domain, list(_volumes(host, uuid, root))
+
+
+def _volumes(host: str, uuid: str, root: ET.Element):
+    """Each <disk> with a <serial> (a Cinder volume attached by Nova)."""
+    for disk in root.iterfind("devices/disk"):
+        serial = (disk.findtext("serial") or "").strip()
+        if not serial:
+            continue
+        src = disk.find("source")
+        target = disk.find("target")
+        yield DomainVolume(
+            host=host, domain_uuid=uuid, serial=serial.lower(), disk_type=disk.get("type") or "",
+            protocol=src.get("protocol") if src is not None else None,
+            source=_source_of(src) if src is not None else None,
+            target_dev=target.get("dev") if target is not None else None,
+        )
 
 
 def _nova_metadata(root: ET.Element) -> tuple[str | None, str | None, str | None]:
@@ -92,15 +114,18 @@ def _disk_sources(root: ET.Element):
     """Each <disk>'s source in document order; an empty CD-ROM drive has none and is skipped."""
     for disk in root.iterfind("devices/disk"):
         src = disk.find("source")   # direct child only: <backingStore> has its own <source>
-        if src is None:
-            continue
-        if src.get("file"):
-            yield src.get("file")
-        elif src.get("dev"):
-            yield src.get("dev")
-        elif src.get("name"):       # network: rbd "pool/image", iscsi "iqn/lun", nbd export
-            yield src.get("name")
-        elif src.get("volume"):     # type='volume': a libvirt storage pool volume
-            yield f"{src.get('pool', '')}/{src.get('volume')}"
-        elif src.get("dir"):
-            yield src.get("dir")
+        where = _source_of(src) if src is not None else None
+        if where:
+            yield where
+
+
+def _source_of(src: ET.Element) -> str | None:
+    if src.get("file"):
+        return src.get("file")
+    if src.get("dev"):
+        return src.get("dev")
+    if src.get("name"):             # network: rbd "pool/image", iscsi "iqn/lun", nbd export
+        return src.get("name")
+    if src.get("volume"):           # type='volume': a libvirt storage pool volume
+        return f"{src.get('pool', '')}/{src.get('volume')}"
+    return src.get("dir")

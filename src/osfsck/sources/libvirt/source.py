@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Callable
 
 from osfsck.config.settings import HypervisorSettings, redact_url
-from osfsck.model.facts.hypervisor import Domain, host_scope
+from osfsck.model.facts.hypervisor import Domain, DomainVolume, host_scope
 from osfsck.model.result import SourceStatus
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.base import Source, SourceError, cover_all, utcnow
 from osfsck.sources.hosts import HostTarget, hypervisor_hosts
-from osfsck.sources.libvirt.mapping import DomainXMLError, domain_from_xml
+from osfsck.sources.libvirt.mapping import DomainXMLError, parse_domain
 from osfsck.sources.parallel import one_line, run_bounded
 
 # libvirt's VIR_ERR_NO_DOMAIN: the domain went away between listing it and reading it
@@ -20,7 +20,7 @@ _VIR_ERR_NO_DOMAIN = 42
 
 class LibvirtSource(Source):
     name = "libvirt"
-    provides = (Domain,)
+    provides = (Domain, DomainVolume)
     stage = 1
 
     def __init__(self, settings: HypervisorSettings, connect: Callable | None = None):
@@ -38,8 +38,9 @@ class LibvirtSource(Source):
 
     def collect(self, kinds: set, known: Snapshot, sink: Snapshot,
                 scopes: set[str] | None = None) -> list[SourceStatus]:
-        if Domain not in kinds:
+        if not kinds & set(self.provides):
             return []
+        wanted = [k for k in self.provides if k in kinds]   # covered: only what was read
         connect = self._connect or _default_connect()
         targets = hypervisor_hosts(known, self.settings)
         if scopes is not None:
@@ -54,18 +55,20 @@ class LibvirtSource(Source):
                 # a worker's own failures already name the URI; a timeout does not
                 reason = (f"no answer from {redact_url(target.uri)}: {out.reason}" if out.timed_out
                           else out.reason)
-                statuses.append(cover_all(sink, self.provides, scope, self.name, False,
+                statuses.append(cover_all(sink, wanted, scope, self.name, False,
                                           reason, utcnow()))
                 continue
-            domains, problems, at = out.value
+            domains, volumes, problems, at = out.value
             # facts are added here, in the caller's thread, never by a worker: a worker that
             # timed out may still finish later and must not touch the snapshot
             sink.add(Domain.kind, domains)
+            if DomainVolume in kinds:
+                sink.add(DomainVolume.kind, volumes)
             reason = ""
             if problems:
                 more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
                 reason = f"{len(problems)} domain(s) unreadable: {problems[0]}{more}"
-            statuses.append(cover_all(sink, self.provides, scope, self.name, not problems, reason, at))
+            statuses.append(cover_all(sink, wanted, scope, self.name, not problems, reason, at))
         return statuses
 
 
@@ -80,7 +83,8 @@ def _default_connect() -> Callable:
 
 
 def _read_host(target: HostTarget, connect: Callable):
-    """(domains, problems, collected_at) for one host; raises when the host cannot be listed."""
+    """(domains, volumes, problems, collected_at) for one host; raises when the host cannot
+    be listed."""
     try:
         conn = connect(target.uri)
     except Exception as e:  # noqa: BLE001 - any failure to connect is a partial host
@@ -93,7 +97,7 @@ def _read_host(target: HostTarget, connect: Callable):
             listed = conn.listAllDomains(0)     # 0: active and inactive (persistent) domains
         except Exception as e:  # noqa: BLE001
             raise _Unreachable(f"cannot list domains at {redact_url(target.uri)}: {one_line(e)}") from None
-        domains, problems = [], []
+        domains, volumes, problems = [], [], []
         for dom in listed:
             try:
                 xml = dom.XMLDesc(0)
@@ -105,10 +109,13 @@ def _read_host(target: HostTarget, connect: Callable):
                 problems.append(f"{_dom_name(dom)}: {one_line(e)}")
                 continue
             try:
-                domains.append(domain_from_xml(target.name, xml, state, active))
+                domain, disks = parse_domain(target.name, xml, state, active)
             except DomainXMLError as e:
                 problems.append(str(e).removeprefix(f"{target.name}: "))
-        return domains, problems, at
+                continue
+            domains.append(domain)
+            volumes.extend(disks)
+        return domains, volumes, problems, at
     finally:
         try:
             conn.close()
