@@ -9,7 +9,8 @@ from sqlalchemy import create_engine, text
 from osfsck.config.settings import Database, NovaSettings
 from osfsck.lab import database, schemas
 from osfsck.model.facts.nova import (
-    ArchivedInstance, Cell, ComputeService, Instance, InstanceMapping, cell_scope,
+    ArchivedInstance, BlockDeviceMapping, Cell, ComputeService, Instance, InstanceMapping, cell_scope,
+    volume_target,
 )
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.nova_db import NovaDatabaseSource, queries
@@ -47,6 +48,16 @@ def _cloud(tmp_path, release, broken_cell=False):
     database.insert_rows(urls["nova_cell1"], "services", [
         {"host": "hv1", "binary": "nova-compute", "topic": "compute", "report_count": 1, "disabled": True,
          "forced_down": False, "deleted": 0, "created_at": T0, "updated_at": T0, "last_seen_up": T0}])
+    conn = ('{"driver_volume_type": "iscsi", "data": {"target_iqn": "iqn.2010-10.org.openstack:volume-v1", '
+            '"target_portal": "192.0.2.10:3260", "target_lun": 1, "volume_id": "v1"}}')
+    bdm = {"instance_uuid": LIVE, "created_at": T0, "updated_at": T0, "deleted": 0, "source_type": "volume",
+           "destination_type": "volume"}
+    database.insert_rows(urls["nova_cell1"], "block_device_mapping", [
+        {**bdm, "id": 1, "uuid": "b1", "volume_id": "v1", "attachment_id": "a1", "device_name": "/dev/vdb",
+         "boot_index": None, "connection_info": conn},
+        {**bdm, "id": 2, "uuid": "b2", "source_type": "image", "destination_type": "local", "boot_index": 0},
+        {**bdm, "id": 3, "uuid": "b3", "volume_id": "v3", "deleted": 3},     # detached: soft-deleted
+    ])
     return NovaDatabaseSource(NovaSettings(api_database=Database(urls["nova_api"])))
 
 
@@ -75,6 +86,10 @@ def test_rows_become_facts_with_types_and_flags_as_stored(tmp_path, release):
     assert maps[LIVE].cell_uuid == CELL1 and not maps[LIVE].queued_for_delete and maps[GONE].queued_for_delete
     [svc] = snap.of(ComputeService)
     assert svc.host == "hv1" and svc.disabled and not svc.forced_down
+    [bdm] = snap.of(BlockDeviceMapping)   # live volume rows only
+    assert (bdm.instance_uuid, bdm.volume_id, bdm.attachment_id, bdm.device_name) == (LIVE, "v1", "a1", "/dev/vdb")
+    assert volume_target(bdm.connection_info) == (
+        "iscsi", "iqn.2010-10.org.openstack:volume-v1", "192.0.2.10:3260", 1, None)
     # re-streaming in small batches gives the same facts
     from osfsck.clients import db
     saved, db.STREAM_BATCH = db.STREAM_BATCH, 1
@@ -105,3 +120,13 @@ def test_a_missing_column_is_one_line_and_partial(tmp_path):
     status = {s.scope: s for s in statuses}[cell_scope("cell1")]
     assert status.status == "partial" and "shadow_instances" in status.reason
     assert "\n" not in status.reason
+
+
+@pytest.mark.parametrize("text, expected", [
+    (None, None), ("", None), ("not json", None), ("[1, 2]", None),
+    ('{"driver_volume_type": "rbd", "data": {"name": "volumes/volume-v9"}}', ("rbd", None, None, None, "volumes/volume-v9")),
+    ('{"driver_volume_type": "iscsi", "data": {"target_lun": "1"}}', ("iscsi", None, None, None, None)),
+    ('{"driver_volume_type": "iscsi", "data": null}', ("iscsi", None, None, None, None)),
+])
+def test_volume_target_reads_what_it_can(text, expected):
+    assert volume_target(text) == expected

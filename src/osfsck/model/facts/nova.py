@@ -7,6 +7,7 @@ Timestamps are naive datetimes in UTC, as Nova stores them.  `cell` is the cell'
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import NamedTuple, Optional
 
 from osfsck.model.facts.base import fact_type
@@ -133,3 +134,52 @@ class ComputeNode(NamedTuple):
 MIGRATION_TERMINAL = frozenset(
     {"confirmed", "reverted", "error", "failed", "completed", "cancelled", "done"}
 )
+
+
+@fact_type("nova.block_device_mapping", scope_field="cell")
+class BlockDeviceMapping(NamedTuple):
+    """A live volume row of a cell's `block_device_mapping` (destination_type "volume").
+    `connection_info` is the JSON text as Nova stores it: `volume_target()` reads it."""
+
+    cell: str
+    id: int
+    uuid: Optional[str]
+    instance_uuid: str
+    volume_id: Optional[str]
+    attachment_id: Optional[str]      # Cinder's attachment (new-style attach flow, Queens+)
+    device_name: Optional[str]
+    source_type: Optional[str]        # "volume", "image", "snapshot", "blank"
+    boot_index: Optional[int]         # 0: the root disk (boot from volume)
+    connection_info: Optional[str]
+    created_at: Optional[dt.datetime]
+    updated_at: Optional[dt.datetime]
+
+
+class VolumeTarget(NamedTuple):
+    """Where a BDM's `connection_info` says the volume is."""
+
+    driver_volume_type: Optional[str]   # "iscsi", "rbd", "fibre_channel", ...
+    target_iqn: Optional[str]
+    target_portal: Optional[str]
+    target_lun: Optional[int]
+    name: Optional[str]                 # rbd: "pool/volume-<id>"
+
+
+def volume_target(connection_info: Optional[str]) -> Optional[VolumeTarget]:
+    """The target in a BDM's connection_info JSON; None when empty or not readable.
+    Multipath entries (`target_iqns`, `target_portals`) are left to the caller: the
+    first path is what `target_iqn`/`target_portal` also hold."""
+    if not connection_info:
+        return None
+    try:
+        info = json.loads(connection_info)
+    except ValueError:
+        return None
+    if not isinstance(info, dict):
+        return None
+    data = info.get("data") if isinstance(info.get("data"), dict) else {}
+    lun = data.get("target_lun")
+    return VolumeTarget(
+        info.get("driver_volume_type"), data.get("target_iqn"), data.get("target_portal"),
+        lun if isinstance(lun, int) else None, data.get("name"),
+    )

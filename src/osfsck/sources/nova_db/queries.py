@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import literal, select
 
 from osfsck.model.facts.nova import (
-    API_SCOPE, ArchivedInstance, BuildRequest, ComputeNode, ComputeService, Instance,
+    API_SCOPE, ArchivedInstance, BlockDeviceMapping, BuildRequest, ComputeNode, ComputeService, Instance,
     InstanceMapping, Migration,
 )
 from osfsck.sources.nova_db import tables as t
@@ -62,8 +62,18 @@ def compute_nodes(cell: str):
     return select(literal(cell), n.c.uuid, n.c.host, n.c.hypervisor_hostname, n.c.hypervisor_type).where(n.c.deleted == 0)
 
 
+def block_device_mappings(cell: str):
+    b = t.block_device_mapping
+    return select(
+        literal(cell), b.c.id, b.c.uuid, b.c.instance_uuid, b.c.volume_id, b.c.attachment_id,
+        b.c.device_name, b.c.source_type, b.c.boot_index, b.c.connection_info, b.c.created_at,
+        b.c.updated_at,
+    ).where(b.c.deleted == 0, b.c.destination_type == "volume")
+
+
 API_KINDS = {InstanceMapping: instance_mappings, BuildRequest: build_requests}
 CELL_KINDS = {
     Instance: instances, ArchivedInstance: archived_instances, Migration: migrations,
     ComputeService: compute_services, ComputeNode: compute_nodes,
+    BlockDeviceMapping: block_device_mappings,
 }

@@ -48,7 +48,7 @@ class NovaDatabaseSource(Source):
             f"SELECT on the Nova API database ({self.settings.api_database.redacted()}): "
             "cell_mappings, instance_mappings, build_requests",
             "SELECT on every cell database (cell0 included): instances, shadow_instances, "
-            "migrations, services, compute_nodes",
+            "migrations, services, compute_nodes, block_device_mapping",
         ]
 
     # -----------------------------------------------------------------------------------

@@ -49,3 +49,10 @@ compute_nodes = table(
     "compute_nodes", column("uuid", String), column("host", String),
     column("hypervisor_hostname", String), column("hypervisor_type", String), column("deleted", Integer),
 )
+block_device_mapping = table(
+    "block_device_mapping", column("id", Integer), column("uuid", String), column("instance_uuid", String),
+    column("volume_id", String), column("attachment_id", String), column("device_name", String),
+    column("source_type", String), column("destination_type", String), column("boot_index", Integer),
+    column("connection_info", String), column("created_at", DateTime), column("updated_at", DateTime),
+    column("deleted", Integer),
+)
