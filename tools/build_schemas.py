@@ -1,20 +1,23 @@
 #!/usr/bin/env python3
-"""Build the REAL Nova database schemas with Nova's own migrations.
+"""Build the REAL OpenStack database schemas with each service's own migrations.
 
+Services: nova (nova_api + nova), cinder, neutron, placement and designate; see SERVICES.
 For each release in RELEASES this script
 
   1. creates a throw-away venv and pip-installs tools/schema-requirements/<release>.txt
-     (an exact nova release from PyPI plus the few pins it needs),
-  2. runs `nova-manage api_db sync` then `nova-manage db sync` against SQLite files
-     and against a private, temporary MariaDB server,
-  3. dumps the resulting DDL to src/osfsck/lab/schemas/<release>/{nova_api,nova}.{sqlite,mysql}.sql,
+     (exact service releases from PyPI plus the few pins they need),
+  2. runs every service's own sync command (`nova-manage api_db sync`, `cinder-manage db sync`,
+     ...) against SQLite files and against a private, temporary MariaDB server,
+  3. dumps the resulting DDL to src/osfsck/lab/schemas/<release>/<db>.{sqlite,mysql}.sql,
   4. reloads every dump into a fresh database and checks it comes back identical,
 
 and finally records what was built in src/osfsck/lab/schemas/versions.json.
 
-Why migrations and not Nova's SQLAlchemy models: the models describe only part of the
-schema (no shadow_* tables, no legacy tables, fewer indexes), so only `nova-manage ... sync`
-gives the schema a real deployment has.
+Why migrations and not the SQLAlchemy models: the models describe only part of the schema
+(nova's lack the shadow_* and legacy tables and many indexes, cinder's lack columns, ...),
+so only the sync commands give the schema a real deployment has.  One exception: neutron's
+migrations cannot run on SQLite, so its SQLite schema comes from its models (as neutron's own
+unit tests do) and is stamped with the real heads; versions.json says so.
 
 Usage (Python 3.11, mariadbd/mariadb-install-db on PATH, PyPI reachable):
 
@@ -37,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,27 +49,78 @@ from osfsck.lab.mariadb import MariaDB, MariaDBError  # noqa: E402
 REQ_DIR = ROOT / "tools" / "schema-requirements"
 OUT_DIR = ROOT / "src" / "osfsck" / "lab" / "schemas"
 
+
+@dataclass(frozen=True)
+class Database:
+    name: str                  # output file stem and versions.json key, e.g. "nova_api"
+    section: str               # config section whose `connection` points the sync at this DB
+    sync: tuple[str, ...]      # arguments of the service's manage command
+    # Same, stopping at alembic revision {rev} (see RELEASES "revisions"); () = not supported.
+    sync_to: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str                  # as written in the dump headers ("Nova's own migrations")
+    package: str               # PyPI distribution; its version goes to versions.json
+    manage: str                # console script in the venv that runs the migrations
+    databases: tuple[Database, ...]   # in sync order
+    # Only when the migrations cannot run on SQLite: a function returning the models'
+    # MetaData, whose create_all() builds the SQLite DB instead; `sqlite_stamp` (manage
+    # arguments) then records the heads in alembic_version, as the migrations would have.
+    sqlite_models: str = ""
+    sqlite_stamp: tuple[str, ...] = ()
+
+
+# Runs inside a venv: argv[1] = "module.function" returning a MetaData, argv[2] = DB URL.
+MODELS_CREATE = r'''
+import importlib, sys, sqlalchemy
+module, _, function = sys.argv[1].rpartition(".")
+metadata = getattr(importlib.import_module(module), function)()
+metadata.create_all(sqlalchemy.create_engine(sys.argv[2]))
+'''
+
+SERVICES: tuple[Service, ...] = (
+    Service("Nova", "nova", "nova-manage", (
+        # API DB first: `db sync` looks up cell_mappings in the API DB (to also sync cell0),
+        # and fails if that table does not exist yet.
+        Database("nova_api", "api_database", ("api_db", "sync"), ("api_db", "sync", "{rev}")),
+        Database("nova", "database", ("db", "sync"), ("db", "sync", "{rev}")),
+    )),
+    # `cinder-manage db sync` takes only integer versions, hence no sync_to.
+    Service("Cinder", "cinder", "cinder-manage", (Database("cinder", "database", ("db", "sync")),)),
+    # `upgrade heads`: neutron has two alembic branches (expand and contract); both go to head.
+    # Its migrations fail on SQLite ("No support for ALTER of constraints in SQLite dialect",
+    # mitaka 1df244e556f5); neutron's own unit tests build SQLite DBs from the models instead.
+    Service("Neutron", "neutron", "neutron-db-manage", (Database("neutron", "database", ("upgrade", "heads")),),
+            sqlite_models="neutron.db.migration.models.head.get_metadata", sqlite_stamp=("stamp", "heads")),
+    Service("Placement", "openstack-placement", "placement-manage",
+            (Database("placement", "placement_database", ("db", "sync")),)),
+    Service("Designate", "designate", "designate-manage",
+            (Database("designate", "storage:sqlalchemy", ("database", "sync")),)),
+)
+
 # Release name -> how to build it.  Newest first.
-#   requirements: file in tools/schema-requirements/ installed into the venv.
+#   requirements: file in tools/schema-requirements/ installed into the (one) venv.
+#   services:     optional subset of SERVICES (by package) to build; default all.
 #   revisions:    optional {db: alembic revision} to stop at.  Only needed for a release
-#                 whose own nova package no longer installs: then use a newer package and
-#                 stop at the revisions that were head in that release ("revision-sync").
-#                 Without it the package's own heads are used ("pip-release").
+#                 whose own packages no longer install: then use a newer package and stop
+#                 at the revisions that were head in that release ("revision-sync").
+#                 Only databases with a `sync_to` support it.  Without it each package's
+#                 own heads are used ("pip-release").
 RELEASES: dict[str, dict] = {
     "2026.2": {"requirements": "2026.2.txt"},
     "2024.1": {"requirements": "2024.1.txt"},
-    # Fallback kept as an example (checked once: identical SQLite DDL to the pip-release build):
-    # "2024.1": {"requirements": "2026.2.txt",
+    # Fallback kept as an example (checked for nova: SQLite and MariaDB DDL identical to the
+    # pip-release build of nova 29.4.0).  Only nova's databases support revisions, so the
+    # other services would still need a pip-release of their own.
+    # "2024.1": {"requirements": "2026.2.txt", "services": ("nova",),
     #            "revisions": {"nova_api": "cdeec0c85668", "nova": "13863f4e1612"}},
 }
 
-# API DB first: `db sync` looks up cell_mappings in the API DB (to also sync cell0), and
-# fails if that table does not exist yet.
-DBS = ("nova_api", "nova")
-SYNC_COMMAND = {"nova_api": "api_db", "nova": "db"}
-
-# Packages whose versions shape the DDL; recorded in versions.json.
-KEY_PACKAGES = ("nova", "SQLAlchemy", "alembic", "oslo.db", "PyMySQL")
+# Packages whose versions shape the DDL, besides the services; recorded in versions.json.
+# neutron-lib: neutron's models (its SQLite schema) are partly defined there.
+LIBRARIES = ("neutron-lib", "SQLAlchemy", "alembic", "oslo.db", "PyMySQL")
 
 # Runs inside a venv (which has PyMySQL): executes statements and/or dumps one MariaDB
 # database.  Request and answer are JSON on stdin/stdout.
@@ -139,6 +194,17 @@ def read_requirements(name: str) -> list[str]:
     return [l.split("#")[0].strip() for l in lines if l.split("#")[0].strip()]
 
 
+def norm(package: str) -> str:
+    """PyPI name normalisation, so "oslo.db" finds pip freeze's "oslo.db" / "oslo_db"."""
+    return re.sub(r"[-_.]+", "-", package).lower()
+
+
+def header(db: str, release: str, what: str, how: str, revs: list[str]) -> list[str]:
+    label = "alembic revision" if len(revs) == 1 else "alembic revisions"
+    return [f"{db} schema of OpenStack {release}, {what}.", how,
+            f"{label}: {' '.join(revs)}", "Generated by tools/build_schemas.py; do not edit."]
+
+
 # ---------------------------------------------------------------- MariaDB
 
 
@@ -151,7 +217,40 @@ def mariadb_call(server: MariaDB, python: Path, logfile: Path, **req) -> dict:
     return json.loads(out)
 
 
+def mariadb_fresh(server: MariaDB, python: Path, logfile: Path, names: list[str]) -> None:
+    mariadb_call(server, python, logfile, exec=[f"DROP DATABASE IF EXISTS `{n}`" for n in names] +
+                 [f"CREATE DATABASE `{n}` CHARACTER SET utf8mb4" for n in names])
+
+
 # ---------------------------------------------------------------- dumps
+
+
+SQLITE_CONSTRAINTS = ("PRIMARY KEY", "UNIQUE", "CHECK", "FOREIGN KEY")
+
+
+def stable_sqlite_table(sql: str) -> str:
+    """A CREATE TABLE of SQLite with its table constraints in a stable order.
+
+    When alembic's batch mode recreates a SQLite table (cinder, designate), it emits the
+    table's constraints in set order, so two identical builds differ.  Columns keep their
+    real order; the constraints after them are sorted by kind (as MariaDB groups keys) and
+    text.  That changes no meaning (only the numbering of sqlite_autoindex_* names).
+    The layout is SQLAlchemy's, one item per tab-indented line; anything else is left as is.
+    """
+    lines = sql.split("\n")
+    body = [l.rstrip(", ") for l in lines[1:-1]]
+    if not (lines[0].endswith(" (") and lines[-1] == ")" and all(l.startswith("\t") for l in body)):
+        return sql
+
+    def kind(item: str) -> int | None:
+        item = re.sub(r"^CONSTRAINT \S+ ", "", item.strip())
+        return next((i for i, k in enumerate(SQLITE_CONSTRAINTS) if re.match(k + r" ?\(", item)), None)
+
+    columns = [l for l in body if kind(l) is None]
+    if columns != body[:len(columns)]:
+        return sql   # constraints between columns: not SQLAlchemy's layout
+    constraints = sorted(body[len(columns):], key=lambda l: (kind(l), l))
+    return "\n".join([lines[0], ", \n".join(columns + constraints), ")"])
 
 
 def sqlite_dump(con: sqlite3.Connection) -> tuple[list[str], list[str]]:
@@ -163,7 +262,13 @@ def sqlite_dump(con: sqlite3.Connection) -> tuple[list[str], list[str]]:
     kinds = ["table", "index", "view", "trigger"]
     rows.sort(key=lambda r: (kinds.index(r[0]), r[1]))
     revs = [r[0] for r in con.execute("SELECT version_num FROM alembic_version ORDER BY 1")]
-    return [r[2].strip() for r in rows], revs
+    ddl = [stable_sqlite_table(sql.strip()) if kind == "table" else sql.strip() for kind, _, sql in rows]
+    return ddl, revs
+
+
+def sqlite_tables(con: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                      "AND name NOT LIKE 'sqlite_%'")}
 
 
 def stable_create_table(ddl: str) -> str:
@@ -198,122 +303,181 @@ def alembic_insert(revs: list[str], quote: str) -> list[str]:
 # ---------------------------------------------------------------- one release
 
 
-def build_release(release: str, spec: dict, python: str, mariadb: MariaDB, work: Path, built_on: str) -> dict:
-    rdir = work / release
-    rdir.mkdir()
-    logfile = rdir / "build.log"
-    times: dict[str, float] = {}
-    pins = read_requirements(spec["requirements"])
-    revisions = spec.get("revisions")
+class ReleaseBuild:
+    """One release: its venv, its sync runs, its dump files."""
 
-    t = time.monotonic()
-    venv = rdir / "venv"
-    run([python, "-m", "venv", str(venv)], logfile)
-    vpy, manage = venv / "bin" / "python", venv / "bin" / "nova-manage"
-    run([str(vpy), "-m", "pip", "install", "--quiet", "-r", str(REQ_DIR / spec["requirements"])], logfile)
-    run([str(vpy), "-m", "pip", "check"], logfile)  # a broken dependency set is not a real release
-    freeze = dict(l.split("==", 1) for l in run([str(vpy), "-m", "pip", "freeze"], logfile).splitlines() if "==" in l)
-    lower = {k.lower().replace("_", "-").replace(".", "-"): v for k, v in freeze.items()}
-    key_versions = {p: lower.get(p.lower().replace(".", "-"), "?") for p in KEY_PACKAGES}
-    pyver = run([str(vpy), "-c", "import sys, sqlite3; print(sys.version.split()[0], sqlite3.sqlite_version)"], logfile).split()
-    times["venv + pip install"] = time.monotonic() - t
-    log(f"[{release}] installed nova {key_versions['nova']} on Python {pyver[0]}")
+    def __init__(self, release: str, spec: dict, python: str, mariadb: MariaDB, work: Path):
+        self.release, self.spec, self.mariadb = release, spec, mariadb
+        self.revisions: dict[str, str] = spec.get("revisions", {})
+        wanted = spec.get("services")
+        self.services = [s for s in SERVICES if wanted is None or s.package in wanted]
+        for db in self.revisions:
+            if not any(d.name == db and d.sync_to for s in self.services for d in s.databases):
+                raise BuildError(f"{release}: cannot stop {db} at a revision (no sync_to for it)")
+        self.dir = work / release
+        self.dir.mkdir()
+        self.logfile = self.dir / "build.log"
+        self.outdir = OUT_DIR / release
+        # A fixed PYTHONHASHSEED removes one source of run-to-run noise (str-keyed set/dict
+        # order in the migrations).  Index creation order still varies (sets of Index objects
+        # hash by id), which is why the dumps sort indexes/keys by name.
+        self.env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONWARNINGS": "ignore"}
+        self.python = python
+        self.venv = self.dir / "venv"
+        self.vpy = self.venv / "bin" / "python"
+        self.versions: dict[str, str] = {}
+        self.heads: dict[str, list[str]] = {}
+        self.how: dict[str, dict[str, str]] = {}
+        self.tables: dict[str, dict[str, set[str]]] = {}   # db -> dialect -> table names
 
-    # A fixed PYTHONHASHSEED removes one source of run-to-run noise (str-keyed set/dict order in
-    # the migrations).  Index creation order still varies (sets of Index objects hash by id),
-    # which is why the dumps sort indexes/keys by name.
-    env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONWARNINGS": "ignore"}
+    # --- venv
 
-    def sync(urls: dict[str, str], tag: str) -> None:
-        conf = rdir / f"nova-{tag}.conf"
-        conf.write_text(f"[DEFAULT]\n[database]\nconnection = {urls['nova']}\n"
-                        f"[api_database]\nconnection = {urls['nova_api']}\n")
-        for db in DBS:
-            cmd = [str(manage), "--config-file", str(conf), SYNC_COMMAND[db], "sync"]
-            run(cmd + ([revisions[db]] if revisions else []), logfile, env=env)
+    def install(self) -> None:
+        req = REQ_DIR / self.spec["requirements"]
+        run([self.python, "-m", "venv", str(self.venv)], self.logfile)
+        run([str(self.vpy), "-m", "pip", "install", "--quiet", "-r", str(req)], self.logfile)
+        run([str(self.vpy), "-m", "pip", "check"], self.logfile)  # a broken dependency set is not a real release
+        freeze = run([str(self.vpy), "-m", "pip", "freeze"], self.logfile).splitlines()
+        installed = {norm(name): v for name, _, v in (l.partition("==") for l in freeze if "==" in l)}
+        for package in [s.package for s in self.services] + list(LIBRARIES):
+            self.versions[package] = installed.get(norm(package), "?")
+        out = run([str(self.vpy), "-c", "import sys, sqlite3; print(sys.version.split()[0], sqlite3.sqlite_version)"],
+                  self.logfile)
+        self.python_version, self.sqlite_version = out.split()
 
-    if revisions:
-        how = (f"revision-sync: nova {key_versions['nova']} synced to the {release} heads "
-               f"(nova_api {revisions['nova_api']}, nova {revisions['nova']})")
-    else:
-        how = f"pip-release: nova {key_versions['nova']} installed from PyPI, synced to its own heads"
-    outdir = OUT_DIR / release
-    outdir.mkdir(parents=True, exist_ok=True)
-    heads: dict[str, str] = {}
+    # --- running the services' own commands
+
+    def describe(self, service: Service) -> str:
+        """How one service's migrations were run, for headers and versions.json."""
+        version = self.versions[service.package]
+        revs = {d.name: self.revisions[d.name] for d in service.databases if d.name in self.revisions}
+        if revs:
+            stops = ", ".join(f"{db} {rev}" for db, rev in revs.items())
+            return f"revision-sync: {service.package} {version} synced to the {self.release} heads ({stops})"
+        return f"pip-release: {service.package} {version} installed from PyPI, synced to its own heads"
+
+    def sync(self, service: Service, urls: dict[str, str], dialect: str) -> None:
+        """Migrate the service's databases at `urls` with its own manage command."""
+        conf = self.dir / f"{service.package}-{dialect}.conf"
+        sections = "".join(f"[{d.section}]\nconnection = {urls[d.name]}\n" for d in service.databases)
+        conf.write_text("[DEFAULT]\n" + sections)
+        manage = [str(self.venv / "bin" / service.manage), "--config-file", str(conf)]
+        if dialect == "sqlite" and service.sqlite_models:
+            (db,) = service.databases   # the models path assumes one database per service
+            run([str(self.vpy), "-c", MODELS_CREATE, service.sqlite_models, urls[db.name]], self.logfile, env=self.env)
+            run(manage + list(service.sqlite_stamp), self.logfile, env=self.env)
+            return
+        for d in service.databases:
+            rev = self.revisions.get(d.name)
+            args = [a.format(rev=rev) for a in d.sync_to] if rev else list(d.sync)
+            run(manage + args, self.logfile, env=self.env)
+
+    def how_built(self, service: Service, dialect: str) -> str:
+        if dialect == "sqlite" and service.sqlite_models:
+            version = self.versions[service.package]
+            return (f"Built from {service.name}'s models, because its migrations fail on SQLite "
+                    f"({service.package} {version} installed from PyPI; {service.sqlite_models}()"
+                    f".create_all(engine), then `{service.manage} {' '.join(service.sqlite_stamp)}`).")
+        return f"Built with {service.name}'s own migrations ({self.describe(service)})."
 
     # --- SQLite
-    t = time.monotonic()
-    sq = {db: rdir / f"{db}.sqlite" for db in DBS}
-    sync({db: f"sqlite:///{p}" for db, p in sq.items()}, "sqlite")
-    for db in DBS:
-        con = sqlite3.connect(sq[db])
-        ddl, revs = sqlite_dump(con)
-        con.close()
-        if len(revs) != 1:
-            raise BuildError(f"{release} {db}: expected one alembic revision, got {revs}")
-        heads[db] = revs[0]
-        header = [f"{db} schema of OpenStack {release}, SQLite ({len(ddl)} statements).",
-                  f"Built with Nova's own migrations ({how}).",
-                  f"alembic revision: {revs[0]}",
-                  "Generated by tools/build_schemas.py; do not edit."]
-        path = outdir / f"{db}.sqlite.sql"
-        path.write_text(join_statements(header, ddl + alembic_insert(revs, '"')))
-        # Reload check: a fresh DB loaded from the file must match the migrated one.
-        fresh = sqlite3.connect(":memory:")
-        for stmt in split_statements(path.read_text()):
-            fresh.execute(stmt)
-        reloaded = sqlite_dump(fresh)
-        fresh.close()
-        if reloaded != (ddl, revs):
-            raise BuildError(f"{path.name}: reloaded SQLite schema differs from the migrated one")
-    times["sqlite sync + dump"] = time.monotonic() - t
+
+    def build_sqlite(self, service: Service) -> None:
+        files = {d.name: self.dir / f"{d.name}.sqlite" for d in service.databases}
+        self.sync(service, {db: f"sqlite:///{p}" for db, p in files.items()}, "sqlite")
+        how = self.how_built(service, "sqlite")
+        for db, file in files.items():
+            con = sqlite3.connect(file)
+            ddl, revs = sqlite_dump(con)
+            self.tables.setdefault(db, {})["sqlite"] = sqlite_tables(con)
+            con.close()
+            if not revs:
+                raise BuildError(f"{self.release} {db}: no alembic revision recorded")
+            self.heads[db] = revs
+            self.how.setdefault(db, {})["sqlite"] = how
+            path = self.outdir / f"{db}.sqlite.sql"
+            lines = header(db, self.release, f"SQLite ({len(ddl)} statements)", how, revs)
+            path.write_text(join_statements(lines, ddl + alembic_insert(revs, '"')))
+            # Reload check: a fresh DB loaded from the file must match the migrated one.
+            fresh = sqlite3.connect(":memory:")
+            for stmt in split_statements(path.read_text()):
+                fresh.execute(stmt)
+            reloaded = sqlite_dump(fresh)
+            fresh.close()
+            if reloaded != (ddl, revs):
+                raise BuildError(f"{path.name}: reloaded SQLite schema differs from the migrated one")
 
     # --- MariaDB
-    t = time.monotonic()
-    names = {db: f"r{release.replace('.', '_')}_{db}" for db in DBS}
-    mariadb_call(mariadb, vpy, logfile, exec=[f"DROP DATABASE IF EXISTS `{n}`" for n in names.values()] +
-                 [f"CREATE DATABASE `{n}` CHARACTER SET utf8mb4" for n in names.values()])
-    sync({db: mariadb_url(mariadb, n) for db, n in names.items()}, "mysql")
-    for db in DBS:
-        dump = mariadb_call(mariadb, vpy, logfile, db=names[db], dump=True)
-        if dump["views"]:
-            raise BuildError(f"{release} {db}: views are not handled: {dump['views']}")
-        if dump["alembic"] != [heads[db]]:
-            raise BuildError(f"{release} {db}: MariaDB revision {dump['alembic']} != SQLite {heads[db]}")
-        ddl = mysql_statements(dump)
-        header = [f"{db} schema of OpenStack {release}, MariaDB {mariadb.version} "
-                  f"(SHOW CREATE TABLE, {len(ddl)} tables; secondary keys sorted by name).",
-                  f"Built with Nova's own migrations ({how}).",
-                  f"alembic revision: {heads[db]}",
-                  "Generated by tools/build_schemas.py; do not edit."]
-        stmts = ["SET FOREIGN_KEY_CHECKS=0", *ddl, "SET FOREIGN_KEY_CHECKS=1", *alembic_insert(dump["alembic"], "`")]
-        path = outdir / f"{db}.mysql.sql"
-        path.write_text(join_statements(header, stmts))
-        # Reload check into a fresh database.
-        check = f"reload_{names[db]}"
-        mariadb_call(mariadb, vpy, logfile, exec=[f"DROP DATABASE IF EXISTS `{check}`",
-                                         f"CREATE DATABASE `{check}` CHARACTER SET utf8mb4"])
-        mariadb_call(mariadb, vpy, logfile, db=check, exec=split_statements(path.read_text()))
-        again = mariadb_call(mariadb, vpy, logfile, db=check, dump=True)
-        if mysql_statements(again) != ddl or again["alembic"] != dump["alembic"]:
-            raise BuildError(f"{path.name}: reloaded MariaDB schema differs from the migrated one")
-    times["mariadb sync + dump"] = time.monotonic() - t
 
-    for step, secs in times.items():
-        log(f"[{release}] {step}: {secs:.1f}s")
-    return {
-        "nova": key_versions["nova"],
-        "python": pyver[0],
-        "sqlite": pyver[1],
-        "mariadb": mariadb.version,
-        "built_by": "revision-sync" if revisions else "pip-release",
-        "how": how,
-        "alembic_heads": heads,
-        "built_on": built_on,
-        "requirements": f"tools/schema-requirements/{spec['requirements']}",
-        "pins": pins,
-        "key_packages": key_versions,
-    }
+    def build_mysql(self, service: Service) -> None:
+        names = {d.name: f"r{self.release.replace('.', '_')}_{d.name}" for d in service.databases}
+        mariadb_fresh(self.mariadb, self.vpy, self.logfile, list(names.values()))
+        self.sync(service, {db: mariadb_url(self.mariadb, n) for db, n in names.items()}, "mysql")
+        how = self.how_built(service, "mysql")
+        for db, name in names.items():
+            dump = mariadb_call(self.mariadb, self.vpy, self.logfile, db=name, dump=True)
+            if dump["views"]:
+                raise BuildError(f"{self.release} {db}: views are not handled: {dump['views']}")
+            if dump["alembic"] != self.heads[db]:
+                raise BuildError(f"{self.release} {db}: MariaDB revisions {dump['alembic']} != SQLite {self.heads[db]}")
+            self.tables[db]["mysql"] = set(dump["tables"])
+            self.how[db]["mysql"] = how
+            ddl = mysql_statements(dump)
+            lines = header(db, self.release, f"MariaDB {self.mariadb.version} (SHOW CREATE TABLE, "
+                           f"{len(ddl)} tables; secondary keys sorted by name)", how, dump["alembic"])
+            stmts = ["SET FOREIGN_KEY_CHECKS=0", *ddl, "SET FOREIGN_KEY_CHECKS=1",
+                     *alembic_insert(dump["alembic"], "`")]
+            path = self.outdir / f"{db}.mysql.sql"
+            path.write_text(join_statements(lines, stmts))
+            # Reload check into a fresh database.
+            check = f"reload_{name}"
+            mariadb_fresh(self.mariadb, self.vpy, self.logfile, [check])
+            mariadb_call(self.mariadb, self.vpy, self.logfile, db=check, exec=split_statements(path.read_text()))
+            again = mariadb_call(self.mariadb, self.vpy, self.logfile, db=check, dump=True)
+            if mysql_statements(again) != ddl or again["alembic"] != dump["alembic"]:
+                raise BuildError(f"{path.name}: reloaded MariaDB schema differs from the migrated one")
+
+    def table_differences(self) -> dict[str, dict[str, list[str]]]:
+        """Tables present in only one dialect.  Migrations create the same tables on both;
+        a models-built SQLite schema may lack some (e.g. neutron's bgp_* tables)."""
+        out = {}
+        models_built = {d.name for s in self.services if s.sqlite_models for d in s.databases}
+        for db, t in self.tables.items():
+            diff = {"only_in_mysql": sorted(t["mysql"] - t["sqlite"]),
+                    "only_in_sqlite": sorted(t["sqlite"] - t["mysql"])}
+            diff = {k: v for k, v in diff.items() if v}
+            if diff and db not in models_built:
+                raise BuildError(f"{self.release} {db}: migrations built different tables per dialect: {diff}")
+            if diff:
+                out[db] = diff
+        return out
+
+    def build(self, built_on: str) -> dict:
+        t = time.monotonic()
+        self.install()
+        log(f"[{self.release}] venv + pip install: {time.monotonic() - t:.1f}s "
+            f"({', '.join(f'{s.package} {self.versions[s.package]}' for s in self.services)}; "
+            f"Python {self.python_version})")
+        self.outdir.mkdir(parents=True, exist_ok=True)
+        for dialect, build in (("sqlite", self.build_sqlite), ("mysql", self.build_mysql)):
+            for service in self.services:
+                t = time.monotonic()
+                build(service)
+                log(f"[{self.release}] {service.package} {dialect} sync + dump + reload check: "
+                    f"{time.monotonic() - t:.1f}s")
+        return {
+            "packages": self.versions,
+            "python": self.python_version,
+            "sqlite": self.sqlite_version,
+            "mariadb": self.mariadb.version,
+            "built_by": "revision-sync" if self.revisions else "pip-release",
+            "how": self.how,
+            "alembic_heads": self.heads,
+            "table_differences": self.table_differences(),
+            "built_on": built_on,
+            "requirements": f"tools/schema-requirements/{self.spec['requirements']}",
+            "pins": read_requirements(self.spec["requirements"]),
+        }
 
 
 def release_key(release: str) -> tuple[int, int]:
@@ -347,11 +511,10 @@ def main() -> int:
         mariadb = MariaDB(work / "mariadb")
         log(f"MariaDB {mariadb.version} up on 127.0.0.1:{mariadb.port} ({time.monotonic() - t:.1f}s)")
         for release in releases:
-            results[release] = build_release(release, RELEASES[release], args.python, mariadb, work, built_on)
-    except BuildError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    except MariaDBError as e:
+            t = time.monotonic()
+            results[release] = ReleaseBuild(release, RELEASES[release], args.python, mariadb, work).build(built_on)
+            log(f"[{release}] done in {time.monotonic() - t:.1f}s")
+    except (BuildError, MariaDBError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     finally:

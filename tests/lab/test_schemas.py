@@ -1,6 +1,8 @@
-"""The shipped Nova schemas load into SQLite and have what our checks read."""
+"""The shipped OpenStack schemas load into SQLite (and MariaDB) and have what our checks read."""
 
+import os
 import re
+import shutil
 import sqlite3
 
 import pytest
@@ -9,7 +11,7 @@ from osfsck.lab import schemas
 
 RELEASES = schemas.releases()
 
-# table -> columns the checks read; must exist in every release.
+# db -> table -> columns the checks read (or will read); must exist in every release.
 REQUIRED = {
     "nova": {
         "instances": ["uuid", "id", "host", "node", "vm_state", "task_state", "power_state", "deleted",
@@ -26,7 +28,48 @@ REQUIRED = {
         "cell_mappings": ["uuid", "name", "database_connection", "transport_url", "disabled"],
         "build_requests": ["instance_uuid", "project_id", "created_at"],
     },
+    "cinder": {
+        "volumes": ["id", "status", "attach_status", "migration_status", "host", "project_id", "size",
+                    "volume_type_id", "use_quota", "deleted"],
+        "volume_attachment": ["id", "volume_id", "instance_uuid", "attached_host", "attach_status", "deleted"],
+        "services": ["host", "binary", "disabled", "updated_at", "deleted"],
+        "quota_usages": ["project_id", "resource", "in_use", "reserved", "deleted"],
+        "reservations": ["uuid", "usage_id", "delta", "expire", "deleted"],
+        "snapshots": ["id", "volume_id", "status", "use_quota", "deleted"],
+        "backups": ["id", "volume_id", "status", "deleted"],
+        "volume_types": ["id", "name", "deleted"],
+    },
+    "neutron": {
+        "ports": ["id", "network_id", "project_id", "device_id", "device_owner", "status", "mac_address",
+                  "standard_attr_id"],
+        "ml2_port_bindings": ["port_id", "host", "vif_type", "vnic_type", "status"],
+        "ipallocations": ["port_id", "ip_address", "subnet_id", "network_id"],
+        "floatingips": ["id", "floating_port_id", "fixed_port_id", "router_id", "status"],
+        "routers": ["id", "status", "gw_port_id"],
+        "routerports": ["router_id", "port_id", "port_type"],
+        "securitygroups": ["id", "project_id", "stateful"],
+        "standardattributes": ["id", "resource_type", "created_at", "updated_at", "revision_number"],
+        "quotausages": ["project_id", "resource", "in_use", "reserved", "dirty"],
+        "networks": ["id", "project_id", "status", "mtu"],
+        "subnets": ["id", "network_id", "cidr", "ip_version"],
+    },
+    "placement": {
+        "resource_providers": ["id", "uuid", "name", "generation", "root_provider_id", "parent_provider_id"],
+        "inventories": ["resource_provider_id", "resource_class_id", "total", "reserved", "allocation_ratio"],
+        "allocations": ["resource_provider_id", "consumer_id", "resource_class_id", "used"],
+        "consumers": ["uuid", "project_id", "user_id", "generation", "consumer_type_id"],
+        "projects": ["id", "external_id"],
+        "users": ["id", "external_id"],
+    },
+    "designate": {
+        "zones": ["id", "name", "status", "action", "serial", "pool_id", "deleted"],
+        "recordsets": ["id", "zone_id", "name", "type"],
+        "records": ["id", "zone_id", "recordset_id", "data", "status", "action"],
+    },
 }
+
+CREATE_TABLE = re.compile(r"CREATE TABLE `(\w+)` \(")
+COLUMN = re.compile(r"^  `(\w+)` ", re.M)
 
 
 def load_sqlite(release, db):
@@ -37,6 +80,28 @@ def load_sqlite(release, db):
     return con
 
 
+def sqlite_tables(con):
+    return {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def mysql_columns(release, db):
+    """table -> column names, read from the SHOW CREATE TABLE text of the mysql file."""
+    out = {}
+    for stmt in schemas.ddl_statements(release, db, "mysql"):
+        m = CREATE_TABLE.match(stmt)
+        if m:
+            out[m.group(1)] = COLUMN.findall(stmt)
+    return out
+
+
+def heads(release, db):
+    return schemas.versions()[release]["alembic_heads"][db]
+
+
+def test_every_db_is_covered():
+    assert set(REQUIRED) == set(schemas.DBS)
+
+
 def test_releases_present_newest_first():
     assert "2024.1" in RELEASES and len(RELEASES) >= 2
     assert RELEASES == sorted(RELEASES, key=lambda r: tuple(map(int, r.split("."))), reverse=True)
@@ -44,18 +109,32 @@ def test_releases_present_newest_first():
 
 
 @pytest.mark.parametrize("release", RELEASES)
+def test_versions_record_every_db(release):
+    v = schemas.versions()[release]
+    assert set(v["alembic_heads"]) == set(schemas.DBS) == set(v["how"])
+    for package in ("nova", "cinder", "neutron", "neutron-lib", "openstack-placement", "designate",
+                    "SQLAlchemy", "alembic", "oslo.db"):
+        assert re.fullmatch(r"\d+(\.\d+)+", v["packages"][package]), (release, package)
+    # Only neutron's SQLite schema comes from models (its migrations fail on SQLite).
+    for db in schemas.DBS:
+        models = "models" in v["how"][db]["sqlite"]
+        assert models == (db == "neutron"), (release, db)
+        assert "own migrations" in v["how"][db]["mysql"]
+
+
+@pytest.mark.parametrize("release", RELEASES)
 @pytest.mark.parametrize("db", schemas.DBS)
 def test_sqlite_schema_loads_with_required_columns(release, db):
     con = load_sqlite(release, db)
-    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    tables = sqlite_tables(con)
     for table, columns in REQUIRED[db].items():
         assert table in tables, f"{release} {db}: table {table} missing"
         have = {r[1] for r in con.execute(f"PRAGMA table_info({table})")}
         missing = set(columns) - have
         assert not missing, f"{release} {db}.{table}: columns {sorted(missing)} missing"
-    # The row that says which revision this schema is.
-    revs = [r[0] for r in con.execute("SELECT version_num FROM alembic_version")]
-    assert revs == [schemas.versions()[release]["alembic_heads"][db]]
+    # The row(s) that say which revision this schema is (neutron: expand and contract heads).
+    revs = sorted(r[0] for r in con.execute("SELECT version_num FROM alembic_version"))
+    assert revs == heads(release, db) and len(revs) == (2 if db == "neutron" else 1)
 
 
 @pytest.mark.parametrize("release", RELEASES)
@@ -63,19 +142,35 @@ def test_sqlite_schema_loads_with_required_columns(release, db):
 def test_mysql_schema_matches_sqlite_tables(release, db):
     stmts = schemas.ddl_statements(release, db, "mysql")
     assert stmts[0] == "SET FOREIGN_KEY_CHECKS=0"
-    mysql_tables = {m.group(1) for s in stmts for m in [re.match(r"CREATE TABLE `(\w+)`", s)] if m}
-    con = load_sqlite(release, db)
-    sqlite_tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert mysql_tables == sqlite_tables
-    head = schemas.versions()[release]["alembic_heads"][db]
-    assert stmts[-1] == f"INSERT INTO `alembic_version` (`version_num`) VALUES ('{head}')"
+    assert all(s.startswith(("SET ", "CREATE TABLE ", "INSERT INTO ")) for s in stmts)
+    columns = mysql_columns(release, db)
+    for table, wanted in REQUIRED[db].items():
+        assert table in columns, f"{release} {db}: table {table} missing from the mysql file"
+        missing = set(wanted) - set(columns[table])
+        assert not missing, f"{release} {db}.{table}: mysql columns {sorted(missing)} missing"
+    # Same tables on both dialects, except where versions.json records a difference
+    # (tables neutron's migrations create but its models, hence its SQLite schema, lack).
+    sqlite_only = sqlite_tables(load_sqlite(release, db)) - set(columns)
+    mysql_only = set(columns) - sqlite_tables(load_sqlite(release, db))
+    recorded = schemas.versions()[release]["table_differences"].get(db, {})
+    assert sorted(mysql_only) == recorded.get("only_in_mysql", [])
+    assert sorted(sqlite_only) == recorded.get("only_in_sqlite", [])
+    inserts = [f"INSERT INTO `alembic_version` (`version_num`) VALUES ('{h}')" for h in heads(release, db)]
+    assert stmts[-len(inserts):] == inserts
 
 
 def test_cell_db_has_shadow_tables():
     # The migrations (not the models) create one shadow_ table per archivable table.
     con = load_sqlite(RELEASES[0], "nova")
-    names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    names = sqlite_tables(con)
     assert len([n for n in names if n.startswith("shadow_")]) > 40
+
+
+def test_migration_only_columns_present():
+    # Columns the cinder migrations create but its models lack: proof the files are migration-built.
+    con = load_sqlite(RELEASES[0], "cinder")
+    assert "allocated" in {r[1] for r in con.execute("PRAGMA table_info(quotas)")}
+    assert "allocated_id" in {r[1] for r in con.execute("PRAGMA table_info(reservations)")}
 
 
 def test_bad_arguments_are_rejected():
@@ -85,3 +180,34 @@ def test_bad_arguments_are_rejected():
         schemas.ddl_statements(RELEASES[0], "nova", "postgresql")
     with pytest.raises(LookupError):
         schemas.ddl_statements("1999.1", "nova", "sqlite")
+
+
+@pytest.fixture(scope="module")
+def mariadb(tmp_path_factory):
+    if shutil.which("mariadbd", path=os.environ.get("PATH", "") + ":/usr/sbin") is None:
+        pytest.skip("mariadbd is not installed")
+    from osfsck.lab.mariadb import MariaDB
+    server = MariaDB(tmp_path_factory.mktemp("mariadb"))
+    yield server
+    server.stop()
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("release", RELEASES)
+@pytest.mark.parametrize("db", schemas.DBS)
+def test_mysql_schema_loads_into_mariadb(mariadb, release, db):
+    import pymysql
+    name = f"t{release.replace('.', '_')}_{db}"
+    conn = pymysql.connect(host="127.0.0.1", port=mariadb.port, user="root", autocommit=True)
+    try:
+        cur = conn.cursor()
+        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+        cur.execute(f"USE `{name}`")
+        for stmt in schemas.ddl_statements(release, db, "mysql"):
+            cur.execute(stmt)
+        cur.execute("SHOW TABLES")
+        assert {r[0] for r in cur.fetchall()} == set(mysql_columns(release, db))
+        cur.execute("SELECT version_num FROM alembic_version ORDER BY version_num")
+        assert [r[0] for r in cur.fetchall()] == heads(release, db)
+    finally:
+        conn.close()

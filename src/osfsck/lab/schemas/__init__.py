@@ -1,16 +1,23 @@
-"""Real Nova database schemas, shipped as package data.
+"""Real OpenStack database schemas, shipped as package data.
 
-Each release folder (e.g. ``2026.2``) holds the DDL that Nova's own migrations produce,
-built by ``tools/build_schemas.py`` from the nova release on PyPI:
+Each release folder (e.g. ``2026.2``) holds the DDL of six databases, built by
+``tools/build_schemas.py`` from the service releases on PyPI with each service's own
+migrations:
 
-    <release>/nova_api.sqlite.sql   <release>/nova_api.mysql.sql
-    <release>/nova.sqlite.sql       <release>/nova.mysql.sql
+    nova_api   Nova's API database           nova       a Nova cell database
+    cinder     Cinder                        neutron    Neutron
+    placement  Placement                     designate  Designate
 
-``versions.json`` says how each release was built (nova version, alembic heads, pins).
+as ``<release>/<db>.sqlite.sql`` and ``<release>/<db>.mysql.sql`` (MariaDB).  One exception:
+neutron's migrations do not run on SQLite, so ``neutron.sqlite.sql`` comes from neutron's models
+(and lacks a few migration-only tables, listed in versions.json under ``table_differences``).
+
+``versions.json`` says how each release was built (package versions, alembic heads, method,
+pins).
 
 File format: one statement per ``;`` at the end of a line; lines starting with ``--`` are
-comments.  Each file ends with the INSERT of its ``alembic_version`` row, so a database
-loaded from it carries the real revision.
+comments.  Each file ends with the INSERT of its ``alembic_version`` row(s), so a database
+loaded from it carries the real revision(s); neutron has two (its expand and contract heads).
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ import json
 import re
 from importlib import resources
 
-DBS = ("nova_api", "nova")
+DBS = ("nova_api", "nova", "cinder", "neutron", "placement", "designate")
 DIALECTS = ("sqlite", "mysql")
 
 _RELEASE_RE = re.compile(r"^(\d{4})\.(\d+)$")
@@ -59,10 +66,11 @@ def split_statements(text: str) -> list[str]:
 
 
 def ddl_statements(release: str, db: str, dialect: str) -> list[str]:
-    """The statements that rebuild database ``db`` ('nova_api' or 'nova') of ``release``.
+    """The statements that rebuild database ``db`` of ``release``.
 
-    ``dialect`` is 'sqlite' or 'mysql' (MariaDB; starts with SET FOREIGN_KEY_CHECKS=0).
-    Run them in order on an empty database.
+    ``db`` is one of ``DBS``: 'nova_api', 'nova' (a cell DB), 'cinder', 'neutron',
+    'placement' or 'designate'.  ``dialect`` is 'sqlite' or 'mysql' (MariaDB; starts with
+    SET FOREIGN_KEY_CHECKS=0).  Run them in order on an empty database.
     """
     _release_key(release)
     if db not in DBS:

@@ -229,8 +229,8 @@ CREATE TABLE consoles (
 	instance_uuid VARCHAR(36), 
 	deleted INTEGER, 
 	PRIMARY KEY (id), 
-	FOREIGN KEY(pool_id) REFERENCES console_pools (id), 
-	CONSTRAINT consoles_instance_uuid_fkey FOREIGN KEY(instance_uuid) REFERENCES instances (uuid)
+	CONSTRAINT consoles_instance_uuid_fkey FOREIGN KEY(instance_uuid) REFERENCES instances (uuid), 
+	FOREIGN KEY(pool_id) REFERENCES console_pools (id)
 );
 
 CREATE TABLE dns_domains (
@@ -485,8 +485,8 @@ CREATE TABLE instance_types (
 	is_public BOOLEAN, 
 	deleted INTEGER, 
 	PRIMARY KEY (id), 
-	CONSTRAINT uniq_instance_types0name0deleted UNIQUE (name, deleted), 
-	CONSTRAINT uniq_instance_types0flavorid0deleted UNIQUE (flavorid, deleted)
+	CONSTRAINT uniq_instance_types0flavorid0deleted UNIQUE (flavorid, deleted), 
+	CONSTRAINT uniq_instance_types0name0deleted UNIQUE (name, deleted)
 );
 
 CREATE TABLE instances (
@@ -767,8 +767,8 @@ CREATE TABLE resource_providers (
 	generation INTEGER, 
 	can_host INTEGER, 
 	PRIMARY KEY (id), 
-	CONSTRAINT uniq_resource_providers0uuid UNIQUE (uuid), 
-	CONSTRAINT uniq_resource_providers0name UNIQUE (name)
+	CONSTRAINT uniq_resource_providers0name UNIQUE (name), 
+	CONSTRAINT uniq_resource_providers0uuid UNIQUE (uuid)
 );
 
 CREATE TABLE s3_images (
@@ -820,8 +820,8 @@ CREATE TABLE security_group_rules (
 	group_id INTEGER, 
 	deleted INTEGER, 
 	PRIMARY KEY (id), 
-	FOREIGN KEY(parent_group_id) REFERENCES security_groups (id), 
-	FOREIGN KEY(group_id) REFERENCES security_groups (id)
+	FOREIGN KEY(group_id) REFERENCES security_groups (id), 
+	FOREIGN KEY(parent_group_id) REFERENCES security_groups (id)
 );
 
 CREATE TABLE security_groups (
@@ -855,8 +855,8 @@ CREATE TABLE services (
 	version INTEGER, 
 	uuid VARCHAR(36), 
 	PRIMARY KEY (id), 
-	CONSTRAINT uniq_services0host0topic0deleted UNIQUE (host, topic, deleted), 
-	CONSTRAINT uniq_services0host0binary0deleted UNIQUE (host, binary, deleted)
+	CONSTRAINT uniq_services0host0binary0deleted UNIQUE (host, binary, deleted), 
+	CONSTRAINT uniq_services0host0topic0deleted UNIQUE (host, topic, deleted)
 );
 
 CREATE TABLE shadow_agent_builds (

@@ -347,10 +347,10 @@ CREATE TABLE resource_providers (
 	root_provider_id INTEGER, 
 	parent_provider_id INTEGER, 
 	PRIMARY KEY (id), 
-	CONSTRAINT uniq_resource_providers0uuid UNIQUE (uuid), 
 	CONSTRAINT uniq_resource_providers0name UNIQUE (name), 
-	FOREIGN KEY(root_provider_id) REFERENCES resource_providers (id), 
-	FOREIGN KEY(parent_provider_id) REFERENCES resource_providers (id)
+	CONSTRAINT uniq_resource_providers0uuid UNIQUE (uuid), 
+	FOREIGN KEY(parent_provider_id) REFERENCES resource_providers (id), 
+	FOREIGN KEY(root_provider_id) REFERENCES resource_providers (id)
 );
 
 CREATE TABLE traits (
