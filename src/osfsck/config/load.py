@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from osfsck.config.settings import (
-    CellOverride, ConfigError, Database, HostOverride, HypervisorSettings, NovaSettings,
+    CellOverride, CinderSettings, ConfigError, Database, HostOverride, HypervisorSettings, NovaSettings,
     RepairSettings, Settings,
 )
 
@@ -45,9 +45,10 @@ def load_settings(path: str | None) -> Settings:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
     base = p.parent
-    _only(raw, {"nova", "hypervisors", "repair", "checks"}, str(path))
+    _only(raw, {"nova", "cinder", "hypervisors", "repair", "checks"}, str(path))
     return Settings(
         nova=_nova(raw.get("nova", {}), base),
+        cinder=CinderSettings(database=_service_database(raw.get("cinder", {}), "cinder", base)),
         hypervisors=_hypervisors(raw.get("hypervisors", {})),
         repair=_repair(raw.get("repair", {}), base),
         checks=_checks(raw.get("checks", {})),
@@ -139,6 +140,22 @@ def _nova(t: dict, base: Path) -> NovaSettings:
         _only(ct, {"database", "database_password_env", "database_password_file", "skip"}, where)
         cells[name] = CellOverride(database=_database(ct, "database", where, base), skip=bool(ct.get("skip", False)))
     return NovaSettings(api_database=api, cell_url_base=url_base, cells=cells)
+
+
+def _service_database(t: dict, service: str, base: Path, conf_section: str = "database") -> Database | None:
+    """`[<service>] database = URL` (password from env or file), or `<service>_conf =` the
+    service's own config file, whose `[<conf_section>] connection` is read."""
+    where = f"[{service}]"
+    conf_key = f"{service}_conf"
+    _only(t, {"database", "database_password_env", "database_password_file", conf_key}, where)
+    db = _database(t, "database", where, base)
+    if db is None and conf_key in t:
+        conf = str(base / t[conf_key]) if not Path(t[conf_key]).is_absolute() else t[conf_key]
+        found = read_service_conf(conf, conf_section)
+        if not found:
+            raise ConfigError(f"{conf}: no [{conf_section}] connection")
+        db = Database(found)
+    return db
 
 
 def _hypervisors(t: dict) -> HypervisorSettings:

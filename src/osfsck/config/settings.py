@@ -40,6 +40,11 @@ class NovaSettings:
 
 
 @dataclass(frozen=True)
+class CinderSettings:
+    database: Database | None = None
+
+
+@dataclass(frozen=True)
 class HostOverride:
     uri: str | None = None
     instances_path: str | None = None
@@ -81,6 +86,7 @@ class RepairSettings:
 @dataclass(frozen=True)
 class Settings:
     nova: NovaSettings = field(default_factory=NovaSettings)
+    cinder: CinderSettings = field(default_factory=CinderSettings)
     hypervisors: HypervisorSettings = field(default_factory=HypervisorSettings)
     repair: RepairSettings = field(default_factory=RepairSettings)
     checks: dict = field(default_factory=dict)      # check code or name -> {param: value}

@@ -12,8 +12,9 @@ from osfsck.sources.base import Source, SourceError
 def source_classes() -> list[type[Source]]:
     # imported here so that a missing optional client library (libvirt) only matters
     # when a selected check needs that source
+    from osfsck.sources.cinder_db import CinderDatabaseSource
     from osfsck.sources.nova_db import NovaDatabaseSource
-    classes: list[type[Source]] = [NovaDatabaseSource]
+    classes: list[type[Source]] = [NovaDatabaseSource, CinderDatabaseSource]
     try:
         from osfsck.sources.libvirt.source import LibvirtSource
         classes.append(LibvirtSource)
@@ -51,7 +52,7 @@ def build_sources(settings: Settings, kinds: set) -> list[Source]:
     for cls in source_classes():
         if not kinds & set(cls.provides):
             continue
-        settings_for = {"nova-db": settings.nova, "libvirt": settings.hypervisors,
+        settings_for = {"nova-db": settings.nova, "cinder-db": settings.cinder, "libvirt": settings.hypervisors,
                         "hostfs": settings.hypervisors, "iscsi": settings.hypervisors}[cls.name]
         try:
             wanted.append(cls(settings_for))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from sqlalchemy import select
 
 from osfsck.clients.db import DatabaseError, SQLAlchemyError, describe, make_engine, stream
@@ -13,14 +11,9 @@ from osfsck.model.facts.nova import API_SCOPE, Cell, cell_scope
 from osfsck.model.result import SourceStatus
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.base import Source, SourceError, cover_all, utcnow
+from osfsck.sources.db_read import as_fact, read_database
 from osfsck.sources.nova_db import queries, tables
 from osfsck.sources.nova_db.cell_urls import resolve_cell_url
-
-
-def as_fact(kind):
-    """row -> fact, with no Python frame per row (`kind._make` has one).  The queries'
-    column counts match the facts' fields (tests/sources/test_nova_db_queries.py)."""
-    return partial(tuple.__new__, kind)
 
 
 def read_cells(conn) -> list[dict]:
@@ -91,24 +84,8 @@ class NovaDatabaseSource(Source):
         url, why = resolve_cell_url(self.settings, c)
         if url is None:
             return cover_all(sink, kinds, scope, self.name, False, f"cell {c['name']}: {why}")
-        # facts go to a scratch list first: a cell that fails half-way adds nothing
-        got: list[tuple] = []
-        try:
-            engine = make_engine(url)
-            at = utcnow()
-            with engine.connect() as conn:
-                for kind in kinds:
-                    facts: list = []
-                    for rows in stream(conn, queries.CELL_KINDS[kind](c["name"])):
-                        facts.extend(map(as_fact(kind), rows))
-                    got.append((kind, facts))
-            engine.dispose()
-        except (DatabaseError, SQLAlchemyError) as e:
-            reason = e.args[0] if isinstance(e, DatabaseError) else describe(e, url)
-            return cover_all(sink, kinds, scope, self.name, False, f"cell {c['name']}: {reason}")
-        for kind, facts in got:
-            sink.add(kind.kind, facts)
-        return cover_all(sink, kinds, scope, self.name, True, at=at)
+        return read_database(url, {k: queries.CELL_KINDS[k](c["name"]) for k in kinds}, sink, scope,
+                             self.name, f"cell {c['name']}")
 
 
 __all__ = ["NovaDatabaseSource", "redact_url"]

@@ -1,0 +1,55 @@
+"""Facts read from Cinder's database.  Its soft delete is a boolean, not Nova's marker;
+flags stay as stored (0/1), as in every bulk-read fact."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple, Optional
+
+from osfsck.model.facts.base import fact_type
+
+CINDER_SCOPE = "cinder"
+
+
+@fact_type("cinder.volume", scope_field="scope")
+class CinderVolume(NamedTuple):
+    """A row of `volumes`, soft-deleted ones included (a BDM may still name them)."""
+
+    scope: str
+    id: str
+    status: Optional[str]             # available, in-use, attaching, detaching, reserved, ...
+    attach_status: Optional[str]      # attached, detached, attaching, detaching, ...
+    migration_status: Optional[str]   # set while migrating or retyping
+    host: Optional[str]               # "host@backend#pool"
+    project_id: Optional[str]
+    size: Optional[int]
+    multiattach: Optional[int]
+    use_quota: Optional[int]          # 0 for a migration's temporary volume
+    deleted: int
+    updated_at: Optional[dt.datetime]
+
+
+@fact_type("cinder.attachment", scope_field="scope")
+class CinderAttachment(NamedTuple):
+    """A row of `volume_attachment`, soft-deleted ones included."""
+
+    scope: str
+    id: str
+    volume_id: str
+    instance_uuid: Optional[str]
+    attached_host: Optional[str]
+    attach_status: Optional[str]      # attached, attaching, detached, reserved, error_attaching, ...
+    connection_info: Optional[str]    # JSON text as stored
+    deleted: int
+    updated_at: Optional[dt.datetime]
+
+
+@fact_type("cinder.service", scope_field="scope")
+class CinderService(NamedTuple):
+    """A live row of Cinder's `services` (cinder-volume, cinder-scheduler, ...)."""
+
+    scope: str
+    host: str
+    binary: str
+    disabled: int
+    updated_at: Optional[dt.datetime]
