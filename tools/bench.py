@@ -111,13 +111,10 @@ def say(text: str) -> None:
 def bench_config(lab: Path, agent_python: str | None, concurrency: int | None) -> Path:
     """The lab's config, with the interpreter and concurrency asked for on the command line."""
     text = (lab / "osfsck.toml").read_text()
-    extra = []
-    if agent_python:
-        extra.append(f'python = "{agent_python}"')
     if concurrency:
         text = text.replace("concurrency = 8", f"concurrency = {concurrency}")
-    if extra:
-        text = text.replace("[hypervisors]\n", "[hypervisors]\n" + "\n".join(extra) + "\n", 1)
+    if agent_python:
+        text = text.replace("[hypervisors]\n", f'[hypervisors]\npython = "{agent_python}"\n', 1)
     path = lab / "osfsck.bench.toml"
     path.write_text(text)
     return path

@@ -9,6 +9,7 @@ from osfsck.config.settings import HostOverride, HypervisorSettings
 from osfsck.model.facts.hypervisor import InstanceDir
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.hostfs import HostFolderSource
+from tests.support.agent import FakeChannel
 
 T0 = dt.datetime(2026, 1, 1)
 UUID_A = "3f1b0a6e-9a47-4c62-8d0f-2a1c5e7b9d10"
@@ -27,20 +28,6 @@ def agent_dir(uuid, suffix="", **extra):
 def reply(storage="local", dirs=(), exists=True, path="/var/lib/nova/instances"):
     return {"hostname": "h", "instances_path": path, "exists": exists, "storage": storage,
             "dirs": list(dirs), "quarantine": []}
-
-
-class FakeChannel:
-    """Stands in for HostChannel: answers `collect` from a table, or raises."""
-
-    def __init__(self, answer):
-        self.answer = answer
-        self.calls = []
-
-    def call(self, op, **args):
-        self.calls.append((op, args))
-        if isinstance(self.answer, Exception):
-            raise self.answer
-        return self.answer
 
 
 def run(answers: dict, **settings):

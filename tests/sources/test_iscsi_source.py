@@ -5,6 +5,7 @@ The stand-in is a shell script printing recorded iscsiadm output: real sessions 
 kernel's iscsi_tcp module and a target, which this container cannot load.  The real
 `iscsiadm` binary, when installed, is exercised for its no-sessions answer (exit 21)."""
 
+import datetime as dt
 import os
 import shutil
 import stat
@@ -17,7 +18,9 @@ from osfsck.config.settings import HypervisorSettings
 from osfsck.model.facts.hypervisor import IscsiNode, IscsiSession, host_scope
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.iscsi.source import IscsiSource
-from tests.sources.test_hostfs_source import FakeChannel, T0
+from tests.support.agent import FakeChannel
+
+T0 = dt.datetime(2026, 1, 1)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "iscsiadm"
 SESSIONS = (FIXTURES / "session-P3-tabs.txt").read_text()

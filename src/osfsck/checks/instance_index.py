@@ -53,10 +53,11 @@ class InstanceIndex:
         # Plain loops with local names: on a large cloud this reads a million rows once
         # for every check of the run, so it is written for speed.
         s = self.snap
+        self.cell_name_of = {}     # cell uuid -> name: looked up once per mapping
         for c in s.of(Cell):
             self.cells[c.uuid] = c
             self.cell_names[c.name] = c
-        self.cell_name_of = {c.uuid: c.name for c in s.of(Cell)}
+            self.cell_name_of[c.uuid] = c.name
         live, deleted = self.live, self.deleted
         for i in s.of(Instance):
             if not i.deleted:

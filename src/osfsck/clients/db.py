@@ -114,9 +114,7 @@ def _server_side_cursor(dbapi_conn, driver: str):
         import pymysql.cursors
         return dbapi_conn.cursor(pymysql.cursors.SSCursor)
     if driver == "psycopg2":
-        cursor = dbapi_conn.cursor(name="osfsck_stream")   # a named cursor is server-side
-        cursor.itersize = STREAM_BATCH
-        return cursor
+        return dbapi_conn.cursor(name="osfsck_stream")   # a named cursor is server-side
     return dbapi_conn.cursor()   # sqlite3 steps through the result as it is fetched
 
 

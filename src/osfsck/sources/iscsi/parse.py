@@ -80,10 +80,10 @@ def parse_sessions(host: str, text: str) -> list[IscsiSession]:
             current["session_state"] = value
         elif key == "iSCSI Connection State":
             current["connection_state"] = value
-        elif _LUN.match(line):
-            pending_lun = int(_LUN.match(line).group(1))
-        elif _DISK.match(line):
-            current["disks"].append((pending_lun, _DISK.match(line).group(1)))
+        elif (lun := _LUN.match(line)) is not None:
+            pending_lun = int(lun.group(1))
+        elif (disk := _DISK.match(line)) is not None:
+            current["disks"].append((pending_lun, disk.group(1)))
     close()
     return sessions
 
