@@ -111,3 +111,12 @@ def test_the_real_iscsiadm_with_no_sessions_answers_21():
     assert reply["installed"] and reply["session"]["rc"] == 21
     facts, problems = IscsiSource(HypervisorSettings()).parse(type("T", (), {"name": "hv1"})(), reply)
     assert problems == [] and facts[IscsiSession] == []
+
+
+def test_the_configured_iscsiadm_path_is_passed_to_the_agent():
+    from osfsck.config.settings import HostOverride
+    _, _, ch = run({"hv1": {"installed": True, "session": ran(21), "node": ran(21)},
+                    "hv2": {"installed": True, "session": ran(21), "node": ran(21)}},
+                   iscsiadm="/opt/bin/iscsiadm", hosts={"hv2": HostOverride(iscsiadm="/srv/hv2/iscsiadm")})
+    assert ch["hv1"].calls == [("iscsi", {"iscsiadm": "/opt/bin/iscsiadm"})]
+    assert ch["hv2"].calls == [("iscsi", {"iscsiadm": "/srv/hv2/iscsiadm"})]

@@ -51,6 +51,7 @@ class HostOverride:
     transport: str | None = None          # "ssh" | "local" | "inprocess"
     ssh_target: str | None = None
     storage: str | None = None            # name shared storage explicitly
+    iscsiadm: str | None = None           # path of iscsiadm on this host
     skip: bool = False
 
 
@@ -64,6 +65,7 @@ class HypervisorSettings:
     ssh_key: str | None = None
     ssh_options: tuple = ()
     python: str = "python3"
+    iscsiadm: str | None = None          # path of iscsiadm on the hosts (default: PATH, then /usr/sbin, /sbin)
     concurrency: int = 32
     timeout: float = 60.0
     hypervisor_types: tuple = ("QEMU", "kvm", "qemu")   # compute_nodes.hypervisor_type values we collect

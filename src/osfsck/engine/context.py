@@ -28,7 +28,8 @@ class RepairContext:
         if t is None:
             hv = self.settings.hypervisors
             # a host from the journal that Nova no longer lists: use the defaults
-            t = HostTarget(host, hv.uri_template.format(host=host), hv.instances_path, hv.transport, host, None)
+            t = HostTarget(host, hv.uri_template.format(host=host), hv.instances_path, hv.transport, host, None,
+                           hv.iscsiadm)
         return t
 
     def nova_api(self):

@@ -17,6 +17,7 @@ class HostTarget:
     transport: str
     ssh_target: str
     storage: str | None      # operator-declared shared storage name
+    iscsiadm: str | None = None   # iscsiadm's path there (None: the agent looks for it)
 
 
 def hypervisor_hosts(known: Snapshot, hv: HypervisorSettings) -> list[HostTarget]:
@@ -43,5 +44,6 @@ def hypervisor_hosts(known: Snapshot, hv: HypervisorSettings) -> list[HostTarget
             transport=(o.transport if o and o.transport else hv.transport),
             ssh_target=(o.ssh_target if o and o.ssh_target else name),
             storage=o.storage if o else None,
+            iscsiadm=(o.iscsiadm if o and o.iscsiadm else hv.iscsiadm),
         ))
     return out

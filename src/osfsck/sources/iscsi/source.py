@@ -18,6 +18,9 @@ class IscsiSource(HostAgentSource):
         return ["on each compute host, through the same agent: `iscsiadm -m session -P 3` and "
                 "`iscsiadm -m node` (read-only; iscsiadm needs root to list node records)"]
 
+    def op_args(self, target: HostTarget) -> dict:
+        return {"iscsiadm": target.iscsiadm} if target.iscsiadm else {}
+
     def parse(self, target: HostTarget, reply) -> tuple[dict, list[str]]:
         if not reply["installed"]:
             # no open-iscsi on the host, so no iSCSI session can exist there (RBD-only hosts)
