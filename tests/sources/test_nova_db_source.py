@@ -89,7 +89,8 @@ def test_rows_become_facts_with_types_and_flags_as_stored(tmp_path, release):
     [bdm] = snap.of(BlockDeviceMapping)   # live volume rows only
     assert (bdm.instance_uuid, bdm.volume_id, bdm.attachment_id, bdm.device_name) == (LIVE, "v1", "a1", "/dev/vdb")
     assert volume_target(bdm.connection_info) == (
-        "iscsi", "iqn.2010-10.org.openstack:volume-v1", "192.0.2.10:3260", 1, None)
+        "iscsi", "iqn.2010-10.org.openstack:volume-v1", "192.0.2.10:3260", 1, None,
+        ("iqn.2010-10.org.openstack:volume-v1",))
     # re-streaming in small batches gives the same facts
     from osfsck.clients import db
     saved, db.STREAM_BATCH = db.STREAM_BATCH, 1
@@ -124,9 +125,11 @@ def test_a_missing_column_is_one_line_and_partial(tmp_path):
 
 @pytest.mark.parametrize("text, expected", [
     (None, None), ("", None), ("not json", None), ("[1, 2]", None),
-    ('{"driver_volume_type": "rbd", "data": {"name": "volumes/volume-v9"}}', ("rbd", None, None, None, "volumes/volume-v9")),
-    ('{"driver_volume_type": "iscsi", "data": {"target_lun": "1"}}', ("iscsi", None, None, None, None)),
-    ('{"driver_volume_type": "iscsi", "data": null}', ("iscsi", None, None, None, None)),
+    ('{"driver_volume_type": "rbd", "data": {"name": "volumes/volume-v9"}}', ("rbd", None, None, None, "volumes/volume-v9", ())),
+    ('{"driver_volume_type": "iscsi", "data": {"target_lun": "1"}}', ("iscsi", None, None, None, None, ())),
+    ('{"driver_volume_type": "iscsi", "data": null}', ("iscsi", None, None, None, None, ())),
+    ('{"driver_volume_type": "iscsi", "data": {"target_iqn": "iqn.a", "target_iqns": ["iqn.a", "iqn.b"]}}',
+     ("iscsi", "iqn.a", None, None, None, ("iqn.a", "iqn.b"))),
 ])
 def test_volume_target_reads_what_it_can(text, expected):
     assert volume_target(text) == expected

@@ -6,6 +6,7 @@
     gone = w.instance(host="hv1", deleted=True, deleted_age=2 * DAY)
     w.domain("hv1", gone)                      # a zombie
     w.cell_down("cell2")                       # a cell whose database could not be read
+    v, att, bdm = w.attached_volume(u)         # a volume attached in all five places
     snap = w.snapshot()
 
 Everything is deterministic: uuids are `uid(n)` (uuid.UUID(int=n)), instance ids count from
@@ -15,20 +16,24 @@ Cells and hosts are declared on first use (a host in the cell of the instance th
 names it, else in cell1); declare them explicitly (`w.cell`, `w.host`) to choose otherwise.
 A declared cell is read completely (instances, shadow instances, migrations, services,
 compute nodes), a declared host too (domains and instance folders), and so is the API
-database (cells, instance mappings, build requests), until `partial`, `cell_down` or
-`host_unreachable` says otherwise.
+database (cells, instance mappings, build requests), and Cinder's once a volume builder
+is used, until `partial`, `cell_down`, `cinder_down` or `host_unreachable` says otherwise.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid as _uuid
 from collections import defaultdict
 
-from osfsck.model.facts.hypervisor import Domain, InstanceDir, host_scope
+from osfsck.model.facts.cinder import CINDER_SCOPE, CinderAttachment, CinderService, CinderVolume
+from osfsck.model.facts.hypervisor import (
+    Domain, DomainVolume, InstanceDir, IscsiNode, IscsiSession, host_scope,
+)
 from osfsck.model.facts.nova import (
-    API_SCOPE, ArchivedInstance, BuildRequest, Cell, ComputeNode, ComputeService, Instance,
-    InstanceMapping, Migration, cell_scope,
+    API_SCOPE, ArchivedInstance, BlockDeviceMapping, BuildRequest, Cell, ComputeNode, ComputeService,
+    Instance, InstanceMapping, Migration, cell_scope,
 )
 from osfsck.model.snapshot import Coverage, Snapshot, scope_of
 
@@ -38,8 +43,11 @@ GiB = 1024 ** 3
 INSTANCES_PATH = "/var/lib/nova/instances"
 
 API_KINDS = (Cell, InstanceMapping, BuildRequest)
-CELL_KINDS = (Instance, ArchivedInstance, Migration, ComputeService, ComputeNode)
-HOST_KINDS = (Domain, InstanceDir)
+CELL_KINDS = (Instance, ArchivedInstance, Migration, ComputeService, ComputeNode, BlockDeviceMapping)
+HOST_KINDS = (Domain, DomainVolume, InstanceDir, IscsiSession, IscsiNode)
+CINDER_KINDS = (CinderVolume, CinderAttachment, CinderService)
+PORTAL = "192.0.2.10:3260"
+CINDER_BACKEND = "cinder1@lvm"
 
 # A plausible Nova power_state for each vm_state (nova/compute/power_state.py values).  The
 # libvirt driver suspends with a managed save, which leaves the domain shut off: SHUTDOWN.
@@ -55,6 +63,38 @@ _ACTIVE_LIBVIRT_STATES = {1, 2, 3, 4, 7}
 _CELL_BASE = 0xCE11 << 64
 _NODE_BASE = 0xC0DE << 64
 _MIGRATION_BASE = 0x3161 << 64
+_VOLUME_BASE = 0x7011 << 64
+_ATTACHMENT_BASE = 0xA77A << 64
+_BDM_BASE = 0xBD30 << 64
+
+
+def volume_uid(n: int) -> str:
+    """The id of the n-th volume a World creates (so expectations can name it)."""
+    return uid(_VOLUME_BASE + n)
+
+
+def attachment_uid(n: int) -> str:
+    return uid(_ATTACHMENT_BASE + n)
+
+
+def bdm_uid(n: int) -> str:
+    return uid(_BDM_BASE + n)
+
+
+def iqn_of(volume_id: str) -> str:
+    """The target Cinder's LVM driver (tgt or LIO) makes for one volume."""
+    return f"iqn.2010-10.org.openstack:volume-{volume_id}"
+
+
+def connection_info(volume_id: str, kind: str = "iscsi", *, iqn: str | None = None, lun: int = 1) -> str:
+    """connection_info as Nova stores it in a BDM (and Cinder in the attachment)."""
+    if kind == "rbd":
+        data = {"name": f"volumes/volume-{volume_id}", "hosts": ["192.0.2.20"], "ports": ["6789"],
+                "auth_enabled": True, "auth_username": "cinder", "volume_id": volume_id}
+    else:
+        data = {"target_iqn": iqn or iqn_of(volume_id), "target_portal": PORTAL, "target_lun": lun,
+                "target_discovered": False, "auth_method": "CHAP", "volume_id": volume_id}
+    return json.dumps({"driver_volume_type": kind, "data": data, "serial": volume_id})
 
 
 def uid(n: int) -> str:
@@ -82,6 +122,10 @@ class World:
         self._next_id = 0
         self._next_migration = 0
         self._next_inode = 1000
+        self._next_volume = 0
+        self._next_attachment = 0
+        self._next_bdm = 0
+        self._next_sid = 0
         for kind in API_KINDS:
             self._cover(kind, API_SCOPE)
 
@@ -276,9 +320,107 @@ class World:
         self._facts[InstanceDir.kind].append(d)
         return d.path
 
+    # -- volumes: Cinder, Nova's mappings, the domain's disks, iSCSI ------------------
+    def cinder(self) -> None:
+        """Declare Cinder's database read completely, with a live cinder-volume service
+        for CINDER_BACKEND (declared on first use of any volume builder)."""
+        if (CinderVolume.kind, CINDER_SCOPE) not in self._coverage:
+            for kind in CINDER_KINDS:
+                self._cover(kind, CINDER_SCOPE)
+            self.cinder_service(CINDER_BACKEND)
+
+    def cinder_service(self, host: str, *, binary: str = "cinder-volume", seen_age=20, disabled: bool = False) -> None:
+        self.cinder()
+        self._facts[CinderService.kind].append(CinderService(CINDER_SCOPE, host, binary, int(disabled), self.ago(seen_age)))
+
+    def volume(self, id: str | None = None, *, status: str = "available", attach_status: str | None = None,
+               migration_status: str | None = None, backend: str = CINDER_BACKEND, multiattach: bool = False,
+               deleted: bool = False, updated_age=DAY, project_id: str = "project-a", size: int = 10) -> str:
+        """A row of Cinder's volumes; attach_status follows status unless given."""
+        self.cinder()
+        if id is None:
+            self._next_volume += 1
+            id = volume_uid(self._next_volume)
+        if attach_status is None:
+            attach_status = "attached" if status == "in-use" else "detached"
+        self._facts[CinderVolume.kind].append(CinderVolume(
+            CINDER_SCOPE, id, "deleted" if deleted else status, attach_status, migration_status,
+            f"{backend}#pool", project_id, size, int(multiattach), 1, int(deleted), self.ago(updated_age)))
+        return id
+
+    def attachment(self, volume_id: str, instance_uuid: str | None, *, host: str | None = "hv1",
+                   status: str = "attached", kind: str = "iscsi", deleted: bool = False,
+                   updated_age=DAY, conn: str | None = None) -> str:
+        """A row of Cinder's volume_attachment; returns its id."""
+        self.cinder()
+        self._next_attachment += 1
+        aid = attachment_uid(self._next_attachment)
+        if conn is None and status != "reserved":
+            conn = connection_info(volume_id, kind)
+        self._facts[CinderAttachment.kind].append(CinderAttachment(
+            CINDER_SCOPE, aid, volume_id, instance_uuid, host, "detached" if deleted else status, conn,
+            int(deleted), self.ago(updated_age)))
+        return aid
+
+    def bdm(self, instance_uuid: str, volume_id: str | None, *, attachment_id: str | None = None,
+            kind: str = "iscsi", device: str = "/dev/vdb", boot_index: int | None = None,
+            source_type: str = "volume", age=DAY, conn: str | None = None, cell: str | None = None) -> str:
+        """A live volume row of the instance's cell's block_device_mapping; returns its uuid."""
+        row = self._rows.get(instance_uuid)
+        cell = cell or (row.cell if row else "cell1")
+        self._next_bdm += 1
+        buuid = bdm_uid(self._next_bdm)
+        if conn is None and volume_id:
+            conn = connection_info(volume_id, kind)
+        self._facts[BlockDeviceMapping.kind].append(BlockDeviceMapping(
+            cell, self._next_bdm, buuid, instance_uuid, volume_id, attachment_id, device, source_type,
+            boot_index, conn, self.ago(age), self.ago(age)))
+        return buuid
+
+    def volume_disk(self, host: str, domain_uuid: str, serial: str, *, kind: str = "iscsi",
+                    target_dev: str = "vdb") -> None:
+        """A disk with `<serial>` in the domain's XML, as Nova's libvirt driver writes it."""
+        self._known_host(host)
+        if kind == "rbd":
+            self._facts[DomainVolume.kind].append(DomainVolume(
+                host, domain_uuid, serial, "network", "rbd", f"volumes/volume-{serial}", target_dev))
+        else:
+            src = f"/dev/disk/by-path/ip-{PORTAL}-iscsi-{iqn_of(serial)}-lun-1"
+            self._facts[DomainVolume.kind].append(DomainVolume(host, domain_uuid, serial, "block", None, src, target_dev))
+
+    def session(self, host: str, iqn: str, *, portal: str = PORTAL, luns: tuple = (1,), node: bool = True) -> int:
+        """A logged-in iSCSI session on `host` (and its node record); returns its sid."""
+        self._known_host(host)
+        self._next_sid += 1
+        devices = tuple(f"sd{chr(ord('b') + (self._next_sid + i) % 24)}" for i, _ in enumerate(luns))
+        self._facts[IscsiSession.kind].append(IscsiSession(
+            host, self._next_sid, iqn, portal, 1, "default", "LOGGED_IN", "LOGGED IN", tuple(luns), devices))
+        if node:
+            self._facts[IscsiNode.kind].append(IscsiNode(host, iqn, portal, 1))
+        return self._next_sid
+
+    def attached_volume(self, instance_uuid: str, *, kind: str = "iscsi", host: str | None = None,
+                        disk: bool = True, session: bool = True, target_dev: str = "vdb",
+                        boot_index: int | None = None, age=DAY, volume_id: str | None = None,
+                        multiattach: bool = False) -> tuple[str, str, str]:
+        """A volume attached consistently in all five places: Cinder's volume (in-use)
+        and attachment, Nova's BDM, the disk in the domain on the instance's host, and
+        (for iSCSI) the session there.  Returns (volume id, attachment id, BDM uuid)."""
+        row = self._rows[instance_uuid]
+        host = host or row.host
+        vid = self.volume(volume_id, status="in-use", updated_age=age, multiattach=multiattach)
+        aid = self.attachment(vid, instance_uuid, host=host, kind=kind, updated_age=age)
+        buuid = self.bdm(instance_uuid, vid, attachment_id=aid, kind=kind, device=f"/dev/{target_dev}",
+                         boot_index=boot_index, source_type="image" if boot_index == 0 else "volume", age=age)
+        if disk and host:
+            self.volume_disk(host, instance_uuid, vid, kind=kind, target_dev=target_dev)
+        if session and host and kind == "iscsi":
+            self.session(host, iqn_of(vid))
+        return vid, aid, buuid
+
     # -- completeness -----------------------------------------------------------------
     def _cover(self, kind, scope: str, complete: bool = True, reason: str = "") -> None:
-        source = {"nova": "nova-db", "hv": "hypervisor"}[kind.kind.split(".", 1)[0]]
+        source = {"nova": "nova-db", "hv": "hypervisor", "cinder": "cinder-db"}[kind.kind.split(".", 1)[0]]
         self._coverage[(kind.kind, scope)] = Coverage(kind.kind, scope, source, complete, reason, self.taken_at)
 
     def partial(self, kind, scope: str, reason: str = "read interrupted") -> None:
@@ -293,6 +435,13 @@ class World:
         for kind in CELL_KINDS:
             self.partial(kind, cell_scope(name), reason)
             self._dropped.add((kind.kind, cell_scope(name)))
+
+    def cinder_down(self, reason: str = "cinder database: access denied") -> None:
+        """Cinder's database could not be read: its kinds are partial and empty."""
+        self.cinder()
+        for kind in CINDER_KINDS:
+            self.partial(kind, CINDER_SCOPE, reason)
+            self._dropped.add((kind.kind, CINDER_SCOPE))
 
     def host_unreachable(self, name: str, reason: str = "ssh: connection timed out") -> None:
         """`name` could not be reached: its domains and folders are partial and absent."""

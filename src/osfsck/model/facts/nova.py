@@ -156,19 +156,20 @@ class BlockDeviceMapping(NamedTuple):
 
 
 class VolumeTarget(NamedTuple):
-    """Where a BDM's `connection_info` says the volume is."""
+    """Where a `connection_info` (Nova's BDM or Cinder's attachment) says the volume is."""
 
     driver_volume_type: Optional[str]   # "iscsi", "rbd", "fibre_channel", ...
     target_iqn: Optional[str]
     target_portal: Optional[str]
     target_lun: Optional[int]
     name: Optional[str]                 # rbd: "pool/volume-<id>"
+    iqns: tuple = ()                    # every target IQN, the multipath ones included
 
 
 def volume_target(connection_info: Optional[str]) -> Optional[VolumeTarget]:
-    """The target in a BDM's connection_info JSON; None when empty or not readable.
-    Multipath entries (`target_iqns`, `target_portals`) are left to the caller: the
-    first path is what `target_iqn`/`target_portal` also hold."""
+    """The target in a connection_info JSON; None when empty or not readable.  With
+    multipath, os-brick is given `target_iqns`/`target_portals` besides the first path's
+    `target_iqn`/`target_portal`; `iqns` holds them all."""
     if not connection_info:
         return None
     try:
@@ -179,7 +180,10 @@ def volume_target(connection_info: Optional[str]) -> Optional[VolumeTarget]:
         return None
     data = info.get("data") if isinstance(info.get("data"), dict) else {}
     lun = data.get("target_lun")
+    iqn = data.get("target_iqn")
+    more = data.get("target_iqns") if isinstance(data.get("target_iqns"), list) else []
+    iqns = tuple(dict.fromkeys(i for i in (iqn, *more) if isinstance(i, str) and i))
     return VolumeTarget(
-        info.get("driver_volume_type"), data.get("target_iqn"), data.get("target_portal"),
-        lun if isinstance(lun, int) else None, data.get("name"),
+        info.get("driver_volume_type"), iqn, data.get("target_portal"),
+        lun if isinstance(lun, int) else None, data.get("name"), iqns,
     )

@@ -1,0 +1,1 @@
+"""Checks of volume state across Nova's databases, Cinder's, the domain XML and iSCSI."""

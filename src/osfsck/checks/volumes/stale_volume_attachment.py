@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from osfsck.checks.base import Check, CheckOutput
+from osfsck.checks.evidence import attachment_evidence, instance_evidence, volume_evidence
+from osfsck.checks.instance_index import LIVE, UNKNOWN
+from osfsck.checks.volumes.common import (
+    MIN_AGE, attachment_ref, gone_because, instance_ref, recent, undecided, volume_ref,
+)
+from osfsck.checks.volumes.volume_index import volume_index
+from osfsck.model.facts.cinder import CINDER_SCOPE, CinderAttachment, CinderService, CinderVolume
+from osfsck.model.facts.nova import (
+    ArchivedInstance, BlockDeviceMapping, BuildRequest, Cell, ComputeService, Instance, InstanceMapping,
+    Migration, cell_scope,
+)
+from osfsck.model.finding import Severity
+from osfsck.model.snapshot import Snapshot
+
+
+class StaleVolumeAttachment(Check):
+    """Cinder holds a volume attached to an instance that no longer has it.
+
+    Why it matters:
+        The volume cannot be attached elsewhere, deleted or retyped while Cinder thinks it
+        is in use, its quota stays consumed, and a backend export (an iSCSI target, an RBD
+        watcher) may remain open to a host that no longer needs it.  This is what a lost
+        detach leaves: Nova finished its half and the message to Cinder never arrived, or
+        the instance was deleted while its compute service was down.
+
+    How it is detected:
+        Every live attachment (not soft-deleted, not detached) of Cinder's
+        volume_attachment names an instance: the attachment is stale when that instance
+        is deleted, archived or unknown in every cell and the API database, or when it is
+        live but has no live block device mapping for that volume.  A volume whose status
+        is `in-use` with no live attachment at all, and which no live mapping names, is
+        stale too.  Absence is decided only on complete sources: a partial cell or a
+        partial Cinder makes the check inconclusive there.
+
+    Known false positives:
+        Attachments changed in the last `min_age` (default 10 min) are skipped: an attach
+        or detach may be in flight.  Volumes being migrated or retyped (migration_status
+        set) get temporary attachments and are skipped.  An instance still being built
+        (a build request, no cell yet) keeps its mappings in the build request and is
+        skipped.  Multi-attach volumes are judged one attachment at a time.
+
+    Repair:
+        `delete-volume-attachment` (unsafe) soft-deletes the attachment as Cinder's
+        attachment_delete does, and sets the volume's status to what its remaining
+        attachments imply (`available` when none remain), all conditional on the rows
+        still being as seen; `reset-volume-status` (unsafe) does the latter alone for an
+        `in-use` volume without attachments.
+    """
+
+    code = "VL101"
+    name = "stale-volume-attachment"
+    severity = Severity.MEDIUM
+    needs = (CinderVolume, CinderAttachment, CinderService, BlockDeviceMapping, Instance, ArchivedInstance,
+             InstanceMapping, BuildRequest, Cell, Migration, ComputeService)
+    relies_on = (CinderVolume, CinderAttachment, BlockDeviceMapping, Instance, ArchivedInstance,
+                 InstanceMapping, Cell)
+    repairs = ("delete-volume-attachment", "reset-volume-status")
+    defaults = {"min_age": MIN_AGE}
+
+    def run(self, snap: Snapshot, out: CheckOutput) -> None:
+        vx = volume_index(snap)
+        if not vx.cinder_complete:
+            out.inconclusive(CINDER_SCOPE, vx.cinder_reason())
+            return
+        min_age = float(self.params["min_age"])
+        idx = vx.instances
+        for volume_id, atts in vx.attachments_of.items():
+            vol = vx.volumes.get(volume_id)
+            for a in atts:
+                out.examine()
+                if not a.instance_uuid or recent(snap, a.updated_at, min_age):
+                    continue
+                if vol is not None and vol.migration_status:
+                    continue
+                st = idx.status(a.instance_uuid)
+                if undecided(out, st):
+                    continue
+                why = gone_because(st)
+                cell = st.instance.cell if st.instance else (st.archived.cell if st.archived else None)
+                if st.state == LIVE:
+                    if not vx.bdms_complete(cell):
+                        out.inconclusive(cell_scope(cell), snap.why_incomplete(BlockDeviceMapping, cell_scope(cell)))
+                        continue
+                    if vx.live_bdm(a.instance_uuid, volume_id) is not None:
+                        continue
+                    why = f"is live in {cell_scope(cell)} but has no block device mapping for the volume"
+                elif st.state == UNKNOWN and a.instance_uuid in idx.build_requests:
+                    continue
+                evidence = {"attachment": attachment_evidence(a),
+                            "volume": volume_evidence(vol) if vol else None}
+                if st.instance is not None:
+                    evidence["instance"] = instance_evidence(st.instance)
+                out.found(
+                    attachment_ref(a.id),
+                    f"Cinder attachment {a.id} ({a.attach_status}) holds volume {volume_id} for instance "
+                    f"{a.instance_uuid}, which {why}.",
+                    related=[volume_ref(volume_id), instance_ref(a.instance_uuid, cell)],
+                    evidence=evidence, changed_at=a.updated_at,
+                )
+        self._in_use_without_attachment(snap, vx, out, min_age)
+
+    def _in_use_without_attachment(self, snap, vx, out: CheckOutput, min_age: float) -> None:
+        gaps = None
+        for v in vx.volumes.values():
+            if v.deleted or v.status != "in-use" or v.migration_status:
+                continue
+            out.examine()
+            if vx.attachments_of.get(v.id) or recent(snap, v.updated_at, min_age):
+                continue
+            if any(vx.instances.primary(b.instance_uuid) for b in vx.bdms_of_volume.get(v.id, ())):
+                continue   # a live instance maps it: Cinder lost the attachment, not the other way round
+            gaps = vx.bdm_gaps() if gaps is None else gaps
+            if gaps:
+                for scope, reason in gaps:
+                    out.inconclusive(scope, reason)
+                continue
+            out.found(
+                volume_ref(v.id),
+                f"Volume {v.id} is in-use in Cinder, but no live attachment and no live instance's "
+                "block device mapping holds it.",
+                evidence={"volume": volume_evidence(v)}, changed_at=v.updated_at,
+            )

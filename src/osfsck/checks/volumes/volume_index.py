@@ -1,0 +1,188 @@
+"""One joined view of a volume's five places, built once per snapshot and shared by the
+volume checks: Cinder's volumes and attachments, Nova's block device mappings, the disks
+of each domain (keyed by `<serial>`, the volume id) and each host's iSCSI sessions.
+
+The rules that several checks share are stated here once: which attachment is live,
+when Cinder agrees that a volume is attached to an instance, which iSCSI targets are
+OpenStack's at all, and which targets a host is expected to be logged in to.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+from collections import defaultdict
+from functools import lru_cache
+
+from osfsck.checks.instance_index import InstanceIndex, instance_index
+from osfsck.model.facts.cinder import CINDER_SCOPE, CinderAttachment, CinderService, CinderVolume
+from osfsck.model.facts.hypervisor import DomainVolume, IscsiSession, host_scope
+from osfsck.model.facts.nova import (
+    BlockDeviceMapping, ComputeService, Instance, Migration, VolumeTarget, cell_scope, volume_target,
+)
+from osfsck.model.snapshot import Snapshot
+
+# Attachment states that no longer hold the volume (Cinder's attachment_delete leaves
+# "detached" on the soft-deleted row; a live row with it is a detach mid-way).
+ATTACHMENT_GONE = frozenset({"detached", "deleted"})
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+@lru_cache(maxsize=65536)
+def target_of(connection_info: str | None) -> VolumeTarget | None:
+    """Parsed once per distinct text: a BDM and its attachment usually share it."""
+    return volume_target(connection_info)
+
+
+def iscsi_iqns(connection_info: str | None) -> tuple:
+    t = target_of(connection_info)
+    return t.iqns if t is not None and (t.driver_volume_type or "").lower() == "iscsi" else ()
+
+
+def same_host(a: str | None, b: str | None) -> bool:
+    """Host names as Nova and Cinder write them: "cmp1" and "cmp1.example.org" are one."""
+    if not a or not b:
+        return False
+    return a == b or a.split(".", 1)[0] == b.split(".", 1)[0]
+
+
+class VolumeIndex:
+    def __init__(self, snap: Snapshot, instances: InstanceIndex):
+        self.snap = snap
+        self.instances = instances
+        self.volumes = {v.id: v for v in snap.of(CinderVolume)}
+        self.attachments_of: dict[str, list[CinderAttachment]] = defaultdict(list)   # live, by volume
+        self.attachment_by_id: dict[str, CinderAttachment] = {}                      # every row
+        for a in snap.of(CinderAttachment):
+            self.attachment_by_id[a.id] = a
+            if is_live(a):
+                self.attachments_of[a.volume_id].append(a)
+        self.bdms_of_instance: dict[str, list[BlockDeviceMapping]] = defaultdict(list)
+        self.bdms_of_volume: dict[str, list[BlockDeviceMapping]] = defaultdict(list)
+        for b in snap.of(BlockDeviceMapping):
+            self.bdms_of_instance[b.instance_uuid].append(b)
+            if b.volume_id:
+                self.bdms_of_volume[b.volume_id].append(b)
+        self.disks: dict[tuple[str, str], dict[str, DomainVolume]] = defaultdict(dict)
+        for d in snap.of(DomainVolume):
+            self.disks[(d.host, d.domain_uuid)][d.serial] = d
+        self.sessions: dict[str, list[IscsiSession]] = defaultdict(list)
+        for s in snap.of(IscsiSession):
+            self.sessions[s.host].append(s)
+        self.services = [s for s in snap.of(CinderService) if s.binary == "cinder-volume"]
+        self.host_cell = {s.host: s.cell for s in snap.of(ComputeService)}
+        self.cinder_complete = all(snap.is_complete(k, CINDER_SCOPE)
+                                   for k in (CinderVolume, CinderAttachment, CinderService))
+        self._expected: dict[str, set[str]] | None = None
+        self._openstack_iqns: set[str] | None = None
+
+    # -- completeness -----------------------------------------------------------------
+    def cinder_reason(self) -> str:
+        for k in (CinderVolume, CinderAttachment, CinderService):
+            if not self.snap.is_complete(k, CINDER_SCOPE):
+                return self.snap.why_incomplete(k, CINDER_SCOPE)
+        return ""
+
+    def bdms_complete(self, cell: str) -> bool:
+        return self.snap.is_complete(BlockDeviceMapping, cell_scope(cell))
+
+    def cell_gap(self, cell: str | None) -> tuple[str, str] | None:
+        """(scope, reason) when the instances or mappings of `cell` were not read whole."""
+        if cell is None:
+            return None
+        scope = cell_scope(cell)
+        for k in (Instance, Migration, BlockDeviceMapping):
+            if not self.snap.is_complete(k, scope):
+                return scope, self.snap.why_incomplete(k, scope)
+        return None
+
+    def bdm_gaps(self) -> list[tuple[str, str]]:
+        """Every cell whose mappings were not read whole: (scope, reason)."""
+        gaps = []
+        for name in sorted(self.instances.cell_names):
+            scope = cell_scope(name)
+            if not self.snap.is_complete(BlockDeviceMapping, scope):
+                gaps.append((scope, self.snap.why_incomplete(BlockDeviceMapping, scope)))
+        return gaps
+
+    def host_gap(self, host: str, kind) -> tuple[str, str] | None:
+        scope = host_scope(host)
+        if not self.snap.is_complete(kind, scope):
+            return scope, self.snap.why_incomplete(kind, scope)
+        return None
+
+    # -- what Cinder and Nova say -----------------------------------------------------
+    def live_bdm(self, instance_uuid: str, volume_id: str) -> BlockDeviceMapping | None:
+        return next((b for b in self.bdms_of_instance.get(instance_uuid, ()) if b.volume_id == volume_id), None)
+
+    def cinder_attached(self, volume_id: str, instance_uuid: str) -> CinderAttachment | None:
+        """Cinder's live attachment of `volume_id` to `instance_uuid` in state "attached"."""
+        return next((a for a in self.attachments_of.get(volume_id, ())
+                     if a.instance_uuid == instance_uuid and a.attach_status == "attached"), None)
+
+    def volume_service_alive(self, volume: CinderVolume, down_after: float) -> bool | None:
+        """Whether the cinder-volume service of `volume.host` ("host@backend#pool") reported
+        within `down_after` seconds; None when no such service is listed."""
+        if not volume.host:
+            return None
+        backend = volume.host.split("#", 1)[0]
+        svc = next((s for s in self.services if s.host == backend), None)
+        if svc is None or svc.updated_at is None:
+            return None
+        return (self.snap.taken_at - svc.updated_at).total_seconds() <= down_after and not svc.disabled
+
+    # -- iSCSI ------------------------------------------------------------------------
+    def openstack_iqns(self) -> set[str]:
+        """Targets OpenStack knows: named in a BDM's or an attachment's connection_info
+        (deleted attachments too: a leaked session outlives its row), or carrying a Cinder
+        volume id (LVM, tgt and LIO name targets volume-<id>)."""
+        if self._openstack_iqns is None:
+            iqns = set()
+            for b in self.snap.of(BlockDeviceMapping):
+                iqns.update(iscsi_iqns(b.connection_info))
+            for a in self.attachment_by_id.values():
+                iqns.update(iscsi_iqns(a.connection_info))
+            self._openstack_iqns = iqns
+        return self._openstack_iqns
+
+    def is_openstack_iqn(self, iqn: str) -> bool:
+        if iqn in self.openstack_iqns():
+            return True
+        return any(m.group(0) in self.volumes for m in _UUID.finditer(iqn.lower()))
+
+    def expected_iqns(self, host: str) -> set[str]:
+        """Targets `host` may be logged in to: those of the live BDMs of every instance
+        whose guest may be there (its host, both ends of a migration in progress), and of
+        every live Cinder attachment whose connector was this host."""
+        if self._expected is None:
+            expected: dict[str, set[str]] = defaultdict(set)
+            idx = self.instances
+            for uuid, bdms in self.bdms_of_instance.items():
+                iqns = {i for b in bdms for i in iscsi_iqns(b.connection_info)}
+                if iqns:
+                    for h in idx.expected_hosts(uuid):
+                        expected[h].update(iqns)
+            for atts in self.attachments_of.values():
+                for a in atts:
+                    if a.attached_host:
+                        iqns = iscsi_iqns(a.connection_info)
+                        expected[a.attached_host].update(iqns)
+                        expected[a.attached_host.split(".", 1)[0]].update(iqns)
+            self._expected = expected
+        return self._expected.get(host, set()) | self._expected.get(host.split(".", 1)[0], set())
+
+    def hosts_with_session(self, iqns) -> list[str]:
+        wanted = set(iqns)
+        return sorted({s.host for ss in self.sessions.values() for s in ss if s.target_iqn in wanted})
+
+
+def is_live(a: CinderAttachment) -> bool:
+    return not a.deleted and (a.attach_status or "") not in ATTACHMENT_GONE
+
+
+def volume_index(snap: Snapshot) -> VolumeIndex:
+    idx = snap.memo.get("volume_index")
+    if idx is None:
+        # a weak reference back, as instance_index does: no cycle through the memo
+        idx = snap.memo["volume_index"] = VolumeIndex(weakref.proxy(snap), instance_index(snap))
+    return idx
