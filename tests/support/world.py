@@ -402,13 +402,16 @@ class World:
     def attached_volume(self, instance_uuid: str, *, kind: str = "iscsi", host: str | None = None,
                         disk: bool = True, session: bool = True, target_dev: str = "vdb",
                         boot_index: int | None = None, age=DAY, volume_id: str | None = None,
-                        multiattach: bool = False) -> tuple[str, str, str]:
+                        multiattach: bool = False, status: str = "in-use",
+                        status_age=None) -> tuple[str, str, str]:
         """A volume attached consistently in all five places: Cinder's volume (in-use)
         and attachment, Nova's BDM, the disk in the domain on the instance's host, and
-        (for iSCSI) the session there.  Returns (volume id, attachment id, BDM uuid)."""
+        (for iSCSI) the session there; `status` and `status_age` set the volume's status
+        and its age apart from the rest.  Returns (volume id, attachment id, BDM uuid)."""
         row = self._rows[instance_uuid]
         host = host or row.host
-        vid = self.volume(volume_id, status="in-use", updated_age=age, multiattach=multiattach)
+        vid = self.volume(volume_id, status=status, attach_status="attached", multiattach=multiattach,
+                          updated_age=age if status_age is None else status_age)
         aid = self.attachment(vid, instance_uuid, host=host, kind=kind, updated_age=age)
         buuid = self.bdm(instance_uuid, vid, attachment_id=aid, kind=kind, device=f"/dev/{target_dev}",
                          boot_index=boot_index, source_type="image" if boot_index == 0 else "volume", age=age)
