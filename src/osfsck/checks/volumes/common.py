@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from osfsck.checks.base import CheckOutput, age_seconds
-from osfsck.checks.instance_index import ARCHIVED, DELETED, UNDECIDED, UNKNOWN, Status
+from osfsck.checks.instance_index import ARCHIVED, DELETED, UNDECIDED, UNKNOWN, InstanceIndex, Status
 from osfsck.model.facts.cinder import CINDER_SCOPE
+from osfsck.model.facts.hypervisor import host_scope
 from osfsck.model.facts.nova import cell_scope
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
@@ -51,3 +52,23 @@ def gone_because(st: Status) -> str | None:
     if st.state == UNKNOWN:
         return "is unknown to the API database and every cell"
     return None
+
+
+def domain_volume_ref(host: str, domain_uuid: str, volume_id: str) -> ObjectRef:
+    """A volume as a disk of one domain: "<domain uuid>/<volume id>" on its host."""
+    return ObjectRef("domain-volume", f"{domain_uuid}/{volume_id}", host_scope(host))
+
+
+# vm_states whose guest is not (yet, or any more) on a host with its disks connected
+_NOT_SETTLED = frozenset({"shelved_offloaded", "building", "deleted", "soft-delete"})
+
+
+def settled_on_host(idx: InstanceIndex, uuid: str):
+    """The live row of an instance whose guest should be on its host with every volume
+    connected: no task in flight, no migration in progress.  None otherwise."""
+    row = idx.primary(uuid)
+    if row is None or not row.host or row.task_state or row.vm_state in _NOT_SETTLED:
+        return None
+    if idx.in_progress_migrations(uuid):
+        return None
+    return row

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from osfsck.checks.base import Check, CheckOutput
+from osfsck.checks.evidence import bdm_evidence, instance_evidence
+from osfsck.checks.volumes.common import MIN_AGE, attachment_ref, instance_ref, recent, settled_on_host
+from osfsck.checks.volumes.volume_index import iscsi_iqns, target_of, volume_index
+from osfsck.model.facts.cinder import CINDER_SCOPE, CinderAttachment, CinderService, CinderVolume
+from osfsck.model.facts.hypervisor import IscsiSession, host_scope
+from osfsck.model.facts.nova import (
+    ArchivedInstance, BlockDeviceMapping, Cell, Instance, InstanceMapping, Migration,
+)
+from osfsck.model.finding import Severity
+from osfsck.model.refs import ObjectRef
+from osfsck.model.snapshot import Snapshot
+
+
+class MissingIscsiSession(Check):
+    """An attached iSCSI volume has no session on the host that runs its instance.
+
+    Why it matters:
+        Without its session the guest's disk has no path: I/O hangs or fails, and the
+        next hard reboot or migration of the instance fails to find the device.  It is
+        what a target restart, a network cut longer than the replacement timeout, or a
+        manual logout leave; Nova notices only when it next connects the volume.
+
+    How it is detected:
+        For every live instance settled on its host (no task, no migration in progress,
+        not shelved-offloaded), every live mapping whose connection_info is iSCSI and
+        which Cinder confirms attached to the instance needs a session on that host to
+        one of the mapping's target IQNs (any path of a multipath volume will do).  Hosts
+        whose sessions were not read completely are inconclusive; hosts the iSCSI source
+        does not cover (other hypervisors) are skipped.
+
+    Known false positives:
+        RBD, NFS and Fibre Channel volumes need no iSCSI session and are not judged.
+        Mappings changed in the last `min_age` (default 10 min) are skipped: os-brick may
+        still be logging in.
+
+    Repair:
+        A runbook: log in again (`iscsiadm -m node -T <iqn> -p <portal> --login`) or let
+        Nova reconnect the volume with a hard reboot.
+    """
+
+    code = "VL204"
+    name = "missing-iscsi-session"
+    severity = Severity.HIGH
+    needs = (IscsiSession, BlockDeviceMapping, CinderVolume, CinderAttachment, CinderService, Instance,
+             ArchivedInstance, InstanceMapping, Cell, Migration)
+    relies_on = (IscsiSession,)
+    repairs = ("missing-iscsi-session-runbook",)
+    defaults = {"min_age": MIN_AGE}
+
+    def run(self, snap: Snapshot, out: CheckOutput) -> None:
+        vx = volume_index(snap)
+        if not vx.cinder_complete:
+            out.inconclusive(CINDER_SCOPE, vx.cinder_reason())
+            return
+        min_age = float(self.params["min_age"])
+        covered = set(snap.scopes(IscsiSession))
+        for uuid, bdms in vx.bdms_of_instance.items():
+            row = settled_on_host(vx.instances, uuid)
+            if row is None or host_scope(row.host) not in covered:
+                continue
+            for b in bdms:
+                iqns = iscsi_iqns(b.connection_info)
+                if not iqns or b.cell != row.cell:
+                    continue
+                out.examine()
+                vol = vx.volumes.get(b.volume_id)
+                if recent(snap, b.updated_at or b.created_at, min_age) or (vol is not None and vol.migration_status):
+                    continue
+                att = vx.cinder_attached(b.volume_id, uuid)
+                if att is None:
+                    continue
+                gap = vx.host_gap(row.host, IscsiSession)
+                if gap:
+                    out.inconclusive(*gap)
+                    continue
+                if any(s.target_iqn in iqns for s in vx.sessions.get(row.host, ())):
+                    continue
+                subject = f"{uuid}/{b.volume_id}"
+                out.found(
+                    ObjectRef("volume-connection", subject, host_scope(row.host)),
+                    f"Volume {b.volume_id} of instance {uuid} is attached over iSCSI ({iqns[0]}), but {row.host} "
+                    f"has no session to its target ({subject}).",
+                    related=[instance_ref(uuid, row.cell), attachment_ref(att.id)],
+                    evidence={"instance": instance_evidence(row), "block_device_mapping": bdm_evidence(b),
+                              "target_iqns": list(iqns), "portal": target_of(b.connection_info).target_portal},
+                    changed_at=b.updated_at or b.created_at,
+                )

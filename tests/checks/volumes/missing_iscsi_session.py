@@ -1,0 +1,86 @@
+"""Scenarios of VL204 missing-iscsi-session: an attached iSCSI volume without a session on
+its instance's host."""
+
+from osfsck.checks.volumes.missing_iscsi_session import MissingIscsiSession
+from osfsck.model.facts.hypervisor import IscsiSession
+from tests.checks.scenario import Case
+from tests.support.world import MINUTE, World, uid, volume_uid
+
+CHECK = MissingIscsiSession
+
+
+def session_lost():
+    w = World()
+    u = w.instance(host="hv1")
+    w.attached_volume(u)
+    w.attached_volume(u, session=False, target_dev="vdc")
+    return w.snapshot()
+
+
+def verify(out):
+    (f,) = out.findings
+    assert f.evidence["portal"] == "192.0.2.10:3260" and f.evidence["target_iqns"][0].endswith(volume_uid(2))
+    assert {r.kind for r in f.related} == {"instance", "volume-attachment"}
+
+
+def clean():
+    w = World()
+    w.attached_volume(w.instance(host="hv1"))
+    w.attached_volume(w.instance(host="hv2"))
+    return w.snapshot()
+
+
+def rbd():
+    w = World()
+    w.attached_volume(w.instance(host="hv1"), kind="rbd")
+    return w.snapshot()
+
+
+def login_in_flight():
+    w = World()
+    w.attached_volume(w.instance(host="hv1"), session=False, age=MINUTE)
+    return w.snapshot()
+
+
+def shelved_offloaded():
+    w = World()
+    u = w.instance(host=None, vm_state="shelved_offloaded")
+    vid = w.volume(status="reserved")
+    w.bdm(u, vid, attachment_id=w.attachment(vid, u, host=None, status="reserved"))
+    return w.snapshot()
+
+
+def migrating():
+    w = World()
+    u = w.instance(host="hv2", task_state="resize_migrating")
+    w.attached_volume(u, session=False)
+    w.migration(u, type="resize", status="migrating", source="hv2", dest="hv1")
+    return w.snapshot()
+
+
+def not_a_libvirt_host():
+    # a host the iSCSI source does not read (another hypervisor): nothing to judge
+    w = World()
+    w.host("vmw1", covered=False)
+    w.attached_volume(w.instance(host="vmw1"), session=False, disk=False)
+    return w.snapshot()
+
+
+def sessions_partial():
+    w = World()
+    w.attached_volume(w.instance(host="hv1"), session=False)
+    w.partial(IscsiSession, "host:hv1", "hv1: iscsiadm -m session exited with 4")
+    return w.snapshot()
+
+
+CASES = [
+    Case("found", "one of two volumes lost its session", session_lost,
+         [("VL204", f"{uid(1)}/{volume_uid(2)}")], verify=verify),
+    Case("clean", "every iSCSI volume has its session", clean),
+    Case("near-miss", "RBD volume: no session expected", rbd),
+    Case("near-miss", "login in flight", login_in_flight),
+    Case("near-miss", "shelved-offloaded instance", shelved_offloaded),
+    Case("near-miss", "resize in progress", migrating),
+    Case("near-miss", "host the iSCSI source does not cover", not_a_libvirt_host),
+    Case("partial", "the host's sessions unread", sessions_partial, ["host:hv1"]),
+]
