@@ -33,6 +33,11 @@ def evaluate(checks: list[Check], snap: Snapshot, result: RunResult) -> dict[str
 
 def run(settings: Settings, opts: RunOptions) -> RunResult:
     checks = wiring.build_checks(settings, opts.select, opts.ignore)
+    skipped = []
+    if not opts.from_snapshot:
+        checks, skipped = wiring.runnable_checks(settings, checks, explicit=bool(opts.select))
+        if not checks:
+            raise ConfigError("no check can run: " + "; ".join(sorted({why for _, _, why in skipped})))
     if opts.from_snapshot:
         if opts.repair:
             raise ConfigError("repairs need live sources: --from works only with `osfsck check`")
@@ -42,7 +47,7 @@ def run(settings: Settings, opts: RunOptions) -> RunResult:
         statuses = sorted(set(statuses), key=lambda s: (s.source, s.scope))
     else:
         snap, statuses = collect_snapshot(settings, checks, opts.progress)
-    result = RunResult(mode=opts.mode, taken_at=snap.taken_at, sources=statuses)
+    result = RunResult(mode=opts.mode, taken_at=snap.taken_at, sources=statuses, skipped=skipped)
     evaluate(checks, snap, result)
     repair_findings(settings, opts, checks, snap, result)
     return result

@@ -6,7 +6,7 @@ from __future__ import annotations
 from osfsck.checks import registry
 from osfsck.checks.base import Check
 from osfsck.config.settings import ConfigError, Settings
-from osfsck.sources.base import Source, SourceError
+from osfsck.sources.base import NotConfigured, Source, SourceError
 
 
 def source_classes() -> list[type[Source]]:
@@ -41,6 +41,30 @@ def build_checks(settings: Settings, select=None, ignore=None) -> list[Check]:
     return checks
 
 
+def runnable_checks(settings: Settings, checks: list[Check], explicit: bool) -> tuple[list[Check], list[tuple]]:
+    """The checks whose sources are configured, and (code, name, why) for the others.  A
+    check the operator selected by name (`explicit`) that cannot run is an error instead:
+    a cloud without Cinder in the config still gets its compute checks."""
+    missing = {}
+    for cls in source_classes():
+        try:
+            _make_source(cls, settings)
+        except NotConfigured as e:
+            missing.update((k, str(e)) for k in cls.provides)
+        except SourceError:
+            pass   # a real error: build_sources reports it when the source is needed
+    kept, skipped = [], []
+    for c in checks:
+        why = next((missing[k] for k in c.needs if k in missing), None)
+        if why is None:
+            kept.append(c)
+        elif explicit:
+            raise ConfigError(f"{c.code} {c.name} cannot run: {why}")
+        else:
+            skipped.append((c.code, c.name, why))
+    return kept, skipped
+
+
 def needed_kinds(checks: list[Check]) -> set:
     return {k for c in checks for k in c.needs}
 
@@ -52,10 +76,8 @@ def build_sources(settings: Settings, kinds: set) -> list[Source]:
     for cls in source_classes():
         if not kinds & set(cls.provides):
             continue
-        settings_for = {"nova-db": settings.nova, "cinder-db": settings.cinder, "libvirt": settings.hypervisors,
-                        "hostfs": settings.hypervisors, "iscsi": settings.hypervisors}[cls.name]
         try:
-            wanted.append(cls(settings_for))
+            wanted.append(_make_source(cls, settings))
         except SourceError as e:
             raise ConfigError(str(e)) from None
         provided |= set(cls.provides)
@@ -63,3 +85,8 @@ def build_sources(settings: Settings, kinds: set) -> list[Source]:
     if missing:
         raise ConfigError(f"no source can provide {', '.join(missing)} (is libvirt-python installed?)")
     return sorted(wanted, key=lambda s: s.stage)
+
+
+def _make_source(cls: type[Source], settings: Settings) -> Source:
+    return cls({"nova-db": settings.nova, "cinder-db": settings.cinder, "libvirt": settings.hypervisors,
+                "hostfs": settings.hypervisors, "iscsi": settings.hypervisors}[cls.name])

@@ -46,6 +46,7 @@ class RunResult:
     sources: list[SourceStatus] = field(default_factory=list)
     plans: list[PlanResult] = field(default_factory=list)
     cancelled: bool = False
+    skipped: list = field(default_factory=list)    # (code, name, why) of checks not run
 
     @property
     def inconclusive(self) -> list[Inconclusive]:

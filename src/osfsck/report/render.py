@@ -28,6 +28,7 @@ def result_dict(r: RunResult) -> dict:
         "repairs": [p.as_dict() for p in r.plans],
         "reclaimable": r.reclaimable(),
         "cancelled": r.cancelled,
+        "skipped": [{"code": c, "name": n, "reason": why} for c, n, why in r.skipped],
     }
 
 
@@ -119,6 +120,9 @@ def table(r: RunResult) -> str:
     if bad:
         lines += ["", "SOURCES NOT READ COMPLETELY:"]
         lines += [f"  - {s.source} {s.scope}: {s.status}: {s.reason}" for s in bad]
+    for why in sorted({why for _, _, why in r.skipped}):
+        codes = ", ".join(c for c, _, w in r.skipped if w == why)
+        lines += ["", f"NOT RUN ({why}): {codes}"]
     refused = [c for c in r.checks if c.repair_refused]
     for c in refused:
         lines += ["", f"REPAIRS REFUSED for {c.code} {c.name}: {c.repair_refused}"]

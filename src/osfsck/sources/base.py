@@ -13,6 +13,10 @@ class SourceError(Exception):
     """A source could not run at all (bad URL, bad credentials...): one line."""
 
 
+class NotConfigured(SourceError):
+    """The source's service is not in the configuration: its checks are skipped, not failed."""
+
+
 class Source:
     """Subclasses set `name`, `provides` and `stage`, and implement `collect`.
 

@@ -6,7 +6,7 @@ from osfsck.config.settings import CinderSettings
 from osfsck.model.facts.cinder import CINDER_SCOPE
 from osfsck.model.result import SourceStatus
 from osfsck.model.snapshot import Snapshot
-from osfsck.sources.base import Source, SourceError
+from osfsck.sources.base import NotConfigured, Source
 from osfsck.sources.cinder_db import queries
 from osfsck.sources.db_read import read_database
 
@@ -19,7 +19,7 @@ class CinderDatabaseSource(Source):
 
     def __init__(self, settings: CinderSettings):
         if settings.database is None:
-            raise SourceError("[cinder] database (or cinder_conf) is not configured")
+            raise NotConfigured("[cinder] database (or cinder_conf) is not configured")
         self.settings = settings
 
     def reads(self) -> list[str]:

@@ -10,7 +10,7 @@ from osfsck.model.secrets import redact_url
 from osfsck.model.facts.nova import API_SCOPE, Cell, cell_scope
 from osfsck.model.result import SourceStatus
 from osfsck.model.snapshot import Snapshot
-from osfsck.sources.base import Source, SourceError, cover_all, utcnow
+from osfsck.sources.base import NotConfigured, Source, cover_all, utcnow
 from osfsck.sources.db_read import as_fact, read_database
 from osfsck.sources.nova_db import queries, tables
 from osfsck.sources.nova_db.cell_urls import resolve_cell_url
@@ -33,7 +33,7 @@ class NovaDatabaseSource(Source):
 
     def __init__(self, settings: NovaSettings):
         if settings.api_database is None:
-            raise SourceError("[nova] api_database (or nova_conf) is not configured")
+            raise NotConfigured("[nova] api_database (or nova_conf) is not configured")
         self.settings = settings
 
     def reads(self) -> list[str]:

@@ -1,0 +1,36 @@
+"""A service missing from the config skips its checks (and says so) instead of failing the
+run, unless the operator selected those checks by name."""
+
+import datetime as dt
+
+import pytest
+
+from osfsck.config.settings import ConfigError, Database, NovaSettings, Settings
+from osfsck.engine import wiring
+from osfsck.model.result import RunResult
+from osfsck.report.render import render, result_dict
+
+NOVA_ONLY = Settings(nova=NovaSettings(api_database=Database("sqlite:///nova_api.sqlite")))
+
+
+def test_checks_needing_cinder_are_skipped_with_the_reason():
+    kept, skipped = wiring.runnable_checks(NOVA_ONLY, wiring.build_checks(NOVA_ONLY), explicit=False)
+    assert {c.code for c in kept} >= {"HV101", "NV101", "NV201"}
+    assert not any(c.code.startswith("VL") for c in kept)
+    assert {code for code, _, _ in skipped} == {"VL101", "VL102", "VL103", "VL104", "VL201", "VL202", "VL203", "VL204"}
+    assert all("[cinder] database" in why for _, _, why in skipped)
+    result = RunResult(mode="check", taken_at=dt.datetime(2026, 1, 1), skipped=skipped)
+    assert "NOT RUN ([cinder] database (or cinder_conf) is not configured): VL101" in render(result, "table")
+    assert result_dict(result)["skipped"][0]["code"] == "VL101"
+    assert result.exit_code() == 0      # not run by configuration is not a partial source
+
+
+def test_a_check_selected_by_name_that_cannot_run_is_a_config_error():
+    checks = wiring.build_checks(NOVA_ONLY, select=["stale-volume-attachment"])
+    with pytest.raises(ConfigError, match="VL101 stale-volume-attachment cannot run: .*cinder"):
+        wiring.runnable_checks(NOVA_ONLY, checks, explicit=True)
+
+
+def test_nothing_configured_leaves_nothing_to_run():
+    kept, skipped = wiring.runnable_checks(Settings(), wiring.build_checks(Settings()), explicit=False)
+    assert kept == [] and skipped
