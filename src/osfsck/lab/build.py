@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from osfsck.lab import database, faults, hypervisors, schemas, testdriver
+from osfsck.lab import database, faults, hypervisors, iscsiadm_standin, schemas, testdriver, volumes
 from osfsck.lab.cloud import Cloud, consistent_cloud
 from osfsck.lab.hypervisors import LabError
 from osfsck.lab.profiles import PROFILES
@@ -32,25 +32,28 @@ def build(out: Path, profile: str = "small", seed: int = 1, db_url: str | None =
     os.chmod(out, 0o755)   # the lab's libvirtd user must reach the guests' disks
     now = (now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)).replace(microsecond=0)
     cloud = consistent_cloud(prof, seed, now)
+    volumes.populate(cloud, prof)
     faults.inject(cloud, copies=1 if profile == "small" else max(1, len(cloud.hosts) // 400))
     urls = _write_databases(cloud, out, db_url, f"lab{seed}", release)
     paths = _write_folders(cloud, out, prof.real_bytes_per_mb)
     uris = _write_hypervisors(cloud, out, paths, hv_mode, run_as)
+    iscsiadms = _write_iscsi(cloud, out)
     truth = [{**t, "subject": _subject(t["subject"], paths)} for t in cloud.truth]
     (out / "truth.json").write_text(json.dumps(
         {"profile": profile, "seed": seed, "release": release, "faults": truth, "near_misses": cloud.notes}, indent=2))
-    _write_config(out, urls, paths, uris, db_url)
+    _write_config(out, urls, paths, uris, iscsiadms, db_url)
     lab = {"profile": profile, "seed": seed, "release": release, "hypervisors": hv_mode,
            "hosts": {h: {"uri": uris[h], "instances_path": paths[h]} for h, _ in cloud.hosts}}
     (out / "lab.json").write_text(json.dumps(lab, indent=2))
     return {"dir": str(out), "hosts": len(cloud.hosts), "faults": len(truth),
             "instances": sum(len(v) for v in cloud.instances.values()),
-            "archived": sum(len(v) for v in cloud.shadow.values())}
+            "archived": sum(len(v) for v in cloud.shadow.values()), "volumes": len(cloud.volumes),
+            "attachments": sum(1 for a in cloud.attachments if not a["deleted"])}
 
 
 # -- databases ---------------------------------------------------------------------------
 def _write_databases(c: Cloud, out: Path, db_url: str | None, prefix: str, release: str) -> dict:
-    names = ["nova_api"] + [f"nova_{cell}" for cell, _ in c.cells]
+    names = ["nova_api", "cinder"] + [f"nova_{cell}" for cell, _ in c.cells]
     urls = database.database_urls(out, db_url, prefix, names)
     database.create(urls["nova_api"], "nova_api", release)
     cell_ids = {}
@@ -76,6 +79,7 @@ def _write_databases(c: Cloud, out: Path, db_url: str | None, prefix: str, relea
         database.insert_rows(url, "instances", [{k: r[k] for k in INSTANCE_COLUMNS} for r in c.instances.get(cell, [])])
         database.insert_rows(url, "shadow_instances", [{k: r[k] for k in INSTANCE_COLUMNS} for r in c.shadow.get(cell, [])])
         database.insert_rows(url, "migrations", c.migrations.get(cell, []))
+        database.insert_rows(url, "block_device_mapping", c.bdms.get(cell, []))
         hosts = c.hosts_in(cell)
         database.insert_rows(url, "services", [
             {"host": h, "binary": "nova-compute", "topic": "compute", "report_count": 1, "disabled": False,
@@ -86,7 +90,25 @@ def _write_databases(c: Cloud, out: Path, db_url: str | None, prefix: str, relea
              "vcpus": 8, "memory_mb": 16384, "local_gb": 500, "vcpus_used": 0, "memory_mb_used": 0,
              "local_gb_used": 0, "cpu_info": "{}", "deleted": 0, "uuid": c.uuid(), "created_at": c.now}
             for h in hosts])
+    _write_cinder(c, urls["cinder"], release)
     return urls
+
+
+def _write_cinder(c: Cloud, url: str, release: str) -> None:
+    database.create(url, "cinder", release)
+    database.insert_rows(url, "volume_types", [{**volumes.VOLUME_TYPE, "created_at": c.now - dt.timedelta(days=400)}])
+    database.insert_rows(url, "services", [
+        {"host": host, "binary": binary, "topic": binary, "report_count": 1, "disabled": False, "deleted": 0,
+         "availability_zone": "nova", "created_at": c.now, "updated_at": c.now, "uuid": c.uuid()}
+        for host, binary in [(volumes.backend(k), "cinder-volume") for k in volumes.BACKENDS]
+        + [(volumes.CINDER_HOST, "cinder-scheduler")]])
+    database.insert_rows(url, "volumes", [_stored(v) for v in c.volumes])
+    database.insert_rows(url, "volume_attachment", c.attachments)
+
+
+def _stored(row: dict) -> dict:
+    """The row without the lab's own keys ("_kind", ...)."""
+    return {k: v for k, v in row.items() if not k.startswith("_")}
 
 
 # -- instance folders --------------------------------------------------------------------
@@ -114,7 +136,7 @@ def _disks_of(paths: dict[str, str], host: str, dirs):
     present = {d.uuid for d in dirs if not d.suffix}
 
     def disks(dom):
-        return [f"{paths[host]}/{dom.uuid}/disk"] if dom.uuid in present else []
+        return [f"{paths[host]}/{dom.uuid}/disk"] if dom.uuid in present and dom.local_disk else []
     return disks
 
 
@@ -132,11 +154,34 @@ def _write_hypervisors(c: Cloud, out: Path, paths: dict, hv_kind: str, run_as: s
         uris[host] = lab_host.uri
         for d in domains:
             files = disks_of(d)
-            hypervisors.hand_over(lab_host, *(Path(p) for p in files))
+            vols = _volume_files(out / "hosts" / host / "volumes", d)
+            hypervisors.hand_over(lab_host, *(Path(p) for p in files), *(Path(p) for p, _, _ in vols))
             nova = {"name": d.display_name, "project_id": d.project_id} if d.nova else None
-            hypervisors.define(lab_host.uri, hypervisors.domain_xml(d.name, d.uuid, nova=nova, disks=files),
-                               start=d.active)
+            hypervisors.define(lab_host.uri, hypervisors.domain_xml(d.name, d.uuid, nova=nova, disks=files,
+                                                                    volumes=vols), start=d.active)
     return uris
+
+
+def _volume_files(folder: Path, dom) -> list[tuple[str, str, str]]:
+    """(file, serial, dev) per volume of a domain on a real libvirtd: there the guest really
+    starts, and QEMU would fail on the iSCSI by-path device or the RBD cluster Nova names
+    (neither exists here), so each volume is a small sparse file with the volume's serial.
+    The M and L test-driver hosts carry Nova's own block and network disks instead."""
+    out = []
+    for v in dom.volumes:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"volume-{v.serial}"
+        with open(path, "wb") as f:
+            f.truncate(1024 ** 3)
+        out.append((str(path), v.serial, v.dev))
+    return out
+
+
+# -- iSCSI -------------------------------------------------------------------------------
+def _write_iscsi(c: Cloud, out: Path) -> dict[str, str]:
+    """Each host's iscsiadm stand-in (no kernel iSCSI here: see lab/iscsiadm_standin.py)."""
+    return {host: iscsiadm_standin.install(str(out / "hosts" / host / "iscsi"), c.iscsi[host])
+            for host, _ in c.hosts}
 
 
 def _subject(subject: str, paths: dict) -> str:
@@ -146,18 +191,21 @@ def _subject(subject: str, paths: dict) -> str:
     return subject
 
 
-def _write_config(out: Path, urls: dict, paths: dict, uris: dict, db_url: str | None) -> None:
+def _write_config(out: Path, urls: dict, paths: dict, uris: dict, iscsiadms: dict, db_url: str | None) -> None:
     lines = ["# osfsck configuration for this lab cloud (written by `osfsck lab build`)", "", "[nova]"]
     if db_url:
         # the plain `mysql://` scheme, as operators write it: osfsck then picks its driver
         # (the C one when installed), whatever driver the lab itself wrote with
         lines.append(f'api_database = "{database.plain_mysql(urls["nova_api"])}"')
         lines.append(f'cell_url_base = "{database.plain_mysql(db_url)}"')
+        lines += ["", "[cinder]", f'database = "{database.plain_mysql(urls["cinder"])}"']
     else:
         lines.append('api_database = "sqlite:///db/nova_api.sqlite"')
+        lines += ["", "[cinder]", 'database = "sqlite:///db/cinder.sqlite"']
     lines += ["", "[hypervisors]", 'transport = "local"', "concurrency = 8", 'timeout = "60s"', ""]
     for host in sorted(paths):
-        lines += [f'[hypervisors.hosts."{host}"]', f'uri = "{uris[host]}"', f'instances_path = "{paths[host]}"', ""]
+        lines += [f'[hypervisors.hosts."{host}"]', f'uri = "{uris[host]}"', f'instances_path = "{paths[host]}"',
+                  f'iscsiadm = "{iscsiadms[host]}"', ""]
     lines += ["[repair]", 'journal = "journal.jsonl"', 'grace = "30m"', ""]
     (out / "osfsck.toml").write_text("\n".join(lines))
 

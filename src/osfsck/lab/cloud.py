@@ -25,6 +25,16 @@ class DomainSpec:
     project_id: str = ""
     vcpus: int = 1
     memory_mb: int = 32
+    local_disk: bool = True           # False when the root disk is a volume (boot from volume)
+    volumes: list = field(default_factory=list)   # VolumeDisk, in target order
+
+
+@dataclass
+class VolumeDisk:
+    """A Cinder volume as a disk of a domain: Nova sets <serial> to the volume id."""
+    serial: str
+    kind: str                         # "iscsi" or "rbd"
+    dev: str                          # "vdb"
 
 
 @dataclass
@@ -49,6 +59,10 @@ class Cloud:
     build_requests: list = field(default_factory=list)
     domains: dict = field(default_factory=dict)           # host -> list[DomainSpec]
     dirs: dict = field(default_factory=dict)              # host -> list[DirSpec]
+    volumes: list = field(default_factory=list)           # Cinder `volumes` row dicts
+    attachments: list = field(default_factory=list)       # Cinder `volume_attachment` row dicts
+    bdms: dict = field(default_factory=dict)              # cell -> `block_device_mapping` row dicts
+    iscsi: dict = field(default_factory=dict)             # host -> iscsiadm stand-in state
     truth: list = field(default_factory=list)             # {"code", "subject"}
     notes: list = field(default_factory=list)             # near misses, for people
     _next_id: dict = field(default_factory=dict)
@@ -66,6 +80,17 @@ class Cloud:
     def hosts_in(self, cell: str) -> list[str]:
         return [h for h, c in self.hosts if c == cell]
 
+    def other_host(self, host: str, same_cell: bool = True) -> str:
+        pool = self.hosts_in(self.cell_of(host)) if same_cell else [h for h, _ in self.hosts]
+        return next(h for h in pool if h != host)
+
+    def domain_of(self, host: str, uuid: str) -> DomainSpec:
+        return next(d for d in self.domains[host] if d.uuid == uuid)
+
+    def next_id(self, counter: str) -> int:
+        n = self._next_id[counter] = self._next_id.get(counter, 0) + 1
+        return n
+
     def find(self, uuid: str) -> dict:
         return next(r for rows in self.instances.values() for r in rows if r["uuid"] == uuid)
 
@@ -73,7 +98,7 @@ class Cloud:
     def add_instance(self, cell: str, host: str | None, *, vm_state="active", task_state=None,
                      power_state=1, deleted=False, mapped=True, domain=True, folder=True,
                      age=dt.timedelta(days=20), deleted_age=dt.timedelta(days=3)) -> dict:
-        n = self._next_id[cell] = self._next_id.get(cell, 0) + 1
+        n = self.next_id(cell)
         project = f"project-{self.rng.randrange(1, 40):02d}"
         row = {
             "uuid": self.uuid(), "id": n, "host": host, "node": host, "vm_state": vm_state,

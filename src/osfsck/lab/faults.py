@@ -1,10 +1,11 @@
-"""Break a consistent lab cloud in every way the compute checks detect, and add the
+"""Break a consistent lab cloud in every way the checks detect, and add the
 near misses they must not report.  Each fault records its (code, subject) in the truth."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from osfsck.lab import volumes
 from osfsck.lab.cloud import Cloud, DirSpec
 
 DAYS = dt.timedelta(days=3)
@@ -12,12 +13,6 @@ DAYS = dt.timedelta(days=3)
 
 def _pick_host(c: Cloud, n: int) -> str:
     return c.hosts[n % len(c.hosts)][0]
-
-
-def _other_host(c: Cloud, host: str, same_cell: bool = True) -> str:
-    cell = c.cell_of(host)
-    pool = c.hosts_in(cell) if same_cell else [h for h, _ in c.hosts]
-    return next(h for h in pool if h != host)
 
 
 def inject(c: Cloud, copies: int = 1) -> None:
@@ -35,7 +30,9 @@ def inject(c: Cloud, copies: int = 1) -> None:
         unmapped(c, _pick_host(c, k + 9))
         wrong_cell(c, _pick_host(c, k + 10))
         stale_build_request(c, _pick_host(c, k + 11))
+        volumes.inject(c, [_pick_host(c, k + 12 + n) for n in range(8)])
     near_misses(c)
+    volumes.near_misses(c)
 
 
 def zombie(c: Cloud, host: str) -> None:
@@ -66,7 +63,7 @@ def unknown_domain(c: Cloud, host: str) -> None:
 
 def wrong_host(c: Cloud, host: str) -> None:
     cell = c.cell_of(host)
-    other = _other_host(c, host)
+    other = c.other_host(host)
     row = c.add_instance(cell, host, domain=False)
     c.add_domain(other, row, active=True)
     c.fault("HV103", row["uuid"], f"Nova says {host}, the guest runs on {other}")
@@ -74,7 +71,7 @@ def wrong_host(c: Cloud, host: str) -> None:
 
 def duplicate(c: Cloud, host: str) -> None:
     cell = c.cell_of(host)
-    other = _other_host(c, host)
+    other = c.other_host(host)
     row = c.add_instance(cell, host)
     c.add_domain(other, row, active=False)     # a shut-off leftover of a failed live migration
     c.fault("HV104", row["uuid"], f"domains on {host} and {other}")
@@ -134,7 +131,7 @@ def stale_build_request(c: Cloud, host: str) -> None:
 def near_misses(c: Cloud) -> None:
     """Legitimate transitional states that must not be reported."""
     h1 = c.hosts[0][0]
-    h2 = _other_host(c, h1)
+    h2 = c.other_host(h1)
     cell = c.cell_of(h1)
     # live migration running: domains on both hosts
     row = c.add_instance(cell, h1, task_state="migrating")

@@ -353,7 +353,7 @@ def _alive(pid: int) -> bool:
 # -- domains ----------------------------------------------------------------------------------
 
 def domain_xml(name: str, uuid: str, *, nova: dict | None, vcpus: int = 1, memory_mb: int = 32,
-               disks: list[str] | tuple = ()) -> str:
+               disks: list[str] | tuple = (), volumes: list[tuple[str, str, str]] | tuple = ()) -> str:
     """A tiny TCG guest that really starts here (no KVM, no graphics, no NIC), with Nova's
     1.1 metadata block when `nova` is given.
 
@@ -361,7 +361,8 @@ def domain_xml(name: str, uuid: str, *, nova: dict | None, vcpus: int = 1, memor
     root_type ("image" | "volume") and root_uuid (no <nova:root> without it), created
     ("YYYY-mm-dd HH:MM:SS"), package.
     Each disk is a raw file (a small sparse file will do: SeaBIOS finds nothing to boot and
-    the guest idles, which is all a lab needs).
+    the guest idles, which is all a lab needs).  `volumes` are (file, serial, target dev):
+    Cinder volumes as Nova attaches them, with the volume id as <serial>.
     """
     parts = ["<domain type='qemu'>", f"  <name>{escape(name)}</name>", f"  <uuid>{escape(uuid)}</uuid>"]
     if nova is not None:
@@ -372,13 +373,17 @@ def domain_xml(name: str, uuid: str, *, nova: dict | None, vcpus: int = 1, memor
         "  <os><type arch='x86_64'>hvm</type><boot dev='hd'/></os>",
         "  <devices>",
     ]
-    for i, path in enumerate(disks):
-        parts.append(
-            "    <disk type='file' device='disk'><driver name='qemu' type='raw'/>"
-            f"<source file={quoteattr(str(path))}/><target dev='vd{chr(ord('a') + i)}' bus='virtio'/></disk>")
+    parts += [_file_disk(path, f"vd{chr(ord('a') + i)}") for i, path in enumerate(disks)]
+    parts += [_file_disk(path, dev, serial) for path, serial, dev in volumes]
     # no balloon: one device less for TCG to emulate
     parts += ["    <memballoon model='none'/>", "  </devices>", "</domain>", ""]
     return "\n".join(parts)
+
+
+def _file_disk(path, dev: str, serial: str | None = None) -> str:
+    serial_xml = f"<serial>{escape(serial)}</serial>" if serial else ""
+    return ("    <disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+            f"<source file={quoteattr(str(path))}/><target dev={quoteattr(dev)} bus='virtio'/>{serial_xml}</disk>")
 
 
 def _nova_metadata(nova: dict, vcpus: int, memory_mb: int) -> str:

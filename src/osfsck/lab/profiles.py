@@ -1,5 +1,6 @@
 """Cloud sizes.  M and L follow research/scale.md A.4 (one mid region; a CERN/PayPal-class
-region): 70 cells, 8,000 hypervisors, 80,000 live and 400,000 deleted instance rows."""
+region): 70 cells, 8,000 hypervisors, 80,000 live and 400,000 deleted instance rows, and
+(issue 3's benchmark figure) about 60,000 volumes and 40,000 live attachments."""
 
 from __future__ import annotations
 
@@ -15,6 +16,11 @@ class Profile:
     deleted_per_live: float      # soft-deleted rows per live instance
     archived_per_live: float     # rows already moved to shadow_instances
     hypervisors: str             # "libvirtd" (state outlives processes) or "testfiles"
+    # Cinder volumes per live instance: attached to it, left available, and deleted with
+    # a deleted instance (their attachment and mapping soft-deleted, as Cinder and Nova do)
+    attached_per_live: float = 0.5
+    spare_per_live: float = 0.15
+    gone_per_live: float = 0.1
     # bytes really written per MB a disk file is said to hold: M and L scale it down so
     # 80,000 instance folders fit on a laptop's disk (the rest of every disk is sparse)
     real_bytes_per_mb: int = 1024 * 1024
@@ -22,7 +28,8 @@ class Profile:
 
 PROFILES = {
     "small": Profile("small", cells=2, hosts_per_cell=2, live_per_host=3, deleted_per_live=2.0,
-                     archived_per_live=1.0, hypervisors="libvirtd"),
+                     archived_per_live=1.0, hypervisors="libvirtd",
+                     attached_per_live=1.5, spare_per_live=0.5, gone_per_live=0.25),
     "M": Profile("M", cells=5, hosts_per_cell=200, live_per_host=10, deleted_per_live=5.0,
                  archived_per_live=0.5, hypervisors="testfiles", real_bytes_per_mb=4096),
     "L": Profile("L", cells=70, hosts_per_cell=115, live_per_host=10, deleted_per_live=5.0,

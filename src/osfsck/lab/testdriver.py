@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from osfsck.lab import volumes
 from osfsck.lab.cloud import DomainSpec
 
 NOVA_NS = "http://openstack.org/xmlns/libvirt/nova/1.1"
@@ -26,6 +27,7 @@ def node_xml(domains: list[DomainSpec], disks_of) -> str:
                     "</nova:instance></metadata>")
         disks = "".join(f"<disk type='file' device='disk'><source file='{escape(p)}'/><target dev='vd{chr(97 + i)}'/></disk>"
                         for i, p in enumerate(disks_of(d)))
+        disks += "".join(volumes.disk_xml(v) for v in d.volumes)
         state = "" if d.active else "<test:runstate>5</test:runstate>"
         out.append(f"<domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>"
                    f"<name>{escape(d.name)}</name><uuid>{d.uuid}</uuid>{meta}"

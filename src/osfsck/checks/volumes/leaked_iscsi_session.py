@@ -99,13 +99,10 @@ class LeakedIscsiSession(Check):
 def _used_devices(vx, host: str) -> set[str]:
     """Kernel disk names and by-path sources the domains on `host` use."""
     used = set()
-    for (h, _), disks in vx.disks.items():
-        if h != host:
-            continue
-        for d in disks.values():
-            src = d.source or ""
-            if src.startswith("/dev/"):
-                used.add(src[len("/dev/"):])
-                if "-iscsi-" in src:   # /dev/disk/by-path/ip-<portal>-iscsi-<iqn>-lun-<n>
-                    used.add(src.split("-iscsi-", 1)[1].rsplit("-lun-", 1)[0])
+    for d in vx.disks_on_host.get(host, ()):
+        src = d.source or ""
+        if src.startswith("/dev/"):
+            used.add(src[len("/dev/"):])
+            if "-iscsi-" in src:   # /dev/disk/by-path/ip-<portal>-iscsi-<iqn>-lun-<n>
+                used.add(src.split("-iscsi-", 1)[1].rsplit("-lun-", 1)[0])
     return used

@@ -111,7 +111,7 @@ def _places(vx: VolumeIndex, v) -> dict:
     atts = vx.attachments_of.get(v.id, [])
     bdms = [b for b in vx.bdms_of_volume.get(v.id, ()) if vx.instances.primary(b.instance_uuid)]
     rows = [vx.instances.primary(b.instance_uuid) for b in bdms]
-    disks = sorted(h for (h, _), disks in vx.disks.items() if v.id in disks)
+    disks = sorted(vx.hosts_of_serial.get(v.id, ()))
     iqns = {i for a in atts for i in iscsi_iqns(a.connection_info)} | \
            {i for b in bdms for i in iscsi_iqns(b.connection_info)}
     return {

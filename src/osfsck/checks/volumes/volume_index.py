@@ -64,8 +64,12 @@ class VolumeIndex:
             if b.volume_id:
                 self.bdms_of_volume[b.volume_id].append(b)
         self.disks: dict[tuple[str, str], dict[str, DomainVolume]] = defaultdict(dict)
+        self.disks_on_host: dict[str, list[DomainVolume]] = defaultdict(list)
+        self.hosts_of_serial: dict[str, set[str]] = defaultdict(set)
         for d in snap.of(DomainVolume):
             self.disks[(d.host, d.domain_uuid)][d.serial] = d
+            self.disks_on_host[d.host].append(d)
+            self.hosts_of_serial[d.serial].add(d.host)
         self.sessions: dict[str, list[IscsiSession]] = defaultdict(list)
         for s in snap.of(IscsiSession):
             self.sessions[s.host].append(s)
