@@ -8,14 +8,15 @@
 What it prints (figures, not pass/fail; the targets are from the issue):
 
   * database side: the time osfsck takes to collect the Nova databases (API + every cell)
-    and run the checks that need only them, over the time merely to stream the same
+    and Cinder's, and run the checks that need only them, over the time merely to stream the same
     SELECTs with the same driver through a raw DB-API server-side cursor, rows discarded.
     Both are measured in this process, alternately, `--rounds` times; medians are used.
     Target: ratio <= 1.5.  The time of all checks on the full snapshot (hypervisors too)
     is shown beside it.
   * hypervisors: hosts read per second at the configured concurrency, for libvirt
-    (the lab's test-driver files: this measures osfsck, not a network) and for the
-    instance-folder agent (a local `python3` per host: process start-up, no ssh).
+    (the lab's test-driver files: this measures osfsck, not a network), for the
+    instance-folder agent (a local `python3` per host: process start-up, no ssh) and for
+    the iSCSI sessions (the same agent running the lab's `iscsiadm` stand-in).
   * the whole run as an operator runs it: `osfsck check` in a separate process, its wall
     time, its peak RSS (target <= 1.5 GB), and whether its findings are exactly the
     faults in truth.json.
@@ -47,7 +48,10 @@ from osfsck.lab.mariadb import MariaDB
 from osfsck.model.result import RunResult
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.base import utcnow
+from osfsck.sources.cinder_db import CinderDatabaseSource
+from osfsck.sources.cinder_db import queries as cinder_queries
 from osfsck.sources.hostfs.source import HostFolderSource
+from osfsck.sources.iscsi.source import IscsiSource
 from osfsck.sources.libvirt.source import LibvirtSource
 from osfsck.sources.nova_db import NovaDatabaseSource, queries
 from osfsck.sources.nova_db.cell_urls import resolve_cell_url
@@ -121,9 +125,13 @@ def bench_config(lab: Path, agent_python: str | None, concurrency: int | None) -
 
 
 # -- database side -----------------------------------------------------------------------
+def database_sources(settings) -> list:
+    return [NovaDatabaseSource(settings.nova), CinderDatabaseSource(settings.cinder)]
+
+
 def database_side(settings, rounds: int, figures: dict) -> None:
-    checks = [c for c in wiring.build_checks(settings)
-              if set(c.needs) <= set(NovaDatabaseSource.provides)]
+    db_kinds = set(NovaDatabaseSource.provides) | set(CinderDatabaseSource.provides)
+    checks = [c for c in wiring.build_checks(settings) if set(c.needs) <= db_kinds]
     kinds = wiring.needed_kinds(checks)
     raw_s, collect_s, check_s = [], [], []
     for _ in range(rounds):
@@ -132,7 +140,7 @@ def database_side(settings, rounds: int, figures: dict) -> None:
         raw_s.append(time.perf_counter() - t)
 
         t = time.perf_counter()
-        snap, _ = collect([NovaDatabaseSource(settings.nova)], kinds)
+        snap, _ = collect(database_sources(settings), kinds)
         collect_s.append(time.perf_counter() - t)
         t = time.perf_counter()
         result = RunResult(mode="check", taken_at=snap.taken_at, sources=[])
@@ -169,6 +177,10 @@ def stream_raw(settings, kinds) -> int:
         with engine.connect() as conn:
             n += _drain(conn, [q(cell["name"]) for k, q in queries.CELL_KINDS.items() if k in kinds])
         engine.dispose()
+    engine = make_engine(settings.cinder.database.url)
+    with engine.connect() as conn:
+        n += _drain(conn, [q() for k, q in cinder_queries.KINDS.items() if k in kinds])
+    engine.dispose()
     return n
 
 
@@ -180,12 +192,14 @@ def _drain(conn, statements) -> int:
 def hypervisor_side(settings, figures: dict) -> None:
     """Hosts per second for each hypervisor source; then every check on the full snapshot."""
     hv = settings.hypervisors
-    snap, _ = collect([NovaDatabaseSource(settings.nova)], set(NovaDatabaseSource.provides))
+    sources = database_sources(settings)
+    snap, _ = collect(sources, {k for src in sources for k in src.provides})
     say(f"\nhypervisors (concurrency {hv.concurrency}):")
     runs = (("libvirt, test-driver files", LibvirtSource(hv), snap),
             (f"instance folders, agent via {hv.transport} `{hv.python}`", HostFolderSource(hv), None),
             ("instance folders, agent in this process",
-             HostFolderSource(dataclasses.replace(hv, transport="inprocess")), snap))
+             HostFolderSource(dataclasses.replace(hv, transport="inprocess")), snap),
+            (f"iSCSI sessions, agent via {hv.transport} `{hv.python}`", IscsiSource(hv), snap))
     for label, source, sink in runs:
         sink = sink if sink is not None else Snapshot(taken_at=utcnow())
         t = time.perf_counter()
