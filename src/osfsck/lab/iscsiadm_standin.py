@@ -123,11 +123,15 @@ def remove_session(state: dict, iqn: str, portal: str) -> None:
 # -- rendering --------------------------------------------------------------------------
 
 def render_sessions(state: dict) -> str:
-    """`iscsiadm -m session -P 3`, tab-indented as open-iscsi 2.1 prints it."""
+    """`iscsiadm -m session -P 3`, tab-indented as open-iscsi 2.1 prints it: a target's
+    sessions (one per portal) under one "Target:" line."""
     out = ["iSCSI Transport Class version 2.0-870", f"version {VERSION}"]
+    target = None
     for s in sorted(state["sessions"], key=lambda s: (s["target_iqn"], s["portal"], s["sid"])):
+        if s["target_iqn"] != target:
+            target = s["target_iqn"]
+            out.append(f"Target: {target} (non-flash)")
         out += [
-            f"Target: {s['target_iqn']} (non-flash)",
             f"\tCurrent Portal: {s['portal']},{s['tpgt']}",
             f"\tPersistent Portal: {s['portal']},{s['tpgt']}",
             "\t\t**********", "\t\tInterface:", "\t\t**********",

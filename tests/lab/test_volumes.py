@@ -1,0 +1,157 @@
+"""The lab's volumes, as written: Cinder's database, the cells' block device mappings, the
+domains' disks (test-driver files, read with osfsck's own parser) and each host's iscsiadm
+stand-in agree everywhere except where truth.json says they were broken."""
+
+import json
+import sqlite3
+import subprocess
+import xml.etree.ElementTree as ET
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from osfsck.lab import build, volumes
+from osfsck.sources.iscsi.parse import parse_nodes, parse_sessions
+from osfsck.sources.libvirt.mapping import parse_domain
+
+
+class Lab:
+    def __init__(self, out: Path):
+        self.out = out
+        self.truth = json.loads((out / "truth.json").read_text())
+        self.cinder = self._rows("cinder", "SELECT * FROM volumes"), self._rows("cinder", "SELECT * FROM volume_attachment")
+        cells = [p.stem for p in (out / "db").glob("nova_cell*.sqlite")]
+        self.instances = {r["uuid"]: r for c in cells for r in self._rows(c, "SELECT * FROM instances")}
+        self.bdms = [r for c in cells for r in self._rows(c, "SELECT * FROM block_device_mapping")]
+        self.disks = {}    # (host, domain uuid) -> {serial: DomainVolume}
+        for xml in (out / "hv").glob("*.xml"):
+            for dom in ET.parse(xml).getroot().iterfind("domain"):
+                d, vols = parse_domain(xml.stem, ET.tostring(dom, encoding="unicode"), 1, True)
+                self.disks[(xml.stem, d.uuid)] = {v.serial: v for v in vols}
+        self.sessions, self.nodes = {}, {}
+        for script in (out / "hosts").glob("*/iscsi/iscsiadm"):
+            host = script.parts[-3]
+            self.sessions[host] = {s.target_iqn for s in parse_sessions(host, _run(script, "-m", "session", "-P", "3"))}
+            self.nodes[host] = {n.target_iqn for n in parse_nodes(host, _run(script, "-m", "node"))}
+
+    def _rows(self, db: str, sql: str) -> list[dict]:
+        with sqlite3.connect(self.out / "db" / f"{db}.sqlite") as conn:
+            conn.row_factory = sqlite3.Row
+            return [dict(r) for r in conn.execute(sql)]
+
+    def faults(self, code: str) -> list[str]:
+        return [f["subject"] for f in self.truth["faults"] if f["code"] == code]
+
+    def volume(self, vid: str) -> dict:
+        return next(v for v in self.cinder[0] if v["id"] == vid)
+
+    def attachments_of(self, vid: str) -> list[dict]:
+        return [a for a in self.cinder[1] if a["volume_id"] == vid]
+
+    def live_bdms(self, instance_uuid: str) -> dict:
+        return {b["volume_id"]: b for b in self.bdms if b["instance_uuid"] == instance_uuid and not b["deleted"]}
+
+
+def _run(script: Path, *args: str) -> str:
+    p = subprocess.run([str(script), *args], capture_output=True, text=True, timeout=30)
+    assert p.returncode in (0, 21), p.stderr
+    return p.stdout
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory) -> Lab:
+    out = tmp_path_factory.mktemp("lab") / "small"
+    build.build(out, "small", seed=2, hv_mode="testfiles")
+    return Lab(out)
+
+
+def test_cinder_has_the_volumes_and_services(lab):
+    vols, atts = lab.cinder
+    assert len(vols) >= 30 and Counter(v["host"] for v in vols).keys() == {"cinder-lab@lvm#lvm", "cinder-lab@ceph#ceph"}
+    assert {v["volume_type_id"] for v in vols} == {volumes.VOLUME_TYPE["id"]}
+    assert sum(1 for a in atts if not a["deleted"] and a["attach_status"] == "attached") >= 20
+    services = {(r["host"], r["binary"]) for r in lab._rows("cinder", "SELECT * FROM services")}
+    assert services == {("cinder-lab@lvm", "cinder-volume"), ("cinder-lab@ceph", "cinder-volume"),
+                        ("cinder-lab", "cinder-scheduler")}
+    config = (lab.out / "osfsck.toml").read_text()
+    assert '[cinder]\ndatabase = "sqlite:///db/cinder.sqlite"' in config and "iscsiadm = " in config
+
+
+def test_each_attached_volume_is_in_all_five_places(lab):
+    """Outside the faults and the near misses (migrations, attaches in progress)."""
+    # the VL104 attachment, the VL201 and VL204 volumes
+    broken = {s.split("/")[-1] for code in ("VL104", "VL201", "VL204") for s in lab.faults(code)}
+    checked = 0
+    for att in lab.cinder[1]:
+        vol = lab.volume(att["volume_id"])
+        inst = lab.instances.get(att["instance_uuid"])
+        if att["deleted"] or att["attach_status"] != "attached" or vol["migration_status"] or not inst \
+                or inst["deleted"] or inst["task_state"] or {vol["id"], att["id"]} & broken:
+            continue
+        host = inst["host"]
+        assert att["attached_host"] == host
+        bdm = lab.live_bdms(inst["uuid"])[vol["id"]]
+        assert bdm["attachment_id"] == att["id"] and bdm["connection_info"]
+        disk = lab.disks[(host, inst["uuid"])][vol["id"]]
+        assert "/dev/" + disk.target_dev == bdm["device_name"]
+        info = json.loads(bdm["connection_info"])
+        assert info["serial"] == vol["id"] and info["driver_volume_type"] == ("iscsi" if "lvm" in vol["host"] else "rbd")
+        if info["driver_volume_type"] == "iscsi":
+            assert (disk.disk_type, disk.source) == ("block", volumes.by_path(vol["id"]))
+            assert info["data"]["target_iqn"] in lab.sessions[host] & lab.nodes[host]
+        else:
+            assert (disk.disk_type, disk.protocol, disk.source) == ("network", "rbd", volumes.rbd_name(vol["id"]))
+        checked += 1
+    assert checked >= 20
+
+
+def test_every_volume_check_has_one_fault_that_the_data_shows(lab):
+    assert Counter(f["code"] for f in lab.truth["faults"] if f["code"].startswith("VL")) == {
+        code: 1 for code in ("VL101", "VL102", "VL103", "VL104", "VL201", "VL202", "VL203", "VL204")}
+    [att_id] = lab.faults("VL101")
+    att = next(a for a in lab.cinder[1] if a["id"] == att_id)
+    assert (att["deleted"], att["attach_status"], lab.volume(att["volume_id"])["status"]) == (0, "attached", "in-use")
+    assert lab.instances[att["instance_uuid"]]["deleted"] and not lab.live_bdms(att["instance_uuid"])
+    assert volumes.iqn(att["volume_id"]) not in lab.sessions[att["attached_host"]]
+
+    [bdm_uuid] = lab.faults("VL102")
+    bdm = next(b for b in lab.bdms if b["uuid"] == bdm_uuid)
+    assert not bdm["deleted"] and lab.volume(bdm["volume_id"])["deleted"]
+
+    [vid] = lab.faults("VL103")
+    assert (lab.volume(vid)["status"], lab.attachments_of(vid)) == ("creating", [])
+
+    [att_id] = lab.faults("VL104")
+    att = next(a for a in lab.cinder[1] if a["id"] == att_id)
+    host = lab.instances[att["instance_uuid"]]["host"]
+    assert att["attached_host"] != host and volumes.iqn(att["volume_id"]) in lab.sessions[host]
+
+    for code, has_disk in (("VL201", False), ("VL204", True)):
+        [subject] = lab.faults(code)
+        uuid, vid = subject.split("/")
+        host = lab.instances[uuid]["host"]
+        assert vid in lab.live_bdms(uuid) and (vid in lab.disks[(host, uuid)]) == has_disk
+    # VL204: the session went, the node record stayed
+    assert volumes.iqn(vid) not in lab.sessions[host] and volumes.iqn(vid) in lab.nodes[host]
+
+    [subject] = lab.faults("VL202")
+    uuid, vid = subject.split("/")
+    assert vid in lab.disks[(lab.instances[uuid]["host"], uuid)] and vid not in lab.live_bdms(uuid)
+    assert lab.volume(vid)["status"] == "available"
+
+    [subject] = lab.faults("VL203")
+    iqn = subject.split("@")[0]
+    assert [h for h, targets in lab.sessions.items() if iqn in targets]
+    vid = iqn.split(":volume-")[1]
+    assert all(a["deleted"] for a in lab.attachments_of(vid))
+
+
+def test_the_near_misses_are_there(lab):
+    vols = lab.cinder[0]
+    assert any(v["multiattach"] and len([a for a in lab.attachments_of(v["id"]) if not a["deleted"]]) == 2 for v in vols)
+    assert any(v["migration_status"] == "migrating" for v in vols)
+    assert any(v["status"] == "reserved" for v in vols)
+    assert any(b["boot_index"] == 0 and b["source_type"] == "image" and not b["deleted"] for b in lab.bdms)
+    assert any(volumes.FOREIGN_TARGET[0] in targets for targets in lab.sessions.values())
+    assert "multi-attach volume" in lab.truth["near_misses"]
