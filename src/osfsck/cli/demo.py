@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import tempfile
@@ -24,10 +25,12 @@ def _banner(text: str) -> None:
 def cmd_demo(args) -> int:
     out = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="osfsck-demo-"))
     try:
-        _banner("1. building a small cloud: real Nova schemas, one libvirtd per hypervisor, instance folders")
+        _banner("1. building a small cloud: real Nova and Cinder schemas, one libvirtd per hypervisor, "
+                "instance folders, volumes and iSCSI sessions")
         info = lab_build.build(out, "small", seed=1)
+        near = len(json.loads((out / "truth.json").read_text())["near_misses"])
         print(f"{info['hosts']} hypervisors, {info['instances']} instance rows (+{info['archived']} archived), "
-              f"{info['faults']} injected faults and 10 near misses (legitimate states that must not be flagged)")
+              f"{info['faults']} injected faults and {near} near misses (legitimate states that must not be flagged)")
         settings = load_settings(str(out / "osfsck.toml"))
         _banner("2. osfsck check")
         first = run(settings, RunOptions())
