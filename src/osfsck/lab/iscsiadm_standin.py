@@ -197,18 +197,39 @@ def _display_portal(portal: str) -> str:
 
 # -- files ------------------------------------------------------------------------------
 
-def _replace(path: str, text: str) -> None:
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w") as f:
+def _write(path: str, text: str, mode: int = 0o644) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with open(fd, "w") as f:
         f.write(text)
+
+
+def _replace(path: str, text: str, mode: int = 0o644) -> None:
+    tmp = f"{path}.tmp{os.getpid()}"
+    _write(tmp, text, mode)
     os.replace(tmp, path)
 
 
-def save(state_dir: str, state: dict) -> None:
-    """Write the state and the pre-rendered answers of the two read forms."""
-    _replace(os.path.join(state_dir, STATE), json.dumps(state, indent=1))
-    _replace(os.path.join(state_dir, SESSIONS_TEXT), render_sessions(state) if state["sessions"] else "")
-    _replace(os.path.join(state_dir, NODES_TEXT), render_nodes(state))
+def save(state_dir: str, state: dict, fresh: bool = False) -> None:
+    """Write the state and the pre-rendered answers of the two read forms, each replaced
+    atomically.  `fresh`: a host being built, which nothing reads yet: written in place,
+    and an empty answer left out (the script treats a missing file as empty), as the L lab
+    writes 8,050 of these."""
+    write = _write if fresh else _replace
+    for name, text in ((STATE, json.dumps(state)),
+                       (SESSIONS_TEXT, render_sessions(state) if state["sessions"] else ""),
+                       (NODES_TEXT, render_nodes(state))):
+        path = os.path.join(state_dir, name)
+        if fresh and not text:
+            _unlink(path)
+        else:
+            write(path, text)
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def script_text(state_dir: str, python: str, helper: str) -> str:
@@ -234,10 +255,10 @@ def install(state_dir: str, state: dict, python: str = sys.executable) -> str:
     """Create a host's stand-in: its state, rendered answers and executable; returns the
     path to give osfsck as that host's `iscsiadm`."""
     os.makedirs(state_dir, exist_ok=True)
-    save(state_dir, state)
+    save(state_dir, state, fresh=True)
+    _unlink(os.path.join(state_dir, LOG))      # a rebuilt lab starts with no history
     path = os.path.join(state_dir, SCRIPT)
-    _replace(path, script_text(os.path.abspath(state_dir), python, os.path.abspath(__file__)))
-    os.chmod(path, 0o755)
+    _write(path, script_text(os.path.abspath(state_dir), python, os.path.abspath(__file__)), 0o755)
     return path
 
 

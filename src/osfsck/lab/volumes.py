@@ -13,6 +13,8 @@ connection_info as Cinder's LVM (iSCSI) and RBD drivers return it, Nova's mappin
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import itertools
 import json
 import zlib
 
@@ -118,8 +120,7 @@ def add_attachment(c: Cloud, vol: dict, row: dict, host: str | None, dev: str, *
         "mountpoint": f"/dev/{dev}", "attach_mode": "rw", "attach_status": status,
         "attach_time": when if connected else None,
         "connection_info": json.dumps(vol["_connection"]) if connected else None,
-        "connector": json.dumps({"host": host, "initiator": _initiator(host), "multipath": False,
-                                 "platform": "x86_64", "os_type": "linux"}) if connected else None,
+        "connector": _connector(host) if connected else None,
         "deleted": int(deleted), "deleted_at": when if deleted else None,
         "detach_time": when if deleted else None, "created_at": when, "updated_at": when,
     }
@@ -148,6 +149,13 @@ def add_bdm(c: Cloud, cell: str, row: dict, vol: dict, att: dict | None, dev: st
 
 
 # -- the host side ------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=None)
+def _connector(host: str | None) -> str:
+    """What os-brick tells Cinder of the host (get_connector_properties)."""
+    return json.dumps({"host": host, "initiator": _initiator(host), "multipath": False,
+                       "platform": "x86_64", "os_type": "linux"})
+
 
 def _initiator(host: str | None) -> str | None:
     return f"iqn.2004-10.com.ubuntu:01:{zlib.crc32(host.encode()):08x}" if host else None
@@ -216,14 +224,14 @@ def _next_kind(c: Cloud) -> str:
 
 def populate(c: Cloud, profile: Profile) -> None:
     live = [(cell, r) for cell, rows in c.instances.items() for r in rows if not r["deleted"] and r["host"]]
-    gone = [(cell, r) for cell, rows in c.instances.items() for r in rows if r["deleted"] and r["host"]]
+    gone = ((cell, r) for cell, rows in c.instances.items() for r in rows if r["deleted"] and r["host"])
     for i, (cell, row) in enumerate(live):
         for _ in range(_share(i, profile.attached_per_live)):
             attach(c, cell, row, add_volume(c, _next_kind(c), row["project_id"], status="in-use",
                                             attach_status="attached"))
     for i in range(int(len(live) * profile.spare_per_live)):
         add_volume(c, _next_kind(c), live[i % len(live)][1]["project_id"])
-    for cell, row in gone[:int(len(live) * profile.gone_per_live)]:
+    for cell, row in itertools.islice(gone, int(len(live) * profile.gone_per_live)):
         # deleted with its instance (delete_on_termination)
         detached_with(c, cell, row, add_volume(c, _next_kind(c), row["project_id"], status="deleted",
                                                age=c.now - row["deleted_at"], deleted=True))
