@@ -12,10 +12,9 @@ class RepairContext:
     def __init__(self, settings: Settings, snap: Snapshot | None):
         self.settings = settings
         self.snap = snap
-        self._engine = None
+        self._engines: dict = {}          # "api", "cinder", "cell:<name>" -> Engine
         self._libvirt: dict = {}
         self._targets: dict[str, HostTarget] | None = None
-        self._cell_engines: dict = {}
 
     def targets(self) -> dict[str, HostTarget]:
         if self._targets is None:
@@ -32,13 +31,17 @@ class RepairContext:
                            hv.iscsiadm)
         return t
 
+    def _engine(self, scope: str, url_of):
+        """The engine of `scope`, made from `url_of()` on first use."""
+        if scope not in self._engines:
+            self._engines[scope] = make_engine(url_of(), readonly=False)
+        return self._engines[scope]
+
     def nova_api(self):
-        if self._engine is None:
-            db = self.settings.nova.api_database
-            if db is None:
-                raise ConfigError("[nova] api_database is not configured")
-            self._engine = make_engine(db.url, readonly=False)
-        return self._engine
+        return self._engine("api", lambda: _url(self.settings.nova.api_database, "[nova] api_database"))
+
+    def cinder(self):
+        return self._engine("cinder", lambda: _url(self.settings.cinder.database, "[cinder] database (or cinder_conf)"))
 
     def cells(self) -> list[dict]:
         from osfsck.sources.nova_db.source import read_cells
@@ -48,20 +51,23 @@ class RepairContext:
         return self._cells
 
     def database(self, scope: str):
-        """A read-write engine for "api" or "cell:<name>"."""
+        """A read-write engine for "api", "cinder" or "cell:<name>"."""
         if scope == "api":
             return self.nova_api()
+        if scope == "cinder":
+            return self.cinder()
         from osfsck.sources.nova_db.cell_urls import resolve_cell_url
         name = scope.split(":", 1)[1]
-        cell = next((c for c in self.cells() if c["name"] == name), None)
-        if cell is None:
-            raise ConfigError(f"no cell named {name} in cell_mappings")
-        if name not in self._cell_engines:
-            url, why = resolve_cell_url(self.settings.nova, cell)
-            if url is None:
+
+        def url():
+            cell = next((c for c in self.cells() if c["name"] == name), None)
+            if cell is None:
+                raise ConfigError(f"no cell named {name} in cell_mappings")
+            found, why = resolve_cell_url(self.settings.nova, cell)
+            if found is None:
                 raise ConfigError(f"cell {name}: {why}")
-            self._cell_engines[name] = make_engine(url, readonly=False)
-        return self._cell_engines[name]
+            return found
+        return self._engine(f"cell:{name}", url)
 
     def libvirt(self, host: str):
         conn = self._libvirt.get(host)
@@ -84,8 +90,12 @@ class RepairContext:
             except Exception:  # noqa: BLE001 - closing is best effort
                 pass
         self._libvirt.clear()
-        for engine in [self._engine, *self._cell_engines.values()]:
-            if engine is not None:
-                engine.dispose()
-        self._engine = None
-        self._cell_engines.clear()
+        for engine in self._engines.values():
+            engine.dispose()
+        self._engines.clear()
+
+
+def _url(db, setting: str) -> str:
+    if db is None:
+        raise ConfigError(f"{setting} is not configured")
+    return db.url

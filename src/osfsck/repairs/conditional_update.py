@@ -1,29 +1,72 @@
-"""A row update that names the state it saw, as every osfsck database write does.
+"""Row updates that name the state they saw, as every osfsck database write does.
 
-Plans carry {"db": "api" | "cell:<name>", "table", "key": {...}, "expect": {...},
-"values": {...}}.  Apply sets `values` where `key` and `expect` still hold; undo sets
-`expect` back where `key` and `values` hold.  Anything else (0 or 2 rows) is refused.
+An update is {"table", "key": {...}, "expect": {...}, "values": {...}}: set `values` where
+`key` and `expect` still hold.  A repair's updates run in ONE transaction, all or nothing:
+if any of them does not match exactly one row, none of them is kept.  Undo runs the
+reverse updates (set `expect` back where `key` and `values` hold), last first, so `expect`
+names every column that `values` sets, plus any column that only guards.
+
+Before-images are {"db": "api" | "cell:<name>" | "cinder", "rows": [update, ...]}, or one
+update inline ({"db", "table", "key", "expect", "values"}) as the single-row repairs write
+them.
+
+Values are kept as the database stores them.  A DATETIME comes back from SQLite as text
+("2026-01-01 00:00:00.000000" as SQLAlchemy wrote it, or without the fraction) and from
+MySQL as a datetime: `stored()` turns both into JSON-safe text that a WHERE matches on
+either (SQLite compares the text itself, MySQL converts the literal), so a condition on a
+timestamp read back is exact on both.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import and_, column, table, update
+import datetime as dt
+
+from sqlalchemy import and_, column, select, table, update
 
 from osfsck.model.plan import RepairPlan
 from osfsck.repairs.base import Repair, RepairError
+
+
+def stored(value):
+    """A column value as JSON-safe text that compares equal to what the database holds."""
+    return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value
+
+
+def now_stored() -> str:
+    # whole seconds: Nova's and Cinder's DATETIME columns have no fraction on MySQL, so a
+    # written fraction would be rounded away and undo's condition on it would never match
+    return stored(dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0))
 
 
 def _where(t, cond: dict):
     return and_(*(t.c[k].is_(None) if v is None else t.c[k] == v for k, v in cond.items()))
 
 
-def update_row(engine, name: str, key: dict, expect: dict, values: dict) -> None:
-    t = table(name, *(column(c) for c in {**key, **expect, **values}))
-    with engine.begin() as conn:
-        n = conn.execute(update(t).where(_where(t, {**key, **expect})).values(**values)).rowcount
-    if n != 1:
-        shown = ", ".join(f"{k}={v}" for k, v in key.items())
-        raise RepairError(f"{name} row {shown} is no longer in the state that was seen ({n} rows matched); nothing changed")
+def read_row(conn, name: str, key: dict, columns) -> dict | None:
+    """The row's `columns` as stored (see `stored`), or None when no row has `key`."""
+    t = table(name, *(column(c) for c in {*key, *columns}))
+    row = conn.execute(select(*(t.c[c] for c in columns)).where(_where(t, key))).first()
+    return None if row is None else {c: stored(v) for c, v in zip(columns, row)}
+
+
+def run_updates(conn, updates: list[dict]) -> None:
+    """Apply `updates` inside the caller's transaction; one that does not match exactly one
+    row raises, and the caller's transaction then keeps none of them."""
+    for u in updates:
+        t = table(u["table"], *(column(c) for c in {**u["key"], **u["expect"], **u["values"]}))
+        n = conn.execute(update(t).where(_where(t, {**u["key"], **u["expect"]})).values(**u["values"])).rowcount
+        if n != 1:
+            raise RepairError(f"{u['table']} row {_key(u)} is no longer in the state that was seen "
+                              f"({n} rows matched); nothing changed")
+
+
+def reverse(updates: list[dict]) -> list[dict]:
+    return [{"table": u["table"], "key": u["key"], "expect": u["values"], "values": u["expect"]}
+            for u in reversed(updates)]
+
+
+def rows_of(before: dict) -> list[dict]:
+    return before["rows"] if "rows" in before else [before]
 
 
 class ConditionalUpdate(Repair):
@@ -33,16 +76,26 @@ class ConditionalUpdate(Repair):
         p = plan.params
         return {k: p[k] for k in ("db", "table", "key", "expect", "values")}
 
+    def guard(self, conn, before: dict) -> None:
+        """Raise RepairError when something the rows do not show changed since the
+        before-image; runs first, in the same transaction as the updates."""
+
     def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
-        update_row(ctx.database(before["db"]), before["table"], before["key"], before["expect"], before["values"])
-        changes = ", ".join(f"{k} {before['expect'].get(k)!r} -> {v!r}" for k, v in before["values"].items())
-        return f"{before['table']} {_key(before)} in {before['db']}: {changes}"
+        with ctx.database(before["db"]).begin() as conn:
+            self.guard(conn, before)
+            run_updates(conn, rows_of(before))
+        return "; ".join(
+            f"{u['table']} {_key(u)} in {before['db']}: "
+            + ", ".join(f"{k} {u['expect'].get(k)!r} -> {v!r}" for k, v in u["values"].items())
+            for u in rows_of(before))
 
     def undo(self, entry: dict, ctx) -> str:
         b = entry["before"]
-        update_row(ctx.database(b["db"]), b["table"], b["key"], b["values"], b["expect"])
-        return f"{b['table']} {_key(b)} in {b['db']}: restored {', '.join(b['expect'])}"
+        with ctx.database(b["db"]).begin() as conn:
+            run_updates(conn, reverse(rows_of(b)))
+        return "; ".join(f"{u['table']} {_key(u)} in {b['db']}: restored {', '.join(u['values'])}"
+                         for u in rows_of(b))
 
 
-def _key(b: dict) -> str:
-    return ",".join(str(v) for v in b["key"].values())
+def _key(u: dict) -> str:
+    return ",".join(str(v) for v in u["key"].values())
