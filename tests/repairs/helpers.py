@@ -1,0 +1,88 @@
+"""What the repair tests share: databases built from the real schemas, a repair context on
+them, and the engine's steps (plan, before-image, apply, journal, undo) run one by one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from sqlalchemy import create_engine, select, table, text
+from sqlalchemy.pool import NullPool
+
+from osfsck.config.settings import CinderSettings, Database, NovaSettings, Settings
+from osfsck.engine.context import RepairContext
+from osfsck.lab import database, schemas
+from osfsck.model.plan import RepairPlan
+from osfsck.model.snapshot import Snapshot
+from osfsck.repairs.base import RepairError
+
+T0 = dt.datetime(2026, 3, 1, 12, 0, 0)
+RELEASE = schemas.releases()[0]
+VOLUME_TYPE = "5d2c9a40-0c1e-4b7a-8f3d-6e5f4a3b2c1d"
+
+
+def cinder_db(url: str) -> str:
+    database.create(url, "cinder", RELEASE)
+    database.insert_rows(url, "volume_types", [{"id": VOLUME_TYPE, "name": "__DEFAULT__", "deleted": 0,
+                                                "is_public": 1, "created_at": T0}])
+    return url
+
+
+def volume(vid: str, status: str, attach_status: str, **kw) -> dict:
+    return {"id": vid, "status": status, "attach_status": attach_status, "deleted": 0, "size": 1,
+            "project_id": "p1", "host": "cv1@lvm#lvm", "multiattach": 0, "use_quota": 1,
+            "volume_type_id": VOLUME_TYPE, "created_at": T0 - dt.timedelta(days=20),
+            "updated_at": T0 - dt.timedelta(days=2), **kw}
+
+
+def attachment(aid: str, vid: str, instance: str, attach_status: str = "attached", **kw) -> dict:
+    return {"id": aid, "volume_id": vid, "instance_uuid": instance, "attached_host": "hv1",
+            "attach_status": attach_status, "attach_mode": "rw", "deleted": 0,
+            "attach_time": T0 - dt.timedelta(days=20), "created_at": T0 - dt.timedelta(days=20),
+            "updated_at": T0 - dt.timedelta(days=3), **kw}
+
+
+def rows(url: str, name: str) -> dict:
+    """Every row of `name` by id, every column, as the driver returns it."""
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.connect() as conn:
+        found = {r["id"]: dict(r) for r in conn.execute(select(text("*")).select_from(table(name))).mappings()}
+    engine.dispose()
+    return found
+
+
+def execute(url: str, sql: str, **params) -> None:
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.begin() as conn:
+        conn.execute(text(sql), params)
+    engine.dispose()
+
+
+def context(cinder_url: str | None = None, api_url: str | None = None, **settings) -> RepairContext:
+    return RepairContext(Settings(cinder=CinderSettings(database=Database(cinder_url) if cinder_url else None),
+                                  nova=NovaSettings(api_database=Database(api_url) if api_url else None),
+                                  **settings), None)
+
+
+def plan_of(repair, finding, snap: Snapshot | None = None) -> RepairPlan:
+    plan = repair.plan(finding, snap or Snapshot(taken_at=T0))
+    assert isinstance(plan, RepairPlan), plan
+    return plan
+
+
+def apply(repair, plan: RepairPlan, ctx) -> dict:
+    """The engine's before-image and apply; returns the journal entry as undo reads it back."""
+    before = repair.before_image(plan, ctx)
+    done = repair.apply(plan, ctx, before)
+    message, after = done if isinstance(done, tuple) else (done, {})
+    return json.loads(json.dumps({"before": before, "after": after, "result": message}, default=str))
+
+
+def refused_again_then_undone(repair, plan: RepairPlan, ctx, entry: dict) -> str:
+    """A second apply of the same plan is refused (its rows are no longer as seen); then
+    `osfsck undo` of the first; returns undo's message."""
+    with pytest.raises(RepairError, match="no longer in the state that was seen"):
+        repair.apply(plan, ctx, entry["before"])
+    return repair.undo(entry, ctx)
