@@ -16,6 +16,7 @@ import pytest
 
 from osfsck.clients.hostagent import HostChannel, HostCommandError, HostError, HostUnreachable
 from osfsck.clients.hostagent import agent
+from tests.support import sysfs
 
 U1 = "0f3c5f6e-1b2a-4c3d-8e9f-0a1b2c3d4e5f"
 U2 = "11111111-2222-3333-4444-555555555555"
@@ -420,3 +421,154 @@ def test_host_errors_survive_pickling():
         assert type(copy) is type(err) and str(copy) == str(err) and copy.host == "hv1"
     assert str(HostCommandError("hv1", "purge", "bad")) == "hv1: purge: bad"
     assert pickle.loads(pickle.dumps(HostCommandError("hv1", "purge", "bad"))).op == "purge"
+
+
+# --- iSCSI: node record, logout, login ------------------------------------------------------------
+# Real sessions need the kernel's iscsi_tcp module and a target, which this machine lacks: the
+# iscsiadm here is a stand-in that records its argv and answers from two flag files, with
+# open-iscsi's messages and exit statuses (21 no such session/record, 15 already logged in);
+# sysfs and /proc are folders laid out like them (tests/support/sysfs.py).
+
+IQN = "iqn.2010-10.org.openstack:volume-11111111-aaaa-4000-8000-000000000001"
+PORTAL = "192.0.2.10:3260"
+NODE = f"-m node -T {IQN} -p {PORTAL}"
+
+
+@pytest.fixture
+def iscsiadm(tmp_path):
+    """(path of the stand-in, its folder): `session` and `record` files say what exists."""
+    d = tmp_path / "iscsi"
+    d.mkdir()
+    (d / "session").touch()
+    (d / "record").write_text("automatic\n")
+    script = d / "iscsiadm"
+    script.write_text(f"""#!/bin/sh
+d={shlex.quote(str(d))}
+echo "$*" >> "$d/argv"
+for a; do last=$a; done
+no_session() {{ echo "iscsiadm: No matching sessions found" >&2; exit 21; }}
+no_record() {{ echo "iscsiadm: No records found" >&2; exit 21; }}
+case "$*" in
+  *" --logout") [ -e "$d/session" ] || no_session; rm "$d/session"; echo "Logout of [...] successful." ;;
+  *" -o delete") [ -e "$d/record" ] || no_record; [ -e "$d/locked" ] && {{ echo "iscsiadm: could not remove record" >&2; exit 7; }}
+                 rm "$d/record" ;;
+  *" -o new") echo automatic > "$d/record"; echo "New iSCSI node [...] added" ;;
+  *" -o update -n node.startup -v "*) [ -e "$d/record" ] || no_record; echo "$last" > "$d/record" ;;
+  *" --login") [ -e "$d/record" ] || no_record
+               [ -e "$d/session" ] && {{ echo "iscsiadm: default: 1 session requested, but 1 already present." >&2; exit 15; }}
+               touch "$d/session"; echo "Login to [...] successful." ;;
+  "{NODE}") [ -e "$d/record" ] || no_record
+            printf '# BEGIN RECORD 2.1.8\\nnode.name = %s\\nnode.startup = %s\\n# END RECORD\\n' "{IQN}" "$(cat "$d/record")" ;;
+  *) echo "iscsiadm: unexpected $*" >&2; exit 7 ;;
+esac
+""")
+    script.chmod(0o755)
+    return str(script), d
+
+
+def argv_log(d: Path) -> list[str]:
+    return (d / "argv").read_text().splitlines() if (d / "argv").exists() else []
+
+
+def test_iscsi_logout_and_login_through_a_local_subprocess(iscsiadm):
+    path, d = iscsiadm
+    ch = HostChannel("hv1", "local", python=PY, timeout=30)
+    node = ch.call("iscsi_node", iscsiadm=path, target_iqn=IQN, portal=PORTAL)["node"]
+    assert node["rc"] == 0 and "node.startup = automatic" in node["out"]
+    out = ch.call("iscsi_logout", iscsiadm=path, target_iqn=IQN, portal=PORTAL, sid=3, devices=["sdc"])
+    # no iSCSI in this kernel: no disk of session 3 is found in /sys, so none can be busy
+    assert out == {"logged_out": True, "record_deleted": True, "delete_error": None, "disks": []}
+    assert argv_log(d) == [f"{NODE}", f"{NODE} --logout", f"{NODE} -o delete"]
+    assert ch.call("iscsi_node", iscsiadm=path, target_iqn=IQN, portal=PORTAL)["node"]["rc"] == 21
+
+    back = ch.call("iscsi_login", iscsiadm=path, target_iqn=IQN, portal=PORTAL, create_record=True,
+                   settings={"node.startup": "manual"})
+    assert back == {"logged_in": True, "record_created": True}
+    assert argv_log(d)[-3:] == [f"{NODE} -o new", f"{NODE} -o update -n node.startup -v manual", f"{NODE} --login"]
+    assert (d / "record").read_text() == "manual\n" and (d / "session").exists()
+    # logged in already (exit 15) is what undo wants too
+    assert ch.call("iscsi_login", iscsiadm=path, target_iqn=IQN, portal=PORTAL)["logged_in"]
+
+
+def test_iscsi_logout_of_a_session_gone_is_refused_and_keeps_the_record(iscsiadm):
+    path, d = iscsiadm
+    (d / "session").unlink()
+    err = refused("iscsi_logout", iscsiadm=path, target_iqn=IQN, portal=PORTAL, sid=3)
+    assert "no session to" in err and "nothing logged out, the node record is kept" in err
+    assert argv_log(d) == [f"{NODE} --logout"] and (d / "record").exists()
+
+
+def test_iscsi_logout_reports_a_record_it_could_not_delete(iscsiadm):
+    path, d = iscsiadm
+    (d / "locked").touch()
+    out = run("iscsi_logout", iscsiadm=path, target_iqn=IQN, portal=PORTAL, sid=3)
+    assert out["logged_out"] and not out["record_deleted"] and out["delete_error"] == "7: iscsiadm: could not remove record"
+
+
+def test_iscsi_ops_refuse_bad_arguments_before_running_anything(iscsiadm):
+    path, d = iscsiadm
+    assert "portal must be one word" in refused("iscsi_logout", iscsiadm=path, target_iqn=IQN, portal="-oX", sid=1)
+    assert "target_iqn must be one word" in refused("iscsi_node", iscsiadm=path, target_iqn="a b", portal=PORTAL)
+    assert "sid must be an integer" in refused("iscsi_logout", iscsiadm=path, target_iqn=IQN, portal=PORTAL, sid="1")
+    assert "refusing to set node.session.auth.password" in refused(
+        "iscsi_login", iscsiadm=path, target_iqn=IQN, portal=PORTAL, create_record=True,
+        settings={"node.session.auth.password": "x"})
+    assert argv_log(d) == []
+
+
+@pytest.fixture
+def kernel(tmp_path, monkeypatch):
+    """sysfs and /proc stand-ins: session 3 to IQN with its LUN as sdc (partition sdc1)."""
+    sys_root, proc = tmp_path / "sys", tmp_path / "proc"
+    sysfs.iscsi_session(sys_root, 3, IQN, "sdc", partitions={"sdc1": ()})
+    (proc / "self").mkdir(parents=True)
+    (proc / "self" / "mounts").write_text("/dev/vda1 / ext4 rw 0 0\n")
+    monkeypatch.setattr(agent, "SYS", str(sys_root))
+    monkeypatch.setattr(agent, "PROC", str(proc))
+    return sys_root, proc
+
+
+def test_iscsi_logout_finds_the_session_disks_in_sysfs(iscsiadm, kernel):
+    path, d = iscsiadm
+    out = run("iscsi_logout", iscsiadm=path, target_iqn=IQN, portal=PORTAL, sid=3, devices=[])
+    assert out["disks"] == ["sdc"] and out["logged_out"]
+
+
+@pytest.mark.parametrize("busy", ["holder", "partition-holder", "open", "mounted"])
+def test_iscsi_logout_refuses_while_a_disk_is_in_use(iscsiadm, kernel, busy):
+    path, d = iscsiadm
+    sys_root, proc = kernel
+    disk = sys_root / "block" / "sdc"
+    if busy == "holder":
+        (disk / "holders" / "dm-0").mkdir()
+        expected = "/dev/sdc is held by dm-0"
+    elif busy == "partition-holder":
+        (disk / "sdc1" / "holders" / "dm-1").mkdir()
+        expected = "/dev/sdc1 is held by dm-1"
+    elif busy == "open":
+        # qemu opened it through /dev/disk/by-path: the fd's link names the device node
+        (proc / "4242" / "fd").mkdir(parents=True)
+        (proc / "4242" / "fd" / "17").symlink_to("/dev/sdc")
+        (proc / "4242" / "comm").write_text("qemu-kvm\n")
+        expected = "/dev/sdc is open in process 4242 (qemu-kvm)"
+    else:
+        (proc / "self" / "mounts").write_text("/dev/sdc1 /mnt/data ext4 rw 0 0\n")
+        expected = "/dev/sdc1 is mounted on /mnt/data"
+    err = refused("iscsi_logout", iscsiadm=path, target_iqn=IQN, portal=PORTAL, sid=3, devices=["sdc"])
+    assert err.startswith(f"refusing to log out of {IQN} at {PORTAL}: ") and expected in err
+    assert argv_log(d) == []
+
+
+def test_iscsi_logout_refuses_a_session_id_now_used_by_another_target(iscsiadm, kernel):
+    path, d = iscsiadm
+    err = refused("iscsi_logout", iscsiadm=path, target_iqn=IQN + "-other", portal=PORTAL, sid=3)
+    assert f"session 3 is now a session to {IQN}" in err and argv_log(d) == []
+
+
+def test_iscsi_logout_ignores_a_seen_disk_name_now_outside_the_session(iscsiadm, kernel):
+    path, d = iscsiadm
+    sys_root, _ = kernel
+    (sys_root / "devices" / "pci0000:00" / "block" / "sdd" / "holders" / "dm-9").mkdir(parents=True)
+    (sys_root / "block" / "sdd").symlink_to(sys_root / "devices" / "pci0000:00" / "block" / "sdd")
+    out = run("iscsi_logout", iscsiadm=path, target_iqn=IQN, portal=PORTAL, sid=3, devices=["sdd"])
+    assert out["disks"] == ["sdc"] and out["logged_out"]

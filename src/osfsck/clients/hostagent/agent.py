@@ -1,5 +1,6 @@
 """osfsck host agent: looks at (and quarantines) Nova instance folders on one hypervisor,
-and returns what `iscsiadm` says of its iSCSI sessions.
+returns what `iscsiadm` says of its iSCSI sessions, and logs a leaked session out (and
+back in, for undo).
 
 This file is piped to ``python3 -`` on the hypervisor (over SSH, or locally), so nothing has to
 be installed there. Hence: standard library only, Python 3.6+ syntax (old hypervisors ship
@@ -17,6 +18,7 @@ that have sat in quarantine longer than the retention the caller gives.
 
 import base64
 import calendar
+import glob
 import json
 import os
 import re
@@ -336,7 +338,16 @@ def op_purge(args):
 
 # iscsiadm lives in /sbin or /usr/sbin, which a non-login ssh command's PATH often lacks
 ISCSIADM_PLACES = ("/usr/sbin/iscsiadm", "/sbin/iscsiadm", "/usr/bin/iscsiadm")
-ISCSI_NO_OBJECTS = 21   # "No active sessions." / "No records found": an answer, not an error
+# iscsiadm's exit statuses (open-iscsi include/iscsi_err.h)
+ISCSI_SESSION_EXISTS = 15   # ISCSI_ERR_SESS_EXISTS: a login to a target already logged in
+ISCSI_NO_OBJECTS = 21       # "No active sessions." / "No records found": an answer, not an error
+# The node settings undo may write back: the one that decides whether the record logs in
+# at boot.  The CHAP secret is not among them: `iscsiadm -m node` prints it masked.
+RESTORABLE_SETTINGS = frozenset(["node.startup"])
+# Where the kernel shows sessions, disks and processes (tests point these elsewhere).
+SYS = "/sys"
+PROC = "/proc"
+DISK_RE = re.compile(r"^[a-z][a-z0-9]*$")     # a kernel disk name (sdc, sdaa), never a path
 
 
 def _run(argv, timeout):
@@ -346,11 +357,15 @@ def _run(argv, timeout):
     return {"rc": p.returncode, "out": p.stdout, "err": p.stderr}
 
 
+def _find_iscsiadm(args):
+    return args.get("iscsiadm") or shutil.which("iscsiadm") or next(
+        (p for p in ISCSIADM_PLACES if os.access(p, os.X_OK)), None)
+
+
 def op_iscsi(args):
     """The raw output of `iscsiadm -m session -P 3` and `iscsiadm -m node`; osfsck parses
     it (one parser, tested centrally, whatever open-iscsi version the host runs)."""
-    iscsiadm = args.get("iscsiadm") or shutil.which("iscsiadm") or next(
-        (p for p in ISCSIADM_PLACES if os.access(p, os.X_OK)), None)
+    iscsiadm = _find_iscsiadm(args)
     if not iscsiadm:
         return {"installed": False}
     timeout = float(args.get("timeout") or 30)
@@ -359,13 +374,197 @@ def op_iscsi(args):
             "node": _run([iscsiadm, "-m", "node"], timeout)}
 
 
+class _Node(object):
+    """One node record's iscsiadm command line (`-m node -T IQN -p PORTAL`) from a request."""
+
+    def __init__(self, args):
+        self.iscsiadm = _find_iscsiadm(args)
+        if not self.iscsiadm:
+            raise AgentError("iscsiadm is not installed")
+        self.iqn, self.portal = args.get("target_iqn"), args.get("portal")
+        for name, value in (("target_iqn", self.iqn), ("portal", self.portal)):
+            # argv, not a shell; but a leading "-" would still be read as an option
+            if not isinstance(value, str) or not value or value.startswith("-") or len(value.split()) != 1:
+                raise AgentError("%s must be one word not starting with '-', got %r" % (name, value))
+        self.timeout = float(args.get("timeout") or 30)
+
+    def run(self, *extra):
+        return _run([self.iscsiadm, "-m", "node", "-T", self.iqn, "-p", self.portal] + list(extra), self.timeout)
+
+    def must(self, *extra):
+        r = self.run(*extra)
+        if r["rc"] != 0:
+            raise AgentError("iscsiadm -m node -T %s -p %s %s exited with %d: %s"
+                             % (self.iqn, self.portal, " ".join(extra), r["rc"], _last(r["err"]) or _last(r["out"])))
+        return r
+
+
+def _last(text):
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def op_iscsi_node(args):
+    """The raw node record (`iscsiadm -m node -T IQN -p PORTAL`), for a before-image; exit
+    21 means there is no record."""
+    node = _Node(args)
+    return {"node": node.run()}
+
+
+def op_iscsi_logout(args):
+    """Log a session out and delete its node record, as os-brick's disconnect does, after
+    checking on this host that none of the session's disks is in use.
+
+    Exit 21 from --logout means there is no such session any more: that is a refusal, not
+    success, and the record is then kept.  The caller's view is stale, and deleting the
+    record alone would make its undo (a login) create a session that was never there.
+    """
+    node = _Node(args)
+    sid = args.get("sid")
+    if not isinstance(sid, int) or isinstance(sid, bool):
+        raise AgentError("sid must be an integer")
+    disks = _session_disks(sid, node.iqn, args.get("devices") or [])
+    busy = _busy(disks)
+    if busy:
+        raise AgentError("refusing to log out of %s at %s: %s" % (node.iqn, node.portal, "; ".join(busy)))
+    out = node.run("--logout")
+    if out["rc"] == ISCSI_NO_OBJECTS:
+        raise AgentError("no session to %s at %s any more: nothing logged out, the node record is kept"
+                         % (node.iqn, node.portal))
+    if out["rc"] != 0:
+        node.must("--logout")   # raises with iscsiadm's message
+    # Without the record the session does not come back at the next boot (node.startup).
+    gone = node.run("-o", "delete")
+    error = None if gone["rc"] in (0, ISCSI_NO_OBJECTS) else "%d: %s" % (gone["rc"], _last(gone["err"]))
+    return {"logged_out": True, "record_deleted": gone["rc"] == 0, "delete_error": error, "disks": disks}
+
+
+def op_iscsi_login(args):
+    """Undo of iscsi_logout: the node record again (with the settings it had) and a login."""
+    node = _Node(args)
+    settings = args.get("settings") or {}
+    for name, value in settings.items():
+        if name not in RESTORABLE_SETTINGS or not isinstance(value, str) or not value or value.startswith("-"):
+            raise AgentError("refusing to set %s=%r on a node record" % (name, value))
+    if args.get("create_record"):
+        node.must("-o", "new")
+    for name, value in sorted(settings.items()):
+        node.must("-o", "update", "-n", name, "-v", value)
+    login = node.run("--login")
+    if login["rc"] not in (0, ISCSI_SESSION_EXISTS):
+        node.must("--login")
+    return {"logged_in": True, "record_created": bool(args.get("create_record"))}
+
+
+def _session_disks(sid, iqn, claimed):
+    """The SCSI disks of session `sid`, as the kernel shows them now: those under its
+    sysfs node, and those of `claimed` (the disks osfsck saw) that sysfs still places
+    under this session; a disk name freed by the session may name another disk now."""
+    base = os.path.join(SYS, "class", "iscsi_session", "session%d" % sid)
+    found = set()
+    if os.path.isdir(base):
+        name = _read_text(os.path.join(base, "targetname"))
+        if name is not None and name != iqn:
+            raise AgentError("session %d is now a session to %s, not %s: check again" % (sid, name, iqn))
+        found.update(os.path.basename(p) for p in glob.glob(os.path.join(base, "device", "target*", "*", "block", "*")))
+    marker = "/session%d/" % sid
+    for disk in claimed:
+        if isinstance(disk, str) and DISK_RE.match(disk) and \
+                marker in os.path.realpath(os.path.join(SYS, "block", disk)):
+            found.add(disk)
+    return sorted(found)
+
+
+def _read_text(path):
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def _listdir(path):
+    try:
+        return sorted(os.listdir(path))
+    except OSError:
+        return []
+
+
+def _busy(disks):
+    """Why the disks (or their partitions) are in use, one phrase each; empty when free.
+
+    Three ways a disk is used: something stacked on it (a multipath map, LVM, dm-crypt:
+    sysfs `holders`), a mounted filesystem, or a process holding it open, qemu above all.
+    An fd's link names the device node itself even when it was opened through a
+    /dev/disk/by-path link (Nova gives qemu those), so the by-path case is covered; a
+    guest on a multipath map holds /dev/dm-N, which is a holder of the disk.
+    """
+    nodes, reasons = set(), []
+    for disk in disks:
+        base = os.path.join(SYS, "block", disk)
+        for name, folder in [(disk, base)] + [(p, os.path.join(base, p)) for p in _partitions(base, disk)]:
+            nodes.add("/dev/" + name)
+            held = _listdir(os.path.join(folder, "holders"))
+            if held:
+                reasons.append("/dev/%s is held by %s" % (name, ", ".join(held)))
+    if nodes:
+        reasons += _mounted(nodes) + _opened(nodes)
+    return reasons
+
+
+def _partitions(base, disk):
+    return [p for p in _listdir(base) if p.startswith(disk) and os.path.exists(os.path.join(base, p, "partition"))]
+
+
+def _mounted(nodes):
+    text = _read_text(os.path.join(PROC, "self", "mounts")) or ""
+    out = []
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) >= 2 and fields[0].startswith("/"):
+            source = os.path.realpath(_unescape_mount_field(fields[0]))
+            if source in nodes:
+                out.append("%s is mounted on %s" % (source, _unescape_mount_field(fields[1])))
+    return out
+
+
+def _opened(nodes):
+    out, unreadable = [], 0
+    for pid in _listdir(PROC):
+        if not pid.isdigit():
+            continue
+        fd_dir = os.path.join(PROC, pid, "fd")
+        try:
+            fds = os.listdir(fd_dir)
+        except FileNotFoundError:
+            continue   # the process ended meanwhile
+        except PermissionError:
+            unreadable += 1
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink(os.path.join(fd_dir, fd))
+            except OSError:
+                continue
+            if target in nodes:
+                comm = _read_text(os.path.join(PROC, pid, "comm")) or "?"
+                out.append("%s is open in process %s (%s)" % (target, pid, comm))
+                break
+    if unreadable:
+        # qemu runs as another user: without root its open files cannot be seen, so
+        # "not open" could not be told from "not visible"
+        out.append("the open files of %d process(es) cannot be read (run the agent as root)" % unreadable)
+    return out
+
+
 def op_ping(args):
     return {"hostname": socket.gethostname(), "python": sys.version}
 
 
 OPS = {
     "collect": op_collect, "quarantine": op_quarantine, "restore": op_restore,
-    "purge": op_purge, "ping": op_ping, "iscsi": op_iscsi,
+    "purge": op_purge, "ping": op_ping, "iscsi": op_iscsi, "iscsi_node": op_iscsi_node,
+    "iscsi_logout": op_iscsi_logout, "iscsi_login": op_iscsi_login,
 }
 
 
