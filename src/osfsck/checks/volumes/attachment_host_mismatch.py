@@ -37,8 +37,11 @@ class AttachmentHostMismatch(Check):
         based setup) is flagged everywhere: the blast-radius guard then refuses repairs.
 
     Repair:
-        A runbook: confirm where the guest runs, then `nova-manage volume_attachment
-        refresh` rebuilds the attachment's connector and connection info from that host.
+        `fix-attachment-host` (unsafe) records Nova's host in the attachment when the only
+        session to the volume's target is on that host (two witnesses against one),
+        conditional on the host seen; `osfsck undo` restores it.  Otherwise a runbook:
+        confirm where the guest runs, then `nova-manage volume_attachment refresh`
+        rebuilds the attachment's connector and connection info from that host.
     """
 
     code = "VL104"
@@ -47,7 +50,7 @@ class AttachmentHostMismatch(Check):
     needs = (CinderVolume, CinderAttachment, CinderService, BlockDeviceMapping, Instance, ArchivedInstance,
              InstanceMapping, Cell, Migration, IscsiSession)
     relies_on = (CinderAttachment,)
-    repairs = ("attachment-host-mismatch-runbook",)
+    repairs = ("fix-attachment-host", "attachment-host-mismatch-runbook")
     defaults = {"min_age": MIN_AGE}
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:

@@ -5,7 +5,7 @@ from osfsck.checks.evidence import bdm_evidence, instance_evidence
 from osfsck.checks.volumes.common import MIN_AGE, attachment_ref, instance_ref, recent, settled_on_host
 from osfsck.checks.volumes.volume_index import iscsi_iqns, target_of, volume_index
 from osfsck.model.facts.cinder import CINDER_SCOPE, CinderAttachment, CinderService, CinderVolume
-from osfsck.model.facts.hypervisor import IscsiSession, host_scope
+from osfsck.model.facts.hypervisor import IscsiNode, IscsiSession, host_scope
 from osfsck.model.facts.nova import (
     ArchivedInstance, BlockDeviceMapping, Cell, Instance, InstanceMapping, Migration,
 )
@@ -37,17 +37,19 @@ class MissingIscsiSession(Check):
         still be logging in.
 
     Repair:
-        A runbook: log in again (`iscsiadm -m node -T <iqn> -p <portal> --login`) or let
-        Nova reconnect the volume with a hard reboot.
+        `login-iscsi-session` (unsafe) logs the host in again through the host agent when
+        its node record for the target is still there (os-brick wrote it at attach).
+        Otherwise a runbook: rediscover and log in, or let Nova reconnect the volume with a
+        hard reboot.
     """
 
     code = "VL204"
     name = "missing-iscsi-session"
     severity = Severity.HIGH
-    needs = (IscsiSession, BlockDeviceMapping, CinderVolume, CinderAttachment, CinderService, Instance,
+    needs = (IscsiSession, IscsiNode, BlockDeviceMapping, CinderVolume, CinderAttachment, CinderService, Instance,
              ArchivedInstance, InstanceMapping, Cell, Migration)
     relies_on = (IscsiSession,)
-    repairs = ("missing-iscsi-session-runbook",)
+    repairs = ("login-iscsi-session", "missing-iscsi-session-runbook")
     defaults = {"min_age": MIN_AGE}
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:

@@ -1,0 +1,41 @@
+"""Log a host in again to the target of an attached volume that lost its session."""
+
+from __future__ import annotations
+
+from osfsck.model.facts.hypervisor import IscsiNode
+from osfsck.model.finding import Finding
+from osfsck.model.plan import RepairPlan, Safety
+from osfsck.model.snapshot import Snapshot
+from osfsck.repairs.base import Repair
+from osfsck.repairs.iscsi.sessions import _agent
+
+
+class LoginIscsiSession(Repair):
+    """What os-brick's connect does once the node record exists: `iscsiadm -m node -T <iqn>
+    -p <portal> --login`.  Planned only when the host still has the node record for that
+    target and portal (os-brick wrote it at attach): without it the CHAP credentials are in
+    Cinder's connection info, which osfsck does not copy to hosts, and the runbook applies
+    (a hard reboot reconnects the volume).  Not undoable by itself: logging the session
+    out again is `logout-iscsi-session`'s job, and it would cut a guest's disk."""
+
+    name = "login-iscsi-session"
+    safety = Safety.UNSAFE
+    writes = "the hypervisor's open-iscsi state, through the host agent: iscsiadm -m node -T <iqn> -p <portal> --login"
+
+    def plan(self, finding: Finding, snap: Snapshot) -> RepairPlan | str:
+        host = finding.subject.scope.split(":", 1)[1]
+        portal = finding.evidence.get("portal")
+        iqns = set(finding.evidence.get("target_iqns") or ())
+        record = next((n for n in snap.of(IscsiNode) if n.host == host and n.target_iqn in iqns
+                       and n.portal == portal), None)
+        if record is None:
+            return f"{host} has no node record for the target at {portal}: a person reconnects it (runbook)"
+        return RepairPlan(self.name, self.safety, finding, finding.subject,
+                          action=f"log {host} in to {record.target_iqn} at {portal} (its node record exists)",
+                          params={"host": host, "target_iqn": record.target_iqn, "portal": portal})
+
+    def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
+        p = plan.params
+        _agent(ctx, p["host"], "iscsi_login", target_iqn=p["target_iqn"], portal=p["portal"],
+               create_record=False, settings={})
+        return f"{p['host']} logged in to {p['target_iqn']} at {p['portal']}"
