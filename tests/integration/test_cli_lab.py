@@ -34,6 +34,17 @@ def found(proc: subprocess.CompletedProcess) -> set[tuple[str, str]]:
     return {(f["code"], f["subject"]["id"]) for f in json.loads(proc.stdout)["findings"]}
 
 
+def runbook_only(lab: Path) -> set[tuple[str, str]]:
+    """The faults of checks whose every repair is a runbook (a guest's disks): a person
+    fixes them, so they outlive `repair` by design."""
+    from osfsck.checks.registry import all_checks
+    from osfsck.model.plan import Safety
+    from osfsck.repairs.registry import all_repairs
+    repairs = all_repairs()
+    manual = {c.code for c in all_checks() if all(repairs[r].safety is Safety.MANUAL for r in c.repairs)}
+    return {(code, subject) for code, subject in truth(lab) if code in manual}
+
+
 @pytest.fixture
 def lab_factory():
     # not tmp_path: pytest's folders are closed (0700) to the user the lab's libvirtd runs as
@@ -71,14 +82,16 @@ def test_repair_settles_and_undo_restores(lab_factory, tmp_path):
     offline = osfsck("check", "--from", str(snap), "--format", "json", config=cfg)
     assert found(offline) == truth(lab)
 
+    left = runbook_only(lab)
+    assert left, "the lab has faults only a runbook fixes"
     first = osfsck("repair", "--unsafe", "--yes", "--format", "json", config=cfg)
-    assert first.returncode == 1, first.stdout[-2000:] + first.stderr
+    assert first.returncode == 1 | 4, first.stdout[-2000:] + first.stderr
     second = osfsck("check", "--format", "json", config=cfg)
-    assert second.returncode == 0, second.stdout
-    assert found(second) == set()
+    assert second.returncode == 4, second.stdout
+    assert found(second) == left
 
     journal = json.loads(osfsck("journal", "--format", "json", config=cfg).stdout)
-    assert {e["status"] for e in journal} == {"applied"} and len(journal) == len(truth(lab))
+    assert {e["status"] for e in journal} == {"applied"} and len(journal) == len(truth(lab) - left)
 
     undo = osfsck("undo", "--all", config=cfg)
     assert undo.returncode == 0, undo.stdout + undo.stderr
@@ -107,9 +120,9 @@ def test_two_run_on_mariadb(lab_factory, tmp_path):
             capture_output=True, text=True).stdout
         p = osfsck("check", "--format", "json", config=cfg)
         assert p.returncode == 4 and found(p) == truth(lab)
-        assert osfsck("repair", "--unsafe", "--yes", config=cfg).returncode == 1
+        assert osfsck("repair", "--unsafe", "--yes", config=cfg).returncode == 1 | 4
         p = osfsck("check", "--format", "json", config=cfg)
-        assert p.returncode == 0 and found(p) == set()
+        assert p.returncode == 4 and found(p) == runbook_only(lab)
     finally:
         db.stop()
 

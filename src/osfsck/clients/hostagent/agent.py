@@ -421,6 +421,8 @@ def op_iscsi_logout(args):
     """
     node = _Node(args)
     sid = args.get("sid")
+    if sid is None and args.get("keep_record"):
+        sid = _sid_of(node)   # undoing a login: the session osfsck made has a sid only the host knows
     if not isinstance(sid, int) or isinstance(sid, bool):
         raise AgentError("sid must be an integer")
     disks = _session_disks(sid, node.iqn, args.get("devices") or [])
@@ -433,10 +435,25 @@ def op_iscsi_logout(args):
                          % (node.iqn, node.portal))
     if out["rc"] != 0:
         node.must("--logout")   # raises with iscsiadm's message
+    if args.get("keep_record"):   # the undo of a login osfsck made: the record was there before
+        return {"logged_out": True, "record_deleted": False, "delete_error": None, "disks": disks}
     # Without the record the session does not come back at the next boot (node.startup).
     gone = node.run("-o", "delete")
     error = None if gone["rc"] in (0, ISCSI_NO_OBJECTS) else "%d: %s" % (gone["rc"], _last(gone["err"]))
     return {"logged_out": True, "record_deleted": gone["rc"] == 0, "delete_error": error, "disks": disks}
+
+
+# `iscsiadm -m session`: "tcp: [3] 192.0.2.10:3260,1 iqn.2010-10.org.openstack:volume-... (non-flash)"
+_SESSION_LINE = re.compile(r"^\S+: \[(\d+)\] (\S+),\d+ (\S+)")
+
+
+def _sid_of(node):
+    out = _run([node.iscsiadm, "-m", "session"], node.timeout)
+    for line in out["out"].splitlines() if out["rc"] == 0 else ():
+        m = _SESSION_LINE.match(line.strip())
+        if m and m.group(3) == node.iqn and m.group(2) == node.portal:
+            return int(m.group(1))
+    raise AgentError("no session to %s at %s any more" % (node.iqn, node.portal))
 
 
 def op_iscsi_login(args):

@@ -16,11 +16,13 @@ class LoginIscsiSession(Repair):
     target and portal (os-brick wrote it at attach): without it the CHAP credentials are in
     Cinder's connection info, which osfsck does not copy to hosts, and the runbook applies
     (a hard reboot reconnects the volume).  Not undoable by itself: logging the session
-    out again is `logout-iscsi-session`'s job, and it would cut a guest's disk."""
+    out again cuts the guest's disk, so undo logs out only a session whose disks no
+    process holds (the agent checks), and keeps the node record that was there before."""
 
     name = "login-iscsi-session"
     safety = Safety.UNSAFE
     writes = "the hypervisor's open-iscsi state, through the host agent: iscsiadm -m node -T <iqn> -p <portal> --login"
+    undoable = True
 
     def plan(self, finding: Finding, snap: Snapshot) -> RepairPlan | str:
         host = finding.subject.scope.split(":", 1)[1]
@@ -39,3 +41,8 @@ class LoginIscsiSession(Repair):
         _agent(ctx, p["host"], "iscsi_login", target_iqn=p["target_iqn"], portal=p["portal"],
                create_record=False, settings={})
         return f"{p['host']} logged in to {p['target_iqn']} at {p['portal']}"
+
+    def undo(self, entry: dict, ctx) -> str:
+        p = entry["params"]
+        _agent(ctx, p["host"], "iscsi_logout", target_iqn=p["target_iqn"], portal=p["portal"], keep_record=True)
+        return f"{p['host']} logged out of {p['target_iqn']} at {p['portal']} again (node record kept)"
