@@ -34,7 +34,8 @@ def _cinder(tmp_path, release):
         {**vol, "id": GONE, "status": "deleted", "attach_status": "detached", "deleted": True, "deleted_at": T0}])
     database.insert_rows(url, "volume_attachment", [
         {"id": "a1", "volume_id": V1, "instance_uuid": INST, "attached_host": "hv1", "attach_status": "attached",
-         "connection_info": '{"driver_volume_type": "iscsi"}', "deleted": False, "created_at": T0, "updated_at": T0},
+         "connection_info": '{"driver_volume_type": "iscsi", "data": {"auth_password": "chap-s3cret"}}',
+         "deleted": False, "created_at": T0, "updated_at": T0},
         {"id": "a0", "volume_id": V1, "instance_uuid": INST, "attached_host": "hv9", "attach_status": "detached",
          "deleted": True, "created_at": T0, "updated_at": T0}])
     database.insert_rows(url, "services", [
@@ -64,6 +65,7 @@ def test_rows_become_facts_deleted_ones_marked(tmp_path, release):
     atts = {a.id: a for a in snap.of(CinderAttachment)}
     assert (atts["a1"].volume_id, atts["a1"].instance_uuid, atts["a1"].attached_host) == (V1, INST, "hv1")
     assert not atts["a1"].deleted and atts["a0"].deleted
+    assert "chap-s3cret" not in atts["a1"].connection_info and '"auth_password": "***"' in atts["a1"].connection_info
     [svc] = snap.of(CinderService)   # live services only
     assert (svc.host, svc.binary, svc.disabled) == ("cv1@lvm", "cinder-volume", 0)
 
@@ -80,3 +82,14 @@ def test_other_scopes_are_not_read(tmp_path):
     snap = Snapshot(taken_at=T0)
     assert src.collect(set(src.provides), snap, snap, scopes={"host:hv1"}) == []
     assert snap.of(CinderVolume) == []
+
+
+def test_credentials_in_connection_info_never_reach_a_fact():
+    from osfsck.model.secrets import redact_connection_info
+    text = ('{"driver_volume_type": "iscsi", "data": {"target_iqn": "iqn.x", "auth_method": "CHAP", '
+            '"auth_username": "u", "auth_password": "s3cr\\"et", "discovery_auth_password": "d1sc", '
+            '"secret_uuid": "abc"}}')
+    out = redact_connection_info(text)
+    assert "s3cr" not in out and "d1sc" not in out and out.count('"***"') == 2
+    assert '"auth_username": "u"' in out and '"secret_uuid": "abc"' in out and '"target_iqn": "iqn.x"' in out
+    assert redact_connection_info(None) is None and redact_connection_info('{"data": {}}') == '{"data": {}}'

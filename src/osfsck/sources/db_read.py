@@ -7,6 +7,7 @@ from functools import partial
 
 from osfsck.clients.db import DatabaseError, SQLAlchemyError, describe, make_engine, stream
 from osfsck.model.result import SourceStatus
+from osfsck.model.secrets import redact_connection_info
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.base import cover_all, utcnow
 
@@ -15,6 +16,16 @@ def as_fact(kind):
     """row -> fact, with no Python frame per row (`kind._make` has one).  Each query's
     column count matches its fact's fields (tests/sources/test_*_db_source.py)."""
     return partial(tuple.__new__, kind)
+
+
+def without_secrets(kind, facts: list) -> list:
+    """Facts with the credentials in their connection_info redacted: Nova and Cinder store
+    CHAP passwords there, and nothing osfsck keeps (snapshots, journals) may hold one."""
+    if "connection_info" not in kind._fields:
+        return facts
+    i = kind._fields.index("connection_info")
+    return [f if redact_connection_info(f[i]) is f[i] else f._replace(connection_info=redact_connection_info(f[i]))
+            for f in facts]
 
 
 def read_database(url: str, statements: dict, sink: Snapshot, scope: str, source: str,
@@ -32,7 +43,7 @@ def read_database(url: str, statements: dict, sink: Snapshot, scope: str, source
                 facts: list = []
                 for rows in stream(conn, stmt):
                     facts.extend(map(as_fact(kind), rows))
-                got.append((kind, facts))
+                got.append((kind, without_secrets(kind, facts)))
         engine.dispose()
     except (DatabaseError, SQLAlchemyError) as e:
         reason = e.args[0] if isinstance(e, DatabaseError) else describe(e, url)
