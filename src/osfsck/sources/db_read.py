@@ -24,8 +24,11 @@ def without_secrets(kind, facts: list) -> list:
     if "connection_info" not in kind._fields:
         return facts
     i = kind._fields.index("connection_info")
-    return [f if redact_connection_info(f[i]) is f[i] else f._replace(connection_info=redact_connection_info(f[i]))
-            for f in facts]
+    out = []
+    for f in facts:
+        clean = redact_connection_info(f[i])
+        out.append(f if clean is f[i] else f._replace(connection_info=clean))
+    return out
 
 
 def read_database(url: str, statements: dict, sink: Snapshot, scope: str, source: str,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from osfsck.checks.base import CheckOutput, age_seconds
 from osfsck.checks.instance_index import ARCHIVED, DELETED, UNDECIDED, UNKNOWN, InstanceIndex, Status
+from osfsck.checks.volumes.volume_index import VolumeIndex, volume_index
 from osfsck.model.facts.cinder import CINDER_SCOPE
 from osfsck.model.facts.hypervisor import host_scope
 from osfsck.model.facts.nova import cell_scope
@@ -72,3 +73,13 @@ def settled_on_host(idx: InstanceIndex, uuid: str):
     if idx.in_progress_migrations(uuid):
         return None
     return row
+
+
+def with_cinder(snap: Snapshot, out: CheckOutput) -> VolumeIndex | None:
+    """The volume index, or None after recording Cinder inconclusive: every check that
+    needs Cinder's word on an attachment cannot decide without all of it."""
+    vx = volume_index(snap)
+    if not vx.cinder_complete:
+        out.inconclusive(CINDER_SCOPE, vx.cinder_reason())
+        return None
+    return vx

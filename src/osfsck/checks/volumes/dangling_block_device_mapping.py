@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.evidence import attachment_evidence, bdm_evidence, instance_evidence, volume_evidence
-from osfsck.checks.volumes.common import MIN_AGE, instance_ref, recent, volume_ref
-from osfsck.checks.volumes.volume_index import is_live, volume_index
-from osfsck.model.facts.cinder import CINDER_SCOPE, CinderAttachment, CinderService, CinderVolume
+from osfsck.checks.volumes.common import MIN_AGE, instance_ref, recent, volume_ref, with_cinder
+from osfsck.checks.volumes.volume_index import is_live
+from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.nova import (
     ArchivedInstance, BlockDeviceMapping, Cell, Instance, InstanceMapping, Migration, cell_scope,
 )
@@ -53,9 +53,8 @@ class DanglingBlockDeviceMapping(Check):
     defaults = {"min_age": MIN_AGE}
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
-        vx = volume_index(snap)
-        if not vx.cinder_complete:
-            out.inconclusive(CINDER_SCOPE, vx.cinder_reason())
+        vx = with_cinder(snap, out)
+        if vx is None:
             return
         min_age = float(self.params["min_age"])
         for b in snap.of(BlockDeviceMapping):

@@ -58,9 +58,10 @@ class LeakedIscsiSession(Check):
         gaps = None
         for host, sessions in sorted(vx.sessions.items()):
             used = _used_devices(vx, host)
+            expected = vx.expected_iqns(host)
             for s in sessions:
                 out.examine()
-                if not vx.is_openstack_iqn(s.target_iqn) or s.target_iqn in vx.expected_iqns(host):
+                if not vx.is_openstack_iqn(s.target_iqn) or s.target_iqn in expected:
                     continue
                 in_use = sorted({d for d in s.devices if d in used} | ({s.target_iqn} & used))
                 if in_use:

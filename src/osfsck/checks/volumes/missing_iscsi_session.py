@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.evidence import bdm_evidence, instance_evidence
-from osfsck.checks.volumes.common import MIN_AGE, attachment_ref, instance_ref, recent, settled_on_host
-from osfsck.checks.volumes.volume_index import iscsi_iqns, target_of, volume_index
-from osfsck.model.facts.cinder import CINDER_SCOPE, CinderAttachment, CinderService, CinderVolume
+from osfsck.checks.volumes.common import (
+    MIN_AGE, attachment_ref, instance_ref, recent, settled_on_host, with_cinder,
+)
+from osfsck.checks.volumes.volume_index import iscsi_iqns, target_of
+from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import IscsiNode, IscsiSession, host_scope
 from osfsck.model.facts.nova import (
     ArchivedInstance, BlockDeviceMapping, Cell, Instance, InstanceMapping, Migration,
@@ -53,9 +55,8 @@ class MissingIscsiSession(Check):
     defaults = {"min_age": MIN_AGE}
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
-        vx = volume_index(snap)
-        if not vx.cinder_complete:
-            out.inconclusive(CINDER_SCOPE, vx.cinder_reason())
+        vx = with_cinder(snap, out)
+        if vx is None:
             return
         min_age = float(self.params["min_age"])
         covered = set(snap.scopes(IscsiSession))

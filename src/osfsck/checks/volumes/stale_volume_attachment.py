@@ -4,10 +4,9 @@ from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.evidence import attachment_evidence, instance_evidence, volume_evidence
 from osfsck.checks.instance_index import LIVE, UNKNOWN
 from osfsck.checks.volumes.common import (
-    MIN_AGE, attachment_ref, gone_because, instance_ref, recent, undecided, volume_ref,
+    MIN_AGE, attachment_ref, gone_because, instance_ref, recent, undecided, volume_ref, with_cinder,
 )
-from osfsck.checks.volumes.volume_index import volume_index
-from osfsck.model.facts.cinder import CINDER_SCOPE, CinderAttachment, CinderService, CinderVolume
+from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.nova import (
     ArchivedInstance, BlockDeviceMapping, BuildRequest, Cell, ComputeService, Instance, InstanceMapping,
     Migration, cell_scope,
@@ -61,9 +60,8 @@ class StaleVolumeAttachment(Check):
     defaults = {"min_age": MIN_AGE}
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
-        vx = volume_index(snap)
-        if not vx.cinder_complete:
-            out.inconclusive(CINDER_SCOPE, vx.cinder_reason())
+        vx = with_cinder(snap, out)
+        if vx is None:
             return
         min_age = float(self.params["min_age"])
         idx = vx.instances

@@ -15,16 +15,13 @@ from collections import defaultdict
 from functools import lru_cache
 
 from osfsck.checks.instance_index import InstanceIndex, instance_index
-from osfsck.model.facts.cinder import CINDER_SCOPE, CinderAttachment, CinderService, CinderVolume
+from osfsck.model.facts.cinder import ATTACHMENT_GONE, CINDER_SCOPE, CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import DomainVolume, IscsiSession, host_scope
 from osfsck.model.facts.nova import (
-    BlockDeviceMapping, ComputeService, Instance, Migration, VolumeTarget, cell_scope, volume_target,
+    BlockDeviceMapping, Instance, Migration, VolumeTarget, cell_scope, volume_target,
 )
 from osfsck.model.snapshot import Snapshot
 
-# Attachment states that no longer hold the volume (Cinder's attachment_delete leaves
-# "detached" on the soft-deleted row; a live row with it is a detach mid-way).
-ATTACHMENT_GONE = frozenset({"detached", "deleted"})
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -74,7 +71,6 @@ class VolumeIndex:
         for s in snap.of(IscsiSession):
             self.sessions[s.host].append(s)
         self.services = [s for s in snap.of(CinderService) if s.binary == "cinder-volume"]
-        self.host_cell = {s.host: s.cell for s in snap.of(ComputeService)}
         self.cinder_complete = all(snap.is_complete(k, CINDER_SCOPE)
                                    for k in (CinderVolume, CinderAttachment, CinderService))
         self._expected: dict[str, set[str]] | None = None

@@ -4,10 +4,9 @@ from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.compute.domains import domains_by_uuid
 from osfsck.checks.evidence import attachment_evidence, bdm_evidence, instance_evidence
 from osfsck.checks.volumes.common import (
-    MIN_AGE, attachment_ref, domain_volume_ref, instance_ref, recent, settled_on_host,
+    MIN_AGE, attachment_ref, domain_volume_ref, instance_ref, recent, settled_on_host, with_cinder,
 )
-from osfsck.checks.volumes.volume_index import volume_index
-from osfsck.model.facts.cinder import CINDER_SCOPE, CinderAttachment, CinderService, CinderVolume
+from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import Domain, DomainVolume
 from osfsck.model.facts.nova import (
     ArchivedInstance, BlockDeviceMapping, Cell, Instance, InstanceMapping, Migration,
@@ -53,9 +52,8 @@ class VolumeMissingFromDomain(Check):
     defaults = {"min_age": MIN_AGE}
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
-        vx = volume_index(snap)
-        if not vx.cinder_complete:
-            out.inconclusive(CINDER_SCOPE, vx.cinder_reason())
+        vx = with_cinder(snap, out)
+        if vx is None:
             return
         min_age = float(self.params["min_age"])
         domains = domains_by_uuid(snap)

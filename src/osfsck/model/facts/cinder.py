@@ -9,6 +9,9 @@ from typing import NamedTuple, Optional
 from osfsck.model.facts.base import fact_type
 
 CINDER_SCOPE = "cinder"
+# Attachment states that no longer hold the volume: Cinder's detach leaves "detached" on the
+# soft-deleted row, attachment_destroy "deleted"; a live row with one is a detach mid-way.
+ATTACHMENT_GONE = frozenset({"detached", "deleted"})
 
 
 @fact_type("cinder.volume", scope_field="scope")

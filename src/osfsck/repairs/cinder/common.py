@@ -12,13 +12,11 @@ import datetime as dt
 
 from sqlalchemy import column, or_, select, table
 
+from osfsck.model.facts.cinder import ATTACHMENT_GONE
 from osfsck.repairs.base import RepairError
 from osfsck.repairs.conditional_update import ConditionalUpdate, read_row
 
 CINDER = "cinder"
-# Attachment states that no longer hold the volume, as the volume checks count them:
-# Cinder's detach leaves "detached" on the soft-deleted row, attachment_destroy "deleted".
-GONE = ("detached", "deleted")
 VOLUME_COLUMNS = ("status", "attach_status", "migration_status", "deleted", "updated_at")
 
 _attachments = table("volume_attachment", column("id"), column("volume_id"), column("attach_status"),
@@ -29,7 +27,7 @@ def holders(conn, volume_id: str, excluding: str | None = None) -> list[str]:
     """Ids of the live attachments that hold the volume, sorted (`excluding` left out)."""
     a = _attachments
     stmt = select(a.c.id).where(a.c.volume_id == volume_id, or_(a.c.deleted.is_(None), a.c.deleted == 0),
-                                or_(a.c.attach_status.is_(None), a.c.attach_status.notin_(GONE)))
+                                or_(a.c.attach_status.is_(None), a.c.attach_status.notin_(sorted(ATTACHMENT_GONE))))
     if excluding is not None:
         stmt = stmt.where(a.c.id != excluding)
     return sorted(r[0] for r in conn.execute(stmt))
