@@ -33,9 +33,10 @@ from osfsck.model.facts.hypervisor import (
 )
 from osfsck.model.facts.nova import (
     API_SCOPE, ArchivedInstance, BlockDeviceMapping, BuildRequest, Cell, ComputeNode, ComputeService,
-    Instance, InstanceMapping, Migration, cell_scope,
+    Instance, InstanceMapping, InstanceNetwork, Migration, cell_scope,
 )
 from osfsck.model.snapshot import Coverage, Snapshot, scope_of
+from tests.support.world_neutron import NeutronWorld
 
 TAKEN_AT = dt.datetime(2026, 11, 24, 12, 0)
 MINUTE, HOUR, DAY = 60, 3600, 86400
@@ -43,7 +44,8 @@ GiB = 1024 ** 3
 INSTANCES_PATH = "/var/lib/nova/instances"
 
 API_KINDS = (Cell, InstanceMapping, BuildRequest)
-CELL_KINDS = (Instance, ArchivedInstance, Migration, ComputeService, ComputeNode, BlockDeviceMapping)
+CELL_KINDS = (Instance, ArchivedInstance, Migration, ComputeService, ComputeNode, BlockDeviceMapping,
+              InstanceNetwork)
 HOST_KINDS = (Domain, DomainVolume, InstanceDir, IscsiSession, IscsiNode)
 CINDER_KINDS = (CinderVolume, CinderAttachment, CinderService)
 PORTAL = "192.0.2.10:3260"
@@ -106,8 +108,13 @@ def _seconds(age) -> float:
     return age.total_seconds() if isinstance(age, dt.timedelta) else float(age)
 
 
-class World:
-    """Facts and coverage of one imaginary cloud at one instant (see the module docstring)."""
+# which source reports each fact kind's coverage, by the kind's prefix
+_SOURCE_OF = {"nova": "nova-db", "hv": "hypervisor", "cinder": "cinder-db", "neutron": "neutron-db"}
+
+
+class World(NeutronWorld):
+    """Facts and coverage of one imaginary cloud at one instant (see the module docstring).
+    The builders of other systems are mixed in: Neutron's in world_neutron.py."""
 
     def __init__(self, taken_at: dt.datetime = TAKEN_AT):
         self.taken_at = taken_at
@@ -128,6 +135,7 @@ class World:
         self._next_sid = 0
         for kind in API_KINDS:
             self._cover(kind, API_SCOPE)
+        self._neutron_init()
 
     # -- time and identity ------------------------------------------------------------
     def ago(self, age) -> dt.datetime:
@@ -423,7 +431,7 @@ class World:
 
     # -- completeness -----------------------------------------------------------------
     def _cover(self, kind, scope: str, complete: bool = True, reason: str = "") -> None:
-        source = {"nova": "nova-db", "hv": "hypervisor", "cinder": "cinder-db"}[kind.kind.split(".", 1)[0]]
+        source = _SOURCE_OF[kind.kind.split(".", 1)[0]]
         self._coverage[(kind.kind, scope)] = Coverage(kind.kind, scope, source, complete, reason, self.taken_at)
 
     def partial(self, kind, scope: str, reason: str = "read interrupted") -> None:
@@ -459,6 +467,7 @@ class World:
         facts = dict(self._facts)
         if self._mappings:
             facts[InstanceMapping.kind] = list(self._mappings.values())
+        facts[InstanceNetwork.kind] = self._instance_networks(self._facts[Instance.kind])
         for kind, items in facts.items():
             kept = [f for f in items if (kind, scope_of(f)) not in self._dropped]
             if kept:

@@ -14,7 +14,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from osfsck.config.settings import (
-    CellOverride, CinderSettings, ConfigError, Database, HostOverride, HypervisorSettings, NovaSettings,
+    CellOverride, CinderSettings, ConfigError, Database, HostOverride, HypervisorSettings, NeutronSettings,
+    NovaSettings,
     RepairSettings, Settings,
 )
 
@@ -45,10 +46,11 @@ def load_settings(path: str | None) -> Settings:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
     base = p.parent
-    _only(raw, {"nova", "cinder", "hypervisors", "repair", "checks"}, str(path))
+    _only(raw, {"nova", "cinder", "neutron", "hypervisors", "repair", "checks"}, str(path))
     return Settings(
         nova=_nova(raw.get("nova", {}), base),
         cinder=CinderSettings(database=_service_database(raw.get("cinder", {}), "cinder", base)),
+        neutron=NeutronSettings(database=_service_database(raw.get("neutron", {}), "neutron", base)),
         hypervisors=_hypervisors(raw.get("hypervisors", {})),
         repair=_repair(raw.get("repair", {}), base),
         checks=_checks(raw.get("checks", {})),

@@ -45,6 +45,11 @@ class CinderSettings:
 
 
 @dataclass(frozen=True)
+class NeutronSettings:
+    database: Database | None = None
+
+
+@dataclass(frozen=True)
 class HostOverride:
     uri: str | None = None
     instances_path: str | None = None
@@ -89,6 +94,7 @@ class RepairSettings:
 class Settings:
     nova: NovaSettings = field(default_factory=NovaSettings)
     cinder: CinderSettings = field(default_factory=CinderSettings)
+    neutron: NeutronSettings = field(default_factory=NeutronSettings)
     hypervisors: HypervisorSettings = field(default_factory=HypervisorSettings)
     repair: RepairSettings = field(default_factory=RepairSettings)
     checks: dict = field(default_factory=dict)      # check code or name -> {param: value}

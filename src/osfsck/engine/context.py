@@ -12,7 +12,7 @@ class RepairContext:
     def __init__(self, settings: Settings, snap: Snapshot | None):
         self.settings = settings
         self.snap = snap
-        self._engines: dict = {}          # "api", "cinder", "cell:<name>" -> Engine
+        self._engines: dict = {}          # "api", "cell:<name>", "cinder", "neutron" -> Engine
         self._libvirt: dict = {}
         self._targets: dict[str, HostTarget] | None = None
 
@@ -40,8 +40,10 @@ class RepairContext:
     def nova_api(self):
         return self._engine("api", lambda: _url(self.settings.nova.api_database, "[nova] api_database"))
 
-    def cinder(self):
-        return self._engine("cinder", lambda: _url(self.settings.cinder.database, "[cinder] database (or cinder_conf)"))
+    def service_database(self, service: str):
+        """The engine of a service's own database: "cinder", "neutron", ..."""
+        settings = getattr(self.settings, service)
+        return self._engine(service, lambda: _url(settings.database, f"[{service}] database (or {service}_conf)"))
 
     def cells(self) -> list[dict]:
         from osfsck.sources.nova_db.source import read_cells
@@ -51,11 +53,11 @@ class RepairContext:
         return self._cells
 
     def database(self, scope: str):
-        """A read-write engine for "api", "cinder" or "cell:<name>"."""
+        """A read-write engine for "api", "cell:<name>" or a service ("cinder", "neutron")."""
         if scope == "api":
             return self.nova_api()
-        if scope == "cinder":
-            return self.cinder()
+        if not scope.startswith("cell:"):
+            return self.service_database(scope)
         from osfsck.sources.nova_db.cell_urls import resolve_cell_url
         name = scope.split(":", 1)[1]
 

@@ -13,8 +13,9 @@ def source_classes() -> list[type[Source]]:
     # imported here so that a missing optional client library (libvirt) only matters
     # when a selected check needs that source
     from osfsck.sources.cinder_db import CinderDatabaseSource
+    from osfsck.sources.neutron_db import NeutronDatabaseSource
     from osfsck.sources.nova_db import NovaDatabaseSource
-    classes: list[type[Source]] = [NovaDatabaseSource, CinderDatabaseSource]
+    classes: list[type[Source]] = [NovaDatabaseSource, CinderDatabaseSource, NeutronDatabaseSource]
     try:
         from osfsck.sources.libvirt.source import LibvirtSource
         classes.append(LibvirtSource)
@@ -88,5 +89,6 @@ def build_sources(settings: Settings, kinds: set) -> list[Source]:
 
 
 def _make_source(cls: type[Source], settings: Settings) -> Source:
-    return cls({"nova-db": settings.nova, "cinder-db": settings.cinder, "libvirt": settings.hypervisors,
+    return cls({"nova-db": settings.nova, "cinder-db": settings.cinder, "neutron-db": settings.neutron,
+                "libvirt": settings.hypervisors,
                 "hostfs": settings.hypervisors, "iscsi": settings.hypervisors}[cls.name])

@@ -14,8 +14,9 @@ from osfsck.sources.base import cover_all, utcnow
 
 def as_fact(kind):
     """row -> fact, with no Python frame per row (`kind._make` has one).  Each query's
-    column count matches its fact's fields (tests/sources/test_*_db_source.py)."""
-    return partial(tuple.__new__, kind)
+    column count matches its fact's fields (tests/sources/test_*_db_source.py), unless
+    the kind converts what is stored itself (`from_stored`: a JSON column to parse)."""
+    return getattr(kind, "from_stored", None) or partial(tuple.__new__, kind)
 
 
 def without_secrets(kind, facts: list) -> list:

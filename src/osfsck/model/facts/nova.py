@@ -155,6 +155,54 @@ class BlockDeviceMapping(NamedTuple):
     updated_at: Optional[dt.datetime]
 
 
+@fact_type("nova.instance_network", scope_field="cell")
+class InstanceNetwork(NamedTuple):
+    """An instance's name and, for a live one, the ports and addresses of its network info
+    cache (`instance_info_caches.network_info`): what Nova believes Neutron gave it.
+    Deleted instance rows carry their hostname only (a DNS record may still name them)."""
+
+    cell: str
+    uuid: str
+    deleted: int
+    hostname: Optional[str]
+    display_name: Optional[str]
+    port_ids: tuple                     # VIF ids, which are Neutron port ids
+    addresses: tuple                    # fixed and floating IPs, as text
+    cache_updated_at: Optional[dt.datetime]
+
+    @classmethod
+    def from_stored(cls, row):
+        """(cell, uuid, deleted, hostname, display_name, network_info, updated_at) -> fact."""
+        cell, uuid, deleted, hostname, display_name, info, updated = row
+        ports, addresses = network_info_ports(info) if info and not deleted else ((), ())
+        return tuple.__new__(cls, (cell, uuid, deleted, hostname, display_name, ports, addresses, updated))
+
+
+def network_info_ports(text: str) -> tuple[tuple, tuple]:
+    """(port ids, addresses) of a network_info JSON (a list of VIFs, each with its
+    network's subnets and their IPs and floating IPs); empty when not readable."""
+    try:
+        vifs = json.loads(text)
+    except ValueError:
+        return (), ()
+    if not isinstance(vifs, list):
+        return (), ()
+    ports, addresses = [], []
+    for vif in vifs:
+        if not isinstance(vif, dict):
+            continue
+        if isinstance(vif.get("id"), str):
+            ports.append(vif["id"])
+        network = vif.get("network") if isinstance(vif.get("network"), dict) else {}
+        for subnet in network.get("subnets") or ():
+            for ip in (subnet.get("ips") or ()) if isinstance(subnet, dict) else ():
+                if not isinstance(ip, dict):
+                    continue
+                addresses.append(ip.get("address"))
+                addresses += [f.get("address") for f in ip.get("floating_ips") or () if isinstance(f, dict)]
+    return tuple(ports), tuple(a for a in addresses if isinstance(a, str))
+
+
 class VolumeTarget(NamedTuple):
     """Where a `connection_info` (Nova's BDM or Cinder's attachment) says the volume is."""
 

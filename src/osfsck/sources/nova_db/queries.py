@@ -8,7 +8,7 @@ from sqlalchemy import literal, select
 
 from osfsck.model.facts.nova import (
     API_SCOPE, ArchivedInstance, BlockDeviceMapping, BuildRequest, ComputeNode, ComputeService, Instance,
-    InstanceMapping, Migration,
+    InstanceMapping, InstanceNetwork, Migration,
 )
 from osfsck.sources.nova_db import tables as t
 
@@ -71,9 +71,18 @@ def block_device_mappings(cell: str):
     ).where(b.c.deleted == 0, b.c.destination_type == "volume")
 
 
+def instance_networks(cell: str):
+    """Every instance's names; a live one's network info cache too (a deleted instance's
+    cache is not read: nothing would use it)."""
+    i, c = t.instance_names, t.instance_info_caches
+    return select(
+        literal(cell), i.c.uuid, i.c.deleted, i.c.hostname, i.c.display_name, c.c.network_info, c.c.updated_at,
+    ).select_from(i.outerjoin(c, (c.c.instance_uuid == i.c.uuid) & (i.c.deleted == 0)))
+
+
 API_KINDS = {InstanceMapping: instance_mappings, BuildRequest: build_requests}
 CELL_KINDS = {
     Instance: instances, ArchivedInstance: archived_instances, Migration: migrations,
     ComputeService: compute_services, ComputeNode: compute_nodes,
-    BlockDeviceMapping: block_device_mappings,
+    BlockDeviceMapping: block_device_mappings, InstanceNetwork: instance_networks,
 }

@@ -31,6 +31,14 @@ instances = table(
     column("root_gb", Integer), column("created_at", DateTime), column("updated_at", DateTime),
     column("deleted_at", DateTime),
 )
+instance_names = table(
+    "instances", column("uuid", String), column("deleted", Integer), column("hostname", String),
+    column("display_name", String),
+)
+instance_info_caches = table(
+    "instance_info_caches", column("instance_uuid", String), column("network_info", String),
+    column("updated_at", DateTime),
+)
 shadow_instances = table(
     "shadow_instances", column("uuid", String), column("host", String), column("deleted_at", DateTime),
 )

@@ -1,0 +1,19 @@
+"""Neutron's database, read-only: networks, subnets, ports and their bindings and
+addresses, floating IPs, routers, security groups."""
+
+from __future__ import annotations
+
+from osfsck.model.facts.neutron import NEUTRON_SCOPE
+from osfsck.sources.neutron_db import queries
+from osfsck.sources.service_db import ServiceDatabaseSource
+
+
+class NeutronDatabaseSource(ServiceDatabaseSource):
+    name = "neutron-db"
+    KINDS = queries.KINDS
+    provides = tuple(queries.KINDS)
+    scope = NEUTRON_SCOPE
+    label = "Neutron database"
+    setting = "[neutron] database (or neutron_conf)"
+    tables = ("networks, subnets, ports, portdnses, ml2_port_bindings, ipallocations, floatingips, routers, "
+              "routerports, securitygroups, securitygrouprules, securitygroupportbindings, standardattributes")
