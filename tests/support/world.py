@@ -36,7 +36,10 @@ from osfsck.model.facts.nova import (
     Instance, InstanceMapping, InstanceNetwork, Migration, cell_scope,
 )
 from osfsck.model.snapshot import Coverage, Snapshot, scope_of
+from tests.support.world_dns import DnsWorld
 from tests.support.world_neutron import NeutronWorld
+from tests.support.world_nsx import NsxWorld
+from tests.support.world_ovn import OvnWorld
 
 TAKEN_AT = dt.datetime(2026, 11, 24, 12, 0)
 MINUTE, HOUR, DAY = 60, 3600, 86400
@@ -109,12 +112,13 @@ def _seconds(age) -> float:
 
 
 # which source reports each fact kind's coverage, by the kind's prefix
-_SOURCE_OF = {"nova": "nova-db", "hv": "hypervisor", "cinder": "cinder-db", "neutron": "neutron-db"}
+_SOURCE_OF = {"nova": "nova-db", "hv": "hypervisor", "cinder": "cinder-db", "neutron": "neutron-db", "dns": "dns",
+              "designate": "designate-db", "ovn": "ovn-nb", "nsx": "nsx"}
 
 
-class World(NeutronWorld):
+class World(NeutronWorld, DnsWorld, OvnWorld, NsxWorld):
     """Facts and coverage of one imaginary cloud at one instant (see the module docstring).
-    The builders of other systems are mixed in: Neutron's in world_neutron.py."""
+    The builders of other systems are mixed in from world_<system>.py."""
 
     def __init__(self, taken_at: dt.datetime = TAKEN_AT):
         self.taken_at = taken_at
@@ -135,7 +139,8 @@ class World(NeutronWorld):
         self._next_sid = 0
         for kind in API_KINDS:
             self._cover(kind, API_SCOPE)
-        self._neutron_init()
+        for init in (self._neutron_init, self._dns_init, self._ovn_init, self._nsx_init):
+            init()
 
     # -- time and identity ------------------------------------------------------------
     def ago(self, age) -> dt.datetime:

@@ -46,11 +46,19 @@ def load_settings(path: str | None) -> Settings:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
     base = p.parent
-    _only(raw, {"nova", "cinder", "neutron", "hypervisors", "repair", "checks"}, str(path))
+    _only(raw, {"nova", "cinder", "neutron", "dns", "designate", "ovn", "nsx", "hypervisors", "repair", "checks"},
+          str(path))
+    from osfsck.config.dns import parse_designate, parse_dns
+    from osfsck.config.nsx import parse_nsx
+    from osfsck.config.ovn import parse_ovn
     return Settings(
         nova=_nova(raw.get("nova", {}), base),
         cinder=CinderSettings(database=_service_database(raw.get("cinder", {}), "cinder", base)),
         neutron=NeutronSettings(database=_service_database(raw.get("neutron", {}), "neutron", base)),
+        dns=parse_dns(raw.get("dns", {}), base),
+        designate=parse_designate(raw.get("designate", {}), base),
+        ovn=parse_ovn(raw.get("ovn", {}), base),
+        nsx=parse_nsx(raw.get("nsx", {}), base),
         hypervisors=_hypervisors(raw.get("hypervisors", {})),
         repair=_repair(raw.get("repair", {}), base),
         checks=_checks(raw.get("checks", {})),

@@ -90,11 +90,24 @@ class RepairSettings:
     quarantine_retention: float = 7 * 86400.0
 
 
+def _section(module: str, cls: str):
+    """A default_factory for a section whose settings live in their own module (config/dns.py,
+    config/ovn.py, ...), imported late because those modules import this one."""
+    def make():
+        import importlib
+        return getattr(importlib.import_module(f"osfsck.config.{module}"), cls)()
+    return field(default_factory=make)
+
+
 @dataclass(frozen=True)
 class Settings:
     nova: NovaSettings = field(default_factory=NovaSettings)
     cinder: CinderSettings = field(default_factory=CinderSettings)
     neutron: NeutronSettings = field(default_factory=NeutronSettings)
+    dns: object = _section("dns", "DnsSettings")
+    designate: object = _section("dns", "DesignateSettings")
+    ovn: object = _section("ovn", "OvnSettings")
+    nsx: object = _section("nsx", "NsxSettings")
     hypervisors: HypervisorSettings = field(default_factory=HypervisorSettings)
     repair: RepairSettings = field(default_factory=RepairSettings)
     checks: dict = field(default_factory=dict)      # check code or name -> {param: value}

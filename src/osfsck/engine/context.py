@@ -85,7 +85,20 @@ class RepairContext:
                            ssh_port=hv.ssh_port, ssh_key=hv.ssh_key, ssh_options=tuple(hv.ssh_options),
                            python=hv.python, timeout=hv.timeout)
 
+    def client(self, key: str, make):
+        """A client kept for the run (a DNS updater, an OVN or NSX connection): `make()` on
+        first use; closed at the end when it has a close()."""
+        clients = self.__dict__.setdefault("_clients", {})
+        if key not in clients:
+            clients[key] = make()
+        return clients[key]
+
     def close(self) -> None:
+        for c in self.__dict__.pop("_clients", {}).values():
+            try:
+                getattr(c, "close", lambda: None)()
+            except Exception:  # noqa: BLE001 - closing is best effort
+                pass
         for conn in self._libvirt.values():
             try:
                 conn.close()

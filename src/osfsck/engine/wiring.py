@@ -10,21 +10,28 @@ from osfsck.sources.base import NotConfigured, Source, SourceError
 
 
 def source_classes() -> list[type[Source]]:
-    # imported here so that a missing optional client library (libvirt) only matters
-    # when a selected check needs that source
-    from osfsck.sources.cinder_db import CinderDatabaseSource
-    from osfsck.sources.neutron_db import NeutronDatabaseSource
-    from osfsck.sources.nova_db import NovaDatabaseSource
-    classes: list[type[Source]] = [NovaDatabaseSource, CinderDatabaseSource, NeutronDatabaseSource]
-    try:
-        from osfsck.sources.libvirt.source import LibvirtSource
-        classes.append(LibvirtSource)
-    except ImportError:  # pragma: no cover - depends on the machine
-        pass
-    from osfsck.sources.hostfs.source import HostFolderSource
-    from osfsck.sources.iscsi.source import IscsiSource
-    classes += [HostFolderSource, IscsiSource]
-    return classes
+    """Every source: the `Source` subclasses of each `osfsck.sources.<system>.source` module.
+    A module whose optional client library is missing (libvirt-python, ...) is left out; its
+    kinds are then reported as provided by nobody when a selected check needs them."""
+    import importlib
+    import pkgutil
+
+    import osfsck.sources as pkg
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.ispkg:
+            try:
+                importlib.import_module(f"{pkg.__name__}.{info.name}.source")
+            except ModuleNotFoundError as e:
+                if e.name and e.name.startswith(pkg.__name__):
+                    continue           # a package of helpers, not a source
+                # an optional client library is not installed  # pragma: no cover
+    found, stack = {}, list(Source.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if "name" in cls.__dict__:
+            found[cls.name] = cls
+    return [found[n] for n in sorted(found)]
 
 
 def build_checks(settings: Settings, select=None, ignore=None) -> list[Check]:
@@ -89,6 +96,4 @@ def build_sources(settings: Settings, kinds: set) -> list[Source]:
 
 
 def _make_source(cls: type[Source], settings: Settings) -> Source:
-    return cls({"nova-db": settings.nova, "cinder-db": settings.cinder, "neutron-db": settings.neutron,
-                "libvirt": settings.hypervisors,
-                "hostfs": settings.hypervisors, "iscsi": settings.hypervisors}[cls.name])
+    return cls(getattr(settings, cls.settings_attr))

@@ -25,6 +25,7 @@ class Source:
     """
 
     name: ClassVar[str]
+    settings_attr: ClassVar[str]          # the Settings field it is built from ("cinder", "hypervisors", ...)
     provides: ClassVar[tuple] = ()
     stage: ClassVar[int] = 0
     # True for a source that builds facts by the hundred thousand from rows and creates no

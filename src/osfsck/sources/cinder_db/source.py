@@ -9,6 +9,7 @@ from osfsck.sources.service_db import ServiceDatabaseSource
 
 class CinderDatabaseSource(ServiceDatabaseSource):
     name = "cinder-db"
+    settings_attr = "cinder"
     KINDS = queries.KINDS
     provides = tuple(queries.KINDS)
     scope = CINDER_SCOPE

@@ -11,6 +11,7 @@ from osfsck.sources.hosts import HostTarget
 
 class HostFolderSource(HostAgentSource):
     name = "hostfs"
+    settings_attr = "hypervisors"
     provides = (InstanceDir,)
     op = "collect"
 

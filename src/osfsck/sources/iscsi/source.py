@@ -11,6 +11,7 @@ from osfsck.sources.iscsi.parse import NO_OBJECTS, parse_nodes, parse_sessions
 
 class IscsiSource(HostAgentSource):
     name = "iscsi"
+    settings_attr = "hypervisors"
     provides = (IscsiSession, IscsiNode)
     op = "iscsi"
 

@@ -20,6 +20,7 @@ _VIR_ERR_NO_DOMAIN = 42
 
 class LibvirtSource(Source):
     name = "libvirt"
+    settings_attr = "hypervisors"
     provides = (Domain, DomainVolume)
     stage = 1
 

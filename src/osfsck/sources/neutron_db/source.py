@@ -10,6 +10,7 @@ from osfsck.sources.service_db import ServiceDatabaseSource
 
 class NeutronDatabaseSource(ServiceDatabaseSource):
     name = "neutron-db"
+    settings_attr = "neutron"
     KINDS = queries.KINDS
     provides = tuple(queries.KINDS)
     scope = NEUTRON_SCOPE

@@ -27,6 +27,7 @@ def read_cells(conn) -> list[dict]:
 
 class NovaDatabaseSource(Source):
     name = "nova-db"
+    settings_attr = "nova"
     provides = (Cell, *queries.API_KINDS, *queries.CELL_KINDS)
     stage = 0
     bulk = True
