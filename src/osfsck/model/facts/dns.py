@@ -1,0 +1,3 @@
+"""Facts read from dns (filled in by the issue 4 work)."""
+
+from __future__ import annotations
