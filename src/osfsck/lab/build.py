@@ -14,7 +14,7 @@ from osfsck.lab.profiles import PROFILES
 
 INSTANCE_COLUMNS = ("uuid", "id", "host", "node", "vm_state", "task_state", "power_state", "deleted",
                     "hidden", "project_id", "user_id", "vcpus", "memory_mb", "root_gb", "display_name",
-                    "created_at", "updated_at", "deleted_at", "launched_at", "cleaned")
+                    "hostname", "created_at", "updated_at", "deleted_at", "launched_at", "cleaned")
 
 
 def build(out: Path, profile: str = "small", seed: int = 1, db_url: str | None = None,
@@ -53,7 +53,7 @@ def build(out: Path, profile: str = "small", seed: int = 1, db_url: str | None =
 
 # -- databases ---------------------------------------------------------------------------
 def _write_databases(c: Cloud, out: Path, db_url: str | None, prefix: str, release: str) -> dict:
-    names = ["nova_api", "cinder"] + [f"nova_{cell}" for cell, _ in c.cells]
+    names = ["nova_api", "cinder", "neutron"] + [f"nova_{cell}" for cell, _ in c.cells]
     urls = database.database_urls(out, db_url, prefix, names)
     database.create(urls["nova_api"], "nova_api", release)
     cell_ids = {}
@@ -76,8 +76,9 @@ def _write_databases(c: Cloud, out: Path, db_url: str | None, prefix: str, relea
     for cell, _ in c.cells:
         url = urls[f"nova_{cell}"]
         database.create(url, "nova", release)
-        database.insert_rows(url, "instances", [{k: r[k] for k in INSTANCE_COLUMNS} for r in c.instances.get(cell, [])])
-        database.insert_rows(url, "shadow_instances", [{k: r[k] for k in INSTANCE_COLUMNS} for r in c.shadow.get(cell, [])])
+        database.insert_rows(url, "instances", [_instance(r) for r in c.instances.get(cell, [])])
+        database.insert_rows(url, "shadow_instances", [_instance(r) for r in c.shadow.get(cell, [])])
+        database.insert_rows(url, "instance_info_caches", c.net.caches.get(cell, []))
         database.insert_rows(url, "migrations", c.migrations.get(cell, []))
         database.insert_rows(url, "block_device_mapping", c.bdms.get(cell, []))
         hosts = c.hosts_in(cell)
@@ -91,8 +92,26 @@ def _write_databases(c: Cloud, out: Path, db_url: str | None, prefix: str, relea
              "local_gb_used": 0, "cpu_info": "{}", "deleted": 0, "uuid": c.uuid(), "created_at": c.now}
             for h in hosts])
     _write_cinder(c, urls["cinder"], release)
+    _write_neutron(c, urls["neutron"], release)
     return urls
 
+
+def _instance(row: dict) -> dict:
+    # Nova sets the hostname from the display name (sanitised; the lab's names already are)
+    return {k: row.get(k, row["display_name"]) if k == "hostname" else row[k] for k in INSTANCE_COLUMNS}
+
+
+def _write_neutron(c: Cloud, url: str, release: str) -> None:
+    n = c.net
+    database.create(url, "neutron", release)
+    for table_name, rows in (("standardattributes", n.attrs), ("networks", n.networks), ("subnets", n.subnets),
+                             ("ports", n.ports), ("ml2_port_bindings", n.bindings), ("ipallocations", n.ips),
+                             ("routers", n.routers), ("routerports", n.router_ports), ("floatingips", n.fips),
+                             ("securitygroups", n.groups), ("securitygrouprules", n.rules),
+                             ("securitygroupportbindings", n.port_groups)):
+        # columns left NULL are not named: a newer release's columns (networks.qinq) are then optional
+        database.insert_rows(url, table_name, [{k: v for k, v in _stored(r).items() if v is not None} for r in rows])
+    database.insert_rows(url, "externalnetworks", [{"network_id": n.external["id"], "is_default": 1}])
 
 def _write_cinder(c: Cloud, url: str, release: str) -> None:
     database.create(url, "cinder", release)
@@ -198,10 +217,12 @@ def _write_config(out: Path, urls: dict, paths: dict, uris: dict, iscsiadms: dic
         # (the C one when installed), whatever driver the lab itself wrote with
         lines.append(f'api_database = "{database.plain_mysql(urls["nova_api"])}"')
         lines.append(f'cell_url_base = "{database.plain_mysql(db_url)}"')
-        lines += ["", "[cinder]", f'database = "{database.plain_mysql(urls["cinder"])}"']
+        for service in ("cinder", "neutron"):
+            lines += ["", f"[{service}]", f'database = "{database.plain_mysql(urls[service])}"']
     else:
         lines.append('api_database = "sqlite:///db/nova_api.sqlite"')
-        lines += ["", "[cinder]", 'database = "sqlite:///db/cinder.sqlite"']
+        for service in ("cinder", "neutron"):
+            lines += ["", f"[{service}]", f'database = "sqlite:///db/{service}.sqlite"']
     lines += ["", "[hypervisors]", 'transport = "local"', "concurrency = 8", 'timeout = "60s"', ""]
     for host in sorted(paths):
         lines += [f'[hypervisors.hosts."{host}"]', f'uri = "{uris[host]}"', f'instances_path = "{paths[host]}"',

@@ -63,6 +63,7 @@ class Cloud:
     attachments: list = field(default_factory=list)       # Cinder `volume_attachment` row dicts
     bdms: dict = field(default_factory=dict)              # cell -> `block_device_mapping` row dicts
     iscsi: dict = field(default_factory=dict)             # host -> iscsiadm stand-in state
+    net: object = None                                    # lab.network.Network, once populated
     truth: list = field(default_factory=list)             # {"code", "subject"}
     notes: list = field(default_factory=list)             # near misses, for people
     _next_id: dict = field(default_factory=dict)

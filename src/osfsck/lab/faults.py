@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from osfsck.lab import volumes
+from osfsck.lab import network, volumes
 from osfsck.lab.cloud import Cloud, DirSpec
 
 DAYS = dt.timedelta(days=3)
@@ -33,6 +33,11 @@ def inject(c: Cloud, copies: int = 1) -> None:
         volumes.inject(c, [_pick_host(c, k + 12 + n) for n in range(8)])
     near_misses(c)
     volumes.near_misses(c)
+    # Neutron last: every instance the faults above added gets its ports too
+    network.populate(c)
+    for i in range(copies):
+        network.inject(c, [_pick_host(c, 17 * i + 20 + n) for n in range(5)])
+    network.near_misses(c)
 
 
 def zombie(c: Cloud, host: str) -> None:
