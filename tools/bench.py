@@ -8,7 +8,7 @@
 What it prints (figures, not pass/fail; the targets are from the issue):
 
   * database side: the time osfsck takes to collect the Nova databases (API + every cell)
-    and Cinder's, and run the checks that need only them, over the time merely to stream the same
+    and every service database configured (Cinder, Neutron, ...), and run the checks that need only them, over the time merely to stream the same
     SELECTs with the same driver through a raw DB-API server-side cursor, rows discarded.
     Both are measured in this process, alternately, `--rounds` times; medians are used.
     Target: ratio <= 1.5.  The time of all checks on the full snapshot (hypervisors too)
@@ -48,14 +48,14 @@ from osfsck.lab.mariadb import MariaDB
 from osfsck.model.result import RunResult
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.base import utcnow
-from osfsck.sources.cinder_db import CinderDatabaseSource
-from osfsck.sources.cinder_db import queries as cinder_queries
+from osfsck.sources.base import NotConfigured
 from osfsck.sources.hostfs.source import HostFolderSource
 from osfsck.sources.iscsi.source import IscsiSource
 from osfsck.sources.libvirt.source import LibvirtSource
 from osfsck.sources.nova_db import NovaDatabaseSource, queries
 from osfsck.sources.nova_db.cell_urls import resolve_cell_url
 from osfsck.sources.nova_db.source import read_cells
+from osfsck.sources.service_db import ServiceDatabaseSource
 
 SERVER_OPTIONS = ("--innodb-buffer-pool-size=2G", "--innodb-flush-log-at-trx-commit=0",
                   "--innodb-doublewrite=0")
@@ -125,12 +125,24 @@ def bench_config(lab: Path, agent_python: str | None, concurrency: int | None) -
 
 
 # -- database side -----------------------------------------------------------------------
+def service_databases(settings) -> list[ServiceDatabaseSource]:
+    """Every service database the config names (Cinder, Neutron, ...)."""
+    out = []
+    for cls in wiring.source_classes():
+        if issubclass(cls, ServiceDatabaseSource):
+            try:
+                out.append(cls(getattr(settings, cls.settings_attr)))
+            except NotConfigured:
+                pass
+    return out
+
+
 def database_sources(settings) -> list:
-    return [NovaDatabaseSource(settings.nova), CinderDatabaseSource(settings.cinder)]
+    return [NovaDatabaseSource(settings.nova), *service_databases(settings)]
 
 
 def database_side(settings, rounds: int, figures: dict) -> None:
-    db_kinds = set(NovaDatabaseSource.provides) | set(CinderDatabaseSource.provides)
+    db_kinds = {k for src in database_sources(settings) for k in src.provides}
     checks = [c for c in wiring.build_checks(settings) if set(c.needs) <= db_kinds]
     kinds = wiring.needed_kinds(checks)
     raw_s, collect_s, check_s = [], [], []
@@ -177,10 +189,11 @@ def stream_raw(settings, kinds) -> int:
         with engine.connect() as conn:
             n += _drain(conn, [q(cell["name"]) for k, q in queries.CELL_KINDS.items() if k in kinds])
         engine.dispose()
-    engine = make_engine(settings.cinder.database.url)
-    with engine.connect() as conn:
-        n += _drain(conn, [q() for k, q in cinder_queries.KINDS.items() if k in kinds])
-    engine.dispose()
+    for src in service_databases(settings):
+        engine = make_engine(src.settings.database.url)
+        with engine.connect() as conn:
+            n += _drain(conn, [q() for k, q in src.KINDS.items() if k in kinds])
+        engine.dispose()
     return n
 
 
