@@ -1,0 +1,1 @@
+"""Checks of Neutron's ports, bindings and floating IPs against Nova."""

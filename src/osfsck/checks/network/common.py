@@ -1,0 +1,100 @@
+"""What the network checks share: Neutron's completeness, references, evidence, and the
+one rule that says a compute port is an orphan (orphan-port and
+orphan-floating-ip-association both apply it, so they can never disagree)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from osfsck.checks.base import CheckOutput
+from osfsck.checks.instance_index import DELETED, LIVE, InstanceIndex
+# the instance rules the volume checks state once, shared here rather than restated
+from osfsck.checks.volumes.common import gone_because, recent, undecided  # noqa: F401 (re-exported)
+from osfsck.model.facts.neutron import NEUTRON_SCOPE, NeutronPort, PortBinding, is_compute_port
+from osfsck.model.facts.nova import cell_scope
+from osfsck.model.refs import ObjectRef
+from osfsck.model.snapshot import Snapshot
+
+# How long a compute port may wait for its instance.  Nova creates ports before the
+# instance reaches a cell's database only for a moment, but a port created by hand for a
+# server about to be booted (`openstack server create --port`) can wait longer: an hour
+# keeps both out while a leak is still caught on the next daily run.
+ORPHAN_MIN_AGE = 3600
+
+
+def port_ref(port_id: str) -> ObjectRef:
+    return ObjectRef("port", port_id, NEUTRON_SCOPE)
+
+
+def instance_ref(uuid: str, cell: str | None) -> ObjectRef:
+    return ObjectRef("instance", uuid, cell_scope(cell) if cell else "api")
+
+
+def with_neutron(snap: Snapshot, out: CheckOutput, *kinds) -> bool:
+    """True when every kind of Neutron's database a check reads is complete; otherwise the
+    check records "neutron" inconclusive and must not judge anything."""
+    for kind in (NeutronPort, *kinds):
+        if not snap.is_complete(kind, NEUTRON_SCOPE):
+            out.inconclusive(NEUTRON_SCOPE, snap.why_incomplete(kind, NEUTRON_SCOPE))
+            return False
+    return True
+
+
+def bindings_by_port(snap: Snapshot) -> dict[str, list]:
+    found = defaultdict(list)
+    for b in snap.of(PortBinding):
+        found[b.port_id].append(b)
+    return found
+
+
+def _iso(t):
+    return t.isoformat() if t else None
+
+
+def port_evidence(p) -> dict:
+    return {"id": p.id, "network_id": p.network_id, "device_id": p.device_id, "device_owner": p.device_owner,
+            "status": p.status, "project_id": p.project_id, "mac_address": p.mac_address,
+            "revision_number": p.revision_number, "created_at": _iso(p.created_at), "updated_at": _iso(p.updated_at)}
+
+
+def binding_evidence(b) -> dict:
+    return {"port_id": b.port_id, "host": b.host, "status": b.status, "vif_type": b.vif_type}
+
+
+def floating_ip_evidence(f) -> dict:
+    return {"id": f.id, "floating_ip_address": f.floating_ip_address, "floating_network_id": f.floating_network_id,
+            "fixed_port_id": f.fixed_port_id, "fixed_ip_address": f.fixed_ip_address, "router_id": f.router_id,
+            "status": f.status, "project_id": f.project_id, "revision_number": f.revision_number,
+            "updated_at": _iso(f.updated_at)}
+
+
+def owner_evidence(st) -> dict:
+    """How Nova sees a port's device_id: the row that decided it, if any."""
+    row = st.instance
+    return {"state": st.state, "cell": row.cell if row else (st.archived.cell if st.archived else None),
+            "vm_state": row.vm_state if row else None, "host": row.host if row else None,
+            "deleted_at": _iso(row.deleted_at if row else (st.archived.deleted_at if st.archived else None))}
+
+
+def orphan_port(snap: Snapshot, idx: InstanceIndex, out: CheckOutput, port, min_age: float):
+    """The orphan-port rule: (why the port is an orphan, the owner's Status) for a compute
+    port whose device_id is no live instance in any cell, else None.
+
+    Not an orphan: a port that is not compute:* or names no device (a spare port), one
+    changed within `min_age` (a boot or an attach in flight), one whose instance is still a
+    build request (no cell holds it yet) or was deleted within `min_age` (Nova deallocates
+    ports before it marks the row deleted, but a delete on a down compute host cleans up
+    later).  An owner that cannot be decided (a cell down) records that cell inconclusive.
+    """
+    if not is_compute_port(port) or not port.device_id:
+        return None
+    if recent(snap, port.updated_at or port.created_at, min_age):
+        return None
+    if port.device_id in idx.build_requests:
+        return None
+    st = idx.status(port.device_id)
+    if st.state == LIVE or undecided(out, st):
+        return None
+    if st.state == DELETED and recent(snap, st.instance.deleted_at, min_age):
+        return None
+    return gone_because(st), st
