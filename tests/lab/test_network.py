@@ -27,7 +27,7 @@ def lab(tmp_path_factory):
 
 def test_ports_are_bound_where_their_instances_run(lab):
     truth = json.loads((lab / "truth.json").read_text())["faults"]
-    faulted = {t["subject"].split("@")[0] for t in truth if t["code"] in ("NT101", "NT102", "NT103")}
+    faulted = {t["subject"].split("/")[0] for t in truth if t["code"] in ("NT101", "NT102", "NT103")}
     instances = {r["uuid"]: r for c in ("nova_cell1", "nova_cell2") for r in _rows(lab, c, "SELECT * FROM instances")}
     ports = _rows(lab, "neutron", "SELECT * FROM ports")
     bindings = _rows(lab, "neutron", "SELECT * FROM ml2_port_bindings")

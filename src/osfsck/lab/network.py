@@ -287,7 +287,7 @@ def stale_binding(c: Cloud, host: str) -> None:
     bind(c.net, port, dest, status="INACTIVE")
     c.add_migration(cell, row, type_="live-migration", status="error", source=host, dest=dest, age=2 * DAY)
     cache(c, c.net, cell, row, [port])
-    c.fault("NT103", f"{port['id']}@{dest}", f"INACTIVE binding on {dest} left by a failed live migration")
+    c.fault("NT103", f"{port['id']}/{dest}", f"INACTIVE binding on {dest} left by a failed live migration")
 
 
 def missing_port(c: Cloud, host: str) -> None:
