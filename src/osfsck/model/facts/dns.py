@@ -1,3 +1,119 @@
-"""Facts read from dns (filled in by the issue 4 work)."""
+"""Facts read from DNS: the zones osfsck transfers (AXFR) from a DNS server, and the
+records Designate keeps in its database.
+
+Names are absolute and lower-case ("vm-1.example.test."); addresses are in the canonical
+text of `ipaddress` (IPv6 compressed), so that one address is spelled one way everywhere.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import uuid as _uuid
+from typing import NamedTuple, Optional
+
+from osfsck.model.facts.base import fact_type
+
+DESIGNATE_SCOPE = "designate"
+
+# the record types the DNS checks judge; TXT is kept because many hooks write the
+# instance's uuid in one next to its A record (external-systems.md §B.3.4)
+JUDGED_TYPES = frozenset({"A", "AAAA", "PTR"})
+COLLECTED_TYPES = JUDGED_TYPES | {"TXT"}
+
+
+def zone_scope(zone: str) -> str:
+    """The coverage scope of one transferred zone: "dns:example.test."."""
+    return f"dns:{zone}"
+
+
+def absolute(name: str) -> str:
+    """A DNS name as the facts spell it: lower-case, with the root's trailing dot."""
+    name = name.strip().lower()
+    return name if name.endswith(".") else name + "."
+
+
+@fact_type("dns.zone", scope_field="scope")
+class DnsZone(NamedTuple):
+    """One zone as transferred: where from, its SOA serial, and how its record names map
+    to instances (the configured template, recorded so that a saved snapshot is judged
+    the same way later)."""
+
+    scope: str                      # zone_scope(zone)
+    zone: str                       # absolute, lower-case
+    server: str                     # "host:port" it was transferred from
+    serial: int
+    name_template: str              # e.g. "{hostname}.{zone}" (Designate's nova_fixed default)
+    managed_by_designate: bool      # Designate writes this zone: change it through Designate
+
+
+@fact_type("dns.record", scope_field="scope")
+class DnsRecord(NamedTuple):
+    """One resource record of a transferred zone (A, AAAA, PTR or TXT)."""
+
+    scope: str                      # zone_scope(zone)
+    zone: str
+    name: str                       # absolute owner name
+    type: str
+    ttl: int
+    data: str                       # A/AAAA: the address; PTR: the absolute target; TXT: the text
+
+
+@fact_type("designate.record", scope_field="scope")
+class DesignateRecord(NamedTuple):
+    """A live record of a live zone in Designate's database (records joined with their
+    recordset and zone).  `managed_*` tie it to what designate-sink made it for: the
+    instance (`nova_fixed`), the floating IP (`neutron_floatingip`, `ptr:floatingip`)."""
+
+    scope: str                      # always DESIGNATE_SCOPE
+    id: str                         # records.id, as a dashed uuid
+    recordset_id: str
+    zone_id: str
+    zone: str
+    name: str
+    type: str
+    ttl: Optional[int]              # the recordset's, else None (the zone's default)
+    data: str
+    managed_resource_type: Optional[str]   # "instance", "floatingip", "ptr:floatingip", ...
+    managed_resource_id: Optional[str]     # as a dashed uuid
+    managed_plugin_name: Optional[str]     # "nova_fixed", "neutron_floatingip", ...
+    managed_extra: Optional[str]           # the floating IP's address for ptr:floatingip
+    status: Optional[str]                  # ACTIVE, PENDING, ERROR, DELETED
+    action: Optional[str]                  # CREATE, UPDATE, DELETE, NONE
+    created_at: Optional[dt.datetime]
+    updated_at: Optional[dt.datetime]
+
+    @classmethod
+    def from_stored(cls, row):
+        """A row of the query (ids as Designate stores them, 32 hex digits) -> fact."""
+        (scope, rid, rsid, zid, zone, name, rtype, ttl, data, mtype, mid, plugin, extra,
+         status, action, created, updated) = row
+        rtype = (rtype or "").upper()
+        return tuple.__new__(cls, (
+            scope, dashed(rid), dashed(rsid), dashed(zid), absolute(zone), absolute(name), rtype, ttl,
+            record_data(rtype, data), mtype, dashed(mid) if mid else None, plugin, extra, status, action,
+            created, updated))
+
+
+def dashed(hex_id: Optional[str]) -> Optional[str]:
+    """Designate's CHAR(32) uuid -> the dashed form Nova and Neutron use; other text as is."""
+    if not hex_id:
+        return hex_id
+    try:
+        return str(_uuid.UUID(hex_id))
+    except ValueError:
+        return hex_id
+
+
+def record_data(rtype: str, data: str) -> str:
+    """The canonical text of a record's data: a PTR's target made absolute and lower-case,
+    an address in ipaddress's canonical form (checks compare them as text)."""
+    data = data.strip()
+    if rtype == "PTR":
+        return absolute(data)
+    if rtype in ("A", "AAAA"):
+        try:
+            return str(ipaddress.ip_address(data))
+        except ValueError:
+            return data
+    return data

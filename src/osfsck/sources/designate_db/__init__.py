@@ -1,0 +1,3 @@
+from osfsck.sources.designate_db.source import DesignateDatabaseSource
+
+__all__ = ["DesignateDatabaseSource"]

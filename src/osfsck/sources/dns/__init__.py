@@ -1,0 +1,3 @@
+from osfsck.sources.dns.source import DnsZoneSource
+
+__all__ = ["DnsZoneSource"]

@@ -1,0 +1,39 @@
+"""Records of one transferred zone -> facts (pure: tested without a server)."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from osfsck.model.facts.dns import COLLECTED_TYPES, DnsRecord, DnsZone, record_data, zone_scope
+
+
+class MalformedZone(ValueError):
+    """What was transferred is not a zone (no SOA at its apex, a record outside it)."""
+
+
+def zone_facts(zone: str, server: str, template: str, designate: bool,
+               records: Iterable) -> tuple[DnsZone, list[DnsRecord]]:
+    """(the zone, its A/AAAA/PTR/TXT records) from (name, type, ttl, data) tuples as the
+    transfer gives them, the SOA first.  Names are made lower-case; data canonical."""
+    scope = zone_scope(zone)
+    serial = None
+    out = []
+    suffix = "." + zone
+    for name, rtype, ttl, data in records:
+        name = name.lower()
+        if name != zone and not name.endswith(suffix):
+            raise MalformedZone(f"record {name} {rtype} is outside zone {zone}")
+        if rtype == "SOA":
+            if name == zone and serial is None:
+                fields = data.split()
+                if len(fields) != 7 or not fields[2].isdigit():
+                    raise MalformedZone(f"the SOA of {zone} is not readable: {data!r}")
+                serial = int(fields[2])
+            continue
+        if rtype in COLLECTED_TYPES:
+            out.append(tuple.__new__(DnsRecord, (scope, zone, name, rtype, ttl, record_data(rtype, data))))
+    if serial is None:
+        raise MalformedZone(f"zone {zone} has no SOA at its apex")
+    # the closing SOA repeats the opening one; a record sent twice is one record
+    unique = list(dict.fromkeys(out))
+    return DnsZone(scope, zone, server, serial, template, designate), unique

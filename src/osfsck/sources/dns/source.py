@@ -1,0 +1,62 @@
+"""DNS zones by zone transfer (AXFR over TCP, TSIG-signed): one scope per zone,
+"dns:<zone>", all or nothing: a refused, failed, timed-out or malformed transfer leaves
+that zone partial with one line and adds none of its records."""
+
+from __future__ import annotations
+
+from osfsck.clients.dns import DnsError, Key, Server
+from osfsck.model.facts.dns import DnsRecord, DnsZone, zone_scope
+from osfsck.model.result import SourceStatus
+from osfsck.model.snapshot import Snapshot
+from osfsck.sources.base import NotConfigured, Source, cover_all, utcnow
+from osfsck.sources.dns.mapping import MalformedZone, zone_facts
+
+KINDS = (DnsZone, DnsRecord)
+
+
+def server_of(zone_settings, timeout: float) -> Server:
+    """The client for one configured zone (the repair builds the same)."""
+    k = zone_settings.key
+    return Server(zone_settings.host, zone_settings.port,
+                  Key(k.name, k.algorithm, k.secret) if k else None, timeout)
+
+
+class DnsZoneSource(Source):
+    name = "dns"
+    settings_attr = "dns"
+    provides = KINDS
+    stage = 0
+    bulk = True
+
+    def __init__(self, settings):
+        if not settings.zones:
+            raise NotConfigured("[dns] zones are not configured")
+        self.settings = settings
+
+    def reads(self) -> list[str]:
+        return [f"zone transfer (AXFR) of {z.zone} from {z.server}"
+                + (f" signed with TSIG key {z.key.name}" if z.key else " (unsigned)")
+                for z in self.settings.zones]
+
+    def collect(self, kinds, known: Snapshot, sink: Snapshot, scopes=None) -> list[SourceStatus]:
+        statuses = []
+        for z in self.settings.zones:
+            scope = zone_scope(z.zone)
+            if scopes is not None and scope not in scopes:
+                continue
+            at = utcnow()
+            try:
+                zone, records = zone_facts(z.zone, z.server, z.name_template, z.designate,
+                                           server_of(z, self.settings.timeout).transfer(z.zone))
+            except DnsError as e:
+                statuses.append(cover_all(sink, KINDS, scope, self.name, False, str(e)))
+                continue
+            except MalformedZone as e:
+                statuses.append(cover_all(sink, KINDS, scope, self.name, False,
+                                          f"AXFR of {z.zone} from {z.server}: {e}"))
+                continue
+            sink.add(DnsZone.kind, [zone])
+            if DnsRecord in kinds:
+                sink.add(DnsRecord.kind, records)
+            statuses.append(cover_all(sink, KINDS, scope, self.name, True, at=at))
+        return statuses
