@@ -54,7 +54,7 @@ def load_settings(path: str | None) -> Settings:
     return Settings(
         nova=_nova(raw.get("nova", {}), base),
         cinder=CinderSettings(database=_service_database(raw.get("cinder", {}), "cinder", base)),
-        neutron=NeutronSettings(database=_service_database(raw.get("neutron", {}), "neutron", base)),
+        neutron=_neutron(raw.get("neutron", {}), base),
         dns=parse_dns(raw.get("dns", {}), base),
         designate=parse_designate(raw.get("designate", {}), base),
         ovn=parse_ovn(raw.get("ovn", {}), base),
@@ -166,6 +166,77 @@ def _service_database(t: dict, service: str, base: Path, conf_section: str = "da
             raise ConfigError(f"{conf}: no [{conf_section}] connection")
         db = Database(found)
     return db
+
+
+_NEUTRON_DB_KEYS = {"database", "database_password_env", "database_password_file", "neutron_conf"}
+_NEUTRON_API_KEYS = {"endpoint", "auth_url", "username", "password_env", "password_file", "project_name",
+                     "user_domain_name", "project_domain_name", "region_name", "interface", "token_env",
+                     "verify", "ca_file", "timeout"}
+
+
+def _neutron(t: dict, base: Path) -> NeutronSettings:
+    """`[neutron]`: the database, and optionally the Networking API (endpoint and Keystone
+    v3 password auth, or a ready-made token from the environment)."""
+    where = "[neutron]"
+    _only(t, _NEUTRON_DB_KEYS | _NEUTRON_API_KEYS, where)
+    db = _service_database({k: v for k, v in t.items() if k in _NEUTRON_DB_KEYS}, "neutron", base)
+    api = {k: v for k, v in t.items() if k in _NEUTRON_API_KEYS}
+    for k, v in api.items():
+        if k not in ("verify", "timeout") and not (isinstance(v, str) and v):
+            raise ConfigError(f"{where}.{k}: expected a non-empty string")
+    for k in ("endpoint", "auth_url"):
+        if k in api and not re.match(r"^https?://[^/]", api[k]):
+            raise ConfigError(f"{where}.{k}: expected an http(s) URL, not {api[k]!r}")
+    if api.get("interface", "public") not in ("public", "internal", "admin"):
+        raise ConfigError(f"{where}.interface: expected public, internal or admin")
+    token = _secret(api, "token_env", None, where, base)
+    password = _secret(api, "password_env", "password_file", where, base)
+    if "auth_url" in api and token is not None:
+        raise ConfigError(f"{where}: set only one of auth_url (password auth) and token_env")
+    if "auth_url" in api:
+        missing = [k for k in ("username", "project_name") if k not in api] + ([] if password else ["password_env"])
+        if missing:
+            raise ConfigError(f"{where}: auth_url is set but {missing[0]} is not (Keystone v3 password auth)")
+    elif token is not None and "endpoint" not in api:
+        raise ConfigError(f"{where}: token_env without auth_url needs endpoint (there is no catalog to ask)")
+    elif "endpoint" in api and token is None:
+        raise ConfigError(f"{where}: endpoint is set but neither auth_url nor token_env says how to authenticate")
+    verify = api.get("verify", True)
+    if not isinstance(verify, bool):
+        raise ConfigError(f"{where}.verify: expected true or false (a CA bundle goes in ca_file)")
+    if "ca_file" in api:
+        if not verify:
+            raise ConfigError(f"{where}: ca_file is set but verify is false")
+        ca = Path(api["ca_file"]) if Path(api["ca_file"]).is_absolute() else base / api["ca_file"]
+        if not ca.is_file():
+            raise ConfigError(f"{where}.ca_file: {ca} is not a file")
+        verify = str(ca)
+    return NeutronSettings(
+        database=db, endpoint=api.get("endpoint", "").rstrip("/") or None, auth_url=api.get("auth_url"),
+        username=api.get("username"), password=password, project_name=api.get("project_name"),
+        user_domain_name=api.get("user_domain_name", "Default"),
+        project_domain_name=api.get("project_domain_name", "Default"), region_name=api.get("region_name"),
+        interface=api.get("interface", "public"), token=token, verify=verify,
+        timeout=parse_duration(api.get("timeout", 30), f"{where}.timeout"),
+    )
+
+
+def _secret(t: dict, env_key: str, file_key: str | None, where: str, base: Path) -> str | None:
+    """A secret from the environment variable `t[env_key]` or the file `t[file_key]`."""
+    if env_key in t and file_key in t:
+        raise ConfigError(f"{where}: set only one of {env_key} and {file_key}")
+    if env_key in t:
+        value = os.environ.get(t[env_key])
+        if not value:
+            raise ConfigError(f"{where}.{env_key}: environment variable {t[env_key]} is not set")
+        return value
+    if file_key in t:
+        fp = Path(t[file_key]) if Path(t[file_key]).is_absolute() else base / t[file_key]
+        try:
+            return fp.read_text(encoding="utf-8").strip()
+        except OSError as e:
+            raise ConfigError(f"{where}.{file_key}: cannot read {fp}: {e.strerror}") from None
+    return None
 
 
 def _hypervisors(t: dict) -> HypervisorSettings:

@@ -46,7 +46,28 @@ class CinderSettings:
 
 @dataclass(frozen=True)
 class NeutronSettings:
+    """`[neutron]`: its database (read by the checks) and, optionally, the Networking API
+    that repairs which must go through neutron-server use (delete-port).  The API is
+    reached at `endpoint`, or at the "network" endpoint of the Keystone catalog; the token
+    comes from Keystone v3 password auth, or is given ready-made (`token_env`)."""
+
     database: Database | None = None
+    endpoint: str | None = None              # e.g. https://neutron.example:9696
+    auth_url: str | None = None              # Keystone, e.g. https://keystone.example:5000/v3
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    project_name: str | None = None
+    user_domain_name: str = "Default"
+    project_domain_name: str = "Default"
+    region_name: str | None = None           # which catalog endpoint, when there are several regions
+    interface: str = "public"                # ... and which interface: public, internal or admin
+    token: str | None = field(default=None, repr=False)
+    verify: bool | str = True                # TLS verification; a CA bundle's path
+    timeout: float = 30.0
+
+    @property
+    def api_configured(self) -> bool:
+        return bool(self.auth_url or (self.token and self.endpoint))
 
 
 @dataclass(frozen=True)
