@@ -1,0 +1,87 @@
+"""An NSX manager, read-only: the objects the vmware-nsx plugin makes for Neutron's networks,
+ports, routers and security groups, through the Policy API or the Manager API.
+
+One scope ("nsx"), all or nothing: a page that fails after its retries leaves the scope
+partial and adds no fact, so no check takes an object that was merely not read for gone.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from osfsck.clients.nsx import NsxClient, NsxError
+from osfsck.model.facts.nsx import MANAGER, NSX_SCOPE, POLICY, NsxObject
+from osfsck.model.result import SourceStatus
+from osfsck.model.snapshot import Snapshot
+from osfsck.sources.base import NotConfigured, Source, cover_all, utcnow
+from osfsck.sources.nsx.mapping import to_fact
+
+POLICY_BASE = "/policy/api/v1/infra"
+SEGMENTS = f"{POLICY_BASE}/segments"
+POLICY_LISTS = (f"{POLICY_BASE}/tier-1s", f"{POLICY_BASE}/domains/default/groups",
+                f"{POLICY_BASE}/domains/default/security-policies")
+MANAGER_LISTS = ("/api/v1/logical-switches", "/api/v1/logical-ports", "/api/v1/logical-routers",
+                 "/api/v1/ns-groups", "/api/v1/firewall/sections")
+# segment ports are listed per segment (the Policy API has no list of all ports): a few
+# segments at a time, since most clouds have thousands of networks with few ports each
+PORT_LISTS_IN_PARALLEL = 8
+
+
+class NsxSource(Source):
+    name = "nsx"
+    settings_attr = "nsx"
+    provides = (NsxObject,)
+    stage = 0
+
+    def __init__(self, settings):
+        if settings.url is None:
+            raise NotConfigured("[nsx] url is not configured")
+        self.settings = settings
+
+    def reads(self) -> list[str]:
+        s = self.settings
+        paths = ([SEGMENTS, f"{SEGMENTS}/<id>/ports", *POLICY_LISTS] if s.api == POLICY else list(MANAGER_LISTS))
+        return [f"GET on the NSX manager {s.url} ({s.api} API) as {s.username} (a read-only role such as "
+                f"Auditor is enough): {', '.join(paths)}"]
+
+    def collect(self, kinds, known: Snapshot, sink: Snapshot, scopes=None) -> list[SourceStatus]:
+        if scopes is not None and NSX_SCOPE not in scopes:
+            return []
+        s = self.settings
+        at = utcnow()
+        try:
+            with NsxClient(**s.client_kwargs()) as client:
+                facts = read_policy(client, s.deployment()) if s.api == POLICY else read_manager(client, s.deployment())
+        except NsxError as e:
+            return [cover_all(sink, self.provides, NSX_SCOPE, self.name, False, str(e), at)]
+        sink.add(NsxObject.kind, facts)
+        return [cover_all(sink, self.provides, NSX_SCOPE, self.name, True, "", at)]
+
+
+def read_policy(client: NsxClient, deployment) -> list[NsxObject]:
+    segments = client.list(SEGMENTS)
+    facts = [to_fact(POLICY, o, None, deployment) for o in segments]
+    with ThreadPoolExecutor(PORT_LISTS_IN_PARALLEL) as pool:
+        pages = pool.map(lambda seg: (seg["id"], _segment_ports(client, seg["id"])), segments)
+        for seg_id, ports in pages:
+            facts.extend(to_fact(POLICY, o, seg_id, deployment) for o in ports)
+    for path in POLICY_LISTS:
+        facts.extend(to_fact(POLICY, o, None, deployment) for o in client.list(path))
+    return facts
+
+
+def _segment_ports(client: NsxClient, segment_id: str) -> list[dict]:
+    try:
+        return client.list(f"{SEGMENTS}/{segment_id}/ports")
+    except NsxError as e:
+        if e.status == 404:
+            return []       # the segment was deleted since it was listed, and its ports with it
+        raise
+
+
+def read_manager(client: NsxClient, deployment) -> list[NsxObject]:
+    facts = []
+    for path in MANAGER_LISTS:
+        for o in client.list(path):
+            facts.append(to_fact(MANAGER, o, o.get("logical_switch_id"), deployment))
+    return facts
