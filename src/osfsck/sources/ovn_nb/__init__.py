@@ -1,0 +1,1 @@
+"""The OVN northbound database, read through an IDL (clients/ovn.py)."""
