@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from osfsck.checks.base import Check, CheckOutput
+from osfsck.checks.dns.common import NEUTRON_KINDS, judged_address, record_evidence, record_id, record_ref, with_neutron
+from osfsck.model.facts.dns import DnsRecord, DnsZone, zone_scope
+from osfsck.model.finding import Severity
+from osfsck.model.snapshot import Snapshot
+
+
+class DnsPtrMismatch(Check):
+    """A PTR names a host whose address records do not point back at the address.
+
+    Why it matters:
+        Forward-confirmed reverse DNS fails: mail servers reject the host's mail, SSH and
+        logs show another machine's name, and the name the PTR gives may be another
+        tenant's instance.  Usually the PTR outlived its A record or was never updated
+        when the address moved.
+
+    How it is detected:
+        For every PTR of a transferred reverse zone whose address is in a Neutron subnet,
+        the zone holding its target is looked up: when that zone is transferred, the
+        target must have an A/AAAA record for the address.  A target with no address
+        record, or whose records are other addresses, is a mismatch.  The other direction
+        (an A record whose address has a PTR naming another name) is covered too: either
+        that PTR is itself a mismatch, or its name also points at the address, which is
+        `duplicate-dns-record`; so no second finding is made for it.
+
+    Known false positives:
+        A target in a zone osfsck does not transfer is not judged (it may be right in
+        someone else's zone), nor are addresses outside OpenStack's ranges.  A target
+        zone that could not be read makes the check inconclusive for it.
+
+    Repair:
+        `delete-dns-records` (unsafe) deletes the PTR, conditional on its RRset as read
+        (`osfsck undo` adds it back); the runbook says how to add the right one.
+    """
+
+    code = "DN103"
+    name = "dns-ptr-mismatch"
+    severity = Severity.LOW
+    needs = (DnsRecord, DnsZone, *NEUTRON_KINDS)
+    relies_on = (DnsRecord, *NEUTRON_KINDS)
+    repairs = ("delete-dns-records", "dns-record-runbook")
+
+    def run(self, snap: Snapshot, out: CheckOutput) -> None:
+        idx = with_neutron(snap, out)
+        if idx is None:
+            return
+        for address in sorted(idx.ptrs):
+            for r in idx.ptrs[address]:
+                if judged_address(idx, r) is None:
+                    continue
+                zone = idx.zone_of(r.data)
+                if zone is None:
+                    continue
+                out.examine()
+                if zone not in idx.complete_zones:
+                    out.inconclusive(zone_scope(zone), snap.why_incomplete(DnsRecord, zone_scope(zone)))
+                    continue
+                points_to = idx.names.get(r.data, set())
+                if address in points_to:
+                    continue
+                rid = record_id(r.name, r.type, r.data)
+                why = (f"{r.data} has no address record in zone {zone}" if not points_to else
+                       f"{r.data} resolves to {', '.join(sorted(points_to))}")
+                holder = idx.holders.get(address)
+                out.found(record_ref(r), f"PTR record {rid} in zone {r.zone} gives {address} the name {r.data}, but {why}.",
+                          evidence={"record": record_evidence(r), "address": address, "target_zone": zone,
+                                    "target_addresses": sorted(points_to),
+                                    "holder": holder.evidence() if holder else None,
+                                    "expected_names": sorted(idx.expected_names(address)),
+                                    "managed_by_designate": r.zone in idx.designate_zones})
