@@ -1,0 +1,1 @@
+"""Checks of the OVN northbound database against Neutron."""
