@@ -152,6 +152,13 @@ class Server:
         """Nothing is kept open between calls (each is one TCP exchange)."""
 
 
+def server_for(zone, timeout: float) -> Server:
+    """The server of a configured zone (anything with host, port and key: name, algorithm,
+    secret), as the DNS source and the repairs both reach it."""
+    k = zone.key
+    return Server(zone.host, zone.port, Key(k.name, k.algorithm, k.secret) if k else None, timeout)
+
+
 def _describe(e: Exception) -> str:
     """One line for what dnspython (or the socket) raised."""
     if isinstance(e, dns.exception.Timeout):

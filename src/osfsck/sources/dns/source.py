@@ -4,7 +4,7 @@ that zone partial with one line and adds none of its records."""
 
 from __future__ import annotations
 
-from osfsck.clients.dns import DnsError, Key, Server
+from osfsck.clients.dns import DnsError, server_for
 from osfsck.model.facts.dns import DnsRecord, DnsZone, zone_scope
 from osfsck.model.result import SourceStatus
 from osfsck.model.snapshot import Snapshot
@@ -12,13 +12,6 @@ from osfsck.sources.base import NotConfigured, Source, cover_all, utcnow
 from osfsck.sources.dns.mapping import MalformedZone, zone_facts
 
 KINDS = (DnsZone, DnsRecord)
-
-
-def server_of(zone_settings, timeout: float) -> Server:
-    """The client for one configured zone (the repair builds the same)."""
-    k = zone_settings.key
-    return Server(zone_settings.host, zone_settings.port,
-                  Key(k.name, k.algorithm, k.secret) if k else None, timeout)
 
 
 class DnsZoneSource(Source):
@@ -47,7 +40,7 @@ class DnsZoneSource(Source):
             at = utcnow()
             try:
                 zone, records = zone_facts(z.zone, z.server, z.name_template, z.designate,
-                                           server_of(z, self.settings.timeout).transfer(z.zone))
+                                           server_for(z, self.settings.timeout).transfer(z.zone))
             except DnsError as e:
                 statuses.append(cover_all(sink, KINDS, scope, self.name, False, str(e)))
                 continue
