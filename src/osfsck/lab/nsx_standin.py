@@ -458,6 +458,17 @@ class NsxStandin:
         self.stop()
 
 
+def make_certificate(folder: str, host: str = "127.0.0.1") -> tuple[str, str]:
+    """A self-signed certificate for `host` (an IP address) made with `openssl`: (cert, key)
+    paths.  The certificate is its own CA: a client trusts it only when given it."""
+    import subprocess
+    cert, key = os.path.join(folder, "nsx-cert.pem"), os.path.join(folder, "nsx-key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                    f"/CN={host}", "-addext", f"subjectAltName=IP:{host}", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True)
+    return cert, key
+
+
 def _save(store: Store, path: str) -> None:
     tmp = f"{path}.tmp"
     with open(tmp, "w", encoding="utf-8") as f:
