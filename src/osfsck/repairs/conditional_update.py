@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, column, select, table, update
+from sqlalchemy import and_, column, delete, insert, select, table, text, update
 
 from osfsck.model.plan import RepairPlan
 from osfsck.repairs.base import Repair, RepairError
@@ -58,6 +58,35 @@ def run_updates(conn, updates: list[dict]) -> None:
         if n != 1:
             raise RepairError(f"{u['table']} row {_key(u)} is no longer in the state that was seen "
                               f"({n} rows matched); nothing changed")
+
+
+def read_rows(conn, name: str, key: dict) -> list[dict]:
+    """Every column of the rows that have `key`, as stored: a before-image that
+    `insert_rows` can put back exactly (Neutron deletes rows for real)."""
+    t = table(name, *(column(c) for c in key))
+    found = conn.execute(select(text("*")).select_from(t).where(_where(t, key))).mappings()
+    return [{c: stored(v) for c, v in r.items()} for r in found]
+
+
+def delete_rows(conn, deletes: list[dict]) -> None:
+    """Delete each {"table", "key", "row"} where every column is still as read, inside the
+    caller's transaction; one that does not match exactly one row raises."""
+    for d in deletes:
+        row = d["row"]
+        t = table(d["table"], *(column(c) for c in row))
+        if conn.execute(delete(t).where(_where(t, row))).rowcount != 1:
+            raise RepairError(f"{d['table']} row {_key(d)} is no longer in the state that was seen; nothing changed")
+
+
+def insert_rows(conn, rows: list[dict]) -> None:
+    """Put back rows that `delete_rows` deleted, as they were."""
+    for d in rows:
+        t = table(d["table"], *(column(c) for c in d["row"]))
+        try:
+            conn.execute(insert(t).values(**d["row"]))
+        except Exception as e:  # noqa: BLE001 - the driver's IntegrityError, whichever driver
+            raise RepairError(f"{d['table']} row {_key(d)} cannot be put back ({type(e).__name__}: another row "
+                              "has taken its place?); nothing changed") from None
 
 
 def reverse(updates: list[dict]) -> list[dict]:

@@ -1,0 +1,1 @@
+"""Repairs of Neutron's ports, bindings and floating IPs."""
