@@ -1,0 +1,1 @@
+"""Repairs in the OVN northbound database."""
