@@ -24,6 +24,7 @@ from osfsck.model.snapshot import Snapshot
 
 NEUTRON_KINDS = (NeutronPort, IpAllocation, FloatingIp, NeutronSubnet)
 ADDRESS_TYPES = ("A", "AAAA")
+REVERSE_SUFFIXES = ("in-addr.arpa.", "ip6.arpa.")
 
 
 def record_id(name: str, rtype: str, data: str) -> str:
@@ -131,7 +132,9 @@ class DnsIndex:
         # zones: every configured one is covered (complete or not)
         self.zone_names = sorted(s.split(":", 1)[1] for s in snap.scopes(DnsRecord))
         self.complete_zones = {z for z in self.zone_names if snap.is_complete(DnsRecord, zone_scope(z))}
-        self.templates = {z.zone: Template(z.name_template, z.zone) for z in snap.of(DnsZone)}
+        # instances are named in forward zones only: a reverse zone's names are addresses
+        self.templates = {z.zone: Template(z.name_template, z.zone) for z in snap.of(DnsZone)
+                          if not z.zone.endswith(REVERSE_SUFFIXES)}
         self.designate_zones = {z.zone for z in snap.of(DnsZone) if z.managed_by_designate}
         self.forward = defaultdict(list)        # address -> A/AAAA records
         self.names = defaultdict(set)           # name -> its addresses

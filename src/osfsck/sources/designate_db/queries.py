@@ -4,7 +4,7 @@ tables.py).  Ids are CHAR(32) hex there; DesignateRecord.from_stored dashes them
 
 from __future__ import annotations
 
-from sqlalchemy import DateTime, Integer, String, column, literal, select, table
+from sqlalchemy import DateTime, Integer, String, column, literal, or_, select, table
 
 from osfsck.model.facts.dns import DESIGNATE_SCOPE, DesignateRecord
 
@@ -26,7 +26,7 @@ def designate_records():
                    r.c.managed_extra, r.c.status, r.c.action, r.c.created_at, r.c.updated_at)
             .select_from(r.join(rs, r.c.recordset_id == rs.c.id).join(z, r.c.zone_id == z.c.id))
             # a live zone's `deleted` is the string '0'; a deleted one's is its id
-            .where(z.c.deleted == "0", rs.c.type.in_(("A", "AAAA", "PTR"))))
+            .where(z.c.deleted == "0", or_(*(rs.c.type == t for t in ("A", "AAAA", "PTR")))))
 
 
 KINDS = {DesignateRecord: designate_records}
