@@ -1,0 +1,121 @@
+"""The NSX source against the NSX test double (osfsck.lab.nsx_standin; NSX cannot run
+here): what it reads from each API, the facts it makes of the plugin's tags, and all or
+nothing when a page fails."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from osfsck.config.nsx import NsxSettings
+from osfsck.lab.nsx_standin import MANAGER as MANAGER_API, POLICY as POLICY_API, NsxStandin
+from osfsck.model.facts.nsx import MANAGER, NSX_SCOPE, POLICY, NsxObject
+from osfsck.model.snapshot import Snapshot
+from osfsck.sources.base import NotConfigured
+from osfsck.sources.nsx.mapping import from_epoch_ms, to_fact
+from osfsck.sources.nsx.source import NsxSource
+from tests.support.world import World
+from tests.support.world_nsx import INTERNAL_TAGS, fill_standin, plugin_tags
+
+
+@pytest.fixture
+def nsx():
+    with NsxStandin("admin", "secret") as s:
+        yield s
+
+
+def settings(s: NsxStandin, api: str = "policy", **kw) -> NsxSettings:
+    return NsxSettings(url=s.url, api=api, username="admin", password="secret", insecure=True, **kw)
+
+
+def collect(src) -> tuple[Snapshot, list]:
+    snap = Snapshot(taken_at=dt.datetime(2026, 11, 24))
+    return snap, src.collect({NsxObject}, Snapshot(taken_at=None), snap)
+
+
+def neutron_cloud():
+    w = World()
+    net = w.network()
+    for _ in range(3):
+        w.instance_port(w.instance(), network_id=net)
+    w.router()
+    w.security_group()
+    return w.snapshot()
+
+
+@pytest.mark.parametrize("api", ["policy", "manager"])
+def test_every_object_of_the_plugin_becomes_a_fact(nsx, api):
+    made = fill_standin(nsx.store, neutron_cloud(), api)
+    snap, status = collect(NsxSource(settings(nsx, api)))
+    assert [s.status for s in status] == ["ok"] and snap.is_complete(NsxObject, NSX_SCOPE)
+    facts = snap.of(NsxObject)
+    ours = {(f.neutron_kind, f.neutron_id) for f in facts if f.neutron_kind}
+    assert len(ours) == len(made) == 6
+    ports = [f for f in facts if f.neutron_kind == "port"]
+    assert len(ports) == 3 and all(p.parent_id and p.attached for p in ports)
+    assert {f.resource_type for f in facts if f.neutron_kind == "security-group"} == (
+        {"Group", "SecurityPolicy"} if api == "policy" else {"NSGroup", "FirewallSection"})
+    assert [f.internal for f in facts if not f.neutron_kind] == ([True, True] if api == "policy" else [True])
+    assert all(f.created_at == dt.datetime(2026, 1, 1) and f.api == api for f in facts)
+
+
+def test_policy_reads_the_ports_of_each_segment(nsx):
+    fill_standin(nsx.store, neutron_cloud(), POLICY)
+    collect(NsxSource(settings(nsx)))
+    paths = [p.split("?")[0] for _, p in nsx.requests]
+    assert paths[:2] == [f"{POLICY_API}/segments", f"{POLICY_API}/segments/{paths[1].split('/')[-2]}/ports"]
+    assert {f"{POLICY_API}/tier-1s", f"{POLICY_API}/domains/default/groups",
+            f"{POLICY_API}/domains/default/security-policies"} <= set(paths)
+
+
+def test_a_failed_page_leaves_the_scope_partial_and_adds_nothing(nsx):
+    fill_standin(nsx.store, neutron_cloud(), MANAGER)
+    nsx.inject(500, path=f"{MANAGER_API}/firewall/sections", count=None)
+    snap, status = collect(NsxSource(settings(nsx, "manager", retries=0)))
+    assert status[0].status == "partial" and "firewall/sections: 500" in status[0].reason
+    assert snap.of(NsxObject) == [] and not snap.is_complete(NsxObject, NSX_SCOPE)
+
+
+def test_bad_credentials_are_a_partial_scope_with_one_line(nsx):
+    s = NsxSettings(url=nsx.url, username="admin", password="nope", insecure=True)
+    snap, status = collect(NsxSource(s))
+    assert status[0].status == "partial" and "401 bad credentials" in status[0].reason
+    assert "\n" not in status[0].reason and "nope" not in status[0].reason
+
+
+def test_not_configured_without_a_url():
+    with pytest.raises(NotConfigured):
+        NsxSource(NsxSettings())
+
+
+def test_only_the_nsx_scope_is_read_on_a_fresh_re_check(nsx):
+    snap = Snapshot(taken_at=dt.datetime(2026, 11, 24))
+    assert NsxSource(settings(nsx)).collect({NsxObject}, snap, snap, scopes={"neutron"}) == []
+    assert nsx.requests == []
+
+
+@pytest.mark.parametrize("api, scope", [("policy", "os-neutron-secg-id"), ("manager", "os-neutron-secgr-id")])
+def test_security_group_tag_of_each_plugin(api, scope):
+    f = to_fact(api, {"id": "x", "resource_type": "Group", "tags": plugin_tags(scope, "sg-1")}, None, None)
+    assert (f.neutron_kind, f.neutron_id, f.api_version, f.project_id) == ("security-group", "sg-1", "17.0.0",
+                                                                            "project-a")
+
+
+def test_mapping_of_internal_hand_made_and_foreign_objects():
+    internal = to_fact(POLICY, {"id": "os_default_section", "tags": INTERNAL_TAGS}, None, None)
+    fixed_id = to_fact(POLICY, {"id": "neutron_excluded_ports_group", "tags": []}, None, None)
+    manager_named = to_fact(MANAGER, {"id": "n1", "display_name": "os_default_section_ns_group"}, None, None)
+    by_hand = to_fact(POLICY, {"id": "ops-net", "tags": [{"scope": "owner", "tag": "netops"}]}, None, None)
+    assert internal.internal and fixed_id.internal and manager_named.internal and not by_hand.internal
+    assert by_hand.neutron_kind is None
+    restricted = ("os-api-version", frozenset({"17.0.0"}))
+    ours = to_fact(POLICY, {"id": "p1", "tags": plugin_tags("os-neutron-port-id", "p1")}, "s", restricted)
+    theirs = to_fact(POLICY, {"id": "p2", "tags": plugin_tags("os-neutron-port-id", "p2", version="16.0.1")},
+                     "s", restricted)
+    assert not ours.other_deployment and theirs.other_deployment
+
+
+def test_times_are_epoch_milliseconds_as_naive_utc():
+    assert from_epoch_ms(1700000000123) == dt.datetime(2023, 11, 14, 22, 13, 20, 123000)
+    assert from_epoch_ms(None) is None and from_epoch_ms("soon") is None
