@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from osfsck.config.settings import Settings
 from osfsck.engine.repair import choose_plan
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.repairs.registry import all_repairs
@@ -35,7 +36,7 @@ def test_every_found_finding_gets_a_plan(cls, case):
     findings = check.evaluate(snap).findings
     assert findings
     for f in findings:
-        plan = choose_plan(check, f, snap, REPAIRS)
+        plan = choose_plan(check, f, snap, REPAIRS, Settings())
         assert isinstance(plan, RepairPlan), plan
         assert plan.repair in cls.repairs and plan.target == f.subject
         if plan.safety is Safety.MANUAL:
@@ -45,3 +46,14 @@ def test_every_found_finding_gets_a_plan(cls, case):
         for name in cls.repairs:        # every alternative plans it, or says why in one line
             other = REPAIRS[name].plan(f, snap)
             assert isinstance(other, RepairPlan) or (other and "\n" not in other)
+
+
+def test_without_the_neutron_api_an_orphan_port_gets_its_runbook():
+    """delete-port needs the API; unconfigured, the engine falls through to the runbook."""
+    mod = next(m for m in NETWORK_SCENARIOS if m.CHECK.code == "NT101")
+    case = next(c for c in mod.CASES if c.kind == FOUND)
+    check = mod.CHECK(case.params)
+    snap = case.build()
+    [f, *_] = check.evaluate(snap).findings
+    plan = choose_plan(check, f, snap, REPAIRS, Settings())
+    assert plan.repair == "orphan-port-runbook" and plan.safety is Safety.MANUAL

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from osfsck.config.settings import Settings
 from osfsck.engine.repair import choose_plan
 from osfsck.model.finding import Finding, Severity
 from osfsck.model.plan import RepairPlan, Safety
@@ -44,7 +45,7 @@ def test_every_found_finding_gets_a_plan(cls, case):
     findings = check.evaluate(snap).findings
     assert findings
     for f in findings:
-        plan = choose_plan(check, f, snap, REPAIRS)
+        plan = choose_plan(check, f, snap, REPAIRS, Settings())
         assert isinstance(plan, RepairPlan), plan
         assert plan.repair in cls.repairs and plan.target == f.subject
         assert plan.runbook if plan.safety is Safety.MANUAL else plan.action
@@ -64,7 +65,7 @@ def test_an_in_use_volume_without_attachment_passes_to_reset_volume_status():
     f = _finding("VL101", "volume", {"volume": VOLUME})
     assert "removes attachments" in DeleteVolumeAttachment().plan(f, None)
     check = type("C", (), {"params": {}, "repairs": ("delete-volume-attachment", "reset-volume-status")})()
-    plan = choose_plan(check, f, None, REPAIRS)
+    plan = choose_plan(check, f, None, REPAIRS, Settings())
     assert plan.repair == "reset-volume-status" and plan.params["status"] == "available"
 
 
@@ -85,7 +86,7 @@ def test_stuck_volume_without_agreement_gets_the_runbook():
                                      "volume_service_alive": True, "places": {}})
     assert "stuck-volume-runbook" in ResetVolumeState().plan(f, None)
     check = type("C", (), {"params": {}, "repairs": ("reset-volume-state", "stuck-volume-runbook")})()
-    plan = choose_plan(check, f, None, REPAIRS)
+    plan = choose_plan(check, f, None, REPAIRS, Settings())
     assert plan.repair == "stuck-volume-runbook" and "cinder reset-state --state available" in plan.runbook
 
 
@@ -110,7 +111,7 @@ def test_a_boot_volume_mapping_is_left_to_the_runbook():
     assert "boot volume" in SoftDeleteBlockDeviceMapping().plan(f, None)
     check = type("C", (), {"params": {}, "repairs": ("soft-delete-block-device-mapping",
                                                       "dangling-root-volume-runbook")})()
-    plan = choose_plan(check, f, None, REPAIRS)
+    plan = choose_plan(check, f, None, REPAIRS, Settings())
     assert plan.repair == "dangling-root-volume-runbook"
     assert "no longer has" in plan.runbook and f"cinder backup-list --volume-id {V}" in plan.runbook
     data = SoftDeleteBlockDeviceMapping().plan(_finding("VL102", "block-device-mapping", {

@@ -29,8 +29,10 @@ class Cancelled(Exception):
     pass
 
 
-def choose_plan(check: Check, finding: Finding, snap: Snapshot, repairs: dict[str, Repair]) -> RepairPlan | str:
-    """The first of the check's repairs (or the one configured for it) that can plan it."""
+def choose_plan(check: Check, finding: Finding, snap: Snapshot, repairs: dict[str, Repair],
+                settings: Settings) -> RepairPlan | str:
+    """The first of the check's repairs (or the one configured for it) that can plan it:
+    a repair whose way in is not configured (an API) gives way to the next (a runbook)."""
     names = [check.params["repair"]] if check.params.get("repair") else list(check.repairs)
     if not names:
         return "no repair is defined for this check"
@@ -39,7 +41,8 @@ def choose_plan(check: Check, finding: Finding, snap: Snapshot, repairs: dict[st
         repair = repairs.get(name)
         if repair is None:
             return f"unknown repair {name!r}"
-        plan = repair.plan(finding, snap)
+        why = repair.unavailable(settings)
+        plan = why or repair.plan(finding, snap)
         if isinstance(plan, RepairPlan):
             return plan
         reasons.append(plan)
@@ -83,7 +86,7 @@ def _plan_check(check, findings, snap, repairs, opts, settings, stats: CheckStat
     """Record a PlanResult for every finding; return those that may be applied."""
     eligible: list[PlanResult] = []
     for f in findings:
-        plan = choose_plan(check, f, snap, repairs)
+        plan = choose_plan(check, f, snap, repairs, settings)
         if isinstance(plan, str):
             result.plans.append(PlanResult(f, None, Outcome.NONE, plan))
         elif plan.safety is Safety.MANUAL:
@@ -168,7 +171,7 @@ def _apply_batch(check, batch, current, repairs, opts, settings, ctx, result) ->
             pr.reason = ("fresh re-check was inconclusive" if pr.finding.subject.scope in unsure
                          else "gone on a fresh re-check")
         else:
-            plan = choose_plan(check, f, fresh, repairs)
+            plan = choose_plan(check, f, fresh, repairs, settings)
             if isinstance(plan, str):
                 pr.outcome, pr.reason = Outcome.SKIPPED, f"on a fresh re-check: {plan}"
             else:

@@ -30,6 +30,10 @@ class Repair:
     writes: ClassVar[str]          # what it changes, for docs and `osfsck permissions`
     undoable: ClassVar[bool] = False
 
+    def unavailable(self, settings) -> str | None:
+        """Why this repair cannot run with these settings (its API is not configured), or None."""
+        return None
+
     def plan(self, finding: Finding, snap: Snapshot) -> RepairPlan | str:
         """A plan, or a one-line reason why this finding cannot be repaired this way."""
         raise NotImplementedError
