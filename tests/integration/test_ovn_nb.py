@@ -176,7 +176,7 @@ def test_nothing_is_read_before_the_initial_dump(cloud):
     settings = settings_of(server)
     helper = client.helper_for(settings, None, time.monotonic() + 5)
     server.pause()
-    idl = client.OvsdbIdl(settings.nb_connection, helper)
+    idl = client.ovs_idl.Idl(settings.nb_connection, helper)
     try:
         with pytest.raises(client.OvnNbError, match="initial dump did not arrive"):
             client.wait_for_dump(idl, time.monotonic() + 1, settings.nb_connection)

@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""How long osfsck takes to collect the OVN northbound database at the L scale.
+
+    .venv/bin/python tools/bench_ovn.py                  # 110,000 switch ports
+    .venv/bin/python tools/bench_ovn.py --ports 20000 --rounds 3
+
+A private ovsdb-server (osfsck.lab.ovsdb) is filled the way Neutron's ML2/OVN driver fills
+it: switches of `--per-network` ports each (instance ports with Neutron's nine
+external_ids, addresses and port security), a router and a router port per 20 networks,
+one port group per 20 ports with 4 ACLs each, a NAT row per 10 ports, a DHCP_Options row
+per network.  Rows go in through JSON-RPC `transact`, a network at a time, which is not
+what is measured.
+
+What it prints (figures, not pass/fail):
+  * source: OvnNorthboundSource.collect, end to end (schema, monitor of only the columns
+    the checks use, the complete initial dump, facts), median of `--rounds`;
+  * full IDL: the same dump with every column of every table registered, as a client
+    that does not choose its columns would receive it (the comparison that says what
+    choosing the columns is worth);
+  * ovsdb-client dump: the server's own C client dumping the whole database as JSON to
+    /dev/null, the floor that is not Python.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+
+import ovs.jsonrpc  # noqa: E402
+import ovs.stream  # noqa: E402
+
+from osfsck.clients.ovn import load  # noqa: E402
+from osfsck.config.ovn import OvnSettings  # noqa: E402
+from osfsck.lab.ovsdb import OvsdbServer  # noqa: E402
+from osfsck.model.facts.ovn import OvnNbRow  # noqa: E402
+from osfsck.model.snapshot import Snapshot  # noqa: E402
+from osfsck.sources.ovn_nb.source import OvnNorthboundSource  # noqa: E402
+
+
+def _ref(name):
+    return ["named-uuid", name]
+
+
+def _map(d):
+    return ["map", [[k, v] for k, v in d.items()]]
+
+
+def network_ops(n: int, per_network: int, first_port: int) -> list:
+    """The insert operations of one network: switch, ports, DHCP options, its share of
+    routers, port groups with ACLs and NAT rows."""
+    net = str(uuid.uuid4())
+    ops, port_refs = [], []
+    for i in range(per_network):
+        pid, k = str(uuid.uuid4()), first_port + i
+        mac = f"fa:16:3e:{k >> 16 & 255:02x}:{k >> 8 & 255:02x}:{k & 255:02x}"
+        ip = f"10.{k >> 16 & 255}.{k >> 8 & 255}.{k & 255}"
+        ops.append({"op": "insert", "table": "Logical_Switch_Port", "uuid-name": f"p{i}", "row": {
+            "name": pid, "addresses": f"{mac} {ip}", "port_security": f"{mac} {ip}",
+            "options": _map({"requested-chassis": f"cmp{k % 2000:04d}", "mcast_flood_reports": "true"}),
+            "external_ids": _map({"neutron:cidrs": f"{ip}/16", "neutron:device_id": str(uuid.uuid4()),
+                                  "neutron:device_owner": "compute:nova", "neutron:network_name": f"neutron-{net}",
+                                  "neutron:port_name": "", "neutron:project_id": uuid.uuid4().hex,
+                                  "neutron:revision_number": "4", "neutron:security_group_ids": str(uuid.uuid4()),
+                                  "neutron:vnic_type": "normal"})}})
+        port_refs.append(_ref(f"p{i}"))
+    ops.append({"op": "insert", "table": "Logical_Switch", "row": {
+        "name": f"neutron-{net}", "ports": ["set", port_refs],
+        "external_ids": _map({"neutron:network_name": f"net{n}", "neutron:mtu": "1442", "neutron:revision_number": "2",
+                              "neutron:availability_zone_hints": ""})}})
+    ops.append({"op": "insert", "table": "DHCP_Options", "row": {
+        "cidr": f"10.{n >> 8 & 255}.{n & 255}.0/24", "options": _map({"lease_time": "43200", "mtu": "1442"}),
+        "external_ids": _map({"subnet_id": str(uuid.uuid4()), "neutron:revision_number": "1"})}})
+    for g in range(0, per_network, 20):
+        sg = str(uuid.uuid4())
+        acls = []
+        for a in range(4):
+            ops.append({"op": "insert", "table": "ACL", "uuid-name": f"a{g}_{a}", "row": {
+                "direction": "to-lport" if a % 2 else "from-lport", "priority": 1002, "action": "allow-related",
+                "match": f"outport == @pg_{sg.replace('-', '_')} && ip4 && tcp.dst == {22 + a}",
+                "external_ids": _map({"neutron:security_group_rule_id": str(uuid.uuid4())})}})
+            acls.append(_ref(f"a{g}_{a}"))
+        ops.append({"op": "insert", "table": "Port_Group", "row": {
+            "name": "pg_" + sg.replace("-", "_"), "ports": ["set", port_refs[g:g + 20]], "acls": ["set", acls],
+            "external_ids": _map({"neutron:security_group_id": sg})}})
+    if n % 20 == 0:
+        rid, lrp = str(uuid.uuid4()), str(uuid.uuid4())
+        ops.append({"op": "insert", "table": "Logical_Router_Port", "uuid-name": "lrp", "row": {
+            "name": f"lrp-{lrp}", "mac": "fa:16:3e:ff:00:01", "networks": "10.0.0.1/16",
+            "external_ids": _map({"neutron:revision_number": "3", "neutron:network_name": f"neutron-{net}"})}})
+        nats = []
+        for i in range(per_network * 20 // 10):
+            ops.append({"op": "insert", "table": "NAT", "uuid-name": f"n{i}", "row": {
+                "type": "dnat_and_snat", "external_ip": f"198.51.{i >> 8 & 255}.{i & 255}",
+                "logical_ip": f"10.0.{i >> 8 & 255}.{i & 255}",
+                "external_ids": _map({"neutron:fip_id": str(uuid.uuid4()), "neutron:revision_number": "2",
+                                      "neutron:router_name": f"neutron-{rid}"})}})
+            nats.append(_ref(f"n{i}"))
+        ops.append({"op": "insert", "table": "Logical_Router", "row": {
+            "name": f"neutron-{rid}", "ports": ["set", [_ref("lrp")]], "nat": ["set", nats],
+            "external_ids": _map({"neutron:router_name": f"r{n}", "neutron:revision_number": "2"})}})
+    return ops
+
+
+def populate(remote: str, ports: int, per_network: int) -> None:
+    err, stream = ovs.stream.Stream.open_block(ovs.stream.Stream.open(remote), 10000)
+    assert not err, err
+    rpc = ovs.jsonrpc.Connection(stream)
+    done = n = 0
+    while done < ports:
+        count = min(per_network, ports - done)
+        req = ovs.jsonrpc.Message.create_request("transact", ["OVN_Northbound", *network_ops(n, count, done)])
+        err, reply = rpc.transact_block(req)
+        assert not err and not any("error" in r for r in reply.result if r), reply.result
+        done += count
+        n += 1
+    rpc.close()
+
+
+def median_time(fn, rounds: int) -> float:
+    times = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--ports", type=int, default=110_000)
+    ap.add_argument("--per-network", type=int, default=55)
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, OvsdbServer(Path(tmp)) as server:
+        t = time.perf_counter()
+        populate(server.remote, args.ports, args.per_network)
+        print(f"filled NB with {args.ports} switch ports in {time.perf_counter() - t:.1f} s")
+        settings = OvnSettings(nb_connection=server.remote, timeout=600)
+        source = OvnNorthboundSource(settings)
+        facts = []
+
+        def collect():
+            sink = Snapshot(taken_at=None)
+            (status,) = source.collect({OvnNbRow}, sink, sink)
+            assert status.status == "ok", status.reason
+            facts[:] = [len(sink.of(OvnNbRow))]
+
+        source_s = median_time(collect, args.rounds)
+        full_s = median_time(lambda: load(settings, None).close(), args.rounds)
+        cli_s = median_time(lambda: subprocess.run(
+            ["ovsdb-client", "--format=json", "dump", server.remote, "OVN_Northbound"], stdout=subprocess.DEVNULL,
+            check=True), args.rounds)
+        print(f"source (only the columns the checks use): {source_s:.2f} s for {facts[0]} facts")
+        print(f"full IDL (every column of every table):   {full_s:.2f} s")
+        print(f"ovsdb-client dump, whole database (JSON):  {cli_s:.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
