@@ -302,6 +302,9 @@ class Store:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"      # keep-alive, as NSX's front end (clients reuse connections)
     server_version = "NSX-standin"
+    # headers and body go out in two writes: without TCP_NODELAY, Nagle's algorithm and the
+    # client's delayed ACK hold every keep-alive answer back by tens of milliseconds
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):   # requests are recorded in standin.requests instead
         pass
