@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from osfsck.lab import database, faults, hypervisors, iscsiadm_standin, schemas, testdriver, volumes
+from osfsck.lab import database, faults, hypervisors, iscsiadm_standin, schemas, services, testdriver, volumes
 from osfsck.lab.cloud import Cloud, consistent_cloud
 from osfsck.lab.hypervisors import LabError
 from osfsck.lab.profiles import PROFILES
@@ -34,16 +34,21 @@ def build(out: Path, profile: str = "small", seed: int = 1, db_url: str | None =
     cloud = consistent_cloud(prof, seed, now)
     volumes.populate(cloud, prof)
     faults.inject(cloud, copies=1 if profile == "small" else max(1, len(cloud.hosts) // 400))
+    zones = services.dns_zone_records(cloud)
     urls = _write_databases(cloud, out, db_url, f"lab{seed}", release)
     paths = _write_folders(cloud, out, prof.real_bytes_per_mb)
     uris = _write_hypervisors(cloud, out, paths, hv_mode, run_as)
     iscsiadms = _write_iscsi(cloud, out)
+    running, service_lines = {}, []
+    running["named"], lines = services.start_dns(out, zones)
+    service_lines += lines
     truth = [{**t, "subject": _subject(t["subject"], paths)} for t in cloud.truth]
     (out / "truth.json").write_text(json.dumps(
         {"profile": profile, "seed": seed, "release": release, "faults": truth, "near_misses": cloud.notes}, indent=2))
-    _write_config(out, urls, paths, uris, iscsiadms, db_url)
+    _write_config(out, urls, paths, uris, iscsiadms, db_url, service_lines)
     lab = {"profile": profile, "seed": seed, "release": release, "hypervisors": hv_mode,
-           "hosts": {h: {"uri": uris[h], "instances_path": paths[h]} for h, _ in cloud.hosts}}
+           "hosts": {h: {"uri": uris[h], "instances_path": paths[h]} for h, _ in cloud.hosts},
+           "services": running}
     (out / "lab.json").write_text(json.dumps(lab, indent=2))
     return {"dir": str(out), "hosts": len(cloud.hosts), "faults": len(truth),
             "instances": sum(len(v) for v in cloud.instances.values()),
@@ -210,7 +215,8 @@ def _subject(subject: str, paths: dict) -> str:
     return subject
 
 
-def _write_config(out: Path, urls: dict, paths: dict, uris: dict, iscsiadms: dict, db_url: str | None) -> None:
+def _write_config(out: Path, urls: dict, paths: dict, uris: dict, iscsiadms: dict, db_url: str | None,
+                  service_lines: list[str]) -> None:
     lines = ["# osfsck configuration for this lab cloud (written by `osfsck lab build`)", "", "[nova]"]
     if db_url:
         # the plain `mysql://` scheme, as operators write it: osfsck then picks its driver
@@ -223,7 +229,8 @@ def _write_config(out: Path, urls: dict, paths: dict, uris: dict, iscsiadms: dic
         lines.append('api_database = "sqlite:///db/nova_api.sqlite"')
         for service in ("cinder", "neutron"):
             lines += ["", f"[{service}]", f'database = "sqlite:///db/{service}.sqlite"']
-    lines += ["", "[hypervisors]", 'transport = "local"', "concurrency = 8", 'timeout = "60s"', ""]
+    lines += ["", *service_lines]
+    lines += ["[hypervisors]", 'transport = "local"', "concurrency = 8", 'timeout = "60s"', ""]
     for host in sorted(paths):
         lines += [f'[hypervisors.hosts."{host}"]', f'uri = "{uris[host]}"', f'instances_path = "{paths[host]}"',
                   f'iscsiadm = "{iscsiadms[host]}"', ""]
@@ -235,6 +242,8 @@ def _write_config(out: Path, urls: dict, paths: dict, uris: dict, iscsiadms: dic
 def stop(out: Path) -> int:
     lab = json.loads((Path(out) / "lab.json").read_text())
     n = 0
+    for entry in lab.get("services", {}).values():
+        services.stop(entry, Path(out))
     if lab.get("hypervisors") == "libvirtd":
         for host in lab["hosts"]:
             hypervisors.stop_host(Path(out) / "hv" / host / "libvirtd.pid")
@@ -244,6 +253,8 @@ def stop(out: Path) -> int:
 
 def start(out: Path, run_as: str | None = None) -> int:
     lab = json.loads((Path(out) / "lab.json").read_text())
+    for entry in lab.get("services", {}).values():
+        services.start(entry, Path(out))
     if lab.get("hypervisors") != "libvirtd":
         return 0
     for host in lab["hosts"]:

@@ -1,0 +1,71 @@
+"""The network services of a lab cloud, each a real server on loopback (the NSX manager a
+stand-in): BIND `named` serving the lab's zones, `ovsdb-server` with the OVN northbound
+database, the NSX stand-in.  Started by `build`, stopped by `lab stop`, started again by
+`lab start`; each is recorded in lab.json with how to start it again, and stopped by
+its PID only when that PID still runs that program with the lab's folder in its
+arguments (PIDs are reused).
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from osfsck.lab import bind, dns_zones
+from osfsck.lab.cloud import Cloud
+from osfsck.lab.hypervisors import LabError, _alive, _read_pid, _terminate
+
+KEY = "osfsck-lab"
+
+
+# -- DNS ------------------------------------------------------------------------------------
+
+def dns_zone_records(c: Cloud) -> dict:
+    """The lab's zones with their faults and near misses (truth recorded in `c`)."""
+    z = dns_zones.zones(c)
+    dns_zones.inject(c, z, lambda name, rtype, data: f"{name} {rtype} {data}")
+    dns_zones.near_misses(c, z)
+    return z
+
+
+def start_dns(out: Path, zones: dict) -> tuple[dict, list[str]]:
+    """named serving `zones`; returns (its lab.json entry, its osfsck.toml lines)."""
+    folder = out / "dns"
+    try:
+        ns = bind.Bind(folder, zones, key_name=KEY, timeout=120)
+    except bind.BindError as e:
+        raise LabError(f"DNS: {e}") from None
+    secret = ns.write_secret(folder / "tsig.secret")
+    lines = ["[dns]", f'server = "{ns.server}"', f'key = "{KEY}"', "", f"[dns.keys.{KEY}]",
+             f'algorithm = "{ns.algorithm}"', f'secret_file = "{secret.relative_to(out)}"', ""]
+    for zone in sorted(zones):
+        lines += [f'[dns.zones."{zone}"]']
+    entry = {"program": "named", "argv": ["named", "-c", str(ns.conf), "-g", "-n", "1"],
+             "pidfile": str(folder / "named.pid"), "log": str(ns.log), "port": ns.port}
+    return entry, lines + [""]
+
+
+# -- start / stop ------------------------------------------------------------------------
+
+def stop(entry: dict, folder: Path) -> None:
+    _terminate(_read_pid(Path(entry["pidfile"])), entry["program"], str(folder))
+
+
+def start(entry: dict, folder: Path, timeout: float = 60) -> None:
+    """Start a recorded service again unless it runs; wait until its port answers."""
+    pid = _read_pid(Path(entry["pidfile"]))
+    if pid is not None and _alive(pid):
+        return
+    with open(entry["log"], "ab") as log:
+        subprocess.Popen(entry["argv"], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                         start_new_session=True, cwd=folder)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", entry["port"]), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise LabError(f"{entry['program']} did not answer on port {entry['port']} within {timeout:.0f}s")
