@@ -35,13 +35,17 @@ def found(proc: subprocess.CompletedProcess) -> set[tuple[str, str]]:
 
 
 def runbook_only(lab: Path) -> set[tuple[str, str]]:
-    """The faults of checks whose every repair is a runbook (a guest's disks): a person
-    fixes them, so they outlive `repair` by design."""
+    """The faults of checks whose every repair is a runbook (a guest's disks), or needs an
+    API the lab has not (Neutron's, for an orphan port): a person fixes them, so they
+    outlive `repair` by design."""
     from osfsck.checks.registry import all_checks
+    from osfsck.config import load_settings
     from osfsck.model.plan import Safety
     from osfsck.repairs.registry import all_repairs
-    repairs = all_repairs()
-    manual = {c.code for c in all_checks() if all(repairs[r].safety is Safety.MANUAL for r in c.repairs)}
+    repairs = {name: cls() for name, cls in all_repairs().items()}
+    settings = load_settings(str(lab / "osfsck.toml"))
+    manual = {c.code for c in all_checks()
+              if all(repairs[r].safety is Safety.MANUAL or repairs[r].unavailable(settings) for r in c.repairs)}
     return {(code, subject) for code, subject in truth(lab) if code in manual}
 
 
