@@ -114,3 +114,11 @@ def test_tls_is_verified_by_default(tmp_path):
         assert len(s.requests) == 0 and "\n" not in str(e.value)       # refused before any request, not retried
         with NsxClient(s.url, "admin", "secret", verify=cert) as c:
             assert c.list(SEGMENTS) == []
+
+
+def test_a_ca_file_that_is_not_a_certificate_is_one_line(tmp_path):
+    bad = tmp_path / "ca.pem"
+    bad.write_text("not a certificate\n")
+    with pytest.raises(NsxError, match="cannot use the CA file") as e:
+        NsxClient("https://127.0.0.1:1", "admin", "x", verify=str(bad))
+    assert "\n" not in str(e.value)

@@ -77,6 +77,14 @@ def test_a_failed_page_leaves_the_scope_partial_and_adds_nothing(nsx):
     assert snap.of(NsxObject) == [] and not snap.is_complete(NsxObject, NSX_SCOPE)
 
 
+def test_objects_of_an_unexpected_shape_are_a_partial_scope(nsx):
+    fill_standin(nsx.store, neutron_cloud(), POLICY)
+    nsx.inject(200, path=f"{POLICY_API}/tier-1s", body=b'{"results": ["not an object"], "result_count": 1}')
+    snap, status = collect(NsxSource(settings(nsx)))
+    assert status[0].status == "partial" and "unexpected shape" in status[0].reason
+    assert snap.of(NsxObject) == []
+
+
 def test_bad_credentials_are_a_partial_scope_with_one_line(nsx):
     s = NsxSettings(url=nsx.url, username="admin", password="nope", insecure=True)
     snap, status = collect(NsxSource(s))

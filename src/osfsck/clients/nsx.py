@@ -41,7 +41,10 @@ class NsxClient:
         self._username = username
         if isinstance(verify, str):
             # a CA bundle of our own: verify against it alone (a private NSX CA)
-            verify = ssl.create_default_context(cafile=verify)
+            try:
+                verify = ssl.create_default_context(cafile=verify)
+            except (OSError, ssl.SSLError) as e:
+                raise NsxError(f"NSX {self.url}: cannot use the CA file {verify}: {_reason(e)}") from None
         self._http = httpx.Client(base_url=self.url, auth=(username, password), verify=verify, timeout=timeout,
                                   headers={"Accept": "application/json"})
 

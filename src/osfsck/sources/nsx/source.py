@@ -54,6 +54,10 @@ class NsxSource(Source):
                 facts = read_policy(client, s.deployment()) if s.api == POLICY else read_manager(client, s.deployment())
         except NsxError as e:
             return [cover_all(sink, self.provides, NSX_SCOPE, self.name, False, str(e), at)]
+        except (KeyError, TypeError, AttributeError) as e:
+            # JSON, but not NSX's shapes (an object that is not one, without an id)
+            why = f"NSX {s.url}: an object of an unexpected shape ({type(e).__name__}: {str(e)[:100]})"
+            return [cover_all(sink, self.provides, NSX_SCOPE, self.name, False, why, at)]
         sink.add(NsxObject.kind, facts)
         return [cover_all(sink, self.provides, NSX_SCOPE, self.name, True, "", at)]
 
