@@ -54,8 +54,9 @@ class MissingOvnObjectRunbook(Runbook):
         table, expected = f.evidence.get("expected_table", "?"), f.evidence.get("expected_name", "?")
         where = _FIND_BY.get(table, "name={name}").format(id=oid, name=expected)
         return _steps(
-            f"Confirm on the NB leader: `ovn-nbctl find {table} {where}`; and in Neutron's database `SELECT * FROM ovn_revision_numbers WHERE resource_uuid = "
-                   f"'{oid}'` (a row behind standardattributes is one the maintenance task will retry).",
+            f"Confirm on the NB leader: `ovn-nbctl find {table} {where}`; and in Neutron's database "
+            f"`SELECT * FROM ovn_revision_numbers WHERE resource_uuid = '{oid}'` (a row behind "
+            "standardattributes is one the maintenance task will retry).",
             "Look in neutron-server's log for the error of the original request (grep the id): an NB leader "
             "change or a timeout leaves the row unwritten.",
             _bump(kind, oid),
