@@ -146,6 +146,8 @@ def cmd_run(args, repair: bool) -> int:
 def cmd_collect(args) -> int:
     settings = load_settings(_config_path(args))
     checks = wiring.build_checks(settings, _split(args.select), _split(args.ignore))
+    # what the config does not name (no [nsx]) is not collected, as `check` does not run it
+    checks, _ = wiring.runnable_checks(settings, checks, explicit=bool(args.select))
     snap, statuses = collect_snapshot(settings, checks, progress_factory())
     snap.write(args.output)
     bad = [s for s in statuses if s.status != "ok"]
