@@ -95,6 +95,23 @@ class Check:
         return {k: " ".join(" ".join(v).split()) for k, v in sections.items()}
 
 
+def recent(snap: Snapshot, when: dt.datetime | None, min_age: float) -> bool:
+    """Changed within `min_age` seconds: an operation may still be in flight."""
+    age = age_seconds(snap, when)
+    return age is not None and age < min_age
+
+
+def scope_complete(snap: Snapshot, out: CheckOutput, scope: str, kinds) -> bool:
+    """True when every one of `kinds` was read completely in `scope`; otherwise the scope
+    is recorded inconclusive (with the first incomplete kind's reason): a check that judges
+    absence against it must not judge anything there."""
+    for kind in kinds:
+        if not snap.is_complete(kind, scope):
+            out.inconclusive(scope, snap.why_incomplete(kind, scope))
+            return False
+    return True
+
+
 def age_seconds(snap: Snapshot, when: dt.datetime | None) -> float | None:
     """How long before the snapshot was taken `when` was; None if unknown."""
     if when is None:

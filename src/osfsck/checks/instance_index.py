@@ -14,10 +14,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple, Optional
 
+from osfsck.checks.base import CheckOutput
 from osfsck.model.facts.nova import (
     API_SCOPE, MIGRATION_TERMINAL, ArchivedInstance, BuildRequest, Cell, Instance,
     InstanceMapping, Migration, cell_scope,
 )
+from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
 
 _EPOCH = _dt.datetime(1970, 1, 1)   # orders deleted rows with no timestamp first
@@ -165,3 +167,30 @@ def instance_index(snap: Snapshot) -> InstanceIndex:
         idx = snap.memo["instance_index"] = InstanceIndex(weakref.proxy(snap))
     return idx
 
+
+# -- what checks say about an instance's status --------------------------------------
+
+def instance_ref(uuid: str, cell: str | None) -> ObjectRef:
+    return ObjectRef("instance", uuid, cell_scope(cell) if cell else "api")
+
+
+def undecided(out: CheckOutput, st: Status) -> bool:
+    """Record why an instance's status could not be decided; True when it could not."""
+    if st.state != UNDECIDED:
+        return False
+    for scope in st.scopes:
+        out.inconclusive(scope, st.reason)
+    return True
+
+
+def gone_because(st: Status) -> str | None:
+    """Why an instance that is not live is gone, as a phrase; None when it is live."""
+    if st.state == DELETED:
+        row = st.instance
+        when = f" at {row.deleted_at:%Y-%m-%d %H:%M}" if row.deleted_at else ""
+        return f"was deleted in {cell_scope(row.cell)}{when}"
+    if st.state == ARCHIVED:
+        return f"was deleted and archived to shadow_instances in {cell_scope(st.archived.cell)}"
+    if st.state == UNKNOWN:
+        return "is unknown to the API database and every cell"
+    return None

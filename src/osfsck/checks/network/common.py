@@ -6,12 +6,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from osfsck.checks.base import CheckOutput
-from osfsck.checks.instance_index import DELETED, LIVE, InstanceIndex
-# the instance rules the volume checks state once, shared here rather than restated
-from osfsck.checks.volumes.common import gone_because, recent, undecided  # noqa: F401 (re-exported)
+from osfsck.checks.base import CheckOutput, recent, scope_complete
+from osfsck.checks.instance_index import DELETED, LIVE, InstanceIndex, gone_because, undecided
 from osfsck.model.facts.neutron import NEUTRON_SCOPE, NeutronPort, PortBinding, is_compute_port
-from osfsck.model.facts.nova import cell_scope
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
 
@@ -26,18 +23,10 @@ def port_ref(port_id: str) -> ObjectRef:
     return ObjectRef("port", port_id, NEUTRON_SCOPE)
 
 
-def instance_ref(uuid: str, cell: str | None) -> ObjectRef:
-    return ObjectRef("instance", uuid, cell_scope(cell) if cell else "api")
-
-
 def with_neutron(snap: Snapshot, out: CheckOutput, *kinds) -> bool:
     """True when every kind of Neutron's database a check reads is complete; otherwise the
     check records "neutron" inconclusive and must not judge anything."""
-    for kind in (NeutronPort, *kinds):
-        if not snap.is_complete(kind, NEUTRON_SCOPE):
-            out.inconclusive(NEUTRON_SCOPE, snap.why_incomplete(kind, NEUTRON_SCOPE))
-            return False
-    return True
+    return scope_complete(snap, out, NEUTRON_SCOPE, (NeutronPort, *kinds))
 
 
 def bindings_by_port(snap: Snapshot) -> dict[str, list]:

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from osfsck.checks.base import Check, CheckOutput
+from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import instance_evidence
-from osfsck.checks.instance_index import instance_index
-from osfsck.checks.network.common import instance_ref, port_ref, recent, with_neutron
+from osfsck.checks.instance_index import instance_index, instance_ref
+from osfsck.checks.network.common import port_ref, with_neutron
 from osfsck.model.facts.neutron import NeutronPort
 from osfsck.model.facts.nova import Cell, Instance, InstanceNetwork, cell_scope
 from osfsck.model.finding import Severity

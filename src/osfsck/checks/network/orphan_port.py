@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from osfsck.checks.base import Check, CheckOutput
-from osfsck.checks.instance_index import instance_index
+from osfsck.checks.instance_index import instance_index, instance_ref
 from osfsck.checks.network.common import (
-    ORPHAN_MIN_AGE, bindings_by_port, binding_evidence, instance_ref, orphan_port, owner_evidence, port_evidence,
+    ORPHAN_MIN_AGE, bindings_by_port, binding_evidence, orphan_port, owner_evidence, port_evidence,
     port_ref, with_neutron,
 )
 from osfsck.model.facts.neutron import NeutronPort, PortBinding, is_compute_port

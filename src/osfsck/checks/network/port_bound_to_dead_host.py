@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-from osfsck.checks.base import Check, CheckOutput
+from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import instance_evidence
-from osfsck.checks.instance_index import LIVE, instance_index
-from osfsck.checks.network.common import (
-    bindings_by_port, binding_evidence, instance_ref, port_evidence, port_ref, recent, with_neutron,
-)
+from osfsck.checks.instance_index import LIVE, instance_index, instance_ref
+from osfsck.checks.network.common import bindings_by_port, binding_evidence, port_evidence, port_ref, with_neutron
 from osfsck.model.facts.neutron import NeutronPort, PortBinding, is_compute_port
 from osfsck.model.facts.nova import API_SCOPE, Cell, ComputeService, Instance, Migration, cell_scope
 from osfsck.model.finding import Confidence, Severity

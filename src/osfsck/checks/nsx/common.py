@@ -3,7 +3,7 @@ NSX object is named and shown as evidence."""
 
 from __future__ import annotations
 
-from osfsck.checks.base import CheckOutput, age_seconds
+from osfsck.checks.base import CheckOutput, scope_complete
 from osfsck.model.facts.neutron import (
     FLOATINGIP_OWNER, NEUTRON_SCOPE, ROUTER_GATEWAY_OWNER, FloatingIp, NeutronNetwork, NeutronPort, NeutronRouter,
     SecurityGroup,
@@ -35,21 +35,9 @@ def severity_of(o: NsxObject) -> Severity:
 def complete(snap: Snapshot, out: CheckOutput) -> bool:
     """True when NSX and the Neutron kinds the NSX checks compare are both complete;
     otherwise each incomplete side is recorded inconclusive and nothing may be judged."""
-    ok = True
-    if not snap.is_complete(NsxObject, NSX_SCOPE):
-        out.inconclusive(NSX_SCOPE, snap.why_incomplete(NsxObject, NSX_SCOPE))
-        ok = False
-    for kind in NEUTRON_KINDS:
-        if not snap.is_complete(kind, NEUTRON_SCOPE):
-            out.inconclusive(NEUTRON_SCOPE, snap.why_incomplete(kind, NEUTRON_SCOPE))
-            ok = False
-            break
-    return ok
-
-
-def recent(snap: Snapshot, when, min_age: float) -> bool:
-    age = age_seconds(snap, when)
-    return age is not None and age < min_age
+    nsx = scope_complete(snap, out, NSX_SCOPE, (NsxObject,))
+    neutron = scope_complete(snap, out, NEUTRON_SCOPE, NEUTRON_KINDS)
+    return nsx and neutron
 
 
 def external_networks(snap: Snapshot) -> set[str]:

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from osfsck.checks.base import Check, CheckOutput
-from osfsck.checks.nsx.common import MIN_AGE, complete, external_networks, neutron_ref, recent
+from osfsck.checks.base import Check, CheckOutput, recent
+from osfsck.checks.nsx.common import MIN_AGE, complete, external_networks, neutron_ref
 from osfsck.model.facts.neutron import (
     FloatingIp, NeutronNetwork, NeutronPort, NeutronRouter, SecurityGroup, is_compute_port,
 )

@@ -1,9 +1,7 @@
 from __future__ import annotations
 
-from osfsck.checks.base import Check, CheckOutput
-from osfsck.checks.nsx.common import (
-    MIN_AGE, NEUTRON_FACTS, complete, neutron_ref, nsx_evidence, nsx_ref, recent, severity_of,
-)
+from osfsck.checks.base import Check, CheckOutput, recent
+from osfsck.checks.nsx.common import MIN_AGE, NEUTRON_FACTS, complete, neutron_ref, nsx_evidence, nsx_ref, severity_of
 from osfsck.model.facts.neutron import NeutronNetwork, NeutronPort, NeutronRouter, SecurityGroup
 from osfsck.model.facts.nsx import NsxObject, is_neutrons
 from osfsck.model.finding import Severity

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from osfsck.checks.base import CheckOutput
+from osfsck.checks.base import CheckOutput, scope_complete
 from osfsck.model.facts.neutron import (
     FLOATINGIP_OWNER, NEUTRON_SCOPE, FloatingIp, NeutronNetwork, NeutronPort, NeutronRouter, NeutronSubnet,
     RouterPort, SecurityGroup, SecurityGroupRule,
@@ -97,16 +97,9 @@ TABLE_OF = {NETWORK: LOGICAL_SWITCH, PORT: SWITCH_PORT, ROUTER: LOGICAL_ROUTER, 
 
 def both_complete(snap: Snapshot, out: CheckOutput) -> bool:
     """Absence on either side needs both sides whole: Neutron's database and the NB dump."""
-    ok = True
-    if not snap.is_complete(OvnNbRow, OVN_NB_SCOPE):
-        out.inconclusive(OVN_NB_SCOPE, snap.why_incomplete(OvnNbRow, OVN_NB_SCOPE))
-        ok = False
-    for kind in NEUTRON_KINDS:
-        if not snap.is_complete(kind, NEUTRON_SCOPE):
-            out.inconclusive(NEUTRON_SCOPE, snap.why_incomplete(kind, NEUTRON_SCOPE))
-            ok = False
-            break
-    return ok
+    nb = scope_complete(snap, out, OVN_NB_SCOPE, (OvnNbRow,))
+    neutron = scope_complete(snap, out, NEUTRON_SCOPE, NEUTRON_KINDS)
+    return nb and neutron
 
 
 def row_ref(row: OvnNbRow) -> ObjectRef:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from osfsck.checks.base import CheckOutput, age_seconds
-from osfsck.checks.instance_index import ARCHIVED, DELETED, UNDECIDED, UNKNOWN, InstanceIndex, Status
+from osfsck.checks.base import CheckOutput
+from osfsck.checks.instance_index import InstanceIndex
 from osfsck.checks.volumes.volume_index import VolumeIndex, volume_index
 from osfsck.model.facts.cinder import CINDER_SCOPE
 from osfsck.model.facts.hypervisor import host_scope
-from osfsck.model.facts.nova import cell_scope
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
 
@@ -21,38 +20,6 @@ def volume_ref(volume_id: str) -> ObjectRef:
 
 def attachment_ref(attachment_id: str) -> ObjectRef:
     return ObjectRef("volume-attachment", attachment_id, CINDER_SCOPE)
-
-
-def instance_ref(uuid: str, cell: str | None) -> ObjectRef:
-    return ObjectRef("instance", uuid, cell_scope(cell) if cell else "api")
-
-
-def recent(snap: Snapshot, when, min_age: float) -> bool:
-    """Changed within `min_age` seconds: an operation may still be in flight."""
-    age = age_seconds(snap, when)
-    return age is not None and age < min_age
-
-
-def undecided(out: CheckOutput, st: Status) -> bool:
-    """Record why an instance's status could not be decided; True when it could not."""
-    if st.state != UNDECIDED:
-        return False
-    for scope in st.scopes:
-        out.inconclusive(scope, st.reason)
-    return True
-
-
-def gone_because(st: Status) -> str | None:
-    """Why an instance that is not live is gone, as a phrase; None when it is live."""
-    if st.state == DELETED:
-        row = st.instance
-        when = f" at {row.deleted_at:%Y-%m-%d %H:%M}" if row.deleted_at else ""
-        return f"was deleted in {cell_scope(row.cell)}{when}"
-    if st.state == ARCHIVED:
-        return f"was deleted and archived to shadow_instances in {cell_scope(st.archived.cell)}"
-    if st.state == UNKNOWN:
-        return "is unknown to the API database and every cell"
-    return None
 
 
 def domain_volume_ref(host: str, domain_uuid: str, volume_id: str) -> ObjectRef:

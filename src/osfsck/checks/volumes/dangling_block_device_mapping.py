@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from osfsck.checks.base import Check, CheckOutput
+from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import attachment_evidence, bdm_evidence, instance_evidence, volume_evidence
-from osfsck.checks.volumes.common import MIN_AGE, instance_ref, recent, volume_ref, with_cinder
+from osfsck.checks.instance_index import instance_ref
+from osfsck.checks.volumes.common import MIN_AGE, volume_ref, with_cinder
 from osfsck.checks.volumes.volume_index import is_live
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.nova import (

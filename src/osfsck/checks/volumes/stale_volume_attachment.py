@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-from osfsck.checks.base import Check, CheckOutput
+from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import attachment_evidence, instance_evidence, volume_evidence
-from osfsck.checks.instance_index import LIVE, UNKNOWN
-from osfsck.checks.volumes.common import (
-    MIN_AGE, attachment_ref, gone_because, instance_ref, recent, undecided, volume_ref, with_cinder,
-)
+from osfsck.checks.instance_index import LIVE, UNKNOWN, gone_because, instance_ref, undecided
+from osfsck.checks.volumes.common import MIN_AGE, attachment_ref, volume_ref, with_cinder
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.nova import (
     ArchivedInstance, BlockDeviceMapping, BuildRequest, Cell, ComputeService, Instance, InstanceMapping,

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from osfsck.checks.base import Check, CheckOutput
+from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.compute.domains import domains_by_uuid
 from osfsck.checks.evidence import attachment_evidence, bdm_evidence, instance_evidence
-from osfsck.checks.volumes.common import (
-    MIN_AGE, attachment_ref, domain_volume_ref, instance_ref, recent, settled_on_host, with_cinder,
-)
+from osfsck.checks.instance_index import instance_ref
+from osfsck.checks.volumes.common import MIN_AGE, attachment_ref, domain_volume_ref, settled_on_host, with_cinder
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import Domain, DomainVolume
 from osfsck.model.facts.nova import (
