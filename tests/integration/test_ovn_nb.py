@@ -242,11 +242,13 @@ def test_delete_settles_and_undo_recreates(cloud, name):
         assert writer.api.lookup("Logical_Switch_Port", "ops-mirror-port")
 
         entry = {"before": before}
-        assert "new _uuid" in repair.undo(entry, ctx)
+        assert "taken" not in repair.undo(entry, ctx)
         again = snapshot_with(w, settings)
         (back,) = [f for f in OrphanOvnObject().evaluate(again).findings
                    if (f.evidence["row"]["name"] or f.evidence["row"]["neutron_id"]) == name]
-        assert back.evidence["row"]["uuid"] != plan.params["uuid"], "OVSDB gives the row a new _uuid"
+        assert back.evidence["row"]["uuid"] == plan.params["uuid"], "the row gets its own _uuid back"
+        assert back.fingerprint == finding.fingerprint
+        assert {c["uuid"] for c in back.evidence["children"]} == children
         assert len(back.evidence["children"]) == len(before.get("children", ()))
         restored = writer.image(before["table"], back.evidence["row"]["uuid"])
         for column in ("name", "external_ids", "addresses"):

@@ -259,8 +259,10 @@ class _DeleteIfUnchanged(ovsdbapp_command.BaseCommand):
 
 
 class _Recreate(ovsdbapp_command.BaseCommand):
-    """Insert a row from its image (a new uuid: OVSDB chooses it), its children with it,
-    and hang it back on its parent."""
+    """Insert a row from its image, its children with it, and hang it back on its parent.
+    Each row gets back its own _uuid (OVSDB 2.13+ honours a client-chosen uuid on insert),
+    so findings, the journal and references by uuid name the same row again; a uuid taken
+    in the meantime gets a new one."""
 
     def __init__(self, api, image: dict):
         super().__init__(api)
@@ -289,7 +291,9 @@ class _Recreate(ovsdbapp_command.BaseCommand):
 
     def _insert(self, txn, img: dict, skip):
         table = self.api.tables[img["table"]]
-        row = txn.insert(table)
+        was = _uuid.UUID(img["uuid"])
+        taken = any(was in t.rows for t in self.api.tables.values())
+        row = txn.insert(table) if taken else txn.insert(table, new_uuid=was, persist_uuid=True)
         for column, wire in img["columns"].items():
             if column not in skip and column in table.columns:
                 setattr(row, column, self._python(wire))

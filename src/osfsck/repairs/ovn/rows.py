@@ -42,8 +42,8 @@ class DeleteOvnRow(Repair):
 
     The before-image is every column of the row and of the rows it holds.  Undo inserts
     them again with the same name, external_ids and other columns, hung back on the same
-    switch, router or port group; OVSDB gives the new rows new _uuids.  References to rows
-    deleted since (a port's DHCP_Options) are left out.
+    switch, router or port group, with their own _uuids again (a uuid taken since gets a
+    new one).  References to rows deleted since (a port's DHCP_Options) are left out.
     """
 
     name = "delete-ovn-row"
@@ -112,5 +112,7 @@ class DeleteOvnRow(Repair):
         except OvnNbError as e:
             raise RepairError(f"could not recreate {b['table']} {b['uuid']}: {e}") from None
         held = len(b.get("children", ()))
-        return (f"recreated {b['table']} {b['columns'].get('name') or ''} as {new} (OVSDB gives a new _uuid; it was "
-                f"{b['uuid']})" + (f" with the {held} row(s) it held" if held else ""))
+        same = new == b["uuid"]
+        return (f"recreated {b['table']} {b['columns'].get('name') or ''} as {new}"
+                + ("" if same else f" (its _uuid {b['uuid']} was taken)")
+                + (f" with the {held} row(s) it held" if held else ""))
