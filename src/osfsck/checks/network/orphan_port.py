@@ -3,8 +3,8 @@ from __future__ import annotations
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.instance_index import instance_index, instance_ref
 from osfsck.checks.network.common import (
-    ORPHAN_MIN_AGE, bindings_by_port, binding_evidence, orphan_port, owner_evidence, port_evidence,
-    port_ref, with_neutron,
+    ORPHAN_MIN_AGE, binding_evidence, orphan_port, owner_evidence, port_evidence, port_index, port_ref,
+    with_neutron,
 )
 from osfsck.model.facts.neutron import NeutronPort, PortBinding, is_compute_port
 from osfsck.model.facts.nova import ArchivedInstance, BuildRequest, Cell, Instance, InstanceMapping
@@ -56,12 +56,11 @@ class OrphanPort(Check):
         if not with_neutron(snap, out, PortBinding):
             return
         idx = instance_index(snap)
-        bindings = bindings_by_port(snap)
+        bindings = port_index(snap).bindings
         min_age = float(self.params["min_age"])
-        for p in snap.of(NeutronPort):
-            if not is_compute_port(p) or not p.device_id:
-                continue
-            out.examine()
+        compute_ports = [p for p in snap.of(NeutronPort) if p.device_id and is_compute_port(p)]
+        out.examine(len(compute_ports))
+        for p in compute_ports:
             orphan = orphan_port(snap, idx, out, p, min_age)
             if orphan is None:
                 continue

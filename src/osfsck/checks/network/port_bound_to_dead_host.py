@@ -3,7 +3,7 @@ from __future__ import annotations
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import instance_evidence
 from osfsck.checks.instance_index import LIVE, instance_index, instance_ref
-from osfsck.checks.network.common import bindings_by_port, binding_evidence, port_evidence, port_ref, with_neutron
+from osfsck.checks.network.common import binding_evidence, port_evidence, port_index, port_ref, with_neutron
 from osfsck.model.facts.neutron import NeutronPort, PortBinding, is_compute_port
 from osfsck.model.facts.nova import API_SCOPE, Cell, ComputeService, Instance, Migration, cell_scope
 from osfsck.model.finding import Confidence, Severity
@@ -67,32 +67,35 @@ class PortBoundToDeadHost(Check):
             return      # the host may run nova-compute in the cell that could not be read
         alive = {s.host for s in snap.of(ComputeService) if not s.forced_down}
         forced = {s.host: s for s in snap.of(ComputeService) if s.forced_down}
-        bindings = bindings_by_port(snap)
+        ports = port_index(snap).by_id
         min_age = float(self.params["min_age"])
-        for p in snap.of(NeutronPort):
-            if not is_compute_port(p) or not p.device_id:
+        # Dead hosts are few: only an ACTIVE binding to a host that is not alive is worth a
+        # look at its port and instance.
+        active = [b for b in snap.of(PortBinding) if b.status == "ACTIVE" and b.host]
+        out.examine(len(active))
+        reported = set()
+        for b in active:
+            if b.host in alive or b.port_id in reported:
                 continue
-            active = next((b for b in bindings.get(p.id, ()) if b.status == "ACTIVE" and b.host), None)
-            if active is None:
+            p = ports.get(b.port_id)
+            if p is None or not p.device_id or not is_compute_port(p):
                 continue
             st = idx.status(p.device_id)
             if st.state != LIVE:
                 continue    # an orphan port is orphan-port's subject, an undecided owner its inconclusive
-            out.examine()
             if recent(snap, p.updated_at or p.created_at, min_age) or idx.in_progress_migrations(p.device_id):
                 continue
-            if active.host in alive:
-                continue
-            svc = forced.get(active.host)
+            svc = forced.get(b.host)
+            reported.add(p.id)
             row = st.instance
-            where = ("the instance's own host" if row.host == active.host
+            where = ("the instance's own host" if row.host == b.host
                      else f"the instance is on {row.host or 'no host'}")
             state = "is forced down" if svc is not None else "runs no nova-compute service in any cell"
             out.found(
                 port_ref(p.id),
-                f"Port {p.id} of instance {p.device_id} is bound to {active.host}, which {state} ({where}).",
+                f"Port {p.id} of instance {p.device_id} is bound to {b.host}, which {state} ({where}).",
                 related=[instance_ref(p.device_id, row.cell)],
-                evidence={"port": port_evidence(p), "binding": binding_evidence(active),
+                evidence={"port": port_evidence(p), "binding": binding_evidence(b),
                           "instance": instance_evidence(row),
                           "service": None if svc is None else {"cell": svc.cell, "host": svc.host,
                                                                "disabled": bool(svc.disabled),

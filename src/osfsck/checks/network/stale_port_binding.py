@@ -3,7 +3,7 @@ from __future__ import annotations
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import instance_evidence
 from osfsck.checks.instance_index import LIVE, instance_index, instance_ref, undecided
-from osfsck.checks.network.common import bindings_by_port, binding_evidence, port_evidence, port_ref, with_neutron
+from osfsck.checks.network.common import binding_evidence, port_evidence, port_index, port_ref, with_neutron
 from osfsck.model.facts.neutron import NEUTRON_SCOPE, NeutronPort, PortBinding, is_compute_port
 from osfsck.model.facts.nova import (
     ArchivedInstance, Cell, Instance, InstanceMapping, Migration, cell_scope,
@@ -63,12 +63,15 @@ class StalePortBinding(Check):
         if not with_neutron(snap, out, PortBinding):
             return
         idx = instance_index(snap)
-        ports = {p.id: p for p in snap.of(NeutronPort)}
+        ports = port_index(snap)
         min_age = float(self.params["min_age"])
-        for port_id, bindings in sorted(bindings_by_port(snap).items()):
-            p = ports.get(port_id)
+        # INACTIVE bindings exist only during (or after) a live migration: few, so start there
+        with_inactive = sorted({b.port_id for b in snap.of(PortBinding) if b.status == "INACTIVE"})
+        for port_id in with_inactive:
+            p = ports.by_id.get(port_id)
+            bindings = ports.bindings[port_id]
             inactive = [b for b in bindings if b.status == "INACTIVE"]
-            if p is None or not inactive or not is_compute_port(p) or not p.device_id:
+            if p is None or not is_compute_port(p) or not p.device_id:
                 continue
             st = idx.status(p.device_id)
             if st.state != LIVE:
