@@ -30,6 +30,7 @@ from osfsck.config.settings import Database, NeutronSettings, Settings
 from osfsck.lab import database, schemas
 from osfsck.model.facts.nova import ComputeService
 from osfsck.repairs.base import NotOwned, RepairError
+from osfsck.repairs.conditional_update import now_stored
 from osfsck.repairs.neutron.bindings import DeletePortBinding
 from osfsck.repairs.neutron.floating_ips import DisassociateFloatingIp
 from osfsck.repairs.neutron.ports import DeletePort
@@ -39,6 +40,11 @@ from tests.repairs.helpers import apply, context, execute, plan_of, refused_agai
 from tests.support.world import DAY, World
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, 0)
+HOUR = dt.timedelta(hours=1)
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 NET, SUB, ROUTER, FIP = "net-1", "sub-1", "router-1", "fip-1"
 ORPHAN, LIVE_PORT, FPORT = ("0a0a0a0a-0000-4000-8000-00000000000%d" % i for i in (1, 2, 3))
 GONE, LIVE = "11111111-aaaa-4000-8000-000000000001", "11111111-aaaa-4000-8000-000000000002"
@@ -87,9 +93,9 @@ def neutron_db(url: str, release: str) -> str:
     return url
 
 
-def snapshot(url: str):
+def snapshot(url: str, at: dt.datetime = T0):
     """Nova's side from a World, Neutron's read by the real source from `url`."""
-    w = World(taken_at=T0)
+    w = World(taken_at=at)
     w.host("hv1")
     w.host("hv2")
     w.instance(GONE, host="hv1", deleted=True, deleted_age=2 * DAY)
@@ -134,17 +140,22 @@ def test_disassociate_floating_ip_settles_is_refused_twice_and_undoes(neutron):
     fips = table_rows(url, "floatingips")
     repair = DisassociateFloatingIp()
     plan = plan_of(repair, finding(OrphanFloatingIpAssociation, url))
+    started = now_stored()
     entry = apply(repair, plan, ctx)
     (fip,) = table_rows(url, "floatingips")
     assert (fip["fixed_port_id"], fip["fixed_ip_address"], fip["router_id"]) == (None, None, None)
     assert (fip["last_known_router_id"], fip["status"]) == (ROUTER, "DOWN")
     assert revision(url, SA[FIP]) == 6                        # OVN's maintenance task re-syncs the NAT
+    (attr,) = [r for r in table_rows(url, "standardattributes") if r["id"] == SA[FIP]]
+    assert str(attr["updated_at"])[:19] >= str(started)[:19], "a bump is a change: updated_at is now"
     assert OrphanFloatingIpAssociation().evaluate(snapshot(url)).findings == []
 
     assert "restored" in refused_again_then_undone(repair, plan, ctx, entry)
     assert table_rows(url, "floatingips") == fips
     assert revision(url, SA[FIP]) == 7                        # forward again, never back
-    assert len(OrphanFloatingIpAssociation().evaluate(snapshot(url)).findings) == 1
+    # the association is back, and new: the check waits `min_age` before judging it again
+    assert OrphanFloatingIpAssociation().evaluate(snapshot(url, at=utc_now())).findings == []
+    assert len(OrphanFloatingIpAssociation().evaluate(snapshot(url, at=utc_now() + 2 * HOUR)).findings) == 1
 
 
 def test_a_floating_ip_moved_to_another_port_is_left_alone(neutron):

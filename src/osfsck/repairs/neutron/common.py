@@ -5,8 +5,10 @@ numbers: `ovn_revision_numbers` records the revision each resource had when it w
 written to OVN, and the maintenance task (DBInconsistenciesPeriodics, every few minutes)
 re-syncs every resource whose `standardattributes.revision_number` is ahead of it.  A
 repair that writes Neutron's database directly therefore bumps the revision of what it
-changed: OVN then catches up on its own.  Undo bumps it again (never back: OVN has
-already seen the higher number, and a lower one would hide the change from it).
+changed: OVN then catches up on its own.  Like Neutron's own bump, it sets updated_at to
+now: the OVN checks give a change that recent time to reach NB.  Undo bumps it again
+(never back: OVN has already seen the higher number, and a lower one would hide the
+change from it).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 from sqlalchemy import column, select, table
 
 from osfsck.repairs.base import RepairError
-from osfsck.repairs.conditional_update import ConditionalUpdate, read_row, reverse, run_updates
+from osfsck.repairs.conditional_update import ConditionalUpdate, now_stored, read_row, reverse, run_updates
 
 NEUTRON = "neutron"
 
@@ -29,7 +31,7 @@ def revision_bump(conn, resource_table: str, resource_id: str) -> dict:
         raise RepairError(f"{resource_table} {resource_id} has no standardattributes row; nothing changed")
     n = int(row["revision_number"])
     return {"table": "standardattributes", "key": {"id": sa_id}, "expect": {"revision_number": n},
-            "values": {"revision_number": n + 1}, "bump": True}
+            "values": {"revision_number": n + 1, "updated_at": now_stored()}, "bump": True}
 
 
 def undo_updates(updates: list[dict]) -> list[dict]:
@@ -39,7 +41,8 @@ def undo_updates(updates: list[dict]) -> list[dict]:
     for u in reversed(updates):
         if u.get("bump"):
             n = u["values"]["revision_number"]
-            out.append({**u, "expect": {"revision_number": n}, "values": {"revision_number": n + 1}})
+            out.append({**u, "expect": {"revision_number": n},
+                        "values": {"revision_number": n + 1, "updated_at": now_stored()}})
         else:
             out.extend(reverse([u]))
     return out
