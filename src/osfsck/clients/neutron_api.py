@@ -4,7 +4,9 @@ objects (OVN, NSX) and tell Nova, which a database write would not.
 
 Authentication is Keystone v3 password auth (POST /v3/auth/tokens, the token in the
 X-Subject-Token header, neutron-server's endpoint from the catalog's "network" service)
-unless a token and an endpoint are configured.  Errors are one line (NeutronApiError).
+unless a token and an endpoint are configured, or none at all (`auth = "none"`: a
+standalone neutron-server with `auth_strategy = noauth`, which takes no token).  Errors
+are one line (NeutronApiError).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ class NeutronApiError(Exception):
 class NeutronApi:
     """`settings` is the `[neutron]` section (config.settings.NeutronSettings: clients do not
     import config, so it is read by attribute): endpoint, auth_url, username, password,
-    project_name, user/project_domain_name, region_name, interface, token, verify, timeout."""
+    project_name, user/project_domain_name, region_name, interface, token, verify, timeout,
+    auth ("keystone" or "none")."""
 
     def __init__(self, settings, transport: httpx.BaseTransport | None = None):
         self.settings = settings
@@ -27,6 +30,8 @@ class NeutronApi:
                                   headers={"Accept": "application/json", "User-Agent": "osfsck"})
         self._token = settings.token
         self._endpoint = settings.endpoint
+        # noauth: neutron-server trusts every request, so no token is asked for or sent
+        self._noauth = getattr(settings, "auth", "keystone") == "none"
 
     # -- ports ------------------------------------------------------------------------
     def get_port(self, port_id: str) -> dict | None:
@@ -47,14 +52,17 @@ class NeutronApi:
 
     # -- plumbing ---------------------------------------------------------------------
     def _request(self, method: str, path: str, what: str, *, headers=None, missing_ok=False, retry=True):
-        if self._token is None or self._endpoint is None:
+        if self._noauth:
+            if self._endpoint is None:
+                raise NeutronApiError('[neutron] auth = "none" needs endpoint: the Networking API is not configured')
+        elif self._token is None or self._endpoint is None:
             self._authenticate()
+        sent = {**(headers or {})} if self._noauth else {**(headers or {}), "X-Auth-Token": self._token}
         try:
-            r = self._http.request(method, self._endpoint + path, headers={**(headers or {}),
-                                                                           "X-Auth-Token": self._token})
+            r = self._http.request(method, self._endpoint + path, headers=sent)
         except httpx.HTTPError as e:
             raise NeutronApiError(f"cannot {what}: {self._endpoint}: {_reason(e)}") from None
-        if r.status_code == 401 and retry and self.settings.auth_url:
+        if r.status_code == 401 and retry and self.settings.auth_url and not self._noauth:
             self._token = None          # expired: one new token, then give up
             return self._request(method, path, what, headers=headers, missing_ok=missing_ok, retry=False)
         if r.status_code == 404 and missing_ok:

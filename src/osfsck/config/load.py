@@ -176,11 +176,15 @@ _NEUTRON_API_KEYS = {"endpoint", "auth_url", "username", "password_env", "passwo
 
 def _neutron(t: dict, base: Path) -> NeutronSettings:
     """`[neutron]`: the database, and optionally the Networking API (endpoint and Keystone
-    v3 password auth, or a ready-made token from the environment)."""
+    v3 password auth, or a ready-made token from the environment; or, with auth = "none",
+    an endpoint that takes no token: a standalone neutron-server with auth_strategy = noauth)."""
     where = "[neutron]"
-    _only(t, _NEUTRON_DB_KEYS | _NEUTRON_API_KEYS, where)
+    _only(t, _NEUTRON_DB_KEYS | _NEUTRON_API_KEYS | {"auth"}, where)
     db = _service_database({k: v for k, v in t.items() if k in _NEUTRON_DB_KEYS}, "neutron", base)
     api = {k: v for k, v in t.items() if k in _NEUTRON_API_KEYS}
+    auth = t.get("auth", "keystone")
+    if auth not in ("keystone", "none"):
+        raise ConfigError(f'{where}.auth: expected "keystone" or "none", not {auth!r}')
     for k, v in api.items():
         if k not in ("verify", "timeout") and not (isinstance(v, str) and v):
             raise ConfigError(f"{where}.{k}: expected a non-empty string")
@@ -189,6 +193,12 @@ def _neutron(t: dict, base: Path) -> NeutronSettings:
             raise ConfigError(f"{where}.{k}: expected an http(s) URL, not {api[k]!r}")
     if api.get("interface", "public") not in ("public", "internal", "admin"):
         raise ConfigError(f"{where}.interface: expected public, internal or admin")
+    if auth == "none":
+        keystone = sorted(set(api) - {"endpoint", "verify", "ca_file", "timeout"})
+        if keystone:
+            raise ConfigError(f'{where}: auth = "none" takes no {keystone[0]} (neutron-server has no Keystone then)')
+        if "endpoint" not in api:
+            raise ConfigError(f'{where}: auth = "none" needs endpoint (there is no catalog to ask)')
     token = _secret(api, "token_env", None, where, base)
     password = _secret(api, "password_env", "password_file", where, base)
     if "auth_url" in api and token is not None:
@@ -199,7 +209,7 @@ def _neutron(t: dict, base: Path) -> NeutronSettings:
             raise ConfigError(f"{where}: auth_url is set but {missing[0]} is not (Keystone v3 password auth)")
     elif token is not None and "endpoint" not in api:
         raise ConfigError(f"{where}: token_env without auth_url needs endpoint (there is no catalog to ask)")
-    elif "endpoint" in api and token is None:
+    elif "endpoint" in api and token is None and auth != "none":
         raise ConfigError(f"{where}: endpoint is set but neither auth_url nor token_env says how to authenticate")
     verify = api.get("verify", True)
     if not isinstance(verify, bool):
@@ -217,7 +227,7 @@ def _neutron(t: dict, base: Path) -> NeutronSettings:
         user_domain_name=api.get("user_domain_name", "Default"),
         project_domain_name=api.get("project_domain_name", "Default"), region_name=api.get("region_name"),
         interface=api.get("interface", "public"), token=token, verify=verify,
-        timeout=parse_duration(api.get("timeout", 30), f"{where}.timeout"),
+        timeout=parse_duration(api.get("timeout", 30), f"{where}.timeout"), auth=auth,
     )
 
 

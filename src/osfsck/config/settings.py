@@ -49,7 +49,9 @@ class NeutronSettings:
     """`[neutron]`: its database (read by the checks) and, optionally, the Networking API
     that repairs which must go through neutron-server use (delete-port).  The API is
     reached at `endpoint`, or at the "network" endpoint of the Keystone catalog; the token
-    comes from Keystone v3 password auth, or is given ready-made (`token_env`)."""
+    comes from Keystone v3 password auth, or is given ready-made (`token_env`).  With
+    `auth = "none"` (a standalone neutron-server with `auth_strategy = noauth`, as in the
+    lab) requests go to `endpoint` without a token."""
 
     database: Database | None = None
     endpoint: str | None = None              # e.g. https://neutron.example:9696
@@ -64,9 +66,12 @@ class NeutronSettings:
     token: str | None = field(default=None, repr=False)
     verify: bool | str = True                # TLS verification; a CA bundle's path
     timeout: float = 30.0
+    auth: str = "keystone"                   # "keystone", or "none" for a noauth neutron-server
 
     @property
     def api_configured(self) -> bool:
+        if self.auth == "none":
+            return bool(self.endpoint)
         return bool(self.auth_url or (self.token and self.endpoint))
 
 
