@@ -1,0 +1,224 @@
+"""The lab's Networking API: the real neutron-server (Neutron's own WSGI application,
+`neutron.wsgi.api:application`) on loopback, against the lab's Neutron database, so that
+delete-port really goes through Neutron.
+
+Standalone, as Neutron runs without Keystone: `auth_strategy = noauth` (every request is an
+admin of the project "fake_project_id"), the ML2 plugin with the `logger` mechanism driver
+(no agents, no SDN: it only logs), `transport_url = fake:/` (RPC and notifications go
+nowhere) and Nova notifications off.  Neutron is served by a small stdlib `wsgiref` runner
+written next to its configuration: no uWSGI, no Apache.
+
+Neutron and its ~150 dependencies live in their own virtualenv (scripts/setup makes
+`.venv-neutron` next to osfsck's `.venv`), never in osfsck's.  Without it the lab is built
+without a Networking API and delete-port falls back to its runbook.
+
+The lab's Neutron database may be MariaDB (`lab build --db-url`) or its SQLite file: Neutron's
+migrations do not run on SQLite (ALTER of constraints), but they are not needed here (the
+lab writes the schema from the DDL they produce), and Neutron's runtime reads, deletes and
+checks revisions (If-Match) on SQLite as on MariaDB.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from osfsck.lab.hypervisors import LabError, _read_pid, _terminate
+
+NEUTRON_VERSION = "29.0.0"      # scripts/setup pins the same
+ENV = "OSFSCK_NEUTRON_PYTHON"
+START_TIMEOUT = 60.0
+NOT_INSTALLED = ("Neutron is not installed (scripts/setup makes .venv-neutron; or set OSFSCK_NEUTRON_PYTHON): "
+                 "the lab has no Networking API, delete-port falls back to its runbook")
+
+# The runner: oslo.config reads the configuration files from sys.argv when Neutron's WSGI
+# module is imported, so they are put there first.  Its argv carries the lab's folder
+# (the pidfile's path), which is what `lab stop` checks before it signals the PID.
+RUNNER = '''\
+"""neutron-server's WSGI application on the stdlib server (written by osfsck lab build)."""
+import os
+import sys
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+host, port, pidfile, confs = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
+with open(pidfile, "w") as f:
+    f.write(f"{os.getpid()}\\n")
+sys.argv = ["neutron-api"] + [a for c in confs for a in ("--config-file", c)]
+from neutron.wsgi.api import application  # noqa: E402  (reads the configuration, loads ML2)
+
+
+class Server(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class Handler(WSGIRequestHandler):
+    def log_message(self, *args):     # neutron logs each request itself
+        pass
+
+
+make_server(host, port, application, server_class=Server, handler_class=Handler).serve_forever()
+'''
+
+ML2_CONF = """\
+[ml2]
+type_drivers = flat,vlan,vxlan,geneve,local
+project_network_types = local
+mechanism_drivers = logger
+extension_drivers = port_security
+
+[ml2_type_flat]
+flat_networks = *
+
+[ml2_type_vlan]
+network_vlan_ranges = physnet1:100:200
+
+[ml2_type_vxlan]
+vni_ranges = 1000:2000
+
+[ml2_type_geneve]
+vni_ranges = 1:65536
+"""
+
+
+def available() -> str | None:
+    """The python of Neutron's virtualenv, or None when Neutron is not installed."""
+    given = os.environ.get(ENV)
+    if given:
+        return given if Path(given).exists() else None
+    python = Path(sys.prefix).parent / ".venv-neutron" / "bin" / "python"
+    return str(python) if python.exists() else None
+
+
+def start_neutron(out: Path, database_url: str, python: str | None = None,
+                  timeout: float = START_TIMEOUT) -> tuple[dict, list[str]]:
+    """neutron-server for the lab in `out`, on the Neutron database at `database_url`;
+    returns (its lab.json entry, the API lines of the osfsck.toml `[neutron]` section)."""
+    python = python or available()
+    if python is None:
+        raise LabError(NOT_INSTALLED)
+    out = Path(out).resolve()
+    connection = _connection(database_url, out)
+    folder = out / "neutron"
+    (folder / "state" / "lock").mkdir(parents=True, exist_ok=True)
+    # pip installs Neutron's data files under the venv's prefix (not resolving the python:
+    # a venv's python is a symlink to the system's)
+    paste = Path(python).parent.parent / "etc" / "neutron" / "api-paste.ini"
+    if not paste.is_file():
+        raise LabError(f"Neutron's api-paste.ini is not where its virtualenv installs it ({paste})")
+    shutil.copyfile(paste, folder / "api-paste.ini")
+    port = _free_port()
+    log = folder / "neutron-server.log"
+    (folder / "neutron.conf").write_text(_neutron_conf(folder, connection, log))
+    (folder / "ml2_conf.ini").write_text(ML2_CONF)
+    (folder / "serve.py").write_text(RUNNER)
+    pidfile = folder / "neutron-server.pid"
+    pidfile.unlink(missing_ok=True)
+    argv = [python, str(folder / "serve.py"), "127.0.0.1", str(port), str(pidfile),
+            str(folder / "neutron.conf"), str(folder / "ml2_conf.ini")]
+    entry = {"program": "python", "argv": argv, "pidfile": str(pidfile), "log": str(folder / "stdout.log"),
+             "port": port}
+    with open(entry["log"], "ab") as stdout:
+        proc = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True, cwd=folder)
+    try:
+        wait_ready(port, timeout, proc)
+    except LabError as e:
+        _terminate(proc.pid, "python", str(folder))
+        raise LabError(f"{e}: {_tail(log, Path(entry['log']))}") from None
+    return entry, [f'endpoint = "http://127.0.0.1:{port}"', 'auth = "none"']
+
+
+def stop_neutron(entry: dict, out: Path) -> None:
+    """Stop it by its PID, if that PID still runs it (as `services.stop` does)."""
+    _terminate(_read_pid(Path(entry["pidfile"])), entry["program"], str(Path(out).resolve()))
+
+
+def wait_ready(port: int, timeout: float = START_TIMEOUT, proc: subprocess.Popen | None = None) -> None:
+    """Until GET /v2.0/networks answers 200: the plugin is loaded and the database read."""
+    url = f"http://127.0.0.1:{port}/v2.0/networks?limit=1"
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise LabError(f"neutron-server exited with status {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                if r.status == 200:
+                    return
+                last = f"HTTP {r.status}"
+        except urllib.error.HTTPError as e:
+            last = f"HTTP {e.code}"
+        except (OSError, ValueError) as e:
+            last = " ".join(str(e).split())
+        time.sleep(0.2)
+    raise LabError(f"neutron-server did not answer GET /v2.0/networks with 200 within {timeout:.0f}s ({last})")
+
+
+def _connection(url: str, out: Path) -> str:
+    """Neutron's [database] connection for the lab's URL: MariaDB through PyMySQL (the driver
+    in Neutron's venv), or the SQLite file by its absolute path (Neutron runs in another
+    folder)."""
+    scheme, sep, rest = url.partition("://")
+    if scheme == "sqlite" and rest.startswith("/"):
+        path = Path(rest[1:])
+        return f"sqlite:///{path if path.is_absolute() else out / path}"
+    if not sep or scheme.split("+")[0] not in ("mysql", "mariadb"):
+        raise LabError(f"Neutron's API needs the lab's Neutron database on MariaDB or SQLite, not {scheme}")
+    return f"mysql+pymysql://{rest}" + ("" if "charset=" in rest else ("&" if "?" in rest else "?") + "charset=utf8mb4")
+
+
+def _neutron_conf(folder: Path, connection: str, log: Path) -> str:
+    return f"""\
+[DEFAULT]
+auth_strategy = noauth
+core_plugin = ml2
+service_plugins = router
+api_paste_config = {folder / 'api-paste.ini'}
+state_path = {folder / 'state'}
+transport_url = fake:/
+api_workers = 1
+rpc_workers = 0
+rpc_state_report_workers = 0
+setproctitle = off
+notify_nova_on_port_status_changes = false
+notify_nova_on_port_data_changes = false
+debug = false
+use_stderr = false
+log_file = {log}
+
+[database]
+connection = {connection}
+
+[oslo_concurrency]
+lock_path = {folder / 'state' / 'lock'}
+
+[oslo_messaging_notifications]
+driver = noop
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _tail(*logs: Path, lines: int = 8) -> str:
+    """The last lines of the logs, on one line (where Neutron says why it stopped)."""
+    text = []
+    for log in logs:
+        try:
+            text += [ln.strip() for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
+        except OSError:
+            pass
+    tail = " | ".join(text[-lines:])
+    return tail[-1500:] or "its log is empty"
