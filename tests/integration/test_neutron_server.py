@@ -1,7 +1,8 @@
 """delete-port against the real neutron-server (Neutron 29.0.0 from its own virtualenv,
 auth_strategy = noauth, ML2 with the logger driver) serving a lab cloud's Neutron database
-on a private MariaDB: the lab's orphan ports are read and really deleted through the API,
-a stale revision is refused, and an endpoint that does not answer is one line.
+on a private MariaDB, and on the lab's SQLite file (Neutron's migrations need MariaDB,
+its runtime does not): the lab's orphan ports are read and really deleted through the
+API, a stale revision is refused, and an endpoint that does not answer is one line.
 """
 
 from __future__ import annotations
@@ -43,16 +44,16 @@ def nt101(proc: subprocess.CompletedProcess) -> set[str]:
     return {f["subject"]["id"] for f in json.loads(proc.stdout)["findings"] if f["code"] == "NT101"}
 
 
-@pytest.fixture(scope="module")
-def lab():
-    """(lab folder, the Networking API settings): a seed-1 lab on MariaDB, and its neutron-server."""
+@pytest.fixture(scope="module", params=["mariadb", "sqlite"])
+def lab(request):
+    """(lab folder, the Networking API settings): a seed-1 lab, and its neutron-server."""
     # not tmp_path: the lab's folders must be open to its service users, as in test_cli_lab
     base = Path(tempfile.mkdtemp(prefix="osfsck-neutron-"))
     base.chmod(0o755)
-    db = MariaDB(base / "mariadb", ("--innodb-buffer-pool-size=64M",))
+    db = MariaDB(base / "mariadb", ("--innodb-buffer-pool-size=64M",)) if request.param == "mariadb" else None
     out, entry = base / "lab", None
     try:
-        build.build(out, seed=1, db_url=db.url, hv_mode="testfiles")
+        build.build(out, seed=1, db_url=db.url if db else None, hv_mode="testfiles")
         url = load_settings(str(out / "osfsck.toml")).neutron.database.url
         entry, lines = neutron_server.start_neutron(out, url)
         endpoint = lines[0].split('"')[1]
@@ -63,7 +64,8 @@ def lab():
             neutron_server.stop_neutron(entry, out)
         if (out / "lab.json").exists():
             build.stop(out)
-        db.stop()
+        if db is not None:
+            db.stop()
         shutil.rmtree(base, ignore_errors=True)
 
 
