@@ -34,6 +34,10 @@ def found(proc: subprocess.CompletedProcess) -> set[tuple[str, str]]:
     return {(f["code"], f["subject"]["id"]) for f in json.loads(proc.stdout)["findings"]}
 
 
+# repairs that write Neutron's database, bumping the revision of what they change
+NEUTRON_DB_REPAIRS = {"delete-port-binding", "disassociate-floating-ip"}
+
+
 def runbook_only(lab: Path) -> set[tuple[str, str]]:
     """The faults of checks whose every repair is a runbook (a guest's disks), or needs an
     API the lab has not (Neutron's, for an orphan port): a person fixes them, so they
@@ -100,7 +104,12 @@ def test_repair_settles_and_undo_restores(lab_factory, tmp_path):
     undo = osfsck("undo", "--all", config=cfg)
     assert undo.returncode == 0, undo.stdout + undo.stderr
     again = osfsck("check", "--format", "json", config=cfg)
-    assert found(again) == truth(lab)
+    # Undoing a Neutron write is a change of its own (the revision moves forward and
+    # updated_at is now, so OVN re-syncs): those checks give the restored row their
+    # min_age before judging it again, as they would any fresh change.
+    fresh = {(e["code"], e["target"]["id"]) for e in journal if e["repair"] in NEUTRON_DB_REPAIRS}
+    assert fresh, "the lab has faults a Neutron database repair fixes"
+    assert found(again) == truth(lab) - fresh
 
 
 def test_safe_repairs_only_without_unsafe(lab_factory):

@@ -22,7 +22,8 @@ def _rows(out: Path, db: str, sql: str) -> list[dict]:
 def lab(tmp_path_factory):
     out = tmp_path_factory.mktemp("lab")
     build.build(out, "small", seed=2, hv_mode="testfiles")
-    return out
+    yield out
+    build.stop(out)       # its DNS and OVN servers
 
 
 def test_ports_are_bound_where_their_instances_run(lab):

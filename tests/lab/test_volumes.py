@@ -63,7 +63,8 @@ def _run(script: Path, *args: str) -> str:
 def lab(tmp_path_factory) -> Lab:
     out = tmp_path_factory.mktemp("lab") / "small"
     build.build(out, "small", seed=2, hv_mode="testfiles")
-    return Lab(out)
+    yield Lab(out)
+    build.stop(out)       # its DNS and OVN servers
 
 
 def test_cinder_has_the_volumes_and_services(lab):

@@ -35,13 +35,21 @@ def build(out: Path, profile: str = "small", seed: int = 1, db_url: str | None =
     volumes.populate(cloud, prof)
     faults.inject(cloud, copies=1 if profile == "small" else max(1, len(cloud.hosts) // 400))
     zones = services.dns_zone_records(cloud)
+    northbound = services.ovn_northbound(cloud)
     urls = _write_databases(cloud, out, db_url, f"lab{seed}", release)
     paths = _write_folders(cloud, out, prof.real_bytes_per_mb)
     uris = _write_hypervisors(cloud, out, paths, hv_mode, run_as)
     iscsiadms = _write_iscsi(cloud, out)
     running, service_lines = {}, []
-    running["named"], lines = services.start_dns(out, zones)
-    service_lines += lines
+    try:
+        running["named"], lines = services.start_dns(out, zones)
+        service_lines += lines
+        running["ovsdb-server"], lines = services.start_ovn(out, northbound)
+        service_lines += lines
+    except LabError:
+        for entry in running.values():     # no server outlives a build that failed
+            services.stop(entry, out)
+        raise
     truth = [{**t, "subject": _subject(t["subject"], paths)} for t in cloud.truth]
     (out / "truth.json").write_text(json.dumps(
         {"profile": profile, "seed": seed, "release": release, "faults": truth, "near_misses": cloud.notes}, indent=2))

@@ -10,14 +10,17 @@ Neutron's `neutron:*` external_ids and revision number.  Floating IP ports have 
 
 `inject` breaks it the ways the OVN checks detect; `near_misses` adds rows an operator
 made by hand and objects too new to be in NB.  `transaction` is the whole database as one
-OVSDB `transact` request: `ovsdb-tool transact` loads it into the file before the server
-starts, in seconds even at the L scale (a client would take minutes).
+OVSDB `transact` request, sent by `load` to the running server: seconds even at the L
+scale (a client adding rows one by one would take minutes).  Every row's _uuid is chosen
+here, from the cloud's seed (OVSDB honours a uuid given on insert), so the truth can name
+the OVN checks' subjects, which are row uuids, before the server holds them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Callable
 
 from osfsck.lab.cloud import Cloud
 
@@ -27,12 +30,14 @@ MINUTE = dt.timedelta(minutes=1)
 @dataclass
 class NbRow:
     table: str
+    uuid: str                       # the row's _uuid
     row: dict                       # column -> Python value (dict: a map, list: a set)
     refs: dict = field(default_factory=dict)    # column -> [NbRow] (references in this transaction)
 
 
 @dataclass
 class Northbound:
+    new_uuid: Callable[[], str]
     rows: list = field(default_factory=list)
     by_name: dict = field(default_factory=dict)     # (table, name) -> NbRow
 
@@ -42,7 +47,7 @@ def _ext(**kw) -> dict:
 
 
 def _add(nb: Northbound, table: str, name: str | None, row: dict, **refs) -> NbRow:
-    r = NbRow(table, row, {k: list(v) for k, v in refs.items()})
+    r = NbRow(table, nb.new_uuid(), row, {k: list(v) for k, v in refs.items()})
     nb.rows.append(r)
     if name is not None:
         nb.by_name[(table, name)] = r
@@ -51,7 +56,7 @@ def _add(nb: Northbound, table: str, name: str | None, row: dict, **refs) -> NbR
 
 def rows(c: Cloud) -> Northbound:
     n = c.net
-    nb = Northbound()
+    nb = Northbound(c.uuid)
     revisions = {a["id"]: a["revision_number"] for a in n.attrs}
     rev = lambda obj: revisions[obj["standard_attr_id"]]  # noqa: E731 - one line, read twice below
     subnets = {s["network_id"]: s for s in n.subnets}
@@ -148,10 +153,13 @@ def _groups(c: Cloud, nb: Northbound, rev) -> None:
 
 # -- faults and near misses ------------------------------------------------------------
 
-def inject(c: Cloud, nb: Northbound, subject) -> None:
-    """One fault of each OVN check.  `subject(table, name)` is how the checks name a row."""
+def inject(c: Cloud, nb: Northbound) -> None:
+    """One fault of each OVN check, named as the checks name them: an NB row by its _uuid,
+    a Neutron object without its row by the object's id."""
     n = c.net
-    ports = [p for p in n.ports if p["device_owner"].startswith("compute:")
+    # ports no other fault touches (a finding's subject names them)
+    taken = {part for t in c.truth for part in t["subject"].replace(" ", "/").split("/")}
+    ports = [p for p in n.ports if p["device_owner"].startswith("compute:") and p["id"] not in taken
              and ("Logical_Switch_Port", p["id"]) in nb.by_name]
     # orphan: Neutron deleted a port while the NB write failed; its LSP stays on the switch
     net = n.networks[1]
@@ -161,7 +169,7 @@ def inject(c: Cloud, nb: Northbound, subject) -> None:
         "external_ids": _ext(port_name="", device_id=c.uuid(), device_owner="compute:nova",
                              project_id=net["project_id"], network_name=f"neutron-{net['id']}", revision_number=5)})
     nb.by_name[("Logical_Switch", f"neutron-{net['id']}")].refs["ports"].append(lsp)
-    c.fault("OV101", subject("Logical_Switch_Port", ghost), "LSP of a port Neutron deleted")
+    c.fault("OV101", lsp.uuid, "LSP of a port Neutron deleted")
     # missing: the LSP of a live port was lost (NB restored from an older backup)
     gone = ports[len(ports) // 2]
     row = nb.by_name.pop(("Logical_Switch_Port", gone["id"]))
@@ -170,11 +178,13 @@ def inject(c: Cloud, nb: Northbound, subject) -> None:
         for targets in r.refs.values():
             if row in targets:
                 targets.remove(row)
-    c.fault("OV102", subject("Logical_Switch_Port", gone["id"]), f"port {gone['id']} has no LSP")
+    c.fault("OV102", gone["id"], f"port {gone['id']} has no LSP")
     # drift: Neutron updated a port (revision 5) but the NB update was lost (still 4)
     behind = ports[len(ports) // 3]
-    nb.by_name[("Logical_Switch_Port", behind["id"])].row["external_ids"]["neutron:revision_number"] = "3"
-    c.fault("OV103", subject("Logical_Switch_Port", behind["id"]), "LSP revision 3, Neutron's 4")
+    lsp = nb.by_name[("Logical_Switch_Port", behind["id"])]
+    neutron = int(lsp.row["external_ids"]["neutron:revision_number"])
+    lsp.row["external_ids"]["neutron:revision_number"] = str(neutron - 1)
+    c.fault("OV103", lsp.uuid, f"LSP revision {neutron - 1}, Neutron's {neutron}")
 
 
 def near_misses(c: Cloud, nb: Northbound) -> None:
@@ -203,14 +213,15 @@ def _datum(value):
 
 
 def transaction(nb: Northbound) -> list:
-    """["OVN_Northbound", {insert}, ...]: rows reference each other by uuid-name."""
-    names = {id(r): f"r{i}" for i, r in enumerate(nb.rows)}
+    """["OVN_Northbound", {insert}, ...]: rows reference each other by their chosen uuids
+    (not by uuid-name: ovsdb-server resolves a forward named-uuid to a uuid of its own, not
+    to the one the later insert asks for)."""
     ops = []
     for r in nb.rows:
         row = {k: _datum(v) for k, v in r.row.items()}
         for col, targets in r.refs.items():
-            row[col] = ["set", [["named-uuid", names[id(t)]] for t in targets]]
-        ops.append({"op": "insert", "table": r.table, "row": row, "uuid-name": names[id(r)]})
+            row[col] = ["set", [["uuid", t.uuid] for t in targets]]
+        ops.append({"op": "insert", "table": r.table, "row": row, "uuid": r.uuid})
     return ["OVN_Northbound", *ops]
 
 

@@ -64,18 +64,23 @@ class OvsdbServer:
     def unix_remote(self) -> str:
         return f"unix:{self.socket}"
 
+    @property
+    def argv(self) -> list[str]:
+        return [_program("ovsdb-server"), str(self.db), f"--remote=punix:{self.socket}",
+                f"--remote=ptcp:{self.port}:127.0.0.1", f"--pidfile={self.pidfile}",
+                f"--unixctl={self.folder / 'nb.ctl'}", f"--log-file={self.log}"]
+
+    @property
+    def env(self) -> dict:
+        """OVS_RUNDIR & co keep ovsdb-server's default files out of /var/run/openvswitch."""
+        return {"OVS_RUNDIR": str(self.folder), "OVS_LOGDIR": str(self.folder), "OVS_DBDIR": str(self.folder)}
+
     def start(self, timeout: float = 10) -> None:
         if self.running:
             return
-        # OVS_RUNDIR & co keep ovsdb-server's default files out of /var/run/openvswitch
-        env = {**os.environ, "OVS_RUNDIR": str(self.folder), "OVS_LOGDIR": str(self.folder),
-               "OVS_DBDIR": str(self.folder)}
         with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(
-                [_program("ovsdb-server"), str(self.db), f"--remote=punix:{self.socket}",
-                 f"--remote=ptcp:{self.port}:127.0.0.1", f"--pidfile={self.pidfile}",
-                 f"--unixctl={self.folder / 'nb.ctl'}", f"--log-file={self.log}"],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+            self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         env={**os.environ, **self.env}, start_new_session=True)
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:

@@ -1,6 +1,6 @@
 """The network services of a lab cloud, each a real server on loopback (the NSX manager a
 stand-in): BIND `named` serving the lab's zones, `ovsdb-server` with the OVN northbound
-database, the NSX stand-in.  Started by `build`, stopped by `lab stop`, started again by
+database (Debian's schema), the NSX stand-in.  Started by `build`, stopped by `lab stop`, started again by
 `lab start`; each is recorded in lab.json with how to start it again, and stopped by
 its PID only when that PID still runs that program with the lab's folder in its
 arguments (PIDs are reused).
@@ -8,12 +8,13 @@ arguments (PIDs are reused).
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import time
 from pathlib import Path
 
-from osfsck.lab import bind, dns_zones
+from osfsck.lab import bind, dns_zones, ovn_nb, ovsdb
 from osfsck.lab.cloud import Cloud
 from osfsck.lab.hypervisors import LabError, _alive, _read_pid, _terminate
 
@@ -47,6 +48,32 @@ def start_dns(out: Path, zones: dict) -> tuple[dict, list[str]]:
     return entry, lines + [""]
 
 
+# -- OVN northbound ---------------------------------------------------------------------------
+
+def ovn_northbound(c: Cloud) -> ovn_nb.Northbound:
+    """The lab's NB rows with their faults and near misses (truth recorded in `c`)."""
+    nb = ovn_nb.rows(c)
+    ovn_nb.inject(c, nb)
+    ovn_nb.near_misses(c, nb)
+    return nb
+
+
+def start_ovn(out: Path, nb: ovn_nb.Northbound) -> tuple[dict, list[str]]:
+    """ovsdb-server holding `nb`; returns (its lab.json entry, its osfsck.toml lines)."""
+    try:
+        server = ovsdb.OvsdbServer(out / "ovn", timeout=30)
+    except (ovsdb.OvsdbError, OSError) as e:
+        raise LabError(f"OVN: {e}") from None
+    try:
+        ovn_nb.load(server.unix_remote, nb)
+    except (RuntimeError, OSError) as e:
+        server.stop()
+        raise LabError(f"OVN: {e}") from None
+    entry = {"program": "ovsdb-server", "argv": server.argv, "env": server.env, "pidfile": str(server.pidfile),
+             "log": str(server.log), "port": server.port}
+    return entry, ["[ovn]", f'nb_connection = "{server.remote}"', ""]
+
+
 # -- start / stop ------------------------------------------------------------------------
 
 def stop(entry: dict, folder: Path) -> None:
@@ -60,7 +87,7 @@ def start(entry: dict, folder: Path, timeout: float = 60) -> None:
         return
     with open(entry["log"], "ab") as log:
         subprocess.Popen(entry["argv"], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                         start_new_session=True, cwd=folder)
+                         start_new_session=True, cwd=folder, env={**os.environ, **entry.get("env", {})})
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
