@@ -5,6 +5,7 @@ scenario file at the mirrored path with the four kinds of case, and deterministi
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 from collections import Counter
 
@@ -13,6 +14,7 @@ import pytest
 from osfsck.checks.base import CODE_RE, DOC_SECTIONS, NAME_RE, Check
 from osfsck.checks.registry import all_checks
 from osfsck.model.facts import FACT_TYPES
+from osfsck.model.facts.nova import ArchivedInstance, Cell, Instance, Migration
 from osfsck.model.finding import Severity
 from osfsck.model.snapshot import Snapshot
 from tests.checks.scenario import KINDS, scenario_modules
@@ -111,3 +113,15 @@ def test_deterministic(cls, case):
     for kind in reversed_snap.facts:
         reversed_snap.facts[kind].reverse()
     assert _output(cls(case.params).evaluate(reversed_snap)) == first
+
+
+def _asks_the_index_about_cells(cls) -> bool:
+    source = inspect.getsource(inspect.getmodule(cls))
+    return "instance_index(" in source and any(f in source for f in ("idx.status(", "cell_complete(", "orphan_port("))
+
+
+@pytest.mark.parametrize("cls", [c for c in CHECKS if _asks_the_index_about_cells(c)], ids=_id)
+def test_a_check_on_the_instance_index_needs_what_decides_a_cell_complete(cls):
+    # `--select` collects only what the selected checks need: without these kinds every
+    # cell looks partial to the index and the check can only be inconclusive
+    assert {Instance, ArchivedInstance, Migration, Cell} <= set(cls.needs)

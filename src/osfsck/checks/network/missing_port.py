@@ -5,7 +5,7 @@ from osfsck.checks.evidence import instance_evidence
 from osfsck.checks.instance_index import instance_index, instance_ref
 from osfsck.checks.network.common import port_ref, with_neutron
 from osfsck.model.facts.neutron import NeutronPort
-from osfsck.model.facts.nova import Cell, Instance, InstanceNetwork, cell_scope
+from osfsck.model.facts.nova import ArchivedInstance, Cell, Instance, InstanceNetwork, Migration, cell_scope
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
@@ -49,7 +49,8 @@ class MissingPort(Check):
     code = "NT104"
     name = "missing-port"
     severity = Severity.MEDIUM
-    needs = (InstanceNetwork, NeutronPort, Instance, Cell)
+    # ArchivedInstance, Migration: the instance index calls a cell complete only with both read
+    needs = (InstanceNetwork, NeutronPort, Instance, ArchivedInstance, Migration, Cell)
     relies_on = (NeutronPort,)
     repairs = ("missing-port-runbook",)
     defaults = {"min_age": MIN_AGE}

@@ -7,7 +7,7 @@ from osfsck.checks.network.common import (
     with_neutron,
 )
 from osfsck.model.facts.neutron import NEUTRON_SCOPE, FloatingIp, NeutronPort
-from osfsck.model.facts.nova import ArchivedInstance, BuildRequest, Cell, Instance, InstanceMapping
+from osfsck.model.facts.nova import ArchivedInstance, BuildRequest, Cell, Instance, InstanceMapping, Migration
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
@@ -45,7 +45,8 @@ class OrphanFloatingIpAssociation(Check):
     code = "NT105"
     name = "orphan-floating-ip-association"
     severity = Severity.MEDIUM
-    needs = (FloatingIp, NeutronPort, Instance, ArchivedInstance, InstanceMapping, BuildRequest, Cell)
+    # Migration: the instance index calls a cell complete only with its migrations read
+    needs = (FloatingIp, NeutronPort, Instance, ArchivedInstance, InstanceMapping, BuildRequest, Migration, Cell)
     relies_on = (FloatingIp, NeutronPort, Instance, ArchivedInstance, InstanceMapping, Cell)
     repairs = ("disassociate-floating-ip",)
     defaults = {"min_age": ORPHAN_MIN_AGE}

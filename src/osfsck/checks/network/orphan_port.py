@@ -7,7 +7,7 @@ from osfsck.checks.network.common import (
     with_neutron,
 )
 from osfsck.model.facts.neutron import NeutronPort, PortBinding, is_compute_port
-from osfsck.model.facts.nova import ArchivedInstance, BuildRequest, Cell, Instance, InstanceMapping
+from osfsck.model.facts.nova import ArchivedInstance, BuildRequest, Cell, Instance, InstanceMapping, Migration
 from osfsck.model.finding import Severity
 from osfsck.model.snapshot import Snapshot
 
@@ -47,7 +47,8 @@ class OrphanPort(Check):
     code = "NT101"
     name = "orphan-port"
     severity = Severity.MEDIUM
-    needs = (NeutronPort, PortBinding, Instance, ArchivedInstance, InstanceMapping, BuildRequest, Cell)
+    # Migration: the instance index calls a cell complete only with its migrations read
+    needs = (NeutronPort, PortBinding, Instance, ArchivedInstance, InstanceMapping, BuildRequest, Migration, Cell)
     relies_on = (NeutronPort, Instance, ArchivedInstance, InstanceMapping, Cell)
     repairs = ("delete-port", "orphan-port-runbook")
     defaults = {"min_age": ORPHAN_MIN_AGE}

@@ -5,7 +5,9 @@ from osfsck.checks.evidence import instance_evidence
 from osfsck.checks.instance_index import LIVE, instance_index, instance_ref
 from osfsck.checks.network.common import binding_evidence, port_evidence, port_index, port_ref, with_neutron
 from osfsck.model.facts.neutron import NeutronPort, PortBinding, is_compute_port
-from osfsck.model.facts.nova import API_SCOPE, Cell, ComputeService, Instance, Migration, cell_scope
+from osfsck.model.facts.nova import (
+    API_SCOPE, ArchivedInstance, Cell, ComputeService, Instance, InstanceMapping, Migration, cell_scope,
+)
 from osfsck.model.finding import Confidence, Severity
 from osfsck.model.snapshot import Snapshot
 
@@ -48,7 +50,7 @@ class PortBoundToDeadHost(Check):
     code = "NT102"
     name = "port-bound-to-dead-host"
     severity = Severity.HIGH
-    needs = (NeutronPort, PortBinding, ComputeService, Instance, Migration, Cell)
+    needs = (NeutronPort, PortBinding, ComputeService, Instance, ArchivedInstance, InstanceMapping, Migration, Cell)
     relies_on = (PortBinding, ComputeService, Cell)
     repairs = ("port-dead-host-runbook",)
     defaults = {"min_age": MIN_AGE}
