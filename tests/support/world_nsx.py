@@ -15,6 +15,7 @@ Policy objects have the Neutron id as their id; Manager objects get ids of their
 
 from __future__ import annotations
 
+from osfsck.lab.nsx_objects import INTERNAL_TAGS, mirror, plugin_tags  # noqa: F401 - the tests' vocabulary too
 from osfsck.model.facts.neutron import NeutronNetwork, NeutronPort, NeutronRouter, SecurityGroup, is_compute_port
 from osfsck.model.facts.nsx import (
     MANAGER, NETWORK, NSX_SCOPE, POLICY, PORT, ROUTER, SECURITY_GROUP, NsxObject,
@@ -137,66 +138,15 @@ class NsxWorld:
 LONG_AGO_MS = 1_767_225_600_000          # 2026-01-01: older than any grace
 
 
-def plugin_tags(scope: str, neutron_id: str, project_id: str = "project-a", version: str = "17.0.0") -> list:
-    """The four tags build_v3_tags_payload writes (vmware_nsxlib v3/utils.py)."""
-    return [{"scope": scope, "tag": neutron_id}, {"scope": "os-project-id", "tag": project_id},
-            {"scope": "os-project-name", "tag": "demo"}, {"scope": "os-api-version", "tag": version}]
-
-
-INTERNAL_TAGS = [{"scope": "os-neutron-id", "tag": "NSX Neutron plugin"}, {"scope": "os-api-version", "tag": "17.0.0"}]
-
-
 def fill_standin(store, snap, api: str = POLICY, *, internal: bool = True) -> dict:
     """Put in the double's `store` what the plugin makes for the Neutron objects of `snap`
     (networks, compute ports, routers, security groups; the plugin's default group and
     section too), made long ago.  Returns {neutron id: [NSX ids]}."""
-    from osfsck.lab.nsx_standin import MANAGER as M, POLICY as P
-    made: dict[str, list] = {}
+    def rec(o, **extra) -> dict:
+        return {"id": o.id, "name": o.name or "", "project_id": "project-a", "created_ms": LONG_AGO_MS, **extra}
 
-    def add(collection, obj, neutron_id):
-        o = store.add(collection, obj, _create_time=LONG_AGO_MS, _last_modified_time=LONG_AGO_MS)
-        made.setdefault(neutron_id, []).append(o["id"])
-        return o
-
-    sg_scope = "os-neutron-secg-id" if api == POLICY else "os-neutron-secgr-id"
-    switch = {}
-    for n in snap.of(NeutronNetwork):
-        tags = plugin_tags("os-neutron-net-id", n.id)
-        switch[n.id] = (add(f"{P}/segments", {"id": n.id, "display_name": n.name, "tags": tags}, n.id)["id"]
-                        if api == POLICY else
-                        add(f"{M}/logical-switches", {"display_name": n.name, "tags": tags}, n.id)["id"])
-    for p in snap.of(NeutronPort):
-        if not is_compute_port(p):
-            continue
-        tags = plugin_tags("os-neutron-port-id", p.id) + [{"scope": "os-instance-uuid", "tag": p.device_id}]
-        if api == POLICY:
-            add(f"{P}/segments/{switch[p.network_id]}/ports",
-                {"id": p.id, "attachment": {"id": p.id}, "tags": tags}, p.id)
-        else:
-            add(f"{M}/logical-ports", {"logical_switch_id": switch[p.network_id], "tags": tags,
-                                       "attachment": {"attachment_type": "VIF", "id": p.id}}, p.id)
-    for r in snap.of(NeutronRouter):
-        tags = plugin_tags("os-neutron-router-id", r.id)
-        if api == POLICY:
-            add(f"{P}/tier-1s", {"id": r.id, "display_name": r.name, "tags": tags}, r.id)
-        else:
-            add(f"{M}/logical-routers", {"display_name": r.name, "router_type": "TIER1", "tags": tags}, r.id)
-    for g in snap.of(SecurityGroup):
-        tags = plugin_tags(sg_scope, g.id)
-        if api == POLICY:
-            group = add(f"{P}/domains/default/groups", {"id": g.id, "tags": tags}, g.id)
-            add(f"{P}/domains/default/security-policies", {"id": g.id, "category": "Environment", "tags": tags,
-                                                          "scope": [group["path"]]}, g.id)
-        else:
-            group = add(f"{M}/ns-groups", {"display_name": f"{g.name} - {g.id}", "tags": tags}, g.id)
-            add(f"{M}/firewall/sections", {"display_name": f"{g.name} - {g.id}", "tags": tags,
-                                           "applied_tos": [{"target_id": group["id"], "target_type": "NSGroup"}]},
-                g.id)
-    old = {"_create_time": LONG_AGO_MS, "_last_modified_time": LONG_AGO_MS}
-    if internal and api == POLICY:
-        store.add(f"{P}/domains/default/groups", {"id": "os_default_group", "tags": INTERNAL_TAGS}, **old)
-        store.add(f"{P}/domains/default/security-policies", {"id": "os_default_section", "tags": INTERNAL_TAGS},
-                  **old)
-    elif internal:
-        store.add(f"{M}/ns-groups", {"display_name": "os_default_section_ns_group", "tags": INTERNAL_TAGS}, **old)
-    return made
+    ports = [rec(p, network_id=p.network_id, device_id=p.device_id) for p in snap.of(NeutronPort)
+             if is_compute_port(p)]
+    return mirror(store, api, [rec(n) for n in snap.of(NeutronNetwork)], ports,
+                  [rec(r) for r in snap.of(NeutronRouter)], [rec(g) for g in snap.of(SecurityGroup)],
+                  internal=internal)

@@ -36,6 +36,7 @@ def build(out: Path, profile: str = "small", seed: int = 1, db_url: str | None =
     faults.inject(cloud, copies=1 if profile == "small" else max(1, len(cloud.hosts) // 400))
     zones = services.dns_zone_records(cloud)
     northbound = services.ovn_northbound(cloud)
+    nsx = services.nsx_manager(cloud)
     urls = _write_databases(cloud, out, db_url, f"lab{seed}", release)
     paths = _write_folders(cloud, out, prof.real_bytes_per_mb)
     uris = _write_hypervisors(cloud, out, paths, hv_mode, run_as)
@@ -45,6 +46,8 @@ def build(out: Path, profile: str = "small", seed: int = 1, db_url: str | None =
         running["named"], lines = services.start_dns(out, zones)
         service_lines += lines
         running["ovsdb-server"], lines = services.start_ovn(out, northbound)
+        service_lines += lines
+        running["nsx"], lines = services.start_nsx(out, nsx)
         service_lines += lines
     except LabError:
         for entry in running.values():     # no server outlives a build that failed

@@ -42,7 +42,7 @@ while objects change may skip or repeat one (pages are offsets), as real cursors
 
 Run it in a thread (`NsxStandin(...).start()`, tests) or as a process (the lab):
     python -m osfsck.lab.nsx_standin --port 8443 --state nsx.json \
-        --password-file pw [--cert c.pem --key k.pem]
+        --password-file pw [--cert c.pem --key k.pem] [--pidfile nsx.pid]
 which keeps its objects in the state file (loaded at start, rewritten after every change).
 Standard library only.
 """
@@ -488,7 +488,11 @@ def main(argv=None) -> int:
     p.add_argument("--state", help="JSON file of the objects: loaded at start, rewritten after every change")
     p.add_argument("--cert")
     p.add_argument("--key")
+    p.add_argument("--pidfile", help="write this process's PID here")
     a = p.parse_args(argv)
+    if a.pidfile:
+        with open(a.pidfile, "w", encoding="utf-8") as f:
+            f.write(f"{os.getpid()}\n")
     with open(a.password_file, encoding="utf-8") as f:
         password = f.read().strip()
     standin = NsxStandin(a.username, password, host=a.host, port=a.port, certfile=a.cert, keyfile=a.key)

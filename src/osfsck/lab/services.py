@@ -8,15 +8,20 @@ arguments (PIDs are reused).
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
-from osfsck.lab import bind, dns_zones, ovn_nb, ovsdb
+from osfsck.lab import bind, dns_zones, nsx_objects, ovn_nb, ovsdb
 from osfsck.lab.cloud import Cloud
 from osfsck.lab.hypervisors import LabError, _alive, _read_pid, _terminate
+from osfsck.lab.nsx_standin import Store, make_certificate
+from osfsck.lab.ovsdb import free_port
 
 KEY = "osfsck-lab"
 
@@ -72,6 +77,42 @@ def start_ovn(out: Path, nb: ovn_nb.Northbound) -> tuple[dict, list[str]]:
     entry = {"program": "ovsdb-server", "argv": server.argv, "env": server.env, "pidfile": str(server.pidfile),
              "log": str(server.log), "port": server.port}
     return entry, ["[ovn]", f'nb_connection = "{server.remote}"', ""]
+
+
+# -- NSX (the stand-in) ---------------------------------------------------------------------
+
+def nsx_manager(c: Cloud) -> Store:
+    """The lab's NSX objects (Policy API) with their faults and near misses."""
+    store = nsx_objects.populate(c)
+    nsx_objects.inject(c, store)
+    nsx_objects.near_misses(c, store)
+    return store
+
+
+def start_nsx(out: Path, store: Store, timeout: float = 30) -> tuple[dict, list[str]]:
+    """The NSX stand-in serving `store` over HTTPS (a certificate of its own, given to
+    osfsck as its CA); returns (its lab.json entry, its osfsck.toml lines)."""
+    folder = out / "nsx"
+    folder.mkdir(parents=True, exist_ok=True)
+    state = folder / "state.json"
+    state.write_text(json.dumps(store.to_json()))
+    password = folder / "password"
+    password.write_text(secrets.token_urlsafe(18) + "\n")
+    password.chmod(0o600)
+    try:
+        cert, key = make_certificate(str(folder))
+    except (OSError, subprocess.CalledProcessError) as e:
+        raise LabError(f"NSX: cannot make its certificate with openssl: {e}") from None
+    port = free_port()
+    entry = {"program": "osfsck.lab.nsx_standin",
+             "argv": [sys.executable, "-m", "osfsck.lab.nsx_standin", "--port", str(port), "--state", str(state),
+                      "--password-file", str(password), "--cert", cert, "--key", key,
+                      "--pidfile", str(folder / "nsx.pid")],
+             "pidfile": str(folder / "nsx.pid"), "log": str(folder / "nsx.log"), "port": port}
+    start(entry, out, timeout)
+    lines = ["[nsx]", f'url = "https://127.0.0.1:{port}"', 'api = "policy"', 'username = "admin"',
+             f'password_file = "{password.relative_to(out)}"', f'ca_file = "{Path(cert).relative_to(out)}"', ""]
+    return entry, lines
 
 
 # -- start / stop ------------------------------------------------------------------------

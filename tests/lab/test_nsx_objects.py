@@ -1,0 +1,47 @@
+"""The lab's NSX manager (the stand-in's store): the plugin's objects for the lab's Neutron,
+nothing for the external network or for a port seconds old, and exactly the faults the
+truth lists, named as the NSX checks name them."""
+
+import datetime as dt
+
+import pytest
+
+from osfsck.lab import faults, services, volumes
+from osfsck.lab.cloud import consistent_cloud
+from osfsck.lab.nsx_standin import POLICY as P
+from osfsck.lab.profiles import PROFILES
+
+
+@pytest.fixture(scope="module")
+def cloud_store():
+    prof = PROFILES["small"]
+    c = consistent_cloud(prof, 2, dt.datetime(2026, 6, 1, 12, 0, 0))
+    volumes.populate(c, prof)
+    faults.inject(c, copies=1)
+    return c, services.nsx_manager(c)
+
+
+def _ports(store) -> dict:
+    return {o["id"]: o for seg in store.objects(f"{P}/segments") for o in store.objects(f"{P}/segments/{seg['id']}/ports")}
+
+
+def test_every_compute_port_of_a_tenant_network_has_its_tagged_segment_port(cloud_store):
+    c, store = cloud_store
+    truth = {t["code"]: t["subject"] for t in c.truth if t["code"].startswith("NX")}
+    ports = _ports(store)
+    created = {a["id"]: a["created_at"] for a in c.net.attrs}
+    expected = [p for p in c.net.ports if p["device_owner"].startswith("compute:")
+                and c.now - created[p["standard_attr_id"]] > dt.timedelta(minutes=1)]
+    assert expected and {p["id"] for p in expected} - set(ports) == {truth["NX102"]}
+    for p in expected:
+        if p["id"] in ports:
+            assert {"scope": "os-neutron-port-id", "tag": p["id"]} in ports[p["id"]]["tags"]
+    assert truth["NX101"] in ports and truth["NX101"] not in {p["id"] for p in c.net.ports}
+
+
+def test_no_segment_for_the_external_network_and_hand_made_ones_untagged(cloud_store):
+    c, store = cloud_store
+    segments = {s["id"]: s for s in store.objects(f"{P}/segments")}
+    assert c.net.external["id"] not in segments
+    assert {n["id"] for n in c.net.networks if not n["_external"]} <= set(segments)
+    assert segments["ops-transit-segment"]["tags"] == []
