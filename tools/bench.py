@@ -13,6 +13,8 @@ What it prints (figures, not pass/fail; the targets are from the issue):
     Both are measured in this process, alternately, `--rounds` times; medians are used.
     Target: ratio <= 1.5.  The time of all checks on the full snapshot (hypervisors too)
     is shown beside it.
+  * network services: the time to read the DNS zones (AXFR from BIND), the OVN northbound
+    database (ovsdb-server) and the NSX manager (the stand-in), each alone.
   * hypervisors: hosts read per second at the configured concurrency, for libvirt
     (the lab's test-driver files: this measures osfsck, not a network), for the
     instance-folder agent (a local `python3` per host: process start-up, no ssh) and for
@@ -98,6 +100,7 @@ def main() -> int:
         settings = load_settings(str(config))
         database_side(settings, args.rounds, figures)
         if not args.database_only:
+            network_services(settings, figures)
             hypervisor_side(settings, figures)
             whole_run(lab, config, figures)
     finally:
@@ -199,6 +202,34 @@ def stream_raw(settings, kinds) -> int:
 
 def _drain(conn, statements) -> int:
     return sum(len(rows) for stmt in statements for rows in stream(conn, stmt))
+
+
+# -- network services ----------------------------------------------------------------------
+NETWORK_SERVICES = {"dns": "DNS zones by AXFR (BIND)", "ovn": "OVN northbound (ovsdb-server, python-ovs IDL)",
+                    "nsx": "NSX Policy API (the stand-in, HTTPS)"}
+
+
+def network_services(settings, figures: dict) -> None:
+    """How long each network service the config names takes to read, alone: the zones'
+    transfers, the NB database's initial dump, the NSX manager's paged lists."""
+    say("\nnetwork services (each read alone):")
+    for cls in wiring.source_classes():
+        what = NETWORK_SERVICES.get(cls.settings_attr)
+        if what is None:
+            continue
+        try:
+            source = cls(getattr(settings, cls.settings_attr))
+        except NotConfigured:
+            continue
+        sink = Snapshot(taken_at=utcnow())
+        t = time.perf_counter()
+        statuses = source.collect(set(source.provides), sink, sink)
+        seconds = time.perf_counter() - t
+        facts = sum(len(v) for v in sink.facts.values())
+        ok = all(st.status == "ok" for st in statuses)
+        figures.setdefault("network", []).append({"what": what, "facts": facts, "seconds": seconds, "ok": ok})
+        say(f"  {what:55} {facts:9,} facts in {seconds:6.1f} s = {facts / seconds:8,.0f}/s"
+            + ("" if ok else "  (partial: " + "; ".join(st.reason for st in statuses if st.status != "ok") + ")"))
 
 
 # -- hypervisors ---------------------------------------------------------------------------

@@ -104,7 +104,8 @@ def start_nsx(out: Path, store: Store, timeout: float = 30) -> tuple[dict, list[
     except (OSError, subprocess.CalledProcessError) as e:
         raise LabError(f"NSX: cannot make its certificate with openssl: {e}") from None
     port = free_port()
-    entry = {"program": "osfsck.lab.nsx_standin",
+    # program: what its executable's name starts with; the lab folder in its arguments makes it ours
+    entry = {"program": "python",
              "argv": [sys.executable, "-m", "osfsck.lab.nsx_standin", "--port", str(port), "--state", str(state),
                       "--password-file", str(password), "--cert", cert, "--key", key,
                       "--pidfile", str(folder / "nsx.pid")],

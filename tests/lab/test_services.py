@@ -1,0 +1,58 @@
+"""`lab stop` and `lab start` for the lab's network servers (BIND, ovsdb-server, the NSX
+stand-in): stop ends each one recorded in lab.json, start brings it back on its port with
+the state it had (a repair made before the stop is still there)."""
+
+import json
+import socket
+import subprocess
+
+import pytest
+
+from osfsck.lab import build
+from osfsck.lab.hypervisors import _alive, _read_pid
+
+
+def _answers(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    out = tmp_path_factory.mktemp("lab")
+    build.build(out, "small", seed=1, hv_mode="testfiles")
+    yield out
+    build.stop(out)
+
+
+def test_stop_ends_every_server_and_start_brings_each_back(lab):
+    services = json.loads((lab / "lab.json").read_text())["services"]
+    assert set(services) == {"named", "ovsdb-server", "nsx"}
+    pids = {name: _read_pid(e["pidfile"]) for name, e in services.items()}
+    assert all(pid and _alive(pid) for pid in pids.values()) and all(_answers(e["port"]) for e in services.values())
+
+    build.stop(lab)
+    assert not any(_alive(pid) for pid in pids.values())
+    assert not any(_answers(e["port"]) for e in services.values())
+
+    build.start(lab)
+    assert all(_answers(e["port"]) for e in services.values())
+    again = {name: _read_pid(e["pidfile"]) for name, e in services.items()}
+    assert all(pid and _alive(pid) for pid in again.values()) and again != pids
+
+
+def test_nsx_keeps_its_objects_across_a_restart(lab):
+    entry = json.loads((lab / "lab.json").read_text())["services"]["nsx"]
+    state = lab / "nsx" / "state.json"
+    before = json.loads(state.read_text())
+    build.stop(lab)
+    build.start(lab)
+    assert json.loads(state.read_text()) == before
+    out = subprocess.run(["curl", "-s", "--cacert", str(lab / "nsx" / "nsx-cert.pem"), "-u",
+                          "admin:" + (lab / "nsx" / "password").read_text().strip(),
+                          f"https://127.0.0.1:{entry['port']}/policy/api/v1/infra/segments"],
+                         capture_output=True, text=True, timeout=30)
+    assert json.loads(out.stdout)["result_count"] == len(before["/policy/api/v1/infra/segments"])
