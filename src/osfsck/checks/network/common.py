@@ -29,23 +29,23 @@ def with_neutron(snap: Snapshot, out: CheckOutput, *kinds) -> bool:
     return scope_complete(snap, out, NEUTRON_SCOPE, (NeutronPort, *kinds))
 
 
-class PortIndex:
-    """Neutron's ports by id and their bindings by port, built once per run and shared by
-    the network checks (on a large cloud that is 10^5 ports and as many bindings)."""
-
-    def __init__(self, snap: Snapshot):
-        self.by_id = {p.id: p for p in snap.of(NeutronPort)}
-        bindings = defaultdict(list)
-        for b in snap.of(PortBinding):
-            bindings[b.port_id].append(b)
-        self.bindings = dict(bindings)
+def ports_by_id(snap: Snapshot) -> dict:
+    """Neutron's ports by id, built once per run and shared by the network checks."""
+    found = snap.memo.get("ports_by_id")
+    if found is None:
+        found = snap.memo["ports_by_id"] = {p.id: p for p in snap.of(NeutronPort)}
+    return found
 
 
-def port_index(snap: Snapshot) -> PortIndex:
-    idx = snap.memo.get("port_index")
-    if idx is None:
-        idx = snap.memo["port_index"] = PortIndex(snap)
-    return idx
+def bindings_of(snap: Snapshot, port_ids) -> dict[str, list]:
+    """The bindings of a few ports (the ones a check judges), in one pass: a full index of
+    10^5 bindings would cost more than every check uses of it."""
+    wanted = set(port_ids)
+    found = defaultdict(list)
+    for b in snap.of(PortBinding):
+        if b.port_id in wanted:
+            found[b.port_id].append(b)
+    return found
 
 
 def _iso(t):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.instance_index import instance_index, instance_ref
 from osfsck.checks.network.common import (
-    ORPHAN_MIN_AGE, floating_ip_evidence, orphan_port, owner_evidence, port_evidence, port_index, port_ref,
+    ORPHAN_MIN_AGE, floating_ip_evidence, orphan_port, owner_evidence, port_evidence, port_ref, ports_by_id,
     with_neutron,
 )
 from osfsck.model.facts.neutron import NEUTRON_SCOPE, FloatingIp, NeutronPort
@@ -55,7 +55,7 @@ class OrphanFloatingIpAssociation(Check):
         if not with_neutron(snap, out, FloatingIp):
             return
         idx = instance_index(snap)
-        ports = port_index(snap).by_id
+        ports = ports_by_id(snap)
         min_age = float(self.params["min_age"])
         for f in snap.of(FloatingIp):
             port = ports.get(f.fixed_port_id) if f.fixed_port_id else None

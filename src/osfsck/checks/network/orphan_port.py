@@ -3,7 +3,7 @@ from __future__ import annotations
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.instance_index import instance_index, instance_ref
 from osfsck.checks.network.common import (
-    ORPHAN_MIN_AGE, binding_evidence, orphan_port, owner_evidence, port_evidence, port_index, port_ref,
+    ORPHAN_MIN_AGE, binding_evidence, bindings_of, orphan_port, owner_evidence, port_evidence, port_ref,
     with_neutron,
 )
 from osfsck.model.facts.neutron import NeutronPort, PortBinding, is_compute_port
@@ -57,15 +57,13 @@ class OrphanPort(Check):
         if not with_neutron(snap, out, PortBinding):
             return
         idx = instance_index(snap)
-        bindings = port_index(snap).bindings
         min_age = float(self.params["min_age"])
         compute_ports = [p for p in snap.of(NeutronPort) if p.device_id and is_compute_port(p)]
         out.examine(len(compute_ports))
-        for p in compute_ports:
-            orphan = orphan_port(snap, idx, out, p, min_age)
-            if orphan is None:
-                continue
-            why, st = orphan
+        orphans = [(p, orphan) for p in compute_ports
+                   if (orphan := orphan_port(snap, idx, out, p, min_age)) is not None]
+        bindings = bindings_of(snap, (p.id for p, _ in orphans))
+        for p, (why, st) in orphans:
             hosts = sorted({b.host for b in bindings.get(p.id, ()) if b.host})
             cell = st.instance.cell if st.instance else (st.archived.cell if st.archived else None)
             out.found(

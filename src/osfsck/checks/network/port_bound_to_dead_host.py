@@ -3,7 +3,7 @@ from __future__ import annotations
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import instance_evidence
 from osfsck.checks.instance_index import LIVE, instance_index, instance_ref
-from osfsck.checks.network.common import binding_evidence, port_evidence, port_index, port_ref, with_neutron
+from osfsck.checks.network.common import binding_evidence, port_evidence, port_ref, ports_by_id, with_neutron
 from osfsck.model.facts.neutron import NeutronPort, PortBinding, is_compute_port
 from osfsck.model.facts.nova import (
     API_SCOPE, ArchivedInstance, Cell, ComputeService, Instance, InstanceMapping, Migration, cell_scope,
@@ -69,7 +69,7 @@ class PortBoundToDeadHost(Check):
             return      # the host may run nova-compute in the cell that could not be read
         alive = {s.host for s in snap.of(ComputeService) if not s.forced_down}
         forced = {s.host: s for s in snap.of(ComputeService) if s.forced_down}
-        ports = port_index(snap).by_id
+        ports = ports_by_id(snap)
         min_age = float(self.params["min_age"])
         # Dead hosts are few: only an ACTIVE binding to a host that is not alive is worth a
         # look at its port and instance.

@@ -3,7 +3,7 @@ from __future__ import annotations
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import instance_evidence
 from osfsck.checks.instance_index import LIVE, instance_index, instance_ref, undecided
-from osfsck.checks.network.common import binding_evidence, port_evidence, port_index, port_ref, with_neutron
+from osfsck.checks.network.common import binding_evidence, bindings_of, port_evidence, port_ref, ports_by_id, with_neutron
 from osfsck.model.facts.neutron import NEUTRON_SCOPE, NeutronPort, PortBinding, is_compute_port
 from osfsck.model.facts.nova import (
     ArchivedInstance, Cell, Instance, InstanceMapping, Migration, cell_scope,
@@ -63,13 +63,14 @@ class StalePortBinding(Check):
         if not with_neutron(snap, out, PortBinding):
             return
         idx = instance_index(snap)
-        ports = port_index(snap)
+        ports = ports_by_id(snap)
         min_age = float(self.params["min_age"])
         # INACTIVE bindings exist only during (or after) a live migration: few, so start there
         with_inactive = sorted({b.port_id for b in snap.of(PortBinding) if b.status == "INACTIVE"})
+        bindings_by_port = bindings_of(snap, with_inactive)
         for port_id in with_inactive:
-            p = ports.by_id.get(port_id)
-            bindings = ports.bindings[port_id]
+            p = ports.get(port_id)
+            bindings = bindings_by_port[port_id]
             inactive = [b for b in bindings if b.status == "INACTIVE"]
             if p is None or not is_compute_port(p) or not p.device_id:
                 continue
