@@ -9,8 +9,8 @@ from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
 from osfsck.repairs.base import NotOwned, Repair, RepairError
 
-NOT_CONFIGURED = ("[neutron] has no Networking API settings (auth_url, or endpoint and token_env): "
-                  "follow orphan-port-runbook")
+NOT_CONFIGURED = ("[neutron] has no Networking API settings (auth_url; endpoint and token_env; or endpoint and "
+                  "auth = \"none\"): follow orphan-port-runbook")
 
 
 def neutron_api(ctx) -> NeutronApi:
