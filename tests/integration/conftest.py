@@ -11,13 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from osfsck.lab.loopback import free_port
+
 SSHD = "/usr/sbin/sshd"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for_port(port: int, proc: subprocess.Popen, log: Path, timeout: float = 10) -> None:

@@ -21,7 +21,8 @@ from osfsck.clients.neutron_api import NeutronApi, NeutronApiError
 from osfsck.config import load_settings
 from osfsck.config.settings import NeutronSettings
 from osfsck.lab import build, neutron_server
-from osfsck.lab.mariadb import MariaDB, free_port
+from osfsck.lab.loopback import free_port
+from osfsck.lab.mariadb import MariaDB
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(neutron_server.available() is None, reason=neutron_server.NOT_INSTALLED)]

@@ -8,20 +8,15 @@ import getpass
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
 
+from osfsck.lab.loopback import free_port
+
 
 class MariaDBError(Exception):
     pass
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _program(name: str) -> str:

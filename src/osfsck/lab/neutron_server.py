@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,7 @@ import urllib.request
 from pathlib import Path
 
 from osfsck.lab.hypervisors import LabError, _read_pid, _terminate
+from osfsck.lab.loopback import free_port
 
 NEUTRON_VERSION = "29.0.0"      # scripts/setup pins the same
 ENV = "OSFSCK_NEUTRON_PYTHON"
@@ -115,7 +115,7 @@ def start_neutron(out: Path, database_url: str, python: str | None = None,
     if not paste.is_file():
         raise LabError(f"Neutron's api-paste.ini is not where its virtualenv installs it ({paste})")
     shutil.copyfile(paste, folder / "api-paste.ini")
-    port = _free_port()
+    port = free_port()
     log = folder / "neutron-server.log"
     (folder / "neutron.conf").write_text(_neutron_conf(folder, connection, log))
     (folder / "ml2_conf.ini").write_text(ML2_CONF)
@@ -204,12 +204,6 @@ lock_path = {folder / 'state' / 'lock'}
 [oslo_messaging_notifications]
 driver = noop
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _tail(*logs: Path, lines: int = 8) -> str:

@@ -13,17 +13,13 @@ import subprocess
 import time
 from pathlib import Path
 
+from osfsck.lab.loopback import free_port
+
 NB_SCHEMA = Path("/usr/share/ovn/ovn-nb.ovsschema")
 
 
 class OvsdbError(Exception):
     pass
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _program(name: str) -> str:

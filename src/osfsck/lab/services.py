@@ -21,7 +21,7 @@ from osfsck.lab import bind, dns_zones, nsx_objects, ovn_nb, ovsdb
 from osfsck.lab.cloud import Cloud
 from osfsck.lab.hypervisors import LabError, _alive, _read_pid, _terminate
 from osfsck.lab.nsx_standin import Store, make_certificate
-from osfsck.lab.ovsdb import free_port
+from osfsck.lab.loopback import free_port
 
 KEY = "osfsck-lab"
 
