@@ -24,7 +24,7 @@ class DeletePortBinding(NeutronUpdate):
     safety = Safety.UNSAFE
     writes = ("Neutron database, one transaction: DELETE FROM ml2_port_binding_levels and ml2_port_bindings "
               "WHERE port_id=? AND host=? AND <every column as seen, status 'INACTIVE'>; UPDATE standardattributes "
-              "SET revision_number=revision_number+1 for the port")
+              "SET revision_number=revision_number+1, updated_at=now for the port")
 
     def plan(self, finding: Finding, snap: Snapshot) -> RepairPlan | str:
         b = finding.evidence.get("binding")

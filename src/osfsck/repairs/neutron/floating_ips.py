@@ -28,7 +28,7 @@ class DisassociateFloatingIp(NeutronUpdate):
     safety = Safety.UNSAFE
     writes = ("Neutron database, one transaction: UPDATE floatingips SET fixed_port_id=NULL, fixed_ip_address=NULL, "
               "router_id=NULL, last_known_router_id=<router>, status='DOWN' WHERE id=? AND <association as seen>; "
-              "UPDATE standardattributes SET revision_number=revision_number+1 (OVN re-syncs its NAT)")
+              "UPDATE standardattributes SET revision_number=revision_number+1, updated_at=now (OVN re-syncs its NAT)")
 
     def plan(self, finding: Finding, snap: Snapshot) -> RepairPlan | str:
         fip = finding.evidence.get("floating_ip")
