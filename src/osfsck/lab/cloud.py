@@ -153,6 +153,11 @@ class Cloud:
     def fault(self, code: str, subject: str, note: str) -> None:
         self.truth.append({"code": code, "subject": subject, "note": note})
 
+    def faulted_ids(self) -> set[str]:
+        """Every id a fault's subject names ("port/host", "name type data" split): a new
+        fault picks its object outside these, so two faults never share one."""
+        return {part for t in self.truth for part in t["subject"].replace(" ", "/").split("/")}
+
 
 def consistent_cloud(profile: Profile, seed: int, now: dt.datetime) -> Cloud:
     cloud = Cloud(now=now, rng=random.Random(seed))

@@ -119,7 +119,7 @@ def inject(c: Cloud, store: Store) -> None:
     """One fault of each NSX check, named as the checks name them: an NSX object by its id,
     a Neutron object without its NSX object by the Neutron id (Policy API)."""
     n = c.net
-    taken = {part for t in c.truth for part in t["subject"].replace(" ", "/").split("/")}
+    taken = c.faulted_ids()
     ports = [p for p in n.ports if p["device_owner"].startswith("compute:") and p["id"] not in taken]
     segments = {s["id"] for s in store.objects(f"{P}/segments")}
     long_ago = epoch_ms(c.ago(days=3))

@@ -157,8 +157,7 @@ def inject(c: Cloud, nb: Northbound) -> None:
     """One fault of each OVN check, named as the checks name them: an NB row by its _uuid,
     a Neutron object without its row by the object's id."""
     n = c.net
-    # ports no other fault touches (a finding's subject names them)
-    taken = {part for t in c.truth for part in t["subject"].replace(" ", "/").split("/")}
+    taken = c.faulted_ids()
     ports = [p for p in n.ports if p["device_owner"].startswith("compute:") and p["id"] not in taken
              and ("Logical_Switch_Port", p["id"]) in nb.by_name]
     # orphan: Neutron deleted a port while the NB write failed; its LSP stays on the switch
