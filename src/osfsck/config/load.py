@@ -46,11 +46,14 @@ def load_settings(path: str | None) -> Settings:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
     base = p.parent
-    _only(raw, {"nova", "cinder", "neutron", "dns", "designate", "ovn", "nsx", "hypervisors", "repair", "checks"},
+    _only(raw, {"nova", "cinder", "neutron", "dns", "designate", "ovn", "nsx", "placement", "rabbitmq",
+           "hypervisors", "repair", "checks"},
           str(path))
     from osfsck.config.dns import parse_designate, parse_dns
     from osfsck.config.nsx import parse_nsx
     from osfsck.config.ovn import parse_ovn
+    from osfsck.config.placement import parse_placement
+    from osfsck.config.rabbitmq import parse_rabbitmq
     return Settings(
         nova=_nova(raw.get("nova", {}), base),
         cinder=CinderSettings(database=_service_database(raw.get("cinder", {}), "cinder", base)),
@@ -59,6 +62,8 @@ def load_settings(path: str | None) -> Settings:
         designate=parse_designate(raw.get("designate", {}), base),
         ovn=parse_ovn(raw.get("ovn", {}), base),
         nsx=parse_nsx(raw.get("nsx", {}), base),
+        placement=parse_placement(raw.get("placement", {}), base),
+        rabbitmq=parse_rabbitmq(raw.get("rabbitmq", {}), base),
         hypervisors=_hypervisors(raw.get("hypervisors", {})),
         repair=_repair(raw.get("repair", {}), base),
         checks=_checks(raw.get("checks", {})),

@@ -134,6 +134,8 @@ class Settings:
     designate: object = _section("dns", "DesignateSettings")
     ovn: object = _section("ovn", "OvnSettings")
     nsx: object = _section("nsx", "NsxSettings")
+    placement: object = _section("placement", "PlacementSettings")
+    rabbitmq: object = _section("rabbitmq", "RabbitSettings")
     hypervisors: HypervisorSettings = field(default_factory=HypervisorSettings)
     repair: RepairSettings = field(default_factory=RepairSettings)
     checks: dict = field(default_factory=dict)      # check code or name -> {param: value}

@@ -7,7 +7,9 @@ import json
 import os
 from pathlib import Path
 
-from osfsck.lab import database, faults, hypervisors, iscsiadm_standin, schemas, services, testdriver, volumes
+from osfsck.lab import (
+    database, faults, hypervisors, iscsiadm_standin, placement, quotas, rpc, schemas, services, testdriver, volumes,
+)
 from osfsck.lab.cloud import Cloud, consistent_cloud
 from osfsck.lab.hypervisors import LabError
 from osfsck.lab.profiles import PROFILES
@@ -109,6 +111,9 @@ def _write_databases(c: Cloud, out: Path, db_url: str | None, prefix: str, relea
             for h in hosts])
     _write_cinder(c, urls["cinder"], release)
     _write_neutron(c, urls["neutron"], release)
+    placement.write(c, urls, release)
+    quotas.write(c, urls)
+    rpc.write(c, urls)
     return urls
 
 

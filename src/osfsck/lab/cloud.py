@@ -64,6 +64,9 @@ class Cloud:
     bdms: dict = field(default_factory=dict)              # cell -> `block_device_mapping` row dicts
     iscsi: dict = field(default_factory=dict)             # host -> iscsiadm stand-in state
     net: object = None                                    # lab.network.Network, once populated
+    placement: object = None                              # lab.placement's state, once populated
+    quota: object = None                                  # lab.quotas' state, once populated
+    rpc: object = None                                    # lab.rpc's state (services, actions, queues)
     truth: list = field(default_factory=list)             # {"code", "subject"}
     notes: list = field(default_factory=list)             # near misses, for people
     _next_id: dict = field(default_factory=dict)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from osfsck.lab import network, volumes
+from osfsck.lab import network, placement, quotas, rpc, volumes
 from osfsck.lab.cloud import Cloud, DirSpec
 
 DAYS = dt.timedelta(days=3)
@@ -31,13 +31,25 @@ def inject(c: Cloud, copies: int = 1) -> None:
         wrong_cell(c, _pick_host(c, k + 10))
         stale_build_request(c, _pick_host(c, k + 11))
         volumes.inject(c, [_pick_host(c, k + 12 + n) for n in range(8)])
+        # stuck tasks and builds add instances: before Neutron gives every instance its ports
+        rpc.inject(c, [_pick_host(c, k + 25 + n) for n in range(4)])
     near_misses(c)
     volumes.near_misses(c)
+    rpc.near_misses(c)
     # Neutron last: every instance the faults above added gets its ports too
     network.populate(c)
     for i in range(copies):
         network.inject(c, [_pick_host(c, 17 * i + 20 + n) for n in range(5)])
     network.near_misses(c)
+    # accounting last: Placement allocates for every instance above, quotas count everything
+    placement.populate(c)
+    for i in range(copies):
+        placement.inject(c, [_pick_host(c, 17 * i + 30 + n) for n in range(4)])
+    placement.near_misses(c)
+    quotas.populate(c)
+    for i in range(copies):
+        quotas.inject(c)
+    quotas.near_misses(c)
 
 
 def zombie(c: Cloud, host: str) -> None:

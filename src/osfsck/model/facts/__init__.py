@@ -6,6 +6,8 @@ them from database rows (`tuple.__new__(Fact, row)` costs a tuple allocation, no
 """
 
 from osfsck.model.facts.base import FACT_TYPES, fact_type, kind_of
-from osfsck.model.facts import nova, hypervisor, cinder, neutron, dns, ovn, nsx  # noqa: F401  (registers the kinds)
+from osfsck.model.facts import (  # noqa: F401  (registers the kinds)
+    nova, hypervisor, cinder, neutron, dns, ovn, nsx, quota, placement, rpc,
+)
 
 __all__ = ["FACT_TYPES", "fact_type", "kind_of"]

@@ -1,0 +1,3 @@
+"""Facts of quota accounting: usage rows, reservations and what they count (issue 5)."""
+
+from __future__ import annotations
