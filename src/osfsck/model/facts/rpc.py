@@ -1,3 +1,77 @@
-"""Facts of RPC: RabbitMQ queues and Nova's instance actions (issue 5)."""
+"""Facts of RPC: RabbitMQ queues and Nova's instance actions (issue 5).
+
+Service heartbeats are the `ComputeService` (Nova) and `CinderService` facts; `is_down`
+says how Nova's servicegroup database driver would judge one.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple, Optional
+
+from osfsck.model.facts.base import fact_type
+
+RABBITMQ_PREFIX = "rabbitmq:"
+
+
+def queue_scope(broker: str, vhost: str) -> str:
+    """The coverage scope of one vhost of one broker: "rabbitmq:<broker>/<vhost>"."""
+    return f"{RABBITMQ_PREFIX}{broker}/{vhost}"
+
+
+@fact_type("rabbitmq.queue", scope_field="scope")
+class RabbitQueue(NamedTuple):
+    """A queue as the management API lists it (`GET /api/queues/<vhost>`).
+
+    `messages` and `consumers` are None when the broker had no statistics for the queue
+    yet: they are sampled (about every 5 s), so a queue declared a moment ago has none.
+    `expires` is the queue's expiry in ms, from its `x-expires` argument or from a policy
+    (`expires_from` says which).  `idle_since` is kept as text for evidence only: its
+    format changed between releases and the maintainers call it an implementation detail.
+    """
+
+    scope: str
+    broker: str
+    vhost: str
+    name: str
+    messages: Optional[int]
+    consumers: Optional[int]
+    durable: bool
+    auto_delete: bool
+    exclusive: bool
+    expires: Optional[int]
+    expires_from: Optional[str]      # "argument", "policy" or None
+    type: Optional[str]              # classic, quorum, stream
+    idle_since: Optional[str]
+
+
+@fact_type("nova.instance_action", scope_field="cell")
+class InstanceAction(NamedTuple):
+    """The last row of a cell's instance_actions for an instance that has a task_state, with
+    its last event: what Nova last recorded doing to it.  Only instances with a task_state
+    are read (instance_actions holds every action ever taken: it is the largest table)."""
+
+    cell: str
+    instance_uuid: str
+    action: Optional[str]            # reboot, delete, resize, live-migration, ...
+    request_id: Optional[str]
+    start_time: Optional[dt.datetime]
+    finish_time: Optional[dt.datetime]
+    last_event: Optional[str]        # e.g. compute_reboot_instance
+    last_event_at: Optional[dt.datetime]   # the later of its finish and start
+    last_event_host: Optional[str]
+
+
+def heartbeat(service) -> Optional[dt.datetime]:
+    """When a service last reported: Nova's servicegroup DB driver reads last_seen_up
+    (Mitaka+), falling back on updated_at; Cinder's services have updated_at only."""
+    return getattr(service, "last_seen_up", None) or service.updated_at
+
+
+def is_down(service, taken_at: dt.datetime, down_time: float) -> bool:
+    """Down as Nova and Cinder judge it: forced down, or no heartbeat within `down_time`
+    seconds of the snapshot's instant."""
+    if getattr(service, "forced_down", 0):
+        return True
+    seen = heartbeat(service)
+    return seen is None or (taken_at - seen).total_seconds() > down_time
