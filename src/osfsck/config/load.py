@@ -174,7 +174,7 @@ def _service_database(t: dict, service: str, base: Path, conf_section: str = "da
 
 
 _NEUTRON_DB_KEYS = {"database", "database_password_env", "database_password_file", "neutron_conf"}
-_NEUTRON_API_KEYS = {"endpoint", "auth_url", "username", "password_env", "password_file", "project_name",
+API_KEYS = {"endpoint", "auth_url", "username", "password_env", "password_file", "project_name",
                      "user_domain_name", "project_domain_name", "region_name", "interface", "token_env",
                      "verify", "ca_file", "timeout"}
 
@@ -184,9 +184,17 @@ def _neutron(t: dict, base: Path) -> NeutronSettings:
     v3 password auth, or a ready-made token from the environment; or, with auth = "none",
     an endpoint that takes no token: a standalone neutron-server with auth_strategy = noauth)."""
     where = "[neutron]"
-    _only(t, _NEUTRON_DB_KEYS | _NEUTRON_API_KEYS | {"auth"}, where)
+    _only(t, _NEUTRON_DB_KEYS | API_KEYS | {"auth"}, where)
     db = _service_database({k: v for k, v in t.items() if k in _NEUTRON_DB_KEYS}, "neutron", base)
-    api = {k: v for k, v in t.items() if k in _NEUTRON_API_KEYS}
+    return NeutronSettings(database=db, **service_api(t, where, base, "neutron-server"))
+
+
+def service_api(t: dict, where: str, base: Path, server: str) -> dict:
+    """The keys of an OpenStack service's API in section `where` (API_KEYS and `auth`), as
+    the keyword arguments of its settings: endpoint and Keystone v3 password auth, or a
+    ready-made token from the environment, or with auth = "none" an endpoint that takes
+    no token (a standalone `server` without Keystone).  Shared by [neutron] and [placement]."""
+    api = {k: v for k, v in t.items() if k in API_KEYS}
     auth = t.get("auth", "keystone")
     if auth not in ("keystone", "none"):
         raise ConfigError(f'{where}.auth: expected "keystone" or "none", not {auth!r}')
@@ -201,7 +209,7 @@ def _neutron(t: dict, base: Path) -> NeutronSettings:
     if auth == "none":
         keystone = sorted(set(api) - {"endpoint", "verify", "ca_file", "timeout"})
         if keystone:
-            raise ConfigError(f'{where}: auth = "none" takes no {keystone[0]} (neutron-server has no Keystone then)')
+            raise ConfigError(f'{where}: auth = "none" takes no {keystone[0]} ({server} has no Keystone then)')
         if "endpoint" not in api:
             raise ConfigError(f'{where}: auth = "none" needs endpoint (there is no catalog to ask)')
     token = _secret(api, "token_env", None, where, base)
@@ -226,8 +234,8 @@ def _neutron(t: dict, base: Path) -> NeutronSettings:
         if not ca.is_file():
             raise ConfigError(f"{where}.ca_file: {ca} is not a file")
         verify = str(ca)
-    return NeutronSettings(
-        database=db, endpoint=api.get("endpoint", "").rstrip("/") or None, auth_url=api.get("auth_url"),
+    return dict(
+        endpoint=api.get("endpoint", "").rstrip("/") or None, auth_url=api.get("auth_url"),
         username=api.get("username"), password=password, project_name=api.get("project_name"),
         user_domain_name=api.get("user_domain_name", "Default"),
         project_domain_name=api.get("project_domain_name", "Default"), region_name=api.get("region_name"),

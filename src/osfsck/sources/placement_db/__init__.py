@@ -1,0 +1,5 @@
+"""Placement's database, read-only."""
+
+from osfsck.sources.placement_db.source import PlacementDatabaseSource
+
+__all__ = ["PlacementDatabaseSource"]
