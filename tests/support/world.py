@@ -35,11 +35,15 @@ from osfsck.model.facts.nova import (
     API_SCOPE, ArchivedInstance, BlockDeviceMapping, BuildRequest, Cell, ComputeNode, ComputeService,
     Instance, InstanceMapping, InstanceNetwork, Migration, cell_scope,
 )
+from osfsck.model.facts.rpc import InstanceAction
 from osfsck.model.snapshot import Coverage, Snapshot, scope_of
 from tests.support.world_dns import DnsWorld
 from tests.support.world_neutron import NeutronWorld
 from tests.support.world_nsx import NsxWorld
 from tests.support.world_ovn import OvnWorld
+from tests.support.world_placement import PlacementWorld
+from tests.support.world_quota import QuotaWorld
+from tests.support.world_rpc import RpcWorld
 
 TAKEN_AT = dt.datetime(2026, 11, 24, 12, 0)
 MINUTE, HOUR, DAY = 60, 3600, 86400
@@ -48,7 +52,7 @@ INSTANCES_PATH = "/var/lib/nova/instances"
 
 API_KINDS = (Cell, InstanceMapping, BuildRequest)
 CELL_KINDS = (Instance, ArchivedInstance, Migration, ComputeService, ComputeNode, BlockDeviceMapping,
-              InstanceNetwork)
+              InstanceNetwork, InstanceAction)
 HOST_KINDS = (Domain, DomainVolume, InstanceDir, IscsiSession, IscsiNode)
 CINDER_KINDS = (CinderVolume, CinderAttachment, CinderService)
 PORTAL = "192.0.2.10:3260"
@@ -116,7 +120,7 @@ _SOURCE_OF = {"nova": "nova-db", "hv": "hypervisor", "cinder": "cinder-db", "neu
               "designate": "designate-db", "ovn": "ovn-nb", "nsx": "nsx"}
 
 
-class World(NeutronWorld, DnsWorld, OvnWorld, NsxWorld):
+class World(NeutronWorld, DnsWorld, OvnWorld, NsxWorld, RpcWorld, PlacementWorld, QuotaWorld):
     """Facts and coverage of one imaginary cloud at one instant (see the module docstring).
     The builders of other systems are mixed in from world_<system>.py."""
 
@@ -139,7 +143,7 @@ class World(NeutronWorld, DnsWorld, OvnWorld, NsxWorld):
         self._next_sid = 0
         for kind in API_KINDS:
             self._cover(kind, API_SCOPE)
-        for init in (self._neutron_init, self._dns_init, self._ovn_init, self._nsx_init):
+        for init in (self._neutron_init, self._dns_init, self._ovn_init, self._nsx_init, self._rpc_init):
             init()
 
     # -- time and identity ------------------------------------------------------------

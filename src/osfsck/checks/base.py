@@ -58,6 +58,9 @@ class Check:
     severity: ClassVar[Severity]
     needs: ClassVar[tuple] = ()          # fact types read
     relies_on: ClassVar[tuple] = ()      # fact types whose completeness absence depends on
+    # fact types read when their source is configured, never required: evidence that makes
+    # a finding clearer (what the hypervisor shows), not what decides it
+    uses: ClassVar[tuple] = ()
     repairs: ClassVar[tuple[str, ...]] = ()   # names of repairs that can fix a finding
     defaults: ClassVar[dict] = {}        # tunable parameters (ages in seconds)
 

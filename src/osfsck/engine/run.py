@@ -13,7 +13,7 @@ from osfsck.model.snapshot import Snapshot
 
 
 def collect_snapshot(settings: Settings, checks: list[Check], progress=None) -> tuple[Snapshot, list[SourceStatus]]:
-    kinds = wiring.needed_kinds(checks)
+    kinds = wiring.needed_kinds(checks) | wiring.optional_kinds(settings, checks)
     sources = wiring.build_sources(settings, kinds)
     return collect(sources, kinds, progress=progress)
 

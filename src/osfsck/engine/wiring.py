@@ -80,6 +80,21 @@ def needed_kinds(checks: list[Check]) -> set:
     return {k for c in checks for k in c.needs}
 
 
+def optional_kinds(settings: Settings, checks: list[Check]) -> set:
+    """The kinds the checks `use` (Check.uses) that a configured source provides, beyond
+    what they need: collected when they can be, never a reason to skip or fail."""
+    wanted = {k for c in checks for k in c.uses} - needed_kinds(checks)
+    available = set()
+    for cls in source_classes():
+        if wanted & set(cls.provides):
+            try:
+                _make_source(cls, settings)
+            except SourceError:
+                continue
+            available |= wanted & set(cls.provides)
+    return available
+
+
 def build_sources(settings: Settings, kinds: set) -> list[Source]:
     """The sources that provide `kinds`; a kind nobody provides is a configuration error."""
     wanted = []
