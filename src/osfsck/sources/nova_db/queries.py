@@ -4,12 +4,13 @@ stored (0/1, and `instances.deleted` as Nova's marker): no per-row conversion.""
 
 from __future__ import annotations
 
-from sqlalchemy import literal, select
+from sqlalchemy import func, literal, select
 
 from osfsck.model.facts.nova import (
     API_SCOPE, ArchivedInstance, BlockDeviceMapping, BuildRequest, ComputeNode, ComputeService, Instance,
     InstanceMapping, InstanceNetwork, Migration,
 )
+from osfsck.model.facts.rpc import InstanceAction
 from osfsck.sources.nova_db import tables as t
 
 
@@ -80,9 +81,28 @@ def instance_networks(cell: str):
     ).select_from(i.outerjoin(c, (c.c.instance_uuid == i.c.uuid) & (i.c.deleted == 0)))
 
 
+def instance_actions(cell: str):
+    """The last action of each live instance that has a task_state, with its last event.
+    instance_actions is never read whole: it keeps every action of every instance ever
+    (instance_destroy leaves it), so the few instances in a task lead, and Nova's index on
+    instance_actions.instance_uuid finds their actions."""
+    i, a, e = t.instances, t.instance_actions, t.instance_actions_events
+    later = t.instance_actions.alias("later")
+    last = select(func.max(later.c.id)).where(later.c.instance_uuid == i.c.uuid).scalar_subquery()
+
+    def last_event(col):
+        return select(col).where(e.c.action_id == a.c.id).order_by(e.c.id.desc()).limit(1).scalar_subquery()
+    return select(
+        literal(cell), a.c.instance_uuid, a.c.action, a.c.request_id, a.c.start_time, a.c.finish_time,
+        last_event(e.c.event), last_event(func.coalesce(e.c.finish_time, e.c.start_time)), last_event(e.c.host),
+    ).select_from(i.join(a, a.c.instance_uuid == i.c.uuid)).where(
+        i.c.deleted == 0, i.c.task_state.isnot(None), a.c.id == last)
+
+
 API_KINDS = {InstanceMapping: instance_mappings, BuildRequest: build_requests}
 CELL_KINDS = {
     Instance: instances, ArchivedInstance: archived_instances, Migration: migrations,
     ComputeService: compute_services, ComputeNode: compute_nodes,
     BlockDeviceMapping: block_device_mappings, InstanceNetwork: instance_networks,
+    InstanceAction: instance_actions,
 }

@@ -42,7 +42,8 @@ class NovaDatabaseSource(Source):
             f"SELECT on the Nova API database ({self.settings.api_database.redacted()}): "
             "cell_mappings, instance_mappings, build_requests",
             "SELECT on every cell database (cell0 included): instances, shadow_instances, "
-            "migrations, services, compute_nodes, block_device_mapping",
+            "migrations, services, compute_nodes, block_device_mapping, instance_actions and "
+            "instance_actions_events (of instances with a task_state only)",
         ]
 
     # -----------------------------------------------------------------------------------

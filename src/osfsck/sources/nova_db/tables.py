@@ -64,3 +64,12 @@ block_device_mapping = table(
     column("connection_info", String), column("created_at", DateTime), column("updated_at", DateTime),
     column("deleted", Integer),
 )
+instance_actions = table(
+    "instance_actions", column("id", Integer), column("instance_uuid", String), column("action", String),
+    column("request_id", String), column("start_time", DateTime), column("finish_time", DateTime),
+    column("deleted", Integer),
+)
+instance_actions_events = table(
+    "instance_actions_events", column("id", Integer), column("action_id", Integer), column("event", String),
+    column("start_time", DateTime), column("finish_time", DateTime), column("host", String),
+)

@@ -1,0 +1,193 @@
+"""A RabbitMQ broker's management HTTP API, for the RabbitMQ source and repairs: paged queue
+lists, the safe delete, and what undo needs (declare, bind, publish, peek).  Errors are one
+line.
+
+Facts of the API this relies on (rabbitmq-management, rabbit_mgmt_util.erl; research
+external-systems.md B.4.2): paging starts once `page` is given, `page_size` is at most 500,
+a page beyond the end is HTTP 400 "page_out_of_range", and a paged answer carries
+`page_count`; vhosts and names travel URL-encoded ("/" is %2F); `DELETE
+/api/queues/<vhost>/<name>?if-unused=true&if-empty=true` refuses (400) a queue that has a
+consumer or a message; `POST .../get` with ackmode ack_requeue_true reads messages and
+puts them back.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+from urllib.parse import quote
+
+import httpx
+
+MAX_PAGE_SIZE = 500
+# what the source reads of each queue (the API's other fields cost the broker time to fill)
+QUEUE_COLUMNS = ("name", "vhost", "messages", "consumers", "durable", "auto_delete", "exclusive", "arguments",
+                 "type", "idle_since", "policy", "effective_policy_definition")
+
+
+class RabbitError(Exception):
+    """One line an operator can act on; `status` is the HTTP status (None: no answer)."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+def enc(part: str) -> str:
+    """A vhost or a queue name as one URL path segment ("/" -> "%2F")."""
+    return quote(part, safe="")
+
+
+class RabbitClient:
+    def __init__(self, url: str, username: str, password: str, *, verify: bool | str = True,
+                 timeout: float = 30.0, page_size: int = MAX_PAGE_SIZE, name: str = "default"):
+        self.url = url.rstrip("/")
+        self.name = name
+        self.page_size = min(page_size, MAX_PAGE_SIZE)
+        self._username = username
+        if isinstance(verify, str):
+            try:
+                verify = ssl.create_default_context(cafile=verify)
+            except (OSError, ssl.SSLError) as e:
+                raise RabbitError(f"RabbitMQ {self.name} ({self.url}): cannot use the CA file {verify}: "
+                                  f"{_reason(e)}") from None
+        try:
+            self._http = httpx.Client(base_url=self.url, auth=(username, password), verify=verify, timeout=timeout,
+                                      headers={"Accept": "application/json"})
+        except (ValueError, httpx.InvalidURL) as e:
+            raise RabbitError(f"RabbitMQ {self.name}: bad URL {self.url!r}: {_reason(e)}") from None
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- requests -----------------------------------------------------------------------
+    def request(self, method: str, path: str, *, params: dict | None = None, body=None):
+        """The decoded JSON answer (None for an empty body); RabbitError otherwise."""
+        where = f"RabbitMQ {self.name} ({self.url}): {method} {path}"
+        try:
+            r = self._http.request(method, path, params=params, json=body)
+        except httpx.ConnectError as e:
+            if _tls_failure(e):
+                raise RabbitError(f"{where}: TLS verification failed ({_reason(e)}); give the broker's CA as "
+                                  "ca_file") from None
+            raise RabbitError(f"{where}: unreachable ({_reason(e)})") from None
+        except httpx.TimeoutException:
+            raise RabbitError(f"{where}: timed out") from None
+        except (httpx.TransportError, httpx.InvalidURL) as e:
+            raise RabbitError(f"{where}: connection failed ({_reason(e)})") from None
+        if r.status_code in (401, 403):
+            raise RabbitError(f"{where}: {r.status_code} bad credentials or no permission for user "
+                              f"{self._username!r}", r.status_code)
+        if r.status_code >= 400:
+            raise RabbitError(f"{where}: {r.status_code} {_message(r)}", r.status_code)
+        if not r.content:
+            return None
+        try:
+            return json.loads(r.content)
+        except ValueError:
+            raise RabbitError(f"{where}: the answer is not JSON ({r.headers.get('content-type', 'no content type')}, "
+                              f"{len(r.content)} bytes): is this the management API?", r.status_code) from None
+
+    # -- reading ------------------------------------------------------------------------
+    def vhosts(self) -> list[str]:
+        found = self.request("GET", "/api/vhosts", params={"columns": "name"})
+        if not isinstance(found, list) or not all(isinstance(v, dict) and isinstance(v.get("name"), str)
+                                                  for v in found):
+            raise RabbitError(f"RabbitMQ {self.name} ({self.url}): GET /api/vhosts: not a list of vhosts")
+        return sorted(v["name"] for v in found)
+
+    def queues(self, vhost: str) -> list[dict]:
+        """Every queue of `vhost`, page after page (all of them, or a RabbitError)."""
+        path = f"/api/queues/{enc(vhost)}"
+        items: list[dict] = []
+        page = 1
+        while True:
+            answer = self.request("GET", path, params={"page": page, "page_size": self.page_size,
+                                                       "columns": ",".join(QUEUE_COLUMNS)})
+            if not isinstance(answer, dict) or not isinstance(answer.get("items"), list):
+                raise RabbitError(f"RabbitMQ {self.name} ({self.url}): GET {path}: not a paged list of queues")
+            items.extend(answer["items"])
+            count = answer.get("page_count")
+            if not isinstance(count, int) or page >= count:
+                return items
+            page += 1
+
+    def queue(self, vhost: str, name: str) -> dict | None:
+        """One queue with its statistics, or None when it does not exist."""
+        try:
+            return self.request("GET", f"/api/queues/{enc(vhost)}/{enc(name)}")
+        except RabbitError as e:
+            if e.status == 404:
+                return None
+            raise
+
+    def bindings(self, vhost: str, name: str) -> list[dict]:
+        return self.request("GET", f"/api/queues/{enc(vhost)}/{enc(name)}/bindings") or []
+
+    def peek(self, vhost: str, name: str, count: int) -> list[dict]:
+        """Up to `count` messages from the head of the queue, put back where they were
+        (ack_requeue_true): a before-image.  Payloads come as text, or base64 when binary."""
+        if count <= 0:
+            return []
+        return self.request("POST", f"/api/queues/{enc(vhost)}/{enc(name)}/get",
+                            body={"count": count, "ackmode": "ack_requeue_true", "encoding": "auto"}) or []
+
+    # -- writing ------------------------------------------------------------------------
+    def delete_queue(self, vhost: str, name: str, *, if_unused: bool = True, if_empty: bool = False) -> None:
+        params = {}
+        if if_unused:
+            params["if-unused"] = "true"
+        if if_empty:
+            params["if-empty"] = "true"
+        self.request("DELETE", f"/api/queues/{enc(vhost)}/{enc(name)}", params=params)
+
+    def declare_queue(self, vhost: str, name: str, *, durable: bool, auto_delete: bool, arguments: dict) -> None:
+        self.request("PUT", f"/api/queues/{enc(vhost)}/{enc(name)}",
+                     body={"durable": durable, "auto_delete": auto_delete, "arguments": arguments or {}})
+
+    def bind(self, vhost: str, exchange: str, queue: str, routing_key: str, arguments: dict | None = None) -> None:
+        self.request("POST", f"/api/bindings/{enc(vhost)}/e/{enc(exchange)}/q/{enc(queue)}",
+                     body={"routing_key": routing_key, "arguments": arguments or {}})
+
+    def publish(self, vhost: str, routing_key: str, message: dict, exchange: str = "amq.default") -> bool:
+        """Publish one message as `peek` returned it (properties, payload, payload_encoding);
+        True when the broker routed it to a queue."""
+        body = {"properties": message.get("properties") or {}, "routing_key": routing_key,
+                "payload": message.get("payload", ""), "payload_encoding": message.get("payload_encoding", "string")}
+        answer = self.request("POST", f"/api/exchanges/{enc(vhost)}/{enc(exchange)}/publish", body=body)
+        return bool(answer and answer.get("routed"))
+
+
+def _message(r: httpx.Response) -> str:
+    """The API's `reason` (its errors are JSON), or the reason phrase."""
+    try:
+        data = r.json()
+        text = str(data.get("reason") or data.get("error") or "").strip()
+    except (ValueError, AttributeError):
+        text = ""
+    line = text.splitlines()[0] if text else r.reason_phrase
+    return line[:300]
+
+
+def _tls_failure(e: Exception) -> bool:
+    seen = e
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _reason(e: Exception) -> str:
+    seen, last = e, str(e)
+    while seen is not None:
+        if str(seen):
+            last = str(seen)
+        seen = seen.__cause__ or seen.__context__
+    return (last.strip().splitlines() or [type(e).__name__])[0][:200]

@@ -1,0 +1,1 @@
+"""RabbitMQ brokers' queues, read through the management API."""

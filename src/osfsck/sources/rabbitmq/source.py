@@ -1,0 +1,78 @@
+"""RabbitMQ brokers, read-only: every queue of every vhost osfsck is given (or may see),
+through the management API's paged `/api/queues/<vhost>`.
+
+One scope per broker and vhost ("rabbitmq:<broker>/<vhost>"), all or nothing: a page that
+fails leaves the scope partial and adds no queue of it, so no check takes a queue that was
+merely not read for gone.  A broker whose vhosts cannot be listed is one partial scope,
+"rabbitmq:<broker>/*".
+"""
+
+from __future__ import annotations
+
+from osfsck.clients.rabbitmq import QUEUE_COLUMNS, RabbitClient, RabbitError
+from osfsck.model.facts.rpc import RABBITMQ_PREFIX, RabbitQueue, queue_scope
+from osfsck.model.result import SourceStatus
+from osfsck.model.snapshot import Snapshot
+from osfsck.sources.base import NotConfigured, Source, cover_all, utcnow
+from osfsck.sources.rabbitmq.mapping import to_fact
+
+
+class RabbitMQSource(Source):
+    name = "rabbitmq"
+    settings_attr = "rabbitmq"
+    provides = (RabbitQueue,)
+    stage = 0
+
+    def __init__(self, settings):
+        if not settings.brokers:
+            raise NotConfigured("[rabbitmq] url is not configured")
+        self.settings = settings
+
+    def reads(self) -> list[str]:
+        return [f"GET on the RabbitMQ management API of broker {b.name} ({b.url}) as {b.username} (the "
+                f"`monitoring` tag is enough): /api/vhosts, /api/queues/<vhost>?page=N&columns="
+                f"{','.join(QUEUE_COLUMNS)} for {', '.join(b.vhosts) or 'every vhost'}"
+                for b in self.settings.brokers]
+
+    def collect(self, kinds, known: Snapshot, sink: Snapshot, scopes=None) -> list[SourceStatus]:
+        wanted = None if scopes is None else {s for s in scopes if s.startswith(RABBITMQ_PREFIX)}
+        if wanted is not None and not wanted:
+            return []
+        statuses = []
+        for b in self.settings.brokers:
+            if wanted is not None and not any(s.startswith(queue_scope(b.name, "")) for s in wanted):
+                continue
+            statuses += self._broker(b, sink, wanted)
+        return statuses
+
+    def _broker(self, b, sink: Snapshot, wanted) -> list[SourceStatus]:
+        at = utcnow()
+        try:
+            client = RabbitClient(**b.client_kwargs())
+        except RabbitError as e:
+            return [cover_all(sink, self.provides, queue_scope(b.name, "*"), self.name, False, str(e), at)]
+        with client:
+            if wanted is not None:
+                vhosts = sorted(s[len(queue_scope(b.name, "")):] for s in wanted if s.startswith(queue_scope(b.name, "")))
+            elif b.vhosts:
+                vhosts = list(b.vhosts)
+            else:
+                try:
+                    vhosts = client.vhosts()
+                except RabbitError as e:
+                    return [cover_all(sink, self.provides, queue_scope(b.name, "*"), self.name, False, str(e), at)]
+            return [self._vhost(client, b.name, v, sink) for v in vhosts]
+
+    def _vhost(self, client: RabbitClient, broker: str, vhost: str, sink: Snapshot) -> SourceStatus:
+        scope, at = queue_scope(broker, vhost), utcnow()
+        try:
+            facts = [to_fact(broker, vhost, q) for q in client.queues(vhost)]
+        except RabbitError as e:
+            if e.status == 404:
+                e = RabbitError(f"{e}: no vhost {vhost!r} on broker {broker} (or no permission on it)")
+            return cover_all(sink, self.provides, scope, self.name, False, str(e), at)
+        except (KeyError, TypeError, AttributeError) as e:
+            why = f"RabbitMQ {broker}: a queue of vhost {vhost!r} of an unexpected shape ({type(e).__name__}: {str(e)[:100]})"
+            return cover_all(sink, self.provides, scope, self.name, False, why, at)
+        sink.add(RabbitQueue.kind, facts)
+        return cover_all(sink, self.provides, scope, self.name, True, "", at)
