@@ -56,3 +56,13 @@ class CinderService(NamedTuple):
     binary: str
     disabled: int
     updated_at: Optional[dt.datetime]
+
+
+@fact_type("cinder.volume_type", scope_field="scope")
+class CinderVolumeType(NamedTuple):
+    """A live row of `volume_types`: its name makes the per-type quota resources
+    (`volumes_<name>`, `gigabytes_<name>`, `snapshots_<name>`)."""
+
+    scope: str
+    id: str
+    name: Optional[str]

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import DateTime, Integer, String, column, literal, select, table
 
-from osfsck.model.facts.cinder import CINDER_SCOPE, CinderAttachment, CinderService, CinderVolume
+from osfsck.clients.quota_counts import cinder_counted
+from osfsck.model.facts.cinder import CINDER_SCOPE, CinderAttachment, CinderService, CinderVolume, CinderVolumeType
+from osfsck.model.facts.quota import CinderCounted, CinderQuotaUsage, CinderReservation
 
 volumes = table(
     "volumes", column("id", String), column("status", String), column("attach_status", String),
@@ -21,6 +23,18 @@ volume_attachment = table(
 services = table(
     "services", column("host", String), column("binary", String), column("disabled", Integer),
     column("deleted", Integer), column("updated_at", DateTime),
+)
+
+volume_types = table("volume_types", column("id", String), column("name", String), column("deleted", Integer))
+quota_usages = table(
+    "quota_usages", column("id", Integer), column("project_id", String), column("resource", String),
+    column("in_use", Integer), column("reserved", Integer), column("deleted", Integer),
+    column("updated_at", DateTime), column("created_at", DateTime),
+)
+reservations = table(
+    "reservations", column("id", Integer), column("uuid", String), column("usage_id", Integer),
+    column("project_id", String), column("resource", String), column("delta", Integer),
+    column("expire", DateTime), column("deleted", Integer), column("created_at", DateTime),
 )
 
 
@@ -42,4 +56,23 @@ def cinder_services():
     return select(literal(CINDER_SCOPE), s.c.host, s.c.binary, s.c.disabled, s.c.updated_at).where(s.c.deleted == 0)
 
 
-KINDS = {CinderVolume: cinder_volumes, CinderAttachment: cinder_attachments, CinderService: cinder_services}
+def cinder_volume_types():
+    t = volume_types
+    return select(literal(CINDER_SCOPE), t.c.id, t.c.name).where(t.c.deleted == 0)
+
+
+def cinder_quota_usages():
+    u = quota_usages
+    return select(literal(CINDER_SCOPE), u.c.id, u.c.project_id, u.c.resource, u.c.in_use, u.c.reserved,
+                  u.c.updated_at, u.c.created_at).where(u.c.deleted == 0)
+
+
+def cinder_reservations():
+    r = reservations
+    return select(literal(CINDER_SCOPE), r.c.id, r.c.uuid, r.c.usage_id, r.c.project_id, r.c.resource, r.c.delta,
+                  r.c.expire, r.c.created_at).where(r.c.deleted == 0)
+
+
+KINDS = {CinderVolume: cinder_volumes, CinderAttachment: cinder_attachments, CinderService: cinder_services,
+         CinderVolumeType: cinder_volume_types, CinderQuotaUsage: cinder_quota_usages,
+         CinderReservation: cinder_reservations, CinderCounted: cinder_counted}

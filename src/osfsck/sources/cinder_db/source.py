@@ -1,4 +1,5 @@
-"""Cinder's database, read-only: volumes, attachments and services."""
+"""Cinder's database, read-only: volumes, attachments and services; quota usage rows,
+reservations, and what the usage counts (COUNT/SUM per project and volume type)."""
 
 from __future__ import annotations
 
@@ -15,4 +16,5 @@ class CinderDatabaseSource(ServiceDatabaseSource):
     scope = CINDER_SCOPE
     label = "Cinder database"
     setting = "[cinder] database (or cinder_conf)"
-    tables = "volumes, volume_attachment, services"
+    tables = ("volumes, volume_attachment, services, volume_types, quota_usages, reservations, snapshots, backups, "
+              "groups")

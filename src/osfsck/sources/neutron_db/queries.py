@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, DateTime, Integer, String, column, literal, select, table
 
+from osfsck.clients.quota_counts import neutron_counted
 from osfsck.model.facts.neutron import (
     NEUTRON_SCOPE, FloatingIp, IpAllocation, NeutronNetwork, NeutronPort, NeutronRouter, NeutronSubnet,
     PortBinding, PortSecurityGroup, RouterPort, SecurityGroup, SecurityGroupRule,
 )
+from osfsck.model.facts.quota import NeutronCounted, NeutronQuotaUsage, NeutronReservation
 
 standardattributes = table(
     "standardattributes", column("id", BigInteger), column("revision_number", BigInteger),
@@ -45,6 +47,10 @@ securitygrouprules = table("securitygrouprules", column("id", String), column("s
                            column("standard_attr_id", BigInteger))
 securitygroupportbindings = table("securitygroupportbindings", column("port_id", String),
                                   column("security_group_id", String))
+quotausages = table("quotausages", column("project_id", String), column("resource", String),
+                    column("in_use", Integer), column("reserved", Integer), column("dirty", Integer))
+reservations = table("reservations", column("id", String), column("project_id", String),
+                     column("expiration", DateTime))
 
 _sa = standardattributes
 
@@ -121,9 +127,20 @@ def port_security_groups():
     return select(literal(NEUTRON_SCOPE), b.c.port_id, b.c.security_group_id)
 
 
+def quota_usages():
+    u = quotausages
+    return select(literal(NEUTRON_SCOPE), u.c.project_id, u.c.resource, u.c.in_use, u.c.reserved, u.c.dirty)
+
+
+def quota_reservations():
+    r = reservations
+    return select(literal(NEUTRON_SCOPE), r.c.id, r.c.project_id, r.c.expiration)
+
+
 KINDS = {
     NeutronNetwork: neutron_networks, NeutronSubnet: neutron_subnets, NeutronPort: neutron_ports,
     PortBinding: port_bindings, IpAllocation: ip_allocations, FloatingIp: floating_ips,
     NeutronRouter: neutron_routers, RouterPort: router_ports, SecurityGroup: security_groups,
     SecurityGroupRule: security_group_rules, PortSecurityGroup: port_security_groups,
+    NeutronQuotaUsage: quota_usages, NeutronReservation: quota_reservations, NeutronCounted: neutron_counted,
 }

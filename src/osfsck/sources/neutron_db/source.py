@@ -1,5 +1,6 @@
 """Neutron's database, read-only: networks, subnets, ports and their bindings and
-addresses, floating IPs, routers, security groups."""
+addresses, floating IPs, routers, security groups; quota usage rows, reservations and
+the number of rows each project owns of every tracked resource (COUNT per project)."""
 
 from __future__ import annotations
 
@@ -17,4 +18,5 @@ class NeutronDatabaseSource(ServiceDatabaseSource):
     label = "Neutron database"
     setting = "[neutron] database (or neutron_conf)"
     tables = ("networks, subnets, ports, portdnses, ml2_port_bindings, ipallocations, floatingips, routers, "
-              "routerports, securitygroups, securitygrouprules, securitygroupportbindings, standardattributes")
+              "routerports, securitygroups, securitygrouprules, securitygroupportbindings, standardattributes, "
+              "subnetpools, quotausages, reservations")

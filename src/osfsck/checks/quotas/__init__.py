@@ -1,0 +1,1 @@
+"""Quota accounting: usage rows against what they count, reservations (issue 5)."""
