@@ -12,6 +12,7 @@ from osfsck.model.facts.nova import (
 )
 from osfsck.model.facts.rpc import InstanceAction
 from osfsck.sources.nova_db import tables as t
+from osfsck.sources.nova_db.quota_queries import QUOTA_API_KINDS, QUOTA_CELL_KINDS
 
 
 def instance_mappings():
@@ -99,10 +100,10 @@ def instance_actions(cell: str):
         i.c.deleted == 0, i.c.task_state.isnot(None), a.c.id == last)
 
 
-API_KINDS = {InstanceMapping: instance_mappings, BuildRequest: build_requests}
+API_KINDS = {InstanceMapping: instance_mappings, BuildRequest: build_requests, **QUOTA_API_KINDS}
 CELL_KINDS = {
     Instance: instances, ArchivedInstance: archived_instances, Migration: migrations,
     ComputeService: compute_services, ComputeNode: compute_nodes,
     BlockDeviceMapping: block_device_mappings, InstanceNetwork: instance_networks,
-    InstanceAction: instance_actions,
+    InstanceAction: instance_actions, **QUOTA_CELL_KINDS,
 }

@@ -40,10 +40,10 @@ class NovaDatabaseSource(Source):
     def reads(self) -> list[str]:
         return [
             f"SELECT on the Nova API database ({self.settings.api_database.redacted()}): "
-            "cell_mappings, instance_mappings, build_requests",
+            "cell_mappings, instance_mappings, build_requests, quota_usages (Nova's legacy usage rows)",
             "SELECT on every cell database (cell0 included): instances, shadow_instances, "
             "migrations, services, compute_nodes, block_device_mapping, instance_actions and "
-            "instance_actions_events (of instances with a task_state only)",
+            "instance_actions_events (of instances with a task_state only), quota_usages",
         ]
 
     # -----------------------------------------------------------------------------------
