@@ -51,6 +51,7 @@ def build(out: Path, profile: str = "small", seed: int = 1, db_url: str | None =
         service_lines += lines
         running["nsx"], lines = services.start_nsx(out, nsx)
         service_lines += lines
+        service_lines += services.start_placement(out, urls["placement"], db_url, running)
     except LabError:
         for entry in running.values():     # no server outlives a build that failed
             services.stop(entry, out)
@@ -71,7 +72,7 @@ def build(out: Path, profile: str = "small", seed: int = 1, db_url: str | None =
 
 # -- databases ---------------------------------------------------------------------------
 def _write_databases(c: Cloud, out: Path, db_url: str | None, prefix: str, release: str) -> dict:
-    names = ["nova_api", "cinder", "neutron"] + [f"nova_{cell}" for cell, _ in c.cells]
+    names = ["nova_api", "cinder", "neutron", "placement"] + [f"nova_{cell}" for cell, _ in c.cells]
     urls = database.database_urls(out, db_url, prefix, names)
     database.create(urls["nova_api"], "nova_api", release)
     cell_ids = {}
@@ -107,7 +108,7 @@ def _write_databases(c: Cloud, out: Path, db_url: str | None, prefix: str, relea
         database.insert_rows(url, "compute_nodes", [
             {"host": h, "hypervisor_hostname": h, "hypervisor_type": "QEMU", "hypervisor_version": 9000000,
              "vcpus": 8, "memory_mb": 16384, "local_gb": 500, "vcpus_used": 0, "memory_mb_used": 0,
-             "local_gb_used": 0, "cpu_info": "{}", "deleted": 0, "uuid": c.uuid(), "created_at": c.now}
+             "local_gb_used": 0, "cpu_info": "{}", "deleted": 0, "uuid": placement.node_uuid(c, h), "created_at": c.now}
             for h in hosts])
     _write_cinder(c, urls["cinder"], release)
     _write_neutron(c, urls["neutron"], release)

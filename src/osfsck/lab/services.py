@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from osfsck.lab import bind, dns_zones, nsx_objects, ovn_nb, ovsdb
+from osfsck.lab import bind, database, dns_zones, nsx_objects, ovn_nb, ovsdb, placement_server
 from osfsck.lab.cloud import Cloud
 from osfsck.lab.hypervisors import LabError, _alive, _read_pid, _terminate
 from osfsck.lab.nsx_standin import Store, make_certificate
@@ -114,6 +114,18 @@ def start_nsx(out: Path, store: Store, timeout: float = 30) -> tuple[dict, list[
     lines = ["[nsx]", f'url = "https://127.0.0.1:{port}"', 'api = "policy"', 'username = "admin"',
              f'password_file = "{password.relative_to(out)}"', f'ca_file = "{Path(cert).relative_to(out)}"', ""]
     return entry, lines
+
+
+# -- Placement ----------------------------------------------------------------------------
+
+def start_placement(out: Path, url: str, db_url: str | None, running: dict) -> list[str]:
+    """The `[placement]` section: the lab's placement database, and the real placement-api
+    on it when Placement's virtualenv exists (recorded in `running` as "placement")."""
+    db = f'database = "{database.plain_mysql(url)}"' if db_url else 'database = "sqlite:///db/placement.sqlite"'
+    api = []
+    if placement_server.available():
+        running["placement"], api = placement_server.start_placement(out, url)
+    return ["[placement]", db, *api, ""]
 
 
 # -- start / stop ------------------------------------------------------------------------

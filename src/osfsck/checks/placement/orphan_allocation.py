@@ -20,8 +20,7 @@ _NOVA_CONSUMER_TYPES = (None, CONSUMER_INSTANCE, CONSUMER_MIGRATION)
 
 
 class OrphanAllocation(Check):
-    """A Placement consumer holds resources on a compute node but is neither a live instance
-    nor a migration in progress.
+    """An allocation's consumer is neither a live instance nor a migration in progress.
 
     Why it matters:
         Leaked allocations make hypervisors look full: the scheduler refuses hosts that

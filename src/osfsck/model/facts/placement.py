@@ -24,6 +24,17 @@ CONSUMER_INSTANCE, CONSUMER_MIGRATION = "INSTANCE", "MIGRATION"
 # a root provider with one of these is a compute node's, not a sharing (storage) provider
 COMPUTE_CLASSES = frozenset({"VCPU", "PCPU", "MEMORY_MB"})
 
+# Placement's standard resource classes: os_resource_classes.STANDARDS (os-resource-classes
+# 1.1), in order.  Placement stores each as a resource_classes row whose id is its index
+# (resource_class._resource_classes_sync, at start-up); custom classes have ids from 10000.
+STANDARD_CLASSES = (
+    "VCPU", "MEMORY_MB", "DISK_GB", "PCI_DEVICE", "SRIOV_NET_VF", "NUMA_SOCKET", "NUMA_CORE", "NUMA_THREAD",
+    "NUMA_MEMORY_MB", "IPV4_ADDRESS", "VGPU", "VGPU_DISPLAY_HEAD", "NET_BW_EGR_KILOBIT_PER_SEC",
+    "NET_BW_IGR_KILOBIT_PER_SEC", "PCPU", "MEM_ENCRYPTION_CONTEXT", "FPGA", "PGPU",
+    "NET_PACKET_RATE_KILOPACKET_PER_SEC", "NET_PACKET_RATE_EGR_KILOPACKET_PER_SEC",
+    "NET_PACKET_RATE_IGR_KILOPACKET_PER_SEC",
+)
+
 
 @fact_type("placement.resource_provider", scope_field="scope")
 class ResourceProvider(NamedTuple):

@@ -16,15 +16,8 @@ from __future__ import annotations
 
 from sqlalchemy import DateTime, Float, Integer, String, case, column, func, literal, select, table
 
-from osfsck.model.facts.placement import PLACEMENT_SCOPE, Allocation, Consumer, Inventory, ResourceProvider
-
-# os_resource_classes.STANDARDS (os-resource-classes 1.1), in order: the index is the id
-STANDARD_CLASSES = (
-    "VCPU", "MEMORY_MB", "DISK_GB", "PCI_DEVICE", "SRIOV_NET_VF", "NUMA_SOCKET", "NUMA_CORE", "NUMA_THREAD",
-    "NUMA_MEMORY_MB", "IPV4_ADDRESS", "VGPU", "VGPU_DISPLAY_HEAD", "NET_BW_EGR_KILOBIT_PER_SEC",
-    "NET_BW_IGR_KILOBIT_PER_SEC", "PCPU", "MEM_ENCRYPTION_CONTEXT", "FPGA", "PGPU",
-    "NET_PACKET_RATE_KILOPACKET_PER_SEC", "NET_PACKET_RATE_EGR_KILOPACKET_PER_SEC",
-    "NET_PACKET_RATE_IGR_KILOPACKET_PER_SEC",
+from osfsck.model.facts.placement import (
+    PLACEMENT_SCOPE, STANDARD_CLASSES, Allocation, Consumer, Inventory, ResourceProvider,
 )
 
 resource_providers = table(
