@@ -1,0 +1,1 @@
+"""Repairs through a RabbitMQ broker's management API."""
