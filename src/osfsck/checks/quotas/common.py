@@ -10,8 +10,9 @@ from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
 
 # A volume create reserves, writes the volume row, then commits the reservation into
-# in_use a few seconds later: between the two the row and the count disagree.
-MIN_AGE = 600
+# in_use a few seconds later: between the two the row and the count disagree.  Half an
+# hour, like the repairs' grace: a drift younger than that would not be repaired anyway.
+MIN_AGE = 1800
 
 
 def usage_ref(service: str, project_id: str | None, resource: str, scope: str) -> ObjectRef:

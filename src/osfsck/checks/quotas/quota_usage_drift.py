@@ -56,7 +56,7 @@ class QuotaUsageDrift(Check):
         Nova since Pike reads them.
 
     Known false positives:
-        An operation in flight: a usage row updated in the last `min_age` (default 10
+        An operation in flight: a usage row updated in the last `min_age` (default 30
         min), a reservation of the row made in that time, or a volume, snapshot, backup
         or group of the project created, changed or deleted in that time: the row is not
         judged.  Rows with duplicates are left to duplicate-quota-usage, and resources
@@ -130,7 +130,8 @@ class QuotaUsageDrift(Check):
             out.found(
                 ref, f"Cinder quota usage {ref.id} (row {u.id}) says {' and '.join(wrong)}.",
                 evidence={"usage": cinder_usage_evidence(u), "counted_in_use": expected,
-                          "counted_reserved": reserved, "reservations": sorted(r.uuid for r in held)},
+                          "counted_reserved": reserved, "reservations": sorted(r.uuid for r in held),
+                          "no_snapshot_gb_quota": no_snap_gb},
                 changed_at=u.updated_at,
             )
 

@@ -1,0 +1,1 @@
+"""Quota repairs: recount usage rows and expire reservations as the services do (issue 5)."""
