@@ -37,7 +37,9 @@ def found(proc: subprocess.CompletedProcess) -> set[tuple[str, str]]:
 # Repairs whose undo is a change of its own: a Neutron write moves the revision forward
 # and updated_at to now (so OVN re-syncs); NSX gives a re-created object a new creation
 # time.  The checks give such a fresh change their min_age before judging it again.
-FRESH_AFTER_UNDO = {"delete-port-binding", "disassociate-floating-ip", "delete-nsx-object"}
+FRESH_AFTER_UNDO = {"delete-port-binding", "disassociate-floating-ip", "delete-nsx-object",
+                    # Placement gives a re-created consumer or provider a new updated_at
+                    "delete-orphan-allocations", "move-allocation-to-compute-node", "delete-orphan-resource-provider"}
 
 
 def runbook_only(lab: Path) -> set[tuple[str, str]]:
