@@ -31,14 +31,13 @@ def _usages(scope: str, u):
                   u.c.updated_at)
 
 
-def api_quota_usages():
-    return _usages(API_SCOPE, api_quota_usages_table)
-
-
-def cell_quota_usages(cell: str):
+def quota_usages(cell: str | None = None):
+    """The API database's rows, or with `cell` the live rows of that cell's database."""
+    if cell is None:
+        return _usages(API_SCOPE, api_quota_usages_table)
     u = cell_quota_usages_table
     return _usages(cell_scope(cell), u).where(u.c.deleted == 0)
 
 
-QUOTA_API_KINDS = {NovaQuotaUsage: api_quota_usages}
-QUOTA_CELL_KINDS = {NovaQuotaUsage: cell_quota_usages}
+QUOTA_API_KINDS = {NovaQuotaUsage: quota_usages}
+QUOTA_CELL_KINDS = {NovaQuotaUsage: quota_usages}
