@@ -51,6 +51,9 @@ def build(out: Path, profile: str = "small", seed: int = 1, db_url: str | None =
         service_lines += lines
         running["nsx"], lines = services.start_nsx(out, nsx)
         service_lines += lines
+        entries, lines = rpc.start(out, cloud)      # the broker and the live services' process
+        running.update(entries)
+        service_lines += lines
         service_lines += services.start_placement(out, urls["placement"], db_url, running)
     except LabError:
         for entry in running.values():     # no server outlives a build that failed

@@ -131,6 +131,11 @@ def start_placement(out: Path, url: str, db_url: str | None, running: dict) -> l
 # -- start / stop ------------------------------------------------------------------------
 
 def stop(entry: dict, folder: Path) -> None:
+    if entry.get("epmd_port"):
+        # RabbitMQ: its Erlang VM takes 6-10 s to stop, and its epmd outlives it
+        from osfsck.lab.rabbitmq import stop_broker
+        stop_broker(Path(entry["pidfile"]), Path(entry["env"]["HOME"]), entry["epmd_port"])
+        return
     _terminate(_read_pid(Path(entry["pidfile"])), entry["program"], str(folder))
 
 
