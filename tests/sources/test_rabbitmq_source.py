@@ -1,0 +1,162 @@
+"""RabbitMQSource against answers recorded from a real RabbitMQ 3.10 management API
+(tests/sources/fixtures/rabbitmq, recorded with page_size=2), replayed by a small HTTP
+server on loopback: every page read, one scope per broker and vhost, expiry from the
+argument or a policy, and bad input (a page that fails, 401, an unreachable broker, no
+such vhost) as a partial scope with one line and no queue of it.  The real broker itself
+runs in tests/integration/test_rabbitmq.py."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from osfsck.config.rabbitmq import Broker, RabbitSettings
+from osfsck.model.facts.rpc import RabbitQueue
+from osfsck.model.snapshot import Snapshot
+from osfsck.sources.base import NotConfigured
+from osfsck.sources.rabbitmq.source import RabbitMQSource
+
+FIXTURES = Path(__file__).parent / "fixtures" / "rabbitmq"
+T0 = __import__("datetime").datetime(2026, 11, 25, 2, 30)
+
+
+def _load(name):
+    return json.loads((FIXTURES / name).read_text())
+
+
+class Replay(BaseHTTPRequestHandler):
+    """GET /api/vhosts and the paged /api/queues/<vhost>, as recorded; `fail` maps a request
+    path and page to a recorded error answer."""
+
+    fail: dict = {}
+    password = "pw"
+    seen: list = []
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        import base64
+        u = urlsplit(self.path)
+        page = parse_qs(u.query).get("page", ["1"])[0]
+        self.seen.append((u.path, page))
+        auth = self.headers.get("Authorization", "")
+        if auth != "Basic " + base64.b64encode(f"osfsck:{self.password}".encode()).decode():
+            return self._send(**_load("unauthorized.json"))
+        if (u.path, page) in self.fail:
+            return self._send(**_load(self.fail[(u.path, page)]))
+        if u.path == "/api/vhosts":
+            return self._send(200, _load("vhosts.json"))
+        files = {"/api/queues/%2F": "queues-root-page{}.json", "/api/queues/nova_cell1": "queues-nova_cell1-page{}.json"}
+        if u.path not in files:
+            return self._send(**_load("no-vhost.json"))
+        name = files[u.path].format(page)
+        if not (FIXTURES / name).exists():
+            return self._send(**_load("page-out-of-range.json"))
+        self._send(200, _load(name))
+
+    def _send(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def api():
+    Replay.fail, Replay.seen = {}, []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Replay)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def source(url, **kw):
+    b = Broker(**{"name": "r1", "url": url, "username": "osfsck", "password": "pw", "page_size": 2, **kw})
+    return RabbitMQSource(RabbitSettings(brokers=(b,)))
+
+
+def collect(src, scopes=None):
+    snap = Snapshot(taken_at=T0)
+    statuses = src.collect({RabbitQueue}, snap, snap, scopes)
+    return snap, statuses
+
+
+def test_every_page_of_every_vhost_becomes_facts(api):
+    snap, statuses = collect(source(api))
+    assert [(s.scope, s.status) for s in statuses] == [("rabbitmq:r1//", "ok"), ("rabbitmq:r1/nova_cell1", "ok")]
+    q = {f.name: f for f in snap.of(RabbitQueue)}
+    assert sorted(q) == ["compute.c2-hv1", "compute.hv1", "compute_fanout_0a1b", "conductor", "reply_orphan",
+                         "reply_pol1"]
+    assert ("/api/queues/%2F", "3") in Replay.seen and ("/api/queues/%2F", "4") not in Replay.seen
+    assert q["reply_orphan"].messages == 3 and q["reply_orphan"].consumers == 0 and q["reply_orphan"].durable
+    assert (q["compute_fanout_0a1b"].expires, q["compute_fanout_0a1b"].expires_from) == (1800000, "argument")
+    assert (q["reply_pol1"].expires, q["reply_pol1"].expires_from) == (600000, "policy")
+    assert q["conductor"].expires is None and q["conductor"].type == "classic"
+    assert q["compute.c2-hv1"].scope == "rabbitmq:r1/nova_cell1"
+    assert snap.is_complete(RabbitQueue, "rabbitmq:r1//")
+
+
+def test_configured_vhosts_only(api):
+    snap, statuses = collect(source(api, vhosts=("nova_cell1",)))
+    assert [s.scope for s in statuses] == ["rabbitmq:r1/nova_cell1"]
+    assert ("/api/vhosts", "1") not in Replay.seen
+
+
+def test_a_failed_page_leaves_the_vhost_partial_and_adds_none_of_it(api):
+    Replay.fail = {("/api/queues/%2F", "2"): "page-out-of-range.json"}
+    snap, statuses = collect(source(api))
+    root = next(s for s in statuses if s.scope == "rabbitmq:r1//")
+    assert root.status == "partial" and "400" in root.reason and "\n" not in root.reason
+    assert {f.vhost for f in snap.of(RabbitQueue)} == {"nova_cell1"}
+    assert not snap.is_complete(RabbitQueue, "rabbitmq:r1//")
+
+
+def test_bad_credentials_are_one_partial_line(api):
+    Replay.password = "other"
+    try:
+        snap, statuses = collect(source(api))
+    finally:
+        Replay.password = "pw"
+    (s,) = statuses
+    assert s.scope == "rabbitmq:r1/*" and s.status == "partial"
+    assert "401 bad credentials or no permission for user 'osfsck'" in s.reason and snap.of(RabbitQueue) == []
+
+
+def test_a_vhost_that_does_not_exist(api):
+    snap, statuses = collect(source(api, vhosts=("nope",)))
+    (s,) = statuses
+    assert s.status == "partial" and "no vhost 'nope' on broker r1" in s.reason
+
+
+def test_unreachable_and_bad_url():
+    (s,) = collect(source("http://127.0.0.1:9"))[1]
+    assert s.status == "partial" and "unreachable" in s.reason and "\n" not in s.reason
+    (s,) = collect(source("http://[::1"))[1]
+    assert s.status == "partial" and "\n" not in s.reason
+
+
+def test_only_the_scopes_asked_for_on_a_fresh_re_check(api):
+    snap, statuses = collect(source(api), scopes={"rabbitmq:r1/nova_cell1", "cell:cell1"})
+    assert [s.scope for s in statuses] == ["rabbitmq:r1/nova_cell1"]
+    assert collect(source(api), scopes={"cell:cell1"})[1] == []
+
+
+def test_not_configured_without_a_broker():
+    with pytest.raises(NotConfigured):
+        RabbitMQSource(RabbitSettings())
+
+
+def test_a_queue_without_statistics_yet_has_unknown_counts():
+    from osfsck.sources.rabbitmq.mapping import to_fact
+    f = to_fact("r1", "/", {"name": "reply_new", "vhost": "/", "durable": False, "auto_delete": False,
+                            "exclusive": False, "arguments": {}, "type": "classic"})
+    assert (f.messages, f.consumers, f.expires) == (None, None, None)
