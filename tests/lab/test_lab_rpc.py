@@ -1,0 +1,88 @@
+"""The lab's RPC spec, without a broker: queues consistent with the cloud (every live host's
+compute queue consumed, transient queues expiring), one fault per RPC check in the truth,
+the dead host's stale heartbeat and the instance actions written to the real schema, and
+the services process's heartbeats reaching the live hosts only."""
+
+import datetime as dt
+import sqlite3
+
+from osfsck.lab import database, faults, rpc, rpc_services, schemas, volumes
+from osfsck.lab.cloud import consistent_cloud
+from osfsck.lab.profiles import PROFILES
+
+NOW = dt.datetime(2026, 11, 25, 12, 0)
+
+
+def cloud():
+    c = consistent_cloud(PROFILES["small"], 1, NOW)
+    volumes.populate(c, PROFILES["small"])
+    faults.inject(c)
+    return c
+
+
+def test_one_fault_per_rpc_check_and_queues_consistent_with_the_cloud():
+    c = cloud()
+    s = c.rpc
+    codes = [t["code"] for t in c.truth if t["code"] in ("NV301", "NV302", "MQ101", "MQ102")]
+    assert sorted(codes) == ["MQ101", "MQ102", "MQ102", "NV301", "NV302"]
+    (dead,) = s.dead
+    queues = {q.name: q for q in s.queues}
+    assert len(queues) == len(s.queues), "queue names are unique"
+    backlog = queues[f"compute.{dead}"]
+    assert not backlog.consumed and backlog.messages and {"MQ101", f"compute.{dead}"} <= {
+        p for t in c.truth for p in (t["code"], t["subject"])}
+    for host, _ in c.hosts:
+        if host != dead:
+            assert queues[f"compute.{host}"].consumed
+    for q in s.queues:
+        transient = q.name.startswith("reply_") or "_fanout_" in q.name
+        orphan = any(t["subject"] == q.name for t in c.truth)
+        if transient and not q.consumed and not orphan:
+            assert q.arguments.get("x-expires"), f"{q.name}: an unconsumed transient queue that is no fault expires"
+    # the stuck build is on the dead host, the stuck reboot elsewhere, with its action
+    stuck_build = c.find(next(t["subject"] for t in c.truth if t["code"] == "NV302"))
+    assert stuck_build["host"] == dead and stuck_build["vm_state"] == "building"
+    stuck = c.find(next(t["subject"] for t in c.truth if t["code"] == "NV301"))
+    assert stuck["host"] != dead and stuck["task_state"] == "rebooting"
+    assert any(a["instance_uuid"] == stuck["uuid"] for _, a, _ in s.actions)
+    assert "reply queue in use" in c.notes and "build just scheduled, no host yet" in c.notes
+
+
+def test_write_ages_the_dead_host_and_the_services_process_keeps_the_others_fresh(tmp_path):
+    c = cloud()
+    release = schemas.releases()[0]
+    urls = database.database_urls(tmp_path, None, "t", [f"nova_{cell}" for cell, _ in c.cells] + ["cinder"])
+    for cell, _ in c.cells:
+        database.create(urls[f"nova_{cell}"], "nova", release)
+        database.insert_rows(urls[f"nova_{cell}"], "instances", [
+            {k: r[k] for k in ("uuid", "id", "host", "deleted", "created_at")} for r in c.instances.get(cell, [])])
+        database.insert_rows(urls[f"nova_{cell}"], "services", [
+            {"host": h, "binary": "nova-compute", "topic": "compute", "report_count": 1, "deleted": 0,
+             "created_at": NOW, "updated_at": NOW, "last_seen_up": NOW} for h in c.hosts_in(cell)])
+    database.create(urls["cinder"], "cinder", release)
+    database.insert_rows(urls["cinder"], "services", [
+        {"host": volumes.backend("iscsi"), "binary": "cinder-volume", "report_count": 1, "deleted": 0,
+         "created_at": NOW, "updated_at": NOW}])
+    rpc.write(c, urls)
+    (dead,) = c.rpc.dead
+
+    def heartbeats():
+        out = {}
+        for cell, _ in c.cells:
+            with sqlite3.connect(urls[f"nova_{cell}"][len("sqlite:///"):]) as conn:
+                out.update(dict(conn.execute("SELECT host, last_seen_up FROM services")))
+        return out
+    assert heartbeats()[dead].startswith("2026-11-25 09:00:00")
+    with sqlite3.connect(urls[f"nova_{c.cell_of(dead)}"][len("sqlite:///"):]) as conn:
+        assert conn.execute("SELECT count(*) FROM instance_actions a JOIN instance_actions_events e "
+                            "ON e.action_id = a.id").fetchone()[0] >= 1
+
+    class FakeBroker:
+        amqp_url = "amqp://x"
+    config = rpc.services_config(c, FakeBroker())
+    assert dead not in {h for cell in config["nova"] for h in cell["hosts"]}
+    rpc_services.report(config, {})
+    beats = heartbeats()
+    assert beats[dead].startswith("2026-11-25 09:00:00")
+    today = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
+    assert all(beats[h].startswith(today) for h, _ in c.hosts if h != dead)
