@@ -59,6 +59,12 @@ def inject(c: Cloud, z: dict, subject) -> None:
     record."""
     n = c.net
     compute = [p for p in n.ports if p.get("_instance") and not p["_instance"]["deleted"]]
+    # the ports `zones` gave records: each live instance's first (a second port has none)
+    named, seen = [], set()
+    for p in compute:
+        if p["_instance"]["uuid"] not in seen:
+            seen.add(p["_instance"]["uuid"])
+            named.append(p)
     # stale: the instance was deleted with its port, the record delete was lost
     gone = next(r for rows in c.instances.values() for r in rows if r["deleted"])
     cidr = next(s["cidr"] for s in n.subnets if s["network_id"] == compute[0]["network_id"])
@@ -67,13 +73,13 @@ def inject(c: Cloud, z: dict, subject) -> None:
     c.fault("DN101", subject(f"{gone['display_name']}.{ZONE}", "A", free), "A record of a deleted instance")
     c.fault("DN101", subject(ptr_name(free), "PTR", f"{gone['display_name']}.{ZONE}"), "its PTR")
     # duplicate: a renamed instance's old name still points at its address
-    p = compute[len(compute) // 2]
+    p = named[len(named) // 2]
     old = f"old-{p['_instance']['display_name']}.{ZONE}"
     add(z, old, p["_ip"], ptr=False)
     c.fault("DN102", subject(old, "A", p["_ip"]), f"second name for {p['_ip']}")
     # mismatch: a PTR names a host whose A record is another address
-    q = compute[len(compute) // 3]
-    wrong = compute[len(compute) // 3 + 1]["_instance"]["display_name"] + "." + ZONE
+    q = named[len(named) // 3]
+    wrong = named[len(named) // 3 + 1]["_instance"]["display_name"] + "." + ZONE
     z[reverse_zone(q["_ip"])] = [(name, t, wrong if name == ptr_name(q["_ip"]) else data)
                                  for name, t, data in z[reverse_zone(q["_ip"])]]
     c.fault("DN103", subject(ptr_name(q["_ip"]), "PTR", wrong), f"PTR of {q['_ip']} names another instance")
