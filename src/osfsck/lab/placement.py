@@ -19,6 +19,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+
 from osfsck.lab import database
 from osfsck.lab.cloud import Cloud
 from osfsck.model.facts.nova import MIGRATION_TERMINAL
@@ -164,14 +167,25 @@ def near_misses(c: Cloud) -> None:
                 "instance deleted 3 minutes ago still allocated"]
 
 
+def _write_classes(url: str, when: dt.datetime) -> None:
+    """The standard classes with Placement's ids.  MariaDB turns an inserted id 0 into the next
+    AUTO_INCREMENT value (Placement's sync sets NO_AUTO_VALUE_ON_ZERO for it), so VCPU goes in
+    as 9999 and is then given id 0 by an UPDATE, which that rule does not touch."""
+    database.insert_rows(url, "resource_classes", [{"id": i or 9999, "name": n, "created_at": when}
+                                                   for i, n in enumerate(STANDARD_CLASSES)])
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE resource_classes SET id = 0 WHERE name = 'VCPU'"))
+    engine.dispose()
+
+
 def write(c: Cloud, urls: dict, release: str) -> None:
     """The placement database's rows, as Placement itself would hold them."""
     st = _state(c)
     url = urls["placement"]
     database.create(url, "placement", release)
     when = c.now - dt.timedelta(days=400)
-    database.insert_rows(url, "resource_classes", [{"id": i, "name": n, "created_at": when}
-                                                   for i, n in enumerate(STANDARD_CLASSES)])
+    _write_classes(url, when)
     database.insert_rows(url, "consumer_types", [{"id": i, "name": n, "created_at": when}
                                                  for n, i in CONSUMER_TYPES.items()])
     rp_ids = {p["uuid"]: i for i, p in enumerate(st.providers, 1)}
