@@ -6,7 +6,7 @@ from osfsck.model.facts.nova import ComputeNode
 from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
-from osfsck.repairs.conditional_update import ConditionalUpdate
+from osfsck.repairs.conditional_update import ConditionalUpdate, now_stored
 
 
 def _instance_plan(repair, finding: Finding, action: str, expect: dict, values: dict, safety=None) -> RepairPlan:
@@ -46,11 +46,14 @@ class SetInstanceError(ConditionalUpdate):
 
 class MoveInstanceRecord(ConditionalUpdate):
     """The instance's only guest runs on another host: record that host, as an operator
-    fixing a half-finished migration by hand would."""
+    fixing a half-finished migration by hand would.  `updated_at` is set as Nova's own
+    `Instance.save()` sets it: the move is a fresh change, so checks that judge the instance
+    where it now is (its Placement allocation, still on the old host) give it their grace."""
 
     name = "move-instance-record"
     safety = Safety.UNSAFE
-    writes = "Nova cell database: UPDATE instances SET host=?, node=? WHERE uuid=? AND host=<seen> AND task_state IS NULL"
+    writes = ("Nova cell database: UPDATE instances SET host=?, node=?, updated_at=now WHERE uuid=? AND host=<seen> "
+              "AND task_state IS NULL")
 
     def plan(self, finding: Finding, snap: Snapshot) -> RepairPlan | str:
         inst, dom = finding.evidence["instance"], finding.evidence["domain"]
@@ -60,4 +63,5 @@ class MoveInstanceRecord(ConditionalUpdate):
         if not dom["active"]:
             return f"the domain on {dom['host']} is not running: which copy is real is unclear"
         return _instance_plan(self, finding, f"record instance {inst['uuid']} on {dom['host']} (was {inst['host']})",
-                              {"host": inst["host"]}, {"host": dom["host"], "node": nodes[0]})
+                              {"host": inst["host"]},
+                              {"host": dom["host"], "node": nodes[0], "updated_at": now_stored()})
