@@ -24,7 +24,8 @@ def test_checks_needing_cinder_are_skipped_with_the_reason():
     # are skipped for their own reason
     assert {code[:2] for code, _, _ in skipped} - {"VL"} <= {"NT", "DN", "OV", "NX", "QU", "PL", "MQ"}
     result = RunResult(mode="check", taken_at=dt.datetime(2026, 1, 1), skipped=skipped)
-    assert "NOT RUN ([cinder] database (or cinder_conf) is not configured): VL101" in render(result, "table")
+    assert "NOT RUN ([cinder] database (or cinder_conf) is not configured): QU101, QU102, QU103, VL101" \
+        in render(result, "table")
     assert "VL101" in {s["code"] for s in result_dict(result)["skipped"]}
     assert result.exit_code() == 0      # not run by configuration is not a partial source
 
