@@ -195,7 +195,8 @@ def start(out: Path, c: Cloud, timeout: float = 120) -> tuple[dict, list[str]]:
                                           "--pidfile", str(pidfile)],
             "pidfile": str(pidfile), "log": str(folder / "services.log"), "port": broker.amqp_port}
         start_entry(entries["rpc-services"], out)
-        settle(broker, s.queues, timeout=STATS_TIMEOUT)
+        # the services process declares and consumes queue by queue: L's 16,000 take minutes
+        settle(broker, s.queues, timeout=STATS_TIMEOUT + len(s.queues) / 50)
     except Exception:
         from osfsck.lab.services import stop as stop_entry
         for entry in reversed(list(entries.values())):
