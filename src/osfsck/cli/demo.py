@@ -27,8 +27,8 @@ def cmd_demo(args) -> int:
     out = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="osfsck-demo-"))
     try:
         _banner("1. building a small cloud: real Nova, Cinder and Neutron schemas, one libvirtd per hypervisor, "
-                "instance folders, volumes, iSCSI sessions, BIND zones, an OVN northbound database and an NSX "
-                "stand-in")
+                "instance folders, volumes, iSCSI sessions, BIND zones, an OVN northbound database, an NSX "
+                "stand-in, the Placement API and a RabbitMQ broker")
         info = lab_build.build(out, "small", seed=1)
         near = len(json.loads((out / "truth.json").read_text())["near_misses"])
         print(f"{info['hosts']} hypervisors, {info['instances']} instance rows (+{info['archived']} archived), "
