@@ -65,6 +65,8 @@ def ovn_northbound(c: Cloud) -> ovn_nb.Northbound:
 
 def start_ovn(out: Path, nb: ovn_nb.Northbound) -> tuple[dict, list[str]]:
     """ovsdb-server holding `nb`; returns (its lab.json entry, its osfsck.toml lines)."""
+    # a fresh database: one left by a build that failed in this folder holds the same rows
+    (out / "ovn" / "nb.db").unlink(missing_ok=True)
     try:
         server = ovsdb.OvsdbServer(out / "ovn", timeout=30)
     except (ovsdb.OvsdbError, OSError) as e:
