@@ -20,17 +20,14 @@ checks revisions (If-Match) on SQLite as on MariaDB.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
-from osfsck.lab.hypervisors import LabError, _read_pid, _terminate
+from osfsck.lab import wsgi_service
+from osfsck.lab.hypervisors import LabError
 from osfsck.lab.loopback import free_port
+from osfsck.lab.wsgi_service import SERVE, venv_python
 
 NEUTRON_VERSION = "29.0.0"      # scripts/setup pins the same
 ENV = "OSFSCK_NEUTRON_PYTHON"
@@ -39,8 +36,7 @@ NOT_INSTALLED = ("Neutron is not installed (scripts/setup makes .venv-neutron; o
                  "the lab has no Networking API, delete-port falls back to its runbook")
 
 # The runner: oslo.config reads the configuration files from sys.argv when Neutron's WSGI
-# module is imported, so they are put there first.  Its argv carries the lab's folder
-# (the pidfile's path), which is what `lab stop` checks before it signals the PID.
+# module is imported, so they are put there first.
 RUNNER = '''\
 """neutron-server's WSGI application on the stdlib server (written by osfsck lab build)."""
 import os
@@ -53,20 +49,7 @@ with open(pidfile, "w") as f:
     f.write(f"{os.getpid()}\\n")
 sys.argv = ["neutron-api"] + [a for c in confs for a in ("--config-file", c)]
 from neutron.wsgi.api import application  # noqa: E402  (reads the configuration, loads ML2)
-
-
-class Server(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
-class Handler(WSGIRequestHandler):
-    def log_message(self, *args):     # neutron logs each request itself
-        pass
-
-
-make_server(host, port, application, server_class=Server, handler_class=Handler).serve_forever()
-'''
+''' + SERVE
 
 ML2_CONF = """\
 [ml2]
@@ -91,11 +74,7 @@ vni_ranges = 1:65536
 
 def available() -> str | None:
     """The python of Neutron's virtualenv, or None when Neutron is not installed."""
-    given = os.environ.get(ENV)
-    if given:
-        return given if Path(given).exists() else None
-    python = Path(sys.prefix).parent / ".venv-neutron" / "bin" / "python"
-    return str(python) if python.exists() else None
+    return venv_python(ENV, ".venv-neutron")
 
 
 def start_neutron(out: Path, database_url: str, python: str | None = None,
@@ -106,7 +85,7 @@ def start_neutron(out: Path, database_url: str, python: str | None = None,
     if python is None:
         raise LabError(NOT_INSTALLED)
     out = Path(out).resolve()
-    connection = _connection(database_url, out)
+    connection = wsgi_service.connection(database_url, out, "Neutron")
     folder = out / "neutron"
     (folder / "state" / "lock").mkdir(parents=True, exist_ok=True)
     # pip installs Neutron's data files under the venv's prefix (not resolving the python:
@@ -121,59 +100,14 @@ def start_neutron(out: Path, database_url: str, python: str | None = None,
     (folder / "ml2_conf.ini").write_text(ML2_CONF)
     (folder / "serve.py").write_text(RUNNER)
     pidfile = folder / "neutron-server.pid"
-    pidfile.unlink(missing_ok=True)
     argv = [python, str(folder / "serve.py"), "127.0.0.1", str(port), str(pidfile),
             str(folder / "neutron.conf"), str(folder / "ml2_conf.ini")]
-    entry = {"program": "python", "argv": argv, "pidfile": str(pidfile), "log": str(folder / "stdout.log"),
-             "port": port}
-    with open(entry["log"], "ab") as stdout:
-        proc = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, cwd=folder)
-    try:
-        wait_ready(port, timeout, proc)
-    except LabError as e:
-        _terminate(proc.pid, "python", str(folder))
-        raise LabError(f"{e}: {_tail(log, Path(entry['log']))}") from None
+    ready = urllib.request.Request(f"http://127.0.0.1:{port}/v2.0/networks?limit=1")
+    entry = wsgi_service.launch("neutron-server", folder, argv, pidfile, port, log, ready, timeout)
     return entry, [f'endpoint = "http://127.0.0.1:{port}"', 'auth = "none"']
 
 
-def stop_neutron(entry: dict, out: Path) -> None:
-    """Stop it by its PID, if that PID still runs it (as `services.stop` does)."""
-    _terminate(_read_pid(Path(entry["pidfile"])), entry["program"], str(Path(out).resolve()))
-
-
-def wait_ready(port: int, timeout: float = START_TIMEOUT, proc: subprocess.Popen | None = None) -> None:
-    """Until GET /v2.0/networks answers 200: the plugin is loaded and the database read."""
-    url = f"http://127.0.0.1:{port}/v2.0/networks?limit=1"
-    deadline = time.monotonic() + timeout
-    last = "no answer"
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise LabError(f"neutron-server exited with status {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as r:
-                if r.status == 200:
-                    return
-                last = f"HTTP {r.status}"
-        except urllib.error.HTTPError as e:
-            last = f"HTTP {e.code}"
-        except (OSError, ValueError) as e:
-            last = " ".join(str(e).split())
-        time.sleep(0.2)
-    raise LabError(f"neutron-server did not answer GET /v2.0/networks with 200 within {timeout:.0f}s ({last})")
-
-
-def _connection(url: str, out: Path) -> str:
-    """Neutron's [database] connection for the lab's URL: MariaDB through PyMySQL (the driver
-    in Neutron's venv), or the SQLite file by its absolute path (Neutron runs in another
-    folder)."""
-    scheme, sep, rest = url.partition("://")
-    if scheme == "sqlite" and rest.startswith("/"):
-        path = Path(rest[1:])
-        return f"sqlite:///{path if path.is_absolute() else out / path}"
-    if not sep or scheme.split("+")[0] not in ("mysql", "mariadb"):
-        raise LabError(f"Neutron's API needs the lab's Neutron database on MariaDB or SQLite, not {scheme}")
-    return f"mysql+pymysql://{rest}" + ("" if "charset=" in rest else ("&" if "?" in rest else "?") + "charset=utf8mb4")
+stop_neutron = wsgi_service.stop
 
 
 def _neutron_conf(folder: Path, connection: str, log: Path) -> str:
@@ -205,14 +139,3 @@ lock_path = {folder / 'state' / 'lock'}
 driver = noop
 """
 
-
-def _tail(*logs: Path, lines: int = 8) -> str:
-    """The last lines of the logs, on one line (where Neutron says why it stopped)."""
-    text = []
-    for log in logs:
-        try:
-            text += [ln.strip() for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
-        except OSError:
-            pass
-    tail = " | ".join(text[-lines:])
-    return tail[-1500:] or "its log is empty"
