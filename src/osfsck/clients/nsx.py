@@ -16,6 +16,8 @@ import time
 
 import httpx
 
+from osfsck.clients.http_errors import reason, tls_failure
+
 NULL_CURSOR_PREFIX = "0000"
 RETRIED = frozenset({429, 503})
 MAX_BACKOFF = 30.0
@@ -44,7 +46,7 @@ class NsxClient:
             try:
                 verify = ssl.create_default_context(cafile=verify)
             except (OSError, ssl.SSLError) as e:
-                raise NsxError(f"NSX {self.url}: cannot use the CA file {verify}: {_reason(e)}") from None
+                raise NsxError(f"NSX {self.url}: cannot use the CA file {verify}: {reason(e)}") from None
         self._http = httpx.Client(base_url=self.url, auth=(username, password), verify=verify, timeout=timeout,
                                   headers={"Accept": "application/json"})
 
@@ -67,14 +69,14 @@ class NsxClient:
             try:
                 r = self._http.request(method, path, params=params, json=body)
             except httpx.ConnectError as e:
-                if _tls_failure(e):
-                    raise NsxError(f"{where}: TLS verification failed ({_reason(e)}); give the manager's CA "
+                if tls_failure(e):
+                    raise NsxError(f"{where}: TLS verification failed ({reason(e)}); give the manager's CA "
                                    "as [nsx] ca_file") from None
-                problem = f"unreachable ({_reason(e)})"
+                problem = f"unreachable ({reason(e)})"
             except httpx.TimeoutException:
                 problem = "timed out"
             except httpx.TransportError as e:
-                problem = f"connection failed ({_reason(e)})"
+                problem = f"connection failed ({reason(e)})"
             else:
                 if r.status_code < 400:
                     return _decode(r, where)
@@ -146,21 +148,3 @@ def _retry_after(r: httpx.Response) -> float:
         return max(0.0, float(r.headers.get("Retry-After", "0")))
     except ValueError:
         return 0.0            # an HTTP date: fall back on our own back-off
-
-
-def _tls_failure(e: Exception) -> bool:
-    seen = e
-    while seen is not None:
-        if isinstance(seen, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(seen):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
-def _reason(e: Exception) -> str:
-    seen, last = e, str(e)
-    while seen is not None:
-        if str(seen):
-            last = str(seen)
-        seen = seen.__cause__ or seen.__context__
-    return (last.strip().splitlines() or [type(e).__name__])[0][:200]

@@ -19,6 +19,8 @@ from urllib.parse import quote
 
 import httpx
 
+from osfsck.clients.http_errors import reason, tls_failure
+
 MAX_PAGE_SIZE = 500
 # what the source reads of each queue (the API's other fields cost the broker time to fill)
 QUEUE_COLUMNS = ("name", "vhost", "messages", "consumers", "durable", "auto_delete", "exclusive", "arguments",
@@ -50,12 +52,12 @@ class RabbitClient:
                 verify = ssl.create_default_context(cafile=verify)
             except (OSError, ssl.SSLError) as e:
                 raise RabbitError(f"RabbitMQ {self.name} ({self.url}): cannot use the CA file {verify}: "
-                                  f"{_reason(e)}") from None
+                                  f"{reason(e)}") from None
         try:
             self._http = httpx.Client(base_url=self.url, auth=(username, password), verify=verify, timeout=timeout,
                                       headers={"Accept": "application/json"})
         except (ValueError, httpx.InvalidURL) as e:
-            raise RabbitError(f"RabbitMQ {self.name}: bad URL {self.url!r}: {_reason(e)}") from None
+            raise RabbitError(f"RabbitMQ {self.name}: bad URL {self.url!r}: {reason(e)}") from None
 
     def close(self) -> None:
         self._http.close()
@@ -73,14 +75,14 @@ class RabbitClient:
         try:
             r = self._http.request(method, path, params=params, json=body)
         except httpx.ConnectError as e:
-            if _tls_failure(e):
-                raise RabbitError(f"{where}: TLS verification failed ({_reason(e)}); give the broker's CA as "
+            if tls_failure(e):
+                raise RabbitError(f"{where}: TLS verification failed ({reason(e)}); give the broker's CA as "
                                   "ca_file") from None
-            raise RabbitError(f"{where}: unreachable ({_reason(e)})") from None
+            raise RabbitError(f"{where}: unreachable ({reason(e)})") from None
         except httpx.TimeoutException:
             raise RabbitError(f"{where}: timed out") from None
         except (httpx.TransportError, httpx.InvalidURL) as e:
-            raise RabbitError(f"{where}: connection failed ({_reason(e)})") from None
+            raise RabbitError(f"{where}: connection failed ({reason(e)})") from None
         if r.status_code in (401, 403):
             raise RabbitError(f"{where}: {r.status_code} bad credentials or no permission for user "
                               f"{self._username!r}", r.status_code)
@@ -175,19 +177,3 @@ def _message(r: httpx.Response) -> str:
     return line[:300]
 
 
-def _tls_failure(e: Exception) -> bool:
-    seen = e
-    while seen is not None:
-        if isinstance(seen, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(seen):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
-def _reason(e: Exception) -> str:
-    seen, last = e, str(e)
-    while seen is not None:
-        if str(seen):
-            last = str(seen)
-        seen = seen.__cause__ or seen.__context__
-    return (last.strip().splitlines() or [type(e).__name__])[0][:200]
