@@ -262,6 +262,15 @@ def _secret(t: dict, env_key: str, file_key: str | None, where: str, base: Path)
     return None
 
 
+def required_secret(t: dict, where: str, base: Path, env_key: str = "password_env",
+                    file_key: str = "password_file") -> str:
+    """`_secret`, which must be given."""
+    value = _secret(t, env_key, file_key, where, base)
+    if value is None:
+        raise ConfigError(f"{where}: set {env_key} or {file_key}")
+    return value
+
+
 def _hypervisors(t: dict) -> HypervisorSettings:
     names = {f.name for f in fields(HypervisorSettings)}
     _only(t, names, "[hypervisors]")

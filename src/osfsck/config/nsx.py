@@ -25,7 +25,6 @@ cloud's: never judged orphan, never deleted.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,7 +64,7 @@ class NsxSettings:
 def parse_nsx(t: dict, base: Path) -> NsxSettings:
     if not t:
         return NsxSettings()
-    from osfsck.config.load import _only, parse_duration
+    from osfsck.config.load import _only, parse_duration, required_secret
     _only(t, _KEYS | {"password"}, "[nsx]")
     if "password" in t:
         raise ConfigError("[nsx].password: never put the password in the file; use password_env or password_file")
@@ -99,27 +98,11 @@ def parse_nsx(t: dict, base: Path) -> NsxSettings:
     if timeout <= 0:
         raise ConfigError("[nsx].timeout must be positive")
     scope, tags = _deployment(t)
-    return NsxSettings(url=url.rstrip("/"), api=api, username=username, password=_password(t, base),
+    return NsxSettings(url=url.rstrip("/"), api=api, username=username,
+                       password=required_secret(t, "[nsx]", base),
                        ca_file=ca_file, insecure=insecure, page_size=page_size, timeout=timeout, retries=retries,
                        deployment_scope=scope, deployment_tags=tags)
 
-
-def _password(t: dict, base: Path) -> str:
-    env, pfile = t.get("password_env"), t.get("password_file")
-    if env and pfile:
-        raise ConfigError("[nsx]: set only one of password_env and password_file")
-    if env:
-        value = os.environ.get(env)
-        if value is None:
-            raise ConfigError(f"[nsx].password_env: environment variable {env} is not set")
-        return value
-    if pfile:
-        fp = Path(pfile) if Path(pfile).is_absolute() else base / pfile
-        try:
-            return fp.read_text(encoding="utf-8").strip()
-        except OSError as e:
-            raise ConfigError(f"[nsx].password_file: cannot read {fp}: {e.strerror}") from None
-    raise ConfigError("[nsx]: set password_env or password_file")
 
 
 def _deployment(t: dict) -> tuple[str | None, tuple]:

@@ -20,7 +20,6 @@ With `url` in [rabbitmq] itself, that broker is named by `name` (default "defaul
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,7 +95,7 @@ def parse_rabbitmq(t: dict, base: Path) -> RabbitSettings:
 
 
 def _broker(name: str, t: dict, where: str, base: Path) -> Broker:
-    from osfsck.config.load import parse_duration
+    from osfsck.config.load import parse_duration, required_secret
     if "password" in t:
         raise ConfigError(f"{where}.password: never put the password in the file; use password_env or password_file")
     url = t.get("url")
@@ -125,24 +124,8 @@ def _broker(name: str, t: dict, where: str, base: Path) -> Broker:
     timeout = parse_duration(t.get("timeout", 30), f"{where}.timeout")
     if timeout <= 0:
         raise ConfigError(f"{where}.timeout must be positive")
-    return Broker(name=name, url=url.rstrip("/"), username=username, password=_password(t, where, base),
+    return Broker(name=name, url=url.rstrip("/"), username=username,
+                  password=required_secret(t, where, base),
                   vhosts=tuple(dict.fromkeys(vhosts)), ca_file=ca_file, verify=verify, timeout=timeout,
                   page_size=page_size)
 
-
-def _password(t: dict, where: str, base: Path) -> str:
-    env, pfile = t.get("password_env"), t.get("password_file")
-    if env and pfile:
-        raise ConfigError(f"{where}: set only one of password_env and password_file")
-    if env:
-        value = os.environ.get(env)
-        if value is None:
-            raise ConfigError(f"{where}.password_env: environment variable {env} is not set")
-        return value
-    if pfile:
-        fp = Path(pfile) if Path(pfile).is_absolute() else base / pfile
-        try:
-            return fp.read_text(encoding="utf-8").strip()
-        except OSError as e:
-            raise ConfigError(f"{where}.password_file: cannot read {fp}: {e.strerror}") from None
-    raise ConfigError(f"{where}: set password_env or password_file")
