@@ -307,21 +307,27 @@ def _destroy_guests(uri: str) -> None:
     t.join(15.0)
 
 
-def _terminate(pid: int | None, program: str, marker: str) -> None:
-    """SIGTERM, then SIGKILL after a grace period, the process `pid` if it still is ours."""
+def _terminate(pid: int | None, program: str, marker: str, grace: float = _STOP_GRACE) -> None:
+    """SIGTERM, then SIGKILL after `grace` seconds, the process `pid` if it still is ours."""
     if pid is None or not _cmdline_has(pid, program, marker):
         return
-    for sig, wait in ((signal.SIGTERM, _STOP_GRACE), (signal.SIGKILL, _STOP_GRACE)):
+    if not _kill_and_wait(pid, grace):
+        raise LabError(f"process {pid} ({program}) did not exit after SIGKILL")
+
+
+def _kill_and_wait(pid: int, grace: float = _STOP_GRACE) -> bool:
+    """SIGTERM, then SIGKILL after `grace` seconds; whether the process has ended."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
             os.kill(pid, sig)
         except ProcessLookupError:
-            return
-        deadline = time.monotonic() + wait
+            return True
+        deadline = time.monotonic() + grace
         while time.monotonic() < deadline:
             if not _alive(pid):
-                return
+                return True
             time.sleep(0.02)
-    raise LabError(f"process {pid} ({program}) did not exit after SIGKILL")
+    return False
 
 
 def _read_pid(path: Path) -> int | None:

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
 import subprocess
 import time
 from pathlib import Path
 
 import httpx
 
+from osfsck.lab.hypervisors import _cmdline_has, _kill_and_wait, _read_pid, _terminate
 from osfsck.lab.loopback import free_port
 
 SERVER = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
@@ -112,7 +112,7 @@ class Broker:
 
     def running(self) -> bool:
         pid = _read_pid(self.pidfile)
-        return pid is not None and _is_ours(pid, self.folder)
+        return pid is not None and _cmdline_has(pid, "beam", str(self.folder))
 
     def stop(self) -> None:
         stop_broker(self.pidfile, self.folder, self.epmd_port)
@@ -142,33 +142,11 @@ def wait_ready(url: str, user: str, password: str, timeout: float, proc: subproc
 def stop_broker(pidfile: Path, folder: Path, epmd_port: int | None) -> None:
     """SIGTERM the broker's Erlang VM if it still is ours (its -home is `folder`), wait for it,
     then end the epmd that serves `epmd_port`."""
-    pid = _read_pid(pidfile)
-    if pid is not None and _is_ours(pid, Path(folder)):
-        _signal_and_wait(pid)
+    # its -home is `folder`; beam exits 6-10 s after SIGTERM
+    _terminate(_read_pid(pidfile), "beam", str(folder), grace=_STOP_GRACE)
     if epmd_port:
         for epmd in _epmd_pids(epmd_port):
-            _signal_and_wait(epmd)
-
-
-def _signal_and_wait(pid: int) -> None:
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + _STOP_GRACE
-        while time.monotonic() < deadline:
-            if not _alive(pid):
-                return
-            time.sleep(0.05)
-
-
-def _is_ours(pid: int, folder: Path) -> bool:
-    try:
-        args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
-    except OSError:
-        return False
-    return os.path.basename(args[0]).startswith("beam") and str(folder) in args
+            _kill_and_wait(epmd)
 
 
 def _epmd_pids(port: int) -> list[int]:
@@ -187,18 +165,3 @@ def _epmd_pids(port: int) -> list[int]:
         if f"ERL_EPMD_PORT={port}".encode() in env:
             found.append(int(entry.name))
     return found
-
-
-def _read_pid(path: Path) -> int | None:
-    try:
-        return int(Path(path).read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
