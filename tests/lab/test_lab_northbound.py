@@ -6,17 +6,12 @@ import datetime as dt
 
 import pytest
 
-from osfsck.lab import faults, ovn_nb, services, volumes
-from osfsck.lab.cloud import consistent_cloud
-from osfsck.lab.profiles import PROFILES
+from osfsck.lab import build, ovn_nb, services
 
 
 @pytest.fixture(scope="module")
 def cloud_nb():
-    prof = PROFILES["small"]
-    c = consistent_cloud(prof, 3, dt.datetime(2026, 6, 1, 12, 0, 0))
-    volumes.populate(c, prof)
-    faults.inject(c, copies=1)
+    c = build.spec("small", 3, dt.datetime(2026, 6, 1, 12, 0, 0))
     return c, services.ovn_northbound(c)
 
 

@@ -14,20 +14,15 @@ from osfsck.checks.placement.orphan_resource_provider import OrphanResourceProvi
 from osfsck.config.load import load_settings
 from osfsck.engine import wiring
 from osfsck.engine.collect import collect
-from osfsck.lab import build, faults, placement, schemas, volumes
-from osfsck.lab.cloud import consistent_cloud
-from osfsck.lab.profiles import PROFILES
+from osfsck.lab import build, placement, schemas
+from osfsck.model.facts.nova import MIGRATION_TERMINAL
 
 NOW = dt.datetime(2026, 11, 24, 12, 0)
 CHECKS = (OrphanAllocation, MissingAllocation, AllocationOnWrongProvider, OrphanResourceProvider)
 
 
 def _cloud(seed: int):
-    prof = PROFILES["small"]
-    c = consistent_cloud(prof, seed, NOW)
-    volumes.populate(c, prof)
-    faults.inject(c)
-    return c
+    return build.spec("small", seed, NOW)
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -37,7 +32,7 @@ def test_every_settled_instance_holds_its_flavor_on_its_node(seed):
     truth = {t["code"]: t["subject"] for t in c.truth if t["code"].startswith("PL")}
     assert set(truth) == {"PL101", "PL102", "PL103", "PL104"}
     running = {m["instance_uuid"]: m for ms in c.migrations.values() for m in ms
-               if m["status"] not in ("confirmed", "reverted", "error", "failed", "completed", "cancelled", "done")}
+               if m["status"] not in MIGRATION_TERMINAL}
     checked = 0
     for cell, rows in c.instances.items():
         for r in rows:

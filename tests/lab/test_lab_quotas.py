@@ -10,9 +10,7 @@ from osfsck.checks.quotas.duplicate_quota_usage import DuplicateQuotaUsage
 from osfsck.checks.quotas.expired_reservation import ExpiredReservation
 from osfsck.checks.quotas.quota_usage_drift import QuotaUsageDrift
 from osfsck.config.settings import CinderSettings, Database, NeutronSettings
-from osfsck.lab import build, database, faults, quotas, schemas, volumes
-from osfsck.lab.cloud import consistent_cloud
-from osfsck.lab.profiles import PROFILES
+from osfsck.lab import build, database, quotas, schemas
 from osfsck.model.facts.quota import CinderQuotaUsage, NeutronQuotaUsage
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.cinder_db import CinderDatabaseSource
@@ -23,11 +21,7 @@ CHECKS = (QuotaUsageDrift, ExpiredReservation, DuplicateQuotaUsage)
 
 
 def _cloud(seed: int):
-    prof = PROFILES["small"]
-    c = consistent_cloud(prof, seed, NOW)
-    volumes.populate(c, prof)
-    faults.inject(c)
-    return c
+    return build.spec("small", seed, NOW)
 
 
 @pytest.mark.parametrize("seed", [1, 2])

@@ -6,18 +6,13 @@ the services process's heartbeats reaching the live hosts only."""
 import datetime as dt
 import sqlite3
 
-from osfsck.lab import database, faults, rpc, rpc_services, schemas, volumes
-from osfsck.lab.cloud import consistent_cloud
-from osfsck.lab.profiles import PROFILES
+from osfsck.lab import build, database, rpc, rpc_services, schemas, volumes
 
 NOW = dt.datetime(2026, 11, 25, 12, 0)
 
 
 def cloud():
-    c = consistent_cloud(PROFILES["small"], 1, NOW)
-    volumes.populate(c, PROFILES["small"])
-    faults.inject(c)
-    return c
+    return build.spec("small", 1, NOW)
 
 
 def test_one_fault_per_rpc_check_and_queues_consistent_with_the_cloud():

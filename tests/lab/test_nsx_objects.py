@@ -6,18 +6,13 @@ import datetime as dt
 
 import pytest
 
-from osfsck.lab import faults, services, volumes
-from osfsck.lab.cloud import consistent_cloud
+from osfsck.lab import build, services
 from osfsck.lab.nsx_standin import POLICY as P
-from osfsck.lab.profiles import PROFILES
 
 
 @pytest.fixture(scope="module")
 def cloud_store():
-    prof = PROFILES["small"]
-    c = consistent_cloud(prof, 2, dt.datetime(2026, 6, 1, 12, 0, 0))
-    volumes.populate(c, prof)
-    faults.inject(c, copies=1)
+    c = build.spec("small", 2, dt.datetime(2026, 6, 1, 12, 0, 0))
     return c, services.nsx_manager(c)
 
 

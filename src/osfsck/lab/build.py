@@ -33,9 +33,7 @@ def build(out: Path, profile: str = "small", seed: int = 1, db_url: str | None =
     out.mkdir(parents=True, exist_ok=True)
     os.chmod(out, 0o755)   # the lab's libvirtd user must reach the guests' disks
     now = (now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)).replace(microsecond=0)
-    cloud = consistent_cloud(prof, seed, now)
-    volumes.populate(cloud, prof)
-    faults.inject(cloud, copies=1 if profile == "small" else max(1, len(cloud.hosts) // 400))
+    cloud = spec(profile, seed, now)
     zones = services.dns_zone_records(cloud)
     northbound = services.ovn_northbound(cloud)
     nsx = services.nsx_manager(cloud)
@@ -71,6 +69,15 @@ def build(out: Path, profile: str = "small", seed: int = 1, db_url: str | None =
             "instances": sum(len(v) for v in cloud.instances.values()),
             "archived": sum(len(v) for v in cloud.shadow.values()), "volumes": len(cloud.volumes),
             "attachments": sum(1 for a in cloud.attachments if not a["deleted"])}
+
+
+def spec(profile: str, seed: int, now: dt.datetime) -> Cloud:
+    """The lab cloud `build` writes, as a pure description: consistent, then faulted."""
+    prof = PROFILES[profile]
+    cloud = consistent_cloud(prof, seed, now)
+    volumes.populate(cloud, prof)
+    faults.inject(cloud, copies=1 if profile == "small" else max(1, len(cloud.hosts) // 400))
+    return cloud
 
 
 # -- databases ---------------------------------------------------------------------------
