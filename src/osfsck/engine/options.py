@@ -15,6 +15,9 @@ class RunOptions:
     select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
     from_snapshot: str | None = None
+    # --grace: overrides [repair] grace and every check's own (0: repair what was first
+    # seen in this very run)
+    grace: float | None = None
     # ask(plan) -> "y" | "n" | "a" (all for this check) | "q" (stop); given by the CLI
     ask: Callable | None = None
     # progress(source_name) -> callable(done, total) | None; given by the CLI

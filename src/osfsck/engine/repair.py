@@ -1,20 +1,26 @@
-"""From findings to applied repairs, behind the guards of DESIGN §5, in this order:
-mode, blast radius, grace, confirm-runs, ownership, fresh re-check, (operator), journal,
-apply, verify."""
+"""From findings to applied repairs, behind the guards of engine/guards.py, in their order:
+mode, completeness, blast radius, grace, confirm-runs, ownership, fresh re-check,
+(operator), journal, apply, verify.
+
+A read-only run goes through the same planning and guards, so `check` says what `repair`
+would do and when (a plan the grace holds back says when it becomes repairable)."""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import logging
 from collections import defaultdict
+from typing import Callable
 
 from osfsck.checks.base import Check
 from osfsck.config.settings import Settings
-from osfsck.engine import wiring
+from osfsck.engine import guards, wiring
 from osfsck.engine.collect import collect
-from osfsck.engine.confirm import record_run, seen_counts
 from osfsck.engine.context import RepairContext
 from osfsck.engine.journal import Journal, new_id, now_iso
 from osfsck.engine.options import RunOptions
+from osfsck.engine.state import Seen
 from osfsck.model.finding import Finding
 from osfsck.model.plan import Outcome, PlanResult, RepairPlan, Safety
 from osfsck.model.result import CheckStats, RunResult
@@ -24,6 +30,11 @@ from osfsck.repairs.registry import all_repairs
 
 log = logging.getLogger(__name__)
 
+# recollect(check, scopes, current) -> (fresh snapshot, fresh findings by fingerprint,
+# scopes the check could not decide): the live re-read behind the fresh re-check and the
+# verification (tests give their own)
+Recollect = Callable[[Check, set, Snapshot], tuple]
+
 
 class Cancelled(Exception):
     pass
@@ -32,7 +43,8 @@ class Cancelled(Exception):
 def choose_plan(check: Check, finding: Finding, snap: Snapshot, repairs: dict[str, Repair],
                 settings: Settings) -> RepairPlan | str:
     """The first of the check's repairs (or the one configured for it) that can plan it:
-    a repair whose way in is not configured (an API) gives way to the next (a runbook)."""
+    a repair whose way in is not configured (an API) gives way to the next (a runbook),
+    and the plan says why in `fallback`."""
     names = [check.params["repair"]] if check.params.get("repair") else list(check.repairs)
     if not names:
         return "no repair is defined for this check"
@@ -44,22 +56,37 @@ def choose_plan(check: Check, finding: Finding, snap: Snapshot, repairs: dict[st
         why = repair.unavailable(settings)
         plan = why or repair.plan(finding, snap)
         if isinstance(plan, RepairPlan):
-            return plan
-        reasons.append(plan)
+            return dataclasses.replace(plan, fallback="; ".join(reasons)) if reasons else plan
+        reasons.append(f"{name}: {plan}")
     return "; ".join(reasons)
 
 
+@dataclasses.dataclass
+class _Run:
+    """What planning and applying share for one run."""
+
+    settings: Settings
+    opts: RunOptions
+    result: RunResult
+    repairs: dict[str, Repair]
+    seen: dict[str, Seen]
+    recollect: Recollect
+    ctx: RepairContext | None = None
+
+
 def repair_findings(settings: Settings, opts: RunOptions, checks: list[Check], snap: Snapshot,
-                    result: RunResult) -> None:
-    repairs = {name: cls() for name, cls in all_repairs().items()}
-    previous = seen_counts(settings.repair.state_file)
-    counts = record_run(settings.repair.state_file if opts.repair or settings.repair.state_file else None,
-                        {f.fingerprint for f in result.findings}, previous)
+                    result: RunResult, seen: dict[str, Seen] | None = None,
+                    recollect: Recollect | None = None, repairs: dict[str, Repair] | None = None) -> None:
+    """Plan every finding of `result`; in a repair run, apply what the guards let through.
+    `seen` is the state file's record of each finding (first seen, runs); `recollect` and
+    `repairs` default to the live re-read and the registry's repairs."""
+    run = _Run(settings, opts, result, repairs or {name: cls() for name, cls in all_repairs().items()},
+               seen or {}, recollect or (lambda check, scopes, current: _recheck(check, scopes, current, settings)))
     by_code: dict[str, list[Finding]] = defaultdict(list)
     for f in result.findings:
         by_code[f.code].append(f)
     stats = {s.code: s for s in result.checks}
-    ctx = RepairContext(settings, snap) if opts.repair else None
+    run.ctx = RepairContext(settings, snap) if opts.repair else None
     current = snap
     try:
         for check in sorted(checks, key=lambda c: c.code):
@@ -69,150 +96,154 @@ def repair_findings(settings: Settings, opts: RunOptions, checks: list[Check], s
             if current is not snap:
                 # earlier repairs changed the cloud: plan from what is true now (a zombie's
                 # folder is no longer in use once the zombie is gone)
-                fresh = check.evaluate(current).findings
-                findings = fresh
-            batch = _plan_check(check, findings, current, repairs, opts, settings, stats[check.code], counts, result)
+                findings = check.evaluate(current).findings
+            batch = _plan_check(run, check, findings, current, stats[check.code])
             if batch and opts.repair:
-                current = _apply_batch(check, batch, current, repairs, opts, settings, ctx, result)
+                current = _apply_batch(run, check, batch, current)
     except Cancelled:
         result.cancelled = True
     finally:
-        if ctx is not None:
-            ctx.close()
+        if run.ctx is not None:
+            run.ctx.close()
     result.plans.sort(key=lambda p: p.finding.sort_key())
 
 
-def _plan_check(check, findings, snap, repairs, opts, settings, stats: CheckStats, counts, result) -> list[PlanResult]:
-    """Record a PlanResult for every finding; return those that may be applied."""
+def _plan_check(run: _Run, check: Check, findings: list[Finding], snap: Snapshot,
+                stats: CheckStats) -> list[PlanResult]:
+    """Record a PlanResult for every finding; return those that may be applied now."""
+    opts, result = run.opts, run.result
     eligible: list[PlanResult] = []
     for f in findings:
-        plan = choose_plan(check, f, snap, repairs, settings)
+        plan = choose_plan(check, f, snap, run.repairs, run.settings)
         if isinstance(plan, str):
             result.plans.append(PlanResult(f, None, Outcome.NONE, plan))
         elif plan.safety is Safety.MANUAL:
-            result.plans.append(PlanResult(f, plan, Outcome.MANUAL, "a person must follow the runbook"))
-        elif not opts.repair:
-            result.plans.append(PlanResult(f, plan, Outcome.PLANNED, "read-only run"))
-        elif plan.safety is Safety.UNSAFE and not opts.unsafe:
+            why = "a person must follow the runbook"
+            if plan.fallback:
+                why += f" (no automatic repair here: {plan.fallback})"
+            result.plans.append(PlanResult(f, plan, Outcome.MANUAL, why))
+        elif opts.repair and plan.safety is Safety.UNSAFE and not opts.unsafe:
             result.plans.append(PlanResult(f, plan, Outcome.PLANNED, "unsafe: applied only with --unsafe"))
         else:
             eligible.append(PlanResult(f, plan, Outcome.PLANNED))
     if not eligible:
         return []
-    # 1. blast radius
-    rs = settings.repair
-    refusal = ""
-    if stats.examined >= rs.implausible_min_examined and len(findings) > rs.implausible_share * stats.examined:
-        refusal = (f"{len(findings)} of {stats.examined} examined objects flagged: implausible, "
-                   "refusing to repair any (look for a partial or wrong source)")
-    elif len(eligible) > rs.max_per_check:
-        refusal = (f"{len(eligible)} repairs exceed the per-check cap of {rs.max_per_check} "
-                   "([repair] max_per_check, or narrow the run with --select)")
+    held = Outcome.SKIPPED if opts.repair else Outcome.PLANNED
+    rs = run.settings.repair
+    refusal = guards.blast_radius(len(findings), len(eligible), stats.examined, max_per_check=rs.max_per_check,
+                                  implausible_share=rs.implausible_share,
+                                  implausible_min_examined=rs.implausible_min_examined)
     if refusal:
         stats.repair_refused = refusal
         for pr in eligible:
-            pr.outcome, pr.reason = Outcome.SKIPPED, refusal
+            pr.outcome, pr.reason = held, refusal
         result.plans.extend(eligible)
         return []
-    grace = float(check.params.get("grace", rs.grace))
+    unsure = {i.scope for i in stats.inconclusive}
     kept = []
     for pr in eligible:
-        f = pr.finding
-        # 2. grace
-        age = (snap.taken_at - f.changed_at).total_seconds() if f.changed_at else None
-        if age is not None and age < grace:
-            pr.outcome, pr.reason = Outcome.SKIPPED, f"changed {age / 60:.0f} min ago, within the grace of {grace / 60:.0f} min"
-        # 3. confirm-runs
-        elif counts.get(f.fingerprint, 0) < rs.confirm_runs:
-            pr.outcome, pr.reason = Outcome.SKIPPED, f"seen in {counts.get(f.fingerprint, 0)} of the {rs.confirm_runs} runs required"
+        reason, pr.repairable_at = _guard(run, check, pr.finding, pr.plan, snap, unsure)
+        if reason:
+            pr.outcome, pr.reason = held, reason
+        elif not opts.repair:
+            pr.reason = "read-only run"
         else:
-            # 4. ownership
-            try:
-                repairs[pr.plan.repair].ownership(pr.plan, snap)
-                kept.append(pr)
-                continue
-            except NotOwned as e:
-                pr.outcome, pr.reason = Outcome.SKIPPED, f"not provably OpenStack's: {e}"
+            kept.append(pr)
+            continue
         result.plans.append(pr)
     return kept
+
+
+def _guard(run: _Run, check: Check, f: Finding, plan: RepairPlan, snap: Snapshot,
+           unsure: set[str]) -> tuple[str | None, dt.datetime | None]:
+    """The per-plan guards, in order: the first reason to hold the plan back, and when the
+    grace will let it through."""
+    reason = guards.completeness(f, plan, snap, check.relies_on, unsure)
+    if reason:
+        return reason, None
+    grace_s = float(run.opts.grace if run.opts.grace is not None else check.params.get("grace", run.settings.repair.grace))
+    seen = run.seen.get(f.fingerprint)
+    verdict = guards.grace(f, seen.first_seen if seen else None, snap.taken_at, grace_s)
+    if verdict.reason:
+        return verdict.reason, verdict.repairable_at
+    # this run has seen it, recorded or not (a check that could not write the state file)
+    reason = guards.confirm_runs(seen.runs if seen else 1, run.settings.repair.confirm_runs) \
+        or guards.ownership(run.repairs[plan.repair], plan, snap)
+    return reason, None
 
 
 def _scopes_of(plans: list[PlanResult]) -> set[str]:
     """What to re-read for a fresh re-check: the scopes of the subjects, of their related
     objects and of whatever the repairs write.  A shared-storage scope is read through
     its hosts (related objects)."""
-    scopes = set()
+    scopes: set[str] = set()
     for pr in plans:
-        refs = (pr.finding.subject, *pr.finding.related, *((pr.plan.target,) if pr.plan else ()))
-        scopes.update(r.scope for r in refs if not r.scope.startswith("storage:"))
-        if pr.plan:
-            scopes.update(pr.plan.touches)
+        scopes |= {s for s in guards.plan_scopes(pr.finding, pr.plan) if not s.startswith("storage:")}
     return scopes
 
 
 def _recheck(check: Check, scopes: set[str], current: Snapshot, settings: Settings):
     """Re-collect `scopes` live and re-run `check`: (fresh snapshot, findings by fingerprint, inconclusive scopes)."""
-    sources = wiring.build_sources(settings, set(check.needs))
-    new, _ = collect(sources, set(check.needs), known=current, scopes=scopes)
+    kinds = wiring.kinds_to_collect(settings, [check])
+    new, _ = collect(wiring.build_sources(settings, kinds), kinds, known=current, scopes=scopes)
     fresh = current.replace_scopes(new)
     out = check.evaluate(fresh)
     return fresh, {f.fingerprint: f for f in out.findings}, {i.scope for i in out.inconclusive_list}
 
 
-def _apply_batch(check, batch, current, repairs, opts, settings, ctx, result) -> Snapshot:
-    # 5. fresh re-check, once for the batch
-    scopes = _scopes_of(batch)
-    fresh, now, unsure = _recheck(check, scopes, current, settings)
+def _apply_batch(run: _Run, check: Check, batch: list[PlanResult], current: Snapshot) -> Snapshot:
+    result = run.result
+    fresh, now, unsure = run.recollect(check, _scopes_of(batch), current)
     to_apply = []
     for pr in batch:
-        f = now.get(pr.finding.fingerprint)
-        if f is None:
-            pr.outcome = Outcome.SKIPPED
-            pr.reason = ("fresh re-check was inconclusive" if pr.finding.subject.scope in unsure
-                         else "gone on a fresh re-check")
-        else:
-            plan = choose_plan(check, f, fresh, repairs, settings)
-            if isinstance(plan, str):
-                pr.outcome, pr.reason = Outcome.SKIPPED, f"on a fresh re-check: {plan}"
+        f, why = guards.fresh_recheck(pr.finding, now, unsure)
+        if f is not None:
+            plan = choose_plan(check, f, fresh, run.repairs, run.settings)
+            if isinstance(plan, str) or plan.safety is not pr.plan.safety:
+                why = f"on a fresh re-check: {plan if isinstance(plan, str) else 'another repair applies now'}"
             else:
+                # what changed since the snapshot is judged again: a subject changed
+                # meanwhile is within its grace once more
+                why, pr.repairable_at = _guard(run, check, f, plan, fresh, unsure)
                 pr.plan = plan
-                to_apply.append(pr)
-        if pr.outcome is Outcome.SKIPPED:
+        if why:
+            pr.outcome, pr.reason = Outcome.SKIPPED, why
             result.plans.append(pr)
-    # 6-8. ask, journal, apply
-    journal = Journal(settings.repair.journal)
-    approve_all = opts.assume_yes or not opts.interactive
+        else:
+            to_apply.append(pr)
+    journal = Journal(run.settings.repair.journal)
+    approve_all = run.opts.assume_yes or not run.opts.interactive
     applied = []
-    for pr in to_apply:
+    for n, pr in enumerate(to_apply):
         result.plans.append(pr)
         if not approve_all:
-            answer = opts.ask(pr.plan) if opts.ask else "n"
+            answer = run.opts.ask(pr.plan) if run.opts.ask else "n"
             if answer == "q":
-                pr.outcome, pr.reason = Outcome.SKIPPED, "the operator stopped the run"
-                for rest in to_apply[to_apply.index(pr) + 1:]:
+                for rest in to_apply[n:]:
                     rest.outcome, rest.reason = Outcome.SKIPPED, "the operator stopped the run"
-                    result.plans.append(rest)
+                result.plans.extend(to_apply[n + 1:])
                 raise Cancelled()
             if answer == "a":
                 approve_all = True
             elif answer != "y":
                 pr.outcome, pr.reason = Outcome.SKIPPED, "the operator said no"
                 continue
-        _apply_one(pr, repairs[pr.plan.repair], ctx, journal, result)
+        apply_one(pr, run.repairs[pr.plan.repair], run.ctx, journal, result.mode)
         if pr.outcome is Outcome.APPLIED:
             applied.append(pr)
     if not applied:
         return fresh
-    # 9. verify
-    verified, after, _ = _recheck(check, _scopes_of(applied), fresh, settings)
+    verified, after, _ = run.recollect(check, _scopes_of(applied), fresh)
     for pr in applied:
-        if not repairs[pr.plan.repair].settled(pr.plan, set(after), verified):
-            pr.outcome, pr.reason = Outcome.FAILED, "the finding persists after the repair"
+        why = guards.verify(run.repairs[pr.plan.repair], pr.plan, set(after), verified)
+        if why:
+            pr.outcome, pr.reason = Outcome.FAILED, why
             journal.append({"id": pr.journal_id, "status": "unsettled", "time": now_iso()})
     return verified
 
 
-def _apply_one(pr: PlanResult, repair: Repair, ctx, journal: Journal, result: RunResult) -> None:
+def apply_one(pr: PlanResult, repair: Repair, ctx, journal: Journal, mode: str) -> None:
+    """Before-image, journal (fsynced), apply, journal: the one way a repair is applied."""
     plan = pr.plan
     try:
         before = repair.before_image(plan, ctx)
@@ -223,7 +254,7 @@ def _apply_one(pr: PlanResult, repair: Repair, ctx, journal: Journal, result: Ru
         pr.outcome, pr.reason = Outcome.FAILED, f"could not read the before-image: {_line(e)}"
         return
     pr.journal_id = new_id()
-    journal.append({"id": pr.journal_id, "status": "intent", "time": now_iso(), "run_mode": result.mode,
+    journal.append({"id": pr.journal_id, "status": "intent", "time": now_iso(), "run_mode": mode,
                     "code": plan.finding.code, "check": plan.finding.name, "fingerprint": plan.finding.fingerprint,
                     "repair": plan.repair, "safety": plan.safety.value, "target": plan.target.as_dict(),
                     "action": plan.action, "params": plan.params, "undoable": repair.undoable, "before": before})

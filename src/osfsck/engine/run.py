@@ -1,11 +1,15 @@
-"""One run: collect (or load) a snapshot, evaluate the selected checks, repair if asked."""
+"""One run: collect (or load) a snapshot, evaluate the selected checks, record what was
+seen in the state file, plan, and repair if asked (holding the journal's writer lock)."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from osfsck.checks.base import Check
 from osfsck.config.settings import ConfigError, Settings
-from osfsck.engine import wiring
+from osfsck.engine import state, wiring
 from osfsck.engine.collect import collect
+from osfsck.engine.lock import exclusive
 from osfsck.engine.options import RunOptions
 from osfsck.engine.repair import repair_findings
 from osfsck.model.result import CheckStats, RunResult, SourceStatus
@@ -13,7 +17,7 @@ from osfsck.model.snapshot import Snapshot
 
 
 def collect_snapshot(settings: Settings, checks: list[Check], progress=None) -> tuple[Snapshot, list[SourceStatus]]:
-    kinds = wiring.needed_kinds(checks) | wiring.optional_kinds(settings, checks)
+    kinds = wiring.kinds_to_collect(settings, checks)
     sources = wiring.build_sources(settings, kinds)
     return collect(sources, kinds, progress=progress)
 
@@ -34,20 +38,40 @@ def evaluate(checks: list[Check], snap: Snapshot, result: RunResult) -> dict[str
 def run(settings: Settings, opts: RunOptions) -> RunResult:
     checks = wiring.build_checks(settings, opts.select, opts.ignore)
     skipped = []
+    if opts.from_snapshot and opts.repair:
+        raise ConfigError("repairs need live sources: --from works only with `osfsck check`")
     if not opts.from_snapshot:
         checks, skipped = wiring.runnable_checks(settings, checks, explicit=bool(opts.select))
         if not checks:
             raise ConfigError("no check can run: " + "; ".join(sorted({why for _, _, why in skipped})))
-    if opts.from_snapshot:
-        if opts.repair:
-            raise ConfigError("repairs need live sources: --from works only with `osfsck check`")
-        snap = Snapshot.read(opts.from_snapshot)
-        statuses = [SourceStatus(c.source, c.scope, "ok" if c.complete else "partial", c.reason)
-                    for _, c in sorted(snap.coverage.items())]
-        statuses = sorted(set(statuses), key=lambda s: (s.source, s.scope))
-    else:
-        snap, statuses = collect_snapshot(settings, checks, opts.progress)
-    result = RunResult(mode=opts.mode, taken_at=snap.taken_at, sources=statuses, skipped=skipped)
-    evaluate(checks, snap, result)
-    repair_findings(settings, opts, checks, snap, result)
+    # one writer at a time per journal, from before the cloud is read until the last
+    # repair is verified: two runs must not both act on what they both saw
+    with exclusive(settings.repair.journal, opts.mode) if opts.repair else nullcontext():
+        if opts.from_snapshot:
+            snap = Snapshot.read(opts.from_snapshot)
+            statuses = sorted({SourceStatus(c.source, c.scope, "ok" if c.complete else "partial", c.reason)
+                               for c in snap.coverage.values()}, key=lambda s: (s.source, s.scope))
+        else:
+            snap, statuses = collect_snapshot(settings, checks, opts.progress)
+        result = RunResult(mode=opts.mode, taken_at=snap.taken_at, sources=statuses, skipped=skipped)
+        evaluate(checks, snap, result)
+        seen = _record(settings, opts, result)
+        repair_findings(settings, opts, checks, snap, result, seen)
     return result
+
+
+def _record(settings: Settings, opts: RunOptions, result: RunResult) -> dict[str, state.Seen]:
+    """The state file after this run: a live run records what it found; a check of a
+    saved snapshot only reads it.  A repair needs it (the grace of findings without a
+    change time of their own); a check that cannot write it warns and goes on."""
+    path = state.state_path(settings.repair.journal, settings.repair.state_file)
+    try:
+        if opts.from_snapshot:
+            return state.load(path)
+        ran = {c.code: {i.scope for i in c.inconclusive} for c in result.checks}
+        return state.record(path, result.taken_at, result.findings, ran)
+    except state.StateError as e:
+        if opts.repair:
+            raise
+        result.warnings.append(f"{e} (findings are not dated: a repair will count them as first seen then)")
+        return {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -25,6 +26,9 @@ class RepairPlan:
     params: dict = field(default_factory=dict)
     runbook: str = ""           # for manual plans: the steps an operator follows
     touches: tuple = ()         # scopes it writes beyond the finding's own (re-read to verify)
+    # why the check's repairs listed before this one could not be used (a runbook that
+    # stands in for a repair whose API is not configured says what would enable it)
+    fallback: str = ""
 
     def as_dict(self) -> dict:
         return {
@@ -32,6 +36,7 @@ class RepairPlan:
             "fingerprint": self.finding.fingerprint, "code": self.finding.code,
             "target": self.target.as_dict(), "action": self.action,
             "params": self.params, "runbook": self.runbook, "touches": list(self.touches),
+            "fallback": self.fallback,
         }
 
 
@@ -54,10 +59,13 @@ class PlanResult:
     outcome: Outcome
     reason: str = ""
     journal_id: str | None = None
+    # when a plan the grace guard held back becomes repairable (None: now, or never by age)
+    repairable_at: dt.datetime | None = None
 
     def as_dict(self) -> dict:
         base = self.plan.as_dict() if self.plan else {
             "repair": None, "safety": None, "fingerprint": self.finding.fingerprint,
             "code": self.finding.code, "target": self.finding.subject.as_dict(), "action": None,
-            "params": {}, "runbook": ""}
-        return {**base, "outcome": self.outcome.value, "reason": self.reason, "journal_id": self.journal_id}
+            "params": {}, "runbook": "", "fallback": ""}
+        return {**base, "outcome": self.outcome.value, "reason": self.reason, "journal_id": self.journal_id,
+                "repairable_at": self.repairable_at.isoformat() if self.repairable_at else None}
