@@ -9,7 +9,7 @@ from typing import ClassVar
 
 from osfsck.model.finding import Confidence, Finding, Inconclusive, Severity
 from osfsck.model.refs import ObjectRef
-from osfsck.model.snapshot import Snapshot
+from osfsck.model.snapshot import ANYWHERE, Snapshot
 
 CODE_RE = re.compile(r"^[A-Z]{2}[0-9]{3}$")
 NAME_RE = re.compile(r"^[a-z]+(-[a-z0-9]+)+$")
@@ -76,6 +76,12 @@ class Check:
     def evaluate(self, snap: Snapshot) -> CheckOutput:
         out = CheckOutput(self)
         self.run(snap, out)
+        # a kind it needs that its source found no scope of to read (no host listed, so
+        # no host read): having examined nothing there is not being clean there
+        for kind in self.needs:
+            nowhere = snap.coverage.get((kind.kind, ANYWHERE))
+            if nowhere is not None and not nowhere.complete:
+                out.inconclusive(ANYWHERE, nowhere.reason)
         out.findings.sort(key=Finding.sort_key)
         return out
 

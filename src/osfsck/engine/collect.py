@@ -6,8 +6,8 @@ import gc
 from contextlib import contextmanager, nullcontext
 
 from osfsck.model.result import SourceStatus
-from osfsck.model.snapshot import Snapshot
-from osfsck.sources.base import Source, utcnow
+from osfsck.model.snapshot import ANYWHERE, Snapshot
+from osfsck.sources.base import Source, cover_all, utcnow
 
 
 def collect(sources: list[Source], kinds: set, *, known: Snapshot | None = None,
@@ -24,7 +24,22 @@ def collect(sources: list[Source], kinds: set, *, known: Snapshot | None = None,
         context = snap if known is None else known.replace_scopes(snap)
         with cyclic_gc_paused() if src.bulk else nullcontext():
             statuses.extend(src.collect(wanted, context, snap, scopes))
+        if scopes is None and src.requires:
+            statuses.extend(_nothing_to_read(src, wanted, snap))
     return snap, sorted(statuses, key=lambda s: (s.source, s.scope))
+
+
+def _nothing_to_read(src: Source, kinds: set, snap: Snapshot) -> list[SourceStatus]:
+    """A source whose scopes come from other sources' facts (the hypervisors, from Nova's
+    compute nodes) that found none to read (Nova's database was not read, or lists no
+    host of `hypervisor_types`) is incomplete everywhere for its kinds, so that a check
+    needing them says it could not look instead of "no inconsistencies"."""
+    covered = {k for k, _ in snap.coverage}
+    empty = [k for k in kinds if k.kind not in covered]
+    if not empty:
+        return []
+    reason = f"{src.name} found nothing to read (no {src.scope_noun} listed)"
+    return [cover_all(snap, empty, ANYWHERE, src.name, False, reason, utcnow())]
 
 
 @contextmanager

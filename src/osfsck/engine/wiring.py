@@ -80,10 +80,31 @@ def needed_kinds(checks: list[Check]) -> set:
     return {k for c in checks for k in c.needs}
 
 
+def kinds_to_collect(settings: Settings, checks: list[Check]) -> set:
+    """What a run of `checks` collects: what they need, and what they use or their
+    sources require where a configured source provides it."""
+    return needed_kinds(checks) | optional_kinds(settings, checks)
+
+
+def with_requirements(kinds: set) -> set:
+    """`kinds` and what the sources providing them read from the others' facts (the host
+    list a hypervisor source reads from Nova's compute nodes), transitively: whatever
+    else is selected, a source gets its inputs."""
+    out, classes = set(kinds), source_classes()
+    while True:
+        more = {r for cls in classes if out & set(cls.provides) for r in cls.requires} - out
+        if not more:
+            return out
+        out |= more
+
+
 def optional_kinds(settings: Settings, checks: list[Check]) -> set:
-    """The kinds the checks `use` (Check.uses) that a configured source provides, beyond
-    what they need: collected when they can be, never a reason to skip or fail."""
-    wanted = {k for c in checks for k in c.uses} - needed_kinds(checks)
+    """The kinds the checks `use` (Check.uses), and the kinds their sources require, that a
+    configured source provides beyond what the checks need: collected when they can be,
+    never a reason to skip or fail (without Nova's compute nodes, the hosts are those of
+    [hypervisors] alone)."""
+    needed = needed_kinds(checks)
+    wanted = (with_requirements(needed) | {k for c in checks for k in c.uses}) - needed
     available = set()
     for cls in source_classes():
         if wanted & set(cls.provides):

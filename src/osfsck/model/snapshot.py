@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import os
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -12,6 +13,9 @@ from osfsck.model.facts import FACT_TYPES
 from osfsck.model.facts.base import from_row, to_row
 
 FORMAT = "osfsck-snapshot/1"
+# the scope of a kind whose source found nothing to read (no compute host listed): its
+# coverage there is incomplete, and every check that needs the kind is undecided
+ANYWHERE = "*"
 
 
 class SnapshotFormatError(ValueError):
@@ -133,10 +137,21 @@ class Snapshot:
         return snap
 
     def write(self, path: str) -> None:
-        data = json.dumps(self.to_json(), separators=(",", ":"), sort_keys=False)
-        opener = gzip.open if str(path).endswith(".gz") else open
-        with opener(path, "wt", encoding="utf-8") as f:
-            f.write(data)
+        """Write to `path` (gzip if it ends in .gz), 0600 (a snapshot holds tenants'
+        rows), atomically: a failed write leaves no partial file."""
+        data = json.dumps(self.to_json(), separators=(",", ":"), sort_keys=False).encode()
+        if str(path).endswith(".gz"):
+            data = gzip.compress(data, compresslevel=6)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        except OSError:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
 
     @classmethod
     def read(cls, path: str) -> "Snapshot":

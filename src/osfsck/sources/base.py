@@ -27,7 +27,12 @@ class Source:
     name: ClassVar[str]
     settings_attr: ClassVar[str]          # the Settings field it is built from ("cinder", "hypervisors", ...)
     provides: ClassVar[tuple] = ()
+    # kinds this source reads from `known` (the host list from Nova's compute nodes and
+    # services): collected whenever this source runs, whichever checks are selected
+    requires: ClassVar[tuple] = ()
     stage: ClassVar[int] = 0
+    # what one scope of this source is, for "found nothing to read (no <noun> listed)"
+    scope_noun: ClassVar[str] = "scope"
     # True for a source that builds facts by the hundred thousand from rows and creates no
     # reference cycles while doing so: the engine pauses the cyclic GC while it runs
     bulk: ClassVar[bool] = False

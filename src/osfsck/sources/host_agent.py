@@ -12,7 +12,7 @@ from osfsck.model.facts.hypervisor import host_scope
 from osfsck.model.result import SourceStatus
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.base import Source, cover_all, utcnow
-from osfsck.sources.hosts import HostTarget, hypervisor_hosts
+from osfsck.sources.hosts import HOST_LIST_KINDS, HostTarget, hypervisor_hosts
 from osfsck.sources.parallel import run_bounded
 
 # The channel has its own timeout (it kills ssh's process group); ours is only a backstop
@@ -24,6 +24,8 @@ class HostAgentSource(Source):
     """Subclasses set `op` and implement `op_args` and `parse`."""
 
     stage = 1
+    requires = HOST_LIST_KINDS
+    scope_noun = "compute host: none in Nova's compute nodes of [hypervisors] hypervisor_types, nor in extra_hosts"
     op: ClassVar[str]
 
     def __init__(self, settings: HypervisorSettings,

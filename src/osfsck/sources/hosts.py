@@ -9,6 +9,10 @@ from osfsck.model.facts.nova import ComputeNode, ComputeService
 from osfsck.model.snapshot import Snapshot
 
 
+# what hypervisor_hosts reads from the databases' facts
+HOST_LIST_KINDS = (ComputeNode, ComputeService)
+
+
 @dataclass(frozen=True)
 class HostTarget:
     name: str

@@ -9,7 +9,7 @@ from osfsck.model.facts.hypervisor import Domain, DomainVolume, host_scope
 from osfsck.model.result import SourceStatus
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.base import Source, SourceError, cover_all, utcnow
-from osfsck.sources.hosts import HostTarget, hypervisor_hosts
+from osfsck.sources.hosts import HOST_LIST_KINDS, HostTarget, hypervisor_hosts
 from osfsck.sources.libvirt.mapping import DomainXMLError, parse_domain
 from osfsck.sources.parallel import one_line, run_bounded
 
@@ -23,6 +23,8 @@ class LibvirtSource(Source):
     settings_attr = "hypervisors"
     provides = (Domain, DomainVolume)
     stage = 1
+    requires = HOST_LIST_KINDS
+    scope_noun = "compute host: none in Nova's compute nodes of [hypervisors] hypervisor_types, nor in extra_hosts"
 
     def __init__(self, settings: HypervisorSettings, connect: Callable | None = None):
         self.settings = settings
