@@ -118,7 +118,7 @@ def test_repairs_settle_and_undo_restores_the_same_allocations(lab):
         {(c, "applied") for c, _ in truth}
     assert pl(osfsck(cfg, "check", "--select", "PL", "--format", "json")) == set()
     assert a.get_provider(pl104) is None
-    undo = osfsck(cfg, "undo", "--all")
+    undo = osfsck(cfg, "undo", "--all", "--yes")
     assert undo.returncode == 0, undo.stdout + undo.stderr
     for s, allocs in before.items():
         assert {rp: v["resources"] for rp, v in a.get_allocations(s)["allocations"].items()} == \

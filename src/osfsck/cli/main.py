@@ -16,6 +16,8 @@ from osfsck.config import ConfigError, load_settings
 from osfsck.config.load import parse_duration
 from osfsck.engine import admin
 from osfsck.engine.journal import JournalError
+from osfsck.engine.lock import LockHeld
+from osfsck.engine.state import StateError
 from osfsck.engine.options import RunOptions
 from osfsck.engine.run import collect_snapshot, run
 from osfsck.engine import wiring
@@ -68,6 +70,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--unsafe", action="store_true", help="also apply unsafe (destructive or tenant-visible) repairs")
     p.add_argument("--interactive", action="store_true", help="ask before each repair")
     p.add_argument("--yes", action="store_true", help="apply without asking (unattended runs)")
+    p.add_argument("--grace", metavar="AGE", help="override [repair] grace and every check's own, e.g. 2h; "
+                   "0 also repairs what was first seen in this very run")
 
     p = sub.add_parser("collect", help="collect a snapshot to a file for later `check --from`")
     _selection(p)
@@ -85,6 +89,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("ids", nargs="*", metavar="ID", help="journal entry ids (see `osfsck journal`)")
     p.add_argument("--last", action="store_true", help="undo the most recent repair")
     p.add_argument("--all", action="store_true", help="undo every applied repair, newest first")
+    p.add_argument("--interactive", action="store_true", help="ask before each undo")
+    p.add_argument("--yes", action="store_true", help="undo without asking (unattended runs)")
 
     p = sub.add_parser("purge-quarantine", help="delete quarantined instance folders older than the retention")
     p.add_argument("--older-than", metavar="AGE", help="e.g. 7d (default: [repair] quarantine_retention)")
@@ -122,24 +128,47 @@ def _emit(text: str, output: str | None) -> None:
         sys.stdout.write(text)
 
 
-def _ask(plan) -> str:
-    sys.stderr.write(f"\n{plan.finding.message}\n  {plan.action} [{plan.safety.value}]\n"
-                     "  apply? [y]es / [n]o / [a]ll for this check / [q]uit: ")
+def _ask(question: str, what: str = "for this check") -> str:
+    sys.stderr.write(f"{question}? [y]es / [n]o / [a]ll {what} / [q]uit: ")
     sys.stderr.flush()
     answer = sys.stdin.readline().strip().lower()[:1]
     return answer if answer in ("y", "n", "a", "q") else "n"
 
 
+def _ask_plan(plan) -> str:
+    sys.stderr.write(f"\n{plan.finding.message}\n  {plan.action} [{plan.safety.value}]\n")
+    return _ask("  apply")
+
+
+def _interactive(args, verb: str) -> bool:
+    """Whether to ask per item: --interactive (which needs a terminal), or a terminal
+    without --yes.  Unattended without --yes is refused: nothing is written unasked."""
+    if args.interactive and args.yes:
+        raise UsageError("pass --yes or --interactive, not both")
+    if args.interactive and not sys.stdin.isatty():
+        raise UsageError(f"--interactive needs a terminal to ask on; pass --yes to {verb} unattended")
+    interactive = args.interactive or (not args.yes and sys.stdin.isatty())
+    if not args.yes and not interactive:
+        raise UsageError(f"refusing to {verb} unattended: pass --yes (or --interactive on a terminal)")
+    return interactive
+
+
 def cmd_run(args, repair: bool) -> int:
     settings = load_settings(_config_path(args))
-    interactive = repair and (args.interactive or (not args.yes and sys.stdin.isatty()))
-    if repair and not args.yes and not interactive:
-        raise UsageError("refusing to repair unattended: pass --yes (or --interactive on a terminal)")
+    interactive = _interactive(args, "repair") if repair else False
+    grace = parse_duration(args.grace, "--grace") if getattr(args, "grace", None) is not None else None
     opts = RunOptions(repair=repair, unsafe=getattr(args, "unsafe", False), interactive=interactive,
                       assume_yes=getattr(args, "yes", False), select=_split(args.select), ignore=_split(args.ignore),
-                      from_snapshot=getattr(args, "from_snapshot", None), ask=_ask, progress=progress_factory())
+                      from_snapshot=getattr(args, "from_snapshot", None), grace=grace, ask=_ask_plan,
+                      progress=progress_factory())
     result = run(settings, opts)
     _emit(render(result, args.format), args.output)
+    sys.stdout.flush()
+    for s in result.sources:
+        if s.status != "ok":
+            print(f"osfsck: {s.source} {s.scope}: {s.status}: {s.reason}", file=sys.stderr)
+    for line in result.warnings:
+        print(f"osfsck: warning: {line}", file=sys.stderr)
     return result.exit_code()
 
 
@@ -198,8 +227,33 @@ def cmd_journal(args) -> int:
 def cmd_undo(args) -> int:
     if not (args.ids or args.last or args.all):
         raise UsageError("name journal entry ids, or pass --last or --all")
+    if sum(map(bool, (args.ids, args.last, args.all))) > 1:
+        raise UsageError("name journal entry ids, or pass --last, or --all: one of them")
+    settings = load_settings(_config_path(args))
+    interactive = _interactive(args, "undo")
+
+    def approve(entries: list[dict]) -> list[dict]:
+        """List what would be undone, then ask per entry (or take --yes for all)."""
+        if entries:
+            print(f"{len(entries)} repair(s) to undo, newest first:")
+        for e in entries:
+            print(f"  {e['id']}  {e.get('code', '')} {e.get('repair', '')}: {e.get('action', '')}")
+        if not interactive:
+            return entries
+        chosen = []
+        for n, e in enumerate(entries):
+            answer = _ask(f"undo {e['id']} ({e.get('repair', '')} of {e.get('target', {}).get('id', '?')})",
+                          "the rest")
+            if answer == "q":
+                raise KeyboardInterrupt
+            if answer == "a":
+                return chosen + entries[n:]
+            if answer == "y":
+                chosen.append(e)
+        return chosen
+
     try:
-        results = admin.undo(load_settings(_config_path(args)), args.ids, last=args.last)
+        results = admin.undo(settings, args.ids, last=args.last, approve=approve)
     except KeyError as e:
         raise UsageError(e.args[0]) from None
     if not results:
@@ -256,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, UsageError) as e:
         print(f"osfsck: {e}", file=sys.stderr)
         return exitcodes.USAGE
-    except (SnapshotFormatError, JournalError, OSError) as e:
+    except (SnapshotFormatError, JournalError, LockHeld, StateError, OSError) as e:
         print(f"osfsck: {e}", file=sys.stderr)
         return exitcodes.OPERATIONAL
     except KeyboardInterrupt:

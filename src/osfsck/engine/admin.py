@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import textwrap
+from typing import Callable
 
 from osfsck.checks import registry
 from osfsck.config.settings import Settings
 from osfsck.engine import wiring
 from osfsck.engine.context import RepairContext
 from osfsck.engine.journal import Journal, now_iso
+from osfsck.engine.lock import exclusive
 from osfsck.repairs.registry import all_repairs
 
 
@@ -59,9 +61,37 @@ def journal_entries(settings: Settings) -> list[dict]:
     return Journal(settings.repair.journal).entries()
 
 
-def undo(settings: Settings, ids: list[str], last: bool = False) -> list[tuple[str, bool, str]]:
-    """Undo applied repairs, newest first; returns (id, ok, message) per entry."""
+def undo(settings: Settings, ids: list[str], last: bool = False,
+         approve: Callable[[list[dict]], list[dict]] | None = None) -> list[tuple[str, bool, str]]:
+    """Undo applied repairs, newest first, under the journal's writer lock, as `repair`
+    applies them: `approve(entries)` is shown what would be undone and returns what to
+    undo (the CLI lists them, then asks or takes --yes).  (id, ok, message) per entry."""
     journal = Journal(settings.repair.journal)
+    with exclusive(settings.repair.journal, "undo"):
+        entries = undo_candidates(journal, ids, last)
+        chosen = approve(entries) if approve else entries
+        repairs = all_repairs()
+        ctx = RepairContext(settings, None)
+        results = []
+        try:
+            for e in chosen:
+                repair = repairs.get(e.get("repair"))
+                if repair is None or not e.get("undoable"):
+                    results.append((e["id"], False, f"{e.get('repair')} cannot be undone"))
+                    continue
+                try:
+                    msg = repair().undo(e, ctx)
+                    journal.append({"id": e["id"], "status": "undone", "time": now_iso(), "result": msg})
+                    results.append((e["id"], True, msg))
+                except Exception as ex:  # noqa: BLE001 - one line per entry, keep going
+                    results.append((e["id"], False, str(ex).splitlines()[0] if str(ex) else type(ex).__name__))
+        finally:
+            ctx.close()
+    return results
+
+
+def undo_candidates(journal: Journal, ids: list[str], last: bool) -> list[dict]:
+    """The applied repairs to undo, newest first: those named, the last, or all."""
     entries = [e for e in journal.entries() if e.get("status") in ("applied", "unsettled")]
     if last:
         entries = entries[-1:]
@@ -71,41 +101,26 @@ def undo(settings: Settings, ids: list[str], last: bool = False) -> list[tuple[s
         if unknown:
             raise KeyError(f"no journal entry {unknown[0]}")
         entries = [e for e in entries if e["id"] in ids]
-    repairs = all_repairs()
-    ctx = RepairContext(settings, None)
-    results = []
-    try:
-        for e in reversed(entries):
-            repair = repairs.get(e.get("repair"))
-            if repair is None or not e.get("undoable"):
-                results.append((e["id"], False, f"{e.get('repair')} cannot be undone"))
-                continue
-            try:
-                msg = repair().undo(e, ctx)
-                journal.append({"id": e["id"], "status": "undone", "time": now_iso(), "result": msg})
-                results.append((e["id"], True, msg))
-            except Exception as ex:  # noqa: BLE001 - one line per entry, keep going
-                results.append((e["id"], False, str(ex).splitlines()[0] if str(ex) else type(ex).__name__))
-    finally:
-        ctx.close()
-    return results
+    return list(reversed(entries))
 
 
 def purge_quarantine(settings: Settings, older_than: float, hosts: list[str] | None = None) -> list[tuple[str, bool, str]]:
-    """Delete quarantined folders older than `older_than` seconds on every hypervisor."""
+    """Delete quarantined folders older than `older_than` seconds on every hypervisor,
+    under the journal's writer lock (an undo may be restoring one of them)."""
     from osfsck.clients.hostagent import HostError
     from osfsck.engine.collect import collect
-    from osfsck.model.facts.nova import ComputeNode, ComputeService
-    kinds = {ComputeService, ComputeNode}   # just the host list
-    snap, _ = collect(wiring.build_sources(settings, kinds), kinds)
-    ctx = RepairContext(settings, snap)
-    out = []
-    for name, target in sorted(ctx.targets().items()):
-        if hosts and name not in hosts:
-            continue
-        try:
-            r = ctx.host_channel(name).call("purge", instances_path=target.instances_path, older_than=older_than)
-            out.append((name, True, f"purged {len(r['purged'])} folder(s), {r.get('bytes', 0)} bytes"))
-        except HostError as e:
-            out.append((name, False, str(e)))
+    from osfsck.sources.hosts import HOST_LIST_KINDS
+    kinds = set(HOST_LIST_KINDS)
+    with exclusive(settings.repair.journal, "purge-quarantine"):
+        snap, _ = collect(wiring.build_sources(settings, kinds), kinds)
+        ctx = RepairContext(settings, snap)
+        out = []
+        for name, target in sorted(ctx.targets().items()):
+            if hosts and name not in hosts:
+                continue
+            try:
+                r = ctx.host_channel(name).call("purge", instances_path=target.instances_path, older_than=older_than)
+                out.append((name, True, f"purged {len(r['purged'])} folder(s), {r.get('bytes', 0)} bytes"))
+            except HostError as e:
+                out.append((name, False, str(e)))
     return out

@@ -12,6 +12,8 @@ import os
 import secrets
 from pathlib import Path
 
+from osfsck.engine.files import open_private
+
 
 class JournalError(Exception):
     pass
@@ -23,10 +25,9 @@ class Journal:
 
     def append(self, record: dict) -> None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = open_private(self.path, os.O_WRONLY | os.O_APPEND)
         except OSError as e:
-            raise JournalError(f"cannot write the journal {self.path}: {e.strerror}") from None
+            raise JournalError(f"cannot write the journal: {e}") from None
         with os.fdopen(fd, "a", encoding="utf-8") as f:
             f.write(json.dumps(record, sort_keys=True, default=str) + "\n")
             f.flush()

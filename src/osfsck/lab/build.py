@@ -261,7 +261,9 @@ def _write_config(out: Path, urls: dict, paths: dict, uris: dict, iscsiadms: dic
     for host in sorted(paths):
         lines += [f'[hypervisors.hosts."{host}"]', f'uri = "{uris[host]}"', f'instances_path = "{paths[host]}"',
                   f'iscsiadm = "{iscsiadms[host]}"', ""]
-    lines += ["[repair]", 'journal = "journal.jsonl"', 'grace = "30m"', ""]
+    # osfsck's own files (journal, state, lock) in a folder of their own, which osfsck
+    # makes 0700: the lab's folder is open to the user its libvirtd runs as
+    lines += ["[repair]", 'journal = "osfsck/journal.jsonl"', 'grace = "30m"', ""]
     (out / "osfsck.toml").write_text("\n".join(lines))
 
 

@@ -47,6 +47,15 @@ class RunResult:
     plans: list[PlanResult] = field(default_factory=list)
     cancelled: bool = False
     skipped: list = field(default_factory=list)    # (code, name, why) of checks not run
+    warnings: list[str] = field(default_factory=list)   # one line each, for stderr
+
+    @property
+    def incomplete(self) -> list[tuple[str, str]]:
+        """(what, why) of every scope a source could not read completely and every scope a
+        check could not decide: a run with any is INCOMPLETE, whatever it found."""
+        out = [(f"{s.source} {s.scope}", f"{s.status}: {s.reason}") for s in self.sources if s.status != "ok"]
+        out += [(f"{i.code} {i.scope}", i.reason) for i in self.inconclusive]
+        return out
 
     @property
     def inconclusive(self) -> list[Inconclusive]:
@@ -76,8 +85,7 @@ class RunResult:
             code |= 1
         if self.remaining:
             code |= 4
-        if self.inconclusive or any(s.status != "ok" for s in self.sources) \
-                or any(p.outcome is Outcome.FAILED for p in self.plans):
+        if self.incomplete or any(p.outcome is Outcome.FAILED for p in self.plans):
             code |= 8
         if self.cancelled:
             code |= 32

@@ -19,6 +19,8 @@ def result_dict(r: RunResult) -> dict:
     return {
         "format": "osfsck-result/1",
         "mode": r.mode,
+        "complete": not r.incomplete,
+        "incomplete": [{"what": what, "why": why} for what, why in r.incomplete],
         "taken_at": r.taken_at.isoformat() if r.taken_at else None,
         "exit_code": r.exit_code(),
         "findings": [f.as_dict() for f in r.findings],
@@ -39,11 +41,12 @@ def as_json(r: RunResult) -> str:
 def as_jsonl(r: RunResult) -> str:
     """One line per finding, inconclusive scope, source and repair, each with a "type"."""
     d = result_dict(r)
-    lines = [{"type": "finding", **f} for f in d["findings"]]
+    lines = [{"type": "incomplete", **i} for i in d["incomplete"]]
+    lines += [{"type": "finding", **f} for f in d["findings"]]
     lines += [{"type": "inconclusive", **i} for i in d["inconclusive"]]
     lines += [{"type": "source", **s} for s in d["sources"]]
     lines += [{"type": "repair", **p} for p in d["repairs"]]
-    lines.append({"type": "summary", "mode": d["mode"], "exit_code": d["exit_code"],
+    lines.append({"type": "summary", "mode": d["mode"], "exit_code": d["exit_code"], "complete": d["complete"],
                   "findings": len(d["findings"]), "reclaimable": d["reclaimable"]})
     return "".join(json.dumps(x, sort_keys=True, default=str) + "\n" for x in lines)
 
@@ -51,6 +54,9 @@ def as_jsonl(r: RunResult) -> str:
 def prometheus(r: RunResult) -> str:
     """node_exporter textfile-collector format."""
     out = [
+        "# HELP osfsck_complete Whether the last run read and decided every scope (0: INCOMPLETE).",
+        "# TYPE osfsck_complete gauge",
+        f"osfsck_complete {int(not r.incomplete)}",
         "# HELP osfsck_findings Findings of the last run, by check.",
         "# TYPE osfsck_findings gauge",
     ]
@@ -96,8 +102,24 @@ def _bytes(n: int) -> str:
     return f"{n} B"
 
 
+def _incomplete_lines(r: RunResult) -> list[str]:
+    """The head of an incomplete run's report: which scopes, and why (a check's undecided
+    scopes grouped, as one outage makes many checks undecided in the same place)."""
+    bad = [s for s in r.sources if s.status != "ok"]
+    if not r.incomplete:
+        return []
+    lines = [f"INCOMPLETE: {len(bad)} source scope(s) not read completely, "
+             f"{len(r.inconclusive)} check scope(s) undecided; the findings below cover only the rest."]
+    lines += [f"  - {s.source} {s.scope}: {s.status}: {s.reason}" for s in bad]
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for i in r.inconclusive:
+        grouped.setdefault((i.scope, i.reason), []).append(i.code)
+    lines += [f"  - {', '.join(codes)} could not decide {scope}: {why}" for (scope, why), codes in sorted(grouped.items())]
+    return lines + [""]
+
+
 def table(r: RunResult) -> str:
-    lines = []
+    lines = _incomplete_lines(r)
     by_fp = {p.finding.fingerprint: p for p in r.plans}
     if r.findings:
         current = None
@@ -112,14 +134,7 @@ def table(r: RunResult) -> str:
             if p is not None:
                 lines.append(f"      {_plan_line(p)}")
     else:
-        lines.append("No inconsistencies found.")
-    if r.inconclusive:
-        lines += ["", "INCONCLUSIVE (could not look):"]
-        lines += [f"  - {i.code} {i.scope}: {i.reason}" for i in r.inconclusive]
-    bad = [s for s in r.sources if s.status != "ok"]
-    if bad:
-        lines += ["", "SOURCES NOT READ COMPLETELY:"]
-        lines += [f"  - {s.source} {s.scope}: {s.status}: {s.reason}" for s in bad]
+        lines.append("No inconsistencies found in what could be read." if r.incomplete else "No inconsistencies found.")
     for why in sorted({why for _, _, why in r.skipped}):
         codes = ", ".join(c for c, _, w in r.skipped if w == why)
         lines += ["", f"NOT RUN ({why}): {codes}"]
@@ -134,7 +149,8 @@ def _plan_line(p) -> str:
     if p.outcome is Outcome.NONE:
         return f"no automatic repair: {p.reason}"
     if p.outcome is Outcome.MANUAL:
-        return f"manual: {p.plan.runbook.splitlines()[0]}" + (" ..." if "\n" in p.plan.runbook else "")
+        line = f"manual: {p.plan.runbook.splitlines()[0]}" + (" ..." if "\n" in p.plan.runbook else "")
+        return line + (f"\n      (not automatic here: {p.plan.fallback})" if p.plan.fallback else "")
     label = {Outcome.PLANNED: "would", Outcome.APPLIED: "repaired:", Outcome.FAILED: "FAILED:",
              Outcome.SKIPPED: "skipped:"}[p.outcome]
     if p.outcome is Outcome.PLANNED:
