@@ -82,7 +82,8 @@ class Snapshot:
         return self.facts.get(fact_cls.kind, [])
 
     def scopes(self, fact_cls) -> list[str]:
-        return sorted(s for (k, s) in self.coverage if k == fact_cls.kind)
+        """The scopes `fact_cls` was collected in (not ANYWHERE: that says there was none)."""
+        return sorted(s for (k, s) in self.coverage if k == fact_cls.kind and s != ANYWHERE)
 
     def is_complete(self, fact_cls, scope: str) -> bool:
         cov = self.coverage.get((fact_cls.kind, scope))
@@ -96,7 +97,7 @@ class Snapshot:
 
     def incomplete_scopes(self, fact_cls) -> list[Coverage]:
         return sorted(
-            (c for (k, _), c in self.coverage.items() if k == fact_cls.kind and not c.complete),
+            (c for (k, s), c in self.coverage.items() if k == fact_cls.kind and not c.complete and s != ANYWHERE),
             key=lambda c: c.scope,
         )
 
