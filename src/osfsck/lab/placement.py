@@ -2,12 +2,21 @@
 consistent with the instances, then one fault per Placement check and the near misses.
 
 As Nova keeps it: one root provider per compute node, with the node's uuid and its
-hypervisor_hostname as name, offering VCPU, MEMORY_MB and DISK_GB; every live instance
-with a host holds its flavor (three allocations) on its node's provider.  A migration in
-progress holds the source with the migration's uuid while the instance holds the
-destination (Queens' migration-based allocations); an evacuated instance holds both hosts
-until the source's nova-compute cleans up.  The standard resource classes are the rows
-Placement itself inserts at start-up (ids = os-resource-classes' order).
+hypervisor_hostname as name, offering VCPU, MEMORY_MB and DISK_GB with the libvirt
+driver's defaults (update_provider_tree: initial_cpu_allocation_ratio 4.0, RAM and disk
+1.0, reserved_host_memory_mb 512); every live instance with a host holds its flavor on
+its node's provider (no DISK_GB for a boot-from-volume root: scheduler/utils.py
+ResourceRequest drops root_gb when is_bfv).  A migration in progress holds the source
+with the migration's uuid while the instance holds the destination (conductor/tasks/
+migrate.py replace_allocation_with_migration moves the instance's allocation to the
+migration in one POST /allocations, which empties and so deletes the instance's consumer;
+the scheduler's claim on the destination makes it again); an evacuated instance holds
+both hosts until the source's nova-compute cleans up.  Nova talks to Placement at
+microversions below 1.38 and never sends a consumer_type, so its consumers have no type
+(consumer_type_id NULL) and `consumer_types` stays empty.  Generations count writes
+(Placement's _set_allocations bumps the provider's and the consumer's on every one).  The
+standard resource classes are the rows Placement itself inserts at start-up (ids =
+os-resource-classes' order).
 
 The data comes from `c` alone, so an L lab's Placement (80,000 instances: 240,000
 allocation rows) is written by `write` with the rest of `lab build --profile L`, ready for
@@ -28,8 +37,9 @@ from osfsck.model.facts.nova import MIGRATION_TERMINAL
 from osfsck.model.facts.placement import CONSUMER_INSTANCE, CONSUMER_MIGRATION, STANDARD_CLASSES
 
 CLASS_ID = {name: i for i, name in enumerate(STANDARD_CLASSES)}
-INVENTORY = {"VCPU": (8, 16.0), "MEMORY_MB": (16384, 1.5), "DISK_GB": (500, 1.0)}   # total, ratio
-CONSUMER_TYPES = {CONSUMER_INSTANCE: 1, CONSUMER_MIGRATION: 2}
+# total, reserved, allocation_ratio as the libvirt driver reports them with nova.conf's
+# defaults (initial_*_allocation_ratio, reserved_host_memory_mb; nova/conf/compute.py)
+INVENTORY = {"VCPU": (8, 0, 4.0), "MEMORY_MB": (16384, 512, 1.0), "DISK_GB": (500, 0, 1.0)}
 # what holds no allocation: shelve-offload and delete remove it
 _HOLDS_NOTHING = frozenset({"shelved_offloaded", "deleted"})
 # evacuations whose source keeps its allocation until its nova-compute starts again
@@ -40,7 +50,10 @@ _EVACUATION_PENDING = frozenset({"accepted", "pre-migrating", "done"})
 class Placement:
     nodes: dict = field(default_factory=dict)         # host -> compute node (= provider) uuid
     providers: list = field(default_factory=list)     # {"uuid", "name", "created_at"}
-    consumers: dict = field(default_factory=dict)     # uuid -> {"project", "user", "type", "at"}
+    # uuid -> {"project", "user", "kind" (INSTANCE or MIGRATION: what Nova uses it for; not
+    # written, Nova sends no consumer_type), "at" and "last" (its first and last allocation
+    # write), "writes" (its generation)}
+    consumers: dict = field(default_factory=dict)
     allocations: dict = field(default_factory=dict)   # consumer uuid -> [(provider uuid, class, used)]
     retired_nodes: list = field(default_factory=list)  # (cell, host, uuid): soft-deleted compute_nodes rows
 
@@ -57,13 +70,24 @@ def _state(c: Cloud) -> Placement:
     return c.placement
 
 
-def _flavor(row: dict) -> list[tuple[str, int]]:
-    return [("VCPU", row["vcpus"]), ("MEMORY_MB", row["memory_mb"]), ("DISK_GB", row["root_gb"])]
+def _flavor(row: dict, bfv: bool = False) -> list[tuple[str, int]]:
+    held = [("VCPU", row["vcpus"]), ("MEMORY_MB", row["memory_mb"])]
+    return held if bfv else held + [("DISK_GB", row["root_gb"])]
 
 
-def _hold(st: Placement, consumer: str, host: str, row: dict, type_: str, at: dt.datetime) -> None:
-    st.consumers.setdefault(consumer, {"project": row["project_id"], "user": row["user_id"], "type": type_, "at": at})
-    st.allocations.setdefault(consumer, []).extend((st.nodes[host], rc, n) for rc, n in _flavor(row))
+def _hold(st: Placement, consumer: str, host: str, row: dict, kind: str, at: dt.datetime, bfv: bool = False) -> None:
+    """One allocation write: `consumer` claims `row`'s flavor on `host`'s provider."""
+    cons = st.consumers.setdefault(consumer, {"project": row["project_id"], "user": row["user_id"], "kind": kind,
+                                              "at": at, "last": at, "writes": 0})
+    cons["writes"] += 1
+    cons["last"] = max(cons["last"], at)
+    st.allocations.setdefault(consumer, []).extend((st.nodes[host], rc, n) for rc, n in _flavor(row, bfv))
+
+
+def _boot_from_volume(c: Cloud) -> set[str]:
+    """Instances whose root disk is a volume (a live BDM with boot_index 0 to a volume)."""
+    return {b["instance_uuid"] for rows in c.bdms.values() for b in rows
+            if b["boot_index"] == 0 and b["destination_type"] == "volume" and not b["deleted"]}
 
 
 def populate(c: Cloud) -> None:
@@ -75,27 +99,30 @@ def populate(c: Cloud) -> None:
     for cell, migrations in c.migrations.items():
         for m in migrations:
             moving.setdefault(m["instance_uuid"], []).append(m)
+    bfv = _boot_from_volume(c)
     for cell, rows in c.instances.items():
         if cell == "cell0":
             continue
         for row in rows:
             if row["deleted"] or not row["host"] or row["vm_state"] in _HOLDS_NOTHING:
                 continue
-            _allocate_instance(st, row, moving.get(row["uuid"], ()))
+            _allocate_instance(st, row, moving.get(row["uuid"], ()), row["uuid"] in bfv)
 
 
-def _allocate_instance(st: Placement, row: dict, migrations) -> None:
-    at = row["created_at"]
+def _allocate_instance(st: Placement, row: dict, migrations, bfv: bool) -> None:
     running = [m for m in migrations if m["status"] not in MIGRATION_TERMINAL]
     if running:
+        # the move's POST /allocations gave the source to the migration and deleted the
+        # instance's emptied consumer; the scheduler's claim then made it anew on the destination
         m = running[-1]
-        _hold(st, row["uuid"], m["dest_compute"], row, CONSUMER_INSTANCE, at)
-        _hold(st, m["uuid"], m["source_compute"], row, CONSUMER_MIGRATION, m["created_at"])
+        _hold(st, m["uuid"], m["source_compute"], row, CONSUMER_MIGRATION, m["created_at"], bfv)
+        _hold(st, row["uuid"], m["dest_compute"], row, CONSUMER_INSTANCE, m["created_at"], bfv)
         return
-    _hold(st, row["uuid"], row["host"], row, CONSUMER_INSTANCE, at)
+    _hold(st, row["uuid"], row["host"], row, CONSUMER_INSTANCE, row["created_at"], bfv)
     for m in migrations:
         if m["migration_type"] == "evacuation" and m["status"] in _EVACUATION_PENDING and m["source_compute"] != row["host"]:
-            _hold(st, row["uuid"], m["source_compute"], row, CONSUMER_INSTANCE, at)
+            # the scheduler's claim on the destination kept the source's allocation: a second write
+            _hold(st, row["uuid"], m["source_compute"], row, CONSUMER_INSTANCE, m["created_at"], bfv)
 
 
 def _settled(c: Cloud, host: str, taken: set) -> tuple[str, dict]:
@@ -186,30 +213,34 @@ def write(c: Cloud, urls: dict, release: str) -> None:
     database.create(url, "placement", release)
     when = c.now - dt.timedelta(days=400)
     _write_classes(url, when)
-    database.insert_rows(url, "consumer_types", [{"id": i, "name": n, "created_at": when}
-                                                 for n, i in CONSUMER_TYPES.items()])
     rp_ids = {p["uuid"]: i for i, p in enumerate(st.providers, 1)}
+    # a provider's generation: its inventory's write, then one per allocation write on it
+    writes = {p["uuid"]: 1 for p in st.providers}
+    for u, allocs in st.allocations.items():
+        for rp in {rp for rp, _, _ in allocs}:
+            writes[rp] += 1
     database.insert_rows(url, "resource_providers", [
-        {"id": i, "uuid": p["uuid"], "name": p["name"], "generation": 1, "root_provider_id": i,
+        {"id": i, "uuid": p["uuid"], "name": p["name"], "generation": writes[p["uuid"]], "root_provider_id": i,
          "parent_provider_id": None, "created_at": p["created_at"], "updated_at": p["created_at"]}
         for p, i in ((p, rp_ids[p["uuid"]]) for p in st.providers)])
     database.insert_rows(url, "inventories", [
-        {"resource_provider_id": i, "resource_class_id": CLASS_ID[rc], "total": total, "reserved": 0, "min_unit": 1,
-         "max_unit": total, "step_size": 1, "allocation_ratio": ratio, "created_at": when}
-        for i in rp_ids.values() for rc, (total, ratio) in INVENTORY.items()])
+        {"resource_provider_id": i, "resource_class_id": CLASS_ID[rc], "total": total, "reserved": reserved,
+         "min_unit": 1, "max_unit": total, "step_size": 1, "allocation_ratio": ratio, "created_at": when}
+        for i in rp_ids.values() for rc, (total, reserved, ratio) in INVENTORY.items()])
     projects, users = {}, {}
     for cons in st.consumers.values():
         projects.setdefault(cons["project"], len(projects) + 1)
         users.setdefault(cons["user"], len(users) + 1)
     database.insert_rows(url, "projects", [{"id": i, "external_id": p, "created_at": when} for p, i in projects.items()])
     database.insert_rows(url, "users", [{"id": i, "external_id": u, "created_at": when} for u, i in users.items()])
+    # no consumer_type_id: Nova never sends one (see the module's docstring)
     database.insert_rows(url, "consumers", [
-        {"uuid": u, "project_id": projects[k["project"]], "user_id": users[k["user"]], "generation": 1,
-         "consumer_type_id": CONSUMER_TYPES[k["type"]], "created_at": k["at"], "updated_at": k["at"]}
+        {"uuid": u, "project_id": projects[k["project"]], "user_id": users[k["user"]], "generation": k["writes"],
+         "consumer_type_id": None, "created_at": k["at"], "updated_at": k["last"]}
         for u, k in st.consumers.items()])
     database.insert_rows(url, "allocations", [
         {"resource_provider_id": rp_ids[rp], "consumer_id": u, "resource_class_id": CLASS_ID[rc], "used": n,
-         "created_at": st.consumers[u]["at"]}
+         "created_at": st.consumers[u]["last"]}
         for u, allocs in st.allocations.items() for rp, rc, n in allocs])
     for n, (cell, name, uuid) in enumerate(st.retired_nodes, 100001):
         # the compute node Nova deleted (soft: deleted = id) while its provider stayed
