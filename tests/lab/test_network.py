@@ -68,3 +68,80 @@ def test_revisions_and_floating_ips_hang_together(lab):
         assert ports[f["floating_port_id"]]["device_owner"] == "network:floatingip"
         if f["fixed_port_id"]:
             assert f["router_id"] and ports[f["fixed_port_id"]]["device_owner"].startswith("compute:")
+
+
+# -- as ML2/OVN writes them (spec level: no servers) --------------------------------------
+
+@pytest.fixture(scope="module")
+def spec():
+    import datetime as dt
+    c = build.spec("small", 2, dt.datetime(2026, 6, 1, 12, 0, 0))
+    from osfsck.lab import services
+    services.ovn_northbound(c)
+    return c
+
+
+def test_bound_bindings_have_their_level_and_networks_their_segment(spec):
+    """ml2 stores the driver and segment that bound a port per host (db.set_binding_levels)
+    and every network has a segment (segments_db.add_network_segment)."""
+    n = spec.net
+    segments = {s["network_id"]: s for s in n.segments}
+    assert set(segments) == {net["id"] for net in n.networks}
+    assert segments[n.external["id"]]["network_type"] == "flat" and segments[n.external["id"]]["physical_network"]
+    nets = {p["id"]: p["network_id"] for p in n.ports}
+    levels = {(lv["port_id"], lv["host"]): lv for lv in n.levels}
+    for b in n.bindings:
+        level = levels.get((b["port_id"], b["host"]))
+        if b["vif_type"] == "ovs":
+            assert level and level["driver"] == "ovn" and level["segment_id"] == segments[nets[b["port_id"]]]["id"]
+            assert json.loads(b["vif_details"]) == {"port_filter": True, "connectivity": "l2",
+                                                    "bridge_name": "br-int", "datapath_type": "system"}
+        else:
+            assert level is None and b["vif_details"] == "" and b["host"] == ""
+
+
+def test_a_running_live_migration_binds_each_port_on_both_hosts(spec):
+    """Nova's conductor binds each port on the destination (INACTIVE, bound there: ml2
+    create_port_binding) and pre_live_migration sets "migrating_to" in the source binding's
+    profile (setup_networks_on_host); the OVN port is requested on both chassis."""
+    n = spec.net
+    row = next(r for rows in spec.instances.values() for r in rows if r["task_state"] == "migrating")
+    mig = next(m for ms in spec.migrations.values() for m in ms if m["instance_uuid"] == row["uuid"])
+    ports = [p for p in n.ports if p["device_id"] == row["uuid"]]
+    assert ports
+    nb = _nb(spec).by_name
+    for p in ports:
+        mine = {b["host"]: b for b in n.bindings if b["port_id"] == p["id"]}
+        assert set(mine) == {mig["source_compute"], mig["dest_compute"]}
+        source, dest = mine[mig["source_compute"]], mine[mig["dest_compute"]]
+        assert source["status"] == "ACTIVE" and json.loads(source["profile"]) == {"migrating_to": mig["dest_compute"]}
+        assert dest["status"] == "INACTIVE" and dest["vif_type"] == "ovs" and dest["profile"] == ""
+        assert {lv["host"] for lv in n.levels if lv["port_id"] == p["id"]} == set(mine)
+        options = nb[("Logical_Switch_Port", p["id"])].row["options"]
+        assert options == {"requested-chassis": f"{mig['source_compute']},{mig['dest_compute']}",
+                           "activation-strategy": "rarp"}
+
+
+def test_router_and_metadata_ports_as_ml2_ovn_makes_them(spec):
+    """OVN's routers are distributed: interfaces are never bound, and set ACTIVE; the
+    gateway is bound to its chassis; each network has OVN's metadata port
+    (create_metadata_port), unbound, addressed only on DHCP subnets."""
+    n = spec.net
+    bindings = {b["port_id"]: b for b in n.bindings if b["status"] == "ACTIVE"}
+    dhcp = {s["network_id"]: s["enable_dhcp"] for s in n.subnets}
+    assert not [p for p in n.ports if p["device_owner"] == "network:dhcp"]
+    meta = [p for p in n.ports if p["device_owner"] == "network:distributed"]
+    assert {p["network_id"] for p in meta} == {net["id"] for net in n.networks} and len(meta) == len(n.networks)
+    for p in meta:
+        assert p["device_id"] == f"ovnmeta-{p['network_id']}" and bindings[p["id"]]["host"] == ""
+        assert bool(p["_ip"]) == bool(dhcp[p["network_id"]])
+    for p in n.ports:
+        if p["device_owner"] == "network:router_interface":
+            assert bindings[p["id"]]["host"] == "" and p["status"] == "ACTIVE"
+        elif p["device_owner"] == "network:router_gateway":
+            assert bindings[p["id"]]["host"] and bindings[p["id"]]["vif_type"] == "ovs"
+
+
+def _nb(c):
+    from osfsck.lab import ovn_nb
+    return ovn_nb.rows(c)

@@ -35,7 +35,7 @@ def build(out: Path, profile: str = "small", seed: int = 1, db_url: str | None =
     now = (now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)).replace(microsecond=0)
     cloud = spec(profile, seed, now)
     zones = services.dns_zone_records(cloud)
-    northbound = services.ovn_northbound(cloud)
+    northbound = services.ovn_northbound(cloud, release)
     nsx = services.nsx_manager(cloud)
     urls = _write_databases(cloud, out, db_url, f"lab{seed}", release)
     paths = _write_folders(cloud, out, prof.real_bytes_per_mb)
@@ -136,11 +136,14 @@ def _instance(row: dict) -> dict:
 def _write_neutron(c: Cloud, url: str, release: str) -> None:
     n = c.net
     database.create(url, "neutron", release)
-    for table_name, rows in (("standardattributes", n.attrs), ("networks", n.networks), ("subnets", n.subnets),
-                             ("ports", n.ports), ("ml2_port_bindings", n.bindings), ("ipallocations", n.ips),
+    for table_name, rows in (("standardattributes", n.attrs), ("networks", n.networks),
+                             ("networksegments", n.segments), ("subnets", n.subnets), ("ports", n.ports),
+                             ("ml2_port_bindings", n.bindings), ("ml2_port_binding_levels", n.levels),
+                             ("ipallocations", n.ips),
                              ("routers", n.routers), ("routerports", n.router_ports), ("floatingips", n.fips),
                              ("securitygroups", n.groups), ("securitygrouprules", n.rules),
-                             ("securitygroupportbindings", n.port_groups)):
+                             ("securitygroupportbindings", n.port_groups),
+                             ("ovn_revision_numbers", n.ovn_revisions)):
         # columns left NULL are not named: a newer release's columns (networks.qinq) are then optional
         database.insert_rows(url, table_name, [{k: v for k, v in _stored(r).items() if v is not None} for r in rows])
     database.insert_rows(url, "externalnetworks", [{"network_id": n.external["id"], "is_default": 1}])

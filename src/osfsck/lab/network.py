@@ -2,14 +2,17 @@
 each live instance's network info cache in its cell.
 
 `populate` makes them consistent with the instances already in the cloud: per project a
-primary and a secondary network (one IPv4 /16 subnet each, a DHCP port, an interface on
-the project's router, whose gateway is on the shared external network), a compute port
+primary and a secondary network (one IPv4 /16 subnet each, OVN's metadata port, an
+interface on the project's router, whose gateway is on the shared external network), a compute port
 per live instance on its primary network (and on the secondary for about one in three)
 bound to its host, a floating IP for one in ten, and the project's default security group
 with Neutron's four default rules.  Shelved-offloaded instances keep their ports, unbound.
-Shapes follow what Neutron and Nova write: `standardattributes` rows with revision
-numbers, `ml2_port_bindings` (one ACTIVE binding per bound port), Nova's network_info
-JSON (VIFs with their network's subnets, fixed IPs and floating IPs).
+Shapes follow what Neutron (ML2 with the OVN mechanism driver) and Nova write:
+`standardattributes` rows with revision numbers, a `networksegments` row per network
+(geneve for tenant networks, flat on physnet1 for the external one), `ml2_port_bindings`
+(one ACTIVE binding per bound port, OVN's vif_details) with their
+`ml2_port_binding_levels` (level 0, driver "ovn", the network's segment), Nova's
+network_info JSON (VIFs with their network's subnets, fixed IPs and floating IPs).
 
 `inject` breaks them the ways the Neutron checks detect (NT1xx) and `near_misses` adds
 the legitimate states those checks must leave alone.  DNS, OVN and NSX are derived from
@@ -27,8 +30,12 @@ from osfsck.lab.cloud import Cloud
 
 DAY = dt.timedelta(days=1)
 EXTERNAL_CIDR = "198.18.0.0/15"          # benchmarking range (RFC 2544): 131k floating IPs fit
-NETWORK_NODE = "net-lab"                 # where DHCP and router ports are bound (not a compute host)
+NETWORK_NODE = "net-lab"                 # the gateway chassis router gateway ports are bound to
 AZ = "nova"
+PHYSNET = "physnet1"                     # the external network's provider network
+# what ML2/OVN's bind_port stores in ml2_port_bindings.vif_details for an OVS port
+# (mech_driver.py: vif_details[ovs] updated with the chassis' bridge and datapath type)
+OVN_VIF_DETAILS = {"port_filter": True, "connectivity": "l2", "bridge_name": "br-int", "datapath_type": "system"}
 
 
 @dataclass
@@ -38,9 +45,11 @@ class Network:
 
     attrs: list = field(default_factory=list)           # standardattributes
     networks: list = field(default_factory=list)
+    segments: list = field(default_factory=list)        # networksegments
     subnets: list = field(default_factory=list)
     ports: list = field(default_factory=list)
     bindings: list = field(default_factory=list)
+    levels: list = field(default_factory=list)          # ml2_port_binding_levels
     ips: list = field(default_factory=list)
     fips: list = field(default_factory=list)
     routers: list = field(default_factory=list)
@@ -49,6 +58,7 @@ class Network:
     rules: list = field(default_factory=list)
     port_groups: list = field(default_factory=list)     # securitygroupportbindings
     caches: dict = field(default_factory=dict)          # cell -> instance_info_caches rows
+    ovn_revisions: list = field(default_factory=list)   # ovn_revision_numbers (lab/ovn_nb.py)
     external: dict | None = None                        # the external network (floating IPs)
     by_project: dict = field(default_factory=dict)      # project -> {"nets": [...], "router", "sg"}
     _hosts_free: dict = field(default_factory=dict)     # subnet id -> next host index
@@ -71,10 +81,23 @@ def add_network(c: Cloud, n: Network, project: str, name: str, cidr: str, *, ext
            "cidr": cidr, "gateway_ip": str(ipaddress.ip_network(cidr)[1]), "enable_dhcp": int(not external),
            "ipv6_ra_mode": None, "ipv6_address_mode": None, "subnetpool_id": None, "segment_id": None,
            "standard_attr_id": _stamp(c, n, "subnets", created, 1)}
+    # the network's one segment (ml2 type drivers: a geneve VNI from the tenant range; the
+    # external network a flat provider segment)
+    seg = {"id": c.uuid(), "network_id": net["id"], "network_type": "flat" if external else "geneve",
+           "physical_network": PHYSNET if external else None,
+           "segmentation_id": None if external else len(n.segments) + 1, "is_dynamic": 0, "segment_index": 0,
+           "name": None, "standard_attr_id": _stamp(c, n, "networksegments", created, 0)}
     n.networks.append(net)
+    n.segments.append(seg)
     n.subnets.append(sub)
     net["_subnet"] = sub
+    net["_segment"] = seg
     n._hosts_free[sub["id"]] = 2          # .1 is the gateway (the router's interface)
+    # ML2/OVN makes a metadata port with every network (ovn_client.create_network ->
+    # create_metadata_port, with ovn_metadata_enabled as deployment tools set it), given an
+    # address in each subnet with DHCP enabled; it is never bound (a localport) and stays DOWN
+    add_port(c, n, net, device_id=f"ovnmeta-{net['id']}", device_owner="network:distributed", project=project,
+             host=None, age=c.now - created, fixed_ip=not external, revision=2)
     return net
 
 
@@ -87,26 +110,44 @@ def _next_ip(n: Network, net: dict) -> str:
 
 def add_port(c: Cloud, n: Network, net: dict, *, device_id: str, device_owner: str, project: str,
              host: str | None, age: dt.timedelta = 20 * DAY, ip: str | None = None, status: str | None = None,
-             revision: int = 4) -> dict:
-    """A port with its address and (when `host`) its ACTIVE binding."""
+             revision: int = 4, fixed_ip: bool = True) -> dict:
+    """A port with its address (unless not `fixed_ip`) and (when `host`) its ACTIVE binding."""
     created = c.now - age
     mac = len(n.ports) + 1
     port = {"id": c.uuid(), "project_id": project, "name": "", "network_id": net["id"],
             "mac_address": f"fa:16:3e:{mac >> 16 & 255:02x}:{mac >> 8 & 255:02x}:{mac & 255:02x}",
             "admin_state_up": 1, "status": status or ("ACTIVE" if host else "DOWN"), "device_id": device_id,
             "device_owner": device_owner, "ip_allocation": "immediate",
-            "standard_attr_id": _stamp(c, n, "ports", created, revision), "_ip": ip or _next_ip(n, net)}
+            "standard_attr_id": _stamp(c, n, "ports", created, revision),
+            "_ip": (ip or _next_ip(n, net)) if fixed_ip else None}
     n.ports.append(port)
-    n.ips.append({"port_id": port["id"], "ip_address": port["_ip"], "subnet_id": net["_subnet"]["id"],
-                  "network_id": net["id"]})
+    if fixed_ip:
+        n.ips.append({"port_id": port["id"], "ip_address": port["_ip"], "subnet_id": net["_subnet"]["id"],
+                      "network_id": net["id"]})
     bind(n, port, host or "", status="ACTIVE", vif_type="ovs" if host else "unbound")
     return port
 
 
 def bind(n: Network, port: dict, host: str, *, status: str, vif_type: str = "ovs") -> None:
+    """A `ml2_port_bindings` row and, when bound, its level: ML2 stores the driver and the
+    segment that bound it per host (db.set_binding_levels), the INACTIVE binding a live
+    migration makes on the destination included (plugin.create_port_binding)."""
+    bound = vif_type not in ("unbound", "binding_failed")
     n.bindings.append({"port_id": port["id"], "host": host, "vif_type": vif_type, "vnic_type": "normal",
-                       "profile": "", "vif_details": '{"port_filter": true}' if vif_type == "ovs" else "",
+                       "profile": "", "vif_details": json.dumps(OVN_VIF_DETAILS) if bound else "",
                        "status": status})
+    if bound:
+        segment = next(net["_segment"] for net in n.networks if net["id"] == port["network_id"])
+        n.levels.append({"port_id": port["id"], "host": host, "level": 0, "driver": "ovn",
+                         "segment_id": segment["id"]})
+
+
+def unbind(n: Network, port_id: str, host: str | None = None) -> None:
+    """Drop a port's bindings (on `host`, else all) and their levels."""
+    def keep(row):
+        return row["port_id"] != port_id or (host is not None and row["host"] != host)
+    n.bindings = [b for b in n.bindings if keep(b)]
+    n.levels = [lv for lv in n.levels if keep(lv)]
 
 
 def add_fip(c: Cloud, n: Network, project: str, port: dict | None, router: dict | None,
@@ -142,15 +183,16 @@ def _project(c: Cloud, n: Network, project: str) -> dict:
               "admin_state_up": 1, "gw_port_id": None, "enable_snat": 1, "flavor_id": None,
               "standard_attr_id": _stamp(c, n, "routers", created, 3)}
     n.routers.append(router)
+    # the gateway port is bound to the chassis OVN schedules the gateway on
+    # (ovn_l3 plugin update_router_gateway_port_bindings); interfaces are never bound (OVN's
+    # routers are distributed) and mech_driver.set_port_status_up marks them ACTIVE
     gw = add_port(c, n, n.external, device_id=router["id"], device_owner="network:router_gateway", project="",
                   host=NETWORK_NODE, age=400 * DAY)
     router["gw_port_id"] = gw["id"]
     n.router_ports.append({"router_id": router["id"], "port_id": gw["id"], "port_type": "network:router_gateway"})
     for net in nets:
-        add_port(c, n, net, device_id=f"dhcp{c.uuid()[:8]}-{net['id']}", device_owner="network:dhcp",
-                 project=project, host=NETWORK_NODE, age=400 * DAY)
         iface = add_port(c, n, net, device_id=router["id"], device_owner="network:router_interface",
-                         project=project, host=NETWORK_NODE, age=400 * DAY, ip=net["_subnet"]["gateway_ip"])
+                         project=project, host=None, status="ACTIVE", age=400 * DAY, ip=net["_subnet"]["gateway_ip"])
         n.router_ports.append({"router_id": router["id"], "port_id": iface["id"],
                                "port_type": "network:router_interface"})
     sg = {"id": c.uuid(), "project_id": project, "name": "default", "stateful": 1,
@@ -273,7 +315,7 @@ def dead_host_binding(c: Cloud, host: str) -> None:
     host, since decommissioned: its nova-compute service row is gone."""
     cell, row, [port] = _live_with_ports(c, host)
     retired = f"retired-{host}"
-    c.net.bindings = [b for b in c.net.bindings if b["port_id"] != port["id"]]
+    unbind(c.net, port["id"])
     bind(c.net, port, retired, status="ACTIVE")
     cache(c, c.net, cell, row, [port])
     c.fault("NT102", port["id"], f"bound to {retired}, which runs no nova-compute")
@@ -301,13 +343,18 @@ def missing_port(c: Cloud, host: str) -> None:
 def near_misses(c: Cloud) -> None:
     """Legitimate states the Neutron checks must leave alone."""
     n = c.net
-    # a live migration running: the destination's binding is INACTIVE until it ends
+    # a live migration running: each port has the INACTIVE binding the conductor made on
+    # the destination (nova bind_ports_to_host -> ml2 create_port_binding, bound there, with
+    # its level), and pre_live_migration set "migrating_to" in the source binding's profile
+    # (nova setup_networks_on_host); activation at the end swaps the two
     for rows in c.instances.values():
         for row in rows:
             if row["task_state"] == "migrating" and not row["deleted"]:
                 mig = next(m for ms in c.migrations.values() for m in ms if m["instance_uuid"] == row["uuid"])
-                port = next(p for p in n.ports if p["device_id"] == row["uuid"])
-                bind(n, port, mig["dest_compute"], status="INACTIVE")
+                for port in (p for p in n.ports if p["device_id"] == row["uuid"]):
+                    source = next(b for b in n.bindings if b["port_id"] == port["id"] and b["status"] == "ACTIVE")
+                    source["profile"] = json.dumps({"migrating_to": mig["dest_compute"]})
+                    bind(n, port, mig["dest_compute"], status="INACTIVE")
     # a build request seconds old whose port the user pre-created and Nova already claimed
     req = max(c.build_requests, key=lambda b: b["created_at"])
     p = _project(c, n, req["project_id"])
@@ -319,4 +366,4 @@ def near_misses(c: Cloud) -> None:
     add_fip(c, n, req["project_id"], None, None)
     c.notes += ["port of a live migration in progress (INACTIVE binding on the destination)",
                 "port claimed for a build seconds old", "spare port with no device", "unassociated floating IP",
-                "router interface, gateway and DHCP ports", "ports of a shelved-offloaded instance (unbound)"]
+                "router interface, gateway and OVN metadata ports", "ports of a shelved-offloaded instance (unbound)"]
