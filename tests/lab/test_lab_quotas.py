@@ -67,3 +67,21 @@ def test_checks_on_the_written_databases_find_exactly_the_quota_truth(tmp_path, 
     assert found == {(t["code"], t["subject"]) for t in c.truth if t["code"].startswith("QU")}
     assert len(snap.of(CinderQuotaUsage)) == len(c.quota.cinder_usages)
     assert len(snap.of(NeutronQuotaUsage)) == len(c.quota.neutron_usages) and examined > 100
+
+
+def test_neutron_rows_as_the_legacy_driver_leaves_them():
+    """After a create the API's quota hook marks the project's rows dirty
+    (resource_registry.set_resources_dirty) and leaves in_use at the count from before,
+    until a list request recounts them; `reserved` is never written."""
+    c = _cloud(1)
+    ports = {}
+    created = {a["id"]: a["created_at"] for a in c.net.attrs}
+    for p in c.net.ports:
+        if c.now - created[p["standard_attr_id"]] < quotas.IN_FLIGHT:
+            ports[p["project_id"]] = ports.get(p["project_id"], 0) + 1
+    assert ports
+    rows = quotas.by_resource(c.quota.neutron_usages)
+    for project, new in ports.items():
+        [row] = rows[(project, "port")]
+        assert row["dirty"] == 1 and row["in_use"] == quotas.neutron_counts(c, project)["port"] - new
+    assert all(r["reserved"] == 0 for r in c.quota.neutron_usages)

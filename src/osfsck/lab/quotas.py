@@ -6,10 +6,19 @@ those included): it adds a few Cinder snapshots and backups, then writes one usa
 project and resource the way Cinder leaves them once every reservation is committed
 (`volumes`, `gigabytes` with the snapshots' sizes, the per-type `volumes_<type>`,
 `gigabytes_<type>`, `snapshots_<type>`, `backups`, `backup_gigabytes`; live rows with
-use_quota only) and Neutron's legacy driver leaves `quotausages` (one row per tracked
-resource a tenant project has, clean).  Nova keeps no usage rows (counted live since
-Pike): none are written.  `inject` breaks them the ways the QU checks detect, on projects
-no near miss touches; `near_misses` adds the states they must leave alone.
+use_quota only) and Neutron's legacy DbQuotaDriver leaves `quotausages`: one row per
+tracked resource a tenant project has, recounted (clean) except where the project created
+something within the last half hour: the API's quota hook marks the project's rows dirty
+after every create (resource_registry.set_resources_dirty) and only a later list request
+of that project recounts them (resync_resource), so such a row is dirty and still holds
+the count from before.  (Neutron's default driver since Xena, DbQuotaNoLockDriver, counts
+live and writes no `quotausages` row at all: these rows are a cloud configured with
+`[QUOTAS] quota_driver = neutron.db.quota.driver.DbQuotaDriver`, or an upgraded one's
+leftovers.)  Neutron's `reservations` live for a request (expiration 120 s ahead,
+neutron/db/quota/api.py create_reservation; deleted on commit): none are written.  Nova
+keeps no usage rows (counted live since Pike): none are written.  `inject` breaks them the
+ways the QU checks detect, on projects no near miss touches; `near_misses` adds the states
+they must leave alone.
 """
 
 from __future__ import annotations
@@ -61,10 +70,14 @@ def populate(c: Cloud) -> None:
             _usage(c, project, resource, in_use)
     n = c.net
     if n is not None:
+        fresh = _created_since(c, IN_FLIGHT)
         for project in sorted(n.by_project):
             for resource, in_use in sorted(neutron_counts(c, project).items()):
-                q.neutron_usages.append({"project_id": project, "resource": resource, "in_use": in_use,
-                                         "reserved": 0, "dirty": 0})
+                new = fresh.get((project, resource), 0)
+                q.neutron_usages.append({"project_id": project, "resource": resource, "in_use": in_use - new,
+                                         "reserved": 0, "dirty": int(bool(new))})
+                if new:
+                    q.used.add(project)     # no fault on a row Neutron is about to recount
 
 
 def cinder_counts(c: Cloud, project: str) -> dict[str, int]:
@@ -86,12 +99,28 @@ def cinder_counts(c: Cloud, project: str) -> dict[str, int]:
     return out
 
 
-def neutron_counts(c: Cloud, project: str) -> dict[str, int]:
+def _tracked(c: Cloud) -> dict[str, list]:
+    """The lab's rows of each Neutron tracked resource."""
     n = c.net
-    tables = {"network": n.networks, "subnet": n.subnets, "port": n.ports, "router": n.routers,
-              "floatingip": n.fips, "security_group": n.groups, "security_group_rule": n.rules}
-    counts = {r: sum(1 for row in rows if row["project_id"] == project) for r, rows in tables.items()}
+    return {"network": n.networks, "subnet": n.subnets, "port": n.ports, "router": n.routers,
+            "floatingip": n.fips, "security_group": n.groups, "security_group_rule": n.rules}
+
+
+def neutron_counts(c: Cloud, project: str) -> dict[str, int]:
+    counts = {r: sum(1 for row in rows if row["project_id"] == project) for r, rows in _tracked(c).items()}
     return {r: k for r, k in counts.items() if k or r != "floatingip"}
+
+
+def _created_since(c: Cloud, span: dt.timedelta) -> dict:
+    """{(project, tracked resource): how many of its rows were created within `span`}."""
+    created = {a["id"]: a["created_at"] for a in c.net.attrs}
+    out: dict = {}
+    for resource, rows in _tracked(c).items():
+        for row in rows:
+            if c.now - created[row["standard_attr_id"]] < span:
+                key = (row["project_id"], resource)
+                out[key] = out.get(key, 0) + 1
+    return out
 
 
 def _add_snapshot(c: Cloud, vol: dict, *, deleted: bool = False) -> dict:
@@ -230,6 +259,8 @@ def near_misses(c: Cloud) -> None:
     project = _take(c, "neutron")
     row = next(u for u in c.quota.neutron_usages if u["project_id"] == project and u["resource"] == "port")
     row.update(in_use=row["in_use"] + 1, dirty=1)
+    # (no Neutron reservation: one lives for its request, 120 s at most, and a lab checked
+    # minutes after its build would hold it expired; tests/sources records that shape)
     c.notes += ["volume create in flight (reserved, not committed)", "reservation made hours ago, not expired",
                 "reservation expired an hour ago, within Cinder's daily expiry", "temporary volume (use_quota false)",
                 "Neutron quota usage marked dirty", "deleted volumes and snapshots (not counted)"]
