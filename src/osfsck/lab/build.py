@@ -8,15 +8,12 @@ import os
 from pathlib import Path
 
 from osfsck.lab import (
-    database, faults, hypervisors, iscsiadm_standin, placement, quotas, rpc, schemas, services, testdriver, volumes,
+    database, faults, hypervisors, iscsiadm_standin, nova_rows, placement, quotas, rpc, schemas, services, testdriver,
+    volumes,
 )
 from osfsck.lab.cloud import Cloud, consistent_cloud
 from osfsck.lab.hypervisors import LabError
 from osfsck.lab.profiles import PROFILES
-
-INSTANCE_COLUMNS = ("uuid", "id", "host", "node", "vm_state", "task_state", "power_state", "deleted",
-                    "hidden", "project_id", "user_id", "vcpus", "memory_mb", "root_gb", "display_name",
-                    "hostname", "created_at", "updated_at", "deleted_at", "launched_at", "cleaned")
 
 
 def build(out: Path, profile: str = "small", seed: int = 1, db_url: str | None = None,
@@ -97,40 +94,24 @@ def _write_databases(c: Cloud, out: Path, db_url: str | None, prefix: str, relea
     database.insert_rows(urls["nova_api"], "cell_mappings", cell_rows)
     database.insert_rows(urls["nova_api"], "host_mappings",
                          [{"cell_id": cell_ids[cell], "host": h, "created_at": c.now} for h, cell in c.hosts])
-    database.insert_rows(urls["nova_api"], "instance_mappings", [
-        {"instance_uuid": m["instance_uuid"], "cell_id": cell_ids.get(m["cell"]), "project_id": m["project_id"],
-         "user_id": m["user_id"], "queued_for_delete": False, "created_at": m["created_at"]} for m in c.mappings])
-    database.insert_rows(urls["nova_api"], "build_requests", [
-        {**b, "instance": "{}", "tags": "[]"} for b in c.build_requests])
+    database.insert_rows(urls["nova_api"], "instance_mappings", nova_rows.mapping_rows(c, cell_ids))
+    database.insert_rows(urls["nova_api"], "build_requests", nova_rows.build_request_rows(c))
     for cell, _ in c.cells:
         url = urls[f"nova_{cell}"]
         database.create(url, "nova", release)
-        database.insert_rows(url, "instances", [_instance(r) for r in c.instances.get(cell, [])])
-        database.insert_rows(url, "shadow_instances", [_instance(r) for r in c.shadow.get(cell, [])])
+        database.insert_rows(url, "instances", [nova_rows.instance_row(c, r) for r in c.instances.get(cell, [])])
+        database.insert_rows(url, "shadow_instances", [nova_rows.instance_row(c, r) for r in c.shadow.get(cell, [])])
         database.insert_rows(url, "instance_info_caches", c.net.caches.get(cell, []))
         database.insert_rows(url, "migrations", c.migrations.get(cell, []))
         database.insert_rows(url, "block_device_mapping", c.bdms.get(cell, []))
-        hosts = c.hosts_in(cell)
-        database.insert_rows(url, "services", [
-            {"host": h, "binary": "nova-compute", "topic": "compute", "report_count": 1, "disabled": False,
-             "forced_down": False, "deleted": 0, "created_at": c.now, "updated_at": c.now, "last_seen_up": c.now,
-             "version": 66, "uuid": c.uuid()} for h in hosts])
-        database.insert_rows(url, "compute_nodes", [
-            {"host": h, "hypervisor_hostname": h, "hypervisor_type": "QEMU", "hypervisor_version": 9000000,
-             "vcpus": 8, "memory_mb": 16384, "local_gb": 500, "vcpus_used": 0, "memory_mb_used": 0,
-             "local_gb_used": 0, "cpu_info": "{}", "deleted": 0, "uuid": placement.node_uuid(c, h), "created_at": c.now}
-            for h in hosts])
+        database.insert_rows(url, "services", nova_rows.service_rows(c, cell, release))
+        database.insert_rows(url, "compute_nodes", nova_rows.compute_node_rows(c, cell, placement.node_uuid))
     _write_cinder(c, urls["cinder"], release)
     _write_neutron(c, urls["neutron"], release)
     placement.write(c, urls, release)
     quotas.write(c, urls)
     rpc.write(c, urls)
     return urls
-
-
-def _instance(row: dict) -> dict:
-    # Nova sets the hostname from the display name (sanitised; the lab's names already are)
-    return {k: row.get(k, row["display_name"]) if k == "hostname" else row[k] for k in INSTANCE_COLUMNS}
 
 
 def _write_neutron(c: Cloud, url: str, release: str) -> None:

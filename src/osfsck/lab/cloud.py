@@ -84,6 +84,15 @@ class Cloud:
     def hosts_in(self, cell: str) -> list[str]:
         return [h for h, c in self.hosts if c == cell]
 
+    def node_id(self, host: str) -> int:
+        """The id of `host`'s compute node in its cell's compute_nodes (one node per host)."""
+        return self.hosts_in(self.cell_of(host)).index(host) + 1
+
+    def host_ip(self, host: str) -> str:
+        """The host's management address (compute_nodes.host_ip, migrations.dest_host)."""
+        i = next(n for n, (h, _) in enumerate(self.hosts) if h == host) + 10
+        return f"172.16.{i >> 8}.{i & 255}"
+
     def other_host(self, host: str, same_cell: bool = True) -> str:
         pool = self.hosts_in(self.cell_of(host)) if same_cell else [h for h, _ in self.hosts]
         return next(h for h in pool if h != host)
@@ -146,12 +155,20 @@ class Cloud:
         return row
 
     def add_migration(self, cell: str, row: dict, *, type_: str, status: str, source: str, dest: str,
-                      age=dt.timedelta(minutes=5)) -> None:
-        self.migrations.setdefault(cell, []).append({
-            "uuid": self.uuid(), "instance_uuid": row["uuid"], "migration_type": type_, "status": status,
-            "source_compute": source, "dest_compute": dest, "source_node": source, "dest_node": dest,
-            "created_at": self.now - age, "updated_at": self.now - age, "deleted": 0,
-        })
+                      age=dt.timedelta(minutes=5)) -> dict:
+        """A `migrations` row as Nova writes it: the requester's user and project
+        (Migration.create takes the context's: an admin's for a live migration or an
+        evacuation, the owner's for a resize), and what the destination's resource tracker
+        claim sets (dest_compute_id, dest_host; resource_tracker._claim_existing_migration)."""
+        admin = type_ in ("live-migration", "evacuation")
+        m = {"uuid": self.uuid(), "instance_uuid": row["uuid"], "migration_type": type_, "status": status,
+             "source_compute": source, "dest_compute": dest, "source_node": source, "dest_node": dest,
+             "dest_compute_id": self.node_id(dest), "dest_host": self.host_ip(dest), "hidden": False,
+             "cross_cell_move": False, "user_id": "admin" if admin else row["user_id"],
+             "project_id": "admin" if admin else row["project_id"],
+             "created_at": self.now - age, "updated_at": self.now - age, "deleted": 0}
+        self.migrations.setdefault(cell, []).append(m)
+        return m
 
     def fault(self, code: str, subject: str, note: str) -> None:
         self.truth.append({"code": code, "subject": subject, "note": note})

@@ -149,10 +149,15 @@ def near_misses(c: Cloud) -> None:
     h1 = c.hosts[0][0]
     h2 = c.other_host(h1)
     cell = c.cell_of(h1)
-    # live migration running: domains on both hosts
+    # live migration running: domains on both hosts; libvirt's monitor saves the transfer's
+    # progress every 5 s (live_migration_monitor_interval) to the migration and the instance
+    # (nova/virt/libvirt/migration.py save_stats)
     row = c.add_instance(cell, h1, task_state="migrating")
     c.add_domain(h2, row, active=False)
-    c.add_migration(cell, row, type_="live-migration", status="running", source=h1, dest=h2)
+    m = c.add_migration(cell, row, type_="live-migration", status="running", source=h1, dest=h2)
+    m.update(updated_at=c.ago(seconds=3), memory_total=32 << 20, memory_processed=20 << 20, memory_remaining=12 << 20,
+             disk_total=0, disk_processed=0, disk_remaining=0)
+    row.update(progress=62, updated_at=c.ago(seconds=3))
     # resize waiting for confirmation: domain on both, a _resize folder on the source
     row = c.add_instance(cell, h2, vm_state="resized")
     c.add_domain(h1, row, active=False)
@@ -174,8 +179,10 @@ def near_misses(c: Cloud) -> None:
                        "user_id": "user-01", "created_at": c.now - dt.timedelta(seconds=20)})
     # shelved and offloaded: no host, no domain, no folder
     c.add_instance(cell, None, vm_state="shelved_offloaded", power_state=4, domain=False, folder=False)
-    # soft-deleted (restorable): row live, domain kept and shut off
-    c.add_instance(cell, h1, vm_state="soft-delete", power_state=4)
+    # soft-deleted (restorable): row live, domain kept and shut off; the API's soft_delete
+    # sets deleted_at though the row stays live (nova/compute/api.py soft_delete)
+    row = c.add_instance(cell, h1, vm_state="soft-delete", power_state=4)
+    row.update(deleted_at=c.ago(hours=1), updated_at=c.ago(hours=1))
     # rescued: running a rescue image in the same domain
     c.add_instance(cell, h2, vm_state="rescued")
     # deleted minutes ago: Nova's own pending-delete task is still removing its folder
