@@ -22,7 +22,7 @@ from pathlib import Path
 from sqlalchemy import column, create_engine, table, update
 from sqlalchemy.pool import NullPool
 
-from osfsck.lab import database, volumes
+from osfsck.lab import database, instance_actions, volumes
 from osfsck.lab.cloud import Cloud
 
 FANOUT_TTL = 1800000            # oslo.messaging rabbit_transient_queues_ttl, in ms
@@ -58,13 +58,10 @@ def _hex(c: Cloud) -> str:
     return c.uuid().replace("-", "")
 
 
-def _action(c: Cloud, cell: str, row: dict, action: str, started: dt.datetime, event: str) -> None:
-    _state(c).actions.append((cell, {
-        "action": action, "instance_uuid": row["uuid"], "request_id": f"req-{c.uuid()}",
-        "user_id": row["user_id"], "project_id": row["project_id"], "start_time": started, "finish_time": None,
-        "created_at": started, "updated_at": started, "deleted": 0,
-    }, [{"event": event, "start_time": started, "finish_time": None, "host": row["host"], "created_at": started,
-         "deleted": 0}]))
+def _action(c: Cloud, cell: str, row: dict, name: str, started: dt.datetime, event: str) -> None:
+    """A task in progress: its action and the one event the host started."""
+    _state(c).actions.append((cell, *instance_actions.action(
+        c, row, name, started, [instance_actions.event(event, started, row["host"])])))
 
 
 def _cast(c: Cloud, method: str, uuid: str) -> str:
@@ -151,9 +148,10 @@ def write(c: Cloud, urls: dict) -> None:
     for host, seen in s.dead.items():
         _set(urls[f"nova_{c.cell_of(host)}"], "services", {"host": host, "binary": "nova-compute"},
              {"updated_at": seen, "last_seen_up": seen})
-    by_cell: dict[str, list] = {}
+    # every instance's past actions first: the current one of an instance is its last
+    by_cell: dict[str, list] = {cell: instance_actions.history(c, cell) for cell, _ in c.cells}
     for cell, action, events in s.actions:
-        by_cell.setdefault(cell, []).append((action, events))
+        by_cell[cell].append((action, events))
     for cell, items in by_cell.items():
         url = urls[f"nova_{cell}"]
         database.insert_rows(url, "instance_actions", [{"id": i, **a} for i, (a, _) in enumerate(items, 1)])
