@@ -85,3 +85,25 @@ def test_neutron_rows_as_the_legacy_driver_leaves_them():
         [row] = rows[(project, "port")]
         assert row["dirty"] == 1 and row["in_use"] == quotas.neutron_counts(c, project)["port"] - new
     assert all(r["reserved"] == 0 for r in c.quota.neutron_usages)
+
+
+def test_committed_reservations_stay_soft_deleted():
+    """Cinder's reservation_commit soft-deletes a reservation (deleted = 1, deleted_at):
+    every volume create and delete leaves its four, and their deltas add up to in_use."""
+    c = _cloud(1)
+    truth = {t["subject"] for t in c.truth if t["code"] in ("QU101", "QU103")}
+    committed = [r for r in c.quota.cinder_reservations if r["deleted"]]
+    assert committed and all(r["deleted_at"] and r["updated_at"] == r["deleted_at"] for r in committed)
+    assert {r["resource"] for r in committed} == {"volumes", "gigabytes", f"volumes_{quotas.TYPE_NAME}",
+                                                  f"gigabytes_{quotas.TYPE_NAME}"}
+    assert any(r["delta"] < 0 for r in committed)
+    live = {r["project_id"] for r in c.quota.cinder_reservations if not r["deleted"]}
+    checked = 0
+    for (project, resource), [row] in ((k, v) for k, v in quotas.by_resource(c.quota.cinder_usages).items()
+                                       if len(v) == 1):
+        if resource != "volumes" or project in live or f"cinder/{project}/volumes" in truth:
+            continue
+        assert row["in_use"] == sum(r["delta"] for r in committed
+                                    if r["project_id"] == project and r["resource"] == "volumes"), project
+        checked += 1
+    assert checked > 5

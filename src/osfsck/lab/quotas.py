@@ -68,6 +68,7 @@ def populate(c: Cloud) -> None:
     for project in sorted({v["project_id"] for v in c.volumes}):
         for resource, in_use in sorted(cinder_counts(c, project).items()):
             _usage(c, project, resource, in_use)
+    _committed_history(c)
     n = c.net
     if n is not None:
         fresh = _created_since(c, IN_FLIGHT)
@@ -159,15 +160,33 @@ def _row(c: Cloud, project: str, resource: str) -> dict:
     return next(u for u in c.quota.cinder_usages if u["project_id"] == project and u["resource"] == resource)
 
 
-def _reservation(c: Cloud, usage: dict, delta: int, *, created: dt.datetime) -> dict:
+def _reservation(c: Cloud, usage: dict, delta: int, *, created: dt.datetime,
+                 committed: dt.datetime | None = None) -> dict:
+    """A reservation quota_reserve made; `committed`: when reservation_commit soft-deleted it
+    (deleted = 1, deleted_at), its reserved amount given back."""
     q = c.quota
     r = {"id": len(q.cinder_reservations) + 1, "uuid": c.uuid(), "usage_id": usage["id"],
          "project_id": usage["project_id"], "resource": usage["resource"], "delta": delta,
-         "expire": created + RESERVATION_EXPIRE, "deleted": 0, "created_at": created, "updated_at": created}
+         "expire": created + RESERVATION_EXPIRE, "deleted": int(committed is not None), "deleted_at": committed,
+         "created_at": created, "updated_at": committed or created}
     q.cinder_reservations.append(r)
-    if delta > 0:
+    if delta > 0 and committed is None:
         usage["reserved"] += delta     # what quota_reserve does
     return r
+
+
+def _committed_history(c: Cloud) -> None:
+    """The reservations of every volume create and delete, committed: Cinder's commit
+    soft-deletes them (reservation_commit -> reservation.delete), so a cloud keeps one row
+    per resource per operation (a volume's four: volumes, gigabytes and their per-type
+    twins).  Snapshots' and backups' are left out."""
+    for vol in [v for v in c.volumes if v["use_quota"]]:
+        ops = [(vol["created_at"], 1)] + ([(vol["deleted_at"], -1)] if vol["deleted"] and vol["deleted_at"] else [])
+        for when, sign in ops:
+            for resource, delta in (("volumes", 1), ("gigabytes", vol["size"]), (f"volumes_{TYPE_NAME}", 1),
+                                    (f"gigabytes_{TYPE_NAME}", vol["size"])):
+                _reservation(c, _row(c, vol["project_id"], resource), sign * delta, created=when - MINUTE,
+                             committed=when)
 
 
 def _settled_projects(c: Cloud, service: str) -> list[str]:
