@@ -145,3 +145,24 @@ def test_router_and_metadata_ports_as_ml2_ovn_makes_them(spec):
 def _nb(c):
     from osfsck.lab import ovn_nb
     return ovn_nb.rows(c)
+
+
+def _shape(value):
+    """A JSON value's structure: dicts by their keys (recursively), lists by their first item."""
+    if isinstance(value, dict):
+        return {k: _shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shape(value[0])] if value else []
+    return type(value).__name__ if value is not None else None
+
+
+def test_network_info_has_the_shape_nova_writes(spec):
+    """The lab's cache VIFs have the recorded VIF model's structure, key for key
+    (tests/sources/fixtures/nova/network_info.json: nova/network/neutron.py _build_vif_model)."""
+    from tests.sources.db_fixture import fixture
+    [recorded, _] = fixture("nova/network_info.json")["caches"]["ovn-two-ports"]
+    row = next(r for rows in spec.net.caches.values() for r in rows
+               if any(v["network"]["subnets"][0]["ips"][0]["floating_ips"] for v in json.loads(r["network_info"])))
+    vif = next(v for v in json.loads(row["network_info"]) if v["network"]["subnets"][0]["ips"][0]["floating_ips"])
+    assert _shape(vif) == _shape(recorded)
+    assert list(vif) == list(recorded)      # the model's key order

@@ -8,8 +8,8 @@ import os
 from pathlib import Path
 
 from osfsck.lab import (
-    database, faults, hypervisors, iscsiadm_standin, nova_rows, placement, quotas, rpc, schemas, services, testdriver,
-    volumes,
+    database, faults, hypervisors, iscsiadm_standin, network, nova_rows, placement, quotas, rpc, schemas, services,
+    testdriver, volumes,
 )
 from osfsck.lab.cloud import Cloud, consistent_cloud
 from osfsck.lab.hypervisors import LabError
@@ -101,7 +101,7 @@ def _write_databases(c: Cloud, out: Path, db_url: str | None, prefix: str, relea
         database.create(url, "nova", release)
         database.insert_rows(url, "instances", [nova_rows.instance_row(c, r) for r in c.instances.get(cell, [])])
         database.insert_rows(url, "shadow_instances", [nova_rows.instance_row(c, r) for r in c.shadow.get(cell, [])])
-        database.insert_rows(url, "instance_info_caches", c.net.caches.get(cell, []))
+        database.insert_rows(url, "instance_info_caches", network.cache_rows(c, cell))
         database.insert_rows(url, "migrations", c.migrations.get(cell, []))
         database.insert_rows(url, "block_device_mapping", c.bdms.get(cell, []))
         database.insert_rows(url, "services", nova_rows.service_rows(c, cell, release))

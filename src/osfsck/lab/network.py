@@ -223,34 +223,54 @@ def instance_port(c: Cloud, n: Network, row: dict, net: dict, sg: dict, *, host:
 
 
 def _vif(port: dict, net: dict) -> dict:
-    """One VIF of Nova's network_info, as nova.network.model.VIF serialises it."""
+    """One VIF of Nova's network_info as nova/network/neutron.py _build_vif_model makes it
+    from the port Neutron shows (29.4.0 and master alike; key order as the model's
+    __init__ sets them): the binding's vif_details with ML2's bound_drivers, the network's
+    meta (injected, tenant_id, mtu, physical_network, tunneled), each subnet's meta
+    (enable_dhcp; dhcp_server only where a network:dhcp port has an address, which ML2/OVN
+    makes none of), fixed IPs with their floating IPs.  The cache keeps what the port was
+    when last refreshed: a shelved-offloaded instance's still says "ovs"."""
     sub = net["_subnet"]
-    return {"id": port["id"], "address": port["mac_address"], "type": "ovs", "devname": f"tap{port['id'][:11]}",
-            "ovs_interfaceid": port["id"], "vnic_type": "normal", "active": True, "preserve_on_delete": False,
-            "details": {"port_filter": True, "connectivity": "l2", "bridge_name": "br-int", "datapath_type": "system"},
-            "profile": {}, "qbh_params": None, "qbg_params": None, "meta": {},
-            "network": {"id": net["id"], "bridge": "br-int", "label": net["name"], "meta": {"mtu": net["mtu"],
-                        "tunneled": True, "tenant_id": net["project_id"]},
-                        "subnets": [{"cidr": sub["cidr"], "version": 4, "meta": {"dhcp_server": None},
-                                     "gateway": {"address": sub["gateway_ip"], "type": "gateway", "version": 4,
-                                                 "meta": {}},
-                                     "dns": [], "routes": [],
-                                     "ips": [{"address": port["_ip"], "type": "fixed", "version": 4, "meta": {},
-                                              "floating_ips": [{"address": port["_fip"], "type": "floating",
-                                                                "version": 4, "meta": {}}]
-                                              if port.get("_fip") else []}]}]}}
+    ip = {"address": port["_ip"], "type": "fixed", "version": 4, "meta": {},
+          "floating_ips": [{"address": port["_fip"], "type": "floating", "version": 4, "meta": {}}]
+          if port.get("_fip") else []}
+    subnet = {"cidr": sub["cidr"], "dns": [], "gateway": {"address": sub["gateway_ip"], "type": "gateway",
+                                                          "version": 4, "meta": {}},
+              "ips": [ip], "routes": [], "version": 4, "meta": {"enable_dhcp": bool(sub["enable_dhcp"])}}
+    network = {"id": net["id"], "bridge": OVN_VIF_DETAILS["bridge_name"], "label": net["name"], "subnets": [subnet],
+               "meta": {"injected": False, "tenant_id": net["project_id"], "mtu": net["mtu"],
+                        "physical_network": net["_segment"]["physical_network"],
+                        "tunneled": net["_segment"]["network_type"] == "geneve"}}
+    return {"id": port["id"], "address": port["mac_address"], "network": network, "type": "ovs",
+            "details": {**OVN_VIF_DETAILS, "bound_drivers": {"0": "ovn"}}, "devname": f"tap{port['id'][:11]}",
+            "ovs_interfaceid": port["id"], "qbh_params": None, "qbg_params": None, "active": True,
+            "vnic_type": "normal", "profile": {}, "preserve_on_delete": False, "delegate_create": True, "meta": {}}
 
 
-def cache(c: Cloud, n: Network, cell: str, row: dict, ports: list[dict], *, extra_ids: tuple = ()) -> None:
-    """The instance's `instance_info_caches` row in its cell; `extra_ids` adds VIFs for
-    ports that do not exist (a fault)."""
+def cache(c: Cloud, n: Network, cell: str, row: dict, ports: list[dict], *, gone: tuple = ()) -> None:
+    """The instance's `instance_info_caches` row in its cell (written when its network was
+    allocated); `gone` adds the VIFs of ports Neutron no longer has (a fault: they were
+    deleted behind Nova's back, and the network-vif-deleted event was lost)."""
     nets = {net["id"]: net for net in n.networks}
     vifs = [_vif(p, nets[p["network_id"]]) for p in ports]
-    for pid in extra_ids:
-        vifs.append({"id": pid, "address": "fa:16:3e:ff:ff:ff", "type": "ovs", "network": {"subnets": []}})
+    for pid in gone:
+        net = nets[ports[0]["network_id"]]
+        ghost = {"id": pid, "mac_address": "fa:16:3e:ff:ff:ff", "_ip": str(ipaddress.ip_network(net["_subnet"]["cidr"])[-3])}
+        vifs.append(_vif(ghost, net))
     n.caches.setdefault(cell, []).append({
         "instance_uuid": row["uuid"], "network_info": json.dumps(vifs), "created_at": row["created_at"],
-        "updated_at": row["updated_at"], "deleted": 0})
+        "updated_at": row["created_at"] + dt.timedelta(seconds=15), "deleted": 0})
+
+
+def cache_rows(c: Cloud, cell: str) -> list[dict]:
+    """The cell's `instance_info_caches`: the live instances' and, soft-deleted with them by
+    instance_destroy (deleted = the row's id), a deleted instance's, emptied by
+    deallocate_for_instance before the destroy (nova/network/neutron.py)."""
+    rows = list(c.net.caches.get(cell, [])) if c.net else []
+    rows += [{"instance_uuid": r["uuid"], "network_info": "[]", "created_at": r["created_at"],
+              "updated_at": r["deleted_at"], "deleted_at": r["deleted_at"], "deleted": True}
+             for r in c.instances.get(cell, []) if r["deleted"]]
+    return [{**r, "id": i, "deleted": i if r["deleted"] else 0} for i, r in enumerate(rows, 1)]
 
 
 def populate(c: Cloud) -> None:
@@ -336,7 +356,7 @@ def missing_port(c: Cloud, host: str) -> None:
     """Nova's cache names a port Neutron deleted (an operator ran `openstack port delete`)."""
     cell, row, [port] = _live_with_ports(c, host)
     gone = c.uuid()
-    cache(c, c.net, cell, row, [port], extra_ids=(gone,))
+    cache(c, c.net, cell, row, [port], gone=(gone,))
     c.fault("NT104", f"{row['uuid']}/{gone}", f"instance {row['uuid']}'s cache names port {gone}, gone from Neutron")
 
 
