@@ -12,6 +12,7 @@ from osfsck.model.facts.neutron import (
 )
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.neutron_db import NeutronDatabaseSource, queries
+from tests.sources.db_fixture import fixture, load
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, 0)
 NET, SUB, PORT, RPORT, FPORT, ROUTER, FIP, SG = (
@@ -94,3 +95,25 @@ def test_unreadable_database_is_partial_and_adds_nothing(tmp_path):
     [status] = src.collect(set(src.provides), snap, snap)
     assert status.status == "partial" and "Neutron database" in status.reason
     assert not snap.of(NeutronPort)
+
+
+@pytest.mark.parametrize("release", schemas.releases())
+@pytest.mark.parametrize("phase, expected", [
+    ("running", {("hv-a", "ACTIVE", "ovs"), ("hv-b", "INACTIVE", "ovs")}),
+    ("activated", {("hv-a", "INACTIVE", "unbound"), ("hv-b", "ACTIVE", "ovs")}),
+    ("done", {("hv-b", "ACTIVE", "ovs")}),
+    ("rollback-left-inactive", {("hv-a", "ACTIVE", "ovs"), ("hv-b", "INACTIVE", "ovs")}),
+])
+def test_port_bindings_through_a_live_migration(tmp_path, release, phase, expected):
+    """The recorded binding pair of a live migration (fixtures/neutron/live-migration-bindings.json),
+    phase by phase: one binding per host, their status and vif_type as ML2 leaves them."""
+    url = database.database_urls(tmp_path, None, "t", ["neutron"])["neutron"]
+    database.create(url, "neutron", release)
+    load(url, fixture("neutron/live-migration-bindings.json")["phases"][phase])
+    src = NeutronDatabaseSource(NeutronSettings(database=Database(url)))
+    snap = Snapshot(taken_at=T0)
+    [status] = src.collect({PortBinding, NeutronPort}, snap, snap)
+    assert status.status == "ok"
+    assert {(b.host, b.status, b.vif_type) for b in snap.of(PortBinding)} == expected
+    [port] = snap.of(NeutronPort)
+    assert port.device_owner == "compute:nova" and port.status == ("DOWN" if phase == "activated" else "ACTIVE")

@@ -15,6 +15,7 @@ from osfsck.model.facts.nova import (
 )
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.nova_db import NovaDatabaseSource, queries
+from tests.sources.db_fixture import fixture
 
 T0 = dt.datetime(2026, 3, 1, 12, 30, 5)
 CELL1 = "11111111-1111-4111-8111-111111111111"
@@ -149,3 +150,27 @@ def test_a_missing_column_is_one_line_and_partial(tmp_path):
 ])
 def test_volume_target_reads_what_it_can(text, expected):
     assert volume_target(text) == expected
+
+
+@pytest.mark.parametrize("release", schemas.releases())
+def test_network_info_caches_as_nova_writes_them(tmp_path, release):
+    """The recorded VIF models (fixtures/nova/network_info.json: OVN, OVS with a DHCP agent, a
+    port unbound when the cache was refreshed): every VIF's port id, its fixed and floating IPs."""
+    source = _cloud(tmp_path, release)
+    caches = fixture("nova/network_info.json")["caches"]
+    url = f"sqlite:///{tmp_path}/db/nova_cell1.sqlite"
+    row = {"host": "hv1", "node": "hv1", "project_id": "p", "vcpus": 1, "memory_mb": 64, "root_gb": 1,
+           "created_at": T0, "updated_at": T0, "power_state": 1, "vm_state": "active", "hidden": False, "deleted": 0}
+    uuids = {name: f"bbbbbbbb-0000-4000-8000-00000000000{i}" for i, name in enumerate(caches, 1)}
+    database.insert_rows(url, "instances", [{**row, "id": 10 + i, "uuid": u} for i, u in enumerate(uuids.values())])
+    database.insert_rows(url, "instance_info_caches", [
+        {"instance_uuid": uuids[name], "network_info": json.dumps(vifs), "deleted": 0, "created_at": T0,
+         "updated_at": T0} for name, vifs in caches.items()])
+    snap, _ = _collect(source)
+    nets = {n.uuid: n for n in snap.of(InstanceNetwork)}
+    for name, vifs in caches.items():
+        net = nets[uuids[name]]
+        assert net.port_ids == tuple(v["id"] for v in vifs)
+        assert net.addresses == tuple(a for v in vifs for s in v["network"]["subnets"] for ip in s["ips"]
+                                      for a in (ip["address"], *(f["address"] for f in ip["floating_ips"])))
+    assert nets[uuids["ovn-two-ports"]].addresses == ("10.2.0.17", "198.18.0.44", "10.3.0.9")

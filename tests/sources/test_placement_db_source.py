@@ -11,6 +11,7 @@ from osfsck.lab import database, schemas
 from osfsck.model.facts.placement import PLACEMENT_SCOPE, Allocation, Consumer, Inventory, ResourceProvider
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.placement_db import PlacementDatabaseSource, queries
+from tests.sources.db_fixture import fixture, load
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, 0)
 RP1, RP2 = "11111111-aaaa-4000-8000-000000000001", "11111111-aaaa-4000-8000-000000000002"
@@ -96,3 +97,28 @@ def test_not_configured_means_not_run():
     from osfsck.sources.base import NotConfigured
     with pytest.raises(NotConfigured, match=r"\[placement\] database"):
         PlacementDatabaseSource(PlacementSettings())
+
+
+@pytest.mark.parametrize("release", schemas.releases())
+@pytest.mark.parametrize("phase", ["before", "moving", "done"])
+def test_a_live_migration_as_nova_writes_it(tmp_path, release, phase):
+    """The recorded allocations of a move (fixtures/placement/live-migration.json): Nova's
+    consumers have no type; while moving, the migration's uuid holds the source and the
+    instance's the destination, each consumer made by that move's write (generation 1)."""
+    fx = fixture("placement/live-migration.json")
+    url = database.database_urls(tmp_path, None, "t", ["placement"])["placement"]
+    database.create(url, "placement", release)
+    load(url, fx["phases"][phase])
+    snap, [status] = _collect(url)
+    assert status.status == "ok"
+    held = {}
+    for a in snap.of(Allocation):
+        held.setdefault(a.consumer_uuid, set()).add(a.provider_uuid)
+    vm, mig = "1a1a1a1a-5555-4ccc-8ddd-000000000001", "3c3c3c3c-8888-4ddd-8eee-000000000001"
+    hv_a, hv_b = "a0a0a0a0-7777-4aaa-8bbb-00000000000a", "b0b0b0b0-7777-4aaa-8bbb-00000000000b"
+    assert held == {"before": {vm: {hv_a}}, "moving": {mig: {hv_a}, vm: {hv_b}}, "done": {vm: {hv_b}}}[phase]
+    consumers = snap.of(Consumer)
+    assert consumers and all(c.consumer_type is None and c.generation == 1 and c.project_id == "p1"
+                             for c in consumers)
+    assert {(i.resource_class, i.reserved, i.allocation_ratio) for i in snap.of(Inventory)} == {
+        ("VCPU", 0, 4.0), ("MEMORY_MB", 512, 1.0), ("DISK_GB", 0, 1.0)}

@@ -19,6 +19,7 @@ from osfsck.model.snapshot import Snapshot
 from osfsck.sources.cinder_db import CinderDatabaseSource
 from osfsck.sources.neutron_db import NeutronDatabaseSource
 from osfsck.sources.nova_db import NovaDatabaseSource
+from tests.sources.db_fixture import fixture, load
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, 0)
 LVM, SSD = "1d1d1d1d-0000-4000-8000-000000000001", "1d1d1d1d-0000-4000-8000-000000000002"
@@ -135,3 +136,35 @@ def test_unreadable_databases_are_partial(tmp_path):
                        NeutronCounted)):
         snap, [status] = _collect(src)
         assert status.status == "partial" and snap.of(kind) == [] and not snap.is_complete(kind, status.scope)
+
+
+@pytest.mark.parametrize("release", schemas.releases())
+@pytest.mark.parametrize("phase, reserved, live", [("reserved", 10, 4), ("committed", 0, 0), ("expired", 0, 0)])
+def test_cinder_quota_rows_around_a_volume_create(tmp_path, release, phase, reserved, live):
+    """The recorded rows of a volume create (fixtures/cinder/quota-reservations.json): reserved
+    while the reservations are live; committed or expired ones are soft-deleted, not read."""
+    url = database.database_urls(tmp_path, None, "t", ["cinder"])["cinder"]
+    database.create(url, "cinder", release)
+    load(url, fixture("cinder/quota-reservations.json")["phases"][phase])
+    snap, statuses = _collect(CinderDatabaseSource(CinderSettings(database=Database(url))))
+    assert all(s.status == "ok" for s in statuses)
+    usages = {u.resource: u for u in snap.of(CinderQuotaUsage)}
+    assert usages["gigabytes"].reserved == reserved and len(usages) == 4
+    assert len(snap.of(CinderReservation)) == live
+    assert all(r.delta > 0 and r.usage_id for r in snap.of(CinderReservation))
+
+
+@pytest.mark.parametrize("release", schemas.releases())
+def test_neutron_quota_rows_of_the_legacy_driver(tmp_path, release):
+    """The recorded rows of Neutron's legacy DbQuotaDriver (fixtures/neutron/quota-legacy-driver.json):
+    a dirty row as stored, reserved 0, a reservation of a request in flight."""
+    url = database.database_urls(tmp_path, None, "t", ["neutron"])["neutron"]
+    database.create(url, "neutron", release)
+    load(url, fixture("neutron/quota-legacy-driver.json")["tables"])
+    snap, statuses = _collect(NeutronDatabaseSource(NeutronSettings(database=Database(url))))
+    assert all(s.status == "ok" for s in statuses)
+    rows = {(u.project_id, u.resource): u for u in snap.of(NeutronQuotaUsage)}
+    assert rows[("p2", "port")].dirty and not rows[("p1", "port")].dirty
+    assert all(u.reserved == 0 for u in rows.values())
+    [r] = snap.of(NeutronReservation)
+    assert r.project_id == "p2" and r.expiration == dt.datetime(2026, 3, 1, 12, 1, 58)
