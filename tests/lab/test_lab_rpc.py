@@ -81,3 +81,20 @@ def test_write_ages_the_dead_host_and_the_services_process_keeps_the_others_fres
     assert beats[dead].startswith("2026-11-25 09:00:00")
     today = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
     assert all(beats[h].startswith(today) for h, _ in c.hosts if h != dead)
+
+
+def test_each_release_declares_its_services_queues():
+    """oslo.messaging's rabbit driver declares `<topic>`, `<topic>.<server>` and an expiring
+    `<topic>_fanout_<id>` per RPC server; nova-compute runs a second server on
+    "compute-alt" since nova 33.0.0 (2026.2), not in 2024.1; Cinder's scheduler and volume
+    services have theirs."""
+    for release, alt in (("2024.1", False), ("2026.2", True)):
+        c = build.spec("small", 1, NOW, release)
+        names = {q.name for q in c.rpc.queues}
+        (dead,) = c.rpc.dead
+        live = [h for h, _ in c.hosts if h != dead]
+        assert all((f"compute-alt.{h}" in names) == alt for h in live)
+        assert ("compute-alt" in names) == alt and (f"compute-alt.{dead}" in names) == alt
+        assert sum(n.startswith("compute-alt_fanout_") for n in names) == (len(live) if alt else 0)
+        assert {"cinder-scheduler", f"cinder-scheduler.{volumes.CINDER_HOST}"} <= names
+        assert any(n.startswith("cinder-volume_fanout_") for n in names)

@@ -30,9 +30,9 @@ def build(out: Path, profile: str = "small", seed: int = 1, db_url: str | None =
     out.mkdir(parents=True, exist_ok=True)
     os.chmod(out, 0o755)   # the lab's libvirtd user must reach the guests' disks
     now = (now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)).replace(microsecond=0)
-    cloud = spec(profile, seed, now)
+    cloud = spec(profile, seed, now, release)
     zones = services.dns_zone_records(cloud)
-    northbound = services.ovn_northbound(cloud, release)
+    northbound = services.ovn_northbound(cloud)
     nsx = services.nsx_manager(cloud)
     urls = _write_databases(cloud, out, db_url, f"lab{seed}", release)
     paths = _write_folders(cloud, out, prof.real_bytes_per_mb)
@@ -68,10 +68,10 @@ def build(out: Path, profile: str = "small", seed: int = 1, db_url: str | None =
             "attachments": sum(1 for a in cloud.attachments if not a["deleted"])}
 
 
-def spec(profile: str, seed: int, now: dt.datetime) -> Cloud:
+def spec(profile: str, seed: int, now: dt.datetime, release: str | None = None) -> Cloud:
     """The lab cloud `build` writes, as a pure description: consistent, then faulted."""
     prof = PROFILES[profile]
-    cloud = consistent_cloud(prof, seed, now)
+    cloud = consistent_cloud(prof, seed, now, release or schemas.releases()[0])
     volumes.populate(cloud, prof)
     faults.inject(cloud, copies=1 if profile == "small" else max(1, len(cloud.hosts) // 400))
     return cloud

@@ -50,6 +50,7 @@ class DirSpec:
 class Cloud:
     now: dt.datetime
     rng: random.Random
+    release: str = "2026.2"                               # the schema release (what the services write differs)
     cells: list = field(default_factory=list)             # (name, uuid)
     hosts: list = field(default_factory=list)             # (name, cell)
     instances: dict = field(default_factory=dict)         # cell -> list of row dicts
@@ -179,8 +180,8 @@ class Cloud:
         return {part for t in self.truth for part in t["subject"].replace(" ", "/").split("/")}
 
 
-def consistent_cloud(profile: Profile, seed: int, now: dt.datetime) -> Cloud:
-    cloud = Cloud(now=now, rng=random.Random(seed))
+def consistent_cloud(profile: Profile, seed: int, now: dt.datetime, release: str = "2026.2") -> Cloud:
+    cloud = Cloud(now=now, rng=random.Random(seed), release=release)
     for ci in range(1, profile.cells + 1):
         cell = f"cell{ci}"
         cloud.cells.append((cell, cloud.uuid()))

@@ -119,14 +119,29 @@ def near_misses(c: Cloud) -> None:
     _consistent_queues(c)
 
 
+def _compute_topics(c: Cloud) -> tuple[str, ...]:
+    """nova-compute's RPC topics: since nova 33.0.0 a second server on "compute-alt"
+    (nova/compute/rpcapi.py RPC_TOPIC_ALT, nova/cmd/compute.py), not in 2024.1."""
+    return ("compute",) if c.release == "2024.1" else ("compute", "compute-alt")
+
+
 def _consistent_queues(c: Cloud) -> None:
+    """What oslo.messaging's rabbit driver declares for each RPC server (impl_rabbit.py):
+    `<topic>` and `<topic>.<server>` (declare_topic_consumer), `<topic>_fanout_<uuid hex>`
+    with x-expires (declare_fanout_consumer, rabbit_transient_queues_ttl) and callers'
+    `reply_<uuid hex>` with x-expires (declare_direct_consumer)."""
     s = _state(c)
+    topics = _compute_topics(c)
     for host, _ in c.hosts:
         if host in s.dead:
             continue
-        s.queues.append(Queue(f"compute.{host}", binding=f"compute.{host}"))
-        s.queues.append(Queue(f"compute_fanout_{_hex(c)}", arguments={"x-expires": FANOUT_TTL}))
-    for topic in ("compute", "conductor", "scheduler"):
+        for topic in topics:
+            s.queues.append(Queue(f"{topic}.{host}", binding=f"{topic}.{host}"))
+            s.queues.append(Queue(f"{topic}_fanout_{_hex(c)}", arguments={"x-expires": FANOUT_TTL}))
+    for dead in s.dead:         # the dead host's second server: declared, idle, unconsumed
+        for topic in topics[1:]:
+            s.queues.append(Queue(f"{topic}.{dead}", consumed=False, binding=f"{topic}.{dead}"))
+    for topic in (*topics, "conductor", "scheduler"):
         s.queues.append(Queue(topic, binding=topic))
     for topic in ("conductor", "scheduler"):
         s.queues.append(Queue(f"{topic}.ctl-lab", binding=f"{topic}.ctl-lab"))
@@ -135,7 +150,11 @@ def _consistent_queues(c: Cloud) -> None:
         s.queues.append(Queue(f"reply_{_hex(c)}", arguments={"x-expires": FANOUT_TTL}))
     for kind in volumes.BACKENDS:
         s.queues.append(Queue(f"cinder-volume.{volumes.backend(kind)}"))
+        s.queues.append(Queue(f"cinder-volume_fanout_{_hex(c)}", arguments={"x-expires": FANOUT_TTL}))
     s.queues.append(Queue("cinder-volume"))
+    for name in ("cinder-scheduler", f"cinder-scheduler.{volumes.CINDER_HOST}"):
+        s.queues.append(Queue(name))
+    s.queues.append(Queue(f"cinder-scheduler_fanout_{_hex(c)}", arguments={"x-expires": FANOUT_TTL}))
 
 
 # -- databases -----------------------------------------------------------------------------

@@ -55,9 +55,10 @@ def start_dns(out: Path, zones: dict) -> tuple[dict, list[str]]:
 
 # -- OVN northbound ---------------------------------------------------------------------------
 
-def ovn_northbound(c: Cloud, release: str = ovn_nb.NEWEST) -> ovn_nb.Northbound:
-    """The lab's NB rows with their faults and near misses (truth recorded in `c`), as
-    `release`'s ML2/OVN writes them; Neutron's ovn_revision_numbers rows go to `c.net`."""
+def ovn_northbound(c: Cloud, release: str | None = None) -> ovn_nb.Northbound:
+    """The lab's NB rows with their faults and near misses (truth recorded in `c`), as the
+    release's ML2/OVN writes them; Neutron's ovn_revision_numbers rows go to `c.net`."""
+    release = release or c.release
     nb = ovn_nb.rows(c, release)
     ovn_nb.inject(c, nb, release)
     ovn_nb.near_misses(c, nb)
