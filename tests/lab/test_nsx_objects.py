@@ -40,3 +40,27 @@ def test_no_segment_for_the_external_network_and_hand_made_ones_untagged(cloud_s
     assert c.net.external["id"] not in segments
     assert {n["id"] for n in c.net.networks if not n["_external"]} <= set(segments)
     assert segments["ops-transit-segment"]["tags"] == []
+
+
+def test_port_tags_as_each_plugin_writes_them(cloud_store):
+    """Policy: an os-security-group tag per group, then build_v3_tags_payload's four
+    (nsx_p _build_port_tags); Manager: the payload, os-instance-uuid for a compute port, the
+    groups' tags and the default section's (nsx_v3 _create_port_at_the_backend)."""
+    from osfsck.lab import nsx_objects
+    from osfsck.lab.nsx_standin import MANAGER as M, Store
+    c, store = cloud_store
+    groups = {}
+    for b in c.net.port_groups:
+        groups.setdefault(b["port_id"], []).append(b["security_group_id"])
+    port = next(p for p in c.net.ports if p["device_owner"].startswith("compute:") and p["id"] in _ports(store))
+    tags = _ports(store)[port["id"]]["tags"]
+    assert tags[:len(groups[port["id"]])] == [{"scope": "os-security-group", "tag": g} for g in groups[port["id"]]]
+    assert [t["scope"] for t in tags[len(groups[port["id"]]):]] == [
+        "os-neutron-port-id", "os-project-id", "os-project-name", "os-api-version"]
+    manager = nsx_objects.populate(c, api="manager")
+    assert isinstance(manager, Store)
+    [lport] = [o for o in manager.objects(f"{M}/logical-ports") if o["attachment"]["id"] == port["id"]]
+    assert [t["scope"] for t in lport["tags"]] == [
+        "os-neutron-port-id", "os-project-id", "os-project-name", "os-api-version", "os-instance-uuid",
+        *["os-security-group"] * len(groups[port["id"]]), "os-security-group"]
+    assert lport["tags"][-1]["tag"] == "OS-Default-Section"

@@ -34,13 +34,28 @@ def plugin_tags(scope: str, neutron_id: str, project_id: str = "project-a", vers
             {"scope": "os-project-name", "tag": "demo"}, {"scope": "os-api-version", "tag": version}]
 
 
+def _port_tags(api: str, p: dict) -> list:
+    """A port's tags: the Policy plugin puts an `os-security-group` tag per security group
+    before the payload (nsx_p/plugin.py _build_port_tags); the Manager plugin adds to the
+    payload `os-instance-uuid` for a compute port, then the groups' tags and the default
+    section's (nsx_v3/plugin.py _create_port_at_the_backend, nsxlib get_lport_tags)."""
+    groups = [{"scope": "os-security-group", "tag": g} for g in p.get("groups", ())]
+    payload = plugin_tags("os-neutron-port-id", p["id"], p["project_id"])
+    if api == "policy":
+        return groups + payload
+    instance = [{"scope": "os-instance-uuid", "tag": p["device_id"]}] \
+        if p.get("device_owner", "").startswith("compute:") else []
+    return payload + instance + groups + [{"scope": "os-security-group", "tag": "OS-Default-Section"}]
+
+
 def epoch_ms(t: dt.datetime) -> int:
     return int((t - _EPOCH).total_seconds() * 1000)
 
 
 def mirror(store: Store, api: str, networks, ports, routers, groups, *, internal: bool = True) -> dict:
     """The plugin's objects for Neutron records (dicts with "id", "name", "project_id",
-    "created_ms"; ports also "network_id", "device_id").  `networks` must not hold
+    "created_ms"; ports also "network_id", "device_id" and optionally "device_owner" and
+    "groups", their security groups).  `networks` must not hold
     external ones; ports on networks not given get nothing.  Returns {neutron id: [NSX ids]}."""
     made: dict[str, list] = {}
 
@@ -58,8 +73,7 @@ def mirror(store: Store, api: str, networks, ports, routers, groups, *, internal
     for p in ports:
         if p["network_id"] not in switch:
             continue
-        tags = plugin_tags("os-neutron-port-id", p["id"], p["project_id"]) + [
-            {"scope": "os-instance-uuid", "tag": p["device_id"]}]
+        tags = _port_tags(api, p)
         if api == "policy":
             add(f"{P}/segments/{switch[p['network_id']]}/ports",
                 {"id": p["id"], "attachment": {"id": p["id"]}, "tags": tags}, p)
@@ -107,7 +121,11 @@ def populate(c: Cloud, api: str = "policy") -> Store:
                 "created_ms": epoch_ms(created[obj["standard_attr_id"]]), **extra}
 
     networks = [rec(net) for net in n.networks if not net["_external"]]
-    ports = [rec(p, network_id=p["network_id"], device_id=p["device_id"]) for p in n.ports
+    groups_of: dict = {}
+    for b in n.port_groups:
+        groups_of.setdefault(b["port_id"], []).append(b["security_group_id"])
+    ports = [rec(p, network_id=p["network_id"], device_id=p["device_id"], device_owner=p["device_owner"],
+                 groups=groups_of.get(p["id"], [])) for p in n.ports
              if (p["device_owner"].startswith("compute:") or not p["device_owner"])
              and c.now - created[p["standard_attr_id"]] >= IN_FLIGHT]
     store = Store()
