@@ -13,6 +13,7 @@ from osfsck.model.facts.dns import DESIGNATE_SCOPE, DesignateRecord
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.base import NotConfigured
 from osfsck.sources.designate_db import DesignateDatabaseSource, queries
+from tests.sources.db_fixture import fixture, load
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, 0)
 INSTANCE = "6f1c2a8e-0000-4000-8000-000000000001"
@@ -76,3 +77,25 @@ def test_a_database_that_cannot_be_read_is_partial_in_one_line(tmp_path):
 def test_no_designate_section_skips_its_checks():
     with pytest.raises(NotConfigured, match=r"\[designate\] database"):
         DesignateDatabaseSource(DesignateSettings())
+
+
+@pytest.mark.parametrize("release", schemas.releases())
+def test_records_as_designate_sink_and_the_ptr_api_write_them(tmp_path, release):
+    """The recorded rows (fixtures/designate/sink-and-floatingip-ptr.json): nova_fixed's A
+    record, neutron_floatingip's, and the floating IP PTR with its address in managed_extra."""
+    url = database.database_urls(tmp_path, None, "t", ["designate"])["designate"]
+    database.create(url, "designate", release)
+    load(url, fixture("designate/sink-and-floatingip-ptr.json")["tables"])
+    src = DesignateDatabaseSource(DesignateSettings(database=Database(url)))
+    snap = Snapshot(taken_at=T0)
+    (status,) = src.collect(set(src.provides), snap, snap)
+    assert status.status == "ok"
+    got = {(r.name, r.type, r.data, r.managed_resource_type, r.managed_resource_id, r.managed_plugin_name,
+            r.managed_extra) for r in snap.of(DesignateRecord)}
+    assert got == {
+        ("vm-1.example.test.", "A", "10.2.0.17", "instance", "6f1c2a8e-0000-4000-8000-00000000000a", "nova_fixed",
+         None),
+        ("vm-1-fip.example.test.", "A", "198.18.0.44", "floatingip", "7e2d3b9f-0000-4000-8000-00000000000b",
+         "neutron_floatingip", None),
+        ("44.0.18.198.in-addr.arpa.", "PTR", "vm-1-fip.example.test.", "ptr:floatingip",
+         "7e2d3b9f-0000-4000-8000-00000000000b", None, "198.18.0.44")}
