@@ -116,3 +116,14 @@ def test_every_instance_has_its_actions_and_a_task_its_current_one(lab):
                 assert ev["finish_time"] is None and ev["host"] == i["host"]
     running = [m for ms in c.migrations.values() for m in ms if m["status"] not in MIGRATION_TERMINAL]
     assert running
+
+
+def test_a_deleted_instance_is_cleaned_only_once_its_folder_is_gone(lab):
+    """The libvirt driver sets `cleaned` when it removed the instance's files; a folder left
+    behind (the delete ran while the compute was down, or the files' removal failed) keeps
+    it 0 so that _run_pending_deletes retries."""
+    c, rows = lab
+    on_disk = {d.uuid for dirs in c.dirs.values() for d in dirs}
+    deleted = [i for cell in _cells(c) for i in rows(f"nova_{cell}", "SELECT * FROM instances WHERE deleted != 0")]
+    assert any(i["uuid"] in on_disk for i in deleted) and any(i["uuid"] not in on_disk for i in deleted)
+    assert all(i["cleaned"] == int(i["uuid"] not in on_disk) for i in deleted)

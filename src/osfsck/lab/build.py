@@ -96,11 +96,14 @@ def _write_databases(c: Cloud, out: Path, db_url: str | None, prefix: str, relea
                          [{"cell_id": cell_ids[cell], "host": h, "created_at": c.now} for h, cell in c.hosts])
     database.insert_rows(urls["nova_api"], "instance_mappings", nova_rows.mapping_rows(c, cell_ids))
     database.insert_rows(urls["nova_api"], "build_requests", nova_rows.build_request_rows(c))
+    on_disk = nova_rows.folders(c)
     for cell, _ in c.cells:
         url = urls[f"nova_{cell}"]
         database.create(url, "nova", release)
-        database.insert_rows(url, "instances", [nova_rows.instance_row(c, r) for r in c.instances.get(cell, [])])
-        database.insert_rows(url, "shadow_instances", [nova_rows.instance_row(c, r) for r in c.shadow.get(cell, [])])
+        database.insert_rows(url, "instances", [nova_rows.instance_row(c, r, on_disk)
+                                                for r in c.instances.get(cell, [])])
+        database.insert_rows(url, "shadow_instances", [nova_rows.instance_row(c, r, on_disk)
+                                                       for r in c.shadow.get(cell, [])])
         database.insert_rows(url, "instance_info_caches", network.cache_rows(c, cell))
         database.insert_rows(url, "migrations", c.migrations.get(cell, []))
         database.insert_rows(url, "block_device_mapping", c.bdms.get(cell, []))

@@ -29,15 +29,24 @@ SERVICES_CREATED = dt.timedelta(days=400)  # when the lab's computes were deploy
 _VERSIONS = {"Instance": "2.8", "BlockDeviceMappingList": "1.18", "TagList": "1.1"}
 
 
-def instance_row(c: Cloud, row: dict) -> dict:
+def instance_row(c: Cloud, row: dict, folders: set) -> dict:
     """An `instances` (or `shadow_instances`) row.  Nova sets the hostname from the display
     name (sanitised; the lab's names already are); an instance a compute claimed has
-    launched_on (its first host) and compute_id (its node's id in the cell)."""
+    launched_on (its first host) and compute_id (its node's id in the cell).  A deleted
+    one is `cleaned` once its host removed its folder (libvirt driver cleanup, or
+    _run_pending_deletes later): not while one of its `folders` (uuids) is still there."""
     out = {k: row.get(k, row["display_name"]) if k == "hostname" else row.get(k) for k in INSTANCE_COLUMNS}
     if row["host"]:
         out["launched_on"] = row.get("launched_on", row["host"])
         out["compute_id"] = c.node_id(row["host"])
+    if row["deleted"]:
+        out["cleaned"] = int(row["uuid"] not in folders)
     return out
+
+
+def folders(c: Cloud) -> set:
+    """The uuids every host still has an instance folder for (any suffix)."""
+    return {d.uuid for dirs in c.dirs.values() for d in dirs}
 
 
 def mapping_rows(c: Cloud, cell_ids: dict) -> list[dict]:
