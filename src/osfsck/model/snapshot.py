@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import typing
+import zlib
 from dataclasses import dataclass, field
 from typing import Iterable
 
 from osfsck.model.facts import FACT_TYPES
-from osfsck.model.facts.base import from_row, to_row
+from osfsck.model.facts.base import to_row
 
 FORMAT = "osfsck-snapshot/1"
 
@@ -110,26 +112,29 @@ class Snapshot:
         }
 
     @classmethod
-    def from_json(cls, data: dict) -> "Snapshot":
+    def from_json(cls, data) -> "Snapshot":
+        """A snapshot from its JSON form, every value checked against its fact type: a
+        damaged or hand-edited file is one SnapshotFormatError that says where, never a
+        TypeError in the middle of a check (or a wrong finding from a value of the wrong type)."""
         if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise SnapshotFormatError(f"not an osfsck snapshot (expected format {FORMAT})")
-        try:
-            snap = cls(taken_at=dt.datetime.fromisoformat(data["taken_at"]))
-            for c in data["coverage"]:
-                at = c.get("collected_at")
-                snap.cover(Coverage(c["kind"], c["scope"], c["source"], bool(c["complete"]),
-                                    c.get("reason", ""), dt.datetime.fromisoformat(at) if at else None))
-            for kind, block in data["facts"].items():
-                fcls = FACT_TYPES.get(kind)
-                if fcls is None:
-                    raise SnapshotFormatError(f"unknown fact kind {kind!r} (written by a newer osfsck?)")
-                if list(block["fields"]) != list(fcls._fields):
-                    raise SnapshotFormatError(f"fact kind {kind!r} has fields {block['fields']}, expected {list(fcls._fields)}")
-                snap.add(kind, (from_row(fcls, r) for r in block["rows"]))
-        except (KeyError, TypeError, ValueError) as e:
-            if isinstance(e, SnapshotFormatError):
-                raise
-            raise SnapshotFormatError(f"damaged snapshot: {type(e).__name__}: {e}") from None
+            found = f" (its format is {_show(data.get('format'))})" if isinstance(data, dict) and "format" in data else ""
+            raise SnapshotFormatError(f"not an osfsck snapshot{found}; expected format {FORMAT}")
+        snap = cls(taken_at=_datetime(_member(data, "taken_at", "", object), "taken_at"))
+        coverage = _member(data, "coverage", "", list)
+        for i, c in enumerate(coverage):
+            snap.cover(_coverage(c, f"coverage[{i}]"))
+        for kind, block in _member(data, "facts", "", dict).items():
+            fcls = FACT_TYPES.get(kind)
+            if fcls is None:
+                raise SnapshotFormatError(f"facts: unknown fact kind {_show(kind)} (written by a newer osfsck?)")
+            where = f"facts.{kind}"
+            if not isinstance(block, dict):
+                raise SnapshotFormatError(f"{where}: expected an object with fields and rows, not {_what(block)}")
+            fields = _member(block, "fields", where, list)
+            if fields != list(fcls._fields):
+                raise SnapshotFormatError(f"{where}: fields {_show(fields)}, expected {list(fcls._fields)}")
+            read = _row_reader(fcls)
+            snap.add(kind, [read(r, f"{where}.rows[{n}]") for n, r in enumerate(_member(block, "rows", where, list))])
         return snap
 
     def write(self, path: str) -> None:
@@ -140,13 +145,160 @@ class Snapshot:
 
     @classmethod
     def read(cls, path: str) -> "Snapshot":
-        opener = gzip.open if str(path).endswith(".gz") else open
+        """A snapshot file (.json, or .json.gz), or a SnapshotFormatError of one line that
+        names the file and what is wrong with it."""
+        gz = str(path).endswith(".gz")
         try:
-            with opener(path, "rt", encoding="utf-8") as f:
-                data = json.load(f)
-        except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise SnapshotFormatError(f"cannot read snapshot {path}: {e}") from None
-        return cls.from_json(data)
+            with (gzip.open if gz else open)(path, "rb") as f:
+                raw = f.read()
+        except IsADirectoryError:
+            raise SnapshotFormatError(f"{path} is a directory, not a snapshot file") from None
+        except gzip.BadGzipFile as e:
+            raise SnapshotFormatError(f"{path}: not a gzip file ({e})") from None
+        except EOFError:
+            raise SnapshotFormatError(f"{path}: truncated gzip file (it ends before its end marker)") from None
+        except zlib.error as e:
+            raise SnapshotFormatError(f"{path}: damaged gzip data ({e})") from None
+        except OSError as e:
+            raise SnapshotFormatError(f"cannot read snapshot {path}: {e.strerror or e}") from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise SnapshotFormatError(f"{path}: not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start}"
+                                      f"{' of its content' if gz else ''})") from None
+        try:
+            data = json.loads(text)
+        except RecursionError:
+            raise SnapshotFormatError(f"{path}: not a snapshot: JSON nested too deeply") from None
+        except ValueError as e:         # JSONDecodeError, and integers of more than 4300 digits
+            raise SnapshotFormatError(f"{path}: not JSON ({_one_line(str(e))})") from None
+        try:
+            return cls.from_json(data)
+        except SnapshotFormatError as e:
+            raise SnapshotFormatError(f"{path}: {e}") from None
+
+
+# -- reading a snapshot's JSON, checked ---------------------------------------------------------
+_COVERAGE_FIELDS = {"kind": str, "scope": str, "source": str, "complete": bool}
+# the elements of a tuple field: strings, but LUN numbers (None where iscsiadm printed a
+# disk before any LUN line; see sources/iscsi/parse.py)
+_TUPLE_ITEMS = {("hv.iscsi_session", "luns"): (int, type(None))}
+_WHAT = {str: "a string", int: "an integer", float: "a number", bool: "true or false", tuple: "a list",
+         dt.datetime: "an ISO date and time (naive UTC)"}
+
+
+def _show(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _what(value) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), f"the number {_show(value)}" if isinstance(value, (int, float)) else type(value).__name__)
+
+
+def _member(obj: dict, key: str, where: str, typ: type):
+    name = f"{where}.{key}" if where else key
+    if key not in obj:
+        raise SnapshotFormatError(f"{name}: missing")
+    value = obj[key]
+    if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
+        raise SnapshotFormatError(f"{name}: expected {_WHAT.get(typ, 'a list' if typ is list else 'an object')}, "
+                                  f"not {_what(value)}")
+    return value
+
+
+def _datetime(value, where: str) -> dt.datetime:
+    """A naive UTC datetime, as every one osfsck writes: an aware one cannot be compared
+    with the snapshot's clock."""
+    try:
+        if not isinstance(value, str):
+            raise TypeError
+        when = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise SnapshotFormatError(f"{where}: expected {_WHAT[dt.datetime]}, not {_what(value)}") from None
+    if when.tzinfo is not None:
+        raise SnapshotFormatError(f"{where}: {_show(value)} has a time zone; osfsck writes naive UTC")
+    return when
+
+
+def _coverage(c, where: str) -> Coverage:
+    if not isinstance(c, dict):
+        raise SnapshotFormatError(f"{where}: expected an object, not {_what(c)}")
+    values = {k: _member(c, k, where, typ) for k, typ in _COVERAGE_FIELDS.items()}
+    if values["kind"] not in FACT_TYPES:
+        raise SnapshotFormatError(f"{where}.kind: unknown fact kind {_show(values['kind'])}")
+    reason = c.get("reason", "")
+    if not isinstance(reason, str):
+        raise SnapshotFormatError(f"{where}.reason: expected a string, not {_what(reason)}")
+    at = c.get("collected_at")
+    return Coverage(values["kind"], values["scope"], values["source"], values["complete"], reason,
+                    _datetime(at, f"{where}.collected_at") if at is not None else None)
+
+
+_READERS: dict = {}
+
+
+def _row_reader(cls):
+    """A function (row, where) -> fact of type `cls`, checking each value against the
+    fact's type hints (Optional[...] allows null; a tuple field is a list of scalars)."""
+    if cls in _READERS:
+        return _READERS[cls]
+    hints = typing.get_type_hints(cls)
+    spec = []
+    for name in cls._fields:
+        hint = hints[name]
+        args = typing.get_args(hint)
+        optional = type(None) in args
+        base = next((a for a in args if a is not type(None)), hint) if optional else hint
+        spec.append((name, base, optional))
+    n = len(spec)
+
+    def read(row, where: str):
+        if not isinstance(row, list):
+            raise SnapshotFormatError(f"{where}: expected a list of {n} values, not {_what(row)}")
+        if len(row) != n:
+            raise SnapshotFormatError(f"{where}: {len(row)} values, expected {n} ({', '.join(cls._fields)})")
+        values = list(row)
+        for i, (name, base, optional) in enumerate(spec):
+            v = values[i]
+            if v is None and optional:
+                continue
+            if base is dt.datetime:
+                values[i] = _datetime(v, f"{where}.{name}")
+            elif base is tuple:
+                values[i] = _items(v, _TUPLE_ITEMS.get((cls.kind, name), (str,)), f"{where}.{name}")
+            elif not _is(v, base):
+                raise SnapshotFormatError(f"{where}.{name}: expected {_WHAT.get(base, base.__name__)}, not {_what(v)}")
+        return cls._make(values)
+
+    _READERS[cls] = read
+    return read
+
+
+def _is(value, base) -> bool:
+    if base is str:
+        return type(value) is str
+    if base is bool:       # a database's 0/1 as well: flags are read as the column stores them
+        return isinstance(value, bool) or (type(value) is int and value in (0, 1))
+    if base is int:        # and a bool where a column gives one
+        return isinstance(value, int)
+    if base is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, base)
+
+
+def _items(value, types: tuple, where: str) -> tuple:
+    ok = isinstance(value, list) and all(type(x) in types for x in value)
+    if not ok:
+        what = " or ".join(sorted({"integers" if t is int else "nulls" if t is type(None) else "strings"
+                                    for t in types}))
+        raise SnapshotFormatError(f"{where}: expected a list of {what}, not {_what(value)}")
+    return tuple(value)
 
 
 def _scope_of(cls, value: str) -> str:
