@@ -67,7 +67,7 @@ class Journal:
         if not isinstance(record.get("id"), str) or not record["id"]:
             raise JournalError(f"{where}: damaged journal line: its id is missing or not a string")
         for key in _TEXT_KEYS:
-            if record.get(key) is not None and not isinstance(record[key], str):
+            if key in record and not isinstance(record[key], str):
                 raise JournalError(f"{where}: damaged journal line: its {key} is not a string")
         return record
 

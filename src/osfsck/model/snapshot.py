@@ -232,12 +232,24 @@ def _coverage(c, where: str) -> Coverage:
     values = {k: _member(c, k, where, typ) for k, typ in _COVERAGE_FIELDS.items()}
     if values["kind"] not in FACT_TYPES:
         raise SnapshotFormatError(f"{where}.kind: unknown fact kind {_show(values['kind'])}")
+    prefix = _scope_prefix(FACT_TYPES[values["kind"]])
+    if prefix and not (values["scope"].startswith(prefix) and len(values["scope"]) > len(prefix)):
+        raise SnapshotFormatError(f"{where}.scope: {values['kind']} is read per {prefix[:-1]}: expected "
+                                  f"\"{prefix}<name>\", not {_show(values['scope'])}")
     reason = c.get("reason", "")
     if not isinstance(reason, str):
         raise SnapshotFormatError(f"{where}.reason: expected a string, not {_what(reason)}")
     at = c.get("collected_at")
     return Coverage(values["kind"], values["scope"], values["source"], values["complete"], reason,
                     _datetime(at, f"{where}.collected_at") if at is not None else None)
+
+
+def _scope_prefix(fact_cls) -> str | None:
+    """The "<what>:" a coverage scope of this kind starts with, when it names a cell, a
+    host (see _scope_of) or a DNS zone (the DNS source's "dns:<zone>"): checks take the
+    name after the colon."""
+    return {"cell": "cell:", "host": "host:"}.get(fact_cls.scope_field) or (
+        "dns:" if fact_cls.kind.startswith("dns.") else None)
 
 
 _READERS: dict = {}
