@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import itertools
 import json
 import typing
 import zlib
@@ -133,8 +134,7 @@ class Snapshot:
             fields = _member(block, "fields", where, list)
             if fields != list(fcls._fields):
                 raise SnapshotFormatError(f"{where}: fields {_show(fields)}, expected {list(fcls._fields)}")
-            read = _row_reader(fcls)
-            snap.add(kind, [read(r, f"{where}.rows[{n}]") for n, r in enumerate(_member(block, "rows", where, list))])
+            snap.add(kind, _read_rows(fcls, _member(block, "rows", where, list), f"{where}.rows"))
         return snap
 
     def write(self, path: str) -> None:
@@ -166,6 +166,7 @@ class Snapshot:
         except UnicodeDecodeError as e:
             raise SnapshotFormatError(f"{path}: not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start}"
                                       f"{' of its content' if gz else ''})") from None
+        del raw                         # a large cloud's snapshot is hundreds of MB: keep one copy
         try:
             data = json.loads(text)
         except RecursionError:
@@ -252,44 +253,73 @@ def _scope_prefix(fact_cls) -> str | None:
         "dns:" if fact_cls.kind.startswith("dns.") else None)
 
 
-_READERS: dict = {}
+_SPECS: dict = {}
+# the exact types a plain field takes at once; others go through _is
+_FAST = {str: {str}, int: {int, bool}, float: {int, float}, bool: {bool}}
 
 
-def _row_reader(cls):
-    """A function (row, where) -> fact of type `cls`, checking each value against the
-    fact's type hints (Optional[...] allows null; a tuple field is a list of scalars)."""
-    if cls in _READERS:
-        return _READERS[cls]
-    hints = typing.get_type_hints(cls)
-    spec = []
-    for name in cls._fields:
-        hint = hints[name]
-        args = typing.get_args(hint)
-        optional = type(None) in args
-        base = next((a for a in args if a is not type(None)), hint) if optional else hint
-        spec.append((name, base, optional))
-    n = len(spec)
+def _spec(cls) -> list[tuple]:
+    """(name, base type, optional, the types taken at once) of each field of `cls`, from
+    its type hints (Optional[...] allows null)."""
+    if cls not in _SPECS:
+        hints = typing.get_type_hints(cls)
+        spec = []
+        for name in cls._fields:
+            args = typing.get_args(hints[name])
+            optional = type(None) in args
+            base = next((a for a in args if a is not type(None)), hints[name]) if optional else hints[name]
+            spec.append((name, base, optional, _FAST.get(base, set()) | ({type(None)} if optional else set())))
+        _SPECS[cls] = spec
+    return _SPECS[cls]
 
-    def read(row, where: str):
-        if not isinstance(row, list):
-            raise SnapshotFormatError(f"{where}: expected a list of {n} values, not {_what(row)}")
-        if len(row) != n:
-            raise SnapshotFormatError(f"{where}: {len(row)} values, expected {n} ({', '.join(cls._fields)})")
-        values = list(row)
-        for i, (name, base, optional) in enumerate(spec):
-            v = values[i]
-            if v is None and optional:
-                continue
-            if base is dt.datetime:
-                values[i] = _datetime(v, f"{where}.{name}")
-            elif base is tuple:
-                values[i] = _items(v, _TUPLE_ITEMS.get((cls.kind, name), (str,)), f"{where}.{name}")
-            elif not _is(v, base):
-                raise SnapshotFormatError(f"{where}.{name}: expected {_WHAT.get(base, base.__name__)}, not {_what(v)}")
-        return cls._make(values)
 
-    _READERS[cls] = read
-    return read
+def _read_rows(cls, rows: list, where: str) -> list:
+    """The facts of `rows` (lists of values in the order of cls._fields), each value
+    checked against its field's type: a column at a time, by the set of its types, since a
+    large cloud's snapshot holds a million facts; the first bad value is then looked for
+    row by row, to name it."""
+    spec, n = _spec(cls), len(cls._fields)
+    if not rows:
+        return []
+    if set(map(type, rows)) != {list} or set(map(len, rows)) != {n}:
+        for k, row in enumerate(rows):
+            if type(row) is not list:
+                raise SnapshotFormatError(f"{where}[{k}]: expected a list of {n} values, not {_what(row)}")
+            if len(row) != n:
+                raise SnapshotFormatError(f"{where}[{k}]: {len(row)} values, expected {n} ({', '.join(cls._fields)})")
+    columns = list(zip(*rows))
+    for i, (name, base, optional, fast) in enumerate(spec):
+        column = columns[i]
+        if base is dt.datetime:
+            columns[i] = _datetimes(column, optional, where, name)
+        elif base is tuple:
+            items = _TUPLE_ITEMS.get((cls.kind, name), (str,))
+            if set(map(type, column)) - ({list, type(None)} if optional else {list}) or not set(
+                    map(type, itertools.chain.from_iterable(v for v in column if v is not None))) <= set(items):
+                for k, v in enumerate(column):
+                    if not (v is None and optional):
+                        _items(v, items, f"{where}[{k}].{name}")
+            columns[i] = [v if v is None else tuple(v) for v in column]
+        elif not set(map(type, column)) <= fast:
+            for k, v in enumerate(column):
+                if type(v) not in fast and not _is(v, base):
+                    raise SnapshotFormatError(f"{where}[{k}].{name}: expected {_WHAT.get(base, base.__name__)}, "
+                                              f"not {_what(v)}")
+    return [tuple.__new__(cls, values) for values in zip(*columns)]
+
+
+def _datetimes(column, optional: bool, where: str, name: str) -> list:
+    """A column of ISO texts as naive datetimes (the first bad one named, row by row)."""
+    try:
+        if optional and None in column:
+            out = [None if v is None else dt.datetime.fromisoformat(v) for v in column]
+        else:
+            out = list(map(dt.datetime.fromisoformat, column))
+        if {d.tzinfo for d in out if d is not None} <= {None}:
+            return out
+    except (TypeError, ValueError):
+        pass
+    return [None if v is None and optional else _datetime(v, f"{where}[{k}].{name}") for k, v in enumerate(column)]
 
 
 def _is(value, base) -> bool:
