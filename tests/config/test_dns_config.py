@@ -63,10 +63,10 @@ def test_designate_database_and_designate_conf(tmp_path):
     ('[dns]\nserver = "ns1"\n[dns.keys.k]\nsecret_file = "absent"\n[dns.zones."a."]\n', "cannot read"),
     ('[dns]\nserver = "ns1"\n[dns.keys.k]\nalgorithm = "rot13"\nsecret_env = "X"\n[dns.zones."a."]\n',
      "'rot13' is not one of"),
-    ('[dns]\nserver = "ns1"\nhostname_template = "{host}.{zone}"\n[dns.zones."a."]\n', "unknown variable {host}"),
+    ('[dns]\nserver = "ns1"\nhostname_template = "{host}.{zone}"\n[dns.zones."a."]\n', "unknown field {host}"),
     ('[dns]\nserver = "ns1"\nhostname_template = "{hostname}"\n[dns.zones."a."]\n', "must end with {zone}"),
     ('[dns]\nserver = "ns1"\ntimeout = "soon"\n[dns.zones."a."]\n', "[dns].timeout"),
-    ('[dns]\nserver = "ns1"\n[dns.zones."a."]\ndesignate = "yes"\n', "designate must be true or false"),
+    ('[dns]\nserver = "ns1"\n[dns.zones."a."]\ndesignate = "yes"\n', "designate: expected true or false"),
     ('[dns]\nserver = "ns1"\n[dns.zones."a"]\n[dns.zones."a."]\n', "a zone is named twice"),
     ('[designate]\ndatabse = "x"\n', "[designate]: unknown key 'databse'"),
 ])

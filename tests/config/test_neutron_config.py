@@ -59,7 +59,7 @@ def test_a_ready_made_token_and_a_ca_bundle(tmp_path, monkeypatch):
     ('[neutron]\nauth_url = "https://k/v3"\nusername = "u"\nproject_name = "p"\npassword_env = "NOPE_NOT_SET"\n',
      "environment variable NOPE_NOT_SET is not set"),
     ('[neutron]\nendpoint = "https://n"\ntoken_env = "OS_TOKEN"\nverify = "no"\n', "[neutron].verify: expected true"),
-    ('[neutron]\nendpoint = "https://n"\ntoken_env = "OS_TOKEN"\nca_file = "absent.pem"\n', "is not a file"),
+    ('[neutron]\nendpoint = "https://n"\ntoken_env = "OS_TOKEN"\nca_file = "absent.pem"\n', "absent.pem does not exist"),
     ('[neutron]\nendpoint = "https://n"\ntoken_env = "OS_TOKEN"\ninterface = "private"\n', "expected public"),
     ('[neutron]\nendpont = "https://n"\n', "[neutron]: unknown key 'endpont'"),
     ('[neutron]\nauth_url = "https://k/v3"\ntoken_env = "OS_TOKEN"\n', "set only one of auth_url"),

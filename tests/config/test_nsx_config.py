@@ -45,16 +45,16 @@ def test_no_section_means_no_nsx(tmp_path):
     (BASE.replace('password_env = "NSX_PW"', 'password = "inline"'), "[nsx].password: never put the password"),
     (BASE + 'api = "nsxv"\n', "[nsx].api: 'nsxv' is not one of policy, manager"),
     (BASE.replace("https://", "http://"), "plain http sends the password in clear"),
-    (BASE + "insecure = \"yes\"\n", "[nsx].insecure must be true or false"),
-    (BASE + "page_size = 5000\n", "[nsx].page_size must be an integer from 1 to 1000"),
-    (BASE + "retries = -1\n", "[nsx].retries must be an integer"),
+    (BASE + "insecure = \"yes\"\n", "[nsx].insecure: expected true or false"),
+    (BASE + "page_size = 5000\n", "[nsx].page_size: expected an integer from 1 to 1000"),
+    (BASE + "retries = -1\n", "[nsx].retries: expected an integer from 0 to 10"),
     (BASE + 'ca_file = "absent.pem"\n', "[nsx].ca_file:"),
     (BASE + 'deployment_scope = "os-api-version"\n', "[nsx].deployment_tags"),
     (BASE + 'deployment_tags = ["17.0.0"]\n', "[nsx].deployment_scope"),
     (BASE + 'usrname = "x"\n', "[nsx]: unknown key 'usrname'"),
     (BASE.replace('username = "osfsck"\n', ""), "[nsx].username is required"),
     (BASE.replace('password_env = "NSX_PW"\n', ""), "[nsx]: set password_env or password_file"),
-    ('[nsx]\nusername = "u"\n', "[nsx].url: expected the manager's URL"),
+    ('[nsx]\nusername = "u"\n', "[nsx].url is required: an http(s) URL"),
 ])
 def test_bad_nsx_config_is_one_clear_line(tmp_path, monkeypatch, text, message):
     monkeypatch.setenv("NSX_PW", "x")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import math
 import re
 from typing import ClassVar
 
+from osfsck.config.values import closest, show
 from osfsck.model.finding import Confidence, Finding, Inconclusive, Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import ANYWHERE, Snapshot
@@ -65,10 +67,7 @@ class Check:
     defaults: ClassVar[dict] = {}        # tunable parameters (ages in seconds)
 
     def __init__(self, params: dict | None = None):
-        unknown = set(params or {}) - set(self.defaults) - {"grace", "repair"}
-        if unknown:
-            raise ValueError(f"{self.code} {self.name}: unknown setting(s) {', '.join(sorted(unknown))}")
-        self.params = {**self.defaults, **(params or {})}
+        self.params = {**self.defaults, **_valid_params(self, params or {})}
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -102,6 +101,58 @@ class Check:
             elif current:
                 sections[current].append(line.strip())
         return {k: " ".join(" ".join(v).split()) for k, v in sections.items()}
+
+
+class ParamError(ValueError):
+    """A check setting osfsck cannot use: `param` ("" for the settings as a whole) and what
+    is wrong with it, for the caller to name the table the operator wrote it in."""
+
+    def __init__(self, param: str, problem: str):
+        super().__init__(f"{param}: {problem}" if param else problem)
+        self.param, self.problem = param, problem
+
+
+def _valid_params(check: Check, params) -> dict:
+    """`params` checked against the check's `defaults`, whose values give each setting's
+    type (a number of seconds, a flag, a table of seconds), plus `grace` (seconds) and
+    `repair` (one of the check's repairs): a wrong type must fail here, before anything
+    runs, not as a TypeError in the middle of a repair run."""
+    if not isinstance(params, dict):
+        raise ParamError("", f"expected a table of settings, not {show(params)}")
+    allowed = {**check.defaults, "grace": 0.0}
+    for key, value in params.items():
+        if key == "repair":
+            if value not in check.repairs:
+                raise ParamError(key, f"expected one of {', '.join(check.repairs) or '(none)'}, not {show(value)}")
+        elif key not in allowed:
+            raise ParamError("", f"unknown setting {key!r}{closest(key, allowed)} "
+                                 f"(settings: {', '.join(sorted(allowed))}, repair)")
+        else:
+            _valid_value(key, value, allowed[key])
+    return params
+
+
+def _valid_value(key: str, value, default) -> None:
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ParamError(key, f"expected true or false, not {show(value)}")
+    elif isinstance(default, (int, float)):
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+            raise ParamError(key, f"expected a number of seconds, not {show(value)}")
+        if value < 0:
+            raise ParamError(key, f"cannot be negative ({value!r})")
+    elif isinstance(default, dict):
+        if not isinstance(value, dict):
+            raise ParamError(key, f"expected a table like {{ {next(iter(default), 'x')} = ... }}, not {show(value)}")
+        for k, v in value.items():
+            if k not in default:
+                raise ParamError(key, f"unknown key {k!r}{closest(k, default)}")
+            try:
+                _valid_value(k, v, default[k])
+            except ParamError as e:
+                raise ParamError(f"{key}.{e.param}", e.problem) from None
+    elif not isinstance(value, type(default)):
+        raise ParamError(key, f"expected {type(default).__name__}, not {show(value)}")
 
 
 def recent(snap: Snapshot, when: dt.datetime | None, min_age: float) -> bool:

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+import traceback
 from pathlib import Path
 
 from osfsck import __version__
@@ -31,6 +32,14 @@ class UsageError(Exception):
     pass
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose errors are one line (its usage text goes to --help instead);
+    subparsers are made of the same class."""
+
+    def error(self, message: str):
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
 def _config_path(args) -> str:
     if args.config:
         return args.config
@@ -40,6 +49,14 @@ def _config_path(args) -> str:
         if Path(p).is_file():
             return p
     raise ConfigError("no config file: pass -c FILE, set OSFSCK_CONFIG, or create ./osfsck.toml")
+
+
+def _settings(args):
+    """The settings of -c (or the default config file), every key checked, [checks] against
+    the catalogue too, whatever the command: nothing runs on a config with a mistake."""
+    settings = load_settings(_config_path(args))
+    wiring.build_checks(settings)
+    return settings
 
 
 def _selection(p: argparse.ArgumentParser) -> None:
@@ -55,7 +72,7 @@ def _format(p, choices=FORMATS, default="table") -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="osfsck", description="fsck for OpenStack clouds")
+    ap = _Parser(prog="osfsck", description="fsck for OpenStack clouds")
     ap.add_argument("-c", "--config", metavar="FILE", help="config file (default: $OSFSCK_CONFIG, ./osfsck.toml, /etc/osfsck/osfsck.toml)")
     ap.add_argument("-v", "--verbose", action="count", default=0, help="log to stderr (-vv for debug)")
     ap.add_argument("--version", action="version", version=f"osfsck {__version__}")
@@ -154,7 +171,7 @@ def _interactive(args, verb: str) -> bool:
 
 
 def cmd_run(args, repair: bool) -> int:
-    settings = load_settings(_config_path(args))
+    settings = _settings(args)
     interactive = _interactive(args, "repair") if repair else False
     grace = parse_duration(args.grace, "--grace") if getattr(args, "grace", None) is not None else None
     opts = RunOptions(repair=repair, unsafe=getattr(args, "unsafe", False), interactive=interactive,
@@ -173,7 +190,7 @@ def cmd_run(args, repair: bool) -> int:
 
 
 def cmd_collect(args) -> int:
-    settings = load_settings(_config_path(args))
+    settings = _settings(args)
     checks = wiring.build_checks(settings, _split(args.select), _split(args.ignore))
     # what the config does not name (no [nsx]) is not collected, as `check` does not run it
     checks, _ = wiring.runnable_checks(settings, checks, explicit=bool(args.select))
@@ -211,7 +228,7 @@ def cmd_checks(args) -> int:
 
 
 def cmd_journal(args) -> int:
-    entries = admin.journal_entries(load_settings(_config_path(args)))
+    entries = admin.journal_entries(_settings(args))
     if args.format == "json":
         sys.stdout.write(json.dumps(entries, indent=2, sort_keys=True) + "\n")
         return exitcodes.OK
@@ -229,7 +246,7 @@ def cmd_undo(args) -> int:
         raise UsageError("name journal entry ids, or pass --last or --all")
     if sum(map(bool, (args.ids, args.last, args.all))) > 1:
         raise UsageError("name journal entry ids, or pass --last, or --all: one of them")
-    settings = load_settings(_config_path(args))
+    settings = _settings(args)
     interactive = _interactive(args, "undo")
 
     def approve(entries: list[dict]) -> list[dict]:
@@ -266,7 +283,7 @@ def cmd_undo(args) -> int:
 def cmd_purge(args) -> int:
     if not args.yes:
         raise UsageError("purge-quarantine deletes data: pass --yes")
-    settings = load_settings(_config_path(args))
+    settings = _settings(args)
     age = parse_duration(args.older_than, "--older-than") if args.older_than else settings.repair.quarantine_retention
     results = admin.purge_quarantine(settings, age, args.host)
     for host, ok, msg in results:
@@ -275,7 +292,7 @@ def cmd_purge(args) -> int:
 
 
 def cmd_permissions(args) -> int:
-    for line in admin.permissions(load_settings(_config_path(args))):
+    for line in admin.permissions(_settings(args)):
         print(line)
     return exitcodes.OK
 
@@ -295,27 +312,51 @@ def dispatch(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = parser()
     argv = sys.argv[1:] if argv is None else argv
+    verbose = 0
     try:
-        args = ap.parse_args(argv)
-        if args.command is None:       # `osfsck` alone is `osfsck check`
-            args = ap.parse_args([*argv, "check"])
-    except SystemExit as e:
-        return exitcodes.USAGE if e.code else exitcodes.OK
-    logging.basicConfig(level={0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG),
-                        format="osfsck: %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    try:
+        args = _arguments(argv)
+        verbose = args.verbose
+        logging.basicConfig(level={0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG),
+                            format="osfsck: %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
         return dispatch(args)
+    except SystemExit as e:           # --help, --version
+        return exitcodes.USAGE if e.code else exitcodes.OK
     except (ConfigError, UsageError) as e:
-        print(f"osfsck: {e}", file=sys.stderr)
+        _error(e)
         return exitcodes.USAGE
-    except (SnapshotFormatError, JournalError, LockHeld, StateError, OSError) as e:
-        print(f"osfsck: {e}", file=sys.stderr)
+    except (SnapshotFormatError, JournalError, LockHeld, StateError) as e:
+        _error(e)
+        return exitcodes.OPERATIONAL
+    except OSError as e:
+        _error(f"{e.filename}: {e.strerror}" if e.filename and e.strerror else e)
         return exitcodes.OPERATIONAL
     except KeyboardInterrupt:
         print("osfsck: cancelled", file=sys.stderr)
         return exitcodes.CANCELLED
+    except Exception as e:  # noqa: BLE001 - the last resort: a bug of ours is one line too
+        # every bad input has its own message above; reaching this is a bug to report
+        _error(f"internal error: {type(e).__name__}: {e} (rerun with -vv for the traceback; please report it)")
+        if verbose >= 2:
+            traceback.print_exc(file=sys.stderr)
+        return exitcodes.OPERATIONAL
+
+
+def _arguments(argv: list[str]) -> argparse.Namespace:
+    ap = parser()
+    args = ap.parse_args(argv)
+    if args.command is None:       # `osfsck` alone is `osfsck check`
+        args = ap.parse_args([*argv, "check"])
+    output = getattr(args, "output", None)
+    if output and not Path(output).parent.is_dir():
+        # before anything runs: a repair whose report cannot be written loses its report
+        raise UsageError(f"-o {output}: no folder {Path(output).parent} to write it in")
+    return args
+
+
+def _error(message) -> None:
+    """One line on stderr, whatever newlines the message holds."""
+    print("osfsck: " + " ".join(str(message).split()), file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -29,13 +29,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from osfsck.config.load import _only, _service_database, parse_duration
+from osfsck.config.load import _secret, _service_database
 from osfsck.config.settings import ConfigError, Database
+from osfsck.config.values import boolean, duration, expected, format_fields, only, show, tables, text
 from osfsck.model.facts.dns import absolute
 
 DEFAULT_TEMPLATE = "{hostname}.{zone}"
@@ -87,32 +87,30 @@ class DesignateSettings:
 def parse_dns(t: dict, base: Path) -> DnsSettings:
     if not t:
         return DnsSettings()
-    _only(t, {"server", "key", "timeout", "hostname_template", "keys", "zones"}, "[dns]")
-    timeout = parse_duration(t.get("timeout", 10), "[dns].timeout")
-    if timeout <= 0:
-        raise ConfigError("[dns].timeout must be more than 0")
-    keys = {name: _key(name, kt, base) for name, kt in _table(t, "keys", "[dns]").items()}
-    zones_t = _table(t, "zones", "[dns]")
+    where = "[dns]"
+    only(t, {"server", "key", "timeout", "hostname_template", "keys", "zones"}, where)
+    timeout = duration(t, "timeout", where, 10, positive=True)
+    keys = {name: _key(name, kt, base) for name, kt in tables(t, "keys", where).items()}
+    zones_t = tables(t, "zones", where)
     if not zones_t:
         raise ConfigError("[dns]: no zone configured (add [dns.zones.\"<zone>\"])")
     default_template = _template(t.get("hostname_template", DEFAULT_TEMPLATE), "[dns].hostname_template")
+    default_key = text(t, "key", where)
     zones = []
     for name, zt in zones_t.items():
-        where = f'[dns.zones."{name}"]'
-        _only(zt, {"server", "key", "hostname_template", "designate"}, where)
+        zw = f'[dns.zones."{name}"]'
+        _zone_name(name, zw)
+        only(zt, {"server", "key", "hostname_template", "designate"}, zw)
         server = zt.get("server", t.get("server"))
         if server is None:
-            raise ConfigError(f"{where}: no server (set server here or in [dns])")
-        host, port = _server(server, f"{where}.server")
-        key_name = zt.get("key", t.get("key"))
+            raise ConfigError(f"{zw}: no server (set server here or in [dns])")
+        host, port = _server(server, f"{zw}.server")
+        key_name = text(zt, "key", zw, default_key)
         if key_name is not None and key_name not in keys:
-            raise ConfigError(f"{where}.key: no key {key_name!r} in [dns.keys]")
-        template = _template(zt.get("hostname_template", default_template), f"{where}.hostname_template")
-        designate = zt.get("designate", False)
-        if not isinstance(designate, bool):
-            raise ConfigError(f"{where}.designate must be true or false")
+            raise ConfigError(f"{zw}.key: no key {key_name!r} in [dns.keys]")
+        template = _template(zt.get("hostname_template", default_template), f"{zw}.hostname_template")
         zones.append(ZoneSettings(absolute(name), host, port, keys[key_name] if key_name else None,
-                                  template, designate))
+                                  template, boolean(zt, "designate", zw)))
     if len({z.zone for z in zones}) != len(zones):
         raise ConfigError("[dns.zones]: a zone is named twice (with and without its trailing dot?)")
     return DnsSettings(zones=tuple(zones), timeout=timeout)
@@ -125,11 +123,12 @@ def parse_designate(t: dict, base: Path) -> DesignateSettings:
     return DesignateSettings(database=_service_database(t, "designate", base, "storage:sqlalchemy"))
 
 
-def _table(t: dict, key: str, where: str) -> dict:
-    value = t.get(key, {})
-    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
-        raise ConfigError(f"{where}.{key} must be a table of tables ([{where.strip('[]')}.{key}.<name>])")
-    return value
+def _zone_name(name: str, where: str) -> None:
+    """A DNS name as a zone's (RFC 1035 §2.3.4 lengths; no spaces or control characters)."""
+    labels = name.rstrip(".").split(".")
+    if (not name.strip(".") or len(name.rstrip(".")) > 253 or any(not 0 < len(lb) <= 63 for lb in labels)
+            or any(c.isspace() or ord(c) < 33 or c in "\"\\()" for c in name)):
+        raise ConfigError(f"{where}: {show(name)} is not a DNS name")
 
 
 def _server(value, key: str) -> tuple[str, int]:
@@ -146,17 +145,16 @@ def _server(value, key: str) -> tuple[str, int]:
         host, port = value, None
     if port is not None and (not port.isdigit() or not 0 < int(port) < 65536):
         raise ConfigError(f"{key}: {port!r} is not a port number")
+    if not host.strip():
+        raise ConfigError(f"{key}: {value!r} names no host")
     return host, int(port) if port else DEFAULT_PORT
 
 
 def _template(value, key: str) -> str:
     if not isinstance(value, str) or not value:
-        raise ConfigError(f"{key}: expected a template such as \"{DEFAULT_TEMPLATE}\"")
+        raise expected(key, f"a template such as \"{DEFAULT_TEMPLATE}\"", value)
     value = re.sub(r"%\((\w+)\)s", r"{\1}", value)      # designate-sink's spelling
-    names = re.findall(r"\{(\w*)\}", value)
-    unknown = sorted(set(names) - TEMPLATE_VARIABLES)
-    if unknown:
-        raise ConfigError(f"{key}: unknown variable {{{unknown[0]}}} (known: {', '.join(sorted(TEMPLATE_VARIABLES))})")
+    format_fields(value, key, TEMPLATE_VARIABLES, DEFAULT_TEMPLATE)
     if "{zone}" not in value and not value.rstrip().endswith("."):
         raise ConfigError(f"{key}: the template must end with {{zone}} or be an absolute name ending in '.'")
     return value
@@ -164,27 +162,17 @@ def _template(value, key: str) -> str:
 
 def _key(name: str, t: dict, base: Path) -> TsigKey:
     where = f"[dns.keys.{name}]"
-    _only(t, {"algorithm", "secret_file", "secret_env"}, where)
-    algorithm = str(t.get("algorithm", "hmac-sha256")).lower()
+    only(t, {"algorithm", "secret_file", "secret_env"}, where)
+    algorithm = text(t, "algorithm", where, "hmac-sha256").lower()
     if algorithm not in ALGORITHMS:
         raise ConfigError(f"{where}.algorithm: {algorithm!r} is not one of {', '.join(sorted(ALGORITHMS))}")
-    env, sfile = t.get("secret_env"), t.get("secret_file")
-    if bool(env) == bool(sfile):
+    secret = _secret(t, "secret_env", "secret_file", where, base)
+    if secret is None:
         raise ConfigError(f"{where}: set exactly one of secret_file and secret_env (never the secret itself)")
-    if env:
-        secret = os.environ.get(env)
-        if secret is None:
-            raise ConfigError(f"{where}.secret_env: environment variable {env} is not set")
-    else:
-        path = Path(sfile) if Path(sfile).is_absolute() else base / sfile
-        try:
-            secret = path.read_text(encoding="utf-8")
-        except OSError as e:
-            raise ConfigError(f"{where}.secret_file: cannot read {path}: {e.strerror}") from None
-        # a key clause as tsig-keygen prints it: key "name" { algorithm ...; secret "..."; };
-        m = re.search(r'secret\s+"([^"]+)"', secret)
-        if m:
-            secret = m.group(1)
+    # a key clause as tsig-keygen prints it: key "name" { algorithm ...; secret "..."; };
+    m = re.search(r'secret\s+"([^"]+)"', secret)
+    if m:
+        secret = m.group(1)
     secret = secret.strip()
     try:
         base64.b64decode(secret, validate=True)

@@ -1,15 +1,14 @@
 """Reads osfsck.toml (and, where asked, the services' own config files) into Settings.
 
-Every error is a ConfigError with one line that names the file and key.
+Every key is checked with its type before anything runs.  Every error is a ConfigError
+with one line that names the file and the key, and says what is wrong.
 """
 
 from __future__ import annotations
 
 import configparser
 import os
-import re
 import tomllib
-from dataclasses import fields
 from pathlib import Path
 from urllib.parse import quote
 
@@ -18,37 +17,41 @@ from osfsck.config.settings import (
     NovaSettings,
     RepairSettings, Settings,
 )
+from osfsck.config.values import (  # noqa: F401  (parse_duration: imported from here by the other sections)
+    boolean, database_url, describe, duration, expected, format_fields, http_url, integer, only, parse_duration,
+    path, read_text, show, strings, tables, text,
+)
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
-_UNITS = {None: 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_duration(value, key: str) -> float:
-    """30, "30s", "30m", "1h", "7d" -> seconds."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    m = _DURATION.match(str(value))
-    if not m:
-        raise ConfigError(f"{key}: {value!r} is not a duration (use e.g. 90, \"30m\", \"1h\", \"7d\")")
-    return float(m.group(1)) * _UNITS[m.group(2)]
+SECTIONS = ("nova", "cinder", "neutron", "dns", "designate", "ovn", "nsx", "placement", "rabbitmq",
+            "hypervisors", "repair", "checks")
 
 
 def load_settings(path: str | None) -> Settings:
     if path is None:
         return Settings()
     p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"config file {path} does not exist")
+    source = read_text(p, "config file")
     try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist") from None
-    except OSError as e:
-        raise ConfigError(f"cannot read config file {path}: {e.strerror}") from None
+        raw = tomllib.loads(source)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
+    try:
+        return _settings(raw, p)
+    except ConfigError as e:
+        raise ConfigError(f"{path}: {e}") from None
+
+
+def _settings(raw: dict, p: Path) -> Settings:
+    only(raw, SECTIONS, "the top level")
+    for name, value in raw.items():
+        if not isinstance(value, dict):
+            raise ConfigError(f"[{name}] must be a table, not {describe(value)}")
+        _no_control_characters(value, name, None)
     base = p.parent
-    _only(raw, {"nova", "cinder", "neutron", "dns", "designate", "ovn", "nsx", "placement", "rabbitmq",
-           "hypervisors", "repair", "checks"},
-          str(path))
     from osfsck.config.dns import parse_designate, parse_dns
     from osfsck.config.nsx import parse_nsx
     from osfsck.config.ovn import parse_ovn
@@ -71,40 +74,39 @@ def load_settings(path: str | None) -> Settings:
     )
 
 
-def _only(table: dict, allowed: set[str], where: str) -> None:
-    if not isinstance(table, dict):
-        raise ConfigError(f"{where} must be a table")
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
+def _no_control_characters(value, table: str, key: str | None) -> None:
+    """No string of the file holds a control character (TOML lets "\\u0000" or "\\n" in):
+    no path, URL, name or template needs one, and a NUL or a newline there fails later, far
+    from its key (a path with NUL raises in open(), a newline splits an error line)."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if isinstance(v, dict):
+                _no_control_characters(v, f"{table}.{k}", None)
+            else:
+                _no_control_characters(v, table, k if key is None else f"{key}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _no_control_characters(v, table, f"{key}[{i}]")
+    elif isinstance(value, str) and any(ord(c) < 32 and c != "\t" or ord(c) == 127 for c in value):
+        raise ConfigError(f"[{table}].{key}: {show(value)} holds a control character")
 
 
 def _database(table: dict, key: str, where: str, base: Path) -> Database | None:
     """`key` = URL, with the password optionally from `key_password_env` / `key_password_file`."""
-    url = table.get(key)
-    env = table.get(f"{key}_password_env")
-    pfile = table.get(f"{key}_password_file")
-    if url is None:
-        if env or pfile:
+    env_key, file_key = f"{key}_password_env", f"{key}_password_file"
+    if table.get(key) is None:
+        if env_key in table or file_key in table:
             raise ConfigError(f"{where}.{key}_password_* is set but {where}.{key} is not")
         return None
-    if not isinstance(url, str) or "://" not in url:
-        raise ConfigError(f"{where}.{key}: expected a database URL like mysql+pymysql://user@host/db")
-    if env and pfile:
-        raise ConfigError(f"{where}: set only one of {key}_password_env and {key}_password_file")
-    password = None
-    if env:
-        password = os.environ.get(env)
-        if password is None:
-            raise ConfigError(f"{where}.{key}_password_env: environment variable {env} is not set")
-    elif pfile:
-        fp = Path(pfile) if Path(pfile).is_absolute() else base / pfile
-        try:
-            password = fp.read_text(encoding="utf-8").strip()
-        except OSError as e:
-            raise ConfigError(f"{where}.{key}_password_file: cannot read {fp}: {e.strerror}") from None
+    url = database_url(table[key], f"{where}.{key}")
+    password = _secret(table, env_key, file_key, where, base)
     if password is not None:
         url = _with_password(url, password, f"{where}.{key}")
+    return _database_of(url, base)
+
+
+def _database_of(url: str, base: Path) -> Database:
+    """A URL from osfsck.toml, a relative SQLite path taken from the config file's folder."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
         # relative SQLite paths are relative to the config file, not the working directory
         url = "sqlite:///" + str((base / url[len("sqlite:///"):]).resolve())
@@ -120,40 +122,46 @@ def _with_password(url: str, password: str, key: str) -> str:
     return f"{scheme}://{user}:{quote(password, safe='')}@{hostpart}"
 
 
-def read_service_conf(path: str, section: str, key: str = "connection") -> str | None:
+def read_service_conf(conf: Path, section: str, where: str, key: str = "connection") -> str | None:
     """A value from an oslo.config file such as nova.conf (duplicates allowed, no interpolation)."""
     cp = configparser.ConfigParser(interpolation=None, strict=False)
     try:
-        with open(path, encoding="utf-8") as f:
-            cp.read_file(f)
-    except OSError as e:
-        raise ConfigError(f"cannot read {path}: {e.strerror}") from None
+        cp.read_string(read_text(conf, where), source=str(conf))
     except configparser.Error as e:
-        raise ConfigError(f"{path}: not an INI file: {str(e).splitlines()[0]}") from None
+        raise ConfigError(f"{where}: {conf}: not an INI file: {str(e).splitlines()[0]}") from None
     return cp.get(section, key, fallback=None)
 
 
+def _conf_database(t: dict, conf_key: str, where: str, base: Path, section: str,
+                   required: bool = True) -> Database | None:
+    """The `[section] connection` URL of the service's own config file named by `t[conf_key]`."""
+    conf = Path(path(t, conf_key, where, base))
+    found = read_service_conf(conf, section, f"{where}.{conf_key}")
+    if not found:
+        if required:
+            raise ConfigError(f"{where}.{conf_key}: {conf}: no [{section}] connection")
+        return None
+    # as the service reads it: a relative sqlite path there is the service's, not ours to resolve
+    return Database(database_url(found.strip(), f"{where}.{conf_key}: {conf}: [{section}] connection"))
+
+
 def _nova(t: dict, base: Path) -> NovaSettings:
-    _only(t, {"api_database", "api_database_password_env", "api_database_password_file",
-              "cell_url_base", "cell_url_base_password_env", "cell_url_base_password_file",
-              "nova_conf", "cells"}, "[nova]")
-    api = _database(t, "api_database", "[nova]", base)
-    url_base = _database(t, "cell_url_base", "[nova]", base)
+    where = "[nova]"
+    only(t, {"api_database", "api_database_password_env", "api_database_password_file",
+             "cell_url_base", "cell_url_base_password_env", "cell_url_base_password_file",
+             "nova_conf", "cells"}, where)
+    api = _database(t, "api_database", where, base)
+    url_base = _database(t, "cell_url_base", where, base)
     if "nova_conf" in t:
-        conf = str(base / t["nova_conf"]) if not Path(t["nova_conf"]).is_absolute() else t["nova_conf"]
         if api is None:
-            found = read_service_conf(conf, "api_database")
-            if not found:
-                raise ConfigError(f"{conf}: no [api_database] connection")
-            api = Database(found)
+            api = _conf_database(t, "nova_conf", where, base, "api_database")
         if url_base is None:
-            found = read_service_conf(conf, "database")
-            url_base = Database(found) if found else None
+            url_base = _conf_database(t, "nova_conf", where, base, "database", required=False)
     cells = {}
-    for name, ct in (t.get("cells") or {}).items():
-        where = f"[nova.cells.{name}]"
-        _only(ct, {"database", "database_password_env", "database_password_file", "skip"}, where)
-        cells[name] = CellOverride(database=_database(ct, "database", where, base), skip=bool(ct.get("skip", False)))
+    for name, ct in tables(t, "cells", where).items():
+        cw = f"[nova.cells.{name}]"
+        only(ct, {"database", "database_password_env", "database_password_file", "skip"}, cw)
+        cells[name] = CellOverride(database=_database(ct, "database", cw, base), skip=boolean(ct, "skip", cw))
     return NovaSettings(api_database=api, cell_url_base=url_base, cells=cells)
 
 
@@ -162,14 +170,10 @@ def _service_database(t: dict, service: str, base: Path, conf_section: str = "da
     service's own config file, whose `[<conf_section>] connection` is read."""
     where = f"[{service}]"
     conf_key = f"{service}_conf"
-    _only(t, {"database", "database_password_env", "database_password_file", conf_key}, where)
+    only(t, {"database", "database_password_env", "database_password_file", conf_key}, where)
     db = _database(t, "database", where, base)
     if db is None and conf_key in t:
-        conf = str(base / t[conf_key]) if not Path(t[conf_key]).is_absolute() else t[conf_key]
-        found = read_service_conf(conf, conf_section)
-        if not found:
-            raise ConfigError(f"{conf}: no [{conf_section}] connection")
-        db = Database(found)
+        db = _conf_database(t, conf_key, where, base, conf_section)
     return db
 
 
@@ -184,7 +188,7 @@ def _neutron(t: dict, base: Path) -> NeutronSettings:
     v3 password auth, or a ready-made token from the environment; or, with auth = "none",
     an endpoint that takes no token: a standalone neutron-server with auth_strategy = noauth)."""
     where = "[neutron]"
-    _only(t, _NEUTRON_DB_KEYS | API_KEYS | {"auth"}, where)
+    only(t, _NEUTRON_DB_KEYS | API_KEYS | {"auth"}, where)
     db = _service_database({k: v for k, v in t.items() if k in _NEUTRON_DB_KEYS}, "neutron", base)
     return NeutronSettings(database=db, **service_api(t, where, base, "neutron-server"))
 
@@ -197,13 +201,13 @@ def service_api(t: dict, where: str, base: Path, server: str) -> dict:
     api = {k: v for k, v in t.items() if k in API_KEYS}
     auth = t.get("auth", "keystone")
     if auth not in ("keystone", "none"):
-        raise ConfigError(f'{where}.auth: expected "keystone" or "none", not {auth!r}')
+        raise expected(f"{where}.auth", '"keystone" or "none"', auth)
     for k, v in api.items():
-        if k not in ("verify", "timeout") and not (isinstance(v, str) and v):
-            raise ConfigError(f"{where}.{k}: expected a non-empty string")
+        if k not in ("verify", "timeout"):
+            text(api, k, where)
     for k in ("endpoint", "auth_url"):
-        if k in api and not re.match(r"^https?://[^/]", api[k]):
-            raise ConfigError(f"{where}.{k}: expected an http(s) URL, not {api[k]!r}")
+        if k in api:
+            http_url(api[k], f"{where}.{k}")
     if api.get("interface", "public") not in ("public", "internal", "admin"):
         raise ConfigError(f"{where}.interface: expected public, internal or admin")
     if auth == "none":
@@ -226,39 +230,33 @@ def service_api(t: dict, where: str, base: Path, server: str) -> dict:
         raise ConfigError(f"{where}: endpoint is set but neither auth_url nor token_env says how to authenticate")
     verify = api.get("verify", True)
     if not isinstance(verify, bool):
-        raise ConfigError(f"{where}.verify: expected true or false (a CA bundle goes in ca_file)")
+        raise expected(f"{where}.verify", "true or false (a CA bundle goes in ca_file)", verify)
     if "ca_file" in api:
         if not verify:
             raise ConfigError(f"{where}: ca_file is set but verify is false")
-        ca = Path(api["ca_file"]) if Path(api["ca_file"]).is_absolute() else base / api["ca_file"]
-        if not ca.is_file():
-            raise ConfigError(f"{where}.ca_file: {ca} is not a file")
-        verify = str(ca)
+        verify = path(api, "ca_file", where, base, must_exist=True)
     return dict(
         endpoint=api.get("endpoint", "").rstrip("/") or None, auth_url=api.get("auth_url"),
         username=api.get("username"), password=password, project_name=api.get("project_name"),
         user_domain_name=api.get("user_domain_name", "Default"),
         project_domain_name=api.get("project_domain_name", "Default"), region_name=api.get("region_name"),
         interface=api.get("interface", "public"), token=token, verify=verify,
-        timeout=parse_duration(api.get("timeout", 30), f"{where}.timeout"), auth=auth,
+        timeout=duration(api, "timeout", where, 30, positive=True), auth=auth,
     )
 
 
 def _secret(t: dict, env_key: str, file_key: str | None, where: str, base: Path) -> str | None:
-    """A secret from the environment variable `t[env_key]` or the file `t[file_key]`."""
+    """A secret from the environment variable named by `t[env_key]` or the file `t[file_key]`."""
     if env_key in t and file_key in t:
         raise ConfigError(f"{where}: set only one of {env_key} and {file_key}")
     if env_key in t:
-        value = os.environ.get(t[env_key])
+        name = text(t, env_key, where)
+        value = os.environ.get(name)
         if not value:
-            raise ConfigError(f"{where}.{env_key}: environment variable {t[env_key]} is not set")
+            raise ConfigError(f"{where}.{env_key}: environment variable {name} is not set")
         return value
-    if file_key in t:
-        fp = Path(t[file_key]) if Path(t[file_key]).is_absolute() else base / t[file_key]
-        try:
-            return fp.read_text(encoding="utf-8").strip()
-        except OSError as e:
-            raise ConfigError(f"{where}.{file_key}: cannot read {fp}: {e.strerror}") from None
+    if file_key is not None and file_key in t:
+        return read_text(Path(path(t, file_key, where, base)), f"{where}.{file_key}").strip()
     return None
 
 
@@ -271,64 +269,112 @@ def required_secret(t: dict, where: str, base: Path, env_key: str = "password_en
     return value
 
 
+_URI_EXAMPLE = "qemu+ssh://{host}/system"
+_STRING_KEYS = ("ssh_user", "ssh_key", "python", "iscsiadm")
+_LIST_KEYS = ("ssh_options", "hypervisor_types", "extra_hosts")
+
+
 def _hypervisors(t: dict) -> HypervisorSettings:
-    names = {f.name for f in fields(HypervisorSettings)}
-    _only(t, names, "[hypervisors]")
-    kw = {}
-    for k, v in t.items():
-        if k == "hosts":
-            continue
-        if k in ("ssh_options", "hypervisor_types", "extra_hosts"):
-            if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-                raise ConfigError(f"[hypervisors].{k} must be a list of strings")
-            v = tuple(v)
-        elif k == "timeout":
-            v = parse_duration(v, "[hypervisors].timeout")
-        elif k in ("concurrency", "ssh_port"):
-            if not isinstance(v, int) or v < 1:
-                raise ConfigError(f"[hypervisors].{k} must be a positive integer")
-        elif k == "transport":
-            _transport(v, "[hypervisors].transport")
-        kw[k] = v
+    where = "[hypervisors]"
+    only(t, {"uri_template", "instances_path", "transport", "concurrency", "timeout", "ssh_port", "hosts",
+             *_STRING_KEYS, *_LIST_KEYS}, where)
+    kw: dict = {k: text(t, k, where) for k in _STRING_KEYS if k in t}
+    kw.update({k: strings(t, k, where) for k in _LIST_KEYS if k in t})
+    if "uri_template" in t:
+        kw["uri_template"] = _libvirt_uri(t, "uri_template", where, template=True)
+    if "instances_path" in t:
+        kw["instances_path"] = _absolute(t, "instances_path", where)
+    if "transport" in t:
+        kw["transport"] = _transport(t["transport"], f"{where}.transport")
+    if "concurrency" in t:
+        kw["concurrency"] = integer(t, "concurrency", where, None, lo=1)
+    if "ssh_port" in t:
+        kw["ssh_port"] = integer(t, "ssh_port", where, None, lo=1, hi=65535, what="a port number (1-65535)")
+    if "timeout" in t:
+        kw["timeout"] = duration(t, "timeout", where, 60, positive=True)
     hosts = {}
-    host_keys = {f.name for f in fields(HostOverride)}
-    for host, ht in (t.get("hosts") or {}).items():
-        where = f"[hypervisors.hosts.{host}]"
-        _only(ht, host_keys, where)
-        if "transport" in ht:
-            _transport(ht["transport"], where + ".transport")
-        hosts[host] = HostOverride(**ht)
+    for host, ht in tables(t, "hosts", where).items():
+        hw = f"[hypervisors.hosts.{host}]"
+        only(ht, {"uri", "instances_path", "transport", "ssh_target", "storage", "iscsiadm", "skip"}, hw)
+        hosts[host] = HostOverride(
+            uri=_libvirt_uri(ht, "uri", hw) if "uri" in ht else None,
+            instances_path=_absolute(ht, "instances_path", hw) if "instances_path" in ht else None,
+            transport=_transport(ht["transport"], f"{hw}.transport") if "transport" in ht else None,
+            ssh_target=text(ht, "ssh_target", hw), storage=text(ht, "storage", hw),
+            iscsiadm=text(ht, "iscsiadm", hw), skip=boolean(ht, "skip", hw))
     return HypervisorSettings(**kw, hosts=hosts)
+
+
+def _libvirt_uri(t: dict, key: str, where: str, template: bool = False) -> str:
+    """A libvirt connection URI (driver[+transport]://[host]/path); a template's one field
+    is {host} (formatted with each hypervisor's name)."""
+    value = t[key]
+    if not isinstance(value, str):
+        raise expected(f"{where}.{key}", f"a libvirt URI like {_URI_EXAMPLE}", value)
+    uri = value
+    if template:
+        format_fields(value, f"{where}.{key}", {"host"}, _URI_EXAMPLE)
+        uri = value.format(host="compute-1")
+    scheme, sep, _ = uri.partition("://")
+    if not sep or not scheme or not scheme[0].isalpha() or not all(c.isalnum() or c in "+.-" for c in scheme):
+        raise ConfigError(f"{where}.{key}: expected a libvirt URI like {_URI_EXAMPLE} or qemu:///system, "
+                          f"not {show(value)}")
+    return value
+
+
+def _absolute(t: dict, key: str, where: str) -> str:
+    value = t[key]
+    if not isinstance(value, str) or not value.startswith("/") or "\0" in value:
+        raise expected(f"{where}.{key}", "an absolute path (as on the hypervisors)", value)
+    return value
 
 
 def _transport(v, key):
     if v not in ("ssh", "local", "inprocess"):
-        raise ConfigError(f"{key}: {v!r} is not one of ssh, local, inprocess")
+        raise ConfigError(f"{key}: {show(v)} is not one of ssh, local, inprocess")
+    return v
 
 
 def _repair(t: dict, base: Path) -> RepairSettings:
-    _only(t, {f.name for f in fields(RepairSettings)}, "[repair]")
-    kw = dict(t)
-    for k in ("grace", "quarantine_retention"):
-        if k in kw:
-            kw[k] = parse_duration(kw[k], f"[repair].{k}")
-    for k in ("journal", "state_file"):
-        if kw.get(k) and not Path(kw[k]).is_absolute():
-            kw[k] = str((base / kw[k]).resolve())
-    for k in ("max_per_check", "confirm_runs", "implausible_min_examined"):
-        if k in kw and (not isinstance(kw[k], int) or kw[k] < 0):
-            raise ConfigError(f"[repair].{k} must be a non-negative integer")
-    return RepairSettings(**kw)
+    where = "[repair]"
+    only(t, {"journal", "max_per_check", "implausible_share", "implausible_min_examined", "grace", "confirm_runs",
+             "state_file", "quarantine_retention"}, where)
+    d = RepairSettings()
+    share = t.get("implausible_share", d.implausible_share)
+    if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 < share <= 1:
+        raise expected(f"{where}.implausible_share",
+                       "a number in (0, 1]: the share of a check's examined objects it may flag", share)
+    return RepairSettings(
+        journal=path(t, "journal", where, base) or d.journal,
+        max_per_check=integer(t, "max_per_check", where, d.max_per_check),
+        implausible_share=float(share),
+        implausible_min_examined=integer(t, "implausible_min_examined", where, d.implausible_min_examined),
+        grace=duration(t, "grace", where, d.grace),
+        confirm_runs=integer(t, "confirm_runs", where, d.confirm_runs),
+        state_file=path(t, "state_file", where, base),
+        quarantine_retention=duration(t, "quarantine_retention", where, d.quarantine_retention),
+    )
+
+
+def _is_duration(param: str) -> bool:
+    """Check settings that are durations, by their names: every check's ages, grace,
+    intervals and down times are seconds."""
+    return param == "grace" or param.endswith(("_age", "_after", "_time", "_interval"))
 
 
 def _checks(t: dict) -> dict:
+    """[checks.<code or name>] tables, durations parsed; which keys each check takes, and
+    their types, are checked against the catalogue when the checks are built
+    (engine.wiring.build_checks), before anything runs."""
     out = {}
     for key, params in t.items():
         if not isinstance(params, dict):
-            raise ConfigError(f"[checks.{key}] must be a table")
+            raise ConfigError(f"[checks.{key}] must be a table, not {describe(params)}")
         p = dict(params)
-        for k, v in p.items():
-            if k == "grace" or k.endswith("_age") or k.endswith("_after"):
+        for k, v in params.items():
+            if _is_duration(k):
                 p[k] = parse_duration(v, f"[checks.{key}].{k}")
+            elif k == "thresholds" and isinstance(v, dict):      # seconds per task_state
+                p[k] = {task: parse_duration(s, f"[checks.{key}].thresholds.{task}") for task, s in v.items()}
         out[key] = p
     return out

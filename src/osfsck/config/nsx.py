@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from osfsck.config.settings import ConfigError
+from osfsck.config.values import boolean, duration, http_url, integer, only, path, show, text
 
 APIS = ("policy", "manager")
 MAX_PAGE_SIZE = 1000         # NSX's default and maximum page_size
@@ -64,45 +65,29 @@ class NsxSettings:
 def parse_nsx(t: dict, base: Path) -> NsxSettings:
     if not t:
         return NsxSettings()
-    from osfsck.config.load import _only, parse_duration, required_secret
-    _only(t, _KEYS | {"password"}, "[nsx]")
+    from osfsck.config.load import required_secret
+    where = "[nsx]"
+    only(t, _KEYS | {"password"}, where)
     if "password" in t:
         raise ConfigError("[nsx].password: never put the password in the file; use password_env or password_file")
-    url = t.get("url")
-    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
-        raise ConfigError("[nsx].url: expected the manager's URL, like https://nsx-manager.example.net")
-    insecure = t.get("insecure", False)
-    if not isinstance(insecure, bool):
-        raise ConfigError("[nsx].insecure must be true or false")
+    url = http_url(t.get("url"), "[nsx].url", "https://nsx-manager.example.net")
+    insecure = boolean(t, "insecure", where)
     if url.startswith("http://") and not insecure:
         raise ConfigError("[nsx].url: plain http sends the password in clear; use https, or set insecure = true")
     api = t.get("api", "policy")
     if api not in APIS:
-        raise ConfigError(f"[nsx].api: {api!r} is not one of policy, manager")
-    username = t.get("username")
-    if not isinstance(username, str) or not username:
+        raise ConfigError(f"[nsx].api: {show(api)} is not one of policy, manager")
+    username = text(t, "username", where)
+    if username is None:
         raise ConfigError("[nsx].username is required")
-    ca_file = t.get("ca_file")
-    if ca_file is not None:
-        fp = Path(ca_file) if Path(ca_file).is_absolute() else base / ca_file
-        if not fp.is_file():
-            raise ConfigError(f"[nsx].ca_file: {fp} is not a file")
-        ca_file = str(fp.resolve())
-    page_size = t.get("page_size", MAX_PAGE_SIZE)
-    if not isinstance(page_size, int) or isinstance(page_size, bool) or not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise ConfigError(f"[nsx].page_size must be an integer from 1 to {MAX_PAGE_SIZE}")
-    retries = t.get("retries", 4)
-    if not isinstance(retries, int) or isinstance(retries, bool) or not 0 <= retries <= 10:
-        raise ConfigError("[nsx].retries must be an integer from 0 to 10")
-    timeout = parse_duration(t.get("timeout", 30), "[nsx].timeout")
-    if timeout <= 0:
-        raise ConfigError("[nsx].timeout must be positive")
     scope, tags = _deployment(t)
     return NsxSettings(url=url.rstrip("/"), api=api, username=username,
-                       password=required_secret(t, "[nsx]", base),
-                       ca_file=ca_file, insecure=insecure, page_size=page_size, timeout=timeout, retries=retries,
+                       password=required_secret(t, where, base),
+                       ca_file=path(t, "ca_file", where, base, must_exist=True), insecure=insecure,
+                       page_size=integer(t, "page_size", where, MAX_PAGE_SIZE, lo=1, hi=MAX_PAGE_SIZE),
+                       timeout=duration(t, "timeout", where, 30, positive=True),
+                       retries=integer(t, "retries", where, 4, lo=0, hi=10),
                        deployment_scope=scope, deployment_tags=tags)
-
 
 
 def _deployment(t: dict) -> tuple[str | None, tuple]:

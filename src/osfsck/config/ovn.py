@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from osfsck.config.settings import ConfigError
+from osfsck.config.values import duration, only, path
 
 _REMOTE = re.compile(r"^(tcp|ssl):(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$|^unix:(.+)$")
 _KEYS = ("nb_connection", "private_key", "certificate", "ca_cert", "timeout")
@@ -34,10 +35,9 @@ class OvnSettings:
 
 
 def parse_ovn(t: dict, base: Path) -> OvnSettings:
-    from osfsck.config.load import _only, parse_duration
     if not t:
         return OvnSettings()
-    _only(t, set(_KEYS), "[ovn]")
+    only(t, set(_KEYS), "[ovn]")
     conn = t.get("nb_connection")
     if not isinstance(conn, str) or not conn.strip():
         raise ConfigError("[ovn].nb_connection: expected a connection like \"tcp:192.0.2.10:6641\", "
@@ -47,25 +47,14 @@ def parse_ovn(t: dict, base: Path) -> OvnSettings:
         m = _REMOTE.match(r)
         if not m or (m.group(3) and not 0 < int(m.group(3)) < 65536):
             raise ConfigError(f"[ovn].nb_connection: {r!r} is not tcp:IP:PORT, ssl:IP:PORT or unix:PATH")
-    files = {}
-    for k in ("private_key", "certificate", "ca_cert"):
-        v = t.get(k)
-        if v is None:
-            continue
-        if not isinstance(v, str) or not v:
-            raise ConfigError(f"[ovn].{k} must be a file path")
-        p = Path(v) if Path(v).is_absolute() else (base / v).resolve()
-        if not p.is_file():
-            raise ConfigError(f"[ovn].{k}: {p} does not exist")
-        files[k] = str(p)
+    files = {k: path(t, k, "[ovn]", base, must_exist=True) for k in ("private_key", "certificate", "ca_cert")
+             if k in t}
     ssl = any(r.startswith("ssl:") for r in remotes)
     if ssl and len(files) != 3:
         missing = [k for k in ("private_key", "certificate", "ca_cert") if k not in files]
         raise ConfigError(f"[ovn].{missing[0]} is needed for an ssl: nb_connection")
     if files and not ssl:
         raise ConfigError(f"[ovn].{next(iter(files))} is set but nb_connection uses no ssl: remote")
-    timeout = parse_duration(t.get("timeout", 120), "[ovn].timeout")
-    if timeout <= 0:
-        raise ConfigError("[ovn].timeout must be positive")
+    timeout = duration(t, "timeout", "[ovn]", 120, positive=True)
     return OvnSettings(",".join(remotes), files.get("private_key"), files.get("certificate"), files.get("ca_cert"),
                        timeout)

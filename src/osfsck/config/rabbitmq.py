@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from osfsck.config.settings import ConfigError
+from osfsck.config.values import boolean, describe, duration, expected, http_url, integer, only, path, text
 
 MAX_PAGE_SIZE = 500          # rabbit_mgmt_util ?MAX_PAGE_SIZE
 _COMMON = {"username", "password_env", "password_file", "vhosts", "ca_file", "verify", "timeout", "page_size"}
@@ -60,11 +61,11 @@ class RabbitSettings:
 def parse_rabbitmq(t: dict, base: Path) -> RabbitSettings:
     if not t:
         return RabbitSettings()
-    from osfsck.config.load import _only
-    _only(t, _KEYS | {"password"}, "[rabbitmq]")
+    only(t, _KEYS | {"password"}, "[rabbitmq]")
     named = t.get("brokers", {})
     if not isinstance(named, dict):
-        raise ConfigError("[rabbitmq.brokers] must be tables, one per broker: [rabbitmq.brokers.<name>]")
+        raise ConfigError(f"[rabbitmq.brokers] must be tables, one per broker: [rabbitmq.brokers.<name>], "
+                          f"not {describe(named)}")
     common = {k: v for k, v in t.items() if k in _COMMON}
     brokers = []
     if "url" in t:
@@ -76,11 +77,9 @@ def parse_rabbitmq(t: dict, base: Path) -> RabbitSettings:
         raise ConfigError("[rabbitmq].name names the broker of [rabbitmq].url, which is not set")
     for name, table in sorted(named.items()):
         where = f"[rabbitmq.brokers.{name}]"
-        if not isinstance(table, dict):
-            raise ConfigError(f"{where} must be a table")
         if "/" in name:
             raise ConfigError(f"{where}: a broker name cannot contain '/'")
-        _only(table, _COMMON | {"url", "password"}, where)
+        only(table, _COMMON | {"url", "password"}, where)
         if any(b.name == name for b in brokers):
             raise ConfigError(f"{where}: the name {name!r} is already [rabbitmq].name")
         inherited = dict(common)
@@ -95,37 +94,22 @@ def parse_rabbitmq(t: dict, base: Path) -> RabbitSettings:
 
 
 def _broker(name: str, t: dict, where: str, base: Path) -> Broker:
-    from osfsck.config.load import parse_duration, required_secret
+    from osfsck.config.load import required_secret
     if "password" in t:
         raise ConfigError(f"{where}.password: never put the password in the file; use password_env or password_file")
-    url = t.get("url")
-    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
-        raise ConfigError(f"{where}.url: expected the management API's URL, like http://rabbit1:15672")
-    username = t.get("username")
-    if not isinstance(username, str) or not username:
+    url = http_url(t.get("url"), f"{where}.url", "http://rabbit1:15672")
+    username = text(t, "username", where)
+    if username is None:
         raise ConfigError(f"{where}.username is required")
     vhosts = t.get("vhosts", [])
     if isinstance(vhosts, str):
         vhosts = [vhosts]
     if not isinstance(vhosts, list) or not all(isinstance(v, str) and v for v in vhosts):
-        raise ConfigError(f"{where}.vhosts: a list of vhost names, like [\"/\"]")
-    verify = t.get("verify", True)
-    if not isinstance(verify, bool):
-        raise ConfigError(f"{where}.verify must be true or false")
-    ca_file = t.get("ca_file")
-    if ca_file is not None:
-        fp = Path(ca_file) if Path(ca_file).is_absolute() else base / ca_file
-        if not fp.is_file():
-            raise ConfigError(f"{where}.ca_file: {fp} is not a file")
-        ca_file = str(fp.resolve())
-    page_size = t.get("page_size", MAX_PAGE_SIZE)
-    if not isinstance(page_size, int) or isinstance(page_size, bool) or not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise ConfigError(f"{where}.page_size must be an integer from 1 to {MAX_PAGE_SIZE}")
-    timeout = parse_duration(t.get("timeout", 30), f"{where}.timeout")
-    if timeout <= 0:
-        raise ConfigError(f"{where}.timeout must be positive")
+        raise expected(f"{where}.vhosts", "a list of vhost names, like [\"/\"]", vhosts)
+    verify = boolean(t, "verify", where, True)
+    ca_file = path(t, "ca_file", where, base, must_exist=True)
     return Broker(name=name, url=url.rstrip("/"), username=username,
                   password=required_secret(t, where, base),
-                  vhosts=tuple(dict.fromkeys(vhosts)), ca_file=ca_file, verify=verify, timeout=timeout,
-                  page_size=page_size)
-
+                  vhosts=tuple(dict.fromkeys(vhosts)), ca_file=ca_file, verify=verify,
+                  timeout=duration(t, "timeout", where, 30, positive=True),
+                  page_size=integer(t, "page_size", where, MAX_PAGE_SIZE, lo=1, hi=MAX_PAGE_SIZE))

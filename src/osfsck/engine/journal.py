@@ -34,17 +34,43 @@ class Journal:
             os.fsync(f.fileno())
 
     def records(self) -> list[dict]:
-        if not self.path.exists():
+        """Every record, each checked to be what `entries` and `undo` rely on: a JSON object
+        with a non-empty string `id`, and strings where they read strings.  A journal that
+        is not one (binary data, an array, a line without id) is one JournalError that
+        names the file and line, never a TypeError."""
+        try:
+            with open(self.path, "rb") as f:
+                return [r for n, line in enumerate(f, 1) if (r := self._record(n, line)) is not None]
+        except FileNotFoundError:
             return []
-        out = []
-        with open(self.path, encoding="utf-8") as f:
-            for n, line in enumerate(f, 1):
-                if line.strip():
-                    try:
-                        out.append(json.loads(line))
-                    except json.JSONDecodeError:
-                        raise JournalError(f"{self.path}:{n}: damaged journal line") from None
-        return out
+        except IsADirectoryError:
+            raise JournalError(f"the journal {self.path} is a directory, not a file") from None
+        except OSError as e:
+            raise JournalError(f"cannot read the journal {self.path}: {e.strerror}") from None
+
+    def _record(self, n: int, line: bytes) -> dict | None:
+        where = f"{self.path}:{n}"
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise JournalError(f"{where}: damaged journal line: not UTF-8 text (byte 0x{line[e.start]:02x} "
+                               f"at column {e.start + 1})") from None
+        if not text.strip():
+            return None
+        try:
+            record = json.loads(text)
+        except RecursionError:
+            raise JournalError(f"{where}: damaged journal line: JSON nested too deeply") from None
+        except ValueError as e:         # JSONDecodeError, and integers of more than 4300 digits
+            raise JournalError(f"{where}: damaged journal line ({' '.join(str(e).split())[:120]})") from None
+        if not isinstance(record, dict):
+            raise JournalError(f"{where}: damaged journal line: not a JSON object but {type(record).__name__}")
+        if not isinstance(record.get("id"), str) or not record["id"]:
+            raise JournalError(f"{where}: damaged journal line: its id is missing or not a string")
+        for key in _TEXT_KEYS:
+            if key in record and not isinstance(record[key], str):
+                raise JournalError(f"{where}: damaged journal line: its {key} is not a string")
+        return record
 
     def entries(self) -> list[dict]:
         """One entry per repair: its intent merged with its latest status."""
@@ -52,7 +78,11 @@ class Journal:
         for r in self.records():
             e = by_id.setdefault(r["id"], {})
             e.update(r)
-        return sorted(by_id.values(), key=lambda e: e.get("time", ""))
+        return sorted(by_id.values(), key=lambda e: e.get("time") or "")
+
+
+# what `osfsck journal` prints and `undo` looks repairs up by
+_TEXT_KEYS = ("time", "status", "code", "check", "repair", "action", "safety", "fingerprint")
 
 
 def new_id() -> str:

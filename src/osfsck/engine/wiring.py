@@ -4,8 +4,9 @@ provides which fact kind."""
 from __future__ import annotations
 
 from osfsck.checks import registry
-from osfsck.checks.base import Check
+from osfsck.checks.base import Check, ParamError
 from osfsck.config.settings import ConfigError, Settings
+from osfsck.config.values import closest
 from osfsck.sources.base import NotConfigured, Source, SourceError
 
 
@@ -38,18 +39,42 @@ def source_classes() -> list[type[Source]]:
 
 
 def build_checks(settings: Settings, select=None, ignore=None) -> list[Check]:
+    """The selected checks, each with its [checks.<code or name>] settings.  Every table of
+    [checks] is checked against the catalogue first, selected or not: a typo there must
+    not wait for the day its check is selected, nor a wrong type for a repair run."""
+    try:
+        params = _check_params(settings.checks)
+    except ConfigError as e:
+        raise ConfigError(f"{settings.source_file}: {e}" if settings.source_file else str(e)) from None
     try:
         classes = registry.select(select, ignore)
     except ValueError as e:
         raise ConfigError(str(e)) from None
-    checks = []
-    for cls in classes:
-        params = {**settings.checks.get(cls.code, {}), **settings.checks.get(cls.name, {})}
+    return [cls(params.get(cls.code)) for cls in classes]
+
+
+def _check_params(tables: dict) -> dict[str, dict]:
+    """The settings of each check by code: its [checks.<code>] table, then its
+    [checks.<name>] table over it; each validated by the check itself."""
+    catalogue = registry.all_checks()
+    found = {}
+    for key in tables:
+        found[key] = registry.find(key)
+        if found[key] is None:
+            hint = closest(key, [c.code for c in catalogue] + [c.name for c in catalogue])
+            raise ConfigError(f"[checks.{key}]: no check has this code or name{hint} (see `osfsck checks`)")
+    merged: dict[str, dict] = {}
+    # codes first, so that a name's table wins over its code's whatever the file's order
+    for key in sorted(found, key=lambda k: k.lower() == found[k].name):
+        cls = found[key]
         try:
-            checks.append(cls(params))
+            cls(tables[key])
+        except ParamError as e:
+            raise ConfigError(f"[checks.{key}]{'.' + e.param if e.param else ''}: {e.problem}") from None
         except ValueError as e:
-            raise ConfigError(f"[checks.{cls.name}]: {e}") from None
-    return checks
+            raise ConfigError(f"[checks.{key}]: {e}") from None
+        merged[cls.code] = {**merged.get(cls.code, {}), **tables[key]}
+    return merged
 
 
 def runnable_checks(settings: Settings, checks: list[Check], explicit: bool) -> tuple[list[Check], list[tuple]]:

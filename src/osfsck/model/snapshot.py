@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import itertools
 import json
 import os
+import typing
+import zlib
 from dataclasses import dataclass, field
 from typing import Iterable
 
 from osfsck.model.facts import FACT_TYPES
-from osfsck.model.facts.base import from_row, to_row
+from osfsck.model.facts.base import to_row
 
 FORMAT = "osfsck-snapshot/1"
 # the scope of a kind whose source found nothing to read (no compute host listed): its
@@ -115,26 +118,28 @@ class Snapshot:
         }
 
     @classmethod
-    def from_json(cls, data: dict) -> "Snapshot":
+    def from_json(cls, data) -> "Snapshot":
+        """A snapshot from its JSON form, every value checked against its fact type: a
+        damaged or hand-edited file is one SnapshotFormatError that says where, never a
+        TypeError in the middle of a check (or a wrong finding from a value of the wrong type)."""
         if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise SnapshotFormatError(f"not an osfsck snapshot (expected format {FORMAT})")
-        try:
-            snap = cls(taken_at=dt.datetime.fromisoformat(data["taken_at"]))
-            for c in data["coverage"]:
-                at = c.get("collected_at")
-                snap.cover(Coverage(c["kind"], c["scope"], c["source"], bool(c["complete"]),
-                                    c.get("reason", ""), dt.datetime.fromisoformat(at) if at else None))
-            for kind, block in data["facts"].items():
-                fcls = FACT_TYPES.get(kind)
-                if fcls is None:
-                    raise SnapshotFormatError(f"unknown fact kind {kind!r} (written by a newer osfsck?)")
-                if list(block["fields"]) != list(fcls._fields):
-                    raise SnapshotFormatError(f"fact kind {kind!r} has fields {block['fields']}, expected {list(fcls._fields)}")
-                snap.add(kind, (from_row(fcls, r) for r in block["rows"]))
-        except (KeyError, TypeError, ValueError) as e:
-            if isinstance(e, SnapshotFormatError):
-                raise
-            raise SnapshotFormatError(f"damaged snapshot: {type(e).__name__}: {e}") from None
+            found = f" (its format is {_show(data.get('format'))})" if isinstance(data, dict) and "format" in data else ""
+            raise SnapshotFormatError(f"not an osfsck snapshot{found}; expected format {FORMAT}")
+        snap = cls(taken_at=_datetime(_member(data, "taken_at", "", object), "taken_at"))
+        coverage = _member(data, "coverage", "", list)
+        for i, c in enumerate(coverage):
+            snap.cover(_coverage(c, f"coverage[{i}]"))
+        for kind, block in _member(data, "facts", "", dict).items():
+            fcls = FACT_TYPES.get(kind)
+            if fcls is None:
+                raise SnapshotFormatError(f"facts: unknown fact kind {_show(kind)} (written by a newer osfsck?)")
+            where = f"facts.{kind}"
+            if not isinstance(block, dict):
+                raise SnapshotFormatError(f"{where}: expected an object with fields and rows, not {_what(block)}")
+            fields = _member(block, "fields", where, list)
+            if fields != list(fcls._fields):
+                raise SnapshotFormatError(f"{where}: fields {_show(fields)}, expected {list(fcls._fields)}")
+            snap.add(kind, _read_rows(fcls, _member(block, "rows", where, list), f"{where}.rows"))
         return snap
 
     def write(self, path: str) -> None:
@@ -156,13 +161,202 @@ class Snapshot:
 
     @classmethod
     def read(cls, path: str) -> "Snapshot":
-        opener = gzip.open if str(path).endswith(".gz") else open
+        """A snapshot file (.json, or .json.gz), or a SnapshotFormatError of one line that
+        names the file and what is wrong with it."""
+        gz = str(path).endswith(".gz")
         try:
-            with opener(path, "rt", encoding="utf-8") as f:
-                data = json.load(f)
-        except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise SnapshotFormatError(f"cannot read snapshot {path}: {e}") from None
-        return cls.from_json(data)
+            with (gzip.open if gz else open)(path, "rb") as f:
+                raw = f.read()
+        except IsADirectoryError:
+            raise SnapshotFormatError(f"{path} is a directory, not a snapshot file") from None
+        except gzip.BadGzipFile as e:
+            raise SnapshotFormatError(f"{path}: not a gzip file ({e})") from None
+        except EOFError:
+            raise SnapshotFormatError(f"{path}: truncated gzip file (it ends before its end marker)") from None
+        except zlib.error as e:
+            raise SnapshotFormatError(f"{path}: damaged gzip data ({e})") from None
+        except OSError as e:
+            raise SnapshotFormatError(f"cannot read snapshot {path}: {e.strerror or e}") from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise SnapshotFormatError(f"{path}: not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start}"
+                                      f"{' of its content' if gz else ''})") from None
+        del raw                         # a large cloud's snapshot is hundreds of MB: keep one copy
+        try:
+            data = json.loads(text)
+        except RecursionError:
+            raise SnapshotFormatError(f"{path}: not a snapshot: JSON nested too deeply") from None
+        except ValueError as e:         # JSONDecodeError, and integers of more than 4300 digits
+            raise SnapshotFormatError(f"{path}: not JSON ({_one_line(str(e))})") from None
+        try:
+            return cls.from_json(data)
+        except SnapshotFormatError as e:
+            raise SnapshotFormatError(f"{path}: {e}") from None
+
+
+# -- reading a snapshot's JSON, checked ---------------------------------------------------------
+_COVERAGE_FIELDS = {"kind": str, "scope": str, "source": str, "complete": bool}
+# the elements of a tuple field: strings, but LUN numbers (None where iscsiadm printed a
+# disk before any LUN line; see sources/iscsi/parse.py)
+_TUPLE_ITEMS = {("hv.iscsi_session", "luns"): (int, type(None))}
+_WHAT = {str: "a string", int: "an integer", float: "a number", bool: "true or false", tuple: "a list",
+         dt.datetime: "an ISO date and time (naive UTC)"}
+
+
+def _show(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _what(value) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), f"the number {_show(value)}" if isinstance(value, (int, float)) else type(value).__name__)
+
+
+def _member(obj: dict, key: str, where: str, typ: type):
+    name = f"{where}.{key}" if where else key
+    if key not in obj:
+        raise SnapshotFormatError(f"{name}: missing")
+    value = obj[key]
+    if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
+        raise SnapshotFormatError(f"{name}: expected {_WHAT.get(typ, 'a list' if typ is list else 'an object')}, "
+                                  f"not {_what(value)}")
+    return value
+
+
+def _datetime(value, where: str) -> dt.datetime:
+    """A naive UTC datetime, as every one osfsck writes: an aware one cannot be compared
+    with the snapshot's clock."""
+    try:
+        if not isinstance(value, str):
+            raise TypeError
+        when = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise SnapshotFormatError(f"{where}: expected {_WHAT[dt.datetime]}, not {_what(value)}") from None
+    if when.tzinfo is not None:
+        raise SnapshotFormatError(f"{where}: {_show(value)} has a time zone; osfsck writes naive UTC")
+    return when
+
+
+def _coverage(c, where: str) -> Coverage:
+    if not isinstance(c, dict):
+        raise SnapshotFormatError(f"{where}: expected an object, not {_what(c)}")
+    values = {k: _member(c, k, where, typ) for k, typ in _COVERAGE_FIELDS.items()}
+    if values["kind"] not in FACT_TYPES:
+        raise SnapshotFormatError(f"{where}.kind: unknown fact kind {_show(values['kind'])}")
+    prefix = _scope_prefix(FACT_TYPES[values["kind"]])
+    if prefix and not (values["scope"].startswith(prefix) and len(values["scope"]) > len(prefix)):
+        raise SnapshotFormatError(f"{where}.scope: {values['kind']} is read per {prefix[:-1]}: expected "
+                                  f"\"{prefix}<name>\", not {_show(values['scope'])}")
+    reason = c.get("reason", "")
+    if not isinstance(reason, str):
+        raise SnapshotFormatError(f"{where}.reason: expected a string, not {_what(reason)}")
+    at = c.get("collected_at")
+    return Coverage(values["kind"], values["scope"], values["source"], values["complete"], reason,
+                    _datetime(at, f"{where}.collected_at") if at is not None else None)
+
+
+def _scope_prefix(fact_cls) -> str | None:
+    """The "<what>:" a coverage scope of this kind starts with, when it names a cell, a
+    host (see _scope_of) or a DNS zone (the DNS source's "dns:<zone>"): checks take the
+    name after the colon."""
+    return {"cell": "cell:", "host": "host:"}.get(fact_cls.scope_field) or (
+        "dns:" if fact_cls.kind.startswith("dns.") else None)
+
+
+_SPECS: dict = {}
+# the exact types a plain field takes at once; others go through _is
+_FAST = {str: {str}, int: {int, bool}, float: {int, float}, bool: {bool}}
+
+
+def _spec(cls) -> list[tuple]:
+    """(name, base type, optional, the types taken at once) of each field of `cls`, from
+    its type hints (Optional[...] allows null)."""
+    if cls not in _SPECS:
+        hints = typing.get_type_hints(cls)
+        spec = []
+        for name in cls._fields:
+            args = typing.get_args(hints[name])
+            optional = type(None) in args
+            base = next((a for a in args if a is not type(None)), hints[name]) if optional else hints[name]
+            spec.append((name, base, optional, _FAST.get(base, set()) | ({type(None)} if optional else set())))
+        _SPECS[cls] = spec
+    return _SPECS[cls]
+
+
+def _read_rows(cls, rows: list, where: str) -> list:
+    """The facts of `rows` (lists of values in the order of cls._fields), each value
+    checked against its field's type: a column at a time, by the set of its types, since a
+    large cloud's snapshot holds a million facts; the first bad value is then looked for
+    row by row, to name it."""
+    spec, n = _spec(cls), len(cls._fields)
+    if not rows:
+        return []
+    if set(map(type, rows)) != {list} or set(map(len, rows)) != {n}:
+        for k, row in enumerate(rows):
+            if type(row) is not list:
+                raise SnapshotFormatError(f"{where}[{k}]: expected a list of {n} values, not {_what(row)}")
+            if len(row) != n:
+                raise SnapshotFormatError(f"{where}[{k}]: {len(row)} values, expected {n} ({', '.join(cls._fields)})")
+    columns = list(zip(*rows))
+    for i, (name, base, optional, fast) in enumerate(spec):
+        column = columns[i]
+        if base is dt.datetime:
+            columns[i] = _datetimes(column, optional, where, name)
+        elif base is tuple:
+            items = _TUPLE_ITEMS.get((cls.kind, name), (str,))
+            if set(map(type, column)) - ({list, type(None)} if optional else {list}) or not set(
+                    map(type, itertools.chain.from_iterable(v for v in column if v is not None))) <= set(items):
+                for k, v in enumerate(column):
+                    if not (v is None and optional):
+                        _items(v, items, f"{where}[{k}].{name}")
+            columns[i] = [v if v is None else tuple(v) for v in column]
+        elif not set(map(type, column)) <= fast:
+            for k, v in enumerate(column):
+                if type(v) not in fast and not _is(v, base):
+                    raise SnapshotFormatError(f"{where}[{k}].{name}: expected {_WHAT.get(base, base.__name__)}, "
+                                              f"not {_what(v)}")
+    return [tuple.__new__(cls, values) for values in zip(*columns)]
+
+
+def _datetimes(column, optional: bool, where: str, name: str) -> list:
+    """A column of ISO texts as naive datetimes (the first bad one named, row by row)."""
+    try:
+        if optional and None in column:
+            out = [None if v is None else dt.datetime.fromisoformat(v) for v in column]
+        else:
+            out = list(map(dt.datetime.fromisoformat, column))
+        if {d.tzinfo for d in out if d is not None} <= {None}:
+            return out
+    except (TypeError, ValueError):
+        pass
+    return [None if v is None and optional else _datetime(v, f"{where}[{k}].{name}") for k, v in enumerate(column)]
+
+
+def _is(value, base) -> bool:
+    if base is str:
+        return type(value) is str
+    if base is bool:       # a database's 0/1 as well: flags are read as the column stores them
+        return isinstance(value, bool) or (type(value) is int and value in (0, 1))
+    if base is int:        # and a bool where a column gives one
+        return isinstance(value, int)
+    if base is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, base)
+
+
+def _items(value, types: tuple, where: str) -> tuple:
+    ok = isinstance(value, list) and all(type(x) in types for x in value)
+    if not ok:
+        what = " or ".join(sorted({"integers" if t is int else "nulls" if t is type(None) else "strings"
+                                    for t in types}))
+        raise SnapshotFormatError(f"{where}: expected a list of {what}, not {_what(value)}")
+    return tuple(value)
 
 
 def _scope_of(cls, value: str) -> str:
