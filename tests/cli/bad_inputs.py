@@ -131,7 +131,7 @@ def journal_cases(id: str, content, *says: str) -> list[Bad]:
     names the journal (and the line at fault), nothing appended to it."""
     files = {TOML: JOURNAL_CONFIG, "journal.jsonl": content}
     return [Bad(f"{id}-{cmd[0]}", ("-c", TOML, *cmd), OPERATIONAL, ("journal.jsonl", *says), files)
-            for cmd in (("journal",), ("undo", "--all"))]
+            for cmd in (("journal",), ("undo", "--all", "--yes"))]
 
 
 def cli(id: str, argv: tuple, *says: str, files: dict | None = None, code: int = CONFIG) -> Bad:
@@ -374,7 +374,7 @@ CASES: list[Bad] = [
     cfg("checks-unknown-in-journal-cmd", JOURNAL_CONFIG + '[checks.zombie-domian]\ngrace = "1h"\n',
         "[checks.zombie-domian]", "no check", argv=("journal",)),
     cfg("checks-thresholds-in-undo", JOURNAL_CONFIG + "[checks.stuck-instance-task]\nthresholds = 5\n",
-        "[checks.stuck-instance-task].thresholds", "table", argv=("undo", "--all")),
+        "[checks.stuck-instance-task].thresholds", "table", argv=("undo", "--all", "--yes")),
     cfg("checks-scalar", "[checks]\nHV101 = 5\n", "[checks.HV101]", "must be a table"),
     cfg("checks-repair-unknown", '[checks.zombie-domain]\nrepair = "delete-everything"\n',
         "[checks.zombie-domain].repair", "undefine-domain, shutdown-domain"),
@@ -412,7 +412,7 @@ CASES: list[Bad] = [
     cli("cli-ignore-unknown", ("-c", TOML, "check", "--ignore", "zombie-domian"), "zombie-domian", "no check matches"),
     cli("cli-select-unconfigured", ("-c", TOML, "check", "--select", "DN101"), "DN101", "cannot run"),
     cli("cli-undo-nothing-named", ("-c", TOML, "undo"), "--last or --all"),
-    cli("cli-undo-unknown-id", ("-c", TOML, "undo", "nope"), "no journal entry nope", files={TOML: JOURNAL_CONFIG}),
+    cli("cli-undo-unknown-id", ("-c", TOML, "undo", "nope", "--yes"), "no journal entry nope", files={TOML: JOURNAL_CONFIG}),
     cli("cli-checks-show-unknown", ("checks", "show", "NOPE"), "NOPE"),
     cli("cli-purge-without-yes", ("-c", TOML, "purge-quarantine"), "--yes"),
     cli("cli-purge-older-than-word", ("-c", TOML, "purge-quarantine", "--older-than", "soon", "--yes"),

@@ -37,10 +37,13 @@ def setup(case: Bad, folder: Path) -> None:
 
 def tree(folder: Path) -> dict:
     """Every file and folder under `folder` with its content's digest and mode: what a run
-    must leave as it found it."""
+    must leave as it found it (but the empty lock files repair and undo keep beside the
+    journal: the lock is taken before the journal is read)."""
     out = {}
     for p in sorted(folder.rglob("*")):
         st = p.lstat()
+        if p.name.endswith(".lock") and st.st_size == 0:
+            continue
         digest = hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
         out[str(p.relative_to(folder))] = (digest, st.st_mode)
     return out

@@ -360,5 +360,5 @@ def test_mutated_journals(folder, data):
         Journal(str(path)).entries()
     except JournalError as e:
         assert "\n" not in str(e) and str(e)
-    for command in (["journal"], ["undo", "--all"]):
+    for command in (["journal"], ["undo", "--all", "--yes"]):
         assert_clean_exit(*run_main(["-c", str(folder / "empty.toml"), *command]))

@@ -42,8 +42,10 @@ def exclusive(journal: str, command: str):
                   "since": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(holder).encode(), 0)
-        yield
-        os.ftruncate(fd, 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)      # left empty: nobody holds it
     finally:
         os.close(fd)       # closing drops the lock
 
