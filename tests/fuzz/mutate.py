@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 # about slow data generation (the seeds are whole recorded outputs)
 FUZZ = settings(max_examples=int(os.environ.get("OSFSCK_FUZZ_EXAMPLES", "200")), deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                         HealthCheck.data_too_large])
+# for a property whose examples cost more (a pure-Python parser such as dnspython's zone text)
+FUZZ_HALF = settings(FUZZ, max_examples=max(1, FUZZ.max_examples // 2))
 MAX_TEXT = 1 << 16
 DEEP = 5000            # deeper than any recursive parser's stack (CPython's limit is 1000)
 
@@ -51,9 +53,10 @@ def _apply(draw, seed, piece):
 
 
 @st.composite
-def mutated_text(draw, seeds: list[str], tokens: list[str] = ()):
+def mutated_text(draw, seeds: list[str], tokens: list[str] = (), deep: int = DEEP):
     """One of `seeds` after a few edits; `tokens` are pieces of the format worth splicing in
-    (keywords, separators), besides random text and ODD_CHARS."""
+    (keywords, separators), besides random text and ODD_CHARS; sometimes a token repeated
+    up to `deep` times in front."""
     text = _apply(draw, draw(st.sampled_from(seeds)), _pieces(list(tokens)))
     how = draw(st.sampled_from(("as is", "as is", "as is", "reencoded", "nested")))
     if how == "reencoded":
@@ -62,7 +65,7 @@ def mutated_text(draw, seeds: list[str], tokens: list[str] = ()):
         text = text.encode(enc, "replace").decode("utf-8", draw(st.sampled_from(("surrogateescape", "replace"))))
     elif how == "nested" and tokens:
         opener = draw(st.sampled_from(list(tokens)))
-        text = opener * draw(st.integers(1, DEEP)) + text
+        text = opener * draw(st.integers(1, deep)) + text
     return text[:MAX_TEXT]
 
 
