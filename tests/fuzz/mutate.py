@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 # about slow data generation (the seeds are whole recorded outputs)
 FUZZ = settings(max_examples=int(os.environ.get("OSFSCK_FUZZ_EXAMPLES", "200")), deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                         HealthCheck.data_too_large])
+# what one example may take, on a loaded 2-core machine, before it counts as a hang
+PER_EXAMPLE = 10
 # for a property whose examples cost more (a pure-Python parser such as dnspython's zone text)
 FUZZ_HALF = settings(FUZZ, max_examples=max(1, FUZZ.max_examples // 2))
 MAX_TEXT = 1 << 16

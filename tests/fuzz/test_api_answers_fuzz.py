@@ -20,7 +20,8 @@ from osfsck.clients.http_errors import reason, tls_failure
 from osfsck.clients.neutron_api import NeutronApi, NeutronApiError
 from osfsck.clients.openstack_api import message
 from osfsck.clients.placement_api import PlacementApi, PlacementApiError
-from tests.fuzz.mutate import FUZZ, json_bytes, outcome
+from tests.fuzz.mutate import FUZZ, PER_EXAMPLE, json_bytes, outcome
+from tests.support.timebox import answers_within
 
 PORT = "8e7a2d34-1b7c-4a0e-9a55-3c2f4b6d7e81"
 ERRORS = [
@@ -50,6 +51,7 @@ def _one_line(e: Exception) -> None:
 
 @FUZZ
 @given(STATUS, json_bytes(ERRORS + ANSWERS, KEYS))
+@answers_within(PER_EXAMPLE)
 def test_message_of_any_error_body(status, body):
     text = message(httpx.Response(status, content=body))
     assert isinstance(text, str) and "\n" not in text and len(text) <= 200
@@ -83,6 +85,7 @@ def _transport(token: bytes, answers: list) -> httpx.MockTransport:
 
 @FUZZ
 @given(service(), st.booleans())
+@answers_within(PER_EXAMPLE)
 def test_the_networking_api(svc, keystone):
     settings = _settings(auth_url="https://keystone/v3") if keystone else _settings(endpoint="http://n:9696", auth="none")
     api = NeutronApi(settings, transport=_transport(*svc))
@@ -101,6 +104,7 @@ def test_the_networking_api(svc, keystone):
 
 @FUZZ
 @given(service(), st.booleans())
+@answers_within(PER_EXAMPLE)
 def test_the_placement_api(svc, keystone):
     settings = _settings(auth_url="https://keystone/v3") if keystone else _settings(endpoint="http://p", auth="none")
     api = PlacementApi(settings, transport=_transport(*svc))
@@ -133,6 +137,7 @@ def chains(draw):
 
 @FUZZ
 @given(chains())
+@answers_within(PER_EXAMPLE)
 def test_the_reason_of_any_exception_chain(e):
     line = reason(e)
     assert isinstance(line, str) and "\n" not in line and len(line) <= 200

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from osfsck.clients.dns import DnsError, Rr, axfr_records
 from osfsck.model.facts.dns import DnsRecord, DnsZone
 from osfsck.sources.dns.mapping import MalformedZone, zone_facts
-from tests.fuzz.mutate import FUZZ, FUZZ_HALF, mutated_bytes, mutated_text, outcome
+from tests.fuzz.mutate import FUZZ, FUZZ_HALF, PER_EXAMPLE, mutated_bytes, mutated_text, outcome
+from tests.support.timebox import answers_within
 
 ZONE = "example.test."
 ZONE_TEXT = """$ORIGIN example.test.
@@ -67,6 +68,7 @@ def _transfer_order(z: dns.zone.Zone) -> list[Rr]:
 
 @FUZZ_HALF
 @given(mutated_text([ZONE_TEXT], TOKENS, deep=50))
+@answers_within(PER_EXAMPLE)
 def test_zone_text(text):
     try:
         z = dns.zone.from_text(text, origin=ZONE, relativize=False, check_origin=False)
@@ -99,6 +101,7 @@ SEEDS = _seed_messages()
 
 @FUZZ
 @given(st.sampled_from(SEEDS), st.data())
+@answers_within(PER_EXAMPLE)
 def test_axfr_messages(wires, data):
     i = data.draw(st.integers(0, len(wires) - 1))
     wires = list(wires)
@@ -128,5 +131,6 @@ RECORDS = st.lists(st.tuples(NAMES, TYPES, st.integers(-(2 ** 40), 2 ** 40), DAT
 
 @FUZZ
 @given(st.tuples(st.just(ZONE), st.just("SOA"), st.integers(0, 2 ** 31), SOA_DATA), RECORDS)
+@answers_within(PER_EXAMPLE)
 def test_records_made_up(soa, records):
     _check([soa, *records, soa])

@@ -16,8 +16,9 @@ from osfsck.model.facts.hypervisor import IscsiNode, IscsiSession, host_scope
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.iscsi.parse import IscsiOutputError, parse_nodes, parse_sessions
 from osfsck.sources.iscsi.source import IscsiSource
-from tests.fuzz.mutate import FUZZ, JSON, mutated_text, outcome
+from tests.fuzz.mutate import FUZZ, JSON, PER_EXAMPLE, mutated_text, outcome
 from tests.support.agent import FakeChannel
+from tests.support.timebox import answers_within
 
 FIXTURES = Path(__file__).parents[1] / "sources" / "fixtures" / "iscsiadm"
 SESSIONS = [p.read_text() for p in sorted(FIXTURES.glob("session-*.txt"))]
@@ -38,6 +39,7 @@ def _sid_lines(text: str) -> int:
 
 @FUZZ
 @given(mutated_text(SESSIONS, TOKENS), st.booleans())
+@answers_within(PER_EXAMPLE)
 def test_session_output(text, none_found):
     try:
         sessions = parse_sessions("hv1", text, none_found=none_found)
@@ -56,6 +58,7 @@ def test_session_output(text, none_found):
 
 @FUZZ
 @given(mutated_text(NODES, ["192.0.2.10:3260,1 ", "[2001:db8::1]:3260,1", " iqn.x", ",", "\n"]), st.booleans())
+@answers_within(PER_EXAMPLE)
 def test_node_output(text, none_found):
     try:
         nodes = parse_nodes("hv1", text, none_found=none_found)
@@ -82,6 +85,7 @@ REPLY = st.one_of(st.fixed_dictionaries({"installed": st.just(True), "session": 
 
 @FUZZ
 @given(REPLY)
+@answers_within(PER_EXAMPLE)
 def test_the_source_makes_facts_or_a_partial_host_of_any_reply(reply):
     src = IscsiSource(HypervisorSettings(extra_hosts=("hv1",)), channel_factory=lambda t: FakeChannel(reply))
     sink = Snapshot(taken_at=dt.datetime(2026, 1, 1))

@@ -19,7 +19,8 @@ from osfsck.model.facts.hypervisor import Domain, DomainVolume, host_scope
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.libvirt.mapping import DomainXMLError, parse_domain
 from osfsck.sources.libvirt.source import LibvirtSource
-from tests.fuzz.mutate import FUZZ, mutated_text, outcome
+from tests.fuzz.mutate import FUZZ, PER_EXAMPLE, mutated_text, outcome
+from tests.support.timebox import answers_within
 
 FIXTURES = Path(__file__).parents[1] / "sources" / "fixtures" / "libvirt"
 XML = [p.read_text() for p in sorted(FIXTURES.glob("*.xml"))]
@@ -39,6 +40,7 @@ def _typed(d: Domain, vols: list) -> None:
 
 @FUZZ
 @given(mutated_text(XML, TOKENS), st.integers(0, 7), st.booleans())
+@answers_within(PER_EXAMPLE)
 def test_domain_xml(text, state, active):
     try:
         domain, vols = parse_domain("hv1", text, state, active)
@@ -80,6 +82,7 @@ class _Conn:
 
 @FUZZ
 @given(st.lists(st.one_of(st.sampled_from(XML), mutated_text(XML, TOKENS)), max_size=4))
+@answers_within(PER_EXAMPLE)
 def test_the_source_keeps_what_it_can_read(xmls):
     src = LibvirtSource(HypervisorSettings(extra_hosts=("hv1",)), connect=lambda uri: _Conn(xmls))
     sink = Snapshot(taken_at=dt.datetime(2026, 1, 1))

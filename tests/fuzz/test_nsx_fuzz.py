@@ -23,7 +23,8 @@ from osfsck.model.facts.nsx import MANAGER, NEUTRON_TAG_SCOPES, NSX_SCOPE, POLIC
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.nsx.mapping import NsxShapeError, to_fact
 from osfsck.sources.nsx.source import MANAGER_LISTS, POLICY_LISTS, SEGMENTS, NsxSource
-from tests.fuzz.mutate import FUZZ, json_bytes, mutated_json, outcome
+from tests.fuzz.mutate import FUZZ, PER_EXAMPLE, json_bytes, mutated_json, outcome
+from tests.support.timebox import answers_within
 
 NET, PORT = "0d2e4c1a-1111-4c3a-9d2e-5f1a2b3c4d5e", "5f3c9a2b-2222-4b1e-8a7d-0e9f8d7c6b5a"
 TIMES = {"_revision": 2, "_create_time": 1700000000000, "_last_modified_time": 1700000100000}
@@ -53,6 +54,7 @@ def _typed(f: NsxObject) -> None:
 
 @FUZZ
 @given(mutated_json(OBJECTS, KEYS), st.sampled_from([POLICY, MANAGER]), DEPLOYMENT)
+@answers_within(PER_EXAMPLE)
 def test_an_object(obj, api, deployment):
     try:
         fact = to_fact(api, obj, None, deployment)
@@ -93,6 +95,7 @@ def _serve(answers: list, log: list):
 
 @FUZZ
 @given(answers())
+@answers_within(PER_EXAMPLE)
 def test_paging(answers):
     log: list = []
     with NsxClient("https://nsx.test", "admin", "x", retries=0, sleep=lambda s: None,
@@ -113,6 +116,7 @@ def test_paging(answers):
 
 @FUZZ
 @given(st.sampled_from([POLICY, MANAGER]), st.data())
+@answers_within(PER_EXAMPLE)
 def test_the_source_reads_a_whole_manager_or_says_why_not(api, data):
     paths = [SEGMENTS, f"{SEGMENTS}/{NET}/ports", *POLICY_LISTS] if api == POLICY else list(MANAGER_LISTS)
     served = {p: data.draw(answers()) for p in paths}

@@ -19,7 +19,8 @@ from osfsck.model.facts.ovn import (
 )
 from osfsck.sources.ovn_nb.mapping import to_fact
 from tests.clients.test_ovn_json import MESSAGES
-from tests.fuzz.mutate import FUZZ, mutated_text, outcome
+from tests.fuzz.mutate import FUZZ, PER_EXAMPLE, mutated_text, outcome
+from tests.support.timebox import answers_within
 
 STREAM = "".join(json.dumps(m) for m in MESSAGES)
 TOKENS = ["{", "}", "[", "]", '"', "\\", '\\"', ",", ":", "null", "1e999", "-", "\n", " "]
@@ -38,6 +39,7 @@ DEEP = st.builds(lambda n, o: "[" * n + json.dumps(o) + "]" * n + STREAM, st.int
 
 @FUZZ
 @given(st.one_of(mutated_text([STREAM, json.dumps(MESSAGES[0])], TOKENS), DEEP), st.data())
+@answers_within(PER_EXAMPLE)
 def test_a_stream_in_pieces(text, data):
     """Feed as python-ovs's Connection does: each piece until the parser is done, then a
     new parser on what is left."""
@@ -82,6 +84,7 @@ EXTERNAL_IDS = st.dictionaries(
 @FUZZ
 @given(st.sampled_from(TABLES), st.text(max_size=36), NAMES, EXTERNAL_IDS, st.sampled_from(["", "localnet", "router"]),
        NAMES)
+@answers_within(PER_EXAMPLE)
 def test_nb_rows(table, uuid, name, external_ids, type_, parent):
     # rows come from python-ovs's IDL, typed by the NB schema: names and external_ids are text
     fact = to_fact(table, uuid, name, external_ids, type_, parent)

@@ -23,7 +23,8 @@ from osfsck.model.facts.rpc import RabbitQueue
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.rabbitmq.mapping import RabbitShapeError, to_fact
 from osfsck.sources.rabbitmq.source import RabbitMQSource
-from tests.fuzz.mutate import FUZZ, json_bytes, mutated_json, outcome
+from tests.fuzz.mutate import FUZZ, PER_EXAMPLE, json_bytes, mutated_json, outcome
+from tests.support.timebox import answers_within
 
 FIXTURES = Path(__file__).parents[1] / "sources" / "fixtures" / "rabbitmq"
 PAGES = [json.loads((FIXTURES / f"queues-root-page{n}.json").read_text()) for n in (1, 2, 3)]
@@ -43,6 +44,7 @@ def _typed(f: RabbitQueue) -> None:
 
 @FUZZ
 @given(mutated_json(QUEUES, KEYS))
+@answers_within(PER_EXAMPLE)
 def test_a_queue(q):
     try:
         fact = to_fact("r1", "/", q)
@@ -81,6 +83,7 @@ def _transport(answers: dict, log: list) -> httpx.MockTransport:
 
 @FUZZ
 @given(answers())
+@answers_within(PER_EXAMPLE)
 def test_paging(answers):
     log: list = []
     with RabbitClient("http://rabbit.test:15672", "osfsck", "pw", page_size=2, name="r1",
@@ -101,6 +104,7 @@ def test_paging(answers):
 
 @FUZZ
 @given(answers(), st.one_of(st.none(), json_bytes([VHOSTS], ["name"])))
+@answers_within(PER_EXAMPLE)
 def test_the_source_reads_whole_vhosts_or_says_why_not(answers, vhosts):
     if vhosts is not None:
         answers = {**answers, "vhosts": vhosts}
