@@ -122,3 +122,56 @@ def test_a_ca_file_that_is_not_a_certificate_is_one_line(tmp_path):
     with pytest.raises(NsxError, match="cannot use the CA file") as e:
         NsxClient("https://127.0.0.1:1", "admin", "x", verify=str(bad))
     assert "\n" not in str(e.value)
+
+
+# -- broken paging and bodies, answered by an httpx MockTransport (the test double pages
+#    well); each found by tests/fuzz/test_nsx_fuzz.py ---------------------------------------
+
+def replay(*pages) -> tuple[NsxClient, list]:
+    """A client whose manager answers each request with the next of `pages` (bytes or
+    JSON values), then 400 as NSX does for a cursor it does not know."""
+    import httpx
+    seen = []
+
+    def handler(request):
+        seen.append(str(request.url))
+        page = pages[len(seen) - 1] if len(seen) <= len(pages) else {"error_message": "invalid cursor"}
+        body = page if isinstance(page, bytes) else json.dumps(page).encode()
+        return httpx.Response(200 if len(seen) <= len(pages) else 400, content=body)
+    return NsxClient("https://nsx.test", "admin", "x", retries=0, transport=httpx.MockTransport(handler)), seen
+
+
+def test_a_cursor_that_comes_back_ends_the_list_with_an_error():
+    # before: the client asked for the same page for ever
+    c, seen = replay(*[{"results": [{"id": "s1"}], "cursor": "c1"}] * 50)
+    with c, pytest.raises(NsxError, match="cursor 'c1' came back after 1 pages"):
+        c.list(SEGMENTS)
+    assert len(seen) == 2
+
+
+@pytest.mark.parametrize("pages, why", [
+    ([{"result_count": 0}], "no results in page 1"),                                        # before: []
+    ([{"results": [{"id": "s1"}], "cursor": "c1"}, {"cursor": None}], "no results in page 2"),  # before: [s1]
+    ([{"results": [{"id": "s1"}], "result_count": 3, "cursor": "c1"}, {"results": [{"id": "s2"}]}],
+     "2 objects listed of the 3 it counted"),                                                # before: [s1, s2]
+    ([{"results": [], "cursor": {"next": 2}}], "a cursor that is not text"),
+])
+def test_a_list_is_believed_only_whole(pages, why):
+    c, _ = replay(*pages)
+    with c, pytest.raises(NsxError, match=why) as e:
+        c.list(SEGMENTS)
+    assert "\n" not in str(e.value)
+
+
+def test_a_body_nested_too_deep_to_decode_is_one_line():
+    # before: RecursionError out of json.loads, through the NSX source
+    c, _ = replay(b"[" * 100_000 + b"]" * 100_000)
+    with c, pytest.raises(NsxError, match="the answer is not JSON"):
+        c.list(SEGMENTS)
+
+
+def test_more_objects_than_counted_are_fine():
+    # objects made while the list was read: nothing is missing
+    c, _ = replay({"results": [{"id": "s1"}], "result_count": 1, "cursor": "c1"}, {"results": [{"id": "s2"}]})
+    with c:
+        assert [o["id"] for o in c.list(SEGMENTS)] == ["s1", "s2"]

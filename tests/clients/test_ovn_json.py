@@ -75,3 +75,21 @@ def test_an_unfinished_message_is_an_error_string():
     p = StreamParser()
     assert p.feed('{"id": 1, "result": ["a') == len('{"id": 1, "result": ["a')
     assert not p.is_done() and isinstance(p.finish(), str)
+
+
+def test_a_message_nested_past_the_decoder_is_an_error_string():
+    # found by tests/fuzz: json.loads raised RecursionError out of finish(), through
+    # python-ovs's Connection and the IDL, past the OVN source
+    p = StreamParser()
+    text = "[" * 1000 + "]" * 1000
+    assert p.feed(text) == len(text) and p.is_done()
+    assert p.finish().startswith("bad JSON")
+
+
+@pytest.mark.parametrize("text", ["]", 'garbage {"id": 1}', '"a string"', "]]]]{}"])
+def test_what_is_no_message_ends_at_once_as_an_error(text):
+    # python-ovs's own parser fails at once on what cannot start a message; before, this
+    # one waited for a closing bracket that never comes (until the source's deadline)
+    p = StreamParser()
+    assert p.feed(text) <= len(text) and p.is_done()
+    assert isinstance(p.finish(), str)

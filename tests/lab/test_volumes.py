@@ -32,8 +32,8 @@ class Lab:
         self.sessions, self.nodes = {}, {}
         for script in (out / "hosts").glob("*/iscsi/iscsiadm"):
             host = script.parts[-3]
-            self.sessions[host] = {s.target_iqn for s in parse_sessions(host, _run(script, "-m", "session", "-P", "3"))}
-            self.nodes[host] = {n.target_iqn for n in parse_nodes(host, _run(script, "-m", "node"))}
+            self.sessions[host] = {s.target_iqn for s in parse_sessions(host, *_run(script, "-m", "session", "-P", "3"))}
+            self.nodes[host] = {n.target_iqn for n in parse_nodes(host, *_run(script, "-m", "node"))}
 
     def _rows(self, db: str, sql: str) -> list[dict]:
         with sqlite3.connect(self.out / "db" / f"{db}.sqlite") as conn:
@@ -53,10 +53,11 @@ class Lab:
         return {b["volume_id"]: b for b in self.bdms if b["instance_uuid"] == instance_uuid and not b["deleted"]}
 
 
-def _run(script: Path, *args: str) -> str:
+def _run(script: Path, *args: str) -> tuple[str, bool]:
+    """(stdout, whether iscsiadm said there is none)."""
     p = subprocess.run([str(script), *args], capture_output=True, text=True, timeout=30)
     assert p.returncode in (0, 21), p.stderr
-    return p.stdout
+    return p.stdout, p.returncode == 21
 
 
 @pytest.fixture(scope="module")

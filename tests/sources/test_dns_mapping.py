@@ -45,3 +45,15 @@ def test_a_record_sent_twice_is_one_record():
 def test_a_malformed_zone_is_one_line(records, message):
     with pytest.raises(MalformedZone, match=message):
         facts(records)
+
+
+@pytest.mark.parametrize("serial", [
+    "\u00b2",                   # found by tests/fuzz: str.isdigit() takes a superscript two, int() does not
+    "9" * 5000,                 # int() refuses more than 4300 digits
+    "\u0664\u0662",             # Arabic-Indic digits: int() reads 42, no DNS server writes them
+    "4294967296",               # past the 32-bit serial (RFC 1982)
+])
+def test_a_soa_serial_no_server_sends_is_a_malformed_zone(serial):
+    soa = ("example.test.", "SOA", 300, f"ns1.example.test. hostmaster.example.test. {serial} 3600 600 604800 300")
+    with pytest.raises(MalformedZone, match="SOA of example.test. is not readable"):
+        facts([soa, soa])

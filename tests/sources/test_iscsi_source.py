@@ -31,11 +31,11 @@ def ran(rc=0, out="", err=""):
     return {"rc": rc, "out": out, "err": err}
 
 
-def run(answers: dict, **settings):
+def run(answers: dict, taken_at=T0, **settings):
     settings.setdefault("extra_hosts", tuple(answers))
     channels = {h: FakeChannel(a) for h, a in answers.items()}
     src = IscsiSource(HypervisorSettings(**settings), channel_factory=lambda t: channels[t.name])
-    sink = Snapshot(taken_at=T0)
+    sink = Snapshot(taken_at=taken_at)
     statuses = src.collect({IscsiSession, IscsiNode}, Snapshot(taken_at=T0), sink)
     return sink, {s.scope: s for s in statuses}, channels
 
@@ -63,6 +63,21 @@ def test_an_iscsiadm_failure_makes_the_host_partial():
     s = st[host_scope("hv1")]
     assert s.status == "partial" and "exited with 7: iscsiadm: could not read" in s.reason
     assert not sink.is_complete(IscsiNode, host_scope("hv1"))
+
+
+@pytest.mark.parametrize("rc, out, complete", [
+    (21, "", True),                                                   # "No active sessions."
+    (21, "iSCSI Transport Class version 2.0-870\nversion 2.0-874\n", True),   # ... as 2.0-873 to -875 say it
+    (0, "", False),                                                   # iscsiadm exits 21 when there is none
+    (0, "iSCSI Transport Class version 2.0-870\nversion 2.1.8\n", False),
+    (4, "", False),
+    (21, SESSIONS, False),                                            # sessions, yet "none found"
+])
+def test_only_exit_21_says_there_is_no_session(rc, out, complete):
+    sink, st, _ = run({"hv1": {"installed": True, "session": ran(rc, out=out), "node": ran(out=NODES)}})
+    s = st[host_scope("hv1")]
+    assert (s.status == "ok") is complete and sink.is_complete(IscsiSession, host_scope("hv1")) is complete
+    assert "\n" not in s.reason and (complete or "iscsiadm -m session" in s.reason)
 
 
 def test_output_of_another_layout_is_partial_with_the_line():
@@ -98,6 +113,23 @@ def test_the_agent_op_through_a_local_subprocess(fake_iscsiadm):
     assert problems == [] and sorted(s.sid for s in facts[IscsiSession]) == [3, 7, 8]
 
 
+def test_output_that_is_not_utf8_makes_the_host_partial(tmp_path):
+    # the agent decodes iscsiadm's output strictly: a byte that is not UTF-8 (binary
+    # garbage, a Latin-1 name) fails the read, never a name silently changed
+    from osfsck.clients.hostagent import HostChannel
+    (tmp_path / "session.txt").write_bytes(SESSIONS.replace("sdc", "sd\udcff").encode("utf-8", "surrogateescape"))
+    script = tmp_path / "iscsiadm"
+    script.write_text(f"#!/bin/sh\ncase \"$*\" in\n  \"-m session -P 3\") cat {tmp_path}/session.txt ;;\n"
+                      "  *) exit 21 ;;\nesac\n")
+    script.chmod(0o755)
+    channel = HostChannel("hv1", "local", python=shutil.which("python3") or "python3", timeout=30)
+    src = IscsiSource(HypervisorSettings(extra_hosts=("hv1",), iscsiadm=str(script)), channel_factory=lambda t: channel)
+    sink = Snapshot(taken_at=T0)
+    (s,) = src.collect({IscsiSession}, Snapshot(taken_at=T0), sink)
+    assert s.status == "partial" and "utf-8" in s.reason.lower() and "\n" not in s.reason
+    assert sink.of(IscsiSession) == []
+
+
 def test_the_agent_without_iscsiadm_says_not_installed(monkeypatch):
     monkeypatch.setattr(agent.shutil, "which", lambda name: None)
     monkeypatch.setattr(agent, "ISCSIADM_PLACES", ())
@@ -120,3 +152,53 @@ def test_the_configured_iscsiadm_path_is_passed_to_the_agent():
                    iscsiadm="/opt/bin/iscsiadm", hosts={"hv2": HostOverride(iscsiadm="/srv/hv2/iscsiadm")})
     assert ch["hv1"].calls == [("iscsi", {"iscsiadm": "/opt/bin/iscsiadm"})]
     assert ch["hv2"].calls == [("iscsi", {"iscsiadm": "/srv/hv2/iscsiadm"})]
+
+
+# -- issue 15, defect 8: output osfsck cannot fully read gave false missing-iscsi-session --
+
+def _three_sessions(iqns) -> str:
+    """What open-iscsi 2.1 prints for one session to each of `iqns` (LUN 1 each)."""
+    out = ["iSCSI Transport Class version 2.0-870", "version 2.1.8"]
+    for sid, iqn in enumerate(iqns, 1):
+        out += [f"Target: {iqn} (non-flash)", "\tCurrent Portal: 192.0.2.10:3260,1",
+                "\tPersistent Portal: 192.0.2.10:3260,1", "\t\tIface Name: default", f"\t\tSID: {sid}",
+                "\t\tiSCSI Connection State: LOGGED IN", "\t\tiSCSI Session State: LOGGED_IN",
+                "\t\t************************", "\t\tAttached SCSI devices:", "\t\t************************",
+                f"\t\tHost Number: {sid + 4}\tState: running", f"\t\tscsi{sid + 4} Channel 00 Id 0 Lun: 1",
+                f"\t\t\tAttached scsi disk sd{'cde'[sid - 1]}\t\tState: running"]
+    return "\n".join(out) + "\n"
+
+
+def _cut(text: str, before: str) -> str:
+    return text[:text.rindex(before)]
+
+
+MALFORMED = {
+    "targets without portals": lambda t: "".join(l + "\n" for l in t.splitlines() if "Portal" not in l),
+    "header only": lambda t: "".join(t.splitlines(True)[:2]),
+    "empty": lambda t: "",
+    "last block cut before its devices": lambda t: _cut(t, "\t\t****"),
+    "last block cut after its Target line": lambda t: _cut(t, "\tCurrent Portal"),
+    "flush-left lines": lambda t: "".join(l.lstrip() + "\n" for l in t.splitlines()),
+    "binary garbage": lambda t: "\x7fELF\x02\x01\x01\x00\x00\x00\n\x03\x00>\x00\x01\n",
+    "a byte that is not UTF-8": lambda t: t.replace("openstack:volume-", "openstack:vol\udcffume-", 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED))
+def test_unreadable_output_gives_no_missing_session_finding(name):
+    from osfsck.checks.volumes.missing_iscsi_session import MissingIscsiSession
+    from tests.support.world import World, iqn_of
+    w = World()
+    u = w.instance(host="hv1")
+    vids = [w.attached_volume(u, session=False, target_dev=f"vd{c}")[0] for c in "bcd"]
+    full = _three_sessions(iqn_of(v) for v in vids)
+    sink, st, _ = run({"hv1": {"installed": True, "session": ran(out=MALFORMED[name](full)),
+                               "node": ran(21)}}, w.taken_at)
+    out = MissingIscsiSession().evaluate(w.snapshot().replace_scopes(sink))
+    assert out.findings == [] and [i.scope for i in out.inconclusive_list] == ["host:hv1"]
+    assert st["host:hv1"].status == "partial" and "\n" not in st["host:hv1"].reason
+    # the same sessions printed whole explain every volume; printed as "none" (exit 21), none
+    for rc, text, findings in ((0, full, 0), (21, "", 3)):
+        sink, _, _ = run({"hv1": {"installed": True, "session": ran(rc, out=text), "node": ran(21)}}, w.taken_at)
+        assert len(MissingIscsiSession().evaluate(w.snapshot().replace_scopes(sink)).findings) == findings

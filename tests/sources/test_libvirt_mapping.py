@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from osfsck.sources.libvirt.mapping import DomainXMLError, domain_from_xml
+from osfsck.sources.libvirt.mapping import DomainXMLError, domain_from_xml, parse_domain
 
 FIXTURES = Path(__file__).parent / "fixtures" / "libvirt"
 
@@ -114,9 +114,17 @@ def test_memory_units(memory, mb):
     assert domain_from_xml("h", _with_memory(memory), 1, True).memory_mb == mb
 
 
-def test_unknown_memory_unit_is_an_error():
-    with pytest.raises(DomainXMLError, match="bad <memory>"):
-        domain_from_xml("h", _with_memory("<memory unit='furlongs'>3</memory>"), 1, True)
+@pytest.mark.parametrize("xml, bad", [
+    ("<memory unit='furlongs'>3</memory>", "bad <memory>"),
+    ("<memory>-2097152</memory>", "bad <memory>"),             # libvirt never writes a negative size
+    ("<memory>٣</memory>", "bad <memory>"),                # int() reads an Arabic-Indic digit, libvirt never writes one
+    ("<memory>1_024</memory>", "bad <memory>"),                 # ... nor a Python digit separator
+    ("<vcpu>-1</vcpu>", "bad <vcpu>"),
+    ("<vcpu>+2</vcpu>", "bad <vcpu>"),
+])
+def test_sizes_libvirt_cannot_have_written_are_errors(xml, bad):
+    with pytest.raises(DomainXMLError, match=bad):
+        domain_from_xml("h", _with_memory(xml), 1, True)
 
 
 def test_vcpu_defaults_to_one_when_omitted():
@@ -149,3 +157,12 @@ def test_rbd_volume_and_no_volume_in_a_local_only_domain():
     assert rbd.source.startswith("volumes/volume-")
     # the SMBIOS <entry name='serial'> and the <serial type='pty'> console are not disks
     assert _volumes("nova-1.1-local.xml") == []
+
+
+@pytest.mark.parametrize("text", [
+    "\udcff",                                   # found by tests/fuzz: a byte that is not UTF-8, surrogate-escaped
+    "<domain><name>\ud800</name></domain>",
+])
+def test_text_that_is_not_unicode_is_a_domain_xml_error(text):
+    with pytest.raises(DomainXMLError, match="^hv1: cannot parse domain XML"):
+        parse_domain("hv1", text, 1, True)

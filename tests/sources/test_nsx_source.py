@@ -126,4 +126,32 @@ def test_mapping_of_internal_hand_made_and_foreign_objects():
 
 def test_times_are_epoch_milliseconds_as_naive_utc():
     assert from_epoch_ms(1700000000123) == dt.datetime(2023, 11, 14, 22, 13, 20, 123000)
-    assert from_epoch_ms(None) is None and from_epoch_ms("soon") is None
+    assert from_epoch_ms(None) is None
+
+
+@pytest.mark.parametrize("obj, why", [
+    # found by tests/fuzz/test_nsx_fuzz.py; before, the first three raised past the source
+    ({"id": "x", "_create_time": 1e300}, "_create_time|is not a time"),                # OverflowError
+    ({"id": "x", "_last_modified_time": float("nan")}, "is not a time"),                # ValueError
+    ({"id": "x", "tags": [{"scope": ["os-neutron-port-id"], "tag": "p"}]}, "scope is a list"),   # TypeError
+    ({"display_name": "no id"}, "without an id"),                                      # before: a fact of id "None"
+    ({"id": "x", "_create_time": "soon"}, "is not a time"),                              # before: no time
+    ({"id": "x", "display_name": {"en": "x"}}, "display_name is a dict"),                # before: a dict as the name
+    ({"id": "x", "_revision": -1}, "_revision"),
+    (["id", "x"], "a list item is a list"),
+])
+def test_an_object_not_of_nsx_shape_is_one_error(obj, why):
+    from osfsck.sources.nsx.mapping import NsxShapeError
+    with pytest.raises(NsxShapeError, match=why) as e:
+        to_fact(POLICY, obj, None, None)
+    assert "\n" not in str(e.value)
+
+
+def test_a_segment_id_is_one_path_segment(nsx):
+    # found reading what the fuzz sent: a segment id holding "/" or ".." was put into the
+    # URL as it was, naming another path (a server that removes dot-segments reads the
+    # tier-1 list there, and its objects would become ports of that segment)
+    nsx.store.add("/policy/api/v1/infra/segments", {"id": "../tier-1s", "tags": []})
+    collect(NsxSource(settings(nsx)))
+    asked = [p.split("?")[0] for m, p in nsx.requests if p.endswith("/ports") or "/ports?" in p]
+    assert asked == ["/policy/api/v1/infra/segments/..%2Ftier-1s/ports"]

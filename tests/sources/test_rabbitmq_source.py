@@ -160,3 +160,65 @@ def test_a_queue_without_statistics_yet_has_unknown_counts():
     f = to_fact("r1", "/", {"name": "reply_new", "vhost": "/", "durable": False, "auto_delete": False,
                             "exclusive": False, "arguments": {}, "type": "classic"})
     assert (f.messages, f.consumers, f.expires) == (None, None, None)
+
+
+# -- broken paging and queues, answered by an httpx MockTransport; each found by
+#    tests/fuzz/test_rabbitmq_fuzz.py --------------------------------------------------------
+
+def replay(pages: dict):
+    """A source whose broker answers GET /api/queues/%2F?page=N with pages[N] (bytes or a
+    JSON value), and 400 page_out_of_range past them."""
+    import httpx
+
+    def handler(request):
+        page = int(request.url.params.get("page", "1"))
+        if page not in pages:
+            return httpx.Response(400, json=_load("page-out-of-range.json")["body"])
+        body = pages[page] if isinstance(pages[page], bytes) else json.dumps(pages[page]).encode()
+        return httpx.Response(200, content=body)
+    b = Broker(name="r1", url="http://rabbit.test:15672", username="osfsck", password="pw", page_size=2, vhosts=("/",))
+    return RabbitMQSource(RabbitSettings(brokers=(b,)), transport=httpx.MockTransport(handler))
+
+
+ROOT = {n: _load(f"queues-root-page{n}.json") for n in (1, 2, 3)}
+
+
+def with_(answer: dict, **changes) -> dict:
+    return {**answer, **changes}
+
+
+@pytest.mark.parametrize("pages, why", [
+    ({1: with_(ROOT[1], page_count=1)}, "2 queues read of the 5 it counted"),               # before: 2 queues, complete
+    ({1: {k: v for k, v in ROOT[1].items() if k != "page_count"}}, "no page_count"),         # before: page 1 only
+    ({1: ROOT[1], 2: with_(ROOT[2], page=1), 3: ROOT[3]}, "page 1 for page 2"),              # a proxy that drops ?page
+    ({1: ROOT[1], 2: with_(ROOT[2], items=ROOT[1]["items"]), 3: ROOT[3]}, "listed twice"),   # before: each twice
+    ({1: b"[" * 100_000 + b"]" * 100_000}, "not JSON"),                                     # before: RecursionError
+])
+def test_a_vhost_is_believed_only_whole(pages, why):
+    snap, (s,) = collect(replay(pages))
+    assert s.status == "partial" and why in s.reason and "\n" not in s.reason
+    assert snap.of(RabbitQueue) == []
+
+
+@pytest.mark.parametrize("item, why", [
+    ("compute.hv1", "a str, not a queue"),
+    ({"vhost": "/", "durable": False, "auto_delete": False, "exclusive": False}, "without a name"),
+    ({"name": "q", "durable": "false", "auto_delete": False, "exclusive": False}, "durable"),  # before: durable
+    ({"name": "q", "durable": False, "exclusive": False}, "auto_delete"),                       # before: False
+    ({"name": "q", "durable": False, "auto_delete": False, "exclusive": False, "arguments": []}, "arguments"),
+])
+def test_a_queue_not_of_the_api_shape_is_one_error(item, why):
+    from osfsck.sources.rabbitmq.mapping import RabbitShapeError, to_fact
+    with pytest.raises(RabbitShapeError, match=why) as e:
+        to_fact("r1", "/", item)
+    assert "\n" not in str(e.value)
+
+
+def test_a_user_that_sees_no_vhost_is_a_partial_broker():
+    # found by tests/fuzz: GET /api/vhosts answering [] gave no status at all, as if the
+    # broker had been read and held no queue
+    import httpx
+    b = Broker(name="r1", url="http://rabbit.test:15672", username="osfsck", password="pw")
+    src = RabbitMQSource(RabbitSettings(brokers=(b,)), transport=httpx.MockTransport(lambda r: httpx.Response(200, json=[])))
+    (s,) = collect(src)[1]
+    assert (s.scope, s.status) == ("rabbitmq:r1/*", "partial") and "sees no vhost" in s.reason

@@ -81,24 +81,9 @@ class Server:
         transfer must never pass for a zone."""
         origin = dns.name.from_text(zone)
         sign = self._sign()
-        try:
-            messages = dns.query.xfr(self.host, origin, port=self.port, timeout=self.timeout,
-                                     lifetime=self.timeout * 6, relativize=False, **sign)
-            soa_seen = 0
-            for msg in messages:
-                for rrset in msg.answer:
-                    name = rrset.name.to_text().lower()
-                    rtype = dns.rdatatype.to_text(rrset.rdtype)
-                    if rrset.rdtype == dns.rdatatype.SOA and rrset.name == origin:
-                        soa_seen += 1
-                    for rd in rrset:
-                        yield Rr(name, rtype, rrset.ttl, rd.to_text())
-            if soa_seen < 2:
-                raise DnsError(f"AXFR of {zone} from {self}: the transfer ended before the closing SOA")
-        except DnsError:
-            raise
-        except Exception as e:  # noqa: BLE001 - dnspython raises many types; each becomes one line
-            raise DnsError(f"AXFR of {zone} from {self}: {_describe(e)}") from None
+        return axfr_records(zone, str(self), lambda: dns.query.xfr(
+            self.host, origin, port=self.port, timeout=self.timeout, lifetime=self.timeout * 6,
+            relativize=False, **sign))
 
     def rrset(self, name: str, rtype: str) -> tuple[int, list[str]] | None:
         """(TTL, data of each record) of one RRset, asked of the server itself over TCP,
@@ -150,6 +135,29 @@ class Server:
 
     def close(self) -> None:
         """Nothing is kept open between calls (each is one TCP exchange)."""
+
+
+def axfr_records(zone: str, server: str, messages) -> Iterator[Rr]:
+    """The records of an AXFR, from `messages()` (dnspython's messages as they arrive),
+    the SOA first; DnsError (one line) for anything else, a transfer that ends before its
+    closing SOA included."""
+    origin = dns.name.from_text(zone)
+    try:
+        soa_seen = 0
+        for msg in messages():
+            for rrset in msg.answer:
+                name = rrset.name.to_text().lower()
+                rtype = dns.rdatatype.to_text(rrset.rdtype)
+                if rrset.rdtype == dns.rdatatype.SOA and rrset.name == origin:
+                    soa_seen += 1
+                for rd in rrset:
+                    yield Rr(name, rtype, rrset.ttl, rd.to_text())
+        if soa_seen < 2:
+            raise DnsError(f"AXFR of {zone} from {server}: the transfer ended before the closing SOA")
+    except DnsError:
+        raise
+    except Exception as e:  # noqa: BLE001 - dnspython raises many types; each becomes one line
+        raise DnsError(f"AXFR of {zone} from {server}: {_describe(e)}") from None
 
 
 def server_for(zone, timeout: float) -> Server:

@@ -6,21 +6,24 @@ from __future__ import annotations
 import ssl
 
 
+def _chain(e: BaseException):
+    """`e`, then what it was raised from or during, each once (a chain may loop)."""
+    seen = set()
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        yield e
+        e = e.__cause__ or e.__context__
+
+
 def tls_failure(e: Exception) -> bool:
     """Whether `e`, or anything it was raised from, is a failed TLS verification."""
-    seen = e
-    while seen is not None:
-        if isinstance(seen, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(seen):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+    return any(isinstance(x, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(x) for x in _chain(e))
 
 
 def reason(e: Exception) -> str:
     """The innermost cause's message, first line, short."""
-    seen, last = e, str(e)
-    while seen is not None:
-        if str(seen):
-            last = str(seen)
-        seen = seen.__cause__ or seen.__context__
+    last = str(e)
+    for x in _chain(e):
+        if str(x):
+            last = str(x)
     return (last.strip().splitlines() or [type(e).__name__])[0][:200]

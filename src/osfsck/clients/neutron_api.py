@@ -33,8 +33,14 @@ class NeutronApi(OpenStackApi):
     # -- ports ------------------------------------------------------------------------
     def get_port(self, port_id: str) -> dict | None:
         """GET /v2.0/ports/{id}: the port's JSON, or None when Neutron has no such port."""
-        r = self._request("GET", f"/v2.0/ports/{port_id}", f"read port {port_id}", missing_ok=True)
-        return None if r is None else self._json(r, f"read port {port_id}")["port"]
+        what = f"read port {port_id}"
+        r = self._request("GET", f"/v2.0/ports/{port_id}", what, missing_ok=True)
+        if r is None:
+            return None
+        port = self._json(r, what).get("port")
+        if not isinstance(port, dict):
+            raise NeutronApiError(f"cannot {what}: no port in the answer")
+        return port
 
     def delete_port(self, port_id: str, revision_number: int | None = None) -> bool:
         """DELETE /v2.0/ports/{id}; False when it was already gone.  With a revision, the

@@ -2,7 +2,10 @@
 paging, bounded retries, and errors that are one line.
 
 Paging follows vmware_nsxlib (v3/client.py `url_list`): pass back `cursor` until a page has
-none or one starting with "0000".  Retries follow what NSX asks of clients: 429 (too many
+none or one starting with "0000".  A list is believed only whole: every page must carry
+its `results`, a cursor that comes back again (paging that would never end) and fewer
+objects than the first page's `result_count` (the total across all pages, "set only on
+first page" in NSX's *ListResult schema) are errors, never a shorter list.  Retries follow what NSX asks of clients: 429 (too many
 requests, with Retry-After) and 503 (the manager is busy or its cluster re-forming) are
 retried with exponential back-off, as are dropped connections and timeouts; nothing else
 is, and a TLS verification failure never is.
@@ -34,7 +37,7 @@ class NsxError(Exception):
 class NsxClient:
     def __init__(self, url: str, username: str, password: str, *, verify: bool | str = True,
                  timeout: float = 30.0, retries: int = 4, page_size: int = 1000, backoff: float = 0.5,
-                 sleep=time.sleep):
+                 sleep=time.sleep, transport: httpx.BaseTransport | None = None):
         self.url = url.rstrip("/")
         self.page_size = page_size
         self.retries = retries
@@ -48,7 +51,7 @@ class NsxClient:
             except (OSError, ssl.SSLError) as e:
                 raise NsxError(f"NSX {self.url}: cannot use the CA file {verify}: {reason(e)}") from None
         self._http = httpx.Client(base_url=self.url, auth=(username, password), verify=verify, timeout=timeout,
-                                  headers={"Accept": "application/json"})
+                                  headers={"Accept": "application/json"}, transport=transport)
 
     def close(self) -> None:
         self._http.close()
@@ -110,17 +113,31 @@ class NsxClient:
 
     def list(self, path: str, params: dict | None = None) -> list[dict]:
         """Every object of a collection, page after page (all or an NsxError)."""
+        where = f"NSX {self.url}: GET {path}"
         query = {**(params or {}), "page_size": self.page_size}
         results: list[dict] = []
+        counted, cursors = None, set()
         while True:
             page = self.get(path, query)
-            if not isinstance(page, dict) or not isinstance(page.get("results", []), list):
-                raise NsxError(f"NSX {self.url}: GET {path}: not a list result")
-            results.extend(page.get("results", []))
+            if not isinstance(page, dict) or not isinstance(page.get("results"), list):
+                raise NsxError(f"{where}: not a list result (no results in page {len(cursors) + 1})")
+            if not cursors:
+                counted = page.get("result_count")
+            results.extend(page["results"])
             cursor = page.get("cursor")
             if not cursor or str(cursor).startswith(NULL_CURSOR_PREFIX):
-                return results
+                break
+            if not isinstance(cursor, str):
+                raise NsxError(f"{where}: a cursor that is not text ({type(cursor).__name__})")
+            if cursor in cursors:
+                raise NsxError(f"{where}: cursor {cursor[:40]!r} came back after {len(cursors)} pages "
+                               "(paging that would never end)")
+            cursors.add(cursor)
             query = {**query, "cursor": cursor}
+        if isinstance(counted, int) and not isinstance(counted, bool) and len(results) < counted:
+            raise NsxError(f"{where}: {len(results)} objects listed of the {counted} it counted (objects "
+                           "deleted while listing, or a page lost): the list is read again next run")
+        return results
 
 
 def _decode(r: httpx.Response, where: str):
@@ -128,7 +145,7 @@ def _decode(r: httpx.Response, where: str):
         return None
     try:
         return json.loads(r.content)
-    except ValueError:
+    except (ValueError, RecursionError):      # RecursionError: arrays nested too deep to decode
         raise NsxError(f"{where}: the answer is not JSON ({r.headers.get('content-type', 'no content type')}, "
                        f"{len(r.content)} bytes)", r.status_code) from None
 
@@ -137,7 +154,7 @@ def _message(r: httpx.Response) -> str:
     """NSX's error_message (its errors are JSON), or the reason phrase."""
     try:
         text = str(r.json().get("error_message") or "").strip()
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         text = ""
     line = text.splitlines()[0] if text else r.reason_phrase
     return line[:300]

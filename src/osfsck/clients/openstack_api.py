@@ -99,14 +99,23 @@ class OpenStackApi:
         if self._endpoint is None:
             self._endpoint = self._catalog_endpoint(self._json(r, "read Keystone's token").get("token", {}))
 
-    def _catalog_endpoint(self, token: dict) -> str:
+    def _catalog_endpoint(self, token) -> str:
+        """The service's URL from the token's catalog: [{type, endpoints: [{interface,
+        region_id (region before Keystone v3.2's rename), url}]}]."""
         s = self.settings
-        for service in token.get("catalog") or ():
-            if service.get("type") != self.service_type:
+        catalog = token.get("catalog") if isinstance(token, dict) else None
+        if not isinstance(catalog, list) or not all(isinstance(service, dict) for service in catalog):
+            raise self.Error(f"Keystone's token carries no catalog of services; set {self.section} endpoint")
+        for service in catalog:
+            endpoints = service.get("endpoints")
+            if service.get("type") != self.service_type or not isinstance(endpoints, list):
                 continue
-            for ep in service.get("endpoints") or ():
-                if ep.get("interface") == s.interface and (
+            for ep in endpoints:
+                if isinstance(ep, dict) and ep.get("interface") == s.interface and (
                         not s.region_name or s.region_name in (ep.get("region_id"), ep.get("region"))):
+                    if not isinstance(ep.get("url"), str) or not ep["url"]:
+                        raise self.Error(f"Keystone's catalog names a {s.interface} {self.service_type} endpoint "
+                                         f"without a url; set {self.section} endpoint")
                     return ep["url"].rstrip("/")
         where = f" in region {s.region_name}" if s.region_name else ""
         raise self.Error(f"Keystone's catalog has no {s.interface} {self.service_type} endpoint{where}; "
@@ -115,7 +124,7 @@ class OpenStackApi:
     def _json(self, r: httpx.Response, what: str) -> dict:
         try:
             data = r.json()
-        except ValueError:
+        except (ValueError, RecursionError):      # RecursionError: arrays nested too deep to decode
             raise self.Error(f"cannot {what}: the answer is not JSON") from None
         if not isinstance(data, dict):
             raise self.Error(f"cannot {what}: the answer is not a JSON object")
@@ -124,20 +133,24 @@ class OpenStackApi:
 
 def message(r: httpx.Response) -> str:
     """The error's message: Neutron's {"NeutronError": {"message"}}, Keystone's {"error":
-    {"message"}}, Placement's {"errors": [{"detail"}]}, else the reason phrase."""
+    {"message"}}, Placement's {"errors": [{"detail", "title", "code"}]}, else the reason
+    phrase; one line, whatever the body holds."""
     try:
         data = r.json()
+    except (ValueError, RecursionError):
+        data = None
+    text = None
+    if isinstance(data, dict):
         errors = data.get("errors")
         if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            first = errors[0]
             # Placement's detail starts with webob's generic sentence, then a blank line
-            detail = str(errors[0].get("detail") or "").split("\n\n", 1)[-1]
-            code = errors[0].get("code")
-            text = (detail.strip() or errors[0].get("title")) + (f" [{code}]" if code else "")
+            detail = str(first.get("detail") or "").split("\n\n", 1)[-1].strip()
+            head = detail or str(first.get("title") or "") or r.reason_phrase or ""
+            text = head + (f" [{first['code']}]" if first.get("code") else "")
         else:
             err = data.get("NeutronError") or data.get("error") or {}
             text = err.get("message") if isinstance(err, dict) else None
-    except (ValueError, AttributeError):
-        text = None
     text = text or r.reason_phrase or ""
     return " ".join(str(text).split())[:200]
 

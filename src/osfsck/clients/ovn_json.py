@@ -21,17 +21,21 @@ ORIGINAL_PARSER = ovs.json.Parser
 
 # everything up to the next bracket that is outside a string (strings skipped whole)
 _SKIP = re.compile(r'[^"\[\]{}]*(?:"[^"\\]*(?:\\.[^"\\]*)*"[^"\[\]{}]*)*')
-_OPEN, _CLOSE = "[{", "]}"
+_OPEN = "[{"
+_WHITESPACE = " \t\n\r"        # JSON's (RFC 8259): what may come between messages
 
 
 class StreamParser:
-    """One JSON value (a JSON-RPC message: an object) from a stream fed in pieces."""
+    """One JSON value (a JSON-RPC message: an object) from a stream fed in pieces.  What
+    cannot start one (anything but whitespace before its first bracket, a closing bracket
+    first) ends it at once as an error, as python-ovs's own parser does."""
 
     def __init__(self, check_trailer: bool = False):
         self._parts: list[str] = []
         self._tail = ""          # an unfinished string, scanned again with what follows
         self._depth = 0
         self._done = False
+        self._error = None
 
     def feed(self, s: str) -> int:
         if self._done:
@@ -41,18 +45,25 @@ class StreamParser:
         self._tail = ""
         p, n, depth = 0, len(text), self._depth
         while True:
-            p = _SKIP.match(text, p).end()
+            q = _SKIP.match(text, p).end()
+            if depth == 0 and text[p:q].strip(_WHITESPACE):
+                return self._fail("syntax error at beginning of input", q - lead)
+            p = q
             if p >= n:
                 break
             c = text[p]
             if c == '"':                      # a string that goes on in the next piece
+                if depth == 0:
+                    return self._fail("syntax error at beginning of input", p - lead)
                 self._tail = text[p:]
                 text = text[:p]
                 break
             p += 1
             if c in _OPEN:
                 depth += 1
-            elif c in _CLOSE:
+            elif depth == 0:
+                return self._fail("syntax error at beginning of input", p - lead)
+            else:                             # a closing bracket
                 depth -= 1
                 if depth == 0:
                     self._parts.append(text[:p])
@@ -63,15 +74,23 @@ class StreamParser:
         self._parts.append(text)
         return len(s)
 
+    def _fail(self, message: str, taken: int) -> int:
+        # only before a message's first bracket, where no open string is carried over:
+        # `taken` counts characters of this piece
+        self._error, self._done = message, True
+        return taken
+
     def is_done(self) -> bool:
         return self._done
 
     def finish(self):
+        if self._error is not None:
+            return self._error
         if not self._done:
             return "unexpected end of input"
         try:
             return json.loads("".join(self._parts))
-        except ValueError as e:
+        except (ValueError, RecursionError) as e:   # RecursionError: nested past the decoder
             return f"bad JSON: {e}"
 
 

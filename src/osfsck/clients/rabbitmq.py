@@ -42,7 +42,8 @@ def enc(part: str) -> str:
 
 class RabbitClient:
     def __init__(self, url: str, username: str, password: str, *, verify: bool | str = True,
-                 timeout: float = 30.0, page_size: int = MAX_PAGE_SIZE, name: str = "default"):
+                 timeout: float = 30.0, page_size: int = MAX_PAGE_SIZE, name: str = "default",
+                 transport: httpx.BaseTransport | None = None):
         self.url = url.rstrip("/")
         self.name = name
         self.page_size = min(page_size, MAX_PAGE_SIZE)
@@ -55,7 +56,7 @@ class RabbitClient:
                                   f"{reason(e)}") from None
         try:
             self._http = httpx.Client(base_url=self.url, auth=(username, password), verify=verify, timeout=timeout,
-                                      headers={"Accept": "application/json"})
+                                      headers={"Accept": "application/json"}, transport=transport)
         except (ValueError, httpx.InvalidURL) as e:
             raise RabbitError(f"RabbitMQ {self.name}: bad URL {self.url!r}: {reason(e)}") from None
 
@@ -92,7 +93,7 @@ class RabbitClient:
             return None
         try:
             return json.loads(r.content)
-        except ValueError:
+        except (ValueError, RecursionError):      # RecursionError: arrays nested too deep to decode
             raise RabbitError(f"{where}: the answer is not JSON ({r.headers.get('content-type', 'no content type')}, "
                               f"{len(r.content)} bytes): is this the management API?", r.status_code) from None
 
@@ -105,20 +106,46 @@ class RabbitClient:
         return sorted(v["name"] for v in found)
 
     def queues(self, vhost: str) -> list[dict]:
-        """Every queue of `vhost`, page after page (all of them, or a RabbitError)."""
+        """Every queue of `vhost`, page after page (all of them, or a RabbitError).
+
+        Pages are offsets into the broker's sorted list, so a queue made or deleted between
+        two pages shifts the rest: one is then read twice or not at all.  The list is
+        believed only when the queues read are exactly as many as the first page counted
+        (`filtered_count`), none twice, every page the one asked for."""
         path = f"/api/queues/{enc(vhost)}"
-        items: list[dict] = []
+        where = f"RabbitMQ {self.name} ({self.url}): GET {path}"
+        items: list = []
+        names: set = set()
+        counted = None
         page = 1
         while True:
             answer = self.request("GET", path, params={"page": page, "page_size": self.page_size,
                                                        "columns": ",".join(QUEUE_COLUMNS)})
             if not isinstance(answer, dict) or not isinstance(answer.get("items"), list):
-                raise RabbitError(f"RabbitMQ {self.name} ({self.url}): GET {path}: not a paged list of queues")
-            items.extend(answer["items"])
+                raise RabbitError(f"{where}: not a paged list of queues")
             count = answer.get("page_count")
-            if not isinstance(count, int) or page >= count:
-                return items
+            if not isinstance(count, int) or isinstance(count, bool):
+                raise RabbitError(f"{where}: page {page} has no page_count")
+            if answer.get("page", page) != page:
+                raise RabbitError(f"{where}: the broker answered page {str(answer.get('page'))[:20]} for page {page}")
+            if page == 1:
+                counted = answer.get("filtered_count", answer.get("total_count"))
+            for q in answer["items"]:
+                name = q.get("name") if isinstance(q, dict) else None
+                if not isinstance(name, str):
+                    continue        # not a queue: the mapping says so
+                if name in names:
+                    raise RabbitError(f"{where}: queue {name[:80]!r} listed twice (the list changed while it "
+                                      "was read): read again next run")
+                names.add(name)
+            items.extend(answer["items"])
+            if page >= count:
+                break
             page += 1
+        if isinstance(counted, int) and not isinstance(counted, bool) and len(items) != counted:
+            raise RabbitError(f"{where}: {len(items)} queues read of the {counted} it counted (the list changed "
+                              "while it was read, or its paging is broken): read again next run")
+        return items
 
     def queue(self, vhost: str, name: str) -> dict | None:
         """One queue with its statistics, or None when it does not exist."""
@@ -171,7 +198,7 @@ def _message(r: httpx.Response) -> str:
     try:
         data = r.json()
         text = str(data.get("reason") or data.get("error") or "").strip()
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         text = ""
     line = text.splitlines()[0] if text else r.reason_phrase
     return line[:300]

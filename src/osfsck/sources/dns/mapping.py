@@ -26,8 +26,11 @@ def zone_facts(zone: str, server: str, template: str, designate: bool,
         if rtype == "SOA":
             if name == zone and serial is None:
                 fields = data.split()
-                if len(fields) != 7 or not fields[2].isdigit():
-                    raise MalformedZone(f"the SOA of {zone} is not readable: {data!r}")
+                # a serial is an unsigned 32-bit number (RFC 1035 3.3.13) in ASCII digits:
+                # str.isdigit() alone also passes "²", which int() refuses
+                if len(fields) != 7 or not (fields[2].isascii() and fields[2].isdigit()) \
+                        or len(fields[2]) > 10 or int(fields[2]) >= 2 ** 32:
+                    raise MalformedZone(f"the SOA of {zone} is not readable: {data[:120]!r}")
                 serial = int(fields[2])
             continue
         if rtype in COLLECTED_TYPES:

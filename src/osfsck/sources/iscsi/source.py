@@ -6,7 +6,7 @@ from __future__ import annotations
 from osfsck.model.facts.hypervisor import IscsiNode, IscsiSession
 from osfsck.sources.host_agent import HostAgentSource
 from osfsck.sources.hosts import HostTarget
-from osfsck.sources.iscsi.parse import NO_OBJECTS, parse_nodes, parse_sessions
+from osfsck.sources.iscsi.parse import NO_OBJECTS, IscsiOutputError, parse_nodes, parse_sessions
 
 
 class IscsiSource(HostAgentSource):
@@ -30,11 +30,13 @@ class IscsiSource(HostAgentSource):
         facts = {}
         for kind, key, parse in ((IscsiSession, "session", parse_sessions), (IscsiNode, "node", parse_nodes)):
             run = reply[key]
-            if run["rc"] == NO_OBJECTS:
-                facts[kind] = []
-            elif run["rc"] != 0:
+            if run["rc"] not in (0, NO_OBJECTS):
                 err = (run["err"] or "").strip().splitlines()
                 problems.append(f"iscsiadm -m {key} exited with {run['rc']}" + (f": {err[-1]}" if err else ""))
-            else:
-                facts[kind] = parse(target.name, run["out"])
+                continue
+            try:
+                facts[kind] = parse(target.name, run["out"], none_found=run["rc"] == NO_OBJECTS)
+            except IscsiOutputError as e:
+                # the host's sessions (or records) are unknown: partial, never fewer of them
+                problems.append(f"iscsiadm -m {key}: output osfsck cannot read: {e}")
         return facts, problems

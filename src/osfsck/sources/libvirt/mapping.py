@@ -38,7 +38,9 @@ def parse_domain(host: str, xml_text: str, state: int, active: bool) -> tuple[Do
     """The domain and its volume disks, from one parse of its XML."""
     try:
         root = ET.fromstring(xml_text)
-    except ET.ParseError as e:
+    except (ET.ParseError, UnicodeError) as e:
+        # UnicodeError: text holding a lone surrogate (a byte that was not UTF-8) cannot be
+        # handed to expat at all
         raise DomainXMLError(f"{host}: cannot parse domain XML: {e}") from None
     if root.tag != "domain":
         raise DomainXMLError(f"{host}: not a domain XML document (root element <{root.tag}>)")
@@ -89,10 +91,10 @@ def _vcpus(host: str, name: str, root: ET.Element) -> int:
     text = root.findtext("vcpu")
     if text is None or not text.strip():
         return 1    # libvirt's default when <vcpu> is omitted
-    try:
-        return int(text.strip())
-    except ValueError:
-        raise DomainXMLError(f"{host}: domain {name}: bad <vcpu> {text.strip()!r}") from None
+    count = _count(text)
+    if count is None:
+        raise DomainXMLError(f"{host}: domain {name}: bad <vcpu> {text.strip()[:40]!r}")
+    return count
 
 
 def _memory_mb(host: str, name: str, root: ET.Element) -> int:
@@ -101,13 +103,17 @@ def _memory_mb(host: str, name: str, root: ET.Element) -> int:
         return 0    # libvirt always reports it; 0 means "not stated", not "no memory"
     unit = (el.get("unit") or "KiB").strip().lower()
     factor = _UNITS.get(unit)
-    try:
-        amount = int(el.text.strip())
-    except ValueError:
-        amount = None
+    amount = _count(el.text)
     if factor is None or amount is None:
-        raise DomainXMLError(f"{host}: domain {name}: bad <memory> {el.text.strip()!r} {unit!r}")
+        raise DomainXMLError(f"{host}: domain {name}: bad <memory> {el.text.strip()[:40]!r} {unit[:20]!r}")
     return amount * factor // 1024 ** 2
+
+
+def _count(text: str) -> int | None:
+    """A size as libvirt writes it (ASCII digits), or None: int() would also take a sign,
+    "1_024", other scripts' digits, and fail past 4300 digits."""
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 30 else None
 
 
 def _disk_sources(root: ET.Element):

@@ -1,8 +1,15 @@
-"""NSX objects as the API returns them -> NsxObject facts (pure: no I/O)."""
+"""NSX objects as the API returns them -> NsxObject facts (pure: no I/O).
+
+An item that is not of the shape NSX's API schema gives its objects (an object with a
+string `id`, `tags` a list of {scope, tag} strings, times in epoch milliseconds) raises
+NsxShapeError, the one error of this mapping: the NSX source then leaves its scope
+partial rather than judge a list it could not read whole.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from osfsck.model.facts.nsx import (
     API_VERSION_SCOPE, MANAGER_INTERNAL_NAMES, NEUTRON_TAG_SCOPES, NSX_SCOPE, PLUGIN_SCOPE, PLUGIN_TAG, POLICY,
@@ -10,22 +17,65 @@ from osfsck.model.facts.nsx import (
 )
 
 _EPOCH = dt.datetime(1970, 1, 1)
+# datetime's range in ms since the epoch: later or earlier is no time NSX wrote
+_MAX_MS = (dt.datetime.max - _EPOCH).total_seconds() * 1000
+_MIN_MS = (dt.datetime.min - _EPOCH).total_seconds() * 1000
+
+
+class NsxShapeError(ValueError):
+    """An item of an NSX list that is not an NSX object of the documented shape; one line."""
 
 
 def from_epoch_ms(value) -> dt.datetime | None:
-    """NSX's `_create_time` / `_last_modified_time` (milliseconds since the epoch) as naive UTC."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
+    """NSX's `_create_time` / `_last_modified_time` (milliseconds since the epoch) as naive
+    UTC; None when absent; NsxShapeError when it is no such time."""
+    if value is None:
         return None
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) \
+            or not _MIN_MS <= value <= _MAX_MS:
+        raise NsxShapeError(f"{str(value)[:40]!r} is not a time in epoch milliseconds")
     return _EPOCH + dt.timedelta(milliseconds=value)
 
 
-def to_fact(api: str, obj: dict, parent_id: str | None, deployment: tuple | None) -> NsxObject:
+def _text(obj: dict, key: str, where: str) -> str | None:
+    value = obj.get(key)
+    if value is not None and not isinstance(value, str):
+        raise NsxShapeError(f"{where}: {key} is a {type(value).__name__}, not text")
+    return value
+
+
+def _tags(obj: dict, where: str) -> list[tuple[str | None, str | None]]:
+    tags = obj.get("tags")
+    if tags is None:
+        return []
+    if not isinstance(tags, list) or not all(isinstance(t, dict) for t in tags):
+        raise NsxShapeError(f"{where}: tags are not a list of {{scope, tag}}")
+    return [(_text(t, "scope", where), _text(t, "tag", where)) for t in tags]
+
+
+def object_id(obj) -> str:
+    """The object's `id`; NsxShapeError for an item with none."""
+    if not isinstance(obj, dict):
+        raise NsxShapeError(f"a list item is a {type(obj).__name__}, not an object")
+    oid = obj.get("id")
+    if not isinstance(oid, str) or not oid:
+        raise NsxShapeError(f"an object without an id (id {str(oid)[:40]!r})")
+    return oid
+
+
+def manager_parent(obj) -> str | None:
+    """A Manager API logical port's switch (`logical_switch_id`), None for other objects."""
+    return _text(obj, "logical_switch_id", object_id(obj))
+
+
+def to_fact(api: str, obj, parent_id: str | None, deployment: tuple | None) -> NsxObject:
     """One object; `deployment` is (tag scope, accepted values) or None (no restriction)."""
+    oid = object_id(obj)
+    where = f"object {oid[:80]!r}"
     kind = neutron_id = version = project = None
     internal = False
     mine = deployment is None
-    for t in obj.get("tags") or ():
-        scope, tag = t.get("scope"), t.get("tag")
+    for scope, tag in _tags(obj, where):
         if scope in NEUTRON_TAG_SCOPES and kind is None and tag:
             kind, neutron_id = NEUTRON_TAG_SCOPES[scope], tag
         elif scope == API_VERSION_SCOPE:
@@ -36,15 +86,19 @@ def to_fact(api: str, obj: dict, parent_id: str | None, deployment: tuple | None
             internal = True
         if deployment is not None and scope == deployment[0] and tag in deployment[1]:
             mine = True
-    oid = str(obj.get("id"))
-    name = obj.get("display_name")
+    name = _text(obj, "display_name", where)
     if api == POLICY:
         internal = internal or oid in POLICY_INTERNAL_IDS
     else:
         internal = internal or name in MANAGER_INTERNAL_NAMES
-    revision = obj.get("_revision")
+    revision = obj.get("_revision", 0)
+    if not isinstance(revision, int) or isinstance(revision, bool) or revision < 0:
+        raise NsxShapeError(f"{where}: _revision {str(revision)[:40]!r} is not a revision number")
+    try:
+        created, updated = from_epoch_ms(obj.get("_create_time")), from_epoch_ms(obj.get("_last_modified_time"))
+    except NsxShapeError as e:
+        raise NsxShapeError(f"{where}: {e}") from None
     return NsxObject(
-        NSX_SCOPE, api, str(obj.get("resource_type") or ""), oid, name, obj.get("path"), parent_id,
-        kind, neutron_id, version, project, internal, not mine, bool(obj.get("attachment")),
-        revision if isinstance(revision, int) else 0,
-        from_epoch_ms(obj.get("_create_time")), from_epoch_ms(obj.get("_last_modified_time")))
+        NSX_SCOPE, api, _text(obj, "resource_type", where) or "", oid, name, _text(obj, "path", where), parent_id,
+        kind, neutron_id, version, project, internal, not mine, bool(obj.get("attachment")), revision,
+        created, updated)

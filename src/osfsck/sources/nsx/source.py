@@ -8,13 +8,14 @@ partial and adds no fact, so no check takes an object that was merely not read f
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import quote
 
 from osfsck.clients.nsx import NsxClient, NsxError
 from osfsck.model.facts.nsx import MANAGER, NSX_SCOPE, POLICY, NsxObject
 from osfsck.model.result import SourceStatus
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.base import NotConfigured, Source, cover_all, utcnow
-from osfsck.sources.nsx.mapping import to_fact
+from osfsck.sources.nsx.mapping import NsxShapeError, manager_parent, to_fact
 
 POLICY_BASE = "/policy/api/v1/infra"
 SEGMENTS = f"{POLICY_BASE}/segments"
@@ -33,10 +34,11 @@ class NsxSource(Source):
     provides = (NsxObject,)
     stage = 0
 
-    def __init__(self, settings):
+    def __init__(self, settings, transport=None):
         if settings.url is None:
             raise NotConfigured("[nsx] url is not configured")
         self.settings = settings
+        self._transport = transport     # tests: an httpx transport standing in for the manager
 
     def reads(self) -> list[str]:
         s = self.settings
@@ -50,25 +52,25 @@ class NsxSource(Source):
         s = self.settings
         at = utcnow()
         try:
-            with NsxClient(**s.client_kwargs()) as client:
+            with NsxClient(**s.client_kwargs(), transport=self._transport) as client:
                 facts = read_policy(client, s.deployment()) if s.api == POLICY else read_manager(client, s.deployment())
         except NsxError as e:
             return [cover_all(sink, self.provides, NSX_SCOPE, self.name, False, str(e), at)]
-        except (KeyError, TypeError, AttributeError) as e:
-            # JSON, but not NSX's shapes (an object that is not one, without an id)
-            why = f"NSX {s.url}: an object of an unexpected shape ({type(e).__name__}: {str(e)[:100]})"
+        except NsxShapeError as e:
+            # JSON, but not NSX's shapes (an item that is not an object, one without an id)
+            why = f"NSX {s.url}: an object of an unexpected shape: {e}"
             return [cover_all(sink, self.provides, NSX_SCOPE, self.name, False, why, at)]
         sink.add(NsxObject.kind, facts)
         return [cover_all(sink, self.provides, NSX_SCOPE, self.name, True, "", at)]
 
 
 def read_policy(client: NsxClient, deployment) -> list[NsxObject]:
-    segments = client.list(SEGMENTS)
-    facts = [to_fact(POLICY, o, None, deployment) for o in segments]
+    """Facts of every Policy object the checks judge; NsxError or NsxShapeError."""
+    segments = [to_fact(POLICY, o, None, deployment) for o in client.list(SEGMENTS)]
+    facts = list(segments)
     with ThreadPoolExecutor(PORT_LISTS_IN_PARALLEL) as pool:
-        pages = pool.map(lambda seg: (seg["id"], _segment_ports(client, seg["id"])), segments)
-        for seg_id, ports in pages:
-            facts.extend(to_fact(POLICY, o, seg_id, deployment) for o in ports)
+        for seg, ports in zip(segments, pool.map(lambda seg: _segment_ports(client, seg.id), segments)):
+            facts.extend(to_fact(POLICY, o, seg.id, deployment) for o in ports)
     for path in POLICY_LISTS:
         facts.extend(to_fact(POLICY, o, None, deployment) for o in client.list(path))
     return facts
@@ -76,7 +78,8 @@ def read_policy(client: NsxClient, deployment) -> list[NsxObject]:
 
 def _segment_ports(client: NsxClient, segment_id: str) -> list[dict]:
     try:
-        return client.list(f"{SEGMENTS}/{segment_id}/ports")
+        # the id as one path segment: an id holding "/" or "?" must not name another list
+        return client.list(f"{SEGMENTS}/{quote(segment_id, safe='')}/ports")
     except NsxError as e:
         if e.status == 404:
             return []       # the segment was deleted since it was listed, and its ports with it
@@ -84,8 +87,9 @@ def _segment_ports(client: NsxClient, segment_id: str) -> list[dict]:
 
 
 def read_manager(client: NsxClient, deployment) -> list[NsxObject]:
+    """Facts of every Manager API object the checks judge; NsxError or NsxShapeError."""
     facts = []
     for path in MANAGER_LISTS:
         for o in client.list(path):
-            facts.append(to_fact(MANAGER, o, o.get("logical_switch_id"), deployment))
+            facts.append(to_fact(MANAGER, o, manager_parent(o), deployment))
     return facts

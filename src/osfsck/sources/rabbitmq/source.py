@@ -14,7 +14,7 @@ from osfsck.model.facts.rpc import RABBITMQ_PREFIX, RabbitQueue, queue_scope
 from osfsck.model.result import SourceStatus
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.base import NotConfigured, Source, cover_all, utcnow
-from osfsck.sources.rabbitmq.mapping import to_fact
+from osfsck.sources.rabbitmq.mapping import RabbitShapeError, to_fact
 
 
 class RabbitMQSource(Source):
@@ -23,10 +23,11 @@ class RabbitMQSource(Source):
     provides = (RabbitQueue,)
     stage = 0
 
-    def __init__(self, settings):
+    def __init__(self, settings, transport=None):
         if not settings.brokers:
             raise NotConfigured("[rabbitmq] url is not configured")
         self.settings = settings
+        self._transport = transport     # tests: an httpx transport standing in for the brokers
 
     def reads(self) -> list[str]:
         return [f"GET on the RabbitMQ management API of broker {b.name} ({b.url}) as {b.username} (the "
@@ -48,7 +49,7 @@ class RabbitMQSource(Source):
     def _broker(self, b, sink: Snapshot, wanted) -> list[SourceStatus]:
         at = utcnow()
         try:
-            client = RabbitClient(**b.client_kwargs())
+            client = RabbitClient(**b.client_kwargs(), transport=self._transport)
         except RabbitError as e:
             return [cover_all(sink, self.provides, queue_scope(b.name, "*"), self.name, False, str(e), at)]
         with client:
@@ -61,6 +62,11 @@ class RabbitMQSource(Source):
                     vhosts = client.vhosts()
                 except RabbitError as e:
                     return [cover_all(sink, self.provides, queue_scope(b.name, "*"), self.name, False, str(e), at)]
+                if not vhosts:
+                    # a broker always has a vhost: a user with no permission on any sees none
+                    why = (f"RabbitMQ {b.name} ({b.url}): user {b.username!r} sees no vhost (permissions on none?); "
+                           "no queue was read")
+                    return [cover_all(sink, self.provides, queue_scope(b.name, "*"), self.name, False, why, at)]
             return [self._vhost(client, b.name, v, sink) for v in vhosts]
 
     def _vhost(self, client: RabbitClient, broker: str, vhost: str, sink: Snapshot) -> SourceStatus:
@@ -71,8 +77,8 @@ class RabbitMQSource(Source):
             if e.status == 404:
                 e = RabbitError(f"{e}: no vhost {vhost!r} on broker {broker} (or no permission on it)")
             return cover_all(sink, self.provides, scope, self.name, False, str(e), at)
-        except (KeyError, TypeError, AttributeError) as e:
-            why = f"RabbitMQ {broker}: a queue of vhost {vhost!r} of an unexpected shape ({type(e).__name__}: {str(e)[:100]})"
+        except RabbitShapeError as e:
+            why = f"RabbitMQ {broker}: a queue of vhost {vhost!r} of an unexpected shape: {e}"
             return cover_all(sink, self.provides, scope, self.name, False, why, at)
         sink.add(RabbitQueue.kind, facts)
         return cover_all(sink, self.provides, scope, self.name, True, "", at)
