@@ -1,6 +1,7 @@
 """`lab stop` and `lab start` for the lab's servers (BIND, ovsdb-server, the NSX stand-in,
 RabbitMQ and the process playing the live services, placement-api): stop ends each one recorded in lab.json, start brings it back on its port with
-the state it had (a repair made before the stop is still there)."""
+the state it had (a repair made before the stop is still there).  After a stop nothing of
+the lab runs (RabbitMQ's epmd and start script included)."""
 
 import json
 import socket
@@ -9,7 +10,8 @@ import subprocess
 import pytest
 
 from osfsck.lab import build
-from osfsck.lab.hypervisors import _alive, _read_pid
+from osfsck.lab.processes import alive, read_pid
+from tests.support.leftovers import leftovers
 
 
 def _answers(port: int) -> bool:
@@ -32,17 +34,18 @@ def test_stop_ends_every_server_and_start_brings_each_back(lab):
     services = json.loads((lab / "lab.json").read_text())["services"]
     servers = {"named", "ovsdb-server", "nsx", "rabbitmq", "rpc-services"}
     assert servers <= set(services) <= servers | {"placement"}    # placement-api: when .venv-placement exists
-    pids = {name: _read_pid(e["pidfile"]) for name, e in services.items()}
-    assert all(pid and _alive(pid) for pid in pids.values()) and all(_answers(e["port"]) for e in services.values())
+    pids = {name: read_pid(e["pidfile"]) for name, e in services.items()}
+    assert all(pid and alive(pid) for pid in pids.values()) and all(_answers(e["port"]) for e in services.values())
 
     build.stop(lab)
-    assert not any(_alive(pid) for pid in pids.values())
+    assert not any(alive(pid) for pid in pids.values())
     assert not any(_answers(e["port"]) for e in services.values())
+    assert leftovers(lab) == []
 
     build.start(lab)
     assert all(_answers(e["port"]) for e in services.values())
-    again = {name: _read_pid(e["pidfile"]) for name, e in services.items()}
-    assert all(pid and _alive(pid) for pid in again.values()) and again != pids
+    again = {name: read_pid(e["pidfile"]) for name, e in services.items()}
+    assert all(pid and alive(pid) for pid in again.values()) and again != pids
 
 
 def test_nsx_keeps_its_objects_across_a_restart(lab):

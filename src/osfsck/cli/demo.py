@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 from osfsck.cli import exitcodes
+from osfsck.cli.lab import say
 from osfsck.config import load_settings
 from osfsck.engine.options import RunOptions
 from osfsck.engine.run import run
@@ -25,6 +25,29 @@ def _banner(text: str) -> None:
 
 def cmd_demo(args) -> int:
     out = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="osfsck-demo-"))
+    try:
+        code = _demo(args, out)
+    finally:
+        stopped = _stop(out)
+        if not args.keep:
+            shutil.rmtree(out, ignore_errors=True)
+    return code if stopped else exitcodes.OPERATIONAL
+
+
+def _stop(out: Path) -> bool:
+    """Stop every server of the demo's lab (lab.json exists once its build has begun);
+    whether all ended (each one that did not is named on stderr)."""
+    if not (out / "lab.json").exists():
+        return True
+    try:
+        lab_build.stop(out)
+    except LabError as e:
+        say(e)
+        return False
+    return True
+
+
+def _demo(args, out: Path) -> int:
     try:
         _banner("1. building a small cloud: real Nova, Cinder and Neutron schemas, one libvirtd per hypervisor, "
                 "instance folders, volumes, iSCSI sessions, BIND zones, an OVN northbound database, an NSX "
@@ -57,10 +80,5 @@ def cmd_demo(args) -> int:
         print(f"journal of what was done: osfsck -c {out}/osfsck.toml journal" if args.keep else "")
         return exitcodes.OK if ok else exitcodes.LEFT
     except (LabError, LabDatabaseError) as e:
-        print(f"osfsck: {e}", file=sys.stderr)
+        say(e)
         return exitcodes.OPERATIONAL
-    finally:
-        if (out / "lab.json").exists():
-            lab_build.stop(out)
-        if not args.keep:
-            shutil.rmtree(out, ignore_errors=True)

@@ -11,6 +11,12 @@ from osfsck.lab.database import LabDatabaseError
 from osfsck.lab.hypervisors import LabError
 
 
+def say(error: Exception) -> None:
+    """The error on stderr, a line for each of its lines (`lab stop`: each server that would not end)."""
+    for line in str(error).splitlines():
+        print(f"osfsck: {line}", file=sys.stderr)
+
+
 def cmd_lab(args) -> int:
     try:
         if args.lab_command == "build":
@@ -26,7 +32,7 @@ def cmd_lab(args) -> int:
             print("usage: osfsck lab build|start|stop (see osfsck lab -h)", file=sys.stderr)
             return exitcodes.USAGE
     except (LabError, LabDatabaseError) as e:
-        print(f"osfsck: {e}", file=sys.stderr)
+        say(e)
         return exitcodes.OPERATIONAL
     except FileNotFoundError as e:
         print(f"osfsck: not a lab folder: {e.filename}", file=sys.stderr)

@@ -21,6 +21,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from osfsck.lab.processes import marker_env
+
 DEFAULT_TTL = 300
 
 
@@ -103,7 +105,7 @@ class Bind:
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen([named, "-c", str(self.conf), "-g", "-n", "1"],
                                          stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         start_new_session=True)
+                                         start_new_session=True, env={**os.environ, **marker_env(self.folder)})
         self._wait(timeout)
 
     def _wait(self, timeout: float) -> None:

@@ -8,8 +8,8 @@ import os
 from pathlib import Path
 
 from osfsck.lab import (
-    database, faults, hypervisors, iscsiadm_standin, network, nova_rows, placement, quotas, rpc, schemas, services,
-    testdriver, volumes,
+    database, faults, hypervisors, iscsiadm_standin, network, nova_rows, placement, processes, quotas, rpc, schemas,
+    services, testdriver, volumes,
 )
 from osfsck.lab.cloud import Cloud, consistent_cloud
 from osfsck.lab.hypervisors import LabError
@@ -19,6 +19,9 @@ from osfsck.lab.profiles import PROFILES
 def build(out: Path, profile: str = "small", seed: int = 1, db_url: str | None = None,
           release: str | None = None, hv_mode: str | None = None, run_as: str | None = None,
           now: dt.datetime | None = None) -> dict:
+    """Build the lab cloud in `out`.  Its lab.json is written first, as a lab whose build
+    has not finished: whatever step fails (or an interrupt), the build stops every server it
+    started, and `lab stop` can too."""
     prof = PROFILES[profile]
     release = release or schemas.releases()[0]
     if release not in schemas.releases():
@@ -29,6 +32,18 @@ def build(out: Path, profile: str = "small", seed: int = 1, db_url: str | None =
         stop(out)
     out.mkdir(parents=True, exist_ok=True)
     os.chmod(out, 0o755)   # the lab's libvirtd user must reach the guests' disks
+    _write_lab(out, {"profile": profile, "seed": seed, "release": release, "hypervisors": hv_mode, "building": True,
+                     "hosts": {}, "services": {}})
+    try:
+        return _build(out, profile, seed, db_url, release, hv_mode, run_as, now)
+    except BaseException as failed:
+        _stop_after(failed, out)
+        raise
+
+
+def _build(out: Path, profile: str, seed: int, db_url: str | None, release: str, hv_mode: str,
+           run_as: str | None, now: dt.datetime | None) -> dict:
+    prof = PROFILES[profile]
     now = (now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)).replace(microsecond=0)
     cloud = spec(profile, seed, now, release)
     zones = services.dns_zone_records(cloud)
@@ -39,21 +54,16 @@ def build(out: Path, profile: str = "small", seed: int = 1, db_url: str | None =
     uris = _write_hypervisors(cloud, out, paths, hv_mode, run_as)
     iscsiadms = _write_iscsi(cloud, out)
     running, service_lines = {}, []
-    try:
-        running["named"], lines = services.start_dns(out, zones)
-        service_lines += lines
-        running["ovsdb-server"], lines = services.start_ovn(out, northbound)
-        service_lines += lines
-        running["nsx"], lines = services.start_nsx(out, nsx)
-        service_lines += lines
-        entries, lines = rpc.start(out, cloud)      # the broker and the live services' process
-        running.update(entries)
-        service_lines += lines
-        service_lines += services.start_placement(out, urls["placement"], db_url, running)
-    except LabError:
-        for entry in running.values():     # no server outlives a build that failed
-            services.stop(entry, out)
-        raise
+    running["named"], lines = services.start_dns(out, zones)
+    service_lines += lines
+    running["ovsdb-server"], lines = services.start_ovn(out, northbound)
+    service_lines += lines
+    running["nsx"], lines = services.start_nsx(out, nsx)
+    service_lines += lines
+    entries, lines = rpc.start(out, cloud)      # the broker and the live services' process
+    running.update(entries)
+    service_lines += lines
+    service_lines += services.start_placement(out, urls["placement"], db_url, running)
     truth = [{**t, "subject": _subject(t["subject"], paths)} for t in cloud.truth]
     (out / "truth.json").write_text(json.dumps(
         {"profile": profile, "seed": seed, "release": release, "faults": truth, "near_misses": cloud.notes}, indent=2))
@@ -61,7 +71,7 @@ def build(out: Path, profile: str = "small", seed: int = 1, db_url: str | None =
     lab = {"profile": profile, "seed": seed, "release": release, "hypervisors": hv_mode,
            "hosts": {h: {"uri": uris[h], "instances_path": paths[h]} for h, _ in cloud.hosts},
            "services": running}
-    (out / "lab.json").write_text(json.dumps(lab, indent=2))
+    _write_lab(out, lab)
     return {"dir": str(out), "hosts": len(cloud.hosts), "faults": len(truth),
             "instances": sum(len(v) for v in cloud.instances.values()),
             "archived": sum(len(v) for v in cloud.shadow.values()), "volumes": len(cloud.volumes),
@@ -255,20 +265,49 @@ def _write_config(out: Path, urls: dict, paths: dict, uris: dict, iscsiadms: dic
 
 
 # -- start / stop ------------------------------------------------------------------------
+def _write_lab(out: Path, lab: dict) -> None:
+    tmp = out / "lab.json.tmp"
+    tmp.write_text(json.dumps(lab, indent=2))
+    tmp.replace(out / "lab.json")       # never half a record
+
+
+def _stop_after(failed: BaseException, out: Path) -> None:
+    """No server outlives a build that failed; what would not stop is said after why."""
+    try:
+        stop(out)
+    except Exception as left:   # noqa: BLE001 - the build's own failure is the one to raise
+        if isinstance(failed, LabError):
+            raise LabError(f"{failed}\n{left}") from None
+        failed.add_note(str(left))
+
+
 def stop(out: Path) -> int:
-    lab = json.loads((Path(out) / "lab.json").read_text())
-    n = 0
-    for entry in lab.get("services", {}).values():
-        services.stop(entry, Path(out))
-    if lab.get("hypervisors") == "libvirtd":
-        for host in lab["hosts"]:
-            hypervisors.stop_host(Path(out) / "hv" / host / "libvirtd.pid")
-            n += 1
-    return n
+    """Stop every server of the lab in `out`, whatever step its build reached: those lab.json
+    records, every hypervisor whose libvirtd was started (its folder's lab-host.json is
+    written first), and any process still marked as the lab's (lab/processes.py: a PID
+    never written, a server started after its record...).  Returns how many hypervisors it
+    stopped; once it has tried them all, LabError with one line per process that would not end."""
+    out = Path(out).resolve()
+    lab = json.loads((out / "lab.json").read_text())
+    hosts = sorted((out / "hv").glob(f"*/{hypervisors.STATE_FILE}"))
+    steps = [lambda e=entry: services.stop(e, out) for entry in lab.get("services", {}).values()]
+    steps += [lambda h=host: hypervisors.stop_host(h.parent / "libvirtd.pid") for host in hosts]
+    steps.append(lambda: processes.stopped(processes.marked(out)))
+    problems = []
+    for step in steps:
+        try:
+            step()
+        except LabError as e:
+            problems.append(str(e))
+    if problems:
+        raise LabError("\n".join(problems))
+    return len(hosts)
 
 
 def start(out: Path, run_as: str | None = None) -> int:
     lab = json.loads((Path(out) / "lab.json").read_text())
+    if lab.get("building"):
+        raise LabError(f"the build of the lab in {out} did not finish: build it again (osfsck lab build)")
     for entry in lab.get("services", {}).values():
         services.start(entry, Path(out))
     if lab.get("hypervisors") != "libvirtd":

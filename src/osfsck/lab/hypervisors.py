@@ -17,7 +17,6 @@ import json
 import os
 import pwd
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
@@ -25,6 +24,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
+
+from osfsck.lab import processes
 
 DEFAULT_USER = "osfsck-lab"
 NOVA_NS_11 = "http://openstack.org/xmlns/libvirt/nova/1.1"
@@ -37,8 +38,8 @@ _SOCKET_MAX = 107
 _MONITOR_TAIL = "/libvirt/qemu/lib/domain-99999-" + "n" * 20 + "/monitor.sock"
 _SOCKET_TAIL = "/libvirt/libvirt-sock"
 _START_TIMEOUT = 10.0
-_STOP_GRACE = 5.0
-_STATE_FILE = "lab-host.json"
+# written before the host's libvirtd starts: `lab stop` finds every host a build started
+STATE_FILE = "lab-host.json"
 
 
 class LabError(Exception):
@@ -129,13 +130,13 @@ def start_host(base_dir: Path, run_as: str | None = None) -> LabHost:
     socket = run / "libvirt" / "libvirt-sock"
     if socket.exists() or socket.is_symlink():
         socket.unlink()     # left by a killed daemon: must not pass for the new one's
-    (base / _STATE_FILE).write_text(json.dumps(
+    (base / STATE_FILE).write_text(json.dumps(
         {"name": host.name, "uri": host.uri, "run": str(run), "short": str(short) if short else None,
          "user": user}))
 
     env = {"HOME": str(base), "XDG_RUNTIME_DIR": str(run), "XDG_CONFIG_HOME": str(cfg),
            "XDG_CACHE_HOME": str(base / "cache"), "XDG_DATA_HOME": str(base / "data"),
-           "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"}
+           "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C", **processes.marker_env(base)}
     # --daemon: libvirtd forks, and the first process exits only once the daemon is set up
     # (its exit status says whether it was), so nothing of ours is left waiting on it.
     argv = [libvirtd, "--daemon", "--pid-file", str(pidfile)]
@@ -230,28 +231,30 @@ def _last_line(log: Path) -> str:
 
 def is_running(pidfile: Path) -> bool:
     """Whether the libvirtd that wrote `pidfile` is alive (not just some process with its PID)."""
-    pidfile = Path(pidfile).resolve()
-    pid = _read_pid(pidfile)
-    return pid is not None and _cmdline_has(pid, "libvirtd", str(pidfile))
+    return _daemon(Path(pidfile).resolve()) is not None
+
+
+def _daemon(pidfile: Path) -> processes.Proc | None:
+    return processes.identify(processes.read_pid(pidfile), "libvirtd", str(pidfile))
 
 
 def stop_host(host_or_pidfile: LabHost | Path | str) -> None:
-    """Destroy the host's running guests, stop its libvirtd, and leave no process behind.
-    Safe to call on a host that is already stopped."""
+    """Destroy the host's running guests, stop its libvirtd, and leave no process behind:
+    also a libvirtd whose PID was never written or was lost, and guests that outlived
+    their daemon.  Safe to call on a host that is already stopped.  LabError, one line
+    each, for what would not end."""
     pidfile = (host_or_pidfile.pidfile if isinstance(host_or_pidfile, LabHost)
                else Path(host_or_pidfile)).resolve()
     base = pidfile.parent
     state = _read_state(base)
-    run = Path(state["run"])
-    if is_running(pidfile):
+    daemon = _daemon(pidfile)
+    if daemon is not None:
         _destroy_guests(state["uri"])
-        _terminate(_read_pid(pidfile), "libvirtd", str(pidfile))
-    # guests of a daemon that died (or would not answer) keep running without it
-    qemu_run = run / "libvirt" / "qemu" / "run"
-    for pf in sorted(qemu_run.glob("*.pid")) if qemu_run.is_dir() else []:
-        pid = _read_pid(pf)
-        if pid is not None:
-            _terminate(pid, "qemu-system", f"guest={pf.stem},")
+    # libvirt starts each guest with an environment of its own (no lab marker): its QEMU is
+    # found by the daemon's configuration folder, which its arguments name (the guest's
+    # master key lives there)
+    cfg = f"{state['short']}/cfg" if state.get("short") else str(base / "cfg")
+    processes.stopped(([daemon] if daemon else []) + processes.marked(base) + processes.find("qemu-system", cfg))
     pidfile.unlink(missing_ok=True)
     if state.get("short"):
         # sockets and runtime state only; `cfg` inside is a symlink, which rmtree unlinks
@@ -260,7 +263,7 @@ def stop_host(host_or_pidfile: LabHost | Path | str) -> None:
 
 def _read_state(base: Path) -> dict:
     try:
-        return json.loads((base / _STATE_FILE).read_text())
+        return json.loads((base / STATE_FILE).read_text())
     except (OSError, ValueError):
         cfg, run, short = _layout(base)   # started by an older lab, or never started
         return {"uri": _uri(run), "run": str(run), "short": str(short) if short else None}
@@ -305,55 +308,6 @@ def _destroy_guests(uri: str) -> None:
     t = threading.Thread(target=destroy_all, daemon=True, name="osfsck-lab-destroy")
     t.start()
     t.join(15.0)
-
-
-def _terminate(pid: int | None, program: str, marker: str, grace: float = _STOP_GRACE) -> None:
-    """SIGTERM, then SIGKILL after `grace` seconds, the process `pid` if it still is ours."""
-    if pid is None or not _cmdline_has(pid, program, marker):
-        return
-    if not _kill_and_wait(pid, grace):
-        raise LabError(f"process {pid} ({program}) did not exit after SIGKILL")
-
-
-def _kill_and_wait(pid: int, grace: float = _STOP_GRACE) -> bool:
-    """SIGTERM, then SIGKILL after `grace` seconds; whether the process has ended."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            return True
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline:
-            if not _alive(pid):
-                return True
-            time.sleep(0.02)
-    return False
-
-
-def _read_pid(path: Path) -> int | None:
-    try:
-        return int(Path(path).read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _cmdline_has(pid: int, program: str, marker: str) -> bool:
-    """Whether `pid` runs `program` with `marker` in an argument (guards against PID reuse)."""
-    try:
-        args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
-    except OSError:
-        return False
-    return (bool(args) and os.path.basename(args[0]).startswith(program)
-            and any(marker in a for a in args[1:]))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            # a zombie has exited; only its parent's wait() is missing
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
 
 
 # -- domains ----------------------------------------------------------------------------------

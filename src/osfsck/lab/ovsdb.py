@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from osfsck.lab.loopback import free_port
+from osfsck.lab.processes import marker_env
 
 NB_SCHEMA = Path("/usr/share/ovn/ovn-nb.ovsschema")
 
@@ -69,7 +70,8 @@ class OvsdbServer:
     @property
     def env(self) -> dict:
         """OVS_RUNDIR & co keep ovsdb-server's default files out of /var/run/openvswitch."""
-        return {"OVS_RUNDIR": str(self.folder), "OVS_LOGDIR": str(self.folder), "OVS_DBDIR": str(self.folder)}
+        return {"OVS_RUNDIR": str(self.folder), "OVS_LOGDIR": str(self.folder), "OVS_DBDIR": str(self.folder),
+                **marker_env(self.folder)}
 
     def start(self, timeout: float = 10) -> None:
         if self.running:

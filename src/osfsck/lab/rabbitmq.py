@@ -7,7 +7,9 @@ How it is started follows research test-components §3: the real script
 uses /var/lib/rabbitmq), every path and port given by environment variables, ready once the
 management API answers (about 5 s).  Erlang's port mapper, epmd, is a separate daemon that
 outlives the broker: each broker gets an epmd port of its own, and `stop` ends the epmd
-serving that port too, found by the ERL_EPMD_PORT it was started with.
+serving that port too, found by the ERL_EPMD_PORT it was started with, and whatever else
+still carries the broker's marker (lab/processes.py: the rabbitmq-server script, beam's
+helpers).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-from osfsck.lab.hypervisors import _cmdline_has, _kill_and_wait, _read_pid, _terminate
+from osfsck.lab import processes
 from osfsck.lab.loopback import free_port
 
 SERVER = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
@@ -79,6 +81,7 @@ class Broker:
             "RABBITMQ_LOG_BASE": f"{d}/log", "RABBITMQ_PID_FILE": str(self.pidfile),
             "RABBITMQ_CONF_ENV_FILE": f"{d}/env.conf",
             "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
+            **processes.marker_env(self.folder),
         }
 
     @property
@@ -111,8 +114,7 @@ class Broker:
             raise
 
     def running(self) -> bool:
-        pid = _read_pid(self.pidfile)
-        return pid is not None and _cmdline_has(pid, "beam", str(self.folder))
+        return processes.identify(processes.read_pid(self.pidfile), "beam", str(self.folder)) is not None
 
     def stop(self) -> None:
         stop_broker(self.pidfile, self.folder, self.epmd_port)
@@ -141,12 +143,12 @@ def wait_ready(url: str, user: str, password: str, timeout: float, proc: subproc
 
 def stop_broker(pidfile: Path, folder: Path, epmd_port: int | None) -> None:
     """SIGTERM the broker's Erlang VM if it still is ours (its -home is `folder`), wait for it,
-    then end the epmd that serves `epmd_port`."""
+    then end the epmd that serves `epmd_port` and anything else of the broker's.
+    LabError, one line each, for what would not end."""
     # its -home is `folder`; beam exits 6-10 s after SIGTERM
-    _terminate(_read_pid(pidfile), "beam", str(folder), grace=_STOP_GRACE)
-    if epmd_port:
-        for epmd in _epmd_pids(epmd_port):
-            _kill_and_wait(epmd)
+    processes.terminate(processes.read_pid(pidfile), "beam", str(folder), grace=_STOP_GRACE)
+    epmds = [p for p in map(processes.current, _epmd_pids(epmd_port) if epmd_port else []) if p]
+    processes.stopped(epmds + processes.marked(folder))
 
 
 def _epmd_pids(port: int) -> list[int]:

@@ -3,7 +3,8 @@ stand-in): BIND `named` serving the lab's zones, `ovsdb-server` with the OVN nor
 database (Debian's schema), the NSX stand-in.  Started by `build`, stopped by `lab stop`, started again by
 `lab start`; each is recorded in lab.json with how to start it again, and stopped by
 its PID only when that PID still runs that program with the lab's folder in its
-arguments (PIDs are reused).
+arguments (PIDs are reused).  Each also carries the lab's marker in its environment
+(lab/processes.py), by which `lab stop` finds it when no PID was recorded.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ import sys
 import time
 from pathlib import Path
 
-from osfsck.lab import bind, database, dns_zones, nsx_objects, ovn_nb, ovsdb, placement_server
+from osfsck.lab import bind, database, dns_zones, nsx_objects, ovn_nb, ovsdb, placement_server, processes
 from osfsck.lab.cloud import Cloud
-from osfsck.lab.hypervisors import LabError, _alive, _read_pid, _terminate
+from osfsck.lab.hypervisors import LabError
 from osfsck.lab.nsx_standin import Store, make_certificate
 from osfsck.lab.loopback import free_port
 
@@ -141,17 +142,17 @@ def stop(entry: dict, folder: Path) -> None:
         from osfsck.lab.rabbitmq import stop_broker
         stop_broker(Path(entry["pidfile"]), Path(entry["env"]["HOME"]), entry["epmd_port"])
         return
-    _terminate(_read_pid(Path(entry["pidfile"])), entry["program"], str(folder))
+    processes.terminate(processes.read_pid(Path(entry["pidfile"])), entry["program"], str(Path(folder).resolve()))
 
 
 def start(entry: dict, folder: Path, timeout: float = 60) -> None:
     """Start a recorded service again unless it runs; wait until its port answers."""
-    pid = _read_pid(Path(entry["pidfile"]))
-    if pid is not None and _alive(pid):
+    if processes.identify(processes.read_pid(Path(entry["pidfile"])), entry["program"], str(Path(folder).resolve())):
         return
+    env = {**os.environ, **entry.get("env", {}), **processes.marker_env(folder)}
     with open(entry["log"], "ab") as log:
         subprocess.Popen(entry["argv"], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                         start_new_session=True, cwd=folder, env={**os.environ, **entry.get("env", {})})
+                         start_new_session=True, cwd=folder, env=env)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

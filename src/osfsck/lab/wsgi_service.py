@@ -17,7 +17,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from osfsck.lab.hypervisors import LabError, _read_pid, _terminate
+from osfsck.lab import processes
+from osfsck.lab.hypervisors import LabError
 
 # The end of every runner: the service's `application` served on a threading wsgiref server.
 # Its argv carries the lab's folder (the pidfile's path), which is what `lab stop` checks
@@ -71,18 +72,18 @@ def launch(name: str, folder: Path, argv: list[str], pidfile: Path, port: int, s
              "port": port}
     with open(entry["log"], "ab") as stdout:
         proc = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, cwd=folder)
+                                start_new_session=True, cwd=folder, env={**os.environ, **processes.marker_env(folder)})
     try:
         wait_ready(name, ready, timeout, proc)
     except LabError as e:
-        _terminate(proc.pid, "python", str(folder))
+        processes.terminate(proc.pid, "python", str(folder))
         raise LabError(f"{e}: {tail(service_log, Path(entry['log']))}") from None
     return entry
 
 
 def stop(entry: dict, out: Path) -> None:
     """Stop it by its PID, if that PID still runs it (as `services.stop` does)."""
-    _terminate(_read_pid(Path(entry["pidfile"])), entry["program"], str(Path(out).resolve()))
+    processes.terminate(processes.read_pid(Path(entry["pidfile"])), entry["program"], str(Path(out).resolve()))
 
 
 def wait_ready(name: str, ready: urllib.request.Request, timeout: float, proc: subprocess.Popen | None = None) -> None:
