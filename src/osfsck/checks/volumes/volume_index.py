@@ -18,7 +18,7 @@ from osfsck.checks.instance_index import InstanceIndex, instance_index
 from osfsck.model.facts.cinder import ATTACHMENT_GONE, CINDER_SCOPE, CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import DomainVolume, IscsiSession, host_scope
 from osfsck.model.facts.nova import (
-    BlockDeviceMapping, Instance, Migration, VolumeTarget, cell_scope, volume_target,
+    API_SCOPE, BlockDeviceMapping, Cell, Instance, Migration, VolumeTarget, cell_scope, volume_target,
 )
 from osfsck.model.snapshot import Snapshot
 
@@ -34,6 +34,12 @@ def target_of(connection_info: str | None) -> VolumeTarget | None:
 def iscsi_iqns(connection_info: str | None) -> tuple:
     t = target_of(connection_info)
     return t.iqns if t is not None and (t.driver_volume_type or "").lower() == "iscsi" else ()
+
+
+def iscsi_paths(connection_info: str | None) -> tuple:
+    """(portal, iqn, kernel LUN) of each path of an iSCSI connection_info, either shape."""
+    t = target_of(connection_info)
+    return t.paths if t is not None and (t.driver_volume_type or "").lower() == "iscsi" else ()
 
 
 def same_host(a: str | None, b: str | None) -> bool:
@@ -73,8 +79,9 @@ class VolumeIndex:
         self.services = [s for s in snap.of(CinderService) if s.binary == "cinder-volume"]
         self.cinder_complete = all(snap.is_complete(k, CINDER_SCOPE)
                                    for k in (CinderVolume, CinderAttachment, CinderService))
-        self._expected: dict[str, set[str]] | None = None
+        self._expected: dict[str, dict[str, set]] | None = None
         self._openstack_iqns: set[str] | None = None
+        self._explaining_gaps: list | None = None
 
     # -- completeness -----------------------------------------------------------------
     def cinder_reason(self) -> str:
@@ -103,6 +110,39 @@ class VolumeIndex:
             scope = cell_scope(name)
             if not self.snap.is_complete(BlockDeviceMapping, scope):
                 gaps.append((scope, self.snap.why_incomplete(BlockDeviceMapping, scope)))
+        return gaps
+
+    def nova_gaps(self) -> list[tuple[str, str]]:
+        """Every scope whose instances, migrations or mappings were not read whole: each
+        cell's, and the API database's cell list (a cell it did not name was not read at
+        all, so nothing can be known of the guests and volumes there)."""
+        gaps = []
+        if not self.snap.is_complete(Cell, API_SCOPE):
+            gaps.append((API_SCOPE, self.snap.why_incomplete(Cell, API_SCOPE)))
+        names = set(self.instances.cell_names)
+        for k in (Instance, Migration, BlockDeviceMapping):
+            names.update(s[len("cell:"):] for s in self.snap.scopes(k) if s.startswith("cell:"))
+        for name in sorted(names):
+            gap = self.cell_gap(name)
+            if gap:
+                gaps.append(gap)
+        return gaps
+
+    def explaining_gaps(self) -> list[tuple[str, str]]:
+        """What must be complete before an iSCSI target or LUN on a host can be called
+        unexplained: Cinder's attachments (their connectors) and Nova everywhere (a guest
+        may come to this host from any cell)."""
+        if self._explaining_gaps is None:
+            cinder = [] if self.cinder_complete else [(CINDER_SCOPE, self.cinder_reason())]
+            self._explaining_gaps = cinder + self.nova_gaps()
+        return self._explaining_gaps
+
+    def places_gaps(self) -> list[tuple[str, str]]:
+        """Every scope of the five places not read whole: Cinder, Nova, and each host's
+        domains and sessions."""
+        gaps = list(self.explaining_gaps())
+        for kind in (DomainVolume, IscsiSession):
+            gaps += [(c.scope, c.reason or f"{kind.kind} is partial") for c in self.snap.incomplete_scopes(kind)]
         return gaps
 
     def host_gap(self, host: str, kind) -> tuple[str, str] | None:
@@ -154,26 +194,57 @@ class VolumeIndex:
         """Targets `host` may be logged in to: those of the live BDMs of every instance
         whose guest may be there (its host, both ends of a migration in progress), and of
         every live Cinder attachment whose connector was this host."""
+        return set(self.expected_luns(host))
+
+    def expected_luns(self, host: str) -> dict[str, set]:
+        """{target IQN: the LUNs `host` may hold of it} for the same mappings and
+        attachments; a LUN osfsck cannot tell (not a number, an unknown addressing mode)
+        is None."""
         if self._expected is None:
-            expected: dict[str, set[str]] = defaultdict(set)
+            expected: dict[str, dict[str, set]] = {}
             idx = self.instances
             for uuid, bdms in self.bdms_of_instance.items():
-                iqns = {i for b in bdms for i in iscsi_iqns(b.connection_info)}
-                if iqns:
+                paths = [p for b in bdms for p in iscsi_paths(b.connection_info)]
+                if paths:
                     for h in idx.expected_hosts(uuid):
-                        expected[h].update(iqns)
+                        _add(expected, h, paths)
             for atts in self.attachments_of.values():
                 for a in atts:
                     if a.attached_host:
-                        iqns = iscsi_iqns(a.connection_info)
-                        expected[a.attached_host].update(iqns)
-                        expected[a.attached_host.split(".", 1)[0]].update(iqns)
+                        paths = iscsi_paths(a.connection_info)
+                        _add(expected, a.attached_host, paths)
+                        _add(expected, a.attached_host.split(".", 1)[0], paths)
             self._expected = expected
-        return self._expected.get(host, set()) | self._expected.get(host.split(".", 1)[0], set())
+        out: dict[str, set] = defaultdict(set)
+        for name in {host, host.split(".", 1)[0]}:
+            for iqn, luns in self._expected.get(name, {}).items():
+                out[iqn] |= luns
+        return dict(out)
+
+    def used_on_host(self, host: str) -> tuple[set[str], set[tuple[str, int | None]]]:
+        """What the domains on `host` use as disks: kernel device names (`/dev/sdb`, as
+        os-brick gives Nova since 1.14, or `/dev/dm-3` with multipath) and (IQN, LUN) of
+        /dev/disk/by-path/ip-<portal>-iscsi-<iqn>-lun-<n> links (older os-brick)."""
+        devices, luns = set(), set()
+        for d in self.disks_on_host.get(host, ()):
+            src = d.source or ""
+            if not src.startswith("/dev/"):
+                continue
+            devices.add(src[len("/dev/"):])
+            if "-iscsi-" in src:
+                iqn, _, lun = src.split("-iscsi-", 1)[1].rpartition("-lun-")
+                luns.add((iqn, int(lun) if lun.isdigit() else None) if iqn else (lun, None))
+        return devices, luns
 
     def hosts_with_session(self, iqns) -> list[str]:
         wanted = set(iqns)
         return sorted({s.host for ss in self.sessions.values() for s in ss if s.target_iqn in wanted})
+
+
+def _add(expected: dict, host: str, paths) -> None:
+    targets = expected.setdefault(host, {})
+    for _, iqn, lun in paths:
+        targets.setdefault(iqn, set()).add(lun)
 
 
 def is_live(a: CinderAttachment) -> bool:

@@ -1,0 +1,103 @@
+"""Scenarios of VL205 stale-iscsi-lun: the SCSI disk of a LUN no volume needs, under a session
+to a shared target (one IQN, a LUN per volume) that attached volumes still use."""
+
+import json
+
+from osfsck.checks.volumes.stale_iscsi_lun import StaleIscsiLun
+from tests.checks.scenario import Case
+from tests.support.world import PORTAL, World, volume_uid
+
+CHECK = StaleIscsiLun
+ARRAY = "iqn.2010-06.com.purestorage:flasharray.4a8b2c6d1e3f5a7b"
+
+
+def _left_behind(w, host="hv1", lun=7):
+    """A volume of the array detached from a deleted instance, its disk left on `host`."""
+    gone = w.instance(host=host, deleted=True)
+    vid = w.volume()
+    w.attachment(vid, gone, deleted=True, iqn=ARRAY, lun=lun)
+    return w.scan_lun(host, ARRAY, lun)
+
+
+def lun_left_under_a_needed_session():
+    w = World()
+    w.attached_volume(w.instance(host="hv1"), iqn=ARRAY, lun=5)
+    _left_behind(w)
+    return w.snapshot()
+
+
+def verify(out):
+    (f,) = out.findings
+    assert f.evidence["lun"] == 7 and f.evidence["needed_luns"] == [5]
+    assert f.evidence["last_named_by"] == [{"attachment_id": f.evidence["last_named_by"][0]["attachment_id"],
+                                            "volume_id": volume_uid(2), "instance_uuid": f.evidence["last_named_by"][0]
+                                            ["instance_uuid"], "attached_host": "hv1", "deleted": True}]
+    assert f.message.startswith(f"hv1 keeps /dev/{f.evidence['device']}, LUN 7 of {ARRAY}")
+
+
+def clean():
+    w = World()
+    u = w.instance(host="hv1")
+    w.attached_volume(u, iqn=ARRAY, lun=5)
+    w.attached_volume(u, iqn=ARRAY, lun=6, target_dev="vdc")
+    w.attached_volume(u)          # a per-volume target (LVM): its one LUN
+    return w.snapshot()
+
+
+def lun_of_a_migration_in_progress():
+    # the destination of a live migration holds the volume's LUN before Nova moves the mapping
+    w = World()
+    u = w.instance(host="hv1", task_state="migrating")
+    w.migration(u, type="live-migration", status="running", source="hv1", dest="hv2")
+    w.attached_volume(u, iqn=ARRAY, lun=5)
+    w.attached_volume(w.instance(host="hv2"), iqn=ARRAY, lun=9)
+    w.scan_lun("hv2", ARRAY, 5)
+    return w.snapshot()
+
+
+def lun_osfsck_cannot_read():
+    # one volume of the target gives its LUN as text: the session's LUNs are not judged
+    w = World()
+    u = w.instance(host="hv1")
+    conn = json.dumps({"driver_volume_type": "iscsi", "data": {"target_iqn": ARRAY, "target_portal": PORTAL,
+                                                               "target_lun": "5"}, "serial": "x"})
+    w.bdm(u, w.volume(status="in-use"), conn=conn)
+    w.scan_lun("hv1", ARRAY, 5)
+    _left_behind(w)
+    return w.snapshot()
+
+
+def whole_session_unneeded():
+    # nothing on hv1 needs the array at all: the session is leaked (VL203), not one LUN
+    w = World()
+    _left_behind(w)
+    return w.snapshot()
+
+
+def cell_unread():
+    w = World()
+    w.attached_volume(w.instance(host="hv1"), iqn=ARRAY, lun=5)
+    _left_behind(w)
+    w.cell_down("cell2")     # a guest of cell2 may have come to hv1 with LUN 7
+    return w.snapshot()
+
+
+def api_unread():
+    w = World()
+    w.attached_volume(w.instance(host="hv1"), iqn=ARRAY, lun=5)
+    _left_behind(w)
+    from osfsck.model.facts.nova import Cell
+    w.partial(Cell, "api", "API database: access denied")
+    return w.snapshot()
+
+
+CASES = [
+    Case("found", "a detached volume's LUN left under a session others need", lun_left_under_a_needed_session,
+         [("VL205", f"{ARRAY}@{PORTAL}/lun-7")], verify=verify),
+    Case("clean", "every LUN of the shared target belongs to an attached volume", clean),
+    Case("near-miss", "the destination of a live migration", lun_of_a_migration_in_progress),
+    Case("near-miss", "a LUN osfsck cannot read", lun_osfsck_cannot_read),
+    Case("near-miss", "the whole session is unneeded (leaked-iscsi-session's)", whole_session_unneeded),
+    Case("partial", "a cell unread", cell_unread, ["cell:cell2"]),
+    Case("partial", "the API database's cell list unread", api_unread, ["api"]),
+]
