@@ -24,19 +24,23 @@ class LeakedIscsiSession(Check):
 
     How it is detected:
         Only targets OpenStack knows are judged: an IQN named in some block device
-        mapping's or attachment's connection_info (deleted attachments included), or
+        mapping's or attachment's connection_info (Nova's nested shape and Cinder's
+        flattened one, every multipath path, deleted attachments included), or
         containing a Cinder volume id.  A session to such a target is explained when a
         live mapping of an instance whose guest may be on this host (its host, or either
         end of a migration in progress) names the IQN, when a live Cinder attachment whose
         connector was this host does, or when a domain on the host uses one of its disks.
         Otherwise it is leaked.  A session with no SCSI disk attached is reported with low
         confidence: it holds little, and may be a login os-brick is still completing.
+        Cinder, every cell's instances, migrations and mappings, and the API database's
+        cell list must have been read whole: a guest of a cell not read may need it.
 
     Known false positives:
-        Targets shared by many volumes (one IQN, a LUN per volume, as some arrays do) are
-        explained as long as any of their volumes is attached here.  Sessions to targets
-        OpenStack never named (the host's own iSCSI boot or backup disks) are never
-        reported.
+        Targets shared by many volumes (one IQN, a LUN per volume, as Pure and ONTAP do)
+        are explained as long as any of their volumes is attached here: logging out would
+        cut them all.  A LUN of such a target that no volume needs any more is
+        stale-iscsi-lun's (VL205).  Sessions to targets OpenStack never named (the host's
+        own iSCSI boot or backup disks) are never reported.
 
     Repair:
         `logout-iscsi-session` (unsafe) logs the session out and deletes its node record
@@ -49,7 +53,7 @@ class LeakedIscsiSession(Check):
     severity = Severity.MEDIUM
     needs = (IscsiSession, IscsiNode, DomainVolume, BlockDeviceMapping, CinderVolume, CinderAttachment,
              CinderService, Instance, ArchivedInstance, InstanceMapping, Cell, Migration, ComputeService)
-    relies_on = (BlockDeviceMapping, CinderAttachment, Instance, Migration, DomainVolume)
+    relies_on = (BlockDeviceMapping, CinderAttachment, Instance, Migration, DomainVolume, Cell)
     repairs = ("logout-iscsi-session",)
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:

@@ -63,6 +63,10 @@ class MissingIscsiSession(Check):
             row = settled_on_host(vx.instances, uuid)
             if row is None or host_scope(row.host) not in covered:
                 continue
+            gap = vx.instance_gap(uuid)    # a migration we could not read would unsettle it
+            if gap:
+                out.inconclusive(*gap)
+                continue
             for b in bdms:
                 iqns = iscsi_iqns(b.connection_info)
                 if not iqns or b.cell != row.cell:

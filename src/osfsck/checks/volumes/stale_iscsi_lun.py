@@ -53,7 +53,7 @@ class StaleIscsiLun(Check):
     severity = Severity.HIGH
     needs = (IscsiSession, IscsiNode, DomainVolume, BlockDeviceMapping, CinderVolume, CinderAttachment,
              CinderService, Instance, ArchivedInstance, InstanceMapping, Cell, Migration, ComputeService)
-    relies_on = (BlockDeviceMapping, CinderAttachment, Instance, Migration, DomainVolume)
+    relies_on = (BlockDeviceMapping, CinderAttachment, Instance, Migration, DomainVolume, Cell)
     repairs = ("stale-iscsi-lun-runbook",)
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:

@@ -52,13 +52,16 @@ class StuckVolumeState(Check):
         Glance) may outlast its threshold: raise that status's threshold.  A volume whose
         migration or retype is in progress (migration_status set and not ended) is skipped.
         Cinder leaves the volumes of a shelved-offloaded instance `reserved` for as long as
-        it stays offloaded: those are skipped.
+        it stays offloaded: those are skipped, and a `reserved` volume is inconclusive
+        while a cell's instances or mappings, or the API database's cell list, were not
+        read whole.
 
     Repair:
         `reset-volume-state` (unsafe): when the attachments, mappings, domains and sessions
         agree, the volume's status is set to what they show (in-use or available), and a
         volume left creating or downloading to error, as cinder-volume does at start;
-        conditional on the status and update time seen.  Otherwise, and for deleting,
+        conditional on the status and update time seen; never when one of those places was
+        not read whole (the finding then says which).  Otherwise, and for deleting,
         error_deleting, extending and restoring-backup, a runbook.
     """
 
@@ -67,7 +70,7 @@ class StuckVolumeState(Check):
     severity = Severity.MEDIUM
     needs = (CinderVolume, CinderAttachment, CinderService, BlockDeviceMapping, Instance, ArchivedInstance,
              InstanceMapping, Cell, Migration, DomainVolume, IscsiSession)
-    relies_on = (CinderVolume,)
+    relies_on = (CinderVolume, BlockDeviceMapping, Instance, Cell)
     repairs = ("reset-volume-state", "stuck-volume-runbook")
     defaults = {**{f"{s}_after": t for s, t in THRESHOLDS.items()}, "service_down_after": 60}
 

@@ -90,43 +90,45 @@ class VolumeIndex:
                 return self.snap.why_incomplete(k, CINDER_SCOPE)
         return ""
 
-    def bdms_complete(self, cell: str) -> bool:
-        return self.snap.is_complete(BlockDeviceMapping, cell_scope(cell))
-
-    def cell_gap(self, cell: str | None) -> tuple[str, str] | None:
-        """(scope, reason) when the instances or mappings of `cell` were not read whole."""
+    def cell_gap(self, cell: str | None, kinds=(Instance, Migration, BlockDeviceMapping)) -> tuple[str, str] | None:
+        """(scope, reason) when `kinds` (the instances, migrations and mappings) of `cell`
+        were not read whole."""
         if cell is None:
             return None
         scope = cell_scope(cell)
-        for k in (Instance, Migration, BlockDeviceMapping):
+        for k in kinds:
             if not self.snap.is_complete(k, scope):
                 return scope, self.snap.why_incomplete(k, scope)
         return None
 
-    def bdm_gaps(self) -> list[tuple[str, str]]:
-        """Every cell whose mappings were not read whole: (scope, reason)."""
-        gaps = []
-        for name in sorted(self.instances.cell_names):
-            scope = cell_scope(name)
-            if not self.snap.is_complete(BlockDeviceMapping, scope):
-                gaps.append((scope, self.snap.why_incomplete(BlockDeviceMapping, scope)))
-        return gaps
-
-    def nova_gaps(self) -> list[tuple[str, str]]:
-        """Every scope whose instances, migrations or mappings were not read whole: each
-        cell's, and the API database's cell list (a cell it did not name was not read at
-        all, so nothing can be known of the guests and volumes there)."""
+    def nova_gaps(self, kinds=(Instance, Migration, BlockDeviceMapping)) -> list[tuple[str, str]]:
+        """Every scope whose `kinds` were not read whole: each cell's, and the API
+        database's cell list (a cell it did not name was not read at all, so nothing can
+        be known of the guests and volumes there)."""
         gaps = []
         if not self.snap.is_complete(Cell, API_SCOPE):
             gaps.append((API_SCOPE, self.snap.why_incomplete(Cell, API_SCOPE)))
         names = set(self.instances.cell_names)
-        for k in (Instance, Migration, BlockDeviceMapping):
+        for k in kinds:
             names.update(s[len("cell:"):] for s in self.snap.scopes(k) if s.startswith("cell:"))
         for name in sorted(names):
-            gap = self.cell_gap(name)
+            gap = self.cell_gap(name, kinds)
             if gap:
                 gaps.append(gap)
         return gaps
+
+    def instance_gap(self, uuid: str, kinds=(Instance, Migration)) -> tuple[str, str] | None:
+        """(scope, reason) when what a live instance's cell says of it (`kinds`: its row
+        and migrations by default) was not read whole, or when its row is a hidden
+        cross-cell copy while another cell, which may hold the copy the API shows, was
+        not."""
+        row = self.instances.primary(uuid)
+        if row is None:
+            return None
+        gap = self.cell_gap(row.cell, kinds)
+        if gap is None and row.hidden:
+            gap = next(iter(self.nova_gaps((Instance, *kinds))), None)
+        return gap
 
     def explaining_gaps(self) -> list[tuple[str, str]]:
         """What must be complete before an iSCSI target or LUN on a host can be called
