@@ -29,10 +29,13 @@ class Lab:
             for dom in ET.parse(xml).getroot().iterfind("domain"):
                 d, vols = parse_domain(xml.stem, ET.tostring(dom, encoding="unicode"), 1, True)
                 self.disks[(xml.stem, d.uuid)] = {v.serial: v for v in vols}
-        self.sessions, self.nodes = {}, {}
+        self.sessions, self.nodes, self.devices = {}, {}, {}
         for script in (out / "hosts").glob("*/iscsi/iscsiadm"):
             host = script.parts[-3]
-            self.sessions[host] = {s.target_iqn for s in parse_sessions(host, _run(script, "-m", "session", "-P", "3"))}
+            parsed = parse_sessions(host, _run(script, "-m", "session", "-P", "3"))
+            self.sessions[host] = {s.target_iqn for s in parsed}
+            # "/dev/sdX" -> (iqn, lun) of the session's disks
+            self.devices[host] = {f"/dev/{d}": (s.target_iqn, lun) for s in parsed for lun, d in zip(s.luns, s.devices)}
             self.nodes[host] = {n.target_iqn for n in parse_nodes(host, _run(script, "-m", "node"))}
 
     def _rows(self, db: str, sql: str) -> list[dict]:
@@ -98,9 +101,16 @@ def test_each_attached_volume_is_in_all_five_places(lab):
         assert "/dev/" + disk.target_dev == bdm["device_name"]
         info = json.loads(bdm["connection_info"])
         assert info["serial"] == vol["id"] and info["driver_volume_type"] == ("iscsi" if "lvm" in vol["host"] else "rbd")
+        # Cinder's copy is flattened, and it is the one Nova's was made from
+        flat = json.loads(att["connection_info"])
+        assert flat["attachment_id"] == att["id"] and flat["volume_id"] == vol["id"]
+        assert {k: v for k, v in flat.items() if k not in ("attachment_id", "driver_volume_type")} == \
+            {k: v for k, v in info["data"].items() if k != "device_path"}
         if info["driver_volume_type"] == "iscsi":
-            assert (disk.disk_type, disk.source) == ("block", volumes.by_path(vol["id"]))
-            assert info["data"]["target_iqn"] in lab.sessions[host] & lab.nodes[host]
+            # the disk is the device os-brick connected: LUN 1 of the volume's target, under its session
+            assert (disk.disk_type, disk.source) == ("block", info["data"]["device_path"])
+            assert lab.devices[host][disk.source] == (flat["target_iqn"], volumes.TGT_LUN)
+            assert flat["target_iqn"] in lab.sessions[host] & lab.nodes[host]
         else:
             assert (disk.disk_type, disk.protocol, disk.source) == ("network", "rbd", volumes.rbd_name(vol["id"]))
         checked += 1
@@ -146,6 +156,42 @@ def test_every_volume_check_has_one_fault_that_the_data_shows(lab):
     assert [h for h, targets in lab.sessions.items() if iqn in targets]
     vid = iqn.split(":volume-")[1]
     assert all(a["deleted"] for a in lab.attachments_of(vid))
+
+
+def test_connection_info_is_stored_as_each_service_stores_it(lab):
+    """Cinder: flattened with the attachment's id, "{}" for a reservation without a
+    connector; Nova: nested again with the serial, nothing before os-brick connected."""
+    for att in lab.cinder[1]:
+        if att["attach_status"] == "reserved":
+            assert (att["connection_info"], att["attached_host"], att["connector"], att["attach_mode"]) == \
+                ("{}", None, None, "null")
+            continue
+        flat = json.loads(att["connection_info"])
+        assert "data" not in flat and flat["attachment_id"] == att["id"] and flat["enforce_multipath"] is False
+        assert json.loads(att["connector"])["host"] == att["attached_host"]
+    for bdm in lab.bdms:
+        if bdm["connection_info"] is None:
+            # the attach a minute old: Nova saves the connection after the driver attached it
+            assert not bdm["deleted"] and lab.volume(bdm["volume_id"])["status"] == "attaching"
+            continue
+        info = json.loads(bdm["connection_info"])
+        assert set(info) >= {"driver_volume_type", "data", "serial", "volume_id", "instance", "status"}
+        assert "attachment_id" not in info["data"] and info["instance"] == bdm["instance_uuid"]
+        assert info.get("multiattach", False) == bool(lab.volume(bdm["volume_id"])["multiattach"])
+    # a live migration's destination attachment marks the volume attaching until it completes
+    moving = [a for a in lab.cinder[1] if a["attach_status"] == "attaching" and not a["deleted"]
+              and any(b["attach_status"] == "attached" for b in lab.attachments_of(a["volume_id"]))]
+    assert moving and all(lab.volume(a["volume_id"])["status"] == "attaching" for a in moving)
+
+
+def test_releases_before_2025_1_store_no_enforce_multipath():
+    import datetime as dt
+    cloud = build.spec("small", 2, dt.datetime(2026, 11, 24, 12, 0))
+    volumes.for_release(cloud, "2024.1")
+    rows = [a["connection_info"] for a in cloud.attachments] + [b["connection_info"] for bs in cloud.bdms.values()
+                                                                  for b in bs]
+    assert rows and not any("enforce_multipath" in (r or "") for r in rows)
+    assert any("target_iqn" in (r or "") for r in rows)
 
 
 def test_the_near_misses_are_there(lab):

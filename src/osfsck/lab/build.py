@@ -34,6 +34,7 @@ def build(out: Path, profile: str = "small", seed: int = 1, db_url: str | None =
     os.chmod(out, 0o755)   # the lab's libvirtd user must reach the guests' disks
     now = (now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)).replace(microsecond=0)
     cloud = spec(profile, seed, now)
+    volumes.for_release(cloud, release)
     zones = services.dns_zone_records(cloud)
     northbound = services.ovn_northbound(cloud)
     nsx = services.nsx_manager(cloud)

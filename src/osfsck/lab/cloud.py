@@ -35,6 +35,7 @@ class VolumeDisk:
     serial: str
     kind: str                         # "iscsi" or "rbd"
     dev: str                          # "vdb"
+    source: str = ""                  # iSCSI: the device os-brick connected, "/dev/sdb"
 
 
 @dataclass
