@@ -425,10 +425,30 @@ def near_misses(c: Cloud) -> None:
     boot_from_volume(c, cell, h2)
     shelved_offloaded(c, cell, h1)
     live_migration(c, cell, h1, h2)
+    legacy_attach(c, cell, h2)
     add_session(c, h1, *FOREIGN_TARGET, tgt=False)
     c.notes += ["volume attach in progress", "volume migration (swap) in progress", "multi-attach volume",
                 "boot from volume", "shelved-offloaded with a reserved volume", "RBD volumes (no session)",
-                "live migration with sessions on both hosts", "the host's own iSCSI session"]
+                "live migration with sessions on both hosts", "the host's own iSCSI session",
+                "a volume attached by the legacy flow (before Queens)"]
+
+
+def legacy_attach(c: Cloud, cell: str, host: str) -> None:
+    """Attached before Nova used Cinder's attachments API (Queens) and kept since: the
+    mapping has no attachment_id and holds what os-initialize_connection answered (nested,
+    as the manager's initialize_connection returns it); Cinder's attachment, made by
+    os-attach (VolumeManager.attach_volume), has no connection_info and no connector."""
+    row = c.add_instance(cell, host)
+    vol = add_volume(c, "iscsi", row["project_id"], status="in-use", attach_status="attached", age=400 * DAY)
+    dev = next_dev(c, row)
+    att = add_attachment(c, vol, row, host, dev, age=400 * DAY)
+    att.update(connection_info=None, connector=None)
+    device = connect(c, host, vol)
+    info = json.loads(json.dumps(vol["_connection"]))
+    info["data"].update(enforce_multipath=False, device_path=device)
+    bdm = add_bdm(c, cell, row, vol, None, dev, age=400 * DAY, connected=False)
+    bdm["connection_info"] = json.dumps({**info, "serial": vol["id"]})
+    add_disk(c, host, row, vol, dev, device)
 
 
 def attach_in_progress(c: Cloud, cell: str, host: str) -> None:
@@ -480,19 +500,24 @@ def shelved_offloaded(c: Cloud, cell: str, host: str) -> None:
 
 
 def live_migration(c: Cloud, cell: str, source: str, dest: str) -> None:
-    """Mid live migration: the destination already has its own attachment (attaching),
-    session and a paused copy of the domain with the volume's disk."""
+    """Mid live migration, as Nova's _do_pre_live_migration leaves it: a second attachment
+    made with the destination's connector (attachment_create) and completed (attached, the
+    volume in-use again), the mapping moved to it with its connection_info (refreshed, saved
+    with the destination's device); the source's attachment stays until _post_live_migration
+    deletes it.  Sessions on both hosts, a paused copy of the domain on the destination."""
     row = c.add_instance(cell, source, task_state="migrating")
     c.add_domain(dest, row, active=False)
     c.add_migration(cell, row, type_="live-migration", status="running", source=source, dest=dest)
     vol = add_volume(c, "iscsi", row["project_id"], status="in-use", attach_status="attached")
     _, bdm = attach(c, cell, row, vol)
     dev = bdm["device_name"][len("/dev/"):]
-    add_attachment(c, vol, row, dest, dev, status="attaching", age=5 * MINUTE)
-    # the destination's attachment_update marked the volume attaching too (volume_attached
-    # with mark_attached=False), until post-migration's attachment_complete
-    vol.update(status="attaching", attach_status="attaching", updated_at=c.now - 5 * MINUTE)
-    add_disk(c, dest, row, vol, dev, connect(c, dest, vol))
+    new = add_attachment(c, vol, row, dest, dev, age=5 * MINUTE)
+    device = connect(c, dest, vol)
+    when = c.now - 5 * MINUTE
+    bdm.update(attachment_id=new["id"], connection_info=_nova_connection(new, row, device, bool(vol["multiattach"])),
+               updated_at=when)
+    vol["updated_at"] = when
+    add_disk(c, dest, row, vol, dev, device)
 
 
 # -- domain XML -------------------------------------------------------------------------
