@@ -9,6 +9,7 @@ from tests.support.world import PORTAL, World, volume_uid
 
 CHECK = StaleIscsiLun
 ARRAY = "iqn.2010-06.com.purestorage:flasharray.4a8b2c6d1e3f5a7b"
+OTHER_PORTAL = "198.51.100.10:3260"
 
 
 def _left_behind(w, host="hv1", lun=7):
@@ -28,11 +29,31 @@ def lun_left_under_a_needed_session():
 
 def verify(out):
     (f,) = out.findings
-    assert f.evidence["lun"] == 7 and f.evidence["needed_luns"] == [5]
-    assert f.evidence["last_named_by"] == [{"attachment_id": f.evidence["last_named_by"][0]["attachment_id"],
-                                            "volume_id": volume_uid(2), "instance_uuid": f.evidence["last_named_by"][0]
-                                            ["instance_uuid"], "attached_host": "hv1", "deleted": True}]
-    assert f.message.startswith(f"hv1 keeps /dev/{f.evidence['device']}, LUN 7 of {ARRAY}")
+    e = f.evidence
+    assert (e["host"], e["target_iqn"], e["lun"], e["needed_luns"]) == ("hv1", ARRAY, 7, [5])
+    [path] = e["paths"]
+    assert path["portal"] == PORTAL and f.message.startswith(f"hv1 keeps LUN 7 of {ARRAY}")
+    [named] = e["last_named_by"]
+    assert (named["volume_id"], named["attached_host"], named["deleted"]) == (volume_uid(2), "hv1", True)
+
+
+def two_paths():
+    # multipath: the stale LUN has a disk under each portal's session, one finding for both
+    w = World()
+    u = w.instance(host="hv1")
+    for portal in (PORTAL, OTHER_PORTAL):
+        w.scan_lun("hv1", ARRAY, 5, portal=portal)
+        w.scan_lun("hv1", ARRAY, 7, portal=portal)
+    conn = json.dumps({"driver_volume_type": "iscsi", "data": {
+        "target_iqns": [ARRAY, ARRAY], "target_portals": [PORTAL, OTHER_PORTAL], "target_luns": [5, 5]},
+        "serial": "x"})
+    w.bdm(u, w.volume(status="in-use"), conn=conn)
+    return w.snapshot()
+
+
+def verify_two_paths(out):
+    (f,) = out.findings
+    assert [p["portal"] for p in f.evidence["paths"]] == [PORTAL, OTHER_PORTAL]
 
 
 def clean():
@@ -93,7 +114,9 @@ def api_unread():
 
 CASES = [
     Case("found", "a detached volume's LUN left under a session others need", lun_left_under_a_needed_session,
-         [("VL205", f"{ARRAY}@{PORTAL}/lun-7")], verify=verify),
+         [("VL205", f"{ARRAY}/lun-7")], verify=verify),
+    Case("found", "a stale LUN on two paths is one finding", two_paths, [("VL205", f"{ARRAY}/lun-7")],
+         verify=verify_two_paths),
     Case("clean", "every LUN of the shared target belongs to an attached volume", clean),
     Case("near-miss", "the destination of a live migration", lun_of_a_migration_in_progress),
     Case("near-miss", "a LUN osfsck cannot read", lun_osfsck_cannot_read),

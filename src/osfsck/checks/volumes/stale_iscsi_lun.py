@@ -61,6 +61,7 @@ class StaleIscsiLun(Check):
         for host, sessions in sorted(vx.sessions.items()):
             expected = vx.expected_luns(host)
             devices, used_luns = vx.used_on_host(host)
+            stale: dict[tuple[str, int], list] = {}     # (iqn, lun) -> its disks, one per path
             for s in sessions:
                 needed = expected.get(s.target_iqn)
                 if needed is None or not vx.is_openstack_iqn(s.target_iqn):
@@ -69,22 +70,27 @@ class StaleIscsiLun(Check):
                     out.examine()
                     if None in needed or lun is None or lun in needed:
                         continue
-                    if dev in devices or (s.target_iqn, lun) in used_luns:
-                        continue   # a guest uses it: unexpected-volume-in-domain's business
-                    gaps = vx.explaining_gaps() + [g for g in [vx.host_gap(host, DomainVolume)] if g]
-                    if gaps:
-                        for scope, reason in gaps:
-                            out.inconclusive(scope, reason)
-                        continue
-                    subject = f"{s.target_iqn}@{s.portal}/lun-{lun}"
-                    out.found(
-                        ObjectRef("iscsi-lun", subject, host_scope(host)),
-                        f"{host} keeps /dev/{dev}, LUN {lun} of {s.target_iqn} at {s.portal} (session {s.sid}), "
-                        f"which no volume it needs uses; the session serves LUN {_luns(needed)} ({subject}).",
-                        evidence={"session": {**s._asdict(), "luns": list(s.luns), "devices": list(s.devices)},
-                                  "lun": lun, "device": dev, "needed_luns": sorted(needed),
-                                  "last_named_by": _named_by(vx, s.target_iqn, lun)},
-                    )
+                    stale.setdefault((s.target_iqn, lun), []).append((s, dev))
+            for (iqn, lun), paths in sorted(stale.items()):
+                paths.sort(key=lambda p: (p[0].portal, p[0].sid))
+                if any(dev in devices for _, dev in paths) or (iqn, lun) in used_luns:
+                    continue   # a guest uses it: unexpected-volume-in-domain's business
+                gaps = vx.explaining_gaps() + [g for g in [vx.host_gap(host, DomainVolume)] if g]
+                if gaps:
+                    for scope, reason in gaps:
+                        out.inconclusive(scope, reason)
+                    continue
+                subject = f"{iqn}/lun-{lun}"
+                disks = ", ".join(f"/dev/{dev} (session {s.sid}, {s.portal})" for s, dev in paths)
+                out.found(
+                    ObjectRef("iscsi-lun", subject, host_scope(host)),
+                    f"{host} keeps LUN {lun} of {iqn} ({subject}) as {disks}, though no volume it needs uses "
+                    f"that LUN; the target serves LUN {_luns(expected[iqn])} here.",
+                    evidence={"host": host, "target_iqn": iqn, "lun": lun,
+                              "paths": [{"sid": s.sid, "portal": s.portal, "device": dev} for s, dev in paths],
+                              "needed_luns": sorted(expected[iqn]),
+                              "last_named_by": _named_by(vx, iqn, lun)},
+                )
 
 
 def _luns(luns) -> str:

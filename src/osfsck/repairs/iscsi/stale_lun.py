@@ -16,24 +16,27 @@ class StaleIscsiLunRunbook(Runbook):
     name = "stale-iscsi-lun-runbook"
 
     def text(self, f: Finding) -> str:
-        s = f.evidence.get("session", {})
-        host, dev, lun = s.get("host", "<host>"), f.evidence.get("device", "sdX"), f.evidence.get("lun")
-        iqn, sid = s.get("target_iqn", "<iqn>"), s.get("sid", "<sid>")
-        named = f.evidence.get("last_named_by") or []
+        e = f.evidence
+        host, iqn, lun = e.get("host", "<host>"), e.get("target_iqn", "<iqn>"), e.get("lun")
+        paths = e.get("paths") or []
+        devs = [p["device"] for p in paths] or ["sdX"]
+        named = e.get("last_named_by") or []
         was = "; ".join(f"volume {a['volume_id']} (attachment {a['attachment_id']}"
                         f"{', deleted' if a.get('deleted') else ''})" for a in named) or "no attachment Cinder keeps"
-        needed = ", ".join(str(n) for n in f.evidence.get("needed_luns") or [])
+        needed = ", ".join(str(n) for n in e.get("needed_luns") or [])
+        sids = ", ".join(str(p["sid"]) for p in paths) or "<sid>"
+        each = " ".join(f"/dev/{d}" for d in devs)
         steps = [
-            f"Do NOT log {host} out of {iqn}: the attached volumes on LUN {needed} use session {sid}.",
-            f"On {host}, confirm nothing holds /dev/{dev}: `lsblk /dev/{dev}` (no children, no mountpoint), "
-            f"`ls /sys/block/{dev}/holders` (empty), `multipath -ll` (no map with {dev}; if a map has only stale "
-            "paths, `multipath -f <map>` first), `virsh domblklist <domain>` for the domains on the host, "
-            f"`fuser -v /dev/{dev}`.",
-            f"Remove the device as os-brick does: `blockdev --flushbufs /dev/{dev}` then "
-            f"`echo 1 > /sys/block/{dev}/device/delete`; `iscsiadm -m session -r {sid} -P 3` no longer lists "
-            f"LUN {lun}.",
+            f"Do NOT log {host} out of {iqn}: the attached volumes on LUN {needed} use its session(s) {sids}.",
+            f"On {host}, confirm nothing holds {each}: `lsblk {each}` (no children, no mountpoint), "
+            f"`ls /sys/block/<dev>/holders` (empty), `multipath -ll` (if a map is made only of these paths, "
+            "check no guest uses it with `virsh domblklist` and remove it with `multipath -f <map>`), "
+            f"`fuser -v {each}`.",
+            "Remove each device as os-brick does: "
+            + "; ".join(f"`blockdev --flushbufs /dev/{d}` and `echo 1 > /sys/block/{d}/device/delete`" for d in devs)
+            + f"; `iscsiadm -m session -P 3` no longer lists LUN {lun}.",
             f"LUN {lun} was last given to: {was}.  Cinder's terminate_connection for it never ran, so the array "
             f"may still map LUN {lun} to this host's initiator: remove that mapping on the array, or the next "
-            "rescan brings the device back.",
+            "rescan brings the devices back.",
         ]
         return "\n".join(f"{n}. {line}" for n, line in enumerate(steps, 1))
