@@ -72,11 +72,13 @@ def lab(tmp_path_factory) -> Lab:
 
 def test_cinder_has_the_volumes_and_services(lab):
     vols, atts = lab.cinder
-    assert len(vols) >= 30 and Counter(v["host"] for v in vols).keys() == {"cinder-lab@lvm#lvm", "cinder-lab@ceph#ceph"}
+    assert len(vols) >= 30 and Counter(v["host"] for v in vols).keys() == {
+        "cinder-lab@lvm#lvm", "cinder-lab@ceph#ceph", "cinder-lab@pure#pure"}
     assert {v["volume_type_id"] for v in vols} == {volumes.VOLUME_TYPE["id"]}
     assert sum(1 for a in atts if not a["deleted"] and a["attach_status"] == "attached") >= 20
     services = {(r["host"], r["binary"]) for r in lab._rows("cinder", "SELECT * FROM services")}
     assert services == {("cinder-lab@lvm", "cinder-volume"), ("cinder-lab@ceph", "cinder-volume"),
+                        ("cinder-lab@pure", "cinder-volume"),
                         ("cinder-lab", "cinder-scheduler")}
     config = (lab.out / "osfsck.toml").read_text()
     assert '[cinder]\ndatabase = "sqlite:///db/cinder.sqlite"' in config and "iscsiadm = " in config
@@ -86,7 +88,7 @@ def test_each_attached_volume_is_in_all_five_places(lab):
     """Outside the faults and the near misses (migrations, attaches in progress)."""
     # the VL104 attachment, the VL201 and VL204 volumes
     broken = {s.split("/")[-1] for code in ("VL104", "VL201", "VL204") for s in lab.faults(code)}
-    checked = 0
+    checked, shared = 0, set()
     for att in lab.cinder[1]:
         vol = lab.volume(att["volume_id"])
         inst = lab.instances.get(att["instance_uuid"])
@@ -106,13 +108,23 @@ def test_each_attached_volume_is_in_all_five_places(lab):
         disk = lab.disks[(host, inst["uuid"])][vol["id"]]
         assert "/dev/" + disk.target_dev == bdm["device_name"]
         info = json.loads(bdm["connection_info"])
-        assert info["serial"] == vol["id"] and info["driver_volume_type"] == ("iscsi" if "lvm" in vol["host"] else "rbd")
+        assert info["serial"] == vol["id"] and info["driver_volume_type"] == ("rbd" if "ceph" in vol["host"] else "iscsi")
         # Cinder's copy is flattened, and it is the one Nova's was made from
         flat = json.loads(att["connection_info"])
-        assert flat["attachment_id"] == att["id"] and flat["volume_id"] == vol["id"]
+        assert flat["attachment_id"] == att["id"] and flat.get("volume_id", vol["id"]) == vol["id"]   # Pure gives none
         assert {k: v for k, v in flat.items() if k not in ("attachment_id", "driver_volume_type")} == \
-            {k: v for k, v in info["data"].items() if k != "device_path"}
-        if info["driver_volume_type"] == "iscsi":
+            {k: v for k, v in info["data"].items() if k not in ("device_path", "multipath_id")}
+        if "pure" in vol["host"]:
+            # the array: its one target on every portal, this host's LUN under each session,
+            # the domain on the multipath device
+            assert "target_iqn" not in flat and set(flat["target_iqns"]) == {volumes.ARRAY_IQN}
+            [lun] = set(flat["target_luns"])
+            paths = [d for d, target in lab.devices[host].items() if target == (volumes.ARRAY_IQN, lun)]
+            assert len(paths) == len(volumes.ARRAY_PORTALS) == len(flat["target_portals"])
+            assert disk.source == info["data"]["device_path"] and disk.source.startswith("/dev/dm-")
+            assert info["data"]["multipath_id"] == flat["wwn"]
+            shared.add(host)
+        elif info["driver_volume_type"] == "iscsi":
             # the disk is the device os-brick connected: LUN 1 of the volume's target, under its session
             assert (disk.disk_type, disk.source) == ("block", info["data"]["device_path"])
             assert lab.devices[host][disk.source] == (flat["target_iqn"], volumes.TGT_LUN)
@@ -120,12 +132,12 @@ def test_each_attached_volume_is_in_all_five_places(lab):
         else:
             assert (disk.disk_type, disk.protocol, disk.source) == ("network", "rbd", volumes.rbd_name(vol["id"]))
         checked += 1
-    assert checked >= 20
+    assert checked >= 20 and len(shared) >= 2
 
 
 def test_every_volume_check_has_one_fault_that_the_data_shows(lab):
     assert Counter(f["code"] for f in lab.truth["faults"] if f["code"].startswith("VL")) == {
-        code: 1 for code in ("VL101", "VL102", "VL103", "VL104", "VL201", "VL202", "VL203", "VL204")}
+        code: 1 for code in ("VL101", "VL102", "VL103", "VL104", "VL201", "VL202", "VL203", "VL204", "VL205")}
     [att_id] = lab.faults("VL101")
     att = next(a for a in lab.cinder[1] if a["id"] == att_id)
     assert (att["deleted"], att["attach_status"], lab.volume(att["volume_id"])["status"]) == (0, "attached", "in-use")
@@ -156,6 +168,17 @@ def test_every_volume_check_has_one_fault_that_the_data_shows(lab):
     uuid, vid = subject.split("/")
     assert vid in lab.disks[(lab.instances[uuid]["host"], uuid)] and vid not in lab.live_bdms(uuid)
     assert lab.volume(vid)["status"] == "available"
+
+    # VL205: the LUN's disks under both portals' sessions of a host that needs the array for
+    # another volume; only a deleted attachment names the LUN
+    [subject] = lab.faults("VL205")
+    iqn, lun = subject.split("/lun-")
+    holders = {h for h, devs in lab.devices.items() if (iqn, int(lun)) in devs.values()}
+    [host] = [h for h in holders if sum(1 for t in lab.devices[h].values() if t == (iqn, int(lun))) == 2
+              and any(json.loads(a["connection_info"] or "{}").get("target_luns", [None])[0] == int(lun)
+                      and a["attached_host"] == h and a["deleted"] for a in lab.cinder[1])]
+    assert any(a["attached_host"] == host and not a["deleted"] and iqn in (a["connection_info"] or "")
+               for a in lab.cinder[1])
 
     [subject] = lab.faults("VL203")
     iqn = subject.split("@")[0]

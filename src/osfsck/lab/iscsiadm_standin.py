@@ -118,6 +118,36 @@ def login(state: dict, node: dict, luns: tuple | None = None) -> dict:
     return session
 
 
+def add_lun(state: dict, iqn: str, portal: str, lun: int) -> str:
+    """A LUN of a shared target scanned in under the host's session to it (os-brick's
+    `iscsiadm -m session -r SID --rescan`), logged in first when there is no session;
+    returns the SCSI disk's name."""
+    portal = normalise_portal(portal)
+    found = _matching(state["sessions"], iqn, portal)
+    if not found:
+        return login(state, add_node(state, iqn, portal, luns=(lun,)))["luns"][0][1]
+    session, [node] = found[0], _matching(state["nodes"], iqn, portal)
+    disk = disk_name(state["next_disk"])
+    state["next_disk"] += 1
+    session["luns"].append([lun, disk])
+    node["lab_luns"].append(lun)
+    return disk
+
+
+def remove_lun(state: dict, iqn: str, portal: str, lun: int) -> None:
+    """os-brick's disconnect of one LUN of a shared target: its disk deleted; the session
+    logged out and its record deleted only when no LUN is left on it."""
+    portal = normalise_portal(portal)
+    for s in _matching(state["sessions"], iqn, portal):
+        s["luns"] = [entry for entry in s["luns"] if entry[0] != lun]
+        if not s["luns"]:
+            state["sessions"].remove(s)
+    for n in _matching(state["nodes"], iqn, portal):
+        n["lab_luns"] = [x for x in n["lab_luns"] if x != lun]
+        if not n["lab_luns"]:
+            state["nodes"].remove(n)
+
+
 def remove_session(state: dict, iqn: str, portal: str) -> None:
     """What the lab's faults use for a session that went away without a logout."""
     for s in _matching(state["sessions"], iqn, normalise_portal(portal)):

@@ -34,7 +34,11 @@ RBD_MONITOR = ("192.0.2.20", "6789")
 RBD_POOL = "volumes"
 RBD_SECRET_UUID = "b1d0c3f2-5a1e-4c6b-9d0e-2f3a4b5c6d7e"   # libvirt's secret for client.cinder
 CINDER_HOST = "cinder-lab"
-BACKENDS = {"iscsi": "lvm", "rbd": "ceph"}                 # cinder-volume backend (and pool) per kind
+BACKENDS = {"iscsi": "lvm", "rbd": "ceph", "array": "pure"}  # cinder-volume backend (and pool) per kind
+# an array with one target for all its volumes and two portals (Pure FlashArray): a LUN per
+# volume and host, multipath
+ARRAY_IQN = "iqn.2010-06.com.purestorage:flasharray.1f2e3d4c5b6a7988"
+ARRAY_PORTALS = ("203.0.113.11:3260", "203.0.113.12:3260")
 # Cinder's default type since Train; volumes.volume_type_id is NOT NULL
 VOLUME_TYPE = {"id": "5d2c9a40-0c1e-4b7a-8f3d-6e5f4a3b2c1d", "name": "__DEFAULT__",
                "description": "Default Volume Type", "is_public": 1, "deleted": 0}
@@ -66,6 +70,19 @@ def session_subject(volume_id: str) -> str:
     return f"{iqn(volume_id)}@{ISCSI_PORTAL}"
 
 
+def wwn(volume_id: str) -> str:
+    """The SCSI WWN a Pure volume has ("3624a9370" + its serial), its multipath id."""
+    return "3624a9370" + volume_id.replace("-", "")[:24]
+
+
+def array_lun(c: Cloud, host: str, vol: dict) -> int:
+    """The LUN the array gives `vol` when it connects it to `host` (one per host, from 1)."""
+    luns = vol.setdefault("_luns", {})
+    if host not in luns:
+        luns[host] = c.next_id(f"lun:{host}")
+    return luns[host]
+
+
 # -- rows -------------------------------------------------------------------------------
 
 def _cinder_connection(c: Cloud, kind: str, vid: str) -> dict:
@@ -87,16 +104,31 @@ def _cinder_connection(c: Cloud, kind: str, vid: str) -> dict:
     return {"driver_volume_type": kind, "data": data}
 
 
-def _stored_connection(vol: dict, attachment_id: str) -> str:
+def _answer(c: Cloud, vol: dict, host: str | None) -> dict:
+    """The driver's answer for `host`.  Pure's (PureISCSIDriver.initialize_connection,
+    _build_connection_properties) depends on it: the LUN the array gave this host, every
+    portal in the lists and no single target_iqn/target_portal/target_lun."""
+    if vol["_kind"] != "array":
+        return vol["_connection"]
+    lun = array_lun(c, host, vol)
+    data = {"target_discovered": False, "discard": True, "addressing_mode": "SAM2",
+            "target_luns": [lun] * len(ARRAY_PORTALS), "target_iqns": [ARRAY_IQN] * len(ARRAY_PORTALS),
+            "target_portals": list(ARRAY_PORTALS), "wwn": wwn(vol["id"]),
+            "qos_specs": None, "access_mode": "rw", "encrypted": False, "cacheable": False}
+    return {"driver_volume_type": "iscsi", "data": data}
+
+
+def _stored_connection(c: Cloud, vol: dict, host: str | None, attachment_id: str) -> str:
     """volume_attachment.connection_info: the driver's answer without its "data" level,
     the attachment's id, and (Cinder 26.0.0, 2025.1, on) the connector's enforce_multipath;
     `for_release` takes that key out again for older releases."""
-    info = dict(vol["_connection"])
+    info = dict(_answer(c, vol, host))
     flat = {**info.pop("data"), **info, "attachment_id": attachment_id, "enforce_multipath": False}
     return json.dumps(flat)
 
 
-def _nova_connection(att: dict, row: dict, device_path: str | None, multiattach: bool) -> str:
+def _nova_connection(att: dict, row: dict, device_path: str | None, multiattach: bool,
+                     multipath_id: str | None = None) -> str:
     """block_device_mapping.connection_info: what Nova got back from PUT /attachments,
     nested again by _translate_attachment_ref (its `status` is still the "reserved" of the
     attachment Cinder loaded before the update), then `serial`, `multiattach` (block_device
@@ -106,6 +138,8 @@ def _nova_connection(att: dict, row: dict, device_path: str | None, multiattach:
     kind = flat.pop("driver_volume_type")
     if device_path:
         flat["device_path"] = device_path
+    if multipath_id:
+        flat["multipath_id"] = multipath_id
     info = {"driver_volume_type": kind, "data": flat, "status": "reserved", "instance": row["uuid"],
             "attached_at": "", "detached_at": "", "volume_id": att["volume_id"], "serial": att["volume_id"]}
     if multiattach:
@@ -142,7 +176,7 @@ def add_volume(c: Cloud, kind: str, project: str, *, status: str = "available", 
         "display_name": f"vol-{n}", "deleted": int(deleted), "deleted_at": when if deleted else None,
         "created_at": when - DAY, "updated_at": when, "launched_at": when - DAY,
         "provider_location": f"{ISCSI_PORTAL},1 {iqn(vid)} 1" if kind == "iscsi" else None,
-        "_kind": kind, "_connection": _cinder_connection(c, kind, vid),
+        "_kind": kind, "_connection": _cinder_connection(c, kind, vid) if kind != "array" else None,
     }
     c.volumes.append(row)
     return row
@@ -159,7 +193,7 @@ def add_attachment(c: Cloud, vol: dict, row: dict, host: str | None, dev: str, *
         "id": aid, "volume_id": vol["id"], "instance_uuid": row["uuid"], "attached_host": host if connected else None,
         "mountpoint": f"/dev/{dev}" if connected else None, "attach_mode": "rw" if connected else "null",
         "attach_status": status, "attach_time": when if connected else None,
-        "connection_info": _stored_connection(vol, aid) if connected else "{}",
+        "connection_info": _stored_connection(c, vol, host, aid) if connected else "{}",
         "connector": _connector(host, f"/dev/{dev}") if connected else None,
         "deleted": int(deleted), "deleted_at": when if deleted else None,
         "detach_time": when if deleted else None, "created_at": when, "updated_at": when,
@@ -180,7 +214,8 @@ def add_bdm(c: Cloud, cell: str, row: dict, vol: dict, att: dict | None, dev: st
     source = att if connected_by is None else connected_by
     conn = None
     if connected and source is not None and source["connection_info"] != "{}":
-        conn = _nova_connection(source, row, device_path, bool(vol["multiattach"]))
+        conn = _nova_connection(source, row, device_path, bool(vol["multiattach"]),
+                                wwn(vol["id"]) if vol["_kind"] == "array" else None)
     bdm = {
         "id": n, "uuid": c.uuid(), "instance_uuid": row["uuid"], "volume_id": vol["id"],
         "attachment_id": att["id"] if att else None, "device_name": f"/dev/{dev}",
@@ -233,17 +268,29 @@ def add_session(c: Cloud, host: str, target: str, portal: str = ISCSI_PORTAL, *,
 
 
 def connect(c: Cloud, host: str, vol: dict) -> str | None:
-    """os-brick's connect of `vol` on `host`: its device for an iSCSI volume, None for RBD
-    (QEMU opens the image itself)."""
-    return add_session(c, host, iqn(vol["id"])) if vol["_kind"] == "iscsi" else None
+    """os-brick's connect of `vol` on `host`: its device (an LVM volume's own target, LUN
+    1: /dev/sdX; the array's LUN scanned in on every portal's session and put together by
+    multipathd: /dev/dm-N), None for RBD (QEMU opens the image itself)."""
+    if vol["_kind"] == "iscsi":
+        return add_session(c, host, iqn(vol["id"]))
+    if vol["_kind"] == "array":
+        lun = array_lun(c, host, vol)
+        for portal in ARRAY_PORTALS:
+            iscsi.add_lun(host_iscsi(c, host), ARRAY_IQN, portal, lun)
+        return f"/dev/dm-{c.next_id('dm:' + host) - 1}"
+    return None
 
 
 def disconnect(c: Cloud, host: str, vol: dict) -> None:
-    """os-brick's disconnect: the session logged out and its node record deleted."""
+    """os-brick's disconnect: the session logged out and its node record deleted (for the
+    array: the LUN's disks removed, the sessions only when no LUN is left on them)."""
+    state = host_iscsi(c, host)
     if vol["_kind"] == "iscsi":
-        state = host_iscsi(c, host)
         iscsi.remove_session(state, iqn(vol["id"]), ISCSI_PORTAL)
         state["nodes"] = [n for n in state["nodes"] if n["target_iqn"] != iqn(vol["id"])]
+    elif vol["_kind"] == "array":
+        for portal in ARRAY_PORTALS:
+            iscsi.remove_lun(state, ARRAY_IQN, portal, array_lun(c, host, vol))
 
 
 def connected_once(c: Cloud, host: str, vol: dict) -> str | None:
@@ -327,6 +374,7 @@ def inject(c: Cloud, hosts: list[str]) -> None:
     lost_detach(c, hosts[0])
     volume_deleted_under_mapping(c, hosts[1])
     stuck_creating(c, hosts[2])
+    stale_lun(c, hosts[2])
     attachment_on_other_host(c, hosts[3])
     disk_missing(c, hosts[4])
     unexpected_disk(c, hosts[5])
@@ -401,6 +449,19 @@ def leaked_session(c: Cloud, host: str) -> None:
     c.fault("VL203", session_subject(vol["id"]), f"session on {host} for a volume detached 30 days ago")
 
 
+def stale_lun(c: Cloud, host: str) -> None:
+    """A volume of the shared array detached with its (deleted) instance: Cinder and Nova
+    cleaned up, but os-brick's disconnect failed before it removed the LUN's disks, which
+    stay under the sessions another attached volume of the array needs."""
+    cell = c.cell_of(host)
+    live = c.add_instance(cell, host)
+    attach(c, cell, live, add_volume(c, "array", live["project_id"], status="in-use", attach_status="attached"))
+    gone = c.add_instance(cell, host, deleted=True, deleted_age=7 * DAY)
+    vol = add_volume(c, "array", gone["project_id"], status="deleted", age=7 * DAY, deleted=True)
+    detached_with(c, cell, gone, vol, disconnected=False)
+    c.fault("VL205", f"{ARRAY_IQN}/lun-{array_lun(c, host, vol)}", f"LUN of a volume detached 7 days ago left on {host}")
+
+
 def missing_session(c: Cloud, host: str) -> None:
     """The session dropped (target restarted, iscsid lost it) and was not re-established;
     the node record stays, as it would."""
@@ -426,11 +487,13 @@ def near_misses(c: Cloud) -> None:
     shelved_offloaded(c, cell, h1)
     live_migration(c, cell, h1, h2)
     legacy_attach(c, cell, h2)
+    shared_array(c, cell, h1, h2)
     add_session(c, h1, *FOREIGN_TARGET, tgt=False)
     c.notes += ["volume attach in progress", "volume migration (swap) in progress", "multi-attach volume",
                 "boot from volume", "shelved-offloaded with a reserved volume", "RBD volumes (no session)",
                 "live migration with sessions on both hosts", "the host's own iSCSI session",
-                "a volume attached by the legacy flow (before Queens)"]
+                "a volume attached by the legacy flow (before Queens)",
+                "volumes of a shared-IQN array: one target, a LUN each, two paths"]
 
 
 def legacy_attach(c: Cloud, cell: str, host: str) -> None:
@@ -449,6 +512,17 @@ def legacy_attach(c: Cloud, cell: str, host: str) -> None:
     bdm = add_bdm(c, cell, row, vol, None, dev, age=400 * DAY, connected=False)
     bdm["connection_info"] = json.dumps({**info, "serial": vol["id"]})
     add_disk(c, host, row, vol, dev, device)
+
+
+def shared_array(c: Cloud, cell: str, h1: str, h2: str) -> None:
+    """Three volumes of the array: two on h1 (one session per portal carries both LUNs),
+    one on h2, a multi-attach one on both (a LUN of its own on each host)."""
+    for host in (h1, h1, h2):
+        row = c.add_instance(cell, host)
+        attach(c, cell, row, add_volume(c, "array", row["project_id"], status="in-use", attach_status="attached"))
+    shared = add_volume(c, "array", "project-04", status="in-use", attach_status="attached", multiattach=True)
+    for host in (h1, h2):
+        attach(c, cell, c.add_instance(cell, host), shared)
 
 
 def attach_in_progress(c: Cloud, cell: str, host: str) -> None:
@@ -526,7 +600,7 @@ def disk_xml(disk: VolumeDisk) -> str:
     """The <disk> Nova's libvirt driver writes for the volume (LibvirtISCSIVolumeDriver,
     LibvirtNetVolumeDriver)."""
     target = f"<target dev='{disk.dev}' bus='virtio'/><serial>{disk.serial}</serial>"
-    if disk.kind == "iscsi":
+    if disk.kind in ("iscsi", "array"):
         return ("<disk type='block' device='disk'><driver name='qemu' type='raw' cache='none' io='native'/>"
                 f"<source dev='{disk.source}'/>{target}</disk>")
     host, port = RBD_MONITOR
