@@ -88,6 +88,24 @@ def lun_osfsck_cannot_read():
     return w.snapshot()
 
 
+def evacuated_guest_left_behind():
+    # hv1 came back after its instance was evacuated to hv2: the old attachment is deleted,
+    # the guest and its multipath disk are still defined here until nova-compute cleans up
+    w = World()
+    u = w.instance(host="hv2")
+    w.migration(u, type="evacuation", status="done", source="hv1", dest="hv2")
+    w.attached_volume(w.instance(host="hv1"), iqn=ARRAY, lun=5)
+    vid = w.volume(status="in-use")
+    w.attachment(vid, u, host="hv1", deleted=True, iqn=ARRAY, lun=7)
+    w.attachment(vid, u, host="hv2", iqn=ARRAY, lun=3)
+    w.bdm(u, vid, iqn=ARRAY, lun=3)
+    w.scan_lun("hv2", ARRAY, 3)
+    w.scan_lun("hv1", ARRAY, 7)
+    w.domain("hv1", u)
+    w.volume_disk("hv1", u, vid, source="/dev/dm-4")
+    return w.snapshot()
+
+
 def whole_session_unneeded():
     # nothing on hv1 needs the array at all: the session is leaked (VL203), not one LUN
     w = World()
@@ -120,6 +138,7 @@ CASES = [
     Case("clean", "every LUN of the shared target belongs to an attached volume", clean),
     Case("near-miss", "the destination of a live migration", lun_of_a_migration_in_progress),
     Case("near-miss", "a LUN osfsck cannot read", lun_osfsck_cannot_read),
+    Case("near-miss", "an evacuated guest's disk still defined on its old host", evacuated_guest_left_behind),
     Case("near-miss", "the whole session is unneeded (leaked-iscsi-session's)", whole_session_unneeded),
     Case("partial", "a cell unread", cell_unread, ["cell:cell2"]),
     Case("partial", "the API database's cell list unread", api_unread, ["api"]),

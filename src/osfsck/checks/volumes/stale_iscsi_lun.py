@@ -37,7 +37,9 @@ class StaleIscsiLun(Check):
     Known false positives:
         When a connection_info of the target gives a LUN osfsck cannot read (not a
         number, an addressing mode os-brick does not know), the session's LUNs are not
-        judged.  A LUN scanned in by hand for another purpose (a backup) under an
+        judged.  A LUN Cinder gave this host for a volume a domain here still has as a
+        disk is in use, even without a live attachment (the guest an evacuation left
+        until nova-compute cleans it up).  A LUN scanned in by hand for another purpose (a backup) under an
         OpenStack target is reported: it is worth a look all the same.
 
     Repair:
@@ -61,6 +63,7 @@ class StaleIscsiLun(Check):
         for host, sessions in sorted(vx.sessions.items()):
             expected = vx.expected_luns(host)
             devices, used_luns = vx.used_on_host(host)
+            used_luns |= vx.luns_of_disks(host)
             stale: dict[tuple[str, int], list] = {}     # (iqn, lun) -> its disks, one per path
             for s in sessions:
                 needed = expected.get(s.target_iqn)

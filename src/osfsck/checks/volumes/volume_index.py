@@ -238,6 +238,16 @@ class VolumeIndex:
                 luns.add((iqn, int(lun) if lun.isdigit() else None) if iqn else (lun, None))
         return devices, luns
 
+    def luns_of_disks(self, host: str) -> set[tuple[str, int | None]]:
+        """(IQN, LUN) that Cinder gave this host, in any attachment (deleted ones too), for
+        a volume a domain on the host still has as a disk: in use whatever its source
+        (`/dev/dm-N` hides which SCSI disks it is made of), e.g. the guest an evacuation
+        left behind until nova-compute starts there again and cleans it up."""
+        serials = {d.serial for d in self.disks_on_host.get(host, ())}
+        return {(iqn, lun) for a in self.attachment_by_id.values()
+                if a.volume_id in serials and same_host(a.attached_host, host)
+                for _, iqn, lun in iscsi_paths(a.connection_info)}
+
     def hosts_with_session(self, iqns) -> list[str]:
         wanted = set(iqns)
         return sorted({s.host for ss in self.sessions.values() for s in ss if s.target_iqn in wanted})
