@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from osfsck.checks.base import Check, CheckOutput
-from osfsck.checks.volumes.volume_index import iscsi_paths, volume_index
+from osfsck.checks.volumes.volume_index import volume_index
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import DomainVolume, IscsiNode, IscsiSession, host_scope
 from osfsck.model.facts.nova import (
@@ -104,6 +104,4 @@ def _named_by(vx, iqn: str, lun: int) -> list[dict]:
     """The attachments (deleted ones too) whose connection_info gave this LUN of the target:
     which volume the stale disk was, as far as Cinder remembers."""
     return [{"attachment_id": a.id, "volume_id": a.volume_id, "instance_uuid": a.instance_uuid,
-             "attached_host": a.attached_host, "deleted": bool(a.deleted)}
-            for a in sorted(vx.attachment_by_id.values(), key=lambda a: a.id)
-            if any(i == iqn and n == lun for _, i, n in iscsi_paths(a.connection_info))]
+             "attached_host": a.attached_host, "deleted": bool(a.deleted)} for a in vx.attachments_naming(iqn, lun)]

@@ -56,8 +56,10 @@ class VolumeIndex:
         self.volumes = {v.id: v for v in snap.of(CinderVolume)}
         self.attachments_of: dict[str, list[CinderAttachment]] = defaultdict(list)   # live, by volume
         self.attachment_by_id: dict[str, CinderAttachment] = {}                      # every row
+        self.every_attachment_of: dict[str, list[CinderAttachment]] = defaultdict(list)  # deleted too
         for a in snap.of(CinderAttachment):
             self.attachment_by_id[a.id] = a
+            self.every_attachment_of[a.volume_id].append(a)
             if is_live(a):
                 self.attachments_of[a.volume_id].append(a)
         self.bdms_of_instance: dict[str, list[BlockDeviceMapping]] = defaultdict(list)
@@ -82,6 +84,8 @@ class VolumeIndex:
         self._expected: dict[str, dict[str, set]] | None = None
         self._openstack_iqns: set[str] | None = None
         self._explaining_gaps: list | None = None
+        self._naming: dict | None = None
+        self._places_gaps: list | None = None
 
     # -- completeness -----------------------------------------------------------------
     def cinder_reason(self) -> str:
@@ -142,10 +146,12 @@ class VolumeIndex:
     def places_gaps(self) -> list[tuple[str, str]]:
         """Every scope of the five places not read whole: Cinder, Nova, and each host's
         domains and sessions."""
-        gaps = list(self.explaining_gaps())
-        for kind in (DomainVolume, IscsiSession):
-            gaps += [(c.scope, c.reason or f"{kind.kind} is partial") for c in self.snap.incomplete_scopes(kind)]
-        return gaps
+        if self._places_gaps is None:
+            gaps = list(self.explaining_gaps())
+            for kind in (DomainVolume, IscsiSession):
+                gaps += [(c.scope, c.reason or f"{kind.kind} is partial") for c in self.snap.incomplete_scopes(kind)]
+            self._places_gaps = gaps
+        return self._places_gaps
 
     def host_gap(self, host: str, kind) -> tuple[str, str] | None:
         scope = host_scope(host)
@@ -244,9 +250,19 @@ class VolumeIndex:
         (`/dev/dm-N` hides which SCSI disks it is made of), e.g. the guest an evacuation
         left behind until nova-compute starts there again and cleans it up."""
         serials = {d.serial for d in self.disks_on_host.get(host, ())}
-        return {(iqn, lun) for a in self.attachment_by_id.values()
-                if a.volume_id in serials and same_host(a.attached_host, host)
-                for _, iqn, lun in iscsi_paths(a.connection_info)}
+        return {(iqn, lun) for serial in serials for a in self.every_attachment_of.get(serial, ())
+                if same_host(a.attached_host, host) for _, iqn, lun in iscsi_paths(a.connection_info)}
+
+    def attachments_naming(self, iqn: str, lun: int | None) -> list[CinderAttachment]:
+        """Every attachment (deleted ones too) whose connection_info gives this LUN of the
+        target, by id: indexed once, on first use."""
+        if self._naming is None:
+            naming: dict[tuple, list] = defaultdict(list)
+            for a in self.attachment_by_id.values():
+                for key in {(i, n) for _, i, n in iscsi_paths(a.connection_info)}:
+                    naming[key].append(a)
+            self._naming = {k: sorted(v, key=lambda a: a.id) for k, v in naming.items()}
+        return self._naming.get((iqn, lun), [])
 
     def hosts_with_session(self, iqns) -> list[str]:
         wanted = set(iqns)
