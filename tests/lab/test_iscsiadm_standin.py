@@ -158,3 +158,17 @@ def test_portals_as_iscsiadm_accepts_them(given, portal):
 def test_disk_names_follow_the_kernel():
     assert [standin.disk_name(i) for i in (0, 1, 25, 26, 27, 701, 702)] == [
         "sda", "sdb", "sdz", "sdaa", "sdab", "sdzz", "sdaaa"]
+
+
+def test_a_tgt_target_shows_its_controller_lun_without_a_disk_and_logs_in_to_it_again(tmp_path):
+    state = standin.new_state("hv1", "iqn.2004-10.com.ubuntu:01:hv1", "10.0.0.1")
+    standin.login(state, standin.add_node(state, A, PORTAL, luns=(1,), controller=True))
+    script = Path(standin.install(str(tmp_path / "iscsi"), state))
+    text = iscsiadm(script, "-m", "session", "-P", "3").stdout
+    assert "Lun: 0\n\t\tscsi2 Channel 00 Id 0 Lun: 1\n\t\t\tAttached scsi disk sdb" in text
+    [s] = parse_sessions("hv1", text)
+    assert (s.luns, s.devices) == ((1,), ("sdb",))
+    assert iscsiadm(script, "-m", "node", "-T", A, "-p", PORTAL, "--logout").returncode == 0
+    assert iscsiadm(script, "-m", "node", "-T", A, "-p", PORTAL, "--login").returncode == 0
+    [s] = parse_sessions("hv1", iscsiadm(script, "-m", "session", "-P", "3").stdout)
+    assert (s.luns, s.devices) == ((1,), ("sdc",))     # the same LUN, the next free disk

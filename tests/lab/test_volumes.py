@@ -29,10 +29,13 @@ class Lab:
             for dom in ET.parse(xml).getroot().iterfind("domain"):
                 d, vols = parse_domain(xml.stem, ET.tostring(dom, encoding="unicode"), 1, True)
                 self.disks[(xml.stem, d.uuid)] = {v.serial: v for v in vols}
-        self.sessions, self.nodes = {}, {}
+        self.sessions, self.nodes, self.devices = {}, {}, {}
         for script in (out / "hosts").glob("*/iscsi/iscsiadm"):
             host = script.parts[-3]
-            self.sessions[host] = {s.target_iqn for s in parse_sessions(host, *_run(script, "-m", "session", "-P", "3"))}
+            parsed = parse_sessions(host, *_run(script, "-m", "session", "-P", "3"))
+            self.sessions[host] = {s.target_iqn for s in parsed}
+            # "/dev/sdX" -> (iqn, lun) of the session's disks
+            self.devices[host] = {f"/dev/{d}": (s.target_iqn, lun) for s in parsed for lun, d in zip(s.luns, s.devices)}
             self.nodes[host] = {n.target_iqn for n in parse_nodes(host, *_run(script, "-m", "node"))}
 
     def _rows(self, db: str, sql: str) -> list[dict]:
@@ -70,11 +73,13 @@ def lab(tmp_path_factory) -> Lab:
 
 def test_cinder_has_the_volumes_and_services(lab):
     vols, atts = lab.cinder
-    assert len(vols) >= 30 and Counter(v["host"] for v in vols).keys() == {"cinder-lab@lvm#lvm", "cinder-lab@ceph#ceph"}
+    assert len(vols) >= 30 and Counter(v["host"] for v in vols).keys() == {
+        "cinder-lab@lvm#lvm", "cinder-lab@ceph#ceph", "cinder-lab@pure#pure"}
     assert {v["volume_type_id"] for v in vols} == {volumes.VOLUME_TYPE["id"]}
     assert sum(1 for a in atts if not a["deleted"] and a["attach_status"] == "attached") >= 20
     services = {(r["host"], r["binary"]) for r in lab._rows("cinder", "SELECT * FROM services")}
     assert services == {("cinder-lab@lvm", "cinder-volume"), ("cinder-lab@ceph", "cinder-volume"),
+                        ("cinder-lab@pure", "cinder-volume"),
                         ("cinder-lab", "cinder-scheduler")}
     config = (lab.out / "osfsck.toml").read_text()
     assert '[cinder]\ndatabase = "sqlite:///db/cinder.sqlite"' in config and "iscsiadm = " in config
@@ -84,7 +89,7 @@ def test_each_attached_volume_is_in_all_five_places(lab):
     """Outside the faults and the near misses (migrations, attaches in progress)."""
     # the VL104 attachment, the VL201 and VL204 volumes
     broken = {s.split("/")[-1] for code in ("VL104", "VL201", "VL204") for s in lab.faults(code)}
-    checked = 0
+    checked, shared = 0, set()
     for att in lab.cinder[1]:
         vol = lab.volume(att["volume_id"])
         inst = lab.instances.get(att["instance_uuid"])
@@ -94,23 +99,46 @@ def test_each_attached_volume_is_in_all_five_places(lab):
         host = inst["host"]
         assert att["attached_host"] == host
         bdm = lab.live_bdms(inst["uuid"])[vol["id"]]
-        assert bdm["attachment_id"] == att["id"] and bdm["connection_info"]
+        assert bdm["connection_info"]
+        if att["connection_info"] is None:
+            # the legacy flow: the mapping names no attachment, Cinder's row has no connection
+            assert bdm["attachment_id"] is None and att["connector"] is None
+            checked += 1
+            continue
+        assert bdm["attachment_id"] == att["id"]
         disk = lab.disks[(host, inst["uuid"])][vol["id"]]
         assert "/dev/" + disk.target_dev == bdm["device_name"]
         info = json.loads(bdm["connection_info"])
-        assert info["serial"] == vol["id"] and info["driver_volume_type"] == ("iscsi" if "lvm" in vol["host"] else "rbd")
-        if info["driver_volume_type"] == "iscsi":
-            assert (disk.disk_type, disk.source) == ("block", volumes.by_path(vol["id"]))
-            assert info["data"]["target_iqn"] in lab.sessions[host] & lab.nodes[host]
+        assert info["serial"] == vol["id"] and info["driver_volume_type"] == ("rbd" if "ceph" in vol["host"] else "iscsi")
+        # Cinder's copy is flattened, and it is the one Nova's was made from
+        flat = json.loads(att["connection_info"])
+        assert flat["attachment_id"] == att["id"] and flat.get("volume_id", vol["id"]) == vol["id"]   # Pure gives none
+        assert {k: v for k, v in flat.items() if k not in ("attachment_id", "driver_volume_type")} == \
+            {k: v for k, v in info["data"].items() if k not in ("device_path", "multipath_id")}
+        if "pure" in vol["host"]:
+            # the array: its one target on every portal, this host's LUN under each session,
+            # the domain on the multipath device
+            assert "target_iqn" not in flat and set(flat["target_iqns"]) == {volumes.ARRAY_IQN}
+            [lun] = set(flat["target_luns"])
+            paths = [d for d, target in lab.devices[host].items() if target == (volumes.ARRAY_IQN, lun)]
+            assert len(paths) == len(volumes.ARRAY_PORTALS) == len(flat["target_portals"])
+            assert disk.source == info["data"]["device_path"] and disk.source.startswith("/dev/dm-")
+            assert info["data"]["multipath_id"] == flat["wwn"]
+            shared.add(host)
+        elif info["driver_volume_type"] == "iscsi":
+            # the disk is the device os-brick connected: LUN 1 of the volume's target, under its session
+            assert (disk.disk_type, disk.source) == ("block", info["data"]["device_path"])
+            assert lab.devices[host][disk.source] == (flat["target_iqn"], volumes.TGT_LUN)
+            assert flat["target_iqn"] in lab.sessions[host] & lab.nodes[host]
         else:
             assert (disk.disk_type, disk.protocol, disk.source) == ("network", "rbd", volumes.rbd_name(vol["id"]))
         checked += 1
-    assert checked >= 20
+    assert checked >= 20 and len(shared) >= 2
 
 
 def test_every_volume_check_has_one_fault_that_the_data_shows(lab):
     assert Counter(f["code"] for f in lab.truth["faults"] if f["code"].startswith("VL")) == {
-        code: 1 for code in ("VL101", "VL102", "VL103", "VL104", "VL201", "VL202", "VL203", "VL204")}
+        code: 1 for code in ("VL101", "VL102", "VL103", "VL104", "VL201", "VL202", "VL203", "VL204", "VL205")}
     [att_id] = lab.faults("VL101")
     att = next(a for a in lab.cinder[1] if a["id"] == att_id)
     assert (att["deleted"], att["attach_status"], lab.volume(att["volume_id"])["status"]) == (0, "attached", "in-use")
@@ -142,11 +170,67 @@ def test_every_volume_check_has_one_fault_that_the_data_shows(lab):
     assert vid in lab.disks[(lab.instances[uuid]["host"], uuid)] and vid not in lab.live_bdms(uuid)
     assert lab.volume(vid)["status"] == "available"
 
+    # VL205: the LUN's disks under both portals' sessions of a host that needs the array for
+    # another volume; only a deleted attachment names the LUN
+    [subject] = lab.faults("VL205")
+    iqn, lun = subject.split("/lun-")
+    holders = {h for h, devs in lab.devices.items() if (iqn, int(lun)) in devs.values()}
+    [host] = [h for h in holders if sum(1 for t in lab.devices[h].values() if t == (iqn, int(lun))) == 2
+              and any(json.loads(a["connection_info"] or "{}").get("target_luns", [None])[0] == int(lun)
+                      and a["attached_host"] == h and a["deleted"] for a in lab.cinder[1])]
+    assert any(a["attached_host"] == host and not a["deleted"] and iqn in (a["connection_info"] or "")
+               for a in lab.cinder[1])
+
     [subject] = lab.faults("VL203")
     iqn = subject.split("@")[0]
     assert [h for h, targets in lab.sessions.items() if iqn in targets]
     vid = iqn.split(":volume-")[1]
     assert all(a["deleted"] for a in lab.attachments_of(vid))
+
+
+def test_connection_info_is_stored_as_each_service_stores_it(lab):
+    """Cinder: flattened with the attachment's id, "{}" for a reservation without a
+    connector; Nova: nested again with the serial, nothing before os-brick connected."""
+    for att in lab.cinder[1]:
+        if att["attach_status"] == "reserved":
+            assert (att["connection_info"], att["attached_host"], att["connector"], att["attach_mode"]) == \
+                ("{}", None, None, "null")
+            continue
+        if att["connection_info"] is None:      # os-attach (the legacy flow) stores none
+            continue
+        flat = json.loads(att["connection_info"])
+        assert "data" not in flat and flat["attachment_id"] == att["id"] and flat["enforce_multipath"] is False
+        assert json.loads(att["connector"])["host"] == att["attached_host"]
+    for bdm in lab.bdms:
+        if bdm["connection_info"] is None:
+            # the attach a minute old: Nova saves the connection after the driver attached it
+            assert not bdm["deleted"] and lab.volume(bdm["volume_id"])["status"] == "attaching"
+            continue
+        info = json.loads(bdm["connection_info"])
+        if bdm["attachment_id"] is None:        # the legacy flow: initialize_connection's answer
+            assert set(info) == {"driver_volume_type", "data", "serial"}
+            continue
+        assert set(info) >= {"driver_volume_type", "data", "serial", "volume_id", "instance", "status"}
+        assert "attachment_id" not in info["data"] and info["instance"] == bdm["instance_uuid"]
+        assert info.get("multiattach", False) == bool(lab.volume(bdm["volume_id"])["multiattach"])
+    # mid live migration: both hosts' attachments attached, the mapping already on the destination's
+    [moving] = [v for v in lab.cinder[0] if not v["multiattach"] and len(
+        [a for a in lab.attachments_of(v["id"]) if not a["deleted"] and a["attach_status"] == "attached"]) == 2]
+    atts = {a["id"]: a for a in lab.attachments_of(moving["id"])}
+    [bdm] = [b for b in lab.bdms if b["volume_id"] == moving["id"] and not b["deleted"]]
+    dest = atts[bdm["attachment_id"]]["attached_host"]
+    assert dest != lab.instances[bdm["instance_uuid"]]["host"] and moving["status"] == "in-use"
+    assert json.loads(bdm["connection_info"])["data"]["device_path"] in lab.devices[dest]
+
+
+def test_releases_before_2025_1_store_no_enforce_multipath():
+    import datetime as dt
+    cloud = build.spec("small", 2, dt.datetime(2026, 11, 24, 12, 0))
+    volumes.for_release(cloud, "2024.1")
+    rows = [a["connection_info"] for a in cloud.attachments] + [b["connection_info"] for bs in cloud.bdms.values()
+                                                                  for b in bs]
+    assert rows and not any("enforce_multipath" in (r or "") for r in rows)
+    assert any("target_iqn" in (r or "") for r in rows)
 
 
 def test_the_near_misses_are_there(lab):

@@ -177,3 +177,21 @@ def test_runbooks_name_the_objects_and_the_commands():
     text = REPAIRS["attachment-host-mismatch-runbook"].text(mismatch)
     assert "on hv1 `nova-manage volume_attachment get_connector --json > connector.json`" in text
     assert f"nova-manage volume_attachment refresh {U} {V} connector.json" in text and "hv2" in text
+
+
+def test_a_shared_targets_lost_lun_and_stale_lun_never_touch_the_session():
+    """VL204 on a shared target whose session serves other volumes: no login (refused, the
+    session exists), the rescan runbook.  VL205: a runbook that never logs out."""
+    from tests.checks.volumes.missing_iscsi_session import MissingIscsiSession, lun_lost_under_a_shared_session
+    from tests.checks.volumes.stale_iscsi_lun import StaleIscsiLun, two_paths
+    snap = lun_lost_under_a_shared_session()
+    [f] = MissingIscsiSession().evaluate(snap).findings
+    plan = choose_plan(MissingIscsiSession(), f, snap, REPAIRS, Settings())
+    assert plan.repair == "missing-iscsi-session-runbook" and "--rescan" in plan.runbook
+    assert "--login" not in plan.runbook
+    snap = two_paths()
+    [f] = StaleIscsiLun().evaluate(snap).findings
+    plan = choose_plan(StaleIscsiLun(), f, snap, REPAIRS, Settings())
+    assert plan.safety is Safety.MANUAL and "echo 1 > /sys/block/" in plan.runbook
+    assert "--logout" not in plan.runbook and "Do NOT log hv1 out" in plan.runbook
+    assert REPAIRS["logout-iscsi-session"].plan(f, snap) == "logout-iscsi-session logs out iSCSI sessions, not a iscsi-lun"

@@ -34,7 +34,9 @@ def _cinder(tmp_path, release):
         {**vol, "id": GONE, "status": "deleted", "attach_status": "detached", "deleted": True, "deleted_at": T0}])
     database.insert_rows(url, "volume_attachment", [
         {"id": "a1", "volume_id": V1, "instance_uuid": INST, "attached_host": "hv1", "attach_status": "attached",
-         "connection_info": '{"driver_volume_type": "iscsi", "data": {"auth_password": "chap-s3cret"}}',
+         # as Cinder stores it: the driver's data flattened (VolumeManager._connection_create)
+         "connection_info": '{"target_iqn": "iqn.x", "auth_method": "CHAP", "auth_password": "chap-s3cret", '
+                            '"driver_volume_type": "iscsi", "attachment_id": "a1"}',
          "deleted": False, "created_at": T0, "updated_at": T0},
         {"id": "a0", "volume_id": V1, "instance_uuid": INST, "attached_host": "hv9", "attach_status": "detached",
          "deleted": True, "created_at": T0, "updated_at": T0}])

@@ -104,7 +104,7 @@ def test_rows_become_facts_with_types_and_flags_as_stored(tmp_path, release):
     assert (bdm.instance_uuid, bdm.volume_id, bdm.attachment_id, bdm.device_name) == (LIVE, "v1", "a1", "/dev/vdb")
     assert volume_target(bdm.connection_info) == (
         "iscsi", "iqn.2010-10.org.openstack:volume-v1", "192.0.2.10:3260", 1, None,
-        ("iqn.2010-10.org.openstack:volume-v1",))
+        ("iqn.2010-10.org.openstack:volume-v1",), (("192.0.2.10:3260", "iqn.2010-10.org.openstack:volume-v1", 1),))
     nets = {n.uuid: n for n in snap.of(InstanceNetwork)}
     assert nets[LIVE].port_ids == ("port-1",) and nets[LIVE].addresses == ("10.0.0.5", "203.0.113.9")
     assert nets[GONE].deleted and nets[GONE].port_ids == ()    # a deleted instance's cache is not read
@@ -142,11 +142,19 @@ def test_a_missing_column_is_one_line_and_partial(tmp_path):
 
 @pytest.mark.parametrize("text, expected", [
     (None, None), ("", None), ("not json", None), ("[1, 2]", None),
-    ('{"driver_volume_type": "rbd", "data": {"name": "volumes/volume-v9"}}', ("rbd", None, None, None, "volumes/volume-v9", ())),
-    ('{"driver_volume_type": "iscsi", "data": {"target_lun": "1"}}', ("iscsi", None, None, None, None, ())),
-    ('{"driver_volume_type": "iscsi", "data": null}', ("iscsi", None, None, None, None, ())),
-    ('{"driver_volume_type": "iscsi", "data": {"target_iqn": "iqn.a", "target_iqns": ["iqn.a", "iqn.b"]}}',
-     ("iscsi", "iqn.a", None, None, None, ("iqn.a", "iqn.b"))),
+    ('{"driver_volume_type": "rbd", "data": {"name": "volumes/volume-v9"}}', ("rbd", None, None, None, "volumes/volume-v9", (), ())),
+    ('{"driver_volume_type": "iscsi", "data": {"target_lun": "1"}}', ("iscsi", None, None, None, None, (), ())),
+    ('{"driver_volume_type": "iscsi", "data": null}', ("iscsi", None, None, None, None, (), ())),
+    # the lists win, as in os-brick; a list without target_luns takes target_lun on every path
+    ('{"driver_volume_type": "iscsi", "data": {"target_iqn": "iqn.a", "target_iqns": ["iqn.a", "iqn.b"], '
+     '"target_portals": ["p1", "p2"], "target_lun": 3}}',
+     ("iscsi", "iqn.a", "p1", 3, None, ("iqn.a", "iqn.b"), (("p1", "iqn.a", 3), ("p2", "iqn.b", 3)))),
+    # Cinder's flattened shape: no "data"; a LUN that is not a number is unknown
+    ('{"target_iqn": "iqn.c", "target_portal": "p", "target_lun": "x", "driver_volume_type": "iscsi"}',
+     ("iscsi", "iqn.c", "p", None, None, ("iqn.c",), (("p", "iqn.c", None),))),
+    ('{"target_iqn": ["not", "text"], "driver_volume_type": "iscsi", "attachment_id": "a"}',
+     ("iscsi", None, None, None, None, (), ())),
+    ('{}', (None, None, None, None, None, (), ())),
 ])
 def test_volume_target_reads_what_it_can(text, expected):
     assert volume_target(text) == expected

@@ -95,15 +95,29 @@ def iqn_of(volume_id: str) -> str:
     return f"iqn.2010-10.org.openstack:volume-{volume_id}"
 
 
-def connection_info(volume_id: str, kind: str = "iscsi", *, iqn: str | None = None, lun: int = 1) -> str:
-    """connection_info as Nova stores it in a BDM (and Cinder in the attachment)."""
+def _driver_data(volume_id: str, kind: str, iqn: str | None, lun: int) -> dict:
+    """What the volume driver's initialize_connection answers, in "data" (LVM's
+    ISCSITarget._get_iscsi_properties, RBDDriver.initialize_connection)."""
     if kind == "rbd":
-        data = {"name": f"volumes/volume-{volume_id}", "hosts": ["192.0.2.20"], "ports": ["6789"],
+        return {"name": f"volumes/volume-{volume_id}", "hosts": ["192.0.2.20"], "ports": ["6789"],
                 "auth_enabled": True, "auth_username": "cinder", "volume_id": volume_id}
-    else:
-        data = {"target_iqn": iqn or iqn_of(volume_id), "target_portal": PORTAL, "target_lun": lun,
-                "target_discovered": False, "auth_method": "CHAP", "volume_id": volume_id}
-    return json.dumps({"driver_volume_type": kind, "data": data, "serial": volume_id})
+    return {"target_discovered": False, "target_portal": PORTAL, "target_iqn": iqn or iqn_of(volume_id),
+            "target_lun": lun, "volume_id": volume_id, "auth_method": "CHAP"}
+
+
+def connection_info(volume_id: str, kind: str = "iscsi", *, iqn: str | None = None, lun: int = 1) -> str:
+    """connection_info as Nova stores it in a BDM: the driver's answer nested under "data"
+    (nova/volume/cinder.py _translate_attachment_ref) and the volume id as `serial`."""
+    return json.dumps({"driver_volume_type": kind, "data": _driver_data(volume_id, kind, iqn, lun),
+                       "status": "reserved", "volume_id": volume_id, "serial": volume_id})
+
+
+def attachment_connection_info(volume_id: str, attachment_id: str, kind: str = "iscsi", *,
+                               iqn: str | None = None, lun: int = 1) -> str:
+    """connection_info as Cinder stores it in volume_attachment: flattened, with the
+    attachment's id (cinder/volume/manager.py VolumeManager._connection_create)."""
+    return json.dumps({**_driver_data(volume_id, kind, iqn, lun), "driver_volume_type": kind,
+                       "attachment_id": attachment_id})
 
 
 def uid(n: int) -> str:
@@ -367,13 +381,14 @@ class World(NeutronWorld, DnsWorld, OvnWorld, NsxWorld, RpcWorld, PlacementWorld
 
     def attachment(self, volume_id: str, instance_uuid: str | None, *, host: str | None = "hv1",
                    status: str = "attached", kind: str = "iscsi", deleted: bool = False,
-                   updated_age=DAY, conn: str | None = None) -> str:
-        """A row of Cinder's volume_attachment; returns its id."""
+                   updated_age=DAY, conn: str | None = None, iqn: str | None = None, lun: int = 1) -> str:
+        """A row of Cinder's volume_attachment; returns its id.  A reserved one (made
+        without a connector) stores "{}" (cinder/volume/api.py attachment_create)."""
         self.cinder()
         self._next_attachment += 1
         aid = attachment_uid(self._next_attachment)
-        if conn is None and status != "reserved":
-            conn = connection_info(volume_id, kind)
+        if conn is None:
+            conn = "{}" if status == "reserved" else attachment_connection_info(volume_id, aid, kind, iqn=iqn, lun=lun)
         self._facts[CinderAttachment.kind].append(CinderAttachment(
             CINDER_SCOPE, aid, volume_id, instance_uuid, host, "detached" if deleted else status, conn,
             int(deleted), self.ago(updated_age)))
@@ -381,28 +396,31 @@ class World(NeutronWorld, DnsWorld, OvnWorld, NsxWorld, RpcWorld, PlacementWorld
 
     def bdm(self, instance_uuid: str, volume_id: str | None, *, attachment_id: str | None = None,
             kind: str = "iscsi", device: str = "/dev/vdb", boot_index: int | None = None,
-            source_type: str = "volume", age=DAY, conn: str | None = None, cell: str | None = None) -> str:
+            source_type: str = "volume", age=DAY, conn: str | None = None, cell: str | None = None,
+            iqn: str | None = None, lun: int = 1) -> str:
         """A live volume row of the instance's cell's block_device_mapping; returns its uuid."""
         row = self._rows.get(instance_uuid)
         cell = cell or (row.cell if row else "cell1")
         self._next_bdm += 1
         buuid = bdm_uid(self._next_bdm)
         if conn is None and volume_id:
-            conn = connection_info(volume_id, kind)
+            conn = connection_info(volume_id, kind, iqn=iqn, lun=lun)
         self._facts[BlockDeviceMapping.kind].append(BlockDeviceMapping(
             cell, self._next_bdm, buuid, instance_uuid, volume_id, attachment_id, device, source_type,
             boot_index, conn, self.ago(age), self.ago(age)))
         return buuid
 
     def volume_disk(self, host: str, domain_uuid: str, serial: str, *, kind: str = "iscsi",
-                    target_dev: str = "vdb") -> None:
-        """A disk with `<serial>` in the domain's XML, as Nova's libvirt driver writes it."""
+                    target_dev: str = "vdb", source: str | None = None) -> None:
+        """A disk with `<serial>` in the domain's XML, as Nova's libvirt driver writes it.
+        An iSCSI disk's source is the device os-brick connected (`/dev/sdX`, `/dev/dm-N`
+        with multipath); without one given, the LUN's /dev/disk/by-path link."""
         self._known_host(host)
         if kind == "rbd":
             self._facts[DomainVolume.kind].append(DomainVolume(
                 host, domain_uuid, serial, "network", "rbd", f"volumes/volume-{serial}", target_dev))
         else:
-            src = f"/dev/disk/by-path/ip-{PORTAL}-iscsi-{iqn_of(serial)}-lun-1"
+            src = source or f"/dev/disk/by-path/ip-{PORTAL}-iscsi-{iqn_of(serial)}-lun-1"
             self._facts[DomainVolume.kind].append(DomainVolume(host, domain_uuid, serial, "block", None, src, target_dev))
 
     def session(self, host: str, iqn: str, *, portal: str = PORTAL, luns: tuple = (1,), node: bool = True) -> int:
@@ -416,26 +434,47 @@ class World(NeutronWorld, DnsWorld, OvnWorld, NsxWorld, RpcWorld, PlacementWorld
             self._facts[IscsiNode.kind].append(IscsiNode(host, iqn, portal, 1))
         return self._next_sid
 
+    def scan_lun(self, host: str, iqn: str, lun: int, *, portal: str = PORTAL) -> str:
+        """LUN `lun` of a shared target connected under the host's session to it (os-brick
+        scans it in, `iscsiadm -m session -r SID --rescan`), made when there is none yet;
+        returns the SCSI disk's name."""
+        sessions = self._facts[IscsiSession.kind]
+        i = next((n for n, s in enumerate(sessions) if (s.host, s.target_iqn, s.portal) == (host, iqn, portal)), None)
+        if i is None:
+            self.session(host, iqn, portal=portal, luns=(lun,))
+            return sessions[-1].devices[0]
+        s = sessions[i]
+        if lun in s.luns:
+            return s.devices[s.luns.index(lun)]
+        # named sdaa, sdab, ...: apart from the one-letter disks `session` names
+        device = "sda" + chr(ord("a") + sum(len(x.devices) for x in sessions) % 26)
+        sessions[i] = s._replace(luns=s.luns + (lun,), devices=s.devices + (device,))
+        return device
+
     def attached_volume(self, instance_uuid: str, *, kind: str = "iscsi", host: str | None = None,
                         disk: bool = True, session: bool = True, target_dev: str = "vdb",
                         boot_index: int | None = None, age=DAY, volume_id: str | None = None,
                         multiattach: bool = False, status: str = "in-use",
-                        status_age=None) -> tuple[str, str, str]:
+                        status_age=None, iqn: str | None = None, lun: int = 1) -> tuple[str, str, str]:
         """A volume attached consistently in all five places: Cinder's volume (in-use)
         and attachment, Nova's BDM, the disk in the domain on the instance's host, and
         (for iSCSI) the session there; `status` and `status_age` set the volume's status
-        and its age apart from the rest.  Returns (volume id, attachment id, BDM uuid)."""
+        and its age apart from the rest.  `iqn` and `lun` put it on a shared target (one
+        IQN for many volumes, a LUN each): its LUN joins the host's session to that target.
+        Returns (volume id, attachment id, BDM uuid)."""
         row = self._rows[instance_uuid]
         host = host or row.host
         vid = self.volume(volume_id, status=status, attach_status="attached", multiattach=multiattach,
                           updated_age=age if status_age is None else status_age)
-        aid = self.attachment(vid, instance_uuid, host=host, kind=kind, updated_age=age)
+        aid = self.attachment(vid, instance_uuid, host=host, kind=kind, updated_age=age, iqn=iqn, lun=lun)
         buuid = self.bdm(instance_uuid, vid, attachment_id=aid, kind=kind, device=f"/dev/{target_dev}",
-                         boot_index=boot_index, source_type="image" if boot_index == 0 else "volume", age=age)
-        if disk and host:
-            self.volume_disk(host, instance_uuid, vid, kind=kind, target_dev=target_dev)
+                         boot_index=boot_index, source_type="image" if boot_index == 0 else "volume", age=age,
+                         iqn=iqn, lun=lun)
+        source = None
         if session and host and kind == "iscsi":
-            self.session(host, iqn_of(vid))
+            source = "/dev/" + self.scan_lun(host, iqn or iqn_of(vid), lun)
+        if disk and host:
+            self.volume_disk(host, instance_uuid, vid, kind=kind, target_dev=target_dev, source=source)
         return vid, aid, buuid
 
     # -- completeness -----------------------------------------------------------------

@@ -46,6 +46,7 @@ def _build(out: Path, profile: str, seed: int, db_url: str | None, release: str,
     prof = PROFILES[profile]
     now = (now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)).replace(microsecond=0)
     cloud = spec(profile, seed, now, release)
+    volumes.for_release(cloud, release)
     zones = services.dns_zone_records(cloud)
     northbound = services.ovn_northbound(cloud)
     nsx = services.nsx_manager(cloud)

@@ -33,8 +33,9 @@ class DomainSpec:
 class VolumeDisk:
     """A Cinder volume as a disk of a domain: Nova sets <serial> to the volume id."""
     serial: str
-    kind: str                         # "iscsi" or "rbd"
+    kind: str                         # "iscsi" (LVM), "array" (a shared-IQN array) or "rbd"
     dev: str                          # "vdb"
+    source: str = ""                  # iSCSI: the device os-brick connected, "/dev/sdb"
 
 
 @dataclass

@@ -90,28 +90,62 @@ def _matching(items: list, iqn: str | None, portal: str | None) -> list:
             and (portal is None or i["portal"] == portal)]
 
 
-def add_node(state: dict, iqn: str, portal: str, tpgt: int = 1) -> dict:
-    """Like `-o new`: (re)writes the record; os-brick and discovery both end here."""
+def add_node(state: dict, iqn: str, portal: str, tpgt: int = 1, luns: tuple = (1,), controller: bool = False) -> dict:
+    """Like `-o new`: (re)writes the record; os-brick and discovery both end here.  `luns`
+    and `controller` are the lab's own: what the target exports to this host (tgt shows
+    its controller as LUN 0, with no disk), so a login shows the same devices again."""
     portal = normalise_portal(portal)
     for old in _matching(state["nodes"], iqn, portal):
         state["nodes"].remove(old)
-    node = {"target_iqn": iqn, "portal": portal, "tpgt": tpgt, "settings": {"node.startup": "automatic"}}
+    node = {"target_iqn": iqn, "portal": portal, "tpgt": tpgt, "settings": {"node.startup": "automatic"},
+            "lab_luns": list(luns), "lab_controller": controller}
     state["nodes"].append(node)
     return node
 
 
-def login(state: dict, node: dict, luns: tuple = (1,)) -> dict:
+def login(state: dict, node: dict, luns: tuple | None = None) -> dict:
     """A session for a node record, its LUNs attached as the next free disks."""
     session = {"sid": state["next_sid"], "target_iqn": node["target_iqn"], "portal": node["portal"],
                "tpgt": node["tpgt"], "iface": "default", "state": "LOGGED_IN",
-               "scsi_host": state["next_scsi_host"], "luns": []}
-    for lun in luns:
+               "scsi_host": state["next_scsi_host"], "luns": [],
+               "controller": node.get("lab_controller", False)}
+    for lun in node.get("lab_luns", [1]) if luns is None else luns:
         session["luns"].append([lun, disk_name(state["next_disk"])])
         state["next_disk"] += 1
     state["next_sid"] += 1
     state["next_scsi_host"] += 1
     state["sessions"].append(session)
     return session
+
+
+def add_lun(state: dict, iqn: str, portal: str, lun: int) -> str:
+    """A LUN of a shared target scanned in under the host's session to it (os-brick's
+    `iscsiadm -m session -r SID --rescan`), logged in first when there is no session;
+    returns the SCSI disk's name."""
+    portal = normalise_portal(portal)
+    found = _matching(state["sessions"], iqn, portal)
+    if not found:
+        return login(state, add_node(state, iqn, portal, luns=(lun,)))["luns"][0][1]
+    session, [node] = found[0], _matching(state["nodes"], iqn, portal)
+    disk = disk_name(state["next_disk"])
+    state["next_disk"] += 1
+    session["luns"].append([lun, disk])
+    node["lab_luns"].append(lun)
+    return disk
+
+
+def remove_lun(state: dict, iqn: str, portal: str, lun: int) -> None:
+    """os-brick's disconnect of one LUN of a shared target: its disk deleted; the session
+    logged out and its record deleted only when no LUN is left on it."""
+    portal = normalise_portal(portal)
+    for s in _matching(state["sessions"], iqn, portal):
+        s["luns"] = [entry for entry in s["luns"] if entry[0] != lun]
+        if not s["luns"]:
+            state["sessions"].remove(s)
+    for n in _matching(state["nodes"], iqn, portal):
+        n["lab_luns"] = [x for x in n["lab_luns"] if x != lun]
+        if not n["lab_luns"]:
+            state["nodes"].remove(n)
 
 
 def remove_session(state: dict, iqn: str, portal: str) -> None:
@@ -157,6 +191,8 @@ def render_sessions(state: dict) -> str:
             "\t\t************************", "\t\tAttached SCSI devices:", "\t\t************************",
             f"\t\tHost Number: {s['scsi_host']}\tState: running",
         ]
+        if s.get("controller"):   # a SCSI device but no disk: no "Attached scsi disk" line
+            out.append(f"\t\tscsi{s['scsi_host']} Channel 00 Id 0 Lun: 0")
         for lun, disk in s["luns"]:
             out += [f"\t\tscsi{s['scsi_host']} Channel 00 Id 0 Lun: {lun}",
                     f"\t\t\tAttached scsi disk {disk}\t\tState: running"]

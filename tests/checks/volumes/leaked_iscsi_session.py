@@ -2,12 +2,14 @@
 host needs."""
 
 from osfsck.checks.volumes.leaked_iscsi_session import LeakedIscsiSession
-from osfsck.model.facts.nova import BlockDeviceMapping
+from osfsck.model.facts.nova import BlockDeviceMapping, Cell
 from osfsck.model.finding import Confidence
 from tests.checks.scenario import Case
 from tests.support.world import PORTAL, World, iqn_of, volume_uid
 
 CHECK = LeakedIscsiSession
+# an array with one target for all its volumes, a LUN each (Pure, ONTAP): its IQN names no volume
+ARRAY = "iqn.2010-06.com.purestorage:flasharray.4a8b2c6d1e3f5a7b"
 
 
 def _gone_volume(w):
@@ -42,6 +44,30 @@ def session_without_disks():
 def verify_low(out):
     (f,) = out.findings
     assert f.confidence == Confidence.LOW and "no SCSI disk" in f.message and f.evidence["node_record"] is False
+
+
+def shared_target_only_a_deleted_attachment_names():
+    # only Cinder's soft-deleted attachment (its connection_info flattened) says the target
+    # is OpenStack's: the instance is gone and nothing else on hv1 uses the array
+    w = World()
+    w.attached_volume(w.instance(host="hv1"))
+    gone = w.instance(host="hv1", deleted=True)
+    vid = w.volume()
+    w.attachment(vid, gone, deleted=True, iqn=ARRAY, lun=7)
+    w.scan_lun("hv1", ARRAY, 7)
+    return w.snapshot()
+
+
+def shared_target_still_needed():
+    # the same leftover LUN, but another volume of the array is attached here: the session
+    # is needed (its stale LUN is stale-iscsi-lun's, VL205)
+    w = World()
+    w.attached_volume(w.instance(host="hv1"), iqn=ARRAY, lun=5)
+    gone = w.instance(host="hv1", deleted=True)
+    vid = w.volume()
+    w.attachment(vid, gone, deleted=True, iqn=ARRAY, lun=7)
+    w.scan_lun("hv1", ARRAY, 7)
+    return w.snapshot()
 
 
 def clean():
@@ -96,15 +122,38 @@ def cell_partial():
     return w.snapshot()
 
 
+def api_unread():
+    # the API database could not be read: no cell is known, so a guest of any cell may need
+    # the session (issue 16: only the cells the API database named were waited for)
+    w = World()
+    vid = _gone_volume(w)
+    w.session("hv1", iqn_of(vid))
+    w.partial(Cell, "api", "API database: access denied")
+    return w.snapshot()
+
+
+def other_cell_unread():
+    w = World()
+    vid = _gone_volume(w)
+    w.session("hv1", iqn_of(vid))
+    w.cell_down("cell2")
+    return w.snapshot()
+
+
 CASES = [
     Case("found", "a deleted instance's session left logged in", detach_half_done,
          [("VL203", f"{iqn_of(volume_uid(2))}@{PORTAL}")], verify=verify),
     Case("found", "a session without disks (low confidence)", session_without_disks,
          [("VL203", f"{iqn_of(volume_uid(1))}@{PORTAL}")], verify=verify_low),
+    Case("found", "a shared array's session that only a deleted attachment names",
+         shared_target_only_a_deleted_attachment_names, [("VL203", f"{ARRAY}@{PORTAL}")]),
     Case("clean", "sessions only for attached iSCSI volumes", clean),
+    Case("near-miss", "a shared array's session another attached volume needs", shared_target_still_needed),
     Case("near-miss", "a target OpenStack never named", not_openstacks),
     Case("near-miss", "live migration: sessions on both hosts", mid_migration),
     Case("near-miss", "multi-attach volume on two hosts", multiattach_on_two_hosts),
     Case("near-miss", "a domain uses its disk", used_by_a_domain),
     Case("partial", "the mappings of a cell are partial", cell_partial, ["cell:cell1"]),
+    Case("partial", "the API database's cell list unread", api_unread, ["api"]),
+    Case("partial", "another cell unread", other_cell_unread, ["cell:cell2"]),
 ]

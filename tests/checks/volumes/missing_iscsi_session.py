@@ -73,10 +73,40 @@ def sessions_partial():
     return w.snapshot()
 
 
+ARRAY = "iqn.2010-06.com.purestorage:flasharray.4a8b2c6d1e3f5a7b"
+
+
+def lun_lost_under_a_shared_session():
+    # two volumes of one array: the session is there for LUN 5, LUN 6's disk is gone
+    w = World()
+    u = w.instance(host="hv1")
+    w.attached_volume(u, iqn=ARRAY, lun=5)
+    w.attached_volume(u, iqn=ARRAY, lun=6, session=False, target_dev="vdc")
+    return w.snapshot()
+
+
+def verify_lun(out):
+    (f,) = out.findings
+    assert f.evidence["lun_missing"] is True and f.evidence["luns"] == [6] and f.evidence["sessions"] == [1]
+    assert "session to its target carries no LUN 6" in f.message
+
+
+def shared_session_lists_no_disk():
+    # a session whose SCSI scan shows no disk at all cannot tell which LUN it lost
+    w = World()
+    u = w.instance(host="hv1")
+    w.attached_volume(u, iqn=ARRAY, lun=6, session=False)
+    w.session("hv1", ARRAY, luns=())
+    return w.snapshot()
+
+
 CASES = [
     Case("found", "one of two volumes lost its session", session_lost,
          [("VL204", f"{uid(1)}/{volume_uid(2)}")], verify=verify),
+    Case("found", "a shared target's session without the volume's LUN", lun_lost_under_a_shared_session,
+         [("VL204", f"{uid(1)}/{volume_uid(2)}")], verify=verify_lun),
     Case("clean", "every iSCSI volume has its session", clean),
+    Case("near-miss", "a shared target's session that lists no disk", shared_session_lists_no_disk),
     Case("near-miss", "RBD volume: no session expected", rbd),
     Case("near-miss", "login in flight", login_in_flight),
     Case("near-miss", "shelved-offloaded instance", shelved_offloaded),

@@ -2,6 +2,7 @@
 
 from osfsck.checks.volumes.stuck_volume_state import StuckVolumeState
 from tests.checks.scenario import Case
+from osfsck.model.facts.nova import Cell
 from tests.support.world import DAY, HOUR, MINUTE, World, volume_uid
 
 CHECK = StuckVolumeState
@@ -84,6 +85,42 @@ def shelved_offloaded_reserved():
     return w.snapshot()
 
 
+def reserved_in_an_unread_cell():
+    # issue 16: the shelved-offloaded instance and its mapping are in cell2, which was not read
+    w = World()
+    w.attached_volume(w.instance())
+    u = w.instance(host=None, vm_state="shelved_offloaded", cell="cell2")
+    vid = w.volume(status="reserved", updated_age=30 * DAY)
+    w.bdm(u, vid, attachment_id=w.attachment(vid, u, host=None, status="reserved", updated_age=30 * DAY))
+    w.cell_down("cell2")
+    return w.snapshot()
+
+
+def reserved_api_unread():
+    # the API database unread: no cell was read at all
+    w = World()
+    u = w.instance(host=None, vm_state="shelved_offloaded")
+    vid = w.volume(status="reserved", updated_age=30 * DAY)
+    w.bdm(u, vid, attachment_id=w.attachment(vid, u, host=None, status="reserved", updated_age=30 * DAY))
+    w.partial(Cell, "api", "API database: access denied")
+    w.cell_down("cell1", "not read: the API database names no cell")
+    return w.snapshot()
+
+
+def detaching_with_a_host_unreachable():
+    # still stuck, but what the places imply is not claimed: hv2 may hold its disk
+    w = World()
+    w.volume(status="detaching", updated_age=2 * HOUR)
+    w.host_unreachable("hv2")
+    return w.snapshot()
+
+
+def verify_unread(out):
+    (f,) = out.findings
+    assert f.evidence["target_status"] is None and f.evidence["places_unread"] == ["host:hv2"]
+    assert "Not every other place was read (host:hv2)" in f.message
+
+
 def long_upload_with_raised_threshold():
     w = World()
     w.volume(status="uploading", updated_age=10 * HOUR)
@@ -112,5 +149,9 @@ CASES = [
     Case("near-miss", "reserved for a shelved-offloaded instance", shelved_offloaded_reserved),
     Case("near-miss", "a long upload under a raised threshold", long_upload_with_raised_threshold,
          params={"uploading_after": 12 * HOUR}),
+    Case("found", "detaching, a host unreachable: no target status", detaching_with_a_host_unreachable,
+         [("VL103", volume_uid(1))], verify=verify_unread),
     Case("partial", "Cinder unreadable", cinder_partial, ["cinder"]),
+    Case("partial", "reserved, the shelved instance's cell unread", reserved_in_an_unread_cell, ["cell:cell2"]),
+    Case("partial", "reserved, the API database unread", reserved_api_unread, ["api", "cell:cell1"]),
 ]

@@ -50,7 +50,7 @@ class AttachmentHostMismatch(Check):
     severity = Severity.MEDIUM
     needs = (CinderVolume, CinderAttachment, CinderService, BlockDeviceMapping, Instance, ArchivedInstance,
              InstanceMapping, Cell, Migration, IscsiSession)
-    relies_on = (CinderAttachment,)
+    relies_on = (CinderAttachment, Instance, Migration)
     repairs = ("fix-attachment-host", "attachment-host-mismatch-runbook")
     defaults = {"min_age": MIN_AGE}
 
@@ -72,6 +72,10 @@ class AttachmentHostMismatch(Check):
                 if row is None or not row.host or idx.in_progress_migrations(a.instance_uuid):
                     continue
                 if same_host(a.attached_host, row.host):
+                    continue
+                gap = vx.instance_gap(a.instance_uuid)
+                if gap:
+                    out.inconclusive(*gap)
                     continue
                 iqns = iscsi_iqns(a.connection_info)
                 holders = vx.hosts_with_session(iqns) if iqns else []

@@ -4,7 +4,7 @@ from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import bdm_evidence, instance_evidence
 from osfsck.checks.instance_index import instance_ref
 from osfsck.checks.volumes.common import MIN_AGE, attachment_ref, settled_on_host, with_cinder
-from osfsck.checks.volumes.volume_index import iscsi_iqns, target_of
+from osfsck.checks.volumes.volume_index import iscsi_iqns, iscsi_paths, target_of
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import IscsiNode, IscsiSession, host_scope
 from osfsck.model.facts.nova import (
@@ -28,20 +28,24 @@ class MissingIscsiSession(Check):
         For every live instance settled on its host (no task, no migration in progress,
         not shelved-offloaded), every live mapping whose connection_info is iSCSI and
         which Cinder confirms attached to the instance needs a session on that host to
-        one of the mapping's target IQNs (any path of a multipath volume will do).  Hosts
-        whose sessions were not read completely are inconclusive; hosts the iSCSI source
-        does not cover (other hypervisors) are skipped.
+        one of the mapping's target IQNs (any path of a multipath volume will do) that
+        carries the volume's LUN: on a target shared by many volumes (one IQN, a LUN
+        each) the session may be there for the others while this volume's disk is gone.
+        Hosts whose sessions were not read completely are inconclusive; hosts the iSCSI
+        source does not cover (other hypervisors) are skipped.
 
     Known false positives:
-        RBD, NFS and Fibre Channel volumes need no iSCSI session and are not judged.
+        RBD, NFS and Fibre Channel volumes need no iSCSI session and are not judged.  A
+        session that lists no SCSI disk at all, or a LUN osfsck cannot read, counts as
+        carrying the volume.
         Mappings changed in the last `min_age` (default 10 min) are skipped: os-brick may
         still be logging in.
 
     Repair:
         `login-iscsi-session` (unsafe) logs the host in again through the host agent when
-        its node record for the target is still there (os-brick wrote it at attach).
-        Otherwise a runbook: rediscover and log in, or let Nova reconnect the volume with a
-        hard reboot.
+        its node record for the target is still there (os-brick wrote it at attach) and
+        no session to it is left.  Otherwise a runbook: rediscover and log in, rescan a
+        session that lost the LUN, or let Nova reconnect the volume with a hard reboot.
     """
 
     code = "VL204"
@@ -63,6 +67,10 @@ class MissingIscsiSession(Check):
             row = settled_on_host(vx.instances, uuid)
             if row is None or host_scope(row.host) not in covered:
                 continue
+            gap = vx.instance_gap(uuid)    # a migration we could not read would unsettle it
+            if gap:
+                out.inconclusive(*gap)
+                continue
             for b in bdms:
                 iqns = iscsi_iqns(b.connection_info)
                 if not iqns or b.cell != row.cell:
@@ -78,15 +86,25 @@ class MissingIscsiSession(Check):
                 if gap:
                     out.inconclusive(*gap)
                     continue
-                if any(s.target_iqn in iqns for s in vx.sessions.get(row.host, ())):
-                    continue
+                sessions = [s for s in vx.sessions.get(row.host, ()) if s.target_iqn in iqns]
+                luns = {lun for _, _, lun in iscsi_paths(b.connection_info)}
+                if sessions and (None in luns or any(not s.luns or luns & set(s.luns) for s in sessions)):
+                    continue   # a session carries its LUN (or lists none, or the LUN is unreadable)
                 subject = f"{uuid}/{b.volume_id}"
+                what = (f"{row.host}'s session to its target carries no LUN {_luns(luns)}" if sessions else
+                        f"{row.host} has no session to its target")
                 out.found(
                     ObjectRef("volume-connection", subject, host_scope(row.host)),
-                    f"Volume {b.volume_id} of instance {uuid} is attached over iSCSI ({iqns[0]}), but {row.host} "
-                    f"has no session to its target ({subject}).",
+                    f"Volume {b.volume_id} of instance {uuid} is attached over iSCSI ({iqns[0]}), but {what} "
+                    f"({subject}).",
                     related=[instance_ref(uuid, row.cell), attachment_ref(att.id)],
                     evidence={"instance": instance_evidence(row), "block_device_mapping": bdm_evidence(b),
-                              "target_iqns": list(iqns), "portal": target_of(b.connection_info).target_portal},
+                              "target_iqns": list(iqns), "portal": target_of(b.connection_info).target_portal,
+                              "luns": sorted(luns), "lun_missing": bool(sessions),
+                              "sessions": sorted(s.sid for s in sessions)},
                     changed_at=b.updated_at or b.created_at,
                 )
+
+
+def _luns(luns) -> str:
+    return " or ".join(str(n) for n in sorted(luns))

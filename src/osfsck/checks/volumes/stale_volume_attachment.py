@@ -6,8 +6,8 @@ from osfsck.checks.instance_index import LIVE, UNKNOWN, gone_because, instance_r
 from osfsck.checks.volumes.common import MIN_AGE, attachment_ref, volume_ref, with_cinder
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.nova import (
-    ArchivedInstance, BlockDeviceMapping, BuildRequest, Cell, ComputeService, Instance, InstanceMapping,
-    Migration, cell_scope,
+    API_SCOPE, ArchivedInstance, BlockDeviceMapping, BuildRequest, Cell, ComputeService, Instance,
+    InstanceMapping, Migration, cell_scope,
 )
 from osfsck.model.finding import Severity
 from osfsck.model.snapshot import Snapshot
@@ -53,7 +53,7 @@ class StaleVolumeAttachment(Check):
     needs = (CinderVolume, CinderAttachment, CinderService, BlockDeviceMapping, Instance, ArchivedInstance,
              InstanceMapping, BuildRequest, Cell, Migration, ComputeService)
     relies_on = (CinderVolume, CinderAttachment, BlockDeviceMapping, Instance, ArchivedInstance,
-                 InstanceMapping, Cell)
+                 InstanceMapping, BuildRequest, Cell)
     repairs = ("delete-volume-attachment", "reset-volume-status")
     defaults = {"min_age": MIN_AGE}
 
@@ -77,13 +77,18 @@ class StaleVolumeAttachment(Check):
                 why = gone_because(st)
                 cell = st.instance.cell if st.instance else (st.archived.cell if st.archived else None)
                 if st.state == LIVE:
-                    if not vx.bdms_complete(cell):
-                        out.inconclusive(cell_scope(cell), snap.why_incomplete(BlockDeviceMapping, cell_scope(cell)))
+                    gap = vx.instance_gap(a.instance_uuid, (BlockDeviceMapping,))
+                    if gap:
+                        out.inconclusive(*gap)
                         continue
                     if vx.live_bdm(a.instance_uuid, volume_id) is not None:
                         continue
                     why = f"is live in {cell_scope(cell)} but has no block device mapping for the volume"
                 elif st.state == UNKNOWN and a.instance_uuid in idx.build_requests:
+                    continue
+                elif st.state == UNKNOWN and not snap.is_complete(BuildRequest, API_SCOPE):
+                    # an instance still being built lives only in its build request
+                    out.inconclusive(API_SCOPE, snap.why_incomplete(BuildRequest, API_SCOPE))
                     continue
                 evidence = {"attachment": attachment_evidence(a),
                             "volume": volume_evidence(vol) if vol else None}
@@ -108,7 +113,8 @@ class StaleVolumeAttachment(Check):
                 continue
             if any(vx.instances.primary(b.instance_uuid) for b in vx.bdms_of_volume.get(v.id, ())):
                 continue   # a live instance maps it: Cinder lost the attachment, not the other way round
-            gaps = vx.bdm_gaps() if gaps is None else gaps
+            # no live instance maps it: that needs every cell's instances and mappings
+            gaps = vx.nova_gaps((Instance, BlockDeviceMapping)) if gaps is None else gaps
             if gaps:
                 for scope, reason in gaps:
                     out.inconclusive(scope, reason)

@@ -52,13 +52,16 @@ class StuckVolumeState(Check):
         Glance) may outlast its threshold: raise that status's threshold.  A volume whose
         migration or retype is in progress (migration_status set and not ended) is skipped.
         Cinder leaves the volumes of a shelved-offloaded instance `reserved` for as long as
-        it stays offloaded: those are skipped.
+        it stays offloaded: those are skipped, and a `reserved` volume is inconclusive
+        while a cell's instances or mappings, or the API database's cell list, were not
+        read whole.
 
     Repair:
         `reset-volume-state` (unsafe): when the attachments, mappings, domains and sessions
         agree, the volume's status is set to what they show (in-use or available), and a
         volume left creating or downloading to error, as cinder-volume does at start;
-        conditional on the status and update time seen.  Otherwise, and for deleting,
+        conditional on the status and update time seen; never when one of those places was
+        not read whole (the finding then says which).  Otherwise, and for deleting,
         error_deleting, extending and restoring-backup, a runbook.
     """
 
@@ -67,7 +70,7 @@ class StuckVolumeState(Check):
     severity = Severity.MEDIUM
     needs = (CinderVolume, CinderAttachment, CinderService, BlockDeviceMapping, Instance, ArchivedInstance,
              InstanceMapping, Cell, Migration, DomainVolume, IscsiSession)
-    relies_on = (CinderVolume,)
+    relies_on = (CinderVolume, BlockDeviceMapping, Instance, Cell)
     repairs = ("reset-volume-state", "stuck-volume-runbook")
     defaults = {**{f"{s}_after": t for s, t in THRESHOLDS.items()}, "service_down_after": 60}
 
@@ -90,16 +93,28 @@ class StuckVolumeState(Check):
             places = _places(vx, v)
             if v.status == "reserved" and places["shelved_offloaded"]:
                 continue
+            unread = vx.places_gaps()
+            if v.status == "reserved" and vx.nova_gaps():
+                # the exemption is decided from mappings and instances: a shelved-offloaded
+                # instance in a cell we could not read keeps its volume reserved
+                for scope, reason in vx.nova_gaps():
+                    out.inconclusive(scope, reason)
+                continue
             alive = vx.volume_service_alive(v, float(self.params["service_down_after"]))
             service = {True: "is up", False: "is down", None: "is not listed"}[alive]
-            target = _target_status(v.status, places)
+            # what the other places imply only when every place was read: a mapping, disk
+            # or session in a scope we could not read would make "available" a lie
+            target = None if unread else _target_status(v.status, places)
             out.found(
                 volume_ref(v.id),
                 f"Volume {v.id} has been {v.status} for {_span(age)} (threshold {_span(float(threshold))}); "
                 f"its volume service {(v.host or '?').split('#', 1)[0]} {service}. "
-                + (f"The other places show it {target}." if target else "The other places do not agree on its state."),
+                + (f"The other places show it {target}." if target else
+                   f"Not every other place was read ({', '.join(sorted({sc for sc, _ in unread}))})." if unread else
+                   "The other places do not agree on its state."),
                 evidence={"volume": volume_evidence(v), "volume_service_alive": alive,
                           "places": {k: v2 for k, v2 in places.items() if k != "shelved_offloaded"},
+                          "places_unread": sorted({scope for scope, _ in unread}),
                           "target_status": target},
                 changed_at=v.updated_at,
                 severity=Severity.HIGH if v.status in ("attaching", "detaching", "reserved") else None,

@@ -9,7 +9,7 @@ from osfsck.checks.volumes.volume_index import volume_index
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import Domain, DomainVolume
 from osfsck.model.facts.nova import (
-    ArchivedInstance, BlockDeviceMapping, Cell, Instance, InstanceMapping, Migration, cell_scope,
+    ArchivedInstance, BlockDeviceMapping, Cell, Instance, InstanceMapping, Migration,
 )
 from osfsck.model.finding import Severity
 from osfsck.model.snapshot import Snapshot
@@ -66,8 +66,9 @@ class UnexpectedVolumeInDomain(Check):
             out.examine(len(disks))
             if row.task_state or idx.in_progress_migrations(uuid):
                 continue
-            if not vx.bdms_complete(row.cell):
-                out.inconclusive(cell_scope(row.cell), snap.why_incomplete(BlockDeviceMapping, cell_scope(row.cell)))
+            gap = vx.instance_gap(uuid, (Instance, Migration, BlockDeviceMapping))
+            if gap:
+                out.inconclusive(*gap)
                 continue
             bdms = [b for b in vx.bdms_of_instance.get(uuid, ()) if b.cell == row.cell]
             if any(recent(snap, b.updated_at or b.created_at, min_age) for b in bdms):

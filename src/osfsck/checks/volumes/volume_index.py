@@ -18,7 +18,7 @@ from osfsck.checks.instance_index import InstanceIndex, instance_index
 from osfsck.model.facts.cinder import ATTACHMENT_GONE, CINDER_SCOPE, CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import DomainVolume, IscsiSession, host_scope
 from osfsck.model.facts.nova import (
-    BlockDeviceMapping, Instance, Migration, VolumeTarget, cell_scope, volume_target,
+    API_SCOPE, BlockDeviceMapping, Cell, Instance, Migration, VolumeTarget, cell_scope, volume_target,
 )
 from osfsck.model.snapshot import Snapshot
 
@@ -36,6 +36,12 @@ def iscsi_iqns(connection_info: str | None) -> tuple:
     return t.iqns if t is not None and (t.driver_volume_type or "").lower() == "iscsi" else ()
 
 
+def iscsi_paths(connection_info: str | None) -> tuple:
+    """(portal, iqn, kernel LUN) of each path of an iSCSI connection_info, either shape."""
+    t = target_of(connection_info)
+    return t.paths if t is not None and (t.driver_volume_type or "").lower() == "iscsi" else ()
+
+
 def same_host(a: str | None, b: str | None) -> bool:
     """Host names as Nova and Cinder write them: "cmp1" and "cmp1.example.org" are one."""
     if not a or not b:
@@ -50,8 +56,10 @@ class VolumeIndex:
         self.volumes = {v.id: v for v in snap.of(CinderVolume)}
         self.attachments_of: dict[str, list[CinderAttachment]] = defaultdict(list)   # live, by volume
         self.attachment_by_id: dict[str, CinderAttachment] = {}                      # every row
+        self.every_attachment_of: dict[str, list[CinderAttachment]] = defaultdict(list)  # deleted too
         for a in snap.of(CinderAttachment):
             self.attachment_by_id[a.id] = a
+            self.every_attachment_of[a.volume_id].append(a)
             if is_live(a):
                 self.attachments_of[a.volume_id].append(a)
         self.bdms_of_instance: dict[str, list[BlockDeviceMapping]] = defaultdict(list)
@@ -73,8 +81,11 @@ class VolumeIndex:
         self.services = [s for s in snap.of(CinderService) if s.binary == "cinder-volume"]
         self.cinder_complete = all(snap.is_complete(k, CINDER_SCOPE)
                                    for k in (CinderVolume, CinderAttachment, CinderService))
-        self._expected: dict[str, set[str]] | None = None
+        self._expected: dict[str, dict[str, set]] | None = None
         self._openstack_iqns: set[str] | None = None
+        self._explaining_gaps: list | None = None
+        self._naming: dict | None = None
+        self._places_gaps: list | None = None
 
     # -- completeness -----------------------------------------------------------------
     def cinder_reason(self) -> str:
@@ -83,27 +94,64 @@ class VolumeIndex:
                 return self.snap.why_incomplete(k, CINDER_SCOPE)
         return ""
 
-    def bdms_complete(self, cell: str) -> bool:
-        return self.snap.is_complete(BlockDeviceMapping, cell_scope(cell))
-
-    def cell_gap(self, cell: str | None) -> tuple[str, str] | None:
-        """(scope, reason) when the instances or mappings of `cell` were not read whole."""
+    def cell_gap(self, cell: str | None, kinds=(Instance, Migration, BlockDeviceMapping)) -> tuple[str, str] | None:
+        """(scope, reason) when `kinds` (the instances, migrations and mappings) of `cell`
+        were not read whole."""
         if cell is None:
             return None
         scope = cell_scope(cell)
-        for k in (Instance, Migration, BlockDeviceMapping):
+        for k in kinds:
             if not self.snap.is_complete(k, scope):
                 return scope, self.snap.why_incomplete(k, scope)
         return None
 
-    def bdm_gaps(self) -> list[tuple[str, str]]:
-        """Every cell whose mappings were not read whole: (scope, reason)."""
+    def nova_gaps(self, kinds=(Instance, Migration, BlockDeviceMapping)) -> list[tuple[str, str]]:
+        """Every scope whose `kinds` were not read whole: each cell's, and the API
+        database's cell list (a cell it did not name was not read at all, so nothing can
+        be known of the guests and volumes there)."""
         gaps = []
-        for name in sorted(self.instances.cell_names):
-            scope = cell_scope(name)
-            if not self.snap.is_complete(BlockDeviceMapping, scope):
-                gaps.append((scope, self.snap.why_incomplete(BlockDeviceMapping, scope)))
+        if not self.snap.is_complete(Cell, API_SCOPE):
+            gaps.append((API_SCOPE, self.snap.why_incomplete(Cell, API_SCOPE)))
+        names = set(self.instances.cell_names)
+        for k in kinds:
+            names.update(s[len("cell:"):] for s in self.snap.scopes(k) if s.startswith("cell:"))
+        for name in sorted(names):
+            gap = self.cell_gap(name, kinds)
+            if gap:
+                gaps.append(gap)
         return gaps
+
+    def instance_gap(self, uuid: str, kinds=(Instance, Migration)) -> tuple[str, str] | None:
+        """(scope, reason) when what a live instance's cell says of it (`kinds`: its row
+        and migrations by default) was not read whole, or when its row is a hidden
+        cross-cell copy while another cell, which may hold the copy the API shows, was
+        not."""
+        row = self.instances.primary(uuid)
+        if row is None:
+            return None
+        gap = self.cell_gap(row.cell, kinds)
+        if gap is None and row.hidden:
+            gap = next(iter(self.nova_gaps((Instance, *kinds))), None)
+        return gap
+
+    def explaining_gaps(self) -> list[tuple[str, str]]:
+        """What must be complete before an iSCSI target or LUN on a host can be called
+        unexplained: Cinder's attachments (their connectors) and Nova everywhere (a guest
+        may come to this host from any cell)."""
+        if self._explaining_gaps is None:
+            cinder = [] if self.cinder_complete else [(CINDER_SCOPE, self.cinder_reason())]
+            self._explaining_gaps = cinder + self.nova_gaps()
+        return self._explaining_gaps
+
+    def places_gaps(self) -> list[tuple[str, str]]:
+        """Every scope of the five places not read whole: Cinder, Nova, and each host's
+        domains and sessions."""
+        if self._places_gaps is None:
+            gaps = list(self.explaining_gaps())
+            for kind in (DomainVolume, IscsiSession):
+                gaps += [(c.scope, c.reason or f"{kind.kind} is partial") for c in self.snap.incomplete_scopes(kind)]
+            self._places_gaps = gaps
+        return self._places_gaps
 
     def host_gap(self, host: str, kind) -> tuple[str, str] | None:
         scope = host_scope(host)
@@ -154,26 +202,77 @@ class VolumeIndex:
         """Targets `host` may be logged in to: those of the live BDMs of every instance
         whose guest may be there (its host, both ends of a migration in progress), and of
         every live Cinder attachment whose connector was this host."""
+        return set(self.expected_luns(host))
+
+    def expected_luns(self, host: str) -> dict[str, set]:
+        """{target IQN: the LUNs `host` may hold of it} for the same mappings and
+        attachments; a LUN osfsck cannot tell (not a number, an unknown addressing mode)
+        is None."""
         if self._expected is None:
-            expected: dict[str, set[str]] = defaultdict(set)
+            expected: dict[str, dict[str, set]] = {}
             idx = self.instances
             for uuid, bdms in self.bdms_of_instance.items():
-                iqns = {i for b in bdms for i in iscsi_iqns(b.connection_info)}
-                if iqns:
+                paths = [p for b in bdms for p in iscsi_paths(b.connection_info)]
+                if paths:
                     for h in idx.expected_hosts(uuid):
-                        expected[h].update(iqns)
+                        _add(expected, h, paths)
             for atts in self.attachments_of.values():
                 for a in atts:
                     if a.attached_host:
-                        iqns = iscsi_iqns(a.connection_info)
-                        expected[a.attached_host].update(iqns)
-                        expected[a.attached_host.split(".", 1)[0]].update(iqns)
+                        paths = iscsi_paths(a.connection_info)
+                        _add(expected, a.attached_host, paths)
+                        _add(expected, a.attached_host.split(".", 1)[0], paths)
             self._expected = expected
-        return self._expected.get(host, set()) | self._expected.get(host.split(".", 1)[0], set())
+        out: dict[str, set] = defaultdict(set)
+        for name in {host, host.split(".", 1)[0]}:
+            for iqn, luns in self._expected.get(name, {}).items():
+                out[iqn] |= luns
+        return dict(out)
+
+    def used_on_host(self, host: str) -> tuple[set[str], set[tuple[str, int | None]]]:
+        """What the domains on `host` use as disks: kernel device names (`/dev/sdb`, as
+        os-brick gives Nova since 1.14, or `/dev/dm-3` with multipath) and (IQN, LUN) of
+        /dev/disk/by-path/ip-<portal>-iscsi-<iqn>-lun-<n> links (older os-brick)."""
+        devices, luns = set(), set()
+        for d in self.disks_on_host.get(host, ()):
+            src = d.source or ""
+            if not src.startswith("/dev/"):
+                continue
+            devices.add(src[len("/dev/"):])
+            if "-iscsi-" in src:
+                iqn, _, lun = src.split("-iscsi-", 1)[1].rpartition("-lun-")
+                luns.add((iqn, int(lun) if lun.isdigit() else None) if iqn else (lun, None))
+        return devices, luns
+
+    def luns_of_disks(self, host: str) -> set[tuple[str, int | None]]:
+        """(IQN, LUN) that Cinder gave this host, in any attachment (deleted ones too), for
+        a volume a domain on the host still has as a disk: in use whatever its source
+        (`/dev/dm-N` hides which SCSI disks it is made of), e.g. the guest an evacuation
+        left behind until nova-compute starts there again and cleans it up."""
+        serials = {d.serial for d in self.disks_on_host.get(host, ())}
+        return {(iqn, lun) for serial in serials for a in self.every_attachment_of.get(serial, ())
+                if same_host(a.attached_host, host) for _, iqn, lun in iscsi_paths(a.connection_info)}
+
+    def attachments_naming(self, iqn: str, lun: int | None) -> list[CinderAttachment]:
+        """Every attachment (deleted ones too) whose connection_info gives this LUN of the
+        target, by id: indexed once, on first use."""
+        if self._naming is None:
+            naming: dict[tuple, list] = defaultdict(list)
+            for a in self.attachment_by_id.values():
+                for key in {(i, n) for _, i, n in iscsi_paths(a.connection_info)}:
+                    naming[key].append(a)
+            self._naming = {k: sorted(v, key=lambda a: a.id) for k, v in naming.items()}
+        return self._naming.get((iqn, lun), [])
 
     def hosts_with_session(self, iqns) -> list[str]:
         wanted = set(iqns)
         return sorted({s.host for ss in self.sessions.values() for s in ss if s.target_iqn in wanted})
+
+
+def _add(expected: dict, host: str, paths) -> None:
+    targets = expected.setdefault(host, {})
+    for _, iqn, lun in paths:
+        targets.setdefault(iqn, set()).add(lun)
 
 
 def is_live(a: CinderAttachment) -> bool:

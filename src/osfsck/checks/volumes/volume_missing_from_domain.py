@@ -60,6 +60,10 @@ class VolumeMissingFromDomain(Check):
             row = settled_on_host(vx.instances, uuid)
             if row is None or not any(d.host == row.host for d in domains.get(uuid, ())):
                 continue
+            gap = vx.instance_gap(uuid)    # a migration we could not read would unsettle it
+            if gap:
+                out.inconclusive(*gap)
+                continue
             gap = vx.host_gap(row.host, DomainVolume)
             if gap:
                 out.inconclusive(*gap)

@@ -211,18 +211,49 @@ def network_info_ports(text: str) -> tuple[tuple, tuple]:
 class VolumeTarget(NamedTuple):
     """Where a `connection_info` (Nova's BDM or Cinder's attachment) says the volume is."""
 
-    driver_volume_type: Optional[str]   # "iscsi", "rbd", "fibre_channel", ...
-    target_iqn: Optional[str]
+    driver_volume_type: Optional[str]   # "iscsi", "rbd", "nfs", "fibre_channel", ...
+    target_iqn: Optional[str]           # the first path's, as os-brick reads it
     target_portal: Optional[str]
-    target_lun: Optional[int]
-    name: Optional[str]                 # rbd: "pool/volume-<id>"
+    target_lun: Optional[int]           # as the driver gave it
+    name: Optional[str]                 # rbd: "pool/volume-<id>"; nfs: "volume-<id>"
     iqns: tuple = ()                    # every target IQN, the multipath ones included
+    paths: tuple = ()                   # iSCSI: (portal, iqn, lun as the kernel numbers it), one per path
+
+
+# os-brick's SCSI addressing modes (os_brick/constants.py) and the LUN from which each
+# uses the flat space method, which the kernel shows as LUN + 16384 (linuxscsi
+# lun_for_addressing): SAM2 from LUN 256, SAM3-flat always.  `iscsiadm -m session -P 3`
+# prints the kernel's number.
+_FLAT_FROM = {None: None, "SAM": None, "transparent": None, "SAM2": 256, "SAM3-flat": 0}
+_FLAT_SPACE = 16384
+
+
+def kernel_lun(lun, addressing_mode=None) -> Optional[int]:
+    """The LUN the kernel shows for a LUN a driver gave; None when it is not a number or
+    the mode is one os-brick does not know (it would refuse to connect)."""
+    if not isinstance(lun, int) or isinstance(lun, bool) or lun < 0 \
+            or not isinstance(addressing_mode, (str, type(None))) or addressing_mode not in _FLAT_FROM:
+        return None
+    flat_from = _FLAT_FROM[addressing_mode]
+    return lun + _FLAT_SPACE if flat_from is not None and lun >= flat_from else lun
 
 
 def volume_target(connection_info: Optional[str]) -> Optional[VolumeTarget]:
-    """The target in a connection_info JSON; None when empty or not readable.  With
-    multipath, os-brick is given `target_iqns`/`target_portals` besides the first path's
-    `target_iqn`/`target_portal`; `iqns` holds them all."""
+    """The target in a connection_info JSON; None when empty or not readable.
+
+    Two shapes are stored.  Nova's block_device_mapping keeps what
+    nova/volume/cinder.py `_translate_attachment_ref` rebuilds, `{"driver_volume_type",
+    "data": {...}, "serial", ...}`, or the legacy `initialize_connection` answer, also
+    nested.  Cinder's volume_attachment keeps the driver's answer flattened
+    (cinder/volume/manager.py `_connection_create`, since Cinder 10.0.0 (Ocata): "Get rid
+    of the nested dict (data key)"): the target keys are top-level there, beside
+    `driver_volume_type` and `attachment_id`.
+
+    The iSCSI paths are the ones os-brick connects (base_iscsi `_get_all_targets`):
+    `target_portals` with `target_iqns` and `target_luns` (else `target_lun` on every
+    path) when the driver gives lists, as multipath drivers do (some, Pure's, give only
+    the lists), else the one `target_portal`/`target_iqn`/`target_lun` (LUN 0 if absent).
+    """
     if not connection_info:
         return None
     try:
@@ -231,12 +262,29 @@ def volume_target(connection_info: Optional[str]) -> Optional[VolumeTarget]:
         return None
     if not isinstance(info, dict):
         return None
-    data = info.get("data") if isinstance(info.get("data"), dict) else {}
-    lun = data.get("target_lun")
-    iqn = data.get("target_iqn")
-    more = data.get("target_iqns") if isinstance(data.get("target_iqns"), list) else []
-    iqns = tuple(dict.fromkeys(i for i in (iqn, *more) if isinstance(i, str) and i))
+    data = info.get("data") if "data" in info else info
+    if not isinstance(data, dict):
+        data = {}
+    kind = info.get("driver_volume_type")
+    triples = _iscsi_paths(data)
+    portal, iqn, lun = triples[0] if triples else (None, None, None)
+    mode = data.get("addressing_mode")
     return VolumeTarget(
-        info.get("driver_volume_type"), iqn, data.get("target_portal"),
-        lun if isinstance(lun, int) else None, data.get("name"), iqns,
+        kind if isinstance(kind, str) else None, iqn, portal,
+        lun if isinstance(lun, int) and not isinstance(lun, bool) else None,
+        data.get("name") if isinstance(data.get("name"), str) else None,
+        tuple(dict.fromkeys(i for _, i, _ in triples)),
+        tuple((p, i, kernel_lun(n, mode)) for p, i, n in triples),
     )
+
+
+def _iscsi_paths(data: dict) -> list:
+    """(portal, iqn, lun as given) per path; a path whose IQN is not text is left out."""
+    portals, iqns, luns = data.get("target_portals"), data.get("target_iqns"), data.get("target_luns")
+    if isinstance(portals, list) and isinstance(iqns, list):
+        if not isinstance(luns, list) or not luns:
+            luns = [data.get("target_lun")] * len(iqns)
+        triples = zip(portals, iqns, luns)
+    else:
+        triples = [(data.get("target_portal"), data.get("target_iqn"), data.get("target_lun", 0))]
+    return [(p if isinstance(p, str) else None, i, n) for p, i, n in triples if isinstance(i, str) and i]

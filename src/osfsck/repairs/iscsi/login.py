@@ -32,6 +32,10 @@ class LoginIscsiSession(Repair):
                        and n.portal == portal), None)
         if record is None:
             return f"{host} has no node record for the target at {portal}: a person reconnects it (runbook)"
+        if finding.evidence.get("lun_missing"):
+            # the session is there, serving other LUNs of the target: a login would be
+            # refused (ISCSI_ERR_SESS_EXISTS) and a logout would cut them; a rescan is a person's
+            return f"{host} is logged in to {record.target_iqn} already; its LUN needs a rescan (runbook)"
         return RepairPlan(self.name, self.safety, finding, finding.subject,
                           action=f"log {host} in to {record.target_iqn} at {portal} (its node record exists)",
                           params={"host": host, "target_iqn": record.target_iqn, "portal": portal})

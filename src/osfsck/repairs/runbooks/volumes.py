@@ -131,6 +131,17 @@ class MissingIscsiSessionRunbook(Runbook):
     def text(self, f: Finding) -> str:
         uuid, host, vid, _ = _mapped(f)
         iqn, portal = (f.evidence.get("target_iqns") or ["<iqn>"])[0], f.evidence.get("portal") or "<portal>"
+        if f.evidence.get("lun_missing"):
+            # a shared target: the session serves other volumes, only this LUN's disk is gone
+            luns = " or ".join(str(n) for n in f.evidence.get("luns") or []) or "<lun>"
+            sids = ", ".join(str(n) for n in f.evidence.get("sessions") or []) or "<sid>"
+            return _steps(
+                f"Do not log {host} out of {iqn}: other volumes use session {sids}.",
+                f"On {host}: `iscsiadm -m session -r <sid> --rescan` for each of session {sids} scans the target's "
+                f"LUNs in again (as os-brick does at connect); `iscsiadm -m session -P 3` then lists LUN {luns}.",
+                f"If it does not, the array no longer maps LUN {luns} to this host: `nova-manage volume_attachment "
+                f"show {uuid} {vid} --connection_info` shows what Cinder gave, and `openstack server reboot --hard "
+                f"{uuid}` makes Nova connect every volume again from Cinder's connection info.")
         return _steps(
             f"On {host}: `iscsiadm -m node -T {iqn} -p {portal}` shows the node record os-brick made (with its "
             f"CHAP settings); without one, `iscsiadm -m discovery -t sendtargets -p {portal}` lists the targets.",
