@@ -11,7 +11,7 @@ from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
 from osfsck.repairs.base import RepairError
-from osfsck.repairs.conditional_update import ConditionalUpdate, now_stored, run_updates, stored
+from osfsck.repairs.conditional_update import ConditionalUpdate, now_stored, stored
 
 USAGE_COLUMNS = ("id", "in_use", "reserved", "deleted", "deleted_at", "race_preventer", "updated_at")
 _usages = table("quota_usages", *(column(c) for c in (*USAGE_COLUMNS, "project_id", "resource")))
@@ -181,9 +181,7 @@ class RecomputeQuotaUsage(ConditionalUpdate):
                               f"({before['counted']} -> {now}); nothing changed")
 
     def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
-        with ctx.database(before["db"]).begin() as conn:
-            self.guard(conn, before)
-            run_updates(conn, before["rows"])
+        self.write(ctx, before)
         c = before["counted"]
         merged = sum(1 for u in before["rows"] if u["table"] == "quota_usages" and "race_preventer" in u["values"])
         return (f"{before['service']} quota usage of {before['resource']} for project {before['project_id']}: "
