@@ -8,7 +8,8 @@ injected files and a CHAP password in RPC casts waiting in the queues osfsck del
 Placement and Neutron API tokens (config, from the environment); the NSX and RabbitMQ
 passwords and the TSIG secret the lab's config names (files); and, in runs whose sources
 cannot be reached, database passwords (from the environment, from nova.conf, inline in
-cell_mappings, as the base of Nova's templated cell URLs) and a Keystone password.
+cell_mappings, as the base of Nova's templated cell URLs), a Keystone password, and the
+RabbitMQ, NSX and Keystone passwords written into their URLs (https://user:password@host).
 Every value is looked for as it is, URL-encoded, JSON-escaped and base64-encoded.
 """
 
@@ -58,6 +59,11 @@ SECRETS = {
     "templated cell URL base password (env)": _s("CellBase"),
     "Cinder database password (env)": _s("CinderDb"),
     "Keystone password (env)": _s("Keystone"),
+    "Keystone URL password": _s("KeystoneUrl"),
+    "RabbitMQ password (env)": _s("RabbitEnv"),
+    "RabbitMQ URL password": _s("RabbitUrl"),
+    "NSX password (env)": _s("NsxEnv"),
+    "NSX URL password": _s("NsxUrl"),
 }
 
 
@@ -142,23 +148,27 @@ def plant_in_queues(lab: Path) -> None:
 
 
 def configure(lab: Path) -> dict:
-    """The lab's config with the API tokens and a state file; returns the environment."""
+    """The lab's config with a Placement API token, Keystone password auth for the Neutron
+    API (a Keystone that does not answer: delete-port fails) and a state file; returns the
+    environment."""
     cfg = lab / "osfsck.toml"
     text = cfg.read_text().replace('auth = "none"', 'token_env = "PLANTED_PLACEMENT_TOKEN"')
-    text = text.replace('[neutron]\n', f'[neutron]\nendpoint = "http://127.0.0.1:{free_port()}"\n'
-                                       'token_env = "PLANTED_NEUTRON_TOKEN"\n')
+    text = text.replace('[neutron]\n', '[neutron]\n'
+                        f'auth_url = "http://osfsck:{SECRETS["Keystone URL password"]}@127.0.0.1:{free_port()}/v3"\n'
+                        'username = "osfsck"\nproject_name = "admin"\npassword_env = "PLANTED_KEYSTONE"\n')
     text = text.replace('[repair]\n', '[repair]\nstate_file = "state.json"\n')
     cfg.write_text(text)
     return {"PLANTED_PLACEMENT_TOKEN": f"admin:{SECRETS['Placement API token']}",
-            "PLANTED_NEUTRON_TOKEN": SECRETS["Neutron API token"]}
+            "PLANTED_KEYSTONE": SECRETS["Keystone password (env)"]}
 
 
 def broken_config(lab: Path, folder: Path) -> tuple[Path, Path, dict]:
     """A config whose databases and Keystone cannot be reached, with their passwords set:
     the runs then fail, and their error messages are searched too."""
     closed = free_port()
-    api = folder / "nova_api.sqlite"
+    api, neutron = folder / "nova_api.sqlite", folder / "neutron.sqlite"
     shutil.copy(lab / "db" / "nova_api.sqlite", api)
+    shutil.copy(lab / "db" / "neutron.sqlite", neutron)      # its repairs change the copy
     with sqlite3.connect(api) as c:
         names = [n for (n,) in c.execute("SELECT name FROM cell_mappings WHERE name != 'cell0' ORDER BY id")]
         c.execute("UPDATE cell_mappings SET database_connection = ? WHERE name = ?",
@@ -179,15 +189,20 @@ def broken_config(lab: Path, folder: Path) -> tuple[Path, Path, dict]:
         'cell_url_base_password_env = "PLANTED_CELL_BASE"\n'
         f'[cinder]\ndatabase = "mysql://cinder@127.0.0.1:{closed}/cinder"\n'
         'database_password_env = "PLANTED_CINDER_DB"\n'
-        f'[placement]\ndatabase = "sqlite:///{lab / "db" / "placement.sqlite"}"\n'
-        f'auth_url = "http://127.0.0.1:{closed}/v3"\nusername = "osfsck"\nproject_name = "admin"\n'
-        'password_env = "PLANTED_KEYSTONE"\n'
+        f'[neutron]\ndatabase = "sqlite:///{neutron}"\n'
+        f'endpoint = "http://127.0.0.1:{closed}"\ntoken_env = "PLANTED_NEUTRON_TOKEN"\n'
+        f'[rabbitmq]\nurl = "http://osfsck:{SECRETS["RabbitMQ URL password"]}@127.0.0.1:{closed}"\n'
+        'username = "osfsck"\npassword_env = "PLANTED_RABBIT"\n'
+        f'[nsx]\nurl = "https://admin:{SECRETS["NSX URL password"]}@127.0.0.1:{closed}"\n'
+        'username = "admin"\npassword_env = "PLANTED_NSX"\n'
         f'[repair]\njournal = "{folder / "journal.jsonl"}"\nstate_file = "{folder / "state.json"}"\n')
     conf_only = folder / "conf.toml"
     conf_only.write_text(f'[nova]\nnova_conf = "{folder / "nova.conf"}"\n')
     return cfg, conf_only, {"PLANTED_CELL_BASE": SECRETS["templated cell URL base password (env)"],
                             "PLANTED_CINDER_DB": SECRETS["Cinder database password (env)"],
-                            "PLANTED_KEYSTONE": SECRETS["Keystone password (env)"]}
+                            "PLANTED_NEUTRON_TOKEN": SECRETS["Neutron API token"],
+                            "PLANTED_RABBIT": SECRETS["RabbitMQ password (env)"],
+                            "PLANTED_NSX": SECRETS["NSX password (env)"]}
 
 
 def files_written(*paths: Path) -> dict:
@@ -214,6 +229,7 @@ def test_no_planted_secret_reaches_anything_osfsck_writes(lab, tmp_path):
     runs["repair"] = osfsck("repair", "--unsafe", "--yes", "--format", "json", config=cfg, env=env)
     runs["journal"] = osfsck("journal", "--format", "json", config=cfg, env=env)
     runs["undo"] = osfsck("undo", "--all", config=cfg, env=env)
+    runs["permissions"] = osfsck("permissions", config=cfg, env=env)
     broken, conf_only, broken_env = broken_config(lab, tmp_path)
     for name, c in (("broken", broken), ("nova.conf", conf_only)):
         runs[f"{name} check"] = osfsck("check", "--format", "json", config=c, env=broken_env)
@@ -223,7 +239,8 @@ def test_no_planted_secret_reaches_anything_osfsck_writes(lab, tmp_path):
     assert runs["collect"].returncode == 0 and snap.is_file(), runs["collect"].stderr
     applied = [r for r in json.loads(runs["repair"].stdout)["repairs"] if r["outcome"] == "applied"]
     assert {r["code"] for r in applied} >= {"MQ101", "MQ102", "VL101", "PL101"}, runs["repair"].stderr[-2000:]
-    assert any(r["code"] == "NT101" and r["outcome"] == "failed" for r in json.loads(runs["repair"].stdout)["repairs"])
+    assert any(r["code"] == "NT101" and r["outcome"] == "failed" and "Keystone" in r["reason"]
+               for r in json.loads(runs["repair"].stdout)["repairs"])
     assert "held back" in runs["undo"].stdout or "not republished" in runs["undo"].stdout, runs["undo"].stdout
     assert all(runs[f"{n} check"].returncode & 8 for n in ("broken", "nova.conf"))
 

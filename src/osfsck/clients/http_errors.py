@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ssl
 
+from osfsck.model.secrets import redact_url
+
 
 def tls_failure(e: Exception) -> bool:
     """Whether `e`, or anything it was raised from, is a failed TLS verification."""
@@ -17,10 +19,10 @@ def tls_failure(e: Exception) -> bool:
 
 
 def reason(e: Exception) -> str:
-    """The innermost cause's message, first line, short."""
+    """The innermost cause's message, first line, short, without a URL's password."""
     seen, last = e, str(e)
     while seen is not None:
         if str(seen):
             last = str(seen)
         seen = seen.__cause__ or seen.__context__
-    return (last.strip().splitlines() or [type(e).__name__])[0][:200]
+    return redact_url((last.strip().splitlines() or [type(e).__name__])[0])[:200]
