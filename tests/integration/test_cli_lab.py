@@ -34,9 +34,11 @@ def found(proc: subprocess.CompletedProcess) -> set[tuple[str, str]]:
     return {(f["code"], f["subject"]["id"]) for f in json.loads(proc.stdout)["findings"]}
 
 
-# Repairs whose undo is a change of its own: a Neutron write moves the revision forward
-# and updated_at to now (so OVN re-syncs); NSX gives a re-created object a new creation
-# time.  The checks give such a fresh change their min_age before judging it again.
+# Repairs whose undo cannot put back everything as it was (README, "What undo restores"):
+# a Neutron write moves the revision forward and updated_at to now (so OVN re-syncs); NSX
+# gives a re-created object a new creation time; Placement sets its own timestamps and
+# generations.  The checks give such a fresh change their min_age before judging it again;
+# every other undo (the database repairs' above all) restores its rows exactly.
 FRESH_AFTER_UNDO = {"delete-port-binding", "disassociate-floating-ip", "delete-nsx-object",
                     # Placement gives a re-created consumer or provider a new updated_at
                     "delete-orphan-allocations", "move-allocation-to-compute-node", "delete-orphan-resource-provider"}
@@ -113,6 +115,11 @@ def test_repair_settles_and_undo_restores(lab_factory, tmp_path):
     fresh = {(e["code"], e["target"]["id"]) for e in journal if e["repair"] in FRESH_AFTER_UNDO}
     assert {e["repair"] for e in journal} >= FRESH_AFTER_UNDO
     assert found(again) == truth(lab) - fresh
+    # ... and those faults are back too: without their checks' min_age they are found at once
+    no_wait = lab / "no-wait.toml"       # beside osfsck.toml: its paths are relative to the lab
+    no_wait.write_text(cfg.read_text() + "".join(f"\n[checks.{code}]\nmin_age = 0\n"
+                                                 for code in sorted({c for c, _ in fresh})))
+    assert found(osfsck("check", "--format", "json", config=no_wait)) == truth(lab)
 
 
 def test_safe_repairs_only_without_unsafe(lab_factory):

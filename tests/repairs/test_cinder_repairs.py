@@ -88,8 +88,40 @@ def test_a_multi_attached_volume_keeps_its_status(cinder):
     vols = rows(url, "volumes")
     repair = DeleteVolumeAttachment()
     entry = apply(repair, plan_of(repair, stale_attachment(url, "a2")), ctx)
-    assert entry["before"]["holders"] == ["a3"] and len(entry["before"]["rows"]) == 1
+    assert entry["before"]["holders"] == [["a3", "attached"]] and len(entry["before"]["rows"]) == 1
     assert rows(url, "volume_attachment")["a2"]["deleted"] == 1 and rows(url, "volumes") == vols
+
+
+def test_a_multi_attached_volume_takes_the_status_cinder_derives_from_its_other_attachments(cinder):
+    # cinder.db.api volume_detached: the first attach_status of the others, alphabetically
+    url, ctx = cinder
+    execute(url, "UPDATE volume_attachment SET attach_status = 'attaching' WHERE id = 'a3'")
+    vols = rows(url, "volumes")
+    repair = DeleteVolumeAttachment()
+    entry = apply(repair, plan_of(repair, stale_attachment(url, "a2")), ctx)
+    v2 = rows(url, "volumes")[V2]
+    assert (v2["status"], v2["attach_status"], v2["updated_at"]) == ("attaching", "attaching", vols[V2]["updated_at"])
+    repair.undo(entry, ctx)
+    assert rows(url, "volumes") == vols
+
+
+def _attached_mode(url, vid, n=1) -> None:
+    database.insert_rows(url, "volume_admin_metadata", [{"id": n, "volume_id": vid, "key": "attached_mode",
+                                                         "value": "rw", "deleted": 0, "created_at": T0,
+                                                         "updated_at": T0}])
+
+
+def test_delete_volume_attachment_drops_attached_mode_as_finish_detach_does(cinder):
+    url, ctx = cinder
+    _attached_mode(url, V1)
+    before = {t: rows(url, t) for t in ("volumes", "volume_attachment", "volume_admin_metadata")}
+    repair = DeleteVolumeAttachment()
+    entry = apply(repair, plan_of(repair, stale_attachment(url, "a1")), ctx)
+    meta = rows(url, "volume_admin_metadata")[1]
+    assert meta["deleted"] == 1 and meta["deleted_at"] is not None and meta["updated_at"] == before[
+        "volume_admin_metadata"][1]["updated_at"]          # volume_admin_metadata_delete keeps updated_at
+    repair.undo(entry, ctx)
+    assert {t: rows(url, t) for t in before} == before
 
 
 def test_all_or_nothing_when_the_volume_changed_after_the_before_image(cinder):
@@ -162,3 +194,25 @@ def test_reset_volume_state(new_db, status, target, attach_status):
     refused_again_then_undone(repair, plan, ctx, entry)
     assert rows(url, "volumes") == vols
     ctx.close()
+
+
+def test_reset_state_deletes_the_cleanup_worker_and_attached_mode_as_os_reset_status_does(new_db):
+    url = cinder_db(new_db("cinder"))
+    database.insert_rows(url, "volumes", [volume(V1, "detaching", "detaching")])
+    database.insert_rows(url, "services", [{"id": 1, "host": "cv1@lvm", "binary": "cinder-volume", "deleted": 0,
+                                            "report_count": 1, "created_at": T0}])
+    database.insert_rows(url, "workers", [{"id": 4, "resource_type": "VOLUME", "resource_id": V1, "status": "detaching",
+                                           "service_id": 1, "deleted": 0, "race_preventer": 0, "created_at": T0,
+                                           "updated_at": T0}])
+    _attached_mode(url, V1)
+    before = {t: rows(url, t) for t in ("volumes", "workers", "volume_admin_metadata")}
+    ctx = context(url)
+    try:
+        repair = ResetVolumeState()
+        plan = plan_of(repair, volume_finding(url, V1, "VL103", target_status="available", volume_service_alive=False))
+        entry = apply(repair, plan, ctx)
+        assert rows(url, "workers") == {} and rows(url, "volume_admin_metadata")[1]["deleted"] == 1
+        repair.undo(entry, ctx)
+        assert {t: rows(url, t) for t in before} == before
+    finally:
+        ctx.close()

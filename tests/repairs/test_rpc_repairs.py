@@ -73,8 +73,16 @@ def test_reset_follows_the_hypervisor_refuses_twice_and_undoes(nova, state, vm_s
     after = rows(cell, "instances")[1]
     assert (after["vm_state"], after["task_state"], after["power_state"]) == (vm_state, None, power_state)
     assert after["updated_at"] != before[1]["updated_at"]
+    _recorded_reset_state(cell, f.subject.id)
     refused_again_then_undone(repair, plan, ctx, entry)
-    assert rows(cell, "instances") == before
+    assert rows(cell, "instances") == before and rows(cell, "instance_actions") == {}
+
+
+def _recorded_reset_state(cell: str, uuid: str) -> None:
+    """`nova reset-state` records a resetState instance action, started and finished."""
+    (action,) = rows(cell, "instance_actions").values()
+    assert (action["action"], action["instance_uuid"], action["deleted"]) == ("resetState", uuid, 0)
+    assert action["start_time"] is not None and action["finish_time"] is not None
 
 
 def test_an_instance_that_moved_on_is_left_alone(nova):
@@ -110,8 +118,9 @@ def test_a_stuck_build_is_failed_and_undone(nova):
     entry = apply(repair, plan, ctx)
     after = rows(cell, "instances")[1]
     assert (after["vm_state"], after["task_state"], after["power_state"]) == ("error", None, before[1]["power_state"])
+    _recorded_reset_state(cell, f.subject.id)
     refused_again_then_undone(repair, plan, ctx, entry)
-    assert rows(cell, "instances") == before
+    assert rows(cell, "instances") == before and rows(cell, "instance_actions") == {}
 
 
 def _queue_finding(check, build):

@@ -44,7 +44,9 @@ def test_fix_attachment_host_applies_refuses_twice_and_undoes(new_db):
         repair = FixAttachmentHost()
         plan = plan_of(repair, mismatch(["hv1"]))
         entry = apply(repair, plan, ctx)
-        assert rows(url, "volume_attachment")["a1"]["attached_host"] == "hv1"
+        a1 = rows(url, "volume_attachment")["a1"]
+        # as Cinder's volume_attachment_update writes it: updated_at now (the ORM's onupdate)
+        assert a1["attached_host"] == "hv1" and a1["updated_at"] != before["a1"]["updated_at"]
         refused_again_then_undone(repair, plan, ctx, entry)
         assert rows(url, "volume_attachment") == before
     finally:

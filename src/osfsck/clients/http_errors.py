@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ssl
 
+from osfsck.model.secrets import redact_url
+
 
 def _chain(e: BaseException):
     """`e`, then what it was raised from or during, each once (a chain may loop)."""
@@ -21,9 +23,9 @@ def tls_failure(e: Exception) -> bool:
 
 
 def reason(e: Exception) -> str:
-    """The innermost cause's message, first line, short."""
+    """The innermost cause's message, first line, short, without a URL's password."""
     last = str(e)
     for x in _chain(e):
         if str(x):
             last = str(x)
-    return (last.strip().splitlines() or [type(e).__name__])[0][:200]
+    return redact_url((last.strip().splitlines() or [type(e).__name__])[0])[:200]

@@ -20,6 +20,7 @@ import time
 import httpx
 
 from osfsck.clients.http_errors import reason, tls_failure
+from osfsck.model.secrets import redact_url
 
 NULL_CURSOR_PREFIX = "0000"
 RETRIED = frozenset({429, 503})
@@ -38,7 +39,8 @@ class NsxClient:
     def __init__(self, url: str, username: str, password: str, *, verify: bool | str = True,
                  timeout: float = 30.0, retries: int = 4, page_size: int = 1000, backoff: float = 0.5,
                  sleep=time.sleep, transport: httpx.BaseTransport | None = None):
-        self.url = url.rstrip("/")
+        # shown in messages without a password a URL may carry (https://user:password@host)
+        self.url = redact_url(url.rstrip("/"))
         self.page_size = page_size
         self.retries = retries
         self.backoff = backoff
@@ -50,7 +52,7 @@ class NsxClient:
                 verify = ssl.create_default_context(cafile=verify)
             except (OSError, ssl.SSLError) as e:
                 raise NsxError(f"NSX {self.url}: cannot use the CA file {verify}: {reason(e)}") from None
-        self._http = httpx.Client(base_url=self.url, auth=(username, password), verify=verify, timeout=timeout,
+        self._http = httpx.Client(base_url=url.rstrip("/"), auth=(username, password), verify=verify, timeout=timeout,
                                   headers={"Accept": "application/json"}, transport=transport)
 
     def close(self) -> None:

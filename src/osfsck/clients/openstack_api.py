@@ -11,6 +11,8 @@ from typing import ClassVar
 
 import httpx
 
+from osfsck.model.secrets import redact_url
+
 
 class ApiError(Exception):
     """A request failed; one line naming what was asked and why."""
@@ -60,7 +62,7 @@ class OpenStackApi:
         try:
             r = self._http.request(method, self._endpoint + path, headers=sent, json=json)
         except httpx.HTTPError as e:
-            raise self.Error(f"cannot {what}: {self._endpoint}: {reason(e)}") from None
+            raise self.Error(f"cannot {what}: {redact_url(self._endpoint)}: {reason(e)}") from None
         if r.status_code == 401 and retry and self.settings.auth_url and not self._noauth:
             self._token = None          # expired: one new token, then give up
             return self._request(method, path, what, headers=headers, json=json, missing_ok=missing_ok,
@@ -86,15 +88,16 @@ class OpenStackApi:
             "identity": {"methods": ["password"], "password": {"user": {
                 "name": s.username, "domain": {"name": s.user_domain_name}, "password": s.password}}},
             "scope": {"project": {"name": s.project_name, "domain": {"name": s.project_domain_name}}}}}
+        shown = redact_url(url)      # a URL may carry a password: messages never show it
         try:
             r = self._http.post(url, json=body)
         except httpx.HTTPError as e:
-            raise self.Error(f"cannot authenticate to Keystone at {url}: {reason(e)}") from None
+            raise self.Error(f"cannot authenticate to Keystone at {shown}: {reason(e)}") from None
         if r.status_code != 201:
-            raise self.Error(f"Keystone refused {s.username} at {url}: HTTP {r.status_code} {message(r)}")
+            raise self.Error(f"Keystone refused {s.username} at {shown}: HTTP {r.status_code} {message(r)}")
         token = r.headers.get("X-Subject-Token")
         if not token:
-            raise self.Error(f"Keystone at {url} answered without an X-Subject-Token header")
+            raise self.Error(f"Keystone at {shown} answered without an X-Subject-Token header")
         self._token = token
         if self._endpoint is None:
             self._endpoint = self._catalog_endpoint(self._json(r, "read Keystone's token").get("token", {}))

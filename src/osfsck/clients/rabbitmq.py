@@ -20,6 +20,7 @@ from urllib.parse import quote
 import httpx
 
 from osfsck.clients.http_errors import reason, tls_failure
+from osfsck.model.secrets import redact_url
 
 MAX_PAGE_SIZE = 500
 # what the source reads of each queue (the API's other fields cost the broker time to fill)
@@ -44,7 +45,8 @@ class RabbitClient:
     def __init__(self, url: str, username: str, password: str, *, verify: bool | str = True,
                  timeout: float = 30.0, page_size: int = MAX_PAGE_SIZE, name: str = "default",
                  transport: httpx.BaseTransport | None = None):
-        self.url = url.rstrip("/")
+        # shown in messages without a password a URL may carry (https://user:password@host)
+        self.url = redact_url(url.rstrip("/"))
         self.name = name
         self.page_size = min(page_size, MAX_PAGE_SIZE)
         self._username = username
@@ -55,7 +57,7 @@ class RabbitClient:
                 raise RabbitError(f"RabbitMQ {self.name} ({self.url}): cannot use the CA file {verify}: "
                                   f"{reason(e)}") from None
         try:
-            self._http = httpx.Client(base_url=self.url, auth=(username, password), verify=verify, timeout=timeout,
+            self._http = httpx.Client(base_url=url.rstrip("/"), auth=(username, password), verify=verify, timeout=timeout,
                                       headers={"Accept": "application/json"}, transport=transport)
         except (ValueError, httpx.InvalidURL) as e:
             raise RabbitError(f"RabbitMQ {self.name}: bad URL {self.url!r}: {reason(e)}") from None

@@ -17,6 +17,19 @@ class NotOwned(Exception):
     """The object is not provably OpenStack's: do not touch it."""
 
 
+class Undone(str):
+    """What undo did, one line (a str: the journal and the CLI take it as it is), with
+    `not_restored`: what it could not put back as it was, one phrase each, which the line
+    also ends with ("; not restored: ...") and the CLI may show on lines of their own."""
+
+    not_restored: tuple[str, ...] = ()
+
+    def __new__(cls, done: str, not_restored=()):
+        s = super().__new__(cls, done + "".join(f"; not restored: {n}" for n in not_restored))
+        s.not_restored = tuple(not_restored)
+        return s
+
+
 class Repair:
     """Subclasses set `name`, `safety`, `writes` and implement the steps.
 
@@ -49,6 +62,8 @@ class Repair:
         raise NotImplementedError
 
     def undo(self, entry: dict, ctx) -> str:
+        """Put the before-image back; what was done, an `Undone` when something could not
+        be put back exactly (a service's own timestamps, a secret osfsck did not keep)."""
         raise RepairError(f"{self.name} cannot be undone")
 
     def settled(self, plan: RepairPlan, fresh_fingerprints: set[str], fresh: Snapshot) -> bool:

@@ -3,8 +3,12 @@
 An update is {"table", "key": {...}, "expect": {...}, "values": {...}}: set `values` where
 `key` and `expect` still hold.  A repair's updates run in ONE transaction, all or nothing:
 if any of them does not match exactly one row, none of them is kept.  Undo runs the
-reverse updates (set `expect` back where `key` and `values` hold), last first, so `expect`
-names every column that `values` sets, plus any column that only guards.
+reverse updates (set `expect` back where `key` and `values` hold), last first.
+
+So `expect` must name every column that `values` sets, as stored before the repair:
+undo puts back exactly those, timestamps included.  The before-image reads them from the
+row (`as_seen`), and `run_updates` refuses an update whose `expect` lacks one (only a
+Neutron revision bump, marked "bump", goes forward on undo too: neutron/common.py).
 
 Before-images are {"db": "api" | "cell:<name>" | "cinder", "rows": [update, ...]}, or one
 update inline ({"db", "table", "key", "expect", "values"}) as the single-row repairs write
@@ -38,6 +42,19 @@ def now_stored() -> str:
     return stored(dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0))
 
 
+def same(stored_value, seen) -> bool:
+    """A value as read back (see `stored`) against the same value as a finding's evidence
+    holds it: equal, or the same instant (ISO text in evidence, stored text on SQLite)."""
+    if stored_value == seen:
+        return True
+    if isinstance(stored_value, str) and isinstance(seen, str):
+        try:
+            return dt.datetime.fromisoformat(stored_value) == dt.datetime.fromisoformat(seen)
+        except ValueError:
+            return False
+    return False
+
+
 def _where(t, cond: dict):
     return and_(*(t.c[k].is_(None) if v is None else t.c[k] == v for k, v in cond.items()))
 
@@ -49,9 +66,37 @@ def read_row(conn, name: str, key: dict, columns) -> dict | None:
     return None if row is None else {c: stored(v) for c, v in zip(columns, row)}
 
 
+def as_seen(conn, u: dict) -> dict:
+    """The update with `expect` read from the row as stored now: every column it names and
+    every column `values` sets (so undo can put each back exactly).  Refuses when the row
+    is gone or a column `expect` names is no longer as seen."""
+    columns = list(dict.fromkeys([*u["expect"], *u["values"]]))
+    row = read_row(conn, u["table"], u["key"], columns)
+    if row is None:
+        raise RepairError(f"{u['table']} row {_key(u)} is gone; nothing changed")
+    moved = [c for c, v in u["expect"].items() if not same(row[c], v)]
+    if moved:
+        raise RepairError(f"{u['table']} row {_key(u)} is no longer in the state that was seen ("
+                          + ", ".join(f"{c} {row[c]!r}, not {u['expect'][c]!r}" for c in moved) + "); nothing changed")
+    return {**u, "expect": row}
+
+
 def run_updates(conn, updates: list[dict]) -> None:
     """Apply `updates` inside the caller's transaction; one that does not match exactly one
-    row raises, and the caller's transaction then keeps none of them."""
+    row raises, and the caller's transaction then keeps none of them.  An update whose
+    `expect` does not record a column it sets is refused before anything is written: its
+    undo could not put that column back."""
+    for u in updates:
+        unrecorded = sorted(set(u["values"]) - set(u["expect"]))
+        if unrecorded and not u.get("bump"):
+            raise RepairError(f"{u['table']} row {_key(u)}: the before-image does not record "
+                              f"{', '.join(unrecorded)}, so undo could not restore it; nothing changed")
+    run_undo(conn, updates)
+
+
+def run_undo(conn, updates: list[dict]) -> None:
+    """Apply undo's updates (`reverse`'s, or a repair's own) inside the caller's transaction,
+    each matching exactly one row."""
     for u in updates:
         t = table(u["table"], *(column(c) for c in {**u["key"], **u["expect"], **u["values"]}))
         n = conn.execute(update(t).where(_where(t, {**u["key"], **u["expect"]})).values(**u["values"])).rowcount
@@ -79,7 +124,8 @@ def delete_rows(conn, deletes: list[dict]) -> None:
 
 
 def insert_rows(conn, rows: list[dict]) -> None:
-    """Put back rows that `delete_rows` deleted, as they were."""
+    """Insert each {"table", "key", "row"}: rows `delete_rows` deleted, put back as they
+    were, or the rows a repair adds (undo deletes those, every column as inserted)."""
     for d in rows:
         t = table(d["table"], *(column(c) for c in d["row"]))
         try:
@@ -95,35 +141,61 @@ def reverse(updates: list[dict]) -> list[dict]:
 
 
 def rows_of(before: dict) -> list[dict]:
-    return before["rows"] if "rows" in before else [before]
+    if "rows" in before:
+        return before["rows"]
+    return [before] if "table" in before else []
 
 
 class ConditionalUpdate(Repair):
+    """A repair whose before-image is {"db", "rows": [update...], "deletes": [...],
+    "inserts": [...]} (or one update inline): in one transaction, rows deleted for real
+    (every column as read), updates, rows added.  Undo, in one transaction: the added rows
+    deleted (every column as added), the updates reversed, the deleted rows put back."""
+
     undoable = True
 
     def before_image(self, plan: RepairPlan, ctx) -> dict:
+        """The plan's update, its `expect` read from the row (`as_seen`)."""
         p = plan.params
-        return {k: p[k] for k in ("db", "table", "key", "expect", "values")}
+        with ctx.database(p["db"]).connect() as conn:
+            u = as_seen(conn, {k: p[k] for k in ("table", "key", "expect", "values")})
+        return {"db": p["db"], **u}
 
     def guard(self, conn, before: dict) -> None:
         """Raise RepairError when something the rows do not show changed since the
         before-image; runs first, in the same transaction as the updates."""
 
-    def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
+    def undo_updates(self, updates: list[dict]) -> list[dict]:
+        return reverse(updates)
+
+    def write(self, ctx, before: dict) -> None:
         with ctx.database(before["db"]).begin() as conn:
             self.guard(conn, before)
+            delete_rows(conn, before.get("deletes", []))
             run_updates(conn, rows_of(before))
+            insert_rows(conn, before.get("inserts", []))
+
+    def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
+        self.write(ctx, before)
         return "; ".join(
-            f"{u['table']} {_key(u)} in {before['db']}: "
-            + ", ".join(f"{k} {u['expect'].get(k)!r} -> {v!r}" for k, v in u["values"].items())
-            for u in rows_of(before))
+            [f"{u['table']} {_key(u)} in {before['db']}: "
+             + ", ".join(f"{k} {u['expect'].get(k)!r} -> {v!r}" for k, v in u["values"].items())
+             for u in rows_of(before)]
+            + [f"{d['table']} {_key(d)} in {before['db']}: deleted" for d in before.get("deletes", [])]
+            + [f"{d['table']} {_key(d)} in {before['db']}: added" for d in before.get("inserts", [])])
 
     def undo(self, entry: dict, ctx) -> str:
         b = entry["before"]
         with ctx.database(b["db"]).begin() as conn:
-            run_updates(conn, reverse(rows_of(b)))
-        return "; ".join(f"{u['table']} {_key(u)} in {b['db']}: restored {', '.join(u['values'])}"
-                         for u in rows_of(b))
+            delete_rows(conn, b.get("inserts", []))
+            run_undo(conn, self.undo_updates(rows_of(b)))
+            insert_rows(conn, list(reversed(b.get("deletes", []))))
+        return "; ".join(
+            [f"{d['table']} {_key(d)} in {b['db']}: removed the row osfsck added" for d in b.get("inserts", [])]
+            + [f"{u['table']} {_key(u)} in {b['db']}: " + ("revision bumped again" if u.get("bump")
+                                                           else f"restored {', '.join(u['values'])}")
+               for u in rows_of(b)]
+            + [f"{d['table']} {_key(d)} in {b['db']}: re-inserted as it was" for d in b.get("deletes", [])])
 
 
 def _key(u: dict) -> str:

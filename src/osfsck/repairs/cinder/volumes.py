@@ -6,7 +6,9 @@ from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
 from osfsck.repairs.base import RepairError
-from osfsck.repairs.cinder.common import CINDER, CinderUpdate, holders, read_volume, unchanged
+from osfsck.repairs.cinder.common import (
+    CINDER, CinderUpdate, attached_mode_gone, cleanup_worker, holders, read_volume, unchanged,
+)
 from osfsck.repairs.conditional_update import now_stored
 
 # the attach_status that goes with a status; "error" leaves it as it is
@@ -14,9 +16,12 @@ ATTACH_STATUS = {"in-use": "attached", "available": "detached"}
 
 
 class _VolumeReset(CinderUpdate):
-    """The volume row only, as os-reset_status writes it (updated_at becomes now, as the
-    ORM's onupdate sets it there), conditional on the status and updated_at the check saw,
-    and refused when the attachments holding the volume contradict the new status."""
+    """What os-reset_status writes (api/contrib/admin_actions.py _reset_status): the volume
+    row by db volume_update (status, attach_status; updated_at now, the ORM's onupdate), the
+    volume's cleanup worker row deleted (worker_destroy), and when the volume becomes
+    detached its `attached_mode` admin metadata soft-deleted (_clean_volume_attachment;
+    the attachments it would detach there are none: a reset that contradicts the live
+    attachments is refused).  Conditional on the status and updated_at the check saw."""
 
     def target(self, finding: Finding) -> str:
         """The status to set, or raise ValueError with the reason there is none."""
@@ -37,20 +42,24 @@ class _VolumeReset(CinderUpdate):
     def before_image(self, plan: RepairPlan, ctx) -> dict:
         p = plan.params
         vid, status = p["volume_id"], p["status"]
+        now = now_stored()
         with ctx.database(CINDER).connect() as conn:
             vol = read_volume(conn, vid)
             held = holders(conn, vid)
+            workers = cleanup_worker(conn, vid)
+            metadata = attached_mode_gone(conn, vid, now) if ATTACH_STATUS.get(status) == "detached" else []
         unchanged(vid, vol, p["seen"])
         # what os-reset_status itself refuses (in-use without attachments), and the reverse
         if (status == "in-use") != bool(held) and status in ATTACH_STATUS:
             raise RepairError(f"volume {vid} is held by {len(held)} live attachment(s): it cannot be {status}; "
                               "nothing changed")
-        values = {"status": status, "updated_at": now_stored()}
+        values = {"status": status, "updated_at": now}
         if status in ATTACH_STATUS:
             values["attach_status"] = ATTACH_STATUS[status]
-        return {"db": CINDER, "volume_id": vid, "holders": held,
+        return {"db": CINDER, "volume_id": vid, "holders": held, "deletes": workers,
                 "rows": [{"table": "volumes", "key": {"id": vid},
-                          "expect": {"deleted": vol["deleted"], **{k: vol[k] for k in values}}, "values": values}]}
+                          "expect": {"deleted": vol["deleted"], **{k: vol[k] for k in values}}, "values": values},
+                         *metadata]}
 
 
 class ResetVolumeStatus(_VolumeReset):
@@ -59,8 +68,10 @@ class ResetVolumeStatus(_VolumeReset):
 
     name = "reset-volume-status"
     safety = Safety.UNSAFE
-    writes = ("Cinder database: UPDATE volumes SET status='available', attach_status='detached', updated_at=now "
-              "WHERE id=? AND status='in-use' AND updated_at=<seen> (only while no live attachment holds it)")
+    writes = ("Cinder database, one transaction: UPDATE volumes SET status='available', attach_status='detached', "
+              "updated_at=now WHERE id=? AND status='in-use' AND updated_at=<seen> (only while no live attachment "
+              "holds it); DELETE FROM workers WHERE resource_type='VOLUME' AND resource_id=? AND <as seen>; "
+              "UPDATE volume_admin_metadata SET deleted=1, deleted_at=now WHERE volume_id=? AND key='attached_mode'")
 
     def target(self, finding: Finding) -> str:
         if finding.evidence["volume"]["status"] != "in-use":
@@ -75,8 +86,10 @@ class ResetVolumeState(_VolumeReset):
 
     name = "reset-volume-state"
     safety = Safety.UNSAFE
-    writes = ("Cinder database: UPDATE volumes SET status=<target>, attach_status=<attached|detached>, "
-              "updated_at=now WHERE id=? AND status=<seen> AND updated_at=<seen>")
+    writes = ("Cinder database, one transaction: UPDATE volumes SET status=<target>, attach_status=<attached|"
+              "detached>, updated_at=now WHERE id=? AND status=<seen> AND updated_at=<seen>; DELETE FROM workers WHERE "
+              "resource_type='VOLUME' AND resource_id=? AND <as seen>; when detached, UPDATE volume_admin_metadata "
+              "SET deleted=1, deleted_at=now WHERE volume_id=? AND key='attached_mode'")
 
     def target(self, finding: Finding) -> str:
         target = finding.evidence.get("target_status")

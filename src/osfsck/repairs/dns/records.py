@@ -7,7 +7,7 @@ from osfsck.clients.dns import DnsError, Rr, UpdateRefused, server_for
 from osfsck.model.finding import Confidence, Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
-from osfsck.repairs.base import NotOwned, Repair, RepairError
+from osfsck.repairs.base import NotOwned, Repair, RepairError, Undone
 
 CODES = ("DN101", "DN102", "DN103")
 
@@ -84,4 +84,7 @@ class DeleteDnsRecords(Repair):
             server.update(zone, add=back)
         except DnsError as e:
             raise RepairError(str(e)) from None
-        return f"added back {', '.join(f'{b.name} {b.type} {b.data}' for b in back)} to zone {zone} at {server}"
+        return Undone(f"added back {', '.join(f'{b.name} {b.type} {b.data}' for b in back)} (with their TTLs) to zone "
+                      f"{zone} at {server}",
+                      ["the zone's SOA serial, which the server moves forward with every update (and, in a signed "
+                       "zone, the records' signatures, which it makes anew)"])

@@ -1,4 +1,9 @@
-"""Repairs of libvirt domains.  The domain XML is the before-image: undo defines it again."""
+"""Repairs of libvirt domains.  The domain XML is the before-image: undo defines it again.
+
+The XML is read without VIR_DOMAIN_XML_SECURE, so no graphics password (libvirt's
+`passwd`) reaches the journal; a domain defined again therefore has none.  Nova's own
+guests have none (its consoles go through the proxies' tokens).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,12 @@ from osfsck.model.facts.hypervisor import Domain
 from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
-from osfsck.repairs.base import NotOwned, Repair, RepairError
+from osfsck.repairs.base import NotOwned, Repair, RepairError, Undone
+
+# what undo cannot give back, whichever domain repair it undoes
+_MEMORY = "what the guest held in memory: it was powered off, and starts again from its disks"
+_DEFINITION = ("libvirt's own records of the definition: a new domain id, no graphics password (never journaled), "
+               "and no managed-save image or snapshot metadata (removed with the definition)")
 
 NOVA_NAMESPACES = ("http://openstack.org/xmlns/libvirt/nova/1.1", "http://openstack.org/xmlns/libvirt/nova/1.0")
 
@@ -83,7 +93,8 @@ class UndefineDomain(_DomainRepair):
                 dom.create()
         except lv.libvirtError as e:
             raise RepairError(f"define {b['name']} on {b['host']}: {e.get_error_message()}") from None
-        return f"domain {b['name']} defined again on {b['host']}" + (" and started" if b.get("active") else "")
+        return Undone(f"domain {b['name']} defined again on {b['host']}" + (" and started" if b.get("active") else ""),
+                      [_DEFINITION] + ([_MEMORY] if b.get("active") else []))
 
 
 class ShutdownDomain(_DomainRepair):
@@ -113,7 +124,7 @@ class ShutdownDomain(_DomainRepair):
         dom = self._lookup(ctx, b)
         if b.get("active") and not dom.isActive():
             dom.create()
-        return f"domain {b['name']} started again on {b['host']}"
+        return Undone(f"domain {b['name']} started again on {b['host']}", [_MEMORY])
 
     def settled(self, plan: RepairPlan, fresh_fingerprints: set[str], fresh: Snapshot) -> bool:
         # the gentler step leaves the domain defined: it is settled once it is off
@@ -163,4 +174,6 @@ class UndefineStrayDomain(Repair):
         return plan.action
 
     def undo(self, entry: dict, ctx) -> str:
-        return "; ".join(UndefineDomain().undo({"before": img}, ctx) for img in entry["before"]["domains"])
+        done = [UndefineDomain().undo({"before": img}, ctx) for img in entry["before"]["domains"]]
+        return Undone("; ".join(d.split("; not restored: ")[0] for d in done),
+                      list(dict.fromkeys(n for d in done for n in d.not_restored)))

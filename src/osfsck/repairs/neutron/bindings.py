@@ -7,8 +7,8 @@ from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
 from osfsck.repairs.base import RepairError
-from osfsck.repairs.conditional_update import delete_rows, insert_rows, read_rows, run_updates
-from osfsck.repairs.neutron.common import NEUTRON, NeutronUpdate, revision_bump, undo_updates
+from osfsck.repairs.conditional_update import read_rows
+from osfsck.repairs.neutron.common import NEUTRON, NeutronUpdate, revision_bump
 
 
 class DeletePortBinding(NeutronUpdate):
@@ -53,17 +53,7 @@ class DeletePortBinding(NeutronUpdate):
         return {"db": NEUTRON, "deletes": deletes, "rows": [bump]}
 
     def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
-        with ctx.database(before["db"]).begin() as conn:
-            delete_rows(conn, before["deletes"])
-            run_updates(conn, before["rows"])
+        self.write(ctx, before)
         b = before["deletes"][-1]["row"]
         return (f"deleted the {b['status']} binding of port {b['port_id']} on {b['host']} "
                 f"({len(before['deletes']) - 1} binding level(s)) in {before['db']}; port revision bumped")
-
-    def undo(self, entry: dict, ctx) -> str:
-        b = entry["before"]
-        with ctx.database(b["db"]).begin() as conn:
-            insert_rows(conn, list(reversed(b["deletes"])))
-            run_updates(conn, undo_updates(b["rows"]))
-        row = b["deletes"][-1]["row"]
-        return f"re-inserted the binding of port {row['port_id']} on {row['host']} in {b['db']}; port revision bumped again"

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from sqlalchemy import column, select, table
 
-from osfsck.repairs.base import RepairError
-from osfsck.repairs.conditional_update import ConditionalUpdate, now_stored, read_row, reverse, run_updates
+from osfsck.repairs.base import RepairError, Undone
+from osfsck.repairs.conditional_update import ConditionalUpdate, now_stored, read_row, reverse
 
 NEUTRON = "neutron"
 
@@ -51,10 +51,12 @@ def undo_updates(updates: list[dict]) -> list[dict]:
 class NeutronUpdate(ConditionalUpdate):
     """A conditional update of Neutron rows whose revision bumps move forward on undo."""
 
+    def undo_updates(self, updates: list[dict]) -> list[dict]:
+        return undo_updates(updates)
+
     def undo(self, entry: dict, ctx) -> str:
-        b = entry["before"]
-        with ctx.database(b["db"]).begin() as conn:
-            run_updates(conn, undo_updates(b["rows"]))
-        return "; ".join(f"{u['table']} {','.join(map(str, u['key'].values()))} in {b['db']}: "
-                         + ("revision bumped again" if u.get("bump") else f"restored {', '.join(u['values'])}")
-                         for u in b["rows"])
+        done = super().undo(entry, ctx)
+        return Undone(done, ["the revision_number and updated_at of the object's standardattributes row: they move "
+                             "forward (revision +1, updated_at now), as every Neutron write moves them, so that "
+                             "OVN's maintenance task re-syncs the object; the checks give a change that recent "
+                             "their min_age before judging it again"])

@@ -14,10 +14,12 @@ FIP_COLUMNS = ("fixed_port_id", "fixed_ip_address", "router_id", "last_known_rou
 
 class DisassociateFloatingIp(NeutronUpdate):
     """What Neutron's L3 plugin writes when a floating IP loses its port
-    (`_update_fip_assoc` with port_id None): fixed_port_id, fixed_ip_address and router_id
-    cleared, last_known_router_id keeping the router, status DOWN.  Conditional on the
-    association as the check saw it; the floating IP's revision is bumped so the OVN
-    maintenance task removes its NAT row (neutron/common.py says why).
+    (l3_db._update_fip_assoc with port_id None: fixed_port_id, fixed_ip_address and
+    router_id cleared, last_known_router_id the previous router_id), then the status DOWN
+    the OVN L3 driver sets once its NAT is gone (ovn_l3 service provider,
+    update_floatingip_status).  Conditional on the association as the check saw it; the
+    floating IP's revision is bumped (and updated_at set, as the revision plugin's bump
+    does) so the OVN maintenance task removes its NAT row (neutron/common.py says why).
 
     With ML2/OVS the L3 agents learn of it at their next full sync (an agent restart);
     the API (`PUT /v2.0/floatingips/{id}` with `port_id: null`) notifies them at once and
@@ -52,7 +54,7 @@ class DisassociateFloatingIp(NeutronUpdate):
                                   f"({p['fixed_ip_address']}); now {now}; nothing changed")
             bump = revision_bump(conn, "floatingips", fid)
         values = {"fixed_port_id": None, "fixed_ip_address": None, "router_id": None,
-                  "last_known_router_id": row["router_id"] or row["last_known_router_id"], "status": "DOWN"}
+                  "last_known_router_id": row["router_id"], "status": "DOWN"}
         return {"db": NEUTRON, "rows": [
             {"table": "floatingips", "key": {"id": fid}, "expect": {k: row[k] for k in FIP_COLUMNS},
              "values": values},

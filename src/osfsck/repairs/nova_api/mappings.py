@@ -10,7 +10,7 @@ from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
 from osfsck.repairs.base import Repair, RepairError
-from osfsck.repairs.conditional_update import ConditionalUpdate
+from osfsck.repairs.conditional_update import ConditionalUpdate, as_seen, now_stored
 
 _mappings = table("instance_mappings", column("id"), column("instance_uuid"), column("cell_id"),
                   column("project_id"), column("user_id"), column("queued_for_delete"), column("created_at"))
@@ -69,9 +69,14 @@ class MapInstance(Repair):
 
 
 class FixMappingCell(ConditionalUpdate):
+    """Point the mapping at the cell that holds the live instance, as InstanceMapping.save()
+    writes a changed cell (nova/objects/instance_mapping.py _save_in_db): cell_id, and
+    updated_at by the API models' TimestampMixin onupdate."""
+
     name = "fix-mapping-cell"
     safety = Safety.UNSAFE
-    writes = "Nova API database: UPDATE instance_mappings SET cell_id=? WHERE instance_uuid=? AND cell_id=<seen>"
+    writes = ("Nova API database: UPDATE instance_mappings SET cell_id=?, updated_at=now WHERE instance_uuid=? "
+              "AND cell_id=<seen>")
 
     def plan(self, finding: Finding, snap: Snapshot) -> RepairPlan | str:
         ev = finding.evidence
@@ -81,6 +86,8 @@ class FixMappingCell(ConditionalUpdate):
 
     def before_image(self, plan: RepairPlan, ctx) -> dict:
         p = plan.params
-        return {"db": "api", "table": "instance_mappings", "key": {"instance_uuid": plan.target.id},
-                "expect": {"cell_id": _cell_id(ctx, p["mapped_cell"])},
-                "values": {"cell_id": _cell_id(ctx, p["actual_cell"])}}
+        u = {"table": "instance_mappings", "key": {"instance_uuid": plan.target.id},
+             "expect": {"cell_id": _cell_id(ctx, p["mapped_cell"])},
+             "values": {"cell_id": _cell_id(ctx, p["actual_cell"]), "updated_at": now_stored()}}
+        with ctx.nova_api().connect() as conn:
+            return {"db": "api", **as_seen(conn, u)}

@@ -1,16 +1,17 @@
 """Clear what a lost RPC message left on an instance, as an operator's `nova reset-state`
-would, conditional on the exact row seen (vm_state, task_state and updated_at), so an
-instance that moved on since the check is left alone."""
+would (the API's admin_actions._reset_state: vm_state set, task_state None, saved so
+updated_at is now, and a "resetState" instance action recorded), conditional on the
+exact row seen (vm_state, task_state and updated_at), so an instance that moved on since
+the check is left alone."""
 
 from __future__ import annotations
-
-import datetime as dt
 
 from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
 from osfsck.repairs.base import RepairError
-from osfsck.repairs.conditional_update import ConditionalUpdate, now_stored, read_row
+from osfsck.repairs.conditional_update import ConditionalUpdate, now_stored, read_row, same
+from osfsck.repairs.nova_cell.actions import reset_state_action
 
 # libvirt domain state (its name in the evidence) -> (vm_state, Nova power_state), as
 # `nova reset-state` then Nova's _sync_power_states would leave the instance
@@ -39,17 +40,12 @@ class _ResetInstance(ConditionalUpdate):
             raise RepairError(f"instance {uuid} is no longer a live row of {p['db']}; nothing changed")
         seen = p["seen"]
         if (row["vm_state"], row["task_state"]) != (seen["vm_state"], seen["task_state"]) \
-                or _when(row["updated_at"]) != _when(seen["updated_at"]):
+                or not same(row["updated_at"], seen["updated_at"]):
             raise RepairError(f"instance {uuid} is now {row['vm_state']}/{row['task_state']} (updated "
                               f"{row['updated_at']}), not as seen; nothing changed")
         return {"db": p["db"], "table": p["table"], "key": p["key"], "expect": row,
-                "values": {**p["values"], "task_state": None, "updated_at": now_stored()}}
-
-
-def _when(value) -> dt.datetime | None:
-    if value is None:
-        return None
-    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+                "values": {**p["values"], "task_state": None, "updated_at": now_stored()},
+                "inserts": [reset_state_action(uuid)]}
 
 
 class ResetStuckInstance(_ResetInstance):
@@ -59,8 +55,9 @@ class ResetStuckInstance(_ResetInstance):
 
     name = "reset-stuck-instance"
     safety = Safety.UNSAFE
-    writes = ("Nova cell database: UPDATE instances SET vm_state=?, power_state=?, task_state=NULL, updated_at=now "
-              "WHERE uuid=? AND deleted=0 AND vm_state=<seen> AND task_state=<seen> AND updated_at=<seen>")
+    writes = ("Nova cell database, one transaction: UPDATE instances SET vm_state=?, power_state=?, task_state=NULL, "
+              "updated_at=now WHERE uuid=? AND deleted=0 AND vm_state=<seen> AND task_state=<seen> AND "
+              "updated_at=<seen>; INSERT INTO instance_actions (action 'resetState', started and finished now)")
 
     def plan(self, finding: Finding, snap: Snapshot) -> RepairPlan | str:
         hv = finding.evidence.get("hypervisor")
@@ -83,13 +80,16 @@ class ResetStuckInstance(_ResetInstance):
 
 
 class FailStuckBuild(_ResetInstance):
-    """What Nova's instance_build_timeout does to a build that will not finish: ERROR, the
-    task cleared; the tenant can then delete it."""
+    """A build that will not finish is put in ERROR with its task cleared: `nova reset-state
+    --state error`, since its host is down and Nova's own instance_build_timeout (a periodic
+    task of that host's nova-compute, which keeps the task_state) cannot run; the tenant
+    can then delete it."""
 
     name = "fail-stuck-build"
     safety = Safety.UNSAFE
-    writes = ("Nova cell database: UPDATE instances SET vm_state='error', task_state=NULL, updated_at=now "
-              "WHERE uuid=? AND deleted=0 AND vm_state='building' AND task_state=<seen> AND updated_at=<seen>")
+    writes = ("Nova cell database, one transaction: UPDATE instances SET vm_state='error', task_state=NULL, "
+              "updated_at=now WHERE uuid=? AND deleted=0 AND vm_state='building' AND task_state=<seen> AND "
+              "updated_at=<seen>; INSERT INTO instance_actions (action 'resetState', started and finished now)")
 
     def plan(self, finding: Finding, snap: Snapshot) -> RepairPlan | str:
         inst = finding.evidence.get("instance")

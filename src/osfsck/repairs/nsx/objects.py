@@ -16,7 +16,7 @@ from osfsck.model.facts.nsx import (
 from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
-from osfsck.repairs.base import NotOwned, Repair, RepairError
+from osfsck.repairs.base import NotOwned, Repair, RepairError, Undone
 
 POLICY_PREFIX = "/policy/api/v1"
 MANAGER_COLLECTIONS = {"LogicalSwitch": "/api/v1/logical-switches", "LogicalPort": "/api/v1/logical-ports",
@@ -153,8 +153,10 @@ class DeleteNsxObject(_DeleteNsxObject):
         except NsxError as e:
             raise RepairError(f"{e}; not restored") from None
         revision = f" (revision {made.get('_revision')})" if isinstance(made, dict) else ""
-        return (f"restored {url} from its journaled JSON{revision}; its creation time and any profile binding maps "
-                "are not restored")
+        return Undone(f"restored {url} from its journaled JSON{revision}",
+                      ["what NSX sets itself: the object's _create_time, _create_user, _last_modified_time and "
+                       "_revision are new (the API takes none of them), so the checks give it their min_age before "
+                       "judging it again", "any profile binding maps"])
 
 
 class DeleteNsxManagerObject(_DeleteNsxObject):

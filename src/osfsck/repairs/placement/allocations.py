@@ -11,8 +11,8 @@ from sqlalchemy import text
 from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
-from osfsck.repairs.base import NotOwned, Repair, RepairError
-from osfsck.repairs.placement.common import phrase, put, read_allocations, resources, unavailable
+from osfsck.repairs.base import NotOwned, Repair, RepairError, Undone
+from osfsck.repairs.placement.common import PLACEMENT_OWN, phrase, put, read_allocations, resources, unavailable
 
 _NOVAS = (None, "INSTANCE", "MIGRATION")
 
@@ -44,7 +44,8 @@ class _AllocationRepair(Repair):
             raise RepairError(f"consumer {consumer} changed after the repair (generation {left} -> "
                               f"{now.get('consumer_generation')}); not overwritten")
         put(ctx, consumer, resources(before), before, left, f"restore the allocations of consumer {consumer}")
-        return f"restored the allocations of consumer {consumer}: {phrase(resources(before)) or 'none'}"
+        return Undone(f"restored the allocations of consumer {consumer}: {phrase(resources(before)) or 'none'}",
+                      [PLACEMENT_OWN])
 
     @staticmethod
     def _after(ctx, consumer: str) -> dict:
@@ -182,7 +183,8 @@ class CreateMissingAllocation(_AllocationRepair):
         if now.get("consumer_generation") != after.get("consumer_generation"):
             raise RepairError(f"consumer {consumer} changed after the repair; not removed")
         put(ctx, consumer, {}, after, after["consumer_generation"], f"remove the allocations of {consumer}")
-        return f"removed the allocation osfsck created for instance {consumer}"
+        return Undone(f"removed the allocation osfsck created for instance {consumer}",
+                      ["the project and user rows Placement made for it (Placement never removes those)"])
 
 
 def _instance_row(ctx, cell: str, uuid: str) -> dict | None:

@@ -5,6 +5,11 @@ from __future__ import annotations
 from osfsck.clients.placement_api import PlacementApi, PlacementApiError, PlacementConflict
 from osfsck.repairs.base import RepairError
 
+# what an undo through Placement's API cannot give back: the API takes no timestamps,
+# generations or internal ids, it sets them itself
+PLACEMENT_OWN = ("what Placement sets itself: created_at, updated_at and generations are new (so the checks give "
+                 "them their min_age before judging them again), and re-created rows get new internal ids")
+
 NOT_CONFIGURED = ("[placement] has no API settings (auth_url; endpoint and token_env; or endpoint and "
                   "auth = \"none\"): follow the runbook")
 

@@ -7,8 +7,8 @@ from osfsck.clients.placement_api import PlacementApiError, PlacementConflict
 from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
-from osfsck.repairs.base import Repair, RepairError
-from osfsck.repairs.placement.common import placement_api, unavailable
+from osfsck.repairs.base import Repair, RepairError, Undone
+from osfsck.repairs.placement.common import PLACEMENT_OWN, placement_api, unavailable
 
 
 class DeleteOrphanResourceProvider(Repair):
@@ -82,5 +82,5 @@ class DeleteOrphanResourceProvider(Repair):
                                                 ).get("resource_provider_generation", gen)
         except PlacementApiError as e:
             raise RepairError(f"{e}; not (fully) restored") from None
-        return (f"re-created resource provider {rp['name']} ({rp['uuid']}) with its {len(b['inventories'])} "
-                f"inventories, {len(b['traits'])} traits and {len(b['aggregates'])} aggregates")
+        return Undone(f"re-created resource provider {rp['name']} ({rp['uuid']}) with its {len(b['inventories'])} "
+                      f"inventories, {len(b['traits'])} traits and {len(b['aggregates'])} aggregates", [PLACEMENT_OWN])

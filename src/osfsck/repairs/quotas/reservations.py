@@ -6,9 +6,7 @@ from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
 from osfsck.repairs.base import RepairError
-from osfsck.repairs.conditional_update import (
-    ConditionalUpdate, delete_rows, insert_rows, now_stored, read_row, read_rows, run_updates,
-)
+from osfsck.repairs.conditional_update import ConditionalUpdate, now_stored, read_row, read_rows
 
 RESERVATION_COLUMNS = ("uuid", "usage_id", "project_id", "delta", "expire", "deleted", "deleted_at")
 
@@ -48,9 +46,7 @@ class DeleteExpiredReservations(ConditionalUpdate):
             return _neutron_before(conn, p["reservation"])
 
     def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
-        with ctx.database(before["db"]).begin() as conn:
-            delete_rows(conn, before.get("deletes", []))
-            run_updates(conn, before.get("rows", []))
+        self.write(ctx, before)
         if before["db"] == "neutron":
             return (f"deleted Neutron reservation {before['deletes'][-1]['row']['id']} and "
                     f"{len(before['deletes']) - 1} resource delta(s)")
@@ -58,15 +54,6 @@ class DeleteExpiredReservations(ConditionalUpdate):
         gave = f"; reserved of usage row {back['key']['id']} {back['expect']['reserved']} -> {back['values']['reserved']}" \
             if back else ""
         return f"soft-deleted Cinder reservation {before['uuid']}{gave}"
-
-    def undo(self, entry: dict, ctx) -> str:
-        b = entry["before"]
-        if b["db"] == "cinder":
-            return super().undo(entry, ctx)
-        with ctx.database(b["db"]).begin() as conn:
-            insert_rows(conn, list(reversed(b["deletes"])))
-        return f"re-inserted Neutron reservation {b['deletes'][-1]['row']['id']} and its resource deltas"
-
 
 def _cinder_before(conn, seen: dict) -> dict:
     row = read_row(conn, "reservations", {"id": seen["id"]}, RESERVATION_COLUMNS)

@@ -11,12 +11,12 @@ from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
 from osfsck.repairs.base import RepairError
-from osfsck.repairs.conditional_update import ConditionalUpdate, now_stored, run_updates, stored
+from osfsck.repairs.conditional_update import ConditionalUpdate, now_stored, stored
 
 USAGE_COLUMNS = ("id", "in_use", "reserved", "deleted", "deleted_at", "race_preventer", "updated_at")
 _usages = table("quota_usages", *(column(c) for c in (*USAGE_COLUMNS, "project_id", "resource")))
 _reservations = table("reservations", column("id"), column("usage_id"), column("project_id"), column("delta"),
-                      column("deleted"))
+                      column("deleted"), column("updated_at"))
 _types = table("volume_types", column("id"), column("name"), column("deleted"))
 _neutron_usages = table("quotausages", column("project_id"), column("resource"), column("in_use"), column("dirty"))
 
@@ -84,7 +84,8 @@ class RecomputeQuotaUsage(ConditionalUpdate):
     name = "recompute-quota-usage"
     safety = Safety.SAFE
     writes = ("Cinder database, one transaction per row: SELECT ... FOR UPDATE the project's quota_usages; "
-              "UPDATE reservations SET usage_id=<kept row> WHERE id=? AND usage_id=<duplicate> (duplicates only); "
+              "UPDATE reservations SET usage_id=<kept row>, updated_at=now WHERE id=? AND usage_id=<duplicate> (duplicates "
+              "only); "
               "UPDATE quota_usages SET deleted=1, deleted_at=now, race_preventer=NULL WHERE id=<duplicate> AND "
               "<as seen>; UPDATE quota_usages SET in_use=<count>, reserved=<sum>, updated_at=now WHERE id=? AND "
               "<as seen>.  Neutron database: UPDATE quotausages SET in_use=<count> WHERE project_id=? AND "
@@ -130,11 +131,12 @@ class RecomputeQuotaUsage(ConditionalUpdate):
         keep, extras = rows[0], rows[1:]
         counted = cinder_recount(conn, project, resource, [r["id"] for r in rows], p["no_snapshot_gb_quota"])
         r = _reservations
-        moved = conn.execute(select(r.c.id, r.c.usage_id).where(
+        moved = conn.execute(select(r.c.id, r.c.usage_id, r.c.updated_at).where(
             r.c.usage_id.in_([x["id"] for x in extras]), _live(r.c.deleted)).order_by(r.c.id)).all() if extras else []
         now = now_stored()
-        updates = [{"table": "reservations", "key": {"id": rid}, "expect": {"usage_id": uid},
-                    "values": {"usage_id": keep["id"]}} for rid, uid in moved]
+        # cinder-manage sets reservation.usage_id on the ORM object: its flush sets updated_at
+        updates = [{"table": "reservations", "key": {"id": rid}, "expect": {"usage_id": uid, "updated_at": stored(at)},
+                    "values": {"usage_id": keep["id"], "updated_at": now}} for rid, uid, at in moved]
         updates += [{"table": "quota_usages", "key": {"id": x["id"]},
                      "expect": {k: x[k] for k in ("deleted", "deleted_at", "race_preventer", "in_use", "reserved")},
                      "values": {"deleted": 1, "deleted_at": now, "race_preventer": None}} for x in extras]
@@ -181,9 +183,7 @@ class RecomputeQuotaUsage(ConditionalUpdate):
                               f"({before['counted']} -> {now}); nothing changed")
 
     def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
-        with ctx.database(before["db"]).begin() as conn:
-            self.guard(conn, before)
-            run_updates(conn, before["rows"])
+        self.write(ctx, before)
         c = before["counted"]
         merged = sum(1 for u in before["rows"] if u["table"] == "quota_usages" and "race_preventer" in u["values"])
         return (f"{before['service']} quota usage of {before['resource']} for project {before['project_id']}: "

@@ -6,6 +6,13 @@ before-image peeks the messages just before the delete (ack_requeue_true: read, 
 back); a message published between that peek and the delete (one round trip) is lost
 with the queue and is not in the journal.  Undo re-declares the queue with its arguments,
 binds it again and republishes the peeked messages through the default exchange.
+
+Messages are journaled without their secrets (`messages.kept`): an OpenStack cast carries
+the caller's Keystone token (`_context_auth_token`) and may carry an admin password,
+injected files or CHAP credentials.  Undo republishes only the messages kept whole; one
+kept without a secret is not sent again (its token replaced, a service would act on it
+with a credential that fails; its admin_password replaced, Nova would set the marker as
+the guest's password) and is listed instead, for a person to decide.
 """
 
 from __future__ import annotations
@@ -17,7 +24,8 @@ from osfsck.clients.rabbitmq import RabbitClient, RabbitError
 from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
-from osfsck.repairs.base import NotOwned, Repair, RepairError
+from osfsck.repairs.base import NotOwned, Repair, RepairError, Undone
+from osfsck.repairs.rabbitmq.messages import describe, held_back, kept
 
 # a before-image keeps at most this many messages: a larger backlog is a person's call
 MAX_MESSAGES = 10000
@@ -78,7 +86,7 @@ class _DeleteQueue(Repair):
         return {"broker": p["broker"], "vhost": p["vhost"], "name": p["name"], "if_empty": p["if_empty"],
                 "durable": bool(live.get("durable")), "auto_delete": bool(live.get("auto_delete")),
                 "arguments": live.get("arguments") or {}, "bindings": bindings,
-                "messages": [{k: m.get(k) for k in ("properties", "payload", "payload_encoding")} for m in messages]}
+                "messages": [kept(m) for m in messages]}
 
     def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
         b = before
@@ -89,25 +97,35 @@ class _DeleteQueue(Repair):
                 raise RepairError(f"the broker refused: {e} (a consumer came back, or a message arrived); "
                                   "nothing changed") from None
             raise RepairError(str(e)) from None
+        held = held_back(b["messages"])
         return (f"deleted queue {b['name']} on {b['broker']} ({b['vhost']}); {len(b['messages'])} message(s) "
-                "kept in the journal")
+                "kept in the journal" + (f", {len(held)} of them without their secrets (undo will not republish "
+                                         "those)" if held else ""))
 
     def undo(self, entry: dict, ctx) -> str:
         b = entry["before"]
         c = client(ctx, b["broker"])
+        held = held_back(b["messages"])
+        whole = [m for m in b["messages"] if not m.get("redacted")]
         try:
             c.declare_queue(b["vhost"], b["name"], durable=b["durable"], auto_delete=b["auto_delete"],
                             arguments=b["arguments"])
             for bind in b["bindings"]:
                 c.bind(b["vhost"], bind["source"], b["name"], bind["routing_key"], bind["arguments"])
-            lost = sum(1 for m in b["messages"] if not c.publish(b["vhost"], b["name"], m))
+            lost = sum(1 for m in whole if not c.publish(b["vhost"], b["name"], m))
         except RabbitError as e:
             raise RepairError(str(e)) from None
         if lost:
             raise RepairError(f"queue {b['name']} re-declared, but {lost} message(s) were not routed to it")
-        _wait_for_statistics(c, b["vhost"], b["name"], len(b["messages"]))
-        return (f"re-declared queue {b['name']} on {b['broker']} ({b['vhost']}) with {len(b['bindings'])} "
-                f"binding(s) and republished {len(b['messages'])} message(s)")
+        _wait_for_statistics(c, b["vhost"], b["name"], len(whole))
+        not_restored = [f"{len(held)} message(s) journaled without their secrets, not republished (with a marker "
+                        "in place of a token or password a service would fail on it, or set the marker as an "
+                        "admin password): " + "; ".join(describe(b["messages"]))] if held else []
+        # what the broker keeps itself: the queue is a new one, its messages new arrivals
+        not_restored.append("the broker's own state: the queue's idle_since and statistics, and each message's "
+                            "time in the queue (a per-message TTL counts again from now)")
+        return Undone(f"re-declared queue {b['name']} on {b['broker']} ({b['vhost']}) with {len(b['bindings'])} "
+                      f"binding(s) and republished {len(whole)} of {len(b['messages'])} message(s)", not_restored)
 
 
 def _wait_for_statistics(c: RabbitClient, vhost: str, name: str, messages: int) -> None:

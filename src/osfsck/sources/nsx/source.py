@@ -13,6 +13,7 @@ from urllib.parse import quote
 from osfsck.clients.nsx import NsxClient, NsxError
 from osfsck.model.facts.nsx import MANAGER, NSX_SCOPE, POLICY, NsxObject
 from osfsck.model.result import SourceStatus
+from osfsck.model.secrets import redact_url
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.base import NotConfigured, Source, cover_all, utcnow
 from osfsck.sources.nsx.mapping import NsxShapeError, manager_parent, to_fact
@@ -43,7 +44,7 @@ class NsxSource(Source):
     def reads(self) -> list[str]:
         s = self.settings
         paths = ([SEGMENTS, f"{SEGMENTS}/<id>/ports", *POLICY_LISTS] if s.api == POLICY else list(MANAGER_LISTS))
-        return [f"GET on the NSX manager {s.url} ({s.api} API) as {s.username} (a read-only role such as "
+        return [f"GET on the NSX manager {redact_url(s.url)} ({s.api} API) as {s.username} (a read-only role such as "
                 f"Auditor is enough): {', '.join(paths)}"]
 
     def collect(self, kinds, known: Snapshot, sink: Snapshot, scopes=None) -> list[SourceStatus]:
@@ -58,7 +59,7 @@ class NsxSource(Source):
             return [cover_all(sink, self.provides, NSX_SCOPE, self.name, False, str(e), at)]
         except NsxShapeError as e:
             # JSON, but not NSX's shapes (an item that is not an object, one without an id)
-            why = f"NSX {s.url}: an object of an unexpected shape: {e}"
+            why = f"NSX {redact_url(s.url)}: an object of an unexpected shape: {e}"
             return [cover_all(sink, self.provides, NSX_SCOPE, self.name, False, why, at)]
         sink.add(NsxObject.kind, facts)
         return [cover_all(sink, self.provides, NSX_SCOPE, self.name, True, "", at)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from osfsck.clients.rabbitmq import QUEUE_COLUMNS, RabbitClient, RabbitError
 from osfsck.model.facts.rpc import RABBITMQ_PREFIX, RabbitQueue, queue_scope
 from osfsck.model.result import SourceStatus
+from osfsck.model.secrets import redact_url
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.base import NotConfigured, Source, cover_all, utcnow
 from osfsck.sources.rabbitmq.mapping import RabbitShapeError, to_fact
@@ -30,7 +31,7 @@ class RabbitMQSource(Source):
         self._transport = transport     # tests: an httpx transport standing in for the brokers
 
     def reads(self) -> list[str]:
-        return [f"GET on the RabbitMQ management API of broker {b.name} ({b.url}) as {b.username} (the "
+        return [f"GET on the RabbitMQ management API of broker {b.name} ({redact_url(b.url)}) as {b.username} (the "
                 f"`monitoring` tag is enough): /api/vhosts, /api/queues/<vhost>?page=N&columns="
                 f"{','.join(QUEUE_COLUMNS)} for {', '.join(b.vhosts) or 'every vhost'}"
                 for b in self.settings.brokers]
