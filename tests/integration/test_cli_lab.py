@@ -18,7 +18,7 @@ import pytest
 
 from osfsck.lab.mariadb import MariaDB
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def osfsck(*args: str, config: Path | None = None) -> subprocess.CompletedProcess:

@@ -23,7 +23,7 @@ import pytest
 
 from tests.support.cli import built_lab, found, journal, osfsck, start_osfsck, truth, variant
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
