@@ -519,6 +519,8 @@ CASES: list[Bad] = [
     *journal_cases("journal-status-list", '{"id": "x", "status": ["applied"]}\n', "journal.jsonl:1", "status"),
     *journal_cases("journal-repair-list", '{"id": "x", "status": "applied", "undoable": true, "repair": []}\n',
                    "journal.jsonl:1", "repair"),
+    *journal_cases("journal-target-string", '{"id": "x", "status": "applied", "target": "hv1"}\n', "journal.jsonl:1",
+                   "target"),
     *journal_cases("journal-damaged", GOOD_LINE + "\n{not json\n", "journal.jsonl:2", "damaged"),
     *journal_cases("journal-deep", DEEP + "\n", "journal.jsonl:1", "nested too deeply"),
     *journal_cases("journal-huge-line", "x" * 5_000_000 + "\n", "journal.jsonl:1", "damaged"),
