@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Callable
 
+from osfsck.model.facts.nsx import NsxObject
 from tests.support.world import DAY, World
 
 CONFIG, OPERATIONAL = 16, 8
@@ -107,6 +108,20 @@ def corrupt_deflate() -> bytes:
     data = bytearray(gzip.compress(b'{"format": "osfsck-snapshot/1"}' * 50, mtime=0))
     data[10] = 0xFF    # the first deflate block header: an invalid block type
     return bytes(data)
+
+
+def nsx_object_of_kind(kind: str) -> Callable[[dict], None]:
+    """A change that adds an NSX object standing for a Neutron object of `kind`, with NSX
+    and Neutron read completely (so that orphan-nsx-object looks it up by that kind)."""
+    def change(d: dict) -> None:
+        d["facts"]["nsx.object"] = {"fields": list(NsxObject._fields), "rows": [
+            ["nsx", "policy", "Segment", "n1", None, None, None, kind, "n1", None, None, False, False, False, 1,
+             None, None]]}
+        for k, scope in (("nsx.object", "nsx"), ("neutron.network", "neutron"), ("neutron.port", "neutron"),
+                         ("neutron.router", "neutron"), ("neutron.security_group", "neutron")):
+            d["coverage"].append({"kind": k, "scope": scope, "source": "test", "complete": True, "reason": "",
+                                  "collected_at": d["taken_at"]})
+    return change
 
 
 def from_snapshot(id: str, name: str, make, *says: str) -> Bad:
@@ -501,6 +516,8 @@ CASES: list[Bad] = [
     snapshot_case("snap-bool-string", fact("hv.domain", "active", "yes"), "active", "true or false"),
     snapshot_case("snap-tuple-string", fact("hv.domain", "disks", "/var/lib/disk"), "disks", "list"),
     snapshot_case("snap-tuple-nested", fact("hv.domain", "disks", [["/var/lib/disk"]]), "disks", "list"),
+    snapshot_case("snap-choice-unknown", nsx_object_of_kind("SECURITY-GROUP"), "facts.nsx.object.rows[0].neutron_kind",
+                  "expected one of"),
     snapshot_case("snap-tuple-ints-of-strings", fact("hv.iscsi_session", "luns", ["one"]), "luns", "integers"),
 
     # -- the journal ------------------------------------------------------------------------------
@@ -519,6 +536,8 @@ CASES: list[Bad] = [
     *journal_cases("journal-status-list", '{"id": "x", "status": ["applied"]}\n', "journal.jsonl:1", "status"),
     *journal_cases("journal-repair-list", '{"id": "x", "status": "applied", "undoable": true, "repair": []}\n',
                    "journal.jsonl:1", "repair"),
+    *journal_cases("journal-target-string", '{"id": "x", "status": "applied", "target": "hv1"}\n', "journal.jsonl:1",
+                   "target"),
     *journal_cases("journal-damaged", GOOD_LINE + "\n{not json\n", "journal.jsonl:2", "damaged"),
     *journal_cases("journal-deep", DEEP + "\n", "journal.jsonl:1", "nested too deeply"),
     *journal_cases("journal-huge-line", "x" * 5_000_000 + "\n", "journal.jsonl:1", "damaged"),

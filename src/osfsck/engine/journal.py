@@ -70,6 +70,8 @@ class Journal:
         for key in _TEXT_KEYS:
             if key in record and not isinstance(record[key], str):
                 raise JournalError(f"{where}: damaged journal line: its {key} is not a string")
+        if "target" in record and not isinstance(record["target"], dict):
+            raise JournalError(f"{where}: damaged journal line: its target is not an object")
         return record
 
     def entries(self) -> list[dict]:

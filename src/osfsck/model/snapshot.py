@@ -14,6 +14,7 @@ from typing import Iterable
 
 from osfsck.model.facts import FACT_TYPES
 from osfsck.model.facts.base import to_row
+from osfsck.model.facts.nsx import NEUTRON_TAG_SCOPES
 
 FORMAT = "osfsck-snapshot/1"
 # the scope of a kind whose source found nothing to read (no compute host listed): its
@@ -200,6 +201,8 @@ _COVERAGE_FIELDS = {"kind": str, "scope": str, "source": str, "complete": bool}
 # the elements of a tuple field: strings, but LUN numbers (None where iscsiadm printed a
 # disk before any LUN line; see sources/iscsi/parse.py)
 _TUPLE_ITEMS = {("hv.iscsi_session", "luns"): (int, type(None))}
+# fields whose value a check looks something up by: only what a source writes there
+_CHOICES = {("nsx.object", "neutron_kind"): frozenset(NEUTRON_TAG_SCOPES.values())}
 _WHAT = {str: "a string", int: "an integer", float: "a number", bool: "true or false", tuple: "a list",
          dt.datetime: "an ISO date and time (naive UTC)"}
 
@@ -321,6 +324,12 @@ def _read_rows(cls, rows: list, where: str) -> list:
                 if type(v) not in fast and not _is(v, base):
                     raise SnapshotFormatError(f"{where}[{k}].{name}: expected {_WHAT.get(base, base.__name__)}, "
                                               f"not {_what(v)}")
+    for i, (name, _, optional, _) in enumerate(spec):
+        choices = _CHOICES.get((cls.kind, name))
+        if choices is not None and not set(columns[i]) <= (choices | {None} if optional else choices):
+            k, v = next((k, v) for k, v in enumerate(columns[i]) if v not in choices and not (v is None and optional))
+            raise SnapshotFormatError(f"{where}[{k}].{name}: expected one of {', '.join(sorted(choices))}, "
+                                      f"not {_show(v)}")
     return [tuple.__new__(cls, values) for values in zip(*columns)]
 
 
