@@ -6,12 +6,19 @@ import functools
 import re
 from collections import defaultdict
 
+from osfsck.checks.base import CheckOutput
 from osfsck.model.facts.hypervisor import Domain, host_scope
+from osfsck.model.facts.nova import ComputeNode
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
 
 # nova.conf [DEFAULT] instance_name_template defaults to "instance-%08x" (nova/conf/compute.py)
 DEFAULT_NAME_PATTERN = r"^instance-[0-9a-f]{8}$"
+
+# compute_nodes.hypervisor_type as Nova's libvirt driver reports it: libvirt's
+# virConnectGetType() ("QEMU" for kvm and qemu alike, "LXC", "Xen", "UML", "Parallels" or
+# "vz"); Ironic, VMware, Hyper-V... hosts report their own and hold no libvirt domain.
+LIBVIRT_HYPERVISOR_TYPES = frozenset({"qemu", "kvm", "lxc", "xen", "uml", "parallels", "vz"})
 
 # libvirt virDomainState -> Nova power_state, as nova/virt/libvirt/driver.py maps them
 # (LIBVIRT_POWER_STATE): blocked counts as running, shut off as shutdown, pmsuspended as suspended.
@@ -67,3 +74,41 @@ def hosts_complete(snap: Snapshot, hosts) -> tuple[bool, str, str]:
 def collected_hosts(snap: Snapshot) -> set[str]:
     """Hosts the hypervisor source attempted (complete or not)."""
     return {s.split(":", 1)[1] for s in snap.scopes(Domain)}
+
+
+def unread_hosts(snap: Snapshot) -> dict[str, str]:
+    """Host scope -> why, for every host whose domains are not all known: one the hypervisor
+    source could not read completely, and one where Nova runs a libvirt compute node that no
+    source read (a skipped host, a host list built without it).  Hosts of other drivers are
+    not listed: they hold no libvirt domain (needs ComputeNode to know the second kind)."""
+    found = snap.memo.get("unread_hosts")
+    if found is None:
+        found = {c.scope: c.reason or f"{c.scope}: its domains were not read completely"
+                 for c in snap.incomplete_scopes(Domain)}
+        read = set(snap.scopes(Domain))
+        for n in snap.of(ComputeNode):
+            scope = host_scope(n.host) if n.host else None
+            if scope and scope not in read and (n.hypervisor_type or "").lower() in LIBVIRT_HYPERVISOR_TYPES:
+                found.setdefault(scope, f"{n.host} runs a libvirt compute node, but its domains were not read")
+        found = snap.memo["unread_hosts"] = dict(sorted(found.items()))
+    return found
+
+
+def host_read(snap: Snapshot, out: CheckOutput, host: str) -> bool:
+    """True when `host`'s domains were read completely; an unread host is recorded
+    inconclusive.  False also for a host of another driver, which is not judged."""
+    scope = host_scope(host)
+    why = unread_hosts(snap).get(scope)
+    if why is not None:
+        out.inconclusive(scope, why)
+        return False
+    return snap.is_complete(Domain, scope)
+
+
+def all_hosts_read(snap: Snapshot, out: CheckOutput) -> bool:
+    """True when every host that may hold a domain was read completely; otherwise each one
+    that was not is recorded inconclusive (a domain may be there that we could not see)."""
+    unread = unread_hosts(snap)
+    for scope, why in unread.items():
+        out.inconclusive(scope, why)
+    return not unread

@@ -3,10 +3,12 @@ from __future__ import annotations
 from collections import defaultdict
 
 from osfsck.checks.base import Check, CheckOutput, age_seconds
-from osfsck.checks.compute.domains import domains_by_uuid
-from osfsck.checks.instance_index import ARCHIVED, DELETED, UNDECIDED, UNKNOWN, instance_index
+from osfsck.checks.compute.domains import domains_by_uuid, unread_hosts
+from osfsck.checks.instance_index import ARCHIVED, DELETED, UNDECIDED, UNKNOWN, instance_index, may_be_building
 from osfsck.model.facts.hypervisor import Domain, InstanceDir, host_scope
-from osfsck.model.facts.nova import ArchivedInstance, BuildRequest, Cell, Instance, InstanceMapping, Migration
+from osfsck.model.facts.nova import (
+    ArchivedInstance, BuildRequest, Cell, ComputeNode, Instance, InstanceMapping, Migration,
+)
 from osfsck.model.finding import Confidence, Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
@@ -49,8 +51,9 @@ class OrphanInstanceDir(Check):
     code = "HV110"
     name = "orphan-instance-dir"
     severity = Severity.MEDIUM
-    needs = (InstanceDir, Domain, Instance, ArchivedInstance, InstanceMapping, BuildRequest, Cell, Migration)
-    relies_on = (Instance, ArchivedInstance, InstanceMapping, Domain)
+    needs = (InstanceDir, Domain, Instance, ArchivedInstance, InstanceMapping, BuildRequest, Cell, Migration,
+             ComputeNode)
+    relies_on = (Instance, ArchivedInstance, InstanceMapping, BuildRequest, Domain)
     repairs = ("quarantine-instance-dir",)
     defaults = {"min_age": 3600}
 
@@ -66,7 +69,8 @@ class OrphanInstanceDir(Check):
         for (scope, _, _), views in seen.items():
             sharing[scope].update(v.host for v in views)
         # a host we could not read may mount a shared export too: it might run a domain on it
-        unread = sorted(s.split(":", 1)[1] for s in snap.scopes(Domain) if not snap.is_complete(Domain, s))
+        # (a libvirt host of Nova that was not read at all, too)
+        unread = sorted(s.split(":", 1)[1] for s in unread_hosts(snap))
         for (scope, _, name), views in seen.items():   # findings are sorted at the end
             d = min(views, key=lambda v: v.host)
             hosts = sorted(sharing[scope]) if scope.startswith("storage:") else [d.host]
@@ -76,8 +80,9 @@ class OrphanInstanceDir(Check):
                 for s in st.scopes:
                     out.inconclusive(s, st.reason)
                 continue
-            if st.state not in (DELETED, ARCHIVED, UNKNOWN) or d.uuid in idx.build_requests \
-                    or d.uuid in idx.mappings and st.state == UNKNOWN:
+            if st.state not in (DELETED, ARCHIVED, UNKNOWN) or d.uuid in idx.build_requests:
+                continue
+            if st.state == UNKNOWN and (d.uuid in idx.mappings or may_be_building(out, idx, d.uuid)):
                 continue
             partial = [h for h in hosts if not snap.is_complete(Domain, host_scope(h))]
             if scope.startswith("storage:"):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.compute.domains import domain_evidence, domain_ref, is_nova_domain
-from osfsck.checks.instance_index import UNDECIDED, UNKNOWN, instance_index
+from osfsck.checks.instance_index import UNDECIDED, UNKNOWN, instance_index, may_be_building
 from osfsck.model.facts.hypervisor import Domain
 from osfsck.model.facts.nova import ArchivedInstance, BuildRequest, Cell, Instance, InstanceMapping, Migration
 from osfsck.model.finding import Confidence, Severity
@@ -41,7 +41,7 @@ class UnknownDomain(Check):
     name = "unknown-domain"
     severity = Severity.HIGH
     needs = (Domain, Instance, ArchivedInstance, InstanceMapping, BuildRequest, Cell, Migration)
-    relies_on = (Instance, ArchivedInstance, InstanceMapping, Cell)
+    relies_on = (Instance, ArchivedInstance, InstanceMapping, BuildRequest, Cell)
     repairs = ("undefine-domain", "shutdown-domain")
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
@@ -55,7 +55,7 @@ class UnknownDomain(Check):
                 for scope in st.scopes:
                     out.inconclusive(scope, st.reason)
                 continue
-            if st.state != UNKNOWN or d.uuid in idx.mappings or d.uuid in idx.build_requests:
+            if st.state != UNKNOWN or d.uuid in idx.mappings or may_be_building(out, idx, d.uuid):
                 continue
             out.found(
                 domain_ref(d),
