@@ -173,6 +173,20 @@ def nova_cell_down():
 
 
 CHECK = QuotaUsageDrift
+def nova_cell_never_read():
+    # the API database lists cell2, whose database was never read (no coverage at all):
+    # the API database's rows count its instances too
+    w = _both(World())
+    w.instance(project_id="project-n")
+    w.nova_usage("project-n", "instances", 2, scope="api")
+    snap = w.snapshot()
+    w2 = World()
+    w2.cell("cell1")
+    w2.cell("cell2")
+    snap.facts["nova.cell"] = [c for c in w2.snapshot().facts["nova.cell"]]
+    return snap
+
+
 CASES = [
     Case("found", "Cinder in_use counts a deleted volume", cinder_in_use_too_high,
          [("QU101", "cinder/project-a/volumes")], verify=verify_cinder),
@@ -197,4 +211,5 @@ CASES = [
     Case("partial", "a cell down under Nova's API rows", nova_cell_down, ["cell:cell1"]),
     Case("found", "no_snapshot_gb_quota: gigabytes leave the snapshots out", cinder_per_type_with_snapshots,
          [("QU101", "cinder/project-c/gigabytes")], params={"no_snapshot_gb_quota": True}),
+    Case("partial", "a cell the API database lists was never read", nova_cell_never_read, ["cell:cell2"]),
 ]

@@ -6,7 +6,7 @@ from osfsck.checks.base import Check, CheckOutput, recent, scope_complete
 from osfsck.checks.quotas.common import MIN_AGE, cinder_usage_evidence, cinder_usages_by_key, usage_ref
 from osfsck.model.facts.cinder import CINDER_SCOPE, CinderVolumeType
 from osfsck.model.facts.neutron import NEUTRON_SCOPE
-from osfsck.model.facts.nova import API_SCOPE, Instance, cell_scope
+from osfsck.model.facts.nova import API_SCOPE, Cell, Instance, cell_scope
 from osfsck.model.facts.quota import (
     NEUTRON_TRACKED, CinderCounted, CinderQuotaUsage, CinderReservation, NeutronCounted, NeutronQuotaUsage,
     NovaQuotaUsage, cinder_expected,
@@ -82,7 +82,7 @@ class QuotaUsageDrift(Check):
     needs = (*CINDER_KINDS, *NEUTRON_KINDS)
     relies_on = (CinderCounted, CinderReservation, CinderVolumeType, NeutronCounted)
     # Nova's leftover rows, and the instances they would count, when Nova is configured
-    uses = (NovaQuotaUsage, Instance)
+    uses = (NovaQuotaUsage, Instance, Cell)
     repairs = ("recompute-quota-usage",)
     defaults = {"min_age": MIN_AGE, "no_snapshot_gb_quota": False}
 
@@ -166,13 +166,16 @@ class QuotaUsageDrift(Check):
                 out.inconclusive(scope, snap.why_incomplete(NovaQuotaUsage, scope))
         if not rows:
             return              # counted live: nothing keeps usage rows
-        cells = snap.scopes(Instance)
+        # the API database's rows count every cell: the cells it lists, not only those read
+        cells = sorted({cell_scope(c.name) for c in snap.of(Cell)} | set(snap.scopes(Instance)))
         live = defaultdict(list)
         for i in snap.of(Instance):
             if not i.deleted and not i.hidden:
                 live[(cell_scope(i.cell), i.project_id)].append(i)
         for (scope, project, resource), found in sorted(rows.items(), key=lambda kv: tuple(map(str, kv[0]))):
             over = cells if scope == API_SCOPE else [scope]
+            if scope == API_SCOPE and not scope_complete(snap, out, API_SCOPE, (Cell,)):
+                continue
             if not all(scope_complete(snap, out, s, (Instance,)) for s in over):
                 continue
             out.examine()
