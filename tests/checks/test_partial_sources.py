@@ -15,7 +15,11 @@ For each such snapshot, the findings (by fingerprint) must be a subset of the co
 world's: what a partial read shows is never a finding the complete read would not make.
 A finding of the complete world that disappears must be explained: either its subject lives
 in a removed scope (the object itself was not seen), or the check says it could not decide
-somewhere (an inconclusive scope the complete run did not have, or the removed scope).
+somewhere (an inconclusive scope the complete run did not have, or the removed scope).  Two
+things osfsck reads only when configured may also take findings away when never collected,
+by design: a DNS zone that is not in [dns.zones] (names in it are not judged) and a kind a
+check only `uses` (optional evidence, such as Designate's record of what designate-sink
+made).  Neither may add a finding.
 
 The scenario builds are deterministic, so one scope at a time (and each whole scope: every
 kind of a cell, host, zone... at once) is tried exhaustively; hypothesis then combines
@@ -28,6 +32,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from osfsck.model.facts.dns import DnsRecord, DnsZone
 from osfsck.model.snapshot import Coverage, Snapshot, scope_of
 from tests.checks.scenario import scenario_modules
 
@@ -91,7 +96,8 @@ def violations(check_cls, case, base_snap: Snapshot, removed: set, way: str) -> 
     was_inconclusive = {(i.scope, i.reason) for i in base.inconclusive_list}
     now_inconclusive = {(i.scope, i.reason) for i in got.inconclusive_list}
     scopes = {scope for _, scope in removed}
-    said_so = bool(now_inconclusive - was_inconclusive) or bool(scopes & {s for s, _ in now_inconclusive})
+    said_so = bool(now_inconclusive - was_inconclusive) or bool(scopes & {s for s, _ in now_inconclusive}) \
+        or way == NOT_COLLECTED and not_configured(check_cls, removed)
     where = f"{way} {sorted(removed)}"
     found = [f"{where}: new finding {after[fp].subject}: {after[fp].message}"
              for fp in sorted(after.keys() - before.keys())]
@@ -99,6 +105,15 @@ def violations(check_cls, case, base_snap: Snapshot, removed: set, way: str) -> 
             for fp in sorted(before.keys() - after.keys())
             if before[fp].subject.scope not in scopes and not said_so]
     return found + lost
+
+
+def not_configured(check_cls, removed: set) -> bool:
+    """Whether `removed`, never collected, includes what osfsck reads only when configured:
+    a whole DNS zone (its records and its template), or a kind the check only uses."""
+    uses = {k.kind for k in check_cls.uses}
+    zones = {scope for kind, scope in removed if scope.startswith("dns:")}
+    whole = {z for z in zones if {(DnsRecord.kind, z), (DnsZone.kind, z)} <= removed}
+    return bool(whole) or any(kind in uses for kind, _ in removed)
 
 
 def one_scope_at_a_time(snap: Snapshot):
