@@ -106,6 +106,13 @@ def build_requests_partial():
     return w.snapshot()
 
 
+def a_libvirt_host_never_read():
+    w = World()
+    w.domain("hv1", w.instance(host="hv1"))
+    w.host("hv2", covered=False)
+    return w.snapshot()
+
+
 CASES = [
     Case("found", "guest of a restored cell database", restored_from_backup, [("HV102", STRAY)],
          verify=verify_stray),
@@ -120,4 +127,5 @@ CASES = [
     Case("partial", "cell list partial", cell_list_partial, ["api"]),
     Case("partial", "instance mappings partial", mappings_partial, ["api"]),
     Case("partial", "build requests partial", build_requests_partial, ["api"]),
+    Case("partial", "a libvirt host Nova lists was never read", a_libvirt_host_never_read, ["host:hv2"]),
 ]

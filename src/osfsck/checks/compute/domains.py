@@ -8,7 +8,7 @@ from collections import defaultdict
 
 from osfsck.checks.base import CheckOutput
 from osfsck.model.facts.hypervisor import Domain, host_scope
-from osfsck.model.facts.nova import ComputeNode
+from osfsck.model.facts.nova import API_SCOPE, Cell, ComputeNode, cell_scope
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
 
@@ -76,21 +76,31 @@ def collected_hosts(snap: Snapshot) -> set[str]:
     return {s.split(":", 1)[1] for s in snap.scopes(Domain)}
 
 
-def unread_hosts(snap: Snapshot) -> dict[str, str]:
-    """Host scope -> why, for every host whose domains are not all known: one the hypervisor
-    source could not read completely, and one where Nova runs a libvirt compute node that no
-    source read (a skipped host, a host list built without it).  Hosts of other drivers are
-    not listed: they hold no libvirt domain (needs ComputeNode to know the second kind)."""
-    found = snap.memo.get("unread_hosts")
+def unread_hosts(snap: Snapshot, kind=Domain) -> dict[str, str]:
+    """Host scope -> why, for every host whose `kind` facts (domains, by default) are not all
+    known: one the hypervisor source could not read completely, and one where Nova runs a
+    libvirt compute node that no source read (a skipped host, a host list built without it);
+    and a cell whose compute nodes (the API database, whose cell list) could not be read,
+    since its hosts are unknown.  Hosts of other drivers are not listed: they hold no
+    libvirt domain (needs ComputeNode and Cell to know the last two kinds)."""
+    key = f"unread_hosts:{kind.kind}"
+    found = snap.memo.get(key)
     if found is None:
-        found = {c.scope: c.reason or f"{c.scope}: its domains were not read completely"
-                 for c in snap.incomplete_scopes(Domain)}
-        read = set(snap.scopes(Domain))
+        found = {c.scope: c.reason or f"{c.scope}: its {kind.kind} facts were not read completely"
+                 for c in snap.incomplete_scopes(kind)}
+        read = set(snap.scopes(kind))
         for n in snap.of(ComputeNode):
             scope = host_scope(n.host) if n.host else None
             if scope and scope not in read and (n.hypervisor_type or "").lower() in LIBVIRT_HYPERVISOR_TYPES:
-                found.setdefault(scope, f"{n.host} runs a libvirt compute node, but its domains were not read")
-        found = snap.memo["unread_hosts"] = dict(sorted(found.items()))
+                found.setdefault(scope, f"{n.host} runs a libvirt compute node, but its {kind.kind} facts were not read")
+        # a cell whose compute nodes (or the API database whose cell list) could not be
+        # read may have hosts nobody knew to read
+        if not snap.is_complete(Cell, API_SCOPE):
+            found[API_SCOPE] = snap.why_incomplete(Cell, API_SCOPE)
+        for scope in {cell_scope(c.name) for c in snap.of(Cell)} | set(snap.scopes(ComputeNode)):
+            if not snap.is_complete(ComputeNode, scope):
+                found[scope] = snap.why_incomplete(ComputeNode, scope)
+        found = snap.memo[key] = dict(sorted(found.items()))
     return found
 
 
@@ -105,10 +115,11 @@ def host_read(snap: Snapshot, out: CheckOutput, host: str) -> bool:
     return snap.is_complete(Domain, scope)
 
 
-def all_hosts_read(snap: Snapshot, out: CheckOutput) -> bool:
-    """True when every host that may hold a domain was read completely; otherwise each one
-    that was not is recorded inconclusive (a domain may be there that we could not see)."""
-    unread = unread_hosts(snap)
+def all_hosts_read(snap: Snapshot, out: CheckOutput, kind=Domain) -> bool:
+    """True when every host that may hold `kind` facts (domains, by default) was read
+    completely; otherwise each one that was not is recorded inconclusive (what is there
+    could not be seen)."""
+    unread = unread_hosts(snap, kind)
     for scope, why in unread.items():
         out.inconclusive(scope, why)
     return not unread

@@ -160,6 +160,7 @@ class DnsIndex:
         self.owners = set()                     # every name that owns a record (for wildcards)
         self.txt_uuids = defaultdict(set)       # name -> uuids its TXT records carry
         self._existing = None                   # every owner and its ancestors (built on demand)
+        self._unread_names = None               # see unread_instance_names
         for r in snap.of(DnsRecord):
             self.owners.add(r.name)
             if r.type in ADDRESS_TYPES:
@@ -245,8 +246,10 @@ class DnsIndex:
         """Scope -> why, for the cells whose instances' names (network info caches) were not
         read completely, and the API database when its cell list is partial: a name may
         belong there to an instance we could not see."""
+        if self._unread_names is not None:
+            return self._unread_names
         snap = self.snap
-        found = {}
+        found = self._unread_names = {}
         if not snap.is_complete(Cell, API_SCOPE):
             found[API_SCOPE] = snap.why_incomplete(Cell, API_SCOPE)
         cells = {cell_scope(c.name) for c in snap.of(Cell)} | set(snap.scopes(InstanceNetwork))

@@ -72,14 +72,14 @@ class StaleDnsRecord(Check):
             out.examine()
             holder = idx.holders.get(address)
             named = r.data if r.type == "PTR" else r.name
-            made = idx.made_by(r, named, address)
             evidence = {"record": record_evidence(r), "address": address,
                         "subnet": str(idx.subnet_of(address)), "holder": holder.evidence() if holder else None,
-                        "made_by": made, "managed_by_designate": r.zone in idx.designate_zones}
+                        "managed_by_designate": r.zone in idx.designate_zones}
             rid = record_id(r.name, r.type, r.data)
             if holder is None:
                 # stale whoever made it (the next holder of the address gets its name), but
                 # a record no rule of OpenStack's made is the operator's: a person decides
+                made = evidence["made_by"] = idx.made_by(r, named, address)
                 out.found(record_ref(r), f"{r.type} record {rid} in zone {r.zone}: no port or floating IP "
                           f"holds {address} (in Neutron subnet {evidence['subnet']})"
                           + ("." if made else "; no OpenStack naming rule made it."), evidence=evidence,
@@ -100,6 +100,7 @@ class StaleDnsRecord(Check):
                     break
                 if st.state in (DELETED, ARCHIVED) and c.uuid != holder.instance_uuid:
                     evidence["deleted_instance"] = {"uuid": c.uuid, "hostname": c.hostname, "state": st.state}
+                    evidence["made_by"] = idx.made_by(r, named, address)
                     out.found(
                         record_ref(r),
                         f"{r.type} record {rid} in zone {r.zone} names instance {c.uuid} ({c.hostname}), which "
