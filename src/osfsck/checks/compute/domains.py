@@ -71,11 +71,6 @@ def hosts_complete(snap: Snapshot, hosts) -> tuple[bool, str, str]:
     return True, "", ""
 
 
-def collected_hosts(snap: Snapshot) -> set[str]:
-    """Hosts the hypervisor source attempted (complete or not)."""
-    return {s.split(":", 1)[1] for s in snap.scopes(Domain)}
-
-
 def unread_hosts(snap: Snapshot, kind=Domain) -> dict[str, str]:
     """Host scope -> why, for every host whose `kind` facts (domains, by default) are not all
     known: one the hypervisor source could not read completely, and one where Nova runs a
@@ -104,15 +99,21 @@ def unread_hosts(snap: Snapshot, kind=Domain) -> dict[str, str]:
     return found
 
 
-def host_read(snap: Snapshot, out: CheckOutput, host: str) -> bool:
-    """True when `host`'s domains were read completely; an unread host is recorded
-    inconclusive.  False also for a host of another driver, which is not judged."""
+def host_read(snap: Snapshot, out: CheckOutput, host: str, cell: str) -> bool | None:
+    """Whether the domains of `host` (in `cell`) were read completely: True; False when they
+    were not, recorded inconclusive (the host, or its cell when that cell's hosts are
+    unknown); None for a host of another driver (Ironic, VMware), which is not judged."""
+    unread = unread_hosts(snap)
     scope = host_scope(host)
-    why = unread_hosts(snap).get(scope)
-    if why is not None:
-        out.inconclusive(scope, why)
+    if scope in unread:
+        out.inconclusive(scope, unread[scope])
         return False
-    return snap.is_complete(Domain, scope)
+    if snap.is_complete(Domain, scope):
+        return True
+    if cell_scope(cell) in unread:
+        out.inconclusive(cell_scope(cell), unread[cell_scope(cell)])
+        return False
+    return None
 
 
 def all_hosts_read(snap: Snapshot, out: CheckOutput, kind=Domain) -> bool:

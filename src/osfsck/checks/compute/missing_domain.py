@@ -1,9 +1,7 @@
 from __future__ import annotations
 
 from osfsck.checks.base import Check, CheckOutput
-from osfsck.checks.compute.domains import (
-    all_hosts_read, collected_hosts, domains_by_uuid, host_read, is_nova_domain, unread_hosts,
-)
+from osfsck.checks.compute.domains import all_hosts_read, domains_by_uuid, host_read, is_nova_domain
 from osfsck.checks.evidence import instance_evidence
 from osfsck.checks.instance_index import instance_index, moves_known
 from osfsck.model.facts.hypervisor import Domain, host_scope
@@ -61,18 +59,15 @@ class MissingDomain(Check):
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
         idx = instance_index(snap)
         by_uuid = domains_by_uuid(snap)
-        covered = collected_hosts(snap)
-        unread = unread_hosts(snap)
         for uuid, rows in idx.live.items():
             row = idx.primary(uuid)
-            if row.hidden or not row.host:
+            if row.hidden or not row.host or row.vm_state not in STATES_WITH_DOMAIN or row.task_state:
                 continue
-            if row.host not in covered and host_scope(row.host) not in unread:
+            read = host_read(snap, out, row.host, row.cell)
+            if read is None:
                 continue  # another driver's host (Ironic, VMware): no libvirt domain to expect
-            if row.vm_state not in STATES_WITH_DOMAIN or row.task_state:
-                continue
             out.examine()
-            if not host_read(snap, out, row.host):
+            if not read:
                 continue
             if not moves_known(out, idx, uuid) or idx.in_progress_migrations(uuid):
                 continue

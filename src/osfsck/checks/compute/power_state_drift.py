@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.compute.domains import (
-    LIBVIRT_STATE_NAMES, LIBVIRT_TO_NOVA_POWER, NOVA_POWER_NAMES, collected_hosts, domain_evidence,
-    domain_ref, domains_by_uuid, host_read, unread_hosts,
+    LIBVIRT_STATE_NAMES, LIBVIRT_TO_NOVA_POWER, NOVA_POWER_NAMES, domain_evidence, domain_ref, domains_by_uuid,
+    host_read,
 )
 from osfsck.checks.evidence import instance_evidence
 from osfsck.checks.instance_index import instance_index, moves_known
-from osfsck.model.facts.hypervisor import Domain, host_scope
+from osfsck.model.facts.hypervisor import Domain
 from osfsck.model.facts.nova import Cell, ComputeNode, Instance, InstanceMapping, Migration, cell_scope
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
@@ -52,16 +52,15 @@ class PowerStateDrift(Check):
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
         idx = instance_index(snap)
         by_uuid = domains_by_uuid(snap)
-        covered = collected_hosts(snap)
-        unread = unread_hosts(snap)
         for uuid in idx.live:
             row = idx.primary(uuid)
             if row.task_state or row.power_state is None or not row.host:
                 continue
-            if row.host not in covered and host_scope(row.host) not in unread:
+            read = host_read(snap, out, row.host, row.cell)
+            if read is None:
                 continue  # another driver's host (Ironic, VMware): no libvirt domain
             out.examine()
-            if not host_read(snap, out, row.host):
+            if not read:
                 continue
             here = [d for d in by_uuid.get(uuid, ()) if d.host == row.host]
             if len(here) != 1:
