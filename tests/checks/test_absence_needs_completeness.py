@@ -104,3 +104,60 @@ def test_no_finding_about_instances_only_in_unread_cells(cloud):
         undecidable = (looked_at & hidden_by_the_outage) - mapping_vouches
         if undecidable:
             assert scopes, f"{check.code} saw objects of {sorted(undecidable)} and said nothing"
+
+
+# -- the same rule for hosts, on random clouds ------------------------------------------
+# Instances whose guests are where Nova says, on another host, on two hosts, or nowhere,
+# with migrations in flight; then some hosts could not be listed (partial, their domains
+# gone) or were never read at all.  Whatever the checks that judge domains by host say
+# about the damaged snapshot must be what they say about the whole one, or explained.
+
+from osfsck.checks.compute.domain_on_wrong_host import DomainOnWrongHost  # noqa: E402
+from osfsck.checks.compute.duplicate_domain import DuplicateDomain  # noqa: E402
+from osfsck.checks.compute.missing_domain import MissingDomain  # noqa: E402
+from osfsck.checks.compute.power_state_drift import PowerStateDrift  # noqa: E402
+from osfsck.model.facts.hypervisor import Domain  # noqa: E402
+from tests.checks.scenario import Case  # noqa: E402
+from tests.checks.test_partial_sources import NOT_COLLECTED, UNREADABLE, violations  # noqa: E402
+
+HOST_CHECKS = (MissingDomain, DomainOnWrongHost, DuplicateDomain, PowerStateDrift)
+HOSTS = ("hv1", "hv2", "hv3", "hv4")
+
+
+@st.composite
+def host_clouds(draw):
+    guests = draw(st.lists(st.fixed_dictionaries({
+        "host": st.sampled_from(HOSTS),
+        "vm_state": st.sampled_from(("active", "stopped", "resized", "shelved_offloaded")),
+        "domains": st.sets(st.sampled_from(HOSTS), max_size=3),
+        "shut_off": st.booleans(),
+        "migration": st.sampled_from((None, "running", "error", "finished")),
+    }), min_size=1, max_size=6))
+    lost = draw(st.sets(st.sampled_from(HOSTS), min_size=1, max_size=2))
+    return guests, sorted(lost), draw(st.sampled_from((UNREADABLE, NOT_COLLECTED)))
+
+
+def build_hosts(guests):
+    w = World()
+    for h in HOSTS:
+        w.host(h)
+    for n, g in enumerate(guests, start=1):
+        u = uid(7000 + n)
+        w.instance(u, host=None if g["vm_state"] == "shelved_offloaded" else g["host"], vm_state=g["vm_state"])
+        if g["migration"]:
+            other = HOSTS[(HOSTS.index(g["host"]) + 1) % len(HOSTS)]
+            w.migration(u, type="resize", status=g["migration"], source=other, dest=g["host"])
+        for h in sorted(g["domains"]):
+            w.domain(h, u, state=5 if g["shut_off"] else 1)
+    return w.snapshot()
+
+
+@settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(host_clouds())
+def test_hosts_not_read_never_make_a_domain_finding(cloud):
+    guests, lost, way = cloud
+    snap = build_hosts(guests)
+    removed = {key for key in snap.coverage if key[0] == Domain.kind and key[1] in {f"host:{h}" for h in lost}}
+    case = Case("clean", "random hosts", lambda: snap)
+    for check in HOST_CHECKS:
+        assert violations(check, case, snap, removed, way) == []

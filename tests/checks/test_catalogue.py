@@ -65,6 +65,10 @@ def test_declares_what_it_reads(cls):
     for kind in cls.needs + cls.relies_on:
         assert FACT_TYPES.get(kind.kind) is kind, f"{kind} is not a registered fact type"
     assert set(cls.relies_on) <= set(cls.needs), "a check relies only on kinds it needs"
+    groups = [set(g) for g in cls.needs_one_of]
+    assert all(g and g <= set(cls.needs) for g in groups), "a check's parts are groups of the kinds it needs"
+    assert len(groups) != 1, "one part alone is just what the check needs"
+    assert sum(map(len, groups)) == len(set().union(*groups)), "a kind belongs to one part"
     assert isinstance(cls.repairs, tuple)
     cls()          # its defaults make a valid configuration
 

@@ -48,11 +48,13 @@ def settings_for(tmp_path, ns, secret_line=None, port=None):
 
 
 def cloud():
-    """Neutron and Nova: one live instance app-1 holding 10.0.0.3 (10.0.0.0/16)."""
+    """Neutron and Nova: one live instance app-1 holding 10.0.0.3 (10.0.0.0/16), and gone-1,
+    deleted: the zone's template made its records, which makes them OpenStack's to delete."""
     w = World()
     u = w.instance()
     w.hostname(u, "app-1")
     assert w.address_of(w.instance_port(u)) == "10.0.0.3"
+    w.hostname(w.instance(deleted=True), "gone-1")
     return w
 
 

@@ -21,6 +21,7 @@ def stale(designate=False):
     w = World()
     w.zone("example.test.", designate=designate)
     w.network()
+    w.hostname(w.instance(deleted=True), "gone-1")      # the zone's template made its records
     w.host_records("gone-1", "10.0.9.9")
     snap = w.snapshot()
     return sorted(StaleDnsRecord().evaluate(snap).findings, key=lambda f: f.evidence["record"]["type"]), snap
@@ -57,11 +58,29 @@ def test_the_runbook_of_a_plain_zone_is_nsupdate_with_a_prerequisite():
     assert "prereq yxrrset gone-1.example.test. A 10.0.9.9" in text and "update delete" in text
 
 
+def test_a_record_no_rule_of_openstacks_made_is_never_deleted():
+    # issue 15 #9: an operator's wildcard on a floating IP nobody holds now is stale, and
+    # reported, but not OpenStack's: no plan, and the ownership guard refuses it anyway
+    w = World()
+    w.floating_subnet()
+    w.a_record("*.apps.example.test.", "203.0.113.7")
+    snap = w.snapshot()
+    (f,) = StaleDnsRecord().evaluate(snap).findings
+    assert f.evidence["made_by"] is None
+    assert not isinstance(DeleteDnsRecords().plan(f, snap), RepairPlan)
+    (a, _), snap = stale()
+    plan = DeleteDnsRecords().plan(a, snap)
+    forced = dataclasses.replace(plan, finding=dataclasses.replace(a, evidence={**a.evidence, "made_by": None}))
+    with pytest.raises(NotOwned, match="no naming rule of OpenStack's made this record"):
+        DeleteDnsRecords().ownership(forced, snap)
+
+
 def test_duplicates_with_no_known_owner_are_left_to_a_person():
     w = World()
     ip = w.address_of(w.router_interface(w.router()))
-    w.a_record("gw-a", ip)
-    w.a_record("gw-b", ip)
+    for name in ("gw-a", "gw-b"):          # names two deleted instances had
+        w.hostname(w.instance(deleted=True), name)
+        w.a_record(name, ip)
     snap = w.snapshot()
     f = DuplicateDnsRecord().evaluate(snap).findings[0]
     assert "a person must choose" in DeleteDnsRecords().plan(f, snap)
@@ -74,6 +93,7 @@ def test_a_ptr_mismatch_runbook_names_the_holders_name():
     w.hostname(u, "app-1")
     ip = w.address_of(w.instance_port(u))
     w.a_record("app-1", ip)
+    w.hostname(w.instance(deleted=True), "ghost")      # a deleted instance's PTR, by the template
     w.ptr_record(ip, "ghost")
     snap = w.snapshot()
     (f,) = DnsPtrMismatch().evaluate(snap).findings

@@ -26,6 +26,16 @@ def test_records_are_lower_case_absolute_and_canonical():
     ]
 
 
+def test_delegations_and_aliases_are_kept_the_apex_ns_is_not():
+    _, records = facts([SOA, ("example.test.", "NS", 300, "ns1.example.test."),
+                        ("cloud.example.test.", "NS", 300, "NS.Cloud.Example.Test."),
+                        ("www.example.test.", "CNAME", 300, "Web-1.example.test"), SOA])
+    assert [(r.name, r.type, r.data) for r in records] == [
+        ("cloud.example.test.", "NS", "ns.cloud.example.test."),
+        ("www.example.test.", "CNAME", "web-1.example.test."),
+    ]
+
+
 def test_ptr_targets_are_absolute_and_lower_case():
     soa = ("0.0.10.in-addr.arpa.", "SOA", 300, "ns1.example.test. h.example.test. 7 1 1 1 1")
     _, records = facts([soa, ("2.0.0.10.in-addr.arpa.", "PTR", 300, "VM-1.example.test.")], "0.0.10.in-addr.arpa.")

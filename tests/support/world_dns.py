@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import ipaddress
 
-from osfsck.model.facts.dns import DnsRecord, DnsZone, absolute, record_data, zone_scope
+from osfsck.model.facts.dns import (
+    DESIGNATE_SCOPE, DesignateRecord, DnsRecord, DnsZone, absolute, record_data, zone_scope,
+)
 from osfsck.model.facts.neutron import NEUTRON_SCOPE, NeutronSubnet
 
 DEFAULT_ZONE = "example.test."
@@ -53,7 +55,20 @@ class DnsWorld:
             self._facts[DnsZone.kind].append(z)
             for kind in DNS_KINDS:
                 self._cover(kind, zone_scope(name))
+            self._delegate(name)
         return name
+
+    def _delegate(self, new: str) -> None:
+        """A zone below another declared zone is delegated from it, as DNS requires: the
+        parent holds its NS records (and a child declared first gets them now)."""
+        def parent_of(zone):
+            held = [z for z in self._zones if z != zone and zone.endswith("." + z)]
+            return max(held, key=len) if held else None
+        for child in sorted(self._zones):
+            parent = parent_of(child)
+            if new in (child, parent) and parent is not None:
+                self._facts[DnsRecord.kind].append(
+                    DnsRecord(zone_scope(parent), parent, child, "NS", 300, f"ns1.{child}"))
 
     def zone_down(self, name: str = DEFAULT_ZONE, reason: str = "AXFR of example.test. from 192.0.2.53:53: timed out") -> None:
         """The zone's transfer failed: partial, and none of its records in the snapshot."""
@@ -87,6 +102,23 @@ class DnsWorld:
 
     def txt_record(self, name: str, text: str, **kw) -> DnsRecord:
         return self.record(fqdn(name), "TXT", f'"{text}"', **kw)
+
+    def cname_record(self, name: str, target: str, **kw) -> DnsRecord:
+        return self.record(fqdn(name), "CNAME", fqdn(target), **kw)
+
+    def designate_record(self, r: DnsRecord, *, resource_type: str | None = "instance",
+                         resource_id: str | None = None, plugin: str | None = "nova_fixed") -> None:
+        """`r` as Designate's database holds it: made by designate-sink's `plugin` for the
+        resource (resource_type None: a recordset a user or Neutron made through the API)."""
+        if (DesignateRecord.kind, DESIGNATE_SCOPE) not in self._coverage:
+            self._cover(DesignateRecord, DESIGNATE_SCOPE)
+        n = len(self._facts[DesignateRecord.kind]) + 1
+        at = self.ago(86400)
+        self._facts[DesignateRecord.kind].append(DesignateRecord(
+            DESIGNATE_SCOPE, f"de51a7e0-0000-0000-0000-{n:012d}", f"de51a7e0-0000-0001-0000-{n:012d}",
+            f"de51a7e0-0000-0002-0000-{len(r.zone):012d}", r.zone, r.name, r.type, r.ttl, r.data,
+            resource_type, resource_id if resource_type else None, plugin if resource_type else None, None,
+            "ACTIVE", "NONE", at, at))
 
     def host_records(self, name: str, ip: str, **kw) -> None:
         """An A record and its PTR, as a "record per VM" integration writes them."""

@@ -63,6 +63,11 @@ class Check:
     # fact types read when their source is configured, never required: evidence that makes
     # a finding clearer (what the hypervisor shows), not what decides it
     uses: ClassVar[tuple] = ()
+    # groups of kinds in `needs` that are alternatives, one per service the check has a part
+    # for (Cinder's quota rows, Neutron's): it runs when the sources of at least one group
+    # are configured and reads only those groups' kinds; each part runs on what was
+    # collected (see `collected`)
+    needs_one_of: ClassVar[tuple] = ()
     repairs: ClassVar[tuple[str, ...]] = ()   # names of repairs that can fix a finding
     defaults: ClassVar[dict] = {}        # tunable parameters (ages in seconds)
 
@@ -170,6 +175,13 @@ def scope_complete(snap: Snapshot, out: CheckOutput, scope: str, kinds) -> bool:
             out.inconclusive(scope, snap.why_incomplete(kind, scope))
             return False
     return True
+
+
+def collected(snap: Snapshot, kinds) -> bool:
+    """Whether any of `kinds` was collected at all (their source configured and read, fully
+    or not): the part of a check that `needs_one_of` them runs only then, and judges
+    completeness with `scope_complete` as any other."""
+    return any(snap.scopes(k) for k in kinds)
 
 
 def age_seconds(snap: Snapshot, when: dt.datetime | None) -> float | None:

@@ -183,6 +183,32 @@ def undecided(out: CheckOutput, st: Status) -> bool:
     return True
 
 
+def moves_known(out: CheckOutput, idx: InstanceIndex, uuid: str) -> bool:
+    """True when the migrations of every cell holding a live row of `uuid` were read
+    completely, so "no migration in progress" (and the hosts a move allows) can be believed;
+    otherwise that cell is recorded inconclusive: a resize or evacuation we could not see
+    would explain what looks wrong."""
+    snap = idx.snap
+    for row in idx.live.get(uuid, ()):
+        scope = cell_scope(row.cell)
+        if not snap.is_complete(Migration, scope):
+            out.inconclusive(scope, snap.why_incomplete(Migration, scope))
+            return False
+    return True
+
+
+def may_be_building(out: CheckOutput, idx: InstanceIndex, uuid: str) -> bool:
+    """True when `uuid` is a build request (scheduled, in no cell yet), or when the API
+    database's build requests could not be read completely: then "api" is recorded
+    inconclusive, since the uuid may be a server being built."""
+    if uuid in idx.build_requests:
+        return True
+    if not idx.snap.is_complete(BuildRequest, API_SCOPE):
+        out.inconclusive(API_SCOPE, idx.snap.why_incomplete(BuildRequest, API_SCOPE))
+        return True
+    return False
+
+
 def gone_because(st: Status) -> str | None:
     """Why an instance that is not live is gone, as a phrase; None when it is live."""
     if st.state == DELETED:

@@ -80,7 +80,9 @@ def _check_params(tables: dict) -> dict[str, dict]:
 def runnable_checks(settings: Settings, checks: list[Check], explicit: bool) -> tuple[list[Check], list[tuple]]:
     """The checks whose sources are configured, and (code, name, why) for the others.  A
     check the operator selected by name (`explicit`) that cannot run is an error instead:
-    a cloud without Cinder in the config still gets its compute checks."""
+    a cloud without Cinder in the config still gets its compute checks.  A check with a
+    part per service (`needs_one_of`) runs when any part can, its needs narrowed to the
+    parts that can (a cloud with Cinder and no Neutron gets the Cinder half of QU101)."""
     missing = {}
     for cls in source_classes():
         try:
@@ -91,14 +93,29 @@ def runnable_checks(settings: Settings, checks: list[Check], explicit: bool) -> 
             pass   # a real error: build_sources reports it when the source is needed
     kept, skipped = [], []
     for c in checks:
-        why = next((missing[k] for k in c.needs if k in missing), None)
+        why, unread = _what_cannot_run(c, missing)
         if why is None:
+            if unread:      # read only the parts that can run
+                c.needs = tuple(k for k in c.needs if k not in unread)
             kept.append(c)
         elif explicit:
             raise ConfigError(f"{c.code} {c.name} cannot run: {why}")
         else:
             skipped.append((c.code, c.name, why))
     return kept, skipped
+
+
+def _what_cannot_run(check: Check, missing: dict) -> tuple[str | None, set]:
+    """(why `check` cannot run or None, the kinds of its parts that cannot): a needed kind
+    whose source is not configured stops it, unless the kind belongs to one of its parts
+    (`needs_one_of`), which stop it only all together."""
+    parts = {group: next((missing[k] for k in group if k in missing), None) for group in check.needs_one_of}
+    alternative = {k for group in parts for k in group}
+    why = next((missing[k] for k in check.needs if k in missing and k not in alternative), None)
+    if why is None and parts and all(parts.values()):
+        why = " and ".join(dict.fromkeys(parts.values()))
+    runnable = {k for group, reason in parts.items() if not reason for k in group}
+    return why, {k for group, reason in parts.items() if reason for k in group} - runnable
 
 
 def needed_kinds(checks: list[Check]) -> set:

@@ -72,10 +72,12 @@ def inject(c: Cloud, z: dict, subject) -> None:
     add(z, f"{gone['display_name']}.{ZONE}", free)
     c.fault("DN101", subject(f"{gone['display_name']}.{ZONE}", "A", free), "A record of a deleted instance")
     c.fault("DN101", subject(ptr_name(free), "PTR", f"{gone['display_name']}.{ZONE}"), "its PTR")
-    # duplicate: a renamed instance's old name still points at its address
+    # duplicate: a renamed instance's old name still points at its address; the hook marks
+    # each record it writes with the instance's uuid in a TXT (external-systems.md §B.3.4)
     p = named[len(named) // 2]
     old = f"old-{p['_instance']['display_name']}.{ZONE}"
     add(z, old, p["_ip"], ptr=False)
+    z[ZONE].append((old, "TXT", f'"openstack-instance={p["_instance"]["uuid"]}"'))
     c.fault("DN102", subject(old, "A", p["_ip"]), f"second name for {p['_ip']}")
     # mismatch: a PTR names a host whose A record is another address
     q = named[len(named) // 3]
@@ -88,3 +90,10 @@ def inject(c: Cloud, z: dict, subject) -> None:
 def near_misses(c: Cloud, z: dict) -> None:
     z[ZONE] += [(f"mail.{ZONE}", "A", "192.0.2.25"), (f"www.{ZONE}", "A", "192.0.2.80")]
     c.notes += ["infrastructure records outside OpenStack's ranges", "records of floating IPs"]
+    # an operator's wildcard and alias on a floating IP: no rule of OpenStack's made them,
+    # so they are not duplicates of the floating IP's own name (issue 15 #9)
+    fip = next((p["_fip"] for p in c.net.ports if p.get("_fip") and p.get("_instance")
+                and not p["_instance"]["deleted"]), None)
+    if fip is not None:
+        z[ZONE] += [(f"*.apps.{ZONE}", "A", fip), (f"shop.{ZONE}", "A", fip)]
+        c.notes.append("an operator's wildcard and alias on a floating IP")

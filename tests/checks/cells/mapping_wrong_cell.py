@@ -113,6 +113,16 @@ def reason_is_the_cell_list(out):
     assert "cell_mappings: connection reset" in i.reason, i.reason
 
 
+def live_only_in_a_cell_that_could_not_be_read():
+    # mapped to cell1, not live there: it may live in cell2, which could not be read
+    w = World()
+    w.instance(host="hv1")
+    w.host("hv3", cell="cell2")
+    w.instance(LOST, cell="cell2", host="hv3", mapped="cell1")
+    w.cell_down("cell2")
+    return w.snapshot()
+
+
 CASES = [
     Case("found", "cross-cell resize died before the mapping was updated", cross_cell_resize_died,
          [("NV203", LOST)], verify=verify_died),
@@ -130,4 +140,6 @@ CASES = [
     Case("partial", "cell list partial", cell_list_partial, ["api"]),
     Case("partial", "cell list partial: the reason names the cell list", cell_list_partial, ["api"],
          verify=reason_is_the_cell_list),
+    Case("partial", "live only in a cell that could not be read", live_only_in_a_cell_that_could_not_be_read,
+         ["cell:cell2"]),
 ]

@@ -117,6 +117,24 @@ def recorded_host_unreachable():
     return w.snapshot()
 
 
+def a_twin_may_be_on_an_unreadable_host():
+    # the guest on hv1 may have a twin on hv3, which could not be listed: then it is a
+    # duplicate, and recording hv1 on the instance would be wrong
+    w = World()
+    w.instance(MOVED, host="hv2")
+    w.domain("hv1", MOVED)
+    w.host_unreachable("hv3")
+    return w.snapshot()
+
+
+def instance_row_unread():
+    w = World()
+    w.instance(MOVED, host="hv2")
+    w.domain("hv1", MOVED)
+    w.cell_down("cell1")
+    return w.snapshot()
+
+
 CASES = [
     Case("found", "migration died half-way", migration_died_half_way, [("HV103", MOVED)],
          verify=verify_half_way),
@@ -133,4 +151,7 @@ CASES = [
     Case("partial", "the instance's cell is partial", cell_partial, ["cell:cell1"]),
     Case("partial", "the host Nova records could not be listed", recorded_host_unreachable,
          ["host:hv2"]),
+    Case("partial", "a twin may be on a host that could not be listed", a_twin_may_be_on_an_unreadable_host,
+         ["host:hv3"]),
+    Case("partial", "its cell could not be read, its guest is seen", instance_row_unread, ["cell:cell1"]),
 ]

@@ -125,6 +125,25 @@ def cell_down_hidden_copy_remains():
     return w.snapshot()
 
 
+def a_host_could_not_be_listed():
+    # one copy on hv2 where Nova records it; hv3 unreachable may hold a second
+    w = World()
+    w.instance(TWIN, host="hv2")
+    w.domain("hv2", TWIN)
+    w.host_unreachable("hv3")
+    return w.snapshot()
+
+
+def instance_cell_partial_copies_elsewhere():
+    # the instance row of a guest running on two hosts could not be read
+    w = World()
+    w.instance(TWIN, host="hv2")
+    w.domain("hv1", TWIN)
+    w.domain("hv2", TWIN)
+    w.cell_down("cell1")
+    return w.snapshot()
+
+
 CASES = [
     Case("found", "live migration completed, source domain never cleaned up",
          live_migration_never_cleaned_up, [("HV104", TWIN)], verify=verify_twins),
@@ -141,4 +160,7 @@ CASES = [
     Case("partial", "the cell's migrations are partial", migrations_partial, ["cell:cell1"]),
     Case("partial", "only the hidden copy is visible, the live copy's cell is down",
          cell_down_hidden_copy_remains, ["cell:cell2"]),
+    Case("partial", "a host could not be listed: a copy may be there", a_host_could_not_be_listed, ["host:hv3"]),
+    Case("partial", "the instance's cell is down, its copies are seen", instance_cell_partial_copies_elsewhere,
+         ["cell:cell1"]),
 ]

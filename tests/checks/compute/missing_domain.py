@@ -2,6 +2,7 @@
 
 from osfsck.checks.compute.missing_domain import MissingDomain
 from osfsck.model.facts.hypervisor import Domain
+from osfsck.model.facts.nova import Migration
 from tests.checks.scenario import Case
 from tests.support.world import World, uid
 
@@ -156,6 +157,31 @@ def domain_list_cut_short():
     return w.snapshot()
 
 
+def libvirt_host_never_read():
+    # hv2 runs a QEMU compute node but was skipped ([hypervisors.hosts.hv2] skip): it was
+    # not read, which is not the same as an Ironic host that holds no domain at all
+    w = World()
+    w.host("hv2", covered=False)
+    w.instance(LOST, host="hv2")
+    return w.snapshot()
+
+
+def domain_maybe_on_an_unreachable_host():
+    # hv2 has no domain for it, but hv3 could not be listed: the guest may run there
+    # (domain-on-wrong-host's finding then), so "missing" cannot be said
+    w = World()
+    w.instance(LOST, host="hv2")
+    w.host_unreachable("hv3")
+    return w.snapshot()
+
+
+def migrations_partial():
+    w = World()
+    w.instance(LOST, host="hv2")
+    w.partial(Migration, "cell:cell1", "cell1: SELECT from migrations interrupted")
+    return w.snapshot()
+
+
 CASES = [
     Case("found", "host re-installed: stopped instance has no domain", host_reinstalled,
          [("NV101", LOST)], verify=verify_reinstalled),
@@ -180,4 +206,8 @@ CASES = [
          domain_left_on_the_old_host),
     Case("partial", "host unreachable", host_unreachable, ["host:hv2"]),
     Case("partial", "domain list cut short", domain_list_cut_short, ["host:hv2"]),
+    Case("partial", "a libvirt host Nova lists was never read", libvirt_host_never_read, ["host:hv2"]),
+    Case("partial", "the domain may be on a host that could not be listed", domain_maybe_on_an_unreachable_host,
+         ["host:hv3"]),
+    Case("partial", "the cell's migrations are partial", migrations_partial, ["cell:cell1"]),
 ]

@@ -1,7 +1,7 @@
 """Scenarios of HV110 orphan-instance-dir: an instance folder whose instance is gone."""
 
 from osfsck.checks.compute.orphan_instance_dir import OrphanInstanceDir
-from osfsck.model.facts.hypervisor import Domain
+from osfsck.model.facts.hypervisor import Domain, InstanceDir
 from osfsck.model.finding import Confidence
 from tests.checks.scenario import Case
 from tests.support.world import DAY, GiB, HOUR, INSTANCES_PATH, MINUTE, World, uid
@@ -164,6 +164,15 @@ def shared_storage_third_host_unreachable():
     return w.snapshot()
 
 
+def folders_of_a_host_unread():
+    # hv2's instance folders could not be listed: an orphan there is not seen
+    w = World()
+    w.instance_dir("hv1", w.instance(host="hv1"))
+    w.host("hv2")
+    w.partial(InstanceDir, "host:hv2", "hv2: listing /var/lib/nova/instances timed out")
+    return w.snapshot()
+
+
 CASES = [
     Case("found", "left after delete", left_after_delete, [("HV110", DIR)], verify=verify_left),
     Case("found", "_del folder left after archive", left_after_archive, [("HV110", DIR + "_del")]),
@@ -184,4 +193,5 @@ CASES = [
     Case("partial", "domains of the host partial", domains_of_the_host_partial, ["host:hv1"]),
     Case("partial", "shared storage, a third host unreachable", shared_storage_third_host_unreachable,
          ["host:hv3"]),
+    Case("partial", "a host's folders could not be listed", folders_of_a_host_unread, ["host:hv2"]),
 ]

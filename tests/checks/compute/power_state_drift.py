@@ -2,6 +2,7 @@
 
 from osfsck.checks.compute.power_state_drift import PowerStateDrift
 from osfsck.model.facts.hypervisor import Domain
+from osfsck.model.facts.nova import Migration
 from osfsck.model.finding import Severity
 from tests.checks.scenario import Case
 from tests.support.world import HOUR, World, uid
@@ -121,6 +122,24 @@ def domain_list_partial():
     return w.snapshot()
 
 
+def migrations_partial():
+    # the resize waiting for confirmation, with the cell's migrations cut short: the shut-off
+    # guest may be the one waiting for confirmation
+    w = World()
+    w.instance(DRIFT, host="hv2", vm_state="resized")
+    w.migration(DRIFT, type="resize", status="finished", source="hv1", dest="hv2")
+    w.domain("hv2", DRIFT, state=5)
+    w.partial(Migration, "cell:cell1", "cell1: SELECT from migrations interrupted")
+    return w.snapshot()
+
+
+def libvirt_host_never_read():
+    w = World()
+    w.host("hv2", covered=False)
+    w.instance(DRIFT, host="hv2", vm_state="stopped")
+    return w.snapshot()
+
+
 CASES = [
     Case("found", "running in Nova, shut off in libvirt", running_in_nova_shut_off_in_libvirt,
          [("NV102", DRIFT)], verify=verify_shut_off),
@@ -137,4 +156,6 @@ CASES = [
     Case("near-miss", "host not covered by the hypervisor source", host_not_covered),
     Case("partial", "host unreachable", host_unreachable, ["host:hv2"]),
     Case("partial", "domain list partial, even with the domain seen", domain_list_partial, ["host:hv1"]),
+    Case("partial", "the cell's migrations are partial", migrations_partial, ["cell:cell1"]),
+    Case("partial", "a libvirt host Nova lists was never read", libvirt_host_never_read, ["host:hv2"]),
 ]

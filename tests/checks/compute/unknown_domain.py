@@ -1,7 +1,7 @@
 """Scenarios of HV102 unknown-domain: a Nova-made domain that no cell or API table knows."""
 
 from osfsck.checks.compute.unknown_domain import UnknownDomain
-from osfsck.model.facts.nova import Cell, InstanceMapping
+from osfsck.model.facts.nova import BuildRequest, Cell, InstanceMapping
 from osfsck.model.finding import Confidence, Severity
 from tests.checks.scenario import Case
 from tests.support.world import World, uid
@@ -97,6 +97,22 @@ def mappings_partial():
     return w.snapshot()
 
 
+def build_requests_partial():
+    # the uuid may be a server being built, in no cell yet
+    w = World()
+    w.instance(host="hv1")
+    w.domain("hv1", STRAY, state=3)
+    w.partial(BuildRequest, "api", "nova_api: SELECT from build_requests interrupted")
+    return w.snapshot()
+
+
+def a_libvirt_host_never_read():
+    w = World()
+    w.domain("hv1", w.instance(host="hv1"))
+    w.host("hv2", covered=False)
+    return w.snapshot()
+
+
 CASES = [
     Case("found", "guest of a restored cell database", restored_from_backup, [("HV102", STRAY)],
          verify=verify_stray),
@@ -110,4 +126,6 @@ CASES = [
     Case("partial", "another cell could not be read", another_cell_down, ["cell:cell2"]),
     Case("partial", "cell list partial", cell_list_partial, ["api"]),
     Case("partial", "instance mappings partial", mappings_partial, ["api"]),
+    Case("partial", "build requests partial", build_requests_partial, ["api"]),
+    Case("partial", "a libvirt host Nova lists was never read", a_libvirt_host_never_read, ["host:hv2"]),
 ]

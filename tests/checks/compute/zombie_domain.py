@@ -1,7 +1,7 @@
 """Scenarios of HV101 zombie-domain: a domain whose instance was deleted or archived."""
 
 from osfsck.checks.compute.zombie_domain import ZombieDomain
-from osfsck.model.facts.nova import InstanceMapping
+from osfsck.model.facts.nova import ComputeNode, Instance, InstanceMapping
 from osfsck.model.finding import Severity
 from tests.checks.scenario import Case
 from tests.support.world import DAY, World, uid
@@ -51,10 +51,12 @@ def named_only_by_pattern():
 
 
 def mapped_home_is_complete():
-    # cell2 is down, but the mapping says the instance lived in cell1, read completely
+    # cell2's instances could not be read (its compute nodes, so its hosts, were), but the
+    # mapping says the instance lived in cell1, read completely
     w = World()
     w.instance(GONE, cell="cell1", deleted=True, mapped=True)
-    w.cell_down("cell2")
+    w.cell("cell2")
+    w.partial(Instance, "cell:cell2", "cell2: SELECT from instances interrupted")
     w.domain("hv1", GONE)
     return w.snapshot()
 
@@ -110,6 +112,24 @@ def api_partial():
     return w.snapshot()
 
 
+def a_host_could_not_be_listed():
+    # a zombie on hv2 cannot be seen while hv2 is unreachable: the check says so
+    w = World()
+    w.domain("hv1", w.instance(host="hv1"))
+    w.instance(GONE, host="hv2", deleted=True, deleted_age=2 * DAY)
+    w.host_unreachable("hv2")
+    return w.snapshot()
+
+
+def the_cells_compute_nodes_unread():
+    # cell2's compute nodes could not be read: its hosts were never listed, nor read
+    w = World()
+    w.domain("hv1", w.instance(host="hv1"))
+    w.cell("cell2")
+    w.partial(ComputeNode, "cell:cell2", "cell2: SELECT from compute_nodes interrupted")
+    return w.snapshot()
+
+
 CASES = [
     Case("found", "deleted instance, domain still running", deleted_but_running,
          [("HV101", GONE)], verify=verify_running),
@@ -124,4 +144,6 @@ CASES = [
     Case("near-miss", "source copy deleted after a cross-cell move", moved_to_another_cell),
     Case("partial", "the instance's cell is down and nothing maps it elsewhere", cell_down, ["cell:cell2"]),
     Case("partial", "instance mappings partial", api_partial, ["api"]),
+    Case("partial", "a host could not be listed", a_host_could_not_be_listed, ["host:hv2"]),
+    Case("partial", "a cell's compute nodes (its hosts) unread", the_cells_compute_nodes_unread, ["cell:cell2"]),
 ]

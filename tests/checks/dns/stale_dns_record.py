@@ -2,8 +2,8 @@
 a deleted instance while the address serves another."""
 
 from osfsck.checks.dns.stale_dns_record import StaleDnsRecord
-from osfsck.model.facts.nova import InstanceMapping
-from osfsck.model.finding import Severity
+from osfsck.model.facts.nova import InstanceMapping, InstanceNetwork
+from osfsck.model.finding import Confidence, Severity
 from tests.checks.scenario import Case
 from tests.support.world import World
 from tests.support.world_neutron import floating_address
@@ -131,6 +131,45 @@ def api_partial():
     return w.snapshot()
 
 
+def deleted_instance_records_nothing_holds():
+    # the hook's records of a deleted instance whose address went back to the pool
+    w = cloud()
+    w.hostname(w.instance(deleted=True), "gone-2")
+    w.host_records("gone-2", "10.0.9.10")
+    return w.snapshot()
+
+
+def verify_made(out):
+    assert {f.confidence for f in out.findings} == {Confidence.HIGH}
+    assert all(f.evidence["made_by"].startswith("the name template of zone") for f in out.findings)
+
+
+def verify_unmade(out):
+    # stale all the same (the address's next holder gets the name), but no rule of
+    # OpenStack's made these: a person decides, the repair never deletes them
+    assert {f.confidence for f in out.findings} == {Confidence.MEDIUM}
+    assert all(f.evidence["made_by"] is None and "no OpenStack naming rule made it" in f.message
+               for f in out.findings)
+
+
+def operator_wildcard_on_a_released_floating_ip():
+    w = cloud()
+    w.floating_subnet()
+    w.a_record("*.apps.example.test.", floating_address(7))
+    return w.snapshot()
+
+
+def instance_names_partial():
+    # the holder's names could not be read: the record may be its own
+    w = cloud()
+    gone = w.instance(deleted=True)
+    w.hostname(gone, "web-1")
+    live = w.instance(project_id="project-b")
+    w.a_record("web-1", w.address_of(w.instance_port(live)))
+    w.partial(InstanceNetwork, "cell:cell1", "cell1: SELECT from instance_info_caches interrupted")
+    return w.snapshot()
+
+
 CASES = [
     Case("found", "nothing holds the address (A and PTR)", nothing_holds_it,
          [("DN101", "gone-1.example.test. A 10.0.9.9"), ("DN101", "9.9.0.10.in-addr.arpa. PTR gone-1.example.test.")],
@@ -146,4 +185,11 @@ CASES = [
     Case("partial", "Neutron could not be read", neutron_partial, ["neutron"]),
     Case("partial", "the zone's transfer failed", zone_partial, ["dns:example.test."]),
     Case("partial", "the API database is partial: the deleted instance may be live elsewhere", api_partial, ["api"]),
+    Case("found", "a deleted instance's records on an address nothing holds", deleted_instance_records_nothing_holds,
+         [("DN101", "gone-2.example.test. A 10.0.9.10"), ("DN101", "10.9.0.10.in-addr.arpa. PTR gone-2.example.test.")],
+         verify=verify_made),
+    Case("found", "an operator's wildcard on a released floating IP (medium, never deleted)",
+         operator_wildcard_on_a_released_floating_ip, [("DN101", "*.apps.example.test. A 203.0.113.7")],
+         verify=verify_unmade),
+    Case("partial", "instance names partial", instance_names_partial, ["cell:cell1"]),
 ]

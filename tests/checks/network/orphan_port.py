@@ -1,6 +1,7 @@
 """Scenarios of NT101 orphan-port: a compute port whose instance is gone from every cell."""
 
 from osfsck.checks.network.orphan_port import OrphanPort
+from osfsck.model.facts.nova import BuildRequest
 from tests.checks.scenario import Case
 from tests.support.world import DAY, MINUTE, World
 from tests.support.world_neutron import port_uid
@@ -123,6 +124,14 @@ def cell_down_but_mapped_elsewhere():
     return w.snapshot()
 
 
+def build_requests_partial():
+    # an old port of a uuid no cell knows: it may be a server still being built
+    w = World()
+    w.port(w.new_uuid(), host=None, age=2 * DAY)
+    w.partial(BuildRequest, "api", "nova_api: SELECT from build_requests interrupted")
+    return w.snapshot()
+
+
 CASES = [
     Case("found", "instance deleted", deleted_instance, [("NT101", port_uid(2))], verify=verify_deleted),
     Case("found", "instance archived or unknown", archived_and_unknown,
@@ -138,4 +147,5 @@ CASES = [
     Case("near-miss", "new port for a uuid Nova does not know yet", new_port_of_unknown_uuid),
     Case("partial", "Neutron unreadable", neutron_down, ["neutron"]),
     Case("partial", "the owner may be in the cell that is down", cell_down, ["cell:cell2"]),
+    Case("partial", "build requests partial", build_requests_partial, ["api"]),
 ]

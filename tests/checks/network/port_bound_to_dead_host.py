@@ -1,7 +1,7 @@
 """Scenarios of NT102 port-bound-to-dead-host: a port bound to a host without nova-compute."""
 
 from osfsck.checks.network.port_bound_to_dead_host import PortBoundToDeadHost
-from osfsck.model.facts.nova import ComputeService
+from osfsck.model.facts.nova import ComputeService, Instance, Migration
 from osfsck.model.finding import Confidence
 from tests.checks.scenario import Case
 from tests.support.world import DAY, HOUR, MINUTE, World
@@ -101,6 +101,27 @@ def cell_down():
     return w.snapshot()
 
 
+def migrations_partial():
+    # bound to a host whose service is gone; a migration away from it may be running
+    w = World()
+    u = w.instance(host="hv1")
+    w.instance_port(u, host="hv-old")
+    w.partial(Migration, "cell:cell1", "cell1: SELECT from migrations interrupted")
+    return without_service(w.snapshot(), "hv-old")
+
+
+def owner_row_unread():
+    # the port's instance lives in cell2, whose instances could not be read
+    w = World()
+    w.host("hv1")
+    w.host("hv3", cell="cell2")
+    w.instance_port(w.instance(cell="cell2", host="hv3"), host="hv-gone")
+    w.partial(Instance, "cell:cell2", "cell2: SELECT from instances interrupted")
+    snap = without_service(w.snapshot(), "hv-gone")
+    snap.facts[Instance.kind] = [i for i in snap.facts[Instance.kind] if i.cell != "cell2"]
+    return snap
+
+
 CASES = [
     Case("found", "evacuated, still bound to the old host", evacuated_but_bound_to_the_old_host,
          [("NT102", port_uid(1))], verify=verify_moved),
@@ -111,4 +132,7 @@ CASES = [
     Case("near-miss", "late heartbeat, migration, recent rebind, unbound and orphan ports", not_dead),
     Case("partial", "Neutron unreadable", neutron_down, ["neutron"]),
     Case("partial", "the host may be in the cell that is down", cell_down, ["cell:cell2"]),
+    Case("partial", "the cell's migrations are partial", migrations_partial, ["cell:cell1"]),
+    Case("partial", "the port's instance is in a cell whose instances could not be read", owner_row_unread,
+         ["cell:cell2"]),
 ]

@@ -2,6 +2,7 @@
 another host's compute node."""
 
 from osfsck.checks.placement.allocation_on_wrong_provider import AllocationOnWrongProvider
+from osfsck.model.facts.nova import Migration
 from tests.checks.scenario import Case
 from tests.support.world import MINUTE, World
 
@@ -70,10 +71,36 @@ def cell_nodes_unreadable():
     return w.snapshot()
 
 
+def migrations_partial():
+    w = World()
+    u = w.instance(host="hv1")
+    w.host_provider("hv1")
+    w.allocate(u, "hv2")
+    w.partial(Migration, "cell:cell1", "cell1: SELECT from migrations interrupted")
+    return w.snapshot()
+
+
+def wrong_node_in_a_cell_of_unread_nodes():
+    # hv2's compute node row could not be read: its provider is not known as a node
+    w = World()
+    u = w.instance(host="hv1")
+    w.host_provider("hv1")
+    w.allocate(u, "hv2")
+    snap = w.snapshot()
+    snap.facts["nova.compute_node"] = [n for n in snap.facts["nova.compute_node"] if n.host != "hv2"]
+    w2 = snap.coverage[("nova.compute_node", "cell:cell1")]
+    snap.coverage[("nova.compute_node", "cell:cell1")] = w2.__class__(
+        w2.kind, w2.scope, w2.source, False, "cell1: SELECT from compute_nodes interrupted", w2.collected_at)
+    return snap
+
+
 CASES = [
     Case("found", "allocated on another host's node", on_other_host, [("PL103", _U1)], verify=verify_other),
     Case("found", "part of it on another host", split_across_hosts, [("PL103", _U1)]),
     Case("clean", "own node, a sharing provider, a nested vGPU provider", clean),
     Case("near-miss", "migration in progress, evacuation not cleaned up, just moved", migrating_or_evacuated),
     Case("partial", "the cell's compute nodes are partial", cell_nodes_unreadable, ["cell:cell1"]),
+    Case("partial", "the cell's migrations are partial", migrations_partial, ["cell:cell1"]),
+    Case("partial", "the other host's compute node could not be read", wrong_node_in_a_cell_of_unread_nodes,
+         ["cell:cell1"]),
 ]

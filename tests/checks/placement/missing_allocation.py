@@ -1,6 +1,7 @@
 """Scenarios of PL102 missing-allocation: a live instance on a host with no allocation."""
 
 from osfsck.checks.placement.missing_allocation import MissingAllocation
+from osfsck.model.facts.nova import Migration
 from tests.checks.scenario import Case
 from tests.support.world import MINUTE, World
 
@@ -70,6 +71,15 @@ def placement_unreadable():
     return w.snapshot()
 
 
+def migrations_partial():
+    # no allocation under its own uuid: a resize may hold it under the migration's
+    w = World()
+    w.instance(host="hv1")
+    w.placed_instance("hv2")
+    w.partial(Migration, "cell:cell1", "cell1: SELECT from migrations interrupted")
+    return w.snapshot()
+
+
 CASES = [
     Case("found", "an active instance with no allocation", unallocated, [("PL102", _U1)], verify=verify_unallocated),
     Case("found", "a stopped instance with no allocation", stopped_unallocated, [("PL102", _U2)],
@@ -78,4 +88,5 @@ CASES = [
     Case("near-miss", "shelved-offloaded, building, a task in flight, just changed, deleted", not_settled),
     Case("near-miss", "a resize in progress", resize_in_progress),
     Case("partial", "Placement could not be read", placement_unreadable, ["placement"]),
+    Case("partial", "the cell's migrations are partial", migrations_partial, ["cell:cell1"]),
 ]

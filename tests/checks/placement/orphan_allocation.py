@@ -3,6 +3,7 @@ is neither a live instance nor a migration in progress."""
 
 from osfsck.checks.placement.orphan_allocation import OrphanAllocation
 from osfsck.model.finding import Confidence
+from osfsck.model.facts.nova import BuildRequest
 from tests.checks.scenario import Case
 from tests.support.world import DAY, MINUTE, World
 
@@ -121,6 +122,30 @@ def _first(build):
 _UNKNOWN = "00000000-0000-0000-0000-000000000002"
 _MIGRATION = "00000000-0000-3161-0000-000000000001"
 
+def build_requests_partial():
+    # a consumer no cell knows: it may be a server being built (the scheduler claimed it)
+    w = World()
+    w.placed_instance("hv1")
+    w.allocate(w.new_uuid(), "hv1")
+    w.partial(BuildRequest, "api", "nova_api: SELECT from build_requests interrupted")
+    return w.snapshot()
+
+
+def mapped_to_a_cell_the_partial_list_lacks():
+    # its mapping names a cell missing from a cell list read only in part
+    w = World()
+    w.placed_instance("hv1")
+    gone = w.instance(cell="cell2", host="hv3", deleted=True, deleted_age=3 * DAY)
+    w.allocate(gone, "hv1")
+    snap = w.snapshot()
+    snap.facts["nova.cell"] = [c for c in snap.facts["nova.cell"] if c.name != "cell2"]
+    cov = snap.coverage[("nova.cell", "api")]
+    snap.coverage[("nova.cell", "api")] = cov.__class__(cov.kind, cov.scope, cov.source, False,
+                                                         "nova_api: SELECT from cell_mappings interrupted",
+                                                         cov.collected_at)
+    return snap
+
+
 CASES = [
     Case("found", "allocation of a deleted instance", deleted_instance,
          [("PL101", "00000000-0000-0000-0000-000000000002")], verify=verify_deleted),
@@ -137,4 +162,7 @@ CASES = [
     Case("near-miss", "another service's consumer; a sharing provider", not_novas),
     Case("partial", "a cell could not be read", cell_unreadable, ["cell:cell2"]),
     Case("partial", "Placement could not be read", placement_unreadable, ["placement"]),
+    Case("partial", "build requests partial", build_requests_partial, ["api"]),
+    Case("partial", "mapped to a cell missing from a partial cell list", mapped_to_a_cell_the_partial_list_lacks,
+         ["api"]),
 ]

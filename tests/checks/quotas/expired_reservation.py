@@ -70,6 +70,26 @@ def cinder_partial():
 
 
 CHECK = ExpiredReservation
+def neutron_only_cloud():
+    # issue 16 #2: no [cinder] in the config; Neutron's part still runs
+    w = World()
+    w.quotas("neutron")
+    w.neutron_reservation("project-a", expire_age=2 * HOUR)
+    return w.snapshot()
+
+
+def cinder_only_cloud():
+    w = World()
+    w.quotas("cinder")
+    ids = w.cinder_project("project-a", volumes=1, gigabytes=10)
+    w.cinder_reservation(ids["volumes"], "project-a", "volumes", 1, expire_age=3 * DAY)
+    return w.snapshot()
+
+
+def neither_service_collected():
+    return World().snapshot()
+
+
 CASES = [
     Case("found", "Cinder reservation expired 3 days ago", cinder_expired_days_ago,
          [("QU102", f"cinder/{reservation_uid(1)}")], verify=verify_cinder),
@@ -83,4 +103,9 @@ CASES = [
     Case("found", "a shorter Cinder clean interval configured", cinder_expired_within_the_clean_interval,
          [("QU102", f"cinder/{reservation_uid(1)}")], params={"cinder_clean_interval": 1800}),
     Case("partial", "Cinder's reservations unreadable", cinder_partial, ["cinder"]),
+    Case("found", "a Neutron-only cloud runs the Neutron part (issue 16 #2)", neutron_only_cloud,
+         [("QU102", "neutron/00000000-0000-4000-8000-e5e700000001")]),
+    Case("found", "a Cinder-only cloud runs the Cinder part (issue 16 #2)", cinder_only_cloud,
+         [("QU102", "cinder/00000000-0000-4000-8000-e5e700000001")]),
+    Case("partial", "neither service's rows were collected", neither_service_collected, ["cinder", "neutron"]),
 ]

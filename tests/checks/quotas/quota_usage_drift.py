@@ -173,6 +173,45 @@ def nova_cell_down():
 
 
 CHECK = QuotaUsageDrift
+def nova_cell_never_read():
+    # the API database lists cell2, whose database was never read (no coverage at all):
+    # the API database's rows count its instances too
+    w = _both(World())
+    w.instance(project_id="project-n")
+    w.nova_usage("project-n", "instances", 2, scope="api")
+    snap = w.snapshot()
+    w2 = World()
+    w2.cell("cell1")
+    w2.cell("cell2")
+    snap.facts["nova.cell"] = [c for c in w2.snapshot().facts["nova.cell"]]
+    return snap
+
+
+def cinder_only_cloud():
+    # issue 16 #2: a cloud with Cinder and no Neutron in the config: Neutron's rows are not
+    # collected at all, and the Cinder part still runs
+    w = World()
+    w.quotas("cinder")
+    w.cinder_counted("project-a", count=2, gigabytes=20)
+    for r, n in (("volumes", 3), ("gigabytes", 20), ("volumes___DEFAULT__", 2), ("gigabytes___DEFAULT__", 20)):
+        w.cinder_usage("project-a", r, in_use=n)
+    return w.snapshot()
+
+
+def neutron_only_cloud():
+    w = World()
+    w.quotas("neutron")
+    w.neutron_counted("project-b", "security_group_rule", 8)
+    w.neutron_usage("project-b", "security_group_rule", 12)
+    return w.snapshot()
+
+
+def neither_service_collected():
+    # a snapshot with neither service's rows (the check selected on a cloud without them):
+    # it could not look, which is not "consistent"
+    return World().snapshot()
+
+
 CASES = [
     Case("found", "Cinder in_use counts a deleted volume", cinder_in_use_too_high,
          [("QU101", "cinder/project-a/volumes")], verify=verify_cinder),
@@ -197,4 +236,10 @@ CASES = [
     Case("partial", "a cell down under Nova's API rows", nova_cell_down, ["cell:cell1"]),
     Case("found", "no_snapshot_gb_quota: gigabytes leave the snapshots out", cinder_per_type_with_snapshots,
          [("QU101", "cinder/project-c/gigabytes")], params={"no_snapshot_gb_quota": True}),
+    Case("partial", "a cell the API database lists was never read", nova_cell_never_read, ["cell:cell2"]),
+    Case("found", "a Cinder-only cloud runs the Cinder part (issue 16 #2)", cinder_only_cloud,
+         [("QU101", "cinder/project-a/volumes")]),
+    Case("found", "a Neutron-only cloud runs the Neutron part (issue 16 #2)", neutron_only_cloud,
+         [("QU101", "neutron/project-b/security_group_rule")]),
+    Case("partial", "neither service's rows were collected", neither_service_collected, ["cinder", "neutron"]),
 ]

@@ -1,6 +1,7 @@
 """Scenarios of NV301 stuck-instance-task: a task_state set far longer than the task takes."""
 
 from osfsck.checks.rpc.stuck_instance_task import StuckInstanceTask
+from osfsck.model.facts.nova import Migration
 from tests.checks.scenario import Case
 from tests.support.world import DAY, HOUR, MINUTE, World, uid
 
@@ -100,6 +101,14 @@ def actions_partial():
     return w.snapshot()
 
 
+def migrations_partial():
+    # migrating for 20 days by its row; its migration record could not be read
+    w = World()
+    w.instance(host="hv1", task_state="migrating", age=20 * DAY)
+    w.partial(Migration, "cell:cell1", "cell1: SELECT from migrations interrupted")
+    return w.snapshot()
+
+
 CASES = [
     Case("found", "a reboot lost 5 h ago, the domain running", lost_reboot, [("NV301", uid(1))],
          verify=verify_lost_reboot),
@@ -115,4 +124,5 @@ CASES = [
     Case("near-miss", "an old row, but its action's last event is recent", old_row_recent_event),
     Case("near-miss", "a build is stuck-build's subject", build_is_not_a_task),
     Case("partial", "the cell's instance actions could not be read", actions_partial, ["cell:cell1"]),
+    Case("partial", "the cell's migrations are partial", migrations_partial, ["cell:cell1"]),
 ]

@@ -21,7 +21,9 @@ class MappingWrongCell(Check):
     How it is detected:
         For every mapping with a cell, the live non-hidden row of its instance is looked
         for in every cell; when it is in another cell and the mapped cell (read
-        completely) has no live row of it at all, the mapping is wrong.
+        completely) has no live row of it at all, the mapping is wrong.  A mapping whose
+        instance is live in no cell we read may point away from a cell we could not
+        read: those cells are inconclusive.
 
     Known false positives:
         During a cross-cell resize the instance exists in both cells, one copy hidden;
@@ -45,10 +47,18 @@ class MappingWrongCell(Check):
             out.inconclusive(API_SCOPE, idx.api_reason())
             return
         cell_of, live = idx.cell_name_of, idx.primaries   # locals: every mapping is visited
+        unread = set(idx.partial_cells)
         for m in snap.of(InstanceMapping):
             row = live.get(m.instance_uuid)
             mapped = cell_of.get(m.cell_uuid)
-            if mapped is None or row is None:
+            if mapped is None:
+                continue
+            if row is None:
+                if unread - {mapped}:
+                    # not live where we read: it may be live in a cell we could not read
+                    for cell in sorted(unread - {mapped}):
+                        out.inconclusive(cell_scope(cell), idx.cell_reason(cell))
+                    unread = {mapped} & unread    # each cell recorded once
                 continue
             out.examine()
             if row.cell == mapped or row.hidden:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from osfsck.checks.base import Check, CheckOutput
-from osfsck.checks.compute.domains import domain_evidence, domain_ref
+from osfsck.checks.compute.domains import all_hosts_read, domain_evidence, domain_ref
 from osfsck.checks.compute.placement_of_domains import live_instances_with_domains
 from osfsck.checks.evidence import instance_evidence
 from osfsck.model.facts.hypervisor import Domain
@@ -27,7 +27,9 @@ class DomainOnWrongHost(Check):
         progress, the hosts where its domain may legitimately be are its host, both ends
         of a migration in progress (resize, cold or live migration) and the source of an
         evacuation Nova has not cleaned up yet.  A single domain found on any other host
-        is reported; two or more domains are left to duplicate-domain.
+        is reported; two or more domains are left to duplicate-domain, so while a host's
+        domains could not be read (or a libvirt host of Nova was not read at all) the
+        check is inconclusive there rather than report a copy that may have a twin.
 
     Known false positives:
         None known while Nova's migration records are intact.  An instance whose
@@ -51,6 +53,8 @@ class DomainOnWrongHost(Check):
         for row, domains, expected in live_instances_with_domains(snap, out):
             if len(domains) != 1 or domains[0].host in expected:
                 continue
+            if not all_hosts_read(snap, out):
+                continue    # a second copy on a host we could not read makes it a duplicate
             d = domains[0]
             out.found(
                 domain_ref(d),

@@ -6,12 +6,19 @@ import functools
 import re
 from collections import defaultdict
 
+from osfsck.checks.base import CheckOutput
 from osfsck.model.facts.hypervisor import Domain, host_scope
+from osfsck.model.facts.nova import API_SCOPE, Cell, ComputeNode, cell_scope
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
 
 # nova.conf [DEFAULT] instance_name_template defaults to "instance-%08x" (nova/conf/compute.py)
 DEFAULT_NAME_PATTERN = r"^instance-[0-9a-f]{8}$"
+
+# compute_nodes.hypervisor_type as Nova's libvirt driver reports it: libvirt's
+# virConnectGetType() ("QEMU" for kvm and qemu alike, "LXC", "Xen", "UML", "Parallels" or
+# "vz"); Ironic, VMware, Hyper-V... hosts report their own and hold no libvirt domain.
+LIBVIRT_HYPERVISOR_TYPES = frozenset({"qemu", "kvm", "lxc", "xen", "uml", "parallels", "vz"})
 
 # libvirt virDomainState -> Nova power_state, as nova/virt/libvirt/driver.py maps them
 # (LIBVIRT_POWER_STATE): blocked counts as running, shut off as shutdown, pmsuspended as suspended.
@@ -64,6 +71,56 @@ def hosts_complete(snap: Snapshot, hosts) -> tuple[bool, str, str]:
     return True, "", ""
 
 
-def collected_hosts(snap: Snapshot) -> set[str]:
-    """Hosts the hypervisor source attempted (complete or not)."""
-    return {s.split(":", 1)[1] for s in snap.scopes(Domain)}
+def unread_hosts(snap: Snapshot, kind=Domain) -> dict[str, str]:
+    """Host scope -> why, for every host whose `kind` facts (domains, by default) are not all
+    known: one the hypervisor source could not read completely, and one where Nova runs a
+    libvirt compute node that no source read (a skipped host, a host list built without it);
+    and a cell whose compute nodes (the API database, whose cell list) could not be read,
+    since its hosts are unknown.  Hosts of other drivers are not listed: they hold no
+    libvirt domain (needs ComputeNode and Cell to know the last two kinds)."""
+    key = f"unread_hosts:{kind.kind}"
+    found = snap.memo.get(key)
+    if found is None:
+        found = {c.scope: c.reason or f"{c.scope}: its {kind.kind} facts were not read completely"
+                 for c in snap.incomplete_scopes(kind)}
+        read = set(snap.scopes(kind))
+        for n in snap.of(ComputeNode):
+            scope = host_scope(n.host) if n.host else None
+            if scope and scope not in read and (n.hypervisor_type or "").lower() in LIBVIRT_HYPERVISOR_TYPES:
+                found.setdefault(scope, f"{n.host} runs a libvirt compute node, but its {kind.kind} facts were not read")
+        # a cell whose compute nodes (or the API database whose cell list) could not be
+        # read may have hosts nobody knew to read
+        if not snap.is_complete(Cell, API_SCOPE):
+            found[API_SCOPE] = snap.why_incomplete(Cell, API_SCOPE)
+        for scope in {cell_scope(c.name) for c in snap.of(Cell)} | set(snap.scopes(ComputeNode)):
+            if not snap.is_complete(ComputeNode, scope):
+                found[scope] = snap.why_incomplete(ComputeNode, scope)
+        found = snap.memo[key] = dict(sorted(found.items()))
+    return found
+
+
+def host_read(snap: Snapshot, out: CheckOutput, host: str, cell: str) -> bool | None:
+    """Whether the domains of `host` (in `cell`) were read completely: True; False when they
+    were not, recorded inconclusive (the host, or its cell when that cell's hosts are
+    unknown); None for a host of another driver (Ironic, VMware), which is not judged."""
+    unread = unread_hosts(snap)
+    scope = host_scope(host)
+    if scope in unread:
+        out.inconclusive(scope, unread[scope])
+        return False
+    if snap.is_complete(Domain, scope):
+        return True
+    if cell_scope(cell) in unread:
+        out.inconclusive(cell_scope(cell), unread[cell_scope(cell)])
+        return False
+    return None
+
+
+def all_hosts_read(snap: Snapshot, out: CheckOutput, kind=Domain) -> bool:
+    """True when every host that may hold `kind` facts (domains, by default) was read
+    completely; otherwise each one that was not is recorded inconclusive (what is there
+    could not be seen)."""
+    unread = unread_hosts(snap, kind)
+    for scope, why in unread.items():
+        out.inconclusive(scope, why)
+    return not unread

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from osfsck.checks.base import Check, CheckOutput
-from osfsck.checks.compute.domains import domain_evidence, domain_ref
+from osfsck.checks.compute.domains import all_hosts_read, domain_evidence, domain_ref
 from osfsck.checks.compute.placement_of_domains import live_instances_with_domains
 from osfsck.checks.evidence import instance_evidence
 from osfsck.model.facts.hypervisor import Domain
-from osfsck.model.facts.nova import ArchivedInstance, Cell, Instance, InstanceMapping, Migration, cell_scope
+from osfsck.model.facts.nova import (
+    ArchivedInstance, Cell, ComputeNode, Instance, InstanceMapping, Migration, cell_scope,
+)
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
@@ -23,7 +25,9 @@ class DuplicateDomain(Check):
         For every live instance whose cell was read completely and that has no task in
         progress, domains with its UUID are counted across all hosts.  Hosts that are
         either end of a migration in progress, or the source of an evacuation awaiting
-        clean-up, are allowed; more than one domain left over is reported.
+        clean-up, are allowed; more than one domain left over is reported.  Every host
+        whose domains could not be read (or a libvirt host of Nova not read at all) is
+        inconclusive: a copy may be there.
 
     Known false positives:
         A resize waiting for confirmation (migration status `finished`) keeps a domain on
@@ -38,11 +42,12 @@ class DuplicateDomain(Check):
     code = "HV104"
     name = "duplicate-domain"
     severity = Severity.CRITICAL
-    needs = (Domain, Instance, ArchivedInstance, InstanceMapping, Cell, Migration)
+    needs = (Domain, Instance, ArchivedInstance, InstanceMapping, Cell, Migration, ComputeNode)
     relies_on = (Instance, Migration, Domain)
     repairs = ("undefine-stray-domain", "domain-placement-runbook")
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
+        all_hosts_read(snap, out)     # a copy may be on a host we could not read
         for row, domains, expected in live_instances_with_domains(snap, out):
             strays = [d for d in domains if d.host not in expected]
             if len(domains) < 2 or not strays:

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from osfsck.checks.base import Check, CheckOutput
-from osfsck.checks.compute.domains import collected_hosts, domains_by_uuid, is_nova_domain
+from osfsck.checks.compute.domains import all_hosts_read, domains_by_uuid, host_read, is_nova_domain
 from osfsck.checks.evidence import instance_evidence
-from osfsck.checks.instance_index import instance_index
+from osfsck.checks.instance_index import instance_index, moves_known
 from osfsck.model.facts.hypervisor import Domain, host_scope
-from osfsck.model.facts.nova import Cell, Instance, InstanceMapping, Migration, cell_scope
+from osfsck.model.facts.nova import Cell, ComputeNode, Instance, InstanceMapping, Migration, cell_scope
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
@@ -29,9 +29,11 @@ class MissingDomain(Check):
         For every live, non-hidden instance with a host, a vm_state in which the libvirt
         driver keeps a domain (active, paused, suspended, stopped, rescued, resized) and
         no task in progress, the domains of its host are searched for its UUID.  Hosts
-        whose domains could not be listed make the check inconclusive for that host;
-        hosts the hypervisor source does not cover (other drivers, skipped hosts) are
-        not judged.
+        whose domains could not be listed, and libvirt hosts of Nova that were not read
+        (skipped), make the check inconclusive for that host; hosts of other drivers
+        (Ironic, VMware) are not judged.  A domain found on another host is
+        domain-on-wrong-host's finding, so while any host is unread a missing domain is
+        inconclusive (it may be there), as it is while the cell's migrations are partial.
 
     Known false positives:
         Instances being built, shelved, shelved-offloaded, soft-deleted, in error or with
@@ -50,25 +52,24 @@ class MissingDomain(Check):
     code = "NV101"
     name = "missing-domain"
     severity = Severity.HIGH
-    needs = (Domain, Instance, Cell, InstanceMapping, Migration)
-    relies_on = (Domain,)
+    needs = (Domain, Instance, Cell, InstanceMapping, Migration, ComputeNode)
+    relies_on = (Domain, Migration)
     repairs = ("set-instance-error", "missing-domain-runbook")
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
         idx = instance_index(snap)
         by_uuid = domains_by_uuid(snap)
-        covered = collected_hosts(snap)
         for uuid, rows in idx.live.items():
             row = idx.primary(uuid)
-            if row.hidden or not row.host or row.host not in covered:
+            if row.hidden or not row.host or row.vm_state not in STATES_WITH_DOMAIN or row.task_state:
                 continue
-            if row.vm_state not in STATES_WITH_DOMAIN or row.task_state:
-                continue
+            read = host_read(snap, out, row.host, row.cell)
+            if read is None:
+                continue  # another driver's host (Ironic, VMware): no libvirt domain to expect
             out.examine()
-            if not snap.is_complete(Domain, host_scope(row.host)):
-                out.inconclusive(host_scope(row.host), snap.why_incomplete(Domain, host_scope(row.host)))
+            if not read:
                 continue
-            if idx.in_progress_migrations(uuid):
+            if not moves_known(out, idx, uuid) or idx.in_progress_migrations(uuid):
                 continue
             domains = by_uuid.get(uuid, ())
             if any(d.host == row.host for d in domains):
@@ -76,6 +77,8 @@ class MissingDomain(Check):
             expected = idx.expected_hosts(uuid)
             if any(is_nova_domain(d) and d.host not in expected for d in domains):
                 continue  # a Nova domain on another host is domain-on-wrong-host's finding
+            if not all_hosts_read(snap, out):
+                continue  # ... and it may be on a host we could not read
             out.found(
                 ObjectRef("instance", uuid, cell_scope(row.cell)),
                 f"Instance {uuid} is {row.vm_state} on {row.host}, but {row.host} has no domain for it.",

@@ -3,10 +3,12 @@ from __future__ import annotations
 from collections import defaultdict
 
 from osfsck.checks.base import Check, CheckOutput, age_seconds
-from osfsck.checks.compute.domains import domains_by_uuid
-from osfsck.checks.instance_index import ARCHIVED, DELETED, UNDECIDED, UNKNOWN, instance_index
+from osfsck.checks.compute.domains import all_hosts_read, domains_by_uuid, unread_hosts
+from osfsck.checks.instance_index import ARCHIVED, DELETED, UNDECIDED, UNKNOWN, instance_index, may_be_building
 from osfsck.model.facts.hypervisor import Domain, InstanceDir, host_scope
-from osfsck.model.facts.nova import ArchivedInstance, BuildRequest, Cell, Instance, InstanceMapping, Migration
+from osfsck.model.facts.nova import (
+    ArchivedInstance, BuildRequest, Cell, ComputeNode, Instance, InstanceMapping, Migration,
+)
 from osfsck.model.finding import Confidence, Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
@@ -32,7 +34,8 @@ class OrphanInstanceDir(Check):
         database.  A folder whose instance is deleted or archived for longer than
         `min_age` (default 1 h, to let Nova's own pending-delete task run), or unknown
         and unmodified for `min_age`, is reported once per filesystem: hosts that mount
-        the same shared instances_path see it once.  The reclaimable size is the
+        the same shared instances_path see it once.  A host whose folders could not be
+        listed (or a libvirt host of Nova's not read at all) is inconclusive.  The reclaimable size is the
         allocated size of its files.  The evidence says whether a domain still uses it.
 
     Known false positives:
@@ -49,13 +52,15 @@ class OrphanInstanceDir(Check):
     code = "HV110"
     name = "orphan-instance-dir"
     severity = Severity.MEDIUM
-    needs = (InstanceDir, Domain, Instance, ArchivedInstance, InstanceMapping, BuildRequest, Cell, Migration)
-    relies_on = (Instance, ArchivedInstance, InstanceMapping, Domain)
+    needs = (InstanceDir, Domain, Instance, ArchivedInstance, InstanceMapping, BuildRequest, Cell, Migration,
+             ComputeNode)
+    relies_on = (Instance, ArchivedInstance, InstanceMapping, BuildRequest, Domain)
     repairs = ("quarantine-instance-dir",)
     defaults = {"min_age": 3600}
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
         idx = instance_index(snap)
+        all_hosts_read(snap, out, InstanceDir)    # folders on a host we could not list are not judged
         by_uuid = domains_by_uuid(snap)
         # one folder per filesystem, seen from every host that mounts it
         seen: dict[tuple, list[InstanceDir]] = defaultdict(list)
@@ -65,8 +70,10 @@ class OrphanInstanceDir(Check):
         sharing: dict[str, set[str]] = defaultdict(set)
         for (scope, _, _), views in seen.items():
             sharing[scope].update(v.host for v in views)
-        # a host we could not read may mount a shared export too: it might run a domain on it
-        unread = sorted(s.split(":", 1)[1] for s in snap.scopes(Domain) if not snap.is_complete(Domain, s))
+        # a host whose domains we could not read may mount a shared export too and run a
+        # domain on it (a libvirt host of Nova's not read at all, a host of a cell whose
+        # compute nodes are unknown, too)
+        unread = unread_hosts(snap)
         for (scope, _, name), views in seen.items():   # findings are sorted at the end
             d = min(views, key=lambda v: v.host)
             hosts = sorted(sharing[scope]) if scope.startswith("storage:") else [d.host]
@@ -76,14 +83,17 @@ class OrphanInstanceDir(Check):
                 for s in st.scopes:
                     out.inconclusive(s, st.reason)
                 continue
-            if st.state not in (DELETED, ARCHIVED, UNKNOWN) or d.uuid in idx.build_requests \
-                    or d.uuid in idx.mappings and st.state == UNKNOWN:
+            if st.state not in (DELETED, ARCHIVED, UNKNOWN) or d.uuid in idx.build_requests:
                 continue
-            partial = [h for h in hosts if not snap.is_complete(Domain, host_scope(h))]
+            if st.state == UNKNOWN and (d.uuid in idx.mappings or may_be_building(out, idx, d.uuid)):
+                continue
+            partial = {host_scope(h): snap.why_incomplete(Domain, host_scope(h))
+                       for h in hosts if not snap.is_complete(Domain, host_scope(h))}
             if scope.startswith("storage:"):
-                partial += unread
+                partial.update(unread)
             if partial:
-                out.inconclusive(host_scope(partial[0]), snap.why_incomplete(Domain, host_scope(partial[0])))
+                first = min(partial)
+                out.inconclusive(first, partial[first])
                 continue
             gone_at = (st.instance.deleted_at if st.instance else None) or \
                 (st.archived.deleted_at if st.archived else None)

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.compute.domains import (
-    LIBVIRT_STATE_NAMES, LIBVIRT_TO_NOVA_POWER, NOVA_POWER_NAMES, collected_hosts, domain_evidence,
-    domain_ref, domains_by_uuid,
+    LIBVIRT_STATE_NAMES, LIBVIRT_TO_NOVA_POWER, NOVA_POWER_NAMES, domain_evidence, domain_ref, domains_by_uuid,
+    host_read,
 )
 from osfsck.checks.evidence import instance_evidence
-from osfsck.checks.instance_index import instance_index
-from osfsck.model.facts.hypervisor import Domain, host_scope
-from osfsck.model.facts.nova import Cell, Instance, InstanceMapping, Migration, cell_scope
+from osfsck.checks.instance_index import instance_index, moves_known
+from osfsck.model.facts.hypervisor import Domain
+from osfsck.model.facts.nova import Cell, ComputeNode, Instance, InstanceMapping, Migration, cell_scope
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
@@ -24,8 +24,10 @@ class PowerStateDrift(Check):
         nova-compute on that host is not running its periodic tasks.
 
     How it is detected:
-        For every live instance with no task in progress and no migration in progress,
-        the domain on its host is mapped to a Nova power state the way Nova's libvirt
+        For every live instance with no task in progress and no migration in progress
+        (the cell's migrations read completely, else inconclusive), the domain on its
+        host (read completely, else inconclusive; hosts of other drivers are not judged)
+        is mapped to a Nova power state the way Nova's libvirt
         driver does (blocked counts as running, shut off as shutdown, pmsuspended as
         suspended) and compared with instances.power_state.
 
@@ -43,25 +45,28 @@ class PowerStateDrift(Check):
     code = "NV102"
     name = "power-state-drift"
     severity = Severity.LOW
-    needs = (Domain, Instance, Cell, InstanceMapping, Migration)
-    relies_on = (Domain,)
+    needs = (Domain, Instance, Cell, InstanceMapping, Migration, ComputeNode)
+    relies_on = (Domain, Migration)
     repairs = ("sync-power-state", "power-state-runbook")
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
         idx = instance_index(snap)
         by_uuid = domains_by_uuid(snap)
-        covered = collected_hosts(snap)
         for uuid in idx.live:
             row = idx.primary(uuid)
-            if row.task_state or row.power_state is None or row.host not in covered:
+            if row.task_state or row.power_state is None or not row.host:
                 continue
+            read = host_read(snap, out, row.host, row.cell)
+            if read is None:
+                continue  # another driver's host (Ironic, VMware): no libvirt domain
             out.examine()
-            if not snap.is_complete(Domain, host_scope(row.host)):
-                out.inconclusive(host_scope(row.host), snap.why_incomplete(Domain, host_scope(row.host)))
+            if not read:
                 continue
             here = [d for d in by_uuid.get(uuid, ()) if d.host == row.host]
-            if len(here) != 1 or idx.in_progress_migrations(uuid):
-                continue  # no domain is missing-domain's business; a move in flight is not drift
+            if len(here) != 1:
+                continue  # no domain is missing-domain's business
+            if not moves_known(out, idx, uuid) or idx.in_progress_migrations(uuid):
+                continue  # a move in flight (or one we could not see) is not drift
             d = here[0]
             observed = LIBVIRT_TO_NOVA_POWER.get(d.state)
             if observed is None or observed == row.power_state:

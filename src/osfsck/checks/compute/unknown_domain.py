@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from osfsck.checks.base import Check, CheckOutput
-from osfsck.checks.compute.domains import domain_evidence, domain_ref, is_nova_domain
-from osfsck.checks.instance_index import UNDECIDED, UNKNOWN, instance_index
+from osfsck.checks.compute.domains import all_hosts_read, domain_evidence, domain_ref, is_nova_domain
+from osfsck.checks.instance_index import UNDECIDED, UNKNOWN, instance_index, may_be_building
 from osfsck.model.facts.hypervisor import Domain
-from osfsck.model.facts.nova import ArchivedInstance, BuildRequest, Cell, Instance, InstanceMapping, Migration
+from osfsck.model.facts.nova import (
+    ArchivedInstance, BuildRequest, Cell, ComputeNode, Instance, InstanceMapping, Migration,
+)
 from osfsck.model.finding import Confidence, Severity
 from osfsck.model.snapshot import Snapshot
 
@@ -23,7 +25,8 @@ class UnknownDomain(Check):
         Domains carrying Nova's metadata or instance name pattern are looked up by UUID
         in every cell's instances and shadow_instances, in the API database's
         instance_mappings and build_requests.  It is reported only when every cell and
-        the API database were read completely; otherwise it is inconclusive.
+        the API database were read completely; otherwise it is inconclusive, as is every
+        host whose domains could not be listed.
 
     Known false positives:
         A domain of another OpenStack deployment managed by the same libvirt (two clouds
@@ -40,12 +43,13 @@ class UnknownDomain(Check):
     code = "HV102"
     name = "unknown-domain"
     severity = Severity.HIGH
-    needs = (Domain, Instance, ArchivedInstance, InstanceMapping, BuildRequest, Cell, Migration)
-    relies_on = (Instance, ArchivedInstance, InstanceMapping, Cell)
+    needs = (Domain, Instance, ArchivedInstance, InstanceMapping, BuildRequest, Cell, Migration, ComputeNode)
+    relies_on = (Instance, ArchivedInstance, InstanceMapping, BuildRequest, Cell)
     repairs = ("undefine-domain", "shutdown-domain")
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
         idx = instance_index(snap)
+        all_hosts_read(snap, out)     # a host's domains we could not list are not judged
         for d in snap.of(Domain):
             if not is_nova_domain(d):
                 continue
@@ -55,7 +59,7 @@ class UnknownDomain(Check):
                 for scope in st.scopes:
                     out.inconclusive(scope, st.reason)
                 continue
-            if st.state != UNKNOWN or d.uuid in idx.mappings or d.uuid in idx.build_requests:
+            if st.state != UNKNOWN or d.uuid in idx.mappings or may_be_building(out, idx, d.uuid):
                 continue
             out.found(
                 domain_ref(d),

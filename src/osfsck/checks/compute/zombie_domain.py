@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from osfsck.checks.base import Check, CheckOutput
-from osfsck.checks.compute.domains import domain_evidence, domain_ref, is_nova_domain
+from osfsck.checks.compute.domains import all_hosts_read, domain_evidence, domain_ref, is_nova_domain
 from osfsck.checks.evidence import instance_evidence
 from osfsck.checks.instance_index import ARCHIVED, DELETED, UNDECIDED, instance_index
 from osfsck.model.facts.hypervisor import Domain
 from osfsck.model.facts.nova import (
-    ArchivedInstance, BuildRequest, Cell, Instance, InstanceMapping, Migration, cell_scope,
+    ArchivedInstance, BuildRequest, Cell, ComputeNode, Instance, InstanceMapping, Migration, cell_scope,
 )
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
@@ -29,7 +29,8 @@ class ZombieDomain(Check):
         `nova-manage db archive_deleted_rows`, is a zombie.  Unlike Nova's own reaper
         (running_deleted_instance_action), this still sees zombies after the rows were
         archived.  When a cell cannot be read and the instance mapping does not point
-        elsewhere, the domain is inconclusive, never a finding.
+        elsewhere, the domain is inconclusive, never a finding; so is every host whose
+        domains could not be listed (or a libvirt host of Nova's not read at all).
 
     Known false positives:
         An instance soft-deleted through the API (vm_state `soft-delete`, restorable)
@@ -47,12 +48,13 @@ class ZombieDomain(Check):
     code = "HV101"
     name = "zombie-domain"
     severity = Severity.HIGH
-    needs = (Domain, Instance, ArchivedInstance, InstanceMapping, BuildRequest, Cell, Migration)
+    needs = (Domain, Instance, ArchivedInstance, InstanceMapping, BuildRequest, Cell, Migration, ComputeNode)
     relies_on = (Instance, ArchivedInstance, InstanceMapping, Cell)
     repairs = ("undefine-domain", "shutdown-domain")
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
         idx = instance_index(snap)
+        all_hosts_read(snap, out)     # a host's domains we could not list are not judged
         for d in snap.of(Domain):
             if not is_nova_domain(d):
                 continue

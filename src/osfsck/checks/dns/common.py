@@ -5,6 +5,12 @@ included); records of other addresses (name servers, mail, ...) are infrastructu
 DNS check judges them.  An address is *held* by a port that has it (ipallocations) or by a
 floating IP.  The names a holder may legitimately have are its instance's names by each
 zone's template, and its port's Neutron external-DNS name (`dns_name.dns_domain`).
+
+Only records OpenStack's naming made are OpenStack's to call duplicates or to delete: a
+name a zone's template gives an instance Nova knows (live or deleted), a port's Neutron
+DNS name, a record designate-sink made for a resource, or a name a hook marked with an
+instance's uuid in a TXT record.  A wildcard, an operator's alias or vanity name on a
+floating IP, a PTR someone set by hand: none of those is made by any rule of OpenStack's.
 """
 
 from __future__ import annotations
@@ -16,15 +22,23 @@ from collections import defaultdict
 from typing import NamedTuple, Optional
 
 from osfsck.checks.base import CheckOutput
-from osfsck.model.facts.dns import DnsRecord, DnsZone, absolute, zone_scope
+from osfsck.model.facts.dns import DESIGNATE_SCOPE, DesignateRecord, DnsRecord, DnsZone, absolute, zone_scope
 from osfsck.model.facts.neutron import NEUTRON_SCOPE, FloatingIp, IpAllocation, NeutronPort, NeutronSubnet
-from osfsck.model.facts.nova import InstanceNetwork
+from osfsck.model.facts.nova import API_SCOPE, Cell, InstanceNetwork, cell_scope
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
 
 NEUTRON_KINDS = (NeutronPort, IpAllocation, FloatingIp, NeutronSubnet)
 ADDRESS_TYPES = ("A", "AAAA")
 REVERSE_SUFFIXES = ("in-addr.arpa.", "ip6.arpa.")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+MAX_CNAME_CHAIN = 8     # resolvers give up on longer chains (BIND's limit is 16); so do we
+
+
+def is_wildcard(name: str) -> bool:
+    """A wildcard owner name (RFC 4592: "*" as its leftmost label): an operator's catch-all,
+    never a name OpenStack makes."""
+    return name == "*" or name.startswith("*.")
 
 
 def record_id(name: str, rtype: str, data: str) -> str:
@@ -129,9 +143,11 @@ class DnsIndex:
     def __init__(self, snap: Snapshot):
         self.snap = snap
         self.neutron_complete = all(snap.is_complete(k, NEUTRON_SCOPE) for k in NEUTRON_KINDS)
-        # zones: every configured one is covered (complete or not)
-        self.zone_names = sorted(s.split(":", 1)[1] for s in snap.scopes(DnsRecord))
-        self.complete_zones = {z for z in self.zone_names if snap.is_complete(DnsRecord, zone_scope(z))}
+        # zones: every configured one is covered (complete or not); its records and its
+        # template (DnsZone) are both needed to judge a name in it
+        self.zone_names = sorted({s.split(":", 1)[1] for k in (DnsRecord, DnsZone) for s in snap.scopes(k)})
+        self.complete_zones = {z for z in self.zone_names
+                               if all(snap.is_complete(k, zone_scope(z)) for k in (DnsRecord, DnsZone))}
         # instances are named in forward zones only: a reverse zone's names are addresses
         self.templates = {z.zone: Template(z.name_template, z.zone) for z in snap.of(DnsZone)
                           if not z.zone.endswith(REVERSE_SUFFIXES)}
@@ -139,7 +155,14 @@ class DnsIndex:
         self.forward = defaultdict(list)        # address -> A/AAAA records
         self.names = defaultdict(set)           # name -> its addresses
         self.ptrs = defaultdict(list)           # address -> PTR records
+        self.aliases = {}                       # CNAME owner -> its target
+        self.delegated = set()                  # names below a zone's apex delegated elsewhere (NS)
+        self.owners = set()                     # every name that owns a record (for wildcards)
+        self.txt_uuids = defaultdict(set)       # name -> uuids its TXT records carry
+        self._existing = None                   # every owner and its ancestors (built on demand)
+        self._unread_names = None               # see unread_instance_names
         for r in snap.of(DnsRecord):
+            self.owners.add(r.name)
             if r.type in ADDRESS_TYPES:
                 self.forward[r.data].append(r)
                 self.names[r.name].add(r.data)
@@ -147,6 +170,17 @@ class DnsIndex:
                 a = ptr_address(r.name)
                 if a is not None:
                     self.ptrs[a].append(r)
+            elif r.type == "CNAME":
+                self.aliases[r.name] = r.data
+            elif r.type == "NS" and r.name != r.zone:
+                self.delegated.add(r.name)
+            elif r.type == "TXT":
+                self.txt_uuids[r.name].update(_UUID.findall(r.data.lower()))
+        # what designate-sink made, and for what (a user's or Neutron's recordsets have no
+        # managed resource: Neutron's are told by the port's DNS name instead)
+        self.sink_made = {(d.name, d.type, d.data): d for d in snap.of(DesignateRecord) if d.managed_resource_type}
+        self.sink_unread = next((c.reason or f"{c.scope} was not read completely"
+                                 for c in snap.incomplete_scopes(DesignateRecord)), None)
         self._ranges()
         self._holders()
         self._instances()
@@ -203,15 +237,133 @@ class DnsIndex:
             for key in {n.hostname, n.display_name, n.uuid}:
                 if key:
                     self.by_name[key.lower()].append(n)
+        self.port_names = {}                    # a port's Neutron DNS name -> the port
+        for p in self.ports.values():
+            if p.dns_name and p.dns_domain:
+                self.port_names.setdefault(absolute(f"{p.dns_name}.{p.dns_domain}"), p)
+
+    def unread_instance_names(self) -> dict[str, str]:
+        """Scope -> why, for the cells whose instances' names (network info caches) were not
+        read completely, and the API database when its cell list is partial: a name may
+        belong there to an instance we could not see."""
+        if self._unread_names is not None:
+            return self._unread_names
+        snap = self.snap
+        found = self._unread_names = {}
+        if not snap.is_complete(Cell, API_SCOPE):
+            found[API_SCOPE] = snap.why_incomplete(Cell, API_SCOPE)
+        cells = {cell_scope(c.name) for c in snap.of(Cell)} | set(snap.scopes(InstanceNetwork))
+        for scope in sorted(cells):
+            if not snap.is_complete(InstanceNetwork, scope):
+                found[scope] = snap.why_incomplete(InstanceNetwork, scope)
+        return found
 
     # -- names --------------------------------------------------------------------------
     def zone_of(self, name: str) -> Optional[str]:
-        """The longest configured zone that holds `name`, read or not."""
+        """The longest configured zone that holds `name`, read or not; None when no
+        configured zone does, or when the name lies under a delegation of that zone (a
+        subzone osfsck does not read, whose records that zone's transfer does not hold)."""
         best = None
         for z in self.zone_names:
             if (name == z or name.endswith("." + z)) and (best is None or len(z) > len(best)):
                 best = z
+        if best is not None:
+            labels = name[:len(name) - len(best)].rstrip(".").split(".") if name != best else []
+            for i in range(len(labels)):
+                if ".".join(labels[i:]) + "." + best in self.delegated:
+                    return None
         return best
+
+    def resolve(self, name: str) -> tuple[Optional[set], Optional[str]]:
+        """Where `name` leads, following CNAMEs and wildcards (RFC 4592) through the zones
+        read: (its addresses, None), empty when it has no address record; (None, zone)
+        when it leads into `zone`, which was not read completely; (None, None) when it
+        leads out of the configured zones (an unconfigured or delegated zone: not ours)."""
+        for _ in range(MAX_CNAME_CHAIN):
+            zone = self.zone_of(name)
+            if zone is None:
+                return None, None
+            if zone not in self.complete_zones:
+                return None, zone
+            if name not in self.owners:
+                name = self._wildcard_for(name, zone) or name
+            if name in self.aliases:
+                name = self.aliases[name]
+                continue
+            return set(self.names.get(name, ())), None
+        return None, None
+
+    def zone_reason(self, zone: str) -> str:
+        scope = zone_scope(zone)
+        kind = next((k for k in (DnsRecord, DnsZone) if not self.snap.is_complete(k, scope)), DnsRecord)
+        return self.snap.why_incomplete(kind, scope)
+
+    def zones_read(self, out: CheckOutput, names) -> bool:
+        """True when every configured zone holding one of `names` was read completely;
+        otherwise the first that was not is recorded inconclusive."""
+        for zone in sorted({z for z in map(self.zone_of, names) if z is not None}):
+            if zone not in self.complete_zones:
+                out.inconclusive(zone_scope(zone), self.zone_reason(zone))
+                return False
+        return True
+
+    def maker_known(self, out: CheckOutput, made: Optional[str]) -> bool:
+        """Whether "no rule of OpenStack's made it" can be believed for a record: not when
+        Designate's database, which says what designate-sink made, was read only in part
+        (then "designate" is recorded inconclusive)."""
+        if made is None and self.sink_unread is not None:
+            out.inconclusive(DESIGNATE_SCOPE, self.sink_unread)
+            return False
+        return True
+
+    def instance_names_read(self, out: CheckOutput) -> bool:
+        """True when every instance's names could be read; otherwise each place they could
+        not is recorded inconclusive (a name may be a live instance's we could not see)."""
+        unread = self.unread_instance_names()
+        for scope, why in unread.items():
+            out.inconclusive(scope, why)
+        return not unread
+
+    def _wildcard_for(self, name: str, zone: str) -> Optional[str]:
+        """The wildcard that answers for `name` (which owns nothing): "*." + its closest
+        encloser (the nearest ancestor that exists, empty non-terminals included), when
+        that wildcard exists."""
+        if name == zone:
+            return None
+        if self._existing is None:
+            self._existing = set()
+            for o in self.owners:
+                labels = o.split(".")
+                self._existing.update(".".join(labels[i:]) for i in range(len(labels)))
+        labels = name.split(".")
+        for i in range(1, len(labels)):
+            encloser = ".".join(labels[i:])
+            if encloser in self._existing or encloser == zone:
+                wild = "*." + encloser
+                return wild if wild in self.owners else None
+        return None
+
+    def made_by(self, r, name: str, address: str) -> Optional[str]:
+        """How OpenStack's naming made record `r`, which gives `address` the name `name` (an
+        address record's owner, a PTR's target), as a phrase for the evidence; None when no
+        rule of OpenStack's made it (a wildcard, an operator's alias, a PTR set by hand)."""
+        if is_wildcard(name):
+            return None
+        d = self.sink_made.get((r.name, r.type, r.data))
+        if d is not None:
+            return f"designate-sink's {d.managed_plugin_name or 'handler'} for {d.managed_resource_type} " \
+                   f"{d.managed_resource_id}"
+        made = self.instances_named(name, address)
+        if made:
+            zone = self.zone_of(name)
+            return f"the name template of zone {zone} for instance {made[0].uuid}"
+        port = self.port_names.get(name)
+        if port is not None:
+            return f"Neutron's DNS name of port {port.id}"
+        known = sorted(u for u in self.txt_uuids.get(name, ()) if u in self.by_name)
+        if known:
+            return f"a TXT record naming instance {known[0]}"
+        return None
 
     def expected_names(self, address: str) -> set[str]:
         """Every name the holder of `address` may have: its instance's names by each zone's
@@ -271,7 +423,7 @@ def with_neutron(snap: Snapshot, out: CheckOutput) -> Optional[DnsIndex]:
         return None
     for z in idx.zone_names:
         if z not in idx.complete_zones:
-            out.inconclusive(zone_scope(z), snap.why_incomplete(DnsRecord, zone_scope(z)))
+            out.inconclusive(zone_scope(z), idx.zone_reason(z))
     return idx
 
 

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.dns.common import NEUTRON_KINDS, judged_address, record_evidence, record_id, record_ref, with_neutron
-from osfsck.model.facts.dns import DnsRecord, DnsZone, zone_scope
-from osfsck.model.finding import Severity
+from osfsck.model.facts.dns import DesignateRecord, DnsRecord, DnsZone, zone_scope
+from osfsck.model.facts.nova import InstanceNetwork
+from osfsck.model.finding import Confidence, Severity
 from osfsck.model.snapshot import Snapshot
 
 
@@ -19,15 +20,18 @@ class DnsPtrMismatch(Check):
     How it is detected:
         For every PTR of a transferred reverse zone whose address is in a Neutron subnet,
         the zone holding its target is looked up: when that zone is transferred, the
-        target must have an A/AAAA record for the address.  A target with no address
-        record, or whose records are other addresses, is a mismatch.  The other direction
+        target must have an A/AAAA record for the address, directly, through CNAMEs or
+        through a wildcard.  A target with no address record, or whose records are other
+        addresses, is a mismatch; with high confidence only when OpenStack's naming made
+        the PTR's target (else it is someone's own reverse name: a person decides).  The other direction
         (an A record whose address has a PTR naming another name) is covered too: either
         that PTR is itself a mismatch, or its name also points at the address, which is
         `duplicate-dns-record`; so no second finding is made for it.
 
     Known false positives:
-        A target in a zone osfsck does not transfer is not judged (it may be right in
-        someone else's zone), nor are addresses outside OpenStack's ranges.  A target
+        A target in a zone osfsck does not transfer, or under a delegation to one, is not
+        judged (it may be right in someone else's zone), nor are addresses outside
+        OpenStack's ranges.  A target
         zone that could not be read makes the check inconclusive for it.
 
     Repair:
@@ -38,8 +42,9 @@ class DnsPtrMismatch(Check):
     code = "DN103"
     name = "dns-ptr-mismatch"
     severity = Severity.LOW
-    needs = (DnsRecord, DnsZone, *NEUTRON_KINDS)
-    relies_on = (DnsRecord, *NEUTRON_KINDS)
+    needs = (DnsRecord, DnsZone, *NEUTRON_KINDS, InstanceNetwork)
+    relies_on = (DnsRecord, DnsZone, *NEUTRON_KINDS)
+    uses = (DesignateRecord,)     # what designate-sink made, when Designate's database is configured
     repairs = ("delete-dns-records", "dns-record-runbook")
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
@@ -54,12 +59,13 @@ class DnsPtrMismatch(Check):
                 if zone is None:
                     continue
                 out.examine()
-                if zone not in idx.complete_zones:
-                    out.inconclusive(zone_scope(zone), snap.why_incomplete(DnsRecord, zone_scope(zone)))
+                points_to, unread = idx.resolve(r.data)
+                if unread is not None:
+                    out.inconclusive(zone_scope(unread), idx.zone_reason(unread))
                     continue
-                points_to = idx.names.get(r.data, set())
-                if address in points_to:
-                    continue
+                if points_to is None or address in points_to:
+                    continue    # an alias into a zone osfsck does not read, or the right answer
+                made = idx.made_by(r, r.data, address)
                 rid = record_id(r.name, r.type, r.data)
                 why = (f"{r.data} has no address record in zone {zone}" if not points_to else
                        f"{r.data} resolves to {', '.join(sorted(points_to))}")
@@ -69,4 +75,5 @@ class DnsPtrMismatch(Check):
                                     "target_addresses": sorted(points_to),
                                     "holder": holder.evidence() if holder else None,
                                     "expected_names": sorted(idx.expected_names(address)),
-                                    "managed_by_designate": r.zone in idx.designate_zones})
+                                    "made_by": made, "managed_by_designate": r.zone in idx.designate_zones},
+                          confidence=Confidence.HIGH if made else Confidence.MEDIUM)

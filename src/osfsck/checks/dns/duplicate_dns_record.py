@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from osfsck.checks.base import Check, CheckOutput
-from osfsck.checks.dns.common import NEUTRON_KINDS, record_evidence, record_id, record_ref, with_neutron
-from osfsck.model.facts.dns import DnsRecord, DnsZone
-from osfsck.model.facts.nova import InstanceNetwork
+from osfsck.checks.dns.common import (
+    NEUTRON_KINDS, ptr_name, record_evidence, record_id, record_ref, with_neutron,
+)
+from osfsck.model.facts.dns import DesignateRecord, DnsRecord, DnsZone
+from osfsck.model.facts.nova import Cell, InstanceNetwork
 from osfsck.model.finding import Confidence, Severity
 from osfsck.model.snapshot import Snapshot
 
@@ -23,13 +25,21 @@ class DuplicateDnsRecord(Check):
         one name (or more than one PTR target), the names its holder may have are found:
         its instance's names by each zone's template, its port's external-DNS name, and
         (for address records) the name its PTR gives.  Every other record for the address
-        is a duplicate.  When none of the names is the holder's, every record of the
-        address is reported, with medium confidence.
+        that OpenStack's naming made is a duplicate: a name a zone's template gives an
+        instance Nova knows (live or deleted), a port's Neutron DNS name, a record
+        designate-sink made, or a name a hook marked with a known instance's uuid in a
+        TXT record.  When none of the names is the holder's, each such record is
+        reported with medium confidence.  Every zone involved, the address's reverse
+        zone and every cell's instance names must have been read, else the address is
+        inconclusive.
 
     Known false positives:
         One instance named in two zones (a template in each) has two expected names, not
-        a duplicate.  Records outside OpenStack's ranges (round-robin or alias names of
-        infrastructure hosts) are not judged.  Needs all of Neutron (else inconclusive).
+        a duplicate.  A wildcard (`*.apps` on a floating IP), an operator's alias or
+        vanity name, a PTR set by hand: no rule of OpenStack's made them, so they are
+        never duplicates (and never deleted).  Records outside OpenStack's ranges
+        (round-robin or alias names of infrastructure hosts) are not judged.  Needs all
+        of Neutron (else inconclusive).
 
     Repair:
         `delete-dns-records` (unsafe) deletes the duplicate record, conditional on its
@@ -40,8 +50,9 @@ class DuplicateDnsRecord(Check):
     code = "DN102"
     name = "duplicate-dns-record"
     severity = Severity.LOW
-    needs = (DnsRecord, DnsZone, *NEUTRON_KINDS, InstanceNetwork)
-    relies_on = (*NEUTRON_KINDS,)
+    needs = (DnsRecord, DnsZone, *NEUTRON_KINDS, InstanceNetwork, Cell)
+    relies_on = (DnsRecord, DnsZone, *NEUTRON_KINDS, InstanceNetwork, Cell)
+    uses = (DesignateRecord,)     # what designate-sink made, when Designate's database is configured
     repairs = ("delete-dns-records", "dns-record-runbook")
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
@@ -51,25 +62,34 @@ class DuplicateDnsRecord(Check):
         for address in sorted(set(idx.forward) | set(idx.ptrs)):
             if idx.subnet_of(address) is None:
                 continue
-            expected = idx.expected_names(address)
             fwd, ptrs = idx.forward.get(address, []), idx.ptrs.get(address, [])
             out.examine()
-            names = {r.name for r in fwd}
+            names, targets = {r.name for r in fwd}, {p.data for p in ptrs}
+            if len(names) < 2 and len(targets) < 2:
+                continue
+            # which name is the holder's own, and which rule made each, needs every zone
+            # involved (its records and template), the reverse zone's PTRs and every
+            # instance's names: a partial one would turn an own name into a "duplicate"
+            if not idx.zones_read(out, names | targets | {ptr_name(address)}) or not idx.instance_names_read(out):
+                continue
+            expected = idx.expected_names(address)
             if len(names) > 1:
-                own = names & (expected | {p.data for p in ptrs})
-                self._report(out, idx, address, fwd, lambda r: r.name in own, own, "names")
-            targets = {p.data for p in ptrs}
+                own = names & (expected | targets)
+                self._report(out, idx, address, fwd, lambda r: r.name, own, "names")
             if len(targets) > 1:
                 own = targets & (expected | names)
-                self._report(out, idx, address, ptrs, lambda r: r.data in own, own, "PTR records")
+                self._report(out, idx, address, ptrs, lambda r: r.data, own, "PTR records")
 
     @staticmethod
-    def _report(out, idx, address, records, is_own, own, what) -> None:
+    def _report(out, idx, address, records, name_of, own, what) -> None:
         holder = idx.holders.get(address)
         everything = sorted({record_id(r.name, r.type, r.data) for r in records})
         for r in records:
-            if is_own(r):
+            if name_of(r) in own:
                 continue
+            made = idx.made_by(r, name_of(r), address)
+            if not idx.maker_known(out, made) or made is None:
+                continue    # a wildcard, an operator's alias: no rule of OpenStack's made it
             rid = record_id(r.name, r.type, r.data)
             others = [x for x in everything if x != rid]
             out.found(
@@ -79,5 +99,5 @@ class DuplicateDnsRecord(Check):
                    f"; none is known to be its holder's (also: {', '.join(others)})."),
                 evidence={"record": record_evidence(r), "address": address, "others": others,
                           "own": sorted(own), "holder": holder.evidence() if holder else None,
-                          "managed_by_designate": r.zone in idx.designate_zones},
+                          "made_by": made, "managed_by_designate": r.zone in idx.designate_zones},
                 confidence=Confidence.HIGH if own else Confidence.MEDIUM)

@@ -5,9 +5,9 @@ from osfsck.checks.dns.common import (
     NEUTRON_KINDS, judged_address, record_evidence, record_id, record_ref, with_neutron,
 )
 from osfsck.checks.instance_index import ARCHIVED, DELETED, UNDECIDED, instance_index
-from osfsck.model.facts.dns import JUDGED_TYPES, DnsRecord, DnsZone
+from osfsck.model.facts.dns import JUDGED_TYPES, DesignateRecord, DnsRecord, DnsZone
 from osfsck.model.facts.nova import ArchivedInstance, BuildRequest, Cell, Instance, InstanceMapping, InstanceNetwork, Migration
-from osfsck.model.finding import Severity
+from osfsck.model.finding import Confidence, Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
 
@@ -33,6 +33,9 @@ class StaleDnsRecord(Check):
 
     Known false positives:
         Records outside OpenStack's ranges (name servers, mail, ...) are never judged.
+        A record no naming rule of OpenStack's made (a wildcard, an operator's alias or
+        VIP name) on an address nothing holds is still reported, since the address's
+        next holder gets the name, but with medium confidence: it is never deleted.
         A record for a floating IP is held by the floating IP.  A name Neutron's external
         DNS gave the new holder's port is its own.  Needs all of Neutron and the whole
         zone: a partial one makes the check inconclusive, never a finding.  A record
@@ -51,7 +54,8 @@ class StaleDnsRecord(Check):
     severity = Severity.MEDIUM
     needs = (DnsRecord, DnsZone, *NEUTRON_KINDS, InstanceNetwork, Instance, ArchivedInstance, InstanceMapping,
              Cell, Migration, BuildRequest)
-    relies_on = (DnsRecord, *NEUTRON_KINDS)
+    relies_on = (DnsRecord, *NEUTRON_KINDS, InstanceNetwork)
+    uses = (DesignateRecord,)     # what designate-sink made, when Designate's database is configured
     repairs = ("delete-dns-records", "dns-record-runbook")
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
@@ -67,17 +71,24 @@ class StaleDnsRecord(Check):
                 continue
             out.examine()
             holder = idx.holders.get(address)
+            named = r.data if r.type == "PTR" else r.name
             evidence = {"record": record_evidence(r), "address": address,
                         "subnet": str(idx.subnet_of(address)), "holder": holder.evidence() if holder else None,
                         "managed_by_designate": r.zone in idx.designate_zones}
             rid = record_id(r.name, r.type, r.data)
             if holder is None:
+                # stale whoever made it (the next holder of the address gets its name), but
+                # a record no rule of OpenStack's made is the operator's: a person decides
+                made = evidence["made_by"] = idx.made_by(r, named, address)
                 out.found(record_ref(r), f"{r.type} record {rid} in zone {r.zone}: no port or floating IP "
-                          f"holds {address} (in Neutron subnet {evidence['subnet']}).", evidence=evidence)
+                          f"holds {address} (in Neutron subnet {evidence['subnet']})"
+                          + ("." if made else "; no OpenStack naming rule made it."), evidence=evidence,
+                          confidence=Confidence.HIGH if made else Confidence.MEDIUM)
                 continue
-            named = r.data if r.type == "PTR" else r.name
             if holder.instance_uuid is None or named in idx.expected_names(address):
                 continue
+            if not idx.instance_names_read(out):
+                continue    # the name may be a live instance's we could not see (or the holder's)
             candidates = idx.instances_named(named, address)
             if any(c.uuid in idx.live_nets for c in candidates):
                 continue
@@ -89,6 +100,7 @@ class StaleDnsRecord(Check):
                     break
                 if st.state in (DELETED, ARCHIVED) and c.uuid != holder.instance_uuid:
                     evidence["deleted_instance"] = {"uuid": c.uuid, "hostname": c.hostname, "state": st.state}
+                    evidence["made_by"] = idx.made_by(r, named, address)
                     out.found(
                         record_ref(r),
                         f"{r.type} record {rid} in zone {r.zone} names instance {c.uuid} ({c.hostname}), which "

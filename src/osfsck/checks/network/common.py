@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from osfsck.checks.base import CheckOutput, recent, scope_complete
-from osfsck.checks.instance_index import DELETED, LIVE, InstanceIndex, gone_because, undecided
+from osfsck.checks.instance_index import DELETED, LIVE, InstanceIndex, gone_because, may_be_building, undecided
 from osfsck.model.facts.neutron import NEUTRON_SCOPE, NeutronPort, PortBinding, is_compute_port
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
@@ -83,7 +83,7 @@ def orphan_port(snap: Snapshot, idx: InstanceIndex, out: CheckOutput, port, min_
 
     Not an orphan: a port that is not compute:* or names no device (a spare port), one
     changed within `min_age` (a boot or an attach in flight), one whose instance is still a
-    build request (no cell holds it yet) or was deleted within `min_age` (Nova deallocates
+    build request (no cell holds it yet, or the build requests could not be read) or was deleted within `min_age` (Nova deallocates
     ports before it marks the row deleted, but a delete on a down compute host cleans up
     later).  An owner that cannot be decided (a cell down) records that cell inconclusive.
     """
@@ -91,7 +91,7 @@ def orphan_port(snap: Snapshot, idx: InstanceIndex, out: CheckOutput, port, min_
         return None     # the common case first: a live instance's port
     if recent(snap, port.updated_at or port.created_at, min_age):
         return None
-    if port.device_id in idx.build_requests:
+    if may_be_building(out, idx, port.device_id):
         return None
     st = idx.status(port.device_id)
     if st.state == LIVE or undecided(out, st):

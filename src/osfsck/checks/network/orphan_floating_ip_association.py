@@ -47,7 +47,7 @@ class OrphanFloatingIpAssociation(Check):
     severity = Severity.MEDIUM
     # Migration: the instance index calls a cell complete only with its migrations read
     needs = (FloatingIp, NeutronPort, Instance, ArchivedInstance, InstanceMapping, BuildRequest, Migration, Cell)
-    relies_on = (FloatingIp, NeutronPort, Instance, ArchivedInstance, InstanceMapping, Cell)
+    relies_on = (FloatingIp, NeutronPort, Instance, ArchivedInstance, InstanceMapping, BuildRequest, Cell)
     repairs = ("disassociate-floating-ip",)
     defaults = {"min_age": ORPHAN_MIN_AGE}
 

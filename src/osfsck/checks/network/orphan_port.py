@@ -49,7 +49,7 @@ class OrphanPort(Check):
     severity = Severity.MEDIUM
     # Migration: the instance index calls a cell complete only with its migrations read
     needs = (NeutronPort, PortBinding, Instance, ArchivedInstance, InstanceMapping, BuildRequest, Migration, Cell)
-    relies_on = (NeutronPort, Instance, ArchivedInstance, InstanceMapping, Cell)
+    relies_on = (NeutronPort, Instance, ArchivedInstance, InstanceMapping, BuildRequest, Cell)
     repairs = ("delete-port", "orphan-port-runbook")
     defaults = {"min_age": ORPHAN_MIN_AGE}
 

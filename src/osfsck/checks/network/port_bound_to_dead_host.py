@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import instance_evidence
-from osfsck.checks.instance_index import LIVE, instance_index, instance_ref
+from osfsck.checks.instance_index import LIVE, instance_index, instance_ref, moves_known, undecided
 from osfsck.checks.network.common import binding_evidence, port_evidence, port_ref, ports_by_id, with_neutron
 from osfsck.model.facts.neutron import NeutronPort, PortBinding, is_compute_port
 from osfsck.model.facts.nova import (
@@ -51,7 +51,7 @@ class PortBoundToDeadHost(Check):
     name = "port-bound-to-dead-host"
     severity = Severity.HIGH
     needs = (NeutronPort, PortBinding, ComputeService, Instance, ArchivedInstance, InstanceMapping, Migration, Cell)
-    relies_on = (PortBinding, ComputeService, Cell)
+    relies_on = (PortBinding, ComputeService, Cell, Instance, Migration)
     repairs = ("port-dead-host-runbook",)
     defaults = {"min_age": MIN_AGE}
 
@@ -83,9 +83,11 @@ class PortBoundToDeadHost(Check):
             if p is None or not p.device_id or not is_compute_port(p):
                 continue
             st = idx.status(p.device_id)
-            if st.state != LIVE:
-                continue    # an orphan port is orphan-port's subject, an undecided owner its inconclusive
-            if recent(snap, p.updated_at or p.created_at, min_age) or idx.in_progress_migrations(p.device_id):
+            if undecided(out, st) or st.state != LIVE:
+                continue    # an orphan port is orphan-port's subject
+            if recent(snap, p.updated_at or p.created_at, min_age):
+                continue
+            if not moves_known(out, idx, p.device_id) or idx.in_progress_migrations(p.device_id):
                 continue
             svc = forced.get(b.host)
             reported.add(p.id)

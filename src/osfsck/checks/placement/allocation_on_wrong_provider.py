@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import instance_evidence
-from osfsck.checks.instance_index import instance_index, instance_ref
+from osfsck.checks.instance_index import instance_index, instance_ref, moves_known, undecided
 from osfsck.checks.placement.common import (
     MIN_AGE, allocations_evidence, consumer_ref, node_evidence, placement_index, provider_ref, with_placement,
 )
-from osfsck.model.facts.nova import ArchivedInstance, Cell, ComputeNode, Instance, InstanceMapping, Migration
+from osfsck.model.facts.nova import (
+    API_SCOPE, ArchivedInstance, Cell, ComputeNode, Instance, InstanceMapping, Migration,
+)
 from osfsck.model.facts.placement import Allocation, Consumer, ResourceProvider
 from osfsck.model.finding import Severity
 from osfsck.model.snapshot import Snapshot
@@ -48,7 +50,7 @@ class AllocationOnWrongProvider(Check):
     severity = Severity.MEDIUM
     needs = (Allocation, Consumer, ResourceProvider, ComputeNode, Instance, ArchivedInstance, InstanceMapping, Cell,
              Migration)
-    relies_on = (Allocation, ResourceProvider, ComputeNode)
+    relies_on = (Allocation, ResourceProvider, ComputeNode, Instance, Migration)
     repairs = ("move-allocation-to-compute-node", "allocation-on-wrong-provider-runbook")
     defaults = {"min_age": MIN_AGE}
 
@@ -61,19 +63,27 @@ class AllocationOnWrongProvider(Check):
         node_of, primaries = px.node_of_provider.get, idx.primaries.get
         suspects = {}
         out.examine(len(px.allocated))
+        # a provider of a node we could not read is not known as a compute node's, and a
+        # consumer live only in a cell we could not read is not known as an instance
+        if not idx.api_complete:
+            out.inconclusive(API_SCOPE, idx.api_reason())    # a cell it does not list has both
+        px.nodes_complete(out, sorted(idx.cell_names))
+        unsure = bool(idx.partial_cells)
         for a in snap.of(Allocation):     # 10^5-10^6 rows: two dict lookups each
             node = node_of(a[2])
             if node is not None:
                 row = primaries(a[1])
                 if row is not None and row.host and node.host != row.host:
                     suspects[a[1]] = row
+                elif row is None and unsure:
+                    undecided(out, idx.status(a[1]))
         allocs = px.allocations_of(suspects)
         consumers = px.consumers_of(suspects)
         for uuid in sorted(suspects):
             row = suspects[uuid]
             if row.task_state or recent(snap, row.updated_at or row.created_at, min_age):
                 continue
-            if idx.in_progress_migrations(uuid):
+            if not moves_known(out, idx, uuid) or idx.in_progress_migrations(uuid):
                 continue
             c = consumers.get(uuid)
             if c is not None and recent(snap, c.updated_at or c.created_at, min_age):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import instance_evidence
-from osfsck.checks.instance_index import instance_index, instance_ref
+from osfsck.checks.instance_index import instance_index, instance_ref, moves_known
 from osfsck.checks.placement.common import MIN_AGE, node_evidence, placement_index, provider_ref, with_placement
 from osfsck.model.facts.nova import ArchivedInstance, Cell, ComputeNode, Instance, InstanceMapping, Migration
 from osfsck.model.facts.placement import Allocation, ResourceProvider
@@ -47,7 +47,7 @@ class MissingAllocation(Check):
     name = "missing-allocation"
     severity = Severity.HIGH
     needs = (Allocation, ResourceProvider, ComputeNode, Instance, ArchivedInstance, InstanceMapping, Cell, Migration)
-    relies_on = (Allocation, ResourceProvider)
+    relies_on = (Allocation, ResourceProvider, Migration)
     repairs = ("create-missing-allocation", "missing-allocation-runbook")
     defaults = {"min_age": MIN_AGE}
 
@@ -64,7 +64,7 @@ class MissingAllocation(Check):
             out.examine()
             if uuid in allocated or recent(snap, row.updated_at or row.created_at, min_age):
                 continue
-            if idx.in_progress_migrations(uuid):
+            if not moves_known(out, idx, uuid) or idx.in_progress_migrations(uuid):
                 continue
             nodes = [n for n in px.nodes_of_host.get(row.host, ()) if n.cell == row.cell]
             node = next((n for n in nodes if n.hypervisor_hostname == row.node), nodes[0] if len(nodes) == 1 else None)

@@ -2,12 +2,15 @@ from __future__ import annotations
 
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import instance_evidence
-from osfsck.checks.instance_index import LIVE, UNKNOWN, gone_because, instance_index, instance_ref, undecided
+from osfsck.checks.instance_index import (
+    LIVE, UNKNOWN, gone_because, instance_index, instance_ref, may_be_building, undecided,
+)
 from osfsck.checks.placement.common import (
     MIN_AGE, allocations_evidence, consumer_evidence, consumer_ref, placement_index, provider_ref, with_placement,
 )
 from osfsck.model.facts.nova import (
-    MIGRATION_TERMINAL, ArchivedInstance, BuildRequest, Cell, ComputeNode, Instance, InstanceMapping, Migration,
+    API_SCOPE, MIGRATION_TERMINAL, ArchivedInstance, BuildRequest, Cell, ComputeNode, Instance, InstanceMapping,
+    Migration,
 )
 from osfsck.model.facts.placement import (
     CONSUMER_INSTANCE, CONSUMER_MIGRATION, Allocation, Consumer, Inventory, ResourceProvider,
@@ -62,7 +65,7 @@ class OrphanAllocation(Check):
     severity = Severity.MEDIUM
     needs = (Allocation, Consumer, ResourceProvider, Inventory, ComputeNode, Instance, ArchivedInstance,
              InstanceMapping, BuildRequest, Cell, Migration)
-    relies_on = (Instance, ArchivedInstance, InstanceMapping, Cell, Migration)
+    relies_on = (Instance, ArchivedInstance, InstanceMapping, BuildRequest, Cell, Migration)
     repairs = ("delete-orphan-allocations", "orphan-allocation-runbook")
     defaults = {"min_age": MIN_AGE}
 
@@ -123,9 +126,13 @@ class OrphanAllocation(Check):
             why = (f"is {migration.migration_type or 'migration'} {migration.id} of instance "
                    f"{migration.instance_uuid}, {migration.status} in cell:{migration.cell}")
             return why, (instance_ref(migration.instance_uuid, migration.cell),), ev, Confidence.HIGH
-        if uuid in idx.build_requests:
+        if may_be_building(out, idx, uuid):
             return none          # still a build request: scheduled, not yet in a cell
         mapping = idx.mappings.get(uuid)
+        if mapping is not None and mapping.cell_uuid is not None and idx.cell_name(mapping.cell_uuid) is None \
+                and not idx.api_complete:
+            out.inconclusive(API_SCOPE, idx.api_reason())   # its cell may be one we could not list
+            return none
         if mapping is not None and (mapping.cell_uuid is None or idx.cell_name(mapping.cell_uuid) is None):
             # scheduled and not yet in a cell; or mapped to a cell the API database does not
             # list, which another check reports: nothing to say about its allocations

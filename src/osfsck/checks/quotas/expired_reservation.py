@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from osfsck.checks.base import Check, CheckOutput, age_seconds, scope_complete
+from osfsck.checks.base import Check, CheckOutput, age_seconds, collected, scope_complete
 from osfsck.checks.quotas.common import reservation_ref
 from osfsck.model.facts.cinder import CINDER_SCOPE
 from osfsck.model.facts.neutron import NEUTRON_SCOPE
@@ -29,7 +29,7 @@ class ExpiredReservation(Check):
         after expiry mean that worker is not running.
 
     How it is detected:
-        Cinder: a live (not soft-deleted) `reservations` row whose `expire` is more than
+        Each service's part runs when that service is configured.  Cinder: a live (not soft-deleted) `reservations` row whose `expire` is more than
         `cinder_clean_interval` (default 86400 s, Cinder's reservation_clean_interval)
         in the past: the periodic task should have expired it by then.  Neutron: a
         `reservations` row whose `expiration` is more than `neutron_clean_interval`
@@ -53,12 +53,16 @@ class ExpiredReservation(Check):
     name = "expired-reservation"
     severity = Severity.LOW
     needs = (CinderReservation, NeutronReservation)
+    needs_one_of = ((CinderReservation,), (NeutronReservation,))     # a part per service
     relies_on = (CinderReservation, NeutronReservation)
     repairs = ("delete-expired-reservations",)
     defaults = {"cinder_clean_interval": CINDER_CLEAN_INTERVAL, "neutron_clean_interval": NEUTRON_CLEAN_INTERVAL}
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
-        if scope_complete(snap, out, CINDER_SCOPE, (CinderReservation,)):
+        # each service's part runs when its rows were collected (its service configured);
+        # when neither was, both say they could not look
+        cinder, neutron = collected(snap, (CinderReservation,)), collected(snap, (NeutronReservation,))
+        if (cinder or not neutron) and scope_complete(snap, out, CINDER_SCOPE, (CinderReservation,)):
             limit = float(self.params["cinder_clean_interval"])
             for r in snap.of(CinderReservation):
                 out.examine()
@@ -74,7 +78,7 @@ class ExpiredReservation(Check):
                                               "expire": r.expire.isoformat()}},
                     changed_at=r.expire,
                 )
-        if scope_complete(snap, out, NEUTRON_SCOPE, (NeutronReservation,)):
+        if (neutron or not cinder) and scope_complete(snap, out, NEUTRON_SCOPE, (NeutronReservation,)):
             limit = float(self.params["neutron_clean_interval"])
             for r in snap.of(NeutronReservation):
                 out.examine()

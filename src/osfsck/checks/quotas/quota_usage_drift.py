@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from osfsck.checks.base import Check, CheckOutput, recent, scope_complete
+from osfsck.checks.base import Check, CheckOutput, collected, recent, scope_complete
 from osfsck.checks.quotas.common import MIN_AGE, cinder_usage_evidence, cinder_usages_by_key, usage_ref
 from osfsck.model.facts.cinder import CINDER_SCOPE, CinderVolumeType
 from osfsck.model.facts.neutron import NEUTRON_SCOPE
-from osfsck.model.facts.nova import API_SCOPE, Instance, cell_scope
+from osfsck.model.facts.nova import API_SCOPE, Cell, Instance, cell_scope
 from osfsck.model.facts.quota import (
     NEUTRON_TRACKED, CinderCounted, CinderQuotaUsage, CinderReservation, NeutronCounted, NeutronQuotaUsage,
     NovaQuotaUsage, cinder_expected,
@@ -33,7 +33,8 @@ class QuotaUsageDrift(Check):
         `quotausages.in_use` the same way until a row is marked dirty.
 
     How it is detected:
-        Cinder: every live `quota_usages` row is compared with what Cinder's own sync
+        Each service's part runs when that service is configured (Cinder's, Neutron's or
+        both).  Cinder: every live `quota_usages` row is compared with what Cinder's own sync
         (`_get_sync_updates`, cinder/db/api.py) would set: the project's live volumes with
         use_quota (`volumes`, and `gigabytes` = their sizes plus their snapshots' unless
         `no_snapshot_gb_quota`), snapshots, backups (`backups`, `backup_gigabytes`),
@@ -80,17 +81,21 @@ class QuotaUsageDrift(Check):
     name = "quota-usage-drift"
     severity = Severity.MEDIUM
     needs = (*CINDER_KINDS, *NEUTRON_KINDS)
+    needs_one_of = (CINDER_KINDS, NEUTRON_KINDS)     # a part per service: either is enough
     relies_on = (CinderCounted, CinderReservation, CinderVolumeType, NeutronCounted)
     # Nova's leftover rows, and the instances they would count, when Nova is configured
-    uses = (NovaQuotaUsage, Instance)
+    uses = (NovaQuotaUsage, Instance, Cell)
     repairs = ("recompute-quota-usage",)
     defaults = {"min_age": MIN_AGE, "no_snapshot_gb_quota": False}
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
         min_age = float(self.params["min_age"])
-        if scope_complete(snap, out, CINDER_SCOPE, CINDER_KINDS):
+        # each service's part runs when its rows were collected (its service configured);
+        # when neither was, both say they could not look
+        cinder, neutron = collected(snap, CINDER_KINDS), collected(snap, NEUTRON_KINDS)
+        if (cinder or not neutron) and scope_complete(snap, out, CINDER_SCOPE, CINDER_KINDS):
             self._cinder(snap, out, min_age)
-        if scope_complete(snap, out, NEUTRON_SCOPE, NEUTRON_KINDS):
+        if (neutron or not cinder) and scope_complete(snap, out, NEUTRON_SCOPE, NEUTRON_KINDS):
             self._neutron(snap, out)
         self._nova(snap, out)
 
@@ -166,13 +171,16 @@ class QuotaUsageDrift(Check):
                 out.inconclusive(scope, snap.why_incomplete(NovaQuotaUsage, scope))
         if not rows:
             return              # counted live: nothing keeps usage rows
-        cells = snap.scopes(Instance)
+        # the API database's rows count every cell: the cells it lists, not only those read
+        cells = sorted({cell_scope(c.name) for c in snap.of(Cell)} | set(snap.scopes(Instance)))
         live = defaultdict(list)
         for i in snap.of(Instance):
             if not i.deleted and not i.hidden:
                 live[(cell_scope(i.cell), i.project_id)].append(i)
         for (scope, project, resource), found in sorted(rows.items(), key=lambda kv: tuple(map(str, kv[0]))):
             over = cells if scope == API_SCOPE else [scope]
+            if scope == API_SCOPE and not scope_complete(snap, out, API_SCOPE, (Cell,)):
+                continue
             if not all(scope_complete(snap, out, s, (Instance,)) for s in over):
                 continue
             out.examine()

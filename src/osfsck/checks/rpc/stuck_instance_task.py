@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from osfsck.checks.base import Check, CheckOutput, age_seconds
+from osfsck.checks.base import Check, CheckOutput, age_seconds, scope_complete
 from osfsck.checks.evidence import instance_evidence
 from osfsck.checks.rpc.common import (
     SERVICE_DOWN_TIME, compute_services, describe_hypervisor, describe_queues, host_queues_evidence,
@@ -74,7 +74,7 @@ class StuckInstanceTask(Check):
     name = "stuck-instance-task"
     severity = Severity.MEDIUM
     needs = (Instance, InstanceAction, Migration, ComputeService)
-    relies_on = (InstanceAction,)
+    relies_on = (InstanceAction, Migration)
     uses = (Domain, RabbitQueue)
     repairs = ("reset-stuck-instance",)
     defaults = {"thresholds": THRESHOLDS, "service_down_time": SERVICE_DOWN_TIME, "migration_age": 12 * HOUR}
@@ -104,10 +104,8 @@ class StuckInstanceTask(Check):
             age = age_seconds(snap, row.updated_at)
             if age is None or age < limit:
                 continue
-            if not snap.is_complete(InstanceAction, cell_scope(row.cell)):
-                # a recent action may be what we could not read
-                out.inconclusive(cell_scope(row.cell), snap.why_incomplete(InstanceAction, cell_scope(row.cell)))
-                continue
+            if not scope_complete(snap, out, cell_scope(row.cell), (InstanceAction, Migration)):
+                continue    # a recent action or a migration in progress may be what we could not read
             act = actions.get(row.uuid)
             last = max((t for t in (row.updated_at, act and act.start_time, act and act.last_event_at) if t),
                        default=None)

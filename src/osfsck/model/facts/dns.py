@@ -17,9 +17,12 @@ from osfsck.model.facts.base import fact_type
 DESIGNATE_SCOPE = "designate"
 
 # the record types the DNS checks judge; TXT is kept because many hooks write the
-# instance's uuid in one next to its A record (external-systems.md §B.3.4)
+# instance's uuid in one next to its A record (external-systems.md §B.3.4); CNAME because
+# a PTR's target may be an alias, and NS below the apex because a name under a delegation
+# lives in another zone (the apex's own NS records say nothing and are not kept)
 JUDGED_TYPES = frozenset({"A", "AAAA", "PTR"})
-COLLECTED_TYPES = JUDGED_TYPES | {"TXT"}
+COLLECTED_TYPES = JUDGED_TYPES | {"TXT", "CNAME", "NS"}
+NAME_DATA_TYPES = frozenset({"PTR", "CNAME", "NS"})     # types whose data is a domain name
 
 
 def zone_scope(zone: str) -> str:
@@ -49,14 +52,15 @@ class DnsZone(NamedTuple):
 
 @fact_type("dns.record", scope_field="scope")
 class DnsRecord(NamedTuple):
-    """One resource record of a transferred zone (A, AAAA, PTR or TXT)."""
+    """One resource record of a transferred zone (A, AAAA, PTR, TXT, CNAME, or an NS below
+    the apex: a delegation)."""
 
     scope: str                      # zone_scope(zone)
     zone: str
     name: str                       # absolute owner name
     type: str
     ttl: int
-    data: str                       # A/AAAA: the address; PTR: the absolute target; TXT: the text
+    data: str                       # A/AAAA: the address; PTR, CNAME, NS: the absolute target; TXT: the text
 
 
 @fact_type("designate.record", scope_field="scope")
@@ -109,7 +113,7 @@ def record_data(rtype: str, data: str) -> str:
     """The canonical text of a record's data: a PTR's target made absolute and lower-case,
     an address in ipaddress's canonical form (checks compare them as text)."""
     data = data.strip()
-    if rtype == "PTR":
+    if rtype in NAME_DATA_TYPES:
         return absolute(data)
     if rtype in ("A", "AAAA"):
         try:

@@ -46,6 +46,10 @@ class DeleteDnsRecords(Repair):
         # that evidence is not about an OpenStack address and is not ours to touch
         if not plan.finding.evidence.get("address"):
             raise NotOwned(f"{plan.target.id}: no OpenStack address recorded for it")
+        # a wildcard, an operator's alias, a PTR set by hand: OpenStack's naming did not
+        # make it, so it is not OpenStack's to delete (issue 15 #9)
+        if not plan.finding.evidence.get("made_by"):
+            raise NotOwned(f"{plan.target.id}: no naming rule of OpenStack's made this record")
 
     def before_image(self, plan: RepairPlan, ctx) -> dict:
         zone = plan.params["zone"]

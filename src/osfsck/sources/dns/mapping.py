@@ -13,8 +13,10 @@ class MalformedZone(ValueError):
 
 def zone_facts(zone: str, server: str, template: str, designate: bool,
                records: Iterable) -> tuple[DnsZone, list[DnsRecord]]:
-    """(the zone, its A/AAAA/PTR/TXT records) from (name, type, ttl, data) tuples as the
-    transfer gives them, the SOA first.  Names are made lower-case; data canonical."""
+    """(the zone, its A/AAAA/PTR/TXT/CNAME records and delegations) from (name, type, ttl,
+    data) tuples as the transfer gives them, the SOA first.  Names are made lower-case;
+    data canonical.  The apex's own NS records are not kept: only an NS below the apex
+    (a delegated subzone) tells the checks something."""
     scope = zone_scope(zone)
     serial = None
     out = []
@@ -33,7 +35,7 @@ def zone_facts(zone: str, server: str, template: str, designate: bool,
                     raise MalformedZone(f"the SOA of {zone} is not readable: {data[:120]!r}")
                 serial = int(fields[2])
             continue
-        if rtype in COLLECTED_TYPES:
+        if rtype in COLLECTED_TYPES and not (rtype == "NS" and name == zone):
             out.append(tuple.__new__(DnsRecord, (scope, zone, name, rtype, ttl, record_data(rtype, data))))
     if serial is None:
         raise MalformedZone(f"zone {zone} has no SOA at its apex")
