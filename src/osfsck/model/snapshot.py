@@ -253,7 +253,8 @@ def _coverage(c, where: str) -> Coverage:
     if values["kind"] not in FACT_TYPES:
         raise SnapshotFormatError(f"{where}.kind: unknown fact kind {_show(values['kind'])}")
     prefix = _scope_prefix(FACT_TYPES[values["kind"]])
-    if prefix and not (values["scope"].startswith(prefix) and len(values["scope"]) > len(prefix)):
+    if prefix and values["scope"] != ANYWHERE and not (
+            values["scope"].startswith(prefix) and len(values["scope"]) > len(prefix)):
         raise SnapshotFormatError(f"{where}.scope: {values['kind']} is read per {prefix[:-1]}: expected "
                                   f"\"{prefix}<name>\", not {_show(values['scope'])}")
     reason = c.get("reason", "")
@@ -267,7 +268,7 @@ def _coverage(c, where: str) -> Coverage:
 def _scope_prefix(fact_cls) -> str | None:
     """The "<what>:" a coverage scope of this kind starts with, when it names a cell, a
     host (see _scope_of) or a DNS zone (the DNS source's "dns:<zone>"): checks take the
-    name after the colon."""
+    name after the colon (all but ANYWHERE, which Snapshot.scopes leaves out)."""
     return {"cell": "cell:", "host": "host:"}.get(fact_cls.scope_field) or (
         "dns:" if fact_cls.kind.startswith("dns.") else None)
 
