@@ -135,6 +135,14 @@ def instance_row_unread():
     return w.snapshot()
 
 
+
+def a_host_could_not_be_listed():
+    # a stray guest on hv3 cannot be seen while hv3 is unreachable: the check says so
+    w = World()
+    w.domain("hv2", w.instance(MOVED, host="hv2"))
+    w.host_unreachable("hv3")
+    return w.snapshot()
+
 CASES = [
     Case("found", "migration died half-way", migration_died_half_way, [("HV103", MOVED)],
          verify=verify_half_way),
@@ -154,4 +162,5 @@ CASES = [
     Case("partial", "a twin may be on a host that could not be listed", a_twin_may_be_on_an_unreadable_host,
          ["host:hv3"]),
     Case("partial", "its cell could not be read, its guest is seen", instance_row_unread, ["cell:cell1"]),
+    Case("partial", "a host could not be listed", a_host_could_not_be_listed, ["host:hv3"]),
 ]

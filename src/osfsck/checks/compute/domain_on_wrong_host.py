@@ -27,9 +27,9 @@ class DomainOnWrongHost(Check):
         progress, the hosts where its domain may legitimately be are its host, both ends
         of a migration in progress (resize, cold or live migration) and the source of an
         evacuation Nova has not cleaned up yet.  A single domain found on any other host
-        is reported; two or more domains are left to duplicate-domain, so while a host's
-        domains could not be read (or a libvirt host of Nova was not read at all) the
-        check is inconclusive there rather than report a copy that may have a twin.
+        is reported; two or more domains are left to duplicate-domain.  Every host whose
+        domains could not be read (or a libvirt host of Nova's not read at all) is
+        inconclusive, and while one is, no stray copy is reported: it may have a twin.
 
     Known false positives:
         None known while Nova's migration records are intact.  An instance whose
@@ -50,10 +50,11 @@ class DomainOnWrongHost(Check):
     repairs = ("move-instance-record", "domain-placement-runbook")
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
+        every_host_read = all_hosts_read(snap, out)     # records each one that was not
         for row, domains, expected in live_instances_with_domains(snap, out):
             if len(domains) != 1 or domains[0].host in expected:
                 continue
-            if not all_hosts_read(snap, out):
+            if not every_host_read:
                 continue    # a second copy on a host we could not read makes it a duplicate
             d = domains[0]
             out.found(
