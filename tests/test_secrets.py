@@ -104,3 +104,12 @@ def test_connection_info_keeps_what_checks_read():
                            "secret_uuid": "s-1", "keyring": REDACTED}
     plain = '{"driver_volume_type": "iscsi", "data": {"target_iqn": "iqn.x"}}'
     assert redact_connection_info(plain) is plain and redact_connection_info(None) is None
+
+
+@pytest.mark.parametrize("depth", [900, 5000])
+def test_a_value_nested_too_deep_to_walk_is_replaced_whole(depth):
+    deep = '{"a": ' * depth + '{"password": "Hunter2"}' + "}" * depth
+    for value in (deep, json.dumps({"oslo.message": deep})):
+        clean, found = redact(value)
+        assert "Hunter2" not in json.dumps(clean) and found
+    assert "Hunter2" not in redact_connection_info('{"data": ' + deep + "}")

@@ -112,7 +112,7 @@ def test_backlog_found_deleted_settles_and_undo_restores(broker, api):
         with pytest.raises(RepairError, match="gone already; nothing changed"):
             repair.before_image(plan, ctx)
         entry = json.loads(json.dumps({"before": before}))
-        assert "republished 3 message(s)" in repair.undo(entry, ctx)
+        assert "republished 3 of 3 message(s)" in repair.undo(entry, ctx)
     finally:
         ctx.close()
     (again,) = DeadHostQueueBacklog().evaluate(snapshot(broker, dead="hv2")[0]).findings

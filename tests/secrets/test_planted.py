@@ -140,11 +140,9 @@ def plant_in_queues(lab: Path) -> None:
                                       f"token={SECRETS['RPC reply token in a failure text']} was refused"}),
                "_msg_id": "m1"}
     with RabbitClient(**b.client_kwargs()) as c:
-        for body in casts:
-            assert c.publish("/", dead, {"payload": json.dumps({"oslo.version": "2.0", "oslo.message": json.dumps(body)}),
-                                         "payload_encoding": "string", "properties": {}})
-        assert c.publish("/", reply, {"payload": json.dumps({"oslo.version": "2.0", "oslo.message": json.dumps(failure)}),
-                                      "payload_encoding": "string", "properties": {}})
+        for queue, body in [(dead, cast) for cast in casts] + [(reply, failure)]:
+            envelope = json.dumps({"oslo.version": "2.0", "oslo.message": json.dumps(body)})
+            assert c.publish("/", queue, {"payload": envelope, "payload_encoding": "string", "properties": {}})
 
 
 def configure(lab: Path) -> dict:
@@ -241,7 +239,7 @@ def test_no_planted_secret_reaches_anything_osfsck_writes(lab, tmp_path):
     assert {r["code"] for r in applied} >= {"MQ101", "MQ102", "VL101", "PL101"}, runs["repair"].stderr[-2000:]
     assert any(r["code"] == "NT101" and r["outcome"] == "failed" and "Keystone" in r["reason"]
                for r in json.loads(runs["repair"].stdout)["repairs"])
-    assert "held back" in runs["undo"].stdout or "not republished" in runs["undo"].stdout, runs["undo"].stdout
+    assert "not republished" in runs["undo"].stdout, runs["undo"].stdout
     assert all(runs[f"{n} check"].returncode & 8 for n in ("broken", "nova.conf"))
 
     artefacts = {f"{name} {stream}": getattr(p, stream) for name, p in runs.items() for stream in ("stdout", "stderr")}

@@ -109,7 +109,15 @@ def redact(value, path: str = "") -> tuple[object, list[str]]:
     """`value` (parsed JSON) with every credential replaced by REDACTED, and the paths of
     what was replaced ("oslo.message._context_auth_token").  A string holding JSON is
     redacted inside and written back as JSON only when something in it was replaced.
-    Members that are empty (None, "") are no secret and stay as they are."""
+    Members that are empty (None, "") are no secret and stay as they are.  A value nested
+    too deep to walk is replaced whole: what it holds cannot be told."""
+    try:
+        return _redact(value, path)
+    except RecursionError:
+        return REDACTED, [f"{path or 'value'} (nested too deep to read)"]
+
+
+def _redact(value, path: str) -> tuple[object, list[str]]:
     if isinstance(value, dict):
         out, found = {}, []
         for k, v in value.items():
@@ -117,20 +125,20 @@ def redact(value, path: str = "") -> tuple[object, list[str]]:
             if secret_name(k) and v not in (None, "", [], {}) and v != REDACTED:
                 out[k], found = REDACTED, found + [where]
             else:
-                out[k], inner = redact(v, where)
+                out[k], inner = _redact(v, where)
                 found += inner
         return out, found
     if isinstance(value, list):
         out, found = [], []
         for i, v in enumerate(value):
-            clean, inner = redact(v, f"{path}[{i}]")
+            clean, inner = _redact(v, f"{path}[{i}]")
             out.append(clean)
             found += inner
         return out, found
     if isinstance(value, str):
         inner_json = _json_text(value)
         if inner_json is not None:
-            clean, found = redact(inner_json, path)
+            clean, found = _redact(inner_json, path)
             return (json.dumps(clean) if found else value), found
         clean, n = redact_text(value)
         return clean, [path or "text"] * n
