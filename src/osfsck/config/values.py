@@ -163,6 +163,8 @@ def path(t: dict, key: str, where: str, base: Path, *, must_exist: bool = False,
     try:
         if p.is_dir():
             raise ConfigError(f"{where}.{key}: {p} is a directory, not a file")
+        if p.exists() and not p.is_file():      # /dev/zero would be read until memory runs out
+            raise ConfigError(f"{where}.{key}: {p} is not a regular file")
         if must_exist and not p.exists():
             raise ConfigError(f"{where}.{key}: {p} does not exist")
         if must_exist and not p.is_file():

@@ -7,6 +7,7 @@ import gzip
 import itertools
 import json
 import os
+import stat
 import typing
 import zlib
 from dataclasses import dataclass, field
@@ -166,10 +167,13 @@ class Snapshot:
         names the file and what is wrong with it."""
         gz = str(path).endswith(".gz")
         try:
+            mode = os.stat(path).st_mode
+            if stat.S_ISDIR(mode):
+                raise SnapshotFormatError(f"{path} is a directory, not a snapshot file")
+            if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):     # /dev/zero: read until memory runs out
+                raise SnapshotFormatError(f"{path} is not a regular file")
             with (gzip.open if gz else open)(path, "rb") as f:
                 raw = f.read()
-        except IsADirectoryError:
-            raise SnapshotFormatError(f"{path} is a directory, not a snapshot file") from None
         except gzip.BadGzipFile as e:
             raise SnapshotFormatError(f"{path}: not a gzip file ({e})") from None
         except EOFError:
