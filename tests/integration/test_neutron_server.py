@@ -113,7 +113,7 @@ def test_an_endpoint_that_does_not_answer_is_one_line(lab):
     config = out / "no-neutron.toml"
     config.write_text((out / "osfsck.toml").read_text())
     with_api(config, f"http://127.0.0.1:{free_port()}")
-    p = osfsck(config, "repair", "--unsafe", "--yes", "--select", "NT", "--format", "json")
+    p = osfsck(config, "repair", "--unsafe", "--yes", "--grace", "0", "--select", "NT", "--format", "json")
     failed = [r for r in json.loads(p.stdout)["repairs"] if r["repair"] == "delete-port"]
     assert failed and all(r["outcome"] == "failed" for r in failed), failed
     for r in failed:
@@ -128,7 +128,7 @@ def test_delete_port_deletes_the_orphan_ports_through_neutron(lab):
     orphans = orphan_ports(out)
     before = osfsck(config, "check", "--select", "NT", "--format", "json")
     assert nt101(before) == orphans, before.stdout[-2000:] + before.stderr
-    p = osfsck(config, "repair", "--unsafe", "--yes", "--select", "NT", "--format", "json")
+    p = osfsck(config, "repair", "--unsafe", "--yes", "--grace", "0", "--select", "NT", "--format", "json")
     deleted = {r["target"]["id"] for r in json.loads(p.stdout)["repairs"]
                if r["repair"] == "delete-port" and r["outcome"] == "applied"}
     assert deleted == orphans, p.stdout[-3000:] + p.stderr

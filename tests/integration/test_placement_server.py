@@ -112,7 +112,7 @@ def test_repairs_settle_and_undo_restores_the_same_allocations(lab):
     before = {s: a.get_allocations(s)["allocations"] for c, s in truth if c in ("PL101", "PL103")}
     pl104 = next(s for c, s in truth if c == "PL104")
     inventories = a.provider_part(pl104, "inventories")["inventories"]
-    first = osfsck(cfg, "repair", "--unsafe", "--yes", "--select", "PL", "--format", "json")
+    first = osfsck(cfg, "repair", "--unsafe", "--yes", "--grace", "0", "--select", "PL", "--format", "json")
     assert first.returncode == 1, first.stdout[-2000:] + first.stderr
     assert {(r["code"], r["outcome"]) for r in json.loads(first.stdout)["repairs"]} == \
         {(c, "applied") for c, _ in truth}

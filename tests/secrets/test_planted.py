@@ -224,14 +224,14 @@ def test_no_planted_secret_reaches_anything_osfsck_writes(lab, tmp_path):
     for fmt in ("table", "json", "jsonl", "prometheus"):
         runs[f"check --format {fmt}"] = osfsck("check", "--format", fmt, config=cfg, env=env)
         runs[f"check --from --format {fmt}"] = osfsck("check", "--from", str(snap), "--format", fmt, config=cfg, env=env)
-    runs["repair"] = osfsck("repair", "--unsafe", "--yes", "--format", "json", config=cfg, env=env)
+    runs["repair"] = osfsck("repair", "--unsafe", "--yes", "--grace", "0", "--format", "json", config=cfg, env=env)
     runs["journal"] = osfsck("journal", "--format", "json", config=cfg, env=env)
-    runs["undo"] = osfsck("undo", "--all", config=cfg, env=env)
+    runs["undo"] = osfsck("undo", "--all", "--yes", config=cfg, env=env)
     runs["permissions"] = osfsck("permissions", config=cfg, env=env)
     broken, conf_only, broken_env = broken_config(lab, tmp_path)
     for name, c in (("broken", broken), ("nova.conf", conf_only)):
         runs[f"{name} check"] = osfsck("check", "--format", "json", config=c, env=broken_env)
-        runs[f"{name} repair"] = osfsck("repair", "--unsafe", "--yes", config=c, env=broken_env)
+        runs[f"{name} repair"] = osfsck("repair", "--unsafe", "--yes", "--grace", "0", config=c, env=broken_env)
 
     # the runs did what they should, so there was something to leak
     assert runs["collect"].returncode == 0 and snap.is_file(), runs["collect"].stderr
