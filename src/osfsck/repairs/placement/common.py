@@ -41,10 +41,15 @@ def resources(image: dict) -> dict:
 def put(ctx, consumer: str, allocations: dict, image: dict, generation, what: str) -> None:
     """Replace the consumer's allocations with `allocations`, only while its generation is
     `generation` (None: only while it does not exist); owner and type from `image`."""
+    # Nova writes no consumer type (its microversion predates 1.38), and Placement shows a
+    # consumer without one as "unknown", which a PUT at 1.38 may not send back (the type
+    # must match ^[A-Z0-9_]+$): Nova's consumers are its instances
+    ctype = image.get("consumer_type")
     try:
         placement_api(ctx).put_allocations(
             consumer, allocations, consumer_generation=generation, project_id=image["project_id"],
-            user_id=image["user_id"], consumer_type=image.get("consumer_type") or "INSTANCE", what=what)
+            user_id=image["user_id"], consumer_type=ctype if ctype not in (None, "unknown") else "INSTANCE",
+            what=what)
     except PlacementConflict as e:
         raise RepairError(f"{e}; someone changed consumer {consumer} since it was read, left alone") from None
     except PlacementApiError as e:
