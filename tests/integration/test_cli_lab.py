@@ -177,4 +177,4 @@ def test_bad_input_one_line_and_exit_code(tmp_path, lab_factory):
     junk = tmp_path / "junk.json"
     junk.write_text("{not json")
     p = osfsck("check", "--from", str(junk), config=gone)
-    assert p.returncode == 8 and "cannot read snapshot" in p.stderr
+    assert p.returncode == 8 and "junk.json: not JSON" in p.stderr

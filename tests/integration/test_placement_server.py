@@ -65,7 +65,8 @@ def test_the_lab_serves_its_database_through_placement_api(lab):
     truth = {t["code"]: t["subject"] for t in json.loads((lab / "truth.json").read_text())["faults"]}
     a = api(lab)
     got = a.get_allocations(truth["PL101"])
-    assert got["consumer_type"] == "INSTANCE" and got["consumer_generation"] == 1
+    # Nova writes no consumer type: Placement shows such a consumer as "unknown"
+    assert got["consumer_type"] == "unknown" and isinstance(got["consumer_generation"], int)
     assert sorted(next(iter(got["allocations"].values()))["resources"]) == ["DISK_GB", "MEMORY_MB", "VCPU"]
     assert a.get_provider(truth["PL104"])["name"].endswith("-retired")
     a.close()
