@@ -33,7 +33,9 @@ def make_engine(url: str, *, readonly: bool = True, connect_timeout: int = 10) -
         u = make_url(url)
     except ArgumentError:
         raise DatabaseError(f"not a database URL: {shown}") from None
-    kwargs: dict = {"poolclass": NullPool}
+    # NullPool closes every connection it is given back, which ends any transaction; its
+    # reset (a rollback) first would only fail again, loudly, on a connection that broke
+    kwargs: dict = {"poolclass": NullPool, "pool_reset_on_return": None}
     if u.get_backend_name() == "mysql":
         if u.drivername == "mysql":
             u = u.set(drivername=f"mysql+{_mysql_driver()}")
@@ -101,7 +103,13 @@ def stream(conn, stmt, batch: int = STREAM_BATCH):
     except dialect.loaded_dbapi.Error as e:   # the driver's own errors, unwrapped here
         raise DatabaseError(describe(e, conn.engine.url.render_as_string(hide_password=False))) from None
     finally:
-        cursor.close()
+        try:
+            cursor.close()
+        except dialect.loaded_dbapi.Error:
+            # a server-side cursor whose connection broke mid-result cannot discard the
+            # rest (MySQLdb raises 2013 again): the error is already on its way, or all
+            # rows were read
+            pass
 
 
 def _server_side_cursor(dbapi_conn, driver: str):

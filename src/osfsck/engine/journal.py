@@ -28,10 +28,23 @@ class Journal:
             fd = open_private(self.path, os.O_WRONLY | os.O_APPEND)
         except OSError as e:
             raise JournalError(f"cannot write the journal: {e}") from None
-        with os.fdopen(fd, "a", encoding="utf-8") as f:
-            f.write(json.dumps(record, sort_keys=True, default=str) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        data = memoryview((json.dumps(record, sort_keys=True, default=str) + "\n").encode())
+        try:
+            end = os.lseek(fd, 0, os.SEEK_END)
+            try:
+                while data:
+                    data = data[os.write(fd, data):]
+                os.fsync(fd)
+            except OSError as e:
+                # a full disk may take part of the record: cut it off again, or every later
+                # reading of the journal (`journal`, `undo`) stops at a damaged line
+                try:
+                    os.ftruncate(fd, end)
+                except OSError:
+                    pass        # not a regular file (/dev/full): nothing of it was kept
+                raise JournalError(f"cannot write the journal {self.path}: {e.strerror}") from None
+        finally:
+            os.close(fd)
 
     def records(self) -> list[dict]:
         """Every record, each checked to be what `entries` and `undo` rely on: a JSON object

@@ -18,7 +18,7 @@ from osfsck.config.settings import Settings
 from osfsck.engine import guards, wiring
 from osfsck.engine.collect import collect
 from osfsck.engine.context import RepairContext
-from osfsck.engine.journal import Journal, new_id, now_iso
+from osfsck.engine.journal import Journal, JournalError, new_id, now_iso
 from osfsck.engine.options import RunOptions
 from osfsck.engine.state import Seen
 from osfsck.model.finding import Finding
@@ -81,7 +81,8 @@ def repair_findings(settings: Settings, opts: RunOptions, checks: list[Check], s
     `seen` is the state file's record of each finding (first seen, runs); `recollect` and
     `repairs` default to the live re-read and the registry's repairs."""
     run = _Run(settings, opts, result, repairs or {name: cls() for name, cls in all_repairs().items()},
-               seen or {}, recollect or (lambda check, scopes, current: _recheck(check, scopes, current, settings)))
+               seen or {}, recollect or (lambda check, scopes, current:
+                                         _recheck(check, scopes, current, settings, result.sources)))
     by_code: dict[str, list[Finding]] = defaultdict(list)
     for f in result.findings:
         by_code[f.code].append(f)
@@ -182,10 +183,17 @@ def _scopes_of(plans: list[PlanResult]) -> set[str]:
     return scopes
 
 
-def _recheck(check: Check, scopes: set[str], current: Snapshot, settings: Settings):
-    """Re-collect `scopes` live and re-run `check`: (fresh snapshot, findings by fingerprint, inconclusive scopes)."""
+def _recheck(check: Check, scopes: set[str], current: Snapshot, settings: Settings, sources: list):
+    """Re-collect `scopes` live and re-run `check`: (fresh snapshot, findings by fingerprint,
+    inconclusive scopes).  A source that fails now is added to the run's `sources`: the run
+    is incomplete (exit 8, one line on stderr) though its snapshot was not."""
     kinds = wiring.kinds_to_collect(settings, [check])
-    new, _ = collect(wiring.build_sources(settings, kinds), kinds, known=current, scopes=scopes)
+    new, statuses = collect(wiring.build_sources(settings, kinds), kinds, known=current, scopes=scopes)
+    failed = [s for s in statuses if s.status != "ok"]
+    if failed:
+        now = {(s.source, s.scope) for s in failed}
+        sources[:] = sorted([o for o in sources if (o.source, o.scope) not in now] + failed,
+                            key=lambda s: (s.source, s.scope))
     fresh = current.replace_scopes(new)
     out = check.evaluate(fresh)
     return fresh, {f.fingerprint: f for f in out.findings}, {i.scope for i in out.inconclusive_list}
@@ -266,7 +274,12 @@ def apply_one(pr: PlanResult, repair: Repair, ctx, journal: Journal, mode: str) 
         return
     message, after = done if isinstance(done, tuple) else (done, {})
     pr.outcome, pr.reason = Outcome.APPLIED, message
-    journal.append({"id": pr.journal_id, "status": "applied", "time": now_iso(), "result": message, "after": after})
+    try:
+        journal.append({"id": pr.journal_id, "status": "applied", "time": now_iso(), "result": message, "after": after})
+    except JournalError as e:
+        # the run stops here; the operator must not read the lone intent as "not done"
+        raise JournalError(f"{e}; {plan.repair} was applied (journal entry {pr.journal_id}: its intent and "
+                           "before-image are journaled, its outcome is not)") from None
 
 
 def _line(e: BaseException) -> str:

@@ -9,7 +9,7 @@ from osfsck.config.settings import NovaSettings
 from osfsck.model.secrets import redact_url
 from osfsck.model.facts.nova import API_SCOPE, Cell, cell_scope
 from osfsck.model.result import SourceStatus
-from osfsck.model.snapshot import Snapshot
+from osfsck.model.snapshot import ANYWHERE, Snapshot
 from osfsck.sources.base import NotConfigured, Source, cover_all, utcnow
 from osfsck.sources.db_read import as_fact, read_database
 from osfsck.sources.nova_db import queries, tables
@@ -62,6 +62,14 @@ class NovaDatabaseSource(Source):
             engine.dispose()
         except (DatabaseError, SQLAlchemyError) as e:
             reason = e.args[0] if isinstance(e, DatabaseError) else describe(e, api_url)
+            # the cells are listed in the API database: none of them can be read now.  Their
+            # kinds are partial everywhere (a re-check: in the scopes it asked for), else a
+            # check would take "no cell known" for "every cell read" (and log out a live
+            # instance's iSCSI session as leaked)
+            cell_kinds = [k for k in queries.CELL_KINDS if k in kinds]
+            why = f"no cell could be read: API database: {reason}"
+            for scope in (ANYWHERE,) if scopes is None else sorted(s for s in scopes if s.startswith(cell_scope(""))):
+                cover_all(sink, cell_kinds, scope, self.name, False, why)
             if scopes is not None and not want_api:
                 # a re-check of cells only: the API DB being down now is a plain failure
                 return [SourceStatus(self.name, API_SCOPE, "failed", f"API database: {reason}")]
