@@ -243,8 +243,8 @@ def test_no_planted_secret_reaches_anything_osfsck_writes(lab, tmp_path):
     assert all(runs[f"{n} check"].returncode & 8 for n in ("broken", "nova.conf"))
 
     artefacts = {f"{name} {stream}": getattr(p, stream) for name, p in runs.items() for stream in ("stdout", "stderr")}
-    artefacts.update(files_written(lab / "journal.jsonl", lab / "state.json", snap, tmp_path / "journal.jsonl",
+    artefacts.update(files_written(lab / "osfsck" / "journal.jsonl", lab / "state.json", snap, tmp_path / "journal.jsonl",
                                    tmp_path / "state.json"))
-    assert {str(lab / "journal.jsonl"), str(lab / "state.json"), str(snap)} <= set(artefacts)
+    assert {str(lab / "osfsck" / "journal.jsonl"), str(lab / "state.json"), str(snap)} <= set(artefacts)
     found = leaks(secrets, artefacts)
     assert found == [], f"{len({n for n, _ in found})} of {len(secrets)} planted secrets leaked: {found}"
