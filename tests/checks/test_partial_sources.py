@@ -39,23 +39,6 @@ from tests.checks.scenario import scenario_modules
 UNREADABLE, NOT_COLLECTED = "unreadable", "not collected"
 WAYS = (UNREADABLE, NOT_COLLECTED)
 
-# Volume checks that, in these cases, lose a finding without saying they could not decide
-# (they never find more when they see less: tests/checks/volumes/test_partial_volume_sources.py).
-# Known, to be fixed: strict xfails, which turn red once fixed; left out of the combined run.
-SILENT_LOSS = "volume check drops a finding without marking the unread scope inconclusive"
-KNOWN_SILENT_LOSS = {
-    'volumes.attachment_host_mismatch:found:attachment still names the previous host',
-    "volumes.leaked_iscsi_session:found:a deleted instance's session left logged in",
-    'volumes.leaked_iscsi_session:found:a session without disks (low confidence)',
-    "volumes.leaked_iscsi_session:found:a shared array's session that only a deleted attachment names",
-    'volumes.missing_iscsi_session:found:one of two volumes lost its session',
-    "volumes.missing_iscsi_session:found:a shared target's session without the volume's LUN",
-    'volumes.stale_iscsi_lun:found:a stale LUN on two paths is one finding',
-    'volumes.unexpected_volume_in_domain:found:a detached volume still in the domain',
-    'volumes.unexpected_volume_in_domain:found:a serial Cinder does not know',
-    "volumes.volume_missing_from_domain:found:the second volume's disk is not in the domain",
-}
-
 
 def _cases():
     for modname, mod in scenario_modules().items():
@@ -127,8 +110,7 @@ def one_scope_at_a_time(snap: Snapshot):
 
 def _params():
     for case_id, check_cls, case in CASES:
-        marks = [pytest.mark.xfail(strict=True, reason=SILENT_LOSS)] if case_id in KNOWN_SILENT_LOSS else []
-        yield pytest.param(check_cls, case, id=case_id, marks=marks)
+        yield pytest.param(check_cls, case, id=case_id)
 
 
 @pytest.mark.parametrize(("check_cls", "case"), list(_params()))
@@ -139,12 +121,11 @@ def test_each_partial_scope(check_cls, case):
     assert problems == [], "\n".join(problems)
 
 
-COMBINABLE = [(i, c) for i, c in enumerate(CASES) if c[0] not in KNOWN_SILENT_LOSS]
 
 
 @st.composite
 def partial_worlds(draw):
-    case_id, check_cls, case = draw(st.sampled_from([c for _, c in COMBINABLE]))
+    case_id, check_cls, case = draw(st.sampled_from(CASES))
     snap = case.build()
     keys = sorted(snap.coverage)
     scopes = sorted({scope for _, scope in keys})

@@ -60,6 +60,8 @@ class AttachmentHostMismatch(Check):
             return
         min_age = float(self.params["min_age"])
         idx = vx.instances
+        if vx.attachments_of:
+            vx.undecided(out, vx.nova_gaps((Instance, Migration)))   # an attachment's guest may be there
         for volume_id, atts in vx.attachments_of.items():
             vol = vx.volumes.get(volume_id)
             for a in atts:

@@ -63,6 +63,7 @@ class MissingIscsiSession(Check):
             return
         min_age = float(self.params["min_age"])
         covered = set(snap.scopes(IscsiSession))
+        vx.undecided(out, vx.nova_gaps())   # a mapping, or its guest, may be there
         for uuid, bdms in vx.bdms_of_instance.items():
             row = settled_on_host(vx.instances, uuid)
             if row is None or host_scope(row.host) not in covered:

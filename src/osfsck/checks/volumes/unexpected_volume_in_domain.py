@@ -56,6 +56,8 @@ class UnexpectedVolumeInDomain(Check):
         idx = vx.instances
         min_age = float(self.params["min_age"])
         domains = domains_by_uuid(snap)
+        if vx.disks:
+            vx.undecided(out, vx.nova_gaps())   # a disk's guest, or its mapping, may be there
         for (host, uuid), disks in vx.disks.items():
             dom = next((d for d in domains.get(uuid, ()) if d.host == host), None)
             if dom is None or not is_nova_domain(dom):

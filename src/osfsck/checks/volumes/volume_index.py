@@ -153,6 +153,15 @@ class VolumeIndex:
             self._places_gaps = gaps
         return self._places_gaps
 
+    def undecided(self, out, gaps) -> bool:
+        """Record every (scope, reason) of `gaps` as undecided; whether there was any.  A
+        check whose findings start from a row another kind explains (an attachment, a
+        mapping, a disk) loses them silently when that row's scope was not read, so it
+        says so up front, whatever it would have found."""
+        for scope, reason in gaps:
+            out.inconclusive(scope, reason)
+        return bool(gaps)
+
     def host_gap(self, host: str, kind) -> tuple[str, str] | None:
         scope = host_scope(host)
         if not self.snap.is_complete(kind, scope):

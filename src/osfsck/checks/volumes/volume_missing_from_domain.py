@@ -56,6 +56,7 @@ class VolumeMissingFromDomain(Check):
             return
         min_age = float(self.params["min_age"])
         domains = domains_by_uuid(snap)
+        vx.undecided(out, vx.nova_gaps())   # a mapping, or its guest, may be there
         for uuid, bdms in vx.bdms_of_instance.items():
             row = settled_on_host(vx.instances, uuid)
             if row is None or not any(d.host == row.host for d in domains.get(uuid, ())):
