@@ -19,7 +19,6 @@ import gzip
 import io
 import json
 import os
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings

@@ -16,11 +16,11 @@ from osfsck.engine.repair import repair_findings
 from osfsck.engine.state import Seen
 from osfsck.model.facts.nova import Instance
 from osfsck.model.finding import Finding, Inconclusive, Severity
-from osfsck.model.plan import Outcome, RepairPlan, Safety
+from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.refs import ObjectRef
 from osfsck.model.result import CheckStats, RunResult
 from osfsck.model.snapshot import Coverage, Snapshot
-from osfsck.repairs.base import NotOwned, Repair
+from osfsck.repairs.base import NotOwned, Repair, RepairError
 
 NOW = dt.datetime(2026, 11, 24, 12, 0)
 OLD = NOW - dt.timedelta(days=2)
@@ -277,3 +277,59 @@ def test_a_failing_repair_is_one_line_and_journaled_only_once_intended(tmp_path,
         assert journal == [] and why == "could not read the before-image: connection refused"
     else:
         assert [r["status"] for r in journal] == ["intent", "failed"]
+
+
+class LostAnswer(FixIt):
+    """Its write raises `error`; re-reading the subject then gives `reread` (an exception
+    to raise, or the image to return); the first read gives {"id": ..., "v": 1}."""
+
+    def __init__(self, error: Exception, reread):
+        super().__init__()
+        self.error, self.reread, self.reads = error, reread, 0
+
+    def before_image(self, plan, ctx):
+        self.reads += 1
+        if self.reads == 1:
+            return {"id": plan.target.id, "v": 1}
+        if isinstance(self.reread, Exception):
+            raise self.reread
+        return self.reread
+
+    def apply(self, plan, ctx, before):
+        raise self.error
+
+
+def _answered() -> Exception:
+    from osfsck.clients.placement_api import PlacementConflict
+    e = PlacementConflict("cannot write: Placement refused it (409 Conflict)")
+    e.answered = True
+    return e
+
+
+@pytest.mark.parametrize(("error", "reread", "status"), [
+    (ConnectionResetError("connection reset by peer"), {"id": "t1", "v": 2}, "uncertain"),   # made, answer lost
+    (ConnectionResetError("connection reset by peer"), ConnectionRefusedError("refused"), "uncertain"),  # gone
+    (ConnectionResetError("connection reset by peer"), {"id": "t1", "v": 1}, "failed"),      # visibly not made
+    (_answered(), {"id": "t1", "v": 2}, "failed"),         # the service said no: someone else changed it
+    (RepairError("the row changed since it was read"), {"id": "t1", "v": 2}, "failed"),     # osfsck's own refusal
+])
+def test_a_write_whose_answer_was_lost_is_journaled_uncertain(tmp_path, error, reread, status):
+    """A service killed after making a write but before answering: the journal must not
+    say nothing was done.  A refusal (osfsck's, or the service's answer) is "failed"."""
+    result, _, journal = run(tmp_path, [finding(1)], repair=LostAnswer(error, reread))
+    state, why = outcomes(result)["t1"]
+    assert [r["status"] for r in journal] == ["intent", status]
+    assert state == "failed" and ("may have been made" in why) is (status == "uncertain") and "\n" not in why
+    if status == "uncertain":
+        assert f"osfsck undo {journal[0]['id']}" in why
+
+
+def test_undo_offers_an_uncertain_write_only_when_named(tmp_path):
+    from osfsck.engine.admin import undo_candidates
+    from osfsck.engine.journal import Journal
+    journal = Journal(str(tmp_path / "journal.jsonl"))
+    for rid, status in (("a", "applied"), ("u", "uncertain"), ("f", "failed")):
+        journal.append({"id": rid, "status": "intent", "repair": "fix-it", "before": {}})
+        journal.append({"id": rid, "status": status})
+    assert [e["id"] for e in undo_candidates(journal, [], last=False)] == ["a"]
+    assert [e["id"] for e in undo_candidates(journal, ["u", "f"], last=False)] == ["u"]

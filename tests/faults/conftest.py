@@ -76,7 +76,16 @@ class Run:
 
     @property
     def applied(self) -> list[dict]:
-        done = {r["id"] for r in self.records if r["status"] == "applied"}
+        return self._intents("applied")
+
+    @property
+    def written(self) -> list[dict]:
+        """The repairs the journal says were, or may have been, made ("uncertain": a write
+        whose answer was lost)."""
+        return self._intents("applied", "uncertain")
+
+    def _intents(self, *statuses: str) -> list[dict]:
+        done = {r["id"] for r in self.records if r["status"] in statuses}
         return [r for r in self.records if r["status"] == "intent" and r["id"] in done]
 
     @property
@@ -132,7 +141,7 @@ def judge(lab: Lab, run: Run, *, exit_code: int | set[int], failed: dict[str, st
             assert run.report["complete"] is (not failed), out
             assert {s["name"] + " " + s["scope"] for s in run.report["sources"] if s["status"] != "ok"} == set(failed)
     # (2) zero false repairs
-    for intent in run.applied:
+    for intent in run.written:
         f = lab.finding(intent["fingerprint"])
         assert f is not None and (f["code"], f["subject"]["id"]) in lab.truth, ("not a planted fault", intent)
         scopes = {f["subject"]["scope"], intent["target"]["scope"]} | {r["scope"] for r in f.get("related", [])}
@@ -140,12 +149,12 @@ def judge(lab: Lab, run: Run, *, exit_code: int | set[int], failed: dict[str, st
         # what the repair acts on and names: not the evidence it was judged by
         named = mentions(json.dumps([f["subject"], f.get("related"), intent["target"], intent["params"]]), concerning)
         assert not named, ("applied although it concerns what was not read", intent["code"], sorted(named)[:3])
-    # (3) zero unjournaled writes: every change is named by an applied record, every
-    # intent has its outcome
-    names = labstate.journal_names([r for r in run.records if r["id"] in {i["id"] for i in run.applied}])
+    # (3) zero unjournaled writes: every change is named by an applied (or uncertain)
+    # record, every intent has its outcome
+    names = labstate.journal_names([r for r in run.records if r["id"] in {i["id"] for i in run.written}])
     unexplained = {k: sorted(v) for k, v in run.changes.items() if not v & names}
     assert not unexplained, ("changed without an applied journal record", unexplained)
-    outcomes = {r["id"] for r in run.records if r["status"] in ("applied", "failed")}
+    outcomes = {r["id"] for r in run.records if r["status"] in ("applied", "failed", "uncertain")}
     assert {r["id"] for r in run.records if r["status"] == "intent"} <= outcomes, run.records
 
 
@@ -208,8 +217,9 @@ def after_the_scan(lab, act):
 
 
 def undo_applied(lab: Lab, run: Run) -> None:
-    """Put back what a scenario's repairs changed, for the next scenario."""
-    ids = [r["id"] for r in run.applied]
+    """Put back what a scenario's repairs changed (or may have: an uncertain write is
+    undone when named), for the next scenario."""
+    ids = [r["id"] for r in run.written]
     if ids:
         p = osfsck("undo", *ids, "--yes", config=lab.config)
         assert p.returncode == 0, p.stdout + p.stderr

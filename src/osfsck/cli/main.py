@@ -276,8 +276,16 @@ def cmd_undo(args) -> int:
     if not results:
         print("Nothing to undo.")
     for id_, ok, msg in results:
-        print(f"{id_}  {'undone' if ok else 'NOT undone'}: {msg}")
+        print("\n".join(undo_lines(id_, ok, msg)))
     return exitcodes.OK if all(ok for _, ok, _ in results) else exitcodes.OPERATIONAL
+
+
+def undo_lines(id_: str, ok: bool, msg: str) -> list[str]:
+    """An undo's outcome, then what it could not put back (an `Undone`'s not_restored),
+    one indented line each: what the operator must restore by hand."""
+    lost = getattr(msg, "not_restored", ())
+    head = msg.split("; not restored: ")[0] if lost else msg
+    return [f"{id_}  {'undone' if ok else 'NOT undone'}: {head}"] + [f"    not restored: {n}" for n in lost]
 
 
 def cmd_purge(args) -> int:

@@ -24,6 +24,9 @@ def _mysql_driver() -> str:
     return "mysqldb" if importlib.util.find_spec("MySQLdb") else "pymysql"
 
 
+IO_TIMEOUT = 120   # seconds; MySQL sends a big result's rows continuously, so a wait this long is a dead peer
+
+
 def make_engine(url: str, *, readonly: bool = True, connect_timeout: int = 10) -> Engine:
     """An engine for `url`.  `mysql://` picks the C driver when installed.  A SQLite file
     must exist (SQLite would silently create an empty one) and is opened read-only
@@ -42,7 +45,11 @@ def make_engine(url: str, *, readonly: bool = True, connect_timeout: int = 10) -
         q = dict(u.query)
         q.setdefault("charset", "utf8mb4")
         u = u.set(query=q)
-        kwargs["connect_args"] = {"connect_timeout": connect_timeout}
+        # a server that stops sending mid-result (a black-holed network, a frozen node)
+        # must make its scope partial, not hang the run: no socket read waits longer than
+        # this (the URL's ?read_timeout=N / ?write_timeout=N win)
+        kwargs["connect_args"] = {"connect_timeout": connect_timeout,
+                                  **{k: IO_TIMEOUT for k in ("read_timeout", "write_timeout") if k not in q}}
     elif u.get_backend_name() == "postgresql":
         kwargs["connect_args"] = {"connect_timeout": connect_timeout}
     elif u.get_backend_name() == "sqlite":

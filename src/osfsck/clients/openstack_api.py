@@ -15,7 +15,11 @@ from osfsck.model.secrets import redact_url
 
 
 class ApiError(Exception):
-    """A request failed; one line naming what was asked and why."""
+    """A request failed; one line naming what was asked and why.  `answered`: the service
+    answered with an error, so a write it refused was not made (a transport failure may
+    have lost the answer to one that was)."""
+
+    answered = False
 
 
 class OpenStackApi:
@@ -70,7 +74,9 @@ class OpenStackApi:
         if r.status_code == 404 and missing_ok:
             return None
         if r.status_code >= 400:
-            raise self.Error(self._refusal(r, what) or f"cannot {what}: HTTP {r.status_code} {message(r)}")
+            error = self.Error(self._refusal(r, what) or f"cannot {what}: HTTP {r.status_code} {message(r)}")
+            error.answered = True
+            raise error
         return r
 
     def _refusal(self, r: httpx.Response, what: str) -> str | None:

@@ -93,5 +93,7 @@ class PlacementApi(OpenStackApi):
 
     def _refusal(self, r: httpx.Response, what: str) -> str | None:
         if r.status_code == 409:
-            raise PlacementConflict(f"cannot {what}: Placement refused it (409 Conflict: {message(r)})")
+            conflict = PlacementConflict(f"cannot {what}: Placement refused it (409 Conflict: {message(r)})")
+            conflict.answered = True
+            raise conflict
         return None

@@ -91,8 +91,11 @@ def undo(settings: Settings, ids: list[str], last: bool = False,
 
 
 def undo_candidates(journal: Journal, ids: list[str], last: bool) -> list[dict]:
-    """The applied repairs to undo, newest first: those named, the last, or all."""
-    entries = [e for e in journal.entries() if e.get("status") in ("applied", "unsettled")]
+    """The applied repairs to undo, newest first: those named, the last, or all.  A repair
+    whose write may or may not have been made ("uncertain": its answer was lost) is undone
+    only when named, after the operator has looked at it."""
+    undoable = ("applied", "unsettled")
+    entries = [e for e in journal.entries() if e.get("status") in undoable]
     if last:
         entries = entries[-1:]
     elif ids:
@@ -100,7 +103,7 @@ def undo_candidates(journal: Journal, ids: list[str], last: bool) -> list[dict]:
         unknown = [i for i in ids if i not in known]
         if unknown:
             raise KeyError(f"no journal entry {unknown[0]}")
-        entries = [e for e in entries if e["id"] in ids]
+        entries = [e for e in journal.entries() if e["id"] in ids and e.get("status") in undoable + ("uncertain",)]
     return list(reversed(entries))
 
 

@@ -1,7 +1,9 @@
 """The repair journal: JSON lines, appended and fsynced before anything is written.
 
 Each repair writes an "intent" record (with the before-image) before it acts, then an
-"applied" or "failed" record; undo appends an "undone" record.
+"applied" or "failed" record, or "uncertain" when the write failed in a way that may have
+made it (the answer lost, the subject no longer as the before-image has it); a repair
+whose verification found it unsettled gets "unsettled" too; undo appends an "undone" record.
 """
 
 from __future__ import annotations

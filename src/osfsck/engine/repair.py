@@ -25,7 +25,7 @@ from osfsck.model.finding import Finding
 from osfsck.model.plan import Outcome, PlanResult, RepairPlan, Safety
 from osfsck.model.result import CheckStats, RunResult
 from osfsck.model.snapshot import Snapshot
-from osfsck.repairs.base import NotOwned, Repair
+from osfsck.repairs.base import NotOwned, Repair, RepairError
 from osfsck.repairs.registry import all_repairs
 
 log = logging.getLogger(__name__)
@@ -270,7 +270,13 @@ def apply_one(pr: PlanResult, repair: Repair, ctx, journal: Journal, mode: str) 
         done = repair.apply(plan, ctx, before)
     except Exception as e:  # noqa: BLE001
         pr.outcome, pr.reason = Outcome.FAILED, _line(e)
-        journal.append({"id": pr.journal_id, "status": "failed", "time": now_iso(), "error": pr.reason})
+        if _maybe_made(e, repair, plan, ctx, before):
+            pr.reason += (f"; the write may have been made (its answer was lost and re-reading {plan.target} "
+                          f"does not show it unchanged): check it, `osfsck undo {pr.journal_id}` puts the "
+                          "before-image back")
+            journal.append({"id": pr.journal_id, "status": "uncertain", "time": now_iso(), "error": pr.reason})
+        else:
+            journal.append({"id": pr.journal_id, "status": "failed", "time": now_iso(), "error": pr.reason})
         return
     message, after = done if isinstance(done, tuple) else (done, {})
     pr.outcome, pr.reason = Outcome.APPLIED, message
@@ -280,6 +286,20 @@ def apply_one(pr: PlanResult, repair: Repair, ctx, journal: Journal, mode: str) 
         # the run stops here; the operator must not read the lone intent as "not done"
         raise JournalError(f"{e}; {plan.repair} was applied (journal entry {pr.journal_id}: its intent and "
                            "before-image are journaled, its outcome is not)") from None
+
+
+def _maybe_made(error: Exception, repair: Repair, plan, ctx, before: dict) -> bool:
+    """Whether a failed write may still have been made: not when osfsck refused it itself
+    (RepairError) or the service answered no; otherwise (a connection lost after sending,
+    a service killed before it answered) when re-reading the subject does not give the
+    before-image back.  A repair with no before-image cannot be told: it is taken as not
+    made (such repairs cannot be undone either)."""
+    if isinstance(error, RepairError) or getattr(error, "answered", False) or not before:
+        return False
+    try:
+        return repair.before_image(plan, ctx) != before
+    except Exception:  # noqa: BLE001 - the service is gone: the write may have reached it
+        return True
 
 
 def _line(e: BaseException) -> str:

@@ -46,7 +46,7 @@ def verify_policy_missing(out):
 
 def manager_network_and_router_missing():
     w = World()
-    net = _cloud(w)
+    _cloud(w)
     w.nsx_for(PORT, port_uid(1), api=MANAGER)
     w.nsx_for(SECURITY_GROUP, sg_uid(1), api=MANAGER)
     return w.snapshot()

@@ -31,7 +31,7 @@ def verify_lost_reboot(out):
 def deleting_on_a_dead_host_without_rabbitmq():
     # no broker and no hypervisor was read: the finding still comes, saying so
     w = World()
-    u = w.instance(host="hv2", task_state="deleting", updated_age=2 * DAY)
+    w.instance(host="hv2", task_state="deleting", updated_age=2 * DAY)
     w.service_down("hv2", age=2 * DAY)
     w.host_unreachable("hv2")
     return w.snapshot()
