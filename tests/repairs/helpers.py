@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -13,8 +15,10 @@ from sqlalchemy.pool import NullPool
 
 from osfsck.config.settings import CinderSettings, Database, NovaSettings, Settings
 from osfsck.engine.context import RepairContext
+from osfsck.engine.journal import Journal
+from osfsck.engine.repair import apply_one
 from osfsck.lab import database, schemas
-from osfsck.model.plan import RepairPlan
+from osfsck.model.plan import Outcome, PlanResult, RepairPlan
 from osfsck.model.snapshot import Snapshot
 from osfsck.repairs.base import RepairError
 
@@ -73,11 +77,18 @@ def plan_of(repair, finding, snap: Snapshot | None = None) -> RepairPlan:
 
 
 def apply(repair, plan: RepairPlan, ctx) -> dict:
-    """The engine's before-image and apply; returns the journal entry as undo reads it back."""
-    before = repair.before_image(plan, ctx)
-    done = repair.apply(plan, ctx, before)
-    message, after = done if isinstance(done, tuple) else (done, {})
-    return json.loads(json.dumps({"before": before, "after": after, "result": message}, default=str))
+    """The engine's own step (engine.repair.apply_one: before-image, journaled intent,
+    apply, journaled outcome) into a journal of its own; returns the entry as undo reads it
+    back.  A repair that did not apply raises RepairError with the engine's reason."""
+    pr = PlanResult(plan.finding, plan, Outcome.PLANNED)
+    with tempfile.TemporaryDirectory(prefix="osfsck-repair-test-") as folder:
+        journal = Journal(str(Path(folder) / "journal.jsonl"))
+        apply_one(pr, repair, ctx, journal, "repair-unsafe")
+        if pr.outcome is not Outcome.APPLIED:
+            raise RepairError(f"{pr.outcome.value}: {pr.reason}")
+        (entry,) = journal.entries()
+    assert entry["status"] == "applied" and entry["id"] == pr.journal_id
+    return entry
 
 
 def refused_again_then_undone(repair, plan: RepairPlan, ctx, entry: dict) -> str:
