@@ -4,7 +4,6 @@ them, and the engine's steps (plan, before-image, apply, journal, undo) run one 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import tempfile
 from pathlib import Path
 
