@@ -3,6 +3,7 @@ them, and the engine's steps (plan, before-image, apply, journal, undo) run one 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import tempfile
 from pathlib import Path
@@ -20,6 +21,7 @@ from osfsck.lab import database, schemas
 from osfsck.model.plan import Outcome, PlanResult, RepairPlan
 from osfsck.model.snapshot import Snapshot
 from osfsck.repairs.base import RepairError
+from tests.support.evidence import tracked, undeclared_reads
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, 0)
 RELEASE = schemas.releases()[0]
@@ -78,7 +80,10 @@ def plan_of(repair, finding, snap: Snapshot | None = None) -> RepairPlan:
 def apply(repair, plan: RepairPlan, ctx) -> dict:
     """The engine's own step (engine.repair.apply_one: before-image, journaled intent,
     apply, journaled outcome) into a journal of its own; returns the entry as undo reads it
-    back.  A repair that did not apply raises RepairError with the engine's reason."""
+    back.  A repair that did not apply raises RepairError with the engine's reason.  The
+    repair may read only what the finding's check declares of its evidence."""
+    watched, evidence = tracked(plan.finding)
+    plan = dataclasses.replace(plan, finding=watched)
     pr = PlanResult(plan.finding, plan, Outcome.PLANNED)
     with tempfile.TemporaryDirectory(prefix="osfsck-repair-test-") as folder:
         journal = Journal(str(Path(folder) / "journal.jsonl"))
@@ -86,6 +91,7 @@ def apply(repair, plan: RepairPlan, ctx) -> dict:
         if pr.outcome is not Outcome.APPLIED:
             raise RepairError(f"{pr.outcome.value}: {pr.reason}")
         (entry,) = journal.entries()
+    assert undeclared_reads(watched, evidence) == set(), f"{plan.repair} read undeclared evidence"
     assert entry["status"] == "applied" and entry["id"] == pr.journal_id
     return entry
 

@@ -69,6 +69,9 @@ class Check:
     # collected (see `collected`)
     needs_one_of: ClassVar[tuple] = ()
     repairs: ClassVar[tuple[str, ...]] = ()   # names of repairs that can fix a finding
+    # a TypedDict: the keys (and their values' types) of every finding's evidence -- the
+    # contract with its repairs, which read nothing else (tests/checks/test_evidence_shapes.py)
+    evidence_shape: ClassVar[type]
     defaults: ClassVar[dict] = {}        # tunable parameters (ages in seconds)
 
     def __init__(self, params: dict | None = None):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.cells.orphan_instance_mapping import mapping_ref
 from osfsck.checks.evidence import instance_evidence
@@ -8,6 +10,14 @@ from osfsck.model.facts.nova import API_SCOPE, ArchivedInstance, Cell, Instance,
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
+
+
+class MappingWrongCellEvidence(TypedDict):
+    """What every NV203 finding's evidence holds."""
+
+    actual_cell: str
+    instance: dict
+    mapped_cell: str
 
 
 class MappingWrongCell(Check):
@@ -35,6 +45,7 @@ class MappingWrongCell(Check):
     """
 
     code = "NV203"
+    evidence_shape = MappingWrongCellEvidence
     name = "mapping-wrong-cell"
     severity = Severity.HIGH
     needs = (InstanceMapping, Cell, Instance, ArchivedInstance, Migration)

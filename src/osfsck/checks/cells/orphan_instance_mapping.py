@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.instance_index import instance_index
 from osfsck.model.facts.nova import (
@@ -12,6 +14,18 @@ from osfsck.model.snapshot import Snapshot
 
 def mapping_ref(uuid: str) -> ObjectRef:
     return ObjectRef("instance-mapping", uuid, API_SCOPE)
+
+
+class _OrphanInstanceMappingEvidenceAlways(TypedDict):
+    instance_state: str
+    mapping: dict
+
+
+class OrphanInstanceMappingEvidence(_OrphanInstanceMappingEvidenceAlways, total=False):
+    """What every NV201 finding's evidence holds (and, below, what some do)."""
+
+    cell: str
+    cell_uuid: str
 
 
 class OrphanInstanceMapping(Check):
@@ -44,6 +58,7 @@ class OrphanInstanceMapping(Check):
     """
 
     code = "NV201"
+    evidence_shape = OrphanInstanceMappingEvidence
     name = "orphan-instance-mapping"
     severity = Severity.MEDIUM
     needs = (InstanceMapping, Cell, Instance, ArchivedInstance, Migration)

@@ -1,11 +1,25 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput, age_seconds
 from osfsck.checks.instance_index import instance_index
 from osfsck.model.facts.nova import API_SCOPE, ArchivedInstance, BuildRequest, Cell, Instance, InstanceMapping, Migration, cell_scope
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
+
+
+class _StaleBuildRequestEvidenceAlways(TypedDict):
+    build_request: dict
+    mapping_cell: str | None
+    why: str
+
+
+class StaleBuildRequestEvidence(_StaleBuildRequestEvidenceAlways, total=False):
+    """What every NV204 finding's evidence holds (and, below, what some do)."""
+
+    age_seconds: int
 
 
 class StaleBuildRequest(Check):
@@ -39,6 +53,7 @@ class StaleBuildRequest(Check):
     """
 
     code = "NV204"
+    evidence_shape = StaleBuildRequestEvidence
     name = "stale-build-request"
     severity = Severity.MEDIUM
     needs = (BuildRequest, InstanceMapping, Cell, Instance, ArchivedInstance, Migration)

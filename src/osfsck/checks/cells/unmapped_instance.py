@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.evidence import instance_evidence
 from osfsck.checks.instance_index import instance_index
@@ -7,6 +9,13 @@ from osfsck.model.facts.nova import API_SCOPE, ArchivedInstance, Cell, Instance,
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
+
+
+class UnmappedInstanceEvidence(TypedDict):
+    """What every NV202 finding's evidence holds."""
+
+    cell_uuid: str
+    instance: dict
 
 
 class UnmappedInstance(Check):
@@ -33,6 +42,7 @@ class UnmappedInstance(Check):
     """
 
     code = "NV202"
+    evidence_shape = UnmappedInstanceEvidence
     name = "unmapped-instance"
     severity = Severity.HIGH
     needs = (Instance, InstanceMapping, Cell, ArchivedInstance, Migration)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.compute.domains import all_hosts_read, domain_evidence, domain_ref
 from osfsck.checks.compute.placement_of_domains import live_instances_with_domains
@@ -11,6 +13,14 @@ from osfsck.model.facts.nova import (
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
+
+
+class DomainOnWrongHostEvidence(TypedDict):
+    """What every HV103 finding's evidence holds."""
+
+    domain: dict
+    expected_hosts: list
+    instance: dict
 
 
 class DomainOnWrongHost(Check):
@@ -43,6 +53,7 @@ class DomainOnWrongHost(Check):
     """
 
     code = "HV103"
+    evidence_shape = DomainOnWrongHostEvidence
     name = "domain-on-wrong-host"
     severity = Severity.HIGH
     needs = (Domain, Instance, ArchivedInstance, InstanceMapping, Cell, Migration, ComputeNode)

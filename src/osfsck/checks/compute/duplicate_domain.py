@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.compute.domains import all_hosts_read, domain_evidence, domain_ref
 from osfsck.checks.compute.placement_of_domains import live_instances_with_domains
@@ -11,6 +13,14 @@ from osfsck.model.facts.nova import (
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
+
+
+class DuplicateDomainEvidence(TypedDict):
+    """What every HV104 finding's evidence holds."""
+
+    domains: list
+    expected_hosts: list
+    instance: dict
 
 
 class DuplicateDomain(Check):
@@ -40,6 +50,7 @@ class DuplicateDomain(Check):
     """
 
     code = "HV104"
+    evidence_shape = DuplicateDomainEvidence
     name = "duplicate-domain"
     severity = Severity.CRITICAL
     needs = (Domain, Instance, ArchivedInstance, InstanceMapping, Cell, Migration, ComputeNode)

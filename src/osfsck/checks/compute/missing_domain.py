@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.compute.domains import all_hosts_read, domains_by_uuid, host_read, is_nova_domain
 from osfsck.checks.evidence import instance_evidence
@@ -14,6 +16,12 @@ from osfsck.model.snapshot import Snapshot
 # out on purpose: building (not spawned yet), shelved and shelved_offloaded (the domain
 # is destroyed at offload), soft-delete and error (a failed build may have none), deleted.
 STATES_WITH_DOMAIN = frozenset({"active", "paused", "suspended", "stopped", "rescued", "resized"})
+
+
+class MissingDomainEvidence(TypedDict):
+    """What every NV101 finding's evidence holds."""
+
+    instance: dict
 
 
 class MissingDomain(Check):
@@ -50,6 +58,7 @@ class MissingDomain(Check):
     """
 
     code = "NV101"
+    evidence_shape = MissingDomainEvidence
     name = "missing-domain"
     severity = Severity.HIGH
     needs = (Domain, Instance, Cell, InstanceMapping, Migration, ComputeNode)

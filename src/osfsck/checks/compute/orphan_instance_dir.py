@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from collections import defaultdict
 
 from osfsck.checks.base import Check, CheckOutput, age_seconds
@@ -16,6 +18,25 @@ from osfsck.model.snapshot import Snapshot
 
 def storage_scope(d: InstanceDir) -> str:
     return d.storage if d.storage.startswith("host:") else f"storage:{d.storage}"
+
+
+class OrphanInstanceDirEvidence(TypedDict):
+    """What every HV110 finding's evidence holds."""
+
+    apparent_bytes: int
+    bytes: int
+    disks: list
+    files: int
+    host: str
+    hosts: list
+    inode: int
+    instance_state: str
+    mtime: str
+    path: str
+    storage: str
+    suffix: str
+    used_by_domains_on: list
+    uuid: str
 
 
 class OrphanInstanceDir(Check):
@@ -50,6 +71,7 @@ class OrphanInstanceDir(Check):
     """
 
     code = "HV110"
+    evidence_shape = OrphanInstanceDirEvidence
     name = "orphan-instance-dir"
     severity = Severity.MEDIUM
     needs = (InstanceDir, Domain, Instance, ArchivedInstance, InstanceMapping, BuildRequest, Cell, Migration,

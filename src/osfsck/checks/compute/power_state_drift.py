@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.compute.domains import (
     LIBVIRT_STATE_NAMES, LIBVIRT_TO_NOVA_POWER, NOVA_POWER_NAMES, domain_evidence, domain_ref, domains_by_uuid,
@@ -12,6 +14,15 @@ from osfsck.model.facts.nova import Cell, ComputeNode, Instance, InstanceMapping
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
+
+
+class PowerStateDriftEvidence(TypedDict):
+    """What every NV102 finding's evidence holds."""
+
+    domain: dict
+    instance: dict
+    nova_power_state: int
+    observed_power_state: int
 
 
 class PowerStateDrift(Check):
@@ -43,6 +54,7 @@ class PowerStateDrift(Check):
     """
 
     code = "NV102"
+    evidence_shape = PowerStateDriftEvidence
     name = "power-state-drift"
     severity = Severity.LOW
     needs = (Domain, Instance, Cell, InstanceMapping, Migration, ComputeNode)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.compute.domains import all_hosts_read, domain_evidence, domain_ref, is_nova_domain
 from osfsck.checks.instance_index import UNDECIDED, UNKNOWN, instance_index, may_be_building
@@ -9,6 +11,13 @@ from osfsck.model.facts.nova import (
 )
 from osfsck.model.finding import Confidence, Severity
 from osfsck.model.snapshot import Snapshot
+
+
+class UnknownDomainEvidence(TypedDict):
+    """What every HV102 finding's evidence holds."""
+
+    cells_searched: list
+    domain: dict
 
 
 class UnknownDomain(Check):
@@ -41,6 +50,7 @@ class UnknownDomain(Check):
     """
 
     code = "HV102"
+    evidence_shape = UnknownDomainEvidence
     name = "unknown-domain"
     severity = Severity.HIGH
     needs = (Domain, Instance, ArchivedInstance, InstanceMapping, BuildRequest, Cell, Migration, ComputeNode)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.compute.domains import all_hosts_read, domain_evidence, domain_ref, is_nova_domain
 from osfsck.checks.evidence import instance_evidence
@@ -11,6 +13,17 @@ from osfsck.model.facts.nova import (
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
+
+
+class _ZombieDomainEvidenceAlways(TypedDict):
+    domain: dict
+
+
+class ZombieDomainEvidence(_ZombieDomainEvidenceAlways, total=False):
+    """What every HV101 finding's evidence holds (and, below, what some do)."""
+
+    archived_instance: dict
+    instance: dict
 
 
 class ZombieDomain(Check):
@@ -46,6 +59,7 @@ class ZombieDomain(Check):
     """
 
     code = "HV101"
+    evidence_shape = ZombieDomainEvidence
     name = "zombie-domain"
     severity = Severity.HIGH
     needs = (Domain, Instance, ArchivedInstance, InstanceMapping, BuildRequest, Cell, Migration, ComputeNode)

@@ -1,11 +1,26 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.dns.common import NEUTRON_KINDS, judged_address, record_evidence, record_id, record_ref, with_neutron
 from osfsck.model.facts.dns import DesignateRecord, DnsRecord, DnsZone, zone_scope
 from osfsck.model.facts.nova import InstanceNetwork
 from osfsck.model.finding import Confidence, Severity
 from osfsck.model.snapshot import Snapshot
+
+
+class DnsPtrMismatchEvidence(TypedDict):
+    """What every DN103 finding's evidence holds."""
+
+    address: str
+    expected_names: list
+    holder: dict
+    made_by: str | None
+    managed_by_designate: bool
+    record: dict
+    target_addresses: list
+    target_zone: str
 
 
 class DnsPtrMismatch(Check):
@@ -40,6 +55,7 @@ class DnsPtrMismatch(Check):
     """
 
     code = "DN103"
+    evidence_shape = DnsPtrMismatchEvidence
     name = "dns-ptr-mismatch"
     severity = Severity.LOW
     needs = (DnsRecord, DnsZone, *NEUTRON_KINDS, InstanceNetwork)

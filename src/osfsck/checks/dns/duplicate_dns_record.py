@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.dns.common import (
     NEUTRON_KINDS, ptr_name, record_evidence, record_id, record_ref, with_neutron,
@@ -8,6 +10,18 @@ from osfsck.model.facts.dns import DesignateRecord, DnsRecord, DnsZone
 from osfsck.model.facts.nova import Cell, InstanceNetwork
 from osfsck.model.finding import Confidence, Severity
 from osfsck.model.snapshot import Snapshot
+
+
+class DuplicateDnsRecordEvidence(TypedDict):
+    """What every DN102 finding's evidence holds."""
+
+    address: str
+    holder: dict
+    made_by: str
+    managed_by_designate: bool
+    others: list
+    own: list
+    record: dict
 
 
 class DuplicateDnsRecord(Check):
@@ -48,6 +62,7 @@ class DuplicateDnsRecord(Check):
     """
 
     code = "DN102"
+    evidence_shape = DuplicateDnsRecordEvidence
     name = "duplicate-dns-record"
     severity = Severity.LOW
     needs = (DnsRecord, DnsZone, *NEUTRON_KINDS, InstanceNetwork, Cell)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.dns.common import (
     NEUTRON_KINDS, judged_address, record_evidence, record_id, record_ref, with_neutron,
@@ -10,6 +12,21 @@ from osfsck.model.facts.nova import ArchivedInstance, BuildRequest, Cell, Instan
 from osfsck.model.finding import Confidence, Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
+
+
+class _StaleDnsRecordEvidenceAlways(TypedDict):
+    address: str
+    holder: dict | None
+    made_by: str | None
+    managed_by_designate: bool
+    record: dict
+    subnet: str
+
+
+class StaleDnsRecordEvidence(_StaleDnsRecordEvidenceAlways, total=False):
+    """What every DN101 finding's evidence holds (and, below, what some do)."""
+
+    deleted_instance: dict
 
 
 class StaleDnsRecord(Check):
@@ -50,6 +67,7 @@ class StaleDnsRecord(Check):
     """
 
     code = "DN101"
+    evidence_shape = StaleDnsRecordEvidence
     name = "stale-dns-record"
     severity = Severity.MEDIUM
     needs = (DnsRecord, DnsZone, *NEUTRON_KINDS, InstanceNetwork, Instance, ArchivedInstance, InstanceMapping,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import instance_evidence
 from osfsck.checks.instance_index import instance_index, instance_ref
@@ -17,6 +19,16 @@ MIN_AGE = 600
 def vif_ref(instance_uuid: str, port_id: str, cell: str) -> ObjectRef:
     """A port as one instance's VIF: "<instance uuid>/<port id>" in the instance's cell."""
     return ObjectRef("instance-vif", f"{instance_uuid}/{port_id}", cell_scope(cell))
+
+
+class MissingPortEvidence(TypedDict):
+    """What every NT104 finding's evidence holds."""
+
+    cache_updated_at: str
+    cached_addresses: list
+    cached_ports: list
+    instance: dict
+    port_id: str
 
 
 class MissingPort(Check):
@@ -47,6 +59,7 @@ class MissingPort(Check):
     """
 
     code = "NT104"
+    evidence_shape = MissingPortEvidence
     name = "missing-port"
     severity = Severity.MEDIUM
     # ArchivedInstance, Migration: the instance index calls a cell complete only with both read

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.instance_index import instance_index, instance_ref
 from osfsck.checks.network.common import (
@@ -11,6 +13,14 @@ from osfsck.model.facts.nova import ArchivedInstance, BuildRequest, Cell, Instan
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
+
+
+class OrphanFloatingIpAssociationEvidence(TypedDict):
+    """What every NT105 finding's evidence holds."""
+
+    floating_ip: dict
+    owner: dict
+    port: dict
 
 
 class OrphanFloatingIpAssociation(Check):
@@ -43,6 +53,7 @@ class OrphanFloatingIpAssociation(Check):
     """
 
     code = "NT105"
+    evidence_shape = OrphanFloatingIpAssociationEvidence
     name = "orphan-floating-ip-association"
     severity = Severity.MEDIUM
     # Migration: the instance index calls a cell complete only with its migrations read

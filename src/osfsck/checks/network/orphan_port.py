@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.instance_index import instance_index, instance_ref
 from osfsck.checks.network.common import (
@@ -10,6 +12,14 @@ from osfsck.model.facts.neutron import NeutronPort, PortBinding, is_compute_port
 from osfsck.model.facts.nova import ArchivedInstance, BuildRequest, Cell, Instance, InstanceMapping, Migration
 from osfsck.model.finding import Severity
 from osfsck.model.snapshot import Snapshot
+
+
+class OrphanPortEvidence(TypedDict):
+    """What every NT101 finding's evidence holds."""
+
+    bindings: list
+    owner: dict
+    port: dict
 
 
 class OrphanPort(Check):
@@ -45,6 +55,7 @@ class OrphanPort(Check):
     """
 
     code = "NT101"
+    evidence_shape = OrphanPortEvidence
     name = "orphan-port"
     severity = Severity.MEDIUM
     # Migration: the instance index calls a cell complete only with its migrations read

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import instance_evidence
 from osfsck.checks.instance_index import LIVE, instance_index, instance_ref, moves_known, undecided
@@ -13,6 +15,15 @@ from osfsck.model.snapshot import Snapshot
 
 # a binding change (a move, a rebind) finishes in minutes; anything older is settled
 MIN_AGE = 3600
+
+
+class PortBoundToDeadHostEvidence(TypedDict):
+    """What every NT102 finding's evidence holds."""
+
+    binding: dict
+    instance: dict
+    port: dict
+    service: dict | None
 
 
 class PortBoundToDeadHost(Check):
@@ -48,6 +59,7 @@ class PortBoundToDeadHost(Check):
     """
 
     code = "NT102"
+    evidence_shape = PortBoundToDeadHostEvidence
     name = "port-bound-to-dead-host"
     severity = Severity.HIGH
     needs = (NeutronPort, PortBinding, ComputeService, Instance, ArchivedInstance, InstanceMapping, Migration, Cell)

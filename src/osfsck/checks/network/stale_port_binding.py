@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import instance_evidence
 from osfsck.checks.instance_index import LIVE, instance_index, instance_ref, undecided
@@ -19,6 +21,16 @@ MIN_AGE = 1800
 
 def binding_ref(port_id: str, host: str) -> ObjectRef:
     return ObjectRef("port-binding", f"{port_id}/{host}", NEUTRON_SCOPE)
+
+
+class StalePortBindingEvidence(TypedDict):
+    """What every NT103 finding's evidence holds."""
+
+    binding: dict
+    bindings: list
+    instance: dict
+    last_migration: dict
+    port: dict
 
 
 class StalePortBinding(Check):
@@ -52,6 +64,7 @@ class StalePortBinding(Check):
     """
 
     code = "NT103"
+    evidence_shape = StalePortBindingEvidence
     name = "stale-port-binding"
     severity = Severity.LOW
     needs = (NeutronPort, PortBinding, Instance, ArchivedInstance, InstanceMapping, Migration, Cell)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from collections import defaultdict
 
 from osfsck.checks.base import Check, CheckOutput, recent
@@ -21,6 +23,14 @@ _NEEDS = {
     SECURITY_GROUP: ((GROUP_TYPES, "group (NSGroup)"), (RULES_TYPES, "security policy (firewall section)")),
 }
 _NOUN = {NETWORK: "Network", PORT: "Port", ROUTER: "Router", SECURITY_GROUP: "Security group"}
+
+
+class MissingNsxObjectEvidence(TypedDict):
+    """What every NX102 finding's evidence holds."""
+
+    missing: list
+    neutron: dict
+    present: list
 
 
 class MissingNsxObject(Check):
@@ -62,6 +72,7 @@ class MissingNsxObject(Check):
     """
 
     code = "NX102"
+    evidence_shape = MissingNsxObjectEvidence
     name = "missing-nsx-object"
     severity = Severity.HIGH
     needs = (NsxObject, NeutronNetwork, NeutronPort, NeutronRouter, SecurityGroup, FloatingIp)

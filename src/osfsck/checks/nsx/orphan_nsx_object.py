@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.nsx.common import MIN_AGE, NEUTRON_FACTS, complete, neutron_ref, nsx_evidence, nsx_ref, severity_of
 from osfsck.model.facts.neutron import NeutronNetwork, NeutronPort, NeutronRouter, SecurityGroup
@@ -8,6 +10,12 @@ from osfsck.model.finding import Severity
 from osfsck.model.snapshot import Snapshot
 
 _NOUN = {"network": "network", "port": "port", "router": "router", "security-group": "security group"}
+
+
+class OrphanNsxObjectEvidence(TypedDict):
+    """What every NX101 finding's evidence holds."""
+
+    nsx_object: dict
 
 
 class OrphanNsxObject(Check):
@@ -52,6 +60,7 @@ class OrphanNsxObject(Check):
     """
 
     code = "NX101"
+    evidence_shape = OrphanNsxObjectEvidence
     name = "orphan-nsx-object"
     severity = Severity.LOW
     needs = (NsxObject, NeutronNetwork, NeutronPort, NeutronRouter, SecurityGroup)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput, age_seconds
 from osfsck.checks.ovn.common import (
     MIN_AGE, NEEDS, TABLE_OF, associated_floating_ips, both_complete, floating_ip_ports, neutron_objects, neutron_ref,
@@ -20,6 +22,14 @@ _EXPECTED_NAME = {NETWORK: switch_name, PORT: lambda i: i, ROUTER: router_name, 
 _CONTAINER_KIND = {PORT: NETWORK, ROUTER_PORT: ROUTER, RULE: SECURITY_GROUP}
 _WHAT = {NETWORK: "Network", PORT: "Port", ROUTER: "Router", ROUTER_PORT: "Router port",
          SECURITY_GROUP: "Security group", RULE: "Security group rule", FLOATING_IP: "Floating IP"}
+
+
+class MissingOvnObjectEvidence(TypedDict):
+    """What every OV102 finding's evidence holds."""
+
+    expected_name: str
+    expected_table: str
+    neutron: dict
 
 
 class MissingOvnObject(Check):
@@ -55,6 +65,7 @@ class MissingOvnObject(Check):
     """
 
     code = "OV102"
+    evidence_shape = MissingOvnObjectEvidence
     name = "missing-ovn-object"
     severity = Severity.HIGH
     needs = NEEDS

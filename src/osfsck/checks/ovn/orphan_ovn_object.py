@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from collections import defaultdict
 
 from osfsck.checks.base import Check, CheckOutput
@@ -18,6 +20,14 @@ CONTAINER_OF = {SWITCH_PORT: LOGICAL_SWITCH, ROUTER_PORT_TABLE: LOGICAL_ROUTER, 
                 ACL: PORT_GROUP}
 _WHAT = {NETWORK: "network", PORT: "port", ROUTER: "router", ROUTER_PORT: "router port", SECURITY_GROUP:
          "security group", RULE: "security group rule", FLOATING_IP: "floating IP", SUBNET: "subnet"}
+
+
+class OrphanOvnObjectEvidence(TypedDict):
+    """What every OV101 finding's evidence holds."""
+
+    children: list
+    children_in_use: list
+    row: dict
 
 
 class OrphanOvnObject(Check):
@@ -59,6 +69,7 @@ class OrphanOvnObject(Check):
     """
 
     code = "OV101"
+    evidence_shape = OrphanOvnObjectEvidence
     name = "orphan-ovn-object"
     severity = Severity.MEDIUM
     needs = NEEDS

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput, age_seconds
 from osfsck.checks.ovn.common import NEEDS, both_complete, describe, neutron_objects, neutron_ref, row_evidence, row_ref
 from osfsck.model.facts.ovn import (
@@ -12,6 +14,13 @@ from osfsck.model.snapshot import Snapshot
 # a port's own DHCP_Options follow the port's extra_dhcp_opts, not judged)
 _REVISED = frozenset({NETWORK, PORT, ROUTER, ROUTER_PORT, FLOATING_IP, SUBNET})
 GRACE_AGE = 600
+
+
+class OvnRevisionDriftEvidence(TypedDict):
+    """What every OV103 finding's evidence holds."""
+
+    neutron: dict
+    row: dict
 
 
 class OvnRevisionDrift(Check):
@@ -44,6 +53,7 @@ class OvnRevisionDrift(Check):
     """
 
     code = "OV103"
+    evidence_shape = OvnRevisionDriftEvidence
     name = "ovn-revision-drift"
     severity = Severity.MEDIUM
     needs = NEEDS

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import instance_evidence
 from osfsck.checks.instance_index import instance_index, instance_ref, moves_known, undecided
@@ -12,6 +14,16 @@ from osfsck.model.facts.nova import (
 from osfsck.model.facts.placement import Allocation, Consumer, ResourceProvider
 from osfsck.model.finding import Severity
 from osfsck.model.snapshot import Snapshot
+
+
+class AllocationOnWrongProviderEvidence(TypedDict):
+    """What every PL103 finding's evidence holds."""
+
+    allocations: dict
+    compute_node: dict
+    consumer_generation: int
+    instance: dict
+    wrong_providers: list
 
 
 class AllocationOnWrongProvider(Check):
@@ -46,6 +58,7 @@ class AllocationOnWrongProvider(Check):
     """
 
     code = "PL103"
+    evidence_shape = AllocationOnWrongProviderEvidence
     name = "allocation-on-wrong-provider"
     severity = Severity.MEDIUM
     needs = (Allocation, Consumer, ResourceProvider, ComputeNode, Instance, ArchivedInstance, InstanceMapping, Cell,

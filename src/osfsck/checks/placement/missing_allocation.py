@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import instance_evidence
 from osfsck.checks.instance_index import instance_index, instance_ref, moves_known
@@ -12,6 +14,14 @@ from osfsck.model.snapshot import Snapshot
 # vm_states whose instance holds no allocation by design: shelve-offload and delete remove
 # it, a build has not been claimed yet
 _HOLDS_NOTHING = frozenset({"shelved_offloaded", "building", "deleted"})
+
+
+class MissingAllocationEvidence(TypedDict):
+    """What every PL102 finding's evidence holds."""
+
+    compute_node: dict
+    instance: dict
+    provider_exists: bool
 
 
 class MissingAllocation(Check):
@@ -44,6 +54,7 @@ class MissingAllocation(Check):
     """
 
     code = "PL102"
+    evidence_shape = MissingAllocationEvidence
     name = "missing-allocation"
     severity = Severity.HIGH
     needs = (Allocation, ResourceProvider, ComputeNode, Instance, ArchivedInstance, InstanceMapping, Cell, Migration)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import instance_evidence
 from osfsck.checks.instance_index import (
@@ -20,6 +22,18 @@ from osfsck.model.snapshot import Snapshot
 
 GiB = 1024 ** 3
 _NOVA_CONSUMER_TYPES = (None, CONSUMER_INSTANCE, CONSUMER_MIGRATION)
+
+
+class _OrphanAllocationEvidenceAlways(TypedDict):
+    allocations: dict
+    consumer: dict
+
+
+class OrphanAllocationEvidence(_OrphanAllocationEvidenceAlways, total=False):
+    """What every PL101 finding's evidence holds (and, below, what some do)."""
+
+    instance: dict | None
+    migration: dict
 
 
 class OrphanAllocation(Check):
@@ -61,6 +75,7 @@ class OrphanAllocation(Check):
     """
 
     code = "PL101"
+    evidence_shape = OrphanAllocationEvidence
     name = "orphan-allocation"
     severity = Severity.MEDIUM
     needs = (Allocation, Consumer, ResourceProvider, Inventory, ComputeNode, Instance, ArchivedInstance,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.instance_index import instance_index
 from osfsck.checks.placement.common import (
@@ -9,6 +11,17 @@ from osfsck.model.facts.nova import API_SCOPE, Cell, ComputeNode
 from osfsck.model.facts.placement import COMPUTE_CLASSES, Allocation, Inventory, ResourceProvider
 from osfsck.model.finding import Severity
 from osfsck.model.snapshot import Snapshot
+
+
+class OrphanResourceProviderEvidence(TypedDict):
+    """What every PL104 finding's evidence holds."""
+
+    children: list
+    consumers: list
+    inventory_classes: list
+    offers: list
+    provider: dict
+    same_name_nodes: list
 
 
 class OrphanResourceProvider(Check):
@@ -46,6 +59,7 @@ class OrphanResourceProvider(Check):
     """
 
     code = "PL104"
+    evidence_shape = OrphanResourceProviderEvidence
     name = "orphan-resource-provider"
     severity = Severity.MEDIUM
     needs = (ResourceProvider, Inventory, Allocation, ComputeNode, Cell)

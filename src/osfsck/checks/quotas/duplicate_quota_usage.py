@@ -1,11 +1,20 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput, scope_complete
 from osfsck.checks.quotas.common import cinder_usage_evidence, cinder_usages_by_key, usage_ref
 from osfsck.model.facts.cinder import CINDER_SCOPE
 from osfsck.model.facts.quota import CinderQuotaUsage
 from osfsck.model.finding import Severity
 from osfsck.model.snapshot import Snapshot
+
+
+class DuplicateQuotaUsageEvidence(TypedDict):
+    """What every QU103 finding's evidence holds."""
+
+    usages: list
+    no_snapshot_gb_quota: bool     # how the repair recounts gigabytes (as QU101's setting)
 
 
 class DuplicateQuotaUsage(Check):
@@ -31,16 +40,21 @@ class DuplicateQuotaUsage(Check):
         `recompute-quota-usage` (safe) merges them as `cinder-manage quota sync` does:
         in one transaction holding the project's rows, the reservations of the extra rows
         are moved to the row with the lowest id, the extra rows soft-deleted (deleted,
-        deleted_at, race_preventer NULL) and the kept row recounted.  `osfsck undo` puts
+        deleted_at, race_preventer NULL) and the kept row recounted (its gigabytes without
+        the snapshots' when Cinder runs with `no_snapshot_gb_quota`: set that here too).  `osfsck undo` puts
         every row back as it was, conditionally.
     """
 
     code = "QU103"
+    evidence_shape = DuplicateQuotaUsageEvidence
     name = "duplicate-quota-usage"
     severity = Severity.MEDIUM
     needs = (CinderQuotaUsage,)
     relies_on = (CinderQuotaUsage,)
     repairs = ("recompute-quota-usage",)
+    # Cinder's [DEFAULT] no_snapshot_gb_quota: the kept row's gigabytes are recounted
+    # without the snapshots' (set it as for QU101)
+    defaults = {"no_snapshot_gb_quota": False}
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
         if not scope_complete(snap, out, CINDER_SCOPE, (CinderQuotaUsage,)):
@@ -54,6 +68,7 @@ class DuplicateQuotaUsage(Check):
             out.found(
                 ref, f"Cinder quota usage {ref.id} has {len(rows)} live rows "
                      f"(ids {', '.join(str(u.id) for u in rows)}).",
-                evidence={"usages": [cinder_usage_evidence(u) for u in rows]},
+                evidence={"usages": [cinder_usage_evidence(u) for u in rows],
+                          "no_snapshot_gb_quota": bool(self.params["no_snapshot_gb_quota"])},
                 changed_at=changed,
             )

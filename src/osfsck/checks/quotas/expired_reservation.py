@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput, age_seconds, collected, scope_complete
 from osfsck.checks.quotas.common import reservation_ref
 from osfsck.model.facts.cinder import CINDER_SCOPE
@@ -14,6 +16,12 @@ from osfsck.model.snapshot import Snapshot
 # (neutron/db/quota/driver_nolock.py, RESERVATION_EXPIRATION_TIMEOUT).
 CINDER_CLEAN_INTERVAL = 86400
 NEUTRON_CLEAN_INTERVAL = 240
+
+
+class ExpiredReservationEvidence(TypedDict):
+    """What every QU102 finding's evidence holds."""
+
+    reservation: dict
 
 
 class ExpiredReservation(Check):
@@ -50,6 +58,7 @@ class ExpiredReservation(Check):
     """
 
     code = "QU102"
+    evidence_shape = ExpiredReservationEvidence
     name = "expired-reservation"
     severity = Severity.LOW
     needs = (CinderReservation, NeutronReservation)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from collections import defaultdict
 
 from osfsck.checks.base import Check, CheckOutput, collected, recent, scope_complete
@@ -18,6 +20,20 @@ CINDER_KINDS = (CinderQuotaUsage, CinderReservation, CinderCounted, CinderVolume
 NEUTRON_KINDS = (NeutronQuotaUsage, NeutronCounted)
 # what Nova's reservation quotas synced from the instances table before Pike
 NOVA_COUNTED = {"instances": lambda i: 1, "cores": lambda i: i.vcpus or 0, "ram": lambda i: i.memory_mb or 0}
+
+
+class _QuotaUsageDriftEvidenceAlways(TypedDict):
+    counted_in_use: int
+
+
+class QuotaUsageDriftEvidence(_QuotaUsageDriftEvidenceAlways, total=False):
+    """What every QU101 finding's evidence holds (and, below, what some do)."""
+
+    counted_reserved: int
+    no_snapshot_gb_quota: bool
+    reservations: list
+    rows: list
+    usage: dict
 
 
 class QuotaUsageDrift(Check):
@@ -78,6 +94,7 @@ class QuotaUsageDrift(Check):
     """
 
     code = "QU101"
+    evidence_shape = QuotaUsageDriftEvidence
     name = "quota-usage-drift"
     severity = Severity.MEDIUM
     needs = (*CINDER_KINDS, *NEUTRON_KINDS)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.rpc.common import (
     CINDER_TOPIC, SERVICE_DOWN_TIME, cells_without_services, compute_services, host_queue, queue_evidence,
@@ -11,6 +13,13 @@ from osfsck.model.facts.rpc import RabbitQueue, heartbeat
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
+
+
+class DeadHostQueueBacklogEvidence(TypedDict):
+    """What every MQ101 finding's evidence holds."""
+
+    queue: dict
+    service: dict
 
 
 class DeadHostQueueBacklog(Check):
@@ -44,6 +53,7 @@ class DeadHostQueueBacklog(Check):
     """
 
     code = "MQ101"
+    evidence_shape = DeadHostQueueBacklogEvidence
     name = "dead-host-queue-backlog"
     severity = Severity.HIGH
     needs = (RabbitQueue, ComputeService, Cell)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.rpc.common import queue_evidence, queue_ref, queue_scopes_partial
 from osfsck.model.facts.rpc import RabbitQueue
@@ -11,6 +13,13 @@ def is_transient_rpc_queue(name: str) -> bool:
     """oslo.messaging's per-process queues: `reply_<id>` (a caller's replies) and
     `<topic>_fanout_<id>` (a server's fanout), both meant to die with their process."""
     return name.startswith("reply_") or "_fanout_" in name
+
+
+class OrphanRpcQueueEvidence(TypedDict):
+    """What every MQ102 finding's evidence holds."""
+
+    kind: str
+    queue: dict
 
 
 class OrphanRpcQueue(Check):
@@ -43,6 +52,7 @@ class OrphanRpcQueue(Check):
     """
 
     code = "MQ102"
+    evidence_shape = OrphanRpcQueueEvidence
     name = "orphan-rpc-queue"
     severity = Severity.LOW
     needs = (RabbitQueue,)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput, age_seconds
 from osfsck.checks.evidence import instance_evidence
 from osfsck.checks.rpc.common import (
@@ -10,6 +12,16 @@ from osfsck.model.facts.rpc import RabbitQueue
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
+
+
+class StuckBuildEvidence(TypedDict):
+    """What every NV302 finding's evidence holds."""
+
+    created_at: str
+    instance: dict
+    queue: dict
+    seconds_building: int
+    service: dict | None
 
 
 class StuckBuild(Check):
@@ -41,6 +53,7 @@ class StuckBuild(Check):
     """
 
     code = "NV302"
+    evidence_shape = StuckBuildEvidence
     name = "stuck-build"
     severity = Severity.MEDIUM
     needs = (Instance, ComputeService)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput, age_seconds, scope_complete
 from osfsck.checks.evidence import instance_evidence
 from osfsck.checks.rpc.common import (
@@ -34,6 +36,19 @@ THRESHOLDS = {
     "shelving_offloading": 6 * HOUR, "unshelving": 6 * HOUR, "rebuilding": 6 * HOUR,
     "rebuild_block_device_mapping": 6 * HOUR, "rebuild_spawning": 6 * HOUR,
 }
+
+
+class StuckInstanceTaskEvidence(TypedDict):
+    """What every NV301 finding's evidence holds."""
+
+    hypervisor: dict
+    instance: dict
+    last_action: dict | None
+    queue: dict
+    seconds_in_task: int
+    service: dict
+    task_state: str
+    threshold: float
 
 
 class StuckInstanceTask(Check):
@@ -71,6 +86,7 @@ class StuckInstanceTask(Check):
     """
 
     code = "NV301"
+    evidence_shape = StuckInstanceTaskEvidence
     name = "stuck-instance-task"
     severity = Severity.MEDIUM
     needs = (Instance, InstanceAction, Migration, ComputeService)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import attachment_evidence, instance_evidence
 from osfsck.checks.instance_index import instance_ref
@@ -12,6 +14,14 @@ from osfsck.model.facts.nova import (
 )
 from osfsck.model.finding import Severity
 from osfsck.model.snapshot import Snapshot
+
+
+class AttachmentHostMismatchEvidence(TypedDict):
+    """What every VL104 finding's evidence holds."""
+
+    attachment: dict
+    instance: dict
+    session_hosts: list
 
 
 class AttachmentHostMismatch(Check):
@@ -46,6 +56,7 @@ class AttachmentHostMismatch(Check):
     """
 
     code = "VL104"
+    evidence_shape = AttachmentHostMismatchEvidence
     name = "attachment-host-mismatch"
     severity = Severity.MEDIUM
     needs = (CinderVolume, CinderAttachment, CinderService, BlockDeviceMapping, Instance, ArchivedInstance,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import attachment_evidence, bdm_evidence, instance_evidence, volume_evidence
 from osfsck.checks.instance_index import instance_ref
@@ -12,6 +14,15 @@ from osfsck.model.facts.nova import (
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
+
+
+class DanglingBlockDeviceMappingEvidence(TypedDict):
+    """What every VL102 finding's evidence holds."""
+
+    attachment: dict | None
+    block_device_mapping: dict
+    instance: dict
+    volume: dict | None
 
 
 class DanglingBlockDeviceMapping(Check):
@@ -45,6 +56,7 @@ class DanglingBlockDeviceMapping(Check):
     """
 
     code = "VL102"
+    evidence_shape = DanglingBlockDeviceMappingEvidence
     name = "dangling-block-device-mapping"
     severity = Severity.MEDIUM
     needs = (BlockDeviceMapping, CinderVolume, CinderAttachment, CinderService, Instance, ArchivedInstance,

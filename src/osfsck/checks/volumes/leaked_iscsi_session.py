@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.volumes.volume_index import volume_index
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
@@ -10,6 +12,14 @@ from osfsck.model.facts.nova import (
 from osfsck.model.finding import Confidence, Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
+
+
+class LeakedIscsiSessionEvidence(TypedDict):
+    """What every VL203 finding's evidence holds."""
+
+    devices_in_use: list
+    node_record: bool
+    session: dict
 
 
 class LeakedIscsiSession(Check):
@@ -49,6 +59,7 @@ class LeakedIscsiSession(Check):
     """
 
     code = "VL203"
+    evidence_shape = LeakedIscsiSessionEvidence
     name = "leaked-iscsi-session"
     severity = Severity.MEDIUM
     needs = (IscsiSession, IscsiNode, DomainVolume, BlockDeviceMapping, CinderVolume, CinderAttachment,

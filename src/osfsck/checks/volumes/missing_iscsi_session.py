@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import bdm_evidence, instance_evidence
 from osfsck.checks.instance_index import instance_ref
@@ -13,6 +15,18 @@ from osfsck.model.facts.nova import (
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
+
+
+class MissingIscsiSessionEvidence(TypedDict):
+    """What every VL204 finding's evidence holds."""
+
+    block_device_mapping: dict
+    instance: dict
+    lun_missing: bool
+    luns: list
+    portal: str
+    sessions: list
+    target_iqns: list
 
 
 class MissingIscsiSession(Check):
@@ -49,6 +63,7 @@ class MissingIscsiSession(Check):
     """
 
     code = "VL204"
+    evidence_shape = MissingIscsiSessionEvidence
     name = "missing-iscsi-session"
     severity = Severity.HIGH
     needs = (IscsiSession, IscsiNode, BlockDeviceMapping, CinderVolume, CinderAttachment, CinderService, Instance,

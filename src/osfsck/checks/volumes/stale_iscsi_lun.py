@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.volumes.volume_index import volume_index
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
@@ -10,6 +12,17 @@ from osfsck.model.facts.nova import (
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
+
+
+class StaleIscsiLunEvidence(TypedDict):
+    """What every VL205 finding's evidence holds."""
+
+    host: str
+    last_named_by: list
+    lun: int
+    needed_luns: list
+    paths: list
+    target_iqn: str
 
 
 class StaleIscsiLun(Check):
@@ -51,6 +64,7 @@ class StaleIscsiLun(Check):
     """
 
     code = "VL205"
+    evidence_shape = StaleIscsiLunEvidence
     name = "stale-iscsi-lun"
     severity = Severity.HIGH
     needs = (IscsiSession, IscsiNode, DomainVolume, BlockDeviceMapping, CinderVolume, CinderAttachment,

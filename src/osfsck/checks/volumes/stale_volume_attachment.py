@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import attachment_evidence, instance_evidence, volume_evidence
 from osfsck.checks.instance_index import LIVE, UNKNOWN, gone_because, instance_ref, undecided
@@ -11,6 +13,17 @@ from osfsck.model.facts.nova import (
 )
 from osfsck.model.finding import Severity
 from osfsck.model.snapshot import Snapshot
+
+
+class _StaleVolumeAttachmentEvidenceAlways(TypedDict):
+    volume: dict
+
+
+class StaleVolumeAttachmentEvidence(_StaleVolumeAttachmentEvidenceAlways, total=False):
+    """What every VL101 finding's evidence holds (and, below, what some do)."""
+
+    attachment: dict
+    instance: dict
 
 
 class StaleVolumeAttachment(Check):
@@ -48,6 +61,7 @@ class StaleVolumeAttachment(Check):
     """
 
     code = "VL101"
+    evidence_shape = StaleVolumeAttachmentEvidence
     name = "stale-volume-attachment"
     severity = Severity.MEDIUM
     needs = (CinderVolume, CinderAttachment, CinderService, BlockDeviceMapping, Instance, ArchivedInstance,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput, age_seconds
 from osfsck.checks.evidence import volume_evidence
 from osfsck.checks.volumes.common import volume_ref
@@ -26,6 +28,16 @@ RESET_TO_ERROR = frozenset({"creating", "downloading"})
 FOLLOW_ATTACHMENTS = frozenset({"attaching", "detaching", "reserved", "maintenance", "uploading", "backing-up"})
 # migration_status values of a migration that has ended (success, error) or not begun
 MIGRATION_ENDED = frozenset({"success", "error", "deleting"})
+
+
+class StuckVolumeStateEvidence(TypedDict):
+    """What every VL103 finding's evidence holds."""
+
+    places: dict
+    places_unread: list
+    target_status: str | None
+    volume: dict
+    volume_service_alive: bool
 
 
 class StuckVolumeState(Check):
@@ -66,6 +78,7 @@ class StuckVolumeState(Check):
     """
 
     code = "VL103"
+    evidence_shape = StuckVolumeStateEvidence
     name = "stuck-volume-state"
     severity = Severity.MEDIUM
     needs = (CinderVolume, CinderAttachment, CinderService, BlockDeviceMapping, Instance, ArchivedInstance,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.compute.domains import domains_by_uuid, is_nova_domain
 from osfsck.checks.evidence import instance_evidence, volume_evidence
@@ -13,6 +15,15 @@ from osfsck.model.facts.nova import (
 )
 from osfsck.model.finding import Severity
 from osfsck.model.snapshot import Snapshot
+
+
+class UnexpectedVolumeInDomainEvidence(TypedDict):
+    """What every VL202 finding's evidence holds."""
+
+    disk: dict
+    instance: dict
+    mapped_volumes: list
+    volume: dict | None
 
 
 class UnexpectedVolumeInDomain(Check):
@@ -43,6 +54,7 @@ class UnexpectedVolumeInDomain(Check):
     """
 
     code = "VL202"
+    evidence_shape = UnexpectedVolumeInDomainEvidence
     name = "unexpected-volume-in-domain"
     severity = Severity.HIGH
     needs = (DomainVolume, Domain, BlockDeviceMapping, CinderVolume, CinderAttachment, CinderService, Instance,

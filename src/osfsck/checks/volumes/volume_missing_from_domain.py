@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.compute.domains import domains_by_uuid
 from osfsck.checks.evidence import attachment_evidence, bdm_evidence, instance_evidence
@@ -12,6 +14,15 @@ from osfsck.model.facts.nova import (
 )
 from osfsck.model.finding import Severity
 from osfsck.model.snapshot import Snapshot
+
+
+class VolumeMissingFromDomainEvidence(TypedDict):
+    """What every VL201 finding's evidence holds."""
+
+    attachment: dict
+    block_device_mapping: dict
+    domain_serials: list
+    instance: dict
 
 
 class VolumeMissingFromDomain(Check):
@@ -42,6 +53,7 @@ class VolumeMissingFromDomain(Check):
     """
 
     code = "VL201"
+    evidence_shape = VolumeMissingFromDomainEvidence
     name = "volume-missing-from-domain"
     severity = Severity.HIGH
     needs = (BlockDeviceMapping, CinderVolume, CinderAttachment, CinderService, Instance, ArchivedInstance,

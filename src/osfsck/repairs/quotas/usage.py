@@ -97,7 +97,8 @@ class RecomputeQuotaUsage(ConditionalUpdate):
         service, project, resource = finding.subject.id.split("/", 2)
         ev = finding.evidence
         if service == "cinder":
-            rows = ev.get("usages") or [ev["usage"]]
+            # duplicate-quota-usage's evidence lists every row, quota-usage-drift's the one
+            rows = ev["usages"] if finding.code == "QU103" else [ev["usage"]]
             seen = {"ids": [r["id"] for r in rows], "in_use": [r["in_use"] for r in rows],
                     "reserved": [r["reserved"] for r in rows]}
             merge = f", merging {len(rows) - 1} duplicate row(s) into row {rows[0]['id']}" if len(rows) > 1 else ""
@@ -111,7 +112,7 @@ class RecomputeQuotaUsage(ConditionalUpdate):
             self.name, self.safety, finding, finding.subject,
             action=f"recount {service}'s quota usage of {resource} for project {project} from its tables{merge}",
             params={"service": service, "project_id": project, "resource": resource, "seen": seen,
-                    "no_snapshot_gb_quota": bool(ev.get("no_snapshot_gb_quota", False))})
+                    "no_snapshot_gb_quota": bool(ev["no_snapshot_gb_quota"]) if service == "cinder" else False})
 
     def before_image(self, plan: RepairPlan, ctx) -> dict:
         p = plan.params
