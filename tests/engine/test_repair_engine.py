@@ -306,12 +306,29 @@ def _answered() -> Exception:
     return e
 
 
+def _wrapped_unanswered() -> Exception:
+    """A repair's RepairError raised while handling its client's unanswered request, as
+    repairs/placement/common.py `put` does."""
+    from osfsck.clients.placement_api import PlacementApiError
+    try:
+        try:
+            e = PlacementApiError("cannot allocate: Server disconnected without sending a response.")
+            e.answered = False
+            raise e
+        except PlacementApiError as inner:
+            raise RepairError(str(inner)) from None
+    except RepairError as outer:
+        return outer
+
+
 @pytest.mark.parametrize(("error", "reread", "status"), [
     (ConnectionResetError("connection reset by peer"), {"id": "t1", "v": 2}, "uncertain"),   # made, answer lost
     (ConnectionResetError("connection reset by peer"), ConnectionRefusedError("refused"), "uncertain"),  # gone
     (ConnectionResetError("connection reset by peer"), {"id": "t1", "v": 1}, "failed"),      # visibly not made
     (_answered(), {"id": "t1", "v": 2}, "failed"),         # the service said no: someone else changed it
     (RepairError("the row changed since it was read"), {"id": "t1", "v": 2}, "failed"),     # osfsck's own refusal
+    (_wrapped_unanswered(), RepairError("instance holds allocations now"), "uncertain"),
+    (_wrapped_unanswered(), {"id": "t1", "v": 1}, "failed"),
 ])
 def test_a_write_whose_answer_was_lost_is_journaled_uncertain(tmp_path, error, reread, status):
     """A service killed after making a write but before answering: the journal must not
@@ -321,7 +338,7 @@ def test_a_write_whose_answer_was_lost_is_journaled_uncertain(tmp_path, error, r
     assert [r["status"] for r in journal] == ["intent", status]
     assert state == "failed" and ("may have been made" in why) is (status == "uncertain") and "\n" not in why
     if status == "uncertain":
-        assert f"osfsck undo {journal[0]['id']}" in why
+        assert f"journal entry {journal[0]['id']}" in why
 
 
 def test_undo_offers_an_uncertain_write_only_when_named(tmp_path):

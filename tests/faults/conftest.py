@@ -217,9 +217,9 @@ def after_the_scan(lab, act):
 
 
 def undo_applied(lab: Lab, run: Run) -> None:
-    """Put back what a scenario's repairs changed (or may have: an uncertain write is
-    undone when named), for the next scenario."""
-    ids = [r["id"] for r in run.written]
+    """Put back what a scenario's repairs changed, for the next scenario (an uncertain
+    write is the scenario's to put back)."""
+    ids = [r["id"] for r in run.applied]
     if ids:
         p = osfsck("undo", *ids, "--yes", config=lab.config)
         assert p.returncode == 0, p.stdout + p.stderr

@@ -8,7 +8,7 @@ import ssl
 from osfsck.model.secrets import redact_url
 
 
-def _chain(e: BaseException):
+def chain(e: BaseException):
     """`e`, then what it was raised from or during, each once (a chain may loop)."""
     seen = set()
     while e is not None and id(e) not in seen:
@@ -19,13 +19,13 @@ def _chain(e: BaseException):
 
 def tls_failure(e: Exception) -> bool:
     """Whether `e`, or anything it was raised from, is a failed TLS verification."""
-    return any(isinstance(x, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(x) for x in _chain(e))
+    return any(isinstance(x, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(x) for x in chain(e))
 
 
 def reason(e: Exception) -> str:
     """The innermost cause's message, first line, short, without a URL's password."""
     last = str(e)
-    for x in _chain(e):
+    for x in chain(e):
         if str(x):
             last = str(x)
     return redact_url((last.strip().splitlines() or [type(e).__name__])[0])[:200]

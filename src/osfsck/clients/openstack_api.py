@@ -15,11 +15,12 @@ from osfsck.model.secrets import redact_url
 
 
 class ApiError(Exception):
-    """A request failed; one line naming what was asked and why.  `answered`: the service
-    answered with an error, so a write it refused was not made (a transport failure may
-    have lost the answer to one that was)."""
+    """A request failed; one line naming what was asked and why.  `answered`: True when
+    the service answered with an error (a write it refused was not made), False when the
+    request was sent and no answer came back (a write may have been made), None when
+    nothing was sent."""
 
-    answered = False
+    answered: bool | None = None
 
 
 class OpenStackApi:
@@ -66,7 +67,9 @@ class OpenStackApi:
         try:
             r = self._http.request(method, self._endpoint + path, headers=sent, json=json)
         except httpx.HTTPError as e:
-            raise self.Error(f"cannot {what}: {redact_url(self._endpoint)}: {reason(e)}") from None
+            error = self.Error(f"cannot {what}: {redact_url(self._endpoint)}: {reason(e)}")
+            error.answered = None if isinstance(e, (httpx.ConnectError, httpx.ConnectTimeout)) else False
+            raise error from None
         if r.status_code == 401 and retry and self.settings.auth_url and not self._noauth:
             self._token = None          # expired: one new token, then give up
             return self._request(method, path, what, headers=headers, json=json, missing_ok=missing_ok,

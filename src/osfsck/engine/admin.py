@@ -84,7 +84,10 @@ def undo(settings: Settings, ids: list[str], last: bool = False,
                     journal.append({"id": e["id"], "status": "undone", "time": now_iso(), "result": msg})
                     results.append((e["id"], True, msg))
                 except Exception as ex:  # noqa: BLE001 - one line per entry, keep going
-                    results.append((e["id"], False, str(ex).splitlines()[0] if str(ex) else type(ex).__name__))
+                    why = str(ex).splitlines()[0] if str(ex) else type(ex).__name__
+                    if e.get("status") == "uncertain":
+                        why += " (its write may never have been made: then there is nothing to undo)"
+                    results.append((e["id"], False, why))
         finally:
             ctx.close()
     return results

@@ -13,7 +13,10 @@ import logging
 from collections import defaultdict
 from typing import Callable
 
+from sqlalchemy.exc import DBAPIError
+
 from osfsck.checks.base import Check
+from osfsck.clients.http_errors import chain
 from osfsck.config.settings import Settings
 from osfsck.engine import guards, wiring
 from osfsck.engine.collect import collect
@@ -25,7 +28,7 @@ from osfsck.model.finding import Finding
 from osfsck.model.plan import Outcome, PlanResult, RepairPlan, Safety
 from osfsck.model.result import CheckStats, RunResult
 from osfsck.model.snapshot import Snapshot
-from osfsck.repairs.base import NotOwned, Repair, RepairError
+from osfsck.repairs.base import NotOwned, Repair
 from osfsck.repairs.registry import all_repairs
 
 log = logging.getLogger(__name__)
@@ -272,8 +275,8 @@ def apply_one(pr: PlanResult, repair: Repair, ctx, journal: Journal, mode: str) 
         pr.outcome, pr.reason = Outcome.FAILED, _line(e)
         if _maybe_made(e, repair, plan, ctx, before):
             pr.reason += (f"; the write may have been made (its answer was lost and re-reading {plan.target} "
-                          f"does not show it unchanged): check it, `osfsck undo {pr.journal_id}` puts the "
-                          "before-image back")
+                          f"does not show it unchanged): check it by hand against the before-image of journal "
+                          f"entry {pr.journal_id} (`osfsck journal`)")
             journal.append({"id": pr.journal_id, "status": "uncertain", "time": now_iso(), "error": pr.reason})
         else:
             journal.append({"id": pr.journal_id, "status": "failed", "time": now_iso(), "error": pr.reason})
@@ -289,17 +292,24 @@ def apply_one(pr: PlanResult, repair: Repair, ctx, journal: Journal, mode: str) 
 
 
 def _maybe_made(error: Exception, repair: Repair, plan, ctx, before: dict) -> bool:
-    """Whether a failed write may still have been made: not when osfsck refused it itself
-    (RepairError) or the service answered no; otherwise (a connection lost after sending,
-    a service killed before it answered) when re-reading the subject does not give the
-    before-image back.  A repair with no before-image cannot be told: it is taken as not
-    made (such repairs cannot be undone either)."""
-    if isinstance(error, RepairError) or getattr(error, "answered", False) or not before:
+    """Whether a failed write may still have been made: when its answer was lost (the
+    connection dropped after sending, the service killed before it answered) and
+    re-reading the subject does not give the before-image back.  A refusal (osfsck's own,
+    or the service's answer) made nothing; a repair with no before-image cannot be told
+    and is taken as not made (such repairs cannot be undone either)."""
+    if not before or not _answer_lost(error):
         return False
     try:
         return repair.before_image(plan, ctx) != before
     except Exception:  # noqa: BLE001 - the service is gone: the write may have reached it
         return True
+
+
+def _answer_lost(error: Exception) -> bool:
+    """Whether `error`, or what it was raised from or during (a repair wraps its client's
+    error in a RepairError), is a request sent and never answered."""
+    return any(getattr(x, "answered", None) is False or isinstance(x, (ConnectionError, TimeoutError, EOFError))
+               or (isinstance(x, DBAPIError) and x.connection_invalidated) for x in chain(error))
 
 
 def _line(e: BaseException) -> str:
