@@ -8,8 +8,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_readme_catalogue_is_current():
-    p = subprocess.run([sys.executable, str(ROOT / "tools" / "readme_catalogue.py"), "--check"],
-                       capture_output=True, text=True)
+    p = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "readme_catalogue.py"), "--check"], capture_output=True, text=True
+    )
     assert p.returncode == 0, p.stderr
 
 

@@ -10,23 +10,58 @@ import pytest
 
 from osfsck.model.secrets import REDACTED, redact, redact_connection_info, redact_text, redact_url, secret_name
 
-FERNET = "gAAAAABnQ2x" + "Vb3Jk_-" * 24 + "=="   # the shape of a Keystone Fernet token (~180 chars)
+FERNET = "gAAAAABnQ2x" + "Vb3Jk_-" * 24 + "=="  # the shape of a Keystone Fernet token (~180 chars)
 JWS = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ1c2VyIn0.c2lnbmF0dXJlX3BhcnQ"
 
 
-@pytest.mark.parametrize("name", [
-    "_context_auth_token", "auth_token", "X-Auth-Token", "X-Subject-Token", "admin_password", "adminPass",
-    "new_pass", "auth_password", "discovery_auth_password", "keyring", "password_0", "injected_files", "user_data",
-    "Authorization", "private_key", "_context_auth_token_info", "secret", "client_secret", "passwd", "PASSWORD",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "_context_auth_token",
+        "auth_token",
+        "X-Auth-Token",
+        "X-Subject-Token",
+        "admin_password",
+        "adminPass",
+        "new_pass",
+        "auth_password",
+        "discovery_auth_password",
+        "keyring",
+        "password_0",
+        "injected_files",
+        "user_data",
+        "Authorization",
+        "private_key",
+        "_context_auth_token_info",
+        "secret",
+        "client_secret",
+        "passwd",
+        "PASSWORD",
+    ],
+)
 def test_secret_names(name):
     assert secret_name(name)
 
 
-@pytest.mark.parametrize("name", [
-    "secret_uuid", "secret_type", "auth_username", "auth_method", "auth_enabled", "target_iqn", "key_data",
-    "encryption_key_id", "_context_request_id", "_unique_id", "_context_service_catalog", "token_expires_at", 3, None,
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "secret_uuid",
+        "secret_type",
+        "auth_username",
+        "auth_method",
+        "auth_enabled",
+        "target_iqn",
+        "key_data",
+        "encryption_key_id",
+        "_context_request_id",
+        "_unique_id",
+        "_context_service_catalog",
+        "token_expires_at",
+        3,
+        None,
+    ],
+)
 def test_names_that_are_not_secrets(name):
     assert not secret_name(name)
 
@@ -34,15 +69,32 @@ def test_names_that_are_not_secrets(name):
 def _nova_cast(token: str | None = FERNET) -> dict:
     """A Nova compute cast as oslo.messaging packs it: context as _context_* members, a
     block device mapping whose connection_info is JSON text inside the JSON."""
-    info = {"driver_volume_type": "iscsi", "data": {"target_iqn": "iqn.2010-10.org.openstack:volume-1",
-                                                    "auth_method": "CHAP", "auth_username": "u1",
-                                                    "auth_password": "Ch4pS3cret", "secret_uuid": "s-1"}}
-    return {"method": "rebuild_instance", "version": "6.0", "_msg_id": None, "_unique_id": "ab" * 16,
-            "_context_auth_token": token, "_context_request_id": "req-1", "_context_user": "u",
-            "_context_service_catalog": [{"type": "volumev3", "endpoints": [{"url": "http://cinder/v3"}]}],
-            "args": {"new_pass": "N3wPass", "injected_files": [["/etc/motd", "aGVsbG8="]],
-                     "bdms": [{"nova_object.data": {"connection_info": json.dumps(info)}}],
-                     "instance": {"nova_object.data": {"uuid": "i-1", "user_data": "I2Nsb3VkLWNvbmZpZw=="}}}}
+    info = {
+        "driver_volume_type": "iscsi",
+        "data": {
+            "target_iqn": "iqn.2010-10.org.openstack:volume-1",
+            "auth_method": "CHAP",
+            "auth_username": "u1",
+            "auth_password": "Ch4pS3cret",
+            "secret_uuid": "s-1",
+        },
+    }
+    return {
+        "method": "rebuild_instance",
+        "version": "6.0",
+        "_msg_id": None,
+        "_unique_id": "ab" * 16,
+        "_context_auth_token": token,
+        "_context_request_id": "req-1",
+        "_context_user": "u",
+        "_context_service_catalog": [{"type": "volumev3", "endpoints": [{"url": "http://cinder/v3"}]}],
+        "args": {
+            "new_pass": "N3wPass",
+            "injected_files": [["/etc/motd", "aGVsbG8="]],
+            "bdms": [{"nova_object.data": {"connection_info": json.dumps(info)}}],
+            "instance": {"nova_object.data": {"uuid": "i-1", "user_data": "I2Nsb3VkLWNvbmZpZw=="}},
+        },
+    }
 
 
 def test_a_nova_cast_in_the_2_0_envelope_loses_every_secret_and_keeps_the_rest():
@@ -51,12 +103,22 @@ def test_a_nova_cast_in_the_2_0_envelope_loses_every_secret_and_keeps_the_rest()
     for secret in (FERNET, "Ch4pS3cret", "N3wPass", "aGVsbG8=", "I2Nsb3VkLWNvbmZpZw=="):
         assert secret not in clean
     assert sorted(p.rsplit(".", 1)[-1] for p in found) == [
-        "_context_auth_token", "auth_password", "injected_files", "new_pass", "user_data"]
+        "_context_auth_token",
+        "auth_password",
+        "injected_files",
+        "new_pass",
+        "user_data",
+    ]
     inner = json.loads(json.loads(clean)["oslo.message"])
     assert inner["_context_request_id"] == "req-1" and inner["_unique_id"] == "ab" * 16
     info = json.loads(inner["args"]["bdms"][0]["nova_object.data"]["connection_info"])
-    assert info["data"] == {"target_iqn": "iqn.2010-10.org.openstack:volume-1", "auth_method": "CHAP",
-                            "auth_username": "u1", "auth_password": REDACTED, "secret_uuid": "s-1"}
+    assert info["data"] == {
+        "target_iqn": "iqn.2010-10.org.openstack:volume-1",
+        "auth_method": "CHAP",
+        "auth_username": "u1",
+        "auth_password": REDACTED,
+        "secret_uuid": "s-1",
+    }
 
 
 def test_the_legacy_unenveloped_form_too():
@@ -66,8 +128,12 @@ def test_the_legacy_unenveloped_form_too():
 
 def test_a_message_without_secrets_is_left_exactly_as_it_was():
     # an admin context (periodic tasks) has no token: None is no secret
-    text = json.dumps({"oslo.version": "2.0", "oslo.message": json.dumps(
-        {"method": "ping", "_context_auth_token": None, "args": {"password_hint": ""}})})
+    text = json.dumps(
+        {
+            "oslo.version": "2.0",
+            "oslo.message": json.dumps({"method": "ping", "_context_auth_token": None, "args": {"password_hint": ""}}),
+        }
+    )
     assert redact(text) == (text, [])
 
 
@@ -83,25 +149,42 @@ def test_free_text_assignments_and_urls():
     assert text.startswith("connect failed: mysql+pymysql://nova:***@db:3306/nova")
 
 
-@pytest.mark.parametrize(("url", "shown"), [
-    ("mysql://nova:s3cret@db/nova", "mysql://nova:***@db/nova"),
-    ("mysql://nova:p@ss/w@db/nova", "mysql://nova:***@db/nova"),       # an unencoded @ and / in the password
-    ("rabbit://nova:R4bbit@mq1:5672/", "rabbit://nova:***@mq1:5672/"),
-    ("mysql://{username}:{password}@{hostname}/nova", "mysql://{username}:***@{hostname}/nova"),
-    ("sqlite:////var/lib/nova.sqlite", "sqlite:////var/lib/nova.sqlite"),
-    ("mysql://nova@db/nova", "mysql://nova@db/nova"),
-])
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("mysql://nova:s3cret@db/nova", "mysql://nova:***@db/nova"),
+        ("mysql://nova:p@ss/w@db/nova", "mysql://nova:***@db/nova"),  # an unencoded @ and / in the password
+        ("rabbit://nova:R4bbit@mq1:5672/", "rabbit://nova:***@mq1:5672/"),
+        ("mysql://{username}:{password}@{hostname}/nova", "mysql://{username}:***@{hostname}/nova"),
+        ("sqlite:////var/lib/nova.sqlite", "sqlite:////var/lib/nova.sqlite"),
+        ("mysql://nova@db/nova", "mysql://nova@db/nova"),
+    ],
+)
 def test_redact_url(url, shown):
     assert redact_url(url) == shown and redact_url(shown) == shown
 
 
 def test_connection_info_keeps_what_checks_read():
-    text = json.dumps({"driver_volume_type": "rbd", "data": {"name": "volumes/volume-1", "auth_username": "cinder",
-                                                              "secret_type": "ceph", "secret_uuid": "s-1",
-                                                              "keyring": "[client.cinder]\nkey = AQBk=="}})
+    text = json.dumps(
+        {
+            "driver_volume_type": "rbd",
+            "data": {
+                "name": "volumes/volume-1",
+                "auth_username": "cinder",
+                "secret_type": "ceph",
+                "secret_uuid": "s-1",
+                "keyring": "[client.cinder]\nkey = AQBk==",
+            },
+        }
+    )
     out = json.loads(redact_connection_info(text))
-    assert out["data"] == {"name": "volumes/volume-1", "auth_username": "cinder", "secret_type": "ceph",
-                           "secret_uuid": "s-1", "keyring": REDACTED}
+    assert out["data"] == {
+        "name": "volumes/volume-1",
+        "auth_username": "cinder",
+        "secret_type": "ceph",
+        "secret_uuid": "s-1",
+        "keyring": REDACTED,
+    }
     plain = '{"driver_volume_type": "iscsi", "data": {"target_iqn": "iqn.x"}}'
     assert redact_connection_info(plain) is plain and redact_connection_info(None) is None
 

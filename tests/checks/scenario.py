@@ -11,8 +11,8 @@ with at least one case of each kind.  test_scenarios.py runs every case exactly 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from osfsck.checks.base import CheckOutput
 from osfsck.model.snapshot import Snapshot

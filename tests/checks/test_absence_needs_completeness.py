@@ -25,7 +25,7 @@ MAPPINGS = ("home", "none", "other")
 
 
 def _hosts(cell: str) -> list[str]:
-    n = cell[len("cell"):]
+    n = cell[len("cell") :]
     return [f"hv{n}a", f"hv{n}b"]
 
 
@@ -34,15 +34,23 @@ def clouds(draw):
     cells = [f"cell{i}" for i in range(1, draw(st.integers(2, 3)) + 1)]
     down = draw(st.sets(st.sampled_from(cells), min_size=1, max_size=len(cells)))
     all_hosts = [h for c in cells for h in _hosts(c)]
-    instances = draw(st.lists(st.fixed_dictionaries({
-        "home": st.sampled_from(cells),
-        "fate": st.sampled_from(FATES),
-        "mapping": st.sampled_from(MAPPINGS),
-        "other": st.sampled_from(cells),
-        "domains": st.sets(st.sampled_from(all_hosts), max_size=2),
-        "dirs": st.sets(st.sampled_from(all_hosts), max_size=2),
-        "name_only": st.booleans(),
-    }), min_size=1, max_size=10))
+    instances = draw(
+        st.lists(
+            st.fixed_dictionaries(
+                {
+                    "home": st.sampled_from(cells),
+                    "fate": st.sampled_from(FATES),
+                    "mapping": st.sampled_from(MAPPINGS),
+                    "other": st.sampled_from(cells),
+                    "domains": st.sets(st.sampled_from(all_hosts), max_size=2),
+                    "dirs": st.sets(st.sampled_from(all_hosts), max_size=2),
+                    "name_only": st.booleans(),
+                }
+            ),
+            min_size=1,
+            max_size=10,
+        )
+    )
     return cells, sorted(down), instances
 
 
@@ -59,9 +67,15 @@ def build(cells, down, instances):
         mapped = {"home": home, "none": False, "other": spec["other"]}[spec["mapping"]]
         host = _hosts(home)[0]
         if fate in ("live", "soft-delete", "deleted"):
-            w.instance(u, cell=home, host=host, mapped=mapped,
-                       vm_state="soft-delete" if fate == "soft-delete" else None,
-                       deleted=fate == "deleted", deleted_age=2 * DAY)
+            w.instance(
+                u,
+                cell=home,
+                host=host,
+                mapped=mapped,
+                vm_state="soft-delete" if fate == "soft-delete" else None,
+                deleted=fate == "deleted",
+                deleted_age=2 * DAY,
+            )
         elif fate == "archived":
             w.archived(u, cell=home, host=host, mapped=mapped)
         elif mapped:
@@ -81,8 +95,7 @@ def _uuid_of(finding) -> str:
     return finding.evidence["uuid"] if finding.subject.kind == "instance-dir" else finding.subject.id
 
 
-@settings(max_examples=300, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(clouds())
 def test_no_finding_about_instances_only_in_unread_cells(cloud):
     cells, down, instances = cloud
@@ -90,7 +103,8 @@ def test_no_finding_about_instances_only_in_unread_cells(cloud):
     snap = w.snapshot()
     down_scopes = {cell_scope(c) for c in down}
     mapping_vouches = {
-        m.instance_uuid for m in snap.facts.get("nova.instance_mapping", [])
+        m.instance_uuid
+        for m in snap.facts.get("nova.instance_mapping", [])
         if m.cell_uuid and m.cell_uuid not in {w.cell(c) for c in down}
     }
     for check in ABSENCE_CHECKS:
@@ -99,8 +113,11 @@ def test_no_finding_about_instances_only_in_unread_cells(cloud):
         assert reported.isdisjoint(hidden_by_the_outage), (check.code, reported & hidden_by_the_outage)
         scopes = {i.scope for i in out.inconclusive_list}
         assert scopes <= down_scopes, (check.code, scopes - down_scopes)
-        looked_at = {d.uuid for d in snap.facts.get("hv.domain", [])} if check is not OrphanInstanceDir \
+        looked_at = (
+            {d.uuid for d in snap.facts.get("hv.domain", [])}
+            if check is not OrphanInstanceDir
             else {d.uuid for d in snap.facts.get("hv.instance_dir", [])}
+        )
         undecidable = (looked_at & hidden_by_the_outage) - mapping_vouches
         if undecidable:
             assert scopes, f"{check.code} saw objects of {sorted(undecidable)} and said nothing"
@@ -126,13 +143,21 @@ HOSTS = ("hv1", "hv2", "hv3", "hv4")
 
 @st.composite
 def host_clouds(draw):
-    guests = draw(st.lists(st.fixed_dictionaries({
-        "host": st.sampled_from(HOSTS),
-        "vm_state": st.sampled_from(("active", "stopped", "resized", "shelved_offloaded")),
-        "domains": st.sets(st.sampled_from(HOSTS), max_size=3),
-        "shut_off": st.booleans(),
-        "migration": st.sampled_from((None, "running", "error", "finished")),
-    }), min_size=1, max_size=6))
+    guests = draw(
+        st.lists(
+            st.fixed_dictionaries(
+                {
+                    "host": st.sampled_from(HOSTS),
+                    "vm_state": st.sampled_from(("active", "stopped", "resized", "shelved_offloaded")),
+                    "domains": st.sets(st.sampled_from(HOSTS), max_size=3),
+                    "shut_off": st.booleans(),
+                    "migration": st.sampled_from((None, "running", "error", "finished")),
+                }
+            ),
+            min_size=1,
+            max_size=6,
+        )
+    )
     lost = draw(st.sets(st.sampled_from(HOSTS), min_size=1, max_size=2))
     return guests, sorted(lost), draw(st.sampled_from((UNREADABLE, NOT_COLLECTED)))
 

@@ -29,7 +29,7 @@ def _id(cls):
 def _scenario_module_name(cls) -> str:
     # osfsck.checks.compute.zombie_domain -> tests.checks.compute.zombie_domain
     assert cls.__module__.startswith("osfsck.checks.")
-    return "tests." + cls.__module__[len("osfsck."):]
+    return "tests." + cls.__module__[len("osfsck.") :]
 
 
 def test_the_registry_finds_checks():
@@ -70,7 +70,7 @@ def test_declares_what_it_reads(cls):
     assert len(groups) != 1, "one part alone is just what the check needs"
     assert sum(map(len, groups)) == len(set().union(*groups)), "a kind belongs to one part"
     assert isinstance(cls.repairs, tuple)
-    cls()          # its defaults make a valid configuration
+    cls()  # its defaults make a valid configuration
 
 
 @pytest.mark.parametrize("cls", CHECKS, ids=_id)
@@ -97,8 +97,7 @@ def _cases():
 
 
 def _output(out):
-    return ([f.as_dict() for f in out.findings],
-            [i.as_dict() for i in out.inconclusive_list], out.examined)
+    return ([f.as_dict() for f in out.findings], [i.as_dict() for i in out.inconclusive_list], out.examined)
 
 
 @pytest.mark.parametrize(("cls", "case"), list(_cases()))

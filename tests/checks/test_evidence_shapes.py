@@ -64,5 +64,6 @@ def test_the_guard_sees_an_undeclared_read():
     watched, evidence = tracked(f)
     watched.evidence.get("no-such-key")
     assert undeclared_reads(f, evidence) == {"no-such-key"}
-    assert shape_problems(type(f)(**{**f.__dict__, "evidence": {**f.evidence, "extra": 1}})) == \
-        [f"{f.code}: undeclared extra"]
+    assert shape_problems(type(f)(**{**f.__dict__, "evidence": {**f.evidence, "extra": 1}})) == [
+        f"{f.code}: undeclared extra"
+    ]

@@ -62,8 +62,16 @@ def partial_copy(snap: Snapshot, removed: set, way: str) -> Snapshot:
         if key not in removed:
             out.cover(cov)
         elif way == UNREADABLE:
-            out.cover(Coverage(cov.kind, cov.scope, cov.source, False,
-                               f"{cov.kind} could not be read in {cov.scope} (test)", cov.collected_at))
+            out.cover(
+                Coverage(
+                    cov.kind,
+                    cov.scope,
+                    cov.source,
+                    False,
+                    f"{cov.kind} could not be read in {cov.scope} (test)",
+                    cov.collected_at,
+                )
+            )
     return out
 
 
@@ -77,14 +85,21 @@ def violations(check_cls, case, base_snap: Snapshot, removed: set, way: str) -> 
     was_inconclusive = {(i.scope, i.reason) for i in base.inconclusive_list}
     now_inconclusive = {(i.scope, i.reason) for i in got.inconclusive_list}
     scopes = {scope for _, scope in removed}
-    said_so = bool(now_inconclusive - was_inconclusive) or bool(scopes & {s for s, _ in now_inconclusive}) \
-        or way == NOT_COLLECTED and not_configured(check_cls, removed)
+    said_so = (
+        bool(now_inconclusive - was_inconclusive)
+        or bool(scopes & {s for s, _ in now_inconclusive})
+        or way == NOT_COLLECTED
+        and not_configured(check_cls, removed)
+    )
     where = f"{way} {sorted(removed)}"
-    found = [f"{where}: new finding {after[fp].subject}: {after[fp].message}"
-             for fp in sorted(after.keys() - before.keys())]
-    lost = [f"{where}: finding lost silently {before[fp].subject}: {before[fp].message}"
-            for fp in sorted(before.keys() - after.keys())
-            if before[fp].subject.scope not in scopes and not said_so]
+    found = [
+        f"{where}: new finding {after[fp].subject}: {after[fp].message}" for fp in sorted(after.keys() - before.keys())
+    ]
+    lost = [
+        f"{where}: finding lost silently {before[fp].subject}: {before[fp].message}"
+        for fp in sorted(before.keys() - after.keys())
+        if before[fp].subject.scope not in scopes and not said_so
+    ]
     return found + lost
 
 
@@ -116,11 +131,13 @@ def _params():
 @pytest.mark.parametrize(("check_cls", "case"), list(_params()))
 def test_each_partial_scope(check_cls, case):
     snap = case.build()
-    problems = [v for removed in one_scope_at_a_time(snap) for way in WAYS
-                for v in violations(check_cls, case, snap, removed, way)]
+    problems = [
+        v
+        for removed in one_scope_at_a_time(snap)
+        for way in WAYS
+        for v in violations(check_cls, case, snap, removed, way)
+    ]
     assert problems == [], "\n".join(problems)
-
-
 
 
 @st.composite

@@ -11,7 +11,7 @@ from tests.checks.scenario import PARTIAL, scenario_modules
 
 def _params():
     for modname, mod in scenario_modules().items():
-        short = modname.split(".", 2)[2]            # e.g. compute.zombie_domain
+        short = modname.split(".", 2)[2]  # e.g. compute.zombie_domain
         for case in mod.CASES:
             marks = [pytest.mark.xfail(strict=True, reason=case.bug)] if case.bug else []
             yield pytest.param(mod.CHECK, case, id=f"{short}:{case.kind}:{case.name}", marks=marks)

@@ -17,10 +17,22 @@ import pytest
 from osfsck.cli.main import main
 from tests.cli.bad_inputs import CASES, Bad
 
-SUBPROCESS = ("toml-binary", "nova-conf-binary", "nova-api-ipv6", "hv-uri-template-unknown-field",
-              "repair-share-string", "checks-unknown-name", "snap-gz-corrupt", "snap-deep-array",
-              "snap-coverage-strings", "journal-binary-undo", "journal-array-journal", "cli-unknown-option",
-              "cli-repair-unattended", "section-checks-scalar")
+SUBPROCESS = (
+    "toml-binary",
+    "nova-conf-binary",
+    "nova-api-ipv6",
+    "hv-uri-template-unknown-field",
+    "repair-share-string",
+    "checks-unknown-name",
+    "snap-gz-corrupt",
+    "snap-deep-array",
+    "snap-coverage-strings",
+    "journal-binary-undo",
+    "journal-array-journal",
+    "cli-unknown-option",
+    "cli-repair-unattended",
+    "section-checks-scalar",
+)
 
 
 def setup(case: Bad, folder: Path) -> None:
@@ -84,7 +96,14 @@ def test_bad_input_is_one_line_and_its_exit_code(case, tmp_path, monkeypatch, ca
 def test_bad_input_as_a_process(case, tmp_path):
     setup(case, tmp_path)
     env = {k: v for k, v in os.environ.items() if k != "OSFSCK_CONFIG"}
-    p = subprocess.run([sys.executable, "-m", "osfsck.cli.main", *case.argv], cwd=tmp_path, env={**env, **case.env},
-                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    p = subprocess.run(
+        [sys.executable, "-m", "osfsck.cli.main", *case.argv],
+        cwd=tmp_path,
+        env={**env, **case.env},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert "Traceback" not in p.stderr, p.stderr
     check_line(case, p.returncode, p.stderr)

@@ -32,9 +32,12 @@ from osfsck.engine.journal import Journal, JournalError
 from osfsck.model.snapshot import Snapshot, SnapshotFormatError
 from tests.checks.scenario import FOUND, scenario_modules
 
-FUZZ = settings(max_examples=200, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
-                                       HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=200,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
+)
 
 LAB_TOML = """\
 # osfsck configuration for a lab cloud, as `osfsck lab build` writes one (and a few more keys)
@@ -121,15 +124,57 @@ LAB_FILES = {"dns/osfsck.key": "c2VjcmV0c2VjcmV0c2VjcmV0\n", "nsx/password": "pw
 ENV = {"OSFSCK_FUZZ_RABBIT": "pw"}
 
 TOML_VALUES = st.one_of(
-    st.integers(min_value=-2**63, max_value=2**63 - 1).map(str),
-    st.sampled_from(["true", "false", "inf", "-inf", "nan", "0.0", "1e300", "-0.5", "1979-05-27T07:32:00Z",
-                     "07:32:00", "[]", "{}", '["a", 1]', "{ a = 1 }", '"{hots}"', '"qemu+ssh://{host/x"',
-                     '"mysql://u@[::1/x"', '"mysql://u@db:99999/x"', '"http://[::1"', '"30y"', '"-5m"', '""',
-                     '"\\u0000"', '"a\\nb"', '"/"', '"."', '"x/../../etc/passwd"', '"' + "x" * 300 + '"']),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1).map(str),
+    st.sampled_from(
+        [
+            "true",
+            "false",
+            "inf",
+            "-inf",
+            "nan",
+            "0.0",
+            "1e300",
+            "-0.5",
+            "1979-05-27T07:32:00Z",
+            "07:32:00",
+            "[]",
+            "{}",
+            '["a", 1]',
+            "{ a = 1 }",
+            '"{hots}"',
+            '"qemu+ssh://{host/x"',
+            '"mysql://u@[::1/x"',
+            '"mysql://u@db:99999/x"',
+            '"http://[::1"',
+            '"30y"',
+            '"-5m"',
+            '""',
+            '"\\u0000"',
+            '"a\\nb"',
+            '"/"',
+            '"."',
+            '"x/../../etc/passwd"',
+            '"' + "x" * 300 + '"',
+        ]
+    ),
     st.text(max_size=20).map(json.dumps),
 )
-NAMES = st.sampled_from(["nova", "cinder", "checks", "checks.HV101", "checks.nope", "repair", "hypervisors.hosts.x",
-                         "nova.cells", "dns.zones.x", "rabbitmq.brokers.b", "nsx", "x"])
+NAMES = st.sampled_from(
+    [
+        "nova",
+        "cinder",
+        "checks",
+        "checks.HV101",
+        "checks.nope",
+        "repair",
+        "hypervisors.hosts.x",
+        "nova.cells",
+        "dns.zones.x",
+        "rabbitmq.brokers.b",
+        "nsx",
+        "x",
+    ]
+)
 
 
 @st.composite
@@ -161,11 +206,27 @@ def _plain(snap) -> dict:
 
 SEEDS = [_plain(case.build()) for mod in scenario_modules().values() for case in mod.CASES if case.kind == FOUND]
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
-    | st.sampled_from(["2026-11-24T12:00:00", "2026-11-24T12:00:00+02:00", "cell:cell1", "host:hv1", "*", "",
-                       "osfsck-snapshot/1", "nova.instance", "0" * 5000]),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=12)
+    | st.sampled_from(
+        [
+            "2026-11-24T12:00:00",
+            "2026-11-24T12:00:00+02:00",
+            "cell:cell1",
+            "host:hv1",
+            "*",
+            "",
+            "osfsck-snapshot/1",
+            "nova.instance",
+            "0" * 5000,
+        ]
+    ),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
-    max_leaves=6)
+    max_leaves=6,
+)
 
 
 def _paths(obj, prefix=()):
@@ -195,9 +256,9 @@ def _mutate(draw, data):
         del parent[key]
     elif op == "splice" and isinstance(value, str):
         at = draw(st.integers(0, len(value)))
-        parent[key] = value[:at] + draw(st.text(max_size=4)) + value[at + draw(st.integers(0, 3)):]
+        parent[key] = value[:at] + draw(st.text(max_size=4)) + value[at + draw(st.integers(0, 3)) :]
     elif op == "splice" and isinstance(value, (int, float)) and not isinstance(value, bool):
-        parent[key] = draw(st.sampled_from([-1, 0, 2**70, -2**70, 1.5, value + 1]))
+        parent[key] = draw(st.sampled_from([-1, 0, 2**70, -(2**70), 1.5, value + 1]))
     elif op == "append" and isinstance(value, list):
         value.append(draw(JSON_VALUES) if draw(st.booleans()) or not value else copy.deepcopy(value[0]))
     return data
@@ -209,7 +270,7 @@ def _damage(draw, text: str, gz: bool) -> bytes:
         data = gzip.compress(data, mtime=0)
     how = draw(st.sampled_from(["none"] * 8 + ["cut", "bytes"]))
     if how == "cut":
-        data = data[:draw(st.integers(0, len(data)))]
+        data = data[: draw(st.integers(0, len(data)))]
     elif how == "bytes":
         at = draw(st.integers(0, len(data)))
         data = data[:at] + draw(st.binary(min_size=1, max_size=8)) + data[at:]
@@ -222,15 +283,48 @@ def _same_type(draw, value):
     if isinstance(value, bool):
         return not value
     if isinstance(value, int):
-        return draw(st.sampled_from([0, 1, -1, 2**31, 2**63, -2**63, value + 1, value - 1]))
+        return draw(st.sampled_from([0, 1, -1, 2**31, 2**63, -(2**63), value + 1, value - 1]))
     if isinstance(value, float):
         return draw(st.floats())
     if isinstance(value, str):
-        return draw(st.sampled_from(["", " ", "x", "*", ":", "host:", "cell:", "a:b:c", "-1", "0", "None",
-                                    "2026-11-24T12:00:00", "1970-01-01T00:00:00", "9999-12-31T23:59:59",
-                                    "0001-01-01T00:00:00", "::", "10.0.0.0/33", "300.1.2.3", "fe80::1%eth0",
-                                    "..", "a..b.", "/", "instance-zzzzzzzz", "{}", "[]", value.upper(),
-                                    value[::-1], value * 3])) if draw(st.booleans()) else draw(st.text(max_size=10))
+        return (
+            draw(
+                st.sampled_from(
+                    [
+                        "",
+                        " ",
+                        "x",
+                        "*",
+                        ":",
+                        "host:",
+                        "cell:",
+                        "a:b:c",
+                        "-1",
+                        "0",
+                        "None",
+                        "2026-11-24T12:00:00",
+                        "1970-01-01T00:00:00",
+                        "9999-12-31T23:59:59",
+                        "0001-01-01T00:00:00",
+                        "::",
+                        "10.0.0.0/33",
+                        "300.1.2.3",
+                        "fe80::1%eth0",
+                        "..",
+                        "a..b.",
+                        "/",
+                        "instance-zzzzzzzz",
+                        "{}",
+                        "[]",
+                        value.upper(),
+                        value[::-1],
+                        value * 3,
+                    ]
+                )
+            )
+            if draw(st.booleans())
+            else draw(st.text(max_size=10))
+        )
     if isinstance(value, list):
         return draw(st.lists(st.sampled_from(["", "x", "/", "sda", "iqn.x:y", "10.0.0.1", "::1"]), max_size=3))
     return value
@@ -249,24 +343,52 @@ def mutated_snapshot(draw) -> tuple[str, bytes]:
             row[j] = None if draw(st.integers(0, 5)) == 0 else _same_type(draw, row[j])
         else:
             data = _mutate(draw, data)
-        if not isinstance(data, dict) or not isinstance(data.get("facts"), dict) or not all(
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("facts"), dict)
+            or not all(
                 isinstance(b, dict) and isinstance(b.get("rows"), list) and all(isinstance(r, list) for r in b["rows"])
-                for b in data["facts"].values()):
+                for b in data["facts"].values()
+            )
+        ):
             break
     gz = draw(st.booleans())
     return ("snap.json.gz" if gz else "snap.json"), _damage(draw, json.dumps(data), gz)
 
 
 JOURNAL_SEED = [
-    {"id": "20260101T000000-aaaaaa", "status": "intent", "time": "2026-01-01T00:00:00", "run_mode": "repair",
-     "code": "NV201", "check": "orphan-instance-mapping", "fingerprint": "NV201:x", "repair": "delete-instance-mapping",
-     "safety": "safe", "target": {"kind": "nova.instance_mapping", "id": "x", "scope": "api"},
-     "action": "delete the instance mapping of x", "params": {"instance_uuid": "x"}, "undoable": False,
-     "before": {"row": {"id": 1, "instance_uuid": "x"}}},
-    {"id": "20260101T000000-aaaaaa", "status": "applied", "time": "2026-01-01T00:00:01", "result": "deleted",
-     "after": {}},
-    {"id": "20260101T000001-bbbbbb", "status": "intent", "time": "2026-01-01T00:00:02", "code": "QU101",
-     "repair": "recompute-quota-usage", "undoable": False, "before": {}},
+    {
+        "id": "20260101T000000-aaaaaa",
+        "status": "intent",
+        "time": "2026-01-01T00:00:00",
+        "run_mode": "repair",
+        "code": "NV201",
+        "check": "orphan-instance-mapping",
+        "fingerprint": "NV201:x",
+        "repair": "delete-instance-mapping",
+        "safety": "safe",
+        "target": {"kind": "nova.instance_mapping", "id": "x", "scope": "api"},
+        "action": "delete the instance mapping of x",
+        "params": {"instance_uuid": "x"},
+        "undoable": False,
+        "before": {"row": {"id": 1, "instance_uuid": "x"}},
+    },
+    {
+        "id": "20260101T000000-aaaaaa",
+        "status": "applied",
+        "time": "2026-01-01T00:00:01",
+        "result": "deleted",
+        "after": {},
+    },
+    {
+        "id": "20260101T000001-bbbbbb",
+        "status": "intent",
+        "time": "2026-01-01T00:00:02",
+        "code": "QU101",
+        "repair": "recompute-quota-usage",
+        "undoable": False,
+        "before": {},
+    },
     {"id": "20260101T000001-bbbbbb", "status": "failed", "time": "2026-01-01T00:00:03", "error": "row changed"},
 ]
 
@@ -332,8 +454,9 @@ def test_mutated_config_files(folder, data):
         wiring.build_checks(load_settings(str(cfg)))
     except ConfigError as e:
         assert "\n" not in str(e) and str(e)
-    assert_clean_exit(*run_main(["-c", str(cfg), "check", "--from", str(folder / "snap.json"),
-                                 "-o", str(folder / "report.txt")]))
+    assert_clean_exit(
+        *run_main(["-c", str(cfg), "check", "--from", str(folder / "snap.json"), "-o", str(folder / "report.txt")])
+    )
 
 
 @FUZZ
@@ -346,8 +469,9 @@ def test_mutated_snapshots(folder, snapshot):
         Snapshot.read(str(path))
     except SnapshotFormatError as e:
         assert "\n" not in str(e) and str(e)
-    assert_clean_exit(*run_main(["-c", str(folder / "empty.toml"), "check", "--from", str(path),
-                                 "-o", str(folder / "report.txt")]))
+    assert_clean_exit(
+        *run_main(["-c", str(folder / "empty.toml"), "check", "--from", str(path), "-o", str(folder / "report.txt")])
+    )
 
 
 @FUZZ

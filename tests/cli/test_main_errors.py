@@ -11,14 +11,17 @@ from osfsck.cli import main as cli
 def buggy(monkeypatch):
     def dispatch(args):
         raise RuntimeError("a bug's message\nover two lines")
+
     monkeypatch.setattr(cli, "dispatch", dispatch)
 
 
 def test_an_unexpected_exception_is_one_line_and_exit_8(buggy, capsys):
     assert cli.main(["checks"]) == 8
     err = capsys.readouterr().err
-    assert err.splitlines() == ["osfsck: internal error: RuntimeError: a bug's message over two lines "
-                                "(rerun with -vv for the traceback; please report it)"]
+    assert err.splitlines() == [
+        "osfsck: internal error: RuntimeError: a bug's message over two lines "
+        "(rerun with -vv for the traceback; please report it)"
+    ]
 
 
 def test_its_traceback_is_shown_at_vv(buggy, capsys):
@@ -30,6 +33,7 @@ def test_its_traceback_is_shown_at_vv(buggy, capsys):
 def test_interrupt_is_cancelled(monkeypatch, capsys):
     def dispatch(args):
         raise KeyboardInterrupt
+
     monkeypatch.setattr(cli, "dispatch", dispatch)
     assert cli.main(["checks"]) == 32
     assert capsys.readouterr().err == "osfsck: cancelled\n"

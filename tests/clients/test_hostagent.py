@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from osfsck.clients.hostagent import HostChannel, HostCommandError, HostError, HostUnreachable
-from osfsck.clients.hostagent import agent
+from osfsck.clients.hostagent import HostChannel, HostCommandError, HostError, HostUnreachable, agent
 from tests.support import sysfs
 
 U1 = "0f3c5f6e-1b2a-4c3d-8e9f-0a1b2c3d4e5f"
@@ -84,11 +83,27 @@ def test_collect_names_suffixes_disks_and_ignored_children(tmp_path):
     make_instance(tmp_path, U1)
     make_instance(tmp_path, U2 + "_resize", sparse=MIB, real=4096)
     make_instance(tmp_path, U3.upper() + "_del", sparse=MIB, real=4096)
-    for name in ("disk.local", "disk.swap", "disk.config", "disk.eph0", "disk.rescue",
-                 "console.log", "disk.bak", "libvirt.xml"):
+    for name in (
+        "disk.local",
+        "disk.swap",
+        "disk.config",
+        "disk.eph0",
+        "disk.rescue",
+        "console.log",
+        "disk.bak",
+        "libvirt.xml",
+    ):
         (tmp_path / U1 / name).write_bytes(b"")
-    for ignored in ("_base", "locks", "compute_nodes", "snapshots", ".osfsck-quarantine",
-                    U1 + "_old", U1 + ".bak", "not-a-uuid"):
+    for ignored in (
+        "_base",
+        "locks",
+        "compute_nodes",
+        "snapshots",
+        ".osfsck-quarantine",
+        U1 + "_old",
+        U1 + ".bak",
+        "not-a-uuid",
+    ):
         (tmp_path / ignored).mkdir()
     (tmp_path / "random-file").write_text("x")
 
@@ -104,8 +119,15 @@ def test_collect_names_suffixes_disks_and_ignored_children(tmp_path):
     assert (dirs[U1]["uuid"], dirs[U1]["suffix"]) == (U1, "")
     assert (dirs[U2 + "_resize"]["uuid"], dirs[U2 + "_resize"]["suffix"]) == (U2, "_resize")
     assert (dirs[U3.upper() + "_del"]["uuid"], dirs[U3.upper() + "_del"]["suffix"]) == (U3, "_del")
-    assert dirs[U1]["disks"] == ["disk", "disk.config", "disk.eph0", "disk.info", "disk.local",
-                                 "disk.rescue", "disk.swap"]
+    assert dirs[U1]["disks"] == [
+        "disk",
+        "disk.config",
+        "disk.eph0",
+        "disk.info",
+        "disk.local",
+        "disk.rescue",
+        "disk.swap",
+    ]
     assert dirs[U2 + "_resize"]["disks"] == ["disk", "disk.info"]
 
 
@@ -171,17 +193,20 @@ filer3:/data /data nfs rw 0 0
 """
 
 
-@pytest.mark.parametrize("path, expected", [
-    ("/var/lib/nova/instances", "nfs4:filer1:/export/nova"),
-    ("/var/lib/nova/instances/", "nfs4:filer1:/export/nova"),
-    ("/var/lib/nova/instances2", "local"),  # a prefix of a name is not a parent
-    ("/var/lib/nova", "local"),
-    ("/mnt/ceph/nova/instances", "ceph:10.0.0.1:6789,10.0.0.2:6789:/nova/instances"),
-    ("/mnt/ceph/local/instances", "local"),  # longest mount point wins
-    ("/srv/space dir/instances", "nfs:filer2:/old/instances"),  # \040 is a space
-    ("/mnt/sshfs/instances", "local"),  # not one of the shared cluster filesystems
-    ("/data/instances", "nfs:filer3:/data/instances"),  # mounted over /dev/sdc1
-])
+@pytest.mark.parametrize(
+    "path, expected",
+    [
+        ("/var/lib/nova/instances", "nfs4:filer1:/export/nova"),
+        ("/var/lib/nova/instances/", "nfs4:filer1:/export/nova"),
+        ("/var/lib/nova/instances2", "local"),  # a prefix of a name is not a parent
+        ("/var/lib/nova", "local"),
+        ("/mnt/ceph/nova/instances", "ceph:10.0.0.1:6789,10.0.0.2:6789:/nova/instances"),
+        ("/mnt/ceph/local/instances", "local"),  # longest mount point wins
+        ("/srv/space dir/instances", "nfs:filer2:/old/instances"),  # \040 is a space
+        ("/mnt/sshfs/instances", "local"),  # not one of the shared cluster filesystems
+        ("/data/instances", "nfs:filer3:/data/instances"),  # mounted over /dev/sdc1
+    ],
+)
 def test_storage_identity(path, expected):
     assert agent._storage_identity(path, MOUNTS) == expected
 
@@ -194,8 +219,11 @@ def test_storage_identity_without_a_matching_mount_is_unknown():
 def test_same_export_mounted_at_different_depths_has_one_identity():
     a = "filer1:/export /srv nfs4 rw 0 0\n"
     b = "filer1:/export/nova /var/lib/nova/instances nfs4 rw 0 0\n"
-    assert agent._storage_identity("/srv/nova", a) == agent._storage_identity(
-        "/var/lib/nova/instances", b) == "nfs4:filer1:/export/nova"
+    assert (
+        agent._storage_identity("/srv/nova", a)
+        == agent._storage_identity("/var/lib/nova/instances", b)
+        == "nfs4:filer1:/export/nova"
+    )
 
 
 # --- quarantine, restore, purge ----------------------------------------------------------------
@@ -229,8 +257,7 @@ def test_quarantine_moves_folder_and_collect_lists_it(tmp_path):
 def test_quarantine_refuses_names_nova_does_not_own(tmp_path, name):
     (tmp_path / "_base").mkdir()
     make_instance(tmp_path, U1, sparse=4096, real=4096)
-    err = refused("quarantine", instances_path=str(tmp_path), name=name,
-                  inode=os.lstat(tmp_path / "_base").st_ino)
+    err = refused("quarantine", instances_path=str(tmp_path), name=name, inode=os.lstat(tmp_path / "_base").st_ino)
     assert "not a Nova instance folder name" in err
     assert (tmp_path / "_base").is_dir() and (tmp_path / U1).is_dir()
 
@@ -239,11 +266,9 @@ def test_quarantine_refuses_symlink_and_plain_file(tmp_path):
     target = make_instance(tmp_path, "real-folder", sparse=4096, real=4096)
     (tmp_path / U1).symlink_to(target)
     (tmp_path / U2).write_text("x")
-    err = refused("quarantine", instances_path=str(tmp_path), name=U1,
-                  inode=os.lstat(tmp_path / U1).st_ino)
+    err = refused("quarantine", instances_path=str(tmp_path), name=U1, inode=os.lstat(tmp_path / U1).st_ino)
     assert "symlink" in err
-    err = refused("quarantine", instances_path=str(tmp_path), name=U2,
-                  inode=os.lstat(tmp_path / U2).st_ino)
+    err = refused("quarantine", instances_path=str(tmp_path), name=U2, inode=os.lstat(tmp_path / U2).st_ino)
     assert "not a directory" in err
     assert (tmp_path / U1).is_symlink() and target.is_dir() and (tmp_path / U2).is_file()
 
@@ -301,8 +326,7 @@ def test_restore_moves_back_and_refuses_when_original_exists(tmp_path):
 
     assert "does not exist" in refused("restore", instances_path=str(tmp_path), quarantined=q)
     for bad in ("../" + q, "x.20240101T000000Z", U1, "/etc/passwd.20240101T000000Z"):
-        assert "not an osfsck quarantine entry" in refused(
-            "restore", instances_path=str(tmp_path), quarantined=bad)
+        assert "not an osfsck quarantine entry" in refused("restore", instances_path=str(tmp_path), quarantined=bad)
 
 
 def test_purge_respects_retention(tmp_path):
@@ -310,8 +334,12 @@ def test_purge_respects_retention(tmp_path):
     old = make_instance(qdir, f"{U2}_del.20000101T000000Z", sparse=MIB, real=8192)
     stray = qdir / "something-we-did-not-write"
     stray.mkdir()
-    fresh = run("quarantine", instances_path=str(tmp_path), name=U1,
-                inode=os.lstat(make_instance(tmp_path, U1, sparse=4096, real=4096)).st_ino)
+    fresh = run(
+        "quarantine",
+        instances_path=str(tmp_path),
+        name=U1,
+        inode=os.lstat(make_instance(tmp_path, U1, sparse=4096, real=4096)).st_ino,
+    )
     sizes = {q["name"]: q["bytes"] for q in run("collect", instances_path=str(tmp_path))["quarantine"]}
     assert sizes[old.name] >= 8192
 
@@ -358,8 +386,7 @@ PY = shlex.quote(sys.executable)
 
 def test_agent_script_protocol_on_bad_input():
     for argv in ([], ["not base64!"], [base64.b64encode(b"[1,").decode()]):
-        p = subprocess.run([sys.executable, "-", *argv], input=AGENT_SOURCE, capture_output=True,
-                           text=True, timeout=30)
+        p = subprocess.run([sys.executable, "-", *argv], input=AGENT_SOURCE, capture_output=True, text=True, timeout=30)
         assert p.returncode == 0, p.stderr
         reply = json.loads(p.stdout)
         assert reply["ok"] is False and reply["error"]
@@ -379,8 +406,7 @@ def test_local_channel_collect_quarantine_restore(tmp_path):
     assert exc.value.host == "hv1" and exc.value.op == "quarantine"
     assert "not a Nova instance folder name" in exc.value.message
     assert str(exc.value).startswith("hv1: quarantine: ")
-    assert ch.call("restore", instances_path=str(tmp_path), quarantined=q["quarantined"]) == {
-        "restored": U1}
+    assert ch.call("restore", instances_path=str(tmp_path), quarantined=q["quarantined"]) == {"restored": U1}
     assert os.lstat(d).st_ino == entry["inode"]
 
 
@@ -407,16 +433,14 @@ def test_local_channel_skips_noise_printed_before_the_reply():
 def test_inprocess_channel(tmp_path):
     make_instance(tmp_path, U1, sparse=4096, real=4096)
     ch = HostChannel("hv1", "inprocess")
-    assert ch.call("collect", instances_path=str(tmp_path)) == run(
-        "collect", instances_path=str(tmp_path))
+    assert ch.call("collect", instances_path=str(tmp_path)) == run("collect", instances_path=str(tmp_path))
     with pytest.raises(HostCommandError):
         ch.call("restore", instances_path=str(tmp_path), quarantined="nope")
 
 
 def test_host_errors_survive_pickling():
     # A fan-out over a process pool sends these back to the parent.
-    for err in (HostUnreachable("hv1", "timed out after 5s"),
-                HostCommandError("hv1", "quarantine", "refused")):
+    for err in (HostUnreachable("hv1", "timed out after 5s"), HostCommandError("hv1", "quarantine", "refused")):
         copy = pickle.loads(pickle.dumps(err))
         assert type(copy) is type(err) and str(copy) == str(err) and copy.host == "hv1"
     assert str(HostCommandError("hv1", "purge", "bad")) == "hv1: purge: bad"
@@ -481,8 +505,14 @@ def test_iscsi_logout_and_login_through_a_local_subprocess(iscsiadm):
     assert argv_log(d) == [f"{NODE}", f"{NODE} --logout", f"{NODE} -o delete"]
     assert ch.call("iscsi_node", iscsiadm=path, target_iqn=IQN, portal=PORTAL)["node"]["rc"] == 21
 
-    back = ch.call("iscsi_login", iscsiadm=path, target_iqn=IQN, portal=PORTAL, create_record=True,
-                   settings={"node.startup": "manual"})
+    back = ch.call(
+        "iscsi_login",
+        iscsiadm=path,
+        target_iqn=IQN,
+        portal=PORTAL,
+        create_record=True,
+        settings={"node.startup": "manual"},
+    )
     assert back == {"logged_in": True, "record_created": True}
     assert argv_log(d)[-3:] == [f"{NODE} -o new", f"{NODE} -o update -n node.startup -v manual", f"{NODE} --login"]
     assert (d / "record").read_text() == "manual\n" and (d / "session").exists()
@@ -502,7 +532,11 @@ def test_iscsi_logout_reports_a_record_it_could_not_delete(iscsiadm):
     path, d = iscsiadm
     (d / "locked").touch()
     out = run("iscsi_logout", iscsiadm=path, target_iqn=IQN, portal=PORTAL, sid=3)
-    assert out["logged_out"] and not out["record_deleted"] and out["delete_error"] == "7: iscsiadm: could not remove record"
+    assert (
+        out["logged_out"]
+        and not out["record_deleted"]
+        and out["delete_error"] == "7: iscsiadm: could not remove record"
+    )
 
 
 def test_iscsi_ops_refuse_bad_arguments_before_running_anything(iscsiadm):
@@ -511,8 +545,13 @@ def test_iscsi_ops_refuse_bad_arguments_before_running_anything(iscsiadm):
     assert "target_iqn must be one word" in refused("iscsi_node", iscsiadm=path, target_iqn="a b", portal=PORTAL)
     assert "sid must be an integer" in refused("iscsi_logout", iscsiadm=path, target_iqn=IQN, portal=PORTAL, sid="1")
     assert "refusing to set node.session.auth.password" in refused(
-        "iscsi_login", iscsiadm=path, target_iqn=IQN, portal=PORTAL, create_record=True,
-        settings={"node.session.auth.password": "x"})
+        "iscsi_login",
+        iscsiadm=path,
+        target_iqn=IQN,
+        portal=PORTAL,
+        create_record=True,
+        settings={"node.session.auth.password": "x"},
+    )
     assert argv_log(d) == []
 
 

@@ -27,8 +27,15 @@ class FakeCloud:
     """Keystone and neutron-server, as far as the client uses them."""
 
     def __init__(self):
-        self.ports = {PORT: {"id": PORT, "device_id": "d" * 36, "device_owner": "compute:nova",
-                             "revision_number": 4, "fixed_ips": [{"ip_address": "10.0.0.5"}]}}
+        self.ports = {
+            PORT: {
+                "id": PORT,
+                "device_id": "d" * 36,
+                "device_owner": "compute:nova",
+                "revision_number": 4,
+                "fixed_ips": [{"ip_address": "10.0.0.5"}],
+            }
+        }
         self.tokens = {"tok-1"}
         self.issued = 0
         self.requests: list[httpx.Request] = []
@@ -40,34 +47,67 @@ class FakeCloud:
             auth = json.loads(request.content)["auth"]
             user = auth["identity"]["password"]["user"]
             if user["password"] != "secret" or user["domain"]["name"] != "Default":
-                return httpx.Response(401, json={"error": {"code": 401, "title": "Unauthorized",
-                                                           "message": "The request you have made requires authentication."}})
+                return httpx.Response(
+                    401,
+                    json={
+                        "error": {
+                            "code": 401,
+                            "title": "Unauthorized",
+                            "message": "The request you have made requires authentication.",
+                        }
+                    },
+                )
             self.issued += 1
             token = f"tok-{self.issued}"
             self.tokens.add(token)
-            catalog = [{"type": "identity", "endpoints": [{"interface": "public", "region_id": "RegionOne",
-                                                           "url": KEYSTONE}]},
-                       {"type": "network", "endpoints": [
-                           {"interface": "internal", "region_id": "RegionOne", "url": "http://neutron-int:9696"},
-                           {"interface": "public", "region_id": "RegionTwo", "url": "https://neutron-two:9696/"},
-                           {"interface": "public", "region_id": "RegionOne", "url": "https://neutron:9696/"}]}]
-            return httpx.Response(201, headers={"X-Subject-Token": token},
-                                  json={"token": {"catalog": catalog, "project": {"name": "admin"}}})
+            catalog = [
+                {"type": "identity", "endpoints": [{"interface": "public", "region_id": "RegionOne", "url": KEYSTONE}]},
+                {
+                    "type": "network",
+                    "endpoints": [
+                        {"interface": "internal", "region_id": "RegionOne", "url": "http://neutron-int:9696"},
+                        {"interface": "public", "region_id": "RegionTwo", "url": "https://neutron-two:9696/"},
+                        {"interface": "public", "region_id": "RegionOne", "url": "https://neutron:9696/"},
+                    ],
+                },
+            ]
+            return httpx.Response(
+                201,
+                headers={"X-Subject-Token": token},
+                json={"token": {"catalog": catalog, "project": {"name": "admin"}}},
+            )
         if request.headers.get("X-Auth-Token") not in self.tokens:
-            return httpx.Response(401, json={"error": {"message": "The request you have made requires authentication."}})
+            return httpx.Response(
+                401, json={"error": {"message": "The request you have made requires authentication."}}
+            )
         port_id = request.url.path.rsplit("/", 1)[1]
         port = self.ports.get(port_id)
         if port is None:
-            return httpx.Response(404, json={"NeutronError": {"type": "PortNotFound", "detail": "",
-                                                              "message": f"Port {port_id} could not be found."}})
+            return httpx.Response(
+                404,
+                json={
+                    "NeutronError": {
+                        "type": "PortNotFound",
+                        "detail": "",
+                        "message": f"Port {port_id} could not be found.",
+                    }
+                },
+            )
         if request.method == "GET":
             return httpx.Response(200, json={"port": port})
         if request.method == "DELETE":
             want = request.headers.get("If-Match")
             if want and want != f"revision_number={port['revision_number']}":
-                return httpx.Response(412, json={"NeutronError": {"type": "RevisionNumberConstraintFailed",
-                                                                  "message": "Constrained to 4, but current revision is 5",
-                                                                  "detail": ""}})
+                return httpx.Response(
+                    412,
+                    json={
+                        "NeutronError": {
+                            "type": "RevisionNumberConstraintFailed",
+                            "message": "Constrained to 4, but current revision is 5",
+                            "detail": "",
+                        }
+                    },
+                )
             del self.ports[port_id]
             return httpx.Response(204)
         return httpx.Response(405)
@@ -118,24 +158,39 @@ def test_a_port_changed_since_it_was_read_is_not_deleted(cloud):
 def test_an_expired_token_is_renewed_once(cloud):
     api = client(cloud, password_settings())
     api.get_port(PORT)
-    cloud.tokens.clear()                      # Keystone revoked it
+    cloud.tokens.clear()  # Keystone revoked it
     assert api.get_port(PORT)["id"] == PORT
     assert cloud.issued == 2
 
 
-@pytest.mark.parametrize("settings, handler, message", [
-    (password_settings(region_name="RegionNine"), None, "no public network endpoint in region RegionNine"),
-    (NeutronSettings(auth_url=KEYSTONE, username="osfsck", password="wrong", project_name="admin"), None,
-     "Keystone refused osfsck at https://keystone.example:5000/v3/auth/tokens: HTTP 401 The request you have made"),
-    (NeutronSettings(endpoint="https://neutron:9696", token="stale"), None, "HTTP 401"),
-    (NeutronSettings(endpoint="https://neutron:9696", token="tok-1"),
-     lambda r: httpx.Response(500, text="<html>Internal error</html>"), "HTTP 500 Internal Server Error"),
-    (NeutronSettings(endpoint="https://neutron:9696", token="tok-1"),
-     lambda r: httpx.Response(200, text="not json"), "the answer is not JSON"),
-    (NeutronSettings(endpoint="https://neutron:9696", token="tok-1"),
-     lambda r: (_ for _ in ()).throw(httpx.ConnectError("[Errno 111] Connection refused")), "Connection refused"),
-    (NeutronSettings(), None, "the Networking API is not configured"),
-])
+@pytest.mark.parametrize(
+    "settings, handler, message",
+    [
+        (password_settings(region_name="RegionNine"), None, "no public network endpoint in region RegionNine"),
+        (
+            NeutronSettings(auth_url=KEYSTONE, username="osfsck", password="wrong", project_name="admin"),
+            None,
+            "Keystone refused osfsck at https://keystone.example:5000/v3/auth/tokens: HTTP 401 The request you have made",
+        ),
+        (NeutronSettings(endpoint="https://neutron:9696", token="stale"), None, "HTTP 401"),
+        (
+            NeutronSettings(endpoint="https://neutron:9696", token="tok-1"),
+            lambda r: httpx.Response(500, text="<html>Internal error</html>"),
+            "HTTP 500 Internal Server Error",
+        ),
+        (
+            NeutronSettings(endpoint="https://neutron:9696", token="tok-1"),
+            lambda r: httpx.Response(200, text="not json"),
+            "the answer is not JSON",
+        ),
+        (
+            NeutronSettings(endpoint="https://neutron:9696", token="tok-1"),
+            lambda r: (_ for _ in ()).throw(httpx.ConnectError("[Errno 111] Connection refused")),
+            "Connection refused",
+        ),
+        (NeutronSettings(), None, "the Networking API is not configured"),
+    ],
+)
 def test_failures_are_one_line(cloud, settings, handler, message):
     api = NeutronApi(settings, transport=httpx.MockTransport(handler or cloud.handler))
     with pytest.raises(NeutronApiError) as e:

@@ -24,8 +24,14 @@ def nsx():
 
 def client(s: NsxStandin, sleeps: list | None = None, **kw) -> NsxClient:
     kw.setdefault("verify", False)
-    return NsxClient(s.url, kw.pop("username", "admin"), kw.pop("password", "secret"), backoff=0.5,
-                     sleep=(sleeps.append if sleeps is not None else lambda s: None), **kw)
+    return NsxClient(
+        s.url,
+        kw.pop("username", "admin"),
+        kw.pop("password", "secret"),
+        backoff=0.5,
+        sleep=(sleeps.append if sleeps is not None else lambda s: None),
+        **kw,
+    )
 
 
 def test_list_follows_the_cursor_with_the_page_size(nsx):
@@ -62,7 +68,7 @@ def test_503_and_429_are_retried_with_back_off(nsx):
     sleeps = []
     with client(nsx, sleeps) as c:
         assert c.list(SEGMENTS) == []
-    assert sleeps == [0.5, 1.0, 7.0]       # exponential, and Retry-After when it asks for longer
+    assert sleeps == [0.5, 1.0, 7.0]  # exponential, and Retry-After when it asks for longer
 
 
 def test_retries_are_bounded(nsx):
@@ -98,7 +104,7 @@ def test_an_answer_that_is_not_json(nsx):
 def test_unreachable_manager():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]          # closed again: nothing listens there
+        port = s.getsockname()[1]  # closed again: nothing listens there
     with NsxClient(f"http://127.0.0.1:{port}", "admin", "x", retries=1, sleep=lambda s: None) as c:
         with pytest.raises(NsxError, match=r"unreachable .*after 2 attempt\(s\)") as e:
             c.get(SEGMENTS)
@@ -108,10 +114,12 @@ def test_unreachable_manager():
 def test_tls_is_verified_by_default(tmp_path):
     cert, key = nsx_standin.make_certificate(str(tmp_path))
     with NsxStandin("admin", "secret", certfile=cert, keyfile=key) as s:
-        with NsxClient(s.url, "admin", "secret", sleep=lambda s: None) as c, \
-                pytest.raises(NsxError, match="TLS verification failed .*ca_file") as e:
+        with (
+            NsxClient(s.url, "admin", "secret", sleep=lambda s: None) as c,
+            pytest.raises(NsxError, match="TLS verification failed .*ca_file") as e,
+        ):
             c.get(SEGMENTS)
-        assert len(s.requests) == 0 and "\n" not in str(e.value)       # refused before any request, not retried
+        assert len(s.requests) == 0 and "\n" not in str(e.value)  # refused before any request, not retried
         with NsxClient(s.url, "admin", "secret", verify=cert) as c:
             assert c.list(SEGMENTS) == []
 
@@ -127,10 +135,12 @@ def test_a_ca_file_that_is_not_a_certificate_is_one_line(tmp_path):
 # -- broken paging and bodies, answered by an httpx MockTransport (the test double pages
 #    well); each found by tests/fuzz/test_nsx_fuzz.py ---------------------------------------
 
+
 def replay(*pages) -> tuple[NsxClient, list]:
     """A client whose manager answers each request with the next of `pages` (bytes or
     JSON values), then 400 as NSX does for a cursor it does not know."""
     import httpx
+
     seen = []
 
     def handler(request):
@@ -138,6 +148,7 @@ def replay(*pages) -> tuple[NsxClient, list]:
         page = pages[len(seen) - 1] if len(seen) <= len(pages) else {"error_message": "invalid cursor"}
         body = page if isinstance(page, bytes) else json.dumps(page).encode()
         return httpx.Response(200 if len(seen) <= len(pages) else 400, content=body)
+
     return NsxClient("https://nsx.test", "admin", "x", retries=0, transport=httpx.MockTransport(handler)), seen
 
 
@@ -149,13 +160,18 @@ def test_a_cursor_that_comes_back_ends_the_list_with_an_error():
     assert len(seen) == 2
 
 
-@pytest.mark.parametrize("pages, why", [
-    ([{"result_count": 0}], "no results in page 1"),                                        # before: []
-    ([{"results": [{"id": "s1"}], "cursor": "c1"}, {"cursor": None}], "no results in page 2"),  # before: [s1]
-    ([{"results": [{"id": "s1"}], "result_count": 3, "cursor": "c1"}, {"results": [{"id": "s2"}]}],
-     "2 objects listed of the 3 it counted"),                                                # before: [s1, s2]
-    ([{"results": [], "cursor": {"next": 2}}], "a cursor that is not text"),
-])
+@pytest.mark.parametrize(
+    "pages, why",
+    [
+        ([{"result_count": 0}], "no results in page 1"),  # before: []
+        ([{"results": [{"id": "s1"}], "cursor": "c1"}, {"cursor": None}], "no results in page 2"),  # before: [s1]
+        (
+            [{"results": [{"id": "s1"}], "result_count": 3, "cursor": "c1"}, {"results": [{"id": "s2"}]}],
+            "2 objects listed of the 3 it counted",
+        ),  # before: [s1, s2]
+        ([{"results": [], "cursor": {"next": 2}}], "a cursor that is not text"),
+    ],
+)
 def test_a_list_is_believed_only_whole(pages, why):
     c, _ = replay(*pages)
     with c, pytest.raises(NsxError, match=why) as e:

@@ -4,21 +4,40 @@ python-ovs's own Python parser gives, however the stream is cut."""
 import json
 import random
 
-import pytest
-
 import ovs.json
+import pytest
 
 from osfsck.clients.ovn_json import ORIGINAL_PARSER, StreamParser
 
 MESSAGES = [
-    {"id": 1, "result": {"Logical_Switch_Port": {"u1": {"initial": {
-        "name": "1b2c", "external_ids": ["map", [["neutron:port_name", "a \"quoted\" {name} [x]"],
-                                                  ["neutron:cidrs", "10.0.0.5/24"]]]}}}}, "error": None},
-    {"method": "update3", "params": ["monid", "00000000-0000-0000-0000-000000000000",
-                                     {"ACL": {"u2": {"modify": {"match": "ip4 && tcp.dst == 22 \\\\ é ☃"}}}}],
-     "id": None},
+    {
+        "id": 1,
+        "result": {
+            "Logical_Switch_Port": {
+                "u1": {
+                    "initial": {
+                        "name": "1b2c",
+                        "external_ids": [
+                            "map",
+                            [["neutron:port_name", 'a "quoted" {name} [x]'], ["neutron:cidrs", "10.0.0.5/24"]],
+                        ],
+                    }
+                }
+            }
+        },
+        "error": None,
+    },
+    {
+        "method": "update3",
+        "params": [
+            "monid",
+            "00000000-0000-0000-0000-000000000000",
+            {"ACL": {"u2": {"modify": {"match": "ip4 && tcp.dst == 22 \\\\ é ☃"}}}},
+        ],
+        "id": None,
+    },
     {"id": "echo", "result": [], "error": None},
-    {"id": 7, "result": [1.5, -3, True, False, None, "back\\slash\"", "", {}, []], "error": None},
+    {"id": 7, "result": [1.5, -3, True, False, None, 'back\\slash"', "", {}, []], "error": None},
 ]
 
 
@@ -28,7 +47,7 @@ def reference(text: str) -> list:
     while text.strip():
         p = ORIGINAL_PARSER.__new__(ORIGINAL_PARSER)
         p.__init__()
-        text = text[p.feed(text):]
+        text = text[p.feed(text) :]
         out.append(p.finish())
     return out
 
@@ -42,7 +61,7 @@ def parse(text: str, cut) -> list:
             pending = pieces.pop(0)
             continue
         parser = parser or StreamParser()
-        pending = pending[parser.feed(pending):]
+        pending = pending[parser.feed(pending) :]
         if parser.is_done():
             out.append(parser.finish())
             parser = None
@@ -50,24 +69,25 @@ def parse(text: str, cut) -> list:
 
 
 def every(n):
-    return lambda t: [t[i:i + n] for i in range(0, len(t), n)]
+    return lambda t: [t[i : i + n] for i in range(0, len(t), n)]
 
 
 def randomly(t):
     rng, i, out = random.Random(7), 0, []
     while i < len(t):
         k = rng.randint(1, 9)
-        out.append(t[i:i + k])
+        out.append(t[i : i + k])
         i += k
     return out
 
 
-@pytest.mark.parametrize("cut", [every(1), every(2), every(3), every(4096), randomly], ids=["1", "2", "3", "4096",
-                                                                                        "random"])
+@pytest.mark.parametrize(
+    "cut", [every(1), every(2), every(3), every(4096), randomly], ids=["1", "2", "3", "4096", "random"]
+)
 def test_same_values_as_python_ovs_however_cut(cut, monkeypatch):
     monkeypatch.setattr(ovs.json, "PARSER", ovs.json.PARSER_PY)
-    monkeypatch.setattr(ovs.json, "Parser", ORIGINAL_PARSER)    # its __new__ names the module's Parser
-    text = "".join(json.dumps(m) for m in MESSAGES)     # back to back, as ovsdb-server sends them
+    monkeypatch.setattr(ovs.json, "Parser", ORIGINAL_PARSER)  # its __new__ names the module's Parser
+    text = "".join(json.dumps(m) for m in MESSAGES)  # back to back, as ovsdb-server sends them
     assert parse(text, cut) == reference(text) == MESSAGES
 
 

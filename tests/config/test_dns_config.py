@@ -17,15 +17,30 @@ def write(tmp_path, text, name="osfsck.toml"):
 
 def test_zones_with_defaults_overrides_and_a_tsig_keygen_file(tmp_path):
     (tmp_path / "k.key").write_text(f'key "osfsck" {{\n\talgorithm hmac-sha512;\n\tsecret "{SECRET}";\n}};\n')
-    s = load_settings(write(tmp_path, '[dns]\nserver = "192.0.2.53"\nkey = "osfsck"\ntimeout = "5s"\n'
-                                      '[dns.keys.osfsck]\nalgorithm = "hmac-sha512"\nsecret_file = "k.key"\n'
-                                      '[dns.zones."Example.test"]\n'
-                                      '[dns.zones."0.0.10.in-addr.arpa."]\nserver = "[2001:db8::53]:5353"\n'
-                                      'hostname_template = "%(display_name)s.%(zone)s"\ndesignate = true\n'))
+    s = load_settings(
+        write(
+            tmp_path,
+            '[dns]\nserver = "192.0.2.53"\nkey = "osfsck"\ntimeout = "5s"\n'
+            '[dns.keys.osfsck]\nalgorithm = "hmac-sha512"\nsecret_file = "k.key"\n'
+            '[dns.zones."Example.test"]\n'
+            '[dns.zones."0.0.10.in-addr.arpa."]\nserver = "[2001:db8::53]:5353"\n'
+            'hostname_template = "%(display_name)s.%(zone)s"\ndesignate = true\n',
+        )
+    )
     fwd, rev = s.dns.zones
-    assert (fwd.zone, fwd.host, fwd.port, fwd.name_template, fwd.designate) == \
-        ("example.test.", "192.0.2.53", 53, "{hostname}.{zone}", False)
-    assert (rev.host, rev.port, rev.name_template, rev.designate) == ("2001:db8::53", 5353, "{display_name}.{zone}", True)
+    assert (fwd.zone, fwd.host, fwd.port, fwd.name_template, fwd.designate) == (
+        "example.test.",
+        "192.0.2.53",
+        53,
+        "{hostname}.{zone}",
+        False,
+    )
+    assert (rev.host, rev.port, rev.name_template, rev.designate) == (
+        "2001:db8::53",
+        5353,
+        "{display_name}.{zone}",
+        True,
+    )
     assert fwd.key.secret == SECRET and fwd.key.algorithm == "hmac-sha512" and rev.key is fwd.key
     assert SECRET not in repr(s.dns) and s.dns.timeout == 5.0
     assert s.dns.zone("EXAMPLE.TEST") is fwd
@@ -33,8 +48,13 @@ def test_zones_with_defaults_overrides_and_a_tsig_keygen_file(tmp_path):
 
 def test_the_secret_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("TSIG_SECRET", SECRET)
-    s = load_settings(write(tmp_path, '[dns]\nserver = "ns1:53"\n[dns.keys.k]\nsecret_env = "TSIG_SECRET"\n'
-                                      '[dns.zones."example.test."]\nkey = "k"\n'))
+    s = load_settings(
+        write(
+            tmp_path,
+            '[dns]\nserver = "ns1:53"\n[dns.keys.k]\nsecret_env = "TSIG_SECRET"\n'
+            '[dns.zones."example.test."]\nkey = "k"\n',
+        )
+    )
     assert s.dns.zones[0].key.secret == SECRET and s.dns.zones[0].key.algorithm == "hmac-sha256"
 
 
@@ -51,25 +71,35 @@ def test_designate_database_and_designate_conf(tmp_path):
     assert s.designate.database.url == "mysql+pymysql://d:pw@db2/designate"
 
 
-@pytest.mark.parametrize("text, message", [
-    ('[dns]\nserver = "ns1"\n', "[dns]: no zone configured"),
-    ('[dns]\n[dns.zones."example.test."]\n', 'no server'),
-    ('[dns]\nserver = "ns1:99999"\n[dns.zones."example.test."]\n', "'99999' is not a port number"),
-    ('[dns]\nserver = "ns1"\nkey = "nope"\n[dns.zones."example.test."]\n', "key: no key 'nope' in [dns.keys]"),
-    ('[dns]\nserver = "ns1"\n[dns.keys.k]\nsecret = "abc"\n[dns.zones."example.test."]\n', "unknown key 'secret'"),
-    ('[dns]\nserver = "ns1"\n[dns.keys.k]\n[dns.zones."example.test."]\n', "exactly one of secret_file and secret_env"),
-    ('[dns]\nserver = "ns1"\n[dns.keys.k]\nsecret_env = "OSFSCK_UNSET_VAR"\n[dns.zones."a."]\n',
-     "environment variable OSFSCK_UNSET_VAR is not set"),
-    ('[dns]\nserver = "ns1"\n[dns.keys.k]\nsecret_file = "absent"\n[dns.zones."a."]\n', "cannot read"),
-    ('[dns]\nserver = "ns1"\n[dns.keys.k]\nalgorithm = "rot13"\nsecret_env = "X"\n[dns.zones."a."]\n',
-     "'rot13' is not one of"),
-    ('[dns]\nserver = "ns1"\nhostname_template = "{host}.{zone}"\n[dns.zones."a."]\n', "unknown field {host}"),
-    ('[dns]\nserver = "ns1"\nhostname_template = "{hostname}"\n[dns.zones."a."]\n', "must end with {zone}"),
-    ('[dns]\nserver = "ns1"\ntimeout = "soon"\n[dns.zones."a."]\n', "[dns].timeout"),
-    ('[dns]\nserver = "ns1"\n[dns.zones."a."]\ndesignate = "yes"\n', "designate: expected true or false"),
-    ('[dns]\nserver = "ns1"\n[dns.zones."a"]\n[dns.zones."a."]\n', "a zone is named twice"),
-    ('[designate]\ndatabse = "x"\n', "[designate]: unknown key 'databse'"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('[dns]\nserver = "ns1"\n', "[dns]: no zone configured"),
+        ('[dns]\n[dns.zones."example.test."]\n', "no server"),
+        ('[dns]\nserver = "ns1:99999"\n[dns.zones."example.test."]\n', "'99999' is not a port number"),
+        ('[dns]\nserver = "ns1"\nkey = "nope"\n[dns.zones."example.test."]\n', "key: no key 'nope' in [dns.keys]"),
+        ('[dns]\nserver = "ns1"\n[dns.keys.k]\nsecret = "abc"\n[dns.zones."example.test."]\n', "unknown key 'secret'"),
+        (
+            '[dns]\nserver = "ns1"\n[dns.keys.k]\n[dns.zones."example.test."]\n',
+            "exactly one of secret_file and secret_env",
+        ),
+        (
+            '[dns]\nserver = "ns1"\n[dns.keys.k]\nsecret_env = "OSFSCK_UNSET_VAR"\n[dns.zones."a."]\n',
+            "environment variable OSFSCK_UNSET_VAR is not set",
+        ),
+        ('[dns]\nserver = "ns1"\n[dns.keys.k]\nsecret_file = "absent"\n[dns.zones."a."]\n', "cannot read"),
+        (
+            '[dns]\nserver = "ns1"\n[dns.keys.k]\nalgorithm = "rot13"\nsecret_env = "X"\n[dns.zones."a."]\n',
+            "'rot13' is not one of",
+        ),
+        ('[dns]\nserver = "ns1"\nhostname_template = "{host}.{zone}"\n[dns.zones."a."]\n', "unknown field {host}"),
+        ('[dns]\nserver = "ns1"\nhostname_template = "{hostname}"\n[dns.zones."a."]\n', "must end with {zone}"),
+        ('[dns]\nserver = "ns1"\ntimeout = "soon"\n[dns.zones."a."]\n', "[dns].timeout"),
+        ('[dns]\nserver = "ns1"\n[dns.zones."a."]\ndesignate = "yes"\n', "designate: expected true or false"),
+        ('[dns]\nserver = "ns1"\n[dns.zones."a"]\n[dns.zones."a."]\n', "a zone is named twice"),
+        ('[designate]\ndatabse = "x"\n', "[designate]: unknown key 'databse'"),
+    ],
+)
 def test_bad_dns_config_is_one_clear_line(tmp_path, text, message):
     with pytest.raises(ConfigError) as e:
         load_settings(write(tmp_path, text))

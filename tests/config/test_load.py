@@ -15,15 +15,19 @@ def write(tmp_path, text, name="osfsck.toml"):
 
 def test_cinder_database_with_password_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("CINDER_DB_PW", "s3 cret/")
-    s = load_settings(write(tmp_path, '[cinder]\ndatabase = "mysql://cinder@db1/cinder"\n'
-                                      'database_password_env = "CINDER_DB_PW"\n'))
+    s = load_settings(
+        write(tmp_path, '[cinder]\ndatabase = "mysql://cinder@db1/cinder"\ndatabase_password_env = "CINDER_DB_PW"\n')
+    )
     assert s.cinder.database.url == "mysql://cinder:s3%20cret%2F@db1/cinder"
     assert "s3" not in s.cinder.database.redacted()
 
 
 def test_cinder_conf_gives_the_database(tmp_path):
-    write(tmp_path, "[DEFAULT]\ndebug = true\n[database]\nconnection = mysql+pymysql://cinder:pw@db2/cinder\n",
-          "cinder.conf")
+    write(
+        tmp_path,
+        "[DEFAULT]\ndebug = true\n[database]\nconnection = mysql+pymysql://cinder:pw@db2/cinder\n",
+        "cinder.conf",
+    )
     s = load_settings(write(tmp_path, '[cinder]\ncinder_conf = "cinder.conf"\n'))
     assert s.cinder.database.url == "mysql+pymysql://cinder:pw@db2/cinder"
 
@@ -32,11 +36,14 @@ def test_no_cinder_section_means_no_cinder(tmp_path):
     assert load_settings(write(tmp_path, "")).cinder.database is None
 
 
-@pytest.mark.parametrize("text, message", [
-    ('[cinder]\ndatabse = "mysql://x@y/z"\n', "[cinder]: unknown key 'databse'"),
-    ('[cinder]\ncinder_conf = "absent.conf"\n', "cannot read"),
-    ('[cinder]\ndatabase = "not a url"\n', "[cinder].database: expected a database URL"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('[cinder]\ndatabse = "mysql://x@y/z"\n', "[cinder]: unknown key 'databse'"),
+        ('[cinder]\ncinder_conf = "absent.conf"\n', "cannot read"),
+        ('[cinder]\ndatabase = "not a url"\n', "[cinder].database: expected a database URL"),
+    ],
+)
 def test_bad_cinder_config_is_one_clear_line(tmp_path, text, message):
     with pytest.raises(ConfigError) as e:
         load_settings(write(tmp_path, text))

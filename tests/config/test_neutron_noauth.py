@@ -14,8 +14,13 @@ def write(tmp_path, text):
 
 
 def test_auth_none_needs_only_the_endpoint(tmp_path):
-    s = load_settings(write(tmp_path, '[neutron]\ndatabase = "sqlite:///n.sqlite"\n'
-                                      'endpoint = "http://127.0.0.1:9696/"\nauth = "none"\ntimeout = "5s"\n'))
+    s = load_settings(
+        write(
+            tmp_path,
+            '[neutron]\ndatabase = "sqlite:///n.sqlite"\n'
+            'endpoint = "http://127.0.0.1:9696/"\nauth = "none"\ntimeout = "5s"\n',
+        )
+    )
     n = s.neutron
     assert n.auth == "none" and n.api_configured
     assert n.endpoint == "http://127.0.0.1:9696" and n.token is None and n.auth_url is None
@@ -25,8 +30,9 @@ def test_auth_none_needs_only_the_endpoint(tmp_path):
 def test_keystone_is_the_default_and_may_be_named(tmp_path, monkeypatch):
     monkeypatch.setenv("OS_TOKEN", "t")
     plain = load_settings(write(tmp_path, '[neutron]\nendpoint = "https://n:9696"\ntoken_env = "OS_TOKEN"\n'))
-    named = load_settings(write(tmp_path, '[neutron]\nendpoint = "https://n:9696"\ntoken_env = "OS_TOKEN"\n'
-                                          'auth = "keystone"\n'))
+    named = load_settings(
+        write(tmp_path, '[neutron]\nendpoint = "https://n:9696"\ntoken_env = "OS_TOKEN"\nauth = "keystone"\n')
+    )
     assert plain.neutron.auth == named.neutron.auth == "keystone"
     assert plain.neutron == named.neutron and plain.neutron.api_configured
 
@@ -36,15 +42,18 @@ def test_an_endpoint_alone_is_still_refused_with_keystone(tmp_path):
         load_settings(write(tmp_path, '[neutron]\nendpoint = "https://n:9696"\nauth = "keystone"\n'))
 
 
-@pytest.mark.parametrize("text, message", [
-    ('[neutron]\nauth = "none"\n', 'auth = "none" needs endpoint'),
-    ('[neutron]\nendpoint = "http://n"\nauth = "noauth"\n', "[neutron].auth: expected \"keystone\" or \"none\""),
-    ('[neutron]\nendpoint = "http://n"\nauth = false\n', "[neutron].auth: expected"),
-    ('[neutron]\nendpoint = "http://n"\nauth = "none"\ntoken_env = "OS_TOKEN"\n', 'takes no token_env'),
-    ('[neutron]\nendpoint = "http://n"\nauth = "none"\nauth_url = "https://k/v3"\n', "takes no auth_url"),
-    ('[neutron]\nendpoint = "http://n"\nauth = "none"\nusername = "u"\n', "takes no username"),
-    ('[neutron]\nendpoint = "n:9696"\nauth = "none"\n', "[neutron].endpoint: expected an http(s) URL"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('[neutron]\nauth = "none"\n', 'auth = "none" needs endpoint'),
+        ('[neutron]\nendpoint = "http://n"\nauth = "noauth"\n', '[neutron].auth: expected "keystone" or "none"'),
+        ('[neutron]\nendpoint = "http://n"\nauth = false\n', "[neutron].auth: expected"),
+        ('[neutron]\nendpoint = "http://n"\nauth = "none"\ntoken_env = "OS_TOKEN"\n', "takes no token_env"),
+        ('[neutron]\nendpoint = "http://n"\nauth = "none"\nauth_url = "https://k/v3"\n', "takes no auth_url"),
+        ('[neutron]\nendpoint = "http://n"\nauth = "none"\nusername = "u"\n', "takes no username"),
+        ('[neutron]\nendpoint = "n:9696"\nauth = "none"\n', "[neutron].endpoint: expected an http(s) URL"),
+    ],
+)
 def test_bad_noauth_config_is_one_clear_line(tmp_path, monkeypatch, text, message):
     monkeypatch.setenv("OS_TOKEN", "t")
     with pytest.raises(ConfigError) as e:

@@ -28,10 +28,15 @@ def test_defaults_verify_tls_and_read_the_password_from_the_environment(tmp_path
 def test_every_option(tmp_path):
     (tmp_path / "pw").write_text("from-a-file\n")
     (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
-    s = load_settings(write(tmp_path, '[nsx]\nurl = "https://nsx1"\napi = "manager"\nusername = "u"\n'
-                                      'password_file = "pw"\nca_file = "ca.pem"\npage_size = 200\ntimeout = "2m"\n'
-                                      'retries = 2\ndeployment_scope = "os-api-version"\n'
-                                      'deployment_tags = ["17.0.0", "18.0.0"]\n')).nsx
+    s = load_settings(
+        write(
+            tmp_path,
+            '[nsx]\nurl = "https://nsx1"\napi = "manager"\nusername = "u"\n'
+            'password_file = "pw"\nca_file = "ca.pem"\npage_size = 200\ntimeout = "2m"\n'
+            'retries = 2\ndeployment_scope = "os-api-version"\n'
+            'deployment_tags = ["17.0.0", "18.0.0"]\n',
+        )
+    ).nsx
     assert (s.api, s.password, s.page_size, s.timeout, s.retries) == ("manager", "from-a-file", 200, 120.0, 2)
     assert s.client_kwargs()["verify"] == str(tmp_path / "ca.pem")
     assert s.deployment() == ("os-api-version", frozenset({"17.0.0", "18.0.0"}))
@@ -41,21 +46,24 @@ def test_no_section_means_no_nsx(tmp_path):
     assert load_settings(write(tmp_path, "")).nsx.url is None
 
 
-@pytest.mark.parametrize("text, message", [
-    (BASE.replace('password_env = "NSX_PW"', 'password = "inline"'), "[nsx].password: never put the password"),
-    (BASE + 'api = "nsxv"\n', "[nsx].api: 'nsxv' is not one of policy, manager"),
-    (BASE.replace("https://", "http://"), "plain http sends the password in clear"),
-    (BASE + "insecure = \"yes\"\n", "[nsx].insecure: expected true or false"),
-    (BASE + "page_size = 5000\n", "[nsx].page_size: expected an integer from 1 to 1000"),
-    (BASE + "retries = -1\n", "[nsx].retries: expected an integer from 0 to 10"),
-    (BASE + 'ca_file = "absent.pem"\n', "[nsx].ca_file:"),
-    (BASE + 'deployment_scope = "os-api-version"\n', "[nsx].deployment_tags"),
-    (BASE + 'deployment_tags = ["17.0.0"]\n', "[nsx].deployment_scope"),
-    (BASE + 'usrname = "x"\n', "[nsx]: unknown key 'usrname'"),
-    (BASE.replace('username = "osfsck"\n', ""), "[nsx].username is required"),
-    (BASE.replace('password_env = "NSX_PW"\n', ""), "[nsx]: set password_env or password_file"),
-    ('[nsx]\nusername = "u"\n', "[nsx].url is required: an http(s) URL"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (BASE.replace('password_env = "NSX_PW"', 'password = "inline"'), "[nsx].password: never put the password"),
+        (BASE + 'api = "nsxv"\n', "[nsx].api: 'nsxv' is not one of policy, manager"),
+        (BASE.replace("https://", "http://"), "plain http sends the password in clear"),
+        (BASE + 'insecure = "yes"\n', "[nsx].insecure: expected true or false"),
+        (BASE + "page_size = 5000\n", "[nsx].page_size: expected an integer from 1 to 1000"),
+        (BASE + "retries = -1\n", "[nsx].retries: expected an integer from 0 to 10"),
+        (BASE + 'ca_file = "absent.pem"\n', "[nsx].ca_file:"),
+        (BASE + 'deployment_scope = "os-api-version"\n', "[nsx].deployment_tags"),
+        (BASE + 'deployment_tags = ["17.0.0"]\n', "[nsx].deployment_scope"),
+        (BASE + 'usrname = "x"\n', "[nsx]: unknown key 'usrname'"),
+        (BASE.replace('username = "osfsck"\n', ""), "[nsx].username is required"),
+        (BASE.replace('password_env = "NSX_PW"\n', ""), "[nsx]: set password_env or password_file"),
+        ('[nsx]\nusername = "u"\n', "[nsx].url is required: an http(s) URL"),
+    ],
+)
 def test_bad_nsx_config_is_one_clear_line(tmp_path, monkeypatch, text, message):
     monkeypatch.setenv("NSX_PW", "x")
     with pytest.raises(ConfigError) as e:

@@ -25,20 +25,29 @@ def test_tcp_and_unix_remotes_and_a_duration(tmp_path):
 def test_ssl_needs_its_three_files_relative_to_the_config(tmp_path):
     for name in ("key.pem", "cert.pem", "ca.pem"):
         (tmp_path / name).write_text("x")
-    s = load(tmp_path, '[ovn]\nnb_connection = "ssl:[2001:db8::1]:6641"\nprivate_key = "key.pem"\n'
-                       'certificate = "cert.pem"\nca_cert = "ca.pem"\n')
+    s = load(
+        tmp_path,
+        '[ovn]\nnb_connection = "ssl:[2001:db8::1]:6641"\nprivate_key = "key.pem"\n'
+        'certificate = "cert.pem"\nca_cert = "ca.pem"\n',
+    )
     assert s.uses_ssl and s.private_key == str(tmp_path / "key.pem") and s.ca_cert == str(tmp_path / "ca.pem")
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ('[ovn]\ntimeout = 5\n', r"\[ovn\]\.nb_connection: expected"),
-    ('[ovn]\nnb_connection = "http://nb:6641"\n', r"'http://nb:6641' is not tcp:IP:PORT"),
-    ('[ovn]\nnb_connection = "tcp:nb:99999"\n', r"is not tcp:IP:PORT"),
-    ('[ovn]\nnb_connection = "ssl:nb:6641"\n', r"\[ovn\]\.private_key is needed"),
-    ('[ovn]\nnb_connection = "tcp:nb:6641"\nca_cert = "/nonexistent/ca.pem"\n', r"\[ovn\]\.ca_cert: .* does not exist"),
-    ('[ovn]\nnb_connection = "tcp:nb:6641"\ntimeout = "soon"\n', r"\[ovn\]\.timeout"),
-    ('[ovn]\nnb_connection = "tcp:nb:6641"\nsb_connection = "tcp:nb:6642"\n', r"unknown key 'sb_connection'"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[ovn]\ntimeout = 5\n", r"\[ovn\]\.nb_connection: expected"),
+        ('[ovn]\nnb_connection = "http://nb:6641"\n', r"'http://nb:6641' is not tcp:IP:PORT"),
+        ('[ovn]\nnb_connection = "tcp:nb:99999"\n', r"is not tcp:IP:PORT"),
+        ('[ovn]\nnb_connection = "ssl:nb:6641"\n', r"\[ovn\]\.private_key is needed"),
+        (
+            '[ovn]\nnb_connection = "tcp:nb:6641"\nca_cert = "/nonexistent/ca.pem"\n',
+            r"\[ovn\]\.ca_cert: .* does not exist",
+        ),
+        ('[ovn]\nnb_connection = "tcp:nb:6641"\ntimeout = "soon"\n', r"\[ovn\]\.timeout"),
+        ('[ovn]\nnb_connection = "tcp:nb:6641"\nsb_connection = "tcp:nb:6642"\n', r"unknown key 'sb_connection'"),
+    ],
+)
 def test_mistakes_are_one_line_naming_the_key(tmp_path, text, message):
     with pytest.raises(ConfigError, match=message) as e:
         load(tmp_path, text)

@@ -20,8 +20,15 @@ GRACE = 1800.0
 
 
 def finding(changed_at=None, scope="host:hv1", related=()) -> Finding:
-    return Finding("HV102", "unknown-domain", Severity.HIGH, ObjectRef("domain", "d1", scope), "m",
-                   related=tuple(related), changed_at=changed_at)
+    return Finding(
+        "HV102",
+        "unknown-domain",
+        Severity.HIGH,
+        ObjectRef("domain", "d1", scope),
+        "m",
+        related=tuple(related),
+        changed_at=changed_at,
+    )
 
 
 def plan(f: Finding, touches=()) -> RepairPlan:
@@ -52,8 +59,9 @@ def test_completeness_refuses_a_related_or_touched_scope_read_partially():
     why = guards.completeness(f, plan(f), snapshot((Instance.kind, "cell:cell2")), (Instance,), set())
     assert "nova.instance of cell:cell2 was not read completely (cell:cell2 unreachable)" == why
     f = finding()
-    why = guards.completeness(f, plan(f, touches=["cell:cell2"]), snapshot((Instance.kind, "cell:cell2")),
-                              (Instance,), set())
+    why = guards.completeness(
+        f, plan(f, touches=["cell:cell2"]), snapshot((Instance.kind, "cell:cell2")), (Instance,), set()
+    )
     assert why and "cell:cell2" in why
 
 
@@ -71,15 +79,18 @@ def test_completeness_refuses_everything_when_a_needed_kind_was_read_nowhere():
 LIMITS = dict(max_per_check=25, implausible_share=0.5, implausible_min_examined=20)
 
 
-@pytest.mark.parametrize(("flagged", "eligible", "examined", "refused"), [
-    (3, 3, 100, False),
-    (25, 25, 100, False),        # exactly at the cap
-    (26, 26, 100, True),         # one above
-    (30, 20, 100, False),        # flagged above the cap, but only 20 could be applied
-    (10, 10, 20, False),         # exactly half of the minimum examined
-    (11, 11, 20, True),          # more than half
-    (11, 11, 19, False),         # below the minimum examined, the share is not judged
-])
+@pytest.mark.parametrize(
+    ("flagged", "eligible", "examined", "refused"),
+    [
+        (3, 3, 100, False),
+        (25, 25, 100, False),  # exactly at the cap
+        (26, 26, 100, True),  # one above
+        (30, 20, 100, False),  # flagged above the cap, but only 20 could be applied
+        (10, 10, 20, False),  # exactly half of the minimum examined
+        (11, 11, 20, True),  # more than half
+        (11, 11, 19, False),  # below the minimum examined, the share is not judged
+    ],
+)
 def test_blast_radius_edges(flagged, eligible, examined, refused):
     why = guards.blast_radius(flagged, eligible, examined, **LIMITS)
     assert (why is not None) == refused
@@ -125,7 +136,7 @@ def test_grace_a_finding_first_seen_now_waits_unless_grace_is_zero():
 
 
 def test_grace_a_change_time_in_the_future_is_never_old_enough():
-    f = finding(changed_at=NOW + dt.timedelta(minutes=3))    # the database's clock runs ahead
+    f = finding(changed_at=NOW + dt.timedelta(minutes=3))  # the database's clock runs ahead
     assert "in the future" in guards.grace(f, None, NOW, 0.0).reason
 
 
@@ -138,7 +149,7 @@ def test_grace_the_subjects_change_time_wins_over_first_seen():
 # -- confirm-runs -----------------------------------------------------------------------
 def test_confirm_runs_edges():
     assert guards.confirm_runs(1, 1) is None
-    assert guards.confirm_runs(2, 2) is None        # exactly
+    assert guards.confirm_runs(2, 2) is None  # exactly
     assert guards.confirm_runs(1, 2) == "seen in 1 of the 2 consecutive runs required"
     assert guards.confirm_runs(0, 1) is not None
 
@@ -183,6 +194,13 @@ def test_verify_settled_and_unsettled():
 
 
 def test_the_documented_order():
-    assert guards.ORDER == ("completeness", "blast_radius", "grace", "confirm_runs", "ownership",
-                            "fresh_recheck", "verify")
+    assert guards.ORDER == (
+        "completeness",
+        "blast_radius",
+        "grace",
+        "confirm_runs",
+        "ownership",
+        "fresh_recheck",
+        "verify",
+    )
     assert all(callable(getattr(guards, name)) for name in guards.ORDER)

@@ -14,6 +14,7 @@ NOVA_ONLY = Settings(nova=NovaSettings(api_database=Database("sqlite:///nova_api
 
 class UsesDomainsAndQueues(Check):
     """Test double."""
+
     code, name = "ZZ901", "uses-optional-kinds"
     needs = (Instance,)
     uses = (Domain, RabbitQueue)
@@ -41,6 +42,7 @@ def test_a_kind_both_needed_and_used_counts_as_needed():
     class Both(UsesDomainsAndQueues):
         code, name = "ZZ902", "needs-and-uses"
         needs = (Instance, RabbitQueue)
+
     kept, skipped = wiring.runnable_checks(NOVA_ONLY, [Both()], explicit=False)
     assert kept == [] and skipped[0][0] == "ZZ902" and "[rabbitmq]" in skipped[0][2]
     assert RabbitQueue not in wiring.optional_kinds(NOVA_ONLY, [Both()])

@@ -66,8 +66,14 @@ class FixIt(Repair):
 
 
 def finding(n: int, changed_at=OLD, scope="cell:cell1") -> Finding:
-    return Finding("ZZ901", "stand-in-thing", Severity.MEDIUM, ObjectRef("thing", f"t{n}", scope), f"thing {n}",
-                   changed_at=changed_at)
+    return Finding(
+        "ZZ901",
+        "stand-in-thing",
+        Severity.MEDIUM,
+        ObjectRef("thing", f"t{n}", scope),
+        f"thing {n}",
+        changed_at=changed_at,
+    )
 
 
 class Cloud:
@@ -87,14 +93,31 @@ class Cloud:
         return snap, found, self.unsure
 
 
-def run(tmp_path, findings, *, cloud=None, repair=None, examined=100, inconclusive=(), seen=None,
-        opts=None, **repair_settings):
+def run(
+    tmp_path,
+    findings,
+    *,
+    cloud=None,
+    repair=None,
+    examined=100,
+    inconclusive=(),
+    seen=None,
+    opts=None,
+    **repair_settings,
+):
     settings = Settings(repair=RepairSettings(journal=str(tmp_path / "journal.jsonl"), **repair_settings))
     snap = Snapshot(taken_at=NOW)
     snap.cover(Coverage(Instance.kind, "cell:cell1", "test", True))
     result = RunResult(mode="repair-unsafe", taken_at=NOW, findings=list(findings))
-    result.checks.append(CheckStats("ZZ901", "stand-in-thing", examined, len(findings),
-                                    [Inconclusive("ZZ901", s, "unreadable") for s in inconclusive]))
+    result.checks.append(
+        CheckStats(
+            "ZZ901",
+            "stand-in-thing",
+            examined,
+            len(findings),
+            [Inconclusive("ZZ901", s, "unreadable") for s in inconclusive],
+        )
+    )
     repair = repair or FixIt()
     cloud = cloud or Cloud(findings, after=[])
     opts = opts or RunOptions(repair=True, unsafe=True, assume_yes=True)
@@ -150,14 +173,15 @@ def test_the_grace_counts_from_first_seen_in_the_state_file(tmp_path):
 
 
 def test_grace_zero_on_the_command_line_repairs_what_was_first_seen_now(tmp_path):
-    result, repair, _ = run(tmp_path, [finding(1, changed_at=None)],
-                            opts=RunOptions(repair=True, unsafe=True, assume_yes=True, grace=0.0))
+    result, repair, _ = run(
+        tmp_path, [finding(1, changed_at=None)], opts=RunOptions(repair=True, unsafe=True, assume_yes=True, grace=0.0)
+    )
     assert repair.applied == ["t1"]
 
 
 def test_a_subject_that_changed_since_the_snapshot_gets_its_grace_again(tmp_path):
     before = finding(1)
-    changed = finding(1, changed_at=NOW - dt.timedelta(seconds=5))     # touched meanwhile
+    changed = finding(1, changed_at=NOW - dt.timedelta(seconds=5))  # touched meanwhile
     result, repair, journal = run(tmp_path, [before], cloud=Cloud([changed]))
     assert repair.applied == [] and journal == []
     assert outcomes(result)["t1"][0] == "skipped" and "changed 5 s ago" in outcomes(result)["t1"][1]
@@ -165,11 +189,13 @@ def test_a_subject_that_changed_since_the_snapshot_gets_its_grace_again(tmp_path
 
 def test_confirm_runs(tmp_path):
     f = finding(1)
-    result, repair, _ = run(tmp_path, [f], seen={f.fingerprint: Seen("ZZ901", "cell:cell1", OLD, NOW, 1)},
-                            confirm_runs=2)
+    result, repair, _ = run(
+        tmp_path, [f], seen={f.fingerprint: Seen("ZZ901", "cell:cell1", OLD, NOW, 1)}, confirm_runs=2
+    )
     assert repair.applied == [] and outcomes(result)["t1"][1] == "seen in 1 of the 2 consecutive runs required"
-    result, repair, _ = run(tmp_path, [f], seen={f.fingerprint: Seen("ZZ901", "cell:cell1", OLD, NOW, 2)},
-                            confirm_runs=2)
+    result, repair, _ = run(
+        tmp_path, [f], seen={f.fingerprint: Seen("ZZ901", "cell:cell1", OLD, NOW, 2)}, confirm_runs=2
+    )
     assert repair.applied == ["t1"]
 
 
@@ -241,7 +267,7 @@ def test_interactive_yes_no_all_and_quit(tmp_path):
     opts = RunOptions(repair=True, unsafe=True, interactive=True, ask=lambda plan: next(answers))
     fs = [finding(n) for n in range(1, 6)]
     result, repair, _ = run(tmp_path, fs, opts=opts)
-    assert repair.applied == ["t2", "t3", "t4", "t5"]            # "a": the rest of this check
+    assert repair.applied == ["t2", "t3", "t4", "t5"]  # "a": the rest of this check
     assert outcomes(result)["t1"] == ("skipped", "the operator said no")
 
     answers = iter(["y", "q"])
@@ -249,7 +275,12 @@ def test_interactive_yes_no_all_and_quit(tmp_path):
     result, repair, journal = run(tmp_path / "q", fs, opts=opts)
     assert repair.applied == ["t1"] and result.cancelled and result.exit_code() & 32
     assert {k: v[0] for k, v in outcomes(result).items()} == {
-        "t1": "applied", "t2": "skipped", "t3": "skipped", "t4": "skipped", "t5": "skipped"}
+        "t1": "applied",
+        "t2": "skipped",
+        "t3": "skipped",
+        "t4": "skipped",
+        "t5": "skipped",
+    }
     assert outcomes(result)["t3"][1] == "the operator stopped the run"
     assert [r["status"] for r in journal] == ["intent", "applied"]
 
@@ -301,6 +332,7 @@ class LostAnswer(FixIt):
 
 def _answered() -> Exception:
     from osfsck.clients.placement_api import PlacementConflict
+
     e = PlacementConflict("cannot write: Placement refused it (409 Conflict)")
     e.answered = True
     return e
@@ -310,6 +342,7 @@ def _wrapped_unanswered() -> Exception:
     """A repair's RepairError raised while handling its client's unanswered request, as
     repairs/placement/common.py `put` does."""
     from osfsck.clients.placement_api import PlacementApiError
+
     try:
         try:
             e = PlacementApiError("cannot allocate: Server disconnected without sending a response.")
@@ -321,15 +354,18 @@ def _wrapped_unanswered() -> Exception:
         return outer
 
 
-@pytest.mark.parametrize(("error", "reread", "status"), [
-    (ConnectionResetError("connection reset by peer"), {"id": "t1", "v": 2}, "uncertain"),   # made, answer lost
-    (ConnectionResetError("connection reset by peer"), ConnectionRefusedError("refused"), "uncertain"),  # gone
-    (ConnectionResetError("connection reset by peer"), {"id": "t1", "v": 1}, "failed"),      # visibly not made
-    (_answered(), {"id": "t1", "v": 2}, "failed"),         # the service said no: someone else changed it
-    (RepairError("the row changed since it was read"), {"id": "t1", "v": 2}, "failed"),     # osfsck's own refusal
-    (_wrapped_unanswered(), RepairError("instance holds allocations now"), "uncertain"),
-    (_wrapped_unanswered(), {"id": "t1", "v": 1}, "failed"),
-])
+@pytest.mark.parametrize(
+    ("error", "reread", "status"),
+    [
+        (ConnectionResetError("connection reset by peer"), {"id": "t1", "v": 2}, "uncertain"),  # made, answer lost
+        (ConnectionResetError("connection reset by peer"), ConnectionRefusedError("refused"), "uncertain"),  # gone
+        (ConnectionResetError("connection reset by peer"), {"id": "t1", "v": 1}, "failed"),  # visibly not made
+        (_answered(), {"id": "t1", "v": 2}, "failed"),  # the service said no: someone else changed it
+        (RepairError("the row changed since it was read"), {"id": "t1", "v": 2}, "failed"),  # osfsck's own refusal
+        (_wrapped_unanswered(), RepairError("instance holds allocations now"), "uncertain"),
+        (_wrapped_unanswered(), {"id": "t1", "v": 1}, "failed"),
+    ],
+)
 def test_a_write_whose_answer_was_lost_is_journaled_uncertain(tmp_path, error, reread, status):
     """A service killed after making a write but before answering: the journal must not
     say nothing was done.  A refusal (osfsck's, or the service's answer) is "failed"."""
@@ -344,6 +380,7 @@ def test_a_write_whose_answer_was_lost_is_journaled_uncertain(tmp_path, error, r
 def test_undo_offers_an_uncertain_write_only_when_named(tmp_path):
     from osfsck.engine.admin import undo_candidates
     from osfsck.engine.journal import Journal
+
     journal = Journal(str(tmp_path / "journal.jsonl"))
     for rid, status in (("a", "applied"), ("u", "uncertain"), ("f", "failed")):
         journal.append({"id": rid, "status": "intent", "repair": "fix-it", "before": {}})

@@ -18,7 +18,17 @@ def test_checks_needing_cinder_are_skipped_with_the_reason():
     assert {c.code for c in kept} >= {"HV101", "NV101", "NV201"}
     assert not any(c.code.startswith("VL") for c in kept)
     volume = {(code, why) for code, _, why in skipped if code.startswith("VL")}
-    assert {code for code, _ in volume} == {"VL101", "VL102", "VL103", "VL104", "VL201", "VL202", "VL203", "VL204", "VL205"}
+    assert {code for code, _ in volume} == {
+        "VL101",
+        "VL102",
+        "VL103",
+        "VL104",
+        "VL201",
+        "VL202",
+        "VL203",
+        "VL204",
+        "VL205",
+    }
     assert all("[cinder] database" in why for _, why in volume)
     # and every other service's checks (Neutron, DNS, OVN, NSX, quotas, Placement, RabbitMQ)
     # are skipped for their own reason
@@ -27,10 +37,12 @@ def test_checks_needing_cinder_are_skipped_with_the_reason():
     table = render(result, "table")
     assert "NOT RUN ([cinder] database (or cinder_conf) is not configured): QU103, VL101" in table
     # the quota checks with a part per service are skipped only for want of both
-    assert ("NOT RUN ([cinder] database (or cinder_conf) is not configured and [neutron] database "
-            "(or neutron_conf) is not configured): QU101, QU102") in table
+    assert (
+        "NOT RUN ([cinder] database (or cinder_conf) is not configured and [neutron] database "
+        "(or neutron_conf) is not configured): QU101, QU102"
+    ) in table
     assert "VL101" in {s["code"] for s in result_dict(result)["skipped"]}
-    assert result.exit_code() == 0      # not run by configuration is not a partial source
+    assert result.exit_code() == 0  # not run by configuration is not a partial source
 
 
 def test_a_check_selected_by_name_that_cannot_run_is_a_config_error():
@@ -57,7 +69,9 @@ def _quota(settings, explicit=False, select=("QU",)):
 
 
 def _kinds(check):
-    return {k.kind.split(".", 1)[1].split("_", 1)[0] for k in wiring.needed_kinds([check]) if k.kind.startswith("quota.")}
+    return {
+        k.kind.split(".", 1)[1].split("_", 1)[0] for k in wiring.needed_kinds([check]) if k.kind.startswith("quota.")
+    }
 
 
 def test_a_cinder_only_cloud_runs_the_cinder_part_of_the_quota_checks():

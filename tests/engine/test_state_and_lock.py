@@ -61,18 +61,25 @@ def test_state_files_are_private(tmp_path):
     assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
 
 
-@pytest.mark.parametrize("content", [b"\x00\xff binary", b"[]", b'{"format": "osfsck-state/1"}',
-                                     b'{"format": "osfsck-state/1", "findings": {"x": {"code": 1}}}',
-                                     b'{"format": "osfsck-state/1", "findings": {"x": {"code": "A", "scope": "s", '
-                                     b'"first_seen": 5, "last_seen": "2026-01-01", "runs": 1}}}',
-                                     b"[" * 100000])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\x00\xff binary",
+        b"[]",
+        b'{"format": "osfsck-state/1"}',
+        b'{"format": "osfsck-state/1", "findings": {"x": {"code": 1}}}',
+        b'{"format": "osfsck-state/1", "findings": {"x": {"code": "A", "scope": "s", '
+        b'"first_seen": 5, "last_seen": "2026-01-01", "runs": 1}}}',
+        b"[" * 100000,
+    ],
+)
 def test_a_damaged_state_file_is_one_line_and_kept(tmp_path, content):
     path = tmp_path / "state.json"
     path.write_bytes(content)
     with pytest.raises(state.StateError) as e:
         state.record(str(path), T1, [finding(1)], {"HV102": set()})
     assert "damaged" in str(e.value) and "\n" not in str(e.value)
-    assert path.read_bytes() == content          # nothing lost
+    assert path.read_bytes() == content  # nothing lost
 
 
 def test_the_default_state_file_is_beside_the_journal():

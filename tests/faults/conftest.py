@@ -31,7 +31,7 @@ SEED = 15
 @dataclass
 class Lab:
     path: Path
-    baseline: dict                     # `check --format json` of the lab as built
+    baseline: dict  # `check --format json` of the lab as built
     truth: set = field(default_factory=set)
 
     @property
@@ -71,8 +71,8 @@ def lab():
 class Run:
     proc: subprocess.CompletedProcess
     report: dict | None
-    records: list[dict]               # the journal records this run appended
-    changes: dict[str, set[str]]      # what changed in the lab meanwhile
+    records: list[dict]  # the journal records this run appended
+    changes: dict[str, set[str]]  # what changed in the lab meanwhile
 
     @property
     def applied(self) -> list[dict]:
@@ -93,8 +93,9 @@ class Run:
         return self.proc.stderr.splitlines()
 
 
-def run_under_fault(lab: Lab, *args: str, config: Path | None = None, inject=None, db_urls=None,
-                    timeout: float = 600) -> Run:
+def run_under_fault(
+    lab: Lab, *args: str, config: Path | None = None, inject=None, db_urls=None, timeout: float = 600
+) -> Run:
     """Capture the lab, run `osfsck args` (with `inject`, a context manager, around it),
     capture the lab again."""
     before = labstate.capture(lab.path, db_urls)
@@ -112,8 +113,15 @@ def run_under_fault(lab: Lab, *args: str, config: Path | None = None, inject=Non
     return Run(proc, report, journal(lab.path)[start:], labstate.changes(before, after))
 
 
-def judge(lab: Lab, run: Run, *, exit_code: int | set[int], failed: dict[str, str] | None = None,
-          protected: set[str] = frozenset(), concerning: set[str] = frozenset()) -> None:
+def judge(
+    lab: Lab,
+    run: Run,
+    *,
+    exit_code: int | set[int],
+    failed: dict[str, str] | None = None,
+    protected: set[str] = frozenset(),
+    concerning: set[str] = frozenset(),
+) -> None:
     """The four promises, for a run under a fault.
 
     exit_code: what osfsck must exit with (or the codes it may exit with);
@@ -164,9 +172,18 @@ def _tabulate(run: Run, codes: set[int]) -> None:
     path = os.environ.get("OSFSCK_FAULT_TABLE")
     if path:
         with open(path, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"test": os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0],
-                                "expected": sorted(codes), "got": run.proc.returncode, "applied": len(run.applied),
-                                "changes": len(run.changes)}) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "test": os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0],
+                        "expected": sorted(codes),
+                        "got": run.proc.returncode,
+                        "applied": len(run.applied),
+                        "changes": len(run.changes),
+                    }
+                )
+                + "\n"
+            )
 
 
 def exit_for(run: Run, incomplete: bool = True) -> int:
@@ -234,6 +251,7 @@ def scenario(lab):
     def run(*args, **kwargs) -> Run:
         runs.append(run_under_fault(lab, *args, **kwargs))
         return runs[-1]
+
     yield run
     for r in reversed(runs):
         undo_applied(lab, r)

@@ -15,20 +15,21 @@ import json
 import re
 import sqlite3
 import subprocess
+import tomllib
 from pathlib import Path
 
 import httpx
-
-import tomllib
 
 HEARTBEAT_COLUMNS = {"services": {"updated_at", "last_seen_up", "report_count"}}
 # Placement's own bookkeeping, which any write through its API may add to: named as the
 # API (and so the journal) names them, a project's or user's external id, a consumer
 # type's name
 PLACEMENT_NAMES = {"projects": "external_id", "users": "external_id", "consumer_types": "name"}
-_TOKEN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32}|iqn\.[^\s\"',]+"
-                    r"|instance-[0-9a-f]{8}|[a-z]+_fanout_[0-9a-f]+|reply_[0-9a-f]+|[\w.-]+\.[a-z]+\.?$",
-                    re.IGNORECASE)
+_TOKEN = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32}|iqn\.[^\s\"',]+"
+    r"|instance-[0-9a-f]{8}|[a-z]+_fanout_[0-9a-f]+|reply_[0-9a-f]+|[\w.-]+\.[a-z]+\.?$",
+    re.IGNORECASE,
+)
 
 
 class State(dict):
@@ -87,6 +88,7 @@ def row_name(table: str, key_values) -> str:
 def _databases(lab: Path, state: State, db_urls) -> None:
     if db_urls:
         from sqlalchemy import create_engine, inspect, text
+
         for name, url in sorted(db_urls.items()):
             engine = create_engine(url)
             with engine.connect() as conn:
@@ -104,8 +106,9 @@ def _databases(lab: Path, state: State, db_urls) -> None:
         # journal) by its uuid
         providers = dict(conn.execute("SELECT id, uuid FROM resource_providers")) if path.stem == "placement" else {}
         try:
-            for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                         "AND name NOT LIKE 'sqlite_%' ORDER BY name"):
+            for (table,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            ):
                 info = conn.execute(f'PRAGMA table_info("{table}")').fetchall()
                 cols = ["rowid"] + [c[1] for c in info]
                 pk = [cols.index(c[1]) for c in sorted(info, key=lambda c: c[5]) if c[5]] or [0]
@@ -132,6 +135,7 @@ def _rows(state: State, db: str, table: str, cols: list[str], rows, pk: list[int
 
 def _domains(host: str, uri: str, state: State) -> None:
     import libvirt
+
     libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
     conn = libvirt.openReadOnly(uri)
     try:
@@ -165,8 +169,13 @@ def _iscsi(host: str, path: Path, state: State) -> None:
 
 
 def _ovn(sock: Path, state: State) -> None:
-    out = subprocess.run(["ovsdb-client", "-f", "json", "--timeout=30", "dump", f"unix:{sock}", "OVN_Northbound"],
-                         capture_output=True, text=True, check=True, timeout=60).stdout
+    out = subprocess.run(
+        ["ovsdb-client", "-f", "json", "--timeout=30", "dump", f"unix:{sock}", "OVN_Northbound"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
     for line in out.splitlines():
         if not line.strip():
             continue
@@ -177,7 +186,9 @@ def _ovn(sock: Path, state: State) -> None:
             rec = dict(zip(heads, row))
             uuid = rec["_uuid"][1]
             rec.pop("_version", None)
-            state.put(f"ovn:{table}:{uuid}", rec, {uuid} | tokens(rec.get("name", "")) | tokens(rec.get("external_ids")))
+            state.put(
+                f"ovn:{table}:{uuid}", rec, {uuid} | tokens(rec.get("name", "")) | tokens(rec.get("external_ids"))
+            )
 
 
 def _dns(lab: Path, cfg: dict, state: State) -> None:
@@ -185,23 +196,27 @@ def _dns(lab: Path, cfg: dict, state: State) -> None:
     import dns.query
     import dns.rdatatype
     import dns.tsigkeyring
+
     host, _, port = cfg["server"].rpartition(":")
     key = cfg["keys"][cfg["key"]]
     secret = (lab / key["secret_file"]).read_text().strip()
     ring = dns.tsigkeyring.from_text({cfg["key"]: (key["algorithm"], secret)})
     for zone in sorted(cfg.get("zones", {})):
         records: dict[tuple, list] = {}
-        for message in dns.query.xfr(host, zone, port=int(port), keyring=ring, keyalgorithm=key["algorithm"],
-                                     timeout=30, lifetime=60):
+        for message in dns.query.xfr(
+            host, zone, port=int(port), keyring=ring, keyalgorithm=key["algorithm"], timeout=30, lifetime=60
+        ):
             for rrset in message.answer:
                 if rrset.rdtype == dns.rdatatype.SOA:
                     continue
                 name = rrset.name.derelativize(dns.name.from_text(zone)).to_text()
-                records.setdefault((name, dns.rdatatype.to_text(rrset.rdtype)), []).extend(
-                    r.to_text() for r in rrset)
+                records.setdefault((name, dns.rdatatype.to_text(rrset.rdtype)), []).extend(r.to_text() for r in rrset)
         for (name, rtype), data in records.items():
-            state.put(f"dns:{zone}:{name}:{rtype}", sorted(set(data)),
-                      tokens(name) | tokens(data) | {name.lower().rstrip(".")})
+            state.put(
+                f"dns:{zone}:{name}:{rtype}",
+                sorted(set(data)),
+                tokens(name) | tokens(data) | {name.lower().rstrip(".")},
+            )
 
 
 def _nsx(path: Path, state: State) -> None:
@@ -219,8 +234,11 @@ def _queues(lab: Path, rabbit: dict, state: State) -> None:
             state.put(f"queue:{q['vhost']}:{q['name']}", q, {q["name"].lower()} | tokens(q["name"]))
         for b in http.get("/api/bindings").json():
             if b.get("destination_type") == "queue" and b.get("source"):
-                state.put(f"binding:{b['vhost']}:{b['source']}:{b['destination']}:{b['routing_key']}", b,
-                          {b["destination"].lower()} | tokens(b["destination"]))
+                state.put(
+                    f"binding:{b['vhost']}:{b['source']}:{b['destination']}:{b['routing_key']}",
+                    b,
+                    {b["destination"].lower()} | tokens(b["destination"]),
+                )
 
 
 def journal_names(records: list[dict]) -> set[str]:
@@ -240,6 +258,7 @@ def journal_names(records: list[dict]) -> set[str]:
         elif isinstance(v, str):
             out.update(w.lower().rstrip(".,;") for w in re.split(r"[\s()\[\]\"',]+", v) if w)
             out.update(tokens(v))
+
     walk(records)
     return out
 

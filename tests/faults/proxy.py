@@ -8,8 +8,8 @@ from __future__ import annotations
 import os
 import socket
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 
 import httpx
 
@@ -26,8 +26,15 @@ class TcpProxy:
     measure a whole answer first and cut the next one half-way.
     """
 
-    def __init__(self, target, *, listen_unix: str | None = None, cut_after: int | None = None,
-                 on_cut: Callable[[], None] | None = None, hold: bool = False):
+    def __init__(
+        self,
+        target,
+        *,
+        listen_unix: str | None = None,
+        cut_after: int | None = None,
+        on_cut: Callable[[], None] | None = None,
+        hold: bool = False,
+    ):
         self.target, self.cut_after, self.on_cut, self.hold = target, cut_after, on_cut, hold
         self._stop = threading.Event()
         self.relayed: list[int] = []
@@ -65,7 +72,7 @@ class TcpProxy:
             try:
                 upstream = self._connect()
             except OSError:
-                client.close()      # the server is gone: as a refused connection would
+                client.close()  # the server is gone: as a refused connection would
                 continue
             with self._lock:
                 index = len(self.relayed)
@@ -74,7 +81,7 @@ class TcpProxy:
             threading.Thread(target=self._pump, args=(client, upstream, None, pair), daemon=True).start()
             threading.Thread(target=self._pump, args=(upstream, client, index, pair), daemon=True).start()
 
-    def _pump(self, src: socket.socket, dst: socket.socket, index: int | None, pair: "_Pair") -> None:
+    def _pump(self, src: socket.socket, dst: socket.socket, index: int | None, pair: _Pair) -> None:
         """Copy src -> dst; `index` is set for the server-to-client direction (counted, cut)."""
         try:
             while True:
@@ -84,7 +91,7 @@ class TcpProxy:
                 if index is not None and self.cut_after is not None:
                     room = self.cut_after - self.relayed[index]
                     if len(data) >= room:
-                        dst.sendall(data[:max(room, 0)])
+                        dst.sendall(data[: max(room, 0)])
                         self.relayed[index] += max(room, 0)
                         self._cut()
                         if self.hold:
@@ -163,8 +170,12 @@ class HttpProxy:
     that forwards it; it returns an Answer, or None to drop the connection unanswered.
     `requests` lists (method, path) as received."""
 
-    def __init__(self, target: str, rule: Callable[[str, str], Answer | None] | None = None,
-                 around_write: Callable[[str, str, Callable[[], Answer]], Answer | None] | None = None):
+    def __init__(
+        self,
+        target: str,
+        rule: Callable[[str, str], Answer | None] | None = None,
+        around_write: Callable[[str, str, Callable[[], Answer]], Answer | None] | None = None,
+    ):
         self.target = target.rstrip("/")
         self.rule = rule or (lambda method, path: None)
         self.around_write = around_write
@@ -184,8 +195,10 @@ class HttpProxy:
                 proxy.requests.append((self.command, self.path))
                 answer = proxy.rule(self.command, self.path)
                 if answer is None:
+
                     def forward() -> Answer:
                         return proxy._forward(self.command, self.path, dict(self.headers), body)
+
                     if proxy.around_write and self.command in ("PUT", "POST", "PATCH", "DELETE"):
                         answer = proxy.around_write(self.command, self.path, forward)
                         if answer is None:
@@ -216,8 +229,12 @@ class HttpProxy:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def _forward(self, method: str, path: str, headers: dict, body: bytes) -> Answer:
-        r = self._http.request(method, self.target + path, content=body,
-                               headers={k: v for k, v in headers.items() if k.lower() not in _HOP})
+        r = self._http.request(
+            method,
+            self.target + path,
+            content=body,
+            headers={k: v for k, v in headers.items() if k.lower() not in _HOP},
+        )
         return r.status_code, r.content, {k: v for k, v in r.headers.items() if k.lower() not in _HOP}
 
     def close(self) -> None:
@@ -234,4 +251,5 @@ class HttpProxy:
 
 def json_error(status: int, message: str = "injected fault", headers: dict | None = None) -> Answer:
     import json
+
     return status, json.dumps({"error": message}).encode(), {"Content-Type": "application/json", **(headers or {})}

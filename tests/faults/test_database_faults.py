@@ -44,7 +44,6 @@ def closed_url(scheme_user_db: str) -> str:
     return f"mysql+pymysql://{user}@127.0.0.1:{free_port()}/{name}"
 
 
-
 @pytest.mark.slow
 def test_a_cell_database_is_missing(lab, scenario):
     """cell1's database is gone (its file, as a cell whose server was decommissioned too
@@ -52,8 +51,14 @@ def test_a_cell_database_is_missing(lab, scenario):
     its instances is repaired anywhere, and cell2's faults are."""
     cfg = lab.variant("cell-missing.toml", append='\n[nova.cells.cell1]\ndatabase = "sqlite:///db/gone.sqlite"\n')
     run = scenario(*REPAIR, config=cfg)
-    judge(lab, run, exit_code=exit_for(run), protected={"cell:cell1"}, concerning=cell_instances(lab, "cell1"),
-          failed={"nova-db cell:cell1": "no such SQLite database file"})
+    judge(
+        lab,
+        run,
+        exit_code=exit_for(run),
+        protected={"cell:cell1"},
+        concerning=cell_instances(lab, "cell1"),
+        failed={"nova-db cell:cell1": "no such SQLite database file"},
+    )
     assert {i["target"]["scope"] for i in run.applied} & {"cell:cell2"}, "cell2's own faults are repaired"
 
 
@@ -72,8 +77,14 @@ def locked(path: Path):
 
 def test_a_cell_database_is_locked(lab, scenario):
     run = scenario(*REPAIR, "--select", "NV10,NV2,NV3,HV10,VL10", inject=locked(db(lab, "nova_cell2")))
-    judge(lab, run, exit_code=exit_for(run), protected={"cell:cell2"}, concerning=cell_instances(lab, "cell2"),
-          failed={"nova-db cell:cell2": "database is locked"})
+    judge(
+        lab,
+        run,
+        exit_code=exit_for(run),
+        protected={"cell:cell2"},
+        concerning=cell_instances(lab, "cell2"),
+        failed={"nova-db cell:cell2": "database is locked"},
+    )
 
 
 def test_the_api_database_is_down(lab, scenario):
@@ -82,16 +93,29 @@ def test_the_api_database_is_down(lab, scenario):
     cfg = lab.variant("api-down.toml", (r'api_database = "[^"]+"', f'api_database = "{closed_url("nova/nova_api")}"'))
     run = scenario(*REPAIR, config=cfg)
     nova = cell_instances(lab, "cell1") | cell_instances(lab, "cell2")
-    judge(lab, run, exit_code=exit_for(run), protected={"api", "cell:cell1", "cell:cell2"}, concerning=nova,
-          failed={"nova-db api": "Can't connect"})
+    judge(
+        lab,
+        run,
+        exit_code=exit_for(run),
+        protected={"api", "cell:cell1", "cell:cell2"},
+        concerning=nova,
+        failed={"nova-db api": "Can't connect"},
+    )
 
 
 SERVICES = {
     # section, its scope, what to select, the ids of what it holds
     "cinder": ("cinder", "VL,QU1", ("SELECT id FROM volumes", "SELECT id FROM volume_attachment")),
-    "neutron": ("neutron", "NT,DN,OV,NX,QU1",
-                ("SELECT id FROM ports", "SELECT id, floating_ip_address FROM floatingips",
-                 "SELECT ip_address FROM ipallocations", "SELECT id FROM networks")),
+    "neutron": (
+        "neutron",
+        "NT,DN,OV,NX,QU1",
+        (
+            "SELECT id FROM ports",
+            "SELECT id, floating_ip_address FROM floatingips",
+            "SELECT ip_address FROM ipallocations",
+            "SELECT id FROM networks",
+        ),
+    ),
     "placement": ("placement", "PL", ("SELECT uuid FROM resource_providers", "SELECT consumer_id FROM allocations")),
 }
 
@@ -99,17 +123,25 @@ SERVICES = {
 @pytest.mark.parametrize("service", sorted(SERVICES))
 def test_a_service_database_is_down(lab, scenario, service):
     scope, select, queries = SERVICES[service]
-    cfg = lab.variant(f"{service}-down.toml", (rf'(\[{service}\]\ndatabase = )"[^"]+"',
-                                               rf'\1"{closed_url(f"{service}/{service}")}"'))
+    cfg = lab.variant(
+        f"{service}-down.toml", (rf'(\[{service}\]\ndatabase = )"[^"]+"', rf'\1"{closed_url(f"{service}/{service}")}"')
+    )
     run = scenario(*REPAIR, "--select", select, config=cfg)
-    judge(lab, run, exit_code=exit_for(run), protected={scope}, concerning=ids(lab, service, *queries),
-          failed={f"{service}-db {scope}": "Can't connect"})
+    judge(
+        lab,
+        run,
+        exit_code=exit_for(run),
+        protected={scope},
+        concerning=ids(lab, service, *queries),
+        failed={f"{service}-db {scope}": "Can't connect"},
+    )
 
 
 # -- the clock -------------------------------------------------------------------------
 
+
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
 @contextmanager
@@ -144,9 +176,13 @@ def test_rows_dated_in_the_future_are_never_repaired(lab, scenario):
         f = planted(lab, code)
         cell = next(s for s in [f["subject"]["scope"], *(r["scope"] for r in f["related"])] if s.startswith("cell:"))
         uuid = f["subject"]["id"]
-        skewed.append((f"nova_{cell.removeprefix('cell:')}", "instances", {"uuid": uuid, "deleted": 0}, {"updated_at": later}))
+        skewed.append(
+            (f"nova_{cell.removeprefix('cell:')}", "instances", {"uuid": uuid, "deleted": 0}, {"updated_at": later})
+        )
     mapping = planted(lab, "NV201")["subject"]["id"]
-    skewed.append(("nova_api", "instance_mappings", {"instance_uuid": mapping}, {"created_at": later, "updated_at": later}))
+    skewed.append(
+        ("nova_api", "instance_mappings", {"instance_uuid": mapping}, {"created_at": later, "updated_at": later})
+    )
     run = scenario(*REPAIR, "--select", "NV101,NV102,HV103,NV201", inject=rows_changed(lab, skewed))
     judge(lab, run, exit_code={4, 5})
     subjects = {w["uuid"] if "uuid" in w else w["instance_uuid"] for _, _, w, _ in skewed}
@@ -156,6 +192,7 @@ def test_rows_dated_in_the_future_are_never_repaired(lab, scenario):
 
 
 # -- changes while osfsck runs ------------------------------------------------------------
+
 
 def test_instances_created_deleted_and_changed_during_a_repair(lab, scenario):
     """Between osfsck's snapshot and its repairs, an instance is created (no domain yet),
@@ -167,22 +204,41 @@ def test_instances_created_deleted_and_changed_during_a_repair(lab, scenario):
     missing, drift = planted(lab, "NV101"), planted(lab, "NV102")
     cell = missing["subject"]["scope"].removeprefix("cell:")
     assert drift["subject"]["scope"] == f"cell:{cell}", "the lab puts both in one cell"
-    assert all(r["scope"] != f"cell:{cell}" for f in lab.baseline["findings"] if f["code"] == "HV101"
-               for r in f["related"]), "the lab's zombies are in the other cell"
+    assert all(
+        r["scope"] != f"cell:{cell}" for f in lab.baseline["findings"] if f["code"] == "HV101" for r in f["related"]
+    ), "the lab's zombies are in the other cell"
     path = db(lab, f"nova_{cell}")
     rows = Rows(path)
-    victim = rows.one("SELECT * FROM instances WHERE deleted = 0 AND vm_state = 'active' AND task_state IS NULL "
-                      "AND power_state = 1 AND host = ? AND uuid NOT IN (?, ?) ORDER BY id LIMIT 1",
-                      rows.instance(missing["subject"]["id"])["host"], missing["subject"]["id"], drift["subject"]["id"])
-    synced = next(r["params"]["values"]["power_state"] for r in lab.baseline["repairs"]
-                  if r["fingerprint"] == drift["fingerprint"])
+    victim = rows.one(
+        "SELECT * FROM instances WHERE deleted = 0 AND vm_state = 'active' AND task_state IS NULL "
+        "AND power_state = 1 AND host = ? AND uuid NOT IN (?, ?) ORDER BY id LIMIT 1",
+        rows.instance(missing["subject"]["id"])["host"],
+        missing["subject"]["id"],
+        drift["subject"]["id"],
+    )
+    synced = next(
+        r["params"]["values"]["power_state"]
+        for r in lab.baseline["repairs"]
+        if r["fingerprint"] == drift["fingerprint"]
+    )
     new = str(uuidlib.uuid4())
     originals = [rows.instance(u) for u in (victim["uuid"], missing["subject"]["id"], drift["subject"]["id"])]
 
     def act():
         now = str(_now())
-        rows.insert("instances", {**originals[1], "id": None, "uuid": new, "created_at": now, "updated_at": now,
-                                  "launched_at": now, "hostname": "created-mid-run", "display_name": "created-mid-run"})
+        rows.insert(
+            "instances",
+            {
+                **originals[1],
+                "id": None,
+                "uuid": new,
+                "created_at": now,
+                "updated_at": now,
+                "launched_at": now,
+                "hostname": "created-mid-run",
+                "display_name": "created-mid-run",
+            },
+        )
         rows.update("instances", victim["id"], deleted=victim["id"], deleted_at=now, vm_state="deleted", updated_at=now)
         rows.update("instances", originals[1]["id"], task_state="rebooting", updated_at=now)
         rows.update("instances", originals[2]["id"], power_state=synced, updated_at=now)
@@ -199,8 +255,18 @@ def test_instances_created_deleted_and_changed_during_a_repair(lab, scenario):
         for row in originals:
             rows.update("instances", row["id"], **{k: v for k, v in row.items() if k != "id"})
 
-    run = scenario("repair", "--unsafe", "--yes", "--grace", "10m", "--format", "json",
-                   "--select", "HV101,NV10,NV2", inject=after_the_scan(lab, act))
+    run = scenario(
+        "repair",
+        "--unsafe",
+        "--yes",
+        "--grace",
+        "10m",
+        "--format",
+        "json",
+        "--select",
+        "HV101,NV10,NV2",
+        inject=after_the_scan(lab, act),
+    )
     judge(lab, run, exit_code={4, 5})
     touched = {lab.finding(i["fingerprint"])["subject"]["id"] for i in run.applied}
     assert not touched & {new, victim["uuid"], missing["subject"]["id"], drift["subject"]["id"]}, touched

@@ -25,8 +25,11 @@ REPAIR = ("repair", "--unsafe", "--yes", "--grace", "0", "--format", "json")
 
 def repairable_host(lab, code: str) -> str:
     """A host where the lab planted a fault of `code` that a repair would fix."""
-    hosts = sorted(r["target"]["scope"] for r in lab.baseline["repairs"]
-                   if r["code"] == code and r["outcome"] == "planned" and r["target"]["scope"].startswith("host:"))
+    hosts = sorted(
+        r["target"]["scope"]
+        for r in lab.baseline["repairs"]
+        if r["code"] == code and r["outcome"] == "planned" and r["target"]["scope"].startswith("host:")
+    )
     assert hosts, f"the lab has no repairable {code} on a host"
     return hosts[0].removeprefix("host:")
 
@@ -42,7 +45,9 @@ def test_libvirtd_killed_mid_scan(lab, scenario):
     # the daemon's own socket, where the lab put it (a short folder when the lab's path is long)
     real = lab.info["hosts"][host]["uri"].partition("socket=")[2]
     sock = lab.path / "faults-libvirt.sock"
-    cfg = lab.variant("killed.toml", (rf'(\[hypervisors\.hosts\."{host}"\]\nuri = ")[^"]+', rf"\1qemu+unix:///session?socket={sock}"))
+    cfg = lab.variant(
+        "killed.toml", (rf'(\[hypervisors\.hosts\."{host}"\]\nuri = ")[^"]+', rf"\1qemu+unix:///session?socket={sock}")
+    )
     with TcpProxy(real, listen_unix=str(sock)) as probe:
         assert osfsck("check", "--select", "HV101", config=cfg).returncode == 4
         whole = max(probe.relayed)
@@ -50,13 +55,14 @@ def test_libvirtd_killed_mid_scan(lab, scenario):
 
     @contextmanager
     def killed():
-        with TcpProxy(real, listen_unix=str(sock), cut_after=whole // 2,
-                      on_cut=lambda: os.kill(pid, signal.SIGKILL)) as proxy:
+        with TcpProxy(
+            real, listen_unix=str(sock), cut_after=whole // 2, on_cut=lambda: os.kill(pid, signal.SIGKILL)
+        ) as proxy:
             try:
                 yield proxy
             finally:
                 assert proxy.cuts >= 1, "the scan never got that far"
-                build.start(lab.path)   # the lab's libvirtd again (its guests kept running)
+                build.start(lab.path)  # the lab's libvirtd again (its guests kept running)
 
     run = scenario(*REPAIR, "--select", "HV10,NV10", config=cfg, inject=killed())
     judge(lab, run, exit_code=exit_for(run), failed={f"libvirt host:{host}": ""}, protected={f"host:{host}"})
@@ -78,27 +84,44 @@ def test_libvirtd_hangs(lab, scenario):
             os.kill(pid, signal.SIGCONT)
 
     cfg = lab.variant("hang.toml", (r'timeout = "60s"', 'timeout = "15s"'))
-    run = scenario(*REPAIR, "--select", "HV101,HV102,HV103,HV104,NV101,NV102", config=cfg,
-                          inject=stopped())
-    judge(lab, run, exit_code=exit_for(run), failed={f"libvirt host:{host}": "timed out after 15s"},
-          protected={f"host:{host}"})
+    run = scenario(*REPAIR, "--select", "HV101,HV102,HV103,HV104,NV101,NV102", config=cfg, inject=stopped())
+    judge(
+        lab,
+        run,
+        exit_code=exit_for(run),
+        failed={f"libvirt host:{host}": "timed out after 15s"},
+        protected={f"host:{host}"},
+    )
 
 
 def unreachable(lab, host: str, name: str) -> Path:
     """A config in which neither libvirt nor the host agent can reach `host` (no socket;
     ssh to a name that does not resolve)."""
-    return lab.variant(name, (rf'(\[hypervisors\.hosts\."{host}"\]\nuri = ")[^"]+"',
-                              r'\1qemu+unix:///session?socket=/nonexistent/libvirt-sock"\n'
-                              r'transport = "ssh"\nssh_target = "unreachable.invalid"'))
+    return lab.variant(
+        name,
+        (
+            rf'(\[hypervisors\.hosts\."{host}"\]\nuri = ")[^"]+"',
+            r'\1qemu+unix:///session?socket=/nonexistent/libvirt-sock"\n'
+            r'transport = "ssh"\nssh_target = "unreachable.invalid"',
+        ),
+    )
 
 
 def test_unreachable_host(lab, scenario):
     """Every hypervisor source is partial on the host; nothing on it is repaired."""
     host = repairable_host(lab, "VL203")
     run = scenario(*REPAIR, "--select", "HV,NV102,VL2", config=unreachable(lab, host, "unreachable.toml"))
-    judge(lab, run, exit_code=exit_for(run), protected={f"host:{host}"},
-          failed={f"libvirt host:{host}": "cannot connect", f"hostfs host:{host}": "unreachable.invalid",
-                  f"iscsi host:{host}": "unreachable.invalid"})
+    judge(
+        lab,
+        run,
+        exit_code=exit_for(run),
+        protected={f"host:{host}"},
+        failed={
+            f"libvirt host:{host}": "cannot connect",
+            f"hostfs host:{host}": "unreachable.invalid",
+            f"iscsi host:{host}": "unreachable.invalid",
+        },
+    )
 
 
 def test_a_domain_on_an_unreachable_host_is_not_missing(lab, scenario):
@@ -106,10 +129,15 @@ def test_a_domain_on_an_unreachable_host_is_not_missing(lab, scenario):
     other host cannot be read: its domain is not missing, only unseen.  Absence needs
     completeness: the instance must not be set to ERROR."""
     wrong = next(f for f in lab.baseline["findings"] if f["code"] == "HV103")
-    host = wrong["subject"]["scope"].removeprefix("host:")       # where its domain really runs
+    host = wrong["subject"]["scope"].removeprefix("host:")  # where its domain really runs
     run = scenario(*REPAIR, "--select", "NV101", config=unreachable(lab, host, "unreachable-nv.toml"))
-    judge(lab, run, exit_code=exit_for(run), failed={f"libvirt host:{host}": "cannot connect"},
-          concerning={wrong["subject"]["id"]})
+    judge(
+        lab,
+        run,
+        exit_code=exit_for(run),
+        failed={f"libvirt host:{host}": "cannot connect"},
+        concerning={wrong["subject"]["id"]},
+    )
 
 
 GARBAGE = {
@@ -126,8 +154,10 @@ def test_iscsiadm_prints_garbage(lab, scenario, kind):
     script = folder / f"garbage-{kind}"
     script.write_text("#!/usr/bin/python3\n" + GARBAGE[kind].format(tree=str(folder / "session.txt")))
     script.chmod(0o755)
-    cfg = lab.variant(f"garbage-{kind}.toml", (rf'(\[hypervisors\.hosts\."{host}"\](?:\n[^\[\n]+)*\niscsiadm = ")[^"]+',
-                                               rf"\1{script}"))
+    cfg = lab.variant(
+        f"garbage-{kind}.toml",
+        (rf'(\[hypervisors\.hosts\."{host}"\](?:\n[^\[\n]+)*\niscsiadm = ")[^"]+', rf"\1{script}"),
+    )
     run = scenario(*REPAIR, "--select", "VL2", config=cfg)
     judge(lab, run, exit_code=exit_for(run), failed={f"iscsi host:{host}": ""}, protected={f"host:{host}"})
 
@@ -140,8 +170,11 @@ def test_instances_folder_unreadable(lab, scenario, what):
     orphan folder is quarantined there."""
     host = repairable_host(lab, "HV110")
     base = Path(lab.info["hosts"][host]["instances_path"])
-    orphan = next(r["params"]["name"] for r in lab.baseline["repairs"]
-                  if r["code"] == "HV110" and r["target"]["scope"] == f"host:{host}" and r["outcome"] == "planned")
+    orphan = next(
+        r["params"]["name"]
+        for r in lab.baseline["repairs"]
+        if r["code"] == "HV110" and r["target"]["scope"] == f"host:{host}" and r["outcome"] == "planned"
+    )
     target = base if what == "instances folder" else base / orphan
     mode = stat.S_IMODE(target.stat().st_mode)
 
@@ -153,9 +186,30 @@ def test_instances_folder_unreadable(lab, scenario, what):
         finally:
             target.chmod(mode)
 
-    cfg = lab.variant(f"unreadable-{what.split()[0]}.toml", (r'transport = "local"',
-                      'transport = "local"\npython = "setpriv --bounding-set -dac_override,-dac_read_search python3"'))
-    run = scenario("repair", "--unsafe", "--yes", "--grace", "0", "--format", "json", "--select", "HV110",
-                          config=cfg, inject=unreadable())
-    judge(lab, run, exit_code=exit_for(run), failed={f"hostfs host:{host}": "Permission denied"},
-          protected={f"host:{host}"})
+    cfg = lab.variant(
+        f"unreadable-{what.split()[0]}.toml",
+        (
+            r'transport = "local"',
+            'transport = "local"\npython = "setpriv --bounding-set -dac_override,-dac_read_search python3"',
+        ),
+    )
+    run = scenario(
+        "repair",
+        "--unsafe",
+        "--yes",
+        "--grace",
+        "0",
+        "--format",
+        "json",
+        "--select",
+        "HV110",
+        config=cfg,
+        inject=unreadable(),
+    )
+    judge(
+        lab,
+        run,
+        exit_code=exit_for(run),
+        failed={f"hostfs host:{host}": "Permission denied"},
+        protected={f"host:{host}"},
+    )

@@ -61,7 +61,9 @@ def cell_url(cell: str, port: int) -> str:
 def cell1_read(mlab, mariadb) -> int:
     """How many bytes the server sends on the connection that reads cell1 whole."""
     with TcpProxy(("127.0.0.1", mariadb.port)) as probe:
-        cfg = mlab.variant("cell-probe.toml", append=f'\n[nova.cells.cell1]\ndatabase = "{cell_url("cell1", probe.port)}"\n')
+        cfg = mlab.variant(
+            "cell-probe.toml", append=f'\n[nova.cells.cell1]\ndatabase = "{cell_url("cell1", probe.port)}"\n'
+        )
         assert osfsck("check", "--select", "NV10", config=cfg).returncode == 4
         return max(probe.relayed)
 
@@ -80,8 +82,14 @@ def test_a_cell_connection_cut_mid_stream(mlab, mariadb, cell1_read):
         run = run_under_fault(mlab, *REPAIR, "--select", "NV,HV10,VL1", config=cfg, db_urls=databases(mariadb))
     try:
         assert proxy.cuts >= 1
-        judge(mlab, run, exit_code=exit_for(run), failed={"nova-db cell:cell1": "Lost connection"},
-              protected={"cell:cell1"}, concerning=cell1)
+        judge(
+            mlab,
+            run,
+            exit_code=exit_for(run),
+            failed={"nova-db cell:cell1": "Lost connection"},
+            protected={"cell:cell1"},
+            concerning=cell1,
+        )
         assert {i["target"]["scope"] for i in run.applied} & {"cell:cell2"}, "cell2's faults are repaired"
     finally:
         undo_applied(mlab, run)
@@ -103,8 +111,16 @@ def test_the_database_server_stops(mlab, mariadb):
     """Every database of the cloud is on the one server, and it is gone: nothing is read,
     nothing repaired, and no check calls anything consistent.  (Last: the server stays down.)"""
     mariadb.stop()
-    run = run_under_fault(mlab, *REPAIR, "--select", "NV,VL1,QU,PL,NT", db_urls={})    # no row can be read now
-    judge(mlab, run, exit_code=exit_for(run),
-          failed={"nova-db api": "Can't connect", "cinder-db cinder": "Can't connect",
-                  "neutron-db neutron": "Can't connect", "placement-db placement": "Can't connect"})
+    run = run_under_fault(mlab, *REPAIR, "--select", "NV,VL1,QU,PL,NT", db_urls={})  # no row can be read now
+    judge(
+        mlab,
+        run,
+        exit_code=exit_for(run),
+        failed={
+            "nova-db api": "Can't connect",
+            "cinder-db cinder": "Can't connect",
+            "neutron-db neutron": "Can't connect",
+            "placement-db placement": "Can't connect",
+        },
+    )
     assert not run.applied

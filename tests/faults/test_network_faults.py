@@ -34,6 +34,7 @@ def zones(lab) -> list[str]:
 
 # -- DNS ---------------------------------------------------------------------------------
 
+
 def test_bind_refuses_the_transfer_a_wrong_tsig_key(lab, scenario):
     """The TSIG secret osfsck holds is not the server's (rotated on one side only): BIND
     refuses every transfer, every zone is partial, no record is deleted."""
@@ -42,8 +43,13 @@ def test_bind_refuses_the_transfer_a_wrong_tsig_key(lab, scenario):
     wrong.chmod(0o600)
     cfg = lab.variant("tsig.toml", (r'secret_file = "[^"]+"', f'secret_file = "{wrong.name}"'))
     run = scenario(*REPAIR, "--select", "DN", config=cfg)
-    judge(lab, run, exit_code=exit_for(run), failed={f"dns dns:{z}": "TSIG" for z in zones(lab)},
-          protected={f"dns:{z}" for z in zones(lab)})
+    judge(
+        lab,
+        run,
+        exit_code=exit_for(run),
+        failed={f"dns dns:{z}": "TSIG" for z in zones(lab)},
+        protected={f"dns:{z}" for z in zones(lab)},
+    )
     assert not run.applied
 
 
@@ -52,20 +58,31 @@ def test_bind_refuses_a_zone_it_does_not_serve(lab, scenario):
     read and repaired."""
     cfg = lab.variant("unserved.toml", append='\n[dns.zones."unserved.example.test."]\n')
     run = scenario(*REPAIR, "--select", "DN", config=cfg)
-    judge(lab, run, exit_code=exit_for(run), failed={"dns dns:unserved.example.test.": "unserved.example.test."},
-          protected={"dns:unserved.example.test."})
+    judge(
+        lab,
+        run,
+        exit_code=exit_for(run),
+        failed={"dns dns:unserved.example.test.": "unserved.example.test."},
+        protected={"dns:unserved.example.test."},
+    )
     assert run.applied, "the other zones' stale records are deleted"
 
 
 def test_the_dns_server_is_unreachable(lab, scenario):
     cfg = lab.variant("dns-down.toml", (r'(\[dns\]\nserver = )"[^"]+"', rf'\1"127.0.0.1:{free_port()}"'))
     run = scenario(*REPAIR, "--select", "DN", config=cfg)
-    judge(lab, run, exit_code=exit_for(run), failed={f"dns dns:{z}": "" for z in zones(lab)},
-          protected={f"dns:{z}" for z in zones(lab)})
+    judge(
+        lab,
+        run,
+        exit_code=exit_for(run),
+        failed={f"dns dns:{z}": "" for z in zones(lab)},
+        protected={f"dns:{z}" for z in zones(lab)},
+    )
     assert not run.applied
 
 
 # -- OVN -----------------------------------------------------------------------------------
+
 
 @contextmanager
 def stopped(lab, name: str):
@@ -94,12 +111,17 @@ def test_ovsdb_server_dump_cut_half_way(lab, scenario):
     within [ovn] timeout the scope is partial."""
     port = lab.info["services"]["ovsdb-server"]["port"]
     with TcpProxy(("127.0.0.1", port)) as probe:
-        cfg = lab.variant("ovn-probe.toml", (r'nb_connection = "[^"]+"', f'nb_connection = "tcp:127.0.0.1:{probe.port}"'))
+        cfg = lab.variant(
+            "ovn-probe.toml", (r'nb_connection = "[^"]+"', f'nb_connection = "tcp:127.0.0.1:{probe.port}"')
+        )
         assert osfsck("check", "--select", "OV101", config=cfg).returncode == 4
         dump = max(probe.relayed)
     proxy = TcpProxy(("127.0.0.1", port), cut_after=dump // 2)
-    cfg = lab.variant("ovn-cut.toml", (r'nb_connection = "[^"]+"', f'nb_connection = "tcp:127.0.0.1:{proxy.port}"'),
-                      (r'\[ovn\]\n', '[ovn]\ntimeout = "10s"\n'))
+    cfg = lab.variant(
+        "ovn-cut.toml",
+        (r'nb_connection = "[^"]+"', f'nb_connection = "tcp:127.0.0.1:{proxy.port}"'),
+        (r"\[ovn\]\n", '[ovn]\ntimeout = "10s"\n'),
+    )
     with proxy:
         run = scenario(*REPAIR, "--select", "OV", config=cfg)
     assert proxy.cuts >= 1
@@ -108,6 +130,7 @@ def test_ovsdb_server_dump_cut_half_way(lab, scenario):
 
 
 # -- NSX (the lab's stand-in, run here so that it can misbehave) -------------------------------
+
 
 def _loop(standin):
     """A cursor that never advances: every later page points at itself."""
@@ -118,6 +141,7 @@ def _loop(standin):
         if "cursor" in query and out.get("cursor"):
             out["cursor"] = query["cursor"][0]
         return out
+
     standin.store.list_page = list_page
 
 
@@ -131,6 +155,7 @@ def _ends_early(standin):
         if "cursor" in query:
             out.pop("cursor", None)
         return out
+
     standin.store.list_page = list_page
 
 
@@ -147,13 +172,20 @@ NSX_FAULTS = {
 @pytest.mark.parametrize("fault", list(NSX_FAULTS))
 def test_nsx_manager_misbehaves(lab, scenario, fault):
     nsx = lab.path / "nsx"
-    standin = NsxStandin("admin", (nsx / "password").read_text().strip(), certfile=str(nsx / "nsx-cert.pem"),
-                         keyfile=str(nsx / "nsx-key.pem"))
+    standin = NsxStandin(
+        "admin",
+        (nsx / "password").read_text().strip(),
+        certfile=str(nsx / "nsx-cert.pem"),
+        keyfile=str(nsx / "nsx-key.pem"),
+    )
     standin.store.load(json.loads((nsx / "state.json").read_text()))
     inject, why = NSX_FAULTS[fault]
     inject(standin)
-    cfg = lab.variant("nsx-fault.toml", (r'url = "https://127\.0\.0\.1:\d+"', f'url = "{standin.url}"'),
-                      (r'api = "policy"', 'api = "policy"\npage_size = 5\nretries = 2'))
+    cfg = lab.variant(
+        "nsx-fault.toml",
+        (r'url = "https://127\.0\.0\.1:\d+"', f'url = "{standin.url}"'),
+        (r'api = "policy"', 'api = "policy"\npage_size = 5\nretries = 2'),
+    )
     with standin:
         run = scenario(*REPAIR, "--select", "NX", config=cfg, timeout=300)
     judge(lab, run, exit_code=exit_for(run), failed={"nsx nsx": why}, protected={"nsx"})
@@ -162,6 +194,7 @@ def test_nsx_manager_misbehaves(lab, scenario, fault):
 
 # -- RabbitMQ --------------------------------------------------------------------------------
 
+
 def _rabbit_url(lab) -> str:
     return re.search(r'\[rabbitmq\]\nurl = "([^"]+)"', lab.config.read_text()).group(1)
 
@@ -169,8 +202,13 @@ def _rabbit_url(lab) -> str:
 def test_rabbitmq_is_down(lab, scenario):
     cfg = lab.variant("rabbit-down.toml", (r'(\[rabbitmq\]\nurl = )"[^"]+"', rf'\1"http://127.0.0.1:{free_port()}"'))
     run = scenario(*REPAIR, "--select", "MQ", config=cfg)
-    judge(lab, run, exit_code=exit_for(run), failed={"rabbitmq rabbitmq:lab//": "unreachable"},
-          protected={"rabbitmq:lab//"})
+    judge(
+        lab,
+        run,
+        exit_code=exit_for(run),
+        failed={"rabbitmq rabbitmq:lab//": "unreachable"},
+        protected={"rabbitmq:lab//"},
+    )
     assert not run.applied
 
 
@@ -178,15 +216,19 @@ def test_rabbitmq_refuses_the_password(lab, scenario):
     wrong = lab.path / "faults-rabbit.password"
     wrong.write_text("not-the-password\n")
     wrong.chmod(0o600)
-    cfg = lab.variant("rabbit-401.toml", (r'(\[rabbitmq\](?:\n[^\[\n]+)*\npassword_file = )"[^"]+"', rf'\1"{wrong.name}"'))
+    cfg = lab.variant(
+        "rabbit-401.toml", (r'(\[rabbitmq\](?:\n[^\[\n]+)*\npassword_file = )"[^"]+"', rf'\1"{wrong.name}"')
+    )
     run = scenario(*REPAIR, "--select", "MQ", config=cfg)
     judge(lab, run, exit_code=exit_for(run), failed={"rabbitmq rabbitmq:lab//": "401"}, protected={"rabbitmq:lab//"})
     assert not run.applied
 
 
 def test_rabbitmq_management_answers_500(lab, scenario):
-    proxy = HttpProxy(_rabbit_url(lab), rule=lambda method, path: json_error(500, "internal_error")
-                      if path.startswith("/api/queues") else None)
+    proxy = HttpProxy(
+        _rabbit_url(lab),
+        rule=lambda method, path: json_error(500, "internal_error") if path.startswith("/api/queues") else None,
+    )
     cfg = lab.variant("rabbit-500.toml", (r'(\[rabbitmq\]\nurl = )"[^"]+"', rf'\1"{proxy.url}"'))
     with proxy:
         run = scenario(*REPAIR, "--select", "MQ", config=cfg)

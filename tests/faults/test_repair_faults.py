@@ -34,6 +34,7 @@ REPAIR = ("repair", "--unsafe", "--yes", "--grace", "0", "--format", "json")
 
 # -- placement-api killed during a repair ------------------------------------------------
 
+
 def _kill(entry: dict) -> None:
     pid = int(open(entry["pidfile"]).read().split()[0])
     os.kill(pid, signal.SIGKILL)
@@ -51,7 +52,7 @@ def _through_a_dying_placement(lab, scenario, select: str, after_write: bool):
         if after_write:
             forward()
         _kill(entry)
-        return None                      # the connection drops, nothing answered
+        return None  # the connection drops, nothing answered
 
     proxy = HttpProxy(f"http://127.0.0.1:{entry['port']}", around_write=die)
     cfg = lab.variant("placement-killed.toml", (r'endpoint = "http://127\.0\.0\.1:\d+"', f'endpoint = "{proxy.url}"'))
@@ -87,8 +88,9 @@ def test_placement_api_killed_after_the_first_write(lab, scenario):
         uncertain = [r for r in run.records if r["status"] == "uncertain"]
         assert uncertain and f"entry {uncertain[0]['id']}" in run.proc.stdout, run.records
     finally:
-        for intent in (r for r in run.records if r["status"] == "intent" and r["id"] not in
-                       {i["id"] for i in run.applied}):
+        for intent in (
+            r for r in run.records if r["status"] == "intent" and r["id"] not in {i["id"] for i in run.applied}
+        ):
             _put_back_allocations(lab.info["services"]["placement"], intent)
 
 
@@ -100,21 +102,29 @@ def _put_back_allocations(entry: dict, intent: dict) -> None:
     headers = {"OpenStack-API-Version": "placement 1.38", "X-Auth-Token": "admin"}
     with httpx.Client(base_url=f"http://127.0.0.1:{entry['port']}", headers=headers, timeout=30) as http:
         now = http.get(f"/allocations/{consumer}").json()
-        http.put(f"/allocations/{consumer}", json={
-            "allocations": {rp: {"resources": a["resources"]} for rp, a in before["allocations"].items()},
-            "consumer_generation": now.get("consumer_generation"), "project_id": owner["project_id"],
-            "user_id": owner["user_id"], "consumer_type": "INSTANCE"}).raise_for_status()
+        http.put(
+            f"/allocations/{consumer}",
+            json={
+                "allocations": {rp: {"resources": a["resources"]} for rp, a in before["allocations"].items()},
+                "consumer_generation": now.get("consumer_generation"),
+                "project_id": owner["project_id"],
+                "user_id": owner["user_id"],
+                "consumer_type": "INSTANCE",
+            },
+        ).raise_for_status()
 
 
 # -- the journal's disk is full ------------------------------------------------------------
+
 
 @contextmanager
 def a_small_filesystem(folder: Path):
     """A 1 MiB tmpfs mounted on `folder` for the duration (these tests run as root, as the
     lab does); `fill()` then takes every byte left on it."""
     folder.mkdir(exist_ok=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", str(folder)],
-                             capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", str(folder)], capture_output=True, text=True
+    )
     assert mounted.returncode == 0, f"cannot mount a tmpfs (the suite runs as root): {mounted.stderr}"
 
     def fill() -> None:
@@ -122,7 +132,7 @@ def a_small_filesystem(folder: Path):
         try:
             while os.write(fd, b"\0" * 4096):
                 pass
-        except OSError:         # ENOSPC: full
+        except OSError:  # ENOSPC: full
             pass
         finally:
             os.close(fd)
@@ -138,8 +148,11 @@ def test_journal_on_a_full_disk(lab, scenario):
     write): no repair is applied, since none can have its intent journaled first; one
     line names the journal."""
     folder = lab.path / "faults-full"
-    cfg = lab.variant("journal-full.toml", (r'journal = "[^"]+"', 'journal = "faults-full/journal.jsonl"\n'
-                                            'state_file = "osfsck/state.json"'))
+    cfg = lab.variant(
+        "journal-full.toml",
+        (r'journal = "[^"]+"', 'journal = "faults-full/journal.jsonl"\nstate_file = "osfsck/state.json"'),
+    )
+
     def fill_it():
         fill()
         return lambda: None
@@ -147,7 +160,9 @@ def test_journal_on_a_full_disk(lab, scenario):
     with a_small_filesystem(folder) as fill:
         run = scenario(*REPAIR, "--select", "QU,NV102,MQ102", config=cfg, inject=after_the_scan(lab, fill_it))
         judge(lab, run, exit_code=8)
-        assert run.proc.stderr == f"osfsck: cannot write the journal {folder / 'journal.jsonl'}: No space left on device\n"
+        assert (
+            run.proc.stderr == f"osfsck: cannot write the journal {folder / 'journal.jsonl'}: No space left on device\n"
+        )
         assert (folder / "journal.jsonl").read_bytes() == b""
     assert not run.changes
 
@@ -160,8 +175,9 @@ def _repair_limited(cfg, limit: int, *args: str) -> subprocess.CompletedProcess:
     """osfsck repair with every file it writes limited to `limit` bytes (RLIMIT_FSIZE: a
     write past it fails with EFBIG, as a full disk's would with ENOSPC)."""
     argv = [sys.executable, "-m", "osfsck.cli.main", "-c", str(cfg), "repair", "--yes", "--grace", "0", *args]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
-                          preexec_fn=_fsize(limit))
+    return subprocess.run(
+        argv, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL, preexec_fn=_fsize(limit)
+    )
 
 
 def _own_journal(lab, name: str):
@@ -169,8 +185,9 @@ def _own_journal(lab, name: str):
     folder.mkdir(exist_ok=True)
     for f in folder.iterdir():
         f.unlink()
-    cfg = lab.variant(f"{name}.toml", (r'journal = "[^"]+"', f'journal = "{name}/journal.jsonl"\n'
-                                       f'state_file = "{name}/state.json"'))
+    cfg = lab.variant(
+        f"{name}.toml", (r'journal = "[^"]+"', f'journal = "{name}/journal.jsonl"\nstate_file = "{name}/state.json"')
+    )
     return folder / "journal.jsonl", cfg
 
 
@@ -211,7 +228,7 @@ def test_journal_outcome_cut_off_by_a_full_disk(lab):
         assert changed and all(v & labstate.journal_names([last]) for v in changed.values()), changed
         assert osfsck("journal", config=cfg).returncode == 0
     finally:
-        _declare_again(lab, intent)      # the same queue, as it was before either run
+        _declare_again(lab, intent)  # the same queue, as it was before either run
 
 
 def _declare_again(lab, intent: dict) -> None:
@@ -224,14 +241,23 @@ def _declare_again(lab, intent: dict) -> None:
     vhost, name = quote(before["vhost"], safe=""), quote(before["name"], safe="")
     with httpx.Client(base_url=url, auth=auth, timeout=30) as http:
         if http.get(f"/api/queues/{vhost}/{name}").status_code == 404:
-            http.put(f"/api/queues/{vhost}/{name}", json={"durable": before["durable"],
-                     "auto_delete": before["auto_delete"], "arguments": before["arguments"]}).raise_for_status()
+            http.put(
+                f"/api/queues/{vhost}/{name}",
+                json={
+                    "durable": before["durable"],
+                    "auto_delete": before["auto_delete"],
+                    "arguments": before["arguments"],
+                },
+            ).raise_for_status()
             for b in before["bindings"]:
-                http.post(f"/api/bindings/{vhost}/e/{quote(b['source'], safe='')}/q/{name}",
-                          json={"routing_key": b["routing_key"], "arguments": b["arguments"]}).raise_for_status()
+                http.post(
+                    f"/api/bindings/{vhost}/e/{quote(b['source'], safe='')}/q/{name}",
+                    json={"routing_key": b["routing_key"], "arguments": b["arguments"]},
+                ).raise_for_status()
 
 
 # -- writers at once ------------------------------------------------------------------------
+
 
 @pytest.mark.slow
 def test_two_repairs_and_a_check_at_once_then_an_undo_racing_a_repair(lab):
@@ -241,8 +267,11 @@ def test_two_repairs_and_a_check_at_once_then_an_undo_racing_a_repair(lab):
     once, undone once, and every change in the cloud has its journal record."""
     before = labstate.capture(lab.path)
     start = len(journal(lab.path))
-    procs = [start_osfsck(*REPAIR, config=lab.config), start_osfsck(*REPAIR, config=lab.config),
-             start_osfsck("check", "--format", "json", config=lab.config)]
+    procs = [
+        start_osfsck(*REPAIR, config=lab.config),
+        start_osfsck(*REPAIR, config=lab.config),
+        start_osfsck("check", "--format", "json", config=lab.config),
+    ]
     outs = [_finish(p) for p in procs]
     repairs, check = outs[:2], outs[2]
     # what the check reads changes under it: it may find a scope it cannot decide (a domain
@@ -261,8 +290,10 @@ def test_two_repairs_and_a_check_at_once_then_an_undo_racing_a_repair(lab):
     changed = labstate.changes(before, labstate.capture(lab.path))
     assert changed and not {k for k, v in changed.items() if not v & names}
 
-    both = [_finish(p) for p in (start_osfsck("undo", "--all", "--yes", config=lab.config),
-                                 start_osfsck(*REPAIR, config=lab.config))]
+    both = [
+        _finish(p)
+        for p in (start_osfsck("undo", "--all", "--yes", config=lab.config), start_osfsck(*REPAIR, config=lab.config))
+    ]
     codes, errs = [code for code, _, _ in both], [err for _, _, err in both]
     assert all("Traceback" not in e for e in errs), errs
     assert codes[0] in (0, 8) and codes[1] & ~(1 | 4 | 8) == 0, (codes, errs)
@@ -273,7 +304,7 @@ def test_two_repairs_and_a_check_at_once_then_an_undo_racing_a_repair(lab):
     applied = {r["id"] for r in records if r["status"] == "applied"}
     assert set(undone) == applied and set(undone.values()) == {1}, (undone, applied)
     intents = Counter(r["fingerprint"] for r in records if r["status"] == "intent")
-    assert max(intents.values()) <= 2, intents      # once per repair run that applied it
+    assert max(intents.values()) <= 2, intents  # once per repair run that applied it
 
 
 def _finish(p: subprocess.Popen) -> tuple[int, str, str]:

@@ -15,14 +15,17 @@ from hypothesis import strategies as st
 # every fuzz property runs this many examples (OSFSCK_FUZZ_EXAMPLES=5000 for a long hunt);
 # no deadline (a shared 2-core machine has pauses that are not the parser's), no complaint
 # about slow data generation (the seeds are whole recorded outputs)
-FUZZ = settings(max_examples=int(os.environ.get("OSFSCK_FUZZ_EXAMPLES", "200")), deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                        HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=int(os.environ.get("OSFSCK_FUZZ_EXAMPLES", "200")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 # what one example may take, on a loaded 2-core machine, before it counts as a hang
 PER_EXAMPLE = 10
 # for a property whose examples cost more (a pure-Python parser such as dnspython's zone text)
 FUZZ_HALF = settings(FUZZ, max_examples=max(1, FUZZ.max_examples // 2))
 MAX_TEXT = 1 << 16
-DEEP = 5000            # deeper than any recursive parser's stack (CPython's limit is 1000)
+DEEP = 5000  # deeper than any recursive parser's stack (CPython's limit is 1000)
 
 # characters no tool prints and a decoder leaves behind: NUL, DEL, a surrogate escape of a
 # byte that is not UTF-8, U+FFFD, a byte-order mark, a right-to-left override
@@ -50,7 +53,7 @@ def _apply(draw, seed, piece):
             k = draw(st.integers(j, min(len(seed), j + 200)))
             seed = seed[:i] + seed[j:k] + seed[i:j] + seed[k:]
         elif i < len(seed):
-            seed = seed[:i] + draw(piece)[:1] + seed[i + 1:]
+            seed = seed[:i] + draw(piece)[:1] + seed[i + 1 :]
     return seed[:MAX_TEXT]
 
 
@@ -73,17 +76,25 @@ def mutated_text(draw, seeds: list[str], tokens: list[str] = (), deep: int = DEE
 
 @st.composite
 def mutated_bytes(draw, seeds: list[bytes], tokens: list[bytes] = ()):
-    piece = st.one_of(st.sampled_from(list(tokens) + [b"\x00", b"\xff", b"\xc3", b"\xed\xa0\x80"]), st.binary(max_size=12))
+    piece = st.one_of(
+        st.sampled_from(list(tokens) + [b"\x00", b"\xff", b"\xc3", b"\xed\xa0\x80"]), st.binary(max_size=12)
+    )
     return _apply(draw, draw(st.sampled_from(seeds)), piece)
 
 
 # JSON values of every type, with the numbers JSON parsers choke on
-NUMBERS = st.one_of(st.integers(), st.sampled_from([10 ** 400, -(10 ** 30), 2 ** 63, -1, 0]),
-                    st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([1e308, -1e308, 5e-324]))
+NUMBERS = st.one_of(
+    st.integers(),
+    st.sampled_from([10**400, -(10**30), 2**63, -1, 0]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([1e308, -1e308, 5e-324]),
+)
 SCALARS = st.one_of(st.none(), st.booleans(), NUMBERS, st.text(max_size=20))
-JSON = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                     st.dictionaries(st.text(max_size=10), inner, max_size=4)),
-                    max_leaves=12)
+JSON = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)),
+    max_leaves=12,
+)
 
 
 def _paths(value, prefix=()):
@@ -111,7 +122,7 @@ def mutated_json(draw, seeds: list, keys: list[str] = (), deep: int = 200):
     nested = False
     for _ in range(draw(st.integers(0, 5))):
         if nested:
-            break               # one deep branch is enough, and keeps walking it cheap
+            break  # one deep branch is enough, and keeps walking it cheap
         path = draw(st.sampled_from(list(_paths(value))))
         op = draw(st.sampled_from(("retype", "drop", "add", "nest", "empty")))
         parent, last = None, None

@@ -27,21 +27,64 @@ PORT = "8e7a2d34-1b7c-4a0e-9a55-3c2f4b6d7e81"
 ERRORS = [
     {"NeutronError": {"type": "PortNotFound", "message": f"Port {PORT} could not be found.", "detail": ""}},
     {"error": {"code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."}},
-    {"errors": [{"status": 409, "title": "Conflict", "code": "placement.concurrent_update",
-                 "detail": "There was a conflict when trying to complete your request.\n\n consumer generation "
-                           "conflict - expected 3 but got 4", "request_id": "req-1"}]},
+    {
+        "errors": [
+            {
+                "status": 409,
+                "title": "Conflict",
+                "code": "placement.concurrent_update",
+                "detail": "There was a conflict when trying to complete your request.\n\n consumer generation "
+                "conflict - expected 3 but got 4",
+                "request_id": "req-1",
+            }
+        ]
+    },
 ]
 ANSWERS = [
     {"port": {"id": PORT, "device_id": "d" * 36, "revision_number": 4}},
-    {"allocations": {"rp-1": {"resources": {"VCPU": 2}, "generation": 7}}, "consumer_generation": 1,
-     "project_id": "p", "user_id": "u", "consumer_type": "INSTANCE"},
+    {
+        "allocations": {"rp-1": {"resources": {"VCPU": 2}, "generation": 7}},
+        "consumer_generation": 1,
+        "project_id": "p",
+        "user_id": "u",
+        "consumer_type": "INSTANCE",
+    },
     {"uuid": "rp-1", "name": "hv1", "generation": 3},
 ]
-CATALOG = [{"token": {"catalog": [
-    {"type": "network", "endpoints": [{"interface": "public", "region_id": "RegionOne", "url": "http://neutron:9696/"}]},
-    {"type": "placement", "endpoints": [{"interface": "public", "region": "RegionOne", "url": "http://placement/"}]}]}}]
-KEYS = ["NeutronError", "error", "errors", "message", "detail", "title", "code", "port", "allocations", "token",
-        "catalog", "type", "endpoints", "interface", "url", "region_id"]
+CATALOG = [
+    {
+        "token": {
+            "catalog": [
+                {
+                    "type": "network",
+                    "endpoints": [{"interface": "public", "region_id": "RegionOne", "url": "http://neutron:9696/"}],
+                },
+                {
+                    "type": "placement",
+                    "endpoints": [{"interface": "public", "region": "RegionOne", "url": "http://placement/"}],
+                },
+            ]
+        }
+    }
+]
+KEYS = [
+    "NeutronError",
+    "error",
+    "errors",
+    "message",
+    "detail",
+    "title",
+    "code",
+    "port",
+    "allocations",
+    "token",
+    "catalog",
+    "type",
+    "endpoints",
+    "interface",
+    "url",
+    "region_id",
+]
 STATUS = st.sampled_from([200, 201, 204, 400, 401, 404, 409, 412, 500, 503])
 
 
@@ -58,9 +101,21 @@ def test_message_of_any_error_body(status, body):
 
 
 def _settings(**kw) -> SimpleNamespace:
-    base = dict(endpoint=None, auth_url=None, username="osfsck", password="pw", project_name="admin",
-                user_domain_name="Default", project_domain_name="Default", region_name="RegionOne",
-                interface="public", token=None, verify=False, timeout=5.0, auth="keystone")
+    base = dict(
+        endpoint=None,
+        auth_url=None,
+        username="osfsck",
+        password="pw",
+        project_name="admin",
+        user_domain_name="Default",
+        project_domain_name="Default",
+        region_name="RegionOne",
+        interface="public",
+        token=None,
+        verify=False,
+        timeout=5.0,
+        auth="keystone",
+    )
     return SimpleNamespace(**{**base, **kw})
 
 
@@ -80,6 +135,7 @@ def _transport(token: bytes, answers: list) -> httpx.MockTransport:
             return httpx.Response(201, headers={"X-Subject-Token": "tok"}, content=token)
         status, body = next(served, (500, b""))
         return httpx.Response(status, content=body)
+
     return httpx.MockTransport(handler)
 
 
@@ -87,7 +143,9 @@ def _transport(token: bytes, answers: list) -> httpx.MockTransport:
 @given(service(), st.booleans())
 @answers_within(PER_EXAMPLE)
 def test_the_networking_api(svc, keystone):
-    settings = _settings(auth_url="https://keystone/v3") if keystone else _settings(endpoint="http://n:9696", auth="none")
+    settings = (
+        _settings(auth_url="https://keystone/v3") if keystone else _settings(endpoint="http://n:9696", auth="none")
+    )
     api = NeutronApi(settings, transport=_transport(*svc))
     try:
         port = api.get_port(PORT)
@@ -112,8 +170,15 @@ def test_the_placement_api(svc, keystone):
         assert isinstance(api.get_allocations("c-1"), dict)
         provider = api.get_provider("rp-1")
         assert provider is None or isinstance(provider, dict)
-        api.put_allocations("c-1", {}, consumer_generation=1, project_id="p", user_id="u", consumer_type="INSTANCE",
-                            what="delete the allocations of c-1")
+        api.put_allocations(
+            "c-1",
+            {},
+            consumer_generation=1,
+            project_id="p",
+            user_id="u",
+            consumer_type="INSTANCE",
+            what="delete the allocations of c-1",
+        )
     except PlacementApiError as e:
         _one_line(e)
         outcome("PlacementApiError")
@@ -126,8 +191,10 @@ def test_the_placement_api(svc, keystone):
 @st.composite
 def chains(draw):
     """An exception with causes and contexts of any messages, sometimes in a cycle."""
-    excs = [draw(st.sampled_from([OSError, ValueError, httpx.ConnectError, RuntimeError]))(draw(st.text(max_size=30)))
-            for _ in range(draw(st.integers(1, 5)))]
+    excs = [
+        draw(st.sampled_from([OSError, ValueError, httpx.ConnectError, RuntimeError]))(draw(st.text(max_size=30)))
+        for _ in range(draw(st.integers(1, 5)))
+    ]
     for a, b in zip(excs, excs[1:]):
         setattr(a, draw(st.sampled_from(["__cause__", "__context__"])), b)
     if draw(st.booleans()):

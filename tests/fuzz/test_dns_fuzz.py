@@ -34,9 +34,31 @@ www       IN CNAME vm-1
 mail      IN MX  10 vm-1
 2.0.0     IN PTR vm-1.example.test.
 """
-TOKENS = ["IN A ", "IN AAAA ", "IN PTR ", "IN SOA ", "IN TXT ", "\n", "@", "$ORIGIN other.test.\n", "$TTL -1\n",
-          "$INCLUDE /etc/passwd\n", "(", ")", ";", '"', "\\", "\\000", "10.0.0.300", "::ffff:1.2.3.4",
-          "4294967296", "*", "..", "xn--", "\u00e9"]
+TOKENS = [
+    "IN A ",
+    "IN AAAA ",
+    "IN PTR ",
+    "IN SOA ",
+    "IN TXT ",
+    "\n",
+    "@",
+    "$ORIGIN other.test.\n",
+    "$TTL -1\n",
+    "$INCLUDE /etc/passwd\n",
+    "(",
+    ")",
+    ";",
+    '"',
+    "\\",
+    "\\000",
+    "10.0.0.300",
+    "::ffff:1.2.3.4",
+    "4294967296",
+    "*",
+    "..",
+    "xn--",
+    "\u00e9",
+]
 
 
 def _facts(records):
@@ -51,7 +73,7 @@ def _check(records) -> None:
         outcome("MalformedZone")
         return
     outcome("facts")
-    assert isinstance(zone, DnsZone) and isinstance(zone.serial, int) and 0 <= zone.serial < 2 ** 32
+    assert isinstance(zone, DnsZone) and isinstance(zone.serial, int) and 0 <= zone.serial < 2**32
     for r in facts:
         assert isinstance(r, DnsRecord) and r.name.endswith(ZONE) and r.name == r.name.lower()
         assert isinstance(r.ttl, int) and isinstance(r.data, str)
@@ -73,7 +95,7 @@ def test_zone_text(text):
     try:
         z = dns.zone.from_text(text, origin=ZONE, relativize=False, check_origin=False)
     except (dns.exception.DNSException, ValueError, KeyError, UnicodeError):
-        assume(False)           # dnspython refused it: no server would send it
+        assume(False)  # dnspython refused it: no server would send it
     _check(_transfer_order(z))
 
 
@@ -117,20 +139,27 @@ def test_axfr_messages(wires, data):
     _check(records)
 
 
-IN_ZONE = st.one_of(st.sampled_from([ZONE, "vm-1." + ZONE, "VM-1.Example.TEST.", "*.apps." + ZONE]),
-                    st.text(max_size=30).map(lambda s: s + "." + ZONE))
+IN_ZONE = st.one_of(
+    st.sampled_from([ZONE, "vm-1." + ZONE, "VM-1.Example.TEST.", "*.apps." + ZONE]),
+    st.text(max_size=30).map(lambda s: s + "." + ZONE),
+)
 NAMES = st.one_of(IN_ZONE, IN_ZONE, st.sampled_from(["other.test.", ".", "", "example.test"]), st.text(max_size=30))
 TYPES = st.one_of(st.sampled_from(["SOA", "A", "AAAA", "PTR", "TXT", "NS", "CNAME"]), st.text(max_size=6))
-SOA_DATA = st.builds(lambda fields: " ".join(fields),
-                     st.lists(st.one_of(st.sampled_from(["ns1.", "h.", "42", "\u00b2", "9" * 5000, "-1", "0"]),
-                                        st.text(max_size=8)), max_size=8))
-DATA = st.one_of(SOA_DATA, st.sampled_from(["10.0.0.2", "2001:DB8::5", "vm-1.example.test", "010.0.0.1"]),
-                 st.text(max_size=40))
-RECORDS = st.lists(st.tuples(NAMES, TYPES, st.integers(-(2 ** 40), 2 ** 40), DATA), max_size=12)
+SOA_DATA = st.builds(
+    lambda fields: " ".join(fields),
+    st.lists(
+        st.one_of(st.sampled_from(["ns1.", "h.", "42", "\u00b2", "9" * 5000, "-1", "0"]), st.text(max_size=8)),
+        max_size=8,
+    ),
+)
+DATA = st.one_of(
+    SOA_DATA, st.sampled_from(["10.0.0.2", "2001:DB8::5", "vm-1.example.test", "010.0.0.1"]), st.text(max_size=40)
+)
+RECORDS = st.lists(st.tuples(NAMES, TYPES, st.integers(-(2**40), 2**40), DATA), max_size=12)
 
 
 @FUZZ
-@given(st.tuples(st.just(ZONE), st.just("SOA"), st.integers(0, 2 ** 31), SOA_DATA), RECORDS)
+@given(st.tuples(st.just(ZONE), st.just("SOA"), st.integers(0, 2**31), SOA_DATA), RECORDS)
 @answers_within(PER_EXAMPLE)
 def test_records_made_up(soa, records):
     _check([soa, *records, soa])

@@ -23,10 +23,27 @@ from tests.support.timebox import answers_within
 FIXTURES = Path(__file__).parents[1] / "sources" / "fixtures" / "iscsiadm"
 SESSIONS = [p.read_text() for p in sorted(FIXTURES.glob("session-*.txt"))]
 NODES = [(FIXTURES / "node.txt").read_text()]
-TOKENS = ["Target: ", " (non-flash)", "\tCurrent Portal: 192.0.2.10:3260,1\n", "\tPersistent Portal: 192.0.2.10:3260,1\n",
-          "\t\tSID: ", "\t\tAttached SCSI devices:\n", "\t\tHost Number: 5\tState: running\n",
-          "\t\tscsi5 Channel 00 Id 0 Lun: ", "\t\t\tAttached scsi disk sdz\t\tState: running\n", "\t\tUnavailable\n",
-          "iSCSI Transport Class version 2.0-870\n", "\n\n", "\t", "    ", ",", ":", "[", "]", "\t\t"]
+TOKENS = [
+    "Target: ",
+    " (non-flash)",
+    "\tCurrent Portal: 192.0.2.10:3260,1\n",
+    "\tPersistent Portal: 192.0.2.10:3260,1\n",
+    "\t\tSID: ",
+    "\t\tAttached SCSI devices:\n",
+    "\t\tHost Number: 5\tState: running\n",
+    "\t\tscsi5 Channel 00 Id 0 Lun: ",
+    "\t\t\tAttached scsi disk sdz\t\tState: running\n",
+    "\t\tUnavailable\n",
+    "iSCSI Transport Class version 2.0-870\n",
+    "\n\n",
+    "\t",
+    "    ",
+    ",",
+    ":",
+    "[",
+    "]",
+    "\t\t",
+]
 
 
 def _one_line(e: Exception) -> None:
@@ -79,8 +96,11 @@ def run(seeds):
     return st.fixed_dictionaries({"rc": RC, "out": out, "err": st.one_of(st.text(max_size=40), st.none())})
 
 
-REPLY = st.one_of(st.fixed_dictionaries({"installed": st.just(True), "session": run(SESSIONS), "node": run(NODES)}),
-                  st.fixed_dictionaries({"installed": st.booleans()}), JSON)
+REPLY = st.one_of(
+    st.fixed_dictionaries({"installed": st.just(True), "session": run(SESSIONS), "node": run(NODES)}),
+    st.fixed_dictionaries({"installed": st.booleans()}),
+    JSON,
+)
 
 
 @FUZZ

@@ -24,11 +24,38 @@ from tests.support.timebox import answers_within
 
 FIXTURES = Path(__file__).parents[1] / "sources" / "fixtures" / "libvirt"
 XML = [p.read_text() for p in sorted(FIXTURES.glob("*.xml"))]
-TOKENS = ["<disk type='block' device='disk'>", "</disk>", "<serial>", "</serial>", "<source dev='/dev/sdc'/>",
-          "<source/>", "<memory unit='GiB'>", "<memory unit='parsec'>", "</memory>", "<vcpu>", "</vcpu>", "-1",
-          "99999999999999999999999", "&amp;", "&lt;", "&#0;", "&#xD800;", "<![CDATA[", "]]>", "<!--", "-->",
-          "<!DOCTYPE d [<!ENTITY e 'x'>]>", "&e;", "<uuid>", "</uuid>", "<domain>", "</domain>", "<a>",
-          "<?xml version='1.0' encoding='UTF-16'?>", "xmlns:nova='http://openstack.org/xmlns/libvirt/nova/1.1'"]
+TOKENS = [
+    "<disk type='block' device='disk'>",
+    "</disk>",
+    "<serial>",
+    "</serial>",
+    "<source dev='/dev/sdc'/>",
+    "<source/>",
+    "<memory unit='GiB'>",
+    "<memory unit='parsec'>",
+    "</memory>",
+    "<vcpu>",
+    "</vcpu>",
+    "-1",
+    "99999999999999999999999",
+    "&amp;",
+    "&lt;",
+    "&#0;",
+    "&#xD800;",
+    "<![CDATA[",
+    "]]>",
+    "<!--",
+    "-->",
+    "<!DOCTYPE d [<!ENTITY e 'x'>]>",
+    "&e;",
+    "<uuid>",
+    "</uuid>",
+    "<domain>",
+    "</domain>",
+    "<a>",
+    "<?xml version='1.0' encoding='UTF-16'?>",
+    "xmlns:nova='http://openstack.org/xmlns/libvirt/nova/1.1'",
+]
 
 
 def _typed(d: Domain, vols: list) -> None:
@@ -56,13 +83,13 @@ class _Dom:
     def __init__(self, n: int, xml: str):
         self.n, self.xml = n, xml
 
-    def XMLDesc(self, flags):  # noqa: N802 - libvirt-python's names
+    def XMLDesc(self, flags):
         return self.xml
 
     def state(self):
         return [1, 1]
 
-    def isActive(self):  # noqa: N802
+    def isActive(self):
         return 1
 
     def name(self):
@@ -73,7 +100,7 @@ class _Conn:
     def __init__(self, xmls):
         self.xmls = xmls
 
-    def listAllDomains(self, flags):  # noqa: N802
+    def listAllDomains(self, flags):
         return [_Dom(n, x) for n, x in enumerate(self.xmls)]
 
     def close(self):
@@ -100,9 +127,11 @@ def test_the_source_keeps_what_it_can_read(xmls):
 
 
 def test_an_entity_bomb_is_refused_at_once():
-    bomb = ("<?xml version='1.0'?><!DOCTYPE d [<!ENTITY a 'aaaaaaaaaa'>"
-            + "".join(f"<!ENTITY {c} '{('&' + p + ';') * 10}'>" for p, c in zip("abcdefgh", "bcdefghi"))
-            + "]><domain><name>&i;</name><uuid>u</uuid></domain>")
+    bomb = (
+        "<?xml version='1.0'?><!DOCTYPE d [<!ENTITY a 'aaaaaaaaaa'>"
+        + "".join(f"<!ENTITY {c} '{('&' + p + ';') * 10}'>" for p, c in zip("abcdefgh", "bcdefghi"))
+        + "]><domain><name>&i;</name><uuid>u</uuid></domain>"
+    )
     try:
         parse_domain("hv1", bomb, 1, True)
     except DomainXMLError as e:

@@ -15,7 +15,15 @@ from hypothesis import strategies as st
 
 from osfsck.clients.ovn_json import StreamParser
 from osfsck.model.facts.ovn import (
-    ACL, DHCP_OPTIONS, LOGICAL_ROUTER, LOGICAL_SWITCH, NAT, PORT_GROUP, ROUTER_PORT_TABLE, SWITCH_PORT, OvnNbRow,
+    ACL,
+    DHCP_OPTIONS,
+    LOGICAL_ROUTER,
+    LOGICAL_SWITCH,
+    NAT,
+    PORT_GROUP,
+    ROUTER_PORT_TABLE,
+    SWITCH_PORT,
+    OvnNbRow,
 )
 from osfsck.sources.ovn_nb.mapping import to_fact
 from tests.clients.test_ovn_json import MESSAGES
@@ -33,8 +41,9 @@ def _pieces(draw, text: str) -> list[str]:
 
 
 # a message nested deeper than any recursive decoder goes (ovsdb-server never sends one)
-DEEP = st.builds(lambda n, o: "[" * n + json.dumps(o) + "]" * n + STREAM, st.integers(1000, 50_000),
-                 st.sampled_from(MESSAGES))
+DEEP = st.builds(
+    lambda n, o: "[" * n + json.dumps(o) + "]" * n + STREAM, st.integers(1000, 50_000), st.sampled_from(MESSAGES)
+)
 
 
 @FUZZ
@@ -60,30 +69,60 @@ def test_a_stream_in_pieces(text, data):
             messages += 1
             if isinstance(value, str):
                 outcome("error string")
-                break           # python-ovs closes the connection
+                break  # python-ovs closes the connection
             outcome("message")
             assert isinstance(value, (dict, list))
             parser = StreamParser()
         assert messages < 1000
     if not parser.is_done():
-        assert isinstance(parser.finish(), str)      # cut short: an error, never a value
+        assert isinstance(parser.finish(), str)  # cut short: an error, never a value
 
 
 TABLES = [LOGICAL_SWITCH, SWITCH_PORT, LOGICAL_ROUTER, ROUTER_PORT_TABLE, PORT_GROUP, ACL, NAT, DHCP_OPTIONS]
-NAMES = st.one_of(st.sampled_from(["neutron-0b6e1b2c-1111-4c3a-9d2e-5f1a2b3c4d5e", "0b6e1b2c-1111-4c3a-9d2e-5f1a2b3c4d5e",
-                                   "lrp-0b6e1b2c-1111-4c3a-9d2e-5f1a2b3c4d5e", "provnet-seg1",
-                                   "pg_0b6e1b2c_1111_4c3a_9d2e_5f1a2b3c4d5e", "neutron_pg_drop", ""]),
-                  st.text(max_size=50))
+NAMES = st.one_of(
+    st.sampled_from(
+        [
+            "neutron-0b6e1b2c-1111-4c3a-9d2e-5f1a2b3c4d5e",
+            "0b6e1b2c-1111-4c3a-9d2e-5f1a2b3c4d5e",
+            "lrp-0b6e1b2c-1111-4c3a-9d2e-5f1a2b3c4d5e",
+            "provnet-seg1",
+            "pg_0b6e1b2c_1111_4c3a_9d2e_5f1a2b3c4d5e",
+            "neutron_pg_drop",
+            "",
+        ]
+    ),
+    st.text(max_size=50),
+)
 EXTERNAL_IDS = st.dictionaries(
-    st.one_of(st.sampled_from(["neutron:revision_number", "neutron:security_group_id", "neutron:fip_id",
-                               "neutron:security_group_rule_id", "neutron:device_owner", "neutron:device_id",
-                               "port_id", "subnet_id"]), st.text(max_size=20)),
-    st.one_of(st.sampled_from(["7", "-1", "9" * 5000, "\u0663", "1e3", ""]), st.text(max_size=40)), max_size=6)
+    st.one_of(
+        st.sampled_from(
+            [
+                "neutron:revision_number",
+                "neutron:security_group_id",
+                "neutron:fip_id",
+                "neutron:security_group_rule_id",
+                "neutron:device_owner",
+                "neutron:device_id",
+                "port_id",
+                "subnet_id",
+            ]
+        ),
+        st.text(max_size=20),
+    ),
+    st.one_of(st.sampled_from(["7", "-1", "9" * 5000, "\u0663", "1e3", ""]), st.text(max_size=40)),
+    max_size=6,
+)
 
 
 @FUZZ
-@given(st.sampled_from(TABLES), st.text(max_size=36), NAMES, EXTERNAL_IDS, st.sampled_from(["", "localnet", "router"]),
-       NAMES)
+@given(
+    st.sampled_from(TABLES),
+    st.text(max_size=36),
+    NAMES,
+    EXTERNAL_IDS,
+    st.sampled_from(["", "localnet", "router"]),
+    NAMES,
+)
 @answers_within(PER_EXAMPLE)
 def test_nb_rows(table, uuid, name, external_ids, type_, parent):
     # rows come from python-ovs's IDL, typed by the NB schema: names and external_ids are text

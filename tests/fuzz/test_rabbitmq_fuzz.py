@@ -30,14 +30,31 @@ FIXTURES = Path(__file__).parents[1] / "sources" / "fixtures" / "rabbitmq"
 PAGES = [json.loads((FIXTURES / f"queues-root-page{n}.json").read_text()) for n in (1, 2, 3)]
 QUEUES = [q for p in PAGES for q in p["items"]]
 VHOSTS = json.loads((FIXTURES / "vhosts.json").read_text())
-KEYS = ["name", "messages", "consumers", "durable", "auto_delete", "exclusive", "arguments", "x-expires", "expires",
-        "effective_policy_definition", "type", "idle_since", "items", "page", "page_count", "filtered_count"]
+KEYS = [
+    "name",
+    "messages",
+    "consumers",
+    "durable",
+    "auto_delete",
+    "exclusive",
+    "arguments",
+    "x-expires",
+    "expires",
+    "effective_policy_definition",
+    "type",
+    "idle_since",
+    "items",
+    "page",
+    "page_count",
+    "filtered_count",
+]
 
 
 def _typed(f: RabbitQueue) -> None:
     assert isinstance(f, RabbitQueue) and isinstance(f.name, str)
-    assert all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in (f.messages, f.consumers,
-                                                                                        f.expires))
+    assert all(
+        v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in (f.messages, f.consumers, f.expires)
+    )
     assert all(isinstance(v, bool) for v in (f.durable, f.auto_delete, f.exclusive))
     assert f.expires_from in (None, "argument", "policy") and f.type is None or isinstance(f.type, str)
 
@@ -61,10 +78,21 @@ def answers(draw):
     """The broker's answer to each page number: a status and a body (a recorded page, maybe
     with its counts lying, maybe mutated)."""
     out = {}
-    for n, page in enumerate(PAGES[:draw(st.sampled_from([1, 2, 3, 3, 3]))], 1):
+    for n, page in enumerate(PAGES[: draw(st.sampled_from([1, 2, 3, 3, 3]))], 1):
         if draw(st.booleans()):
-            page = {**page, **draw(st.fixed_dictionaries({}, optional={
-                "page_count": st.integers(-1, 5), "page": st.integers(0, 4), "filtered_count": st.integers(0, 9)}))}
+            page = {
+                **page,
+                **draw(
+                    st.fixed_dictionaries(
+                        {},
+                        optional={
+                            "page_count": st.integers(-1, 5),
+                            "page": st.integers(0, 4),
+                            "filtered_count": st.integers(0, 9),
+                        },
+                    )
+                ),
+            }
         body = draw(st.one_of(st.just(json.dumps(page).encode()), json_bytes([page], KEYS)))
         out[n] = (draw(st.sampled_from([200] * 12 + [400, 500])), body)
     return out
@@ -78,6 +106,7 @@ def _transport(answers: dict, log: list) -> httpx.MockTransport:
         log.append(page)
         status, body = answers.get(page, (400, b'{"error": "bad_request", "reason": "page_out_of_range"}'))
         return httpx.Response(status, content=body, headers={"Content-Type": "application/json"})
+
     return httpx.MockTransport(handler)
 
 
@@ -86,8 +115,9 @@ def _transport(answers: dict, log: list) -> httpx.MockTransport:
 @answers_within(PER_EXAMPLE)
 def test_paging(answers):
     log: list = []
-    with RabbitClient("http://rabbit.test:15672", "osfsck", "pw", page_size=2, name="r1",
-                      transport=_transport(answers, log)) as c:
+    with RabbitClient(
+        "http://rabbit.test:15672", "osfsck", "pw", page_size=2, name="r1", transport=_transport(answers, log)
+    ) as c:
         try:
             got = c.queues("/")
         except RabbitError as e:
@@ -95,9 +125,9 @@ def test_paging(answers):
             outcome("RabbitError")
             return
     outcome("list")
-    assert log == list(range(1, len(log) + 1)) and len(log) <= len(answers)     # each page once, in order
+    assert log == list(range(1, len(log) + 1)) and len(log) <= len(answers)  # each page once, in order
     pages = [json.loads(answers[n][1]) for n in log]
-    assert json.dumps(got) == json.dumps([q for p in pages for q in p["items"]])   # NaN != NaN
+    assert json.dumps(got) == json.dumps([q for p in pages for q in p["items"]])  # NaN != NaN
     names = [q["name"] for q in got if isinstance(q, dict) and isinstance(q.get("name"), str)]
     assert len(names) == len(set(names))
 

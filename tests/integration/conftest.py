@@ -46,12 +46,16 @@ class Sshd:
 @pytest.fixture(scope="session")
 def sshd(tmp_path_factory):
     if not os.path.exists(SSHD) or not shutil.which("ssh") or not shutil.which("ssh-keygen"):
-        pytest.fail(f"{SSHD}, ssh and ssh-keygen are needed: install openssh-server and "
-                    "openssh-client (apt-get install openssh-server openssh-client)")
+        pytest.fail(
+            f"{SSHD}, ssh and ssh-keygen are needed: install openssh-server and "
+            "openssh-client (apt-get install openssh-server openssh-client)"
+        )
     d = tmp_path_factory.mktemp("sshd")
     for name in ("hostkey", "clientkey"):
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"osfsck-test-{name}",
-                        "-f", str(d / name)], check=True)
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"osfsck-test-{name}", "-f", str(d / name)],
+            check=True,
+        )
     (d / "authorized_keys").write_text((d / "clientkey.pub").read_text())
     port = free_port()
     (d / "known_hosts").write_text(f"[127.0.0.1]:{port} {(d / 'hostkey.pub').read_text()}")
@@ -75,8 +79,7 @@ def sshd(tmp_path_factory):
         os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
     log = d / "sshd.log"
     with open(log, "wb") as logf:
-        proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(cfg)], stdout=logf, stderr=logf,
-                                stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(cfg)], stdout=logf, stderr=logf, stdin=subprocess.DEVNULL)
     try:
         wait_for_port(port, proc, log)
         yield Sshd(
@@ -86,11 +89,16 @@ def sshd(tmp_path_factory):
             key=d / "clientkey",
             known_hosts=d / "known_hosts",
             ssh_options=(
-                "-F", "/dev/null",
-                "-o", "IdentitiesOnly=yes",
-                "-o", "StrictHostKeyChecking=no",
-                "-o", "UserKnownHostsFile=/dev/null",
-                "-o", "LogLevel=ERROR",
+                "-F",
+                "/dev/null",
+                "-o",
+                "IdentitiesOnly=yes",
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+                "-o",
+                "LogLevel=ERROR",
             ),
         )
     finally:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import tempfile
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -39,9 +39,15 @@ def found(proc: subprocess.CompletedProcess) -> set[tuple[str, str]]:
 # gives a re-created object a new creation time; Placement sets its own timestamps and
 # generations.  The checks give such a fresh change their min_age before judging it again;
 # every other undo (the database repairs' above all) restores its rows exactly.
-FRESH_AFTER_UNDO = {"delete-port-binding", "disassociate-floating-ip", "delete-nsx-object",
-                    # Placement gives a re-created consumer or provider a new updated_at
-                    "delete-orphan-allocations", "move-allocation-to-compute-node", "delete-orphan-resource-provider"}
+FRESH_AFTER_UNDO = {
+    "delete-port-binding",
+    "disassociate-floating-ip",
+    "delete-nsx-object",
+    # Placement gives a re-created consumer or provider a new updated_at
+    "delete-orphan-allocations",
+    "move-allocation-to-compute-node",
+    "delete-orphan-resource-provider",
+}
 
 
 def runbook_only(lab: Path) -> set[tuple[str, str]]:
@@ -52,10 +58,14 @@ def runbook_only(lab: Path) -> set[tuple[str, str]]:
     from osfsck.config import load_settings
     from osfsck.model.plan import Safety
     from osfsck.repairs.registry import all_repairs
+
     repairs = {name: cls() for name, cls in all_repairs().items()}
     settings = load_settings(str(lab / "osfsck.toml"))
-    manual = {c.code for c in all_checks()
-              if all(repairs[r].safety is Safety.MANUAL or repairs[r].unavailable(settings) for r in c.repairs)}
+    manual = {
+        c.code
+        for c in all_checks()
+        if all(repairs[r].safety is Safety.MANUAL or repairs[r].unavailable(settings) for r in c.repairs)
+    }
     return {(code, subject) for code, subject in truth(lab) if code in manual}
 
 
@@ -97,9 +107,12 @@ def test_repair_settles_and_undo_restores(lab_factory, tmp_path):
     assert found(offline) == truth(lab)
     # the checks of the repairs whose undo is a change of its own, without their min_age
     from osfsck.checks.registry import all_checks
-    no_wait = lab / "no-wait.toml"       # beside osfsck.toml: its paths are relative to the lab
-    no_wait.write_text(cfg.read_text() + "".join(f"\n[checks.{c.code}]\nmin_age = 0\n" for c in all_checks()
-                                                 if FRESH_AFTER_UNDO & set(c.repairs)))
+
+    no_wait = lab / "no-wait.toml"  # beside osfsck.toml: its paths are relative to the lab
+    no_wait.write_text(
+        cfg.read_text()
+        + "".join(f"\n[checks.{c.code}]\nmin_age = 0\n" for c in all_checks() if FRESH_AFTER_UNDO & set(c.repairs))
+    )
     before = found(osfsck("check", "--format", "json", config=no_wait))
 
     left = runbook_only(lab)
@@ -132,7 +145,7 @@ def test_safe_repairs_only_without_unsafe(lab_factory):
     result = json.loads(p.stdout)
     applied = {r["repair"] for r in result["repairs"] if r["outcome"] == "applied"}
     assert applied and all(r["safety"] == "safe" for r in result["repairs"] if r["outcome"] == "applied")
-    assert p.returncode == 1 | 4     # some repaired, unsafe ones left
+    assert p.returncode == 1 | 4  # some repaired, unsafe ones left
 
 
 def test_two_run_on_mariadb(lab_factory, tmp_path):
@@ -140,10 +153,22 @@ def test_two_run_on_mariadb(lab_factory, tmp_path):
     try:
         lab = lab_factory(3, "--db-url", db.url)
         cfg = lab / "osfsck.toml"
-        assert "{username}" in subprocess.run(  # cells use Nova's templated URLs
-            ["mariadb", "-h127.0.0.1", f"-P{db.port}", "-uroot", "-N", "-e",
-             "SELECT database_connection FROM lab3_nova_api.cell_mappings LIMIT 1"],
-            capture_output=True, text=True).stdout
+        assert (
+            "{username}"
+            in subprocess.run(  # cells use Nova's templated URLs
+                [
+                    "mariadb",
+                    "-h127.0.0.1",
+                    f"-P{db.port}",
+                    "-uroot",
+                    "-N",
+                    "-e",
+                    "SELECT database_connection FROM lab3_nova_api.cell_mappings LIMIT 1",
+                ],
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
         p = osfsck("check", "--format", "json", config=cfg)
         assert p.returncode == 4 and found(p) == truth(lab)
         assert osfsck("repair", "--unsafe", "--yes", "--grace", "0", config=cfg).returncode == 1 | 4

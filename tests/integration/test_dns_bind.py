@@ -30,20 +30,28 @@ STALE_PTR = "9.9.0.10.in-addr.arpa. PTR gone-1.example.test."
 
 @pytest.fixture
 def named(tmp_path):
-    zones = {FORWARD: [("app-1", "A", "10.0.0.3"), ("ns1", "A", "192.0.2.53"), ("gone-1", "A", "10.0.9.9"),
-                       ("app-1", "TXT", '"openstack-instance=x"')],
-             REVERSE: [("3.0", "PTR", "app-1.example.test."), ("9.9", "PTR", "gone-1.example.test.")]}
+    zones = {
+        FORWARD: [
+            ("app-1", "A", "10.0.0.3"),
+            ("ns1", "A", "192.0.2.53"),
+            ("gone-1", "A", "10.0.9.9"),
+            ("app-1", "TXT", '"openstack-instance=x"'),
+        ],
+        REVERSE: [("3.0", "PTR", "app-1.example.test."), ("9.9", "PTR", "gone-1.example.test.")],
+    }
     with Bind(tmp_path / "bind", zones) as ns:
         yield ns
 
 
 def settings_for(tmp_path, ns, secret_line=None, port=None):
     secret = tmp_path / "tsig.secret"
-    secret.write_text(secret_line or (tmp_path / "bind" / "tsig.key").read_text())   # tsig-keygen's own file
+    secret.write_text(secret_line or (tmp_path / "bind" / "tsig.key").read_text())  # tsig-keygen's own file
     conf = tmp_path / "osfsck.toml"
-    conf.write_text(f'[dns]\nserver = "127.0.0.1:{port or ns.port}"\nkey = "{ns.key_name}"\ntimeout = "3s"\n'
-                    f'[dns.keys.{ns.key_name}]\nsecret_file = "tsig.secret"\n'
-                    f'[dns.zones."{FORWARD}"]\n[dns.zones."{REVERSE}"]\n')
+    conf.write_text(
+        f'[dns]\nserver = "127.0.0.1:{port or ns.port}"\nkey = "{ns.key_name}"\ntimeout = "3s"\n'
+        f'[dns.keys.{ns.key_name}]\nsecret_file = "tsig.secret"\n'
+        f'[dns.zones."{FORWARD}"]\n[dns.zones."{REVERSE}"]\n'
+    )
     return load_settings(str(conf))
 
 
@@ -74,7 +82,8 @@ def test_zone_transfers_become_facts(tmp_path, named):
     assert [s.status for s in statuses] == ["ok", "ok"]
     got = {(r.zone, r.name, r.type, r.data) for r in snap.of(DnsRecord)}
     assert got == {
-        (FORWARD, "app-1.example.test.", "A", "10.0.0.3"), (FORWARD, "ns1.example.test.", "A", "192.0.2.53"),
+        (FORWARD, "app-1.example.test.", "A", "10.0.0.3"),
+        (FORWARD, "ns1.example.test.", "A", "192.0.2.53"),
         (FORWARD, "gone-1.example.test.", "A", "10.0.9.9"),
         (FORWARD, "app-1.example.test.", "TXT", '"openstack-instance=x"'),
         (REVERSE, "3.0.0.10.in-addr.arpa.", "PTR", "app-1.example.test."),
@@ -99,6 +108,7 @@ def test_a_wrong_tsig_key_leaves_the_zones_partial_with_one_line(tmp_path, named
 
 def test_an_unreachable_server_is_partial(tmp_path, named):
     from osfsck.lab.bind import free_port
+
     _, statuses = collect(settings_for(tmp_path, named, port=free_port()))
     assert {s.status for s in statuses} == {"partial"}
     assert all("connection refused" in s.reason for s in statuses)
@@ -130,7 +140,9 @@ def test_the_stale_record_is_found_deleted_settles_and_undo_brings_it_back(tmp_p
         assert "added back" in repair.undo(e, ctx)
     again, _ = collect(settings)
     assert found(StaleDnsRecord, again) == {STALE_A, STALE_PTR}
-    assert {(r.name, r.ttl) for r in again.of(DnsRecord) if r.name.startswith("gone-1")} == {("gone-1.example.test.", 300)}
+    assert {(r.name, r.ttl) for r in again.of(DnsRecord) if r.name.startswith("gone-1")} == {
+        ("gone-1.example.test.", 300)
+    }
     ctx.close()
 
 

@@ -10,8 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from osfsck.clients.hostagent import HostChannel, HostCommandError, HostUnreachable
-from osfsck.clients.hostagent import agent
+from osfsck.clients.hostagent import HostChannel, HostCommandError, HostUnreachable, agent
 
 pytestmark = pytest.mark.integration
 
@@ -26,8 +25,14 @@ def channel(sshd, **kw):
     kw.setdefault("python", PY)
     kw.setdefault("timeout", 30)
     return HostChannel(
-        "hv-loop", "ssh", ssh_target=sshd.host, ssh_port=sshd.port, ssh_user=sshd.user,
-        ssh_key=sshd.key, ssh_options=sshd.ssh_options, **kw,
+        "hv-loop",
+        "ssh",
+        ssh_target=sshd.host,
+        ssh_port=sshd.port,
+        ssh_user=sshd.user,
+        ssh_key=sshd.key,
+        ssh_options=sshd.ssh_options,
+        **kw,
     )
 
 
@@ -66,16 +71,14 @@ def test_collect_quarantine_restore_over_ssh(sshd, tmp_path):
     assert [e["name"] for e in res["dirs"]] == [U2 + "_resize"]
     assert [(e["name"], e["original"]) for e in res["quarantine"]] == [(q["quarantined"], U1)]
 
-    assert ch.call("restore", instances_path=str(tmp_path), quarantined=q["quarantined"]) == {
-        "restored": U1}
+    assert ch.call("restore", instances_path=str(tmp_path), quarantined=q["quarantined"]) == {"restored": U1}
     assert os.lstat(d).st_ino == inode
 
 
 def test_refusal_over_ssh_is_a_command_error(sshd, tmp_path):
     d = make_instance(tmp_path, U1)
     with pytest.raises(HostCommandError) as exc:
-        channel(sshd).call("quarantine", instances_path=str(tmp_path), name=U1,
-                           inode=os.lstat(d).st_ino + 1)
+        channel(sshd).call("quarantine", instances_path=str(tmp_path), name=U1, inode=os.lstat(d).st_ino + 1)
     assert exc.value.op == "quarantine" and "changed since" in exc.value.message
     assert d.is_dir()
 
@@ -83,9 +86,16 @@ def test_refusal_over_ssh_is_a_command_error(sshd, tmp_path):
 def test_closed_port_is_unreachable(sshd):
     with socket.socket() as s:  # bound but not listening: connections are refused
         s.bind(("127.0.0.1", 0))
-        ch = HostChannel("hv-loop", "ssh", ssh_target="127.0.0.1", ssh_port=s.getsockname()[1],
-                         ssh_user=sshd.user, ssh_key=sshd.key, ssh_options=sshd.ssh_options,
-                         timeout=10)
+        ch = HostChannel(
+            "hv-loop",
+            "ssh",
+            ssh_target="127.0.0.1",
+            ssh_port=s.getsockname()[1],
+            ssh_user=sshd.user,
+            ssh_key=sshd.key,
+            ssh_options=sshd.ssh_options,
+            timeout=10,
+        )
         reason = one_line_unreachable(ch)
     assert reason.startswith("ssh: connect to host 127.0.0.1 port ")
     assert reason.endswith("Connection refused")
@@ -100,16 +110,21 @@ def test_timeout_kills_the_session(sshd):
 
 
 def test_missing_python_on_host(sshd):
-    assert one_line_unreachable(channel(sshd, python="no-such-python3")) == (
-        "no-such-python3 not found on host")
+    assert one_line_unreachable(channel(sshd, python="no-such-python3")) == ("no-such-python3 not found on host")
 
 
 def test_rejected_key_is_unreachable(sshd, tmp_path):
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "other")],
-                   check=True)
-    ch = HostChannel("hv-loop", "ssh", ssh_target=sshd.host, ssh_port=sshd.port,
-                     ssh_user=sshd.user, ssh_key=tmp_path / "other", ssh_options=sshd.ssh_options,
-                     timeout=10)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "other")], check=True)
+    ch = HostChannel(
+        "hv-loop",
+        "ssh",
+        ssh_target=sshd.host,
+        ssh_port=sshd.port,
+        ssh_user=sshd.user,
+        ssh_key=tmp_path / "other",
+        ssh_options=sshd.ssh_options,
+        timeout=10,
+    )
     assert "Permission denied" in one_line_unreachable(ch)
 
 

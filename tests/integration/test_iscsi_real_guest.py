@@ -43,9 +43,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+import libvirt  # a missing libvirt-python must fail this test, not skip it
 import pytest
-
-import libvirt     # a missing libvirt-python must fail this test, not skip it
 
 from osfsck.checks.volumes.unexpected_volume_in_domain import UnexpectedVolumeInDomain
 from osfsck.checks.volumes.volume_missing_from_domain import VolumeMissingFromDomain
@@ -74,6 +73,7 @@ TGT_RUN = Path("/var/run/tgtd")
 
 
 # -- the target: tgtd on loopback ---------------------------------------------------------
+
 
 def _sbin(program: str) -> str | None:
     return shutil.which(program, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
@@ -127,12 +127,11 @@ class Tgt:
         try:
             self.adm("--op", "update", "--mode", "sys", "--name", "State", "-v", "offline")
             for t in self.targets().values():
-                self.adm("--lld", "iscsi", "--op", "delete", "--mode", "target",
-                         "--tid", str(t["tid"]), "--force")
+                self.adm("--lld", "iscsi", "--op", "delete", "--mode", "target", "--tid", str(t["tid"]), "--force")
             self.adm("--op", "delete", "--mode", "system")
             self.proc.wait(timeout=_SETTLE)
         except (RuntimeError, subprocess.TimeoutExpired):
-            self.proc.kill()    # by PID: our own child
+            self.proc.kill()  # by PID: our own child
             self.proc.wait()
         # tgtd leaves its socket and lock file behind
         for leftover in (TGT_RUN / f"socket.{self.control}", TGT_RUN / f"socket.{self.control}.lock"):
@@ -156,8 +155,12 @@ def _start_tgtd(folder: Path) -> Tgt:
         port = _loopback_port()
         log = folder / f"tgtd-{attempt}.log"
         with open(log, "wb") as out:
-            proc = subprocess.Popen([tgtd, "-f", "-C", str(control), "--iscsi", f"portal=127.0.0.1:{port}"],
-                                    stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+            proc = subprocess.Popen(
+                [tgtd, "-f", "-C", str(control), "--iscsi", f"portal=127.0.0.1:{port}"],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=out,
+            )
         tgt = Tgt(proc, control, port, log)
         deadline = time.monotonic() + _SETTLE
         while proc.poll() is None and time.monotonic() < deadline:
@@ -165,7 +168,7 @@ def _start_tgtd(folder: Path) -> Tgt:
                 if f"127.0.0.1:{port}" in tgt.portals():
                     return tgt
             except RuntimeError:
-                pass        # control socket not there yet
+                pass  # control socket not there yet
             time.sleep(0.02)
         if proc.poll() is None:
             tgt.stop()
@@ -187,8 +190,20 @@ def target(tmp_path):
         with open(backing, "wb") as f:
             f.truncate(8 << 20)
         tgt.adm("--lld", "iscsi", "--op", "new", "--mode", "target", "--tid", str(TID), "-T", IQN)
-        tgt.adm("--lld", "iscsi", "--op", "new", "--mode", "logicalunit", "--tid", str(TID),
-                "--lun", str(LUN), "-b", str(backing))
+        tgt.adm(
+            "--lld",
+            "iscsi",
+            "--op",
+            "new",
+            "--mode",
+            "logicalunit",
+            "--tid",
+            str(TID),
+            "--lun",
+            str(LUN),
+            "-b",
+            str(backing),
+        )
         tgt.adm("--lld", "iscsi", "--op", "bind", "--mode", "target", "--tid", str(TID), "-I", "127.0.0.1")
         yield tgt
     finally:
@@ -214,11 +229,14 @@ def hv1():
 
 # -- the guest, Nova's and Cinder's records -----------------------------------------------
 
+
 def guest_xml(port: int) -> str:
     """Nova's metadata and the volume as a QEMU-native iSCSI disk with its id as serial."""
-    disk = ("    <disk type='network' device='disk'><driver name='qemu' type='raw'/>"
-            f"<source protocol='iscsi' name='{IQN}/{LUN}'><host name='127.0.0.1' port='{port}'/></source>"
-            f"<target dev='vdb' bus='virtio'/><serial>{VOLUME}</serial></disk>\n")
+    disk = (
+        "    <disk type='network' device='disk'><driver name='qemu' type='raw'/>"
+        f"<source protocol='iscsi' name='{IQN}/{LUN}'><host name='127.0.0.1' port='{port}'/></source>"
+        f"<target dev='vdb' bus='virtio'/><serial>{VOLUME}</serial></disk>\n"
+    )
     xml = domain_xml(NAME, INSTANCE, nova={"name": "db-1", "project_id": "project-a", "user_id": "u-1"})
     head, tail = xml.split("  </devices>\n")
     return f"{head}{disk}  </devices>\n{tail}"
@@ -231,9 +249,20 @@ def cinder_connection_info(tgt: Tgt) -> str:
     (portal,) = tgt.portals()
     ((iqn, shown),) = tgt.targets().items()
     (lun,) = [n for n, kind in shown["luns"].items() if kind == "disk"]
-    return json.dumps({"driver_volume_type": "iscsi", "serial": VOLUME, "data": {
-        "target_discovered": False, "target_iqn": iqn, "target_portal": portal,
-        "target_lun": lun, "volume_id": VOLUME, "encrypted": False}})
+    return json.dumps(
+        {
+            "driver_volume_type": "iscsi",
+            "serial": VOLUME,
+            "data": {
+                "target_discovered": False,
+                "target_iqn": iqn,
+                "target_portal": portal,
+                "target_lun": lun,
+                "volume_id": VOLUME,
+                "encrypted": False,
+            },
+        }
+    )
 
 
 def nova_and_cinder(conn: str, *, bdm: bool) -> Snapshot:
@@ -275,14 +304,17 @@ def sessions_of(tgt: Tgt) -> dict:
 
 # -- the test -----------------------------------------------------------------------------
 
+
 def test_real_iscsi_volume_in_a_running_guest(target, hv1):
     t0 = time.monotonic()
     assert sessions_of(target) == {}, "no initiator before the guest starts"
     try:
         define(hv1.uri, guest_xml(target.port), start=True)
     except LabError as e:
-        pytest.fail(f"{e} (QEMU's iSCSI client is in qemu-block-extra: apt-get install "
-                    "--no-install-recommends qemu-block-extra)")
+        pytest.fail(
+            f"{e} (QEMU's iSCSI client is in qemu-block-extra: apt-get install "
+            "--no-install-recommends qemu-block-extra)"
+        )
     started = time.monotonic() - t0
 
     # (b) the target sees QEMU's own initiator, named after the instance, from loopback
@@ -301,8 +333,7 @@ def test_real_iscsi_volume_in_a_running_guest(target, hv1):
     cloud = nova_and_cinder(conn, bdm=True)
     real = read_host(hv1, cloud)
     (dom,) = real.of(Domain)
-    assert (dom.host, dom.uuid, dom.name, dom.active, dom.state, dom.nova_ns) == \
-        (HOST, INSTANCE, NAME, True, 1, "1.1")
+    assert (dom.host, dom.uuid, dom.name, dom.active, dom.state, dom.nova_ns) == (HOST, INSTANCE, NAME, True, 1, "1.1")
     (vol,) = real.of(DomainVolume)
     assert vol == DomainVolume(HOST, INSTANCE, VOLUME, "network", "iscsi", f"{IQN}/{LUN}", "vdb")
     assert vol.source.rsplit("/", 1)[0] == vt.target_iqn

@@ -13,13 +13,11 @@ import time
 import uuid
 from pathlib import Path
 
+import libvirt  # a missing libvirt-python must fail this test, not skip it
 import pytest
 
-import libvirt     # a missing libvirt-python must fail this test, not skip it
-
 from osfsck.config.settings import HostOverride, HypervisorSettings
-from osfsck.lab.hypervisors import (define, domain_xml, hand_over, is_running, start_host,
-                                    stop_host)
+from osfsck.lab.hypervisors import define, domain_xml, hand_over, is_running, start_host, stop_host
 from osfsck.model.facts.hypervisor import Domain
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.libvirt import LibvirtSource
@@ -43,8 +41,7 @@ def lab_dir():
     the daemon's user (osfsck-lab) cannot enter.
     """
     if shutil.which("libvirtd", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") is None:
-        pytest.fail("libvirtd is not installed: apt-get install --no-install-recommends "
-                    "libvirt-daemon qemu-system-x86")
+        pytest.fail("libvirtd is not installed: apt-get install --no-install-recommends libvirt-daemon qemu-system-x86")
     path = Path(tempfile.mkdtemp(prefix="osfsck-lab-test-"))
     path.chmod(0o711)
     yield path
@@ -58,8 +55,7 @@ def runtime_root(uri: str) -> str:
 
 def list_domains(hosts) -> tuple[dict, Snapshot]:
     """Read the hosts through LibvirtSource: a new read-only connection per host."""
-    settings = HypervisorSettings(hosts={h.name: HostOverride(uri=h.uri) for h in hosts},
-                                  timeout=30.0)
+    settings = HypervisorSettings(hosts={h.name: HostOverride(uri=h.uri) for h in hosts}, timeout=30.0)
     sink = Snapshot(taken_at=dt.datetime(2026, 1, 1))
     LibvirtSource(settings).collect({Domain}, Snapshot(taken_at=dt.datetime(2026, 1, 1)), sink)
     return {d.uuid: d for d in sink.of(Domain)}, sink
@@ -79,16 +75,15 @@ def test_domains_outlive_connections_and_stop_leaves_nothing(lab_dir):
     pids = [int(h.pidfile.read_text().split()[0]) for h in (hv1, hv2)]
     try:
         assert is_running(hv1.pidfile) and is_running(hv2.pidfile)
-        assert start_host(hv1_dir, None) == hv1                  # already running: same host
+        assert start_host(hv1_dir, None) == hv1  # already running: same host
 
         disk = hv1_dir / "instances" / UUID_A / "disk"
         disk.parent.mkdir(parents=True)
         with open(disk, "wb") as f:
-            f.truncate(1 << 20)                                   # sparse, nothing bootable
+            f.truncate(1 << 20)  # sparse, nothing bootable
         hand_over(hv1, disk.parent, disk)
         nova = {"name": "web-1", "project_id": "p-1", "user_id": "u-1", "flavor": "m1.nano"}
-        define(hv1.uri, domain_xml(NAME_A, UUID_A, nova=nova, disks=[str(disk)]),
-               start=True)
+        define(hv1.uri, domain_xml(NAME_A, UUID_A, nova=nova, disks=[str(disk)]), start=True)
         define(hv1.uri, domain_xml(NAME_B, UUID_B, nova={**nova, "name": "web-2"}))
         define(hv2.uri, domain_xml("debug-vm", UUID_C, nova=None, memory_mb=16))
         assert any(f"guest={NAME_A}," in p for p in leftovers(*markers)), "the guest's qemu is not running"
@@ -98,8 +93,7 @@ def test_domains_outlive_connections_and_stop_leaves_nothing(lab_dir):
         assert sorted(seen) == [UUID_A, UUID_B, UUID_C]
         assert (seen[UUID_A].host, seen[UUID_A].active, seen[UUID_A].state) == ("hv1", True, 1)
         assert (seen[UUID_B].active, seen[UUID_B].state) == (False, 5)
-        assert (seen[UUID_A].nova_ns, seen[UUID_A].nova_name, seen[UUID_A].nova_project) == \
-            ("1.1", "web-1", "p-1")
+        assert (seen[UUID_A].nova_ns, seen[UUID_A].nova_name, seen[UUID_A].nova_project) == ("1.1", "web-1", "p-1")
         assert seen[UUID_A].disks == (str(disk),)
         assert (seen[UUID_C].nova_ns, seen[UUID_C].memory_mb) == (None, 16)
         assert sink.is_complete(Domain, "host:hv1") and sink.is_complete(Domain, "host:hv2")
@@ -125,11 +119,14 @@ def test_domains_outlive_connections_and_stop_leaves_nothing(lab_dir):
         stop_host(hv2)
 
     assert not is_running(hv1.pidfile) and not is_running(hv2.pidfile)
-    assert all(not Path(f"/proc/{pid}").exists() or "libvirtd" not in
-               Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace") for pid in pids)
+    assert all(
+        not Path(f"/proc/{pid}").exists()
+        or "libvirtd" not in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        for pid in pids
+    )
     assert leftovers(*markers) == []
-    assert not Path(runtime_root(hv1.uri)).exists()       # the short runtime folder is removed
-    stop_host(hv1.pidfile)        # idempotent, also from just the pidfile
+    assert not Path(runtime_root(hv1.uri)).exists()  # the short runtime folder is removed
+    stop_host(hv1.pidfile)  # idempotent, also from just the pidfile
     assert started < 10, f"two lab hosts took {started:.1f}s to start"
 
 

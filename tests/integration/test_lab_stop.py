@@ -28,8 +28,13 @@ pytestmark = pytest.mark.integration
 
 
 def osfsck(*args: str, env: dict | None = None, timeout: float = 900) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "osfsck.cli.main", *args], capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "osfsck.cli.main", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def lab_folders(base: Path) -> list[Path]:
@@ -63,7 +68,7 @@ def test_a_build_that_fails_after_its_first_hypervisor_leaves_nothing(base):
     """The reported pattern: the first hypervisor (and its guests) started, then the build
     failed, and nothing had recorded them.  Here the second host's runtime folder is a
     symlink, which the lab refuses (a real LabError)."""
-    out = base / "lab"        # long enough for the short runtime folders
+    out = base / "lab"  # long enough for the short runtime folders
     second = (out / "hv" / "c1-hv002").resolve()
     run = _layout(second)[1]
     run.parent.mkdir(parents=True)
@@ -74,9 +79,9 @@ def test_a_build_that_fails_after_its_first_hypervisor_leaves_nothing(base):
         assert (out / "hv" / "c1-hv001" / "lab-host.json").exists(), "the first hypervisor was not started"
         assert leftovers(*lab_folders(base)) == []
 
-        stop = osfsck("lab", "stop", str(out))           # the folder is a lab's, if a failed one
+        stop = osfsck("lab", "stop", str(out))  # the folder is a lab's, if a failed one
         assert (stop.returncode, stop.stderr) == (0, "")
-        start = osfsck("lab", "start", str(out))         # nothing to start from a build that failed
+        start = osfsck("lab", "start", str(out))  # nothing to start from a build that failed
         assert start.returncode == 8 and start.stderr.count("\n") == 1 and "build it again" in start.stderr
     finally:
         run.unlink()
@@ -87,9 +92,15 @@ def test_a_build_that_fails_after_its_first_hypervisor_leaves_nothing(base):
 @pytest.mark.slow
 def test_labs_built_at_once_leave_nothing_after_lab_stop(base):
     labs = [base / f"lab{seed}" for seed in (1, 2)]
-    builds = [subprocess.Popen([sys.executable, "-m", "osfsck.cli.main", "lab", "build", "--out", str(out),
-                                "--seed", str(seed)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-              for seed, out in zip((1, 2), labs)]
+    builds = [
+        subprocess.Popen(
+            [sys.executable, "-m", "osfsck.cli.main", "lab", "build", "--out", str(out), "--seed", str(seed)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for seed, out in zip((1, 2), labs)
+    ]
     results = [(p.wait(900), p.stderr.read()) for p in builds]
     assert all(code == 0 for code, _ in results), results
     hosts = [json.loads((out / "lab.json").read_text())["hosts"] for out in labs]
@@ -114,7 +125,7 @@ def test_demo_leaves_nothing_when_it_returns():
         demo = osfsck("demo", env={"TMPDIR": str(base)})
         assert leftovers(base) == []
         assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr
-        assert list(base.iterdir()) == []          # the demo removed its lab
+        assert list(base.iterdir()) == []  # the demo removed its lab
     finally:
         kill_leftovers(*lab_folders(base))
         shutil.rmtree(base, ignore_errors=True)

@@ -28,8 +28,7 @@ pytestmark = pytest.mark.integration
 
 
 def osfsck(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "osfsck.cli.main", *args], capture_output=True, text=True,
-                          timeout=600)
+    return subprocess.run([sys.executable, "-m", "osfsck.cli.main", *args], capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture(scope="module")
@@ -72,15 +71,21 @@ def test_every_attached_volume_has_its_mapping_disk_and_session(lab, snap):
     for a in snap.of(CinderAttachment):
         inst = instances.get(a.instance_uuid)
         vol = vols[a.volume_id]
-        if a.deleted or a.attach_status != "attached" or inst is None or inst.task_state \
-                or vol.migration_status or {a.id, vol.id} & broken:
+        if (
+            a.deleted
+            or a.attach_status != "attached"
+            or inst is None
+            or inst.task_state
+            or vol.migration_status
+            or {a.id, vol.id} & broken
+        ):
             continue
         bdm = bdms[(inst.uuid, vol.id)]
         # a mapping of the legacy flow (attached before Queens) names no attachment
         assert bdm.attachment_id == (a.id if a.connection_info else None) and a.attached_host == inst.host
         disk = disks[(inst.host, inst.uuid, vol.id)]
         assert "/dev/" + disk.target_dev == bdm.device_name
-        assert (inst.host, inst.uuid) in running    # the guest started with its volume disks
+        assert (inst.host, inst.uuid) in running  # the guest started with its volume disks
         target = volume_target(bdm.connection_info)
         if target.driver_volume_type == "iscsi":
             assert (inst.host, target.target_iqn) in sessions
@@ -89,8 +94,9 @@ def test_every_attached_volume_has_its_mapping_disk_and_session(lab, snap):
 
 
 def iscsiadm(lab: Path, host: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(lab / "hosts" / host / "iscsi" / "iscsiadm"), *args], capture_output=True,
-                          text=True, timeout=30)
+    return subprocess.run(
+        [str(lab / "hosts" / host / "iscsi" / "iscsiadm"), *args], capture_output=True, text=True, timeout=30
+    )
 
 
 def vl203(lab: Path) -> set[str]:
@@ -106,7 +112,9 @@ def test_logout_delete_new_login_on_a_lab_host(lab, snap):
     assert vl203(lab) == {leaked}
 
     out = iscsiadm(lab, host, "-m", "node", "-T", iqn, "-p", portal, "--logout")
-    assert out.returncode == 0 and out.stdout.splitlines()[-1].endswith(f"portal: {portal.replace(':', ',')}] successful.")
+    assert out.returncode == 0 and out.stdout.splitlines()[-1].endswith(
+        f"portal: {portal.replace(':', ',')}] successful."
+    )
     assert iscsiadm(lab, host, "-m", "node", "-T", iqn, "-p", portal, "--logout").returncode == 21
     assert iscsiadm(lab, host, "-m", "node", "-T", iqn, "-p", portal, "-o", "delete").returncode == 0
     assert iqn not in iscsiadm(lab, host, "-m", "node").stdout
@@ -119,4 +127,5 @@ def test_logout_delete_new_login_on_a_lab_host(lab, snap):
 
     log = [json.loads(line) for line in (lab / "hosts" / host / "iscsi" / "iscsiadm.log").read_text().splitlines()]
     assert [(e["op"], e["target_iqn"], e["portal"]) for e in log] == [
-        (op, iqn, volumes.ISCSI_PORTAL) for op in ("logout", "delete", "new", "login")]
+        (op, iqn, volumes.ISCSI_PORTAL) for op in ("logout", "delete", "new", "login")
+    ]

@@ -24,13 +24,16 @@ from osfsck.lab import build, neutron_server
 from osfsck.lab.loopback import free_port
 from osfsck.lab.mariadb import MariaDB
 
-pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(neutron_server.available() is None, reason=neutron_server.NOT_INSTALLED)]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(neutron_server.available() is None, reason=neutron_server.NOT_INSTALLED),
+]
 
 
 def osfsck(config: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "osfsck.cli.main", "-c", str(config), *args],
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "osfsck.cli.main", "-c", str(config), *args], capture_output=True, text=True, timeout=600
+    )
 
 
 def with_api(config: Path, endpoint: str) -> None:
@@ -63,7 +66,7 @@ def lab(request):
         build.build(out, seed=1, db_url=db.url if db else None, hv_mode="testfiles")
         neutron = load_settings(str(out / "osfsck.toml")).neutron
         endpoint = neutron.endpoint
-        if endpoint is None:        # a lab built before build started neutron-server itself
+        if endpoint is None:  # a lab built before build started neutron-server itself
             entry, lines = neutron_server.start_neutron(out, neutron.database.url)
             endpoint = lines[0].split('"')[1]
             with_api(out / "osfsck.toml", endpoint)
@@ -129,8 +132,11 @@ def test_delete_port_deletes_the_orphan_ports_through_neutron(lab):
     before = osfsck(config, "check", "--select", "NT", "--format", "json")
     assert nt101(before) == orphans, before.stdout[-2000:] + before.stderr
     p = osfsck(config, "repair", "--unsafe", "--yes", "--grace", "0", "--select", "NT", "--format", "json")
-    deleted = {r["target"]["id"] for r in json.loads(p.stdout)["repairs"]
-               if r["repair"] == "delete-port" and r["outcome"] == "applied"}
+    deleted = {
+        r["target"]["id"]
+        for r in json.loads(p.stdout)["repairs"]
+        if r["repair"] == "delete-port" and r["outcome"] == "applied"
+    }
     assert deleted == orphans, p.stdout[-3000:] + p.stderr
     api = NeutronApi(settings)
     try:

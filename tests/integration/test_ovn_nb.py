@@ -50,15 +50,26 @@ def neutron_side() -> tuple[World, dict]:
     net = w.network()
     u = w.instance()
     sg = w.security_group(rules=1)
-    ids = {"net": net, "p1": w.instance_port(u, network_id=net, security_groups=(sg,)),
-           "p2": w.instance_port(u, network_id=net), "router": w.router(), "sg": sg}
+    ids = {
+        "net": net,
+        "p1": w.instance_port(u, network_id=net, security_groups=(sg,)),
+        "p2": w.instance_port(u, network_id=net),
+        "router": w.router(),
+        "sg": sg,
+    }
     ids["rif"] = w.router_interface(ids["router"], net)
     return w, ids
 
 
 def lsp_ids(port_id: str, net: str, owner: str = "compute:nova", rev: int = 3) -> dict:
-    return {"neutron:device_owner": owner, "neutron:device_id": "vm", "neutron:network_name": switch_name(net),
-            "neutron:revision_number": str(rev), "neutron:port_name": "", "neutron:project_id": "project-a"}
+    return {
+        "neutron:device_owner": owner,
+        "neutron:device_id": "vm",
+        "neutron:network_name": switch_name(net),
+        "neutron:revision_number": str(rev),
+        "neutron:port_name": "",
+        "neutron:project_id": "project-a",
+    }
 
 
 def populate(api, ids: dict, *, missing: tuple = ()) -> None:
@@ -67,41 +78,87 @@ def populate(api, ids: dict, *, missing: tuple = ()) -> None:
     made by hand: a switch, a port on Neutron's switch and a port group."""
     net, ls = ids["net"], switch_name(ids["net"])
     with api.transaction(check_error=True) as txn:
-        txn.add(api.ls_add(ls, external_ids={"neutron:network_name": "net1", "neutron:revision_number": "2",
-                                             "neutron:mtu": "1442"}))
+        txn.add(
+            api.ls_add(
+                ls, external_ids={"neutron:network_name": "net1", "neutron:revision_number": "2", "neutron:mtu": "1442"}
+            )
+        )
         for key in ("p1", "p2"):
             if ids[key] not in missing:
-                txn.add(api.lsp_add(ls, ids[key], addresses=["fa:16:3e:00:00:01 10.0.0.2"],
-                                    external_ids=lsp_ids(ids[key], net)))
-        txn.add(api.lsp_add(ls, ids["rif"], type="router", options={"router-port": f"lrp-{ids['rif']}"},
-                            external_ids=lsp_ids(ids["rif"], net, "network:router_interface")))
-        txn.add(api.lsp_add(ls, GONE_PORT, addresses=["fa:16:3e:00:00:99 10.0.0.99"],
-                            external_ids=lsp_ids(GONE_PORT, net)))
-        txn.add(api.lr_add(router_name(ids["router"]), external_ids={"neutron:router_name": "r1",
-                                                                     "neutron:revision_number": "2"}))
-        txn.add(api.lrp_add(router_name(ids["router"]), f"lrp-{ids['rif']}", "fa:16:3e:00:01:01", ["10.0.0.1/16"],
-                            external_ids={"neutron:revision_number": "3", "neutron:network_name": ls}))
+                txn.add(
+                    api.lsp_add(
+                        ls, ids[key], addresses=["fa:16:3e:00:00:01 10.0.0.2"], external_ids=lsp_ids(ids[key], net)
+                    )
+                )
+        txn.add(
+            api.lsp_add(
+                ls,
+                ids["rif"],
+                type="router",
+                options={"router-port": f"lrp-{ids['rif']}"},
+                external_ids=lsp_ids(ids["rif"], net, "network:router_interface"),
+            )
+        )
+        txn.add(
+            api.lsp_add(ls, GONE_PORT, addresses=["fa:16:3e:00:00:99 10.0.0.99"], external_ids=lsp_ids(GONE_PORT, net))
+        )
+        txn.add(
+            api.lr_add(
+                router_name(ids["router"]), external_ids={"neutron:router_name": "r1", "neutron:revision_number": "2"}
+            )
+        )
+        txn.add(
+            api.lrp_add(
+                router_name(ids["router"]),
+                f"lrp-{ids['rif']}",
+                "fa:16:3e:00:01:01",
+                ["10.0.0.1/16"],
+                external_ids={"neutron:revision_number": "3", "neutron:network_name": ls},
+            )
+        )
         txn.add(api.pg_add(port_group_name(ids["sg"]), external_ids={"neutron:security_group_id": ids["sg"]}))
         txn.add(api.pg_add(port_group_name(GONE_SG), external_ids={"neutron:security_group_id": GONE_SG}))
         txn.add(api.pg_add("neutron_pg_drop"))
-        txn.add(api.ls_add(switch_name(GONE_NET), external_ids={"neutron:network_name": "old",
-                                                                "neutron:revision_number": "4"}))
-        txn.add(api.lsp_add(switch_name(GONE_NET), "0e0e0e0e-0000-4000-8000-0000000000d1",
-                            external_ids=lsp_ids("d1", GONE_NET, "network:dhcp")))
+        txn.add(
+            api.ls_add(
+                switch_name(GONE_NET), external_ids={"neutron:network_name": "old", "neutron:revision_number": "4"}
+            )
+        )
+        txn.add(
+            api.lsp_add(
+                switch_name(GONE_NET),
+                "0e0e0e0e-0000-4000-8000-0000000000d1",
+                external_ids=lsp_ids("d1", GONE_NET, "network:dhcp"),
+            )
+        )
         # by hand: no neutron:* external_ids
         txn.add(api.ls_add("ops-test-switch"))
         txn.add(api.lsp_add(ls, "ops-mirror-port"))
         txn.add(api.pg_add("ops_group"))
     # a separate transaction: an ACL cannot be added to a group made in the same one (ovsdbapp 3.0.0)
     with api.transaction(check_error=True) as txn:
-        txn.add(api.pg_acl_add(port_group_name(ids["sg"]), "to-lport", 1002,
-                               f"outport == @{port_group_name(ids['sg'])} && ip4", "allow-related",
-                               **{"neutron:security_group_rule_id": "00000000-0000-5ec7-0000-000000000001"}))
-        txn.add(api.pg_acl_add(port_group_name(GONE_SG), "to-lport", 1002,
-                               f"outport == @{port_group_name(GONE_SG)} && ip4", "allow-related",
-                               **{"neutron:security_group_rule_id": GONE_RULE}))
+        txn.add(
+            api.pg_acl_add(
+                port_group_name(ids["sg"]),
+                "to-lport",
+                1002,
+                f"outport == @{port_group_name(ids['sg'])} && ip4",
+                "allow-related",
+                **{"neutron:security_group_rule_id": "00000000-0000-5ec7-0000-000000000001"},
+            )
+        )
+        txn.add(
+            api.pg_acl_add(
+                port_group_name(GONE_SG),
+                "to-lport",
+                1002,
+                f"outport == @{port_group_name(GONE_SG)} && ip4",
+                "allow-related",
+                **{"neutron:security_group_rule_id": GONE_RULE},
+            )
+        )
         members = [api.lookup("Logical_Switch_Port", ids["p1"]).uuid] if ids["p1"] not in missing else []
-        if members:   # pg_add_ports wants uuids: names are silently ignored
+        if members:  # pg_add_ports wants uuids: names are silently ignored
             txn.add(api.pg_add_ports(port_group_name(GONE_SG), members))
 
 
@@ -218,8 +275,11 @@ def _repair(ctx, finding) -> tuple[DeleteOvnRow, RepairPlan, dict]:
 
 
 def _orphan(snap, name):
-    return next(f for f in OrphanOvnObject().evaluate(snap).findings
-                if (f.evidence["row"]["name"] or f.evidence["row"]["neutron_id"]) == name)
+    return next(
+        f
+        for f in OrphanOvnObject().evaluate(snap).findings
+        if (f.evidence["row"]["name"] or f.evidence["row"]["neutron_id"]) == name
+    )
 
 
 @pytest.mark.parametrize("name", [GONE_PORT, switch_name(GONE_NET), port_group_name(GONE_SG)])
@@ -244,8 +304,11 @@ def test_delete_settles_and_undo_recreates(cloud, name):
         entry = {"before": before}
         assert "taken" not in repair.undo(entry, ctx)
         again = snapshot_with(w, settings)
-        (back,) = [f for f in OrphanOvnObject().evaluate(again).findings
-                   if (f.evidence["row"]["name"] or f.evidence["row"]["neutron_id"]) == name]
+        (back,) = [
+            f
+            for f in OrphanOvnObject().evaluate(again).findings
+            if (f.evidence["row"]["name"] or f.evidence["row"]["neutron_id"]) == name
+        ]
         assert back.evidence["row"]["uuid"] == plan.params["uuid"], "the row gets its own _uuid back"
         assert back.fingerprint == finding.fingerprint
         assert {c["uuid"] for c in back.evidence["children"]} == children
@@ -256,8 +319,10 @@ def test_delete_settles_and_undo_recreates(cloud, name):
                 assert restored["columns"][column] == before["columns"][column]
         if name == port_group_name(GONE_SG):
             # its member port (p1, still there) is a member again
-            assert restored["columns"]["ports"] == ["uuid", str(writer.api.lookup("Logical_Switch_Port",
-                                                                                   ids["p1"]).uuid)]
+            assert restored["columns"]["ports"] == [
+                "uuid",
+                str(writer.api.lookup("Logical_Switch_Port", ids["p1"]).uuid),
+            ]
     finally:
         ctx.close()
 
@@ -269,8 +334,9 @@ def test_a_row_changed_since_is_refused(cloud):
     try:
         repair, plan, before = _repair(ctx, _orphan(snapshot_with(w, settings), GONE_PORT))
         # another client (Neutron re-using the row) changes its external_ids in between
-        writer.api.db_set("Logical_Switch_Port", plan.params["uuid"],
-                          ("external_ids", {"neutron:revision_number": "9"})).execute(check_error=True)
+        writer.api.db_set(
+            "Logical_Switch_Port", plan.params["uuid"], ("external_ids", {"neutron:revision_number": "9"})
+        ).execute(check_error=True)
         with pytest.raises(RepairError, match="external_ids changed"):
             repair.apply(plan, ctx, before)
         assert writer.image("Logical_Switch_Port", plan.params["uuid"]) is not None, "nothing was deleted"

@@ -15,7 +15,8 @@ import pytest
 from osfsck.checks.rpc.dead_host_queue_backlog import DeadHostQueueBacklog
 from osfsck.checks.rpc.orphan_rpc_queue import OrphanRpcQueue
 from osfsck.clients.rabbitmq import RabbitClient
-from osfsck.config.rabbitmq import Broker as BrokerSettings, RabbitSettings
+from osfsck.config.rabbitmq import Broker as BrokerSettings
+from osfsck.config.rabbitmq import RabbitSettings
 from osfsck.config.settings import Settings
 from osfsck.engine.context import RepairContext
 from osfsck.lab.rabbitmq import USER, Broker, _epmd_pids
@@ -77,9 +78,16 @@ def declare_backlog(api, name: str, n: int) -> None:
     api.declare_queue("/", name, durable=False, auto_delete=False, arguments={})
     api.bind("/", "nova", name, name)
     for i in range(n):
-        api.publish("/", name, {"properties": {"content_type": "application/json", "headers": {"i": i}},
-                                "payload": json.dumps({"method": "reboot_instance", "i": i}),
-                                "payload_encoding": "string"}, exchange="nova")
+        api.publish(
+            "/",
+            name,
+            {
+                "properties": {"content_type": "application/json", "headers": {"i": i}},
+                "payload": json.dumps({"method": "reboot_instance", "i": i}),
+                "payload_encoding": "string",
+            },
+            exchange="nova",
+        )
 
 
 def test_the_source_reads_every_page(broker, api):
@@ -105,7 +113,8 @@ def test_backlog_found_deleted_settles_and_undo_restores(broker, api):
         repair.ownership(plan, snap)
         before = repair.before_image(plan, ctx)
         assert len(before["messages"]) == 3 and before["bindings"] == [
-            {"source": "nova", "routing_key": "compute.hv2", "arguments": {}}]
+            {"source": "nova", "routing_key": "compute.hv2", "arguments": {}}
+        ]
         assert "3 message(s) kept" in repair.apply(plan, ctx, before)
         # the fresh check: the finding is gone (a deleted queue leaves the list at once)
         assert DeadHostQueueBacklog().evaluate(snapshot(broker, dead="hv2")[0]).findings == []

@@ -81,8 +81,11 @@ def test_grace_holds_back_what_carries_no_change_time(lab):
     assert not [r for r in repairs if r["outcome"] == "applied"]
     held = {r["code"] for r in repairs if r["outcome"] == "skipped" and r["reason"].startswith("first seen")}
     assert {"HV102", "OV101", "DN101", "MQ102", "VL203"} <= held, held
-    assert all("repairable in" in r["reason"] and r["repairable_at"] for r in repairs
-               if r["outcome"] == "skipped" and r["reason"].startswith(("first seen", "changed")))
+    assert all(
+        "repairable in" in r["reason"] and r["repairable_at"]
+        for r in repairs
+        if r["outcome"] == "skipped" and r["reason"].startswith(("first seen", "changed"))
+    )
 
 
 def _without_host_sections(lab: Path, **hypervisors: str) -> str:
@@ -120,8 +123,11 @@ def test_no_host_to_read_is_undecided_not_consistent(lab):
 
 
 def _one_host_unreachable(lab: Path) -> Path:
-    text = re.sub(r'(\[hypervisors\.hosts\."c1-hv001"\]\nuri = ")[^"]+"', r'\1qemu+unix:///session?socket=/nonexistent/sock"',
-                  config(lab).read_text())
+    text = re.sub(
+        r'(\[hypervisors\.hosts\."c1-hv001"\]\nuri = ")[^"]+"',
+        r'\1qemu+unix:///session?socket=/nonexistent/sock"',
+        config(lab).read_text(),
+    )
     assert "/nonexistent/sock" in text
     return variant(lab, "unreachable.toml", text)
 
@@ -180,15 +186,18 @@ def test_one_writer_at_a_time(lab):
     """Issue 15 #3: two repairs at once journaled one iSCSI login twice; two `undo --all`
     at once republished every saved RPC message twice."""
     from osfsck.engine.lock import exclusive
+
     path = str(lab / "osfsck" / "journal.jsonl")
     with exclusive(path, "repair-unsafe"):
         for argv in (("repair", "--yes"), ("undo", "--all", "--yes"), ("purge-quarantine", "--yes")):
             p = osfsck(*argv, config=config(lab))
             assert p.returncode == 8 and p.stderr.count("\n") == 1, (argv, p.stderr)
             assert f"another osfsck is writing through {path}: pid {os.getpid()}" in p.stderr
-        assert osfsck("check", "--select", "VL204", config=config(lab)).returncode == 4   # check needs no lock
-    runs = [start_osfsck("repair", "--unsafe", "--yes", "--grace", "0", "--select", "VL204", config=config(lab))
-            for _ in range(2)]
+        assert osfsck("check", "--select", "VL204", config=config(lab)).returncode == 4  # check needs no lock
+    runs = [
+        start_osfsck("repair", "--unsafe", "--yes", "--grace", "0", "--select", "VL204", config=config(lab))
+        for _ in range(2)
+    ]
     codes = sorted(r.wait(600) for r in runs)
     assert codes[0] == 1 and codes[1] in (0, 1, 8), codes
     intents = Counter(r["fingerprint"] for r in journal(lab) if r["status"] == "intent" and r["code"] == "VL204")

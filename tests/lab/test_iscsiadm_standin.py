@@ -41,7 +41,8 @@ def test_the_read_forms_parse_like_real_output(tmp_path):
     sessions = parse_sessions("hv1", iscsiadm(script, "-m", "session", "-P", "3").stdout)
     assert [(s.sid, s.target_iqn, s.portal, s.tpgt, s.iface, s.session_state, s.luns, s.devices) for s in sessions] == [
         (1, A, PORTAL, 1, "default", "LOGGED_IN", (1,), ("sdb",)),
-        (2, B, PORTAL, 1, "default", "LOGGED_IN", (1,), ("sdc",))]
+        (2, B, PORTAL, 1, "default", "LOGGED_IN", (1,), ("sdc",)),
+    ]
     nodes = parse_nodes("hv1", iscsiadm(script, "-m", "node").stdout)
     assert [(n.target_iqn, n.portal, n.tpgt) for n in nodes] == [(A, PORTAL, 1), (B, PORTAL, 1)]
     listed = iscsiadm(script, "-m", "session")
@@ -67,9 +68,11 @@ def test_the_session_tree_reads_like_the_recorded_one():
 
 def test_a_host_without_iscsi_answers_with_exit_21(tmp_path):
     script = _host(tmp_path)
-    for args, message in ((("-m", "session", "-P", "3"), "iscsiadm: No active sessions."),
-                          (("-m", "session"), "iscsiadm: No active sessions."),
-                          (("-m", "node"), "iscsiadm: No records found")):
+    for args, message in (
+        (("-m", "session", "-P", "3"), "iscsiadm: No active sessions."),
+        (("-m", "session"), "iscsiadm: No active sessions."),
+        (("-m", "node"), "iscsiadm: No records found"),
+    ):
         p = iscsiadm(script, *args)
         assert (p.returncode, p.stdout, p.stderr.strip()) == (NO_OBJECTS, "", message)
 
@@ -80,7 +83,8 @@ def test_logout_removes_the_session_and_is_logged(tmp_path):
     assert p.returncode == 0
     assert p.stdout.splitlines() == [
         f"Logging out of session [sid: 1, target: {A}, portal: 192.0.2.10,3260]",
-        f"Logout of [sid: 1, target: {A}, portal: 192.0.2.10,3260] successful."]
+        f"Logout of [sid: 1, target: {A}, portal: 192.0.2.10,3260] successful.",
+    ]
     sessions = parse_sessions("hv1", iscsiadm(script, "-m", "session", "-P", "3").stdout)
     assert [s.target_iqn for s in sessions] == [B]
     assert [n.target_iqn for n in parse_nodes("hv1", iscsiadm(script, "-m", "node").stdout)] == [A, B]
@@ -114,10 +118,14 @@ def test_new_record_then_login_makes_a_session(tmp_path):
     assert iscsiadm(script, "-m", "node", "-T", B, "-p", PORTAL, "--login").returncode == NO_OBJECTS
     new = iscsiadm(script, "-m", "node", "-T", B, "-p", PORTAL, "-o", "new")
     assert (new.returncode, new.stdout) == (
-        0, f"New iSCSI node [tcp:[hw=,ip=,net_if=,iscsi_if=default] 192.0.2.10,3260,-1 {B}] added\n")
+        0,
+        f"New iSCSI node [tcp:[hw=,ip=,net_if=,iscsi_if=default] 192.0.2.10,3260,-1 {B}] added\n",
+    )
     login = iscsiadm(script, "-m", "node", "-T", B, "-p", PORTAL, "--login")
     assert login.returncode == 0
-    assert login.stdout.splitlines()[-1] == f"Login to [iface: default, target: {B}, portal: 192.0.2.10,3260] successful."
+    assert (
+        login.stdout.splitlines()[-1] == f"Login to [iface: default, target: {B}, portal: 192.0.2.10,3260] successful."
+    )
     sessions = parse_sessions("hv1", iscsiadm(script, "-m", "session", "-P", "3").stdout)
     assert [(s.sid, s.target_iqn, s.devices) for s in sessions] == [(1, A, ("sdb",)), (2, B, ("sdc",))]
     twice = iscsiadm(script, "-m", "node", "-T", B, "-p", PORTAL, "--login")
@@ -129,11 +137,20 @@ def test_a_node_record_prints_its_settings(tmp_path):
     script = _host(tmp_path, A)
     p = iscsiadm(script, "-m", "node", "-T", A, "-p", PORTAL)
     assert p.returncode == 0
-    for line in (f"node.name = {A}", "node.tpgt = 1", "node.conn[0].address = 192.0.2.10",
-                 "node.conn[0].port = 3260", "node.startup = automatic"):
+    for line in (
+        f"node.name = {A}",
+        "node.tpgt = 1",
+        "node.conn[0].address = 192.0.2.10",
+        "node.conn[0].port = 3260",
+        "node.startup = automatic",
+    ):
         assert line in p.stdout.splitlines()
-    assert iscsiadm(script, "-m", "node", "-T", A, "-p", PORTAL, "-o", "update",
-                    "-n", "node.startup", "-v", "manual").returncode == 0
+    assert (
+        iscsiadm(
+            script, "-m", "node", "-T", A, "-p", PORTAL, "-o", "update", "-n", "node.startup", "-v", "manual"
+        ).returncode
+        == 0
+    )
     assert "node.startup = manual" in iscsiadm(script, "-m", "node", "-T", A, "-p", PORTAL).stdout
     unknown = iscsiadm(script, "-m", "node", "-T", B, "-p", PORTAL)
     assert (unknown.returncode, unknown.stderr.strip()) == (NO_OBJECTS, "iscsiadm: No records found")
@@ -147,17 +164,31 @@ def test_what_it_does_not_handle_is_a_usage_error(tmp_path):
     assert not (script.parent / standin.LOG).exists()
 
 
-@pytest.mark.parametrize("given, portal", [
-    ("192.0.2.10", PORTAL), (PORTAL, PORTAL), (f"{PORTAL},1", PORTAL), ("192.0.2.10:3261", "192.0.2.10:3261"),
-    ("[2001:db8::11]", "[2001:db8::11]:3260"), ("[2001:db8::11]:3260,2", "[2001:db8::11]:3260"),
-])
+@pytest.mark.parametrize(
+    "given, portal",
+    [
+        ("192.0.2.10", PORTAL),
+        (PORTAL, PORTAL),
+        (f"{PORTAL},1", PORTAL),
+        ("192.0.2.10:3261", "192.0.2.10:3261"),
+        ("[2001:db8::11]", "[2001:db8::11]:3260"),
+        ("[2001:db8::11]:3260,2", "[2001:db8::11]:3260"),
+    ],
+)
 def test_portals_as_iscsiadm_accepts_them(given, portal):
     assert standin.normalise_portal(given) == portal
 
 
 def test_disk_names_follow_the_kernel():
     assert [standin.disk_name(i) for i in (0, 1, 25, 26, 27, 701, 702)] == [
-        "sda", "sdb", "sdz", "sdaa", "sdab", "sdzz", "sdaaa"]
+        "sda",
+        "sdb",
+        "sdz",
+        "sdaa",
+        "sdab",
+        "sdzz",
+        "sdaaa",
+    ]
 
 
 def test_a_tgt_target_shows_its_controller_lun_without_a_disk_and_logs_in_to_it_again(tmp_path):
@@ -171,4 +202,4 @@ def test_a_tgt_target_shows_its_controller_lun_without_a_disk_and_logs_in_to_it_
     assert iscsiadm(script, "-m", "node", "-T", A, "-p", PORTAL, "--logout").returncode == 0
     assert iscsiadm(script, "-m", "node", "-T", A, "-p", PORTAL, "--login").returncode == 0
     [s] = parse_sessions("hv1", iscsiadm(script, "-m", "session", "-P", "3").stdout)
-    assert (s.luns, s.devices) == ((1,), ("sdc",))     # the same LUN, the next free disk
+    assert (s.luns, s.devices) == ((1,), ("sdc",))  # the same LUN, the next free disk

@@ -22,9 +22,13 @@ def test_one_transaction_whose_references_stay_inside_it(cloud_nb):
     uuids = [op["uuid"] for op in ops]
     assert len(uuids) == len(set(uuids)) == len(nb.rows)
     inserted = set(uuids)
-    refs = [ref for op in ops for col, value in op["row"].items()
-            if isinstance(value, list) and value[0] == "set" and value[1] and isinstance(value[1][0], list)
-            for ref in value[1]]
+    refs = [
+        ref
+        for op in ops
+        for col, value in op["row"].items()
+        if isinstance(value, list) and value[0] == "set" and value[1] and isinstance(value[1][0], list)
+        for ref in value[1]
+    ]
     assert refs and all(kind == "uuid" and target in inserted for kind, target in refs)
 
 
@@ -56,13 +60,27 @@ def test_external_ids_as_each_release_writes_them(release):
     c = build.spec("small", 3, dt.datetime(2026, 6, 1, 12, 0, 0))
     nb = services.ovn_northbound(c, release)
     new = release == "2026.2"
-    lsp = next(r for r in nb.rows if r.table == "Logical_Switch_Port"
-               and r.row["external_ids"].get("neutron:device_owner", "").startswith("compute:"))
+    lsp = next(
+        r
+        for r in nb.rows
+        if r.table == "Logical_Switch_Port"
+        and r.row["external_ids"].get("neutron:device_owner", "").startswith("compute:")
+    )
     assert set(lsp.row["external_ids"]) >= {
-        "neutron:port_name", "neutron:device_id", "neutron:project_id", "neutron:cidrs", "neutron:device_owner",
-        "neutron:subnet_pool_addr_scope4", "neutron:subnet_pool_addr_scope6", "neutron:network_name",
-        "neutron:security_group_ids", "neutron:revision_number", "neutron:vnic_type", "neutron:port_capabilities",
-        "neutron:mtu"}
+        "neutron:port_name",
+        "neutron:device_id",
+        "neutron:project_id",
+        "neutron:cidrs",
+        "neutron:device_owner",
+        "neutron:subnet_pool_addr_scope4",
+        "neutron:subnet_pool_addr_scope6",
+        "neutron:network_name",
+        "neutron:security_group_ids",
+        "neutron:revision_number",
+        "neutron:vnic_type",
+        "neutron:port_capabilities",
+        "neutron:mtu",
+    }
     lrp = next(r for r in nb.rows if r.table == "Logical_Router_Port")
     router = lrp.row["external_ids"]["neutron:router_name"]
     assert router.startswith("neutron-") == new

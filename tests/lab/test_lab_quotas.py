@@ -53,9 +53,11 @@ def test_checks_on_the_written_databases_find_exactly_the_quota_truth(tmp_path, 
     build._write_cinder(c, urls["cinder"], release)
     build._write_neutron(c, urls["neutron"], release)
     quotas.write(c, urls)
-    snap = Snapshot(taken_at=NOW + dt.timedelta(minutes=3))   # checked a few minutes after the build
-    for src in (CinderDatabaseSource(CinderSettings(database=Database(urls["cinder"]))),
-                NeutronDatabaseSource(NeutronSettings(database=Database(urls["neutron"])))):
+    snap = Snapshot(taken_at=NOW + dt.timedelta(minutes=3))  # checked a few minutes after the build
+    for src in (
+        CinderDatabaseSource(CinderSettings(database=Database(urls["cinder"]))),
+        NeutronDatabaseSource(NeutronSettings(database=Database(urls["neutron"]))),
+    ):
         statuses = src.collect(set(src.provides), snap, snap)
         assert all(s.status == "ok" for s in statuses), statuses
     found, examined = set(), 0
@@ -94,16 +96,22 @@ def test_committed_reservations_stay_soft_deleted():
     truth = {t["subject"] for t in c.truth if t["code"] in ("QU101", "QU103")}
     committed = [r for r in c.quota.cinder_reservations if r["deleted"]]
     assert committed and all(r["deleted_at"] and r["updated_at"] == r["deleted_at"] for r in committed)
-    assert {r["resource"] for r in committed} == {"volumes", "gigabytes", f"volumes_{quotas.TYPE_NAME}",
-                                                  f"gigabytes_{quotas.TYPE_NAME}"}
+    assert {r["resource"] for r in committed} == {
+        "volumes",
+        "gigabytes",
+        f"volumes_{quotas.TYPE_NAME}",
+        f"gigabytes_{quotas.TYPE_NAME}",
+    }
     assert any(r["delta"] < 0 for r in committed)
     live = {r["project_id"] for r in c.quota.cinder_reservations if not r["deleted"]}
     checked = 0
-    for (project, resource), [row] in ((k, v) for k, v in quotas.by_resource(c.quota.cinder_usages).items()
-                                       if len(v) == 1):
+    for (project, resource), [row] in (
+        (k, v) for k, v in quotas.by_resource(c.quota.cinder_usages).items() if len(v) == 1
+    ):
         if resource != "volumes" or project in live or f"cinder/{project}/volumes" in truth:
             continue
-        assert row["in_use"] == sum(r["delta"] for r in committed
-                                    if r["project_id"] == project and r["resource"] == "volumes"), project
+        assert row["in_use"] == sum(
+            r["delta"] for r in committed if r["project_id"] == project and r["resource"] == "volumes"
+        ), project
         checked += 1
     assert checked > 5

@@ -24,8 +24,11 @@ def test_one_fault_per_rpc_check_and_queues_consistent_with_the_cloud():
     queues = {q.name: q for q in s.queues}
     assert len(queues) == len(s.queues), "queue names are unique"
     backlog = queues[f"compute.{dead}"]
-    assert not backlog.consumed and backlog.messages and {"MQ101", f"compute.{dead}"} <= {
-        p for t in c.truth for p in (t["code"], t["subject"])}
+    assert (
+        not backlog.consumed
+        and backlog.messages
+        and {"MQ101", f"compute.{dead}"} <= {p for t in c.truth for p in (t["code"], t["subject"])}
+    )
     for host, _ in c.hosts:
         if host != dead:
             assert queues[f"compute.{host}"].consumed
@@ -49,37 +52,71 @@ def test_write_ages_the_dead_host_and_the_services_process_keeps_the_others_fres
     urls = database.database_urls(tmp_path, None, "t", [f"nova_{cell}" for cell, _ in c.cells] + ["cinder"])
     for cell, _ in c.cells:
         database.create(urls[f"nova_{cell}"], "nova", release)
-        database.insert_rows(urls[f"nova_{cell}"], "instances", [
-            {k: r[k] for k in ("uuid", "id", "host", "deleted", "created_at")} for r in c.instances.get(cell, [])])
-        database.insert_rows(urls[f"nova_{cell}"], "services", [
-            {"host": h, "binary": "nova-compute", "topic": "compute", "report_count": 1, "deleted": 0,
-             "created_at": NOW, "updated_at": NOW, "last_seen_up": NOW} for h in c.hosts_in(cell)])
+        database.insert_rows(
+            urls[f"nova_{cell}"],
+            "instances",
+            [{k: r[k] for k in ("uuid", "id", "host", "deleted", "created_at")} for r in c.instances.get(cell, [])],
+        )
+        database.insert_rows(
+            urls[f"nova_{cell}"],
+            "services",
+            [
+                {
+                    "host": h,
+                    "binary": "nova-compute",
+                    "topic": "compute",
+                    "report_count": 1,
+                    "deleted": 0,
+                    "created_at": NOW,
+                    "updated_at": NOW,
+                    "last_seen_up": NOW,
+                }
+                for h in c.hosts_in(cell)
+            ],
+        )
     database.create(urls["cinder"], "cinder", release)
-    database.insert_rows(urls["cinder"], "services", [
-        {"host": volumes.backend("iscsi"), "binary": "cinder-volume", "report_count": 1, "deleted": 0,
-         "created_at": NOW, "updated_at": NOW}])
+    database.insert_rows(
+        urls["cinder"],
+        "services",
+        [
+            {
+                "host": volumes.backend("iscsi"),
+                "binary": "cinder-volume",
+                "report_count": 1,
+                "deleted": 0,
+                "created_at": NOW,
+                "updated_at": NOW,
+            }
+        ],
+    )
     rpc.write(c, urls)
     (dead,) = c.rpc.dead
 
     def heartbeats():
         out = {}
         for cell, _ in c.cells:
-            with sqlite3.connect(urls[f"nova_{cell}"][len("sqlite:///"):]) as conn:
+            with sqlite3.connect(urls[f"nova_{cell}"][len("sqlite:///") :]) as conn:
                 out.update(dict(conn.execute("SELECT host, last_seen_up FROM services")))
         return out
+
     assert heartbeats()[dead].startswith("2026-11-25 09:00:00")
-    with sqlite3.connect(urls[f"nova_{c.cell_of(dead)}"][len("sqlite:///"):]) as conn:
-        assert conn.execute("SELECT count(*) FROM instance_actions a JOIN instance_actions_events e "
-                            "ON e.action_id = a.id").fetchone()[0] >= 1
+    with sqlite3.connect(urls[f"nova_{c.cell_of(dead)}"][len("sqlite:///") :]) as conn:
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM instance_actions a JOIN instance_actions_events e ON e.action_id = a.id"
+            ).fetchone()[0]
+            >= 1
+        )
 
     class FakeBroker:
         amqp_url = "amqp://x"
+
     config = rpc.services_config(c, FakeBroker())
     assert dead not in {h for cell in config["nova"] for h in cell["hosts"]}
     rpc_services.report(config, {})
     beats = heartbeats()
     assert beats[dead].startswith("2026-11-25 09:00:00")
-    today = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
+    today = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
     assert all(beats[h].startswith(today) for h, _ in c.hosts if h != dead)
 
 

@@ -23,7 +23,7 @@ def lab(tmp_path_factory):
     out = tmp_path_factory.mktemp("lab")
     build.build(out, "small", seed=2, hv_mode="testfiles")
     yield out
-    build.stop(out)       # its DNS and OVN servers
+    build.stop(out)  # its DNS and OVN servers
 
 
 def test_ports_are_bound_where_their_instances_run(lab):
@@ -49,18 +49,29 @@ def test_addresses_are_in_their_subnets_and_caches_name_real_ports(lab):
     assert all(ipaddress.ip_address(a["ip_address"]) in subnets[a["subnet_id"]] for a in ips)
     assert len({a["ip_address"] for a in ips}) == len(ips)
     port_ids = {p["id"] for p in _rows(lab, "neutron", "SELECT id FROM ports")}
-    missing = {t["subject"].split("/")[1] for t in json.loads((lab / "truth.json").read_text())["faults"]
-               if t["code"] == "NT104"}
-    cached = {vif["id"] for c in ("nova_cell1", "nova_cell2")
-              for r in _rows(lab, c, "SELECT network_info FROM instance_info_caches")
-              for vif in json.loads(r["network_info"])}
+    missing = {
+        t["subject"].split("/")[1]
+        for t in json.loads((lab / "truth.json").read_text())["faults"]
+        if t["code"] == "NT104"
+    }
+    cached = {
+        vif["id"]
+        for c in ("nova_cell1", "nova_cell2")
+        for r in _rows(lab, c, "SELECT network_info FROM instance_info_caches")
+        for vif in json.loads(r["network_info"])
+    }
     assert cached - port_ids == missing and missing
 
 
 def test_revisions_and_floating_ips_hang_together(lab):
     attrs = {a["id"]: a for a in _rows(lab, "neutron", "SELECT * FROM standardattributes")}
-    for table, resource in (("ports", "ports"), ("networks", "networks"), ("floatingips", "floatingips"),
-                            ("routers", "routers"), ("securitygroups", "securitygroups")):
+    for table, resource in (
+        ("ports", "ports"),
+        ("networks", "networks"),
+        ("floatingips", "floatingips"),
+        ("routers", "routers"),
+        ("securitygroups", "securitygroups"),
+    ):
         rows = _rows(lab, "neutron", f"SELECT standard_attr_id FROM {table}")
         assert rows and all(attrs[r["standard_attr_id"]]["resource_type"] == resource for r in rows)
     ports = {p["id"]: p for p in _rows(lab, "neutron", "SELECT * FROM ports")}
@@ -72,11 +83,14 @@ def test_revisions_and_floating_ips_hang_together(lab):
 
 # -- as ML2/OVN writes them (spec level: no servers) --------------------------------------
 
+
 @pytest.fixture(scope="module")
 def spec():
     import datetime as dt
+
     c = build.spec("small", 2, dt.datetime(2026, 6, 1, 12, 0, 0))
     from osfsck.lab import services
+
     services.ovn_northbound(c)
     return c
 
@@ -94,8 +108,12 @@ def test_bound_bindings_have_their_level_and_networks_their_segment(spec):
         level = levels.get((b["port_id"], b["host"]))
         if b["vif_type"] == "ovs":
             assert level and level["driver"] == "ovn" and level["segment_id"] == segments[nets[b["port_id"]]]["id"]
-            assert json.loads(b["vif_details"]) == {"port_filter": True, "connectivity": "l2",
-                                                    "bridge_name": "br-int", "datapath_type": "system"}
+            assert json.loads(b["vif_details"]) == {
+                "port_filter": True,
+                "connectivity": "l2",
+                "bridge_name": "br-int",
+                "datapath_type": "system",
+            }
         else:
             assert level is None and b["vif_details"] == "" and b["host"] == ""
 
@@ -118,8 +136,10 @@ def test_a_running_live_migration_binds_each_port_on_both_hosts(spec):
         assert dest["status"] == "INACTIVE" and dest["vif_type"] == "ovs" and dest["profile"] == ""
         assert {lv["host"] for lv in n.levels if lv["port_id"] == p["id"]} == set(mine)
         options = nb[("Logical_Switch_Port", p["id"])].row["options"]
-        assert options == {"requested-chassis": f"{mig['source_compute']},{mig['dest_compute']}",
-                           "activation-strategy": "rarp"}
+        assert options == {
+            "requested-chassis": f"{mig['source_compute']},{mig['dest_compute']}",
+            "activation-strategy": "rarp",
+        }
 
 
 def test_router_and_metadata_ports_as_ml2_ovn_makes_them(spec):
@@ -144,6 +164,7 @@ def test_router_and_metadata_ports_as_ml2_ovn_makes_them(spec):
 
 def _nb(c):
     from osfsck.lab import ovn_nb
+
     return ovn_nb.rows(c)
 
 
@@ -160,9 +181,14 @@ def test_network_info_has_the_shape_nova_writes(spec):
     """The lab's cache VIFs have the recorded VIF model's structure, key for key
     (tests/sources/fixtures/nova/network_info.json: nova/network/neutron.py _build_vif_model)."""
     from tests.sources.db_fixture import fixture
+
     [recorded, _] = fixture("nova/network_info.json")["caches"]["ovn-two-ports"]
-    row = next(r for rows in spec.net.caches.values() for r in rows
-               if any(v["network"]["subnets"][0]["ips"][0]["floating_ips"] for v in json.loads(r["network_info"])))
+    row = next(
+        r
+        for rows in spec.net.caches.values()
+        for r in rows
+        if any(v["network"]["subnets"][0]["ips"][0]["floating_ips"] for v in json.loads(r["network_info"]))
+    )
     vif = next(v for v in json.loads(row["network_info"]) if v["network"]["subnets"][0]["ips"][0]["floating_ips"])
     assert _shape(vif) == _shape(recorded)
-    assert list(vif) == list(recorded)      # the model's key order
+    assert list(vif) == list(recorded)  # the model's key order

@@ -23,6 +23,7 @@ def lab(tmp_path_factory):
         with sqlite3.connect(urls[db].removeprefix("sqlite:///")) as conn:
             conn.row_factory = sqlite3.Row
             return [dict(r) for r in conn.execute(sql)]
+
     return c, rows
 
 
@@ -78,7 +79,7 @@ def test_build_requests_hold_versioned_object_primitives(lab):
 def test_services_report_their_release_and_their_heartbeats(release, version):
     c = build.spec("small", 1, NOW)
     [svc, *_] = nova_rows.service_rows(c, "cell1", release)
-    assert svc["version"] == version and svc["last_seen_up"] == NOW and svc["report_count"] > 10 ** 6
+    assert svc["version"] == version and svc["last_seen_up"] == NOW and svc["report_count"] > 10**6
 
 
 def test_migrations_as_the_conductor_and_the_destination_claim_write_them(lab):
@@ -111,8 +112,11 @@ def test_every_instance_has_its_actions_and_a_task_its_current_one(lab):
                 assert "delete" in names
             if i["task_state"] == "migrating":
                 assert last[i["uuid"]]["action"] == "live-migration"
-                [ev] = rows(f"nova_{cell}", f"SELECT * FROM instance_actions_events WHERE action_id = "
-                                            f"{last[i['uuid']]['id']} AND event = 'compute_live_migration'")
+                [ev] = rows(
+                    f"nova_{cell}",
+                    f"SELECT * FROM instance_actions_events WHERE action_id = "
+                    f"{last[i['uuid']]['id']} AND event = 'compute_live_migration'",
+                )
                 assert ev["finish_time"] is None and ev["host"] == i["host"]
     running = [m for ms in c.migrations.values() for m in ms if m["status"] not in MIGRATION_TERMINAL]
     assert running

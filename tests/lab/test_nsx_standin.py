@@ -43,7 +43,7 @@ def test_list_pages_carry_a_cursor_and_result_count_only_on_the_first(nsx):
             assert "result_count" not in page
             ids += [o["id"] for o in page["results"]]
         assert ids == [f"seg{i:04d}" for i in range(2500)]
-        assert len(c.get(SEGMENTS, params={"page_size": 5000}).json()["results"]) == 1000   # capped
+        assert len(c.get(SEGMENTS, params={"page_size": 5000}).json()["results"]) == 1000  # capped
         assert c.get(SEGMENTS, params={"cursor": "bogus"}).status_code == 400
 
 
@@ -72,19 +72,21 @@ def test_revision_counts_changes_and_a_stale_one_gets_412(nsx):
 
 def test_deletes_follow_nsx_rules(nsx):
     ls = nsx.store.add(f"{MANAGER}/logical-switches", {"display_name": "net"})
-    port = nsx.store.add(f"{MANAGER}/logical-ports", {"logical_switch_id": ls["id"],
-                                                      "attachment": {"attachment_type": "VIF", "id": "vif1"}})
+    port = nsx.store.add(
+        f"{MANAGER}/logical-ports",
+        {"logical_switch_id": ls["id"], "attachment": {"attachment_type": "VIF", "id": "vif1"}},
+    )
     nsx.store.add(SEGMENTS, {"id": "s1"})
     nsx.store.add(f"{SEGMENTS}/s1/ports", {"id": "p1"})
     with http(nsx) as c:
-        assert c.delete(f"{MANAGER}/logical-switches/{ls['id']}").status_code == 400      # it has a port
-        assert c.delete(f"{MANAGER}/logical-ports/{port['id']}").status_code == 400       # attached
+        assert c.delete(f"{MANAGER}/logical-switches/{ls['id']}").status_code == 400  # it has a port
+        assert c.delete(f"{MANAGER}/logical-ports/{port['id']}").status_code == 400  # attached
         assert c.delete(f"{MANAGER}/logical-ports/{port['id']}", params={"detach": "true"}).status_code == 200
         assert c.delete(f"{MANAGER}/logical-ports/{port['id']}").status_code == 404
-        assert c.delete(f"{SEGMENTS}/s1").status_code == 400                               # it has a port
+        assert c.delete(f"{SEGMENTS}/s1").status_code == 400  # it has a port
         assert c.delete(f"{SEGMENTS}/s1/ports/p1").status_code == 200
         assert c.delete(f"{SEGMENTS}/s1").status_code == 200
-        assert c.delete(f"{SEGMENTS}/s1").status_code == 200                               # idempotent
+        assert c.delete(f"{SEGMENTS}/s1").status_code == 200  # idempotent
         assert c.get(f"{SEGMENTS}/s1").status_code == 404
 
 
@@ -112,6 +114,7 @@ def test_https_with_a_certificate(tmp_path):
         with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
             httpx.get(s.url + SEGMENTS, auth=AUTH)
         import ssl
+
         with httpx.Client(base_url=s.url, auth=AUTH, verify=ssl.create_default_context(cafile=cert)) as c:
             assert c.get(SEGMENTS).json()["result_count"] == 0
 
@@ -120,8 +123,19 @@ def test_runs_as_a_process_and_keeps_its_state(tmp_path):
     (tmp_path / "pw").write_text("secret\n")
     state = tmp_path / "nsx.json"
     state.write_text(json.dumps({SEGMENTS: [{"id": "s1", "resource_type": "Segment", "_revision": 4}]}))
-    proc = subprocess.Popen([sys.executable, "-m", "osfsck.lab.nsx_standin", "--password-file", str(tmp_path / "pw"),
-                             "--state", str(state)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "osfsck.lab.nsx_standin",
+            "--password-file",
+            str(tmp_path / "pw"),
+            "--state",
+            str(state),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         url = proc.stdout.readline().strip()
         with httpx.Client(base_url=url, auth=AUTH) as c:

@@ -52,8 +52,10 @@ def test_a_process_whose_main_thread_ended_first_is_alive_until_its_last_thread_
     # ps shows such a process <defunct> while its other threads run on: a daemon's main
     # thread returns and exit() is still tearing the rest down (seen for libvirtd and beam
     # right after a stop returned)
-    code = ("import ctypes, threading, time; threading.Thread(target=time.sleep, args=(60,)).start(); "
-            "ctypes.CDLL(None).pthread_exit(None)")
+    code = (
+        "import ctypes, threading, time; threading.Thread(target=time.sleep, args=(60,)).start(); "
+        "ctypes.CDLL(None).pthread_exit(None)"
+    )
     p = subprocess.Popen([sys.executable, "-c", code])
     try:
         deadline = time.monotonic() + 10
@@ -62,7 +64,7 @@ def test_a_process_whose_main_thread_ended_first_is_alive_until_its_last_thread_
             time.sleep(0.02)
         assert processes.alive(p.pid)
         proc = processes.current(p.pid)
-        assert proc is not None and proc.what.startswith("python")     # read from a live thread
+        assert proc is not None and proc.what.startswith("python")  # read from a live thread
         assert processes.stop([proc], grace=1) == []
         assert not processes.alive(p.pid)
     finally:
@@ -81,7 +83,7 @@ def test_a_process_that_ignores_sigterm_is_killed_after_the_grace(children):
 
 def test_a_pid_taken_over_by_another_process_is_left_alone(children):
     p = children("/lab/x")
-    gone = Proc(p.pid, "1", "python")          # the PID of a process that started at another time
+    gone = Proc(p.pid, "1", "python")  # the PID of a process that started at another time
     assert processes.stop([gone], grace=0.2) == []
     assert p.poll() is None and processes.alive(p.pid)
 

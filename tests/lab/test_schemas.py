@@ -14,12 +14,34 @@ RELEASES = schemas.releases()
 # db -> table -> columns the checks read (or will read); must exist in every release.
 REQUIRED = {
     "nova": {
-        "instances": ["uuid", "id", "host", "node", "vm_state", "task_state", "power_state", "deleted",
-                      "deleted_at", "updated_at", "hidden", "project_id", "user_id", "vcpus", "memory_mb",
-                      "root_gb"],
+        "instances": [
+            "uuid",
+            "id",
+            "host",
+            "node",
+            "vm_state",
+            "task_state",
+            "power_state",
+            "deleted",
+            "deleted_at",
+            "updated_at",
+            "hidden",
+            "project_id",
+            "user_id",
+            "vcpus",
+            "memory_mb",
+            "root_gb",
+        ],
         "shadow_instances": ["uuid", "deleted_at", "host"],
-        "migrations": ["uuid", "instance_uuid", "source_compute", "dest_compute", "status", "migration_type",
-                       "deleted"],
+        "migrations": [
+            "uuid",
+            "instance_uuid",
+            "source_compute",
+            "dest_compute",
+            "status",
+            "migration_type",
+            "deleted",
+        ],
         "services": ["host", "binary", "disabled", "forced_down", "deleted", "updated_at", "last_seen_up"],
         "compute_nodes": ["host", "hypervisor_hostname", "hypervisor_type", "uuid", "deleted"],
     },
@@ -29,8 +51,18 @@ REQUIRED = {
         "build_requests": ["instance_uuid", "project_id", "created_at"],
     },
     "cinder": {
-        "volumes": ["id", "status", "attach_status", "migration_status", "host", "project_id", "size",
-                    "volume_type_id", "use_quota", "deleted"],
+        "volumes": [
+            "id",
+            "status",
+            "attach_status",
+            "migration_status",
+            "host",
+            "project_id",
+            "size",
+            "volume_type_id",
+            "use_quota",
+            "deleted",
+        ],
         "volume_attachment": ["id", "volume_id", "instance_uuid", "attached_host", "attach_status", "deleted"],
         "services": ["host", "binary", "disabled", "updated_at", "deleted"],
         "quota_usages": ["project_id", "resource", "in_use", "reserved", "deleted"],
@@ -40,8 +72,16 @@ REQUIRED = {
         "volume_types": ["id", "name", "deleted"],
     },
     "neutron": {
-        "ports": ["id", "network_id", "project_id", "device_id", "device_owner", "status", "mac_address",
-                  "standard_attr_id"],
+        "ports": [
+            "id",
+            "network_id",
+            "project_id",
+            "device_id",
+            "device_owner",
+            "status",
+            "mac_address",
+            "standard_attr_id",
+        ],
         "ml2_port_bindings": ["port_id", "host", "vif_type", "vnic_type", "status"],
         "ipallocations": ["port_id", "ip_address", "subnet_id", "network_id"],
         "floatingips": ["id", "floating_port_id", "fixed_port_id", "router_id", "status"],
@@ -112,8 +152,17 @@ def test_releases_present_newest_first():
 def test_versions_record_every_db(release):
     v = schemas.versions()[release]
     assert set(v["alembic_heads"]) == set(schemas.DBS) == set(v["how"])
-    for package in ("nova", "cinder", "neutron", "neutron-lib", "openstack-placement", "designate",
-                    "SQLAlchemy", "alembic", "oslo.db"):
+    for package in (
+        "nova",
+        "cinder",
+        "neutron",
+        "neutron-lib",
+        "openstack-placement",
+        "designate",
+        "SQLAlchemy",
+        "alembic",
+        "oslo.db",
+    ):
         assert re.fullmatch(r"\d+(\.\d+)+", v["packages"][package]), (release, package)
     # Only neutron's SQLite schema comes from models (its migrations fail on SQLite).
     for db in schemas.DBS:
@@ -156,7 +205,7 @@ def test_mysql_schema_matches_sqlite_tables(release, db):
     assert sorted(mysql_only) == recorded.get("only_in_mysql", [])
     assert sorted(sqlite_only) == recorded.get("only_in_sqlite", [])
     inserts = [f"INSERT INTO `alembic_version` (`version_num`) VALUES ('{h}')" for h in heads(release, db)]
-    assert stmts[-len(inserts):] == inserts
+    assert stmts[-len(inserts) :] == inserts
 
 
 def test_cell_db_has_shadow_tables():
@@ -187,6 +236,7 @@ def mariadb(tmp_path_factory):
     if shutil.which("mariadbd", path=os.environ.get("PATH", "") + ":/usr/sbin") is None:
         pytest.skip("mariadbd is not installed")
     from osfsck.lab.mariadb import MariaDB
+
     server = MariaDB(tmp_path_factory.mktemp("mariadb"))
     yield server
     server.stop()
@@ -197,6 +247,7 @@ def mariadb(tmp_path_factory):
 @pytest.mark.parametrize("db", schemas.DBS)
 def test_mysql_schema_loads_into_mariadb(mariadb, release, db):
     import pymysql
+
     name = f"t{release.replace('.', '_')}_{db}"
     conn = pymysql.connect(host="127.0.0.1", port=mariadb.port, user="root", autocommit=True)
     try:

@@ -33,7 +33,7 @@ def lab(tmp_path_factory):
 def test_stop_ends_every_server_and_start_brings_each_back(lab):
     services = json.loads((lab / "lab.json").read_text())["services"]
     servers = {"named", "ovsdb-server", "nsx", "rabbitmq", "rpc-services"}
-    assert servers <= set(services) <= servers | {"placement"}    # placement-api: when .venv-placement exists
+    assert servers <= set(services) <= servers | {"placement"}  # placement-api: when .venv-placement exists
     pids = {name: read_pid(e["pidfile"]) for name, e in services.items()}
     assert all(pid and alive(pid) for pid in pids.values()) and all(_answers(e["port"]) for e in services.values())
 
@@ -55,8 +55,18 @@ def test_nsx_keeps_its_objects_across_a_restart(lab):
     build.stop(lab)
     build.start(lab)
     assert json.loads(state.read_text()) == before
-    out = subprocess.run(["curl", "-s", "--cacert", str(lab / "nsx" / "nsx-cert.pem"), "-u",
-                          "admin:" + (lab / "nsx" / "password").read_text().strip(),
-                          f"https://127.0.0.1:{entry['port']}/policy/api/v1/infra/segments"],
-                         capture_output=True, text=True, timeout=30)
+    out = subprocess.run(
+        [
+            "curl",
+            "-s",
+            "--cacert",
+            str(lab / "nsx" / "nsx-cert.pem"),
+            "-u",
+            "admin:" + (lab / "nsx" / "password").read_text().strip(),
+            f"https://127.0.0.1:{entry['port']}/policy/api/v1/infra/segments",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert json.loads(out.stdout)["result_count"] == len(before["/policy/api/v1/infra/segments"])

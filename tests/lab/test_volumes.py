@@ -20,11 +20,14 @@ class Lab:
     def __init__(self, out: Path):
         self.out = out
         self.truth = json.loads((out / "truth.json").read_text())
-        self.cinder = self._rows("cinder", "SELECT * FROM volumes"), self._rows("cinder", "SELECT * FROM volume_attachment")
+        self.cinder = (
+            self._rows("cinder", "SELECT * FROM volumes"),
+            self._rows("cinder", "SELECT * FROM volume_attachment"),
+        )
         cells = [p.stem for p in (out / "db").glob("nova_cell*.sqlite")]
         self.instances = {r["uuid"]: r for c in cells for r in self._rows(c, "SELECT * FROM instances")}
         self.bdms = [r for c in cells for r in self._rows(c, "SELECT * FROM block_device_mapping")]
-        self.disks = {}    # (host, domain uuid) -> {serial: DomainVolume}
+        self.disks = {}  # (host, domain uuid) -> {serial: DomainVolume}
         for xml in (out / "hv").glob("*.xml"):
             for dom in ET.parse(xml).getroot().iterfind("domain"):
                 d, vols = parse_domain(xml.stem, ET.tostring(dom, encoding="unicode"), 1, True)
@@ -68,19 +71,25 @@ def lab(tmp_path_factory) -> Lab:
     out = tmp_path_factory.mktemp("lab") / "small"
     build.build(out, "small", seed=2, hv_mode="testfiles")
     yield Lab(out)
-    build.stop(out)       # its DNS and OVN servers
+    build.stop(out)  # its DNS and OVN servers
 
 
 def test_cinder_has_the_volumes_and_services(lab):
     vols, atts = lab.cinder
     assert len(vols) >= 30 and Counter(v["host"] for v in vols).keys() == {
-        "cinder-lab@lvm#lvm", "cinder-lab@ceph#ceph", "cinder-lab@pure#pure"}
+        "cinder-lab@lvm#lvm",
+        "cinder-lab@ceph#ceph",
+        "cinder-lab@pure#pure",
+    }
     assert {v["volume_type_id"] for v in vols} == {volumes.VOLUME_TYPE["id"]}
     assert sum(1 for a in atts if not a["deleted"] and a["attach_status"] == "attached") >= 20
     services = {(r["host"], r["binary"]) for r in lab._rows("cinder", "SELECT * FROM services")}
-    assert services == {("cinder-lab@lvm", "cinder-volume"), ("cinder-lab@ceph", "cinder-volume"),
-                        ("cinder-lab@pure", "cinder-volume"),
-                        ("cinder-lab", "cinder-scheduler")}
+    assert services == {
+        ("cinder-lab@lvm", "cinder-volume"),
+        ("cinder-lab@ceph", "cinder-volume"),
+        ("cinder-lab@pure", "cinder-volume"),
+        ("cinder-lab", "cinder-scheduler"),
+    }
     config = (lab.out / "osfsck.toml").read_text()
     assert '[cinder]\ndatabase = "sqlite:///db/cinder.sqlite"' in config and "iscsiadm = " in config
 
@@ -93,8 +102,15 @@ def test_each_attached_volume_is_in_all_five_places(lab):
     for att in lab.cinder[1]:
         vol = lab.volume(att["volume_id"])
         inst = lab.instances.get(att["instance_uuid"])
-        if att["deleted"] or att["attach_status"] != "attached" or vol["migration_status"] or not inst \
-                or inst["deleted"] or inst["task_state"] or {vol["id"], att["id"]} & broken:
+        if (
+            att["deleted"]
+            or att["attach_status"] != "attached"
+            or vol["migration_status"]
+            or not inst
+            or inst["deleted"]
+            or inst["task_state"]
+            or {vol["id"], att["id"]} & broken
+        ):
             continue
         host = inst["host"]
         assert att["attached_host"] == host
@@ -109,12 +125,15 @@ def test_each_attached_volume_is_in_all_five_places(lab):
         disk = lab.disks[(host, inst["uuid"])][vol["id"]]
         assert "/dev/" + disk.target_dev == bdm["device_name"]
         info = json.loads(bdm["connection_info"])
-        assert info["serial"] == vol["id"] and info["driver_volume_type"] == ("rbd" if "ceph" in vol["host"] else "iscsi")
+        assert info["serial"] == vol["id"] and info["driver_volume_type"] == (
+            "rbd" if "ceph" in vol["host"] else "iscsi"
+        )
         # Cinder's copy is flattened, and it is the one Nova's was made from
         flat = json.loads(att["connection_info"])
-        assert flat["attachment_id"] == att["id"] and flat.get("volume_id", vol["id"]) == vol["id"]   # Pure gives none
-        assert {k: v for k, v in flat.items() if k not in ("attachment_id", "driver_volume_type")} == \
-            {k: v for k, v in info["data"].items() if k not in ("device_path", "multipath_id")}
+        assert flat["attachment_id"] == att["id"] and flat.get("volume_id", vol["id"]) == vol["id"]  # Pure gives none
+        assert {k: v for k, v in flat.items() if k not in ("attachment_id", "driver_volume_type")} == {
+            k: v for k, v in info["data"].items() if k not in ("device_path", "multipath_id")
+        }
         if "pure" in vol["host"]:
             # the array: its one target on every portal, this host's LUN under each session,
             # the domain on the multipath device
@@ -138,7 +157,8 @@ def test_each_attached_volume_is_in_all_five_places(lab):
 
 def test_every_volume_check_has_one_fault_that_the_data_shows(lab):
     assert Counter(f["code"] for f in lab.truth["faults"] if f["code"].startswith("VL")) == {
-        code: 1 for code in ("VL101", "VL102", "VL103", "VL104", "VL201", "VL202", "VL203", "VL204", "VL205")}
+        code: 1 for code in ("VL101", "VL102", "VL103", "VL104", "VL201", "VL202", "VL203", "VL204", "VL205")
+    }
     [att_id] = lab.faults("VL101")
     att = next(a for a in lab.cinder[1] if a["id"] == att_id)
     assert (att["deleted"], att["attach_status"], lab.volume(att["volume_id"])["status"]) == (0, "attached", "in-use")
@@ -175,11 +195,20 @@ def test_every_volume_check_has_one_fault_that_the_data_shows(lab):
     [subject] = lab.faults("VL205")
     iqn, lun = subject.split("/lun-")
     holders = {h for h, devs in lab.devices.items() if (iqn, int(lun)) in devs.values()}
-    [host] = [h for h in holders if sum(1 for t in lab.devices[h].values() if t == (iqn, int(lun))) == 2
-              and any(json.loads(a["connection_info"] or "{}").get("target_luns", [None])[0] == int(lun)
-                      and a["attached_host"] == h and a["deleted"] for a in lab.cinder[1])]
-    assert any(a["attached_host"] == host and not a["deleted"] and iqn in (a["connection_info"] or "")
-               for a in lab.cinder[1])
+    [host] = [
+        h
+        for h in holders
+        if sum(1 for t in lab.devices[h].values() if t == (iqn, int(lun))) == 2
+        and any(
+            json.loads(a["connection_info"] or "{}").get("target_luns", [None])[0] == int(lun)
+            and a["attached_host"] == h
+            and a["deleted"]
+            for a in lab.cinder[1]
+        )
+    ]
+    assert any(
+        a["attached_host"] == host and not a["deleted"] and iqn in (a["connection_info"] or "") for a in lab.cinder[1]
+    )
 
     [subject] = lab.faults("VL203")
     iqn = subject.split("@")[0]
@@ -193,10 +222,14 @@ def test_connection_info_is_stored_as_each_service_stores_it(lab):
     connector; Nova: nested again with the serial, nothing before os-brick connected."""
     for att in lab.cinder[1]:
         if att["attach_status"] == "reserved":
-            assert (att["connection_info"], att["attached_host"], att["connector"], att["attach_mode"]) == \
-                ("{}", None, None, "null")
+            assert (att["connection_info"], att["attached_host"], att["connector"], att["attach_mode"]) == (
+                "{}",
+                None,
+                None,
+                "null",
+            )
             continue
-        if att["connection_info"] is None:      # os-attach (the legacy flow) stores none
+        if att["connection_info"] is None:  # os-attach (the legacy flow) stores none
             continue
         flat = json.loads(att["connection_info"])
         assert "data" not in flat and flat["attachment_id"] == att["id"] and flat["enforce_multipath"] is False
@@ -207,15 +240,19 @@ def test_connection_info_is_stored_as_each_service_stores_it(lab):
             assert not bdm["deleted"] and lab.volume(bdm["volume_id"])["status"] == "attaching"
             continue
         info = json.loads(bdm["connection_info"])
-        if bdm["attachment_id"] is None:        # the legacy flow: initialize_connection's answer
+        if bdm["attachment_id"] is None:  # the legacy flow: initialize_connection's answer
             assert set(info) == {"driver_volume_type", "data", "serial"}
             continue
         assert set(info) >= {"driver_volume_type", "data", "serial", "volume_id", "instance", "status"}
         assert "attachment_id" not in info["data"] and info["instance"] == bdm["instance_uuid"]
         assert info.get("multiattach", False) == bool(lab.volume(bdm["volume_id"])["multiattach"])
     # mid live migration: both hosts' attachments attached, the mapping already on the destination's
-    [moving] = [v for v in lab.cinder[0] if not v["multiattach"] and len(
-        [a for a in lab.attachments_of(v["id"]) if not a["deleted"] and a["attach_status"] == "attached"]) == 2]
+    [moving] = [
+        v
+        for v in lab.cinder[0]
+        if not v["multiattach"]
+        and len([a for a in lab.attachments_of(v["id"]) if not a["deleted"] and a["attach_status"] == "attached"]) == 2
+    ]
     atts = {a["id"]: a for a in lab.attachments_of(moving["id"])}
     [bdm] = [b for b in lab.bdms if b["volume_id"] == moving["id"] and not b["deleted"]]
     dest = atts[bdm["attachment_id"]]["attached_host"]
@@ -225,17 +262,21 @@ def test_connection_info_is_stored_as_each_service_stores_it(lab):
 
 def test_releases_before_2025_1_store_no_enforce_multipath():
     import datetime as dt
+
     cloud = build.spec("small", 2, dt.datetime(2026, 11, 24, 12, 0))
     volumes.for_release(cloud, "2024.1")
-    rows = [a["connection_info"] for a in cloud.attachments] + [b["connection_info"] for bs in cloud.bdms.values()
-                                                                  for b in bs]
+    rows = [a["connection_info"] for a in cloud.attachments] + [
+        b["connection_info"] for bs in cloud.bdms.values() for b in bs
+    ]
     assert rows and not any("enforce_multipath" in (r or "") for r in rows)
     assert any("target_iqn" in (r or "") for r in rows)
 
 
 def test_the_near_misses_are_there(lab):
     vols = lab.cinder[0]
-    assert any(v["multiattach"] and len([a for a in lab.attachments_of(v["id"]) if not a["deleted"]]) == 2 for v in vols)
+    assert any(
+        v["multiattach"] and len([a for a in lab.attachments_of(v["id"]) if not a["deleted"]]) == 2 for v in vols
+    )
     assert any(v["migration_status"] == "migrating" for v in vols)
     assert any(v["status"] == "reserved" for v in vols)
     assert any(b["boot_index"] == 0 and b["source_type"] == "image" and not b["deleted"] for b in lab.bdms)

@@ -9,7 +9,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
 from sqlalchemy import create_engine, select, table, text
 from sqlalchemy.pool import NullPool
 
@@ -30,23 +29,46 @@ VOLUME_TYPE = "5d2c9a40-0c1e-4b7a-8f3d-6e5f4a3b2c1d"
 
 def cinder_db(url: str) -> str:
     database.create(url, "cinder", RELEASE)
-    database.insert_rows(url, "volume_types", [{"id": VOLUME_TYPE, "name": "__DEFAULT__", "deleted": 0,
-                                                "is_public": 1, "created_at": T0}])
+    database.insert_rows(
+        url,
+        "volume_types",
+        [{"id": VOLUME_TYPE, "name": "__DEFAULT__", "deleted": 0, "is_public": 1, "created_at": T0}],
+    )
     return url
 
 
 def volume(vid: str, status: str, attach_status: str, **kw) -> dict:
-    return {"id": vid, "status": status, "attach_status": attach_status, "deleted": 0, "size": 1,
-            "project_id": "p1", "host": "cv1@lvm#lvm", "multiattach": 0, "use_quota": 1,
-            "volume_type_id": VOLUME_TYPE, "created_at": T0 - dt.timedelta(days=20),
-            "updated_at": T0 - dt.timedelta(days=2), **kw}
+    return {
+        "id": vid,
+        "status": status,
+        "attach_status": attach_status,
+        "deleted": 0,
+        "size": 1,
+        "project_id": "p1",
+        "host": "cv1@lvm#lvm",
+        "multiattach": 0,
+        "use_quota": 1,
+        "volume_type_id": VOLUME_TYPE,
+        "created_at": T0 - dt.timedelta(days=20),
+        "updated_at": T0 - dt.timedelta(days=2),
+        **kw,
+    }
 
 
 def attachment(aid: str, vid: str, instance: str, attach_status: str = "attached", **kw) -> dict:
-    return {"id": aid, "volume_id": vid, "instance_uuid": instance, "attached_host": "hv1",
-            "attach_status": attach_status, "attach_mode": "rw", "deleted": 0,
-            "attach_time": T0 - dt.timedelta(days=20), "created_at": T0 - dt.timedelta(days=20),
-            "updated_at": T0 - dt.timedelta(days=3), **kw}
+    return {
+        "id": aid,
+        "volume_id": vid,
+        "instance_uuid": instance,
+        "attached_host": "hv1",
+        "attach_status": attach_status,
+        "attach_mode": "rw",
+        "deleted": 0,
+        "attach_time": T0 - dt.timedelta(days=20),
+        "created_at": T0 - dt.timedelta(days=20),
+        "updated_at": T0 - dt.timedelta(days=3),
+        **kw,
+    }
 
 
 def rows(url: str, name: str) -> dict:
@@ -66,9 +88,14 @@ def execute(url: str, sql: str, **params) -> None:
 
 
 def context(cinder_url: str | None = None, api_url: str | None = None, **settings) -> RepairContext:
-    return RepairContext(Settings(cinder=CinderSettings(database=Database(cinder_url) if cinder_url else None),
-                                  nova=NovaSettings(api_database=Database(api_url) if api_url else None),
-                                  **settings), None)
+    return RepairContext(
+        Settings(
+            cinder=CinderSettings(database=Database(cinder_url) if cinder_url else None),
+            nova=NovaSettings(api_database=Database(api_url) if api_url else None),
+            **settings,
+        ),
+        None,
+    )
 
 
 def plan_of(repair, finding, snap: Snapshot | None = None) -> RepairPlan:

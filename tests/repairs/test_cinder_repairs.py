@@ -9,8 +9,8 @@ import pytest
 
 from osfsck.checks.evidence import attachment_evidence, volume_evidence
 from osfsck.config.settings import CinderSettings, Database
-from osfsck.model.facts.cinder import CinderAttachment, CinderVolume
 from osfsck.lab import database
+from osfsck.model.facts.cinder import CinderAttachment, CinderVolume
 from osfsck.model.finding import Finding, Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
@@ -19,7 +19,15 @@ from osfsck.repairs.cinder.attachments import DeleteVolumeAttachment
 from osfsck.repairs.cinder.volumes import ResetVolumeState, ResetVolumeStatus
 from osfsck.sources.cinder_db import CinderDatabaseSource
 from tests.repairs.helpers import (
-    T0, apply, attachment, cinder_db, context, execute, plan_of, refused_again_then_undone, rows,
+    T0,
+    apply,
+    attachment,
+    cinder_db,
+    context,
+    execute,
+    plan_of,
+    refused_again_then_undone,
+    rows,
     volume,
 )
 
@@ -37,28 +45,50 @@ def _facts(url):
 def stale_attachment(url, aid) -> Finding:
     vols, atts = _facts(url)
     a = atts[aid]
-    return Finding("VL101", "stale-volume-attachment", Severity.MEDIUM, ObjectRef("volume-attachment", aid, "cinder"),
-                   "m", evidence={"attachment": attachment_evidence(a), "volume": volume_evidence(vols[a.volume_id])})
+    return Finding(
+        "VL101",
+        "stale-volume-attachment",
+        Severity.MEDIUM,
+        ObjectRef("volume-attachment", aid, "cinder"),
+        "m",
+        evidence={"attachment": attachment_evidence(a), "volume": volume_evidence(vols[a.volume_id])},
+    )
 
 
 def volume_finding(url, vid, code="VL101", **evidence) -> Finding:
     vols, _ = _facts(url)
-    return Finding(code, "x", Severity.MEDIUM, ObjectRef("volume", vid, "cinder"), "m",
-                   evidence={"volume": volume_evidence(vols[vid]), **evidence})
+    return Finding(
+        code,
+        "x",
+        Severity.MEDIUM,
+        ObjectRef("volume", vid, "cinder"),
+        "m",
+        evidence={"volume": volume_evidence(vols[vid]), **evidence},
+    )
 
 
 @pytest.fixture
 def cinder(new_db):
     url = cinder_db(new_db("cinder"))
-    database.insert_rows(url, "volumes", [
-        volume(V1, "in-use", "attached"),
-        volume(V2, "in-use", "attached", multiattach=1),
-        volume(V3, "in-use", "attached")])
-    database.insert_rows(url, "volume_attachment", [
-        attachment("a1", V1, GONE),
-        attachment("a0", V1, GONE, "detached", deleted=1, deleted_at=T0, detach_time=T0),   # long gone
-        attachment("a2", V2, GONE),
-        attachment("a3", V2, LIVE, attached_host="hv2")])
+    database.insert_rows(
+        url,
+        "volumes",
+        [
+            volume(V1, "in-use", "attached"),
+            volume(V2, "in-use", "attached", multiattach=1),
+            volume(V3, "in-use", "attached"),
+        ],
+    )
+    database.insert_rows(
+        url,
+        "volume_attachment",
+        [
+            attachment("a1", V1, GONE),
+            attachment("a0", V1, GONE, "detached", deleted=1, deleted_at=T0, detach_time=T0),  # long gone
+            attachment("a2", V2, GONE),
+            attachment("a3", V2, LIVE, attached_host="hv2"),
+        ],
+    )
     ctx = context(url)
     yield url, ctx
     ctx.close()
@@ -73,7 +103,7 @@ def test_delete_volume_attachment_settles_refuses_twice_and_undoes(cinder):
     a1, v1 = rows(url, "volume_attachment")["a1"], rows(url, "volumes")[V1]
     assert (a1["deleted"], a1["attach_status"]) == (1, "detached")
     assert a1["deleted_at"] is not None and a1["detach_time"] is not None
-    assert a1["updated_at"] == atts["a1"]["updated_at"]          # kept, as Cinder keeps it
+    assert a1["updated_at"] == atts["a1"]["updated_at"]  # kept, as Cinder keeps it
     assert (v1["status"], v1["attach_status"], v1["updated_at"]) == ("available", "detached", vols[V1]["updated_at"])
     assert "volume_attachment a1 in cinder" in entry["result"] and "status 'in-use' -> 'available'" in entry["result"]
 
@@ -106,9 +136,21 @@ def test_a_multi_attached_volume_takes_the_status_cinder_derives_from_its_other_
 
 
 def _attached_mode(url, vid, n=1) -> None:
-    database.insert_rows(url, "volume_admin_metadata", [{"id": n, "volume_id": vid, "key": "attached_mode",
-                                                         "value": "rw", "deleted": 0, "created_at": T0,
-                                                         "updated_at": T0}])
+    database.insert_rows(
+        url,
+        "volume_admin_metadata",
+        [
+            {
+                "id": n,
+                "volume_id": vid,
+                "key": "attached_mode",
+                "value": "rw",
+                "deleted": 0,
+                "created_at": T0,
+                "updated_at": T0,
+            }
+        ],
+    )
 
 
 def test_delete_volume_attachment_drops_attached_mode_as_finish_detach_does(cinder):
@@ -118,8 +160,11 @@ def test_delete_volume_attachment_drops_attached_mode_as_finish_detach_does(cind
     repair = DeleteVolumeAttachment()
     entry = apply(repair, plan_of(repair, stale_attachment(url, "a1")), ctx)
     meta = rows(url, "volume_admin_metadata")[1]
-    assert meta["deleted"] == 1 and meta["deleted_at"] is not None and meta["updated_at"] == before[
-        "volume_admin_metadata"][1]["updated_at"]          # volume_admin_metadata_delete keeps updated_at
+    assert (
+        meta["deleted"] == 1
+        and meta["deleted_at"] is not None
+        and meta["updated_at"] == before["volume_admin_metadata"][1]["updated_at"]
+    )  # volume_admin_metadata_delete keeps updated_at
     repair.undo(entry, ctx)
     assert {t: rows(url, t) for t in before} == before
 
@@ -130,10 +175,10 @@ def test_all_or_nothing_when_the_volume_changed_after_the_before_image(cinder):
     repair = DeleteVolumeAttachment()
     plan = plan_of(repair, stale_attachment(url, "a1"))
     before = repair.before_image(plan, ctx)
-    execute(url, "UPDATE volumes SET status = 'attaching' WHERE id = :id", id=V1)   # an attach began meanwhile
+    execute(url, "UPDATE volumes SET status = 'attaching' WHERE id = :id", id=V1)  # an attach began meanwhile
     with pytest.raises(RepairError, match=f"volumes row {V1} is no longer in the state"):
         repair.apply(plan, ctx, before)
-    assert rows(url, "volume_attachment") == atts      # the attachment's update was rolled back
+    assert rows(url, "volume_attachment") == atts  # the attachment's update was rolled back
 
 
 def test_a_new_attachment_after_the_before_image_stops_the_repair(cinder):
@@ -154,7 +199,9 @@ def test_reset_volume_status_sets_available_and_undo_restores_the_update_time(ci
     plan = plan_of(repair, volume_finding(url, V3))
     entry = apply(repair, plan, ctx)
     v3 = rows(url, "volumes")[V3]
-    assert (v3["status"], v3["attach_status"]) == ("available", "detached") and v3["updated_at"] != vols[V3]["updated_at"]
+    assert (v3["status"], v3["attach_status"]) == ("available", "detached") and v3["updated_at"] != vols[V3][
+        "updated_at"
+    ]
     refused_again_then_undone(repair, plan, ctx, entry)
     assert rows(url, "volumes") == vols
 
@@ -175,8 +222,9 @@ def test_a_volume_updated_since_the_check_is_refused(cinder):
         ResetVolumeStatus().before_image(plan_of(ResetVolumeStatus(), finding), ctx)
 
 
-@pytest.mark.parametrize(("status", "target", "attach_status"),
-                         [("creating", "error", "detached"), ("detaching", "available", "detached")])
+@pytest.mark.parametrize(
+    ("status", "target", "attach_status"), [("creating", "error", "detached"), ("detaching", "available", "detached")]
+)
 def test_reset_volume_state(new_db, status, target, attach_status):
     url = cinder_db(new_db("cinder"))
     database.insert_rows(url, "volumes", [volume(V1, status, "detaching" if status == "detaching" else "detached")])
@@ -199,11 +247,28 @@ def test_reset_volume_state(new_db, status, target, attach_status):
 def test_reset_state_deletes_the_cleanup_worker_and_attached_mode_as_os_reset_status_does(new_db):
     url = cinder_db(new_db("cinder"))
     database.insert_rows(url, "volumes", [volume(V1, "detaching", "detaching")])
-    database.insert_rows(url, "services", [{"id": 1, "host": "cv1@lvm", "binary": "cinder-volume", "deleted": 0,
-                                            "report_count": 1, "created_at": T0}])
-    database.insert_rows(url, "workers", [{"id": 4, "resource_type": "VOLUME", "resource_id": V1, "status": "detaching",
-                                           "service_id": 1, "deleted": 0, "race_preventer": 0, "created_at": T0,
-                                           "updated_at": T0}])
+    database.insert_rows(
+        url,
+        "services",
+        [{"id": 1, "host": "cv1@lvm", "binary": "cinder-volume", "deleted": 0, "report_count": 1, "created_at": T0}],
+    )
+    database.insert_rows(
+        url,
+        "workers",
+        [
+            {
+                "id": 4,
+                "resource_type": "VOLUME",
+                "resource_id": V1,
+                "status": "detaching",
+                "service_id": 1,
+                "deleted": 0,
+                "race_preventer": 0,
+                "created_at": T0,
+                "updated_at": T0,
+            }
+        ],
+    )
     _attached_mode(url, V1)
     before = {t: rows(url, t) for t in ("volumes", "workers", "volume_admin_metadata")}
     ctx = context(url)

@@ -5,8 +5,8 @@ import dataclasses
 
 import pytest
 
-from osfsck.checks.dns.duplicate_dns_record import DuplicateDnsRecord
 from osfsck.checks.dns.dns_ptr_mismatch import DnsPtrMismatch
+from osfsck.checks.dns.duplicate_dns_record import DuplicateDnsRecord
 from osfsck.checks.dns.stale_dns_record import StaleDnsRecord
 from osfsck.config.settings import Settings
 from osfsck.engine.context import RepairContext
@@ -21,7 +21,7 @@ def stale(designate=False):
     w = World()
     w.zone("example.test.", designate=designate)
     w.network()
-    w.hostname(w.instance(deleted=True), "gone-1")      # the zone's template made its records
+    w.hostname(w.instance(deleted=True), "gone-1")  # the zone's template made its records
     w.host_records("gone-1", "10.0.9.9")
     snap = w.snapshot()
     return sorted(StaleDnsRecord().evaluate(snap).findings, key=lambda f: f.evidence["record"]["type"]), snap
@@ -31,8 +31,10 @@ def test_a_stale_record_plans_the_delete_of_exactly_that_record():
     (a, ptr), snap = stale()
     plan = DeleteDnsRecords().plan(a, snap)
     assert isinstance(plan, RepairPlan) and plan.safety == Safety.UNSAFE
-    assert plan.params == {"zone": "example.test.",
-                           "records": [{"name": "gone-1.example.test.", "type": "A", "ttl": 300, "data": "10.0.9.9"}]}
+    assert plan.params == {
+        "zone": "example.test.",
+        "records": [{"name": "gone-1.example.test.", "type": "A", "ttl": 300, "data": "10.0.9.9"}],
+    }
     DeleteDnsRecords().ownership(plan, snap)
     assert DeleteDnsRecords().plan(ptr, snap).params["zone"] == "9.0.10.in-addr.arpa."
 
@@ -78,7 +80,7 @@ def test_a_record_no_rule_of_openstacks_made_is_never_deleted():
 def test_duplicates_with_no_known_owner_are_left_to_a_person():
     w = World()
     ip = w.address_of(w.router_interface(w.router()))
-    for name in ("gw-a", "gw-b"):          # names two deleted instances had
+    for name in ("gw-a", "gw-b"):  # names two deleted instances had
         w.hostname(w.instance(deleted=True), name)
         w.a_record(name, ip)
     snap = w.snapshot()
@@ -93,7 +95,7 @@ def test_a_ptr_mismatch_runbook_names_the_holders_name():
     w.hostname(u, "app-1")
     ip = w.address_of(w.instance_port(u))
     w.a_record("app-1", ip)
-    w.hostname(w.instance(deleted=True), "ghost")      # a deleted instance's PTR, by the template
+    w.hostname(w.instance(deleted=True), "ghost")  # a deleted instance's PTR, by the template
     w.ptr_record(ip, "ghost")
     snap = w.snapshot()
     (f,) = DnsPtrMismatch().evaluate(snap).findings

@@ -49,10 +49,18 @@ def _finding(ctx) -> Finding:
     facts, problems = IscsiSource(HypervisorSettings()).parse(HostTarget("hv1", "", "", "", "", None), reply)
     assert problems == []
     (s,) = facts[next(k for k in facts if k.__name__ == "IscsiSession")]
-    return Finding("VL203", "leaked-iscsi-session", Severity.MEDIUM,
-                   ObjectRef("iscsi-session", f"{s.target_iqn}@{s.portal}", "host:hv1"), "m",
-                   evidence={"session": {**s._asdict(), "luns": list(s.luns), "devices": list(s.devices)},
-                             "node_record": True, "devices_in_use": []})
+    return Finding(
+        "VL203",
+        "leaked-iscsi-session",
+        Severity.MEDIUM,
+        ObjectRef("iscsi-session", f"{s.target_iqn}@{s.portal}", "host:hv1"),
+        "m",
+        evidence={
+            "session": {**s._asdict(), "luns": list(s.luns), "devices": list(s.devices)},
+            "node_record": True,
+            "devices_in_use": [],
+        },
+    )
 
 
 @pytest.mark.parametrize("startup", ["automatic", "manual"])
@@ -84,7 +92,7 @@ def test_a_disk_in_use_on_the_host_stops_the_logout(host, tmp_path, monkeypatch)
     folder, ctx = host
     finding = _finding(ctx)
     s = finding.evidence["session"]
-    sysfs.iscsi_session(tmp_path / "sys", s["sid"], IQN, "sdb", holders=("dm-0",))   # a multipath map on it
+    sysfs.iscsi_session(tmp_path / "sys", s["sid"], IQN, "sdb", holders=("dm-0",))  # a multipath map on it
     monkeypatch.setattr(agent, "SYS", str(tmp_path / "sys"))
     repair = LogoutIscsiSession()
     plan = plan_of(repair, finding)

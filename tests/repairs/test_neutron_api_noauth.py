@@ -31,8 +31,16 @@ class NoauthNeutron:
     sends one (or asks Keystone for one) is a bug this double reports."""
 
     def __init__(self):
-        self.ports = {PORT: {"id": PORT, "device_id": GONE, "device_owner": "compute:nova", "revision_number": 3,
-                             "mac_address": "fa:16:3e:00:00:09", "fixed_ips": [{"ip_address": "10.0.0.9"}]}}
+        self.ports = {
+            PORT: {
+                "id": PORT,
+                "device_id": GONE,
+                "device_owner": "compute:nova",
+                "revision_number": 3,
+                "mac_address": "fa:16:3e:00:00:09",
+                "fixed_ips": [{"ip_address": "10.0.0.9"}],
+            }
+        }
         self.requests: list[httpx.Request] = []
 
     def handler(self, request: httpx.Request) -> httpx.Response:
@@ -40,15 +48,25 @@ class NoauthNeutron:
         assert str(request.url).startswith(ENDPOINT + "/v2.0/ports/"), request.url
         port = self.ports.get(request.url.path.rsplit("/", 1)[1])
         if port is None:
-            return httpx.Response(404, json={"NeutronError": {"type": "PortNotFound", "message": "not found",
-                                                              "detail": ""}})
+            return httpx.Response(
+                404, json={"NeutronError": {"type": "PortNotFound", "message": "not found", "detail": ""}}
+            )
         if request.method == "GET":
             return httpx.Response(200, json={"port": port})
-        if request.headers.get("If-Match", f"revision_number={port['revision_number']}") != \
-                f"revision_number={port['revision_number']}":
-            return httpx.Response(412, json={"NeutronError": {"type": "RevisionNumberConstraintFailed",
-                                                              "message": "Constrained to 2, but current revision is 3",
-                                                              "detail": ""}})
+        if (
+            request.headers.get("If-Match", f"revision_number={port['revision_number']}")
+            != f"revision_number={port['revision_number']}"
+        ):
+            return httpx.Response(
+                412,
+                json={
+                    "NeutronError": {
+                        "type": "RevisionNumberConstraintFailed",
+                        "message": "Constrained to 2, but current revision is 3",
+                        "detail": "",
+                    }
+                },
+            )
         del self.ports[port["id"]]
         return httpx.Response(204)
 
@@ -79,6 +97,7 @@ def test_a_401_is_an_error_not_a_keystone_retry():
     def refuse(request):
         calls.append(request)
         return httpx.Response(401, json={"error": {"message": "The request you have made requires authentication."}})
+
     api = NeutronApi(noauth(), transport=httpx.MockTransport(refuse))
     with pytest.raises(NeutronApiError) as e:
         api.get_port(PORT)
@@ -94,6 +113,7 @@ def test_noauth_without_endpoint_is_one_line():
 def test_an_unreachable_endpoint_is_one_line():
     def down(request):
         raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+
     api = NeutronApi(noauth(), transport=httpx.MockTransport(down))
     with pytest.raises(NeutronApiError) as e:
         api.delete_port(PORT, revision_number=3)
@@ -102,8 +122,14 @@ def test_an_unreachable_endpoint_is_one_line():
 
 def orphan_finding() -> Finding:
     port = NoauthNeutron().ports[PORT]
-    return Finding("NT101", "orphan-port", Severity.MEDIUM, ObjectRef("port", PORT, "neutron"),
-                   f"port {PORT} of deleted instance {GONE}", evidence={"port": port})
+    return Finding(
+        "NT101",
+        "orphan-port",
+        Severity.MEDIUM,
+        ObjectRef("port", PORT, "neutron"),
+        f"port {PORT} of deleted instance {GONE}",
+        evidence={"port": port},
+    )
 
 
 def test_delete_port_runs_with_noauth_settings():

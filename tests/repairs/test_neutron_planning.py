@@ -43,7 +43,7 @@ def test_every_found_finding_gets_a_plan(cls, case):
             assert f.subject.id.split("/")[-1] in plan.runbook
         else:
             assert plan.action and plan.safety is Safety.UNSAFE
-        for name in cls.repairs:        # every alternative plans it, or says why in one line
+        for name in cls.repairs:  # every alternative plans it, or says why in one line
             other = REPAIRS[name].plan(f, snap)
             assert isinstance(other, RepairPlan) or (other and "\n" not in other)
 

@@ -44,7 +44,9 @@ HOUR = dt.timedelta(hours=1)
 
 
 def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
 NET, SUB, ROUTER, FIP = "net-1", "sub-1", "router-1", "fip-1"
 ORPHAN, LIVE_PORT, FPORT = ("0a0a0a0a-0000-4000-8000-00000000000%d" % i for i in (1, 2, 3))
 GONE, LIVE = "11111111-aaaa-4000-8000-000000000001", "11111111-aaaa-4000-8000-000000000002"
@@ -54,42 +56,150 @@ OLD = T0 - dt.timedelta(days=3)
 
 def neutron_db(url: str, release: str) -> str:
     database.create(url, "neutron", release)
-    database.insert_rows(url, "standardattributes", [
-        {"id": i, "resource_type": "ports" if isinstance(k, str) and k.startswith("0a") else k, "revision_number": 5,
-         "created_at": OLD, "updated_at": OLD} for k, i in SA.items()])
-    database.insert_rows(url, "networks", [{"id": NET, "name": "private", "project_id": "p", "mtu": 1450,
-                                            "standard_attr_id": 1, "status": "ACTIVE", "admin_state_up": True}])
-    database.insert_rows(url, "subnets", [{"id": SUB, "network_id": NET, "ip_version": 4, "cidr": "10.0.0.0/24",
-                                           "standard_attr_id": 2, "project_id": "p"}])
+    database.insert_rows(
+        url,
+        "standardattributes",
+        [
+            {
+                "id": i,
+                "resource_type": "ports" if isinstance(k, str) and k.startswith("0a") else k,
+                "revision_number": 5,
+                "created_at": OLD,
+                "updated_at": OLD,
+            }
+            for k, i in SA.items()
+        ],
+    )
+    database.insert_rows(
+        url,
+        "networks",
+        [
+            {
+                "id": NET,
+                "name": "private",
+                "project_id": "p",
+                "mtu": 1450,
+                "standard_attr_id": 1,
+                "status": "ACTIVE",
+                "admin_state_up": True,
+            }
+        ],
+    )
+    database.insert_rows(
+        url,
+        "subnets",
+        [
+            {
+                "id": SUB,
+                "network_id": NET,
+                "ip_version": 4,
+                "cidr": "10.0.0.0/24",
+                "standard_attr_id": 2,
+                "project_id": "p",
+            }
+        ],
+    )
     port = {"network_id": NET, "admin_state_up": True, "status": "ACTIVE", "project_id": "p"}
-    database.insert_rows(url, "ports", [
-        {**port, "id": ORPHAN, "mac_address": "fa:16:3e:00:00:01", "device_id": GONE, "device_owner": "compute:nova",
-         "standard_attr_id": SA[ORPHAN]},
-        {**port, "id": LIVE_PORT, "mac_address": "fa:16:3e:00:00:02", "device_id": LIVE,
-         "device_owner": "compute:nova", "standard_attr_id": SA[LIVE_PORT]},
-        {**port, "id": FPORT, "mac_address": "fa:16:3e:00:00:03", "device_id": FIP, "status": "N/A",
-         "device_owner": "network:floatingip", "standard_attr_id": SA[FPORT]}])
-    database.insert_rows(url, "ipallocations", [
-        {"port_id": ORPHAN, "ip_address": "10.0.0.5", "subnet_id": SUB, "network_id": NET},
-        {"port_id": LIVE_PORT, "ip_address": "10.0.0.6", "subnet_id": SUB, "network_id": NET}])
+    database.insert_rows(
+        url,
+        "ports",
+        [
+            {
+                **port,
+                "id": ORPHAN,
+                "mac_address": "fa:16:3e:00:00:01",
+                "device_id": GONE,
+                "device_owner": "compute:nova",
+                "standard_attr_id": SA[ORPHAN],
+            },
+            {
+                **port,
+                "id": LIVE_PORT,
+                "mac_address": "fa:16:3e:00:00:02",
+                "device_id": LIVE,
+                "device_owner": "compute:nova",
+                "standard_attr_id": SA[LIVE_PORT],
+            },
+            {
+                **port,
+                "id": FPORT,
+                "mac_address": "fa:16:3e:00:00:03",
+                "device_id": FIP,
+                "status": "N/A",
+                "device_owner": "network:floatingip",
+                "standard_attr_id": SA[FPORT],
+            },
+        ],
+    )
+    database.insert_rows(
+        url,
+        "ipallocations",
+        [
+            {"port_id": ORPHAN, "ip_address": "10.0.0.5", "subnet_id": SUB, "network_id": NET},
+            {"port_id": LIVE_PORT, "ip_address": "10.0.0.6", "subnet_id": SUB, "network_id": NET},
+        ],
+    )
     details = json.dumps({"port_filter": True, "ovs_hybrid_plug": False})
-    database.insert_rows(url, "ml2_port_bindings", [
-        {"port_id": ORPHAN, "host": "hv1", "vif_type": "ovs", "status": "ACTIVE", "vif_details": details,
-         "profile": ""},
-        {"port_id": LIVE_PORT, "host": "hv2", "vif_type": "ovs", "status": "ACTIVE", "vif_details": details,
-         "profile": ""},
-        # left by the live migration hv1 -> hv2 that completed a day ago
-        {"port_id": LIVE_PORT, "host": "hv1", "vif_type": "ovs", "status": "INACTIVE", "vif_details": details,
-         "profile": json.dumps({"migrating_to": "hv2"})}])
-    database.insert_rows(url, "ml2_port_binding_levels", [
-        {"port_id": LIVE_PORT, "host": "hv1", "level": 0, "driver": "openvswitch"},
-        {"port_id": LIVE_PORT, "host": "hv2", "level": 0, "driver": "openvswitch"}])
-    database.insert_rows(url, "routers", [{"id": ROUTER, "name": "r", "project_id": "p", "standard_attr_id": 6,
-                                           "enable_snat": True}])
-    database.insert_rows(url, "floatingips", [
-        {"id": FIP, "floating_ip_address": "203.0.113.9", "floating_network_id": NET, "floating_port_id": FPORT,
-         "fixed_port_id": ORPHAN, "fixed_ip_address": "10.0.0.5", "router_id": ROUTER, "status": "ACTIVE",
-         "project_id": "p", "standard_attr_id": SA[FIP]}])
+    database.insert_rows(
+        url,
+        "ml2_port_bindings",
+        [
+            {
+                "port_id": ORPHAN,
+                "host": "hv1",
+                "vif_type": "ovs",
+                "status": "ACTIVE",
+                "vif_details": details,
+                "profile": "",
+            },
+            {
+                "port_id": LIVE_PORT,
+                "host": "hv2",
+                "vif_type": "ovs",
+                "status": "ACTIVE",
+                "vif_details": details,
+                "profile": "",
+            },
+            # left by the live migration hv1 -> hv2 that completed a day ago
+            {
+                "port_id": LIVE_PORT,
+                "host": "hv1",
+                "vif_type": "ovs",
+                "status": "INACTIVE",
+                "vif_details": details,
+                "profile": json.dumps({"migrating_to": "hv2"}),
+            },
+        ],
+    )
+    database.insert_rows(
+        url,
+        "ml2_port_binding_levels",
+        [
+            {"port_id": LIVE_PORT, "host": "hv1", "level": 0, "driver": "openvswitch"},
+            {"port_id": LIVE_PORT, "host": "hv2", "level": 0, "driver": "openvswitch"},
+        ],
+    )
+    database.insert_rows(
+        url, "routers", [{"id": ROUTER, "name": "r", "project_id": "p", "standard_attr_id": 6, "enable_snat": True}]
+    )
+    database.insert_rows(
+        url,
+        "floatingips",
+        [
+            {
+                "id": FIP,
+                "floating_ip_address": "203.0.113.9",
+                "floating_network_id": NET,
+                "floating_port_id": FPORT,
+                "fixed_port_id": ORPHAN,
+                "fixed_ip_address": "10.0.0.5",
+                "router_id": ROUTER,
+                "status": "ACTIVE",
+                "project_id": "p",
+                "standard_attr_id": SA[FIP],
+            }
+        ],
+    )
     return url
 
 
@@ -116,8 +226,10 @@ def finding(check, url: str):
 def table_rows(url: str, name: str) -> list[dict]:
     engine = create_engine(url, poolclass=NullPool)
     with engine.connect() as conn:
-        found = sorted((dict(r) for r in conn.execute(select(text("*")).select_from(table(name))).mappings()),
-                       key=lambda r: json.dumps(r, sort_keys=True, default=str))
+        found = sorted(
+            (dict(r) for r in conn.execute(select(text("*")).select_from(table(name))).mappings()),
+            key=lambda r: json.dumps(r, sort_keys=True, default=str),
+        )
     engine.dispose()
     return found
 
@@ -145,14 +257,14 @@ def test_disassociate_floating_ip_settles_is_refused_twice_and_undoes(neutron):
     (fip,) = table_rows(url, "floatingips")
     assert (fip["fixed_port_id"], fip["fixed_ip_address"], fip["router_id"]) == (None, None, None)
     assert (fip["last_known_router_id"], fip["status"]) == (ROUTER, "DOWN")
-    assert revision(url, SA[FIP]) == 6                        # OVN's maintenance task re-syncs the NAT
+    assert revision(url, SA[FIP]) == 6  # OVN's maintenance task re-syncs the NAT
     (attr,) = [r for r in table_rows(url, "standardattributes") if r["id"] == SA[FIP]]
     assert str(attr["updated_at"])[:19] >= str(started)[:19], "a bump is a change: updated_at is now"
     assert OrphanFloatingIpAssociation().evaluate(snapshot(url)).findings == []
 
     assert "restored" in refused_again_then_undone(repair, plan, ctx, entry)
     assert table_rows(url, "floatingips") == fips
-    assert revision(url, SA[FIP]) == 7                        # forward again, never back
+    assert revision(url, SA[FIP]) == 7  # forward again, never back
     # the association is back, and new: the check waits `min_age` before judging it again
     assert OrphanFloatingIpAssociation().evaluate(snapshot(url, at=utc_now())).findings == []
     assert len(OrphanFloatingIpAssociation().evaluate(snapshot(url, at=utc_now() + 2 * HOUR)).findings) == 1
@@ -173,7 +285,7 @@ def test_disassociation_is_all_or_nothing(neutron):
     repair = DisassociateFloatingIp()
     plan = plan_of(repair, finding(OrphanFloatingIpAssociation, url))
     before = repair.before_image(plan, ctx)
-    execute(url, "UPDATE standardattributes SET revision_number = 9 WHERE id = :i", i=SA[FIP])   # Neutron wrote it
+    execute(url, "UPDATE standardattributes SET revision_number = 9 WHERE id = :i", i=SA[FIP])  # Neutron wrote it
     with pytest.raises(RepairError, match="standardattributes row 7 is no longer in the state"):
         repair.apply(plan, ctx, before)
     assert table_rows(url, "floatingips") == fips
@@ -188,8 +300,10 @@ def test_delete_port_binding_settles_is_refused_twice_and_undoes(neutron):
     assert f.subject.id == f"{LIVE_PORT}/hv1"
     plan = plan_of(repair, f)
     entry = apply(repair, plan, ctx)
-    assert {(b["port_id"], b["host"]) for b in table_rows(url, "ml2_port_bindings")} == {(ORPHAN, "hv1"),
-                                                                                        (LIVE_PORT, "hv2")}
+    assert {(b["port_id"], b["host"]) for b in table_rows(url, "ml2_port_bindings")} == {
+        (ORPHAN, "hv1"),
+        (LIVE_PORT, "hv2"),
+    }
     assert table_rows(url, "ml2_port_binding_levels") == [lv for lv in levels if lv["host"] == "hv2"]
     assert revision(url, SA[LIVE_PORT]) == 6
     assert StalePortBinding().evaluate(snapshot(url)).findings == []
@@ -216,11 +330,12 @@ def test_a_binding_changed_after_the_before_image_deletes_nothing(neutron):
     repair = DeletePortBinding()
     plan = plan_of(repair, finding(StalePortBinding, url))
     before = repair.before_image(plan, ctx)
-    execute(url, "UPDATE ml2_port_bindings SET vif_type = 'binding_failed' WHERE port_id = :p AND host = 'hv1'",
-            p=LIVE_PORT)
+    execute(
+        url, "UPDATE ml2_port_bindings SET vif_type = 'binding_failed' WHERE port_id = :p AND host = 'hv1'", p=LIVE_PORT
+    )
     with pytest.raises(RepairError, match="ml2_port_bindings row .*hv1 is no longer in the state"):
         repair.apply(plan, ctx, before)
-    assert table_rows(url, "ml2_port_binding_levels") == levels       # rolled back with it
+    assert table_rows(url, "ml2_port_binding_levels") == levels  # rolled back with it
 
 
 # -- delete-port, through the Networking API ---------------------------------------------------
@@ -234,12 +349,22 @@ class NeutronServer:
     def _port(self, port_id: str) -> dict | None:
         engine = create_engine(self.url, poolclass=NullPool)
         with engine.connect() as conn:
-            row = conn.execute(text(
-                "SELECT p.id, p.device_id, p.device_owner, p.mac_address, p.network_id, p.project_id, p.status, "
-                "s.revision_number FROM ports p JOIN standardattributes s ON s.id = p.standard_attr_id "
-                "WHERE p.id = :i"), {"i": port_id}).mappings().first()
-            ips = [r[0] for r in conn.execute(text("SELECT ip_address FROM ipallocations WHERE port_id = :i"),
-                                              {"i": port_id})]
+            row = (
+                conn.execute(
+                    text(
+                        "SELECT p.id, p.device_id, p.device_owner, p.mac_address, p.network_id, p.project_id, p.status, "
+                        "s.revision_number FROM ports p JOIN standardattributes s ON s.id = p.standard_attr_id "
+                        "WHERE p.id = :i"
+                    ),
+                    {"i": port_id},
+                )
+                .mappings()
+                .first()
+            )
+            ips = [
+                r[0]
+                for r in conn.execute(text("SELECT ip_address FROM ipallocations WHERE port_id = :i"), {"i": port_id})
+            ]
         engine.dispose()
         return None if row is None else {**row, "fixed_ips": [{"subnet_id": SUB, "ip_address": ip} for ip in ips]}
 
@@ -248,19 +373,42 @@ class NeutronServer:
         port_id = request.url.path.rsplit("/", 1)[1]
         port = self._port(port_id)
         if port is None:
-            return httpx.Response(404, json={"NeutronError": {"type": "PortNotFound", "detail": "",
-                                                              "message": f"Port {port_id} could not be found."}})
+            return httpx.Response(
+                404,
+                json={
+                    "NeutronError": {
+                        "type": "PortNotFound",
+                        "detail": "",
+                        "message": f"Port {port_id} could not be found.",
+                    }
+                },
+            )
         if request.method == "GET":
             return httpx.Response(200, json={"port": port})
-        if request.headers.get("If-Match", f"revision_number={port['revision_number']}") != \
-                f"revision_number={port['revision_number']}":
-            return httpx.Response(412, json={"NeutronError": {"type": "RevisionNumberConstraintFailed",
-                                                              "message": "revision changed", "detail": ""}})
+        if (
+            request.headers.get("If-Match", f"revision_number={port['revision_number']}")
+            != f"revision_number={port['revision_number']}"
+        ):
+            return httpx.Response(
+                412,
+                json={
+                    "NeutronError": {
+                        "type": "RevisionNumberConstraintFailed",
+                        "message": "revision changed",
+                        "detail": "",
+                    }
+                },
+            )
         engine = create_engine(self.url, poolclass=NullPool)
         with engine.begin() as conn:
             p = {"i": port_id}
-            conn.execute(text("UPDATE floatingips SET fixed_port_id = NULL, fixed_ip_address = NULL, router_id = NULL "
-                              "WHERE fixed_port_id = :i"), p)
+            conn.execute(
+                text(
+                    "UPDATE floatingips SET fixed_port_id = NULL, fixed_ip_address = NULL, router_id = NULL "
+                    "WHERE fixed_port_id = :i"
+                ),
+                p,
+            )
             for t in ("ml2_port_binding_levels", "ml2_port_bindings", "ipallocations"):
                 conn.execute(text(f"DELETE FROM {t} WHERE port_id = :i"), p)
             sa = conn.execute(text("SELECT standard_attr_id FROM ports WHERE id = :i"), p).scalar()
@@ -331,7 +479,7 @@ def test_without_api_settings_delete_port_says_to_follow_the_runbook(neutron):
 
 def test_delete_port_touches_only_compute_ports():
     f = OrphanPort().evaluate(_router_port_world()).findings
-    assert f == []          # never found; and were it planned, ownership refuses
+    assert f == []  # never found; and were it planned, ownership refuses
     plan = DeletePort().plan(_port_finding("network:router_interface"), None)
     with pytest.raises(NotOwned, match="not a port Nova made"):
         DeletePort().ownership(plan, None)
@@ -346,9 +494,11 @@ def _router_port_world():
 def _port_finding(owner: str):
     from osfsck.model.finding import Finding, Severity
     from osfsck.model.refs import ObjectRef
+
     port = {"id": ORPHAN, "mac_address": "fa:16:3e:00:00:01", "device_owner": owner, "device_id": ROUTER}
-    return Finding("NT101", "orphan-port", Severity.MEDIUM, ObjectRef("port", ORPHAN, "neutron"), "m",
-                   evidence={"port": port})
+    return Finding(
+        "NT101", "orphan-port", Severity.MEDIUM, ObjectRef("port", ORPHAN, "neutron"), "m", evidence={"port": port}
+    )
 
 
 # -- runbooks -------------------------------------------------------------------------------------

@@ -33,14 +33,45 @@ def nova(new_db):
     database.create(api, "nova_api", RELEASE)
     for n, (name, url) in enumerate(cells.items(), 1):
         database.create(url, "nova", RELEASE)
-        database.insert_rows(api, "cell_mappings", [{"id": n, "uuid": f"c{n}", "name": name, "disabled": 0,
-                                                     "transport_url": "none:///", "database_connection": url,
-                                                     "created_at": T0}])
-        database.insert_rows(url, "compute_nodes", [
-            {"id": 10 * n + i, "uuid": f"cn-{name}-{h}", "host": h, "hypervisor_hostname": h, "vcpus": 8,
-             "memory_mb": 8192, "local_gb": 100, "vcpus_used": 0, "memory_mb_used": 0, "local_gb_used": 0,
-             "hypervisor_type": "QEMU", "hypervisor_version": 1, "cpu_info": "{}", "deleted": 0, "created_at": OLD}
-            for i, h in enumerate(("hv1", "hv2"), 1)])
+        database.insert_rows(
+            api,
+            "cell_mappings",
+            [
+                {
+                    "id": n,
+                    "uuid": f"c{n}",
+                    "name": name,
+                    "disabled": 0,
+                    "transport_url": "none:///",
+                    "database_connection": url,
+                    "created_at": T0,
+                }
+            ],
+        )
+        database.insert_rows(
+            url,
+            "compute_nodes",
+            [
+                {
+                    "id": 10 * n + i,
+                    "uuid": f"cn-{name}-{h}",
+                    "host": h,
+                    "hypervisor_hostname": h,
+                    "vcpus": 8,
+                    "memory_mb": 8192,
+                    "local_gb": 100,
+                    "vcpus_used": 0,
+                    "memory_mb_used": 0,
+                    "local_gb_used": 0,
+                    "hypervisor_type": "QEMU",
+                    "hypervisor_version": 1,
+                    "cpu_info": "{}",
+                    "deleted": 0,
+                    "created_at": OLD,
+                }
+                for i, h in enumerate(("hv1", "hv2"), 1)
+            ],
+        )
     ctx = context(api_url=api)
     yield api, cells, ctx
     ctx.close()
@@ -55,11 +86,29 @@ def _finding(check, w: World):
 def _instance_row(f, cells, **kw) -> None:
     """The cell's instances row the finding's evidence shows, as Nova stores it."""
     i = f.evidence["instance"]
-    database.insert_rows(cells[i["cell"]], "instances", [{
-        "id": 7, "uuid": i["uuid"], "deleted": 0, "host": i["host"], "node": i["host"], "compute_id": 11,
-        "vm_state": i["vm_state"], "task_state": i["task_state"], "power_state": i["power_state"],
-        "project_id": "project-a", "user_id": "user-a", "created_at": OLD, "launched_at": OLD,
-        "updated_at": dt.datetime.fromisoformat(i["updated_at"]), **kw}])
+    database.insert_rows(
+        cells[i["cell"]],
+        "instances",
+        [
+            {
+                "id": 7,
+                "uuid": i["uuid"],
+                "deleted": 0,
+                "host": i["host"],
+                "node": i["host"],
+                "compute_id": 11,
+                "vm_state": i["vm_state"],
+                "task_state": i["task_state"],
+                "power_state": i["power_state"],
+                "project_id": "project-a",
+                "user_id": "user-a",
+                "created_at": OLD,
+                "launched_at": OLD,
+                "updated_at": dt.datetime.fromisoformat(i["updated_at"]),
+                **kw,
+            }
+        ],
+    )
 
 
 def _repaired_instance(nova, check, w: World, repair):
@@ -90,8 +139,9 @@ def test_move_instance_record_writes_what_nova_writes_and_undo_restores_every_co
     # post_live_migration_at_destination: host, node, compute_id of the new node; save() sets updated_at
     assert (after["host"], after["node"], after["compute_id"]) == ("hv2", "hv2", 12)
     assert after["updated_at"] != before[7]["updated_at"]
-    assert {k: v for k, v in after.items() if k not in ("host", "node", "compute_id", "updated_at")} == \
-        {k: v for k, v in before[7].items() if k not in ("host", "node", "compute_id", "updated_at")}
+    assert {k: v for k, v in after.items() if k not in ("host", "node", "compute_id", "updated_at")} == {
+        k: v for k, v in before[7].items() if k not in ("host", "node", "compute_id", "updated_at")
+    }
     _undone_exactly(repair, entry, ctx, cells["cell1"], "instances", before)
 
 
@@ -129,9 +179,22 @@ def test_fix_mapping_cell_sets_updated_at_as_instance_mapping_save_does(nova):
     w = World()
     u = w.instance(cell="cell2", host="hv1", mapped="cell1")
     f, snap = _finding(MappingWrongCell(), w)
-    database.insert_rows(api, "instance_mappings", [{"id": 3, "instance_uuid": u, "cell_id": 1, "project_id": "p",
-                                                     "user_id": "u", "queued_for_delete": 0, "created_at": OLD,
-                                                     "updated_at": OLD}])
+    database.insert_rows(
+        api,
+        "instance_mappings",
+        [
+            {
+                "id": 3,
+                "instance_uuid": u,
+                "cell_id": 1,
+                "project_id": "p",
+                "user_id": "u",
+                "queued_for_delete": 0,
+                "created_at": OLD,
+                "updated_at": OLD,
+            }
+        ],
+    )
     before = rows(api, "instance_mappings")
     repair = FixMappingCell()
     entry = apply(repair, plan_of(repair, f, snap), ctx)
@@ -163,16 +226,42 @@ def test_api_row_deletes_put_back_every_column(nova, what):
     if what == "mapping":
         u = w.archived(host="hv1", mapped=True)
         check, repair, table = OrphanInstanceMapping(), DeleteInstanceMapping(), "instance_mappings"
-        database.insert_rows(api, table, [{"id": 4, "instance_uuid": u, "cell_id": 1, "project_id": "p",
-                                           "user_id": "u", "queued_for_delete": 1, "created_at": OLD,
-                                           "updated_at": OLD + dt.timedelta(hours=1)}])
+        database.insert_rows(
+            api,
+            table,
+            [
+                {
+                    "id": 4,
+                    "instance_uuid": u,
+                    "cell_id": 1,
+                    "project_id": "p",
+                    "user_id": "u",
+                    "queued_for_delete": 1,
+                    "created_at": OLD,
+                    "updated_at": OLD + dt.timedelta(hours=1),
+                }
+            ],
+        )
     else:
         u = w.instance(host="hv1")
         w.build_request(u, age=2 * HOUR)
         check, repair, table = StaleBuildRequest(), DeleteBuildRequest(), "build_requests"
-        database.insert_rows(api, table, [{"id": 5, "instance_uuid": u, "project_id": "p", "created_at": OLD,
-                                           "updated_at": None, "instance": '{"nova_object.name": "Instance"}',
-                                           "block_device_mappings": "[]", "tags": None}])
+        database.insert_rows(
+            api,
+            table,
+            [
+                {
+                    "id": 5,
+                    "instance_uuid": u,
+                    "project_id": "p",
+                    "created_at": OLD,
+                    "updated_at": None,
+                    "instance": '{"nova_object.name": "Instance"}',
+                    "block_device_mappings": "[]",
+                    "tags": None,
+                }
+            ],
+        )
     f, snap = _finding(check, w)
     before = rows(api, table)
     entry = apply(repair, plan_of(repair, f, snap), ctx)

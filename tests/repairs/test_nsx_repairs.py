@@ -11,7 +11,9 @@ import pytest
 
 from osfsck.checks.nsx.orphan_nsx_object import OrphanNsxObject
 from osfsck.config.nsx import NsxSettings
-from osfsck.lab.nsx_standin import MANAGER as M, POLICY as P, NsxStandin
+from osfsck.lab.nsx_standin import MANAGER as M
+from osfsck.lab.nsx_standin import POLICY as P
+from osfsck.lab.nsx_standin import NsxStandin
 from osfsck.model.facts.nsx import NsxObject
 from osfsck.model.finding import Severity
 from osfsck.repairs.base import NotOwned, RepairError
@@ -26,7 +28,7 @@ GONE_PORT, GONE_NET = uid(0xDEAD01), uid(0xDEAD02)
 
 
 def _now():
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def neutron(later: float = 0):
@@ -62,11 +64,17 @@ def policy():
         fill_standin(s.store, neutron().snapshot(), "policy")
         net_id = network_uid(1)
         old = {"_create_time": LONG_AGO_MS, "_last_modified_time": LONG_AGO_MS}
-        s.store.add(f"{P}/segments/{net_id}/ports", {"id": GONE_PORT, "attachment": {"id": GONE_PORT},
-                                                     "tags": plugin_tags("os-neutron-port-id", GONE_PORT)}, **old)
+        s.store.add(
+            f"{P}/segments/{net_id}/ports",
+            {"id": GONE_PORT, "attachment": {"id": GONE_PORT}, "tags": plugin_tags("os-neutron-port-id", GONE_PORT)},
+            **old,
+        )
         s.store.add(f"{P}/segments", {"id": GONE_NET, "tags": plugin_tags("os-neutron-net-id", GONE_NET)}, **old)
-        s.store.add(f"{P}/segments/{GONE_NET}/ports", {"id": uid(0xDEAD03), "tags": plugin_tags(
-            "os-neutron-port-id", uid(0xDEAD03))}, **old)
+        s.store.add(
+            f"{P}/segments/{GONE_NET}/ports",
+            {"id": uid(0xDEAD03), "tags": plugin_tags("os-neutron-port-id", uid(0xDEAD03))},
+            **old,
+        )
         ctx = context(nsx=settings(s, "policy"))
         yield s, ctx
         ctx.close()
@@ -78,8 +86,9 @@ def test_policy_orphans_deleted_ports_first_settle_and_undo(policy):
     assert sorted(found) == ["nsx-segment", "nsx-segment-port"]
     ports = [f for f in findings(s, "policy") if f.subject.kind == "nsx-segment-port"]
     assert {f.subject.id for f in ports} == {GONE_PORT, uid(0xDEAD03)} and all(
-        f.severity == Severity.MEDIUM for f in ports)
-    assert found["nsx-segment"].severity == Severity.LOW       # applied after the ports
+        f.severity == Severity.MEDIUM for f in ports
+    )
+    assert found["nsx-segment"].severity == Severity.LOW  # applied after the ports
     repair = DeleteNsxObject()
     seg_plan = plan_of(repair, found["nsx-segment"])
     repair.ownership(seg_plan, None)
@@ -92,13 +101,14 @@ def test_policy_orphans_deleted_ports_first_settle_and_undo(policy):
         plan = plan_of(repair, f)
         entries[f.subject.id] = (plan, apply(repair, plan, ctx))
     assert sum(len(v) for v in s.store.collections.values()) == total - 3
-    assert findings(s, "policy") == []                                     # the second run is clean
+    assert findings(s, "policy") == []  # the second run is clean
     before = entries[GONE_NET][1]["before"]["object"]
     assert before["id"] == GONE_NET and before["_revision"] == 0
 
     # a second apply is refused; undo: the segment first, then its port
     assert "restored /policy/api/v1/infra/segments/" in refused_again_then_undone(
-        repair, entries[GONE_NET][0], ctx, entries[GONE_NET][1])
+        repair, entries[GONE_NET][0], ctx, entries[GONE_NET][1]
+    )
     plan, entry = entries[uid(0xDEAD03)]
     done = refused_again_then_undone(repair, plan, ctx, entry)
     # what NSX sets itself cannot be put back through its API, and undo says so
@@ -136,8 +146,15 @@ def manager():
         fill_standin(s.store, neutron().snapshot(), "manager")
         old = {"_create_time": LONG_AGO_MS, "_last_modified_time": LONG_AGO_MS}
         switch = s.store.add(f"{M}/logical-switches", {"tags": plugin_tags("os-neutron-net-id", GONE_NET)}, **old)
-        s.store.add(f"{M}/logical-ports", {"logical_switch_id": switch["id"], "tags": plugin_tags(
-            "os-neutron-port-id", GONE_PORT), "attachment": {"attachment_type": "VIF", "id": GONE_PORT}}, **old)
+        s.store.add(
+            f"{M}/logical-ports",
+            {
+                "logical_switch_id": switch["id"],
+                "tags": plugin_tags("os-neutron-port-id", GONE_PORT),
+                "attachment": {"attachment_type": "VIF", "id": GONE_PORT},
+            },
+            **old,
+        )
         ctx = context(nsx=settings(s, "manager"))
         yield s, ctx
         ctx.close()
@@ -149,12 +166,11 @@ def test_manager_orphans_port_detached_then_switch_and_no_undo(manager):
     found = by_kind(findings(s, "manager"))
     assert sorted(found) == ["nsx-logical-port", "nsx-logical-switch"]
     with pytest.raises(RepairError, match=r"has 1 logical port\(s\); nothing deleted"):
-        apply(repair, plan_of(repair, found["nsx-logical-switch"]), ctx)       # no cascade: ports first
-    entries = [apply(repair, plan_of(repair, f), ctx)
-               for f in sorted(found.values(), key=lambda f: f.sort_key())]
+        apply(repair, plan_of(repair, found["nsx-logical-switch"]), ctx)  # no cascade: ports first
+    entries = [apply(repair, plan_of(repair, f), ctx) for f in sorted(found.values(), key=lambda f: f.sort_key())]
     assert any(m == "DELETE" and "detach=true" in p for m, p in s.requests)
     assert findings(s, "manager") == []
     assert not repair.undoable
     with pytest.raises(RepairError, match="cannot be undone: the Manager API gives a re-created object a new id"):
         repair.undo(entries[0], ctx)
-    assert entries[0]["before"]["object"]["attachment"]["id"] == GONE_PORT    # the journal keeps the JSON
+    assert entries[0]["before"]["object"]["attachment"]["id"] == GONE_PORT  # the journal keeps the JSON

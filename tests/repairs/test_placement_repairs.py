@@ -49,13 +49,15 @@ def test_every_found_finding_gets_a_plan(cls, case):
         assert isinstance(plan, RepairPlan)
         # what must stay manual even with the API: a provider still holding consumers or
         # children, an instance whose node has no provider yet
-        manual = (f.code == "PL104" and (f.evidence["consumers"] or f.evidence["children"])) or \
-            (f.code == "PL102" and not f.evidence["provider_exists"])
+        manual = (f.code == "PL104" and (f.evidence["consumers"] or f.evidence["children"])) or (
+            f.code == "PL102" and not f.evidence["provider_exists"]
+        )
         assert (plan.safety is Safety.MANUAL) == bool(manual), (f.code, plan.action)
 
 
 def test_the_delete_plan_is_conditional_on_the_generation_seen():
     from tests.checks.placement import orphan_allocation as s
+
     f = s.OrphanAllocation().evaluate(s.deleted_instance()).findings[0]
     plan = DeleteOrphanAllocations().plan(f, None)
     assert plan.params == {"consumer": f.subject.id, "generation": 1, "consumer_type": "INSTANCE"}
@@ -63,9 +65,16 @@ def test_the_delete_plan_is_conditional_on_the_generation_seen():
 
 def test_another_services_consumer_is_not_owned():
     from tests.checks.placement import orphan_allocation as s
+
     f = s.OrphanAllocation().evaluate(s.deleted_instance()).findings[0]
     plan = DeleteOrphanAllocations().plan(f, None)
-    foreign = RepairPlan(plan.repair, plan.safety, f, f.subject, plan.action,
-                         params={**plan.params, "consumer_type": "BLAZAR_RESERVATION"})
+    foreign = RepairPlan(
+        plan.repair,
+        plan.safety,
+        f,
+        f.subject,
+        plan.action,
+        params={**plan.params, "consumer_type": "BLAZAR_RESERVATION"},
+    )
     with pytest.raises(NotOwned):
         DeleteOrphanAllocations().ownership(foreign, None)

@@ -61,6 +61,10 @@ def test_every_repair_plans_every_finding_of_its_check(cls, case):
         elif chosen.safety is Safety.MANUAL:
             # by the subject's id or a related object's (a block device mapping by its
             # instance and volume: its own uuid is shown nowhere an operator looks)
-            ids = {part for ref in (f.subject, *f.related) for part in (ref.id, *ref.id.replace("/", " ").split())
-                   if len(part) > 3}
+            ids = {
+                part
+                for ref in (f.subject, *f.related)
+                for part in (ref.id, *ref.id.replace("/", " ").split())
+                if len(part) > 3
+            }
             assert any(i in chosen.runbook for i in ids), chosen.runbook

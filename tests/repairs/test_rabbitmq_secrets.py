@@ -30,17 +30,32 @@ def _messages() -> list[dict]:
     """What a dead compute host's queue holds in a real cloud: casts with the caller's
     token, a build with an admin password, one from a periodic task (no token), and a
     body that is not text."""
-    build = {"method": "build_and_run_instance", "_context_auth_token": FERNET, "_context_request_id": "req-build",
-             "args": {"admin_password": ADMIN_PASSWORD, "instance": {"nova_object.data": {"uuid": "i-2"}}}}
-    periodic = {"method": "refresh_instance_security_rules", "_context_auth_token": None,
-                "_context_request_id": "req-periodic", "args": {}}
-    return [{"payload": _envelope(_nova_cast()), "payload_encoding": "string"},
-            {"payload": _envelope(build), "payload_encoding": "string"},
-            {"payload": _envelope(periodic), "payload_encoding": "string"},
-            {"payload": base64.b64encode(b"\x1f\x8b\x08\x00 compressed" + ADMIN_PASSWORD.encode()).decode(),
-             "payload_encoding": "base64"},
-            {"payload": json.dumps({"method": "ping"}), "payload_encoding": "string",
-             "properties": {"headers": {"X-Auth-Token": FERNET}}}]
+    build = {
+        "method": "build_and_run_instance",
+        "_context_auth_token": FERNET,
+        "_context_request_id": "req-build",
+        "args": {"admin_password": ADMIN_PASSWORD, "instance": {"nova_object.data": {"uuid": "i-2"}}},
+    }
+    periodic = {
+        "method": "refresh_instance_security_rules",
+        "_context_auth_token": None,
+        "_context_request_id": "req-periodic",
+        "args": {},
+    }
+    return [
+        {"payload": _envelope(_nova_cast()), "payload_encoding": "string"},
+        {"payload": _envelope(build), "payload_encoding": "string"},
+        {"payload": _envelope(periodic), "payload_encoding": "string"},
+        {
+            "payload": base64.b64encode(b"\x1f\x8b\x08\x00 compressed" + ADMIN_PASSWORD.encode()).decode(),
+            "payload_encoding": "base64",
+        },
+        {
+            "payload": json.dumps({"method": "ping"}),
+            "payload_encoding": "string",
+            "properties": {"headers": {"X-Auth-Token": FERNET}},
+        },
+    ]
 
 
 def test_no_secret_reaches_the_journal_and_undo_holds_back_what_lost_one(broker, api):  # noqa: F811
@@ -58,8 +73,15 @@ def test_no_secret_reaches_the_journal_and_undo_holds_back_what_lost_one(broker,
         plan = repair.plan(f, snap)
         entry = apply(repair, plan, ctx)
         journaled = json.dumps(entry)
-        for secret in (FERNET, ADMIN_PASSWORD, "Ch4pS3cret", "N3wPass", "aGVsbG8=", "I2Nsb3VkLWNvbmZpZw==",
-                       base64.b64encode(b"\x1f\x8b\x08\x00 compressed").decode()[:12]):
+        for secret in (
+            FERNET,
+            ADMIN_PASSWORD,
+            "Ch4pS3cret",
+            "N3wPass",
+            "aGVsbG8=",
+            "I2Nsb3VkLWNvbmZpZw==",
+            base64.b64encode(b"\x1f\x8b\x08\x00 compressed").decode()[:12],
+        ):
             assert secret not in journaled, secret
         assert "5 message(s) kept in the journal, 4 of them without their secrets" in entry["result"]
         assert [bool(m.get("redacted")) for m in entry["before"]["messages"]] == [True, True, False, True, True]
@@ -68,12 +90,17 @@ def test_no_secret_reaches_the_journal_and_undo_holds_back_what_lost_one(broker,
     finally:
         ctx.close()
     assert "republished 1 of 5 message(s)" in done
-    assert ("4 message(s) journaled without their secrets, not republished" in done
-            and "#1 rebuild_instance (req-1) without _context_auth_token, new_pass, injected_files, auth_password, "
-                "user_data" in done
-            and "#2 build_and_run_instance (req-build) without _context_auth_token, admin_password" in done
-            and "#4 message without payload (not text" in done and "#5 ping without X-Auth-Token" in done)
+    assert (
+        "4 message(s) journaled without their secrets, not republished" in done
+        and "#1 rebuild_instance (req-1) without _context_auth_token, new_pass, injected_files, auth_password, "
+        "user_data"
+        in done
+        and "#2 build_and_run_instance (req-build) without _context_auth_token, admin_password" in done
+        and "#4 message without payload (not text" in done
+        and "#5 ping without X-Auth-Token" in done
+    )
     assert any("idle_since" in n for n in done.not_restored)
     back = api.peek("/", "compute.hv7", 10)
     assert [json.loads(json.loads(m["payload"])["oslo.message"])["method"] for m in back] == [
-        "refresh_instance_security_rules"]
+        "refresh_instance_security_rules"
+    ]

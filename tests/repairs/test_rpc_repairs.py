@@ -34,8 +34,20 @@ def nova(new_db):
     api, cell = new_db("nova_api"), new_db("nova_cell1")
     database.create(api, "nova_api", RELEASE)
     database.create(cell, "nova", RELEASE)
-    database.insert_rows(api, "cell_mappings", [{"uuid": "c1", "name": "cell1", "transport_url": "none:///",
-                                                 "database_connection": cell, "disabled": 0, "created_at": T0}])
+    database.insert_rows(
+        api,
+        "cell_mappings",
+        [
+            {
+                "uuid": "c1",
+                "name": "cell1",
+                "transport_url": "none:///",
+                "database_connection": cell,
+                "disabled": 0,
+                "created_at": T0,
+            }
+        ],
+    )
     ctx = context(api_url=api)
     yield cell, ctx
     ctx.close()
@@ -44,9 +56,18 @@ def nova(new_db):
 def _row(f) -> dict:
     i = f.evidence["instance"]
     import datetime as dt
-    return {"id": 1, "uuid": i["uuid"], "deleted": 0, "host": i["host"], "vm_state": i["vm_state"],
-            "task_state": i["task_state"], "power_state": i["power_state"],
-            "updated_at": dt.datetime.fromisoformat(i["updated_at"]), "created_at": T0}
+
+    return {
+        "id": 1,
+        "uuid": i["uuid"],
+        "deleted": 0,
+        "host": i["host"],
+        "vm_state": i["vm_state"],
+        "task_state": i["task_state"],
+        "power_state": i["power_state"],
+        "updated_at": dt.datetime.fromisoformat(i["updated_at"]),
+        "created_at": T0,
+    }
 
 
 def _stuck_reboot(state: int | None):
@@ -56,11 +77,15 @@ def _stuck_reboot(state: int | None):
             w.domain("hv1", u, state=state)
         else:
             w.host("hv1")
+
     return build
 
 
-@pytest.mark.parametrize(("state", "vm_state", "power_state"), [(1, "active", 1), (5, "stopped", 4), (None, "error", 4)],
-                         ids=["running", "shut-off", "no-domain"])
+@pytest.mark.parametrize(
+    ("state", "vm_state", "power_state"),
+    [(1, "active", 1), (5, "stopped", 4), (None, "error", 4)],
+    ids=["running", "shut-off", "no-domain"],
+)
 def test_reset_follows_the_hypervisor_refuses_twice_and_undoes(nova, state, vm_state, power_state):
     cell, ctx = nova
     f, snap, _ = _finding(StuckInstanceTask(), _stuck_reboot(state))
@@ -99,6 +124,7 @@ def test_no_reset_without_the_hypervisors_view():
     def build(w):
         w.instance(host="hv2", task_state="deleting", updated_age=2 * DAY)
         w.host_unreachable("hv2")
+
     f, snap, _ = _finding(StuckInstanceTask(), build)
     why = ResetStuckInstance().plan(f, snap)
     assert isinstance(why, str) and "was not read" in why
@@ -110,6 +136,7 @@ def test_a_stuck_build_is_failed_and_undone(nova):
     def build(w):
         w.instance(host="hv2", vm_state="building", task_state="spawning", age=3 * HOUR)
         w.service_down("hv2", age=5 * HOUR)
+
     f, snap, _ = _finding(StuckBuild(), build)
     database.insert_rows(cell, "instances", [_row(f)])
     before = rows(cell, "instances")
@@ -134,6 +161,7 @@ def test_orphan_queue_plans_are_safe_only_when_empty():
 
     def full(w):
         w.queue("reply_0b", messages=3, consumers=0)
+
     for build, safety, how in ((empty, Safety.SAFE, "if-unused&if-empty"), (full, Safety.UNSAFE, "if-unused,")):
         f, snap = _queue_finding(OrphanRpcQueue(), build)
         plan = DeleteOrphanRpcQueue().plan(f, snap)
@@ -146,11 +174,16 @@ def test_dead_host_queue_plan_is_unsafe_if_unused_and_owned_by_oslo_names():
         w.host("hv2")
         w.service_down("hv2", age=3 * HOUR)
         w.queue("compute.hv2", messages=4, consumers=0)
+
     f, snap = _queue_finding(DeadHostQueueBacklog(), build)
     repair = DeleteDeadHostQueue()
     plan = repair.plan(f, snap)
-    assert plan.safety is Safety.UNSAFE and plan.params == {"broker": "rabbit1", "vhost": "/", "name": "compute.hv2",
-                                                            "if_empty": False}
+    assert plan.safety is Safety.UNSAFE and plan.params == {
+        "broker": "rabbit1",
+        "vhost": "/",
+        "name": "compute.hv2",
+        "if_empty": False,
+    }
     repair.ownership(plan, snap)
     foreign = RepairPlan(plan.repair, plan.safety, f, f.subject, "x", {**plan.params, "name": "billing-jobs"})
     with pytest.raises(NotOwned):

@@ -15,6 +15,7 @@ def test_undone_is_the_line_the_journal_keeps_and_names_what_was_not_restored():
 
 def test_the_cli_prints_what_was_not_restored_one_line_each():
     from osfsck.cli.main import undo_lines
+
     done = Undone("re-declared queue q", ["2 message(s) held back", "the broker's own state"])
     assert undo_lines("abc", True, done) == [
         "abc  undone: re-declared queue q",

@@ -55,10 +55,24 @@ def _finding(code, kind, evidence, subject_id=V, scope="cinder"):
     return Finding(code, "x", Severity.MEDIUM, ObjectRef(kind, subject_id, scope), "m", evidence=evidence)
 
 
-VOLUME = {"id": V, "status": "in-use", "attach_status": "attached", "migration_status": None,
-          "host": "cv1@lvm#lvm", "updated_at": "2026-02-27T12:00:00", "deleted": False}
-ATTACHMENT = {"id": "a1", "volume_id": V, "instance_uuid": U, "attached_host": "hv1", "attach_status": "attached",
-              "deleted": False, "updated_at": "2026-02-26T12:00:00"}
+VOLUME = {
+    "id": V,
+    "status": "in-use",
+    "attach_status": "attached",
+    "migration_status": None,
+    "host": "cv1@lvm#lvm",
+    "updated_at": "2026-02-27T12:00:00",
+    "deleted": False,
+}
+ATTACHMENT = {
+    "id": "a1",
+    "volume_id": V,
+    "instance_uuid": U,
+    "attached_host": "hv1",
+    "attach_status": "attached",
+    "deleted": False,
+    "updated_at": "2026-02-26T12:00:00",
+}
 
 
 def test_an_in_use_volume_without_attachment_passes_to_reset_volume_status():
@@ -73,7 +87,11 @@ def test_an_attachment_is_not_reset_as_a_volume():
     f = _finding("VL101", "volume-attachment", {"attachment": ATTACHMENT, "volume": VOLUME}, "a1")
     assert "resets volumes" in ResetVolumeStatus().plan(f, None)
     assert DeleteVolumeAttachment().plan(f, None).params == {
-        "attachment_id": "a1", "volume_id": V, "attach_status": "attached", "volume_status": "in-use"}
+        "attachment_id": "a1",
+        "volume_id": V,
+        "attach_status": "attached",
+        "volume_status": "in-use",
+    }
 
 
 def test_reset_volume_status_only_for_in_use():
@@ -82,8 +100,16 @@ def test_reset_volume_status_only_for_in_use():
 
 
 def test_stuck_volume_without_agreement_gets_the_runbook():
-    f = _finding("VL103", "volume", {"volume": {**VOLUME, "status": "detaching"}, "target_status": None,
-                                     "volume_service_alive": True, "places": {}})
+    f = _finding(
+        "VL103",
+        "volume",
+        {
+            "volume": {**VOLUME, "status": "detaching"},
+            "target_status": None,
+            "volume_service_alive": True,
+            "places": {},
+        },
+    )
     assert "stuck-volume-runbook" in ResetVolumeState().plan(f, None)
     check = type("C", (), {"params": {}, "repairs": ("reset-volume-state", "stuck-volume-runbook")})()
     plan = choose_plan(check, f, None, REPAIRS, Settings())
@@ -92,9 +118,18 @@ def test_stuck_volume_without_agreement_gets_the_runbook():
 
 def test_stuck_volume_runbook_per_status_and_service():
     def text(status, alive=True):
-        f = _finding("VL103", "volume", {"volume": {**VOLUME, "status": status}, "target_status": None,
-                                         "volume_service_alive": alive, "places": {"attachments": [{}]}})
+        f = _finding(
+            "VL103",
+            "volume",
+            {
+                "volume": {**VOLUME, "status": status},
+                "target_status": None,
+                "volume_service_alive": alive,
+                "places": {"attachments": [{}]},
+            },
+        )
         return REPAIRS["stuck-volume-runbook"].text(f)
+
     assert f"cinder force-delete {V}" in text("error_deleting") and "rbd info" in text("deleting")
     assert f"cinder reset-state --state error {V}" in text("creating")
     assert f"cinder reset-state --state in-use --attach-status attached {V}" in text("attaching")
@@ -104,40 +139,83 @@ def test_stuck_volume_runbook_per_status_and_service():
 
 
 def test_a_boot_volume_mapping_is_left_to_the_runbook():
-    bdm = {"cell": "cell1", "id": 7, "uuid": "b-1", "instance_uuid": U, "volume_id": V, "attachment_id": None,
-           "device_name": "/dev/vda", "boot_index": 0}
-    f = _finding("VL102", "block-device-mapping", {"block_device_mapping": bdm, "instance": {"uuid": U, "host": "hv1"},
-                                                   "volume": None, "attachment": None}, "b-1", "cell:cell1")
+    bdm = {
+        "cell": "cell1",
+        "id": 7,
+        "uuid": "b-1",
+        "instance_uuid": U,
+        "volume_id": V,
+        "attachment_id": None,
+        "device_name": "/dev/vda",
+        "boot_index": 0,
+    }
+    f = _finding(
+        "VL102",
+        "block-device-mapping",
+        {"block_device_mapping": bdm, "instance": {"uuid": U, "host": "hv1"}, "volume": None, "attachment": None},
+        "b-1",
+        "cell:cell1",
+    )
     assert "boot volume" in SoftDeleteBlockDeviceMapping().plan(f, None)
-    check = type("C", (), {"params": {}, "repairs": ("soft-delete-block-device-mapping",
-                                                      "dangling-root-volume-runbook")})()
+    check = type(
+        "C", (), {"params": {}, "repairs": ("soft-delete-block-device-mapping", "dangling-root-volume-runbook")}
+    )()
     plan = choose_plan(check, f, None, REPAIRS, Settings())
     assert plan.repair == "dangling-root-volume-runbook"
     assert "no longer has" in plan.runbook and f"cinder backup-list --volume-id {V}" in plan.runbook
-    data = SoftDeleteBlockDeviceMapping().plan(_finding("VL102", "block-device-mapping", {
-        "block_device_mapping": {**bdm, "boot_index": None}}, "b-1", "cell:cell1"), None)
+    data = SoftDeleteBlockDeviceMapping().plan(
+        _finding(
+            "VL102", "block-device-mapping", {"block_device_mapping": {**bdm, "boot_index": None}}, "b-1", "cell:cell1"
+        ),
+        None,
+    )
     assert data.params == {"db": "cell:cell1", "id": 7, "instance_uuid": U, "volume_id": V, "attachment_id": None}
 
 
 def test_a_root_volume_cinder_still_has_is_refreshed():
-    f = _finding("VL102", "block-device-mapping", {
-        "block_device_mapping": {"instance_uuid": U, "volume_id": V, "boot_index": 0},
-        "instance": {"uuid": U, "host": "hv1"}, "volume": {**VOLUME, "status": "available"}})
+    f = _finding(
+        "VL102",
+        "block-device-mapping",
+        {
+            "block_device_mapping": {"instance_uuid": U, "volume_id": V, "boot_index": 0},
+            "instance": {"uuid": U, "host": "hv1"},
+            "volume": {**VOLUME, "status": "available"},
+        },
+    )
     text = REPAIRS["dangling-root-volume-runbook"].text(f)
     assert f"nova-manage volume_attachment refresh {U} {V} connector.json" in text
 
 
-SESSION = {"host": "hv1", "sid": 3, "target_iqn": f"iqn.2010-10.org.openstack:volume-{V}",
-           "portal": "192.0.2.10:3260", "tpgt": 1, "iface": "default", "session_state": "LOGGED_IN",
-           "connection_state": "LOGGED IN", "luns": [1], "devices": ["sdc"]}
+SESSION = {
+    "host": "hv1",
+    "sid": 3,
+    "target_iqn": f"iqn.2010-10.org.openstack:volume-{V}",
+    "portal": "192.0.2.10:3260",
+    "tpgt": 1,
+    "iface": "default",
+    "session_state": "LOGGED_IN",
+    "connection_state": "LOGGED IN",
+    "luns": [1],
+    "devices": ["sdc"],
+}
 
 
 def test_logout_plan_and_its_ownership_guard():
-    f = _finding("VL203", "iscsi-session", {"session": SESSION, "node_record": True, "devices_in_use": []},
-                 f"{SESSION['target_iqn']}@{SESSION['portal']}", "host:hv1")
+    f = _finding(
+        "VL203",
+        "iscsi-session",
+        {"session": SESSION, "node_record": True, "devices_in_use": []},
+        f"{SESSION['target_iqn']}@{SESSION['portal']}",
+        "host:hv1",
+    )
     plan = LogoutIscsiSession().plan(f, None)
-    assert plan.params == {"host": "hv1", "target_iqn": SESSION["target_iqn"], "portal": "192.0.2.10:3260",
-                           "sid": 3, "devices": ["sdc"]}
+    assert plan.params == {
+        "host": "hv1",
+        "target_iqn": SESSION["target_iqn"],
+        "portal": "192.0.2.10:3260",
+        "sid": 3,
+        "devices": ["sdc"],
+    }
     LogoutIscsiSession().ownership(plan, None)
     used = _finding("VL203", "iscsi-session", {**f.evidence, "devices_in_use": ["sdc"]}, f.subject.id, "host:hv1")
     with pytest.raises(NotOwned, match="uses sdc"):
@@ -145,35 +223,70 @@ def test_logout_plan_and_its_ownership_guard():
 
 
 def test_node_record_parsing_drops_passwords():
-    text = ("# BEGIN RECORD 2.1.8\nnode.name = iqn.x\nnode.startup = automatic\n"
-            "node.session.auth.authmethod = CHAP\nnode.session.auth.password = ********\n"
-            "node.session.auth.password_in = ********\n# END RECORD\n")
-    assert parse_record(text) == {"node.name": "iqn.x", "node.startup": "automatic",
-                                  "node.session.auth.authmethod": "CHAP"}
+    text = (
+        "# BEGIN RECORD 2.1.8\nnode.name = iqn.x\nnode.startup = automatic\n"
+        "node.session.auth.authmethod = CHAP\nnode.session.auth.password = ********\n"
+        "node.session.auth.password_in = ********\n# END RECORD\n"
+    )
+    assert parse_record(text) == {
+        "node.name": "iqn.x",
+        "node.startup": "automatic",
+        "node.session.auth.authmethod": "CHAP",
+    }
 
 
 def test_runbooks_name_the_objects_and_the_commands():
-    conn = _finding("VL204", "volume-connection", {
-        "instance": {"uuid": U, "host": "hv1"}, "block_device_mapping": {"volume_id": V},
-        "target_iqns": [SESSION["target_iqn"]], "portal": "192.0.2.10:3260"}, f"{U}/{V}", "host:hv1")
+    conn = _finding(
+        "VL204",
+        "volume-connection",
+        {
+            "instance": {"uuid": U, "host": "hv1"},
+            "block_device_mapping": {"volume_id": V},
+            "target_iqns": [SESSION["target_iqn"]],
+            "portal": "192.0.2.10:3260",
+        },
+        f"{U}/{V}",
+        "host:hv1",
+    )
     text = REPAIRS["missing-iscsi-session-runbook"].text(conn)
     assert f"iscsiadm -m node -T {SESSION['target_iqn']} -p 192.0.2.10:3260 --login" in text
     assert f"openstack server reboot --hard {U}" in text and "iscsiadm -m discovery -t sendtargets" in text
 
-    missing = _finding("VL201", "domain-volume", {
-        "instance": {"uuid": U, "host": "hv1"}, "block_device_mapping": {"volume_id": V, "device_name": "/dev/vdb"}},
-        f"{U}/{V}", "host:hv1")
+    missing = _finding(
+        "VL201",
+        "domain-volume",
+        {"instance": {"uuid": U, "host": "hv1"}, "block_device_mapping": {"volume_id": V, "device_name": "/dev/vdb"}},
+        f"{U}/{V}",
+        "host:hv1",
+    )
     text = REPAIRS["volume-domain-runbook"].text(missing)
-    assert f"openstack server reboot --hard {U}" in text and f"openstack server add volume --device /dev/vdb {U} {V}`" in text
+    assert (
+        f"openstack server reboot --hard {U}" in text
+        and f"openstack server add volume --device /dev/vdb {U} {V}`" in text
+    )
 
     disk = {"host": "hv1", "domain_uuid": U, "serial": V, "source": "volumes/volume-x", "target_dev": "vdc"}
-    text = REPAIRS["unexpected-volume-runbook"].text(_finding("VL202", "domain-volume", {
-        "disk": disk, "volume": {**VOLUME, "status": "available"}}, f"{U}/{V}", "host:hv1"))
+    text = REPAIRS["unexpected-volume-runbook"].text(
+        _finding(
+            "VL202",
+            "domain-volume",
+            {"disk": disk, "volume": {**VOLUME, "status": "available"}},
+            f"{U}/{V}",
+            "host:hv1",
+        )
+    )
     assert f"virsh detach-disk {U} vdc --live --config" in text and "shows it available" in text
 
-    mismatch = _finding("VL104", "volume-attachment", {
-        "attachment": {**ATTACHMENT, "attached_host": "hv2"}, "instance": {"uuid": U, "host": "hv1"},
-        "session_hosts": ["hv1"]}, "a1")
+    mismatch = _finding(
+        "VL104",
+        "volume-attachment",
+        {
+            "attachment": {**ATTACHMENT, "attached_host": "hv2"},
+            "instance": {"uuid": U, "host": "hv1"},
+            "session_hosts": ["hv1"],
+        },
+        "a1",
+    )
     text = REPAIRS["attachment-host-mismatch-runbook"].text(mismatch)
     assert "on hv1 `nova-manage volume_attachment get_connector --json > connector.json`" in text
     assert f"nova-manage volume_attachment refresh {U} {V} connector.json" in text and "hv2" in text
@@ -184,6 +297,7 @@ def test_a_shared_targets_lost_lun_and_stale_lun_never_touch_the_session():
     session exists), the rescan runbook.  VL205: a runbook that never logs out."""
     from tests.checks.volumes.missing_iscsi_session import MissingIscsiSession, lun_lost_under_a_shared_session
     from tests.checks.volumes.stale_iscsi_lun import StaleIscsiLun, two_paths
+
     snap = lun_lost_under_a_shared_session()
     [f] = MissingIscsiSession().evaluate(snap).findings
     plan = choose_plan(MissingIscsiSession(), f, snap, REPAIRS, Settings())
@@ -194,4 +308,6 @@ def test_a_shared_targets_lost_lun_and_stale_lun_never_touch_the_session():
     plan = choose_plan(StaleIscsiLun(), f, snap, REPAIRS, Settings())
     assert plan.safety is Safety.MANUAL and "echo 1 > /sys/block/" in plan.runbook
     assert "--logout" not in plan.runbook and "Do NOT log hv1 out" in plan.runbook
-    assert REPAIRS["logout-iscsi-session"].plan(f, snap) == "logout-iscsi-session logs out iSCSI sessions, not a iscsi-lun"
+    assert (
+        REPAIRS["logout-iscsi-session"].plan(f, snap) == "logout-iscsi-session logs out iSCSI sessions, not a iscsi-lun"
+    )

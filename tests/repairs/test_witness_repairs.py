@@ -15,7 +15,15 @@ from osfsck.model.snapshot import Snapshot
 from osfsck.repairs.cinder.attachment_host import FixAttachmentHost
 from osfsck.repairs.iscsi.login import LoginIscsiSession
 from tests.repairs.helpers import (
-    T0, apply, attachment, cinder_db, context, plan_of, refused_again_then_undone, rows, volume,
+    T0,
+    apply,
+    attachment,
+    cinder_db,
+    context,
+    plan_of,
+    refused_again_then_undone,
+    rows,
+    volume,
 )
 
 V1, INSTANCE = "11111111-aaaa-4000-8000-000000000001", "22222222-bbbb-4000-8000-000000000001"
@@ -23,15 +31,29 @@ IQN, PORTAL = f"iqn.2010-10.org.openstack:volume-{V1}", "192.0.2.10:3260"
 
 
 def mismatch(session_hosts) -> Finding:
-    return Finding("VL104", "attachment-host-mismatch", Severity.MEDIUM, ObjectRef("volume-attachment", "a1", "cinder"),
-                   "m", evidence={"attachment": {"id": "a1", "attached_host": "hv2"},
-                                  "instance": {"uuid": INSTANCE, "host": "hv1"}, "session_hosts": session_hosts})
+    return Finding(
+        "VL104",
+        "attachment-host-mismatch",
+        Severity.MEDIUM,
+        ObjectRef("volume-attachment", "a1", "cinder"),
+        "m",
+        evidence={
+            "attachment": {"id": "a1", "attached_host": "hv2"},
+            "instance": {"uuid": INSTANCE, "host": "hv1"},
+            "session_hosts": session_hosts,
+        },
+    )
 
 
 def missing_session() -> Finding:
-    return Finding("VL204", "missing-iscsi-session", Severity.HIGH,
-                   ObjectRef("volume-connection", f"{INSTANCE}/{V1}", "host:hv1"), "m",
-                   evidence={"target_iqns": [IQN], "portal": PORTAL})
+    return Finding(
+        "VL204",
+        "missing-iscsi-session",
+        Severity.HIGH,
+        ObjectRef("volume-connection", f"{INSTANCE}/{V1}", "host:hv1"),
+        "m",
+        evidence={"target_iqns": [IQN], "portal": PORTAL},
+    )
 
 
 def test_fix_attachment_host_applies_refuses_twice_and_undoes(new_db):

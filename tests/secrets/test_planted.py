@@ -77,8 +77,12 @@ def forms(value: str) -> set[str]:
 
 
 def leaks(secrets: dict, artefacts: dict) -> list[tuple[str, str]]:
-    return sorted((name, where) for name, value in secrets.items() for where, text in artefacts.items()
-                  if any(f in text for f in forms(value)))
+    return sorted(
+        (name, where)
+        for name, value in secrets.items()
+        for where, text in artefacts.items()
+        if any(f in text for f in forms(value))
+    )
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +91,12 @@ def lab():
     base = Path(tempfile.mkdtemp(prefix="osfsck-secrets-"))
     base.chmod(0o755)
     out = base / "lab"
-    p = subprocess.run([sys.executable, "-m", "osfsck.cli.main", "lab", "build", "--out", str(out), "--seed", "1"],
-                       capture_output=True, text=True, timeout=900)
+    p = subprocess.run(
+        [sys.executable, "-m", "osfsck.cli.main", "lab", "build", "--out", str(out), "--seed", "1"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert p.returncode == 0, p.stderr
     yield out
     subprocess.run([sys.executable, "-m", "osfsck.cli.main", "lab", "stop", str(out)], capture_output=True, timeout=300)
@@ -111,34 +119,60 @@ def plant_in_databases(lab: Path) -> None:
     for cell in sorted(db.glob("nova_cell*.sqlite")):
         with sqlite3.connect(cell) as c:
             for id_, info in c.execute("SELECT id, connection_info FROM block_device_mapping").fetchall():
-                c.execute("UPDATE block_device_mapping SET connection_info = ? WHERE id = ?",
-                          (_with_credentials(info, SECRETS["nova BDM CHAP password"]), id_))
+                c.execute(
+                    "UPDATE block_device_mapping SET connection_info = ? WHERE id = ?",
+                    (_with_credentials(info, SECRETS["nova BDM CHAP password"]), id_),
+                )
     with sqlite3.connect(db / "cinder.sqlite") as c:
         for id_, info in c.execute("SELECT id, connection_info FROM volume_attachment").fetchall():
-            c.execute("UPDATE volume_attachment SET connection_info = ? WHERE id = ?",
-                      (_with_credentials(info, SECRETS["cinder attachment CHAP password"],
-                                         SECRETS["cinder attachment Ceph keyring"]), id_))
+            c.execute(
+                "UPDATE volume_attachment SET connection_info = ? WHERE id = ?",
+                (
+                    _with_credentials(
+                        info, SECRETS["cinder attachment CHAP password"], SECRETS["cinder attachment Ceph keyring"]
+                    ),
+                    id_,
+                ),
+            )
 
 
 def plant_in_queues(lab: Path) -> None:
     from osfsck.clients.rabbitmq import RabbitClient
     from osfsck.config import load_settings
+
     truth = json.loads((lab / "truth.json").read_text())["faults"]
     dead = next(f["subject"] for f in truth if f["code"] == "MQ101")
     reply = next(f["subject"] for f in truth if f["code"] == "MQ102" and f["subject"].startswith("reply_"))
     b = load_settings(str(lab / "osfsck.toml")).rabbitmq.brokers[0]
-    info = json.dumps({"driver_volume_type": "iscsi", "data": {"target_iqn": "iqn.x", "auth_method": "CHAP",
-                                                               "auth_password": SECRETS["RPC cast CHAP password"]}})
-    casts = [{"method": "rebuild_instance", "_context_auth_token": SECRETS["RPC cast Keystone token"],
-              "_context_request_id": "req-planted-1",
-              "args": {"new_pass": SECRETS["RPC cast new_pass"],
-                       "injected_files": [["/root/.ssh/authorized_keys", SECRETS["RPC cast injected file"]]],
-                       "bdms": [{"nova_object.data": {"connection_info": info}}]}},
-             {"method": "build_and_run_instance", "_context_auth_token": SECRETS["RPC cast Keystone token"],
-              "args": {"admin_password": SECRETS["RPC cast admin_password"]}}]
-    failure = {"failure": json.dumps({"class": "Unauthorized", "message":
-                                      f"token={SECRETS['RPC reply token in a failure text']} was refused"}),
-               "_msg_id": "m1"}
+    info = json.dumps(
+        {
+            "driver_volume_type": "iscsi",
+            "data": {"target_iqn": "iqn.x", "auth_method": "CHAP", "auth_password": SECRETS["RPC cast CHAP password"]},
+        }
+    )
+    casts = [
+        {
+            "method": "rebuild_instance",
+            "_context_auth_token": SECRETS["RPC cast Keystone token"],
+            "_context_request_id": "req-planted-1",
+            "args": {
+                "new_pass": SECRETS["RPC cast new_pass"],
+                "injected_files": [["/root/.ssh/authorized_keys", SECRETS["RPC cast injected file"]]],
+                "bdms": [{"nova_object.data": {"connection_info": info}}],
+            },
+        },
+        {
+            "method": "build_and_run_instance",
+            "_context_auth_token": SECRETS["RPC cast Keystone token"],
+            "args": {"admin_password": SECRETS["RPC cast admin_password"]},
+        },
+    ]
+    failure = {
+        "failure": json.dumps(
+            {"class": "Unauthorized", "message": f"token={SECRETS['RPC reply token in a failure text']} was refused"}
+        ),
+        "_msg_id": "m1",
+    }
     with RabbitClient(**b.client_kwargs()) as c:
         for queue, body in [(dead, cast) for cast in casts] + [(reply, failure)]:
             envelope = json.dumps({"oslo.version": "2.0", "oslo.message": json.dumps(body)})
@@ -151,13 +185,18 @@ def configure(lab: Path) -> dict:
     environment."""
     cfg = lab / "osfsck.toml"
     text = cfg.read_text().replace('auth = "none"', 'token_env = "PLANTED_PLACEMENT_TOKEN"')
-    text = text.replace('[neutron]\n', '[neutron]\n'
-                        f'auth_url = "http://osfsck:{SECRETS["Keystone URL password"]}@127.0.0.1:{free_port()}/v3"\n'
-                        'username = "osfsck"\nproject_name = "admin"\npassword_env = "PLANTED_KEYSTONE"\n')
-    text = text.replace('[repair]\n', '[repair]\nstate_file = "state.json"\n')
+    text = text.replace(
+        "[neutron]\n",
+        "[neutron]\n"
+        f'auth_url = "http://osfsck:{SECRETS["Keystone URL password"]}@127.0.0.1:{free_port()}/v3"\n'
+        'username = "osfsck"\nproject_name = "admin"\npassword_env = "PLANTED_KEYSTONE"\n',
+    )
+    text = text.replace("[repair]\n", '[repair]\nstate_file = "state.json"\n')
     cfg.write_text(text)
-    return {"PLANTED_PLACEMENT_TOKEN": f"admin:{SECRETS['Placement API token']}",
-            "PLANTED_KEYSTONE": SECRETS["Keystone password (env)"]}
+    return {
+        "PLANTED_PLACEMENT_TOKEN": f"admin:{SECRETS['Placement API token']}",
+        "PLANTED_KEYSTONE": SECRETS["Keystone password (env)"],
+    }
 
 
 def broken_config(lab: Path, folder: Path) -> tuple[Path, Path, dict]:
@@ -166,20 +205,28 @@ def broken_config(lab: Path, folder: Path) -> tuple[Path, Path, dict]:
     closed = free_port()
     api, neutron = folder / "nova_api.sqlite", folder / "neutron.sqlite"
     shutil.copy(lab / "db" / "nova_api.sqlite", api)
-    shutil.copy(lab / "db" / "neutron.sqlite", neutron)      # its repairs change the copy
+    shutil.copy(lab / "db" / "neutron.sqlite", neutron)  # its repairs change the copy
     with sqlite3.connect(api) as c:
         names = [n for (n,) in c.execute("SELECT name FROM cell_mappings WHERE name != 'cell0' ORDER BY id")]
-        c.execute("UPDATE cell_mappings SET database_connection = ? WHERE name = ?",
-                  (f"mysql+pymysql://nova:{SECRETS['cell database password inline in cell_mappings']}"
-                   f"@127.0.0.1:{closed}/nova_cell1", names[0]))
-        c.execute("UPDATE cell_mappings SET database_connection = ? WHERE name = ?",
-                  (f"mysql+pymysql://{{username}}:{{password}}@127.0.0.1:{closed}/nova_cell2", names[1]))
+        c.execute(
+            "UPDATE cell_mappings SET database_connection = ? WHERE name = ?",
+            (
+                f"mysql+pymysql://nova:{SECRETS['cell database password inline in cell_mappings']}"
+                f"@127.0.0.1:{closed}/nova_cell1",
+                names[0],
+            ),
+        )
+        c.execute(
+            "UPDATE cell_mappings SET database_connection = ? WHERE name = ?",
+            (f"mysql+pymysql://{{username}}:{{password}}@127.0.0.1:{closed}/nova_cell2", names[1]),
+        )
     (folder / "nova.conf").write_text(
         "[api_database]\n"
         f"connection = mysql+pymysql://nova:{quote(SECRETS['Nova API database password (env)'], safe='')}"
         f"@127.0.0.1:{closed}/nova_api\n"
         f"[database]\nconnection = mysql+pymysql://nova:{SECRETS['Nova cell database password (nova.conf)']}"
-        f"@127.0.0.1:{closed}/nova\n")
+        f"@127.0.0.1:{closed}/nova\n"
+    )
     cfg = folder / "broken.toml"
     cfg.write_text(
         f'[nova]\napi_database = "sqlite:///{api}"\n'
@@ -193,14 +240,21 @@ def broken_config(lab: Path, folder: Path) -> tuple[Path, Path, dict]:
         'username = "osfsck"\npassword_env = "PLANTED_RABBIT"\n'
         f'[nsx]\nurl = "https://admin:{SECRETS["NSX URL password"]}@127.0.0.1:{closed}"\n'
         'username = "admin"\npassword_env = "PLANTED_NSX"\n'
-        f'[repair]\njournal = "{folder / "journal.jsonl"}"\nstate_file = "{folder / "state.json"}"\n')
+        f'[repair]\njournal = "{folder / "journal.jsonl"}"\nstate_file = "{folder / "state.json"}"\n'
+    )
     conf_only = folder / "conf.toml"
     conf_only.write_text(f'[nova]\nnova_conf = "{folder / "nova.conf"}"\n')
-    return cfg, conf_only, {"PLANTED_CELL_BASE": SECRETS["templated cell URL base password (env)"],
-                            "PLANTED_CINDER_DB": SECRETS["Cinder database password (env)"],
-                            "PLANTED_NEUTRON_TOKEN": SECRETS["Neutron API token"],
-                            "PLANTED_RABBIT": SECRETS["RabbitMQ password (env)"],
-                            "PLANTED_NSX": SECRETS["NSX password (env)"]}
+    return (
+        cfg,
+        conf_only,
+        {
+            "PLANTED_CELL_BASE": SECRETS["templated cell URL base password (env)"],
+            "PLANTED_CINDER_DB": SECRETS["Cinder database password (env)"],
+            "PLANTED_NEUTRON_TOKEN": SECRETS["Neutron API token"],
+            "PLANTED_RABBIT": SECRETS["RabbitMQ password (env)"],
+            "PLANTED_NSX": SECRETS["NSX password (env)"],
+        },
+    )
 
 
 def files_written(*paths: Path) -> dict:
@@ -216,14 +270,19 @@ def test_no_planted_secret_reaches_anything_osfsck_writes(lab, tmp_path):
     plant_in_databases(lab)
     plant_in_queues(lab)
     env = configure(lab)
-    secrets = {**SECRETS, "NSX password (file)": (lab / "nsx" / "password").read_text().strip(),
-               "RabbitMQ password (file)": (lab / "rabbitmq" / "password").read_text().strip(),
-               "TSIG secret (file)": (lab / "dns" / "tsig.secret").read_text().strip()}
+    secrets = {
+        **SECRETS,
+        "NSX password (file)": (lab / "nsx" / "password").read_text().strip(),
+        "RabbitMQ password (file)": (lab / "rabbitmq" / "password").read_text().strip(),
+        "TSIG secret (file)": (lab / "dns" / "tsig.secret").read_text().strip(),
+    }
     cfg, snap = lab / "osfsck.toml", tmp_path / "snapshot.json.gz"
     runs = {"collect": osfsck("collect", "-o", str(snap), config=cfg, env=env)}
     for fmt in ("table", "json", "jsonl", "prometheus"):
         runs[f"check --format {fmt}"] = osfsck("check", "--format", fmt, config=cfg, env=env)
-        runs[f"check --from --format {fmt}"] = osfsck("check", "--from", str(snap), "--format", fmt, config=cfg, env=env)
+        runs[f"check --from --format {fmt}"] = osfsck(
+            "check", "--from", str(snap), "--format", fmt, config=cfg, env=env
+        )
     runs["repair"] = osfsck("repair", "--unsafe", "--yes", "--grace", "0", "--format", "json", config=cfg, env=env)
     runs["journal"] = osfsck("journal", "--format", "json", config=cfg, env=env)
     runs["undo"] = osfsck("undo", "--all", "--yes", config=cfg, env=env)
@@ -237,14 +296,23 @@ def test_no_planted_secret_reaches_anything_osfsck_writes(lab, tmp_path):
     assert runs["collect"].returncode == 0 and snap.is_file(), runs["collect"].stderr
     applied = [r for r in json.loads(runs["repair"].stdout)["repairs"] if r["outcome"] == "applied"]
     assert {r["code"] for r in applied} >= {"MQ101", "MQ102", "VL101", "PL101"}, runs["repair"].stderr[-2000:]
-    assert any(r["code"] == "NT101" and r["outcome"] == "failed" and "Keystone" in r["reason"]
-               for r in json.loads(runs["repair"].stdout)["repairs"])
+    assert any(
+        r["code"] == "NT101" and r["outcome"] == "failed" and "Keystone" in r["reason"]
+        for r in json.loads(runs["repair"].stdout)["repairs"]
+    )
     assert "not republished" in runs["undo"].stdout, runs["undo"].stdout
     assert all(runs[f"{n} check"].returncode & 8 for n in ("broken", "nova.conf"))
 
     artefacts = {f"{name} {stream}": getattr(p, stream) for name, p in runs.items() for stream in ("stdout", "stderr")}
-    artefacts.update(files_written(lab / "osfsck" / "journal.jsonl", lab / "state.json", snap, tmp_path / "journal.jsonl",
-                                   tmp_path / "state.json"))
+    artefacts.update(
+        files_written(
+            lab / "osfsck" / "journal.jsonl",
+            lab / "state.json",
+            snap,
+            tmp_path / "journal.jsonl",
+            tmp_path / "state.json",
+        )
+    )
     assert {str(lab / "osfsck" / "journal.jsonl"), str(lab / "state.json"), str(snap)} <= set(artefacts)
     found = leaks(secrets, artefacts)
     assert found == [], f"{len({n for n, _ in found})} of {len(secrets)} planted secrets leaked: {found}"

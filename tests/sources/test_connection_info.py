@@ -63,11 +63,22 @@ def test_the_fixtures_cover_every_shape_the_issue_names():
             assert json.loads(c["bdm_connection_info"])["serial"] == c["volume_id"]
 
 
-@pytest.mark.parametrize("lun, mode, kernel", [
-    (1, None, 1), (0, "SAM", 0), (255, "SAM2", 255), (256, "SAM2", 16640), (1, "SAM3-flat", 16385),
-    (1, "transparent", 1), (1, "SAM4", None), ("1", None, None), (True, None, None), (-1, None, None),
-    (3, ["SAM2"], None),
-])
+@pytest.mark.parametrize(
+    "lun, mode, kernel",
+    [
+        (1, None, 1),
+        (0, "SAM", 0),
+        (255, "SAM2", 255),
+        (256, "SAM2", 16640),
+        (1, "SAM3-flat", 16385),
+        (1, "transparent", 1),
+        (1, "SAM4", None),
+        ("1", None, None),
+        (True, None, None),
+        (-1, None, None),
+        (3, ["SAM2"], None),
+    ],
+)
 def test_the_kernel_numbers_luns_as_os_brick_addresses_them(lun, mode, kernel):
     assert kernel_lun(lun, mode) == kernel
 
@@ -82,25 +93,81 @@ def _store(tmp_path, release):
     """Every fixture's texts in the real columns of both services' schemas."""
     urls = database.database_urls(tmp_path, None, "t", ["cinder", "nova_api", "nova_cell1"])
     database.create(urls["cinder"], "cinder", release)
-    database.insert_rows(urls["cinder"], "volume_types", [
-        {"id": "vt-1", "name": "t", "deleted": False, "is_public": True, "created_at": T0}])
-    database.insert_rows(urls["cinder"], "volumes", [
-        {"id": c["volume_id"], "status": "in-use", "attach_status": "attached", "deleted": False, "size": 1,
-         "volume_type_id": "vt-1", "use_quota": True, "created_at": T0} for c in CASES.values()])
-    database.insert_rows(urls["cinder"], "volume_attachment", [
-        {"id": c["attachment_id"] or f"legacy-{n}", "volume_id": c["volume_id"], "instance_uuid": INSTANCE,
-         "attached_host": "hv1", "attach_status": "attached", "connection_info": c["attachment_connection_info"],
-         "deleted": False, "created_at": T0} for n, c in enumerate(CASES.values())])
+    database.insert_rows(
+        urls["cinder"],
+        "volume_types",
+        [{"id": "vt-1", "name": "t", "deleted": False, "is_public": True, "created_at": T0}],
+    )
+    database.insert_rows(
+        urls["cinder"],
+        "volumes",
+        [
+            {
+                "id": c["volume_id"],
+                "status": "in-use",
+                "attach_status": "attached",
+                "deleted": False,
+                "size": 1,
+                "volume_type_id": "vt-1",
+                "use_quota": True,
+                "created_at": T0,
+            }
+            for c in CASES.values()
+        ],
+    )
+    database.insert_rows(
+        urls["cinder"],
+        "volume_attachment",
+        [
+            {
+                "id": c["attachment_id"] or f"legacy-{n}",
+                "volume_id": c["volume_id"],
+                "instance_uuid": INSTANCE,
+                "attached_host": "hv1",
+                "attach_status": "attached",
+                "connection_info": c["attachment_connection_info"],
+                "deleted": False,
+                "created_at": T0,
+            }
+            for n, c in enumerate(CASES.values())
+        ],
+    )
     database.create(urls["nova_api"], "nova_api", release)
     database.create(urls["nova_cell1"], "nova", release)
-    database.insert_rows(urls["nova_api"], "cell_mappings", [
-        {"id": 1, "uuid": CELL1, "name": "cell1", "transport_url": "none:///",
-         "database_connection": urls["nova_cell1"], "disabled": False, "created_at": T0}])
-    database.insert_rows(urls["nova_cell1"], "block_device_mapping", [
-        {"id": n, "uuid": f"b{n}", "instance_uuid": INSTANCE, "volume_id": c["volume_id"],
-         "attachment_id": c["attachment_id"], "source_type": "volume", "destination_type": "volume",
-         "connection_info": c["bdm_connection_info"], "deleted": 0, "created_at": T0}
-        for n, c in enumerate(CASES.values(), 1)])
+    database.insert_rows(
+        urls["nova_api"],
+        "cell_mappings",
+        [
+            {
+                "id": 1,
+                "uuid": CELL1,
+                "name": "cell1",
+                "transport_url": "none:///",
+                "database_connection": urls["nova_cell1"],
+                "disabled": False,
+                "created_at": T0,
+            }
+        ],
+    )
+    database.insert_rows(
+        urls["nova_cell1"],
+        "block_device_mapping",
+        [
+            {
+                "id": n,
+                "uuid": f"b{n}",
+                "instance_uuid": INSTANCE,
+                "volume_id": c["volume_id"],
+                "attachment_id": c["attachment_id"],
+                "source_type": "volume",
+                "destination_type": "volume",
+                "connection_info": c["bdm_connection_info"],
+                "deleted": 0,
+                "created_at": T0,
+            }
+            for n, c in enumerate(CASES.values(), 1)
+        ],
+    )
     return urls
 
 
@@ -108,8 +175,10 @@ def _store(tmp_path, release):
 def test_read_from_both_databases_the_targets_agree_and_no_secret_survives(tmp_path, release):
     urls = _store(tmp_path, release)
     snap = Snapshot(taken_at=T0)
-    for src in (CinderDatabaseSource(CinderSettings(database=Database(urls["cinder"]))),
-                NovaDatabaseSource(NovaSettings(api_database=Database(urls["nova_api"])))):
+    for src in (
+        CinderDatabaseSource(CinderSettings(database=Database(urls["cinder"]))),
+        NovaDatabaseSource(NovaSettings(api_database=Database(urls["nova_api"]))),
+    ):
         assert all(s.status == "ok" for s in src.collect({CinderAttachment, BlockDeviceMapping}, snap, snap))
     atts = {a.volume_id: a for a in snap.of(CinderAttachment)}
     bdms = {b.volume_id: b for b in snap.of(BlockDeviceMapping)}

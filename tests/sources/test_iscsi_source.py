@@ -49,30 +49,47 @@ def test_sessions_and_nodes_become_facts():
 
 
 def test_exit_21_is_no_sessions_and_no_iscsiadm_is_none_either():
-    sink, st, _ = run({"hv1": {"installed": True, "session": ran(21, err="iscsiadm: No active sessions."),
-                               "node": ran(21, err="iscsiadm: No records found")},
-                       "hv2": {"installed": False}})
+    sink, st, _ = run(
+        {
+            "hv1": {
+                "installed": True,
+                "session": ran(21, err="iscsiadm: No active sessions."),
+                "node": ran(21, err="iscsiadm: No records found"),
+            },
+            "hv2": {"installed": False},
+        }
+    )
     assert sink.of(IscsiSession) == [] and sink.of(IscsiNode) == []
     assert all(st[host_scope(h)].status == "ok" for h in ("hv1", "hv2"))
     assert sink.is_complete(IscsiSession, host_scope("hv2"))
 
 
 def test_an_iscsiadm_failure_makes_the_host_partial():
-    sink, st, _ = run({"hv1": {"installed": True, "session": ran(out=SESSIONS),
-                               "node": ran(7, err="iscsiadm: could not read /etc/iscsi/nodes: Permission denied")}})
+    sink, st, _ = run(
+        {
+            "hv1": {
+                "installed": True,
+                "session": ran(out=SESSIONS),
+                "node": ran(7, err="iscsiadm: could not read /etc/iscsi/nodes: Permission denied"),
+            }
+        }
+    )
     s = st[host_scope("hv1")]
     assert s.status == "partial" and "exited with 7: iscsiadm: could not read" in s.reason
     assert not sink.is_complete(IscsiNode, host_scope("hv1"))
 
 
-@pytest.mark.parametrize("rc, out, complete", [
-    (21, "", True),                                                   # "No active sessions."
-    (21, "iSCSI Transport Class version 2.0-870\nversion 2.0-874\n", True),   # ... as 2.0-873 to -875 say it
-    (0, "", False),                                                   # iscsiadm exits 21 when there is none
-    (0, "iSCSI Transport Class version 2.0-870\nversion 2.1.8\n", False),
-    (4, "", False),
-    (21, SESSIONS, False),                                            # sessions, yet "none found"
-])
+@pytest.mark.parametrize(
+    "rc, out, complete",
+    [
+        (21, "", True),  # "No active sessions."
+        (21, "iSCSI Transport Class version 2.0-870\nversion 2.0-874\n", True),  # ... as 2.0-873 to -875 say it
+        (0, "", False),  # iscsiadm exits 21 when there is none
+        (0, "iSCSI Transport Class version 2.0-870\nversion 2.1.8\n", False),
+        (4, "", False),
+        (21, SESSIONS, False),  # sessions, yet "none found"
+    ],
+)
 def test_only_exit_21_says_there_is_no_session(rc, out, complete):
     sink, st, _ = run({"hv1": {"installed": True, "session": ran(rc, out=out), "node": ran(out=NODES)}})
     s = st[host_scope("hv1")]
@@ -81,8 +98,15 @@ def test_only_exit_21_says_there_is_no_session(rc, out, complete):
 
 
 def test_output_of_another_layout_is_partial_with_the_line():
-    sink, st, _ = run({"hv1": {"installed": True, "session": ran(out="Target: iqn.x\n\tCurrent Portal: nonsense\n"),
-                               "node": ran(out=NODES)}})
+    sink, st, _ = run(
+        {
+            "hv1": {
+                "installed": True,
+                "session": ran(out="Target: iqn.x\n\tCurrent Portal: nonsense\n"),
+                "node": ran(out=NODES),
+            }
+        }
+    )
     s = st[host_scope("hv1")]
     assert s.status == "partial" and "line 2" in s.reason and sink.of(IscsiSession) == []
 
@@ -106,8 +130,10 @@ esac
 
 def test_the_agent_op_through_a_local_subprocess(fake_iscsiadm):
     from osfsck.clients.hostagent import HostChannel
+
     reply = HostChannel("hv1", "local", python=shutil.which("python3") or "python3", timeout=30).call(
-        "iscsi", iscsiadm=fake_iscsiadm)
+        "iscsi", iscsiadm=fake_iscsiadm
+    )
     assert reply["installed"] and reply["session"]["rc"] == 0 and reply["node"]["rc"] == 0
     facts, problems = IscsiSource(HypervisorSettings()).parse(type("T", (), {"name": "hv1"})(), reply)
     assert problems == [] and sorted(s.sid for s in facts[IscsiSession]) == [3, 7, 8]
@@ -117,10 +143,12 @@ def test_output_that_is_not_utf8_makes_the_host_partial(tmp_path):
     # the agent decodes iscsiadm's output strictly: a byte that is not UTF-8 (binary
     # garbage, a Latin-1 name) fails the read, never a name silently changed
     from osfsck.clients.hostagent import HostChannel
+
     (tmp_path / "session.txt").write_bytes(SESSIONS.replace("sdc", "sd\udcff").encode("utf-8", "surrogateescape"))
     script = tmp_path / "iscsiadm"
-    script.write_text(f"#!/bin/sh\ncase \"$*\" in\n  \"-m session -P 3\") cat {tmp_path}/session.txt ;;\n"
-                      "  *) exit 21 ;;\nesac\n")
+    script.write_text(
+        f'#!/bin/sh\ncase "$*" in\n  "-m session -P 3") cat {tmp_path}/session.txt ;;\n  *) exit 21 ;;\nesac\n'
+    )
     script.chmod(0o755)
     channel = HostChannel("hv1", "local", python=shutil.which("python3") or "python3", timeout=30)
     src = IscsiSource(HypervisorSettings(extra_hosts=("hv1",), iscsiadm=str(script)), channel_factory=lambda t: channel)
@@ -136,8 +164,7 @@ def test_the_agent_without_iscsiadm_says_not_installed(monkeypatch):
     assert agent.handle({"op": "iscsi", "args": {}}) == {"ok": True, "result": {"installed": False}}
 
 
-@pytest.mark.skipif(not any(os.access(p, os.X_OK) for p in agent.ISCSIADM_PLACES),
-                    reason="open-iscsi is not installed")
+@pytest.mark.skipif(not any(os.access(p, os.X_OK) for p in agent.ISCSIADM_PLACES), reason="open-iscsi is not installed")
 def test_the_real_iscsiadm_with_no_sessions_answers_21():
     reply = agent.handle({"op": "iscsi", "args": {}})["result"]
     assert reply["installed"] and reply["session"]["rc"] == 21
@@ -147,39 +174,55 @@ def test_the_real_iscsiadm_with_no_sessions_answers_21():
 
 def test_the_configured_iscsiadm_path_is_passed_to_the_agent():
     from osfsck.config.settings import HostOverride
-    _, _, ch = run({"hv1": {"installed": True, "session": ran(21), "node": ran(21)},
-                    "hv2": {"installed": True, "session": ran(21), "node": ran(21)}},
-                   iscsiadm="/opt/bin/iscsiadm", hosts={"hv2": HostOverride(iscsiadm="/srv/hv2/iscsiadm")})
+
+    _, _, ch = run(
+        {
+            "hv1": {"installed": True, "session": ran(21), "node": ran(21)},
+            "hv2": {"installed": True, "session": ran(21), "node": ran(21)},
+        },
+        iscsiadm="/opt/bin/iscsiadm",
+        hosts={"hv2": HostOverride(iscsiadm="/srv/hv2/iscsiadm")},
+    )
     assert ch["hv1"].calls == [("iscsi", {"iscsiadm": "/opt/bin/iscsiadm"})]
     assert ch["hv2"].calls == [("iscsi", {"iscsiadm": "/srv/hv2/iscsiadm"})]
 
 
 # -- issue 15, defect 8: output osfsck cannot fully read gave false missing-iscsi-session --
 
+
 def _three_sessions(iqns) -> str:
     """What open-iscsi 2.1 prints for one session to each of `iqns` (LUN 1 each)."""
     out = ["iSCSI Transport Class version 2.0-870", "version 2.1.8"]
     for sid, iqn in enumerate(iqns, 1):
-        out += [f"Target: {iqn} (non-flash)", "\tCurrent Portal: 192.0.2.10:3260,1",
-                "\tPersistent Portal: 192.0.2.10:3260,1", "\t\tIface Name: default", f"\t\tSID: {sid}",
-                "\t\tiSCSI Connection State: LOGGED IN", "\t\tiSCSI Session State: LOGGED_IN",
-                "\t\t************************", "\t\tAttached SCSI devices:", "\t\t************************",
-                f"\t\tHost Number: {sid + 4}\tState: running", f"\t\tscsi{sid + 4} Channel 00 Id 0 Lun: 1",
-                f"\t\t\tAttached scsi disk sd{'cde'[sid - 1]}\t\tState: running"]
+        out += [
+            f"Target: {iqn} (non-flash)",
+            "\tCurrent Portal: 192.0.2.10:3260,1",
+            "\tPersistent Portal: 192.0.2.10:3260,1",
+            "\t\tIface Name: default",
+            f"\t\tSID: {sid}",
+            "\t\tiSCSI Connection State: LOGGED IN",
+            "\t\tiSCSI Session State: LOGGED_IN",
+            "\t\t************************",
+            "\t\tAttached SCSI devices:",
+            "\t\t************************",
+            f"\t\tHost Number: {sid + 4}\tState: running",
+            f"\t\tscsi{sid + 4} Channel 00 Id 0 Lun: 1",
+            f"\t\t\tAttached scsi disk sd{'cde'[sid - 1]}\t\tState: running",
+        ]
     return "\n".join(out) + "\n"
 
 
 def _cut(text: str, before: str) -> str:
-    return text[:text.rindex(before)]
+    return text[: text.rindex(before)]
 
 
 MALFORMED = {
-    "targets without portals": lambda t: "".join(l + "\n" for l in t.splitlines() if "Portal" not in l),
+    "targets without portals": lambda t: "".join(line + "\n" for line in t.splitlines() if "Portal" not in line),
     "header only": lambda t: "".join(t.splitlines(True)[:2]),
     "empty": lambda t: "",
     "last block cut before its devices": lambda t: _cut(t, "\t\t****"),
     "last block cut after its Target line": lambda t: _cut(t, "\tCurrent Portal"),
-    "flush-left lines": lambda t: "".join(l.lstrip() + "\n" for l in t.splitlines()),
+    "flush-left lines": lambda t: "".join(line.lstrip() + "\n" for line in t.splitlines()),
     "binary garbage": lambda t: "\x7fELF\x02\x01\x01\x00\x00\x00\n\x03\x00>\x00\x01\n",
     "a byte that is not UTF-8": lambda t: t.replace("openstack:volume-", "openstack:vol\udcffume-", 1),
 }
@@ -189,12 +232,14 @@ MALFORMED = {
 def test_unreadable_output_gives_no_missing_session_finding(name):
     from osfsck.checks.volumes.missing_iscsi_session import MissingIscsiSession
     from tests.support.world import World, iqn_of
+
     w = World()
     u = w.instance(host="hv1")
     vids = [w.attached_volume(u, session=False, target_dev=f"vd{c}")[0] for c in "bcd"]
     full = _three_sessions(iqn_of(v) for v in vids)
-    sink, st, _ = run({"hv1": {"installed": True, "session": ran(out=MALFORMED[name](full)),
-                               "node": ran(21)}}, w.taken_at)
+    sink, st, _ = run(
+        {"hv1": {"installed": True, "session": ran(out=MALFORMED[name](full)), "node": ran(21)}}, w.taken_at
+    )
     out = MissingIscsiSession().evaluate(w.snapshot().replace_scopes(sink))
     assert out.findings == [] and [i.scope for i in out.inconclusive_list] == ["host:hv1"]
     assert st["host:hv1"].status == "partial" and "\n" not in st["host:hv1"].reason

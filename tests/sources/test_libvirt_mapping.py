@@ -66,11 +66,11 @@ def test_iscsi_block_and_network_volumes():
 
 def test_hand_made_domain_has_no_nova_metadata():
     d = load("handmade.xml", state=5, active=False)
-    assert d.uuid == "c0ffee00-1234-4abc-8def-0123456789ab"    # lower-cased
+    assert d.uuid == "c0ffee00-1234-4abc-8def-0123456789ab"  # lower-cased
     assert d.name == "debug-vm"
     assert (d.nova_ns, d.nova_name, d.nova_project) == (None, None, None)
     assert (d.vcpus, d.memory_mb) == (1, 1024)
-    assert d.disks == ("default/debug-vm.qcow2",)                # the empty CD-ROM is skipped
+    assert d.disks == ("default/debug-vm.qcow2",)  # the empty CD-ROM is skipped
 
 
 def test_malformed_xml_raises_one_line_naming_the_host():
@@ -95,33 +95,39 @@ def _with_memory(memory: str) -> str:
     return f"<domain><name>m</name><uuid>00000000-0000-4000-8000-000000000001</uuid>{memory}</domain>"
 
 
-@pytest.mark.parametrize("memory, mb", [
-    ("<memory>2097152</memory>", 2048),                       # no unit: KiB
-    ("<memory unit='KiB'>524288</memory>", 512),
-    ("<memory unit='k'>524288</memory>", 512),
-    ("<memory unit='KB'>1048576</memory>", 1000),              # KB is 1000 bytes
-    ("<memory unit='b'>1073741824</memory>", 1024),
-    ("<memory unit='bytes'>33554432</memory>", 32),
-    ("<memory unit='M'>64</memory>", 64),
-    ("<memory unit='MiB'>64</memory>", 64),
-    ("<memory unit='MB'>1000</memory>", 953),                 # 10^9 bytes
-    ("<memory unit='G'>4</memory>", 4096),
-    ("<memory unit='GiB'>4</memory>", 4096),
-    ("<memory unit='T'>1</memory>", 1048576),
-    ("", 0),                                                  # not stated
-])
+@pytest.mark.parametrize(
+    "memory, mb",
+    [
+        ("<memory>2097152</memory>", 2048),  # no unit: KiB
+        ("<memory unit='KiB'>524288</memory>", 512),
+        ("<memory unit='k'>524288</memory>", 512),
+        ("<memory unit='KB'>1048576</memory>", 1000),  # KB is 1000 bytes
+        ("<memory unit='b'>1073741824</memory>", 1024),
+        ("<memory unit='bytes'>33554432</memory>", 32),
+        ("<memory unit='M'>64</memory>", 64),
+        ("<memory unit='MiB'>64</memory>", 64),
+        ("<memory unit='MB'>1000</memory>", 953),  # 10^9 bytes
+        ("<memory unit='G'>4</memory>", 4096),
+        ("<memory unit='GiB'>4</memory>", 4096),
+        ("<memory unit='T'>1</memory>", 1048576),
+        ("", 0),  # not stated
+    ],
+)
 def test_memory_units(memory, mb):
     assert domain_from_xml("h", _with_memory(memory), 1, True).memory_mb == mb
 
 
-@pytest.mark.parametrize("xml, bad", [
-    ("<memory unit='furlongs'>3</memory>", "bad <memory>"),
-    ("<memory>-2097152</memory>", "bad <memory>"),             # libvirt never writes a negative size
-    ("<memory>٣</memory>", "bad <memory>"),                # int() reads an Arabic-Indic digit, libvirt never writes one
-    ("<memory>1_024</memory>", "bad <memory>"),                 # ... nor a Python digit separator
-    ("<vcpu>-1</vcpu>", "bad <vcpu>"),
-    ("<vcpu>+2</vcpu>", "bad <vcpu>"),
-])
+@pytest.mark.parametrize(
+    "xml, bad",
+    [
+        ("<memory unit='furlongs'>3</memory>", "bad <memory>"),
+        ("<memory>-2097152</memory>", "bad <memory>"),  # libvirt never writes a negative size
+        ("<memory>٣</memory>", "bad <memory>"),  # int() reads an Arabic-Indic digit, libvirt never writes one
+        ("<memory>1_024</memory>", "bad <memory>"),  # ... nor a Python digit separator
+        ("<vcpu>-1</vcpu>", "bad <vcpu>"),
+        ("<vcpu>+2</vcpu>", "bad <vcpu>"),
+    ],
+)
 def test_sizes_libvirt_cannot_have_written_are_errors(xml, bad):
     with pytest.raises(DomainXMLError, match=bad):
         domain_from_xml("h", _with_memory(xml), 1, True)
@@ -133,16 +139,26 @@ def test_vcpu_defaults_to_one_when_omitted():
 
 def _volumes(name):
     from osfsck.sources.libvirt.mapping import parse_domain
+
     _, volumes = parse_domain("hv1", (FIXTURES / name).read_text(), 1, True)
     return volumes
 
 
 def test_volume_disks_are_keyed_by_serial_whatever_their_source():
     vols = {v.serial: v for v in _volumes("nova-1.1-iscsi.xml")}
-    assert set(vols) == {"0b6e1b2c-aaaa-4c3a-9d2e-5f1a2b3c4d5e", "7f3a9c10-bbbb-4b1e-8a7d-0e9f8d7c6b5a",
-                         "e1d2c3b4-cccc-4a5b-9c8d-7e6f5a4b3c2d"}
+    assert set(vols) == {
+        "0b6e1b2c-aaaa-4c3a-9d2e-5f1a2b3c4d5e",
+        "7f3a9c10-bbbb-4b1e-8a7d-0e9f8d7c6b5a",
+        "e1d2c3b4-cccc-4a5b-9c8d-7e6f5a4b3c2d",
+    }
     sdb = vols["0b6e1b2c-aaaa-4c3a-9d2e-5f1a2b3c4d5e"]
-    assert (sdb.host, sdb.disk_type, sdb.protocol, sdb.source, sdb.target_dev) == ("hv1", "block", None, "/dev/sdb", "vda")
+    assert (sdb.host, sdb.disk_type, sdb.protocol, sdb.source, sdb.target_dev) == (
+        "hv1",
+        "block",
+        None,
+        "/dev/sdb",
+        "vda",
+    )
     by_path = vols["7f3a9c10-bbbb-4b1e-8a7d-0e9f8d7c6b5a"]
     assert by_path.source.startswith("/dev/disk/by-path/ip-192.0.2.10:3260-iscsi-") and by_path.target_dev == "vdb"
     net = vols["e1d2c3b4-cccc-4a5b-9c8d-7e6f5a4b3c2d"]
@@ -159,10 +175,13 @@ def test_rbd_volume_and_no_volume_in_a_local_only_domain():
     assert _volumes("nova-1.1-local.xml") == []
 
 
-@pytest.mark.parametrize("text", [
-    "\udcff",                                   # found by tests/fuzz: a byte that is not UTF-8, surrogate-escaped
-    "<domain><name>\ud800</name></domain>",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\udcff",  # found by tests/fuzz: a byte that is not UTF-8, surrogate-escaped
+        "<domain><name>\ud800</name></domain>",
+    ],
+)
 def test_text_that_is_not_unicode_is_a_domain_xml_error(text):
     with pytest.raises(DomainXMLError, match="^hv1: cannot parse domain XML"):
         parse_domain("hv1", text, 1, True)

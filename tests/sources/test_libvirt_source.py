@@ -25,13 +25,21 @@ def guest(name, uuid, *, shut_off=False, nova_name=None, project="p-1", disk=Non
     runstate = "<test:runstate>5</test:runstate>" if shut_off else ""
     meta = ""
     if nova_name is not None:
-        meta = (f'<metadata><nova:instance xmlns:nova="{NOVA_11}"><nova:name>{nova_name}</nova:name>'
-                f'<nova:owner><nova:user uuid="u-1">admin</nova:user>'
-                f'<nova:project uuid="{project}">demo</nova:project></nova:owner>'
-                "</nova:instance></metadata>")
+        meta = (
+            f'<metadata><nova:instance xmlns:nova="{NOVA_11}"><nova:name>{nova_name}</nova:name>'
+            f'<nova:owner><nova:user uuid="u-1">admin</nova:user>'
+            f'<nova:project uuid="{project}">demo</nova:project></nova:owner>'
+            "</nova:instance></metadata>"
+        )
     disk = disk or f"/var/lib/nova/instances/{uuid}/disk"
-    vol = (f"<disk type='block' device='disk'><source dev='/dev/sdc'/><target dev='vdb' bus='virtio'/>"
-           f"<serial>{volume}</serial></disk>") if volume else ""
+    vol = (
+        (
+            f"<disk type='block' device='disk'><source dev='/dev/sdc'/><target dev='vdb' bus='virtio'/>"
+            f"<serial>{volume}</serial></disk>"
+        )
+        if volume
+        else ""
+    )
     return f"""
   <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
     <name>{name}</name><uuid>{uuid}</uuid>{meta}
@@ -46,9 +54,11 @@ def guest(name, uuid, *, shut_off=False, nova_name=None, project="p-1", disk=Non
 
 
 def node_file(path, *domains):
-    path.write_text("<node><cpu><mhz>2000</mhz><model>i686</model><active>2</active><nodes>1</nodes>"
-                    "<sockets>1</sockets><cores>2</cores><threads>1</threads></cpu>"
-                    "<memory>8388608</memory>" + "".join(domains) + "\n</node>\n")
+    path.write_text(
+        "<node><cpu><mhz>2000</mhz><model>i686</model><active>2</active><nodes>1</nodes>"
+        "<sockets>1</sockets><cores>2</cores><threads>1</threads></cpu>"
+        "<memory>8388608</memory>" + "".join(domains) + "\n</node>\n"
+    )
     return f"test://{path}"
 
 
@@ -59,19 +69,22 @@ U = {i: f"00000000-0000-4000-8000-{i:012d}" for i in range(1, 10)}
 def cloud(tmp_path):
     """Three compute hosts known to Nova: hv1 and hv2 have node files, hv3's URI is dead."""
     uris = {
-        "hv1": node_file(tmp_path / "hv1.xml",
-                         guest("instance-00000001", U[1], nova_name="web-1", volume=U[9]),
-                         guest("instance-00000002", U[2], nova_name="web-2", shut_off=True)),
-        "hv2": node_file(tmp_path / "hv2.xml",
-                         guest("instance-00000003", U[3], nova_name="db-1", project="p-2"),
-                         guest("debug-vm", U[4])),
+        "hv1": node_file(
+            tmp_path / "hv1.xml",
+            guest("instance-00000001", U[1], nova_name="web-1", volume=U[9]),
+            guest("instance-00000002", U[2], nova_name="web-2", shut_off=True),
+        ),
+        "hv2": node_file(
+            tmp_path / "hv2.xml",
+            guest("instance-00000003", U[3], nova_name="db-1", project="p-2"),
+            guest("debug-vm", U[4]),
+        ),
         # a remote libvirtd that is not there: the client gets "connection refused"-like errors
         "hv3": f"test+unix:///default?socket={tmp_path}/no-such-libvirt-sock",
     }
     known = Snapshot(taken_at=dt.datetime(2026, 1, 1))
     known.add(ComputeNode.kind, [ComputeNode("cell1", f"cn-{h}", h, h, "QEMU") for h in uris])
-    settings = HypervisorSettings(hosts={h: HostOverride(uri=u) for h, u in uris.items()},
-                                  timeout=10.0)
+    settings = HypervisorSettings(hosts={h: HostOverride(uri=u) for h, u in uris.items()}, timeout=10.0)
     return known, settings, uris
 
 
@@ -89,10 +102,9 @@ def test_two_hosts_complete_one_unreachable(cloud, capfd):
     by_uuid = {d.uuid: d for d in sink.of(Domain)}
     assert sorted(by_uuid) == [U[1], U[2], U[3], U[4]]
     assert (by_uuid[U[1]].host, by_uuid[U[1]].active, by_uuid[U[1]].state) == ("hv1", True, 1)
-    assert (by_uuid[U[2]].active, by_uuid[U[2]].state) == (False, 5)       # defined, shut off
-    assert (by_uuid[U[3]].nova_ns, by_uuid[U[3]].nova_name, by_uuid[U[3]].nova_project) == \
-        ("1.1", "db-1", "p-2")
-    assert by_uuid[U[4]].nova_ns is None                                    # not Nova's
+    assert (by_uuid[U[2]].active, by_uuid[U[2]].state) == (False, 5)  # defined, shut off
+    assert (by_uuid[U[3]].nova_ns, by_uuid[U[3]].nova_name, by_uuid[U[3]].nova_project) == ("1.1", "db-1", "p-2")
+    assert by_uuid[U[4]].nova_ns is None  # not Nova's
     assert (by_uuid[U[1]].vcpus, by_uuid[U[1]].memory_mb) == (2, 512)
     assert by_uuid[U[1]].disks == (f"/var/lib/nova/instances/{U[1]}/disk", "/dev/sdc")
 
@@ -103,8 +115,7 @@ def test_two_hosts_complete_one_unreachable(cloud, capfd):
     assert "\n" not in reason
     assert sink.coverage[(Domain.kind, "host:hv1")].collected_at is not None
 
-    assert [(s.scope, s.status) for s in statuses] == \
-        [("host:hv1", "ok"), ("host:hv2", "ok"), ("host:hv3", "partial")]
+    assert [(s.scope, s.status) for s in statuses] == [("host:hv1", "ok"), ("host:hv2", "ok"), ("host:hv3", "partial")]
     # libvirt's default error handler would have printed the connect failure to stderr
     assert capfd.readouterr().err == ""
 
@@ -124,7 +135,7 @@ def test_a_hung_host_times_out_and_the_others_are_read(cloud):
 
     def connect(uri):
         if uri == uris["hv2"]:
-            release.wait(30)        # a libvirtd that accepts and never answers
+            release.wait(30)  # a libvirtd that accepts and never answers
         return libvirt.openReadOnly(uri)
 
     try:
@@ -168,8 +179,9 @@ class _WithBadDomain:
 
 def test_unreadable_domain_xml_makes_the_host_partial_but_keeps_the_others(cloud):
     known, settings, _ = cloud
-    sink, statuses = collect(settings, known, scopes={"host:hv1"},
-                             connect=lambda uri: _WithBadDomain(libvirt.openReadOnly(uri)))
+    sink, statuses = collect(
+        settings, known, scopes={"host:hv1"}, connect=lambda uri: _WithBadDomain(libvirt.openReadOnly(uri))
+    )
     assert sorted(d.uuid for d in sink.of(Domain)) == [U[1], U[2]]
     assert not sink.is_complete(Domain, "host:hv1")
     reason = sink.why_incomplete(Domain, "host:hv1")
@@ -206,6 +218,7 @@ def test_reads_names_the_libvirt_calls():
 
 # -- run_bounded, which runs this source's hosts (and hostfs's) ----------------------------
 
+
 def test_run_bounded_caps_concurrency_and_keeps_input_order():
     from osfsck.sources.parallel import run_bounded
 
@@ -215,7 +228,7 @@ def test_run_bounded_caps_concurrency_and_keeps_input_order():
         with lock:
             running[0] += 1
             peak[0] = max(peak[0], running[0])
-        threading.Event().wait(0.02 * (n % 3))      # finish out of order
+        threading.Event().wait(0.02 * (n % 3))  # finish out of order
         with lock:
             running[0] -= 1
         if n == 4:
@@ -234,10 +247,10 @@ def test_run_bounded_gives_a_hung_items_slot_to_the_next():
 
     release = threading.Event()
     try:
-        out = run_bounded(["hung", "a", "b"], lambda s: release.wait(30) if s == "hung" else s,
-                          concurrency=1, timeout=0.3)
+        out = run_bounded(
+            ["hung", "a", "b"], lambda s: release.wait(30) if s == "hung" else s, concurrency=1, timeout=0.3
+        )
     finally:
         release.set()
-    assert (out["hung"].ok, out["hung"].reason, out["hung"].timed_out) == \
-        (False, "timed out after 0.3s", True)
+    assert (out["hung"].ok, out["hung"].reason, out["hung"].timed_out) == (False, "timed out after 0.3s", True)
     assert [out["a"].value, out["b"].value] == ["a", "b"]

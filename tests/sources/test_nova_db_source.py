@@ -10,8 +10,15 @@ from sqlalchemy import create_engine, text
 from osfsck.config.settings import Database, NovaSettings
 from osfsck.lab import database, schemas
 from osfsck.model.facts.nova import (
-    ArchivedInstance, BlockDeviceMapping, Cell, ComputeService, Instance, InstanceMapping, InstanceNetwork,
-    cell_scope, volume_target,
+    ArchivedInstance,
+    BlockDeviceMapping,
+    Cell,
+    ComputeService,
+    Instance,
+    InstanceMapping,
+    InstanceNetwork,
+    cell_scope,
+    volume_target,
 )
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.nova_db import NovaDatabaseSource, queries
@@ -40,38 +47,131 @@ def _cloud(tmp_path, release, broken_cell=False):
     database.create(urls["nova_api"], "nova_api", release)
     database.create(urls["nova_cell1"], "nova", release)
     cell_url = urls["nova_cell1"] if not broken_cell else f"sqlite:///{tmp_path}/absent.sqlite"
-    database.insert_rows(urls["nova_api"], "cell_mappings", [
-        {"id": 1, "uuid": CELL1, "name": "cell1", "transport_url": "none:///", "database_connection": cell_url,
-         "disabled": False, "created_at": T0}])
-    database.insert_rows(urls["nova_api"], "instance_mappings", [
-        {"instance_uuid": u, "cell_id": 1, "project_id": "p", "queued_for_delete": u == GONE, "created_at": T0}
-        for u in (LIVE, GONE)])
-    row = {"host": "hv1", "node": "hv1", "project_id": "p", "vcpus": 1, "memory_mb": 64, "root_gb": 1,
-           "created_at": T0, "updated_at": T0, "power_state": 1, "vm_state": "active", "hidden": False}
-    database.insert_rows(urls["nova_cell1"], "instances", [
-        {**row, "id": 1, "uuid": LIVE, "deleted": 0},
-        {**row, "id": 2, "uuid": GONE, "deleted": 2, "vm_state": "deleted", "deleted_at": T0}])
-    database.insert_rows(urls["nova_cell1"], "shadow_instances", [
-        {**row, "id": 3, "uuid": ARCH, "deleted": 3, "vm_state": "deleted", "deleted_at": T0}])
-    database.insert_rows(urls["nova_cell1"], "services", [
-        {"host": "hv1", "binary": "nova-compute", "topic": "compute", "report_count": 1, "disabled": True,
-         "forced_down": False, "deleted": 0, "created_at": T0, "updated_at": T0, "last_seen_up": T0}])
-    conn = ('{"driver_volume_type": "iscsi", "data": {"target_iqn": "iqn.2010-10.org.openstack:volume-v1", '
-            '"target_portal": "192.0.2.10:3260", "target_lun": 1, "volume_id": "v1"}}')
-    bdm = {"instance_uuid": LIVE, "created_at": T0, "updated_at": T0, "deleted": 0, "source_type": "volume",
-           "destination_type": "volume"}
-    database.insert_rows(urls["nova_cell1"], "block_device_mapping", [
-        {**bdm, "id": 1, "uuid": "b1", "volume_id": "v1", "attachment_id": "a1", "device_name": "/dev/vdb",
-         "boot_index": None, "connection_info": conn},
-        {**bdm, "id": 2, "uuid": "b2", "source_type": "image", "destination_type": "local", "boot_index": 0},
-        {**bdm, "id": 3, "uuid": "b3", "volume_id": "v3", "deleted": 3},     # detached: soft-deleted
-    ])
-    vif = {"id": "port-1", "address": "fa:16:3e:00:00:01", "network": {"id": "net-1", "label": "private",
-           "subnets": [{"cidr": "10.0.0.0/24", "ips": [{"address": "10.0.0.5", "type": "fixed",
-                                                         "floating_ips": [{"address": "203.0.113.9"}]}]}]}}
-    database.insert_rows(urls["nova_cell1"], "instance_info_caches", [
-        {"instance_uuid": LIVE, "network_info": json.dumps([vif]), "deleted": 0, "created_at": T0, "updated_at": T0},
-        {"instance_uuid": GONE, "network_info": json.dumps([vif]), "deleted": 2, "created_at": T0}])
+    database.insert_rows(
+        urls["nova_api"],
+        "cell_mappings",
+        [
+            {
+                "id": 1,
+                "uuid": CELL1,
+                "name": "cell1",
+                "transport_url": "none:///",
+                "database_connection": cell_url,
+                "disabled": False,
+                "created_at": T0,
+            }
+        ],
+    )
+    database.insert_rows(
+        urls["nova_api"],
+        "instance_mappings",
+        [
+            {"instance_uuid": u, "cell_id": 1, "project_id": "p", "queued_for_delete": u == GONE, "created_at": T0}
+            for u in (LIVE, GONE)
+        ],
+    )
+    row = {
+        "host": "hv1",
+        "node": "hv1",
+        "project_id": "p",
+        "vcpus": 1,
+        "memory_mb": 64,
+        "root_gb": 1,
+        "created_at": T0,
+        "updated_at": T0,
+        "power_state": 1,
+        "vm_state": "active",
+        "hidden": False,
+    }
+    database.insert_rows(
+        urls["nova_cell1"],
+        "instances",
+        [
+            {**row, "id": 1, "uuid": LIVE, "deleted": 0},
+            {**row, "id": 2, "uuid": GONE, "deleted": 2, "vm_state": "deleted", "deleted_at": T0},
+        ],
+    )
+    database.insert_rows(
+        urls["nova_cell1"],
+        "shadow_instances",
+        [{**row, "id": 3, "uuid": ARCH, "deleted": 3, "vm_state": "deleted", "deleted_at": T0}],
+    )
+    database.insert_rows(
+        urls["nova_cell1"],
+        "services",
+        [
+            {
+                "host": "hv1",
+                "binary": "nova-compute",
+                "topic": "compute",
+                "report_count": 1,
+                "disabled": True,
+                "forced_down": False,
+                "deleted": 0,
+                "created_at": T0,
+                "updated_at": T0,
+                "last_seen_up": T0,
+            }
+        ],
+    )
+    conn = (
+        '{"driver_volume_type": "iscsi", "data": {"target_iqn": "iqn.2010-10.org.openstack:volume-v1", '
+        '"target_portal": "192.0.2.10:3260", "target_lun": 1, "volume_id": "v1"}}'
+    )
+    bdm = {
+        "instance_uuid": LIVE,
+        "created_at": T0,
+        "updated_at": T0,
+        "deleted": 0,
+        "source_type": "volume",
+        "destination_type": "volume",
+    }
+    database.insert_rows(
+        urls["nova_cell1"],
+        "block_device_mapping",
+        [
+            {
+                **bdm,
+                "id": 1,
+                "uuid": "b1",
+                "volume_id": "v1",
+                "attachment_id": "a1",
+                "device_name": "/dev/vdb",
+                "boot_index": None,
+                "connection_info": conn,
+            },
+            {**bdm, "id": 2, "uuid": "b2", "source_type": "image", "destination_type": "local", "boot_index": 0},
+            {**bdm, "id": 3, "uuid": "b3", "volume_id": "v3", "deleted": 3},  # detached: soft-deleted
+        ],
+    )
+    vif = {
+        "id": "port-1",
+        "address": "fa:16:3e:00:00:01",
+        "network": {
+            "id": "net-1",
+            "label": "private",
+            "subnets": [
+                {
+                    "cidr": "10.0.0.0/24",
+                    "ips": [{"address": "10.0.0.5", "type": "fixed", "floating_ips": [{"address": "203.0.113.9"}]}],
+                }
+            ],
+        },
+    }
+    database.insert_rows(
+        urls["nova_cell1"],
+        "instance_info_caches",
+        [
+            {
+                "instance_uuid": LIVE,
+                "network_info": json.dumps([vif]),
+                "deleted": 0,
+                "created_at": T0,
+                "updated_at": T0,
+            },
+            {"instance_uuid": GONE, "network_info": json.dumps([vif]), "deleted": 2, "created_at": T0},
+        ],
+    )
     return NovaDatabaseSource(NovaSettings(api_database=Database(urls["nova_api"])))
 
 
@@ -92,24 +192,31 @@ def test_rows_become_facts_with_types_and_flags_as_stored(tmp_path, release):
     live, gone = inst[LIVE], inst[GONE]
     assert (live.cell, live.id, live.host, live.vm_state, live.power_state) == ("cell1", 1, "hv1", "active", 1)
     assert not live.deleted and not live.hidden
-    assert gone.deleted == 2   # Nova's marker, as stored: the row's id
-    assert gone.deleted_at == T0 and isinstance(live.created_at, dt.datetime)   # SQLite text parsed
+    assert gone.deleted == 2  # Nova's marker, as stored: the row's id
+    assert gone.deleted_at == T0 and isinstance(live.created_at, dt.datetime)  # SQLite text parsed
     [arch] = snap.of(ArchivedInstance)
     assert (arch.uuid, arch.host, arch.deleted_at) == (ARCH, "hv1", T0)
     maps = {m.instance_uuid: m for m in snap.of(InstanceMapping)}
     assert maps[LIVE].cell_uuid == CELL1 and not maps[LIVE].queued_for_delete and maps[GONE].queued_for_delete
     [svc] = snap.of(ComputeService)
     assert svc.host == "hv1" and svc.disabled and not svc.forced_down
-    [bdm] = snap.of(BlockDeviceMapping)   # live volume rows only
+    [bdm] = snap.of(BlockDeviceMapping)  # live volume rows only
     assert (bdm.instance_uuid, bdm.volume_id, bdm.attachment_id, bdm.device_name) == (LIVE, "v1", "a1", "/dev/vdb")
     assert volume_target(bdm.connection_info) == (
-        "iscsi", "iqn.2010-10.org.openstack:volume-v1", "192.0.2.10:3260", 1, None,
-        ("iqn.2010-10.org.openstack:volume-v1",), (("192.0.2.10:3260", "iqn.2010-10.org.openstack:volume-v1", 1),))
+        "iscsi",
+        "iqn.2010-10.org.openstack:volume-v1",
+        "192.0.2.10:3260",
+        1,
+        None,
+        ("iqn.2010-10.org.openstack:volume-v1",),
+        (("192.0.2.10:3260", "iqn.2010-10.org.openstack:volume-v1", 1),),
+    )
     nets = {n.uuid: n for n in snap.of(InstanceNetwork)}
     assert nets[LIVE].port_ids == ("port-1",) and nets[LIVE].addresses == ("10.0.0.5", "203.0.113.9")
-    assert nets[GONE].deleted and nets[GONE].port_ids == ()    # a deleted instance's cache is not read
+    assert nets[GONE].deleted and nets[GONE].port_ids == ()  # a deleted instance's cache is not read
     # re-streaming in small batches gives the same facts
     from osfsck.clients import db
+
     saved, db.STREAM_BATCH = db.STREAM_BATCH, 1
     try:
         again, _ = _collect(_cloud(tmp_path / "again", release))
@@ -131,7 +238,7 @@ def test_a_missing_column_is_one_line_and_partial(tmp_path):
     source = _cloud(tmp_path, schemas.releases()[0])
     cell_url = f"sqlite:///{tmp_path}/db/nova_cell1.sqlite"
     engine = create_engine(cell_url)
-    with engine.begin() as conn:   # a schema osfsck does not know
+    with engine.begin() as conn:  # a schema osfsck does not know
         conn.execute(text("ALTER TABLE shadow_instances RENAME TO shadow_instances_old"))
     engine.dispose()
     snap, statuses = _collect(source)
@@ -140,22 +247,37 @@ def test_a_missing_column_is_one_line_and_partial(tmp_path):
     assert "\n" not in status.reason
 
 
-@pytest.mark.parametrize("text, expected", [
-    (None, None), ("", None), ("not json", None), ("[1, 2]", None),
-    ('{"driver_volume_type": "rbd", "data": {"name": "volumes/volume-v9"}}', ("rbd", None, None, None, "volumes/volume-v9", (), ())),
-    ('{"driver_volume_type": "iscsi", "data": {"target_lun": "1"}}', ("iscsi", None, None, None, None, (), ())),
-    ('{"driver_volume_type": "iscsi", "data": null}', ("iscsi", None, None, None, None, (), ())),
-    # the lists win, as in os-brick; a list without target_luns takes target_lun on every path
-    ('{"driver_volume_type": "iscsi", "data": {"target_iqn": "iqn.a", "target_iqns": ["iqn.a", "iqn.b"], '
-     '"target_portals": ["p1", "p2"], "target_lun": 3}}',
-     ("iscsi", "iqn.a", "p1", 3, None, ("iqn.a", "iqn.b"), (("p1", "iqn.a", 3), ("p2", "iqn.b", 3)))),
-    # Cinder's flattened shape: no "data"; a LUN that is not a number is unknown
-    ('{"target_iqn": "iqn.c", "target_portal": "p", "target_lun": "x", "driver_volume_type": "iscsi"}',
-     ("iscsi", "iqn.c", "p", None, None, ("iqn.c",), (("p", "iqn.c", None),))),
-    ('{"target_iqn": ["not", "text"], "driver_volume_type": "iscsi", "attachment_id": "a"}',
-     ("iscsi", None, None, None, None, (), ())),
-    ('{}', (None, None, None, None, None, (), ())),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (None, None),
+        ("", None),
+        ("not json", None),
+        ("[1, 2]", None),
+        (
+            '{"driver_volume_type": "rbd", "data": {"name": "volumes/volume-v9"}}',
+            ("rbd", None, None, None, "volumes/volume-v9", (), ()),
+        ),
+        ('{"driver_volume_type": "iscsi", "data": {"target_lun": "1"}}', ("iscsi", None, None, None, None, (), ())),
+        ('{"driver_volume_type": "iscsi", "data": null}', ("iscsi", None, None, None, None, (), ())),
+        # the lists win, as in os-brick; a list without target_luns takes target_lun on every path
+        (
+            '{"driver_volume_type": "iscsi", "data": {"target_iqn": "iqn.a", "target_iqns": ["iqn.a", "iqn.b"], '
+            '"target_portals": ["p1", "p2"], "target_lun": 3}}',
+            ("iscsi", "iqn.a", "p1", 3, None, ("iqn.a", "iqn.b"), (("p1", "iqn.a", 3), ("p2", "iqn.b", 3))),
+        ),
+        # Cinder's flattened shape: no "data"; a LUN that is not a number is unknown
+        (
+            '{"target_iqn": "iqn.c", "target_portal": "p", "target_lun": "x", "driver_volume_type": "iscsi"}',
+            ("iscsi", "iqn.c", "p", None, None, ("iqn.c",), (("p", "iqn.c", None),)),
+        ),
+        (
+            '{"target_iqn": ["not", "text"], "driver_volume_type": "iscsi", "attachment_id": "a"}',
+            ("iscsi", None, None, None, None, (), ()),
+        ),
+        ("{}", (None, None, None, None, None, (), ())),
+    ],
+)
 def test_volume_target_reads_what_it_can(text, expected):
     assert volume_target(text) == expected
 
@@ -167,18 +289,46 @@ def test_network_info_caches_as_nova_writes_them(tmp_path, release):
     source = _cloud(tmp_path, release)
     caches = fixture("nova/network_info.json")["caches"]
     url = f"sqlite:///{tmp_path}/db/nova_cell1.sqlite"
-    row = {"host": "hv1", "node": "hv1", "project_id": "p", "vcpus": 1, "memory_mb": 64, "root_gb": 1,
-           "created_at": T0, "updated_at": T0, "power_state": 1, "vm_state": "active", "hidden": False, "deleted": 0}
+    row = {
+        "host": "hv1",
+        "node": "hv1",
+        "project_id": "p",
+        "vcpus": 1,
+        "memory_mb": 64,
+        "root_gb": 1,
+        "created_at": T0,
+        "updated_at": T0,
+        "power_state": 1,
+        "vm_state": "active",
+        "hidden": False,
+        "deleted": 0,
+    }
     uuids = {name: f"bbbbbbbb-0000-4000-8000-00000000000{i}" for i, name in enumerate(caches, 1)}
     database.insert_rows(url, "instances", [{**row, "id": 10 + i, "uuid": u} for i, u in enumerate(uuids.values())])
-    database.insert_rows(url, "instance_info_caches", [
-        {"instance_uuid": uuids[name], "network_info": json.dumps(vifs), "deleted": 0, "created_at": T0,
-         "updated_at": T0} for name, vifs in caches.items()])
+    database.insert_rows(
+        url,
+        "instance_info_caches",
+        [
+            {
+                "instance_uuid": uuids[name],
+                "network_info": json.dumps(vifs),
+                "deleted": 0,
+                "created_at": T0,
+                "updated_at": T0,
+            }
+            for name, vifs in caches.items()
+        ],
+    )
     snap, _ = _collect(source)
     nets = {n.uuid: n for n in snap.of(InstanceNetwork)}
     for name, vifs in caches.items():
         net = nets[uuids[name]]
         assert net.port_ids == tuple(v["id"] for v in vifs)
-        assert net.addresses == tuple(a for v in vifs for s in v["network"]["subnets"] for ip in s["ips"]
-                                      for a in (ip["address"], *(f["address"] for f in ip["floating_ips"])))
+        assert net.addresses == tuple(
+            a
+            for v in vifs
+            for s in v["network"]["subnets"]
+            for ip in s["ips"]
+            for a in (ip["address"], *(f["address"] for f in ip["floating_ips"]))
+        )
     assert nets[uuids["ovn-two-ports"]].addresses == ("10.2.0.17", "198.18.0.44", "10.3.0.9")

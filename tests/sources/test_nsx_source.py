@@ -9,7 +9,9 @@ import datetime as dt
 import pytest
 
 from osfsck.config.nsx import NsxSettings
-from osfsck.lab.nsx_standin import MANAGER as MANAGER_API, POLICY as POLICY_API, NsxStandin
+from osfsck.lab.nsx_standin import MANAGER as MANAGER_API
+from osfsck.lab.nsx_standin import POLICY as POLICY_API
+from osfsck.lab.nsx_standin import NsxStandin
 from osfsck.model.facts.nsx import MANAGER, NSX_SCOPE, POLICY, NsxObject
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.base import NotConfigured
@@ -55,7 +57,8 @@ def test_every_object_of_the_plugin_becomes_a_fact(nsx, api):
     ports = [f for f in facts if f.neutron_kind == "port"]
     assert len(ports) == 3 and all(p.parent_id and p.attached for p in ports)
     assert {f.resource_type for f in facts if f.neutron_kind == "security-group"} == (
-        {"Group", "SecurityPolicy"} if api == "policy" else {"NSGroup", "FirewallSection"})
+        {"Group", "SecurityPolicy"} if api == "policy" else {"NSGroup", "FirewallSection"}
+    )
     assert [f.internal for f in facts if not f.neutron_kind] == ([True, True] if api == "policy" else [True])
     assert all(f.created_at == dt.datetime(2026, 1, 1) and f.api == api for f in facts)
 
@@ -65,8 +68,11 @@ def test_policy_reads_the_ports_of_each_segment(nsx):
     collect(NsxSource(settings(nsx)))
     paths = [p.split("?")[0] for _, p in nsx.requests]
     assert paths[:2] == [f"{POLICY_API}/segments", f"{POLICY_API}/segments/{paths[1].split('/')[-2]}/ports"]
-    assert {f"{POLICY_API}/tier-1s", f"{POLICY_API}/domains/default/groups",
-            f"{POLICY_API}/domains/default/security-policies"} <= set(paths)
+    assert {
+        f"{POLICY_API}/tier-1s",
+        f"{POLICY_API}/domains/default/groups",
+        f"{POLICY_API}/domains/default/security-policies",
+    } <= set(paths)
 
 
 def test_a_failed_page_leaves_the_scope_partial_and_adds_nothing(nsx):
@@ -106,8 +112,12 @@ def test_only_the_nsx_scope_is_read_on_a_fresh_re_check(nsx):
 @pytest.mark.parametrize("api, scope", [("policy", "os-neutron-secg-id"), ("manager", "os-neutron-secgr-id")])
 def test_security_group_tag_of_each_plugin(api, scope):
     f = to_fact(api, {"id": "x", "resource_type": "Group", "tags": plugin_tags(scope, "sg-1")}, None, None)
-    assert (f.neutron_kind, f.neutron_id, f.api_version, f.project_id) == ("security-group", "sg-1", "17.0.0",
-                                                                            "project-a")
+    assert (f.neutron_kind, f.neutron_id, f.api_version, f.project_id) == (
+        "security-group",
+        "sg-1",
+        "17.0.0",
+        "project-a",
+    )
 
 
 def test_mapping_of_internal_hand_made_and_foreign_objects():
@@ -119,8 +129,9 @@ def test_mapping_of_internal_hand_made_and_foreign_objects():
     assert by_hand.neutron_kind is None
     restricted = ("os-api-version", frozenset({"17.0.0"}))
     ours = to_fact(POLICY, {"id": "p1", "tags": plugin_tags("os-neutron-port-id", "p1")}, "s", restricted)
-    theirs = to_fact(POLICY, {"id": "p2", "tags": plugin_tags("os-neutron-port-id", "p2", version="16.0.1")},
-                     "s", restricted)
+    theirs = to_fact(
+        POLICY, {"id": "p2", "tags": plugin_tags("os-neutron-port-id", "p2", version="16.0.1")}, "s", restricted
+    )
     assert not ours.other_deployment and theirs.other_deployment
 
 
@@ -129,19 +140,23 @@ def test_times_are_epoch_milliseconds_as_naive_utc():
     assert from_epoch_ms(None) is None
 
 
-@pytest.mark.parametrize("obj, why", [
-    # found by tests/fuzz/test_nsx_fuzz.py; before, the first three raised past the source
-    ({"id": "x", "_create_time": 1e300}, "_create_time|is not a time"),                # OverflowError
-    ({"id": "x", "_last_modified_time": float("nan")}, "is not a time"),                # ValueError
-    ({"id": "x", "tags": [{"scope": ["os-neutron-port-id"], "tag": "p"}]}, "scope is a list"),   # TypeError
-    ({"display_name": "no id"}, "without an id"),                                      # before: a fact of id "None"
-    ({"id": "x", "_create_time": "soon"}, "is not a time"),                              # before: no time
-    ({"id": "x", "display_name": {"en": "x"}}, "display_name is a dict"),                # before: a dict as the name
-    ({"id": "x", "_revision": -1}, "_revision"),
-    (["id", "x"], "a list item is a list"),
-])
+@pytest.mark.parametrize(
+    "obj, why",
+    [
+        # found by tests/fuzz/test_nsx_fuzz.py; before, the first three raised past the source
+        ({"id": "x", "_create_time": 1e300}, "_create_time|is not a time"),  # OverflowError
+        ({"id": "x", "_last_modified_time": float("nan")}, "is not a time"),  # ValueError
+        ({"id": "x", "tags": [{"scope": ["os-neutron-port-id"], "tag": "p"}]}, "scope is a list"),  # TypeError
+        ({"display_name": "no id"}, "without an id"),  # before: a fact of id "None"
+        ({"id": "x", "_create_time": "soon"}, "is not a time"),  # before: no time
+        ({"id": "x", "display_name": {"en": "x"}}, "display_name is a dict"),  # before: a dict as the name
+        ({"id": "x", "_revision": -1}, "_revision"),
+        (["id", "x"], "a list item is a list"),
+    ],
+)
 def test_an_object_not_of_nsx_shape_is_one_error(obj, why):
     from osfsck.sources.nsx.mapping import NsxShapeError
+
     with pytest.raises(NsxShapeError, match=why) as e:
         to_fact(POLICY, obj, None, None)
     assert "\n" not in str(e.value)

@@ -10,11 +10,17 @@ import pytest
 
 from osfsck.config.settings import CinderSettings, Database, NeutronSettings, NovaSettings
 from osfsck.lab import database, schemas
-from osfsck.model.facts.quota import (
-    CinderCounted, CinderQuotaUsage, CinderReservation, NeutronCounted, NeutronQuotaUsage, NeutronReservation,
-    NovaQuotaUsage, cinder_expected,
-)
 from osfsck.model.facts.cinder import CinderVolumeType
+from osfsck.model.facts.quota import (
+    CinderCounted,
+    CinderQuotaUsage,
+    CinderReservation,
+    NeutronCounted,
+    NeutronQuotaUsage,
+    NeutronReservation,
+    NovaQuotaUsage,
+    cinder_expected,
+)
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.cinder_db import CinderDatabaseSource
 from osfsck.sources.neutron_db import NeutronDatabaseSource
@@ -31,55 +37,151 @@ def _collect(src):
 
 
 def _vol(id_, size, type_id=LVM, project="p1", **kw):
-    return {"id": id_, "size": size, "volume_type_id": type_id, "project_id": project, "status": "available",
-            "deleted": 0, "use_quota": 1, "created_at": T0, "updated_at": T0 - dt.timedelta(days=1), **kw}
+    return {
+        "id": id_,
+        "size": size,
+        "volume_type_id": type_id,
+        "project_id": project,
+        "status": "available",
+        "deleted": 0,
+        "use_quota": 1,
+        "created_at": T0,
+        "updated_at": T0 - dt.timedelta(days=1),
+        **kw,
+    }
 
 
 @pytest.mark.parametrize("release", schemas.releases())
 def test_cinder_counts_as_cinder_syncs(tmp_path, release):
     url = database.database_urls(tmp_path, None, "t", ["cinder"])["cinder"]
     database.create(url, "cinder", release)
-    database.insert_rows(url, "volume_types", [
-        {"id": LVM, "name": "lvm", "deleted": 0, "created_at": T0},
-        {"id": SSD, "name": "ssd", "deleted": 0, "created_at": T0},
-        {"id": "gone-type", "name": "retired", "deleted": 1, "created_at": T0}])
-    database.insert_rows(url, "volumes", [
-        _vol("v1", 10), _vol("v2", 5), _vol("v3", 20, SSD),
-        _vol("v4", 7, deleted=1, deleted_at=T0 - dt.timedelta(minutes=3)),   # deleted: not counted
-        _vol("v5", 9, use_quota=0),                                             # a migration's target
-        _vol("v6", 1, project="p2")])
-    snap_row = {"project_id": "p1", "use_quota": 1, "deleted": 0, "status": "available", "created_at": T0,
-                "volume_type_id": LVM}
-    database.insert_rows(url, "snapshots", [
-        {**snap_row, "id": "s1", "volume_id": "v3", "volume_size": 20},   # of the ssd volume
-        {**snap_row, "id": "s2", "volume_id": "v1", "volume_size": 10, "deleted": 1}])
-    database.insert_rows(url, "backups", [
-        {"id": "b1", "volume_id": "v1", "project_id": "p1", "size": 10, "deleted": 0, "created_at": T0},
-        {"id": "b2", "volume_id": "v1", "project_id": "p1", "size": 10, "deleted": 1, "created_at": T0}])
-    database.insert_rows(url, "quota_usages", [
-        {"id": 1, "project_id": "p1", "resource": "volumes", "in_use": 3, "reserved": 0, "deleted": 0,
-         "race_preventer": 1, "created_at": T0, "updated_at": T0},
-        {"id": 2, "project_id": "p1", "resource": "volumes", "in_use": 9, "reserved": 0, "deleted": 1,
-         "created_at": T0, "updated_at": T0}])
-    database.insert_rows(url, "reservations", [
-        {"id": 1, "uuid": "r1", "usage_id": 1, "project_id": "p1", "resource": "volumes", "delta": 1,
-         "expire": T0, "deleted": 0, "created_at": T0},
-        {"id": 2, "uuid": "r2", "usage_id": 1, "project_id": "p1", "resource": "volumes", "delta": 1,
-         "expire": T0, "deleted": 1, "created_at": T0}])
+    database.insert_rows(
+        url,
+        "volume_types",
+        [
+            {"id": LVM, "name": "lvm", "deleted": 0, "created_at": T0},
+            {"id": SSD, "name": "ssd", "deleted": 0, "created_at": T0},
+            {"id": "gone-type", "name": "retired", "deleted": 1, "created_at": T0},
+        ],
+    )
+    database.insert_rows(
+        url,
+        "volumes",
+        [
+            _vol("v1", 10),
+            _vol("v2", 5),
+            _vol("v3", 20, SSD),
+            _vol("v4", 7, deleted=1, deleted_at=T0 - dt.timedelta(minutes=3)),  # deleted: not counted
+            _vol("v5", 9, use_quota=0),  # a migration's target
+            _vol("v6", 1, project="p2"),
+        ],
+    )
+    snap_row = {
+        "project_id": "p1",
+        "use_quota": 1,
+        "deleted": 0,
+        "status": "available",
+        "created_at": T0,
+        "volume_type_id": LVM,
+    }
+    database.insert_rows(
+        url,
+        "snapshots",
+        [
+            {**snap_row, "id": "s1", "volume_id": "v3", "volume_size": 20},  # of the ssd volume
+            {**snap_row, "id": "s2", "volume_id": "v1", "volume_size": 10, "deleted": 1},
+        ],
+    )
+    database.insert_rows(
+        url,
+        "backups",
+        [
+            {"id": "b1", "volume_id": "v1", "project_id": "p1", "size": 10, "deleted": 0, "created_at": T0},
+            {"id": "b2", "volume_id": "v1", "project_id": "p1", "size": 10, "deleted": 1, "created_at": T0},
+        ],
+    )
+    database.insert_rows(
+        url,
+        "quota_usages",
+        [
+            {
+                "id": 1,
+                "project_id": "p1",
+                "resource": "volumes",
+                "in_use": 3,
+                "reserved": 0,
+                "deleted": 0,
+                "race_preventer": 1,
+                "created_at": T0,
+                "updated_at": T0,
+            },
+            {
+                "id": 2,
+                "project_id": "p1",
+                "resource": "volumes",
+                "in_use": 9,
+                "reserved": 0,
+                "deleted": 1,
+                "created_at": T0,
+                "updated_at": T0,
+            },
+        ],
+    )
+    database.insert_rows(
+        url,
+        "reservations",
+        [
+            {
+                "id": 1,
+                "uuid": "r1",
+                "usage_id": 1,
+                "project_id": "p1",
+                "resource": "volumes",
+                "delta": 1,
+                "expire": T0,
+                "deleted": 0,
+                "created_at": T0,
+            },
+            {
+                "id": 2,
+                "uuid": "r2",
+                "usage_id": 1,
+                "project_id": "p1",
+                "resource": "volumes",
+                "delta": 1,
+                "expire": T0,
+                "deleted": 1,
+                "created_at": T0,
+            },
+        ],
+    )
     snap, [status] = _collect(CinderDatabaseSource(CinderSettings(database=Database(url))))
     assert status.status == "ok"
     types = {t.name: t.id for t in snap.of(CinderVolumeType)}
     assert types == {"lvm": LVM, "ssd": SSD}
     p1 = [c for c in snap.of(CinderCounted) if c.project_id == "p1"]
     assert all(type(c.count) is int and type(c.gigabytes) is int for c in p1)
-    expect = {"volumes": 3, "gigabytes": 55, "volumes_lvm": 2, "gigabytes_lvm": 15, "volumes_ssd": 1,
-              "gigabytes_ssd": 40, "snapshots": 1, "snapshots_ssd": 1, "snapshots_lvm": 0, "backups": 1,
-              "backup_gigabytes": 10, "groups": 0, "volumes_retired": None, "per_volume_gigabytes": None}
+    expect = {
+        "volumes": 3,
+        "gigabytes": 55,
+        "volumes_lvm": 2,
+        "gigabytes_lvm": 15,
+        "volumes_ssd": 1,
+        "gigabytes_ssd": 40,
+        "snapshots": 1,
+        "snapshots_ssd": 1,
+        "snapshots_lvm": 0,
+        "backups": 1,
+        "backup_gigabytes": 10,
+        "groups": 0,
+        "volumes_retired": None,
+        "per_volume_gigabytes": None,
+    }
     assert {r: cinder_expected(p1, r, types) for r in expect} == expect
     assert cinder_expected(p1, "gigabytes", types, no_snapshot_gb_quota=True) == 35
     vols = next(c for c in p1 if c.table == "volumes" and c.volume_type_id == LVM)
     assert vols.last_deleted == T0 - dt.timedelta(minutes=3) and vols.last_updated == T0 - dt.timedelta(days=1)
-    [u] = snap.of(CinderQuotaUsage)            # live rows only
+    [u] = snap.of(CinderQuotaUsage)  # live rows only
     assert (u.id, u.in_use, u.updated_at) == (1, 3, T0)
     assert [r.uuid for r in snap.of(CinderReservation)] == ["r1"]
 
@@ -88,15 +190,34 @@ def test_cinder_counts_as_cinder_syncs(tmp_path, release):
 def test_neutron_counts_every_tracked_resource(tmp_path, release):
     url = database.database_urls(tmp_path, None, "t", ["neutron"])["neutron"]
     database.create(url, "neutron", release)
-    database.insert_rows(url, "standardattributes", [
-        {"id": i, "resource_type": "x", "revision_number": 1, "created_at": T0} for i in range(1, 6)])
-    database.insert_rows(url, "networks", [
-        {"id": f"n{i}", "project_id": p, "mtu": 1450, "standard_attr_id": i, "status": "ACTIVE",
-         "admin_state_up": True} for i, p in ((1, "p1"), (2, "p1"), (3, "p2"))])
-    database.insert_rows(url, "securitygroups", [
-        {"id": "sg1", "name": "default", "project_id": "p1", "standard_attr_id": 4, "stateful": True}])
-    database.insert_rows(url, "quotausages", [
-        {"project_id": "p1", "resource": "network", "in_use": 2, "reserved": 0, "dirty": True}])
+    database.insert_rows(
+        url,
+        "standardattributes",
+        [{"id": i, "resource_type": "x", "revision_number": 1, "created_at": T0} for i in range(1, 6)],
+    )
+    database.insert_rows(
+        url,
+        "networks",
+        [
+            {
+                "id": f"n{i}",
+                "project_id": p,
+                "mtu": 1450,
+                "standard_attr_id": i,
+                "status": "ACTIVE",
+                "admin_state_up": True,
+            }
+            for i, p in ((1, "p1"), (2, "p1"), (3, "p2"))
+        ],
+    )
+    database.insert_rows(
+        url,
+        "securitygroups",
+        [{"id": "sg1", "name": "default", "project_id": "p1", "standard_attr_id": 4, "stateful": True}],
+    )
+    database.insert_rows(
+        url, "quotausages", [{"project_id": "p1", "resource": "network", "in_use": 2, "reserved": 0, "dirty": True}]
+    )
     database.insert_rows(url, "reservations", [{"id": "r1", "project_id": "p1", "expiration": T0}])
     snap, [status] = _collect(NeutronDatabaseSource(NeutronSettings(database=Database(url))))
     assert status.status == "ok"
@@ -111,15 +232,43 @@ def test_nova_leftover_rows_from_the_api_and_each_cell(tmp_path, release):
     urls = database.database_urls(tmp_path, None, "t", ["nova_api", "nova_cell1"])
     database.create(urls["nova_api"], "nova_api", release)
     database.create(urls["nova_cell1"], "nova", release)
-    database.insert_rows(urls["nova_api"], "cell_mappings", [
-        {"id": 1, "uuid": "c1c1c1c1-0000-4000-8000-000000000001", "name": "cell1", "transport_url": "none:///",
-         "database_connection": urls["nova_cell1"], "disabled": False, "created_at": T0}])
-    database.insert_rows(urls["nova_api"], "quota_usages", [
-        {"id": 1, "project_id": "p", "user_id": "u", "resource": "instances", "in_use": 2, "reserved": 0}])
-    database.insert_rows(urls["nova_cell1"], "quota_usages", [
-        {"id": 1, "project_id": "p", "user_id": "u", "resource": "cores", "in_use": 4, "reserved": 0, "deleted": 0,
-         "updated_at": T0},
-        {"id": 2, "project_id": "p", "user_id": "u", "resource": "ram", "in_use": 64, "reserved": 0, "deleted": 2}])
+    database.insert_rows(
+        urls["nova_api"],
+        "cell_mappings",
+        [
+            {
+                "id": 1,
+                "uuid": "c1c1c1c1-0000-4000-8000-000000000001",
+                "name": "cell1",
+                "transport_url": "none:///",
+                "database_connection": urls["nova_cell1"],
+                "disabled": False,
+                "created_at": T0,
+            }
+        ],
+    )
+    database.insert_rows(
+        urls["nova_api"],
+        "quota_usages",
+        [{"id": 1, "project_id": "p", "user_id": "u", "resource": "instances", "in_use": 2, "reserved": 0}],
+    )
+    database.insert_rows(
+        urls["nova_cell1"],
+        "quota_usages",
+        [
+            {
+                "id": 1,
+                "project_id": "p",
+                "user_id": "u",
+                "resource": "cores",
+                "in_use": 4,
+                "reserved": 0,
+                "deleted": 0,
+                "updated_at": T0,
+            },
+            {"id": 2, "project_id": "p", "user_id": "u", "resource": "ram", "in_use": 64, "reserved": 0, "deleted": 2},
+        ],
+    )
     src = NovaDatabaseSource(NovaSettings(api_database=Database(urls["nova_api"])))
     snap = Snapshot(taken_at=T0)
     statuses = src.collect({NovaQuotaUsage}, snap, snap)
@@ -130,10 +279,10 @@ def test_nova_leftover_rows_from_the_api_and_each_cell(tmp_path, release):
 
 
 def test_unreadable_databases_are_partial(tmp_path):
-    for src, kind in ((CinderDatabaseSource(CinderSettings(database=Database(f"sqlite:///{tmp_path}/no.sqlite"))),
-                       CinderCounted),
-                      (NeutronDatabaseSource(NeutronSettings(database=Database(f"sqlite:///{tmp_path}/no.sqlite"))),
-                       NeutronCounted)):
+    for src, kind in (
+        (CinderDatabaseSource(CinderSettings(database=Database(f"sqlite:///{tmp_path}/no.sqlite"))), CinderCounted),
+        (NeutronDatabaseSource(NeutronSettings(database=Database(f"sqlite:///{tmp_path}/no.sqlite"))), NeutronCounted),
+    ):
         snap, [status] = _collect(src)
         assert status.status == "partial" and snap.of(kind) == [] and not snap.is_complete(kind, status.scope)
 

@@ -37,8 +37,9 @@ class Replay(BaseHTTPRequestHandler):
     password = "pw"
     seen: list = []
 
-    def do_GET(self):  # noqa: N802 - http.server's name
+    def do_GET(self):
         import base64
+
         u = urlsplit(self.path)
         page = parse_qs(u.query).get("page", ["1"])[0]
         self.seen.append((u.path, page))
@@ -49,7 +50,10 @@ class Replay(BaseHTTPRequestHandler):
             return self._send(**_load(self.fail[(u.path, page)]))
         if u.path == "/api/vhosts":
             return self._send(200, _load("vhosts.json"))
-        files = {"/api/queues/%2F": "queues-root-page{}.json", "/api/queues/nova_cell1": "queues-nova_cell1-page{}.json"}
+        files = {
+            "/api/queues/%2F": "queues-root-page{}.json",
+            "/api/queues/nova_cell1": "queues-nova_cell1-page{}.json",
+        }
         if u.path not in files:
             return self._send(**_load("no-vhost.json"))
         name = files[u.path].format(page)
@@ -94,8 +98,14 @@ def test_every_page_of_every_vhost_becomes_facts(api):
     snap, statuses = collect(source(api))
     assert [(s.scope, s.status) for s in statuses] == [("rabbitmq:r1//", "ok"), ("rabbitmq:r1/nova_cell1", "ok")]
     q = {f.name: f for f in snap.of(RabbitQueue)}
-    assert sorted(q) == ["compute.c2-hv1", "compute.hv1", "compute_fanout_0a1b", "conductor", "reply_orphan",
-                         "reply_pol1"]
+    assert sorted(q) == [
+        "compute.c2-hv1",
+        "compute.hv1",
+        "compute_fanout_0a1b",
+        "conductor",
+        "reply_orphan",
+        "reply_pol1",
+    ]
     assert ("/api/queues/%2F", "3") in Replay.seen and ("/api/queues/%2F", "4") not in Replay.seen
     assert q["reply_orphan"].messages == 3 and q["reply_orphan"].consumers == 0 and q["reply_orphan"].durable
     assert (q["compute_fanout_0a1b"].expires, q["compute_fanout_0a1b"].expires_from) == (1800000, "argument")
@@ -157,13 +167,26 @@ def test_not_configured_without_a_broker():
 
 def test_a_queue_without_statistics_yet_has_unknown_counts():
     from osfsck.sources.rabbitmq.mapping import to_fact
-    f = to_fact("r1", "/", {"name": "reply_new", "vhost": "/", "durable": False, "auto_delete": False,
-                            "exclusive": False, "arguments": {}, "type": "classic"})
+
+    f = to_fact(
+        "r1",
+        "/",
+        {
+            "name": "reply_new",
+            "vhost": "/",
+            "durable": False,
+            "auto_delete": False,
+            "exclusive": False,
+            "arguments": {},
+            "type": "classic",
+        },
+    )
     assert (f.messages, f.consumers, f.expires) == (None, None, None)
 
 
 # -- broken paging and queues, answered by an httpx MockTransport; each found by
 #    tests/fuzz/test_rabbitmq_fuzz.py --------------------------------------------------------
+
 
 def replay(pages: dict):
     """A source whose broker answers GET /api/queues/%2F?page=N with pages[N] (bytes or a
@@ -176,6 +199,7 @@ def replay(pages: dict):
             return httpx.Response(400, json=_load("page-out-of-range.json")["body"])
         body = pages[page] if isinstance(pages[page], bytes) else json.dumps(pages[page]).encode()
         return httpx.Response(200, content=body)
+
     b = Broker(name="r1", url="http://rabbit.test:15672", username="osfsck", password="pw", page_size=2, vhosts=("/",))
     return RabbitMQSource(RabbitSettings(brokers=(b,)), transport=httpx.MockTransport(handler))
 
@@ -187,28 +211,35 @@ def with_(answer: dict, **changes) -> dict:
     return {**answer, **changes}
 
 
-@pytest.mark.parametrize("pages, why", [
-    ({1: with_(ROOT[1], page_count=1)}, "2 queues read of the 5 it counted"),               # before: 2 queues, complete
-    ({1: {k: v for k, v in ROOT[1].items() if k != "page_count"}}, "no page_count"),         # before: page 1 only
-    ({1: ROOT[1], 2: with_(ROOT[2], page=1), 3: ROOT[3]}, "page 1 for page 2"),              # a proxy that drops ?page
-    ({1: ROOT[1], 2: with_(ROOT[2], items=ROOT[1]["items"]), 3: ROOT[3]}, "listed twice"),   # before: each twice
-    ({1: b"[" * 100_000 + b"]" * 100_000}, "not JSON"),                                     # before: RecursionError
-])
+@pytest.mark.parametrize(
+    "pages, why",
+    [
+        ({1: with_(ROOT[1], page_count=1)}, "2 queues read of the 5 it counted"),  # before: 2 queues, complete
+        ({1: {k: v for k, v in ROOT[1].items() if k != "page_count"}}, "no page_count"),  # before: page 1 only
+        ({1: ROOT[1], 2: with_(ROOT[2], page=1), 3: ROOT[3]}, "page 1 for page 2"),  # a proxy that drops ?page
+        ({1: ROOT[1], 2: with_(ROOT[2], items=ROOT[1]["items"]), 3: ROOT[3]}, "listed twice"),  # before: each twice
+        ({1: b"[" * 100_000 + b"]" * 100_000}, "not JSON"),  # before: RecursionError
+    ],
+)
 def test_a_vhost_is_believed_only_whole(pages, why):
     snap, (s,) = collect(replay(pages))
     assert s.status == "partial" and why in s.reason and "\n" not in s.reason
     assert snap.of(RabbitQueue) == []
 
 
-@pytest.mark.parametrize("item, why", [
-    ("compute.hv1", "a str, not a queue"),
-    ({"vhost": "/", "durable": False, "auto_delete": False, "exclusive": False}, "without a name"),
-    ({"name": "q", "durable": "false", "auto_delete": False, "exclusive": False}, "durable"),  # before: durable
-    ({"name": "q", "durable": False, "exclusive": False}, "auto_delete"),                       # before: False
-    ({"name": "q", "durable": False, "auto_delete": False, "exclusive": False, "arguments": []}, "arguments"),
-])
+@pytest.mark.parametrize(
+    "item, why",
+    [
+        ("compute.hv1", "a str, not a queue"),
+        ({"vhost": "/", "durable": False, "auto_delete": False, "exclusive": False}, "without a name"),
+        ({"name": "q", "durable": "false", "auto_delete": False, "exclusive": False}, "durable"),  # before: durable
+        ({"name": "q", "durable": False, "exclusive": False}, "auto_delete"),  # before: False
+        ({"name": "q", "durable": False, "auto_delete": False, "exclusive": False, "arguments": []}, "arguments"),
+    ],
+)
 def test_a_queue_not_of_the_api_shape_is_one_error(item, why):
     from osfsck.sources.rabbitmq.mapping import RabbitShapeError, to_fact
+
     with pytest.raises(RabbitShapeError, match=why) as e:
         to_fact("r1", "/", item)
     assert "\n" not in str(e.value)
@@ -218,7 +249,10 @@ def test_a_user_that_sees_no_vhost_is_a_partial_broker():
     # found by tests/fuzz: GET /api/vhosts answering [] gave no status at all, as if the
     # broker had been read and held no queue
     import httpx
+
     b = Broker(name="r1", url="http://rabbit.test:15672", username="osfsck", password="pw")
-    src = RabbitMQSource(RabbitSettings(brokers=(b,)), transport=httpx.MockTransport(lambda r: httpx.Response(200, json=[])))
+    src = RabbitMQSource(
+        RabbitSettings(brokers=(b,)), transport=httpx.MockTransport(lambda r: httpx.Response(200, json=[]))
+    )
     (s,) = collect(src)[1]
     assert (s.scope, s.status) == ("rabbitmq:r1/*", "partial") and "sees no vhost" in s.reason

@@ -19,8 +19,13 @@ def osfsck(*args: str, config: Path | None = None, timeout: float = 900) -> subp
 
 def start_osfsck(*args: str, config: Path) -> subprocess.Popen:
     """The same, started and left running."""
-    return subprocess.Popen([sys.executable, "-m", "osfsck.cli.main", "-c", str(config), *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "osfsck.cli.main", "-c", str(config), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
 
 
 @contextmanager

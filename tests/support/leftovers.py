@@ -40,8 +40,10 @@ def _args_and_env(proc: Path) -> tuple[list[str], list[str]]:
     for where in [proc] + sorted((proc / "task").iterdir()):
         args = (where / "cmdline").read_bytes()
         if args:
-            return (args.decode(errors="replace").split("\0"),
-                    (where / "environ").read_bytes().decode(errors="replace").split("\0"))
+            return (
+                args.decode(errors="replace").split("\0"),
+                (where / "environ").read_bytes().decode(errors="replace").split("\0"),
+            )
     return [], []
 
 

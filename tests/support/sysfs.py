@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def iscsi_session(sys_root: Path, sid: int, iqn: str, disk: str, holders: tuple = (), partitions: dict | None = None) -> Path:
+def iscsi_session(
+    sys_root: Path, sid: int, iqn: str, disk: str, holders: tuple = (), partitions: dict | None = None
+) -> Path:
     """Session `sid` to `iqn` with LUN 1 as `disk`, as iscsi_tcp lays it out:
     /sys/class/iscsi_session/session<sid> (targetname, device -> the session node) and
     /sys/block/<disk> -> .../session<sid>/target<h>:0:0/<h>:0:0:1/block/<disk>.

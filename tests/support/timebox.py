@@ -17,6 +17,7 @@ class Hung(AssertionError):
 def timebox(seconds: int):
     def expire(*_):
         raise Hung(f"no answer within {seconds} s")
+
     old = signal.signal(signal.SIGALRM, expire)
     signal.alarm(seconds)
     try:
@@ -28,10 +29,13 @@ def timebox(seconds: int):
 
 def answers_within(seconds: int):
     """Decorate a test (or a hypothesis property's body) to fail when it runs longer."""
+
     def wrap(fn):
         @functools.wraps(fn)
         def bounded(*args, **kwargs):
             with timebox(seconds):
                 return fn(*args, **kwargs)
+
         return bounded
+
     return wrap

@@ -29,11 +29,26 @@ from collections import defaultdict
 
 from osfsck.model.facts.cinder import CINDER_SCOPE, CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import (
-    Domain, DomainVolume, InstanceDir, IscsiNode, IscsiSession, host_scope,
+    Domain,
+    DomainVolume,
+    InstanceDir,
+    IscsiNode,
+    IscsiSession,
+    host_scope,
 )
 from osfsck.model.facts.nova import (
-    API_SCOPE, ArchivedInstance, BlockDeviceMapping, BuildRequest, Cell, ComputeNode, ComputeService,
-    Instance, InstanceMapping, InstanceNetwork, Migration, cell_scope,
+    API_SCOPE,
+    ArchivedInstance,
+    BlockDeviceMapping,
+    BuildRequest,
+    Cell,
+    ComputeNode,
+    ComputeService,
+    Instance,
+    InstanceMapping,
+    InstanceNetwork,
+    Migration,
+    cell_scope,
 )
 from osfsck.model.facts.rpc import InstanceAction
 from osfsck.model.snapshot import Coverage, Snapshot, scope_of
@@ -47,12 +62,20 @@ from tests.support.world_rpc import RpcWorld
 
 TAKEN_AT = dt.datetime(2026, 11, 24, 12, 0)
 MINUTE, HOUR, DAY = 60, 3600, 86400
-GiB = 1024 ** 3
+GiB = 1024**3
 INSTANCES_PATH = "/var/lib/nova/instances"
 
 API_KINDS = (Cell, InstanceMapping, BuildRequest)
-CELL_KINDS = (Instance, ArchivedInstance, Migration, ComputeService, ComputeNode, BlockDeviceMapping,
-              InstanceNetwork, InstanceAction)
+CELL_KINDS = (
+    Instance,
+    ArchivedInstance,
+    Migration,
+    ComputeService,
+    ComputeNode,
+    BlockDeviceMapping,
+    InstanceNetwork,
+    InstanceAction,
+)
 HOST_KINDS = (Domain, DomainVolume, InstanceDir, IscsiSession, IscsiNode)
 CINDER_KINDS = (CinderVolume, CinderAttachment, CinderService)
 PORTAL = "192.0.2.10:3260"
@@ -61,8 +84,17 @@ CINDER_BACKEND = "cinder1@lvm"
 # A plausible Nova power_state for each vm_state (nova/compute/power_state.py values).  The
 # libvirt driver suspends with a managed save, which leaves the domain shut off: SHUTDOWN.
 _POWER_FOR_VM_STATE = {
-    "active": 1, "rescued": 1, "resized": 1, "paused": 3, "suspended": 4, "stopped": 4,
-    "shelved": 4, "shelved_offloaded": 4, "soft-delete": 4, "building": 0, "error": 0,
+    "active": 1,
+    "rescued": 1,
+    "resized": 1,
+    "paused": 3,
+    "suspended": 4,
+    "stopped": 4,
+    "shelved": 4,
+    "shelved_offloaded": 4,
+    "soft-delete": 4,
+    "building": 0,
+    "error": 0,
     "deleted": 0,
 }
 # libvirt states in which a domain has a running QEMU process
@@ -99,25 +131,46 @@ def _driver_data(volume_id: str, kind: str, iqn: str | None, lun: int) -> dict:
     """What the volume driver's initialize_connection answers, in "data" (LVM's
     ISCSITarget._get_iscsi_properties, RBDDriver.initialize_connection)."""
     if kind == "rbd":
-        return {"name": f"volumes/volume-{volume_id}", "hosts": ["192.0.2.20"], "ports": ["6789"],
-                "auth_enabled": True, "auth_username": "cinder", "volume_id": volume_id}
-    return {"target_discovered": False, "target_portal": PORTAL, "target_iqn": iqn or iqn_of(volume_id),
-            "target_lun": lun, "volume_id": volume_id, "auth_method": "CHAP"}
+        return {
+            "name": f"volumes/volume-{volume_id}",
+            "hosts": ["192.0.2.20"],
+            "ports": ["6789"],
+            "auth_enabled": True,
+            "auth_username": "cinder",
+            "volume_id": volume_id,
+        }
+    return {
+        "target_discovered": False,
+        "target_portal": PORTAL,
+        "target_iqn": iqn or iqn_of(volume_id),
+        "target_lun": lun,
+        "volume_id": volume_id,
+        "auth_method": "CHAP",
+    }
 
 
 def connection_info(volume_id: str, kind: str = "iscsi", *, iqn: str | None = None, lun: int = 1) -> str:
     """connection_info as Nova stores it in a BDM: the driver's answer nested under "data"
     (nova/volume/cinder.py _translate_attachment_ref) and the volume id as `serial`."""
-    return json.dumps({"driver_volume_type": kind, "data": _driver_data(volume_id, kind, iqn, lun),
-                       "status": "reserved", "volume_id": volume_id, "serial": volume_id})
+    return json.dumps(
+        {
+            "driver_volume_type": kind,
+            "data": _driver_data(volume_id, kind, iqn, lun),
+            "status": "reserved",
+            "volume_id": volume_id,
+            "serial": volume_id,
+        }
+    )
 
 
-def attachment_connection_info(volume_id: str, attachment_id: str, kind: str = "iscsi", *,
-                               iqn: str | None = None, lun: int = 1) -> str:
+def attachment_connection_info(
+    volume_id: str, attachment_id: str, kind: str = "iscsi", *, iqn: str | None = None, lun: int = 1
+) -> str:
     """connection_info as Cinder stores it in volume_attachment: flattened, with the
     attachment's id (cinder/volume/manager.py VolumeManager._connection_create)."""
-    return json.dumps({**_driver_data(volume_id, kind, iqn, lun), "driver_volume_type": kind,
-                       "attachment_id": attachment_id})
+    return json.dumps(
+        {**_driver_data(volume_id, kind, iqn, lun), "driver_volume_type": kind, "attachment_id": attachment_id}
+    )
 
 
 def uid(n: int) -> str:
@@ -130,8 +183,16 @@ def _seconds(age) -> float:
 
 
 # which source reports each fact kind's coverage, by the kind's prefix
-_SOURCE_OF = {"nova": "nova-db", "hv": "hypervisor", "cinder": "cinder-db", "neutron": "neutron-db", "dns": "dns",
-              "designate": "designate-db", "ovn": "ovn-nb", "nsx": "nsx"}
+_SOURCE_OF = {
+    "nova": "nova-db",
+    "hv": "hypervisor",
+    "cinder": "cinder-db",
+    "neutron": "neutron-db",
+    "dns": "dns",
+    "designate": "designate-db",
+    "ovn": "ovn-nb",
+    "nsx": "nsx",
+}
 
 
 class World(NeutronWorld, DnsWorld, OvnWorld, NsxWorld, RpcWorld, PlacementWorld, QuotaWorld):
@@ -145,8 +206,8 @@ class World(NeutronWorld, DnsWorld, OvnWorld, NsxWorld, RpcWorld, PlacementWorld
         self._coverage: dict[tuple[str, str], Coverage] = {}
         self._dropped: set[tuple[str, str]] = set()
         self._cells: dict[str, Cell] = {}
-        self._hosts: dict[str, str] = {}            # host -> cell name
-        self._rows: dict[str, Instance] = {}        # uuid -> last instance row added
+        self._hosts: dict[str, str] = {}  # host -> cell name
+        self._rows: dict[str, Instance] = {}  # uuid -> last instance row added
         self._next_uuid = 0
         self._next_id = 0
         self._next_migration = 0
@@ -182,8 +243,7 @@ class World(NeutronWorld, DnsWorld, OvnWorld, NsxWorld, RpcWorld, PlacementWorld
                 self._cover(kind, cell_scope(name))
         return self._cells[name].uuid
 
-    def host(self, name: str, *, cell: str = "cell1", covered: bool = True,
-             hypervisor_type: str = "QEMU") -> str:
+    def host(self, name: str, *, cell: str = "cell1", covered: bool = True, hypervisor_type: str = "QEMU") -> str:
         """Declare a compute host in `cell`.  `covered=False`: the hypervisor source does not
         look at it at all (another driver, a skipped host): no coverage is recorded."""
         if name in self._hosts:
@@ -195,7 +255,8 @@ class World(NeutronWorld, DnsWorld, OvnWorld, NsxWorld, RpcWorld, PlacementWorld
         seen = self.ago(30)
         self._facts[ComputeService.kind].append(ComputeService(cell, name, 0, 0, seen, seen))
         self._facts[ComputeNode.kind].append(
-            ComputeNode(cell, uid(_NODE_BASE + len(self._hosts)), name, name, hypervisor_type))
+            ComputeNode(cell, uid(_NODE_BASE + len(self._hosts)), name, name, hypervisor_type)
+        )
         if covered:
             for kind in HOST_KINDS:
                 self._cover(kind, host_scope(name))
@@ -206,12 +267,27 @@ class World(NeutronWorld, DnsWorld, OvnWorld, NsxWorld, RpcWorld, PlacementWorld
             self.host(name, cell=cell)
 
     # -- Nova's databases -------------------------------------------------------------
-    def instance(self, uuid: str | None = None, *, cell: str = "cell1", host: str | None = "hv1",
-                 vm_state: str | None = None, power_state: int | None = None,
-                 task_state: str | None = None, deleted: bool = False, hidden: bool = False,
-                 mapped: bool | str = True, project_id: str = "project-a", vcpus: int = 2,
-                 memory_mb: int = 2048, root_gb: int = 20, age=DAY, updated_age=None,
-                 deleted_age=DAY, id: int | None = None) -> str:
+    def instance(
+        self,
+        uuid: str | None = None,
+        *,
+        cell: str = "cell1",
+        host: str | None = "hv1",
+        vm_state: str | None = None,
+        power_state: int | None = None,
+        task_state: str | None = None,
+        deleted: bool = False,
+        hidden: bool = False,
+        mapped: bool | str = True,
+        project_id: str = "project-a",
+        vcpus: int = 2,
+        memory_mb: int = 2048,
+        root_gb: int = 20,
+        age=DAY,
+        updated_age=None,
+        deleted_age=DAY,
+        id: int | None = None,
+    ) -> str:
         """A row of `cell`'s instances table; returns its uuid.
 
         vm_state defaults to "active" ("deleted" when deleted=True) and power_state to what
@@ -237,18 +313,42 @@ class World(NeutronWorld, DnsWorld, OvnWorld, NsxWorld, RpcWorld, PlacementWorld
         else:
             updated = deleted_at or created
         # flags as Nova stores them: `deleted` is 0 or the row's id, `hidden` 0/1
-        row = Instance(cell, uuid, id, host, host, vm_state, task_state, power_state,
-                       id if deleted else 0, int(hidden),
-                       project_id, vcpus, memory_mb, root_gb, created, updated, deleted_at)
+        row = Instance(
+            cell,
+            uuid,
+            id,
+            host,
+            host,
+            vm_state,
+            task_state,
+            power_state,
+            id if deleted else 0,
+            int(hidden),
+            project_id,
+            vcpus,
+            memory_mb,
+            root_gb,
+            created,
+            updated,
+            deleted_at,
+        )
         self._facts[Instance.kind].append(row)
         self._rows[uuid] = row
         if mapped:
-            self.mapping(uuid, cell if mapped is True else mapped, age=age,
-                         queued_for_delete=deleted, project_id=project_id)
+            self.mapping(
+                uuid, cell if mapped is True else mapped, age=age, queued_for_delete=deleted, project_id=project_id
+            )
         return uuid
 
-    def archived(self, uuid: str | None = None, *, cell: str = "cell1", host: str | None = "hv1",
-                 deleted_age=30 * DAY, mapped: bool | str = False) -> str:
+    def archived(
+        self,
+        uuid: str | None = None,
+        *,
+        cell: str = "cell1",
+        host: str | None = "hv1",
+        deleted_age=30 * DAY,
+        mapped: bool | str = False,
+    ) -> str:
         """A row moved to `cell`'s shadow_instances by archive_deleted_rows (which also removes
         the instance mapping, hence unmapped by default); returns its uuid."""
         uuid = uuid or self.new_uuid()
@@ -259,9 +359,17 @@ class World(NeutronWorld, DnsWorld, OvnWorld, NsxWorld, RpcWorld, PlacementWorld
             self.mapping(uuid, cell if mapped is True else mapped, age=deleted_age, queued_for_delete=True)
         return uuid
 
-    def mapping(self, uuid: str, cell: str | None, *, age=DAY, updated_age=None,
-                queued_for_delete: bool = False, project_id: str = "project-a",
-                cell_uuid: str | None = None) -> None:
+    def mapping(
+        self,
+        uuid: str,
+        cell: str | None,
+        *,
+        age=DAY,
+        updated_age=None,
+        queued_for_delete: bool = False,
+        project_id: str = "project-a",
+        cell_uuid: str | None = None,
+    ) -> None:
         """The API database's instance mapping of `uuid` to `cell` (None: not scheduled yet).
         `cell_uuid` instead names a cell by uuid, e.g. one that cell_mappings lacks."""
         if uuid in self._mappings:
@@ -270,24 +378,33 @@ class World(NeutronWorld, DnsWorld, OvnWorld, NsxWorld, RpcWorld, PlacementWorld
             cell_uuid = self.cell(cell)
         created = self.ago(age)
         updated = self.ago(updated_age) if updated_age is not None else created
-        self._mappings[uuid] = InstanceMapping(API_SCOPE, uuid, cell_uuid, project_id,
-                                               int(queued_for_delete), created, updated)
+        self._mappings[uuid] = InstanceMapping(
+            API_SCOPE, uuid, cell_uuid, project_id, int(queued_for_delete), created, updated
+        )
 
-    def build_request(self, uuid: str | None = None, *, age=10, mapped: bool = True,
-                      project_id: str = "project-a") -> str:
+    def build_request(
+        self, uuid: str | None = None, *, age=10, mapped: bool = True, project_id: str = "project-a"
+    ) -> str:
         """A build request `age` seconds old.  With mapped=True a uuid that has no instance
         mapping yet gets one without a cell (the API creates both; the conductor sets the
         cell after scheduling); a uuid already mapped keeps its mapping.  Returns the uuid."""
         uuid = uuid or self.new_uuid()
-        self._facts[BuildRequest.kind].append(
-            BuildRequest(API_SCOPE, uuid, project_id, self.ago(age), self.ago(age)))
+        self._facts[BuildRequest.kind].append(BuildRequest(API_SCOPE, uuid, project_id, self.ago(age), self.ago(age)))
         if mapped and uuid not in self._mappings:
             self.mapping(uuid, None, age=age, project_id=project_id)
         return uuid
 
-    def migration(self, instance_uuid: str, *, type: str = "migration", status: str = "finished",
-                  source: str | None = "hv1", dest: str | None = "hv2", cell: str | None = None,
-                  age=HOUR) -> int:
+    def migration(
+        self,
+        instance_uuid: str,
+        *,
+        type: str = "migration",
+        status: str = "finished",
+        source: str | None = "hv1",
+        dest: str | None = "hv2",
+        cell: str | None = None,
+        age=HOUR,
+    ) -> int:
         """A row of the migrations table (in the instance's cell by default); returns its id.
         Types as Nova writes them: migration, resize, live-migration, evacuation."""
         row = self._rows.get(instance_uuid)
@@ -298,15 +415,26 @@ class World(NeutronWorld, DnsWorld, OvnWorld, NsxWorld, RpcWorld, PlacementWorld
         self._next_migration += 1
         n = self._next_migration
         at = self.ago(age)
-        self._facts[Migration.kind].append(Migration(
-            cell, n, uid(_MIGRATION_BASE + n), instance_uuid, type, status, source, dest, at, at))
+        self._facts[Migration.kind].append(
+            Migration(cell, n, uid(_MIGRATION_BASE + n), instance_uuid, type, status, source, dest, at, at)
+        )
         return n
 
     # -- the hypervisors --------------------------------------------------------------
-    def domain(self, host: str, uuid: str, *, name: str | None = None, state: int = 1,
-               active: bool | None = None, nova: bool = True, display_name: str | None = None,
-               vcpus: int | None = None, memory_mb: int | None = None,
-               disks: tuple | None = None) -> Domain:
+    def domain(
+        self,
+        host: str,
+        uuid: str,
+        *,
+        name: str | None = None,
+        state: int = 1,
+        active: bool | None = None,
+        nova: bool = True,
+        display_name: str | None = None,
+        vcpus: int | None = None,
+        memory_mb: int | None = None,
+        disks: tuple | None = None,
+    ) -> Domain:
         """A libvirt domain on `host`.  The name defaults to instance-%08x of the instance's
         id (a fresh id for a uuid Nova does not know); nova=False leaves out Nova's metadata
         from the XML.  `state` is libvirt's (1 running, 3 paused, 5 shut off, ...)."""
@@ -321,7 +449,11 @@ class World(NeutronWorld, DnsWorld, OvnWorld, NsxWorld, RpcWorld, PlacementWorld
         if active is None:
             active = state in _ACTIVE_LIBVIRT_STATES
         d = Domain(
-            host=host, uuid=uuid, name=name, state=state, active=active,
+            host=host,
+            uuid=uuid,
+            name=name,
+            state=state,
+            active=active,
             nova_ns="1.1" if nova else None,
             nova_name=(display_name or f"server-{uuid[-4:]}") if nova else None,
             nova_project=(row.project_id if row else "project-a") if nova else None,
@@ -332,9 +464,19 @@ class World(NeutronWorld, DnsWorld, OvnWorld, NsxWorld, RpcWorld, PlacementWorld
         self._facts[Domain.kind].append(d)
         return d
 
-    def instance_dir(self, host: str, uuid: str, *, suffix: str = "", bytes: int = 10 * GiB,
-                     storage: str | None = None, instances_path: str = INSTANCES_PATH,
-                     age=DAY, mtime: dt.datetime | None = None, inode: int | None = None) -> str:
+    def instance_dir(
+        self,
+        host: str,
+        uuid: str,
+        *,
+        suffix: str = "",
+        bytes: int = 10 * GiB,
+        storage: str | None = None,
+        instances_path: str = INSTANCES_PATH,
+        age=DAY,
+        mtime: dt.datetime | None = None,
+        inode: int | None = None,
+    ) -> str:
         """An `<instances_path>/<uuid><suffix>` folder seen from `host`, last modified `age`
         ago (or at `mtime`).  `storage` names a shared export (e.g. "nfs1:/srv/nova"); the
         default is the host's local disk.  Returns the folder's path."""
@@ -343,10 +485,18 @@ class World(NeutronWorld, DnsWorld, OvnWorld, NsxWorld, RpcWorld, PlacementWorld
             self._next_inode += 1
             inode = self._next_inode
         d = InstanceDir(
-            host=host, storage=storage or f"host:{host}", instances_path=instances_path,
-            name=f"{uuid}{suffix}", uuid=uuid, suffix=suffix, bytes=bytes, apparent_bytes=bytes,
-            files=3, disks=("disk", "disk.info", "console.log"),
-            mtime=mtime if mtime is not None else self.ago(age), inode=inode,
+            host=host,
+            storage=storage or f"host:{host}",
+            instances_path=instances_path,
+            name=f"{uuid}{suffix}",
+            uuid=uuid,
+            suffix=suffix,
+            bytes=bytes,
+            apparent_bytes=bytes,
+            files=3,
+            disks=("disk", "disk.info", "console.log"),
+            mtime=mtime if mtime is not None else self.ago(age),
+            inode=inode,
         )
         self._facts[InstanceDir.kind].append(d)
         return d.path
@@ -362,11 +512,24 @@ class World(NeutronWorld, DnsWorld, OvnWorld, NsxWorld, RpcWorld, PlacementWorld
 
     def cinder_service(self, host: str, *, binary: str = "cinder-volume", seen_age=20, disabled: bool = False) -> None:
         self.cinder()
-        self._facts[CinderService.kind].append(CinderService(CINDER_SCOPE, host, binary, int(disabled), self.ago(seen_age)))
+        self._facts[CinderService.kind].append(
+            CinderService(CINDER_SCOPE, host, binary, int(disabled), self.ago(seen_age))
+        )
 
-    def volume(self, id: str | None = None, *, status: str = "available", attach_status: str | None = None,
-               migration_status: str | None = None, backend: str = CINDER_BACKEND, multiattach: bool = False,
-               deleted: bool = False, updated_age=DAY, project_id: str = "project-a", size: int = 10) -> str:
+    def volume(
+        self,
+        id: str | None = None,
+        *,
+        status: str = "available",
+        attach_status: str | None = None,
+        migration_status: str | None = None,
+        backend: str = CINDER_BACKEND,
+        multiattach: bool = False,
+        deleted: bool = False,
+        updated_age=DAY,
+        project_id: str = "project-a",
+        size: int = 10,
+    ) -> str:
         """A row of Cinder's volumes; attach_status follows status unless given."""
         self.cinder()
         if id is None:
@@ -374,14 +537,38 @@ class World(NeutronWorld, DnsWorld, OvnWorld, NsxWorld, RpcWorld, PlacementWorld
             id = volume_uid(self._next_volume)
         if attach_status is None:
             attach_status = "attached" if status == "in-use" else "detached"
-        self._facts[CinderVolume.kind].append(CinderVolume(
-            CINDER_SCOPE, id, "deleted" if deleted else status, attach_status, migration_status,
-            f"{backend}#pool", project_id, size, int(multiattach), 1, int(deleted), self.ago(updated_age)))
+        self._facts[CinderVolume.kind].append(
+            CinderVolume(
+                CINDER_SCOPE,
+                id,
+                "deleted" if deleted else status,
+                attach_status,
+                migration_status,
+                f"{backend}#pool",
+                project_id,
+                size,
+                int(multiattach),
+                1,
+                int(deleted),
+                self.ago(updated_age),
+            )
+        )
         return id
 
-    def attachment(self, volume_id: str, instance_uuid: str | None, *, host: str | None = "hv1",
-                   status: str = "attached", kind: str = "iscsi", deleted: bool = False,
-                   updated_age=DAY, conn: str | None = None, iqn: str | None = None, lun: int = 1) -> str:
+    def attachment(
+        self,
+        volume_id: str,
+        instance_uuid: str | None,
+        *,
+        host: str | None = "hv1",
+        status: str = "attached",
+        kind: str = "iscsi",
+        deleted: bool = False,
+        updated_age=DAY,
+        conn: str | None = None,
+        iqn: str | None = None,
+        lun: int = 1,
+    ) -> str:
         """A row of Cinder's volume_attachment; returns its id.  A reserved one (made
         without a connector) stores "{}" (cinder/volume/api.py attachment_create)."""
         self.cinder()
@@ -389,15 +576,37 @@ class World(NeutronWorld, DnsWorld, OvnWorld, NsxWorld, RpcWorld, PlacementWorld
         aid = attachment_uid(self._next_attachment)
         if conn is None:
             conn = "{}" if status == "reserved" else attachment_connection_info(volume_id, aid, kind, iqn=iqn, lun=lun)
-        self._facts[CinderAttachment.kind].append(CinderAttachment(
-            CINDER_SCOPE, aid, volume_id, instance_uuid, host, "detached" if deleted else status, conn,
-            int(deleted), self.ago(updated_age)))
+        self._facts[CinderAttachment.kind].append(
+            CinderAttachment(
+                CINDER_SCOPE,
+                aid,
+                volume_id,
+                instance_uuid,
+                host,
+                "detached" if deleted else status,
+                conn,
+                int(deleted),
+                self.ago(updated_age),
+            )
+        )
         return aid
 
-    def bdm(self, instance_uuid: str, volume_id: str | None, *, attachment_id: str | None = None,
-            kind: str = "iscsi", device: str = "/dev/vdb", boot_index: int | None = None,
-            source_type: str = "volume", age=DAY, conn: str | None = None, cell: str | None = None,
-            iqn: str | None = None, lun: int = 1) -> str:
+    def bdm(
+        self,
+        instance_uuid: str,
+        volume_id: str | None,
+        *,
+        attachment_id: str | None = None,
+        kind: str = "iscsi",
+        device: str = "/dev/vdb",
+        boot_index: int | None = None,
+        source_type: str = "volume",
+        age=DAY,
+        conn: str | None = None,
+        cell: str | None = None,
+        iqn: str | None = None,
+        lun: int = 1,
+    ) -> str:
         """A live volume row of the instance's cell's block_device_mapping; returns its uuid."""
         row = self._rows.get(instance_uuid)
         cell = cell or (row.cell if row else "cell1")
@@ -405,31 +614,58 @@ class World(NeutronWorld, DnsWorld, OvnWorld, NsxWorld, RpcWorld, PlacementWorld
         buuid = bdm_uid(self._next_bdm)
         if conn is None and volume_id:
             conn = connection_info(volume_id, kind, iqn=iqn, lun=lun)
-        self._facts[BlockDeviceMapping.kind].append(BlockDeviceMapping(
-            cell, self._next_bdm, buuid, instance_uuid, volume_id, attachment_id, device, source_type,
-            boot_index, conn, self.ago(age), self.ago(age)))
+        self._facts[BlockDeviceMapping.kind].append(
+            BlockDeviceMapping(
+                cell,
+                self._next_bdm,
+                buuid,
+                instance_uuid,
+                volume_id,
+                attachment_id,
+                device,
+                source_type,
+                boot_index,
+                conn,
+                self.ago(age),
+                self.ago(age),
+            )
+        )
         return buuid
 
-    def volume_disk(self, host: str, domain_uuid: str, serial: str, *, kind: str = "iscsi",
-                    target_dev: str = "vdb", source: str | None = None) -> None:
+    def volume_disk(
+        self,
+        host: str,
+        domain_uuid: str,
+        serial: str,
+        *,
+        kind: str = "iscsi",
+        target_dev: str = "vdb",
+        source: str | None = None,
+    ) -> None:
         """A disk with `<serial>` in the domain's XML, as Nova's libvirt driver writes it.
         An iSCSI disk's source is the device os-brick connected (`/dev/sdX`, `/dev/dm-N`
         with multipath); without one given, the LUN's /dev/disk/by-path link."""
         self._known_host(host)
         if kind == "rbd":
-            self._facts[DomainVolume.kind].append(DomainVolume(
-                host, domain_uuid, serial, "network", "rbd", f"volumes/volume-{serial}", target_dev))
+            self._facts[DomainVolume.kind].append(
+                DomainVolume(host, domain_uuid, serial, "network", "rbd", f"volumes/volume-{serial}", target_dev)
+            )
         else:
             src = source or f"/dev/disk/by-path/ip-{PORTAL}-iscsi-{iqn_of(serial)}-lun-1"
-            self._facts[DomainVolume.kind].append(DomainVolume(host, domain_uuid, serial, "block", None, src, target_dev))
+            self._facts[DomainVolume.kind].append(
+                DomainVolume(host, domain_uuid, serial, "block", None, src, target_dev)
+            )
 
     def session(self, host: str, iqn: str, *, portal: str = PORTAL, luns: tuple = (1,), node: bool = True) -> int:
         """A logged-in iSCSI session on `host` (and its node record); returns its sid."""
         self._known_host(host)
         self._next_sid += 1
         devices = tuple(f"sd{chr(ord('b') + (self._next_sid + i) % 24)}" for i, _ in enumerate(luns))
-        self._facts[IscsiSession.kind].append(IscsiSession(
-            host, self._next_sid, iqn, portal, 1, "default", "LOGGED_IN", "LOGGED IN", tuple(luns), devices))
+        self._facts[IscsiSession.kind].append(
+            IscsiSession(
+                host, self._next_sid, iqn, portal, 1, "default", "LOGGED_IN", "LOGGED IN", tuple(luns), devices
+            )
+        )
         if node:
             self._facts[IscsiNode.kind].append(IscsiNode(host, iqn, portal, 1))
         return self._next_sid
@@ -451,11 +687,24 @@ class World(NeutronWorld, DnsWorld, OvnWorld, NsxWorld, RpcWorld, PlacementWorld
         sessions[i] = s._replace(luns=s.luns + (lun,), devices=s.devices + (device,))
         return device
 
-    def attached_volume(self, instance_uuid: str, *, kind: str = "iscsi", host: str | None = None,
-                        disk: bool = True, session: bool = True, target_dev: str = "vdb",
-                        boot_index: int | None = None, age=DAY, volume_id: str | None = None,
-                        multiattach: bool = False, status: str = "in-use",
-                        status_age=None, iqn: str | None = None, lun: int = 1) -> tuple[str, str, str]:
+    def attached_volume(
+        self,
+        instance_uuid: str,
+        *,
+        kind: str = "iscsi",
+        host: str | None = None,
+        disk: bool = True,
+        session: bool = True,
+        target_dev: str = "vdb",
+        boot_index: int | None = None,
+        age=DAY,
+        volume_id: str | None = None,
+        multiattach: bool = False,
+        status: str = "in-use",
+        status_age=None,
+        iqn: str | None = None,
+        lun: int = 1,
+    ) -> tuple[str, str, str]:
         """A volume attached consistently in all five places: Cinder's volume (in-use)
         and attachment, Nova's BDM, the disk in the domain on the instance's host, and
         (for iSCSI) the session there; `status` and `status_age` set the volume's status
@@ -464,12 +713,26 @@ class World(NeutronWorld, DnsWorld, OvnWorld, NsxWorld, RpcWorld, PlacementWorld
         Returns (volume id, attachment id, BDM uuid)."""
         row = self._rows[instance_uuid]
         host = host or row.host
-        vid = self.volume(volume_id, status=status, attach_status="attached", multiattach=multiattach,
-                          updated_age=age if status_age is None else status_age)
+        vid = self.volume(
+            volume_id,
+            status=status,
+            attach_status="attached",
+            multiattach=multiattach,
+            updated_age=age if status_age is None else status_age,
+        )
         aid = self.attachment(vid, instance_uuid, host=host, kind=kind, updated_age=age, iqn=iqn, lun=lun)
-        buuid = self.bdm(instance_uuid, vid, attachment_id=aid, kind=kind, device=f"/dev/{target_dev}",
-                         boot_index=boot_index, source_type="image" if boot_index == 0 else "volume", age=age,
-                         iqn=iqn, lun=lun)
+        buuid = self.bdm(
+            instance_uuid,
+            vid,
+            attachment_id=aid,
+            kind=kind,
+            device=f"/dev/{target_dev}",
+            boot_index=boot_index,
+            source_type="image" if boot_index == 0 else "volume",
+            age=age,
+            iqn=iqn,
+            lun=lun,
+        )
         source = None
         if session and host and kind == "iscsi":
             source = "/dev/" + self.scan_lun(host, iqn or iqn_of(vid), lun)

@@ -15,7 +15,13 @@ from __future__ import annotations
 import ipaddress
 
 from osfsck.model.facts.dns import (
-    DESIGNATE_SCOPE, DesignateRecord, DnsRecord, DnsZone, absolute, record_data, zone_scope,
+    DESIGNATE_SCOPE,
+    DesignateRecord,
+    DnsRecord,
+    DnsZone,
+    absolute,
+    record_data,
+    zone_scope,
 )
 from osfsck.model.facts.neutron import NEUTRON_SCOPE, NeutronSubnet
 
@@ -35,7 +41,7 @@ def reverse_name(ip: str) -> str:
 def reverse_zone_of(ip: str) -> str:
     a = ipaddress.ip_address(ip)
     labels = a.reverse_pointer.split(".")
-    keep = 1 if a.version == 4 else 16          # drop the host's labels: /24, or /64 of nibbles
+    keep = 1 if a.version == 4 else 16  # drop the host's labels: /24, or /64 of nibbles
     return ".".join(labels[keep:]) + "."
 
 
@@ -45,8 +51,15 @@ class DnsWorld:
     def _dns_init(self) -> None:
         self._zones: dict[str, DnsZone] = {}
 
-    def zone(self, name: str = DEFAULT_ZONE, *, template: str = DEFAULT_TEMPLATE, designate: bool = False,
-             server: str = "192.0.2.53:53", serial: int = 1) -> str:
+    def zone(
+        self,
+        name: str = DEFAULT_ZONE,
+        *,
+        template: str = DEFAULT_TEMPLATE,
+        designate: bool = False,
+        server: str = "192.0.2.53:53",
+        serial: int = 1,
+    ) -> str:
         """Declare a zone transferred completely (once; later calls return it)."""
         name = absolute(name)
         if name not in self._zones:
@@ -61,16 +74,21 @@ class DnsWorld:
     def _delegate(self, new: str) -> None:
         """A zone below another declared zone is delegated from it, as DNS requires: the
         parent holds its NS records (and a child declared first gets them now)."""
+
         def parent_of(zone):
             held = [z for z in self._zones if z != zone and zone.endswith("." + z)]
             return max(held, key=len) if held else None
+
         for child in sorted(self._zones):
             parent = parent_of(child)
             if new in (child, parent) and parent is not None:
                 self._facts[DnsRecord.kind].append(
-                    DnsRecord(zone_scope(parent), parent, child, "NS", 300, f"ns1.{child}"))
+                    DnsRecord(zone_scope(parent), parent, child, "NS", 300, f"ns1.{child}")
+                )
 
-    def zone_down(self, name: str = DEFAULT_ZONE, reason: str = "AXFR of example.test. from 192.0.2.53:53: timed out") -> None:
+    def zone_down(
+        self, name: str = DEFAULT_ZONE, reason: str = "AXFR of example.test. from 192.0.2.53:53: timed out"
+    ) -> None:
         """The zone's transfer failed: partial, and none of its records in the snapshot."""
         name = self.zone(name)
         for kind in DNS_KINDS:
@@ -106,19 +124,41 @@ class DnsWorld:
     def cname_record(self, name: str, target: str, **kw) -> DnsRecord:
         return self.record(fqdn(name), "CNAME", fqdn(target), **kw)
 
-    def designate_record(self, r: DnsRecord, *, resource_type: str | None = "instance",
-                         resource_id: str | None = None, plugin: str | None = "nova_fixed") -> None:
+    def designate_record(
+        self,
+        r: DnsRecord,
+        *,
+        resource_type: str | None = "instance",
+        resource_id: str | None = None,
+        plugin: str | None = "nova_fixed",
+    ) -> None:
         """`r` as Designate's database holds it: made by designate-sink's `plugin` for the
         resource (resource_type None: a recordset a user or Neutron made through the API)."""
         if (DesignateRecord.kind, DESIGNATE_SCOPE) not in self._coverage:
             self._cover(DesignateRecord, DESIGNATE_SCOPE)
         n = len(self._facts[DesignateRecord.kind]) + 1
         at = self.ago(86400)
-        self._facts[DesignateRecord.kind].append(DesignateRecord(
-            DESIGNATE_SCOPE, f"de51a7e0-0000-0000-0000-{n:012d}", f"de51a7e0-0000-0001-0000-{n:012d}",
-            f"de51a7e0-0000-0002-0000-{len(r.zone):012d}", r.zone, r.name, r.type, r.ttl, r.data,
-            resource_type, resource_id if resource_type else None, plugin if resource_type else None, None,
-            "ACTIVE", "NONE", at, at))
+        self._facts[DesignateRecord.kind].append(
+            DesignateRecord(
+                DESIGNATE_SCOPE,
+                f"de51a7e0-0000-0000-0000-{n:012d}",
+                f"de51a7e0-0000-0001-0000-{n:012d}",
+                f"de51a7e0-0000-0002-0000-{len(r.zone):012d}",
+                r.zone,
+                r.name,
+                r.type,
+                r.ttl,
+                r.data,
+                resource_type,
+                resource_id if resource_type else None,
+                plugin if resource_type else None,
+                None,
+                "ACTIVE",
+                "NONE",
+                at,
+                at,
+            )
+        )
 
     def host_records(self, name: str, ip: str, **kw) -> None:
         """An A record and its PTR, as a "record per VM" integration writes them."""
@@ -130,5 +170,6 @@ class DnsWorld:
         come from, so that their addresses are OpenStack's."""
         self.neutron()
         net = self._default_network()
-        self._facts[NeutronSubnet.kind].append(NeutronSubnet(NEUTRON_SCOPE, "5b4e0000-0000-0000-0000-00000000f100", net,
-                                                             cidr, 4, 1, self.ago(30 * 86400)))
+        self._facts[NeutronSubnet.kind].append(
+            NeutronSubnet(NEUTRON_SCOPE, "5b4e0000-0000-0000-0000-00000000f100", net, cidr, 4, 1, self.ago(30 * 86400))
+        )

@@ -39,7 +39,8 @@ class PlacementWorld:
             st = self._pl = {"providers": {}, "consumers": {}, "next": 0}
             for kind in PLACEMENT_KINDS:
                 self._coverage[(kind.kind, PLACEMENT_SCOPE)] = Coverage(
-                    kind.kind, PLACEMENT_SCOPE, "placement-db", True, "", self.taken_at)
+                    kind.kind, PLACEMENT_SCOPE, "placement-db", True, "", self.taken_at
+                )
         return st
 
     def placement(self) -> None:
@@ -50,7 +51,8 @@ class PlacementWorld:
         self._placement_state()
         for kind in PLACEMENT_KINDS:
             self._coverage[(kind.kind, PLACEMENT_SCOPE)] = Coverage(
-                kind.kind, PLACEMENT_SCOPE, "placement-db", False, reason, self.taken_at)
+                kind.kind, PLACEMENT_SCOPE, "placement-db", False, reason, self.taken_at
+            )
             self._dropped.add((kind.kind, PLACEMENT_SCOPE))
 
     def node_uuid(self, host: str) -> str:
@@ -58,8 +60,15 @@ class PlacementWorld:
         self._known_host(host)
         return next(n.uuid for n in self._facts[ComputeNode.kind] if n.host == host)
 
-    def provider(self, name: str, *, uuid: str | None = None, classes=("VCPU", "MEMORY_MB", "DISK_GB"),
-                 parent: str | None = None, age=DAY) -> str:
+    def provider(
+        self,
+        name: str,
+        *,
+        uuid: str | None = None,
+        classes=("VCPU", "MEMORY_MB", "DISK_GB"),
+        parent: str | None = None,
+        age=DAY,
+    ) -> str:
         """A resource provider named `name` (a root unless `parent` names one) offering
         `classes`; returns its uuid.  The provider of a declared host: `host_provider`."""
         st = self._placement_state()
@@ -74,7 +83,8 @@ class PlacementWorld:
         totals = {"VCPU": 32, "PCPU": 16, "MEMORY_MB": 131072, "DISK_GB": 2000}
         for rc in classes:
             self._facts[Inventory.kind].append(
-                Inventory(PLACEMENT_SCOPE, uuid, rc, totals.get(rc, 8), 0, 1, totals.get(rc, 8), 1, 1.0))
+                Inventory(PLACEMENT_SCOPE, uuid, rc, totals.get(rc, 8), 0, 1, totals.get(rc, 8), 1, 1.0)
+            )
         return uuid
 
     def host_provider(self, host: str) -> str:
@@ -85,9 +95,20 @@ class PlacementWorld:
             self.provider(host, uuid=node)
         return node
 
-    def allocate(self, consumer: str, where: str, *, vcpus: int = 2, memory_mb: int = 2048, disk_gb: int = 20,
-                 consumer_type: str | None = "INSTANCE", project_id: str = "project-a", user_id: str = "user-a",
-                 age=DAY, generation: int = 1) -> None:
+    def allocate(
+        self,
+        consumer: str,
+        where: str,
+        *,
+        vcpus: int = 2,
+        memory_mb: int = 2048,
+        disk_gb: int = 20,
+        consumer_type: str | None = "INSTANCE",
+        project_id: str = "project-a",
+        user_id: str = "user-a",
+        age=DAY,
+        generation: int = 1,
+    ) -> None:
         """`consumer` holds vcpus/memory_mb/disk_gb on `where`: a host (its compute node's
         provider) or a provider uuid.  The consumer row is made on its first allocation."""
         st = self._placement_state()
@@ -104,6 +125,7 @@ class PlacementWorld:
     def migration_uuid(self, n: int) -> str:
         """The uuid of migration `n` (what `migration` returned): its allocation's consumer."""
         from osfsck.model.facts.nova import Migration
+
         return next(m.uuid for m in self._facts[Migration.kind] if m.id == n)
 
     def placed_instance(self, host: str = "hv1", **kw) -> str:
@@ -111,6 +133,5 @@ class PlacementWorld:
         consistent case); keyword arguments go to `instance`.  Returns its uuid."""
         u = self.instance(host=host, **kw)
         row = self._rows[u]
-        self.allocate(u, host, vcpus=row.vcpus, memory_mb=row.memory_mb, disk_gb=row.root_gb,
-                      project_id=row.project_id)
+        self.allocate(u, host, vcpus=row.vcpus, memory_mb=row.memory_mb, disk_gb=row.root_gb, project_id=row.project_id)
         return u

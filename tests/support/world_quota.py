@@ -19,7 +19,12 @@ from osfsck.model.facts.cinder import CINDER_SCOPE, CinderVolumeType
 from osfsck.model.facts.neutron import NEUTRON_SCOPE
 from osfsck.model.facts.nova import API_SCOPE
 from osfsck.model.facts.quota import (
-    CinderCounted, CinderQuotaUsage, CinderReservation, NeutronCounted, NeutronQuotaUsage, NeutronReservation,
+    CinderCounted,
+    CinderQuotaUsage,
+    CinderReservation,
+    NeutronCounted,
+    NeutronQuotaUsage,
+    NeutronReservation,
     NovaQuotaUsage,
 )
 from osfsck.model.snapshot import Coverage
@@ -72,39 +77,88 @@ class QuotaWorld:
             self._facts[CinderVolumeType.kind].append(CinderVolumeType(CINDER_SCOPE, types[name], name))
         return types[name]
 
-    def cinder_counted(self, project: str, table: str = "volumes", *, count: int = 0, gigabytes: int = 0,
-                       type_name: str | None = DEFAULT_TYPE, updated_age=DAY, deleted_age=None) -> None:
+    def cinder_counted(
+        self,
+        project: str,
+        table: str = "volumes",
+        *,
+        count: int = 0,
+        gigabytes: int = 0,
+        type_name: str | None = DEFAULT_TYPE,
+        updated_age=DAY,
+        deleted_age=None,
+    ) -> None:
         """What the source's GROUP BY reads for one table, project and volume type."""
         self.quotas(CINDER_SCOPE)
         type_id = self.cinder_type(type_name) if type_name and table in ("volumes", "snapshots") else None
-        self._facts[CinderCounted.kind].append(CinderCounted(
-            CINDER_SCOPE, table, project, type_id, count, gigabytes, self.ago(updated_age),
-            self.ago(deleted_age) if deleted_age is not None else None))
+        self._facts[CinderCounted.kind].append(
+            CinderCounted(
+                CINDER_SCOPE,
+                table,
+                project,
+                type_id,
+                count,
+                gigabytes,
+                self.ago(updated_age),
+                self.ago(deleted_age) if deleted_age is not None else None,
+            )
+        )
 
     def cinder_usage(self, project: str, resource: str, *, in_use: int = 0, reserved: int = 0, age=DAY) -> int:
         """A live `quota_usages` row; returns its id."""
         self.quotas(CINDER_SCOPE)
         q = self._q()
         q["usage"] += 1
-        self._facts[CinderQuotaUsage.kind].append(CinderQuotaUsage(
-            CINDER_SCOPE, q["usage"], project, resource, in_use, reserved, self.ago(age), self.ago(30 * DAY)))
+        self._facts[CinderQuotaUsage.kind].append(
+            CinderQuotaUsage(
+                CINDER_SCOPE, q["usage"], project, resource, in_use, reserved, self.ago(age), self.ago(30 * DAY)
+            )
+        )
         return q["usage"]
 
-    def cinder_project(self, project: str, *, volumes: int = 1, gigabytes: int = 10, snapshots: int = 0,
-                       snapshot_gigabytes: int = 0, type_name: str = DEFAULT_TYPE, age=DAY) -> dict[str, int]:
+    def cinder_project(
+        self,
+        project: str,
+        *,
+        volumes: int = 1,
+        gigabytes: int = 10,
+        snapshots: int = 0,
+        snapshot_gigabytes: int = 0,
+        type_name: str = DEFAULT_TYPE,
+        age=DAY,
+    ) -> dict[str, int]:
         """Counted volumes (and snapshots) of one type and the usage rows that agree with
         them; returns {resource: usage row id}."""
         self.cinder_counted(project, count=volumes, gigabytes=gigabytes, type_name=type_name, updated_age=age)
-        values = {"volumes": volumes, "gigabytes": gigabytes + snapshot_gigabytes,
-                  f"volumes_{type_name}": volumes, f"gigabytes_{type_name}": gigabytes + snapshot_gigabytes}
+        values = {
+            "volumes": volumes,
+            "gigabytes": gigabytes + snapshot_gigabytes,
+            f"volumes_{type_name}": volumes,
+            f"gigabytes_{type_name}": gigabytes + snapshot_gigabytes,
+        }
         if snapshots:
-            self.cinder_counted(project, "snapshots", count=snapshots, gigabytes=snapshot_gigabytes,
-                                type_name=type_name, updated_age=age)
+            self.cinder_counted(
+                project,
+                "snapshots",
+                count=snapshots,
+                gigabytes=snapshot_gigabytes,
+                type_name=type_name,
+                updated_age=age,
+            )
             values.update({"snapshots": snapshots, f"snapshots_{type_name}": snapshots})
         return {r: self.cinder_usage(project, r, in_use=n, age=age) for r, n in values.items()}
 
-    def cinder_reservation(self, usage_id: int | None, project: str, resource: str, delta: int = 1, *,
-                           expire_age=None, expire_in=DAY, created_age=None) -> str:
+    def cinder_reservation(
+        self,
+        usage_id: int | None,
+        project: str,
+        resource: str,
+        delta: int = 1,
+        *,
+        expire_age=None,
+        expire_in=DAY,
+        created_age=None,
+    ) -> str:
         """A live reservation; expiring `expire_in` seconds after the snapshot, or, with
         `expire_age`, expired that long before it.  Returns its uuid."""
         self.quotas(CINDER_SCOPE)
@@ -113,8 +167,9 @@ class QuotaWorld:
         expire = self.ago(expire_age) if expire_age is not None else self.ago(-expire_in)
         created = self.ago(created_age) if created_age is not None else self.ago(expire_age or 0)
         uuid = reservation_uid(q["reservation"])
-        self._facts[CinderReservation.kind].append(CinderReservation(
-            CINDER_SCOPE, q["reservation"], uuid, usage_id, project, resource, delta, expire, created))
+        self._facts[CinderReservation.kind].append(
+            CinderReservation(CINDER_SCOPE, q["reservation"], uuid, usage_id, project, resource, delta, expire, created)
+        )
         return uuid
 
     # -- Neutron --------------------------------------------------------------------------
@@ -125,7 +180,8 @@ class QuotaWorld:
     def neutron_usage(self, project: str, resource: str, in_use: int, *, dirty: bool = False) -> None:
         self.quotas(NEUTRON_SCOPE)
         self._facts[NeutronQuotaUsage.kind].append(
-            NeutronQuotaUsage(NEUTRON_SCOPE, project, resource, in_use, 0, int(dirty)))
+            NeutronQuotaUsage(NEUTRON_SCOPE, project, resource, in_use, 0, int(dirty))
+        )
 
     def neutron_project(self, project: str, **counts: int) -> None:
         """Counted resources and usage rows that agree: neutron_project("p", port=3, network=1)."""
@@ -149,12 +205,21 @@ class QuotaWorld:
         for scope in (API_SCOPE, *(scopes or [f"cell:{c}" for c in self._cells])):
             self._quota_cover(NovaQuotaUsage, scope, "nova-db")
 
-    def nova_usage(self, project: str, resource: str, in_use: int, *, scope: str = "cell:cell1",
-                   user_id: str = "user-a", age=400 * DAY) -> None:
+    def nova_usage(
+        self,
+        project: str,
+        resource: str,
+        in_use: int,
+        *,
+        scope: str = "cell:cell1",
+        user_id: str = "user-a",
+        age=400 * DAY,
+    ) -> None:
         q = self._q()
         q["usage"] += 1
-        self._facts[NovaQuotaUsage.kind].append(NovaQuotaUsage(
-            scope, q["usage"], project, user_id, resource, in_use, 0, self.ago(age)))
+        self._facts[NovaQuotaUsage.kind].append(
+            NovaQuotaUsage(scope, q["usage"], project, user_id, resource, in_use, 0, self.ago(age))
+        )
 
     def nova_quota_down(self, scope: str, reason: str = "cell database unreachable") -> None:
         self._quota_cover(NovaQuotaUsage, scope, "nova-db", False, reason)

@@ -32,8 +32,11 @@ class RpcWorld:
     # -- Nova: services and instance actions --------------------------------------------
     def service_down(self, host: str, *, age=7200, forced: bool = False, cell: str = "cell1") -> None:
         """`host`'s nova-compute last reported `age` ago (and is forced down if told)."""
-        self._replace_service(host, cell, lambda s: s._replace(
-            updated_at=self.ago(age), last_seen_up=self.ago(age), forced_down=int(forced)))
+        self._replace_service(
+            host,
+            cell,
+            lambda s: s._replace(updated_at=self.ago(age), last_seen_up=self.ago(age), forced_down=int(forced)),
+        )
 
     def service_deleted(self, host: str, *, cell: str = "cell1") -> None:
         """`host` has no live nova-compute row any more (`openstack compute service delete`)."""
@@ -51,17 +54,37 @@ class RpcWorld:
                     rows[i] = new
                 return
 
-    def action(self, instance_uuid: str, action: str = "reboot", *, age=3600, event: str | None = "auto",
-               event_age=None, finished: bool = False, host: str | None = None, request_id: str | None = None) -> None:
+    def action(
+        self,
+        instance_uuid: str,
+        action: str = "reboot",
+        *,
+        age=3600,
+        event: str | None = "auto",
+        event_age=None,
+        finished: bool = False,
+        host: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
         """The instance's last action, started `age` ago, with one event started `event_age`
         ago (default: with the action; event=None: no event yet)."""
         row = self._rows[instance_uuid]
         start = self.ago(age)
         ev_at = self.ago(event_age) if event_age is not None else start
         name = f"compute_{action.replace('-', '_')}_instance" if event == "auto" else event
-        self._facts[InstanceAction.kind].append(InstanceAction(
-            row.cell, instance_uuid, action, request_id or f"req-{instance_uuid[-8:]}", start,
-            start if finished else None, name, ev_at if name else None, (host or row.host) if name else None))
+        self._facts[InstanceAction.kind].append(
+            InstanceAction(
+                row.cell,
+                instance_uuid,
+                action,
+                request_id or f"req-{instance_uuid[-8:]}",
+                start,
+                start if finished else None,
+                name,
+                ev_at if name else None,
+                (host or row.host) if name else None,
+            )
+        )
 
     # -- RabbitMQ -----------------------------------------------------------------------
     def rabbit(self, broker: str = BROKER, vhost: str = VHOST) -> str:
@@ -71,20 +94,49 @@ class RpcWorld:
             self._cover_queues(scope, True)
         return scope
 
-    def queue(self, name: str, *, messages: int | None = 0, consumers: int | None = 1, expires: int | None = None,
-              policy_expires: bool = False, broker: str = BROKER, vhost: str = VHOST, durable: bool = False,
-              auto_delete: bool = False, exclusive: bool = False, idle_since: str | None = None) -> str:
+    def queue(
+        self,
+        name: str,
+        *,
+        messages: int | None = 0,
+        consumers: int | None = 1,
+        expires: int | None = None,
+        policy_expires: bool = False,
+        broker: str = BROKER,
+        vhost: str = VHOST,
+        durable: bool = False,
+        auto_delete: bool = False,
+        exclusive: bool = False,
+        idle_since: str | None = None,
+    ) -> str:
         """A queue (messages/consumers None: the broker has no statistics for it yet);
         returns its scope."""
         scope = self.rabbit(broker, vhost)
-        self._facts[RabbitQueue.kind].append(RabbitQueue(
-            scope, broker, vhost, name, messages, consumers, durable, auto_delete, exclusive, expires,
-            None if expires is None else ("policy" if policy_expires else "argument"), "classic", idle_since))
+        self._facts[RabbitQueue.kind].append(
+            RabbitQueue(
+                scope,
+                broker,
+                vhost,
+                name,
+                messages,
+                consumers,
+                durable,
+                auto_delete,
+                exclusive,
+                expires,
+                None if expires is None else ("policy" if policy_expires else "argument"),
+                "classic",
+                idle_since,
+            )
+        )
         return scope
 
-    def rabbit_down(self, broker: str = BROKER, vhost: str = VHOST,
-                    reason: str = "RabbitMQ rabbit1 (http://rabbit1:15672): GET /api/queues/%2F: unreachable "
-                                  "(connection refused)") -> str:
+    def rabbit_down(
+        self,
+        broker: str = BROKER,
+        vhost: str = VHOST,
+        reason: str = "RabbitMQ rabbit1 (http://rabbit1:15672): GET /api/queues/%2F: unreachable (connection refused)",
+    ) -> str:
         """The vhost's queue list could not be read: partial and empty."""
         scope = self.rabbit(broker, vhost)
         self._cover_queues(scope, False, reason)
@@ -92,8 +144,9 @@ class RpcWorld:
         return scope
 
     def _cover_queues(self, scope: str, complete: bool, reason: str = "") -> None:
-        self._coverage[(RabbitQueue.kind, scope)] = Coverage(RabbitQueue.kind, scope, "rabbitmq", complete, reason,
-                                                             self.taken_at)
+        self._coverage[(RabbitQueue.kind, scope)] = Coverage(
+            RabbitQueue.kind, scope, "rabbitmq", complete, reason, self.taken_at
+        )
 
     def actions_partial(self, cell: str = "cell1", reason: str = "cell1: instance_actions: lost connection") -> None:
         self.partial(InstanceAction, cell_scope(cell), reason)

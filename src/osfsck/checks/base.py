@@ -21,7 +21,7 @@ DOC_SECTIONS = ("Why it matters", "How it is detected", "Known false positives",
 class CheckOutput:
     """Where a check puts what it found, what it examined and where it could not decide."""
 
-    def __init__(self, check: "Check"):
+    def __init__(self, check: Check):
         self.check = check
         self.findings: list[Finding] = []
         self.examined = 0
@@ -37,15 +37,33 @@ class CheckOutput:
     def inconclusive_list(self) -> list[Inconclusive]:
         return [self._inconclusive[s] for s in sorted(self._inconclusive)]
 
-    def found(self, subject: ObjectRef, message: str, *, related=(), evidence=None,
-              confidence: Confidence = Confidence.HIGH, changed_at: dt.datetime | None = None,
-              reclaim: dict | None = None, severity: Severity | None = None) -> None:
+    def found(
+        self,
+        subject: ObjectRef,
+        message: str,
+        *,
+        related=(),
+        evidence=None,
+        confidence: Confidence = Confidence.HIGH,
+        changed_at: dt.datetime | None = None,
+        reclaim: dict | None = None,
+        severity: Severity | None = None,
+    ) -> None:
         c = self.check
-        self.findings.append(Finding(
-            code=c.code, name=c.name, severity=severity or c.severity, subject=subject,
-            message=message, confidence=confidence, related=tuple(related),
-            evidence=evidence or {}, changed_at=changed_at, reclaim=reclaim or {},
-        ))
+        self.findings.append(
+            Finding(
+                code=c.code,
+                name=c.name,
+                severity=severity or c.severity,
+                subject=subject,
+                message=message,
+                confidence=confidence,
+                related=tuple(related),
+                evidence=evidence or {},
+                changed_at=changed_at,
+                reclaim=reclaim or {},
+            )
+        )
 
 
 class Check:
@@ -58,8 +76,8 @@ class Check:
     code: ClassVar[str]
     name: ClassVar[str]
     severity: ClassVar[Severity]
-    needs: ClassVar[tuple] = ()          # fact types read
-    relies_on: ClassVar[tuple] = ()      # fact types whose completeness absence depends on
+    needs: ClassVar[tuple] = ()  # fact types read
+    relies_on: ClassVar[tuple] = ()  # fact types whose completeness absence depends on
     # fact types read when their source is configured, never required: evidence that makes
     # a finding clearer (what the hypervisor shows), not what decides it
     uses: ClassVar[tuple] = ()
@@ -68,11 +86,11 @@ class Check:
     # are configured and reads only those groups' kinds; each part runs on what was
     # collected (see `collected`)
     needs_one_of: ClassVar[tuple] = ()
-    repairs: ClassVar[tuple[str, ...]] = ()   # names of repairs that can fix a finding
+    repairs: ClassVar[tuple[str, ...]] = ()  # names of repairs that can fix a finding
     # a TypedDict: the keys (and their values' types) of every finding's evidence -- the
     # contract with its repairs, which read nothing else (tests/checks/test_evidence_shapes.py)
     evidence_shape: ClassVar[type]
-    defaults: ClassVar[dict] = {}        # tunable parameters (ages in seconds)
+    defaults: ClassVar[dict] = {}  # tunable parameters (ages in seconds)
 
     def __init__(self, params: dict | None = None):
         self.params = {**self.defaults, **_valid_params(self, params or {})}
@@ -133,8 +151,9 @@ def _valid_params(check: Check, params) -> dict:
             if value not in check.repairs:
                 raise ParamError(key, f"expected one of {', '.join(check.repairs) or '(none)'}, not {show(value)}")
         elif key not in allowed:
-            raise ParamError("", f"unknown setting {key!r}{closest(key, allowed)} "
-                                 f"(settings: {', '.join(sorted(allowed))}, repair)")
+            raise ParamError(
+                "", f"unknown setting {key!r}{closest(key, allowed)} (settings: {', '.join(sorted(allowed))}, repair)"
+            )
         else:
             _valid_value(key, value, allowed[key])
     return params

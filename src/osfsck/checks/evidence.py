@@ -7,10 +7,17 @@ from osfsck.model.facts.nova import Instance
 
 def instance_evidence(i: Instance) -> dict:
     return {
-        "cell": i.cell, "uuid": i.uuid, "host": i.host, "vm_state": i.vm_state,
-        "task_state": i.task_state, "power_state": i.power_state, "deleted": bool(i.deleted),
-        "hidden": bool(i.hidden), "project_id": i.project_id,
-        "updated_at": _iso(i.updated_at), "deleted_at": _iso(i.deleted_at),
+        "cell": i.cell,
+        "uuid": i.uuid,
+        "host": i.host,
+        "vm_state": i.vm_state,
+        "task_state": i.task_state,
+        "power_state": i.power_state,
+        "deleted": bool(i.deleted),
+        "hidden": bool(i.hidden),
+        "project_id": i.project_id,
+        "updated_at": _iso(i.updated_at),
+        "deleted_at": _iso(i.deleted_at),
     }
 
 
@@ -19,19 +26,42 @@ def _iso(t):
 
 
 def volume_evidence(v) -> dict:
-    return {"id": v.id, "status": v.status, "attach_status": v.attach_status,
-            "migration_status": v.migration_status, "host": v.host, "project_id": v.project_id,
-            "size_gb": v.size, "multiattach": bool(v.multiattach), "deleted": bool(v.deleted),
-            "updated_at": _iso(v.updated_at)}
+    return {
+        "id": v.id,
+        "status": v.status,
+        "attach_status": v.attach_status,
+        "migration_status": v.migration_status,
+        "host": v.host,
+        "project_id": v.project_id,
+        "size_gb": v.size,
+        "multiattach": bool(v.multiattach),
+        "deleted": bool(v.deleted),
+        "updated_at": _iso(v.updated_at),
+    }
 
 
 def attachment_evidence(a) -> dict:
-    return {"id": a.id, "volume_id": a.volume_id, "instance_uuid": a.instance_uuid,
-            "attached_host": a.attached_host, "attach_status": a.attach_status,
-            "deleted": bool(a.deleted), "updated_at": _iso(a.updated_at)}
+    return {
+        "id": a.id,
+        "volume_id": a.volume_id,
+        "instance_uuid": a.instance_uuid,
+        "attached_host": a.attached_host,
+        "attach_status": a.attach_status,
+        "deleted": bool(a.deleted),
+        "updated_at": _iso(a.updated_at),
+    }
 
 
 def bdm_evidence(b) -> dict:
-    return {"cell": b.cell, "id": b.id, "uuid": b.uuid, "instance_uuid": b.instance_uuid,
-            "volume_id": b.volume_id, "attachment_id": b.attachment_id, "device_name": b.device_name,
-            "boot_index": b.boot_index, "created_at": _iso(b.created_at), "updated_at": _iso(b.updated_at)}
+    return {
+        "cell": b.cell,
+        "id": b.id,
+        "uuid": b.uuid,
+        "instance_uuid": b.instance_uuid,
+        "volume_id": b.volume_id,
+        "attachment_id": b.attachment_id,
+        "device_name": b.device_name,
+        "boot_index": b.boot_index,
+        "created_at": _iso(b.created_at),
+        "updated_at": _iso(b.updated_at),
+    }

@@ -12,17 +12,24 @@ import datetime as _dt
 import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 from osfsck.checks.base import CheckOutput
 from osfsck.model.facts.nova import (
-    API_SCOPE, MIGRATION_TERMINAL, ArchivedInstance, BuildRequest, Cell, Instance,
-    InstanceMapping, Migration, cell_scope,
+    API_SCOPE,
+    MIGRATION_TERMINAL,
+    ArchivedInstance,
+    BuildRequest,
+    Cell,
+    Instance,
+    InstanceMapping,
+    Migration,
+    cell_scope,
 )
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
 
-_EPOCH = _dt.datetime(1970, 1, 1)   # orders deleted rows with no timestamp first
+_EPOCH = _dt.datetime(1970, 1, 1)  # orders deleted rows with no timestamp first
 
 LIVE, DELETED, ARCHIVED, UNKNOWN, UNDECIDED = "live", "deleted", "archived", "unknown", "undecided"
 
@@ -32,11 +39,11 @@ EVACUATION_PENDING_CLEANUP = frozenset({"accepted", "pre-migrating", "done"})
 
 
 class Status(NamedTuple):
-    state: str                       # LIVE, DELETED, ARCHIVED, UNKNOWN or UNDECIDED
-    instance: Optional[Instance]     # the row that decided it (live or deleted)
-    archived: Optional[ArchivedInstance]
-    reason: str = ""                 # for UNDECIDED: why
-    scopes: tuple = ()               # for UNDECIDED: the partial scopes
+    state: str  # LIVE, DELETED, ARCHIVED, UNKNOWN or UNDECIDED
+    instance: Instance | None  # the row that decided it (live or deleted)
+    archived: ArchivedInstance | None
+    reason: str = ""  # for UNDECIDED: why
+    scopes: tuple = ()  # for UNDECIDED: the partial scopes
 
 
 @dataclass
@@ -47,15 +54,15 @@ class InstanceIndex:
     archived: dict = field(default_factory=dict)
     mappings: dict = field(default_factory=dict)
     build_requests: dict = field(default_factory=dict)
-    cells: dict = field(default_factory=dict)          # cell uuid -> Cell
-    cell_names: dict = field(default_factory=dict)     # cell name -> Cell
+    cells: dict = field(default_factory=dict)  # cell uuid -> Cell
+    cell_names: dict = field(default_factory=dict)  # cell name -> Cell
     migrations: dict = field(default_factory=lambda: defaultdict(list))
 
     def __post_init__(self):
         # Plain loops with local names: on a large cloud this reads a million rows once
         # for every check of the run, so it is written for speed.
         s = self.snap
-        self.cell_name_of = {}     # cell uuid -> name: looked up once per mapping
+        self.cell_name_of = {}  # cell uuid -> name: looked up once per mapping
         for c in s.of(Cell):
             self.cells[c.uuid] = c
             self.cell_names[c.name] = c
@@ -66,7 +73,9 @@ class InstanceIndex:
                 live[i.uuid].append(i)
                 continue
             prev = deleted.get(i.uuid)
-            if prev is None or (i.deleted_at or i.updated_at or _EPOCH) > (prev.deleted_at or prev.updated_at or _EPOCH):
+            if prev is None or (i.deleted_at or i.updated_at or _EPOCH) > (
+                prev.deleted_at or prev.updated_at or _EPOCH
+            ):
                 deleted[i.uuid] = i
         self.archived.update((a.uuid, a) for a in s.of(ArchivedInstance))
         self.mappings.update((m.instance_uuid, m) for m in s.of(InstanceMapping))
@@ -76,13 +85,13 @@ class InstanceIndex:
                 self.migrations[m.instance_uuid].append(m)
         # the row the API shows: the non-hidden copy of a cross-cell move (asked ~10^6
         # times on a large cloud, so answered once here)
-        self.primaries = {uuid: rows[0] if len(rows) == 1 else next((r for r in rows if not r.hidden), rows[0])
-                          for uuid, rows in self.live.items()}
+        self.primaries = {
+            uuid: rows[0] if len(rows) == 1 else next((r for r in rows if not r.hidden), rows[0])
+            for uuid, rows in self.live.items()
+        }
         self.api_complete = all(s.is_complete(k, API_SCOPE) for k in (Cell, InstanceMapping))
         self._cell_complete: dict[str, bool] = {}
-        self.partial_cells = sorted(
-            name for name in self.cell_names if not self.cell_complete(name)
-        )
+        self.partial_cells = sorted(name for name in self.cell_names if not self.cell_complete(name))
 
     # -- completeness -----------------------------------------------------------------
     def cell_complete(self, cell_name: str) -> bool:
@@ -90,7 +99,8 @@ class InstanceIndex:
         if done is None:
             scope = cell_scope(cell_name)
             done = self._cell_complete[cell_name] = all(
-                self.snap.is_complete(k, scope) for k in (Instance, ArchivedInstance, Migration))
+                self.snap.is_complete(k, scope) for k in (Instance, ArchivedInstance, Migration)
+            )
         return done
 
     def cell_reason(self, cell_name: str) -> str:
@@ -169,6 +179,7 @@ def instance_index(snap: Snapshot) -> InstanceIndex:
 
 
 # -- what checks say about an instance's status --------------------------------------
+
 
 def instance_ref(uuid: str, cell: str | None) -> ObjectRef:
     return ObjectRef("instance", uuid, cell_scope(cell) if cell else "api")

@@ -49,20 +49,26 @@ def _stop(out: Path) -> bool:
 
 def _demo(args, out: Path) -> int:
     try:
-        _banner("1. building a small cloud: real Nova, Cinder and Neutron schemas, one libvirtd per hypervisor, "
-                "instance folders, volumes, iSCSI sessions, BIND zones, an OVN northbound database, an NSX "
-                "stand-in, the Placement API and a RabbitMQ broker")
+        _banner(
+            "1. building a small cloud: real Nova, Cinder and Neutron schemas, one libvirtd per hypervisor, "
+            "instance folders, volumes, iSCSI sessions, BIND zones, an OVN northbound database, an NSX "
+            "stand-in, the Placement API and a RabbitMQ broker"
+        )
         info = lab_build.build(out, "small", seed=1)
         near = len(json.loads((out / "truth.json").read_text())["near_misses"])
-        print(f"{info['hosts']} hypervisors, {info['instances']} instance rows (+{info['archived']} archived), "
-              f"{info['faults']} injected faults and {near} near misses (legitimate states that must not be flagged)")
+        print(
+            f"{info['hosts']} hypervisors, {info['instances']} instance rows (+{info['archived']} archived), "
+            f"{info['faults']} injected faults and {near} near misses (legitimate states that must not be flagged)"
+        )
         settings = load_settings(str(out / "osfsck.toml"))
         _banner("2. osfsck check")
         first = run(settings, RunOptions())
         print(render(first, "table"), end="")
         _banner("3. osfsck repair --unsafe --yes --grace 0")
-        print("(--grace 0: the faults were planted a minute ago; a real run leaves a finding alone until\n"
-              " [repair] grace has passed since its subject last changed, or since osfsck first saw it)\n")
+        print(
+            "(--grace 0: the faults were planted a minute ago; a real run leaves a finding alone until\n"
+            " [repair] grace has passed since its subject last changed, or since osfsck first saw it)\n"
+        )
         fixed = run(settings, RunOptions(repair=True, unsafe=True, assume_yes=True, grace=0.0))
         print(render(fixed, "table"), end="")
         _banner("4. osfsck check, again")
@@ -71,12 +77,21 @@ def _demo(args, out: Path) -> int:
         # what only a person may fix (a runbook by design: a guest's disks) stays, and says so
         manual = {pr.finding.fingerprint for pr in fixed.plans if pr.outcome is Outcome.MANUAL}
         left = {f.fingerprint for f in second.findings}
-        ok = first.exit_code() == 4 and fixed.exit_code() in (1, 5) and left <= manual \
+        ok = (
+            first.exit_code() == 4
+            and fixed.exit_code() in (1, 5)
+            and left <= manual
             and second.exit_code() == (4 if left else 0)
-        print(f"\nexit codes: check {first.exit_code()}, repair {fixed.exit_code()}, check again {second.exit_code()}"
-              f" -> {'consistent' if ok else 'NOT consistent'}"
-              + (f"; left for a person (runbooks): {', '.join(sorted({f.code for f in second.findings}))}"
-                 if left and ok else ""))
+        )
+        print(
+            f"\nexit codes: check {first.exit_code()}, repair {fixed.exit_code()}, check again {second.exit_code()}"
+            f" -> {'consistent' if ok else 'NOT consistent'}"
+            + (
+                f"; left for a person (runbooks): {', '.join(sorted({f.code for f in second.findings}))}"
+                if left and ok
+                else ""
+            )
+        )
         print(f"journal of what was done: osfsck -c {out}/osfsck.toml journal" if args.keep else "")
         return exitcodes.OK if ok else exitcodes.LEFT
     except (LabError, LabDatabaseError) as e:

@@ -21,8 +21,10 @@ def cmd_lab(args) -> int:
     try:
         if args.lab_command == "build":
             info = lab_build.build(Path(args.out), args.profile, args.seed, args.db_url, args.release, args.hypervisors)
-            print(f"lab cloud in {info['dir']}: {info['hosts']} hypervisors, {info['instances']} instance rows "
-                  f"(+{info['archived']} archived), {info['faults']} injected faults (truth.json)")
+            print(
+                f"lab cloud in {info['dir']}: {info['hosts']} hypervisors, {info['instances']} instance rows "
+                f"(+{info['archived']} archived), {info['faults']} injected faults (truth.json)"
+            )
             print(f"check it with: osfsck -c {info['dir']}/osfsck.toml check")
         elif args.lab_command == "stop":
             print(f"stopped {lab_build.stop(Path(args.dir))} hypervisor daemon(s)")

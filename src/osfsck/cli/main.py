@@ -15,13 +15,12 @@ from osfsck.cli import exitcodes
 from osfsck.cli.progress import progress_factory
 from osfsck.config import ConfigError, load_settings
 from osfsck.config.load import parse_duration
-from osfsck.engine import admin
+from osfsck.engine import admin, wiring
 from osfsck.engine.journal import JournalError
 from osfsck.engine.lock import LockHeld
-from osfsck.engine.state import StateError
 from osfsck.engine.options import RunOptions
 from osfsck.engine.run import collect_snapshot, run
-from osfsck.engine import wiring
+from osfsck.engine.state import StateError
 from osfsck.model.snapshot import SnapshotFormatError
 from osfsck.report import FORMATS, render
 
@@ -60,10 +59,20 @@ def _settings(args):
 
 
 def _selection(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--select", action="append", default=[], metavar="CODE|PREFIX|NAME",
-                   help="run only these checks (repeatable, comma-separated)")
-    p.add_argument("--ignore", action="append", default=[], metavar="CODE|PREFIX|NAME",
-                   help="skip these checks (repeatable, comma-separated)")
+    p.add_argument(
+        "--select",
+        action="append",
+        default=[],
+        metavar="CODE|PREFIX|NAME",
+        help="run only these checks (repeatable, comma-separated)",
+    )
+    p.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="CODE|PREFIX|NAME",
+        help="skip these checks (repeatable, comma-separated)",
+    )
 
 
 def _format(p, choices=FORMATS, default="table") -> None:
@@ -73,22 +82,33 @@ def _format(p, choices=FORMATS, default="table") -> None:
 
 def parser() -> argparse.ArgumentParser:
     ap = _Parser(prog="osfsck", description="fsck for OpenStack clouds")
-    ap.add_argument("-c", "--config", metavar="FILE", help="config file (default: $OSFSCK_CONFIG, ./osfsck.toml, /etc/osfsck/osfsck.toml)")
+    ap.add_argument(
+        "-c",
+        "--config",
+        metavar="FILE",
+        help="config file (default: $OSFSCK_CONFIG, ./osfsck.toml, /etc/osfsck/osfsck.toml)",
+    )
     ap.add_argument("-v", "--verbose", action="count", default=0, help="log to stderr (-vv for debug)")
     ap.add_argument("--version", action="version", version=f"osfsck {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("check", help="find inconsistencies (read-only; the default)")
     _selection(p), _format(p)
-    p.add_argument("--from", dest="from_snapshot", metavar="FILE", help="check a saved snapshot instead of the live cloud")
+    p.add_argument(
+        "--from", dest="from_snapshot", metavar="FILE", help="check a saved snapshot instead of the live cloud"
+    )
 
     p = sub.add_parser("repair", help="find and repair (safe repairs only unless --unsafe)")
     _selection(p), _format(p)
     p.add_argument("--unsafe", action="store_true", help="also apply unsafe (destructive or tenant-visible) repairs")
     p.add_argument("--interactive", action="store_true", help="ask before each repair")
     p.add_argument("--yes", action="store_true", help="apply without asking (unattended runs)")
-    p.add_argument("--grace", metavar="AGE", help="override [repair] grace and every check's own, e.g. 2h; "
-                   "0 also repairs what was first seen in this very run")
+    p.add_argument(
+        "--grace",
+        metavar="AGE",
+        help="override [repair] grace and every check's own, e.g. 2h; "
+        "0 also repairs what was first seen in this very run",
+    )
 
     p = sub.add_parser("collect", help="collect a snapshot to a file for later `check --from`")
     _selection(p)
@@ -125,10 +145,19 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--out", required=True, metavar="DIR")
     b.add_argument("--profile", default="small", choices=("small", "M", "L"))
     b.add_argument("--seed", type=int, default=1)
-    b.add_argument("--db-url", metavar="URL", help="a MariaDB/MySQL server URL to create the databases in (default: SQLite files)")
+    b.add_argument(
+        "--db-url", metavar="URL", help="a MariaDB/MySQL server URL to create the databases in (default: SQLite files)"
+    )
     b.add_argument("--release", help="schema release (default: the newest)")
-    b.add_argument("--hypervisors", choices=("libvirtd", "testfiles"), help="libvirtd per host (default for small) or libvirt test-driver files (M, L)")
-    for name, helptext in (("start", "start the lab's hypervisor daemons again"), ("stop", "stop the lab's hypervisor daemons")):
+    b.add_argument(
+        "--hypervisors",
+        choices=("libvirtd", "testfiles"),
+        help="libvirtd per host (default for small) or libvirt test-driver files (M, L)",
+    )
+    for name, helptext in (
+        ("start", "start the lab's hypervisor daemons again"),
+        ("stop", "stop the lab's hypervisor daemons"),
+    ):
         s = lsub.add_parser(name, help=helptext)
         s.add_argument("dir", metavar="DIR")
     return ap
@@ -174,10 +203,18 @@ def cmd_run(args, repair: bool) -> int:
     settings = _settings(args)
     interactive = _interactive(args, "repair") if repair else False
     grace = parse_duration(args.grace, "--grace") if getattr(args, "grace", None) is not None else None
-    opts = RunOptions(repair=repair, unsafe=getattr(args, "unsafe", False), interactive=interactive,
-                      assume_yes=getattr(args, "yes", False), select=_split(args.select), ignore=_split(args.ignore),
-                      from_snapshot=getattr(args, "from_snapshot", None), grace=grace, ask=_ask_plan,
-                      progress=progress_factory())
+    opts = RunOptions(
+        repair=repair,
+        unsafe=getattr(args, "unsafe", False),
+        interactive=interactive,
+        assume_yes=getattr(args, "yes", False),
+        select=_split(args.select),
+        ignore=_split(args.ignore),
+        from_snapshot=getattr(args, "from_snapshot", None),
+        grace=grace,
+        ask=_ask_plan,
+        progress=progress_factory(),
+    )
     result = run(settings, opts)
     _emit(render(result, args.format), args.output)
     sys.stdout.flush()
@@ -259,8 +296,7 @@ def cmd_undo(args) -> int:
             return entries
         chosen = []
         for n, e in enumerate(entries):
-            answer = _ask(f"undo {e['id']} ({e.get('repair', '')} of {e.get('target', {}).get('id', '?')})",
-                          "the rest")
+            answer = _ask(f"undo {e['id']} ({e.get('repair', '')} of {e.get('target', {}).get('id', '?')})", "the rest")
             if answer == "q":
                 raise KeyboardInterrupt
             if answer == "a":
@@ -311,12 +347,20 @@ def dispatch(args) -> int:
         return cmd_run(args, repair=cmd == "repair")
     if cmd == "demo":
         from osfsck.cli.demo import cmd_demo
+
         return cmd_demo(args)
     if cmd == "lab":
         from osfsck.cli.lab import cmd_lab
+
         return cmd_lab(args)
-    return {"collect": cmd_collect, "checks": cmd_checks, "journal": cmd_journal, "undo": cmd_undo,
-            "purge-quarantine": cmd_purge, "permissions": cmd_permissions}[cmd](args)
+    return {
+        "collect": cmd_collect,
+        "checks": cmd_checks,
+        "journal": cmd_journal,
+        "undo": cmd_undo,
+        "purge-quarantine": cmd_purge,
+        "permissions": cmd_permissions,
+    }[cmd](args)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -325,10 +369,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = _arguments(argv)
         verbose = args.verbose
-        logging.basicConfig(level={0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG),
-                            format="osfsck: %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+        logging.basicConfig(
+            level={0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG),
+            format="osfsck: %(levelname)s %(name)s: %(message)s",
+            stream=sys.stderr,
+        )
         return dispatch(args)
-    except SystemExit as e:           # --help, --version
+    except SystemExit as e:  # --help, --version
         return exitcodes.USAGE if e.code else exitcodes.OK
     except (ConfigError, UsageError) as e:
         _error(e)
@@ -353,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
 def _arguments(argv: list[str]) -> argparse.Namespace:
     ap = parser()
     args = ap.parse_args(argv)
-    if args.command is None:       # `osfsck` alone is `osfsck check`
+    if args.command is None:  # `osfsck` alone is `osfsck check`
         args = ap.parse_args([*argv, "check"])
     output = getattr(args, "output", None)
     if output and not Path(output).parent.is_dir():

@@ -14,6 +14,7 @@ def progress_factory():
             end = "\n" if done >= total else ""
             sys.stderr.write(f"\r{name}: {done}/{total} hosts{end}")
             sys.stderr.flush()
+
         return update
 
     return for_source

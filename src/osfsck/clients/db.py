@@ -24,7 +24,7 @@ def _mysql_driver() -> str:
     return "mysqldb" if importlib.util.find_spec("MySQLdb") else "pymysql"
 
 
-IO_TIMEOUT = 120   # seconds; MySQL sends a big result's rows continuously, so a wait this long is a dead peer
+IO_TIMEOUT = 120  # seconds; MySQL sends a big result's rows continuously, so a wait this long is a dead peer
 
 
 def make_engine(url: str, *, readonly: bool = True, connect_timeout: int = 10) -> Engine:
@@ -48,8 +48,10 @@ def make_engine(url: str, *, readonly: bool = True, connect_timeout: int = 10) -
         # a server that stops sending mid-result (a black-holed network, a frozen node)
         # must make its scope partial, not hang the run: no socket read waits longer than
         # this (the URL's ?read_timeout=N / ?write_timeout=N win)
-        kwargs["connect_args"] = {"connect_timeout": connect_timeout,
-                                  **{k: IO_TIMEOUT for k in ("read_timeout", "write_timeout") if k not in q}}
+        kwargs["connect_args"] = {
+            "connect_timeout": connect_timeout,
+            **{k: IO_TIMEOUT for k in ("read_timeout", "write_timeout") if k not in q},
+        }
     elif u.get_backend_name() == "postgresql":
         kwargs["connect_args"] = {"connect_timeout": connect_timeout}
     elif u.get_backend_name() == "sqlite":
@@ -66,9 +68,11 @@ def make_engine(url: str, *, readonly: bool = True, connect_timeout: int = 10) -
     except (NoSuchModuleError, ImportError, ArgumentError) as e:
         raise DatabaseError(f"{shown}: {first_line(e)}") from None
     if u.get_backend_name() == "sqlite":
+
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _):  # pragma: no cover - trivial
             dbapi_conn.execute("PRAGMA busy_timeout = 10000")
+
     return engine
 
 
@@ -107,7 +111,7 @@ def stream(conn, stmt, batch: int = STREAM_BATCH):
             if not rows:
                 return
             yield rows if convert is None else [convert(r) for r in rows]
-    except dialect.loaded_dbapi.Error as e:   # the driver's own errors, unwrapped here
+    except dialect.loaded_dbapi.Error as e:  # the driver's own errors, unwrapped here
         raise DatabaseError(describe(e, conn.engine.url.render_as_string(hide_password=False))) from None
     finally:
         try:
@@ -124,13 +128,15 @@ def _server_side_cursor(dbapi_conn, driver: str):
     result set in memory before returning the first row."""
     if driver == "mysqldb":
         import MySQLdb.cursors
+
         return dbapi_conn.cursor(MySQLdb.cursors.SSCursor)
     if driver == "pymysql":
         import pymysql.cursors
+
         return dbapi_conn.cursor(pymysql.cursors.SSCursor)
     if driver == "psycopg2":
-        return dbapi_conn.cursor(name="osfsck_stream")   # a named cursor is server-side
-    return dbapi_conn.cursor()   # sqlite3 steps through the result as it is fetched
+        return dbapi_conn.cursor(name="osfsck_stream")  # a named cursor is server-side
+    return dbapi_conn.cursor()  # sqlite3 steps through the result as it is fetched
 
 
 def _row_converter(types, dialect):
@@ -145,6 +151,7 @@ def _row_converter(types, dialect):
         for i, proc in steps:
             row[i] = proc(row[i])
         return row
+
     return convert
 
 

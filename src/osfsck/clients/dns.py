@@ -8,8 +8,9 @@ it).  Every failure is a DnsError with one line naming the server and what went 
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 import dns.exception
 import dns.flags
@@ -81,9 +82,19 @@ class Server:
         transfer must never pass for a zone."""
         origin = dns.name.from_text(zone)
         sign = self._sign()
-        return axfr_records(zone, str(self), lambda: dns.query.xfr(
-            self.host, origin, port=self.port, timeout=self.timeout, lifetime=self.timeout * 6,
-            relativize=False, **sign))
+        return axfr_records(
+            zone,
+            str(self),
+            lambda: dns.query.xfr(
+                self.host,
+                origin,
+                port=self.port,
+                timeout=self.timeout,
+                lifetime=self.timeout * 6,
+                relativize=False,
+                **sign,
+            ),
+        )
 
     def rrset(self, name: str, rtype: str) -> tuple[int, list[str]] | None:
         """(TTL, data of each record) of one RRset, asked of the server itself over TCP,
@@ -109,8 +120,9 @@ class Server:
         return found.ttl, sorted(rd.to_text() for rd in found)
 
     # -- writing ----------------------------------------------------------------------
-    def update(self, zone: str, *, require: list[tuple[str, str, list[str]]] = (),
-               delete: list[Rr] = (), add: list[Rr] = ()) -> None:
+    def update(
+        self, zone: str, *, require: list[tuple[str, str, list[str]]] = (), delete: list[Rr] = (), add: list[Rr] = ()
+    ) -> None:
         """One RFC 2136 update of `zone`: prerequisites `require` (name, type, data of the
         whole RRset: it must exist with exactly these records), then the deletes and adds.
         The server applies all of it or nothing; UpdateRefused when a prerequisite failed."""
@@ -128,8 +140,10 @@ class Server:
             raise DnsError(f"update of {zone} at {self}: {_describe(e)}") from None
         rcode = r.rcode()
         if rcode in (dns.rcode.NXRRSET, dns.rcode.NXDOMAIN, dns.rcode.YXRRSET, dns.rcode.YXDOMAIN):
-            raise UpdateRefused(f"update of {zone} at {self} refused ({dns.rcode.to_text(rcode)}): "
-                                "the records are no longer as they were read")
+            raise UpdateRefused(
+                f"update of {zone} at {self} refused ({dns.rcode.to_text(rcode)}): "
+                "the records are no longer as they were read"
+            )
         if rcode != dns.rcode.NOERROR:
             raise DnsError(f"update of {zone} at {self}: {dns.rcode.to_text(rcode)}")
 

@@ -47,8 +47,12 @@ class NeutronApi(OpenStackApi):
         delete is conditional (`If-Match: revision_number=N`): Neutron answers 412 when the
         port changed since it was read."""
         headers = {"If-Match": f"revision_number={revision_number}"} if revision_number is not None else {}
-        return self._request("DELETE", f"/v2.0/ports/{port_id}", f"delete port {port_id}", headers=headers,
-                             missing_ok=True) is not None
+        return (
+            self._request(
+                "DELETE", f"/v2.0/ports/{port_id}", f"delete port {port_id}", headers=headers, missing_ok=True
+            )
+            is not None
+        )
 
     def _refusal(self, r: httpx.Response, what: str) -> str | None:
         if r.status_code == 412:

@@ -36,9 +36,20 @@ class NsxError(Exception):
 
 
 class NsxClient:
-    def __init__(self, url: str, username: str, password: str, *, verify: bool | str = True,
-                 timeout: float = 30.0, retries: int = 4, page_size: int = 1000, backoff: float = 0.5,
-                 sleep=time.sleep, transport: httpx.BaseTransport | None = None):
+    def __init__(
+        self,
+        url: str,
+        username: str,
+        password: str,
+        *,
+        verify: bool | str = True,
+        timeout: float = 30.0,
+        retries: int = 4,
+        page_size: int = 1000,
+        backoff: float = 0.5,
+        sleep=time.sleep,
+        transport: httpx.BaseTransport | None = None,
+    ):
         # shown in messages without a password a URL may carry (https://user:password@host)
         self.url = redact_url(url.rstrip("/"))
         self.page_size = page_size
@@ -52,8 +63,14 @@ class NsxClient:
                 verify = ssl.create_default_context(cafile=verify)
             except (OSError, ssl.SSLError) as e:
                 raise NsxError(f"NSX {self.url}: cannot use the CA file {verify}: {reason(e)}") from None
-        self._http = httpx.Client(base_url=url.rstrip("/"), auth=(username, password), verify=verify, timeout=timeout,
-                                  headers={"Accept": "application/json"}, transport=transport)
+        self._http = httpx.Client(
+            base_url=url.rstrip("/"),
+            auth=(username, password),
+            verify=verify,
+            timeout=timeout,
+            headers={"Accept": "application/json"},
+            transport=transport,
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -75,8 +92,9 @@ class NsxClient:
                 r = self._http.request(method, path, params=params, json=body)
             except httpx.ConnectError as e:
                 if tls_failure(e):
-                    raise NsxError(f"{where}: TLS verification failed ({reason(e)}); give the manager's CA "
-                                   "as [nsx] ca_file") from None
+                    raise NsxError(
+                        f"{where}: TLS verification failed ({reason(e)}); give the manager's CA as [nsx] ca_file"
+                    ) from None
                 problem = f"unreachable ({reason(e)})"
             except httpx.TimeoutException:
                 problem = "timed out"
@@ -86,15 +104,17 @@ class NsxClient:
                 if r.status_code < 400:
                     return _decode(r, where)
                 if r.status_code in (401, 403):
-                    raise NsxError(f"{where}: {r.status_code} bad credentials or no permission for user "
-                                   f"{self._username!r}", r.status_code)
+                    raise NsxError(
+                        f"{where}: {r.status_code} bad credentials or no permission for user {self._username!r}",
+                        r.status_code,
+                    )
                 if r.status_code not in RETRIED:
                     raise NsxError(f"{where}: {r.status_code} {_message(r)}", r.status_code)
                 problem, status = f"{r.status_code} {_message(r)}", r.status_code
                 delay = _retry_after(r)
             if attempt >= self.retries:
                 raise NsxError(f"{where}: {problem}, after {attempt + 1} attempt(s)", status)
-            wait = min(self.backoff * 2 ** attempt, MAX_BACKOFF)
+            wait = min(self.backoff * 2**attempt, MAX_BACKOFF)
             self._sleep(min(max(wait, delay or 0.0), MAX_BACKOFF))
             attempt += 1
 
@@ -132,13 +152,17 @@ class NsxClient:
             if not isinstance(cursor, str):
                 raise NsxError(f"{where}: a cursor that is not text ({type(cursor).__name__})")
             if cursor in cursors:
-                raise NsxError(f"{where}: cursor {cursor[:40]!r} came back after {len(cursors)} pages "
-                               "(paging that would never end)")
+                raise NsxError(
+                    f"{where}: cursor {cursor[:40]!r} came back after {len(cursors)} pages "
+                    "(paging that would never end)"
+                )
             cursors.add(cursor)
             query = {**query, "cursor": cursor}
         if isinstance(counted, int) and not isinstance(counted, bool) and len(results) < counted:
-            raise NsxError(f"{where}: {len(results)} objects listed of the {counted} it counted (objects "
-                           "deleted while listing, or a page lost): the list is read again next run")
+            raise NsxError(
+                f"{where}: {len(results)} objects listed of the {counted} it counted (objects "
+                "deleted while listing, or a page lost): the list is read again next run"
+            )
         return results
 
 
@@ -147,9 +171,12 @@ def _decode(r: httpx.Response, where: str):
         return None
     try:
         return json.loads(r.content)
-    except (ValueError, RecursionError):      # RecursionError: arrays nested too deep to decode
-        raise NsxError(f"{where}: the answer is not JSON ({r.headers.get('content-type', 'no content type')}, "
-                       f"{len(r.content)} bytes)", r.status_code) from None
+    except (ValueError, RecursionError):  # RecursionError: arrays nested too deep to decode
+        raise NsxError(
+            f"{where}: the answer is not JSON ({r.headers.get('content-type', 'no content type')}, "
+            f"{len(r.content)} bytes)",
+            r.status_code,
+        ) from None
 
 
 def _message(r: httpx.Response) -> str:
@@ -166,4 +193,4 @@ def _retry_after(r: httpx.Response) -> float:
     try:
         return max(0.0, float(r.headers.get("Retry-After", "0")))
     except ValueError:
-        return 0.0            # an HTTP date: fall back on our own back-off
+        return 0.0  # an HTTP date: fall back on our own back-off

@@ -40,8 +40,12 @@ class OpenStackApi:
 
     def __init__(self, settings, transport: httpx.BaseTransport | None = None):
         self.settings = settings
-        self._http = httpx.Client(verify=settings.verify, timeout=settings.timeout, transport=transport,
-                                  headers={"Accept": "application/json", "User-Agent": "osfsck", **self.headers})
+        self._http = httpx.Client(
+            verify=settings.verify,
+            timeout=settings.timeout,
+            transport=transport,
+            headers={"Accept": "application/json", "User-Agent": "osfsck", **self.headers},
+        )
         self._token = settings.token
         self._endpoint = settings.endpoint
         self._noauth = getattr(settings, "auth", "keystone") == "none"
@@ -50,8 +54,7 @@ class OpenStackApi:
         self._http.close()
 
     # -- plumbing ---------------------------------------------------------------------
-    def _request(self, method: str, path: str, what: str, *, headers=None, json=None, missing_ok=False,
-                 retry=True):
+    def _request(self, method: str, path: str, what: str, *, headers=None, json=None, missing_ok=False, retry=True):
         """The response; None for a 404 when `missing_ok`; else raises `Error` (one line)
         for a transport failure or an HTTP error (`_refusal` words the ones a caller
         expects, such as a conflict)."""
@@ -71,9 +74,8 @@ class OpenStackApi:
             error.answered = None if isinstance(e, (httpx.ConnectError, httpx.ConnectTimeout)) else False
             raise error from None
         if r.status_code == 401 and retry and self.settings.auth_url and not self._noauth:
-            self._token = None          # expired: one new token, then give up
-            return self._request(method, path, what, headers=headers, json=json, missing_ok=missing_ok,
-                                 retry=False)
+            self._token = None  # expired: one new token, then give up
+            return self._request(method, path, what, headers=headers, json=json, missing_ok=missing_ok, retry=False)
         if r.status_code == 404 and missing_ok:
             return None
         if r.status_code >= 400:
@@ -93,11 +95,18 @@ class OpenStackApi:
             raise self.Error(f"{self.section} has no auth_url or token_env: {self.label} is not configured")
         url = s.auth_url.rstrip("/")
         url = (url if url.endswith("/v3") else url + "/v3") + "/auth/tokens"
-        body = {"auth": {
-            "identity": {"methods": ["password"], "password": {"user": {
-                "name": s.username, "domain": {"name": s.user_domain_name}, "password": s.password}}},
-            "scope": {"project": {"name": s.project_name, "domain": {"name": s.project_domain_name}}}}}
-        shown = redact_url(url)      # a URL may carry a password: messages never show it
+        body = {
+            "auth": {
+                "identity": {
+                    "methods": ["password"],
+                    "password": {
+                        "user": {"name": s.username, "domain": {"name": s.user_domain_name}, "password": s.password}
+                    },
+                },
+                "scope": {"project": {"name": s.project_name, "domain": {"name": s.project_domain_name}}},
+            }
+        }
+        shown = redact_url(url)  # a URL may carry a password: messages never show it
         try:
             r = self._http.post(url, json=body)
         except httpx.HTTPError as e:
@@ -123,20 +132,26 @@ class OpenStackApi:
             if service.get("type") != self.service_type or not isinstance(endpoints, list):
                 continue
             for ep in endpoints:
-                if isinstance(ep, dict) and ep.get("interface") == s.interface and (
-                        not s.region_name or s.region_name in (ep.get("region_id"), ep.get("region"))):
+                if (
+                    isinstance(ep, dict)
+                    and ep.get("interface") == s.interface
+                    and (not s.region_name or s.region_name in (ep.get("region_id"), ep.get("region")))
+                ):
                     if not isinstance(ep.get("url"), str) or not ep["url"]:
-                        raise self.Error(f"Keystone's catalog names a {s.interface} {self.service_type} endpoint "
-                                         f"without a url; set {self.section} endpoint")
+                        raise self.Error(
+                            f"Keystone's catalog names a {s.interface} {self.service_type} endpoint "
+                            f"without a url; set {self.section} endpoint"
+                        )
                     return ep["url"].rstrip("/")
         where = f" in region {s.region_name}" if s.region_name else ""
-        raise self.Error(f"Keystone's catalog has no {s.interface} {self.service_type} endpoint{where}; "
-                         f"set {self.section} endpoint")
+        raise self.Error(
+            f"Keystone's catalog has no {s.interface} {self.service_type} endpoint{where}; set {self.section} endpoint"
+        )
 
     def _json(self, r: httpx.Response, what: str) -> dict:
         try:
             data = r.json()
-        except (ValueError, RecursionError):      # RecursionError: arrays nested too deep to decode
+        except (ValueError, RecursionError):  # RecursionError: arrays nested too deep to decode
             raise self.Error(f"cannot {what}: the answer is not JSON") from None
         if not isinstance(data, dict):
             raise self.Error(f"cannot {what}: the answer is not a JSON object")

@@ -21,7 +21,6 @@ import ovs.jsonrpc
 import ovs.poller
 import ovs.stream
 from ovs.db import idl as ovs_idl
-
 from ovsdbapp.backend.ovs_idl import command as ovsdbapp_command
 from ovsdbapp.backend.ovs_idl.connection import Connection
 from ovsdbapp.schema.ovn_northbound import impl_idl
@@ -80,8 +79,10 @@ def fetch_schema(remote: str, deadline: float) -> dict:
         if err:
             raise OvnNbError(f"OVN NB {remote}: connection lost: {os.strerror(err) if err > 0 else 'end of stream'}")
         if reply.type == ovs.jsonrpc.Message.T_ERROR or reply.error:
-            raise OvnNbError(f"OVN NB {remote}: the server has no {SCHEMA} database (is this the southbound "
-                             f"or another ovsdb-server?): {_one_line(reply.error)}")
+            raise OvnNbError(
+                f"OVN NB {remote}: the server has no {SCHEMA} database (is this the southbound "
+                f"or another ovsdb-server?): {_one_line(reply.error)}"
+            )
         schema = reply.result
     finally:
         rpc.close()
@@ -117,8 +118,9 @@ def helper_for(settings, columns: dict | None, deadline: float) -> ovs_idl.Schem
     for table, cols in columns.items():
         have = schema["tables"].get(table)
         if have is None:
-            raise OvnNbError(f"OVN NB {settings.nb_connection}: the {SCHEMA} schema ({schema.get('version')}) "
-                             f"has no table {table}")
+            raise OvnNbError(
+                f"OVN NB {settings.nb_connection}: the {SCHEMA} schema ({schema.get('version')}) has no table {table}"
+            )
         helper.register_columns(table, [c for c in cols if c in have["columns"]])
     return helper
 
@@ -146,9 +148,11 @@ def wait_for_dump(idl, deadline: float, remote: str) -> None:
         if dump_complete(idl):
             return
         if time.monotonic() >= deadline:
-            raise OvnNbError(f"OVN NB {remote}: the initial dump did not arrive in time "
-                             f"({'connected' if idl._session.is_connected() else 'not connected'}); "
-                             "nothing was compared")
+            raise OvnNbError(
+                f"OVN NB {remote}: the initial dump did not arrive in time "
+                f"({'connected' if idl._session.is_connected() else 'not connected'}); "
+                "nothing was compared"
+            )
         poller = ovs.poller.Poller()
         idl.wait(poller)
         poller.timer_wait(min(_remaining_ms(deadline), 1000))
@@ -184,17 +188,23 @@ def row_image(tables, row, *, children: bool = True) -> dict:
     """A row as JSON: every column in OVSDB's wire notation (the before-image), where it
     hangs, and the rows that go with it."""
     table = row._table.name
-    image = {"table": table, "uuid": str(row.uuid),
-             "columns": {c: row._data[c].to_json() for c in sorted(row._data)}}
+    image = {"table": table, "uuid": str(row.uuid), "columns": {c: row._data[c].to_json() for c in sorted(row._data)}}
     parent = _parent_of(tables, table, row)
     if parent is not None:
         prow, column = parent
-        image["parent"] = {"table": prow._table.name, "uuid": str(prow.uuid), "column": column,
-                           "name": getattr(prow, "name", "")}
+        image["parent"] = {
+            "table": prow._table.name,
+            "uuid": str(prow.uuid),
+            "column": column,
+            "name": getattr(prow, "name", ""),
+        }
     if children:
-        image["children"] = [row_image(tables, child, children=False)
-                             for column in CHILD_COLUMNS.get(table, ()) if column in row._data
-                             for child in getattr(row, column)]
+        image["children"] = [
+            row_image(tables, child, children=False)
+            for column in CHILD_COLUMNS.get(table, ())
+            if column in row._data
+            for child in getattr(row, column)
+        ]
     return image
 
 
@@ -241,8 +251,9 @@ class _DeleteIfUnchanged(ovsdbapp_command.BaseCommand):
         now = row_image(tables, row)
         for column in ("name", "external_ids"):
             if column in img["columns"] and now["columns"].get(column) != img["columns"][column]:
-                raise RowChanged(f"{img['table']} row {img['uuid']}: its {column} changed since it was seen; "
-                                 "nothing changed")
+                raise RowChanged(
+                    f"{img['table']} row {img['uuid']}: its {column} changed since it was seen; nothing changed"
+                )
             if column in row._data:
                 row.verify(column)
         seen = sorted(c["uuid"] for c in img.get("children", ()))
@@ -275,7 +286,8 @@ class _Recreate(ovsdbapp_command.BaseCommand):
         if img.get("parent"):
             p = img["parent"]
             parent = tables[p["table"]].rows.get(_uuid.UUID(p["uuid"])) or next(
-                (r for r in tables[p["table"]].rows.values() if p["name"] and r.name == p["name"]), None)
+                (r for r in tables[p["table"]].rows.values() if p["name"] and r.name == p["name"]), None
+            )
             if parent is None:
                 raise OvnNbError(f"its {p['table']} {p['name'] or p['uuid']} no longer exists: recreate that first")
         row = self._insert(txn, img, skip=CHILD_COLUMNS.get(img["table"], ()))

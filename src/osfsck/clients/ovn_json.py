@@ -22,7 +22,7 @@ ORIGINAL_PARSER = ovs.json.Parser
 # everything up to the next bracket that is outside a string (strings skipped whole)
 _SKIP = re.compile(r'[^"\[\]{}]*(?:"[^"\\]*(?:\\.[^"\\]*)*"[^"\[\]{}]*)*')
 _OPEN = "[{"
-_WHITESPACE = " \t\n\r"        # JSON's (RFC 8259): what may come between messages
+_WHITESPACE = " \t\n\r"  # JSON's (RFC 8259): what may come between messages
 
 
 class StreamParser:
@@ -32,7 +32,7 @@ class StreamParser:
 
     def __init__(self, check_trailer: bool = False):
         self._parts: list[str] = []
-        self._tail = ""          # an unfinished string, scanned again with what follows
+        self._tail = ""  # an unfinished string, scanned again with what follows
         self._depth = 0
         self._done = False
         self._error = None
@@ -52,7 +52,7 @@ class StreamParser:
             if p >= n:
                 break
             c = text[p]
-            if c == '"':                      # a string that goes on in the next piece
+            if c == '"':  # a string that goes on in the next piece
                 if depth == 0:
                     return self._fail("syntax error at beginning of input", p - lead)
                 self._tail = text[p:]
@@ -63,13 +63,13 @@ class StreamParser:
                 depth += 1
             elif depth == 0:
                 return self._fail("syntax error at beginning of input", p - lead)
-            else:                             # a closing bracket
+            else:  # a closing bracket
                 depth -= 1
                 if depth == 0:
                     self._parts.append(text[:p])
                     self._done = True
                     self._depth = 0
-                    return p - lead     # the tail was an open string: the end lies in s
+                    return p - lead  # the tail was an open string: the end lies in s
         self._depth = depth
         self._parts.append(text)
         return len(s)
@@ -90,7 +90,7 @@ class StreamParser:
             return "unexpected end of input"
         try:
             return json.loads("".join(self._parts))
-        except (ValueError, RecursionError) as e:   # RecursionError: nested past the decoder
+        except (ValueError, RecursionError) as e:  # RecursionError: nested past the decoder
             return f"bad JSON: {e}"
 
 

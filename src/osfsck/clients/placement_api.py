@@ -48,15 +48,28 @@ class PlacementApi(OpenStackApi):
         what = f"read the allocations of consumer {consumer}"
         return self._json(self._request("GET", f"/allocations/{consumer}", what), what)
 
-    def put_allocations(self, consumer: str, allocations: dict, *, consumer_generation: int | None,
-                        project_id: str, user_id: str, consumer_type: str, what: str) -> None:
+    def put_allocations(
+        self,
+        consumer: str,
+        allocations: dict,
+        *,
+        consumer_generation: int | None,
+        project_id: str,
+        user_id: str,
+        consumer_type: str,
+        what: str,
+    ) -> None:
         """PUT /allocations/{consumer}: replace all of the consumer's allocations with
         `allocations` ({rp uuid: {class: n}}; empty deletes them and the consumer), only
         if its generation is still `consumer_generation` (None: the consumer must not
         exist yet).  PlacementConflict when it is not."""
-        body = {"allocations": {rp: {"resources": dict(res)} for rp, res in allocations.items()},
-                "consumer_generation": consumer_generation, "project_id": project_id, "user_id": user_id,
-                "consumer_type": consumer_type}
+        body = {
+            "allocations": {rp: {"resources": dict(res)} for rp, res in allocations.items()},
+            "consumer_generation": consumer_generation,
+            "project_id": project_id,
+            "user_id": user_id,
+            "consumer_type": consumer_type,
+        }
         self._request("PUT", f"/allocations/{consumer}", what, json=body)
 
     # -- resource providers -----------------------------------------------------------

@@ -19,7 +19,18 @@ model's rows with that project_id; no soft delete.
 from __future__ import annotations
 
 from sqlalchemy import (
-    DateTime, Integer, String, case, cast, column, func, literal, null, select, table, union_all,
+    DateTime,
+    Integer,
+    String,
+    case,
+    cast,
+    column,
+    func,
+    literal,
+    null,
+    select,
+    table,
+    union_all,
 )
 
 from osfsck.model.facts.quota import NEUTRON_TRACKED
@@ -27,16 +38,45 @@ from osfsck.model.facts.quota import NEUTRON_TRACKED
 CINDER_SCOPE = "cinder"
 NEUTRON_SCOPE = "neutron"
 
-_volumes = table("volumes", column("id", String), column("project_id", String), column("volume_type_id", String),
-                 column("size", Integer), column("use_quota", Integer), column("deleted", Integer),
-                 column("updated_at", DateTime), column("deleted_at", DateTime))
-_snapshots = table("snapshots", column("id", String), column("volume_id", String), column("project_id", String),
-                   column("volume_size", Integer), column("use_quota", Integer), column("deleted", Integer),
-                   column("updated_at", DateTime), column("deleted_at", DateTime))
-_backups = table("backups", column("id", String), column("project_id", String), column("size", Integer),
-                 column("deleted", Integer), column("updated_at", DateTime), column("deleted_at", DateTime))
-_groups = table("groups", column("id", String), column("project_id", String), column("deleted", Integer),
-                column("updated_at", DateTime), column("deleted_at", DateTime))
+_volumes = table(
+    "volumes",
+    column("id", String),
+    column("project_id", String),
+    column("volume_type_id", String),
+    column("size", Integer),
+    column("use_quota", Integer),
+    column("deleted", Integer),
+    column("updated_at", DateTime),
+    column("deleted_at", DateTime),
+)
+_snapshots = table(
+    "snapshots",
+    column("id", String),
+    column("volume_id", String),
+    column("project_id", String),
+    column("volume_size", Integer),
+    column("use_quota", Integer),
+    column("deleted", Integer),
+    column("updated_at", DateTime),
+    column("deleted_at", DateTime),
+)
+_backups = table(
+    "backups",
+    column("id", String),
+    column("project_id", String),
+    column("size", Integer),
+    column("deleted", Integer),
+    column("updated_at", DateTime),
+    column("deleted_at", DateTime),
+)
+_groups = table(
+    "groups",
+    column("id", String),
+    column("project_id", String),
+    column("deleted", Integer),
+    column("updated_at", DateTime),
+    column("deleted_at", DateTime),
+)
 
 
 def _sum_if(cond, value):
@@ -45,9 +85,14 @@ def _sum_if(cond, value):
 
 def _group(table_name: str, t, project, type_col, counted, size, project_id):
     stmt = select(
-        literal(CINDER_SCOPE), literal(table_name), project, type_col,
-        _sum_if(counted, 1), _sum_if(counted, func.coalesce(size, 0)) if size is not None else literal(0),
-        func.max(t.c.updated_at), func.max(t.c.deleted_at),
+        literal(CINDER_SCOPE),
+        literal(table_name),
+        project,
+        type_col,
+        _sum_if(counted, 1),
+        _sum_if(counted, func.coalesce(size, 0)) if size is not None else literal(0),
+        func.max(t.c.updated_at),
+        func.max(t.c.deleted_at),
     )
     if project_id is not None:
         stmt = stmt.where(project == project_id)
@@ -59,17 +104,23 @@ def cinder_counted(project_id: str | None = None):
     volume_type_id, count, gigabytes, last_updated, last_deleted)."""
     v, s, b, g = _volumes, _snapshots, _backups, _groups
     live_v = (v.c.deleted == 0) & (v.c.use_quota != 0)
-    vols = _group("volumes", v, v.c.project_id, v.c.volume_type_id, live_v, v.c.size, project_id) \
-        .group_by(v.c.project_id, v.c.volume_type_id)
+    vols = _group("volumes", v, v.c.project_id, v.c.volume_type_id, live_v, v.c.size, project_id).group_by(
+        v.c.project_id, v.c.volume_type_id
+    )
     # the type of a snapshot is its volume's (Cinder joins Snapshot.volume to filter by type)
     sv = _volumes.alias("snapshot_volume")
     live_s = (s.c.deleted == 0) & (s.c.use_quota != 0)
-    snaps = _group("snapshots", s, s.c.project_id, sv.c.volume_type_id, live_s, s.c.volume_size, project_id) \
-        .select_from(s.outerjoin(sv, sv.c.id == s.c.volume_id)).group_by(s.c.project_id, sv.c.volume_type_id)
-    backups = _group("backups", b, b.c.project_id, cast(null(), String), b.c.deleted == 0, b.c.size, project_id) \
-        .group_by(b.c.project_id)
-    groups = _group("groups", g, g.c.project_id, cast(null(), String), g.c.deleted == 0, None, project_id) \
-        .group_by(g.c.project_id)
+    snaps = (
+        _group("snapshots", s, s.c.project_id, sv.c.volume_type_id, live_s, s.c.volume_size, project_id)
+        .select_from(s.outerjoin(sv, sv.c.id == s.c.volume_id))
+        .group_by(s.c.project_id, sv.c.volume_type_id)
+    )
+    backups = _group(
+        "backups", b, b.c.project_id, cast(null(), String), b.c.deleted == 0, b.c.size, project_id
+    ).group_by(b.c.project_id)
+    groups = _group("groups", g, g.c.project_id, cast(null(), String), g.c.deleted == 0, None, project_id).group_by(
+        g.c.project_id
+    )
     return union_all(vols, snaps, backups, groups)
 
 

@@ -24,8 +24,20 @@ from osfsck.model.secrets import redact_url
 
 MAX_PAGE_SIZE = 500
 # what the source reads of each queue (the API's other fields cost the broker time to fill)
-QUEUE_COLUMNS = ("name", "vhost", "messages", "consumers", "durable", "auto_delete", "exclusive", "arguments",
-                 "type", "idle_since", "policy", "effective_policy_definition")
+QUEUE_COLUMNS = (
+    "name",
+    "vhost",
+    "messages",
+    "consumers",
+    "durable",
+    "auto_delete",
+    "exclusive",
+    "arguments",
+    "type",
+    "idle_since",
+    "policy",
+    "effective_policy_definition",
+)
 
 
 class RabbitError(Exception):
@@ -42,9 +54,18 @@ def enc(part: str) -> str:
 
 
 class RabbitClient:
-    def __init__(self, url: str, username: str, password: str, *, verify: bool | str = True,
-                 timeout: float = 30.0, page_size: int = MAX_PAGE_SIZE, name: str = "default",
-                 transport: httpx.BaseTransport | None = None):
+    def __init__(
+        self,
+        url: str,
+        username: str,
+        password: str,
+        *,
+        verify: bool | str = True,
+        timeout: float = 30.0,
+        page_size: int = MAX_PAGE_SIZE,
+        name: str = "default",
+        transport: httpx.BaseTransport | None = None,
+    ):
         # shown in messages without a password a URL may carry (https://user:password@host)
         self.url = redact_url(url.rstrip("/"))
         self.name = name
@@ -54,11 +75,18 @@ class RabbitClient:
             try:
                 verify = ssl.create_default_context(cafile=verify)
             except (OSError, ssl.SSLError) as e:
-                raise RabbitError(f"RabbitMQ {self.name} ({self.url}): cannot use the CA file {verify}: "
-                                  f"{reason(e)}") from None
+                raise RabbitError(
+                    f"RabbitMQ {self.name} ({self.url}): cannot use the CA file {verify}: {reason(e)}"
+                ) from None
         try:
-            self._http = httpx.Client(base_url=url.rstrip("/"), auth=(username, password), verify=verify, timeout=timeout,
-                                      headers={"Accept": "application/json"}, transport=transport)
+            self._http = httpx.Client(
+                base_url=url.rstrip("/"),
+                auth=(username, password),
+                verify=verify,
+                timeout=timeout,
+                headers={"Accept": "application/json"},
+                transport=transport,
+            )
         except (ValueError, httpx.InvalidURL) as e:
             raise RabbitError(f"RabbitMQ {self.name}: bad URL {self.url!r}: {reason(e)}") from None
 
@@ -79,31 +107,37 @@ class RabbitClient:
             r = self._http.request(method, path, params=params, json=body)
         except httpx.ConnectError as e:
             if tls_failure(e):
-                raise RabbitError(f"{where}: TLS verification failed ({reason(e)}); give the broker's CA as "
-                                  "ca_file") from None
+                raise RabbitError(
+                    f"{where}: TLS verification failed ({reason(e)}); give the broker's CA as ca_file"
+                ) from None
             raise RabbitError(f"{where}: unreachable ({reason(e)})") from None
         except httpx.TimeoutException:
             raise RabbitError(f"{where}: timed out") from None
         except (httpx.TransportError, httpx.InvalidURL) as e:
             raise RabbitError(f"{where}: connection failed ({reason(e)})") from None
         if r.status_code in (401, 403):
-            raise RabbitError(f"{where}: {r.status_code} bad credentials or no permission for user "
-                              f"{self._username!r}", r.status_code)
+            raise RabbitError(
+                f"{where}: {r.status_code} bad credentials or no permission for user {self._username!r}", r.status_code
+            )
         if r.status_code >= 400:
             raise RabbitError(f"{where}: {r.status_code} {_message(r)}", r.status_code)
         if not r.content:
             return None
         try:
             return json.loads(r.content)
-        except (ValueError, RecursionError):      # RecursionError: arrays nested too deep to decode
-            raise RabbitError(f"{where}: the answer is not JSON ({r.headers.get('content-type', 'no content type')}, "
-                              f"{len(r.content)} bytes): is this the management API?", r.status_code) from None
+        except (ValueError, RecursionError):  # RecursionError: arrays nested too deep to decode
+            raise RabbitError(
+                f"{where}: the answer is not JSON ({r.headers.get('content-type', 'no content type')}, "
+                f"{len(r.content)} bytes): is this the management API?",
+                r.status_code,
+            ) from None
 
     # -- reading ------------------------------------------------------------------------
     def vhosts(self) -> list[str]:
         found = self.request("GET", "/api/vhosts", params={"columns": "name"})
-        if not isinstance(found, list) or not all(isinstance(v, dict) and isinstance(v.get("name"), str)
-                                                  for v in found):
+        if not isinstance(found, list) or not all(
+            isinstance(v, dict) and isinstance(v.get("name"), str) for v in found
+        ):
             raise RabbitError(f"RabbitMQ {self.name} ({self.url}): GET /api/vhosts: not a list of vhosts")
         return sorted(v["name"] for v in found)
 
@@ -121,8 +155,9 @@ class RabbitClient:
         counted = None
         page = 1
         while True:
-            answer = self.request("GET", path, params={"page": page, "page_size": self.page_size,
-                                                       "columns": ",".join(QUEUE_COLUMNS)})
+            answer = self.request(
+                "GET", path, params={"page": page, "page_size": self.page_size, "columns": ",".join(QUEUE_COLUMNS)}
+            )
             if not isinstance(answer, dict) or not isinstance(answer.get("items"), list):
                 raise RabbitError(f"{where}: not a paged list of queues")
             count = answer.get("page_count")
@@ -135,18 +170,22 @@ class RabbitClient:
             for q in answer["items"]:
                 name = q.get("name") if isinstance(q, dict) else None
                 if not isinstance(name, str):
-                    continue        # not a queue: the mapping says so
+                    continue  # not a queue: the mapping says so
                 if name in names:
-                    raise RabbitError(f"{where}: queue {name[:80]!r} listed twice (the list changed while it "
-                                      "was read): read again next run")
+                    raise RabbitError(
+                        f"{where}: queue {name[:80]!r} listed twice (the list changed while it "
+                        "was read): read again next run"
+                    )
                 names.add(name)
             items.extend(answer["items"])
             if page >= count:
                 break
             page += 1
         if isinstance(counted, int) and not isinstance(counted, bool) and len(items) != counted:
-            raise RabbitError(f"{where}: {len(items)} queues read of the {counted} it counted (the list changed "
-                              "while it was read, or its paging is broken): read again next run")
+            raise RabbitError(
+                f"{where}: {len(items)} queues read of the {counted} it counted (the list changed "
+                "while it was read, or its paging is broken): read again next run"
+            )
         return items
 
     def queue(self, vhost: str, name: str) -> dict | None:
@@ -166,8 +205,14 @@ class RabbitClient:
         (ack_requeue_true): a before-image.  Payloads come as text, or base64 when binary."""
         if count <= 0:
             return []
-        return self.request("POST", f"/api/queues/{enc(vhost)}/{enc(name)}/get",
-                            body={"count": count, "ackmode": "ack_requeue_true", "encoding": "auto"}) or []
+        return (
+            self.request(
+                "POST",
+                f"/api/queues/{enc(vhost)}/{enc(name)}/get",
+                body={"count": count, "ackmode": "ack_requeue_true", "encoding": "auto"},
+            )
+            or []
+        )
 
     # -- writing ------------------------------------------------------------------------
     def delete_queue(self, vhost: str, name: str, *, if_unused: bool = True, if_empty: bool = False) -> None:
@@ -179,18 +224,28 @@ class RabbitClient:
         self.request("DELETE", f"/api/queues/{enc(vhost)}/{enc(name)}", params=params)
 
     def declare_queue(self, vhost: str, name: str, *, durable: bool, auto_delete: bool, arguments: dict) -> None:
-        self.request("PUT", f"/api/queues/{enc(vhost)}/{enc(name)}",
-                     body={"durable": durable, "auto_delete": auto_delete, "arguments": arguments or {}})
+        self.request(
+            "PUT",
+            f"/api/queues/{enc(vhost)}/{enc(name)}",
+            body={"durable": durable, "auto_delete": auto_delete, "arguments": arguments or {}},
+        )
 
     def bind(self, vhost: str, exchange: str, queue: str, routing_key: str, arguments: dict | None = None) -> None:
-        self.request("POST", f"/api/bindings/{enc(vhost)}/e/{enc(exchange)}/q/{enc(queue)}",
-                     body={"routing_key": routing_key, "arguments": arguments or {}})
+        self.request(
+            "POST",
+            f"/api/bindings/{enc(vhost)}/e/{enc(exchange)}/q/{enc(queue)}",
+            body={"routing_key": routing_key, "arguments": arguments or {}},
+        )
 
     def publish(self, vhost: str, routing_key: str, message: dict, exchange: str = "amq.default") -> bool:
         """Publish one message as `peek` returned it (properties, payload, payload_encoding);
         True when the broker routed it to a queue."""
-        body = {"properties": message.get("properties") or {}, "routing_key": routing_key,
-                "payload": message.get("payload", ""), "payload_encoding": message.get("payload_encoding", "string")}
+        body = {
+            "properties": message.get("properties") or {},
+            "routing_key": routing_key,
+            "payload": message.get("payload", ""),
+            "payload_encoding": message.get("payload_encoding", "string"),
+        }
         answer = self.request("POST", f"/api/exchanges/{enc(vhost)}/{enc(exchange)}/publish", body=body)
         return bool(answer and answer.get("routed"))
 
@@ -204,5 +259,3 @@ def _message(r: httpx.Response) -> str:
         text = ""
     line = text.splitlines()[0] if text else r.reason_phrase
     return line[:300]
-
-

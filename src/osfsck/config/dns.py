@@ -40,8 +40,21 @@ from osfsck.model.facts.dns import absolute
 
 DEFAULT_TEMPLATE = "{hostname}.{zone}"
 DEFAULT_PORT = 53
-TEMPLATE_VARIABLES = frozenset({"hostname", "display_name", "instance_id", "project_id", "tenant_id", "zone",
-                                "ip_address", "octet0", "octet1", "octet2", "octet3"})
+TEMPLATE_VARIABLES = frozenset(
+    {
+        "hostname",
+        "display_name",
+        "instance_id",
+        "project_id",
+        "tenant_id",
+        "zone",
+        "ip_address",
+        "octet0",
+        "octet1",
+        "octet2",
+        "octet3",
+    }
+)
 # the algorithms dnspython and BIND share (RFC 8945 §6; hmac-md5 for old servers)
 ALGORITHMS = frozenset({"hmac-md5", "hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384", "hmac-sha512"})
 
@@ -52,12 +65,12 @@ class TsigKey:
 
     name: str
     algorithm: str
-    secret: str = field(repr=False)     # base64, as tsig-keygen prints it
+    secret: str = field(repr=False)  # base64, as tsig-keygen prints it
 
 
 @dataclass(frozen=True)
 class ZoneSettings:
-    zone: str                          # absolute, lower-case
+    zone: str  # absolute, lower-case
     host: str
     port: int
     key: TsigKey | None
@@ -71,7 +84,7 @@ class ZoneSettings:
 
 @dataclass(frozen=True)
 class DnsSettings:
-    zones: tuple = ()                  # ZoneSettings, in the order configured
+    zones: tuple = ()  # ZoneSettings, in the order configured
     timeout: float = 10.0
 
     def zone(self, name: str) -> ZoneSettings | None:
@@ -93,7 +106,7 @@ def parse_dns(t: dict, base: Path) -> DnsSettings:
     keys = {name: _key(name, kt, base) for name, kt in tables(t, "keys", where).items()}
     zones_t = tables(t, "zones", where)
     if not zones_t:
-        raise ConfigError("[dns]: no zone configured (add [dns.zones.\"<zone>\"])")
+        raise ConfigError('[dns]: no zone configured (add [dns.zones."<zone>"])')
     default_template = _template(t.get("hostname_template", DEFAULT_TEMPLATE), "[dns].hostname_template")
     default_key = text(t, "key", where)
     zones = []
@@ -109,8 +122,11 @@ def parse_dns(t: dict, base: Path) -> DnsSettings:
         if key_name is not None and key_name not in keys:
             raise ConfigError(f"{zw}.key: no key {key_name!r} in [dns.keys]")
         template = _template(zt.get("hostname_template", default_template), f"{zw}.hostname_template")
-        zones.append(ZoneSettings(absolute(name), host, port, keys[key_name] if key_name else None,
-                                  template, boolean(zt, "designate", zw)))
+        zones.append(
+            ZoneSettings(
+                absolute(name), host, port, keys[key_name] if key_name else None, template, boolean(zt, "designate", zw)
+            )
+        )
     if len({z.zone for z in zones}) != len(zones):
         raise ConfigError("[dns.zones]: a zone is named twice (with and without its trailing dot?)")
     return DnsSettings(zones=tuple(zones), timeout=timeout)
@@ -126,15 +142,19 @@ def parse_designate(t: dict, base: Path) -> DesignateSettings:
 def _zone_name(name: str, where: str) -> None:
     """A DNS name as a zone's (RFC 1035 §2.3.4 lengths; no spaces or control characters)."""
     labels = name.rstrip(".").split(".")
-    if (not name.strip(".") or len(name.rstrip(".")) > 253 or any(not 0 < len(lb) <= 63 for lb in labels)
-            or any(c.isspace() or ord(c) < 33 or c in "\"\\()" for c in name)):
+    if (
+        not name.strip(".")
+        or len(name.rstrip(".")) > 253
+        or any(not 0 < len(lb) <= 63 for lb in labels)
+        or any(c.isspace() or ord(c) < 33 or c in '"\\()' for c in name)
+    ):
         raise ConfigError(f"{where}: {show(name)} is not a DNS name")
 
 
 def _server(value, key: str) -> tuple[str, int]:
-    """"host", "host:port", "[v6]:port" or "v6" -> (host, port)."""
+    """ "host", "host:port", "[v6]:port" or "v6" -> (host, port)."""
     if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{key}: expected \"host\" or \"host:port\"")
+        raise ConfigError(f'{key}: expected "host" or "host:port"')
     value = value.strip()
     m = re.fullmatch(r"\[([^\]]+)\](?::(\d+))?", value)
     if m:
@@ -152,8 +172,8 @@ def _server(value, key: str) -> tuple[str, int]:
 
 def _template(value, key: str) -> str:
     if not isinstance(value, str) or not value:
-        raise expected(key, f"a template such as \"{DEFAULT_TEMPLATE}\"", value)
-    value = re.sub(r"%\((\w+)\)s", r"{\1}", value)      # designate-sink's spelling
+        raise expected(key, f'a template such as "{DEFAULT_TEMPLATE}"', value)
+    value = re.sub(r"%\((\w+)\)s", r"{\1}", value)  # designate-sink's spelling
     format_fields(value, key, TEMPLATE_VARIABLES, DEFAULT_TEMPLATE)
     if "{zone}" not in value and not value.rstrip().endswith("."):
         raise ConfigError(f"{key}: the template must end with {{zone}} or be an absolute name ending in '.'")

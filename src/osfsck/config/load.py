@@ -13,17 +13,50 @@ from pathlib import Path
 from urllib.parse import quote
 
 from osfsck.config.settings import (
-    CellOverride, CinderSettings, ConfigError, Database, HostOverride, HypervisorSettings, NeutronSettings,
+    CellOverride,
+    CinderSettings,
+    ConfigError,
+    Database,
+    HostOverride,
+    HypervisorSettings,
+    NeutronSettings,
     NovaSettings,
-    RepairSettings, Settings,
+    RepairSettings,
+    Settings,
 )
-from osfsck.config.values import (  # noqa: F401  (parse_duration: imported from here by the other sections)
-    boolean, database_url, describe, duration, expected, format_fields, http_url, integer, only, parse_duration,
-    path, read_text, show, strings, tables, text,
+from osfsck.config.values import (
+    boolean,
+    database_url,
+    describe,
+    duration,
+    expected,
+    format_fields,
+    http_url,
+    integer,
+    only,
+    parse_duration,
+    path,
+    read_text,
+    show,
+    strings,
+    tables,
+    text,
 )
 
-SECTIONS = ("nova", "cinder", "neutron", "dns", "designate", "ovn", "nsx", "placement", "rabbitmq",
-            "hypervisors", "repair", "checks")
+SECTIONS = (
+    "nova",
+    "cinder",
+    "neutron",
+    "dns",
+    "designate",
+    "ovn",
+    "nsx",
+    "placement",
+    "rabbitmq",
+    "hypervisors",
+    "repair",
+    "checks",
+)
 
 
 def load_settings(path: str | None) -> Settings:
@@ -57,6 +90,7 @@ def _settings(raw: dict, p: Path) -> Settings:
     from osfsck.config.ovn import parse_ovn
     from osfsck.config.placement import parse_placement
     from osfsck.config.rabbitmq import parse_rabbitmq
+
     return Settings(
         nova=_nova(raw.get("nova", {}), base),
         cinder=CinderSettings(database=_service_database(raw.get("cinder", {}), "cinder", base)),
@@ -109,7 +143,7 @@ def _database_of(url: str, base: Path) -> Database:
     """A URL from osfsck.toml, a relative SQLite path taken from the config file's folder."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
         # relative SQLite paths are relative to the config file, not the working directory
-        url = "sqlite:///" + str((base / url[len("sqlite:///"):]).resolve())
+        url = "sqlite:///" + str((base / url[len("sqlite:///") :]).resolve())
     return Database(url)
 
 
@@ -132,8 +166,9 @@ def read_service_conf(conf: Path, section: str, where: str, key: str = "connecti
     return cp.get(section, key, fallback=None)
 
 
-def _conf_database(t: dict, conf_key: str, where: str, base: Path, section: str,
-                   required: bool = True) -> Database | None:
+def _conf_database(
+    t: dict, conf_key: str, where: str, base: Path, section: str, required: bool = True
+) -> Database | None:
     """The `[section] connection` URL of the service's own config file named by `t[conf_key]`."""
     conf = Path(path(t, conf_key, where, base))
     found = read_service_conf(conf, section, f"{where}.{conf_key}")
@@ -147,9 +182,20 @@ def _conf_database(t: dict, conf_key: str, where: str, base: Path, section: str,
 
 def _nova(t: dict, base: Path) -> NovaSettings:
     where = "[nova]"
-    only(t, {"api_database", "api_database_password_env", "api_database_password_file",
-             "cell_url_base", "cell_url_base_password_env", "cell_url_base_password_file",
-             "nova_conf", "cells"}, where)
+    only(
+        t,
+        {
+            "api_database",
+            "api_database_password_env",
+            "api_database_password_file",
+            "cell_url_base",
+            "cell_url_base_password_env",
+            "cell_url_base_password_file",
+            "nova_conf",
+            "cells",
+        },
+        where,
+    )
     api = _database(t, "api_database", where, base)
     url_base = _database(t, "cell_url_base", where, base)
     if "nova_conf" in t:
@@ -178,9 +224,22 @@ def _service_database(t: dict, service: str, base: Path, conf_section: str = "da
 
 
 _NEUTRON_DB_KEYS = {"database", "database_password_env", "database_password_file", "neutron_conf"}
-API_KEYS = {"endpoint", "auth_url", "username", "password_env", "password_file", "project_name",
-                     "user_domain_name", "project_domain_name", "region_name", "interface", "token_env",
-                     "verify", "ca_file", "timeout"}
+API_KEYS = {
+    "endpoint",
+    "auth_url",
+    "username",
+    "password_env",
+    "password_file",
+    "project_name",
+    "user_domain_name",
+    "project_domain_name",
+    "region_name",
+    "interface",
+    "token_env",
+    "verify",
+    "ca_file",
+    "timeout",
+}
 
 
 def _neutron(t: dict, base: Path) -> NeutronSettings:
@@ -202,7 +261,7 @@ def service_api(t: dict, where: str, base: Path, server: str) -> dict:
     auth = t.get("auth", "keystone")
     if auth not in ("keystone", "none"):
         raise expected(f"{where}.auth", '"keystone" or "none"', auth)
-    for k, v in api.items():
+    for k in api:
         if k not in ("verify", "timeout"):
             text(api, k, where)
     for k in ("endpoint", "auth_url"):
@@ -236,12 +295,19 @@ def service_api(t: dict, where: str, base: Path, server: str) -> dict:
             raise ConfigError(f"{where}: ca_file is set but verify is false")
         verify = path(api, "ca_file", where, base, must_exist=True)
     return dict(
-        endpoint=api.get("endpoint", "").rstrip("/") or None, auth_url=api.get("auth_url"),
-        username=api.get("username"), password=password, project_name=api.get("project_name"),
+        endpoint=api.get("endpoint", "").rstrip("/") or None,
+        auth_url=api.get("auth_url"),
+        username=api.get("username"),
+        password=password,
+        project_name=api.get("project_name"),
         user_domain_name=api.get("user_domain_name", "Default"),
-        project_domain_name=api.get("project_domain_name", "Default"), region_name=api.get("region_name"),
-        interface=api.get("interface", "public"), token=token, verify=verify,
-        timeout=duration(api, "timeout", where, 30, positive=True), auth=auth,
+        project_domain_name=api.get("project_domain_name", "Default"),
+        region_name=api.get("region_name"),
+        interface=api.get("interface", "public"),
+        token=token,
+        verify=verify,
+        timeout=duration(api, "timeout", where, 30, positive=True),
+        auth=auth,
     )
 
 
@@ -260,8 +326,9 @@ def _secret(t: dict, env_key: str, file_key: str | None, where: str, base: Path)
     return None
 
 
-def required_secret(t: dict, where: str, base: Path, env_key: str = "password_env",
-                    file_key: str = "password_file") -> str:
+def required_secret(
+    t: dict, where: str, base: Path, env_key: str = "password_env", file_key: str = "password_file"
+) -> str:
     """`_secret`, which must be given."""
     value = _secret(t, env_key, file_key, where, base)
     if value is None:
@@ -276,8 +343,21 @@ _LIST_KEYS = ("ssh_options", "hypervisor_types", "extra_hosts")
 
 def _hypervisors(t: dict) -> HypervisorSettings:
     where = "[hypervisors]"
-    only(t, {"uri_template", "instances_path", "transport", "concurrency", "timeout", "ssh_port", "hosts",
-             *_STRING_KEYS, *_LIST_KEYS}, where)
+    only(
+        t,
+        {
+            "uri_template",
+            "instances_path",
+            "transport",
+            "concurrency",
+            "timeout",
+            "ssh_port",
+            "hosts",
+            *_STRING_KEYS,
+            *_LIST_KEYS,
+        },
+        where,
+    )
     kw: dict = {k: text(t, k, where) for k in _STRING_KEYS if k in t}
     kw.update({k: strings(t, k, where) for k in _LIST_KEYS if k in t})
     if "uri_template" in t:
@@ -300,8 +380,11 @@ def _hypervisors(t: dict) -> HypervisorSettings:
             uri=_libvirt_uri(ht, "uri", hw) if "uri" in ht else None,
             instances_path=_absolute(ht, "instances_path", hw) if "instances_path" in ht else None,
             transport=_transport(ht["transport"], f"{hw}.transport") if "transport" in ht else None,
-            ssh_target=text(ht, "ssh_target", hw), storage=text(ht, "storage", hw),
-            iscsiadm=text(ht, "iscsiadm", hw), skip=boolean(ht, "skip", hw))
+            ssh_target=text(ht, "ssh_target", hw),
+            storage=text(ht, "storage", hw),
+            iscsiadm=text(ht, "iscsiadm", hw),
+            skip=boolean(ht, "skip", hw),
+        )
     return HypervisorSettings(**kw, hosts=hosts)
 
 
@@ -317,8 +400,9 @@ def _libvirt_uri(t: dict, key: str, where: str, template: bool = False) -> str:
         uri = value.format(host="compute-1")
     scheme, sep, _ = uri.partition("://")
     if not sep or not scheme or not scheme[0].isalpha() or not all(c.isalnum() or c in "+.-" for c in scheme):
-        raise ConfigError(f"{where}.{key}: expected a libvirt URI like {_URI_EXAMPLE} or qemu:///system, "
-                          f"not {show(value)}")
+        raise ConfigError(
+            f"{where}.{key}: expected a libvirt URI like {_URI_EXAMPLE} or qemu:///system, not {show(value)}"
+        )
     return value
 
 
@@ -337,13 +421,28 @@ def _transport(v, key):
 
 def _repair(t: dict, base: Path) -> RepairSettings:
     where = "[repair]"
-    only(t, {"journal", "max_per_check", "implausible_share", "implausible_min_examined", "grace", "confirm_runs",
-             "state_file", "quarantine_retention"}, where)
+    only(
+        t,
+        {
+            "journal",
+            "max_per_check",
+            "implausible_share",
+            "implausible_min_examined",
+            "grace",
+            "confirm_runs",
+            "state_file",
+            "quarantine_retention",
+        },
+        where,
+    )
     d = RepairSettings()
     share = t.get("implausible_share", d.implausible_share)
     if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 < share <= 1:
-        raise expected(f"{where}.implausible_share",
-                       "a number in (0, 1]: the share of a check's examined objects it may flag", share)
+        raise expected(
+            f"{where}.implausible_share",
+            "a number in (0, 1]: the share of a check's examined objects it may flag",
+            share,
+        )
     return RepairSettings(
         journal=path(t, "journal", where, base) or d.journal,
         max_per_check=integer(t, "max_per_check", where, d.max_per_check),
@@ -374,7 +473,7 @@ def _checks(t: dict) -> dict:
         for k, v in params.items():
             if _is_duration(k):
                 p[k] = parse_duration(v, f"[checks.{key}].{k}")
-            elif k == "thresholds" and isinstance(v, dict):      # seconds per task_state
+            elif k == "thresholds" and isinstance(v, dict):  # seconds per task_state
                 p[k] = {task: parse_duration(s, f"[checks.{key}].thresholds.{task}") for task, s in v.items()}
         out[key] = p
     return out

@@ -32,9 +32,21 @@ from osfsck.config.settings import ConfigError
 from osfsck.config.values import boolean, duration, http_url, integer, only, path, show, text
 
 APIS = ("policy", "manager")
-MAX_PAGE_SIZE = 1000         # NSX's default and maximum page_size
-_KEYS = {"url", "api", "username", "password_env", "password_file", "ca_file", "insecure", "page_size",
-         "timeout", "retries", "deployment_scope", "deployment_tags"}
+MAX_PAGE_SIZE = 1000  # NSX's default and maximum page_size
+_KEYS = {
+    "url",
+    "api",
+    "username",
+    "password_env",
+    "password_file",
+    "ca_file",
+    "insecure",
+    "page_size",
+    "timeout",
+    "retries",
+    "deployment_scope",
+    "deployment_tags",
+}
 
 
 @dataclass(frozen=True)
@@ -54,8 +66,15 @@ class NsxSettings:
     def client_kwargs(self) -> dict:
         """What osfsck.clients.nsx.NsxClient is made from (sources and repairs alike)."""
         verify = False if self.insecure else (self.ca_file or True)
-        return {"url": self.url, "username": self.username, "password": self.password or "", "verify": verify,
-                "timeout": self.timeout, "retries": self.retries, "page_size": self.page_size}
+        return {
+            "url": self.url,
+            "username": self.username,
+            "password": self.password or "",
+            "verify": verify,
+            "timeout": self.timeout,
+            "retries": self.retries,
+            "page_size": self.page_size,
+        }
 
     def deployment(self) -> tuple[str, frozenset] | None:
         """(scope, values) of the tag that marks this deployment's objects, or None."""
@@ -66,6 +85,7 @@ def parse_nsx(t: dict, base: Path) -> NsxSettings:
     if not t:
         return NsxSettings()
     from osfsck.config.load import required_secret
+
     where = "[nsx]"
     only(t, _KEYS | {"password"}, where)
     if "password" in t:
@@ -81,13 +101,19 @@ def parse_nsx(t: dict, base: Path) -> NsxSettings:
     if username is None:
         raise ConfigError("[nsx].username is required")
     scope, tags = _deployment(t)
-    return NsxSettings(url=url.rstrip("/"), api=api, username=username,
-                       password=required_secret(t, where, base),
-                       ca_file=path(t, "ca_file", where, base, must_exist=True), insecure=insecure,
-                       page_size=integer(t, "page_size", where, MAX_PAGE_SIZE, lo=1, hi=MAX_PAGE_SIZE),
-                       timeout=duration(t, "timeout", where, 30, positive=True),
-                       retries=integer(t, "retries", where, 4, lo=0, hi=10),
-                       deployment_scope=scope, deployment_tags=tags)
+    return NsxSettings(
+        url=url.rstrip("/"),
+        api=api,
+        username=username,
+        password=required_secret(t, where, base),
+        ca_file=path(t, "ca_file", where, base, must_exist=True),
+        insecure=insecure,
+        page_size=integer(t, "page_size", where, MAX_PAGE_SIZE, lo=1, hi=MAX_PAGE_SIZE),
+        timeout=duration(t, "timeout", where, 30, positive=True),
+        retries=integer(t, "retries", where, 4, lo=0, hi=10),
+        deployment_scope=scope,
+        deployment_tags=tags,
+    )
 
 
 def _deployment(t: dict) -> tuple[str | None, tuple]:

@@ -1,16 +1,16 @@
 """`[placement]`: the Placement database (read by the checks) and its API (used by repairs).
 
-    [placement]
-    database = "mysql://osfsck@db1/placement"     # or placement_conf = "/etc/placement/placement.conf"
-    database_password_env = "PLACEMENT_DB_PASSWORD"
-    # the Placement API, for the repairs: Keystone v3 as for [neutron] ...
-    auth_url = "https://keystone.example:5000/v3"
-    username = "osfsck"
-    password_env = "OS_PASSWORD"
-    project_name = "admin"
-    # ... or a standalone placement-api with [api] auth_strategy = noauth2:
-    # endpoint = "http://127.0.0.1:8778"
-    # auth = "none"
+[placement]
+database = "mysql://osfsck@db1/placement"     # or placement_conf = "/etc/placement/placement.conf"
+database_password_env = "PLACEMENT_DB_PASSWORD"
+# the Placement API, for the repairs: Keystone v3 as for [neutron] ...
+auth_url = "https://keystone.example:5000/v3"
+username = "osfsck"
+password_env = "OS_PASSWORD"
+project_name = "admin"
+# ... or a standalone placement-api with [api] auth_strategy = noauth2:
+# endpoint = "http://127.0.0.1:8778"
+# auth = "none"
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class PlacementSettings:
     token "admin", which that middleware turns into an admin user."""
 
     database: Database | None = None
-    endpoint: str | None = None              # e.g. https://placement.example:8778
+    endpoint: str | None = None  # e.g. https://placement.example:8778
     auth_url: str | None = None
     username: str | None = None
     password: str | None = field(default=None, repr=False)
@@ -43,7 +43,7 @@ class PlacementSettings:
     token: str | None = field(default=None, repr=False)
     verify: bool | str = True
     timeout: float = 30.0
-    auth: str = "keystone"                   # "keystone", or "none" for a noauth2 placement-api
+    auth: str = "keystone"  # "keystone", or "none" for a noauth2 placement-api
 
     @property
     def api_configured(self) -> bool:
@@ -57,6 +57,7 @@ _DB_KEYS = {"database", "database_password_env", "database_password_file", "plac
 
 def parse_placement(t: dict, base: Path) -> PlacementSettings:
     from osfsck.config.load import API_KEYS, _service_database, service_api
+
     if not t:
         return PlacementSettings()
     where = "[placement]"

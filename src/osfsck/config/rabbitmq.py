@@ -26,7 +26,7 @@ from pathlib import Path
 from osfsck.config.settings import ConfigError
 from osfsck.config.values import boolean, describe, duration, expected, http_url, integer, only, path, text
 
-MAX_PAGE_SIZE = 500          # rabbit_mgmt_util ?MAX_PAGE_SIZE
+MAX_PAGE_SIZE = 500  # rabbit_mgmt_util ?MAX_PAGE_SIZE
 _COMMON = {"username", "password_env", "password_file", "vhosts", "ca_file", "verify", "timeout", "page_size"}
 _KEYS = _COMMON | {"url", "name", "brokers"}
 
@@ -37,7 +37,7 @@ class Broker:
     url: str
     username: str
     password: str = field(default="", repr=False)
-    vhosts: tuple = ()               # empty: every vhost the user may see
+    vhosts: tuple = ()  # empty: every vhost the user may see
     ca_file: str | None = None
     verify: bool = True
     timeout: float = 30.0
@@ -46,13 +46,20 @@ class Broker:
     def client_kwargs(self) -> dict:
         """What osfsck.clients.rabbitmq.RabbitClient is made from (the source and repairs alike)."""
         verify = False if not self.verify else (self.ca_file or True)
-        return {"url": self.url, "username": self.username, "password": self.password, "verify": verify,
-                "timeout": self.timeout, "page_size": self.page_size, "name": self.name}
+        return {
+            "url": self.url,
+            "username": self.username,
+            "password": self.password,
+            "verify": verify,
+            "timeout": self.timeout,
+            "page_size": self.page_size,
+            "name": self.name,
+        }
 
 
 @dataclass(frozen=True)
 class RabbitSettings:
-    brokers: tuple = ()              # Broker, in name order
+    brokers: tuple = ()  # Broker, in name order
 
     def broker(self, name: str) -> Broker | None:
         return next((b for b in self.brokers if b.name == name), None)
@@ -64,8 +71,9 @@ def parse_rabbitmq(t: dict, base: Path) -> RabbitSettings:
     only(t, _KEYS | {"password"}, "[rabbitmq]")
     named = t.get("brokers", {})
     if not isinstance(named, dict):
-        raise ConfigError(f"[rabbitmq.brokers] must be tables, one per broker: [rabbitmq.brokers.<name>], "
-                          f"not {describe(named)}")
+        raise ConfigError(
+            f"[rabbitmq.brokers] must be tables, one per broker: [rabbitmq.brokers.<name>], not {describe(named)}"
+        )
     common = {k: v for k, v in t.items() if k in _COMMON}
     brokers = []
     if "url" in t:
@@ -95,6 +103,7 @@ def parse_rabbitmq(t: dict, base: Path) -> RabbitSettings:
 
 def _broker(name: str, t: dict, where: str, base: Path) -> Broker:
     from osfsck.config.load import required_secret
+
     if "password" in t:
         raise ConfigError(f"{where}.password: never put the password in the file; use password_env or password_file")
     url = http_url(t.get("url"), f"{where}.url", "http://rabbit1:15672")
@@ -105,11 +114,17 @@ def _broker(name: str, t: dict, where: str, base: Path) -> Broker:
     if isinstance(vhosts, str):
         vhosts = [vhosts]
     if not isinstance(vhosts, list) or not all(isinstance(v, str) and v for v in vhosts):
-        raise expected(f"{where}.vhosts", "a list of vhost names, like [\"/\"]", vhosts)
+        raise expected(f"{where}.vhosts", 'a list of vhost names, like ["/"]', vhosts)
     verify = boolean(t, "verify", where, True)
     ca_file = path(t, "ca_file", where, base, must_exist=True)
-    return Broker(name=name, url=url.rstrip("/"), username=username,
-                  password=required_secret(t, where, base),
-                  vhosts=tuple(dict.fromkeys(vhosts)), ca_file=ca_file, verify=verify,
-                  timeout=duration(t, "timeout", where, 30, positive=True),
-                  page_size=integer(t, "page_size", where, MAX_PAGE_SIZE, lo=1, hi=MAX_PAGE_SIZE))
+    return Broker(
+        name=name,
+        url=url.rstrip("/"),
+        username=username,
+        password=required_secret(t, where, base),
+        vhosts=tuple(dict.fromkeys(vhosts)),
+        ca_file=ca_file,
+        verify=verify,
+        timeout=duration(t, "timeout", where, 30, positive=True),
+        page_size=integer(t, "page_size", where, MAX_PAGE_SIZE, lo=1, hi=MAX_PAGE_SIZE),
+    )

@@ -26,7 +26,7 @@ class Database:
 
 @dataclass(frozen=True)
 class CellOverride:
-    database: Database | None = None    # use this URL instead of cell_mappings'
+    database: Database | None = None  # use this URL instead of cell_mappings'
     skip: bool = False
 
 
@@ -36,7 +36,7 @@ class NovaSettings:
     # the URL Nova's templated cell URLs ({username}, {password}, {hostname}...) are
     # formatted from: nova.conf's [database] connection on the conductor
     cell_url_base: Database | None = None
-    cells: dict = field(default_factory=dict)       # name or uuid -> CellOverride
+    cells: dict = field(default_factory=dict)  # name or uuid -> CellOverride
 
 
 @dataclass(frozen=True)
@@ -54,19 +54,19 @@ class NeutronSettings:
     lab) requests go to `endpoint` without a token."""
 
     database: Database | None = None
-    endpoint: str | None = None              # e.g. https://neutron.example:9696
-    auth_url: str | None = None              # Keystone, e.g. https://keystone.example:5000/v3
+    endpoint: str | None = None  # e.g. https://neutron.example:9696
+    auth_url: str | None = None  # Keystone, e.g. https://keystone.example:5000/v3
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     project_name: str | None = None
     user_domain_name: str = "Default"
     project_domain_name: str = "Default"
-    region_name: str | None = None           # which catalog endpoint, when there are several regions
-    interface: str = "public"                # ... and which interface: public, internal or admin
+    region_name: str | None = None  # which catalog endpoint, when there are several regions
+    interface: str = "public"  # ... and which interface: public, internal or admin
     token: str | None = field(default=None, repr=False)
-    verify: bool | str = True                # TLS verification; a CA bundle's path
+    verify: bool | str = True  # TLS verification; a CA bundle's path
     timeout: float = 30.0
-    auth: str = "keystone"                   # "keystone", or "none" for a noauth neutron-server
+    auth: str = "keystone"  # "keystone", or "none" for a noauth neutron-server
 
     @property
     def api_configured(self) -> bool:
@@ -79,10 +79,10 @@ class NeutronSettings:
 class HostOverride:
     uri: str | None = None
     instances_path: str | None = None
-    transport: str | None = None          # "ssh" | "local" | "inprocess"
+    transport: str | None = None  # "ssh" | "local" | "inprocess"
     ssh_target: str | None = None
-    storage: str | None = None            # name shared storage explicitly
-    iscsiadm: str | None = None           # path of iscsiadm on this host
+    storage: str | None = None  # name shared storage explicitly
+    iscsiadm: str | None = None  # path of iscsiadm on this host
     skip: bool = False
 
 
@@ -96,21 +96,21 @@ class HypervisorSettings:
     ssh_key: str | None = None
     ssh_options: tuple = ()
     python: str = "python3"
-    iscsiadm: str | None = None          # path of iscsiadm on the hosts (default: PATH, then /usr/sbin, /sbin)
+    iscsiadm: str | None = None  # path of iscsiadm on the hosts (default: PATH, then /usr/sbin, /sbin)
     concurrency: int = 32
     timeout: float = 60.0
-    hypervisor_types: tuple = ("QEMU", "kvm", "qemu")   # compute_nodes.hypervisor_type values we collect
-    hosts: dict = field(default_factory=dict)            # host -> HostOverride
-    extra_hosts: tuple = ()                              # hosts to read even if Nova does not list them
+    hypervisor_types: tuple = ("QEMU", "kvm", "qemu")  # compute_nodes.hypervisor_type values we collect
+    hosts: dict = field(default_factory=dict)  # host -> HostOverride
+    extra_hosts: tuple = ()  # hosts to read even if Nova does not list them
 
 
 @dataclass(frozen=True)
 class RepairSettings:
     journal: str = "/var/lib/osfsck/journal.jsonl"
     max_per_check: int = 25
-    implausible_share: float = 0.5        # refuse a check's repairs when it flags more than this share
-    implausible_min_examined: int = 20    # ... of at least this many examined objects
-    grace: float = 1800.0                 # seconds
+    implausible_share: float = 0.5  # refuse a check's repairs when it flags more than this share
+    implausible_min_examined: int = 20  # ... of at least this many examined objects
+    grace: float = 1800.0  # seconds
     confirm_runs: int = 1
     state_file: str | None = None
     quarantine_retention: float = 7 * 86400.0
@@ -119,9 +119,12 @@ class RepairSettings:
 def _section(module: str, cls: str):
     """A default_factory for a section whose settings live in their own module (config/dns.py,
     config/ovn.py, ...), imported late because those modules import this one."""
+
     def make():
         import importlib
+
         return getattr(importlib.import_module(f"osfsck.config.{module}"), cls)()
+
     return field(default_factory=make)
 
 
@@ -138,5 +141,5 @@ class Settings:
     rabbitmq: object = _section("rabbitmq", "RabbitSettings")
     hypervisors: HypervisorSettings = field(default_factory=HypervisorSettings)
     repair: RepairSettings = field(default_factory=RepairSettings)
-    checks: dict = field(default_factory=dict)      # check code or name -> {param: value}
+    checks: dict = field(default_factory=dict)  # check code or name -> {param: value}
     source_file: str | None = None

@@ -21,7 +21,7 @@ from osfsck.model.secrets import redact_url
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
 _UNITS = {None: 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-MAX_DURATION = 100 * 365 * 86400.0    # beyond this a duration is a typo (and overflows timedelta)
+MAX_DURATION = 100 * 365 * 86400.0  # beyond this a duration is a typo (and overflows timedelta)
 # the backends a database URL may name (SQLAlchemy's dialects for what Nova supports)
 DB_BACKENDS = ("mysql", "mariadb", "postgresql", "sqlite")
 
@@ -52,7 +52,7 @@ def expected(where: str, what: str, value) -> ConfigError:
 
 
 def closest(word: str, choices) -> str:
-    """" (did you mean 'x'?)" for the choice nearest to a misspelt `word`, or ""."""
+    """ " (did you mean 'x'?)" for the choice nearest to a misspelt `word`, or ""."""
     match = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f" (did you mean {match[0]!r}?)" if match else ""
 
@@ -102,16 +102,23 @@ def text(t: dict, key: str, where: str, default: str | None = None) -> str | Non
     return value
 
 
-def integer(t: dict, key: str, where: str, default: int | None, lo: int = 0, hi: int | None = None,
-            what: str | None = None) -> int | None:
+def integer(
+    t: dict, key: str, where: str, default: int | None, lo: int = 0, hi: int | None = None, what: str | None = None
+) -> int | None:
     if key not in t:
         return default
     value = t[key]
-    if (not isinstance(value, int) or isinstance(value, bool) or value < lo
-            or (hi is not None and value > hi)):
+    if not isinstance(value, int) or isinstance(value, bool) or value < lo or (hi is not None and value > hi):
         if what is None:
-            what = (f"an integer from {lo} to {hi}" if hi is not None else
-                    "a positive integer" if lo == 1 else "a non-negative integer" if lo == 0 else f"an integer >= {lo}")
+            what = (
+                f"an integer from {lo} to {hi}"
+                if hi is not None
+                else "a positive integer"
+                if lo == 1
+                else "a non-negative integer"
+                if lo == 0
+                else f"an integer >= {lo}"
+            )
         raise expected(f"{where}.{key}", what, value)
     return value
 
@@ -133,7 +140,7 @@ def parse_duration(value, key: str) -> float:
     else:
         m = _DURATION.match(value) if isinstance(value, str) else None
         if not m:
-            raise ConfigError(f"{key}: {show(value)} is not a duration (use e.g. 90, \"30m\", \"1h\", \"7d\")")
+            raise ConfigError(f'{key}: {show(value)} is not a duration (use e.g. 90, "30m", "1h", "7d")')
         seconds = float(m.group(1)) * _UNITS[m.group(2)]
     if seconds < 0:
         raise ConfigError(f"{key}: a duration cannot be negative ({show(value)})")
@@ -163,14 +170,14 @@ def path(t: dict, key: str, where: str, base: Path, *, must_exist: bool = False,
     try:
         if p.is_dir():
             raise ConfigError(f"{where}.{key}: {p} is a directory, not a file")
-        if p.exists() and not p.is_file():      # /dev/zero would be read until memory runs out
+        if p.exists() and not p.is_file():  # /dev/zero would be read until memory runs out
             raise ConfigError(f"{where}.{key}: {p} is not a regular file")
         if must_exist and not p.exists():
             raise ConfigError(f"{where}.{key}: {p} does not exist")
         if must_exist and not p.is_file():
             raise ConfigError(f"{where}.{key}: {p} is not a file")
         return str(p.resolve())
-    except OSError as e:          # a name too long, a loop of symbolic links
+    except OSError as e:  # a name too long, a loop of symbolic links
         raise ConfigError(f"{where}.{key}: {show(value)}: {e.strerror}") from None
 
 
@@ -213,8 +220,9 @@ def database_url(value, where: str) -> str:
     u = _split_url(value, where)
     backend = u.scheme.split("+", 1)[0]
     if backend not in DB_BACKENDS:
-        raise ConfigError(f"{where}: {u.scheme!r} is not a database osfsck reads "
-                          "(mysql://, postgresql:// or sqlite:///)")
+        raise ConfigError(
+            f"{where}: {u.scheme!r} is not a database osfsck reads (mysql://, postgresql:// or sqlite:///)"
+        )
     if backend == "sqlite" and len(value.split("://", 1)[1]) < 2:
         raise ConfigError(f"{where}: a sqlite URL names its file: sqlite:///relative/path or sqlite:////absolute/path")
     return value
@@ -226,8 +234,8 @@ def _split_url(value: str, where: str):
     shown = show(redact_url(value))
     try:
         u = urlsplit(value)
-        u.hostname
-    except ValueError as e:       # "Invalid IPv6 URL": a '[' without its ']'
+        _ = u.hostname  # parses the netloc: raises on a bad one
+    except ValueError as e:  # "Invalid IPv6 URL": a '[' without its ']'
         raise ConfigError(f"{where}: {shown} is not a valid URL ({e})") from None
     try:
         port = u.port
@@ -242,9 +250,10 @@ def format_fields(template: str, where: str, allowed, example: str) -> str:
     """A str.format template whose fields are all plain `{name}`s of `allowed`."""
     try:
         parts = list(string.Formatter().parse(template))
-    except ValueError as e:       # "expected '}' before end of string", "Single '}' encountered"
-        raise ConfigError(f"{where}: {show(template)} is not a valid template ({e}; a literal brace is written twice)") \
-            from None
+    except ValueError as e:  # "expected '}' before end of string", "Single '}' encountered"
+        raise ConfigError(
+            f"{where}: {show(template)} is not a valid template ({e}; a literal brace is written twice)"
+        ) from None
     known = ", ".join("{" + a + "}" for a in sorted(allowed))
     for _, name, spec, conversion in parts:
         if name is None:

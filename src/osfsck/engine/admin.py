@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from typing import Callable
+from collections.abc import Callable
 
 from osfsck.checks import registry
 from osfsck.config.settings import Settings
@@ -18,13 +18,23 @@ def catalogue() -> list[dict]:
     repairs = all_repairs()
     out = []
     for cls in registry.all_checks():
-        out.append({
-            "code": cls.code, "name": cls.name, "severity": cls.severity.value, "summary": cls.summary(),
-            "needs": sorted(k.kind for k in cls.needs), "relies_on": sorted(k.kind for k in cls.relies_on),
-            "repairs": [{"name": r, "safety": repairs[r].safety.value, "writes": repairs[r].writes}
-                        for r in cls.repairs if r in repairs],
-            "settings": dict(cls.defaults), "doc": cls.doc_sections(),
-        })
+        out.append(
+            {
+                "code": cls.code,
+                "name": cls.name,
+                "severity": cls.severity.value,
+                "summary": cls.summary(),
+                "needs": sorted(k.kind for k in cls.needs),
+                "relies_on": sorted(k.kind for k in cls.relies_on),
+                "repairs": [
+                    {"name": r, "safety": repairs[r].safety.value, "writes": repairs[r].writes}
+                    for r in cls.repairs
+                    if r in repairs
+                ],
+                "settings": dict(cls.defaults),
+                "doc": cls.doc_sections(),
+            }
+        )
     return out
 
 
@@ -42,8 +52,13 @@ def check_doc(key: str) -> str | None:
     for r in entry["repairs"]:
         lines.append(f"Repair {r['name']} [{r['safety']}]: {r['writes']}")
     if entry["settings"]:
-        lines.append("Settings ([checks." + entry["name"] + "]): "
-                     + ", ".join(f"{k} = {v}" for k, v in entry["settings"].items()) + ", grace, repair")
+        lines.append(
+            "Settings ([checks."
+            + entry["name"]
+            + "]): "
+            + ", ".join(f"{k} = {v}" for k, v in entry["settings"].items())
+            + ", grace, repair"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -52,8 +67,11 @@ def permissions(settings: Settings) -> list[str]:
     lines = []
     for src in wiring.build_sources(settings, wiring.needed_kinds(checks)):
         lines += [f"[{src.name}] {line}" for line in src.reads()]
-    lines += [f"[repair {name}] ({cls.safety.value}) {cls.writes}" for name, cls in all_repairs().items()
-              if cls.safety.value != "manual"]
+    lines += [
+        f"[repair {name}] ({cls.safety.value}) {cls.writes}"
+        for name, cls in all_repairs().items()
+        if cls.safety.value != "manual"
+    ]
     return lines
 
 
@@ -61,8 +79,9 @@ def journal_entries(settings: Settings) -> list[dict]:
     return Journal(settings.repair.journal).entries()
 
 
-def undo(settings: Settings, ids: list[str], last: bool = False,
-         approve: Callable[[list[dict]], list[dict]] | None = None) -> list[tuple[str, bool, str]]:
+def undo(
+    settings: Settings, ids: list[str], last: bool = False, approve: Callable[[list[dict]], list[dict]] | None = None
+) -> list[tuple[str, bool, str]]:
     """Undo applied repairs, newest first, under the journal's writer lock, as `repair`
     applies them: `approve(entries)` is shown what would be undone and returns what to
     undo (the CLI lists them, then asks or takes --yes).  (id, ok, message) per entry."""
@@ -110,12 +129,15 @@ def undo_candidates(journal: Journal, ids: list[str], last: bool) -> list[dict]:
     return list(reversed(entries))
 
 
-def purge_quarantine(settings: Settings, older_than: float, hosts: list[str] | None = None) -> list[tuple[str, bool, str]]:
+def purge_quarantine(
+    settings: Settings, older_than: float, hosts: list[str] | None = None
+) -> list[tuple[str, bool, str]]:
     """Delete quarantined folders older than `older_than` seconds on every hypervisor,
     under the journal's writer lock (an undo may be restoring one of them)."""
     from osfsck.clients.hostagent import HostError
     from osfsck.engine.collect import collect
     from osfsck.sources.hosts import HOST_LIST_KINDS
+
     kinds = set(HOST_LIST_KINDS)
     with exclusive(settings.repair.journal, "purge-quarantine"):
         snap, _ = collect(wiring.build_sources(settings, kinds), kinds)

@@ -10,8 +10,9 @@ from osfsck.model.snapshot import ANYWHERE, Snapshot
 from osfsck.sources.base import Source, cover_all, utcnow
 
 
-def collect(sources: list[Source], kinds: set, *, known: Snapshot | None = None,
-            scopes: set[str] | None = None, progress=None) -> tuple[Snapshot, list[SourceStatus]]:
+def collect(
+    sources: list[Source], kinds: set, *, known: Snapshot | None = None, scopes: set[str] | None = None, progress=None
+) -> tuple[Snapshot, list[SourceStatus]]:
     """Collect `kinds` from `sources`.  With `scopes`, only those scopes are read and
     `known` (the run's snapshot) supplies what later stages need (the host list)."""
     snap = Snapshot(taken_at=utcnow())

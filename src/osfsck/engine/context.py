@@ -12,7 +12,7 @@ class RepairContext:
     def __init__(self, settings: Settings, snap: Snapshot | None):
         self.settings = settings
         self.snap = snap
-        self._engines: dict = {}          # "api", "cell:<name>", "cinder", "neutron" -> Engine
+        self._engines: dict = {}  # "api", "cell:<name>", "cinder", "neutron" -> Engine
         self._libvirt: dict = {}
         self._targets: dict[str, HostTarget] | None = None
 
@@ -27,8 +27,9 @@ class RepairContext:
         if t is None:
             hv = self.settings.hypervisors
             # a host from the journal that Nova no longer lists: use the defaults
-            t = HostTarget(host, hv.uri_template.format(host=host), hv.instances_path, hv.transport, host, None,
-                           hv.iscsiadm)
+            t = HostTarget(
+                host, hv.uri_template.format(host=host), hv.instances_path, hv.transport, host, None, hv.iscsiadm
+            )
         return t
 
     def _engine(self, scope: str, url_of):
@@ -47,6 +48,7 @@ class RepairContext:
 
     def cells(self) -> list[dict]:
         from osfsck.sources.nova_db.source import read_cells
+
         if not hasattr(self, "_cells"):
             with self.nova_api().connect() as conn:
                 self._cells = read_cells(conn)
@@ -59,6 +61,7 @@ class RepairContext:
         if not scope.startswith("cell:"):
             return self.service_database(scope)
         from osfsck.sources.nova_db.cell_urls import resolve_cell_url
+
         name = scope.split(":", 1)[1]
 
         def url():
@@ -69,21 +72,32 @@ class RepairContext:
             if found is None:
                 raise ConfigError(f"cell {name}: {why}")
             return found
+
         return self._engine(f"cell:{name}", url)
 
     def libvirt(self, host: str):
         conn = self._libvirt.get(host)
         if conn is None:
             import libvirt
+
             conn = self._libvirt[host] = libvirt.open(self.target(host).uri)
         return conn
 
     def host_channel(self, host: str):
         from osfsck.clients.hostagent import HostChannel
+
         t, hv = self.target(host), self.settings.hypervisors
-        return HostChannel(host, t.transport, ssh_target=t.ssh_target, ssh_user=hv.ssh_user,
-                           ssh_port=hv.ssh_port, ssh_key=hv.ssh_key, ssh_options=tuple(hv.ssh_options),
-                           python=hv.python, timeout=hv.timeout)
+        return HostChannel(
+            host,
+            t.transport,
+            ssh_target=t.ssh_target,
+            ssh_user=hv.ssh_user,
+            ssh_port=hv.ssh_port,
+            ssh_key=hv.ssh_key,
+            ssh_options=tuple(hv.ssh_options),
+            python=hv.python,
+            timeout=hv.timeout,
+        )
 
     def client(self, key: str, make):
         """A client kept for the run (a DNS updater, an OVN or NSX connection): `make()` on

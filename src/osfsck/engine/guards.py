@@ -47,22 +47,33 @@ def completeness(finding: Finding, plan: RepairPlan, snap: Snapshot, relies_on, 
     return None
 
 
-def blast_radius(flagged: int, eligible: int, examined: int, *, max_per_check: int, implausible_share: float,
-                 implausible_min_examined: int) -> str | None:
+def blast_radius(
+    flagged: int,
+    eligible: int,
+    examined: int,
+    *,
+    max_per_check: int,
+    implausible_share: float,
+    implausible_min_examined: int,
+) -> str | None:
     """A check that flags an implausible share of what it examined repairs nothing (look
     for a wrong or partial source); above the per-check cap it repairs nothing either."""
     if examined >= implausible_min_examined and flagged > implausible_share * examined:
-        return (f"{flagged} of {examined} examined objects flagged: implausible, "
-                "refusing to repair any (look for a partial or wrong source)")
+        return (
+            f"{flagged} of {examined} examined objects flagged: implausible, "
+            "refusing to repair any (look for a partial or wrong source)"
+        )
     if eligible > max_per_check:
-        return (f"{eligible} repairs exceed the per-check cap of {max_per_check} "
-                "([repair] max_per_check, or narrow the run with --select)")
+        return (
+            f"{eligible} repairs exceed the per-check cap of {max_per_check} "
+            "([repair] max_per_check, or narrow the run with --select)"
+        )
     return None
 
 
 class GraceVerdict(NamedTuple):
-    reason: str | None                  # None: old enough
-    repairable_at: dt.datetime | None   # when it will be, if not yet
+    reason: str | None  # None: old enough
+    repairable_at: dt.datetime | None  # when it will be, if not yet
 
 
 def grace(finding: Finding, first_seen: dt.datetime | None, now: dt.datetime, grace_s: float) -> GraceVerdict:
@@ -83,8 +94,9 @@ def grace(finding: Finding, first_seen: dt.datetime | None, now: dt.datetime, gr
         return GraceVerdict(None, None)
     at = since + dt.timedelta(seconds=grace_s)
     when = "in this run" if basis == "first seen" and age == 0 else f"{_duration(age)} ago"
-    return GraceVerdict(f"{basis} {when}, within the grace of {_duration(grace_s)}: "
-                        f"repairable in {_duration(grace_s - age)}", at)
+    return GraceVerdict(
+        f"{basis} {when}, within the grace of {_duration(grace_s)}: repairable in {_duration(grace_s - age)}", at
+    )
 
 
 def confirm_runs(runs_seen: int, required: int) -> str | None:
@@ -97,6 +109,7 @@ def confirm_runs(runs_seen: int, required: int) -> str | None:
 def ownership(repair, plan: RepairPlan, snap: Snapshot) -> str | None:
     """Destructive steps touch only objects provably OpenStack's (the repair decides how)."""
     from osfsck.repairs.base import NotOwned
+
     try:
         repair.ownership(plan, snap)
     except NotOwned as e:

@@ -35,7 +35,7 @@ class Journal:
             end = os.lseek(fd, 0, os.SEEK_END)
             try:
                 while data:
-                    data = data[os.write(fd, data):]
+                    data = data[os.write(fd, data) :]
                 os.fsync(fd)
             except OSError as e:
                 # a full disk may take part of the record: cut it off again, or every later
@@ -43,7 +43,7 @@ class Journal:
                 try:
                     os.ftruncate(fd, end)
                 except OSError:
-                    pass        # not a regular file (/dev/full): nothing of it was kept
+                    pass  # not a regular file (/dev/full): nothing of it was kept
                 raise JournalError(f"cannot write the journal {self.path}: {e.strerror}") from None
         finally:
             os.close(fd)
@@ -68,15 +68,16 @@ class Journal:
         try:
             text = line.decode("utf-8")
         except UnicodeDecodeError as e:
-            raise JournalError(f"{where}: damaged journal line: not UTF-8 text (byte 0x{line[e.start]:02x} "
-                               f"at column {e.start + 1})") from None
+            raise JournalError(
+                f"{where}: damaged journal line: not UTF-8 text (byte 0x{line[e.start]:02x} at column {e.start + 1})"
+            ) from None
         if not text.strip():
             return None
         try:
             record = json.loads(text)
         except RecursionError:
             raise JournalError(f"{where}: damaged journal line: JSON nested too deeply") from None
-        except ValueError as e:         # JSONDecodeError, and integers of more than 4300 digits
+        except ValueError as e:  # JSONDecodeError, and integers of more than 4300 digits
             raise JournalError(f"{where}: damaged journal line ({' '.join(str(e).split())[:120]})") from None
         if not isinstance(record, dict):
             raise JournalError(f"{where}: damaged journal line: not a JSON object but {type(record).__name__}")
@@ -103,9 +104,9 @@ _TEXT_KEYS = ("time", "status", "code", "check", "repair", "action", "safety", "
 
 
 def new_id() -> str:
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     return now.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
 
 
 def now_iso() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")

@@ -36,18 +36,23 @@ def exclusive(journal: str, command: str):
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise LockHeld(f"another osfsck is writing through {journal}: {_holder(fd)}; "
-                           "try again when it has finished") from None
-        holder = {"pid": os.getpid(), "host": socket.gethostname(), "command": command,
-                  "since": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+            raise LockHeld(
+                f"another osfsck is writing through {journal}: {_holder(fd)}; try again when it has finished"
+            ) from None
+        holder = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "command": command,
+            "since": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(holder).encode(), 0)
         try:
             yield
         finally:
-            os.ftruncate(fd, 0)      # left empty: nobody holds it
+            os.ftruncate(fd, 0)  # left empty: nobody holds it
     finally:
-        os.close(fd)       # closing drops the lock
+        os.close(fd)  # closing drops the lock
 
 
 def _holder(fd: int) -> str:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 
 @dataclass
 class RunOptions:
-    repair: bool = False           # False: `osfsck check` (read-only)
-    unsafe: bool = False           # also apply unsafe plans
-    interactive: bool = False      # ask per finding
-    assume_yes: bool = False       # --yes: unattended
+    repair: bool = False  # False: `osfsck check` (read-only)
+    unsafe: bool = False  # also apply unsafe plans
+    interactive: bool = False  # ask per finding
+    assume_yes: bool = False  # --yes: unattended
     select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
     from_snapshot: str | None = None

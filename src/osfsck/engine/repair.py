@@ -11,7 +11,7 @@ import dataclasses
 import datetime as dt
 import logging
 from collections import defaultdict
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy.exc import DBAPIError
 
@@ -43,8 +43,9 @@ class Cancelled(Exception):
     pass
 
 
-def choose_plan(check: Check, finding: Finding, snap: Snapshot, repairs: dict[str, Repair],
-                settings: Settings) -> RepairPlan | str:
+def choose_plan(
+    check: Check, finding: Finding, snap: Snapshot, repairs: dict[str, Repair], settings: Settings
+) -> RepairPlan | str:
     """The first of the check's repairs (or the one configured for it) that can plan it:
     a repair whose way in is not configured (an API) gives way to the next (a runbook),
     and the plan says why in `fallback`."""
@@ -77,15 +78,27 @@ class _Run:
     ctx: RepairContext | None = None
 
 
-def repair_findings(settings: Settings, opts: RunOptions, checks: list[Check], snap: Snapshot,
-                    result: RunResult, seen: dict[str, Seen] | None = None,
-                    recollect: Recollect | None = None, repairs: dict[str, Repair] | None = None) -> None:
+def repair_findings(
+    settings: Settings,
+    opts: RunOptions,
+    checks: list[Check],
+    snap: Snapshot,
+    result: RunResult,
+    seen: dict[str, Seen] | None = None,
+    recollect: Recollect | None = None,
+    repairs: dict[str, Repair] | None = None,
+) -> None:
     """Plan every finding of `result`; in a repair run, apply what the guards let through.
     `seen` is the state file's record of each finding (first seen, runs); `recollect` and
     `repairs` default to the live re-read and the registry's repairs."""
-    run = _Run(settings, opts, result, repairs or {name: cls() for name, cls in all_repairs().items()},
-               seen or {}, recollect or (lambda check, scopes, current:
-                                         _recheck(check, scopes, current, settings, result.sources)))
+    run = _Run(
+        settings,
+        opts,
+        result,
+        repairs or {name: cls() for name, cls in all_repairs().items()},
+        seen or {},
+        recollect or (lambda check, scopes, current: _recheck(check, scopes, current, settings, result.sources)),
+    )
     by_code: dict[str, list[Finding]] = defaultdict(list)
     for f in result.findings:
         by_code[f.code].append(f)
@@ -112,8 +125,9 @@ def repair_findings(settings: Settings, opts: RunOptions, checks: list[Check], s
     result.plans.sort(key=lambda p: p.finding.sort_key())
 
 
-def _plan_check(run: _Run, check: Check, findings: list[Finding], snap: Snapshot,
-                stats: CheckStats) -> list[PlanResult]:
+def _plan_check(
+    run: _Run, check: Check, findings: list[Finding], snap: Snapshot, stats: CheckStats
+) -> list[PlanResult]:
     """Record a PlanResult for every finding; return those that may be applied now."""
     opts, result = run.opts, run.result
     eligible: list[PlanResult] = []
@@ -134,9 +148,14 @@ def _plan_check(run: _Run, check: Check, findings: list[Finding], snap: Snapshot
         return []
     held = Outcome.SKIPPED if opts.repair else Outcome.PLANNED
     rs = run.settings.repair
-    refusal = guards.blast_radius(len(findings), len(eligible), stats.examined, max_per_check=rs.max_per_check,
-                                  implausible_share=rs.implausible_share,
-                                  implausible_min_examined=rs.implausible_min_examined)
+    refusal = guards.blast_radius(
+        len(findings),
+        len(eligible),
+        stats.examined,
+        max_per_check=rs.max_per_check,
+        implausible_share=rs.implausible_share,
+        implausible_min_examined=rs.implausible_min_examined,
+    )
     if refusal:
         stats.repair_refused = refusal
         for pr in eligible:
@@ -158,21 +177,25 @@ def _plan_check(run: _Run, check: Check, findings: list[Finding], snap: Snapshot
     return kept
 
 
-def _guard(run: _Run, check: Check, f: Finding, plan: RepairPlan, snap: Snapshot,
-           unsure: set[str]) -> tuple[str | None, dt.datetime | None]:
+def _guard(
+    run: _Run, check: Check, f: Finding, plan: RepairPlan, snap: Snapshot, unsure: set[str]
+) -> tuple[str | None, dt.datetime | None]:
     """The per-plan guards, in order: the first reason to hold the plan back, and when the
     grace will let it through."""
     reason = guards.completeness(f, plan, snap, check.relies_on, unsure)
     if reason:
         return reason, None
-    grace_s = float(run.opts.grace if run.opts.grace is not None else check.params.get("grace", run.settings.repair.grace))
+    grace_s = float(
+        run.opts.grace if run.opts.grace is not None else check.params.get("grace", run.settings.repair.grace)
+    )
     seen = run.seen.get(f.fingerprint)
     verdict = guards.grace(f, seen.first_seen if seen else None, snap.taken_at, grace_s)
     if verdict.reason:
         return verdict.reason, verdict.repairable_at
     # this run has seen it, recorded or not (a check that could not write the state file)
-    reason = guards.confirm_runs(seen.runs if seen else 1, run.settings.repair.confirm_runs) \
-        or guards.ownership(run.repairs[plan.repair], plan, snap)
+    reason = guards.confirm_runs(seen.runs if seen else 1, run.settings.repair.confirm_runs) or guards.ownership(
+        run.repairs[plan.repair], plan, snap
+    )
     return reason, None
 
 
@@ -195,8 +218,9 @@ def _recheck(check: Check, scopes: set[str], current: Snapshot, settings: Settin
     failed = [s for s in statuses if s.status != "ok"]
     if failed:
         now = {(s.source, s.scope) for s in failed}
-        sources[:] = sorted([o for o in sources if (o.source, o.scope) not in now] + failed,
-                            key=lambda s: (s.source, s.scope))
+        sources[:] = sorted(
+            [o for o in sources if (o.source, o.scope) not in now] + failed, key=lambda s: (s.source, s.scope)
+        )
     fresh = current.replace_scopes(new)
     out = check.evaluate(fresh)
     return fresh, {f.fingerprint: f for f in out.findings}, {i.scope for i in out.inconclusive_list}
@@ -232,7 +256,7 @@ def _apply_batch(run: _Run, check: Check, batch: list[PlanResult], current: Snap
             if answer == "q":
                 for rest in to_apply[n:]:
                     rest.outcome, rest.reason = Outcome.SKIPPED, "the operator stopped the run"
-                result.plans.extend(to_apply[n + 1:])
+                result.plans.extend(to_apply[n + 1 :])
                 raise Cancelled()
             if answer == "a":
                 approve_all = True
@@ -265,18 +289,34 @@ def apply_one(pr: PlanResult, repair: Repair, ctx, journal: Journal, mode: str) 
         pr.outcome, pr.reason = Outcome.FAILED, f"could not read the before-image: {_line(e)}"
         return
     pr.journal_id = new_id()
-    journal.append({"id": pr.journal_id, "status": "intent", "time": now_iso(), "run_mode": mode,
-                    "code": plan.finding.code, "check": plan.finding.name, "fingerprint": plan.finding.fingerprint,
-                    "repair": plan.repair, "safety": plan.safety.value, "target": plan.target.as_dict(),
-                    "action": plan.action, "params": plan.params, "undoable": repair.undoable, "before": before})
+    journal.append(
+        {
+            "id": pr.journal_id,
+            "status": "intent",
+            "time": now_iso(),
+            "run_mode": mode,
+            "code": plan.finding.code,
+            "check": plan.finding.name,
+            "fingerprint": plan.finding.fingerprint,
+            "repair": plan.repair,
+            "safety": plan.safety.value,
+            "target": plan.target.as_dict(),
+            "action": plan.action,
+            "params": plan.params,
+            "undoable": repair.undoable,
+            "before": before,
+        }
+    )
     try:
         done = repair.apply(plan, ctx, before)
     except Exception as e:  # noqa: BLE001
         pr.outcome, pr.reason = Outcome.FAILED, _line(e)
         if _maybe_made(e, repair, plan, ctx, before):
-            pr.reason += (f"; the write may have been made (its answer was lost and re-reading {plan.target} "
-                          f"does not show it unchanged): check it by hand against the before-image of journal "
-                          f"entry {pr.journal_id} (`osfsck journal`)")
+            pr.reason += (
+                f"; the write may have been made (its answer was lost and re-reading {plan.target} "
+                f"does not show it unchanged): check it by hand against the before-image of journal "
+                f"entry {pr.journal_id} (`osfsck journal`)"
+            )
             journal.append({"id": pr.journal_id, "status": "uncertain", "time": now_iso(), "error": pr.reason})
         else:
             journal.append({"id": pr.journal_id, "status": "failed", "time": now_iso(), "error": pr.reason})
@@ -287,8 +327,10 @@ def apply_one(pr: PlanResult, repair: Repair, ctx, journal: Journal, mode: str) 
         journal.append({"id": pr.journal_id, "status": "applied", "time": now_iso(), "result": message, "after": after})
     except JournalError as e:
         # the run stops here; the operator must not read the lone intent as "not done"
-        raise JournalError(f"{e}; {plan.repair} was applied (journal entry {pr.journal_id}: its intent and "
-                           "before-image are journaled, its outcome is not)") from None
+        raise JournalError(
+            f"{e}; {plan.repair} was applied (journal entry {pr.journal_id}: its intent and "
+            "before-image are journaled, its outcome is not)"
+        ) from None
 
 
 def _maybe_made(error: Exception, repair: Repair, plan, ctx, before: dict) -> bool:
@@ -308,8 +350,12 @@ def _maybe_made(error: Exception, repair: Repair, plan, ctx, before: dict) -> bo
 def _answer_lost(error: Exception) -> bool:
     """Whether `error`, or what it was raised from or during (a repair wraps its client's
     error in a RepairError), is a request sent and never answered."""
-    return any(getattr(x, "answered", None) is False or isinstance(x, (ConnectionError, TimeoutError, EOFError))
-               or (isinstance(x, DBAPIError) and x.connection_invalidated) for x in chain(error))
+    return any(
+        getattr(x, "answered", None) is False
+        or isinstance(x, (ConnectionError, TimeoutError, EOFError))
+        or (isinstance(x, DBAPIError) and x.connection_invalidated)
+        for x in chain(error)
+    )
 
 
 def _line(e: BaseException) -> str:

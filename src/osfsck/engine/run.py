@@ -29,8 +29,7 @@ def evaluate(checks: list[Check], snap: Snapshot, result: RunResult) -> dict[str
         out = check.evaluate(snap)
         outputs[check.code] = out
         result.findings.extend(out.findings)
-        result.checks.append(CheckStats(check.code, check.name, out.examined, len(out.findings),
-                                        out.inconclusive_list))
+        result.checks.append(CheckStats(check.code, check.name, out.examined, len(out.findings), out.inconclusive_list))
     result.findings.sort(key=lambda f: f.sort_key())
     return outputs
 
@@ -49,8 +48,13 @@ def run(settings: Settings, opts: RunOptions) -> RunResult:
     with exclusive(settings.repair.journal, opts.mode) if opts.repair else nullcontext():
         if opts.from_snapshot:
             snap = Snapshot.read(opts.from_snapshot)
-            statuses = sorted({SourceStatus(c.source, c.scope, "ok" if c.complete else "partial", c.reason)
-                               for c in snap.coverage.values()}, key=lambda s: (s.source, s.scope))
+            statuses = sorted(
+                {
+                    SourceStatus(c.source, c.scope, "ok" if c.complete else "partial", c.reason)
+                    for c in snap.coverage.values()
+                },
+                key=lambda s: (s.source, s.scope),
+            )
         else:
             snap, statuses = collect_snapshot(settings, checks, opts.progress)
         result = RunResult(mode=opts.mode, taken_at=snap.taken_at, sources=statuses, skipped=skipped)

@@ -35,7 +35,7 @@ class Seen(NamedTuple):
     scope: str
     first_seen: dt.datetime
     last_seen: dt.datetime
-    runs: int               # consecutive runs it was seen in, this one included
+    runs: int  # consecutive runs it was seen in, this one included
 
 
 def state_path(journal: str, state_file: str | None) -> str:
@@ -55,11 +55,14 @@ def load(path: str) -> dict[str, Seen]:
         data = json.loads(raw)
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError(f"not an osfsck state file (expected format {FORMAT})")
-        return {fp: Seen(e["code"], e["scope"], _when(e["first_seen"]), _when(e["last_seen"]), int(e["runs"]))
-                for fp, e in data["findings"].items()}
+        return {
+            fp: Seen(e["code"], e["scope"], _when(e["first_seen"]), _when(e["last_seen"]), int(e["runs"]))
+            for fp, e in data["findings"].items()
+        }
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as e:
-        raise StateError(f"the state file {path} is damaged ({_first_line(e)}); "
-                         "move it aside to start counting afresh") from None
+        raise StateError(
+            f"the state file {path} is damaged ({_first_line(e)}); move it aside to start counting afresh"
+        ) from None
 
 
 def record(path: str, now: dt.datetime, findings: list[Finding], ran: dict[str, set[str]]) -> dict[str, Seen]:
@@ -74,10 +77,19 @@ def record(path: str, now: dt.datetime, findings: list[Finding], ran: dict[str, 
         for fp, f in found.items():
             old = seen.get(fp)
             seen[fp] = Seen(f.code, f.subject.scope, old.first_seen if old else now, now, (old.runs if old else 0) + 1)
-        data = {"format": FORMAT, "findings": {fp: {"code": s.code, "scope": s.scope,
-                                                    "first_seen": s.first_seen.isoformat(),
-                                                    "last_seen": s.last_seen.isoformat(), "runs": s.runs}
-                                               for fp, s in sorted(seen.items())}}
+        data = {
+            "format": FORMAT,
+            "findings": {
+                fp: {
+                    "code": s.code,
+                    "scope": s.scope,
+                    "first_seen": s.first_seen.isoformat(),
+                    "last_seen": s.last_seen.isoformat(),
+                    "runs": s.runs,
+                }
+                for fp, s in sorted(seen.items())
+            },
+        }
         try:
             write_private(Path(path), json.dumps(data, indent=1).encode())
         except OSError as e:

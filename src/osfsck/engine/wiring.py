@@ -18,6 +18,7 @@ def source_classes() -> list[type[Source]]:
     import pkgutil
 
     import osfsck.sources as pkg
+
     for info in pkgutil.iter_modules(pkg.__path__):
         if info.ispkg:
             module = f"{pkg.__name__}.{info.name}.source"
@@ -25,9 +26,9 @@ def source_classes() -> list[type[Source]]:
                 importlib.import_module(module)
             except ModuleNotFoundError as e:
                 if e.name == module:
-                    continue           # a package of helpers, not a source
+                    continue  # a package of helpers, not a source
                 if (e.name or "").split(".")[0] == "osfsck":
-                    raise              # our own bug: never hide a source behind it
+                    raise  # our own bug: never hide a source behind it
                 # else an optional client library (libvirt-python) is not installed
     found, stack = {}, list(Source.__subclasses__())
     while stack:
@@ -90,12 +91,12 @@ def runnable_checks(settings: Settings, checks: list[Check], explicit: bool) -> 
         except NotConfigured as e:
             missing.update((k, str(e)) for k in cls.provides)
         except SourceError:
-            pass   # a real error: build_sources reports it when the source is needed
+            pass  # a real error: build_sources reports it when the source is needed
     kept, skipped = [], []
     for c in checks:
         why, unread = _what_cannot_run(c, missing)
         if why is None:
-            if unread:      # read only the parts that can run
+            if unread:  # read only the parts that can run
                 c.needs = tuple(k for k in c.needs if k not in unread)
             kept.append(c)
         elif explicit:

@@ -55,10 +55,13 @@ def _program(name: str) -> str:
 def zone_file(zone: str, records, ttl: int = DEFAULT_TTL) -> str:
     """The text of a primary zone file: SOA and NS, then `records` ((name, type, data) or
     (name, type, data, ttl))."""
-    lines = [f"$ORIGIN {zone}", f"$TTL {ttl}",
-             # an out-of-zone name server: BIND refuses a zone whose in-zone NS has no address
-             f"@ IN SOA localhost. hostmaster.localhost. ( 1 3600 600 604800 {ttl} )",
-             "@ IN NS localhost."]
+    lines = [
+        f"$ORIGIN {zone}",
+        f"$TTL {ttl}",
+        # an out-of-zone name server: BIND refuses a zone whose in-zone NS has no address
+        f"@ IN SOA localhost. hostmaster.localhost. ( 1 3600 600 604800 {ttl} )",
+        "@ IN NS localhost.",
+    ]
     for rec in records:
         name, rtype, data, *rest = rec
         lines.append(f"{name} {rest[0] if rest else ttl} IN {rtype} {data}")
@@ -68,44 +71,59 @@ def zone_file(zone: str, records, ttl: int = DEFAULT_TTL) -> str:
 class Bind:
     """`Bind(folder, zones)` writes the configuration and starts named; `stop()` ends it."""
 
-    def __init__(self, folder: Path, zones: dict, key_name: str = "osfsck-key",
-                 algorithm: str = "hmac-sha256", timeout: float = 15):
+    def __init__(
+        self,
+        folder: Path,
+        zones: dict,
+        key_name: str = "osfsck-key",
+        algorithm: str = "hmac-sha256",
+        timeout: float = 15,
+    ):
         named, keygen = _program("named"), _program("tsig-keygen")
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.key_name, self.algorithm = key_name, algorithm
         key_file = self.folder / "tsig.key"
-        key_file.write_text(subprocess.run([keygen, "-a", algorithm, key_name], check=True,
-                                           capture_output=True, text=True).stdout)
+        key_file.write_text(
+            subprocess.run([keygen, "-a", algorithm, key_name], check=True, capture_output=True, text=True).stdout
+        )
         m = re.search(r'secret\s+"([^"]+)"', key_file.read_text())
         if not m:
             raise BindError(f"tsig-keygen wrote no secret to {key_file}")
         self.secret = m.group(1)
         self.port = free_port()
         self.zones = [z if z.endswith(".") else z + "." for z in zones]
-        conf = [f'include "{key_file}";',
-                "options {",
-                f'  directory "{self.folder}"; pid-file "{self.folder / "named.pid"}";',
-                f"  listen-on port {self.port} {{ 127.0.0.1; }}; listen-on-v6 {{ none; }};",
-                "  recursion no; notify no; dnssec-validation no;",
-                f"  allow-transfer {{ key {key_name}; }};",
-                "};",
-                "controls { };"]     # else rndc would listen on 127.0.0.1:953
+        conf = [
+            f'include "{key_file}";',
+            "options {",
+            f'  directory "{self.folder}"; pid-file "{self.folder / "named.pid"}";',
+            f"  listen-on port {self.port} {{ 127.0.0.1; }}; listen-on-v6 {{ none; }};",
+            "  recursion no; notify no; dnssec-validation no;",
+            f"  allow-transfer {{ key {key_name}; }};",
+            "};",
+            "controls { };",
+        ]  # else rndc would listen on 127.0.0.1:953
         for zone, records in zones.items():
             zone = zone if zone.endswith(".") else zone + "."
             fname = self.folder / f"{zone.rstrip('.') or 'root'}.db"
             fname.write_text(zone_file(zone, records))
-            conf.append(f'zone "{zone.rstrip(".")}" {{ type primary; file "{fname}"; '
-                        f"allow-update {{ key {key_name}; }}; }};")
+            conf.append(
+                f'zone "{zone.rstrip(".")}" {{ type primary; file "{fname}"; allow-update {{ key {key_name}; }}; }};'
+            )
         self.conf = self.folder / "named.conf"
         self.conf.write_text("\n".join(conf) + "\n")
         self.log = self.folder / "named.log"
         # -g: foreground, log to stderr.  Run as root named keeps root unless given -u;
         # its folder is ours, so it can write the update journals (.jnl) there either way.
         with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen([named, "-c", str(self.conf), "-g", "-n", "1"],
-                                         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         start_new_session=True, env={**os.environ, **marker_env(self.folder)})
+            self.proc = subprocess.Popen(
+                [named, "-c", str(self.conf), "-g", "-n", "1"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                env={**os.environ, **marker_env(self.folder)},
+            )
         self._wait(timeout)
 
     def _wait(self, timeout: float) -> None:
@@ -148,14 +166,14 @@ class Bind:
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)     # this one server, by its PID
+            self.proc.send_signal(signal.SIGTERM)  # this one server, by its PID
             try:
                 self.proc.wait(20)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
 
-    def __enter__(self) -> "Bind":
+    def __enter__(self) -> Bind:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -20,29 +20,30 @@ class DomainSpec:
     uuid: str
     name: str
     active: bool
-    nova: bool = True                 # carries Nova's metadata
+    nova: bool = True  # carries Nova's metadata
     display_name: str = ""
     project_id: str = ""
     vcpus: int = 1
     memory_mb: int = 32
-    local_disk: bool = True           # False when the root disk is a volume (boot from volume)
-    volumes: list = field(default_factory=list)   # VolumeDisk, in target order
+    local_disk: bool = True  # False when the root disk is a volume (boot from volume)
+    volumes: list = field(default_factory=list)  # VolumeDisk, in target order
 
 
 @dataclass
 class VolumeDisk:
     """A Cinder volume as a disk of a domain: Nova sets <serial> to the volume id."""
+
     serial: str
-    kind: str                         # "iscsi" (LVM), "array" (a shared-IQN array) or "rbd"
-    dev: str                          # "vdb"
-    source: str = ""                  # iSCSI: the device os-brick connected, "/dev/sdb"
+    kind: str  # "iscsi" (LVM), "array" (a shared-IQN array) or "rbd"
+    dev: str  # "vdb"
+    source: str = ""  # iSCSI: the device os-brick connected, "/dev/sdb"
 
 
 @dataclass
 class DirSpec:
     uuid: str
     suffix: str = ""
-    mb: int = 1                       # real bytes written (the rest is sparse)
+    mb: int = 1  # real bytes written (the rest is sparse)
     gb_apparent: int = 1
     age: dt.timedelta = dt.timedelta(days=2)
 
@@ -51,26 +52,26 @@ class DirSpec:
 class Cloud:
     now: dt.datetime
     rng: random.Random
-    release: str = "2026.2"                               # the schema release (what the services write differs)
-    cells: list = field(default_factory=list)             # (name, uuid)
-    hosts: list = field(default_factory=list)             # (name, cell)
-    instances: dict = field(default_factory=dict)         # cell -> list of row dicts
-    shadow: dict = field(default_factory=dict)            # cell -> list of row dicts
-    migrations: dict = field(default_factory=dict)        # cell -> list of row dicts
-    mappings: list = field(default_factory=list)          # row dicts (cell name or None)
+    release: str = "2026.2"  # the schema release (what the services write differs)
+    cells: list = field(default_factory=list)  # (name, uuid)
+    hosts: list = field(default_factory=list)  # (name, cell)
+    instances: dict = field(default_factory=dict)  # cell -> list of row dicts
+    shadow: dict = field(default_factory=dict)  # cell -> list of row dicts
+    migrations: dict = field(default_factory=dict)  # cell -> list of row dicts
+    mappings: list = field(default_factory=list)  # row dicts (cell name or None)
     build_requests: list = field(default_factory=list)
-    domains: dict = field(default_factory=dict)           # host -> list[DomainSpec]
-    dirs: dict = field(default_factory=dict)              # host -> list[DirSpec]
-    volumes: list = field(default_factory=list)           # Cinder `volumes` row dicts
-    attachments: list = field(default_factory=list)       # Cinder `volume_attachment` row dicts
-    bdms: dict = field(default_factory=dict)              # cell -> `block_device_mapping` row dicts
-    iscsi: dict = field(default_factory=dict)             # host -> iscsiadm stand-in state
-    net: object = None                                    # lab.network.Network, once populated
-    placement: object = None                              # lab.placement's state, once populated
-    quota: object = None                                  # lab.quotas' state, once populated
-    rpc: object = None                                    # lab.rpc's state (services, actions, queues)
-    truth: list = field(default_factory=list)             # {"code", "subject"}
-    notes: list = field(default_factory=list)             # near misses, for people
+    domains: dict = field(default_factory=dict)  # host -> list[DomainSpec]
+    dirs: dict = field(default_factory=dict)  # host -> list[DirSpec]
+    volumes: list = field(default_factory=list)  # Cinder `volumes` row dicts
+    attachments: list = field(default_factory=list)  # Cinder `volume_attachment` row dicts
+    bdms: dict = field(default_factory=dict)  # cell -> `block_device_mapping` row dicts
+    iscsi: dict = field(default_factory=dict)  # host -> iscsiadm stand-in state
+    net: object = None  # lab.network.Network, once populated
+    placement: object = None  # lab.placement's state, once populated
+    quota: object = None  # lab.quotas' state, once populated
+    rpc: object = None  # lab.rpc's state (services, actions, queues)
+    truth: list = field(default_factory=list)  # {"code", "subject"}
+    notes: list = field(default_factory=list)  # near misses, for people
     _next_id: dict = field(default_factory=dict)
 
     # -- identities ---------------------------------------------------------------------
@@ -110,26 +111,65 @@ class Cloud:
         return next(r for rows in self.instances.values() for r in rows if r["uuid"] == uuid)
 
     # -- building blocks ----------------------------------------------------------------
-    def add_instance(self, cell: str, host: str | None, *, vm_state="active", task_state=None,
-                     power_state=1, deleted=False, mapped=True, domain=True, folder=True,
-                     age=dt.timedelta(days=20), deleted_age=dt.timedelta(days=3)) -> dict:
+    def add_instance(
+        self,
+        cell: str,
+        host: str | None,
+        *,
+        vm_state="active",
+        task_state=None,
+        power_state=1,
+        deleted=False,
+        mapped=True,
+        domain=True,
+        folder=True,
+        age=dt.timedelta(days=20),
+        deleted_age=dt.timedelta(days=3),
+    ) -> dict:
         n = self.next_id(cell)
         project = f"project-{self.rng.randrange(1, 40):02d}"
         row = {
-            "uuid": self.uuid(), "id": n, "host": host, "node": host, "vm_state": vm_state,
-            "task_state": task_state, "power_state": power_state, "deleted": 0, "hidden": False,
-            "project_id": project, "user_id": f"user-{project[-2:]}", "vcpus": 1, "memory_mb": 32,
-            "root_gb": 1, "display_name": f"vm-{cell}-{n}", "created_at": self.now - age,
-            "updated_at": self.now - age, "deleted_at": None, "launched_at": self.now - age,
+            "uuid": self.uuid(),
+            "id": n,
+            "host": host,
+            "node": host,
+            "vm_state": vm_state,
+            "task_state": task_state,
+            "power_state": power_state,
+            "deleted": 0,
+            "hidden": False,
+            "project_id": project,
+            "user_id": f"user-{project[-2:]}",
+            "vcpus": 1,
+            "memory_mb": 32,
+            "root_gb": 1,
+            "display_name": f"vm-{cell}-{n}",
+            "created_at": self.now - age,
+            "updated_at": self.now - age,
+            "deleted_at": None,
+            "launched_at": self.now - age,
             "cleaned": 0,
         }
         if deleted:
-            row.update(deleted=n, vm_state="deleted", power_state=0, deleted_at=self.now - deleted_age,
-                       updated_at=self.now - deleted_age, cleaned=1)
+            row.update(
+                deleted=n,
+                vm_state="deleted",
+                power_state=0,
+                deleted_at=self.now - deleted_age,
+                updated_at=self.now - deleted_age,
+                cleaned=1,
+            )
         self.instances.setdefault(cell, []).append(row)
         if mapped:
-            self.mappings.append({"instance_uuid": row["uuid"], "cell": cell, "project_id": project,
-                                  "user_id": row["user_id"], "created_at": row["created_at"]})
+            self.mappings.append(
+                {
+                    "instance_uuid": row["uuid"],
+                    "cell": cell,
+                    "project_id": project,
+                    "user_id": row["user_id"],
+                    "created_at": row["created_at"],
+                }
+            )
         if domain and host and not deleted:
             self.add_domain(host, row, active=power_state == 1)
         if folder and host and not deleted:
@@ -137,8 +177,14 @@ class Cloud:
         return row
 
     def add_domain(self, host: str, row: dict, *, active: bool, nova: bool = True) -> DomainSpec:
-        spec = DomainSpec(row["uuid"], f"instance-{row['id']:08x}", active, nova,
-                          row.get("display_name", ""), row.get("project_id", ""))
+        spec = DomainSpec(
+            row["uuid"],
+            f"instance-{row['id']:08x}",
+            active,
+            nova,
+            row.get("display_name", ""),
+            row.get("project_id", ""),
+        )
         self.domains.setdefault(host, []).append(spec)
         return spec
 
@@ -156,19 +202,33 @@ class Cloud:
         self.shadow.setdefault(cell, []).append(self.instances[cell].pop())
         return row
 
-    def add_migration(self, cell: str, row: dict, *, type_: str, status: str, source: str, dest: str,
-                      age=dt.timedelta(minutes=5)) -> dict:
+    def add_migration(
+        self, cell: str, row: dict, *, type_: str, status: str, source: str, dest: str, age=dt.timedelta(minutes=5)
+    ) -> dict:
         """A `migrations` row as Nova writes it: the requester's user and project
         (Migration.create takes the context's: an admin's for a live migration or an
         evacuation, the owner's for a resize), and what the destination's resource tracker
         claim sets (dest_compute_id, dest_host; resource_tracker._claim_existing_migration)."""
         admin = type_ in ("live-migration", "evacuation")
-        m = {"uuid": self.uuid(), "instance_uuid": row["uuid"], "migration_type": type_, "status": status,
-             "source_compute": source, "dest_compute": dest, "source_node": source, "dest_node": dest,
-             "dest_compute_id": self.node_id(dest), "dest_host": self.host_ip(dest), "hidden": False,
-             "cross_cell_move": False, "user_id": "admin" if admin else row["user_id"],
-             "project_id": "admin" if admin else row["project_id"],
-             "created_at": self.now - age, "updated_at": self.now - age, "deleted": 0}
+        m = {
+            "uuid": self.uuid(),
+            "instance_uuid": row["uuid"],
+            "migration_type": type_,
+            "status": status,
+            "source_compute": source,
+            "dest_compute": dest,
+            "source_node": source,
+            "dest_node": dest,
+            "dest_compute_id": self.node_id(dest),
+            "dest_host": self.host_ip(dest),
+            "hidden": False,
+            "cross_cell_move": False,
+            "user_id": "admin" if admin else row["user_id"],
+            "project_id": "admin" if admin else row["project_id"],
+            "created_at": self.now - age,
+            "updated_at": self.now - age,
+            "deleted": 0,
+        }
         self.migrations.setdefault(cell, []).append(m)
         return m
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, table, column, text
+from sqlalchemy import column, create_engine, insert, table, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -42,7 +42,7 @@ def create(url: str, db: str, release: str) -> None:
     if dialect == "sqlite":
         Path(u.database).unlink(missing_ok=True)
     else:
-        server = create_engine(u.set(database=""), poolclass=NullPool)   # URL.set ignores None
+        server = create_engine(u.set(database=""), poolclass=NullPool)  # URL.set ignores None
         with server.begin() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS `{u.database}`"))
             conn.execute(text(f"CREATE DATABASE `{u.database}` CHARACTER SET utf8mb4"))
@@ -62,7 +62,7 @@ def insert_rows(url: str, table_name: str, rows: list[dict]) -> None:
     engine = create_engine(url, poolclass=NullPool)
     with engine.begin() as conn:
         for i in range(0, len(rows), CHUNK):
-            conn.execute(insert(t), [{c: r.get(c) for c in cols} for r in rows[i:i + CHUNK]])
+            conn.execute(insert(t), [{c: r.get(c) for c in cols} for r in rows[i : i + CHUNK]])
     engine.dispose()
 
 

@@ -54,6 +54,7 @@ def add(out: dict, name: str, address: str, *, ptr: bool = True) -> None:
 
 # -- faults and near misses ------------------------------------------------------------
 
+
 def inject(c: Cloud, z: dict, subject) -> None:
     """One fault of each DNS check.  `subject(name, type, data)` is how the checks name a
     record."""
@@ -68,7 +69,7 @@ def inject(c: Cloud, z: dict, subject) -> None:
     # stale: the instance was deleted with its port, the record delete was lost
     gone = next(r for rows in c.instances.values() for r in rows if r["deleted"])
     cidr = next(s["cidr"] for s in n.subnets if s["network_id"] == compute[0]["network_id"])
-    free = str(ipaddress.ip_network(cidr)[-2])        # the lab allocates from the bottom: never used
+    free = str(ipaddress.ip_network(cidr)[-2])  # the lab allocates from the bottom: never used
     add(z, f"{gone['display_name']}.{ZONE}", free)
     c.fault("DN101", subject(f"{gone['display_name']}.{ZONE}", "A", free), "A record of a deleted instance")
     c.fault("DN101", subject(ptr_name(free), "PTR", f"{gone['display_name']}.{ZONE}"), "its PTR")
@@ -82,8 +83,9 @@ def inject(c: Cloud, z: dict, subject) -> None:
     # mismatch: a PTR names a host whose A record is another address
     q = named[len(named) // 3]
     wrong = named[len(named) // 3 + 1]["_instance"]["display_name"] + "." + ZONE
-    z[reverse_zone(q["_ip"])] = [(name, t, wrong if name == ptr_name(q["_ip"]) else data)
-                                 for name, t, data in z[reverse_zone(q["_ip"])]]
+    z[reverse_zone(q["_ip"])] = [
+        (name, t, wrong if name == ptr_name(q["_ip"]) else data) for name, t, data in z[reverse_zone(q["_ip"])]
+    ]
     c.fault("DN103", subject(ptr_name(q["_ip"]), "PTR", wrong), f"PTR of {q['_ip']} names another instance")
 
 
@@ -92,8 +94,9 @@ def near_misses(c: Cloud, z: dict) -> None:
     c.notes += ["infrastructure records outside OpenStack's ranges", "records of floating IPs"]
     # an operator's wildcard and alias on a floating IP: no rule of OpenStack's made them,
     # so they are not duplicates of the floating IP's own name (issue 15 #9)
-    fip = next((p["_fip"] for p in c.net.ports if p.get("_fip") and p.get("_instance")
-                and not p["_instance"]["deleted"]), None)
+    fip = next(
+        (p["_fip"] for p in c.net.ports if p.get("_fip") and p.get("_instance") and not p["_instance"]["deleted"]), None
+    )
     if fip is not None:
         z[ZONE] += [(f"*.apps.{ZONE}", "A", fip), (f"shop.{ZONE}", "A", fip)]
         c.notes.append("an operator's wildcard and alias on a floating IP")

@@ -47,7 +47,7 @@ def inject(c: Cloud, copies: int = 1) -> None:
         placement.inject(c, [_pick_host(c, 17 * i + 30 + n) for n in range(4)])
     placement.near_misses(c)
     quotas.populate(c)
-    quotas.inject(c)        # once at any size: each fault takes a project, and the lab has 39
+    quotas.inject(c)  # once at any size: each fault takes a project, and the lab has 39
     quotas.near_misses(c)
 
 
@@ -71,8 +71,12 @@ def archived_zombie(c: Cloud, host: str) -> None:
 
 
 def unknown_domain(c: Cloud, host: str) -> None:
-    ghost = {"uuid": c.uuid(), "id": 0xdead0000 + len(c.truth), "display_name": "restored-from-backup",
-             "project_id": "project-99"}
+    ghost = {
+        "uuid": c.uuid(),
+        "id": 0xDEAD0000 + len(c.truth),
+        "display_name": "restored-from-backup",
+        "project_id": "project-99",
+    }
     c.add_domain(host, ghost, active=True)
     c.fault("HV102", ghost["uuid"], f"domain with Nova metadata unknown to every cell, on {host}")
 
@@ -89,7 +93,7 @@ def duplicate(c: Cloud, host: str) -> None:
     cell = c.cell_of(host)
     other = c.other_host(host)
     row = c.add_instance(cell, host)
-    c.add_domain(other, row, active=False)     # a shut-off leftover of a failed live migration
+    c.add_domain(other, row, active=False)  # a shut-off leftover of a failed live migration
     c.fault("HV104", row["uuid"], f"domains on {host} and {other}")
 
 
@@ -110,7 +114,7 @@ def missing_domain(c: Cloud, host: str) -> None:
 
 def power_drift(c: Cloud, host: str) -> None:
     row = c.add_instance(c.cell_of(host), host, domain=False)
-    c.add_domain(host, row, active=False)      # Nova says running, the guest is off
+    c.add_domain(host, row, active=False)  # Nova says running, the guest is off
     c.fault("NV102", row["uuid"], "Nova says running, libvirt says shut off")
 
 
@@ -139,8 +143,9 @@ def wrong_cell(c: Cloud, host: str) -> None:
 
 def stale_build_request(c: Cloud, host: str) -> None:
     row = c.add_instance(c.cell_of(host), host)
-    c.build_requests.append({"instance_uuid": row["uuid"], "project_id": row["project_id"],
-                             "created_at": row["created_at"]})
+    c.build_requests.append(
+        {"instance_uuid": row["uuid"], "project_id": row["project_id"], "created_at": row["created_at"]}
+    )
     c.fault("NV204", row["uuid"], "build request left after the instance was created")
 
 
@@ -155,8 +160,15 @@ def near_misses(c: Cloud) -> None:
     row = c.add_instance(cell, h1, task_state="migrating")
     c.add_domain(h2, row, active=False)
     m = c.add_migration(cell, row, type_="live-migration", status="running", source=h1, dest=h2)
-    m.update(updated_at=c.ago(seconds=3), memory_total=32 << 20, memory_processed=20 << 20, memory_remaining=12 << 20,
-             disk_total=0, disk_processed=0, disk_remaining=0)
+    m.update(
+        updated_at=c.ago(seconds=3),
+        memory_total=32 << 20,
+        memory_processed=20 << 20,
+        memory_remaining=12 << 20,
+        disk_total=0,
+        disk_processed=0,
+        disk_remaining=0,
+    )
     row.update(progress=62, updated_at=c.ago(seconds=3))
     # resize waiting for confirmation: domain on both, a _resize folder on the source
     row = c.add_instance(cell, h2, vm_state="resized")
@@ -166,17 +178,32 @@ def near_misses(c: Cloud) -> None:
     # evacuated from h1 (the source still holds the guest until its compute restarts)
     row = c.add_instance(cell, h2)
     c.add_domain(h1, row, active=False)
-    c.add_migration(cell, row, type_="evacuation", status="done", source=h1, dest=h2,
-                    age=dt.timedelta(hours=2))
+    c.add_migration(cell, row, type_="evacuation", status="done", source=h1, dest=h2, age=dt.timedelta(hours=2))
     # building: scheduled to h2, not spawned yet
-    c.add_instance(cell, h2, vm_state="building", task_state="spawning", power_state=0,
-                   domain=False, folder=False, age=dt.timedelta(seconds=30))
+    c.add_instance(
+        cell,
+        h2,
+        vm_state="building",
+        task_state="spawning",
+        power_state=0,
+        domain=False,
+        folder=False,
+        age=dt.timedelta(seconds=30),
+    )
     # a build request seconds old, not scheduled yet
     fresh = c.uuid()
-    c.build_requests.append({"instance_uuid": fresh, "project_id": "project-01",
-                             "created_at": c.now - dt.timedelta(seconds=20)})
-    c.mappings.append({"instance_uuid": fresh, "cell": None, "project_id": "project-01",
-                       "user_id": "user-01", "created_at": c.now - dt.timedelta(seconds=20)})
+    c.build_requests.append(
+        {"instance_uuid": fresh, "project_id": "project-01", "created_at": c.now - dt.timedelta(seconds=20)}
+    )
+    c.mappings.append(
+        {
+            "instance_uuid": fresh,
+            "cell": None,
+            "project_id": "project-01",
+            "user_id": "user-01",
+            "created_at": c.now - dt.timedelta(seconds=20),
+        }
+    )
     # shelved and offloaded: no host, no domain, no folder
     c.add_instance(cell, None, vm_state="shelved_offloaded", power_state=4, domain=False, folder=False)
     # soft-deleted (restorable): row live, domain kept and shut off; the API's soft_delete
@@ -190,9 +217,18 @@ def near_misses(c: Cloud) -> None:
     c.dirs.setdefault(h2, []).append(DirSpec(row["uuid"], age=dt.timedelta(minutes=4)))
     # a guest an operator defined by hand: not Nova's
     c.add_domain(h1, {"uuid": c.uuid(), "id": 0, "display_name": ""}, active=True, nova=False).name = "ops-debug-vm"
-    c.notes += ["live migration running", "resize waiting for confirmation", "evacuation awaiting clean-up",
-                "build in progress", "fresh build request", "shelved-offloaded", "soft-deleted", "rescued",
-                "deleted minutes ago", "hand-made domain"]
+    c.notes += [
+        "live migration running",
+        "resize waiting for confirmation",
+        "evacuation awaiting clean-up",
+        "build in progress",
+        "fresh build request",
+        "shelved-offloaded",
+        "soft-deleted",
+        "rescued",
+        "deleted minutes ago",
+        "hand-made domain",
+    ]
 
 
 def _dir_subject(c: Cloud, host: str, uuid: str, suffix: str = "") -> str:

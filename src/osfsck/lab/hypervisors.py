@@ -52,10 +52,11 @@ class LabHost:
     base_dir: Path
     uri: str
     pidfile: Path
-    user: str | None = None      # the account libvirtd runs as when started by root
+    user: str | None = None  # the account libvirtd runs as when started by root
 
 
 # -- paths ------------------------------------------------------------------------------------
+
 
 def _layout(base: Path) -> tuple[Path, Path, Path | None]:
     """(XDG_CONFIG_HOME, XDG_RUNTIME_DIR, short dir or None) for a host's base_dir.
@@ -71,8 +72,10 @@ def _layout(base: Path) -> tuple[Path, Path, Path | None]:
     digest = hashlib.sha256(os.fsencode(base)).hexdigest()[:12]
     short = Path(tempfile.gettempdir()) / f"osfsck-lab-{digest}"
     if not _fits(short / "cfg", _MONITOR_TAIL):
-        raise LabError(f"temporary folder {tempfile.gettempdir()} is too long for libvirt's "
-                       "unix sockets; set TMPDIR to a shorter folder")
+        raise LabError(
+            f"temporary folder {tempfile.gettempdir()} is too long for libvirt's "
+            "unix sockets; set TMPDIR to a shorter folder"
+        )
     return short / "cfg", short / "run", short
 
 
@@ -92,13 +95,16 @@ def _find(program: str) -> str | None:
 
 # -- start ------------------------------------------------------------------------------------
 
+
 def start_host(base_dir: Path, run_as: str | None = None) -> LabHost:
     """Start (or find already running) the libvirtd of the host whose folder is base_dir."""
     base = Path(base_dir).resolve()
     libvirtd = _find("libvirtd")
     if libvirtd is None:
-        raise LabError("libvirtd not found: install it with: apt-get install "
-                       "--no-install-recommends libvirt-daemon qemu-system-x86")
+        raise LabError(
+            "libvirtd not found: install it with: apt-get install "
+            "--no-install-recommends libvirt-daemon qemu-system-x86"
+        )
     user, uid, gid = _daemon_user(run_as)
     runuser = _find("runuser")
     if user is not None and runuser is None:
@@ -124,19 +130,31 @@ def start_host(base_dir: Path, run_as: str | None = None) -> LabHost:
     if uid is not None:
         # base_dir itself but not what else the lab keeps in it (instance folders...)
         os.chown(base, uid, gid)
-        _chown_tree([base / "cfg", base / "cache", base / "data", run, log,
-                     *([short, short / "cfg"] if short else [])], uid, gid)
+        _chown_tree(
+            [base / "cfg", base / "cache", base / "data", run, log, *([short, short / "cfg"] if short else [])],
+            uid,
+            gid,
+        )
         _check_reachable(runuser, user, base)
     socket = run / "libvirt" / "libvirt-sock"
     if socket.exists() or socket.is_symlink():
-        socket.unlink()     # left by a killed daemon: must not pass for the new one's
-    (base / STATE_FILE).write_text(json.dumps(
-        {"name": host.name, "uri": host.uri, "run": str(run), "short": str(short) if short else None,
-         "user": user}))
+        socket.unlink()  # left by a killed daemon: must not pass for the new one's
+    (base / STATE_FILE).write_text(
+        json.dumps(
+            {"name": host.name, "uri": host.uri, "run": str(run), "short": str(short) if short else None, "user": user}
+        )
+    )
 
-    env = {"HOME": str(base), "XDG_RUNTIME_DIR": str(run), "XDG_CONFIG_HOME": str(cfg),
-           "XDG_CACHE_HOME": str(base / "cache"), "XDG_DATA_HOME": str(base / "data"),
-           "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C", **processes.marker_env(base)}
+    env = {
+        "HOME": str(base),
+        "XDG_RUNTIME_DIR": str(run),
+        "XDG_CONFIG_HOME": str(cfg),
+        "XDG_CACHE_HOME": str(base / "cache"),
+        "XDG_DATA_HOME": str(base / "data"),
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LC_ALL": "C",
+        **processes.marker_env(base),
+    }
     # --daemon: libvirtd forks, and the first process exits only once the daemon is set up
     # (its exit status says whether it was), so nothing of ours is left waiting on it.
     argv = [libvirtd, "--daemon", "--pid-file", str(pidfile)]
@@ -145,19 +163,28 @@ def start_host(base_dir: Path, run_as: str | None = None) -> LabHost:
         argv = [runuser, "-u", user, "--", "env", *(f"{k}={v}" for k, v in env.items()), *argv]
     with open(log, "ab") as out:
         try:
-            proc = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                  start_new_session=True, timeout=_START_TIMEOUT, cwd=base)
+            proc = subprocess.run(
+                argv,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=out,
+                start_new_session=True,
+                timeout=_START_TIMEOUT,
+                cwd=base,
+            )
         except subprocess.TimeoutExpired:
-            raise LabError(f"libvirtd for {host.name} did not finish starting within "
-                           f"{_START_TIMEOUT:g} s: {_last_line(log)}") from None
+            raise LabError(
+                f"libvirtd for {host.name} did not finish starting within {_START_TIMEOUT:g} s: {_last_line(log)}"
+            ) from None
     if proc.returncode != 0:
-        raise LabError(f"libvirtd for {host.name} failed to start (exit status {proc.returncode}): "
-                       f"{_last_line(log)}")
+        raise LabError(f"libvirtd for {host.name} failed to start (exit status {proc.returncode}): {_last_line(log)}")
     deadline = time.monotonic() + _START_TIMEOUT
     while not socket.exists():
         if time.monotonic() > deadline:
-            raise LabError(f"libvirtd for {host.name} did not create {socket} within "
-                           f"{_START_TIMEOUT:g} s: {_last_line(log)}")
+            raise LabError(
+                f"libvirtd for {host.name} did not create {socket} within {_START_TIMEOUT:g} s: {_last_line(log)}"
+            )
         time.sleep(0.02)
     return host
 
@@ -173,8 +200,10 @@ def _daemon_user(run_as: str | None) -> tuple[str | None, int | None, int | None
     try:
         pw = pwd.getpwnam(user)
     except KeyError:
-        raise LabError(f"user {user} does not exist (libvirtd must not run as root here): "
-                       f"create it with: useradd -r -M -s /usr/sbin/nologin {user}") from None
+        raise LabError(
+            f"user {user} does not exist (libvirtd must not run as root here): "
+            f"create it with: useradd -r -M -s /usr/sbin/nologin {user}"
+        ) from None
     if pw.pw_uid == 0:
         raise LabError(f"user {user} is root: libvirtd would run in system mode")
     return user, pw.pw_uid, pw.pw_gid
@@ -212,11 +241,14 @@ def _chown_tree(paths, uid: int, gid: int) -> None:
 
 def _check_reachable(runuser: str, user: str, base: Path) -> None:
     # e.g. pytest's tmp_path lives under /tmp/pytest-of-root, which is 0700
-    probe = subprocess.run([runuser, "-u", user, "--", "test", "-w", str(base)],
-                           stdin=subprocess.DEVNULL, capture_output=True)
+    probe = subprocess.run(
+        [runuser, "-u", user, "--", "test", "-w", str(base)], stdin=subprocess.DEVNULL, capture_output=True
+    )
     if probe.returncode != 0:
-        raise LabError(f"user {user} cannot write {base}: a parent folder is closed to it "
-                       "(chmod o+x the parents, or put the lab under a folder such as /var/tmp)")
+        raise LabError(
+            f"user {user} cannot write {base}: a parent folder is closed to it "
+            "(chmod o+x the parents, or put the lab under a folder such as /var/tmp)"
+        )
 
 
 def _last_line(log: Path) -> str:
@@ -228,6 +260,7 @@ def _last_line(log: Path) -> str:
 
 
 # -- status and stop --------------------------------------------------------------------------
+
 
 def is_running(pidfile: Path) -> bool:
     """Whether the libvirtd that wrote `pidfile` is alive (not just some process with its PID)."""
@@ -243,8 +276,7 @@ def stop_host(host_or_pidfile: LabHost | Path | str) -> None:
     also a libvirtd whose PID was never written or was lost, and guests that outlived
     their daemon.  Safe to call on a host that is already stopped.  LabError, one line
     each, for what would not end."""
-    pidfile = (host_or_pidfile.pidfile if isinstance(host_or_pidfile, LabHost)
-               else Path(host_or_pidfile)).resolve()
+    pidfile = (host_or_pidfile.pidfile if isinstance(host_or_pidfile, LabHost) else Path(host_or_pidfile)).resolve()
     base = pidfile.parent
     state = _read_state(base)
     daemon = _daemon(pidfile)
@@ -265,7 +297,7 @@ def _read_state(base: Path) -> dict:
     try:
         return json.loads((base / STATE_FILE).read_text())
     except (OSError, ValueError):
-        cfg, run, short = _layout(base)   # started by an older lab, or never started
+        cfg, run, short = _layout(base)  # started by an older lab, or never started
         return {"uri": _uri(run), "run": str(run), "short": str(short) if short else None}
 
 
@@ -274,14 +306,14 @@ def _destroy_guests(uri: str) -> None:
     try:
         import libvirt
     except ImportError:
-        return      # the PID sweep in stop_host still stops the guests
+        return  # the PID sweep in stop_host still stops the guests
     libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
 
     def destroy(dom):
         try:
             dom.destroy()
         except libvirt.libvirtError:
-            pass    # already gone; the PID sweep handles one that would not go
+            pass  # already gone; the PID sweep handles one that would not go
 
     def destroy_all():
         try:
@@ -291,8 +323,10 @@ def _destroy_guests(uri: str) -> None:
         try:
             # one thread per guest: libvirt takes 1-2 s per destroy here, even though QEMU
             # exits within milliseconds of its SIGTERM
-            threads = [threading.Thread(target=destroy, args=(d,), daemon=True)
-                       for d in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE)]
+            threads = [
+                threading.Thread(target=destroy, args=(d,), daemon=True)
+                for d in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE)
+            ]
             for t in threads:
                 t.start()
             for t in threads:
@@ -312,8 +346,17 @@ def _destroy_guests(uri: str) -> None:
 
 # -- domains ----------------------------------------------------------------------------------
 
-def domain_xml(name: str, uuid: str, *, nova: dict | None, vcpus: int = 1, memory_mb: int = 32,
-               disks: list[str] | tuple = (), volumes: list[tuple[str, str, str]] | tuple = ()) -> str:
+
+def domain_xml(
+    name: str,
+    uuid: str,
+    *,
+    nova: dict | None,
+    vcpus: int = 1,
+    memory_mb: int = 32,
+    disks: list[str] | tuple = (),
+    volumes: list[tuple[str, str, str]] | tuple = (),
+) -> str:
     """A tiny TCG guest that really starts here (no KVM, no graphics, no NIC), with Nova's
     1.1 metadata block when `nova` is given.
 
@@ -342,8 +385,10 @@ def domain_xml(name: str, uuid: str, *, nova: dict | None, vcpus: int = 1, memor
 
 def _file_disk(path, dev: str, serial: str | None = None) -> str:
     serial_xml = f"<serial>{escape(serial)}</serial>" if serial else ""
-    return ("    <disk type='file' device='disk'><driver name='qemu' type='raw'/>"
-            f"<source file={quoteattr(str(path))}/><target dev={quoteattr(dev)} bus='virtio'/>{serial_xml}</disk>")
+    return (
+        "    <disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+        f"<source file={quoteattr(str(path))}/><target dev={quoteattr(dev)} bus='virtio'/>{serial_xml}</disk>"
+    )
 
 
 def _nova_metadata(nova: dict, vcpus: int, memory_mb: int) -> str:
@@ -353,28 +398,33 @@ def _nova_metadata(nova: dict, vcpus: int, memory_mb: int) -> str:
     def t(key, default=""):
         return escape(str(nova.get(key, default)))
 
-    return "\n".join([
-        "  <metadata>",
-        f'    <nova:instance xmlns:nova="{NOVA_NS_11}">',
-        f"      <nova:package version={q('package', '31.0.0')}/>",
-        f"      <nova:name>{t('name')}</nova:name>",
-        f"      <nova:creationTime>{t('created', '2026-01-01 00:00:00')}</nova:creationTime>",
-        f"      <nova:flavor name={q('flavor', 'm1.nano')}>",
-        f"        <nova:memory>{int(memory_mb)}</nova:memory>",
-        "        <nova:disk>1</nova:disk>",
-        "        <nova:swap>0</nova:swap>",
-        "        <nova:ephemeral>0</nova:ephemeral>",
-        f"        <nova:vcpus>{int(vcpus)}</nova:vcpus>",
-        "      </nova:flavor>",
-        "      <nova:owner>",
-        f"        <nova:user uuid={q('user_id')}>{t('user_name', 'admin')}</nova:user>",
-        f"        <nova:project uuid={q('project_id')}>{t('project_name', 'demo')}</nova:project>",
-        "      </nova:owner>",
-        *([f"      <nova:root type={q('root_type', 'image')} uuid={q('root_uuid')}/>"]
-          if nova.get("root_uuid") else []),
-        "    </nova:instance>",
-        "  </metadata>",
-    ])
+    return "\n".join(
+        [
+            "  <metadata>",
+            f'    <nova:instance xmlns:nova="{NOVA_NS_11}">',
+            f"      <nova:package version={q('package', '31.0.0')}/>",
+            f"      <nova:name>{t('name')}</nova:name>",
+            f"      <nova:creationTime>{t('created', '2026-01-01 00:00:00')}</nova:creationTime>",
+            f"      <nova:flavor name={q('flavor', 'm1.nano')}>",
+            f"        <nova:memory>{int(memory_mb)}</nova:memory>",
+            "        <nova:disk>1</nova:disk>",
+            "        <nova:swap>0</nova:swap>",
+            "        <nova:ephemeral>0</nova:ephemeral>",
+            f"        <nova:vcpus>{int(vcpus)}</nova:vcpus>",
+            "      </nova:flavor>",
+            "      <nova:owner>",
+            f"        <nova:user uuid={q('user_id')}>{t('user_name', 'admin')}</nova:user>",
+            f"        <nova:project uuid={q('project_id')}>{t('project_name', 'demo')}</nova:project>",
+            "      </nova:owner>",
+            *(
+                [f"      <nova:root type={q('root_type', 'image')} uuid={q('root_uuid')}/>"]
+                if nova.get("root_uuid")
+                else []
+            ),
+            "    </nova:instance>",
+            "  </metadata>",
+        ]
+    )
 
 
 def define(uri: str, xml: str, start: bool = False) -> str:

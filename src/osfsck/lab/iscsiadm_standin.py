@@ -42,8 +42,8 @@ LOG = "iscsiadm.log"
 
 # iscsiadm's exit statuses (open-iscsi include/iscsi_err.h)
 OK = 0
-ERR_INVAL = 7           # ISCSI_ERR_INVAL: bad arguments
-ERR_SESS_EXISTS = 15    # ISCSI_ERR_SESS_EXISTS
+ERR_INVAL = 7  # ISCSI_ERR_INVAL: bad arguments
+ERR_SESS_EXISTS = 15  # ISCSI_ERR_SESS_EXISTS
 ERR_NO_OBJS_FOUND = 21  # ISCSI_ERR_NO_OBJS_FOUND
 
 DEFAULT_PORT = 3260
@@ -58,20 +58,29 @@ class IscsiadmError(Exception):
 
 # -- state ------------------------------------------------------------------------------
 
+
 def new_state(host: str, initiator: str, address: str) -> dict:
     """A host with no sessions and no node records.  sda is the host's own disk, so the
     first iSCSI LUN becomes sdb."""
-    return {"host": host, "initiator": initiator, "address": address,
-            "next_sid": 1, "next_scsi_host": 2, "next_disk": 1, "sessions": [], "nodes": []}
+    return {
+        "host": host,
+        "initiator": initiator,
+        "address": address,
+        "next_sid": 1,
+        "next_scsi_host": 2,
+        "next_disk": 1,
+        "sessions": [],
+        "nodes": [],
+    }
 
 
 def normalise_portal(text: str) -> str:
-    """"192.0.2.10" / "192.0.2.10:3260" / "192.0.2.10:3260,1" -> "192.0.2.10:3260"
+    """ "192.0.2.10" / "192.0.2.10:3260" / "192.0.2.10:3260,1" -> "192.0.2.10:3260"
     (iscsiadm accepts all three for -p; the tpgt is dropped, the port defaults to 3260)."""
     portal = text.strip().split(",")[0]
     host, _, port = portal.rpartition(":")
     if portal.startswith("[") and portal.endswith("]") or not host or (":" in host and not host.endswith("]")):
-        return f"{portal}:{DEFAULT_PORT}"   # no port given (an IPv6 address is bracketed with one)
+        return f"{portal}:{DEFAULT_PORT}"  # no port given (an IPv6 address is bracketed with one)
     return f"{host}:{port}"
 
 
@@ -86,8 +95,7 @@ def disk_name(index: int) -> str:
 
 
 def _matching(items: list, iqn: str | None, portal: str | None) -> list:
-    return [i for i in items if (iqn is None or i["target_iqn"] == iqn)
-            and (portal is None or i["portal"] == portal)]
+    return [i for i in items if (iqn is None or i["target_iqn"] == iqn) and (portal is None or i["portal"] == portal)]
 
 
 def add_node(state: dict, iqn: str, portal: str, tpgt: int = 1, luns: tuple = (1,), controller: bool = False) -> dict:
@@ -97,18 +105,31 @@ def add_node(state: dict, iqn: str, portal: str, tpgt: int = 1, luns: tuple = (1
     portal = normalise_portal(portal)
     for old in _matching(state["nodes"], iqn, portal):
         state["nodes"].remove(old)
-    node = {"target_iqn": iqn, "portal": portal, "tpgt": tpgt, "settings": {"node.startup": "automatic"},
-            "lab_luns": list(luns), "lab_controller": controller}
+    node = {
+        "target_iqn": iqn,
+        "portal": portal,
+        "tpgt": tpgt,
+        "settings": {"node.startup": "automatic"},
+        "lab_luns": list(luns),
+        "lab_controller": controller,
+    }
     state["nodes"].append(node)
     return node
 
 
 def login(state: dict, node: dict, luns: tuple | None = None) -> dict:
     """A session for a node record, its LUNs attached as the next free disks."""
-    session = {"sid": state["next_sid"], "target_iqn": node["target_iqn"], "portal": node["portal"],
-               "tpgt": node["tpgt"], "iface": "default", "state": "LOGGED_IN",
-               "scsi_host": state["next_scsi_host"], "luns": [],
-               "controller": node.get("lab_controller", False)}
+    session = {
+        "sid": state["next_sid"],
+        "target_iqn": node["target_iqn"],
+        "portal": node["portal"],
+        "tpgt": node["tpgt"],
+        "iface": "default",
+        "state": "LOGGED_IN",
+        "scsi_host": state["next_scsi_host"],
+        "luns": [],
+        "controller": node.get("lab_controller", False),
+    }
     for lun in node.get("lab_luns", [1]) if luns is None else luns:
         session["luns"].append([lun, disk_name(state["next_disk"])])
         state["next_disk"] += 1
@@ -156,6 +177,7 @@ def remove_session(state: dict, iqn: str, portal: str) -> None:
 
 # -- rendering --------------------------------------------------------------------------
 
+
 def render_sessions(state: dict) -> str:
     """`iscsiadm -m session -P 3`, tab-indented as open-iscsi 2.1 prints it: a target's
     sessions (one per portal) under one "Target:" line."""
@@ -168,56 +190,90 @@ def render_sessions(state: dict) -> str:
         out += [
             f"\tCurrent Portal: {s['portal']},{s['tpgt']}",
             f"\tPersistent Portal: {s['portal']},{s['tpgt']}",
-            "\t\t**********", "\t\tInterface:", "\t\t**********",
-            f"\t\tIface Name: {s['iface']}", "\t\tIface Transport: tcp",
+            "\t\t**********",
+            "\t\tInterface:",
+            "\t\t**********",
+            f"\t\tIface Name: {s['iface']}",
+            "\t\tIface Transport: tcp",
             f"\t\tIface Initiatorname: {state['initiator']}",
-            f"\t\tIface IPaddress: {state['address']}", "\t\tIface HWaddress: default",
+            f"\t\tIface IPaddress: {state['address']}",
+            "\t\tIface HWaddress: default",
             "\t\tIface Netdev: default",
             f"\t\tSID: {s['sid']}",
             f"\t\tiSCSI Connection State: {'LOGGED IN' if s['state'] == 'LOGGED_IN' else 'TRANSPORT WAIT'}",
             f"\t\tiSCSI Session State: {s['state']}",
             "\t\tInternal iscsid Session State: NO CHANGE",
-            "\t\t*********", "\t\tTimeouts:", "\t\t*********",
-            "\t\tRecovery Timeout: 120", "\t\tTarget Reset Timeout: 30", "\t\tLUN Reset Timeout: 30",
+            "\t\t*********",
+            "\t\tTimeouts:",
+            "\t\t*********",
+            "\t\tRecovery Timeout: 120",
+            "\t\tTarget Reset Timeout: 30",
+            "\t\tLUN Reset Timeout: 30",
             "\t\tAbort Timeout: 15",
-            "\t\t*****", "\t\tCHAP:", "\t\t*****",
-            "\t\tusername: <empty>", "\t\tpassword: ********", "\t\tusername_in: <empty>",
+            "\t\t*****",
+            "\t\tCHAP:",
+            "\t\t*****",
+            "\t\tusername: <empty>",
+            "\t\tpassword: ********",
+            "\t\tusername_in: <empty>",
             "\t\tpassword_in: ********",
-            "\t\t************************", "\t\tNegotiated iSCSI params:", "\t\t************************",
-            "\t\tHeaderDigest: None", "\t\tDataDigest: None", "\t\tMaxRecvDataSegmentLength: 262144",
-            "\t\tMaxXmitDataSegmentLength: 262144", "\t\tFirstBurstLength: 65536",
-            "\t\tMaxBurstLength: 262144", "\t\tImmediateData: Yes", "\t\tInitialR2T: Yes",
+            "\t\t************************",
+            "\t\tNegotiated iSCSI params:",
+            "\t\t************************",
+            "\t\tHeaderDigest: None",
+            "\t\tDataDigest: None",
+            "\t\tMaxRecvDataSegmentLength: 262144",
+            "\t\tMaxXmitDataSegmentLength: 262144",
+            "\t\tFirstBurstLength: 65536",
+            "\t\tMaxBurstLength: 262144",
+            "\t\tImmediateData: Yes",
+            "\t\tInitialR2T: Yes",
             "\t\tMaxOutstandingR2T: 1",
-            "\t\t************************", "\t\tAttached SCSI devices:", "\t\t************************",
+            "\t\t************************",
+            "\t\tAttached SCSI devices:",
+            "\t\t************************",
             f"\t\tHost Number: {s['scsi_host']}\tState: running",
         ]
-        if s.get("controller"):   # a SCSI device but no disk: no "Attached scsi disk" line
+        if s.get("controller"):  # a SCSI device but no disk: no "Attached scsi disk" line
             out.append(f"\t\tscsi{s['scsi_host']} Channel 00 Id 0 Lun: 0")
         for lun, disk in s["luns"]:
-            out += [f"\t\tscsi{s['scsi_host']} Channel 00 Id 0 Lun: {lun}",
-                    f"\t\t\tAttached scsi disk {disk}\t\tState: running"]
+            out += [
+                f"\t\tscsi{s['scsi_host']} Channel 00 Id 0 Lun: {lun}",
+                f"\t\t\tAttached scsi disk {disk}\t\tState: running",
+            ]
     return "\n".join(out) + "\n"
 
 
 def render_session_list(state: dict) -> str:
-    return "".join(f"tcp: [{s['sid']}] {s['portal']},{s['tpgt']} {s['target_iqn']} (non-flash)\n"
-                   for s in sorted(state["sessions"], key=lambda s: s["sid"]))
+    return "".join(
+        f"tcp: [{s['sid']}] {s['portal']},{s['tpgt']} {s['target_iqn']} (non-flash)\n"
+        for s in sorted(state["sessions"], key=lambda s: s["sid"])
+    )
 
 
 def render_nodes(state: dict) -> str:
-    return "".join(f"{n['portal']},{n['tpgt']} {n['target_iqn']}\n"
-                   for n in sorted(state["nodes"], key=lambda n: (n["target_iqn"], n["portal"])))
+    return "".join(
+        f"{n['portal']},{n['tpgt']} {n['target_iqn']}\n"
+        for n in sorted(state["nodes"], key=lambda n: (n["target_iqn"], n["portal"]))
+    )
 
 
 def render_record(node: dict) -> str:
     """The record as `iscsiadm -m node -T IQN -p PORTAL` prints it (an excerpt of its ~80 keys)."""
     address, _, port = node["portal"].rpartition(":")
     settings = {
-        "node.name": node["target_iqn"], "node.tpgt": str(node["tpgt"]), "node.startup": "automatic",
-        "node.leading_login": "No", "iface.iscsi_ifacename": "default", "iface.transport_name": "tcp",
-        "node.discovery_address": "<empty>", "node.session.auth.authmethod": "CHAP",
-        "node.session.timeo.replacement_timeout": "120", "node.session.scan": "auto",
-        "node.conn[0].address": address.strip("[]"), "node.conn[0].port": port,
+        "node.name": node["target_iqn"],
+        "node.tpgt": str(node["tpgt"]),
+        "node.startup": "automatic",
+        "node.leading_login": "No",
+        "iface.iscsi_ifacename": "default",
+        "iface.transport_name": "tcp",
+        "node.discovery_address": "<empty>",
+        "node.session.auth.authmethod": "CHAP",
+        "node.session.timeo.replacement_timeout": "120",
+        "node.session.scan": "auto",
+        "node.conn[0].address": address.strip("[]"),
+        "node.conn[0].port": port,
         "node.conn[0].startup": "manual",
     }
     settings.update(node["settings"])
@@ -232,6 +288,7 @@ def _display_portal(portal: str) -> str:
 
 
 # -- files ------------------------------------------------------------------------------
+
 
 def _write(path: str, text: str, mode: int = 0o644) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
@@ -251,9 +308,11 @@ def save(state_dir: str, state: dict, fresh: bool = False) -> None:
     and an empty answer left out (the script treats a missing file as empty), as the L lab
     writes 8,050 of these."""
     write = _write if fresh else _replace
-    for name, text in ((STATE, json.dumps(state)),
-                       (SESSIONS_TEXT, render_sessions(state) if state["sessions"] else ""),
-                       (NODES_TEXT, render_nodes(state))):
+    for name, text in (
+        (STATE, json.dumps(state)),
+        (SESSIONS_TEXT, render_sessions(state) if state["sessions"] else ""),
+        (NODES_TEXT, render_nodes(state)),
+    ):
         path = os.path.join(state_dir, name)
         if fresh and not text:
             _unlink(path)
@@ -292,7 +351,7 @@ def install(state_dir: str, state: dict, python: str = sys.executable) -> str:
     path to give osfsck as that host's `iscsiadm`."""
     os.makedirs(state_dir, exist_ok=True)
     save(state_dir, state, fresh=True)
-    _unlink(os.path.join(state_dir, LOG))      # a rebuilt lab starts with no history
+    _unlink(os.path.join(state_dir, LOG))  # a rebuilt lab starts with no history
     path = os.path.join(state_dir, SCRIPT)
     _write(path, script_text(os.path.abspath(state_dir), python, os.path.abspath(__file__)), 0o755)
     return path
@@ -306,10 +365,24 @@ def _log(state_dir: str, **entry) -> None:
 # -- the command line -------------------------------------------------------------------
 
 _OPTIONS = {  # short and long forms of the options taking a value
-    "-m": "mode", "--mode": "mode", "-T": "target", "--targetname": "target", "-p": "portal",
-    "--portal": "portal", "-P": "print", "--print": "print", "-o": "op", "--op": "op",
-    "-r": "sid", "--sid": "sid", "-I": "iface", "--interface": "iface", "-n": "name", "--name": "name",
-    "-v": "value", "--value": "value",
+    "-m": "mode",
+    "--mode": "mode",
+    "-T": "target",
+    "--targetname": "target",
+    "-p": "portal",
+    "--portal": "portal",
+    "-P": "print",
+    "--print": "print",
+    "-o": "op",
+    "--op": "op",
+    "-r": "sid",
+    "--sid": "sid",
+    "-I": "iface",
+    "--interface": "iface",
+    "-n": "name",
+    "--name": "name",
+    "-v": "value",
+    "--value": "value",
 }
 _FLAGS = {"-l": "login", "--login": "login", "-u": "logout", "--logout": "logout"}
 
@@ -427,7 +500,9 @@ def _delete(state: dict, nodes: list, log) -> str:
             raise IscsiadmError(
                 f"iscsiadm: This command will remove the record [iface: default, target: {n['target_iqn']}, "
                 f"portal: {_display_portal(n['portal'])}], but a session is using it. Logout session then "
-                "rerun command to remove record.", ERR_SESS_EXISTS)
+                "rerun command to remove record.",
+                ERR_SESS_EXISTS,
+            )
     for n in nodes:
         state["nodes"].remove(n)
         log(op="delete", target_iqn=n["target_iqn"], portal=n["portal"])
@@ -437,7 +512,7 @@ def _delete(state: dict, nodes: list, log) -> str:
 def main(argv: list) -> int:
     state_dir, args = argv[0], argv[1:]
     with open(os.path.join(state_dir, ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)   # one change at a time per host, as iscsid serialises them
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one change at a time per host, as iscsid serialises them
         with open(os.path.join(state_dir, STATE)) as f:
             state = json.load(f)
         before = json.dumps(state, sort_keys=True)

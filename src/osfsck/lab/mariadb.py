@@ -38,15 +38,37 @@ class MariaDB:
         self.log = self.folder / "server.log"
         user = getpass.getuser()
         data = self.folder / "data"
-        subprocess.run([install, "--no-defaults", f"--datadir={data}", f"--user={user}",
-                        "--auth-root-authentication-method=normal", "--skip-test-db"],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                install,
+                "--no-defaults",
+                f"--datadir={data}",
+                f"--user={user}",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         with open(self.log, "w") as log:
             self.proc = subprocess.Popen(
-                [server, "--no-defaults", f"--datadir={data}", f"--socket={self.folder / 'sock'}",
-                 f"--port={self.port}", "--bind-address=127.0.0.1", f"--pid-file={self.folder / 'pid'}",
-                 f"--user={user}", "--skip-name-resolve", *options],
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                [
+                    server,
+                    "--no-defaults",
+                    f"--datadir={data}",
+                    f"--socket={self.folder / 'sock'}",
+                    f"--port={self.port}",
+                    "--bind-address=127.0.0.1",
+                    f"--pid-file={self.folder / 'pid'}",
+                    f"--user={user}",
+                    "--skip-name-resolve",
+                    *options,
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         while "ready for connections" not in self.log.read_text(errors="replace"):
             if self.proc.poll() is not None or time.monotonic() > deadline:
@@ -63,14 +85,14 @@ class MariaDB:
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)   # a clean shutdown of this one server
+            self.proc.send_signal(signal.SIGTERM)  # a clean shutdown of this one server
             try:
                 self.proc.wait(60)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
 
-    def __enter__(self) -> "MariaDB":
+    def __enter__(self) -> MariaDB:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -29,15 +29,18 @@ from osfsck.lab.hypervisors import LabError
 from osfsck.lab.loopback import free_port
 from osfsck.lab.wsgi_service import SERVE, venv_python
 
-NEUTRON_VERSION = "29.0.0"      # scripts/setup pins the same
+NEUTRON_VERSION = "29.0.0"  # scripts/setup pins the same
 ENV = "OSFSCK_NEUTRON_PYTHON"
 START_TIMEOUT = 60.0
-NOT_INSTALLED = ("Neutron is not installed (scripts/setup makes .venv-neutron; or set OSFSCK_NEUTRON_PYTHON): "
-                 "the lab has no Networking API, delete-port falls back to its runbook")
+NOT_INSTALLED = (
+    "Neutron is not installed (scripts/setup makes .venv-neutron; or set OSFSCK_NEUTRON_PYTHON): "
+    "the lab has no Networking API, delete-port falls back to its runbook"
+)
 
 # The runner: oslo.config reads the configuration files from sys.argv when Neutron's WSGI
 # module is imported, so they are put there first.
-RUNNER = '''\
+RUNNER = (
+    '''\
 """neutron-server's WSGI application on the stdlib server (written by osfsck lab build)."""
 import os
 import sys
@@ -49,7 +52,9 @@ with open(pidfile, "w") as f:
     f.write(f"{os.getpid()}\\n")
 sys.argv = ["neutron-api"] + [a for c in confs for a in ("--config-file", c)]
 from neutron.wsgi.api import application  # noqa: E402  (reads the configuration, loads ML2)
-''' + SERVE
+'''
+    + SERVE
+)
 
 ML2_CONF = """\
 [ml2]
@@ -77,8 +82,9 @@ def available() -> str | None:
     return venv_python(ENV, ".venv-neutron")
 
 
-def start_neutron(out: Path, database_url: str, python: str | None = None,
-                  timeout: float = START_TIMEOUT) -> tuple[dict, list[str]]:
+def start_neutron(
+    out: Path, database_url: str, python: str | None = None, timeout: float = START_TIMEOUT
+) -> tuple[dict, list[str]]:
     """neutron-server for the lab in `out`, on the Neutron database at `database_url`;
     returns (its lab.json entry, the API lines of the osfsck.toml `[neutron]` section)."""
     python = python or available()
@@ -100,8 +106,15 @@ def start_neutron(out: Path, database_url: str, python: str | None = None,
     (folder / "ml2_conf.ini").write_text(ML2_CONF)
     (folder / "serve.py").write_text(RUNNER)
     pidfile = folder / "neutron-server.pid"
-    argv = [python, str(folder / "serve.py"), "127.0.0.1", str(port), str(pidfile),
-            str(folder / "neutron.conf"), str(folder / "ml2_conf.ini")]
+    argv = [
+        python,
+        str(folder / "serve.py"),
+        "127.0.0.1",
+        str(port),
+        str(pidfile),
+        str(folder / "neutron.conf"),
+        str(folder / "ml2_conf.ini"),
+    ]
     ready = urllib.request.Request(f"http://127.0.0.1:{port}/v2.0/networks?limit=1")
     entry = wsgi_service.launch("neutron-server", folder, argv, pidfile, port, log, ready, timeout)
     return entry, [f'endpoint = "http://127.0.0.1:{port}"', 'auth = "none"']
@@ -116,8 +129,8 @@ def _neutron_conf(folder: Path, connection: str, log: Path) -> str:
 auth_strategy = noauth
 core_plugin = ml2
 service_plugins = router
-api_paste_config = {folder / 'api-paste.ini'}
-state_path = {folder / 'state'}
+api_paste_config = {folder / "api-paste.ini"}
+state_path = {folder / "state"}
 transport_url = fake:/
 api_workers = 1
 rpc_workers = 0
@@ -133,9 +146,8 @@ log_file = {log}
 connection = {connection}
 
 [oslo_concurrency]
-lock_path = {folder / 'state' / 'lock'}
+lock_path = {folder / "state" / "lock"}
 
 [oslo_messaging_notifications]
 driver = noop
 """
-

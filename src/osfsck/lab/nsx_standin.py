@@ -81,8 +81,15 @@ COLLECTIONS = {
     f"{MANAGER}/firewall/sections": "FirewallSection",
 }
 _SEGMENT_PORTS = re.compile(rf"^{re.escape(POLICY)}/segments/([^/]+)/ports$")
-_SERVER_FIELDS = ("_revision", "_create_time", "_create_user", "_last_modified_time", "_last_modified_user",
-                  "_protection", "_system_owned")
+_SERVER_FIELDS = (
+    "_revision",
+    "_create_time",
+    "_create_user",
+    "_last_modified_time",
+    "_last_modified_user",
+    "_protection",
+    "_system_owned",
+)
 
 
 class ApiError(Exception):
@@ -91,12 +98,23 @@ class ApiError(Exception):
         self.status, self.code = status, code
 
     def body(self) -> dict:
-        return {"httpStatus": _REASONS.get(self.status, str(self.status)), "error_code": self.code or self.status,
-                "module_name": "nsx-standin", "error_message": str(self)}
+        return {
+            "httpStatus": _REASONS.get(self.status, str(self.status)),
+            "error_code": self.code or self.status,
+            "module_name": "nsx-standin",
+            "error_message": str(self),
+        }
 
 
-_REASONS = {400: "BAD_REQUEST", 401: "UNAUTHORIZED", 404: "NOT_FOUND", 412: "PRECONDITION_FAILED",
-            429: "TOO_MANY_REQUESTS", 500: "INTERNAL_SERVER_ERROR", 503: "SERVICE_UNAVAILABLE"}
+_REASONS = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    404: "NOT_FOUND",
+    412: "PRECONDITION_FAILED",
+    429: "TOO_MANY_REQUESTS",
+    500: "INTERNAL_SERVER_ERROR",
+    503: "SERVICE_UNAVAILABLE",
+}
 
 
 def collection_of(path: str) -> str | None:
@@ -137,7 +155,7 @@ class Store:
         self.user = user
         self.collections: dict[str, dict[str, dict]] = {}
         self.lock = threading.RLock()
-        self.changed = None          # called after every change (the process saves its state)
+        self.changed = None  # called after every change (the process saves its state)
 
     def _now(self) -> int:
         return int(time.time() * 1000)
@@ -150,12 +168,27 @@ class Store:
         obj.setdefault("display_name", obj["id"])
         obj.setdefault("tags", [])
         now = self._now()
-        obj.update({"_revision": 0, "_create_time": now, "_create_user": self.user, "_last_modified_time": now,
-                    "_last_modified_user": self.user, "_protection": "NOT_PROTECTED", "_system_owned": False})
+        obj.update(
+            {
+                "_revision": 0,
+                "_create_time": now,
+                "_create_user": self.user,
+                "_last_modified_time": now,
+                "_last_modified_user": self.user,
+                "_protection": "NOT_PROTECTED",
+                "_system_owned": False,
+            }
+        )
         if is_policy(collection):
-            path = collection[len(POLICY) - len("/infra"):] + "/" + obj["id"]
-            obj.update({"path": path, "parent_path": path.rsplit("/", 2)[0],
-                        "relative_path": obj["id"], "marked_for_delete": False})
+            path = collection[len(POLICY) - len("/infra") :] + "/" + obj["id"]
+            obj.update(
+                {
+                    "path": path,
+                    "parent_path": path.rsplit("/", 2)[0],
+                    "relative_path": obj["id"],
+                    "marked_for_delete": False,
+                }
+            )
         self.collections.setdefault(collection, {})[obj["id"]] = obj
         return obj
 
@@ -202,7 +235,7 @@ class Store:
             if offset == 0 and len(objs) <= size:
                 results = list(objs.values())
             else:
-                results = list(objs.values())[offset:offset + size]
+                results = list(objs.values())[offset : offset + size]
             total = len(objs)
         page = {"results": results}
         if offset == 0:
@@ -224,8 +257,11 @@ class Store:
             seen = body.get("_revision")
             if current is None:
                 if not is_policy(collection):
-                    raise ApiError(404, f"The requested object : {oid} could not be found. Object identifiers "
-                                        "are case sensitive.", 600)
+                    raise ApiError(
+                        404,
+                        f"The requested object : {oid} could not be found. Object identifiers are case sensitive.",
+                        600,
+                    )
                 if collection not in COLLECTIONS:
                     seg = _SEGMENT_PORTS.match(collection).group(1)
                     if seg not in self.collections.get(f"{POLICY}/segments", {}):
@@ -236,16 +272,29 @@ class Store:
             if seen is None and not is_policy(collection):
                 raise ApiError(412, "The _revision property must be supplied when updating an object", 244)
             if seen is not None and seen != current["_revision"]:
-                raise ApiError(412, f"The object {oid} was modified by somebody else (revision "
-                                    f"{current['_revision']}, not {seen}). Try again.", 604)
+                raise ApiError(
+                    412,
+                    f"The object {oid} was modified by somebody else (revision "
+                    f"{current['_revision']}, not {seen}). Try again.",
+                    604,
+                )
             if method == "PATCH":
                 merged = {**current, **{k: v for k, v in body.items() if k not in _SERVER_FIELDS}}
             else:
-                keep = {k: current[k] for k in (*_SERVER_FIELDS, "path", "parent_path", "relative_path",
-                                                "marked_for_delete") if k in current}
+                keep = {
+                    k: current[k]
+                    for k in (*_SERVER_FIELDS, "path", "parent_path", "relative_path", "marked_for_delete")
+                    if k in current
+                }
                 merged = {**{k: v for k, v in body.items() if k not in _SERVER_FIELDS}, **keep}
-            merged.update({"id": oid, "_revision": current["_revision"] + 1, "_last_modified_time": self._now(),
-                           "_last_modified_user": self.user})
+            merged.update(
+                {
+                    "id": oid,
+                    "_revision": current["_revision"] + 1,
+                    "_last_modified_time": self._now(),
+                    "_last_modified_user": self.user,
+                }
+            )
             objs[oid] = merged
             self._changed()
             return merged
@@ -258,16 +307,20 @@ class Store:
             if obj is None:
                 if is_policy(collection):
                     return
-                raise ApiError(404, f"The requested object : {oid} could not be found. Object identifiers are "
-                                    "case sensitive.", 600)
+                raise ApiError(
+                    404, f"The requested object : {oid} could not be found. Object identifiers are case sensitive.", 600
+                )
             rtype = obj.get("resource_type")
             if rtype == "LogicalPort" and obj.get("attachment") and not flag("detach"):
                 raise ApiError(400, f"Logical port {oid} has an attachment; delete it with detach=true", 8407)
             if rtype == "Segment" and self.collections.get(f"{collection}/{oid}/ports"):
                 raise ApiError(400, f"Segment {oid} has ports; delete them first", 503040)
             if rtype == "LogicalSwitch":
-                ports = [p for p in self.collections.get(f"{MANAGER}/logical-ports", {}).values()
-                         if p.get("logical_switch_id") == oid]
+                ports = [
+                    p
+                    for p in self.collections.get(f"{MANAGER}/logical-ports", {}).values()
+                    if p.get("logical_switch_id") == oid
+                ]
                 if ports and not flag("cascade"):
                     raise ApiError(400, f"Logical switch {oid} has {len(ports)} logical port(s)", 5070)
                 for p in ports:
@@ -281,14 +334,23 @@ class Store:
     def _refuse_if_used(self, rtype: str, obj: dict) -> None:
         """Objects others refer to cannot be deleted (NSX answers 400 "in use")."""
         if rtype == "Tier1":
-            users = [s["id"] for s in self.collections.get(f"{POLICY}/segments", {}).values()
-                     if s.get("connectivity_path") == obj["path"]]
+            users = [
+                s["id"]
+                for s in self.collections.get(f"{POLICY}/segments", {}).values()
+                if s.get("connectivity_path") == obj["path"]
+            ]
         elif rtype == "Group":
-            users = [p["id"] for p in self.collections.get(f"{POLICY}/domains/default/security-policies", {}).values()
-                     if obj["path"] in json.dumps([p.get("scope"), p.get("rules")])]
+            users = [
+                p["id"]
+                for p in self.collections.get(f"{POLICY}/domains/default/security-policies", {}).values()
+                if obj["path"] in json.dumps([p.get("scope"), p.get("rules")])
+            ]
         elif rtype == "NSGroup":
-            users = [s["id"] for s in self.collections.get(f"{MANAGER}/firewall/sections", {}).values()
-                     if any(t.get("target_id") == obj["id"] for t in s.get("applied_tos") or ())]
+            users = [
+                s["id"]
+                for s in self.collections.get(f"{MANAGER}/firewall/sections", {}).values()
+                if any(t.get("target_id") == obj["id"] for t in s.get("applied_tos") or ())
+            ]
         else:
             return
         if users:
@@ -300,13 +362,13 @@ class Store:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"      # keep-alive, as NSX's front end (clients reuse connections)
+    protocol_version = "HTTP/1.1"  # keep-alive, as NSX's front end (clients reuse connections)
     server_version = "NSX-standin"
     # headers and body go out in two writes: without TCP_NODELAY, Nagle's algorithm and the
     # client's delayed ACK hold every keep-alive answer back by tens of milliseconds
     disable_nagle_algorithm = True
 
-    def log_message(self, fmt, *args):   # requests are recorded in standin.requests instead
+    def log_message(self, fmt, *args):  # requests are recorded in standin.requests instead
         pass
 
     def _reply(self, status: int, body, headers: dict | None = None) -> None:
@@ -327,8 +389,12 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         standin.requests.append((method, self.path))
         if self.headers.get("Authorization") != standin.auth_header:
-            return self._reply(401, ApiError(401, "The username/password combination is incorrect or the account "
-                                                  "specified has been locked.", 403).body())
+            return self._reply(
+                401,
+                ApiError(
+                    401, "The username/password combination is incorrect or the account specified has been locked.", 403
+                ).body(),
+            )
         fault = standin.take_fault(method, path, query)
         if fault is not None:
             status, body, headers = fault
@@ -360,8 +426,9 @@ class _Handler(BaseHTTPRequestHandler):
                 return store.list_page(collection, query)
             obj = store.get(collection, oid)
             if obj is None:
-                raise ApiError(404, f"The requested object : {oid} could not be found. Object identifiers are case "
-                                    "sensitive.", 600)
+                raise ApiError(
+                    404, f"The requested object : {oid} could not be found. Object identifiers are case sensitive.", 600
+                )
             return obj
         if method == "DELETE":
             if oid is None:
@@ -392,8 +459,16 @@ class NsxStandin:
     """The server.  `store` holds the objects; `requests` lists (method, path?query) as
     received; `inject` queues faults."""
 
-    def __init__(self, username: str = "admin", password: str = "secret", *, host: str = "127.0.0.1",
-                 port: int = 0, certfile: str | None = None, keyfile: str | None = None):
+    def __init__(
+        self,
+        username: str = "admin",
+        password: str = "secret",
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        certfile: str | None = None,
+        keyfile: str | None = None,
+    ):
         self.store = Store(username)
         self.requests: list[tuple[str, str]] = []
         self.auth_header = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
@@ -415,14 +490,32 @@ class NsxStandin:
         host, port = self.server.server_address[:2]
         return f"{self.scheme}://{host}:{port}"
 
-    def inject(self, status: int, *, count: int | None = 1, method: str | None = None, path: str | None = None,
-               paged: bool = False, retry_after: float | None = None, body: bytes | None = None) -> None:
+    def inject(
+        self,
+        status: int,
+        *,
+        count: int | None = 1,
+        method: str | None = None,
+        path: str | None = None,
+        paged: bool = False,
+        retry_after: float | None = None,
+        body: bytes | None = None,
+    ) -> None:
         """Answer the next `count` (None: every) matching request with `status` instead.
         Matching: `method`, a `path` prefix, and with `paged` only requests that carry a
         cursor (a second or later page).  `body` replaces the JSON error (e.g. b"<html>")."""
         with self._fault_lock:
-            self._faults.append({"status": status, "count": count, "method": method, "path": path, "paged": paged,
-                                 "retry_after": retry_after, "body": body})
+            self._faults.append(
+                {
+                    "status": status,
+                    "count": count,
+                    "method": method,
+                    "path": path,
+                    "paged": paged,
+                    "retry_after": retry_after,
+                    "body": body,
+                }
+            )
 
     def clear_faults(self) -> None:
         with self._fault_lock:
@@ -431,8 +524,11 @@ class NsxStandin:
     def take_fault(self, method: str, path: str, query: dict):
         with self._fault_lock:
             for f in self._faults:
-                if ((f["method"] and f["method"] != method) or (f["path"] and not path.startswith(f["path"]))
-                        or (f["paged"] and "cursor" not in query)):
+                if (
+                    (f["method"] and f["method"] != method)
+                    or (f["path"] and not path.startswith(f["path"]))
+                    or (f["paged"] and "cursor" not in query)
+                ):
                     continue
                 if f["count"] is not None:
                     f["count"] -= 1
@@ -443,7 +539,7 @@ class NsxStandin:
                 return f["status"], body, headers
         return None
 
-    def start(self) -> "NsxStandin":
+    def start(self) -> NsxStandin:
         self._thread = threading.Thread(target=self.server.serve_forever, name="nsx-standin", daemon=True)
         self._thread.start()
         return self
@@ -465,10 +561,30 @@ def make_certificate(folder: str, host: str = "127.0.0.1") -> tuple[str, str]:
     """A self-signed certificate for `host` (an IP address) made with `openssl`: (cert, key)
     paths.  The certificate is its own CA: a client trusts it only when given it."""
     import subprocess
+
     cert, key = os.path.join(folder, "nsx-cert.pem"), os.path.join(folder, "nsx-key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-                    f"/CN={host}", "-addext", f"subjectAltName=IP:{host}", "-keyout", key, "-out", cert],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            f"/CN={host}",
+            "-addext",
+            f"subjectAltName=IP:{host}",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+        ],
+        check=True,
+        capture_output=True,
+    )
     return cert, key
 
 
@@ -501,7 +617,7 @@ def main(argv=None) -> int:
             with open(a.state, encoding="utf-8") as f:
                 standin.store.load(json.load(f))
         standin.store.changed = lambda: _save(standin.store, a.state)
-    print(standin.url, flush=True)        # the caller reads the address (port 0: a free one)
+    print(standin.url, flush=True)  # the caller reads the address (port 0: a free one)
     try:
         standin.server.serve_forever()
     except KeyboardInterrupt:

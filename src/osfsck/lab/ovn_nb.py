@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from osfsck.lab import schemas
 from osfsck.lab.cloud import Cloud
@@ -38,16 +38,16 @@ NEWEST, OLDEST = max(schemas.releases()), min(schemas.releases())
 @dataclass
 class NbRow:
     table: str
-    uuid: str                       # the row's _uuid
-    row: dict                       # column -> Python value (dict: a map, list: a set)
-    refs: dict = field(default_factory=dict)    # column -> [NbRow] (references in this transaction)
+    uuid: str  # the row's _uuid
+    row: dict  # column -> Python value (dict: a map, list: a set)
+    refs: dict = field(default_factory=dict)  # column -> [NbRow] (references in this transaction)
 
 
 @dataclass
 class Northbound:
     new_uuid: Callable[[], str]
     rows: list = field(default_factory=list)
-    by_name: dict = field(default_factory=dict)     # (table, name) -> NbRow
+    by_name: dict = field(default_factory=dict)  # (table, name) -> NbRow
 
 
 def _ext(**kw) -> dict:
@@ -76,41 +76,77 @@ def rows(c: Cloud, release: str = NEWEST) -> Northbound:
         groups_of.setdefault(b["port_id"], []).append(b["security_group_id"])
     active = {b["port_id"]: b for b in n.bindings if b["status"] == "ACTIVE" and b["host"]}
     created = {a["id"]: a["created_at"] for a in n.attrs}
-    lsps: dict = {}                                     # network id -> [NbRow]
+    lsps: dict = {}  # network id -> [NbRow]
     for p in n.ports:
         if p["device_owner"] == "network:floatingip":
-            continue        # utils.is_lsp_ignored: floating IP ports have no LSP
+            continue  # utils.is_lsp_ignored: floating IP ports have no LSP
         if c.now - created[p["standard_attr_id"]] < MINUTE:
-            continue        # Neutron's NB write of a port made seconds ago is still in flight
+            continue  # Neutron's NB write of a port made seconds ago is still in flight
         lsps.setdefault(p["network_id"], []).append(
-            _add(nb, "Logical_Switch_Port", p["id"], _lsp(p, subnets[p["network_id"]], groups_of.get(p["id"], ()),
-                                                          active.get(p["id"]), rev(p), mtu[p["network_id"]], release)))
+            _add(
+                nb,
+                "Logical_Switch_Port",
+                p["id"],
+                _lsp(
+                    p,
+                    subnets[p["network_id"]],
+                    groups_of.get(p["id"], ()),
+                    active.get(p["id"]),
+                    rev(p),
+                    mtu[p["network_id"]],
+                    release,
+                ),
+            )
+        )
     for net in n.networks:
         seg = net["_segment"]
-        ext = {"neutron:network_name": net["name"], "neutron:mtu": str(net["mtu"]),
-               "neutron:revision_number": str(rev(net)), "neutron:availability_zone_hints": "",
-               "neutron:provnet-network-type": seg["network_type"]}
+        ext = {
+            "neutron:network_name": net["name"],
+            "neutron:mtu": str(net["mtu"]),
+            "neutron:revision_number": str(rev(net)),
+            "neutron:availability_zone_hints": "",
+            "neutron:provnet-network-type": seg["network_type"],
+        }
         if release != OLDEST and seg["physical_network"]:
             ext["neutron:provnet-physical-network"] = seg["physical_network"]
         ports = lsps.get(net["id"], [])
         if seg["physical_network"]:
             ports.append(_provnet(nb, seg, release))
-        _add(nb, "Logical_Switch", f"neutron-{net['id']}",
-             {"name": f"neutron-{net['id']}",
-              "other_config": {"mcast_snoop": "false", "mcast_flood_unregistered": "false"}, "external_ids": ext},
-             ports=ports)
+        _add(
+            nb,
+            "Logical_Switch",
+            f"neutron-{net['id']}",
+            {
+                "name": f"neutron-{net['id']}",
+                "other_config": {"mcast_snoop": "false", "mcast_flood_unregistered": "false"},
+                "external_ids": ext,
+            },
+            ports=ports,
+        )
     meta_ip = {p["network_id"]: p["_ip"] for p in n.ports if p["device_owner"] == "network:distributed"}
     for s in n.subnets:
         if not s["enable_dhcp"]:
-            continue        # ovn_client.create_subnet writes DHCP_Options only for DHCP subnets
+            continue  # ovn_client.create_subnet writes DHCP_Options only for DHCP subnets
         ext = {"subnet_id": s["id"], "neutron:revision_number": str(rev(s))}
         if release != OLDEST:
             ext["neutron:network_id"] = s["network_id"]
-        _add(nb, "DHCP_Options", s["id"], {"cidr": s["cidr"], "options": {
-            "server_id": s["gateway_ip"], "server_mac": _server_mac(s["id"]), "lease_time": "43200",
-            "mtu": str(mtu[s["network_id"]]), "router": s["gateway_ip"],
-            "classless_static_route": f"{{169.254.169.254/32,{meta_ip[s['network_id']]}, 0.0.0.0/0,{s['gateway_ip']}}}"},
-            "external_ids": ext})
+        _add(
+            nb,
+            "DHCP_Options",
+            s["id"],
+            {
+                "cidr": s["cidr"],
+                "options": {
+                    "server_id": s["gateway_ip"],
+                    "server_mac": _server_mac(s["id"]),
+                    "lease_time": "43200",
+                    "mtu": str(mtu[s["network_id"]]),
+                    "router": s["gateway_ip"],
+                    "classless_static_route": f"{{169.254.169.254/32,{meta_ip[s['network_id']]}, 0.0.0.0/0,{s['gateway_ip']}}}",
+                },
+                "external_ids": ext,
+            },
+        )
     _routers(c, nb, rev, release)
     _groups(c, nb, rev)
     return nb
@@ -123,14 +159,22 @@ def _lsp(p: dict, sub: dict, groups, binding: dict | None, revision: int, mtu: i
     owner = p["device_owner"]
     router_port = owner.startswith("network:router")
     address = " ".join(x for x in (p["mac_address"], p["_ip"]) if x)
-    ext = {"neutron:port_name": "", "neutron:device_id": p["device_id"], "neutron:project_id": p["project_id"] or "",
-           "neutron:cidrs": f"{p['_ip']}/{sub['cidr'].split('/')[1]}" if p["_ip"] else "",
-           "neutron:device_owner": owner, "neutron:subnet_pool_addr_scope4": "",
-           "neutron:subnet_pool_addr_scope6": "", "neutron:network_name": f"neutron-{p['network_id']}",
-           "neutron:security_group_ids": " ".join(groups), "neutron:revision_number": str(revision),
-           "neutron:vnic_type": "normal", "neutron:port_capabilities": "",
-           # the network's MTU is given to localports since 2025 (empty for every other port)
-           "neutron:mtu": str(mtu) if owner == "network:distributed" and release != OLDEST else ""}
+    ext = {
+        "neutron:port_name": "",
+        "neutron:device_id": p["device_id"],
+        "neutron:project_id": p["project_id"] or "",
+        "neutron:cidrs": f"{p['_ip']}/{sub['cidr'].split('/')[1]}" if p["_ip"] else "",
+        "neutron:device_owner": owner,
+        "neutron:subnet_pool_addr_scope4": "",
+        "neutron:subnet_pool_addr_scope6": "",
+        "neutron:network_name": f"neutron-{p['network_id']}",
+        "neutron:security_group_ids": " ".join(groups),
+        "neutron:revision_number": str(revision),
+        "neutron:vnic_type": "normal",
+        "neutron:port_capabilities": "",
+        # the network's MTU is given to localports since 2025 (empty for every other port)
+        "neutron:mtu": str(mtu) if owner == "network:distributed" and release != OLDEST else "",
+    }
     options: dict = {}
     if binding is not None:
         # update_lsp_host_info once the port is up; requested-chassis from the binding, both
@@ -143,23 +187,46 @@ def _lsp(p: dict, sub: dict, groups, binding: dict | None, revision: int, mtu: i
             if dest:
                 options.update({"requested-chassis": f"{binding['host']},{dest}", "activation-strategy": "rarp"})
     if router_port:
-        return {"name": p["id"], "type": "router", "addresses": ["router"], "port_security": [],
-                "options": {"router-port": f"lrp-{p['id']}"}, "external_ids": ext}
+        return {
+            "name": p["id"],
+            "type": "router",
+            "addresses": ["router"],
+            "port_security": [],
+            "options": {"router-port": f"lrp-{p['id']}"},
+            "external_ids": ext,
+        }
     trusted = owner.startswith("network:")
-    return {"name": p["id"], "type": "localport" if owner == "network:distributed" else "",
-            "addresses": [address], "port_security": [] if trusted else [address], "options": options,
-            "external_ids": ext}
+    return {
+        "name": p["id"],
+        "type": "localport" if owner == "network:distributed" else "",
+        "addresses": [address],
+        "port_security": [] if trusted else [address],
+        "options": options,
+        "external_ids": ext,
+    }
 
 
 def _provnet(nb: Northbound, seg: dict, release: str) -> NbRow:
     """The localnet port of a provider segment (ovn_client.create_provnet_port): named
     after the segment; 2026.2 marks it with its physical network, 2024.1 with nothing."""
     name = f"provnet-{seg['id']}"
-    return _add(nb, "Logical_Switch_Port", name, {
-        "name": name, "type": "localnet", "addresses": ["unknown"],
-        "options": {"network_name": seg["physical_network"], "mcast_flood": "false", "mcast_flood_reports": "true",
-                    "localnet_learn_fdb": "false"},
-        "external_ids": {} if release == OLDEST else {"neutron:provnet-physical-network": seg["physical_network"]}})
+    return _add(
+        nb,
+        "Logical_Switch_Port",
+        name,
+        {
+            "name": name,
+            "type": "localnet",
+            "addresses": ["unknown"],
+            "options": {
+                "network_name": seg["physical_network"],
+                "mcast_flood": "false",
+                "mcast_flood_reports": "true",
+                "localnet_learn_fdb": "false",
+            },
+            "external_ids": {} if release == OLDEST else {"neutron:provnet-physical-network": seg["physical_network"]},
+        },
+    )
 
 
 def _server_mac(subnet_id: str) -> str:
@@ -177,31 +244,60 @@ def _routers(c: Cloud, nb: Northbound, rev, release: str) -> None:
         p = ports[rp["port_id"]]
         gw = rp["port_type"] == "network:router_gateway"
         prefix = subnets[p["network_id"]]["cidr"].split("/")[1]
-        lrps.setdefault(rp["router_id"], []).append(_add(nb, "Logical_Router_Port", f"lrp-{p['id']}", {
-            "name": f"lrp-{p['id']}", "mac": p["mac_address"], "networks": [f"{p['_ip']}/{prefix}"],
-            # _gen_router_port_ext_ids: router_name is the router's id in 2024.1, its OVN
-            # name ("neutron-<id>") in 2026.2
-            "external_ids": _ext(revision_number=rev(p), network_name=f"neutron-{p['network_id']}",
-                                 router_name=rp["router_id"] if release == OLDEST else f"neutron-{rp['router_id']}",
-                                 is_ext_gw=str(gw), subnet_ids=subnets[p["network_id"]]["id"])}))
+        lrps.setdefault(rp["router_id"], []).append(
+            _add(
+                nb,
+                "Logical_Router_Port",
+                f"lrp-{p['id']}",
+                {
+                    "name": f"lrp-{p['id']}",
+                    "mac": p["mac_address"],
+                    "networks": [f"{p['_ip']}/{prefix}"],
+                    # _gen_router_port_ext_ids: router_name is the router's id in 2024.1, its OVN
+                    # name ("neutron-<id>") in 2026.2
+                    "external_ids": _ext(
+                        revision_number=rev(p),
+                        network_name=f"neutron-{p['network_id']}",
+                        router_name=rp["router_id"] if release == OLDEST else f"neutron-{rp['router_id']}",
+                        is_ext_gw=str(gw),
+                        subnet_ids=subnets[p["network_id"]]["id"],
+                    ),
+                },
+            )
+        )
     nats: dict = {}
     for f in n.fips:
         if not f["fixed_port_id"]:
             continue
-        nat = {"type": "dnat_and_snat", "external_ip": f["floating_ip_address"], "logical_ip": f["fixed_ip_address"],
-               "logical_port": f["fixed_port_id"],
-               "external_ids": _ext(fip_id=f["id"], fip_port_id=f["fixed_port_id"], revision_number=rev(f),
-                                    router_name=f"neutron-{f['router_id']}",
-                                    fip_external_mac=ports[f["fixed_port_id"]]["mac_address"],
-                                    fip_network_id=f["floating_network_id"])}
+        nat = {
+            "type": "dnat_and_snat",
+            "external_ip": f["floating_ip_address"],
+            "logical_ip": f["fixed_ip_address"],
+            "logical_port": f["fixed_port_id"],
+            "external_ids": _ext(
+                fip_id=f["id"],
+                fip_port_id=f["fixed_port_id"],
+                revision_number=rev(f),
+                router_name=f"neutron-{f['router_id']}",
+                fip_external_mac=ports[f["fixed_port_id"]]["mac_address"],
+                fip_network_id=f["floating_network_id"],
+            ),
+        }
         if release != OLDEST:
             nat["options"] = {"stateless": "false"}
         nats.setdefault(f["router_id"], []).append(_add(nb, "NAT", f["id"], nat))
     for r in n.routers:
-        _add(nb, "Logical_Router", f"neutron-{r['id']}",
-             {"name": f"neutron-{r['id']}", "external_ids": _ext(router_name=r["name"], revision_number=rev(r),
-                                                                 availability_zone_hints="")},
-             ports=lrps.get(r["id"], []), nat=nats.get(r["id"], []))
+        _add(
+            nb,
+            "Logical_Router",
+            f"neutron-{r['id']}",
+            {
+                "name": f"neutron-{r['id']}",
+                "external_ids": _ext(router_name=r["name"], revision_number=rev(r), availability_zone_hints=""),
+            },
+            ports=lrps.get(r["id"], []),
+            nat=nats.get(r["id"], []),
+        )
 
 
 def _groups(c: Cloud, nb: Northbound, rev) -> None:
@@ -216,30 +312,63 @@ def _groups(c: Cloud, nb: Northbound, rev) -> None:
         pg = f"pg_{r['security_group_id'].replace('-', '_')}"
         port = "outport" if r["direction"] == "ingress" else "inport"
         ip = "ip4" if r["ethertype"] == "IPv4" else "ip6"
-        rules.setdefault(r["security_group_id"], []).append(_add(nb, "ACL", r["id"], {
-            "direction": "to-lport" if r["direction"] == "ingress" else "from-lport", "priority": 1002,
-            "match": f"{port} == @{pg} && {ip}", "action": "allow-related", "log": False, "name": [],
-            "severity": [], "meter": [], "external_ids": {"neutron:security_group_rule_id": r["id"]}}))
+        rules.setdefault(r["security_group_id"], []).append(
+            _add(
+                nb,
+                "ACL",
+                r["id"],
+                {
+                    "direction": "to-lport" if r["direction"] == "ingress" else "from-lport",
+                    "priority": 1002,
+                    "match": f"{port} == @{pg} && {ip}",
+                    "action": "allow-related",
+                    "log": False,
+                    "name": [],
+                    "severity": [],
+                    "meter": [],
+                    "external_ids": {"neutron:security_group_rule_id": r["id"]},
+                },
+            )
+        )
     for g in n.groups:
         name = f"pg_{g['id'].replace('-', '_')}"
-        _add(nb, "Port_Group", name, {"name": name, "external_ids": _ext(security_group_id=g["id"])},
-             ports=members.get(g["id"], []), acls=rules.get(g["id"], []))
+        _add(
+            nb,
+            "Port_Group",
+            name,
+            {"name": name, "external_ids": _ext(security_group_id=g["id"])},
+            ports=members.get(g["id"], []),
+            acls=rules.get(g["id"], []),
+        )
     # Neutron's default-drop group (utils.create_default_drop_port_group): its two drop ACLs,
     # and every untrusted port with port security as a member (ovn_client.create_port)
-    drops = [_add(nb, "ACL", None, {"action": "drop", "direction": d, "match": f"{side} == @neutron_pg_drop && ip",
-                                    "priority": 1001})
-             for d, side in (("to-lport", "outport"), ("from-lport", "inport"))]
+    drops = [
+        _add(
+            nb,
+            "ACL",
+            None,
+            {"action": "drop", "direction": d, "match": f"{side} == @neutron_pg_drop && ip", "priority": 1001},
+        )
+        for d, side in (("to-lport", "outport"), ("from-lport", "inport"))
+    ]
     guarded = [r for r in nb.rows if r.table == "Logical_Switch_Port" and r.row.get("port_security")]
-    _add(nb, "Port_Group", "neutron_pg_drop", {"name": "neutron_pg_drop", "external_ids": {}}, ports=guarded,
-         acls=drops)
+    _add(
+        nb, "Port_Group", "neutron_pg_drop", {"name": "neutron_pg_drop", "external_ids": {}}, ports=guarded, acls=drops
+    )
 
 
 # -- Neutron's record of them -------------------------------------------------------------
 
 # NB table -> ovn_revision_numbers.resource_type (neutron/common/ovn/constants.py TYPE_*)
-_REVISION_TYPES = {"Logical_Switch": "networks", "Logical_Switch_Port": "ports", "Logical_Router": "routers",
-                   "Logical_Router_Port": "router_ports", "NAT": "floatingips", "Port_Group": "security_groups",
-                   "ACL": "security_group_rules"}
+_REVISION_TYPES = {
+    "Logical_Switch": "networks",
+    "Logical_Switch_Port": "ports",
+    "Logical_Router": "routers",
+    "Logical_Router_Port": "router_ports",
+    "NAT": "floatingips",
+    "Port_Group": "security_groups",
+    "ACL": "security_group_rules",
+}
 
 
 def revisions(c: Cloud, nb: Northbound) -> list[dict]:
@@ -259,15 +388,23 @@ def revisions(c: Cloud, nb: Northbound) -> list[dict]:
         nb_revision = (nb_row.row.get("external_ids") or {}).get("neutron:revision_number") if nb_row else None
         if nb_revision is not None:
             revision = int(nb_revision)
-        elif revision is None:      # Port_Group and ACL rows carry none: bumped to Neutron's
+        elif revision is None:  # Port_Group and ACL rows carry none: bumped to Neutron's
             revision = -1 if nb_row is None and c.now - attr["created_at"] < MINUTE else attr["revision_number"]
         when = attr["created_at"] if attr else c.now - dt.timedelta(days=3)
-        out.append({"resource_uuid": uuid, "resource_type": rtype, "revision_number": revision,
-                    "standard_attr_id": obj["standard_attr_id"] if obj else None, "created_at": when,
-                    "updated_at": attr["updated_at"] if attr else when})
+        out.append(
+            {
+                "resource_uuid": uuid,
+                "resource_type": rtype,
+                "revision_number": revision,
+                "standard_attr_id": obj["standard_attr_id"] if obj else None,
+                "created_at": when,
+                "updated_at": attr["updated_at"] if attr else when,
+            }
+        )
 
     def find(table: str, name: str):
         return nb.by_name.get((table, name))
+
     for net in n.networks:
         record(net["id"], "networks", net, find("Logical_Switch", f"neutron-{net['id']}"))
     for s in n.subnets:
@@ -289,27 +426,43 @@ def revisions(c: Cloud, nb: Northbound) -> list[dict]:
     for r in n.rules:
         record(r["id"], "security_group_rules", r, find("ACL", r["id"]))
     ports = {p["id"] for p in n.ports}
-    for row in nb.rows:     # NB rows whose Neutron object is gone: their revision rows stay
-        if row.table == "Logical_Switch_Port" and row.row.get("external_ids", {}).get("neutron:device_owner") is not None \
-                and row.row["name"] not in ports:
+    for row in nb.rows:  # NB rows whose Neutron object is gone: their revision rows stay
+        if (
+            row.table == "Logical_Switch_Port"
+            and row.row.get("external_ids", {}).get("neutron:device_owner") is not None
+            and row.row["name"] not in ports
+        ):
             record(row.row["name"], _REVISION_TYPES[row.table], None, row)
     return out
 
 
 # -- faults and near misses ------------------------------------------------------------
 
+
 def inject(c: Cloud, nb: Northbound, release: str = NEWEST) -> None:
     """One fault of each OVN check, named as the checks name them: an NB row by its _uuid,
     a Neutron object without its row by the object's id."""
     n = c.net
     taken = c.faulted_ids()
-    ports = [p for p in n.ports if p["device_owner"].startswith("compute:") and p["id"] not in taken
-             and ("Logical_Switch_Port", p["id"]) in nb.by_name]
+    ports = [
+        p
+        for p in n.ports
+        if p["device_owner"].startswith("compute:")
+        and p["id"] not in taken
+        and ("Logical_Switch_Port", p["id"]) in nb.by_name
+    ]
     # orphan: Neutron deleted a port while the NB write failed; its LSP stays on the switch
     net = next(x for x in n.networks if not x["_external"])
     ghost = c.uuid()
-    gone_port = {"id": ghost, "network_id": net["id"], "mac_address": "fa:16:3e:ee:ee:01", "_ip": "10.1.255.250",
-                 "device_id": c.uuid(), "device_owner": "compute:nova", "project_id": net["project_id"]}
+    gone_port = {
+        "id": ghost,
+        "network_id": net["id"],
+        "mac_address": "fa:16:3e:ee:ee:01",
+        "_ip": "10.1.255.250",
+        "device_id": c.uuid(),
+        "device_owner": "compute:nova",
+        "project_id": net["project_id"],
+    }
     lsp = _add(nb, "Logical_Switch_Port", ghost, _lsp(gone_port, net["_subnet"], (), None, 5, net["mtu"], release))
     nb.by_name[("Logical_Switch", f"neutron-{net['id']}")].refs["ports"].append(lsp)
     c.fault("OV101", lsp.uuid, "LSP of a port Neutron deleted")
@@ -333,15 +486,25 @@ def inject(c: Cloud, nb: Northbound, release: str = NEWEST) -> None:
 def near_misses(c: Cloud, nb: Northbound) -> None:
     """Rows Neutron did not make, which are not ours to judge."""
     hand = _add(nb, "Logical_Switch_Port", "ops-debug-port", {"name": "ops-debug-port", "addresses": ["unknown"]})
-    _add(nb, "Logical_Switch", "ops-test-switch", {"name": "ops-test-switch", "external_ids": {"owner": "ops"}},
-         ports=[hand])
+    _add(
+        nb,
+        "Logical_Switch",
+        "ops-test-switch",
+        {"name": "ops-test-switch", "external_ids": {"owner": "ops"}},
+        ports=[hand],
+    )
     # (the external network's localnet port, `rows` makes as Neutron does, stands for its
     # segment, which osfsck does not read)
-    c.notes += ["hand-made OVN switch and port without Neutron's external_ids", "localnet port of a provider network",
-                "a port seconds old not yet written to OVN", "Neutron's neutron_pg_drop port group"]
+    c.notes += [
+        "hand-made OVN switch and port without Neutron's external_ids",
+        "localnet port of a provider network",
+        "a port seconds old not yet written to OVN",
+        "Neutron's neutron_pg_drop port group",
+    ]
 
 
 # -- as one OVSDB transaction -------------------------------------------------------------
+
 
 def _datum(value):
     """A Python value as OVSDB JSON: dicts are maps, lists are sets, the rest atoms."""

@@ -24,8 +24,7 @@ class OvsdbError(Exception):
 
 
 def _program(name: str) -> str:
-    found = shutil.which(name) or next((p for p in (f"/usr/sbin/{name}", f"/usr/bin/{name}") if Path(p).exists()),
-                                       None)
+    found = shutil.which(name) or next((p for p in (f"/usr/sbin/{name}", f"/usr/bin/{name}") if Path(p).exists()), None)
     if found is None:
         raise OvsdbError(f"{name} is not installed: run scripts/setup (apt-get install ovn-central)")
     return found
@@ -48,8 +47,12 @@ class OvsdbServer:
         self.log = self.folder / "nb.log"
         self.port = port or free_port()
         if not self.db.exists():
-            subprocess.run([_program("ovsdb-tool"), "create", str(self.db), str(schema)], check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            subprocess.run(
+                [_program("ovsdb-tool"), "create", str(self.db), str(schema)],
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
         self.proc: subprocess.Popen | None = None
         self.start(timeout)
 
@@ -63,22 +66,38 @@ class OvsdbServer:
 
     @property
     def argv(self) -> list[str]:
-        return [_program("ovsdb-server"), str(self.db), f"--remote=punix:{self.socket}",
-                f"--remote=ptcp:{self.port}:127.0.0.1", f"--pidfile={self.pidfile}",
-                f"--unixctl={self.folder / 'nb.ctl'}", f"--log-file={self.log}"]
+        return [
+            _program("ovsdb-server"),
+            str(self.db),
+            f"--remote=punix:{self.socket}",
+            f"--remote=ptcp:{self.port}:127.0.0.1",
+            f"--pidfile={self.pidfile}",
+            f"--unixctl={self.folder / 'nb.ctl'}",
+            f"--log-file={self.log}",
+        ]
 
     @property
     def env(self) -> dict:
         """OVS_RUNDIR & co keep ovsdb-server's default files out of /var/run/openvswitch."""
-        return {"OVS_RUNDIR": str(self.folder), "OVS_LOGDIR": str(self.folder), "OVS_DBDIR": str(self.folder),
-                **marker_env(self.folder)}
+        return {
+            "OVS_RUNDIR": str(self.folder),
+            "OVS_LOGDIR": str(self.folder),
+            "OVS_DBDIR": str(self.folder),
+            **marker_env(self.folder),
+        }
 
     def start(self, timeout: float = 10) -> None:
         if self.running:
             return
         with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         env={**os.environ, **self.env}, start_new_session=True)
+            self.proc = subprocess.Popen(
+                self.argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, **self.env},
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
@@ -89,7 +108,7 @@ class OvsdbServer:
             except OSError:
                 if time.monotonic() > deadline:
                     self.stop()
-                    raise OvsdbError(f"ovsdb-server did not listen on 127.0.0.1:{self.port}: " + self._tail())
+                    raise OvsdbError(f"ovsdb-server did not listen on 127.0.0.1:{self.port}: " + self._tail()) from None
                 time.sleep(0.02)
 
     @property
@@ -126,7 +145,7 @@ class OvsdbServer:
         except OSError:
             return ""
 
-    def __enter__(self) -> "OvsdbServer":
+    def __enter__(self) -> OvsdbServer:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -48,13 +48,13 @@ _EVACUATION_PENDING = frozenset({"accepted", "pre-migrating", "done"})
 
 @dataclass
 class Placement:
-    nodes: dict = field(default_factory=dict)         # host -> compute node (= provider) uuid
-    providers: list = field(default_factory=list)     # {"uuid", "name", "created_at"}
+    nodes: dict = field(default_factory=dict)  # host -> compute node (= provider) uuid
+    providers: list = field(default_factory=list)  # {"uuid", "name", "created_at"}
     # uuid -> {"project", "user", "kind" (INSTANCE or MIGRATION: what Nova uses it for; not
     # written, Nova sends no consumer_type), "at" and "last" (its first and last allocation
     # write), "writes" (its generation)}
     consumers: dict = field(default_factory=dict)
-    allocations: dict = field(default_factory=dict)   # consumer uuid -> [(provider uuid, class, used)]
+    allocations: dict = field(default_factory=dict)  # consumer uuid -> [(provider uuid, class, used)]
     retired_nodes: list = field(default_factory=list)  # (cell, host, uuid): soft-deleted compute_nodes rows
 
 
@@ -77,8 +77,10 @@ def _flavor(row: dict, bfv: bool = False) -> list[tuple[str, int]]:
 
 def _hold(st: Placement, consumer: str, host: str, row: dict, kind: str, at: dt.datetime, bfv: bool = False) -> None:
     """One allocation write: `consumer` claims `row`'s flavor on `host`'s provider."""
-    cons = st.consumers.setdefault(consumer, {"project": row["project_id"], "user": row["user_id"], "kind": kind,
-                                              "at": at, "last": at, "writes": 0})
+    cons = st.consumers.setdefault(
+        consumer,
+        {"project": row["project_id"], "user": row["user_id"], "kind": kind, "at": at, "last": at, "writes": 0},
+    )
     cons["writes"] += 1
     cons["last"] = max(cons["last"], at)
     st.allocations.setdefault(consumer, []).extend((st.nodes[host], rc, n) for rc, n in _flavor(row, bfv))
@@ -86,8 +88,12 @@ def _hold(st: Placement, consumer: str, host: str, row: dict, kind: str, at: dt.
 
 def _boot_from_volume(c: Cloud) -> set[str]:
     """Instances whose root disk is a volume (a live BDM with boot_index 0 to a volume)."""
-    return {b["instance_uuid"] for rows in c.bdms.values() for b in rows
-            if b["boot_index"] == 0 and b["destination_type"] == "volume" and not b["deleted"]}
+    return {
+        b["instance_uuid"]
+        for rows in c.bdms.values()
+        for b in rows
+        if b["boot_index"] == 0 and b["destination_type"] == "volume" and not b["deleted"]
+    }
 
 
 def populate(c: Cloud) -> None:
@@ -96,7 +102,7 @@ def populate(c: Cloud) -> None:
     for host, _ in c.hosts:
         st.providers.append({"uuid": st.nodes[host], "name": host, "created_at": c.now - dt.timedelta(days=400)})
     moving = {}
-    for cell, migrations in c.migrations.items():
+    for migrations in c.migrations.values():
         for m in migrations:
             moving.setdefault(m["instance_uuid"], []).append(m)
     bfv = _boot_from_volume(c)
@@ -120,7 +126,11 @@ def _allocate_instance(st: Placement, row: dict, migrations, bfv: bool) -> None:
         return
     _hold(st, row["uuid"], row["host"], row, CONSUMER_INSTANCE, row["created_at"], bfv)
     for m in migrations:
-        if m["migration_type"] == "evacuation" and m["status"] in _EVACUATION_PENDING and m["source_compute"] != row["host"]:
+        if (
+            m["migration_type"] == "evacuation"
+            and m["status"] in _EVACUATION_PENDING
+            and m["source_compute"] != row["host"]
+        ):
             # the scheduler's claim on the destination kept the source's allocation: a second write
             _hold(st, row["uuid"], m["source_compute"], row, CONSUMER_INSTANCE, m["created_at"], bfv)
 
@@ -130,8 +140,15 @@ def _settled(c: Cloud, host: str, taken: set) -> tuple[str, dict]:
     moving = {m["instance_uuid"] for ms in c.migrations.values() for m in ms}
     cell = c.cell_of(host)
     for row in c.instances.get(cell, []):
-        if (row["host"] == host and not row["deleted"] and row["vm_state"] == "active" and not row["task_state"]
-                and row["uuid"] not in moving and row["uuid"] not in taken and row["uuid"] in c.placement.consumers):
+        if (
+            row["host"] == host
+            and not row["deleted"]
+            and row["vm_state"] == "active"
+            and not row["task_state"]
+            and row["uuid"] not in moving
+            and row["uuid"] not in taken
+            and row["uuid"] in c.placement.consumers
+        ):
             return cell, row
     raise ValueError(f"no settled instance on {host} to break")
 
@@ -174,8 +191,16 @@ def near_misses(c: Cloud) -> None:
     h1 = c.hosts[0][0]
     cell = c.cell_of(h1)
     # a build the scheduler just claimed on h1; nova-compute has not set the host yet
-    row = c.add_instance(cell, None, vm_state="building", task_state="scheduling", power_state=0,
-                         domain=False, folder=False, age=dt.timedelta(seconds=30))
+    row = c.add_instance(
+        cell,
+        None,
+        vm_state="building",
+        task_state="scheduling",
+        power_state=0,
+        domain=False,
+        folder=False,
+        age=dt.timedelta(seconds=30),
+    )
     _hold(st, row["uuid"], h1, row, CONSUMER_INSTANCE, row["created_at"])
     # a build request just scheduled: allocated, not yet an instance in any cell
     known = {r["uuid"] for rows in c.instances.values() for r in rows}
@@ -188,18 +213,24 @@ def near_misses(c: Cloud) -> None:
     row = c.add_instance(cell, h2, deleted=True, deleted_age=dt.timedelta(minutes=3), domain=False, folder=False)
     _hold(st, row["uuid"], h2, row, CONSUMER_INSTANCE, row["created_at"])
     # (populate already gave the migrations in progress their two consumers)
-    c.notes += ["build scheduled, host not yet set, allocation claimed", "build request allocated before its instance",
-                "resize and live migration: the migration holds the source, the instance the destination",
-                "evacuation: the instance holds both hosts until the source cleans up",
-                "instance deleted 3 minutes ago still allocated"]
+    c.notes += [
+        "build scheduled, host not yet set, allocation claimed",
+        "build request allocated before its instance",
+        "resize and live migration: the migration holds the source, the instance the destination",
+        "evacuation: the instance holds both hosts until the source cleans up",
+        "instance deleted 3 minutes ago still allocated",
+    ]
 
 
 def _write_classes(url: str, when: dt.datetime) -> None:
     """The standard classes with Placement's ids.  MariaDB turns an inserted id 0 into the next
     AUTO_INCREMENT value (Placement's sync sets NO_AUTO_VALUE_ON_ZERO for it), so VCPU goes in
     as 9999 and is then given id 0 by an UPDATE, which that rule does not touch."""
-    database.insert_rows(url, "resource_classes", [{"id": i or 9999, "name": n, "created_at": when}
-                                                   for i, n in enumerate(STANDARD_CLASSES)])
+    database.insert_rows(
+        url,
+        "resource_classes",
+        [{"id": i or 9999, "name": n, "created_at": when} for i, n in enumerate(STANDARD_CLASSES)],
+    )
     engine = create_engine(url, poolclass=NullPool)
     with engine.begin() as conn:
         conn.execute(text("UPDATE resource_classes SET id = 0 WHERE name = 'VCPU'"))
@@ -216,36 +247,108 @@ def write(c: Cloud, urls: dict, release: str) -> None:
     rp_ids = {p["uuid"]: i for i, p in enumerate(st.providers, 1)}
     # a provider's generation: its inventory's write, then one per allocation write on it
     writes = {p["uuid"]: 1 for p in st.providers}
-    for u, allocs in st.allocations.items():
+    for allocs in st.allocations.values():
         for rp in {rp for rp, _, _ in allocs}:
             writes[rp] += 1
-    database.insert_rows(url, "resource_providers", [
-        {"id": i, "uuid": p["uuid"], "name": p["name"], "generation": writes[p["uuid"]], "root_provider_id": i,
-         "parent_provider_id": None, "created_at": p["created_at"], "updated_at": p["created_at"]}
-        for p, i in ((p, rp_ids[p["uuid"]]) for p in st.providers)])
-    database.insert_rows(url, "inventories", [
-        {"resource_provider_id": i, "resource_class_id": CLASS_ID[rc], "total": total, "reserved": reserved,
-         "min_unit": 1, "max_unit": total, "step_size": 1, "allocation_ratio": ratio, "created_at": when}
-        for i in rp_ids.values() for rc, (total, reserved, ratio) in INVENTORY.items()])
+    database.insert_rows(
+        url,
+        "resource_providers",
+        [
+            {
+                "id": i,
+                "uuid": p["uuid"],
+                "name": p["name"],
+                "generation": writes[p["uuid"]],
+                "root_provider_id": i,
+                "parent_provider_id": None,
+                "created_at": p["created_at"],
+                "updated_at": p["created_at"],
+            }
+            for p, i in ((p, rp_ids[p["uuid"]]) for p in st.providers)
+        ],
+    )
+    database.insert_rows(
+        url,
+        "inventories",
+        [
+            {
+                "resource_provider_id": i,
+                "resource_class_id": CLASS_ID[rc],
+                "total": total,
+                "reserved": reserved,
+                "min_unit": 1,
+                "max_unit": total,
+                "step_size": 1,
+                "allocation_ratio": ratio,
+                "created_at": when,
+            }
+            for i in rp_ids.values()
+            for rc, (total, reserved, ratio) in INVENTORY.items()
+        ],
+    )
     projects, users = {}, {}
     for cons in st.consumers.values():
         projects.setdefault(cons["project"], len(projects) + 1)
         users.setdefault(cons["user"], len(users) + 1)
-    database.insert_rows(url, "projects", [{"id": i, "external_id": p, "created_at": when} for p, i in projects.items()])
+    database.insert_rows(
+        url, "projects", [{"id": i, "external_id": p, "created_at": when} for p, i in projects.items()]
+    )
     database.insert_rows(url, "users", [{"id": i, "external_id": u, "created_at": when} for u, i in users.items()])
     # no consumer_type_id: Nova never sends one (see the module's docstring)
-    database.insert_rows(url, "consumers", [
-        {"uuid": u, "project_id": projects[k["project"]], "user_id": users[k["user"]], "generation": k["writes"],
-         "consumer_type_id": None, "created_at": k["at"], "updated_at": k["last"]}
-        for u, k in st.consumers.items()])
-    database.insert_rows(url, "allocations", [
-        {"resource_provider_id": rp_ids[rp], "consumer_id": u, "resource_class_id": CLASS_ID[rc], "used": n,
-         "created_at": st.consumers[u]["last"]}
-        for u, allocs in st.allocations.items() for rp, rc, n in allocs])
+    database.insert_rows(
+        url,
+        "consumers",
+        [
+            {
+                "uuid": u,
+                "project_id": projects[k["project"]],
+                "user_id": users[k["user"]],
+                "generation": k["writes"],
+                "consumer_type_id": None,
+                "created_at": k["at"],
+                "updated_at": k["last"],
+            }
+            for u, k in st.consumers.items()
+        ],
+    )
+    database.insert_rows(
+        url,
+        "allocations",
+        [
+            {
+                "resource_provider_id": rp_ids[rp],
+                "consumer_id": u,
+                "resource_class_id": CLASS_ID[rc],
+                "used": n,
+                "created_at": st.consumers[u]["last"],
+            }
+            for u, allocs in st.allocations.items()
+            for rp, rc, n in allocs
+        ],
+    )
     for n, (cell, name, uuid) in enumerate(st.retired_nodes, 100001):
         # the compute node Nova deleted (soft: deleted = id) while its provider stayed
-        database.insert_rows(urls[f"nova_{cell}"], "compute_nodes", [
-            {"id": n, "host": name, "hypervisor_hostname": name, "hypervisor_type": "QEMU",
-             "hypervisor_version": 9000000, "vcpus": 8, "memory_mb": 16384, "local_gb": 500, "vcpus_used": 0,
-             "memory_mb_used": 0, "local_gb_used": 0, "cpu_info": "{}", "deleted": n, "uuid": uuid,
-             "created_at": c.now - dt.timedelta(days=300), "deleted_at": c.now - dt.timedelta(days=2)}])
+        database.insert_rows(
+            urls[f"nova_{cell}"],
+            "compute_nodes",
+            [
+                {
+                    "id": n,
+                    "host": name,
+                    "hypervisor_hostname": name,
+                    "hypervisor_type": "QEMU",
+                    "hypervisor_version": 9000000,
+                    "vcpus": 8,
+                    "memory_mb": 16384,
+                    "local_gb": 500,
+                    "vcpus_used": 0,
+                    "memory_mb_used": 0,
+                    "local_gb_used": 0,
+                    "cpu_info": "{}",
+                    "deleted": n,
+                    "uuid": uuid,
+                    "created_at": c.now - dt.timedelta(days=300),
+                    "deleted_at": c.now - dt.timedelta(days=2),
+                }
+            ],
+        )

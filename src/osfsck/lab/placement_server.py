@@ -26,15 +26,18 @@ from osfsck.lab.hypervisors import LabError
 from osfsck.lab.loopback import free_port
 from osfsck.lab.wsgi_service import SERVE, venv_python
 
-PLACEMENT_VERSION = "16.0.0"    # scripts/setup pins the same (Placement of OpenStack 2026.2)
+PLACEMENT_VERSION = "16.0.0"  # scripts/setup pins the same (Placement of OpenStack 2026.2)
 ENV = "OSFSCK_PLACEMENT_PYTHON"
 START_TIMEOUT = 60.0
-NOT_INSTALLED = ("Placement is not installed (scripts/setup makes .venv-placement; or set OSFSCK_PLACEMENT_PYTHON): "
-                 "the lab has no Placement API, the Placement repairs fall back to their runbooks")
+NOT_INSTALLED = (
+    "Placement is not installed (scripts/setup makes .venv-placement; or set OSFSCK_PLACEMENT_PYTHON): "
+    "the lab has no Placement API, the Placement repairs fall back to their runbooks"
+)
 
 # The runner: Placement reads placement.conf from OS_PLACEMENT_CONFIG_DIR when its WSGI
 # module is imported.
-RUNNER = '''\
+RUNNER = (
+    '''\
 """placement-api's WSGI application on the stdlib server (written by osfsck lab build)."""
 import os
 import sys
@@ -47,7 +50,9 @@ with open(pidfile, "w") as f:
 os.environ["OS_PLACEMENT_CONFIG_DIR"] = confdir
 sys.argv = sys.argv[:1]
 from placement.wsgi.api import application  # noqa: E402  (reads placement.conf, syncs classes)
-''' + SERVE
+'''
+    + SERVE
+)
 
 
 def available() -> str | None:
@@ -55,8 +60,9 @@ def available() -> str | None:
     return venv_python(ENV, ".venv-placement")
 
 
-def start_placement(out: Path, database_url: str, python: str | None = None,
-                    timeout: float = START_TIMEOUT) -> tuple[dict, list[str]]:
+def start_placement(
+    out: Path, database_url: str, python: str | None = None, timeout: float = START_TIMEOUT
+) -> tuple[dict, list[str]]:
     """placement-api for the lab in `out`, on the placement database at `database_url`;
     returns (its lab.json entry, the API lines of the osfsck.toml `[placement]` section)."""
     python = python or available()
@@ -73,8 +79,9 @@ def start_placement(out: Path, database_url: str, python: str | None = None,
     pidfile = folder / "placement-api.pid"
     argv = [python, str(folder / "serve.py"), "127.0.0.1", str(port), str(pidfile), str(folder)]
     # the application is loaded, the database read and the standard classes synced
-    ready = urllib.request.Request(f"http://127.0.0.1:{port}/resource_providers?name=osfsck-ready",
-                                   headers={"X-Auth-Token": "admin"})
+    ready = urllib.request.Request(
+        f"http://127.0.0.1:{port}/resource_providers?name=osfsck-ready", headers={"X-Auth-Token": "admin"}
+    )
     entry = wsgi_service.launch("placement-api", folder, argv, pidfile, port, log, ready, timeout)
     return entry, [f'endpoint = "http://127.0.0.1:{port}"', 'auth = "none"']
 
@@ -97,5 +104,5 @@ connection = {connection}
 sync_on_startup = false
 
 [oslo_concurrency]
-lock_path = {folder / 'lock'}
+lock_path = {folder / "lock"}
 """

@@ -23,15 +23,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MARKER = "OSFSCK_LAB_SERVER"
-STOP_GRACE = 5.0        # SIGTERM to SIGKILL
-KILL_WAIT = 10.0        # SIGKILL to "could not stop": the kernel may take a while under load
+STOP_GRACE = 5.0  # SIGTERM to SIGKILL
+KILL_WAIT = 10.0  # SIGKILL to "could not stop": the kernel may take a while under load
 
 
 @dataclass(frozen=True)
 class Proc:
     pid: int
-    start: str          # clock ticks after boot: with the PID, one process for good
-    what: str           # its program, for the report
+    start: str  # clock ticks after boot: with the PID, one process for good
+    what: str  # its program, for the report
 
 
 def marker_env(folder) -> dict[str, str]:
@@ -166,7 +166,7 @@ def stop(procs: list[Proc], grace: float | None = None, kill_wait: float | None 
             try:
                 _signal(p.pid, sig)
             except (ProcessLookupError, PermissionError):
-                pass        # ended meanwhile; or not ours to signal, and then reported
+                pass  # ended meanwhile; or not ours to signal, and then reported
         deadline = time.monotonic() + wait
         while left and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -179,6 +179,7 @@ def stopped(procs: list[Proc], grace: float | None = None) -> None:
     lines = stop(list(dict.fromkeys(procs)), grace)
     if lines:
         from osfsck.lab.hypervisors import LabError
+
         raise LabError("\n".join(lines))
 
 

@@ -13,9 +13,9 @@ class Profile:
     cells: int
     hosts_per_cell: int
     live_per_host: int
-    deleted_per_live: float      # soft-deleted rows per live instance
-    archived_per_live: float     # rows already moved to shadow_instances
-    hypervisors: str             # "libvirtd" (state outlives processes) or "testfiles"
+    deleted_per_live: float  # soft-deleted rows per live instance
+    archived_per_live: float  # rows already moved to shadow_instances
+    hypervisors: str  # "libvirtd" (state outlives processes) or "testfiles"
     # Cinder volumes per live instance: attached to it, left available, and deleted with
     # a deleted instance (their attachment and mapping soft-deleted, as Cinder and Nova do)
     attached_per_live: float = 0.5
@@ -27,11 +27,36 @@ class Profile:
 
 
 PROFILES = {
-    "small": Profile("small", cells=2, hosts_per_cell=2, live_per_host=3, deleted_per_live=2.0,
-                     archived_per_live=1.0, hypervisors="libvirtd",
-                     attached_per_live=1.5, spare_per_live=0.5, gone_per_live=0.25),
-    "M": Profile("M", cells=5, hosts_per_cell=200, live_per_host=10, deleted_per_live=5.0,
-                 archived_per_live=0.5, hypervisors="testfiles", real_bytes_per_mb=4096),
-    "L": Profile("L", cells=70, hosts_per_cell=115, live_per_host=10, deleted_per_live=5.0,
-                 archived_per_live=0.5, hypervisors="testfiles", real_bytes_per_mb=4096),
+    "small": Profile(
+        "small",
+        cells=2,
+        hosts_per_cell=2,
+        live_per_host=3,
+        deleted_per_live=2.0,
+        archived_per_live=1.0,
+        hypervisors="libvirtd",
+        attached_per_live=1.5,
+        spare_per_live=0.5,
+        gone_per_live=0.25,
+    ),
+    "M": Profile(
+        "M",
+        cells=5,
+        hosts_per_cell=200,
+        live_per_host=10,
+        deleted_per_live=5.0,
+        archived_per_live=0.5,
+        hypervisors="testfiles",
+        real_bytes_per_mb=4096,
+    ),
+    "L": Profile(
+        "L",
+        cells=70,
+        hosts_per_cell=115,
+        live_per_host=10,
+        deleted_per_live=5.0,
+        archived_per_live=0.5,
+        hypervisors="testfiles",
+        real_bytes_per_mb=4096,
+    ),
 }

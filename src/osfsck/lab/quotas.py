@@ -46,13 +46,14 @@ class Quotas:
 
     snapshots: list = field(default_factory=list)
     backups: list = field(default_factory=list)
-    cinder_usages: list = field(default_factory=list)        # quota_usages
+    cinder_usages: list = field(default_factory=list)  # quota_usages
     cinder_reservations: list = field(default_factory=list)  # reservations
-    neutron_usages: list = field(default_factory=list)       # quotausages
-    used: set = field(default_factory=set)                   # projects a fault or near miss took
+    neutron_usages: list = field(default_factory=list)  # quotausages
+    used: set = field(default_factory=set)  # projects a fault or near miss took
 
 
 # -- a consistent population ----------------------------------------------------------------
+
 
 def populate(c: Cloud) -> None:
     q = c.quota = Quotas()
@@ -75,10 +76,17 @@ def populate(c: Cloud) -> None:
         for project in sorted(n.by_project):
             for resource, in_use in sorted(neutron_counts(c, project).items()):
                 new = fresh.get((project, resource), 0)
-                q.neutron_usages.append({"project_id": project, "resource": resource, "in_use": in_use - new,
-                                         "reserved": 0, "dirty": int(bool(new))})
+                q.neutron_usages.append(
+                    {
+                        "project_id": project,
+                        "resource": resource,
+                        "in_use": in_use - new,
+                        "reserved": 0,
+                        "dirty": int(bool(new)),
+                    }
+                )
                 if new:
-                    q.used.add(project)     # no fault on a row Neutron is about to recount
+                    q.used.add(project)  # no fault on a row Neutron is about to recount
 
 
 def cinder_counts(c: Cloud, project: str) -> dict[str, int]:
@@ -89,8 +97,12 @@ def cinder_counts(c: Cloud, project: str) -> dict[str, int]:
     snaps = [s for s in c.quota.snapshots if s["project_id"] == project]
     live_snaps = [s for s in snaps if not s["deleted"] and s["use_quota"]]
     gigabytes = sum(v["size"] for v in live) + sum(s["volume_size"] for s in live_snaps)
-    out = {"volumes": len(live), "gigabytes": gigabytes,
-           f"volumes_{TYPE_NAME}": len(live), f"gigabytes_{TYPE_NAME}": gigabytes}
+    out = {
+        "volumes": len(live),
+        "gigabytes": gigabytes,
+        f"volumes_{TYPE_NAME}": len(live),
+        f"gigabytes_{TYPE_NAME}": gigabytes,
+    }
     if snaps:
         out.update({"snapshots": len(live_snaps), f"snapshots_{TYPE_NAME}": len(live_snaps)})
     backups = [b for b in c.quota.backups if b["project_id"] == project]
@@ -103,8 +115,15 @@ def cinder_counts(c: Cloud, project: str) -> dict[str, int]:
 def _tracked(c: Cloud) -> dict[str, list]:
     """The lab's rows of each Neutron tracked resource."""
     n = c.net
-    return {"network": n.networks, "subnet": n.subnets, "port": n.ports, "router": n.routers,
-            "floatingip": n.fips, "security_group": n.groups, "security_group_rule": n.rules}
+    return {
+        "network": n.networks,
+        "subnet": n.subnets,
+        "port": n.ports,
+        "router": n.routers,
+        "floatingip": n.fips,
+        "security_group": n.groups,
+        "security_group_rule": n.rules,
+    }
 
 
 def neutron_counts(c: Cloud, project: str) -> dict[str, int]:
@@ -126,32 +145,64 @@ def _created_since(c: Cloud, span: dt.timedelta) -> dict:
 
 def _add_snapshot(c: Cloud, vol: dict, *, deleted: bool = False) -> dict:
     when = c.now - (40 if deleted else 5) * DAY
-    snap = {"id": c.uuid(), "volume_id": vol["id"], "project_id": vol["project_id"], "user_id": vol["user_id"],
-            "status": "deleted" if deleted else "available", "progress": "100%", "volume_size": vol["size"],
-            "volume_type_id": vol["volume_type_id"], "use_quota": 1, "display_name": f"snap-{vol['display_name']}",
-            "deleted": int(deleted), "deleted_at": when if deleted else None, "created_at": when - DAY,
-            "updated_at": when}
+    snap = {
+        "id": c.uuid(),
+        "volume_id": vol["id"],
+        "project_id": vol["project_id"],
+        "user_id": vol["user_id"],
+        "status": "deleted" if deleted else "available",
+        "progress": "100%",
+        "volume_size": vol["size"],
+        "volume_type_id": vol["volume_type_id"],
+        "use_quota": 1,
+        "display_name": f"snap-{vol['display_name']}",
+        "deleted": int(deleted),
+        "deleted_at": when if deleted else None,
+        "created_at": when - DAY,
+        "updated_at": when,
+    }
     c.quota.snapshots.append(snap)
     return snap
 
 
 def _add_backup(c: Cloud, vol: dict) -> dict:
     when = c.now - 4 * DAY
-    backup = {"id": c.uuid(), "volume_id": vol["id"], "project_id": vol["project_id"], "user_id": vol["user_id"],
-              "status": "available", "size": vol["size"], "object_count": 1, "num_dependent_backups": 0,
-              "container": "volumebackups", "service": "cinder.backup.drivers.swift.SwiftBackupDriver",
-              "display_name": f"backup-{vol['display_name']}", "deleted": 0, "created_at": when - HOUR,
-              "updated_at": when}
+    backup = {
+        "id": c.uuid(),
+        "volume_id": vol["id"],
+        "project_id": vol["project_id"],
+        "user_id": vol["user_id"],
+        "status": "available",
+        "size": vol["size"],
+        "object_count": 1,
+        "num_dependent_backups": 0,
+        "container": "volumebackups",
+        "service": "cinder.backup.drivers.swift.SwiftBackupDriver",
+        "display_name": f"backup-{vol['display_name']}",
+        "deleted": 0,
+        "created_at": when - HOUR,
+        "updated_at": when,
+    }
     c.quota.backups.append(backup)
     return backup
 
 
-def _usage(c: Cloud, project: str, resource: str, in_use: int, *, age: dt.timedelta = 2 * DAY,
-           race_preventer: int | None = 1) -> dict:
+def _usage(
+    c: Cloud, project: str, resource: str, in_use: int, *, age: dt.timedelta = 2 * DAY, race_preventer: int | None = 1
+) -> dict:
     q = c.quota
-    row = {"id": len(q.cinder_usages) + 1, "project_id": project, "resource": resource, "in_use": in_use,
-           "reserved": 0, "until_refresh": None, "race_preventer": race_preventer, "deleted": 0,
-           "created_at": c.now - 300 * DAY, "updated_at": c.now - age}
+    row = {
+        "id": len(q.cinder_usages) + 1,
+        "project_id": project,
+        "resource": resource,
+        "in_use": in_use,
+        "reserved": 0,
+        "until_refresh": None,
+        "race_preventer": race_preventer,
+        "deleted": 0,
+        "created_at": c.now - 300 * DAY,
+        "updated_at": c.now - age,
+    }
     q.cinder_usages.append(row)
     return row
 
@@ -160,18 +211,28 @@ def _row(c: Cloud, project: str, resource: str) -> dict:
     return next(u for u in c.quota.cinder_usages if u["project_id"] == project and u["resource"] == resource)
 
 
-def _reservation(c: Cloud, usage: dict, delta: int, *, created: dt.datetime,
-                 committed: dt.datetime | None = None) -> dict:
+def _reservation(
+    c: Cloud, usage: dict, delta: int, *, created: dt.datetime, committed: dt.datetime | None = None
+) -> dict:
     """A reservation quota_reserve made; `committed`: when reservation_commit soft-deleted it
     (deleted = 1, deleted_at), its reserved amount given back."""
     q = c.quota
-    r = {"id": len(q.cinder_reservations) + 1, "uuid": c.uuid(), "usage_id": usage["id"],
-         "project_id": usage["project_id"], "resource": usage["resource"], "delta": delta,
-         "expire": created + RESERVATION_EXPIRE, "deleted": int(committed is not None), "deleted_at": committed,
-         "created_at": created, "updated_at": committed or created}
+    r = {
+        "id": len(q.cinder_reservations) + 1,
+        "uuid": c.uuid(),
+        "usage_id": usage["id"],
+        "project_id": usage["project_id"],
+        "resource": usage["resource"],
+        "delta": delta,
+        "expire": created + RESERVATION_EXPIRE,
+        "deleted": int(committed is not None),
+        "deleted_at": committed,
+        "created_at": created,
+        "updated_at": committed or created,
+    }
     q.cinder_reservations.append(r)
     if delta > 0 and committed is None:
-        usage["reserved"] += delta     # what quota_reserve does
+        usage["reserved"] += delta  # what quota_reserve does
     return r
 
 
@@ -183,10 +244,15 @@ def _committed_history(c: Cloud) -> None:
     for vol in [v for v in c.volumes if v["use_quota"]]:
         ops = [(vol["created_at"], 1)] + ([(vol["deleted_at"], -1)] if vol["deleted"] and vol["deleted_at"] else [])
         for when, sign in ops:
-            for resource, delta in (("volumes", 1), ("gigabytes", vol["size"]), (f"volumes_{TYPE_NAME}", 1),
-                                    (f"gigabytes_{TYPE_NAME}", vol["size"])):
-                _reservation(c, _row(c, vol["project_id"], resource), sign * delta, created=when - MINUTE,
-                             committed=when)
+            for resource, delta in (
+                ("volumes", 1),
+                ("gigabytes", vol["size"]),
+                (f"volumes_{TYPE_NAME}", 1),
+                (f"gigabytes_{TYPE_NAME}", vol["size"]),
+            ):
+                _reservation(
+                    c, _row(c, vol["project_id"], resource), sign * delta, created=when - MINUTE, committed=when
+                )
 
 
 def _settled_projects(c: Cloud, service: str) -> list[str]:
@@ -195,8 +261,11 @@ def _settled_projects(c: Cloud, service: str) -> list[str]:
     minute ago makes the checks leave its project's rows alone)."""
     if service == "neutron":
         return sorted({u["project_id"] for u in c.quota.neutron_usages} - c.quota.used)
-    recent = {v["project_id"] for v in c.volumes
-              if c.now - max(v["updated_at"], v["deleted_at"] or v["updated_at"]) < IN_FLIGHT}
+    recent = {
+        v["project_id"]
+        for v in c.volumes
+        if c.now - max(v["updated_at"], v["deleted_at"] or v["updated_at"]) < IN_FLIGHT
+    }
     return sorted({u["project_id"] for u in c.quota.cinder_usages} - c.quota.used - recent)
 
 
@@ -210,6 +279,7 @@ def _take(c: Cloud, service: str) -> str:
 
 
 # -- faults -----------------------------------------------------------------------------
+
 
 def inject(c: Cloud) -> None:
     """One fault per quota check (QU101 twice: Cinder and Neutron)."""
@@ -255,14 +325,19 @@ def duplicate_usage(c: Cloud) -> None:
 
 # -- near misses --------------------------------------------------------------------------
 
+
 def near_misses(c: Cloud) -> None:
     """Legitimate quota states that must not be reported."""
     # a volume create mid-flight: reserved, the row written, the commit not yet made
     project = _take(c, "cinder")
     kind = "iscsi"
     vol = volumes.add_volume(c, kind, project, status="creating", age=2 * MINUTE)
-    for resource, delta in (("volumes", 1), ("gigabytes", vol["size"]), (f"volumes_{TYPE_NAME}", 1),
-                            (f"gigabytes_{TYPE_NAME}", vol["size"])):
+    for resource, delta in (
+        ("volumes", 1),
+        ("gigabytes", vol["size"]),
+        (f"volumes_{TYPE_NAME}", 1),
+        (f"gigabytes_{TYPE_NAME}", vol["size"]),
+    ):
         usage = _row(c, project, resource)
         _reservation(c, usage, delta, created=c.now - 2 * MINUTE)
         usage["updated_at"] = c.now - 2 * MINUTE
@@ -280,12 +355,18 @@ def near_misses(c: Cloud) -> None:
     row.update(in_use=row["in_use"] + 1, dirty=1)
     # (no Neutron reservation: one lives for its request, 120 s at most, and a lab checked
     # minutes after its build would hold it expired; tests/sources records that shape)
-    c.notes += ["volume create in flight (reserved, not committed)", "reservation made hours ago, not expired",
-                "reservation expired an hour ago, within Cinder's daily expiry", "temporary volume (use_quota false)",
-                "Neutron quota usage marked dirty", "deleted volumes and snapshots (not counted)"]
+    c.notes += [
+        "volume create in flight (reserved, not committed)",
+        "reservation made hours ago, not expired",
+        "reservation expired an hour ago, within Cinder's daily expiry",
+        "temporary volume (use_quota false)",
+        "Neutron quota usage marked dirty",
+        "deleted volumes and snapshots (not counted)",
+    ]
 
 
 # -- the databases ---------------------------------------------------------------------------
+
 
 def write(c: Cloud, urls: dict) -> None:
     q = c.quota

@@ -27,7 +27,7 @@ from osfsck.lab.loopback import free_port
 
 SERVER = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
 USER = "osfsck"
-_STOP_GRACE = 20.0          # beam exits 6-10 s after SIGTERM
+_STOP_GRACE = 20.0  # beam exits 6-10 s after SIGTERM
 
 
 class RabbitError(Exception):
@@ -73,12 +73,18 @@ class Broker:
     def env(self) -> dict:
         d = str(self.folder)
         return {
-            "HOME": d, "RABBITMQ_NODENAME": f"osfsck{self.amqp_port}@localhost",
-            "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1", "RABBITMQ_NODE_PORT": str(self.amqp_port),
-            "RABBITMQ_DIST_PORT": str(self.dist_port), "ERL_EPMD_ADDRESS": "127.0.0.1",
-            "ERL_EPMD_PORT": str(self.epmd_port), "RABBITMQ_CONFIG_FILE": f"{d}/rabbitmq.conf",
-            "RABBITMQ_ENABLED_PLUGINS_FILE": f"{d}/enabled_plugins", "RABBITMQ_MNESIA_BASE": f"{d}/mnesia",
-            "RABBITMQ_LOG_BASE": f"{d}/log", "RABBITMQ_PID_FILE": str(self.pidfile),
+            "HOME": d,
+            "RABBITMQ_NODENAME": f"osfsck{self.amqp_port}@localhost",
+            "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
+            "RABBITMQ_NODE_PORT": str(self.amqp_port),
+            "RABBITMQ_DIST_PORT": str(self.dist_port),
+            "ERL_EPMD_ADDRESS": "127.0.0.1",
+            "ERL_EPMD_PORT": str(self.epmd_port),
+            "RABBITMQ_CONFIG_FILE": f"{d}/rabbitmq.conf",
+            "RABBITMQ_ENABLED_PLUGINS_FILE": f"{d}/enabled_plugins",
+            "RABBITMQ_MNESIA_BASE": f"{d}/mnesia",
+            "RABBITMQ_LOG_BASE": f"{d}/log",
+            "RABBITMQ_PID_FILE": str(self.pidfile),
             "RABBITMQ_CONF_ENV_FILE": f"{d}/env.conf",
             "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
             **processes.marker_env(self.folder),
@@ -98,15 +104,23 @@ class Broker:
             f"default_user = {USER}\ndefault_pass = {self.password}\n"
             "default_user_tags.administrator = true\n"
             "default_permissions.configure = .*\ndefault_permissions.read = .*\ndefault_permissions.write = .*\n"
-            "loopback_users = none\n")
+            "loopback_users = none\n"
+        )
 
     # -- life ------------------------------------------------------------------------------
     def start(self, timeout: float = 90) -> None:
         if self.running():
             return
         with open(self.log, "ab") as log:
-            proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    start_new_session=True, cwd=self.folder, env={**os.environ, **self.env})
+            proc = subprocess.Popen(
+                self.argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                cwd=self.folder,
+                env={**os.environ, **self.env},
+            )
         try:
             wait_ready(self.url, USER, self.password, timeout, proc)
         except RabbitError:

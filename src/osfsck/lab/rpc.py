@@ -25,27 +25,27 @@ from sqlalchemy.pool import NullPool
 from osfsck.lab import database, instance_actions, volumes
 from osfsck.lab.cloud import Cloud
 
-FANOUT_TTL = 1800000            # oslo.messaging rabbit_transient_queues_ttl, in ms
-EXCHANGE = "nova"               # control_exchange
-HEARTBEAT_INTERVAL = 10         # nova's report_interval
+FANOUT_TTL = 1800000  # oslo.messaging rabbit_transient_queues_ttl, in ms
+EXCHANGE = "nova"  # control_exchange
+HEARTBEAT_INTERVAL = 10  # nova's report_interval
 STATS_TIMEOUT = 60.0
 
 
 @dataclass
 class Queue:
     name: str
-    consumed: bool = True                           # the services process consumes it
+    consumed: bool = True  # the services process consumes it
     arguments: dict = field(default_factory=dict)
-    messages: list = field(default_factory=list)    # payloads published at build
-    binding: str | None = None                      # routing key on the nova exchange
+    messages: list = field(default_factory=list)  # payloads published at build
+    binding: str | None = None  # routing key on the nova exchange
 
 
 @dataclass
 class RpcState:
-    dead: dict = field(default_factory=dict)        # host -> last heartbeat
-    actions: list = field(default_factory=list)     # (cell, instance action row, [event rows])
-    queues: list = field(default_factory=list)      # Queue
-    urls: dict = field(default_factory=dict)        # set by write(): the databases the heartbeats go to
+    dead: dict = field(default_factory=dict)  # host -> last heartbeat
+    actions: list = field(default_factory=list)  # (cell, instance action row, [event rows])
+    queues: list = field(default_factory=list)  # Queue
+    urls: dict = field(default_factory=dict)  # set by write(): the databases the heartbeats go to
 
 
 def _state(c: Cloud) -> RpcState:
@@ -60,18 +60,25 @@ def _hex(c: Cloud) -> str:
 
 def _action(c: Cloud, cell: str, row: dict, name: str, started: dt.datetime, event: str) -> None:
     """A task in progress: its action and the one event the host started."""
-    _state(c).actions.append((cell, *instance_actions.action(
-        c, row, name, started, [instance_actions.event(event, started, row["host"])])))
+    _state(c).actions.append(
+        (cell, *instance_actions.action(c, row, name, started, [instance_actions.event(event, started, row["host"])]))
+    )
 
 
 def _cast(c: Cloud, method: str, uuid: str) -> str:
     """An oslo.messaging cast as a message body: a JSON envelope, as the RPC client sends it."""
-    msg = {"method": method, "args": {"instance": {"nova_object.data": {"uuid": uuid}}},
-           "version": "6.0", "_unique_id": _hex(c), "_msg_id": None}
+    msg = {
+        "method": method,
+        "args": {"instance": {"nova_object.data": {"uuid": uuid}}},
+        "version": "6.0",
+        "_unique_id": _hex(c),
+        "_msg_id": None,
+    }
     return json.dumps({"oslo.version": "2.0", "oslo.message": json.dumps(msg)})
 
 
 # -- faults --------------------------------------------------------------------------------
+
 
 def inject(c: Cloud, hosts: list[str]) -> None:
     """A dead host with a backlog and a stuck build; a stuck reboot; orphan reply and fanout queues."""
@@ -79,23 +86,42 @@ def inject(c: Cloud, hosts: list[str]) -> None:
     dead, busy = hosts[0], hosts[1]
     dead_cell, busy_cell = c.cell_of(dead), c.cell_of(busy)
     s.dead[dead] = c.ago(hours=3)
-    build = c.add_instance(dead_cell, dead, vm_state="building", task_state="spawning", power_state=0,
-                           domain=False, folder=False, age=dt.timedelta(hours=2))
+    build = c.add_instance(
+        dead_cell,
+        dead,
+        vm_state="building",
+        task_state="spawning",
+        power_state=0,
+        domain=False,
+        folder=False,
+        age=dt.timedelta(hours=2),
+    )
     c.fault("NV302", build["uuid"], f"building for 2 h on {dead}, whose nova-compute stopped reporting 3 h ago")
     backlog = [_cast(c, "reboot_instance", r["uuid"]) for r in c.instances[dead_cell][:3]]
     backlog.append(_cast(c, "build_and_run_instance", build["uuid"]))
     s.queues.append(Queue(f"compute.{dead}", consumed=False, messages=backlog, binding=f"compute.{dead}"))
     c.fault("MQ101", f"compute.{dead}", f"{len(backlog)} casts queued for {dead}, whose nova-compute is down")
     # the dead compute's fanout queue will expire on its own: a near miss
-    s.queues.append(Queue(f"compute_fanout_{_hex(c)}", consumed=False, arguments={"x-expires": FANOUT_TTL},
-                          messages=[json.dumps({"oslo.version": "2.0", "oslo.message": "{}"})] * 2))
+    s.queues.append(
+        Queue(
+            f"compute_fanout_{_hex(c)}",
+            consumed=False,
+            arguments={"x-expires": FANOUT_TTL},
+            messages=[json.dumps({"oslo.version": "2.0", "oslo.message": "{}"})] * 2,
+        )
+    )
     stuck = c.add_instance(busy_cell, busy, task_state="rebooting")
     stuck["updated_at"] = c.ago(hours=4)
     _action(c, busy_cell, stuck, "reboot", c.ago(hours=4), "compute_reboot_instance")
     c.fault("NV301", stuck["uuid"], f"rebooting for 4 h on {busy}; its domain runs")
     orphan = f"reply_{_hex(c)}"
-    s.queues.append(Queue(orphan, consumed=False, messages=[json.dumps({"oslo.version": "2.0",
-                                                                         "oslo.message": "{\"result\": null}"})] * 5))
+    s.queues.append(
+        Queue(
+            orphan,
+            consumed=False,
+            messages=[json.dumps({"oslo.version": "2.0", "oslo.message": '{"result": null}'})] * 5,
+        )
+    )
     c.fault("MQ102", orphan, "reply queue of a process long gone: no consumer, no x-expires, 5 replies")
     fanout = f"scheduler_fanout_{_hex(c)}"
     s.queues.append(Queue(fanout, consumed=False))
@@ -110,12 +136,24 @@ def near_misses(c: Cloud) -> None:
     row["updated_at"] = c.ago(minutes=1)
     _action(c, cell, row, "reboot", c.ago(minutes=1), "compute_reboot_instance")
     # just scheduled: no host yet
-    c.add_instance(cell, None, vm_state="building", task_state="scheduling", power_state=0, domain=False,
-                   folder=False, age=dt.timedelta(minutes=1))
+    c.add_instance(
+        cell,
+        None,
+        vm_state="building",
+        task_state="scheduling",
+        power_state=0,
+        domain=False,
+        folder=False,
+        age=dt.timedelta(minutes=1),
+    )
     # a caller's reply queue, in use, declared without x-expires
     s.queues.append(Queue(f"reply_{_hex(c)}"))
-    c.notes += ["reboot started a minute ago", "build just scheduled, no host yet", "reply queue in use",
-                "fanout queue of the dead host, with x-expires"]
+    c.notes += [
+        "reboot started a minute ago",
+        "build just scheduled, no host yet",
+        "reply queue in use",
+        "fanout queue of the dead host, with x-expires",
+    ]
     _consistent_queues(c)
 
 
@@ -138,7 +176,7 @@ def _consistent_queues(c: Cloud) -> None:
         for topic in topics:
             s.queues.append(Queue(f"{topic}.{host}", binding=f"{topic}.{host}"))
             s.queues.append(Queue(f"{topic}_fanout_{_hex(c)}", arguments={"x-expires": FANOUT_TTL}))
-    for dead in s.dead:         # the dead host's second server: declared, idle, unconsumed
+    for dead in s.dead:  # the dead host's second server: declared, idle, unconsumed
         for topic in topics[1:]:
             s.queues.append(Queue(f"{topic}.{dead}", consumed=False, binding=f"{topic}.{dead}"))
     for topic in (*topics, "conductor", "scheduler"):
@@ -146,7 +184,7 @@ def _consistent_queues(c: Cloud) -> None:
     for topic in ("conductor", "scheduler"):
         s.queues.append(Queue(f"{topic}.ctl-lab", binding=f"{topic}.ctl-lab"))
         s.queues.append(Queue(f"{topic}_fanout_{_hex(c)}", arguments={"x-expires": FANOUT_TTL}))
-    for _ in range(3):      # nova-api, the conductor and the scheduler make calls
+    for _ in range(3):  # nova-api, the conductor and the scheduler make calls
         s.queues.append(Queue(f"reply_{_hex(c)}", arguments={"x-expires": FANOUT_TTL}))
     for kind in volumes.BACKENDS:
         s.queues.append(Queue(f"cinder-volume.{volumes.backend(kind)}"))
@@ -159,14 +197,19 @@ def _consistent_queues(c: Cloud) -> None:
 
 # -- databases -----------------------------------------------------------------------------
 
+
 def write(c: Cloud, urls: dict) -> None:
     """The dead host's stale heartbeat and the instance actions; remembers the databases
     the services process keeps the heartbeats of."""
     s = _state(c)
     s.urls = dict(urls)
     for host, seen in s.dead.items():
-        _set(urls[f"nova_{c.cell_of(host)}"], "services", {"host": host, "binary": "nova-compute"},
-             {"updated_at": seen, "last_seen_up": seen})
+        _set(
+            urls[f"nova_{c.cell_of(host)}"],
+            "services",
+            {"host": host, "binary": "nova-compute"},
+            {"updated_at": seen, "last_seen_up": seen},
+        )
     # every instance's past actions first: the current one of an instance is its last
     by_cell: dict[str, list] = {cell: instance_actions.history(c, cell) for cell, _ in c.cells}
     for cell, action, events in s.actions:
@@ -174,8 +217,11 @@ def write(c: Cloud, urls: dict) -> None:
     for cell, items in by_cell.items():
         url = urls[f"nova_{cell}"]
         database.insert_rows(url, "instance_actions", [{"id": i, **a} for i, (a, _) in enumerate(items, 1)])
-        database.insert_rows(url, "instance_actions_events", [
-            {"action_id": i, **e} for i, (_, events) in enumerate(items, 1) for e in events])
+        database.insert_rows(
+            url,
+            "instance_actions_events",
+            [{"action_id": i, **e} for i, (_, events) in enumerate(items, 1) for e in events],
+        )
 
 
 def _set(url: str, name: str, where: dict, values: dict) -> None:
@@ -188,19 +234,30 @@ def _set(url: str, name: str, where: dict, values: dict) -> None:
 
 # -- the broker and the services process --------------------------------------------------
 
+
 def start(out: Path, c: Cloud, timeout: float = 120) -> tuple[dict, list[str]]:
     """The broker loaded with the cloud's queues, and the process that plays the live
     services; returns (their lab.json entries, osfsck.toml lines)."""
     from osfsck.lab import rabbitmq
     from osfsck.lab.services import start as start_entry
+
     s = _state(c)
     folder = out / "rabbitmq"
     try:
         broker = rabbitmq.Broker(folder, timeout=timeout)
     except rabbitmq.RabbitError as e:
         raise _lab_error(f"RabbitMQ: {e}") from None
-    entries = {"rabbitmq": {"program": "beam", "argv": broker.argv, "env": broker.env, "pidfile": str(broker.pidfile),
-                            "log": str(broker.log), "port": broker.http_port, "epmd_port": broker.epmd_port}}
+    entries = {
+        "rabbitmq": {
+            "program": "beam",
+            "argv": broker.argv,
+            "env": broker.env,
+            "pidfile": str(broker.pidfile),
+            "log": str(broker.log),
+            "port": broker.http_port,
+            "epmd_port": broker.epmd_port,
+        }
+    }
     try:
         load(broker, s.queues)
         config = folder / "services.json"
@@ -208,24 +265,44 @@ def start(out: Path, c: Cloud, timeout: float = 120) -> tuple[dict, list[str]]:
         config.chmod(0o600)
         pidfile = folder / "services.pid"
         entries["rpc-services"] = {
-            "program": "python", "argv": [sys.executable, "-m", "osfsck.lab.rpc_services", "--config", str(config),
-                                          "--pidfile", str(pidfile)],
-            "pidfile": str(pidfile), "log": str(folder / "services.log"), "port": broker.amqp_port}
+            "program": "python",
+            "argv": [
+                sys.executable,
+                "-m",
+                "osfsck.lab.rpc_services",
+                "--config",
+                str(config),
+                "--pidfile",
+                str(pidfile),
+            ],
+            "pidfile": str(pidfile),
+            "log": str(folder / "services.log"),
+            "port": broker.amqp_port,
+        }
         start_entry(entries["rpc-services"], out)
         # the services process declares and consumes queue by queue: L's 16,000 take minutes
         settle(broker, s.queues, timeout=STATS_TIMEOUT + len(s.queues) / 50)
     except Exception:
         from osfsck.lab.services import stop as stop_entry
+
         for entry in reversed(list(entries.values())):
             stop_entry(entry, out)
         raise
-    lines = ["[rabbitmq]", f'url = "{broker.url}"', 'name = "lab"', f'username = "{rabbitmq.USER}"',
-             f'password_file = "{broker.password_file.relative_to(out)}"', 'vhosts = ["/"]', ""]
+    lines = [
+        "[rabbitmq]",
+        f'url = "{broker.url}"',
+        'name = "lab"',
+        f'username = "{rabbitmq.USER}"',
+        f'password_file = "{broker.password_file.relative_to(out)}"',
+        'vhosts = ["/"]',
+        "",
+    ]
     return entries, lines
 
 
 def _lab_error(message: str):
     from osfsck.lab.hypervisors import LabError
+
     return LabError(message)
 
 
@@ -236,15 +313,19 @@ def services_config(c: Cloud, broker) -> dict:
     for h in live:
         cells.setdefault(s.urls[f"nova_{c.cell_of(h)}"], []).append(h)
     cinder_hosts = [volumes.backend(k) for k in volumes.BACKENDS] + [volumes.CINDER_HOST]
-    return {"amqp_url": broker.amqp_url, "interval": HEARTBEAT_INTERVAL,
-            "queues": [{"name": q.name, "arguments": q.arguments} for q in s.queues if q.consumed],
-            "nova": [{"url": url, "hosts": hosts} for url, hosts in sorted(cells.items())],
-            "cinder": {"url": s.urls["cinder"], "hosts": cinder_hosts}}
+    return {
+        "amqp_url": broker.amqp_url,
+        "interval": HEARTBEAT_INTERVAL,
+        "queues": [{"name": q.name, "arguments": q.arguments} for q in s.queues if q.consumed],
+        "nova": [{"url": url, "hosts": hosts} for url, hosts in sorted(cells.items())],
+        "cinder": {"url": s.urls["cinder"], "hosts": cinder_hosts},
+    }
 
 
 def load(broker, queues: list[Queue]) -> None:
     """Declare the queues (durable), bind the topic ones, publish their messages."""
     from osfsck.clients.rabbitmq import RabbitClient, RabbitError
+
     with RabbitClient(broker.url, "osfsck", broker.password, name="lab") as client:
         try:
             client.request("PUT", f"/api/exchanges/%2F/{EXCHANGE}", body={"type": "topic", "durable": True})
@@ -253,10 +334,16 @@ def load(broker, queues: list[Queue]) -> None:
                 if q.binding:
                     client.bind("/", EXCHANGE, q.name, q.binding)
                 for body in q.messages:
-                    client.publish("/", q.binding or q.name, {
-                        "properties": {"delivery_mode": 2, "content_type": "application/json"},
-                        "payload": body, "payload_encoding": "string"},
-                        exchange=EXCHANGE if q.binding else "amq.default")
+                    client.publish(
+                        "/",
+                        q.binding or q.name,
+                        {
+                            "properties": {"delivery_mode": 2, "content_type": "application/json"},
+                            "payload": body,
+                            "payload_encoding": "string",
+                        },
+                        exchange=EXCHANGE if q.binding else "amq.default",
+                    )
         except RabbitError as e:
             raise _lab_error(f"RabbitMQ: {e}") from None
 
@@ -266,6 +353,7 @@ def settle(broker, queues: list[Queue], timeout: float = STATS_TIMEOUT) -> None:
     with its consumer and each other with its messages: a check right after the build sees
     the cloud as built."""
     from osfsck.clients.rabbitmq import RabbitClient, RabbitError
+
     want = {q.name: q for q in queues}
     deadline = time.monotonic() + timeout
     missing = sorted(want)

@@ -27,7 +27,7 @@ from sqlalchemy.pool import NullPool
 
 
 def report(config: dict, engines: dict) -> None:
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     for cell in config["nova"]:
         _touch(engines, cell["url"], cell["hosts"], "nova-compute", {"updated_at": now, "last_seen_up": now})
     cinder = config["cinder"]
@@ -35,8 +35,14 @@ def report(config: dict, engines: dict) -> None:
 
 
 def _touch(engines: dict, url: str, hosts: list, binary: str | None, values: dict) -> None:
-    t = table("services", column("host"), column("binary"), column("deleted"), column("report_count"),
-              *(column(k) for k in values))
+    t = table(
+        "services",
+        column("host"),
+        column("binary"),
+        column("deleted"),
+        column("report_count"),
+        *(column(k) for k in values),
+    )
     engine = engines.get(url) or engines.setdefault(url, create_engine(url, poolclass=NullPool))
     where = [t.c.host.in_(hosts), t.c.deleted == 0] + ([t.c.binary == binary] if binary else [])
     try:

@@ -21,13 +21,14 @@ from pathlib import Path
 from osfsck.lab import bind, database, dns_zones, nsx_objects, ovn_nb, ovsdb, placement_server, processes
 from osfsck.lab.cloud import Cloud
 from osfsck.lab.hypervisors import LabError
-from osfsck.lab.nsx_standin import Store, make_certificate
 from osfsck.lab.loopback import free_port
+from osfsck.lab.nsx_standin import Store, make_certificate
 
 KEY = "osfsck-lab"
 
 
 # -- DNS ------------------------------------------------------------------------------------
+
 
 def dns_zone_records(c: Cloud) -> dict:
     """The lab's zones with their faults and near misses (truth recorded in `c`)."""
@@ -45,16 +46,30 @@ def start_dns(out: Path, zones: dict) -> tuple[dict, list[str]]:
     except bind.BindError as e:
         raise LabError(f"DNS: {e}") from None
     secret = ns.write_secret(folder / "tsig.secret")
-    lines = ["[dns]", f'server = "{ns.server}"', f'key = "{KEY}"', "", f"[dns.keys.{KEY}]",
-             f'algorithm = "{ns.algorithm}"', f'secret_file = "{secret.relative_to(out)}"', ""]
+    lines = [
+        "[dns]",
+        f'server = "{ns.server}"',
+        f'key = "{KEY}"',
+        "",
+        f"[dns.keys.{KEY}]",
+        f'algorithm = "{ns.algorithm}"',
+        f'secret_file = "{secret.relative_to(out)}"',
+        "",
+    ]
     for zone in sorted(zones):
         lines += [f'[dns.zones."{zone}"]']
-    entry = {"program": "named", "argv": ["named", "-c", str(ns.conf), "-g", "-n", "1"],
-             "pidfile": str(folder / "named.pid"), "log": str(ns.log), "port": ns.port}
+    entry = {
+        "program": "named",
+        "argv": ["named", "-c", str(ns.conf), "-g", "-n", "1"],
+        "pidfile": str(folder / "named.pid"),
+        "log": str(ns.log),
+        "port": ns.port,
+    }
     return entry, lines + [""]
 
 
 # -- OVN northbound ---------------------------------------------------------------------------
+
 
 def ovn_northbound(c: Cloud, release: str | None = None) -> ovn_nb.Northbound:
     """The lab's NB rows with their faults and near misses (truth recorded in `c`), as the
@@ -80,12 +95,19 @@ def start_ovn(out: Path, nb: ovn_nb.Northbound) -> tuple[dict, list[str]]:
     except (RuntimeError, OSError) as e:
         server.stop()
         raise LabError(f"OVN: {e}") from None
-    entry = {"program": "ovsdb-server", "argv": server.argv, "env": server.env, "pidfile": str(server.pidfile),
-             "log": str(server.log), "port": server.port}
+    entry = {
+        "program": "ovsdb-server",
+        "argv": server.argv,
+        "env": server.env,
+        "pidfile": str(server.pidfile),
+        "log": str(server.log),
+        "port": server.port,
+    }
     return entry, ["[ovn]", f'nb_connection = "{server.remote}"', ""]
 
 
 # -- NSX (the stand-in) ---------------------------------------------------------------------
+
 
 def nsx_manager(c: Cloud) -> Store:
     """The lab's NSX objects (Policy API) with their faults and near misses."""
@@ -111,18 +133,44 @@ def start_nsx(out: Path, store: Store, timeout: float = 30) -> tuple[dict, list[
         raise LabError(f"NSX: cannot make its certificate with openssl: {e}") from None
     port = free_port()
     # program: what its executable's name starts with; the lab folder in its arguments makes it ours
-    entry = {"program": "python",
-             "argv": [sys.executable, "-m", "osfsck.lab.nsx_standin", "--port", str(port), "--state", str(state),
-                      "--password-file", str(password), "--cert", cert, "--key", key,
-                      "--pidfile", str(folder / "nsx.pid")],
-             "pidfile": str(folder / "nsx.pid"), "log": str(folder / "nsx.log"), "port": port}
+    entry = {
+        "program": "python",
+        "argv": [
+            sys.executable,
+            "-m",
+            "osfsck.lab.nsx_standin",
+            "--port",
+            str(port),
+            "--state",
+            str(state),
+            "--password-file",
+            str(password),
+            "--cert",
+            cert,
+            "--key",
+            key,
+            "--pidfile",
+            str(folder / "nsx.pid"),
+        ],
+        "pidfile": str(folder / "nsx.pid"),
+        "log": str(folder / "nsx.log"),
+        "port": port,
+    }
     start(entry, out, timeout)
-    lines = ["[nsx]", f'url = "https://127.0.0.1:{port}"', 'api = "policy"', 'username = "admin"',
-             f'password_file = "{password.relative_to(out)}"', f'ca_file = "{Path(cert).relative_to(out)}"', ""]
+    lines = [
+        "[nsx]",
+        f'url = "https://127.0.0.1:{port}"',
+        'api = "policy"',
+        'username = "admin"',
+        f'password_file = "{password.relative_to(out)}"',
+        f'ca_file = "{Path(cert).relative_to(out)}"',
+        "",
+    ]
     return entry, lines
 
 
 # -- Placement ----------------------------------------------------------------------------
+
 
 def start_placement(out: Path, url: str, db_url: str | None, running: dict) -> list[str]:
     """The `[placement]` section: the lab's placement database, and the real placement-api
@@ -136,10 +184,12 @@ def start_placement(out: Path, url: str, db_url: str | None, running: dict) -> l
 
 # -- start / stop ------------------------------------------------------------------------
 
+
 def stop(entry: dict, folder: Path) -> None:
     if entry.get("epmd_port"):
         # RabbitMQ: its Erlang VM takes 6-10 s to stop, and its epmd outlives it
         from osfsck.lab.rabbitmq import stop_broker
+
         stop_broker(Path(entry["pidfile"]), Path(entry["env"]["HOME"]), entry["epmd_port"])
         return
     processes.terminate(processes.read_pid(Path(entry["pidfile"])), entry["program"], str(Path(folder).resolve()))
@@ -151,8 +201,15 @@ def start(entry: dict, folder: Path, timeout: float = 60) -> None:
         return
     env = {**os.environ, **entry.get("env", {}), **processes.marker_env(folder)}
     with open(entry["log"], "ab") as log:
-        subprocess.Popen(entry["argv"], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                         start_new_session=True, cwd=folder, env=env)
+        subprocess.Popen(
+            entry["argv"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=folder,
+            env=env,
+        )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

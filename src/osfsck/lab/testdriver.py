@@ -17,22 +17,32 @@ NOVA_NS = "http://openstack.org/xmlns/libvirt/nova/1.1"
 
 
 def node_xml(domains: list[DomainSpec], disks_of) -> str:
-    out = ["<node>", "<cpu><mode>fixed</mode><model>i686</model><nodes>1</nodes><sockets>2</sockets>"
-           "<cores>4</cores><threads>1</threads><mhz>2400</mhz></cpu>", "<memory>67108864</memory>"]
+    out = [
+        "<node>",
+        "<cpu><mode>fixed</mode><model>i686</model><nodes>1</nodes><sockets>2</sockets>"
+        "<cores>4</cores><threads>1</threads><mhz>2400</mhz></cpu>",
+        "<memory>67108864</memory>",
+    ]
     for d in domains:
         meta = ""
         if d.nova:
-            meta = (f'<metadata><nova:instance xmlns:nova="{NOVA_NS}"><nova:name>{escape(d.display_name)}</nova:name>'
-                    f'<nova:owner><nova:project uuid="{escape(d.project_id)}">p</nova:project></nova:owner>'
-                    "</nova:instance></metadata>")
-        disks = "".join(f"<disk type='file' device='disk'><source file='{escape(p)}'/><target dev='vd{chr(97 + i)}'/></disk>"
-                        for i, p in enumerate(disks_of(d)))
+            meta = (
+                f'<metadata><nova:instance xmlns:nova="{NOVA_NS}"><nova:name>{escape(d.display_name)}</nova:name>'
+                f'<nova:owner><nova:project uuid="{escape(d.project_id)}">p</nova:project></nova:owner>'
+                "</nova:instance></metadata>"
+            )
+        disks = "".join(
+            f"<disk type='file' device='disk'><source file='{escape(p)}'/><target dev='vd{chr(97 + i)}'/></disk>"
+            for i, p in enumerate(disks_of(d))
+        )
         disks += "".join(volumes.disk_xml(v) for v in d.volumes)
         state = "" if d.active else "<test:runstate>5</test:runstate>"
-        out.append(f"<domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>"
-                   f"<name>{escape(d.name)}</name><uuid>{d.uuid}</uuid>{meta}"
-                   f"<memory unit='MiB'>{d.memory_mb}</memory><vcpu>{d.vcpus}</vcpu>"
-                   f"<os><type>hvm</type></os><devices>{disks}</devices>{state}</domain>")
+        out.append(
+            f"<domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>"
+            f"<name>{escape(d.name)}</name><uuid>{d.uuid}</uuid>{meta}"
+            f"<memory unit='MiB'>{d.memory_mb}</memory><vcpu>{d.vcpus}</vcpu>"
+            f"<os><type>hvm</type></os><devices>{disks}</devices>{state}</domain>"
+        )
     out.append("</node>")
     return "\n".join(out)
 

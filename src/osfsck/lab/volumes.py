@@ -29,10 +29,10 @@ from osfsck.lab.cloud import Cloud, VolumeDisk
 from osfsck.lab.profiles import Profile
 
 ISCSI_PORTAL = "192.0.2.10:3260"
-TGT_LUN = 1            # tgtadm exports the volume as LUN 1: LUN 0 is the target's controller
+TGT_LUN = 1  # tgtadm exports the volume as LUN 1: LUN 0 is the target's controller
 RBD_MONITOR = ("192.0.2.20", "6789")
 RBD_POOL = "volumes"
-RBD_SECRET_UUID = "b1d0c3f2-5a1e-4c6b-9d0e-2f3a4b5c6d7e"   # libvirt's secret for client.cinder
+RBD_SECRET_UUID = "b1d0c3f2-5a1e-4c6b-9d0e-2f3a4b5c6d7e"  # libvirt's secret for client.cinder
 CINDER_HOST = "cinder-lab"
 BACKENDS = {"iscsi": "lvm", "rbd": "ceph", "array": "pure"}  # cinder-volume backend (and pool) per kind
 # an array with one target for all its volumes and two portals (Pure FlashArray): a LUN per
@@ -40,8 +40,13 @@ BACKENDS = {"iscsi": "lvm", "rbd": "ceph", "array": "pure"}  # cinder-volume bac
 ARRAY_IQN = "iqn.2010-06.com.purestorage:flasharray.1f2e3d4c5b6a7988"
 ARRAY_PORTALS = ("203.0.113.11:3260", "203.0.113.12:3260")
 # Cinder's default type since Train; volumes.volume_type_id is NOT NULL
-VOLUME_TYPE = {"id": "5d2c9a40-0c1e-4b7a-8f3d-6e5f4a3b2c1d", "name": "__DEFAULT__",
-               "description": "Default Volume Type", "is_public": 1, "deleted": 0}
+VOLUME_TYPE = {
+    "id": "5d2c9a40-0c1e-4b7a-8f3d-6e5f4a3b2c1d",
+    "name": "__DEFAULT__",
+    "description": "Default Volume Type",
+    "is_public": 1,
+    "deleted": 0,
+}
 # a host's own iSCSI, not OpenStack's (a backup LUN): must never be reported
 FOREIGN_TARGET = ("iqn.2004-04.com.example:backup-lun", "192.0.2.99:3260")
 
@@ -51,6 +56,7 @@ DAY = dt.timedelta(days=1)
 
 
 # -- names ------------------------------------------------------------------------------
+
 
 def iqn(volume_id: str) -> str:
     """The target Cinder's LVM driver (tgt or LIO) exports one volume as."""
@@ -85,19 +91,36 @@ def array_lun(c: Cloud, host: str, vol: dict) -> int:
 
 # -- rows -------------------------------------------------------------------------------
 
+
 def _cinder_connection(c: Cloud, kind: str, vid: str) -> dict:
     """What the driver's initialize_connection answers, with what VolumeManager.
     _parse_connection_options adds: LVM's target (ISCSITarget._get_iscsi_properties, CHAP
     from provider_auth), RBDDriver's."""
     if kind == "iscsi":
-        data = {"target_discovered": False, "target_portal": ISCSI_PORTAL, "target_iqn": iqn(vid),
-                "target_lun": TGT_LUN, "volume_id": vid, "auth_method": "CHAP",
-                "auth_username": f"{c.rng.getrandbits(64):016x}", "auth_password": f"{c.rng.getrandbits(64):016x}",
-                "encrypted": False}
+        data = {
+            "target_discovered": False,
+            "target_portal": ISCSI_PORTAL,
+            "target_iqn": iqn(vid),
+            "target_lun": TGT_LUN,
+            "volume_id": vid,
+            "auth_method": "CHAP",
+            "auth_username": f"{c.rng.getrandbits(64):016x}",
+            "auth_password": f"{c.rng.getrandbits(64):016x}",
+            "encrypted": False,
+        }
     else:
-        data = {"name": rbd_name(vid), "hosts": [RBD_MONITOR[0]], "ports": [RBD_MONITOR[1]],
-                "cluster_name": "ceph", "auth_enabled": True, "auth_username": "cinder",
-                "secret_type": "ceph", "secret_uuid": RBD_SECRET_UUID, "volume_id": vid, "discard": True}
+        data = {
+            "name": rbd_name(vid),
+            "hosts": [RBD_MONITOR[0]],
+            "ports": [RBD_MONITOR[1]],
+            "cluster_name": "ceph",
+            "auth_enabled": True,
+            "auth_username": "cinder",
+            "secret_type": "ceph",
+            "secret_uuid": RBD_SECRET_UUID,
+            "volume_id": vid,
+            "discard": True,
+        }
     data.update(qos_specs=None, access_mode="rw")
     data.setdefault("encrypted", False)
     data["cacheable"] = False
@@ -111,10 +134,19 @@ def _answer(c: Cloud, vol: dict, host: str | None) -> dict:
     if vol["_kind"] != "array":
         return vol["_connection"]
     lun = array_lun(c, host, vol)
-    data = {"target_discovered": False, "discard": True, "addressing_mode": "SAM2",
-            "target_luns": [lun] * len(ARRAY_PORTALS), "target_iqns": [ARRAY_IQN] * len(ARRAY_PORTALS),
-            "target_portals": list(ARRAY_PORTALS), "wwn": wwn(vol["id"]),
-            "qos_specs": None, "access_mode": "rw", "encrypted": False, "cacheable": False}
+    data = {
+        "target_discovered": False,
+        "discard": True,
+        "addressing_mode": "SAM2",
+        "target_luns": [lun] * len(ARRAY_PORTALS),
+        "target_iqns": [ARRAY_IQN] * len(ARRAY_PORTALS),
+        "target_portals": list(ARRAY_PORTALS),
+        "wwn": wwn(vol["id"]),
+        "qos_specs": None,
+        "access_mode": "rw",
+        "encrypted": False,
+        "cacheable": False,
+    }
     return {"driver_volume_type": "iscsi", "data": data}
 
 
@@ -127,8 +159,9 @@ def _stored_connection(c: Cloud, vol: dict, host: str | None, attachment_id: str
     return json.dumps(flat)
 
 
-def _nova_connection(att: dict, row: dict, device_path: str | None, multiattach: bool,
-                     multipath_id: str | None = None) -> str:
+def _nova_connection(
+    att: dict, row: dict, device_path: str | None, multiattach: bool, multipath_id: str | None = None
+) -> str:
     """block_device_mapping.connection_info: what Nova got back from PUT /attachments,
     nested again by _translate_attachment_ref (its `status` is still the "reserved" of the
     attachment Cinder loaded before the update), then `serial`, `multiattach` (block_device
@@ -140,8 +173,16 @@ def _nova_connection(att: dict, row: dict, device_path: str | None, multiattach:
         flat["device_path"] = device_path
     if multipath_id:
         flat["multipath_id"] = multipath_id
-    info = {"driver_volume_type": kind, "data": flat, "status": "reserved", "instance": row["uuid"],
-            "attached_at": "", "detached_at": "", "volume_id": att["volume_id"], "serial": att["volume_id"]}
+    info = {
+        "driver_volume_type": kind,
+        "data": flat,
+        "status": "reserved",
+        "instance": row["uuid"],
+        "attached_at": "",
+        "detached_at": "",
+        "volume_id": att["volume_id"],
+        "serial": att["volume_id"],
+    }
     if multiattach:
         info["multiattach"] = True
     return json.dumps(info)
@@ -161,50 +202,104 @@ def for_release(c: Cloud, release: str) -> None:
             row["connection_info"] = json.dumps(info)
 
 
-def add_volume(c: Cloud, kind: str, project: str, *, status: str = "available", attach_status: str = "detached",
-               age: dt.timedelta = 10 * DAY, migration_status: str | None = None, multiattach: bool = False,
-               use_quota: bool = True, deleted: bool = False, bootable: bool = False) -> dict:
+def add_volume(
+    c: Cloud,
+    kind: str,
+    project: str,
+    *,
+    status: str = "available",
+    attach_status: str = "detached",
+    age: dt.timedelta = 10 * DAY,
+    migration_status: str | None = None,
+    multiattach: bool = False,
+    use_quota: bool = True,
+    deleted: bool = False,
+    bootable: bool = False,
+) -> dict:
     """A `volumes` row (keys starting with "_" are the lab's own and are not written)."""
     vid = c.uuid()
     n = len(c.volumes) + 1
     when = c.now - age
     row = {
-        "id": vid, "status": status, "attach_status": attach_status, "migration_status": migration_status,
-        "host": f"{backend(kind)}#{BACKENDS[kind]}", "project_id": project, "user_id": f"user-{project[-2:]}",
-        "size": 1 + n % 50, "availability_zone": "nova", "multiattach": int(multiattach),
-        "use_quota": int(use_quota), "bootable": int(bootable), "volume_type_id": VOLUME_TYPE["id"],
-        "display_name": f"vol-{n}", "deleted": int(deleted), "deleted_at": when if deleted else None,
-        "created_at": when - DAY, "updated_at": when, "launched_at": when - DAY,
+        "id": vid,
+        "status": status,
+        "attach_status": attach_status,
+        "migration_status": migration_status,
+        "host": f"{backend(kind)}#{BACKENDS[kind]}",
+        "project_id": project,
+        "user_id": f"user-{project[-2:]}",
+        "size": 1 + n % 50,
+        "availability_zone": "nova",
+        "multiattach": int(multiattach),
+        "use_quota": int(use_quota),
+        "bootable": int(bootable),
+        "volume_type_id": VOLUME_TYPE["id"],
+        "display_name": f"vol-{n}",
+        "deleted": int(deleted),
+        "deleted_at": when if deleted else None,
+        "created_at": when - DAY,
+        "updated_at": when,
+        "launched_at": when - DAY,
         "provider_location": f"{ISCSI_PORTAL},1 {iqn(vid)} 1" if kind == "iscsi" else None,
-        "_kind": kind, "_connection": _cinder_connection(c, kind, vid) if kind != "array" else None,
+        "_kind": kind,
+        "_connection": _cinder_connection(c, kind, vid) if kind != "array" else None,
     }
     c.volumes.append(row)
     return row
 
 
-def add_attachment(c: Cloud, vol: dict, row: dict, host: str | None, dev: str, *, status: str = "attached",
-                   age: dt.timedelta = 10 * DAY, deleted: bool = False) -> dict:
+def add_attachment(
+    c: Cloud,
+    vol: dict,
+    row: dict,
+    host: str | None,
+    dev: str,
+    *,
+    status: str = "attached",
+    age: dt.timedelta = 10 * DAY,
+    deleted: bool = False,
+) -> dict:
     """A `volume_attachment` row.  A "reserved" one was made without a connector
     (API.attachment_create): no host, no connector, attach_mode "null", connection_info "{}"."""
     when = c.now - age
     connected = status != "reserved"
     aid = c.uuid()
     att = {
-        "id": aid, "volume_id": vol["id"], "instance_uuid": row["uuid"], "attached_host": host if connected else None,
-        "mountpoint": f"/dev/{dev}" if connected else None, "attach_mode": "rw" if connected else "null",
-        "attach_status": status, "attach_time": when if connected else None,
+        "id": aid,
+        "volume_id": vol["id"],
+        "instance_uuid": row["uuid"],
+        "attached_host": host if connected else None,
+        "mountpoint": f"/dev/{dev}" if connected else None,
+        "attach_mode": "rw" if connected else "null",
+        "attach_status": status,
+        "attach_time": when if connected else None,
         "connection_info": _stored_connection(c, vol, host, aid) if connected else "{}",
         "connector": _connector(host, f"/dev/{dev}") if connected else None,
-        "deleted": int(deleted), "deleted_at": when if deleted else None,
-        "detach_time": when if deleted else None, "created_at": when, "updated_at": when,
+        "deleted": int(deleted),
+        "deleted_at": when if deleted else None,
+        "detach_time": when if deleted else None,
+        "created_at": when,
+        "updated_at": when,
     }
     c.attachments.append(att)
     return att
 
 
-def add_bdm(c: Cloud, cell: str, row: dict, vol: dict, att: dict | None, dev: str, *,
-            age: dt.timedelta = 10 * DAY, deleted: bool = False, boot: bool = False,
-            device_path: str | None = None, connected_by: dict | None = None, connected: bool = True) -> dict:
+def add_bdm(
+    c: Cloud,
+    cell: str,
+    row: dict,
+    vol: dict,
+    att: dict | None,
+    dev: str,
+    *,
+    age: dt.timedelta = 10 * DAY,
+    deleted: bool = False,
+    boot: bool = False,
+    device_path: str | None = None,
+    connected_by: dict | None = None,
+    connected: bool = True,
+) -> dict:
     """A `block_device_mapping` row of a volume.  Nova soft-deletes with deleted = id; a
     boot-from-volume root is source "image", boot_index 0.  Its connection_info is the one
     of the attachment that connected it (`connected_by`, by default `att`); None until
@@ -214,16 +309,29 @@ def add_bdm(c: Cloud, cell: str, row: dict, vol: dict, att: dict | None, dev: st
     source = att if connected_by is None else connected_by
     conn = None
     if connected and source is not None and source["connection_info"] != "{}":
-        conn = _nova_connection(source, row, device_path, bool(vol["multiattach"]),
-                                wwn(vol["id"]) if vol["_kind"] == "array" else None)
+        conn = _nova_connection(
+            source, row, device_path, bool(vol["multiattach"]), wwn(vol["id"]) if vol["_kind"] == "array" else None
+        )
     bdm = {
-        "id": n, "uuid": c.uuid(), "instance_uuid": row["uuid"], "volume_id": vol["id"],
-        "attachment_id": att["id"] if att else None, "device_name": f"/dev/{dev}",
-        "source_type": "image" if boot else "volume", "destination_type": "volume",
-        "boot_index": 0 if boot else None, "image_id": c.uuid() if boot else None,
-        "delete_on_termination": boot, "volume_size": vol["size"], "device_type": "disk",
-        "disk_bus": "virtio", "no_device": False, "connection_info": conn,
-        "created_at": when, "updated_at": when, "deleted": n if deleted else 0,
+        "id": n,
+        "uuid": c.uuid(),
+        "instance_uuid": row["uuid"],
+        "volume_id": vol["id"],
+        "attachment_id": att["id"] if att else None,
+        "device_name": f"/dev/{dev}",
+        "source_type": "image" if boot else "volume",
+        "destination_type": "volume",
+        "boot_index": 0 if boot else None,
+        "image_id": c.uuid() if boot else None,
+        "delete_on_termination": boot,
+        "volume_size": vol["size"],
+        "device_type": "disk",
+        "disk_bus": "virtio",
+        "no_device": False,
+        "connection_info": conn,
+        "created_at": when,
+        "updated_at": when,
+        "deleted": n if deleted else 0,
         "deleted_at": row["deleted_at"] if deleted else None,
     }
     c.bdms.setdefault(cell, []).append(bdm)
@@ -232,13 +340,23 @@ def add_bdm(c: Cloud, cell: str, row: dict, vol: dict, att: dict | None, dev: st
 
 # -- the host side ------------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=None)
+
+@functools.cache
 def _connector(host: str | None, mountpoint: str) -> str:
     """What Nova gives Cinder as the connector: os-brick's get_connector_properties (for
     iSCSI the initiator) plus the mountpoint (nova/volume/cinder.py attachment_update)."""
-    return json.dumps({"platform": "x86_64", "os_type": "linux", "ip": _address(host), "host": host,
-                       "multipath": False, "initiator": _initiator(host), "do_local_attach": False,
-                       "mountpoint": mountpoint})
+    return json.dumps(
+        {
+            "platform": "x86_64",
+            "os_type": "linux",
+            "ip": _address(host),
+            "host": host,
+            "multipath": False,
+            "initiator": _initiator(host),
+            "do_local_attach": False,
+            "mountpoint": mountpoint,
+        }
+    )
 
 
 def _initiator(host: str | None) -> str | None:
@@ -311,9 +429,18 @@ def next_dev(c: Cloud, row: dict) -> str:
     return f"vd{chr(ord('a') + c.next_id('dev:' + row['uuid']))}"
 
 
-def attach(c: Cloud, cell: str, row: dict, vol: dict, *, age: dt.timedelta = 10 * DAY,
-           attached_host: str | None = None, disk: bool = True, session: bool = True,
-           boot: bool = False) -> tuple[dict, dict]:
+def attach(
+    c: Cloud,
+    cell: str,
+    row: dict,
+    vol: dict,
+    *,
+    age: dt.timedelta = 10 * DAY,
+    attached_host: str | None = None,
+    disk: bool = True,
+    session: bool = True,
+    boot: bool = False,
+) -> tuple[dict, dict]:
     """A volume attached to a live instance on its host, as every service records it
     (the keywords leave a part out, for the faults); returns (attachment, mapping)."""
     host = row["host"]
@@ -340,6 +467,7 @@ def detached_with(c: Cloud, cell: str, row: dict, vol: dict, *, disconnected: bo
 
 # -- a consistent population ----------------------------------------------------------------
 
+
 def _share(i: int, rate: float) -> int:
     """How many of `rate` per item fall on item i, spread evenly (rate 1.5: 1, 2, 1, 2...)."""
     return int((i + 1) * rate) - int(i * rate)
@@ -354,20 +482,28 @@ def populate(c: Cloud, profile: Profile) -> None:
     gone = ((cell, r) for cell, rows in c.instances.items() for r in rows if r["deleted"] and r["host"])
     for i, (cell, row) in enumerate(live):
         for _ in range(_share(i, profile.attached_per_live)):
-            attach(c, cell, row, add_volume(c, _next_kind(c), row["project_id"], status="in-use",
-                                            attach_status="attached"))
+            attach(
+                c, cell, row, add_volume(c, _next_kind(c), row["project_id"], status="in-use", attach_status="attached")
+            )
     for i in range(int(len(live) * profile.spare_per_live)):
         add_volume(c, _next_kind(c), live[i % len(live)][1]["project_id"])
     for cell, row in itertools.islice(gone, int(len(live) * profile.gone_per_live)):
         # deleted with its instance (delete_on_termination)
-        detached_with(c, cell, row, add_volume(c, _next_kind(c), row["project_id"], status="deleted",
-                                               age=c.now - row["deleted_at"], deleted=True))
+        detached_with(
+            c,
+            cell,
+            row,
+            add_volume(
+                c, _next_kind(c), row["project_id"], status="deleted", age=c.now - row["deleted_at"], deleted=True
+            ),
+        )
     # so every host answers `iscsiadm`, with or without sessions
     for host, _ in c.hosts:
         host_iscsi(c, host)
 
 
 # -- faults -----------------------------------------------------------------------------
+
 
 def inject(c: Cloud, hosts: list[str]) -> None:
     """One fault of each volume check, on hosts[0..7]."""
@@ -428,7 +564,9 @@ def disk_missing(c: Cloud, host: str) -> None:
     row = c.add_instance(cell, host)
     vol = add_volume(c, "rbd", row["project_id"], status="in-use", attach_status="attached")
     attach(c, cell, row, vol, disk=False)
-    c.fault("VL201", f"{row['uuid']}/{vol['id']}", f"Nova and Cinder say attached, the domain on {host} has no such disk")
+    c.fault(
+        "VL201", f"{row['uuid']}/{vol['id']}", f"Nova and Cinder say attached, the domain on {host} has no such disk"
+    )
 
 
 def unexpected_disk(c: Cloud, host: str) -> None:
@@ -459,7 +597,9 @@ def stale_lun(c: Cloud, host: str) -> None:
     gone = c.add_instance(cell, host, deleted=True, deleted_age=7 * DAY)
     vol = add_volume(c, "array", gone["project_id"], status="deleted", age=7 * DAY, deleted=True)
     detached_with(c, cell, gone, vol, disconnected=False)
-    c.fault("VL205", f"{ARRAY_IQN}/lun-{array_lun(c, host, vol)}", f"LUN of a volume detached 7 days ago left on {host}")
+    c.fault(
+        "VL205", f"{ARRAY_IQN}/lun-{array_lun(c, host, vol)}", f"LUN of a volume detached 7 days ago left on {host}"
+    )
 
 
 def missing_session(c: Cloud, host: str) -> None:
@@ -475,6 +615,7 @@ def missing_session(c: Cloud, host: str) -> None:
 
 # -- near misses --------------------------------------------------------------------------
 
+
 def near_misses(c: Cloud) -> None:
     """Legitimate volume states that must not be reported."""
     h1 = c.hosts[0][0]
@@ -489,11 +630,18 @@ def near_misses(c: Cloud) -> None:
     legacy_attach(c, cell, h2)
     shared_array(c, cell, h1, h2)
     add_session(c, h1, *FOREIGN_TARGET, tgt=False)
-    c.notes += ["volume attach in progress", "volume migration (swap) in progress", "multi-attach volume",
-                "boot from volume", "shelved-offloaded with a reserved volume", "RBD volumes (no session)",
-                "live migration with sessions on both hosts", "the host's own iSCSI session",
-                "a volume attached by the legacy flow (before Queens)",
-                "volumes of a shared-IQN array: one target, a LUN each, two paths"]
+    c.notes += [
+        "volume attach in progress",
+        "volume migration (swap) in progress",
+        "multi-attach volume",
+        "boot from volume",
+        "shelved-offloaded with a reserved volume",
+        "RBD volumes (no session)",
+        "live migration with sessions on both hosts",
+        "the host's own iSCSI session",
+        "a volume attached by the legacy flow (before Queens)",
+        "volumes of a shared-IQN array: one target, a LUN each, two paths",
+    ]
 
 
 def legacy_attach(c: Cloud, cell: str, host: str) -> None:
@@ -539,12 +687,27 @@ def volume_migration(c: Cloud, cell: str, host: str) -> None:
     """Cinder migrates an attached volume: Nova swaps it (blockRebase) into a new volume,
     already connected and attaching, which no mapping names until the swap completes."""
     row = c.add_instance(cell, host)
-    src = add_volume(c, "iscsi", row["project_id"], status="in-use", attach_status="attached",
-                     migration_status="migrating", age=45 * MINUTE)
+    src = add_volume(
+        c,
+        "iscsi",
+        row["project_id"],
+        status="in-use",
+        attach_status="attached",
+        migration_status="migrating",
+        age=45 * MINUTE,
+    )
     _, bdm = attach(c, cell, row, src)
-    dst = add_volume(c, "iscsi", row["project_id"], status="attaching", attach_status="attaching",
-                     migration_status=f"target:{src['id']}", use_quota=False, age=45 * MINUTE)
-    add_attachment(c, dst, row, host, bdm["device_name"][len("/dev/"):], status="attaching", age=45 * MINUTE)
+    dst = add_volume(
+        c,
+        "iscsi",
+        row["project_id"],
+        status="attaching",
+        attach_status="attaching",
+        migration_status=f"target:{src['id']}",
+        use_quota=False,
+        age=45 * MINUTE,
+    )
+    add_attachment(c, dst, row, host, bdm["device_name"][len("/dev/") :], status="attaching", age=45 * MINUTE)
     connect(c, host, dst)
 
 
@@ -584,27 +747,35 @@ def live_migration(c: Cloud, cell: str, source: str, dest: str) -> None:
     c.add_migration(cell, row, type_="live-migration", status="running", source=source, dest=dest)
     vol = add_volume(c, "iscsi", row["project_id"], status="in-use", attach_status="attached")
     _, bdm = attach(c, cell, row, vol)
-    dev = bdm["device_name"][len("/dev/"):]
+    dev = bdm["device_name"][len("/dev/") :]
     new = add_attachment(c, vol, row, dest, dev, age=5 * MINUTE)
     device = connect(c, dest, vol)
     when = c.now - 5 * MINUTE
-    bdm.update(attachment_id=new["id"], connection_info=_nova_connection(new, row, device, bool(vol["multiattach"])),
-               updated_at=when)
+    bdm.update(
+        attachment_id=new["id"],
+        connection_info=_nova_connection(new, row, device, bool(vol["multiattach"])),
+        updated_at=when,
+    )
     vol["updated_at"] = when
     add_disk(c, dest, row, vol, dev, device)
 
 
 # -- domain XML -------------------------------------------------------------------------
 
+
 def disk_xml(disk: VolumeDisk) -> str:
     """The <disk> Nova's libvirt driver writes for the volume (LibvirtISCSIVolumeDriver,
     LibvirtNetVolumeDriver)."""
     target = f"<target dev='{disk.dev}' bus='virtio'/><serial>{disk.serial}</serial>"
     if disk.kind in ("iscsi", "array"):
-        return ("<disk type='block' device='disk'><driver name='qemu' type='raw' cache='none' io='native'/>"
-                f"<source dev='{disk.source}'/>{target}</disk>")
+        return (
+            "<disk type='block' device='disk'><driver name='qemu' type='raw' cache='none' io='native'/>"
+            f"<source dev='{disk.source}'/>{target}</disk>"
+        )
     host, port = RBD_MONITOR
-    return ("<disk type='network' device='disk'><driver name='qemu' type='raw' cache='writeback' discard='unmap'/>"
-            f"<auth username='cinder'><secret type='ceph' uuid='{RBD_SECRET_UUID}'/></auth>"
-            f"<source protocol='rbd' name='{rbd_name(disk.serial)}'><host name='{host}' port='{port}'/></source>"
-            f"{target}</disk>")
+    return (
+        "<disk type='network' device='disk'><driver name='qemu' type='raw' cache='writeback' discard='unmap'/>"
+        f"<auth username='cinder'><secret type='ceph' uuid='{RBD_SECRET_UUID}'/></auth>"
+        f"<source protocol='rbd' name='{rbd_name(disk.serial)}'><host name='{host}' port='{port}'/></source>"
+        f"{target}</disk>"
+    )

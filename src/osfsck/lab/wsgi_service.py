@@ -23,7 +23,7 @@ from osfsck.lab.hypervisors import LabError
 # The end of every runner: the service's `application` served on a threading wsgiref server.
 # Its argv carries the lab's folder (the pidfile's path), which is what `lab stop` checks
 # before it signals the PID.
-SERVE = '''
+SERVE = """
 
 class Server(ThreadingMixIn, WSGIServer):
     daemon_threads = True
@@ -36,7 +36,7 @@ class Handler(WSGIRequestHandler):
 
 
 make_server(host, port, application, server_class=Server, handler_class=Handler).serve_forever()
-'''
+"""
 
 
 def venv_python(env: str, venv: str) -> str | None:
@@ -62,17 +62,37 @@ def connection(url: str, out: Path, service: str) -> str:
     return f"mysql+pymysql://{rest}" + ("" if "charset=" in rest else ("&" if "?" in rest else "?") + "charset=utf8mb4")
 
 
-def launch(name: str, folder: Path, argv: list[str], pidfile: Path, port: int, service_log: Path,
-           ready: urllib.request.Request, timeout: float) -> dict:
+def launch(
+    name: str,
+    folder: Path,
+    argv: list[str],
+    pidfile: Path,
+    port: int,
+    service_log: Path,
+    ready: urllib.request.Request,
+    timeout: float,
+) -> dict:
     """Start the runner `argv` in `folder` and wait until `ready` answers 200; returns its
     lab.json entry.  A runner that does not come up is stopped, and the error quotes the end
     of its logs."""
     pidfile.unlink(missing_ok=True)
-    entry = {"program": "python", "argv": argv, "pidfile": str(pidfile), "log": str(folder / "stdout.log"),
-             "port": port}
+    entry = {
+        "program": "python",
+        "argv": argv,
+        "pidfile": str(pidfile),
+        "log": str(folder / "stdout.log"),
+        "port": port,
+    }
     with open(entry["log"], "ab") as stdout:
-        proc = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, cwd=folder, env={**os.environ, **processes.marker_env(folder)})
+        proc = subprocess.Popen(
+            argv,
+            stdout=stdout,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=folder,
+            env={**os.environ, **processes.marker_env(folder)},
+        )
     try:
         wait_ready(name, ready, timeout, proc)
     except LabError as e:

@@ -15,7 +15,7 @@ class SourceStatus:
 
     source: str
     scope: str
-    status: str          # "ok" | "partial" | "failed"
+    status: str  # "ok" | "partial" | "failed"
     reason: str = ""
 
     def as_dict(self) -> dict:
@@ -29,12 +29,17 @@ class CheckStats:
     examined: int = 0
     findings: int = 0
     inconclusive: list[Inconclusive] = field(default_factory=list)
-    repair_refused: str = ""     # why the blast-radius guard refused this check's repairs
+    repair_refused: str = ""  # why the blast-radius guard refused this check's repairs
 
     def as_dict(self) -> dict:
-        return {"code": self.code, "name": self.name, "examined": self.examined,
-                "findings": self.findings, "inconclusive": [i.as_dict() for i in self.inconclusive],
-                "repair_refused": self.repair_refused}
+        return {
+            "code": self.code,
+            "name": self.name,
+            "examined": self.examined,
+            "findings": self.findings,
+            "inconclusive": [i.as_dict() for i in self.inconclusive],
+            "repair_refused": self.repair_refused,
+        }
 
 
 @dataclass
@@ -46,8 +51,8 @@ class RunResult:
     sources: list[SourceStatus] = field(default_factory=list)
     plans: list[PlanResult] = field(default_factory=list)
     cancelled: bool = False
-    skipped: list = field(default_factory=list)    # (code, name, why) of checks not run
-    warnings: list[str] = field(default_factory=list)   # one line each, for stderr
+    skipped: list = field(default_factory=list)  # (code, name, why) of checks not run
+    warnings: list[str] = field(default_factory=list)  # one line each, for stderr
 
     @property
     def incomplete(self) -> list[tuple[str, str]]:

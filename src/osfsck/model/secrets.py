@@ -24,18 +24,46 @@ SECRET_PARTS = (
     # set_admin_password cast), auth_password (CHAP in os-brick connection_info),
     # auth_token (oslo.context's to_dict, sent by oslo.messaging as _context_auth_token),
     # configdrive (Ironic), the TripleO key names
-    "adminpass", "admin_pass", "password", "auth_token", "new_pass", "sys_pswd", "token", "configdrive",
-    "chappassword", "chapsecret", "encrypted_key", "private_key", "fernetkey", "sslkey", "passphrase",
-    "cephclusterfsid", "octaviaheartbeatkey", "rabbitcookie", "cephmanilaclientkey", "pacemakerremoteauthkey",
-    "designaterndckey", "cephadminkey", "heatauthencryptionkey", "cephclientkey", "keystonecredential",
-    "barbicansimplecryptokek", "cephrgwkey", "swifthashsuffix", "migrationsshkey", "cephmdskey", "cephmonkey",
+    "adminpass",
+    "admin_pass",
+    "password",
+    "auth_token",
+    "new_pass",
+    "sys_pswd",
+    "token",
+    "configdrive",
+    "chappassword",
+    "chapsecret",
+    "encrypted_key",
+    "private_key",
+    "fernetkey",
+    "sslkey",
+    "passphrase",
+    "cephclusterfsid",
+    "octaviaheartbeatkey",
+    "rabbitcookie",
+    "cephmanilaclientkey",
+    "pacemakerremoteauthkey",
+    "designaterndckey",
+    "cephadminkey",
+    "heatauthencryptionkey",
+    "cephclientkey",
+    "keystonecredential",
+    "barbicansimplecryptokek",
+    "cephrgwkey",
+    "swifthashsuffix",
+    "migrationsshkey",
+    "cephmdskey",
+    "cephmonkey",
     # ... and its "secret", except for the names of a secret's identifier (below)
     "secret",
     # os-brick's RBD connection properties: the Ceph keyring Cinder may pass to Nova
     "keyring",
     # HTTP: the Authorization header (Basic, Bearer); "passwd" as libvirt's graphics
     # element and many config files spell it
-    "authorization", "passwd", "credential",
+    "authorization",
+    "passwd",
+    "credential",
 )
 # Members whose whole value is tenant data that may hold credentials, matched exactly:
 # Nova's compute RPC API sends `injected_files` (files written into the guest) with
@@ -73,8 +101,11 @@ _SHAPES = (
 )
 # name=value and name: value in free text (a command line, an exception message, a config
 # line), as oslo.utils' mask_password does for its list
-_ASSIGNED = re.compile(r"""(?P<name>[\w.-]*(?:%s)[\w.-]*)(?P<sep>["']?\s*[=:]\s*)(?P<q>["']?)(?P<value>(?!(?:Bearer|Basic|Negotiate)\s)[^\s"',;&]+)"""
-                       % _PART.pattern, re.IGNORECASE)
+_ASSIGNED = re.compile(
+    r"""(?P<name>[\w.-]*(?:%s)[\w.-]*)(?P<sep>["']?\s*[=:]\s*)(?P<q>["']?)(?P<value>(?!(?:Bearer|Basic|Negotiate)\s)[^\s"',;&]+)"""
+    % _PART.pattern,
+    re.IGNORECASE,
+)
 
 
 def redact_text(text: str) -> tuple[str, int]:
@@ -90,6 +121,7 @@ def redact_text(text: str) -> tuple[str, int]:
             return m[0]
         hits.append(m["name"])
         return f"{m['name']}{m['sep']}{m['q']}{REDACTED}"
+
     return _ASSIGNED.sub(assigned, text), n + len(hits)
 
 
@@ -97,7 +129,7 @@ def _json_text(value: str):
     """A string that holds a JSON object or array (oslo.messaging's "oslo.message", Nova's
     connection_info field), parsed; else None."""
     s = value.lstrip()
-    if not s[:1] in ("{", "["):
+    if s[:1] not in ("{", "["):
         return None
     try:
         return json.loads(value)

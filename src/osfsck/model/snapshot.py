@@ -10,8 +10,8 @@ import os
 import stat
 import typing
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from osfsck.model.facts import FACT_TYPES
 from osfsck.model.facts.base import to_row
@@ -40,8 +40,11 @@ class Coverage:
 
     def as_dict(self) -> dict:
         return {
-            "kind": self.kind, "scope": self.scope, "source": self.source,
-            "complete": self.complete, "reason": self.reason,
+            "kind": self.kind,
+            "scope": self.scope,
+            "source": self.source,
+            "complete": self.complete,
+            "reason": self.reason,
             "collected_at": self.collected_at.isoformat() if self.collected_at else None,
         }
 
@@ -67,7 +70,7 @@ class Snapshot:
     def cover(self, cov: Coverage) -> None:
         self.coverage[(cov.kind, cov.scope)] = cov
 
-    def replace_scopes(self, fresh: "Snapshot") -> "Snapshot":
+    def replace_scopes(self, fresh: Snapshot) -> Snapshot:
         """A copy of this snapshot where every (kind, scope) that `fresh` covers is taken
         from `fresh` (used by the fresh re-check and verification of repairs)."""
         replaced = set(fresh.coverage)
@@ -120,12 +123,14 @@ class Snapshot:
         }
 
     @classmethod
-    def from_json(cls, data) -> "Snapshot":
+    def from_json(cls, data) -> Snapshot:
         """A snapshot from its JSON form, every value checked against its fact type: a
         damaged or hand-edited file is one SnapshotFormatError that says where, never a
         TypeError in the middle of a check (or a wrong finding from a value of the wrong type)."""
         if not isinstance(data, dict) or data.get("format") != FORMAT:
-            found = f" (its format is {_show(data.get('format'))})" if isinstance(data, dict) and "format" in data else ""
+            found = (
+                f" (its format is {_show(data.get('format'))})" if isinstance(data, dict) and "format" in data else ""
+            )
             raise SnapshotFormatError(f"not an osfsck snapshot{found}; expected format {FORMAT}")
         snap = cls(taken_at=_datetime(_member(data, "taken_at", "", object), "taken_at"))
         coverage = _member(data, "coverage", "", list)
@@ -162,7 +167,7 @@ class Snapshot:
             raise
 
     @classmethod
-    def read(cls, path: str) -> "Snapshot":
+    def read(cls, path: str) -> Snapshot:
         """A snapshot file (.json, or .json.gz), or a SnapshotFormatError of one line that
         names the file and what is wrong with it."""
         gz = str(path).endswith(".gz")
@@ -170,7 +175,7 @@ class Snapshot:
             mode = os.stat(path).st_mode
             if stat.S_ISDIR(mode):
                 raise SnapshotFormatError(f"{path} is a directory, not a snapshot file")
-            if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):     # /dev/zero: read until memory runs out
+            if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):  # /dev/zero: read until memory runs out
                 raise SnapshotFormatError(f"{path} is not a regular file")
             with (gzip.open if gz else open)(path, "rb") as f:
                 raw = f.read()
@@ -185,14 +190,16 @@ class Snapshot:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as e:
-            raise SnapshotFormatError(f"{path}: not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start}"
-                                      f"{' of its content' if gz else ''})") from None
-        del raw                         # a large cloud's snapshot is hundreds of MB: keep one copy
+            raise SnapshotFormatError(
+                f"{path}: not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start}"
+                f"{' of its content' if gz else ''})"
+            ) from None
+        del raw  # a large cloud's snapshot is hundreds of MB: keep one copy
         try:
             data = json.loads(text)
         except RecursionError:
             raise SnapshotFormatError(f"{path}: not a snapshot: JSON nested too deeply") from None
-        except ValueError as e:         # JSONDecodeError, and integers of more than 4300 digits
+        except ValueError as e:  # JSONDecodeError, and integers of more than 4300 digits
             raise SnapshotFormatError(f"{path}: not JSON ({_one_line(str(e))})") from None
         try:
             return cls.from_json(data)
@@ -207,8 +214,14 @@ _COVERAGE_FIELDS = {"kind": str, "scope": str, "source": str, "complete": bool}
 _TUPLE_ITEMS = {("hv.iscsi_session", "luns"): (int, type(None))}
 # fields whose value a check looks something up by: only what a source writes there
 _CHOICES = {("nsx.object", "neutron_kind"): frozenset(NEUTRON_TAG_SCOPES.values())}
-_WHAT = {str: "a string", int: "an integer", float: "a number", bool: "true or false", tuple: "a list",
-         dt.datetime: "an ISO date and time (naive UTC)"}
+_WHAT = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "true or false",
+    tuple: "a list",
+    dt.datetime: "an ISO date and time (naive UTC)",
+}
 
 
 def _show(value) -> str:
@@ -222,7 +235,8 @@ def _one_line(text: str) -> str:
 
 def _what(value) -> str:
     return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
-        type(value), f"the number {_show(value)}" if isinstance(value, (int, float)) else type(value).__name__)
+        type(value), f"the number {_show(value)}" if isinstance(value, (int, float)) else type(value).__name__
+    )
 
 
 def _member(obj: dict, key: str, where: str, typ: type):
@@ -231,8 +245,9 @@ def _member(obj: dict, key: str, where: str, typ: type):
         raise SnapshotFormatError(f"{name}: missing")
     value = obj[key]
     if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
-        raise SnapshotFormatError(f"{name}: expected {_WHAT.get(typ, 'a list' if typ is list else 'an object')}, "
-                                  f"not {_what(value)}")
+        raise SnapshotFormatError(
+            f"{name}: expected {_WHAT.get(typ, 'a list' if typ is list else 'an object')}, not {_what(value)}"
+        )
     return value
 
 
@@ -257,16 +272,27 @@ def _coverage(c, where: str) -> Coverage:
     if values["kind"] not in FACT_TYPES:
         raise SnapshotFormatError(f"{where}.kind: unknown fact kind {_show(values['kind'])}")
     prefix = _scope_prefix(FACT_TYPES[values["kind"]])
-    if prefix and values["scope"] != ANYWHERE and not (
-            values["scope"].startswith(prefix) and len(values["scope"]) > len(prefix)):
-        raise SnapshotFormatError(f"{where}.scope: {values['kind']} is read per {prefix[:-1]}: expected "
-                                  f"\"{prefix}<name>\", not {_show(values['scope'])}")
+    if (
+        prefix
+        and values["scope"] != ANYWHERE
+        and not (values["scope"].startswith(prefix) and len(values["scope"]) > len(prefix))
+    ):
+        raise SnapshotFormatError(
+            f"{where}.scope: {values['kind']} is read per {prefix[:-1]}: expected "
+            f'"{prefix}<name>", not {_show(values["scope"])}'
+        )
     reason = c.get("reason", "")
     if not isinstance(reason, str):
         raise SnapshotFormatError(f"{where}.reason: expected a string, not {_what(reason)}")
     at = c.get("collected_at")
-    return Coverage(values["kind"], values["scope"], values["source"], values["complete"], reason,
-                    _datetime(at, f"{where}.collected_at") if at is not None else None)
+    return Coverage(
+        values["kind"],
+        values["scope"],
+        values["source"],
+        values["complete"],
+        reason,
+        _datetime(at, f"{where}.collected_at") if at is not None else None,
+    )
 
 
 def _scope_prefix(fact_cls) -> str | None:
@@ -274,7 +300,8 @@ def _scope_prefix(fact_cls) -> str | None:
     host (see _scope_of) or a DNS zone (the DNS source's "dns:<zone>"): checks take the
     name after the colon (all but ANYWHERE, which Snapshot.scopes leaves out)."""
     return {"cell": "cell:", "host": "host:"}.get(fact_cls.scope_field) or (
-        "dns:" if fact_cls.kind.startswith("dns.") else None)
+        "dns:" if fact_cls.kind.startswith("dns.") else None
+    )
 
 
 _SPECS: dict = {}
@@ -319,7 +346,8 @@ def _read_rows(cls, rows: list, where: str) -> list:
         elif base is tuple:
             items = _TUPLE_ITEMS.get((cls.kind, name), (str,))
             if set(map(type, column)) - ({list, type(None)} if optional else {list}) or not set(
-                    map(type, itertools.chain.from_iterable(v for v in column if v is not None))) <= set(items):
+                map(type, itertools.chain.from_iterable(v for v in column if v is not None))
+            ) <= set(items):
                 for k, v in enumerate(column):
                     if not (v is None and optional):
                         _items(v, items, f"{where}[{k}].{name}")
@@ -327,14 +355,16 @@ def _read_rows(cls, rows: list, where: str) -> list:
         elif not set(map(type, column)) <= fast:
             for k, v in enumerate(column):
                 if type(v) not in fast and not _is(v, base):
-                    raise SnapshotFormatError(f"{where}[{k}].{name}: expected {_WHAT.get(base, base.__name__)}, "
-                                              f"not {_what(v)}")
+                    raise SnapshotFormatError(
+                        f"{where}[{k}].{name}: expected {_WHAT.get(base, base.__name__)}, not {_what(v)}"
+                    )
     for i, (name, _, optional, _) in enumerate(spec):
         choices = _CHOICES.get((cls.kind, name))
         if choices is not None and not set(columns[i]) <= (choices | {None} if optional else choices):
             k, v = next((k, v) for k, v in enumerate(columns[i]) if v not in choices and not (v is None and optional))
-            raise SnapshotFormatError(f"{where}[{k}].{name}: expected one of {', '.join(sorted(choices))}, "
-                                      f"not {_show(v)}")
+            raise SnapshotFormatError(
+                f"{where}[{k}].{name}: expected one of {', '.join(sorted(choices))}, not {_show(v)}"
+            )
     return [tuple.__new__(cls, values) for values in zip(*columns)]
 
 
@@ -355,9 +385,9 @@ def _datetimes(column, optional: bool, where: str, name: str) -> list:
 def _is(value, base) -> bool:
     if base is str:
         return type(value) is str
-    if base is bool:       # a database's 0/1 as well: flags are read as the column stores them
+    if base is bool:  # a database's 0/1 as well: flags are read as the column stores them
         return isinstance(value, bool) or (type(value) is int and value in (0, 1))
-    if base is int:        # and a bool where a column gives one
+    if base is int:  # and a bool where a column gives one
         return isinstance(value, int)
     if base is float:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -367,8 +397,9 @@ def _is(value, base) -> bool:
 def _items(value, types: tuple, where: str) -> tuple:
     ok = isinstance(value, list) and all(type(x) in types for x in value)
     if not ok:
-        what = " or ".join(sorted({"integers" if t is int else "nulls" if t is type(None) else "strings"
-                                    for t in types}))
+        what = " or ".join(
+            sorted({"integers" if t is int else "nulls" if t is type(None) else "strings" for t in types})
+        )
         raise SnapshotFormatError(f"{where}: expected a list of {what}, not {_what(value)}")
     return tuple(value)
 
@@ -381,4 +412,3 @@ def _scope_of(cls, value: str) -> str:
 
 def scope_of(fact) -> str:
     return _scope_of(type(fact), getattr(fact, fact.scope_field))
-

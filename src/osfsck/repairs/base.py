@@ -40,7 +40,7 @@ class Repair:
 
     name: ClassVar[str]
     safety: ClassVar[Safety]
-    writes: ClassVar[str]          # what it changes, for docs and `osfsck permissions`
+    writes: ClassVar[str]  # what it changes, for docs and `osfsck permissions`
     undoable: ClassVar[bool] = False
 
     def unavailable(self, settings) -> str | None:
@@ -81,5 +81,6 @@ class Runbook(Repair):
         raise NotImplementedError
 
     def plan(self, finding: Finding, snap: Snapshot) -> RepairPlan:
-        return RepairPlan(self.name, Safety.MANUAL, finding, finding.subject,
-                          action="follow the runbook", runbook=self.text(finding))
+        return RepairPlan(
+            self.name, Safety.MANUAL, finding, finding.subject, action="follow the runbook", runbook=self.text(finding)
+        )

@@ -39,7 +39,7 @@ def stored(value):
 def now_stored() -> str:
     # whole seconds: Nova's and Cinder's DATETIME columns have no fraction on MySQL, so a
     # written fraction would be rounded away and undo's condition on it would never match
-    return stored(dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0))
+    return stored(dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0))
 
 
 def same(stored_value, seen) -> bool:
@@ -76,8 +76,11 @@ def as_seen(conn, u: dict) -> dict:
         raise RepairError(f"{u['table']} row {_key(u)} is gone; nothing changed")
     moved = [c for c, v in u["expect"].items() if not same(row[c], v)]
     if moved:
-        raise RepairError(f"{u['table']} row {_key(u)} is no longer in the state that was seen ("
-                          + ", ".join(f"{c} {row[c]!r}, not {u['expect'][c]!r}" for c in moved) + "); nothing changed")
+        raise RepairError(
+            f"{u['table']} row {_key(u)} is no longer in the state that was seen ("
+            + ", ".join(f"{c} {row[c]!r}, not {u['expect'][c]!r}" for c in moved)
+            + "); nothing changed"
+        )
     return {**u, "expect": row}
 
 
@@ -89,8 +92,10 @@ def run_updates(conn, updates: list[dict]) -> None:
     for u in updates:
         unrecorded = sorted(set(u["values"]) - set(u["expect"]))
         if unrecorded and not u.get("bump"):
-            raise RepairError(f"{u['table']} row {_key(u)}: the before-image does not record "
-                              f"{', '.join(unrecorded)}, so undo could not restore it; nothing changed")
+            raise RepairError(
+                f"{u['table']} row {_key(u)}: the before-image does not record "
+                f"{', '.join(unrecorded)}, so undo could not restore it; nothing changed"
+            )
     run_undo(conn, updates)
 
 
@@ -101,8 +106,10 @@ def run_undo(conn, updates: list[dict]) -> None:
         t = table(u["table"], *(column(c) for c in {**u["key"], **u["expect"], **u["values"]}))
         n = conn.execute(update(t).where(_where(t, {**u["key"], **u["expect"]})).values(**u["values"])).rowcount
         if n != 1:
-            raise RepairError(f"{u['table']} row {_key(u)} is no longer in the state that was seen "
-                              f"({n} rows matched); nothing changed")
+            raise RepairError(
+                f"{u['table']} row {_key(u)} is no longer in the state that was seen "
+                f"({n} rows matched); nothing changed"
+            )
 
 
 def read_rows(conn, name: str, key: dict) -> list[dict]:
@@ -131,13 +138,16 @@ def insert_rows(conn, rows: list[dict]) -> None:
         try:
             conn.execute(insert(t).values(**d["row"]))
         except Exception as e:  # noqa: BLE001 - the driver's IntegrityError, whichever driver
-            raise RepairError(f"{d['table']} row {_key(d)} cannot be put back ({type(e).__name__}: another row "
-                              "has taken its place?); nothing changed") from None
+            raise RepairError(
+                f"{d['table']} row {_key(d)} cannot be put back ({type(e).__name__}: another row "
+                "has taken its place?); nothing changed"
+            ) from None
 
 
 def reverse(updates: list[dict]) -> list[dict]:
-    return [{"table": u["table"], "key": u["key"], "expect": u["values"], "values": u["expect"]}
-            for u in reversed(updates)]
+    return [
+        {"table": u["table"], "key": u["key"], "expect": u["values"], "values": u["expect"]} for u in reversed(updates)
+    ]
 
 
 def rows_of(before: dict) -> list[dict]:
@@ -178,11 +188,14 @@ class ConditionalUpdate(Repair):
     def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
         self.write(ctx, before)
         return "; ".join(
-            [f"{u['table']} {_key(u)} in {before['db']}: "
-             + ", ".join(f"{k} {u['expect'].get(k)!r} -> {v!r}" for k, v in u["values"].items())
-             for u in rows_of(before)]
+            [
+                f"{u['table']} {_key(u)} in {before['db']}: "
+                + ", ".join(f"{k} {u['expect'].get(k)!r} -> {v!r}" for k, v in u["values"].items())
+                for u in rows_of(before)
+            ]
             + [f"{d['table']} {_key(d)} in {before['db']}: deleted" for d in before.get("deletes", [])]
-            + [f"{d['table']} {_key(d)} in {before['db']}: added" for d in before.get("inserts", [])])
+            + [f"{d['table']} {_key(d)} in {before['db']}: added" for d in before.get("inserts", [])]
+        )
 
     def undo(self, entry: dict, ctx) -> str:
         b = entry["before"]
@@ -192,10 +205,13 @@ class ConditionalUpdate(Repair):
             insert_rows(conn, list(reversed(b.get("deletes", []))))
         return "; ".join(
             [f"{d['table']} {_key(d)} in {b['db']}: removed the row osfsck added" for d in b.get("inserts", [])]
-            + [f"{u['table']} {_key(u)} in {b['db']}: " + ("revision bumped again" if u.get("bump")
-                                                           else f"restored {', '.join(u['values'])}")
-               for u in rows_of(b)]
-            + [f"{d['table']} {_key(d)} in {b['db']}: re-inserted as it was" for d in b.get("deletes", [])])
+            + [
+                f"{u['table']} {_key(u)} in {b['db']}: "
+                + ("revision bumped again" if u.get("bump") else f"restored {', '.join(u['values'])}")
+                for u in rows_of(b)
+            ]
+            + [f"{d['table']} {_key(d)} in {b['db']}: re-inserted as it was" for d in b.get("deletes", [])]
+        )
 
 
 def _key(u: dict) -> str:

@@ -46,8 +46,16 @@ def as_jsonl(r: RunResult) -> str:
     lines += [{"type": "inconclusive", **i} for i in d["inconclusive"]]
     lines += [{"type": "source", **s} for s in d["sources"]]
     lines += [{"type": "repair", **p} for p in d["repairs"]]
-    lines.append({"type": "summary", "mode": d["mode"], "exit_code": d["exit_code"], "complete": d["complete"],
-                  "findings": len(d["findings"]), "reclaimable": d["reclaimable"]})
+    lines.append(
+        {
+            "type": "summary",
+            "mode": d["mode"],
+            "exit_code": d["exit_code"],
+            "complete": d["complete"],
+            "findings": len(d["findings"]),
+            "reclaimable": d["reclaimable"],
+        }
+    )
     return "".join(json.dumps(x, sort_keys=True, default=str) + "\n" for x in lines)
 
 
@@ -68,18 +76,23 @@ def prometheus(r: RunResult) -> str:
     out += ["# HELP osfsck_inconclusive Scopes a check could not decide.", "# TYPE osfsck_inconclusive gauge"]
     out += [f'osfsck_inconclusive{{code="{c.code}",name="{c.name}"}} {len(c.inconclusive)}' for c in r.checks]
     out += ["# HELP osfsck_source_ok Whether a source read a scope completely.", "# TYPE osfsck_source_ok gauge"]
-    out += [f'osfsck_source_ok{{source="{s.source}",scope="{_esc(s.scope)}"}} {int(s.status == "ok")}' for s in r.sources]
+    out += [
+        f'osfsck_source_ok{{source="{s.source}",scope="{_esc(s.scope)}"}} {int(s.status == "ok")}' for s in r.sources
+    ]
     rec = r.reclaimable()
     out += ["# HELP osfsck_reclaimable What repairing the findings would give back.", "# TYPE osfsck_reclaimable gauge"]
     out += [f'osfsck_reclaimable{{resource="{k}"}} {v}' for k, v in sorted(rec.items())]
     out += ["# HELP osfsck_repairs Repairs by outcome.", "# TYPE osfsck_repairs gauge"]
     for o in Outcome:
         out.append(f'osfsck_repairs{{outcome="{o.value}"}} {sum(1 for p in r.plans if p.outcome is o)}')
-    out += ["# HELP osfsck_exit_code Exit code of the last run.", "# TYPE osfsck_exit_code gauge",
-            f"osfsck_exit_code {r.exit_code()}",
-            "# HELP osfsck_last_run_timestamp_seconds When the last run's snapshot was taken.",
-            "# TYPE osfsck_last_run_timestamp_seconds gauge",
-            f"osfsck_last_run_timestamp_seconds {_epoch(r)}"]
+    out += [
+        "# HELP osfsck_exit_code Exit code of the last run.",
+        "# TYPE osfsck_exit_code gauge",
+        f"osfsck_exit_code {r.exit_code()}",
+        "# HELP osfsck_last_run_timestamp_seconds When the last run's snapshot was taken.",
+        "# TYPE osfsck_last_run_timestamp_seconds gauge",
+        f"osfsck_last_run_timestamp_seconds {_epoch(r)}",
+    ]
     return "\n".join(out) + "\n"
 
 
@@ -89,6 +102,7 @@ def _esc(s: str) -> str:
 
 def _epoch(r: RunResult) -> int:
     import calendar
+
     return calendar.timegm(r.taken_at.timetuple()) if r.taken_at else 0
 
 
@@ -108,13 +122,17 @@ def _incomplete_lines(r: RunResult) -> list[str]:
     bad = [s for s in r.sources if s.status != "ok"]
     if not r.incomplete:
         return []
-    lines = [f"INCOMPLETE: {len(bad)} source scope(s) not read completely, "
-             f"{len(r.inconclusive)} check scope(s) undecided; the findings below cover only the rest."]
+    lines = [
+        f"INCOMPLETE: {len(bad)} source scope(s) not read completely, "
+        f"{len(r.inconclusive)} check scope(s) undecided; the findings below cover only the rest."
+    ]
     lines += [f"  - {s.source} {s.scope}: {s.status}: {s.reason}" for s in bad]
     grouped: dict[tuple[str, str], list[str]] = {}
     for i in r.inconclusive:
         grouped.setdefault((i.scope, i.reason), []).append(i.code)
-    lines += [f"  - {', '.join(codes)} could not decide {scope}: {why}" for (scope, why), codes in sorted(grouped.items())]
+    lines += [
+        f"  - {', '.join(codes)} could not decide {scope}: {why}" for (scope, why), codes in sorted(grouped.items())
+    ]
     return lines + [""]
 
 
@@ -151,10 +169,16 @@ def _plan_line(p) -> str:
     if p.outcome is Outcome.MANUAL:
         line = f"manual: {p.plan.runbook.splitlines()[0]}" + (" ..." if "\n" in p.plan.runbook else "")
         return line + (f"\n      (not automatic here: {p.plan.fallback})" if p.plan.fallback else "")
-    label = {Outcome.PLANNED: "would", Outcome.APPLIED: "repaired:", Outcome.FAILED: "FAILED:",
-             Outcome.SKIPPED: "skipped:"}[p.outcome]
+    label = {
+        Outcome.PLANNED: "would",
+        Outcome.APPLIED: "repaired:",
+        Outcome.FAILED: "FAILED:",
+        Outcome.SKIPPED: "skipped:",
+    }[p.outcome]
     if p.outcome is Outcome.PLANNED:
-        return f"would {p.plan.action} [{p.plan.safety.value}]" + (f" ({p.reason})" if p.reason != "read-only run" else "")
+        return f"would {p.plan.action} [{p.plan.safety.value}]" + (
+            f" ({p.reason})" if p.reason != "read-only run" else ""
+        )
     return f"{label} {p.reason or p.plan.action}"
 
 

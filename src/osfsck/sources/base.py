@@ -25,7 +25,7 @@ class Source:
     """
 
     name: ClassVar[str]
-    settings_attr: ClassVar[str]          # the Settings field it is built from ("cinder", "hypervisors", ...)
+    settings_attr: ClassVar[str]  # the Settings field it is built from ("cinder", "hypervisors", ...)
     provides: ClassVar[tuple] = ()
     # kinds this source reads from `known` (the host list from Nova's compute nodes and
     # services): collected whenever this source runs, whichever checks are selected
@@ -43,7 +43,9 @@ class Source:
         """What this source reads, one line each: the grants/access an operator must give."""
         raise NotImplementedError
 
-    def collect(self, kinds: set, known: Snapshot, sink: Snapshot, scopes: set[str] | None = None) -> list[SourceStatus]:
+    def collect(
+        self, kinds: set, known: Snapshot, sink: Snapshot, scopes: set[str] | None = None
+    ) -> list[SourceStatus]:
         """Add facts of `kinds` (a subset of `provides`) to `sink` and cover every scope.
 
         `scopes`, when given, restricts collection to those scopes (a fresh re-check
@@ -52,8 +54,9 @@ class Source:
         raise NotImplementedError
 
 
-def cover_all(sink: Snapshot, kinds, scope: str, source: str, ok: bool, reason: str = "",
-              at: dt.datetime | None = None) -> SourceStatus:
+def cover_all(
+    sink: Snapshot, kinds, scope: str, source: str, ok: bool, reason: str = "", at: dt.datetime | None = None
+) -> SourceStatus:
     """Record the same coverage for several kinds of one scope; return its status line."""
     for k in kinds:
         sink.cover(Coverage(k.kind, scope, source, ok, reason, at))
@@ -61,4 +64,4 @@ def cover_all(sink: Snapshot, kinds, scope: str, source: str, ok: bool, reason: 
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)

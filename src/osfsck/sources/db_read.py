@@ -32,8 +32,7 @@ def without_secrets(kind, facts: list) -> list:
     return out
 
 
-def read_database(url: str, statements: dict, sink: Snapshot, scope: str, source: str,
-                  label: str) -> SourceStatus:
+def read_database(url: str, statements: dict, sink: Snapshot, scope: str, source: str, label: str) -> SourceStatus:
     """Stream `statements` ({fact type: SELECT}) from `url` into `sink` and cover `scope`.
     Facts go to scratch lists first: a database that fails half-way adds nothing and is
     partial, with one line naming `label` and the driver's reason."""

@@ -4,7 +4,8 @@ whose agent cannot be reached, times out or answers in an unexpected shape is pa
 
 from __future__ import annotations
 
-from typing import Callable, ClassVar
+from collections.abc import Callable
+from typing import ClassVar
 
 from osfsck.clients.hostagent import HostChannel
 from osfsck.config.settings import HypervisorSettings
@@ -28,8 +29,7 @@ class HostAgentSource(Source):
     scope_noun = "compute host: none in Nova's compute nodes of [hypervisors] hypervisor_types, nor in extra_hosts"
     op: ClassVar[str]
 
-    def __init__(self, settings: HypervisorSettings,
-                 channel_factory: Callable[[HostTarget], object] | None = None):
+    def __init__(self, settings: HypervisorSettings, channel_factory: Callable[[HostTarget], object] | None = None):
         self.settings = settings
         self._channel_factory = channel_factory or self._channel
         self.progress: Callable[[int, int], None] | None = None
@@ -44,15 +44,24 @@ class HostAgentSource(Source):
 
     def _channel(self, target: HostTarget):
         s = self.settings
-        return HostChannel(target.name, target.transport, ssh_target=target.ssh_target,
-                           ssh_user=s.ssh_user, ssh_port=s.ssh_port, ssh_key=s.ssh_key,
-                           ssh_options=tuple(s.ssh_options), python=s.python, timeout=s.timeout)
+        return HostChannel(
+            target.name,
+            target.transport,
+            ssh_target=target.ssh_target,
+            ssh_user=s.ssh_user,
+            ssh_port=s.ssh_port,
+            ssh_key=s.ssh_key,
+            ssh_options=tuple(s.ssh_options),
+            python=s.python,
+            timeout=s.timeout,
+        )
 
-    def collect(self, kinds: set, known: Snapshot, sink: Snapshot,
-                scopes: set[str] | None = None) -> list[SourceStatus]:
+    def collect(
+        self, kinds: set, known: Snapshot, sink: Snapshot, scopes: set[str] | None = None
+    ) -> list[SourceStatus]:
         if not kinds & set(self.provides):
             return []
-        wanted = [k for k in self.provides if k in kinds]   # added and covered: only these
+        wanted = [k for k in self.provides if k in kinds]  # added and covered: only these
         targets = hypervisor_hosts(known, self.settings)
         if scopes is not None:
             targets = [t for t in targets if host_scope(t.name) in scopes]
@@ -61,8 +70,13 @@ class HostAgentSource(Source):
             at = utcnow()
             return self._channel_factory(target).call(self.op, **self.op_args(target)), at
 
-        outcomes = run_bounded(targets, ask, concurrency=self.settings.concurrency,
-                               timeout=self.settings.timeout + _BACKSTOP, progress=self.progress)
+        outcomes = run_bounded(
+            targets,
+            ask,
+            concurrency=self.settings.concurrency,
+            timeout=self.settings.timeout + _BACKSTOP,
+            progress=self.progress,
+        )
         statuses = []
         for target, out in outcomes.items():
             scope = host_scope(target.name)
@@ -76,9 +90,17 @@ class HostAgentSource(Source):
                 facts, problems = self.parse(target, reply)
             except (AttributeError, KeyError, TypeError, ValueError) as e:
                 # an agent of another version, or output we cannot read: say so, don't crash
-                statuses.append(cover_all(sink, wanted, scope, self.name, False,
-                                          f"{target.name}: unexpected agent reply "
-                                          f"({type(e).__name__}: {e})", at))
+                statuses.append(
+                    cover_all(
+                        sink,
+                        wanted,
+                        scope,
+                        self.name,
+                        False,
+                        f"{target.name}: unexpected agent reply ({type(e).__name__}: {e})",
+                        at,
+                    )
+                )
                 continue
             for kind, items in facts.items():
                 if kind in wanted:

@@ -8,7 +8,6 @@ from osfsck.config.settings import HypervisorSettings
 from osfsck.model.facts.nova import ComputeNode, ComputeService
 from osfsck.model.snapshot import Snapshot
 
-
 # what hypervisor_hosts reads from the databases' facts
 HOST_LIST_KINDS = (ComputeNode, ComputeService)
 
@@ -20,16 +19,15 @@ class HostTarget:
     instances_path: str
     transport: str
     ssh_target: str
-    storage: str | None      # operator-declared shared storage name
-    iscsiadm: str | None = None   # iscsiadm's path there (None: the agent looks for it)
+    storage: str | None  # operator-declared shared storage name
+    iscsiadm: str | None = None  # iscsiadm's path there (None: the agent looks for it)
 
 
 def hypervisor_hosts(known: Snapshot, hv: HypervisorSettings) -> list[HostTarget]:
     """nova-compute hosts whose compute node runs a libvirt hypervisor type, plus
     `extra_hosts`, minus skipped ones, each with its URI and instances path resolved."""
     types = {t.lower() for t in hv.hypervisor_types}
-    libvirt_hosts = {n.host for n in known.of(ComputeNode)
-                     if n.host and (n.hypervisor_type or "").lower() in types}
+    libvirt_hosts = {n.host for n in known.of(ComputeNode) if n.host and (n.hypervisor_type or "").lower() in types}
     services = {s.host for s in known.of(ComputeService)}
     # a service without a compute node row yet (just registered) is still worth reading
     nodeless = services - {n.host for n in known.of(ComputeNode) if n.host}
@@ -41,13 +39,15 @@ def hypervisor_hosts(known: Snapshot, hv: HypervisorSettings) -> list[HostTarget
             continue
         if o is not None and name not in libvirt_hosts | nodeless | set(hv.extra_hosts) and not o.uri:
             continue  # an override for a host Nova does not list and with no URI: nothing to read
-        out.append(HostTarget(
-            name=name,
-            uri=(o.uri if o and o.uri else hv.uri_template.format(host=name)),
-            instances_path=(o.instances_path if o and o.instances_path else hv.instances_path),
-            transport=(o.transport if o and o.transport else hv.transport),
-            ssh_target=(o.ssh_target if o and o.ssh_target else name),
-            storage=o.storage if o else None,
-            iscsiadm=(o.iscsiadm if o and o.iscsiadm else hv.iscsiadm),
-        ))
+        out.append(
+            HostTarget(
+                name=name,
+                uri=(o.uri if o and o.uri else hv.uri_template.format(host=name)),
+                instances_path=(o.instances_path if o and o.instances_path else hv.instances_path),
+                transport=(o.transport if o and o.transport else hv.transport),
+                ssh_target=(o.ssh_target if o and o.ssh_target else name),
+                storage=o.storage if o else None,
+                iscsiadm=(o.iscsiadm if o and o.iscsiadm else hv.iscsiadm),
+            )
+        )
     return out

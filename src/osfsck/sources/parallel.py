@@ -11,8 +11,9 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Hashable, Iterable, TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T", bound=Hashable)
 
@@ -34,8 +35,14 @@ def one_line(exc: BaseException) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
-def run_bounded(items: Iterable[T], fn: Callable[[T], Any], *, concurrency: int, timeout: float,
-                progress: Callable[[int, int], None] | None = None) -> dict[T, Outcome]:
+def run_bounded(
+    items: Iterable[T],
+    fn: Callable[[T], Any],
+    *,
+    concurrency: int,
+    timeout: float,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[T, Outcome]:
     """Call fn(item) for every item, at most `concurrency` at a time, each within `timeout` s.
 
     Returns {item: Outcome} in input order (items must be hashable and distinct).
@@ -48,8 +55,8 @@ def run_bounded(items: Iterable[T], fn: Callable[[T], Any], *, concurrency: int,
     total = len(order)
     limit = max(1, int(concurrency))
     pending = list(enumerate(order))
-    pending.reverse()                       # pop() from the end takes input order
-    running: dict[int, tuple[float, float]] = {}    # index -> (started, deadline)
+    pending.reverse()  # pop() from the end takes input order
+    running: dict[int, tuple[float, float]] = {}  # index -> (started, deadline)
     results: dict[int, Outcome] = {}
     finished: queue.Queue = queue.Queue()
 
@@ -73,21 +80,19 @@ def run_bounded(items: Iterable[T], fn: Callable[[T], Any], *, concurrency: int,
             index, item = pending.pop()
             now = time.monotonic()
             running[index] = (now, now + timeout)
-            threading.Thread(target=work, args=(index, item), daemon=True,
-                             name=f"osfsck-bounded-{index}").start()
+            threading.Thread(target=work, args=(index, item), daemon=True, name=f"osfsck-bounded-{index}").start()
         wait = max(0.0, min(deadline for _, deadline in running.values()) - time.monotonic())
-        wait = min(wait, 60.0)      # an infinite timeout would overflow Queue.get
+        wait = min(wait, 60.0)  # an infinite timeout would overflow Queue.get
         try:
             index, outcome = finished.get(timeout=wait)
         except queue.Empty:
             pass
         else:
-            if index in running:            # else: it already timed out; drop the late result
+            if index in running:  # else: it already timed out; drop the late result
                 record(index, outcome)
         now = time.monotonic()
         for index, (started, deadline) in list(running.items()):
             if now >= deadline:
-                record(index, Outcome(False, None, f"timed out after {timeout:g}s", now - started,
-                                     timed_out=True))
+                record(index, Outcome(False, None, f"timed out after {timeout:g}s", now - started, timed_out=True))
 
     return {order[i]: results[i] for i in range(total)}

@@ -124,22 +124,43 @@ def live_only_in_a_cell_that_could_not_be_read():
 
 
 CASES = [
-    Case("found", "cross-cell resize died before the mapping was updated", cross_cell_resize_died,
-         [("NV203", LOST)], verify=verify_died),
-    Case("found", "mapped cell holds only the deleted source copy",
-         mapped_cell_has_only_the_deleted_source, [("NV203", LOST)]),
+    Case(
+        "found",
+        "cross-cell resize died before the mapping was updated",
+        cross_cell_resize_died,
+        [("NV203", LOST)],
+        verify=verify_died,
+    ),
+    Case(
+        "found",
+        "mapped cell holds only the deleted source copy",
+        mapped_cell_has_only_the_deleted_source,
+        [("NV203", LOST)],
+    ),
     Case("clean", "each mapping points at its instance's cell", clean),
     Case("near-miss", "cross-cell resize in progress, target copy hidden", resize_in_progress_target_hidden),
-    Case("near-miss", "cross-cell resize finished, source copy hidden, mapping not switched yet",
-         resize_finished_source_hidden_mapping_not_yet_updated),
+    Case(
+        "near-miss",
+        "cross-cell resize finished, source copy hidden, mapping not switched yet",
+        resize_finished_source_hidden_mapping_not_yet_updated,
+    ),
     Case("near-miss", "only a hidden copy lives in another cell", only_a_hidden_copy_elsewhere),
     Case("near-miss", "mapping without a cell (build being scheduled)", mapping_without_cell),
     Case("partial", "mapped cell down", mapped_cell_down, ["cell:cell1"]),
     Case("partial", "mapped cell's instances partial", mapped_cell_instances_partial, ["cell:cell1"]),
     Case("partial", "instance mappings partial", mappings_partial, ["api"]),
     Case("partial", "cell list partial", cell_list_partial, ["api"]),
-    Case("partial", "cell list partial: the reason names the cell list", cell_list_partial, ["api"],
-         verify=reason_is_the_cell_list),
-    Case("partial", "live only in a cell that could not be read", live_only_in_a_cell_that_could_not_be_read,
-         ["cell:cell2"]),
+    Case(
+        "partial",
+        "cell list partial: the reason names the cell list",
+        cell_list_partial,
+        ["api"],
+        verify=reason_is_the_cell_list,
+    ),
+    Case(
+        "partial",
+        "live only in a cell that could not be read",
+        live_only_in_a_cell_that_could_not_be_read,
+        ["cell:cell2"],
+    ),
 ]

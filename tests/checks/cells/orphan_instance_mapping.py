@@ -118,12 +118,21 @@ def mappings_partial():
 
 
 CASES = [
-    Case("found", "archive interrupted before the mapping was removed", archive_interrupted,
-         [("NV201", LEFT)], verify=verify_archived),
-    Case("found", "instance absent from every cell", absent_everywhere, [("NV201", LEFT)],
-         verify=verify_absent),
-    Case("found", "mapping to a cell that no longer exists", cell_mapping_deleted, [("NV201", LEFT)],
-         verify=verify_no_cell),
+    Case(
+        "found",
+        "archive interrupted before the mapping was removed",
+        archive_interrupted,
+        [("NV201", LEFT)],
+        verify=verify_archived,
+    ),
+    Case("found", "instance absent from every cell", absent_everywhere, [("NV201", LEFT)], verify=verify_absent),
+    Case(
+        "found",
+        "mapping to a cell that no longer exists",
+        cell_mapping_deleted,
+        [("NV201", LEFT)],
+        verify=verify_no_cell,
+    ),
     Case("clean", "mappings of live instances in two cells", clean),
     Case("near-miss", "deleted instance not yet archived", deleted_not_yet_archived),
     Case("near-miss", "build not scheduled yet (mapping without a cell)", build_not_scheduled),
@@ -131,7 +140,6 @@ CASES = [
     Case("near-miss", "hidden copy in the mapped cell", hidden_copy_in_the_mapped_cell),
     Case("partial", "mapped cell down", mapped_cell_down, ["cell:cell2"]),
     Case("partial", "shadow tables of the mapped cell partial", shadow_tables_partial, ["cell:cell1"]),
-    Case("partial", "absent from its cell while another cell is down", absent_but_another_cell_down,
-         ["cell:cell2"]),
+    Case("partial", "absent from its cell while another cell is down", absent_but_another_cell_down, ["cell:cell2"]),
     Case("partial", "instance mappings partial", mappings_partial, ["api"]),
 ]

@@ -84,14 +84,22 @@ def cell_list_partial():
 
 
 CASES = [
-    Case("found", "map_instances never run for a restored cell", map_instances_never_run,
-         [("NV202", HIDDEN)], verify=verify_unmapped),
+    Case(
+        "found",
+        "map_instances never run for a restored cell",
+        map_instances_never_run,
+        [("NV202", HIDDEN)],
+        verify=verify_unmapped,
+    ),
     Case("found", "stopped instance without a mapping", stopped_and_unmapped, [("NV202", HIDDEN)]),
     Case("clean", "every instance mapped, two cells", clean),
     Case("near-miss", "hidden copy of a cross-cell resize", hidden_copy_of_a_cross_cell_resize),
     Case("near-miss", "only a hidden copy is left", only_a_hidden_copy_left),
-    Case("near-miss", "soft-deleted row without a mapping after a partial archive",
-         soft_deleted_row_after_partial_archive),
+    Case(
+        "near-miss",
+        "soft-deleted row without a mapping after a partial archive",
+        soft_deleted_row_after_partial_archive,
+    ),
     Case("near-miss", "instance just created, its mapping has no cell yet", mapping_without_cell_yet),
     Case("partial", "instance mappings partial", mappings_partial, ["api"]),
     Case("partial", "cell list partial", cell_list_partial, ["api"]),

@@ -135,7 +135,6 @@ def instance_row_unread():
     return w.snapshot()
 
 
-
 def a_host_could_not_be_listed():
     # a stray guest on hv3 cannot be seen while hv3 is unreachable: the check says so
     w = World()
@@ -143,24 +142,28 @@ def a_host_could_not_be_listed():
     w.host_unreachable("hv3")
     return w.snapshot()
 
+
 CASES = [
-    Case("found", "migration died half-way", migration_died_half_way, [("HV103", MOVED)],
-         verify=verify_half_way),
+    Case("found", "migration died half-way", migration_died_half_way, [("HV103", MOVED)], verify=verify_half_way),
     Case("found", "host field edited by hand", host_edited_by_hand, [("HV103", MOVED)]),
-    Case("found", "shelved-offloaded instance still has a domain", shelved_offloaded_with_a_domain,
-         [("HV103", MOVED)], verify=verify_no_host),
+    Case(
+        "found",
+        "shelved-offloaded instance still has a domain",
+        shelved_offloaded_with_a_domain,
+        [("HV103", MOVED)],
+        verify=verify_no_host,
+    ),
     Case("clean", "each domain on its instance's host", clean),
     Case("near-miss", "resize waiting for confirmation", resize_waiting_for_confirmation),
-    Case("near-miss", "cold migration in progress, guest on the destination",
-         cold_migration_not_switched_yet),
+    Case("near-miss", "cold migration in progress, guest on the destination", cold_migration_not_switched_yet),
     Case("near-miss", "live migration running", live_migration_running),
     Case("near-miss", "evacuation source awaiting cleanup", evacuation_source_awaiting_cleanup),
     Case("near-miss", "hand-made domain on another host", hand_made_domain_elsewhere),
     Case("partial", "the instance's cell is partial", cell_partial, ["cell:cell1"]),
-    Case("partial", "the host Nova records could not be listed", recorded_host_unreachable,
-         ["host:hv2"]),
-    Case("partial", "a twin may be on a host that could not be listed", a_twin_may_be_on_an_unreadable_host,
-         ["host:hv3"]),
+    Case("partial", "the host Nova records could not be listed", recorded_host_unreachable, ["host:hv2"]),
+    Case(
+        "partial", "a twin may be on a host that could not be listed", a_twin_may_be_on_an_unreadable_host, ["host:hv3"]
+    ),
     Case("partial", "its cell could not be read, its guest is seen", instance_row_unread, ["cell:cell1"]),
     Case("partial", "a host could not be listed", a_host_could_not_be_listed, ["host:hv3"]),
 ]

@@ -145,12 +145,15 @@ def instance_cell_partial_copies_elsewhere():
 
 
 CASES = [
-    Case("found", "live migration completed, source domain never cleaned up",
-         live_migration_never_cleaned_up, [("HV104", TWIN)], verify=verify_twins),
-    Case("found", "evacuation completed, source domain left", evacuation_already_cleaned_up,
-         [("HV104", TWIN)]),
-    Case("found", "third copy beside a resize waiting for confirmation", third_copy_beside_a_resize,
-         [("HV104", TWIN)]),
+    Case(
+        "found",
+        "live migration completed, source domain never cleaned up",
+        live_migration_never_cleaned_up,
+        [("HV104", TWIN)],
+        verify=verify_twins,
+    ),
+    Case("found", "evacuation completed, source domain left", evacuation_already_cleaned_up, [("HV104", TWIN)]),
+    Case("found", "third copy beside a resize waiting for confirmation", third_copy_beside_a_resize, [("HV104", TWIN)]),
     Case("clean", "one domain per instance", clean),
     Case("near-miss", "resize waiting for confirmation", resize_waiting_for_confirmation),
     Case("near-miss", "cold migration in progress", cold_migration_copying),
@@ -158,9 +161,17 @@ CASES = [
     Case("near-miss", "evacuation source awaiting cleanup", evacuation_source_awaiting_cleanup),
     Case("near-miss", "hand-made clone without Nova's metadata", hand_made_clone),
     Case("partial", "the cell's migrations are partial", migrations_partial, ["cell:cell1"]),
-    Case("partial", "only the hidden copy is visible, the live copy's cell is down",
-         cell_down_hidden_copy_remains, ["cell:cell2"]),
+    Case(
+        "partial",
+        "only the hidden copy is visible, the live copy's cell is down",
+        cell_down_hidden_copy_remains,
+        ["cell:cell2"],
+    ),
     Case("partial", "a host could not be listed: a copy may be there", a_host_could_not_be_listed, ["host:hv3"]),
-    Case("partial", "the instance's cell is down, its copies are seen", instance_cell_partial_copies_elsewhere,
-         ["cell:cell1"]),
+    Case(
+        "partial",
+        "the instance's cell is down, its copies are seen",
+        instance_cell_partial_copies_elsewhere,
+        ["cell:cell1"],
+    ),
 ]

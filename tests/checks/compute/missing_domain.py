@@ -93,7 +93,7 @@ def building_without_task():
 def shelved_offloaded():
     w = World()
     w.instance(LOST, host=None, vm_state="shelved_offloaded")
-    w.instance(host="hv1", vm_state="shelved_offloaded")     # host not yet cleared
+    w.instance(host="hv1", vm_state="shelved_offloaded")  # host not yet cleared
     return w.snapshot()
 
 
@@ -183,14 +183,21 @@ def migrations_partial():
 
 
 CASES = [
-    Case("found", "host re-installed: stopped instance has no domain", host_reinstalled,
-         [("NV101", LOST)], verify=verify_reinstalled),
-    Case("found", "host re-installed: two instances lost", two_instances_lost,
-         [("NV101", LOST), ("NV101", uid(304))]),
-    Case("found", "only a hand-made copy elsewhere", only_a_hand_made_copy_elsewhere,
-         [("NV101", LOST)]),
-    Case("found", "evacuated, the destination lost its domain, the source still holds one",
-         evacuation_source_still_holds_it, [("NV101", LOST)]),
+    Case(
+        "found",
+        "host re-installed: stopped instance has no domain",
+        host_reinstalled,
+        [("NV101", LOST)],
+        verify=verify_reinstalled,
+    ),
+    Case("found", "host re-installed: two instances lost", two_instances_lost, [("NV101", LOST), ("NV101", uid(304))]),
+    Case("found", "only a hand-made copy elsewhere", only_a_hand_made_copy_elsewhere, [("NV101", LOST)]),
+    Case(
+        "found",
+        "evacuated, the destination lost its domain, the source still holds one",
+        evacuation_source_still_holds_it,
+        [("NV101", LOST)],
+    ),
     Case("clean", "running and stopped instances with their domains", clean),
     Case("clean", "every vm_state that keeps a domain has one", every_state_that_keeps_a_domain),
     Case("near-miss", "instance being built", building),
@@ -202,12 +209,15 @@ CASES = [
     Case("near-miss", "migration in progress (resize waiting for confirmation)", migration_in_progress),
     Case("near-miss", "host not covered by the hypervisor source", host_not_covered),
     Case("near-miss", "hidden copy of a cross-cell resize", hidden_copy),
-    Case("near-miss", "domain left on the old host (domain-on-wrong-host reports it)",
-         domain_left_on_the_old_host),
+    Case("near-miss", "domain left on the old host (domain-on-wrong-host reports it)", domain_left_on_the_old_host),
     Case("partial", "host unreachable", host_unreachable, ["host:hv2"]),
     Case("partial", "domain list cut short", domain_list_cut_short, ["host:hv2"]),
     Case("partial", "a libvirt host Nova lists was never read", libvirt_host_never_read, ["host:hv2"]),
-    Case("partial", "the domain may be on a host that could not be listed", domain_maybe_on_an_unreachable_host,
-         ["host:hv3"]),
+    Case(
+        "partial",
+        "the domain may be on a host that could not be listed",
+        domain_maybe_on_an_unreachable_host,
+        ["host:hv3"],
+    ),
     Case("partial", "the cell's migrations are partial", migrations_partial, ["cell:cell1"]),
 ]

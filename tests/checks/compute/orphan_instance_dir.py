@@ -4,7 +4,7 @@ from osfsck.checks.compute.orphan_instance_dir import OrphanInstanceDir
 from osfsck.model.facts.hypervisor import Domain, InstanceDir
 from osfsck.model.finding import Confidence
 from tests.checks.scenario import Case
-from tests.support.world import DAY, GiB, HOUR, INSTANCES_PATH, MINUTE, World, uid
+from tests.support.world import DAY, HOUR, INSTANCES_PATH, MINUTE, GiB, World, uid
 
 CHECK = OrphanInstanceDir
 GONE = uid(707)
@@ -176,12 +176,15 @@ def folders_of_a_host_unread():
 CASES = [
     Case("found", "left after delete", left_after_delete, [("HV110", DIR)], verify=verify_left),
     Case("found", "_del folder left after archive", left_after_archive, [("HV110", DIR + "_del")]),
-    Case("found", "unknown to Nova: medium confidence", unknown_to_nova, [("HV110", DIR)],
-         verify=verify_unknown),
-    Case("found", "still used by a zombie domain", still_used_by_a_zombie, [("HV110", DIR)],
-         verify=verify_used),
-    Case("found", "shared NFS storage seen from two hosts, reported once",
-         shared_storage_seen_from_two_hosts, [("HV110", DIR)], verify=verify_shared),
+    Case("found", "unknown to Nova: medium confidence", unknown_to_nova, [("HV110", DIR)], verify=verify_unknown),
+    Case("found", "still used by a zombie domain", still_used_by_a_zombie, [("HV110", DIR)], verify=verify_used),
+    Case(
+        "found",
+        "shared NFS storage seen from two hosts, reported once",
+        shared_storage_seen_from_two_hosts,
+        [("HV110", DIR)],
+        verify=verify_shared,
+    ),
     Case("clean", "folders of live instances", clean),
     Case("near-miss", "_resize folder during a resize", resize_in_progress),
     Case("near-miss", "instance deleted a few minutes ago", deleted_minutes_ago),
@@ -191,7 +194,6 @@ CASES = [
     Case("near-miss", "instance soft-deleted through the API", soft_deleted_through_the_api),
     Case("partial", "the instance's cell is down", instance_cell_down, ["cell:cell2"]),
     Case("partial", "domains of the host partial", domains_of_the_host_partial, ["host:hv1"]),
-    Case("partial", "shared storage, a third host unreachable", shared_storage_third_host_unreachable,
-         ["host:hv3"]),
+    Case("partial", "shared storage, a third host unreachable", shared_storage_third_host_unreachable, ["host:hv3"]),
     Case("partial", "a host's folders could not be listed", folders_of_a_host_unread, ["host:hv2"]),
 ]

@@ -46,7 +46,7 @@ def clean():
     w.domain("hv1", w.instance(host="hv1"))
     w.domain("hv1", w.instance(host="hv1", vm_state="stopped"), state=5)
     w.domain("hv1", w.instance(host="hv1", vm_state="paused"), state=3)
-    w.domain("hv1", w.instance(host="hv1", vm_state="suspended"), state=5)   # managed save
+    w.domain("hv1", w.instance(host="hv1", vm_state="suspended"), state=5)  # managed save
     return w.snapshot()
 
 
@@ -141,10 +141,14 @@ def libvirt_host_never_read():
 
 
 CASES = [
-    Case("found", "running in Nova, shut off in libvirt", running_in_nova_shut_off_in_libvirt,
-         [("NV102", DRIFT)], verify=verify_shut_off),
-    Case("found", "stopped in Nova, running in libvirt", stopped_in_nova_running_in_libvirt,
-         [("NV102", DRIFT)]),
+    Case(
+        "found",
+        "running in Nova, shut off in libvirt",
+        running_in_nova_shut_off_in_libvirt,
+        [("NV102", DRIFT)],
+        verify=verify_shut_off,
+    ),
+    Case("found", "stopped in Nova, running in libvirt", stopped_in_nova_running_in_libvirt, [("NV102", DRIFT)]),
     Case("found", "paused behind Nova's back", paused_behind_novas_back, [("NV102", DRIFT)]),
     Case("clean", "running, stopped, paused and suspended all agree", clean),
     Case("near-miss", "blocked counts as running", blocked_counts_as_running),

@@ -78,7 +78,7 @@ def archived_instance():
 
 def another_cell_down():
     w = World()
-    w.domain("hv1", STRAY)            # could be a live instance of cell2
+    w.domain("hv1", STRAY)  # could be a live instance of cell2
     w.cell_down("cell2", "cell2: Access denied for user 'nova'")
     return w.snapshot()
 
@@ -114,10 +114,14 @@ def a_libvirt_host_never_read():
 
 
 CASES = [
-    Case("found", "guest of a restored cell database", restored_from_backup, [("HV102", STRAY)],
-         verify=verify_stray),
-    Case("found", "matched by name pattern only: medium confidence", name_pattern_only,
-         [("HV102", STRAY)], verify=verify_name_only),
+    Case("found", "guest of a restored cell database", restored_from_backup, [("HV102", STRAY)], verify=verify_stray),
+    Case(
+        "found",
+        "matched by name pattern only: medium confidence",
+        name_pattern_only,
+        [("HV102", STRAY)],
+        verify=verify_name_only,
+    ),
     Case("clean", "every domain belongs to a live instance, two cells", clean),
     Case("near-miss", "hand-made domain without metadata and another name", hand_made_domain),
     Case("near-miss", "uuid known to an instance mapping", mapped_but_missing_from_its_cell),

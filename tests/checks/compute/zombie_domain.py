@@ -25,7 +25,7 @@ def verify_running(out):
     assert f.severity == Severity.HIGH
     assert f.reclaim == {"vcpus": 4, "memory_mb": 8192}
     assert f.evidence["instance"]["deleted"] is True
-    assert f.changed_at == World().ago(2 * DAY)          # for the grace guard: when it was deleted
+    assert f.changed_at == World().ago(2 * DAY)  # for the grace guard: when it was deleted
 
 
 def archived_and_shut_off():
@@ -65,7 +65,7 @@ def clean():
     w = World()
     for host in ("hv1", "hv2"):
         w.domain(host, w.instance(host=host))
-    w.instance(host="hv1", deleted=True)       # deleted and cleaned up: no domain
+    w.instance(host="hv1", deleted=True)  # deleted and cleaned up: no domain
     return w.snapshot()
 
 
@@ -98,7 +98,7 @@ def cell_down():
     w = World()
     w.domain("hv1", w.instance(host="hv1"))
     w.host("hv3", cell="cell2")
-    u = w.instance(cell="cell2", host="hv3", deleted=True)   # lost with cell2's database
+    u = w.instance(cell="cell2", host="hv3", deleted=True)  # lost with cell2's database
     w.domain("hv3", u)
     w.cell_down("cell2")
     return w.snapshot()
@@ -131,13 +131,23 @@ def the_cells_compute_nodes_unread():
 
 
 CASES = [
-    Case("found", "deleted instance, domain still running", deleted_but_running,
-         [("HV101", GONE)], verify=verify_running),
-    Case("found", "archived instance, domain only defined", archived_and_shut_off,
-         [("HV101", GONE)], verify=verify_archived),
+    Case(
+        "found", "deleted instance, domain still running", deleted_but_running, [("HV101", GONE)], verify=verify_running
+    ),
+    Case(
+        "found",
+        "archived instance, domain only defined",
+        archived_and_shut_off,
+        [("HV101", GONE)],
+        verify=verify_archived,
+    ),
     Case("found", "domain known by its name pattern only", named_only_by_pattern, [("HV101", GONE)]),
-    Case("found", "a partial cell does not matter when the mapping names a complete one",
-         mapped_home_is_complete, [("HV101", GONE)]),
+    Case(
+        "found",
+        "a partial cell does not matter when the mapping names a complete one",
+        mapped_home_is_complete,
+        [("HV101", GONE)],
+    ),
     Case("clean", "every domain belongs to a live instance", clean),
     Case("near-miss", "instance soft-deleted through the API (restorable)", soft_deleted_through_the_api),
     Case("near-miss", "hand-made domain without metadata and another name", hand_made_domain),

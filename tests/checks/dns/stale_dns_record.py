@@ -35,7 +35,7 @@ def address_reused_by_another_tenant():
     w.hostname(live, "shop")
     ip = w.address_of(w.instance_port(live))
     w.host_records("shop", ip)
-    w.a_record("web-1", ip)            # the old tenant's name, now the new tenant's address
+    w.a_record("web-1", ip)  # the old tenant's name, now the new tenant's address
     return w.snapshot()
 
 
@@ -66,7 +66,7 @@ def floating_ip_record():
     w.floating_subnet()
     u = w.instance()
     w.floating_ip(w.instance_port(u))
-    w.host_records("vm-fip", floating_address(1))      # held by the floating IP, not a port
+    w.host_records("vm-fip", floating_address(1))  # held by the floating IP, not a port
     return w.snapshot()
 
 
@@ -80,7 +80,7 @@ def port_just_created():
 
 def infrastructure_records():
     w = cloud()
-    w.host_records("mail", "198.51.100.25")            # outside every Neutron subnet
+    w.host_records("mail", "198.51.100.25")  # outside every Neutron subnet
     w.a_record("www", "192.0.2.80")
     return w.snapshot()
 
@@ -148,8 +148,7 @@ def verify_unmade(out):
     # stale all the same (the address's next holder gets the name), but no rule of
     # OpenStack's made these: a person decides, the repair never deletes them
     assert {f.confidence for f in out.findings} == {Confidence.MEDIUM}
-    assert all(f.evidence["made_by"] is None and "no OpenStack naming rule made it" in f.message
-               for f in out.findings)
+    assert all(f.evidence["made_by"] is None and "no OpenStack naming rule made it" in f.message for f in out.findings)
 
 
 def operator_wildcard_on_a_released_floating_ip():
@@ -171,25 +170,44 @@ def instance_names_partial():
 
 
 CASES = [
-    Case("found", "nothing holds the address (A and PTR)", nothing_holds_it,
-         [("DN101", "gone-1.example.test. A 10.0.9.9"), ("DN101", "9.9.0.10.in-addr.arpa. PTR gone-1.example.test.")],
-         verify=verify_unheld),
-    Case("found", "a deleted instance's name on an address reused by another tenant",
-         address_reused_by_another_tenant, [("DN101", "web-1.example.test. A 10.0.0.4")], verify=verify_reused),
+    Case(
+        "found",
+        "nothing holds the address (A and PTR)",
+        nothing_holds_it,
+        [("DN101", "gone-1.example.test. A 10.0.9.9"), ("DN101", "9.9.0.10.in-addr.arpa. PTR gone-1.example.test.")],
+        verify=verify_unheld,
+    ),
+    Case(
+        "found",
+        "a deleted instance's name on an address reused by another tenant",
+        address_reused_by_another_tenant,
+        [("DN101", "web-1.example.test. A 10.0.0.4")],
+        verify=verify_reused,
+    ),
     Case("clean", "every record's address held by its instance's port", clean),
     Case("near-miss", "a record for a floating IP is held by the floating IP", floating_ip_record),
     Case("near-miss", "a record for a port created seconds ago", port_just_created),
     Case("near-miss", "infrastructure records outside OpenStack's ranges", infrastructure_records),
     Case("near-miss", "the new holder's port has the name in Neutron's external DNS", neutron_external_dns_name),
-    Case("near-miss", "a live instance holding the address has the deleted one's hostname", hostname_reused_by_the_holder),
+    Case(
+        "near-miss", "a live instance holding the address has the deleted one's hostname", hostname_reused_by_the_holder
+    ),
     Case("partial", "Neutron could not be read", neutron_partial, ["neutron"]),
     Case("partial", "the zone's transfer failed", zone_partial, ["dns:example.test."]),
     Case("partial", "the API database is partial: the deleted instance may be live elsewhere", api_partial, ["api"]),
-    Case("found", "a deleted instance's records on an address nothing holds", deleted_instance_records_nothing_holds,
-         [("DN101", "gone-2.example.test. A 10.0.9.10"), ("DN101", "10.9.0.10.in-addr.arpa. PTR gone-2.example.test.")],
-         verify=verify_made),
-    Case("found", "an operator's wildcard on a released floating IP (medium, never deleted)",
-         operator_wildcard_on_a_released_floating_ip, [("DN101", "*.apps.example.test. A 203.0.113.7")],
-         verify=verify_unmade),
+    Case(
+        "found",
+        "a deleted instance's records on an address nothing holds",
+        deleted_instance_records_nothing_holds,
+        [("DN101", "gone-2.example.test. A 10.0.9.10"), ("DN101", "10.9.0.10.in-addr.arpa. PTR gone-2.example.test.")],
+        verify=verify_made,
+    ),
+    Case(
+        "found",
+        "an operator's wildcard on a released floating IP (medium, never deleted)",
+        operator_wildcard_on_a_released_floating_ip,
+        [("DN101", "*.apps.example.test. A 203.0.113.7")],
+        verify=verify_unmade,
+    ),
     Case("partial", "instance names partial", instance_names_partial, ["cell:cell1"]),
 ]

@@ -11,7 +11,7 @@ GONE_PORT = "dead0000-0000-4000-8000-000000000001"
 
 def port_deleted_behind_novas_back():
     w = World()
-    u = w.instance(updated_age=DAY)                  # uid(1)
+    u = w.instance(updated_age=DAY)  # uid(1)
     w.instance_port(u)
     w.cache_port(u, GONE_PORT, "10.0.9.9")
     w.instance_port(w.instance(updated_age=DAY))
@@ -31,7 +31,7 @@ def clean():
         u = w.instance(host=host)
         w.instance_port(u)
         w.instance_port(u)
-    w.instance(host=None, vm_state="shelved_offloaded")         # no ports at all
+    w.instance(host=None, vm_state="shelved_offloaded")  # no ports at all
     return w.snapshot()
 
 
@@ -73,8 +73,13 @@ def caches_unreadable():
 
 
 CASES = [
-    Case("found", "port deleted behind Nova's back", port_deleted_behind_novas_back,
-         [("NT104", f"{uid(1)}/{GONE_PORT}")], verify=verify),
+    Case(
+        "found",
+        "port deleted behind Nova's back",
+        port_deleted_behind_novas_back,
+        [("NT104", f"{uid(1)}/{GONE_PORT}")],
+        verify=verify,
+    ),
     Case("clean", "every cached port exists", clean),
     Case("near-miss", "recent cache change, building and deleted instances", not_missing),
     Case("partial", "Neutron unreadable", neutron_down, ["neutron"]),

@@ -11,10 +11,10 @@ CHECK = OrphanFloatingIpAssociation
 def on_deleted_instance():
     w = World()
     r = w.router()
-    live = w.instance_port(w.instance())                       # port 1
-    w.floating_ip(live, router_id=r)                           # fip 1 (port 2)
+    live = w.instance_port(w.instance())  # port 1
+    w.floating_ip(live, router_id=r)  # fip 1 (port 2)
     gone = w.instance(deleted=True, deleted_age=2 * DAY)
-    w.floating_ip(w.port(gone, age=3 * DAY), router_id=r)      # port 3, fip 2 (port 4)
+    w.floating_ip(w.port(gone, age=3 * DAY), router_id=r)  # port 3, fip 2 (port 4)
     return w.snapshot()
 
 
@@ -30,7 +30,7 @@ def clean():
     r = w.router()
     for host in ("hv1", "hv2"):
         w.floating_ip(w.instance_port(w.instance(host=host)), router_id=r)
-    w.floating_ip()                                            # allocated, not associated
+    w.floating_ip()  # allocated, not associated
     return w.snapshot()
 
 
@@ -73,8 +73,13 @@ def cell_down():
 
 
 CASES = [
-    Case("found", "floating IP on the port of a deleted instance", on_deleted_instance, [("NT105", fip_uid(2))],
-         verify=verify),
+    Case(
+        "found",
+        "floating IP on the port of a deleted instance",
+        on_deleted_instance,
+        [("NT105", fip_uid(2))],
+        verify=verify,
+    ),
     Case("clean", "floating IPs on live instances, one unassociated", clean),
     Case("near-miss", "migrating, shelved-offloaded, building and load balancer ports", not_orphans),
     Case("near-miss", "associated a minute ago", associated_just_now),

@@ -11,16 +11,16 @@ CHECK = OrphanPort
 
 def deleted_instance():
     w = World()
-    w.instance_port(w.instance())                                   # port 1: a live one
+    w.instance_port(w.instance())  # port 1: a live one
     gone = w.instance(host="hv1", deleted=True, deleted_age=2 * DAY)
-    w.port(gone, host="hv1", age=3 * DAY)                           # port 2
+    w.port(gone, host="hv1", age=3 * DAY)  # port 2
     return w.snapshot()
 
 
 def archived_and_unknown():
     w = World()
-    w.port(w.archived(), host=None, age=40 * DAY)                   # port 1
-    w.port(w.new_uuid(), device_owner="compute:az2", host="hv1")    # port 2: no such instance anywhere
+    w.port(w.archived(), host=None, age=40 * DAY)  # port 1
+    w.port(w.new_uuid(), device_owner="compute:az2", host="hv1")  # port 2: no such instance anywhere
     return w.snapshot()
 
 
@@ -55,7 +55,7 @@ def booting_now():
     # instance still building in its cell
     w = World()
     w.port(w.build_request(age=20), host=None, age=15)
-    w.port(w.build_request(age=2 * DAY), host=None, age=2 * DAY)    # even an old build request: not ours to judge
+    w.port(w.build_request(age=2 * DAY), host=None, age=2 * DAY)  # even an old build request: not ours to judge
     u = w.instance(vm_state="building", task_state="spawning", age=MINUTE)
     w.instance_port(u, age=30)
     return w.snapshot()
@@ -73,8 +73,8 @@ def mid_migration():
 def router_and_spare_ports():
     w = World()
     w.router_interface(w.router())
-    w.port("", host=None)                         # compute:nova but no device: a spare port
-    w.port("", device_owner="", host=None)        # made by hand, never used
+    w.port("", host=None)  # compute:nova but no device: a spare port
+    w.port("", device_owner="", host=None)  # made by hand, never used
     return w.snapshot()
 
 
@@ -109,7 +109,7 @@ def neutron_down():
 def cell_down():
     w = World()
     w.instance(cell="cell1")
-    w.port(w.instance(cell="cell2", host="hv2", mapped=False), host="hv2")   # its cell is down, no mapping
+    w.port(w.instance(cell="cell2", host="hv2", mapped=False), host="hv2")  # its cell is down, no mapping
     w.cell_down("cell2")
     return w.snapshot()
 
@@ -134,10 +134,19 @@ def build_requests_partial():
 
 CASES = [
     Case("found", "instance deleted", deleted_instance, [("NT101", port_uid(2))], verify=verify_deleted),
-    Case("found", "instance archived or unknown", archived_and_unknown,
-         [("NT101", port_uid(1)), ("NT101", port_uid(2))], verify=verify_unknown),
-    Case("found", "a cell is down but the mapping names the cell that was read", cell_down_but_mapped_elsewhere,
-         [("NT101", port_uid(1))]),
+    Case(
+        "found",
+        "instance archived or unknown",
+        archived_and_unknown,
+        [("NT101", port_uid(1)), ("NT101", port_uid(2))],
+        verify=verify_unknown,
+    ),
+    Case(
+        "found",
+        "a cell is down but the mapping names the cell that was read",
+        cell_down_but_mapped_elsewhere,
+        [("NT101", port_uid(1))],
+    ),
     Case("clean", "every port has its instance", clean),
     Case("near-miss", "ports of servers being built", booting_now),
     Case("near-miss", "instance mid-migration", mid_migration),

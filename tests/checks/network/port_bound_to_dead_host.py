@@ -21,8 +21,8 @@ def evacuated_but_bound_to_the_old_host():
     w.host("hv1")
     u = w.instance(host="hv2")
     w.migration(u, type="evacuation", status="done", source="hv-gone", dest="hv2", age=DAY)
-    w.instance_port(u, host="hv-gone")                                   # port 1
-    w.instance_port(w.instance(host="hv1"))                              # port 2: fine
+    w.instance_port(u, host="hv-gone")  # port 1
+    w.instance_port(w.instance(host="hv1"))  # port 2: fine
     return without_service(w.snapshot(), "hv-gone")
 
 
@@ -50,8 +50,9 @@ def forced_down():
     w.instance_port(w.instance(host="hv1"))
     w.instance_port(w.instance(host="hv3"))
     snap = w.snapshot()
-    snap.facts[ComputeService.kind] = [s._replace(forced_down=1) if s.host == "hv3" else s
-                                       for s in snap.facts[ComputeService.kind]]
+    snap.facts[ComputeService.kind] = [
+        s._replace(forced_down=1) if s.host == "hv3" else s for s in snap.facts[ComputeService.kind]
+    ]
     return snap
 
 
@@ -65,7 +66,7 @@ def clean():
     w = World()
     for host in ("hv1", "hv2"):
         w.instance_port(w.instance(host=host))
-    w.instance_port(w.instance(host="hv3", cell="cell2"))     # a host of another cell
+    w.instance_port(w.instance(host="hv3", cell="cell2"))  # a host of another cell
     return w.snapshot()
 
 
@@ -82,8 +83,10 @@ def not_dead():
     w.instance_port(w.instance(host=None, vm_state="shelved_offloaded"), host=None)
     w.port(w.instance(host="hv1", deleted=True), host="hv-gone")
     snap = without_service(without_service(w.snapshot(), "hv-old"), "hv-gone")
-    snap.facts[ComputeService.kind] = [s._replace(updated_at=w.ago(3 * HOUR), last_seen_up=w.ago(3 * HOUR))
-                                       if s.host == "hv4" else s for s in snap.facts[ComputeService.kind]]
+    snap.facts[ComputeService.kind] = [
+        s._replace(updated_at=w.ago(3 * HOUR), last_seen_up=w.ago(3 * HOUR)) if s.host == "hv4" else s
+        for s in snap.facts[ComputeService.kind]
+    ]
     return snap
 
 
@@ -96,7 +99,7 @@ def neutron_down():
 
 def cell_down():
     w = World()
-    w.instance_port(w.instance(host="hv1"), host="hv5")      # hv5 may be a host of cell2
+    w.instance_port(w.instance(host="hv1"), host="hv5")  # hv5 may be a host of cell2
     w.cell_down("cell2")
     return w.snapshot()
 
@@ -123,16 +126,30 @@ def owner_row_unread():
 
 
 CASES = [
-    Case("found", "evacuated, still bound to the old host", evacuated_but_bound_to_the_old_host,
-         [("NT102", port_uid(1))], verify=verify_moved),
-    Case("found", "instance stranded on a deleted host", stranded_on_a_deleted_host, [("NT102", port_uid(1))],
-         verify=verify_stranded),
+    Case(
+        "found",
+        "evacuated, still bound to the old host",
+        evacuated_but_bound_to_the_old_host,
+        [("NT102", port_uid(1))],
+        verify=verify_moved,
+    ),
+    Case(
+        "found",
+        "instance stranded on a deleted host",
+        stranded_on_a_deleted_host,
+        [("NT102", port_uid(1))],
+        verify=verify_stranded,
+    ),
     Case("found", "host forced down (low confidence)", forced_down, [("NT102", port_uid(2))], verify=verify_forced),
     Case("clean", "every binding on a live compute host", clean),
     Case("near-miss", "late heartbeat, migration, recent rebind, unbound and orphan ports", not_dead),
     Case("partial", "Neutron unreadable", neutron_down, ["neutron"]),
     Case("partial", "the host may be in the cell that is down", cell_down, ["cell:cell2"]),
     Case("partial", "the cell's migrations are partial", migrations_partial, ["cell:cell1"]),
-    Case("partial", "the port's instance is in a cell whose instances could not be read", owner_row_unread,
-         ["cell:cell2"]),
+    Case(
+        "partial",
+        "the port's instance is in a cell whose instances could not be read",
+        owner_row_unread,
+        ["cell:cell2"],
+    ),
 ]

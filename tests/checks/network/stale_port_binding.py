@@ -13,8 +13,8 @@ def after_a_finished_migration():
     w = World()
     u = w.instance(host="hv2")
     w.migration(u, type="live-migration", status="completed", source="hv1", dest="hv2", age=DAY)
-    p = w.instance_port(u, host="hv2", updated_age=DAY)      # port 1: active on the destination
-    w.binding(p, "hv1")                                       # the source's binding was never deleted
+    p = w.instance_port(u, host="hv2", updated_age=DAY)  # port 1: active on the destination
+    w.binding(p, "hv1")  # the source's binding was never deleted
     return w.snapshot()
 
 
@@ -22,8 +22,8 @@ def after_a_failed_migration():
     w = World()
     u = w.instance(host="hv1")
     w.migration(u, type="live-migration", status="error", source="hv1", dest="hv3", age=3 * HOUR)
-    w.instance_port(u)                                        # port 1: fine
-    p = w.instance_port(u)                                    # port 2: the rollback left hv3's binding
+    w.instance_port(u)  # port 1: fine
+    p = w.instance_port(u)  # port 2: the rollback left hv3's binding
     w.binding(p, "hv3")
     return w.snapshot()
 
@@ -94,8 +94,13 @@ def owner_in_a_cell_that_is_down():
 
 CASES = [
     Case("found", "left by a completed live migration", after_a_finished_migration, [("NT103", f"{port_uid(1)}/hv1")]),
-    Case("found", "left by a failed live migration", after_a_failed_migration, [("NT103", f"{port_uid(2)}/hv3")],
-         verify=verify_failed),
+    Case(
+        "found",
+        "left by a failed live migration",
+        after_a_failed_migration,
+        [("NT103", f"{port_uid(2)}/hv3")],
+        verify=verify_failed,
+    ),
     Case("clean", "one active binding per port", clean),
     Case("near-miss", "live migration in progress", migration_in_progress),
     Case("near-miss", "migration completed two minutes ago", just_finished),

@@ -84,7 +84,7 @@ def just_created():
     w = World()
     _cloud(w)
     w.nsx_mirror()
-    w.instance_port(w.instance(), network_id=network_uid(1), age=MINUTE)   # being plugged right now
+    w.instance_port(w.instance(), network_id=network_uid(1), age=MINUTE)  # being plugged right now
     w.security_group(age=MINUTE)
     return w.snapshot()
 
@@ -113,10 +113,19 @@ def neutron_partial():
 
 CASES = [
     Case("found", "an instance's port has no segment port", port_without_segment_port, [("NX102", port_uid(1))]),
-    Case("found", "a security group has its group but no security policy", security_group_without_its_policy,
-         [("NX102", sg_uid(1))], verify=verify_policy_missing),
-    Case("found", "Manager API: no logical switch, no logical router", manager_network_and_router_missing,
-         [("NX102", network_uid(1)), ("NX102", router_uid(1))]),
+    Case(
+        "found",
+        "a security group has its group but no security policy",
+        security_group_without_its_policy,
+        [("NX102", sg_uid(1))],
+        verify=verify_policy_missing,
+    ),
+    Case(
+        "found",
+        "Manager API: no logical switch, no logical router",
+        manager_network_and_router_missing,
+        [("NX102", network_uid(1)), ("NX102", router_uid(1))],
+    ),
     Case("clean", "every Neutron object has its NSX objects", clean),
     Case("clean", "Manager API: every Neutron object has its NSX objects", clean_manager),
     Case("near-miss", "DHCP, router interface, floating IP ports and an external network", not_expected),

@@ -54,7 +54,7 @@ def verify_network_and_group(out):
 def leaked_manager_objects():
     w = cloud(api=MANAGER)
     w.nsx_for(ROUTER, uid(0xDEAD04), api=MANAGER)
-    w.nsx_for(PORT, GONE_PORT, api=MANAGER, network_id=network_uid(1))   # the secgr-id scope, Manager style
+    w.nsx_for(PORT, GONE_PORT, api=MANAGER, network_id=network_uid(1))  # the secgr-id scope, Manager style
     return w.snapshot()
 
 
@@ -120,11 +120,20 @@ def neutron_partial():
 
 CASES = [
     Case("found", "a segment port whose Neutron port is gone", leaked_policy_port, [("NX101", GONE_PORT)]),
-    Case("found", "a segment and a security group's group and policy left behind",
-         leaked_policy_network_and_security_group, [("NX101", GONE_NET), ("NX101", GONE_SG)],
-         verify=verify_network_and_group),
-    Case("found", "Manager API: a logical router and a logical port left behind", leaked_manager_objects,
-         [("NX101", nsx_uid(6)), ("NX101", nsx_uid(7))], verify=verify_manager),
+    Case(
+        "found",
+        "a segment and a security group's group and policy left behind",
+        leaked_policy_network_and_security_group,
+        [("NX101", GONE_NET), ("NX101", GONE_SG)],
+        verify=verify_network_and_group,
+    ),
+    Case(
+        "found",
+        "Manager API: a logical router and a logical port left behind",
+        leaked_manager_objects,
+        [("NX101", nsx_uid(6)), ("NX101", nsx_uid(7))],
+        verify=verify_manager,
+    ),
     Case("clean", "every NSX object stands for a Neutron object", clean),
     Case("clean", "Manager API: every object stands for a Neutron object", clean_manager),
     Case("near-miss", "objects made by hand, without Neutron's tags", made_by_hand),

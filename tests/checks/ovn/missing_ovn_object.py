@@ -14,8 +14,8 @@ def cloud(w: World):
     net = w.network()
     p = w.instance_port(w.instance(), network_id=net, security_groups=(w.security_group(),))
     r = w.router()
-    w.router_interface(r, net)       # port 2
-    w.floating_ip(p, router_id=r)    # its port 3 has no row in OVN, ever
+    w.router_interface(r, net)  # port 2
+    w.floating_ip(p, router_id=r)  # its port 3 has no row in OVN, ever
     return net
 
 
@@ -49,7 +49,7 @@ def missing_rule():
 def missing_router_port():
     w = World()
     cloud(w)
-    w.ovn(skip=((ROUTER_PORT_TABLE, port_uid(2)),))     # its switch port is there, its lrp- is not
+    w.ovn(skip=((ROUTER_PORT_TABLE, port_uid(2)),))  # its switch port is there, its lrp- is not
     return w.snapshot()
 
 
@@ -111,14 +111,23 @@ def neutron_partial():
 
 
 CASES = [
-    Case("found", "an instance port without its switch port", missing_port, [("OV102", port_uid(1))],
-         verify=verify_port),
-    Case("found", "a router, group and floating IP without their rows; the group's rules go with it",
-         missing_of_each_kind, [("OV102", router_uid(1)), ("OV102", sg_uid(1)), ("OV102", fip_uid(1))]),
+    Case(
+        "found", "an instance port without its switch port", missing_port, [("OV102", port_uid(1))], verify=verify_port
+    ),
+    Case(
+        "found",
+        "a router, group and floating IP without their rows; the group's rules go with it",
+        missing_of_each_kind,
+        [("OV102", router_uid(1)), ("OV102", sg_uid(1)), ("OV102", fip_uid(1))],
+    ),
     Case("found", "a rule without its ACL", missing_rule, [("OV102", rule_uid(2))]),
     Case("found", "a router interface without its router port", missing_router_port, [("OV102", port_uid(2))]),
-    Case("found", "a network without its switch, reported once", missing_network_with_its_ports,
-         [("OV102", network_uid(1))]),
+    Case(
+        "found",
+        "a network without its switch, reported once",
+        missing_network_with_its_ports,
+        [("OV102", network_uid(1))],
+    ),
     Case("clean", "every Neutron object has its row", clean),
     Case("near-miss", "a port created seconds ago", created_seconds_ago),
     Case("near-miss", "floating IP ports and an unassociated floating IP", floating_ip_port_and_unassociated_fip),
@@ -126,4 +135,3 @@ CASES = [
     Case("partial", "the NB dump did not arrive", nb_partial, ["ovn-nb"]),
     Case("partial", "Neutron's database unreadable", neutron_partial, ["neutron"]),
 ]
-

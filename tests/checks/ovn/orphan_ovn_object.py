@@ -2,8 +2,25 @@
 
 from osfsck.checks.ovn.orphan_ovn_object import OrphanOvnObject
 from osfsck.model.facts.ovn import (
-    ACL, DHCP_OPTIONS, FLOATING_IP, LOGICAL_ROUTER, LOGICAL_SWITCH, NAT, NETWORK, PORT, PORT_GROUP, ROUTER,
-    ROUTER_PORT, ROUTER_PORT_TABLE, RULE, SECURITY_GROUP, SEGMENT, SUBNET, SWITCH_PORT, port_group_name, router_name,
+    ACL,
+    DHCP_OPTIONS,
+    FLOATING_IP,
+    LOGICAL_ROUTER,
+    LOGICAL_SWITCH,
+    NAT,
+    NETWORK,
+    PORT,
+    PORT_GROUP,
+    ROUTER,
+    ROUTER_PORT,
+    ROUTER_PORT_TABLE,
+    RULE,
+    SECURITY_GROUP,
+    SEGMENT,
+    SUBNET,
+    SWITCH_PORT,
+    port_group_name,
+    router_name,
     switch_name,
 )
 from osfsck.model.finding import Severity
@@ -128,14 +145,33 @@ def neutron_partial():
 
 
 CASES = [
-    Case("found", "a switch port whose Neutron port is gone", orphan_port, [("OV101", ovn_row_uid(NEXT))],
-         verify=verify_port),
-    Case("found", "a router, router port, group, rule, NAT and DHCP options whose objects are gone",
-         orphan_of_each_kind, [("OV101", ovn_row_uid(n)) for n in range(NEXT, NEXT + 6)]),
-    Case("found", "an orphan switch is reported with its ports", orphan_switch_with_its_ports,
-         [("OV101", ovn_row_uid(NEXT))], verify=verify_switch),
-    Case("found", "an orphan switch holding a port Neutron still has", orphan_switch_holding_a_live_port,
-         [("OV101", ovn_row_uid(NEXT))], verify=verify_in_use),
+    Case(
+        "found",
+        "a switch port whose Neutron port is gone",
+        orphan_port,
+        [("OV101", ovn_row_uid(NEXT))],
+        verify=verify_port,
+    ),
+    Case(
+        "found",
+        "a router, router port, group, rule, NAT and DHCP options whose objects are gone",
+        orphan_of_each_kind,
+        [("OV101", ovn_row_uid(n)) for n in range(NEXT, NEXT + 6)],
+    ),
+    Case(
+        "found",
+        "an orphan switch is reported with its ports",
+        orphan_switch_with_its_ports,
+        [("OV101", ovn_row_uid(NEXT))],
+        verify=verify_switch,
+    ),
+    Case(
+        "found",
+        "an orphan switch holding a port Neutron still has",
+        orphan_switch_holding_a_live_port,
+        [("OV101", ovn_row_uid(NEXT))],
+        verify=verify_in_use,
+    ),
     Case("clean", "every row stands for a live Neutron object", clean),
     Case("near-miss", "rows made by hand without Neutron's external_ids", hand_made_rows),
     Case("near-miss", "neutron_pg_drop and a provnet localnet port", neutrons_own_rows),

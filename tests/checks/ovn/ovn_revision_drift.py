@@ -74,11 +74,11 @@ def nb_partial():
 
 CASES = [
     Case("found", "a switch port one revision behind", port_behind, [("OV103", ovn_row_uid(4))], verify=verify_port),
-    Case("found", "a switch and a NAT row behind", several_behind,
-         [("OV103", ovn_row_uid(1)), ("OV103", ovn_row_uid(5))]),
+    Case(
+        "found", "a switch and a NAT row behind", several_behind, [("OV103", ovn_row_uid(1)), ("OV103", ovn_row_uid(5))]
+    ),
     Case("clean", "every row at Neutron's revision", clean),
     Case("near-miss", "an update a minute ago", update_in_flight),
     Case("near-miss", "a row ahead, and a port group without revision", row_ahead_or_without_revision),
     Case("partial", "the NB dump did not arrive", nb_partial, ["ovn-nb"]),
 ]
-

@@ -29,7 +29,7 @@ def split_across_hosts():
     w = World()
     u = w.instance(host="hv1", vcpus=2)
     w.allocate(u, "hv1", disk_gb=0)
-    w.allocate(u, "hv3", vcpus=0, memory_mb=0)      # its disk counted on hv3
+    w.allocate(u, "hv3", vcpus=0, memory_mb=0)  # its disk counted on hv3
     return w.snapshot()
 
 
@@ -37,27 +37,32 @@ def clean():
     w = World()
     for host in ("hv1", "hv2"):
         w.placed_instance(host)
-    u = w.instance(host="hv1")                       # DISK_GB from a sharing provider
+    u = w.instance(host="hv1")  # DISK_GB from a sharing provider
     w.allocate(u, "hv1", disk_gb=0)
     w.allocate(u, w.provider("ceph-pool", classes=("DISK_GB",)), vcpus=0, memory_mb=0)
-    u = w.instance(host="hv1")                       # a vGPU from a child of its node's provider
+    u = w.instance(host="hv1")  # a vGPU from a child of its node's provider
     w.allocate(u, "hv1")
-    w.allocate(u, w.provider("hv1_pci_0000_84_00_0", classes=("VGPU",), parent=w.host_provider("hv1")),
-               vcpus=0, memory_mb=0, disk_gb=0)
+    w.allocate(
+        u,
+        w.provider("hv1_pci_0000_84_00_0", classes=("VGPU",), parent=w.host_provider("hv1")),
+        vcpus=0,
+        memory_mb=0,
+        disk_gb=0,
+    )
     return w.snapshot()
 
 
 def migrating_or_evacuated():
     w = World()
-    u = w.instance(host="hv1")                       # live migration hv2 -> hv1 running
+    u = w.instance(host="hv1")  # live migration hv2 -> hv1 running
     w.allocate(u, "hv1")
     m = w.migration(u, type="live-migration", status="running", source="hv2", dest="hv1")
     w.allocate(w.migration_uuid(m), "hv2", consumer_type="MIGRATION")
-    u = w.instance(host="hv3")                       # evacuated from hv4, which is still down
+    u = w.instance(host="hv3")  # evacuated from hv4, which is still down
     w.allocate(u, "hv3")
     w.allocate(u, "hv4")
     w.migration(u, type="evacuation", status="done", source="hv4", dest="hv3")
-    u = w.instance(host="hv1", updated_age=2 * MINUTE)   # just moved
+    u = w.instance(host="hv1", updated_age=2 * MINUTE)  # just moved
     w.allocate(u, "hv2")
     return w.snapshot()
 
@@ -67,6 +72,7 @@ def cell_nodes_unreadable():
     u = w.instance(host="hv1")
     w.allocate(u, "hv2")
     from osfsck.model.facts.nova import ComputeNode
+
     w.partial(ComputeNode, "cell:cell1", "compute_nodes: read interrupted")
     return w.snapshot()
 
@@ -90,7 +96,8 @@ def wrong_node_in_a_cell_of_unread_nodes():
     snap.facts["nova.compute_node"] = [n for n in snap.facts["nova.compute_node"] if n.host != "hv2"]
     w2 = snap.coverage[("nova.compute_node", "cell:cell1")]
     snap.coverage[("nova.compute_node", "cell:cell1")] = w2.__class__(
-        w2.kind, w2.scope, w2.source, False, "cell1: SELECT from compute_nodes interrupted", w2.collected_at)
+        w2.kind, w2.scope, w2.source, False, "cell1: SELECT from compute_nodes interrupted", w2.collected_at
+    )
     return snap
 
 
@@ -101,6 +108,10 @@ CASES = [
     Case("near-miss", "migration in progress, evacuation not cleaned up, just moved", migrating_or_evacuated),
     Case("partial", "the cell's compute nodes are partial", cell_nodes_unreadable, ["cell:cell1"]),
     Case("partial", "the cell's migrations are partial", migrations_partial, ["cell:cell1"]),
-    Case("partial", "the other host's compute node could not be read", wrong_node_in_a_cell_of_unread_nodes,
-         ["cell:cell1"]),
+    Case(
+        "partial",
+        "the other host's compute node could not be read",
+        wrong_node_in_a_cell_of_unread_nodes,
+        ["cell:cell1"],
+    ),
 ]

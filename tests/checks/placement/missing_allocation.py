@@ -47,10 +47,10 @@ def clean():
 def not_settled():
     w = World()
     w.placed_instance("hv1")
-    w.instance(host=None, vm_state="shelved_offloaded")             # no host
+    w.instance(host=None, vm_state="shelved_offloaded")  # no host
     w.instance(host="hv1", vm_state="building", task_state="spawning")
     w.instance(host="hv1", task_state="rebooting")
-    w.instance(host="hv1", age=5 * MINUTE)                          # claimed moments from now
+    w.instance(host="hv1", age=5 * MINUTE)  # claimed moments from now
     w.instance(host="hv1", deleted=True)
     return w.snapshot()
 
@@ -82,8 +82,9 @@ def migrations_partial():
 
 CASES = [
     Case("found", "an active instance with no allocation", unallocated, [("PL102", _U1)], verify=verify_unallocated),
-    Case("found", "a stopped instance with no allocation", stopped_unallocated, [("PL102", _U2)],
-         verify=verify_stopped),
+    Case(
+        "found", "a stopped instance with no allocation", stopped_unallocated, [("PL102", _U2)], verify=verify_stopped
+    ),
     Case("clean", "every settled instance holds its flavor", clean),
     Case("near-miss", "shelved-offloaded, building, a task in flight, just changed, deleted", not_settled),
     Case("near-miss", "a resize in progress", resize_in_progress),

@@ -2,8 +2,8 @@
 is neither a live instance nor a migration in progress."""
 
 from osfsck.checks.placement.orphan_allocation import OrphanAllocation
-from osfsck.model.finding import Confidence
 from osfsck.model.facts.nova import BuildRequest
+from osfsck.model.finding import Confidence
 from tests.checks.scenario import Case
 from tests.support.world import DAY, MINUTE, World
 
@@ -21,7 +21,7 @@ def deleted_instance():
 def verify_deleted(out):
     (f,) = out.findings
     assert "was deleted in cell:cell1" in f.message and "4 VCPU" in f.message
-    assert f.reclaim == {"vcpus": 4, "memory_mb": 8192, "disk_bytes": 40 * 1024 ** 3}
+    assert f.reclaim == {"vcpus": 4, "memory_mb": 8192, "disk_bytes": 40 * 1024**3}
     assert f.evidence["consumer"]["consumer_type"] == "INSTANCE" and f.confidence == Confidence.HIGH
 
 
@@ -58,7 +58,7 @@ def clean():
     w = World()
     for host in ("hv1", "hv2", "hv3"):
         w.placed_instance(host)
-    u = w.placed_instance("hv2")                        # resized hv1 -> hv2, not yet confirmed
+    u = w.placed_instance("hv2")  # resized hv1 -> hv2, not yet confirmed
     m = w.migration(u, type="resize", status="finished", source="hv1", dest="hv2")
     w.allocate(w.migration_uuid(m), "hv1", consumer_type="MIGRATION")
     return w.snapshot()
@@ -68,9 +68,9 @@ def scheduled_not_claimed():
     # nova-manage placement audit's race: the scheduler claimed, the compute has not set the host
     w = World()
     w.allocate(w.instance(host=None, vm_state="building", task_state="scheduling", age=MINUTE), "hv1")
-    w.allocate(w.build_request(age=30), "hv2")          # still a build request
+    w.allocate(w.build_request(age=30), "hv2")  # still a build request
     u = w.new_uuid()
-    w.mapping(u, None, age=20)                          # mapped, no cell yet
+    w.mapping(u, None, age=20)  # mapped, no cell yet
     w.allocate(u, "hv1")
     return w.snapshot()
 
@@ -122,6 +122,7 @@ def _first(build):
 _UNKNOWN = "00000000-0000-0000-0000-000000000002"
 _MIGRATION = "00000000-0000-3161-0000-000000000001"
 
+
 def build_requests_partial():
     # a consumer no cell knows: it may be a server being built (the scheduler claimed it)
     w = World()
@@ -140,29 +141,46 @@ def mapped_to_a_cell_the_partial_list_lacks():
     snap = w.snapshot()
     snap.facts["nova.cell"] = [c for c in snap.facts["nova.cell"] if c.name != "cell2"]
     cov = snap.coverage[("nova.cell", "api")]
-    snap.coverage[("nova.cell", "api")] = cov.__class__(cov.kind, cov.scope, cov.source, False,
-                                                         "nova_api: SELECT from cell_mappings interrupted",
-                                                         cov.collected_at)
+    snap.coverage[("nova.cell", "api")] = cov.__class__(
+        cov.kind, cov.scope, cov.source, False, "nova_api: SELECT from cell_mappings interrupted", cov.collected_at
+    )
     return snap
 
 
 CASES = [
-    Case("found", "allocation of a deleted instance", deleted_instance,
-         [("PL101", "00000000-0000-0000-0000-000000000002")], verify=verify_deleted),
-    Case("found", "allocation of an archived instance", archived_instance,
-         [("PL101", "00000000-0000-0000-0000-000000000001")]),
+    Case(
+        "found",
+        "allocation of a deleted instance",
+        deleted_instance,
+        [("PL101", "00000000-0000-0000-0000-000000000002")],
+        verify=verify_deleted,
+    ),
+    Case(
+        "found",
+        "allocation of an archived instance",
+        archived_instance,
+        [("PL101", "00000000-0000-0000-0000-000000000001")],
+    ),
     Case("found", "a consumer nobody knows", _first(unknown_consumer), [("PL101", _UNKNOWN)], verify=verify_unknown),
-    Case("found", "a confirmed resize's migration still holds the source", _first(confirmed_migration_kept_source),
-         [("PL101", _MIGRATION)]),
+    Case(
+        "found",
+        "a confirmed resize's migration still holds the source",
+        _first(confirmed_migration_kept_source),
+        [("PL101", _MIGRATION)],
+    ),
     Case("clean", "every consumer is a live instance or a migration in progress", clean),
-    Case("near-miss", "scheduled, not yet claimed (no host, build request, mapping without a cell)",
-         scheduled_not_claimed),
+    Case(
+        "near-miss",
+        "scheduled, not yet claimed (no host, build request, mapping without a cell)",
+        scheduled_not_claimed,
+    ),
     Case("near-miss", "live migration in progress holds the source", live_migration_in_progress),
     Case("near-miss", "instance deleted minutes ago", deleted_just_now),
     Case("near-miss", "another service's consumer; a sharing provider", not_novas),
     Case("partial", "a cell could not be read", cell_unreadable, ["cell:cell2"]),
     Case("partial", "Placement could not be read", placement_unreadable, ["placement"]),
     Case("partial", "build requests partial", build_requests_partial, ["api"]),
-    Case("partial", "mapped to a cell missing from a partial cell list", mapped_to_a_cell_the_partial_list_lacks,
-         ["api"]),
+    Case(
+        "partial", "mapped to a cell missing from a partial cell list", mapped_to_a_cell_the_partial_list_lacks, ["api"]
+    ),
 ]

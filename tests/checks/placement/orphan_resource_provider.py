@@ -61,9 +61,9 @@ def clean():
 def not_a_compute_nodes():
     w = World()
     w.placed_instance("hv1")
-    w.provider("ceph-pool", classes=("DISK_GB",))           # a sharing provider
+    w.provider("ceph-pool", classes=("DISK_GB",))  # a sharing provider
     w.provider("ironic-node-7", classes=("CUSTOM_BAREMETAL_GOLD",))
-    w.provider("hv-new", age=5 * MINUTE)                    # its compute node is being made
+    w.provider("hv-new", age=5 * MINUTE)  # its compute node is being made
     return w.snapshot()
 
 
@@ -77,12 +77,27 @@ def a_cell_down():
 
 
 CASES = [
-    Case("found", "the provider of a decommissioned host", decommissioned_host, [("PL104", provider_uid(1))],
-         verify=verify_gone),
-    Case("found", "a live node's name held by an old provider", renamed_node_name_taken, [("PL104", provider_uid(1))],
-         verify=verify_renamed),
-    Case("found", "an orphan root with a child and a consumer", with_children_and_consumers,
-         [("PL104", provider_uid(1))], verify=verify_children),
+    Case(
+        "found",
+        "the provider of a decommissioned host",
+        decommissioned_host,
+        [("PL104", provider_uid(1))],
+        verify=verify_gone,
+    ),
+    Case(
+        "found",
+        "a live node's name held by an old provider",
+        renamed_node_name_taken,
+        [("PL104", provider_uid(1))],
+        verify=verify_renamed,
+    ),
+    Case(
+        "found",
+        "an orphan root with a child and a consumer",
+        with_children_and_consumers,
+        [("PL104", provider_uid(1))],
+        verify=verify_children,
+    ),
     Case("clean", "every compute provider has its node", clean),
     Case("near-miss", "sharing provider, Ironic node, a provider just made", not_a_compute_nodes),
     Case("partial", "a cell's compute nodes could not be read", a_cell_down, ["cell:cell2"]),

@@ -55,7 +55,11 @@ CASES = [
     Case("found", "two gigabytes rows", duplicate_gigabytes, [("QU103", "cinder/project-a/gigabytes")]),
     Case("found", "three volumes rows", three_rows, [("QU103", "cinder/project-a/volumes")], verify=verify_ids),
     Case("clean", "one row per project and resource", clean),
-    Case("near-miss", "per-type rows and other projects' rows", per_type_and_other_projects,
-         [("QU103", "cinder/project-a/volumes"), ("QU103", "cinder/project-a/gigabytes")]),
+    Case(
+        "near-miss",
+        "per-type rows and other projects' rows",
+        per_type_and_other_projects,
+        [("QU103", "cinder/project-a/volumes"), ("QU103", "cinder/project-a/gigabytes")],
+    ),
     Case("partial", "Cinder's usage rows unreadable", cinder_partial, ["cinder"]),
 ]

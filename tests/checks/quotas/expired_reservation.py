@@ -70,6 +70,8 @@ def cinder_partial():
 
 
 CHECK = ExpiredReservation
+
+
 def neutron_only_cloud():
     # issue 16 #2: no [cinder] in the config; Neutron's part still runs
     w = World()
@@ -91,21 +93,47 @@ def neither_service_collected():
 
 
 CASES = [
-    Case("found", "Cinder reservation expired 3 days ago", cinder_expired_days_ago,
-         [("QU102", f"cinder/{reservation_uid(1)}")], verify=verify_cinder),
-    Case("found", "Neutron reservation expired 2 hours ago", neutron_expired_hours_ago,
-         [("QU102", f"neutron/{reservation_uid(1)}")]),
-    Case("found", "a negative Cinder delta and a Neutron one", both_and_a_negative_delta,
-         [("QU102", f"cinder/{reservation_uid(1)}"), ("QU102", f"neutron/{reservation_uid(2)}")]),
+    Case(
+        "found",
+        "Cinder reservation expired 3 days ago",
+        cinder_expired_days_ago,
+        [("QU102", f"cinder/{reservation_uid(1)}")],
+        verify=verify_cinder,
+    ),
+    Case(
+        "found",
+        "Neutron reservation expired 2 hours ago",
+        neutron_expired_hours_ago,
+        [("QU102", f"neutron/{reservation_uid(1)}")],
+    ),
+    Case(
+        "found",
+        "a negative Cinder delta and a Neutron one",
+        both_and_a_negative_delta,
+        [("QU102", f"cinder/{reservation_uid(1)}"), ("QU102", f"neutron/{reservation_uid(2)}")],
+    ),
     Case("clean", "reservations not yet expired", clean),
     Case("near-miss", "Cinder's expiry runs once a day", cinder_expired_within_the_clean_interval),
     Case("near-miss", "Neutron's worker runs every 2 minutes", neutron_expired_a_minute_ago),
-    Case("found", "a shorter Cinder clean interval configured", cinder_expired_within_the_clean_interval,
-         [("QU102", f"cinder/{reservation_uid(1)}")], params={"cinder_clean_interval": 1800}),
+    Case(
+        "found",
+        "a shorter Cinder clean interval configured",
+        cinder_expired_within_the_clean_interval,
+        [("QU102", f"cinder/{reservation_uid(1)}")],
+        params={"cinder_clean_interval": 1800},
+    ),
     Case("partial", "Cinder's reservations unreadable", cinder_partial, ["cinder"]),
-    Case("found", "a Neutron-only cloud runs the Neutron part (issue 16 #2)", neutron_only_cloud,
-         [("QU102", "neutron/00000000-0000-4000-8000-e5e700000001")]),
-    Case("found", "a Cinder-only cloud runs the Cinder part (issue 16 #2)", cinder_only_cloud,
-         [("QU102", "cinder/00000000-0000-4000-8000-e5e700000001")]),
+    Case(
+        "found",
+        "a Neutron-only cloud runs the Neutron part (issue 16 #2)",
+        neutron_only_cloud,
+        [("QU102", "neutron/00000000-0000-4000-8000-e5e700000001")],
+    ),
+    Case(
+        "found",
+        "a Cinder-only cloud runs the Cinder part (issue 16 #2)",
+        cinder_only_cloud,
+        [("QU102", "cinder/00000000-0000-4000-8000-e5e700000001")],
+    ),
     Case("partial", "neither service's rows were collected", neither_service_collected, ["cinder", "neutron"]),
 ]

@@ -28,8 +28,9 @@ def cinder_reserved_without_reservations():
     w = _both(World())
     ids = w.cinder_project("project-b", volumes=1, gigabytes=5)
     w.cinder_reservation(ids["gigabytes"], "project-b", "gigabytes", 5, created_age=2 * DAY)
-    w._facts["quota.cinder_usage"] = [u._replace(reserved=12) if u.id == ids["gigabytes"] else u
-                                      for u in w._facts["quota.cinder_usage"]]
+    w._facts["quota.cinder_usage"] = [
+        u._replace(reserved=12) if u.id == ids["gigabytes"] else u for u in w._facts["quota.cinder_usage"]
+    ]
     return w.snapshot()
 
 
@@ -38,8 +39,9 @@ def cinder_per_type_with_snapshots():
     w = _both(World())
     w.cinder_type("ceph-ssd")
     w.cinder_project("project-c", volumes=2, gigabytes=30, snapshots=1, snapshot_gigabytes=10, type_name="ceph-ssd")
-    w._facts["quota.cinder_usage"] = [u._replace(in_use=30) if u.resource == "gigabytes_ceph-ssd" else u
-                                      for u in w._facts["quota.cinder_usage"]]
+    w._facts["quota.cinder_usage"] = [
+        u._replace(in_use=30) if u.resource == "gigabytes_ceph-ssd" else u for u in w._facts["quota.cinder_usage"]
+    ]
     return w.snapshot()
 
 
@@ -85,14 +87,16 @@ def clean():
     w = _both(World())
     ids = w.cinder_project("project-a", volumes=3, gigabytes=40, snapshots=2, snapshot_gigabytes=8)
     w.cinder_reservation(ids["volumes"], "project-a", "volumes", 1, created_age=HOUR)
-    w._facts["quota.cinder_usage"] = [u._replace(reserved=1) if u.id == ids["volumes"] else u
-                                      for u in w._facts["quota.cinder_usage"]]
+    w._facts["quota.cinder_usage"] = [
+        u._replace(reserved=1) if u.id == ids["volumes"] else u for u in w._facts["quota.cinder_usage"]
+    ]
     w.cinder_counted("project-b", "backups", count=2, gigabytes=7, type_name=None)
     w.cinder_usage("project-b", "backups", in_use=2)
     w.cinder_usage("project-b", "backup_gigabytes", in_use=7)
-    w.cinder_usage("project-b", "volumes", in_use=0)          # all its volumes deleted: counts 0
-    w.neutron_project("project-a", network=2, subnet=2, port=7, router=1, floatingip=1, security_group=1,
-                      security_group_rule=4)
+    w.cinder_usage("project-b", "volumes", in_use=0)  # all its volumes deleted: counts 0
+    w.neutron_project(
+        "project-a", network=2, subnet=2, port=7, router=1, floatingip=1, security_group=1, security_group_rule=4
+    )
     return w.snapshot()
 
 
@@ -173,6 +177,8 @@ def nova_cell_down():
 
 
 CHECK = QuotaUsageDrift
+
+
 def nova_cell_never_read():
     # the API database lists cell2, whose database was never read (no coverage at all):
     # the API database's rows count its instances too
@@ -213,16 +219,36 @@ def neither_service_collected():
 
 
 CASES = [
-    Case("found", "Cinder in_use counts a deleted volume", cinder_in_use_too_high,
-         [("QU101", "cinder/project-a/volumes")], verify=verify_cinder),
-    Case("found", "Cinder reserved beyond its reservations", cinder_reserved_without_reservations,
-         [("QU101", "cinder/project-b/gigabytes")], verify=verify_reserved),
-    Case("found", "per-type gigabytes forget the snapshots", cinder_per_type_with_snapshots,
-         [("QU101", "cinder/project-c/gigabytes_ceph-ssd")]),
-    Case("found", "Neutron rule count drifted", neutron_port_drift,
-         [("QU101", "neutron/project-b/security_group_rule")]),
-    Case("found", "Nova's leftover rows disagree", nova_leftover_rows,
-         [("QU101", "nova/project-n/instances")], verify=verify_nova),
+    Case(
+        "found",
+        "Cinder in_use counts a deleted volume",
+        cinder_in_use_too_high,
+        [("QU101", "cinder/project-a/volumes")],
+        verify=verify_cinder,
+    ),
+    Case(
+        "found",
+        "Cinder reserved beyond its reservations",
+        cinder_reserved_without_reservations,
+        [("QU101", "cinder/project-b/gigabytes")],
+        verify=verify_reserved,
+    ),
+    Case(
+        "found",
+        "per-type gigabytes forget the snapshots",
+        cinder_per_type_with_snapshots,
+        [("QU101", "cinder/project-c/gigabytes_ceph-ssd")],
+    ),
+    Case(
+        "found", "Neutron rule count drifted", neutron_port_drift, [("QU101", "neutron/project-b/security_group_rule")]
+    ),
+    Case(
+        "found",
+        "Nova's leftover rows disagree",
+        nova_leftover_rows,
+        [("QU101", "nova/project-n/instances")],
+        verify=verify_nova,
+    ),
     Case("clean", "every row matches its count", clean),
     Case("near-miss", "usage row updated a minute ago", usage_updated_a_minute_ago),
     Case("near-miss", "a volume deleted a minute ago", volume_deleted_a_minute_ago),
@@ -234,12 +260,25 @@ CASES = [
     Case("near-miss", "Nova counts live", nova_counted_live),
     Case("partial", "Cinder's quota tables unreadable", cinder_partial, ["cinder"]),
     Case("partial", "a cell down under Nova's API rows", nova_cell_down, ["cell:cell1"]),
-    Case("found", "no_snapshot_gb_quota: gigabytes leave the snapshots out", cinder_per_type_with_snapshots,
-         [("QU101", "cinder/project-c/gigabytes")], params={"no_snapshot_gb_quota": True}),
+    Case(
+        "found",
+        "no_snapshot_gb_quota: gigabytes leave the snapshots out",
+        cinder_per_type_with_snapshots,
+        [("QU101", "cinder/project-c/gigabytes")],
+        params={"no_snapshot_gb_quota": True},
+    ),
     Case("partial", "a cell the API database lists was never read", nova_cell_never_read, ["cell:cell2"]),
-    Case("found", "a Cinder-only cloud runs the Cinder part (issue 16 #2)", cinder_only_cloud,
-         [("QU101", "cinder/project-a/volumes")]),
-    Case("found", "a Neutron-only cloud runs the Neutron part (issue 16 #2)", neutron_only_cloud,
-         [("QU101", "neutron/project-b/security_group_rule")]),
+    Case(
+        "found",
+        "a Cinder-only cloud runs the Cinder part (issue 16 #2)",
+        cinder_only_cloud,
+        [("QU101", "cinder/project-a/volumes")],
+    ),
+    Case(
+        "found",
+        "a Neutron-only cloud runs the Neutron part (issue 16 #2)",
+        neutron_only_cloud,
+        [("QU101", "neutron/project-b/security_group_rule")],
+    ),
     Case("partial", "neither service's rows were collected", neither_service_collected, ["cinder", "neutron"]),
 ]

@@ -103,17 +103,34 @@ def cinder_not_read():
 
 
 CASES = [
-    Case("found", "compute.<host> of a host down for 3 h", backlog_on_a_dead_compute,
-         [("MQ101", "compute.hv2"), ("MQ101", "compute-alt.hv2")], verify=verify_backlog),
-    Case("found", "a deleted host's queue on a cell's own broker", deleted_host_in_another_cell_and_broker,
-         [("MQ101", "compute.c2-hv1")]),
-    Case("found", "a dead Cinder backend's queues", dead_cinder_backend,
-         [("MQ101", "cinder-volume.stor9@lvm"), ("MQ101", "cinder-volume.stor9@lvm.stor9")]),
+    Case(
+        "found",
+        "compute.<host> of a host down for 3 h",
+        backlog_on_a_dead_compute,
+        [("MQ101", "compute.hv2"), ("MQ101", "compute-alt.hv2")],
+        verify=verify_backlog,
+    ),
+    Case(
+        "found",
+        "a deleted host's queue on a cell's own broker",
+        deleted_host_in_another_cell_and_broker,
+        [("MQ101", "compute.c2-hv1")],
+    ),
+    Case(
+        "found",
+        "a dead Cinder backend's queues",
+        dead_cinder_backend,
+        [("MQ101", "cinder-volume.stor9@lvm"), ("MQ101", "cinder-volume.stor9@lvm.stor9")],
+    ),
     Case("clean", "every host consumes its queue", clean),
     Case("near-miss", "a live compute reconnecting", compute_reconnecting),
     Case("near-miss", "a dead host's empty queue and its expiring fanout", dead_host_with_an_empty_queue),
-    Case("partial", "a queue declared seconds ago has no statistics", fresh_queue_without_statistics,
-         ["rabbitmq:rabbit1//"]),
+    Case(
+        "partial",
+        "a queue declared seconds ago has no statistics",
+        fresh_queue_without_statistics,
+        ["rabbitmq:rabbit1//"],
+    ),
     Case("partial", "a cell's services could not be read", cell_services_partial, ["cell:cell2"]),
     Case("partial", "the broker could not be read", broker_down, ["rabbitmq:rabbit1//"]),
     Case("partial", "Cinder was not read", cinder_not_read, [CINDER_SCOPE]),

@@ -17,7 +17,9 @@ def orphans():
 
 def verify_orphans(out):
     f = next(f for f in out.findings if f.subject.id == "reply_5f1e0c2a9b8d4e7f")
-    assert f.message == "Reply queue reply_5f1e0c2a9b8d4e7f on rabbit1 (/) has no consumer and no expiry (12 message(s))."
+    assert (
+        f.message == "Reply queue reply_5f1e0c2a9b8d4e7f on rabbit1 (/) has no consumer and no expiry (12 message(s))."
+    )
     assert f.evidence["queue"]["expires_ms"] is None and f.evidence["kind"] == "reply"
 
 
@@ -25,7 +27,7 @@ def clean():
     w = World()
     w.queue("reply_aa", messages=0, consumers=1, expires=1800000)
     w.queue("conductor", messages=0, consumers=1)
-    w.queue("notifications.info", messages=40, consumers=0)     # not an RPC reply or fanout queue
+    w.queue("notifications.info", messages=40, consumers=0)  # not an RPC reply or fanout queue
     return w.snapshot()
 
 
@@ -57,13 +59,24 @@ def broker_down():
 
 
 CASES = [
-    Case("found", "reply and fanout queues left behind", orphans,
-         [("MQ102", "reply_5f1e0c2a9b8d4e7f"), ("MQ102", "compute_fanout_3b9d2e"),
-          ("MQ102", "reply_cmp1:nova-compute:1")], verify=verify_orphans),
+    Case(
+        "found",
+        "reply and fanout queues left behind",
+        orphans,
+        [
+            ("MQ102", "reply_5f1e0c2a9b8d4e7f"),
+            ("MQ102", "compute_fanout_3b9d2e"),
+            ("MQ102", "reply_cmp1:nova-compute:1"),
+        ],
+        verify=verify_orphans,
+    ),
     Case("clean", "every reply queue in use and expiring", clean),
     Case("near-miss", "a reply queue in use, no expiry", reply_queue_in_use),
-    Case("near-miss", "fanout and reply queues that expire (argument, policy) or die with their connection",
-         expiring_fanout),
+    Case(
+        "near-miss",
+        "fanout and reply queues that expire (argument, policy) or die with their connection",
+        expiring_fanout,
+    ),
     Case("partial", "a queue without statistics yet", no_statistics_yet, ["rabbitmq:rabbit1//"]),
     Case("partial", "the broker could not be read", broker_down, ["rabbitmq:rabbit1//"]),
 ]

@@ -77,8 +77,9 @@ def services_partial():
 
 
 CASES = [
-    Case("found", "building for 3 h on a host down for 5 h", on_a_dead_host, [("NV302", uid(1))],
-         verify=verify_dead_host),
+    Case(
+        "found", "building for 3 h on a host down for 5 h", on_a_dead_host, [("NV302", uid(1))], verify=verify_dead_host
+    ),
     Case("found", "building with no host for 6 h", with_no_host, [("NV302", uid(1))]),
     Case("found", "building on a host whose service was deleted", on_a_deleted_service, [("NV302", uid(1))]),
     Case("found", "building on a forced-down host", on_a_forced_down_host, [("NV302", uid(1))]),

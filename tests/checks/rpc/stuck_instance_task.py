@@ -61,7 +61,7 @@ def clean():
     w = World()
     w.instance(host="hv1")
     w.instance(host="hv1", vm_state="stopped")
-    w.instance(host="hv2", task_state="deleting", deleted=True, deleted_age=DAY)   # deleted rows are not judged
+    w.instance(host="hv2", task_state="deleting", deleted=True, deleted_age=DAY)  # deleted rows are not judged
     return w.snapshot()
 
 
@@ -110,14 +110,33 @@ def migrations_partial():
 
 
 CASES = [
-    Case("found", "a reboot lost 5 h ago, the domain running", lost_reboot, [("NV301", uid(1))],
-         verify=verify_lost_reboot),
-    Case("found", "deleting for days on a dead host, RabbitMQ and the hypervisor unread",
-         deleting_on_a_dead_host_without_rabbitmq, [("NV301", uid(1))], verify=verify_dead_host),
-    Case("found", "migrating for days, its migration failed", migrating_for_days_without_a_migration_in_progress,
-         [("NV301", uid(1))]),
-    Case("found", "an operator's shorter threshold", operator_threshold, [("NV301", uid(1))],
-         params={"thresholds": {"powering-off": 600}}),
+    Case(
+        "found",
+        "a reboot lost 5 h ago, the domain running",
+        lost_reboot,
+        [("NV301", uid(1))],
+        verify=verify_lost_reboot,
+    ),
+    Case(
+        "found",
+        "deleting for days on a dead host, RabbitMQ and the hypervisor unread",
+        deleting_on_a_dead_host_without_rabbitmq,
+        [("NV301", uid(1))],
+        verify=verify_dead_host,
+    ),
+    Case(
+        "found",
+        "migrating for days, its migration failed",
+        migrating_for_days_without_a_migration_in_progress,
+        [("NV301", uid(1))],
+    ),
+    Case(
+        "found",
+        "an operator's shorter threshold",
+        operator_threshold,
+        [("NV301", uid(1))],
+        params={"thresholds": {"powering-off": 600}},
+    ),
     Case("clean", "no instance in a task", clean),
     Case("near-miss", "a task started a minute ago", task_started_a_minute_ago),
     Case("near-miss", "a live migration in progress, its instance row untouched for 20 days", live_migration_running),

@@ -29,7 +29,7 @@ def clean():
     w.attached_volume(w.instance(host="hv2"), kind="rbd")
     u = w.instance(host="cmp3")
     vid = w.volume(status="in-use")
-    w.bdm(u, vid, attachment_id=w.attachment(vid, u, host="cmp3.example.org"))   # FQDN connector
+    w.bdm(u, vid, attachment_id=w.attachment(vid, u, host="cmp3.example.org"))  # FQDN connector
     return w.snapshot()
 
 
@@ -60,8 +60,13 @@ def cinder_partial():
 
 
 CASES = [
-    Case("found", "attachment still names the previous host", connector_of_the_old_host,
-         [("VL104", attachment_uid(1))], verify=verify),
+    Case(
+        "found",
+        "attachment still names the previous host",
+        connector_of_the_old_host,
+        [("VL104", attachment_uid(1))],
+        verify=verify,
+    ),
     Case("clean", "connectors match, a short name and its FQDN included", clean),
     Case("near-miss", "live migration in progress", mid_migration),
     Case("near-miss", "attachment updated a minute ago", just_changed),

@@ -68,7 +68,7 @@ def clean():
         u = w.instance(host=host)
         w.attached_volume(u)
         w.attached_volume(u, kind="rbd", target_dev="vdc")
-    w.bdm(w.instance(), w.volume(status="in-use"))     # old style, still in use
+    w.bdm(w.instance(), w.volume(status="in-use"))  # old style, still in use
     return w.snapshot()
 
 
@@ -121,11 +121,11 @@ def cinder_partial():
 CASES = [
     Case("found", "Cinder deleted the volume", volume_deleted, [("VL102", bdm_uid(2))], verify=verify_deleted),
     Case("found", "the attachment the mapping names is gone", attachment_gone, [("VL102", bdm_uid(1))]),
-    Case("found", "boot volume unknown to Cinder", unknown_to_cinder_as_root, [("VL102", bdm_uid(1))],
-         verify=verify_root),
+    Case(
+        "found", "boot volume unknown to Cinder", unknown_to_cinder_as_root, [("VL102", bdm_uid(1))], verify=verify_root
+    ),
     Case("found", "pre-Queens mapping, volume available", old_style_available, [("VL102", bdm_uid(1))]),
-    Case("found", "attachment belongs to another instance", attachment_of_another_instance,
-         [("VL102", bdm_uid(2))]),
+    Case("found", "attachment belongs to another instance", attachment_of_another_instance, [("VL102", bdm_uid(2))]),
     Case("clean", "every mapping matches Cinder", clean),
     Case("near-miss", "attach in flight", attach_in_flight),
     Case("near-miss", "volume being migrated", volume_migrating),

@@ -141,12 +141,26 @@ def other_cell_unread():
 
 
 CASES = [
-    Case("found", "a deleted instance's session left logged in", detach_half_done,
-         [("VL203", f"{iqn_of(volume_uid(2))}@{PORTAL}")], verify=verify),
-    Case("found", "a session without disks (low confidence)", session_without_disks,
-         [("VL203", f"{iqn_of(volume_uid(1))}@{PORTAL}")], verify=verify_low),
-    Case("found", "a shared array's session that only a deleted attachment names",
-         shared_target_only_a_deleted_attachment_names, [("VL203", f"{ARRAY}@{PORTAL}")]),
+    Case(
+        "found",
+        "a deleted instance's session left logged in",
+        detach_half_done,
+        [("VL203", f"{iqn_of(volume_uid(2))}@{PORTAL}")],
+        verify=verify,
+    ),
+    Case(
+        "found",
+        "a session without disks (low confidence)",
+        session_without_disks,
+        [("VL203", f"{iqn_of(volume_uid(1))}@{PORTAL}")],
+        verify=verify_low,
+    ),
+    Case(
+        "found",
+        "a shared array's session that only a deleted attachment names",
+        shared_target_only_a_deleted_attachment_names,
+        [("VL203", f"{ARRAY}@{PORTAL}")],
+    ),
     Case("clean", "sessions only for attached iSCSI volumes", clean),
     Case("near-miss", "a shared array's session another attached volume needs", shared_target_still_needed),
     Case("near-miss", "a target OpenStack never named", not_openstacks),

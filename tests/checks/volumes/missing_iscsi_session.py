@@ -101,10 +101,20 @@ def shared_session_lists_no_disk():
 
 
 CASES = [
-    Case("found", "one of two volumes lost its session", session_lost,
-         [("VL204", f"{uid(1)}/{volume_uid(2)}")], verify=verify),
-    Case("found", "a shared target's session without the volume's LUN", lun_lost_under_a_shared_session,
-         [("VL204", f"{uid(1)}/{volume_uid(2)}")], verify=verify_lun),
+    Case(
+        "found",
+        "one of two volumes lost its session",
+        session_lost,
+        [("VL204", f"{uid(1)}/{volume_uid(2)}")],
+        verify=verify,
+    ),
+    Case(
+        "found",
+        "a shared target's session without the volume's LUN",
+        lun_lost_under_a_shared_session,
+        [("VL204", f"{uid(1)}/{volume_uid(2)}")],
+        verify=verify_lun,
+    ),
     Case("clean", "every iSCSI volume has its session", clean),
     Case("near-miss", "a shared target's session that lists no disk", shared_session_lists_no_disk),
     Case("near-miss", "RBD volume: no session expected", rbd),

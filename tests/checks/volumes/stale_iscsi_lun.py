@@ -44,9 +44,13 @@ def two_paths():
     for portal in (PORTAL, OTHER_PORTAL):
         w.scan_lun("hv1", ARRAY, 5, portal=portal)
         w.scan_lun("hv1", ARRAY, 7, portal=portal)
-    conn = json.dumps({"driver_volume_type": "iscsi", "data": {
-        "target_iqns": [ARRAY, ARRAY], "target_portals": [PORTAL, OTHER_PORTAL], "target_luns": [5, 5]},
-        "serial": "x"})
+    conn = json.dumps(
+        {
+            "driver_volume_type": "iscsi",
+            "data": {"target_iqns": [ARRAY, ARRAY], "target_portals": [PORTAL, OTHER_PORTAL], "target_luns": [5, 5]},
+            "serial": "x",
+        }
+    )
     w.bdm(u, w.volume(status="in-use"), conn=conn)
     return w.snapshot()
 
@@ -61,7 +65,7 @@ def clean():
     u = w.instance(host="hv1")
     w.attached_volume(u, iqn=ARRAY, lun=5)
     w.attached_volume(u, iqn=ARRAY, lun=6, target_dev="vdc")
-    w.attached_volume(u)          # a per-volume target (LVM): its one LUN
+    w.attached_volume(u)  # a per-volume target (LVM): its one LUN
     return w.snapshot()
 
 
@@ -80,8 +84,13 @@ def lun_osfsck_cannot_read():
     # one volume of the target gives its LUN as text: the session's LUNs are not judged
     w = World()
     u = w.instance(host="hv1")
-    conn = json.dumps({"driver_volume_type": "iscsi", "data": {"target_iqn": ARRAY, "target_portal": PORTAL,
-                                                               "target_lun": "5"}, "serial": "x"})
+    conn = json.dumps(
+        {
+            "driver_volume_type": "iscsi",
+            "data": {"target_iqn": ARRAY, "target_portal": PORTAL, "target_lun": "5"},
+            "serial": "x",
+        }
+    )
     w.bdm(u, w.volume(status="in-use"), conn=conn)
     w.scan_lun("hv1", ARRAY, 5)
     _left_behind(w)
@@ -117,7 +126,7 @@ def cell_unread():
     w = World()
     w.attached_volume(w.instance(host="hv1"), iqn=ARRAY, lun=5)
     _left_behind(w)
-    w.cell_down("cell2")     # a guest of cell2 may have come to hv1 with LUN 7
+    w.cell_down("cell2")  # a guest of cell2 may have come to hv1 with LUN 7
     return w.snapshot()
 
 
@@ -126,15 +135,26 @@ def api_unread():
     w.attached_volume(w.instance(host="hv1"), iqn=ARRAY, lun=5)
     _left_behind(w)
     from osfsck.model.facts.nova import Cell
+
     w.partial(Cell, "api", "API database: access denied")
     return w.snapshot()
 
 
 CASES = [
-    Case("found", "a detached volume's LUN left under a session others need", lun_left_under_a_needed_session,
-         [("VL205", f"{ARRAY}/lun-7")], verify=verify),
-    Case("found", "a stale LUN on two paths is one finding", two_paths, [("VL205", f"{ARRAY}/lun-7")],
-         verify=verify_two_paths),
+    Case(
+        "found",
+        "a detached volume's LUN left under a session others need",
+        lun_left_under_a_needed_session,
+        [("VL205", f"{ARRAY}/lun-7")],
+        verify=verify,
+    ),
+    Case(
+        "found",
+        "a stale LUN on two paths is one finding",
+        two_paths,
+        [("VL205", f"{ARRAY}/lun-7")],
+        verify=verify_two_paths,
+    ),
     Case("clean", "every LUN of the shared target belongs to an attached volume", clean),
     Case("near-miss", "the destination of a live migration", lun_of_a_migration_in_progress),
     Case("near-miss", "a LUN osfsck cannot read", lun_osfsck_cannot_read),

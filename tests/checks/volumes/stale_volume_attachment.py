@@ -53,7 +53,7 @@ def clean():
     aid = w.attachment(vid, b, host="hv2")
     w.bdm(b, vid, attachment_id=aid)
     w.volume(status="available")
-    w.attachment(w.volume(), w.instance(deleted=True), deleted=True)   # detached long ago
+    w.attachment(w.volume(), w.instance(deleted=True), deleted=True)  # detached long ago
     return w.snapshot()
 
 
@@ -138,14 +138,24 @@ def verify_in_use(out):
 
 
 CASES = [
-    Case("found", "attachment of a deleted instance", deleted_instance,
-         [("VL101", attachment_uid(2))], verify=verify_deleted),
-    Case("found", "attachment of an archived instance", archived_instance,
-         [("VL101", attachment_uid(1))]),
-    Case("found", "live instance without a mapping for the volume", live_without_mapping,
-         [("VL101", attachment_uid(1))]),
-    Case("found", "in-use volume without any attachment", in_use_without_attachment,
-         [("VL101", volume_uid(1))], verify=verify_in_use),
+    Case(
+        "found",
+        "attachment of a deleted instance",
+        deleted_instance,
+        [("VL101", attachment_uid(2))],
+        verify=verify_deleted,
+    ),
+    Case("found", "attachment of an archived instance", archived_instance, [("VL101", attachment_uid(1))]),
+    Case(
+        "found", "live instance without a mapping for the volume", live_without_mapping, [("VL101", attachment_uid(1))]
+    ),
+    Case(
+        "found",
+        "in-use volume without any attachment",
+        in_use_without_attachment,
+        [("VL101", volume_uid(1))],
+        verify=verify_in_use,
+    ),
     Case("clean", "attachments match mappings, multi-attach included", clean),
     Case("near-miss", "detach in flight (changed a minute ago)", detach_in_flight),
     Case("near-miss", "volume being migrated", migrating_volume),

@@ -1,8 +1,8 @@
 """Scenarios of VL103 stuck-volume-state: a volume in a transitional status for too long."""
 
 from osfsck.checks.volumes.stuck_volume_state import StuckVolumeState
-from tests.checks.scenario import Case
 from osfsck.model.facts.nova import Cell
+from tests.checks.scenario import Case
 from tests.support.world import DAY, HOUR, MINUTE, World, volume_uid
 
 CHECK = StuckVolumeState
@@ -58,7 +58,7 @@ def clean():
     w = World()
     w.attached_volume(w.instance())
     w.volume(status="available")
-    w.volume(status="error", updated_age=10 * DAY)        # an error is an end state, not a stuck one
+    w.volume(status="error", updated_age=10 * DAY)  # an error is an end state, not a stuck one
     w.volume(status="deleting", deleted=True, updated_age=10 * DAY)
     return w.snapshot()
 
@@ -135,22 +135,51 @@ def cinder_partial():
 
 
 CASES = [
-    Case("found", "detaching, nothing holds it any more", detaching_nothing_left, [("VL103", volume_uid(1))],
-         verify=verify_detaching),
-    Case("found", "attaching, but attached everywhere else", attaching_done_elsewhere, [("VL103", volume_uid(1))],
-         verify=verify_in_use),
-    Case("found", "creating for hours, its service down", creating_with_service_down,
-         [("VL103", volume_uid(1))], verify=verify_service_down),
-    Case("found", "error_deleting for days", deleting_needs_a_person, [("VL103", volume_uid(1))],
-         verify=lambda out: out.findings[0].evidence["target_status"] is None),
+    Case(
+        "found",
+        "detaching, nothing holds it any more",
+        detaching_nothing_left,
+        [("VL103", volume_uid(1))],
+        verify=verify_detaching,
+    ),
+    Case(
+        "found",
+        "attaching, but attached everywhere else",
+        attaching_done_elsewhere,
+        [("VL103", volume_uid(1))],
+        verify=verify_in_use,
+    ),
+    Case(
+        "found",
+        "creating for hours, its service down",
+        creating_with_service_down,
+        [("VL103", volume_uid(1))],
+        verify=verify_service_down,
+    ),
+    Case(
+        "found",
+        "error_deleting for days",
+        deleting_needs_a_person,
+        [("VL103", volume_uid(1))],
+        verify=lambda out: out.findings[0].evidence["target_status"] is None,
+    ),
     Case("clean", "end states only", clean),
     Case("near-miss", "transitional, within each threshold", within_threshold),
     Case("near-miss", "volume migration in progress", migrating),
     Case("near-miss", "reserved for a shelved-offloaded instance", shelved_offloaded_reserved),
-    Case("near-miss", "a long upload under a raised threshold", long_upload_with_raised_threshold,
-         params={"uploading_after": 12 * HOUR}),
-    Case("found", "detaching, a host unreachable: no target status", detaching_with_a_host_unreachable,
-         [("VL103", volume_uid(1))], verify=verify_unread),
+    Case(
+        "near-miss",
+        "a long upload under a raised threshold",
+        long_upload_with_raised_threshold,
+        params={"uploading_after": 12 * HOUR},
+    ),
+    Case(
+        "found",
+        "detaching, a host unreachable: no target status",
+        detaching_with_a_host_unreachable,
+        [("VL103", volume_uid(1))],
+        verify=verify_unread,
+    ),
     Case("partial", "Cinder unreadable", cinder_partial, ["cinder"]),
     Case("partial", "reserved, the shelved instance's cell unread", reserved_in_an_unread_cell, ["cell:cell2"]),
     Case("partial", "reserved, the API database unread", reserved_api_unread, ["api", "cell:cell1"]),

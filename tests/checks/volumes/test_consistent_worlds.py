@@ -21,13 +21,21 @@ HOSTS = ("hv1", "hv2", "hv3")
 
 @st.composite
 def clouds(draw):
-    return draw(st.lists(st.fixed_dictionaries({
-        "host": st.sampled_from(HOSTS),
-        "cell": st.sampled_from(("cell1", "cell2")),
-        "state": st.sampled_from(("active", "active", "stopped", "migrating", "shelved_offloaded")),
-        "volumes": st.lists(st.sampled_from(("iscsi", "rbd")), max_size=3),
-        "boot_from_volume": st.booleans(),
-    }), min_size=1, max_size=6))
+    return draw(
+        st.lists(
+            st.fixed_dictionaries(
+                {
+                    "host": st.sampled_from(HOSTS),
+                    "cell": st.sampled_from(("cell1", "cell2")),
+                    "state": st.sampled_from(("active", "active", "stopped", "migrating", "shelved_offloaded")),
+                    "volumes": st.lists(st.sampled_from(("iscsi", "rbd")), max_size=3),
+                    "boot_from_volume": st.booleans(),
+                }
+            ),
+            min_size=1,
+            max_size=6,
+        )
+    )
 
 
 def build(spec):
@@ -45,8 +53,12 @@ def build(spec):
                 w.bdm(u, vid, attachment_id=w.attachment(vid, u, host=None, status="reserved"), kind=kind)
             continue
         migrating = inst["state"] == "migrating"
-        u = w.instance(cell=inst["cell"], host=host, vm_state="active" if migrating else inst["state"],
-                       task_state="migrating" if migrating else None)
+        u = w.instance(
+            cell=inst["cell"],
+            host=host,
+            vm_state="active" if migrating else inst["state"],
+            task_state="migrating" if migrating else None,
+        )
         w.domain(host, u, state=5 if inst["state"] == "stopped" else 1)
         other = next(f"{h}-{inst['cell']}" for h in HOSTS if f"{h}-{inst['cell']}" != host)
         if migrating:
@@ -55,8 +67,9 @@ def build(spec):
         kinds = (["rbd"] if inst["boot_from_volume"] else []) + list(inst["volumes"])
         for i, kind in enumerate(kinds):
             root = inst["boot_from_volume"] and i == 0
-            vid, aid, buuid = w.attached_volume(u, kind=kind, target_dev=f"vd{chr(ord('a') + i)}",
-                                          boot_index=0 if root else None)
+            vid, aid, buuid = w.attached_volume(
+                u, kind=kind, target_dev=f"vd{chr(ord('a') + i)}", boot_index=0 if root else None
+            )
             attached.append((u, host, vid, aid, buuid, kind, migrating))
             if migrating:
                 w.volume_disk(other, u, vid, kind=kind)
@@ -97,7 +110,7 @@ def test_one_lost_record_is_found_by_its_check_alone(spec, data):
         expected = {("VL102", buuid)}
     else:
         if migrating:
-            return   # the destination's session is then explained by nothing: VL203 too
+            return  # the destination's session is then explained by nothing: VL203 too
         _drop(snap, BlockDeviceMapping, lambda b: b.uuid == buuid)
         expected = {("VL101", aid), ("VL202", f"{u}/{vid}")}
     assert findings(snap) == expected

@@ -31,8 +31,17 @@ from osfsck.model.snapshot import Snapshot, scope_of
 from tests.checks.scenario import PARTIAL, Case, scenario_modules
 from tests.support.world import World
 
-CHECKS = (StaleVolumeAttachment, DanglingBlockDeviceMapping, StuckVolumeState, AttachmentHostMismatch,
-          VolumeMissingFromDomain, UnexpectedVolumeInDomain, LeakedIscsiSession, MissingIscsiSession, StaleIscsiLun)
+CHECKS = (
+    StaleVolumeAttachment,
+    DanglingBlockDeviceMapping,
+    StuckVolumeState,
+    AttachmentHostMismatch,
+    VolumeMissingFromDomain,
+    UnexpectedVolumeInDomain,
+    LeakedIscsiSession,
+    MissingIscsiSession,
+    StaleIscsiLun,
+)
 
 
 def _worlds() -> list:
@@ -104,7 +113,7 @@ def _fingerprints(check_cls, snap: Snapshot, params) -> set:
 @pytest.mark.parametrize("name, case, own", WORLDS, ids=[n for n, _, _ in WORLDS])
 def test_seeing_less_never_finds_more(name, case, own):
     base = case.build()
-    params = {c: case.params if c is own else None for c in CHECKS}   # a case's settings are its check's
+    params = {c: case.params if c is own else None for c in CHECKS}  # a case's settings are its check's
     whole = {c: _fingerprints(c, base, params[c]) for c in CHECKS}
     violations = []
     for label, snap in _variants(base):
@@ -117,6 +126,10 @@ def test_seeing_less_never_finds_more(name, case, own):
 
 def test_the_worlds_exercise_every_check():
     """The property is only as strong as its worlds: each check finds something in some."""
-    found = {c.code for _, case, own in WORLDS for c in CHECKS
-             if _fingerprints(c, case.build(), case.params if c is own else None)}
+    found = {
+        c.code
+        for _, case, own in WORLDS
+        for c in CHECKS
+        if _fingerprints(c, case.build(), case.params if c is own else None)
+    }
     assert found == {c.code for c in CHECKS}

@@ -78,10 +78,19 @@ def mappings_partial():
 
 
 CASES = [
-    Case("found", "a detached volume still in the domain", detach_never_reached_libvirt,
-         [("VL202", f"{uid(1)}/{volume_uid(2)}")], verify=verify),
-    Case("found", "a serial Cinder does not know", unknown_serial,
-         [("VL202", f"{uid(1)}/0badc0de-0000-0000-0000-000000000000")]),
+    Case(
+        "found",
+        "a detached volume still in the domain",
+        detach_never_reached_libvirt,
+        [("VL202", f"{uid(1)}/{volume_uid(2)}")],
+        verify=verify,
+    ),
+    Case(
+        "found",
+        "a serial Cinder does not know",
+        unknown_serial,
+        [("VL202", f"{uid(1)}/0badc0de-0000-0000-0000-000000000000")],
+    ),
     Case("clean", "every disk is mapped", clean),
     Case("near-miss", "volume swap in progress", swap_in_progress),
     Case("near-miss", "a domain made by hand", hand_made_domain),

@@ -30,7 +30,7 @@ def clean():
         u = w.instance(host=host)
         w.domain(host, u)
         w.attached_volume(u)
-        w.attached_volume(u, kind="rbd", target_dev="vdc", boot_index=0)   # boot from volume
+        w.attached_volume(u, kind="rbd", target_dev="vdc", boot_index=0)  # boot from volume
     return w.snapshot()
 
 
@@ -84,8 +84,13 @@ def cinder_partial():
 
 
 CASES = [
-    Case("found", "the second volume's disk is not in the domain", disk_missing,
-         [("VL201", f"{uid(1)}/{volume_uid(2)}")], verify=verify),
+    Case(
+        "found",
+        "the second volume's disk is not in the domain",
+        disk_missing,
+        [("VL201", f"{uid(1)}/{volume_uid(2)}")],
+        verify=verify,
+    ),
     Case("clean", "every attached volume is a disk, boot volume included", clean),
     Case("near-miss", "attach in flight", attach_in_flight),
     Case("near-miss", "shelved-offloaded: no host, no domain", shelved_offloaded),

@@ -57,7 +57,7 @@ class MappingWrongCell(Check):
         if not idx.api_complete:
             out.inconclusive(API_SCOPE, idx.api_reason())
             return
-        cell_of, live = idx.cell_name_of, idx.primaries   # locals: every mapping is visited
+        cell_of, live = idx.cell_name_of, idx.primaries  # locals: every mapping is visited
         unread = set(idx.partial_cells)
         for m in snap.of(InstanceMapping):
             row = live.get(m.instance_uuid)
@@ -69,7 +69,7 @@ class MappingWrongCell(Check):
                     # not live where we read: it may be live in a cell we could not read
                     for cell in sorted(unread - {mapped}):
                         out.inconclusive(cell_scope(cell), idx.cell_reason(cell))
-                    unread = {mapped} & unread    # each cell recorded once
+                    unread = {mapped} & unread  # each cell recorded once
                 continue
             out.examine()
             if row.cell == mapped or row.hidden:

@@ -5,7 +5,13 @@ from typing import TypedDict
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.instance_index import instance_index
 from osfsck.model.facts.nova import (
-    API_SCOPE, ArchivedInstance, Cell, Instance, InstanceMapping, Migration, cell_scope,
+    API_SCOPE,
+    ArchivedInstance,
+    Cell,
+    Instance,
+    InstanceMapping,
+    Migration,
+    cell_scope,
 )
 from osfsck.model.finding import Confidence, Severity
 from osfsck.model.refs import ObjectRef
@@ -80,10 +86,16 @@ class OrphanInstanceMapping(Check):
             examined += 1
             cell = cell_of.get(m.cell_uuid)
             if cell is None:
-                out.found(mapping_ref(m.instance_uuid),
-                          f"Instance mapping {m.instance_uuid} points to cell {m.cell_uuid}, which has no cell mapping.",
-                          evidence={"mapping": _mapping_evidence(m), "cell_uuid": m.cell_uuid, "instance_state": "no such cell"},
-                          changed_at=m.updated_at or m.created_at)
+                out.found(
+                    mapping_ref(m.instance_uuid),
+                    f"Instance mapping {m.instance_uuid} points to cell {m.cell_uuid}, which has no cell mapping.",
+                    evidence={
+                        "mapping": _mapping_evidence(m),
+                        "cell_uuid": m.cell_uuid,
+                        "instance_state": "no such cell",
+                    },
+                    changed_at=m.updated_at or m.created_at,
+                )
                 continue
             uuid = m.instance_uuid
             if uuid in live:
@@ -107,12 +119,17 @@ class OrphanInstanceMapping(Check):
                 f"Instance mapping {uuid} points to {cell_scope(cell)}, where the instance is {state}.",
                 related=[ObjectRef("instance", uuid, cell_scope(cell))],
                 evidence={"mapping": _mapping_evidence(m), "cell": cell, "instance_state": state},
-                confidence=confidence, changed_at=m.updated_at or m.created_at,
+                confidence=confidence,
+                changed_at=m.updated_at or m.created_at,
             )
         out.examine(examined)
 
 
 def _mapping_evidence(m: InstanceMapping) -> dict:
-    return {"instance_uuid": m.instance_uuid, "cell_uuid": m.cell_uuid, "project_id": m.project_id,
-            "queued_for_delete": bool(m.queued_for_delete),
-            "created_at": m.created_at.isoformat() if m.created_at else None}
+    return {
+        "instance_uuid": m.instance_uuid,
+        "cell_uuid": m.cell_uuid,
+        "project_id": m.project_id,
+        "queued_for_delete": bool(m.queued_for_delete),
+        "created_at": m.created_at.isoformat() if m.created_at else None,
+    }

@@ -4,7 +4,16 @@ from typing import TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, age_seconds
 from osfsck.checks.instance_index import instance_index
-from osfsck.model.facts.nova import API_SCOPE, ArchivedInstance, BuildRequest, Cell, Instance, InstanceMapping, Migration, cell_scope
+from osfsck.model.facts.nova import (
+    API_SCOPE,
+    ArchivedInstance,
+    BuildRequest,
+    Cell,
+    Instance,
+    InstanceMapping,
+    Migration,
+    cell_scope,
+)
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
@@ -74,12 +83,21 @@ class StaleBuildRequest(Check):
             m = idx.mappings.get(b.instance_uuid)
             cell = idx.cell_name(m.cell_uuid) if m else None
             ref = ObjectRef("build-request", b.instance_uuid, API_SCOPE)
-            evidence = {"build_request": {"instance_uuid": b.instance_uuid, "project_id": b.project_id,
-                                          "created_at": b.created_at.isoformat() if b.created_at else None},
-                        "mapping_cell": cell}
+            evidence = {
+                "build_request": {
+                    "instance_uuid": b.instance_uuid,
+                    "project_id": b.project_id,
+                    "created_at": b.created_at.isoformat() if b.created_at else None,
+                },
+                "mapping_cell": cell,
+            }
             if m is None:
-                out.found(ref, f"Build request {b.instance_uuid} has no instance mapping.",
-                          evidence={**evidence, "why": "no-mapping"}, changed_at=b.created_at)
+                out.found(
+                    ref,
+                    f"Build request {b.instance_uuid} has no instance mapping.",
+                    evidence={**evidence, "why": "no-mapping"},
+                    changed_at=b.created_at,
+                )
             elif cell is not None:
                 if not idx.cell_complete(cell):
                     out.inconclusive(cell_scope(cell), idx.cell_reason(cell))
@@ -87,11 +105,18 @@ class StaleBuildRequest(Check):
                 created = [r for r in idx.live.get(b.instance_uuid, ()) if r.cell == cell]
                 dead = idx.deleted.get(b.instance_uuid)
                 if created or (dead and dead.cell == cell):
-                    out.found(ref, f"Build request {b.instance_uuid} remains although the instance exists in {cell_scope(cell)}.",
-                              related=[ObjectRef("instance", b.instance_uuid, cell_scope(cell))],
-                              evidence={**evidence, "why": "instance-created"}, changed_at=b.created_at)
+                    out.found(
+                        ref,
+                        f"Build request {b.instance_uuid} remains although the instance exists in {cell_scope(cell)}.",
+                        related=[ObjectRef("instance", b.instance_uuid, cell_scope(cell))],
+                        evidence={**evidence, "why": "instance-created"},
+                        changed_at=b.created_at,
+                    )
             else:
                 if age is not None and age > self.params["unscheduled_after"]:
-                    out.found(ref, f"Build request {b.instance_uuid} has been unscheduled for {age / 3600:.1f} h.",
-                              evidence={**evidence, "why": "never-scheduled", "age_seconds": int(age)},
-                              changed_at=b.created_at)
+                    out.found(
+                        ref,
+                        f"Build request {b.instance_uuid} has been unscheduled for {age / 3600:.1f} h.",
+                        evidence={**evidence, "why": "never-scheduled", "age_seconds": int(age)},
+                        changed_at=b.created_at,
+                    )

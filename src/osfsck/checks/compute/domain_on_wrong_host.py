@@ -8,7 +8,13 @@ from osfsck.checks.compute.placement_of_domains import live_instances_with_domai
 from osfsck.checks.evidence import instance_evidence
 from osfsck.model.facts.hypervisor import Domain
 from osfsck.model.facts.nova import (
-    ArchivedInstance, Cell, ComputeNode, Instance, InstanceMapping, Migration, cell_scope,
+    ArchivedInstance,
+    Cell,
+    ComputeNode,
+    Instance,
+    InstanceMapping,
+    Migration,
+    cell_scope,
 )
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
@@ -61,18 +67,21 @@ class DomainOnWrongHost(Check):
     repairs = ("move-instance-record", "domain-placement-runbook")
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
-        every_host_read = all_hosts_read(snap, out)     # records each one that was not
+        every_host_read = all_hosts_read(snap, out)  # records each one that was not
         for row, domains, expected in live_instances_with_domains(snap, out):
             if len(domains) != 1 or domains[0].host in expected:
                 continue
             if not every_host_read:
-                continue    # a second copy on a host we could not read makes it a duplicate
+                continue  # a second copy on a host we could not read makes it a duplicate
             d = domains[0]
             out.found(
                 domain_ref(d),
                 f"Domain {d.name} of instance {row.uuid} runs on {d.host}, but Nova records it on {row.host or 'no host'}.",
                 related=[ObjectRef("instance", row.uuid, cell_scope(row.cell))],
-                evidence={"domain": domain_evidence(d), "instance": instance_evidence(row),
-                          "expected_hosts": sorted(expected)},
+                evidence={
+                    "domain": domain_evidence(d),
+                    "instance": instance_evidence(row),
+                    "expected_hosts": sorted(expected),
+                },
                 changed_at=row.updated_at,
             )

@@ -24,8 +24,16 @@ LIBVIRT_HYPERVISOR_TYPES = frozenset({"qemu", "kvm", "lxc", "xen", "uml", "paral
 # (LIBVIRT_POWER_STATE): blocked counts as running, shut off as shutdown, pmsuspended as suspended.
 LIBVIRT_TO_NOVA_POWER = {0: 0, 1: 1, 2: 1, 3: 3, 4: 4, 5: 4, 6: 6, 7: 7}
 NOVA_POWER_NAMES = {0: "nostate", 1: "running", 3: "paused", 4: "shutdown", 6: "crashed", 7: "suspended"}
-LIBVIRT_STATE_NAMES = {0: "nostate", 1: "running", 2: "blocked", 3: "paused", 4: "shutting down",
-                       5: "shut off", 6: "crashed", 7: "pmsuspended"}
+LIBVIRT_STATE_NAMES = {
+    0: "nostate",
+    1: "running",
+    2: "blocked",
+    3: "paused",
+    4: "shutting down",
+    5: "shut off",
+    6: "crashed",
+    7: "pmsuspended",
+}
 
 
 def is_nova_domain(d: Domain, name_pattern: str = DEFAULT_NAME_PATTERN) -> bool:
@@ -56,10 +64,17 @@ def domain_ref(d: Domain) -> ObjectRef:
 
 
 def domain_evidence(d: Domain) -> dict:
-    return {"host": d.host, "name": d.name, "uuid": d.uuid,
-            "state": LIBVIRT_STATE_NAMES.get(d.state, str(d.state)), "active": d.active,
-            "nova_metadata": d.nova_ns, "display_name": d.nova_name,
-            "vcpus": d.vcpus, "memory_mb": d.memory_mb}
+    return {
+        "host": d.host,
+        "name": d.name,
+        "uuid": d.uuid,
+        "state": LIBVIRT_STATE_NAMES.get(d.state, str(d.state)),
+        "active": d.active,
+        "nova_metadata": d.nova_ns,
+        "display_name": d.nova_name,
+        "vcpus": d.vcpus,
+        "memory_mb": d.memory_mb,
+    }
 
 
 def hosts_complete(snap: Snapshot, hosts) -> tuple[bool, str, str]:
@@ -81,13 +96,17 @@ def unread_hosts(snap: Snapshot, kind=Domain) -> dict[str, str]:
     key = f"unread_hosts:{kind.kind}"
     found = snap.memo.get(key)
     if found is None:
-        found = {c.scope: c.reason or f"{c.scope}: its {kind.kind} facts were not read completely"
-                 for c in snap.incomplete_scopes(kind)}
+        found = {
+            c.scope: c.reason or f"{c.scope}: its {kind.kind} facts were not read completely"
+            for c in snap.incomplete_scopes(kind)
+        }
         read = set(snap.scopes(kind))
         for n in snap.of(ComputeNode):
             scope = host_scope(n.host) if n.host else None
             if scope and scope not in read and (n.hypervisor_type or "").lower() in LIBVIRT_HYPERVISOR_TYPES:
-                found.setdefault(scope, f"{n.host} runs a libvirt compute node, but its {kind.kind} facts were not read")
+                found.setdefault(
+                    scope, f"{n.host} runs a libvirt compute node, but its {kind.kind} facts were not read"
+                )
         # a cell whose compute nodes (or the API database whose cell list) could not be
         # read may have hosts nobody knew to read
         if not snap.is_complete(Cell, API_SCOPE):

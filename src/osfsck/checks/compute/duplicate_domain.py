@@ -8,7 +8,13 @@ from osfsck.checks.compute.placement_of_domains import live_instances_with_domai
 from osfsck.checks.evidence import instance_evidence
 from osfsck.model.facts.hypervisor import Domain
 from osfsck.model.facts.nova import (
-    ArchivedInstance, Cell, ComputeNode, Instance, InstanceMapping, Migration, cell_scope,
+    ArchivedInstance,
+    Cell,
+    ComputeNode,
+    Instance,
+    InstanceMapping,
+    Migration,
+    cell_scope,
 )
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
@@ -58,7 +64,7 @@ class DuplicateDomain(Check):
     repairs = ("undefine-stray-domain", "domain-placement-runbook")
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
-        all_hosts_read(snap, out)     # a copy may be on a host we could not read
+        all_hosts_read(snap, out)  # a copy may be on a host we could not read
         for row, domains, expected in live_instances_with_domains(snap, out):
             strays = [d for d in domains if d.host not in expected]
             if len(domains) < 2 or not strays:
@@ -68,7 +74,10 @@ class DuplicateDomain(Check):
                 ObjectRef("instance", row.uuid, cell_scope(row.cell)),
                 f"Instance {row.uuid} has domains on {len(domains)} hosts ({hosts}); Nova records {row.host or 'no host'}.",
                 related=[domain_ref(d) for d in domains],
-                evidence={"instance": instance_evidence(row), "domains": [domain_evidence(d) for d in domains],
-                          "expected_hosts": sorted(expected)},
+                evidence={
+                    "instance": instance_evidence(row),
+                    "domains": [domain_evidence(d) for d in domains],
+                    "expected_hosts": sorted(expected),
+                },
                 changed_at=row.updated_at,
             )

@@ -68,7 +68,7 @@ class MissingDomain(Check):
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
         idx = instance_index(snap)
         by_uuid = domains_by_uuid(snap)
-        for uuid, rows in idx.live.items():
+        for uuid in idx.live:
             row = idx.primary(uuid)
             if row.hidden or not row.host or row.vm_state not in STATES_WITH_DOMAIN or row.task_state:
                 continue

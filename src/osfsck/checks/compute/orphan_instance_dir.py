@@ -1,15 +1,20 @@
 from __future__ import annotations
 
-from typing import TypedDict
-
 from collections import defaultdict
+from typing import TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, age_seconds
 from osfsck.checks.compute.domains import all_hosts_read, domains_by_uuid, unread_hosts
 from osfsck.checks.instance_index import ARCHIVED, DELETED, UNDECIDED, UNKNOWN, instance_index, may_be_building
 from osfsck.model.facts.hypervisor import Domain, InstanceDir, host_scope
 from osfsck.model.facts.nova import (
-    ArchivedInstance, BuildRequest, Cell, ComputeNode, Instance, InstanceMapping, Migration,
+    ArchivedInstance,
+    BuildRequest,
+    Cell,
+    ComputeNode,
+    Instance,
+    InstanceMapping,
+    Migration,
 )
 from osfsck.model.finding import Confidence, Severity
 from osfsck.model.refs import ObjectRef
@@ -74,15 +79,24 @@ class OrphanInstanceDir(Check):
     evidence_shape = OrphanInstanceDirEvidence
     name = "orphan-instance-dir"
     severity = Severity.MEDIUM
-    needs = (InstanceDir, Domain, Instance, ArchivedInstance, InstanceMapping, BuildRequest, Cell, Migration,
-             ComputeNode)
+    needs = (
+        InstanceDir,
+        Domain,
+        Instance,
+        ArchivedInstance,
+        InstanceMapping,
+        BuildRequest,
+        Cell,
+        Migration,
+        ComputeNode,
+    )
     relies_on = (Instance, ArchivedInstance, InstanceMapping, BuildRequest, Domain)
     repairs = ("quarantine-instance-dir",)
     defaults = {"min_age": 3600}
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
         idx = instance_index(snap)
-        all_hosts_read(snap, out, InstanceDir)    # folders on a host we could not list are not judged
+        all_hosts_read(snap, out, InstanceDir)  # folders on a host we could not list are not judged
         by_uuid = domains_by_uuid(snap)
         # one folder per filesystem, seen from every host that mounts it
         seen: dict[tuple, list[InstanceDir]] = defaultdict(list)
@@ -96,7 +110,7 @@ class OrphanInstanceDir(Check):
         # domain on it (a libvirt host of Nova's not read at all, a host of a cell whose
         # compute nodes are unknown, too)
         unread = unread_hosts(snap)
-        for (scope, _, name), views in seen.items():   # findings are sorted at the end
+        for (scope, _, _name), views in seen.items():  # findings are sorted at the end
             d = min(views, key=lambda v: v.host)
             hosts = sorted(sharing[scope]) if scope.startswith("storage:") else [d.host]
             out.examine()
@@ -109,22 +123,27 @@ class OrphanInstanceDir(Check):
                 continue
             if st.state == UNKNOWN and (d.uuid in idx.mappings or may_be_building(out, idx, d.uuid)):
                 continue
-            partial = {host_scope(h): snap.why_incomplete(Domain, host_scope(h))
-                       for h in hosts if not snap.is_complete(Domain, host_scope(h))}
+            partial = {
+                host_scope(h): snap.why_incomplete(Domain, host_scope(h))
+                for h in hosts
+                if not snap.is_complete(Domain, host_scope(h))
+            }
             if scope.startswith("storage:"):
                 partial.update(unread)
             if partial:
                 first = min(partial)
                 out.inconclusive(first, partial[first])
                 continue
-            gone_at = (st.instance.deleted_at if st.instance else None) or \
-                (st.archived.deleted_at if st.archived else None)
+            gone_at = (st.instance.deleted_at if st.instance else None) or (
+                st.archived.deleted_at if st.archived else None
+            )
             changed = max(t for t in (gone_at, d.mtime) if t) if (gone_at or d.mtime) else None
             age = age_seconds(snap, changed)
             if age is not None and age < self.params["min_age"]:
                 continue  # Nova's _run_pending_deletes may still be removing it
-            users = sorted({dom.host for dom in by_uuid.get(d.uuid, ())} |
-                           {h for h in disk_users.get(d.path, ()) if h in hosts})
+            users = sorted(
+                {dom.host for dom in by_uuid.get(d.uuid, ())} | {h for h in disk_users.get(d.path, ()) if h in hosts}
+            )
             what = {DELETED: "deleted", ARCHIVED: "archived", UNKNOWN: "unknown to Nova"}[st.state]
             note = f" (still used by a domain on {', '.join(users)})" if users else ""
             out.found(
@@ -132,11 +151,22 @@ class OrphanInstanceDir(Check):
                 f"Instance folder {d.path} on {', '.join(hosts)} belongs to an instance that is {what}; "
                 f"{_size(d.bytes)} reclaimable{note}.",
                 related=[ObjectRef("host", h, host_scope(h)) for h in hosts],
-                evidence={"host": d.host, "hosts": hosts, "storage": d.storage, "path": d.path,
-                          "uuid": d.uuid, "suffix": d.suffix, "instance_state": st.state,
-                          "bytes": d.bytes, "apparent_bytes": d.apparent_bytes, "files": d.files,
-                          "disks": list(d.disks), "inode": d.inode,
-                          "mtime": d.mtime.isoformat() if d.mtime else None, "used_by_domains_on": users},
+                evidence={
+                    "host": d.host,
+                    "hosts": hosts,
+                    "storage": d.storage,
+                    "path": d.path,
+                    "uuid": d.uuid,
+                    "suffix": d.suffix,
+                    "instance_state": st.state,
+                    "bytes": d.bytes,
+                    "apparent_bytes": d.apparent_bytes,
+                    "files": d.files,
+                    "disks": list(d.disks),
+                    "inode": d.inode,
+                    "mtime": d.mtime.isoformat() if d.mtime else None,
+                    "used_by_domains_on": users,
+                },
                 confidence=Confidence.HIGH if st.state != UNKNOWN else Confidence.MEDIUM,
                 changed_at=changed,
                 reclaim={"disk_bytes": d.bytes},

@@ -21,7 +21,7 @@ def live_instances_with_domains(snap: Snapshot, out: CheckOutput):
             continue
         row = idx.primary(uuid)
         if row is None:
-            undecided(out, idx.status(uuid))   # not live where we read: maybe where we did not
+            undecided(out, idx.status(uuid))  # not live where we read: maybe where we did not
             continue
         out.examine()
         if not idx.cell_complete(row.cell):

@@ -4,7 +4,12 @@ from typing import TypedDict
 
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.compute.domains import (
-    LIBVIRT_STATE_NAMES, LIBVIRT_TO_NOVA_POWER, NOVA_POWER_NAMES, domain_evidence, domain_ref, domains_by_uuid,
+    LIBVIRT_STATE_NAMES,
+    LIBVIRT_TO_NOVA_POWER,
+    NOVA_POWER_NAMES,
+    domain_evidence,
+    domain_ref,
+    domains_by_uuid,
     host_read,
 )
 from osfsck.checks.evidence import instance_evidence
@@ -88,7 +93,11 @@ class PowerStateDrift(Check):
                 f"Instance {uuid} is {NOVA_POWER_NAMES.get(row.power_state, row.power_state)} in Nova "
                 f"but its domain on {d.host} is {LIBVIRT_STATE_NAMES.get(d.state, d.state)}.",
                 related=[domain_ref(d)],
-                evidence={"instance": instance_evidence(row), "domain": domain_evidence(d),
-                          "nova_power_state": row.power_state, "observed_power_state": observed},
+                evidence={
+                    "instance": instance_evidence(row),
+                    "domain": domain_evidence(d),
+                    "nova_power_state": row.power_state,
+                    "observed_power_state": observed,
+                },
                 changed_at=row.updated_at,
             )

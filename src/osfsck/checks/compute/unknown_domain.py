@@ -7,7 +7,13 @@ from osfsck.checks.compute.domains import all_hosts_read, domain_evidence, domai
 from osfsck.checks.instance_index import UNDECIDED, UNKNOWN, instance_index, may_be_building
 from osfsck.model.facts.hypervisor import Domain
 from osfsck.model.facts.nova import (
-    ArchivedInstance, BuildRequest, Cell, ComputeNode, Instance, InstanceMapping, Migration,
+    ArchivedInstance,
+    BuildRequest,
+    Cell,
+    ComputeNode,
+    Instance,
+    InstanceMapping,
+    Migration,
 )
 from osfsck.model.finding import Confidence, Severity
 from osfsck.model.snapshot import Snapshot
@@ -59,7 +65,7 @@ class UnknownDomain(Check):
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
         idx = instance_index(snap)
-        all_hosts_read(snap, out)     # a host's domains we could not list are not judged
+        all_hosts_read(snap, out)  # a host's domains we could not list are not judged
         for d in snap.of(Domain):
             if not is_nova_domain(d):
                 continue

@@ -8,7 +8,14 @@ from osfsck.checks.evidence import instance_evidence
 from osfsck.checks.instance_index import ARCHIVED, DELETED, UNDECIDED, instance_index
 from osfsck.model.facts.hypervisor import Domain
 from osfsck.model.facts.nova import (
-    ArchivedInstance, BuildRequest, Cell, ComputeNode, Instance, InstanceMapping, Migration, cell_scope,
+    ArchivedInstance,
+    BuildRequest,
+    Cell,
+    ComputeNode,
+    Instance,
+    InstanceMapping,
+    Migration,
+    cell_scope,
 )
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
@@ -68,7 +75,7 @@ class ZombieDomain(Check):
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
         idx = instance_index(snap)
-        all_hosts_read(snap, out)     # a host's domains we could not list are not judged
+        all_hosts_read(snap, out)  # a host's domains we could not list are not judged
         for d in snap.of(Domain):
             if not is_nova_domain(d):
                 continue
@@ -83,23 +90,34 @@ class ZombieDomain(Check):
             if st.state == DELETED:
                 row = st.instance
                 related = [ObjectRef("instance", d.uuid, cell_scope(row.cell))]
-                where = f"deleted in {cell_scope(row.cell)} at {row.deleted_at:%Y-%m-%d %H:%M}" if row.deleted_at \
+                where = (
+                    f"deleted in {cell_scope(row.cell)} at {row.deleted_at:%Y-%m-%d %H:%M}"
+                    if row.deleted_at
                     else f"deleted in {cell_scope(row.cell)}"
+                )
                 evidence = {"domain": domain_evidence(d), "instance": instance_evidence(row)}
                 changed = row.deleted_at or row.updated_at
             else:
                 a = st.archived
                 related = [ObjectRef("instance", d.uuid, cell_scope(a.cell))]
                 where = f"archived to shadow_instances in {cell_scope(a.cell)}"
-                evidence = {"domain": domain_evidence(d),
-                            "archived_instance": {"cell": a.cell, "uuid": a.uuid, "host": a.host,
-                                                  "deleted_at": a.deleted_at.isoformat() if a.deleted_at else None}}
+                evidence = {
+                    "domain": domain_evidence(d),
+                    "archived_instance": {
+                        "cell": a.cell,
+                        "uuid": a.uuid,
+                        "host": a.host,
+                        "deleted_at": a.deleted_at.isoformat() if a.deleted_at else None,
+                    },
+                }
                 changed = a.deleted_at
             state = "running" if d.active else "defined but shut off"
             out.found(
                 domain_ref(d),
                 f"Domain {d.name} ({d.uuid}) on {d.host} is {state}, but its instance was {where}.",
-                related=related, evidence=evidence, changed_at=changed,
+                related=related,
+                evidence=evidence,
+                changed_at=changed,
                 severity=Severity.HIGH if d.active else Severity.MEDIUM,
                 reclaim={"vcpus": d.vcpus, "memory_mb": d.memory_mb} if d.active else {},
             )

@@ -19,7 +19,7 @@ import ipaddress
 import re
 import weakref
 from collections import defaultdict
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 from osfsck.checks.base import CheckOutput
 from osfsck.model.facts.dns import DESIGNATE_SCOPE, DesignateRecord, DnsRecord, DnsZone, absolute, zone_scope
@@ -32,7 +32,7 @@ NEUTRON_KINDS = (NeutronPort, IpAllocation, FloatingIp, NeutronSubnet)
 ADDRESS_TYPES = ("A", "AAAA")
 REVERSE_SUFFIXES = ("in-addr.arpa.", "ip6.arpa.")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-MAX_CNAME_CHAIN = 8     # resolvers give up on longer chains (BIND's limit is 16); so do we
+MAX_CNAME_CHAIN = 8  # resolvers give up on longer chains (BIND's limit is 16); so do we
 
 
 def is_wildcard(name: str) -> bool:
@@ -54,7 +54,7 @@ def record_evidence(r) -> dict:
     return {"zone": r.zone, "name": r.name, "type": r.type, "ttl": r.ttl, "data": r.data}
 
 
-def ptr_address(name: str) -> Optional[str]:
+def ptr_address(name: str) -> str | None:
     """The address a reverse name stands for ("2.0.0.10.in-addr.arpa." -> "10.0.0.2"), or
     None for a name that is not a whole address (a zone apex, a classless delegation)."""
     labels = name.rstrip(".").split(".")
@@ -80,14 +80,18 @@ class Holder(NamedTuple):
     """What holds an address: a port (with its instance when a live compute port) or a
     floating IP (with the instance of the port it is associated with)."""
 
-    kind: str                       # "port" or "floating-ip"
+    kind: str  # "port" or "floating-ip"
     id: str
-    instance_uuid: Optional[str]    # the live instance behind it, if any
-    port: Optional[NeutronPort]     # the port (the FIP's fixed port for a floating IP)
+    instance_uuid: str | None  # the live instance behind it, if any
+    port: NeutronPort | None  # the port (the FIP's fixed port for a floating IP)
 
     def evidence(self) -> dict:
-        return {"kind": self.kind, "id": self.id, "instance_uuid": self.instance_uuid,
-                "port_id": self.port.id if self.port else None}
+        return {
+            "kind": self.kind,
+            "id": self.id,
+            "instance_uuid": self.instance_uuid,
+            "port_id": self.port.id if self.port else None,
+        }
 
 
 _VARIABLE = re.compile(r"\{(\w+)\}")
@@ -101,7 +105,7 @@ class Template:
         self.template, self.zone = template, zone
         pattern, pos = [], 0
         for m in _VARIABLE.finditer(template):
-            pattern.append(re.escape(template[pos:m.start()].lower()))
+            pattern.append(re.escape(template[pos : m.start()].lower()))
             var = m.group(1)
             if var == "zone":
                 pattern.append(re.escape(zone))
@@ -111,11 +115,19 @@ class Template:
                 pattern.append(f"(?P<{var}>[^.]+)" if var != "ip_address" else f"(?P<{var}>[0-9a-f-]+)")
             pos = m.end()
         pattern.append(re.escape(template[pos:].lower()))
-        self.regex = re.compile("".join(pattern) + ("" if template.endswith(".") or template.endswith("{zone}") else r"\.?"))
+        self.regex = re.compile(
+            "".join(pattern) + ("" if template.endswith(".") or template.endswith("{zone}") else r"\.?")
+        )
 
-    def render(self, net: InstanceNetwork, address: Optional[str] = None) -> Optional[str]:
-        values = {"hostname": net.hostname, "display_name": net.display_name, "instance_id": net.uuid,
-                  "zone": self.zone, "project_id": None, "tenant_id": None}
+    def render(self, net: InstanceNetwork, address: str | None = None) -> str | None:
+        values = {
+            "hostname": net.hostname,
+            "display_name": net.display_name,
+            "instance_id": net.uuid,
+            "zone": self.zone,
+            "project_id": None,
+            "tenant_id": None,
+        }
         if address:
             values["ip_address"] = address.replace(".", "-").replace(":", "-")
             if "." in address:
@@ -146,21 +158,23 @@ class DnsIndex:
         # zones: every configured one is covered (complete or not); its records and its
         # template (DnsZone) are both needed to judge a name in it
         self.zone_names = sorted({s.split(":", 1)[1] for k in (DnsRecord, DnsZone) for s in snap.scopes(k)})
-        self.complete_zones = {z for z in self.zone_names
-                               if all(snap.is_complete(k, zone_scope(z)) for k in (DnsRecord, DnsZone))}
+        self.complete_zones = {
+            z for z in self.zone_names if all(snap.is_complete(k, zone_scope(z)) for k in (DnsRecord, DnsZone))
+        }
         # instances are named in forward zones only: a reverse zone's names are addresses
-        self.templates = {z.zone: Template(z.name_template, z.zone) for z in snap.of(DnsZone)
-                          if not z.zone.endswith(REVERSE_SUFFIXES)}
+        self.templates = {
+            z.zone: Template(z.name_template, z.zone) for z in snap.of(DnsZone) if not z.zone.endswith(REVERSE_SUFFIXES)
+        }
         self.designate_zones = {z.zone for z in snap.of(DnsZone) if z.managed_by_designate}
-        self.forward = defaultdict(list)        # address -> A/AAAA records
-        self.names = defaultdict(set)           # name -> its addresses
-        self.ptrs = defaultdict(list)           # address -> PTR records
-        self.aliases = {}                       # CNAME owner -> its target
-        self.delegated = set()                  # names below a zone's apex delegated elsewhere (NS)
-        self.owners = set()                     # every name that owns a record (for wildcards)
-        self.txt_uuids = defaultdict(set)       # name -> uuids its TXT records carry
-        self._existing = None                   # every owner and its ancestors (built on demand)
-        self._unread_names = None               # see unread_instance_names
+        self.forward = defaultdict(list)  # address -> A/AAAA records
+        self.names = defaultdict(set)  # name -> its addresses
+        self.ptrs = defaultdict(list)  # address -> PTR records
+        self.aliases = {}  # CNAME owner -> its target
+        self.delegated = set()  # names below a zone's apex delegated elsewhere (NS)
+        self.owners = set()  # every name that owns a record (for wildcards)
+        self.txt_uuids = defaultdict(set)  # name -> uuids its TXT records carry
+        self._existing = None  # every owner and its ancestors (built on demand)
+        self._unread_names = None  # see unread_instance_names
         for r in snap.of(DnsRecord):
             self.owners.add(r.name)
             if r.type in ADDRESS_TYPES:
@@ -179,8 +193,9 @@ class DnsIndex:
         # what designate-sink made, and for what (a user's or Neutron's recordsets have no
         # managed resource: Neutron's are told by the port's DNS name instead)
         self.sink_made = {(d.name, d.type, d.data): d for d in snap.of(DesignateRecord) if d.managed_resource_type}
-        self.sink_unread = next((c.reason or f"{c.scope} was not read completely"
-                                 for c in snap.incomplete_scopes(DesignateRecord)), None)
+        self.sink_unread = next(
+            (c.reason or f"{c.scope} was not read completely" for c in snap.incomplete_scopes(DesignateRecord)), None
+        )
         self._ranges()
         self._holders()
         self._instances()
@@ -216,28 +231,31 @@ class DnsIndex:
         for f in self.snap.of(FloatingIp):
             fixed = ports.get(f.fixed_port_id) if f.fixed_port_id else None
             held[_canon(f.floating_ip_address)] = Holder(
-                "floating-ip", f.id, fixed.device_id if fixed and fixed.device_owner.startswith("compute:") else None,
-                fixed)
+                "floating-ip",
+                f.id,
+                fixed.device_id if fixed and fixed.device_owner.startswith("compute:") else None,
+                fixed,
+            )
         for a in self.snap.of(IpAllocation):
             p = ports.get(a.port_id) if a.port_id else None
             if p is None:
                 continue
             address = _canon(a.ip_address)
             if address in held and held[address].kind == "floating-ip":
-                continue          # the floating IP's own port: the FIP is the holder that matters
+                continue  # the floating IP's own port: the FIP is the holder that matters
             held[address] = Holder("port", p.id, p.device_id if p.device_owner.startswith("compute:") else None, p)
         self.holders = held
 
     def _instances(self) -> None:
         self.live_nets: dict[str, InstanceNetwork] = {}
-        self.by_name = defaultdict(list)        # hostname / display_name / uuid (lower) -> InstanceNetwork
+        self.by_name = defaultdict(list)  # hostname / display_name / uuid (lower) -> InstanceNetwork
         for n in self.snap.of(InstanceNetwork):
             if not n.deleted:
                 self.live_nets[n.uuid] = n
             for key in {n.hostname, n.display_name, n.uuid}:
                 if key:
                     self.by_name[key.lower()].append(n)
-        self.port_names = {}                    # a port's Neutron DNS name -> the port
+        self.port_names = {}  # a port's Neutron DNS name -> the port
         for p in self.ports.values():
             if p.dns_name and p.dns_domain:
                 self.port_names.setdefault(absolute(f"{p.dns_name}.{p.dns_domain}"), p)
@@ -259,7 +277,7 @@ class DnsIndex:
         return found
 
     # -- names --------------------------------------------------------------------------
-    def zone_of(self, name: str) -> Optional[str]:
+    def zone_of(self, name: str) -> str | None:
         """The longest configured zone that holds `name`, read or not; None when no
         configured zone does, or when the name lies under a delegation of that zone (a
         subzone osfsck does not read, whose records that zone's transfer does not hold)."""
@@ -268,13 +286,13 @@ class DnsIndex:
             if (name == z or name.endswith("." + z)) and (best is None or len(z) > len(best)):
                 best = z
         if best is not None:
-            labels = name[:len(name) - len(best)].rstrip(".").split(".") if name != best else []
+            labels = name[: len(name) - len(best)].rstrip(".").split(".") if name != best else []
             for i in range(len(labels)):
                 if ".".join(labels[i:]) + "." + best in self.delegated:
                     return None
         return best
 
-    def resolve(self, name: str) -> tuple[Optional[set], Optional[str]]:
+    def resolve(self, name: str) -> tuple[set | None, str | None]:
         """Where `name` leads, following CNAMEs and wildcards (RFC 4592) through the zones
         read: (its addresses, None), empty when it has no address record; (None, zone)
         when it leads into `zone`, which was not read completely; (None, None) when it
@@ -307,7 +325,7 @@ class DnsIndex:
                 return False
         return True
 
-    def maker_known(self, out: CheckOutput, made: Optional[str]) -> bool:
+    def maker_known(self, out: CheckOutput, made: str | None) -> bool:
         """Whether "no rule of OpenStack's made it" can be believed for a record: not when
         Designate's database, which says what designate-sink made, was read only in part
         (then "designate" is recorded inconclusive)."""
@@ -324,7 +342,7 @@ class DnsIndex:
             out.inconclusive(scope, why)
         return not unread
 
-    def _wildcard_for(self, name: str, zone: str) -> Optional[str]:
+    def _wildcard_for(self, name: str, zone: str) -> str | None:
         """The wildcard that answers for `name` (which owns nothing): "*." + its closest
         encloser (the nearest ancestor that exists, empty non-terminals included), when
         that wildcard exists."""
@@ -343,7 +361,7 @@ class DnsIndex:
                 return wild if wild in self.owners else None
         return None
 
-    def made_by(self, r, name: str, address: str) -> Optional[str]:
+    def made_by(self, r, name: str, address: str) -> str | None:
         """How OpenStack's naming made record `r`, which gives `address` the name `name` (an
         address record's owner, a PTR's target), as a phrase for the evidence; None when no
         rule of OpenStack's made it (a wildcard, an operator's alias, a PTR set by hand)."""
@@ -351,8 +369,10 @@ class DnsIndex:
             return None
         d = self.sink_made.get((r.name, r.type, r.data))
         if d is not None:
-            return f"designate-sink's {d.managed_plugin_name or 'handler'} for {d.managed_resource_type} " \
-                   f"{d.managed_resource_id}"
+            return (
+                f"designate-sink's {d.managed_plugin_name or 'handler'} for {d.managed_resource_type} "
+                f"{d.managed_resource_id}"
+            )
         made = self.instances_named(name, address)
         if made:
             zone = self.zone_of(name)
@@ -412,13 +432,14 @@ def dns_index(snap: Snapshot) -> DnsIndex:
     return idx
 
 
-def with_neutron(snap: Snapshot, out: CheckOutput) -> Optional[DnsIndex]:
+def with_neutron(snap: Snapshot, out: CheckOutput) -> DnsIndex | None:
     """The index, or None after saying Neutron is partial: without all of Neutron's
     subnets and addresses no record can be told OpenStack's or held."""
     idx = dns_index(snap)
     if not idx.neutron_complete:
-        reason = next(snap.why_incomplete(k, NEUTRON_SCOPE) for k in NEUTRON_KINDS
-                      if not snap.is_complete(k, NEUTRON_SCOPE))
+        reason = next(
+            snap.why_incomplete(k, NEUTRON_SCOPE) for k in NEUTRON_KINDS if not snap.is_complete(k, NEUTRON_SCOPE)
+        )
         out.inconclusive(NEUTRON_SCOPE, reason)
         return None
     for z in idx.zone_names:
@@ -427,7 +448,7 @@ def with_neutron(snap: Snapshot, out: CheckOutput) -> Optional[DnsIndex]:
     return idx
 
 
-def judged_address(idx: DnsIndex, r) -> Optional[str]:
+def judged_address(idx: DnsIndex, r) -> str | None:
     """The OpenStack address a record is about (an A/AAAA's data, a PTR's owner), or None."""
     address = r.data if r.type in ADDRESS_TYPES else ptr_address(r.name) if r.type == "PTR" else None
     if address is None or idx.subnet_of(address) is None:

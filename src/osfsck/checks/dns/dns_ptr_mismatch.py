@@ -60,7 +60,7 @@ class DnsPtrMismatch(Check):
     severity = Severity.LOW
     needs = (DnsRecord, DnsZone, *NEUTRON_KINDS, InstanceNetwork)
     relies_on = (DnsRecord, DnsZone, *NEUTRON_KINDS)
-    uses = (DesignateRecord,)     # what designate-sink made, when Designate's database is configured
+    uses = (DesignateRecord,)  # what designate-sink made, when Designate's database is configured
     repairs = ("delete-dns-records", "dns-record-runbook")
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
@@ -80,16 +80,27 @@ class DnsPtrMismatch(Check):
                     out.inconclusive(zone_scope(unread), idx.zone_reason(unread))
                     continue
                 if points_to is None or address in points_to:
-                    continue    # an alias into a zone osfsck does not read, or the right answer
+                    continue  # an alias into a zone osfsck does not read, or the right answer
                 made = idx.made_by(r, r.data, address)
                 rid = record_id(r.name, r.type, r.data)
-                why = (f"{r.data} has no address record in zone {zone}" if not points_to else
-                       f"{r.data} resolves to {', '.join(sorted(points_to))}")
+                why = (
+                    f"{r.data} has no address record in zone {zone}"
+                    if not points_to
+                    else f"{r.data} resolves to {', '.join(sorted(points_to))}"
+                )
                 holder = idx.holders.get(address)
-                out.found(record_ref(r), f"PTR record {rid} in zone {r.zone} gives {address} the name {r.data}, but {why}.",
-                          evidence={"record": record_evidence(r), "address": address, "target_zone": zone,
-                                    "target_addresses": sorted(points_to),
-                                    "holder": holder.evidence() if holder else None,
-                                    "expected_names": sorted(idx.expected_names(address)),
-                                    "made_by": made, "managed_by_designate": r.zone in idx.designate_zones},
-                          confidence=Confidence.HIGH if made else Confidence.MEDIUM)
+                out.found(
+                    record_ref(r),
+                    f"PTR record {rid} in zone {r.zone} gives {address} the name {r.data}, but {why}.",
+                    evidence={
+                        "record": record_evidence(r),
+                        "address": address,
+                        "target_zone": zone,
+                        "target_addresses": sorted(points_to),
+                        "holder": holder.evidence() if holder else None,
+                        "expected_names": sorted(idx.expected_names(address)),
+                        "made_by": made,
+                        "managed_by_designate": r.zone in idx.designate_zones,
+                    },
+                    confidence=Confidence.HIGH if made else Confidence.MEDIUM,
+                )

@@ -4,7 +4,12 @@ from typing import TypedDict
 
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.dns.common import (
-    NEUTRON_KINDS, ptr_name, record_evidence, record_id, record_ref, with_neutron,
+    NEUTRON_KINDS,
+    ptr_name,
+    record_evidence,
+    record_id,
+    record_ref,
+    with_neutron,
 )
 from osfsck.model.facts.dns import DesignateRecord, DnsRecord, DnsZone
 from osfsck.model.facts.nova import Cell, InstanceNetwork
@@ -67,7 +72,7 @@ class DuplicateDnsRecord(Check):
     severity = Severity.LOW
     needs = (DnsRecord, DnsZone, *NEUTRON_KINDS, InstanceNetwork, Cell)
     relies_on = (DnsRecord, DnsZone, *NEUTRON_KINDS, InstanceNetwork, Cell)
-    uses = (DesignateRecord,)     # what designate-sink made, when Designate's database is configured
+    uses = (DesignateRecord,)  # what designate-sink made, when Designate's database is configured
     repairs = ("delete-dns-records", "dns-record-runbook")
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
@@ -104,15 +109,25 @@ class DuplicateDnsRecord(Check):
                 continue
             made = idx.made_by(r, name_of(r), address)
             if not idx.maker_known(out, made) or made is None:
-                continue    # a wildcard, an operator's alias: no rule of OpenStack's made it
+                continue  # a wildcard, an operator's alias: no rule of OpenStack's made it
             rid = record_id(r.name, r.type, r.data)
             others = [x for x in everything if x != rid]
             out.found(
                 record_ref(r),
                 f"{r.type} record {rid} in zone {r.zone} is one of {len(everything)} {what} for {address}"
-                + (f"; the holder's own is {', '.join(sorted(own))}." if own else
-                   f"; none is known to be its holder's (also: {', '.join(others)})."),
-                evidence={"record": record_evidence(r), "address": address, "others": others,
-                          "own": sorted(own), "holder": holder.evidence() if holder else None,
-                          "made_by": made, "managed_by_designate": r.zone in idx.designate_zones},
-                confidence=Confidence.HIGH if own else Confidence.MEDIUM)
+                + (
+                    f"; the holder's own is {', '.join(sorted(own))}."
+                    if own
+                    else f"; none is known to be its holder's (also: {', '.join(others)})."
+                ),
+                evidence={
+                    "record": record_evidence(r),
+                    "address": address,
+                    "others": others,
+                    "own": sorted(own),
+                    "holder": holder.evidence() if holder else None,
+                    "made_by": made,
+                    "managed_by_designate": r.zone in idx.designate_zones,
+                },
+                confidence=Confidence.HIGH if own else Confidence.MEDIUM,
+            )

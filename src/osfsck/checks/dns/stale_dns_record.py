@@ -4,11 +4,24 @@ from typing import TypedDict
 
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.dns.common import (
-    NEUTRON_KINDS, judged_address, record_evidence, record_id, record_ref, with_neutron,
+    NEUTRON_KINDS,
+    judged_address,
+    record_evidence,
+    record_id,
+    record_ref,
+    with_neutron,
 )
 from osfsck.checks.instance_index import ARCHIVED, DELETED, UNDECIDED, instance_index
 from osfsck.model.facts.dns import JUDGED_TYPES, DesignateRecord, DnsRecord, DnsZone
-from osfsck.model.facts.nova import ArchivedInstance, BuildRequest, Cell, Instance, InstanceMapping, InstanceNetwork, Migration
+from osfsck.model.facts.nova import (
+    ArchivedInstance,
+    BuildRequest,
+    Cell,
+    Instance,
+    InstanceMapping,
+    InstanceNetwork,
+    Migration,
+)
 from osfsck.model.finding import Confidence, Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
@@ -70,10 +83,20 @@ class StaleDnsRecord(Check):
     evidence_shape = StaleDnsRecordEvidence
     name = "stale-dns-record"
     severity = Severity.MEDIUM
-    needs = (DnsRecord, DnsZone, *NEUTRON_KINDS, InstanceNetwork, Instance, ArchivedInstance, InstanceMapping,
-             Cell, Migration, BuildRequest)
+    needs = (
+        DnsRecord,
+        DnsZone,
+        *NEUTRON_KINDS,
+        InstanceNetwork,
+        Instance,
+        ArchivedInstance,
+        InstanceMapping,
+        Cell,
+        Migration,
+        BuildRequest,
+    )
     relies_on = (DnsRecord, *NEUTRON_KINDS, InstanceNetwork)
-    uses = (DesignateRecord,)     # what designate-sink made, when Designate's database is configured
+    uses = (DesignateRecord,)  # what designate-sink made, when Designate's database is configured
     repairs = ("delete-dns-records", "dns-record-runbook")
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
@@ -90,23 +113,31 @@ class StaleDnsRecord(Check):
             out.examine()
             holder = idx.holders.get(address)
             named = r.data if r.type == "PTR" else r.name
-            evidence = {"record": record_evidence(r), "address": address,
-                        "subnet": str(idx.subnet_of(address)), "holder": holder.evidence() if holder else None,
-                        "managed_by_designate": r.zone in idx.designate_zones}
+            evidence = {
+                "record": record_evidence(r),
+                "address": address,
+                "subnet": str(idx.subnet_of(address)),
+                "holder": holder.evidence() if holder else None,
+                "managed_by_designate": r.zone in idx.designate_zones,
+            }
             rid = record_id(r.name, r.type, r.data)
             if holder is None:
                 # stale whoever made it (the next holder of the address gets its name), but
                 # a record no rule of OpenStack's made is the operator's: a person decides
                 made = evidence["made_by"] = idx.made_by(r, named, address)
-                out.found(record_ref(r), f"{r.type} record {rid} in zone {r.zone}: no port or floating IP "
-                          f"holds {address} (in Neutron subnet {evidence['subnet']})"
-                          + ("." if made else "; no OpenStack naming rule made it."), evidence=evidence,
-                          confidence=Confidence.HIGH if made else Confidence.MEDIUM)
+                out.found(
+                    record_ref(r),
+                    f"{r.type} record {rid} in zone {r.zone}: no port or floating IP "
+                    f"holds {address} (in Neutron subnet {evidence['subnet']})"
+                    + ("." if made else "; no OpenStack naming rule made it."),
+                    evidence=evidence,
+                    confidence=Confidence.HIGH if made else Confidence.MEDIUM,
+                )
                 continue
             if holder.instance_uuid is None or named in idx.expected_names(address):
                 continue
             if not idx.instance_names_read(out):
-                continue    # the name may be a live instance's we could not see (or the holder's)
+                continue  # the name may be a live instance's we could not see (or the holder's)
             candidates = idx.instances_named(named, address)
             if any(c.uuid in idx.live_nets for c in candidates):
                 continue
@@ -125,5 +156,7 @@ class StaleDnsRecord(Check):
                         f"was {'archived' if st.state == ARCHIVED else 'deleted'}; {address} now belongs to "
                         f"instance {holder.instance_uuid} ({holder.kind} {holder.id}).",
                         related=[ObjectRef("instance", holder.instance_uuid, "api")],
-                        evidence=evidence, severity=Severity.HIGH)
+                        evidence=evidence,
+                        severity=Severity.HIGH,
+                    )
                     break

@@ -53,9 +53,18 @@ def _iso(t):
 
 
 def port_evidence(p) -> dict:
-    return {"id": p.id, "network_id": p.network_id, "device_id": p.device_id, "device_owner": p.device_owner,
-            "status": p.status, "project_id": p.project_id, "mac_address": p.mac_address,
-            "revision_number": p.revision_number, "created_at": _iso(p.created_at), "updated_at": _iso(p.updated_at)}
+    return {
+        "id": p.id,
+        "network_id": p.network_id,
+        "device_id": p.device_id,
+        "device_owner": p.device_owner,
+        "status": p.status,
+        "project_id": p.project_id,
+        "mac_address": p.mac_address,
+        "revision_number": p.revision_number,
+        "created_at": _iso(p.created_at),
+        "updated_at": _iso(p.updated_at),
+    }
 
 
 def binding_evidence(b) -> dict:
@@ -63,18 +72,30 @@ def binding_evidence(b) -> dict:
 
 
 def floating_ip_evidence(f) -> dict:
-    return {"id": f.id, "floating_ip_address": f.floating_ip_address, "floating_network_id": f.floating_network_id,
-            "fixed_port_id": f.fixed_port_id, "fixed_ip_address": f.fixed_ip_address, "router_id": f.router_id,
-            "status": f.status, "project_id": f.project_id, "revision_number": f.revision_number,
-            "updated_at": _iso(f.updated_at)}
+    return {
+        "id": f.id,
+        "floating_ip_address": f.floating_ip_address,
+        "floating_network_id": f.floating_network_id,
+        "fixed_port_id": f.fixed_port_id,
+        "fixed_ip_address": f.fixed_ip_address,
+        "router_id": f.router_id,
+        "status": f.status,
+        "project_id": f.project_id,
+        "revision_number": f.revision_number,
+        "updated_at": _iso(f.updated_at),
+    }
 
 
 def owner_evidence(st) -> dict:
     """How Nova sees a port's device_id: the row that decided it, if any."""
     row = st.instance
-    return {"state": st.state, "cell": row.cell if row else (st.archived.cell if st.archived else None),
-            "vm_state": row.vm_state if row else None, "host": row.host if row else None,
-            "deleted_at": _iso(row.deleted_at if row else (st.archived.deleted_at if st.archived else None))}
+    return {
+        "state": st.state,
+        "cell": row.cell if row else (st.archived.cell if st.archived else None),
+        "vm_state": row.vm_state if row else None,
+        "host": row.host if row else None,
+        "deleted_at": _iso(row.deleted_at if row else (st.archived.deleted_at if st.archived else None)),
+    }
 
 
 def orphan_port(snap: Snapshot, idx: InstanceIndex, out: CheckOutput, port, min_age: float):
@@ -88,7 +109,7 @@ def orphan_port(snap: Snapshot, idx: InstanceIndex, out: CheckOutput, port, min_
     later).  An owner that cannot be decided (a cell down) records that cell inconclusive.
     """
     if not is_compute_port(port) or not port.device_id or port.device_id in idx.primaries:
-        return None     # the common case first: a live instance's port
+        return None  # the common case first: a live instance's port
     if recent(snap, port.updated_at or port.created_at, min_age):
         return None
     if may_be_building(out, idx, port.device_id):

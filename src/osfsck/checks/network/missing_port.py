@@ -97,8 +97,12 @@ class MissingPort(Check):
                     f"Instance {net.uuid} ({net.hostname or net.display_name}) has VIF {net.uuid}/{port_id} in its "
                     f"network info cache, but Neutron has no port {port_id}.",
                     related=[instance_ref(net.uuid, net.cell), port_ref(port_id)],
-                    evidence={"instance": instance_evidence(row), "port_id": port_id,
-                              "cached_ports": list(net.port_ids), "cached_addresses": list(net.addresses),
-                              "cache_updated_at": net.cache_updated_at.isoformat() if net.cache_updated_at else None},
+                    evidence={
+                        "instance": instance_evidence(row),
+                        "port_id": port_id,
+                        "cached_ports": list(net.port_ids),
+                        "cached_addresses": list(net.addresses),
+                        "cache_updated_at": net.cache_updated_at.isoformat() if net.cache_updated_at else None,
+                    },
                     changed_at=net.cache_updated_at,
                 )

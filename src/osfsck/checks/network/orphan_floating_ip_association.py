@@ -5,7 +5,13 @@ from typing import TypedDict
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.instance_index import instance_index, instance_ref
 from osfsck.checks.network.common import (
-    ORPHAN_MIN_AGE, floating_ip_evidence, orphan_port, owner_evidence, port_evidence, port_ref, ports_by_id,
+    ORPHAN_MIN_AGE,
+    floating_ip_evidence,
+    orphan_port,
+    owner_evidence,
+    port_evidence,
+    port_ref,
+    ports_by_id,
     with_neutron,
 )
 from osfsck.model.facts.neutron import NEUTRON_SCOPE, FloatingIp, NeutronPort
@@ -71,10 +77,10 @@ class OrphanFloatingIpAssociation(Check):
         for f in snap.of(FloatingIp):
             port = ports.get(f.fixed_port_id) if f.fixed_port_id else None
             if port is None:
-                continue    # not associated (the foreign key keeps fixed_port_id to a real port)
+                continue  # not associated (the foreign key keeps fixed_port_id to a real port)
             out.examine()
             if recent(snap, f.updated_at, min_age):
-                continue    # associated a moment ago: the port may be about to get its instance
+                continue  # associated a moment ago: the port may be about to get its instance
             orphan = orphan_port(snap, idx, out, port, min_age)
             if orphan is None:
                 continue
@@ -84,7 +90,10 @@ class OrphanFloatingIpAssociation(Check):
                 f"Floating IP {f.id} ({f.floating_ip_address}) is associated with port {port.id} "
                 f"({f.fixed_ip_address}) of instance {port.device_id}, which {why}.",
                 related=[port_ref(port.id), instance_ref(port.device_id, st.instance.cell if st.instance else None)],
-                evidence={"floating_ip": floating_ip_evidence(f), "port": port_evidence(port),
-                          "owner": owner_evidence(st)},
+                evidence={
+                    "floating_ip": floating_ip_evidence(f),
+                    "port": port_evidence(port),
+                    "owner": owner_evidence(st),
+                },
                 changed_at=max((t for t in (f.updated_at, port.updated_at) if t), default=None),
             )

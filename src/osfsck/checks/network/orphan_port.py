@@ -5,7 +5,13 @@ from typing import TypedDict
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.instance_index import instance_index, instance_ref
 from osfsck.checks.network.common import (
-    ORPHAN_MIN_AGE, binding_evidence, bindings_of, orphan_port, owner_evidence, port_evidence, port_ref,
+    ORPHAN_MIN_AGE,
+    binding_evidence,
+    bindings_of,
+    orphan_port,
+    owner_evidence,
+    port_evidence,
+    port_ref,
     with_neutron,
 )
 from osfsck.model.facts.neutron import NeutronPort, PortBinding, is_compute_port
@@ -71,8 +77,9 @@ class OrphanPort(Check):
         min_age = float(self.params["min_age"])
         compute_ports = [p for p in snap.of(NeutronPort) if p.device_id and is_compute_port(p)]
         out.examine(len(compute_ports))
-        orphans = [(p, orphan) for p in compute_ports
-                   if (orphan := orphan_port(snap, idx, out, p, min_age)) is not None]
+        orphans = [
+            (p, orphan) for p in compute_ports if (orphan := orphan_port(snap, idx, out, p, min_age)) is not None
+        ]
         bindings = bindings_of(snap, (p.id for p, _ in orphans))
         for p, (why, st) in orphans:
             hosts = sorted({b.host for b in bindings.get(p.id, ()) if b.host})
@@ -83,7 +90,10 @@ class OrphanPort(Check):
                 f"{', bound to ' + ', '.join(hosts) if hosts else ''}) belongs to instance {p.device_id}, "
                 f"which {why}.",
                 related=[instance_ref(p.device_id, cell)],
-                evidence={"port": port_evidence(p), "owner": owner_evidence(st),
-                          "bindings": [binding_evidence(b) for b in sorted(bindings.get(p.id, ()))]},
+                evidence={
+                    "port": port_evidence(p),
+                    "owner": owner_evidence(st),
+                    "bindings": [binding_evidence(b) for b in sorted(bindings.get(p.id, ()))],
+                },
                 changed_at=p.updated_at or p.created_at,
             )

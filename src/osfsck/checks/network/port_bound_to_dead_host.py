@@ -8,7 +8,14 @@ from osfsck.checks.instance_index import LIVE, instance_index, instance_ref, mov
 from osfsck.checks.network.common import binding_evidence, port_evidence, port_ref, ports_by_id, with_neutron
 from osfsck.model.facts.neutron import NeutronPort, PortBinding, is_compute_port
 from osfsck.model.facts.nova import (
-    API_SCOPE, ArchivedInstance, Cell, ComputeService, Instance, InstanceMapping, Migration, cell_scope,
+    API_SCOPE,
+    ArchivedInstance,
+    Cell,
+    ComputeService,
+    Instance,
+    InstanceMapping,
+    Migration,
+    cell_scope,
 )
 from osfsck.model.finding import Confidence, Severity
 from osfsck.model.snapshot import Snapshot
@@ -78,7 +85,7 @@ class PortBoundToDeadHost(Check):
         for c in partial:
             out.inconclusive(cell_scope(c), snap.why_incomplete(ComputeService, cell_scope(c)))
         if partial:
-            return      # the host may run nova-compute in the cell that could not be read
+            return  # the host may run nova-compute in the cell that could not be read
         alive = {s.host for s in snap.of(ComputeService) if not s.forced_down}
         forced = {s.host: s for s in snap.of(ComputeService) if s.forced_down}
         ports = ports_by_id(snap)
@@ -96,7 +103,7 @@ class PortBoundToDeadHost(Check):
                 continue
             st = idx.status(p.device_id)
             if undecided(out, st) or st.state != LIVE:
-                continue    # an orphan port is orphan-port's subject
+                continue  # an orphan port is orphan-port's subject
             if recent(snap, p.updated_at or p.created_at, min_age):
                 continue
             if not moves_known(out, idx, p.device_id) or idx.in_progress_migrations(p.device_id):
@@ -104,18 +111,25 @@ class PortBoundToDeadHost(Check):
             svc = forced.get(b.host)
             reported.add(p.id)
             row = st.instance
-            where = ("the instance's own host" if row.host == b.host
-                     else f"the instance is on {row.host or 'no host'}")
+            where = "the instance's own host" if row.host == b.host else f"the instance is on {row.host or 'no host'}"
             state = "is forced down" if svc is not None else "runs no nova-compute service in any cell"
             out.found(
                 port_ref(p.id),
                 f"Port {p.id} of instance {p.device_id} is bound to {b.host}, which {state} ({where}).",
                 related=[instance_ref(p.device_id, row.cell)],
-                evidence={"port": port_evidence(p), "binding": binding_evidence(b),
-                          "instance": instance_evidence(row),
-                          "service": None if svc is None else {"cell": svc.cell, "host": svc.host,
-                                                               "disabled": bool(svc.disabled),
-                                                               "forced_down": bool(svc.forced_down)}},
+                evidence={
+                    "port": port_evidence(p),
+                    "binding": binding_evidence(b),
+                    "instance": instance_evidence(row),
+                    "service": None
+                    if svc is None
+                    else {
+                        "cell": svc.cell,
+                        "host": svc.host,
+                        "disabled": bool(svc.disabled),
+                        "forced_down": bool(svc.forced_down),
+                    },
+                },
                 confidence=Confidence.LOW if svc is not None else Confidence.HIGH,
                 changed_at=p.updated_at or p.created_at,
             )

@@ -5,10 +5,22 @@ from typing import TypedDict
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import instance_evidence
 from osfsck.checks.instance_index import LIVE, instance_index, instance_ref, undecided
-from osfsck.checks.network.common import binding_evidence, bindings_of, port_evidence, port_ref, ports_by_id, with_neutron
+from osfsck.checks.network.common import (
+    binding_evidence,
+    bindings_of,
+    port_evidence,
+    port_ref,
+    ports_by_id,
+    with_neutron,
+)
 from osfsck.model.facts.neutron import NEUTRON_SCOPE, NeutronPort, PortBinding, is_compute_port
 from osfsck.model.facts.nova import (
-    ArchivedInstance, Cell, Instance, InstanceMapping, Migration, cell_scope,
+    ArchivedInstance,
+    Cell,
+    Instance,
+    InstanceMapping,
+    Migration,
+    cell_scope,
 )
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
@@ -98,28 +110,44 @@ class StalePortBinding(Check):
             out.examine(len(inactive))
             if idx.in_progress_migrations(p.device_id):
                 continue
-            last = max(idx.migrations.get(p.device_id, ()), key=lambda m: (m.updated_at or m.created_at, m.id),
-                       default=None)
-            if recent(snap, p.updated_at or p.created_at, min_age) or \
-                    (last is not None and recent(snap, last.updated_at or last.created_at, min_age)):
+            last = max(
+                idx.migrations.get(p.device_id, ()), key=lambda m: (m.updated_at or m.created_at, m.id), default=None
+            )
+            if recent(snap, p.updated_at or p.created_at, min_age) or (
+                last is not None and recent(snap, last.updated_at or last.created_at, min_age)
+            ):
                 continue
             active = sorted(b.host for b in bindings if b.status == "ACTIVE")
-            after = (f" after {last.migration_type or 'migration'} {last.uuid or last.id} ({last.status}, "
-                     f"{last.source_compute} -> {last.dest_compute})" if last else "")
+            after = (
+                f" after {last.migration_type or 'migration'} {last.uuid or last.id} ({last.status}, "
+                f"{last.source_compute} -> {last.dest_compute})"
+                if last
+                else ""
+            )
             for b in inactive:
                 out.found(
                     binding_ref(p.id, b.host),
                     f"Port binding {p.id}/{b.host} of instance {p.device_id} is INACTIVE with no migration in "
                     f"progress{after}; the active binding is on {', '.join(active) or 'no host'}.",
                     related=[port_ref(p.id), instance_ref(p.device_id, row.cell)],
-                    evidence={"binding": binding_evidence(b), "port": port_evidence(p),
-                              "bindings": [binding_evidence(x) for x in sorted(bindings)],
-                              "instance": instance_evidence(row),
-                              "last_migration": None if last is None else {
-                                  "id": last.id, "uuid": last.uuid, "type": last.migration_type,
-                                  "status": last.status, "source_compute": last.source_compute,
-                                  "dest_compute": last.dest_compute,
-                                  "updated_at": (last.updated_at or last.created_at).isoformat()
-                                  if (last.updated_at or last.created_at) else None}},
+                    evidence={
+                        "binding": binding_evidence(b),
+                        "port": port_evidence(p),
+                        "bindings": [binding_evidence(x) for x in sorted(bindings)],
+                        "instance": instance_evidence(row),
+                        "last_migration": None
+                        if last is None
+                        else {
+                            "id": last.id,
+                            "uuid": last.uuid,
+                            "type": last.migration_type,
+                            "status": last.status,
+                            "source_compute": last.source_compute,
+                            "dest_compute": last.dest_compute,
+                            "updated_at": (last.updated_at or last.created_at).isoformat()
+                            if (last.updated_at or last.created_at)
+                            else None,
+                        },
+                    },
                     changed_at=max((t for t in (p.updated_at, last and last.updated_at) if t), default=None),
                 )

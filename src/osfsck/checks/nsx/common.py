@@ -5,11 +5,24 @@ from __future__ import annotations
 
 from osfsck.checks.base import CheckOutput, scope_complete
 from osfsck.model.facts.neutron import (
-    FLOATINGIP_OWNER, NEUTRON_SCOPE, ROUTER_GATEWAY_OWNER, FloatingIp, NeutronNetwork, NeutronPort, NeutronRouter,
+    FLOATINGIP_OWNER,
+    NEUTRON_SCOPE,
+    ROUTER_GATEWAY_OWNER,
+    FloatingIp,
+    NeutronNetwork,
+    NeutronPort,
+    NeutronRouter,
     SecurityGroup,
 )
 from osfsck.model.facts.nsx import (
-    FIREWALL_SECTION, NETWORK, NSX_SCOPE, PORT, ROUTER, SECURITY_GROUP, SECURITY_POLICY, NsxObject,
+    FIREWALL_SECTION,
+    NETWORK,
+    NSX_SCOPE,
+    PORT,
+    ROUTER,
+    SECURITY_GROUP,
+    SECURITY_POLICY,
+    NsxObject,
 )
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
@@ -45,8 +58,9 @@ def external_networks(snap: Snapshot) -> set[str]:
     plugins make no segment port for their ports, and for a provider network of NSX's own
     (NSX_NETWORK) no segment either.  Neutron's `router:external` flag is not collected."""
     found = {f.floating_network_id for f in snap.of(FloatingIp)}
-    found.update(p.network_id for p in snap.of(NeutronPort)
-                 if p.device_owner in (ROUTER_GATEWAY_OWNER, FLOATINGIP_OWNER))
+    found.update(
+        p.network_id for p in snap.of(NeutronPort) if p.device_owner in (ROUTER_GATEWAY_OWNER, FLOATINGIP_OWNER)
+    )
     return found
 
 
@@ -70,9 +84,21 @@ def neutron_ref(kind: str, neutron_id: str) -> ObjectRef:
 
 
 def nsx_evidence(o: NsxObject) -> dict:
-    return {"api": o.api, "resource_type": o.resource_type, "id": o.id, "display_name": o.display_name,
-            "path": o.path, "parent_id": o.parent_id, "neutron_kind": o.neutron_kind, "neutron_id": o.neutron_id,
-            "api_version": o.api_version, "project_id": o.project_id, "internal": bool(o.internal),
-            "other_deployment": bool(o.other_deployment), "attached": bool(o.attached), "revision": o.revision,
-            "created_at": o.created_at.isoformat() if o.created_at else None,
-            "updated_at": o.updated_at.isoformat() if o.updated_at else None}
+    return {
+        "api": o.api,
+        "resource_type": o.resource_type,
+        "id": o.id,
+        "display_name": o.display_name,
+        "path": o.path,
+        "parent_id": o.parent_id,
+        "neutron_kind": o.neutron_kind,
+        "neutron_id": o.neutron_id,
+        "api_version": o.api_version,
+        "project_id": o.project_id,
+        "internal": bool(o.internal),
+        "other_deployment": bool(o.other_deployment),
+        "attached": bool(o.attached),
+        "revision": o.revision,
+        "created_at": o.created_at.isoformat() if o.created_at else None,
+        "updated_at": o.updated_at.isoformat() if o.updated_at else None,
+    }

@@ -1,16 +1,26 @@
 from __future__ import annotations
 
-from typing import TypedDict
-
 from collections import defaultdict
+from typing import TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.nsx.common import MIN_AGE, complete, external_networks, neutron_ref
 from osfsck.model.facts.neutron import (
-    FloatingIp, NeutronNetwork, NeutronPort, NeutronRouter, SecurityGroup, is_compute_port,
+    FloatingIp,
+    NeutronNetwork,
+    NeutronPort,
+    NeutronRouter,
+    SecurityGroup,
+    is_compute_port,
 )
 from osfsck.model.facts.nsx import (
-    GROUP_TYPES, NETWORK, PORT, ROUTER, RULES_TYPES, SECURITY_GROUP, NsxObject,
+    GROUP_TYPES,
+    NETWORK,
+    PORT,
+    ROUTER,
+    RULES_TYPES,
+    SECURITY_GROUP,
+    NsxObject,
 )
 from osfsck.model.finding import Severity
 from osfsck.model.snapshot import Snapshot
@@ -91,8 +101,11 @@ class MissingNsxObject(Check):
                 have[(o.neutron_kind, o.neutron_id)].add(o.resource_type)
         external = external_networks(snap)
         expected = [(NETWORK, n) for n in snap.of(NeutronNetwork) if n.id not in external]
-        expected += [(PORT, p) for p in snap.of(NeutronPort)
-                     if (is_compute_port(p) or not p.device_owner) and p.network_id not in external]
+        expected += [
+            (PORT, p)
+            for p in snap.of(NeutronPort)
+            if (is_compute_port(p) or not p.device_owner) and p.network_id not in external
+        ]
         expected += [(ROUTER, r) for r in snap.of(NeutronRouter)]
         expected += [(SECURITY_GROUP, g) for g in snap.of(SecurityGroup)]
         for kind, obj in expected:
@@ -107,7 +120,16 @@ class MissingNsxObject(Check):
                 neutron_ref(kind, obj.id),
                 f"{_NOUN[kind]} {obj.id} ({obj.name or 'no name'}, project {obj.project_id}) has no NSX "
                 f"{' and no '.join(lacking)} tagged with its id.",
-                evidence={"neutron": {"kind": kind, "id": obj.id, "name": obj.name, "project_id": obj.project_id,
-                                      "created_at": obj.created_at.isoformat() if obj.created_at else None},
-                          "missing": lacking, "present": sorted(types)},
-                changed_at=obj.updated_at or obj.created_at)
+                evidence={
+                    "neutron": {
+                        "kind": kind,
+                        "id": obj.id,
+                        "name": obj.name,
+                        "project_id": obj.project_id,
+                        "created_at": obj.created_at.isoformat() if obj.created_at else None,
+                    },
+                    "missing": lacking,
+                    "present": sorted(types),
+                },
+                changed_at=obj.updated_at or obj.created_at,
+            )

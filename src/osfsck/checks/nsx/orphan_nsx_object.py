@@ -87,4 +87,6 @@ class OrphanNsxObject(Check):
                 "which Neutron no longer has.",
                 related=[neutron_ref(o.neutron_kind, o.neutron_id)],
                 evidence={"nsx_object": nsx_evidence(o)},
-                changed_at=o.updated_at or o.created_at, severity=severity_of(o))
+                changed_at=o.updated_at or o.created_at,
+                severity=severity_of(o),
+            )

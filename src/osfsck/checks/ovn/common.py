@@ -26,18 +26,49 @@ from typing import NamedTuple
 
 from osfsck.checks.base import CheckOutput, scope_complete
 from osfsck.model.facts.neutron import (
-    FLOATINGIP_OWNER, NEUTRON_SCOPE, FloatingIp, NeutronNetwork, NeutronPort, NeutronRouter, NeutronSubnet,
-    RouterPort, SecurityGroup, SecurityGroupRule,
+    FLOATINGIP_OWNER,
+    NEUTRON_SCOPE,
+    FloatingIp,
+    NeutronNetwork,
+    NeutronPort,
+    NeutronRouter,
+    NeutronSubnet,
+    RouterPort,
+    SecurityGroup,
+    SecurityGroupRule,
 )
 from osfsck.model.facts.ovn import (
-    ACL, FLOATING_IP, LOGICAL_ROUTER, LOGICAL_SWITCH, NAT, NETWORK, OVN_NB_SCOPE, PORT, PORT_GROUP, ROUTER,
-    ROUTER_PORT, ROUTER_PORT_TABLE, RULE, SECURITY_GROUP, SUBNET, SWITCH_PORT, OvnNbRow,
+    ACL,
+    FLOATING_IP,
+    LOGICAL_ROUTER,
+    LOGICAL_SWITCH,
+    NAT,
+    NETWORK,
+    OVN_NB_SCOPE,
+    PORT,
+    PORT_GROUP,
+    ROUTER,
+    ROUTER_PORT,
+    ROUTER_PORT_TABLE,
+    RULE,
+    SECURITY_GROUP,
+    SUBNET,
+    SWITCH_PORT,
+    OvnNbRow,
 )
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
 
-NEUTRON_KINDS = (NeutronNetwork, NeutronSubnet, NeutronPort, NeutronRouter, RouterPort, SecurityGroup,
-                 SecurityGroupRule, FloatingIp)
+NEUTRON_KINDS = (
+    NeutronNetwork,
+    NeutronSubnet,
+    NeutronPort,
+    NeutronRouter,
+    RouterPort,
+    SecurityGroup,
+    SecurityGroupRule,
+    FloatingIp,
+)
 NEEDS = (OvnNbRow, *NEUTRON_KINDS)
 # a Neutron write reaches the NB database in its post-commit, within seconds; Neutron's
 # own maintenance task (DBInconsistenciesPeriodics) re-syncs what failed every 5 minutes
@@ -50,13 +81,14 @@ class NeutronObject(NamedTuple):
     revision: int
     created_at: object
     updated_at: object
-    parent: str | None          # the network of a port, the router of a router port, the group of a rule
+    parent: str | None  # the network of a port, the router of a router port, the group of a rule
 
 
 def neutron_objects(snap: Snapshot) -> dict[str, dict[str, NeutronObject]]:
     """Neutron's objects by the kind an NB row stands for, then by id."""
-    out: dict[str, dict[str, NeutronObject]] = {k: {} for k in (NETWORK, PORT, ROUTER, ROUTER_PORT, SECURITY_GROUP,
-                                                                 RULE, FLOATING_IP, SUBNET)}
+    out: dict[str, dict[str, NeutronObject]] = {
+        k: {} for k in (NETWORK, PORT, ROUTER, ROUTER_PORT, SECURITY_GROUP, RULE, FLOATING_IP, SUBNET)
+    }
     for n in snap.of(NeutronNetwork):
         out[NETWORK][n.id] = NeutronObject(NETWORK, n.id, n.revision_number, n.created_at, n.updated_at, None)
     for s in snap.of(NeutronSubnet):
@@ -71,14 +103,15 @@ def neutron_objects(snap: Snapshot) -> dict[str, dict[str, NeutronObject]]:
         if p is not None:
             out[ROUTER_PORT][rp.port_id] = p._replace(kind=ROUTER_PORT, parent=rp.router_id)
     for g in snap.of(SecurityGroup):
-        out[SECURITY_GROUP][g.id] = NeutronObject(SECURITY_GROUP, g.id, g.revision_number, g.created_at,
-                                                  g.updated_at, None)
+        out[SECURITY_GROUP][g.id] = NeutronObject(
+            SECURITY_GROUP, g.id, g.revision_number, g.created_at, g.updated_at, None
+        )
     for r in snap.of(SecurityGroupRule):
-        out[RULE][r.id] = NeutronObject(RULE, r.id, r.revision_number, r.created_at, r.created_at,
-                                        r.security_group_id)
+        out[RULE][r.id] = NeutronObject(RULE, r.id, r.revision_number, r.created_at, r.created_at, r.security_group_id)
     for f in snap.of(FloatingIp):
-        out[FLOATING_IP][f.id] = NeutronObject(FLOATING_IP, f.id, f.revision_number, f.updated_at, f.updated_at,
-                                               f.router_id)
+        out[FLOATING_IP][f.id] = NeutronObject(
+            FLOATING_IP, f.id, f.revision_number, f.updated_at, f.updated_at, f.router_id
+        )
     return out
 
 
@@ -91,8 +124,15 @@ def associated_floating_ips(snap: Snapshot) -> set[str]:
 
 
 # the NB table that stands for each Neutron kind (DHCP_Options rows of a port are extras)
-TABLE_OF = {NETWORK: LOGICAL_SWITCH, PORT: SWITCH_PORT, ROUTER: LOGICAL_ROUTER, ROUTER_PORT: ROUTER_PORT_TABLE,
-            SECURITY_GROUP: PORT_GROUP, RULE: ACL, FLOATING_IP: NAT}
+TABLE_OF = {
+    NETWORK: LOGICAL_SWITCH,
+    PORT: SWITCH_PORT,
+    ROUTER: LOGICAL_ROUTER,
+    ROUTER_PORT: ROUTER_PORT_TABLE,
+    SECURITY_GROUP: PORT_GROUP,
+    RULE: ACL,
+    FLOATING_IP: NAT,
+}
 
 
 def both_complete(snap: Snapshot, out: CheckOutput) -> bool:
@@ -116,5 +156,5 @@ def row_evidence(row: OvnNbRow) -> dict:
 
 
 def describe(row: OvnNbRow) -> str:
-    """"Logical_Switch_Port 1b2c... (<name>)" for a message."""
+    """ "Logical_Switch_Port 1b2c... (<name>)" for a message."""
     return f"{row.table} {row.uuid}" + (f" ({row.name})" if row.name else "")

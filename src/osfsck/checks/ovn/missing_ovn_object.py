@@ -4,24 +4,55 @@ from typing import TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, age_seconds
 from osfsck.checks.ovn.common import (
-    MIN_AGE, NEEDS, TABLE_OF, associated_floating_ips, both_complete, floating_ip_ports, neutron_objects, neutron_ref,
+    MIN_AGE,
+    NEEDS,
+    TABLE_OF,
+    associated_floating_ips,
+    both_complete,
+    floating_ip_ports,
+    neutron_objects,
+    neutron_ref,
 )
 from osfsck.model.facts.ovn import (
-    FLOATING_IP, NETWORK, OVN_NB_SCOPE, PORT, ROUTER, ROUTER_PORT, RULE, SECURITY_GROUP, OvnNbRow, port_group_name,
-    router_name, router_port_name, switch_name,
+    FLOATING_IP,
+    NETWORK,
+    OVN_NB_SCOPE,
+    PORT,
+    ROUTER,
+    ROUTER_PORT,
+    RULE,
+    SECURITY_GROUP,
+    OvnNbRow,
+    port_group_name,
+    router_name,
+    router_port_name,
+    switch_name,
 )
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
 
 # what an object's row would be called, for the message and the runbook
-_EXPECTED_NAME = {NETWORK: switch_name, PORT: lambda i: i, ROUTER: router_name, ROUTER_PORT: router_port_name,
-                  SECURITY_GROUP: port_group_name, RULE: lambda i: f"ACL with neutron:security_group_rule_id={i}",
-                  FLOATING_IP: lambda i: f"NAT with neutron:fip_id={i}"}
+_EXPECTED_NAME = {
+    NETWORK: switch_name,
+    PORT: lambda i: i,
+    ROUTER: router_name,
+    ROUTER_PORT: router_port_name,
+    SECURITY_GROUP: port_group_name,
+    RULE: lambda i: f"ACL with neutron:security_group_rule_id={i}",
+    FLOATING_IP: lambda i: f"NAT with neutron:fip_id={i}",
+}
 # a port's, router port's or rule's row is reported with its container's when that is missing too
 _CONTAINER_KIND = {PORT: NETWORK, ROUTER_PORT: ROUTER, RULE: SECURITY_GROUP}
-_WHAT = {NETWORK: "Network", PORT: "Port", ROUTER: "Router", ROUTER_PORT: "Router port",
-         SECURITY_GROUP: "Security group", RULE: "Security group rule", FLOATING_IP: "Floating IP"}
+_WHAT = {
+    NETWORK: "Network",
+    PORT: "Port",
+    ROUTER: "Router",
+    ROUTER_PORT: "Router port",
+    SECURITY_GROUP: "Security group",
+    RULE: "Security group rule",
+    FLOATING_IP: "Floating IP",
+}
 
 
 class MissingOvnObjectEvidence(TypedDict):
@@ -98,17 +129,25 @@ class MissingOvnObject(Check):
                     continue
                 container = _CONTAINER_KIND.get(kind)
                 if container and obj.parent in objects[container] and missing(container, obj.parent):
-                    continue   # reported with its network, router or group
+                    continue  # reported with its network, router or group
                 table = TABLE_OF[kind]
                 expected = _EXPECTED_NAME[kind](oid)
                 out.found(
                     neutron_ref(kind, oid),
                     f"{_WHAT[kind]} {oid} has no {table} in the OVN northbound database (expected {expected}).",
                     related=[ObjectRef("ovn-" + table.lower().replace("_", "-"), expected, OVN_NB_SCOPE)],
-                    evidence={"neutron": {"kind": kind, "id": oid, "revision_number": obj.revision,
-                                          "created_at": _iso(obj.created_at), "updated_at": _iso(obj.updated_at),
-                                          "parent": obj.parent},
-                              "expected_table": table, "expected_name": expected},
+                    evidence={
+                        "neutron": {
+                            "kind": kind,
+                            "id": oid,
+                            "revision_number": obj.revision,
+                            "created_at": _iso(obj.created_at),
+                            "updated_at": _iso(obj.updated_at),
+                            "parent": obj.parent,
+                        },
+                        "expected_table": table,
+                        "expected_name": expected,
+                    },
                     changed_at=obj.updated_at or obj.created_at,
                 )
 

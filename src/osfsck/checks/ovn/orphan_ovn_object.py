@@ -1,14 +1,27 @@
 from __future__ import annotations
 
-from typing import TypedDict
-
 from collections import defaultdict
+from typing import TypedDict
 
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.ovn.common import NEEDS, both_complete, describe, neutron_objects, neutron_ref, row_evidence, row_ref
 from osfsck.model.facts.ovn import (
-    ACL, FLOATING_IP, LOGICAL_ROUTER, LOGICAL_SWITCH, NAT, NETWORK, PORT, PORT_GROUP, ROUTER,
-    ROUTER_PORT, ROUTER_PORT_TABLE, RULE, SECURITY_GROUP, SUBNET, SWITCH_PORT, OvnNbRow,
+    ACL,
+    FLOATING_IP,
+    LOGICAL_ROUTER,
+    LOGICAL_SWITCH,
+    NAT,
+    NETWORK,
+    PORT,
+    PORT_GROUP,
+    ROUTER,
+    ROUTER_PORT,
+    ROUTER_PORT_TABLE,
+    RULE,
+    SECURITY_GROUP,
+    SUBNET,
+    SWITCH_PORT,
+    OvnNbRow,
 )
 from osfsck.model.finding import Severity
 from osfsck.model.snapshot import Snapshot
@@ -16,10 +29,17 @@ from osfsck.model.snapshot import Snapshot
 # the Neutron kinds osfsck can judge (segments are not read)
 JUDGED = frozenset({NETWORK, PORT, ROUTER, ROUTER_PORT, SECURITY_GROUP, RULE, FLOATING_IP, SUBNET})
 # (child table, its container's table): a container's children go with it
-CONTAINER_OF = {SWITCH_PORT: LOGICAL_SWITCH, ROUTER_PORT_TABLE: LOGICAL_ROUTER, NAT: LOGICAL_ROUTER,
-                ACL: PORT_GROUP}
-_WHAT = {NETWORK: "network", PORT: "port", ROUTER: "router", ROUTER_PORT: "router port", SECURITY_GROUP:
-         "security group", RULE: "security group rule", FLOATING_IP: "floating IP", SUBNET: "subnet"}
+CONTAINER_OF = {SWITCH_PORT: LOGICAL_SWITCH, ROUTER_PORT_TABLE: LOGICAL_ROUTER, NAT: LOGICAL_ROUTER, ACL: PORT_GROUP}
+_WHAT = {
+    NETWORK: "network",
+    PORT: "port",
+    ROUTER: "router",
+    ROUTER_PORT: "router port",
+    SECURITY_GROUP: "security group",
+    RULE: "security group rule",
+    FLOATING_IP: "floating IP",
+    SUBNET: "subnet",
+}
 
 
 class OrphanOvnObjectEvidence(TypedDict):
@@ -97,7 +117,7 @@ class OrphanOvnObject(Check):
         for r in orphan.values():
             container = CONTAINER_OF.get(r.table)
             if container and r.parent and (container, r.parent) in orphan_containers:
-                continue   # goes with its orphan container
+                continue  # goes with its orphan container
             kids = sorted(children.get((r.table, r.name), ()), key=lambda c: (c.table, c.uuid))
             in_use = [c.uuid for c in kids if not c.marked or (c.neutron_kind in JUDGED and c.uuid not in orphan)]
             what = _WHAT[r.neutron_kind]
@@ -106,8 +126,10 @@ class OrphanOvnObject(Check):
                 row_ref(r),
                 f"{describe(r)} stands for {what} {r.neutron_id}, which Neutron no longer has{with_kids}.",
                 related=[neutron_ref(r.neutron_kind, r.neutron_id)],
-                evidence={"row": row_evidence(r), "children": [row_evidence(c) for c in kids],
-                          "children_in_use": in_use},
+                evidence={
+                    "row": row_evidence(r),
+                    "children": [row_evidence(c) for c in kids],
+                    "children_in_use": in_use,
+                },
                 severity=Severity.HIGH if r.table in (NAT, SWITCH_PORT) else None,
             )
-

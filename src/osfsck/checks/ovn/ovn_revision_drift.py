@@ -5,7 +5,14 @@ from typing import TypedDict
 from osfsck.checks.base import Check, CheckOutput, age_seconds
 from osfsck.checks.ovn.common import NEEDS, both_complete, describe, neutron_objects, neutron_ref, row_evidence, row_ref
 from osfsck.model.facts.ovn import (
-    DHCP_OPTIONS, FLOATING_IP, NETWORK, PORT, ROUTER, ROUTER_PORT, SUBNET, OvnNbRow,
+    DHCP_OPTIONS,
+    FLOATING_IP,
+    NETWORK,
+    PORT,
+    ROUTER,
+    ROUTER_PORT,
+    SUBNET,
+    OvnNbRow,
 )
 from osfsck.model.finding import Severity
 from osfsck.model.snapshot import Snapshot
@@ -73,7 +80,7 @@ class OvnRevisionDrift(Check):
                 continue
             obj = objects[r.neutron_kind].get(r.neutron_id)
             if obj is None:
-                continue   # an orphan: OV101's
+                continue  # an orphan: OV101's
             out.examine()
             if r.revision >= obj.revision:
                 continue
@@ -85,9 +92,14 @@ class OvnRevisionDrift(Check):
                 f"{describe(r)} is at revision {r.revision}, behind revision {obj.revision} of "
                 f"{r.neutron_kind} {r.neutron_id} in Neutron.",
                 related=[neutron_ref(r.neutron_kind, r.neutron_id)],
-                evidence={"row": row_evidence(r), "neutron": {"kind": obj.kind, "id": obj.id,
-                                                              "revision_number": obj.revision,
-                                                              "updated_at": obj.updated_at.isoformat()
-                                                              if obj.updated_at else None}},
+                evidence={
+                    "row": row_evidence(r),
+                    "neutron": {
+                        "kind": obj.kind,
+                        "id": obj.id,
+                        "revision_number": obj.revision,
+                        "updated_at": obj.updated_at.isoformat() if obj.updated_at else None,
+                    },
+                },
                 changed_at=obj.updated_at,
             )

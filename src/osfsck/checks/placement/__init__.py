@@ -1,2 +1,2 @@
 """Placement: allocations and resource providers against what Nova has (instances,
-    migrations, compute nodes)."""
+migrations, compute nodes)."""

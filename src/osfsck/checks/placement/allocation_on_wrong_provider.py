@@ -6,10 +6,22 @@ from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import instance_evidence
 from osfsck.checks.instance_index import instance_index, instance_ref, moves_known, undecided
 from osfsck.checks.placement.common import (
-    MIN_AGE, allocations_evidence, consumer_ref, node_evidence, placement_index, provider_ref, with_placement,
+    MIN_AGE,
+    allocations_evidence,
+    consumer_ref,
+    node_evidence,
+    placement_index,
+    provider_ref,
+    with_placement,
 )
 from osfsck.model.facts.nova import (
-    API_SCOPE, ArchivedInstance, Cell, ComputeNode, Instance, InstanceMapping, Migration,
+    API_SCOPE,
+    ArchivedInstance,
+    Cell,
+    ComputeNode,
+    Instance,
+    InstanceMapping,
+    Migration,
 )
 from osfsck.model.facts.placement import Allocation, Consumer, ResourceProvider
 from osfsck.model.finding import Severity
@@ -61,8 +73,17 @@ class AllocationOnWrongProvider(Check):
     evidence_shape = AllocationOnWrongProviderEvidence
     name = "allocation-on-wrong-provider"
     severity = Severity.MEDIUM
-    needs = (Allocation, Consumer, ResourceProvider, ComputeNode, Instance, ArchivedInstance, InstanceMapping, Cell,
-             Migration)
+    needs = (
+        Allocation,
+        Consumer,
+        ResourceProvider,
+        ComputeNode,
+        Instance,
+        ArchivedInstance,
+        InstanceMapping,
+        Cell,
+        Migration,
+    )
     relies_on = (Allocation, ResourceProvider, ComputeNode, Instance, Migration)
     repairs = ("move-allocation-to-compute-node", "allocation-on-wrong-provider-runbook")
     defaults = {"min_age": MIN_AGE}
@@ -79,10 +100,10 @@ class AllocationOnWrongProvider(Check):
         # a provider of a node we could not read is not known as a compute node's, and a
         # consumer live only in a cell we could not read is not known as an instance
         if not idx.api_complete:
-            out.inconclusive(API_SCOPE, idx.api_reason())    # a cell it does not list has both
+            out.inconclusive(API_SCOPE, idx.api_reason())  # a cell it does not list has both
         px.nodes_complete(out, sorted(idx.cell_names))
         unsure = bool(idx.partial_cells)
-        for a in snap.of(Allocation):     # 10^5-10^6 rows: two dict lookups each
+        for a in snap.of(Allocation):  # 10^5-10^6 rows: two dict lookups each
             node = node_of(a[2])
             if node is not None:
                 row = primaries(a[1])
@@ -103,9 +124,14 @@ class AllocationOnWrongProvider(Check):
                 continue
             if not px.nodes_complete(out, [row.cell]):
                 continue
-            hosts = idx.expected_hosts(uuid)      # its host, and an evacuation's source not yet cleaned
-            wrong = sorted({a.provider_uuid for a in allocs[uuid]
-                            if (n := px.node_of_provider.get(a.provider_uuid)) is not None and n.host not in hosts})
+            hosts = idx.expected_hosts(uuid)  # its host, and an evacuation's source not yet cleaned
+            wrong = sorted(
+                {
+                    a.provider_uuid
+                    for a in allocs[uuid]
+                    if (n := px.node_of_provider.get(a.provider_uuid)) is not None and n.host not in hosts
+                }
+            )
             if not wrong:
                 continue
             own = [n for n in px.nodes_of_host.get(row.host, ()) if n.cell == row.cell]
@@ -116,9 +142,12 @@ class AllocationOnWrongProvider(Check):
                 f"Instance {uuid} runs on {row.host} in cell:{row.cell}, but its allocation is against "
                 f"{others}{'' if node is None else f' instead of its compute node {node.uuid}'}.",
                 related=[instance_ref(uuid, row.cell), *(provider_ref(p) for p in wrong)],
-                evidence={"instance": {**instance_evidence(row), "node": row.node},
-                          "compute_node": node_evidence(node) if node else None,
-                          "wrong_providers": wrong, "allocations": allocations_evidence(allocs[uuid]),
-                          "consumer_generation": c.generation if c else None},
+                evidence={
+                    "instance": {**instance_evidence(row), "node": row.node},
+                    "compute_node": node_evidence(node) if node else None,
+                    "wrong_providers": wrong,
+                    "allocations": allocations_evidence(allocs[uuid]),
+                    "consumer_generation": c.generation if c else None,
+                },
                 changed_at=row.updated_at or row.created_at,
             )

@@ -9,7 +9,12 @@ from collections import defaultdict
 from osfsck.checks.base import CheckOutput, scope_complete
 from osfsck.model.facts.nova import ComputeNode, cell_scope
 from osfsck.model.facts.placement import (
-    COMPUTE_CLASSES, PLACEMENT_SCOPE, Allocation, Consumer, Inventory, ResourceProvider,
+    COMPUTE_CLASSES,
+    PLACEMENT_SCOPE,
+    Allocation,
+    Consumer,
+    Inventory,
+    ResourceProvider,
 )
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
@@ -51,14 +56,27 @@ def allocations_evidence(allocs) -> dict:
 def consumer_evidence(c: Consumer | None) -> dict | None:
     if c is None:
         return None
-    return {"uuid": c.uuid, "project_id": c.project_id, "user_id": c.user_id, "generation": c.generation,
-            "consumer_type": c.consumer_type, "created_at": _iso(c.created_at), "updated_at": _iso(c.updated_at)}
+    return {
+        "uuid": c.uuid,
+        "project_id": c.project_id,
+        "user_id": c.user_id,
+        "generation": c.generation,
+        "consumer_type": c.consumer_type,
+        "created_at": _iso(c.created_at),
+        "updated_at": _iso(c.updated_at),
+    }
 
 
 def provider_evidence(p: ResourceProvider) -> dict:
-    return {"uuid": p.uuid, "name": p.name, "generation": p.generation, "root_provider_uuid": p.root_provider_uuid,
-            "parent_provider_uuid": p.parent_provider_uuid, "created_at": _iso(p.created_at),
-            "updated_at": _iso(p.updated_at)}
+    return {
+        "uuid": p.uuid,
+        "name": p.name,
+        "generation": p.generation,
+        "root_provider_uuid": p.root_provider_uuid,
+        "parent_provider_uuid": p.parent_provider_uuid,
+        "created_at": _iso(p.created_at),
+        "updated_at": _iso(p.updated_at),
+    }
 
 
 def node_evidence(n: ComputeNode) -> dict:

@@ -86,9 +86,16 @@ class MissingAllocation(Check):
                 f"Instance {uuid} ({row.vm_state}, {row.vcpus} vCPU, {row.memory_mb} MiB RAM, {row.root_gb} GB root) "
                 f"runs on {where} in cell:{row.cell}, but Placement holds no allocation for it.",
                 related=[provider_ref(node.uuid)] if node else [],
-                evidence={"instance": {**instance_evidence(row), "node": row.node, "vcpus": row.vcpus,
-                                       "memory_mb": row.memory_mb, "root_gb": row.root_gb},
-                          "compute_node": node_evidence(node) if node else None,
-                          "provider_exists": rp is not None},
+                evidence={
+                    "instance": {
+                        **instance_evidence(row),
+                        "node": row.node,
+                        "vcpus": row.vcpus,
+                        "memory_mb": row.memory_mb,
+                        "root_gb": row.root_gb,
+                    },
+                    "compute_node": node_evidence(node) if node else None,
+                    "provider_exists": rp is not None,
+                },
                 changed_at=row.updated_at or row.created_at,
             )

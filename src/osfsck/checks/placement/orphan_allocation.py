@@ -5,22 +5,46 @@ from typing import TypedDict
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import instance_evidence
 from osfsck.checks.instance_index import (
-    LIVE, UNKNOWN, gone_because, instance_index, instance_ref, may_be_building, undecided,
+    LIVE,
+    UNKNOWN,
+    gone_because,
+    instance_index,
+    instance_ref,
+    may_be_building,
+    undecided,
 )
 from osfsck.checks.placement.common import (
-    MIN_AGE, allocations_evidence, consumer_evidence, consumer_ref, placement_index, provider_ref, with_placement,
+    MIN_AGE,
+    allocations_evidence,
+    consumer_evidence,
+    consumer_ref,
+    placement_index,
+    provider_ref,
+    with_placement,
 )
 from osfsck.model.facts.nova import (
-    API_SCOPE, MIGRATION_TERMINAL, ArchivedInstance, BuildRequest, Cell, ComputeNode, Instance, InstanceMapping,
+    API_SCOPE,
+    MIGRATION_TERMINAL,
+    ArchivedInstance,
+    BuildRequest,
+    Cell,
+    ComputeNode,
+    Instance,
+    InstanceMapping,
     Migration,
 )
 from osfsck.model.facts.placement import (
-    CONSUMER_INSTANCE, CONSUMER_MIGRATION, Allocation, Consumer, Inventory, ResourceProvider,
+    CONSUMER_INSTANCE,
+    CONSUMER_MIGRATION,
+    Allocation,
+    Consumer,
+    Inventory,
+    ResourceProvider,
 )
 from osfsck.model.finding import Confidence, Severity
 from osfsck.model.snapshot import Snapshot
 
-GiB = 1024 ** 3
+GiB = 1024**3
 _NOVA_CONSUMER_TYPES = (None, CONSUMER_INSTANCE, CONSUMER_MIGRATION)
 
 
@@ -78,8 +102,19 @@ class OrphanAllocation(Check):
     evidence_shape = OrphanAllocationEvidence
     name = "orphan-allocation"
     severity = Severity.MEDIUM
-    needs = (Allocation, Consumer, ResourceProvider, Inventory, ComputeNode, Instance, ArchivedInstance,
-             InstanceMapping, BuildRequest, Cell, Migration)
+    needs = (
+        Allocation,
+        Consumer,
+        ResourceProvider,
+        Inventory,
+        ComputeNode,
+        Instance,
+        ArchivedInstance,
+        InstanceMapping,
+        BuildRequest,
+        Cell,
+        Migration,
+    )
     relies_on = (Instance, ArchivedInstance, InstanceMapping, BuildRequest, Cell, Migration)
     repairs = ("delete-orphan-allocations", "orphan-allocation-runbook")
     defaults = {"min_age": MIN_AGE}
@@ -90,7 +125,7 @@ class OrphanAllocation(Check):
         idx = instance_index(snap)
         px = placement_index(snap)
         out.examine(len(px.allocated))
-        suspects = px.allocated - idx.primaries.keys()     # every live instance settled in C
+        suspects = px.allocated - idx.primaries.keys()  # every live instance settled in C
         if not suspects:
             return
         min_age = float(self.params["min_age"])
@@ -118,12 +153,18 @@ class OrphanAllocation(Check):
                 consumer_ref(uuid),
                 f"Placement consumer {uuid} holds {held} on {_providers_phrase(px, providers)}, but it {why}.",
                 related=[*related, *(provider_ref(p) for p in providers)],
-                evidence={"consumer": consumer_evidence(consumer), "allocations": allocations_evidence(mine),
-                          **evidence},
+                evidence={
+                    "consumer": consumer_evidence(consumer),
+                    "allocations": allocations_evidence(mine),
+                    **evidence,
+                },
                 confidence=confidence,
                 changed_at=consumer.updated_at or consumer.created_at if consumer else None,
-                reclaim={"vcpus": totals.get("VCPU", 0) + totals.get("PCPU", 0),
-                         "memory_mb": totals.get("MEMORY_MB", 0), "disk_bytes": totals.get("DISK_GB", 0) * GiB},
+                reclaim={
+                    "vcpus": totals.get("VCPU", 0) + totals.get("PCPU", 0),
+                    "memory_mb": totals.get("MEMORY_MB", 0),
+                    "disk_bytes": totals.get("DISK_GB", 0) * GiB,
+                },
             )
 
     @staticmethod
@@ -134,19 +175,33 @@ class OrphanAllocation(Check):
         if migration is not None:
             if (migration.status or "") not in MIGRATION_TERMINAL or recent(snap, migration.updated_at, min_age):
                 return none
-            ev = {"migration": {"cell": migration.cell, "id": migration.id, "uuid": migration.uuid,
-                                "instance_uuid": migration.instance_uuid, "type": migration.migration_type,
-                                "status": migration.status, "source_compute": migration.source_compute,
-                                "dest_compute": migration.dest_compute}}
-            why = (f"is {migration.migration_type or 'migration'} {migration.id} of instance "
-                   f"{migration.instance_uuid}, {migration.status} in cell:{migration.cell}")
+            ev = {
+                "migration": {
+                    "cell": migration.cell,
+                    "id": migration.id,
+                    "uuid": migration.uuid,
+                    "instance_uuid": migration.instance_uuid,
+                    "type": migration.migration_type,
+                    "status": migration.status,
+                    "source_compute": migration.source_compute,
+                    "dest_compute": migration.dest_compute,
+                }
+            }
+            why = (
+                f"is {migration.migration_type or 'migration'} {migration.id} of instance "
+                f"{migration.instance_uuid}, {migration.status} in cell:{migration.cell}"
+            )
             return why, (instance_ref(migration.instance_uuid, migration.cell),), ev, Confidence.HIGH
         if may_be_building(out, idx, uuid):
-            return none          # still a build request: scheduled, not yet in a cell
+            return none  # still a build request: scheduled, not yet in a cell
         mapping = idx.mappings.get(uuid)
-        if mapping is not None and mapping.cell_uuid is not None and idx.cell_name(mapping.cell_uuid) is None \
-                and not idx.api_complete:
-            out.inconclusive(API_SCOPE, idx.api_reason())   # its cell may be one we could not list
+        if (
+            mapping is not None
+            and mapping.cell_uuid is not None
+            and idx.cell_name(mapping.cell_uuid) is None
+            and not idx.api_complete
+        ):
+            out.inconclusive(API_SCOPE, idx.api_reason())  # its cell may be one we could not list
             return none
         if mapping is not None and (mapping.cell_uuid is None or idx.cell_name(mapping.cell_uuid) is None):
             # scheduled and not yet in a cell; or mapped to a cell the API database does not

@@ -5,7 +5,12 @@ from typing import TypedDict
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.instance_index import instance_index
 from osfsck.checks.placement.common import (
-    MIN_AGE, node_evidence, placement_index, provider_evidence, provider_ref, with_placement,
+    MIN_AGE,
+    node_evidence,
+    placement_index,
+    provider_evidence,
+    provider_ref,
+    with_placement,
 )
 from osfsck.model.facts.nova import API_SCOPE, Cell, ComputeNode
 from osfsck.model.facts.placement import COMPUTE_CLASSES, Allocation, Inventory, ResourceProvider
@@ -103,16 +108,23 @@ class OrphanResourceProvider(Check):
                 held.setdefault(r, set()).add(a[1])
         for p, named, offers in sorted(flagged):
             consumers = sorted(held.get(p.uuid, ()))
-            why = (f"compute node {named[0].host} in cell:{named[0].cell} now has its name under uuid {named[0].uuid}"
-                   if named else f"no cell has a compute node {p.uuid}")
+            why = (
+                f"compute node {named[0].host} in cell:{named[0].cell} now has its name under uuid {named[0].uuid}"
+                if named
+                else f"no cell has a compute node {p.uuid}"
+            )
             load = f"; {len(consumers)} consumer(s) still hold allocations on it" if consumers else ""
             out.found(
                 provider_ref(p.uuid),
                 f"Resource provider {p.name} ({p.uuid}) is a compute node's (it offers "
                 f"{', '.join(offers) or 'a compute name'}), but {why}{load}.",
-                evidence={"provider": provider_evidence(p), "offers": offers,
-                          "inventory_classes": sorted(px.classes_of.get(p.uuid, ())),
-                          "children": sorted(children.get(p.uuid, ())), "consumers": consumers,
-                          "same_name_nodes": [node_evidence(n) for n in named]},
+                evidence={
+                    "provider": provider_evidence(p),
+                    "offers": offers,
+                    "inventory_classes": sorted(px.classes_of.get(p.uuid, ())),
+                    "children": sorted(children.get(p.uuid, ())),
+                    "consumers": consumers,
+                    "same_name_nodes": [node_evidence(n) for n in named],
+                },
                 changed_at=p.updated_at or p.created_at,
             )

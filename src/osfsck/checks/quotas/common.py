@@ -34,5 +34,11 @@ def cinder_usages_by_key(snap: Snapshot) -> dict[tuple, list]:
 
 
 def cinder_usage_evidence(u) -> dict:
-    return {"id": u.id, "project_id": u.project_id, "resource": u.resource, "in_use": u.in_use,
-            "reserved": u.reserved, "updated_at": u.updated_at.isoformat() if u.updated_at else None}
+    return {
+        "id": u.id,
+        "project_id": u.project_id,
+        "resource": u.resource,
+        "in_use": u.in_use,
+        "reserved": u.reserved,
+        "updated_at": u.updated_at.isoformat() if u.updated_at else None,
+    }

@@ -14,7 +14,7 @@ class DuplicateQuotaUsageEvidence(TypedDict):
     """What every QU103 finding's evidence holds."""
 
     usages: list
-    no_snapshot_gb_quota: bool     # how the repair recounts gigabytes (as QU101's setting)
+    no_snapshot_gb_quota: bool  # how the repair recounts gigabytes (as QU101's setting)
 
 
 class DuplicateQuotaUsage(Check):
@@ -66,9 +66,11 @@ class DuplicateQuotaUsage(Check):
             changed = max((u.updated_at for u in rows if u.updated_at), default=None)
             ref = usage_ref("cinder", project, resource, CINDER_SCOPE)
             out.found(
-                ref, f"Cinder quota usage {ref.id} has {len(rows)} live rows "
-                     f"(ids {', '.join(str(u.id) for u in rows)}).",
-                evidence={"usages": [cinder_usage_evidence(u) for u in rows],
-                          "no_snapshot_gb_quota": bool(self.params["no_snapshot_gb_quota"])},
+                ref,
+                f"Cinder quota usage {ref.id} has {len(rows)} live rows (ids {', '.join(str(u.id) for u in rows)}).",
+                evidence={
+                    "usages": [cinder_usage_evidence(u) for u in rows],
+                    "no_snapshot_gb_quota": bool(self.params["no_snapshot_gb_quota"]),
+                },
                 changed_at=changed,
             )

@@ -62,7 +62,7 @@ class ExpiredReservation(Check):
     name = "expired-reservation"
     severity = Severity.LOW
     needs = (CinderReservation, NeutronReservation)
-    needs_one_of = ((CinderReservation,), (NeutronReservation,))     # a part per service
+    needs_one_of = ((CinderReservation,), (NeutronReservation,))  # a part per service
     relies_on = (CinderReservation, NeutronReservation)
     repairs = ("delete-expired-reservations",)
     defaults = {"cinder_clean_interval": CINDER_CLEAN_INTERVAL, "neutron_clean_interval": NEUTRON_CLEAN_INTERVAL}
@@ -80,11 +80,20 @@ class ExpiredReservation(Check):
                     continue
                 ref = reservation_ref("cinder", r.uuid, CINDER_SCOPE)
                 out.found(
-                    ref, f"Cinder reservation {ref.id} of {r.delta:+d} {r.resource} for project {r.project_id} expired "
+                    ref,
+                    f"Cinder reservation {ref.id} of {r.delta:+d} {r.resource} for project {r.project_id} expired "
                     f"{_ago(late)} ago and is still live.",
-                    evidence={"reservation": {"id": r.id, "uuid": r.uuid, "usage_id": r.usage_id,
-                                              "project_id": r.project_id, "resource": r.resource, "delta": r.delta,
-                                              "expire": r.expire.isoformat()}},
+                    evidence={
+                        "reservation": {
+                            "id": r.id,
+                            "uuid": r.uuid,
+                            "usage_id": r.usage_id,
+                            "project_id": r.project_id,
+                            "resource": r.resource,
+                            "delta": r.delta,
+                            "expire": r.expire.isoformat(),
+                        }
+                    },
                     changed_at=r.expire,
                 )
         if (neutron or not cinder) and scope_complete(snap, out, NEUTRON_SCOPE, (NeutronReservation,)):
@@ -96,10 +105,12 @@ class ExpiredReservation(Check):
                     continue
                 ref = reservation_ref("neutron", r.id, NEUTRON_SCOPE)
                 out.found(
-                    ref, f"Neutron reservation {ref.id} for project {r.project_id} expired {_ago(late)} ago and was "
+                    ref,
+                    f"Neutron reservation {ref.id} for project {r.project_id} expired {_ago(late)} ago and was "
                     "not removed.",
-                    evidence={"reservation": {"id": r.id, "project_id": r.project_id,
-                                              "expiration": r.expiration.isoformat()}},
+                    evidence={
+                        "reservation": {"id": r.id, "project_id": r.project_id, "expiration": r.expiration.isoformat()}
+                    },
                     changed_at=r.expiration,
                 )
 

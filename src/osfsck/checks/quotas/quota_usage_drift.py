@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from typing import TypedDict
-
 from collections import defaultdict
+from typing import TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, collected, recent, scope_complete
 from osfsck.checks.quotas.common import MIN_AGE, cinder_usage_evidence, cinder_usages_by_key, usage_ref
@@ -10,8 +9,14 @@ from osfsck.model.facts.cinder import CINDER_SCOPE, CinderVolumeType
 from osfsck.model.facts.neutron import NEUTRON_SCOPE
 from osfsck.model.facts.nova import API_SCOPE, Cell, Instance, cell_scope
 from osfsck.model.facts.quota import (
-    NEUTRON_TRACKED, CinderCounted, CinderQuotaUsage, CinderReservation, NeutronCounted, NeutronQuotaUsage,
-    NovaQuotaUsage, cinder_expected,
+    NEUTRON_TRACKED,
+    CinderCounted,
+    CinderQuotaUsage,
+    CinderReservation,
+    NeutronCounted,
+    NeutronQuotaUsage,
+    NovaQuotaUsage,
+    cinder_expected,
 )
 from osfsck.model.finding import Confidence, Severity
 from osfsck.model.snapshot import Snapshot
@@ -98,7 +103,7 @@ class QuotaUsageDrift(Check):
     name = "quota-usage-drift"
     severity = Severity.MEDIUM
     needs = (*CINDER_KINDS, *NEUTRON_KINDS)
-    needs_one_of = (CINDER_KINDS, NEUTRON_KINDS)     # a part per service: either is enough
+    needs_one_of = (CINDER_KINDS, NEUTRON_KINDS)  # a part per service: either is enough
     relies_on = (CinderCounted, CinderReservation, CinderVolumeType, NeutronCounted)
     # Nova's leftover rows, and the instances they would count, when Nova is configured
     uses = (NovaQuotaUsage, Instance, Cell)
@@ -128,7 +133,7 @@ class QuotaUsageDrift(Check):
         no_snap_gb = bool(self.params["no_snapshot_gb_quota"])
         for (project, resource), rows in cinder_usages_by_key(snap).items():
             if len(rows) > 1:
-                continue        # duplicate-quota-usage's: the merge recounts them
+                continue  # duplicate-quota-usage's: the merge recounts them
             u = rows[0]
             mine = counted.get(project, [])
             expected = cinder_expected(mine, resource, types, no_snap_gb)
@@ -136,9 +141,11 @@ class QuotaUsageDrift(Check):
                 continue
             out.examine()
             held = reservations.get(u.id, [])
-            if (recent(snap, u.updated_at, min_age) or any(recent(snap, r.created_at, min_age) for r in held)
-                    or any(recent(snap, c.last_updated, min_age) or recent(snap, c.last_deleted, min_age)
-                           for c in mine)):
+            if (
+                recent(snap, u.updated_at, min_age)
+                or any(recent(snap, r.created_at, min_age) for r in held)
+                or any(recent(snap, c.last_updated, min_age) or recent(snap, c.last_deleted, min_age) for c in mine)
+            ):
                 continue
             reserved = sum(r.delta for r in held if r.delta > 0 and r.project_id == u.project_id)
             wrong = []
@@ -150,10 +157,15 @@ class QuotaUsageDrift(Check):
                 continue
             ref = usage_ref("cinder", project, resource, CINDER_SCOPE)
             out.found(
-                ref, f"Cinder quota usage {ref.id} (row {u.id}) says {' and '.join(wrong)}.",
-                evidence={"usage": cinder_usage_evidence(u), "counted_in_use": expected,
-                          "counted_reserved": reserved, "reservations": sorted(r.uuid for r in held),
-                          "no_snapshot_gb_quota": no_snap_gb},
+                ref,
+                f"Cinder quota usage {ref.id} (row {u.id}) says {' and '.join(wrong)}.",
+                evidence={
+                    "usage": cinder_usage_evidence(u),
+                    "counted_in_use": expected,
+                    "counted_reserved": reserved,
+                    "reservations": sorted(r.uuid for r in held),
+                    "no_snapshot_gb_quota": no_snap_gb,
+                },
                 changed_at=u.updated_at,
             )
 
@@ -167,14 +179,22 @@ class QuotaUsageDrift(Check):
             out.examine()
             expected = counted.get((u.project_id, u.resource), 0)
             if u.in_use == expected or u.dirty:
-                continue        # a dirty row is recounted by Neutron on the next request
+                continue  # a dirty row is recounted by Neutron on the next request
             ref = usage_ref("neutron", u.project_id, u.resource, NEUTRON_SCOPE)
             out.found(
-                ref, f"Neutron quota usage {ref.id} says in_use {u.in_use} where the project has {expected}, "
-                     "and the row is not marked dirty for a recount.",
-                evidence={"usage": {"project_id": u.project_id, "resource": u.resource, "in_use": u.in_use,
-                                    "reserved": u.reserved, "dirty": u.dirty},
-                          "counted_in_use": expected},
+                ref,
+                f"Neutron quota usage {ref.id} says in_use {u.in_use} where the project has {expected}, "
+                "and the row is not marked dirty for a recount.",
+                evidence={
+                    "usage": {
+                        "project_id": u.project_id,
+                        "resource": u.resource,
+                        "in_use": u.in_use,
+                        "reserved": u.reserved,
+                        "dirty": u.dirty,
+                    },
+                    "counted_in_use": expected,
+                },
             )
 
     # -- Nova -----------------------------------------------------------------------------
@@ -187,7 +207,7 @@ class QuotaUsageDrift(Check):
             if not snap.is_complete(NovaQuotaUsage, scope):
                 out.inconclusive(scope, snap.why_incomplete(NovaQuotaUsage, scope))
         if not rows:
-            return              # counted live: nothing keeps usage rows
+            return  # counted live: nothing keeps usage rows
         # the API database's rows count every cell: the cells it lists, not only those read
         cells = sorted({cell_scope(c.name) for c in snap.of(Cell)} | set(snap.scopes(Instance)))
         live = defaultdict(list)
@@ -208,10 +228,17 @@ class QuotaUsageDrift(Check):
             changed = max((u.updated_at for u in found if u.updated_at), default=None)
             ref = usage_ref("nova", project, resource, scope)
             out.found(
-                ref, f"Nova's leftover quota usage {ref.id} in {scope} says {in_use} where the live instances "
-                     f"make {expected}; no Nova since Pike reads these rows (it counts live).",
-                evidence={"rows": [{"id": u.id, "user_id": u.user_id, "in_use": u.in_use, "reserved": u.reserved}
-                                   for u in sorted(found, key=lambda u: u.id)],
-                          "counted_in_use": expected},
-                confidence=Confidence.LOW, severity=Severity.LOW, changed_at=changed,
+                ref,
+                f"Nova's leftover quota usage {ref.id} in {scope} says {in_use} where the live instances "
+                f"make {expected}; no Nova since Pike reads these rows (it counts live).",
+                evidence={
+                    "rows": [
+                        {"id": u.id, "user_id": u.user_id, "in_use": u.in_use, "reserved": u.reserved}
+                        for u in sorted(found, key=lambda u: u.id)
+                    ],
+                    "counted_in_use": expected,
+                },
+                confidence=Confidence.LOW,
+                severity=Severity.LOW,
+                changed_at=changed,
             )

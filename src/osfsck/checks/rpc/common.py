@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from osfsck.checks.compute.domains import domain_evidence, domains_by_uuid
 from osfsck.checks.base import CheckOutput
+from osfsck.checks.compute.domains import domain_evidence, domains_by_uuid
 from osfsck.model.facts.hypervisor import Domain, host_scope
 from osfsck.model.facts.nova import API_SCOPE, Cell, ComputeService, cell_scope
 from osfsck.model.facts.rpc import RabbitQueue, heartbeat, is_down
@@ -38,9 +38,20 @@ def queue_ref(q: RabbitQueue) -> ObjectRef:
 
 
 def queue_evidence(q: RabbitQueue) -> dict:
-    return {"broker": q.broker, "vhost": q.vhost, "name": q.name, "messages": q.messages, "consumers": q.consumers,
-            "durable": q.durable, "auto_delete": q.auto_delete, "exclusive": q.exclusive, "expires_ms": q.expires,
-            "expires_from": q.expires_from, "type": q.type, "idle_since": q.idle_since}
+    return {
+        "broker": q.broker,
+        "vhost": q.vhost,
+        "name": q.name,
+        "messages": q.messages,
+        "consumers": q.consumers,
+        "durable": q.durable,
+        "auto_delete": q.auto_delete,
+        "exclusive": q.exclusive,
+        "expires_ms": q.expires,
+        "expires_from": q.expires_from,
+        "type": q.type,
+        "idle_since": q.idle_since,
+    }
 
 
 def service_ref(s: ComputeService) -> ObjectRef:
@@ -56,7 +67,7 @@ def compute_services(snap: Snapshot) -> dict[str, ComputeService]:
 
 
 def service_state(snap: Snapshot, svc, down_time: float) -> str:
-    """"up", "forced down", "down" (no report within `down_time`) or "deleted" (no row)."""
+    """ "up", "forced down", "down" (no report within `down_time`) or "deleted" (no row)."""
     if svc is None:
         return "deleted"
     if getattr(svc, "forced_down", 0):
@@ -66,11 +77,15 @@ def service_state(snap: Snapshot, svc, down_time: float) -> str:
 
 def service_evidence(snap: Snapshot, host: str | None, svc, down_time: float) -> dict:
     seen = heartbeat(svc) if svc is not None else None
-    return {"host": host, "state": service_state(snap, svc, down_time) if host else None,
-            "cell": getattr(svc, "cell", None), "last_heartbeat": seen.isoformat() if seen else None,
-            "seconds_since_heartbeat": round((snap.taken_at - seen).total_seconds()) if seen else None,
-            "forced_down": bool(getattr(svc, "forced_down", 0)) if svc is not None else None,
-            "disabled": bool(svc.disabled) if svc is not None else None}
+    return {
+        "host": host,
+        "state": service_state(snap, svc, down_time) if host else None,
+        "cell": getattr(svc, "cell", None),
+        "last_heartbeat": seen.isoformat() if seen else None,
+        "seconds_since_heartbeat": round((snap.taken_at - seen).total_seconds()) if seen else None,
+        "forced_down": bool(getattr(svc, "forced_down", 0)) if svc is not None else None,
+        "disabled": bool(svc.disabled) if svc is not None else None,
+    }
 
 
 def cells_without_services(snap: Snapshot, out: CheckOutput) -> list[str]:
@@ -110,9 +125,10 @@ def host_queues_evidence(snap: Snapshot, host: str | None) -> dict:
         snap.memo["rpc_queues_by_name"] = idx
     names = [f"{t}.{host}" for t in NOVA_TOPICS]
     found = sorted((q for n in names for q in idx.get(n, ())), key=lambda q: (q.scope, q.name))
-    return {"read": all(snap.is_complete(RabbitQueue, s) for s in scopes),
-            "queues": [{"scope": q.scope, "name": q.name, "messages": q.messages, "consumers": q.consumers}
-                       for q in found]}
+    return {
+        "read": all(snap.is_complete(RabbitQueue, s) for s in scopes),
+        "queues": [{"scope": q.scope, "name": q.name, "messages": q.messages, "consumers": q.consumers} for q in found],
+    }
 
 
 def hypervisor_evidence(snap: Snapshot, uuid: str, host: str | None) -> dict:
@@ -142,4 +158,3 @@ def describe_queues(q: dict, host: str | None) -> str:
     if first["messages"] is None:
         return f"{first['name']} has no statistics yet"
     return f"{first['name']} holds {first['messages']} message(s), {first['consumers']} consumer(s)"
-

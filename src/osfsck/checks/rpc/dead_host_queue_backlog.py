@@ -4,8 +4,17 @@ from typing import TypedDict
 
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.rpc.common import (
-    CINDER_TOPIC, SERVICE_DOWN_TIME, cells_without_services, compute_services, host_queue, queue_evidence,
-    queue_ref, queue_scopes_partial, service_evidence, service_ref, service_state,
+    CINDER_TOPIC,
+    SERVICE_DOWN_TIME,
+    cells_without_services,
+    compute_services,
+    host_queue,
+    queue_evidence,
+    queue_ref,
+    queue_scopes_partial,
+    service_evidence,
+    service_ref,
+    service_state,
 )
 from osfsck.model.facts.cinder import CINDER_SCOPE, CinderService
 from osfsck.model.facts.nova import Cell, ComputeService
@@ -72,8 +81,11 @@ class DeadHostQueueBacklog(Check):
                 continue
             out.examine()
             if q.messages is None or q.consumers is None:
-                out.inconclusive(q.scope, f"the broker had no statistics yet for queue {q.name} (declared seconds "
-                                          "ago, or statistics are disabled)")
+                out.inconclusive(
+                    q.scope,
+                    f"the broker had no statistics yet for queue {q.name} (declared seconds "
+                    "ago, or statistics are disabled)",
+                )
                 continue
             if q.messages > 0 and q.consumers == 0:
                 candidates.append((q, *parsed))
@@ -113,9 +125,12 @@ class DeadHostQueueBacklog(Check):
     def _cinder_services(snap: Snapshot, out: CheckOutput):
         """cinder-volume rows by host, or False (recorded inconclusive) when Cinder was not read."""
         if not snap.is_complete(CinderService, CINDER_SCOPE):
-            why = (snap.why_incomplete(CinderService, CINDER_SCOPE) if snap.scopes(CinderService)
-                   else "Cinder's services were not read ([cinder] is not configured): cinder-volume queues "
-                        "cannot be judged")
+            why = (
+                snap.why_incomplete(CinderService, CINDER_SCOPE)
+                if snap.scopes(CinderService)
+                else "Cinder's services were not read ([cinder] is not configured): cinder-volume queues "
+                "cannot be judged"
+            )
             out.inconclusive(CINDER_SCOPE, why)
             return False
         return {s.host: s for s in snap.of(CinderService) if s.binary == CINDER_TOPIC}

@@ -81,5 +81,8 @@ class OrphanRpcQueue(Check):
                 evidence={"queue": queue_evidence(q), "kind": kind},
             )
         for scope, n in sorted(unknown.items()):
-            out.inconclusive(scope, f"the broker had no statistics yet for {n} reply or fanout queue(s) without "
-                                    "expiry (declared seconds ago, or statistics are disabled)")
+            out.inconclusive(
+                scope,
+                f"the broker had no statistics yet for {n} reply or fanout queue(s) without "
+                "expiry (declared seconds ago, or statistics are disabled)",
+            )

@@ -5,7 +5,11 @@ from typing import TypedDict
 from osfsck.checks.base import Check, CheckOutput, age_seconds
 from osfsck.checks.evidence import instance_evidence
 from osfsck.checks.rpc.common import (
-    SERVICE_DOWN_TIME, compute_services, host_queues_evidence, service_evidence, service_state,
+    SERVICE_DOWN_TIME,
+    compute_services,
+    host_queues_evidence,
+    service_evidence,
+    service_state,
 )
 from osfsck.model.facts.nova import ComputeService, Instance, cell_scope
 from osfsck.model.facts.rpc import RabbitQueue
@@ -66,8 +70,10 @@ class StuckBuild(Check):
         build_age = float(self.params["build_age"])
         down_time = float(self.params["service_down_time"])
         services = compute_services(snap)
-        for row in sorted((r for r in snap.of(Instance) if r.vm_state == "building" and not r.deleted and not r.hidden),
-                          key=lambda r: r.uuid):
+        for row in sorted(
+            (r for r in snap.of(Instance) if r.vm_state == "building" and not r.deleted and not r.hidden),
+            key=lambda r: r.uuid,
+        ):
             out.examine()
             last = max((t for t in (row.created_at, row.updated_at) if t), default=None)
             age = age_seconds(snap, last)
@@ -88,9 +94,12 @@ class StuckBuild(Check):
             out.found(
                 ObjectRef("instance", row.uuid, cell_scope(row.cell)),
                 f"Instance {row.uuid} has been building for {age / 3600:.1f} h {where}.",
-                evidence={"instance": instance_evidence(row), "created_at": row.created_at.isoformat()
-                          if row.created_at else None, "seconds_building": round(age),
-                          "service": service_evidence(snap, row.host, svc, down_time) if row.host else None,
-                          "queue": host_queues_evidence(snap, row.host)},
+                evidence={
+                    "instance": instance_evidence(row),
+                    "created_at": row.created_at.isoformat() if row.created_at else None,
+                    "seconds_building": round(age),
+                    "service": service_evidence(snap, row.host, svc, down_time) if row.host else None,
+                    "queue": host_queues_evidence(snap, row.host),
+                },
                 changed_at=last,
             )

@@ -5,8 +5,14 @@ from typing import TypedDict
 from osfsck.checks.base import Check, CheckOutput, age_seconds, scope_complete
 from osfsck.checks.evidence import instance_evidence
 from osfsck.checks.rpc.common import (
-    SERVICE_DOWN_TIME, compute_services, describe_hypervisor, describe_queues, host_queues_evidence,
-    hypervisor_evidence, service_evidence, service_state,
+    SERVICE_DOWN_TIME,
+    compute_services,
+    describe_hypervisor,
+    describe_queues,
+    host_queues_evidence,
+    hypervisor_evidence,
+    service_evidence,
+    service_state,
 )
 from osfsck.model.facts.hypervisor import Domain
 from osfsck.model.facts.nova import MIGRATION_TERMINAL, ComputeService, Instance, Migration, cell_scope
@@ -22,19 +28,44 @@ MINUTE, HOUR = 60.0, 3600.0
 # snapshots, shelving, rebuilds) hours.  Tasks not named take "default".
 THRESHOLDS = {
     "default": 3 * HOUR,
-    "deleting": 30 * MINUTE, "soft-deleting": 30 * MINUTE, "restoring": 30 * MINUTE,
-    "rebooting": 30 * MINUTE, "reboot_pending": 30 * MINUTE, "reboot_started": 30 * MINUTE,
-    "rebooting_hard": 30 * MINUTE, "reboot_pending_hard": 30 * MINUTE, "reboot_started_hard": 30 * MINUTE,
-    "powering-off": 30 * MINUTE, "powering-on": 30 * MINUTE, "pausing": 30 * MINUTE, "unpausing": 30 * MINUTE,
-    "suspending": 30 * MINUTE, "resuming": 30 * MINUTE, "rescuing": HOUR, "unrescuing": HOUR,
+    "deleting": 30 * MINUTE,
+    "soft-deleting": 30 * MINUTE,
+    "restoring": 30 * MINUTE,
+    "rebooting": 30 * MINUTE,
+    "reboot_pending": 30 * MINUTE,
+    "reboot_started": 30 * MINUTE,
+    "rebooting_hard": 30 * MINUTE,
+    "reboot_pending_hard": 30 * MINUTE,
+    "reboot_started_hard": 30 * MINUTE,
+    "powering-off": 30 * MINUTE,
+    "powering-on": 30 * MINUTE,
+    "pausing": 30 * MINUTE,
+    "unpausing": 30 * MINUTE,
+    "suspending": 30 * MINUTE,
+    "resuming": 30 * MINUTE,
+    "rescuing": HOUR,
+    "unrescuing": HOUR,
     "updating_password": 30 * MINUTE,
-    "migrating": 6 * HOUR, "resize_prep": 6 * HOUR, "resize_migrating": 6 * HOUR, "resize_migrated": 6 * HOUR,
-    "resize_finish": 6 * HOUR, "resize_reverting": 6 * HOUR, "resize_confirming": 6 * HOUR,
-    "image_snapshot": 6 * HOUR, "image_snapshot_pending": 6 * HOUR, "image_pending_upload": 6 * HOUR,
-    "image_uploading": 6 * HOUR, "image_backup": 6 * HOUR, "shelving": 6 * HOUR,
-    "shelving_image_pending_upload": 6 * HOUR, "shelving_image_uploading": 6 * HOUR,
-    "shelving_offloading": 6 * HOUR, "unshelving": 6 * HOUR, "rebuilding": 6 * HOUR,
-    "rebuild_block_device_mapping": 6 * HOUR, "rebuild_spawning": 6 * HOUR,
+    "migrating": 6 * HOUR,
+    "resize_prep": 6 * HOUR,
+    "resize_migrating": 6 * HOUR,
+    "resize_migrated": 6 * HOUR,
+    "resize_finish": 6 * HOUR,
+    "resize_reverting": 6 * HOUR,
+    "resize_confirming": 6 * HOUR,
+    "image_snapshot": 6 * HOUR,
+    "image_snapshot_pending": 6 * HOUR,
+    "image_pending_upload": 6 * HOUR,
+    "image_uploading": 6 * HOUR,
+    "image_backup": 6 * HOUR,
+    "shelving": 6 * HOUR,
+    "shelving_image_pending_upload": 6 * HOUR,
+    "shelving_image_uploading": 6 * HOUR,
+    "shelving_offloading": 6 * HOUR,
+    "unshelving": 6 * HOUR,
+    "rebuilding": 6 * HOUR,
+    "rebuild_block_device_mapping": 6 * HOUR,
+    "rebuild_spawning": 6 * HOUR,
 }
 
 
@@ -104,8 +135,9 @@ class StuckInstanceTask(Check):
         thresholds = self.params["thresholds"]
         down_time = float(self.params["service_down_time"])
         migration_age = float(self.params["migration_age"])
-        busy = [r for r in snap.of(Instance)
-                if r.task_state and not r.deleted and not r.hidden and r.vm_state != "building"]
+        busy = [
+            r for r in snap.of(Instance) if r.task_state and not r.deleted and not r.hidden and r.vm_state != "building"
+        ]
         if not busy:
             return
         actions = {a.instance_uuid: a for a in snap.of(InstanceAction)}
@@ -121,15 +153,18 @@ class StuckInstanceTask(Check):
             if age is None or age < limit:
                 continue
             if not scope_complete(snap, out, cell_scope(row.cell), (InstanceAction, Migration)):
-                continue    # a recent action or a migration in progress may be what we could not read
+                continue  # a recent action or a migration in progress may be what we could not read
             act = actions.get(row.uuid)
-            last = max((t for t in (row.updated_at, act and act.start_time, act and act.last_event_at) if t),
-                       default=None)
+            last = max(
+                (t for t in (row.updated_at, act and act.start_time, act and act.last_event_at) if t), default=None
+            )
             age = age_seconds(snap, last)
             if age is None or age < limit:
                 continue
-            if any((age_seconds(snap, m.updated_at or m.created_at) or 0) < migration_age
-                   for m in migrations.get(row.uuid, ())):
+            if any(
+                (age_seconds(snap, m.updated_at or m.created_at) or 0) < migration_age
+                for m in migrations.get(row.uuid, ())
+            ):
                 continue
             svc = services.get(row.host) if row.host else None
             service = service_evidence(snap, row.host, svc, down_time)
@@ -140,10 +175,16 @@ class StuckInstanceTask(Check):
                 ObjectRef("instance", row.uuid, cell_scope(row.cell)),
                 f"Instance {row.uuid} has been {row.task_state} for {_span(age)} on {row.host or 'no host'} "
                 f"(nova-compute {state}; {describe_queues(queues, row.host)}; {describe_hypervisor(hv)}).",
-                evidence={"instance": instance_evidence(row), "task_state": row.task_state,
-                          "seconds_in_task": round(age), "threshold": limit,
-                          "last_action": _action_evidence(act), "service": service, "queue": queues,
-                          "hypervisor": hv},
+                evidence={
+                    "instance": instance_evidence(row),
+                    "task_state": row.task_state,
+                    "seconds_in_task": round(age),
+                    "threshold": limit,
+                    "last_action": _action_evidence(act),
+                    "service": service,
+                    "queue": queues,
+                    "hypervisor": hv,
+                },
                 changed_at=last,
             )
 
@@ -151,9 +192,15 @@ class StuckInstanceTask(Check):
 def _action_evidence(a: InstanceAction | None) -> dict | None:
     if a is None:
         return None
-    return {"action": a.action, "request_id": a.request_id, "start_time": _iso(a.start_time),
-            "finish_time": _iso(a.finish_time), "last_event": a.last_event,
-            "last_event_at": _iso(a.last_event_at), "last_event_host": a.last_event_host}
+    return {
+        "action": a.action,
+        "request_id": a.request_id,
+        "start_time": _iso(a.start_time),
+        "finish_time": _iso(a.finish_time),
+        "last_event": a.last_event,
+        "last_event_at": _iso(a.last_event_at),
+        "last_event_host": a.last_event_host,
+    }
 
 
 def _iso(t):

@@ -10,7 +10,12 @@ from osfsck.checks.volumes.volume_index import iscsi_iqns, same_host
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import IscsiSession
 from osfsck.model.facts.nova import (
-    ArchivedInstance, BlockDeviceMapping, Cell, Instance, InstanceMapping, Migration,
+    ArchivedInstance,
+    BlockDeviceMapping,
+    Cell,
+    Instance,
+    InstanceMapping,
+    Migration,
 )
 from osfsck.model.finding import Severity
 from osfsck.model.snapshot import Snapshot
@@ -59,8 +64,18 @@ class AttachmentHostMismatch(Check):
     evidence_shape = AttachmentHostMismatchEvidence
     name = "attachment-host-mismatch"
     severity = Severity.MEDIUM
-    needs = (CinderVolume, CinderAttachment, CinderService, BlockDeviceMapping, Instance, ArchivedInstance,
-             InstanceMapping, Cell, Migration, IscsiSession)
+    needs = (
+        CinderVolume,
+        CinderAttachment,
+        CinderService,
+        BlockDeviceMapping,
+        Instance,
+        ArchivedInstance,
+        InstanceMapping,
+        Cell,
+        Migration,
+        IscsiSession,
+    )
     relies_on = (CinderAttachment, Instance, Migration)
     repairs = ("fix-attachment-host", "attachment-host-mismatch-runbook")
     defaults = {"min_age": MIN_AGE}
@@ -72,7 +87,7 @@ class AttachmentHostMismatch(Check):
         min_age = float(self.params["min_age"])
         idx = vx.instances
         if vx.attachments_of:
-            vx.undecided(out, vx.nova_gaps((Instance, Migration)))   # an attachment's guest may be there
+            vx.undecided(out, vx.nova_gaps((Instance, Migration)))  # an attachment's guest may be there
         for volume_id, atts in vx.attachments_of.items():
             vol = vx.volumes.get(volume_id)
             for a in atts:
@@ -98,7 +113,10 @@ class AttachmentHostMismatch(Check):
                     f"Cinder attachment {a.id} connects volume {volume_id} to {a.attached_host}, but Nova runs "
                     f"instance {a.instance_uuid} on {row.host}{seen}.",
                     related=[volume_ref(volume_id), instance_ref(a.instance_uuid, row.cell)],
-                    evidence={"attachment": attachment_evidence(a), "instance": instance_evidence(row),
-                              "session_hosts": holders},
+                    evidence={
+                        "attachment": attachment_evidence(a),
+                        "instance": instance_evidence(row),
+                        "session_hosts": holders,
+                    },
                     changed_at=a.updated_at,
                 )

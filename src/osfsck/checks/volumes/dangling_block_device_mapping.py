@@ -9,7 +9,13 @@ from osfsck.checks.volumes.common import MIN_AGE, volume_ref, with_cinder
 from osfsck.checks.volumes.volume_index import is_live
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.nova import (
-    ArchivedInstance, BlockDeviceMapping, Cell, Instance, InstanceMapping, Migration, cell_scope,
+    ArchivedInstance,
+    BlockDeviceMapping,
+    Cell,
+    Instance,
+    InstanceMapping,
+    Migration,
+    cell_scope,
 )
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
@@ -59,8 +65,17 @@ class DanglingBlockDeviceMapping(Check):
     evidence_shape = DanglingBlockDeviceMappingEvidence
     name = "dangling-block-device-mapping"
     severity = Severity.MEDIUM
-    needs = (BlockDeviceMapping, CinderVolume, CinderAttachment, CinderService, Instance, ArchivedInstance,
-             InstanceMapping, Cell, Migration)
+    needs = (
+        BlockDeviceMapping,
+        CinderVolume,
+        CinderAttachment,
+        CinderService,
+        Instance,
+        ArchivedInstance,
+        InstanceMapping,
+        Cell,
+        Migration,
+    )
     relies_on = (CinderVolume, CinderAttachment)
     repairs = ("soft-delete-block-device-mapping", "dangling-root-volume-runbook")
     defaults = {"min_age": MIN_AGE}
@@ -72,7 +87,7 @@ class DanglingBlockDeviceMapping(Check):
         min_age = float(self.params["min_age"])
         for b in snap.of(BlockDeviceMapping):
             if not b.volume_id:
-                continue   # an image-to-volume root whose volume is not created yet
+                continue  # an image-to-volume root whose volume is not created yet
             row = vx.instances.primary(b.instance_uuid)
             if row is None or row.cell != b.cell or row.vm_state == "building":
                 continue
@@ -86,16 +101,20 @@ class DanglingBlockDeviceMapping(Check):
             if why is None:
                 continue
             root = b.boot_index == 0
-            evidence = {"block_device_mapping": bdm_evidence(b), "instance": instance_evidence(row),
-                        "volume": volume_evidence(vol) if vol else None,
-                        "attachment": attachment_evidence(att) if att else None}
+            evidence = {
+                "block_device_mapping": bdm_evidence(b),
+                "instance": instance_evidence(row),
+                "volume": volume_evidence(vol) if vol else None,
+                "attachment": attachment_evidence(att) if att else None,
+            }
             out.found(
                 ObjectRef("block-device-mapping", b.uuid or str(b.id), cell_scope(b.cell)),
                 f"Block device mapping {b.uuid or b.id} of instance {b.instance_uuid} "
                 f"({'its boot volume' if root else b.device_name or 'a volume'}) names volume {b.volume_id}, "
                 f"but {why}.",
                 related=[instance_ref(b.instance_uuid, b.cell), volume_ref(b.volume_id)],
-                evidence=evidence, changed_at=b.updated_at or b.created_at,
+                evidence=evidence,
+                changed_at=b.updated_at or b.created_at,
                 severity=Severity.HIGH if root else None,
             )
 
@@ -113,7 +132,8 @@ class DanglingBlockDeviceMapping(Check):
             if att.instance_uuid != b.instance_uuid:
                 return f"Cinder's attachment {att.id} belongs to instance {att.instance_uuid}", att
             return None, att
-        if vol.status == "available" and not any(a.instance_uuid == b.instance_uuid
-                                                 for a in vx.attachments_of.get(vol.id, ())):
+        if vol.status == "available" and not any(
+            a.instance_uuid == b.instance_uuid for a in vx.attachments_of.get(vol.id, ())
+        ):
             return "Cinder shows it available, attached to nothing", None
         return None, None

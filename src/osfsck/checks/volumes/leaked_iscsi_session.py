@@ -7,7 +7,13 @@ from osfsck.checks.volumes.volume_index import volume_index
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import DomainVolume, IscsiNode, IscsiSession, host_scope
 from osfsck.model.facts.nova import (
-    ArchivedInstance, BlockDeviceMapping, Cell, ComputeService, Instance, InstanceMapping, Migration,
+    ArchivedInstance,
+    BlockDeviceMapping,
+    Cell,
+    ComputeService,
+    Instance,
+    InstanceMapping,
+    Migration,
 )
 from osfsck.model.finding import Confidence, Severity
 from osfsck.model.refs import ObjectRef
@@ -62,8 +68,21 @@ class LeakedIscsiSession(Check):
     evidence_shape = LeakedIscsiSessionEvidence
     name = "leaked-iscsi-session"
     severity = Severity.MEDIUM
-    needs = (IscsiSession, IscsiNode, DomainVolume, BlockDeviceMapping, CinderVolume, CinderAttachment,
-             CinderService, Instance, ArchivedInstance, InstanceMapping, Cell, Migration, ComputeService)
+    needs = (
+        IscsiSession,
+        IscsiNode,
+        DomainVolume,
+        BlockDeviceMapping,
+        CinderVolume,
+        CinderAttachment,
+        CinderService,
+        Instance,
+        ArchivedInstance,
+        InstanceMapping,
+        Cell,
+        Migration,
+        ComputeService,
+    )
     relies_on = (BlockDeviceMapping, CinderAttachment, Instance, Migration, DomainVolume, Cell)
     repairs = ("logout-iscsi-session",)
 
@@ -81,8 +100,9 @@ class LeakedIscsiSession(Check):
                 out.examine()
                 if not vx.is_openstack_iqn(s.target_iqn) or s.target_iqn in expected:
                     continue
-                in_use = sorted({d for d in s.devices if d in devices} |
-                                {f"{i}/lun-{n}" for i, n in luns if i == s.target_iqn})
+                in_use = sorted(
+                    {d for d in s.devices if d in devices} | {f"{i}/lun-{n}" for i, n in luns if i == s.target_iqn}
+                )
                 if in_use:
                     continue
                 subject = f"{s.target_iqn}@{s.portal}"
@@ -91,8 +111,10 @@ class LeakedIscsiSession(Check):
                     ObjectRef("iscsi-session", subject, host_scope(host)),
                     f"{host} is logged in to {subject} (session {s.sid}, {disks}), a target no attachment, "
                     "mapping or domain on this host explains.",
-                    evidence={"session": {**s._asdict(), "luns": list(s.luns), "devices": list(s.devices)},
-                              "node_record": (host, s.target_iqn, s.portal) in nodes,
-                              "devices_in_use": in_use},
+                    evidence={
+                        "session": {**s._asdict(), "luns": list(s.luns), "devices": list(s.devices)},
+                        "node_record": (host, s.target_iqn, s.portal) in nodes,
+                        "devices_in_use": in_use,
+                    },
                     confidence=Confidence.HIGH if s.devices else Confidence.LOW,
                 )

@@ -10,7 +10,12 @@ from osfsck.checks.volumes.volume_index import iscsi_iqns, iscsi_paths, target_o
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import IscsiNode, IscsiSession, host_scope
 from osfsck.model.facts.nova import (
-    ArchivedInstance, BlockDeviceMapping, Cell, Instance, InstanceMapping, Migration,
+    ArchivedInstance,
+    BlockDeviceMapping,
+    Cell,
+    Instance,
+    InstanceMapping,
+    Migration,
 )
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
@@ -66,8 +71,19 @@ class MissingIscsiSession(Check):
     evidence_shape = MissingIscsiSessionEvidence
     name = "missing-iscsi-session"
     severity = Severity.HIGH
-    needs = (IscsiSession, IscsiNode, BlockDeviceMapping, CinderVolume, CinderAttachment, CinderService, Instance,
-             ArchivedInstance, InstanceMapping, Cell, Migration)
+    needs = (
+        IscsiSession,
+        IscsiNode,
+        BlockDeviceMapping,
+        CinderVolume,
+        CinderAttachment,
+        CinderService,
+        Instance,
+        ArchivedInstance,
+        InstanceMapping,
+        Cell,
+        Migration,
+    )
     relies_on = (IscsiSession,)
     repairs = ("login-iscsi-session", "missing-iscsi-session-runbook")
     defaults = {"min_age": MIN_AGE}
@@ -78,12 +94,12 @@ class MissingIscsiSession(Check):
             return
         min_age = float(self.params["min_age"])
         covered = set(snap.scopes(IscsiSession))
-        vx.undecided(out, vx.nova_gaps())   # a mapping, or its guest, may be there
+        vx.undecided(out, vx.nova_gaps())  # a mapping, or its guest, may be there
         for uuid, bdms in vx.bdms_of_instance.items():
             row = settled_on_host(vx.instances, uuid)
             if row is None or host_scope(row.host) not in covered:
                 continue
-            gap = vx.instance_gap(uuid)    # a migration we could not read would unsettle it
+            gap = vx.instance_gap(uuid)  # a migration we could not read would unsettle it
             if gap:
                 out.inconclusive(*gap)
                 continue
@@ -105,19 +121,27 @@ class MissingIscsiSession(Check):
                 sessions = [s for s in vx.sessions.get(row.host, ()) if s.target_iqn in iqns]
                 luns = {lun for _, _, lun in iscsi_paths(b.connection_info)}
                 if sessions and (None in luns or any(not s.luns or luns & set(s.luns) for s in sessions)):
-                    continue   # a session carries its LUN (or lists none, or the LUN is unreadable)
+                    continue  # a session carries its LUN (or lists none, or the LUN is unreadable)
                 subject = f"{uuid}/{b.volume_id}"
-                what = (f"{row.host}'s session to its target carries no LUN {_luns(luns)}" if sessions else
-                        f"{row.host} has no session to its target")
+                what = (
+                    f"{row.host}'s session to its target carries no LUN {_luns(luns)}"
+                    if sessions
+                    else f"{row.host} has no session to its target"
+                )
                 out.found(
                     ObjectRef("volume-connection", subject, host_scope(row.host)),
                     f"Volume {b.volume_id} of instance {uuid} is attached over iSCSI ({iqns[0]}), but {what} "
                     f"({subject}).",
                     related=[instance_ref(uuid, row.cell), attachment_ref(att.id)],
-                    evidence={"instance": instance_evidence(row), "block_device_mapping": bdm_evidence(b),
-                              "target_iqns": list(iqns), "portal": target_of(b.connection_info).target_portal,
-                              "luns": sorted(luns), "lun_missing": bool(sessions),
-                              "sessions": sorted(s.sid for s in sessions)},
+                    evidence={
+                        "instance": instance_evidence(row),
+                        "block_device_mapping": bdm_evidence(b),
+                        "target_iqns": list(iqns),
+                        "portal": target_of(b.connection_info).target_portal,
+                        "luns": sorted(luns),
+                        "lun_missing": bool(sessions),
+                        "sessions": sorted(s.sid for s in sessions),
+                    },
                     changed_at=b.updated_at or b.created_at,
                 )
 

@@ -7,7 +7,13 @@ from osfsck.checks.volumes.volume_index import volume_index
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import DomainVolume, IscsiNode, IscsiSession, host_scope
 from osfsck.model.facts.nova import (
-    ArchivedInstance, BlockDeviceMapping, Cell, ComputeService, Instance, InstanceMapping, Migration,
+    ArchivedInstance,
+    BlockDeviceMapping,
+    Cell,
+    ComputeService,
+    Instance,
+    InstanceMapping,
+    Migration,
 )
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
@@ -67,8 +73,21 @@ class StaleIscsiLun(Check):
     evidence_shape = StaleIscsiLunEvidence
     name = "stale-iscsi-lun"
     severity = Severity.HIGH
-    needs = (IscsiSession, IscsiNode, DomainVolume, BlockDeviceMapping, CinderVolume, CinderAttachment,
-             CinderService, Instance, ArchivedInstance, InstanceMapping, Cell, Migration, ComputeService)
+    needs = (
+        IscsiSession,
+        IscsiNode,
+        DomainVolume,
+        BlockDeviceMapping,
+        CinderVolume,
+        CinderAttachment,
+        CinderService,
+        Instance,
+        ArchivedInstance,
+        InstanceMapping,
+        Cell,
+        Migration,
+        ComputeService,
+    )
     relies_on = (BlockDeviceMapping, CinderAttachment, Instance, Migration, DomainVolume, Cell)
     repairs = ("stale-iscsi-lun-runbook",)
 
@@ -82,11 +101,11 @@ class StaleIscsiLun(Check):
             expected = vx.expected_luns(host)
             devices, used_luns = vx.used_on_host(host)
             used_luns |= vx.luns_of_disks(host)
-            stale: dict[tuple[str, int], list] = {}     # (iqn, lun) -> its disks, one per path
+            stale: dict[tuple[str, int], list] = {}  # (iqn, lun) -> its disks, one per path
             for s in sessions:
                 needed = expected.get(s.target_iqn)
                 if needed is None or not vx.is_openstack_iqn(s.target_iqn):
-                    continue   # not OpenStack's, or not needed at all: leaked-iscsi-session's
+                    continue  # not OpenStack's, or not needed at all: leaked-iscsi-session's
                 for lun, dev in zip(s.luns, s.devices):
                     out.examine()
                     if None in needed or lun is None or lun in needed:
@@ -95,17 +114,21 @@ class StaleIscsiLun(Check):
             for (iqn, lun), paths in sorted(stale.items()):
                 paths.sort(key=lambda p: (p[0].portal, p[0].sid))
                 if any(dev in devices for _, dev in paths) or (iqn, lun) in used_luns:
-                    continue   # a guest uses it: unexpected-volume-in-domain's business
+                    continue  # a guest uses it: unexpected-volume-in-domain's business
                 subject = f"{iqn}/lun-{lun}"
                 disks = ", ".join(f"/dev/{dev} (session {s.sid}, {s.portal})" for s, dev in paths)
                 out.found(
                     ObjectRef("iscsi-lun", subject, host_scope(host)),
                     f"{host} keeps LUN {lun} of {iqn} ({subject}) as {disks}, though no volume it needs uses "
                     f"that LUN; the target serves LUN {_luns(expected[iqn])} here.",
-                    evidence={"host": host, "target_iqn": iqn, "lun": lun,
-                              "paths": [{"sid": s.sid, "portal": s.portal, "device": dev} for s, dev in paths],
-                              "needed_luns": sorted(expected[iqn]),
-                              "last_named_by": _named_by(vx, iqn, lun)},
+                    evidence={
+                        "host": host,
+                        "target_iqn": iqn,
+                        "lun": lun,
+                        "paths": [{"sid": s.sid, "portal": s.portal, "device": dev} for s, dev in paths],
+                        "needed_luns": sorted(expected[iqn]),
+                        "last_named_by": _named_by(vx, iqn, lun),
+                    },
                 )
 
 
@@ -116,5 +139,13 @@ def _luns(luns) -> str:
 def _named_by(vx, iqn: str, lun: int) -> list[dict]:
     """The attachments (deleted ones too) whose connection_info gave this LUN of the target:
     which volume the stale disk was, as far as Cinder remembers."""
-    return [{"attachment_id": a.id, "volume_id": a.volume_id, "instance_uuid": a.instance_uuid,
-             "attached_host": a.attached_host, "deleted": bool(a.deleted)} for a in vx.attachments_naming(iqn, lun)]
+    return [
+        {
+            "attachment_id": a.id,
+            "volume_id": a.volume_id,
+            "instance_uuid": a.instance_uuid,
+            "attached_host": a.attached_host,
+            "deleted": bool(a.deleted),
+        }
+        for a in vx.attachments_naming(iqn, lun)
+    ]

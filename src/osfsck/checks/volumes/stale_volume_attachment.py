@@ -8,8 +8,16 @@ from osfsck.checks.instance_index import LIVE, UNKNOWN, gone_because, instance_r
 from osfsck.checks.volumes.common import MIN_AGE, attachment_ref, volume_ref, with_cinder
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.nova import (
-    API_SCOPE, ArchivedInstance, BlockDeviceMapping, BuildRequest, Cell, ComputeService, Instance,
-    InstanceMapping, Migration, cell_scope,
+    API_SCOPE,
+    ArchivedInstance,
+    BlockDeviceMapping,
+    BuildRequest,
+    Cell,
+    ComputeService,
+    Instance,
+    InstanceMapping,
+    Migration,
+    cell_scope,
 )
 from osfsck.model.finding import Severity
 from osfsck.model.snapshot import Snapshot
@@ -64,10 +72,29 @@ class StaleVolumeAttachment(Check):
     evidence_shape = StaleVolumeAttachmentEvidence
     name = "stale-volume-attachment"
     severity = Severity.MEDIUM
-    needs = (CinderVolume, CinderAttachment, CinderService, BlockDeviceMapping, Instance, ArchivedInstance,
-             InstanceMapping, BuildRequest, Cell, Migration, ComputeService)
-    relies_on = (CinderVolume, CinderAttachment, BlockDeviceMapping, Instance, ArchivedInstance,
-                 InstanceMapping, BuildRequest, Cell)
+    needs = (
+        CinderVolume,
+        CinderAttachment,
+        CinderService,
+        BlockDeviceMapping,
+        Instance,
+        ArchivedInstance,
+        InstanceMapping,
+        BuildRequest,
+        Cell,
+        Migration,
+        ComputeService,
+    )
+    relies_on = (
+        CinderVolume,
+        CinderAttachment,
+        BlockDeviceMapping,
+        Instance,
+        ArchivedInstance,
+        InstanceMapping,
+        BuildRequest,
+        Cell,
+    )
     repairs = ("delete-volume-attachment", "reset-volume-status")
     defaults = {"min_age": MIN_AGE}
 
@@ -104,8 +131,7 @@ class StaleVolumeAttachment(Check):
                     # an instance still being built lives only in its build request
                     out.inconclusive(API_SCOPE, snap.why_incomplete(BuildRequest, API_SCOPE))
                     continue
-                evidence = {"attachment": attachment_evidence(a),
-                            "volume": volume_evidence(vol) if vol else None}
+                evidence = {"attachment": attachment_evidence(a), "volume": volume_evidence(vol) if vol else None}
                 if st.instance is not None:
                     evidence["instance"] = instance_evidence(st.instance)
                 out.found(
@@ -113,7 +139,8 @@ class StaleVolumeAttachment(Check):
                     f"Cinder attachment {a.id} ({a.attach_status}) holds volume {volume_id} for instance "
                     f"{a.instance_uuid}, which {why}.",
                     related=[volume_ref(volume_id), instance_ref(a.instance_uuid, cell)],
-                    evidence=evidence, changed_at=a.updated_at,
+                    evidence=evidence,
+                    changed_at=a.updated_at,
                 )
         self._in_use_without_attachment(snap, vx, out, min_age)
 
@@ -126,7 +153,7 @@ class StaleVolumeAttachment(Check):
             if vx.attachments_of.get(v.id) or recent(snap, v.updated_at, min_age):
                 continue
             if any(vx.instances.primary(b.instance_uuid) for b in vx.bdms_of_volume.get(v.id, ())):
-                continue   # a live instance maps it: Cinder lost the attachment, not the other way round
+                continue  # a live instance maps it: Cinder lost the attachment, not the other way round
             # no live instance maps it: that needs every cell's instances and mappings
             gaps = vx.nova_gaps((Instance, BlockDeviceMapping)) if gaps is None else gaps
             if gaps:
@@ -137,5 +164,6 @@ class StaleVolumeAttachment(Check):
                 volume_ref(v.id),
                 f"Volume {v.id} is in-use in Cinder, but no live attachment and no live instance's "
                 "block device mapping holds it.",
-                evidence={"volume": volume_evidence(v)}, changed_at=v.updated_at,
+                evidence={"volume": volume_evidence(v)},
+                changed_at=v.updated_at,
             )

@@ -9,7 +9,12 @@ from osfsck.checks.volumes.volume_index import VolumeIndex, iscsi_iqns, volume_i
 from osfsck.model.facts.cinder import CINDER_SCOPE, CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import DomainVolume, IscsiSession
 from osfsck.model.facts.nova import (
-    ArchivedInstance, BlockDeviceMapping, Cell, Instance, InstanceMapping, Migration,
+    ArchivedInstance,
+    BlockDeviceMapping,
+    Cell,
+    Instance,
+    InstanceMapping,
+    Migration,
 )
 from osfsck.model.finding import Severity
 from osfsck.model.snapshot import Snapshot
@@ -17,9 +22,18 @@ from osfsck.model.snapshot import Snapshot
 # How long each transitional status may last before it is stuck (seconds).  An attach or a
 # detach takes seconds; creating from a large image or uploading one takes hours.
 THRESHOLDS = {
-    "attaching": 1800, "detaching": 1800, "reserved": 3600, "creating": 3600, "deleting": 3600,
-    "error_deleting": 3600, "extending": 3600, "maintenance": 6 * 3600, "downloading": 6 * 3600,
-    "uploading": 6 * 3600, "backing-up": 12 * 3600, "restoring-backup": 12 * 3600,
+    "attaching": 1800,
+    "detaching": 1800,
+    "reserved": 3600,
+    "creating": 3600,
+    "deleting": 3600,
+    "error_deleting": 3600,
+    "extending": 3600,
+    "maintenance": 6 * 3600,
+    "downloading": 6 * 3600,
+    "uploading": 6 * 3600,
+    "backing-up": 12 * 3600,
+    "restoring-backup": 12 * 3600,
 }
 # What cinder-volume itself does to these at start (VolumeManager.init_host): a volume
 # left creating or downloading becomes `error`.
@@ -81,8 +95,19 @@ class StuckVolumeState(Check):
     evidence_shape = StuckVolumeStateEvidence
     name = "stuck-volume-state"
     severity = Severity.MEDIUM
-    needs = (CinderVolume, CinderAttachment, CinderService, BlockDeviceMapping, Instance, ArchivedInstance,
-             InstanceMapping, Cell, Migration, DomainVolume, IscsiSession)
+    needs = (
+        CinderVolume,
+        CinderAttachment,
+        CinderService,
+        BlockDeviceMapping,
+        Instance,
+        ArchivedInstance,
+        InstanceMapping,
+        Cell,
+        Migration,
+        DomainVolume,
+        IscsiSession,
+    )
     relies_on = (CinderVolume, BlockDeviceMapping, Instance, Cell)
     repairs = ("reset-volume-state", "stuck-volume-runbook")
     defaults = {**{f"{s}_after": t for s, t in THRESHOLDS.items()}, "service_down_after": 60}
@@ -122,13 +147,20 @@ class StuckVolumeState(Check):
                 volume_ref(v.id),
                 f"Volume {v.id} has been {v.status} for {_span(age)} (threshold {_span(float(threshold))}); "
                 f"its volume service {(v.host or '?').split('#', 1)[0]} {service}. "
-                + (f"The other places show it {target}." if target else
-                   f"Not every other place was read ({', '.join(sorted({sc for sc, _ in unread}))})." if unread else
-                   "The other places do not agree on its state."),
-                evidence={"volume": volume_evidence(v), "volume_service_alive": alive,
-                          "places": {k: v2 for k, v2 in places.items() if k != "shelved_offloaded"},
-                          "places_unread": sorted({scope for scope, _ in unread}),
-                          "target_status": target},
+                + (
+                    f"The other places show it {target}."
+                    if target
+                    else f"Not every other place was read ({', '.join(sorted({sc for sc, _ in unread}))})."
+                    if unread
+                    else "The other places do not agree on its state."
+                ),
+                evidence={
+                    "volume": volume_evidence(v),
+                    "volume_service_alive": alive,
+                    "places": {k: v2 for k, v2 in places.items() if k != "shelved_offloaded"},
+                    "places_unread": sorted({scope for scope, _ in unread}),
+                    "target_status": target,
+                },
                 changed_at=v.updated_at,
                 severity=Severity.HIGH if v.status in ("attaching", "detaching", "reserved") else None,
             )
@@ -140,12 +172,22 @@ def _places(vx: VolumeIndex, v) -> dict:
     bdms = [b for b in vx.bdms_of_volume.get(v.id, ()) if vx.instances.primary(b.instance_uuid)]
     rows = [vx.instances.primary(b.instance_uuid) for b in bdms]
     disks = sorted(vx.hosts_of_serial.get(v.id, ()))
-    iqns = {i for a in atts for i in iscsi_iqns(a.connection_info)} | \
-           {i for b in bdms for i in iscsi_iqns(b.connection_info)}
+    iqns = {i for a in atts for i in iscsi_iqns(a.connection_info)} | {
+        i for b in bdms for i in iscsi_iqns(b.connection_info)
+    }
     return {
-        "attachments": [{"id": a.id, "instance_uuid": a.instance_uuid, "attach_status": a.attach_status,
-                         "attached_host": a.attached_host} for a in atts],
-        "mappings": [{"instance_uuid": b.instance_uuid, "cell": b.cell, "attachment_id": b.attachment_id} for b in bdms],
+        "attachments": [
+            {
+                "id": a.id,
+                "instance_uuid": a.instance_uuid,
+                "attach_status": a.attach_status,
+                "attached_host": a.attached_host,
+            }
+            for a in atts
+        ],
+        "mappings": [
+            {"instance_uuid": b.instance_uuid, "cell": b.cell, "attachment_id": b.attachment_id} for b in bdms
+        ],
         "domain_hosts": disks,
         "session_hosts": vx.hosts_with_session(iqns) if iqns else [],
         "shelved_offloaded": bool(rows) and all(r.vm_state == "shelved_offloaded" for r in rows),
@@ -159,12 +201,20 @@ def _target_status(status: str, places: dict) -> str | None:
     if status not in FOLLOW_ATTACHMENTS:
         return None
     attached = [a for a in places["attachments"] if a["attach_status"] == "attached"]
-    if not places["attachments"] and not places["mappings"] and not places["domain_hosts"] \
-            and not places["session_hosts"]:
+    if (
+        not places["attachments"]
+        and not places["mappings"]
+        and not places["domain_hosts"]
+        and not places["session_hosts"]
+    ):
         return "available"
     mapped = {m["instance_uuid"] for m in places["mappings"]}
-    if attached and len(attached) == len(places["attachments"]) and mapped == {a["instance_uuid"] for a in attached} \
-            and places["domain_hosts"]:
+    if (
+        attached
+        and len(attached) == len(places["attachments"])
+        and mapped == {a["instance_uuid"] for a in attached}
+        and places["domain_hosts"]
+    ):
         return "in-use"
     return None
 

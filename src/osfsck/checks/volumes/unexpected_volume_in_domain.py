@@ -11,7 +11,12 @@ from osfsck.checks.volumes.volume_index import volume_index
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import Domain, DomainVolume
 from osfsck.model.facts.nova import (
-    ArchivedInstance, BlockDeviceMapping, Cell, Instance, InstanceMapping, Migration,
+    ArchivedInstance,
+    BlockDeviceMapping,
+    Cell,
+    Instance,
+    InstanceMapping,
+    Migration,
 )
 from osfsck.model.finding import Severity
 from osfsck.model.snapshot import Snapshot
@@ -57,8 +62,19 @@ class UnexpectedVolumeInDomain(Check):
     evidence_shape = UnexpectedVolumeInDomainEvidence
     name = "unexpected-volume-in-domain"
     severity = Severity.HIGH
-    needs = (DomainVolume, Domain, BlockDeviceMapping, CinderVolume, CinderAttachment, CinderService, Instance,
-             ArchivedInstance, InstanceMapping, Cell, Migration)
+    needs = (
+        DomainVolume,
+        Domain,
+        BlockDeviceMapping,
+        CinderVolume,
+        CinderAttachment,
+        CinderService,
+        Instance,
+        ArchivedInstance,
+        InstanceMapping,
+        Cell,
+        Migration,
+    )
     relies_on = (BlockDeviceMapping,)
     repairs = ("unexpected-volume-runbook",)
     defaults = {"min_age": MIN_AGE}
@@ -69,7 +85,7 @@ class UnexpectedVolumeInDomain(Check):
         min_age = float(self.params["min_age"])
         domains = domains_by_uuid(snap)
         if vx.disks:
-            vx.undecided(out, vx.nova_gaps())   # a disk's guest, or its mapping, may be there
+            vx.undecided(out, vx.nova_gaps())  # a disk's guest, or its mapping, may be there
         for (host, uuid), disks in vx.disks.items():
             dom = next((d for d in domains.get(uuid, ()) if d.host == host), None)
             if dom is None or not is_nova_domain(dom):
@@ -98,7 +114,10 @@ class UnexpectedVolumeInDomain(Check):
                     f"Domain {dom.name} of instance {uuid} on {host} has disk {disk.target_dev} with serial {serial}, "
                     f"which no block device mapping of the instance names ({what}; {uuid}/{serial}).",
                     related=[instance_ref(uuid, row.cell), volume_ref(serial)],
-                    evidence={"disk": disk._asdict(), "instance": instance_evidence(row),
-                              "volume": volume_evidence(vol) if vol else None,
-                              "mapped_volumes": sorted(v for v in mapped if v)},
+                    evidence={
+                        "disk": disk._asdict(),
+                        "instance": instance_evidence(row),
+                        "volume": volume_evidence(vol) if vol else None,
+                        "mapped_volumes": sorted(v for v in mapped if v),
+                    },
                 )

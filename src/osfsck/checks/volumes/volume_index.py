@@ -18,7 +18,14 @@ from osfsck.checks.instance_index import InstanceIndex, instance_index
 from osfsck.model.facts.cinder import ATTACHMENT_GONE, CINDER_SCOPE, CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import DomainVolume, IscsiSession, host_scope
 from osfsck.model.facts.nova import (
-    API_SCOPE, BlockDeviceMapping, Cell, Instance, Migration, VolumeTarget, cell_scope, volume_target,
+    API_SCOPE,
+    BlockDeviceMapping,
+    Cell,
+    Instance,
+    Migration,
+    VolumeTarget,
+    cell_scope,
+    volume_target,
 )
 from osfsck.model.snapshot import Snapshot
 
@@ -54,8 +61,8 @@ class VolumeIndex:
         self.snap = snap
         self.instances = instances
         self.volumes = {v.id: v for v in snap.of(CinderVolume)}
-        self.attachments_of: dict[str, list[CinderAttachment]] = defaultdict(list)   # live, by volume
-        self.attachment_by_id: dict[str, CinderAttachment] = {}                      # every row
+        self.attachments_of: dict[str, list[CinderAttachment]] = defaultdict(list)  # live, by volume
+        self.attachment_by_id: dict[str, CinderAttachment] = {}  # every row
         self.every_attachment_of: dict[str, list[CinderAttachment]] = defaultdict(list)  # deleted too
         for a in snap.of(CinderAttachment):
             self.attachment_by_id[a.id] = a
@@ -79,8 +86,9 @@ class VolumeIndex:
         for s in snap.of(IscsiSession):
             self.sessions[s.host].append(s)
         self.services = [s for s in snap.of(CinderService) if s.binary == "cinder-volume"]
-        self.cinder_complete = all(snap.is_complete(k, CINDER_SCOPE)
-                                   for k in (CinderVolume, CinderAttachment, CinderService))
+        self.cinder_complete = all(
+            snap.is_complete(k, CINDER_SCOPE) for k in (CinderVolume, CinderAttachment, CinderService)
+        )
         self._expected: dict[str, dict[str, set]] | None = None
         self._openstack_iqns: set[str] | None = None
         self._explaining_gaps: list | None = None
@@ -114,7 +122,7 @@ class VolumeIndex:
             gaps.append((API_SCOPE, self.snap.why_incomplete(Cell, API_SCOPE)))
         names = set(self.instances.cell_names)
         for k in kinds:
-            names.update(s[len("cell:"):] for s in self.snap.scopes(k) if s.startswith("cell:"))
+            names.update(s[len("cell:") :] for s in self.snap.scopes(k) if s.startswith("cell:"))
         for name in sorted(names):
             gap = self.cell_gap(name, kinds)
             if gap:
@@ -174,8 +182,14 @@ class VolumeIndex:
 
     def cinder_attached(self, volume_id: str, instance_uuid: str) -> CinderAttachment | None:
         """Cinder's live attachment of `volume_id` to `instance_uuid` in state "attached"."""
-        return next((a for a in self.attachments_of.get(volume_id, ())
-                     if a.instance_uuid == instance_uuid and a.attach_status == "attached"), None)
+        return next(
+            (
+                a
+                for a in self.attachments_of.get(volume_id, ())
+                if a.instance_uuid == instance_uuid and a.attach_status == "attached"
+            ),
+            None,
+        )
 
     def volume_service_alive(self, volume: CinderVolume, down_after: float) -> bool | None:
         """Whether the cinder-volume service of `volume.host` ("host@backend#pool") reported
@@ -247,7 +261,7 @@ class VolumeIndex:
             src = d.source or ""
             if not src.startswith("/dev/"):
                 continue
-            devices.add(src[len("/dev/"):])
+            devices.add(src[len("/dev/") :])
             if "-iscsi-" in src:
                 iqn, _, lun = src.split("-iscsi-", 1)[1].rpartition("-lun-")
                 luns.add((iqn, int(lun) if lun.isdigit() else None) if iqn else (lun, None))
@@ -259,8 +273,13 @@ class VolumeIndex:
         (`/dev/dm-N` hides which SCSI disks it is made of), e.g. the guest an evacuation
         left behind until nova-compute starts there again and cleans it up."""
         serials = {d.serial for d in self.disks_on_host.get(host, ())}
-        return {(iqn, lun) for serial in serials for a in self.every_attachment_of.get(serial, ())
-                if same_host(a.attached_host, host) for _, iqn, lun in iscsi_paths(a.connection_info)}
+        return {
+            (iqn, lun)
+            for serial in serials
+            for a in self.every_attachment_of.get(serial, ())
+            if same_host(a.attached_host, host)
+            for _, iqn, lun in iscsi_paths(a.connection_info)
+        }
 
     def attachments_naming(self, iqn: str, lun: int | None) -> list[CinderAttachment]:
         """Every attachment (deleted ones too) whose connection_info gives this LUN of the

@@ -10,7 +10,12 @@ from osfsck.checks.volumes.common import MIN_AGE, attachment_ref, domain_volume_
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import Domain, DomainVolume
 from osfsck.model.facts.nova import (
-    ArchivedInstance, BlockDeviceMapping, Cell, Instance, InstanceMapping, Migration,
+    ArchivedInstance,
+    BlockDeviceMapping,
+    Cell,
+    Instance,
+    InstanceMapping,
+    Migration,
 )
 from osfsck.model.finding import Severity
 from osfsck.model.snapshot import Snapshot
@@ -56,8 +61,19 @@ class VolumeMissingFromDomain(Check):
     evidence_shape = VolumeMissingFromDomainEvidence
     name = "volume-missing-from-domain"
     severity = Severity.HIGH
-    needs = (BlockDeviceMapping, CinderVolume, CinderAttachment, CinderService, Instance, ArchivedInstance,
-             InstanceMapping, Cell, Migration, Domain, DomainVolume)
+    needs = (
+        BlockDeviceMapping,
+        CinderVolume,
+        CinderAttachment,
+        CinderService,
+        Instance,
+        ArchivedInstance,
+        InstanceMapping,
+        Cell,
+        Migration,
+        Domain,
+        DomainVolume,
+    )
     relies_on = (DomainVolume,)
     repairs = ("volume-domain-runbook",)
     defaults = {"min_age": MIN_AGE}
@@ -68,12 +84,12 @@ class VolumeMissingFromDomain(Check):
             return
         min_age = float(self.params["min_age"])
         domains = domains_by_uuid(snap)
-        vx.undecided(out, vx.nova_gaps())   # a mapping, or its guest, may be there
+        vx.undecided(out, vx.nova_gaps())  # a mapping, or its guest, may be there
         for uuid, bdms in vx.bdms_of_instance.items():
             row = settled_on_host(vx.instances, uuid)
             if row is None or not any(d.host == row.host for d in domains.get(uuid, ())):
                 continue
-            gap = vx.instance_gap(uuid)    # a migration we could not read would unsettle it
+            gap = vx.instance_gap(uuid)  # a migration we could not read would unsettle it
             if gap:
                 out.inconclusive(*gap)
                 continue
@@ -87,8 +103,11 @@ class VolumeMissingFromDomain(Check):
                     continue
                 out.examine()
                 vol = vx.volumes.get(b.volume_id)
-                if b.volume_id in disks or recent(snap, b.updated_at or b.created_at, min_age) or \
-                        (vol is not None and vol.migration_status):
+                if (
+                    b.volume_id in disks
+                    or recent(snap, b.updated_at or b.created_at, min_age)
+                    or (vol is not None and vol.migration_status)
+                ):
                     continue
                 att = vx.cinder_attached(b.volume_id, uuid)
                 if att is None:
@@ -99,8 +118,11 @@ class VolumeMissingFromDomain(Check):
                     f"but its domain on {row.host} has no disk with that serial "
                     f"({uuid}/{b.volume_id}).",
                     related=[instance_ref(uuid, row.cell), attachment_ref(att.id)],
-                    evidence={"instance": instance_evidence(row), "block_device_mapping": bdm_evidence(b),
-                              "attachment": attachment_evidence(att),
-                              "domain_serials": sorted(disks)},
+                    evidence={
+                        "instance": instance_evidence(row),
+                        "block_device_mapping": bdm_evidence(b),
+                        "attachment": attachment_evidence(att),
+                        "domain_serials": sorted(disks),
+                    },
                     changed_at=b.updated_at or b.created_at,
                 )

@@ -131,8 +131,10 @@ class HostChannel:
             return [*shlex.split(self.python), *AGENT_FLAGS, "-", b64]
         argv = [
             "ssh",
-            "-o", "BatchMode=yes",  # never wait for a password or passphrase prompt
-            "-o", f"ConnectTimeout={max(1, math.ceil(self.timeout))}",
+            "-o",
+            "BatchMode=yes",  # never wait for a password or passphrase prompt
+            "-o",
+            f"ConnectTimeout={max(1, math.ceil(self.timeout))}",
             "-T",  # a "RequestTTY force" in ssh_config would mangle the JSON on stdout
         ]
         if self.ssh_port is not None:

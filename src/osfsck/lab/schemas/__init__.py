@@ -45,8 +45,11 @@ def _release_key(release: str) -> tuple[int, int]:
 
 def releases() -> list[str]:
     """Release names with schemas, newest first, e.g. ``['2026.2', '2024.1']``."""
-    found = [p.name for p in _root().iterdir()
-             if p.is_dir() and _RELEASE_RE.match(p.name) and p.joinpath("nova.sqlite.sql").is_file()]
+    found = [
+        p.name
+        for p in _root().iterdir()
+        if p.is_dir() and _RELEASE_RE.match(p.name) and p.joinpath("nova.sqlite.sql").is_file()
+    ]
     return sorted(found, key=_release_key, reverse=True)
 
 

@@ -5,9 +5,18 @@ used rather than frozen dataclasses because collection builds hundreds of thousa
 them from database rows (`tuple.__new__(Fact, row)` costs a tuple allocation, nothing more).
 """
 
-from osfsck.model.facts.base import FACT_TYPES, fact_type, kind_of
 from osfsck.model.facts import (  # noqa: F401  (registers the kinds)
-    nova, hypervisor, cinder, neutron, dns, ovn, nsx, quota, placement, rpc,
+    cinder,
+    dns,
+    hypervisor,
+    neutron,
+    nova,
+    nsx,
+    ovn,
+    placement,
+    quota,
+    rpc,
 )
+from osfsck.model.facts.base import FACT_TYPES, fact_type, kind_of
 
 __all__ = ["FACT_TYPES", "fact_type", "kind_of"]

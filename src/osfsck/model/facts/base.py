@@ -21,8 +21,7 @@ def fact_type(kind: str, *, scope_field: str):
         cls.kind = kind
         cls.scope_field = scope_field
         cls._datetime_fields = tuple(
-            name for name, hint in typing.get_type_hints(cls).items()
-            if "datetime" in str(hint)
+            name for name, hint in typing.get_type_hints(cls).items() if "datetime" in str(hint)
         )
         FACT_TYPES[kind] = cls
         return cls

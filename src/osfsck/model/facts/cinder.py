@@ -4,7 +4,7 @@ flags stay as stored (0/1), as in every bulk-read fact."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 from osfsck.model.facts.base import fact_type
 
@@ -20,16 +20,16 @@ class CinderVolume(NamedTuple):
 
     scope: str
     id: str
-    status: Optional[str]             # available, in-use, attaching, detaching, reserved, ...
-    attach_status: Optional[str]      # attached, detached, attaching, detaching, ...
-    migration_status: Optional[str]   # set while migrating or retyping
-    host: Optional[str]               # "host@backend#pool"
-    project_id: Optional[str]
-    size: Optional[int]
-    multiattach: Optional[int]
-    use_quota: Optional[int]          # 0 for a migration's temporary volume
+    status: str | None  # available, in-use, attaching, detaching, reserved, ...
+    attach_status: str | None  # attached, detached, attaching, detaching, ...
+    migration_status: str | None  # set while migrating or retyping
+    host: str | None  # "host@backend#pool"
+    project_id: str | None
+    size: int | None
+    multiattach: int | None
+    use_quota: int | None  # 0 for a migration's temporary volume
     deleted: int
-    updated_at: Optional[dt.datetime]
+    updated_at: dt.datetime | None
 
 
 @fact_type("cinder.attachment", scope_field="scope")
@@ -39,12 +39,12 @@ class CinderAttachment(NamedTuple):
     scope: str
     id: str
     volume_id: str
-    instance_uuid: Optional[str]
-    attached_host: Optional[str]
-    attach_status: Optional[str]      # attached, attaching, detached, reserved, error_attaching, ...
-    connection_info: Optional[str]    # JSON text as stored
+    instance_uuid: str | None
+    attached_host: str | None
+    attach_status: str | None  # attached, attaching, detached, reserved, error_attaching, ...
+    connection_info: str | None  # JSON text as stored
     deleted: int
-    updated_at: Optional[dt.datetime]
+    updated_at: dt.datetime | None
 
 
 @fact_type("cinder.service", scope_field="scope")
@@ -55,7 +55,7 @@ class CinderService(NamedTuple):
     host: str
     binary: str
     disabled: int
-    updated_at: Optional[dt.datetime]
+    updated_at: dt.datetime | None
 
 
 @fact_type("cinder.volume_type", scope_field="scope")
@@ -65,4 +65,4 @@ class CinderVolumeType(NamedTuple):
 
     scope: str
     id: str
-    name: Optional[str]
+    name: str | None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import uuid as _uuid
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 from osfsck.model.facts.base import fact_type
 
@@ -22,7 +22,7 @@ DESIGNATE_SCOPE = "designate"
 # lives in another zone (the apex's own NS records say nothing and are not kept)
 JUDGED_TYPES = frozenset({"A", "AAAA", "PTR"})
 COLLECTED_TYPES = JUDGED_TYPES | {"TXT", "CNAME", "NS"}
-NAME_DATA_TYPES = frozenset({"PTR", "CNAME", "NS"})     # types whose data is a domain name
+NAME_DATA_TYPES = frozenset({"PTR", "CNAME", "NS"})  # types whose data is a domain name
 
 
 def zone_scope(zone: str) -> str:
@@ -42,12 +42,12 @@ class DnsZone(NamedTuple):
     to instances (the configured template, recorded so that a saved snapshot is judged
     the same way later)."""
 
-    scope: str                      # zone_scope(zone)
-    zone: str                       # absolute, lower-case
-    server: str                     # "host:port" it was transferred from
+    scope: str  # zone_scope(zone)
+    zone: str  # absolute, lower-case
+    server: str  # "host:port" it was transferred from
     serial: int
-    name_template: str              # e.g. "{hostname}.{zone}" (Designate's nova_fixed default)
-    managed_by_designate: bool      # Designate writes this zone: change it through Designate
+    name_template: str  # e.g. "{hostname}.{zone}" (Designate's nova_fixed default)
+    managed_by_designate: bool  # Designate writes this zone: change it through Designate
 
 
 @fact_type("dns.record", scope_field="scope")
@@ -55,12 +55,12 @@ class DnsRecord(NamedTuple):
     """One resource record of a transferred zone (A, AAAA, PTR, TXT, CNAME, or an NS below
     the apex: a delegation)."""
 
-    scope: str                      # zone_scope(zone)
+    scope: str  # zone_scope(zone)
     zone: str
-    name: str                       # absolute owner name
+    name: str  # absolute owner name
     type: str
     ttl: int
-    data: str                       # A/AAAA: the address; PTR, CNAME, NS: the absolute target; TXT: the text
+    data: str  # A/AAAA: the address; PTR, CNAME, NS: the absolute target; TXT: the text
 
 
 @fact_type("designate.record", scope_field="scope")
@@ -69,37 +69,72 @@ class DesignateRecord(NamedTuple):
     recordset and zone).  `managed_*` tie it to what designate-sink made it for: the
     instance (`nova_fixed`), the floating IP (`neutron_floatingip`, `ptr:floatingip`)."""
 
-    scope: str                      # always DESIGNATE_SCOPE
-    id: str                         # records.id, as a dashed uuid
+    scope: str  # always DESIGNATE_SCOPE
+    id: str  # records.id, as a dashed uuid
     recordset_id: str
     zone_id: str
     zone: str
     name: str
     type: str
-    ttl: Optional[int]              # the recordset's, else None (the zone's default)
+    ttl: int | None  # the recordset's, else None (the zone's default)
     data: str
-    managed_resource_type: Optional[str]   # "instance", "floatingip", "ptr:floatingip", ...
-    managed_resource_id: Optional[str]     # as a dashed uuid
-    managed_plugin_name: Optional[str]     # "nova_fixed", "neutron_floatingip", ...
-    managed_extra: Optional[str]           # the floating IP's address for ptr:floatingip
-    status: Optional[str]                  # ACTIVE, PENDING, ERROR, DELETED
-    action: Optional[str]                  # CREATE, UPDATE, DELETE, NONE
-    created_at: Optional[dt.datetime]
-    updated_at: Optional[dt.datetime]
+    managed_resource_type: str | None  # "instance", "floatingip", "ptr:floatingip", ...
+    managed_resource_id: str | None  # as a dashed uuid
+    managed_plugin_name: str | None  # "nova_fixed", "neutron_floatingip", ...
+    managed_extra: str | None  # the floating IP's address for ptr:floatingip
+    status: str | None  # ACTIVE, PENDING, ERROR, DELETED
+    action: str | None  # CREATE, UPDATE, DELETE, NONE
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
 
     @classmethod
     def from_stored(cls, row):
         """A row of the query (ids as Designate stores them, 32 hex digits) -> fact."""
-        (scope, rid, rsid, zid, zone, name, rtype, ttl, data, mtype, mid, plugin, extra,
-         status, action, created, updated) = row
+        (
+            scope,
+            rid,
+            rsid,
+            zid,
+            zone,
+            name,
+            rtype,
+            ttl,
+            data,
+            mtype,
+            mid,
+            plugin,
+            extra,
+            status,
+            action,
+            created,
+            updated,
+        ) = row
         rtype = (rtype or "").upper()
-        return tuple.__new__(cls, (
-            scope, dashed(rid), dashed(rsid), dashed(zid), absolute(zone), absolute(name), rtype, ttl,
-            record_data(rtype, data), mtype, dashed(mid) if mid else None, plugin, extra, status, action,
-            created, updated))
+        return tuple.__new__(
+            cls,
+            (
+                scope,
+                dashed(rid),
+                dashed(rsid),
+                dashed(zid),
+                absolute(zone),
+                absolute(name),
+                rtype,
+                ttl,
+                record_data(rtype, data),
+                mtype,
+                dashed(mid) if mid else None,
+                plugin,
+                extra,
+                status,
+                action,
+                created,
+                updated,
+            ),
+        )
 
 
-def dashed(hex_id: Optional[str]) -> Optional[str]:
+def dashed(hex_id: str | None) -> str | None:
     """Designate's CHAR(32) uuid -> the dashed form Nova and Neutron use; other text as is."""
     if not hex_id:
         return hex_id

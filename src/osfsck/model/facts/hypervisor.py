@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 from osfsck.model.facts.base import fact_type
 
@@ -19,14 +19,14 @@ class Domain(NamedTuple):
     host: str
     uuid: str
     name: str
-    state: int                  # libvirt virDomainState (1 running, 3 paused, 5 shut off, ...)
+    state: int  # libvirt virDomainState (1 running, 3 paused, 5 shut off, ...)
     active: bool
-    nova_ns: Optional[str]      # "1.0" or "1.1" when the XML carries Nova's metadata
-    nova_name: Optional[str]    # the instance's display name from that metadata
-    nova_project: Optional[str]
+    nova_ns: str | None  # "1.0" or "1.1" when the XML carries Nova's metadata
+    nova_name: str | None  # the instance's display name from that metadata
+    nova_project: str | None
     vcpus: int
     memory_mb: int
-    disks: tuple                # disk sources: file paths, block devices, pool/volume names
+    disks: tuple  # disk sources: file paths, block devices, pool/volume names
 
 
 @fact_type("hv.domain_volume", scope_field="host")
@@ -36,11 +36,11 @@ class DomainVolume(NamedTuple):
 
     host: str
     domain_uuid: str
-    serial: str                 # the volume id
-    disk_type: str              # "block", "network", "file", ...
-    protocol: Optional[str]     # for network disks: "rbd", "iscsi", ...
-    source: Optional[str]       # device path, "pool/image" or "iqn/lun", file path
-    target_dev: Optional[str]   # "vdb": the guest's name for it
+    serial: str  # the volume id
+    disk_type: str  # "block", "network", "file", ...
+    protocol: str | None  # for network disks: "rbd", "iscsi", ...
+    source: str | None  # device path, "pool/image" or "iqn/lun", file path
+    target_dev: str | None  # "vdb": the guest's name for it
 
 
 @fact_type("hv.instance_dir", scope_field="host")
@@ -57,12 +57,12 @@ class InstanceDir(NamedTuple):
     instances_path: str
     name: str
     uuid: str
-    suffix: str                 # "", "_resize" or "_del"
-    bytes: int                  # allocated (what deleting would free)
+    suffix: str  # "", "_resize" or "_del"
+    bytes: int  # allocated (what deleting would free)
     apparent_bytes: int
     files: int
     disks: tuple
-    mtime: Optional[dt.datetime]
+    mtime: dt.datetime | None
     inode: int
 
     @property
@@ -77,13 +77,13 @@ class IscsiSession(NamedTuple):
     host: str
     sid: int
     target_iqn: str
-    portal: str                 # "ip:port" as iscsiadm prints it ("[v6]:port" for IPv6)
+    portal: str  # "ip:port" as iscsiadm prints it ("[v6]:port" for IPv6)
     tpgt: int
-    iface: Optional[str]
-    session_state: Optional[str]      # LOGGED_IN, FAILED, FREE
-    connection_state: Optional[str]   # LOGGED IN, TRANSPORT WAIT, ...
-    luns: tuple                 # LUN numbers of the attached SCSI devices ...
-    devices: tuple              # ... and their kernel disks ("sdc"), in the same order
+    iface: str | None
+    session_state: str | None  # LOGGED_IN, FAILED, FREE
+    connection_state: str | None  # LOGGED IN, TRANSPORT WAIT, ...
+    luns: tuple  # LUN numbers of the attached SCSI devices ...
+    devices: tuple  # ... and their kernel disks ("sdc"), in the same order
 
 
 @fact_type("hv.iscsi_node", scope_field="host")

@@ -5,7 +5,7 @@ a row present is an object Neutron has.  Revision numbers and times come from
 from __future__ import annotations
 
 import datetime as dt
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 from osfsck.model.facts.base import fact_type
 
@@ -13,9 +13,13 @@ NEUTRON_SCOPE = "neutron"
 
 # device_owner prefixes and values Neutron and Nova write (neutron_lib/constants.py)
 COMPUTE_OWNER_PREFIX = "compute:"
-ROUTER_INTERFACE_OWNERS = frozenset({
-    "network:router_interface", "network:router_interface_distributed", "network:ha_router_replicated_interface",
-})
+ROUTER_INTERFACE_OWNERS = frozenset(
+    {
+        "network:router_interface",
+        "network:router_interface_distributed",
+        "network:ha_router_replicated_interface",
+    }
+)
 ROUTER_GATEWAY_OWNER = "network:router_gateway"
 FLOATINGIP_OWNER = "network:floatingip"
 DHCP_OWNER = "network:dhcp"
@@ -25,11 +29,11 @@ DHCP_OWNER = "network:dhcp"
 class NeutronNetwork(NamedTuple):
     scope: str
     id: str
-    name: Optional[str]
-    project_id: Optional[str]
+    name: str | None
+    project_id: str | None
     revision_number: int
-    created_at: Optional[dt.datetime]
-    updated_at: Optional[dt.datetime]
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
 
 
 @fact_type("neutron.subnet", scope_field="scope")
@@ -40,7 +44,7 @@ class NeutronSubnet(NamedTuple):
     cidr: str
     ip_version: int
     revision_number: int
-    updated_at: Optional[dt.datetime]
+    updated_at: dt.datetime | None
 
 
 @fact_type("neutron.port", scope_field="scope")
@@ -50,17 +54,17 @@ class NeutronPort(NamedTuple):
     scope: str
     id: str
     network_id: str
-    name: Optional[str]
+    name: str | None
     mac_address: str
-    device_id: str                  # the instance uuid for compute:* ports, the router for router ports
-    device_owner: str               # "compute:<az>", "network:router_interface", "network:dhcp", ...
-    status: str                     # ACTIVE, DOWN, BUILD, ERROR
-    project_id: Optional[str]
+    device_id: str  # the instance uuid for compute:* ports, the router for router ports
+    device_owner: str  # "compute:<az>", "network:router_interface", "network:dhcp", ...
+    status: str  # ACTIVE, DOWN, BUILD, ERROR
+    project_id: str | None
     revision_number: int
-    created_at: Optional[dt.datetime]
-    updated_at: Optional[dt.datetime]
-    dns_name: Optional[str]         # portdnses.current_dns_name (Neutron's external DNS)
-    dns_domain: Optional[str]       # portdnses.current_dns_domain
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
+    dns_name: str | None  # portdnses.current_dns_name (Neutron's external DNS)
+    dns_domain: str | None  # portdnses.current_dns_domain
 
 
 @fact_type("neutron.port_binding", scope_field="scope")
@@ -70,15 +74,15 @@ class PortBinding(NamedTuple):
 
     scope: str
     port_id: str
-    host: str                       # "" when unbound
-    status: str                     # ACTIVE or INACTIVE
-    vif_type: str                   # "ovs", "unbound", "binding_failed", ...
+    host: str  # "" when unbound
+    status: str  # ACTIVE or INACTIVE
+    vif_type: str  # "ovs", "unbound", "binding_failed", ...
 
 
 @fact_type("neutron.ip_allocation", scope_field="scope")
 class IpAllocation(NamedTuple):
     scope: str
-    port_id: Optional[str]
+    port_id: str | None
     ip_address: str
     subnet_id: str
     network_id: str
@@ -91,25 +95,25 @@ class FloatingIp(NamedTuple):
     floating_ip_address: str
     floating_network_id: str
     floating_port_id: str
-    fixed_port_id: Optional[str]    # set while associated
-    fixed_ip_address: Optional[str]
-    router_id: Optional[str]
-    status: Optional[str]
-    project_id: Optional[str]
+    fixed_port_id: str | None  # set while associated
+    fixed_ip_address: str | None
+    router_id: str | None
+    status: str | None
+    project_id: str | None
     revision_number: int
-    updated_at: Optional[dt.datetime]
+    updated_at: dt.datetime | None
 
 
 @fact_type("neutron.router", scope_field="scope")
 class NeutronRouter(NamedTuple):
     scope: str
     id: str
-    name: Optional[str]
-    project_id: Optional[str]
-    gw_port_id: Optional[str]
+    name: str | None
+    project_id: str | None
+    gw_port_id: str | None
     revision_number: int
-    created_at: Optional[dt.datetime]
-    updated_at: Optional[dt.datetime]
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
 
 
 @fact_type("neutron.router_port", scope_field="scope")
@@ -119,18 +123,18 @@ class RouterPort(NamedTuple):
     scope: str
     router_id: str
     port_id: str
-    port_type: Optional[str]        # the port's device_owner at the time
+    port_type: str | None  # the port's device_owner at the time
 
 
 @fact_type("neutron.security_group", scope_field="scope")
 class SecurityGroup(NamedTuple):
     scope: str
     id: str
-    name: Optional[str]
-    project_id: Optional[str]
+    name: str | None
+    project_id: str | None
     revision_number: int
-    created_at: Optional[dt.datetime]
-    updated_at: Optional[dt.datetime]
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
 
 
 @fact_type("neutron.security_group_rule", scope_field="scope")
@@ -139,7 +143,7 @@ class SecurityGroupRule(NamedTuple):
     id: str
     security_group_id: str
     revision_number: int
-    created_at: Optional[dt.datetime]
+    created_at: dt.datetime | None
 
 
 @fact_type("neutron.port_security_group", scope_field="scope")

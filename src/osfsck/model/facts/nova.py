@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 from osfsck.model.facts.base import fact_type
 
-try:        # a large cloud's network info caches are 10^5 JSON documents per run
+try:  # a large cloud's network info caches are 10^5 JSON documents per run
     from orjson import loads as _loads
-except ImportError:     # pragma: no cover - orjson is a dependency; stay correct without it
+except ImportError:  # pragma: no cover - orjson is a dependency; stay correct without it
     _loads = json.loads
 
 API_SCOPE = "api"
@@ -28,7 +28,7 @@ def cell_scope(cell: str) -> str:
 class Cell(NamedTuple):
     """A row of the API database's cell_mappings."""
 
-    scope: str            # always "api"
+    scope: str  # always "api"
     uuid: str
     name: str
     disabled: bool
@@ -43,21 +43,21 @@ class Instance(NamedTuple):
 
     cell: str
     uuid: str
-    id: int               # the cell-local primary key; the domain name is instance-%08x of it
-    host: Optional[str]
-    node: Optional[str]
-    vm_state: Optional[str]
-    task_state: Optional[str]
-    power_state: Optional[int]
-    deleted: int          # Nova's soft-delete marker: 0 when live, else the row's id
-    hidden: int           # 1: a cross-cell-move copy that the API hides
-    project_id: Optional[str]
-    vcpus: Optional[int]
-    memory_mb: Optional[int]
-    root_gb: Optional[int]
-    created_at: Optional[dt.datetime]
-    updated_at: Optional[dt.datetime]
-    deleted_at: Optional[dt.datetime]
+    id: int  # the cell-local primary key; the domain name is instance-%08x of it
+    host: str | None
+    node: str | None
+    vm_state: str | None
+    task_state: str | None
+    power_state: int | None
+    deleted: int  # Nova's soft-delete marker: 0 when live, else the row's id
+    hidden: int  # 1: a cross-cell-move copy that the API hides
+    project_id: str | None
+    vcpus: int | None
+    memory_mb: int | None
+    root_gb: int | None
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
+    deleted_at: dt.datetime | None
 
 
 @fact_type("nova.archived_instance", scope_field="cell")
@@ -66,8 +66,8 @@ class ArchivedInstance(NamedTuple):
 
     cell: str
     uuid: str
-    host: Optional[str]
-    deleted_at: Optional[dt.datetime]
+    host: str | None
+    deleted_at: dt.datetime | None
 
 
 @fact_type("nova.instance_mapping", scope_field="scope")
@@ -76,11 +76,11 @@ class InstanceMapping(NamedTuple):
 
     scope: str
     instance_uuid: str
-    cell_uuid: Optional[str]     # NULL while the instance is only a build request
-    project_id: Optional[str]
-    queued_for_delete: int       # 0/1 as stored
-    created_at: Optional[dt.datetime]
-    updated_at: Optional[dt.datetime]
+    cell_uuid: str | None  # NULL while the instance is only a build request
+    project_id: str | None
+    queued_for_delete: int  # 0/1 as stored
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
 
 
 @fact_type("nova.build_request", scope_field="scope")
@@ -89,9 +89,9 @@ class BuildRequest(NamedTuple):
 
     scope: str
     instance_uuid: str
-    project_id: Optional[str]
-    created_at: Optional[dt.datetime]
-    updated_at: Optional[dt.datetime]
+    project_id: str | None
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
 
 
 @fact_type("nova.migration", scope_field="cell")
@@ -100,14 +100,14 @@ class Migration(NamedTuple):
 
     cell: str
     id: int
-    uuid: Optional[str]
-    instance_uuid: Optional[str]
-    migration_type: Optional[str]
-    status: Optional[str]
-    source_compute: Optional[str]
-    dest_compute: Optional[str]
-    created_at: Optional[dt.datetime]
-    updated_at: Optional[dt.datetime]
+    uuid: str | None
+    instance_uuid: str | None
+    migration_type: str | None
+    status: str | None
+    source_compute: str | None
+    dest_compute: str | None
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
 
 
 @fact_type("nova.compute_service", scope_field="cell")
@@ -116,10 +116,10 @@ class ComputeService(NamedTuple):
 
     cell: str
     host: str
-    disabled: int         # 0/1 as stored
-    forced_down: int      # 0/1 as stored
-    updated_at: Optional[dt.datetime]
-    last_seen_up: Optional[dt.datetime]
+    disabled: int  # 0/1 as stored
+    forced_down: int  # 0/1 as stored
+    updated_at: dt.datetime | None
+    last_seen_up: dt.datetime | None
 
 
 @fact_type("nova.compute_node", scope_field="cell")
@@ -127,18 +127,16 @@ class ComputeNode(NamedTuple):
     """A live row of a cell's `compute_nodes` table."""
 
     cell: str
-    uuid: Optional[str]
-    host: Optional[str]
-    hypervisor_hostname: Optional[str]
-    hypervisor_type: Optional[str]
+    uuid: str | None
+    host: str | None
+    hypervisor_hostname: str | None
+    hypervisor_type: str | None
 
 
 # Migration statuses, from nova/objects/migration.py and
 # migration_get_in_progress_by_host_and_node: everything not terminal is in progress.
 # "finished" is a resize waiting for confirmation (both hosts keep a domain).
-MIGRATION_TERMINAL = frozenset(
-    {"confirmed", "reverted", "error", "failed", "completed", "cancelled", "done"}
-)
+MIGRATION_TERMINAL = frozenset({"confirmed", "reverted", "error", "failed", "completed", "cancelled", "done"})
 
 
 @fact_type("nova.block_device_mapping", scope_field="cell")
@@ -148,16 +146,16 @@ class BlockDeviceMapping(NamedTuple):
 
     cell: str
     id: int
-    uuid: Optional[str]
+    uuid: str | None
     instance_uuid: str
-    volume_id: Optional[str]
-    attachment_id: Optional[str]      # Cinder's attachment (new-style attach flow, Queens+)
-    device_name: Optional[str]
-    source_type: Optional[str]        # "volume", "image", "snapshot", "blank"
-    boot_index: Optional[int]         # 0: the root disk (boot from volume)
-    connection_info: Optional[str]
-    created_at: Optional[dt.datetime]
-    updated_at: Optional[dt.datetime]
+    volume_id: str | None
+    attachment_id: str | None  # Cinder's attachment (new-style attach flow, Queens+)
+    device_name: str | None
+    source_type: str | None  # "volume", "image", "snapshot", "blank"
+    boot_index: int | None  # 0: the root disk (boot from volume)
+    connection_info: str | None
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
 
 
 @fact_type("nova.instance_network", scope_field="cell")
@@ -169,11 +167,11 @@ class InstanceNetwork(NamedTuple):
     cell: str
     uuid: str
     deleted: int
-    hostname: Optional[str]
-    display_name: Optional[str]
-    port_ids: tuple                     # VIF ids, which are Neutron port ids
-    addresses: tuple                    # fixed and floating IPs, as text
-    cache_updated_at: Optional[dt.datetime]
+    hostname: str | None
+    display_name: str | None
+    port_ids: tuple  # VIF ids, which are Neutron port ids
+    addresses: tuple  # fixed and floating IPs, as text
+    cache_updated_at: dt.datetime | None
 
     @classmethod
     def from_stored(cls, row):
@@ -188,7 +186,7 @@ def network_info_ports(text: str) -> tuple[tuple, tuple]:
     network's subnets and their IPs and floating IPs); empty when not readable."""
     try:
         vifs = _loads(text)
-    except ValueError:      # orjson.JSONDecodeError is one too
+    except ValueError:  # orjson.JSONDecodeError is one too
         return (), ()
     if not isinstance(vifs, list):
         return (), ()
@@ -211,13 +209,13 @@ def network_info_ports(text: str) -> tuple[tuple, tuple]:
 class VolumeTarget(NamedTuple):
     """Where a `connection_info` (Nova's BDM or Cinder's attachment) says the volume is."""
 
-    driver_volume_type: Optional[str]   # "iscsi", "rbd", "nfs", "fibre_channel", ...
-    target_iqn: Optional[str]           # the first path's, as os-brick reads it
-    target_portal: Optional[str]
-    target_lun: Optional[int]           # as the driver gave it
-    name: Optional[str]                 # rbd: "pool/volume-<id>"; nfs: "volume-<id>"
-    iqns: tuple = ()                    # every target IQN, the multipath ones included
-    paths: tuple = ()                   # iSCSI: (portal, iqn, lun as the kernel numbers it), one per path
+    driver_volume_type: str | None  # "iscsi", "rbd", "nfs", "fibre_channel", ...
+    target_iqn: str | None  # the first path's, as os-brick reads it
+    target_portal: str | None
+    target_lun: int | None  # as the driver gave it
+    name: str | None  # rbd: "pool/volume-<id>"; nfs: "volume-<id>"
+    iqns: tuple = ()  # every target IQN, the multipath ones included
+    paths: tuple = ()  # iSCSI: (portal, iqn, lun as the kernel numbers it), one per path
 
 
 # os-brick's SCSI addressing modes (os_brick/constants.py) and the LUN from which each
@@ -228,17 +226,22 @@ _FLAT_FROM = {None: None, "SAM": None, "transparent": None, "SAM2": 256, "SAM3-f
 _FLAT_SPACE = 16384
 
 
-def kernel_lun(lun, addressing_mode=None) -> Optional[int]:
+def kernel_lun(lun, addressing_mode=None) -> int | None:
     """The LUN the kernel shows for a LUN a driver gave; None when it is not a number or
     the mode is one os-brick does not know (it would refuse to connect)."""
-    if not isinstance(lun, int) or isinstance(lun, bool) or lun < 0 \
-            or not isinstance(addressing_mode, (str, type(None))) or addressing_mode not in _FLAT_FROM:
+    if (
+        not isinstance(lun, int)
+        or isinstance(lun, bool)
+        or lun < 0
+        or not isinstance(addressing_mode, (str, type(None)))
+        or addressing_mode not in _FLAT_FROM
+    ):
         return None
     flat_from = _FLAT_FROM[addressing_mode]
     return lun + _FLAT_SPACE if flat_from is not None and lun >= flat_from else lun
 
 
-def volume_target(connection_info: Optional[str]) -> Optional[VolumeTarget]:
+def volume_target(connection_info: str | None) -> VolumeTarget | None:
     """The target in a connection_info JSON; None when empty or not readable.
 
     Two shapes are stored.  Nova's block_device_mapping keeps what
@@ -270,7 +273,9 @@ def volume_target(connection_info: Optional[str]) -> Optional[VolumeTarget]:
     portal, iqn, lun = triples[0] if triples else (None, None, None)
     mode = data.get("addressing_mode")
     return VolumeTarget(
-        kind if isinstance(kind, str) else None, iqn, portal,
+        kind if isinstance(kind, str) else None,
+        iqn,
+        portal,
         lun if isinstance(lun, int) and not isinstance(lun, bool) else None,
         data.get("name") if isinstance(data.get("name"), str) else None,
         tuple(dict.fromkeys(i for _, i, _ in triples)),

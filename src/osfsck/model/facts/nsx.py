@@ -12,7 +12,7 @@ group, profiles) carry `os-neutron-id: NSX Neutron plugin` instead, or have fixe
 from __future__ import annotations
 
 import datetime as dt
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 from osfsck.model.facts.base import fact_type
 
@@ -42,20 +42,36 @@ PLUGIN_SCOPE, PLUGIN_TAG = "os-neutron-id", "NSX Neutron plugin"
 
 # fixed ids of the Policy plugin's own objects (nsx_p/plugin.py) and display names of the
 # Manager plugin's (nsx_v3/plugin.py): never orphans, whatever their tags say
-POLICY_INTERNAL_IDS = frozenset({
-    "os_default_group", "os_default_section", "neutron_excluded_ports_group",
-    "neutron-spoofguard-profile", "neutron-mac-discovery-profile", "neutron-no-segment-security-profile",
-    "neutron-slaac-profile", "neutron-ipv6-ra",
-})
-MANAGER_INTERNAL_NAMES = frozenset({
-    "OS Default Section for Neutron Security-Groups", "os_default_section_ns_group",
-    "neutron_excluded_port_nsgroup", "OS-Default-Section",
-})
+POLICY_INTERNAL_IDS = frozenset(
+    {
+        "os_default_group",
+        "os_default_section",
+        "neutron_excluded_ports_group",
+        "neutron-spoofguard-profile",
+        "neutron-mac-discovery-profile",
+        "neutron-no-segment-security-profile",
+        "neutron-slaac-profile",
+        "neutron-ipv6-ra",
+    }
+)
+MANAGER_INTERNAL_NAMES = frozenset(
+    {
+        "OS Default Section for Neutron Security-Groups",
+        "os_default_section_ns_group",
+        "neutron_excluded_port_nsgroup",
+        "OS-Default-Section",
+    }
+)
 
 # resource types, by API: what stands for a Neutron network, port, router, security group
 SEGMENT, SEGMENT_PORT, TIER1, GROUP, SECURITY_POLICY = "Segment", "SegmentPort", "Tier1", "Group", "SecurityPolicy"
 LOGICAL_SWITCH, LOGICAL_PORT, LOGICAL_ROUTER, NSGROUP, FIREWALL_SECTION = (
-    "LogicalSwitch", "LogicalPort", "LogicalRouter", "NSGroup", "FirewallSection")
+    "LogicalSwitch",
+    "LogicalPort",
+    "LogicalRouter",
+    "NSGroup",
+    "FirewallSection",
+)
 # a Neutron security group is two NSX objects: the group of its ports and the rules
 GROUP_TYPES = frozenset({GROUP, NSGROUP})
 RULES_TYPES = frozenset({SECURITY_POLICY, FIREWALL_SECTION})
@@ -65,23 +81,23 @@ RULES_TYPES = frozenset({SECURITY_POLICY, FIREWALL_SECTION})
 class NsxObject(NamedTuple):
     """One NSX object as the manager lists it."""
 
-    scope: str                       # NSX_SCOPE
-    api: str                         # "policy" or "manager"
-    resource_type: str               # Segment, SegmentPort, Tier1, Group, SecurityPolicy, LogicalSwitch, ...
-    id: str                          # the NSX id (= the Neutron id for Policy objects the plugin made)
-    display_name: Optional[str]
-    path: Optional[str]              # Policy objects: "/infra/segments/<id>/ports/<id>"; Manager: None
-    parent_id: Optional[str]         # a port's segment / logical switch
-    neutron_kind: Optional[str]      # NETWORK, PORT, ROUTER, SECURITY_GROUP; None: not tagged by Neutron
-    neutron_id: Optional[str]        # the tag's value: the Neutron object it stands for
-    api_version: Optional[str]       # os-api-version: the plugin's (Neutron's) version
-    project_id: Optional[str]        # os-project-id
-    internal: bool                   # one of the plugin's own objects (default section, ...)
-    other_deployment: bool           # [nsx] restricts to one deployment and this lacks its tag
-    attached: bool                   # a port with an attachment (a Manager port is deleted with detach=true)
-    revision: int                    # _revision, incremented by NSX on every change
-    created_at: Optional[dt.datetime]    # _create_time (epoch ms), naive UTC
-    updated_at: Optional[dt.datetime]    # _last_modified_time
+    scope: str  # NSX_SCOPE
+    api: str  # "policy" or "manager"
+    resource_type: str  # Segment, SegmentPort, Tier1, Group, SecurityPolicy, LogicalSwitch, ...
+    id: str  # the NSX id (= the Neutron id for Policy objects the plugin made)
+    display_name: str | None
+    path: str | None  # Policy objects: "/infra/segments/<id>/ports/<id>"; Manager: None
+    parent_id: str | None  # a port's segment / logical switch
+    neutron_kind: str | None  # NETWORK, PORT, ROUTER, SECURITY_GROUP; None: not tagged by Neutron
+    neutron_id: str | None  # the tag's value: the Neutron object it stands for
+    api_version: str | None  # os-api-version: the plugin's (Neutron's) version
+    project_id: str | None  # os-project-id
+    internal: bool  # one of the plugin's own objects (default section, ...)
+    other_deployment: bool  # [nsx] restricts to one deployment and this lacks its tag
+    attached: bool  # a port with an attachment (a Manager port is deleted with detach=true)
+    revision: int  # _revision, incremented by NSX on every change
+    created_at: dt.datetime | None  # _create_time (epoch ms), naive UTC
+    updated_at: dt.datetime | None  # _last_modified_time
 
 
 def is_neutrons(o: NsxObject) -> bool:

@@ -22,7 +22,7 @@ The Neutron object a row stands for comes from Neutron's naming and external_ids
 
 from __future__ import annotations
 
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 from osfsck.model.facts.base import fact_type
 
@@ -31,7 +31,12 @@ OVN_NB_SCOPE = "ovn-nb"
 # what a row stands for (OvnNbRow.neutron_kind)
 NETWORK, PORT, ROUTER, ROUTER_PORT = "network", "port", "router", "router-port"
 SECURITY_GROUP, RULE, FLOATING_IP, SUBNET, SEGMENT = (
-    "security-group", "security-group-rule", "floating-ip", "subnet", "segment")
+    "security-group",
+    "security-group-rule",
+    "floating-ip",
+    "subnet",
+    "segment",
+)
 
 # tables, as the NB schema names them
 LOGICAL_SWITCH, SWITCH_PORT = "Logical_Switch", "Logical_Switch_Port"
@@ -58,17 +63,17 @@ class OvnNbRow(NamedTuple):
     """
 
     scope: str
-    table: str                      # "Logical_Switch_Port", ...
-    uuid: str                       # the row's _uuid
-    name: str                       # the row's name ("" for ACL, NAT, DHCP_Options)
-    neutron_kind: Optional[str]     # what it stands for: "network", "port", ... (None: Neutron's own)
-    neutron_id: Optional[str]       # the id of that Neutron object
-    revision: Optional[int]         # neutron:revision_number (None when absent or malformed)
-    marked: bool                    # carries neutron:* external_ids
-    parent: str                     # the switch/router/port group holding it ("" for root rows)
-    type: str                       # LSP type ("", "router", "localnet", ...), NAT type, ...
-    device_owner: str               # LSP neutron:device_owner
-    device_id: str                  # LSP neutron:device_id
+    table: str  # "Logical_Switch_Port", ...
+    uuid: str  # the row's _uuid
+    name: str  # the row's name ("" for ACL, NAT, DHCP_Options)
+    neutron_kind: str | None  # what it stands for: "network", "port", ... (None: Neutron's own)
+    neutron_id: str | None  # the id of that Neutron object
+    revision: int | None  # neutron:revision_number (None when absent or malformed)
+    marked: bool  # carries neutron:* external_ids
+    parent: str  # the switch/router/port group holding it ("" for root rows)
+    type: str  # LSP type ("", "router", "localnet", ...), NAT type, ...
+    device_owner: str  # LSP neutron:device_owner
+    device_id: str  # LSP neutron:device_id
 
 
 def switch_name(network_id: str) -> str:

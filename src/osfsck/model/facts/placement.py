@@ -10,7 +10,7 @@ provider's uuid, Keystone's project id), resolved by the source's JOINs.  Its sc
 from __future__ import annotations
 
 import datetime as dt
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 from osfsck.model.facts.base import fact_type
 
@@ -28,10 +28,26 @@ COMPUTE_CLASSES = frozenset({"VCPU", "PCPU", "MEMORY_MB"})
 # 1.1), in order.  Placement stores each as a resource_classes row whose id is its index
 # (resource_class._resource_classes_sync, at start-up); custom classes have ids from 10000.
 STANDARD_CLASSES = (
-    "VCPU", "MEMORY_MB", "DISK_GB", "PCI_DEVICE", "SRIOV_NET_VF", "NUMA_SOCKET", "NUMA_CORE", "NUMA_THREAD",
-    "NUMA_MEMORY_MB", "IPV4_ADDRESS", "VGPU", "VGPU_DISPLAY_HEAD", "NET_BW_EGR_KILOBIT_PER_SEC",
-    "NET_BW_IGR_KILOBIT_PER_SEC", "PCPU", "MEM_ENCRYPTION_CONTEXT", "FPGA", "PGPU",
-    "NET_PACKET_RATE_KILOPACKET_PER_SEC", "NET_PACKET_RATE_EGR_KILOPACKET_PER_SEC",
+    "VCPU",
+    "MEMORY_MB",
+    "DISK_GB",
+    "PCI_DEVICE",
+    "SRIOV_NET_VF",
+    "NUMA_SOCKET",
+    "NUMA_CORE",
+    "NUMA_THREAD",
+    "NUMA_MEMORY_MB",
+    "IPV4_ADDRESS",
+    "VGPU",
+    "VGPU_DISPLAY_HEAD",
+    "NET_BW_EGR_KILOBIT_PER_SEC",
+    "NET_BW_IGR_KILOBIT_PER_SEC",
+    "PCPU",
+    "MEM_ENCRYPTION_CONTEXT",
+    "FPGA",
+    "PGPU",
+    "NET_PACKET_RATE_KILOPACKET_PER_SEC",
+    "NET_PACKET_RATE_EGR_KILOPACKET_PER_SEC",
     "NET_PACKET_RATE_IGR_KILOPACKET_PER_SEC",
 )
 
@@ -43,12 +59,12 @@ class ResourceProvider(NamedTuple):
 
     scope: str
     uuid: str
-    name: Optional[str]
-    generation: Optional[int]
-    root_provider_uuid: Optional[str]
-    parent_provider_uuid: Optional[str]
-    created_at: Optional[dt.datetime]
-    updated_at: Optional[dt.datetime]
+    name: str | None
+    generation: int | None
+    root_provider_uuid: str | None
+    parent_provider_uuid: str | None
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
 
 
 @fact_type("placement.inventory", scope_field="scope")
@@ -86,9 +102,9 @@ class Consumer(NamedTuple):
 
     scope: str
     uuid: str
-    project_id: Optional[str]
-    user_id: Optional[str]
+    project_id: str | None
+    user_id: str | None
     generation: int
-    consumer_type: Optional[str]
-    created_at: Optional[dt.datetime]
-    updated_at: Optional[dt.datetime]
+    consumer_type: str | None
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None

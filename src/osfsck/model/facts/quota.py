@@ -13,7 +13,7 @@ per project (and volume type) with GROUP BY, the way each service counts, into t
 from __future__ import annotations
 
 import datetime as dt
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 from osfsck.model.facts.base import fact_type
 
@@ -22,14 +22,14 @@ from osfsck.model.facts.base import fact_type
 class CinderQuotaUsage(NamedTuple):
     """A live (not soft-deleted) row of Cinder's `quota_usages`."""
 
-    scope: str                        # "cinder"
+    scope: str  # "cinder"
     id: int
-    project_id: Optional[str]
-    resource: str                     # volumes, gigabytes, snapshots, backups, volumes_<type name>, ...
+    project_id: str | None
+    resource: str  # volumes, gigabytes, snapshots, backups, volumes_<type name>, ...
     in_use: int
     reserved: int
-    updated_at: Optional[dt.datetime]
-    created_at: Optional[dt.datetime]
+    updated_at: dt.datetime | None
+    created_at: dt.datetime | None
 
 
 @fact_type("quota.cinder_reservation", scope_field="scope")
@@ -39,12 +39,12 @@ class CinderReservation(NamedTuple):
     scope: str
     id: int
     uuid: str
-    usage_id: Optional[int]
-    project_id: Optional[str]
-    resource: Optional[str]
+    usage_id: int | None
+    project_id: str | None
+    resource: str | None
     delta: int
-    expire: Optional[dt.datetime]
-    created_at: Optional[dt.datetime]
+    expire: dt.datetime | None
+    created_at: dt.datetime | None
 
 
 @fact_type("quota.cinder_counted", scope_field="scope")
@@ -55,25 +55,25 @@ class CinderCounted(NamedTuple):
     row of the group, counted or not, to tell an operation in flight."""
 
     scope: str
-    table: str                        # "volumes", "snapshots", "backups", "groups"
-    project_id: Optional[str]
-    volume_type_id: Optional[str]     # the volume's type (a snapshot's: its volume's); None for backups, groups
+    table: str  # "volumes", "snapshots", "backups", "groups"
+    project_id: str | None
+    volume_type_id: str | None  # the volume's type (a snapshot's: its volume's); None for backups, groups
     count: int
     gigabytes: int
-    last_updated: Optional[dt.datetime]
-    last_deleted: Optional[dt.datetime]
+    last_updated: dt.datetime | None
+    last_deleted: dt.datetime | None
 
 
 @fact_type("quota.neutron_usage", scope_field="scope")
 class NeutronQuotaUsage(NamedTuple):
     """A row of Neutron's `quotausages` (primary key project_id, resource)."""
 
-    scope: str                        # "neutron"
+    scope: str  # "neutron"
     project_id: str
-    resource: str                     # network, subnet, port, router, floatingip, security_group, ...
+    resource: str  # network, subnet, port, router, floatingip, security_group, ...
     in_use: int
     reserved: int
-    dirty: int                        # 1: Neutron recounts it on the project's next request
+    dirty: int  # 1: Neutron recounts it on the project's next request
 
 
 @fact_type("quota.neutron_reservation", scope_field="scope")
@@ -82,8 +82,8 @@ class NeutronReservation(NamedTuple):
 
     scope: str
     id: str
-    project_id: Optional[str]
-    expiration: Optional[dt.datetime]
+    project_id: str | None
+    expiration: dt.datetime | None
 
 
 @fact_type("quota.neutron_counted", scope_field="scope")
@@ -93,7 +93,7 @@ class NeutronCounted(NamedTuple):
 
     scope: str
     resource: str
-    project_id: Optional[str]
+    project_id: str | None
     count: int
 
 
@@ -102,14 +102,14 @@ class NovaQuotaUsage(NamedTuple):
     """A live row of Nova's `quota_usages`, in the API database or a cell database: a
     leftover of the reservation quotas Nova dropped in Pike."""
 
-    scope: str                        # "api" or "cell:<name>"
+    scope: str  # "api" or "cell:<name>"
     id: int
-    project_id: Optional[str]
-    user_id: Optional[str]
-    resource: str                     # instances, cores, ram, ...
+    project_id: str | None
+    user_id: str | None
+    resource: str  # instances, cores, ram, ...
     in_use: int
     reserved: int
-    updated_at: Optional[dt.datetime]
+    updated_at: dt.datetime | None
 
 
 # how the checks name a usage row and a reservation: "<service>/<project>/<resource>"
@@ -124,9 +124,14 @@ def reservation_subject(service: str, reservation_id) -> str:
 # Neutron's tracked resources and the tables their models map to (ML2's and the L3 plugin's
 # @resource_registry.tracked_resources, neutron/plugins/ml2/plugin.py, l3_router_plugin.py)
 NEUTRON_TRACKED = {
-    "network": "networks", "subnet": "subnets", "port": "ports", "subnetpool": "subnetpools",
-    "security_group": "securitygroups", "security_group_rule": "securitygrouprules",
-    "router": "routers", "floatingip": "floatingips",
+    "network": "networks",
+    "subnet": "subnets",
+    "port": "ports",
+    "subnetpool": "subnetpools",
+    "security_group": "securitygroups",
+    "security_group_rule": "securitygrouprules",
+    "router": "routers",
+    "floatingip": "floatingips",
 }
 
 # Cinder's per-volume-type resources: "<prefix><type name>" (cinder/quota.py VolumeTypeResource)
@@ -143,15 +148,16 @@ def cinder_expected(counted, resource: str, type_ids: dict, no_snapshot_gb_quota
     base = resource
     for prefix in CINDER_TYPE_PREFIXES:
         if resource.startswith(prefix):
-            name = resource[len(prefix):]
+            name = resource[len(prefix) :]
             if name not in type_ids:
                 return None
             base, type_id = prefix[:-1], type_ids[name]
             break
 
     def total(table: str, field: str) -> int:
-        return sum(getattr(c, field) for c in counted
-                   if c.table == table and (type_id is None or c.volume_type_id == type_id))
+        return sum(
+            getattr(c, field) for c in counted if c.table == table and (type_id is None or c.volume_type_id == type_id)
+        )
 
     if base == "volumes":
         return total("volumes", "count")

@@ -7,7 +7,7 @@ says how Nova's servicegroup database driver would judge one.
 from __future__ import annotations
 
 import datetime as dt
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 from osfsck.model.facts.base import fact_type
 
@@ -34,15 +34,15 @@ class RabbitQueue(NamedTuple):
     broker: str
     vhost: str
     name: str
-    messages: Optional[int]
-    consumers: Optional[int]
+    messages: int | None
+    consumers: int | None
     durable: bool
     auto_delete: bool
     exclusive: bool
-    expires: Optional[int]
-    expires_from: Optional[str]      # "argument", "policy" or None
-    type: Optional[str]              # classic, quorum, stream
-    idle_since: Optional[str]
+    expires: int | None
+    expires_from: str | None  # "argument", "policy" or None
+    type: str | None  # classic, quorum, stream
+    idle_since: str | None
 
 
 @fact_type("nova.instance_action", scope_field="cell")
@@ -53,16 +53,16 @@ class InstanceAction(NamedTuple):
 
     cell: str
     instance_uuid: str
-    action: Optional[str]            # reboot, delete, resize, live-migration, ...
-    request_id: Optional[str]
-    start_time: Optional[dt.datetime]
-    finish_time: Optional[dt.datetime]
-    last_event: Optional[str]        # e.g. compute_reboot_instance
-    last_event_at: Optional[dt.datetime]   # the later of its finish and start
-    last_event_host: Optional[str]
+    action: str | None  # reboot, delete, resize, live-migration, ...
+    request_id: str | None
+    start_time: dt.datetime | None
+    finish_time: dt.datetime | None
+    last_event: str | None  # e.g. compute_reboot_instance
+    last_event_at: dt.datetime | None  # the later of its finish and start
+    last_event_host: str | None
 
 
-def heartbeat(service) -> Optional[dt.datetime]:
+def heartbeat(service) -> dt.datetime | None:
     """When a service last reported: Nova's servicegroup DB driver reads last_seen_up
     (Mitaka+), falling back on updated_at; Cinder's services have updated_at only."""
     return getattr(service, "last_seen_up", None) or service.updated_at

@@ -22,18 +22,30 @@ class FixAttachmentHost(ConditionalUpdate):
 
     name = "fix-attachment-host"
     safety = Safety.UNSAFE
-    writes = ("Cinder database: UPDATE volume_attachment SET attached_host=?, updated_at=now WHERE id=? AND "
-              "deleted=0 AND attach_status='attached' AND attached_host=<seen>")
+    writes = (
+        "Cinder database: UPDATE volume_attachment SET attached_host=?, updated_at=now WHERE id=? AND "
+        "deleted=0 AND attach_status='attached' AND attached_host=<seen>"
+    )
 
     def plan(self, finding: Finding, snap: Snapshot) -> RepairPlan | str:
         a, inst = finding.evidence["attachment"], finding.evidence["instance"]
         holders = finding.evidence.get("session_hosts") or []
         if holders != [inst["host"]]:
-            return ("no second witness: sessions to the target are on "
-                    f"{', '.join(holders) or 'no host'}, not only on {inst['host']}")
+            return (
+                "no second witness: sessions to the target are on "
+                f"{', '.join(holders) or 'no host'}, not only on {inst['host']}"
+            )
         return RepairPlan(
-            self.name, self.safety, finding, finding.subject,
+            self.name,
+            self.safety,
+            finding,
+            finding.subject,
             action=f"record {inst['host']} (not {a['attached_host']}) as the host of attachment {a['id']}",
-            params={"db": CINDER, "table": "volume_attachment", "key": {"id": a["id"]},
-                    "expect": {"deleted": 0, "attach_status": "attached", "attached_host": a["attached_host"]},
-                    "values": {"attached_host": inst["host"], "updated_at": now_stored()}})
+            params={
+                "db": CINDER,
+                "table": "volume_attachment",
+                "key": {"id": a["id"]},
+                "expect": {"deleted": 0, "attach_status": "attached", "attached_host": a["attached_host"]},
+                "values": {"attached_host": inst["host"], "updated_at": now_stored()},
+            },
+        )

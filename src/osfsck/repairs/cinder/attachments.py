@@ -7,7 +7,12 @@ from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
 from osfsck.repairs.base import RepairError
 from osfsck.repairs.cinder.common import (
-    CINDER, CinderUpdate, attached_mode_gone, holders, read_volume, statuses_after_detach,
+    CINDER,
+    CinderUpdate,
+    attached_mode_gone,
+    holders,
+    read_volume,
+    statuses_after_detach,
 )
 from osfsck.repairs.conditional_update import now_stored, read_row
 
@@ -30,10 +35,12 @@ class DeleteVolumeAttachment(CinderUpdate):
 
     name = "delete-volume-attachment"
     safety = Safety.UNSAFE
-    writes = ("Cinder database, one transaction: UPDATE volume_attachment SET deleted=1, deleted_at=now, "
-              "attach_status='detached', detach_time=now WHERE id=? AND deleted=0 AND attach_status=<seen>; "
-              "UPDATE volumes SET status=?, attach_status=? (from its other attachments) WHERE id=? AND status=<seen>; "
-              "UPDATE volume_admin_metadata SET deleted=1, deleted_at=now WHERE volume_id=? AND key='attached_mode'")
+    writes = (
+        "Cinder database, one transaction: UPDATE volume_attachment SET deleted=1, deleted_at=now, "
+        "attach_status='detached', detach_time=now WHERE id=? AND deleted=0 AND attach_status=<seen>; "
+        "UPDATE volumes SET status=?, attach_status=? (from its other attachments) WHERE id=? AND status=<seen>; "
+        "UPDATE volume_admin_metadata SET deleted=1, deleted_at=now WHERE volume_id=? AND key='attached_mode'"
+    )
 
     def plan(self, finding: Finding, snap: Snapshot) -> RepairPlan | str:
         if finding.subject.kind != "volume-attachment":
@@ -42,12 +49,22 @@ class DeleteVolumeAttachment(CinderUpdate):
         if vol is None:
             return f"Cinder has no volume {att['volume_id']} for this attachment: a person must look"
         return RepairPlan(
-            self.name, self.safety, finding, finding.subject,
-            action=(f"soft-delete Cinder attachment {att['id']} of volume {att['volume_id']} (instance "
-                    f"{att['instance_uuid']}) and set the volume's status from its other attachments, as Cinder "
-                    "does"),
-            params={"attachment_id": att["id"], "volume_id": att["volume_id"],
-                    "attach_status": att["attach_status"], "volume_status": vol["status"]})
+            self.name,
+            self.safety,
+            finding,
+            finding.subject,
+            action=(
+                f"soft-delete Cinder attachment {att['id']} of volume {att['volume_id']} (instance "
+                f"{att['instance_uuid']}) and set the volume's status from its other attachments, as Cinder "
+                "does"
+            ),
+            params={
+                "attachment_id": att["id"],
+                "volume_id": att["volume_id"],
+                "attach_status": att["attach_status"],
+                "volume_status": vol["status"],
+            },
+        )
 
     def before_image(self, plan: RepairPlan, ctx) -> dict:
         p = plan.params
@@ -56,25 +73,43 @@ class DeleteVolumeAttachment(CinderUpdate):
         with ctx.database(CINDER).connect() as conn:
             att = read_row(conn, "volume_attachment", {"id": aid}, ATTACHMENT_COLUMNS)
             if att is None or att["deleted"] or att["attach_status"] != p["attach_status"] or att["volume_id"] != vid:
-                raise RepairError(f"attachment {aid} is no longer the live {p['attach_status']} attachment of "
-                                  f"{vid} that was seen; nothing changed")
+                raise RepairError(
+                    f"attachment {aid} is no longer the live {p['attach_status']} attachment of "
+                    f"{vid} that was seen; nothing changed"
+                )
             vol = read_volume(conn, vid)
             if vol["deleted"] or vol["status"] != p["volume_status"]:
                 raise RepairError(f"volume {vid} is now {vol['status']}, not {p['volume_status']}; nothing changed")
             others = holders(conn, vid, excluding=aid)
             status, attach_status = statuses_after_detach(conn, vid, aid)
             metadata = attached_mode_gone(conn, vid, now)
-        rows = [{"table": "volume_attachment", "key": {"id": aid},
-                 "expect": {k: att[k] for k in ("deleted", "deleted_at", "attach_status", "detach_time")},
-                 "values": {"deleted": 1, "deleted_at": now, "attach_status": "detached", "detach_time": now}}]
+        rows = [
+            {
+                "table": "volume_attachment",
+                "key": {"id": aid},
+                "expect": {k: att[k] for k in ("deleted", "deleted_at", "attach_status", "detach_time")},
+                "values": {"deleted": 1, "deleted_at": now, "attach_status": "detached", "detach_time": now},
+            }
+        ]
         values = {"attach_status": attach_status}
-        if attach_status != "detached" or (not vol["migration_status"] and vol["status"] != "uploading") \
-                or vol["migration_status"] in ("success", "error"):
+        if (
+            attach_status != "detached"
+            or (not vol["migration_status"] and vol["status"] != "uploading")
+            or vol["migration_status"] in ("success", "error")
+        ):
             values["status"] = status
         values = {k: v for k, v in values.items() if vol[k] != v}
         if values:
-            rows.append({"table": "volumes", "key": {"id": vid},
-                         "expect": {"deleted": vol["deleted"], "migration_status": vol["migration_status"],
-                                    **{k: vol[k] for k in values}},
-                         "values": values})
+            rows.append(
+                {
+                    "table": "volumes",
+                    "key": {"id": vid},
+                    "expect": {
+                        "deleted": vol["deleted"],
+                        "migration_status": vol["migration_status"],
+                        **{k: vol[k] for k in values},
+                    },
+                    "values": values,
+                }
+            )
         return {"db": CINDER, "volume_id": vid, "excluding": aid, "holders": others, "rows": rows + metadata}

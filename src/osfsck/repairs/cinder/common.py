@@ -20,10 +20,10 @@ VOLUME_COLUMNS = ("status", "attach_status", "migration_status", "deleted", "upd
 # cinder/db/api.py ATTACH_STATUS_MAP: the volume status that goes with an attach_status
 ATTACH_STATUS_MAP = {"attached": "in-use", "detached": "available"}
 
-_attachments = table("volume_attachment", column("id"), column("volume_id"), column("attach_status"),
-                     column("deleted"))
-_admin_metadata = table("volume_admin_metadata", column("id"), column("volume_id"), column("key"), column("deleted"),
-                        column("deleted_at"))
+_attachments = table("volume_attachment", column("id"), column("volume_id"), column("attach_status"), column("deleted"))
+_admin_metadata = table(
+    "volume_admin_metadata", column("id"), column("volume_id"), column("key"), column("deleted"), column("deleted_at")
+)
 
 
 def holders(conn, volume_id: str, excluding: str | None = None) -> list[list[str]]:
@@ -31,8 +31,10 @@ def holders(conn, volume_id: str, excluding: str | None = None) -> list[list[str
     (`excluding` left out)."""
     a = _attachments
     stmt = select(a.c.id, a.c.attach_status).where(
-        a.c.volume_id == volume_id, or_(a.c.deleted.is_(None), a.c.deleted == 0),
-        or_(a.c.attach_status.is_(None), a.c.attach_status.notin_(sorted(ATTACHMENT_GONE))))
+        a.c.volume_id == volume_id,
+        or_(a.c.deleted.is_(None), a.c.deleted == 0),
+        or_(a.c.attach_status.is_(None), a.c.attach_status.notin_(sorted(ATTACHMENT_GONE))),
+    )
     if excluding is not None:
         stmt = stmt.where(a.c.id != excluding)
     return sorted([r[0], r[1]] for r in conn.execute(stmt))
@@ -45,9 +47,17 @@ def statuses_after_detach(conn, volume_id: str, excluding: str) -> tuple[str, st
     "attaching", "detaching", "reserved"), "detached" when there is none; the status
     ATTACH_STATUS_MAP gives it, else the same word."""
     a = _attachments
-    first = conn.execute(select(a.c.attach_status).where(
-        a.c.volume_id == volume_id, a.c.deleted == 0, a.c.id != excluding,
-        not_(a.c.attach_status.startswith("error_"))).order_by(a.c.attach_status.asc()).limit(1)).scalar()
+    first = conn.execute(
+        select(a.c.attach_status)
+        .where(
+            a.c.volume_id == volume_id,
+            a.c.deleted == 0,
+            a.c.id != excluding,
+            not_(a.c.attach_status.startswith("error_")),
+        )
+        .order_by(a.c.attach_status.asc())
+        .limit(1)
+    ).scalar()
     attach_status = first or "detached"
     return ATTACH_STATUS_MAP.get(attach_status, attach_status), attach_status
 
@@ -57,20 +67,31 @@ def attached_mode_gone(conn, volume_id: str, now: str) -> list[dict]:
     volume_admin_metadata_delete(..., 'attached_mode'): the volume's live `attached_mode`
     admin metadata row soft-deleted (deleted, deleted_at; updated_at kept)."""
     m = _admin_metadata
-    found = conn.execute(select(m.c.id, m.c.deleted, m.c.deleted_at).where(
-        m.c.volume_id == volume_id, m.c["key"] == "attached_mode", m.c.deleted == 0)).all()
-    return [{"table": "volume_admin_metadata", "key": {"id": id_},
-             "expect": {"deleted": deleted, "deleted_at": deleted_at}, "values": {"deleted": 1, "deleted_at": now}}
-            for id_, deleted, deleted_at in found]
+    found = conn.execute(
+        select(m.c.id, m.c.deleted, m.c.deleted_at).where(
+            m.c.volume_id == volume_id, m.c["key"] == "attached_mode", m.c.deleted == 0
+        )
+    ).all()
+    return [
+        {
+            "table": "volume_admin_metadata",
+            "key": {"id": id_},
+            "expect": {"deleted": deleted, "deleted_at": deleted_at},
+            "values": {"deleted": 1, "deleted_at": now},
+        }
+        for id_, deleted, deleted_at in found
+    ]
 
 
 def cleanup_worker(conn, volume_id: str) -> list[dict]:
     """The row os-reset_status deletes for real with worker_destroy(resource_type='VOLUME',
     resource_id=id) ("the cleanup worker ... renders useless"): a cinder-volume that
     restarts would otherwise clean the volume up again from its old status."""
-    return [{"table": "workers", "key": {"id": r["id"]}, "row": r}
-            for r in read_rows(conn, "workers", {"resource_type": "VOLUME", "resource_id": volume_id})
-            if not r["deleted"]]
+    return [
+        {"table": "workers", "key": {"id": r["id"]}, "row": r}
+        for r in read_rows(conn, "workers", {"resource_type": "VOLUME", "resource_id": volume_id})
+        if not r["deleted"]
+    ]
 
 
 def read_volume(conn, volume_id: str) -> dict:
@@ -83,9 +104,11 @@ def read_volume(conn, volume_id: str) -> dict:
 def unchanged(volume_id: str, row: dict, seen: dict) -> None:
     """Refuse unless the volume row is still what the finding saw (status, update time)."""
     if row["deleted"] or row["status"] != seen["status"] or not same(row["updated_at"], seen.get("updated_at")):
-        raise RepairError(f"volume {volume_id} changed since the check saw it ({seen['status']}, updated "
-                          f"{seen.get('updated_at')}; now {'deleted' if row['deleted'] else row['status']}, updated "
-                          f"{row['updated_at']}); nothing changed")
+        raise RepairError(
+            f"volume {volume_id} changed since the check saw it ({seen['status']}, updated "
+            f"{seen.get('updated_at')}; now {'deleted' if row['deleted'] else row['status']}, updated "
+            f"{row['updated_at']}); nothing changed"
+        )
 
 
 class CinderUpdate(ConditionalUpdate):
@@ -95,8 +118,10 @@ class CinderUpdate(ConditionalUpdate):
     def guard(self, conn, before: dict) -> None:
         now = holders(conn, before["volume_id"], before.get("excluding"))
         if now != before["holders"]:
-            raise RepairError(f"the attachments of volume {before['volume_id']} changed since they were read "
-                              f"({_listed(before['holders'])} -> {_listed(now)}); nothing changed")
+            raise RepairError(
+                f"the attachments of volume {before['volume_id']} changed since they were read "
+                f"({_listed(before['holders'])} -> {_listed(now)}); nothing changed"
+            )
 
 
 def _listed(attachments: list) -> str:

@@ -7,7 +7,13 @@ from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
 from osfsck.repairs.base import RepairError
 from osfsck.repairs.cinder.common import (
-    CINDER, CinderUpdate, attached_mode_gone, cleanup_worker, holders, read_volume, unchanged,
+    CINDER,
+    CinderUpdate,
+    attached_mode_gone,
+    cleanup_worker,
+    holders,
+    read_volume,
+    unchanged,
 )
 from osfsck.repairs.conditional_update import now_stored
 
@@ -35,9 +41,14 @@ class _VolumeReset(CinderUpdate):
         except ValueError as e:
             return str(e)
         vol = finding.evidence["volume"]
-        return RepairPlan(self.name, self.safety, finding, finding.subject,
-                          action=f"set volume {vol['id']} {status} (was {vol['status']}) in Cinder",
-                          params={"volume_id": vol["id"], "status": status, "seen": vol})
+        return RepairPlan(
+            self.name,
+            self.safety,
+            finding,
+            finding.subject,
+            action=f"set volume {vol['id']} {status} (was {vol['status']}) in Cinder",
+            params={"volume_id": vol["id"], "status": status, "seen": vol},
+        )
 
     def before_image(self, plan: RepairPlan, ctx) -> dict:
         p = plan.params
@@ -51,15 +62,27 @@ class _VolumeReset(CinderUpdate):
         unchanged(vid, vol, p["seen"])
         # what os-reset_status itself refuses (in-use without attachments), and the reverse
         if (status == "in-use") != bool(held) and status in ATTACH_STATUS:
-            raise RepairError(f"volume {vid} is held by {len(held)} live attachment(s): it cannot be {status}; "
-                              "nothing changed")
+            raise RepairError(
+                f"volume {vid} is held by {len(held)} live attachment(s): it cannot be {status}; nothing changed"
+            )
         values = {"status": status, "updated_at": now}
         if status in ATTACH_STATUS:
             values["attach_status"] = ATTACH_STATUS[status]
-        return {"db": CINDER, "volume_id": vid, "holders": held, "deletes": workers,
-                "rows": [{"table": "volumes", "key": {"id": vid},
-                          "expect": {"deleted": vol["deleted"], **{k: vol[k] for k in values}}, "values": values},
-                         *metadata]}
+        return {
+            "db": CINDER,
+            "volume_id": vid,
+            "holders": held,
+            "deletes": workers,
+            "rows": [
+                {
+                    "table": "volumes",
+                    "key": {"id": vid},
+                    "expect": {"deleted": vol["deleted"], **{k: vol[k] for k in values}},
+                    "values": values,
+                },
+                *metadata,
+            ],
+        }
 
 
 class ResetVolumeStatus(_VolumeReset):
@@ -68,10 +91,12 @@ class ResetVolumeStatus(_VolumeReset):
 
     name = "reset-volume-status"
     safety = Safety.UNSAFE
-    writes = ("Cinder database, one transaction: UPDATE volumes SET status='available', attach_status='detached', "
-              "updated_at=now WHERE id=? AND status='in-use' AND updated_at=<seen> (only while no live attachment "
-              "holds it); DELETE FROM workers WHERE resource_type='VOLUME' AND resource_id=? AND <as seen>; "
-              "UPDATE volume_admin_metadata SET deleted=1, deleted_at=now WHERE volume_id=? AND key='attached_mode'")
+    writes = (
+        "Cinder database, one transaction: UPDATE volumes SET status='available', attach_status='detached', "
+        "updated_at=now WHERE id=? AND status='in-use' AND updated_at=<seen> (only while no live attachment "
+        "holds it); DELETE FROM workers WHERE resource_type='VOLUME' AND resource_id=? AND <as seen>; "
+        "UPDATE volume_admin_metadata SET deleted=1, deleted_at=now WHERE volume_id=? AND key='attached_mode'"
+    )
 
     def target(self, finding: Finding) -> str:
         if finding.evidence["volume"]["status"] != "in-use":
@@ -86,14 +111,17 @@ class ResetVolumeState(_VolumeReset):
 
     name = "reset-volume-state"
     safety = Safety.UNSAFE
-    writes = ("Cinder database, one transaction: UPDATE volumes SET status=<target>, attach_status=<attached|"
-              "detached>, updated_at=now WHERE id=? AND status=<seen> AND updated_at=<seen>; DELETE FROM workers WHERE "
-              "resource_type='VOLUME' AND resource_id=? AND <as seen>; when detached, UPDATE volume_admin_metadata "
-              "SET deleted=1, deleted_at=now WHERE volume_id=? AND key='attached_mode'")
+    writes = (
+        "Cinder database, one transaction: UPDATE volumes SET status=<target>, attach_status=<attached|"
+        "detached>, updated_at=now WHERE id=? AND status=<seen> AND updated_at=<seen>; DELETE FROM workers WHERE "
+        "resource_type='VOLUME' AND resource_id=? AND <as seen>; when detached, UPDATE volume_admin_metadata "
+        "SET deleted=1, deleted_at=now WHERE volume_id=? AND key='attached_mode'"
+    )
 
     def target(self, finding: Finding) -> str:
         target = finding.evidence.get("target_status")
         if target is None:
-            raise ValueError("the other places do not agree on the volume's state: a person decides "
-                             "(stuck-volume-runbook)")
+            raise ValueError(
+                "the other places do not agree on the volume's state: a person decides (stuck-volume-runbook)"
+            )
         return target

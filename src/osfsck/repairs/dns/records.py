@@ -23,9 +23,11 @@ def _server(ctx, zone: str):
 class DeleteDnsRecords(Repair):
     name = "delete-dns-records"
     safety = Safety.UNSAFE
-    writes = ("the DNS server of the record's zone: one RFC 2136 update signed with the zone's TSIG key, "
-              "prerequisite 'RRset exists with exactly the records read' (RFC 2136 §2.4.2), then "
-              "'delete an RR from an RRset' for each record of the finding")
+    writes = (
+        "the DNS server of the record's zone: one RFC 2136 update signed with the zone's TSIG key, "
+        "prerequisite 'RRset exists with exactly the records read' (RFC 2136 §2.4.2), then "
+        "'delete an RR from an RRset' for each record of the finding"
+    )
     undoable = True
 
     def plan(self, finding: Finding, snap: Snapshot) -> RepairPlan | str:
@@ -37,9 +39,13 @@ class DeleteDnsRecords(Repair):
         if finding.confidence != Confidence.HIGH:
             return "which of the names is the right one is not known: a person must choose (see the runbook)"
         return RepairPlan(
-            self.name, self.safety, finding, finding.subject,
+            self.name,
+            self.safety,
+            finding,
+            finding.subject,
             action=f"delete {r['type']} record {r['name']} -> {r['data']} from zone {r['zone']} (RFC 2136, TSIG)",
-            params={"zone": r["zone"], "records": [{k: r[k] for k in ("name", "type", "ttl", "data")}]})
+            params={"zone": r["zone"], "records": [{k: r[k] for k in ("name", "type", "ttl", "data")}]},
+        )
 
     def ownership(self, plan: RepairPlan, snap: Snapshot) -> None:
         # the checks judge only addresses inside Neutron's subnets; a finding without
@@ -61,8 +67,10 @@ class DeleteDnsRecords(Repair):
             except DnsError as e:
                 raise RepairError(str(e)) from None
             if found is None or rec["data"] not in found[1]:
-                raise RepairError(f"{rec['name']} {rec['type']} {rec['data']} is no longer in zone {zone} at "
-                                  f"{server}; nothing changed")
+                raise RepairError(
+                    f"{rec['name']} {rec['type']} {rec['data']} is no longer in zone {zone} at "
+                    f"{server}; nothing changed"
+                )
             rrsets.append({"name": rec["name"], "type": rec["type"], "ttl": found[0], "data": found[1]})
         return {"zone": zone, "server": str(server), "rrsets": rrsets, "deleted": plan.params["records"]}
 
@@ -82,13 +90,19 @@ class DeleteDnsRecords(Repair):
         before = entry["before"]
         zone = before["zone"]
         ttl = {(s["name"], s["type"]): s["ttl"] for s in before["rrsets"]}
-        back = [Rr(d["name"], d["type"], ttl.get((d["name"], d["type"]), d["ttl"]), d["data"]) for d in before["deleted"]]
+        back = [
+            Rr(d["name"], d["type"], ttl.get((d["name"], d["type"]), d["ttl"]), d["data"]) for d in before["deleted"]
+        ]
         server = _server(ctx, zone)
         try:
             server.update(zone, add=back)
         except DnsError as e:
             raise RepairError(str(e)) from None
-        return Undone(f"added back {', '.join(f'{b.name} {b.type} {b.data}' for b in back)} (with their TTLs) to zone "
-                      f"{zone} at {server}",
-                      ["the zone's SOA serial, which the server moves forward with every update (and, in a signed "
-                       "zone, the records' signatures, which it makes anew)"])
+        return Undone(
+            f"added back {', '.join(f'{b.name} {b.type} {b.data}' for b in back)} (with their TTLs) to zone "
+            f"{zone} at {server}",
+            [
+                "the zone's SOA serial, which the server moves forward with every update (and, in a signed "
+                "zone, the records' signatures, which it makes anew)"
+            ],
+        )

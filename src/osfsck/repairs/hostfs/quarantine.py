@@ -24,10 +24,14 @@ class QuarantineInstanceDir(Repair):
         if ev.get("used_by_domains_on"):
             return f"still used by a domain on {', '.join(ev['used_by_domains_on'])}"
         instances_path, name = ev["path"].rsplit("/", 1)
-        return RepairPlan(self.name, self.safety, finding, finding.subject,
-                          action=f"move {ev['path']} on {ev['host']} into {instances_path}/.osfsck-quarantine/",
-                          params={"host": ev["host"], "instances_path": instances_path or "/",
-                                  "name": name, "inode": ev["inode"]})
+        return RepairPlan(
+            self.name,
+            self.safety,
+            finding,
+            finding.subject,
+            action=f"move {ev['path']} on {ev['host']} into {instances_path}/.osfsck-quarantine/",
+            params={"host": ev["host"], "instances_path": instances_path or "/", "name": name, "inode": ev["inode"]},
+        )
 
     def ownership(self, plan: RepairPlan, snap: Snapshot) -> None:
         if not NOVA_DIR.match(plan.params["name"]):
@@ -35,12 +39,20 @@ class QuarantineInstanceDir(Repair):
 
     def before_image(self, plan: RepairPlan, ctx) -> dict:
         ev = plan.finding.evidence
-        return {"host": plan.params["host"], "path": ev["path"], "inode": ev["inode"],
-                "bytes": ev.get("bytes"), "files": ev.get("files"), "instances_path": plan.params["instances_path"]}
+        return {
+            "host": plan.params["host"],
+            "path": ev["path"],
+            "inode": ev["inode"],
+            "bytes": ev.get("bytes"),
+            "files": ev.get("files"),
+            "instances_path": plan.params["instances_path"],
+        }
 
     def apply(self, plan: RepairPlan, ctx, before: dict):
         p = plan.params
-        result = _call(ctx, p["host"], "quarantine", instances_path=p["instances_path"], name=p["name"], inode=p["inode"])
+        result = _call(
+            ctx, p["host"], "quarantine", instances_path=p["instances_path"], name=p["name"], inode=p["inode"]
+        )
         return f"{before['path']} moved to {result['path']} on {p['host']}", {"quarantined": result["quarantined"]}
 
     def undo(self, entry: dict, ctx) -> str:
@@ -53,6 +65,7 @@ class QuarantineInstanceDir(Repair):
 
 def _call(ctx, host, op, **args):
     from osfsck.clients.hostagent import HostError
+
     try:
         return ctx.host_channel(host).call(op, **args)
     except HostError as e:

@@ -28,22 +28,35 @@ class LoginIscsiSession(Repair):
         host = finding.subject.scope.split(":", 1)[1]
         portal = finding.evidence.get("portal")
         iqns = set(finding.evidence.get("target_iqns") or ())
-        record = next((n for n in snap.of(IscsiNode) if n.host == host and n.target_iqn in iqns
-                       and n.portal == portal), None)
+        record = next(
+            (n for n in snap.of(IscsiNode) if n.host == host and n.target_iqn in iqns and n.portal == portal), None
+        )
         if record is None:
             return f"{host} has no node record for the target at {portal}: a person reconnects it (runbook)"
         if finding.evidence.get("lun_missing"):
             # the session is there, serving other LUNs of the target: a login would be
             # refused (ISCSI_ERR_SESS_EXISTS) and a logout would cut them; a rescan is a person's
             return f"{host} is logged in to {record.target_iqn} already; its LUN needs a rescan (runbook)"
-        return RepairPlan(self.name, self.safety, finding, finding.subject,
-                          action=f"log {host} in to {record.target_iqn} at {portal} (its node record exists)",
-                          params={"host": host, "target_iqn": record.target_iqn, "portal": portal})
+        return RepairPlan(
+            self.name,
+            self.safety,
+            finding,
+            finding.subject,
+            action=f"log {host} in to {record.target_iqn} at {portal} (its node record exists)",
+            params={"host": host, "target_iqn": record.target_iqn, "portal": portal},
+        )
 
     def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
         p = plan.params
-        _agent(ctx, p["host"], "iscsi_login", target_iqn=p["target_iqn"], portal=p["portal"],
-               create_record=False, settings={})
+        _agent(
+            ctx,
+            p["host"],
+            "iscsi_login",
+            target_iqn=p["target_iqn"],
+            portal=p["portal"],
+            create_record=False,
+            settings={},
+        )
         return f"{p['host']} logged in to {p['target_iqn']} at {p['portal']}"
 
     def undo(self, entry: dict, ctx) -> str:

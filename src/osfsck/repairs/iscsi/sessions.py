@@ -7,7 +7,7 @@ from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
 from osfsck.repairs.base import NotOwned, Repair, RepairError
 
-NO_RECORD = 21   # iscsiadm's ISCSI_ERR_NO_OBJS_FOUND: "No records found"
+NO_RECORD = 21  # iscsiadm's ISCSI_ERR_NO_OBJS_FOUND: "No records found"
 
 
 class LogoutIscsiSession(Repair):
@@ -25,8 +25,10 @@ class LogoutIscsiSession(Repair):
 
     name = "logout-iscsi-session"
     safety = Safety.UNSAFE
-    writes = ("the hypervisor's open-iscsi state, through the host agent: iscsiadm -m node -T <iqn> -p <portal> "
-              "--logout, then -o delete (its node record)")
+    writes = (
+        "the hypervisor's open-iscsi state, through the host agent: iscsiadm -m node -T <iqn> -p <portal> "
+        "--logout, then -o delete (its node record)"
+    )
     undoable = True
 
     def plan(self, finding: Finding, snap: Snapshot) -> RepairPlan | str:
@@ -35,11 +37,22 @@ class LogoutIscsiSession(Repair):
         s = finding.evidence["session"]
         disks = ", ".join(f"/dev/{d}" for d in s["devices"]) or "no disk"
         return RepairPlan(
-            self.name, self.safety, finding, finding.subject,
-            action=(f"log {s['host']} out of {s['target_iqn']} at {s['portal']} (session {s['sid']}, {disks}) "
-                    "and delete its node record"),
-            params={"host": s["host"], "target_iqn": s["target_iqn"], "portal": s["portal"], "sid": s["sid"],
-                    "devices": list(s["devices"])})
+            self.name,
+            self.safety,
+            finding,
+            finding.subject,
+            action=(
+                f"log {s['host']} out of {s['target_iqn']} at {s['portal']} (session {s['sid']}, {disks}) "
+                "and delete its node record"
+            ),
+            params={
+                "host": s["host"],
+                "target_iqn": s["target_iqn"],
+                "portal": s["portal"],
+                "sid": s["sid"],
+                "devices": list(s["devices"]),
+            },
+        )
 
     def ownership(self, plan: RepairPlan, snap: Snapshot) -> None:
         used = plan.finding.evidence.get("devices_in_use") or []
@@ -50,20 +63,41 @@ class LogoutIscsiSession(Repair):
         p = plan.params
         node = _agent(ctx, p["host"], "iscsi_node", target_iqn=p["target_iqn"], portal=p["portal"])["node"]
         if node["rc"] not in (0, NO_RECORD):
-            raise RepairError(f"iscsiadm -m node -T {p['target_iqn']} -p {p['portal']} on {p['host']} exited with "
-                              f"{node['rc']}: {node['err'].strip()}")
+            raise RepairError(
+                f"iscsiadm -m node -T {p['target_iqn']} -p {p['portal']} on {p['host']} exited with "
+                f"{node['rc']}: {node['err'].strip()}"
+            )
         record = parse_record(node["out"]) if node["rc"] == 0 else None
-        return {"host": p["host"], "target_iqn": p["target_iqn"], "portal": p["portal"], "sid": p["sid"],
-                "node_record": record}
+        return {
+            "host": p["host"],
+            "target_iqn": p["target_iqn"],
+            "portal": p["portal"],
+            "sid": p["sid"],
+            "node_record": record,
+        }
 
     def apply(self, plan: RepairPlan, ctx, before: dict):
         p = plan.params
-        r = _agent(ctx, p["host"], "iscsi_logout", target_iqn=p["target_iqn"], portal=p["portal"], sid=p["sid"],
-                   devices=p["devices"])
-        record = ("its node record deleted" if r["record_deleted"] else
-                  f"its node record NOT deleted ({r['delete_error']})" if r["delete_error"] else "it had no node record")
-        return (f"{p['host']} logged out of {p['target_iqn']} at {p['portal']}; {record}",
-                {"record_deleted": r["record_deleted"]})
+        r = _agent(
+            ctx,
+            p["host"],
+            "iscsi_logout",
+            target_iqn=p["target_iqn"],
+            portal=p["portal"],
+            sid=p["sid"],
+            devices=p["devices"],
+        )
+        record = (
+            "its node record deleted"
+            if r["record_deleted"]
+            else f"its node record NOT deleted ({r['delete_error']})"
+            if r["delete_error"]
+            else "it had no node record"
+        )
+        return (
+            f"{p['host']} logged out of {p['target_iqn']} at {p['portal']}; {record}",
+            {"record_deleted": r["record_deleted"]},
+        )
 
     def undo(self, entry: dict, ctx) -> str:
         b, after = entry["before"], entry.get("after") or {}
@@ -72,12 +106,21 @@ class LogoutIscsiSession(Repair):
         create = bool(after.get("record_deleted")) or record is None
         settings = {k: record[k] for k in ("node.startup",) if create and record and record.get(k)}
         try:
-            _agent(ctx, b["host"], "iscsi_login", target_iqn=b["target_iqn"], portal=b["portal"],
-                   create_record=create, settings=settings)
+            _agent(
+                ctx,
+                b["host"],
+                "iscsi_login",
+                target_iqn=b["target_iqn"],
+                portal=b["portal"],
+                create_record=create,
+                settings=settings,
+            )
         except RepairError as e:
             if (record or {}).get("node.session.auth.authmethod") == "CHAP":
-                raise RepairError(f"{e} (the target uses CHAP, whose secret osfsck does not keep: a hard reboot "
-                                  "of the instance that needs the volume reconnects it)") from None
+                raise RepairError(
+                    f"{e} (the target uses CHAP, whose secret osfsck does not keep: a hard reboot "
+                    "of the instance that needs the volume reconnects it)"
+                ) from None
             raise
         made = " with a new node record" + ("" if record else " (it had none)") if create else ""
         return f"{b['host']} logged in to {b['target_iqn']} at {b['portal']} again{made}"
@@ -96,6 +139,7 @@ def parse_record(text: str) -> dict:
 
 def _agent(ctx, host: str, op: str, **args):
     from osfsck.clients.hostagent import HostError
+
     iscsiadm = ctx.target(host).iscsiadm
     try:
         return ctx.host_channel(host).call(op, **args, **({"iscsiadm": iscsiadm} if iscsiadm else {}))

@@ -21,8 +21,13 @@ class StaleIscsiLunRunbook(Runbook):
         paths = e.get("paths") or []
         devs = [p["device"] for p in paths] or ["sdX"]
         named = e.get("last_named_by") or []
-        was = "; ".join(f"volume {a['volume_id']} (attachment {a['attachment_id']}"
-                        f"{', deleted' if a.get('deleted') else ''})" for a in named) or "no attachment Cinder keeps"
+        was = (
+            "; ".join(
+                f"volume {a['volume_id']} (attachment {a['attachment_id']}{', deleted' if a.get('deleted') else ''})"
+                for a in named
+            )
+            or "no attachment Cinder keeps"
+        )
         needed = ", ".join(str(n) for n in e.get("needed_luns") or [])
         sids = ", ".join(str(p["sid"]) for p in paths) or "<sid>"
         each = " ".join(f"/dev/{d}" for d in devs)

@@ -15,14 +15,17 @@ from osfsck.repairs.base import NotOwned, Repair, RepairError, Undone
 
 # what undo cannot give back, whichever domain repair it undoes
 _MEMORY = "what the guest held in memory: it was powered off, and starts again from its disks"
-_DEFINITION = ("libvirt's own records of the definition: a new domain id, no graphics password (never journaled), "
-               "and no managed-save image or snapshot metadata (removed with the definition)")
+_DEFINITION = (
+    "libvirt's own records of the definition: a new domain id, no graphics password (never journaled), "
+    "and no managed-save image or snapshot metadata (removed with the definition)"
+)
 
 NOVA_NAMESPACES = ("http://openstack.org/xmlns/libvirt/nova/1.1", "http://openstack.org/xmlns/libvirt/nova/1.0")
 
 
 def _libvirt():
     import libvirt  # imported late: only hosts that need a domain repair need libvirt-python
+
     return libvirt
 
 
@@ -34,9 +37,14 @@ class _DomainRepair(Repair):
             return f"{self.name} repairs domains, not {finding.subject.kind}"
         dom = finding.evidence.get("domain", {})
         host, name = dom.get("host"), dom.get("name")
-        return RepairPlan(self.name, self.safety, finding, finding.subject,
-                          action=f"{self.verb} domain {name} ({finding.subject.id}) on {host}",
-                          params={"host": host, "uuid": finding.subject.id, "name": name})
+        return RepairPlan(
+            self.name,
+            self.safety,
+            finding,
+            finding.subject,
+            action=f"{self.verb} domain {name} ({finding.subject.id}) on {host}",
+            params={"host": host, "uuid": finding.subject.id, "name": name},
+        )
 
     def ownership(self, plan: RepairPlan, snap: Snapshot) -> None:
         p = plan.params
@@ -58,8 +66,14 @@ class _DomainRepair(Repair):
         # ownership again, on the live object: the XML we would destroy must be Nova's
         if not any(ns in xml for ns in NOVA_NAMESPACES):
             raise NotOwned(f"domain {plan.params['name']} on {plan.params['host']} no longer carries Nova metadata")
-        return {"host": plan.params["host"], "uuid": plan.params["uuid"], "name": dom.name(),
-                "active": bool(dom.isActive()), "persistent": bool(dom.isPersistent()), "xml": xml}
+        return {
+            "host": plan.params["host"],
+            "uuid": plan.params["uuid"],
+            "name": dom.name(),
+            "active": bool(dom.isActive()),
+            "persistent": bool(dom.isPersistent()),
+            "xml": xml,
+        }
 
 
 class UndefineDomain(_DomainRepair):
@@ -77,8 +91,11 @@ class UndefineDomain(_DomainRepair):
                 dom.destroy()
             if dom.isPersistent():
                 # keep NVRAM so that undo can bring the guest back as it was
-                dom.undefineFlags(lv.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | lv.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
-                                  | lv.VIR_DOMAIN_UNDEFINE_KEEP_NVRAM)
+                dom.undefineFlags(
+                    lv.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+                    | lv.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+                    | lv.VIR_DOMAIN_UNDEFINE_KEEP_NVRAM
+                )
         except lv.libvirtError as e:
             raise RepairError(f"{plan.action}: {e.get_error_message()}") from None
         return f"domain {before['name']} destroyed and undefined on {before['host']}"
@@ -93,8 +110,10 @@ class UndefineDomain(_DomainRepair):
                 dom.create()
         except lv.libvirtError as e:
             raise RepairError(f"define {b['name']} on {b['host']}: {e.get_error_message()}") from None
-        return Undone(f"domain {b['name']} defined again on {b['host']}" + (" and started" if b.get("active") else ""),
-                      [_DEFINITION] + ([_MEMORY] if b.get("active") else []))
+        return Undone(
+            f"domain {b['name']} defined again on {b['host']}" + (" and started" if b.get("active") else ""),
+            [_DEFINITION] + ([_MEMORY] if b.get("active") else []),
+        )
 
 
 class ShutdownDomain(_DomainRepair):
@@ -150,9 +169,14 @@ class UndefineStrayDomain(Repair):
             return "a stray copy is running: which copy is real must be decided by a person"
         if not any(d["host"] == inst["host"] for d in finding.evidence["domains"]):
             return f"no copy is on {inst['host']}, where Nova records the instance"
-        return RepairPlan(self.name, self.safety, finding, finding.subject,
-                          action=f"undefine the shut-off copies of {inst['uuid']} on {', '.join(d['host'] for d in strays)}",
-                          params={"domains": [{"host": d["host"], "uuid": d["uuid"], "name": d["name"]} for d in strays]})
+        return RepairPlan(
+            self.name,
+            self.safety,
+            finding,
+            finding.subject,
+            action=f"undefine the shut-off copies of {inst['uuid']} on {', '.join(d['host'] for d in strays)}",
+            params={"domains": [{"host": d["host"], "uuid": d["uuid"], "name": d["name"]} for d in strays]},
+        )
 
     def ownership(self, plan: RepairPlan, snap: Snapshot) -> None:
         for p in plan.params["domains"]:
@@ -170,10 +194,14 @@ class UndefineStrayDomain(Repair):
 
     def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
         for p, img in zip(plan.params["domains"], before["domains"]):
-            UndefineDomain().apply(RepairPlan(self.name, self.safety, plan.finding, plan.target, plan.action, p), ctx, img)
+            UndefineDomain().apply(
+                RepairPlan(self.name, self.safety, plan.finding, plan.target, plan.action, p), ctx, img
+            )
         return plan.action
 
     def undo(self, entry: dict, ctx) -> str:
         done = [UndefineDomain().undo({"before": img}, ctx) for img in entry["before"]["domains"]]
-        return Undone("; ".join(d.split("; not restored: ")[0] for d in done),
-                      list(dict.fromkeys(n for d in done for n in d.not_restored)))
+        return Undone(
+            "; ".join(d.split("; not restored: ")[0] for d in done),
+            list(dict.fromkeys(n for d in done for n in d.not_restored)),
+        )

@@ -22,9 +22,11 @@ class DeletePortBinding(NeutronUpdate):
 
     name = "delete-port-binding"
     safety = Safety.UNSAFE
-    writes = ("Neutron database, one transaction: DELETE FROM ml2_port_binding_levels and ml2_port_bindings "
-              "WHERE port_id=? AND host=? AND <every column as seen, status 'INACTIVE'>; UPDATE standardattributes "
-              "SET revision_number=revision_number+1, updated_at=now for the port")
+    writes = (
+        "Neutron database, one transaction: DELETE FROM ml2_port_binding_levels and ml2_port_bindings "
+        "WHERE port_id=? AND host=? AND <every column as seen, status 'INACTIVE'>; UPDATE standardattributes "
+        "SET revision_number=revision_number+1, updated_at=now for the port"
+    )
 
     def plan(self, finding: Finding, snap: Snapshot) -> RepairPlan | str:
         b = finding.evidence.get("binding")
@@ -32,9 +34,14 @@ class DeletePortBinding(NeutronUpdate):
             return f"{self.name} deletes port bindings; this {finding.subject.kind} is none"
         if b["status"] != "INACTIVE":
             return f"the binding of port {b['port_id']} on {b['host']} is {b['status']}: only INACTIVE ones are deleted"
-        return RepairPlan(self.name, self.safety, finding, finding.subject,
-                          action=f"delete the INACTIVE binding of port {b['port_id']} on host {b['host']} in Neutron",
-                          params={"port_id": b["port_id"], "host": b["host"], "status": b["status"]})
+        return RepairPlan(
+            self.name,
+            self.safety,
+            finding,
+            finding.subject,
+            action=f"delete the INACTIVE binding of port {b['port_id']} on host {b['host']} in Neutron",
+            params={"port_id": b["port_id"], "host": b["host"], "status": b["status"]},
+        )
 
     def before_image(self, plan: RepairPlan, ctx) -> dict:
         p = plan.params
@@ -43,17 +50,23 @@ class DeletePortBinding(NeutronUpdate):
             found = read_rows(conn, "ml2_port_bindings", key)
             if not found or found[0]["status"] != p["status"]:
                 now = found[0]["status"] if found else "gone"
-                raise RepairError(f"the binding of port {p['port_id']} on {p['host']} is no longer {p['status']} "
-                                  f"(now {now}); nothing changed")
+                raise RepairError(
+                    f"the binding of port {p['port_id']} on {p['host']} is no longer {p['status']} "
+                    f"(now {now}); nothing changed"
+                )
             levels = read_rows(conn, "ml2_port_binding_levels", key)
             bump = revision_bump(conn, "ports", p["port_id"])
-        deletes = [{"table": "ml2_port_binding_levels", "key": {**key, "level": r["level"]}, "row": r}
-                   for r in sorted(levels, key=lambda r: r["level"])]
+        deletes = [
+            {"table": "ml2_port_binding_levels", "key": {**key, "level": r["level"]}, "row": r}
+            for r in sorted(levels, key=lambda r: r["level"])
+        ]
         deletes.append({"table": "ml2_port_bindings", "key": key, "row": found[0]})
         return {"db": NEUTRON, "deletes": deletes, "rows": [bump]}
 
     def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
         self.write(ctx, before)
         b = before["deletes"][-1]["row"]
-        return (f"deleted the {b['status']} binding of port {b['port_id']} on {b['host']} "
-                f"({len(before['deletes']) - 1} binding level(s)) in {before['db']}; port revision bumped")
+        return (
+            f"deleted the {b['status']} binding of port {b['port_id']} on {b['host']} "
+            f"({len(before['deletes']) - 1} binding level(s)) in {before['db']}; port revision bumped"
+        )

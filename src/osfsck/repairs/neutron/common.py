@@ -30,8 +30,13 @@ def revision_bump(conn, resource_table: str, resource_id: str) -> dict:
     if row is None:
         raise RepairError(f"{resource_table} {resource_id} has no standardattributes row; nothing changed")
     n = int(row["revision_number"])
-    return {"table": "standardattributes", "key": {"id": sa_id}, "expect": {"revision_number": n},
-            "values": {"revision_number": n + 1, "updated_at": now_stored()}, "bump": True}
+    return {
+        "table": "standardattributes",
+        "key": {"id": sa_id},
+        "expect": {"revision_number": n},
+        "values": {"revision_number": n + 1, "updated_at": now_stored()},
+        "bump": True,
+    }
 
 
 def undo_updates(updates: list[dict]) -> list[dict]:
@@ -41,8 +46,13 @@ def undo_updates(updates: list[dict]) -> list[dict]:
     for u in reversed(updates):
         if u.get("bump"):
             n = u["values"]["revision_number"]
-            out.append({**u, "expect": {"revision_number": n},
-                        "values": {"revision_number": n + 1, "updated_at": now_stored()}})
+            out.append(
+                {
+                    **u,
+                    "expect": {"revision_number": n},
+                    "values": {"revision_number": n + 1, "updated_at": now_stored()},
+                }
+            )
         else:
             out.extend(reverse([u]))
     return out
@@ -56,7 +66,12 @@ class NeutronUpdate(ConditionalUpdate):
 
     def undo(self, entry: dict, ctx) -> str:
         done = super().undo(entry, ctx)
-        return Undone(done, ["the revision_number and updated_at of the object's standardattributes row: they move "
-                             "forward (revision +1, updated_at now), as every Neutron write moves them, so that "
-                             "OVN's maintenance task re-syncs the object; the checks give a change that recent "
-                             "their min_age before judging it again"])
+        return Undone(
+            done,
+            [
+                "the revision_number and updated_at of the object's standardattributes row: they move "
+                "forward (revision +1, updated_at now), as every Neutron write moves them, so that "
+                "OVN's maintenance task re-syncs the object; the checks give a change that recent "
+                "their min_age before judging it again"
+            ],
+        )

@@ -28,20 +28,32 @@ class DisassociateFloatingIp(NeutronUpdate):
 
     name = "disassociate-floating-ip"
     safety = Safety.UNSAFE
-    writes = ("Neutron database, one transaction: UPDATE floatingips SET fixed_port_id=NULL, fixed_ip_address=NULL, "
-              "router_id=NULL, last_known_router_id=<router>, status='DOWN' WHERE id=? AND <association as seen>; "
-              "UPDATE standardattributes SET revision_number=revision_number+1, updated_at=now (OVN re-syncs its NAT)")
+    writes = (
+        "Neutron database, one transaction: UPDATE floatingips SET fixed_port_id=NULL, fixed_ip_address=NULL, "
+        "router_id=NULL, last_known_router_id=<router>, status='DOWN' WHERE id=? AND <association as seen>; "
+        "UPDATE standardattributes SET revision_number=revision_number+1, updated_at=now (OVN re-syncs its NAT)"
+    )
 
     def plan(self, finding: Finding, snap: Snapshot) -> RepairPlan | str:
         fip = finding.evidence.get("floating_ip")
         if finding.subject.kind != "floating-ip" or not fip or not fip.get("fixed_port_id"):
             return f"{self.name} disassociates floating IPs; this {finding.subject.kind} is none"
         return RepairPlan(
-            self.name, self.safety, finding, finding.subject,
-            action=(f"disassociate floating IP {fip['floating_ip_address']} ({fip['id']}) from port "
-                    f"{fip['fixed_port_id']} ({fip['fixed_ip_address']}) in Neutron"),
-            params={"floating_ip_id": fip["id"], "fixed_port_id": fip["fixed_port_id"],
-                    "fixed_ip_address": fip["fixed_ip_address"], "router_id": fip["router_id"]})
+            self.name,
+            self.safety,
+            finding,
+            finding.subject,
+            action=(
+                f"disassociate floating IP {fip['floating_ip_address']} ({fip['id']}) from port "
+                f"{fip['fixed_port_id']} ({fip['fixed_ip_address']}) in Neutron"
+            ),
+            params={
+                "floating_ip_id": fip["id"],
+                "fixed_port_id": fip["fixed_port_id"],
+                "fixed_ip_address": fip["fixed_ip_address"],
+                "router_id": fip["router_id"],
+            },
+        )
 
     def before_image(self, plan: RepairPlan, ctx) -> dict:
         p = plan.params
@@ -50,12 +62,27 @@ class DisassociateFloatingIp(NeutronUpdate):
             row = read_row(conn, "floatingips", {"id": fid}, FIP_COLUMNS)
             if row is None or any(row[k] != p[k] for k in ("fixed_port_id", "fixed_ip_address", "router_id")):
                 now = "gone" if row is None else f"on port {row['fixed_port_id']} ({row['fixed_ip_address']})"
-                raise RepairError(f"floating IP {fid} is no longer associated as seen with port {p['fixed_port_id']} "
-                                  f"({p['fixed_ip_address']}); now {now}; nothing changed")
+                raise RepairError(
+                    f"floating IP {fid} is no longer associated as seen with port {p['fixed_port_id']} "
+                    f"({p['fixed_ip_address']}); now {now}; nothing changed"
+                )
             bump = revision_bump(conn, "floatingips", fid)
-        values = {"fixed_port_id": None, "fixed_ip_address": None, "router_id": None,
-                  "last_known_router_id": row["router_id"], "status": "DOWN"}
-        return {"db": NEUTRON, "rows": [
-            {"table": "floatingips", "key": {"id": fid}, "expect": {k: row[k] for k in FIP_COLUMNS},
-             "values": values},
-            bump]}
+        values = {
+            "fixed_port_id": None,
+            "fixed_ip_address": None,
+            "router_id": None,
+            "last_known_router_id": row["router_id"],
+            "status": "DOWN",
+        }
+        return {
+            "db": NEUTRON,
+            "rows": [
+                {
+                    "table": "floatingips",
+                    "key": {"id": fid},
+                    "expect": {k: row[k] for k in FIP_COLUMNS},
+                    "values": values,
+                },
+                bump,
+            ],
+        }

@@ -9,8 +9,10 @@ from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
 from osfsck.repairs.base import NotOwned, Repair, RepairError
 
-NOT_CONFIGURED = ("[neutron] has no Networking API settings (auth_url; endpoint and token_env; or endpoint and "
-                  "auth = \"none\"): follow orphan-port-runbook")
+NOT_CONFIGURED = (
+    "[neutron] has no Networking API settings (auth_url; endpoint and token_env; or endpoint and "
+    'auth = "none"): follow orphan-port-runbook'
+)
 
 
 def neutron_api(ctx) -> NeutronApi:
@@ -50,15 +52,23 @@ class DeletePort(Repair):
         if finding.subject.kind != "port" or not port:
             return f"{self.name} deletes ports; this {finding.subject.kind} is none"
         return RepairPlan(
-            self.name, self.safety, finding, finding.subject,
-            action=(f"delete port {port['id']} (MAC {port['mac_address']}, {port['device_owner']} of instance "
-                    f"{port['device_id']}) through the Neutron API"),
-            params={"port_id": port["id"], "device_id": port["device_id"], "device_owner": port["device_owner"]})
+            self.name,
+            self.safety,
+            finding,
+            finding.subject,
+            action=(
+                f"delete port {port['id']} (MAC {port['mac_address']}, {port['device_owner']} of instance "
+                f"{port['device_id']}) through the Neutron API"
+            ),
+            params={"port_id": port["id"], "device_id": port["device_id"], "device_owner": port["device_owner"]},
+        )
 
     def ownership(self, plan: RepairPlan, snap: Snapshot) -> None:
         if not plan.params["device_owner"].startswith(COMPUTE_OWNER_PREFIX):
-            raise NotOwned(f"port {plan.params['port_id']} is {plan.params['device_owner'] or 'unowned'}, "
-                           "not a port Nova made for an instance")
+            raise NotOwned(
+                f"port {plan.params['port_id']} is {plan.params['device_owner'] or 'unowned'}, "
+                "not a port Nova made for an instance"
+            )
 
     def before_image(self, plan: RepairPlan, ctx) -> dict:
         p = plan.params
@@ -69,8 +79,10 @@ class DeletePort(Repair):
         if port is None:
             raise RepairError(f"Neutron has no port {p['port_id']} any more; nothing changed")
         if (port.get("device_id"), port.get("device_owner")) != (p["device_id"], p["device_owner"]):
-            raise RepairError(f"port {p['port_id']} now belongs to {port.get('device_owner')} {port.get('device_id')}, "
-                              f"not {p['device_owner']} {p['device_id']}; nothing changed")
+            raise RepairError(
+                f"port {p['port_id']} now belongs to {port.get('device_owner')} {port.get('device_id')}, "
+                f"not {p['device_owner']} {p['device_id']}; nothing changed"
+            )
         return {"port": port}
 
     def apply(self, plan: RepairPlan, ctx, before: dict) -> str:

@@ -43,15 +43,20 @@ class _ApiRowDelete(Repair):
 
 class DeleteInstanceMapping(_ApiRowDelete):
     name = "delete-instance-mapping"
-    safety = Safety.SAFE     # per plan: unsafe when the instance is absent rather than archived
+    safety = Safety.SAFE  # per plan: unsafe when the instance is absent rather than archived
     writes = "Nova API database: DELETE FROM instance_mappings WHERE instance_uuid=? AND <every column as seen>"
     table_name = "instance_mappings"
 
     def plan(self, finding: Finding, snap: Snapshot) -> RepairPlan | str:
         archived = finding.evidence.get("instance_state") == "archived"
-        return RepairPlan(self.name, Safety.SAFE if archived else Safety.UNSAFE, finding, finding.subject,
-                          action=f"delete the instance mapping of {finding.subject.id}",
-                          params={"instance_uuid": finding.subject.id})
+        return RepairPlan(
+            self.name,
+            Safety.SAFE if archived else Safety.UNSAFE,
+            finding,
+            finding.subject,
+            action=f"delete the instance mapping of {finding.subject.id}",
+            params={"instance_uuid": finding.subject.id},
+        )
 
 
 class DeleteBuildRequest(_ApiRowDelete):
@@ -63,6 +68,11 @@ class DeleteBuildRequest(_ApiRowDelete):
     def plan(self, finding: Finding, snap: Snapshot) -> RepairPlan | str:
         if finding.evidence.get("why") == "never-scheduled":
             return "never scheduled: delete the server through the API instead"
-        return RepairPlan(self.name, Safety.SAFE, finding, finding.subject,
-                          action=f"delete the build request of {finding.subject.id}",
-                          params={"instance_uuid": finding.subject.id})
+        return RepairPlan(
+            self.name,
+            Safety.SAFE,
+            finding,
+            finding.subject,
+            action=f"delete the build request of {finding.subject.id}",
+            params={"instance_uuid": finding.subject.id},
+        )

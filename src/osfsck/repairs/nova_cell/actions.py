@@ -21,7 +21,19 @@ RESET_STATE = "resetState"
 def reset_state_action(instance_uuid: str) -> dict:
     """The instance_actions row to add (see conditional_update's "inserts")."""
     now, request_id = now_stored(), f"req-{uuid.uuid4()}"
-    return {"table": "instance_actions", "key": {"request_id": request_id}, "row": {
-        "action": RESET_STATE, "instance_uuid": instance_uuid, "request_id": request_id, "user_id": "osfsck",
-        "project_id": None, "start_time": now, "finish_time": now, "created_at": now, "updated_at": now,
-        "deleted": 0}}
+    return {
+        "table": "instance_actions",
+        "key": {"request_id": request_id},
+        "row": {
+            "action": RESET_STATE,
+            "instance_uuid": instance_uuid,
+            "request_id": request_id,
+            "user_id": "osfsck",
+            "project_id": None,
+            "start_time": now,
+            "finish_time": now,
+            "created_at": now,
+            "updated_at": now,
+            "deleted": 0,
+        },
+    }

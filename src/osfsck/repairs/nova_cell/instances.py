@@ -17,9 +17,20 @@ _nodes = table("compute_nodes", column("id"), column("host"), column("hypervisor
 
 def _instance_plan(repair, finding: Finding, action: str, expect: dict, values: dict, safety=None) -> RepairPlan:
     inst = finding.evidence["instance"]
-    return RepairPlan(repair.name, safety or repair.safety, finding, finding.subject, action=action, params={
-        "db": f"cell:{inst['cell']}", "table": "instances", "key": {"uuid": inst["uuid"], "deleted": 0},
-        "expect": {"task_state": None, **expect}, "values": values})
+    return RepairPlan(
+        repair.name,
+        safety or repair.safety,
+        finding,
+        finding.subject,
+        action=action,
+        params={
+            "db": f"cell:{inst['cell']}",
+            "table": "instances",
+            "key": {"uuid": inst["uuid"], "deleted": 0},
+            "expect": {"task_state": None, **expect},
+            "values": values,
+        },
+    )
 
 
 class SyncPowerState(ConditionalUpdate):
@@ -30,13 +41,20 @@ class SyncPowerState(ConditionalUpdate):
 
     name = "sync-power-state"
     safety = Safety.SAFE
-    writes = ("Nova cell database: UPDATE instances SET power_state=?, updated_at=now WHERE uuid=? "
-              "AND power_state=<seen> AND task_state IS NULL")
+    writes = (
+        "Nova cell database: UPDATE instances SET power_state=?, updated_at=now WHERE uuid=? "
+        "AND power_state=<seen> AND task_state IS NULL"
+    )
 
     def plan(self, finding: Finding, snap: Snapshot) -> RepairPlan | str:
         seen, observed = finding.evidence["nova_power_state"], finding.evidence["observed_power_state"]
-        return _instance_plan(self, finding, f"record power state {observed} (was {seen}) for {finding.subject.id}",
-                              {"power_state": seen}, {"power_state": observed, "updated_at": now_stored()})
+        return _instance_plan(
+            self,
+            finding,
+            f"record power state {observed} (was {seen}) for {finding.subject.id}",
+            {"power_state": seen},
+            {"power_state": observed, "updated_at": now_stored()},
+        )
 
 
 class SetInstanceError(ConditionalUpdate):
@@ -47,16 +65,21 @@ class SetInstanceError(ConditionalUpdate):
 
     name = "set-instance-error"
     safety = Safety.UNSAFE
-    writes = ("Nova cell database, one transaction: UPDATE instances SET vm_state='error', task_state=NULL, "
-              "updated_at=now WHERE uuid=? AND vm_state=<seen> AND host=<seen> AND task_state IS NULL; INSERT INTO "
-              "instance_actions (action 'resetState', started and finished now)")
+    writes = (
+        "Nova cell database, one transaction: UPDATE instances SET vm_state='error', task_state=NULL, "
+        "updated_at=now WHERE uuid=? AND vm_state=<seen> AND host=<seen> AND task_state IS NULL; INSERT INTO "
+        "instance_actions (action 'resetState', started and finished now)"
+    )
 
     def plan(self, finding: Finding, snap: Snapshot) -> RepairPlan | str:
         inst = finding.evidence["instance"]
-        return _instance_plan(self, finding,
-                              f"set instance {inst['uuid']} to ERROR (its domain is gone from {inst['host']})",
-                              {"vm_state": inst["vm_state"], "host": inst["host"]},
-                              {"vm_state": "error", "task_state": None, "updated_at": now_stored()})
+        return _instance_plan(
+            self,
+            finding,
+            f"set instance {inst['uuid']} to ERROR (its domain is gone from {inst['host']})",
+            {"vm_state": inst["vm_state"], "host": inst["host"]},
+            {"vm_state": "error", "task_state": None, "updated_at": now_stored()},
+        )
 
     def before_image(self, plan: RepairPlan, ctx) -> dict:
         return {**super().before_image(plan, ctx), "inserts": [reset_state_action(plan.target.id)]}
@@ -77,8 +100,10 @@ class MoveInstanceRecord(ConditionalUpdate):
 
     name = "move-instance-record"
     safety = Safety.UNSAFE
-    writes = ("Nova cell database: UPDATE instances SET host=?, node=?, compute_id=<its compute node>, updated_at=now "
-              "WHERE uuid=? AND host=<seen> AND task_state IS NULL")
+    writes = (
+        "Nova cell database: UPDATE instances SET host=?, node=?, compute_id=<its compute node>, updated_at=now "
+        "WHERE uuid=? AND host=<seen> AND task_state IS NULL"
+    )
 
     def plan(self, finding: Finding, snap: Snapshot) -> RepairPlan | str:
         inst, dom = finding.evidence["instance"], finding.evidence["domain"]
@@ -87,20 +112,28 @@ class MoveInstanceRecord(ConditionalUpdate):
             return f"{dom['host']} has {len(nodes)} compute nodes; cannot tell which node to record"
         if not dom["active"]:
             return f"the domain on {dom['host']} is not running: which copy is real is unclear"
-        return _instance_plan(self, finding, f"record instance {inst['uuid']} on {dom['host']} (was {inst['host']})",
-                              {"host": inst["host"]},
-                              {"host": dom["host"], "node": nodes[0], "updated_at": now_stored()})
+        return _instance_plan(
+            self,
+            finding,
+            f"record instance {inst['uuid']} on {dom['host']} (was {inst['host']})",
+            {"host": inst["host"]},
+            {"host": dom["host"], "node": nodes[0], "updated_at": now_stored()},
+        )
 
     def before_image(self, plan: RepairPlan, ctx) -> dict:
         p = plan.params
         v = p["values"]
         with ctx.database(p["db"]).connect() as conn:
             if "compute_id" in {c["name"] for c in inspect(conn).get_columns("instances")}:
-                cn = conn.execute(select(_nodes.c.id).where(_nodes.c.host == v["host"], _nodes.c.deleted == 0,
-                                                            _nodes.c.hypervisor_hostname == v["node"])).all()
+                cn = conn.execute(
+                    select(_nodes.c.id).where(
+                        _nodes.c.host == v["host"], _nodes.c.deleted == 0, _nodes.c.hypervisor_hostname == v["node"]
+                    )
+                ).all()
                 if len(cn) != 1:
-                    raise RepairError(f"{v['host']} has {len(cn)} live compute node(s) named {v['node']}; "
-                                      "nothing changed")
+                    raise RepairError(
+                        f"{v['host']} has {len(cn)} live compute node(s) named {v['node']}; nothing changed"
+                    )
                 v = {**v, "compute_id": cn[0][0]}
             u = as_seen(conn, {"table": p["table"], "key": p["key"], "expect": p["expect"], "values": v})
         return {"db": p["db"], **u}

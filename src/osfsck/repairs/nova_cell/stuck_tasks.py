@@ -15,8 +15,13 @@ from osfsck.repairs.nova_cell.actions import reset_state_action
 
 # libvirt domain state (its name in the evidence) -> (vm_state, Nova power_state), as
 # `nova reset-state` then Nova's _sync_power_states would leave the instance
-_FROM_DOMAIN = {"running": ("active", 1), "blocked": ("active", 1), "paused": ("paused", 3),
-                "shut off": ("stopped", 4), "shutting down": ("stopped", 4)}
+_FROM_DOMAIN = {
+    "running": ("active", 1),
+    "blocked": ("active", 1),
+    "paused": ("paused", 3),
+    "shut off": ("stopped", 4),
+    "shutting down": ("stopped", 4),
+}
 _SEEN = ("vm_state", "task_state", "updated_at")
 
 
@@ -26,9 +31,20 @@ class _ResetInstance(ConditionalUpdate):
 
     def _plan(self, finding: Finding, action: str, values: dict) -> RepairPlan:
         inst = finding.evidence["instance"]
-        return RepairPlan(self.name, self.safety, finding, finding.subject, action=action, params={
-            "db": f"cell:{inst['cell']}", "table": "instances", "key": {"uuid": inst["uuid"], "deleted": 0},
-            "seen": {k: inst[k] for k in _SEEN}, "values": values})
+        return RepairPlan(
+            self.name,
+            self.safety,
+            finding,
+            finding.subject,
+            action=action,
+            params={
+                "db": f"cell:{inst['cell']}",
+                "table": "instances",
+                "key": {"uuid": inst["uuid"], "deleted": 0},
+                "seen": {k: inst[k] for k in _SEEN},
+                "values": values,
+            },
+        )
 
     def before_image(self, plan: RepairPlan, ctx) -> dict:
         p = plan.params
@@ -39,13 +55,21 @@ class _ResetInstance(ConditionalUpdate):
         if row is None:
             raise RepairError(f"instance {uuid} is no longer a live row of {p['db']}; nothing changed")
         seen = p["seen"]
-        if (row["vm_state"], row["task_state"]) != (seen["vm_state"], seen["task_state"]) \
-                or not same(row["updated_at"], seen["updated_at"]):
-            raise RepairError(f"instance {uuid} is now {row['vm_state']}/{row['task_state']} (updated "
-                              f"{row['updated_at']}), not as seen; nothing changed")
-        return {"db": p["db"], "table": p["table"], "key": p["key"], "expect": row,
-                "values": {**p["values"], "task_state": None, "updated_at": now_stored()},
-                "inserts": [reset_state_action(uuid)]}
+        if (row["vm_state"], row["task_state"]) != (seen["vm_state"], seen["task_state"]) or not same(
+            row["updated_at"], seen["updated_at"]
+        ):
+            raise RepairError(
+                f"instance {uuid} is now {row['vm_state']}/{row['task_state']} (updated "
+                f"{row['updated_at']}), not as seen; nothing changed"
+            )
+        return {
+            "db": p["db"],
+            "table": p["table"],
+            "key": p["key"],
+            "expect": row,
+            "values": {**p["values"], "task_state": None, "updated_at": now_stored()},
+            "inserts": [reset_state_action(uuid)],
+        }
 
 
 class ResetStuckInstance(_ResetInstance):
@@ -55,17 +79,21 @@ class ResetStuckInstance(_ResetInstance):
 
     name = "reset-stuck-instance"
     safety = Safety.UNSAFE
-    writes = ("Nova cell database, one transaction: UPDATE instances SET vm_state=?, power_state=?, task_state=NULL, "
-              "updated_at=now WHERE uuid=? AND deleted=0 AND vm_state=<seen> AND task_state=<seen> AND "
-              "updated_at=<seen>; INSERT INTO instance_actions (action 'resetState', started and finished now)")
+    writes = (
+        "Nova cell database, one transaction: UPDATE instances SET vm_state=?, power_state=?, task_state=NULL, "
+        "updated_at=now WHERE uuid=? AND deleted=0 AND vm_state=<seen> AND task_state=<seen> AND "
+        "updated_at=<seen>; INSERT INTO instance_actions (action 'resetState', started and finished now)"
+    )
 
     def plan(self, finding: Finding, snap: Snapshot) -> RepairPlan | str:
         hv = finding.evidence.get("hypervisor")
         if hv is None:
             return f"{self.name} resets stuck instances; this finding is not one"
         if not hv["read"]:
-            return (f"the hypervisor of {hv['host'] or 'no host'} was not read: what the instance should be reset "
-                    "to is unknown (`nova reset-state` by hand)")
+            return (
+                f"the hypervisor of {hv['host'] or 'no host'} was not read: what the instance should be reset "
+                "to is unknown (`nova reset-state` by hand)"
+            )
         dom = hv["domain"]
         if dom is None:
             values, shows = {"vm_state": "error"}, f"no domain on {hv['host']}"
@@ -75,8 +103,11 @@ class ResetStuckInstance(_ResetInstance):
         else:
             return f"its domain is {dom['state']}: which state to reset to is a person's call"
         inst = finding.evidence["instance"]
-        return self._plan(finding, f"clear task {inst['task_state']} of instance {inst['uuid']} and set it "
-                                   f"{values['vm_state']} ({shows})", values)
+        return self._plan(
+            finding,
+            f"clear task {inst['task_state']} of instance {inst['uuid']} and set it {values['vm_state']} ({shows})",
+            values,
+        )
 
 
 class FailStuckBuild(_ResetInstance):
@@ -87,13 +118,18 @@ class FailStuckBuild(_ResetInstance):
 
     name = "fail-stuck-build"
     safety = Safety.UNSAFE
-    writes = ("Nova cell database, one transaction: UPDATE instances SET vm_state='error', task_state=NULL, "
-              "updated_at=now WHERE uuid=? AND deleted=0 AND vm_state='building' AND task_state=<seen> AND "
-              "updated_at=<seen>; INSERT INTO instance_actions (action 'resetState', started and finished now)")
+    writes = (
+        "Nova cell database, one transaction: UPDATE instances SET vm_state='error', task_state=NULL, "
+        "updated_at=now WHERE uuid=? AND deleted=0 AND vm_state='building' AND task_state=<seen> AND "
+        "updated_at=<seen>; INSERT INTO instance_actions (action 'resetState', started and finished now)"
+    )
 
     def plan(self, finding: Finding, snap: Snapshot) -> RepairPlan | str:
         inst = finding.evidence.get("instance")
         if inst is None or inst.get("vm_state") != "building":
             return f"{self.name} fails builds; this finding is not one"
-        return self._plan(finding, f"set building instance {inst['uuid']} to ERROR and clear its task "
-                                   f"({inst['task_state']})", {"vm_state": "error"})
+        return self._plan(
+            finding,
+            f"set building instance {inst['uuid']} to ERROR and clear its task ({inst['task_state']})",
+            {"vm_state": "error"},
+        )

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 from osfsck.clients.nsx import NsxClient, NsxError
 from osfsck.model.facts.nsx import (
-    LOGICAL_PORT, MANAGER, NEUTRON_TAG_SCOPES, POLICY, SEGMENT,
+    LOGICAL_PORT,
+    MANAGER,
+    NEUTRON_TAG_SCOPES,
+    POLICY,
+    SEGMENT,
 )
 from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
@@ -19,13 +23,31 @@ from osfsck.model.snapshot import Snapshot
 from osfsck.repairs.base import NotOwned, Repair, RepairError, Undone
 
 POLICY_PREFIX = "/policy/api/v1"
-MANAGER_COLLECTIONS = {"LogicalSwitch": "/api/v1/logical-switches", "LogicalPort": "/api/v1/logical-ports",
-                       "LogicalRouter": "/api/v1/logical-routers", "NSGroup": "/api/v1/ns-groups",
-                       "FirewallSection": "/api/v1/firewall/sections"}
+MANAGER_COLLECTIONS = {
+    "LogicalSwitch": "/api/v1/logical-switches",
+    "LogicalPort": "/api/v1/logical-ports",
+    "LogicalRouter": "/api/v1/logical-routers",
+    "NSGroup": "/api/v1/ns-groups",
+    "FirewallSection": "/api/v1/firewall/sections",
+}
 # what NSX sets itself: left out of an object sent back by undo
-SERVER_FIELDS = frozenset({"_revision", "_create_time", "_create_user", "_last_modified_time",
-                           "_last_modified_user", "_protection", "_system_owned", "path", "parent_path",
-                           "relative_path", "marked_for_delete", "realization_id", "unique_id"})
+SERVER_FIELDS = frozenset(
+    {
+        "_revision",
+        "_create_time",
+        "_create_user",
+        "_last_modified_time",
+        "_last_modified_user",
+        "_protection",
+        "_system_owned",
+        "path",
+        "parent_path",
+        "relative_path",
+        "marked_for_delete",
+        "realization_id",
+        "unique_id",
+    }
+)
 _NOT_AS_SEEN = "is no longer in the state that was seen"
 
 
@@ -52,11 +74,30 @@ class _DeleteNsxObject(Repair):
             return f"{self.name} does not delete {o['resource_type']} objects"
         how = " with detach=true" if o["resource_type"] == LOGICAL_PORT else ""
         return RepairPlan(
-            self.name, self.safety, finding, finding.subject,
-            action=(f"DELETE {object_url(o)}{how} ({o['resource_type']} {o['display_name']}, revision "
-                    f"{o['revision']}, made for Neutron {o['neutron_kind']} {o['neutron_id']})"),
-            params={k: o[k] for k in ("api", "resource_type", "id", "path", "parent_id", "display_name",
-                                      "neutron_kind", "neutron_id", "revision")} | {"url": object_url(o)})
+            self.name,
+            self.safety,
+            finding,
+            finding.subject,
+            action=(
+                f"DELETE {object_url(o)}{how} ({o['resource_type']} {o['display_name']}, revision "
+                f"{o['revision']}, made for Neutron {o['neutron_kind']} {o['neutron_id']})"
+            ),
+            params={
+                k: o[k]
+                for k in (
+                    "api",
+                    "resource_type",
+                    "id",
+                    "path",
+                    "parent_id",
+                    "display_name",
+                    "neutron_kind",
+                    "neutron_id",
+                    "revision",
+                )
+            }
+            | {"url": object_url(o)},
+        )
 
     def ownership(self, plan: RepairPlan, snap: Snapshot) -> None:
         o = plan.finding.evidence["nsx_object"]
@@ -74,8 +115,10 @@ class _DeleteNsxObject(Repair):
             ports = _get(client(ctx), f"{p['url']}/ports", {"page_size": 1})
             n = ports.get("result_count", len(ports.get("results", [])))
             if n:
-                raise RepairError(f"segment {p['id']} still has {n} port(s): they are deleted first (findings of "
-                                  "their own, if Neutron has none of them); nothing changed")
+                raise RepairError(
+                    f"segment {p['id']} still has {n} port(s): they are deleted first (findings of "
+                    "their own, if Neutron has none of them); nothing changed"
+                )
         return {"api": p["api"], "url": p["url"], "object": obj}
 
     def apply(self, plan: RepairPlan, ctx, before: dict):
@@ -87,7 +130,9 @@ class _DeleteNsxObject(Repair):
             nsx.delete(p["url"], params)
         except NsxError as e:
             raise RepairError(f"{e}; nothing deleted") from None
-        return f"deleted {p['url']} ({p['resource_type']} {p['display_name']}, revision {before['object']['_revision']})"
+        return (
+            f"deleted {p['url']} ({p['resource_type']} {p['display_name']}, revision {before['object']['_revision']})"
+        )
 
 
 def _get(nsx: NsxClient, url: str, params=None) -> dict:
@@ -107,12 +152,14 @@ def _read_as_seen(nsx: NsxClient, p: dict, outcome: str) -> dict:
             raise RepairError(f"{p['url']} {_NOT_AS_SEEN} (it is gone); {outcome}") from None
         raise RepairError(f"{e}; {outcome}") from None
     if obj.get("_revision") != p["revision"]:
-        raise RepairError(f"{p['url']} {_NOT_AS_SEEN} (revision {obj.get('_revision')}, not {p['revision']}); "
-                          f"{outcome}")
+        raise RepairError(
+            f"{p['url']} {_NOT_AS_SEEN} (revision {obj.get('_revision')}, not {p['revision']}); {outcome}"
+        )
     tagged = {(t.get("scope"), t.get("tag")) for t in obj.get("tags") or ()}
     if not any(NEUTRON_TAG_SCOPES.get(s) == p["neutron_kind"] and tag == p["neutron_id"] for s, tag in tagged):
-        raise RepairError(f"{p['url']} {_NOT_AS_SEEN} (no longer tagged for Neutron {p['neutron_kind']} "
-                          f"{p['neutron_id']}); {outcome}")
+        raise RepairError(
+            f"{p['url']} {_NOT_AS_SEEN} (no longer tagged for Neutron {p['neutron_kind']} {p['neutron_id']}); {outcome}"
+        )
     return obj
 
 
@@ -153,10 +200,15 @@ class DeleteNsxObject(_DeleteNsxObject):
         except NsxError as e:
             raise RepairError(f"{e}; not restored") from None
         revision = f" (revision {made.get('_revision')})" if isinstance(made, dict) else ""
-        return Undone(f"restored {url} from its journaled JSON{revision}",
-                      ["what NSX sets itself: the object's _create_time, _create_user, _last_modified_time and "
-                       "_revision are new (the API takes none of them), so the checks give it their min_age before "
-                       "judging it again", "any profile binding maps"])
+        return Undone(
+            f"restored {url} from its journaled JSON{revision}",
+            [
+                "what NSX sets itself: the object's _create_time, _create_user, _last_modified_time and "
+                "_revision are new (the API takes none of them), so the checks give it their min_age before "
+                "judging it again",
+                "any profile binding maps",
+            ],
+        )
 
 
 class DeleteNsxManagerObject(_DeleteNsxObject):
@@ -174,11 +226,15 @@ class DeleteNsxManagerObject(_DeleteNsxObject):
 
     name = "delete-nsx-manager-object"
     safety = Safety.UNSAFE
-    writes = ("the NSX manager, Manager API: DELETE /api/v1/<collection>/<id> (logical ports with ?detach=true), "
-              "when its _revision is as seen")
+    writes = (
+        "the NSX manager, Manager API: DELETE /api/v1/<collection>/<id> (logical ports with ?detach=true), "
+        "when its _revision is as seen"
+    )
     undoable = False
     api = MANAGER
 
     def undo(self, entry: dict, ctx) -> str:
-        raise RepairError(f"{self.name} cannot be undone: the Manager API gives a re-created object a new id; the "
-                          "journal keeps its JSON for a person")
+        raise RepairError(
+            f"{self.name} cannot be undone: the Manager API gives a re-created object a new id; the "
+            "journal keeps its JSON for a person"
+        )

@@ -13,6 +13,7 @@ _ID_KEY = {"ACL": "neutron:security_group_rule_id", "NAT": "neutron:fip_id"}
 
 def _writer(ctx):
     from osfsck.clients.ovn import NbWriter
+
     return ctx.client("ovn-nb", lambda: NbWriter(ctx.settings.ovn))
 
 
@@ -48,9 +49,11 @@ class DeleteOvnRow(Repair):
 
     name = "delete-ovn-row"
     safety = Safety.UNSAFE
-    writes = ("OVN northbound database, one transaction: delete one Logical_Switch, Logical_Switch_Port, "
-              "Logical_Router, Logical_Router_Port, Port_Group, ACL, NAT or DHCP_Options row (and the rows it "
-              "holds), verified unchanged (name, external_ids, children)")
+    writes = (
+        "OVN northbound database, one transaction: delete one Logical_Switch, Logical_Switch_Port, "
+        "Logical_Router, Logical_Router_Port, Port_Group, ACL, NAT or DHCP_Options row (and the rows it "
+        "holds), verified unchanged (name, external_ids, children)"
+    )
     undoable = True
 
     def plan(self, finding: Finding, snap: Snapshot) -> RepairPlan | str:
@@ -61,19 +64,29 @@ class DeleteOvnRow(Repair):
         held = f" and the {len(kids)} row(s) it holds" if kids else ""
         label = f"{row['table']} {row['uuid']}" + (f" ({row['name']})" if row["name"] else "")
         return RepairPlan(
-            self.name, self.safety, finding, finding.subject,
+            self.name,
+            self.safety,
+            finding,
+            finding.subject,
             action=f"delete {label}{held} from the OVN northbound database, if it is still the row seen",
-            params={"table": row["table"], "uuid": row["uuid"], "name": row["name"],
-                    "neutron_kind": row["neutron_kind"], "neutron_id": row["neutron_id"],
-                    "children": sorted(c["uuid"] for c in kids)})
+            params={
+                "table": row["table"],
+                "uuid": row["uuid"],
+                "name": row["name"],
+                "neutron_kind": row["neutron_kind"],
+                "neutron_id": row["neutron_id"],
+                "children": sorted(c["uuid"] for c in kids),
+            },
+        )
 
     def ownership(self, plan: RepairPlan, snap: Snapshot) -> None:
         ev = plan.finding.evidence
         if not ev["row"].get("marked"):
             raise NotOwned(f"{plan.params['table']} {plan.params['uuid']} carries no neutron:* external_ids")
         if ev.get("children_in_use"):
-            raise NotOwned(f"it holds row(s) Neutron still uses or that are not Neutron's: "
-                           f"{', '.join(ev['children_in_use'])}")
+            raise NotOwned(
+                f"it holds row(s) Neutron still uses or that are not Neutron's: {', '.join(ev['children_in_use'])}"
+            )
 
     def before_image(self, plan: RepairPlan, ctx) -> dict:
         p = plan.params
@@ -82,30 +95,41 @@ class DeleteOvnRow(Repair):
             raise RepairError(f"{p['table']} {p['uuid']} no longer exists; nothing changed")
         ext = external_ids(image)
         if image["columns"].get("name", "") != p["name"] or not marked(ext):
-            raise RepairError(f"{p['table']} {p['uuid']} is no longer the row seen (name or Neutron's "
-                              "external_ids changed); nothing changed")
+            raise RepairError(
+                f"{p['table']} {p['uuid']} is no longer the row seen (name or Neutron's "
+                "external_ids changed); nothing changed"
+            )
         key = _ID_KEY.get(p["table"])
         if key and ext.get(key) != p["neutron_id"]:
-            raise RepairError(f"{p['table']} {p['uuid']} now names {ext.get(key)} in {key}, not "
-                              f"{p['neutron_id']}; nothing changed")
-        unknown = [c["uuid"] for c in image.get("children", ())
-                   if c["uuid"] not in p["children"] and not marked(external_ids(c))]
+            raise RepairError(
+                f"{p['table']} {p['uuid']} now names {ext.get(key)} in {key}, not {p['neutron_id']}; nothing changed"
+            )
+        unknown = [
+            c["uuid"]
+            for c in image.get("children", ())
+            if c["uuid"] not in p["children"] and not marked(external_ids(c))
+        ]
         if unknown:
             raise NotOwned(f"{p['table']} {p['uuid']} now holds row(s) not Neutron's: {', '.join(unknown)}")
         return image
 
     def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
         from osfsck.clients.ovn import OvnNbError
+
         try:
             _writer(ctx).delete_if_unchanged(before)
         except OvnNbError as e:
             raise RepairError(str(e)) from None
         held = len(before.get("children", ()))
-        return (f"deleted {before['table']} {before['uuid']}"
-                + (f" and the {held} row(s) it held" if held else "") + " from the OVN northbound database")
+        return (
+            f"deleted {before['table']} {before['uuid']}"
+            + (f" and the {held} row(s) it held" if held else "")
+            + " from the OVN northbound database"
+        )
 
     def undo(self, entry: dict, ctx) -> str:
         from osfsck.clients.ovn import OvnNbError
+
         b = entry["before"]
         try:
             new = _writer(ctx).recreate(b)
@@ -113,6 +137,8 @@ class DeleteOvnRow(Repair):
             raise RepairError(f"could not recreate {b['table']} {b['uuid']}: {e}") from None
         held = len(b.get("children", ()))
         same = new == b["uuid"]
-        return (f"recreated {b['table']} {b['columns'].get('name') or ''} as {new}"
-                + ("" if same else f" (its _uuid {b['uuid']} was taken)")
-                + (f" with the {held} row(s) it held" if held else ""))
+        return (
+            f"recreated {b['table']} {b['columns'].get('name') or ''} as {new}"
+            + ("" if same else f" (its _uuid {b['uuid']} was taken)")
+            + (f" with the {held} row(s) it held" if held else "")
+        )

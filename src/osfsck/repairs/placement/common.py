@@ -7,11 +7,15 @@ from osfsck.repairs.base import RepairError
 
 # what an undo through Placement's API cannot give back: the API takes no timestamps,
 # generations or internal ids, it sets them itself
-PLACEMENT_OWN = ("what Placement sets itself: created_at, updated_at and generations are new (so the checks give "
-                 "them their min_age before judging them again), and re-created rows get new internal ids")
+PLACEMENT_OWN = (
+    "what Placement sets itself: created_at, updated_at and generations are new (so the checks give "
+    "them their min_age before judging them again), and re-created rows get new internal ids"
+)
 
-NOT_CONFIGURED = ("[placement] has no API settings (auth_url; endpoint and token_env; or endpoint and "
-                  "auth = \"none\"): follow the runbook")
+NOT_CONFIGURED = (
+    "[placement] has no API settings (auth_url; endpoint and token_env; or endpoint and "
+    'auth = "none"): follow the runbook'
+)
 
 
 def unavailable(settings) -> str | None:
@@ -47,9 +51,14 @@ def put(ctx, consumer: str, allocations: dict, image: dict, generation, what: st
     ctype = image.get("consumer_type")
     try:
         placement_api(ctx).put_allocations(
-            consumer, allocations, consumer_generation=generation, project_id=image["project_id"],
-            user_id=image["user_id"], consumer_type=ctype if ctype not in (None, "unknown") else "INSTANCE",
-            what=what)
+            consumer,
+            allocations,
+            consumer_generation=generation,
+            project_id=image["project_id"],
+            user_id=image["user_id"],
+            consumer_type=ctype if ctype not in (None, "unknown") else "INSTANCE",
+            what=what,
+        )
     except PlacementConflict as e:
         raise RepairError(f"{e}; someone changed consumer {consumer} since it was read, left alone") from None
     except PlacementApiError as e:
@@ -57,5 +66,9 @@ def put(ctx, consumer: str, allocations: dict, image: dict, generation, what: st
 
 
 def phrase(allocs: dict) -> str:
-    return "; ".join(f"{rp}: " + ", ".join(f"{n} {rc}" for rc, n in sorted(res.items()))
-                     for rp, res in sorted(allocs.items())) or "nothing"
+    return (
+        "; ".join(
+            f"{rp}: " + ", ".join(f"{n} {rc}" for rc, n in sorted(res.items())) for rp, res in sorted(allocs.items())
+        )
+        or "nothing"
+    )

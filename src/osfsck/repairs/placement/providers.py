@@ -20,8 +20,10 @@ class DeleteOrphanResourceProvider(Repair):
     name = "delete-orphan-resource-provider"
     safety = Safety.UNSAFE
     undoable = True
-    writes = ("Placement API: DELETE /resource_providers/{uuid}; undo: POST /resource_providers with the same "
-              "uuid and name, PUT its inventories, traits and aggregates")
+    writes = (
+        "Placement API: DELETE /resource_providers/{uuid}; undo: POST /resource_providers with the same "
+        "uuid and name, PUT its inventories, traits and aggregates"
+    )
 
     @staticmethod
     def unavailable(settings) -> str | None:
@@ -32,13 +34,23 @@ class DeleteOrphanResourceProvider(Repair):
         if finding.code != "PL104":
             return f"{self.name} repairs orphan resource providers, not {finding.name}"
         if ev.get("consumers") or ev.get("children"):
-            return (f"provider {finding.subject.id} still has {len(ev.get('consumers') or ())} consumer(s) and "
-                    f"{len(ev.get('children') or ())} child provider(s); follow the runbook")
-        return RepairPlan(self.name, self.safety, finding, finding.subject,
-                          action=f"delete resource provider {ev['provider']['name']} ({finding.subject.id}) "
-                                 "through the Placement API",
-                          params={"uuid": finding.subject.id, "name": ev["provider"]["name"],
-                                  "generation": ev["provider"]["generation"]})
+            return (
+                f"provider {finding.subject.id} still has {len(ev.get('consumers') or ())} consumer(s) and "
+                f"{len(ev.get('children') or ())} child provider(s); follow the runbook"
+            )
+        return RepairPlan(
+            self.name,
+            self.safety,
+            finding,
+            finding.subject,
+            action=f"delete resource provider {ev['provider']['name']} ({finding.subject.id}) "
+            "through the Placement API",
+            params={
+                "uuid": finding.subject.id,
+                "name": ev["provider"]["name"],
+                "generation": ev["provider"]["generation"],
+            },
+        )
 
     def before_image(self, plan: RepairPlan, ctx) -> dict:
         p, api = plan.params, placement_api(ctx)
@@ -47,16 +59,24 @@ class DeleteOrphanResourceProvider(Repair):
             if rp is None:
                 raise RepairError(f"Placement has no provider {p['uuid']} any more; nothing changed")
             if rp.get("generation") != p["generation"] or rp.get("name") != p["name"]:
-                raise RepairError(f"provider {p['uuid']} changed since the check (generation {p['generation']} -> "
-                                  f"{rp.get('generation')}); nothing changed")
-            parts = {part: api.provider_part(p["uuid"], part)
-                     for part in ("inventories", "traits", "aggregates", "allocations")}
+                raise RepairError(
+                    f"provider {p['uuid']} changed since the check (generation {p['generation']} -> "
+                    f"{rp.get('generation')}); nothing changed"
+                )
+            parts = {
+                part: api.provider_part(p["uuid"], part)
+                for part in ("inventories", "traits", "aggregates", "allocations")
+            }
         except PlacementApiError as e:
             raise RepairError(str(e)) from None
         if parts["allocations"].get("allocations"):
             raise RepairError(f"provider {p['uuid']} holds allocations now; nothing changed")
-        return {"provider": rp, "inventories": parts["inventories"].get("inventories") or {},
-                "traits": parts["traits"].get("traits") or [], "aggregates": parts["aggregates"].get("aggregates") or []}
+        return {
+            "provider": rp,
+            "inventories": parts["inventories"].get("inventories") or {},
+            "traits": parts["traits"].get("traits") or [],
+            "aggregates": parts["aggregates"].get("aggregates") or [],
+        }
 
     def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
         try:
@@ -75,12 +95,19 @@ class DeleteOrphanResourceProvider(Repair):
                 raise RepairError(f"provider {rp['uuid']} exists again; not overwritten")
             made = api.create_provider(rp["uuid"], rp["name"], rp.get("parent_provider_uuid"))
             gen = made["generation"]
-            for part, body in (("inventories", {"inventories": b["inventories"]}), ("traits", {"traits": b["traits"]}),
-                               ("aggregates", {"aggregates": b["aggregates"]})):
+            for part, body in (
+                ("inventories", {"inventories": b["inventories"]}),
+                ("traits", {"traits": b["traits"]}),
+                ("aggregates", {"aggregates": b["aggregates"]}),
+            ):
                 if body[part]:
-                    gen = api.put_provider_part(rp["uuid"], part, {**body, "resource_provider_generation": gen}
-                                                ).get("resource_provider_generation", gen)
+                    gen = api.put_provider_part(rp["uuid"], part, {**body, "resource_provider_generation": gen}).get(
+                        "resource_provider_generation", gen
+                    )
         except PlacementApiError as e:
             raise RepairError(f"{e}; not (fully) restored") from None
-        return Undone(f"re-created resource provider {rp['name']} ({rp['uuid']}) with its {len(b['inventories'])} "
-                      f"inventories, {len(b['traits'])} traits and {len(b['aggregates'])} aggregates", [PLACEMENT_OWN])
+        return Undone(
+            f"re-created resource provider {rp['name']} ({rp['uuid']}) with its {len(b['inventories'])} "
+            f"inventories, {len(b['traits'])} traits and {len(b['aggregates'])} aggregates",
+            [PLACEMENT_OWN],
+        )

@@ -6,8 +6,10 @@ from __future__ import annotations
 from osfsck.model.finding import Finding
 from osfsck.repairs.base import Runbook
 
-_API = ("To let osfsck do this, give [placement] API settings (auth_url, username, password_env, project_name; "
-        "or endpoint and auth = \"none\" for a noauth2 placement-api): `osfsck repair --unsafe` then does it.")
+_API = (
+    "To let osfsck do this, give [placement] API settings (auth_url, username, password_env, project_name; "
+    'or endpoint and auth = "none" for a noauth2 placement-api): `osfsck repair --unsafe` then does it.'
+)
 
 
 def _steps(*lines: str) -> str:
@@ -26,7 +28,8 @@ class OrphanAllocationRunbook(Runbook):
             f"Delete its allocations: `openstack resource provider allocation delete {c}`, or let Nova decide: "
             "`nova-manage placement audit --verbose --delete` (it does not guard builds in progress: run it when "
             "no build is scheduled).",
-            _API)
+            _API,
+        )
 
 
 class MissingAllocationRunbook(Runbook):
@@ -39,7 +42,8 @@ class MissingAllocationRunbook(Runbook):
             f"`openstack server show {f.subject.id}` shows it settled on {inst.get('host')}.",
             f"If its compute node has no provider, restart nova-compute on {inst.get('host')} (it creates it).",
             f"Heal it as Nova does: `nova-manage placement heal_allocations --instance {f.subject.id} --verbose`.",
-            _API)
+            _API,
+        )
 
 
 class AllocationOnWrongProviderRunbook(Runbook):
@@ -53,7 +57,8 @@ class AllocationOnWrongProviderRunbook(Runbook):
             f"Rewrite it against its compute node: `openstack resource provider allocation set {f.subject.id} "
             "--project-id <project> --user-id <user> --allocation rp=<node uuid>,VCPU=..,MEMORY_MB=..,DISK_GB=..` "
             "(or delete it and run `nova-manage placement heal_allocations --instance ...`).",
-            _API)
+            _API,
+        )
 
 
 class OrphanResourceProviderRunbook(Runbook):
@@ -68,4 +73,5 @@ class OrphanResourceProviderRunbook(Runbook):
             "(orphan allocations, instances on the wrong provider) and its children "
             f"(`openstack resource provider list --in-tree {f.subject.id}`).",
             f"Delete it: `openstack resource provider delete {f.subject.id}` (children first).",
-            _API)
+            _API,
+        )

@@ -23,20 +23,27 @@ class DeleteExpiredReservations(ConditionalUpdate):
     name = "delete-expired-reservations"
     safety = Safety.SAFE
     undoable = True
-    writes = ("Cinder database, one transaction: UPDATE quota_usages SET reserved=reserved-<delta>, updated_at=now "
-              "WHERE id=<usage> AND reserved=<seen>; UPDATE reservations SET deleted=1, deleted_at=now WHERE id=? AND "
-              "deleted=0 AND <as seen>.  Neutron database, one transaction: DELETE FROM resourcedeltas WHERE "
-              "reservation_id=? AND <as seen>; DELETE FROM reservations WHERE id=? AND <as seen>")
+    writes = (
+        "Cinder database, one transaction: UPDATE quota_usages SET reserved=reserved-<delta>, updated_at=now "
+        "WHERE id=<usage> AND reserved=<seen>; UPDATE reservations SET deleted=1, deleted_at=now WHERE id=? AND "
+        "deleted=0 AND <as seen>.  Neutron database, one transaction: DELETE FROM resourcedeltas WHERE "
+        "reservation_id=? AND <as seen>; DELETE FROM reservations WHERE id=? AND <as seen>"
+    )
 
     def plan(self, finding: Finding, snap: Snapshot) -> RepairPlan | str:
         r = finding.evidence.get("reservation")
         if finding.subject.kind != "quota-reservation" or not r:
             return f"{self.name} removes quota reservations; this {finding.subject.kind} is none"
         service = finding.subject.id.split("/", 1)[0]
-        return RepairPlan(self.name, self.safety, finding, finding.subject,
-                          action=f"expire {service} reservation {r.get('uuid') or r['id']} of project "
-                                 f"{r['project_id']} as {service}'s own periodic expiry would",
-                          params={"service": service, "reservation": r})
+        return RepairPlan(
+            self.name,
+            self.safety,
+            finding,
+            finding.subject,
+            action=f"expire {service} reservation {r.get('uuid') or r['id']} of project "
+            f"{r['project_id']} as {service}'s own periodic expiry would",
+            params={"service": service, "reservation": r},
+        )
 
     def before_image(self, plan: RepairPlan, ctx) -> dict:
         p = plan.params
@@ -48,12 +55,18 @@ class DeleteExpiredReservations(ConditionalUpdate):
     def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
         self.write(ctx, before)
         if before["db"] == "neutron":
-            return (f"deleted Neutron reservation {before['deletes'][-1]['row']['id']} and "
-                    f"{len(before['deletes']) - 1} resource delta(s)")
+            return (
+                f"deleted Neutron reservation {before['deletes'][-1]['row']['id']} and "
+                f"{len(before['deletes']) - 1} resource delta(s)"
+            )
         back = next((u for u in before["rows"] if u["table"] == "quota_usages"), None)
-        gave = f"; reserved of usage row {back['key']['id']} {back['expect']['reserved']} -> {back['values']['reserved']}" \
-            if back else ""
+        gave = (
+            f"; reserved of usage row {back['key']['id']} {back['expect']['reserved']} -> {back['values']['reserved']}"
+            if back
+            else ""
+        )
         return f"soft-deleted Cinder reservation {before['uuid']}{gave}"
+
 
 def _cinder_before(conn, seen: dict) -> dict:
     row = read_row(conn, "reservations", {"id": seen["id"]}, RESERVATION_COLUMNS)
@@ -64,13 +77,27 @@ def _cinder_before(conn, seen: dict) -> dict:
         usage = read_row(conn, "quota_usages", {"id": row["usage_id"]}, ("reserved", "deleted", "updated_at"))
         give_back = min(row["delta"], usage["reserved"]) if usage and not usage["deleted"] else 0
         if give_back:
-            updates.append({"table": "quota_usages", "key": {"id": row["usage_id"]},
-                            "expect": {"reserved": usage["reserved"], "updated_at": usage["updated_at"], "deleted": 0},
-                            "values": {"reserved": usage["reserved"] - give_back, "updated_at": now_stored()}})
-    updates.append({"table": "reservations", "key": {"id": seen["id"]},
-                    "expect": {"deleted": row["deleted"], "deleted_at": row["deleted_at"], "uuid": row["uuid"],
-                               "expire": row["expire"]},
-                    "values": {"deleted": 1, "deleted_at": now_stored()}})
+            updates.append(
+                {
+                    "table": "quota_usages",
+                    "key": {"id": row["usage_id"]},
+                    "expect": {"reserved": usage["reserved"], "updated_at": usage["updated_at"], "deleted": 0},
+                    "values": {"reserved": usage["reserved"] - give_back, "updated_at": now_stored()},
+                }
+            )
+    updates.append(
+        {
+            "table": "reservations",
+            "key": {"id": seen["id"]},
+            "expect": {
+                "deleted": row["deleted"],
+                "deleted_at": row["deleted_at"],
+                "uuid": row["uuid"],
+                "expire": row["expire"],
+            },
+            "values": {"deleted": 1, "deleted_at": now_stored()},
+        }
+    )
     return {"db": "cinder", "uuid": row["uuid"], "rows": updates}
 
 
@@ -79,7 +106,9 @@ def _neutron_before(conn, seen: dict) -> dict:
     if not found:
         raise RepairError(f"Neutron reservation {seen['id']} is gone already; nothing changed")
     deltas = read_rows(conn, "resourcedeltas", {"reservation_id": seen["id"]})
-    deletes = [{"table": "resourcedeltas", "key": {"reservation_id": seen["id"], "resource": d["resource"]}, "row": d}
-               for d in sorted(deltas, key=lambda d: d["resource"])]
+    deletes = [
+        {"table": "resourcedeltas", "key": {"reservation_id": seen["id"], "resource": d["resource"]}, "row": d}
+        for d in sorted(deltas, key=lambda d: d["resource"])
+    ]
     deletes.append({"table": "reservations", "key": {"id": seen["id"]}, "row": found[0]})
     return {"db": "neutron", "deletes": deletes}

@@ -29,9 +29,14 @@ def kept(message: dict) -> dict:
     payload = message.get("payload")
     if encoding != "string":
         size = message.get("payload_bytes")
-        return {"properties": properties, "payload": None, "payload_encoding": encoding, "payload_bytes": size,
-                "redacted": found + ["payload (not text: osfsck cannot tell whether it holds secrets, so it kept "
-                                     "none of it)"]}
+        return {
+            "properties": properties,
+            "payload": None,
+            "payload_encoding": encoding,
+            "payload_bytes": size,
+            "redacted": found
+            + ["payload (not text: osfsck cannot tell whether it holds secrets, so it kept none of it)"],
+        }
     clean, inner = redact(payload if isinstance(payload, str) else "", "payload")
     out = {"properties": properties, "payload": clean, "payload_encoding": encoding}
     if found or inner:
@@ -47,8 +52,11 @@ def held_back(messages: list[dict]) -> list[dict]:
 def describe(messages: list[dict]) -> list[str]:
     """One phrase per held-back message: its place in the queue, its method and request id
     when the payload shows them, and what was taken out of it."""
-    return [f"#{i} {_label(m)} without {', '.join(dict.fromkeys(_short(p) for p in m['redacted']))}"
-            for i, m in enumerate(messages, 1) if m.get("redacted")]
+    return [
+        f"#{i} {_label(m)} without {', '.join(dict.fromkeys(_short(p) for p in m['redacted']))}"
+        for i, m in enumerate(messages, 1)
+        if m.get("redacted")
+    ]
 
 
 def _label(m: dict) -> str:

@@ -57,10 +57,15 @@ class _DeleteQueue(Repair):
         empty = self.if_empty and not q["messages"]
         how = "if-unused&if-empty" if empty else "if-unused"
         return RepairPlan(
-            self.name, Safety.SAFE if empty and self.safety is Safety.SAFE else Safety.UNSAFE, finding,
-            finding.subject, action=(f"DELETE queue {q['name']} on {q['broker']} ({q['vhost']}) {how}, "
-                                     f"seen with {q['messages']} message(s)"),
-            params={"broker": q["broker"], "vhost": q["vhost"], "name": q["name"], "if_empty": empty})
+            self.name,
+            Safety.SAFE if empty and self.safety is Safety.SAFE else Safety.UNSAFE,
+            finding,
+            finding.subject,
+            action=(
+                f"DELETE queue {q['name']} on {q['broker']} ({q['vhost']}) {how}, seen with {q['messages']} message(s)"
+            ),
+            params={"broker": q["broker"], "vhost": q["vhost"], "name": q["name"], "if_empty": empty},
+        )
 
     def ownership(self, plan: RepairPlan, snap: Snapshot) -> None:
         if not OSLO_QUEUE.match(plan.params["name"]):
@@ -79,14 +84,25 @@ class _DeleteQueue(Repair):
             raise RepairError(f"{where} holds {live['messages']} message(s) now; nothing changed")
         messages = c.peek(p["vhost"], p["name"], MAX_MESSAGES + 1)
         if len(messages) > MAX_MESSAGES:
-            raise RepairError(f"{where} holds more than {MAX_MESSAGES} messages: too many to keep for undo; "
-                              "nothing changed")
-        bindings = [{"source": b["source"], "routing_key": b.get("routing_key", ""), "arguments": b.get("arguments") or {}}
-                    for b in c.bindings(p["vhost"], p["name"]) if b.get("source")]   # the default exchange's is implicit
-        return {"broker": p["broker"], "vhost": p["vhost"], "name": p["name"], "if_empty": p["if_empty"],
-                "durable": bool(live.get("durable")), "auto_delete": bool(live.get("auto_delete")),
-                "arguments": live.get("arguments") or {}, "bindings": bindings,
-                "messages": [kept(m) for m in messages]}
+            raise RepairError(
+                f"{where} holds more than {MAX_MESSAGES} messages: too many to keep for undo; nothing changed"
+            )
+        bindings = [
+            {"source": b["source"], "routing_key": b.get("routing_key", ""), "arguments": b.get("arguments") or {}}
+            for b in c.bindings(p["vhost"], p["name"])
+            if b.get("source")
+        ]  # the default exchange's is implicit
+        return {
+            "broker": p["broker"],
+            "vhost": p["vhost"],
+            "name": p["name"],
+            "if_empty": p["if_empty"],
+            "durable": bool(live.get("durable")),
+            "auto_delete": bool(live.get("auto_delete")),
+            "arguments": live.get("arguments") or {},
+            "bindings": bindings,
+            "messages": [kept(m) for m in messages],
+        }
 
     def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
         b = before
@@ -94,13 +110,16 @@ class _DeleteQueue(Repair):
             client(ctx, b["broker"]).delete_queue(b["vhost"], b["name"], if_unused=True, if_empty=b["if_empty"])
         except RabbitError as e:
             if e.status == 400:
-                raise RepairError(f"the broker refused: {e} (a consumer came back, or a message arrived); "
-                                  "nothing changed") from None
+                raise RepairError(
+                    f"the broker refused: {e} (a consumer came back, or a message arrived); nothing changed"
+                ) from None
             raise RepairError(str(e)) from None
         held = held_back(b["messages"])
-        return (f"deleted queue {b['name']} on {b['broker']} ({b['vhost']}); {len(b['messages'])} message(s) "
-                "kept in the journal" + (f", {len(held)} of them without their secrets (undo will not republish "
-                                         "those)" if held else ""))
+        return (
+            f"deleted queue {b['name']} on {b['broker']} ({b['vhost']}); {len(b['messages'])} message(s) "
+            "kept in the journal"
+            + (f", {len(held)} of them without their secrets (undo will not republish those)" if held else "")
+        )
 
     def undo(self, entry: dict, ctx) -> str:
         b = entry["before"]
@@ -108,8 +127,9 @@ class _DeleteQueue(Repair):
         held = held_back(b["messages"])
         whole = [m for m in b["messages"] if not m.get("redacted")]
         try:
-            c.declare_queue(b["vhost"], b["name"], durable=b["durable"], auto_delete=b["auto_delete"],
-                            arguments=b["arguments"])
+            c.declare_queue(
+                b["vhost"], b["name"], durable=b["durable"], auto_delete=b["auto_delete"], arguments=b["arguments"]
+            )
             for bind in b["bindings"]:
                 c.bind(b["vhost"], bind["source"], b["name"], bind["routing_key"], bind["arguments"])
             lost = sum(1 for m in whole if not c.publish(b["vhost"], b["name"], m))
@@ -118,14 +138,25 @@ class _DeleteQueue(Repair):
         if lost:
             raise RepairError(f"queue {b['name']} re-declared, but {lost} message(s) were not routed to it")
         _wait_for_statistics(c, b["vhost"], b["name"], len(whole))
-        not_restored = [f"{len(held)} message(s) journaled without their secrets, not republished (with a marker "
-                        "in place of a token or password a service would fail on it, or set the marker as an "
-                        "admin password): " + "; ".join(describe(b["messages"]))] if held else []
+        not_restored = (
+            [
+                f"{len(held)} message(s) journaled without their secrets, not republished (with a marker "
+                "in place of a token or password a service would fail on it, or set the marker as an "
+                "admin password): " + "; ".join(describe(b["messages"]))
+            ]
+            if held
+            else []
+        )
         # what the broker keeps itself: the queue is a new one, its messages new arrivals
-        not_restored.append("the broker's own state: the queue's idle_since and statistics, and each message's "
-                            "time in the queue (a per-message TTL counts again from now)")
-        return Undone(f"re-declared queue {b['name']} on {b['broker']} ({b['vhost']}) with {len(b['bindings'])} "
-                      f"binding(s) and republished {len(whole)} of {len(b['messages'])} message(s)", not_restored)
+        not_restored.append(
+            "the broker's own state: the queue's idle_since and statistics, and each message's "
+            "time in the queue (a per-message TTL counts again from now)"
+        )
+        return Undone(
+            f"re-declared queue {b['name']} on {b['broker']} ({b['vhost']}) with {len(b['bindings'])} "
+            f"binding(s) and republished {len(whole)} of {len(b['messages'])} message(s)",
+            not_restored,
+        )
 
 
 def _wait_for_statistics(c: RabbitClient, vhost: str, name: str, messages: int) -> None:
@@ -143,8 +174,10 @@ class DeleteDeadHostQueue(_DeleteQueue):
 
     name = "delete-dead-host-queue"
     safety = Safety.UNSAFE
-    writes = ("RabbitMQ management API: DELETE /api/queues/<vhost>/<name>?if-unused=true (before: GET the "
-              "queue and its bindings, POST .../get ack_requeue_true to peek its messages)")
+    writes = (
+        "RabbitMQ management API: DELETE /api/queues/<vhost>/<name>?if-unused=true (before: GET the "
+        "queue and its bindings, POST .../get ack_requeue_true to peek its messages)"
+    )
 
 
 class DeleteOrphanRpcQueue(_DeleteQueue):
@@ -154,5 +187,7 @@ class DeleteOrphanRpcQueue(_DeleteQueue):
     name = "delete-orphan-rpc-queue"
     safety = Safety.SAFE
     if_empty = True
-    writes = ("RabbitMQ management API: DELETE /api/queues/<vhost>/<name>?if-unused=true&if-empty=true (a queue "
-              "seen with messages: if-unused only, unsafe, its messages peeked first)")
+    writes = (
+        "RabbitMQ management API: DELETE /api/queues/<vhost>/<name>?if-unused=true&if-empty=true (a queue "
+        "seen with messages: if-unused only, unsafe, its messages peeked first)"
+    )

@@ -77,5 +77,7 @@ class ServerDeleteRunbook(Runbook):
     name = "server-delete-runbook"
 
     def text(self, f: Finding) -> str:
-        return (f"The build was never scheduled. `openstack server delete {f.subject.id}` removes the build request "
-                "and its mapping the way the API does (ask the owner first).")
+        return (
+            f"The build was never scheduled. `openstack server delete {f.subject.id}` removes the build request "
+            "and its mapping the way the API does (ask the owner first)."
+        )

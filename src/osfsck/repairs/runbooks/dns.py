@@ -21,22 +21,30 @@ class DnsRecordRunbook(Runbook):
         zone, name, rtype, data = r.get("zone"), r.get("name"), r.get("type"), r.get("data")
         choose = ""
         if f.code == "DN102" and not ev.get("own"):
-            choose = (f"Decide which of the names for {ev.get('address')} is right (the holder is "
-                      f"{(ev.get('holder') or {}).get('kind', 'nothing')} {(ev.get('holder') or {}).get('id', '')}; "
-                      f"the other records: {', '.join(ev.get('others', []))}); delete the others as below.")
+            choose = (
+                f"Decide which of the names for {ev.get('address')} is right (the holder is "
+                f"{(ev.get('holder') or {}).get('kind', 'nothing')} {(ev.get('holder') or {}).get('id', '')}; "
+                f"the other records: {', '.join(ev.get('others', []))}); delete the others as below."
+            )
         if ev.get("managed_by_designate"):
-            delete = (f"Through Designate: `openstack recordset list {zone} --name {name} --type {rtype} --all-projects` "
-                      f"shows the recordset; if {data} is its only record, `openstack recordset delete {zone} {name} "
-                      f"--all-projects`, else `openstack recordset set {zone} {name} --record <each other record> "
-                      "--all-projects` to keep the rest.")
+            delete = (
+                f"Through Designate: `openstack recordset list {zone} --name {name} --type {rtype} --all-projects` "
+                f"shows the recordset; if {data} is its only record, `openstack recordset delete {zone} {name} "
+                f"--all-projects`, else `openstack recordset set {zone} {name} --record <each other record> "
+                "--all-projects` to keep the rest."
+            )
         else:
-            delete = (f"With the zone's TSIG key: `nsupdate -k <key file>` then `server <the zone's server>`, "
-                      f"`zone {zone}`, `prereq yxrrset {name} {rtype} {data}`, `update delete {name} {rtype} {data}`, "
-                      "`send` (the prerequisite makes the server refuse if the record changed meanwhile).")
+            delete = (
+                f"With the zone's TSIG key: `nsupdate -k <key file>` then `server <the zone's server>`, "
+                f"`zone {zone}`, `prereq yxrrset {name} {rtype} {data}`, `update delete {name} {rtype} {data}`, "
+                "`send` (the prerequisite makes the server refuse if the record changed meanwhile)."
+            )
         readd = ""
         if f.code == "DN103":
             names = ev.get("expected_names") or []
-            readd = (f"Give {ev.get('address')} its right name: `update add {name} <ttl> PTR "
-                     f"{names[0] if names else '<the holder instance name>'}` in the same way.")
+            readd = (
+                f"Give {ev.get('address')} its right name: `update add {name} <ttl> PTR "
+                f"{names[0] if names else '<the holder instance name>'}` in the same way."
+            )
         check = f"Run `osfsck check --select {f.code}` again: the finding must be gone."
         return _steps(choose, delete, readd, check)

@@ -19,7 +19,8 @@ class OrphanPortRunbook(Runbook):
         pid, uuid = port.get("id", f.subject.id), port.get("device_id")
         return _steps(
             f"Confirm the instance is gone: `openstack server show {uuid}` (osfsck saw it {owner.get('state')}"
-            + (f" in {owner['cell']}" if owner.get("cell") else "") + "), and that no server is being built with "
+            + (f" in {owner['cell']}" if owner.get("cell") else "")
+            + "), and that no server is being built with "
             f"this port: `openstack port show {pid} -c device_id -c device_owner -c binding_host_id -c status "
             "-c fixed_ips -c name`.",
             f"See what goes with it: `openstack floating ip list --port {pid}` (deleting the port disassociates "
@@ -30,7 +31,8 @@ class OrphanPortRunbook(Runbook):
             f"Otherwise delete it: `openstack port delete {pid}` (as an admin, or as the project "
             f"{port.get('project_id')}).",
             "To let osfsck do this, give [neutron] API settings (auth_url, username, password_env, "
-            "project_name): the `delete-port` repair then deletes it with `osfsck repair --unsafe`.")
+            "project_name): the `delete-port` repair then deletes it with `osfsck repair --unsafe`.",
+        )
 
 
 class MissingPortRunbook(Runbook):
@@ -48,7 +50,8 @@ class MissingPortRunbook(Runbook):
             f"`openstack server remove port {uuid} {pid}`, or `openstack server reboot --hard {uuid}`, which "
             "redefines the domain from the refreshed cache.",
             f"If the instance needs the network back: `openstack server add network {uuid} <network>` (a new port, "
-            "with a new address).")
+            "with a new address).",
+        )
 
 
 class PortDeadHostRunbook(Runbook):
@@ -57,15 +60,19 @@ class PortDeadHostRunbook(Runbook):
     def text(self, f: Finding) -> str:
         port, b, inst = f.evidence.get("port", {}), f.evidence.get("binding", {}), f.evidence.get("instance", {})
         pid, dead, uuid, host = port.get("id", f.subject.id), b.get("host"), inst.get("uuid"), inst.get("host")
-        look = (f"`openstack compute service list --service nova-compute --host {dead}` (osfsck saw "
-                + ("it forced down" if f.evidence.get("service") else "no service") + f"); `openstack server show "
-                f"{uuid}` (Nova: {host or 'no host'}); `openstack port show {pid} -c binding_host_id -c binding_vif_type`.")
+        look = (
+            f"`openstack compute service list --service nova-compute --host {dead}` (osfsck saw "
+            + ("it forced down" if f.evidence.get("service") else "no service")
+            + f"); `openstack server show "
+            f"{uuid}` (Nova: {host or 'no host'}); `openstack port show {pid} -c binding_host_id -c binding_vif_type`."
+        )
         if host and host != dead:
             return _steps(
                 look,
                 f"The instance runs on {host}: rebind the port there, `openstack port set --host {host} {pid}` "
                 "(admin; binding_vif_type must not become binding_failed).",
-                f"If the guest has no network on that interface, `openstack server reboot --hard {uuid}` plugs it again.")
+                f"If the guest has no network on that interface, `openstack server reboot --hard {uuid}` plugs it again.",
+            )
         return _steps(
             look,
             f"The instance is still on {dead}.  If {dead} is coming back, start nova-compute there: at start it "
@@ -73,4 +80,5 @@ class PortDeadHostRunbook(Runbook):
             f"If it is gone for good: `openstack compute service set --down {dead} nova-compute`, then `nova evacuate "
             f"{uuid}` rebuilds it on another host and binds its ports there (shared or volume-backed storage keeps "
             "its disks; otherwise it is rebuilt from its image).  A deleted service row cannot be forced down: start "
-            f"nova-compute once with host={dead} to register it, stop it, then evacuate.")
+            f"nova-compute once with host={dead} to register it, stop it, then evacuate.",
+        )

@@ -23,14 +23,20 @@ class MissingNsxObjectRunbook(Runbook):
             "confirms it; with the Policy plugin look for the id in the NSX UI (Networking, Security).",
         ]
         if kind == "security-group":
-            steps.append("Manager plugin: `nsxadmin -r security-groups -o fix-mismatch` re-creates the missing "
-                         "NSGroups and sections.  Policy plugin: re-create the security group (a new group, the "
-                         "same rules) and move the ports to it, then delete this one.")
+            steps.append(
+                "Manager plugin: `nsxadmin -r security-groups -o fix-mismatch` re-creates the missing "
+                "NSGroups and sections.  Policy plugin: re-create the security group (a new group, the "
+                "same rules) and move the ports to it, then delete this one."
+            )
         elif kind == "port":
-            steps.append("Give the instance a new port on the same network (`openstack server add port` with a "
-                         f"port created for it), then `openstack server remove port <server> {oid}`: the plugin "
-                         "makes NSX ports only when a port is created.")
+            steps.append(
+                "Give the instance a new port on the same network (`openstack server add port` with a "
+                f"port created for it), then `openstack server remove port <server> {oid}`: the plugin "
+                "makes NSX ports only when a port is created."
+            )
         else:
-            steps.append(f"The plugin makes the NSX object only when the {_CLI.get(kind, kind)} is created: "
-                         "re-create it (move what uses it first) and delete this one.")
+            steps.append(
+                f"The plugin makes the NSX object only when the {_CLI.get(kind, kind)} is created: "
+                "re-create it (move what uses it first) and delete this one."
+            )
         return "\n".join(f"{i}. {s}" for i, s in enumerate(steps, 1))

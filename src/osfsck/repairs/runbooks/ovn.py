@@ -16,19 +16,28 @@ from osfsck.model.finding import Finding
 from osfsck.repairs.base import Runbook
 
 # the OpenStackClient resource of each Neutron kind (router ports are ports)
-_CLI = {"network": "network", "port": "port", "router": "router", "router-port": "port",
-        "security-group": "security group", "floating-ip": "floating ip", "subnet": "subnet"}
+_CLI = {
+    "network": "network",
+    "port": "port",
+    "router": "router",
+    "router-port": "port",
+    "security-group": "security group",
+    "floating-ip": "floating ip",
+    "subnet": "subnet",
+}
 
 # how `ovn-nbctl find` selects the row of a table whose rows have no telling name
 _FIND_BY = {"ACL": 'external_ids:"neutron:security_group_rule_id"={id}', "NAT": 'external_ids:"neutron:fip_id"={id}'}
 
-SYNC_UTIL = ("`neutron-ovn-db-sync-util --config-file /etc/neutron/neutron.conf --config-file "
-             "/etc/neutron/plugins/ml2/ml2_conf.ini --ovn-neutron_sync_mode=log` first: it lists what it would "
-             "change; then the same with `--ovn-neutron_sync_mode=repair`.  Caveats: it walks every network, port, "
-             "router and security group (hours on a large cloud; run it in a maintenance window, from one host); "
-             "in repair mode it also deletes every Neutron-marked NB row Neutron does not have (the rows OV101 "
-             "reports) and rewrites rows that differ; it must reach the NB leader and never run while neutron-server "
-             "is being upgraded.")
+SYNC_UTIL = (
+    "`neutron-ovn-db-sync-util --config-file /etc/neutron/neutron.conf --config-file "
+    "/etc/neutron/plugins/ml2/ml2_conf.ini --ovn-neutron_sync_mode=log` first: it lists what it would "
+    "change; then the same with `--ovn-neutron_sync_mode=repair`.  Caveats: it walks every network, port, "
+    "router and security group (hours on a large cloud; run it in a maintenance window, from one host); "
+    "in repair mode it also deletes every Neutron-marked NB row Neutron does not have (the rows OV101 "
+    "reports) and rewrites rows that differ; it must reach the NB leader and never run while neutron-server "
+    "is being upgraded."
+)
 
 
 def _steps(*lines: str) -> str:
@@ -37,12 +46,16 @@ def _steps(*lines: str) -> str:
 
 def _bump(kind: str, oid: str) -> str:
     if kind == "security-group-rule":
-        return (f"Security group rules cannot be updated: `openstack security group rule show {oid}`, then create "
-                "the same rule again and delete the old one (Neutron writes the new rule's ACL).")
+        return (
+            f"Security group rules cannot be updated: `openstack security group rule show {oid}`, then create "
+            "the same rule again and delete the old one (Neutron writes the new rule's ACL)."
+        )
     cli = _CLI.get(kind, kind)
-    return (f"Make Neutron write it again: `openstack {cli} set --tag osfsck-resync {oid}` then "
-            f"`openstack {cli} unset --tag osfsck-resync {oid}`; each update bumps revision_number and ML2/OVN "
-            "pushes the whole object to OVN (or its maintenance task does within 5 minutes).")
+    return (
+        f"Make Neutron write it again: `openstack {cli} set --tag osfsck-resync {oid}` then "
+        f"`openstack {cli} unset --tag osfsck-resync {oid}`; each update bumps revision_number and ML2/OVN "
+        "pushes the whole object to OVN (or its maintenance task does within 5 minutes)."
+    )
 
 
 class MissingOvnObjectRunbook(Runbook):

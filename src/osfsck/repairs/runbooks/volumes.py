@@ -27,12 +27,14 @@ def _mapped(f: Finding) -> tuple:
 
 def _refresh(uuid: str, volume_id: str, host: str) -> str:
     """Nova's own way to rebuild an attachment from the host that runs the instance."""
-    return (f"Refresh the attachment from {host} (Nova 24.0.0, Xena, or later): `openstack server stop {uuid}`; on "
-            f"{host} `nova-manage volume_attachment get_connector --json > connector.json`; then "
-            f"`nova-manage volume_attachment refresh {uuid} {volume_id} connector.json` (it disconnects the volume "
-            "on the host, replaces Cinder's attachment with one made from that connector and stores the new "
-            f"connection_info in Nova); `openstack server start {uuid}`.  Before Xena, `openstack server shelve` "
-            "and `unshelve` make the attachments again.")
+    return (
+        f"Refresh the attachment from {host} (Nova 24.0.0, Xena, or later): `openstack server stop {uuid}`; on "
+        f"{host} `nova-manage volume_attachment get_connector --json > connector.json`; then "
+        f"`nova-manage volume_attachment refresh {uuid} {volume_id} connector.json` (it disconnects the volume "
+        "on the host, replaces Cinder's attachment with one made from that connector and stores the new "
+        f"connection_info in Nova); `openstack server start {uuid}`.  Before Xena, `openstack server shelve` "
+        "and `unshelve` make the attachments again."
+    )
 
 
 class StuckVolumeRunbook(Runbook):
@@ -43,30 +45,46 @@ class StuckVolumeRunbook(Runbook):
         vid, status = vol.get("id", f.subject.id), vol.get("status")
         service = (vol.get("host") or "?").split("#", 1)[0]
         alive = f.evidence.get("volume_service_alive")
-        first = ("" if alive else
-                 f"Its volume service {service} is {'down' if alive is False else 'not listed'} "
-                 "(`openstack volume service list --service cinder-volume`): start it first; at start "
-                 "cinder-volume cleans up what it left half-done, then look again.")
-        look = (f"`cinder attachment-list --volume-id {vid}` (Cinder) and `openstack server volume list <server>` "
-                f"(Nova) show what holds it; osfsck saw {len(places.get('attachments', []))} attachment(s), "
-                f"{len(places.get('mappings', []))} mapping(s), domains on {', '.join(places.get('domain_hosts', [])) or 'no host'}.")
+        first = (
+            ""
+            if alive
+            else f"Its volume service {service} is {'down' if alive is False else 'not listed'} "
+            "(`openstack volume service list --service cinder-volume`): start it first; at start "
+            "cinder-volume cleans up what it left half-done, then look again."
+        )
+        look = (
+            f"`cinder attachment-list --volume-id {vid}` (Cinder) and `openstack server volume list <server>` "
+            f"(Nova) show what holds it; osfsck saw {len(places.get('attachments', []))} attachment(s), "
+            f"{len(places.get('mappings', []))} mapping(s), domains on {', '.join(places.get('domain_hosts', [])) or 'no host'}."
+        )
         if status in ("deleting", "error_deleting"):
-            fix = (f"Check the backend object (`rbd info <pool>/volume-{vid}`, `lvs | grep {vid}`, or the array's "
-                   f"console).  Then `cinder force-delete {vid}` deletes it whatever the status (it must not be "
-                   f"attached); or `cinder reset-state --state error {vid}` and `cinder delete {vid}` to retry.")
+            fix = (
+                f"Check the backend object (`rbd info <pool>/volume-{vid}`, `lvs | grep {vid}`, or the array's "
+                f"console).  Then `cinder force-delete {vid}` deletes it whatever the status (it must not be "
+                f"attached); or `cinder reset-state --state error {vid}` and `cinder delete {vid}` to retry."
+            )
         elif status in ("creating", "downloading"):
-            fix = (f"`cinder reset-state --state error {vid}`, as cinder-volume does at start, then "
-                   f"`cinder delete {vid}` and create it again.")
+            fix = (
+                f"`cinder reset-state --state error {vid}`, as cinder-volume does at start, then "
+                f"`cinder delete {vid}` and create it again."
+            )
         elif status in ("backing-up", "restoring-backup"):
-            fix = (f"`cinder backup-list --volume-id {vid}`: reset the backup (`cinder backup-reset-state --state "
-                   f"error <backup>`), then the volume: `cinder reset-state {_HELD} {vid}` if an instance uses it, "
-                   f"else `cinder reset-state {_FREE} {vid}`.")
+            fix = (
+                f"`cinder backup-list --volume-id {vid}`: reset the backup (`cinder backup-reset-state --state "
+                f"error <backup>`), then the volume: `cinder reset-state {_HELD} {vid}` if an instance uses it, "
+                f"else `cinder reset-state {_FREE} {vid}`."
+            )
         else:
-            fix = (f"If an instance uses it: `cinder reset-state {_HELD} {vid}`; if nothing does: "
-                   f"`cinder reset-state {_FREE} {vid}` (this also detaches every attachment Cinder still has "
-                   f"for it).  The same with OpenStackClient: `openstack volume set --state available --detached {vid}`."
-                   + ("  For `extending`, compare the size on the backend with Cinder's first." if status == "extending"
-                      else ""))
+            fix = (
+                f"If an instance uses it: `cinder reset-state {_HELD} {vid}`; if nothing does: "
+                f"`cinder reset-state {_FREE} {vid}` (this also detaches every attachment Cinder still has "
+                f"for it).  The same with OpenStackClient: `openstack volume set --state available --detached {vid}`."
+                + (
+                    "  For `extending`, compare the size on the backend with Cinder's first."
+                    if status == "extending"
+                    else ""
+                )
+            )
         return _steps(first, look, fix)
 
 
@@ -74,12 +92,18 @@ class DanglingRootVolumeRunbook(Runbook):
     name = "dangling-root-volume-runbook"
 
     def text(self, f: Finding) -> str:
-        b, inst, vol = f.evidence.get("block_device_mapping", {}), f.evidence.get("instance", {}), f.evidence.get("volume")
+        b, inst, vol = (
+            f.evidence.get("block_device_mapping", {}),
+            f.evidence.get("instance", {}),
+            f.evidence.get("volume"),
+        )
         uuid, vid = b.get("instance_uuid") or inst.get("uuid"), b.get("volume_id")
         exists = vol is not None and not vol.get("deleted")
-        head = (f"Instance {uuid} boots from volume {vid}, which Cinder "
-                + (f"has ({vol['status']}) but does not attach to it" if exists else "no longer has")
-                + f": `openstack volume show {vid}`, `openstack server show {uuid}`.")
+        head = (
+            f"Instance {uuid} boots from volume {vid}, which Cinder "
+            + (f"has ({vol['status']}) but does not attach to it" if exists else "no longer has")
+            + f": `openstack volume show {vid}`, `openstack server show {uuid}`."
+        )
         if exists:
             return _steps(head, _refresh(uuid, vid, inst.get("host") or "its host"))
         return _steps(
@@ -90,7 +114,8 @@ class DanglingRootVolumeRunbook(Runbook):
             "Boot a replacement from it (`openstack server create --volume <new-volume> ...`), move the ports "
             f"and floating IPs over, then `openstack server delete {uuid}`.",
             f"With nothing to keep: `openstack server delete {uuid}`.  `openstack server rebuild` cannot help: "
-            "for a volume-backed server it re-images the root volume itself (compute API 2.93), and it is gone.")
+            "for a volume-backed server it re-images the root volume itself (compute API 2.93), and it is gone.",
+        )
 
 
 class VolumeDomainRunbook(Runbook):
@@ -104,7 +129,9 @@ class VolumeDomainRunbook(Runbook):
             f"`openstack server reboot --hard {uuid}`: Nova's libvirt driver writes the domain again from all of "
             "the instance's block device mappings and connects each volume (the guest restarts).",
             f"Without a restart: `openstack server remove volume {uuid} {vid}`, then `openstack server add volume "
-            + (f"--device {dev} " if dev else "") + f"{uuid} {vid}` (the guest sees the disk come back).")
+            + (f"--device {dev} " if dev else "")
+            + f"{uuid} {vid}` (the guest sees the disk come back).",
+        )
 
 
 class UnexpectedVolumeRunbook(Runbook):
@@ -122,7 +149,8 @@ class UnexpectedVolumeRunbook(Runbook):
             f"`virsh detach-disk {uuid} {dev} --live --config` on {host} removes it from the running guest and "
             "its definition.",
             f"If this instance should have the volume: once detached, `openstack server add volume {uuid} {serial}` "
-            "attaches it through Nova and Cinder.")
+            "attaches it through Nova and Cinder.",
+        )
 
 
 class MissingIscsiSessionRunbook(Runbook):
@@ -141,7 +169,8 @@ class MissingIscsiSessionRunbook(Runbook):
                 f"LUNs in again (as os-brick does at connect); `iscsiadm -m session -P 3` then lists LUN {luns}.",
                 f"If it does not, the array no longer maps LUN {luns} to this host: `nova-manage volume_attachment "
                 f"show {uuid} {vid} --connection_info` shows what Cinder gave, and `openstack server reboot --hard "
-                f"{uuid}` makes Nova connect every volume again from Cinder's connection info.")
+                f"{uuid}` makes Nova connect every volume again from Cinder's connection info.",
+            )
         return _steps(
             f"On {host}: `iscsiadm -m node -T {iqn} -p {portal}` shows the node record os-brick made (with its "
             f"CHAP settings); without one, `iscsiadm -m discovery -t sendtargets -p {portal}` lists the targets.",
@@ -149,7 +178,8 @@ class MissingIscsiSessionRunbook(Runbook):
             f"{uuid} {vid} --connection_info` shows the target, LUN and credentials Nova uses.",
             f"Or `openstack server reboot --hard {uuid}`: Nova's os-brick connects every volume again from "
             "Cinder's connection info (the guest restarts).",
-            "If the login fails, the target is the problem: `openstack volume service list` and the backend.")
+            "If the login fails, the target is the problem: `openstack volume service list` and the backend.",
+        )
 
 
 class AttachmentHostMismatchRunbook(Runbook):
@@ -157,7 +187,12 @@ class AttachmentHostMismatchRunbook(Runbook):
 
     def text(self, f: Finding) -> str:
         att, inst = f.evidence.get("attachment", {}), f.evidence.get("instance", {})
-        uuid, vid, host, other = att.get("instance_uuid"), att.get("volume_id"), inst.get("host"), att.get("attached_host")
+        uuid, vid, host, other = (
+            att.get("instance_uuid"),
+            att.get("volume_id"),
+            inst.get("host"),
+            att.get("attached_host"),
+        )
         sessions = ", ".join(f.evidence.get("session_hosts") or []) or "no host osfsck read"
         return _steps(
             f"Confirm where the guest runs: `openstack server show {uuid}` (Nova: {host}), `virsh domstate {uuid}` "
@@ -165,4 +200,5 @@ class AttachmentHostMismatchRunbook(Runbook):
             f"sessions to the volume's target are on {sessions}.",
             f"If it runs on {host} (Nova is right): " + _refresh(uuid, vid, host),
             f"Then {other} should hold no session to the target any more (leaked-iscsi-session, VL203).",
-            f"If it really runs on {other}, Nova's record is what is wrong: settle that first (domain-on-wrong-host, HV103).")
+            f"If it really runs on {other}, Nova's record is what is wrong: settle that first (domain-on-wrong-host, HV103).",
+        )

@@ -10,45 +10,96 @@ from osfsck.model.facts.cinder import CINDER_SCOPE, CinderAttachment, CinderServ
 from osfsck.model.facts.quota import CinderCounted, CinderQuotaUsage, CinderReservation
 
 volumes = table(
-    "volumes", column("id", String), column("status", String), column("attach_status", String),
-    column("migration_status", String), column("host", String), column("project_id", String),
-    column("size", Integer), column("multiattach", Integer), column("use_quota", Integer),
-    column("deleted", Integer), column("updated_at", DateTime),
+    "volumes",
+    column("id", String),
+    column("status", String),
+    column("attach_status", String),
+    column("migration_status", String),
+    column("host", String),
+    column("project_id", String),
+    column("size", Integer),
+    column("multiattach", Integer),
+    column("use_quota", Integer),
+    column("deleted", Integer),
+    column("updated_at", DateTime),
 )
 volume_attachment = table(
-    "volume_attachment", column("id", String), column("volume_id", String), column("instance_uuid", String),
-    column("attached_host", String), column("attach_status", String), column("connection_info", String),
-    column("deleted", Integer), column("updated_at", DateTime),
+    "volume_attachment",
+    column("id", String),
+    column("volume_id", String),
+    column("instance_uuid", String),
+    column("attached_host", String),
+    column("attach_status", String),
+    column("connection_info", String),
+    column("deleted", Integer),
+    column("updated_at", DateTime),
 )
 services = table(
-    "services", column("host", String), column("binary", String), column("disabled", Integer),
-    column("deleted", Integer), column("updated_at", DateTime),
+    "services",
+    column("host", String),
+    column("binary", String),
+    column("disabled", Integer),
+    column("deleted", Integer),
+    column("updated_at", DateTime),
 )
 
 volume_types = table("volume_types", column("id", String), column("name", String), column("deleted", Integer))
 quota_usages = table(
-    "quota_usages", column("id", Integer), column("project_id", String), column("resource", String),
-    column("in_use", Integer), column("reserved", Integer), column("deleted", Integer),
-    column("updated_at", DateTime), column("created_at", DateTime),
+    "quota_usages",
+    column("id", Integer),
+    column("project_id", String),
+    column("resource", String),
+    column("in_use", Integer),
+    column("reserved", Integer),
+    column("deleted", Integer),
+    column("updated_at", DateTime),
+    column("created_at", DateTime),
 )
 reservations = table(
-    "reservations", column("id", Integer), column("uuid", String), column("usage_id", Integer),
-    column("project_id", String), column("resource", String), column("delta", Integer),
-    column("expire", DateTime), column("deleted", Integer), column("created_at", DateTime),
+    "reservations",
+    column("id", Integer),
+    column("uuid", String),
+    column("usage_id", Integer),
+    column("project_id", String),
+    column("resource", String),
+    column("delta", Integer),
+    column("expire", DateTime),
+    column("deleted", Integer),
+    column("created_at", DateTime),
 )
 
 
 def cinder_volumes():
     v = volumes
-    return select(literal(CINDER_SCOPE), v.c.id, v.c.status, v.c.attach_status, v.c.migration_status,
-                  v.c.host, v.c.project_id, v.c.size, v.c.multiattach, v.c.use_quota, v.c.deleted,
-                  v.c.updated_at)
+    return select(
+        literal(CINDER_SCOPE),
+        v.c.id,
+        v.c.status,
+        v.c.attach_status,
+        v.c.migration_status,
+        v.c.host,
+        v.c.project_id,
+        v.c.size,
+        v.c.multiattach,
+        v.c.use_quota,
+        v.c.deleted,
+        v.c.updated_at,
+    )
 
 
 def cinder_attachments():
     a = volume_attachment
-    return select(literal(CINDER_SCOPE), a.c.id, a.c.volume_id, a.c.instance_uuid, a.c.attached_host,
-                  a.c.attach_status, a.c.connection_info, a.c.deleted, a.c.updated_at)
+    return select(
+        literal(CINDER_SCOPE),
+        a.c.id,
+        a.c.volume_id,
+        a.c.instance_uuid,
+        a.c.attached_host,
+        a.c.attach_status,
+        a.c.connection_info,
+        a.c.deleted,
+        a.c.updated_at,
+    )
 
 
 def cinder_services():
@@ -63,16 +114,39 @@ def cinder_volume_types():
 
 def cinder_quota_usages():
     u = quota_usages
-    return select(literal(CINDER_SCOPE), u.c.id, u.c.project_id, u.c.resource, u.c.in_use, u.c.reserved,
-                  u.c.updated_at, u.c.created_at).where(u.c.deleted == 0)
+    return select(
+        literal(CINDER_SCOPE),
+        u.c.id,
+        u.c.project_id,
+        u.c.resource,
+        u.c.in_use,
+        u.c.reserved,
+        u.c.updated_at,
+        u.c.created_at,
+    ).where(u.c.deleted == 0)
 
 
 def cinder_reservations():
     r = reservations
-    return select(literal(CINDER_SCOPE), r.c.id, r.c.uuid, r.c.usage_id, r.c.project_id, r.c.resource, r.c.delta,
-                  r.c.expire, r.c.created_at).where(r.c.deleted == 0)
+    return select(
+        literal(CINDER_SCOPE),
+        r.c.id,
+        r.c.uuid,
+        r.c.usage_id,
+        r.c.project_id,
+        r.c.resource,
+        r.c.delta,
+        r.c.expire,
+        r.c.created_at,
+    ).where(r.c.deleted == 0)
 
 
-KINDS = {CinderVolume: cinder_volumes, CinderAttachment: cinder_attachments, CinderService: cinder_services,
-         CinderVolumeType: cinder_volume_types, CinderQuotaUsage: cinder_quota_usages,
-         CinderReservation: cinder_reservations, CinderCounted: cinder_counted}
+KINDS = {
+    CinderVolume: cinder_volumes,
+    CinderAttachment: cinder_attachments,
+    CinderService: cinder_services,
+    CinderVolumeType: cinder_volume_types,
+    CinderQuotaUsage: cinder_quota_usages,
+    CinderReservation: cinder_reservations,
+    CinderCounted: cinder_counted,
+}

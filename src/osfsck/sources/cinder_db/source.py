@@ -16,5 +16,6 @@ class CinderDatabaseSource(ServiceDatabaseSource):
     scope = CINDER_SCOPE
     label = "Cinder database"
     setting = "[cinder] database (or cinder_conf)"
-    tables = ("volumes, volume_attachment, services, volume_types, quota_usages, reservations, snapshots, backups, "
-              "groups")
+    tables = (
+        "volumes, volume_attachment, services, volume_types, quota_usages, reservations, snapshots, backups, groups"
+    )

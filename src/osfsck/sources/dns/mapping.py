@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from osfsck.model.facts.dns import COLLECTED_TYPES, DnsRecord, DnsZone, record_data, zone_scope
 
@@ -11,8 +11,9 @@ class MalformedZone(ValueError):
     """What was transferred is not a zone (no SOA at its apex, a record outside it)."""
 
 
-def zone_facts(zone: str, server: str, template: str, designate: bool,
-               records: Iterable) -> tuple[DnsZone, list[DnsRecord]]:
+def zone_facts(
+    zone: str, server: str, template: str, designate: bool, records: Iterable
+) -> tuple[DnsZone, list[DnsRecord]]:
     """(the zone, its A/AAAA/PTR/TXT/CNAME records and delegations) from (name, type, ttl,
     data) tuples as the transfer gives them, the SOA first.  Names are made lower-case;
     data canonical.  The apex's own NS records are not kept: only an NS below the apex
@@ -30,8 +31,12 @@ def zone_facts(zone: str, server: str, template: str, designate: bool,
                 fields = data.split()
                 # a serial is an unsigned 32-bit number (RFC 1035 3.3.13) in ASCII digits:
                 # str.isdigit() alone also passes "²", which int() refuses
-                if len(fields) != 7 or not (fields[2].isascii() and fields[2].isdigit()) \
-                        or len(fields[2]) > 10 or int(fields[2]) >= 2 ** 32:
+                if (
+                    len(fields) != 7
+                    or not (fields[2].isascii() and fields[2].isdigit())
+                    or len(fields[2]) > 10
+                    or int(fields[2]) >= 2**32
+                ):
                     raise MalformedZone(f"the SOA of {zone} is not readable: {data[:120]!r}")
                 serial = int(fields[2])
             continue

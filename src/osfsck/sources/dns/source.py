@@ -27,9 +27,11 @@ class DnsZoneSource(Source):
         self.settings = settings
 
     def reads(self) -> list[str]:
-        return [f"zone transfer (AXFR) of {z.zone} from {z.server}"
-                + (f" signed with TSIG key {z.key.name}" if z.key else " (unsigned)")
-                for z in self.settings.zones]
+        return [
+            f"zone transfer (AXFR) of {z.zone} from {z.server}"
+            + (f" signed with TSIG key {z.key.name}" if z.key else " (unsigned)")
+            for z in self.settings.zones
+        ]
 
     def collect(self, kinds, known: Snapshot, sink: Snapshot, scopes=None) -> list[SourceStatus]:
         statuses = []
@@ -39,14 +41,20 @@ class DnsZoneSource(Source):
                 continue
             at = utcnow()
             try:
-                zone, records = zone_facts(z.zone, z.server, z.name_template, z.designate,
-                                           server_for(z, self.settings.timeout).transfer(z.zone))
+                zone, records = zone_facts(
+                    z.zone,
+                    z.server,
+                    z.name_template,
+                    z.designate,
+                    server_for(z, self.settings.timeout).transfer(z.zone),
+                )
             except DnsError as e:
                 statuses.append(cover_all(sink, KINDS, scope, self.name, False, str(e)))
                 continue
             except MalformedZone as e:
-                statuses.append(cover_all(sink, KINDS, scope, self.name, False,
-                                          f"AXFR of {z.zone} from {z.server}: {e}"))
+                statuses.append(
+                    cover_all(sink, KINDS, scope, self.name, False, f"AXFR of {z.zone} from {z.server}: {e}")
+                )
                 continue
             sink.add(DnsZone.kind, [zone])
             if DnsRecord in kinds:

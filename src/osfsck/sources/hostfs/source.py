@@ -40,7 +40,7 @@ def instance_dirs(target: HostTarget, reply: dict) -> tuple[list[InstanceDir], l
     list is then incomplete, so no check may conclude anything from a folder's absence.
     """
     if not reply.get("exists"):
-        return [], []   # no instances folder at all: no instance folders, a complete answer
+        return [], []  # no instances folder at all: no instance folders, a complete answer
     storage = target.storage or _storage(target.name, reply.get("storage"))
     base = target.instances_path
     facts, problems = [], []
@@ -49,13 +49,22 @@ def instance_dirs(target: HostTarget, reply: dict) -> tuple[list[InstanceDir], l
             problems.append(f"cannot read {base.rstrip('/')}/{d.get('name')}: {d['error']}")
             continue
         mtime = d.get("mtime")
-        facts.append(InstanceDir(
-            host=target.name, storage=storage, instances_path=base, name=d["name"],
-            uuid=d["uuid"].lower(), suffix=d.get("suffix") or "",
-            bytes=int(d["bytes"]), apparent_bytes=int(d["apparent_bytes"]), files=int(d["files"]),
-            disks=tuple(d.get("disks") or ()),
-            mtime=_utc(mtime) if mtime is not None else None, inode=int(d["inode"]),
-        ))
+        facts.append(
+            InstanceDir(
+                host=target.name,
+                storage=storage,
+                instances_path=base,
+                name=d["name"],
+                uuid=d["uuid"].lower(),
+                suffix=d.get("suffix") or "",
+                bytes=int(d["bytes"]),
+                apparent_bytes=int(d["apparent_bytes"]),
+                files=int(d["files"]),
+                disks=tuple(d.get("disks") or ()),
+                mtime=_utc(mtime) if mtime is not None else None,
+                inode=int(d["inode"]),
+            )
+        )
     return facts, problems
 
 
@@ -68,4 +77,4 @@ def _storage(host: str, agent_storage: str | None) -> str:
 
 
 def _utc(epoch: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(float(epoch), tz=dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.fromtimestamp(float(epoch), tz=dt.UTC).replace(tzinfo=None)

@@ -60,7 +60,7 @@ def _text_lines(text: str):
 
 
 def _portal(text: str, n: int) -> tuple[str, int]:
-    """"192.0.2.10:3260,1" -> ("192.0.2.10:3260", 1)."""
+    """ "192.0.2.10:3260,1" -> ("192.0.2.10:3260", 1)."""
     m = _PORTAL.fullmatch(text.strip())
     if m is None:
         raise IscsiOutputError(f"line {n}: portal {text.strip()[:80]!r} is not <address>:<port>,<tpgt>")
@@ -75,14 +75,15 @@ class _Indent:
 
     def level(self, line: str, n: int) -> int:
         body = line.lstrip(" \t")
-        lead = line[:len(line) - len(body)]
+        lead = line[: len(line) - len(body)]
         if not lead:
             return 0
         if self.char is None:
             self.char, self.width = lead[0], 1 if lead[0] == "\t" else len(lead)
         if lead != self.char * len(lead) or len(lead) % self.width:
-            raise IscsiOutputError(f"line {n}: an indent of {lead!r} (the output indents by "
-                                   f"{self.char * self.width!r})")
+            raise IscsiOutputError(
+                f"line {n}: an indent of {lead!r} (the output indents by {self.char * self.width!r})"
+            )
         return len(lead) // self.width
 
 
@@ -91,9 +92,9 @@ class _Session:
 
     def __init__(self, target: str, portal: str, tpgt: int, n: int, persistent: bool):
         self.target, self.portal, self.tpgt, self.line = target, portal, tpgt, n
-        self.persistent = persistent        # its Persistent Portal line was read (or inherited)
+        self.persistent = persistent  # its Persistent Portal line was read (or inherited)
         self.sid = self.iface = self.session_state = self.connection_state = None
-        self.devices = self.host = False    # the "Attached SCSI devices" section, its host line
+        self.devices = self.host = False  # the "Attached SCSI devices" section, its host line
         self.disks: list[tuple[int, str]] = []
         self.lun = None
 
@@ -103,17 +104,27 @@ class _Session:
             raise IscsiOutputError(f"{where} has no SID: cut short?")
         if not self.host:
             raise IscsiOutputError(f"{where} does not list its SCSI devices: cut short?")
-        return IscsiSession(host, self.sid, self.target, self.portal, self.tpgt, self.iface, self.session_state,
-                            self.connection_state, tuple(lun for lun, _ in self.disks),
-                            tuple(dev for _, dev in self.disks))
+        return IscsiSession(
+            host,
+            self.sid,
+            self.target,
+            self.portal,
+            self.tpgt,
+            self.iface,
+            self.session_state,
+            self.connection_state,
+            tuple(lun for lun, _ in self.disks),
+            tuple(dev for _, dev in self.disks),
+        )
 
     def detail(self, key: str, value: str, line: str, n: int) -> None:
         """A line two levels in."""
         if self.devices:
             # the devices come last in a session: anything else is another session's
             if line == "Unavailable":
-                raise IscsiOutputError(f"line {n}: iscsiadm could not tell the SCSI devices of session "
-                                       f"{self.sid} (Unavailable)")
+                raise IscsiOutputError(
+                    f"line {n}: iscsiadm could not tell the SCSI devices of session {self.sid} (Unavailable)"
+                )
             if (lun := _LUN.fullmatch(line)) is not None:
                 self.lun = int(lun.group(1))
             elif _DEVICE_LINES.fullmatch(line):
@@ -153,7 +164,7 @@ def parse_sessions(host: str, text: str, none_found: bool = False) -> list[Iscsi
     target = target_line = None
     target_sessions = 0
     current: _Session | None = None
-    gap = False                 # an empty line: the next details are a new session at the same portal
+    gap = False  # an empty line: the next details are a new session at the same portal
 
     def close() -> None:
         nonlocal current, target_sessions
@@ -184,14 +195,20 @@ def parse_sessions(host: str, text: str, none_found: bool = False) -> list[Iscsi
             close()
             portal, tpgt = _portal(value, n)
             current, gap = _Session(target, portal, tpgt, n, persistent=False), False
-        elif level == 1 and key == "Persistent Portal" and current is not None and not current.persistent \
-                and current.line == n - 1:
+        elif (
+            level == 1
+            and key == "Persistent Portal"
+            and current is not None
+            and not current.persistent
+            and current.line == n - 1
+        ):
             _portal(value, n)
             current.persistent = True
         elif level == 2 and current is not None:
             if not current.persistent:
-                raise IscsiOutputError(f"line {n}: the Current Portal of line {current.line} has no "
-                                       "Persistent Portal after it")
+                raise IscsiOutputError(
+                    f"line {n}: the Current Portal of line {current.line} has no Persistent Portal after it"
+                )
             if gap:
                 close()
                 current = _Session(target, sessions[-1].portal, sessions[-1].tpgt, n, persistent=True)
@@ -207,8 +224,9 @@ def parse_sessions(host: str, text: str, none_found: bool = False) -> list[Iscsi
         raise IscsiOutputError("sessions are listed, yet iscsiadm's exit status 21 says there is none")
     end_target()
     if not none_found and not sessions:
-        raise IscsiOutputError("no session is listed, yet iscsiadm's exit status 0 says there are some "
-                               "(it exits 21 when there is none)")
+        raise IscsiOutputError(
+            "no session is listed, yet iscsiadm's exit status 0 says there are some (it exits 21 when there is none)"
+        )
     return sessions
 
 
@@ -228,6 +246,8 @@ def parse_nodes(host: str, text: str, none_found: bool = False) -> list[IscsiNod
     if none_found and nodes:
         raise IscsiOutputError("node records are listed, yet iscsiadm's exit status 21 says there is none")
     if not none_found and not nodes:
-        raise IscsiOutputError("no node record is listed, yet iscsiadm's exit status 0 says there are some "
-                               "(it exits 21 when there is none)")
+        raise IscsiOutputError(
+            "no node record is listed, yet iscsiadm's exit status 0 says there are some "
+            "(it exits 21 when there is none)"
+        )
     return nodes

@@ -16,8 +16,10 @@ class IscsiSource(HostAgentSource):
     op = "iscsi"
 
     def reads(self) -> list[str]:
-        return ["on each compute host, through the same agent: `iscsiadm -m session -P 3` and "
-                "`iscsiadm -m node` (read-only; iscsiadm needs root to list node records)"]
+        return [
+            "on each compute host, through the same agent: `iscsiadm -m session -P 3` and "
+            "`iscsiadm -m node` (read-only; iscsiadm needs root to list node records)"
+        ]
 
     def op_args(self, target: HostTarget) -> dict:
         return {"iscsiadm": target.iscsiadm} if target.iscsiadm else {}

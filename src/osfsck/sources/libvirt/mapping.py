@@ -22,8 +22,8 @@ NOVA_NAMESPACES = (
 # <memory> is in KiB.
 _UNITS = {"b": 1, "bytes": 1}
 for _i, _letter in enumerate("kmgtpe", start=1):
-    _UNITS[_letter] = _UNITS[_letter + "ib"] = 1024 ** _i
-    _UNITS[_letter + "b"] = 1000 ** _i
+    _UNITS[_letter] = _UNITS[_letter + "ib"] = 1024**_i
+    _UNITS[_letter + "b"] = 1000**_i
 
 
 class DomainXMLError(ValueError):
@@ -51,9 +51,16 @@ def parse_domain(host: str, xml_text: str, state: int, active: bool) -> tuple[Do
         raise DomainXMLError(f"{host}: domain {name or '?'} has no <uuid>")
     nova_ns, nova_name, nova_project = _nova_metadata(root)
     domain = Domain(
-        host=host, uuid=uuid, name=name, state=int(state), active=bool(active),
-        nova_ns=nova_ns, nova_name=nova_name, nova_project=nova_project,
-        vcpus=_vcpus(host, name, root), memory_mb=_memory_mb(host, name, root),
+        host=host,
+        uuid=uuid,
+        name=name,
+        state=int(state),
+        active=bool(active),
+        nova_ns=nova_ns,
+        nova_name=nova_name,
+        nova_project=nova_project,
+        vcpus=_vcpus(host, name, root),
+        memory_mb=_memory_mb(host, name, root),
         disks=tuple(_disk_sources(root)),
     )
     return domain, list(_volumes(host, uuid, root))
@@ -68,7 +75,10 @@ def _volumes(host: str, uuid: str, root: ET.Element):
         src = disk.find("source")
         target = disk.find("target")
         yield DomainVolume(
-            host=host, domain_uuid=uuid, serial=serial.lower(), disk_type=disk.get("type") or "",
+            host=host,
+            domain_uuid=uuid,
+            serial=serial.lower(),
+            disk_type=disk.get("type") or "",
             protocol=src.get("protocol") if src is not None else None,
             source=_source_of(src) if src is not None else None,
             target_dev=target.get("dev") if target is not None else None,
@@ -90,7 +100,7 @@ def _nova_metadata(root: ET.Element) -> tuple[str | None, str | None, str | None
 def _vcpus(host: str, name: str, root: ET.Element) -> int:
     text = root.findtext("vcpu")
     if text is None or not text.strip():
-        return 1    # libvirt's default when <vcpu> is omitted
+        return 1  # libvirt's default when <vcpu> is omitted
     count = _count(text)
     if count is None:
         raise DomainXMLError(f"{host}: domain {name}: bad <vcpu> {text.strip()[:40]!r}")
@@ -100,13 +110,13 @@ def _vcpus(host: str, name: str, root: ET.Element) -> int:
 def _memory_mb(host: str, name: str, root: ET.Element) -> int:
     el = root.find("memory")
     if el is None or not (el.text or "").strip():
-        return 0    # libvirt always reports it; 0 means "not stated", not "no memory"
+        return 0  # libvirt always reports it; 0 means "not stated", not "no memory"
     unit = (el.get("unit") or "KiB").strip().lower()
     factor = _UNITS.get(unit)
     amount = _count(el.text)
     if factor is None or amount is None:
         raise DomainXMLError(f"{host}: domain {name}: bad <memory> {el.text.strip()[:40]!r} {unit[:20]!r}")
-    return amount * factor // 1024 ** 2
+    return amount * factor // 1024**2
 
 
 def _count(text: str) -> int | None:
@@ -119,7 +129,7 @@ def _count(text: str) -> int | None:
 def _disk_sources(root: ET.Element):
     """Each <disk>'s source in document order; an empty CD-ROM drive has none and is skipped."""
     for disk in root.iterfind("devices/disk"):
-        src = disk.find("source")   # direct child only: <backingStore> has its own <source>
+        src = disk.find("source")  # direct child only: <backingStore> has its own <source>
         where = _source_of(src) if src is not None else None
         if where:
             yield where
@@ -130,8 +140,8 @@ def _source_of(src: ET.Element) -> str | None:
         return src.get("file")
     if src.get("dev"):
         return src.get("dev")
-    if src.get("name"):             # network: rbd "pool/image", iscsi "iqn/lun", nbd export
+    if src.get("name"):  # network: rbd "pool/image", iscsi "iqn/lun", nbd export
         return src.get("name")
-    if src.get("volume"):           # type='volume': a libvirt storage pool volume
+    if src.get("volume"):  # type='volume': a libvirt storage pool volume
         return f"{src.get('pool', '')}/{src.get('volume')}"
     return src.get("dir")

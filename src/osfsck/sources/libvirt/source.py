@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from osfsck.config.settings import HypervisorSettings, redact_url
 from osfsck.model.facts.hypervisor import Domain, DomainVolume, host_scope
@@ -39,27 +39,30 @@ class LibvirtSource(Source):
             "accepts every local user by default, so over ssh any login on the host will do)",
         ]
 
-    def collect(self, kinds: set, known: Snapshot, sink: Snapshot,
-                scopes: set[str] | None = None) -> list[SourceStatus]:
+    def collect(
+        self, kinds: set, known: Snapshot, sink: Snapshot, scopes: set[str] | None = None
+    ) -> list[SourceStatus]:
         if not kinds & set(self.provides):
             return []
-        wanted = [k for k in self.provides if k in kinds]   # covered: only what was read
+        wanted = [k for k in self.provides if k in kinds]  # covered: only what was read
         connect = self._connect or _default_connect()
         targets = hypervisor_hosts(known, self.settings)
         if scopes is not None:
             targets = [t for t in targets if host_scope(t.name) in scopes]
-        outcomes = run_bounded(targets, lambda t: _read_host(t, connect),
-                               concurrency=self.settings.concurrency,
-                               timeout=self.settings.timeout, progress=self.progress)
+        outcomes = run_bounded(
+            targets,
+            lambda t: _read_host(t, connect),
+            concurrency=self.settings.concurrency,
+            timeout=self.settings.timeout,
+            progress=self.progress,
+        )
         statuses = []
         for target, out in outcomes.items():
             scope = host_scope(target.name)
             if not out.ok:
                 # a worker's own failures already name the URI; a timeout does not
-                reason = (f"no answer from {redact_url(target.uri)}: {out.reason}" if out.timed_out
-                          else out.reason)
-                statuses.append(cover_all(sink, wanted, scope, self.name, False,
-                                          reason, utcnow()))
+                reason = f"no answer from {redact_url(target.uri)}: {out.reason}" if out.timed_out else out.reason
+                statuses.append(cover_all(sink, wanted, scope, self.name, False, reason, utcnow()))
                 continue
             domains, volumes, problems, at = out.value
             # facts are added here, in the caller's thread, never by a worker: a worker that
@@ -92,12 +95,12 @@ def _read_host(target: HostTarget, connect: Callable):
         conn = connect(target.uri)
     except Exception as e:  # noqa: BLE001 - any failure to connect is a partial host
         raise _Unreachable(f"cannot connect to {redact_url(target.uri)}: {one_line(e)}") from None
-    if conn is None:    # old libvirt-python returned None instead of raising
+    if conn is None:  # old libvirt-python returned None instead of raising
         raise _Unreachable(f"cannot connect to {redact_url(target.uri)}")
     try:
         at = utcnow()
         try:
-            listed = conn.listAllDomains(0)     # 0: active and inactive (persistent) domains
+            listed = conn.listAllDomains(0)  # 0: active and inactive (persistent) domains
         except Exception as e:  # noqa: BLE001
             raise _Unreachable(f"cannot list domains at {redact_url(target.uri)}: {one_line(e)}") from None
         domains, volumes, problems = [], [], []

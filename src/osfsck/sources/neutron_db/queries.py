@@ -7,50 +7,119 @@ from sqlalchemy import BigInteger, DateTime, Integer, String, column, literal, s
 
 from osfsck.clients.quota_counts import neutron_counted
 from osfsck.model.facts.neutron import (
-    NEUTRON_SCOPE, FloatingIp, IpAllocation, NeutronNetwork, NeutronPort, NeutronRouter, NeutronSubnet,
-    PortBinding, PortSecurityGroup, RouterPort, SecurityGroup, SecurityGroupRule,
+    NEUTRON_SCOPE,
+    FloatingIp,
+    IpAllocation,
+    NeutronNetwork,
+    NeutronPort,
+    NeutronRouter,
+    NeutronSubnet,
+    PortBinding,
+    PortSecurityGroup,
+    RouterPort,
+    SecurityGroup,
+    SecurityGroupRule,
 )
 from osfsck.model.facts.quota import NeutronCounted, NeutronQuotaUsage, NeutronReservation
 
 standardattributes = table(
-    "standardattributes", column("id", BigInteger), column("revision_number", BigInteger),
-    column("created_at", DateTime), column("updated_at", DateTime),
+    "standardattributes",
+    column("id", BigInteger),
+    column("revision_number", BigInteger),
+    column("created_at", DateTime),
+    column("updated_at", DateTime),
 )
-networks = table("networks", column("id", String), column("name", String), column("project_id", String),
-                 column("standard_attr_id", BigInteger))
-subnets = table("subnets", column("id", String), column("network_id", String), column("cidr", String),
-                column("ip_version", Integer), column("standard_attr_id", BigInteger))
+networks = table(
+    "networks",
+    column("id", String),
+    column("name", String),
+    column("project_id", String),
+    column("standard_attr_id", BigInteger),
+)
+subnets = table(
+    "subnets",
+    column("id", String),
+    column("network_id", String),
+    column("cidr", String),
+    column("ip_version", Integer),
+    column("standard_attr_id", BigInteger),
+)
 ports = table(
-    "ports", column("id", String), column("network_id", String), column("name", String),
-    column("mac_address", String), column("device_id", String), column("device_owner", String),
-    column("status", String), column("project_id", String), column("standard_attr_id", BigInteger),
+    "ports",
+    column("id", String),
+    column("network_id", String),
+    column("name", String),
+    column("mac_address", String),
+    column("device_id", String),
+    column("device_owner", String),
+    column("status", String),
+    column("project_id", String),
+    column("standard_attr_id", BigInteger),
 )
-portdnses = table("portdnses", column("port_id", String), column("current_dns_name", String),
-                  column("current_dns_domain", String))
-ml2_port_bindings = table("ml2_port_bindings", column("port_id", String), column("host", String),
-                          column("status", String), column("vif_type", String))
-ipallocations = table("ipallocations", column("port_id", String), column("ip_address", String),
-                      column("subnet_id", String), column("network_id", String))
+portdnses = table(
+    "portdnses", column("port_id", String), column("current_dns_name", String), column("current_dns_domain", String)
+)
+ml2_port_bindings = table(
+    "ml2_port_bindings",
+    column("port_id", String),
+    column("host", String),
+    column("status", String),
+    column("vif_type", String),
+)
+ipallocations = table(
+    "ipallocations",
+    column("port_id", String),
+    column("ip_address", String),
+    column("subnet_id", String),
+    column("network_id", String),
+)
 floatingips = table(
-    "floatingips", column("id", String), column("floating_ip_address", String),
-    column("floating_network_id", String), column("floating_port_id", String), column("fixed_port_id", String),
-    column("fixed_ip_address", String), column("router_id", String), column("status", String),
-    column("project_id", String), column("standard_attr_id", BigInteger),
+    "floatingips",
+    column("id", String),
+    column("floating_ip_address", String),
+    column("floating_network_id", String),
+    column("floating_port_id", String),
+    column("fixed_port_id", String),
+    column("fixed_ip_address", String),
+    column("router_id", String),
+    column("status", String),
+    column("project_id", String),
+    column("standard_attr_id", BigInteger),
 )
-routers = table("routers", column("id", String), column("name", String), column("project_id", String),
-                column("gw_port_id", String), column("standard_attr_id", BigInteger))
-routerports = table("routerports", column("router_id", String), column("port_id", String),
-                    column("port_type", String))
-securitygroups = table("securitygroups", column("id", String), column("name", String), column("project_id", String),
-                       column("standard_attr_id", BigInteger))
-securitygrouprules = table("securitygrouprules", column("id", String), column("security_group_id", String),
-                           column("standard_attr_id", BigInteger))
-securitygroupportbindings = table("securitygroupportbindings", column("port_id", String),
-                                  column("security_group_id", String))
-quotausages = table("quotausages", column("project_id", String), column("resource", String),
-                    column("in_use", Integer), column("reserved", Integer), column("dirty", Integer))
-reservations = table("reservations", column("id", String), column("project_id", String),
-                     column("expiration", DateTime))
+routers = table(
+    "routers",
+    column("id", String),
+    column("name", String),
+    column("project_id", String),
+    column("gw_port_id", String),
+    column("standard_attr_id", BigInteger),
+)
+routerports = table("routerports", column("router_id", String), column("port_id", String), column("port_type", String))
+securitygroups = table(
+    "securitygroups",
+    column("id", String),
+    column("name", String),
+    column("project_id", String),
+    column("standard_attr_id", BigInteger),
+)
+securitygrouprules = table(
+    "securitygrouprules",
+    column("id", String),
+    column("security_group_id", String),
+    column("standard_attr_id", BigInteger),
+)
+securitygroupportbindings = table(
+    "securitygroupportbindings", column("port_id", String), column("security_group_id", String)
+)
+quotausages = table(
+    "quotausages",
+    column("project_id", String),
+    column("resource", String),
+    column("in_use", Integer),
+    column("reserved", Integer),
+    column("dirty", Integer),
+)
+reservations = table("reservations", column("id", String), column("project_id", String), column("expiration", DateTime))
 
 _sa = standardattributes
 
@@ -61,22 +130,47 @@ def _with_attrs(t):
 
 def neutron_networks():
     n = networks
-    return select(literal(NEUTRON_SCOPE), n.c.id, n.c.name, n.c.project_id, _sa.c.revision_number,
-                  _sa.c.created_at, _sa.c.updated_at).select_from(_with_attrs(n))
+    return select(
+        literal(NEUTRON_SCOPE),
+        n.c.id,
+        n.c.name,
+        n.c.project_id,
+        _sa.c.revision_number,
+        _sa.c.created_at,
+        _sa.c.updated_at,
+    ).select_from(_with_attrs(n))
 
 
 def neutron_subnets():
     s = subnets
-    return select(literal(NEUTRON_SCOPE), s.c.id, s.c.network_id, s.c.cidr, s.c.ip_version,
-                  _sa.c.revision_number, _sa.c.updated_at).select_from(_with_attrs(s))
+    return select(
+        literal(NEUTRON_SCOPE),
+        s.c.id,
+        s.c.network_id,
+        s.c.cidr,
+        s.c.ip_version,
+        _sa.c.revision_number,
+        _sa.c.updated_at,
+    ).select_from(_with_attrs(s))
 
 
 def neutron_ports():
     p, d = ports, portdnses
     return select(
-        literal(NEUTRON_SCOPE), p.c.id, p.c.network_id, p.c.name, p.c.mac_address, p.c.device_id,
-        p.c.device_owner, p.c.status, p.c.project_id, _sa.c.revision_number, _sa.c.created_at,
-        _sa.c.updated_at, d.c.current_dns_name, d.c.current_dns_domain,
+        literal(NEUTRON_SCOPE),
+        p.c.id,
+        p.c.network_id,
+        p.c.name,
+        p.c.mac_address,
+        p.c.device_id,
+        p.c.device_owner,
+        p.c.status,
+        p.c.project_id,
+        _sa.c.revision_number,
+        _sa.c.created_at,
+        _sa.c.updated_at,
+        d.c.current_dns_name,
+        d.c.current_dns_domain,
     ).select_from(_with_attrs(p).outerjoin(d, d.c.port_id == p.c.id))
 
 
@@ -93,16 +187,33 @@ def ip_allocations():
 def floating_ips():
     f = floatingips
     return select(
-        literal(NEUTRON_SCOPE), f.c.id, f.c.floating_ip_address, f.c.floating_network_id, f.c.floating_port_id,
-        f.c.fixed_port_id, f.c.fixed_ip_address, f.c.router_id, f.c.status, f.c.project_id,
-        _sa.c.revision_number, _sa.c.updated_at,
+        literal(NEUTRON_SCOPE),
+        f.c.id,
+        f.c.floating_ip_address,
+        f.c.floating_network_id,
+        f.c.floating_port_id,
+        f.c.fixed_port_id,
+        f.c.fixed_ip_address,
+        f.c.router_id,
+        f.c.status,
+        f.c.project_id,
+        _sa.c.revision_number,
+        _sa.c.updated_at,
     ).select_from(_with_attrs(f))
 
 
 def neutron_routers():
     r = routers
-    return select(literal(NEUTRON_SCOPE), r.c.id, r.c.name, r.c.project_id, r.c.gw_port_id,
-                  _sa.c.revision_number, _sa.c.created_at, _sa.c.updated_at).select_from(_with_attrs(r))
+    return select(
+        literal(NEUTRON_SCOPE),
+        r.c.id,
+        r.c.name,
+        r.c.project_id,
+        r.c.gw_port_id,
+        _sa.c.revision_number,
+        _sa.c.created_at,
+        _sa.c.updated_at,
+    ).select_from(_with_attrs(r))
 
 
 def router_ports():
@@ -112,14 +223,22 @@ def router_ports():
 
 def security_groups():
     g = securitygroups
-    return select(literal(NEUTRON_SCOPE), g.c.id, g.c.name, g.c.project_id, _sa.c.revision_number,
-                  _sa.c.created_at, _sa.c.updated_at).select_from(_with_attrs(g))
+    return select(
+        literal(NEUTRON_SCOPE),
+        g.c.id,
+        g.c.name,
+        g.c.project_id,
+        _sa.c.revision_number,
+        _sa.c.created_at,
+        _sa.c.updated_at,
+    ).select_from(_with_attrs(g))
 
 
 def security_group_rules():
     r = securitygrouprules
-    return select(literal(NEUTRON_SCOPE), r.c.id, r.c.security_group_id, _sa.c.revision_number,
-                  _sa.c.created_at).select_from(_with_attrs(r))
+    return select(
+        literal(NEUTRON_SCOPE), r.c.id, r.c.security_group_id, _sa.c.revision_number, _sa.c.created_at
+    ).select_from(_with_attrs(r))
 
 
 def port_security_groups():
@@ -138,9 +257,18 @@ def quota_reservations():
 
 
 KINDS = {
-    NeutronNetwork: neutron_networks, NeutronSubnet: neutron_subnets, NeutronPort: neutron_ports,
-    PortBinding: port_bindings, IpAllocation: ip_allocations, FloatingIp: floating_ips,
-    NeutronRouter: neutron_routers, RouterPort: router_ports, SecurityGroup: security_groups,
-    SecurityGroupRule: security_group_rules, PortSecurityGroup: port_security_groups,
-    NeutronQuotaUsage: quota_usages, NeutronReservation: quota_reservations, NeutronCounted: neutron_counted,
+    NeutronNetwork: neutron_networks,
+    NeutronSubnet: neutron_subnets,
+    NeutronPort: neutron_ports,
+    PortBinding: port_bindings,
+    IpAllocation: ip_allocations,
+    FloatingIp: floating_ips,
+    NeutronRouter: neutron_routers,
+    RouterPort: router_ports,
+    SecurityGroup: security_groups,
+    SecurityGroupRule: security_group_rules,
+    PortSecurityGroup: port_security_groups,
+    NeutronQuotaUsage: quota_usages,
+    NeutronReservation: quota_reservations,
+    NeutronCounted: neutron_counted,
 }

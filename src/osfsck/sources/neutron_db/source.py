@@ -17,6 +17,8 @@ class NeutronDatabaseSource(ServiceDatabaseSource):
     scope = NEUTRON_SCOPE
     label = "Neutron database"
     setting = "[neutron] database (or neutron_conf)"
-    tables = ("networks, subnets, ports, portdnses, ml2_port_bindings, ipallocations, floatingips, routers, "
-              "routerports, securitygroups, securitygrouprules, securitygroupportbindings, standardattributes, "
-              "subnetpools, quotausages, reservations")
+    tables = (
+        "networks, subnets, ports, portdnses, ml2_port_bindings, ipallocations, floatingips, routers, "
+        "routerports, securitygroups, securitygrouprules, securitygroupportbindings, standardattributes, "
+        "subnetpools, quotausages, reservations"
+    )

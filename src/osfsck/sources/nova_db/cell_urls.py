@@ -22,9 +22,14 @@ def format_cell_url(template: str, base: str | None) -> str:
         raise TemplateError("its database_connection is a template; set [nova] cell_url_base or nova_conf")
     u = urlsplit(base)
     parts = {
-        "scheme": u.scheme, "username": u.username or "", "password": u.password or "",
-        "hostname": u.hostname or "", "port": u.port or "", "path": u.path.lstrip("/"),
-        "query": u.query, "fragment": u.fragment,
+        "scheme": u.scheme,
+        "username": u.username or "",
+        "password": u.password or "",
+        "hostname": u.hostname or "",
+        "port": u.port or "",
+        "path": u.path.lstrip("/"),
+        "query": u.query,
+        "fragment": u.fragment,
     }
     try:
         return template.format(**parts)

@@ -7,8 +7,16 @@ from __future__ import annotations
 from sqlalchemy import func, literal, select
 
 from osfsck.model.facts.nova import (
-    API_SCOPE, ArchivedInstance, BlockDeviceMapping, BuildRequest, ComputeNode, ComputeService, Instance,
-    InstanceMapping, InstanceNetwork, Migration,
+    API_SCOPE,
+    ArchivedInstance,
+    BlockDeviceMapping,
+    BuildRequest,
+    ComputeNode,
+    ComputeService,
+    Instance,
+    InstanceMapping,
+    InstanceNetwork,
+    Migration,
 )
 from osfsck.model.facts.rpc import InstanceAction
 from osfsck.sources.nova_db import tables as t
@@ -18,8 +26,13 @@ from osfsck.sources.nova_db.quota_queries import QUOTA_API_KINDS, QUOTA_CELL_KIN
 def instance_mappings():
     im, cm = t.instance_mappings, t.cell_mappings
     return select(
-        literal(API_SCOPE), im.c.instance_uuid, cm.c.uuid, im.c.project_id,
-        im.c.queued_for_delete, im.c.created_at, im.c.updated_at,
+        literal(API_SCOPE),
+        im.c.instance_uuid,
+        cm.c.uuid,
+        im.c.project_id,
+        im.c.queued_for_delete,
+        im.c.created_at,
+        im.c.updated_at,
     ).select_from(im.outerjoin(cm, im.c.cell_id == cm.c.id))
 
 
@@ -31,9 +44,22 @@ def build_requests():
 def instances(cell: str):
     i = t.instances
     return select(
-        literal(cell), i.c.uuid, i.c.id, i.c.host, i.c.node, i.c.vm_state, i.c.task_state,
-        i.c.power_state, i.c.deleted, i.c.hidden,
-        i.c.project_id, i.c.vcpus, i.c.memory_mb, i.c.root_gb, i.c.created_at, i.c.updated_at,
+        literal(cell),
+        i.c.uuid,
+        i.c.id,
+        i.c.host,
+        i.c.node,
+        i.c.vm_state,
+        i.c.task_state,
+        i.c.power_state,
+        i.c.deleted,
+        i.c.hidden,
+        i.c.project_id,
+        i.c.vcpus,
+        i.c.memory_mb,
+        i.c.root_gb,
+        i.c.created_at,
+        i.c.updated_at,
         i.c.deleted_at,
     )
 
@@ -46,29 +72,52 @@ def archived_instances(cell: str):
 def migrations(cell: str):
     m = t.migrations
     return select(
-        literal(cell), m.c.id, m.c.uuid, m.c.instance_uuid, m.c.migration_type, m.c.status,
-        m.c.source_compute, m.c.dest_compute, m.c.created_at, m.c.updated_at,
+        literal(cell),
+        m.c.id,
+        m.c.uuid,
+        m.c.instance_uuid,
+        m.c.migration_type,
+        m.c.status,
+        m.c.source_compute,
+        m.c.dest_compute,
+        m.c.created_at,
+        m.c.updated_at,
     ).where(m.c.deleted == 0)
 
 
 def compute_services(cell: str):
     s = t.services
     return select(
-        literal(cell), s.c.host, s.c.disabled, s.c.forced_down,
-        s.c.updated_at, s.c.last_seen_up,
+        literal(cell),
+        s.c.host,
+        s.c.disabled,
+        s.c.forced_down,
+        s.c.updated_at,
+        s.c.last_seen_up,
     ).where(s.c.binary == "nova-compute", s.c.deleted == 0)
 
 
 def compute_nodes(cell: str):
     n = t.compute_nodes
-    return select(literal(cell), n.c.uuid, n.c.host, n.c.hypervisor_hostname, n.c.hypervisor_type).where(n.c.deleted == 0)
+    return select(literal(cell), n.c.uuid, n.c.host, n.c.hypervisor_hostname, n.c.hypervisor_type).where(
+        n.c.deleted == 0
+    )
 
 
 def block_device_mappings(cell: str):
     b = t.block_device_mapping
     return select(
-        literal(cell), b.c.id, b.c.uuid, b.c.instance_uuid, b.c.volume_id, b.c.attachment_id,
-        b.c.device_name, b.c.source_type, b.c.boot_index, b.c.connection_info, b.c.created_at,
+        literal(cell),
+        b.c.id,
+        b.c.uuid,
+        b.c.instance_uuid,
+        b.c.volume_id,
+        b.c.attachment_id,
+        b.c.device_name,
+        b.c.source_type,
+        b.c.boot_index,
+        b.c.connection_info,
+        b.c.created_at,
         b.c.updated_at,
     ).where(b.c.deleted == 0, b.c.destination_type == "volume")
 
@@ -78,7 +127,13 @@ def instance_networks(cell: str):
     cache is not read: nothing would use it)."""
     i, c = t.instance_names, t.instance_info_caches
     return select(
-        literal(cell), i.c.uuid, i.c.deleted, i.c.hostname, i.c.display_name, c.c.network_info, c.c.updated_at,
+        literal(cell),
+        i.c.uuid,
+        i.c.deleted,
+        i.c.hostname,
+        i.c.display_name,
+        c.c.network_info,
+        c.c.updated_at,
     ).select_from(i.outerjoin(c, (c.c.instance_uuid == i.c.uuid) & (i.c.deleted == 0)))
 
 
@@ -93,17 +148,33 @@ def instance_actions(cell: str):
 
     def last_event(col):
         return select(col).where(e.c.action_id == a.c.id).order_by(e.c.id.desc()).limit(1).scalar_subquery()
-    return select(
-        literal(cell), a.c.instance_uuid, a.c.action, a.c.request_id, a.c.start_time, a.c.finish_time,
-        last_event(e.c.event), last_event(func.coalesce(e.c.finish_time, e.c.start_time)), last_event(e.c.host),
-    ).select_from(i.join(a, a.c.instance_uuid == i.c.uuid)).where(
-        i.c.deleted == 0, i.c.task_state.isnot(None), a.c.id == last)
+
+    return (
+        select(
+            literal(cell),
+            a.c.instance_uuid,
+            a.c.action,
+            a.c.request_id,
+            a.c.start_time,
+            a.c.finish_time,
+            last_event(e.c.event),
+            last_event(func.coalesce(e.c.finish_time, e.c.start_time)),
+            last_event(e.c.host),
+        )
+        .select_from(i.join(a, a.c.instance_uuid == i.c.uuid))
+        .where(i.c.deleted == 0, i.c.task_state.isnot(None), a.c.id == last)
+    )
 
 
 API_KINDS = {InstanceMapping: instance_mappings, BuildRequest: build_requests, **QUOTA_API_KINDS}
 CELL_KINDS = {
-    Instance: instances, ArchivedInstance: archived_instances, Migration: migrations,
-    ComputeService: compute_services, ComputeNode: compute_nodes,
-    BlockDeviceMapping: block_device_mappings, InstanceNetwork: instance_networks,
-    InstanceAction: instance_actions, **QUOTA_CELL_KINDS,
+    Instance: instances,
+    ArchivedInstance: archived_instances,
+    Migration: migrations,
+    ComputeService: compute_services,
+    ComputeNode: compute_nodes,
+    BlockDeviceMapping: block_device_mappings,
+    InstanceNetwork: instance_networks,
+    InstanceAction: instance_actions,
+    **QUOTA_CELL_KINDS,
 }

@@ -15,11 +15,16 @@ from osfsck.model.facts.nova import API_SCOPE, cell_scope
 from osfsck.model.facts.quota import NovaQuotaUsage
 
 
-
 def _columns():
-    return (column("id", Integer), column("project_id", String), column("user_id", String),
-            column("resource", String), column("in_use", Integer), column("reserved", Integer),
-            column("updated_at", DateTime))
+    return (
+        column("id", Integer),
+        column("project_id", String),
+        column("user_id", String),
+        column("resource", String),
+        column("in_use", Integer),
+        column("reserved", Integer),
+        column("updated_at", DateTime),
+    )
 
 
 api_quota_usages_table = table("quota_usages", *_columns())
@@ -27,8 +32,9 @@ cell_quota_usages_table = table("quota_usages", *_columns(), column("deleted", I
 
 
 def _usages(scope: str, u):
-    return select(literal(scope), u.c.id, u.c.project_id, u.c.user_id, u.c.resource, u.c.in_use, u.c.reserved,
-                  u.c.updated_at)
+    return select(
+        literal(scope), u.c.id, u.c.project_id, u.c.user_id, u.c.resource, u.c.in_use, u.c.reserved, u.c.updated_at
+    )
 
 
 def quota_usages(cell: str | None = None):

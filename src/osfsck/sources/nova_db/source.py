@@ -6,9 +6,9 @@ from sqlalchemy import select
 
 from osfsck.clients.db import DatabaseError, SQLAlchemyError, describe, make_engine, stream
 from osfsck.config.settings import NovaSettings
-from osfsck.model.secrets import redact_url
 from osfsck.model.facts.nova import API_SCOPE, Cell, cell_scope
 from osfsck.model.result import SourceStatus
+from osfsck.model.secrets import redact_url
 from osfsck.model.snapshot import ANYWHERE, Snapshot
 from osfsck.sources.base import NotConfigured, Source, cover_all, utcnow
 from osfsck.sources.db_read import as_fact, read_database
@@ -19,10 +19,13 @@ from osfsck.sources.nova_db.cell_urls import resolve_cell_url
 def read_cells(conn) -> list[dict]:
     """cell_mappings rows as {"id", "uuid", "name", "url", "disabled"}."""
     cm = tables.cell_mappings
-    rows = conn.execute(select(cm.c.id, cm.c.uuid, cm.c.name, cm.c.database_connection, cm.c.disabled)
-                        .order_by(cm.c.id)).all()
-    return [{"id": id_, "uuid": uuid, "name": name or uuid, "url": db, "disabled": bool(disabled)}
-            for id_, uuid, name, db, disabled in rows]
+    rows = conn.execute(
+        select(cm.c.id, cm.c.uuid, cm.c.name, cm.c.database_connection, cm.c.disabled).order_by(cm.c.id)
+    ).all()
+    return [
+        {"id": id_, "uuid": uuid, "name": name or uuid, "url": db, "disabled": bool(disabled)}
+        for id_, uuid, name, db, disabled in rows
+    ]
 
 
 class NovaDatabaseSource(Source):
@@ -73,8 +76,7 @@ class NovaDatabaseSource(Source):
             if scopes is not None and not want_api:
                 # a re-check of cells only: the API DB being down now is a plain failure
                 return [SourceStatus(self.name, API_SCOPE, "failed", f"API database: {reason}")]
-            return [cover_all(sink, [Cell, *queries.API_KINDS], API_SCOPE, self.name, False,
-                              f"API database: {reason}")]
+            return [cover_all(sink, [Cell, *queries.API_KINDS], API_SCOPE, self.name, False, f"API database: {reason}")]
         statuses = []
         if want_api:
             sink.add(Cell.kind, (Cell(API_SCOPE, c["uuid"], c["name"], c["disabled"]) for c in cells))
@@ -94,8 +96,9 @@ class NovaDatabaseSource(Source):
         url, why = resolve_cell_url(self.settings, c)
         if url is None:
             return cover_all(sink, kinds, scope, self.name, False, f"cell {c['name']}: {why}")
-        return read_database(url, {k: queries.CELL_KINDS[k](c["name"]) for k in kinds}, sink, scope,
-                             self.name, f"cell {c['name']}")
+        return read_database(
+            url, {k: queries.CELL_KINDS[k](c["name"]) for k in kinds}, sink, scope, self.name, f"cell {c['name']}"
+        )
 
 
 __all__ = ["NovaDatabaseSource", "redact_url"]

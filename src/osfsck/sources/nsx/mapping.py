@@ -12,8 +12,16 @@ import datetime as dt
 import math
 
 from osfsck.model.facts.nsx import (
-    API_VERSION_SCOPE, MANAGER_INTERNAL_NAMES, NEUTRON_TAG_SCOPES, NSX_SCOPE, PLUGIN_SCOPE, PLUGIN_TAG, POLICY,
-    POLICY_INTERNAL_IDS, PROJECT_ID_SCOPE, NsxObject,
+    API_VERSION_SCOPE,
+    MANAGER_INTERNAL_NAMES,
+    NEUTRON_TAG_SCOPES,
+    NSX_SCOPE,
+    PLUGIN_SCOPE,
+    PLUGIN_TAG,
+    POLICY,
+    POLICY_INTERNAL_IDS,
+    PROJECT_ID_SCOPE,
+    NsxObject,
 )
 
 _EPOCH = dt.datetime(1970, 1, 1)
@@ -31,8 +39,12 @@ def from_epoch_ms(value) -> dt.datetime | None:
     UTC; None when absent; NsxShapeError when it is no such time."""
     if value is None:
         return None
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) \
-            or not _MIN_MS <= value <= _MAX_MS:
+    if (
+        not isinstance(value, (int, float))
+        or isinstance(value, bool)
+        or not math.isfinite(value)
+        or not _MIN_MS <= value <= _MAX_MS
+    ):
         raise NsxShapeError(f"{str(value)[:40]!r} is not a time in epoch milliseconds")
     return _EPOCH + dt.timedelta(milliseconds=value)
 
@@ -99,6 +111,21 @@ def to_fact(api: str, obj, parent_id: str | None, deployment: tuple | None) -> N
     except NsxShapeError as e:
         raise NsxShapeError(f"{where}: {e}") from None
     return NsxObject(
-        NSX_SCOPE, api, _text(obj, "resource_type", where) or "", oid, name, _text(obj, "path", where), parent_id,
-        kind, neutron_id, version, project, internal, not mine, bool(obj.get("attachment")), revision,
-        created, updated)
+        NSX_SCOPE,
+        api,
+        _text(obj, "resource_type", where) or "",
+        oid,
+        name,
+        _text(obj, "path", where),
+        parent_id,
+        kind,
+        neutron_id,
+        version,
+        project,
+        internal,
+        not mine,
+        bool(obj.get("attachment")),
+        revision,
+        created,
+        updated,
+    )

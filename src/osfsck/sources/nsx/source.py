@@ -20,10 +20,18 @@ from osfsck.sources.nsx.mapping import NsxShapeError, manager_parent, to_fact
 
 POLICY_BASE = "/policy/api/v1/infra"
 SEGMENTS = f"{POLICY_BASE}/segments"
-POLICY_LISTS = (f"{POLICY_BASE}/tier-1s", f"{POLICY_BASE}/domains/default/groups",
-                f"{POLICY_BASE}/domains/default/security-policies")
-MANAGER_LISTS = ("/api/v1/logical-switches", "/api/v1/logical-ports", "/api/v1/logical-routers",
-                 "/api/v1/ns-groups", "/api/v1/firewall/sections")
+POLICY_LISTS = (
+    f"{POLICY_BASE}/tier-1s",
+    f"{POLICY_BASE}/domains/default/groups",
+    f"{POLICY_BASE}/domains/default/security-policies",
+)
+MANAGER_LISTS = (
+    "/api/v1/logical-switches",
+    "/api/v1/logical-ports",
+    "/api/v1/logical-routers",
+    "/api/v1/ns-groups",
+    "/api/v1/firewall/sections",
+)
 # segment ports are listed per segment (the Policy API has no list of all ports): a few
 # segments at a time, since most clouds have thousands of networks with few ports each
 PORT_LISTS_IN_PARALLEL = 8
@@ -39,13 +47,15 @@ class NsxSource(Source):
         if settings.url is None:
             raise NotConfigured("[nsx] url is not configured")
         self.settings = settings
-        self._transport = transport     # tests: an httpx transport standing in for the manager
+        self._transport = transport  # tests: an httpx transport standing in for the manager
 
     def reads(self) -> list[str]:
         s = self.settings
-        paths = ([SEGMENTS, f"{SEGMENTS}/<id>/ports", *POLICY_LISTS] if s.api == POLICY else list(MANAGER_LISTS))
-        return [f"GET on the NSX manager {redact_url(s.url)} ({s.api} API) as {s.username} (a read-only role such as "
-                f"Auditor is enough): {', '.join(paths)}"]
+        paths = [SEGMENTS, f"{SEGMENTS}/<id>/ports", *POLICY_LISTS] if s.api == POLICY else list(MANAGER_LISTS)
+        return [
+            f"GET on the NSX manager {redact_url(s.url)} ({s.api} API) as {s.username} (a read-only role such as "
+            f"Auditor is enough): {', '.join(paths)}"
+        ]
 
     def collect(self, kinds, known: Snapshot, sink: Snapshot, scopes=None) -> list[SourceStatus]:
         if scopes is not None and NSX_SCOPE not in scopes:
@@ -83,7 +93,7 @@ def _segment_ports(client: NsxClient, segment_id: str) -> list[dict]:
         return client.list(f"{SEGMENTS}/{quote(segment_id, safe='')}/ports")
     except NsxError as e:
         if e.status == 404:
-            return []       # the segment was deleted since it was listed, and its ports with it
+            return []  # the segment was deleted since it was listed, and its ports with it
         raise
 
 

@@ -6,9 +6,30 @@ from __future__ import annotations
 import re
 
 from osfsck.model.facts.ovn import (
-    ACL, DHCP_OPTIONS, DROP_PORT_GROUP, FLOATING_IP, LOGICAL_ROUTER, LOGICAL_SWITCH, LRP_PREFIX, NAME_PREFIX, NAT,
-    NETWORK, OVN_NB_SCOPE, PG_PREFIX, PORT, PORT_GROUP, PROVNET_PREFIX, ROUTER, ROUTER_PORT, ROUTER_PORT_TABLE, RULE,
-    SECURITY_GROUP, SEGMENT, SUBNET, SWITCH_PORT, OvnNbRow,
+    ACL,
+    DHCP_OPTIONS,
+    DROP_PORT_GROUP,
+    FLOATING_IP,
+    LOGICAL_ROUTER,
+    LOGICAL_SWITCH,
+    LRP_PREFIX,
+    NAME_PREFIX,
+    NAT,
+    NETWORK,
+    OVN_NB_SCOPE,
+    PG_PREFIX,
+    PORT,
+    PORT_GROUP,
+    PROVNET_PREFIX,
+    ROUTER,
+    ROUTER_PORT,
+    ROUTER_PORT_TABLE,
+    RULE,
+    SECURITY_GROUP,
+    SEGMENT,
+    SUBNET,
+    SWITCH_PORT,
+    OvnNbRow,
 )
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -21,8 +42,8 @@ def is_uuid(s: str) -> bool:
 
 def _after(name: str, prefix: str) -> str | None:
     """The uuid after `prefix` in `name`, or None when the name is not `prefix<uuid>`."""
-    if name.startswith(prefix) and is_uuid(name[len(prefix):]):
-        return name[len(prefix):]
+    if name.startswith(prefix) and is_uuid(name[len(prefix) :]):
+        return name[len(prefix) :]
     return None
 
 
@@ -47,8 +68,8 @@ def to_fact(table: str, uuid: str, name: str, external_ids: dict, type_: str = "
         kind = ROUTER if nid else None
     elif table == SWITCH_PORT:
         if type_ == "localnet" and name.startswith(PROVNET_PREFIX):
-            kind, nid = SEGMENT, name[len(PROVNET_PREFIX):]
-            marked = True           # Neutron's naming; it writes no external_ids on these
+            kind, nid = SEGMENT, name[len(PROVNET_PREFIX) :]
+            marked = True  # Neutron's naming; it writes no external_ids on these
         elif is_uuid(name):
             kind, nid = PORT, name
             # a port named by uuid on a Neutron switch is Neutron's by naming alone
@@ -59,11 +80,11 @@ def to_fact(table: str, uuid: str, name: str, external_ids: dict, type_: str = "
         kind = ROUTER_PORT if nid else None
     elif table == PORT_GROUP:
         if name == DROP_PORT_GROUP:
-            marked = True           # Neutron's own default-drop group: stands for no object
+            marked = True  # Neutron's own default-drop group: stands for no object
         else:
             nid = ext.get("neutron:security_group_id")
-            if nid is None and name.startswith(PG_PREFIX) and _PG_UUID.match(name[len(PG_PREFIX):]):
-                nid = name[len(PG_PREFIX):].replace("_", "-")
+            if nid is None and name.startswith(PG_PREFIX) and _PG_UUID.match(name[len(PG_PREFIX) :]):
+                nid = name[len(PG_PREFIX) :].replace("_", "-")
             kind = SECURITY_GROUP if nid else None
     elif table == ACL:
         nid = ext.get("neutron:security_group_rule_id")
@@ -82,5 +103,17 @@ def to_fact(table: str, uuid: str, name: str, external_ids: dict, type_: str = "
         raise ValueError(f"not an NB table osfsck reads: {table}")
     if kind is None and not marked:
         return None
-    return OvnNbRow(OVN_NB_SCOPE, table, uuid, name, kind, nid, revision_of(ext), marked, parent, type_,
-                    ext.get("neutron:device_owner", ""), ext.get("neutron:device_id", ""))
+    return OvnNbRow(
+        OVN_NB_SCOPE,
+        table,
+        uuid,
+        name,
+        kind,
+        nid,
+        revision_of(ext),
+        marked,
+        parent,
+        type_,
+        ext.get("neutron:device_owner", ""),
+        ext.get("neutron:device_id", ""),
+    )

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from osfsck.clients.ovn import OvnNbError, load
 from osfsck.model.facts.ovn import (
-    ACL, DHCP_OPTIONS, LOGICAL_ROUTER, LOGICAL_SWITCH, NAT, OVN_NB_SCOPE, PORT_GROUP, ROUTER_PORT_TABLE, SWITCH_PORT,
+    ACL,
+    DHCP_OPTIONS,
+    LOGICAL_ROUTER,
+    LOGICAL_SWITCH,
+    NAT,
+    OVN_NB_SCOPE,
+    PORT_GROUP,
+    ROUTER_PORT_TABLE,
+    SWITCH_PORT,
     OvnNbRow,
 )
 from osfsck.model.result import SourceStatus
@@ -29,8 +37,13 @@ COLUMNS = {
     DHCP_OPTIONS: ["external_ids"],
 }
 # (container table, column) -> what its rows hang on: the parent of each child row
-_CONTAINS = ((LOGICAL_SWITCH, "ports"), (LOGICAL_ROUTER, "ports"), (LOGICAL_ROUTER, "nat"),
-             (PORT_GROUP, "acls"), (LOGICAL_SWITCH, "acls"))
+_CONTAINS = (
+    (LOGICAL_SWITCH, "ports"),
+    (LOGICAL_ROUTER, "ports"),
+    (LOGICAL_ROUTER, "nat"),
+    (PORT_GROUP, "acls"),
+    (LOGICAL_SWITCH, "acls"),
+)
 
 
 class OvnNorthboundSource(Source):
@@ -46,8 +59,10 @@ class OvnNorthboundSource(Source):
 
     def reads(self) -> list[str]:
         ssl = " with the client certificate in [ovn] certificate" if self.settings.uses_ssl else ""
-        return [f"OVSDB monitor (read only) of OVN_Northbound at {self.settings.nb_connection}{ssl}: "
-                + ", ".join(f"{t}({', '.join(c)})" for t, c in COLUMNS.items())]
+        return [
+            f"OVSDB monitor (read only) of OVN_Northbound at {self.settings.nb_connection}{ssl}: "
+            + ", ".join(f"{t}({', '.join(c)})" for t, c in COLUMNS.items())
+        ]
 
     def collect(self, kinds, known: Snapshot, sink: Snapshot, scopes=None) -> list[SourceStatus]:
         if scopes is not None and OVN_NB_SCOPE not in scopes:
@@ -77,8 +92,14 @@ def facts_of(tables) -> list[OvnNbRow]:
         named = "name" in COLUMNS[table]
         typed = "type" in COLUMNS[table]
         for u, row in tables[table].rows.items():
-            f = to_fact(table, str(u), row.name if named else "", row.external_ids,
-                        row.type if typed else "", parent_of.get(u, ""))
+            f = to_fact(
+                table,
+                str(u),
+                row.name if named else "",
+                row.external_ids,
+                row.type if typed else "",
+                parent_of.get(u, ""),
+            )
             if f is not None:
                 facts.append(f)
     return facts

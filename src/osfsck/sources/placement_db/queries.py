@@ -17,26 +17,51 @@ from __future__ import annotations
 from sqlalchemy import DateTime, Float, Integer, String, case, column, func, literal, select, table
 
 from osfsck.model.facts.placement import (
-    PLACEMENT_SCOPE, STANDARD_CLASSES, Allocation, Consumer, Inventory, ResourceProvider,
+    PLACEMENT_SCOPE,
+    STANDARD_CLASSES,
+    Allocation,
+    Consumer,
+    Inventory,
+    ResourceProvider,
 )
 
 resource_providers = table(
-    "resource_providers", column("id", Integer), column("uuid", String), column("name", String),
-    column("generation", Integer), column("root_provider_id", Integer), column("parent_provider_id", Integer),
-    column("created_at", DateTime), column("updated_at", DateTime),
+    "resource_providers",
+    column("id", Integer),
+    column("uuid", String),
+    column("name", String),
+    column("generation", Integer),
+    column("root_provider_id", Integer),
+    column("parent_provider_id", Integer),
+    column("created_at", DateTime),
+    column("updated_at", DateTime),
 )
 inventories = table(
-    "inventories", column("resource_provider_id", Integer), column("resource_class_id", Integer),
-    column("total", Integer), column("reserved", Integer), column("min_unit", Integer), column("max_unit", Integer),
-    column("step_size", Integer), column("allocation_ratio", Float),
+    "inventories",
+    column("resource_provider_id", Integer),
+    column("resource_class_id", Integer),
+    column("total", Integer),
+    column("reserved", Integer),
+    column("min_unit", Integer),
+    column("max_unit", Integer),
+    column("step_size", Integer),
+    column("allocation_ratio", Float),
 )
 allocations = table(
-    "allocations", column("resource_provider_id", Integer), column("consumer_id", String),
-    column("resource_class_id", Integer), column("used", Integer),
+    "allocations",
+    column("resource_provider_id", Integer),
+    column("consumer_id", String),
+    column("resource_class_id", Integer),
+    column("used", Integer),
 )
 consumers = table(
-    "consumers", column("uuid", String), column("project_id", Integer), column("user_id", Integer),
-    column("generation", Integer), column("consumer_type_id", Integer), column("created_at", DateTime),
+    "consumers",
+    column("uuid", String),
+    column("project_id", Integer),
+    column("user_id", Integer),
+    column("generation", Integer),
+    column("consumer_type_id", Integer),
+    column("created_at", DateTime),
     column("updated_at", DateTime),
 )
 consumer_types = table("consumer_types", column("id", Integer), column("name", String))
@@ -54,34 +79,63 @@ def _class_name(rows, rc):
 def placement_providers():
     rp = resource_providers
     root, parent = rp.alias("root"), rp.alias("parent")
-    return (select(literal(PLACEMENT_SCOPE), rp.c.uuid, rp.c.name, rp.c.generation, root.c.uuid, parent.c.uuid,
-                   rp.c.created_at, rp.c.updated_at)
-            .select_from(rp.outerjoin(root, rp.c.root_provider_id == root.c.id)
-                         .outerjoin(parent, rp.c.parent_provider_id == parent.c.id)))
+    return select(
+        literal(PLACEMENT_SCOPE),
+        rp.c.uuid,
+        rp.c.name,
+        rp.c.generation,
+        root.c.uuid,
+        parent.c.uuid,
+        rp.c.created_at,
+        rp.c.updated_at,
+    ).select_from(
+        rp.outerjoin(root, rp.c.root_provider_id == root.c.id).outerjoin(parent, rp.c.parent_provider_id == parent.c.id)
+    )
 
 
 def placement_inventories():
     i, rp, rc = inventories, resource_providers, resource_classes
-    return (select(literal(PLACEMENT_SCOPE), rp.c.uuid, _class_name(i, rc), i.c.total, i.c.reserved, i.c.min_unit,
-                   i.c.max_unit, i.c.step_size, i.c.allocation_ratio)
-            .select_from(i.join(rp, i.c.resource_provider_id == rp.c.id)
-                         .outerjoin(rc, i.c.resource_class_id == rc.c.id)))
+    return select(
+        literal(PLACEMENT_SCOPE),
+        rp.c.uuid,
+        _class_name(i, rc),
+        i.c.total,
+        i.c.reserved,
+        i.c.min_unit,
+        i.c.max_unit,
+        i.c.step_size,
+        i.c.allocation_ratio,
+    ).select_from(i.join(rp, i.c.resource_provider_id == rp.c.id).outerjoin(rc, i.c.resource_class_id == rc.c.id))
 
 
 def placement_allocations():
     a, rp, rc = allocations, resource_providers, resource_classes
-    return (select(literal(PLACEMENT_SCOPE), a.c.consumer_id, rp.c.uuid, _class_name(a, rc), a.c.used)
-            .select_from(a.join(rp, a.c.resource_provider_id == rp.c.id)
-                         .outerjoin(rc, a.c.resource_class_id == rc.c.id)))
+    return select(literal(PLACEMENT_SCOPE), a.c.consumer_id, rp.c.uuid, _class_name(a, rc), a.c.used).select_from(
+        a.join(rp, a.c.resource_provider_id == rp.c.id).outerjoin(rc, a.c.resource_class_id == rc.c.id)
+    )
 
 
 def placement_consumers():
     c, p, u, t = consumers, projects, users, consumer_types
-    return (select(literal(PLACEMENT_SCOPE), c.c.uuid, p.c.external_id, u.c.external_id, c.c.generation, t.c.name,
-                   c.c.created_at, c.c.updated_at)
-            .select_from(c.outerjoin(p, c.c.project_id == p.c.id).outerjoin(u, c.c.user_id == u.c.id)
-                         .outerjoin(t, c.c.consumer_type_id == t.c.id)))
+    return select(
+        literal(PLACEMENT_SCOPE),
+        c.c.uuid,
+        p.c.external_id,
+        u.c.external_id,
+        c.c.generation,
+        t.c.name,
+        c.c.created_at,
+        c.c.updated_at,
+    ).select_from(
+        c.outerjoin(p, c.c.project_id == p.c.id)
+        .outerjoin(u, c.c.user_id == u.c.id)
+        .outerjoin(t, c.c.consumer_type_id == t.c.id)
+    )
 
 
-KINDS = {ResourceProvider: placement_providers, Inventory: placement_inventories, Allocation: placement_allocations,
-         Consumer: placement_consumers}
+KINDS = {
+    ResourceProvider: placement_providers,
+    Inventory: placement_inventories,
+    Allocation: placement_allocations,
+    Consumer: placement_consumers,
+}

@@ -16,5 +16,6 @@ class PlacementDatabaseSource(ServiceDatabaseSource):
     scope = PLACEMENT_SCOPE
     label = "Placement database"
     setting = "[placement] database (or placement_conf)"
-    tables = ("resource_providers, inventories, allocations, consumers, consumer_types, projects, users, "
-              "resource_classes")
+    tables = (
+        "resource_providers, inventories, allocations, consumers, consumer_types, projects, users, resource_classes"
+    )

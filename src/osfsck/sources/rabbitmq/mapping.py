@@ -51,7 +51,17 @@ def to_fact(broker: str, vhost: str, q) -> RabbitQueue:
     expires, expires_from = _expiry(q, args)
     idle = q.get("idle_since")
     return RabbitQueue(
-        queue_scope(broker, vhost), broker, vhost, name, _count(q.get("messages")), _count(q.get("consumers")),
-        q["durable"], q["auto_delete"], q["exclusive"], expires, expires_from,
-        q.get("type") if isinstance(q.get("type"), str) else None, idle if isinstance(idle, str) else None,
+        queue_scope(broker, vhost),
+        broker,
+        vhost,
+        name,
+        _count(q.get("messages")),
+        _count(q.get("consumers")),
+        q["durable"],
+        q["auto_delete"],
+        q["exclusive"],
+        expires,
+        expires_from,
+        q.get("type") if isinstance(q.get("type"), str) else None,
+        idle if isinstance(idle, str) else None,
     )

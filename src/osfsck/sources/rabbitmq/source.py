@@ -28,13 +28,15 @@ class RabbitMQSource(Source):
         if not settings.brokers:
             raise NotConfigured("[rabbitmq] url is not configured")
         self.settings = settings
-        self._transport = transport     # tests: an httpx transport standing in for the brokers
+        self._transport = transport  # tests: an httpx transport standing in for the brokers
 
     def reads(self) -> list[str]:
-        return [f"GET on the RabbitMQ management API of broker {b.name} ({redact_url(b.url)}) as {b.username} (the "
-                f"`monitoring` tag is enough): /api/vhosts, /api/queues/<vhost>?page=N&columns="
-                f"{','.join(QUEUE_COLUMNS)} for {', '.join(b.vhosts) or 'every vhost'}"
-                for b in self.settings.brokers]
+        return [
+            f"GET on the RabbitMQ management API of broker {b.name} ({redact_url(b.url)}) as {b.username} (the "
+            f"`monitoring` tag is enough): /api/vhosts, /api/queues/<vhost>?page=N&columns="
+            f"{','.join(QUEUE_COLUMNS)} for {', '.join(b.vhosts) or 'every vhost'}"
+            for b in self.settings.brokers
+        ]
 
     def collect(self, kinds, known: Snapshot, sink: Snapshot, scopes=None) -> list[SourceStatus]:
         wanted = None if scopes is None else {s for s in scopes if s.startswith(RABBITMQ_PREFIX)}
@@ -55,7 +57,9 @@ class RabbitMQSource(Source):
             return [cover_all(sink, self.provides, queue_scope(b.name, "*"), self.name, False, str(e), at)]
         with client:
             if wanted is not None:
-                vhosts = sorted(s[len(queue_scope(b.name, "")):] for s in wanted if s.startswith(queue_scope(b.name, "")))
+                vhosts = sorted(
+                    s[len(queue_scope(b.name, "")) :] for s in wanted if s.startswith(queue_scope(b.name, ""))
+                )
             elif b.vhosts:
                 vhosts = list(b.vhosts)
             else:
@@ -65,8 +69,10 @@ class RabbitMQSource(Source):
                     return [cover_all(sink, self.provides, queue_scope(b.name, "*"), self.name, False, str(e), at)]
                 if not vhosts:
                     # a broker always has a vhost: a user with no permission on any sees none
-                    why = (f"RabbitMQ {b.name} ({b.url}): user {b.username!r} sees no vhost (permissions on none?); "
-                           "no queue was read")
+                    why = (
+                        f"RabbitMQ {b.name} ({b.url}): user {b.username!r} sees no vhost (permissions on none?); "
+                        "no queue was read"
+                    )
                     return [cover_all(sink, self.provides, queue_scope(b.name, "*"), self.name, False, why, at)]
             return [self._vhost(client, b.name, v, sink) for v in vhosts]
 
