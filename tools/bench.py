@@ -45,8 +45,8 @@ from osfsck.config.load import load_settings
 from osfsck.engine import wiring
 from osfsck.engine.collect import collect
 from osfsck.engine.run import evaluate
-from osfsck.lab import build as lab_build
-from osfsck.lab.mariadb import MariaDB
+from osfsck_lab import build as lab_build
+from osfsck_lab.mariadb import MariaDB
 from osfsck.model.result import RunResult
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.base import utcnow

@@ -4,7 +4,7 @@
     .venv/bin/python tools/bench_ovn.py                  # 110,000 switch ports
     .venv/bin/python tools/bench_ovn.py --ports 20000 --rounds 3
 
-A private ovsdb-server (osfsck.lab.ovsdb) is filled the way Neutron's ML2/OVN driver fills
+A private ovsdb-server (osfsck_lab.ovsdb) is filled the way Neutron's ML2/OVN driver fills
 it: switches of `--per-network` ports each (instance ports with Neutron's nine
 external_ids, addresses and port security), a router and a router port per 20 networks,
 one port group per 20 ports with 4 ACLs each, a NAT row per 10 ports, a DHCP_Options row
@@ -39,7 +39,7 @@ import ovs.stream  # noqa: E402
 
 from osfsck.clients.ovn import load  # noqa: E402
 from osfsck.config.ovn import OvnSettings  # noqa: E402
-from osfsck.lab.ovsdb import OvsdbServer  # noqa: E402
+from osfsck_lab.ovsdb import OvsdbServer  # noqa: E402
 from osfsck.model.facts.ovn import OvnNbRow  # noqa: E402
 from osfsck.model.snapshot import Snapshot  # noqa: E402
 from osfsck.sources.ovn_nb.source import OvnNorthboundSource  # noqa: E402

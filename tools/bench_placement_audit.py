@@ -36,8 +36,8 @@ from sqlalchemy import text
 
 from osfsck.clients.db import make_engine
 from osfsck.config.load import load_settings
-from osfsck.lab import build as lab_build
-from osfsck.lab.mariadb import MariaDB
+from osfsck_lab import build as lab_build
+from osfsck_lab.mariadb import MariaDB
 from osfsck.sources.nova_db.cell_urls import resolve_cell_url
 from osfsck.sources.nova_db.source import read_cells
 

@@ -8,10 +8,10 @@ For each release in RELEASES this script
      (exact service releases from PyPI plus the few pins they need),
   2. runs every service's own sync command (`nova-manage api_db sync`, `cinder-manage db sync`,
      ...) against SQLite files and against a private, temporary MariaDB server,
-  3. dumps the resulting DDL to src/osfsck/lab/schemas/<release>/<db>.{sqlite,mysql}.sql,
+  3. dumps the resulting DDL to lab/src/osfsck_lab/schemas/<release>/<db>.{sqlite,mysql}.sql,
   4. reloads every dump into a fresh database and checks it comes back identical,
 
-and finally records what was built in src/osfsck/lab/schemas/versions.json.
+and finally records what was built in lab/src/osfsck_lab/schemas/versions.json.
 
 Why migrations and not the SQLAlchemy models: the models describe only part of the schema
 (nova's lack the shadow_* and legacy tables and many indexes, cinder's lack columns, ...),
@@ -45,7 +45,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))   # the lab's MariaDB helper (stdlib only, like this script)
-from osfsck.lab.mariadb import MariaDB, MariaDBError  # noqa: E402
+from osfsck_lab.mariadb import MariaDB, MariaDBError  # noqa: E402
 REQ_DIR = ROOT / "tools" / "schema-requirements"
 OUT_DIR = ROOT / "src" / "osfsck" / "lab" / "schemas"
 
@@ -171,7 +171,7 @@ def run(cmd: list[str], logfile: Path, env: dict | None = None, input: str | Non
 
 
 def split_statements(text: str) -> list[str]:
-    """The file format's contract (same rule as osfsck.lab.schemas.ddl_statements):
+    """The file format's contract (same rule as osfsck_lab.schemas.ddl_statements):
     statements end with ';' at the end of a line; '--' lines are comments."""
     out = []
     for chunk in text.split(";\n"):

@@ -1,4 +1,4 @@
-"""osfsck.clients.nsx against the NSX test double (osfsck.lab.nsx_standin; NSX cannot run
+"""osfsck.clients.nsx against the NSX test double (osfsck_lab.nsx_standin; NSX cannot run
 here): cursor paging, back-off on 429/503, bounded retries, TLS verified by default, and
 every error one line."""
 
@@ -10,8 +10,8 @@ import socket
 import pytest
 
 from osfsck.clients.nsx import NsxClient, NsxError
-from osfsck.lab import nsx_standin
-from osfsck.lab.nsx_standin import MANAGER, POLICY, NsxStandin
+from osfsck_lab import nsx_standin
+from osfsck_lab.nsx_standin import MANAGER, POLICY, NsxStandin
 
 SEGMENTS = f"{POLICY}/segments"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from osfsck.lab.loopback import free_port
+from osfsck_lab.loopback import free_port
 from tests.faults.conftest import after_the_scan, exit_for, judge
 
 pytestmark = pytest.mark.integration

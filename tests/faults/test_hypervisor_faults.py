@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from osfsck.lab import build
+from osfsck_lab import build
 from tests.faults.conftest import exit_for, judge
 from tests.faults.proxy import TcpProxy
 from tests.support.cli import osfsck

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from osfsck.lab.mariadb import MariaDB
+from osfsck_lab.mariadb import MariaDB
 from tests.faults.conftest import Lab, exit_for, judge, run_under_fault, undo_applied
 from tests.faults.proxy import TcpProxy
 from tests.support.cli import built_lab, found, osfsck, truth

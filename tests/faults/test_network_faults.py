@@ -16,9 +16,9 @@ from contextlib import contextmanager
 
 import pytest
 
-from osfsck.lab import services
-from osfsck.lab.loopback import free_port
-from osfsck.lab.nsx_standin import NsxStandin
+from osfsck_lab import services
+from osfsck_lab.loopback import free_port
+from osfsck_lab.nsx_standin import NsxStandin
 from tests.faults.conftest import exit_for, judge
 from tests.faults.proxy import HttpProxy, TcpProxy, json_error
 from tests.support.cli import osfsck

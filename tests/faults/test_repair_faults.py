@@ -21,7 +21,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from osfsck.lab import services
+from osfsck_lab import services
 from tests.faults import labstate
 from tests.faults.conftest import after_the_scan, exit_for, judge
 from tests.faults.proxy import HttpProxy

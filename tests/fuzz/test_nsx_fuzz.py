@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 
 from osfsck.clients.nsx import NsxClient, NsxError
 from osfsck.config.nsx import NsxSettings
-from osfsck.lab.nsx_objects import INTERNAL_TAGS, plugin_tags
 from osfsck.model.facts.nsx import MANAGER, NEUTRON_TAG_SCOPES, NSX_SCOPE, POLICY, NsxObject
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.nsx.mapping import NsxShapeError, to_fact
 from osfsck.sources.nsx.source import MANAGER_LISTS, POLICY_LISTS, SEGMENTS, NsxSource
+from osfsck_lab.nsx_objects import INTERNAL_TAGS, plugin_tags
 from tests.fuzz.mutate import FUZZ, PER_EXAMPLE, json_bytes, mutated_json, outcome
 from tests.support.timebox import answers_within
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from osfsck.lab.loopback import free_port
+from osfsck_lab.loopback import free_port
 
 SSHD = "/usr/sbin/sshd"
 

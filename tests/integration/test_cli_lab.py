@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from osfsck.lab.mariadb import MariaDB
+from osfsck_lab.mariadb import MariaDB
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -1,4 +1,4 @@
-"""DNS against a real BIND `named` started on loopback (osfsck.lab.bind): zone transfers
+"""DNS against a real BIND `named` started on loopback (osfsck_lab.bind): zone transfers
 into facts, a wrong TSIG key, DN101 on what was transferred, and delete-dns-records
 applied, checked again from a fresh transfer, refused when the record changed, undone."""
 
@@ -14,11 +14,11 @@ from osfsck.checks.dns.stale_dns_record import StaleDnsRecord
 from osfsck.clients.dns import Rr, server_for
 from osfsck.config.load import load_settings
 from osfsck.engine.context import RepairContext
-from osfsck.lab.bind import Bind
 from osfsck.model.facts.dns import DnsRecord, DnsZone
 from osfsck.repairs.base import RepairError
 from osfsck.repairs.dns.records import DeleteDnsRecords
 from osfsck.sources.dns import DnsZoneSource
+from osfsck_lab.bind import Bind
 from tests.support.world import World
 
 pytestmark = pytest.mark.integration
@@ -107,7 +107,7 @@ def test_a_wrong_tsig_key_leaves_the_zones_partial_with_one_line(tmp_path, named
 
 
 def test_an_unreachable_server_is_partial(tmp_path, named):
-    from osfsck.lab.bind import free_port
+    from osfsck_lab.bind import free_port
 
     _, statuses = collect(settings_for(tmp_path, named, port=free_port()))
     assert {s.status for s in statuses} == {"partial"}

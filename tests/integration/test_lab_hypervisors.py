@@ -17,10 +17,10 @@ import libvirt  # a missing libvirt-python must fail this test, not skip it
 import pytest
 
 from osfsck.config.settings import HostOverride, HypervisorSettings
-from osfsck.lab.hypervisors import define, domain_xml, hand_over, is_running, start_host, stop_host
 from osfsck.model.facts.hypervisor import Domain
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.libvirt import LibvirtSource
+from osfsck_lab.hypervisors import define, domain_xml, hand_over, is_running, start_host, stop_host
 from tests.support.leftovers import leftovers
 
 pytestmark = pytest.mark.integration

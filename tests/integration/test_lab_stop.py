@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from osfsck.lab import build
-from osfsck.lab.hypervisors import LabError, _layout
+from osfsck_lab import build
+from osfsck_lab.hypervisors import LabError, _layout
 from tests.support.leftovers import leftovers
 
 pytestmark = pytest.mark.integration

@@ -4,7 +4,7 @@ sessions through each host's iscsiadm stand-in, whose mutating forms a repair wi
 
 Real components: the Cinder and Nova schemas built by their own migrations, one
 unprivileged libvirtd per host with real TCG guests.  iSCSI is a stand-in (our machines
-have no kernel iSCSI; see osfsck/lab/iscsiadm_standin.py), run as the agent runs it.
+have no kernel iSCSI; see osfsck_lab/iscsiadm_standin.py), run as the agent runs it.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from osfsck.lab import volumes
 from osfsck.model.facts.cinder import CinderAttachment, CinderVolume
 from osfsck.model.facts.hypervisor import Domain, DomainVolume, IscsiSession
 from osfsck.model.facts.nova import BlockDeviceMapping, Instance, volume_target
 from osfsck.model.snapshot import Snapshot
+from osfsck_lab import volumes
 
 pytestmark = pytest.mark.integration
 

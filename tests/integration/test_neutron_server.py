@@ -20,9 +20,9 @@ import pytest
 from osfsck.clients.neutron_api import NeutronApi, NeutronApiError
 from osfsck.config import load_settings
 from osfsck.config.settings import NeutronSettings
-from osfsck.lab import build, neutron_server
-from osfsck.lab.loopback import free_port
-from osfsck.lab.mariadb import MariaDB
+from osfsck_lab import build, neutron_server
+from osfsck_lab.loopback import free_port
+from osfsck_lab.mariadb import MariaDB
 
 pytestmark = [
     pytest.mark.integration,

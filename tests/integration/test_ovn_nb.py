@@ -1,5 +1,5 @@
 """The OVN northbound source, checks and delete-ovn-row against a real ovsdb-server serving
-Debian's NB schema on loopback (osfsck.lab.ovsdb), populated the way Neutron's ML2/OVN
+Debian's NB schema on loopback (osfsck_lab.ovsdb), populated the way Neutron's ML2/OVN
 driver populates it (names and external_ids of research/external-systems.md §B.2), through
 ovsdbapp.  The Neutron side comes from the World builder: the Neutron source has its own
 tests against Neutron's real schema."""
@@ -16,13 +16,13 @@ from osfsck.clients import ovn as client
 from osfsck.config.ovn import OvnSettings
 from osfsck.config.settings import Settings
 from osfsck.engine.context import RepairContext
-from osfsck.lab.ovsdb import OvsdbServer
 from osfsck.model.facts.ovn import OVN_NB_SCOPE, OvnNbRow, port_group_name, router_name, switch_name
 from osfsck.model.plan import RepairPlan
 from osfsck.model.snapshot import Snapshot
 from osfsck.repairs.base import NotOwned, RepairError
 from osfsck.repairs.ovn.rows import DeleteOvnRow
 from osfsck.sources.ovn_nb.source import OvnNorthboundSource
+from osfsck_lab.ovsdb import OvsdbServer
 from tests.support.world import World
 
 pytestmark = pytest.mark.integration

@@ -21,12 +21,12 @@ from osfsck.clients.placement_api import PlacementApi, PlacementApiError, Placem
 from osfsck.config import load_settings
 from osfsck.config.placement import PlacementSettings
 from osfsck.engine.context import RepairContext
-from osfsck.lab import build, placement_server
-from osfsck.lab.loopback import free_port
 from osfsck.model.finding import Finding, Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.repairs.base import RepairError
 from osfsck.repairs.placement.allocations import DeleteOrphanAllocations
+from osfsck_lab import build, placement_server
+from osfsck_lab.loopback import free_port
 
 pytestmark = [
     pytest.mark.integration,

@@ -19,11 +19,11 @@ from osfsck.config.rabbitmq import Broker as BrokerSettings
 from osfsck.config.rabbitmq import RabbitSettings
 from osfsck.config.settings import Settings
 from osfsck.engine.context import RepairContext
-from osfsck.lab.rabbitmq import USER, Broker, _epmd_pids
 from osfsck.model.facts.rpc import RabbitQueue
 from osfsck.repairs.base import RepairError
 from osfsck.repairs.rabbitmq.queues import DeleteDeadHostQueue, DeleteOrphanRpcQueue
 from osfsck.sources.rabbitmq.source import RabbitMQSource
+from osfsck_lab.rabbitmq import USER, Broker, _epmd_pids
 from tests.support.world import HOUR, World
 
 pytestmark = pytest.mark.integration

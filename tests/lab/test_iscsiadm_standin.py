@@ -1,4 +1,4 @@
-"""The lab's iscsiadm stand-in (no kernel iSCSI here, see osfsck/lab/iscsiadm_standin.py),
+"""The lab's iscsiadm stand-in (no kernel iSCSI here, see osfsck_lab/iscsiadm_standin.py),
 run as osfsck runs it: the generated script, as a separate process.  Its output must read
 like the real command's (same parser as the recorded open-iscsi fixtures), with the same
 exit statuses, and its changes must be logged."""
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from osfsck.lab import iscsiadm_standin as standin
 from osfsck.sources.iscsi.parse import NO_OBJECTS, parse_nodes, parse_sessions
+from osfsck_lab import iscsiadm_standin as standin
 
 FIXTURES = Path(__file__).parents[1] / "sources" / "fixtures" / "iscsiadm"
 A = "iqn.2010-10.org.openstack:volume-0b6e1b2c-1111-4c3a-9d2e-5f1a2b3c4d5e"

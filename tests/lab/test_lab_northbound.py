@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from osfsck.lab import build, ovn_nb, services
+from osfsck_lab import build, ovn_nb, services
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ from osfsck.checks.placement.orphan_resource_provider import OrphanResourceProvi
 from osfsck.config.load import load_settings
 from osfsck.engine import wiring
 from osfsck.engine.collect import collect
-from osfsck.lab import build, placement, schemas
 from osfsck.model.facts.nova import MIGRATION_TERMINAL
+from osfsck_lab import build, placement, schemas
 
 NOW = dt.datetime(2026, 11, 24, 12, 0)
 CHECKS = (OrphanAllocation, MissingAllocation, AllocationOnWrongProvider, OrphanResourceProvider)

@@ -10,11 +10,11 @@ from osfsck.checks.quotas.duplicate_quota_usage import DuplicateQuotaUsage
 from osfsck.checks.quotas.expired_reservation import ExpiredReservation
 from osfsck.checks.quotas.quota_usage_drift import QuotaUsageDrift
 from osfsck.config.settings import CinderSettings, Database, NeutronSettings
-from osfsck.lab import build, database, quotas, schemas
 from osfsck.model.facts.quota import CinderQuotaUsage, NeutronQuotaUsage
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.cinder_db import CinderDatabaseSource
 from osfsck.sources.neutron_db import NeutronDatabaseSource
+from osfsck_lab import build, database, quotas, schemas
 
 NOW = dt.datetime(2026, 11, 24, 12, 0)
 CHECKS = (QuotaUsageDrift, ExpiredReservation, DuplicateQuotaUsage)

@@ -6,7 +6,7 @@ the services process's heartbeats reaching the live hosts only."""
 import datetime as dt
 import sqlite3
 
-from osfsck.lab import build, database, rpc, rpc_services, schemas, volumes
+from osfsck_lab import build, database, rpc, rpc_services, schemas, volumes
 
 NOW = dt.datetime(2026, 11, 25, 12, 0)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from osfsck.lab import build
+from osfsck_lab import build
 
 
 def _rows(out: Path, db: str, sql: str) -> list[dict]:
@@ -89,7 +89,7 @@ def spec():
     import datetime as dt
 
     c = build.spec("small", 2, dt.datetime(2026, 6, 1, 12, 0, 0))
-    from osfsck.lab import services
+    from osfsck_lab import services
 
     services.ovn_northbound(c)
     return c
@@ -163,7 +163,7 @@ def test_router_and_metadata_ports_as_ml2_ovn_makes_them(spec):
 
 
 def _nb(c):
-    from osfsck.lab import ovn_nb
+    from osfsck_lab import ovn_nb
 
     return ovn_nb.rows(c)
 

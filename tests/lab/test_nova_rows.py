@@ -8,8 +8,8 @@ import sqlite3
 
 import pytest
 
-from osfsck.lab import build, nova_rows, schemas
 from osfsck.model.facts.nova import MIGRATION_TERMINAL
+from osfsck_lab import build, nova_rows, schemas
 
 NOW = dt.datetime(2026, 11, 24, 12, 0)
 

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from osfsck.lab import build, services
-from osfsck.lab.nsx_standin import POLICY as P
+from osfsck_lab import build, services
+from osfsck_lab.nsx_standin import POLICY as P
 
 
 @pytest.fixture(scope="module")
@@ -51,9 +51,9 @@ def test_port_tags_as_each_plugin_writes_them(cloud_store):
     """Policy: an os-security-group tag per group, then build_v3_tags_payload's four
     (nsx_p _build_port_tags); Manager: the payload, os-instance-uuid for a compute port, the
     groups' tags and the default section's (nsx_v3 _create_port_at_the_backend)."""
-    from osfsck.lab import nsx_objects
-    from osfsck.lab.nsx_standin import MANAGER as M
-    from osfsck.lab.nsx_standin import Store
+    from osfsck_lab import nsx_objects
+    from osfsck_lab.nsx_standin import MANAGER as M
+    from osfsck_lab.nsx_standin import Store
 
     c, store = cloud_store
     groups = {}

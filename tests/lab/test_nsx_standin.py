@@ -1,4 +1,4 @@
-"""The NSX test double (osfsck.lab.nsx_standin) answers as the NSX API documents: list
+"""The NSX test double (osfsck_lab.nsx_standin) answers as the NSX API documents: list
 envelopes and cursors, page sizes, `_revision` and 412, detach on logical port deletes,
 basic auth, HTTPS, injected faults; in a thread and as a process.  Spoken to with plain
 httpx, not with osfsck's client, so the double is tested on its own."""
@@ -12,8 +12,8 @@ import sys
 import httpx
 import pytest
 
-from osfsck.lab import nsx_standin
-from osfsck.lab.nsx_standin import MANAGER, POLICY, NsxStandin
+from osfsck_lab import nsx_standin
+from osfsck_lab.nsx_standin import MANAGER, POLICY, NsxStandin
 
 AUTH = ("admin", "secret")
 SEGMENTS = f"{POLICY}/segments"
@@ -127,7 +127,7 @@ def test_runs_as_a_process_and_keeps_its_state(tmp_path):
         [
             sys.executable,
             "-m",
-            "osfsck.lab.nsx_standin",
+            "osfsck_lab.nsx_standin",
             "--password-file",
             str(tmp_path / "pw"),
             "--state",

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from osfsck.cli.lab import cmd_lab
-from osfsck.lab import build, processes
-from osfsck.lab.hypervisors import LabError
-from osfsck.lab.processes import Proc
+from osfsck_lab import build, processes
+from osfsck_lab.cli import cmd_lab
+from osfsck_lab.hypervisors import LabError
+from osfsck_lab.processes import Proc
 
 # a Python that waits, the rest of its argv untouched
 WAIT = "import signal, sys, time; signal.signal(signal.SIGTERM, {}); time.sleep(60)"

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from osfsck.lab import schemas
+from osfsck_lab import schemas
 
 RELEASES = schemas.releases()
 
@@ -235,7 +235,7 @@ def test_bad_arguments_are_rejected():
 def mariadb(tmp_path_factory):
     if shutil.which("mariadbd", path=os.environ.get("PATH", "") + ":/usr/sbin") is None:
         pytest.skip("mariadbd is not installed")
-    from osfsck.lab.mariadb import MariaDB
+    from osfsck_lab.mariadb import MariaDB
 
     server = MariaDB(tmp_path_factory.mktemp("mariadb"))
     yield server

@@ -9,8 +9,8 @@ import subprocess
 
 import pytest
 
-from osfsck.lab import build
-from osfsck.lab.processes import alive, read_pid
+from osfsck_lab import build
+from osfsck_lab.processes import alive, read_pid
 from tests.support.leftovers import leftovers
 
 

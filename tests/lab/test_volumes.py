@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from osfsck.lab import build, volumes
 from osfsck.sources.iscsi.parse import parse_nodes, parse_sessions
 from osfsck.sources.libvirt.mapping import parse_domain
+from osfsck_lab import build, volumes
 
 
 class Lab:

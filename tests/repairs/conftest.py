@@ -5,7 +5,7 @@ import secrets
 
 import pytest
 
-from osfsck.lab.mariadb import MariaDB
+from osfsck_lab.mariadb import MariaDB
 
 
 @pytest.fixture(scope="session")

@@ -16,10 +16,10 @@ from osfsck.config.settings import CinderSettings, Database, NovaSettings, Setti
 from osfsck.engine.context import RepairContext
 from osfsck.engine.journal import Journal
 from osfsck.engine.repair import apply_one
-from osfsck.lab import database, schemas
 from osfsck.model.plan import Outcome, PlanResult, RepairPlan
 from osfsck.model.snapshot import Snapshot
 from osfsck.repairs.base import RepairError
+from osfsck_lab import database, schemas
 from tests.support.evidence import tracked, undeclared_reads
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, 0)

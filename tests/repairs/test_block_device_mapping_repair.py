@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 
 from osfsck.checks.evidence import bdm_evidence
-from osfsck.lab import database
 from osfsck.model.facts.nova import BlockDeviceMapping
 from osfsck.model.finding import Finding, Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.repairs.base import RepairError
 from osfsck.repairs.nova_cell.block_device_mappings import SoftDeleteBlockDeviceMapping
+from osfsck_lab import database
 from tests.repairs.helpers import (
     RELEASE,
     T0,

@@ -9,7 +9,6 @@ import pytest
 
 from osfsck.checks.evidence import attachment_evidence, volume_evidence
 from osfsck.config.settings import CinderSettings, Database
-from osfsck.lab import database
 from osfsck.model.facts.cinder import CinderAttachment, CinderVolume
 from osfsck.model.finding import Finding, Severity
 from osfsck.model.refs import ObjectRef
@@ -18,6 +17,7 @@ from osfsck.repairs.base import RepairError
 from osfsck.repairs.cinder.attachments import DeleteVolumeAttachment
 from osfsck.repairs.cinder.volumes import ResetVolumeState, ResetVolumeStatus
 from osfsck.sources.cinder_db import CinderDatabaseSource
+from osfsck_lab import database
 from tests.repairs.helpers import (
     T0,
     apply,

@@ -13,13 +13,13 @@ import pytest
 
 from osfsck.clients.hostagent import agent
 from osfsck.config.settings import HypervisorSettings
-from osfsck.lab import iscsiadm_standin as standin
 from osfsck.model.finding import Finding, Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.repairs.base import RepairError
 from osfsck.repairs.iscsi.sessions import LogoutIscsiSession
 from osfsck.sources.hosts import HostTarget
 from osfsck.sources.iscsi.source import IscsiSource
+from osfsck_lab import iscsiadm_standin as standin
 from tests.repairs.helpers import apply, context, plan_of
 from tests.support import sysfs
 

@@ -27,7 +27,6 @@ from osfsck.checks.network.port_bound_to_dead_host import PortBoundToDeadHost
 from osfsck.checks.network.stale_port_binding import StalePortBinding
 from osfsck.clients.neutron_api import NeutronApi
 from osfsck.config.settings import Database, NeutronSettings, Settings
-from osfsck.lab import database, schemas
 from osfsck.model.facts.nova import ComputeService
 from osfsck.repairs.base import NotOwned, RepairError
 from osfsck.repairs.conditional_update import now_stored
@@ -36,6 +35,7 @@ from osfsck.repairs.neutron.floating_ips import DisassociateFloatingIp
 from osfsck.repairs.neutron.ports import DeletePort
 from osfsck.repairs.runbooks.network import MissingPortRunbook, OrphanPortRunbook, PortDeadHostRunbook
 from osfsck.sources.neutron_db import NeutronDatabaseSource
+from osfsck_lab import database, schemas
 from tests.repairs.helpers import apply, context, execute, plan_of, refused_again_then_undone
 from tests.support.world import DAY, World
 

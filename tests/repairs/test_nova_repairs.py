@@ -16,10 +16,10 @@ from osfsck.checks.cells.unmapped_instance import UnmappedInstance
 from osfsck.checks.compute.domain_on_wrong_host import DomainOnWrongHost
 from osfsck.checks.compute.missing_domain import MissingDomain
 from osfsck.checks.compute.power_state_drift import PowerStateDrift
-from osfsck.lab import database
 from osfsck.repairs.nova_api.mappings import FixMappingCell, MapInstance
 from osfsck.repairs.nova_api.rows import DeleteBuildRequest, DeleteInstanceMapping
 from osfsck.repairs.nova_cell.instances import MoveInstanceRecord, SetInstanceError, SyncPowerState
+from osfsck_lab import database
 from tests.repairs.helpers import RELEASE, T0, apply, context, plan_of, rows
 from tests.support.world import DAY, HOUR, World
 

@@ -1,5 +1,5 @@
 """delete-nsx-object (Policy API) and delete-nsx-manager-object (Manager API) against the
-NSX test double (osfsck.lab.nsx_standin; NSX cannot run here), with the two-run test:
+NSX test double (osfsck_lab.nsx_standin; NSX cannot run here), with the two-run test:
 NX101 finds the orphans in what the real source collects, the repairs delete them, a
 fresh collection is clean, and (Policy API) undo puts them back."""
 
@@ -11,14 +11,14 @@ import pytest
 
 from osfsck.checks.nsx.orphan_nsx_object import OrphanNsxObject
 from osfsck.config.nsx import NsxSettings
-from osfsck.lab.nsx_standin import MANAGER as M
-from osfsck.lab.nsx_standin import POLICY as P
-from osfsck.lab.nsx_standin import NsxStandin
 from osfsck.model.facts.nsx import NsxObject
 from osfsck.model.finding import Severity
 from osfsck.repairs.base import NotOwned, RepairError
 from osfsck.repairs.nsx.objects import DeleteNsxManagerObject, DeleteNsxObject
 from osfsck.sources.nsx.source import NsxSource
+from osfsck_lab.nsx_standin import MANAGER as M
+from osfsck_lab.nsx_standin import POLICY as P
+from osfsck_lab.nsx_standin import NsxStandin
 from tests.repairs.helpers import apply, context, plan_of, refused_again_then_undone
 from tests.support.world import World, uid
 from tests.support.world_neutron import network_uid

@@ -16,7 +16,6 @@ from osfsck.checks.quotas.expired_reservation import ExpiredReservation
 from osfsck.checks.quotas.quota_usage_drift import QuotaUsageDrift
 from osfsck.config.settings import CinderSettings, Database, NeutronSettings, Settings
 from osfsck.engine.context import RepairContext
-from osfsck.lab import database, schemas
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
 from osfsck.repairs.base import RepairError
@@ -24,6 +23,7 @@ from osfsck.repairs.quotas.reservations import DeleteExpiredReservations
 from osfsck.repairs.quotas.usage import RecomputeQuotaUsage
 from osfsck.sources.cinder_db import CinderDatabaseSource
 from osfsck.sources.neutron_db import NeutronDatabaseSource
+from osfsck_lab import database, schemas
 from tests.repairs.helpers import T0, VOLUME_TYPE, apply, execute, plan_of, rows, volume
 
 OLD = T0 - dt.timedelta(days=3)

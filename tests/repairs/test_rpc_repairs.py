@@ -11,12 +11,12 @@ from osfsck.checks.rpc.dead_host_queue_backlog import DeadHostQueueBacklog
 from osfsck.checks.rpc.orphan_rpc_queue import OrphanRpcQueue
 from osfsck.checks.rpc.stuck_build import StuckBuild
 from osfsck.checks.rpc.stuck_instance_task import StuckInstanceTask
-from osfsck.lab import database
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
 from osfsck.repairs.base import NotOwned, RepairError
 from osfsck.repairs.nova_cell.stuck_tasks import FailStuckBuild, ResetStuckInstance
 from osfsck.repairs.rabbitmq.queues import DeleteDeadHostQueue, DeleteOrphanRpcQueue
+from osfsck_lab import database
 from tests.repairs.helpers import RELEASE, T0, apply, context, execute, plan_of, refused_again_then_undone, rows
 from tests.support.world import DAY, HOUR, World
 

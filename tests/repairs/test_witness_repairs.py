@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import pytest
 
-from osfsck.lab import database
 from osfsck.model.facts.hypervisor import IscsiNode
 from osfsck.model.finding import Finding, Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
 from osfsck.repairs.cinder.attachment_host import FixAttachmentHost
 from osfsck.repairs.iscsi.login import LoginIscsiSession
+from osfsck_lab import database
 from tests.repairs.helpers import (
     T0,
     apply,

@@ -29,7 +29,7 @@ from urllib.parse import quote
 
 import pytest
 
-from osfsck.lab.loopback import free_port
+from osfsck_lab.loopback import free_port
 
 pytestmark = pytest.mark.integration
 

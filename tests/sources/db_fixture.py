@@ -12,7 +12,7 @@ import json
 import re
 from pathlib import Path
 
-from osfsck.lab import database
+from osfsck_lab import database
 
 FIXTURES = Path(__file__).parent / "fixtures"
 _TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$")

@@ -5,10 +5,10 @@ import datetime as dt
 import pytest
 
 from osfsck.config.settings import CinderSettings, Database
-from osfsck.lab import database, schemas
 from osfsck.model.facts.cinder import CINDER_SCOPE, CinderAttachment, CinderService, CinderVolume
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.cinder_db import CinderDatabaseSource, queries
+from osfsck_lab import database, schemas
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, 0)
 V1, V2, GONE = (

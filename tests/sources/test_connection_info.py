@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from osfsck.config.settings import CinderSettings, Database, NovaSettings
-from osfsck.lab import database, schemas
 from osfsck.model.facts.cinder import CinderAttachment
 from osfsck.model.facts.nova import BlockDeviceMapping, kernel_lun, volume_target
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.cinder_db import CinderDatabaseSource
 from osfsck.sources.nova_db import NovaDatabaseSource
+from osfsck_lab import database, schemas
 
 FIXTURES = Path(__file__).parent / "fixtures" / "connection_info"
 CASES = {p.stem: json.loads(p.read_text()) for p in sorted(FIXTURES.glob("*.json"))}

@@ -8,11 +8,11 @@ import pytest
 
 from osfsck.config.dns import DesignateSettings
 from osfsck.config.settings import Database
-from osfsck.lab import database, schemas
 from osfsck.model.facts.dns import DESIGNATE_SCOPE, DesignateRecord
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.base import NotConfigured
 from osfsck.sources.designate_db import DesignateDatabaseSource, queries
+from osfsck_lab import database, schemas
 from tests.sources.db_fixture import fixture, load
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, 0)

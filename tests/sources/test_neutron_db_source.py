@@ -5,7 +5,6 @@ import datetime as dt
 import pytest
 
 from osfsck.config.settings import Database, NeutronSettings
-from osfsck.lab import database, schemas
 from osfsck.model.facts.neutron import (
     NEUTRON_SCOPE,
     FloatingIp,
@@ -18,6 +17,7 @@ from osfsck.model.facts.neutron import (
 )
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.neutron_db import NeutronDatabaseSource, queries
+from osfsck_lab import database, schemas
 from tests.sources.db_fixture import fixture, load
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, 0)

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from osfsck.config.settings import Database, NovaSettings
-from osfsck.lab import database, schemas
 from osfsck.model.facts.nova import (
     ArchivedInstance,
     BlockDeviceMapping,
@@ -22,6 +21,7 @@ from osfsck.model.facts.nova import (
 )
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.nova_db import NovaDatabaseSource, queries
+from osfsck_lab import database, schemas
 from tests.sources.db_fixture import fixture
 
 T0 = dt.datetime(2026, 3, 1, 12, 30, 5)

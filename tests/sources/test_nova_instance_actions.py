@@ -3,11 +3,11 @@ Nova schema (SQLite here; the query is plain SQL that MariaDB runs the same)."""
 
 import datetime as dt
 
-from osfsck.lab import database, schemas
 from osfsck.model.facts.rpc import InstanceAction
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.db_read import read_database
 from osfsck.sources.nova_db import queries
+from osfsck_lab import database, schemas
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, 0)
 BUSY, IDLE, GONE = ("bbbbbbbb-0000-4000-8000-00000000000%d" % i for i in (1, 2, 3))

@@ -1,4 +1,4 @@
-"""The NSX source against the NSX test double (osfsck.lab.nsx_standin; NSX cannot run
+"""The NSX source against the NSX test double (osfsck_lab.nsx_standin; NSX cannot run
 here): what it reads from each API, the facts it makes of the plugin's tags, and all or
 nothing when a page fails."""
 
@@ -9,14 +9,14 @@ import datetime as dt
 import pytest
 
 from osfsck.config.nsx import NsxSettings
-from osfsck.lab.nsx_standin import MANAGER as MANAGER_API
-from osfsck.lab.nsx_standin import POLICY as POLICY_API
-from osfsck.lab.nsx_standin import NsxStandin
 from osfsck.model.facts.nsx import MANAGER, NSX_SCOPE, POLICY, NsxObject
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.base import NotConfigured
 from osfsck.sources.nsx.mapping import from_epoch_ms, to_fact
 from osfsck.sources.nsx.source import NsxSource
+from osfsck_lab.nsx_standin import MANAGER as MANAGER_API
+from osfsck_lab.nsx_standin import POLICY as POLICY_API
+from osfsck_lab.nsx_standin import NsxStandin
 from tests.support.world import World
 from tests.support.world_nsx import INTERNAL_TAGS, fill_standin, plugin_tags
 

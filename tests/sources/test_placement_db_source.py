@@ -7,10 +7,10 @@ import pytest
 
 from osfsck.config.placement import PlacementSettings
 from osfsck.config.settings import Database
-from osfsck.lab import database, schemas
 from osfsck.model.facts.placement import PLACEMENT_SCOPE, Allocation, Consumer, Inventory, ResourceProvider
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.placement_db import PlacementDatabaseSource, queries
+from osfsck_lab import database, schemas
 from tests.sources.db_fixture import fixture, load
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, 0)

@@ -9,7 +9,6 @@ import datetime as dt
 import pytest
 
 from osfsck.config.settings import CinderSettings, Database, NeutronSettings, NovaSettings
-from osfsck.lab import database, schemas
 from osfsck.model.facts.cinder import CinderVolumeType
 from osfsck.model.facts.quota import (
     CinderCounted,
@@ -25,6 +24,7 @@ from osfsck.model.snapshot import Snapshot
 from osfsck.sources.cinder_db import CinderDatabaseSource
 from osfsck.sources.neutron_db import NeutronDatabaseSource
 from osfsck.sources.nova_db import NovaDatabaseSource
+from osfsck_lab import database, schemas
 from tests.sources.db_fixture import fixture, load
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, 0)

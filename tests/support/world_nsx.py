@@ -15,7 +15,6 @@ Policy objects have the Neutron id as their id; Manager objects get ids of their
 
 from __future__ import annotations
 
-from osfsck.lab.nsx_objects import INTERNAL_TAGS, mirror, plugin_tags  # noqa: F401 - the tests' vocabulary too
 from osfsck.model.facts.neutron import NeutronNetwork, NeutronPort, NeutronRouter, SecurityGroup, is_compute_port
 from osfsck.model.facts.nsx import (
     MANAGER,
@@ -27,6 +26,7 @@ from osfsck.model.facts.nsx import (
     SECURITY_GROUP,
     NsxObject,
 )
+from osfsck_lab.nsx_objects import INTERNAL_TAGS, mirror, plugin_tags  # noqa: F401 - the tests' vocabulary too
 
 DAY = 86400
 _NSX_BASE = 0x45C0 << 64
@@ -199,7 +199,7 @@ class NsxWorld:
         )
 
 
-# -- the same objects in the NSX test double (osfsck.lab.nsx_standin) -------------------------
+# -- the same objects in the NSX test double (osfsck_lab.nsx_standin) -------------------------
 
 LONG_AGO_MS = 1_767_225_600_000  # 2026-01-01: older than any grace
 

@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 import traceback
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from osfsck import __version__
@@ -37,6 +38,10 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str):
         raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+# command -> handler, for the commands other installed distributions add (build_parser)
+_COMMANDS: dict = {}
 
 
 def _config_path(args) -> str:
@@ -136,30 +141,10 @@ def parser() -> argparse.ArgumentParser:
 
     sub.add_parser("permissions", help="print what osfsck reads and writes, for the grants to create")
 
-    p = sub.add_parser("demo", help="build a small synthetic cloud, check it, repair it, check again")
-    p.add_argument("--keep", metavar="DIR", help="build in DIR and leave it (default: a temporary folder)")
-
-    p = sub.add_parser("lab", help="build or control a synthetic cloud with real schemas and injected faults")
-    lsub = p.add_subparsers(dest="lab_command", metavar="ACTION")
-    b = lsub.add_parser("build", help="write a cloud, its osfsck.toml and truth.json into DIR")
-    b.add_argument("--out", required=True, metavar="DIR")
-    b.add_argument("--profile", default="small", choices=("small", "M", "L"))
-    b.add_argument("--seed", type=int, default=1)
-    b.add_argument(
-        "--db-url", metavar="URL", help="a MariaDB/MySQL server URL to create the databases in (default: SQLite files)"
-    )
-    b.add_argument("--release", help="schema release (default: the newest)")
-    b.add_argument(
-        "--hypervisors",
-        choices=("libvirtd", "testfiles"),
-        help="libvirtd per host (default for small) or libvirt test-driver files (M, L)",
-    )
-    for name, helptext in (
-        ("start", "start the lab's hypervisor daemons again"),
-        ("stop", "stop the lab's hypervisor daemons"),
-    ):
-        s = lsub.add_parser(name, help=helptext)
-        s.add_argument("dir", metavar="DIR")
+    # commands other distributions add (the lab's `demo` and `lab`, from osfsck-lab):
+    # each entry point is called with the subparsers and returns {command: handler}
+    for ep in entry_points(group="osfsck.commands"):
+        _COMMANDS.update(ep.load()(sub))
     return ap
 
 

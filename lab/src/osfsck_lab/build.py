@@ -1,0 +1,421 @@
+"""Write a lab cloud to disk: databases, instance folders, hypervisors, osfsck.toml, truth."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+from osfsck_lab import (
+    database,
+    faults,
+    hypervisors,
+    iscsiadm_standin,
+    network,
+    nova_rows,
+    placement,
+    processes,
+    quotas,
+    rpc,
+    schemas,
+    services,
+    testdriver,
+    volumes,
+)
+from osfsck_lab.cloud import Cloud, consistent_cloud
+from osfsck_lab.hypervisors import LabError
+from osfsck_lab.profiles import PROFILES
+
+
+def build(
+    out: Path,
+    profile: str = "small",
+    seed: int = 1,
+    db_url: str | None = None,
+    release: str | None = None,
+    hv_mode: str | None = None,
+    run_as: str | None = None,
+    now: dt.datetime | None = None,
+) -> dict:
+    """Build the lab cloud in `out`.  Its lab.json is written first, as a lab whose build
+    has not finished: whatever step fails (or an interrupt), the build stops every server it
+    started, and `lab stop` can too."""
+    prof = PROFILES[profile]
+    release = release or schemas.releases()[0]
+    if release not in schemas.releases():
+        raise LabError(f"unknown schema release {release!r} (have: {', '.join(schemas.releases())})")
+    hv_mode = hv_mode or prof.hypervisors
+    out = Path(out).resolve()
+    if (out / "lab.json").exists():
+        stop(out)
+    out.mkdir(parents=True, exist_ok=True)
+    os.chmod(out, 0o755)  # the lab's libvirtd user must reach the guests' disks
+    _write_lab(
+        out,
+        {
+            "profile": profile,
+            "seed": seed,
+            "release": release,
+            "hypervisors": hv_mode,
+            "building": True,
+            "hosts": {},
+            "services": {},
+        },
+    )
+    try:
+        return _build(out, profile, seed, db_url, release, hv_mode, run_as, now)
+    except BaseException as failed:
+        _stop_after(failed, out)
+        raise
+
+
+def _build(
+    out: Path,
+    profile: str,
+    seed: int,
+    db_url: str | None,
+    release: str,
+    hv_mode: str,
+    run_as: str | None,
+    now: dt.datetime | None,
+) -> dict:
+    prof = PROFILES[profile]
+    now = (now or dt.datetime.now(dt.UTC).replace(tzinfo=None)).replace(microsecond=0)
+    cloud = spec(profile, seed, now, release)
+    volumes.for_release(cloud, release)
+    zones = services.dns_zone_records(cloud)
+    northbound = services.ovn_northbound(cloud)
+    nsx = services.nsx_manager(cloud)
+    urls = _write_databases(cloud, out, db_url, f"lab{seed}", release)
+    paths = _write_folders(cloud, out, prof.real_bytes_per_mb)
+    uris = _write_hypervisors(cloud, out, paths, hv_mode, run_as)
+    iscsiadms = _write_iscsi(cloud, out)
+    running, service_lines = {}, []
+    running["named"], lines = services.start_dns(out, zones)
+    service_lines += lines
+    running["ovsdb-server"], lines = services.start_ovn(out, northbound)
+    service_lines += lines
+    running["nsx"], lines = services.start_nsx(out, nsx)
+    service_lines += lines
+    entries, lines = rpc.start(out, cloud)  # the broker and the live services' process
+    running.update(entries)
+    service_lines += lines
+    service_lines += services.start_placement(out, urls["placement"], db_url, running)
+    truth = [{**t, "subject": _subject(t["subject"], paths)} for t in cloud.truth]
+    (out / "truth.json").write_text(
+        json.dumps(
+            {"profile": profile, "seed": seed, "release": release, "faults": truth, "near_misses": cloud.notes},
+            indent=2,
+        )
+    )
+    _write_config(out, urls, paths, uris, iscsiadms, db_url, service_lines)
+    lab = {
+        "profile": profile,
+        "seed": seed,
+        "release": release,
+        "hypervisors": hv_mode,
+        "hosts": {h: {"uri": uris[h], "instances_path": paths[h]} for h, _ in cloud.hosts},
+        "services": running,
+    }
+    _write_lab(out, lab)
+    return {
+        "dir": str(out),
+        "hosts": len(cloud.hosts),
+        "faults": len(truth),
+        "instances": sum(len(v) for v in cloud.instances.values()),
+        "archived": sum(len(v) for v in cloud.shadow.values()),
+        "volumes": len(cloud.volumes),
+        "attachments": sum(1 for a in cloud.attachments if not a["deleted"]),
+    }
+
+
+def spec(profile: str, seed: int, now: dt.datetime, release: str | None = None) -> Cloud:
+    """The lab cloud `build` writes, as a pure description: consistent, then faulted."""
+    prof = PROFILES[profile]
+    cloud = consistent_cloud(prof, seed, now, release or schemas.releases()[0])
+    volumes.populate(cloud, prof)
+    faults.inject(cloud, copies=1 if profile == "small" else max(1, len(cloud.hosts) // 400))
+    return cloud
+
+
+# -- databases ---------------------------------------------------------------------------
+def _write_databases(c: Cloud, out: Path, db_url: str | None, prefix: str, release: str) -> dict:
+    names = ["nova_api", "cinder", "neutron", "placement"] + [f"nova_{cell}" for cell, _ in c.cells]
+    urls = database.database_urls(out, db_url, prefix, names)
+    database.create(urls["nova_api"], "nova_api", release)
+    cell_ids = {}
+    cell_rows = []
+    for i, (cell, uuid) in enumerate(c.cells, 1):
+        cell_ids[cell] = i
+        conn = urls[f"nova_{cell}"]
+        if db_url:  # exercise Nova's templated URLs: credentials come from cell_url_base
+            conn = "{scheme}://{username}:{password}@{hostname}:{port}/" + f"{prefix}_nova_{cell}"
+        cell_rows.append(
+            {
+                "id": i,
+                "uuid": uuid,
+                "name": cell,
+                "transport_url": "rabbit://lab:lab@localhost:5672/",
+                "database_connection": conn,
+                "disabled": False,
+                "created_at": c.now,
+            }
+        )
+    database.insert_rows(urls["nova_api"], "cell_mappings", cell_rows)
+    database.insert_rows(
+        urls["nova_api"],
+        "host_mappings",
+        [{"cell_id": cell_ids[cell], "host": h, "created_at": c.now} for h, cell in c.hosts],
+    )
+    database.insert_rows(urls["nova_api"], "instance_mappings", nova_rows.mapping_rows(c, cell_ids))
+    database.insert_rows(urls["nova_api"], "build_requests", nova_rows.build_request_rows(c))
+    on_disk = nova_rows.folders(c)
+    for cell, _ in c.cells:
+        url = urls[f"nova_{cell}"]
+        database.create(url, "nova", release)
+        database.insert_rows(
+            url, "instances", [nova_rows.instance_row(c, r, on_disk) for r in c.instances.get(cell, [])]
+        )
+        database.insert_rows(
+            url, "shadow_instances", [nova_rows.instance_row(c, r, on_disk) for r in c.shadow.get(cell, [])]
+        )
+        database.insert_rows(url, "instance_info_caches", network.cache_rows(c, cell))
+        database.insert_rows(url, "migrations", c.migrations.get(cell, []))
+        database.insert_rows(url, "block_device_mapping", c.bdms.get(cell, []))
+        database.insert_rows(url, "services", nova_rows.service_rows(c, cell, release))
+        database.insert_rows(url, "compute_nodes", nova_rows.compute_node_rows(c, cell, placement.node_uuid))
+    _write_cinder(c, urls["cinder"], release)
+    _write_neutron(c, urls["neutron"], release)
+    placement.write(c, urls, release)
+    quotas.write(c, urls)
+    rpc.write(c, urls)
+    return urls
+
+
+def _write_neutron(c: Cloud, url: str, release: str) -> None:
+    n = c.net
+    database.create(url, "neutron", release)
+    for table_name, rows in (
+        ("standardattributes", n.attrs),
+        ("networks", n.networks),
+        ("networksegments", n.segments),
+        ("subnets", n.subnets),
+        ("ports", n.ports),
+        ("ml2_port_bindings", n.bindings),
+        ("ml2_port_binding_levels", n.levels),
+        ("ipallocations", n.ips),
+        ("routers", n.routers),
+        ("routerports", n.router_ports),
+        ("floatingips", n.fips),
+        ("securitygroups", n.groups),
+        ("securitygrouprules", n.rules),
+        ("securitygroupportbindings", n.port_groups),
+        ("ovn_revision_numbers", n.ovn_revisions),
+    ):
+        # columns left NULL are not named: a newer release's columns (networks.qinq) are then optional
+        database.insert_rows(url, table_name, [{k: v for k, v in _stored(r).items() if v is not None} for r in rows])
+    database.insert_rows(url, "externalnetworks", [{"network_id": n.external["id"], "is_default": 1}])
+
+
+def _write_cinder(c: Cloud, url: str, release: str) -> None:
+    database.create(url, "cinder", release)
+    database.insert_rows(url, "volume_types", [{**volumes.VOLUME_TYPE, "created_at": c.now - dt.timedelta(days=400)}])
+    database.insert_rows(
+        url,
+        "services",
+        [
+            {
+                "host": host,
+                "binary": binary,
+                "topic": binary,
+                "report_count": 1,
+                "disabled": False,
+                "deleted": 0,
+                "availability_zone": "nova",
+                "created_at": c.now,
+                "updated_at": c.now,
+                "uuid": c.uuid(),
+            }
+            for host, binary in [(volumes.backend(k), "cinder-volume") for k in volumes.BACKENDS]
+            + [(volumes.CINDER_HOST, "cinder-scheduler")]
+        ],
+    )
+    database.insert_rows(url, "volumes", [_stored(v) for v in c.volumes])
+    database.insert_rows(url, "volume_attachment", c.attachments)
+
+
+def _stored(row: dict) -> dict:
+    """The row without the lab's own keys ("_kind", ...)."""
+    return {k: v for k, v in row.items() if not k.startswith("_")}
+
+
+# -- instance folders --------------------------------------------------------------------
+def _write_folders(c: Cloud, out: Path, real_bytes_per_mb: int) -> dict[str, str]:
+    paths = {}
+    for host, _ in c.hosts:
+        base = out / "hosts" / host / "instances"
+        base.mkdir(parents=True, exist_ok=True)
+        paths[host] = str(base)
+        for d in c.dirs.get(host, []):
+            folder = base / f"{d.uuid}{d.suffix}"
+            folder.mkdir(exist_ok=True)
+            disk = folder / "disk"
+            with open(disk, "wb") as f:
+                f.write(os.urandom(1024) * (d.mb * real_bytes_per_mb // 1024))  # real, allocated bytes
+                f.truncate(d.gb_apparent * 1024**3)  # the rest sparse, like a thin qcow2
+            (folder / "disk.info").write_text(json.dumps({str(disk): "raw"}))
+            when = (c.now - d.age).replace(tzinfo=dt.UTC).timestamp()
+            for p in (disk, folder / "disk.info", folder):
+                os.utime(p, (when, when))
+    return paths
+
+
+def _disks_of(paths: dict[str, str], host: str, dirs):
+    present = {d.uuid for d in dirs if not d.suffix}
+
+    def disks(dom):
+        return [f"{paths[host]}/{dom.uuid}/disk"] if dom.uuid in present and dom.local_disk else []
+
+    return disks
+
+
+# -- hypervisors -------------------------------------------------------------------------
+def _write_hypervisors(c: Cloud, out: Path, paths: dict, hv_kind: str, run_as: str | None) -> dict[str, str]:
+    uris = {}
+    (out / "hv").mkdir(exist_ok=True)
+    for host, _ in c.hosts:
+        disks_of = _disks_of(paths, host, c.dirs.get(host, []))
+        domains = c.domains.get(host, [])
+        if hv_kind == "testfiles":
+            uris[host] = testdriver.write_host(out / "hv" / f"{host}.xml", domains, disks_of)
+            continue
+        lab_host = hypervisors.start_host(out / "hv" / host, run_as)
+        uris[host] = lab_host.uri
+        for d in domains:
+            files = disks_of(d)
+            vols = _volume_files(out / "hosts" / host / "volumes", d)
+            hypervisors.hand_over(lab_host, *(Path(p) for p in files), *(Path(p) for p, _, _ in vols))
+            nova = {"name": d.display_name, "project_id": d.project_id} if d.nova else None
+            hypervisors.define(
+                lab_host.uri,
+                hypervisors.domain_xml(d.name, d.uuid, nova=nova, disks=files, volumes=vols),
+                start=d.active,
+            )
+    return uris
+
+
+def _volume_files(folder: Path, dom) -> list[tuple[str, str, str]]:
+    """(file, serial, dev) per volume of a domain on a real libvirtd: there the guest really
+    starts, and QEMU would fail on the iSCSI by-path device or the RBD cluster Nova names
+    (neither exists here), so each volume is a small sparse file with the volume's serial.
+    The M and L test-driver hosts carry Nova's own block and network disks instead."""
+    out = []
+    for v in dom.volumes:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"volume-{v.serial}"
+        with open(path, "wb") as f:
+            f.truncate(1024**3)
+        out.append((str(path), v.serial, v.dev))
+    return out
+
+
+# -- iSCSI -------------------------------------------------------------------------------
+def _write_iscsi(c: Cloud, out: Path) -> dict[str, str]:
+    """Each host's iscsiadm stand-in (no kernel iSCSI here: see lab/iscsiadm_standin.py)."""
+    return {host: iscsiadm_standin.install(str(out / "hosts" / host / "iscsi"), c.iscsi[host]) for host, _ in c.hosts}
+
+
+def _subject(subject: str, paths: dict) -> str:
+    if subject.startswith("{instances:"):
+        host, rest = subject[len("{instances:") :].split("}", 1)
+        return paths[host] + rest
+    return subject
+
+
+def _write_config(
+    out: Path, urls: dict, paths: dict, uris: dict, iscsiadms: dict, db_url: str | None, service_lines: list[str]
+) -> None:
+    lines = ["# osfsck configuration for this lab cloud (written by `osfsck lab build`)", "", "[nova]"]
+    if db_url:
+        # the plain `mysql://` scheme, as operators write it: osfsck then picks its driver
+        # (the C one when installed), whatever driver the lab itself wrote with
+        lines.append(f'api_database = "{database.plain_mysql(urls["nova_api"])}"')
+        lines.append(f'cell_url_base = "{database.plain_mysql(db_url)}"')
+        for service in ("cinder", "neutron"):
+            lines += ["", f"[{service}]", f'database = "{database.plain_mysql(urls[service])}"']
+    else:
+        lines.append('api_database = "sqlite:///db/nova_api.sqlite"')
+        for service in ("cinder", "neutron"):
+            lines += ["", f"[{service}]", f'database = "sqlite:///db/{service}.sqlite"']
+    lines += ["", *service_lines]
+    lines += ["[hypervisors]", 'transport = "local"', "concurrency = 8", 'timeout = "60s"', ""]
+    for host in sorted(paths):
+        lines += [
+            f'[hypervisors.hosts."{host}"]',
+            f'uri = "{uris[host]}"',
+            f'instances_path = "{paths[host]}"',
+            f'iscsiadm = "{iscsiadms[host]}"',
+            "",
+        ]
+    # osfsck's own files (journal, state, lock) in a folder of their own, which osfsck
+    # makes 0700: the lab's folder is open to the user its libvirtd runs as
+    lines += ["[repair]", 'journal = "osfsck/journal.jsonl"', 'grace = "30m"', ""]
+    (out / "osfsck.toml").write_text("\n".join(lines))
+
+
+# -- start / stop ------------------------------------------------------------------------
+def _write_lab(out: Path, lab: dict) -> None:
+    tmp = out / "lab.json.tmp"
+    tmp.write_text(json.dumps(lab, indent=2))
+    tmp.replace(out / "lab.json")  # never half a record
+
+
+def _stop_after(failed: BaseException, out: Path) -> None:
+    """No server outlives a build that failed; what would not stop is said after why."""
+    try:
+        stop(out)
+    except Exception as left:  # noqa: BLE001 - the build's own failure is the one to raise
+        if isinstance(failed, LabError):
+            raise LabError(f"{failed}\n{left}") from None
+        failed.add_note(str(left))
+
+
+def stop(out: Path) -> int:
+    """Stop every server of the lab in `out`, whatever step its build reached: those lab.json
+    records, every hypervisor whose libvirtd was started (its folder's lab-host.json is
+    written first), and any process still marked as the lab's (lab/processes.py: a PID
+    never written, a server started after its record...).  Returns how many hypervisors it
+    stopped; once it has tried them all, LabError with one line per process that would not end."""
+    out = Path(out).resolve()
+    lab = json.loads((out / "lab.json").read_text())
+    hosts = sorted((out / "hv").glob(f"*/{hypervisors.STATE_FILE}"))
+    steps = [lambda e=entry: services.stop(e, out) for entry in lab.get("services", {}).values()]
+    steps += [lambda h=host: hypervisors.stop_host(h.parent / "libvirtd.pid") for host in hosts]
+    steps.append(lambda: processes.stopped(processes.marked(out)))
+    problems = []
+    for step in steps:
+        try:
+            step()
+        except LabError as e:
+            problems.append(str(e))
+    if problems:
+        raise LabError("\n".join(problems))
+    return len(hosts)
+
+
+def start(out: Path, run_as: str | None = None) -> int:
+    lab = json.loads((Path(out) / "lab.json").read_text())
+    if lab.get("building"):
+        raise LabError(f"the build of the lab in {out} did not finish: build it again (osfsck lab build)")
+    for entry in lab.get("services", {}).values():
+        services.start(entry, Path(out))
+    if lab.get("hypervisors") != "libvirtd":
+        return 0
+    for host in lab["hosts"]:
+        base = Path(out) / "hv" / host
+        if not hypervisors.is_running(base / "libvirtd.pid"):
+            h = hypervisors.start_host(base, run_as)
+            if h.uri != lab["hosts"][host]["uri"]:
+                raise LabError(f"{host}: its socket moved to {h.uri}; rebuild the lab")
+    return len(lab["hosts"])

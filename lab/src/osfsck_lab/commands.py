@@ -1,0 +1,45 @@
+"""The commands the lab adds to osfsck's command line (`osfsck demo`, `osfsck lab ...`),
+through the "osfsck.commands" entry point: osfsck itself never imports the lab."""
+
+from __future__ import annotations
+
+
+def register(sub) -> dict:
+    """Add the lab's subcommands to osfsck's `sub`parsers; {command: handler}."""
+    p = sub.add_parser("demo", help="build a small synthetic cloud, check it, repair it, check again")
+    p.add_argument("--keep", metavar="DIR", help="build in DIR and leave it (default: a temporary folder)")
+
+    p = sub.add_parser("lab", help="build or control a synthetic cloud with real schemas and injected faults")
+    lsub = p.add_subparsers(dest="lab_command", metavar="ACTION")
+    b = lsub.add_parser("build", help="write a cloud, its osfsck.toml and truth.json into DIR")
+    b.add_argument("--out", required=True, metavar="DIR")
+    b.add_argument("--profile", default="small", choices=("small", "M", "L"))
+    b.add_argument("--seed", type=int, default=1)
+    b.add_argument(
+        "--db-url", metavar="URL", help="a MariaDB/MySQL server URL to create the databases in (default: SQLite files)"
+    )
+    b.add_argument("--release", help="schema release (default: the newest)")
+    b.add_argument(
+        "--hypervisors",
+        choices=("libvirtd", "testfiles"),
+        help="libvirtd per host (default for small) or libvirt test-driver files (M, L)",
+    )
+    for name, helptext in (
+        ("start", "start the lab's hypervisor daemons again"),
+        ("stop", "stop the lab's hypervisor daemons"),
+    ):
+        s = lsub.add_parser(name, help=helptext)
+        s.add_argument("dir", metavar="DIR")
+    return {"demo": _demo, "lab": _lab}
+
+
+def _demo(args) -> int:
+    from osfsck_lab.demo import cmd_demo  # here: building a cloud needs what --help does not
+
+    return cmd_demo(args)
+
+
+def _lab(args) -> int:
+    from osfsck_lab.cli import cmd_lab
+
+    return cmd_lab(args)

@@ -1,0 +1,376 @@
+"""RPC in a lab cloud: service heartbeats, instance actions and RabbitMQ queues consistent
+with the cloud, then one fault per RPC check and the near misses they must leave alone.
+
+The queues are oslo.messaging's for the cloud's services (research B.4.1): per live host
+`compute.<host>` and a `compute_fanout_<id>` with x-expires; `conductor`, `scheduler` and
+their hosts' queues; callers' `reply_<id>` queues with x-expires; `cinder-volume.<backend>`.
+They are declared durable (amqp_durable_queues = true) so that `lab stop`/`lab start` keep
+them.  A lab process (lab/rpc_services.py) plays the live services: it consumes their
+queues and keeps their heartbeats fresh, as nova-compute's report_state does, so a lab
+checked long after its build still has live services; the dead host's it leaves alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import column, create_engine, table, update
+from sqlalchemy.pool import NullPool
+
+from osfsck_lab import database, instance_actions, volumes
+from osfsck_lab.cloud import Cloud
+
+FANOUT_TTL = 1800000  # oslo.messaging rabbit_transient_queues_ttl, in ms
+EXCHANGE = "nova"  # control_exchange
+HEARTBEAT_INTERVAL = 10  # nova's report_interval
+STATS_TIMEOUT = 60.0
+
+
+@dataclass
+class Queue:
+    name: str
+    consumed: bool = True  # the services process consumes it
+    arguments: dict = field(default_factory=dict)
+    messages: list = field(default_factory=list)  # payloads published at build
+    binding: str | None = None  # routing key on the nova exchange
+
+
+@dataclass
+class RpcState:
+    dead: dict = field(default_factory=dict)  # host -> last heartbeat
+    actions: list = field(default_factory=list)  # (cell, instance action row, [event rows])
+    queues: list = field(default_factory=list)  # Queue
+    urls: dict = field(default_factory=dict)  # set by write(): the databases the heartbeats go to
+
+
+def _state(c: Cloud) -> RpcState:
+    if c.rpc is None:
+        c.rpc = RpcState()
+    return c.rpc
+
+
+def _hex(c: Cloud) -> str:
+    return c.uuid().replace("-", "")
+
+
+def _action(c: Cloud, cell: str, row: dict, name: str, started: dt.datetime, event: str) -> None:
+    """A task in progress: its action and the one event the host started."""
+    _state(c).actions.append(
+        (cell, *instance_actions.action(c, row, name, started, [instance_actions.event(event, started, row["host"])]))
+    )
+
+
+def _cast(c: Cloud, method: str, uuid: str) -> str:
+    """An oslo.messaging cast as a message body: a JSON envelope, as the RPC client sends it."""
+    msg = {
+        "method": method,
+        "args": {"instance": {"nova_object.data": {"uuid": uuid}}},
+        "version": "6.0",
+        "_unique_id": _hex(c),
+        "_msg_id": None,
+    }
+    return json.dumps({"oslo.version": "2.0", "oslo.message": json.dumps(msg)})
+
+
+# -- faults --------------------------------------------------------------------------------
+
+
+def inject(c: Cloud, hosts: list[str]) -> None:
+    """A dead host with a backlog and a stuck build; a stuck reboot; orphan reply and fanout queues."""
+    s = _state(c)
+    dead, busy = hosts[0], hosts[1]
+    dead_cell, busy_cell = c.cell_of(dead), c.cell_of(busy)
+    s.dead[dead] = c.ago(hours=3)
+    build = c.add_instance(
+        dead_cell,
+        dead,
+        vm_state="building",
+        task_state="spawning",
+        power_state=0,
+        domain=False,
+        folder=False,
+        age=dt.timedelta(hours=2),
+    )
+    c.fault("NV302", build["uuid"], f"building for 2 h on {dead}, whose nova-compute stopped reporting 3 h ago")
+    backlog = [_cast(c, "reboot_instance", r["uuid"]) for r in c.instances[dead_cell][:3]]
+    backlog.append(_cast(c, "build_and_run_instance", build["uuid"]))
+    s.queues.append(Queue(f"compute.{dead}", consumed=False, messages=backlog, binding=f"compute.{dead}"))
+    c.fault("MQ101", f"compute.{dead}", f"{len(backlog)} casts queued for {dead}, whose nova-compute is down")
+    # the dead compute's fanout queue will expire on its own: a near miss
+    s.queues.append(
+        Queue(
+            f"compute_fanout_{_hex(c)}",
+            consumed=False,
+            arguments={"x-expires": FANOUT_TTL},
+            messages=[json.dumps({"oslo.version": "2.0", "oslo.message": "{}"})] * 2,
+        )
+    )
+    stuck = c.add_instance(busy_cell, busy, task_state="rebooting")
+    stuck["updated_at"] = c.ago(hours=4)
+    _action(c, busy_cell, stuck, "reboot", c.ago(hours=4), "compute_reboot_instance")
+    c.fault("NV301", stuck["uuid"], f"rebooting for 4 h on {busy}; its domain runs")
+    orphan = f"reply_{_hex(c)}"
+    s.queues.append(
+        Queue(
+            orphan,
+            consumed=False,
+            messages=[json.dumps({"oslo.version": "2.0", "oslo.message": '{"result": null}'})] * 5,
+        )
+    )
+    c.fault("MQ102", orphan, "reply queue of a process long gone: no consumer, no x-expires, 5 replies")
+    fanout = f"scheduler_fanout_{_hex(c)}"
+    s.queues.append(Queue(fanout, consumed=False))
+    c.fault("MQ102", fanout, "empty fanout queue declared without x-expires, its process gone")
+
+
+def near_misses(c: Cloud) -> None:
+    s = _state(c)
+    h1 = c.hosts[0][0] if c.hosts[0][0] not in s.dead else c.hosts[1][0]
+    cell = c.cell_of(h1)
+    row = c.add_instance(cell, h1, task_state="rebooting")
+    row["updated_at"] = c.ago(minutes=1)
+    _action(c, cell, row, "reboot", c.ago(minutes=1), "compute_reboot_instance")
+    # just scheduled: no host yet
+    c.add_instance(
+        cell,
+        None,
+        vm_state="building",
+        task_state="scheduling",
+        power_state=0,
+        domain=False,
+        folder=False,
+        age=dt.timedelta(minutes=1),
+    )
+    # a caller's reply queue, in use, declared without x-expires
+    s.queues.append(Queue(f"reply_{_hex(c)}"))
+    c.notes += [
+        "reboot started a minute ago",
+        "build just scheduled, no host yet",
+        "reply queue in use",
+        "fanout queue of the dead host, with x-expires",
+    ]
+    _consistent_queues(c)
+
+
+def _compute_topics(c: Cloud) -> tuple[str, ...]:
+    """nova-compute's RPC topics: since nova 33.0.0 a second server on "compute-alt"
+    (nova/compute/rpcapi.py RPC_TOPIC_ALT, nova/cmd/compute.py), not in 2024.1."""
+    return ("compute",) if c.release == "2024.1" else ("compute", "compute-alt")
+
+
+def _consistent_queues(c: Cloud) -> None:
+    """What oslo.messaging's rabbit driver declares for each RPC server (impl_rabbit.py):
+    `<topic>` and `<topic>.<server>` (declare_topic_consumer), `<topic>_fanout_<uuid hex>`
+    with x-expires (declare_fanout_consumer, rabbit_transient_queues_ttl) and callers'
+    `reply_<uuid hex>` with x-expires (declare_direct_consumer)."""
+    s = _state(c)
+    topics = _compute_topics(c)
+    for host, _ in c.hosts:
+        if host in s.dead:
+            continue
+        for topic in topics:
+            s.queues.append(Queue(f"{topic}.{host}", binding=f"{topic}.{host}"))
+            s.queues.append(Queue(f"{topic}_fanout_{_hex(c)}", arguments={"x-expires": FANOUT_TTL}))
+    for dead in s.dead:  # the dead host's second server: declared, idle, unconsumed
+        for topic in topics[1:]:
+            s.queues.append(Queue(f"{topic}.{dead}", consumed=False, binding=f"{topic}.{dead}"))
+    for topic in (*topics, "conductor", "scheduler"):
+        s.queues.append(Queue(topic, binding=topic))
+    for topic in ("conductor", "scheduler"):
+        s.queues.append(Queue(f"{topic}.ctl-lab", binding=f"{topic}.ctl-lab"))
+        s.queues.append(Queue(f"{topic}_fanout_{_hex(c)}", arguments={"x-expires": FANOUT_TTL}))
+    for _ in range(3):  # nova-api, the conductor and the scheduler make calls
+        s.queues.append(Queue(f"reply_{_hex(c)}", arguments={"x-expires": FANOUT_TTL}))
+    for kind in volumes.BACKENDS:
+        s.queues.append(Queue(f"cinder-volume.{volumes.backend(kind)}"))
+        s.queues.append(Queue(f"cinder-volume_fanout_{_hex(c)}", arguments={"x-expires": FANOUT_TTL}))
+    s.queues.append(Queue("cinder-volume"))
+    for name in ("cinder-scheduler", f"cinder-scheduler.{volumes.CINDER_HOST}"):
+        s.queues.append(Queue(name))
+    s.queues.append(Queue(f"cinder-scheduler_fanout_{_hex(c)}", arguments={"x-expires": FANOUT_TTL}))
+
+
+# -- databases -----------------------------------------------------------------------------
+
+
+def write(c: Cloud, urls: dict) -> None:
+    """The dead host's stale heartbeat and the instance actions; remembers the databases
+    the services process keeps the heartbeats of."""
+    s = _state(c)
+    s.urls = dict(urls)
+    for host, seen in s.dead.items():
+        _set(
+            urls[f"nova_{c.cell_of(host)}"],
+            "services",
+            {"host": host, "binary": "nova-compute"},
+            {"updated_at": seen, "last_seen_up": seen},
+        )
+    # every instance's past actions first: the current one of an instance is its last
+    by_cell: dict[str, list] = {cell: instance_actions.history(c, cell) for cell, _ in c.cells}
+    for cell, action, events in s.actions:
+        by_cell[cell].append((action, events))
+    for cell, items in by_cell.items():
+        url = urls[f"nova_{cell}"]
+        database.insert_rows(url, "instance_actions", [{"id": i, **a} for i, (a, _) in enumerate(items, 1)])
+        database.insert_rows(
+            url,
+            "instance_actions_events",
+            [{"action_id": i, **e} for i, (_, events) in enumerate(items, 1) for e in events],
+        )
+
+
+def _set(url: str, name: str, where: dict, values: dict) -> None:
+    t = table(name, *(column(k) for k in {**where, **values}))
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.begin() as conn:
+        conn.execute(update(t).where(*(t.c[k] == v for k, v in where.items())).values(**values))
+    engine.dispose()
+
+
+# -- the broker and the services process --------------------------------------------------
+
+
+def start(out: Path, c: Cloud, timeout: float = 120) -> tuple[dict, list[str]]:
+    """The broker loaded with the cloud's queues, and the process that plays the live
+    services; returns (their lab.json entries, osfsck.toml lines)."""
+    from osfsck_lab import rabbitmq
+    from osfsck_lab.services import start as start_entry
+
+    s = _state(c)
+    folder = out / "rabbitmq"
+    try:
+        broker = rabbitmq.Broker(folder, timeout=timeout)
+    except rabbitmq.RabbitError as e:
+        raise _lab_error(f"RabbitMQ: {e}") from None
+    entries = {
+        "rabbitmq": {
+            "program": "beam",
+            "argv": broker.argv,
+            "env": broker.env,
+            "pidfile": str(broker.pidfile),
+            "log": str(broker.log),
+            "port": broker.http_port,
+            "epmd_port": broker.epmd_port,
+        }
+    }
+    try:
+        load(broker, s.queues)
+        config = folder / "services.json"
+        config.write_text(json.dumps(services_config(c, broker)))
+        config.chmod(0o600)
+        pidfile = folder / "services.pid"
+        entries["rpc-services"] = {
+            "program": "python",
+            "argv": [
+                sys.executable,
+                "-m",
+                "osfsck_lab.rpc_services",
+                "--config",
+                str(config),
+                "--pidfile",
+                str(pidfile),
+            ],
+            "pidfile": str(pidfile),
+            "log": str(folder / "services.log"),
+            "port": broker.amqp_port,
+        }
+        start_entry(entries["rpc-services"], out)
+        # the services process declares and consumes queue by queue: L's 16,000 take minutes
+        settle(broker, s.queues, timeout=STATS_TIMEOUT + len(s.queues) / 50)
+    except Exception:
+        from osfsck_lab.services import stop as stop_entry
+
+        for entry in reversed(list(entries.values())):
+            stop_entry(entry, out)
+        raise
+    lines = [
+        "[rabbitmq]",
+        f'url = "{broker.url}"',
+        'name = "lab"',
+        f'username = "{rabbitmq.USER}"',
+        f'password_file = "{broker.password_file.relative_to(out)}"',
+        'vhosts = ["/"]',
+        "",
+    ]
+    return entries, lines
+
+
+def _lab_error(message: str):
+    from osfsck_lab.hypervisors import LabError
+
+    return LabError(message)
+
+
+def services_config(c: Cloud, broker) -> dict:
+    s = _state(c)
+    live = [h for h, _ in c.hosts if h not in s.dead]
+    cells = {}
+    for h in live:
+        cells.setdefault(s.urls[f"nova_{c.cell_of(h)}"], []).append(h)
+    cinder_hosts = [volumes.backend(k) for k in volumes.BACKENDS] + [volumes.CINDER_HOST]
+    return {
+        "amqp_url": broker.amqp_url,
+        "interval": HEARTBEAT_INTERVAL,
+        "queues": [{"name": q.name, "arguments": q.arguments} for q in s.queues if q.consumed],
+        "nova": [{"url": url, "hosts": hosts} for url, hosts in sorted(cells.items())],
+        "cinder": {"url": s.urls["cinder"], "hosts": cinder_hosts},
+    }
+
+
+def load(broker, queues: list[Queue]) -> None:
+    """Declare the queues (durable), bind the topic ones, publish their messages."""
+    from osfsck.clients.rabbitmq import RabbitClient, RabbitError
+
+    with RabbitClient(broker.url, "osfsck", broker.password, name="lab") as client:
+        try:
+            client.request("PUT", f"/api/exchanges/%2F/{EXCHANGE}", body={"type": "topic", "durable": True})
+            for q in queues:
+                client.declare_queue("/", q.name, durable=True, auto_delete=False, arguments=q.arguments)
+                if q.binding:
+                    client.bind("/", EXCHANGE, q.name, q.binding)
+                for body in q.messages:
+                    client.publish(
+                        "/",
+                        q.binding or q.name,
+                        {
+                            "properties": {"delivery_mode": 2, "content_type": "application/json"},
+                            "payload": body,
+                            "payload_encoding": "string",
+                        },
+                        exchange=EXCHANGE if q.binding else "amq.default",
+                    )
+        except RabbitError as e:
+            raise _lab_error(f"RabbitMQ: {e}") from None
+
+
+def settle(broker, queues: list[Queue], timeout: float = STATS_TIMEOUT) -> None:
+    """Until the management API's (sampled) statistics show every queue, each consumed one
+    with its consumer and each other with its messages: a check right after the build sees
+    the cloud as built."""
+    from osfsck.clients.rabbitmq import RabbitClient, RabbitError
+
+    want = {q.name: q for q in queues}
+    deadline = time.monotonic() + timeout
+    missing = sorted(want)
+    with RabbitClient(broker.url, "osfsck", broker.password, name="lab") as client:
+        while time.monotonic() < deadline:
+            try:
+                seen = {q["name"]: q for q in client.queues("/")}
+            except RabbitError:
+                seen = {}
+            missing = [n for n, q in want.items() if not _settled(seen.get(n), q)]
+            if not missing:
+                return
+            time.sleep(1)
+    raise _lab_error(f"RabbitMQ: queues not settled after {timeout:.0f}s: {', '.join(missing[:5])}")
+
+
+def _settled(seen: dict | None, q: Queue) -> bool:
+    if seen is None or not isinstance(seen.get("messages"), int) or not isinstance(seen.get("consumers"), int):
+        return False
+    return seen["consumers"] >= 1 if q.consumed else (seen["consumers"] == 0 and seen["messages"] == len(q.messages))
