@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import secrets
 from pathlib import Path
 
 from osfsck.engine.files import open_private
+
+log = logging.getLogger(__name__)
 
 
 class JournalError(Exception):
@@ -24,6 +27,7 @@ class JournalError(Exception):
 class Journal:
     def __init__(self, path: str):
         self.path = Path(path)
+        self.torn = False  # records() found the last line cut off
 
     def append(self, record: dict) -> None:
         try:
@@ -33,6 +37,14 @@ class Journal:
         data = memoryview((json.dumps(record, sort_keys=True, default=str) + "\n").encode())
         try:
             end = os.lseek(fd, 0, os.SEEK_END)
+            keep = self._complete_end(end)
+            if keep < end:
+                if self._whole(keep, end):  # a person's last line, without its newline
+                    os.write(fd, b"\n")
+                    end += 1
+                else:  # a record torn by a killed run: never acted on (see _complete_end)
+                    os.ftruncate(fd, keep)
+                    end = keep
             try:
                 while data:
                     data = data[os.write(fd, data) :]
@@ -48,14 +60,64 @@ class Journal:
         finally:
             os.close(fd)
 
+    def _complete_end(self, end: int) -> int:
+        """Where the journal's last whole line ends: `end`, unless a run was killed while
+        writing a record (no newline at the end of the file), then where that record
+        starts.  A torn record was never acted on: a repair acts only once its intent is
+        written whole and fsynced, and a torn outcome leaves its intent without one."""
+        if end == 0:
+            return 0
+        with open(self.path, "rb") as f:
+            pos = end
+            while pos > 0:
+                start = max(0, pos - 65536)
+                f.seek(start)
+                chunk = f.read(pos - start)
+                if pos == end and chunk.endswith(b"\n"):
+                    return end
+                cut = chunk.rfind(b"\n")
+                if cut >= 0:
+                    return start + cut + 1
+                pos = start
+        return 0
+
+    def _whole(self, start: int, end: int) -> bool:
+        with open(self.path, "rb") as f:
+            f.seek(start)
+            try:
+                return self._record(0, f.read(end - start)) is not None
+            except JournalError:
+                return False
+
     def records(self) -> list[dict]:
         """Every record, each checked to be what `entries` and `undo` rely on: a JSON object
         with a non-empty string `id`, and strings where they read strings.  A journal that
         is not one (binary data, an array, a line without id) is one JournalError that
-        names the file and line, never a TypeError."""
+        names the file and line, never a TypeError.  A last line cut off by a killed run
+        (no newline, not a whole record) is left out and `torn` set: the next append
+        removes it."""
+        self.torn = False
         try:
             with open(self.path, "rb") as f:
-                return [r for n, line in enumerate(f, 1) if (r := self._record(n, line)) is not None]
+                lines = f.readlines()
+            out = []
+            for n, line in enumerate(lines, 1):
+                try:
+                    record = self._record(n, line)
+                except JournalError:
+                    if n == len(lines) and not line.endswith(b"\n"):
+                        self.torn = True
+                        log.warning(
+                            "%s:%d: the last line is cut off (a run was stopped while writing it): left out; "
+                            "the next repair or undo removes it",
+                            self.path,
+                            n,
+                        )
+                        continue
+                    raise
+                if record is not None:
+                    out.append(record)
+            return out
         except FileNotFoundError:
             return []
         except IsADirectoryError:
