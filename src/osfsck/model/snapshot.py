@@ -178,7 +178,7 @@ class Snapshot:
             if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):  # /dev/zero: read until memory runs out
                 raise SnapshotFormatError(f"{path} is not a regular file")
             with (gzip.open if gz else open)(path, "rb") as f:
-                raw = f.read()
+                raw = _read_bounded(f, path, os.stat(path).st_size) if gz else f.read()
         except gzip.BadGzipFile as e:
             raise SnapshotFormatError(f"{path}: not a gzip file ({e})") from None
         except EOFError:
@@ -412,3 +412,23 @@ def _scope_of(cls, value: str) -> str:
 
 def scope_of(fact) -> str:
     return _scope_of(type(fact), getattr(fact, fact.scope_field))
+
+
+# osfsck's snapshots compress 10-30 times (JSON of repeated keys); deflate's own limit is
+# about 1,000: a file that inflates more than this is a decompression bomb, not a snapshot,
+# and would take the machine's memory before json could say so
+MAX_INFLATION = 100
+_CHUNK = 1 << 20
+
+
+def _read_bounded(f, path: str, size: int) -> bytes:
+    limit = MAX_INFLATION * size + (64 << 20)
+    parts, total = [], 0
+    while chunk := f.read(_CHUNK):
+        total += len(chunk)
+        if total > limit:
+            raise SnapshotFormatError(
+                f"{path}: inflates to more than {MAX_INFLATION} times its size: not a snapshot osfsck wrote"
+            )
+        parts.append(chunk)
+    return b"".join(parts)
