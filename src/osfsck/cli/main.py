@@ -330,14 +330,8 @@ def dispatch(args) -> int:
     cmd = args.command
     if cmd in ("check", "repair"):
         return cmd_run(args, repair=cmd == "repair")
-    if cmd == "demo":
-        from osfsck.cli.demo import cmd_demo
-
-        return cmd_demo(args)
-    if cmd == "lab":
-        from osfsck.cli.lab import cmd_lab
-
-        return cmd_lab(args)
+    if cmd in _COMMANDS:
+        return _COMMANDS[cmd](args)
     return {
         "collect": cmd_collect,
         "checks": cmd_checks,
