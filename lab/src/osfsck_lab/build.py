@@ -283,16 +283,14 @@ def _disks_of(paths: dict[str, str], host: str, dirs):
 
 # -- hypervisors -------------------------------------------------------------------------
 def _write_hypervisors(c: Cloud, out: Path, paths: dict, hv_kind: str, run_as: str | None) -> dict[str, str]:
-    uris = {}
     (out / "hv").mkdir(exist_ok=True)
-    for host, _ in c.hosts:
+
+    def write(host: str) -> str:
         disks_of = _disks_of(paths, host, c.dirs.get(host, []))
         domains = c.domains.get(host, [])
         if hv_kind == "testfiles":
-            uris[host] = testdriver.write_host(out / "hv" / f"{host}.xml", domains, disks_of)
-            continue
+            return testdriver.write_host(out / "hv" / f"{host}.xml", domains, disks_of)
         lab_host = hypervisors.start_host(out / "hv" / host, run_as)
-        uris[host] = lab_host.uri
         for d in domains:
             files = disks_of(d)
             vols = _volume_files(out / "hosts" / host / "volumes", d)
@@ -303,7 +301,13 @@ def _write_hypervisors(c: Cloud, out: Path, paths: dict, hv_kind: str, run_as: s
                 hypervisors.domain_xml(d.name, d.uuid, nova=nova, disks=files, volumes=vols),
                 start=d.active,
             )
-    return uris
+        return lab_host.uri
+
+    # each host has a libvirtd of its own, and starting a guest is mostly waiting for it:
+    # the hosts are written at once (a failure is raised once every host is done)
+    hosts = [host for host, _ in c.hosts]
+    with ThreadPoolExecutor(max_workers=max(1, len(hosts))) as pool:
+        return dict(zip(hosts, pool.map(write, hosts)))
 
 
 def _volume_files(folder: Path, dom) -> list[tuple[str, str, str]]:
