@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from osfsck.config.settings import HypervisorSettings
@@ -56,6 +56,8 @@ def _sid_lines(text: str) -> int:
 
 @FUZZ
 @given(mutated_text(SESSIONS, TOKENS), st.booleans())
+# found by CI: a byte-order mark before a disk's name was taken into the device name
+@example(SESSIONS[0].replace("Attached scsi disk sd", "Attached scsi disk \ufeffsd", 1), False)
 @answers_within(PER_EXAMPLE)
 def test_session_output(text, none_found):
     try:

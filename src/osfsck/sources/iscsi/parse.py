@@ -34,7 +34,7 @@ _HEADER = re.compile(r"(iSCSI Transport Class version|version) \S+", re.ASCII)
 _TARGET = re.compile(r"Target: (\S+)(?: \([a-z-]+\))?", re.ASCII)
 _PORTAL = re.compile(r"(\[[^\]\s]+\]|[^\s,\[\]]+):(\d{1,5}),(-?\d{1,10})", re.ASCII)
 _LUN = re.compile(r"scsi\d+ Channel \d+ Id \d+ Lun: (\d{1,20})", re.ASCII)
-_DISK = re.compile(r"Attached scsi disk (\S+)(?:\s.*)?", re.ASCII)
+_DISK = re.compile(r"Attached scsi disk ([a-z][a-z0-9]*)(?:\s.*)?", re.ASCII)  # a kernel disk name: sdc, sdaa
 _DEVICE_LINES = re.compile(r"\*+|Host Number: \d+\s.*", re.ASCII)
 # what real iscsiadm output never holds: control characters (binary data), and what a
 # decoder leaves of bytes that are not UTF-8 (surrogate escapes, U+FFFD)
