@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import ClassVar
 
 from osfsck.model.result import SourceStatus
@@ -37,7 +38,7 @@ class Source:
     # reference cycles while doing so: the engine pauses the cyclic GC while it runs
     bulk: ClassVar[bool] = False
     # set by the engine: progress(done, total) while collecting many scopes, or None
-    progress = None
+    progress: Callable[[int, int], None] | None = None
 
     def reads(self) -> list[str]:
         """What this source reads, one line each: the grants/access an operator must give."""
