@@ -213,8 +213,9 @@ def parse_sessions(host: str, text: str, none_found: bool = False) -> list[Iscsi
                     f"line {n}: the Current Portal of line {current.line} has no Persistent Portal after it"
                 )
             if gap:
+                same = current.target  # the Target: above, as every session of it
                 close()
-                current = _Session(current.target, sessions[-1].portal, sessions[-1].tpgt, n, persistent=True)
+                current = _Session(same, sessions[-1].portal, sessions[-1].tpgt, n, persistent=True)
                 gap = False
             current.detail(key, value, line, n)
         elif level == 2 and target is not None:
