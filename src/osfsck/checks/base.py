@@ -9,6 +9,7 @@ import re
 from typing import ClassVar
 
 from osfsck.config.values import closest, show
+from osfsck.model.facts.base import FactType
 from osfsck.model.finding import Confidence, Finding, Inconclusive, Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import ANYWHERE, Snapshot
@@ -76,7 +77,8 @@ class Check:
     code: ClassVar[str]
     name: ClassVar[str]
     severity: ClassVar[Severity]
-    needs: ClassVar[tuple] = ()  # fact types read
+    # fact types read (an instance's may be narrowed to the parts that can run: engine/wiring.py)
+    needs: tuple[FactType, ...] = ()
     relies_on: ClassVar[tuple] = ()  # fact types whose completeness absence depends on
     # fact types read when their source is configured, never required: evidence that makes
     # a finding clearer (what the hypervisor shows), not what decides it
