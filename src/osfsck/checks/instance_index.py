@@ -43,7 +43,21 @@ class Status(NamedTuple):
     instance: Instance | None  # the row that decided it (live or deleted)
     archived: ArchivedInstance | None
     reason: str = ""  # for UNDECIDED: why
-    scopes: tuple = ()  # for UNDECIDED: the partial scopes
+    scopes: tuple[str, ...] = ()  # for UNDECIDED: the partial scopes
+
+    @property
+    def row(self) -> Instance:
+        """The row of a LIVE or DELETED instance (which always has one)."""
+        if self.instance is None:
+            raise ValueError(f"an instance {self.state} has no row")
+        return self.instance
+
+    @property
+    def archived_row(self) -> ArchivedInstance:
+        """The shadow row of an ARCHIVED instance (which always has one)."""
+        if self.archived is None:
+            raise ValueError(f"an instance {self.state} has no shadow row")
+        return self.archived
 
 
 @dataclass
@@ -85,7 +99,7 @@ class InstanceIndex:
                 self.migrations[m.instance_uuid].append(m)
         # the row the API shows: the non-hidden copy of a cross-cell move (asked ~10^6
         # times on a large cloud, so answered once here)
-        self.primaries = {
+        self.primaries: dict[str, Instance] = {
             uuid: rows[0] if len(rows) == 1 else next((r for r in rows if not r.hidden), rows[0])
             for uuid, rows in self.live.items()
         }
@@ -124,6 +138,10 @@ class InstanceIndex:
     def primary(self, uuid: str) -> Instance | None:
         """The live row the API shows for `uuid` (the non-hidden copy of a cross-cell move)."""
         return self.primaries.get(uuid)
+
+    def live_row(self, uuid: str) -> Instance:
+        """primary() of a uuid of `live`: every one has a row."""
+        return self.primaries[uuid]
 
     def status(self, uuid: str) -> Status:
         row = self.primary(uuid)
@@ -223,11 +241,11 @@ def may_be_building(out: CheckOutput, idx: InstanceIndex, uuid: str) -> bool:
 def gone_because(st: Status) -> str | None:
     """Why an instance that is not live is gone, as a phrase; None when it is live."""
     if st.state == DELETED:
-        row = st.instance
+        row = st.row
         when = f" at {row.deleted_at:%Y-%m-%d %H:%M}" if row.deleted_at else ""
         return f"was deleted in {cell_scope(row.cell)}{when}"
     if st.state == ARCHIVED:
-        return f"was deleted and archived to shadow_instances in {cell_scope(st.archived.cell)}"
+        return f"was deleted and archived to shadow_instances in {cell_scope(st.archived_row.cell)}"
     if st.state == UNKNOWN:
         return "is unknown to the API database and every cell"
     return None

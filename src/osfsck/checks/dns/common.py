@@ -173,8 +173,8 @@ class DnsIndex:
         self.delegated = set()  # names below a zone's apex delegated elsewhere (NS)
         self.owners = set()  # every name that owns a record (for wildcards)
         self.txt_uuids = defaultdict(set)  # name -> uuids its TXT records carry
-        self._existing = None  # every owner and its ancestors (built on demand)
-        self._unread_names = None  # see unread_instance_names
+        self._existing: set[str] | None = None  # every owner and its ancestors (built on demand)
+        self._unread_names: dict[str, str] | None = None  # see unread_instance_names
         for r in snap.of(DnsRecord):
             self.owners.add(r.name)
             if r.type in ADDRESS_TYPES:
@@ -255,7 +255,7 @@ class DnsIndex:
             for key in {n.hostname, n.display_name, n.uuid}:
                 if key:
                     self.by_name[key.lower()].append(n)
-        self.port_names = {}  # a port's Neutron DNS name -> the port
+        self.port_names: dict[str, NeutronPort] = {}  # a port's Neutron DNS name -> the port
         for p in self.ports.values():
             if p.dns_name and p.dns_domain:
                 self.port_names.setdefault(absolute(f"{p.dns_name}.{p.dns_domain}"), p)
@@ -267,7 +267,8 @@ class DnsIndex:
         if self._unread_names is not None:
             return self._unread_names
         snap = self.snap
-        found = self._unread_names = {}
+        found: dict[str, str] = {}
+        self._unread_names = found
         if not snap.is_complete(Cell, API_SCOPE):
             found[API_SCOPE] = snap.why_incomplete(Cell, API_SCOPE)
         cells = {cell_scope(c.name) for c in snap.of(Cell)} | set(snap.scopes(InstanceNetwork))
@@ -349,10 +350,11 @@ class DnsIndex:
         if name == zone:
             return None
         if self._existing is None:
-            self._existing = set()
+            existing: set[str] = set()
             for o in self.owners:
                 labels = o.split(".")
-                self._existing.update(".".join(labels[i:]) for i in range(len(labels)))
+                existing.update(".".join(labels[i:]) for i in range(len(labels)))
+            self._existing = existing
         labels = name.split(".")
         for i in range(1, len(labels)):
             encloser = ".".join(labels[i:])

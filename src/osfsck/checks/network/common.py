@@ -117,6 +117,6 @@ def orphan_port(snap: Snapshot, idx: InstanceIndex, out: CheckOutput, port, min_
     st = idx.status(port.device_id)
     if st.state == LIVE or undecided(out, st):
         return None
-    if st.state == DELETED and recent(snap, st.instance.deleted_at, min_age):
+    if st.state == DELETED and recent(snap, st.row.deleted_at, min_age):
         return None
     return gone_because(st), st

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import instance_evidence
@@ -42,6 +42,7 @@ from osfsck.model.facts.placement import (
     ResourceProvider,
 )
 from osfsck.model.finding import Confidence, Severity
+from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
 
 GiB = 1024**3
@@ -144,7 +145,7 @@ class OrphanAllocation(Check):
             why, related, evidence, confidence = self._why_orphan(snap, out, idx, uuid, migrations.get(uuid), min_age)
             if why is None:
                 continue
-            totals = {}
+            totals: dict[str, int] = {}
             for a in mine:
                 totals[a.resource_class] = totals.get(a.resource_class, 0) + a.used
             providers = sorted({a.provider_uuid for a in mine})
@@ -171,11 +172,11 @@ class OrphanAllocation(Check):
     def _why_orphan(snap, out, idx, uuid, migration, min_age):
         """(why the consumer is an orphan, related refs, evidence, confidence), or why None
         when it is not one or cannot be decided."""
-        none = (None, (), {}, None)
+        none: tuple[str | None, tuple[ObjectRef, ...], dict[str, Any], Confidence | None] = (None, (), {}, None)
         if migration is not None:
             if (migration.status or "") not in MIGRATION_TERMINAL or recent(snap, migration.updated_at, min_age):
                 return none
-            ev = {
+            ev: dict[str, Any] = {
                 "migration": {
                     "cell": migration.cell,
                     "id": migration.id,

@@ -100,7 +100,8 @@ class DeadHostQueueBacklog(Check):
                 if cinder is False:
                     continue
                 svc = cinder.get(server) or next((s for h, s in cinder.items() if server.startswith(h + ".")), None)
-                kind, related = "cinder-volume", ObjectRef("volume-service", server, CINDER_SCOPE)
+                kind = "cinder-volume"
+                related: ObjectRef | None = ObjectRef("volume-service", server, CINDER_SCOPE)
             else:
                 if nova_partial is None:
                     nova_partial = bool(cells_without_services(snap, out))

@@ -104,8 +104,8 @@ class MissingIscsiSession(Check):
                 out.inconclusive(*gap)
                 continue
             for b in bdms:
-                iqns = iscsi_iqns(b.connection_info)
-                if not iqns or b.cell != row.cell:
+                iqns, target = iscsi_iqns(b.connection_info), target_of(b.connection_info)
+                if not iqns or target is None or b.cell != row.cell:
                     continue
                 out.examine()
                 vol = vx.volumes.get(b.volume_id)
@@ -137,7 +137,7 @@ class MissingIscsiSession(Check):
                         "instance": instance_evidence(row),
                         "block_device_mapping": bdm_evidence(b),
                         "target_iqns": list(iqns),
-                        "portal": target_of(b.connection_info).target_portal,
+                        "portal": target.target_portal,
                         "luns": sorted(luns),
                         "lun_missing": bool(sessions),
                         "sessions": sorted(s.sid for s in sessions),

@@ -124,7 +124,7 @@ class StaleVolumeAttachment(Check):
                         continue
                     if vx.live_bdm(a.instance_uuid, volume_id) is not None:
                         continue
-                    why = f"is live in {cell_scope(cell)} but has no block device mapping for the volume"
+                    why = f"is live in {cell_scope(st.row.cell)} but has no block device mapping for the volume"
                 elif st.state == UNKNOWN and a.instance_uuid in idx.build_requests:
                     continue
                 elif st.state == UNKNOWN and not snap.is_complete(BuildRequest, API_SCOPE):

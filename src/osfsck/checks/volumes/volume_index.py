@@ -15,6 +15,7 @@ from collections import defaultdict
 from functools import lru_cache
 
 from osfsck.checks.instance_index import InstanceIndex, instance_index
+from osfsck.model.facts import kind_of
 from osfsck.model.facts.cinder import ATTACHMENT_GONE, CINDER_SCOPE, CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import DomainVolume, IscsiSession, host_scope
 from osfsck.model.facts.nova import (
@@ -92,7 +93,7 @@ class VolumeIndex:
         self._expected: dict[str, dict[str, set]] | None = None
         self._openstack_iqns: set[str] | None = None
         self._explaining_gaps: list | None = None
-        self._naming: dict | None = None
+        self._naming: dict[tuple[str, int | None], list[CinderAttachment]] | None = None
         self._places_gaps: list | None = None
 
     # -- completeness -----------------------------------------------------------------
@@ -157,7 +158,9 @@ class VolumeIndex:
         if self._places_gaps is None:
             gaps = list(self.explaining_gaps())
             for kind in (DomainVolume, IscsiSession):
-                gaps += [(c.scope, c.reason or f"{kind.kind} is partial") for c in self.snap.incomplete_scopes(kind)]
+                gaps += [
+                    (c.scope, c.reason or f"{kind_of(kind)} is partial") for c in self.snap.incomplete_scopes(kind)
+                ]
             self._places_gaps = gaps
         return self._places_gaps
 
@@ -180,12 +183,12 @@ class VolumeIndex:
     def live_bdm(self, instance_uuid: str, volume_id: str) -> BlockDeviceMapping | None:
         return next((b for b in self.bdms_of_instance.get(instance_uuid, ()) if b.volume_id == volume_id), None)
 
-    def cinder_attached(self, volume_id: str, instance_uuid: str) -> CinderAttachment | None:
+    def cinder_attached(self, volume_id: str | None, instance_uuid: str) -> CinderAttachment | None:
         """Cinder's live attachment of `volume_id` to `instance_uuid` in state "attached"."""
         return next(
             (
                 a
-                for a in self.attachments_of.get(volume_id, ())
+                for a in (self.attachments_of.get(volume_id, ()) if volume_id is not None else ())
                 if a.instance_uuid == instance_uuid and a.attach_status == "attached"
             ),
             None,
@@ -208,7 +211,7 @@ class VolumeIndex:
         (deleted attachments too: a leaked session outlives its row), or carrying a Cinder
         volume id (LVM, tgt and LIO name targets volume-<id>)."""
         if self._openstack_iqns is None:
-            iqns = set()
+            iqns: set[str] = set()
             for b in self.snap.of(BlockDeviceMapping):
                 iqns.update(iscsi_iqns(b.connection_info))
             for a in self.attachment_by_id.values():
@@ -242,9 +245,9 @@ class VolumeIndex:
             for atts in self.attachments_of.values():
                 for a in atts:
                     if a.attached_host:
-                        paths = iscsi_paths(a.connection_info)
-                        _add(expected, a.attached_host, paths)
-                        _add(expected, a.attached_host.split(".", 1)[0], paths)
+                        att_paths = iscsi_paths(a.connection_info)
+                        _add(expected, a.attached_host, att_paths)
+                        _add(expected, a.attached_host.split(".", 1)[0], att_paths)
             self._expected = expected
         out: dict[str, set] = defaultdict(set)
         for name in {host, host.split(".", 1)[0]}:
