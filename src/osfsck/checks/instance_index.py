@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from osfsck.checks.base import CheckOutput
+from osfsck.model.facts.base import FactType
 from osfsck.model.facts.nova import (
     API_SCOPE,
     MIGRATION_TERMINAL,
@@ -72,7 +73,7 @@ class InstanceIndex:
     cell_names: dict = field(default_factory=dict)  # cell name -> Cell
     migrations: dict = field(default_factory=lambda: defaultdict(list))
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         # Plain loops with local names: on a large cloud this reads a million rows once
         # for every check of the run, so it is written for speed.
         s = self.snap
@@ -124,7 +125,7 @@ class InstanceIndex:
                 return self.snap.why_incomplete(k, scope)
         return ""
 
-    def api_reason(self, *extra) -> str:
+    def api_reason(self, *extra: FactType) -> str:
         """Why the API database's facts (cells, mappings, and `extra` kinds) are partial."""
         for k in (Cell, InstanceMapping, *extra):
             if not self.snap.is_complete(k, API_SCOPE):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, age_seconds
 from osfsck.checks.evidence import volume_evidence
@@ -166,7 +166,7 @@ class StuckVolumeState(Check):
             )
 
 
-def _places(vx: VolumeIndex, v) -> dict:
+def _places(vx: VolumeIndex, v: CinderVolume) -> dict[str, Any]:
     """What the four other places say of volume `v`."""
     atts = vx.attachments_of.get(v.id, [])
     bdms = [b for b in vx.bdms_of_volume.get(v.id, ()) if vx.instances.primary(b.instance_uuid)]

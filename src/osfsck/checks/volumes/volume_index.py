@@ -12,10 +12,14 @@ from __future__ import annotations
 import re
 import weakref
 from collections import defaultdict
+from collections.abc import Iterable
 from functools import lru_cache
+from typing import Any
 
+from osfsck.checks.base import CheckOutput
 from osfsck.checks.instance_index import InstanceIndex, instance_index
 from osfsck.model.facts import kind_of
+from osfsck.model.facts.base import FactType
 from osfsck.model.facts.cinder import ATTACHMENT_GONE, CINDER_SCOPE, CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import DomainVolume, IscsiSession, host_scope
 from osfsck.model.facts.nova import (
@@ -103,7 +107,9 @@ class VolumeIndex:
                 return self.snap.why_incomplete(k, CINDER_SCOPE)
         return ""
 
-    def cell_gap(self, cell: str | None, kinds=(Instance, Migration, BlockDeviceMapping)) -> tuple[str, str] | None:
+    def cell_gap(
+        self, cell: str | None, kinds: tuple[FactType, ...] = (Instance, Migration, BlockDeviceMapping)
+    ) -> tuple[str, str] | None:
         """(scope, reason) when `kinds` (the instances, migrations and mappings) of `cell`
         were not read whole."""
         if cell is None:
@@ -114,7 +120,9 @@ class VolumeIndex:
                 return scope, self.snap.why_incomplete(k, scope)
         return None
 
-    def nova_gaps(self, kinds=(Instance, Migration, BlockDeviceMapping)) -> list[tuple[str, str]]:
+    def nova_gaps(
+        self, kinds: tuple[FactType, ...] = (Instance, Migration, BlockDeviceMapping)
+    ) -> list[tuple[str, str]]:
         """Every scope whose `kinds` were not read whole: each cell's, and the API
         database's cell list (a cell it did not name was not read at all, so nothing can
         be known of the guests and volumes there)."""
@@ -130,7 +138,7 @@ class VolumeIndex:
                 gaps.append(gap)
         return gaps
 
-    def instance_gap(self, uuid: str, kinds=(Instance, Migration)) -> tuple[str, str] | None:
+    def instance_gap(self, uuid: str, kinds: tuple[FactType, ...] = (Instance, Migration)) -> tuple[str, str] | None:
         """(scope, reason) when what a live instance's cell says of it (`kinds`: its row
         and migrations by default) was not read whole, or when its row is a hidden
         cross-cell copy while another cell, which may hold the copy the API shows, was
@@ -164,7 +172,7 @@ class VolumeIndex:
             self._places_gaps = gaps
         return self._places_gaps
 
-    def undecided(self, out, gaps) -> bool:
+    def undecided(self, out: CheckOutput, gaps: Iterable[tuple[str, str]]) -> bool:
         """Record every (scope, reason) of `gaps` as undecided; whether there was any.  A
         check whose findings start from a row another kind explains (an attachment, a
         mapping, a disk) loses them silently when that row's scope was not read, so it
@@ -173,7 +181,7 @@ class VolumeIndex:
             out.inconclusive(scope, reason)
         return bool(gaps)
 
-    def host_gap(self, host: str, kind) -> tuple[str, str] | None:
+    def host_gap(self, host: str, kind: FactType) -> tuple[str, str] | None:
         scope = host_scope(host)
         if not self.snap.is_complete(kind, scope):
             return scope, self.snap.why_incomplete(kind, scope)
@@ -295,12 +303,12 @@ class VolumeIndex:
             self._naming = {k: sorted(v, key=lambda a: a.id) for k, v in naming.items()}
         return self._naming.get((iqn, lun), [])
 
-    def hosts_with_session(self, iqns) -> list[str]:
+    def hosts_with_session(self, iqns: Iterable[str]) -> list[str]:
         wanted = set(iqns)
         return sorted({s.host for ss in self.sessions.values() for s in ss if s.target_iqn in wanted})
 
 
-def _add(expected: dict, host: str, paths) -> None:
+def _add(expected: dict[str, dict[str, set[Any]]], host: str, paths: Iterable[tuple[Any, Any, Any]]) -> None:
     targets = expected.setdefault(host, {})
     for _, iqn, lun in paths:
         targets.setdefault(iqn, set()).add(lun)
