@@ -6,9 +6,11 @@ import datetime as dt
 import inspect
 import math
 import re
-from typing import ClassVar
+from collections.abc import Iterable
+from typing import Any, ClassVar
 
 from osfsck.config.values import closest, show
+from osfsck.model.facts.base import FactType
 from osfsck.model.finding import Confidence, Finding, Inconclusive, Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import ANYWHERE, Snapshot
@@ -42,8 +44,8 @@ class CheckOutput:
         subject: ObjectRef,
         message: str,
         *,
-        related=(),
-        evidence=None,
+        related: Iterable[ObjectRef] = (),
+        evidence: dict[str, Any] | None = None,
         confidence: Confidence = Confidence.HIGH,
         changed_at: dt.datetime | None = None,
         reclaim: dict | None = None,
@@ -76,7 +78,8 @@ class Check:
     code: ClassVar[str]
     name: ClassVar[str]
     severity: ClassVar[Severity]
-    needs: ClassVar[tuple] = ()  # fact types read
+    # fact types read (an instance's may be narrowed to the parts that can run: engine/wiring.py)
+    needs: tuple[FactType, ...] = ()
     relies_on: ClassVar[tuple] = ()  # fact types whose completeness absence depends on
     # fact types read when their source is configured, never required: evidence that makes
     # a finding clearer (what the hypervisor shows), not what decides it
@@ -138,7 +141,7 @@ class ParamError(ValueError):
         self.param, self.problem = param, problem
 
 
-def _valid_params(check: Check, params) -> dict:
+def _valid_params(check: Check, params: dict[str, Any]) -> dict[str, Any]:
     """`params` checked against the check's `defaults`, whose values give each setting's
     type (a number of seconds, a flag, a table of seconds), plus `grace` (seconds) and
     `repair` (one of the check's repairs): a wrong type must fail here, before anything
@@ -159,7 +162,7 @@ def _valid_params(check: Check, params) -> dict:
     return params
 
 
-def _valid_value(key: str, value, default) -> None:
+def _valid_value(key: str, value: object, default: object) -> None:
     if isinstance(default, bool):
         if not isinstance(value, bool):
             raise ParamError(key, f"expected true or false, not {show(value)}")
@@ -188,7 +191,7 @@ def recent(snap: Snapshot, when: dt.datetime | None, min_age: float) -> bool:
     return age is not None and age < min_age
 
 
-def scope_complete(snap: Snapshot, out: CheckOutput, scope: str, kinds) -> bool:
+def scope_complete(snap: Snapshot, out: CheckOutput, scope: str, kinds: Iterable[FactType]) -> bool:
     """True when every one of `kinds` was read completely in `scope`; otherwise the scope
     is recorded inconclusive (with the first incomplete kind's reason): a check that judges
     absence against it must not judge anything there."""
@@ -199,7 +202,7 @@ def scope_complete(snap: Snapshot, out: CheckOutput, scope: str, kinds) -> bool:
     return True
 
 
-def collected(snap: Snapshot, kinds) -> bool:
+def collected(snap: Snapshot, kinds: Iterable[FactType]) -> bool:
     """Whether any of `kinds` was collected at all (their source configured and read, fully
     or not): the part of a check that `needs_one_of` them runs only then, and judges
     completeness with `scope_complete` as any other."""

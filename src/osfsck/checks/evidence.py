@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from osfsck.model.facts.nova import Instance
+import datetime as dt
+from typing import Any
+
+from osfsck.model.facts.cinder import CinderAttachment, CinderVolume
+from osfsck.model.facts.nova import BlockDeviceMapping, Instance
 
 
 def instance_evidence(i: Instance) -> dict:
@@ -21,11 +25,11 @@ def instance_evidence(i: Instance) -> dict:
     }
 
 
-def _iso(t):
+def _iso(t: dt.datetime | None) -> str | None:
     return t.isoformat() if t else None
 
 
-def volume_evidence(v) -> dict:
+def volume_evidence(v: CinderVolume) -> dict[str, Any]:
     return {
         "id": v.id,
         "status": v.status,
@@ -40,7 +44,7 @@ def volume_evidence(v) -> dict:
     }
 
 
-def attachment_evidence(a) -> dict:
+def attachment_evidence(a: CinderAttachment) -> dict[str, Any]:
     return {
         "id": a.id,
         "volume_id": a.volume_id,
@@ -52,7 +56,7 @@ def attachment_evidence(a) -> dict:
     }
 
 
-def bdm_evidence(b) -> dict:
+def bdm_evidence(b: BlockDeviceMapping) -> dict[str, Any]:
     return {
         "cell": b.cell,
         "id": b.id,

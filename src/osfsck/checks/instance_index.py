@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from osfsck.checks.base import CheckOutput
+from osfsck.model.facts.base import FactType
 from osfsck.model.facts.nova import (
     API_SCOPE,
     MIGRATION_TERMINAL,
@@ -43,7 +44,21 @@ class Status(NamedTuple):
     instance: Instance | None  # the row that decided it (live or deleted)
     archived: ArchivedInstance | None
     reason: str = ""  # for UNDECIDED: why
-    scopes: tuple = ()  # for UNDECIDED: the partial scopes
+    scopes: tuple[str, ...] = ()  # for UNDECIDED: the partial scopes
+
+    @property
+    def row(self) -> Instance:
+        """The row of a LIVE or DELETED instance (which always has one)."""
+        if self.instance is None:
+            raise ValueError(f"an instance {self.state} has no row")
+        return self.instance
+
+    @property
+    def archived_row(self) -> ArchivedInstance:
+        """The shadow row of an ARCHIVED instance (which always has one)."""
+        if self.archived is None:
+            raise ValueError(f"an instance {self.state} has no shadow row")
+        return self.archived
 
 
 @dataclass
@@ -58,7 +73,7 @@ class InstanceIndex:
     cell_names: dict = field(default_factory=dict)  # cell name -> Cell
     migrations: dict = field(default_factory=lambda: defaultdict(list))
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         # Plain loops with local names: on a large cloud this reads a million rows once
         # for every check of the run, so it is written for speed.
         s = self.snap
@@ -85,7 +100,7 @@ class InstanceIndex:
                 self.migrations[m.instance_uuid].append(m)
         # the row the API shows: the non-hidden copy of a cross-cell move (asked ~10^6
         # times on a large cloud, so answered once here)
-        self.primaries = {
+        self.primaries: dict[str, Instance] = {
             uuid: rows[0] if len(rows) == 1 else next((r for r in rows if not r.hidden), rows[0])
             for uuid, rows in self.live.items()
         }
@@ -110,7 +125,7 @@ class InstanceIndex:
                 return self.snap.why_incomplete(k, scope)
         return ""
 
-    def api_reason(self, *extra) -> str:
+    def api_reason(self, *extra: FactType) -> str:
         """Why the API database's facts (cells, mappings, and `extra` kinds) are partial."""
         for k in (Cell, InstanceMapping, *extra):
             if not self.snap.is_complete(k, API_SCOPE):
@@ -124,6 +139,10 @@ class InstanceIndex:
     def primary(self, uuid: str) -> Instance | None:
         """The live row the API shows for `uuid` (the non-hidden copy of a cross-cell move)."""
         return self.primaries.get(uuid)
+
+    def live_row(self, uuid: str) -> Instance:
+        """primary() of a uuid of `live`: every one has a row."""
+        return self.primaries[uuid]
 
     def status(self, uuid: str) -> Status:
         row = self.primary(uuid)
@@ -223,11 +242,11 @@ def may_be_building(out: CheckOutput, idx: InstanceIndex, uuid: str) -> bool:
 def gone_because(st: Status) -> str | None:
     """Why an instance that is not live is gone, as a phrase; None when it is live."""
     if st.state == DELETED:
-        row = st.instance
+        row = st.row
         when = f" at {row.deleted_at:%Y-%m-%d %H:%M}" if row.deleted_at else ""
         return f"was deleted in {cell_scope(row.cell)}{when}"
     if st.state == ARCHIVED:
-        return f"was deleted and archived to shadow_instances in {cell_scope(st.archived.cell)}"
+        return f"was deleted and archived to shadow_instances in {cell_scope(st.archived_row.cell)}"
     if st.state == UNKNOWN:
         return "is unknown to the API database and every cell"
     return None

@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -41,7 +42,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 # command -> handler, for the commands other installed distributions add (build_parser)
-_COMMANDS: dict = {}
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
 
 def _config_path(args) -> str:
@@ -98,13 +99,15 @@ def parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("check", help="find inconsistencies (read-only; the default)")
-    _selection(p), _format(p)
+    _selection(p)
+    _format(p)
     p.add_argument(
         "--from", dest="from_snapshot", metavar="FILE", help="check a saved snapshot instead of the live cloud"
     )
 
     p = sub.add_parser("repair", help="find and repair (safe repairs only unless --unsafe)")
-    _selection(p), _format(p)
+    _selection(p)
+    _format(p)
     p.add_argument("--unsafe", action="store_true", help="also apply unsafe (destructive or tenant-visible) repairs")
     p.add_argument("--interactive", action="store_true", help="ask before each repair")
     p.add_argument("--yes", action="store_true", help="apply without asking (unattended runs)")
@@ -279,7 +282,7 @@ def cmd_undo(args) -> int:
             print(f"  {e['id']}  {e.get('code', '')} {e.get('repair', '')}: {e.get('action', '')}")
         if not interactive:
             return entries
-        chosen = []
+        chosen: list[dict] = []
         for n, e in enumerate(entries):
             answer = _ask(f"undo {e['id']} ({e.get('repair', '')} of {e.get('target', {}).get('id', '?')})", "the rest")
             if answer == "q":
@@ -330,7 +333,7 @@ def dispatch(args) -> int:
     cmd = args.command
     if cmd in ("check", "repair"):
         return cmd_run(args, repair=cmd == "repair")
-    if cmd in _COMMANDS:
+    if cmd in _COMMANDS:  # added by another distribution (parser())
         return _COMMANDS[cmd](args)
     return {
         "collect": cmd_collect,

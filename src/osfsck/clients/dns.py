@@ -8,7 +8,7 @@ it).  Every failure is a DnsError with one line naming the server and what went 
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -121,7 +121,12 @@ class Server:
 
     # -- writing ----------------------------------------------------------------------
     def update(
-        self, zone: str, *, require: list[tuple[str, str, list[str]]] = (), delete: list[Rr] = (), add: list[Rr] = ()
+        self,
+        zone: str,
+        *,
+        require: Sequence[tuple[str, str, list[str]]] = (),
+        delete: Sequence[Rr] = (),
+        add: Sequence[Rr] = (),
     ) -> None:
         """One RFC 2136 update of `zone`: prerequisites `require` (name, type, data of the
         whole RRset: it must exist with exactly these records), then the deletes and adds.

@@ -4,17 +4,19 @@ certificate the CA file does not vouch for), shared by the HTTP clients."""
 from __future__ import annotations
 
 import ssl
+from collections.abc import Iterator
 
 from osfsck.model.secrets import redact_url
 
 
-def chain(e: BaseException):
+def chain(e: BaseException) -> Iterator[BaseException]:
     """`e`, then what it was raised from or during, each once (a chain may loop)."""
     seen = set()
-    while e is not None and id(e) not in seen:
-        seen.add(id(e))
-        yield e
-        e = e.__cause__ or e.__context__
+    link: BaseException | None = e
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        yield link
+        link = link.__cause__ or link.__context__
 
 
 def tls_failure(e: Exception) -> bool:

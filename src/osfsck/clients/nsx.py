@@ -57,16 +57,19 @@ class NsxClient:
         self.backoff = backoff
         self._sleep = sleep
         self._username = username
-        if isinstance(verify, str):
+        tls: bool | ssl.SSLContext
+        if isinstance(verify, bool):
+            tls = verify
+        else:
             # a CA bundle of our own: verify against it alone (a private NSX CA)
             try:
-                verify = ssl.create_default_context(cafile=verify)
+                tls = ssl.create_default_context(cafile=verify)
             except (OSError, ssl.SSLError) as e:
                 raise NsxError(f"NSX {self.url}: cannot use the CA file {verify}: {reason(e)}") from None
         self._http = httpx.Client(
             base_url=url.rstrip("/"),
             auth=(username, password),
-            verify=verify,
+            verify=tls,
             timeout=timeout,
             headers={"Accept": "application/json"},
             transport=transport,
@@ -138,7 +141,7 @@ class NsxClient:
         where = f"NSX {self.url}: GET {path}"
         query = {**(params or {}), "page_size": self.page_size}
         results: list[dict] = []
-        counted, cursors = None, set()
+        counted, cursors = None, set[str]()
         while True:
             page = self.get(path, query)
             if not isinstance(page, dict) or not isinstance(page.get("results"), list):

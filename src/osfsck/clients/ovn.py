@@ -102,15 +102,15 @@ def helper_for(settings, columns: dict | None, deadline: float) -> ovs_idl.Schem
     None.  Only what is registered is monitored, sent and parsed: the IDL's cost is per
     cell of the dump (tools/bench_ovn.py)."""
     _ssl(settings)
-    last = None
+    errors: list[OvnNbError] = []
     for remote in settings.nb_connection.split(","):
         try:
             schema = fetch_schema(remote, deadline)
             break
         except OvnNbError as e:
-            last = e
+            errors.append(e)
     else:
-        raise last
+        raise errors[-1]
     helper = ovs_idl.SchemaHelper(None, schema)
     if columns is None:
         helper.register_all()

@@ -25,6 +25,14 @@ _OPEN = "[{"
 _WHITESPACE = " \t\n\r"  # JSON's (RFC 8259): what may come between messages
 
 
+def _skip(text: str, p: int) -> int:
+    """Where _SKIP's match from `p` ends."""
+    m = _SKIP.match(text, p)
+    if m is None:  # cannot be: the pattern matches the empty string
+        raise ValueError(f"no match at {p}")
+    return m.end()
+
+
 class StreamParser:
     """One JSON value (a JSON-RPC message: an object) from a stream fed in pieces.  What
     cannot start one (anything but whitespace before its first bracket, a closing bracket
@@ -35,7 +43,7 @@ class StreamParser:
         self._tail = ""  # an unfinished string, scanned again with what follows
         self._depth = 0
         self._done = False
-        self._error = None
+        self._error: str | None = None
 
     def feed(self, s: str) -> int:
         if self._done:
@@ -45,7 +53,7 @@ class StreamParser:
         self._tail = ""
         p, n, depth = 0, len(text), self._depth
         while True:
-            q = _SKIP.match(text, p).end()
+            q = _skip(text, p)
             if depth == 0 and text[p:q].strip(_WHITESPACE):
                 return self._fail("syntax error at beginning of input", q - lead)
             p = q

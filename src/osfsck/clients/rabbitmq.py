@@ -71,9 +71,12 @@ class RabbitClient:
         self.name = name
         self.page_size = min(page_size, MAX_PAGE_SIZE)
         self._username = username
-        if isinstance(verify, str):
+        tls: bool | ssl.SSLContext
+        if isinstance(verify, bool):
+            tls = verify
+        else:
             try:
-                verify = ssl.create_default_context(cafile=verify)
+                tls = ssl.create_default_context(cafile=verify)
             except (OSError, ssl.SSLError) as e:
                 raise RabbitError(
                     f"RabbitMQ {self.name} ({self.url}): cannot use the CA file {verify}: {reason(e)}"
@@ -82,7 +85,7 @@ class RabbitClient:
             self._http = httpx.Client(
                 base_url=url.rstrip("/"),
                 auth=(username, password),
-                verify=verify,
+                verify=tls,
                 timeout=timeout,
                 headers={"Accept": "application/json"},
                 transport=transport,

@@ -37,6 +37,8 @@ from osfsck.config.values import (
     parse_duration,
     path,
     read_text,
+    required_path,
+    required_text,
     show,
     strings,
     tables,
@@ -170,7 +172,7 @@ def _conf_database(
     t: dict, conf_key: str, where: str, base: Path, section: str, required: bool = True
 ) -> Database | None:
     """The `[section] connection` URL of the service's own config file named by `t[conf_key]`."""
-    conf = Path(path(t, conf_key, where, base))
+    conf = Path(required_path(t, conf_key, where, base))
     found = read_service_conf(conf, section, f"{where}.{conf_key}")
     if not found:
         if required:
@@ -316,13 +318,13 @@ def _secret(t: dict, env_key: str, file_key: str | None, where: str, base: Path)
     if env_key in t and file_key in t:
         raise ConfigError(f"{where}: set only one of {env_key} and {file_key}")
     if env_key in t:
-        name = text(t, env_key, where)
+        name = required_text(t, env_key, where)
         value = os.environ.get(name)
         if not value:
             raise ConfigError(f"{where}.{env_key}: environment variable {name} is not set")
         return value
     if file_key is not None and file_key in t:
-        return read_text(Path(path(t, file_key, where, base)), f"{where}.{file_key}").strip()
+        return read_text(Path(required_path(t, file_key, where, base)), f"{where}.{file_key}").strip()
     return None
 
 

@@ -31,7 +31,7 @@ class OvnSettings:
 
     @property
     def uses_ssl(self) -> bool:
-        return bool(self.nb_connection) and any(r.startswith("ssl:") for r in self.nb_connection.split(","))
+        return any(r.startswith("ssl:") for r in (self.nb_connection or "").split(","))
 
 
 def parse_ovn(t: dict, base: Path) -> OvnSettings:

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from osfsck.model.secrets import redact_url
+
+if TYPE_CHECKING:  # for the types only: these modules import this one
+    from osfsck.config.dns import DesignateSettings, DnsSettings
+    from osfsck.config.nsx import NsxSettings
+    from osfsck.config.ovn import OvnSettings
+    from osfsck.config.placement import PlacementSettings
+    from osfsck.config.rabbitmq import RabbitSettings
 
 
 class ConfigError(Exception):
@@ -36,7 +44,7 @@ class NovaSettings:
     # the URL Nova's templated cell URLs ({username}, {password}, {hostname}...) are
     # formatted from: nova.conf's [database] connection on the conductor
     cell_url_base: Database | None = None
-    cells: dict = field(default_factory=dict)  # name or uuid -> CellOverride
+    cells: dict[str, CellOverride] = field(default_factory=dict)  # name or uuid -> CellOverride
 
 
 @dataclass(frozen=True)
@@ -94,14 +102,14 @@ class HypervisorSettings:
     ssh_user: str | None = None
     ssh_port: int | None = None
     ssh_key: str | None = None
-    ssh_options: tuple = ()
+    ssh_options: tuple[str, ...] = ()
     python: str = "python3"
     iscsiadm: str | None = None  # path of iscsiadm on the hosts (default: PATH, then /usr/sbin, /sbin)
     concurrency: int = 32
     timeout: float = 60.0
-    hypervisor_types: tuple = ("QEMU", "kvm", "qemu")  # compute_nodes.hypervisor_type values we collect
-    hosts: dict = field(default_factory=dict)  # host -> HostOverride
-    extra_hosts: tuple = ()  # hosts to read even if Nova does not list them
+    hypervisor_types: tuple[str, ...] = ("QEMU", "kvm", "qemu")  # compute_nodes.hypervisor_type values we collect
+    hosts: dict[str, HostOverride] = field(default_factory=dict)  # host -> HostOverride
+    extra_hosts: tuple[str, ...] = ()  # hosts to read even if Nova does not list them
 
 
 @dataclass(frozen=True)
@@ -116,11 +124,12 @@ class RepairSettings:
     quarantine_retention: float = 7 * 86400.0
 
 
-def _section(module: str, cls: str):
+def _section(module: str, cls: str) -> Any:
     """A default_factory for a section whose settings live in their own module (config/dns.py,
-    config/ovn.py, ...), imported late because those modules import this one."""
+    config/ovn.py, ...), imported late because those modules import this one.  Any: the
+    field's type is the one its annotation names, as with dataclasses.field() itself."""
 
-    def make():
+    def make() -> object:
         import importlib
 
         return getattr(importlib.import_module(f"osfsck.config.{module}"), cls)()
@@ -133,13 +142,13 @@ class Settings:
     nova: NovaSettings = field(default_factory=NovaSettings)
     cinder: CinderSettings = field(default_factory=CinderSettings)
     neutron: NeutronSettings = field(default_factory=NeutronSettings)
-    dns: object = _section("dns", "DnsSettings")
-    designate: object = _section("dns", "DesignateSettings")
-    ovn: object = _section("ovn", "OvnSettings")
-    nsx: object = _section("nsx", "NsxSettings")
-    placement: object = _section("placement", "PlacementSettings")
-    rabbitmq: object = _section("rabbitmq", "RabbitSettings")
+    dns: DnsSettings = _section("dns", "DnsSettings")
+    designate: DesignateSettings = _section("dns", "DesignateSettings")
+    ovn: OvnSettings = _section("ovn", "OvnSettings")
+    nsx: NsxSettings = _section("nsx", "NsxSettings")
+    placement: PlacementSettings = _section("placement", "PlacementSettings")
+    rabbitmq: RabbitSettings = _section("rabbitmq", "RabbitSettings")
     hypervisors: HypervisorSettings = field(default_factory=HypervisorSettings)
     repair: RepairSettings = field(default_factory=RepairSettings)
-    checks: dict = field(default_factory=dict)  # check code or name -> {param: value}
+    checks: dict[str, dict[str, Any]] = field(default_factory=dict)  # check code or name -> {param: value}
     source_file: str | None = None

@@ -14,6 +14,7 @@ import re
 import stat
 import string
 from pathlib import Path
+from typing import overload
 from urllib.parse import urlsplit
 
 from osfsck.config.settings import ConfigError
@@ -92,6 +93,10 @@ def boolean(t: dict, key: str, where: str, default: bool = False) -> bool:
     return value
 
 
+@overload
+def text(t: dict, key: str, where: str, default: str) -> str: ...
+@overload
+def text(t: dict, key: str, where: str, default: None = None) -> str | None: ...
 def text(t: dict, key: str, where: str, default: str | None = None) -> str | None:
     """A non-empty string (or `default` when absent)."""
     if key not in t:
@@ -102,6 +107,22 @@ def text(t: dict, key: str, where: str, default: str | None = None) -> str | Non
     return value
 
 
+def required_text(t: dict, key: str, where: str) -> str:
+    """text() of a key that must be there."""
+    found = text(t, key, where)
+    if found is None:
+        raise ConfigError(f"{where}.{key} is required")
+    return found
+
+
+@overload
+def integer(
+    t: dict, key: str, where: str, default: int, lo: int = 0, hi: int | None = None, what: str | None = None
+) -> int: ...
+@overload
+def integer(
+    t: dict, key: str, where: str, default: None, lo: int = 0, hi: int | None = None, what: str | None = None
+) -> int | None: ...
 def integer(
     t: dict, key: str, where: str, default: int | None, lo: int = 0, hi: int | None = None, what: str | None = None
 ) -> int | None:
@@ -179,6 +200,14 @@ def path(t: dict, key: str, where: str, base: Path, *, must_exist: bool = False,
         return str(p.resolve())
     except OSError as e:  # a name too long, a loop of symbolic links
         raise ConfigError(f"{where}.{key}: {show(value)}: {e.strerror}") from None
+
+
+def required_path(t: dict, key: str, where: str, base: Path) -> str:
+    """path() of a key that must be there."""
+    found = path(t, key, where, base)
+    if found is None:
+        raise ConfigError(f"{where}.{key} is required")
+    return found
 
 
 def read_text(p: Path, where: str) -> str:

@@ -94,7 +94,7 @@ def undo(
         results = []
         try:
             for e in chosen:
-                repair = repairs.get(e.get("repair"))
+                repair = repairs.get(e.get("repair") or "")
                 if repair is None or not e.get("undoable"):
                     results.append((e["id"], False, f"{e.get('repair')} cannot be undone"))
                     continue

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 
+from osfsck.model.facts.base import FactType
 from osfsck.model.result import SourceStatus
 from osfsck.model.snapshot import ANYWHERE, Snapshot
-from osfsck.sources.base import Source, cover_all, utcnow
+from osfsck.sources.base import ProgressFactory, Source, cover_all, utcnow
 
 
 def collect(
-    sources: list[Source], kinds: set, *, known: Snapshot | None = None, scopes: set[str] | None = None, progress=None
+    sources: list[Source],
+    kinds: set[FactType],
+    *,
+    known: Snapshot | None = None,
+    scopes: set[str] | None = None,
+    progress: ProgressFactory | None = None,
 ) -> tuple[Snapshot, list[SourceStatus]]:
     """Collect `kinds` from `sources`.  With `scopes`, only those scopes are read and
     `known` (the run's snapshot) supplies what later stages need (the host list)."""
@@ -44,7 +51,7 @@ def _nothing_to_read(src: Source, kinds: set, snap: Snapshot) -> list[SourceStat
 
 
 @contextmanager
-def cyclic_gc_paused():
+def cyclic_gc_paused() -> Iterator[None]:
     """A bulk source builds a million small tuples that hold no cycles; the cyclic garbage
     collector would walk all of them again and again for nothing (28% of the time to read
     the L profile's databases, and as much again in the checks, tools/bench.py).  Pause it

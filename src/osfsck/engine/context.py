@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy.engine import Engine
+
 from osfsck.clients.db import make_engine
-from osfsck.config.settings import ConfigError, Settings
+from osfsck.config.settings import ConfigError, Database, Settings
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.hosts import HostTarget, hypervisor_hosts
+
+if TYPE_CHECKING:
+    from osfsck.clients.hostagent import HostChannel
+
+_T = TypeVar("_T")
 
 
 class RepairContext:
     def __init__(self, settings: Settings, snap: Snapshot | None):
         self.settings = settings
         self.snap = snap
-        self._engines: dict = {}  # "api", "cell:<name>", "cinder", "neutron" -> Engine
-        self._libvirt: dict = {}
+        self._engines: dict[str, Engine] = {}  # "api", "cell:<name>", "cinder", "neutron" -> Engine
+        self._libvirt: dict[str, Any] = {}  # host -> libvirt.virConnect (an untyped library)
         self._targets: dict[str, HostTarget] | None = None
 
     def targets(self) -> dict[str, HostTarget]:
         if self._targets is None:
-            base = self.snap if self.snap is not None else Snapshot(taken_at=None)
+            # no snapshot (undo): no host list from Nova; the clock is not read
+            base = self.snap if self.snap is not None else Snapshot(taken_at=dt.datetime.min)
             self._targets = {t.name: t for t in hypervisor_hosts(base, self.settings.hypervisors)}
         return self._targets
 
@@ -32,21 +44,21 @@ class RepairContext:
             )
         return t
 
-    def _engine(self, scope: str, url_of):
+    def _engine(self, scope: str, url_of: Callable[[], str]) -> Engine:
         """The engine of `scope`, made from `url_of()` on first use."""
         if scope not in self._engines:
             self._engines[scope] = make_engine(url_of(), readonly=False)
         return self._engines[scope]
 
-    def nova_api(self):
+    def nova_api(self) -> Engine:
         return self._engine("api", lambda: _url(self.settings.nova.api_database, "[nova] api_database"))
 
-    def service_database(self, service: str):
+    def service_database(self, service: str) -> Engine:
         """The engine of a service's own database: "cinder", "neutron", ..."""
         settings = getattr(self.settings, service)
         return self._engine(service, lambda: _url(settings.database, f"[{service}] database (or {service}_conf)"))
 
-    def cells(self) -> list[dict]:
+    def cells(self) -> list[dict[str, Any]]:
         from osfsck.sources.nova_db.source import read_cells
 
         if not hasattr(self, "_cells"):
@@ -54,7 +66,7 @@ class RepairContext:
                 self._cells = read_cells(conn)
         return self._cells
 
-    def database(self, scope: str):
+    def database(self, scope: str) -> Engine:
         """A read-write engine for "api", "cell:<name>" or a service ("cinder", "neutron")."""
         if scope == "api":
             return self.nova_api()
@@ -64,7 +76,7 @@ class RepairContext:
 
         name = scope.split(":", 1)[1]
 
-        def url():
+        def url() -> str:
             cell = next((c for c in self.cells() if c["name"] == name), None)
             if cell is None:
                 raise ConfigError(f"no cell named {name} in cell_mappings")
@@ -75,7 +87,7 @@ class RepairContext:
 
         return self._engine(f"cell:{name}", url)
 
-    def libvirt(self, host: str):
+    def libvirt(self, host: str) -> Any:
         conn = self._libvirt.get(host)
         if conn is None:
             import libvirt
@@ -83,7 +95,7 @@ class RepairContext:
             conn = self._libvirt[host] = libvirt.open(self.target(host).uri)
         return conn
 
-    def host_channel(self, host: str):
+    def host_channel(self, host: str) -> HostChannel:
         from osfsck.clients.hostagent import HostChannel
 
         t, hv = self.target(host), self.settings.hypervisors
@@ -99,13 +111,14 @@ class RepairContext:
             timeout=hv.timeout,
         )
 
-    def client(self, key: str, make):
+    def client(self, key: str, make: Callable[[], _T]) -> _T:
         """A client kept for the run (a DNS updater, an OVN or NSX connection): `make()` on
         first use; closed at the end when it has a close()."""
-        clients = self.__dict__.setdefault("_clients", {})
+        clients: dict[str, Any] = self.__dict__.setdefault("_clients", {})
         if key not in clients:
             clients[key] = make()
-        return clients[key]
+        made: _T = clients[key]
+        return made
 
     def close(self) -> None:
         for c in self.__dict__.pop("_clients", {}).values():
@@ -124,7 +137,7 @@ class RepairContext:
         self._engines.clear()
 
 
-def _url(db, setting: str) -> str:
+def _url(db: Database | None, setting: str) -> str:
     if db is None:
         raise ConfigError(f"{setting} is not configured")
     return db.url

@@ -13,11 +13,16 @@ exactly at the grace).
 from __future__ import annotations
 
 import datetime as dt
-from typing import NamedTuple
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, NamedTuple
 
+from osfsck.model.facts.base import FactType
 from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan
 from osfsck.model.snapshot import ANYWHERE, Snapshot
+
+if TYPE_CHECKING:
+    from osfsck.repairs.base import Repair
 
 ORDER = ("completeness", "blast_radius", "grace", "confirm_runs", "ownership", "fresh_recheck", "verify")
 
@@ -29,7 +34,9 @@ def plan_scopes(finding: Finding, plan: RepairPlan | None) -> set[str]:
     return {r.scope for r in refs} | set(plan.touches if plan else ())
 
 
-def completeness(finding: Finding, plan: RepairPlan, snap: Snapshot, relies_on, inconclusive: set[str]) -> str | None:
+def completeness(
+    finding: Finding, plan: RepairPlan, snap: Snapshot, relies_on: Iterable[FactType], inconclusive: set[str]
+) -> str | None:
     """Absence needs completeness, once more at the door: no repair of a finding whose
     scopes the check could not decide, or where a kind the check relies on is partial.
     (A check should not have made such a finding; this guard does not trust it to.)"""
@@ -106,7 +113,7 @@ def confirm_runs(runs_seen: int, required: int) -> str | None:
     return None
 
 
-def ownership(repair, plan: RepairPlan, snap: Snapshot) -> str | None:
+def ownership(repair: Repair, plan: RepairPlan, snap: Snapshot) -> str | None:
     """Destructive steps touch only objects provably OpenStack's (the repair decides how)."""
     from osfsck.repairs.base import NotOwned
 
@@ -127,7 +134,7 @@ def fresh_recheck(finding: Finding, fresh: dict[str, Finding], unsure: set[str])
     return None, "gone on a fresh re-check"
 
 
-def verify(repair, plan: RepairPlan, after: set[str], snap: Snapshot) -> str | None:
+def verify(repair: Repair, plan: RepairPlan, after: set[str], snap: Snapshot) -> str | None:
     """After applying: the finding must be gone (fixes must settle)."""
     if repair.settled(plan, after, snap):
         return None

@@ -13,6 +13,7 @@ import fcntl
 import json
 import os
 import socket
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,7 +29,7 @@ def lock_path(journal: str) -> Path:
 
 
 @contextmanager
-def exclusive(journal: str, command: str):
+def exclusive(journal: str, command: str) -> Iterator[None]:
     """Hold the journal's writer lock for the duration, or raise LockHeld at once."""
     path = lock_path(journal)
     fd = open_private(path, os.O_RDWR)

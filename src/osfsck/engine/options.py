@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from osfsck.model.plan import RepairPlan
+from osfsck.sources.base import ProgressFactory
+
 
 @dataclass
 class RunOptions:
@@ -19,9 +22,9 @@ class RunOptions:
     # seen in this very run)
     grace: float | None = None
     # ask(plan) -> "y" | "n" | "a" (all for this check) | "q" (stop); given by the CLI
-    ask: Callable | None = None
+    ask: Callable[[RepairPlan], str] | None = None
     # progress(source_name) -> callable(done, total) | None; given by the CLI
-    progress: Callable | None = None
+    progress: ProgressFactory | None = None
 
     @property
     def mode(self) -> str:

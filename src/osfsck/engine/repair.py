@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
@@ -26,9 +27,9 @@ from osfsck.engine.options import RunOptions
 from osfsck.engine.state import Seen
 from osfsck.model.finding import Finding
 from osfsck.model.plan import Outcome, PlanResult, RepairPlan, Safety
-from osfsck.model.result import CheckStats, RunResult
+from osfsck.model.result import CheckStats, RunResult, SourceStatus
 from osfsck.model.snapshot import Snapshot
-from osfsck.repairs.base import NotOwned, Repair
+from osfsck.repairs.base import Context, NotOwned, Repair
 from osfsck.repairs.registry import all_repairs
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 # recollect(check, scopes, current) -> (fresh snapshot, fresh findings by fingerprint,
 # scopes the check could not decide): the live re-read behind the fresh re-check and the
 # verification (tests give their own)
-Recollect = Callable[[Check, set, Snapshot], tuple]
+Recollect = Callable[[Check, set[str], Snapshot], tuple[Snapshot, dict[str, Finding], set[str]]]
 
 
 class Cancelled(Exception):
@@ -52,7 +53,7 @@ def choose_plan(
     names = [check.params["repair"]] if check.params.get("repair") else list(check.repairs)
     if not names:
         return "no repair is defined for this check"
-    reasons = []
+    reasons: list[str] = []
     for name in names:
         repair = repairs.get(name)
         if repair is None:
@@ -165,7 +166,7 @@ def _plan_check(
     unsure = {i.scope for i in stats.inconclusive}
     kept = []
     for pr in eligible:
-        reason, pr.repairable_at = _guard(run, check, pr.finding, pr.plan, snap, unsure)
+        reason, pr.repairable_at = _guard(run, check, pr.finding, _planned(pr), snap, unsure)
         if reason:
             pr.outcome, pr.reason = held, reason
         elif not opts.repair:
@@ -209,7 +210,9 @@ def _scopes_of(plans: list[PlanResult]) -> set[str]:
     return scopes
 
 
-def _recheck(check: Check, scopes: set[str], current: Snapshot, settings: Settings, sources: list):
+def _recheck(
+    check: Check, scopes: set[str], current: Snapshot, settings: Settings, sources: list[SourceStatus]
+) -> tuple[Snapshot, dict[str, Finding], set[str]]:
     """Re-collect `scopes` live and re-run `check`: (fresh snapshot, findings by fingerprint,
     inconclusive scopes).  A source that fails now is added to the run's `sources`: the run
     is incomplete (exit 8, one line on stderr) though its snapshot was not."""
@@ -227,14 +230,16 @@ def _recheck(check: Check, scopes: set[str], current: Snapshot, settings: Settin
 
 
 def _apply_batch(run: _Run, check: Check, batch: list[PlanResult], current: Snapshot) -> Snapshot:
-    result = run.result
+    result, ctx = run.result, run.ctx
+    if ctx is None:
+        raise ValueError("repairs are applied in a repair run only, which opens their context")
     fresh, now, unsure = run.recollect(check, _scopes_of(batch), current)
     to_apply = []
     for pr in batch:
         f, why = guards.fresh_recheck(pr.finding, now, unsure)
         if f is not None:
             plan = choose_plan(check, f, fresh, run.repairs, run.settings)
-            if isinstance(plan, str) or plan.safety is not pr.plan.safety:
+            if isinstance(plan, str) or plan.safety is not _planned(pr).safety:
                 why = f"on a fresh re-check: {plan if isinstance(plan, str) else 'another repair applies now'}"
             else:
                 # what changed since the snapshot is judged again: a subject changed
@@ -252,7 +257,7 @@ def _apply_batch(run: _Run, check: Check, batch: list[PlanResult], current: Snap
     for n, pr in enumerate(to_apply):
         result.plans.append(pr)
         if not approve_all:
-            answer = run.opts.ask(pr.plan) if run.opts.ask else "n"
+            answer = run.opts.ask(_planned(pr)) if run.opts.ask else "n"
             if answer == "q":
                 for rest in to_apply[n:]:
                     rest.outcome, rest.reason = Outcome.SKIPPED, "the operator stopped the run"
@@ -263,23 +268,24 @@ def _apply_batch(run: _Run, check: Check, batch: list[PlanResult], current: Snap
             elif answer != "y":
                 pr.outcome, pr.reason = Outcome.SKIPPED, "the operator said no"
                 continue
-        apply_one(pr, run.repairs[pr.plan.repair], run.ctx, journal, result.mode)
+        apply_one(pr, run.repairs[_planned(pr).repair], ctx, journal, result.mode)
         if pr.outcome is Outcome.APPLIED:
             applied.append(pr)
     if not applied:
         return fresh
     verified, after, _ = run.recollect(check, _scopes_of(applied), fresh)
     for pr in applied:
-        why = guards.verify(run.repairs[pr.plan.repair], pr.plan, set(after), verified)
+        plan = _planned(pr)
+        why = guards.verify(run.repairs[plan.repair], plan, set(after), verified)
         if why:
             pr.outcome, pr.reason = Outcome.FAILED, why
             journal.append({"id": pr.journal_id, "status": "unsettled", "time": now_iso()})
     return verified
 
 
-def apply_one(pr: PlanResult, repair: Repair, ctx, journal: Journal, mode: str) -> None:
+def apply_one(pr: PlanResult, repair: Repair, ctx: Context, journal: Journal, mode: str) -> None:
     """Before-image, journal (fsynced), apply, journal: the one way a repair is applied."""
-    plan = pr.plan
+    plan = _planned(pr)
     try:
         before = repair.before_image(plan, ctx)
     except NotOwned as e:
@@ -333,7 +339,7 @@ def apply_one(pr: PlanResult, repair: Repair, ctx, journal: Journal, mode: str) 
         ) from None
 
 
-def _maybe_made(error: Exception, repair: Repair, plan, ctx, before: dict) -> bool:
+def _maybe_made(error: Exception, repair: Repair, plan: RepairPlan, ctx: Context, before: dict[str, Any]) -> bool:
     """Whether a failed write may still have been made: when its answer was lost (the
     connection dropped after sending, the service killed before it answered) and
     re-reading the subject does not give the before-image back.  A refusal (osfsck's own,
@@ -356,6 +362,13 @@ def _answer_lost(error: Exception) -> bool:
         or (isinstance(x, DBAPIError) and x.connection_invalidated)
         for x in chain(error)
     )
+
+
+def _planned(pr: PlanResult) -> RepairPlan:
+    """The plan of a PlanResult that was planned (None only where no repair could be)."""
+    if pr.plan is None:
+        raise ValueError(f"{pr.finding.code} {pr.finding.subject}: no plan to apply")
+    return pr.plan
 
 
 def _line(e: BaseException) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 
-from osfsck.checks.base import Check
+from osfsck.checks.base import Check, CheckOutput
 from osfsck.config.settings import ConfigError, Settings
 from osfsck.engine import state, wiring
 from osfsck.engine.collect import collect
@@ -14,15 +14,18 @@ from osfsck.engine.options import RunOptions
 from osfsck.engine.repair import repair_findings
 from osfsck.model.result import CheckStats, RunResult, SourceStatus
 from osfsck.model.snapshot import Snapshot
+from osfsck.sources.base import ProgressFactory
 
 
-def collect_snapshot(settings: Settings, checks: list[Check], progress=None) -> tuple[Snapshot, list[SourceStatus]]:
+def collect_snapshot(
+    settings: Settings, checks: list[Check], progress: ProgressFactory | None = None
+) -> tuple[Snapshot, list[SourceStatus]]:
     kinds = wiring.kinds_to_collect(settings, checks)
     sources = wiring.build_sources(settings, kinds)
     return collect(sources, kinds, progress=progress)
 
 
-def evaluate(checks: list[Check], snap: Snapshot, result: RunResult) -> dict[str, object]:
+def evaluate(checks: list[Check], snap: Snapshot, result: RunResult) -> dict[str, CheckOutput]:
     """Run every check on `snap`; fill `result`; return each check's output by code."""
     outputs = {}
     for check in checks:
@@ -36,7 +39,7 @@ def evaluate(checks: list[Check], snap: Snapshot, result: RunResult) -> dict[str
 
 def run(settings: Settings, opts: RunOptions) -> RunResult:
     checks = wiring.build_checks(settings, opts.select, opts.ignore)
-    skipped = []
+    skipped: list[tuple[str, str, str]] = []
     if opts.from_snapshot and opts.repair:
         raise ConfigError("repairs need live sources: --from works only with `osfsck check`")
     if not opts.from_snapshot:

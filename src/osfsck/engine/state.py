@@ -16,6 +16,7 @@ import datetime as dt
 import fcntl
 import json
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
@@ -98,7 +99,7 @@ def record(path: str, now: dt.datetime, findings: list[Finding], ran: dict[str, 
 
 
 @contextmanager
-def _locked(path: str):
+def _locked(path: str) -> Iterator[None]:
     try:
         fd = open_private(Path(path + ".lock"), os.O_RDWR)
     except OSError as e:
@@ -110,7 +111,7 @@ def _locked(path: str):
         os.close(fd)
 
 
-def _when(value) -> dt.datetime:
+def _when(value: object) -> dt.datetime:
     if not isinstance(value, str):
         raise TypeError(f"a time must be a string, not {type(value).__name__}")
     return dt.datetime.fromisoformat(value)

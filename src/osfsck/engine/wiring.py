@@ -7,6 +7,7 @@ from osfsck.checks import registry
 from osfsck.checks.base import Check, ParamError
 from osfsck.config.settings import ConfigError, Settings
 from osfsck.config.values import closest
+from osfsck.model.facts.base import FactType
 from osfsck.sources.base import NotConfigured, Source, SourceError
 
 
@@ -39,7 +40,7 @@ def source_classes() -> list[type[Source]]:
     return [found[n] for n in sorted(found)]
 
 
-def build_checks(settings: Settings, select=None, ignore=None) -> list[Check]:
+def build_checks(settings: Settings, select: list[str] | None = None, ignore: list[str] | None = None) -> list[Check]:
     """The selected checks, each with its [checks.<code or name>] settings.  Every table of
     [checks] is checked against the catalogue first, selected or not: a typo there must
     not wait for the day its check is selected, nor a wrong type for a repair run."""
@@ -58,12 +59,13 @@ def _check_params(tables: dict) -> dict[str, dict]:
     """The settings of each check by code: its [checks.<code>] table, then its
     [checks.<name>] table over it; each validated by the check itself."""
     catalogue = registry.all_checks()
-    found = {}
+    found: dict[str, type[Check]] = {}
     for key in tables:
-        found[key] = registry.find(key)
-        if found[key] is None:
+        cls = registry.find(key)
+        if cls is None:
             hint = closest(key, [c.code for c in catalogue] + [c.name for c in catalogue])
             raise ConfigError(f"[checks.{key}]: no check has this code or name{hint} (see `osfsck checks`)")
+        found[key] = cls
     merged: dict[str, dict] = {}
     # codes first, so that a name's table wins over its code's whatever the file's order
     for key in sorted(found, key=lambda k: k.lower() == found[k].name):
@@ -84,7 +86,7 @@ def runnable_checks(settings: Settings, checks: list[Check], explicit: bool) -> 
     a cloud without Cinder in the config still gets its compute checks.  A check with a
     part per service (`needs_one_of`) runs when any part can, its needs narrowed to the
     parts that can (a cloud with Cinder and no Neutron gets the Cinder half of QU101)."""
-    missing = {}
+    missing: dict[FactType, str] = {}
     for cls in source_classes():
         try:
             _make_source(cls, settings)
@@ -114,7 +116,7 @@ def _what_cannot_run(check: Check, missing: dict) -> tuple[str | None, set]:
     alternative = {k for group in parts for k in group}
     why = next((missing[k] for k in check.needs if k in missing and k not in alternative), None)
     if why is None and parts and all(parts.values()):
-        why = " and ".join(dict.fromkeys(parts.values()))
+        why = " and ".join(dict.fromkeys(r for r in parts.values() if r))
     runnable = {k for group, reason in parts.items() if not reason for k in group}
     return why, {k for group, reason in parts.items() if reason for k in group} - runnable
 

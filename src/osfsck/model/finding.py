@@ -55,7 +55,7 @@ class Finding:
     def fingerprint(self) -> str:
         return fingerprint(self.code, self.subject)
 
-    def sort_key(self):
+    def sort_key(self) -> tuple[int, str, str, str]:
         return (self.severity.rank, self.code, self.subject.scope, self.subject.id)
 
     def as_dict(self) -> dict:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 REDACTED = "***"
 
@@ -77,7 +78,7 @@ _IDENTIFIER = re.compile(r"(?:_uuid|_id|_ref|_type|_method|_enabled|_expires(?:_
 _PART = re.compile("|".join(sorted(map(re.escape, SECRET_PARTS), key=len, reverse=True)), re.IGNORECASE)
 
 
-def secret_name(name) -> bool:
+def secret_name(name: object) -> bool:
     """True when a member called `name` holds a credential."""
     if not isinstance(name, str):
         return False
@@ -116,16 +117,16 @@ def redact_text(text: str) -> tuple[str, int]:
         n += k
     hits = []
 
-    def assigned(m: re.Match) -> str:
+    def assigned(m: re.Match[str]) -> str:
         if not secret_name(m["name"]) or m["value"] == REDACTED:
-            return m[0]
+            return str(m[0])
         hits.append(m["name"])
         return f"{m['name']}{m['sep']}{m['q']}{REDACTED}"
 
     return _ASSIGNED.sub(assigned, text), n + len(hits)
 
 
-def _json_text(value: str):
+def _json_text(value: str) -> Any:
     """A string that holds a JSON object or array (oslo.messaging's "oslo.message", Nova's
     connection_info field), parsed; else None."""
     s = value.lstrip()
@@ -137,7 +138,7 @@ def _json_text(value: str):
         return None
 
 
-def redact(value, path: str = "") -> tuple[object, list[str]]:
+def redact(value: Any, path: str = "") -> tuple[Any, list[str]]:
     """`value` (parsed JSON) with every credential replaced by REDACTED, and the paths of
     what was replaced ("oslo.message._context_auth_token").  A string holding JSON is
     redacted inside and written back as JSON only when something in it was replaced.
@@ -149,9 +150,11 @@ def redact(value, path: str = "") -> tuple[object, list[str]]:
         return REDACTED, [f"{path or 'value'} (nested too deep to read)"]
 
 
-def _redact(value, path: str) -> tuple[object, list[str]]:
+def _redact(value: Any, path: str) -> tuple[Any, list[str]]:
+    found: list[str]
     if isinstance(value, dict):
-        out, found = {}, []
+        out: dict[Any, Any] = {}
+        found = []
         for k, v in value.items():
             where = f"{path}.{k}" if path else str(k)
             if secret_name(k) and v not in (None, "", [], {}) and v != REDACTED:
@@ -161,12 +164,13 @@ def _redact(value, path: str) -> tuple[object, list[str]]:
                 found += inner
         return out, found
     if isinstance(value, list):
-        out, found = [], []
+        items: list[Any] = []
+        found = []
         for i, v in enumerate(value):
             clean, inner = _redact(v, f"{path}[{i}]")
-            out.append(clean)
+            items.append(clean)
             found += inner
-        return out, found
+        return items, found
     if isinstance(value, str):
         inner_json = _json_text(value)
         if inner_json is not None:
@@ -189,4 +193,4 @@ def redact_connection_info(text: str | None) -> str | None:
     if not text or _PART.search(text) is None:
         return text
     clean, found = redact(text)
-    return clean if found else text
+    return str(clean) if found else text

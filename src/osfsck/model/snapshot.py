@@ -12,9 +12,10 @@ import typing
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from osfsck.model.facts import FACT_TYPES
-from osfsck.model.facts.base import to_row
+from osfsck.model.facts.base import FactType, to_row
 from osfsck.model.facts.nsx import NEUTRON_TAG_SCOPES
 
 FORMAT = "osfsck-snapshot/1"
@@ -64,7 +65,7 @@ class Snapshot:
     memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     # -- building -----------------------------------------------------------------
-    def add(self, kind: str, facts: Iterable) -> None:
+    def add(self, kind: str, facts: Iterable[Any]) -> None:
         self.facts.setdefault(kind, []).extend(facts)
 
     def cover(self, cov: Coverage) -> None:
@@ -86,24 +87,24 @@ class Snapshot:
         return out
 
     # -- reading ------------------------------------------------------------------
-    def of(self, fact_cls) -> list:
+    def of(self, fact_cls: FactType) -> list[Any]:
         return self.facts.get(fact_cls.kind, [])
 
-    def scopes(self, fact_cls) -> list[str]:
+    def scopes(self, fact_cls: FactType) -> list[str]:
         """The scopes `fact_cls` was collected in (not ANYWHERE: that says there was none)."""
         return sorted(s for (k, s) in self.coverage if k == fact_cls.kind and s != ANYWHERE)
 
-    def is_complete(self, fact_cls, scope: str) -> bool:
+    def is_complete(self, fact_cls: FactType, scope: str) -> bool:
         cov = self.coverage.get((fact_cls.kind, scope))
         return bool(cov and cov.complete)
 
-    def why_incomplete(self, fact_cls, scope: str) -> str:
+    def why_incomplete(self, fact_cls: FactType, scope: str) -> str:
         cov = self.coverage.get((fact_cls.kind, scope))
         if cov is None:
             return f"{fact_cls.kind} was not collected for {scope}"
         return cov.reason or f"{fact_cls.kind} is partial for {scope}"
 
-    def incomplete_scopes(self, fact_cls) -> list[Coverage]:
+    def incomplete_scopes(self, fact_cls: FactType) -> list[Coverage]:
         return sorted(
             (c for (k, s), c in self.coverage.items() if k == fact_cls.kind and not c.complete and s != ANYWHERE),
             key=lambda c: c.scope,
@@ -123,7 +124,7 @@ class Snapshot:
         }
 
     @classmethod
-    def from_json(cls, data) -> Snapshot:
+    def from_json(cls, data: object) -> Snapshot:
         """A snapshot from its JSON form, every value checked against its fact type: a
         damaged or hand-edited file is one SnapshotFormatError that says where, never a
         TypeError in the middle of a check (or a wrong finding from a value of the wrong type)."""
@@ -177,8 +178,12 @@ class Snapshot:
                 raise SnapshotFormatError(f"{path} is a directory, not a snapshot file")
             if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):  # /dev/zero: read until memory runs out
                 raise SnapshotFormatError(f"{path} is not a regular file")
-            with (gzip.open if gz else open)(path, "rb") as f:
-                raw = _read_bounded(f, path, os.stat(path).st_size) if gz else f.read()
+            if gz:
+                with gzip.open(path, "rb") as f:
+                    raw = _read_bounded(f, path, os.stat(path).st_size)
+            else:
+                with open(path, "rb") as plain:
+                    raw = plain.read()
         except gzip.BadGzipFile as e:
             raise SnapshotFormatError(f"{path}: not a gzip file ({e})") from None
         except EOFError:
@@ -224,7 +229,7 @@ _WHAT = {
 }
 
 
-def _show(value) -> str:
+def _show(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -233,13 +238,13 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _what(value) -> str:
+def _what(value: object) -> str:
     return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
         type(value), f"the number {_show(value)}" if isinstance(value, (int, float)) else type(value).__name__
     )
 
 
-def _member(obj: dict, key: str, where: str, typ: type):
+def _member(obj: dict[str, Any], key: str, where: str, typ: type) -> Any:
     name = f"{where}.{key}" if where else key
     if key not in obj:
         raise SnapshotFormatError(f"{name}: missing")
@@ -251,7 +256,7 @@ def _member(obj: dict, key: str, where: str, typ: type):
     return value
 
 
-def _datetime(value, where: str) -> dt.datetime:
+def _datetime(value: object, where: str) -> dt.datetime:
     """A naive UTC datetime, as every one osfsck writes: an aware one cannot be compared
     with the snapshot's clock."""
     try:
@@ -265,7 +270,7 @@ def _datetime(value, where: str) -> dt.datetime:
     return when
 
 
-def _coverage(c, where: str) -> Coverage:
+def _coverage(c: object, where: str) -> Coverage:
     if not isinstance(c, dict):
         raise SnapshotFormatError(f"{where}: expected an object, not {_what(c)}")
     values = {k: _member(c, k, where, typ) for k, typ in _COVERAGE_FIELDS.items()}
@@ -295,7 +300,7 @@ def _coverage(c, where: str) -> Coverage:
     )
 
 
-def _scope_prefix(fact_cls) -> str | None:
+def _scope_prefix(fact_cls: FactType) -> str | None:
     """The "<what>:" a coverage scope of this kind starts with, when it names a cell, a
     host (see _scope_of) or a DNS zone (the DNS source's "dns:<zone>"): checks take the
     name after the colon (all but ANYWHERE, which Snapshot.scopes leaves out)."""
@@ -304,12 +309,12 @@ def _scope_prefix(fact_cls) -> str | None:
     )
 
 
-_SPECS: dict = {}
+_SPECS: dict[FactType, list[tuple[str, Any, bool, set[type]]]] = {}
 # the exact types a plain field takes at once; others go through _is
-_FAST = {str: {str}, int: {int, bool}, float: {int, float}, bool: {bool}}
+_FAST: dict[type, set[type]] = {str: {str}, int: {int, bool}, float: {int, float}, bool: {bool}}
 
 
-def _spec(cls) -> list[tuple]:
+def _spec(cls: FactType) -> list[tuple[str, Any, bool, set[type]]]:
     """(name, base type, optional, the types taken at once) of each field of `cls`, from
     its type hints (Optional[...] allows null)."""
     if cls not in _SPECS:
@@ -324,7 +329,7 @@ def _spec(cls) -> list[tuple]:
     return _SPECS[cls]
 
 
-def _read_rows(cls, rows: list, where: str) -> list:
+def _read_rows(cls: FactType, rows: list[Any], where: str) -> list[Any]:
     """The facts of `rows` (lists of values in the order of cls._fields), each value
     checked against its field's type: a column at a time, by the set of its types, since a
     large cloud's snapshot holds a million facts; the first bad value is then looked for
@@ -338,7 +343,7 @@ def _read_rows(cls, rows: list, where: str) -> list:
                 raise SnapshotFormatError(f"{where}[{k}]: expected a list of {n} values, not {_what(row)}")
             if len(row) != n:
                 raise SnapshotFormatError(f"{where}[{k}]: {len(row)} values, expected {n} ({', '.join(cls._fields)})")
-    columns = list(zip(*rows))
+    columns: list[Any] = list(zip(*rows))
     for i, (name, base, optional, fast) in enumerate(spec):
         column = columns[i]
         if base is dt.datetime:
@@ -368,7 +373,7 @@ def _read_rows(cls, rows: list, where: str) -> list:
     return [tuple.__new__(cls, values) for values in zip(*columns)]
 
 
-def _datetimes(column, optional: bool, where: str, name: str) -> list:
+def _datetimes(column: Iterable[Any], optional: bool, where: str, name: str) -> list[dt.datetime | None]:
     """A column of ISO texts as naive datetimes (the first bad one named, row by row)."""
     try:
         if optional and None in column:
@@ -382,7 +387,7 @@ def _datetimes(column, optional: bool, where: str, name: str) -> list:
     return [None if v is None and optional else _datetime(v, f"{where}[{k}].{name}") for k, v in enumerate(column)]
 
 
-def _is(value, base) -> bool:
+def _is(value: object, base: type) -> bool:
     if base is str:
         return type(value) is str
     if base is bool:  # a database's 0/1 as well: flags are read as the column stores them
@@ -394,9 +399,8 @@ def _is(value, base) -> bool:
     return isinstance(value, base)
 
 
-def _items(value, types: tuple, where: str) -> tuple:
-    ok = isinstance(value, list) and all(type(x) in types for x in value)
-    if not ok:
+def _items(value: object, types: tuple[type, ...], where: str) -> tuple[Any, ...]:
+    if not (isinstance(value, list) and all(type(x) in types for x in value)):
         what = " or ".join(
             sorted({"integers" if t is int else "nulls" if t is type(None) else "strings" for t in types})
         )
@@ -404,13 +408,13 @@ def _items(value, types: tuple, where: str) -> tuple:
     return tuple(value)
 
 
-def _scope_of(cls, value: str) -> str:
+def _scope_of(cls: FactType, value: str) -> str:
     """The coverage scope string for a fact's scope field value."""
     prefix = {"cell": "cell:", "host": "host:"}.get(cls.scope_field, "")
     return value if not prefix else f"{prefix}{value}"
 
 
-def scope_of(fact) -> str:
+def scope_of(fact: Any) -> str:
     return _scope_of(type(fact), getattr(fact, fact.scope_field))
 
 
@@ -421,9 +425,10 @@ MAX_INFLATION = 100
 _CHUNK = 1 << 20
 
 
-def _read_bounded(f, path: str, size: int) -> bytes:
+def _read_bounded(f: gzip.GzipFile, path: str, size: int) -> bytes:
     limit = MAX_INFLATION * size + (64 << 20)
-    parts, total = [], 0
+    parts: list[bytes] = []
+    total = 0
     while chunk := f.read(_CHUNK):
         total += len(chunk)
         if total > limit:

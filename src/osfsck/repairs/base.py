@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from osfsck.clients.hostagent import HostChannel
+    from osfsck.config.settings import Settings
+
+_T = TypeVar("_T")
 
 
 class RepairError(Exception):
@@ -24,10 +33,47 @@ class Undone(str):
 
     not_restored: tuple[str, ...] = ()
 
-    def __new__(cls, done: str, not_restored=()):
+    def __new__(cls, done: str, not_restored: Iterable[str] = ()) -> Undone:
         s = super().__new__(cls, done + "".join(f"; not restored: {n}" for n in not_restored))
         s.not_restored = tuple(not_restored)
         return s
+
+
+class Host(Protocol):
+    """What a repair reads of a compute host's resolved settings."""
+
+    @property
+    def iscsiadm(self) -> str | None: ...
+
+
+class Context(Protocol):
+    """What a repair reaches the cloud through: the engine's RepairContext, which opens
+    each connection on first use and closes them all at the end of the run."""
+
+    settings: Settings
+
+    def database(self, scope: str) -> Engine:
+        """A read-write engine for "api", "cell:<name>" or a service ("cinder", "neutron")."""
+        ...
+
+    def nova_api(self) -> Engine: ...
+
+    def cells(self) -> list[dict[str, Any]]:
+        """Nova's cell_mappings rows."""
+        ...
+
+    def target(self, host: str) -> Host: ...
+
+    def host_channel(self, host: str) -> HostChannel: ...
+
+    def libvirt(self, host: str) -> Any:
+        """The libvirt connection of `host` (a libvirt.virConnect: the library has no types)."""
+        ...
+
+    def client(self, key: str, make: Callable[[], _T]) -> _T:
+        """A client kept for the run (an API, a DNS updater, an OVN or NSX connection):
+        `make()` on first use."""
+        ...
 
 
 class Repair:
@@ -43,7 +89,7 @@ class Repair:
     writes: ClassVar[str]  # what it changes, for docs and `osfsck permissions`
     undoable: ClassVar[bool] = False
 
-    def unavailable(self, settings) -> str | None:
+    def unavailable(self, settings: Settings) -> str | None:
         """Why this repair cannot run with these settings (its API is not configured), or None."""
         return None
 
@@ -54,14 +100,14 @@ class Repair:
     def ownership(self, plan: RepairPlan, snap: Snapshot) -> None:
         """Raise NotOwned unless the target is provably OpenStack's (DESIGN §5.3)."""
 
-    def before_image(self, plan: RepairPlan, ctx) -> dict:
+    def before_image(self, plan: RepairPlan, ctx: Context) -> dict[str, Any]:
         return {}
 
-    def apply(self, plan: RepairPlan, ctx, before: dict) -> str | tuple[str, dict]:
+    def apply(self, plan: RepairPlan, ctx: Context, before: dict[str, Any]) -> str | tuple[str, dict[str, Any]]:
         """Do it; return what was done, optionally with an "after" record for undo."""
         raise NotImplementedError
 
-    def undo(self, entry: dict, ctx) -> str:
+    def undo(self, entry: dict[str, Any], ctx: Context) -> str:
         """Put the before-image back; what was done, an `Undone` when something could not
         be put back exactly (a service's own timestamps, a secret osfsck did not keep)."""
         raise RepairError(f"{self.name} cannot be undone")

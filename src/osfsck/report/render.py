@@ -183,7 +183,7 @@ def _plan_line(p) -> str:
 
 
 def _summary(r: RunResult) -> str:
-    sev = {}
+    sev: dict[str, int] = {}
     for f in r.findings:
         sev[f.severity.value] = sev.get(f.severity.value, 0) + 1
     counts = ", ".join(f"{n} {s}" for s, n in sev.items()) or "none"

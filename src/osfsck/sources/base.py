@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from osfsck.model.result import SourceStatus
 from osfsck.model.snapshot import Coverage, Snapshot
+
+# progress(done, total) while a source collects many scopes; a ProgressFactory makes one
+# per source, by its name (the CLI's progress line)
+Progress = Callable[[int, int], None]
+ProgressFactory = Callable[[str], Progress | None]
 
 
 class SourceError(Exception):
@@ -37,7 +43,11 @@ class Source:
     # reference cycles while doing so: the engine pauses the cyclic GC while it runs
     bulk: ClassVar[bool] = False
     # set by the engine: progress(done, total) while collecting many scopes, or None
-    progress = None
+    progress: Progress | None = None
+
+    def __init__(self, settings: Any) -> None:
+        """`settings`: its section of the Settings (`settings_attr`)."""
+        self.settings = settings
 
     def reads(self) -> list[str]:
         """What this source reads, one line each: the grants/access an operator must give."""

@@ -5,7 +5,7 @@ whose agent cannot be reached, times out or answers in an unexpected shape is pa
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar
+from typing import Any, ClassVar, Protocol
 
 from osfsck.clients.hostagent import HostChannel
 from osfsck.config.settings import HypervisorSettings
@@ -21,6 +21,12 @@ from osfsck.sources.parallel import run_bounded
 _BACKSTOP = 5.0
 
 
+class Channel(Protocol):
+    """What a source asks a host through: a HostChannel, or a test's stand-in."""
+
+    def call(self, op: str, **args: Any) -> Any: ...
+
+
 class HostAgentSource(Source):
     """Subclasses set `op` and implement `op_args` and `parse`."""
 
@@ -29,7 +35,7 @@ class HostAgentSource(Source):
     scope_noun = "compute host: none in Nova's compute nodes of [hypervisors] hypervisor_types, nor in extra_hosts"
     op: ClassVar[str]
 
-    def __init__(self, settings: HypervisorSettings, channel_factory: Callable[[HostTarget], object] | None = None):
+    def __init__(self, settings: HypervisorSettings, channel_factory: Callable[[HostTarget], Channel] | None = None):
         self.settings = settings
         self._channel_factory = channel_factory or self._channel
         self.progress: Callable[[int, int], None] | None = None

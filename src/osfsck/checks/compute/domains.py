@@ -5,8 +5,10 @@ from __future__ import annotations
 import functools
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 
 from osfsck.checks.base import CheckOutput
+from osfsck.model.facts.base import FactType
 from osfsck.model.facts.hypervisor import Domain, host_scope
 from osfsck.model.facts.nova import API_SCOPE, Cell, ComputeNode, cell_scope
 from osfsck.model.refs import ObjectRef
@@ -77,7 +79,7 @@ def domain_evidence(d: Domain) -> dict:
     }
 
 
-def hosts_complete(snap: Snapshot, hosts) -> tuple[bool, str, str]:
+def hosts_complete(snap: Snapshot, hosts: Iterable[str]) -> tuple[bool, str, str]:
     """(all complete, first partial scope, its reason) for the domain facts of `hosts`."""
     for h in sorted(hosts):
         scope = host_scope(h)
@@ -86,7 +88,7 @@ def hosts_complete(snap: Snapshot, hosts) -> tuple[bool, str, str]:
     return True, "", ""
 
 
-def unread_hosts(snap: Snapshot, kind=Domain) -> dict[str, str]:
+def unread_hosts(snap: Snapshot, kind: FactType = Domain) -> dict[str, str]:
     """Host scope -> why, for every host whose `kind` facts (domains, by default) are not all
     known: one the hypervisor source could not read completely, and one where Nova runs a
     libvirt compute node that no source read (a skipped host, a host list built without it);
@@ -135,7 +137,7 @@ def host_read(snap: Snapshot, out: CheckOutput, host: str, cell: str) -> bool | 
     return None
 
 
-def all_hosts_read(snap: Snapshot, out: CheckOutput, kind=Domain) -> bool:
+def all_hosts_read(snap: Snapshot, out: CheckOutput, kind: FactType = Domain) -> bool:
     """True when every host that may hold `kind` facts (domains, by default) was read
     completely; otherwise each one that was not is recorded inconclusive (what is there
     could not be seen)."""

@@ -69,7 +69,7 @@ class MissingDomain(Check):
         idx = instance_index(snap)
         by_uuid = domains_by_uuid(snap)
         for uuid in idx.live:
-            row = idx.primary(uuid)
+            row = idx.live_row(uuid)
             if row.hidden or not row.host or row.vm_state not in STATES_WITH_DOMAIN or row.task_state:
                 continue
             read = host_read(snap, out, row.host, row.cell)

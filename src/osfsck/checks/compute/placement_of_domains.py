@@ -3,14 +3,17 @@ domains are, against where Nova says they may be."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from osfsck.checks.base import CheckOutput
 from osfsck.checks.compute.domains import domains_by_uuid, hosts_complete, is_nova_domain
 from osfsck.checks.instance_index import instance_index, undecided
-from osfsck.model.facts.nova import API_SCOPE, cell_scope
+from osfsck.model.facts.hypervisor import Domain
+from osfsck.model.facts.nova import API_SCOPE, Instance, cell_scope
 from osfsck.model.snapshot import Snapshot
 
 
-def live_instances_with_domains(snap: Snapshot, out: CheckOutput):
+def live_instances_with_domains(snap: Snapshot, out: CheckOutput) -> Iterator[tuple[Instance, list[Domain], set[str]]]:
     """Yield (instance, its Nova domains, hosts where they may be) for every live instance
     with at least one domain, whose cell was read completely and with no task in flight.
     A domain whose uuid may be live in a cell we could not read records that cell."""

@@ -70,7 +70,7 @@ class PowerStateDrift(Check):
         idx = instance_index(snap)
         by_uuid = domains_by_uuid(snap)
         for uuid in idx.live:
-            row = idx.primary(uuid)
+            row = idx.live_row(uuid)
             if row.task_state or row.power_state is None or not row.host:
                 continue
             read = host_read(snap, out, row.host, row.cell)

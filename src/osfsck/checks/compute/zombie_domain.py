@@ -88,7 +88,7 @@ class ZombieDomain(Check):
             if st.state not in (DELETED, ARCHIVED):
                 continue
             if st.state == DELETED:
-                row = st.instance
+                row = st.row
                 related = [ObjectRef("instance", d.uuid, cell_scope(row.cell))]
                 where = (
                     f"deleted in {cell_scope(row.cell)} at {row.deleted_at:%Y-%m-%d %H:%M}"
@@ -98,7 +98,7 @@ class ZombieDomain(Check):
                 evidence = {"domain": domain_evidence(d), "instance": instance_evidence(row)}
                 changed = row.deleted_at or row.updated_at
             else:
-                a = st.archived
+                a = st.archived_row
                 related = [ObjectRef("instance", d.uuid, cell_scope(a.cell))]
                 where = f"archived to shadow_instances in {cell_scope(a.cell)}"
                 evidence = {

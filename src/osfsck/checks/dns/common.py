@@ -19,7 +19,8 @@ import ipaddress
 import re
 import weakref
 from collections import defaultdict
-from typing import NamedTuple
+from collections.abc import Iterable
+from typing import Any, NamedTuple
 
 from osfsck.checks.base import CheckOutput
 from osfsck.model.facts.dns import DESIGNATE_SCOPE, DesignateRecord, DnsRecord, DnsZone, absolute, zone_scope
@@ -46,11 +47,11 @@ def record_id(name: str, rtype: str, data: str) -> str:
     return f"{name} {rtype} {data}"
 
 
-def record_ref(r) -> ObjectRef:
+def record_ref(r: Any) -> ObjectRef:
     return ObjectRef("dns-record", record_id(r.name, r.type, r.data), zone_scope(r.zone))
 
 
-def record_evidence(r) -> dict:
+def record_evidence(r: Any) -> dict[str, Any]:
     return {"zone": r.zone, "name": r.name, "type": r.type, "ttl": r.ttl, "data": r.data}
 
 
@@ -173,8 +174,8 @@ class DnsIndex:
         self.delegated = set()  # names below a zone's apex delegated elsewhere (NS)
         self.owners = set()  # every name that owns a record (for wildcards)
         self.txt_uuids = defaultdict(set)  # name -> uuids its TXT records carry
-        self._existing = None  # every owner and its ancestors (built on demand)
-        self._unread_names = None  # see unread_instance_names
+        self._existing: set[str] | None = None  # every owner and its ancestors (built on demand)
+        self._unread_names: dict[str, str] | None = None  # see unread_instance_names
         for r in snap.of(DnsRecord):
             self.owners.add(r.name)
             if r.type in ADDRESS_TYPES:
@@ -211,7 +212,7 @@ class DnsIndex:
         self.networks = nets
         self.prefixes = sorted({(n.version, n.prefixlen) for n in nets})
 
-    def subnet_of(self, address: str):
+    def subnet_of(self, address: str) -> Any:
         """The Neutron subnet range holding `address`, or None (infrastructure)."""
         try:
             ip = ipaddress.ip_address(address)
@@ -255,7 +256,7 @@ class DnsIndex:
             for key in {n.hostname, n.display_name, n.uuid}:
                 if key:
                     self.by_name[key.lower()].append(n)
-        self.port_names = {}  # a port's Neutron DNS name -> the port
+        self.port_names: dict[str, NeutronPort] = {}  # a port's Neutron DNS name -> the port
         for p in self.ports.values():
             if p.dns_name and p.dns_domain:
                 self.port_names.setdefault(absolute(f"{p.dns_name}.{p.dns_domain}"), p)
@@ -267,7 +268,8 @@ class DnsIndex:
         if self._unread_names is not None:
             return self._unread_names
         snap = self.snap
-        found = self._unread_names = {}
+        found: dict[str, str] = {}
+        self._unread_names = found
         if not snap.is_complete(Cell, API_SCOPE):
             found[API_SCOPE] = snap.why_incomplete(Cell, API_SCOPE)
         cells = {cell_scope(c.name) for c in snap.of(Cell)} | set(snap.scopes(InstanceNetwork))
@@ -316,7 +318,7 @@ class DnsIndex:
         kind = next((k for k in (DnsRecord, DnsZone) if not self.snap.is_complete(k, scope)), DnsRecord)
         return self.snap.why_incomplete(kind, scope)
 
-    def zones_read(self, out: CheckOutput, names) -> bool:
+    def zones_read(self, out: CheckOutput, names: Iterable[str]) -> bool:
         """True when every configured zone holding one of `names` was read completely;
         otherwise the first that was not is recorded inconclusive."""
         for zone in sorted({z for z in map(self.zone_of, names) if z is not None}):
@@ -349,10 +351,11 @@ class DnsIndex:
         if name == zone:
             return None
         if self._existing is None:
-            self._existing = set()
+            existing: set[str] = set()
             for o in self.owners:
                 labels = o.split(".")
-                self._existing.update(".".join(labels[i:]) for i in range(len(labels)))
+                existing.update(".".join(labels[i:]) for i in range(len(labels)))
+            self._existing = existing
         labels = name.split(".")
         for i in range(1, len(labels)):
             encloser = ".".join(labels[i:])
@@ -361,7 +364,7 @@ class DnsIndex:
                 return wild if wild in self.owners else None
         return None
 
-    def made_by(self, r, name: str, address: str) -> str | None:
+    def made_by(self, r: Any, name: str, address: str) -> str | None:
         """How OpenStack's naming made record `r`, which gives `address` the name `name` (an
         address record's owner, a PTR's target), as a phrase for the evidence; None when no
         rule of OpenStack's made it (a wildcard, an operator's alias, a PTR set by hand)."""
@@ -448,7 +451,7 @@ def with_neutron(snap: Snapshot, out: CheckOutput) -> DnsIndex | None:
     return idx
 
 
-def judged_address(idx: DnsIndex, r) -> str | None:
+def judged_address(idx: DnsIndex, r: Any) -> str | None:
     """The OpenStack address a record is about (an A/AAAA's data, a PTR's owner), or None."""
     address = r.data if r.type in ADDRESS_TYPES else ptr_address(r.name) if r.type == "PTR" else None
     if address is None or idx.subnet_of(address) is None:

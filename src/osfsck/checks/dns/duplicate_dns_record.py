@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from collections.abc import Callable
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.dns.common import (
     NEUTRON_KINDS,
+    DnsIndex,
     ptr_name,
     record_evidence,
     record_id,
@@ -101,7 +103,15 @@ class DuplicateDnsRecord(Check):
                 self._report(out, idx, address, ptrs, lambda r: r.data, own, "PTR records")
 
     @staticmethod
-    def _report(out, idx, address, records, name_of, own, what) -> None:
+    def _report(
+        out: CheckOutput,
+        idx: DnsIndex,
+        address: str,
+        records: list[Any],
+        name_of: Callable[[Any], str],
+        own: Any,
+        what: str,
+    ) -> None:
         holder = idx.holders.get(address)
         everything = sorted({record_id(r.name, r.type, r.data) for r in records})
         for r in records:

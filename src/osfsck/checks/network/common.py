@@ -4,10 +4,14 @@ orphan-floating-ip-association both apply it, so they can never disagree)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
 
 from osfsck.checks.base import CheckOutput, recent, scope_complete
-from osfsck.checks.instance_index import DELETED, LIVE, InstanceIndex, gone_because, may_be_building, undecided
+from osfsck.checks.instance_index import DELETED, LIVE, InstanceIndex, Status, gone_because, may_be_building, undecided
+from osfsck.model.facts.base import FactType
 from osfsck.model.facts.neutron import NEUTRON_SCOPE, NeutronPort, PortBinding, is_compute_port
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
@@ -23,7 +27,7 @@ def port_ref(port_id: str) -> ObjectRef:
     return ObjectRef("port", port_id, NEUTRON_SCOPE)
 
 
-def with_neutron(snap: Snapshot, out: CheckOutput, *kinds) -> bool:
+def with_neutron(snap: Snapshot, out: CheckOutput, *kinds: FactType) -> bool:
     """True when every kind of Neutron's database a check reads is complete; otherwise the
     check records "neutron" inconclusive and must not judge anything."""
     return scope_complete(snap, out, NEUTRON_SCOPE, (NeutronPort, *kinds))
@@ -37,7 +41,7 @@ def ports_by_id(snap: Snapshot) -> dict:
     return found
 
 
-def bindings_of(snap: Snapshot, port_ids) -> dict[str, list]:
+def bindings_of(snap: Snapshot, port_ids: Iterable[str]) -> dict[str, list[PortBinding]]:
     """The bindings of a few ports (the ones a check judges), in one pass: a full index of
     10^5 bindings would cost more than every check uses of it."""
     wanted = set(port_ids)
@@ -48,11 +52,11 @@ def bindings_of(snap: Snapshot, port_ids) -> dict[str, list]:
     return found
 
 
-def _iso(t):
+def _iso(t: dt.datetime | None) -> str | None:
     return t.isoformat() if t else None
 
 
-def port_evidence(p) -> dict:
+def port_evidence(p: NeutronPort) -> dict[str, Any]:
     return {
         "id": p.id,
         "network_id": p.network_id,
@@ -67,11 +71,11 @@ def port_evidence(p) -> dict:
     }
 
 
-def binding_evidence(b) -> dict:
+def binding_evidence(b: PortBinding) -> dict[str, Any]:
     return {"port_id": b.port_id, "host": b.host, "status": b.status, "vif_type": b.vif_type}
 
 
-def floating_ip_evidence(f) -> dict:
+def floating_ip_evidence(f: Any) -> dict[str, Any]:
     return {
         "id": f.id,
         "floating_ip_address": f.floating_ip_address,
@@ -86,7 +90,7 @@ def floating_ip_evidence(f) -> dict:
     }
 
 
-def owner_evidence(st) -> dict:
+def owner_evidence(st: Status) -> dict[str, Any]:
     """How Nova sees a port's device_id: the row that decided it, if any."""
     row = st.instance
     return {
@@ -98,7 +102,9 @@ def owner_evidence(st) -> dict:
     }
 
 
-def orphan_port(snap: Snapshot, idx: InstanceIndex, out: CheckOutput, port, min_age: float):
+def orphan_port(
+    snap: Snapshot, idx: InstanceIndex, out: CheckOutput, port: NeutronPort, min_age: float
+) -> tuple[str | None, Status] | None:
     """The orphan-port rule: (why the port is an orphan, the owner's Status) for a compute
     port whose device_id is no live instance in any cell, else None.
 
@@ -117,6 +123,6 @@ def orphan_port(snap: Snapshot, idx: InstanceIndex, out: CheckOutput, port, min_
     st = idx.status(port.device_id)
     if st.state == LIVE or undecided(out, st):
         return None
-    if st.state == DELETED and recent(snap, st.instance.deleted_at, min_age):
+    if st.state == DELETED and recent(snap, st.row.deleted_at, min_age):
         return None
     return gone_because(st), st

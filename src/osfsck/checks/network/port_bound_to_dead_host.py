@@ -110,7 +110,7 @@ class PortBoundToDeadHost(Check):
                 continue
             svc = forced.get(b.host)
             reported.add(p.id)
-            row = st.instance
+            row = st.row
             where = "the instance's own host" if row.host == b.host else f"the instance is on {row.host or 'no host'}"
             state = "is forced down" if svc is not None else "runs no nova-compute service in any cell"
             out.found(

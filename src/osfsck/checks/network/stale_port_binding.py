@@ -103,7 +103,7 @@ class StalePortBinding(Check):
             if st.state != LIVE:
                 undecided(out, st)
                 continue
-            row = st.instance
+            row = st.row
             if not idx.cell_complete(row.cell):
                 out.inconclusive(cell_scope(row.cell), idx.cell_reason(row.cell))
                 continue

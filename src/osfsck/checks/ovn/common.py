@@ -22,6 +22,7 @@ judged.  `neutron_pg_drop` stands for nothing: Neutron's own, never judged.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import NamedTuple
 
 from osfsck.checks.base import CheckOutput, scope_complete
@@ -79,8 +80,8 @@ class NeutronObject(NamedTuple):
     kind: str
     id: str
     revision: int
-    created_at: object
-    updated_at: object
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
     parent: str | None  # the network of a port, the router of a router port, the group of a rule
 
 

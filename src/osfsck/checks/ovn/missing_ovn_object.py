@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, age_seconds
@@ -113,7 +114,7 @@ class MissingOvnObject(Check):
         skip_ports = floating_ip_ports(snap)
         fips = associated_floating_ips(snap)
 
-        def missing(kind, oid) -> bool:
+        def missing(kind: str, oid: str) -> bool:
             return (TABLE_OF[kind], kind, oid) not in present
 
         for kind in (NETWORK, ROUTER, SECURITY_GROUP, PORT, ROUTER_PORT, RULE, FLOATING_IP):
@@ -152,5 +153,5 @@ class MissingOvnObject(Check):
                 )
 
 
-def _iso(t):
+def _iso(t: dt.datetime | None) -> str | None:
     return t.isoformat() if t else None

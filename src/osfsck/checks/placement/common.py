@@ -3,10 +3,14 @@ view of providers against Nova's compute nodes, built once per run."""
 
 from __future__ import annotations
 
+import datetime as dt
 import weakref
 from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
 
 from osfsck.checks.base import CheckOutput, scope_complete
+from osfsck.model.facts.base import FactType
 from osfsck.model.facts.nova import ComputeNode, cell_scope
 from osfsck.model.facts.placement import (
     COMPUTE_CLASSES,
@@ -35,17 +39,17 @@ def provider_ref(uuid: str) -> ObjectRef:
     return ObjectRef("resource-provider", uuid, PLACEMENT_SCOPE)
 
 
-def with_placement(snap: Snapshot, out: CheckOutput, *kinds) -> bool:
+def with_placement(snap: Snapshot, out: CheckOutput, *kinds: FactType) -> bool:
     """True when every Placement kind the check reads is complete; otherwise "placement" is
     recorded inconclusive and the check must judge nothing."""
     return scope_complete(snap, out, PLACEMENT_SCOPE, (Allocation, ResourceProvider, *kinds))
 
 
-def _iso(t):
+def _iso(t: dt.datetime | None) -> str | None:
     return t.isoformat() if t else None
 
 
-def allocations_evidence(allocs) -> dict:
+def allocations_evidence(allocs: Iterable[Any]) -> dict[str, Any]:
     """{provider uuid: {resource class: used}} of one consumer."""
     out: dict = {}
     for a in sorted(allocs):
@@ -121,7 +125,7 @@ class PlacementIndex:
         inventory of VCPU, PCPU or MEMORY_MB (which sharing storage providers never have)."""
         return root_uuid in self.nodes or bool(self.classes_of.get(root_uuid, set()) & COMPUTE_CLASSES)
 
-    def allocations_of(self, consumers) -> dict[str, list]:
+    def allocations_of(self, consumers: Iterable[str]) -> dict[str, list[Any]]:
         """The allocations of `consumers`, in one pass (an index of every consumer's would
         cost more than the few judged use)."""
         wanted = set(consumers)
@@ -132,11 +136,11 @@ class PlacementIndex:
                     found[a[1]].append(a)
         return found
 
-    def consumers_of(self, uuids) -> dict[str, Consumer]:
+    def consumers_of(self, uuids: Iterable[str]) -> dict[str, Consumer]:
         wanted = set(uuids)
         return {c.uuid: c for c in self.snap.of(Consumer) if c.uuid in wanted} if wanted else {}
 
-    def nodes_complete(self, out: CheckOutput, cells) -> bool:
+    def nodes_complete(self, out: CheckOutput, cells: Iterable[str]) -> bool:
         """Every cell's compute nodes read; otherwise each partial cell is recorded."""
         ok = True
         for cell in cells:

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from collections.abc import Iterable
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import instance_evidence
 from osfsck.checks.instance_index import (
     LIVE,
     UNKNOWN,
+    InstanceIndex,
     gone_because,
     instance_index,
     instance_ref,
@@ -42,6 +44,7 @@ from osfsck.model.facts.placement import (
     ResourceProvider,
 )
 from osfsck.model.finding import Confidence, Severity
+from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
 
 GiB = 1024**3
@@ -141,10 +144,11 @@ class OrphanAllocation(Check):
                 continue
             if consumer is not None and recent(snap, consumer.updated_at or consumer.created_at, min_age):
                 continue
-            why, related, evidence, confidence = self._why_orphan(snap, out, idx, uuid, migrations.get(uuid), min_age)
-            if why is None:
+            orphan = self._why_orphan(snap, out, idx, uuid, migrations.get(uuid), min_age)
+            if orphan is None:
                 continue
-            totals = {}
+            why, related, evidence, confidence = orphan
+            totals: dict[str, int] = {}
             for a in mine:
                 totals[a.resource_class] = totals.get(a.resource_class, 0) + a.used
             providers = sorted({a.provider_uuid for a in mine})
@@ -168,14 +172,15 @@ class OrphanAllocation(Check):
             )
 
     @staticmethod
-    def _why_orphan(snap, out, idx, uuid, migration, min_age):
-        """(why the consumer is an orphan, related refs, evidence, confidence), or why None
-        when it is not one or cannot be decided."""
-        none = (None, (), {}, None)
+    def _why_orphan(
+        snap: Snapshot, out: CheckOutput, idx: InstanceIndex, uuid: str, migration: Migration | None, min_age: float
+    ) -> tuple[str, tuple[ObjectRef, ...], dict[str, Any], Confidence] | None:
+        """(why the consumer is an orphan, related refs, evidence, confidence), or None when it
+        is not one or cannot be decided."""
         if migration is not None:
             if (migration.status or "") not in MIGRATION_TERMINAL or recent(snap, migration.updated_at, min_age):
-                return none
-            ev = {
+                return None
+            ev: dict[str, Any] = {
                 "migration": {
                     "cell": migration.cell,
                     "id": migration.id,
@@ -191,9 +196,10 @@ class OrphanAllocation(Check):
                 f"is {migration.migration_type or 'migration'} {migration.id} of instance "
                 f"{migration.instance_uuid}, {migration.status} in cell:{migration.cell}"
             )
-            return why, (instance_ref(migration.instance_uuid, migration.cell),), ev, Confidence.HIGH
+            related = (instance_ref(migration.instance_uuid, migration.cell),) if migration.instance_uuid else ()
+            return why, related, ev, Confidence.HIGH
         if may_be_building(out, idx, uuid):
-            return none  # still a build request: scheduled, not yet in a cell
+            return None  # still a build request: scheduled, not yet in a cell
         mapping = idx.mappings.get(uuid)
         if (
             mapping is not None
@@ -202,16 +208,16 @@ class OrphanAllocation(Check):
             and not idx.api_complete
         ):
             out.inconclusive(API_SCOPE, idx.api_reason())  # its cell may be one we could not list
-            return none
+            return None
         if mapping is not None and (mapping.cell_uuid is None or idx.cell_name(mapping.cell_uuid) is None):
             # scheduled and not yet in a cell; or mapped to a cell the API database does not
             # list, which another check reports: nothing to say about its allocations
-            return none
+            return None
         st = idx.status(uuid)
         if undecided(out, st) or st.state == LIVE:
-            return none
+            return None
         if st.instance is not None and recent(snap, st.instance.deleted_at, min_age):
-            return none
+            return None
         ev = {"instance": instance_evidence(st.instance) if st.instance else None}
         cell = st.instance.cell if st.instance else (st.archived.cell if st.archived else None)
         related = (instance_ref(uuid, cell),) if cell else ()
@@ -220,7 +226,7 @@ class OrphanAllocation(Check):
         return f"{gone_because(st)}", related, ev, confidence
 
 
-def _providers_phrase(px, providers) -> str:
+def _providers_phrase(px: Any, providers: Iterable[str]) -> str:
     names = []
     for p in providers:
         rp = px.providers.get(p)

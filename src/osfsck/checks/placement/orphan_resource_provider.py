@@ -96,12 +96,12 @@ class OrphanResourceProvider(Check):
         if not flagged:
             return
         roots = {p.uuid for p, _, _ in flagged}
-        children = {}
+        children: dict[str, list[str]] = {}
         for p in snap.of(ResourceProvider):
             if p.root_provider_uuid in roots and p.uuid != p.root_provider_uuid:
                 children.setdefault(p.root_provider_uuid, []).append(p.uuid)
         tree = {c: r for r, cs in children.items() for c in cs} | {r: r for r in roots}
-        held = {}
+        held: dict[str, set[str]] = {}
         for a in snap.of(Allocation):
             r = tree.get(a[2])
             if r is not None:

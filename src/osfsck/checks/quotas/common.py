@@ -4,6 +4,7 @@ grace for an operation in flight."""
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from osfsck.model.facts.quota import CinderQuotaUsage, reservation_subject, usage_subject
 from osfsck.model.refs import ObjectRef
@@ -19,7 +20,7 @@ def usage_ref(service: str, project_id: str | None, resource: str, scope: str) -
     return ObjectRef("quota-usage", usage_subject(service, project_id, resource), scope)
 
 
-def reservation_ref(service: str, reservation_id, scope: str) -> ObjectRef:
+def reservation_ref(service: str, reservation_id: object, scope: str) -> ObjectRef:
     return ObjectRef("quota-reservation", reservation_subject(service, reservation_id), scope)
 
 
@@ -33,7 +34,7 @@ def cinder_usages_by_key(snap: Snapshot) -> dict[tuple, list]:
     return by_key
 
 
-def cinder_usage_evidence(u) -> dict:
+def cinder_usage_evidence(u: Any) -> dict[str, Any]:
     return {
         "id": u.id,
         "project_id": u.project_id,

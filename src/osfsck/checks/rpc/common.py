@@ -4,6 +4,7 @@ what the host's queue and hypervisor show about an instance."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from osfsck.checks.base import CheckOutput
 from osfsck.checks.compute.domains import domain_evidence, domains_by_uuid
@@ -66,7 +67,7 @@ def compute_services(snap: Snapshot) -> dict[str, ComputeService]:
     return idx
 
 
-def service_state(snap: Snapshot, svc, down_time: float) -> str:
+def service_state(snap: Snapshot, svc: Any, down_time: float) -> str:
     """ "up", "forced down", "down" (no report within `down_time`) or "deleted" (no row)."""
     if svc is None:
         return "deleted"
@@ -75,7 +76,7 @@ def service_state(snap: Snapshot, svc, down_time: float) -> str:
     return "down" if is_down(svc, snap.taken_at, down_time) else "up"
 
 
-def service_evidence(snap: Snapshot, host: str | None, svc, down_time: float) -> dict:
+def service_evidence(snap: Snapshot, host: str | None, svc: Any, down_time: float) -> dict[str, Any]:
     seen = heartbeat(svc) if svc is not None else None
     return {
         "host": host,

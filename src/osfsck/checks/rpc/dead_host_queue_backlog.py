@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Literal, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.rpc.common import (
@@ -99,15 +99,18 @@ class DeadHostQueueBacklog(Check):
                     cinder = self._cinder_services(snap, out)
                 if cinder is False:
                     continue
-                svc = cinder.get(server) or next((s for h, s in cinder.items() if server.startswith(h + ".")), None)
-                kind, related = "cinder-volume", ObjectRef("volume-service", server, CINDER_SCOPE)
+                svc: CinderService | ComputeService | None = cinder.get(server) or next(
+                    (s for h, s in cinder.items() if server.startswith(h + ".")), None
+                )
+                kind = "cinder-volume"
+                related: ObjectRef | None = ObjectRef("volume-service", server, CINDER_SCOPE)
             else:
                 if nova_partial is None:
                     nova_partial = bool(cells_without_services(snap, out))
                 if nova_partial:
                     continue
-                svc = compute_services(snap).get(server)
-                kind, related = "nova-compute", service_ref(svc) if svc else None
+                nova_svc = svc = compute_services(snap).get(server)
+                kind, related = "nova-compute", service_ref(nova_svc) if nova_svc else None
             state = service_state(snap, svc, down_time)
             if state == "up":
                 continue
@@ -122,7 +125,7 @@ class DeadHostQueueBacklog(Check):
             )
 
     @staticmethod
-    def _cinder_services(snap: Snapshot, out: CheckOutput):
+    def _cinder_services(snap: Snapshot, out: CheckOutput) -> dict[str, CinderService] | Literal[False]:
         """cinder-volume rows by host, or False (recorded inconclusive) when Cinder was not read."""
         if not snap.is_complete(CinderService, CINDER_SCOPE):
             why = (

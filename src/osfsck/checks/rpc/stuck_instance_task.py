@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, age_seconds, scope_complete
@@ -203,7 +204,7 @@ def _action_evidence(a: InstanceAction | None) -> dict | None:
     }
 
 
-def _iso(t):
+def _iso(t: dt.datetime | None) -> str | None:
     return t.isoformat() if t else None
 
 

@@ -7,6 +7,7 @@ from osfsck.checks.instance_index import InstanceIndex
 from osfsck.checks.volumes.volume_index import VolumeIndex, volume_index
 from osfsck.model.facts.cinder import CINDER_SCOPE
 from osfsck.model.facts.hypervisor import host_scope
+from osfsck.model.facts.nova import Instance
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
 
@@ -31,7 +32,7 @@ def domain_volume_ref(host: str, domain_uuid: str, volume_id: str) -> ObjectRef:
 _NOT_SETTLED = frozenset({"shelved_offloaded", "building", "deleted", "soft-delete"})
 
 
-def settled_on_host(idx: InstanceIndex, uuid: str):
+def settled_on_host(idx: InstanceIndex, uuid: str) -> Instance | None:
     """The live row of an instance whose guest should be on its host with every volume
     connected: no task in flight, no migration in progress.  None otherwise."""
     row = idx.primary(uuid)

@@ -6,7 +6,7 @@ from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import attachment_evidence, bdm_evidence, instance_evidence, volume_evidence
 from osfsck.checks.instance_index import instance_ref
 from osfsck.checks.volumes.common import MIN_AGE, volume_ref, with_cinder
-from osfsck.checks.volumes.volume_index import is_live
+from osfsck.checks.volumes.volume_index import VolumeIndex, is_live
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.nova import (
     ArchivedInstance,
@@ -119,7 +119,9 @@ class DanglingBlockDeviceMapping(Check):
             )
 
     @staticmethod
-    def _why(vx, b, vol):
+    def _why(
+        vx: VolumeIndex, b: BlockDeviceMapping, vol: CinderVolume | None
+    ) -> tuple[str | None, CinderAttachment | None]:
         """(why the mapping dangles, the attachment it names) or (None, ...) when it does not."""
         if vol is None:
             return "Cinder has no such volume", None

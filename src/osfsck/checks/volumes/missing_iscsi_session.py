@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, recent
@@ -97,15 +98,15 @@ class MissingIscsiSession(Check):
         vx.undecided(out, vx.nova_gaps())  # a mapping, or its guest, may be there
         for uuid, bdms in vx.bdms_of_instance.items():
             row = settled_on_host(vx.instances, uuid)
-            if row is None or host_scope(row.host) not in covered:
+            if row is None or row.host is None or host_scope(row.host) not in covered:
                 continue
             gap = vx.instance_gap(uuid)  # a migration we could not read would unsettle it
             if gap:
                 out.inconclusive(*gap)
                 continue
             for b in bdms:
-                iqns = iscsi_iqns(b.connection_info)
-                if not iqns or b.cell != row.cell:
+                iqns, target = iscsi_iqns(b.connection_info), target_of(b.connection_info)
+                if not iqns or target is None or b.cell != row.cell:
                     continue
                 out.examine()
                 vol = vx.volumes.get(b.volume_id)
@@ -137,7 +138,7 @@ class MissingIscsiSession(Check):
                         "instance": instance_evidence(row),
                         "block_device_mapping": bdm_evidence(b),
                         "target_iqns": list(iqns),
-                        "portal": target_of(b.connection_info).target_portal,
+                        "portal": target.target_portal,
                         "luns": sorted(luns),
                         "lun_missing": bool(sessions),
                         "sessions": sorted(s.sid for s in sessions),
@@ -146,5 +147,5 @@ class MissingIscsiSession(Check):
                 )
 
 
-def _luns(luns) -> str:
+def _luns(luns: Iterable[int]) -> str:
     return " or ".join(str(n) for n in sorted(luns))

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from collections.abc import Iterable
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput
-from osfsck.checks.volumes.volume_index import volume_index
+from osfsck.checks.volumes.volume_index import VolumeIndex, volume_index
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import DomainVolume, IscsiNode, IscsiSession, host_scope
 from osfsck.model.facts.nova import (
@@ -132,11 +133,11 @@ class StaleIscsiLun(Check):
                 )
 
 
-def _luns(luns) -> str:
+def _luns(luns: Iterable[int]) -> str:
     return ", ".join(str(n) for n in sorted(luns))
 
 
-def _named_by(vx, iqn: str, lun: int) -> list[dict]:
+def _named_by(vx: VolumeIndex, iqn: str, lun: int) -> list[dict[str, Any]]:
     """The attachments (deleted ones too) whose connection_info gave this LUN of the target:
     which volume the stale disk was, as far as Cinder remembers."""
     return [

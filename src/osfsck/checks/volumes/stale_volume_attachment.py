@@ -6,6 +6,7 @@ from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import attachment_evidence, instance_evidence, volume_evidence
 from osfsck.checks.instance_index import LIVE, UNKNOWN, gone_because, instance_ref, undecided
 from osfsck.checks.volumes.common import MIN_AGE, attachment_ref, volume_ref, with_cinder
+from osfsck.checks.volumes.volume_index import VolumeIndex
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.nova import (
     API_SCOPE,
@@ -124,7 +125,7 @@ class StaleVolumeAttachment(Check):
                         continue
                     if vx.live_bdm(a.instance_uuid, volume_id) is not None:
                         continue
-                    why = f"is live in {cell_scope(cell)} but has no block device mapping for the volume"
+                    why = f"is live in {cell_scope(st.row.cell)} but has no block device mapping for the volume"
                 elif st.state == UNKNOWN and a.instance_uuid in idx.build_requests:
                     continue
                 elif st.state == UNKNOWN and not snap.is_complete(BuildRequest, API_SCOPE):
@@ -144,7 +145,7 @@ class StaleVolumeAttachment(Check):
                 )
         self._in_use_without_attachment(snap, vx, out, min_age)
 
-    def _in_use_without_attachment(self, snap, vx, out: CheckOutput, min_age: float) -> None:
+    def _in_use_without_attachment(self, snap: Snapshot, vx: VolumeIndex, out: CheckOutput, min_age: float) -> None:
         gaps = None
         for v in vx.volumes.values():
             if v.deleted or v.status != "in-use" or v.migration_status:

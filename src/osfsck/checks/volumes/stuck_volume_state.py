@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, age_seconds
 from osfsck.checks.evidence import volume_evidence
@@ -166,11 +166,11 @@ class StuckVolumeState(Check):
             )
 
 
-def _places(vx: VolumeIndex, v) -> dict:
+def _places(vx: VolumeIndex, v: CinderVolume) -> dict[str, Any]:
     """What the four other places say of volume `v`."""
     atts = vx.attachments_of.get(v.id, [])
     bdms = [b for b in vx.bdms_of_volume.get(v.id, ()) if vx.instances.primary(b.instance_uuid)]
-    rows = [vx.instances.primary(b.instance_uuid) for b in bdms]
+    rows = [vx.instances.live_row(b.instance_uuid) for b in bdms]
     disks = sorted(vx.hosts_of_serial.get(v.id, ()))
     iqns = {i for a in atts for i in iscsi_iqns(a.connection_info)} | {
         i for b in bdms for i in iscsi_iqns(b.connection_info)

@@ -12,9 +12,14 @@ from __future__ import annotations
 import re
 import weakref
 from collections import defaultdict
+from collections.abc import Iterable
 from functools import lru_cache
+from typing import Any
 
+from osfsck.checks.base import CheckOutput
 from osfsck.checks.instance_index import InstanceIndex, instance_index
+from osfsck.model.facts import kind_of
+from osfsck.model.facts.base import FactType
 from osfsck.model.facts.cinder import ATTACHMENT_GONE, CINDER_SCOPE, CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import DomainVolume, IscsiSession, host_scope
 from osfsck.model.facts.nova import (
@@ -92,7 +97,7 @@ class VolumeIndex:
         self._expected: dict[str, dict[str, set]] | None = None
         self._openstack_iqns: set[str] | None = None
         self._explaining_gaps: list | None = None
-        self._naming: dict | None = None
+        self._naming: dict[tuple[str, int | None], list[CinderAttachment]] | None = None
         self._places_gaps: list | None = None
 
     # -- completeness -----------------------------------------------------------------
@@ -102,7 +107,9 @@ class VolumeIndex:
                 return self.snap.why_incomplete(k, CINDER_SCOPE)
         return ""
 
-    def cell_gap(self, cell: str | None, kinds=(Instance, Migration, BlockDeviceMapping)) -> tuple[str, str] | None:
+    def cell_gap(
+        self, cell: str | None, kinds: tuple[FactType, ...] = (Instance, Migration, BlockDeviceMapping)
+    ) -> tuple[str, str] | None:
         """(scope, reason) when `kinds` (the instances, migrations and mappings) of `cell`
         were not read whole."""
         if cell is None:
@@ -113,7 +120,9 @@ class VolumeIndex:
                 return scope, self.snap.why_incomplete(k, scope)
         return None
 
-    def nova_gaps(self, kinds=(Instance, Migration, BlockDeviceMapping)) -> list[tuple[str, str]]:
+    def nova_gaps(
+        self, kinds: tuple[FactType, ...] = (Instance, Migration, BlockDeviceMapping)
+    ) -> list[tuple[str, str]]:
         """Every scope whose `kinds` were not read whole: each cell's, and the API
         database's cell list (a cell it did not name was not read at all, so nothing can
         be known of the guests and volumes there)."""
@@ -129,7 +138,7 @@ class VolumeIndex:
                 gaps.append(gap)
         return gaps
 
-    def instance_gap(self, uuid: str, kinds=(Instance, Migration)) -> tuple[str, str] | None:
+    def instance_gap(self, uuid: str, kinds: tuple[FactType, ...] = (Instance, Migration)) -> tuple[str, str] | None:
         """(scope, reason) when what a live instance's cell says of it (`kinds`: its row
         and migrations by default) was not read whole, or when its row is a hidden
         cross-cell copy while another cell, which may hold the copy the API shows, was
@@ -157,11 +166,13 @@ class VolumeIndex:
         if self._places_gaps is None:
             gaps = list(self.explaining_gaps())
             for kind in (DomainVolume, IscsiSession):
-                gaps += [(c.scope, c.reason or f"{kind.kind} is partial") for c in self.snap.incomplete_scopes(kind)]
+                gaps += [
+                    (c.scope, c.reason or f"{kind_of(kind)} is partial") for c in self.snap.incomplete_scopes(kind)
+                ]
             self._places_gaps = gaps
         return self._places_gaps
 
-    def undecided(self, out, gaps) -> bool:
+    def undecided(self, out: CheckOutput, gaps: Iterable[tuple[str, str]]) -> bool:
         """Record every (scope, reason) of `gaps` as undecided; whether there was any.  A
         check whose findings start from a row another kind explains (an attachment, a
         mapping, a disk) loses them silently when that row's scope was not read, so it
@@ -170,7 +181,7 @@ class VolumeIndex:
             out.inconclusive(scope, reason)
         return bool(gaps)
 
-    def host_gap(self, host: str, kind) -> tuple[str, str] | None:
+    def host_gap(self, host: str, kind: FactType) -> tuple[str, str] | None:
         scope = host_scope(host)
         if not self.snap.is_complete(kind, scope):
             return scope, self.snap.why_incomplete(kind, scope)
@@ -180,12 +191,12 @@ class VolumeIndex:
     def live_bdm(self, instance_uuid: str, volume_id: str) -> BlockDeviceMapping | None:
         return next((b for b in self.bdms_of_instance.get(instance_uuid, ()) if b.volume_id == volume_id), None)
 
-    def cinder_attached(self, volume_id: str, instance_uuid: str) -> CinderAttachment | None:
+    def cinder_attached(self, volume_id: str | None, instance_uuid: str) -> CinderAttachment | None:
         """Cinder's live attachment of `volume_id` to `instance_uuid` in state "attached"."""
         return next(
             (
                 a
-                for a in self.attachments_of.get(volume_id, ())
+                for a in (self.attachments_of.get(volume_id, ()) if volume_id is not None else ())
                 if a.instance_uuid == instance_uuid and a.attach_status == "attached"
             ),
             None,
@@ -208,7 +219,7 @@ class VolumeIndex:
         (deleted attachments too: a leaked session outlives its row), or carrying a Cinder
         volume id (LVM, tgt and LIO name targets volume-<id>)."""
         if self._openstack_iqns is None:
-            iqns = set()
+            iqns: set[str] = set()
             for b in self.snap.of(BlockDeviceMapping):
                 iqns.update(iscsi_iqns(b.connection_info))
             for a in self.attachment_by_id.values():
@@ -242,9 +253,9 @@ class VolumeIndex:
             for atts in self.attachments_of.values():
                 for a in atts:
                     if a.attached_host:
-                        paths = iscsi_paths(a.connection_info)
-                        _add(expected, a.attached_host, paths)
-                        _add(expected, a.attached_host.split(".", 1)[0], paths)
+                        att_paths = iscsi_paths(a.connection_info)
+                        _add(expected, a.attached_host, att_paths)
+                        _add(expected, a.attached_host.split(".", 1)[0], att_paths)
             self._expected = expected
         out: dict[str, set] = defaultdict(set)
         for name in {host, host.split(".", 1)[0]}:
@@ -292,12 +303,12 @@ class VolumeIndex:
             self._naming = {k: sorted(v, key=lambda a: a.id) for k, v in naming.items()}
         return self._naming.get((iqn, lun), [])
 
-    def hosts_with_session(self, iqns) -> list[str]:
+    def hosts_with_session(self, iqns: Iterable[str]) -> list[str]:
         wanted = set(iqns)
         return sorted({s.host for ss in self.sessions.values() for s in ss if s.target_iqn in wanted})
 
 
-def _add(expected: dict, host: str, paths) -> None:
+def _add(expected: dict[str, dict[str, set[Any]]], host: str, paths: Iterable[tuple[Any, Any, Any]]) -> None:
     targets = expected.setdefault(host, {})
     for _, iqn, lun in paths:
         targets.setdefault(iqn, set()).add(lun)

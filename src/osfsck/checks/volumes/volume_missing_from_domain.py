@@ -87,7 +87,7 @@ class VolumeMissingFromDomain(Check):
         vx.undecided(out, vx.nova_gaps())  # a mapping, or its guest, may be there
         for uuid, bdms in vx.bdms_of_instance.items():
             row = settled_on_host(vx.instances, uuid)
-            if row is None or not any(d.host == row.host for d in domains.get(uuid, ())):
+            if row is None or row.host is None or not any(d.host == row.host for d in domains.get(uuid, ())):
                 continue
             gap = vx.instance_gap(uuid)  # a migration we could not read would unsettle it
             if gap:

@@ -16,11 +16,11 @@ import os
 import shlex
 import signal
 import subprocess
-from typing import Any, Literal
+from typing import Any
 
 from osfsck.clients.hostagent import agent
 
-Transport = Literal["local", "ssh", "inprocess"]
+TRANSPORTS = ("local", "ssh", "inprocess")
 
 # How much of a failing channel's stderr ends up in an error message.
 _MAX_REASON = 300
@@ -82,7 +82,7 @@ class HostChannel:
     def __init__(
         self,
         host: str,
-        transport: Transport,
+        transport: str,  # one of TRANSPORTS: [hypervisors] transport, checked here
         *,
         ssh_target: str | None = None,
         ssh_user: str | None = None,
@@ -92,7 +92,7 @@ class HostChannel:
         python: str = "python3",
         timeout: float = 60,
     ):
-        if transport not in ("local", "ssh", "inprocess"):
+        if transport not in TRANSPORTS:
             raise ValueError(f"unknown transport {transport!r}")
         target = ssh_target or host
         if transport == "ssh" and target.startswith("-"):
@@ -173,7 +173,8 @@ class HostChannel:
             # wait(), not communicate(): a helper that left the group could hold the pipes.
             proc.wait()
             for pipe in (proc.stdin, proc.stdout, proc.stderr):
-                pipe.close()
+                if pipe is not None:  # all three are PIPE
+                    pipe.close()
             raise HostUnreachable(self.host, f"timed out after {self.timeout:g}s") from None
         return self._parse(proc.returncode, out, err)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import uuid as _uuid
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from osfsck.model.facts.base import fact_type
 
@@ -88,7 +88,7 @@ class DesignateRecord(NamedTuple):
     updated_at: dt.datetime | None
 
     @classmethod
-    def from_stored(cls, row):
+    def from_stored(cls, row: tuple[Any, ...]) -> DesignateRecord:
         """A row of the query (ids as Designate stores them, 32 hex digits) -> fact."""
         (
             scope,

@@ -155,5 +155,5 @@ class PortSecurityGroup(NamedTuple):
     security_group_id: str
 
 
-def is_compute_port(port) -> bool:
+def is_compute_port(port: NeutronPort) -> bool:
     return port.device_owner.startswith(COMPUTE_OWNER_PREFIX)

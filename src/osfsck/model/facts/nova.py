@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import NamedTuple
+from collections.abc import Iterable
+from typing import Any, NamedTuple
 
 from osfsck.model.facts.base import fact_type
 
 try:  # a large cloud's network info caches are 10^5 JSON documents per run
     from orjson import loads as _loads
 except ImportError:  # pragma: no cover - orjson is a dependency; stay correct without it
-    _loads = json.loads
+    _loads = json.loads  # type: ignore[assignment]  # takes what orjson's does; its signature has more keywords
 
 API_SCOPE = "api"
 
@@ -174,7 +175,7 @@ class InstanceNetwork(NamedTuple):
     cache_updated_at: dt.datetime | None
 
     @classmethod
-    def from_stored(cls, row):
+    def from_stored(cls, row: tuple[Any, ...]) -> InstanceNetwork:
         """(cell, uuid, deleted, hostname, display_name, network_info, updated_at) -> fact."""
         cell, uuid, deleted, hostname, display_name, info, updated = row
         ports, addresses = network_info_ports(info) if info and not deleted else ((), ())
@@ -196,7 +197,9 @@ def network_info_ports(text: str) -> tuple[tuple, tuple]:
             continue
         if isinstance(vif.get("id"), str):
             ports.append(vif["id"])
-        network = vif.get("network") if isinstance(vif.get("network"), dict) else {}
+        network = vif.get("network")
+        if not isinstance(network, dict):
+            network = {}
         for subnet in network.get("subnets") or ():
             for ip in (subnet.get("ips") or ()) if isinstance(subnet, dict) else ():
                 if not isinstance(ip, dict):
@@ -226,7 +229,7 @@ _FLAT_FROM = {None: None, "SAM": None, "transparent": None, "SAM2": 256, "SAM3-f
 _FLAT_SPACE = 16384
 
 
-def kernel_lun(lun, addressing_mode=None) -> int | None:
+def kernel_lun(lun: object, addressing_mode: object = None) -> int | None:
     """The LUN the kernel shows for a LUN a driver gave; None when it is not a number or
     the mode is one os-brick does not know (it would refuse to connect)."""
     if (
@@ -289,7 +292,7 @@ def _iscsi_paths(data: dict) -> list:
     if isinstance(portals, list) and isinstance(iqns, list):
         if not isinstance(luns, list) or not luns:
             luns = [data.get("target_lun")] * len(iqns)
-        triples = zip(portals, iqns, luns)
+        triples: Iterable[tuple[Any, Any, Any]] = zip(portals, iqns, luns)
     else:
         triples = [(data.get("target_portal"), data.get("target_iqn"), data.get("target_lun", 0))]
     return [(p if isinstance(p, str) else None, i, n) for p, i, n in triples if isinstance(i, str) and i]

@@ -13,6 +13,7 @@ per project (and volume type) with GROUP BY, the way each service counts, into t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from osfsck.model.facts.base import fact_type
@@ -58,7 +59,7 @@ class CinderCounted(NamedTuple):
     table: str  # "volumes", "snapshots", "backups", "groups"
     project_id: str | None
     volume_type_id: str | None  # the volume's type (a snapshot's: its volume's); None for backups, groups
-    count: int
+    count: int  # type: ignore[assignment]  # the column's name; it hides tuple.count, which nothing calls
     gigabytes: int
     last_updated: dt.datetime | None
     last_deleted: dt.datetime | None
@@ -94,7 +95,7 @@ class NeutronCounted(NamedTuple):
     scope: str
     resource: str
     project_id: str | None
-    count: int
+    count: int  # type: ignore[assignment]  # the column's name; it hides tuple.count, which nothing calls
 
 
 @fact_type("quota.nova_usage", scope_field="scope")
@@ -117,7 +118,7 @@ def usage_subject(service: str, project_id: str | None, resource: str) -> str:
     return f"{service}/{project_id or ''}/{resource}"
 
 
-def reservation_subject(service: str, reservation_id) -> str:
+def reservation_subject(service: str, reservation_id: object) -> str:
     return f"{service}/{reservation_id}"
 
 
@@ -138,7 +139,9 @@ NEUTRON_TRACKED = {
 CINDER_TYPE_PREFIXES = ("volumes_", "gigabytes_", "snapshots_")
 
 
-def cinder_expected(counted, resource: str, type_ids: dict, no_snapshot_gb_quota: bool = False) -> int | None:
+def cinder_expected(
+    counted: Iterable[CinderCounted], resource: str, type_ids: dict[str, str], no_snapshot_gb_quota: bool = False
+) -> int | None:
     """What Cinder's quota sync (`_get_sync_updates`, cinder/db/api.py) sets `resource`'s
     in_use to, from one project's CinderCounted rows; None for a resource it does not
     sync (a deleted volume type's, `per_volume_gigabytes`, the retired consistencygroups).

@@ -7,7 +7,7 @@ says how Nova's servicegroup database driver would judge one.
 from __future__ import annotations
 
 import datetime as dt
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from osfsck.model.facts.base import fact_type
 
@@ -62,13 +62,14 @@ class InstanceAction(NamedTuple):
     last_event_host: str | None
 
 
-def heartbeat(service) -> dt.datetime | None:
+def heartbeat(service: Any) -> dt.datetime | None:
     """When a service last reported: Nova's servicegroup DB driver reads last_seen_up
     (Mitaka+), falling back on updated_at; Cinder's services have updated_at only."""
-    return getattr(service, "last_seen_up", None) or service.updated_at
+    when: dt.datetime | None = getattr(service, "last_seen_up", None) or service.updated_at
+    return when
 
 
-def is_down(service, taken_at: dt.datetime, down_time: float) -> bool:
+def is_down(service: Any, taken_at: dt.datetime, down_time: float) -> bool:
     """Down as Nova and Cinder judge it: forced down, or no heartbeat within `down_time`
     seconds of the snapshot's instant."""
     if getattr(service, "forced_down", 0):

@@ -100,7 +100,7 @@ class UndefineDomain(_DomainRepair):
             raise RepairError(f"{plan.action}: {e.get_error_message()}") from None
         return f"domain {before['name']} destroyed and undefined on {before['host']}"
 
-    def undo(self, entry: dict, ctx) -> str:
+    def undo(self, entry: dict, ctx) -> Undone:
         lv = _libvirt()
         b = entry["before"]
         conn = ctx.libvirt(b["host"])

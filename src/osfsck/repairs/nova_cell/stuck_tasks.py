@@ -95,6 +95,7 @@ class ResetStuckInstance(_ResetInstance):
                 "to is unknown (`nova reset-state` by hand)"
             )
         dom = hv["domain"]
+        values: dict[str, str | int]
         if dom is None:
             values, shows = {"vm_state": "error"}, f"no domain on {hv['host']}"
         elif dom["state"] in _FROM_DOMAIN:

@@ -145,7 +145,7 @@ class MoveAllocationToComputeNode(_AllocationRepair):
     def apply(self, plan: RepairPlan, ctx, before: dict) -> tuple[str, dict]:
         p = plan.params
         now = resources(before)
-        moved = {}
+        moved: dict[str, int] = {}
         for rp in p["wrong"]:
             for rc, n in now.pop(rp, {}).items():
                 moved[rc] = moved.get(rc, 0) + n
@@ -270,6 +270,8 @@ def _instance_row(ctx, cell: str, uuid: str) -> dict | None:
 
 
 def _swap(flavor: str | None) -> int:
+    if flavor is None:  # no instance_extra row
+        return 0
     try:
         data = json.loads(flavor)["cur"]["nova_object.data"]
         return int(data.get("swap") or 0)

@@ -76,7 +76,7 @@ def _cinder_before(conn, seen: dict) -> dict:
     if row["delta"] >= 0 and row["usage_id"] is not None:
         usage = read_row(conn, "quota_usages", {"id": row["usage_id"]}, ("reserved", "deleted", "updated_at"))
         give_back = min(row["delta"], usage["reserved"]) if usage and not usage["deleted"] else 0
-        if give_back:
+        if usage and give_back:
             updates.append(
                 {
                     "table": "quota_usages",

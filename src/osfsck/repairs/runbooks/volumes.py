@@ -98,13 +98,13 @@ class DanglingRootVolumeRunbook(Runbook):
             f.evidence.get("volume"),
         )
         uuid, vid = b.get("instance_uuid") or inst.get("uuid"), b.get("volume_id")
-        exists = vol is not None and not vol.get("deleted")
+        live = vol if vol is not None and not vol.get("deleted") else None
         head = (
             f"Instance {uuid} boots from volume {vid}, which Cinder "
-            + (f"has ({vol['status']}) but does not attach to it" if exists else "no longer has")
+            + (f"has ({live['status']}) but does not attach to it" if live is not None else "no longer has")
             + f": `openstack volume show {vid}`, `openstack server show {uuid}`."
         )
-        if exists:
+        if live is not None:
             return _steps(head, _refresh(uuid, vid, inst.get("host") or "its host"))
         return _steps(
             head,

@@ -5,6 +5,7 @@ that zone partial with one line and adds none of its records."""
 from __future__ import annotations
 
 from osfsck.clients.dns import DnsError, server_for
+from osfsck.model.facts import kind_of
 from osfsck.model.facts.dns import DnsRecord, DnsZone, zone_scope
 from osfsck.model.result import SourceStatus
 from osfsck.model.snapshot import Snapshot
@@ -56,8 +57,8 @@ class DnsZoneSource(Source):
                     cover_all(sink, KINDS, scope, self.name, False, f"AXFR of {z.zone} from {z.server}: {e}")
                 )
                 continue
-            sink.add(DnsZone.kind, [zone])
+            sink.add(kind_of(DnsZone), [zone])
             if DnsRecord in kinds:
-                sink.add(DnsRecord.kind, records)
+                sink.add(kind_of(DnsRecord), records)
             statuses.append(cover_all(sink, KINDS, scope, self.name, True, at=at))
         return statuses

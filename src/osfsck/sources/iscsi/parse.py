@@ -93,10 +93,13 @@ class _Session:
     def __init__(self, target: str, portal: str, tpgt: int, n: int, persistent: bool):
         self.target, self.portal, self.tpgt, self.line = target, portal, tpgt, n
         self.persistent = persistent  # its Persistent Portal line was read (or inherited)
-        self.sid = self.iface = self.session_state = self.connection_state = None
+        self.sid: int | None = None
+        self.iface: str | None = None
+        self.session_state: str | None = None
+        self.connection_state: str | None = None
         self.devices = self.host = False  # the "Attached SCSI devices" section, its host line
         self.disks: list[tuple[int, str]] = []
-        self.lun = None
+        self.lun: int | None = None
 
     def fact(self, host: str) -> IscsiSession:
         where = f"the session at line {self.line} ({self.target} at {self.portal})"
@@ -210,8 +213,9 @@ def parse_sessions(host: str, text: str, none_found: bool = False) -> list[Iscsi
                     f"line {n}: the Current Portal of line {current.line} has no Persistent Portal after it"
                 )
             if gap:
+                same = current.target  # the Target: above, as every session of it
                 close()
-                current = _Session(target, sessions[-1].portal, sessions[-1].tpgt, n, persistent=True)
+                current = _Session(same, sessions[-1].portal, sessions[-1].tpgt, n, persistent=True)
                 gap = False
             current.detail(key, value, line, n)
         elif level == 2 and target is not None:

@@ -109,7 +109,7 @@ def _vcpus(host: str, name: str, root: ET.Element) -> int:
 
 def _memory_mb(host: str, name: str, root: ET.Element) -> int:
     el = root.find("memory")
-    if el is None or not (el.text or "").strip():
+    if el is None or el.text is None or not el.text.strip():
         return 0  # libvirt always reports it; 0 means "not stated", not "no memory"
     unit = (el.get("unit") or "KiB").strip().lower()
     factor = _UNITS.get(unit)

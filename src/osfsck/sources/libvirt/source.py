@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from osfsck.config.settings import HypervisorSettings, redact_url
+from osfsck.model.facts import kind_of
 from osfsck.model.facts.hypervisor import Domain, DomainVolume, host_scope
 from osfsck.model.result import SourceStatus
 from osfsck.model.snapshot import Snapshot
@@ -67,9 +68,9 @@ class LibvirtSource(Source):
             domains, volumes, problems, at = out.value
             # facts are added here, in the caller's thread, never by a worker: a worker that
             # timed out may still finish later and must not touch the snapshot
-            sink.add(Domain.kind, domains)
+            sink.add(kind_of(Domain), domains)
             if DomainVolume in kinds:
-                sink.add(DomainVolume.kind, volumes)
+                sink.add(kind_of(DomainVolume), volumes)
             reason = ""
             if problems:
                 more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""

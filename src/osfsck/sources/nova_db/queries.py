@@ -4,8 +4,12 @@ stored (0/1, and `instances.deleted` as Nova's marker): no per-row conversion.""
 
 from __future__ import annotations
 
-from sqlalchemy import func, literal, select
+from collections.abc import Callable
+from typing import Any
 
+from sqlalchemy import Select, func, literal, select
+
+from osfsck.model.facts.base import FactType
 from osfsck.model.facts.nova import (
     API_SCOPE,
     ArchivedInstance,
@@ -166,8 +170,12 @@ def instance_actions(cell: str):
     )
 
 
-API_KINDS = {InstanceMapping: instance_mappings, BuildRequest: build_requests, **QUOTA_API_KINDS}
-CELL_KINDS = {
+API_KINDS: dict[FactType, Callable[..., Select[Any]]] = {
+    InstanceMapping: instance_mappings,
+    BuildRequest: build_requests,
+    **QUOTA_API_KINDS,
+}
+CELL_KINDS: dict[FactType, Callable[..., Select[Any]]] = {
     Instance: instances,
     ArchivedInstance: archived_instances,
     Migration: migrations,

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from osfsck.clients.db import DatabaseError, SQLAlchemyError, describe, make_engine, stream
 from osfsck.config.settings import NovaSettings
+from osfsck.model.facts import kind_of
 from osfsck.model.facts.nova import API_SCOPE, Cell, cell_scope
 from osfsck.model.result import SourceStatus
 from osfsck.model.secrets import redact_url
@@ -39,10 +40,11 @@ class NovaDatabaseSource(Source):
         if settings.api_database is None:
             raise NotConfigured("[nova] api_database (or nova_conf) is not configured")
         self.settings = settings
+        self.api_database = settings.api_database
 
     def reads(self) -> list[str]:
         return [
-            f"SELECT on the Nova API database ({self.settings.api_database.redacted()}): "
+            f"SELECT on the Nova API database ({self.api_database.redacted()}): "
             "cell_mappings, instance_mappings, build_requests, quota_usages (Nova's legacy usage rows)",
             "SELECT on every cell database (cell0 included): instances, shadow_instances, "
             "migrations, services, compute_nodes, block_device_mapping, instance_actions and "
@@ -52,7 +54,7 @@ class NovaDatabaseSource(Source):
     # -----------------------------------------------------------------------------------
     def collect(self, kinds, known: Snapshot, sink: Snapshot, scopes=None) -> list[SourceStatus]:
         want_api = scopes is None or API_SCOPE in scopes
-        api_url = self.settings.api_database.url
+        api_url = self.api_database.url
         try:
             engine = make_engine(api_url)
             with engine.connect() as conn:
@@ -79,7 +81,7 @@ class NovaDatabaseSource(Source):
             return [cover_all(sink, [Cell, *queries.API_KINDS], API_SCOPE, self.name, False, f"API database: {reason}")]
         statuses = []
         if want_api:
-            sink.add(Cell.kind, (Cell(API_SCOPE, c["uuid"], c["name"], c["disabled"]) for c in cells))
+            sink.add(kind_of(Cell), (Cell(API_SCOPE, c["uuid"], c["name"], c["disabled"]) for c in cells))
             statuses.append(cover_all(sink, [Cell, *api_kinds], API_SCOPE, self.name, True, at=at))
         cell_kinds = [k for k in queries.CELL_KINDS if k in kinds]
         for c in cells:

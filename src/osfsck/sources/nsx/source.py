@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
 from osfsck.clients.nsx import NsxClient, NsxError
+from osfsck.model.facts import kind_of
 from osfsck.model.facts.nsx import MANAGER, NSX_SCOPE, POLICY, NsxObject
 from osfsck.model.result import SourceStatus
 from osfsck.model.secrets import redact_url
@@ -71,7 +72,7 @@ class NsxSource(Source):
             # JSON, but not NSX's shapes (an item that is not an object, one without an id)
             why = f"NSX {redact_url(s.url)}: an object of an unexpected shape: {e}"
             return [cover_all(sink, self.provides, NSX_SCOPE, self.name, False, why, at)]
-        sink.add(NsxObject.kind, facts)
+        sink.add(kind_of(NsxObject), facts)
         return [cover_all(sink, self.provides, NSX_SCOPE, self.name, True, "", at)]
 
 

@@ -7,6 +7,7 @@ Nothing is added unless the IDL has applied the server's complete initial dump
 from __future__ import annotations
 
 from osfsck.clients.ovn import OvnNbError, load
+from osfsck.model.facts import kind_of
 from osfsck.model.facts.ovn import (
     ACL,
     DHCP_OPTIONS,
@@ -76,7 +77,7 @@ class OvnNorthboundSource(Source):
             facts = facts_of(idl.tables)
         finally:
             idl.close()
-        sink.add(OvnNbRow.kind, facts)
+        sink.add(kind_of(OvnNbRow), facts)
         return [cover_all(sink, (OvnNbRow,), OVN_NB_SCOPE, self.name, True, at=at)]
 
 

@@ -10,6 +10,7 @@ merely not read for gone.  A broker whose vhosts cannot be listed is one partial
 from __future__ import annotations
 
 from osfsck.clients.rabbitmq import QUEUE_COLUMNS, RabbitClient, RabbitError
+from osfsck.model.facts import kind_of
 from osfsck.model.facts.rpc import RABBITMQ_PREFIX, RabbitQueue, queue_scope
 from osfsck.model.result import SourceStatus
 from osfsck.model.secrets import redact_url
@@ -87,5 +88,5 @@ class RabbitMQSource(Source):
         except RabbitShapeError as e:
             why = f"RabbitMQ {broker}: a queue of vhost {vhost!r} of an unexpected shape: {e}"
             return cover_all(sink, self.provides, scope, self.name, False, why, at)
-        sink.add(RabbitQueue.kind, facts)
+        sink.add(kind_of(RabbitQueue), facts)
         return cover_all(sink, self.provides, scope, self.name, True, "", at)
