@@ -16,7 +16,8 @@ from osfsck.model.plan import Safety
 from osfsck.repairs.base import Repair
 from osfsck.repairs.registry import all_repairs
 
-REPAIRS = sorted(all_repairs().items())
+# the product's repairs (test modules define stand-ins of their own, which register too)
+REPAIRS = sorted((n, c) for n, c in all_repairs().items() if c.__module__.startswith("osfsck.repairs."))
 SOURCES = source_classes()
 
 
@@ -35,7 +36,7 @@ def test_every_repair_declares_its_safety_and_what_it_writes(name, cls):
 
 def test_every_repair_is_named_by_a_check():
     named = {r for c in all_checks() for r in c.repairs}
-    assert set(all_repairs()) - named == set()
+    assert {n for n, _ in REPAIRS} - named == set()
 
 
 @pytest.mark.parametrize("cls", all_checks(), ids=lambda c: c.code)
