@@ -33,8 +33,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from osfsck.config.load import _secret, _service_database
-from osfsck.config.settings import ConfigError, Database
+from osfsck.config.common import ConfigError, Database
+from osfsck.config.service import secret as read_secret
+from osfsck.config.service import service_database
 from osfsck.config.values import boolean, duration, expected, format_fields, only, show, tables, text
 from osfsck.model.facts.dns import absolute
 
@@ -136,7 +137,7 @@ def parse_designate(t: dict, base: Path) -> DesignateSettings:
     if not t:
         return DesignateSettings()
     # designate.conf keeps its database under [storage:sqlalchemy]
-    return DesignateSettings(database=_service_database(t, "designate", base, "storage:sqlalchemy"))
+    return DesignateSettings(database=service_database(t, "designate", base, "storage:sqlalchemy"))
 
 
 def _zone_name(name: str, where: str) -> None:
@@ -186,7 +187,7 @@ def _key(name: str, t: dict, base: Path) -> TsigKey:
     algorithm = text(t, "algorithm", where, "hmac-sha256").lower()
     if algorithm not in ALGORITHMS:
         raise ConfigError(f"{where}.algorithm: {algorithm!r} is not one of {', '.join(sorted(ALGORITHMS))}")
-    secret = _secret(t, "secret_env", "secret_file", where, base)
+    secret = read_secret(t, "secret_env", "secret_file", where, base)
     if secret is None:
         raise ConfigError(f"{where}: set exactly one of secret_file and secret_env (never the secret itself)")
     # a key clause as tsig-keygen prints it: key "name" { algorithm ...; secret "..."; };

@@ -28,7 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from osfsck.config.settings import ConfigError
+from osfsck.config.common import ConfigError
+from osfsck.config.service import required_secret
 from osfsck.config.values import boolean, duration, http_url, integer, only, path, show, text
 
 APIS = ("policy", "manager")
@@ -84,7 +85,6 @@ class NsxSettings:
 def parse_nsx(t: dict, base: Path) -> NsxSettings:
     if not t:
         return NsxSettings()
-    from osfsck.config.load import required_secret
 
     where = "[nsx]"
     only(t, _KEYS | {"password"}, where)

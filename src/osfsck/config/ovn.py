@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from osfsck.config.settings import ConfigError
+from osfsck.config.common import ConfigError
 from osfsck.config.values import duration, only, path
 
 _REMOTE = re.compile(r"^(tcp|ssl):(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$|^unix:(.+)$")

@@ -18,7 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from osfsck.config.settings import Database
+from osfsck.config.common import Database
+from osfsck.config.service import API_KEYS, service_api, service_database
 from osfsck.config.values import only
 
 
@@ -56,11 +57,10 @@ _DB_KEYS = {"database", "database_password_env", "database_password_file", "plac
 
 
 def parse_placement(t: dict, base: Path) -> PlacementSettings:
-    from osfsck.config.load import API_KEYS, _service_database, service_api
 
     if not t:
         return PlacementSettings()
     where = "[placement]"
     only(t, _DB_KEYS | API_KEYS | {"auth"}, where)
-    db = _service_database({k: v for k, v in t.items() if k in _DB_KEYS}, "placement", base, "placement_database")
+    db = service_database({k: v for k, v in t.items() if k in _DB_KEYS}, "placement", base, "placement_database")
     return PlacementSettings(database=db, **service_api(t, where, base, "placement-api"))

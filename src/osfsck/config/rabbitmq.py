@@ -23,7 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from osfsck.config.settings import ConfigError
+from osfsck.config.common import ConfigError
+from osfsck.config.service import required_secret
 from osfsck.config.values import boolean, describe, duration, expected, http_url, integer, only, path, text
 
 MAX_PAGE_SIZE = 500  # rabbit_mgmt_util ?MAX_PAGE_SIZE
@@ -102,7 +103,6 @@ def parse_rabbitmq(t: dict, base: Path) -> RabbitSettings:
 
 
 def _broker(name: str, t: dict, where: str, base: Path) -> Broker:
-    from osfsck.config.load import required_secret
 
     if "password" in t:
         raise ConfigError(f"{where}.password: never put the password in the file; use password_env or password_file")

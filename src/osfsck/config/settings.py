@@ -3,33 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from osfsck.model.secrets import redact_url
+from osfsck.config.common import ConfigError, Database
+from osfsck.config.dns import DesignateSettings, DnsSettings
+from osfsck.config.nsx import NsxSettings
+from osfsck.config.ovn import OvnSettings
+from osfsck.config.placement import PlacementSettings
+from osfsck.config.rabbitmq import RabbitSettings
 
-if TYPE_CHECKING:  # for the types only: these modules import this one
-    from osfsck.config.dns import DesignateSettings, DnsSettings
-    from osfsck.config.nsx import NsxSettings
-    from osfsck.config.ovn import OvnSettings
-    from osfsck.config.placement import PlacementSettings
-    from osfsck.config.rabbitmq import RabbitSettings
-
-
-class ConfigError(Exception):
-    """Bad configuration: the message is one line an operator can act on."""
-
-
-@dataclass(frozen=True)
-class Database:
-    """A database URL.  The password never appears in str() or repr()."""
-
-    url: str = field(repr=False)
-
-    def redacted(self) -> str:
-        return redact_url(self.url)
-
-    def __str__(self) -> str:
-        return self.redacted()
+__all__ = ["ConfigError", "Database"]  # re-exported: the rest of osfsck imports them from here
 
 
 @dataclass(frozen=True)
@@ -124,30 +107,17 @@ class RepairSettings:
     quarantine_retention: float = 7 * 86400.0
 
 
-def _section(module: str, cls: str) -> Any:
-    """A default_factory for a section whose settings live in their own module (config/dns.py,
-    config/ovn.py, ...), imported late because those modules import this one.  Any: the
-    field's type is the one its annotation names, as with dataclasses.field() itself."""
-
-    def make() -> object:
-        import importlib
-
-        return getattr(importlib.import_module(f"osfsck.config.{module}"), cls)()
-
-    return field(default_factory=make)
-
-
 @dataclass(frozen=True)
 class Settings:
     nova: NovaSettings = field(default_factory=NovaSettings)
     cinder: CinderSettings = field(default_factory=CinderSettings)
     neutron: NeutronSettings = field(default_factory=NeutronSettings)
-    dns: DnsSettings = _section("dns", "DnsSettings")
-    designate: DesignateSettings = _section("dns", "DesignateSettings")
-    ovn: OvnSettings = _section("ovn", "OvnSettings")
-    nsx: NsxSettings = _section("nsx", "NsxSettings")
-    placement: PlacementSettings = _section("placement", "PlacementSettings")
-    rabbitmq: RabbitSettings = _section("rabbitmq", "RabbitSettings")
+    dns: DnsSettings = field(default_factory=DnsSettings)
+    designate: DesignateSettings = field(default_factory=DesignateSettings)
+    ovn: OvnSettings = field(default_factory=OvnSettings)
+    nsx: NsxSettings = field(default_factory=NsxSettings)
+    placement: PlacementSettings = field(default_factory=PlacementSettings)
+    rabbitmq: RabbitSettings = field(default_factory=RabbitSettings)
     hypervisors: HypervisorSettings = field(default_factory=HypervisorSettings)
     repair: RepairSettings = field(default_factory=RepairSettings)
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)  # check code or name -> {param: value}

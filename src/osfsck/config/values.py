@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import overload
 from urllib.parse import urlsplit
 
-from osfsck.config.settings import ConfigError
+from osfsck.config.common import ConfigError
 from osfsck.model.secrets import redact_url
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from osfsck.config.settings import HypervisorSettings, redact_url
+from osfsck.config.settings import HypervisorSettings
 from osfsck.model.facts import kind_of
 from osfsck.model.facts.hypervisor import Domain, DomainVolume, host_scope
 from osfsck.model.result import SourceStatus
+from osfsck.model.secrets import redact_url
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.base import Source, SourceError, cover_all, utcnow
 from osfsck.sources.hosts import HOST_LIST_KINDS, HostTarget, hypervisor_hosts
