@@ -92,7 +92,7 @@ class LeakedIscsiSession(Check):
         for host, sessions in sorted(vx.sessions.items()):
             # which target is OpenStack's and which one a volume needs can only be told
             # with Cinder and Nova whole, and the host's domains read
-            if vx.undecided(out, vx.explaining_gaps() + [g for g in [vx.host_gap(host, DomainVolume)] if g]):
+            if vx.undecided(out, vx.session_gaps(host)):
                 continue
             devices, luns = vx.used_on_host(host)
             expected = vx.expected_iqns(host)

@@ -97,7 +97,7 @@ class StaleIscsiLun(Check):
         for host, sessions in sorted(vx.sessions.items()):
             # Whether a session, or a LUN under it, is needed can only be told with Cinder
             # and Nova whole, and the host's domains read: with a gap nothing is judged here.
-            if vx.undecided(out, vx.explaining_gaps() + [g for g in [vx.host_gap(host, DomainVolume)] if g]):
+            if vx.undecided(out, vx.session_gaps(host)):
                 continue
             expected = vx.expected_luns(host)
             devices, used_luns = vx.used_on_host(host)

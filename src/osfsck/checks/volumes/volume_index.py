@@ -160,6 +160,12 @@ class VolumeIndex:
             self._explaining_gaps = cinder + self.nova_gaps()
         return self._explaining_gaps
 
+    def session_gaps(self, host: str) -> list[tuple[str, str]]:
+        """What must be complete before a session, or a LUN under it, on `host` can be
+        called unneeded: the explaining gaps, and the host's domains (a guest's disk)."""
+        gap = self.host_gap(host, DomainVolume)
+        return self.explaining_gaps() + ([gap] if gap else [])
+
     def places_gaps(self) -> list[tuple[str, str]]:
         """Every scope of the five places not read whole: Cinder, Nova, and each host's
         domains and sessions."""
