@@ -940,6 +940,27 @@ CASES: list[Bad] = [
         "expected one of",
     ),
     snapshot_case("snap-tuple-ints-of-strings", fact("hv.iscsi_session", "luns", ["one"]), "luns", "integers"),
+    snapshot_case(
+        "snap-paths-not-a-list", fact("nova.block_device_mapping", "iscsi_paths", "iqn.x"), "iscsi_paths", "list of"
+    ),
+    snapshot_case(
+        "snap-paths-short",
+        fact("cinder.attachment", "iscsi_paths", [["10.0.0.1:3260", "iqn.2010-10.org.openstack:v"]]),
+        "iscsi_paths[0]",
+        "[portal or null, target IQN, LUN or null]",
+    ),
+    snapshot_case(
+        "snap-paths-lun-string",
+        fact("nova.block_device_mapping", "iscsi_paths", [[None, "iqn.2010-10.org.openstack:v", "1"]]),
+        "iscsi_paths[0]",
+        "LUN or null",
+    ),
+    snapshot_case(
+        "snap-paths-iqn-null",
+        fact("nova.block_device_mapping", "iscsi_paths", [["10.0.0.1:3260", None, 1]]),
+        "iscsi_paths[0]",
+        "target IQN",
+    ),
     # -- the journal ------------------------------------------------------------------------------
     *journal_cases("journal-binary", b"\x00\x9f\xff\xfe\n", "journal.jsonl:1", "not UTF-8"),
     *journal_cases("journal-latin1", b'{"id": "caf\xe9"}\n', "journal.jsonl:1", "not UTF-8"),

@@ -50,8 +50,8 @@ from osfsck.checks.volumes.unexpected_volume_in_domain import UnexpectedVolumeIn
 from osfsck.checks.volumes.volume_missing_from_domain import VolumeMissingFromDomain
 from osfsck.config.settings import HostOverride, HypervisorSettings
 from osfsck.model.facts.hypervisor import Domain, DomainVolume
-from osfsck.model.facts.nova import volume_target
 from osfsck.model.snapshot import Snapshot
+from osfsck.sources.connection_info import volume_target
 from osfsck.sources.libvirt import LibvirtSource
 from osfsck_lab.hypervisors import LabError, define, domain_xml, start_host, stop_host
 from tests.support.world import TAKEN_AT, World, iqn_of

@@ -20,8 +20,9 @@ import pytest
 
 from osfsck.model.facts.cinder import CinderAttachment, CinderVolume
 from osfsck.model.facts.hypervisor import Domain, DomainVolume, IscsiSession
-from osfsck.model.facts.nova import BlockDeviceMapping, Instance, volume_target
+from osfsck.model.facts.nova import BlockDeviceMapping, Instance
 from osfsck.model.snapshot import Snapshot
+from osfsck.sources.connection_info import volume_target
 from osfsck_lab import volumes
 
 pytestmark = pytest.mark.integration

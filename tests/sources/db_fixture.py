@@ -12,6 +12,7 @@ import json
 import re
 from pathlib import Path
 
+from osfsck.sources.stored_rows import CONVERTERS
 from osfsck_lab import database
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -30,3 +31,15 @@ def load(url: str, tables: dict) -> None:
     """Insert {table: [rows]} in the order given (parents before children)."""
     for name, rows in tables.items():
         database.insert_rows(url, name, [{k: _value(v) for k, v in r.items()} for r in rows])
+
+
+def assert_gives_its_fields(kind, stmt) -> None:
+    """A query's rows become facts with tuple.__new__, which does not check the length: its
+    columns are its fact's fields, or a kind that converts its rows (sources/stored_rows.py)
+    takes the query's row and gives all its fields."""
+    width = len(stmt.selected_columns)
+    if kind in CONVERTERS:
+        row = ("",) * width
+        assert len(CONVERTERS[kind](row)) == len(kind._fields)
+    else:
+        assert width == len(kind._fields)

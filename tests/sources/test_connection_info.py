@@ -11,9 +11,10 @@ import pytest
 
 from osfsck.config.settings import CinderSettings, Database, NovaSettings
 from osfsck.model.facts.cinder import CinderAttachment
-from osfsck.model.facts.nova import BlockDeviceMapping, kernel_lun, volume_target
+from osfsck.model.facts.nova import BlockDeviceMapping
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.cinder_db import CinderDatabaseSource
+from osfsck.sources.connection_info import kernel_lun, volume_target
 from osfsck.sources.nova_db import NovaDatabaseSource
 from osfsck_lab import database, schemas
 

@@ -13,7 +13,7 @@ from osfsck.model.snapshot import Snapshot
 from osfsck.sources.base import NotConfigured
 from osfsck.sources.designate_db import DesignateDatabaseSource, queries
 from osfsck_lab import database, schemas
-from tests.sources.db_fixture import fixture, load
+from tests.sources.db_fixture import assert_gives_its_fields, fixture, load
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, 0)
 INSTANCE = "6f1c2a8e-0000-4000-8000-000000000001"
@@ -25,7 +25,7 @@ def hexid(n: int) -> str:
 
 @pytest.mark.parametrize("kind, query", queries.KINDS.items())
 def test_the_query_returns_the_facts_fields_in_order(kind, query):
-    assert len(query().selected_columns) == len(kind._fields)
+    assert_gives_its_fields(kind, query())
 
 
 def _designate(tmp_path, release):

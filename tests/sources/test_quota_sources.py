@@ -18,9 +18,9 @@ from osfsck.model.facts.quota import (
     NeutronQuotaUsage,
     NeutronReservation,
     NovaQuotaUsage,
-    cinder_expected,
 )
 from osfsck.model.snapshot import Snapshot
+from osfsck.rules.cinder_quota import cinder_expected
 from osfsck.sources.cinder_db import CinderDatabaseSource
 from osfsck.sources.neutron_db import NeutronDatabaseSource
 from osfsck.sources.nova_db import NovaDatabaseSource

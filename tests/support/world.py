@@ -52,6 +52,7 @@ from osfsck.model.facts.nova import (
 )
 from osfsck.model.facts.rpc import InstanceAction
 from osfsck.model.snapshot import Coverage, Snapshot, scope_of
+from osfsck.sources.connection_info import iscsi_paths
 from tests.support.world_dns import DnsWorld
 from tests.support.world_neutron import NeutronWorld
 from tests.support.world_nsx import NsxWorld
@@ -585,6 +586,7 @@ class World(NeutronWorld, DnsWorld, OvnWorld, NsxWorld, RpcWorld, PlacementWorld
                 host,
                 "detached" if deleted else status,
                 conn,
+                iscsi_paths(conn),
                 int(deleted),
                 self.ago(updated_age),
             )
@@ -626,6 +628,7 @@ class World(NeutronWorld, DnsWorld, OvnWorld, NsxWorld, RpcWorld, PlacementWorld
                 source_type,
                 boot_index,
                 conn,
+                iscsi_paths(conn),
                 self.ago(age),
                 self.ago(age),
             )

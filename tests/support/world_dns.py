@@ -20,10 +20,10 @@ from osfsck.model.facts.dns import (
     DnsRecord,
     DnsZone,
     absolute,
-    record_data,
     zone_scope,
 )
 from osfsck.model.facts.neutron import NEUTRON_SCOPE, NeutronSubnet
+from osfsck.sources.dns.mapping import record_data
 
 DEFAULT_ZONE = "example.test."
 DEFAULT_TEMPLATE = "{hostname}.{zone}"

@@ -15,7 +15,7 @@ Policy objects have the Neutron id as their id; Manager objects get ids of their
 
 from __future__ import annotations
 
-from osfsck.model.facts.neutron import NeutronNetwork, NeutronPort, NeutronRouter, SecurityGroup, is_compute_port
+from osfsck.model.facts.neutron import NeutronNetwork, NeutronPort, NeutronRouter, SecurityGroup
 from osfsck.model.facts.nsx import (
     MANAGER,
     NETWORK,
@@ -26,6 +26,7 @@ from osfsck.model.facts.nsx import (
     SECURITY_GROUP,
     NsxObject,
 )
+from osfsck.rules.ownership import is_compute_port
 from osfsck_lab.nsx_objects import INTERNAL_TAGS, mirror, plugin_tags  # noqa: F401 - the tests' vocabulary too
 
 DAY = 86400

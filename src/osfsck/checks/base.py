@@ -9,11 +9,11 @@ import re
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from osfsck.config.values import closest, show
 from osfsck.model.facts.base import FactType
 from osfsck.model.finding import Confidence, Finding, Inconclusive, Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import ANYWHERE, Snapshot
+from osfsck.model.wording import closest, show
 
 CODE_RE = re.compile(r"^[A-Z]{2}[0-9]{3}$")
 NAME_RE = re.compile(r"^[a-z]+(-[a-z0-9]+)+$")

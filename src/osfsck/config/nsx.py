@@ -30,7 +30,8 @@ from pathlib import Path
 
 from osfsck.config.common import ConfigError
 from osfsck.config.service import required_secret
-from osfsck.config.values import boolean, duration, http_url, integer, only, path, show, text
+from osfsck.config.values import boolean, duration, http_url, integer, only, path, text
+from osfsck.model.wording import show
 
 APIS = ("policy", "manager")
 MAX_PAGE_SIZE = 1000  # NSX's default and maximum page_size

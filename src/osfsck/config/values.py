@@ -8,7 +8,6 @@ is an `int`, so every integer reader turns booleans away explicitly.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import stat
@@ -19,18 +18,13 @@ from urllib.parse import urlsplit
 
 from osfsck.config.common import ConfigError
 from osfsck.model.secrets import redact_url
+from osfsck.model.wording import closest, show
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
 _UNITS = {None: 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 MAX_DURATION = 100 * 365 * 86400.0  # beyond this a duration is a typo (and overflows timedelta)
 # the backends a database URL may name (SQLAlchemy's dialects for what Nova supports)
 DB_BACKENDS = ("mysql", "mariadb", "postgresql", "sqlite")
-
-
-def show(value) -> str:
-    """A value as the operator wrote it, cut to a length that fits in one line."""
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def describe(value) -> str:
@@ -50,12 +44,6 @@ def describe(value) -> str:
 
 def expected(where: str, what: str, value) -> ConfigError:
     return ConfigError(f"{where}: expected {what}, not {describe(value)}")
-
-
-def closest(word: str, choices) -> str:
-    """ " (did you mean 'x'?)" for the choice nearest to a misspelt `word`, or ""."""
-    match = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f" (did you mean {match[0]!r}?)" if match else ""
 
 
 def only(table: dict, allowed, where: str) -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from osfsck.checks import registry
 from osfsck.checks.base import Check, ParamError
 from osfsck.config.settings import ConfigError, Settings
-from osfsck.config.values import closest
 from osfsck.model.facts.base import FactType
+from osfsck.model.wording import closest
 from osfsck.sources.base import NotConfigured, Source, SourceError
 
 

@@ -217,6 +217,9 @@ _COVERAGE_FIELDS = {"kind": str, "scope": str, "source": str, "complete": bool}
 # the elements of a tuple field: strings, but LUN numbers (None where iscsiadm printed a
 # disk before any LUN line; see sources/iscsi/parse.py)
 _TUPLE_ITEMS = {("hv.iscsi_session", "luns"): (int, type(None))}
+# tuple fields whose elements are fixed-length lists: an iSCSI path as os-brick connects it
+_PATH = ((str, type(None)), (str,), (int, type(None))), "[portal or null, target IQN, LUN or null]"
+_TUPLE_ROWS = {("nova.block_device_mapping", "iscsi_paths"): _PATH, ("cinder.attachment", "iscsi_paths"): _PATH}
 # fields whose value a check looks something up by: only what a source writes there
 _CHOICES = {("nsx.object", "neutron_kind"): frozenset(NEUTRON_TAG_SCOPES.values())}
 _WHAT = {
@@ -348,6 +351,10 @@ def _read_rows(cls: FactType, rows: list[Any], where: str) -> list[Any]:
         column = columns[i]
         if base is dt.datetime:
             columns[i] = _datetimes(column, optional, where, name)
+        elif (cls.kind, name) in _TUPLE_ROWS:
+            columns[i] = [
+                _rows_of(v, *_TUPLE_ROWS[cls.kind, name], f"{where}[{k}].{name}") for k, v in enumerate(column)
+            ]
         elif base is tuple:
             items = _TUPLE_ITEMS.get((cls.kind, name), (str,))
             if set(map(type, column)) - ({list, type(None)} if optional else {list}) or not set(
@@ -406,6 +413,18 @@ def _items(value: object, types: tuple[type, ...], where: str) -> tuple[Any, ...
         )
         raise SnapshotFormatError(f"{where}: expected a list of {what}, not {_what(value)}")
     return tuple(value)
+
+
+def _rows_of(value: object, types: tuple[tuple[type, ...], ...], shape: str, where: str) -> tuple[Any, ...]:
+    """A list of fixed-length lists, each value of one of its position's types."""
+    if type(value) is not list:
+        raise SnapshotFormatError(f"{where}: expected a list of {shape}, not {_what(value)}")
+    for j, item in enumerate(value):
+        if type(item) is not list or len(item) != len(types) or any(type(x) not in t for x, t in zip(item, types)):
+            raise SnapshotFormatError(
+                f"{where}[{j}]: expected {shape}, not {_show(item) if type(item) is list else _what(item)}"
+            )
+    return tuple(map(tuple, value))
 
 
 def _scope_of(cls: FactType, value: str) -> str:

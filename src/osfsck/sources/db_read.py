@@ -3,20 +3,12 @@ source shares (a Nova cell, Cinder, ...)."""
 
 from __future__ import annotations
 
-from functools import partial
-
 from osfsck.clients.db import DatabaseError, SQLAlchemyError, describe, make_engine, stream
 from osfsck.model.result import SourceStatus
 from osfsck.model.secrets import redact_connection_info
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.base import cover_all, utcnow
-
-
-def as_fact(kind):
-    """row -> fact, with no Python frame per row (`kind._make` has one).  Each query's
-    column count matches its fact's fields (tests/sources/test_*_db_source.py), unless
-    the kind converts what is stored itself (`from_stored`: a JSON column to parse)."""
-    return getattr(kind, "from_stored", None) or partial(tuple.__new__, kind)
+from osfsck.sources.stored_rows import as_fact
 
 
 def without_secrets(kind, facts: list) -> list:

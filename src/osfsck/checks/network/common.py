@@ -12,9 +12,10 @@ from typing import Any
 from osfsck.checks.base import CheckOutput, recent, scope_complete
 from osfsck.checks.instance_index import DELETED, LIVE, InstanceIndex, Status, gone_because, may_be_building, undecided
 from osfsck.model.facts.base import FactType
-from osfsck.model.facts.neutron import NEUTRON_SCOPE, NeutronPort, PortBinding, is_compute_port
+from osfsck.model.facts.neutron import NEUTRON_SCOPE, NeutronPort, PortBinding
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
+from osfsck.rules.ownership import is_compute_port
 
 # How long a compute port may wait for its instance.  Nova creates ports before the
 # instance reaches a cell's database only for a moment, but a port created by hand for a

@@ -14,10 +14,11 @@ from osfsck.checks.network.common import (
     port_ref,
     with_neutron,
 )
-from osfsck.model.facts.neutron import NeutronPort, PortBinding, is_compute_port
+from osfsck.model.facts.neutron import NeutronPort, PortBinding
 from osfsck.model.facts.nova import ArchivedInstance, BuildRequest, Cell, Instance, InstanceMapping, Migration
 from osfsck.model.finding import Severity
 from osfsck.model.snapshot import Snapshot
+from osfsck.rules.ownership import is_compute_port
 
 
 class OrphanPortEvidence(TypedDict):

@@ -6,7 +6,7 @@ from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import instance_evidence
 from osfsck.checks.instance_index import LIVE, instance_index, instance_ref, moves_known, undecided
 from osfsck.checks.network.common import binding_evidence, port_evidence, port_ref, ports_by_id, with_neutron
-from osfsck.model.facts.neutron import NeutronPort, PortBinding, is_compute_port
+from osfsck.model.facts.neutron import NeutronPort, PortBinding
 from osfsck.model.facts.nova import (
     API_SCOPE,
     ArchivedInstance,
@@ -19,6 +19,7 @@ from osfsck.model.facts.nova import (
 )
 from osfsck.model.finding import Confidence, Severity
 from osfsck.model.snapshot import Snapshot
+from osfsck.rules.ownership import is_compute_port
 
 # a binding change (a move, a rebind) finishes in minutes; anything older is settled
 MIN_AGE = 3600

@@ -13,7 +13,7 @@ from osfsck.checks.network.common import (
     ports_by_id,
     with_neutron,
 )
-from osfsck.model.facts.neutron import NEUTRON_SCOPE, NeutronPort, PortBinding, is_compute_port
+from osfsck.model.facts.neutron import NEUTRON_SCOPE, NeutronPort, PortBinding
 from osfsck.model.facts.nova import (
     ArchivedInstance,
     Cell,
@@ -25,6 +25,7 @@ from osfsck.model.facts.nova import (
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
+from osfsck.rules.ownership import is_compute_port
 
 # a live migration's destination binding lives for the migration; half an hour after the
 # migration (or the port) last changed, a leftover is no longer in anyone's hands

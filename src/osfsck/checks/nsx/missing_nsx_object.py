@@ -5,14 +5,7 @@ from typing import TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.nsx.common import MIN_AGE, complete, external_networks, neutron_ref
-from osfsck.model.facts.neutron import (
-    FloatingIp,
-    NeutronNetwork,
-    NeutronPort,
-    NeutronRouter,
-    SecurityGroup,
-    is_compute_port,
-)
+from osfsck.model.facts.neutron import FloatingIp, NeutronNetwork, NeutronPort, NeutronRouter, SecurityGroup
 from osfsck.model.facts.nsx import (
     GROUP_TYPES,
     NETWORK,
@@ -24,6 +17,7 @@ from osfsck.model.facts.nsx import (
 )
 from osfsck.model.finding import Severity
 from osfsck.model.snapshot import Snapshot
+from osfsck.rules.ownership import is_compute_port
 
 # what a Neutron object needs on NSX, as (resource types that will do, how to name them)
 _NEEDS = {

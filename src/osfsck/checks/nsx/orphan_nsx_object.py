@@ -5,9 +5,10 @@ from typing import TypedDict
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.nsx.common import MIN_AGE, NEUTRON_FACTS, complete, neutron_ref, nsx_evidence, nsx_ref, severity_of
 from osfsck.model.facts.neutron import NeutronNetwork, NeutronPort, NeutronRouter, SecurityGroup
-from osfsck.model.facts.nsx import NsxObject, is_neutrons
+from osfsck.model.facts.nsx import NsxObject
 from osfsck.model.finding import Severity
 from osfsck.model.snapshot import Snapshot
+from osfsck.rules.ownership import is_neutrons
 
 _NOUN = {"network": "network", "port": "port", "router": "router", "security-group": "security group"}
 

@@ -16,10 +16,10 @@ from osfsck.model.facts.quota import (
     NeutronCounted,
     NeutronQuotaUsage,
     NovaQuotaUsage,
-    cinder_expected,
 )
 from osfsck.model.finding import Confidence, Severity
 from osfsck.model.snapshot import Snapshot
+from osfsck.rules.cinder_quota import cinder_expected
 
 CINDER_KINDS = (CinderQuotaUsage, CinderReservation, CinderCounted, CinderVolumeType)
 NEUTRON_KINDS = (NeutronQuotaUsage, NeutronCounted)

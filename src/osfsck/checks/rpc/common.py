@@ -10,9 +10,10 @@ from osfsck.checks.base import CheckOutput
 from osfsck.checks.compute.domains import domain_evidence, domains_by_uuid
 from osfsck.model.facts.hypervisor import Domain, host_scope
 from osfsck.model.facts.nova import API_SCOPE, Cell, ComputeService, cell_scope
-from osfsck.model.facts.rpc import RabbitQueue, heartbeat, is_down
+from osfsck.model.facts.rpc import RabbitQueue
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
+from osfsck.rules.services import heartbeat, is_down
 
 # nova.conf service_down_time (and cinder.conf's): a service whose last report is older is down
 SERVICE_DOWN_TIME = 60.0

@@ -18,10 +18,11 @@ from osfsck.checks.rpc.common import (
 )
 from osfsck.model.facts.cinder import CINDER_SCOPE, CinderService
 from osfsck.model.facts.nova import Cell, ComputeService
-from osfsck.model.facts.rpc import RabbitQueue, heartbeat
+from osfsck.model.facts.rpc import RabbitQueue
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
+from osfsck.rules.services import heartbeat
 
 
 class DeadHostQueueBacklogEvidence(TypedDict):

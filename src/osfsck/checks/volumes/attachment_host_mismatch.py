@@ -105,7 +105,7 @@ class AttachmentHostMismatch(Check):
                 if gap:
                     out.inconclusive(*gap)
                     continue
-                iqns = iscsi_iqns(a.connection_info)
+                iqns = iscsi_iqns(a)
                 holders = vx.hosts_with_session(iqns) if iqns else []
                 seen = f"; sessions to its target are on {', '.join(holders)}" if holders else ""
                 out.found(

@@ -7,7 +7,7 @@ from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import bdm_evidence, instance_evidence
 from osfsck.checks.instance_index import instance_ref
 from osfsck.checks.volumes.common import MIN_AGE, attachment_ref, settled_on_host, with_cinder
-from osfsck.checks.volumes.volume_index import iscsi_iqns, iscsi_paths, target_of
+from osfsck.checks.volumes.volume_index import iscsi_iqns
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import IscsiNode, IscsiSession, host_scope
 from osfsck.model.facts.nova import (
@@ -105,8 +105,8 @@ class MissingIscsiSession(Check):
                 out.inconclusive(*gap)
                 continue
             for b in bdms:
-                iqns, target = iscsi_iqns(b.connection_info), target_of(b.connection_info)
-                if not iqns or target is None or b.cell != row.cell:
+                iqns = iscsi_iqns(b)
+                if not iqns or b.cell != row.cell:
                     continue
                 out.examine()
                 vol = vx.volumes.get(b.volume_id)
@@ -120,7 +120,7 @@ class MissingIscsiSession(Check):
                     out.inconclusive(*gap)
                     continue
                 sessions = [s for s in vx.sessions.get(row.host, ()) if s.target_iqn in iqns]
-                luns = {lun for _, _, lun in iscsi_paths(b.connection_info)}
+                luns = {lun for _, _, lun in b.iscsi_paths}
                 if sessions and (None in luns or any(not s.luns or luns & set(s.luns) for s in sessions)):
                     continue  # a session carries its LUN (or lists none, or the LUN is unreadable)
                 subject = f"{uuid}/{b.volume_id}"
@@ -138,7 +138,7 @@ class MissingIscsiSession(Check):
                         "instance": instance_evidence(row),
                         "block_device_mapping": bdm_evidence(b),
                         "target_iqns": list(iqns),
-                        "portal": target.target_portal,
+                        "portal": b.iscsi_paths[0][0],
                         "luns": sorted(luns),
                         "lun_missing": bool(sessions),
                         "sessions": sorted(s.sid for s in sessions),

@@ -172,9 +172,7 @@ def _places(vx: VolumeIndex, v: CinderVolume) -> dict[str, Any]:
     bdms = [b for b in vx.bdms_of_volume.get(v.id, ()) if vx.instances.primary(b.instance_uuid)]
     rows = [vx.instances.live_row(b.instance_uuid) for b in bdms]
     disks = sorted(vx.hosts_of_serial.get(v.id, ()))
-    iqns = {i for a in atts for i in iscsi_iqns(a.connection_info)} | {
-        i for b in bdms for i in iscsi_iqns(b.connection_info)
-    }
+    iqns = {i for a in atts for i in iscsi_iqns(a)} | {i for b in bdms for i in iscsi_iqns(b)}
     return {
         "attachments": [
             {

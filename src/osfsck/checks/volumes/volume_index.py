@@ -13,7 +13,6 @@ import re
 import weakref
 from collections import defaultdict
 from collections.abc import Iterable
-from functools import lru_cache
 from typing import Any
 
 from osfsck.checks.base import CheckOutput
@@ -28,30 +27,17 @@ from osfsck.model.facts.nova import (
     Cell,
     Instance,
     Migration,
-    VolumeTarget,
     cell_scope,
-    volume_target,
 )
 from osfsck.model.snapshot import Snapshot
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-@lru_cache(maxsize=65536)
-def target_of(connection_info: str | None) -> VolumeTarget | None:
-    """Parsed once per distinct text: a BDM and its attachment usually share it."""
-    return volume_target(connection_info)
-
-
-def iscsi_iqns(connection_info: str | None) -> tuple:
-    t = target_of(connection_info)
-    return t.iqns if t is not None and (t.driver_volume_type or "").lower() == "iscsi" else ()
-
-
-def iscsi_paths(connection_info: str | None) -> tuple:
-    """(portal, iqn, kernel LUN) of each path of an iSCSI connection_info, either shape."""
-    t = target_of(connection_info)
-    return t.paths if t is not None and (t.driver_volume_type or "").lower() == "iscsi" else ()
+def iscsi_iqns(row: BlockDeviceMapping | CinderAttachment) -> tuple[str, ...]:
+    """The target IQNs of a mapping's or an attachment's iSCSI paths (either shape of
+    connection_info, read by the source), the first path's first."""
+    return tuple(dict.fromkeys(iqn for _, iqn, _ in row.iscsi_paths))
 
 
 def same_host(a: str | None, b: str | None) -> bool:
@@ -227,9 +213,9 @@ class VolumeIndex:
         if self._openstack_iqns is None:
             iqns: set[str] = set()
             for b in self.snap.of(BlockDeviceMapping):
-                iqns.update(iscsi_iqns(b.connection_info))
+                iqns.update(iscsi_iqns(b))
             for a in self.attachment_by_id.values():
-                iqns.update(iscsi_iqns(a.connection_info))
+                iqns.update(iscsi_iqns(a))
             self._openstack_iqns = iqns
         return self._openstack_iqns
 
@@ -252,14 +238,14 @@ class VolumeIndex:
             expected: dict[str, dict[str, set]] = {}
             idx = self.instances
             for uuid, bdms in self.bdms_of_instance.items():
-                paths = [p for b in bdms for p in iscsi_paths(b.connection_info)]
+                paths = [p for b in bdms for p in b.iscsi_paths]
                 if paths:
                     for h in idx.expected_hosts(uuid):
                         _add(expected, h, paths)
             for atts in self.attachments_of.values():
                 for a in atts:
                     if a.attached_host:
-                        att_paths = iscsi_paths(a.connection_info)
+                        att_paths = a.iscsi_paths
                         _add(expected, a.attached_host, att_paths)
                         _add(expected, a.attached_host.split(".", 1)[0], att_paths)
             self._expected = expected
@@ -295,7 +281,7 @@ class VolumeIndex:
             for serial in serials
             for a in self.every_attachment_of.get(serial, ())
             if same_host(a.attached_host, host)
-            for _, iqn, lun in iscsi_paths(a.connection_info)
+            for _, iqn, lun in a.iscsi_paths
         }
 
     def attachments_naming(self, iqn: str, lun: int | None) -> list[CinderAttachment]:
@@ -304,7 +290,7 @@ class VolumeIndex:
         if self._naming is None:
             naming: dict[tuple, list] = defaultdict(list)
             for a in self.attachment_by_id.values():
-                for key in {(i, n) for _, i, n in iscsi_paths(a.connection_info)}:
+                for key in {(i, n) for _, i, n in a.iscsi_paths}:
                     naming[key].append(a)
             self._naming = {k: sorted(v, key=lambda a: a.id) for k, v in naming.items()}
         return self._naming.get((iqn, lun), [])

@@ -42,7 +42,8 @@ class CinderAttachment(NamedTuple):
     instance_uuid: str | None
     attached_host: str | None
     attach_status: str | None  # attached, attaching, detached, reserved, error_attaching, ...
-    connection_info: str | None  # JSON text as stored
+    connection_info: str | None  # JSON text as stored (credentials redacted)
+    iscsi_paths: tuple  # ((portal or None, target IQN, kernel LUN or None), ...): sources/connection_info.py
     deleted: int
     updated_at: dt.datetime | None
 

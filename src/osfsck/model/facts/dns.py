@@ -8,9 +8,7 @@ text of `ipaddress` (IPv6 compressed), so that one address is spelled one way ev
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
-import uuid as _uuid
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from osfsck.model.facts.base import fact_type
 
@@ -86,73 +84,3 @@ class DesignateRecord(NamedTuple):
     action: str | None  # CREATE, UPDATE, DELETE, NONE
     created_at: dt.datetime | None
     updated_at: dt.datetime | None
-
-    @classmethod
-    def from_stored(cls, row: tuple[Any, ...]) -> DesignateRecord:
-        """A row of the query (ids as Designate stores them, 32 hex digits) -> fact."""
-        (
-            scope,
-            rid,
-            rsid,
-            zid,
-            zone,
-            name,
-            rtype,
-            ttl,
-            data,
-            mtype,
-            mid,
-            plugin,
-            extra,
-            status,
-            action,
-            created,
-            updated,
-        ) = row
-        rtype = (rtype or "").upper()
-        return tuple.__new__(
-            cls,
-            (
-                scope,
-                dashed(rid),
-                dashed(rsid),
-                dashed(zid),
-                absolute(zone),
-                absolute(name),
-                rtype,
-                ttl,
-                record_data(rtype, data),
-                mtype,
-                dashed(mid) if mid else None,
-                plugin,
-                extra,
-                status,
-                action,
-                created,
-                updated,
-            ),
-        )
-
-
-def dashed(hex_id: str | None) -> str | None:
-    """Designate's CHAR(32) uuid -> the dashed form Nova and Neutron use; other text as is."""
-    if not hex_id:
-        return hex_id
-    try:
-        return str(_uuid.UUID(hex_id))
-    except ValueError:
-        return hex_id
-
-
-def record_data(rtype: str, data: str) -> str:
-    """The canonical text of a record's data: a PTR's target made absolute and lower-case,
-    an address in ipaddress's canonical form (checks compare them as text)."""
-    data = data.strip()
-    if rtype in NAME_DATA_TYPES:
-        return absolute(data)
-    if rtype in ("A", "AAAA"):
-        try:
-            return str(ipaddress.ip_address(data))
-        except ValueError:
-            return data
-    return data

@@ -153,7 +153,3 @@ class PortSecurityGroup(NamedTuple):
     scope: str
     port_id: str
     security_group_id: str
-
-
-def is_compute_port(port: NeutronPort) -> bool:
-    return port.device_owner.startswith(COMPUTE_OWNER_PREFIX)

@@ -7,16 +7,9 @@ Timestamps are naive datetimes in UTC, as Nova stores them.  `cell` is the cell'
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from osfsck.model.facts.base import fact_type
-
-try:  # a large cloud's network info caches are 10^5 JSON documents per run
-    from orjson import loads as _loads
-except ImportError:  # pragma: no cover - orjson is a dependency; stay correct without it
-    _loads = json.loads  # type: ignore[assignment]  # takes what orjson's does; its signature has more keywords
 
 API_SCOPE = "api"
 
@@ -143,7 +136,8 @@ MIGRATION_TERMINAL = frozenset({"confirmed", "reverted", "error", "failed", "com
 @fact_type("nova.block_device_mapping", scope_field="cell")
 class BlockDeviceMapping(NamedTuple):
     """A live volume row of a cell's `block_device_mapping` (destination_type "volume").
-    `connection_info` is the JSON text as Nova stores it: `volume_target()` reads it."""
+    `connection_info` is the JSON text as Nova stores it (credentials redacted);
+    `iscsi_paths` is what os-brick would connect from it (sources/connection_info.py)."""
 
     cell: str
     id: int
@@ -155,6 +149,7 @@ class BlockDeviceMapping(NamedTuple):
     source_type: str | None  # "volume", "image", "snapshot", "blank"
     boot_index: int | None  # 0: the root disk (boot from volume)
     connection_info: str | None
+    iscsi_paths: tuple  # ((portal or None, target IQN, LUN as the kernel numbers it or None), ...)
     created_at: dt.datetime | None
     updated_at: dt.datetime | None
 
@@ -162,8 +157,9 @@ class BlockDeviceMapping(NamedTuple):
 @fact_type("nova.instance_network", scope_field="cell")
 class InstanceNetwork(NamedTuple):
     """An instance's name and, for a live one, the ports and addresses of its network info
-    cache (`instance_info_caches.network_info`): what Nova believes Neutron gave it.
-    Deleted instance rows carry their hostname only (a DNS record may still name them)."""
+    cache (`instance_info_caches.network_info`, read by sources/network_info.py): what
+    Nova believes Neutron gave it.  Deleted instance rows carry their hostname only (a DNS
+    record may still name them)."""
 
     cell: str
     uuid: str
@@ -173,126 +169,3 @@ class InstanceNetwork(NamedTuple):
     port_ids: tuple  # VIF ids, which are Neutron port ids
     addresses: tuple  # fixed and floating IPs, as text
     cache_updated_at: dt.datetime | None
-
-    @classmethod
-    def from_stored(cls, row: tuple[Any, ...]) -> InstanceNetwork:
-        """(cell, uuid, deleted, hostname, display_name, network_info, updated_at) -> fact."""
-        cell, uuid, deleted, hostname, display_name, info, updated = row
-        ports, addresses = network_info_ports(info) if info and not deleted else ((), ())
-        return tuple.__new__(cls, (cell, uuid, deleted, hostname, display_name, ports, addresses, updated))
-
-
-def network_info_ports(text: str) -> tuple[tuple, tuple]:
-    """(port ids, addresses) of a network_info JSON (a list of VIFs, each with its
-    network's subnets and their IPs and floating IPs); empty when not readable."""
-    try:
-        vifs = _loads(text)
-    except ValueError:  # orjson.JSONDecodeError is one too
-        return (), ()
-    if not isinstance(vifs, list):
-        return (), ()
-    ports, addresses = [], []
-    for vif in vifs:
-        if not isinstance(vif, dict):
-            continue
-        if isinstance(vif.get("id"), str):
-            ports.append(vif["id"])
-        network = vif.get("network")
-        if not isinstance(network, dict):
-            network = {}
-        for subnet in network.get("subnets") or ():
-            for ip in (subnet.get("ips") or ()) if isinstance(subnet, dict) else ():
-                if not isinstance(ip, dict):
-                    continue
-                addresses.append(ip.get("address"))
-                addresses += [f.get("address") for f in ip.get("floating_ips") or () if isinstance(f, dict)]
-    return tuple(ports), tuple(a for a in addresses if isinstance(a, str))
-
-
-class VolumeTarget(NamedTuple):
-    """Where a `connection_info` (Nova's BDM or Cinder's attachment) says the volume is."""
-
-    driver_volume_type: str | None  # "iscsi", "rbd", "nfs", "fibre_channel", ...
-    target_iqn: str | None  # the first path's, as os-brick reads it
-    target_portal: str | None
-    target_lun: int | None  # as the driver gave it
-    name: str | None  # rbd: "pool/volume-<id>"; nfs: "volume-<id>"
-    iqns: tuple = ()  # every target IQN, the multipath ones included
-    paths: tuple = ()  # iSCSI: (portal, iqn, lun as the kernel numbers it), one per path
-
-
-# os-brick's SCSI addressing modes (os_brick/constants.py) and the LUN from which each
-# uses the flat space method, which the kernel shows as LUN + 16384 (linuxscsi
-# lun_for_addressing): SAM2 from LUN 256, SAM3-flat always.  `iscsiadm -m session -P 3`
-# prints the kernel's number.
-_FLAT_FROM = {None: None, "SAM": None, "transparent": None, "SAM2": 256, "SAM3-flat": 0}
-_FLAT_SPACE = 16384
-
-
-def kernel_lun(lun: object, addressing_mode: object = None) -> int | None:
-    """The LUN the kernel shows for a LUN a driver gave; None when it is not a number or
-    the mode is one os-brick does not know (it would refuse to connect)."""
-    if (
-        not isinstance(lun, int)
-        or isinstance(lun, bool)
-        or lun < 0
-        or not isinstance(addressing_mode, (str, type(None)))
-        or addressing_mode not in _FLAT_FROM
-    ):
-        return None
-    flat_from = _FLAT_FROM[addressing_mode]
-    return lun + _FLAT_SPACE if flat_from is not None and lun >= flat_from else lun
-
-
-def volume_target(connection_info: str | None) -> VolumeTarget | None:
-    """The target in a connection_info JSON; None when empty or not readable.
-
-    Two shapes are stored.  Nova's block_device_mapping keeps what
-    nova/volume/cinder.py `_translate_attachment_ref` rebuilds, `{"driver_volume_type",
-    "data": {...}, "serial", ...}`, or the legacy `initialize_connection` answer, also
-    nested.  Cinder's volume_attachment keeps the driver's answer flattened
-    (cinder/volume/manager.py `_connection_create`, since Cinder 10.0.0 (Ocata): "Get rid
-    of the nested dict (data key)"): the target keys are top-level there, beside
-    `driver_volume_type` and `attachment_id`.
-
-    The iSCSI paths are the ones os-brick connects (base_iscsi `_get_all_targets`):
-    `target_portals` with `target_iqns` and `target_luns` (else `target_lun` on every
-    path) when the driver gives lists, as multipath drivers do (some, Pure's, give only
-    the lists), else the one `target_portal`/`target_iqn`/`target_lun` (LUN 0 if absent).
-    """
-    if not connection_info:
-        return None
-    try:
-        info = _loads(connection_info)
-    except ValueError:
-        return None
-    if not isinstance(info, dict):
-        return None
-    data = info.get("data") if "data" in info else info
-    if not isinstance(data, dict):
-        data = {}
-    kind = info.get("driver_volume_type")
-    triples = _iscsi_paths(data)
-    portal, iqn, lun = triples[0] if triples else (None, None, None)
-    mode = data.get("addressing_mode")
-    return VolumeTarget(
-        kind if isinstance(kind, str) else None,
-        iqn,
-        portal,
-        lun if isinstance(lun, int) and not isinstance(lun, bool) else None,
-        data.get("name") if isinstance(data.get("name"), str) else None,
-        tuple(dict.fromkeys(i for _, i, _ in triples)),
-        tuple((p, i, kernel_lun(n, mode)) for p, i, n in triples),
-    )
-
-
-def _iscsi_paths(data: dict) -> list:
-    """(portal, iqn, lun as given) per path; a path whose IQN is not text is left out."""
-    portals, iqns, luns = data.get("target_portals"), data.get("target_iqns"), data.get("target_luns")
-    if isinstance(portals, list) and isinstance(iqns, list):
-        if not isinstance(luns, list) or not luns:
-            luns = [data.get("target_lun")] * len(iqns)
-        triples: Iterable[tuple[Any, Any, Any]] = zip(portals, iqns, luns)
-    else:
-        triples = [(data.get("target_portal"), data.get("target_iqn"), data.get("target_lun", 0))]
-    return [(p if isinstance(p, str) else None, i, n) for p, i, n in triples if isinstance(i, str) and i]

@@ -98,9 +98,3 @@ class NsxObject(NamedTuple):
     revision: int  # _revision, incremented by NSX on every change
     created_at: dt.datetime | None  # _create_time (epoch ms), naive UTC
     updated_at: dt.datetime | None  # _last_modified_time
-
-
-def is_neutrons(o: NsxObject) -> bool:
-    """Made by Neutron for one of its objects, not by the plugin for itself, and of the
-    deployment osfsck looks after."""
-    return o.neutron_kind is not None and not o.internal and not o.other_deployment

@@ -1,13 +1,13 @@
 """Facts of RPC: RabbitMQ queues and Nova's instance actions (issue 5).
 
-Service heartbeats are the `ComputeService` (Nova) and `CinderService` facts; `is_down`
-says how Nova's servicegroup database driver would judge one.
+Service heartbeats are the `ComputeService` (Nova) and `CinderService` facts;
+rules/services.py says how Nova's servicegroup database driver judges one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from osfsck.model.facts.base import fact_type
 
@@ -60,19 +60,3 @@ class InstanceAction(NamedTuple):
     last_event: str | None  # e.g. compute_reboot_instance
     last_event_at: dt.datetime | None  # the later of its finish and start
     last_event_host: str | None
-
-
-def heartbeat(service: Any) -> dt.datetime | None:
-    """When a service last reported: Nova's servicegroup DB driver reads last_seen_up
-    (Mitaka+), falling back on updated_at; Cinder's services have updated_at only."""
-    when: dt.datetime | None = getattr(service, "last_seen_up", None) or service.updated_at
-    return when
-
-
-def is_down(service: Any, taken_at: dt.datetime, down_time: float) -> bool:
-    """Down as Nova and Cinder judge it: forced down, or no heartbeat within `down_time`
-    seconds of the snapshot's instant."""
-    if getattr(service, "forced_down", 0):
-        return True
-    seen = heartbeat(service)
-    return seen is None or (taken_at - seen).total_seconds() > down_time

@@ -6,12 +6,13 @@ from __future__ import annotations
 from sqlalchemy import column, select, table
 
 from osfsck.clients.quota_counts import cinder_counted, neutron_counted
-from osfsck.model.facts.quota import CinderCounted, cinder_expected
+from osfsck.model.facts.quota import CinderCounted
 from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
 from osfsck.repairs.base import RepairError
 from osfsck.repairs.conditional_update import ConditionalUpdate, now_stored, stored
+from osfsck.rules.cinder_quota import cinder_expected
 
 USAGE_COLUMNS = ("id", "in_use", "reserved", "deleted", "deleted_at", "race_preventer", "updated_at")
 _usages = table("quota_usages", *(column(c) for c in (*USAGE_COLUMNS, "project_id", "resource")))

@@ -1,6 +1,6 @@
 """The one SELECT of the Designate source: every A/AAAA/PTR record of a live zone, with
 its recordset's name, type and TTL and its zone's name (designate/storage/sqlalchemy/
-tables.py).  Ids are CHAR(32) hex there; DesignateRecord.from_stored dashes them."""
+tables.py).  Ids are CHAR(32) hex there; sources/stored_rows.py dashes them."""
 
 from __future__ import annotations
 

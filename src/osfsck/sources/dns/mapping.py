@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 
-from osfsck.model.facts.dns import COLLECTED_TYPES, DnsRecord, DnsZone, record_data, zone_scope
+from osfsck.model.facts.dns import COLLECTED_TYPES, NAME_DATA_TYPES, DnsRecord, DnsZone, absolute, zone_scope
 
 
 class MalformedZone(ValueError):
@@ -47,3 +48,17 @@ def zone_facts(
     # the closing SOA repeats the opening one; a record sent twice is one record
     unique = list(dict.fromkeys(out))
     return DnsZone(scope, zone, server, serial, template, designate), unique
+
+
+def record_data(rtype: str, data: str) -> str:
+    """The canonical text of a record's data: a PTR's target made absolute and lower-case,
+    an address in ipaddress's canonical form (checks compare them as text)."""
+    data = data.strip()
+    if rtype in NAME_DATA_TYPES:
+        return absolute(data)
+    if rtype in ("A", "AAAA"):
+        try:
+            return str(ipaddress.ip_address(data))
+        except ValueError:
+            return data
+    return data

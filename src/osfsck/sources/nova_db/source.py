@@ -12,9 +12,10 @@ from osfsck.model.result import SourceStatus
 from osfsck.model.secrets import redact_url
 from osfsck.model.snapshot import ANYWHERE, Snapshot
 from osfsck.sources.base import NotConfigured, Source, cover_all, utcnow
-from osfsck.sources.db_read import as_fact, read_database
+from osfsck.sources.db_read import read_database
 from osfsck.sources.nova_db import queries, tables
 from osfsck.sources.nova_db.cell_urls import resolve_cell_url
+from osfsck.sources.stored_rows import as_fact
 
 
 def read_cells(conn) -> list[dict]:
