@@ -8,6 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from osfsck.checks.registry import all_checks
+from osfsck.repairs.base import Runbook
+from osfsck.repairs.registry import all_repairs
+
 SRC = Path(__file__).resolve().parent.parent / "src" / "osfsck"
 
 
@@ -41,3 +45,45 @@ def test_the_model_and_the_rules_import_only_the_standard_library_and_the_model(
         for path in files
     }
     assert {f: names for f, names in outside.items() if names} == {}
+
+
+# one folder per code prefix, the linters' rule (ruff's, SQLFluff's): a check's module lives
+# in checks/<the folder of its prefix>/; what one folder's checks share is its common.py, and
+# what several folders share sits at checks/ itself, named for what it holds
+PREFIX_FOLDERS = {
+    "DN": "dns",
+    "HV": "hypervisor",
+    "MQ": "rabbitmq",
+    "NT": "network",
+    "NV": "nova",
+    "NX": "nsx",
+    "OV": "ovn",
+    "PL": "placement",
+    "QU": "quotas",
+    "VL": "volumes",
+}
+PRODUCT_CHECKS = [c for c in all_checks() if c.__module__.startswith("osfsck.checks.")]
+
+
+@pytest.mark.parametrize("cls", PRODUCT_CHECKS, ids=lambda c: c.code)
+def test_each_check_lives_in_the_folder_of_its_code_prefix(cls):
+    assert cls.__module__.split(".")[:3] == ["osfsck", "checks", PREFIX_FOLDERS[cls.code[:2]]]
+
+
+def test_a_folder_holds_checks_of_its_prefix_and_its_common_module_only():
+    modules = {c.__module__.removeprefix("osfsck.checks.") for c in PRODUCT_CHECKS}
+    folders = sorted(p.name for p in SRC.joinpath("checks").iterdir() if p.is_dir() and p.name != "__pycache__")
+    assert folders == sorted(PREFIX_FOLDERS.values())
+    for folder in folders:
+        others = {
+            f.stem for f in SRC.joinpath("checks", folder).glob("*.py") if f"{folder}.{f.stem}" not in modules
+        } - {"__init__", "common"}
+        assert others == set(), folder
+
+
+def test_every_runbook_lives_in_runbooks_under_its_checks_folder():
+    runbooks = [r for r in all_repairs().values() if issubclass(r, Runbook) and r.__module__.startswith("osfsck.")]
+    assert runbooks
+    for r in runbooks:
+        package, _, folder = r.__module__.rpartition(".")
+        assert (package, folder in PREFIX_FOLDERS.values()) == ("osfsck.repairs.runbooks", True), r.__module__

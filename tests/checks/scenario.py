@@ -1,7 +1,7 @@
 """The shape of a check scenario (DESIGN §7).
 
-A scenario module sits at the path mirroring its check (tests/checks/compute/zombie_domain.py
-for osfsck/checks/compute/zombie_domain.py), has no `test_` prefix, and defines
+A scenario module sits at the path mirroring its check (tests/checks/hypervisor/zombie_domain.py
+for osfsck/checks/hypervisor/zombie_domain.py), has no `test_` prefix, and defines
 
     CHECK = TheCheckClass
     CASES = [Case("found", "...", build, expect), ...]

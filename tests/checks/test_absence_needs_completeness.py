@@ -13,9 +13,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from osfsck.checks.compute.orphan_instance_dir import OrphanInstanceDir
-from osfsck.checks.compute.unknown_domain import UnknownDomain
-from osfsck.checks.compute.zombie_domain import ZombieDomain
+from osfsck.checks.hypervisor.orphan_instance_dir import OrphanInstanceDir
+from osfsck.checks.hypervisor.unknown_domain import UnknownDomain
+from osfsck.checks.hypervisor.zombie_domain import ZombieDomain
 from osfsck.model.facts.nova import cell_scope
 from tests.support.world import DAY, World, uid
 
@@ -129,10 +129,10 @@ def test_no_finding_about_instances_only_in_unread_cells(cloud):
 # gone) or were never read at all.  Whatever the checks that judge domains by host say
 # about the damaged snapshot must be what they say about the whole one, or explained.
 
-from osfsck.checks.compute.domain_on_wrong_host import DomainOnWrongHost  # noqa: E402
-from osfsck.checks.compute.duplicate_domain import DuplicateDomain  # noqa: E402
-from osfsck.checks.compute.missing_domain import MissingDomain  # noqa: E402
-from osfsck.checks.compute.power_state_drift import PowerStateDrift  # noqa: E402
+from osfsck.checks.hypervisor.domain_on_wrong_host import DomainOnWrongHost  # noqa: E402
+from osfsck.checks.hypervisor.duplicate_domain import DuplicateDomain  # noqa: E402
+from osfsck.checks.nova.missing_domain import MissingDomain  # noqa: E402
+from osfsck.checks.nova.power_state_drift import PowerStateDrift  # noqa: E402
 from osfsck.model.facts.hypervisor import Domain  # noqa: E402
 from tests.checks.scenario import Case  # noqa: E402
 from tests.checks.test_partial_sources import NOT_COLLECTED, UNREADABLE, violations  # noqa: E402

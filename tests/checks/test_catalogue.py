@@ -27,7 +27,7 @@ def _id(cls):
 
 
 def _scenario_module_name(cls) -> str:
-    # osfsck.checks.compute.zombie_domain -> tests.checks.compute.zombie_domain
+    # osfsck.checks.hypervisor.zombie_domain -> tests.checks.hypervisor.zombie_domain
     assert cls.__module__.startswith("osfsck.checks.")
     return "tests." + cls.__module__[len("osfsck.") :]
 

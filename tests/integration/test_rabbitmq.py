@@ -12,8 +12,8 @@ import time
 import pika
 import pytest
 
-from osfsck.checks.rpc.dead_host_queue_backlog import DeadHostQueueBacklog
-from osfsck.checks.rpc.orphan_rpc_queue import OrphanRpcQueue
+from osfsck.checks.rabbitmq.dead_host_queue_backlog import DeadHostQueueBacklog
+from osfsck.checks.rabbitmq.orphan_rpc_queue import OrphanRpcQueue
 from osfsck.clients.rabbitmq import RabbitClient
 from osfsck.config.rabbitmq import Broker as BrokerSettings
 from osfsck.config.rabbitmq import RabbitSettings

@@ -9,13 +9,13 @@ import datetime as dt
 
 import pytest
 
-from osfsck.checks.cells.mapping_wrong_cell import MappingWrongCell
-from osfsck.checks.cells.orphan_instance_mapping import OrphanInstanceMapping
-from osfsck.checks.cells.stale_build_request import StaleBuildRequest
-from osfsck.checks.cells.unmapped_instance import UnmappedInstance
-from osfsck.checks.compute.domain_on_wrong_host import DomainOnWrongHost
-from osfsck.checks.compute.missing_domain import MissingDomain
-from osfsck.checks.compute.power_state_drift import PowerStateDrift
+from osfsck.checks.hypervisor.domain_on_wrong_host import DomainOnWrongHost
+from osfsck.checks.nova.mapping_wrong_cell import MappingWrongCell
+from osfsck.checks.nova.missing_domain import MissingDomain
+from osfsck.checks.nova.orphan_instance_mapping import OrphanInstanceMapping
+from osfsck.checks.nova.power_state_drift import PowerStateDrift
+from osfsck.checks.nova.stale_build_request import StaleBuildRequest
+from osfsck.checks.nova.unmapped_instance import UnmappedInstance
 from osfsck.repairs.nova_api.mappings import FixMappingCell, MapInstance
 from osfsck.repairs.nova_api.rows import DeleteBuildRequest, DeleteInstanceMapping
 from osfsck.repairs.nova_cell.instances import MoveInstanceRecord, SetInstanceError, SyncPowerState

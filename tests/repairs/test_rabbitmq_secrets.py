@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from osfsck.checks.rpc.dead_host_queue_backlog import DeadHostQueueBacklog
+from osfsck.checks.rabbitmq.dead_host_queue_backlog import DeadHostQueueBacklog
 from osfsck.config.settings import Settings
 from osfsck.engine.context import RepairContext
 from osfsck.repairs.rabbitmq.queues import DeleteDeadHostQueue

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from osfsck.checks.rpc.dead_host_queue_backlog import DeadHostQueueBacklog
-from osfsck.checks.rpc.orphan_rpc_queue import OrphanRpcQueue
-from osfsck.checks.rpc.stuck_build import StuckBuild
-from osfsck.checks.rpc.stuck_instance_task import StuckInstanceTask
+from osfsck.checks.nova.stuck_build import StuckBuild
+from osfsck.checks.nova.stuck_instance_task import StuckInstanceTask
+from osfsck.checks.rabbitmq.dead_host_queue_backlog import DeadHostQueueBacklog
+from osfsck.checks.rabbitmq.orphan_rpc_queue import OrphanRpcQueue
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
 from osfsck.repairs.base import NotOwned, RepairError

@@ -37,8 +37,8 @@ from osfsck.config.common import ConfigError, Database
 from osfsck.config.service import secret as read_secret
 from osfsck.config.service import service_database
 from osfsck.config.values import boolean, duration, expected, format_fields, only, tables, text
-from osfsck.model.wording import show
 from osfsck.model.facts.dns import absolute
+from osfsck.model.wording import show
 
 DEFAULT_TEMPLATE = "{hostname}.{zone}"
 DEFAULT_PORT = 53

@@ -5,8 +5,7 @@ from typing import TypedDict
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import attachment_evidence, instance_evidence
 from osfsck.checks.instance_index import instance_ref
-from osfsck.checks.volumes.common import MIN_AGE, attachment_ref, volume_ref, with_cinder
-from osfsck.checks.volumes.volume_index import iscsi_iqns, same_host
+from osfsck.checks.volumes.common import MIN_AGE, attachment_ref, iscsi_iqns, same_host, volume_ref, with_cinder
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import IscsiSession
 from osfsck.model.facts.nova import (

@@ -5,8 +5,7 @@ from typing import TypedDict
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import attachment_evidence, bdm_evidence, instance_evidence, volume_evidence
 from osfsck.checks.instance_index import instance_ref
-from osfsck.checks.volumes.common import MIN_AGE, volume_ref, with_cinder
-from osfsck.checks.volumes.volume_index import VolumeIndex, is_live
+from osfsck.checks.volumes.common import MIN_AGE, VolumeIndex, is_live, volume_ref, with_cinder
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.nova import (
     ArchivedInstance,

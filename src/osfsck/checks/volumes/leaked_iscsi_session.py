@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import TypedDict
 
 from osfsck.checks.base import Check, CheckOutput
-from osfsck.checks.volumes.volume_index import volume_index
+from osfsck.checks.volumes.common import volume_index
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import DomainVolume, IscsiNode, IscsiSession, host_scope
 from osfsck.model.facts.nova import (

@@ -6,8 +6,7 @@ from typing import TypedDict
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import bdm_evidence, instance_evidence
 from osfsck.checks.instance_index import instance_ref
-from osfsck.checks.volumes.common import MIN_AGE, attachment_ref, settled_on_host, with_cinder
-from osfsck.checks.volumes.volume_index import iscsi_iqns
+from osfsck.checks.volumes.common import MIN_AGE, attachment_ref, iscsi_iqns, settled_on_host, with_cinder
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import IscsiNode, IscsiSession, host_scope
 from osfsck.model.facts.nova import (

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput
-from osfsck.checks.volumes.volume_index import VolumeIndex, volume_index
+from osfsck.checks.volumes.common import VolumeIndex, volume_index
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import DomainVolume, IscsiNode, IscsiSession, host_scope
 from osfsck.model.facts.nova import (

@@ -5,8 +5,7 @@ from typing import TypedDict
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import attachment_evidence, instance_evidence, volume_evidence
 from osfsck.checks.instance_index import LIVE, UNKNOWN, gone_because, instance_ref, undecided
-from osfsck.checks.volumes.common import MIN_AGE, attachment_ref, volume_ref, with_cinder
-from osfsck.checks.volumes.volume_index import VolumeIndex
+from osfsck.checks.volumes.common import MIN_AGE, VolumeIndex, attachment_ref, volume_ref, with_cinder
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.nova import (
     API_SCOPE,

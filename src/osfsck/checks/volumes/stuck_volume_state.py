@@ -4,8 +4,7 @@ from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, age_seconds
 from osfsck.checks.evidence import volume_evidence
-from osfsck.checks.volumes.common import volume_ref
-from osfsck.checks.volumes.volume_index import VolumeIndex, iscsi_iqns, volume_index
+from osfsck.checks.volumes.common import VolumeIndex, iscsi_iqns, volume_index, volume_ref
 from osfsck.model.facts.cinder import CINDER_SCOPE, CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import DomainVolume, IscsiSession
 from osfsck.model.facts.nova import (

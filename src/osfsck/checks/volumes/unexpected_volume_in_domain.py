@@ -3,11 +3,10 @@ from __future__ import annotations
 from typing import TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, recent
-from osfsck.checks.compute.domains import domains_by_uuid, is_nova_domain
+from osfsck.checks.domains import domains_by_uuid, is_nova_domain
 from osfsck.checks.evidence import instance_evidence, volume_evidence
 from osfsck.checks.instance_index import instance_ref
-from osfsck.checks.volumes.common import MIN_AGE, domain_volume_ref, volume_ref
-from osfsck.checks.volumes.volume_index import volume_index
+from osfsck.checks.volumes.common import MIN_AGE, domain_volume_ref, volume_index, volume_ref
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import Domain, DomainVolume
 from osfsck.model.facts.nova import (

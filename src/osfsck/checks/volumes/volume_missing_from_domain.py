@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, recent
-from osfsck.checks.compute.domains import domains_by_uuid
+from osfsck.checks.domains import domains_by_uuid
 from osfsck.checks.evidence import attachment_evidence, bdm_evidence, instance_evidence
 from osfsck.checks.instance_index import instance_ref
 from osfsck.checks.volumes.common import MIN_AGE, attachment_ref, domain_volume_ref, settled_on_host, with_cinder

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 from osfsck.model.finding import Finding
 from osfsck.repairs.base import Runbook
-
-
-def _steps(*lines: str) -> str:
-    return "\n".join(f"{n}. {line}" for n, line in enumerate((x for x in lines if x), 1))
+from osfsck.repairs.runbooks import steps
 
 
 class DnsRecordRunbook(Runbook):
@@ -47,4 +44,4 @@ class DnsRecordRunbook(Runbook):
                 f"{names[0] if names else '<the holder instance name>'}` in the same way."
             )
         check = f"Run `osfsck check --select {f.code}` again: the finding must be gone."
-        return _steps(choose, delete, readd, check)
+        return steps(choose, delete, readd, check)

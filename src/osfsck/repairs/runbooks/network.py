@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from osfsck.model.finding import Finding
 from osfsck.repairs.base import Runbook
-
-
-def _steps(*lines: str) -> str:
-    return "\n".join(f"{n}. {line}" for n, line in enumerate((x for x in lines if x), 1))
+from osfsck.repairs.runbooks import steps
 
 
 class OrphanPortRunbook(Runbook):
@@ -17,7 +14,7 @@ class OrphanPortRunbook(Runbook):
     def text(self, f: Finding) -> str:
         port, owner = f.evidence.get("port", {}), f.evidence.get("owner", {})
         pid, uuid = port.get("id", f.subject.id), port.get("device_id")
-        return _steps(
+        return steps(
             f"Confirm the instance is gone: `openstack server show {uuid}` (osfsck saw it {owner.get('state')}"
             + (f" in {owner['cell']}" if owner.get("cell") else "")
             + "), and that no server is being built with "
@@ -41,7 +38,7 @@ class MissingPortRunbook(Runbook):
     def text(self, f: Finding) -> str:
         inst = f.evidence.get("instance", {})
         uuid, pid, host = inst.get("uuid"), f.evidence.get("port_id"), inst.get("host")
-        return _steps(
+        return steps(
             f"Confirm: `openstack port show {pid}` finds no port; `openstack port list --device-id {uuid}` lists the "
             f"ports Neutron has for instance {uuid}; `openstack server show {uuid} -c addresses` is what Nova shows.",
             f"Refresh Nova's cache from Neutron: `nova refresh-network {uuid}` (it sends the network-changed event "
@@ -67,13 +64,13 @@ class PortDeadHostRunbook(Runbook):
             f"{uuid}` (Nova: {host or 'no host'}); `openstack port show {pid} -c binding_host_id -c binding_vif_type`."
         )
         if host and host != dead:
-            return _steps(
+            return steps(
                 look,
                 f"The instance runs on {host}: rebind the port there, `openstack port set --host {host} {pid}` "
                 "(admin; binding_vif_type must not become binding_failed).",
                 f"If the guest has no network on that interface, `openstack server reboot --hard {uuid}` plugs it again.",
             )
-        return _steps(
+        return steps(
             look,
             f"The instance is still on {dead}.  If {dead} is coming back, start nova-compute there: at start it "
             "plugs its instances' ports again.",

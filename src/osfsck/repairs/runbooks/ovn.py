@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from osfsck.model.finding import Finding
 from osfsck.repairs.base import Runbook
+from osfsck.repairs.runbooks import steps
 
 # the OpenStackClient resource of each Neutron kind (router ports are ports)
 _CLI = {
@@ -40,10 +41,6 @@ SYNC_UTIL = (
 )
 
 
-def _steps(*lines: str) -> str:
-    return "\n".join(f"{n}. {line}" for n, line in enumerate((x for x in lines if x), 1))
-
-
 def _bump(kind: str, oid: str) -> str:
     if kind == "security-group-rule":
         return (
@@ -66,7 +63,7 @@ class MissingOvnObjectRunbook(Runbook):
         kind, oid = n.get("kind", f.subject.kind), n.get("id", f.subject.id)
         table, expected = f.evidence.get("expected_table", "?"), f.evidence.get("expected_name", "?")
         where = _FIND_BY.get(table, "name={name}").format(id=oid, name=expected)
-        return _steps(
+        return steps(
             f"Confirm on the NB leader: `ovn-nbctl find {table} {where}`; and in Neutron's database "
             f"`SELECT * FROM ovn_revision_numbers WHERE resource_uuid = '{oid}'` (a row behind "
             "standardattributes is one the maintenance task will retry).",
@@ -83,7 +80,7 @@ class OvnRevisionDriftRunbook(Runbook):
     def text(self, f: Finding) -> str:
         n, row = f.evidence.get("neutron", {}), f.evidence.get("row", {})
         kind, oid = n.get("kind", "?"), n.get("id", "?")
-        return _steps(
+        return steps(
             f"The NB row {row.get('table')} {row.get('uuid')} is at revision {row.get('revision')}, Neutron at "
             f"{n.get('revision_number')}: `ovn-nbctl list {row.get('table')} {row.get('uuid')}` and "
             f"`openstack {_CLI.get(kind, kind)} show {oid}` show what differs.",

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 from osfsck.model.finding import Finding
 from osfsck.repairs.base import Runbook
+from osfsck.repairs.runbooks import steps
 
 # `cinder reset-state` options for a volume an instance uses, and for one nothing holds
 _HELD = "--state in-use --attach-status attached"
 _FREE = "--state available --attach-status detached"
-
-
-def _steps(*lines: str) -> str:
-    return "\n".join(f"{n}. {line}" for n, line in enumerate((x for x in lines if x), 1))
 
 
 def _mapped(f: Finding) -> tuple:
@@ -85,7 +82,7 @@ class StuckVolumeRunbook(Runbook):
                     else ""
                 )
             )
-        return _steps(first, look, fix)
+        return steps(first, look, fix)
 
 
 class DanglingRootVolumeRunbook(Runbook):
@@ -105,8 +102,8 @@ class DanglingRootVolumeRunbook(Runbook):
             + f": `openstack volume show {vid}`, `openstack server show {uuid}`."
         )
         if live is not None:
-            return _steps(head, _refresh(uuid, vid, inst.get("host") or "its host"))
-        return _steps(
+            return steps(head, _refresh(uuid, vid, inst.get("host") or "its host"))
+        return steps(
             head,
             f"Restore the data into a new volume: `cinder backup-list --volume-id {vid}` then "
             "`openstack volume backup restore <backup> <new-volume>`, or `cinder snapshot-list --volume-id "
@@ -123,7 +120,7 @@ class VolumeDomainRunbook(Runbook):
 
     def text(self, f: Finding) -> str:
         uuid, host, vid, dev = _mapped(f)
-        return _steps(
+        return steps(
             f"On {host}: `virsh domblklist {uuid} --details` lacks volume {vid}, which `openstack server volume "
             f"list {uuid}` shows as {dev}.",
             f"`openstack server reboot --hard {uuid}`: Nova's libvirt driver writes the domain again from all of "
@@ -141,7 +138,7 @@ class UnexpectedVolumeRunbook(Runbook):
         disk, vol = f.evidence.get("disk", {}), f.evidence.get("volume")
         uuid, serial, host, dev = disk.get("domain_uuid"), disk.get("serial"), disk.get("host"), disk.get("target_dev")
         known = f"Cinder shows it {vol['status']}" if vol else "Cinder does not know it"
-        return _steps(
+        return steps(
             f"`openstack volume show {serial}` ({known}) and "
             f"`cinder attachment-list --volume-id {serial}`: find whose volume it is before touching it.",
             f"On {host}: `virsh domblklist {uuid} --details` shows {dev} from {disk.get('source')}.  Ask the "
@@ -163,7 +160,7 @@ class MissingIscsiSessionRunbook(Runbook):
             # a shared target: the session serves other volumes, only this LUN's disk is gone
             luns = " or ".join(str(n) for n in f.evidence.get("luns") or []) or "<lun>"
             sids = ", ".join(str(n) for n in f.evidence.get("sessions") or []) or "<sid>"
-            return _steps(
+            return steps(
                 f"Do not log {host} out of {iqn}: other volumes use session {sids}.",
                 f"On {host}: `iscsiadm -m session -r <sid> --rescan` for each of session {sids} scans the target's "
                 f"LUNs in again (as os-brick does at connect); `iscsiadm -m session -P 3` then lists LUN {luns}.",
@@ -171,7 +168,7 @@ class MissingIscsiSessionRunbook(Runbook):
                 f"show {uuid} {vid} --connection_info` shows what Cinder gave, and `openstack server reboot --hard "
                 f"{uuid}` makes Nova connect every volume again from Cinder's connection info.",
             )
-        return _steps(
+        return steps(
             f"On {host}: `iscsiadm -m node -T {iqn} -p {portal}` shows the node record os-brick made (with its "
             f"CHAP settings); without one, `iscsiadm -m discovery -t sendtargets -p {portal}` lists the targets.",
             f"`iscsiadm -m node -T {iqn} -p {portal} --login` logs in again; `nova-manage volume_attachment show "
@@ -194,7 +191,7 @@ class AttachmentHostMismatchRunbook(Runbook):
             att.get("attached_host"),
         )
         sessions = ", ".join(f.evidence.get("session_hosts") or []) or "no host osfsck read"
-        return _steps(
+        return steps(
             f"Confirm where the guest runs: `openstack server show {uuid}` (Nova: {host}), `virsh domstate {uuid}` "
             f"on {host} and {other}, no move in flight (`openstack server migration list --server {uuid}`); "
             f"sessions to the volume's target are on {sessions}.",
@@ -202,3 +199,46 @@ class AttachmentHostMismatchRunbook(Runbook):
             f"Then {other} should hold no session to the target any more (leaked-iscsi-session, VL203).",
             f"If it really runs on {other}, Nova's record is what is wrong: settle that first (domain-on-wrong-host, HV103).",
         )
+
+
+class StaleIscsiLunRunbook(Runbook):
+    """The runbook for a stale LUN under an iSCSI session that attached volumes still need.
+
+    No automatic repair: the only host-side fix is deleting the SCSI device (what os-brick's
+    disconnect does, linuxscsi `remove_scsi_device`: flush, then `echo 1 > .../delete`), and
+    that takes the disk from under whatever still holds it; logging the session out would cut
+    every volume of the array on the host.  A person checks the holders first.
+    """
+
+    name = "stale-iscsi-lun-runbook"
+
+    def text(self, f: Finding) -> str:
+        e = f.evidence
+        host, iqn, lun = e.get("host", "<host>"), e.get("target_iqn", "<iqn>"), e.get("lun")
+        paths = e.get("paths") or []
+        devs = [p["device"] for p in paths] or ["sdX"]
+        named = e.get("last_named_by") or []
+        was = (
+            "; ".join(
+                f"volume {a['volume_id']} (attachment {a['attachment_id']}{', deleted' if a.get('deleted') else ''})"
+                for a in named
+            )
+            or "no attachment Cinder keeps"
+        )
+        needed = ", ".join(str(n) for n in e.get("needed_luns") or [])
+        sids = ", ".join(str(p["sid"]) for p in paths) or "<sid>"
+        each = " ".join(f"/dev/{d}" for d in devs)
+        lines = [
+            f"Do NOT log {host} out of {iqn}: the attached volumes on LUN {needed} use its session(s) {sids}.",
+            f"On {host}, confirm nothing holds {each}: `lsblk {each}` (no children, no mountpoint), "
+            f"`ls /sys/block/<dev>/holders` (empty), `multipath -ll` (if a map is made only of these paths, "
+            "check no guest uses it with `virsh domblklist` and remove it with `multipath -f <map>`), "
+            f"`fuser -v {each}`.",
+            "Remove each device as os-brick does: "
+            + "; ".join(f"`blockdev --flushbufs /dev/{d}` and `echo 1 > /sys/block/{d}/device/delete`" for d in devs)
+            + f"; `iscsiadm -m session -P 3` no longer lists LUN {lun}.",
+            f"LUN {lun} was last given to: {was}.  Cinder's terminate_connection for it never ran, so the array "
+            f"may still map LUN {lun} to this host's initiator: remove that mapping on the array, or the next "
+            "rescan brings the devices back.",
+        ]
+        return steps(*lines)

@@ -1,1 +1,0 @@
-"""Checks of Nova's cells v2 bookkeeping: the API database against the cell databases."""

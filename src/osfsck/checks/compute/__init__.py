@@ -1,1 +1,0 @@
-"""Checks of compute state: libvirt domains and instance folders against Nova."""

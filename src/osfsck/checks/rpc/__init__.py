@@ -1,1 +1,0 @@
-"""Stale RPC: tasks and builds a lost message left stuck, and RabbitMQ queues nobody reads."""
