@@ -20,12 +20,13 @@ def instance_evidence(i: Instance) -> dict:
         "deleted": bool(i.deleted),
         "hidden": bool(i.hidden),
         "project_id": i.project_id,
-        "updated_at": _iso(i.updated_at),
-        "deleted_at": _iso(i.deleted_at),
+        "updated_at": iso(i.updated_at),
+        "deleted_at": iso(i.deleted_at),
     }
 
 
-def _iso(t: dt.datetime | None) -> str | None:
+def iso(t: dt.datetime | None) -> str | None:
+    """A time as evidence spells it: ISO 8601, naive UTC as stored; None stays None."""
     return t.isoformat() if t else None
 
 
@@ -40,7 +41,7 @@ def volume_evidence(v: CinderVolume) -> dict[str, Any]:
         "size_gb": v.size,
         "multiattach": bool(v.multiattach),
         "deleted": bool(v.deleted),
-        "updated_at": _iso(v.updated_at),
+        "updated_at": iso(v.updated_at),
     }
 
 
@@ -52,7 +53,7 @@ def attachment_evidence(a: CinderAttachment) -> dict[str, Any]:
         "attached_host": a.attached_host,
         "attach_status": a.attach_status,
         "deleted": bool(a.deleted),
-        "updated_at": _iso(a.updated_at),
+        "updated_at": iso(a.updated_at),
     }
 
 
@@ -66,6 +67,6 @@ def bdm_evidence(b: BlockDeviceMapping) -> dict[str, Any]:
         "attachment_id": b.attachment_id,
         "device_name": b.device_name,
         "boot_index": b.boot_index,
-        "created_at": _iso(b.created_at),
-        "updated_at": _iso(b.updated_at),
+        "created_at": iso(b.created_at),
+        "updated_at": iso(b.updated_at),
     }

@@ -24,11 +24,12 @@ timestamp read back is exact on both.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import and_, column, delete, insert, select, table, text, update
 
 from osfsck.model.plan import RepairPlan
-from osfsck.repairs.base import Repair, RepairError
+from osfsck.repairs.base import Context, Repair, RepairError
 
 
 def stored(value):
@@ -164,7 +165,7 @@ class ConditionalUpdate(Repair):
 
     undoable = True
 
-    def before_image(self, plan: RepairPlan, ctx) -> dict:
+    def before_image(self, plan: RepairPlan, ctx: Context) -> dict[str, Any]:
         """The plan's update, its `expect` read from the row (`as_seen`)."""
         p = plan.params
         with ctx.database(p["db"]).connect() as conn:
@@ -178,14 +179,14 @@ class ConditionalUpdate(Repair):
     def undo_updates(self, updates: list[dict]) -> list[dict]:
         return reverse(updates)
 
-    def write(self, ctx, before: dict) -> None:
+    def write(self, ctx: Context, before: dict) -> None:
         with ctx.database(before["db"]).begin() as conn:
             self.guard(conn, before)
             delete_rows(conn, before.get("deletes", []))
             run_updates(conn, rows_of(before))
             insert_rows(conn, before.get("inserts", []))
 
-    def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
+    def apply(self, plan: RepairPlan, ctx: Context, before: dict[str, Any]) -> str:
         self.write(ctx, before)
         return "; ".join(
             [
@@ -197,7 +198,7 @@ class ConditionalUpdate(Repair):
             + [f"{d['table']} {_key(d)} in {before['db']}: added" for d in before.get("inserts", [])]
         )
 
-    def undo(self, entry: dict, ctx) -> str:
+    def undo(self, entry: dict[str, Any], ctx: Context) -> str:
         b = entry["before"]
         with ctx.database(b["db"]).begin() as conn:
             delete_rows(conn, b.get("inserts", []))

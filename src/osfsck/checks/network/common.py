@@ -4,12 +4,12 @@ orphan-floating-ip-association both apply it, so they can never disagree)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
 from osfsck.checks.base import CheckOutput, recent, scope_complete
+from osfsck.checks.evidence import iso
 from osfsck.checks.instance_index import DELETED, LIVE, InstanceIndex, Status, gone_because, may_be_building, undecided
 from osfsck.model.facts.base import FactType
 from osfsck.model.facts.neutron import NEUTRON_SCOPE, NeutronPort, PortBinding
@@ -53,10 +53,6 @@ def bindings_of(snap: Snapshot, port_ids: Iterable[str]) -> dict[str, list[PortB
     return found
 
 
-def _iso(t: dt.datetime | None) -> str | None:
-    return t.isoformat() if t else None
-
-
 def port_evidence(p: NeutronPort) -> dict[str, Any]:
     return {
         "id": p.id,
@@ -67,8 +63,8 @@ def port_evidence(p: NeutronPort) -> dict[str, Any]:
         "project_id": p.project_id,
         "mac_address": p.mac_address,
         "revision_number": p.revision_number,
-        "created_at": _iso(p.created_at),
-        "updated_at": _iso(p.updated_at),
+        "created_at": iso(p.created_at),
+        "updated_at": iso(p.updated_at),
     }
 
 
@@ -87,7 +83,7 @@ def floating_ip_evidence(f: Any) -> dict[str, Any]:
         "status": f.status,
         "project_id": f.project_id,
         "revision_number": f.revision_number,
-        "updated_at": _iso(f.updated_at),
+        "updated_at": iso(f.updated_at),
     }
 
 
@@ -99,7 +95,7 @@ def owner_evidence(st: Status) -> dict[str, Any]:
         "cell": row.cell if row else (st.archived.cell if st.archived else None),
         "vm_state": row.vm_state if row else None,
         "host": row.host if row else None,
-        "deleted_at": _iso(row.deleted_at if row else (st.archived.deleted_at if st.archived else None)),
+        "deleted_at": iso(row.deleted_at if row else (st.archived.deleted_at if st.archived else None)),
     }
 
 

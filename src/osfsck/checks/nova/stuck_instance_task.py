@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-import datetime as dt
 from typing import TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, age_seconds, scope_complete
-from osfsck.checks.evidence import instance_evidence
+from osfsck.checks.evidence import instance_evidence, iso
 from osfsck.checks.rpc import (
     SERVICE_DOWN_TIME,
     compute_services,
@@ -196,16 +195,12 @@ def _action_evidence(a: InstanceAction | None) -> dict | None:
     return {
         "action": a.action,
         "request_id": a.request_id,
-        "start_time": _iso(a.start_time),
-        "finish_time": _iso(a.finish_time),
+        "start_time": iso(a.start_time),
+        "finish_time": iso(a.finish_time),
         "last_event": a.last_event,
-        "last_event_at": _iso(a.last_event_at),
+        "last_event_at": iso(a.last_event_at),
         "last_event_host": a.last_event_host,
     }
-
-
-def _iso(t: dt.datetime | None) -> str | None:
-    return t.isoformat() if t else None
 
 
 def _span(seconds: float) -> str:

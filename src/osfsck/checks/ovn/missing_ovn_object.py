@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-import datetime as dt
 from typing import TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, age_seconds
+from osfsck.checks.evidence import iso
 from osfsck.checks.ovn.common import (
     MIN_AGE,
     NEEDS,
@@ -142,8 +142,8 @@ class MissingOvnObject(Check):
                             "kind": kind,
                             "id": oid,
                             "revision_number": obj.revision,
-                            "created_at": _iso(obj.created_at),
-                            "updated_at": _iso(obj.updated_at),
+                            "created_at": iso(obj.created_at),
+                            "updated_at": iso(obj.updated_at),
                             "parent": obj.parent,
                         },
                         "expected_table": table,
@@ -151,7 +151,3 @@ class MissingOvnObject(Check):
                     },
                     changed_at=obj.updated_at or obj.created_at,
                 )
-
-
-def _iso(t: dt.datetime | None) -> str | None:
-    return t.isoformat() if t else None

@@ -3,13 +3,13 @@ view of providers against Nova's compute nodes, built once per run."""
 
 from __future__ import annotations
 
-import datetime as dt
 import weakref
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
 from osfsck.checks.base import CheckOutput, scope_complete
+from osfsck.checks.evidence import iso
 from osfsck.model.facts.base import FactType
 from osfsck.model.facts.nova import ComputeNode, cell_scope
 from osfsck.model.facts.placement import (
@@ -45,10 +45,6 @@ def with_placement(snap: Snapshot, out: CheckOutput, *kinds: FactType) -> bool:
     return scope_complete(snap, out, PLACEMENT_SCOPE, (Allocation, ResourceProvider, *kinds))
 
 
-def _iso(t: dt.datetime | None) -> str | None:
-    return t.isoformat() if t else None
-
-
 def allocations_evidence(allocs: Iterable[Any]) -> dict[str, Any]:
     """{provider uuid: {resource class: used}} of one consumer."""
     out: dict = {}
@@ -66,8 +62,8 @@ def consumer_evidence(c: Consumer | None) -> dict | None:
         "user_id": c.user_id,
         "generation": c.generation,
         "consumer_type": c.consumer_type,
-        "created_at": _iso(c.created_at),
-        "updated_at": _iso(c.updated_at),
+        "created_at": iso(c.created_at),
+        "updated_at": iso(c.updated_at),
     }
 
 
@@ -78,8 +74,8 @@ def provider_evidence(p: ResourceProvider) -> dict:
         "generation": p.generation,
         "root_provider_uuid": p.root_provider_uuid,
         "parent_provider_uuid": p.parent_provider_uuid,
-        "created_at": _iso(p.created_at),
-        "updated_at": _iso(p.updated_at),
+        "created_at": iso(p.created_at),
+        "updated_at": iso(p.updated_at),
     }
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
-from osfsck.repairs.base import RepairError
+from osfsck.repairs.base import Context, RepairError
 from osfsck.repairs.cinder.common import (
     CINDER,
     CinderUpdate,
@@ -66,7 +68,7 @@ class DeleteVolumeAttachment(CinderUpdate):
             },
         )
 
-    def before_image(self, plan: RepairPlan, ctx) -> dict:
+    def before_image(self, plan: RepairPlan, ctx: Context) -> dict[str, Any]:
         p = plan.params
         aid, vid = p["attachment_id"], p["volume_id"]
         now = now_stored()

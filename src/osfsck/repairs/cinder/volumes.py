@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
-from osfsck.repairs.base import RepairError
+from osfsck.repairs.base import Context, RepairError
 from osfsck.repairs.cinder.common import (
     CINDER,
     CinderUpdate,
@@ -50,7 +52,7 @@ class _VolumeReset(CinderUpdate):
             params={"volume_id": vol["id"], "status": status, "seen": vol},
         )
 
-    def before_image(self, plan: RepairPlan, ctx) -> dict:
+    def before_image(self, plan: RepairPlan, ctx: Context) -> dict[str, Any]:
         p = plan.params
         vid, status = p["volume_id"], p["status"]
         now = now_stored()

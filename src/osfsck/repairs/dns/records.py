@@ -3,16 +3,18 @@ finding, on the condition that each RRset is still as it was read just before.""
 
 from __future__ import annotations
 
+from typing import Any
+
 from osfsck.clients.dns import DnsError, Rr, UpdateRefused, server_for
 from osfsck.model.finding import Confidence, Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
-from osfsck.repairs.base import NotOwned, Repair, RepairError, Undone
+from osfsck.repairs.base import Context, NotOwned, Repair, RepairError, Undone
 
 CODES = ("DN101", "DN102", "DN103")
 
 
-def _server(ctx, zone: str):
+def _server(ctx: Context, zone: str):
     dns = ctx.settings.dns
     z = dns.zone(zone)
     if z is None:
@@ -57,7 +59,7 @@ class DeleteDnsRecords(Repair):
         if not plan.finding.evidence.get("made_by"):
             raise NotOwned(f"{plan.target.id}: no naming rule of OpenStack's made this record")
 
-    def before_image(self, plan: RepairPlan, ctx) -> dict:
+    def before_image(self, plan: RepairPlan, ctx: Context) -> dict[str, Any]:
         zone = plan.params["zone"]
         server = _server(ctx, zone)
         rrsets = []
@@ -74,7 +76,7 @@ class DeleteDnsRecords(Repair):
             rrsets.append({"name": rec["name"], "type": rec["type"], "ttl": found[0], "data": found[1]})
         return {"zone": zone, "server": str(server), "rrsets": rrsets, "deleted": plan.params["records"]}
 
-    def apply(self, plan: RepairPlan, ctx, before: dict):
+    def apply(self, plan: RepairPlan, ctx: Context, before: dict[str, Any]) -> str | tuple[str, dict[str, Any]]:
         zone = before["zone"]
         server = _server(ctx, zone)
         deleted = [Rr(d["name"], d["type"], d["ttl"], d["data"]) for d in before["deleted"]]
@@ -86,7 +88,7 @@ class DeleteDnsRecords(Repair):
             raise RepairError(str(e)) from None
         return f"deleted {', '.join(f'{d.name} {d.type} {d.data}' for d in deleted)} from zone {zone} at {server}"
 
-    def undo(self, entry: dict, ctx) -> str:
+    def undo(self, entry: dict[str, Any], ctx: Context) -> str:
         before = entry["before"]
         zone = before["zone"]
         ttl = {(s["name"], s["type"]): s["ttl"] for s in before["rrsets"]}

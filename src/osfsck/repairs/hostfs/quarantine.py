@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
-from osfsck.repairs.base import NotOwned, Repair, RepairError
+from osfsck.repairs.base import Context, NotOwned, Repair, RepairError
 
 # Nova's instance folder layout: <instances_path>/<uuid>[_resize|_del] (libvirt driver)
 NOVA_DIR = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(_resize|_del)?$")
@@ -37,7 +38,7 @@ class QuarantineInstanceDir(Repair):
         if not NOVA_DIR.match(plan.params["name"]):
             raise NotOwned(f"{plan.params['name']} does not follow Nova's instance folder layout")
 
-    def before_image(self, plan: RepairPlan, ctx) -> dict:
+    def before_image(self, plan: RepairPlan, ctx: Context) -> dict[str, Any]:
         ev = plan.finding.evidence
         return {
             "host": plan.params["host"],
@@ -48,14 +49,14 @@ class QuarantineInstanceDir(Repair):
             "instances_path": plan.params["instances_path"],
         }
 
-    def apply(self, plan: RepairPlan, ctx, before: dict):
+    def apply(self, plan: RepairPlan, ctx: Context, before: dict[str, Any]) -> str | tuple[str, dict[str, Any]]:
         p = plan.params
         result = _call(
             ctx, p["host"], "quarantine", instances_path=p["instances_path"], name=p["name"], inode=p["inode"]
         )
         return f"{before['path']} moved to {result['path']} on {p['host']}", {"quarantined": result["quarantined"]}
 
-    def undo(self, entry: dict, ctx) -> str:
+    def undo(self, entry: dict[str, Any], ctx: Context) -> str:
         b, after = entry["before"], entry.get("after") or {}
         if not after.get("quarantined"):
             raise RepairError("the journal does not say where the folder was moved")
@@ -63,7 +64,7 @@ class QuarantineInstanceDir(Repair):
         return f"{b['instances_path']}/{result['restored']} restored on {b['host']}"
 
 
-def _call(ctx, host, op, **args):
+def _call(ctx: Context, host, op, **args):
     from osfsck.clients.hostagent import HostError
 
     try:

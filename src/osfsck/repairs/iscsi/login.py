@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from osfsck.model.facts.hypervisor import IscsiNode
 from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
-from osfsck.repairs.base import Repair
+from osfsck.repairs.base import Context, Repair
 from osfsck.repairs.iscsi.sessions import _agent
 
 
@@ -46,7 +48,7 @@ class LoginIscsiSession(Repair):
             params={"host": host, "target_iqn": record.target_iqn, "portal": portal},
         )
 
-    def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
+    def apply(self, plan: RepairPlan, ctx: Context, before: dict[str, Any]) -> str:
         p = plan.params
         _agent(
             ctx,
@@ -59,7 +61,7 @@ class LoginIscsiSession(Repair):
         )
         return f"{p['host']} logged in to {p['target_iqn']} at {p['portal']}"
 
-    def undo(self, entry: dict, ctx) -> str:
+    def undo(self, entry: dict[str, Any], ctx: Context) -> str:
         p = entry["params"]
         _agent(ctx, p["host"], "iscsi_logout", target_iqn=p["target_iqn"], portal=p["portal"], keep_record=True)
         return f"{p['host']} logged out of {p['target_iqn']} at {p['portal']} again (node record kept)"

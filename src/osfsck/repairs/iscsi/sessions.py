@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
-from osfsck.repairs.base import NotOwned, Repair, RepairError
+from osfsck.repairs.base import Context, NotOwned, Repair, RepairError
 
 NO_RECORD = 21  # iscsiadm's ISCSI_ERR_NO_OBJS_FOUND: "No records found"
 
@@ -59,7 +61,7 @@ class LogoutIscsiSession(Repair):
         if used:
             raise NotOwned(f"a domain on {plan.params['host']} uses {', '.join(used)} of this session")
 
-    def before_image(self, plan: RepairPlan, ctx) -> dict:
+    def before_image(self, plan: RepairPlan, ctx: Context) -> dict[str, Any]:
         p = plan.params
         node = _agent(ctx, p["host"], "iscsi_node", target_iqn=p["target_iqn"], portal=p["portal"])["node"]
         if node["rc"] not in (0, NO_RECORD):
@@ -76,7 +78,7 @@ class LogoutIscsiSession(Repair):
             "node_record": record,
         }
 
-    def apply(self, plan: RepairPlan, ctx, before: dict):
+    def apply(self, plan: RepairPlan, ctx: Context, before: dict[str, Any]) -> str | tuple[str, dict[str, Any]]:
         p = plan.params
         r = _agent(
             ctx,
@@ -99,7 +101,7 @@ class LogoutIscsiSession(Repair):
             {"record_deleted": r["record_deleted"]},
         )
 
-    def undo(self, entry: dict, ctx) -> str:
+    def undo(self, entry: dict[str, Any], ctx: Context) -> str:
         b, after = entry["before"], entry.get("after") or {}
         record = b.get("node_record")
         # a login needs a record: make it when apply deleted it, or when there was none
@@ -137,7 +139,7 @@ def parse_record(text: str) -> dict:
     return record
 
 
-def _agent(ctx, host: str, op: str, **args):
+def _agent(ctx: Context, host: str, op: str, **args):
     from osfsck.clients.hostagent import HostError
 
     iscsiadm = ctx.target(host).iscsiadm

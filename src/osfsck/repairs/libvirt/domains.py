@@ -7,11 +7,13 @@ guests have none (its consoles go through the proxies' tokens).
 
 from __future__ import annotations
 
+from typing import Any
+
 from osfsck.model.facts.hypervisor import Domain
 from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
-from osfsck.repairs.base import NotOwned, Repair, RepairError, Undone
+from osfsck.repairs.base import Context, NotOwned, Repair, RepairError, Undone
 
 # what undo cannot give back, whichever domain repair it undoes
 _MEMORY = "what the guest held in memory: it was powered off, and starts again from its disks"
@@ -52,14 +54,14 @@ class _DomainRepair(Repair):
         if not seen or seen[0].nova_ns is None:
             raise NotOwned(f"domain {p['name']} on {p['host']} carries no Nova metadata")
 
-    def _lookup(self, ctx, p):
+    def _lookup(self, ctx: Context, p):
         conn = ctx.libvirt(p["host"])
         try:
             return conn.lookupByUUIDString(p["uuid"])
         except _libvirt().libvirtError as e:
             raise RepairError(f"domain {p['uuid']} on {p['host']}: {e.get_error_message()}") from None
 
-    def before_image(self, plan: RepairPlan, ctx) -> dict:
+    def before_image(self, plan: RepairPlan, ctx: Context) -> dict[str, Any]:
         lv = _libvirt()
         dom = self._lookup(ctx, plan.params)
         xml = dom.XMLDesc(lv.VIR_DOMAIN_XML_INACTIVE)
@@ -83,7 +85,7 @@ class UndefineDomain(_DomainRepair):
     undoable = True
     verb = "destroy and undefine"
 
-    def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
+    def apply(self, plan: RepairPlan, ctx: Context, before: dict[str, Any]) -> str:
         lv = _libvirt()
         dom = self._lookup(ctx, plan.params)
         try:
@@ -100,7 +102,7 @@ class UndefineDomain(_DomainRepair):
             raise RepairError(f"{plan.action}: {e.get_error_message()}") from None
         return f"domain {before['name']} destroyed and undefined on {before['host']}"
 
-    def undo(self, entry: dict, ctx) -> Undone:
+    def undo(self, entry: dict[str, Any], ctx: Context) -> Undone:
         lv = _libvirt()
         b = entry["before"]
         conn = ctx.libvirt(b["host"])
@@ -128,7 +130,7 @@ class ShutdownDomain(_DomainRepair):
             return "the domain is already shut off"
         return super().plan(finding, snap)
 
-    def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
+    def apply(self, plan: RepairPlan, ctx: Context, before: dict[str, Any]) -> str:
         lv = _libvirt()
         dom = self._lookup(ctx, plan.params)
         try:
@@ -138,7 +140,7 @@ class ShutdownDomain(_DomainRepair):
             raise RepairError(f"{plan.action}: {e.get_error_message()}") from None
         return f"domain {before['name']} powered off on {before['host']}"
 
-    def undo(self, entry: dict, ctx) -> str:
+    def undo(self, entry: dict[str, Any], ctx: Context) -> str:
         b = entry["before"]
         dom = self._lookup(ctx, b)
         if b.get("active") and not dom.isActive():
@@ -182,7 +184,7 @@ class UndefineStrayDomain(Repair):
         for p in plan.params["domains"]:
             UndefineDomain().ownership(RepairPlan(self.name, self.safety, plan.finding, plan.target, "", p), snap)
 
-    def before_image(self, plan: RepairPlan, ctx) -> dict:
+    def before_image(self, plan: RepairPlan, ctx: Context) -> dict[str, Any]:
         images = []
         for p in plan.params["domains"]:
             sub = RepairPlan(self.name, self.safety, plan.finding, plan.target, "", p)
@@ -192,14 +194,14 @@ class UndefineStrayDomain(Repair):
             images.append(img)
         return {"domains": images}
 
-    def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
+    def apply(self, plan: RepairPlan, ctx: Context, before: dict[str, Any]) -> str:
         for p, img in zip(plan.params["domains"], before["domains"]):
             UndefineDomain().apply(
                 RepairPlan(self.name, self.safety, plan.finding, plan.target, plan.action, p), ctx, img
             )
         return plan.action
 
-    def undo(self, entry: dict, ctx) -> str:
+    def undo(self, entry: dict[str, Any], ctx: Context) -> str:
         done = [UndefineDomain().undo({"before": img}, ctx) for img in entry["before"]["domains"]]
         return Undone(
             "; ".join(d.split("; not restored: ")[0] for d in done),

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
-from osfsck.repairs.base import RepairError
+from osfsck.repairs.base import Context, RepairError
 from osfsck.repairs.conditional_update import read_rows
 from osfsck.repairs.neutron.common import NEUTRON, NeutronUpdate, revision_bump
 
@@ -43,7 +45,7 @@ class DeletePortBinding(NeutronUpdate):
             params={"port_id": b["port_id"], "host": b["host"], "status": b["status"]},
         )
 
-    def before_image(self, plan: RepairPlan, ctx) -> dict:
+    def before_image(self, plan: RepairPlan, ctx: Context) -> dict[str, Any]:
         p = plan.params
         key = {"port_id": p["port_id"], "host": p["host"]}
         with ctx.database(NEUTRON).connect() as conn:
@@ -63,7 +65,7 @@ class DeletePortBinding(NeutronUpdate):
         deletes.append({"table": "ml2_port_bindings", "key": key, "row": found[0]})
         return {"db": NEUTRON, "deletes": deletes, "rows": [bump]}
 
-    def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
+    def apply(self, plan: RepairPlan, ctx: Context, before: dict[str, Any]) -> str:
         self.write(ctx, before)
         b = before["deletes"][-1]["row"]
         return (

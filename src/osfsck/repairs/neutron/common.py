@@ -13,9 +13,11 @@ change from it).
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import column, select, table
 
-from osfsck.repairs.base import RepairError, Undone
+from osfsck.repairs.base import Context, RepairError, Undone
 from osfsck.repairs.conditional_update import ConditionalUpdate, now_stored, read_row, reverse
 
 NEUTRON = "neutron"
@@ -64,7 +66,7 @@ class NeutronUpdate(ConditionalUpdate):
     def undo_updates(self, updates: list[dict]) -> list[dict]:
         return undo_updates(updates)
 
-    def undo(self, entry: dict, ctx) -> str:
+    def undo(self, entry: dict[str, Any], ctx: Context) -> str:
         done = super().undo(entry, ctx)
         return Undone(
             done,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
-from osfsck.repairs.base import RepairError
+from osfsck.repairs.base import Context, RepairError
 from osfsck.repairs.conditional_update import read_row
 from osfsck.repairs.neutron.common import NEUTRON, NeutronUpdate, revision_bump
 
@@ -55,7 +57,7 @@ class DisassociateFloatingIp(NeutronUpdate):
             },
         )
 
-    def before_image(self, plan: RepairPlan, ctx) -> dict:
+    def before_image(self, plan: RepairPlan, ctx: Context) -> dict[str, Any]:
         p = plan.params
         fid = p["floating_ip_id"]
         with ctx.database(NEUTRON).connect() as conn:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from osfsck.clients.neutron_api import NeutronApi, NeutronApiError
 from osfsck.model.facts.neutron import COMPUTE_OWNER_PREFIX
 from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
-from osfsck.repairs.base import NotOwned, Repair, RepairError
+from osfsck.repairs.base import Context, NotOwned, Repair, RepairError
 
 NOT_CONFIGURED = (
     "[neutron] has no Networking API settings (auth_url; endpoint and token_env; or endpoint and "
@@ -15,7 +17,7 @@ NOT_CONFIGURED = (
 )
 
 
-def neutron_api(ctx) -> NeutronApi:
+def neutron_api(ctx: Context) -> NeutronApi:
     """The run's Networking API client (one Keystone token for every repair of the run)."""
     settings = ctx.settings.neutron
     if not settings.api_configured:
@@ -70,7 +72,7 @@ class DeletePort(Repair):
                 "not a port Nova made for an instance"
             )
 
-    def before_image(self, plan: RepairPlan, ctx) -> dict:
+    def before_image(self, plan: RepairPlan, ctx: Context) -> dict[str, Any]:
         p = plan.params
         try:
             port = neutron_api(ctx).get_port(p["port_id"])
@@ -85,7 +87,7 @@ class DeletePort(Repair):
             )
         return {"port": port}
 
-    def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
+    def apply(self, plan: RepairPlan, ctx: Context, before: dict[str, Any]) -> str:
         port = before["port"]
         try:
             neutron_api(ctx).delete_port(port["id"], revision_number=port.get("revision_number"))

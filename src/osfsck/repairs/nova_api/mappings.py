@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import column, delete, insert, select, table
 
 from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
-from osfsck.repairs.base import Repair, RepairError
+from osfsck.repairs.base import Context, Repair, RepairError
 from osfsck.repairs.conditional_update import ConditionalUpdate, as_seen, now_stored
 
 _mappings = table(
@@ -25,7 +26,7 @@ _mappings = table(
 _instances = table("instances", column("uuid"), column("project_id"), column("user_id"), column("deleted"))
 
 
-def _cell_id(ctx, name: str) -> int:
+def _cell_id(ctx: Context, name: str) -> int:
     cell = next((c for c in ctx.cells() if c["name"] == name), None)
     if cell is None:
         raise RepairError(f"no cell named {name}")
@@ -52,7 +53,7 @@ class MapInstance(Repair):
             touches=("api",),
         )
 
-    def before_image(self, plan: RepairPlan, ctx) -> dict:
+    def before_image(self, plan: RepairPlan, ctx: Context) -> dict[str, Any]:
         p = plan.params
         with ctx.database(f"cell:{p['cell']}").connect() as conn:
             row = conn.execute(
@@ -71,7 +72,7 @@ class MapInstance(Repair):
             "mapping": None,
         }
 
-    def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
+    def apply(self, plan: RepairPlan, ctx: Context, before: dict[str, Any]) -> str:
         with ctx.nova_api().begin() as conn:
             if conn.execute(select(_mappings.c.id).where(_mappings.c.instance_uuid == before["uuid"])).first():
                 raise RepairError(f"instance {before['uuid']} got a mapping meanwhile; nothing changed")
@@ -87,7 +88,7 @@ class MapInstance(Repair):
             )
         return f"mapped instance {before['uuid']} to {before['cell']}"
 
-    def undo(self, entry: dict, ctx) -> str:
+    def undo(self, entry: dict[str, Any], ctx: Context) -> str:
         b = entry["before"]
         with ctx.nova_api().begin() as conn:
             n = conn.execute(
@@ -121,7 +122,7 @@ class FixMappingCell(ConditionalUpdate):
             params={"mapped_cell": ev["mapped_cell"], "actual_cell": ev["actual_cell"]},
         )
 
-    def before_image(self, plan: RepairPlan, ctx) -> dict:
+    def before_image(self, plan: RepairPlan, ctx: Context) -> dict[str, Any]:
         p = plan.params
         u = {
             "table": "instance_mappings",

@@ -6,10 +6,12 @@ we saw (DESIGN §5): a row that changed meanwhile is left alone.
 
 from __future__ import annotations
 
+from typing import Any
+
 from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
-from osfsck.repairs.base import Repair, RepairError
+from osfsck.repairs.base import Context, Repair, RepairError
 from osfsck.repairs.conditional_update import delete_rows, insert_rows, read_rows
 
 
@@ -21,20 +23,20 @@ class _ApiRowDelete(Repair):
     table_name = ""
     undoable = True
 
-    def before_image(self, plan: RepairPlan, ctx) -> dict:
+    def before_image(self, plan: RepairPlan, ctx: Context) -> dict[str, Any]:
         with ctx.nova_api().connect() as conn:
             found = read_rows(conn, self.table_name, {"instance_uuid": plan.target.id})
         if not found:
             raise RepairError(f"{self.table_name} row for {plan.target.id} is already gone")
         return {"table": self.table_name, "row": found[0]}
 
-    def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
+    def apply(self, plan: RepairPlan, ctx: Context, before: dict[str, Any]) -> str:
         row = before["row"]
         with ctx.nova_api().begin() as conn:
             delete_rows(conn, [{"table": self.table_name, "key": {"instance_uuid": row["instance_uuid"]}, "row": row}])
         return f"deleted the {self.table_name} row of {row['instance_uuid']} (1 row)"
 
-    def undo(self, entry: dict, ctx) -> str:
+    def undo(self, entry: dict[str, Any], ctx: Context) -> str:
         row = entry["before"]["row"]
         with ctx.nova_api().begin() as conn:
             insert_rows(conn, [{"table": self.table_name, "key": {"instance_uuid": row["instance_uuid"]}, "row": row}])

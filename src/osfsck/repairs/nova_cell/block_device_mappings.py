@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
+from osfsck.repairs.base import Context
 from osfsck.repairs.conditional_update import ConditionalUpdate, now_stored
 
 
@@ -44,7 +47,7 @@ class SoftDeleteBlockDeviceMapping(ConditionalUpdate):
             },
         )
 
-    def before_image(self, plan: RepairPlan, ctx) -> dict:
+    def before_image(self, plan: RepairPlan, ctx: Context) -> dict[str, Any]:
         p = plan.params
         return {
             "db": p["db"],

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import column, inspect, select, table
 
 from osfsck.model.facts.nova import ComputeNode
 from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
-from osfsck.repairs.base import RepairError
+from osfsck.repairs.base import Context, RepairError
 from osfsck.repairs.conditional_update import ConditionalUpdate, as_seen, now_stored
 from osfsck.repairs.nova_cell.actions import reset_state_action
 
@@ -81,10 +83,10 @@ class SetInstanceError(ConditionalUpdate):
             {"vm_state": "error", "task_state": None, "updated_at": now_stored()},
         )
 
-    def before_image(self, plan: RepairPlan, ctx) -> dict:
+    def before_image(self, plan: RepairPlan, ctx: Context) -> dict[str, Any]:
         return {**super().before_image(plan, ctx), "inserts": [reset_state_action(plan.target.id)]}
 
-    def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
+    def apply(self, plan: RepairPlan, ctx: Context, before: dict[str, Any]) -> str:
         done = super().apply(plan, ctx, before)
         return f"{done} (request {before['inserts'][0]['row']['request_id']})"
 
@@ -120,7 +122,7 @@ class MoveInstanceRecord(ConditionalUpdate):
             {"host": dom["host"], "node": nodes[0], "updated_at": now_stored()},
         )
 
-    def before_image(self, plan: RepairPlan, ctx) -> dict:
+    def before_image(self, plan: RepairPlan, ctx: Context) -> dict[str, Any]:
         p = plan.params
         v = p["values"]
         with ctx.database(p["db"]).connect() as conn:

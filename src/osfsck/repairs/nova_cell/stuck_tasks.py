@@ -6,10 +6,12 @@ the check is left alone."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
-from osfsck.repairs.base import RepairError
+from osfsck.repairs.base import Context, RepairError
 from osfsck.repairs.conditional_update import ConditionalUpdate, now_stored, read_row, same
 from osfsck.repairs.nova_cell.actions import reset_state_action
 
@@ -46,7 +48,7 @@ class _ResetInstance(ConditionalUpdate):
             },
         )
 
-    def before_image(self, plan: RepairPlan, ctx) -> dict:
+    def before_image(self, plan: RepairPlan, ctx: Context) -> dict[str, Any]:
         p = plan.params
         with ctx.database(p["db"]).connect() as conn:
             # undo sets back every column the repair sets, power_state included

@@ -9,6 +9,8 @@ caught.
 
 from __future__ import annotations
 
+from typing import Any
+
 from osfsck.clients.nsx import NsxClient, NsxError
 from osfsck.model.facts.nsx import (
     LOGICAL_PORT,
@@ -20,7 +22,7 @@ from osfsck.model.facts.nsx import (
 from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
-from osfsck.repairs.base import NotOwned, Repair, RepairError, Undone
+from osfsck.repairs.base import Context, NotOwned, Repair, RepairError, Undone
 
 POLICY_PREFIX = "/policy/api/v1"
 MANAGER_COLLECTIONS = {
@@ -51,7 +53,7 @@ SERVER_FIELDS = frozenset(
 _NOT_AS_SEEN = "is no longer in the state that was seen"
 
 
-def client(ctx) -> NsxClient:
+def client(ctx: Context) -> NsxClient:
     return ctx.client("nsx", lambda: NsxClient(**ctx.settings.nsx.client_kwargs()))
 
 
@@ -108,7 +110,7 @@ class _DeleteNsxObject(Repair):
         if o.get("other_deployment"):
             raise NotOwned(f"{plan.params['url']} lacks the deployment tag of [nsx]: another cloud's")
 
-    def before_image(self, plan: RepairPlan, ctx) -> dict:
+    def before_image(self, plan: RepairPlan, ctx: Context) -> dict[str, Any]:
         p = plan.params
         obj = _read_as_seen(client(ctx), p, "nothing changed")
         if p["resource_type"] == SEGMENT:
@@ -121,7 +123,7 @@ class _DeleteNsxObject(Repair):
                 )
         return {"api": p["api"], "url": p["url"], "object": obj}
 
-    def apply(self, plan: RepairPlan, ctx, before: dict):
+    def apply(self, plan: RepairPlan, ctx: Context, before: dict[str, Any]) -> str | tuple[str, dict[str, Any]]:
         p = plan.params
         nsx = client(ctx)
         _read_as_seen(nsx, {**p, "revision": before["object"]["_revision"]}, "nothing deleted")
@@ -184,7 +186,7 @@ class DeleteNsxObject(_DeleteNsxObject):
     undoable = True
     api = POLICY
 
-    def undo(self, entry: dict, ctx) -> str:
+    def undo(self, entry: dict[str, Any], ctx: Context) -> str:
         b = entry["before"]
         url, obj = b["url"], b["object"]
         nsx = client(ctx)
@@ -233,7 +235,7 @@ class DeleteNsxManagerObject(_DeleteNsxObject):
     undoable = False
     api = MANAGER
 
-    def undo(self, entry: dict, ctx) -> str:
+    def undo(self, entry: dict[str, Any], ctx: Context) -> str:
         raise RepairError(
             f"{self.name} cannot be undone: the Manager API gives a re-created object a new id; the "
             "journal keeps its JSON for a person"

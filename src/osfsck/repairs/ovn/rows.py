@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
-from osfsck.repairs.base import NotOwned, Repair, RepairError
+from osfsck.repairs.base import Context, NotOwned, Repair, RepairError
 
 # the external_ids key that names the Neutron object of a row without a telling name
 _ID_KEY = {"ACL": "neutron:security_group_rule_id", "NAT": "neutron:fip_id"}
 
 
-def _writer(ctx):
+def _writer(ctx: Context):
     from osfsck.clients.ovn import NbWriter
 
     return ctx.client("ovn-nb", lambda: NbWriter(ctx.settings.ovn))
@@ -88,7 +90,7 @@ class DeleteOvnRow(Repair):
                 f"it holds row(s) Neutron still uses or that are not Neutron's: {', '.join(ev['children_in_use'])}"
             )
 
-    def before_image(self, plan: RepairPlan, ctx) -> dict:
+    def before_image(self, plan: RepairPlan, ctx: Context) -> dict[str, Any]:
         p = plan.params
         image = _writer(ctx).image(p["table"], p["uuid"])
         if image is None:
@@ -113,7 +115,7 @@ class DeleteOvnRow(Repair):
             raise NotOwned(f"{p['table']} {p['uuid']} now holds row(s) not Neutron's: {', '.join(unknown)}")
         return image
 
-    def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
+    def apply(self, plan: RepairPlan, ctx: Context, before: dict[str, Any]) -> str:
         from osfsck.clients.ovn import OvnNbError
 
         try:
@@ -127,7 +129,7 @@ class DeleteOvnRow(Repair):
             + " from the OVN northbound database"
         )
 
-    def undo(self, entry: dict, ctx) -> str:
+    def undo(self, entry: dict[str, Any], ctx: Context) -> str:
         from osfsck.clients.ovn import OvnNbError
 
         b = entry["before"]

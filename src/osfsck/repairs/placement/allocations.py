@@ -5,13 +5,14 @@ answers 409 when another writer got there first); undo PUTs the before-image bac
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sqlalchemy import text
 
 from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
-from osfsck.repairs.base import NotOwned, Repair, RepairError, Undone
+from osfsck.repairs.base import Context, NotOwned, Repair, RepairError, Undone
 from osfsck.repairs.placement.common import PLACEMENT_OWN, phrase, put, read_allocations, resources, unavailable
 
 _NOVAS = (None, "INSTANCE", "MIGRATION")
@@ -25,7 +26,7 @@ class _AllocationRepair(Repair):
     def unavailable(settings) -> str | None:
         return unavailable(settings)
 
-    def _seen(self, plan: RepairPlan, ctx) -> dict:
+    def _seen(self, plan: RepairPlan, ctx: Context) -> dict:
         """The consumer's allocations now, refused when its generation moved since the check."""
         consumer = plan.params["consumer"]
         image = read_allocations(ctx, consumer)
@@ -37,7 +38,7 @@ class _AllocationRepair(Repair):
             )
         return image
 
-    def undo(self, entry: dict, ctx) -> str:
+    def undo(self, entry: dict[str, Any], ctx: Context) -> str:
         """Put the before-image back, only while the consumer is as the repair left it."""
         consumer, before = entry["params"]["consumer"], entry["before"]
         now = read_allocations(ctx, consumer)
@@ -53,7 +54,7 @@ class _AllocationRepair(Repair):
         )
 
     @staticmethod
-    def _after(ctx, consumer: str) -> dict:
+    def _after(ctx: Context, consumer: str) -> dict:
         return {"consumer_generation": read_allocations(ctx, consumer).get("consumer_generation")}
 
 
@@ -89,13 +90,13 @@ class DeleteOrphanAllocations(_AllocationRepair):
         if plan.params["consumer_type"] not in _NOVAS:
             raise NotOwned(f"consumer {plan.params['consumer']} is a {plan.params['consumer_type']}, not Nova's")
 
-    def before_image(self, plan: RepairPlan, ctx) -> dict:
+    def before_image(self, plan: RepairPlan, ctx: Context) -> dict[str, Any]:
         image = self._seen(plan, ctx)
         if not image.get("allocations"):
             raise RepairError(f"consumer {plan.params['consumer']} holds nothing any more; nothing changed")
         return image
 
-    def apply(self, plan: RepairPlan, ctx, before: dict) -> tuple[str, dict]:
+    def apply(self, plan: RepairPlan, ctx: Context, before: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         consumer = plan.params["consumer"]
         put(ctx, consumer, {}, before, before["consumer_generation"], f"delete the allocations of consumer {consumer}")
         return (
@@ -133,7 +134,7 @@ class MoveAllocationToComputeNode(_AllocationRepair):
             },
         )
 
-    def before_image(self, plan: RepairPlan, ctx) -> dict:
+    def before_image(self, plan: RepairPlan, ctx: Context) -> dict[str, Any]:
         image = self._seen(plan, ctx)
         if not set(plan.params["wrong"]) & set(image.get("allocations") or {}):
             raise RepairError(
@@ -142,7 +143,7 @@ class MoveAllocationToComputeNode(_AllocationRepair):
             )
         return image
 
-    def apply(self, plan: RepairPlan, ctx, before: dict) -> tuple[str, dict]:
+    def apply(self, plan: RepairPlan, ctx: Context, before: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         p = plan.params
         now = resources(before)
         moved: dict[str, int] = {}
@@ -196,7 +197,7 @@ class CreateMissingAllocation(_AllocationRepair):
             touches=("placement",),
         )
 
-    def before_image(self, plan: RepairPlan, ctx) -> dict:
+    def before_image(self, plan: RepairPlan, ctx: Context) -> dict[str, Any]:
         p = plan.params
         image = read_allocations(ctx, p["consumer"])
         if image.get("allocations"):
@@ -208,7 +209,7 @@ class CreateMissingAllocation(_AllocationRepair):
             )
         return {"allocations": {}, "instance": row}
 
-    def apply(self, plan: RepairPlan, ctx, before: dict) -> tuple[str, dict]:
+    def apply(self, plan: RepairPlan, ctx: Context, before: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         p, row = plan.params, before["instance"]
         disk = (
             (0 if row["boot_from_volume"] else row["root_gb"] or 0)
@@ -224,7 +225,7 @@ class CreateMissingAllocation(_AllocationRepair):
             {**self._after(ctx, p["consumer"]), **owner},
         )
 
-    def undo(self, entry: dict, ctx) -> str:
+    def undo(self, entry: dict[str, Any], ctx: Context) -> str:
         consumer, after = entry["params"]["consumer"], entry.get("after") or {}
         now = read_allocations(ctx, consumer)
         if now.get("consumer_generation") != after.get("consumer_generation"):
@@ -236,7 +237,7 @@ class CreateMissingAllocation(_AllocationRepair):
         )
 
 
-def _instance_row(ctx, cell: str, uuid: str) -> dict | None:
+def _instance_row(ctx: Context, cell: str, uuid: str) -> dict | None:
     """The live instance row with its owner and flavor, whether it boots from a volume, and
     its flavor's swap (kept only in instance_extra's flavor JSON)."""
     with ctx.database(f"cell:{cell}").connect() as conn:

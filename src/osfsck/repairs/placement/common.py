@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from osfsck.clients.placement_api import PlacementApi, PlacementApiError, PlacementConflict
-from osfsck.repairs.base import RepairError
+from osfsck.repairs.base import Context, RepairError
 
 # what an undo through Placement's API cannot give back: the API takes no timestamps,
 # generations or internal ids, it sets them itself
@@ -22,7 +22,7 @@ def unavailable(settings) -> str | None:
     return None if settings.placement.api_configured else NOT_CONFIGURED
 
 
-def placement_api(ctx) -> PlacementApi:
+def placement_api(ctx: Context) -> PlacementApi:
     """The run's Placement client (one Keystone token for every repair of the run)."""
     settings = ctx.settings.placement
     if not settings.api_configured:
@@ -30,7 +30,7 @@ def placement_api(ctx) -> PlacementApi:
     return ctx.client("placement-api", lambda: PlacementApi(settings))
 
 
-def read_allocations(ctx, consumer: str) -> dict:
+def read_allocations(ctx: Context, consumer: str) -> dict:
     try:
         return placement_api(ctx).get_allocations(consumer)
     except PlacementApiError as e:
@@ -42,7 +42,7 @@ def resources(image: dict) -> dict:
     return {rp: dict(a.get("resources") or {}) for rp, a in (image.get("allocations") or {}).items()}
 
 
-def put(ctx, consumer: str, allocations: dict, image: dict, generation, what: str) -> None:
+def put(ctx: Context, consumer: str, allocations: dict, image: dict, generation, what: str) -> None:
     """Replace the consumer's allocations with `allocations`, only while its generation is
     `generation` (None: only while it does not exist); owner and type from `image`."""
     # Nova writes no consumer type (its microversion predates 1.38), and Placement shows a

@@ -3,11 +3,13 @@ the same uuid, name, parent, inventories, traits and aggregates."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from osfsck.clients.placement_api import PlacementApiError, PlacementConflict
 from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
-from osfsck.repairs.base import Repair, RepairError, Undone
+from osfsck.repairs.base import Context, Repair, RepairError, Undone
 from osfsck.repairs.placement.common import PLACEMENT_OWN, placement_api, unavailable
 
 
@@ -52,7 +54,7 @@ class DeleteOrphanResourceProvider(Repair):
             },
         )
 
-    def before_image(self, plan: RepairPlan, ctx) -> dict:
+    def before_image(self, plan: RepairPlan, ctx: Context) -> dict[str, Any]:
         p, api = plan.params, placement_api(ctx)
         try:
             rp = api.get_provider(p["uuid"])
@@ -78,7 +80,7 @@ class DeleteOrphanResourceProvider(Repair):
             "aggregates": parts["aggregates"].get("aggregates") or [],
         }
 
-    def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
+    def apply(self, plan: RepairPlan, ctx: Context, before: dict[str, Any]) -> str:
         try:
             placement_api(ctx).delete_provider(plan.params["uuid"])
         except PlacementConflict as e:
@@ -87,7 +89,7 @@ class DeleteOrphanResourceProvider(Repair):
             raise RepairError(str(e)) from None
         return f"deleted resource provider {plan.params['name']} ({plan.params['uuid']}) through the Placement API"
 
-    def undo(self, entry: dict, ctx) -> str:
+    def undo(self, entry: dict[str, Any], ctx: Context) -> str:
         b = entry["before"]
         rp, api = b["provider"], placement_api(ctx)
         try:

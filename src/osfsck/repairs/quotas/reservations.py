@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
-from osfsck.repairs.base import RepairError
+from osfsck.repairs.base import Context, RepairError
 from osfsck.repairs.conditional_update import ConditionalUpdate, now_stored, read_row, read_rows
 
 RESERVATION_COLUMNS = ("uuid", "usage_id", "project_id", "delta", "expire", "deleted", "deleted_at")
@@ -45,14 +47,14 @@ class DeleteExpiredReservations(ConditionalUpdate):
             params={"service": service, "reservation": r},
         )
 
-    def before_image(self, plan: RepairPlan, ctx) -> dict:
+    def before_image(self, plan: RepairPlan, ctx: Context) -> dict[str, Any]:
         p = plan.params
         with ctx.database(p["service"]).connect() as conn:
             if p["service"] == "cinder":
                 return _cinder_before(conn, p["reservation"])
             return _neutron_before(conn, p["reservation"])
 
-    def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
+    def apply(self, plan: RepairPlan, ctx: Context, before: dict[str, Any]) -> str:
         self.write(ctx, before)
         if before["db"] == "neutron":
             return (

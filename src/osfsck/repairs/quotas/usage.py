@@ -3,6 +3,8 @@ own resync of a dirty row) would, merging Cinder's duplicate rows on the way."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import column, select, table
 
 from osfsck.clients.quota_counts import cinder_counted, neutron_counted
@@ -10,7 +12,7 @@ from osfsck.model.facts.quota import CinderCounted
 from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
-from osfsck.repairs.base import RepairError
+from osfsck.repairs.base import Context, RepairError
 from osfsck.repairs.conditional_update import ConditionalUpdate, now_stored, stored
 from osfsck.rules.cinder_quota import cinder_expected
 
@@ -141,7 +143,7 @@ class RecomputeQuotaUsage(ConditionalUpdate):
             },
         )
 
-    def before_image(self, plan: RepairPlan, ctx) -> dict:
+    def before_image(self, plan: RepairPlan, ctx: Context) -> dict[str, Any]:
         p = plan.params
         with ctx.database(p["service"]).connect() as conn:
             if p["service"] == "cinder":
@@ -263,7 +265,7 @@ class RecomputeQuotaUsage(ConditionalUpdate):
                 f"({before['counted']} -> {now}); nothing changed"
             )
 
-    def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
+    def apply(self, plan: RepairPlan, ctx: Context, before: dict[str, Any]) -> str:
         self.write(ctx, before)
         c = before["counted"]
         merged = sum(1 for u in before["rows"] if u["table"] == "quota_usages" and "race_preventer" in u["values"])

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
 from osfsck.clients.rabbitmq import RabbitClient, RabbitError
 from osfsck.model.finding import Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
-from osfsck.repairs.base import NotOwned, Repair, RepairError, Undone
+from osfsck.repairs.base import Context, NotOwned, Repair, RepairError, Undone
 from osfsck.repairs.rabbitmq.messages import describe, held_back, kept
 
 # a before-image keeps at most this many messages: a larger backlog is a person's call
@@ -36,7 +37,7 @@ STATS_WAIT = 15.0
 OSLO_QUEUE = re.compile(r"^((compute|compute-alt|cinder-volume)\..+|reply_.+|.+_fanout_.+)$")
 
 
-def client(ctx, broker: str) -> RabbitClient:
+def client(ctx: Context, broker: str) -> RabbitClient:
     b = ctx.settings.rabbitmq.broker(broker)
     if b is None:
         raise RepairError(f"no broker {broker!r} in [rabbitmq] any more")
@@ -71,7 +72,7 @@ class _DeleteQueue(Repair):
         if not OSLO_QUEUE.match(plan.params["name"]):
             raise NotOwned(f"queue {plan.params['name']} is not named as oslo.messaging names its queues")
 
-    def before_image(self, plan: RepairPlan, ctx) -> dict:
+    def before_image(self, plan: RepairPlan, ctx: Context) -> dict[str, Any]:
         p = plan.params
         c = client(ctx, p["broker"])
         where = f"queue {p['name']} on {p['broker']} ({p['vhost']})"
@@ -104,7 +105,7 @@ class _DeleteQueue(Repair):
             "messages": [kept(m) for m in messages],
         }
 
-    def apply(self, plan: RepairPlan, ctx, before: dict) -> str:
+    def apply(self, plan: RepairPlan, ctx: Context, before: dict[str, Any]) -> str:
         b = before
         try:
             client(ctx, b["broker"]).delete_queue(b["vhost"], b["name"], if_unused=True, if_empty=b["if_empty"])
@@ -121,7 +122,7 @@ class _DeleteQueue(Repair):
             + (f", {len(held)} of them without their secrets (undo will not republish those)" if held else "")
         )
 
-    def undo(self, entry: dict, ctx) -> str:
+    def undo(self, entry: dict[str, Any], ctx: Context) -> str:
         b = entry["before"]
         c = client(ctx, b["broker"])
         held = held_back(b["messages"])
