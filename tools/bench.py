@@ -45,12 +45,9 @@ from osfsck.config.load import load_settings
 from osfsck.engine import wiring
 from osfsck.engine.collect import collect
 from osfsck.engine.run import evaluate
-from osfsck_lab import build as lab_build
-from osfsck_lab.mariadb import MariaDB
 from osfsck.model.result import RunResult
 from osfsck.model.snapshot import Snapshot
-from osfsck.sources.base import utcnow
-from osfsck.sources.base import NotConfigured
+from osfsck.sources.base import NotConfigured, utcnow
 from osfsck.sources.hostfs.source import HostFolderSource
 from osfsck.sources.iscsi.source import IscsiSource
 from osfsck.sources.libvirt.source import LibvirtSource
@@ -58,9 +55,10 @@ from osfsck.sources.nova_db import NovaDatabaseSource, queries
 from osfsck.sources.nova_db.cell_urls import resolve_cell_url
 from osfsck.sources.nova_db.source import read_cells
 from osfsck.sources.service_db import ServiceDatabaseSource
+from osfsck_lab import build as lab_build
+from osfsck_lab.mariadb import MariaDB
 
-SERVER_OPTIONS = ("--innodb-buffer-pool-size=2G", "--innodb-flush-log-at-trx-commit=0",
-                  "--innodb-doublewrite=0")
+SERVER_OPTIONS = ("--innodb-buffer-pool-size=2G", "--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0")
 
 
 def main() -> int:
@@ -93,10 +91,12 @@ def main() -> int:
             t = time.perf_counter()
             info = lab_build.build(lab, args.profile, args.seed, db_url)
             figures["build_s"] = time.perf_counter() - t
-            say(f"built the {args.profile} lab in {figures['build_s']:.0f} s: {info['hosts']} hypervisors, "
-                f"{info['instances']:,} instance rows (+{info['archived']:,} archived), {info['faults']} faults")
+            say(
+                f"built the {args.profile} lab in {figures['build_s']:.0f} s: {info['hosts']} hypervisors, "
+                f"{info['instances']:,} instance rows (+{info['archived']:,} archived), {info['faults']} faults"
+            )
         config = bench_config(lab, args.agent_python, args.concurrency)
-        os.chdir(lab)     # the lab's config names its files relative to the lab
+        os.chdir(lab)  # the lab's config names its files relative to the lab
         settings = load_settings(str(config))
         database_side(settings, args.rounds, figures)
         if not args.database_only:
@@ -165,9 +165,16 @@ def database_side(settings, rounds: int, figures: dict) -> None:
         del snap, result
     raw, col, chk = (statistics.median(x) for x in (raw_s, collect_s, check_s))
     figures.update(rounds={"stream_s": raw_s, "collect_s": collect_s, "check_s": check_s})
-    figures.update(rows=rows, facts=facts, stream_s=raw, collect_s=col, check_db_s=chk,
-                   ratio=(col + chk) / raw, db_checks=[c.code for c in checks],
-                   driver=make_engine(settings.nova.api_database.url).dialect.driver)
+    figures.update(
+        rows=rows,
+        facts=facts,
+        stream_s=raw,
+        collect_s=col,
+        check_db_s=chk,
+        ratio=(col + chk) / raw,
+        db_checks=[c.code for c in checks],
+        driver=make_engine(settings.nova.api_database.url).dialect.driver,
+    )
     say(f"\ndatabase side ({figures['driver']}, median of {rounds}, {rows:,} rows, {facts:,} facts):")
     say(f"  stream the same SELECTs, raw cursor, rows discarded   {raw:6.2f} s")
     say(f"  osfsck collect                                        {col:6.2f} s")
@@ -205,8 +212,11 @@ def _drain(conn, statements) -> int:
 
 
 # -- network services ----------------------------------------------------------------------
-NETWORK_SERVICES = {"dns": "DNS zones by AXFR (BIND)", "ovn": "OVN northbound (ovsdb-server, python-ovs IDL)",
-                    "nsx": "NSX Policy API (the stand-in, HTTPS)"}
+NETWORK_SERVICES = {
+    "dns": "DNS zones by AXFR (BIND)",
+    "ovn": "OVN northbound (ovsdb-server, python-ovs IDL)",
+    "nsx": "NSX Policy API (the stand-in, HTTPS)",
+}
 
 
 def network_services(settings, figures: dict) -> None:
@@ -228,8 +238,10 @@ def network_services(settings, figures: dict) -> None:
         facts = sum(len(v) for v in sink.facts.values())
         ok = all(st.status == "ok" for st in statuses)
         figures.setdefault("network", []).append({"what": what, "facts": facts, "seconds": seconds, "ok": ok})
-        say(f"  {what:55} {facts:9,} facts in {seconds:6.1f} s = {facts / seconds:8,.0f}/s"
-            + ("" if ok else "  (partial: " + "; ".join(st.reason for st in statuses if st.status != "ok") + ")"))
+        say(
+            f"  {what:55} {facts:9,} facts in {seconds:6.1f} s = {facts / seconds:8,.0f}/s"
+            + ("" if ok else "  (partial: " + "; ".join(st.reason for st in statuses if st.status != "ok") + ")")
+        )
 
 
 # -- hypervisors ---------------------------------------------------------------------------
@@ -239,11 +251,16 @@ def hypervisor_side(settings, figures: dict) -> None:
     sources = database_sources(settings)
     snap, _ = collect(sources, {k for src in sources for k in src.provides})
     say(f"\nhypervisors (concurrency {hv.concurrency}):")
-    runs = (("libvirt, test-driver files", LibvirtSource(hv), snap),
-            (f"instance folders, agent via {hv.transport} `{hv.python}`", HostFolderSource(hv), None),
-            ("instance folders, agent in this process",
-             HostFolderSource(dataclasses.replace(hv, transport="inprocess")), snap),
-            (f"iSCSI sessions, agent via {hv.transport} `{hv.python}`", IscsiSource(hv), snap))
+    runs = (
+        ("libvirt, test-driver files", LibvirtSource(hv), snap),
+        (f"instance folders, agent via {hv.transport} `{hv.python}`", HostFolderSource(hv), None),
+        (
+            "instance folders, agent in this process",
+            HostFolderSource(dataclasses.replace(hv, transport="inprocess")),
+            snap,
+        ),
+        (f"iSCSI sessions, agent via {hv.transport} `{hv.python}`", IscsiSource(hv), snap),
+    )
     for label, source, sink in runs:
         sink = sink if sink is not None else Snapshot(taken_at=utcnow())
         t = time.perf_counter()
@@ -251,16 +268,27 @@ def hypervisor_side(settings, figures: dict) -> None:
         seconds = time.perf_counter() - t
         ok = sum(s.status == "ok" for s in statuses)
         figures.setdefault("hypervisors", []).append(
-            {"what": label, "hosts": len(statuses), "ok": ok, "seconds": seconds, "hosts_per_s": len(statuses) / seconds})
-        say(f"  {label:55} {len(statuses):,} hosts ({ok:,} ok) in {seconds:6.1f} s = "
-            f"{len(statuses) / seconds:7.0f} hosts/s")
+            {
+                "what": label,
+                "hosts": len(statuses),
+                "ok": ok,
+                "seconds": seconds,
+                "hosts_per_s": len(statuses) / seconds,
+            }
+        )
+        say(
+            f"  {label:55} {len(statuses):,} hosts ({ok:,} ok) in {seconds:6.1f} s = "
+            f"{len(statuses) / seconds:7.0f} hosts/s"
+        )
     checks = wiring.build_checks(settings)
     t = time.perf_counter()
     result = RunResult(mode="check", taken_at=snap.taken_at, sources=[])
     evaluate(checks, snap, result)
     figures["check_all_s"] = time.perf_counter() - t
-    say(f"  all {len(checks)} checks on the full snapshot ({sum(len(v) for v in snap.facts.values()):,} facts): "
-        f"{figures['check_all_s']:.2f} s, {len(result.findings)} findings")
+    say(
+        f"  all {len(checks)} checks on the full snapshot ({sum(len(v) for v in snap.facts.values()):,} facts): "
+        f"{figures['check_all_s']:.2f} s, {len(result.findings)} findings"
+    )
 
 
 # -- the whole run -------------------------------------------------------------------------
@@ -270,8 +298,11 @@ def whole_run(lab: Path, config: Path, figures: dict) -> None:
     out = lab / "bench-check.json"
     t = time.perf_counter()
     with open(out, "wb") as f:
-        proc = subprocess.Popen([sys.executable, "-m", "osfsck.cli.main", "-c", str(config), "check",
-                                 "--format", "json"], stdout=f, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "osfsck.cli.main", "-c", str(config), "check", "--format", "json"],
+            stdout=f,
+            stderr=subprocess.PIPE,
+        )
         _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t
     stderr = proc.stderr.read().decode(errors="replace")
@@ -282,17 +313,28 @@ def whole_run(lab: Path, config: Path, figures: dict) -> None:
     want = {(f["code"], f["subject"]) for f in truth["faults"]}
     partial = [s for s in result["sources"] if s["status"] != "ok"]
     checks_s = {c["code"]: c for c in result.get("checks", [])}
-    figures.update(run_s=wall, run_exit=code, peak_rss_mb=usage.ru_maxrss / 1024,
-                   findings=len(found), truth=len(want), missed=len(want - found), extra=len(found - want),
-                   partial_sources=len(partial))
+    figures.update(
+        run_s=wall,
+        run_exit=code,
+        peak_rss_mb=usage.ru_maxrss / 1024,
+        findings=len(found),
+        truth=len(want),
+        missed=len(want - found),
+        extra=len(found - want),
+        partial_sources=len(partial),
+    )
     say(f"\nwhole run: `osfsck check` in its own process, {len(checks_s)} checks, exit {code}")
-    say(f"  wall {wall:.1f} s, peak RSS {usage.ru_maxrss / 1024 ** 2:.2f} GB (target <= 1.5 GB)")
-    say(f"  findings {len(found)} = truth.json {len(want)}: {found == want} "
-        f"(missed {len(want - found)}, extra {len(found - want)}); partial sources {len(partial)}")
+    say(f"  wall {wall:.1f} s, peak RSS {usage.ru_maxrss / 1024**2:.2f} GB (target <= 1.5 GB)")
+    say(
+        f"  findings {len(found)} = truth.json {len(want)}: {found == want} "
+        f"(missed {len(want - found)}, extra {len(found - want)}); partial sources {len(partial)}"
+    )
     age_h = (time.time() - (lab / "truth.json").stat().st_mtime) / 3600
     if found != want and age_h > 1:
-        say(f"  (the lab was built {age_h:.1f} h ago: its 'too recent to judge' near misses have "
-            "aged into real findings; truth.json holds for an hour)")
+        say(
+            f"  (the lab was built {age_h:.1f} h ago: its 'too recent to judge' near misses have "
+            "aged into real findings; truth.json holds for an hour)"
+        )
     if stderr.strip():
         say("  stderr: " + stderr.strip().splitlines()[-1])
 

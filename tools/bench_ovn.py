@@ -34,15 +34,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-import ovs.jsonrpc  # noqa: E402
-import ovs.stream  # noqa: E402
+import ovs.jsonrpc
+import ovs.stream
 
-from osfsck.clients.ovn import load  # noqa: E402
-from osfsck.config.ovn import OvnSettings  # noqa: E402
-from osfsck_lab.ovsdb import OvsdbServer  # noqa: E402
-from osfsck.model.facts.ovn import OvnNbRow  # noqa: E402
-from osfsck.model.snapshot import Snapshot  # noqa: E402
-from osfsck.sources.ovn_nb.source import OvnNorthboundSource  # noqa: E402
+from osfsck.clients.ovn import load
+from osfsck.config.ovn import OvnSettings
+from osfsck.model.facts.ovn import OvnNbRow
+from osfsck.model.snapshot import Snapshot
+from osfsck.sources.ovn_nb.source import OvnNorthboundSource
+from osfsck_lab.ovsdb import OvsdbServer
 
 
 def _ref(name):
@@ -62,50 +62,142 @@ def network_ops(n: int, per_network: int, first_port: int) -> list:
         pid, k = str(uuid.uuid4()), first_port + i
         mac = f"fa:16:3e:{k >> 16 & 255:02x}:{k >> 8 & 255:02x}:{k & 255:02x}"
         ip = f"10.{k >> 16 & 255}.{k >> 8 & 255}.{k & 255}"
-        ops.append({"op": "insert", "table": "Logical_Switch_Port", "uuid-name": f"p{i}", "row": {
-            "name": pid, "addresses": f"{mac} {ip}", "port_security": f"{mac} {ip}",
-            "options": _map({"requested-chassis": f"cmp{k % 2000:04d}", "mcast_flood_reports": "true"}),
-            "external_ids": _map({"neutron:cidrs": f"{ip}/16", "neutron:device_id": str(uuid.uuid4()),
-                                  "neutron:device_owner": "compute:nova", "neutron:network_name": f"neutron-{net}",
-                                  "neutron:port_name": "", "neutron:project_id": uuid.uuid4().hex,
-                                  "neutron:revision_number": "4", "neutron:security_group_ids": str(uuid.uuid4()),
-                                  "neutron:vnic_type": "normal"})}})
+        ops.append(
+            {
+                "op": "insert",
+                "table": "Logical_Switch_Port",
+                "uuid-name": f"p{i}",
+                "row": {
+                    "name": pid,
+                    "addresses": f"{mac} {ip}",
+                    "port_security": f"{mac} {ip}",
+                    "options": _map({"requested-chassis": f"cmp{k % 2000:04d}", "mcast_flood_reports": "true"}),
+                    "external_ids": _map(
+                        {
+                            "neutron:cidrs": f"{ip}/16",
+                            "neutron:device_id": str(uuid.uuid4()),
+                            "neutron:device_owner": "compute:nova",
+                            "neutron:network_name": f"neutron-{net}",
+                            "neutron:port_name": "",
+                            "neutron:project_id": uuid.uuid4().hex,
+                            "neutron:revision_number": "4",
+                            "neutron:security_group_ids": str(uuid.uuid4()),
+                            "neutron:vnic_type": "normal",
+                        }
+                    ),
+                },
+            }
+        )
         port_refs.append(_ref(f"p{i}"))
-    ops.append({"op": "insert", "table": "Logical_Switch", "row": {
-        "name": f"neutron-{net}", "ports": ["set", port_refs],
-        "external_ids": _map({"neutron:network_name": f"net{n}", "neutron:mtu": "1442", "neutron:revision_number": "2",
-                              "neutron:availability_zone_hints": ""})}})
-    ops.append({"op": "insert", "table": "DHCP_Options", "row": {
-        "cidr": f"10.{n >> 8 & 255}.{n & 255}.0/24", "options": _map({"lease_time": "43200", "mtu": "1442"}),
-        "external_ids": _map({"subnet_id": str(uuid.uuid4()), "neutron:revision_number": "1"})}})
+    ops.append(
+        {
+            "op": "insert",
+            "table": "Logical_Switch",
+            "row": {
+                "name": f"neutron-{net}",
+                "ports": ["set", port_refs],
+                "external_ids": _map(
+                    {
+                        "neutron:network_name": f"net{n}",
+                        "neutron:mtu": "1442",
+                        "neutron:revision_number": "2",
+                        "neutron:availability_zone_hints": "",
+                    }
+                ),
+            },
+        }
+    )
+    ops.append(
+        {
+            "op": "insert",
+            "table": "DHCP_Options",
+            "row": {
+                "cidr": f"10.{n >> 8 & 255}.{n & 255}.0/24",
+                "options": _map({"lease_time": "43200", "mtu": "1442"}),
+                "external_ids": _map({"subnet_id": str(uuid.uuid4()), "neutron:revision_number": "1"}),
+            },
+        }
+    )
     for g in range(0, per_network, 20):
         sg = str(uuid.uuid4())
         acls = []
         for a in range(4):
-            ops.append({"op": "insert", "table": "ACL", "uuid-name": f"a{g}_{a}", "row": {
-                "direction": "to-lport" if a % 2 else "from-lport", "priority": 1002, "action": "allow-related",
-                "match": f"outport == @pg_{sg.replace('-', '_')} && ip4 && tcp.dst == {22 + a}",
-                "external_ids": _map({"neutron:security_group_rule_id": str(uuid.uuid4())})}})
+            ops.append(
+                {
+                    "op": "insert",
+                    "table": "ACL",
+                    "uuid-name": f"a{g}_{a}",
+                    "row": {
+                        "direction": "to-lport" if a % 2 else "from-lport",
+                        "priority": 1002,
+                        "action": "allow-related",
+                        "match": f"outport == @pg_{sg.replace('-', '_')} && ip4 && tcp.dst == {22 + a}",
+                        "external_ids": _map({"neutron:security_group_rule_id": str(uuid.uuid4())}),
+                    },
+                }
+            )
             acls.append(_ref(f"a{g}_{a}"))
-        ops.append({"op": "insert", "table": "Port_Group", "row": {
-            "name": "pg_" + sg.replace("-", "_"), "ports": ["set", port_refs[g:g + 20]], "acls": ["set", acls],
-            "external_ids": _map({"neutron:security_group_id": sg})}})
+        ops.append(
+            {
+                "op": "insert",
+                "table": "Port_Group",
+                "row": {
+                    "name": "pg_" + sg.replace("-", "_"),
+                    "ports": ["set", port_refs[g : g + 20]],
+                    "acls": ["set", acls],
+                    "external_ids": _map({"neutron:security_group_id": sg}),
+                },
+            }
+        )
     if n % 20 == 0:
         rid, lrp = str(uuid.uuid4()), str(uuid.uuid4())
-        ops.append({"op": "insert", "table": "Logical_Router_Port", "uuid-name": "lrp", "row": {
-            "name": f"lrp-{lrp}", "mac": "fa:16:3e:ff:00:01", "networks": "10.0.0.1/16",
-            "external_ids": _map({"neutron:revision_number": "3", "neutron:network_name": f"neutron-{net}"})}})
+        ops.append(
+            {
+                "op": "insert",
+                "table": "Logical_Router_Port",
+                "uuid-name": "lrp",
+                "row": {
+                    "name": f"lrp-{lrp}",
+                    "mac": "fa:16:3e:ff:00:01",
+                    "networks": "10.0.0.1/16",
+                    "external_ids": _map({"neutron:revision_number": "3", "neutron:network_name": f"neutron-{net}"}),
+                },
+            }
+        )
         nats = []
         for i in range(per_network * 20 // 10):
-            ops.append({"op": "insert", "table": "NAT", "uuid-name": f"n{i}", "row": {
-                "type": "dnat_and_snat", "external_ip": f"198.51.{i >> 8 & 255}.{i & 255}",
-                "logical_ip": f"10.0.{i >> 8 & 255}.{i & 255}",
-                "external_ids": _map({"neutron:fip_id": str(uuid.uuid4()), "neutron:revision_number": "2",
-                                      "neutron:router_name": f"neutron-{rid}"})}})
+            ops.append(
+                {
+                    "op": "insert",
+                    "table": "NAT",
+                    "uuid-name": f"n{i}",
+                    "row": {
+                        "type": "dnat_and_snat",
+                        "external_ip": f"198.51.{i >> 8 & 255}.{i & 255}",
+                        "logical_ip": f"10.0.{i >> 8 & 255}.{i & 255}",
+                        "external_ids": _map(
+                            {
+                                "neutron:fip_id": str(uuid.uuid4()),
+                                "neutron:revision_number": "2",
+                                "neutron:router_name": f"neutron-{rid}",
+                            }
+                        ),
+                    },
+                }
+            )
             nats.append(_ref(f"n{i}"))
-        ops.append({"op": "insert", "table": "Logical_Router", "row": {
-            "name": f"neutron-{rid}", "ports": ["set", [_ref("lrp")]], "nat": ["set", nats],
-            "external_ids": _map({"neutron:router_name": f"r{n}", "neutron:revision_number": "2"})}})
+        ops.append(
+            {
+                "op": "insert",
+                "table": "Logical_Router",
+                "row": {
+                    "name": f"neutron-{rid}",
+                    "ports": ["set", [_ref("lrp")]],
+                    "nat": ["set", nats],
+                    "external_ids": _map({"neutron:router_name": f"r{n}", "neutron:revision_number": "2"}),
+                },
+            }
+        )
     return ops
 
 
@@ -155,9 +247,14 @@ def main() -> int:
 
         source_s = median_time(collect, args.rounds)
         full_s = median_time(lambda: load(settings, None).close(), args.rounds)
-        cli_s = median_time(lambda: subprocess.run(
-            ["ovsdb-client", "--format=json", "dump", server.remote, "OVN_Northbound"], stdout=subprocess.DEVNULL,
-            check=True), args.rounds)
+        cli_s = median_time(
+            lambda: subprocess.run(
+                ["ovsdb-client", "--format=json", "dump", server.remote, "OVN_Northbound"],
+                stdout=subprocess.DEVNULL,
+                check=True,
+            ),
+            args.rounds,
+        )
         print(f"source (only the columns the checks use): {source_s:.2f} s for {facts[0]} facts")
         print(f"full IDL (every column of every table):   {full_s:.2f} s")
         print(f"ovsdb-client dump, whole database (JSON):  {cli_s:.2f} s")

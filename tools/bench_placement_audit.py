@@ -36,10 +36,10 @@ from sqlalchemy import text
 
 from osfsck.clients.db import make_engine
 from osfsck.config.load import load_settings
-from osfsck_lab import build as lab_build
-from osfsck_lab.mariadb import MariaDB
 from osfsck.sources.nova_db.cell_urls import resolve_cell_url
 from osfsck.sources.nova_db.source import read_cells
+from osfsck_lab import build as lab_build
+from osfsck_lab.mariadb import MariaDB
 
 ROOT = Path(__file__).resolve().parent.parent
 NOVA_VERSION = "34.0.0"
@@ -72,8 +72,10 @@ def main() -> int:
         if not args.reuse:
             t = time.perf_counter()
             info = lab_build.build(lab, args.profile, args.seed, db_url)
-            say(f"built the {args.profile} lab in {time.perf_counter() - t:.0f} s: {info['hosts']} hypervisors, "
-                f"{info['instances']:,} instance rows")
+            say(
+                f"built the {args.profile} lab in {time.perf_counter() - t:.0f} s: {info['hosts']} hypervisors, "
+                f"{info['instances']:,} instance rows"
+            )
         settings = load_settings(str(lab / "osfsck.toml"))
         endpoint = getattr(settings.placement, "endpoint", None)
         if not endpoint:
@@ -82,7 +84,7 @@ def main() -> int:
         compare(lab, nova_manage, conf, figures)
     finally:
         if lab is not None and not args.reuse and (lab / "lab.json").exists():
-            lab_build.stop(lab)        # its servers (placement-api, named, the broker...)
+            lab_build.stop(lab)  # its servers (placement-api, named, the broker...)
         if server is not None:
             server.stop()
     if args.json:
@@ -101,8 +103,9 @@ def ensure_nova() -> Path:
     if not exe.exists():
         say(f"installing nova {NOVA_VERSION} into {NOVA_VENV.name} (once)")
         subprocess.run([sys.executable, "-m", "venv", str(NOVA_VENV)], check=True)
-        subprocess.run([str(NOVA_VENV / "bin" / "pip"), "install", "-q", f"nova=={NOVA_VERSION}", "PyMySQL"],
-                       check=True)
+        subprocess.run(
+            [str(NOVA_VENV / "bin" / "pip"), "install", "-q", f"nova=={NOVA_VERSION}", "PyMySQL"], check=True
+        )
     return exe
 
 
@@ -128,21 +131,41 @@ def nova_conf(lab: Path, settings, endpoint: str) -> Path:
     Placement API, which the lab runs with noauth2 (the "admin" token)."""
     api = settings.nova.api_database.url
     base = nova_user(settings.nova.cell_url_base.url if settings.nova.cell_url_base else api)
-    conf = "\n".join([
-        "[DEFAULT]", "transport_url = fake:/", "",
-        "[api_database]", f"connection = {_pymysql(api)}", "",
-        "[database]", f"connection = {_pymysql(base)}", "",
-        "[placement]", "auth_type = admin_token", f"endpoint = {endpoint}", "token = admin",
-        f"endpoint_override = {endpoint}", "",
-    ])
+    conf = "\n".join(
+        [
+            "[DEFAULT]",
+            "transport_url = fake:/",
+            "",
+            "[api_database]",
+            f"connection = {_pymysql(api)}",
+            "",
+            "[database]",
+            f"connection = {_pymysql(base)}",
+            "",
+            "[placement]",
+            "auth_type = admin_token",
+            f"endpoint = {endpoint}",
+            "token = admin",
+            f"endpoint_override = {endpoint}",
+            "",
+        ]
+    )
     path = lab / "nova-audit.conf"
     path.write_text(conf)
     return path
 
 
 def compare(lab: Path, nova_manage: Path, conf: Path, figures: dict) -> None:
-    osfsck = [str(ROOT / ".venv" / "bin" / "osfsck"), "-c", str(lab / "osfsck.toml"), "check",
-              "--select", "PL101", "--format", "json"]
+    osfsck = [
+        str(ROOT / ".venv" / "bin" / "osfsck"),
+        "-c",
+        str(lab / "osfsck.toml"),
+        "check",
+        "--select",
+        "PL101",
+        "--format",
+        "json",
+    ]
     t = time.perf_counter()
     ours = subprocess.run(osfsck, capture_output=True, text=True, cwd=lab)
     ours_s = time.perf_counter() - t
@@ -151,15 +174,24 @@ def compare(lab: Path, nova_manage: Path, conf: Path, figures: dict) -> None:
     flagged_ours = sorted({f["subject"]["id"] for f in json.loads(ours.stdout)["findings"]})
 
     t = time.perf_counter()
-    theirs = subprocess.run([str(nova_manage), "--config-file", str(conf), "placement", "audit", "--verbose"],
-                            capture_output=True, text=True, cwd=lab)
+    theirs = subprocess.run(
+        [str(nova_manage), "--config-file", str(conf), "placement", "audit", "--verbose"],
+        capture_output=True,
+        text=True,
+        cwd=lab,
+    )
     theirs_s = time.perf_counter() - t
     if theirs.returncode not in (0, 3):
         tail = (theirs.stderr or theirs.stdout).strip().splitlines()[-3:]
         raise SystemExit(f"nova-manage placement audit failed ({theirs.returncode}): {' | '.join(tail)}")
     flagged_theirs = sorted({m.group(1) for m in ORPHAN_LINE.finditer(theirs.stdout)})
-    figures.update(osfsck_s=ours_s, nova_manage_s=theirs_s, ratio=theirs_s / ours_s,
-                   osfsck_flagged=flagged_ours, nova_manage_flagged=flagged_theirs)
+    figures.update(
+        osfsck_s=ours_s,
+        nova_manage_s=theirs_s,
+        ratio=theirs_s / ours_s,
+        osfsck_flagged=flagged_ours,
+        nova_manage_flagged=flagged_theirs,
+    )
     say("\norphan allocations, the same lab, each tool in its own process:")
     say(f"  osfsck check --select PL101                  {ours_s:8.1f} s   {len(flagged_ours)} consumers")
     say(f"  nova-manage placement audit (read-only)      {theirs_s:8.1f} s   {len(flagged_theirs)} consumers")
@@ -185,11 +217,15 @@ def describe(settings, ids: list[str]) -> dict[str, str]:
         engine = make_engine(resolve_cell_url(settings.nova, cell)[0])
         with engine.connect() as conn:
             for uuid in ids:
-                row = conn.execute(text("SELECT vm_state, task_state, host, deleted, created_at FROM instances "
-                                        "WHERE uuid = :u"), {"u": uuid}).first()
+                row = conn.execute(
+                    text("SELECT vm_state, task_state, host, deleted, created_at FROM instances WHERE uuid = :u"),
+                    {"u": uuid},
+                ).first()
                 if row is not None:
-                    out[uuid] = (f"(instance in {cell['name']}: {row[0]}, task {row[1]}, host {row[2]}, "
-                                 f"{'deleted' if row[3] else 'live'}, created {row[4]})")
+                    out[uuid] = (
+                        f"(instance in {cell['name']}: {row[0]}, task {row[1]}, host {row[2]}, "
+                        f"{'deleted' if row[3] else 'live'}, created {row[4]})"
+                    )
         engine.dispose()
     return out
 

@@ -44,27 +44,28 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))   # the lab's MariaDB helper (stdlib only, like this script)
+sys.path.insert(0, str(ROOT / "src"))  # the lab's MariaDB helper (stdlib only, like this script)
 from osfsck_lab.mariadb import MariaDB, MariaDBError  # noqa: E402
+
 REQ_DIR = ROOT / "tools" / "schema-requirements"
 OUT_DIR = ROOT / "src" / "osfsck" / "lab" / "schemas"
 
 
 @dataclass(frozen=True)
 class Database:
-    name: str                  # output file stem and versions.json key, e.g. "nova_api"
-    section: str               # config section whose `connection` points the sync at this DB
-    sync: tuple[str, ...]      # arguments of the service's manage command
+    name: str  # output file stem and versions.json key, e.g. "nova_api"
+    section: str  # config section whose `connection` points the sync at this DB
+    sync: tuple[str, ...]  # arguments of the service's manage command
     # Same, stopping at alembic revision {rev} (see RELEASES "revisions"); () = not supported.
     sync_to: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Service:
-    name: str                  # as written in the dump headers ("Nova's own migrations")
-    package: str               # PyPI distribution; its version goes to versions.json
-    manage: str                # console script in the venv that runs the migrations
-    databases: tuple[Database, ...]   # in sync order
+    name: str  # as written in the dump headers ("Nova's own migrations")
+    package: str  # PyPI distribution; its version goes to versions.json
+    manage: str  # console script in the venv that runs the migrations
+    databases: tuple[Database, ...]  # in sync order
     # Only when the migrations cannot run on SQLite: a function returning the models'
     # MetaData, whose create_all() builds the SQLite DB instead; `sqlite_stamp` (manage
     # arguments) then records the heads in alembic_version, as the migrations would have.
@@ -73,31 +74,50 @@ class Service:
 
 
 # Runs inside a venv: argv[1] = "module.function" returning a MetaData, argv[2] = DB URL.
-MODELS_CREATE = r'''
+MODELS_CREATE = r"""
 import importlib, sys, sqlalchemy
 module, _, function = sys.argv[1].rpartition(".")
 metadata = getattr(importlib.import_module(module), function)()
 metadata.create_all(sqlalchemy.create_engine(sys.argv[2]))
-'''
+"""
 
 SERVICES: tuple[Service, ...] = (
-    Service("Nova", "nova", "nova-manage", (
-        # API DB first: `db sync` looks up cell_mappings in the API DB (to also sync cell0),
-        # and fails if that table does not exist yet.
-        Database("nova_api", "api_database", ("api_db", "sync"), ("api_db", "sync", "{rev}")),
-        Database("nova", "database", ("db", "sync"), ("db", "sync", "{rev}")),
-    )),
+    Service(
+        "Nova",
+        "nova",
+        "nova-manage",
+        (
+            # API DB first: `db sync` looks up cell_mappings in the API DB (to also sync cell0),
+            # and fails if that table does not exist yet.
+            Database("nova_api", "api_database", ("api_db", "sync"), ("api_db", "sync", "{rev}")),
+            Database("nova", "database", ("db", "sync"), ("db", "sync", "{rev}")),
+        ),
+    ),
     # `cinder-manage db sync` takes only integer versions, hence no sync_to.
     Service("Cinder", "cinder", "cinder-manage", (Database("cinder", "database", ("db", "sync")),)),
     # `upgrade heads`: neutron has two alembic branches (expand and contract); both go to head.
     # Its migrations fail on SQLite ("No support for ALTER of constraints in SQLite dialect",
     # mitaka 1df244e556f5); neutron's own unit tests build SQLite DBs from the models instead.
-    Service("Neutron", "neutron", "neutron-db-manage", (Database("neutron", "database", ("upgrade", "heads")),),
-            sqlite_models="neutron.db.migration.models.head.get_metadata", sqlite_stamp=("stamp", "heads")),
-    Service("Placement", "openstack-placement", "placement-manage",
-            (Database("placement", "placement_database", ("db", "sync")),)),
-    Service("Designate", "designate", "designate-manage",
-            (Database("designate", "storage:sqlalchemy", ("database", "sync")),)),
+    Service(
+        "Neutron",
+        "neutron",
+        "neutron-db-manage",
+        (Database("neutron", "database", ("upgrade", "heads")),),
+        sqlite_models="neutron.db.migration.models.head.get_metadata",
+        sqlite_stamp=("stamp", "heads"),
+    ),
+    Service(
+        "Placement",
+        "openstack-placement",
+        "placement-manage",
+        (Database("placement", "placement_database", ("db", "sync")),),
+    ),
+    Service(
+        "Designate",
+        "designate",
+        "designate-manage",
+        (Database("designate", "storage:sqlalchemy", ("database", "sync")),),
+    ),
 )
 
 # Release name -> how to build it.  Newest first.
@@ -124,7 +144,7 @@ LIBRARIES = ("neutron-lib", "SQLAlchemy", "alembic", "oslo.db", "PyMySQL")
 
 # Runs inside a venv (which has PyMySQL): executes statements and/or dumps one MariaDB
 # database.  Request and answer are JSON on stdin/stdout.
-MYSQL_HELPER = r'''
+MYSQL_HELPER = r"""
 import json, sys, pymysql
 req = json.load(sys.stdin)
 conn = pymysql.connect(host="127.0.0.1", port=req["port"], user="root",
@@ -147,7 +167,7 @@ if req.get("dump"):
         cur.execute("SELECT version_num FROM alembic_version ORDER BY version_num")
         out["alembic"] = [r[0] for r in cur.fetchall()]
 json.dump(out, sys.stdout)
-'''
+"""
 
 
 class BuildError(Exception):
@@ -175,7 +195,7 @@ def split_statements(text: str) -> list[str]:
     statements end with ';' at the end of a line; '--' lines are comments."""
     out = []
     for chunk in text.split(";\n"):
-        body = "\n".join(l for l in chunk.splitlines() if not l.startswith("--")).strip()
+        body = "\n".join(line for line in chunk.splitlines() if not line.startswith("--")).strip()
         if body:
             out.append(body)
     return out
@@ -191,7 +211,7 @@ def join_statements(header: list[str], statements: list[str]) -> str:
 
 def read_requirements(name: str) -> list[str]:
     lines = (REQ_DIR / name).read_text().splitlines()
-    return [l.split("#")[0].strip() for l in lines if l.split("#")[0].strip()]
+    return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
 
 
 def norm(package: str) -> str:
@@ -201,8 +221,12 @@ def norm(package: str) -> str:
 
 def header(db: str, release: str, what: str, how: str, revs: list[str]) -> list[str]:
     label = "alembic revision" if len(revs) == 1 else "alembic revisions"
-    return [f"{db} schema of OpenStack {release}, {what}.", how,
-            f"{label}: {' '.join(revs)}", "Generated by tools/build_schemas.py; do not edit."]
+    return [
+        f"{db} schema of OpenStack {release}, {what}.",
+        how,
+        f"{label}: {' '.join(revs)}",
+        "Generated by tools/build_schemas.py; do not edit.",
+    ]
 
 
 # ---------------------------------------------------------------- MariaDB
@@ -218,8 +242,13 @@ def mariadb_call(server: MariaDB, python: Path, logfile: Path, **req) -> dict:
 
 
 def mariadb_fresh(server: MariaDB, python: Path, logfile: Path, names: list[str]) -> None:
-    mariadb_call(server, python, logfile, exec=[f"DROP DATABASE IF EXISTS `{n}`" for n in names] +
-                 [f"CREATE DATABASE `{n}` CHARACTER SET utf8mb4" for n in names])
+    mariadb_call(
+        server,
+        python,
+        logfile,
+        exec=[f"DROP DATABASE IF EXISTS `{n}`" for n in names]
+        + [f"CREATE DATABASE `{n}` CHARACTER SET utf8mb4" for n in names],
+    )
 
 
 # ---------------------------------------------------------------- dumps
@@ -238,25 +267,26 @@ def stable_sqlite_table(sql: str) -> str:
     The layout is SQLAlchemy's, one item per tab-indented line; anything else is left as is.
     """
     lines = sql.split("\n")
-    body = [l.rstrip(", ") for l in lines[1:-1]]
-    if not (lines[0].endswith(" (") and lines[-1] == ")" and all(l.startswith("\t") for l in body)):
+    body = [line.rstrip(", ") for line in lines[1:-1]]
+    if not (lines[0].endswith(" (") and lines[-1] == ")" and all(line.startswith("\t") for line in body)):
         return sql
 
     def kind(item: str) -> int | None:
         item = re.sub(r"^CONSTRAINT \S+ ", "", item.strip())
         return next((i for i, k in enumerate(SQLITE_CONSTRAINTS) if re.match(k + r" ?\(", item)), None)
 
-    columns = [l for l in body if kind(l) is None]
-    if columns != body[:len(columns)]:
-        return sql   # constraints between columns: not SQLAlchemy's layout
-    constraints = sorted(body[len(columns):], key=lambda l: (kind(l), l))
+    columns = [line for line in body if kind(line) is None]
+    if columns != body[: len(columns)]:
+        return sql  # constraints between columns: not SQLAlchemy's layout
+    constraints = sorted(body[len(columns) :], key=lambda line: (kind(line), line))
     return "\n".join([lines[0], ", \n".join(columns + constraints), ")"])
 
 
 def sqlite_dump(con: sqlite3.Connection) -> tuple[list[str], list[str]]:
     """(DDL statements in a stable order, alembic revisions) of one SQLite DB."""
-    rows = con.execute("SELECT type, name, sql FROM sqlite_master "
-                       "WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'").fetchall()
+    rows = con.execute(
+        "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'"
+    ).fetchall()
     # Tables by name, then indexes, views and triggers by name: migrations create indexes
     # in set order, so sqlite_master's own order changes from run to run.
     kinds = ["table", "index", "view", "trigger"]
@@ -267,8 +297,9 @@ def sqlite_dump(con: sqlite3.Connection) -> tuple[list[str], list[str]]:
 
 
 def sqlite_tables(con: sqlite3.Connection) -> set[str]:
-    return {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                      "AND name NOT LIKE 'sqlite_%'")}
+    return {
+        r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    }
 
 
 def stable_create_table(ddl: str) -> str:
@@ -281,11 +312,14 @@ def stable_create_table(ddl: str) -> str:
     AUTO_INCREMENT=n is table state, not schema, so it is dropped.
     """
     lines = ddl.splitlines()
-    head, body, tail = lines[0], [l.rstrip(",") for l in lines[1:-1]], lines[-1]
-    fixed = [l for l in body if l.lstrip().startswith(("`", "PRIMARY KEY"))]
-    rank = lambda l: next((i for i, p in enumerate(("UNIQUE KEY", "KEY", "CONSTRAINT")) if l.lstrip().startswith(p)), 3)
-    rest = sorted((l for l in body if l not in fixed), key=lambda l: (rank(l), l))
-    if fixed != body[:len(fixed)]:
+    head, body, tail = lines[0], [line.rstrip(",") for line in lines[1:-1]], lines[-1]
+    fixed = [line for line in body if line.lstrip().startswith(("`", "PRIMARY KEY"))]
+
+    def rank(line):
+        return next((i for i, p in enumerate(("UNIQUE KEY", "KEY", "CONSTRAINT")) if line.lstrip().startswith(p)), 3)
+
+    rest = sorted((line for line in body if line not in fixed), key=lambda line: (rank(line), line))
+    if fixed != body[: len(fixed)]:
         raise BuildError(f"unexpected SHOW CREATE TABLE layout: {head}")
     tail = re.sub(r" AUTO_INCREMENT=\d+", "", tail)
     return "\n".join([head, ",\n".join(fixed + rest), tail])
@@ -328,7 +362,7 @@ class ReleaseBuild:
         self.versions: dict[str, str] = {}
         self.heads: dict[str, list[str]] = {}
         self.how: dict[str, dict[str, str]] = {}
-        self.tables: dict[str, dict[str, set[str]]] = {}   # db -> dialect -> table names
+        self.tables: dict[str, dict[str, set[str]]] = {}  # db -> dialect -> table names
 
     # --- venv
 
@@ -338,11 +372,13 @@ class ReleaseBuild:
         run([str(self.vpy), "-m", "pip", "install", "--quiet", "-r", str(req)], self.logfile)
         run([str(self.vpy), "-m", "pip", "check"], self.logfile)  # a broken dependency set is not a real release
         freeze = run([str(self.vpy), "-m", "pip", "freeze"], self.logfile).splitlines()
-        installed = {norm(name): v for name, _, v in (l.partition("==") for l in freeze if "==" in l)}
+        installed = {norm(name): v for name, _, v in (line.partition("==") for line in freeze if "==" in line)}
         for package in [s.package for s in self.services] + list(LIBRARIES):
             self.versions[package] = installed.get(norm(package), "?")
-        out = run([str(self.vpy), "-c", "import sys, sqlite3; print(sys.version.split()[0], sqlite3.sqlite_version)"],
-                  self.logfile)
+        out = run(
+            [str(self.vpy), "-c", "import sys, sqlite3; print(sys.version.split()[0], sqlite3.sqlite_version)"],
+            self.logfile,
+        )
         self.python_version, self.sqlite_version = out.split()
 
     # --- running the services' own commands
@@ -363,7 +399,7 @@ class ReleaseBuild:
         conf.write_text("[DEFAULT]\n" + sections)
         manage = [str(self.venv / "bin" / service.manage), "--config-file", str(conf)]
         if dialect == "sqlite" and service.sqlite_models:
-            (db,) = service.databases   # the models path assumes one database per service
+            (db,) = service.databases  # the models path assumes one database per service
             run([str(self.vpy), "-c", MODELS_CREATE, service.sqlite_models, urls[db.name]], self.logfile, env=self.env)
             run(manage + list(service.sqlite_stamp), self.logfile, env=self.env)
             return
@@ -375,9 +411,11 @@ class ReleaseBuild:
     def how_built(self, service: Service, dialect: str) -> str:
         if dialect == "sqlite" and service.sqlite_models:
             version = self.versions[service.package]
-            return (f"Built from {service.name}'s models, because its migrations fail on SQLite "
-                    f"({service.package} {version} installed from PyPI; {service.sqlite_models}()"
-                    f".create_all(engine), then `{service.manage} {' '.join(service.sqlite_stamp)}`).")
+            return (
+                f"Built from {service.name}'s models, because its migrations fail on SQLite "
+                f"({service.package} {version} installed from PyPI; {service.sqlite_models}()"
+                f".create_all(engine), then `{service.manage} {' '.join(service.sqlite_stamp)}`)."
+            )
         return f"Built with {service.name}'s own migrations ({self.describe(service)})."
 
     # --- SQLite
@@ -423,10 +461,19 @@ class ReleaseBuild:
             self.tables[db]["mysql"] = set(dump["tables"])
             self.how[db]["mysql"] = how
             ddl = mysql_statements(dump)
-            lines = header(db, self.release, f"MariaDB {self.mariadb.version} (SHOW CREATE TABLE, "
-                           f"{len(ddl)} tables; secondary keys sorted by name)", how, dump["alembic"])
-            stmts = ["SET FOREIGN_KEY_CHECKS=0", *ddl, "SET FOREIGN_KEY_CHECKS=1",
-                     *alembic_insert(dump["alembic"], "`")]
+            lines = header(
+                db,
+                self.release,
+                f"MariaDB {self.mariadb.version} (SHOW CREATE TABLE, {len(ddl)} tables; secondary keys sorted by name)",
+                how,
+                dump["alembic"],
+            )
+            stmts = [
+                "SET FOREIGN_KEY_CHECKS=0",
+                *ddl,
+                "SET FOREIGN_KEY_CHECKS=1",
+                *alembic_insert(dump["alembic"], "`"),
+            ]
             path = self.outdir / f"{db}.mysql.sql"
             path.write_text(join_statements(lines, stmts))
             # Reload check into a fresh database.
@@ -443,8 +490,10 @@ class ReleaseBuild:
         out = {}
         models_built = {d.name for s in self.services if s.sqlite_models for d in s.databases}
         for db, t in self.tables.items():
-            diff = {"only_in_mysql": sorted(t["mysql"] - t["sqlite"]),
-                    "only_in_sqlite": sorted(t["sqlite"] - t["mysql"])}
+            diff = {
+                "only_in_mysql": sorted(t["mysql"] - t["sqlite"]),
+                "only_in_sqlite": sorted(t["sqlite"] - t["mysql"]),
+            }
             diff = {k: v for k, v in diff.items() if v}
             if diff and db not in models_built:
                 raise BuildError(f"{self.release} {db}: migrations built different tables per dialect: {diff}")
@@ -455,16 +504,20 @@ class ReleaseBuild:
     def build(self, built_on: str) -> dict:
         t = time.monotonic()
         self.install()
-        log(f"[{self.release}] venv + pip install: {time.monotonic() - t:.1f}s "
+        log(
+            f"[{self.release}] venv + pip install: {time.monotonic() - t:.1f}s "
             f"({', '.join(f'{s.package} {self.versions[s.package]}' for s in self.services)}; "
-            f"Python {self.python_version})")
+            f"Python {self.python_version})"
+        )
         self.outdir.mkdir(parents=True, exist_ok=True)
         for dialect, build in (("sqlite", self.build_sqlite), ("mysql", self.build_mysql)):
             for service in self.services:
                 t = time.monotonic()
                 build(service)
-                log(f"[{self.release}] {service.package} {dialect} sync + dump + reload check: "
-                    f"{time.monotonic() - t:.1f}s")
+                log(
+                    f"[{self.release}] {service.package} {dialect} sync + dump + reload check: "
+                    f"{time.monotonic() - t:.1f}s"
+                )
         return {
             "packages": self.versions,
             "python": self.python_version,
@@ -494,14 +547,16 @@ def main() -> int:
 
     for tool in ("mariadbd", "mariadb-install-db"):
         if shutil.which(tool) is None:
-            print(f"error: {tool} not found on PATH (install mariadb-server, e.g. apt-get install mariadb-server)",
-                  file=sys.stderr)
+            print(
+                f"error: {tool} not found on PATH (install mariadb-server, e.g. apt-get install mariadb-server)",
+                file=sys.stderr,
+            )
             return 2
     if sys.version_info[:2] != (3, 11) and args.python == sys.executable:
         log(f"warning: Python {sys.version.split()[0]}; the pins were worked out on 3.11")
 
     releases = args.release or list(RELEASES)
-    built_on = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+    built_on = datetime.datetime.now(datetime.UTC).date().isoformat()
     work = Path(tempfile.mkdtemp(prefix="osfsck-schemas-"))
     start = time.monotonic()
     results = {}
