@@ -133,7 +133,7 @@ class InstanceIndex:
         return ""
 
     def cell_name(self, cell_uuid: str | None) -> str | None:
-        return self.cell_name_of.get(cell_uuid)
+        return None if cell_uuid is None else self.cell_name_of.get(cell_uuid)
 
     # -- answers ----------------------------------------------------------------------
     def primary(self, uuid: str) -> Instance | None:

@@ -12,16 +12,18 @@ import typing
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from osfsck.model.facts import FACT_TYPES
-from osfsck.model.facts.base import FactType, to_row
+from osfsck.model.facts.base import FactType, kind_of, to_row
 from osfsck.model.facts.nsx import NEUTRON_TAG_SCOPES
 
 FORMAT = "osfsck-snapshot/1"
 # the scope of a kind whose source found nothing to read (no compute host listed): its
 # coverage there is incomplete, and every check that needs the kind is undecided
 ANYWHERE = "*"
+# a fact type as a check names it: Snapshot.of gives its facts as that type
+_F = TypeVar("_F")
 
 
 class SnapshotFormatError(ValueError):
@@ -87,8 +89,9 @@ class Snapshot:
         return out
 
     # -- reading ------------------------------------------------------------------
-    def of(self, fact_cls: FactType) -> list[Any]:
-        return self.facts.get(fact_cls.kind, [])
+    def of(self, fact_cls: type[_F]) -> list[_F]:
+        facts: list[_F] = self.facts.get(kind_of(fact_cls), [])
+        return facts
 
     def scopes(self, fact_cls: FactType) -> list[str]:
         """The scopes `fact_cls` was collected in (not ANYWHERE: that says there was none)."""

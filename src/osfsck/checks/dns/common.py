@@ -409,7 +409,7 @@ class DnsIndex:
         """The instances (live or deleted) whose names the template of `name`'s zone maps
         to `name` (for the record's address)."""
         zone = self.zone_of(name)
-        t = self.templates.get(zone)
+        t = None if zone is None else self.templates.get(zone)
         if t is None:
             return []
         found = {}

@@ -61,7 +61,7 @@ class MappingWrongCell(Check):
         unread = set(idx.partial_cells)
         for m in snap.of(InstanceMapping):
             row = live.get(m.instance_uuid)
-            mapped = cell_of.get(m.cell_uuid)
+            mapped = cell_of.get(m.cell_uuid) if m.cell_uuid is not None else None
             if mapped is None:
                 continue
             if row is None:

@@ -143,7 +143,8 @@ class StuckInstanceTask(Check):
         actions = {a.instance_uuid: a for a in snap.of(InstanceAction)}
         migrations: dict[str, list[Migration]] = {}
         for m in snap.of(Migration):
-            if (m.status or "") not in MIGRATION_TERMINAL:
+            # one of no instance is no instance's: the lookups below are by uuid
+            if m.instance_uuid is not None and (m.status or "") not in MIGRATION_TERMINAL:
                 migrations.setdefault(m.instance_uuid, []).append(m)
         services = compute_services(snap)
         for row in sorted(busy, key=lambda r: r.uuid):

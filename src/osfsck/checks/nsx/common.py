@@ -32,7 +32,14 @@ from osfsck.model.snapshot import Snapshot
 # object (before or after its row): ten minutes covers a slow call and its retries
 MIN_AGE = 600
 
-NEUTRON_FACTS = {NETWORK: NeutronNetwork, PORT: NeutronPort, ROUTER: NeutronRouter, SECURITY_GROUP: SecurityGroup}
+# a Neutron object the plugin makes NSX objects for
+NeutronFact = NeutronNetwork | NeutronPort | NeutronRouter | SecurityGroup
+NEUTRON_FACTS: dict[str, type[NeutronFact]] = {
+    NETWORK: NeutronNetwork,
+    PORT: NeutronPort,
+    ROUTER: NeutronRouter,
+    SECURITY_GROUP: SecurityGroup,
+}
 NEUTRON_KINDS = (NeutronNetwork, NeutronPort, NeutronRouter, SecurityGroup)
 
 # The order repairs must follow: NSX refuses to delete a segment that has ports or a group

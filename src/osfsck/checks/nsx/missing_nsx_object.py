@@ -4,7 +4,7 @@ from collections import defaultdict
 from typing import TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, recent
-from osfsck.checks.nsx.common import MIN_AGE, complete, external_networks, neutron_ref
+from osfsck.checks.nsx.common import MIN_AGE, NeutronFact, complete, external_networks, neutron_ref
 from osfsck.model.facts.neutron import FloatingIp, NeutronNetwork, NeutronPort, NeutronRouter, SecurityGroup
 from osfsck.model.facts.nsx import (
     GROUP_TYPES,
@@ -94,7 +94,9 @@ class MissingNsxObject(Check):
             if o.neutron_kind is not None and not o.internal:
                 have[(o.neutron_kind, o.neutron_id)].add(o.resource_type)
         external = external_networks(snap)
-        expected = [(NETWORK, n) for n in snap.of(NeutronNetwork) if n.id not in external]
+        expected: list[tuple[str, NeutronFact]] = [
+            (NETWORK, n) for n in snap.of(NeutronNetwork) if n.id not in external
+        ]
         expected += [
             (PORT, p)
             for p in snap.of(NeutronPort)

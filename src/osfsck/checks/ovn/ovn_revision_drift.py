@@ -74,7 +74,8 @@ class OvnRevisionDrift(Check):
         grace = float(self.params["grace_age"])
         objects = neutron_objects(snap)
         for r in snap.of(OvnNbRow):
-            if not r.marked or r.revision is None or r.neutron_kind not in _REVISED:
+            # a row without a neutron_id names no Neutron object to compare with
+            if not r.marked or r.revision is None or r.neutron_id is None or r.neutron_kind not in _REVISED:
                 continue
             if r.table == DHCP_OPTIONS and r.neutron_kind != SUBNET:
                 continue

@@ -123,7 +123,8 @@ class QuotaUsageDrift(Check):
 
     # -- Cinder ---------------------------------------------------------------------------
     def _cinder(self, snap: Snapshot, out: CheckOutput, min_age: float) -> None:
-        types = {t.name: t.id for t in snap.of(CinderVolumeType)}
+        # a nameless type makes no resource name (volumes_<name>)
+        types = {t.name: t.id for t in snap.of(CinderVolumeType) if t.name is not None}
         counted = defaultdict(list)
         for c in snap.of(CinderCounted):
             counted[c.project_id].append(c)

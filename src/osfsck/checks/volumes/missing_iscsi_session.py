@@ -108,7 +108,7 @@ class MissingIscsiSession(Check):
                 if not iqns or b.cell != row.cell:
                     continue
                 out.examine()
-                vol = vx.volumes.get(b.volume_id)
+                vol = vx.volumes.get(b.volume_id) if b.volume_id is not None else None
                 if recent(snap, b.updated_at or b.created_at, min_age) or (vol is not None and vol.migration_status):
                     continue
                 att = vx.cinder_attached(b.volume_id, uuid)

@@ -119,7 +119,7 @@ class StuckVolumeState(Check):
         vx = volume_index(snap)
         for v in vx.volumes.values():
             threshold = self.params.get(f"{v.status}_after")
-            if v.deleted or threshold is None:
+            if v.deleted or v.status is None or threshold is None:  # no status has no threshold
                 continue
             out.examine()
             age = age_seconds(snap, v.updated_at)
