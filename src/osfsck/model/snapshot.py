@@ -41,7 +41,7 @@ class Coverage:
     reason: str = ""
     collected_at: dt.datetime | None = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
             "scope": self.scope,
@@ -61,10 +61,10 @@ class Snapshot:
     """
 
     taken_at: dt.datetime
-    facts: dict[str, list] = field(default_factory=dict)
+    facts: dict[str, list[Any]] = field(default_factory=dict)
     coverage: dict[tuple[str, str], Coverage] = field(default_factory=dict)
     # derived indexes shared by checks within one run (never serialised)
-    memo: dict = field(default_factory=dict, repr=False, compare=False)
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     # -- building -----------------------------------------------------------------
     def add(self, kind: str, facts: Iterable[Any]) -> None:
@@ -114,7 +114,7 @@ class Snapshot:
         )
 
     # -- files --------------------------------------------------------------------
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         facts = {}
         for kind in sorted(self.facts):
             cls = FACT_TYPES[kind]
@@ -322,14 +322,16 @@ _FAST: dict[type, set[type]] = {str: {str}, int: {int, bool}, float: {int, float
 
 def _spec(cls: FactType) -> list[tuple[str, Any, bool, set[type]]]:
     """(name, base type, optional, the types taken at once) of each field of `cls`, from
-    its type hints (Optional[...] allows null)."""
+    its type hints (Optional[...] allows null; a tuple[...] field is read as a tuple, its
+    items as _TUPLE_ITEMS or _TUPLE_ROWS say)."""
     if cls not in _SPECS:
         hints = typing.get_type_hints(cls)
         spec = []
         for name in cls._fields:
             args = typing.get_args(hints[name])
             optional = type(None) in args
-            base = next((a for a in args if a is not type(None)), hints[name]) if optional else hints[name]
+            hint = next((a for a in args if a is not type(None)), hints[name]) if optional else hints[name]
+            base = typing.get_origin(hint) or hint
             spec.append((name, base, optional, _FAST.get(base, set()) | ({type(None)} if optional else set())))
         _SPECS[cls] = spec
     return _SPECS[cls]

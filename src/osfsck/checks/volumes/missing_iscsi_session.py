@@ -123,8 +123,8 @@ class MissingIscsiSession(Check):
                 if sessions and (None in luns or any(not s.luns or luns & set(s.luns) for s in sessions)):
                     continue  # a session carries its LUN (or lists none, or the LUN is unreadable)
                 subject = f"{uuid}/{b.volume_id}"
-                what = (
-                    f"{row.host}'s session to its target carries no LUN {_luns(luns)}"
+                what = (  # (with sessions, every LUN is a number: an unreadable one was let go above)
+                    f"{row.host}'s session to its target carries no LUN {_luns(n for n in luns if n is not None)}"
                     if sessions
                     else f"{row.host} has no session to its target"
                 )
