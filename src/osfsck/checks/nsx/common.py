@@ -3,6 +3,8 @@ NSX object is named and shown as evidence."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from osfsck.checks.base import CheckOutput, scope_complete
 from osfsck.model.facts.neutron import (
     FLOATINGIP_OWNER,
@@ -90,7 +92,7 @@ def neutron_ref(kind: str, neutron_id: str) -> ObjectRef:
     return ObjectRef(kind, neutron_id, NEUTRON_SCOPE)
 
 
-def nsx_evidence(o: NsxObject) -> dict:
+def nsx_evidence(o: NsxObject) -> dict[str, Any]:
     return {
         "api": o.api,
         "resource_type": o.resource_type,

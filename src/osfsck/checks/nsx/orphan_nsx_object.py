@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.nsx.common import MIN_AGE, NEUTRON_FACTS, complete, neutron_ref, nsx_evidence, nsx_ref, severity_of
@@ -16,7 +16,7 @@ _NOUN = {"network": "network", "port": "port", "router": "router", "security-gro
 class OrphanNsxObjectEvidence(TypedDict):
     """What every NX101 finding's evidence holds."""
 
-    nsx_object: dict
+    nsx_object: dict[str, Any]
 
 
 class OrphanNsxObject(Check):

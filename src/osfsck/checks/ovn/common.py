@@ -23,7 +23,7 @@ judged.  `neutron_pg_drop` stands for nothing: Neutron's own, never judged.
 from __future__ import annotations
 
 import datetime as dt
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from osfsck.checks.base import CheckOutput, scope_complete
 from osfsck.model.facts.neutron import (
@@ -156,7 +156,7 @@ def neutron_ref(kind: str, id: str) -> ObjectRef:
     return ObjectRef(kind, id, NEUTRON_SCOPE)
 
 
-def row_evidence(row: OvnNbRow) -> dict:
+def row_evidence(row: OvnNbRow) -> dict[str, Any]:
     return {k: v for k, v in row._asdict().items() if k != "scope"}
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.ovn.common import NEEDS, both_complete, describe, neutron_objects, neutron_ref, row_evidence, row_ref
@@ -45,9 +45,9 @@ _WHAT = {
 class OrphanOvnObjectEvidence(TypedDict):
     """What every OV101 finding's evidence holds."""
 
-    children: list
-    children_in_use: list
-    row: dict
+    children: list[dict[str, Any]]
+    children_in_use: list[str]
+    row: dict[str, Any]
 
 
 class OrphanOvnObject(Check):

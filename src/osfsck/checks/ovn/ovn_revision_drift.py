@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, age_seconds
 from osfsck.checks.ovn.common import NEEDS, both_complete, describe, neutron_objects, neutron_ref, row_evidence, row_ref
@@ -26,8 +26,8 @@ GRACE_AGE = 600
 class OvnRevisionDriftEvidence(TypedDict):
     """What every OV103 finding's evidence holds."""
 
-    neutron: dict
-    row: dict
+    neutron: dict[str, Any]
+    row: dict[str, Any]
 
 
 class OvnRevisionDrift(Check):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import instance_evidence
@@ -19,8 +19,8 @@ _HOLDS_NOTHING = frozenset({"shelved_offloaded", "building", "deleted"})
 class MissingAllocationEvidence(TypedDict):
     """What every PL102 finding's evidence holds."""
 
-    compute_node: dict
-    instance: dict
+    compute_node: dict[str, Any]
+    instance: dict[str, Any]
     provider_exists: bool
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, age_seconds, collected, scope_complete
 from osfsck.checks.evidence import iso
@@ -22,7 +22,7 @@ NEUTRON_CLEAN_INTERVAL = 240
 class ExpiredReservationEvidence(TypedDict):
     """What every QU102 finding's evidence holds."""
 
-    reservation: dict
+    reservation: dict[str, Any]
 
 
 class ExpiredReservation(Check):
