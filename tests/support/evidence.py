@@ -4,6 +4,7 @@ TypedDict): what it must hold, what it may, and what a repair reads of it."""
 from __future__ import annotations
 
 import dataclasses
+import types
 import typing
 
 from osfsck.checks.registry import find
@@ -32,8 +33,12 @@ def shape_problems(f: Finding) -> list[str]:
 
 
 def _is(value, hint) -> bool:
-    args = typing.get_args(hint) or (hint,)
-    return any(value is None if a is type(None) else isinstance(value, typing.get_origin(a) or a) for a in args)
+    """`value` of the type `hint` at its top level: one of a union's members, the origin of
+    a generic (list for list[str]: the items are not looked at)."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_is(value, a) for a in typing.get_args(hint))
+    return value is None if hint is type(None) else isinstance(value, origin or hint)
 
 
 class ReadTracking(dict):

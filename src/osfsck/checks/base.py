@@ -48,7 +48,7 @@ class CheckOutput:
         evidence: dict[str, Any] | None = None,
         confidence: Confidence = Confidence.HIGH,
         changed_at: dt.datetime | None = None,
-        reclaim: dict | None = None,
+        reclaim: dict[str, int] | None = None,
         severity: Severity | None = None,
     ) -> None:
         c = self.check
@@ -80,22 +80,22 @@ class Check:
     severity: ClassVar[Severity]
     # fact types read (an instance's may be narrowed to the parts that can run: engine/wiring.py)
     needs: tuple[FactType, ...] = ()
-    relies_on: ClassVar[tuple] = ()  # fact types whose completeness absence depends on
+    relies_on: ClassVar[tuple[FactType, ...]] = ()  # fact types whose completeness absence depends on
     # fact types read when their source is configured, never required: evidence that makes
     # a finding clearer (what the hypervisor shows), not what decides it
-    uses: ClassVar[tuple] = ()
+    uses: ClassVar[tuple[FactType, ...]] = ()
     # groups of kinds in `needs` that are alternatives, one per service the check has a part
     # for (Cinder's quota rows, Neutron's): it runs when the sources of at least one group
     # are configured and reads only those groups' kinds; each part runs on what was
     # collected (see `collected`)
-    needs_one_of: ClassVar[tuple] = ()
+    needs_one_of: ClassVar[tuple[tuple[FactType, ...], ...]] = ()
     repairs: ClassVar[tuple[str, ...]] = ()  # names of repairs that can fix a finding
     # a TypedDict: the keys (and their values' types) of every finding's evidence -- the
     # contract with its repairs, which read nothing else (tests/checks/test_evidence_shapes.py)
     evidence_shape: ClassVar[type]
-    defaults: ClassVar[dict] = {}  # tunable parameters (ages in seconds)
+    defaults: ClassVar[dict[str, Any]] = {}  # tunable parameters (ages in seconds)
 
-    def __init__(self, params: dict | None = None):
+    def __init__(self, params: dict[str, Any] | None = None):
         self.params = {**self.defaults, **_valid_params(self, params or {})}
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:  # pragma: no cover - abstract

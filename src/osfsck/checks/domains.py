@@ -6,6 +6,7 @@ import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from osfsck.checks.base import CheckOutput
 from osfsck.model.facts.base import FactType
@@ -45,7 +46,7 @@ def is_nova_domain(d: Domain, name_pattern: str = DEFAULT_NAME_PATTERN) -> bool:
 
 
 @functools.lru_cache(maxsize=8)
-def _pattern(name_pattern: str) -> re.Pattern:
+def _pattern(name_pattern: str) -> re.Pattern[str]:
     return re.compile(name_pattern)
 
 
@@ -65,7 +66,7 @@ def domain_ref(d: Domain) -> ObjectRef:
     return ObjectRef("domain", d.uuid, host_scope(d.host))
 
 
-def domain_evidence(d: Domain) -> dict:
+def domain_evidence(d: Domain) -> dict[str, Any]:
     return {
         "host": d.host,
         "name": d.name,

@@ -9,7 +9,7 @@ from osfsck.model.facts.cinder import CinderAttachment, CinderVolume
 from osfsck.model.facts.nova import BlockDeviceMapping, Instance
 
 
-def instance_evidence(i: Instance) -> dict:
+def instance_evidence(i: Instance) -> dict[str, Any]:
     return {
         "cell": i.cell,
         "uuid": i.uuid,

@@ -64,14 +64,14 @@ class Status(NamedTuple):
 @dataclass
 class InstanceIndex:
     snap: Snapshot
-    live: dict = field(default_factory=lambda: defaultdict(list))
-    deleted: dict = field(default_factory=dict)
-    archived: dict = field(default_factory=dict)
-    mappings: dict = field(default_factory=dict)
-    build_requests: dict = field(default_factory=dict)
-    cells: dict = field(default_factory=dict)  # cell uuid -> Cell
-    cell_names: dict = field(default_factory=dict)  # cell name -> Cell
-    migrations: dict = field(default_factory=lambda: defaultdict(list))
+    live: dict[str, list[Instance]] = field(default_factory=lambda: defaultdict(list))
+    deleted: dict[str, Instance] = field(default_factory=dict)
+    archived: dict[str, ArchivedInstance] = field(default_factory=dict)
+    mappings: dict[str, InstanceMapping] = field(default_factory=dict)
+    build_requests: dict[str, BuildRequest] = field(default_factory=dict)
+    cells: dict[str, Cell] = field(default_factory=dict)  # cell uuid -> Cell
+    cell_names: dict[str, Cell] = field(default_factory=dict)  # cell name -> Cell
+    migrations: dict[str, list[Migration]] = field(default_factory=lambda: defaultdict(list))
 
     def __post_init__(self) -> None:
         # Plain loops with local names: on a large cloud this reads a million rows once
@@ -133,7 +133,7 @@ class InstanceIndex:
         return ""
 
     def cell_name(self, cell_uuid: str | None) -> str | None:
-        return self.cell_name_of.get(cell_uuid)
+        return None if cell_uuid is None else self.cell_name_of.get(cell_uuid)
 
     # -- answers ----------------------------------------------------------------------
     def primary(self, uuid: str) -> Instance | None:

@@ -39,7 +39,7 @@ def queue_ref(q: RabbitQueue) -> ObjectRef:
     return ObjectRef("rabbitmq-queue", q.name, q.scope)
 
 
-def queue_evidence(q: RabbitQueue) -> dict:
+def queue_evidence(q: RabbitQueue) -> dict[str, Any]:
     return {
         "broker": q.broker,
         "vhost": q.vhost,
@@ -113,7 +113,7 @@ def queue_scopes_partial(snap: Snapshot, out: CheckOutput) -> None:
         out.inconclusive(cov.scope, cov.reason or f"{cov.scope} was not read completely")
 
 
-def host_queues_evidence(snap: Snapshot, host: str | None) -> dict:
+def host_queues_evidence(snap: Snapshot, host: str | None) -> dict[str, Any]:
     """What the brokers show for `host`'s compute queues: {"read": False} when RabbitMQ was
     not collected, else the queues (none when the host has none)."""
     scopes = snap.scopes(RabbitQueue)
@@ -133,7 +133,7 @@ def host_queues_evidence(snap: Snapshot, host: str | None) -> dict:
     }
 
 
-def hypervisor_evidence(snap: Snapshot, uuid: str, host: str | None) -> dict:
+def hypervisor_evidence(snap: Snapshot, uuid: str, host: str | None) -> dict[str, Any]:
     """What the instance's host's hypervisor shows: {"read": False} when it was not read
     (hypervisors not collected, or the host not reachable), else its domain or None."""
     if host is None or not snap.is_complete(Domain, host_scope(host)):
@@ -143,7 +143,7 @@ def hypervisor_evidence(snap: Snapshot, uuid: str, host: str | None) -> dict:
     return {"host": host, "read": True, "why": None, "domain": domain_evidence(here[0]) if here else None}
 
 
-def describe_hypervisor(h: dict) -> str:
+def describe_hypervisor(h: dict[str, Any]) -> str:
     if not h["read"]:
         return "its hypervisor was not read"
     if h["domain"] is None:
@@ -151,7 +151,7 @@ def describe_hypervisor(h: dict) -> str:
     return f"its domain is {h['domain']['state']}"
 
 
-def describe_queues(q: dict, host: str | None) -> str:
+def describe_queues(q: dict[str, Any], host: str | None) -> str:
     if not q["read"] or host is None:
         return "its queue was not read"
     if not q["queues"]:

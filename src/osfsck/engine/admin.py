@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable
+from typing import Any
 
 from osfsck.checks import registry
 from osfsck.config.settings import Settings
@@ -14,7 +15,7 @@ from osfsck.engine.lock import exclusive
 from osfsck.repairs.registry import all_repairs
 
 
-def catalogue() -> list[dict]:
+def catalogue() -> list[dict[str, Any]]:
     repairs = all_repairs()
     out = []
     for cls in registry.all_checks():
@@ -75,12 +76,15 @@ def permissions(settings: Settings) -> list[str]:
     return lines
 
 
-def journal_entries(settings: Settings) -> list[dict]:
+def journal_entries(settings: Settings) -> list[dict[str, Any]]:
     return Journal(settings.repair.journal).entries()
 
 
 def undo(
-    settings: Settings, ids: list[str], last: bool = False, approve: Callable[[list[dict]], list[dict]] | None = None
+    settings: Settings,
+    ids: list[str],
+    last: bool = False,
+    approve: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None,
 ) -> list[tuple[str, bool, str]]:
     """Undo applied repairs, newest first, under the journal's writer lock, as `repair`
     applies them: `approve(entries)` is shown what would be undone and returns what to
@@ -112,7 +116,7 @@ def undo(
     return results
 
 
-def undo_candidates(journal: Journal, ids: list[str], last: bool) -> list[dict]:
+def undo_candidates(journal: Journal, ids: list[str], last: bool) -> list[dict[str, Any]]:
     """The applied repairs to undo, newest first: those named, the last, or all.  A repair
     whose write may or may not have been made ("uncertain": its answer was lost) is undone
     only when named, after the operator has looked at it."""

@@ -37,7 +37,7 @@ def collect(
     return snap, sorted(statuses, key=lambda s: (s.source, s.scope))
 
 
-def _nothing_to_read(src: Source, kinds: set, snap: Snapshot) -> list[SourceStatus]:
+def _nothing_to_read(src: Source, kinds: set[FactType], snap: Snapshot) -> list[SourceStatus]:
     """A source whose scopes come from other sources' facts (the hypervisors, from Nova's
     compute nodes) that found none to read (Nova's database was not read, or lists no
     host of `hypervisor_types`) is incomplete everywhere for its kinds, so that a check

@@ -14,6 +14,7 @@ import logging
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 from osfsck.engine.files import open_private
 
@@ -29,7 +30,7 @@ class Journal:
         self.path = Path(path)
         self.torn = False  # records() found the last line cut off
 
-    def append(self, record: dict) -> None:
+    def append(self, record: dict[str, Any]) -> None:
         try:
             fd = open_private(self.path, os.O_WRONLY | os.O_APPEND)
         except OSError as e:
@@ -89,7 +90,7 @@ class Journal:
             except JournalError:
                 return False
 
-    def records(self) -> list[dict]:
+    def records(self) -> list[dict[str, Any]]:
         """Every record, each checked to be what `entries` and `undo` rely on: a JSON object
         with a non-empty string `id`, and strings where they read strings.  A journal that
         is not one (binary data, an array, a line without id) is one JournalError that
@@ -125,7 +126,7 @@ class Journal:
         except OSError as e:
             raise JournalError(f"cannot read the journal {self.path}: {e.strerror}") from None
 
-    def _record(self, n: int, line: bytes) -> dict | None:
+    def _record(self, n: int, line: bytes) -> dict[str, Any] | None:
         where = f"{self.path}:{n}"
         try:
             text = line.decode("utf-8")
@@ -152,9 +153,9 @@ class Journal:
             raise JournalError(f"{where}: damaged journal line: its target is not an object")
         return record
 
-    def entries(self) -> list[dict]:
+    def entries(self) -> list[dict[str, Any]]:
         """One entry per repair: its intent merged with its latest status."""
-        by_id: dict[str, dict] = {}
+        by_id: dict[str, dict[str, Any]] = {}
         for r in self.records():
             e = by_id.setdefault(r["id"], {})
             e.update(r)

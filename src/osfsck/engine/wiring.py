@@ -3,6 +3,8 @@ provides which fact kind."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from osfsck.checks import registry
 from osfsck.checks.base import Check, ParamError
 from osfsck.config.settings import ConfigError, Settings
@@ -55,7 +57,7 @@ def build_checks(settings: Settings, select: list[str] | None = None, ignore: li
     return [cls(params.get(cls.code)) for cls in classes]
 
 
-def _check_params(tables: dict) -> dict[str, dict]:
+def _check_params(tables: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The settings of each check by code: its [checks.<code>] table, then its
     [checks.<name>] table over it; each validated by the check itself."""
     catalogue = registry.all_checks()
@@ -66,7 +68,7 @@ def _check_params(tables: dict) -> dict[str, dict]:
             hint = closest(key, [c.code for c in catalogue] + [c.name for c in catalogue])
             raise ConfigError(f"[checks.{key}]: no check has this code or name{hint} (see `osfsck checks`)")
         found[key] = cls
-    merged: dict[str, dict] = {}
+    merged: dict[str, dict[str, Any]] = {}
     # codes first, so that a name's table wins over its code's whatever the file's order
     for key in sorted(found, key=lambda k: k.lower() == found[k].name):
         cls = found[key]
@@ -80,7 +82,9 @@ def _check_params(tables: dict) -> dict[str, dict]:
     return merged
 
 
-def runnable_checks(settings: Settings, checks: list[Check], explicit: bool) -> tuple[list[Check], list[tuple]]:
+def runnable_checks(
+    settings: Settings, checks: list[Check], explicit: bool
+) -> tuple[list[Check], list[tuple[str, str, str]]]:
     """The checks whose sources are configured, and (code, name, why) for the others.  A
     check the operator selected by name (`explicit`) that cannot run is an error instead:
     a cloud without Cinder in the config still gets its compute checks.  A check with a
@@ -94,7 +98,8 @@ def runnable_checks(settings: Settings, checks: list[Check], explicit: bool) -> 
             missing.update((k, str(e)) for k in cls.provides)
         except SourceError:
             pass  # a real error: build_sources reports it when the source is needed
-    kept, skipped = [], []
+    kept: list[Check] = []
+    skipped: list[tuple[str, str, str]] = []
     for c in checks:
         why, unread = _what_cannot_run(c, missing)
         if why is None:
@@ -108,7 +113,7 @@ def runnable_checks(settings: Settings, checks: list[Check], explicit: bool) -> 
     return kept, skipped
 
 
-def _what_cannot_run(check: Check, missing: dict) -> tuple[str | None, set]:
+def _what_cannot_run(check: Check, missing: dict[FactType, str]) -> tuple[str | None, set[FactType]]:
     """(why `check` cannot run or None, the kinds of its parts that cannot): a needed kind
     whose source is not configured stops it, unless the kind belongs to one of its parts
     (`needs_one_of`), which stop it only all together."""
@@ -121,17 +126,17 @@ def _what_cannot_run(check: Check, missing: dict) -> tuple[str | None, set]:
     return why, {k for group, reason in parts.items() if reason for k in group} - runnable
 
 
-def needed_kinds(checks: list[Check]) -> set:
+def needed_kinds(checks: list[Check]) -> set[FactType]:
     return {k for c in checks for k in c.needs}
 
 
-def kinds_to_collect(settings: Settings, checks: list[Check]) -> set:
+def kinds_to_collect(settings: Settings, checks: list[Check]) -> set[FactType]:
     """What a run of `checks` collects: what they need, and what they use or their
     sources require where a configured source provides it."""
     return needed_kinds(checks) | optional_kinds(settings, checks)
 
 
-def with_requirements(kinds: set) -> set:
+def with_requirements(kinds: set[FactType]) -> set[FactType]:
     """`kinds` and what the sources providing them read from the others' facts (the host
     list a hypervisor source reads from Nova's compute nodes), transitively: whatever
     else is selected, a source gets its inputs."""
@@ -143,7 +148,7 @@ def with_requirements(kinds: set) -> set:
         out |= more
 
 
-def optional_kinds(settings: Settings, checks: list[Check]) -> set:
+def optional_kinds(settings: Settings, checks: list[Check]) -> set[FactType]:
     """The kinds the checks `use` (Check.uses), and the kinds their sources require, that a
     configured source provides beyond what the checks need: collected when they can be,
     never a reason to skip or fail (without Nova's compute nodes, the hosts are those of
@@ -161,7 +166,7 @@ def optional_kinds(settings: Settings, checks: list[Check]) -> set:
     return available
 
 
-def build_sources(settings: Settings, kinds: set) -> list[Source]:
+def build_sources(settings: Settings, kinds: set[FactType]) -> list[Source]:
     """The sources that provide `kinds`; a kind nobody provides is a configuration error."""
     wanted = []
     provided = set()

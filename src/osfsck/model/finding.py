@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 from osfsck.model.refs import ObjectRef
 
@@ -45,11 +46,11 @@ class Finding:
     message: str
     confidence: Confidence = Confidence.HIGH
     related: tuple[ObjectRef, ...] = ()
-    evidence: dict = field(default_factory=dict)
+    evidence: dict[str, Any] = field(default_factory=dict)
     # when the subject last changed, for the grace guard (None: unknown, treated as old)
     changed_at: dt.datetime | None = None
     # what repairing it would give back: {"vcpus": n, "memory_mb": n, "disk_bytes": n}
-    reclaim: dict = field(default_factory=dict)
+    reclaim: dict[str, int] = field(default_factory=dict)
 
     @property
     def fingerprint(self) -> str:
@@ -58,7 +59,7 @@ class Finding:
     def sort_key(self) -> tuple[int, str, str, str]:
         return (self.severity.rank, self.code, self.subject.scope, self.subject.id)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "code": self.code,
             "name": self.name,
@@ -82,5 +83,5 @@ class Inconclusive:
     scope: str
     reason: str
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "scope": self.scope, "reason": self.reason}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 from osfsck.model.finding import Finding
 from osfsck.model.refs import ObjectRef
@@ -23,14 +24,14 @@ class RepairPlan:
     finding: Finding
     target: ObjectRef
     action: str  # one sentence: what applying it does
-    params: dict = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
     runbook: str = ""  # for manual plans: the steps an operator follows
-    touches: tuple = ()  # scopes it writes beyond the finding's own (re-read to verify)
+    touches: tuple[str, ...] = ()  # scopes it writes beyond the finding's own (re-read to verify)
     # why the check's repairs listed before this one could not be used (a runbook that
     # stands in for a repair whose API is not configured says what would enable it)
     fallback: str = ""
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "repair": self.repair,
             "safety": self.safety.value,
@@ -67,7 +68,7 @@ class PlanResult:
     # when a plan the grace guard held back becomes repairable (None: now, or never by age)
     repairable_at: dt.datetime | None = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         base = (
             self.plan.as_dict()
             if self.plan

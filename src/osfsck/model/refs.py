@@ -16,7 +16,7 @@ class ObjectRef(NamedTuple):
     id: str
     scope: str
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, str]:
         return {"kind": self.kind, "id": self.id, "scope": self.scope}
 
     def __str__(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from osfsck.model.finding import Finding, Inconclusive
 from osfsck.model.plan import Outcome, PlanResult
@@ -18,7 +19,7 @@ class SourceStatus:
     status: str  # "ok" | "partial" | "failed"
     reason: str = ""
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"name": self.source, "scope": self.scope, "status": self.status, "reason": self.reason}
 
 
@@ -31,7 +32,7 @@ class CheckStats:
     inconclusive: list[Inconclusive] = field(default_factory=list)
     repair_refused: str = ""  # why the blast-radius guard refused this check's repairs
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "code": self.code,
             "name": self.name,
@@ -51,7 +52,7 @@ class RunResult:
     sources: list[SourceStatus] = field(default_factory=list)
     plans: list[PlanResult] = field(default_factory=list)
     cancelled: bool = False
-    skipped: list = field(default_factory=list)  # (code, name, why) of checks not run
+    skipped: list[tuple[str, str, str]] = field(default_factory=list)  # (code, name, why) of checks not run
     warnings: list[str] = field(default_factory=list)  # one line each, for stderr
 
     @property
@@ -76,7 +77,7 @@ class RunResult:
         fixed = {p.finding.fingerprint for p in self.repaired}
         return [f for f in self.findings if f.fingerprint not in fixed]
 
-    def reclaimable(self) -> dict:
+    def reclaimable(self) -> dict[str, int]:
         totals = {"vcpus": 0, "memory_mb": 0, "disk_bytes": 0}
         for f in self.findings:
             for k, v in f.reclaim.items():

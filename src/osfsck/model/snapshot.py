@@ -12,16 +12,18 @@ import typing
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from osfsck.model.facts import FACT_TYPES
-from osfsck.model.facts.base import FactType, to_row
+from osfsck.model.facts.base import FactType, kind_of, to_row
 from osfsck.model.facts.nsx import NEUTRON_TAG_SCOPES
 
 FORMAT = "osfsck-snapshot/1"
 # the scope of a kind whose source found nothing to read (no compute host listed): its
 # coverage there is incomplete, and every check that needs the kind is undecided
 ANYWHERE = "*"
+# a fact type as a check names it: Snapshot.of gives its facts as that type
+_F = TypeVar("_F")
 
 
 class SnapshotFormatError(ValueError):
@@ -39,7 +41,7 @@ class Coverage:
     reason: str = ""
     collected_at: dt.datetime | None = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
             "scope": self.scope,
@@ -59,10 +61,10 @@ class Snapshot:
     """
 
     taken_at: dt.datetime
-    facts: dict[str, list] = field(default_factory=dict)
+    facts: dict[str, list[Any]] = field(default_factory=dict)
     coverage: dict[tuple[str, str], Coverage] = field(default_factory=dict)
     # derived indexes shared by checks within one run (never serialised)
-    memo: dict = field(default_factory=dict, repr=False, compare=False)
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     # -- building -----------------------------------------------------------------
     def add(self, kind: str, facts: Iterable[Any]) -> None:
@@ -87,8 +89,9 @@ class Snapshot:
         return out
 
     # -- reading ------------------------------------------------------------------
-    def of(self, fact_cls: FactType) -> list[Any]:
-        return self.facts.get(fact_cls.kind, [])
+    def of(self, fact_cls: type[_F]) -> list[_F]:
+        facts: list[_F] = self.facts.get(kind_of(fact_cls), [])
+        return facts
 
     def scopes(self, fact_cls: FactType) -> list[str]:
         """The scopes `fact_cls` was collected in (not ANYWHERE: that says there was none)."""
@@ -111,7 +114,7 @@ class Snapshot:
         )
 
     # -- files --------------------------------------------------------------------
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         facts = {}
         for kind in sorted(self.facts):
             cls = FACT_TYPES[kind]
@@ -319,14 +322,16 @@ _FAST: dict[type, set[type]] = {str: {str}, int: {int, bool}, float: {int, float
 
 def _spec(cls: FactType) -> list[tuple[str, Any, bool, set[type]]]:
     """(name, base type, optional, the types taken at once) of each field of `cls`, from
-    its type hints (Optional[...] allows null)."""
+    its type hints (Optional[...] allows null; a tuple[...] field is read as a tuple, its
+    items as _TUPLE_ITEMS or _TUPLE_ROWS say)."""
     if cls not in _SPECS:
         hints = typing.get_type_hints(cls)
         spec = []
         for name in cls._fields:
             args = typing.get_args(hints[name])
             optional = type(None) in args
-            base = next((a for a in args if a is not type(None)), hints[name]) if optional else hints[name]
+            hint = next((a for a in args if a is not type(None)), hints[name]) if optional else hints[name]
+            base = typing.get_origin(hint) or hint
             spec.append((name, base, optional, _FAST.get(base, set()) | ({type(None)} if optional else set())))
         _SPECS[cls] = spec
     return _SPECS[cls]

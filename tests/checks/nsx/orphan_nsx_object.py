@@ -104,6 +104,14 @@ def another_deployment():
     return w.snapshot()
 
 
+def tag_without_id():
+    # a damaged or hand-edited snapshot: a Neutron tag's kind without its id (the source
+    # never writes one) names no Neutron object that could be gone
+    w = cloud()
+    w.nsx_object("SegmentPort", uid(0xDEAD05), neutron_kind=PORT, parent_id=network_uid(1))
+    return w.snapshot()
+
+
 def nsx_partial():
     w = cloud()
     w.nsx_for(PORT, GONE_PORT, network_id=network_uid(1))
@@ -140,6 +148,7 @@ CASES = [
     Case("near-miss", "the plugin's own default section and group", plugin_internal),
     Case("near-miss", "a port the plugin made a minute ago", just_created),
     Case("near-miss", "another deployment's objects on a shared manager", another_deployment),
+    Case("near-miss", "a kind without a Neutron id (a hand-edited snapshot)", tag_without_id),
     Case("partial", "the NSX manager could not be read", nsx_partial, ["nsx"]),
     Case("partial", "Neutron's database could not be read", neutron_partial, ["neutron"]),
 ]

@@ -130,6 +130,15 @@ def metadata_port():
     return w.snapshot()
 
 
+def kind_without_id():
+    # a damaged or hand-edited snapshot: a row's Neutron kind without its id (the source
+    # never writes one) names no Neutron object that could be gone
+    w, net = cloud()
+    w.ovn_row(SWITCH_PORT, PORT, None, name=GONE, parent=switch_name(net))
+    w.ovn_row(PORT_GROUP, SECURITY_GROUP, None, name="pg_by_hand")
+    return w.snapshot()
+
+
 def nb_partial():
     w, net = cloud()
     w.ovn_row(SWITCH_PORT, PORT, GONE, parent=switch_name(net))
@@ -176,6 +185,7 @@ CASES = [
     Case("near-miss", "rows made by hand without Neutron's external_ids", hand_made_rows),
     Case("near-miss", "neutron_pg_drop and a provnet localnet port", neutrons_own_rows),
     Case("near-miss", "a metadata port (ovnmeta-)", metadata_port),
+    Case("near-miss", "a kind without a Neutron id (a hand-edited snapshot)", kind_without_id),
     Case("partial", "the NB dump did not arrive", nb_partial, ["ovn-nb"]),
     Case("partial", "Neutron's database unreadable", neutron_partial, ["neutron"]),
 ]

@@ -1,10 +1,14 @@
 """Scenarios of VL204 missing-iscsi-session: an attached iSCSI volume without a session on
 its instance's host."""
 
+import json
+
 from osfsck.checks.volumes.missing_iscsi_session import MissingIscsiSession
 from osfsck.model.facts.hypervisor import IscsiSession
+from osfsck.model.facts.nova import BlockDeviceMapping
+from osfsck.sources.connection_info import iscsi_paths
 from tests.checks.scenario import Case
-from tests.support.world import MINUTE, World, uid, volume_uid
+from tests.support.world import MINUTE, PORTAL, World, iqn_of, uid, volume_uid
 
 CHECK = MissingIscsiSession
 
@@ -91,6 +95,24 @@ def verify_lun(out):
     assert "session to its target carries no LUN 6" in f.message
 
 
+def multipath_lun_unreadable():
+    # a multipath mapping whose second path's LUN is not a number (the source keeps it as
+    # None), and no session to either path: the numbers and the unreadable one side by side
+    w = World()
+    u = w.instance(host="hv1")
+    vid, _, _ = w.attached_volume(u, session=False)
+    data = {"target_portals": [PORTAL, "192.0.2.11:3260"], "target_iqns": [iqn_of(vid)] * 2, "target_luns": [1, "1"]}
+    conn = json.dumps({"driver_volume_type": "iscsi", "data": data, "serial": vid})
+    bdms = w._facts[BlockDeviceMapping.kind]
+    bdms[-1] = bdms[-1]._replace(connection_info=conn, iscsi_paths=iscsi_paths(conn))
+    return w.snapshot()
+
+
+def verify_unreadable_lun(out):
+    (f,) = out.findings
+    assert f.evidence["luns"] == [1, None] and f.evidence["sessions"] == [] and f.evidence["lun_missing"] is False
+
+
 def shared_session_lists_no_disk():
     # a session whose SCSI scan shows no disk at all cannot tell which LUN it lost
     w = World()
@@ -114,6 +136,13 @@ CASES = [
         lun_lost_under_a_shared_session,
         [("VL204", f"{uid(1)}/{volume_uid(2)}")],
         verify=verify_lun,
+    ),
+    Case(
+        "found",
+        "a multipath volume with an unreadable LUN, without sessions",
+        multipath_lun_unreadable,
+        [("VL204", f"{uid(1)}/{volume_uid(1)}")],
+        verify=verify_unreadable_lun,
     ),
     Case("clean", "every iSCSI volume has its session", clean),
     Case("near-miss", "a shared target's session that lists no disk", shared_session_lists_no_disk),

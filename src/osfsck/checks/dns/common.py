@@ -86,7 +86,7 @@ class Holder(NamedTuple):
     instance_uuid: str | None  # the live instance behind it, if any
     port: NeutronPort | None  # the port (the FIP's fixed port for a floating IP)
 
-    def evidence(self) -> dict:
+    def evidence(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
             "id": self.id,
@@ -141,7 +141,7 @@ class Template:
             return None
         return absolute(name)
 
-    def parse(self, name: str) -> dict:
+    def parse(self, name: str) -> dict[str, str | None]:
         m = self.regex.fullmatch(name)
         return m.groupdict() if m else {}
 
@@ -294,7 +294,7 @@ class DnsIndex:
                     return None
         return best
 
-    def resolve(self, name: str) -> tuple[set | None, str | None]:
+    def resolve(self, name: str) -> tuple[set[str] | None, str | None]:
         """Where `name` leads, following CNAMEs and wildcards (RFC 4592) through the zones
         read: (its addresses, None), empty when it has no address record; (None, zone)
         when it leads into `zone`, which was not read completely; (None, None) when it
@@ -409,7 +409,7 @@ class DnsIndex:
         """The instances (live or deleted) whose names the template of `name`'s zone maps
         to `name` (for the record's address)."""
         zone = self.zone_of(name)
-        t = self.templates.get(zone)
+        t = None if zone is None else self.templates.get(zone)
         if t is None:
             return []
         found = {}

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.dns.common import NEUTRON_KINDS, judged_address, record_evidence, record_id, record_ref, with_neutron
@@ -14,12 +14,12 @@ class DnsPtrMismatchEvidence(TypedDict):
     """What every DN103 finding's evidence holds."""
 
     address: str
-    expected_names: list
-    holder: dict
+    expected_names: list[str]
+    holder: dict[str, Any]
     made_by: str | None
     managed_by_designate: bool
-    record: dict
-    target_addresses: list
+    record: dict[str, Any]
+    target_addresses: list[str]
     target_zone: str
 
 

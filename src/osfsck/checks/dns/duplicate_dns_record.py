@@ -23,12 +23,12 @@ class DuplicateDnsRecordEvidence(TypedDict):
     """What every DN102 finding's evidence holds."""
 
     address: str
-    holder: dict
+    holder: dict[str, Any]
     made_by: str
     managed_by_designate: bool
-    others: list
-    own: list
-    record: dict
+    others: list[str]
+    own: list[str]
+    record: dict[str, Any]
 
 
 class DuplicateDnsRecord(Check):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.dns.common import (
@@ -29,17 +29,17 @@ from osfsck.model.snapshot import Snapshot
 
 class _StaleDnsRecordEvidenceAlways(TypedDict):
     address: str
-    holder: dict | None
+    holder: dict[str, Any] | None
     made_by: str | None
     managed_by_designate: bool
-    record: dict
+    record: dict[str, Any]
     subnet: str
 
 
 class StaleDnsRecordEvidence(_StaleDnsRecordEvidenceAlways, total=False):
     """What every DN101 finding's evidence holds (and, below, what some do)."""
 
-    deleted_instance: dict
+    deleted_instance: dict[str, Any]
 
 
 class StaleDnsRecord(Check):

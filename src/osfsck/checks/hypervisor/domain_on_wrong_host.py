@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.domains import all_hosts_read, domain_evidence, domain_ref
@@ -24,9 +24,9 @@ from osfsck.model.snapshot import Snapshot
 class DomainOnWrongHostEvidence(TypedDict):
     """What every HV103 finding's evidence holds."""
 
-    domain: dict
-    expected_hosts: list
-    instance: dict
+    domain: dict[str, Any]
+    expected_hosts: list[str]
+    instance: dict[str, Any]
 
 
 class DomainOnWrongHost(Check):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.domains import all_hosts_read, domain_evidence, domain_ref
@@ -24,9 +24,9 @@ from osfsck.model.snapshot import Snapshot
 class DuplicateDomainEvidence(TypedDict):
     """What every HV104 finding's evidence holds."""
 
-    domains: list
-    expected_hosts: list
-    instance: dict
+    domains: list[dict[str, Any]]
+    expected_hosts: list[str]
+    instance: dict[str, Any]
 
 
 class DuplicateDomain(Check):

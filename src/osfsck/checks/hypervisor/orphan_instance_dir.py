@@ -30,17 +30,17 @@ class OrphanInstanceDirEvidence(TypedDict):
 
     apparent_bytes: int
     bytes: int
-    disks: list
+    disks: list[str]
     files: int
     host: str
-    hosts: list
+    hosts: list[str]
     inode: int
     instance_state: str
     mtime: str
     path: str
     storage: str
     suffix: str
-    used_by_domains_on: list
+    used_by_domains_on: list[str]
     uuid: str
 
 
@@ -99,7 +99,7 @@ class OrphanInstanceDir(Check):
         all_hosts_read(snap, out, InstanceDir)  # folders on a host we could not list are not judged
         by_uuid = domains_by_uuid(snap)
         # one folder per filesystem, seen from every host that mounts it
-        seen: dict[tuple, list[InstanceDir]] = defaultdict(list)
+        seen: dict[tuple[str, str, str], list[InstanceDir]] = defaultdict(list)
         for d in snap.of(InstanceDir):
             seen[(storage_scope(d), d.instances_path, d.name)].append(d)
         disk_users = _disk_users(snap)

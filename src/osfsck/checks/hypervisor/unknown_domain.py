@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.domains import all_hosts_read, domain_evidence, domain_ref, is_nova_domain
@@ -22,8 +22,8 @@ from osfsck.model.snapshot import Snapshot
 class UnknownDomainEvidence(TypedDict):
     """What every HV102 finding's evidence holds."""
 
-    cells_searched: list
-    domain: dict
+    cells_searched: list[str]
+    domain: dict[str, Any]
 
 
 class UnknownDomain(Check):

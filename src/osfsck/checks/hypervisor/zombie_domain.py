@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.domains import all_hosts_read, domain_evidence, domain_ref, is_nova_domain
@@ -23,14 +23,14 @@ from osfsck.model.snapshot import Snapshot
 
 
 class _ZombieDomainEvidenceAlways(TypedDict):
-    domain: dict
+    domain: dict[str, Any]
 
 
 class ZombieDomainEvidence(_ZombieDomainEvidenceAlways, total=False):
     """What every HV101 finding's evidence holds (and, below, what some do)."""
 
-    archived_instance: dict
-    instance: dict
+    archived_instance: dict[str, Any]
+    instance: dict[str, Any]
 
 
 class ZombieDomain(Check):

@@ -34,7 +34,7 @@ def with_neutron(snap: Snapshot, out: CheckOutput, *kinds: FactType) -> bool:
     return scope_complete(snap, out, NEUTRON_SCOPE, (NeutronPort, *kinds))
 
 
-def ports_by_id(snap: Snapshot) -> dict:
+def ports_by_id(snap: Snapshot) -> dict[str, NeutronPort]:
     """Neutron's ports by id, built once per run and shared by the network checks."""
     found = snap.memo.get("ports_by_id")
     if found is None:

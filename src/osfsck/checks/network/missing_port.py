@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import instance_evidence
@@ -25,9 +25,9 @@ class MissingPortEvidence(TypedDict):
     """What every NT104 finding's evidence holds."""
 
     cache_updated_at: str
-    cached_addresses: list
-    cached_ports: list
-    instance: dict
+    cached_addresses: list[str]
+    cached_ports: list[str]
+    instance: dict[str, Any]
     port_id: str
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.instance_index import instance_index, instance_ref
@@ -24,9 +24,9 @@ from osfsck.model.snapshot import Snapshot
 class OrphanFloatingIpAssociationEvidence(TypedDict):
     """What every NT105 finding's evidence holds."""
 
-    floating_ip: dict
-    owner: dict
-    port: dict
+    floating_ip: dict[str, Any]
+    owner: dict[str, Any]
+    port: dict[str, Any]
 
 
 class OrphanFloatingIpAssociation(Check):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.instance_index import instance_index, instance_ref
@@ -24,9 +24,9 @@ from osfsck.rules.ownership import is_compute_port
 class OrphanPortEvidence(TypedDict):
     """What every NT101 finding's evidence holds."""
 
-    bindings: list
-    owner: dict
-    port: dict
+    bindings: list[dict[str, Any]]
+    owner: dict[str, Any]
+    port: dict[str, Any]
 
 
 class OrphanPort(Check):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import instance_evidence
@@ -28,10 +28,10 @@ MIN_AGE = 3600
 class PortBoundToDeadHostEvidence(TypedDict):
     """What every NT102 finding's evidence holds."""
 
-    binding: dict
-    instance: dict
-    port: dict
-    service: dict | None
+    binding: dict[str, Any]
+    instance: dict[str, Any]
+    port: dict[str, Any]
+    service: dict[str, Any] | None
 
 
 class PortBoundToDeadHost(Check):

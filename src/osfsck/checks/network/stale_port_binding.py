@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, recent
-from osfsck.checks.evidence import instance_evidence
+from osfsck.checks.evidence import instance_evidence, iso
 from osfsck.checks.instance_index import LIVE, instance_index, instance_ref, undecided
 from osfsck.checks.network.common import (
     binding_evidence,
@@ -39,11 +39,11 @@ def binding_ref(port_id: str, host: str) -> ObjectRef:
 class StalePortBindingEvidence(TypedDict):
     """What every NT103 finding's evidence holds."""
 
-    binding: dict
-    bindings: list
-    instance: dict
-    last_migration: dict
-    port: dict
+    binding: dict[str, Any]
+    bindings: list[dict[str, Any]]
+    instance: dict[str, Any]
+    last_migration: dict[str, Any]
+    port: dict[str, Any]
 
 
 class StalePortBinding(Check):
@@ -145,9 +145,7 @@ class StalePortBinding(Check):
                             "status": last.status,
                             "source_compute": last.source_compute,
                             "dest_compute": last.dest_compute,
-                            "updated_at": (last.updated_at or last.created_at).isoformat()
-                            if (last.updated_at or last.created_at)
-                            else None,
+                            "updated_at": iso(last.updated_at or last.created_at),
                         },
                     },
                     changed_at=max((t for t in (p.updated_at, last and last.updated_at) if t), default=None),

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.evidence import instance_evidence
@@ -16,7 +16,7 @@ class MappingWrongCellEvidence(TypedDict):
     """What every NV203 finding's evidence holds."""
 
     actual_cell: str
-    instance: dict
+    instance: dict[str, Any]
     mapped_cell: str
 
 
@@ -61,7 +61,7 @@ class MappingWrongCell(Check):
         unread = set(idx.partial_cells)
         for m in snap.of(InstanceMapping):
             row = live.get(m.instance_uuid)
-            mapped = cell_of.get(m.cell_uuid)
+            mapped = cell_of.get(m.cell_uuid) if m.cell_uuid is not None else None
             if mapped is None:
                 continue
             if row is None:

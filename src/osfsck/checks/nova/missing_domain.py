@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.domains import all_hosts_read, domains_by_uuid, host_read, is_nova_domain
@@ -21,7 +21,7 @@ STATES_WITH_DOMAIN = frozenset({"active", "paused", "suspended", "stopped", "res
 class MissingDomainEvidence(TypedDict):
     """What every NV101 finding's evidence holds."""
 
-    instance: dict
+    instance: dict[str, Any]
 
 
 class MissingDomain(Check):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.instance_index import instance_index
@@ -24,7 +24,7 @@ def mapping_ref(uuid: str) -> ObjectRef:
 
 class _OrphanInstanceMappingEvidenceAlways(TypedDict):
     instance_state: str
-    mapping: dict
+    mapping: dict[str, Any]
 
 
 class OrphanInstanceMappingEvidence(_OrphanInstanceMappingEvidenceAlways, total=False):
@@ -125,7 +125,7 @@ class OrphanInstanceMapping(Check):
         out.examine(examined)
 
 
-def _mapping_evidence(m: InstanceMapping) -> dict:
+def _mapping_evidence(m: InstanceMapping) -> dict[str, Any]:
     return {
         "instance_uuid": m.instance_uuid,
         "cell_uuid": m.cell_uuid,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.domains import (
@@ -24,8 +24,8 @@ from osfsck.model.snapshot import Snapshot
 class PowerStateDriftEvidence(TypedDict):
     """What every NV102 finding's evidence holds."""
 
-    domain: dict
-    instance: dict
+    domain: dict[str, Any]
+    instance: dict[str, Any]
     nova_power_state: int
     observed_power_state: int
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, age_seconds
 from osfsck.checks.instance_index import instance_index
@@ -20,7 +20,7 @@ from osfsck.model.snapshot import Snapshot
 
 
 class _StaleBuildRequestEvidenceAlways(TypedDict):
-    build_request: dict
+    build_request: dict[str, Any]
     mapping_cell: str | None
     why: str
 

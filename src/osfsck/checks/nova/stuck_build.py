@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, age_seconds
 from osfsck.checks.evidence import instance_evidence
@@ -22,10 +22,10 @@ class StuckBuildEvidence(TypedDict):
     """What every NV302 finding's evidence holds."""
 
     created_at: str
-    instance: dict
-    queue: dict
+    instance: dict[str, Any]
+    queue: dict[str, Any]
     seconds_building: int
-    service: dict | None
+    service: dict[str, Any] | None
 
 
 class StuckBuild(Check):

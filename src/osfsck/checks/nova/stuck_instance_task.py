@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, age_seconds, scope_complete
 from osfsck.checks.evidence import instance_evidence, iso
@@ -72,12 +72,12 @@ THRESHOLDS = {
 class StuckInstanceTaskEvidence(TypedDict):
     """What every NV301 finding's evidence holds."""
 
-    hypervisor: dict
-    instance: dict
-    last_action: dict | None
-    queue: dict
+    hypervisor: dict[str, Any]
+    instance: dict[str, Any]
+    last_action: dict[str, Any] | None
+    queue: dict[str, Any]
     seconds_in_task: int
-    service: dict
+    service: dict[str, Any]
     task_state: str
     threshold: float
 
@@ -126,7 +126,7 @@ class StuckInstanceTask(Check):
     repairs = ("reset-stuck-instance",)
     defaults = {"thresholds": THRESHOLDS, "service_down_time": SERVICE_DOWN_TIME, "migration_age": 12 * HOUR}
 
-    def __init__(self, params: dict | None = None):
+    def __init__(self, params: dict[str, Any] | None = None):
         super().__init__(params)
         # an operator's table names only the tasks it changes: the others keep theirs
         self.params["thresholds"] = {**THRESHOLDS, **(params or {}).get("thresholds", {})}
@@ -143,7 +143,8 @@ class StuckInstanceTask(Check):
         actions = {a.instance_uuid: a for a in snap.of(InstanceAction)}
         migrations: dict[str, list[Migration]] = {}
         for m in snap.of(Migration):
-            if (m.status or "") not in MIGRATION_TERMINAL:
+            # one of no instance is no instance's: the lookups below are by uuid
+            if m.instance_uuid is not None and (m.status or "") not in MIGRATION_TERMINAL:
                 migrations.setdefault(m.instance_uuid, []).append(m)
         services = compute_services(snap)
         for row in sorted(busy, key=lambda r: r.uuid):
@@ -189,7 +190,7 @@ class StuckInstanceTask(Check):
             )
 
 
-def _action_evidence(a: InstanceAction | None) -> dict | None:
+def _action_evidence(a: InstanceAction | None) -> dict[str, Any] | None:
     if a is None:
         return None
     return {

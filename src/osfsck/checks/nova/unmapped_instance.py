@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.evidence import instance_evidence
@@ -15,7 +15,7 @@ class UnmappedInstanceEvidence(TypedDict):
     """What every NV202 finding's evidence holds."""
 
     cell_uuid: str
-    instance: dict
+    instance: dict[str, Any]
 
 
 class UnmappedInstance(Check):

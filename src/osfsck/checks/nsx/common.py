@@ -3,6 +3,8 @@ NSX object is named and shown as evidence."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from osfsck.checks.base import CheckOutput, scope_complete
 from osfsck.model.facts.neutron import (
     FLOATINGIP_OWNER,
@@ -32,7 +34,14 @@ from osfsck.model.snapshot import Snapshot
 # object (before or after its row): ten minutes covers a slow call and its retries
 MIN_AGE = 600
 
-NEUTRON_FACTS = {NETWORK: NeutronNetwork, PORT: NeutronPort, ROUTER: NeutronRouter, SECURITY_GROUP: SecurityGroup}
+# a Neutron object the plugin makes NSX objects for
+NeutronFact = NeutronNetwork | NeutronPort | NeutronRouter | SecurityGroup
+NEUTRON_FACTS: dict[str, type[NeutronFact]] = {
+    NETWORK: NeutronNetwork,
+    PORT: NeutronPort,
+    ROUTER: NeutronRouter,
+    SECURITY_GROUP: SecurityGroup,
+}
 NEUTRON_KINDS = (NeutronNetwork, NeutronPort, NeutronRouter, SecurityGroup)
 
 # The order repairs must follow: NSX refuses to delete a segment that has ports or a group
@@ -83,7 +92,7 @@ def neutron_ref(kind: str, neutron_id: str) -> ObjectRef:
     return ObjectRef(kind, neutron_id, NEUTRON_SCOPE)
 
 
-def nsx_evidence(o: NsxObject) -> dict:
+def nsx_evidence(o: NsxObject) -> dict[str, Any]:
     return {
         "api": o.api,
         "resource_type": o.resource_type,

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, recent
-from osfsck.checks.nsx.common import MIN_AGE, complete, external_networks, neutron_ref
+from osfsck.checks.nsx.common import MIN_AGE, NeutronFact, complete, external_networks, neutron_ref
 from osfsck.model.facts.neutron import FloatingIp, NeutronNetwork, NeutronPort, NeutronRouter, SecurityGroup
 from osfsck.model.facts.nsx import (
     GROUP_TYPES,
@@ -32,9 +32,9 @@ _NOUN = {NETWORK: "Network", PORT: "Port", ROUTER: "Router", SECURITY_GROUP: "Se
 class MissingNsxObjectEvidence(TypedDict):
     """What every NX102 finding's evidence holds."""
 
-    missing: list
-    neutron: dict
-    present: list
+    missing: list[str]
+    neutron: dict[str, Any]
+    present: list[str]
 
 
 class MissingNsxObject(Check):
@@ -89,12 +89,14 @@ class MissingNsxObject(Check):
             return
         min_age = float(self.params["min_age"])
         # another deployment's or not, an object tagged with this id answers for it
-        have: dict[tuple, set] = defaultdict(set)
+        have: dict[tuple[str, str | None], set[str]] = defaultdict(set)
         for o in snap.of(NsxObject):
             if o.neutron_kind is not None and not o.internal:
                 have[(o.neutron_kind, o.neutron_id)].add(o.resource_type)
         external = external_networks(snap)
-        expected = [(NETWORK, n) for n in snap.of(NeutronNetwork) if n.id not in external]
+        expected: list[tuple[str, NeutronFact]] = [
+            (NETWORK, n) for n in snap.of(NeutronNetwork) if n.id not in external
+        ]
         expected += [
             (PORT, p)
             for p in snap.of(NeutronPort)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.nsx.common import MIN_AGE, NEUTRON_FACTS, complete, neutron_ref, nsx_evidence, nsx_ref, severity_of
@@ -16,7 +16,7 @@ _NOUN = {"network": "network", "port": "port", "router": "router", "security-gro
 class OrphanNsxObjectEvidence(TypedDict):
     """What every NX101 finding's evidence holds."""
 
-    nsx_object: dict
+    nsx_object: dict[str, Any]
 
 
 class OrphanNsxObject(Check):
@@ -75,18 +75,21 @@ class OrphanNsxObject(Check):
         min_age = float(self.params["min_age"])
         present = {kind: {f.id for f in snap.of(cls)} for kind, cls in NEUTRON_FACTS.items()}
         for o in snap.of(NsxObject):
-            if not is_neutrons(o):
+            kind, nid = o.neutron_kind, o.neutron_id
+            # the source tags a kind only with its id: an object without one (a damaged or
+            # hand-edited snapshot) names no object that could be gone
+            if kind is None or nid is None or not is_neutrons(o):
                 continue
             out.examine()
-            if o.neutron_id in present[o.neutron_kind] or recent(snap, o.created_at, min_age):
+            if nid in present[kind] or recent(snap, o.created_at, min_age):
                 continue
-            noun = _NOUN[o.neutron_kind]
+            noun = _NOUN[kind]
             where = o.path or f"{o.resource_type} {o.id}"
             out.found(
                 nsx_ref(o),
-                f"NSX {o.api} object {where} ({o.display_name}) stands for Neutron {noun} {o.neutron_id}, "
+                f"NSX {o.api} object {where} ({o.display_name}) stands for Neutron {noun} {nid}, "
                 "which Neutron no longer has.",
-                related=[neutron_ref(o.neutron_kind, o.neutron_id)],
+                related=[neutron_ref(kind, nid)],
                 evidence={"nsx_object": nsx_evidence(o)},
                 changed_at=o.updated_at or o.created_at,
                 severity=severity_of(o),

@@ -23,7 +23,7 @@ judged.  `neutron_pg_drop` stands for nothing: Neutron's own, never judged.
 from __future__ import annotations
 
 import datetime as dt
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from osfsck.checks.base import CheckOutput, scope_complete
 from osfsck.model.facts.neutron import (
@@ -95,8 +95,10 @@ def neutron_objects(snap: Snapshot) -> dict[str, dict[str, NeutronObject]]:
     for s in snap.of(NeutronSubnet):
         out[SUBNET][s.id] = NeutronObject(SUBNET, s.id, s.revision_number, s.updated_at, s.updated_at, s.network_id)
     ports = out[PORT]
-    for p in snap.of(NeutronPort):
-        ports[p.id] = NeutronObject(PORT, p.id, p.revision_number, p.created_at, p.updated_at, p.network_id)
+    for port in snap.of(NeutronPort):
+        ports[port.id] = NeutronObject(
+            PORT, port.id, port.revision_number, port.created_at, port.updated_at, port.network_id
+        )
     for r in snap.of(NeutronRouter):
         out[ROUTER][r.id] = NeutronObject(ROUTER, r.id, r.revision_number, r.created_at, r.updated_at, None)
     for rp in snap.of(RouterPort):
@@ -107,8 +109,10 @@ def neutron_objects(snap: Snapshot) -> dict[str, dict[str, NeutronObject]]:
         out[SECURITY_GROUP][g.id] = NeutronObject(
             SECURITY_GROUP, g.id, g.revision_number, g.created_at, g.updated_at, None
         )
-    for r in snap.of(SecurityGroupRule):
-        out[RULE][r.id] = NeutronObject(RULE, r.id, r.revision_number, r.created_at, r.created_at, r.security_group_id)
+    for rule in snap.of(SecurityGroupRule):
+        out[RULE][rule.id] = NeutronObject(
+            RULE, rule.id, rule.revision_number, rule.created_at, rule.created_at, rule.security_group_id
+        )
     for f in snap.of(FloatingIp):
         out[FLOATING_IP][f.id] = NeutronObject(
             FLOATING_IP, f.id, f.revision_number, f.updated_at, f.updated_at, f.router_id
@@ -152,7 +156,7 @@ def neutron_ref(kind: str, id: str) -> ObjectRef:
     return ObjectRef(kind, id, NEUTRON_SCOPE)
 
 
-def row_evidence(row: OvnNbRow) -> dict:
+def row_evidence(row: OvnNbRow) -> dict[str, Any]:
     return {k: v for k, v in row._asdict().items() if k != "scope"}
 
 

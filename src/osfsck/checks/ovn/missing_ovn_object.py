@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, age_seconds
 from osfsck.checks.evidence import iso
@@ -61,7 +61,7 @@ class MissingOvnObjectEvidence(TypedDict):
 
     expected_name: str
     expected_table: str
-    neutron: dict
+    neutron: dict[str, Any]
 
 
 class MissingOvnObject(Check):

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.ovn.common import NEEDS, both_complete, describe, neutron_objects, neutron_ref, row_evidence, row_ref
@@ -45,9 +45,9 @@ _WHAT = {
 class OrphanOvnObjectEvidence(TypedDict):
     """What every OV101 finding's evidence holds."""
 
-    children: list
-    children_in_use: list
-    row: dict
+    children: list[dict[str, Any]]
+    children_in_use: list[str]
+    row: dict[str, Any]
 
 
 class OrphanOvnObject(Check):
@@ -101,31 +101,34 @@ class OrphanOvnObject(Check):
             return
         objects = neutron_objects(snap)
         rows = snap.of(OvnNbRow)
-        orphan = {}
+        orphan: dict[str, tuple[OvnNbRow, str, str]] = {}  # by the row's uuid: (row, kind, Neutron id)
         for r in rows:
-            if not r.marked or r.neutron_kind not in JUDGED:
+            kind, nid = r.neutron_kind, r.neutron_id
+            # the source sets a kind only with its id: a row without one (a damaged or
+            # hand-edited snapshot) names no object that could be gone
+            if not r.marked or kind not in JUDGED or nid is None:
                 continue
             out.examine()
-            if r.neutron_id not in objects[r.neutron_kind]:
-                orphan[r.uuid] = r
-        orphan_containers = {(r.table, r.name) for r in orphan.values() if r.table in CONTAINER_OF.values()}
+            if nid not in objects[kind]:
+                orphan[r.uuid] = (r, kind, nid)
+        orphan_containers = {(r.table, r.name) for r, _, _ in orphan.values() if r.table in CONTAINER_OF.values()}
         children = defaultdict(list)
         for r in rows:
             container = CONTAINER_OF.get(r.table)
             if container and r.parent and (container, r.parent) in orphan_containers:
                 children[(container, r.parent)].append(r)
-        for r in orphan.values():
+        for r, kind, nid in orphan.values():
             container = CONTAINER_OF.get(r.table)
             if container and r.parent and (container, r.parent) in orphan_containers:
                 continue  # goes with its orphan container
             kids = sorted(children.get((r.table, r.name), ()), key=lambda c: (c.table, c.uuid))
             in_use = [c.uuid for c in kids if not c.marked or (c.neutron_kind in JUDGED and c.uuid not in orphan)]
-            what = _WHAT[r.neutron_kind]
+            what = _WHAT[kind]
             with_kids = f"; it holds {len(kids)} more row(s) of Neutron's" if kids else ""
             out.found(
                 row_ref(r),
-                f"{describe(r)} stands for {what} {r.neutron_id}, which Neutron no longer has{with_kids}.",
-                related=[neutron_ref(r.neutron_kind, r.neutron_id)],
+                f"{describe(r)} stands for {what} {nid}, which Neutron no longer has{with_kids}.",
+                related=[neutron_ref(kind, nid)],
                 evidence={
                     "row": row_evidence(r),
                     "children": [row_evidence(c) for c in kids],

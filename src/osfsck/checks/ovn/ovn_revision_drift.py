@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, age_seconds
 from osfsck.checks.ovn.common import NEEDS, both_complete, describe, neutron_objects, neutron_ref, row_evidence, row_ref
@@ -26,8 +26,8 @@ GRACE_AGE = 600
 class OvnRevisionDriftEvidence(TypedDict):
     """What every OV103 finding's evidence holds."""
 
-    neutron: dict
-    row: dict
+    neutron: dict[str, Any]
+    row: dict[str, Any]
 
 
 class OvnRevisionDrift(Check):
@@ -74,7 +74,8 @@ class OvnRevisionDrift(Check):
         grace = float(self.params["grace_age"])
         objects = neutron_objects(snap)
         for r in snap.of(OvnNbRow):
-            if not r.marked or r.revision is None or r.neutron_kind not in _REVISED:
+            # a row without a neutron_id names no Neutron object to compare with
+            if not r.marked or r.revision is None or r.neutron_id is None or r.neutron_kind not in _REVISED:
                 continue
             if r.table == DHCP_OPTIONS and r.neutron_kind != SUBNET:
                 continue

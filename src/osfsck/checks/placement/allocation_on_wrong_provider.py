@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import instance_evidence
@@ -31,11 +31,11 @@ from osfsck.model.snapshot import Snapshot
 class AllocationOnWrongProviderEvidence(TypedDict):
     """What every PL103 finding's evidence holds."""
 
-    allocations: dict
-    compute_node: dict
+    allocations: dict[str, Any]
+    compute_node: dict[str, Any]
     consumer_generation: int
-    instance: dict
-    wrong_providers: list
+    instance: dict[str, Any]
+    wrong_providers: list[str]
 
 
 class AllocationOnWrongProvider(Check):

@@ -47,13 +47,13 @@ def with_placement(snap: Snapshot, out: CheckOutput, *kinds: FactType) -> bool:
 
 def allocations_evidence(allocs: Iterable[Any]) -> dict[str, Any]:
     """{provider uuid: {resource class: used}} of one consumer."""
-    out: dict = {}
+    out: dict[str, dict[str, int]] = {}
     for a in sorted(allocs):
         out.setdefault(a.provider_uuid, {})[a.resource_class] = a.used
     return out
 
 
-def consumer_evidence(c: Consumer | None) -> dict | None:
+def consumer_evidence(c: Consumer | None) -> dict[str, Any] | None:
     if c is None:
         return None
     return {
@@ -67,7 +67,7 @@ def consumer_evidence(c: Consumer | None) -> dict | None:
     }
 
 
-def provider_evidence(p: ResourceProvider) -> dict:
+def provider_evidence(p: ResourceProvider) -> dict[str, Any]:
     return {
         "uuid": p.uuid,
         "name": p.name,
@@ -79,7 +79,7 @@ def provider_evidence(p: ResourceProvider) -> dict:
     }
 
 
-def node_evidence(n: ComputeNode) -> dict:
+def node_evidence(n: ComputeNode) -> dict[str, Any]:
     return {"cell": n.cell, "uuid": n.uuid, "host": n.host, "hypervisor_hostname": n.hypervisor_hostname}
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import instance_evidence
@@ -19,8 +19,8 @@ _HOLDS_NOTHING = frozenset({"shelved_offloaded", "building", "deleted"})
 class MissingAllocationEvidence(TypedDict):
     """What every PL102 finding's evidence holds."""
 
-    compute_node: dict
-    instance: dict
+    compute_node: dict[str, Any]
+    instance: dict[str, Any]
     provider_exists: bool
 
 
@@ -79,13 +79,15 @@ class MissingAllocation(Check):
                 continue
             nodes = [n for n in px.nodes_of_host.get(row.host, ()) if n.cell == row.cell]
             node = next((n for n in nodes if n.hypervisor_hostname == row.node), nodes[0] if len(nodes) == 1 else None)
-            rp = px.providers.get(node.uuid) if node else None
-            where = f"compute node {node.hypervisor_hostname} (provider {node.uuid})" if node else f"host {row.host}"
+            # every node PlacementIndex keeps has a uuid: node_uuid is set exactly when node is
+            node_uuid = node.uuid if node else None
+            rp = px.providers.get(node_uuid) if node_uuid else None
+            where = f"compute node {node.hypervisor_hostname} (provider {node_uuid})" if node else f"host {row.host}"
             out.found(
                 instance_ref(uuid, row.cell),
                 f"Instance {uuid} ({row.vm_state}, {row.vcpus} vCPU, {row.memory_mb} MiB RAM, {row.root_gb} GB root) "
                 f"runs on {where} in cell:{row.cell}, but Placement holds no allocation for it.",
-                related=[provider_ref(node.uuid)] if node else [],
+                related=[provider_ref(node_uuid)] if node_uuid else [],
                 evidence={
                     "instance": {
                         **instance_evidence(row),

@@ -52,15 +52,15 @@ _NOVA_CONSUMER_TYPES = (None, CONSUMER_INSTANCE, CONSUMER_MIGRATION)
 
 
 class _OrphanAllocationEvidenceAlways(TypedDict):
-    allocations: dict
-    consumer: dict
+    allocations: dict[str, Any]
+    consumer: dict[str, Any]
 
 
 class OrphanAllocationEvidence(_OrphanAllocationEvidenceAlways, total=False):
     """What every PL101 finding's evidence holds (and, below, what some do)."""
 
-    instance: dict | None
-    migration: dict
+    instance: dict[str, Any] | None
+    migration: dict[str, Any]
 
 
 class OrphanAllocation(Check):

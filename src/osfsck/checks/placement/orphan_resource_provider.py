@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.instance_index import instance_index
@@ -21,12 +21,12 @@ from osfsck.model.snapshot import Snapshot
 class OrphanResourceProviderEvidence(TypedDict):
     """What every PL104 finding's evidence holds."""
 
-    children: list
-    consumers: list
-    inventory_classes: list
-    offers: list
-    provider: dict
-    same_name_nodes: list
+    children: list[str]
+    consumers: list[str]
+    inventory_classes: list[str]
+    offers: list[str]
+    provider: dict[str, Any]
+    same_name_nodes: list[dict[str, Any]]
 
 
 class OrphanResourceProvider(Check):

@@ -24,9 +24,9 @@ def reservation_ref(service: str, reservation_id: object, scope: str) -> ObjectR
     return ObjectRef("quota-reservation", reservation_subject(service, reservation_id), scope)
 
 
-def cinder_usages_by_key(snap: Snapshot) -> dict[tuple, list]:
+def cinder_usages_by_key(snap: Snapshot) -> dict[tuple[str | None, str], list[CinderQuotaUsage]]:
     """Cinder's live usage rows by (project, resource), each list by row id."""
-    by_key: dict[tuple, list] = defaultdict(list)
+    by_key: dict[tuple[str | None, str], list[CinderQuotaUsage]] = defaultdict(list)
     for u in snap.of(CinderQuotaUsage):
         by_key[(u.project_id, u.resource)].append(u)
     for rows in by_key.values():

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, scope_complete
 from osfsck.checks.quotas.common import cinder_usage_evidence, cinder_usages_by_key, usage_ref
@@ -13,7 +13,7 @@ from osfsck.model.snapshot import Snapshot
 class DuplicateQuotaUsageEvidence(TypedDict):
     """What every QU103 finding's evidence holds."""
 
-    usages: list
+    usages: list[dict[str, Any]]
     no_snapshot_gb_quota: bool  # how the repair recounts gigabytes (as QU101's setting)
 
 

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, age_seconds, collected, scope_complete
+from osfsck.checks.evidence import iso
 from osfsck.checks.quotas.common import reservation_ref
 from osfsck.model.facts.cinder import CINDER_SCOPE
 from osfsck.model.facts.neutron import NEUTRON_SCOPE
@@ -21,7 +22,7 @@ NEUTRON_CLEAN_INTERVAL = 240
 class ExpiredReservationEvidence(TypedDict):
     """What every QU102 finding's evidence holds."""
 
-    reservation: dict
+    reservation: dict[str, Any]
 
 
 class ExpiredReservation(Check):
@@ -91,27 +92,25 @@ class ExpiredReservation(Check):
                             "project_id": r.project_id,
                             "resource": r.resource,
                             "delta": r.delta,
-                            "expire": r.expire.isoformat(),
+                            "expire": iso(r.expire),
                         }
                     },
                     changed_at=r.expire,
                 )
         if (neutron or not cinder) and scope_complete(snap, out, NEUTRON_SCOPE, (NeutronReservation,)):
             limit = float(self.params["neutron_clean_interval"])
-            for r in snap.of(NeutronReservation):
+            for n in snap.of(NeutronReservation):
                 out.examine()
-                late = age_seconds(snap, r.expiration)
+                late = age_seconds(snap, n.expiration)
                 if late is None or late < limit:
                     continue
-                ref = reservation_ref("neutron", r.id, NEUTRON_SCOPE)
+                ref = reservation_ref("neutron", n.id, NEUTRON_SCOPE)
                 out.found(
                     ref,
-                    f"Neutron reservation {ref.id} for project {r.project_id} expired {_ago(late)} ago and was "
+                    f"Neutron reservation {ref.id} for project {n.project_id} expired {_ago(late)} ago and was "
                     "not removed.",
-                    evidence={
-                        "reservation": {"id": r.id, "project_id": r.project_id, "expiration": r.expiration.isoformat()}
-                    },
-                    changed_at=r.expiration,
+                    evidence={"reservation": {"id": n.id, "project_id": n.project_id, "expiration": iso(n.expiration)}},
+                    changed_at=n.expiration,
                 )
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, collected, recent, scope_complete
 from osfsck.checks.quotas.common import MIN_AGE, cinder_usage_evidence, cinder_usages_by_key, usage_ref
@@ -36,9 +36,9 @@ class QuotaUsageDriftEvidence(_QuotaUsageDriftEvidenceAlways, total=False):
 
     counted_reserved: int
     no_snapshot_gb_quota: bool
-    reservations: list
-    rows: list
-    usage: dict
+    reservations: list[str]
+    rows: list[dict[str, Any]]
+    usage: dict[str, Any]
 
 
 class QuotaUsageDrift(Check):
@@ -123,7 +123,8 @@ class QuotaUsageDrift(Check):
 
     # -- Cinder ---------------------------------------------------------------------------
     def _cinder(self, snap: Snapshot, out: CheckOutput, min_age: float) -> None:
-        types = {t.name: t.id for t in snap.of(CinderVolumeType)}
+        # a nameless type makes no resource name (volumes_<name>)
+        types = {t.name: t.id for t in snap.of(CinderVolumeType) if t.name is not None}
         counted = defaultdict(list)
         for c in snap.of(CinderCounted):
             counted[c.project_id].append(c)

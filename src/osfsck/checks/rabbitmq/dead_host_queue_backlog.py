@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.rpc import (
@@ -28,8 +28,8 @@ from osfsck.rules.services import heartbeat
 class DeadHostQueueBacklogEvidence(TypedDict):
     """What every MQ101 finding's evidence holds."""
 
-    queue: dict
-    service: dict
+    queue: dict[str, Any]
+    service: dict[str, Any]
 
 
 class DeadHostQueueBacklog(Check):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.rpc import queue_evidence, queue_ref, queue_scopes_partial
@@ -19,7 +19,7 @@ class OrphanRpcQueueEvidence(TypedDict):
     """What every MQ102 finding's evidence holds."""
 
     kind: str
-    queue: dict
+    queue: dict[str, Any]
 
 
 class OrphanRpcQueue(Check):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import attachment_evidence, instance_evidence
@@ -23,9 +23,9 @@ from osfsck.model.snapshot import Snapshot
 class AttachmentHostMismatchEvidence(TypedDict):
     """What every VL104 finding's evidence holds."""
 
-    attachment: dict
-    instance: dict
-    session_hosts: list
+    attachment: dict[str, Any]
+    instance: dict[str, Any]
+    session_hosts: list[str]
 
 
 class AttachmentHostMismatch(Check):

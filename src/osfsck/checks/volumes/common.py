@@ -14,13 +14,19 @@ import re
 import weakref
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
 
 from osfsck.checks.base import CheckOutput
 from osfsck.checks.instance_index import InstanceIndex, instance_index
 from osfsck.model.facts import kind_of
 from osfsck.model.facts.base import FactType
-from osfsck.model.facts.cinder import ATTACHMENT_GONE, CINDER_SCOPE, CinderAttachment, CinderService, CinderVolume
+from osfsck.model.facts.cinder import (
+    ATTACHMENT_GONE,
+    CINDER_SCOPE,
+    CinderAttachment,
+    CinderService,
+    CinderVolume,
+    IscsiPath,
+)
 from osfsck.model.facts.hypervisor import DomainVolume, IscsiSession, host_scope
 from osfsck.model.facts.nova import (
     API_SCOPE,
@@ -82,11 +88,11 @@ class VolumeIndex:
         self.cinder_complete = all(
             snap.is_complete(k, CINDER_SCOPE) for k in (CinderVolume, CinderAttachment, CinderService)
         )
-        self._expected: dict[str, dict[str, set]] | None = None
+        self._expected: dict[str, dict[str, set[int | None]]] | None = None
         self._openstack_iqns: set[str] | None = None
-        self._explaining_gaps: list | None = None
+        self._explaining_gaps: list[tuple[str, str]] | None = None
         self._naming: dict[tuple[str, int | None], list[CinderAttachment]] | None = None
-        self._places_gaps: list | None = None
+        self._places_gaps: list[tuple[str, str]] | None = None
 
     # -- completeness -----------------------------------------------------------------
     def cinder_reason(self) -> str:
@@ -232,12 +238,12 @@ class VolumeIndex:
         every live Cinder attachment whose connector was this host."""
         return set(self.expected_luns(host))
 
-    def expected_luns(self, host: str) -> dict[str, set]:
+    def expected_luns(self, host: str) -> dict[str, set[int | None]]:
         """{target IQN: the LUNs `host` may hold of it} for the same mappings and
         attachments; a LUN osfsck cannot tell (not a number, an unknown addressing mode)
         is None."""
         if self._expected is None:
-            expected: dict[str, dict[str, set]] = {}
+            expected: dict[str, dict[str, set[int | None]]] = {}
             idx = self.instances
             for uuid, bdms in self.bdms_of_instance.items():
                 paths = [p for b in bdms for p in b.iscsi_paths]
@@ -251,7 +257,7 @@ class VolumeIndex:
                         _add(expected, a.attached_host, att_paths)
                         _add(expected, a.attached_host.split(".", 1)[0], att_paths)
             self._expected = expected
-        out: dict[str, set] = defaultdict(set)
+        out: dict[str, set[int | None]] = defaultdict(set)
         for name in {host, host.split(".", 1)[0]}:
             for iqn, luns in self._expected.get(name, {}).items():
                 out[iqn] |= luns
@@ -290,7 +296,7 @@ class VolumeIndex:
         """Every attachment (deleted ones too) whose connection_info gives this LUN of the
         target, by id: indexed once, on first use."""
         if self._naming is None:
-            naming: dict[tuple, list] = defaultdict(list)
+            naming: dict[tuple[str, int | None], list[CinderAttachment]] = defaultdict(list)
             for a in self.attachment_by_id.values():
                 for key in {(i, n) for _, i, n in a.iscsi_paths}:
                     naming[key].append(a)
@@ -302,7 +308,7 @@ class VolumeIndex:
         return sorted({s.host for ss in self.sessions.values() for s in ss if s.target_iqn in wanted})
 
 
-def _add(expected: dict[str, dict[str, set[Any]]], host: str, paths: Iterable[tuple[Any, Any, Any]]) -> None:
+def _add(expected: dict[str, dict[str, set[int | None]]], host: str, paths: Iterable[IscsiPath]) -> None:
     targets = expected.setdefault(host, {})
     for _, iqn, lun in paths:
         targets.setdefault(iqn, set()).add(lun)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import attachment_evidence, bdm_evidence, instance_evidence, volume_evidence
@@ -24,10 +24,10 @@ from osfsck.model.snapshot import Snapshot
 class DanglingBlockDeviceMappingEvidence(TypedDict):
     """What every VL102 finding's evidence holds."""
 
-    attachment: dict | None
-    block_device_mapping: dict
-    instance: dict
-    volume: dict | None
+    attachment: dict[str, Any] | None
+    block_device_mapping: dict[str, Any]
+    instance: dict[str, Any]
+    volume: dict[str, Any] | None
 
 
 class DanglingBlockDeviceMapping(Check):

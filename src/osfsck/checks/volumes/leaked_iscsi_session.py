@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.volumes.common import volume_index
@@ -23,9 +23,9 @@ from osfsck.model.snapshot import Snapshot
 class LeakedIscsiSessionEvidence(TypedDict):
     """What every VL203 finding's evidence holds."""
 
-    devices_in_use: list
+    devices_in_use: list[str]
     node_record: bool
-    session: dict
+    session: dict[str, Any]
 
 
 class LeakedIscsiSession(Check):

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import bdm_evidence, instance_evidence
@@ -25,13 +25,13 @@ from osfsck.model.snapshot import Snapshot
 class MissingIscsiSessionEvidence(TypedDict):
     """What every VL204 finding's evidence holds."""
 
-    block_device_mapping: dict
-    instance: dict
+    block_device_mapping: dict[str, Any]
+    instance: dict[str, Any]
     lun_missing: bool
-    luns: list
-    portal: str
-    sessions: list
-    target_iqns: list
+    luns: list[int | None]
+    portal: str | None  # None: a connection_info without a portal for its first path
+    sessions: list[int]
+    target_iqns: list[str]
 
 
 class MissingIscsiSession(Check):
@@ -108,7 +108,7 @@ class MissingIscsiSession(Check):
                 if not iqns or b.cell != row.cell:
                     continue
                 out.examine()
-                vol = vx.volumes.get(b.volume_id)
+                vol = vx.volumes.get(b.volume_id) if b.volume_id is not None else None
                 if recent(snap, b.updated_at or b.created_at, min_age) or (vol is not None and vol.migration_status):
                     continue
                 att = vx.cinder_attached(b.volume_id, uuid)
@@ -123,8 +123,8 @@ class MissingIscsiSession(Check):
                 if sessions and (None in luns or any(not s.luns or luns & set(s.luns) for s in sessions)):
                     continue  # a session carries its LUN (or lists none, or the LUN is unreadable)
                 subject = f"{uuid}/{b.volume_id}"
-                what = (
-                    f"{row.host}'s session to its target carries no LUN {_luns(luns)}"
+                what = (  # (with sessions, every LUN is a number: an unreadable one was let go above)
+                    f"{row.host}'s session to its target carries no LUN {_luns(n for n in luns if n is not None)}"
                     if sessions
                     else f"{row.host} has no session to its target"
                 )
@@ -138,7 +138,8 @@ class MissingIscsiSession(Check):
                         "block_device_mapping": bdm_evidence(b),
                         "target_iqns": list(iqns),
                         "portal": b.iscsi_paths[0][0],
-                        "luns": sorted(luns),
+                        # a LUN the source could not read is None: after the numbers
+                        "luns": sorted(luns, key=lambda n: (n is None, n or 0)),
                         "lun_missing": bool(sessions),
                         "sessions": sorted(s.sid for s in sessions),
                     },

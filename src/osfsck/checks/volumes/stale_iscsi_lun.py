@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput
@@ -25,10 +24,10 @@ class StaleIscsiLunEvidence(TypedDict):
     """What every VL205 finding's evidence holds."""
 
     host: str
-    last_named_by: list
+    last_named_by: list[dict[str, Any]]
     lun: int
-    needed_luns: list
-    paths: list
+    needed_luns: list[int]
+    paths: list[dict[str, Any]]
     target_iqn: str
 
 
@@ -102,7 +101,7 @@ class StaleIscsiLun(Check):
             expected = vx.expected_luns(host)
             devices, used_luns = vx.used_on_host(host)
             used_luns |= vx.luns_of_disks(host)
-            stale: dict[tuple[str, int], list] = {}  # (iqn, lun) -> its disks, one per path
+            stale: dict[tuple[str, int], list[tuple[IscsiSession, str]]] = {}  # (iqn, lun) -> its disks, one per path
             for s in sessions:
                 needed = expected.get(s.target_iqn)
                 if needed is None or not vx.is_openstack_iqn(s.target_iqn):
@@ -118,23 +117,21 @@ class StaleIscsiLun(Check):
                     continue  # a guest uses it: unexpected-volume-in-domain's business
                 subject = f"{iqn}/lun-{lun}"
                 disks = ", ".join(f"/dev/{dev} (session {s.sid}, {s.portal})" for s, dev in paths)
+                # every LUN a number: a target with an unreadable one was let go above
+                served = sorted(n for n in expected[iqn] if n is not None)
                 out.found(
                     ObjectRef("iscsi-lun", subject, host_scope(host)),
                     f"{host} keeps LUN {lun} of {iqn} ({subject}) as {disks}, though no volume it needs uses "
-                    f"that LUN; the target serves LUN {_luns(expected[iqn])} here.",
+                    f"that LUN; the target serves LUN {', '.join(map(str, served))} here.",
                     evidence={
                         "host": host,
                         "target_iqn": iqn,
                         "lun": lun,
                         "paths": [{"sid": s.sid, "portal": s.portal, "device": dev} for s, dev in paths],
-                        "needed_luns": sorted(expected[iqn]),
+                        "needed_luns": served,
                         "last_named_by": _named_by(vx, iqn, lun),
                     },
                 )
-
-
-def _luns(luns: Iterable[int]) -> str:
-    return ", ".join(str(n) for n in sorted(luns))
 
 
 def _named_by(vx: VolumeIndex, iqn: str, lun: int) -> list[dict[str, Any]]:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import attachment_evidence, instance_evidence, volume_evidence
@@ -24,14 +24,14 @@ from osfsck.model.snapshot import Snapshot
 
 
 class _StaleVolumeAttachmentEvidenceAlways(TypedDict):
-    volume: dict
+    volume: dict[str, Any]
 
 
 class StaleVolumeAttachmentEvidence(_StaleVolumeAttachmentEvidenceAlways, total=False):
     """What every VL101 finding's evidence holds (and, below, what some do)."""
 
-    attachment: dict
-    instance: dict
+    attachment: dict[str, Any]
+    instance: dict[str, Any]
 
 
 class StaleVolumeAttachment(Check):

@@ -46,10 +46,10 @@ MIGRATION_ENDED = frozenset({"success", "error", "deleting"})
 class StuckVolumeStateEvidence(TypedDict):
     """What every VL103 finding's evidence holds."""
 
-    places: dict
-    places_unread: list
+    places: dict[str, Any]
+    places_unread: list[str]
     target_status: str | None
-    volume: dict
+    volume: dict[str, Any]
     volume_service_alive: bool
 
 
@@ -119,7 +119,7 @@ class StuckVolumeState(Check):
         vx = volume_index(snap)
         for v in vx.volumes.values():
             threshold = self.params.get(f"{v.status}_after")
-            if v.deleted or threshold is None:
+            if v.deleted or v.status is None or threshold is None:  # no status has no threshold
                 continue
             out.examine()
             age = age_seconds(snap, v.updated_at)
@@ -191,7 +191,7 @@ def _places(vx: VolumeIndex, v: CinderVolume) -> dict[str, Any]:
     }
 
 
-def _target_status(status: str, places: dict) -> str | None:
+def _target_status(status: str, places: dict[str, Any]) -> str | None:
     """The status the other places imply, or None when they disagree or cannot tell."""
     if status in RESET_TO_ERROR:
         return "error" if not places["attachments"] and not places["mappings"] else None

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.domains import domains_by_uuid, is_nova_domain
@@ -24,10 +24,10 @@ from osfsck.model.snapshot import Snapshot
 class UnexpectedVolumeInDomainEvidence(TypedDict):
     """What every VL202 finding's evidence holds."""
 
-    disk: dict
-    instance: dict
-    mapped_volumes: list
-    volume: dict | None
+    disk: dict[str, Any]
+    instance: dict[str, Any]
+    mapped_volumes: list[str]
+    volume: dict[str, Any] | None
 
 
 class UnexpectedVolumeInDomain(Check):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.domains import domains_by_uuid
@@ -24,10 +24,10 @@ from osfsck.model.snapshot import Snapshot
 class VolumeMissingFromDomainEvidence(TypedDict):
     """What every VL201 finding's evidence holds."""
 
-    attachment: dict
-    block_device_mapping: dict
-    domain_serials: list
-    instance: dict
+    attachment: dict[str, Any]
+    block_device_mapping: dict[str, Any]
+    domain_serials: list[str]
+    instance: dict[str, Any]
 
 
 class VolumeMissingFromDomain(Check):

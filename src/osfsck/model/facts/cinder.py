@@ -12,6 +12,9 @@ CINDER_SCOPE = "cinder"
 # Attachment states that no longer hold the volume: Cinder's detach leaves "detached" on the
 # soft-deleted row, attachment_destroy "deleted"; a live row with one is a detach mid-way.
 ATTACHMENT_GONE = frozenset({"detached", "deleted"})
+# one path of an iSCSI connection_info as os-brick connects it: (portal or None, target
+# IQN, the LUN as the kernel numbers it or None); sources/connection_info.py reads them
+IscsiPath = tuple[str | None, str, int | None]
 
 
 @fact_type("cinder.volume", scope_field="scope")
@@ -43,7 +46,7 @@ class CinderAttachment(NamedTuple):
     attached_host: str | None
     attach_status: str | None  # attached, attaching, detached, reserved, error_attaching, ...
     connection_info: str | None  # JSON text as stored (credentials redacted)
-    iscsi_paths: tuple  # ((portal or None, target IQN, kernel LUN or None), ...): sources/connection_info.py
+    iscsi_paths: tuple[IscsiPath, ...]
     deleted: int
     updated_at: dt.datetime | None
 

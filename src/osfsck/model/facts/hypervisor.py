@@ -26,7 +26,7 @@ class Domain(NamedTuple):
     nova_project: str | None
     vcpus: int
     memory_mb: int
-    disks: tuple  # disk sources: file paths, block devices, pool/volume names
+    disks: tuple[str, ...]  # disk sources: file paths, block devices, pool/volume names
 
 
 @fact_type("hv.domain_volume", scope_field="host")
@@ -61,7 +61,7 @@ class InstanceDir(NamedTuple):
     bytes: int  # allocated (what deleting would free)
     apparent_bytes: int
     files: int
-    disks: tuple
+    disks: tuple[str, ...]  # the names of its disk files
     mtime: dt.datetime | None
     inode: int
 
@@ -82,8 +82,8 @@ class IscsiSession(NamedTuple):
     iface: str | None
     session_state: str | None  # LOGGED_IN, FAILED, FREE
     connection_state: str | None  # LOGGED IN, TRANSPORT WAIT, ...
-    luns: tuple  # LUN numbers of the attached SCSI devices ...
-    devices: tuple  # ... and their kernel disks ("sdc"), in the same order
+    luns: tuple[int | None, ...]  # LUN numbers of the attached SCSI devices ...
+    devices: tuple[str, ...]  # ... and their kernel disks ("sdc"), in the same order
 
 
 @fact_type("hv.iscsi_node", scope_field="host")

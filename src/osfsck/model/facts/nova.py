@@ -10,6 +10,7 @@ import datetime as dt
 from typing import NamedTuple
 
 from osfsck.model.facts.base import fact_type
+from osfsck.model.facts.cinder import IscsiPath
 
 API_SCOPE = "api"
 
@@ -149,7 +150,7 @@ class BlockDeviceMapping(NamedTuple):
     source_type: str | None  # "volume", "image", "snapshot", "blank"
     boot_index: int | None  # 0: the root disk (boot from volume)
     connection_info: str | None
-    iscsi_paths: tuple  # ((portal or None, target IQN, LUN as the kernel numbers it or None), ...)
+    iscsi_paths: tuple[IscsiPath, ...]
     created_at: dt.datetime | None
     updated_at: dt.datetime | None
 
@@ -166,6 +167,6 @@ class InstanceNetwork(NamedTuple):
     deleted: int
     hostname: str | None
     display_name: str | None
-    port_ids: tuple  # VIF ids, which are Neutron port ids
-    addresses: tuple  # fixed and floating IPs, as text
+    port_ids: tuple[str, ...]  # VIF ids, which are Neutron port ids
+    addresses: tuple[str, ...]  # fixed and floating IPs, as text
     cache_updated_at: dt.datetime | None
