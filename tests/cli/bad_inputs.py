@@ -947,19 +947,19 @@ CASES: list[Bad] = [
         "snap-paths-short",
         fact("cinder.attachment", "iscsi_paths", [["10.0.0.1:3260", "iqn.2010-10.org.openstack:v"]]),
         "iscsi_paths[0]",
-        "[portal or null, target IQN, LUN or null]",
+        "[string or null, string, integer or null]",
     ),
     snapshot_case(
         "snap-paths-lun-string",
         fact("nova.block_device_mapping", "iscsi_paths", [[None, "iqn.2010-10.org.openstack:v", "1"]]),
         "iscsi_paths[0]",
-        "LUN or null",
+        "expected [string or null, string, integer or null], not [None,",
     ),
     snapshot_case(
         "snap-paths-iqn-null",
         fact("nova.block_device_mapping", "iscsi_paths", [["10.0.0.1:3260", None, 1]]),
         "iscsi_paths[0]",
-        "target IQN",
+        "not ['10.0.0.1:3260', None, 1]",
     ),
     # -- the journal ------------------------------------------------------------------------------
     *journal_cases("journal-binary", b"\x00\x9f\xff\xfe\n", "journal.jsonl:1", "not UTF-8"),

@@ -8,6 +8,7 @@ import itertools
 import json
 import os
 import stat
+import types
 import typing
 import zlib
 from collections.abc import Iterable
@@ -217,14 +218,10 @@ class Snapshot:
 
 # -- reading a snapshot's JSON, checked ---------------------------------------------------------
 _COVERAGE_FIELDS = {"kind": str, "scope": str, "source": str, "complete": bool}
-# the elements of a tuple field: strings, but LUN numbers (None where iscsiadm printed a
-# disk before any LUN line; see sources/iscsi/parse.py)
-_TUPLE_ITEMS = {("hv.iscsi_session", "luns"): (int, type(None))}
-# tuple fields whose elements are fixed-length lists: an iSCSI path as os-brick connects it
-_PATH = ((str, type(None)), (str,), (int, type(None))), "[portal or null, target IQN, LUN or null]"
-_TUPLE_ROWS = {("nova.block_device_mapping", "iscsi_paths"): _PATH, ("cinder.attachment", "iscsi_paths"): _PATH}
 # fields whose value a check looks something up by: only what a source writes there
 _CHOICES = {("nsx.object", "neutron_kind"): frozenset(NEUTRON_TAG_SCOPES.values())}
+_ONE: dict[type, str] = {str: "string", int: "integer", type(None): "null"}
+_PLURAL: dict[type, str] = {str: "strings", int: "integers", type(None): "nulls"}
 _WHAT = {
     str: "a string",
     int: "an integer",
@@ -315,15 +312,17 @@ def _scope_prefix(fact_cls: FactType) -> str | None:
     )
 
 
-_SPECS: dict[FactType, list[tuple[str, Any, bool, set[type]]]] = {}
+# (name, base type, optional, the types taken at once, a tuple field's items: the types of
+# each item, or for items that are fixed-length lists the types at each position)
+_Spec = tuple[str, Any, bool, set[type], tuple[Any, ...]]
+_SPECS: dict[FactType, list[_Spec]] = {}
 # the exact types a plain field takes at once; others go through _is
 _FAST: dict[type, set[type]] = {str: {str}, int: {int, bool}, float: {int, float}, bool: {bool}}
 
 
-def _spec(cls: FactType) -> list[tuple[str, Any, bool, set[type]]]:
-    """(name, base type, optional, the types taken at once) of each field of `cls`, from
-    its type hints (Optional[...] allows null; a tuple[...] field is read as a tuple, its
-    items as _TUPLE_ITEMS or _TUPLE_ROWS say)."""
+def _spec(cls: FactType) -> list[_Spec]:
+    """What each field of `cls` takes, from its type hints: Optional[...] allows null; a
+    `tuple[X, ...]` field is a list of X, and X may itself be a tuple of fixed length."""
     if cls not in _SPECS:
         hints = typing.get_type_hints(cls)
         spec = []
@@ -332,9 +331,21 @@ def _spec(cls: FactType) -> list[tuple[str, Any, bool, set[type]]]:
             optional = type(None) in args
             hint = next((a for a in args if a is not type(None)), hints[name]) if optional else hints[name]
             base = typing.get_origin(hint) or hint
-            spec.append((name, base, optional, _FAST.get(base, set()) | ({type(None)} if optional else set())))
+            items: tuple[Any, ...] = ()
+            if base is tuple:
+                item = (typing.get_args(hint) or (str,))[0]
+                items = (
+                    tuple(map(_members, typing.get_args(item))) if typing.get_origin(item) is tuple else _members(item)
+                )
+            spec.append((name, base, optional, _FAST.get(base, set()) | ({type(None)} if optional else set()), items))
         _SPECS[cls] = spec
     return _SPECS[cls]
+
+
+def _members(hint: Any) -> tuple[type, ...]:
+    """The types a value of `hint` may have: a union's members, else the type itself."""
+    union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+    return tuple(typing.get_args(hint)) if union else (hint,)
 
 
 def _read_rows(cls: FactType, rows: list[Any], where: str) -> list[Any]:
@@ -352,16 +363,13 @@ def _read_rows(cls: FactType, rows: list[Any], where: str) -> list[Any]:
             if len(row) != n:
                 raise SnapshotFormatError(f"{where}[{k}]: {len(row)} values, expected {n} ({', '.join(cls._fields)})")
     columns: list[Any] = list(zip(*rows))
-    for i, (name, base, optional, fast) in enumerate(spec):
+    for i, (name, base, optional, fast, items) in enumerate(spec):
         column = columns[i]
         if base is dt.datetime:
             columns[i] = _datetimes(column, optional, where, name)
-        elif (cls.kind, name) in _TUPLE_ROWS:
-            columns[i] = [
-                _rows_of(v, *_TUPLE_ROWS[cls.kind, name], f"{where}[{k}].{name}") for k, v in enumerate(column)
-            ]
+        elif base is tuple and isinstance(items[0], tuple):
+            columns[i] = [_rows_of(v, items, f"{where}[{k}].{name}") for k, v in enumerate(column)]
         elif base is tuple:
-            items = _TUPLE_ITEMS.get((cls.kind, name), (str,))
             if set(map(type, column)) - ({list, type(None)} if optional else {list}) or not set(
                 map(type, itertools.chain.from_iterable(v for v in column if v is not None))
             ) <= set(items):
@@ -375,7 +383,7 @@ def _read_rows(cls: FactType, rows: list[Any], where: str) -> list[Any]:
                     raise SnapshotFormatError(
                         f"{where}[{k}].{name}: expected {_WHAT.get(base, base.__name__)}, not {_what(v)}"
                     )
-    for i, (name, _, optional, _) in enumerate(spec):
+    for i, (name, _, optional, _, _) in enumerate(spec):
         choices = _CHOICES.get((cls.kind, name))
         if choices is not None and not set(columns[i]) <= (choices | {None} if optional else choices):
             k, v = next((k, v) for k, v in enumerate(columns[i]) if v not in choices and not (v is None and optional))
@@ -411,21 +419,20 @@ def _is(value: object, base: type) -> bool:
     return isinstance(value, base)
 
 
-def _items(value: object, types: tuple[type, ...], where: str) -> tuple[Any, ...]:
-    if not (isinstance(value, list) and all(type(x) in types for x in value)):
-        what = " or ".join(
-            sorted({"integers" if t is int else "nulls" if t is type(None) else "strings" for t in types})
-        )
+def _items(value: object, kinds: tuple[type, ...], where: str) -> tuple[Any, ...]:
+    if not (isinstance(value, list) and all(type(x) in kinds for x in value)):
+        what = " or ".join(sorted({_PLURAL.get(t, t.__name__) for t in kinds}))
         raise SnapshotFormatError(f"{where}: expected a list of {what}, not {_what(value)}")
     return tuple(value)
 
 
-def _rows_of(value: object, types: tuple[tuple[type, ...], ...], shape: str, where: str) -> tuple[Any, ...]:
+def _rows_of(value: object, kinds: tuple[tuple[type, ...], ...], where: str) -> tuple[Any, ...]:
     """A list of fixed-length lists, each value of one of its position's types."""
+    shape = "[" + ", ".join(" or ".join(_ONE.get(t, t.__name__) for t in ts) for ts in kinds) + "]"
     if type(value) is not list:
         raise SnapshotFormatError(f"{where}: expected a list of {shape}, not {_what(value)}")
     for j, item in enumerate(value):
-        if type(item) is not list or len(item) != len(types) or any(type(x) not in t for x, t in zip(item, types)):
+        if type(item) is not list or len(item) != len(kinds) or any(type(x) not in t for x, t in zip(item, kinds)):
             raise SnapshotFormatError(
                 f"{where}[{j}]: expected {shape}, not {_show(item) if type(item) is list else _what(item)}"
             )
