@@ -14,7 +14,15 @@ from osfsck.config.nsx import parse_nsx
 from osfsck.config.ovn import parse_ovn
 from osfsck.config.placement import parse_placement
 from osfsck.config.rabbitmq import parse_rabbitmq
-from osfsck.config.service import API_KEYS, conf_database, database, service_api, service_database
+from osfsck.config.service import (
+    API_KEYS,
+    conf_database,
+    conf_keys,
+    database,
+    service_api,
+    service_conf,
+    service_database,
+)
 from osfsck.config.settings import (
     CellOverride,
     CinderSettings,
@@ -131,17 +139,19 @@ def _nova(t: dict, base: Path) -> NovaSettings:
             "cell_url_base_password_env",
             "cell_url_base_password_file",
             "nova_conf",
+            "nova_conf_dir",
             "cells",
         },
         where,
     )
     api = database(t, "api_database", where, base)
     url_base = database(t, "cell_url_base", where, base)
-    if "nova_conf" in t:
+    conf = service_conf(t, "nova_conf", where, base) if api is None or url_base is None else None
+    if conf is not None:
         if api is None:
-            api = conf_database(t, "nova_conf", where, base, "api_database")
+            api = conf_database(conf, "api_database")
         if url_base is None:
-            url_base = conf_database(t, "nova_conf", where, base, "database", required=False)
+            url_base = conf_database(conf, "database", required=False)
     cells = {}
     for name, ct in tables(t, "cells", where).items():
         cw = f"[nova.cells.{name}]"
@@ -150,7 +160,7 @@ def _nova(t: dict, base: Path) -> NovaSettings:
     return NovaSettings(api_database=api, cell_url_base=url_base, cells=cells)
 
 
-_NEUTRON_DB_KEYS = {"database", "database_password_env", "database_password_file", "neutron_conf"}
+_NEUTRON_DB_KEYS = {"database", "database_password_env", "database_password_file", *conf_keys("neutron")}
 
 
 def _neutron(t: dict, base: Path) -> NeutronSettings:
