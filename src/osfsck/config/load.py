@@ -6,8 +6,13 @@ with one line that names the file and the key, and says what is wrong.
 
 from __future__ import annotations
 
-import tomllib
+import sys
 from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # tomllib is tomli, taken into the standard library in 3.11 (PEP 680)
+    import tomli as tomllib
 
 from osfsck.config.dns import parse_designate, parse_dns
 from osfsck.config.nsx import parse_nsx
