@@ -625,6 +625,18 @@ CASES: list[Bad] = [
     ),
     cfg("hv-python-empty", '[hypervisors]\npython = ""\n', "[hypervisors].python", "expected"),
     cfg("hv-iscsiadm-int", "[hypervisors]\niscsiadm = 1\n", "[hypervisors].iscsiadm", "expected"),
+    cfg(
+        "hv-iscsiadm-quote",
+        '[hypervisors]\niscsiadm = "docker exec \'iscsid iscsiadm"\n',
+        "[hypervisors].iscsiadm",
+        "No closing quotation",
+    ),
+    cfg(
+        "hv-host-iscsiadm-empty-word",
+        "[hypervisors.hosts.hv1]\niscsiadm = \"''\"\n",
+        "[hypervisors.hosts.hv1].iscsiadm",
+        "a command",
+    ),
     cfg("hv-concurrency-bool", "[hypervisors]\nconcurrency = true\n", "[hypervisors].concurrency", "positive integer"),
     cfg("hv-concurrency-zero", "[hypervisors]\nconcurrency = 0\n", "[hypervisors].concurrency", "positive integer"),
     cfg("hv-timeout-negative", "[hypervisors]\ntimeout = -1\n", "[hypervisors].timeout", "negative"),

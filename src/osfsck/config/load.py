@@ -6,6 +6,7 @@ with one line that names the file and the key, and says what is wrong.
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 
@@ -179,7 +180,7 @@ def _neutron(t: dict, base: Path) -> NeutronSettings:
 
 
 _URI_EXAMPLE = "qemu+ssh://{host}/system"
-_STRING_KEYS = ("ssh_user", "ssh_key", "python", "iscsiadm")
+_STRING_KEYS = ("ssh_user", "ssh_key", "python")
 _LIST_KEYS = ("ssh_options", "hypervisor_types", "extra_hosts")
 
 
@@ -195,12 +196,15 @@ def _hypervisors(t: dict) -> HypervisorSettings:
             "timeout",
             "ssh_port",
             "hosts",
+            "iscsiadm",
             *_STRING_KEYS,
             *_LIST_KEYS,
         },
         where,
     )
     kw: dict = {k: text(t, k, where) for k in _STRING_KEYS if k in t}
+    if "iscsiadm" in t:
+        kw["iscsiadm"] = _command(t, "iscsiadm", where)
     kw.update({k: strings(t, k, where) for k in _LIST_KEYS if k in t})
     if "uri_template" in t:
         kw["uri_template"] = _libvirt_uri(t, "uri_template", where, template=True)
@@ -224,7 +228,7 @@ def _hypervisors(t: dict) -> HypervisorSettings:
             transport=_transport(ht["transport"], f"{hw}.transport") if "transport" in ht else None,
             ssh_target=text(ht, "ssh_target", hw),
             storage=text(ht, "storage", hw),
-            iscsiadm=text(ht, "iscsiadm", hw),
+            iscsiadm=_command(ht, "iscsiadm", hw),
             skip=boolean(ht, "skip", hw),
         )
     return HypervisorSettings(**kw, hosts=hosts)
@@ -245,6 +249,20 @@ def _libvirt_uri(t: dict, key: str, where: str, template: bool = False) -> str:
         raise ConfigError(
             f"{where}.{key}: expected a libvirt URI like {_URI_EXAMPLE} or qemu:///system, not {show(value)}"
         )
+    return value
+
+
+def _command(t: dict, key: str, where: str) -> str | None:
+    """A command line for the host agent: a program's path, or a prefix that runs it
+    elsewhere ("docker exec iscsid iscsiadm"), split as a shell would, run without one."""
+    value = text(t, key, where)
+    if value is not None:
+        try:
+            words = shlex.split(value)
+        except ValueError as e:
+            raise ConfigError(f"{where}.{key}: {show(value)}: {e} (it is split into words as a shell would)") from None
+        if not words or not words[0]:
+            raise expected(f"{where}.{key}", "a command", value)
     return value
 
 
