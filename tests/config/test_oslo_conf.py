@@ -8,6 +8,7 @@ virtualenv has it, scripts/setup makes it), which must give the same values."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -357,3 +358,12 @@ def test_the_real_oslo_config_refuses_them_too(tmp_path, text, where):
     script = "import sys\nfrom oslo_config import cfg\ncfg.ConfigOpts()(['--config-file', sys.argv[1]])"
     out = subprocess.run([python, "-c", script, str(tmp_path / "nova.conf")], capture_output=True, text=True)
     assert out.returncode != 0 and "ConfigFileParseError" in out.stderr
+
+
+def test_a_fifo_in_the_folder_is_refused_not_waited_on(tmp_path):
+    # oslo.config would block in open(); osfsck names it instead
+    (tmp_path / "d").mkdir()
+    os.mkfifo(tmp_path / "d" / "10.conf")
+    (tmp_path / "osfsck.toml").write_text('[nova]\nnova_conf_dir = "d"\n')
+    with pytest.raises(ConfigError, match=r"\[nova\]\.nova_conf_dir: .*/d/10\.conf is not a regular file"):
+        load_settings(str(tmp_path / "osfsck.toml"))

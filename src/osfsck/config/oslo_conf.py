@@ -171,6 +171,8 @@ def read_service_conf(files: list[str], folders: list[str], where: str) -> Servi
     conf = ServiceConf(names, where)
     for name in names:
         try:
+            if name not in files and Path(name).is_fifo():  # it would block the read (oslo.config's too)
+                raise ConfigError(f"{name} is not a regular file")
             parse(read_text(Path(name), name), name, conf)
         except ConfigError as e:
             raise ConfigError(f"{where}: {e}") from None
