@@ -231,6 +231,19 @@ BAD = [
 ]
 
 
+def test_variables_nested_too_deep_are_refused():
+    chain = "".join(f"a{i} = $a{i + 1}\n" for i in range(500))
+    conf = conf_of(f"[database]\nconnection = $a0\n{chain}a500 = x\n")
+    with pytest.raises(ConfigError, match=r"nova.conf:\d+: \[database\] a99: \$ variables nested more than 100 deep"):
+        conf.get("database", "connection")
+    assert (
+        conf_of(f"[database]\nconnection = $a0\n{chain[: chain.index('a50 ')]}a50 = x\n")
+        .get("database", "connection")
+        .text
+        == "x"
+    )
+
+
 @pytest.mark.parametrize("text, where", BAD)
 def test_what_oslo_config_refuses_is_one_line_naming_file_and_line(text, where):
     with pytest.raises(ConfigError) as e:

@@ -37,6 +37,7 @@ from osfsck.config.common import ConfigError
 from osfsck.config.values import read_text
 
 DEFAULT = "DEFAULT"
+MAX_DEPTH = 100  # $ variables within variables
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,8 @@ class ServiceConf:
     def _substitute(self, value: Value, section: str, key: str, seen: tuple[Value, ...]) -> str:
         if value in seen:
             raise ConfigError(f"{value.at}: [{section}] {key}: its $ variables refer to each other in a loop")
+        if len(seen) >= MAX_DEPTH:  # oslo.config would fail on Python's recursion limit
+            raise ConfigError(f"{value.at}: [{section}] {key}: $ variables nested more than {MAX_DEPTH} deep")
 
         def replace(m: re.Match[str]) -> str:
             if m.group("escaped") is not None:
