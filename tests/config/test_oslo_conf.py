@@ -154,7 +154,7 @@ def _read(tmp_path: Path, files: dict, conf_files: list, dirs: list) -> ServiceC
         p = tmp_path / name
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_bytes(text.encode())
-    return read_service_conf([str(tmp_path / f) for f in conf_files], [str(tmp_path / d) for d in dirs], "[x]")
+    return read_service_conf([str(tmp_path / f) for f in conf_files], [str(tmp_path / d) for d in dirs], "[x]", "[x]")
 
 
 @pytest.mark.parametrize("name, files, conf_files, dirs, reads", SAMPLES, ids=[s[0] for s in SAMPLES])
@@ -358,7 +358,9 @@ def test_a_binary_file_in_the_folder_is_named(tmp_path):
         load_settings(
             write(tmp_path, {"osfsck.toml": '[nova]\nnova_conf_dir = "d"\n', "d/10-binary.conf": b"\x00\x9f\x92\xff"})
         )
-    assert "10-binary.conf is not UTF-8 text" in str(e.value)
+    assert str(e.value).endswith(
+        "[nova].nova_conf_dir: " + str(tmp_path / "d" / "10-binary.conf") + " is not UTF-8 text (byte 0x9f at offset 1)"
+    )
 
 
 @pytest.mark.integration

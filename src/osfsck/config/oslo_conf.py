@@ -161,22 +161,28 @@ def _assignment(line: str, file: str, n: int) -> tuple[str, str]:
     return key, value
 
 
-def read_service_conf(files: list[str], folders: list[str], where: str) -> ServiceConf:
+def read_service_conf(files: list[str], folders: list[str], where: str, folders_where: str) -> ServiceConf:
     """The files in order, then each folder's `*.conf` files in sorted order (oslo.config's
-    --config-file and --config-dir; like glob, a name starting with "." is left out)."""
-    names = list(files)
+    --config-file and --config-dir; like glob, a name starting with "." is left out).
+    `where` and `folders_where` name the osfsck.toml keys that gave them, for messages."""
+    names = [(name, where) for name in files]
     for folder in folders:
         try:
             entries = os.listdir(folder)
         except OSError as e:
-            raise ConfigError(f"{where}: cannot list {folder}: {e.strerror}") from None
-        names += [os.path.join(folder, e) for e in sorted(entries) if e.endswith(".conf") and not e.startswith(".")]
-    conf = ServiceConf(names, where)
-    for name in names:
+            raise ConfigError(f"{folders_where}: cannot list {folder}: {e.strerror}") from None
+        names += [
+            (os.path.join(folder, e), folders_where)
+            for e in sorted(entries)
+            if e.endswith(".conf") and not e.startswith(".")
+        ]
+    conf = ServiceConf([name for name, _ in names], where if files else folders_where)
+    for name, key in names:
+        if Path(name).is_fifo():  # reading it would block (oslo.config's read too)
+            raise ConfigError(f"{key}: {name} is not a regular file")
+        text = read_text(Path(name), key)
         try:
-            if name not in files and Path(name).is_fifo():  # it would block the read (oslo.config's too)
-                raise ConfigError(f"{name} is not a regular file")
-            parse(read_text(Path(name), name), name, conf)
+            parse(text, name, conf)
         except ConfigError as e:
-            raise ConfigError(f"{where}: {e}") from None
+            raise ConfigError(f"{key}: {e}") from None
     return conf

@@ -65,7 +65,7 @@ def service_conf(t: dict, conf_key: str, where: str, base: Path) -> ServiceConf 
     folders = paths(t, f"{conf_key}_dir", where, base, folders=True)
     if not files and not folders:
         return None
-    return read_service_conf(files, folders, f"{where}.{conf_key}" if files else f"{where}.{conf_key}_dir")
+    return read_service_conf(files, folders, f"{where}.{conf_key}", f"{where}.{conf_key}_dir")
 
 
 def conf_database(conf: ServiceConf, section: str, required: bool = True) -> Database | None:
