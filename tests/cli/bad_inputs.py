@@ -308,7 +308,24 @@ CASES: list[Bad] = [
     ),
     cfg("nova-cell-url-base-int", "[nova]\ncell_url_base = 1\n", "[nova].cell_url_base", "expected a database URL"),
     cfg("nova-conf-int", "[nova]\nnova_conf = 42\n", "[nova].nova_conf", "expected a file path"),
-    cfg("nova-conf-list", '[nova]\nnova_conf = ["nova.conf"]\n', "[nova].nova_conf", "expected a file path"),
+    cfg("nova-conf-list", '[nova]\nnova_conf = ["nova.conf", 1]\n', "[nova].nova_conf[1]", "expected a file path"),
+    cfg("nova-conf-dir-missing", '[nova]\nnova_conf_dir = "nova.conf.d"\n', "[nova].nova_conf_dir", "does not exist"),
+    cfg(
+        "nova-conf-d-binary",
+        '[nova]\nnova_conf_dir = "nova.conf.d"\n',
+        "[nova].nova_conf_dir",
+        "nova.conf.d/20-extra.conf is not UTF-8",
+        files={
+            "nova.conf.d/10.conf": "[api_database]\nconnection = sqlite:///x\n",
+            "nova.conf.d/20-extra.conf": b"\xff\xd8\xff\xe0JFIF",
+        },
+    ),
+    cfg(
+        "nova-conf-continuation",
+        '[nova]\nnova_conf = "nova.conf"\n',
+        "nova.conf:2: an indented line that continues no key",
+        files={"nova.conf": "[api_database]\n  connection = mysql://nova:pw@db/nova\n"},
+    ),
     cfg("nova-conf-missing", '[nova]\nnova_conf = "absent.conf"\n', "absent.conf", "No such file"),
     cfg("nova-conf-dir", '[nova]\nnova_conf = "."\n', "[nova].nova_conf", "is a directory"),
     cfg(
@@ -328,8 +345,7 @@ CASES: list[Bad] = [
     cfg(
         "nova-conf-not-ini",
         '[nova]\nnova_conf = "nova.conf"\n',
-        "nova.conf",
-        "not an INI file",
+        "nova.conf:1: a key before any [section]",
         files={"nova.conf": "connection = mysql://nova@db/nova\n"},
     ),
     cfg(
@@ -609,6 +625,18 @@ CASES: list[Bad] = [
     ),
     cfg("hv-python-empty", '[hypervisors]\npython = ""\n', "[hypervisors].python", "expected"),
     cfg("hv-iscsiadm-int", "[hypervisors]\niscsiadm = 1\n", "[hypervisors].iscsiadm", "expected"),
+    cfg(
+        "hv-iscsiadm-quote",
+        '[hypervisors]\niscsiadm = "docker exec \'iscsid iscsiadm"\n',
+        "[hypervisors].iscsiadm",
+        "No closing quotation",
+    ),
+    cfg(
+        "hv-host-iscsiadm-empty-word",
+        "[hypervisors.hosts.hv1]\niscsiadm = \"''\"\n",
+        "[hypervisors.hosts.hv1].iscsiadm",
+        "a command",
+    ),
     cfg("hv-concurrency-bool", "[hypervisors]\nconcurrency = true\n", "[hypervisors].concurrency", "positive integer"),
     cfg("hv-concurrency-zero", "[hypervisors]\nconcurrency = 0\n", "[hypervisors].concurrency", "positive integer"),
     cfg("hv-timeout-negative", "[hypervisors]\ntimeout = -1\n", "[hypervisors].timeout", "negative"),

@@ -20,6 +20,7 @@ from tests.cli.bad_inputs import CASES, Bad
 SUBPROCESS = (
     "toml-binary",
     "nova-conf-binary",
+    "nova-conf-d-binary",
     "nova-api-ipv6",
     "hv-uri-template-unknown-field",
     "repair-share-string",

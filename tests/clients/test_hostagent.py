@@ -2,10 +2,12 @@
 
 import ast
 import base64
+import glob
 import json
 import os
 import pickle
 import shlex
+import shutil
 import stat
 import subprocess
 import sys
@@ -611,3 +613,85 @@ def test_iscsi_logout_ignores_a_seen_disk_name_now_outside_the_session(iscsiadm,
     (sys_root / "block" / "sdd").symlink_to(sys_root / "devices" / "pci0000:00" / "block" / "sdd")
     out = run("iscsi_logout", iscsiadm=path, target_iqn=IQN, portal=PORTAL, sid=3, devices=["sdd"])
     assert out["disks"] == ["sdc"] and out["logged_out"]
+
+
+# --- iscsiadm run through a command prefix (Kolla: `docker exec iscsid iscsiadm`) ----------------
+
+
+@pytest.fixture
+def container_exec(tmp_path, iscsiadm):
+    """A `docker exec`-like wrapper: `exec.sh CONTAINER COMMAND...` records its argv, checks
+    the container's name and runs the command, passing its exit status and output on."""
+    path, d = iscsiadm
+    wrapper = tmp_path / "bin dir" / "exec.sh"  # a space: the command is split as a shell would
+    wrapper.parent.mkdir()
+    wrapper.write_text(
+        f"""#!/bin/sh
+echo "$*" >> {shlex.quote(str(d / "exec-argv"))}
+[ "$1" = iscsid ] || {{ echo "Error: No such container: $1" >&2; exit 1; }}
+shift
+exec "$@"
+"""
+    )
+    wrapper.chmod(0o755)
+    return f"{shlex.quote(str(wrapper))} iscsid {shlex.quote(path)}", d
+
+
+def test_iscsiadm_through_a_command_prefix(container_exec):
+    command, d = container_exec
+    ch = HostChannel("hv1", "local", python=PY, timeout=30)
+    node = ch.call("iscsi_node", iscsiadm=command, target_iqn=IQN, portal=PORTAL)["node"]
+    assert node["rc"] == 0 and "node.startup = automatic" in node["out"]
+    out = ch.call("iscsi_logout", iscsiadm=command, target_iqn=IQN, portal=PORTAL, sid=3, devices=[])
+    assert out["logged_out"] and out["record_deleted"]
+    # the prefix ran each time, and iscsiadm got its own arguments unchanged
+    assert argv_log(d) == [NODE, f"{NODE} --logout", f"{NODE} -o delete"]
+    assert (d / "exec-argv").read_text().splitlines() == [f"iscsid {d / 'iscsiadm'} {a}" for a in argv_log(d)]
+
+
+def test_iscsi_listing_through_a_prefix_passes_the_exit_status_on(container_exec):
+    command, d = container_exec
+    (d / "session").unlink()
+    reply = run("iscsi", iscsiadm=command.replace(" iscsid ", " no-such-container "))
+    assert reply["installed"] and reply["session"]["rc"] == 1
+    assert "No such container: no-such-container" in reply["session"]["err"]
+
+
+def test_an_unbalanced_quote_in_the_command_is_refused():
+    err = refused("iscsi", iscsiadm="docker exec 'iscsid iscsiadm")
+    assert err == 'iscsiadm command "docker exec \'iscsid iscsiadm": No closing quotation'
+
+
+def test_no_iscsiadm_on_a_host_whose_kernel_has_sessions_is_an_error(tmp_path, monkeypatch):
+    # Kolla: iscsiadm lives only in the iscsid container.  "Not installed, so no session"
+    # would be false there: the host's sessions are unknown, never none.
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(agent, "ISCSIADM_PLACES", ())
+    monkeypatch.setattr(agent, "SYS", str(tmp_path / "sys"))
+    assert run("iscsi") == {"installed": False}  # no iscsiadm, no session: an RBD-only host
+    sysfs.iscsi_session(tmp_path / "sys", 3, IQN, "sdc")
+    err = refused("iscsi")
+    assert "the kernel has 1 iSCSI session(s)" in err and "docker exec iscsid iscsiadm" in err
+
+
+def python36() -> str | None:
+    """A Python 3.6, as old hypervisors have: python3.6 on PATH, or one of pyenv's."""
+    candidates = [shutil.which("python3.6")]
+    if shutil.which("pyenv"):
+        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True).stdout.strip()
+        candidates += sorted(glob.glob(f"{root}/versions/3.6*/bin/python3.6")) if root else []
+    check = "import sys; sys.exit(sys.version_info[:2] != (3, 6))"
+    for c in candidates:
+        if c and subprocess.run([c, "-c", check], capture_output=True).returncode == 0:
+            return c
+    return None
+
+
+def test_the_agent_runs_on_python36_with_a_prefix(container_exec):
+    py36 = python36()
+    if py36 is None:
+        pytest.skip("no Python 3.6 here (python3.6 on PATH, or pyenv's)")
+    command, d = container_exec
+    ch = HostChannel("hv1", "local", python=shlex.quote(py36), timeout=30)
+    assert ch.call("ping")["python"].startswith("3.6.")
+    assert ch.call("iscsi_node", iscsiadm=command, target_iqn=IQN, portal=PORTAL)["node"]["rc"] == 0

@@ -15,10 +15,15 @@ import json
 import re
 import sqlite3
 import subprocess
-import tomllib
+import sys
 from pathlib import Path
 
 import httpx
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
 
 HEARTBEAT_COLUMNS = {"services": {"updated_at", "last_seen_up", "report_count"}}
 # Placement's own bookkeeping, which any write through its API may add to: named as the

@@ -141,7 +141,7 @@ def test_a_service_database_is_down(lab, scenario, service):
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
 @contextmanager

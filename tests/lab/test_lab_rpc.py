@@ -116,7 +116,7 @@ def test_write_ages_the_dead_host_and_the_services_process_keeps_the_others_fres
     rpc_services.report(config, {})
     beats = heartbeats()
     assert beats[dead].startswith("2026-11-25 09:00:00")
-    today = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
+    today = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
     assert all(beats[h].startswith(today) for h, _ in c.hosts if h != dead)
 
 

@@ -44,7 +44,7 @@ HOUR = dt.timedelta(hours=1)
 
 
 def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 NET, SUB, ROUTER, FIP = "net-1", "sub-1", "router-1", "fip-1"

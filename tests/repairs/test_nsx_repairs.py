@@ -28,7 +28,7 @@ GONE_PORT, GONE_NET = uid(0xDEAD01), uid(0xDEAD02)
 
 
 def _now():
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 def neutron(later: float = 0):

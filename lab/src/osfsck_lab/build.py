@@ -82,7 +82,7 @@ def _build(
     now: dt.datetime | None,
 ) -> dict:
     prof = PROFILES[profile]
-    now = (now or dt.datetime.now(dt.UTC).replace(tzinfo=None)).replace(microsecond=0)
+    now = (now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)).replace(microsecond=0)
     cloud = spec(profile, seed, now, release)
     volumes.for_release(cloud, release)
     zones = services.dns_zone_records(cloud)
@@ -266,7 +266,7 @@ def _write_folders(c: Cloud, out: Path, real_bytes_per_mb: int) -> dict[str, str
                 f.write(os.urandom(1024) * (d.mb * real_bytes_per_mb // 1024))  # real, allocated bytes
                 f.truncate(d.gb_apparent * 1024**3)  # the rest sparse, like a thin qcow2
             (folder / "disk.info").write_text(json.dumps({str(disk): "raw"}))
-            when = (c.now - d.age).replace(tzinfo=dt.UTC).timestamp()
+            when = (c.now - d.age).replace(tzinfo=dt.timezone.utc).timestamp()
             for p in (disk, folder / "disk.info", folder):
                 os.utime(p, (when, when))
     return paths

@@ -27,7 +27,7 @@ from sqlalchemy.pool import NullPool
 
 
 def report(config: dict, engines: dict) -> None:
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
     for cell in config["nova"]:
         _touch(engines, cell["url"], cell["hosts"], "nova-compute", {"updated_at": now, "last_seen_up": now})
     cinder = config["cinder"]

@@ -45,7 +45,7 @@ class _Parser(argparse.ArgumentParser):
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
 
-def _config_path(args) -> str:
+def _config_path(args, optional: bool = False) -> str | None:
     if args.config:
         return args.config
     if os.environ.get("OSFSCK_CONFIG"):
@@ -53,13 +53,16 @@ def _config_path(args) -> str:
     for p in DEFAULT_CONFIGS:
         if Path(p).is_file():
             return p
+    if optional:
+        return None
     raise ConfigError("no config file: pass -c FILE, set OSFSCK_CONFIG, or create ./osfsck.toml")
 
 
 def _settings(args):
     """The settings of -c (or the default config file), every key checked, [checks] against
-    the catalogue too, whatever the command: nothing runs on a config with a mistake."""
-    settings = load_settings(_config_path(args))
+    the catalogue too, whatever the command: nothing runs on a config with a mistake.
+    `check --from` needs none (the snapshot holds the facts): the defaults then."""
+    settings = load_settings(_config_path(args, optional=bool(getattr(args, "from_snapshot", None))))
     wiring.build_checks(settings)
     return settings
 

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from osfsck.clients.extras import install_hint
 from osfsck.model.secrets import redact_url
 
 STREAM_BATCH = 10_000
@@ -53,6 +54,9 @@ def make_engine(url: str, *, readonly: bool = True, connect_timeout: int = 10) -
             **{k: IO_TIMEOUT for k in ("read_timeout", "write_timeout") if k not in q},
         }
     elif u.get_backend_name() == "postgresql":
+        if u.drivername == "postgresql":
+            # psycopg 3, the postgres extra's (SQLAlchemy 2.0 would default to psycopg2, 2.1 to psycopg)
+            u = u.set(drivername="postgresql+psycopg")
         kwargs["connect_args"] = {"connect_timeout": connect_timeout}
     elif u.get_backend_name() == "sqlite":
         path = u.database
@@ -65,7 +69,9 @@ def make_engine(url: str, *, readonly: bool = True, connect_timeout: int = 10) -
         kwargs["connect_args"] = {"timeout": connect_timeout}
     try:
         engine = create_engine(u, **kwargs)
-    except (NoSuchModuleError, ImportError, ArgumentError) as e:
+    except ImportError as e:  # the URL's driver: mysqlclient, psycopg2 are extras
+        raise DatabaseError(f"{shown}: {install_hint(e.name or '') or first_line(e)}") from None
+    except (NoSuchModuleError, ArgumentError) as e:
         raise DatabaseError(f"{shown}: {first_line(e)}") from None
     if u.get_backend_name() == "sqlite":
 
@@ -134,7 +140,7 @@ def _server_side_cursor(dbapi_conn, driver: str):
         import pymysql.cursors
 
         return dbapi_conn.cursor(pymysql.cursors.SSCursor)
-    if driver == "psycopg2":
+    if driver in ("psycopg", "psycopg2"):
         return dbapi_conn.cursor(name="osfsck_stream")  # a named cursor is server-side
     return dbapi_conn.cursor()  # sqlite3 steps through the result as it is fetched
 

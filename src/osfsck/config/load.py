@@ -6,15 +6,29 @@ with one line that names the file and the key, and says what is wrong.
 
 from __future__ import annotations
 
-import tomllib
+import shlex
+import sys
 from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # tomllib is tomli, taken into the standard library in 3.11 (PEP 680)
+    import tomli as tomllib
 
 from osfsck.config.dns import parse_designate, parse_dns
 from osfsck.config.nsx import parse_nsx
 from osfsck.config.ovn import parse_ovn
 from osfsck.config.placement import parse_placement
 from osfsck.config.rabbitmq import parse_rabbitmq
-from osfsck.config.service import API_KEYS, conf_database, database, service_api, service_database
+from osfsck.config.service import (
+    API_KEYS,
+    conf_database,
+    conf_keys,
+    database,
+    service_api,
+    service_conf,
+    service_database,
+)
 from osfsck.config.settings import (
     CellOverride,
     CinderSettings,
@@ -131,17 +145,19 @@ def _nova(t: dict, base: Path) -> NovaSettings:
             "cell_url_base_password_env",
             "cell_url_base_password_file",
             "nova_conf",
+            "nova_conf_dir",
             "cells",
         },
         where,
     )
     api = database(t, "api_database", where, base)
     url_base = database(t, "cell_url_base", where, base)
-    if "nova_conf" in t:
+    conf = service_conf(t, "nova_conf", where, base) if api is None or url_base is None else None
+    if conf is not None:
         if api is None:
-            api = conf_database(t, "nova_conf", where, base, "api_database")
+            api = conf_database(conf, "api_database")
         if url_base is None:
-            url_base = conf_database(t, "nova_conf", where, base, "database", required=False)
+            url_base = conf_database(conf, "database", required=False)
     cells = {}
     for name, ct in tables(t, "cells", where).items():
         cw = f"[nova.cells.{name}]"
@@ -150,7 +166,7 @@ def _nova(t: dict, base: Path) -> NovaSettings:
     return NovaSettings(api_database=api, cell_url_base=url_base, cells=cells)
 
 
-_NEUTRON_DB_KEYS = {"database", "database_password_env", "database_password_file", "neutron_conf"}
+_NEUTRON_DB_KEYS = {"database", "database_password_env", "database_password_file", *conf_keys("neutron")}
 
 
 def _neutron(t: dict, base: Path) -> NeutronSettings:
@@ -164,7 +180,7 @@ def _neutron(t: dict, base: Path) -> NeutronSettings:
 
 
 _URI_EXAMPLE = "qemu+ssh://{host}/system"
-_STRING_KEYS = ("ssh_user", "ssh_key", "python", "iscsiadm")
+_STRING_KEYS = ("ssh_user", "ssh_key", "python")
 _LIST_KEYS = ("ssh_options", "hypervisor_types", "extra_hosts")
 
 
@@ -180,12 +196,15 @@ def _hypervisors(t: dict) -> HypervisorSettings:
             "timeout",
             "ssh_port",
             "hosts",
+            "iscsiadm",
             *_STRING_KEYS,
             *_LIST_KEYS,
         },
         where,
     )
     kw: dict = {k: text(t, k, where) for k in _STRING_KEYS if k in t}
+    if "iscsiadm" in t:
+        kw["iscsiadm"] = _command(t, "iscsiadm", where)
     kw.update({k: strings(t, k, where) for k in _LIST_KEYS if k in t})
     if "uri_template" in t:
         kw["uri_template"] = _libvirt_uri(t, "uri_template", where, template=True)
@@ -209,7 +228,7 @@ def _hypervisors(t: dict) -> HypervisorSettings:
             transport=_transport(ht["transport"], f"{hw}.transport") if "transport" in ht else None,
             ssh_target=text(ht, "ssh_target", hw),
             storage=text(ht, "storage", hw),
-            iscsiadm=text(ht, "iscsiadm", hw),
+            iscsiadm=_command(ht, "iscsiadm", hw),
             skip=boolean(ht, "skip", hw),
         )
     return HypervisorSettings(**kw, hosts=hosts)
@@ -230,6 +249,20 @@ def _libvirt_uri(t: dict, key: str, where: str, template: bool = False) -> str:
         raise ConfigError(
             f"{where}.{key}: expected a libvirt URI like {_URI_EXAMPLE} or qemu:///system, not {show(value)}"
         )
+    return value
+
+
+def _command(t: dict, key: str, where: str) -> str | None:
+    """A command line for the host agent: a program's path, or a prefix that runs it
+    elsewhere ("docker exec iscsid iscsiadm"), split as a shell would, run without one."""
+    value = text(t, key, where)
+    if value is not None:
+        try:
+            words = shlex.split(value)
+        except ValueError as e:
+            raise ConfigError(f"{where}.{key}: {show(value)}: {e} (it is split into words as a shell would)") from None
+        if not words or not words[0]:
+            raise expected(f"{where}.{key}", "a command", value)
     return value
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from osfsck.config.common import Database
-from osfsck.config.service import API_KEYS, service_api, service_database
+from osfsck.config.service import API_KEYS, conf_keys, service_api, service_database
 from osfsck.config.values import only
 
 
@@ -53,7 +53,7 @@ class PlacementSettings:
         return bool(self.auth_url or (self.token and self.endpoint))
 
 
-_DB_KEYS = {"database", "database_password_env", "database_password_file", "placement_conf"}
+_DB_KEYS = {"database", "database_password_env", "database_password_file", *conf_keys("placement")}
 
 
 def parse_placement(t: dict, base: Path) -> PlacementSettings:

@@ -5,12 +5,12 @@ rabbitmq...) import it; it imports neither."""
 
 from __future__ import annotations
 
-import configparser
 import os
 from pathlib import Path
 from urllib.parse import quote
 
 from osfsck.config.common import ConfigError, Database
+from osfsck.config.oslo_conf import ServiceConf, read_service_conf
 from osfsck.config.values import (
     database_url,
     duration,
@@ -18,6 +18,7 @@ from osfsck.config.values import (
     http_url,
     only,
     path,
+    paths,
     read_text,
     required_path,
     required_text,
@@ -56,40 +57,55 @@ def with_password(url: str, password: str, key: str) -> str:
     return f"{scheme}://{user}:{quote(password, safe='')}@{hostpart}"
 
 
-def read_service_conf(conf: Path, section: str, where: str, key: str = "connection") -> str | None:
-    """A value from an oslo.config file such as nova.conf (duplicates allowed, no interpolation)."""
-    cp = configparser.ConfigParser(interpolation=None, strict=False)
-    try:
-        cp.read_string(read_text(conf, where), source=str(conf))
-    except configparser.Error as e:
-        raise ConfigError(f"{where}: {conf}: not an INI file: {str(e).splitlines()[0]}") from None
-    return cp.get(section, key, fallback=None)
-
-
-def conf_database(
-    t: dict, conf_key: str, where: str, base: Path, section: str, required: bool = True
-) -> Database | None:
-    """The `[section] connection` URL of the service's own config file named by `t[conf_key]`."""
-    conf = Path(required_path(t, conf_key, where, base))
-    found = read_service_conf(conf, section, f"{where}.{conf_key}")
-    if not found:
-        if required:
-            raise ConfigError(f"{where}.{conf_key}: {conf}: no [{section}] connection")
+def service_conf(t: dict, conf_key: str, where: str, base: Path) -> ServiceConf | None:
+    """The service's own config files: `conf_key` names a file or several, read in order,
+    and `<conf_key>_dir` a folder or several whose `*.conf` files are read after them
+    (oslo.config's --config-file and --config-dir); None when neither is set."""
+    files = paths(t, conf_key, where, base)
+    folders = paths(t, f"{conf_key}_dir", where, base, folders=True)
+    if not files and not folders:
         return None
+    return read_service_conf(files, folders, f"{where}.{conf_key}", f"{where}.{conf_key}_dir")
+
+
+def conf_database(conf: ServiceConf, section: str, required: bool = True) -> Database | None:
+    """The `[section] connection` URL of a service's config files."""
+    where = conf.where
+    try:
+        found = conf.get(section, "connection")
+    except ConfigError as e:
+        raise ConfigError(f"{where}: {e}") from None
+    if found is None or not found.text.strip():
+        if required:
+            read = ", ".join(conf.files) if conf.files else "no file (the folders hold no *.conf)"
+            raise ConfigError(f"{where}: no [{section}] connection in {read}")
+        return None
+    url = found.text.strip()
+    key = f"{where}: {found.at}: [{section}] connection"
+    if any(ord(c) < 32 or ord(c) == 127 for c in url):  # a continuation line's newline, a NUL
+        raise ConfigError(f"{key}: the URL holds a control character")
     # as the service reads it: a relative sqlite path there is the service's, not ours to resolve
-    return Database(database_url(found.strip(), f"{where}.{conf_key}: {conf}: [{section}] connection"))
+    return Database(database_url(url, key))
 
 
 def service_database(t: dict, service: str, base: Path, conf_section: str = "database") -> Database | None:
     """`[<service>] database = URL` (password from env or file), or `<service>_conf =` the
-    service's own config file, whose `[<conf_section>] connection` is read."""
+    service's own config files (and `<service>_conf_dir`), whose `[<conf_section>]
+    connection` is read."""
     where = f"[{service}]"
     conf_key = f"{service}_conf"
-    only(t, {"database", "database_password_env", "database_password_file", conf_key}, where)
+    only(t, {"database", "database_password_env", "database_password_file", *conf_keys(service)}, where)
     db = database(t, "database", where, base)
-    if db is None and conf_key in t:
-        db = conf_database(t, conf_key, where, base, conf_section)
+    if db is None:
+        conf = service_conf(t, conf_key, where, base)
+        if conf is not None:
+            db = conf_database(conf, conf_section)
     return db
+
+
+def conf_keys(service: str) -> set[str]:
+    """The keys that name a service's own config files and folders."""
+    return {f"{service}_conf", f"{service}_conf_dir"}
 
 
 API_KEYS = {

@@ -73,7 +73,7 @@ class HostOverride:
     transport: str | None = None  # "ssh" | "local" | "inprocess"
     ssh_target: str | None = None
     storage: str | None = None  # name shared storage explicitly
-    iscsiadm: str | None = None  # path of iscsiadm on this host
+    iscsiadm: str | None = None  # iscsiadm's command on this host (see HypervisorSettings)
     skip: bool = False
 
 
@@ -87,7 +87,10 @@ class HypervisorSettings:
     ssh_key: str | None = None
     ssh_options: tuple[str, ...] = ()
     python: str = "python3"
-    iscsiadm: str | None = None  # path of iscsiadm on the hosts (default: PATH, then /usr/sbin, /sbin)
+    # iscsiadm's command on the hosts: its path, or a prefix that runs it in a container
+    # ("docker exec iscsid iscsiadm" on Kolla); shell words, run without a shell (default:
+    # PATH, then /usr/sbin, /sbin)
+    iscsiadm: str | None = None
     concurrency: int = 32
     timeout: float = 60.0
     hypervisor_types: tuple[str, ...] = ("QEMU", "kvm", "qemu")  # compute_nodes.hypervisor_type values we collect

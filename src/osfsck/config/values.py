@@ -170,24 +170,61 @@ def path(t: dict, key: str, where: str, base: Path, *, must_exist: bool = False,
     It must not be a folder; with `must_exist`, it must be a readable file's path."""
     if key not in t:
         return None
+    return _file_path(t[key], f"{where}.{key}", base, must_exist=must_exist, absolute=absolute)
+
+
+def paths(t: dict, key: str, where: str, base: Path, folders: bool = False) -> list[str]:
+    """A file path or a list of them (with `folders`, folders that must exist), in the
+    order given; [] when absent."""
+    if key not in t:
+        return []
     value = t[key]
+    items = value if isinstance(value, list) else [value]
+    what = "a folder path or a list of them" if folders else "a file path or a list of them"
+    if not items:
+        raise expected(f"{where}.{key}", what, value)
+    name = f"{where}.{key}"
+    out = []
+    for i, item in enumerate(items):
+        at = f"{name}[{i}]" if isinstance(value, list) else name
+        if not isinstance(item, str):
+            raise expected(at, what, item)
+        out.append(_folder_path(item, at, base) if folders else _file_path(item, at, base))
+    return out
+
+
+def _file_path(value, name: str, base: Path, must_exist: bool = False, absolute: bool = False) -> str:
     if not isinstance(value, str) or not value.strip() or "\0" in value:
-        raise expected(f"{where}.{key}", "a file path", value)
+        raise expected(name, "a file path", value)
     if absolute and not value.startswith("/"):
-        raise expected(f"{where}.{key}", "an absolute path", value)
+        raise expected(name, "an absolute path", value)
     p = Path(value) if Path(value).is_absolute() else (base / value)
     try:
         if p.is_dir():
-            raise ConfigError(f"{where}.{key}: {p} is a directory, not a file")
+            raise ConfigError(f"{name}: {p} is a directory, not a file")
         if p.exists() and not p.is_file():  # /dev/zero would be read until memory runs out
-            raise ConfigError(f"{where}.{key}: {p} is not a regular file")
+            raise ConfigError(f"{name}: {p} is not a regular file")
         if must_exist and not p.exists():
-            raise ConfigError(f"{where}.{key}: {p} does not exist")
+            raise ConfigError(f"{name}: {p} does not exist")
         if must_exist and not p.is_file():
-            raise ConfigError(f"{where}.{key}: {p} is not a file")
+            raise ConfigError(f"{name}: {p} is not a file")
         return str(p.resolve())
     except OSError as e:  # a name too long, a loop of symbolic links
-        raise ConfigError(f"{where}.{key}: {show(value)}: {e.strerror}") from None
+        raise ConfigError(f"{name}: {show(value)}: {e.strerror}") from None
+
+
+def _folder_path(value: str, name: str, base: Path) -> str:
+    if not value.strip() or "\0" in value:
+        raise expected(name, "a folder path", value)
+    p = Path(value) if Path(value).is_absolute() else (base / value)
+    try:
+        if not p.exists():
+            raise ConfigError(f"{name}: {p} does not exist")
+        if not p.is_dir():
+            raise ConfigError(f"{name}: {p} is not a folder")
+        return str(p.resolve())
+    except OSError as e:
+        raise ConfigError(f"{name}: {show(value)}: {e.strerror}") from None
 
 
 def required_path(t: dict, key: str, where: str, base: Path) -> str:

@@ -167,9 +167,9 @@ _TEXT_KEYS = ("time", "status", "code", "check", "repair", "action", "safety", "
 
 
 def new_id() -> str:
-    now = dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.timezone.utc)
     return now.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
 
 
 def now_iso() -> str:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")

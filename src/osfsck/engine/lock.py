@@ -44,7 +44,7 @@ def exclusive(journal: str, command: str) -> Iterator[None]:
             "pid": os.getpid(),
             "host": socket.gethostname(),
             "command": command,
-            "since": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "since": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         }
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(holder).encode(), 0)

@@ -40,7 +40,7 @@ def stored(value):
 def now_stored() -> str:
     # whole seconds: Nova's and Cinder's DATETIME columns have no fraction on MySQL, so a
     # written fraction would be rounded away and undo's condition on it would never match
-    return stored(dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0))
+    return stored(dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0))
 
 
 def same(stored_value, seen) -> bool:

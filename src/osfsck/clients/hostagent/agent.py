@@ -22,6 +22,7 @@ import glob
 import json
 import os
 import re
+import shlex
 import shutil
 import socket
 import stat
@@ -358,8 +359,20 @@ def _run(argv, timeout):
 
 
 def _find_iscsiadm(args):
-    return args.get("iscsiadm") or shutil.which("iscsiadm") or next(
-        (p for p in ISCSIADM_PLACES if os.access(p, os.X_OK)), None)
+    """iscsiadm's command line, as a list: the one configured (a path, or a command that
+    runs iscsiadm elsewhere, e.g. `docker exec iscsid iscsiadm` where open-iscsi lives in a
+    container; split as a shell would, run without one), else iscsiadm on PATH or in the
+    usual places; None when there is none."""
+    given = args.get("iscsiadm")
+    if given:
+        try:
+            words = shlex.split(given)
+        except ValueError as e:
+            raise AgentError("iscsiadm command %r: %s" % (given, e))
+        if words:
+            return words
+    found = shutil.which("iscsiadm") or next((p for p in ISCSIADM_PLACES if os.access(p, os.X_OK)), None)
+    return [found] if found else None
 
 
 def op_iscsi(args):
@@ -367,11 +380,18 @@ def op_iscsi(args):
     it (one parser, tested centrally, whatever open-iscsi version the host runs)."""
     iscsiadm = _find_iscsiadm(args)
     if not iscsiadm:
+        # No iscsiadm here means no session only if the kernel has none: on a Kolla host
+        # open-iscsi lives in the iscsid container, and the sessions are the kernel's.
+        sessions = [n for n in _listdir(os.path.join(SYS, "class", "iscsi_session")) if n.startswith("session")]
+        if sessions:
+            raise AgentError("iscsiadm is not found but the kernel has %d iSCSI session(s) (%s): if iscsiadm "
+                             "runs in a container, set [hypervisors] iscsiadm to its command, e.g. "
+                             "\"docker exec iscsid iscsiadm\"" % (len(sessions), ", ".join(sessions[:3])))
         return {"installed": False}
     timeout = float(args.get("timeout") or 30)
     return {"installed": True,
-            "session": _run([iscsiadm, "-m", "session", "-P", "3"], timeout),
-            "node": _run([iscsiadm, "-m", "node"], timeout)}
+            "session": _run(iscsiadm + ["-m", "session", "-P", "3"], timeout),
+            "node": _run(iscsiadm + ["-m", "node"], timeout)}
 
 
 class _Node(object):
@@ -389,7 +409,7 @@ class _Node(object):
         self.timeout = float(args.get("timeout") or 30)
 
     def run(self, *extra):
-        return _run([self.iscsiadm, "-m", "node", "-T", self.iqn, "-p", self.portal] + list(extra), self.timeout)
+        return _run(self.iscsiadm + ["-m", "node", "-T", self.iqn, "-p", self.portal] + list(extra), self.timeout)
 
     def must(self, *extra):
         r = self.run(*extra)
@@ -448,7 +468,7 @@ _SESSION_LINE = re.compile(r"^\S+: \[(\d+)\] (\S+),\d+ (\S+)")
 
 
 def _sid_of(node):
-    out = _run([node.iscsiadm, "-m", "session"], node.timeout)
+    out = _run(node.iscsiadm + ["-m", "session"], node.timeout)
     for line in out["out"].splitlines() if out["rc"] == 0 else ():
         m = _SESSION_LINE.match(line.strip())
         if m and m.group(3) == node.iqn and m.group(2) == node.portal:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from osfsck.clients.dns import DnsError, Rr, UpdateRefused, server_for
 from osfsck.model.finding import Confidence, Finding
 from osfsck.model.plan import RepairPlan, Safety
 from osfsck.model.snapshot import Snapshot
@@ -15,6 +14,8 @@ CODES = ("DN101", "DN102", "DN103")
 
 
 def _server(ctx: Context, zone: str):
+    from osfsck.clients.dns import server_for  # dnspython, the [dns] extra: only when repairing
+
     dns = ctx.settings.dns
     z = dns.zone(zone)
     if z is None:
@@ -60,6 +61,8 @@ class DeleteDnsRecords(Repair):
             raise NotOwned(f"{plan.target.id}: no naming rule of OpenStack's made this record")
 
     def before_image(self, plan: RepairPlan, ctx: Context) -> dict[str, Any]:
+        from osfsck.clients.dns import DnsError
+
         zone = plan.params["zone"]
         server = _server(ctx, zone)
         rrsets = []
@@ -77,6 +80,8 @@ class DeleteDnsRecords(Repair):
         return {"zone": zone, "server": str(server), "rrsets": rrsets, "deleted": plan.params["records"]}
 
     def apply(self, plan: RepairPlan, ctx: Context, before: dict[str, Any]) -> str | tuple[str, dict[str, Any]]:
+        from osfsck.clients.dns import DnsError, Rr, UpdateRefused
+
         zone = before["zone"]
         server = _server(ctx, zone)
         deleted = [Rr(d["name"], d["type"], d["ttl"], d["data"]) for d in before["deleted"]]
@@ -89,6 +94,8 @@ class DeleteDnsRecords(Repair):
         return f"deleted {', '.join(f'{d.name} {d.type} {d.data}' for d in deleted)} from zone {zone} at {server}"
 
     def undo(self, entry: dict[str, Any], ctx: Context) -> str:
+        from osfsck.clients.dns import DnsError, Rr
+
         before = entry["before"]
         zone = before["zone"]
         ttl = {(s["name"], s["type"]): s["ttl"] for s in before["rrsets"]}

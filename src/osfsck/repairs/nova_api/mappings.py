@@ -83,7 +83,7 @@ class MapInstance(Repair):
                     project_id=before["project_id"],
                     user_id=before["user_id"],
                     queued_for_delete=False,
-                    created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
+                    created_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0),
                 )
             )
         return f"mapped instance {before['uuid']} to {before['cell']}"

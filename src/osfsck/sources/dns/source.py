@@ -4,12 +4,12 @@ that zone partial with one line and adds none of its records."""
 
 from __future__ import annotations
 
-from osfsck.clients.dns import DnsError, server_for
+from osfsck.clients import extras
 from osfsck.model.facts import kind_of
 from osfsck.model.facts.dns import DnsRecord, DnsZone, zone_scope
 from osfsck.model.result import SourceStatus
 from osfsck.model.snapshot import Snapshot
-from osfsck.sources.base import NotConfigured, Source, cover_all, utcnow
+from osfsck.sources.base import NotConfigured, Source, SourceError, cover_all, utcnow
 from osfsck.sources.dns.mapping import MalformedZone, zone_facts
 
 KINDS = (DnsZone, DnsRecord)
@@ -25,6 +25,9 @@ class DnsZoneSource(Source):
     def __init__(self, settings):
         if not settings.zones:
             raise NotConfigured("[dns] zones are not configured")
+        missing = extras.missing("dns")
+        if missing:
+            raise SourceError(f"[dns] is configured but {missing}")
         self.settings = settings
 
     def reads(self) -> list[str]:
@@ -35,6 +38,8 @@ class DnsZoneSource(Source):
         ]
 
     def collect(self, kinds, known: Snapshot, sink: Snapshot, scopes=None) -> list[SourceStatus]:
+        from osfsck.clients.dns import DnsError, server_for  # the [dns] extra's library: only when read
+
         statuses = []
         for z in self.settings.zones:
             scope = zone_scope(z.zone)

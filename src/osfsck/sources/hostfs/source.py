@@ -77,4 +77,4 @@ def _storage(host: str, agent_storage: str | None) -> str:
 
 
 def _utc(epoch: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(float(epoch), tz=dt.UTC).replace(tzinfo=None)
+    return dt.datetime.fromtimestamp(float(epoch), tz=dt.timezone.utc).replace(tzinfo=None)

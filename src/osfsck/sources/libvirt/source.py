@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from osfsck.clients import extras
 from osfsck.config.settings import HypervisorSettings
 from osfsck.model.facts import kind_of
 from osfsck.model.facts.hypervisor import Domain, DomainVolume, host_scope
 from osfsck.model.result import SourceStatus
 from osfsck.model.secrets import redact_url
-from osfsck.model.snapshot import Snapshot
+from osfsck.model.snapshot import ANYWHERE, Snapshot
 from osfsck.sources.base import Source, SourceError, cover_all, utcnow
 from osfsck.sources.hosts import HOST_LIST_KINDS, HostTarget, hypervisor_hosts
 from osfsck.sources.libvirt.mapping import DomainXMLError, parse_domain
@@ -47,6 +48,10 @@ class LibvirtSource(Source):
         if not kinds & set(self.provides):
             return []
         wanted = [k for k in self.provides if k in kinds]  # covered: only what was read
+        if self._connect is None:
+            missing = extras.missing("libvirt")
+            if missing:  # no host can be read: said once, and what needs domains is undecided
+                return [cover_all(sink, wanted, ANYWHERE, self.name, False, missing, utcnow())]
         connect = self._connect or _default_connect()
         targets = hypervisor_hosts(known, self.settings)
         if scopes is not None:

@@ -6,7 +6,7 @@ Nothing is added unless the IDL has applied the server's complete initial dump
 
 from __future__ import annotations
 
-from osfsck.clients.ovn import OvnNbError, load
+from osfsck.clients import extras
 from osfsck.model.facts import kind_of
 from osfsck.model.facts.ovn import (
     ACL,
@@ -22,7 +22,7 @@ from osfsck.model.facts.ovn import (
 )
 from osfsck.model.result import SourceStatus
 from osfsck.model.snapshot import Snapshot
-from osfsck.sources.base import NotConfigured, Source, cover_all, utcnow
+from osfsck.sources.base import NotConfigured, Source, SourceError, cover_all, utcnow
 from osfsck.sources.ovn_nb.mapping import to_fact
 
 # only these columns are monitored: the IDL's cost is per cell it parses, and a port
@@ -56,6 +56,9 @@ class OvnNorthboundSource(Source):
     def __init__(self, settings):
         if not getattr(settings, "nb_connection", None):
             raise NotConfigured("[ovn] nb_connection is not configured")
+        missing = extras.missing("ovs", "ovsdbapp")
+        if missing:
+            raise SourceError(f"[ovn] is configured but {missing}")
         self.settings = settings
 
     def reads(self) -> list[str]:
@@ -68,6 +71,8 @@ class OvnNorthboundSource(Source):
     def collect(self, kinds, known: Snapshot, sink: Snapshot, scopes=None) -> list[SourceStatus]:
         if scopes is not None and OVN_NB_SCOPE not in scopes:
             return []
+        from osfsck.clients.ovn import OvnNbError, load  # the [ovn] extra's libraries: only when read
+
         at = utcnow()
         try:
             idl = load(self.settings, COLUMNS)
