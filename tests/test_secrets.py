@@ -59,6 +59,8 @@ def test_secret_names(name):
         "_unique_id",
         "_context_service_catalog",
         "token_expires_at",
+        "password_file",
+        "secret_env",
         3,
         None,
     ],

@@ -72,8 +72,9 @@ SECRET_PARTS = (
 # (cloud-init, often with passwords) travels inside many casts.
 SECRET_NAMES = frozenset({"injected_files", "user_data"})
 # A name that only identifies a secret (libvirt's Ceph secret_uuid, Barbican's secret_ref,
-# encryption_key_id): the identifier is not the secret, and checks read some of them.
-_IDENTIFIER = re.compile(r"(?:_uuid|_id|_ref|_type|_method|_enabled|_expires(?:_at)?)$", re.IGNORECASE)
+# encryption_key_id; osfsck's own password_file and secret_env name where one is kept):
+# the identifier is not the secret, and checks and error messages name some of them.
+_IDENTIFIER = re.compile(r"(?:_uuid|_id|_ref|_type|_method|_enabled|_expires(?:_at)?|_file|_env)$", re.IGNORECASE)
 
 _PART = re.compile("|".join(sorted(map(re.escape, SECRET_PARTS), key=len, reverse=True)), re.IGNORECASE)
 
