@@ -143,3 +143,19 @@ def test_what_is_no_secret_stays():
     info = json.loads(evidence["attachment"]["connection_info"])
     assert info["data"] == {"target_iqn": "iqn.x:v1", "auth_method": "CHAP", "auth_password": "***"}
     assert evidence["token"] == "***" and evidence["attachment"]["project_id"] == "p1"
+
+
+def test_a_cinder_backend_is_no_host():
+    r = result()
+    f = r.findings[0]
+    r.findings = [
+        Finding(
+            f.code,
+            f.name,
+            f.severity,
+            f.subject,
+            "m",
+            evidence={"volume": {"host": "cinder-1@lvm#lvm"}, "instance": {"host": "hv7"}},
+        )
+    ]
+    assert json.loads(render(r, "json", ["host"])) == [{"host": "hv7"}]

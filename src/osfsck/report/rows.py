@@ -98,7 +98,8 @@ def group_rows(r: RunResult, axis: str) -> list[dict[str, Any]]:
 def axes(f: Finding) -> dict[str, str | None]:
     """The host, cell and project a finding is about: its subject's scope, else its first
     related object's, else the first `host`, `cell` or `project_id` its evidence names
-    (a breadth-first walk: the subject's own record comes before nested ones)."""
+    (a breadth-first walk: the subject's own record comes before nested ones; a Cinder
+    backend's host@backend#pool is no host)."""
     out: dict[str, str | None] = {"host": None, "cell": None, "project": None}
     for ref in (f.subject, *f.related):
         kind, _, name = ref.scope.partition(":")
@@ -106,6 +107,12 @@ def axes(f: Finding) -> dict[str, str | None]:
             out[kind] = name
     found = _first_values(f.evidence, {"host": "host", "cell": "cell", "project_id": "project"})
     return {k: out[k] or found.get(k) for k in out}
+
+
+def _names_one(key: str, value: Any) -> bool:
+    """A value that names a host, cell or project: Cinder's `host` is its volume
+    service's `host@backend#pool`, not a hypervisor, and is not taken."""
+    return isinstance(value, str) and bool(value) and not (key == "host" and "@" in value)
 
 
 def _first_values(evidence: Any, wanted: dict[str, str]) -> dict[str, str]:
@@ -116,7 +123,7 @@ def _first_values(evidence: Any, wanted: dict[str, str]) -> dict[str, str]:
         for item in level:
             if isinstance(item, dict):
                 for k, v in item.items():
-                    if k in wanted and isinstance(v, str) and v and wanted[k] not in found:
+                    if k in wanted and _names_one(k, v) and wanted[k] not in found:
                         found[wanted[k]] = v
                     elif isinstance(v, (dict, list)):
                         nxt.append(v)
