@@ -9,6 +9,7 @@ import json
 import pytest
 
 from osfsck.model.secrets import REDACTED, redact, redact_connection_info, redact_text, redact_url, secret_name
+from tests.support.timebox import answers_within
 
 FERNET = "gAAAAABnQ2x" + "Vb3Jk_-" * 24 + "=="  # the shape of a Keystone Fernet token (~180 chars)
 JWS = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ1c2VyIn0.c2lnbmF0dXJlX3BhcnQ"
@@ -58,6 +59,8 @@ def test_secret_names(name):
         "_unique_id",
         "_context_service_catalog",
         "token_expires_at",
+        "password_file",
+        "secret_env",
         3,
         None,
     ],
@@ -196,3 +199,21 @@ def test_a_value_nested_too_deep_to_walk_is_replaced_whole(depth):
         clean, found = redact(value)
         assert "Hunter2" not in json.dumps(clean) and found
     assert "Hunter2" not in redact_connection_info('{"data": ' + deep + "}")
+
+
+@answers_within(10)
+def test_a_long_word_is_redacted_in_linear_time():
+    # a name=value search that may start anywhere in a word and grow both ways took
+    # cubic time: 16,000 letters in a row (a base64 payload, a finding's hostile name) cost
+    # 47 s, a megabyte would never end
+    word = "x" * 1_000_000
+    assert redact_text(f"Domain {word} on hv1 password=Pl4nted") == (f"Domain {word} on hv1 password={REDACTED}", 1)
+    assert redact_text(word + "password=Pl4nted") == (word + f"password={REDACTED}", 1)
+    assert redact_text("args=--password=Pl4nted") == (f"args=--password={REDACTED}", 1)
+
+
+@answers_within(10)
+def test_many_url_starts_are_redacted_in_linear_time():
+    # each "://x:" scanned on to the end of its run: 100 KB of them took 8 s
+    many = "://a:" * 200_000
+    assert redact_text(many + " mysql://nova:Pl4nted@db/nova")[0] == many + f" mysql://nova:{REDACTED}@db/nova"

@@ -1,6 +1,6 @@
 """main()'s last resort: an exception no handler expects (a bug of osfsck, never a bad
 input: test_bad_inputs.py asserts each bad input's own message) is one line and exit 8,
-with the traceback only at -vv.  The bug is stood in for by a command that raises."""
+with the traceback only with --debug (or -vv).  The bug is stood in for by a command that raises."""
 
 import pytest
 
@@ -20,12 +20,13 @@ def test_an_unexpected_exception_is_one_line_and_exit_8(buggy, capsys):
     err = capsys.readouterr().err
     assert err.splitlines() == [
         "osfsck: internal error: RuntimeError: a bug's message over two lines "
-        "(rerun with -vv for the traceback; please report it)"
+        "(rerun with --debug for the traceback; please report it)"
     ]
 
 
-def test_its_traceback_is_shown_at_vv(buggy, capsys):
-    assert cli.main(["-vv", "checks"]) == 8
+@pytest.mark.parametrize("argv", [["-vv", "checks"], ["--debug", "checks"], ["checks", "--debug"]])
+def test_its_traceback_is_shown_with_debug(buggy, capsys, argv):
+    assert cli.main(argv) == 8
     err = capsys.readouterr().err
     assert err.startswith("osfsck: internal error: RuntimeError") and "Traceback (most recent call last)" in err
 

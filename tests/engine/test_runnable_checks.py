@@ -34,7 +34,7 @@ def test_checks_needing_cinder_are_skipped_with_the_reason():
     # are skipped for their own reason
     assert {code[:2] for code, _, _ in skipped} - {"VL"} <= {"NT", "DN", "OV", "NX", "QU", "PL", "MQ"}
     result = RunResult(mode="check", taken_at=dt.datetime(2026, 1, 1), skipped=skipped)
-    table = render(result, "table")
+    table = render(result, "text")
     assert "NOT RUN ([cinder] database (or cinder_conf) is not configured): QU103, VL101" in table
     # the quota checks with a part per service are skipped only for want of both
     assert (

@@ -1,6 +1,8 @@
 """Secrets planted in every place osfsck reads, on a lab cloud (its real components), then
 looked for in everything osfsck writes: the journal, the state file, a snapshot, every
-report format, the -vv logs on stderr and the error messages of runs whose sources fail.
+report format (the rows of csv, value and table with every column, yaml, the roll-ups),
+the -vv and --debug logs on stderr and in a --log-file, and the error messages of runs
+whose sources fail.
 
 Planted (`SECRETS`): CHAP passwords and a Ceph keyring in Nova's block device mappings
 and Cinder's attachments; a Keystone token (Fernet-shaped), an admin password, a new_pass,
@@ -29,6 +31,8 @@ from urllib.parse import quote
 
 import pytest
 
+from osfsck.report import FORMATS
+from osfsck.report.rows import FINDING_COLUMNS, JOURNAL_COLUMNS
 from osfsck_lab.loopback import free_port
 
 pytestmark = pytest.mark.integration
@@ -278,13 +282,26 @@ def test_no_planted_secret_reaches_anything_osfsck_writes(lab, tmp_path):
     }
     cfg, snap = lab / "osfsck.toml", tmp_path / "snapshot.json.gz"
     runs = {"collect": osfsck("collect", "-o", str(snap), config=cfg, env=env)}
-    for fmt in ("table", "json", "jsonl", "prometheus"):
-        runs[f"check --format {fmt}"] = osfsck("check", "--format", fmt, config=cfg, env=env)
+    every = [a for c in FINDING_COLUMNS for a in ("-c", c)]
+    for fmt in FORMATS:
+        columns = every if fmt in ("table", "csv", "value") else []
+        runs[f"check --format {fmt}"] = osfsck("check", "--format", fmt, *columns, config=cfg, env=env)
         runs[f"check --from --format {fmt}"] = osfsck(
-            "check", "--from", str(snap), "--format", fmt, config=cfg, env=env
+            "check", "--from", str(snap), "--format", fmt, *columns, config=cfg, env=env
         )
+    for fmt in ("json", "yaml", "csv", "value"):
+        runs[f"check --format {fmt} -c ..."] = osfsck("check", "--format", fmt, *every, config=cfg, env=env)
+        runs[f"check --group-by host --format {fmt}"] = osfsck(
+            "check", "--group-by", "host", "-f", fmt, config=cfg, env=env
+        )
+    log = tmp_path / "osfsck.log"
+    runs["check --debug --log-file"] = osfsck(
+        "--debug", "--log-file", str(log), "check", "-f", "yaml", config=cfg, env=env
+    )
     runs["repair"] = osfsck("repair", "--unsafe", "--yes", "--grace", "0", "--format", "json", config=cfg, env=env)
-    runs["journal"] = osfsck("journal", "--format", "json", config=cfg, env=env)
+    for fmt in ("json", "yaml", "csv", "value", "table", "text"):
+        columns = [a for c in JOURNAL_COLUMNS for a in ("-c", c)] if fmt in ("csv", "value", "table") else []
+        runs[f"journal --format {fmt}"] = osfsck("journal", "--format", fmt, *columns, config=cfg, env=env)
     runs["undo"] = osfsck("undo", "--all", "--yes", config=cfg, env=env)
     runs["permissions"] = osfsck("permissions", config=cfg, env=env)
     broken, conf_only, broken_env = broken_config(lab, tmp_path)
@@ -311,8 +328,10 @@ def test_no_planted_secret_reaches_anything_osfsck_writes(lab, tmp_path):
             snap,
             tmp_path / "journal.jsonl",
             tmp_path / "state.json",
+            log,
         )
     )
-    assert {str(lab / "osfsck" / "journal.jsonl"), str(lab / "state.json"), str(snap)} <= set(artefacts)
+    assert {str(lab / "osfsck" / "journal.jsonl"), str(lab / "state.json"), str(snap), str(log)} <= set(artefacts)
+    assert "osfsck.engine.collect: nova-db" in artefacts[str(log)]  # the log file did get the lines
     found = leaks(secrets, artefacts)
     assert found == [], f"{len({n for n, _ in found})} of {len(secrets)} planted secrets leaked: {found}"

@@ -63,17 +63,17 @@ def _demo(args, out: Path) -> int:
         settings = load_settings(str(out / "osfsck.toml"))
         _banner("2. osfsck check")
         first = run(settings, RunOptions())
-        print(render(first, "table"), end="")
+        print(render(first, "text"), end="")
         _banner("3. osfsck repair --unsafe --yes --grace 0")
         print(
             "(--grace 0: the faults were planted a minute ago; a real run leaves a finding alone until\n"
             " [repair] grace has passed since its subject last changed, or since osfsck first saw it)\n"
         )
         fixed = run(settings, RunOptions(repair=True, unsafe=True, assume_yes=True, grace=0.0))
-        print(render(fixed, "table"), end="")
+        print(render(fixed, "text"), end="")
         _banner("4. osfsck check, again")
         second = run(settings, RunOptions())
-        print(render(second, "table"), end="")
+        print(render(second, "text"), end="")
         # what only a person may fix (a runbook by design: a guest's disks) stays, and says so
         manual = {pr.finding.fingerprint for pr in fixed.plans if pr.outcome is Outcome.MANUAL}
         left = {f.fingerprint for f in second.findings}

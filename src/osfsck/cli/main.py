@@ -13,7 +13,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from osfsck import __version__
-from osfsck.cli import exitcodes
+from osfsck.cli import completion, exitcodes, helptext, logs, output, streams
 from osfsck.cli.progress import progress_factory
 from osfsck.config import ConfigError, load_settings
 from osfsck.config.load import parse_duration
@@ -23,8 +23,11 @@ from osfsck.engine.lock import LockHeld
 from osfsck.engine.options import RunOptions
 from osfsck.engine.run import collect_snapshot, run
 from osfsck.engine.state import StateError
+from osfsck.model.secrets import redact_text
 from osfsck.model.snapshot import SnapshotFormatError
-from osfsck.report import FORMATS, render
+from osfsck.report import FORMATS, columns_for, render
+from osfsck.report import rows as listing
+from osfsck.report.tabular import ROW_FORMATS, as_plain, dump_yaml, printable, render_rows, without_secrets
 
 DEFAULT_CONFIGS = ("osfsck.toml", "/etc/osfsck/osfsck.toml")
 
@@ -84,74 +87,97 @@ def _selection(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _format(p, choices=FORMATS, default="table") -> None:
-    p.add_argument("--format", choices=choices, default=default, help=f"output format (default {default})")
+def _output(p) -> None:
     p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
 
 
-def parser() -> argparse.ArgumentParser:
-    ap = _Parser(prog="osfsck", description="fsck for OpenStack clouds")
+def parser(extensions: bool = True) -> argparse.ArgumentParser:
+    """osfsck's parser; `extensions`: with the commands other installed distributions add
+    (the man page and completion describe osfsck's own only)."""
+    ap = _Parser(
+        prog="osfsck",
+        description=helptext.DESCRIPTION,
+        epilog=helptext.EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument(
         "-c",
         "--config",
         metavar="FILE",
         help="config file (default: $OSFSCK_CONFIG, ./osfsck.toml, /etc/osfsck/osfsck.toml)",
     )
-    ap.add_argument("-v", "--verbose", action="count", default=0, help="log to stderr (-vv for debug)")
+    logs.add_arguments(ap, top=True)
     ap.add_argument("--version", action="version", version=f"osfsck {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("check", help="find inconsistencies (read-only; the default)")
-    _selection(p)
-    _format(p)
-    p.add_argument(
+    def command(name: str, summary: str) -> argparse.ArgumentParser:
+        p = helptext.command(sub, name, summary)
+        logs.add_arguments(p, top=False)
+        return p
+
+    for name, summary in (
+        ("check", "find inconsistencies (read-only; the default)"),
+        ("repair", "find and repair (safe repairs only unless --unsafe)"),
+    ):
+        p = command(name, summary)
+        _selection(p)
+        output.add_arguments(p, FORMATS, listing.FINDING_COLUMNS, listing.FINDING_DEFAULT, group_by=True)
+        _output(p)
+    check, repair = sub.choices["check"], sub.choices["repair"]
+    check.add_argument(
         "--from", dest="from_snapshot", metavar="FILE", help="check a saved snapshot instead of the live cloud"
     )
-
-    p = sub.add_parser("repair", help="find and repair (safe repairs only unless --unsafe)")
-    _selection(p)
-    _format(p)
-    p.add_argument("--unsafe", action="store_true", help="also apply unsafe (destructive or tenant-visible) repairs")
-    p.add_argument("--interactive", action="store_true", help="ask before each repair")
-    p.add_argument("--yes", action="store_true", help="apply without asking (unattended runs)")
-    p.add_argument(
+    repair.add_argument(
+        "--unsafe", action="store_true", help="also apply unsafe (destructive or tenant-visible) repairs"
+    )
+    repair.add_argument("--interactive", action="store_true", help="ask before each repair")
+    repair.add_argument("--yes", action="store_true", help="apply without asking (unattended runs)")
+    repair.add_argument(
         "--grace",
         metavar="AGE",
         help="override [repair] grace and every check's own, e.g. 2h; "
         "0 also repairs what was first seen in this very run",
     )
 
-    p = sub.add_parser("collect", help="collect a snapshot to a file for later `check --from`")
+    p = command("collect", "collect a snapshot to a file for later `check --from`")
     _selection(p)
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="snapshot file (.json or .json.gz)")
 
-    p = sub.add_parser("checks", help="the catalogue of checks")
-    p.add_argument("show", nargs="?", help=argparse.SUPPRESS)
-    p.add_argument("code", nargs="?", help="with `show`: a check's code or name")
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    p = command("checks", "the catalogue of checks; `checks show CODE` documents one")
+    p.add_argument("show", nargs="?", metavar="show", help="`show CODE`: one check's documentation")
+    p.add_argument("code", nargs="?", metavar="CODE|NAME", help="with `show`: a check's code or name")
+    output.add_arguments(p, _LISTING_FORMATS, listing.CHECK_COLUMNS, listing.CHECK_DEFAULT)
 
-    p = sub.add_parser("journal", help="what repairs did")
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    p = command("journal", "what repairs did")
+    output.add_arguments(p, _LISTING_FORMATS, listing.JOURNAL_COLUMNS, listing.JOURNAL_DEFAULT)
 
-    p = sub.add_parser("undo", help="undo repairs from the journal")
+    p = command("undo", "undo repairs from the journal")
     p.add_argument("ids", nargs="*", metavar="ID", help="journal entry ids (see `osfsck journal`)")
     p.add_argument("--last", action="store_true", help="undo the most recent repair")
     p.add_argument("--all", action="store_true", help="undo every applied repair, newest first")
     p.add_argument("--interactive", action="store_true", help="ask before each undo")
     p.add_argument("--yes", action="store_true", help="undo without asking (unattended runs)")
 
-    p = sub.add_parser("purge-quarantine", help="delete quarantined instance folders older than the retention")
+    p = command("purge-quarantine", "delete quarantined instance folders older than the retention")
     p.add_argument("--older-than", metavar="AGE", help="e.g. 7d (default: [repair] quarantine_retention)")
-    p.add_argument("--host", action="append", default=[], help="only these hosts")
+    p.add_argument("--host", action="append", default=[], help="only these hosts (repeatable)")
     p.add_argument("--yes", action="store_true", help="required: this deletes data")
 
-    sub.add_parser("permissions", help="print what osfsck reads and writes, for the grants to create")
+    command("permissions", "print what osfsck reads and writes, for the grants to create")
 
-    # commands other distributions add (the lab's `demo` and `lab`, from osfsck-lab):
-    # each entry point is called with the subparsers and returns {command: handler}
-    for ep in entry_points(group="osfsck.commands"):
-        _COMMANDS.update(ep.load()(sub))
+    p = command("completion", "print a shell completion script (bash, zsh)")
+    p.add_argument("shell", choices=completion.SHELLS, help="the shell to complete for")
+
+    if extensions:
+        # commands other distributions add (the lab's `demo` and `lab`, from osfsck-lab):
+        # each entry point is called with the subparsers and returns {command: handler}
+        for ep in entry_points(group="osfsck.commands"):
+            _COMMANDS.update(ep.load()(sub))
     return ap
+
+
+# the formats of the commands that list what osfsck knows (no run result to stream)
+_LISTING_FORMATS = ("text", *ROW_FORMATS)
 
 
 def _split(values: list[str]) -> list[str]:
@@ -160,7 +186,7 @@ def _split(values: list[str]) -> list[str]:
 
 def _emit(text: str, output: str | None) -> None:
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        Path(output).write_text(text, encoding="utf-8", errors="backslashreplace")  # as stdout (cli/streams)
     else:
         sys.stdout.write(text)
 
@@ -191,6 +217,7 @@ def _interactive(args, verb: str) -> bool:
 
 
 def cmd_run(args, repair: bool) -> int:
+    fmt, columns = _output_options(args, columns_for(args.group_by))
     settings = _settings(args)
     interactive = _interactive(args, "repair") if repair else False
     grace = parse_duration(args.grace, "--grace") if getattr(args, "grace", None) is not None else None
@@ -207,13 +234,19 @@ def cmd_run(args, repair: bool) -> int:
         progress=progress_factory(),
     )
     result = run(settings, opts)
-    _emit(render(result, args.format), args.output)
+    verbose = logs.level(args) <= logging.INFO
+    _emit(render(result, fmt, columns, args.group_by, verbose), args.output)
     sys.stdout.flush()
+    if fmt in ("csv", "value") or (fmt in ("json", "yaml") and (columns or args.group_by)):
+        # rows only: the run's incompleteness must still be said somewhere (README, safety)
+        for what, why in result.incomplete[:1]:
+            n = len(result.incomplete)
+            _say(f"INCOMPLETE: {n} scope(s) not read or not decided, e.g. {what}: {why}")
     for s in result.sources:
         if s.status != "ok":
-            print(f"osfsck: {s.source} {s.scope}: {s.status}: {s.reason}", file=sys.stderr)
+            _say(f"{s.source} {s.scope}: {s.status}: {s.reason}")
     for line in result.warnings:
-        print(f"osfsck: warning: {line}", file=sys.stderr)
+        _say(f"warning: {line}")
     return result.exit_code()
 
 
@@ -226,10 +259,32 @@ def cmd_collect(args) -> int:
     snap.write(args.output)
     bad = [s for s in statuses if s.status != "ok"]
     for s in bad:
-        print(f"osfsck: {s.source} {s.scope}: {s.status}: {s.reason}", file=sys.stderr)
+        _say(f"{s.source} {s.scope}: {s.status}: {s.reason}")
     n = sum(len(v) for v in snap.facts.values())
     print(f"wrote {n} facts from {len(statuses)} scope(s) to {args.output}", file=sys.stderr)
     return exitcodes.OPERATIONAL if bad else exitcodes.OK
+
+
+def _output_options(args, columns) -> tuple[str, list[str]]:
+    try:
+        return output.resolve(args, columns)
+    except output.OutputError as e:
+        raise UsageError(str(e)) from None
+
+
+def _listing(args, columns, default, rows: list[dict], document, text: Callable[[], str]) -> int:
+    """A listing in the format asked: text for people, json/yaml the whole `document`
+    (without -c), else the rows."""
+    fmt, chosen = _output_options(args, columns)
+    if fmt == "text":
+        sys.stdout.write(text())
+    elif fmt in ("json", "yaml") and not chosen:
+        sys.stdout.write(
+            json.dumps(document, indent=2, sort_keys=True) + "\n" if fmt == "json" else dump_yaml(as_plain(document))
+        )
+    else:
+        sys.stdout.write(render_rows(fmt, chosen or list(default), rows))
+    return exitcodes.OK
 
 
 def cmd_checks(args) -> int:
@@ -245,28 +300,38 @@ def cmd_checks(args) -> int:
         sys.stdout.write(doc)
         return exitcodes.OK
     cat = admin.catalogue()
-    if args.format == "json":
-        sys.stdout.write(json.dumps(cat, indent=2) + "\n")
-    else:
+
+    def text() -> str:
+        lines = []
         for c in cat:
             repairs = ", ".join(f"{r['name']} [{r['safety']}]" for r in c["repairs"]) or "-"
-            print(f"{c['code']}  {c['name']:<26} {c['severity']:<8} {c['summary']}")
-            print(f"       repairs: {repairs}")
-    return exitcodes.OK
+            lines.append(f"{c['code']}  {c['name']:<26} {c['severity']:<8} {c['summary']}")
+            lines.append(f"       repairs: {repairs}")
+        return "\n".join(lines) + "\n"
+
+    return _listing(args, listing.CHECK_COLUMNS, listing.CHECK_DEFAULT, listing.check_rows(cat), cat, text)
 
 
 def cmd_journal(args) -> int:
-    entries = admin.journal_entries(_settings(args))
-    if args.format == "json":
-        sys.stdout.write(json.dumps(entries, indent=2, sort_keys=True) + "\n")
-        return exitcodes.OK
-    if not entries:
-        print("The journal is empty.")
-    for e in entries:
-        print(f"{e['id']}  {e.get('status', '?'):<9} {e.get('code', '')} {e.get('repair', '')}: {e.get('action', '')}")
-        if e.get("result") or e.get("error"):
-            print(f"    {e.get('result') or e.get('error')}")
-    return exitcodes.OK
+    # the journal holds no secret (repairs journal their before-images redacted); this is
+    # the last line before anything is shown
+    entries = without_secrets(admin.journal_entries(_settings(args)))
+
+    def text() -> str:
+        if not entries:
+            return "The journal is empty.\n"
+        lines = []
+        for e in entries:
+            lines.append(
+                f"{e['id']}  {e.get('status', '?'):<9} {e.get('code', '')} {e.get('repair', '')}: {e.get('action', '')}"
+            )
+            if e.get("result") or e.get("error"):
+                lines.append(f"    {e.get('result') or e.get('error')}")
+        return "\n".join(map(printable, lines)) + "\n"
+
+    return _listing(
+        args, listing.JOURNAL_COLUMNS, listing.JOURNAL_DEFAULT, listing.journal_rows(entries), entries, text
+    )
 
 
 def cmd_undo(args) -> int:
@@ -345,41 +410,53 @@ def dispatch(args) -> int:
         "undo": cmd_undo,
         "purge-quarantine": cmd_purge,
         "permissions": cmd_permissions,
+        "completion": lambda a: completion.command(a, parser()),
     }[cmd](args)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    verbose = 0
+    # a reader that leaves (`osfsck checks | head -1`) ends the output, not the run
+    with streams.guarded():
+        return _main(argv)
+
+
+def _main(argv: list[str]) -> int:
+    debug = False
     try:
         args = _arguments(argv)
-        verbose = args.verbose
-        logging.basicConfig(
-            level={0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG),
-            format="osfsck: %(levelname)s %(name)s: %(message)s",
-            stream=sys.stderr,
-        )
-        return dispatch(args)
-    except SystemExit as e:  # --help, --version
+        debug = logs.level(args) <= logging.DEBUG
+        with logs.configured(args):
+            try:
+                return dispatch(args)
+            except (Exception, KeyboardInterrupt) as e:  # noqa: BLE001 - _failure says which, in one line
+                return _failure(e, debug)  # inside: --log-file and --syslog get the line too
+    except (Exception, KeyboardInterrupt, SystemExit) as e:  # noqa: BLE001 - the parser's, the log setup's
+        return _failure(e, debug)
+
+
+def _failure(e: BaseException, debug: bool) -> int:
+    """The exit status of what stopped a command, said in one line on stderr."""
+    if isinstance(e, SystemExit):  # --help, --version
         return exitcodes.USAGE if e.code else exitcodes.OK
-    except (ConfigError, UsageError) as e:
+    if isinstance(e, ConfigError | UsageError | logs.LogSetupError | completion.MissingExtra):
         _error(e)
         return exitcodes.USAGE
-    except (SnapshotFormatError, JournalError, LockHeld, StateError) as e:
+    if isinstance(e, SnapshotFormatError | JournalError | LockHeld | StateError):
         _error(e)
         return exitcodes.OPERATIONAL
-    except OSError as e:
+    if isinstance(e, OSError):
         _error(f"{e.filename}: {e.strerror}" if e.filename and e.strerror else e)
         return exitcodes.OPERATIONAL
-    except KeyboardInterrupt:
+    if isinstance(e, KeyboardInterrupt):
         print("osfsck: cancelled", file=sys.stderr)
         return exitcodes.CANCELLED
-    except Exception as e:  # noqa: BLE001 - the last resort: a bug of ours is one line too
-        # every bad input has its own message above; reaching this is a bug to report
-        _error(f"internal error: {type(e).__name__}: {e} (rerun with -vv for the traceback; please report it)")
-        if verbose >= 2:
-            traceback.print_exc(file=sys.stderr)
-        return exitcodes.OPERATIONAL
+    # the last resort: every bad input has its own message above; reaching this is a bug
+    # of ours to report, and it is one line too
+    _error(f"internal error: {type(e).__name__}: {e} (rerun with --debug for the traceback; please report it)")
+    if debug:
+        traceback.print_exception(e, file=sys.stderr)
+    return exitcodes.OPERATIONAL
 
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
@@ -387,16 +464,24 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     args = ap.parse_args(argv)
     if args.command is None:  # `osfsck` alone is `osfsck check`
         args = ap.parse_args([*argv, "check"])
-    output = getattr(args, "output", None)
-    if output and not Path(output).parent.is_dir():
+    out_path = getattr(args, "output", None)
+    if out_path and not Path(out_path).parent.is_dir():
         # before anything runs: a repair whose report cannot be written loses its report
-        raise UsageError(f"-o {output}: no folder {Path(output).parent} to write it in")
+        raise UsageError(f"-o {out_path}: no folder {Path(out_path).parent} to write it in")
     return args
 
 
+def _say(line: str) -> None:
+    """A line for the operator on stderr, without secrets or control characters."""
+    print("osfsck: " + printable(redact_text(line)[0]), file=sys.stderr)
+
+
 def _error(message) -> None:
-    """One line on stderr, whatever newlines the message holds."""
-    print("osfsck: " + " ".join(str(message).split()), file=sys.stderr)
+    """One line on stderr, whatever newlines the message holds, without secrets; also in
+    --log-file and --syslog when they are set up."""
+    line = redact_text(" ".join(str(message).split()))[0]
+    print("osfsck: " + line, file=sys.stderr)
+    logs.also_to_files(line)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,9 +18,22 @@ class SourceStatus:
     scope: str
     status: str  # "ok" | "partial" | "failed"
     reason: str = ""
+    # measured where sources run (engine/collect.py); None for a saved snapshot's scopes.
+    # seconds: the source's whole pass, shared by the scopes it read together (a
+    # database source reads its cells one after another, a hypervisor source its hosts
+    # in parallel); objects: the facts it read for this scope
+    seconds: float | None = None
+    objects: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.source, "scope": self.scope, "status": self.status, "reason": self.reason}
+        return {
+            "name": self.source,
+            "scope": self.scope,
+            "status": self.status,
+            "reason": self.reason,
+            "seconds": self.seconds,
+            "objects": self.objects,
+        }
 
 
 @dataclass

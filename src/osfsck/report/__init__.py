@@ -1,3 +1,3 @@
 """Renderers over a run result, and nothing else."""
 
-from osfsck.report.render import FORMATS, render  # noqa: F401
+from osfsck.report.render import FORMATS, columns_for, render  # noqa: F401

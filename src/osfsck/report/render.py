@@ -3,19 +3,58 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from osfsck.model.plan import Outcome
-from osfsck.model.result import RunResult
+from osfsck.model.result import RunResult, SourceStatus
+from osfsck.model.secrets import redact_text
+from osfsck.report import rows as listing
+from osfsck.report.tabular import ROW_FORMATS, as_plain, dump_yaml, printable, render_rows, without_secrets
 
-FORMATS = ("table", "json", "jsonl", "prometheus")
+# "text" is the report for people (it was called "table" before OpenStackClient's formats
+# came; "table" is now OSC's: a box table of the findings)
+FORMATS = ("text", *ROW_FORMATS, "jsonl", "prometheus")
 
 
-def render(result: RunResult, fmt: str) -> str:
-    return {"table": table, "json": as_json, "jsonl": as_jsonl, "prometheus": prometheus}[fmt](result)
+def render(
+    result: RunResult,
+    fmt: str,
+    columns: Sequence[str] = (),
+    group_by: str | None = None,
+    verbose: bool = False,
+) -> str:
+    """`result` in `fmt`.  `columns` (already checked against the listing, see
+    columns_for) and `group_by` make json and yaml the listing's rows instead of the
+    whole result document; table, csv and value are always rows."""
+    if fmt == "text":
+        return text(result, verbose)
+    if fmt in ("jsonl", "prometheus"):
+        return {"jsonl": as_jsonl, "prometheus": prometheus}[fmt](result)
+    if fmt in ("json", "yaml") and not columns and not group_by:
+        return as_json(result) if fmt == "json" else dump_yaml(as_plain(result_dict(result)))
+    if group_by:
+        rows = listing.group_rows(result, group_by)
+        cols = list(columns) or list(listing.group_columns(group_by))
+    else:
+        rows = listing.finding_rows(result)
+        cols = list(columns) or list(listing.FINDING_DEFAULT)
+    out = render_rows(fmt, cols, rows)
+    if fmt == "table":  # for people: an incomplete run says so first, as in every format
+        return "".join(printable(redact_text(line)[0]) + "\n" for line in _incomplete_lines(result)) + out
+    return out
+
+
+def columns_for(group_by: str | None) -> tuple[str, ...]:
+    """The columns -c may name for a run's listing."""
+    return listing.group_columns(group_by) if group_by else listing.FINDING_COLUMNS
 
 
 # -- machine-readable contracts (documented in the README; keep stable) -------------------
 def result_dict(r: RunResult) -> dict:
+    return without_secrets(_result_dict(r))
+
+
+def _result_dict(r: RunResult) -> dict:
     return {
         "format": "osfsck-result/1",
         "mode": r.mode,
@@ -79,6 +118,24 @@ def prometheus(r: RunResult) -> str:
     out += [
         f'osfsck_source_ok{{source="{s.source}",scope="{_esc(s.scope)}"}} {int(s.status == "ok")}' for s in r.sources
     ]
+    out += [
+        "# HELP osfsck_source_up Whether a source read a scope completely (as osfsck_source_ok).",
+        "# TYPE osfsck_source_up gauge",
+    ]
+    out += [
+        f'osfsck_source_up{{source="{s.source}",scope="{_esc(s.scope)}"}} {int(s.status == "ok")}' for s in r.sources
+    ]
+    counted = [s for s in r.sources if s.objects is not None]
+    if counted:
+        out += ["# HELP osfsck_source_objects Facts a source read in a scope.", "# TYPE osfsck_source_objects gauge"]
+        out += [f'osfsck_source_objects{{source="{s.source}",scope="{_esc(s.scope)}"}} {s.objects}' for s in counted]
+    timed = [p for p in source_passes(r.sources) if p["seconds"] is not None]
+    if timed:
+        out += [
+            "# HELP osfsck_source_duration_seconds How long each source took to read all its scopes (one pass).",
+            "# TYPE osfsck_source_duration_seconds gauge",
+        ]
+        out += [f'osfsck_source_duration_seconds{{source="{p["source"]}"}} {p["seconds"]}' for p in timed]
     rec = r.reclaimable()
     out += ["# HELP osfsck_reclaimable What repairing the findings would give back.", "# TYPE osfsck_reclaimable gauge"]
     out += [f'osfsck_reclaimable{{resource="{k}"}} {v}' for k, v in sorted(rec.items())]
@@ -93,11 +150,27 @@ def prometheus(r: RunResult) -> str:
         "# TYPE osfsck_last_run_timestamp_seconds gauge",
         f"osfsck_last_run_timestamp_seconds {_epoch(r)}",
     ]
-    return "\n".join(out) + "\n"
+    return redact_text("\n".join(out) + "\n")[0]
 
 
 def _esc(s: str) -> str:
-    return s.replace("\\", "\\\\").replace('"', '\\"')
+    """A label value as the exposition format writes it: a raw newline would end the
+    line (and node_exporter drops a file it cannot parse, every metric in it)."""
+    return s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def source_passes(statuses: Sequence[SourceStatus]) -> list[dict]:
+    """Per source: how long its pass took, how many scopes and facts it read, and how
+    many scopes it could not read completely."""
+    out: dict[str, dict] = {}
+    for s in statuses:
+        p = out.setdefault(s.source, {"source": s.source, "seconds": None, "scopes": 0, "objects": 0, "partial": 0})
+        if s.seconds is not None:
+            p["seconds"] = max(p["seconds"] or 0.0, s.seconds)
+        p["scopes"] += 1
+        p["objects"] += s.objects or 0
+        p["partial"] += s.status != "ok"
+    return sorted(out.values(), key=lambda p: p["source"])
 
 
 def _epoch(r: RunResult) -> int:
@@ -136,7 +209,9 @@ def _incomplete_lines(r: RunResult) -> list[str]:
     return lines + [""]
 
 
-def table(r: RunResult) -> str:
+def text(r: RunResult, verbose: bool = False) -> str:
+    """The report for people.  Each line is built from data whole, then its control
+    characters escaped: a message holding a newline stays on its line."""
     lines = _incomplete_lines(r)
     by_fp = {p.finding.fingerprint: p for p in r.plans}
     if r.findings:
@@ -144,13 +219,12 @@ def table(r: RunResult) -> str:
         for f in r.findings:
             head = f"{f.severity.value.upper()}  {f.code} {f.name}"
             if head != current:
-                lines.append("" if current else "")
-                lines.append(head)
+                lines += ["", head]
                 current = head
             lines.append(f"  - {f.message}")
             p = by_fp.get(f.fingerprint)
             if p is not None:
-                lines.append(f"      {_plan_line(p)}")
+                lines += [f"      {line}" for line in _plan_lines(p)]
     else:
         lines.append("No inconsistencies found in what could be read." if r.incomplete else "No inconsistencies found.")
     for why in sorted({why for _, _, why in r.skipped}):
@@ -160,15 +234,27 @@ def table(r: RunResult) -> str:
     for c in refused:
         lines += ["", f"REPAIRS REFUSED for {c.code} {c.name}: {c.repair_refused}"]
     lines += ["", _summary(r)]
-    return "\n".join(lines).lstrip("\n") + "\n"
+    if verbose:
+        lines.append(_sources_line(r))
+    return "\n".join(printable(redact_text(line)[0]) for line in lines).lstrip("\n") + "\n"
 
 
-def _plan_line(p) -> str:
+def _sources_line(r: RunResult) -> str:
+    """-v: what each source read and how long it took, on one line."""
+    parts = []
+    for p in source_passes(r.sources):
+        took = f" {p['seconds']:.2f} s" if p["seconds"] is not None else ""
+        partial = f", {p['partial']} partial" if p["partial"] else ""
+        parts.append(f"{p['source']}{took} ({p['scopes']} scope(s), {p['objects']} object(s){partial})")
+    return "Sources: " + ("; ".join(parts) or "none") + "."
+
+
+def _plan_lines(p) -> list[str]:
     if p.outcome is Outcome.NONE:
-        return f"no automatic repair: {p.reason}"
+        return [f"no automatic repair: {p.reason}"]
     if p.outcome is Outcome.MANUAL:
         line = f"manual: {p.plan.runbook.splitlines()[0]}" + (" ..." if "\n" in p.plan.runbook else "")
-        return line + (f"\n      (not automatic here: {p.plan.fallback})" if p.plan.fallback else "")
+        return [line] + ([f"(not automatic here: {p.plan.fallback})"] if p.plan.fallback else [])
     label = {
         Outcome.PLANNED: "would",
         Outcome.APPLIED: "repaired:",
@@ -176,10 +262,10 @@ def _plan_line(p) -> str:
         Outcome.SKIPPED: "skipped:",
     }[p.outcome]
     if p.outcome is Outcome.PLANNED:
-        return f"would {p.plan.action} [{p.plan.safety.value}]" + (
-            f" ({p.reason})" if p.reason != "read-only run" else ""
-        )
-    return f"{label} {p.reason or p.plan.action}"
+        return [
+            f"would {p.plan.action} [{p.plan.safety.value}]" + (f" ({p.reason})" if p.reason != "read-only run" else "")
+        ]
+    return [f"{label} {p.reason or p.plan.action}"]
 
 
 def _summary(r: RunResult) -> str:
