@@ -15,17 +15,22 @@ API and cell databases, Cinder, Neutron, Placement, the hypervisors, DNS, OVN, N
 RabbitMQ), checks them against each other, reports what disagrees and repairs it, safely,
 only when asked, journaled and undoable.  `osfsck` alone is `osfsck check`."""
 
-EPILOG = """\
+EXIT_STATUS = """\
 exit status (a bitmask, as e2fsck's):
   0 consistent; 1 inconsistencies found and all repaired; 4 inconsistencies left;
   8 operational error (a source failed, a check was inconclusive, a repair failed);
-  16 usage or configuration error; 32 cancelled
+  16 usage or configuration error; 32 cancelled"""
+
+EPILOG = (
+    EXIT_STATUS
+    + """
 
 examples:
   osfsck -c /etc/osfsck/osfsck.toml check
   osfsck check -f json -o report.json
   osfsck checks show HV101
   osfsck -v --log-file /var/log/osfsck.log repair --yes"""
+)
 
 _FORMATS = """\
 output formats (-f):

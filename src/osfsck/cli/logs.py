@@ -104,14 +104,13 @@ def configured(args: argparse.Namespace) -> Iterator[None]:
             h.close()
         raise
     root = logging.getLogger()
-    saved = root.level, {name: logging.getLogger(name).level for name in THIRD_PARTY}
+    saved = root.level
     root.setLevel(min(h.level for h in handlers))
-    for name in THIRD_PARTY:
-        logging.getLogger(name).setLevel(logging.DEBUG if lvl <= logging.DEBUG else logging.WARNING)
     for h in handlers:
         root.addHandler(h)
     try:
-        yield
+        with libraries(debug=lvl <= logging.DEBUG):
+            yield
     finally:
         for h in handlers:
             root.removeHandler(h)
@@ -119,8 +118,20 @@ def configured(args: argparse.Namespace) -> Iterator[None]:
                 h.close()  # flushes: a full disk says so here at the latest
             except OSError:
                 h.handleError(logging.LogRecord("osfsck", logging.ERROR, __file__, 0, "", None, None))
-        root.setLevel(saved[0])
-        for name, old in saved[1].items():
+        root.setLevel(saved)
+
+
+@contextmanager
+def libraries(debug: bool) -> Iterator[None]:
+    """The libraries' loggers at WARNING for a command's run (at DEBUG with --debug), as
+    they were after it."""
+    saved = {name: logging.getLogger(name).level for name in THIRD_PARTY}
+    for name in THIRD_PARTY:
+        logging.getLogger(name).setLevel(logging.DEBUG if debug else logging.WARNING)
+    try:
+        yield
+    finally:
+        for name, old in saved.items():
             logging.getLogger(name).setLevel(old)
 
 

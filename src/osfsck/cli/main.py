@@ -23,6 +23,7 @@ from osfsck.engine.lock import LockHeld
 from osfsck.engine.options import RunOptions
 from osfsck.engine.run import collect_snapshot, run
 from osfsck.engine.state import StateError
+from osfsck.model.result import RunResult
 from osfsck.model.secrets import redact_text
 from osfsck.model.snapshot import SnapshotFormatError
 from osfsck.report import FORMATS, columns_for, render
@@ -58,7 +59,8 @@ def _config_path(args, optional: bool = False) -> str | None:
             return p
     if optional:
         return None
-    raise ConfigError("no config file: pass -c FILE, set OSFSCK_CONFIG, or create ./osfsck.toml")
+    # --config, not -c: `openstack fsck` takes only the long one (-c is its --column)
+    raise ConfigError("no config file: pass --config FILE, set OSFSCK_CONFIG, or create ./osfsck.toml")
 
 
 def _settings(args):
@@ -218,6 +220,17 @@ def _interactive(args, verb: str) -> bool:
 
 def cmd_run(args, repair: bool) -> int:
     fmt, columns = _output_options(args, columns_for(args.group_by))
+    result = run_command(args, repair)
+    verbose = logs.level(args) <= logging.INFO
+    _emit(render(result, fmt, columns, args.group_by, verbose), args.output)
+    sys.stdout.flush()
+    rows_only = fmt in ("csv", "value") or (fmt in ("json", "yaml") and bool(columns or args.group_by))
+    report_run(result, rows_only)
+    return result.exit_code()
+
+
+def run_command(args, repair: bool) -> RunResult:
+    """`check` or `repair` as `args` ask (`openstack fsck` runs it too: osfsck/osc)."""
     settings = _settings(args)
     interactive = _interactive(args, "repair") if repair else False
     grace = parse_duration(args.grace, "--grace") if getattr(args, "grace", None) is not None else None
@@ -233,12 +246,14 @@ def cmd_run(args, repair: bool) -> int:
         ask=_ask_plan,
         progress=progress_factory(),
     )
-    result = run(settings, opts)
-    verbose = logs.level(args) <= logging.INFO
-    _emit(render(result, fmt, columns, args.group_by, verbose), args.output)
-    sys.stdout.flush()
-    if fmt in ("csv", "value") or (fmt in ("json", "yaml") and (columns or args.group_by)):
-        # rows only: the run's incompleteness must still be said somewhere (README, safety)
+    return run(settings, opts)
+
+
+def report_run(result: RunResult, rows_only: bool) -> None:
+    """What a run says on stderr beside its report: that it is incomplete when the report
+    is `rows_only` (the rows cannot say it themselves: README, safety), each source that
+    failed, the warnings."""
+    if rows_only:
         for what, why in result.incomplete[:1]:
             n = len(result.incomplete)
             _say(f"INCOMPLETE: {n} scope(s) not read or not decided, e.g. {what}: {why}")
@@ -247,7 +262,6 @@ def cmd_run(args, repair: bool) -> int:
             _say(f"{s.source} {s.scope}: {s.status}: {s.reason}")
     for line in result.warnings:
         _say(f"warning: {line}")
-    return result.exit_code()
 
 
 def cmd_collect(args) -> int:
@@ -312,10 +326,14 @@ def cmd_checks(args) -> int:
     return _listing(args, listing.CHECK_COLUMNS, listing.CHECK_DEFAULT, listing.check_rows(cat), cat, text)
 
 
-def cmd_journal(args) -> int:
+def journal_entries(args) -> list[dict]:
     # the journal holds no secret (repairs journal their before-images redacted); this is
     # the last line before anything is shown
-    entries = without_secrets(admin.journal_entries(_settings(args)))
+    return without_secrets(admin.journal_entries(_settings(args)))
+
+
+def cmd_journal(args) -> int:
+    entries = journal_entries(args)
 
     def text() -> str:
         if not entries:

@@ -39,8 +39,13 @@ def catalogue() -> list[dict[str, Any]]:
     return out
 
 
+def find_check(key: str) -> dict[str, Any] | None:
+    """The catalogue entry of the check whose code (any case) or name is `key`."""
+    return next((c for c in catalogue() if c["code"].lower() == key.lower() or c["name"] == key.lower()), None)
+
+
 def check_doc(key: str) -> str | None:
-    entry = next((c for c in catalogue() if c["code"].lower() == key.lower() or c["name"] == key.lower()), None)
+    entry = find_check(key)
     if entry is None:
         return None
     lines = [f"{entry['code']} {entry['name']} ({entry['severity']})", "", entry["summary"], ""]
