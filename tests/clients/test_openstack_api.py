@@ -7,6 +7,9 @@ something else, or to hang."""
 from __future__ import annotations
 
 import json
+import socket
+import threading
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -17,6 +20,8 @@ from osfsck.clients.neutron_api import NeutronApi, NeutronApiError
 from osfsck.clients.openstack_api import message
 from osfsck.clients.placement_api import PlacementApi, PlacementApiError
 from osfsck.config.settings import NeutronSettings
+from osfsck.engine.repair import _answer_lost
+from osfsck.repairs.base import RepairError
 from tests.support.http_double import http, keystone_token
 from tests.support.timebox import timebox
 
@@ -126,3 +131,49 @@ def test_a_cause_chain_with_a_cycle_has_a_reason(make):
     e = make()
     with timebox(5):  # before: both walked the chain for ever
         assert reason(e) in ("connection reset", "x") and tls_failure(e) is False
+
+
+@contextmanager
+def unanswering(hang: bool):
+    """A server on loopback that reads one request and then closes the connection, or
+    keeps it open without a word: the request was sent, its answer never comes."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    held = []
+
+    def serve():
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        if hang:
+            held.append(conn)
+        else:
+            conn.close()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        t.join(5)
+        for conn in held:
+            conn.close()
+        listener.close()
+
+
+@pytest.mark.parametrize("hang", [False, True], ids=["dropped", "timed out"])
+def test_a_write_whose_answer_was_lost_may_have_been_made(hang):
+    """A PUT sent and never answered: `answered` is False, which engine/repair.py's
+    `_answer_lost` reads (through the RepairError a repair wraps it in) to re-read the
+    subject before it says the repair was not made."""
+    with unanswering(hang) as endpoint:
+        api = PlacementApi(NeutronSettings(endpoint=endpoint, auth="none", timeout=1.0))
+        with pytest.raises(PlacementApiError) as e:
+            api.put_allocations(
+                "c1", {}, consumer_generation=1, project_id="p", user_id="u", consumer_type="INSTANCE", what="free c1"
+            )
+    assert e.value.answered is False and "\n" not in str(e.value)
+    assert str(e.value).startswith(f"cannot free c1: {endpoint}: ")
+    try:
+        raise RepairError(str(e.value)) from e.value
+    except RepairError as wrapped:
+        assert _answer_lost(wrapped)
