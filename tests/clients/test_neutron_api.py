@@ -43,6 +43,7 @@ class FakeCloud:
             }
         }
         self.tokens = {"tok-1"}
+        self.password = "secret"
         self.issued = 0
         self.lifetimes: list[float] = []  # hours, of the next tokens (then an hour each)
         self.requests: list[httpx.Request] = []
@@ -55,7 +56,7 @@ class FakeCloud:
         if url == f"{KEYSTONE}/auth/tokens" and request.method == "POST":
             auth = json.loads(request.content)["auth"]
             user = auth["identity"]["password"]["user"]
-            if user["password"] != "secret" or user["domain"]["name"] != "Default":
+            if user["password"] != self.password or user["domain"]["name"] != "Default":
                 return httpx.Response(
                     401,
                     json={
@@ -213,6 +214,22 @@ def test_a_revoked_token_is_renewed_once(cloud):
         "tok-1",
         "tok-2",
     ]
+
+
+def test_a_renewal_keystone_refuses_is_one_line_and_the_write_was_refused(cloud):
+    """The token is revoked and the password changed during the run: Neutron's 401, then
+    Keystone's, and nothing was deleted (answered: a refusal)."""
+    api = client(cloud, password_settings())
+    api.get_port(PORT)
+    cloud.tokens.clear()
+    cloud.password = "rotated"
+    with pytest.raises(NeutronApiError) as e:
+        api.delete_port(PORT, revision_number=4)
+    assert str(e.value) == (
+        f"cannot delete port {PORT}: Keystone refused osfsck at {KEYSTONE}: HTTP 401 "
+        "The request you have made requires authentication."
+    )
+    assert e.value.answered is True and PORT in cloud.ports
 
 
 def test_a_token_about_to_expire_is_renewed_before_it_is_used(cloud):

@@ -6,6 +6,8 @@ line at load time (exit 16), and no secret is in a repr."""
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from osfsck.config.load import load_settings
@@ -232,3 +234,12 @@ def test_a_missing_cloud_is_exit_16_with_one_line(tmp_path):
     p = osfsck("check", config=cfg, timeout=120)
     assert p.returncode == 16, p.stderr
     assert p.stderr.count("\n") == 1 and "cloud 'nope'" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_without_openstacksdk_a_cloud_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "openstack.config", None)  # as if it were not installed
+    with pytest.raises(ConfigError) as e:
+        settings(tmp_path, '[placement]\ncloud = "prod"\n')
+    assert str(e.value).endswith(
+        "[placement]: cloud = 'prod' needs openstacksdk to read clouds.yaml (pip install openstacksdk)"
+    )
