@@ -1,11 +1,11 @@
 """osfsck's OpenStack authentication against the real Keystone (keystone 30.0.0 from its own
 virtualenv, on SQLite, keystone-manage db_sync/fernet_setup/bootstrap, served on loopback)
-and the real placement-api behind it (auth_strategy = keystone: keystonemiddleware checks
-every token with that Keystone), on a lab cloud's placement database.
+and the real placement-api and neutron-server behind it (auth_strategy = keystone:
+keystonemiddleware checks every token with that Keystone), on a lab cloud's databases.
 
-Placement's endpoint is in Keystone's catalog and osfsck finds it there: with the section's
-password keys, a clouds.yaml cloud, OS_CLOUD, the OS_* variables, an application
-credential.  keystoneauth1 renews a revoked token on the 401 and a token about to expire
+Their endpoints are in Keystone's catalog and osfsck finds them there: with the section's
+password keys, a clouds.yaml cloud, OS_CLOUD (delete-port through neutron-server), the
+OS_* variables, an application credential.  keystoneauth1 renews a revoked token on the 401 and a token about to expire
 before it is sent.  A wrong password, a Keystone that is down, an auth_url that is not
 Keystone's, a region the catalog lacks: one line each, within a time limit; through the
 CLI a repair that cannot authenticate fails with exit status 8 and one line, and no
@@ -29,7 +29,7 @@ import pytest
 
 from osfsck.clients.placement_api import PlacementApi, PlacementApiError
 from osfsck.config import load_settings
-from osfsck_lab import build, keystone_server, placement_server
+from osfsck_lab import build, keystone_server, neutron_server, placement_server
 from osfsck_lab.loopback import free_port
 from tests.support.timebox import timebox
 
@@ -281,4 +281,43 @@ def test_the_cli_repairs_through_keystone_and_a_bad_password_is_exit_8(cloud, en
     assert ks.admin_password not in good.stdout + good.stderr
     assert not re.search(r"gAAAAA[\w-]{20,}", good.stdout + good.stderr)  # no fernet token either
     again = osfsck(path, "check", "--select", "PL101", "--format", "json")
+    assert again.returncode == 0, again.stdout[-2000:]
+
+
+@pytest.fixture(scope="module")
+def neutron(cloud):
+    """neutron-server behind the same Keystone (auth_strategy = keystone), on the lab's
+    Neutron database, as the catalog's "network" endpoint."""
+    lab, ks, _ = cloud
+    if neutron_server.available() is None:
+        pytest.skip(neutron_server.NOT_INSTALLED)
+    entry, _ = neutron_server.start_neutron(
+        lab, load_settings(str(lab / "osfsck.toml")).neutron.database.url, keystone=ks
+    )
+    ks.add_endpoint("network", f"http://127.0.0.1:{entry['port']}")
+    yield entry
+    neutron_server.stop_neutron(entry, lab)
+
+
+def test_delete_port_goes_through_keystone_to_neutron(cloud, neutron, env, monkeypatch):
+    """OS_CLOUD alone ([neutron] names no credentials): the orphan ports are deleted
+    through the catalog's neutron-server, and the second run is clean."""
+    lab, ks, _ = cloud
+    (env / "clouds.yaml").write_text(
+        "clouds:\n  lab:\n    auth:\n"
+        f"      auth_url: {ks.url}\n      username: admin\n      project_name: admin\n"
+        "      user_domain_name: Default\n      project_domain_name: Default\n"
+    )
+    (env / "secure.yaml").write_text(f"clouds:\n  lab:\n    auth:\n      password: {ks.admin_password}\n")
+    path = config(lab, "ks-neutron.toml", password_keys(ks))  # [neutron] as the lab wrote it: database only
+    extra = {"OS_CLOUD": "lab", "OS_CLIENT_SECURE_FILE": str(env / "secure.yaml")}
+    orphans = {t["subject"] for t in json.loads((lab / "truth.json").read_text())["faults"] if t["code"] == "NT101"}
+    p = osfsck(path, "repair", "--unsafe", "--yes", "--grace", "0", "--select", "NT101", "--format", "json", **extra)
+    deleted = {
+        r["target"]["id"]
+        for r in json.loads(p.stdout)["repairs"]
+        if r["repair"] == "delete-port" and r["outcome"] == "applied"
+    }
+    assert orphans and deleted == orphans, p.stdout[-3000:] + p.stderr
+    again = osfsck(path, "check", "--select", "NT101", "--format", "json", **extra)
     assert again.returncode == 0, again.stdout[-2000:]

@@ -122,6 +122,23 @@ class Keystone:
         made = self.call("POST", f"/users/{user}/application_credentials", {"application_credential": {"name": name}})
         return made["application_credential"]["id"], made["application_credential"]["secret"]
 
+    def authtoken(self) -> str:
+        """The [keystone_authtoken] section of a service behind this Keystone
+        (keystonemiddleware): it validates tokens as the admin (these tests have no service
+        users) and caches none, so a revoked token is refused at once."""
+        return f"""
+[keystone_authtoken]
+www_authenticate_uri = {self.url}
+auth_url = {self.url}
+auth_type = password
+username = admin
+password = {self.admin_password}
+user_domain_id = default
+project_name = admin
+project_domain_id = default
+token_cache_time = -1
+"""
+
     def revoke(self, token: str) -> None:
         """`openstack token revoke`."""
         self.call("DELETE", "/auth/tokens", headers={"X-Subject-Token": token})

@@ -110,7 +110,7 @@ log_file = {log}
 
 [api]
 auth_strategy = {"keystone" if keystone else "noauth2"}
-{_authtoken(keystone) if keystone else ""}
+{keystone.authtoken() if keystone else ""}
 
 [placement_database]
 connection = {connection}
@@ -118,21 +118,4 @@ sync_on_startup = false
 
 [oslo_concurrency]
 lock_path = {folder / "lock"}
-"""
-
-
-def _authtoken(keystone: Keystone) -> str:
-    """keystonemiddleware's section: it validates tokens as the admin (a lab has no service
-    users), and caches none, so a revoked token is refused at once."""
-    return f"""
-[keystone_authtoken]
-www_authenticate_uri = {keystone.url}
-auth_url = {keystone.url}
-auth_type = password
-username = admin
-password = {keystone.admin_password}
-user_domain_id = default
-project_name = admin
-project_domain_id = default
-token_cache_time = -1
 """
