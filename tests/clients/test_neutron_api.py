@@ -274,6 +274,14 @@ def test_failures_are_one_line(cloud, settings, handler, message):
     assert "secret" not in str(e.value) and "wrong" not in str(e.value)
 
 
+def test_a_refusal_is_not_asked_again_for_every_repair_of_the_run(cloud):
+    api = client(cloud, NeutronSettings(auth_url=KEYSTONE, username="osfsck", password="wrong", project_name="admin"))
+    for _ in range(3):
+        with pytest.raises(NeutronApiError, match="Keystone refused osfsck"):
+            api.get_port(PORT)
+    assert [r.method for r in cloud.requests] == ["GET", "POST"]  # the version document, one token request
+
+
 def test_keystone_unreachable_is_one_line_and_nothing_was_sent():
     url = f"http://127.0.0.1:{free_port()}/v3"
     api = NeutronApi(NeutronSettings(auth_url=url, username="osfsck", password="pw", project_name="admin", timeout=5))

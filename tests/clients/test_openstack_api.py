@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import threading
 from contextlib import contextmanager
 
@@ -15,9 +17,8 @@ import httpx
 import pytest
 import requests
 
-from osfsck.clients.http_errors import reason, tls_failure
+from osfsck.clients.http_errors import message, reason, tls_failure
 from osfsck.clients.neutron_api import NeutronApi, NeutronApiError
-from osfsck.clients.openstack_api import message
 from osfsck.clients.placement_api import PlacementApi, PlacementApiError
 from osfsck.config.settings import NeutronSettings
 from osfsck.engine.repair import _answer_lost
@@ -177,3 +178,14 @@ def test_a_write_whose_answer_was_lost_may_have_been_made(hang):
         raise RepairError(str(e.value)) from e.value
     except RepairError as wrapped:
         assert _answer_lost(wrapped)
+
+
+def test_only_a_run_that_calls_an_api_imports_keystoneauth1():
+    """keystoneauth1, requests and openstacksdk take ~0.2 s to import: `osfsck checks`, a
+    check from a snapshot, any run without an API call must not pay it."""
+    code = (
+        "import sys; import osfsck.cli.main, osfsck.repairs.placement.common, osfsck.repairs.neutron.ports; "
+        "print(sorted(m for m in ('keystoneauth1', 'requests', 'openstack', 'urllib3') if m in sys.modules))"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and p.stdout.strip() == "[]", p.stdout + p.stderr

@@ -15,9 +15,8 @@ import requests
 from hypothesis import given
 from hypothesis import strategies as st
 
-from osfsck.clients.http_errors import reason, tls_failure
+from osfsck.clients.http_errors import message, reason, tls_failure
 from osfsck.clients.neutron_api import NeutronApi, NeutronApiError
-from osfsck.clients.openstack_api import message
 from osfsck.clients.placement_api import PlacementApi, PlacementApiError
 from osfsck.config.settings import NeutronSettings
 from tests.fuzz.mutate import FUZZ, PER_EXAMPLE, json_bytes, outcome

@@ -116,7 +116,7 @@ def test_password_auth_finds_placement_in_the_catalog(cloud, env):
     a = api(config(lab, "ks-password.toml", password_keys(ks)))
     with timebox(60):
         got = a.get_allocations(consumer(lab))
-    assert got["allocations"] and a._endpoint == url  # the catalog's, not the lab's noauth2 one
+    assert got["allocations"] and a._connection.endpoint == url  # the catalog's, not the lab's noauth2 one
     a.close()
 
 
@@ -129,7 +129,7 @@ def test_a_clouds_yaml_cloud_and_os_cloud(cloud, env, monkeypatch):
         "    region_name: RegionOne\n"
     )
     named = api(config(lab, "ks-cloud.toml", ['cloud = "lab"']))
-    assert named.get_allocations(consumer(lab))["allocations"] and named._endpoint == url
+    assert named.get_allocations(consumer(lab))["allocations"] and named._connection.endpoint == url
     monkeypatch.setenv("OS_CLOUD", "lab")
     implied = load_settings(str(config(lab, "ks-os-cloud.toml", []))).placement
     assert implied.cloud == "lab"
@@ -181,7 +181,7 @@ def test_a_system_scoped_token_is_one_placement_refuses(cloud, env):
     with pytest.raises(PlacementApiError) as e:
         a.get_allocations(consumer(lab))
     assert "HTTP 403" in str(e.value) and "\n" not in str(e.value) and e.value.answered is True
-    token = a._session.get_token(a._auth)
+    token = a._connection.session.get_token(a._connection.auth)
     seen = ks.call("GET", "/auth/tokens", headers={"X-Subject-Token": token})["token"]
     assert seen["system"] == {"all": True} and "project" not in seen
 
@@ -190,20 +190,20 @@ def test_a_revoked_token_is_renewed_on_the_401(cloud, env):
     lab, ks, _ = cloud
     a = api(config(lab, "ks-password.toml", password_keys(ks)))
     a.get_allocations(consumer(lab))
-    first = a._session.get_token(a._auth)
+    first = a._connection.session.get_token(a._connection.auth)
     ks.revoke(first)
     assert a.get_allocations(consumer(lab))["allocations"]  # placement said 401, keystoneauth1 asked again
-    assert a._session.get_token(a._auth) != first
+    assert a._connection.session.get_token(a._connection.auth) != first
 
 
 def test_a_token_about_to_expire_is_renewed_before_it_is_sent(cloud, env):
     lab, ks, _ = cloud
     a = api(config(lab, "ks-password.toml", password_keys(ks)))
     a.get_allocations(consumer(lab))
-    first = a._session.get_token(a._auth)
+    first = a._connection.session.get_token(a._connection.auth)
     time.sleep(TOKEN_LIFE - 120 + 1)  # now under keystoneauth1's 120 s minimum
     assert a.get_allocations(consumer(lab))["allocations"]
-    assert a._session.get_token(a._auth) != first
+    assert a._connection.session.get_token(a._connection.auth) != first
 
 
 @pytest.mark.parametrize(

@@ -4,13 +4,17 @@ Keystone's version found by discovery; an application credential; a ready-made t
 or whatever clouds.yaml names), so token renewal (a new token before the old one expires,
 and once more on a 401), scopes (project or system) and the service catalog are
 keystoneauth1's.  And the one line for each way it fails, and whether a failed request
-was answered (engine/repair.py's lost-answer rule)."""
+was answered (engine/repair.py's lost-answer rule).
+
+keystoneauth1 and requests take ~0.15 s to import: openstack_api.py imports this module
+only when a run calls an API."""
 
 from __future__ import annotations
 
 import logging
 import ssl
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -19,13 +23,54 @@ from keystoneauth1 import exceptions as ksa
 from keystoneauth1 import loading, session, token_endpoint
 
 from osfsck import __version__
-from osfsck.clients.http_errors import chain, reason
+from osfsck.clients.http_errors import chain, message, reason
 from osfsck.model.secrets import redact_url
 
 # keystoneauth1 warns when Keystone's version document cannot be read and then tries the
 # version in the URL; the error that may follow says it in one line (README: one line on stderr)
 # (keystoneauth1 logs as "keystoneauth")
 logging.getLogger("keystoneauth.identity.generic.base").setLevel(logging.ERROR)
+
+
+class Failure(Exception):
+    """One line; `answered` as ApiError's (None: nothing reached the service)."""
+
+    def __init__(self, line: str, answered: bool | None = None):
+        super().__init__(line)
+        self.answered = answered
+
+
+# what keystoneauth1 may raise while it reads Keystone's answers: its own errors, and what
+# a token or catalog of another shape makes its parsers raise (tests/fuzz feeds those)
+FAILURES = (ksa.ClientException, LookupError, TypeError, AttributeError, ValueError, RecursionError)
+
+
+@dataclass(frozen=True)
+class Connection:
+    session: session.Session
+    auth: Any  # the plugin, passed to every call (make_session says why)
+    endpoint: str  # the service's URL
+
+
+def connect(settings, service_type: str, section: str, noauth_token: str | None, http) -> Connection:
+    """An authenticated session to the service and its URL, or Failure (one line)."""
+    try:
+        s, auth = make_session(settings, noauth_token, http)
+        return Connection(s, auth, service_endpoint(s, auth, settings, service_type, section))
+    except FAILURES as e:
+        raise Failure(keystone_failure(e, settings)) from None
+
+
+def send(c: Connection, settings, method: str, path: str, **kw) -> requests.Response:
+    """The service's answer to `method path`, whatever its status, or Failure (one line
+    that says whether the service answered).  A 401 is keystoneauth1's to renew the
+    token for, once."""
+    try:
+        return c.session.request(c.endpoint + path, method, auth=c.auth, raise_exc=False, **kw)
+    except ksa.HttpError as e:  # renewing the token after a 401: Keystone said no
+        raise Failure(keystone_failure(e, settings), answered=True) from None
+    except FAILURES as e:
+        raise Failure(f"{redact_url(c.endpoint)}: {reason(e)}", answered(e)) from None
 
 
 def make_session(settings, noauth_token: str | None, http: requests.Session | None) -> tuple[session.Session, Any]:
@@ -127,27 +172,3 @@ def answered(e: BaseException) -> bool | None:
         ):
             return None
     return False
-
-
-def message(r: requests.Response) -> str:
-    """The error's message: Neutron's {"NeutronError": {"message"}}, Keystone's {"error":
-    {"message"}}, Placement's {"errors": [{"detail", "title", "code"}]}, else the reason
-    phrase; one line, whatever the body holds."""
-    try:
-        data = r.json()
-    except (ValueError, RecursionError):
-        data = None
-    text = None
-    if isinstance(data, dict):
-        errors = data.get("errors")
-        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-            first = errors[0]
-            # Placement's detail starts with webob's generic sentence, then a blank line
-            detail = str(first.get("detail") or "").split("\n\n", 1)[-1].strip()
-            head = detail or str(first.get("title") or "") or r.reason or ""
-            text = head + (f" [{first['code']}]" if first.get("code") else "")
-        else:
-            err = data.get("NeutronError") or data.get("error") or {}
-            text = err.get("message") if isinstance(err, dict) else None
-    text = text or r.reason or ""
-    return " ".join(str(text).split())[:200]

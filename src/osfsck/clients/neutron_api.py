@@ -10,9 +10,12 @@ are one line (NeutronApiError).
 
 from __future__ import annotations
 
-import requests
+from typing import TYPE_CHECKING
 
 from osfsck.clients.openstack_api import ApiError, OpenStackApi
+
+if TYPE_CHECKING:
+    import requests
 
 
 class NeutronApiError(ApiError):

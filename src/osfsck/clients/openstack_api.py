@@ -8,21 +8,14 @@ and Placement (placement_api.py).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import requests
-from keystoneauth1 import exceptions as ksa
-from keystoneauth1 import session
+from osfsck.clients.http_errors import message
 
-from osfsck.clients.http_errors import reason
-from osfsck.clients.keystone import answered, keystone_failure, make_session, message, service_endpoint
-from osfsck.model.secrets import redact_url
+if TYPE_CHECKING:
+    import requests
 
-__all__ = ["ApiError", "OpenStackApi", "message"]
-
-# what keystoneauth1 may raise while it reads Keystone's answers: its own errors, and what
-# a token or catalog of another shape makes its parsers raise (tests/fuzz feeds those)
-_AUTH_FAILURES = (ksa.ClientException, LookupError, TypeError, AttributeError, ValueError, RecursionError)
+    from osfsck.clients.keystone import Connection
 
 
 class ApiError(Exception):
@@ -51,56 +44,57 @@ class OpenStackApi:
 
     def __init__(self, settings, http: requests.Session | None = None):
         self.settings = settings
-        self._http = http or requests.Session()
-        self._session: session.Session | None = None
-        self._auth: Any = None  # keystoneauth1's plugin, passed to every call (keystone.make_session)
-        self._endpoint: str | None = None
+        self._http = http
+        self._connection: Connection | None = None
+        self._refused: str | None = None  # why authentication failed: not asked again this run
 
     def close(self) -> None:
-        self._http.close()
+        if self._connection is not None:
+            self._connection.session.session.close()  # keystoneauth1's requests.Session
 
     # -- plumbing ---------------------------------------------------------------------
-    def _connect(self) -> tuple[session.Session, str]:
-        """The session and the service's endpoint, authenticated once per run (keystoneauth1
-        renews the token itself: before it expires, and once on a 401)."""
+    def _connect(self) -> tuple[Any, Connection]:
+        """The keystone module and the connection: the session and the service's endpoint,
+        authenticated once per run (keystoneauth1 renews the token itself: before it
+        expires, and once on a 401)."""
+        from osfsck.clients import keystone  # only a run that calls an API pays its import
+
         s = self.settings
         if s.auth == "none" and not s.endpoint:
             raise self.Error(f'{self.section} auth = "none" needs endpoint: {self.label} is not configured')
         if s.auth != "none" and s.keystone_auth() is None:
             raise self.Error(f"{self.section} has no auth_url, token_env or cloud: {self.label} is not configured")
-        if self._session is None:
-            self._session, self._auth = make_session(s, self.noauth_token, self._http)
-        if self._endpoint is None:
+        if self._refused is not None:
+            # a run's repairs share this client: a Keystone that refused (or did not answer
+            # within the timeout) is not asked again for each of them
+            raise self.Error(self._refused)
+        if self._connection is None:
             try:
-                self._endpoint = service_endpoint(self._session, self._auth, s, self.service_type, self.section)
-            except _AUTH_FAILURES as e:
-                raise self.Error(keystone_failure(e, s)) from None
-        return self._session, self._endpoint
+                self._connection = keystone.connect(s, self.service_type, self.section, self.noauth_token, self._http)
+            except keystone.Failure as e:
+                self._refused = str(e)
+                raise self.Error(self._refused) from None
+        return keystone, self._connection
 
     def _request(self, method: str, path: str, what: str, *, headers=None, json=None, missing_ok=False):
         """The response; None for a 404 when `missing_ok`; else raises `Error` (one line)
         for a transport failure or an HTTP error (`_refusal` words the ones a caller
-        expects, such as a conflict).  A 401 is keystoneauth1's to renew the token for,
-        once."""
-        sess, endpoint = self._connect()
+        expects, such as a conflict)."""
+        keystone, connection = self._connect()
         try:
-            r = sess.request(
-                endpoint + path,
+            r = keystone.send(
+                connection,
+                self.settings,
                 method,
-                auth=self._auth,
+                path,
                 headers={"Accept": "application/json", **(headers or {})},
                 json=json,
-                raise_exc=False,
                 microversion=self.microversion,
                 microversion_service_type=self.service_type if self.microversion else None,
             )
-        except ksa.HttpError as e:  # renewing the token after a 401: Keystone said no
-            error = self.Error(f"cannot {what}: {keystone_failure(e, self.settings)}")
-            error.answered = True
-            raise error from None
-        except _AUTH_FAILURES as e:
-            error = self.Error(f"cannot {what}: {redact_url(endpoint)}: {reason(e)}")
-            error.answered = answered(e)
+        except keystone.Failure as e:
+            error = self.Error(f"cannot {what}: {e}")
+            error.answered = e.answered
             raise error from None
         if r.status_code == 404 and missing_ok:
             return None

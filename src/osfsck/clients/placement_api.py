@@ -16,9 +16,13 @@ NoAuthMiddleware) refuses a request without X-Auth-Token and makes the token's u
 
 from __future__ import annotations
 
-import requests
+from typing import TYPE_CHECKING
 
-from osfsck.clients.openstack_api import ApiError, OpenStackApi, message
+from osfsck.clients.http_errors import message
+from osfsck.clients.openstack_api import ApiError, OpenStackApi
+
+if TYPE_CHECKING:
+    import requests
 
 MICROVERSION = "1.38"
 
