@@ -819,6 +819,9 @@ CASES: list[Bad] = [
     cli("cli-collect-without-output", ("-c", TOML, "collect"), "-o/--output"),
     cli("cli-repair-unattended", ("-c", TOML, "repair"), "--yes"),
     cli("cli-repair-with-from", ("-c", TOML, "repair", "--from", "snap.json"), "--from"),
+    cli("cli-max-count-zero", ("-c", TOML, "repair", "--yes", "--max-count", "0"), "--max-count 0", "1 to"),
+    cli("cli-max-count-over-cap", ("-c", TOML, "repair", "--yes", "--max-count", "26"), "--max-count 26", "(25)"),
+    cli("cli-max-count-word", ("-c", TOML, "repair", "--yes", "--max-count", "all"), "--max-count", "'all'"),
     cli(
         "cli-output-in-missing-folder",
         ("-c", TOML, "check", "--from", "snap.json", "-o", "nodir/report.txt"),

@@ -117,6 +117,13 @@ def parser() -> argparse.ArgumentParser:
         help="override [repair] grace and every check's own, e.g. 2h; "
         "0 also repairs what was first seen in this very run",
     )
+    p.add_argument(
+        "--max-count",
+        type=int,
+        metavar="N",
+        help="apply at most N plans of each check (by subject order) and leave the rest for the next run; "
+        "N at most [repair] max_per_check",
+    )
 
     p = sub.add_parser("collect", help="collect a snapshot to a file for later `check --from`")
     _selection(p)
@@ -200,6 +207,7 @@ def cmd_run(args, repair: bool) -> int:
         ignore=_split(args.ignore),
         from_snapshot=getattr(args, "from_snapshot", None),
         grace=grace,
+        max_count=getattr(args, "max_count", None),
         ask=_ask_plan,
         progress=progress_factory(),
     )

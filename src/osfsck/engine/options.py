@@ -21,6 +21,9 @@ class RunOptions:
     # --grace: overrides [repair] grace and every check's own (0: repair what was first
     # seen in this very run)
     grace: float | None = None
+    # --max-count: apply at most this many plans of each check, the first in
+    # guards.batch_order; the rest are left for the next run (None: no batch)
+    max_count: int | None = None
     # ask(plan) -> "y" | "n" | "a" (all for this check) | "q" (stop); given by the CLI
     ask: Callable[[RepairPlan], str] | None = None
     # progress(source_name) -> callable(done, total) | None; given by the CLI

@@ -156,6 +156,7 @@ def _plan_check(
         max_per_check=rs.max_per_check,
         implausible_share=rs.implausible_share,
         implausible_min_examined=rs.implausible_min_examined,
+        batched=opts.repair and opts.max_count is not None,
     )
     if refusal:
         stats.repair_refused = refusal
@@ -175,6 +176,11 @@ def _plan_check(
             kept.append(pr)
             continue
         result.plans.append(pr)
+    kept.sort(key=lambda pr: guards.batch_order(pr.finding))
+    kept, left = guards.batch(opts.max_count if opts.repair else None, kept)
+    for pr in left:
+        pr.outcome, pr.reason = Outcome.LEFT, f"left: batch limit (--max-count {opts.max_count})"
+    result.plans.extend(left)
     return kept
 
 

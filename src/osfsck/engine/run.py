@@ -42,6 +42,11 @@ def run(settings: Settings, opts: RunOptions) -> RunResult:
     skipped: list[tuple[str, str, str]] = []
     if opts.from_snapshot and opts.repair:
         raise ConfigError("repairs need live sources: --from works only with `osfsck check`")
+    if opts.max_count is not None and not 1 <= opts.max_count <= settings.repair.max_per_check:
+        raise ConfigError(
+            f"--max-count {opts.max_count}: a batch is 1 to [repair] max_per_check "
+            f"({settings.repair.max_per_check}) plans per check; raise max_per_check to allow bigger ones"
+        )
     if not opts.from_snapshot:
         checks, skipped = wiring.runnable_checks(settings, checks, explicit=bool(opts.select))
         if not checks:

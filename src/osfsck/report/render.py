@@ -174,12 +174,13 @@ def _plan_line(p) -> str:
         Outcome.APPLIED: "repaired:",
         Outcome.FAILED: "FAILED:",
         Outcome.SKIPPED: "skipped:",
+        Outcome.LEFT: "",
     }[p.outcome]
     if p.outcome is Outcome.PLANNED:
         return f"would {p.plan.action} [{p.plan.safety.value}]" + (
             f" ({p.reason})" if p.reason != "read-only run" else ""
         )
-    return f"{label} {p.reason or p.plan.action}"
+    return f"{label} {p.reason or p.plan.action}".lstrip()
 
 
 def _summary(r: RunResult) -> str:
@@ -195,7 +196,9 @@ def _summary(r: RunResult) -> str:
     if r.plans and r.mode != "check":
         done = sum(1 for p in r.plans if p.outcome is Outcome.APPLIED)
         failed = sum(1 for p in r.plans if p.outcome is Outcome.FAILED)
-        parts.append(f"repaired {done}, failed {failed}, left {len(r.remaining)}")
+        left = sum(1 for p in r.plans if p.outcome is Outcome.LEFT)
+        batch = f" ({left} by the batch limit)" if left else ""
+        parts.append(f"repaired {done}, failed {failed}, left {len(r.remaining)}{batch}")
     if r.inconclusive:
         parts.append(f"{len(r.inconclusive)} inconclusive scope(s)")
     parts.append(f"exit {r.exit_code()}")
