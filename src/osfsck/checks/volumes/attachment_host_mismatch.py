@@ -86,7 +86,7 @@ class AttachmentHostMismatch(Check):
         min_age = float(self.params["min_age"])
         idx = vx.instances
         if vx.attachments_of:
-            vx.undecided(out, vx.nova_gaps((Instance, Migration)))  # an attachment's guest may be there
+            vx.undecided(out, vx.nova_gaps((Instance, Migration)), walked=True)  # an attachment's guest may be there
         for volume_id, atts in vx.attachments_of.items():
             vol = vx.volumes.get(volume_id)
             for a in atts:
@@ -96,13 +96,16 @@ class AttachmentHostMismatch(Check):
                 if recent(snap, a.updated_at, min_age) or (vol is not None and vol.migration_status):
                     continue
                 row = idx.primary(a.instance_uuid)
-                if row is None or not row.host or idx.in_progress_migrations(a.instance_uuid):
+                if row is None:  # its guest may be live in a cell not read
+                    vx.undecided(out, vx.nova_gaps((Instance, Migration)), attachment_ref(a.id))
+                    continue
+                if not row.host or idx.in_progress_migrations(a.instance_uuid):
                     continue
                 if same_host(a.attached_host, row.host):
                     continue
                 gap = vx.instance_gap(a.instance_uuid)
                 if gap:
-                    out.inconclusive(*gap)
+                    out.inconclusive(*gap, attachment_ref(a.id))
                     continue
                 iqns = iscsi_iqns(a)
                 holders = vx.hosts_with_session(iqns) if iqns else []
