@@ -170,10 +170,14 @@ class InstanceIndex:
             return Status(UNDECIDED, dead, arch, "the API database (cell list and mappings) is partial", (API_SCOPE,))
         if self.partial_cells:
             # Not live in any cell we read.  Only the instance mapping can tell us that
-            # the partial cells are irrelevant: it names the cell that holds the instance.
+            # the partial cells are irrelevant: it names the cell that holds the instance,
+            # when that cell, read whole, holds a row of it (deleted, or archived).  A
+            # mapping to a cell without the instance is wrong (mapping-wrong-cell, or an
+            # orphan mapping): the instance may be live in a partial cell.
             mapping = self.mappings.get(uuid)
             home = self.cell_name(mapping.cell_uuid) if mapping else None
-            if home is None or not self.cell_complete(home):
+            holds = (dead is not None and dead.cell == home) or (arch is not None and arch.cell == home)
+            if home is None or not self.cell_complete(home) or not holds:
                 scopes = tuple(cell_scope(c) for c in self.partial_cells)
                 return Status(UNDECIDED, dead, arch, self.cells_reason(), scopes)
         if dead is not None:

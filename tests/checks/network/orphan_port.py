@@ -125,6 +125,16 @@ def cell_down_but_mapped_elsewhere():
     return w.snapshot()
 
 
+def mapped_to_a_cell_without_it():
+    # the instance lives in cell2, which is down, but its mapping names cell1 (a mapping in
+    # the wrong cell): cell1, read whole, has no row of it, so the mapping proves nothing
+    w = World()
+    w.instance(cell="cell1")
+    w.port(w.instance(cell="cell2", host="hv2", mapped="cell1"), host="hv2")
+    w.cell_down("cell2")
+    return w.snapshot()
+
+
 def build_requests_partial():
     # an old port of a uuid no cell knows: it may be a server still being built
     w = World()
@@ -177,6 +187,12 @@ CASES = [
     Case("partial", "Neutron unreadable", neutron_down, ["neutron"]),
     Case("partial", "the owner may be in the cell that is down", cell_down, ["cell:cell2"]),
     Case("partial", "build requests partial", build_requests_partial, ["api"]),
+    Case(
+        "partial",
+        "the mapping names a cell read whole that has no row of it: the owner may be in the cell that is down",
+        mapped_to_a_cell_without_it,
+        ["cell:cell2"],
+    ),
     Case(
         "partial",
         "in --cell cell1: an owner no mapping names may be in a cell outside the scope",
