@@ -38,10 +38,11 @@ from osfsck.model.facts.neutron import (
     SecurityGroup,
     SecurityGroupRule,
 )
-from osfsck.model.facts.nova import BlockDeviceMapping, ComputeNode, ComputeService, cell_scope
+from osfsck.model.facts.nova import BlockDeviceMapping, ComputeNode, ComputeService, Migration, cell_scope
 from osfsck.model.facts.nsx import NsxObject
 from osfsck.model.facts.ovn import OvnNbRow
 from osfsck.model.facts.placement import Allocation, Consumer, ResourceProvider
+from osfsck.model.facts.quota import CinderReservation, NeutronReservation
 from osfsck.model.finding import Finding, Inconclusive
 from osfsck.model.refs import ObjectRef
 from osfsck.model.scope import OUTSIDE_SCOPE, RunScope
@@ -230,7 +231,7 @@ class Places:
             if d is not None and d.nova_project:
                 return Place(_NOWHERE, _NOWHERE, frozenset({d.nova_project}))
             return Place(_NOWHERE, _NOWHERE, self.instance(id_).projects)
-        if kind == "domain-volume":
+        if kind in ("domain-volume", "volume-connection"):  # "<instance uuid>/<volume id>"
             return Place(_NOWHERE, _NOWHERE, self.instance(id_.split("/", 1)[0]).projects)
         if kind == "host":
             return NOTHING
@@ -350,8 +351,14 @@ class Places:
         hosts: frozenset[str] = _NOWHERE
         for p in sorted(providers.get(uuid, ())):
             hosts |= self.provider(p).hosts
-        # its cell is its instance's: a provider of a node not read may be any cell's
-        return _join(Place(_NOWHERE, hosts, _one(c.project_id if c else None)), self.instance(uuid))
+        # its cell is its instance's (a migration's consumer: the migrating instance's): a
+        # provider of a node not read may be any cell's
+        mine = Place(_NOWHERE, hosts, _one(c.project_id if c else None))
+        migration = self._index("migration", Migration, lambda m: m.uuid).get(uuid)
+        if migration is not None and migration.instance_uuid:
+            moved = self.instance(migration.instance_uuid)
+            return _join(mine, _join(moved, Place(frozenset({migration.cell}), _NOWHERE, _NOWHERE)))
+        return _join(mine, self.instance(uuid))
 
     def provider(self, uuid: str) -> Place:
         """A resource provider: the host of the compute node it stands for (by uuid, else
@@ -382,12 +389,17 @@ class Places:
         return bool(found)
 
     def quota(self, ref: ObjectRef) -> Place:
-        """A usage row or a reservation: its project ("<service>/<project>/<resource>"; a
-        reservation's name holds none: unknown), on no host, in the cell whose database
-        holds it (Nova's legacy rows), else in none."""
+        """A usage row or a reservation: its project (a usage row's is in its name,
+        "<service>/<project>/<resource>"; a reservation's in its row), on no host, in the
+        cell whose database holds it (Nova's legacy rows), else in none."""
         parts = ref.id.split("/")
-        project = _one(parts[1] if ref.kind == "quota-usage" and len(parts) == 3 else None)
-        return Place(self._cell(ref.scope).cells, _NOWHERE, project)
+        if ref.kind == "quota-usage":
+            project = parts[1] if len(parts) == 3 else None
+        else:  # "<service>/<reservation id or uuid>"
+            r = self._index("cinder_res", CinderReservation, lambda r: f"cinder/{r.uuid}").get(ref.id)
+            r = r or self._index("neutron_res", NeutronReservation, lambda r: f"neutron/{r.id}").get(ref.id)
+            project = r.project_id if r is not None else None
+        return Place(self._cell(ref.scope).cells, _NOWHERE, _one(project))
 
     def queue(self, name: str) -> Place:
         """A host's RPC queue (compute.<host>, cinder-volume.<host@backend>) lies on that

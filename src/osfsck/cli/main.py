@@ -15,6 +15,7 @@ from pathlib import Path
 from osfsck import __version__
 from osfsck.cli import exitcodes
 from osfsck.cli.progress import progress_factory
+from osfsck.cli.scoping import scope_arguments, scope_of
 from osfsck.config import ConfigError, load_settings
 from osfsck.config.load import parse_duration
 from osfsck.engine import admin, wiring
@@ -101,6 +102,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="find inconsistencies (read-only; the default)")
     _selection(p)
     _format(p)
+    scope_arguments(p)
     p.add_argument(
         "--from", dest="from_snapshot", metavar="FILE", help="check a saved snapshot instead of the live cloud"
     )
@@ -108,6 +110,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("repair", help="find and repair (safe repairs only unless --unsafe)")
     _selection(p)
     _format(p)
+    scope_arguments(p)
     p.add_argument("--unsafe", action="store_true", help="also apply unsafe (destructive or tenant-visible) repairs")
     p.add_argument("--interactive", action="store_true", help="ask before each repair")
     p.add_argument("--yes", action="store_true", help="apply without asking (unattended runs)")
@@ -127,6 +130,7 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("collect", help="collect a snapshot to a file for later `check --from`")
     _selection(p)
+    scope_arguments(p)
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="snapshot file (.json or .json.gz)")
 
     p = sub.add_parser("checks", help="the catalogue of checks")
@@ -208,6 +212,7 @@ def cmd_run(args, repair: bool) -> int:
         from_snapshot=getattr(args, "from_snapshot", None),
         grace=grace,
         max_count=getattr(args, "max_count", None),
+        scope=scope_of(args),
         ask=_ask_plan,
         progress=progress_factory(),
     )
@@ -227,7 +232,7 @@ def cmd_collect(args) -> int:
     checks = wiring.build_checks(settings, _split(args.select), _split(args.ignore))
     # what the config does not name (no [nsx]) is not collected, as `check` does not run it
     checks, _ = wiring.runnable_checks(settings, checks, explicit=bool(args.select))
-    snap, statuses = collect_snapshot(settings, checks, progress_factory())
+    snap, statuses = collect_snapshot(settings, checks, progress_factory(), scope_of(args))
     snap.write(args.output)
     bad = [s for s in statuses if s.status != "ok"]
     for s in bad:

@@ -45,6 +45,9 @@ def completeness(
     if ANYWHERE in inconclusive:
         return "the check could not decide anywhere: a kind it needs was not collected"
     scopes = plan_scopes(finding, plan)
+    away = sorted(s for s in scopes if snap.outside(s))
+    if away and snap.scope:
+        return f"{away[0]} lies outside the run's scope ({snap.scope.describe()}): not repaired in this run"
     undecided = sorted(scopes & inconclusive)
     if undecided:
         return f"the check could not decide {undecided[0]}: not repaired while its data is incomplete"

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from osfsck.model.plan import RepairPlan
+from osfsck.model.scope import RunScope
 from osfsck.sources.base import ProgressFactory
 
 
@@ -24,6 +25,8 @@ class RunOptions:
     # --max-count: apply at most this many plans of each check, the first in
     # guards.batch_order; the rest are left for the next run (None: no batch)
     max_count: int | None = None
+    # --cell/--host/--project: read and report only inside (None: the whole cloud)
+    scope: RunScope | None = None
     # ask(plan) -> "y" | "n" | "a" (all for this check) | "q" (stop); given by the CLI
     ask: Callable[[RepairPlan], str] | None = None
     # progress(source_name) -> callable(done, total) | None; given by the CLI

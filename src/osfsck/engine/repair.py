@@ -223,7 +223,10 @@ def _recheck(
     inconclusive scopes).  A source that fails now is added to the run's `sources`: the run
     is incomplete (exit 8, one line on stderr) though its snapshot was not."""
     kinds = wiring.kinds_to_collect(settings, [check])
-    new, statuses = collect(wiring.build_sources(settings, kinds), kinds, known=current, scopes=scopes)
+    readers = wiring.build_sources(settings, kinds)
+    for src in readers:
+        src.within = current.scope  # a scoped run's per-project rows stay its projects'
+    new, statuses = collect(readers, kinds, known=current, scopes=scopes)
     failed = [s for s in statuses if s.status != "ok"]
     if failed:
         now = {(s.source, s.scope) for s in failed}

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from osfsck.model.finding import Finding, Inconclusive
 from osfsck.model.plan import Outcome, PlanResult
+from osfsck.model.scope import RunScope
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class RunResult:
     cancelled: bool = False
     skipped: list = field(default_factory=list)  # (code, name, why) of checks not run
     warnings: list[str] = field(default_factory=list)  # one line each, for stderr
+    scope: RunScope | None = None  # --cell/--host/--project: what the run read and reports
 
     @property
     def incomplete(self) -> list[tuple[str, str]]:

@@ -31,6 +31,7 @@ def result_dict(r: RunResult) -> dict:
         "reclaimable": r.reclaimable(),
         "cancelled": r.cancelled,
         "skipped": [{"code": c, "name": n, "reason": why} for c, n, why in r.skipped],
+        "scope": r.scope.as_dict() if r.scope else None,
     }
 
 
@@ -54,6 +55,7 @@ def as_jsonl(r: RunResult) -> str:
             "complete": d["complete"],
             "findings": len(d["findings"]),
             "reclaimable": d["reclaimable"],
+            "scope": d["scope"],
         }
     )
     return "".join(json.dumps(x, sort_keys=True, default=str) + "\n" for x in lines)
@@ -82,6 +84,11 @@ def prometheus(r: RunResult) -> str:
     rec = r.reclaimable()
     out += ["# HELP osfsck_reclaimable What repairing the findings would give back.", "# TYPE osfsck_reclaimable gauge"]
     out += [f'osfsck_reclaimable{{resource="{k}"}} {v}' for k, v in sorted(rec.items())]
+    out += [
+        "# HELP osfsck_scoped Whether the run read and reported only part of the cloud (--cell, --host, --project).",
+        "# TYPE osfsck_scoped gauge",
+        f"osfsck_scoped {int(bool(r.scope))}",
+    ]
     out += ["# HELP osfsck_repairs Repairs by outcome.", "# TYPE osfsck_repairs gauge"]
     for o in Outcome:
         out.append(f'osfsck_repairs{{outcome="{o.value}"}} {sum(1 for p in r.plans if p.outcome is o)}')
@@ -137,7 +144,8 @@ def _incomplete_lines(r: RunResult) -> list[str]:
 
 
 def table(r: RunResult) -> str:
-    lines = _incomplete_lines(r)
+    lines = [f"SCOPE: {r.scope.describe()} (nothing outside it was read; findings only inside)", ""] if r.scope else []
+    lines += _incomplete_lines(r)
     by_fp = {p.finding.fingerprint: p for p in r.plans}
     if r.findings:
         current = None

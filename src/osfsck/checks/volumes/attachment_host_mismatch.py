@@ -4,7 +4,7 @@ from typing import TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import attachment_evidence, instance_evidence
-from osfsck.checks.instance_index import instance_ref
+from osfsck.checks.instance_index import UNDECIDED, instance_ref
 from osfsck.checks.volumes.common import MIN_AGE, attachment_ref, iscsi_iqns, same_host, volume_ref, with_cinder
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import IscsiSession
@@ -96,8 +96,9 @@ class AttachmentHostMismatch(Check):
                 if recent(snap, a.updated_at, min_age) or (vol is not None and vol.migration_status):
                     continue
                 row = idx.primary(a.instance_uuid)
-                if row is None:  # its guest may be live in a cell not read
-                    vx.undecided(out, vx.nova_gaps((Instance, Migration)), attachment_ref(a.id))
+                if row is None:  # its guest, unless known gone, may be live in a cell not read
+                    if idx.status(a.instance_uuid).state == UNDECIDED:
+                        vx.undecided(out, vx.nova_gaps((Instance, Migration)), attachment_ref(a.id))
                     continue
                 if not row.host or idx.in_progress_migrations(a.instance_uuid):
                     continue

@@ -5,7 +5,7 @@ from typing import TypedDict
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.domains import domain_ref, domains_by_uuid, is_nova_domain
 from osfsck.checks.evidence import instance_evidence, volume_evidence
-from osfsck.checks.instance_index import instance_ref
+from osfsck.checks.instance_index import UNDECIDED, instance_ref
 from osfsck.checks.volumes.common import MIN_AGE, domain_volume_ref, volume_index, volume_ref
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import Domain, DomainVolume
@@ -91,8 +91,9 @@ class UnexpectedVolumeInDomain(Check):
                 continue
             ref = domain_ref(dom)
             row = idx.primary(uuid)
-            if row is None:
-                vx.undecided(out, vx.nova_gaps(), ref)  # its guest may be live in a cell not read
+            if row is None:  # its guest, unless known gone, may be live in a cell not read
+                if idx.status(uuid).state == UNDECIDED:
+                    vx.undecided(out, vx.nova_gaps(), ref)
                 continue
             out.examine(len(disks))
             if row.task_state or idx.in_progress_migrations(uuid):
