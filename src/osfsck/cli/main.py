@@ -13,7 +13,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from osfsck import __version__
-from osfsck.cli import exitcodes
+from osfsck.cli import exitcodes, plans
 from osfsck.cli.progress import progress_factory
 from osfsck.cli.scoping import scope_arguments, scope_of
 from osfsck.config import ConfigError, load_settings
@@ -106,6 +106,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--from", dest="from_snapshot", metavar="FILE", help="check a saved snapshot instead of the live cloud"
     )
+    plans.plan_out_argument(p)
 
     p = sub.add_parser("repair", help="find and repair (safe repairs only unless --unsafe)")
     _selection(p)
@@ -127,6 +128,7 @@ def parser() -> argparse.ArgumentParser:
         help="apply at most N plans of each check (by subject order) and leave the rest for the next run; "
         "N at most [repair] max_per_check",
     )
+    plans.plan_argument(p)
 
     p = sub.add_parser("collect", help="collect a snapshot to a file for later `check --from`")
     _selection(p)
@@ -200,6 +202,10 @@ def _interactive(args, verb: str) -> bool:
 
 def cmd_run(args, repair: bool) -> int:
     settings = _settings(args)
+    plan = plans.load(args)
+    if plan is not None and not plan.entries:
+        print(f"osfsck: {plan.path} holds no plan: nothing to repair", file=sys.stderr)
+        return exitcodes.OK
     interactive = _interactive(args, "repair") if repair else False
     grace = parse_duration(args.grace, "--grace") if getattr(args, "grace", None) is not None else None
     opts = RunOptions(
@@ -213,12 +219,14 @@ def cmd_run(args, repair: bool) -> int:
         grace=grace,
         max_count=getattr(args, "max_count", None),
         scope=scope_of(args),
+        plan=plan,
         ask=_ask_plan,
         progress=progress_factory(),
     )
     result = run(settings, opts)
     _emit(render(result, args.format), args.output)
     sys.stdout.flush()
+    plans.write(args, result)
     for s in result.sources:
         if s.status != "ok":
             print(f"osfsck: {s.source} {s.scope}: {s.status}: {s.reason}", file=sys.stderr)

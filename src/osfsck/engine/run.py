@@ -3,6 +3,7 @@ seen in the state file, plan, and repair if asked (holding the journal's writer 
 
 from __future__ import annotations
 
+import dataclasses
 from contextlib import nullcontext
 
 from osfsck.checks.base import Check, CheckOutput
@@ -11,7 +12,7 @@ from osfsck.engine import state, wiring
 from osfsck.engine.collect import collect
 from osfsck.engine.lock import exclusive
 from osfsck.engine.options import RunOptions
-from osfsck.engine.repair import repair_findings
+from osfsck.engine.repair import match_plan, repair_findings
 from osfsck.model.facts.nova import API_SCOPE, Cell
 from osfsck.model.result import CheckStats, RunResult, SourceStatus
 from osfsck.model.scope import RunScope, ScopeError
@@ -71,6 +72,11 @@ def evaluate(checks: list[Check], snap: Snapshot, result: RunResult) -> dict[str
 
 
 def run(settings: Settings, opts: RunOptions) -> RunResult:
+    if opts.plan is not None:
+        # the plan file says what runs: its checks, in the scope it was made for
+        if opts.select or opts.ignore or opts.scope or not opts.repair:
+            raise ConfigError("a plan file says which checks run and where: --plan goes with `repair` alone")
+        opts = dataclasses.replace(opts, select=opts.plan.codes, scope=opts.plan.scope)
     checks = wiring.build_checks(settings, opts.select, opts.ignore)
     skipped: list[tuple[str, str, str]] = []
     if opts.from_snapshot and opts.repair:
@@ -100,8 +106,10 @@ def run(settings: Settings, opts: RunOptions) -> RunResult:
             snap, statuses = collect_snapshot(settings, checks, opts.progress, opts.scope)
         result = RunResult(mode=opts.mode, taken_at=snap.taken_at, sources=statuses, skipped=skipped, scope=snap.scope)
         evaluate(checks, snap, result)
+        # a plan file edited beyond removing entries stops the run before it writes anything
+        matched = match_plan(settings, opts, checks, snap, result) if opts.plan is not None else None
         seen = _record(settings, opts, result, bool(snap.scope))
-        repair_findings(settings, opts, checks, snap, result, seen)
+        repair_findings(settings, opts, checks, snap, result, seen, matched=matched)
     return result
 
 
