@@ -218,3 +218,18 @@ def test_an_empty_result_writes_an_empty_plan(tmp_path):
     assert planfile.write(str(path), RunResult(mode="check", taken_at=NOW)) == 0
     assert planfile.read(str(path)).entries == {}
     assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_time_a_write_stamps_is_not_an_edit(tmp_path):
+    """A conditional write stamps its row with the moment it writes (taken when planned):
+    the run that applies a file plans a later moment than the one that wrote it."""
+    f = with_evidence(1)
+    early = RepairPlan("fix-it", FixIt.safety, f, f.subject, "fix", params={"values": {"updated_at": "10:00:00"}})
+    late = dataclasses.replace(early, params={"values": {"updated_at": "10:05:00"}})
+    entry = {**planfile.what_it_does(early), "fingerprint": f.fingerprint, "code": f.code}
+    assert planfile.edited(entry, late) is None
+    # what the write expects to find is compared whole
+    seen = dataclasses.replace(early, params={"expect": {"updated_at": "09:00:00"}})
+    other = dataclasses.replace(early, params={"expect": {"updated_at": "09:30:00"}})
+    entry = {**planfile.what_it_does(seen), "fingerprint": f.fingerprint, "code": f.code}
+    assert planfile.edited(entry, other) == "params"

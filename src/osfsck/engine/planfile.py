@@ -94,6 +94,21 @@ def what_it_does(plan: RepairPlan) -> dict[str, Any]:
     }
 
 
+def _unstamped(value: Any, writing: bool = False) -> Any:
+    """Params without the time a conditional write stamps its row with (`updated_at`,
+    `deleted_at`... under "values": the moment it writes, taken when it is planned), which
+    differs between the run that wrote the file and the run that applies it; what a write
+    expects to find ("expect", from the database) is compared whole."""
+    if isinstance(value, dict):
+        return {
+            k: "<when written>" if writing and str(k).endswith("_at") else _unstamped(v, writing or k == "values")
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_unstamped(v, writing) for v in value]
+    return value
+
+
 # -- writing --------------------------------------------------------------------------------
 def write(path: str, result: RunResult) -> int:
     """Write the automatic plans of `result` (not runbooks) to `path` (0600, atomically);
@@ -190,7 +205,10 @@ def edited(entry: dict[str, Any], plan: RepairPlan) -> str | None:
     edit beyond removing entries), or None."""
     mine = what_it_does(plan)
     for key in ("repair", "safety", "target", "action", "params"):
-        if _canonical(entry[key]) != _canonical(mine[key]):
+        theirs, ours = entry[key], mine[key]
+        if key == "params":
+            theirs, ours = _unstamped(theirs), _unstamped(ours)
+        if _canonical(theirs) != _canonical(ours):
             return key
     return None
 
@@ -201,6 +219,11 @@ def verdict(entry: dict[str, Any], pr: PlanResult | None) -> str | None:
     the entry was edited: the finding is unchanged and osfsck's plan for it differs."""
     if pr is None:
         return "not applied: its finding is gone"
+    if entry["code"] != pr.finding.code:
+        raise PlanFileError(
+            f"plan {entry['fingerprint']}: its code {entry['code']} is not its finding's ({pr.finding.code}): "
+            "the file was edited beyond removing entries: nothing applied"
+        )
     if evidence_digest(pr.finding) != entry["evidence_digest"]:
         return "not applied: its finding changed since the plan was made (its evidence differs)"
     if pr.plan is None or pr.plan.safety is Safety.MANUAL:
