@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.sources.test_scoped_sources import Reads
-from tests.support.cli import built_lab, journal, osfsck
+from tests.support.cli import built_lab, journal, osfsck, start_osfsck
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -149,8 +149,22 @@ def test_a_reviewed_plan_applies_exactly_what_it_holds_and_an_edited_one_nothing
     p = osfsck("repair", "--yes", "--grace", "0", "--plan", str(edited), config=config(lab))
     assert p.returncode == 16 and "edited beyond removing entries" in p.stderr and p.stderr.count("\n") == 1
     assert journal(lab) == before
-    p = osfsck("repair", "--yes", "--grace", "0", "--plan", str(reviewed), "--format", "json", config=config(lab))
-    d = json.loads(p.stdout)
+    # one writer at a time: while another holds the journal's lock, one line and exit 8
+    from osfsck.engine.lock import exclusive
+
+    with exclusive(str(lab / "osfsck" / "journal.jsonl"), "repair"):
+        p = osfsck("repair", "--yes", "--grace", "0", "--plan", str(reviewed), config=config(lab))
+        assert p.returncode == 8 and "another osfsck is writing through" in p.stderr and p.stderr.count("\n") == 1
+    # two at once: the plan is applied once
+    runs = [
+        start_osfsck("repair", "--yes", "--grace", "0", "--plan", str(reviewed), "--format", "json", config=config(lab))
+        for _ in range(2)
+    ]
+    outs = [(r.wait(600), r.stdout.read()) for r in runs]
+    # one applies it; the other waited for nothing: the lock was held (8), or it came after
+    # and found the finding gone (0, or 4 for others the file does not hold)
+    assert sorted(code & 1 for code, _ in outs) == [0, 1], [code for code, _ in outs]
+    d = json.loads(next(out for code, out in outs if code & 1))
     applied = [r for r in d["repairs"] if r["outcome"] == "applied"]
     assert [r["fingerprint"] for r in applied] == [chosen["fingerprint"]]
     assert {r["reason"] for r in d["repairs"] if r["outcome"] == "skipped"} <= {"not in the plan file"}
