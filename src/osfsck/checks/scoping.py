@@ -262,17 +262,20 @@ class Places:
         arch = idx.archived.get(uuid)
         mapping = idx.mappings.get(uuid)
         build = idx.build_requests.get(uuid)
+        # what nothing read says is unknown only while some cell (or the cell list) was
+        # not read whole: with every cell read, a uuid without rows is in none, on no host
+        unread = bool(idx.partial_cells) or not idx.api_complete
         cells = {r.cell for r in rows} | ({arch.cell} if arch else set())
         home = idx.cell_name(mapping.cell_uuid) if mapping is not None else None
         if home:
             cells.add(home)
-        if not (rows or arch or mapping or build):
+        if unread and not (rows or arch or mapping or build):
             cells.add(ANY)
         hosts = idx.expected_hosts(uuid) | {r.host for r in rows if r.host}
         if arch and arch.host:
             hosts.add(arch.host)
-        if not (rows or arch):
-            hosts.add(ANY)  # its rows were not read (its cell was not)
+        if unread and not (rows or arch):
+            hosts.add(ANY)  # its rows may be in a cell not read
         projects = {r.project_id for r in rows if r.project_id}
         projects |= {x.project_id for x in (mapping, build) if x is not None and x.project_id}
         return Place(frozenset(cells), frozenset(hosts), frozenset(projects or {ANY}))
