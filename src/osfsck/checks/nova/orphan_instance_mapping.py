@@ -104,6 +104,8 @@ class OrphanInstanceMapping(Check):
             if dead is not None and dead.cell == cell:
                 continue  # deleted in its own cell: a row seen is proof, however partial the read
             if not idx.cell_complete(cell):
+                if snap.outside(cell_scope(cell)) and uuid not in idx.archived and dead is None:
+                    continue  # a mapping of a cell a scoped run did not read: not asked about
                 out.inconclusive(cell_scope(cell), idx.cell_reason(cell), mapping_ref(uuid))
                 continue
             arch = idx.archived.get(uuid)
