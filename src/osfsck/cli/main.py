@@ -13,8 +13,9 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from osfsck import __version__
-from osfsck.cli import completion, exitcodes, helptext, logs, output, streams
+from osfsck.cli import completion, exitcodes, helptext, logs, output, plans, streams
 from osfsck.cli.progress import progress_factory
+from osfsck.cli.scoping import scope_arguments, scope_of
 from osfsck.config import ConfigError, load_settings
 from osfsck.config.load import parse_duration
 from osfsck.engine import admin, wiring
@@ -123,10 +124,12 @@ def parser(extensions: bool = True) -> argparse.ArgumentParser:
         _selection(p)
         output.add_arguments(p, FORMATS, listing.FINDING_COLUMNS, listing.FINDING_DEFAULT, group_by=True)
         _output(p)
+        scope_arguments(p)
     check, repair = sub.choices["check"], sub.choices["repair"]
     check.add_argument(
         "--from", dest="from_snapshot", metavar="FILE", help="check a saved snapshot instead of the live cloud"
     )
+    plans.plan_out_argument(check)
     repair.add_argument(
         "--unsafe", action="store_true", help="also apply unsafe (destructive or tenant-visible) repairs"
     )
@@ -138,9 +141,18 @@ def parser(extensions: bool = True) -> argparse.ArgumentParser:
         help="override [repair] grace and every check's own, e.g. 2h; "
         "0 also repairs what was first seen in this very run",
     )
+    repair.add_argument(
+        "--max-count",
+        type=int,
+        metavar="N",
+        help="apply at most N plans of each check (by subject order) and leave the rest for the next run; "
+        "N at most [repair] max_per_check",
+    )
+    plans.plan_argument(repair)
 
     p = command("collect", "collect a snapshot to a file for later `check --from`")
     _selection(p)
+    scope_arguments(p)
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="snapshot file (.json or .json.gz)")
 
     p = command("checks", "the catalogue of checks; `checks show CODE` documents one")
@@ -219,6 +231,10 @@ def _interactive(args, verb: str) -> bool:
 def cmd_run(args, repair: bool) -> int:
     fmt, columns = _output_options(args, columns_for(args.group_by))
     settings = _settings(args)
+    plan = plans.load(args)
+    if plan is not None and not plan.entries:
+        print(f"osfsck: {plan.path} holds no plan: nothing to repair", file=sys.stderr)
+        return exitcodes.OK
     interactive = _interactive(args, "repair") if repair else False
     grace = parse_duration(args.grace, "--grace") if getattr(args, "grace", None) is not None else None
     opts = RunOptions(
@@ -230,6 +246,9 @@ def cmd_run(args, repair: bool) -> int:
         ignore=_split(args.ignore),
         from_snapshot=getattr(args, "from_snapshot", None),
         grace=grace,
+        max_count=getattr(args, "max_count", None),
+        scope=scope_of(args),
+        plan=plan,
         ask=_ask_plan,
         progress=progress_factory(),
     )
@@ -242,6 +261,7 @@ def cmd_run(args, repair: bool) -> int:
         for what, why in result.incomplete[:1]:
             n = len(result.incomplete)
             _say(f"INCOMPLETE: {n} scope(s) not read or not decided, e.g. {what}: {why}")
+    plans.write(args, result)
     for s in result.sources:
         if s.status != "ok":
             _say(f"{s.source} {s.scope}: {s.status}: {s.reason}")
@@ -255,7 +275,7 @@ def cmd_collect(args) -> int:
     checks = wiring.build_checks(settings, _split(args.select), _split(args.ignore))
     # what the config does not name (no [nsx]) is not collected, as `check` does not run it
     checks, _ = wiring.runnable_checks(settings, checks, explicit=bool(args.select))
-    snap, statuses = collect_snapshot(settings, checks, progress_factory())
+    snap, statuses = collect_snapshot(settings, checks, progress_factory(), scope_of(args))
     snap.write(args.output)
     bad = [s for s in statuses if s.status != "ok"]
     for s in bad:
