@@ -226,6 +226,27 @@ def cli(id: str, argv: tuple, *says: str, files: dict | None = None, code: int =
     return Bad(id, argv, code, says, {TOML: "", **(files or {})})
 
 
+def _plan_file(drop: str | None = None, **changes: str) -> str:
+    """A plan file of one zombie-domain entry, with `changes` to it (or a key dropped)."""
+    entry = {
+        "fingerprint": "0123456789abcdef",
+        "code": "HV101",
+        "check": "zombie-domain",
+        "repair": "undefine-domain",
+        "safety": "unsafe",
+        "action": "destroy and undefine domain x",
+        "target": {"kind": "domain", "id": "x", "scope": "host:hv1"},
+        "params": {},
+        "evidence_digest": "sha256:0",
+        "subject": {"kind": "domain", "id": "x", "scope": "host:hv1"},
+        "message": "m",
+        "note": "",
+        **changes,
+    }
+    entry.pop(drop or "", None)
+    return json.dumps({"format": "osfsck-plan/1", "scope": None, "plans": [entry]})
+
+
 DEEP = "[" * 100_000 + "]" * 100_000
 HUGE_INT = "1" * 5000
 
@@ -847,6 +868,59 @@ CASES: list[Bad] = [
     cli("cli-collect-without-output", ("-c", TOML, "collect"), "-o/--output"),
     cli("cli-repair-unattended", ("-c", TOML, "repair"), "--yes"),
     cli("cli-repair-with-from", ("-c", TOML, "repair", "--from", "snap.json"), "--from"),
+    cli(
+        "cli-cell-unknown-in-snapshot",
+        ("-c", TOML, "check", "--from", "snap.json", "--cell", "cell9", "-o", "report.txt"),
+        "--cell cell9",
+        "no cell of that name or uuid",
+        "(cells: cell1)",
+        files={"snap.json": snap()},
+    ),
+    cli("cli-cell-without-value", ("-c", TOML, "check", "--cell"), "--cell", "expected one argument"),
+    *[
+        cli(
+            f"plan-{id}",
+            ("-c", TOML, "repair", "--yes", "--plan", "plan.json"),
+            "plan.json",
+            *says,
+            files={"plan.json": text},
+        )
+        for id, text, says in (
+            ("not-json", "{plans: []", ("not JSON",)),
+            ("binary", b"\xff\xfe\x00", ("not UTF-8",)),
+            (
+                "wrong-version",
+                '{"format": "osfsck-plan/2", "plans": []}',
+                ("osfsck-plan/2", "expected format osfsck-plan/1"),
+            ),
+            ("a-snapshot", snap(), ("not an osfsck plan file", "osfsck-snapshot/1")),
+            ("unknown-check", _plan_file(code="XX999"), ("plans[0].code", "no check 'XX999'")),
+            (
+                "unknown-repair",
+                _plan_file(repair="rm-rf"),
+                ("plans[0].repair", "HV101 zombie-domain has no repair 'rm-rf'"),
+            ),
+            ("missing-key", _plan_file(drop="params"), ("plans[0].params", "expected an object")),
+        )
+    ],
+    cli("plan-missing", ("-c", TOML, "repair", "--yes", "--plan", "absent.json"), "absent.json", "cannot read"),
+    cli(
+        "plan-with-select",
+        ("-c", TOML, "repair", "--yes", "--plan", "plan.json", "--select", "HV"),
+        "--plan fixes which checks run",
+        "--select",
+        files={"plan.json": _plan_file()},
+    ),
+    cli(
+        "plan-out-in-missing-folder",
+        ("-c", TOML, "check", "--from", "snap.json", "--plan-out", "nodir/plan.json"),
+        "--plan-out nodir/plan.json",
+        "no folder",
+        files={"snap.json": snap()},
+    ),
+    cli("cli-max-count-zero", ("-c", TOML, "repair", "--yes", "--max-count", "0"), "--max-count 0", "1 to"),
+    cli("cli-max-count-over-cap", ("-c", TOML, "repair", "--yes", "--max-count", "26"), "--max-count 26", "(25)"),
+    cli("cli-max-count-word", ("-c", TOML, "repair", "--yes", "--max-count", "all"), "--max-count", "'all'"),
     cli(
         "cli-output-in-missing-folder",
         ("-c", TOML, "check", "--from", "snap.json", "-o", "nodir/report.txt"),

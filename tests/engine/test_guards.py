@@ -101,6 +101,17 @@ def test_blast_radius_says_which_limit():
     assert "per-check cap of 25" in guards.blast_radius(26, 26, 100, **LIMITS)
 
 
+def test_a_batched_run_is_not_refused_by_the_cap_but_still_by_an_implausible_share():
+    assert guards.blast_radius(26, 26, 100, **LIMITS, batched=True) is None
+    assert "implausible" in guards.blast_radius(11, 11, 20, **LIMITS, batched=True)
+
+
+def test_batch_takes_the_first_n_and_leaves_the_rest():
+    assert guards.batch(2, [1, 2, 3]) == ([1, 2], [3])
+    assert guards.batch(None, [1, 2, 3]) == ([1, 2, 3], [])
+    assert guards.batch(5, [1]) == ([1], [])
+
+
 # -- grace ------------------------------------------------------------------------------
 def test_grace_by_the_subjects_own_change_time():
     old = finding(changed_at=NOW - dt.timedelta(hours=2))

@@ -210,6 +210,52 @@ def test_blast_radius_refuses_the_whole_check(tmp_path):
     assert repair.applied == [] and "implausible" in result.checks[0].repair_refused
 
 
+def test_max_count_applies_the_first_n_by_subject_and_leaves_the_rest(tmp_path):
+    """A batched run applies the first N plans in subject order (whatever order the
+    findings came in) instead of refusing a check above the cap; the rest are left, and the
+    next run, where the first N are gone, takes the next N."""
+    many = [finding(n) for n in (7, 3, 11, 5, 1, 9)]  # subjects t1 < t11 < t3 < t5 < t7 < t9
+    opts = RunOptions(repair=True, unsafe=True, assume_yes=True, max_count=2)
+    result, repair, journal = run(tmp_path, many, opts=opts, max_per_check=2)
+    assert repair.applied == ["t1", "t11"] and result.checks[0].repair_refused == ""
+    assert {k for k, v in outcomes(result).items() if v == ("left", "left: batch limit (--max-count 2)")} == {
+        "t3",
+        "t5",
+        "t7",
+        "t9",
+    }
+    assert [r["status"] for r in journal] == ["intent", "applied"] * 2
+    assert result.exit_code() == 1 | 4  # some repaired, some left
+    rest = [f for f in many if f.subject.id not in repair.applied]
+    result, repair, _ = run(tmp_path, rest, opts=opts, max_per_check=2)
+    assert repair.applied == ["t3", "t5"]
+
+
+def test_max_count_counts_only_plans_the_guards_let_through(tmp_path):
+    """A plan held back (here by the grace) is not taken into the batch: it would hold
+    the batch back run after run."""
+    fs = [finding(1, changed_at=None), finding(2), finding(3)]
+    opts = RunOptions(repair=True, unsafe=True, assume_yes=True, max_count=1)
+    result, repair, _ = run(tmp_path, fs, opts=opts)
+    assert repair.applied == ["t2"]
+    assert outcomes(result)["t1"][1].startswith("first seen in this run")
+    assert outcomes(result)["t3"] == ("left", "left: batch limit (--max-count 1)")
+
+
+def test_max_count_does_not_override_an_implausible_share(tmp_path):
+    many = [finding(n) for n in range(11)]
+    opts = RunOptions(repair=True, unsafe=True, assume_yes=True, max_count=2)
+    result, repair, journal = run(tmp_path, many, opts=opts, examined=20)
+    assert repair.applied == [] and journal == [] and "implausible" in result.checks[0].repair_refused
+    assert {v[0] for v in outcomes(result).values()} == {"skipped"}
+
+
+def test_max_count_in_a_read_only_run_changes_nothing(tmp_path):
+    many = [finding(n) for n in range(30)]
+    result, _, _ = run(tmp_path, many, opts=RunOptions(max_count=2))
+    assert result.checks[0].repair_refused.startswith("30 repairs exceed")
+
+
 def test_no_repair_in_a_scope_the_check_could_not_decide(tmp_path):
     result, repair, _ = run(tmp_path, [finding(1), finding(2, scope="cell:cell2")], inconclusive=["cell:cell2"])
     assert repair.applied == ["t1"]
@@ -387,3 +433,19 @@ def test_undo_offers_an_uncertain_write_only_when_named(tmp_path):
         journal.append({"id": rid, "status": status})
     assert [e["id"] for e in undo_candidates(journal, [], last=False)] == ["a"]
     assert [e["id"] for e in undo_candidates(journal, ["u", "f"], last=False)] == ["u"]
+
+
+def test_plans_left_by_the_batch_say_so_in_every_format(tmp_path):
+    from osfsck.report import FORMATS, render
+
+    opts = RunOptions(repair=True, unsafe=True, assume_yes=True, max_count=1)
+    result, _, _ = run(tmp_path, [finding(1), finding(2)], opts=opts)
+    text = {fmt: render(result, fmt) for fmt in FORMATS}
+    assert "left: batch limit (--max-count 1)" in text["text"] and "(1 by the batch limit)" in text["text"]
+    repairs = json.loads(text["json"])["repairs"]
+    assert [(p["outcome"], p["reason"]) for p in repairs if p["target"]["id"] == "t2"] == [
+        ("left", "left: batch limit (--max-count 1)")
+    ]
+    lines = [json.loads(line) for line in text["jsonl"].splitlines()]
+    assert any(x["type"] == "repair" and x["outcome"] == "left" for x in lines)
+    assert 'osfsck_repairs{outcome="left"} 1' in text["prometheus"]

@@ -2,7 +2,7 @@
 neutron-server with `auth_strategy = noauth`): no Keystone request, no X-Auth-Token, the
 conditional delete unchanged.
 
-The server is an httpx.MockTransport written to the documented API (GET and DELETE
+The server is a double (tests/support/http_double.py) written to the documented API (GET and DELETE
 /v2.0/ports/{id}, `If-Match: revision_number=N` answered 412 when the revision moved on,
 errors as {"NeutronError": {...}}); the integration test
 tests/integration/test_neutron_server.py runs the same against the real neutron-server.
@@ -19,7 +19,9 @@ from osfsck.model.finding import Finding, Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.repairs.base import RepairError
 from osfsck.repairs.neutron.ports import DeletePort
+from osfsck_lab.loopback import free_port
 from tests.repairs.helpers import apply, context, plan_of
+from tests.support.http_double import http
 
 ENDPOINT = "http://127.0.0.1:9696"
 PORT = "5b0c7a1e-2f4d-4c8e-9a6b-1d2e3f405162"
@@ -78,7 +80,7 @@ def noauth(**kw) -> NeutronSettings:
 def test_noauth_sends_no_token_and_never_asks_keystone():
     server = NoauthNeutron()
     # an auth_url left over would make a Keystone client authenticate: noauth must not
-    api = NeutronApi(noauth(), transport=httpx.MockTransport(server.handler))
+    api = NeutronApi(noauth(), http(server.handler))
     assert api.get_port(PORT)["revision_number"] == 3
     with pytest.raises(NeutronApiError, match="changed since it was read"):
         api.delete_port(PORT, revision_number=2)
@@ -98,26 +100,25 @@ def test_a_401_is_an_error_not_a_keystone_retry():
         calls.append(request)
         return httpx.Response(401, json={"error": {"message": "The request you have made requires authentication."}})
 
-    api = NeutronApi(noauth(), transport=httpx.MockTransport(refuse))
+    api = NeutronApi(noauth(), http(refuse))
     with pytest.raises(NeutronApiError) as e:
         api.get_port(PORT)
     assert "HTTP 401" in str(e.value) and "\n" not in str(e.value) and len(calls) == 1
 
 
 def test_noauth_without_endpoint_is_one_line():
-    api = NeutronApi(NeutronSettings(auth="none"), transport=httpx.MockTransport(lambda r: httpx.Response(500)))
+    api = NeutronApi(NeutronSettings(auth="none"), http(lambda r: httpx.Response(500)))
     with pytest.raises(NeutronApiError, match='auth = "none" needs endpoint'):
         api.get_port(PORT)
 
 
 def test_an_unreachable_endpoint_is_one_line():
-    def down(request):
-        raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
-
-    api = NeutronApi(noauth(), transport=httpx.MockTransport(down))
+    endpoint = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    api = NeutronApi(NeutronSettings(endpoint=endpoint, auth="none"))
     with pytest.raises(NeutronApiError) as e:
         api.delete_port(PORT, revision_number=3)
-    assert str(e.value) == f"cannot delete port {PORT}: {ENDPOINT}: [Errno 111] Connection refused"
+    assert str(e.value) == f"cannot delete port {PORT}: {endpoint}: [Errno 111] Connection refused"
+    assert e.value.answered is None  # nothing was sent: the port was not deleted
 
 
 def orphan_finding() -> Finding:
@@ -136,7 +137,7 @@ def test_delete_port_runs_with_noauth_settings():
     server = NoauthNeutron()
     settings = noauth()
     ctx = context(neutron=settings)
-    ctx.client("neutron-api", lambda: NeutronApi(settings, transport=httpx.MockTransport(server.handler)))
+    ctx.client("neutron-api", lambda: NeutronApi(settings, http(server.handler)))
     repair = DeletePort()
     assert settings.api_configured and DeletePort.unavailable(ctx.settings) is None
     plan = plan_of(repair, orphan_finding())

@@ -4,8 +4,9 @@ NeutronDatabaseSource read from the same database (Nova's side from a World); ea
 applies, the finding is gone when the database is read again, a second apply is refused,
 and undo restores the rows (revision numbers move forward: see repairs/neutron/common.py).
 
-delete-port goes through the Networking API, which cannot run here: its test answers
-through an httpx.MockTransport written to the documented API (GET and DELETE
+delete-port goes through the Networking API (the real neutron-server is in
+tests/integration/test_neutron_server.py); here its test answers through a double
+(tests/support/http_double.py) written to the documented API (GET and DELETE
 /v2.0/ports/{id}, If-Match: revision_number), whose DELETE removes the port's rows from
 the same real-schema database as neutron-server would (bindings, addresses, floating IP
 associations, the port)."""
@@ -37,6 +38,7 @@ from osfsck.repairs.runbooks.network import MissingPortRunbook, OrphanPortRunboo
 from osfsck.sources.neutron_db import NeutronDatabaseSource
 from osfsck_lab import database, schemas
 from tests.repairs.helpers import apply, context, execute, plan_of, refused_again_then_undone
+from tests.support.http_double import http
 from tests.support.world import DAY, World
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, 0)
@@ -422,7 +424,7 @@ class NeutronServer:
 def api_context(url: str, server: NeutronServer):
     settings = NeutronSettings(database=Database(url), endpoint="https://neutron.example:9696", token="tok")
     ctx = context(neutron=settings)
-    ctx.client("neutron-api", lambda: NeutronApi(settings, transport=httpx.MockTransport(server.handler)))
+    ctx.client("neutron-api", lambda: NeutronApi(settings, http(server.handler)))
     return ctx
 
 

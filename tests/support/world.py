@@ -51,6 +51,7 @@ from osfsck.model.facts.nova import (
     cell_scope,
 )
 from osfsck.model.facts.rpc import InstanceAction
+from osfsck.model.scope import RunScope
 from osfsck.model.snapshot import Coverage, Snapshot, scope_of
 from osfsck.sources.connection_info import iscsi_paths
 from tests.support.world_dns import DnsWorld
@@ -776,7 +777,11 @@ class World(NeutronWorld, DnsWorld, OvnWorld, NsxWorld, RpcWorld, PlacementWorld
             self._dropped.add((kind.kind, host_scope(name)))
 
     # -- result -----------------------------------------------------------------------
-    def snapshot(self) -> Snapshot:
+    def snapshot(self, scope: RunScope | None = None) -> Snapshot:
+        """The snapshot of this world; with `scope`, as a run scoped so (`--cell`,
+        `--host`, `--project`) would read it: what lies outside not read at all."""
+        if scope is not None:
+            return self.snapshot().narrowed(scope)
         snap = Snapshot(taken_at=self.taken_at)
         facts = dict(self._facts)
         if self._mappings:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from osfsck_lab import wsgi_service
 from osfsck_lab.hypervisors import LabError
+from osfsck_lab.keystone_server import Keystone
 from osfsck_lab.loopback import free_port
 from osfsck_lab.wsgi_service import SERVE, venv_python
 
@@ -83,10 +84,16 @@ def available() -> str | None:
 
 
 def start_neutron(
-    out: Path, database_url: str, python: str | None = None, timeout: float = START_TIMEOUT
+    out: Path,
+    database_url: str,
+    python: str | None = None,
+    timeout: float = START_TIMEOUT,
+    keystone: Keystone | None = None,
 ) -> tuple[dict, list[str]]:
     """neutron-server for the lab in `out`, on the Neutron database at `database_url`;
-    returns (its lab.json entry, the API lines of the osfsck.toml `[neutron]` section)."""
+    returns (its lab.json entry, the API lines of the osfsck.toml `[neutron]` section).
+    With `keystone`, behind Keystone (`auth_strategy = keystone`: keystonemiddleware, from
+    Neutron's own virtualenv) instead of noauth."""
     python = python or available()
     if python is None:
         raise LabError(NOT_INSTALLED)
@@ -102,7 +109,7 @@ def start_neutron(
     shutil.copyfile(paste, folder / "api-paste.ini")
     port = free_port()
     log = folder / "neutron-server.log"
-    (folder / "neutron.conf").write_text(_neutron_conf(folder, connection, log))
+    (folder / "neutron.conf").write_text(_neutron_conf(folder, connection, log, keystone))
     (folder / "ml2_conf.ini").write_text(ML2_CONF)
     (folder / "serve.py").write_text(RUNNER)
     pidfile = folder / "neutron-server.pid"
@@ -115,18 +122,21 @@ def start_neutron(
         str(folder / "neutron.conf"),
         str(folder / "ml2_conf.ini"),
     ]
-    ready = urllib.request.Request(f"http://127.0.0.1:{port}/v2.0/networks?limit=1")
+    ready = urllib.request.Request(
+        f"http://127.0.0.1:{port}/v2.0/networks?limit=1", headers={"X-Auth-Token": keystone.token()} if keystone else {}
+    )
     entry = wsgi_service.launch("neutron-server", folder, argv, pidfile, port, log, ready, timeout)
-    return entry, [f'endpoint = "http://127.0.0.1:{port}"', 'auth = "none"']
+    # behind Keystone the endpoint is the catalog's (Keystone.add_endpoint)
+    return entry, [] if keystone else [f'endpoint = "http://127.0.0.1:{port}"', 'auth = "none"']
 
 
 stop_neutron = wsgi_service.stop
 
 
-def _neutron_conf(folder: Path, connection: str, log: Path) -> str:
+def _neutron_conf(folder: Path, connection: str, log: Path, keystone: Keystone | None) -> str:
     return f"""\
 [DEFAULT]
-auth_strategy = noauth
+auth_strategy = {"keystone" if keystone else "noauth"}
 core_plugin = ml2
 service_plugins = router
 api_paste_config = {folder / "api-paste.ini"}
@@ -150,4 +160,4 @@ lock_path = {folder / "state" / "lock"}
 
 [oslo_messaging_notifications]
 driver = noop
-"""
+{keystone.authtoken() if keystone else ""}"""

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from osfsck_lab import wsgi_service
 from osfsck_lab.hypervisors import LabError
+from osfsck_lab.keystone_server import Keystone
 from osfsck_lab.loopback import free_port
 from osfsck_lab.wsgi_service import SERVE, venv_python
 
@@ -61,35 +62,46 @@ def available() -> str | None:
 
 
 def start_placement(
-    out: Path, database_url: str, python: str | None = None, timeout: float = START_TIMEOUT
+    out: Path,
+    database_url: str,
+    python: str | None = None,
+    timeout: float = START_TIMEOUT,
+    keystone: Keystone | None = None,
+    name: str = "placement",
 ) -> tuple[dict, list[str]]:
-    """placement-api for the lab in `out`, on the placement database at `database_url`;
-    returns (its lab.json entry, the API lines of the osfsck.toml `[placement]` section)."""
+    """placement-api for the lab in `out` (in its folder `name`), on the placement database
+    at `database_url`; returns (its lab.json entry, the API lines of the osfsck.toml
+    `[placement]` section).  With `keystone`, behind Keystone as in a cloud (keystonemiddleware's
+    auth_token, from Placement's own virtualenv, validating every token with that Keystone)
+    instead of noauth2."""
     python = python or available()
     if python is None:
         raise LabError(NOT_INSTALLED)
     out = Path(out).resolve()
     connection = wsgi_service.connection(database_url, out, "Placement")
-    folder = out / "placement"
+    folder = out / name
     (folder / "lock").mkdir(parents=True, exist_ok=True)
     port = free_port()
     log = folder / "placement-api.log"
-    (folder / "placement.conf").write_text(_placement_conf(folder, connection, log))
+    (folder / "placement.conf").write_text(_placement_conf(folder, connection, log, keystone))
     (folder / "serve.py").write_text(RUNNER)
     pidfile = folder / "placement-api.pid"
     argv = [python, str(folder / "serve.py"), "127.0.0.1", str(port), str(pidfile), str(folder)]
     # the application is loaded, the database read and the standard classes synced
     ready = urllib.request.Request(
-        f"http://127.0.0.1:{port}/resource_providers?name=osfsck-ready", headers={"X-Auth-Token": "admin"}
+        f"http://127.0.0.1:{port}/resource_providers?name=osfsck-ready",
+        headers={"X-Auth-Token": keystone.token() if keystone else "admin"},
     )
     entry = wsgi_service.launch("placement-api", folder, argv, pidfile, port, log, ready, timeout)
-    return entry, [f'endpoint = "http://127.0.0.1:{port}"', 'auth = "none"']
+    # behind Keystone the endpoint is the catalog's (Keystone.add_endpoint) and the
+    # credentials are the caller's
+    return entry, [] if keystone else [f'endpoint = "http://127.0.0.1:{port}"', 'auth = "none"']
 
 
 stop_placement = wsgi_service.stop
 
 
-def _placement_conf(folder: Path, connection: str, log: Path) -> str:
+def _placement_conf(folder: Path, connection: str, log: Path, keystone: Keystone | None) -> str:
     return f"""\
 [DEFAULT]
 debug = false
@@ -97,7 +109,8 @@ use_stderr = false
 log_file = {log}
 
 [api]
-auth_strategy = noauth2
+auth_strategy = {"keystone" if keystone else "noauth2"}
+{keystone.authtoken() if keystone else ""}
 
 [placement_database]
 connection = {connection}

@@ -27,17 +27,23 @@ class CheckOutput:
         self.check = check
         self.findings: list[Finding] = []
         self.examined = 0
-        self._inconclusive: dict[str, Inconclusive] = {}
+        self.undecided: dict[str, Inconclusive] = {}
+        # scope -> the objects it was left undecided for (None: not said), so that a run
+        # scoped to some cells or hosts reports only what concerns them (checks/scoping.py)
+        self.grounds: dict[str, set[ObjectRef | None]] = {}
 
     def examine(self, n: int = 1) -> None:
         self.examined += n
 
-    def inconclusive(self, scope: str, reason: str) -> None:
-        self._inconclusive.setdefault(scope, Inconclusive(self.check.code, scope, reason))
+    def inconclusive(self, scope: str, reason: str, about: ObjectRef | None = None) -> None:
+        """`scope` could not be read (completely), so the check could not decide there, or
+        could not decide `about` (an object it judged, which needs `scope`)."""
+        self.undecided.setdefault(scope, Inconclusive(self.check.code, scope, reason))
+        self.grounds.setdefault(scope, set()).add(about)
 
     @property
     def inconclusive_list(self) -> list[Inconclusive]:
-        return [self._inconclusive[s] for s in sorted(self._inconclusive)]
+        return [self.undecided[s] for s in sorted(self.undecided)]
 
     def found(
         self,
@@ -110,6 +116,10 @@ class Check:
             nowhere = snap.coverage.get((kind.kind, ANYWHERE))
             if nowhere is not None and not nowhere.complete:
                 out.inconclusive(ANYWHERE, nowhere.reason)
+        if snap.scope:
+            from osfsck.checks.scoping import narrow  # it reads the checks' shared indexes
+
+            narrow(out, snap)
         out.findings.sort(key=Finding.sort_key)
         return out
 
@@ -191,15 +201,25 @@ def recent(snap: Snapshot, when: dt.datetime | None, min_age: float) -> bool:
     return age is not None and age < min_age
 
 
-def scope_complete(snap: Snapshot, out: CheckOutput, scope: str, kinds: Iterable[FactType]) -> bool:
+def scope_complete(
+    snap: Snapshot, out: CheckOutput, scope: str, kinds: Iterable[FactType], about: ObjectRef | None = None
+) -> bool:
     """True when every one of `kinds` was read completely in `scope`; otherwise the scope
-    is recorded inconclusive (with the first incomplete kind's reason): a check that judges
-    absence against it must not judge anything there."""
+    is recorded inconclusive (with the first incomplete kind's reason, for `about` when it
+    is one object's judgement that needs it): a check that judges absence against it must
+    not judge anything there."""
     for kind in kinds:
         if not snap.is_complete(kind, scope):
-            out.inconclusive(scope, snap.why_incomplete(kind, scope))
+            out.inconclusive(scope, snap.why_incomplete(kind, scope), about)
             return False
     return True
+
+
+def place_ref(scope: str) -> ObjectRef:
+    """A host, a cell or a service's database as an object, by its scope ("host:<name>"):
+    what an undecided scope is recorded `about` when the check walks what lies there."""
+    what, _, name = scope.partition(":")
+    return ObjectRef(what, name or scope, scope)
 
 
 def collected(snap: Snapshot, kinds: Iterable[FactType]) -> bool:

@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from osfsck.checks.base import CheckOutput
+from osfsck.checks.base import CheckOutput, place_ref
 from osfsck.model.facts.base import FactType
 from osfsck.model.facts.hypervisor import Domain, host_scope
 from osfsck.model.facts.nova import API_SCOPE, Cell, ComputeNode, cell_scope
@@ -22,6 +22,11 @@ DEFAULT_NAME_PATTERN = r"^instance-[0-9a-f]{8}$"
 # virConnectGetType() ("QEMU" for kvm and qemu alike, "LXC", "Xen", "UML", "Parallels" or
 # "vz"); Ironic, VMware, Hyper-V... hosts report their own and hold no libvirt domain.
 LIBVIRT_HYPERVISOR_TYPES = frozenset({"qemu", "kvm", "lxc", "xen", "uml", "parallels", "vz"})
+
+# vm_states in which the libvirt driver keeps a defined domain on instance.host.  Left
+# out on purpose: building (not spawned yet), shelved and shelved_offloaded (the domain
+# is destroyed at offload), soft-delete and error (a failed build may have none), deleted.
+STATES_WITH_DOMAIN = frozenset({"active", "paused", "suspended", "stopped", "rescued", "resized"})
 
 # libvirt virDomainState -> Nova power_state, as nova/virt/libvirt/driver.py maps them
 # (LIBVIRT_POWER_STATE): blocked counts as running, shut off as shutdown, pmsuspended as suspended.
@@ -121,28 +126,32 @@ def unread_hosts(snap: Snapshot, kind: FactType = Domain) -> dict[str, str]:
     return found
 
 
-def host_read(snap: Snapshot, out: CheckOutput, host: str, cell: str) -> bool | None:
+def host_read(snap: Snapshot, out: CheckOutput, host: str, cell: str, about: ObjectRef | None = None) -> bool | None:
     """Whether the domains of `host` (in `cell`) were read completely: True; False when they
     were not, recorded inconclusive (the host, or its cell when that cell's hosts are
-    unknown); None for a host of another driver (Ironic, VMware), which is not judged."""
+    unknown; for `about`, the object judged); None for a host of another driver (Ironic,
+    VMware), which is not judged."""
     unread = unread_hosts(snap)
     scope = host_scope(host)
     if scope in unread:
-        out.inconclusive(scope, unread[scope])
+        out.inconclusive(scope, unread[scope], about)
         return False
     if snap.is_complete(Domain, scope):
         return True
     if cell_scope(cell) in unread:
-        out.inconclusive(cell_scope(cell), unread[cell_scope(cell)])
+        out.inconclusive(cell_scope(cell), unread[cell_scope(cell)], about)
         return False
     return None
 
 
-def all_hosts_read(snap: Snapshot, out: CheckOutput, kind: FactType = Domain) -> bool:
+def all_hosts_read(
+    snap: Snapshot, out: CheckOutput, kind: FactType = Domain, about: ObjectRef | None = None, walked: bool = False
+) -> bool:
     """True when every host that may hold `kind` facts (domains, by default) was read
-    completely; otherwise each one that was not is recorded inconclusive (what is there
-    could not be seen)."""
+    completely; otherwise each one that was not is recorded inconclusive: for `about`, an
+    object judged by what may be on any host, or, `walked`, for itself (a check whose
+    subjects are what it finds on the hosts did not look there)."""
     unread = unread_hosts(snap, kind)
     for scope, why in unread.items():
-        out.inconclusive(scope, why)
+        out.inconclusive(scope, why, place_ref(scope) if walked else about)
     return not unread

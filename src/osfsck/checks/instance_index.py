@@ -106,6 +106,7 @@ class InstanceIndex:
         }
         self.api_complete = all(s.is_complete(k, API_SCOPE) for k in (Cell, InstanceMapping))
         self._cell_complete: dict[str, bool] = {}
+        self._cells_reason: str | None = None
         self.partial_cells = sorted(name for name in self.cell_names if not self.cell_complete(name))
 
     # -- completeness -----------------------------------------------------------------
@@ -124,6 +125,21 @@ class InstanceIndex:
             if not self.snap.is_complete(k, scope):
                 return self.snap.why_incomplete(k, scope)
         return ""
+
+    def cells_reason(self) -> str:
+        """Why the partial cells are, one clause each; the cells a scoped run did not read
+        (outside its scope) in one clause."""
+        reason = self._cells_reason
+        if reason is None:
+            outside = [cell_scope(c) for c in self.partial_cells if self.snap.outside(cell_scope(c))]
+            parts = [
+                f"{cell_scope(c)}: {self.cell_reason(c)}" for c in self.partial_cells if cell_scope(c) not in outside
+            ]
+            if outside:
+                more = f" (+{len(outside) - 3} more)" if len(outside) > 3 else ""
+                parts.append(f"{', '.join(outside[:3])}{more}: not read, outside the run's scope")
+            reason = self._cells_reason = "; ".join(parts)
+        return reason
 
     def api_reason(self, *extra: FactType) -> str:
         """Why the API database's facts (cells, mappings, and `extra` kinds) are partial."""
@@ -154,18 +170,31 @@ class InstanceIndex:
             return Status(UNDECIDED, dead, arch, "the API database (cell list and mappings) is partial", (API_SCOPE,))
         if self.partial_cells:
             # Not live in any cell we read.  Only the instance mapping can tell us that
-            # the partial cells are irrelevant: it names the cell that holds the instance.
+            # the partial cells are irrelevant: it names the cell that holds the instance,
+            # when that cell, read whole, holds a row of it (deleted, or archived).  A
+            # mapping to a cell without the instance is wrong (mapping-wrong-cell, or an
+            # orphan mapping): the instance may be live in a partial cell.
             mapping = self.mappings.get(uuid)
             home = self.cell_name(mapping.cell_uuid) if mapping else None
-            if home is None or not self.cell_complete(home):
+            holds = (dead is not None and dead.cell == home) or (arch is not None and arch.cell == home)
+            if home is None or not self.cell_complete(home) or not holds:
                 scopes = tuple(cell_scope(c) for c in self.partial_cells)
-                reason = "; ".join(f"{cell_scope(c)}: {self.cell_reason(c)}" for c in self.partial_cells)
-                return Status(UNDECIDED, dead, arch, reason, scopes)
+                return Status(UNDECIDED, dead, arch, self.cells_reason(), scopes)
         if dead is not None:
             return Status(DELETED, dead, arch)
         if arch is not None:
             return Status(ARCHIVED, None, arch)
         return Status(UNKNOWN, None, None)
+
+    def mapped_outside(self, uuid: str) -> bool:
+        """Whether `uuid` is live in no cell read and mapped to a cell outside the run's
+        scope: what depends on it is not asked about (a cheap test for the loops that
+        visit every allocation or mapping)."""
+        if uuid in self.primaries:
+            return False
+        m = self.mappings.get(uuid)
+        home = self.cell_name(m.cell_uuid) if m is not None else None
+        return home is not None and self.snap.outside(cell_scope(home))
 
     def in_progress_migrations(self, uuid: str) -> list[Migration]:
         return [m for m in self.migrations.get(uuid, ()) if (m.status or "") not in MIGRATION_TERMINAL]
@@ -204,37 +233,38 @@ def instance_ref(uuid: str, cell: str | None) -> ObjectRef:
     return ObjectRef("instance", uuid, cell_scope(cell) if cell else "api")
 
 
-def undecided(out: CheckOutput, st: Status) -> bool:
-    """Record why an instance's status could not be decided; True when it could not."""
+def undecided(out: CheckOutput, st: Status, about: ObjectRef | None = None) -> bool:
+    """Record why an instance's status could not be decided (for `about`, the object
+    judged by it); True when it could not."""
     if st.state != UNDECIDED:
         return False
     for scope in st.scopes:
-        out.inconclusive(scope, st.reason)
+        out.inconclusive(scope, st.reason, about)
     return True
 
 
-def moves_known(out: CheckOutput, idx: InstanceIndex, uuid: str) -> bool:
+def moves_known(out: CheckOutput, idx: InstanceIndex, uuid: str, about: ObjectRef | None = None) -> bool:
     """True when the migrations of every cell holding a live row of `uuid` were read
     completely, so "no migration in progress" (and the hosts a move allows) can be believed;
-    otherwise that cell is recorded inconclusive: a resize or evacuation we could not see
-    would explain what looks wrong."""
+    otherwise that cell is recorded inconclusive (for `about`): a resize or evacuation we
+    could not see would explain what looks wrong."""
     snap = idx.snap
     for row in idx.live.get(uuid, ()):
         scope = cell_scope(row.cell)
         if not snap.is_complete(Migration, scope):
-            out.inconclusive(scope, snap.why_incomplete(Migration, scope))
+            out.inconclusive(scope, snap.why_incomplete(Migration, scope), about)
             return False
     return True
 
 
-def may_be_building(out: CheckOutput, idx: InstanceIndex, uuid: str) -> bool:
+def may_be_building(out: CheckOutput, idx: InstanceIndex, uuid: str, about: ObjectRef | None = None) -> bool:
     """True when `uuid` is a build request (scheduled, in no cell yet), or when the API
     database's build requests could not be read completely: then "api" is recorded
-    inconclusive, since the uuid may be a server being built."""
+    inconclusive (for `about`), since the uuid may be a server being built."""
     if uuid in idx.build_requests:
         return True
     if not idx.snap.is_complete(BuildRequest, API_SCOPE):
-        out.inconclusive(API_SCOPE, idx.snap.why_incomplete(BuildRequest, API_SCOPE))
+        out.inconclusive(API_SCOPE, idx.snap.why_incomplete(BuildRequest, API_SCOPE), about)
         return True
     return False
 

@@ -90,19 +90,20 @@ def service_evidence(snap: Snapshot, host: str | None, svc: Any, down_time: floa
     }
 
 
-def cells_without_services(snap: Snapshot, out: CheckOutput) -> list[str]:
+def cells_without_services(snap: Snapshot, out: CheckOutput, about: ObjectRef | None = None) -> list[str]:
     """The cells (cell0 aside: it runs no service) whose services were not read completely,
-    each recorded inconclusive; also the API scope when the cell list itself is partial."""
+    each recorded inconclusive (for `about`, the object judged); also the API scope when
+    the cell list itself is partial."""
     missing = []
     if not snap.is_complete(Cell, API_SCOPE):
-        out.inconclusive(API_SCOPE, snap.why_incomplete(Cell, API_SCOPE))
+        out.inconclusive(API_SCOPE, snap.why_incomplete(Cell, API_SCOPE), about)
         missing.append(API_SCOPE)
     for c in snap.of(Cell):
         if c.uuid == "00000000-0000-0000-0000-000000000000":
             continue
         scope = cell_scope(c.name)
         if not snap.is_complete(ComputeService, scope):
-            out.inconclusive(scope, snap.why_incomplete(ComputeService, scope))
+            out.inconclusive(scope, snap.why_incomplete(ComputeService, scope), about)
             missing.append(scope)
     return missing
 

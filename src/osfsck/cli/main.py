@@ -13,8 +13,9 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from osfsck import __version__
-from osfsck.cli import completion, exitcodes, helptext, logs, output, streams
+from osfsck.cli import completion, exitcodes, helptext, logs, output, plans, streams
 from osfsck.cli.progress import progress_factory
+from osfsck.cli.scoping import scope_arguments, scope_of
 from osfsck.config import ConfigError, load_settings
 from osfsck.config.load import parse_duration
 from osfsck.engine import admin, wiring
@@ -125,10 +126,12 @@ def parser(extensions: bool = True) -> argparse.ArgumentParser:
         _selection(p)
         output.add_arguments(p, FORMATS, listing.FINDING_COLUMNS, listing.FINDING_DEFAULT, group_by=True)
         _output(p)
+        scope_arguments(p)
     check, repair = sub.choices["check"], sub.choices["repair"]
     check.add_argument(
         "--from", dest="from_snapshot", metavar="FILE", help="check a saved snapshot instead of the live cloud"
     )
+    plans.plan_out_argument(check)
     repair.add_argument(
         "--unsafe", action="store_true", help="also apply unsafe (destructive or tenant-visible) repairs"
     )
@@ -140,9 +143,18 @@ def parser(extensions: bool = True) -> argparse.ArgumentParser:
         help="override [repair] grace and every check's own, e.g. 2h; "
         "0 also repairs what was first seen in this very run",
     )
+    repair.add_argument(
+        "--max-count",
+        type=int,
+        metavar="N",
+        help="apply at most N plans of each check (by subject order) and leave the rest for the next run; "
+        "N at most [repair] max_per_check",
+    )
+    plans.plan_argument(repair)
 
     p = command("collect", "collect a snapshot to a file for later `check --from`")
     _selection(p)
+    scope_arguments(p)
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="snapshot file (.json or .json.gz)")
 
     p = command("checks", "the catalogue of checks; `checks show CODE` documents one")
@@ -221,17 +233,24 @@ def _interactive(args, verb: str) -> bool:
 def cmd_run(args, repair: bool) -> int:
     fmt, columns = _output_options(args, columns_for(args.group_by))
     result = run_command(args, repair)
+    if result is None:
+        return exitcodes.OK
     verbose = logs.level(args) <= logging.INFO
     _emit(render(result, fmt, columns, args.group_by, verbose), args.output)
     sys.stdout.flush()
     rows_only = fmt in ("csv", "value") or (fmt in ("json", "yaml") and bool(columns or args.group_by))
-    report_run(result, rows_only)
+    report_run(args, result, rows_only)
     return result.exit_code()
 
 
-def run_command(args, repair: bool) -> RunResult:
-    """`check` or `repair` as `args` ask (`openstack fsck` runs it too: osfsck/osc)."""
+def run_command(args, repair: bool) -> RunResult | None:
+    """`check` or `repair` as `args` ask (`openstack fsck` runs it too: osfsck/osc); None
+    when `--plan` names a file that holds no plan (said on stderr: nothing to do)."""
     settings = _settings(args)
+    plan = plans.load(args)
+    if plan is not None and not plan.entries:
+        _say(f"{plan.path} holds no plan: nothing to repair")
+        return None
     interactive = _interactive(args, "repair") if repair else False
     grace = parse_duration(args.grace, "--grace") if getattr(args, "grace", None) is not None else None
     opts = RunOptions(
@@ -243,20 +262,24 @@ def run_command(args, repair: bool) -> RunResult:
         ignore=_split(args.ignore),
         from_snapshot=getattr(args, "from_snapshot", None),
         grace=grace,
+        max_count=getattr(args, "max_count", None),
+        scope=scope_of(args),
+        plan=plan,
         ask=_ask_plan,
         progress=progress_factory(),
     )
     return run(settings, opts)
 
 
-def report_run(result: RunResult, rows_only: bool) -> None:
-    """What a run says on stderr beside its report: that it is incomplete when the report
-    is `rows_only` (the rows cannot say it themselves: README, safety), each source that
-    failed, the warnings."""
+def report_run(args, result: RunResult, rows_only: bool) -> None:
+    """What a run does beside its report: the plan file of `--plan-out`, and on stderr that
+    it is incomplete when the report is `rows_only` (the rows cannot say it themselves:
+    README, safety), each source that failed, the warnings."""
     if rows_only:
         for what, why in result.incomplete[:1]:
             n = len(result.incomplete)
             _say(f"INCOMPLETE: {n} scope(s) not read or not decided, e.g. {what}: {why}")
+    plans.write(args, result)
     for s in result.sources:
         if s.status != "ok":
             _say(f"{s.source} {s.scope}: {s.status}: {s.reason}")
@@ -269,7 +292,7 @@ def cmd_collect(args) -> int:
     checks = wiring.build_checks(settings, _split(args.select), _split(args.ignore))
     # what the config does not name (no [nsx]) is not collected, as `check` does not run it
     checks, _ = wiring.runnable_checks(settings, checks, explicit=bool(args.select))
-    snap, statuses = collect_snapshot(settings, checks, progress_factory())
+    snap, statuses = collect_snapshot(settings, checks, progress_factory(), scope_of(args))
     snap.write(args.output)
     bad = [s for s in statuses if s.status != "ok"]
     for s in bad:

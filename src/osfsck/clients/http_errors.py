@@ -1,5 +1,6 @@
-"""One line for an HTTP client's failure (httpx wraps the cause: a refused socket, a
-certificate the CA file does not vouch for), shared by the HTTP clients."""
+"""One line for an HTTP client's failure (httpx and requests wrap the cause: a refused
+socket, a certificate the CA file does not vouch for), and for an OpenStack API's error
+answer, shared by the HTTP clients."""
 
 from __future__ import annotations
 
@@ -31,3 +32,28 @@ def reason(e: Exception) -> str:
         if str(x):
             last = str(x)
     return redact_url((last.strip().splitlines() or [type(e).__name__])[0])[:200]
+
+
+def message(r) -> str:
+    """The error's message: Neutron's {"NeutronError": {"message"}}, Keystone's {"error":
+    {"message"}}, Placement's {"errors": [{"detail", "title", "code"}]}, else the reason
+    phrase; one line, whatever the body holds.  `r`: a requests.Response (its json() and
+    reason)."""
+    try:
+        data = r.json()
+    except (ValueError, RecursionError):
+        data = None
+    text = None
+    if isinstance(data, dict):
+        errors = data.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            first = errors[0]
+            # Placement's detail starts with webob's generic sentence, then a blank line
+            detail = str(first.get("detail") or "").split("\n\n", 1)[-1].strip()
+            head = detail or str(first.get("title") or "") or r.reason or ""
+            text = head + (f" [{first['code']}]" if first.get("code") else "")
+        else:
+            err = data.get("NeutronError") or data.get("error") or {}
+            text = err.get("message") if isinstance(err, dict) else None
+    text = text or r.reason or ""
+    return " ".join(str(text).split())[:200]

@@ -2,18 +2,20 @@
 makes Neutron unplug the port from its host, release its addresses, remove its SDN
 objects (OVN, NSX) and tell Nova, which a database write would not.
 
-Authentication is Keystone v3 password auth (POST /v3/auth/tokens, the token in the
-X-Subject-Token header, neutron-server's endpoint from the catalog's "network" service)
-unless a token and an endpoint are configured, or none at all (`auth = "none"`: a
+Authentication is OpenStackApi's (keystoneauth1; neutron-server's endpoint from the
+catalog's "network" service unless `endpoint` is set), or none at all (`auth = "none"`: a
 standalone neutron-server with `auth_strategy = noauth`, which takes no token).  Errors
 are one line (NeutronApiError).
 """
 
 from __future__ import annotations
 
-import httpx
+from typing import TYPE_CHECKING
 
 from osfsck.clients.openstack_api import ApiError, OpenStackApi
+
+if TYPE_CHECKING:
+    import requests
 
 
 class NeutronApiError(ApiError):
@@ -54,7 +56,7 @@ class NeutronApi(OpenStackApi):
             is not None
         )
 
-    def _refusal(self, r: httpx.Response, what: str) -> str | None:
+    def _refusal(self, r: requests.Response, what: str) -> str | None:
         if r.status_code == 412:
             return f"cannot {what}: it changed since it was read (412 Precondition Failed)"
         return None

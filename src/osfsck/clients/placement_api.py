@@ -8,7 +8,7 @@ consumer's type (INSTANCE, MIGRATION), which a PUT must then name, so undo gives
 A write whose generation is stale gets 409 with the error code `placement.concurrent_update`:
 `PlacementConflict`, one line.
 
-Authentication as OpenStackApi (Keystone v3, catalog type "placement"); with `auth = "none"`
+Authentication as OpenStackApi (keystoneauth1, catalog type "placement"); with `auth = "none"`
 the token "admin" is sent: placement's `noauth2` middleware (placement/auth.py,
 NoAuthMiddleware) refuses a request without X-Auth-Token and makes the token's user (here
 "admin", with the admin role) the caller.
@@ -16,9 +16,13 @@ NoAuthMiddleware) refuses a request without X-Auth-Token and makes the token's u
 
 from __future__ import annotations
 
-import httpx
+from typing import TYPE_CHECKING
 
-from osfsck.clients.openstack_api import ApiError, OpenStackApi, message
+from osfsck.clients.http_errors import message
+from osfsck.clients.openstack_api import ApiError, OpenStackApi
+
+if TYPE_CHECKING:
+    import requests
 
 MICROVERSION = "1.38"
 
@@ -38,7 +42,7 @@ class PlacementApi(OpenStackApi):
     label = "the Placement API"
     Error = PlacementApiError
     noauth_token = "admin"
-    headers = {"OpenStack-API-Version": f"placement {MICROVERSION}"}
+    microversion = MICROVERSION
 
     # -- allocations ------------------------------------------------------------------
     def get_allocations(self, consumer: str) -> dict:
@@ -104,7 +108,7 @@ class PlacementApi(OpenStackApi):
         what = f"set the {part} of resource provider {uuid}"
         return self._json(self._request("PUT", f"/resource_providers/{uuid}/{part}", what, json=body), what)
 
-    def _refusal(self, r: httpx.Response, what: str) -> str | None:
+    def _refusal(self, r: requests.Response, what: str) -> str | None:
         if r.status_code == 409:
             conflict = PlacementConflict(f"cannot {what}: Placement refused it (409 Conflict: {message(r)})")
             conflict.answered = True

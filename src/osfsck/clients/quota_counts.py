@@ -28,6 +28,7 @@ from sqlalchemy import (
     func,
     literal,
     null,
+    or_,
     select,
     table,
     union_all,
@@ -83,6 +84,14 @@ def _sum_if(cond, value):
     return cast(func.coalesce(func.sum(case((cond, value), else_=0)), 0), Integer)
 
 
+def _of(project, project_id: str | tuple[str, ...]):
+    """The condition "the row is `project_id`'s" (or one of several projects': an OR of
+    equalities, as db.stream renders plain bound parameters, not an expanding IN)."""
+    if isinstance(project_id, str):
+        return project == project_id
+    return or_(*(project == p for p in project_id))
+
+
 def _group(table_name: str, t, project, type_col, counted, size, project_id):
     stmt = select(
         literal(CINDER_SCOPE),
@@ -95,13 +104,14 @@ def _group(table_name: str, t, project, type_col, counted, size, project_id):
         func.max(t.c.deleted_at),
     )
     if project_id is not None:
-        stmt = stmt.where(project == project_id)
+        stmt = stmt.where(_of(project, project_id))
     return stmt
 
 
-def cinder_counted(project_id: str | None = None):
+def cinder_counted(project_id: str | tuple[str, ...] | None = None):
     """One row per (table, project, volume type): (scope, table, project_id,
-    volume_type_id, count, gigabytes, last_updated, last_deleted)."""
+    volume_type_id, count, gigabytes, last_updated, last_deleted); of one project, or of
+    several (a run scoped with --project), or of all."""
     v, s, b, g = _volumes, _snapshots, _backups, _groups
     live_v = (v.c.deleted == 0) & (v.c.use_quota != 0)
     vols = _group("volumes", v, v.c.project_id, v.c.volume_type_id, live_v, v.c.size, project_id).group_by(
@@ -124,8 +134,9 @@ def cinder_counted(project_id: str | None = None):
     return union_all(vols, snaps, backups, groups)
 
 
-def neutron_counted(project_id: str | None = None, resources=None):
-    """One row per (tracked resource, project): (scope, resource, project_id, count)."""
+def neutron_counted(project_id: str | tuple[str, ...] | None = None, resources=None):
+    """One row per (tracked resource, project): (scope, resource, project_id, count); of
+    one project, several, or all."""
     parts = []
     for resource, table_name in NEUTRON_TRACKED.items():
         if resources is not None and resource not in resources:
@@ -133,6 +144,6 @@ def neutron_counted(project_id: str | None = None, resources=None):
         t = table(table_name, column("project_id", String))
         stmt = select(literal(NEUTRON_SCOPE), literal(resource), t.c.project_id, cast(func.count(), Integer))
         if project_id is not None:
-            stmt = stmt.where(t.c.project_id == project_id)
+            stmt = stmt.where(_of(t.c.project_id, project_id))
         parts.append(stmt.group_by(t.c.project_id))
     return union_all(*parts)

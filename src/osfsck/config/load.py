@@ -176,7 +176,7 @@ def _neutron(t: dict, base: Path) -> NeutronSettings:
     where = "[neutron]"
     only(t, _NEUTRON_DB_KEYS | API_KEYS | {"auth"}, where)
     db = service_database({k: v for k, v in t.items() if k in _NEUTRON_DB_KEYS}, "neutron", base)
-    return NeutronSettings(database=db, **service_api(t, where, base, "neutron-server"))
+    return NeutronSettings(database=db, **service_api(t, where, base, "neutron-server", "network"))
 
 
 _URI_EXAMPLE = "qemu+ssh://{host}/system"

@@ -6,9 +6,12 @@ rabbitmq...) import it; it imports neither."""
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
+from osfsck.config.clouds import from_clouds_yaml
 from osfsck.config.common import ConfigError, Database
 from osfsck.config.oslo_conf import ServiceConf, read_service_conf
 from osfsck.config.values import (
@@ -24,6 +27,7 @@ from osfsck.config.values import (
     required_text,
     text,
 )
+from osfsck.model.wording import show
 
 
 def database(table: dict, key: str, where: str, base: Path) -> Database | None:
@@ -108,8 +112,9 @@ def conf_keys(service: str) -> set[str]:
     return {f"{service}_conf", f"{service}_conf_dir"}
 
 
-API_KEYS = {
-    "endpoint",
+# the keys of an OpenStack API in a service's section; the credentials among them are
+# what `cloud` (clouds.yaml) replaces, the rest may refine it
+CREDENTIAL_KEYS = {
     "auth_url",
     "username",
     "password_env",
@@ -117,20 +122,100 @@ API_KEYS = {
     "project_name",
     "user_domain_name",
     "project_domain_name",
-    "region_name",
-    "interface",
+    "system_scope",
+    "application_credential_id",
+    "application_credential_name",
+    "application_credential_secret_env",
+    "application_credential_secret_file",
     "token_env",
-    "verify",
-    "ca_file",
-    "timeout",
 }
+API_KEYS = CREDENTIAL_KEYS | {"cloud", "endpoint", "region_name", "interface", "verify", "ca_file", "timeout"}
+INTERFACES = ("public", "internal", "admin")
 
 
-def service_api(t: dict, where: str, base: Path, server: str) -> dict:
+@dataclass(frozen=True)
+class ApiSettings:
+    """How osfsck reaches an OpenStack service's API (the [neutron] and [placement] keys):
+    at `endpoint`, or at the service's endpoint in the Keystone catalog (`region_name`,
+    `interface`), authenticated as `keystone_auth()` says; with `auth = "none"` at
+    `endpoint` without Keystone.  `cloud`: the clouds.yaml cloud the credentials and
+    defaults came from (`cloud_auth` holds them as openstacksdk resolved them)."""
+
+    endpoint: str | None = None  # e.g. https://neutron.example:9696
+    auth_url: str | None = None  # Keystone, e.g. https://keystone.example:5000/v3
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    project_name: str | None = None
+    user_domain_name: str = "Default"
+    project_domain_name: str = "Default"
+    system_scope: str | None = None  # "all": a system-scoped token instead of a project's
+    application_credential_id: str | None = None
+    application_credential_name: str | None = None  # with username (an id needs none)
+    application_credential_secret: str | None = field(default=None, repr=False)
+    region_name: str | None = None  # which catalog endpoint, when there are several regions
+    interface: str = "public"  # ... and which interface: public, internal or admin
+    token: str | None = field(default=None, repr=False)
+    verify: bool | str = True  # TLS verification; a CA bundle's path
+    cert: str | tuple[str, str] | None = None  # a client certificate (clouds.yaml's cert and key)
+    timeout: float = 30.0
+    auth: str = "keystone"  # "keystone", or "none" for a service that runs without Keystone
+    cloud: str | None = None
+    cloud_auth: tuple[str, dict[str, Any]] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def api_configured(self) -> bool:
+        if self.auth == "none":
+            return bool(self.endpoint)
+        return bool(self.cloud or self.auth_url or (self.token and self.endpoint))
+
+    def keystone_auth(self) -> tuple[str, dict[str, Any]] | None:
+        """keystoneauth1's plugin name and its options (for `loading.get_plugin_loader(name)
+        .load_from_options(**options)`), or None without Keystone (`auth = "none"`, or
+        nothing configured)."""
+        if self.auth == "none":
+            return None
+        if self.cloud_auth is not None:
+            return self.cloud_auth
+        if self.auth_url is None:
+            # a ready-made token for a fixed endpoint: nothing to renew it with
+            return ("admin_token", {"endpoint": self.endpoint, "token": self.token}) if self.token else None
+        if self.application_credential_secret is not None:
+            # keystoneauth's application-credential plugin is v3-only and takes the v3 URL
+            # (its generic password plugin finds the version itself)
+            url = self.auth_url.rstrip("/")
+            opts: dict[str, Any] = {
+                "auth_url": url if url.endswith("/v3") else url + "/v3",
+                "application_credential_secret": self.application_credential_secret,
+            }
+            if self.application_credential_id:
+                opts["application_credential_id"] = self.application_credential_id
+            else:
+                opts.update(
+                    application_credential_name=self.application_credential_name,
+                    username=self.username,
+                    user_domain_name=self.user_domain_name,
+                )
+            return "v3applicationcredential", opts
+        opts = {
+            "auth_url": self.auth_url,
+            "username": self.username,
+            "password": self.password,
+            "user_domain_name": self.user_domain_name,
+        }
+        if self.system_scope:
+            opts["system_scope"] = self.system_scope
+        else:
+            opts.update(project_name=self.project_name, project_domain_name=self.project_domain_name)
+        return "password", opts
+
+
+def service_api(t: dict, where: str, base: Path, server: str, service_type: str) -> dict:
     """The keys of an OpenStack service's API in section `where` (API_KEYS and `auth`), as
-    the keyword arguments of its settings: endpoint and Keystone v3 password auth, or a
-    ready-made token from the environment, or with auth = "none" an endpoint that takes
-    no token (a standalone `server` without Keystone).  Shared by [neutron] and [placement]."""
+    the keyword arguments of its ApiSettings: Keystone password auth, an application
+    credential or a ready-made token from the section's keys; or a clouds.yaml cloud
+    (`cloud`, else OS_CLOUD or OS_AUTH_URL from the environment when the section names no
+    credentials); or with auth = "none" an endpoint that takes no token (a standalone
+    `server` without Keystone).  Shared by [neutron] and [placement]."""
     api = {k: v for k, v in t.items() if k in API_KEYS}
     auth = t.get("auth", "keystone")
     if auth not in ("keystone", "none"):
@@ -141,7 +226,7 @@ def service_api(t: dict, where: str, base: Path, server: str) -> dict:
     for k in ("endpoint", "auth_url"):
         if k in api:
             http_url(api[k], f"{where}.{k}")
-    if api.get("interface", "public") not in ("public", "internal", "admin"):
+    if api.get("interface", "public") not in INTERFACES:
         raise ConfigError(f"{where}.interface: expected public, internal or admin")
     if auth == "none":
         keystone = sorted(set(api) - {"endpoint", "verify", "ca_file", "timeout"})
@@ -149,18 +234,22 @@ def service_api(t: dict, where: str, base: Path, server: str) -> dict:
             raise ConfigError(f'{where}: auth = "none" takes no {keystone[0]} ({server} has no Keystone then)')
         if "endpoint" not in api:
             raise ConfigError(f'{where}: auth = "none" needs endpoint (there is no catalog to ask)')
-    token = secret(api, "token_env", None, where, base)
-    password = secret(api, "password_env", "password_file", where, base)
-    if "auth_url" in api and token is not None:
-        raise ConfigError(f"{where}: set only one of auth_url (password auth) and token_env")
-    if "auth_url" in api:
-        missing = [k for k in ("username", "project_name") if k not in api] + ([] if password else ["password_env"])
-        if missing:
-            raise ConfigError(f"{where}: auth_url is set but {missing[0]} is not (Keystone v3 password auth)")
-    elif token is not None and "endpoint" not in api:
-        raise ConfigError(f"{where}: token_env without auth_url needs endpoint (there is no catalog to ask)")
-    elif "endpoint" in api and token is None and auth != "none":
-        raise ConfigError(f"{where}: endpoint is set but neither auth_url nor token_env says how to authenticate")
+    settings = {**_transport(api, where, base), "auth": auth}
+    if "endpoint" in api:
+        settings["endpoint"] = api["endpoint"].rstrip("/")
+    cloud = api.get("cloud") or (None if auth == "none" or CREDENTIAL_KEYS & set(api) else environment_cloud())
+    if cloud is not None:
+        given = sorted(CREDENTIAL_KEYS & set(api))
+        if given:
+            raise ConfigError(f"{where}: cloud = {show(cloud)} takes its credentials from clouds.yaml, not {given[0]}")
+        return {**from_clouds_yaml(cloud, service_type, where, api.get("region_name")), **settings}
+    return {**settings, **_credentials(api, where, base, auth)}
+
+
+def _transport(api: dict, where: str, base: Path) -> dict:
+    """What the section sets of region, interface, TLS and timeout (a cloud's own apply
+    where it sets none)."""
+    out: dict[str, Any] = {k: api[k] for k in ("region_name", "interface") if k in api}
     verify = api.get("verify", True)
     if not isinstance(verify, bool):
         raise expected(f"{where}.verify", "true or false (a CA bundle goes in ca_file)", verify)
@@ -168,21 +257,82 @@ def service_api(t: dict, where: str, base: Path, server: str) -> dict:
         if not verify:
             raise ConfigError(f"{where}: ca_file is set but verify is false")
         verify = path(api, "ca_file", where, base, must_exist=True)
+    if "verify" in api or "ca_file" in api:
+        out["verify"] = verify
+    if "timeout" in api:
+        out["timeout"] = duration(api, "timeout", where, 30, positive=True)
+    return out
+
+
+def _credentials(api: dict, where: str, base: Path, auth: str) -> dict:
+    """The section's own Keystone credentials: a password, an application credential or a
+    ready-made token (each from the environment or a file, never the config file)."""
+    token = secret(api, "token_env", None, where, base)
+    password = secret(api, "password_env", "password_file", where, base)
+    app_secret = secret(api, "application_credential_secret_env", "application_credential_secret_file", where, base)
+    app = "application_credential_id" in api or "application_credential_name" in api
+    if "auth_url" in api and token is not None:
+        raise ConfigError(f"{where}: set only one of auth_url (password auth) and token_env")
+    if app:
+        _application_credential(api, where, app_secret is not None)
+    elif app_secret is not None:
+        raise ConfigError(f"{where}: an application credential secret is set but application_credential_id is not")
+    elif "auth_url" in api:
+        scopes = [k for k in ("project_name", "system_scope") if k in api]
+        missing = [k for k in ("username",) if k not in api] + ([] if scopes else ["project_name"])
+        missing += [] if password else ["password_env"]
+        if missing:
+            raise ConfigError(
+                f"{where}: auth_url is set but {missing[0]} is not (Keystone password auth: username, "
+                "password_env or password_file, and project_name or system_scope; or an application credential)"
+            )
+        if len(scopes) > 1:
+            raise ConfigError(f"{where}: set only one of project_name and system_scope")
+    elif token is not None and "endpoint" not in api:
+        raise ConfigError(f"{where}: token_env without auth_url needs endpoint (there is no catalog to ask)")
+    elif "endpoint" in api and token is None and auth != "none":
+        raise ConfigError(
+            f"{where}: endpoint is set but neither auth_url nor token_env (nor cloud) says how to authenticate"
+        )
+    if api.get("system_scope", "all") != "all":
+        raise ConfigError(f'{where}.system_scope: expected "all" (Keystone\'s one system)')
     return dict(
-        endpoint=api.get("endpoint", "").rstrip("/") or None,
         auth_url=api.get("auth_url"),
         username=api.get("username"),
         password=password,
         project_name=api.get("project_name"),
         user_domain_name=api.get("user_domain_name", "Default"),
         project_domain_name=api.get("project_domain_name", "Default"),
-        region_name=api.get("region_name"),
-        interface=api.get("interface", "public"),
+        system_scope=api.get("system_scope"),
+        application_credential_id=api.get("application_credential_id"),
+        application_credential_name=api.get("application_credential_name"),
+        application_credential_secret=app_secret,
         token=token,
-        verify=verify,
-        timeout=duration(api, "timeout", where, 30, positive=True),
-        auth=auth,
     )
+
+
+def _application_credential(api: dict, where: str, has_secret: bool) -> None:
+    """An application credential: its id (or its name and its user's), its secret, and
+    Keystone's URL; it carries its own project and roles, so no password or scope."""
+    if "auth_url" not in api:
+        raise ConfigError(f"{where}: an application credential needs auth_url (Keystone)")
+    if not has_secret:
+        raise ConfigError(f"{where}: an application credential needs application_credential_secret_env or _secret_file")
+    if "application_credential_id" in api and "application_credential_name" in api:
+        raise ConfigError(f"{where}: set only one of application_credential_id and application_credential_name")
+    if "application_credential_name" in api and "username" not in api:
+        raise ConfigError(f"{where}: application_credential_name needs username (names are per user)")
+    extra = sorted({"password_env", "password_file", "project_name", "project_domain_name", "system_scope"} & set(api))
+    if extra:
+        raise ConfigError(f"{where}: an application credential carries its own scope and secret: remove {extra[0]}")
+
+
+def environment_cloud() -> str | None:
+    """The cloud the environment names, as the openstack client reads it: OS_CLOUD (a
+    clouds.yaml entry), else the OS_* variables (openstacksdk's cloud "envvars")."""
+    if os.environ.get("OS_CLOUD"):
+        return os.environ["OS_CLOUD"]
+    return "envvars" if os.environ.get("OS_AUTH_URL") else None
 
 
 def secret(t: dict, env_key: str, file_key: str | None, where: str, base: Path) -> str | None:

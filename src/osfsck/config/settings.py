@@ -11,6 +11,7 @@ from osfsck.config.nsx import NsxSettings
 from osfsck.config.ovn import OvnSettings
 from osfsck.config.placement import PlacementSettings
 from osfsck.config.rabbitmq import RabbitSettings
+from osfsck.config.service import ApiSettings
 
 __all__ = ["ConfigError", "Database"]  # re-exported: the rest of osfsck imports them from here
 
@@ -36,34 +37,14 @@ class CinderSettings:
 
 
 @dataclass(frozen=True)
-class NeutronSettings:
+class NeutronSettings(ApiSettings):
     """`[neutron]`: its database (read by the checks) and, optionally, the Networking API
-    that repairs which must go through neutron-server use (delete-port).  The API is
-    reached at `endpoint`, or at the "network" endpoint of the Keystone catalog; the token
-    comes from Keystone v3 password auth, or is given ready-made (`token_env`).  With
-    `auth = "none"` (a standalone neutron-server with `auth_strategy = noauth`, as in the
-    lab) requests go to `endpoint` without a token."""
+    that repairs which must go through neutron-server use (delete-port), reached as
+    ApiSettings says: at `endpoint`, or at the "network" endpoint of the Keystone
+    catalog; with `auth = "none"` (a standalone neutron-server with `auth_strategy =
+    noauth`, as in the lab) at `endpoint` without a token."""
 
     database: Database | None = None
-    endpoint: str | None = None  # e.g. https://neutron.example:9696
-    auth_url: str | None = None  # Keystone, e.g. https://keystone.example:5000/v3
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    project_name: str | None = None
-    user_domain_name: str = "Default"
-    project_domain_name: str = "Default"
-    region_name: str | None = None  # which catalog endpoint, when there are several regions
-    interface: str = "public"  # ... and which interface: public, internal or admin
-    token: str | None = field(default=None, repr=False)
-    verify: bool | str = True  # TLS verification; a CA bundle's path
-    timeout: float = 30.0
-    auth: str = "keystone"  # "keystone", or "none" for a noauth neutron-server
-
-    @property
-    def api_configured(self) -> bool:
-        if self.auth == "none":
-            return bool(self.endpoint)
-        return bool(self.auth_url or (self.token and self.endpoint))
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from osfsck.model.facts.base import FactType
 from osfsck.model.finding import Finding
@@ -23,6 +23,8 @@ from osfsck.model.snapshot import ANYWHERE, Snapshot
 
 if TYPE_CHECKING:
     from osfsck.repairs.base import Repair
+
+T = TypeVar("T")
 
 ORDER = ("completeness", "blast_radius", "grace", "confirm_runs", "ownership", "fresh_recheck", "verify")
 
@@ -43,6 +45,9 @@ def completeness(
     if ANYWHERE in inconclusive:
         return "the check could not decide anywhere: a kind it needs was not collected"
     scopes = plan_scopes(finding, plan)
+    away = sorted(s for s in scopes if snap.outside(s))
+    if away and snap.scope:
+        return f"{away[0]} lies outside the run's scope ({snap.scope.describe()}): not repaired in this run"
     undecided = sorted(scopes & inconclusive)
     if undecided:
         return f"the check could not decide {undecided[0]}: not repaired while its data is incomplete"
@@ -62,20 +67,39 @@ def blast_radius(
     max_per_check: int,
     implausible_share: float,
     implausible_min_examined: int,
+    batched: bool = False,
 ) -> str | None:
     """A check that flags an implausible share of what it examined repairs nothing (look
-    for a wrong or partial source); above the per-check cap it repairs nothing either."""
+    for a wrong or partial source); above the per-check cap it repairs nothing either,
+    unless the run is `batched` (`repair --max-count N`, N at most the cap): then the first
+    N are applied and the rest left for the next run (see `batch`)."""
     if examined >= implausible_min_examined and flagged > implausible_share * examined:
         return (
             f"{flagged} of {examined} examined objects flagged: implausible, "
             "refusing to repair any (look for a partial or wrong source)"
         )
-    if eligible > max_per_check:
+    if eligible > max_per_check and not batched:
         return (
             f"{eligible} repairs exceed the per-check cap of {max_per_check} "
             "([repair] max_per_check, or narrow the run with --select)"
         )
     return None
+
+
+def batch_order(finding: Finding) -> tuple[str, str, str]:
+    """The stable order in which `repair --max-count N` takes a check's plans: by subject
+    (its scope, kind and id), so an operator can tell which come next, and a second run,
+    where the first N are gone, continues with the next N."""
+    s = finding.subject
+    return (s.scope, s.kind, s.id)
+
+
+def batch(count: int | None, ready: list[T]) -> tuple[list[T], list[T]]:
+    """(the first `count` of `ready`, the rest): `ready` already in batch_order; no count
+    (no --max-count) takes them all."""
+    if count is None:
+        return ready, []
+    return ready[:count], ready[count:]
 
 
 class GraceVerdict(NamedTuple):

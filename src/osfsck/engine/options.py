@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from osfsck.model.plan import RepairPlan
+from osfsck.model.scope import RunScope
 from osfsck.sources.base import ProgressFactory
+
+if TYPE_CHECKING:
+    from osfsck.engine.planfile import PlanFile
 
 
 @dataclass
@@ -21,6 +26,13 @@ class RunOptions:
     # --grace: overrides [repair] grace and every check's own (0: repair what was first
     # seen in this very run)
     grace: float | None = None
+    # --max-count: apply at most this many plans of each check, the first in
+    # guards.batch_order; the rest are left for the next run (None: no batch)
+    max_count: int | None = None
+    # --cell/--host/--project: read and report only inside (None: the whole cloud)
+    scope: RunScope | None = None
+    # repair --plan FILE: apply only the plans the file (engine/planfile.py) still holds
+    plan: PlanFile | None = None
     # ask(plan) -> "y" | "n" | "a" (all for this check) | "q" (stop); given by the CLI
     ask: Callable[[RepairPlan], str] | None = None
     # progress(source_name) -> callable(done, total) | None; given by the CLI

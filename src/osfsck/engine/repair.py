@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from osfsck.checks.base import Check
 from osfsck.clients.http_errors import chain
 from osfsck.config.settings import Settings
-from osfsck.engine import guards, wiring
+from osfsck.engine import guards, planfile, wiring
 from osfsck.engine.collect import collect
 from osfsck.engine.context import RepairContext
 from osfsck.engine.journal import Journal, JournalError, new_id, now_iso
@@ -38,6 +38,11 @@ log = logging.getLogger(__name__)
 # scopes the check could not decide): the live re-read behind the fresh re-check and the
 # verification (tests give their own)
 Recollect = Callable[[Check, set[str], Snapshot], tuple[Snapshot, dict[str, Finding], set[str]]]
+
+
+# a plan file matched to a run: (entries that may be applied, why each other entry of a
+# finding found is not, a line per entry whose finding is gone)
+Matched = tuple[dict[str, dict[str, Any]], dict[str, str], list[str]]
 
 
 class Cancelled(Exception):
@@ -77,6 +82,10 @@ class _Run:
     seen: dict[str, Seen]
     recollect: Recollect
     ctx: RepairContext | None = None
+    # repair --plan: the plan file's entries that may be applied, by fingerprint, and why
+    # each of the run's plans is not (None: no plan file, every plan may be)
+    allowed: dict[str, dict[str, Any]] | None = None
+    refused: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def repair_findings(
@@ -88,10 +97,12 @@ def repair_findings(
     seen: dict[str, Seen] | None = None,
     recollect: Recollect | None = None,
     repairs: dict[str, Repair] | None = None,
+    matched: Matched | None = None,
 ) -> None:
     """Plan every finding of `result`; in a repair run, apply what the guards let through.
     `seen` is the state file's record of each finding (first seen, runs); `recollect` and
-    `repairs` default to the live re-read and the registry's repairs."""
+    `repairs` default to the live re-read and the registry's repairs; `matched`, the plan
+    file's entries matched to this run's plans (match_plan), when the caller did it first."""
     run = _Run(
         settings,
         opts,
@@ -104,6 +115,9 @@ def repair_findings(
     for f in result.findings:
         by_code[f.code].append(f)
     stats = {s.code: s for s in result.checks}
+    if opts.plan is not None:  # before anything is written: an edited file stops here
+        run.allowed, run.refused, gone = matched or match_plan(settings, opts, checks, snap, result, run.repairs)
+        result.warnings.extend(gone)
     run.ctx = RepairContext(settings, snap) if opts.repair else None
     current = snap
     try:
@@ -145,6 +159,13 @@ def _plan_check(
             result.plans.append(PlanResult(f, plan, Outcome.PLANNED, "unsafe: applied only with --unsafe"))
         else:
             eligible.append(PlanResult(f, plan, Outcome.PLANNED))
+    if run.allowed is not None:  # repair --plan: what the file does not hold is not applied
+        for pr in eligible:
+            if pr.finding.fingerprint not in run.allowed:
+                pr.outcome = Outcome.SKIPPED
+                pr.reason = run.refused.get(pr.finding.fingerprint, "not in the plan file")
+                result.plans.append(pr)
+        eligible = [pr for pr in eligible if pr.finding.fingerprint in run.allowed]
     if not eligible:
         return []
     held = Outcome.SKIPPED if opts.repair else Outcome.PLANNED
@@ -156,6 +177,7 @@ def _plan_check(
         max_per_check=rs.max_per_check,
         implausible_share=rs.implausible_share,
         implausible_min_examined=rs.implausible_min_examined,
+        batched=opts.repair and opts.max_count is not None,
     )
     if refusal:
         stats.repair_refused = refusal
@@ -175,6 +197,11 @@ def _plan_check(
             kept.append(pr)
             continue
         result.plans.append(pr)
+    kept.sort(key=lambda pr: guards.batch_order(pr.finding))
+    kept, left = guards.batch(opts.max_count if opts.repair else None, kept)
+    for pr in left:
+        pr.outcome, pr.reason = Outcome.LEFT, f"left: batch limit (--max-count {opts.max_count})"
+    result.plans.extend(left)
     return kept
 
 
@@ -200,6 +227,40 @@ def _guard(
     return reason, None
 
 
+def match_plan(
+    settings: Settings,
+    opts: RunOptions,
+    checks: list[Check],
+    snap: Snapshot,
+    result: RunResult,
+    repairs: dict[str, Repair] | None = None,
+) -> Matched:
+    """The plan file's entries that may be applied, each matched to the plan this run makes
+    for the finding it finds now; why each other entry of a finding found is not; a line
+    for each entry whose finding is gone.  An entry edited beyond removal raises
+    PlanFileError: the run calls this before it writes anything, its state file included."""
+    plan = opts.plan
+    if plan is None:
+        return {}, {}, []
+    repairs = repairs or {name: cls() for name, cls in all_repairs().items()}
+    by_code = {c.code: c for c in checks}
+    found = {f.fingerprint: f for f in result.findings}
+    allowed, refused, gone = {}, {}, []
+    for fp, entry in sorted(plan.entries.items()):
+        f = found.get(fp)
+        check = by_code.get(entry["code"])
+        mine = choose_plan(check, f, snap, repairs, settings) if f is not None and check else None
+        pr = None if f is None else PlanResult(f, mine if isinstance(mine, RepairPlan) else None, Outcome.PLANNED)
+        why = planfile.verdict(entry, pr)
+        if why is None:
+            allowed[fp] = entry
+        elif f is None:
+            gone.append(f"plan {fp} ({entry['code']} {entry['subject'].get('id', '?')}): {why}")
+        else:
+            refused[fp] = why
+    return allowed, refused, gone
+
+
 def _scopes_of(plans: list[PlanResult]) -> set[str]:
     """What to re-read for a fresh re-check: the scopes of the subjects, of their related
     objects and of whatever the repairs write.  A shared-storage scope is read through
@@ -217,7 +278,10 @@ def _recheck(
     inconclusive scopes).  A source that fails now is added to the run's `sources`: the run
     is incomplete (exit 8, one line on stderr) though its snapshot was not."""
     kinds = wiring.kinds_to_collect(settings, [check])
-    new, statuses = collect(wiring.build_sources(settings, kinds), kinds, known=current, scopes=scopes)
+    readers = wiring.build_sources(settings, kinds)
+    for src in readers:
+        src.within = current.scope  # a scoped run's per-project rows stay its projects'
+    new, statuses = collect(readers, kinds, known=current, scopes=scopes)
     failed = [s for s in statuses if s.status != "ok"]
     if failed:
         now = {(s.source, s.scope) for s in failed}
@@ -241,6 +305,8 @@ def _apply_batch(run: _Run, check: Check, batch: list[PlanResult], current: Snap
             plan = choose_plan(check, f, fresh, run.repairs, run.settings)
             if isinstance(plan, str) or plan.safety is not _planned(pr).safety:
                 why = f"on a fresh re-check: {plan if isinstance(plan, str) else 'another repair applies now'}"
+            elif run.allowed is not None and (key := planfile.edited(run.allowed[f.fingerprint], plan)):
+                why = f"on a fresh re-check: its {key} is no longer the plan file's: not applied"
             else:
                 # what changed since the snapshot is judged again: a subject changed
                 # meanwhile is within its grace once more

@@ -3,6 +3,7 @@ seen in the state file, plan, and repair if asked (holding the journal's writer 
 
 from __future__ import annotations
 
+import dataclasses
 from contextlib import nullcontext
 
 from osfsck.checks.base import Check, CheckOutput
@@ -11,18 +12,51 @@ from osfsck.engine import state, wiring
 from osfsck.engine.collect import collect
 from osfsck.engine.lock import exclusive
 from osfsck.engine.options import RunOptions
-from osfsck.engine.repair import repair_findings
+from osfsck.engine.repair import match_plan, repair_findings
+from osfsck.model.facts.nova import API_SCOPE, Cell
 from osfsck.model.result import CheckStats, RunResult, SourceStatus
+from osfsck.model.scope import RunScope, ScopeError
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.base import ProgressFactory
 
 
 def collect_snapshot(
-    settings: Settings, checks: list[Check], progress: ProgressFactory | None = None
+    settings: Settings, checks: list[Check], progress: ProgressFactory | None = None, scope: RunScope | None = None
 ) -> tuple[Snapshot, list[SourceStatus]]:
+    """Collect what `checks` need; with `scope`, only what lies inside it (each source
+    reads nothing outside: a cell not named is not even connected to), and the snapshot
+    says so (`Snapshot.scope`), so that what was not read is never taken for empty."""
     kinds = wiring.kinds_to_collect(settings, checks)
     sources = wiring.build_sources(settings, kinds)
-    return collect(sources, kinds, progress=progress)
+    for src in sources:
+        src.within = scope or None
+    snap, statuses = collect(sources, kinds, progress=progress)
+    return scoped(snap, scope), statuses
+
+
+def scoped(snap: Snapshot, scope: RunScope | None) -> Snapshot:
+    """`snap` marked as read for `scope` (its indexes built before that forgotten)."""
+    snap.scope = scope or None
+    snap.memo.clear()
+    return snap
+
+
+def from_snapshot(path: str, scope: RunScope | None) -> Snapshot:
+    """A saved snapshot, narrowed to `scope` as a live run of that scope would read it
+    (within the scope it was collected for, if any)."""
+    snap = Snapshot.read(path)
+    if not scope:
+        return snap
+    try:
+        wanted = scope.within(snap.scope)
+    except ScopeError as e:
+        raise ConfigError(str(e)) from None
+    cells = [(c.name, c.uuid) for c in snap.of(Cell)]
+    unknown = wanted.unknown_cells(cells)
+    if unknown and snap.is_complete(Cell, API_SCOPE):
+        known = ", ".join(sorted(n for n, _ in cells)) or "none"
+        raise ConfigError(f"--cell {unknown[0]}: no cell of that name or uuid in the snapshot (cells: {known})")
+    return snap.narrowed(wanted)
 
 
 def evaluate(checks: list[Check], snap: Snapshot, result: RunResult) -> dict[str, CheckOutput]:
@@ -38,10 +72,20 @@ def evaluate(checks: list[Check], snap: Snapshot, result: RunResult) -> dict[str
 
 
 def run(settings: Settings, opts: RunOptions) -> RunResult:
+    if opts.plan is not None:
+        # the plan file says what runs: its checks, in the scope it was made for
+        if opts.select or opts.ignore or opts.scope or not opts.repair:
+            raise ConfigError("a plan file says which checks run and where: --plan goes with `repair` alone")
+        opts = dataclasses.replace(opts, select=opts.plan.codes, scope=opts.plan.scope)
     checks = wiring.build_checks(settings, opts.select, opts.ignore)
     skipped: list[tuple[str, str, str]] = []
     if opts.from_snapshot and opts.repair:
         raise ConfigError("repairs need live sources: --from works only with `osfsck check`")
+    if opts.max_count is not None and not 1 <= opts.max_count <= settings.repair.max_per_check:
+        raise ConfigError(
+            f"--max-count {opts.max_count}: a batch is 1 to [repair] max_per_check "
+            f"({settings.repair.max_per_check}) plans per check; raise max_per_check to allow bigger ones"
+        )
     if not opts.from_snapshot:
         checks, skipped = wiring.runnable_checks(settings, checks, explicit=bool(opts.select))
         if not checks:
@@ -50,7 +94,7 @@ def run(settings: Settings, opts: RunOptions) -> RunResult:
     # repair is verified: two runs must not both act on what they both saw
     with exclusive(settings.repair.journal, opts.mode) if opts.repair else nullcontext():
         if opts.from_snapshot:
-            snap = Snapshot.read(opts.from_snapshot)
+            snap = from_snapshot(opts.from_snapshot, opts.scope)
             statuses = sorted(
                 {
                     SourceStatus(c.source, c.scope, "ok" if c.complete else "partial", c.reason)
@@ -59,15 +103,17 @@ def run(settings: Settings, opts: RunOptions) -> RunResult:
                 key=lambda s: (s.source, s.scope),
             )
         else:
-            snap, statuses = collect_snapshot(settings, checks, opts.progress)
-        result = RunResult(mode=opts.mode, taken_at=snap.taken_at, sources=statuses, skipped=skipped)
+            snap, statuses = collect_snapshot(settings, checks, opts.progress, opts.scope)
+        result = RunResult(mode=opts.mode, taken_at=snap.taken_at, sources=statuses, skipped=skipped, scope=snap.scope)
         evaluate(checks, snap, result)
-        seen = _record(settings, opts, result)
-        repair_findings(settings, opts, checks, snap, result, seen)
+        # a plan file edited beyond removing entries stops the run before it writes anything
+        matched = match_plan(settings, opts, checks, snap, result) if opts.plan is not None else None
+        seen = _record(settings, opts, result, bool(snap.scope))
+        repair_findings(settings, opts, checks, snap, result, seen, matched=matched)
     return result
 
 
-def _record(settings: Settings, opts: RunOptions, result: RunResult) -> dict[str, state.Seen]:
+def _record(settings: Settings, opts: RunOptions, result: RunResult, scoped: bool) -> dict[str, state.Seen]:
     """The state file after this run: a live run records what it found; a check of a
     saved snapshot only reads it.  A repair needs it (the grace of findings without a
     change time of their own); a check that cannot write it warns and goes on."""
@@ -75,7 +121,8 @@ def _record(settings: Settings, opts: RunOptions, result: RunResult) -> dict[str
     try:
         if opts.from_snapshot:
             return state.load(path)
-        ran = {c.code: {i.scope for i in c.inconclusive} for c in result.checks}
+        # a scoped run forgets no finding: one it did not see may lie outside its scope
+        ran = {} if scoped else {c.code: {i.scope for i in c.inconclusive} for c in result.checks}
         return state.record(path, result.taken_at, result.findings, ran)
     except state.StateError as e:
         if opts.repair:

@@ -53,6 +53,7 @@ class Outcome(str, Enum):
     SKIPPED = "skipped"  # a guard or the operator said no (reason says which)
     NONE = "none"  # no repair applies to this finding (reason says why)
     MANUAL = "manual"  # a runbook for a person
+    LEFT = "left"  # would have been applied, but the run's batch (--max-count) was full
 
 
 @dataclass

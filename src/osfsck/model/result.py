@@ -8,6 +8,7 @@ from typing import Any
 
 from osfsck.model.finding import Finding, Inconclusive
 from osfsck.model.plan import Outcome, PlanResult
+from osfsck.model.scope import RunScope
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class RunResult:
     cancelled: bool = False
     skipped: list[tuple[str, str, str]] = field(default_factory=list)  # (code, name, why) of checks not run
     warnings: list[str] = field(default_factory=list)  # one line each, for stderr
+    scope: RunScope | None = None  # --cell/--host/--project: what the run read and reports
 
     @property
     def incomplete(self) -> list[tuple[str, str]]:

@@ -17,7 +17,10 @@ from typing import Any, TypeVar
 
 from osfsck.model.facts import FACT_TYPES
 from osfsck.model.facts.base import FactType, kind_of, to_row
+from osfsck.model.facts.nova import Cell, ComputeNode, ComputeService
 from osfsck.model.facts.nsx import NEUTRON_TAG_SCOPES
+from osfsck.model.facts.quota import PER_PROJECT_KINDS
+from osfsck.model.scope import RunScope
 
 FORMAT = "osfsck-snapshot/1"
 # the scope of a kind whose source found nothing to read (no compute host listed): its
@@ -66,6 +69,9 @@ class Snapshot:
     coverage: dict[tuple[str, str], Coverage] = field(default_factory=dict)
     # derived indexes shared by checks within one run (never serialised)
     memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # the run's scope (--cell, --host, --project): what lies outside was not read, and
+    # findings are reported only inside (checks/scoping.py)
+    scope: RunScope | None = None
 
     # -- building -----------------------------------------------------------------
     def add(self, kind: str, facts: Iterable[Any]) -> None:
@@ -78,7 +84,7 @@ class Snapshot:
         """A copy of this snapshot where every (kind, scope) that `fresh` covers is taken
         from `fresh` (used by the fresh re-check and verification of repairs)."""
         replaced = set(fresh.coverage)
-        out = Snapshot(taken_at=fresh.taken_at)
+        out = Snapshot(taken_at=fresh.taken_at, scope=self.scope)
         for kind, items in self.facts.items():
             cls = FACT_TYPES[kind]
             sf = cls._fields.index(cls.scope_field)
@@ -104,6 +110,8 @@ class Snapshot:
 
     def why_incomplete(self, fact_cls: FactType, scope: str) -> str:
         cov = self.coverage.get((fact_cls.kind, scope))
+        if cov is None and self.scope and self.outside(scope):
+            return f"{scope} was not read: outside the run's scope ({self.scope.describe()})"
         if cov is None:
             return f"{fact_cls.kind} was not collected for {scope}"
         return cov.reason or f"{fact_cls.kind} is partial for {scope}"
@@ -114,18 +122,63 @@ class Snapshot:
             key=lambda c: c.scope,
         )
 
+    # -- the run's scope -----------------------------------------------------------
+    def outside(self, scope: str) -> bool:
+        """Whether the coverage scope `scope` lies outside the run's scope, so was not
+        read on purpose (RunScope.outside: the cells it names, each host's cell)."""
+        return self.scope is not None and self.scope.outside(scope, self.inside_cells(), self.host_cells())
+
+    def narrowed(self, scope: RunScope) -> Snapshot:
+        """This snapshot as a run of `scope` would have read it: the facts and coverage of
+        the cells and hosts outside gone (not read), and of the kinds read per project
+        (PER_PROJECT_KINDS), only the named projects' rows."""
+        probe = Snapshot(taken_at=self.taken_at, facts=self.facts, coverage=self.coverage, scope=scope)
+        out = Snapshot(taken_at=self.taken_at, scope=scope)
+        per_project = {kind_of(k) for k in PER_PROJECT_KINDS} if scope.projects else set()
+        for kind, items in self.facts.items():
+            kept = [f for f in items if not probe.outside(scope_of(f))]
+            if kind in per_project:
+                kept = [f for f in kept if f.project_id in scope.projects]
+            out.add(kind, kept)
+        out.coverage = {key: cov for key, cov in self.coverage.items() if not probe.outside(cov.scope)}
+        return out
+
+    def inside_cells(self) -> set[str]:
+        """The names of the cells the run's scope names (every cell without --cell)."""
+        found = self.memo.get("inside_cells")
+        if found is None:
+            cells = [(c.name, c.uuid) for c in self.of(Cell)]
+            if self.scope is None or not self.scope.cells:
+                found = {name for name, _ in cells}
+            else:
+                found = self.scope.cells_named(cells)
+            self.memo["inside_cells"] = found
+        return set(found)
+
+    def host_cells(self) -> dict[str, str]:
+        """Each compute host Nova lists (compute nodes and nova-compute services) -> its cell."""
+        found = self.memo.get("host_cells")
+        if found is None:
+            found = {s.host: s.cell for s in self.of(ComputeService) if s.host}
+            found.update((n.host, n.cell) for n in self.of(ComputeNode) if n.host)
+            self.memo["host_cells"] = found
+        return dict(found)
+
     # -- files --------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
         facts = {}
         for kind in sorted(self.facts):
             cls = FACT_TYPES[kind]
             facts[kind] = {"fields": list(cls._fields), "rows": [to_row(f) for f in self.facts[kind]]}
-        return {
+        out = {
             "format": FORMAT,
             "taken_at": self.taken_at.isoformat(),
             "coverage": [c.as_dict() for _, c in sorted(self.coverage.items())],
             "facts": facts,
         }
+        if self.scope:
+            out["scope"] = self.scope.as_dict()
+        return out
 
     @classmethod
     def from_json(cls, data: object) -> Snapshot:
@@ -138,6 +191,11 @@ class Snapshot:
             )
             raise SnapshotFormatError(f"not an osfsck snapshot{found}; expected format {FORMAT}")
         snap = cls(taken_at=_datetime(_member(data, "taken_at", "", object), "taken_at"))
+        if data.get("scope") is not None:
+            try:
+                snap.scope = RunScope.from_dict(_member(data, "scope", "", dict)) or None
+            except ValueError as e:
+                raise SnapshotFormatError(f"scope.{e}") from None
         coverage = _member(data, "coverage", "", list)
         for i, c in enumerate(coverage):
             snap.cover(_coverage(c, f"coverage[{i}]"))

@@ -70,6 +70,7 @@ def _result_dict(r: RunResult) -> dict:
         "reclaimable": r.reclaimable(),
         "cancelled": r.cancelled,
         "skipped": [{"code": c, "name": n, "reason": why} for c, n, why in r.skipped],
+        "scope": r.scope.as_dict() if r.scope else None,
     }
 
 
@@ -93,6 +94,7 @@ def as_jsonl(r: RunResult) -> str:
             "complete": d["complete"],
             "findings": len(d["findings"]),
             "reclaimable": d["reclaimable"],
+            "scope": d["scope"],
         }
     )
     return "".join(json.dumps(x, sort_keys=True, default=str) + "\n" for x in lines)
@@ -139,6 +141,11 @@ def prometheus(r: RunResult) -> str:
     rec = r.reclaimable()
     out += ["# HELP osfsck_reclaimable What repairing the findings would give back.", "# TYPE osfsck_reclaimable gauge"]
     out += [f'osfsck_reclaimable{{resource="{k}"}} {v}' for k, v in sorted(rec.items())]
+    out += [
+        "# HELP osfsck_scoped Whether the run read and reported only part of the cloud (--cell, --host, --project).",
+        "# TYPE osfsck_scoped gauge",
+        f"osfsck_scoped {int(bool(r.scope))}",
+    ]
     out += ["# HELP osfsck_repairs Repairs by outcome.", "# TYPE osfsck_repairs gauge"]
     for o in Outcome:
         out.append(f'osfsck_repairs{{outcome="{o.value}"}} {sum(1 for p in r.plans if p.outcome is o)}')
@@ -212,7 +219,8 @@ def _incomplete_lines(r: RunResult) -> list[str]:
 def text(r: RunResult, verbose: bool = False) -> str:
     """The report for people.  Each line is built from data whole, then its control
     characters escaped: a message holding a newline stays on its line."""
-    lines = _incomplete_lines(r)
+    lines = [f"SCOPE: {r.scope.describe()} (nothing outside it was read; findings only inside)", ""] if r.scope else []
+    lines += _incomplete_lines(r)
     by_fp = {p.finding.fingerprint: p for p in r.plans}
     if r.findings:
         current = None
@@ -260,12 +268,13 @@ def _plan_lines(p) -> list[str]:
         Outcome.APPLIED: "repaired:",
         Outcome.FAILED: "FAILED:",
         Outcome.SKIPPED: "skipped:",
+        Outcome.LEFT: "",
     }[p.outcome]
     if p.outcome is Outcome.PLANNED:
         return [
             f"would {p.plan.action} [{p.plan.safety.value}]" + (f" ({p.reason})" if p.reason != "read-only run" else "")
         ]
-    return [f"{label} {p.reason or p.plan.action}"]
+    return [f"{label} {p.reason or p.plan.action}".lstrip()]
 
 
 def _summary(r: RunResult) -> str:
@@ -281,7 +290,9 @@ def _summary(r: RunResult) -> str:
     if r.plans and r.mode != "check":
         done = sum(1 for p in r.plans if p.outcome is Outcome.APPLIED)
         failed = sum(1 for p in r.plans if p.outcome is Outcome.FAILED)
-        parts.append(f"repaired {done}, failed {failed}, left {len(r.remaining)}")
+        left = sum(1 for p in r.plans if p.outcome is Outcome.LEFT)
+        batch = f" ({left} by the batch limit)" if left else ""
+        parts.append(f"repaired {done}, failed {failed}, left {len(r.remaining)}{batch}")
     if r.inconclusive:
         parts.append(f"{len(r.inconclusive)} inconclusive scope(s)")
     parts.append(f"exit {r.exit_code()}")

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from osfsck.model.result import SourceStatus
+from osfsck.model.scope import RunScope
 from osfsck.model.snapshot import Coverage, Snapshot
 
 # progress(done, total) while a source collects many scopes; a ProgressFactory makes one
@@ -44,6 +45,9 @@ class Source:
     bulk: ClassVar[bool] = False
     # set by the engine: progress(done, total) while collecting many scopes, or None
     progress: Progress | None = None
+    # set by the engine: the run's scope (--cell, --host, --project), or None; a source
+    # reads nothing outside it (no coverage there: "not read")
+    within: RunScope | None = None
 
     def __init__(self, settings: Any) -> None:
         """`settings`: its section of the Settings (`settings_attr`)."""

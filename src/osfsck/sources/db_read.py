@@ -3,8 +3,15 @@ source shares (a Nova cell, Cinder, ...)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import Select, or_
+
 from osfsck.clients.db import DatabaseError, SQLAlchemyError, describe, make_engine, stream
+from osfsck.model.facts.base import FactType, kind_of
+from osfsck.model.facts.quota import PER_PROJECT_KINDS
 from osfsck.model.result import SourceStatus
+from osfsck.model.scope import RunScope
 from osfsck.model.secrets import redact_connection_info
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.base import cover_all, utcnow
@@ -22,6 +29,18 @@ def without_secrets(kind, facts: list) -> list:
         clean = redact_connection_info(f[i])
         out.append(f if clean is f[i] else f._replace(connection_info=clean))
     return out
+
+
+def narrowed(kind: FactType, statement: Any, within: RunScope | None) -> Any:
+    """`statement` for `kind`, of the run's projects only where the kind is read per
+    project (its checks judge each project on its own rows, so each stays complete); the
+    counted kinds' unions take the projects themselves (`factory(projects)`)."""
+    if within is None or not within.projects or kind not in PER_PROJECT_KINDS:
+        return statement
+    if isinstance(statement, Select):
+        column = statement.selected_columns.project_id  # an OR of equalities: see quota_counts._of
+        return statement.where(or_(*(column == p for p in within.projects)))
+    raise ValueError(f"{kind_of(kind)}: a per-project kind whose SELECT cannot be narrowed")
 
 
 def read_database(url: str, statements: dict, sink: Snapshot, scope: str, source: str, label: str) -> SourceStatus:

@@ -13,7 +13,7 @@ from osfsck.model.facts.hypervisor import host_scope
 from osfsck.model.result import SourceStatus
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.base import Source, cover_all, utcnow
-from osfsck.sources.hosts import HOST_LIST_KINDS, HostTarget, hypervisor_hosts
+from osfsck.sources.hosts import HOST_LIST_KINDS, HostTarget, scoped_hosts
 from osfsck.sources.parallel import run_bounded
 
 # The channel has its own timeout (it kills ssh's process group); ours is only a backstop
@@ -68,7 +68,7 @@ class HostAgentSource(Source):
         if not kinds & set(self.provides):
             return []
         wanted = [k for k in self.provides if k in kinds]  # added and covered: only these
-        targets = hypervisor_hosts(known, self.settings)
+        targets = scoped_hosts(known, self.settings, self.within)
         if scopes is not None:
             targets = [t for t in targets if host_scope(t.name) in scopes]
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from osfsck.config.settings import HypervisorSettings
-from osfsck.model.facts.nova import ComputeNode, ComputeService
+from osfsck.config.settings import ConfigError, HypervisorSettings
+from osfsck.model.facts.hypervisor import host_scope
+from osfsck.model.facts.nova import API_SCOPE, Cell, ComputeNode, ComputeService, cell_scope
+from osfsck.model.scope import RunScope
 from osfsck.model.snapshot import Snapshot
 
 # what hypervisor_hosts reads from the databases' facts
@@ -51,3 +53,23 @@ def hypervisor_hosts(known: Snapshot, hv: HypervisorSettings) -> list[HostTarget
             )
         )
     return out
+
+
+def scoped_hosts(known: Snapshot, hv: HypervisorSettings, within: RunScope | None) -> list[HostTarget]:
+    """hypervisor_hosts() inside the run's scope: hosts matching --host, of the cells of
+    --cell (an extra or overridden host no cell lists is in none of them).  A --host that
+    matches no host of a host list read whole is the operator's mistake."""
+    targets = hypervisor_hosts(known, hv)
+    if within is None or not (within.cells or within.hosts):
+        return targets
+    cells = within.cells_named((c.name, c.uuid) for c in known.of(Cell))
+    kept = [t for t in targets if not within.outside(host_scope(t.name), cells, known.host_cells())]
+    listed = known.is_complete(Cell, API_SCOPE) and all(
+        known.is_complete(k, cell_scope(c.name)) for c in known.of(Cell) for k in (ComputeNode, ComputeService)
+    )
+    if within.hosts and not kept and listed:
+        raise ConfigError(
+            f"{within.describe()}: no compute host Nova lists (nor [hypervisors] extra_hosts) matches "
+            f"({len(targets)} host(s) known)"
+        )
+    return kept

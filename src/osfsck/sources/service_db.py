@@ -3,12 +3,18 @@ per fact kind, all or nothing."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
+from osfsck.model.facts.base import FactType
+from osfsck.model.facts.quota import PER_PROJECT_KINDS, CinderCounted, NeutronCounted
 from osfsck.model.result import SourceStatus
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.base import NotConfigured, Source
-from osfsck.sources.db_read import read_database
+from osfsck.sources.db_read import narrowed, read_database
+
+# the kinds read as GROUP BY unions (clients/quota_counts.py), which narrow each part
+COUNTED_KINDS = (CinderCounted, NeutronCounted)
 
 
 class ServiceDatabaseSource(Source):
@@ -35,5 +41,13 @@ class ServiceDatabaseSource(Source):
     def collect(self, kinds, known: Snapshot, sink: Snapshot, scopes=None) -> list[SourceStatus]:
         if scopes is not None and self.scope not in scopes:
             return []
-        statements = {k: q() for k, q in self.KINDS.items() if k in kinds}
+        statements = {k: self._statement(k, q) for k, q in self.KINDS.items() if k in kinds}
         return [read_database(self.settings.database.url, statements, sink, self.scope, self.name, self.label)]
+
+    def _statement(self, kind: FactType, query: Callable[..., Any]) -> Any:
+        """The SELECT of `kind`, of the run's projects where it is read per project (the
+        counted kinds' GROUP BY unions take them as their argument)."""
+        projects = self.within.projects if self.within is not None else ()
+        if projects and kind in PER_PROJECT_KINDS and kind in COUNTED_KINDS:
+            return query(projects)
+        return narrowed(kind, query(), self.within)

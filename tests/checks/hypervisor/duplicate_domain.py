@@ -3,6 +3,7 @@
 from osfsck.checks.hypervisor.duplicate_domain import DuplicateDomain
 from osfsck.model.facts.nova import Migration
 from osfsck.model.finding import Severity
+from osfsck.model.scope import RunScope
 from tests.checks.scenario import Case
 from tests.support.world import HOUR, World, uid
 
@@ -144,6 +145,28 @@ def instance_cell_partial_copies_elsewhere():
     return w.snapshot()
 
 
+def scoped_to_the_source_host():
+    # --host hv1: hv1's copy is seen, the instance's own host hv2 is not read: whether a
+    # second copy runs there (the whole run's finding) cannot be told from hv1
+    w = World()
+    w.instance(TWIN, host="hv2")
+    w.migration(TWIN, type="live-migration", status="completed", source="hv1", dest="hv2")
+    w.domain("hv1", TWIN, state=3)
+    w.domain("hv2", TWIN)
+    return w.snapshot(RunScope(hosts=("hv1",)))
+
+
+def scoped_to_another_host():
+    # --host hv3: neither copy lies there, nothing is asked about them
+    w = World()
+    w.instance(TWIN, host="hv2")
+    w.migration(TWIN, type="live-migration", status="completed", source="hv1", dest="hv2")
+    w.domain("hv1", TWIN, state=3)
+    w.domain("hv2", TWIN)
+    w.domain("hv3", w.instance(host="hv3"))
+    return w.snapshot(RunScope(hosts=("hv3",)))
+
+
 CASES = [
     Case(
         "found",
@@ -173,5 +196,17 @@ CASES = [
         "the instance's cell is down, its copies are seen",
         instance_cell_partial_copies_elsewhere,
         ["cell:cell1"],
+    ),
+    Case(
+        "partial",
+        "in --host hv1: a copy may run on a host outside the scope",
+        scoped_to_the_source_host,
+        ["outside-scope"],
+    ),
+    Case(
+        "partial",
+        "in --host hv3: hv3's own instance may have a copy elsewhere",
+        scoped_to_another_host,
+        ["outside-scope"],
     ),
 ]

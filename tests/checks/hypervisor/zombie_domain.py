@@ -3,6 +3,7 @@
 from osfsck.checks.hypervisor.zombie_domain import ZombieDomain
 from osfsck.model.facts.nova import ComputeNode, Instance, InstanceMapping
 from osfsck.model.finding import Severity
+from osfsck.model.scope import RunScope
 from tests.checks.scenario import Case
 from tests.support.world import DAY, World, uid
 
@@ -130,6 +131,27 @@ def the_cells_compute_nodes_unread():
     return w.snapshot()
 
 
+def scoped_zombie_on_a_host_of_the_cell():
+    # --cell cell1: a zombie on cell1's host is found; cell2 and its host hv2 are not read,
+    # so the zombie there is not seen (nor asked about)
+    w = World()
+    w.instance(GONE, host="hv1", deleted=True)
+    w.domain("hv1", GONE)
+    elsewhere = w.instance(cell="cell2", host="hv2", deleted=True)
+    w.domain("hv2", elsewhere)
+    return w.snapshot(RunScope(cells=("cell1",)))
+
+
+def scoped_instance_in_a_cell_outside():
+    # --cell cell1: a domain on cell1's host whose instance lives (deleted) in cell2, which
+    # is not read: its instance may be live there (a zombie only because cell2 was not read)
+    w = World()
+    w.host("hv1", cell="cell1")
+    w.instance(GONE, cell="cell2", host="hv2", deleted=True)
+    w.domain("hv1", GONE)
+    return w.snapshot(RunScope(cells=("cell1",)))
+
+
 CASES = [
     Case(
         "found", "deleted instance, domain still running", deleted_but_running, [("HV101", GONE)], verify=verify_running
@@ -156,4 +178,16 @@ CASES = [
     Case("partial", "instance mappings partial", api_partial, ["api"]),
     Case("partial", "a host could not be listed", a_host_could_not_be_listed, ["host:hv2"]),
     Case("partial", "a cell's compute nodes (its hosts) unread", the_cells_compute_nodes_unread, ["cell:cell2"]),
+    Case(
+        "found",
+        "in --cell cell1: a zombie on a host of the cell",
+        scoped_zombie_on_a_host_of_the_cell,
+        [("HV101", GONE)],
+    ),
+    Case(
+        "partial",
+        "in --cell cell1: a domain on its host whose instance is in a cell outside the scope",
+        scoped_instance_in_a_cell_outside,
+        ["outside-scope"],
+    ),
 ]

@@ -2,6 +2,7 @@
 
 from osfsck.checks.network.orphan_port import OrphanPort
 from osfsck.model.facts.nova import BuildRequest
+from osfsck.model.scope import RunScope
 from tests.checks.scenario import Case
 from tests.support.world import DAY, MINUTE, World
 from tests.support.world_neutron import port_uid
@@ -124,12 +125,41 @@ def cell_down_but_mapped_elsewhere():
     return w.snapshot()
 
 
+def mapped_to_a_cell_without_it():
+    # the instance lives in cell2, which is down, but its mapping names cell1 (a mapping in
+    # the wrong cell): cell1, read whole, has no row of it, so the mapping proves nothing
+    w = World()
+    w.instance(cell="cell1")
+    w.port(w.instance(cell="cell2", host="hv2", mapped="cell1"), host="hv2")
+    w.cell_down("cell2")
+    return w.snapshot()
+
+
 def build_requests_partial():
     # an old port of a uuid no cell knows: it may be a server still being built
     w = World()
     w.port(w.new_uuid(), host=None, age=2 * DAY)
     w.partial(BuildRequest, "api", "nova_api: SELECT from build_requests interrupted")
     return w.snapshot()
+
+
+def scoped_owner_may_be_in_another_cell():
+    # --cell cell1: a port whose owner nothing read knows (no mapping) may be cell2's
+    w = World()
+    w.instance_port(w.instance())
+    w.instance(cell="cell2", host="hv2")
+    w.port(w.new_uuid(), device_owner="compute:nova", host="hv1", age=3 * DAY)
+    return w.snapshot(RunScope(cells=("cell1",)))
+
+
+def scoped_owner_in_a_cell_outside():
+    # --cell cell1: the port of an instance mapped to cell2 (deleted there: an orphan a
+    # whole run reports) lies outside the scope: neither a finding nor undecided
+    w = World()
+    w.instance_port(w.instance())
+    gone = w.instance(cell="cell2", host="hv2", deleted=True, deleted_age=2 * DAY)
+    w.port(gone, host="hv2", age=3 * DAY)
+    return w.snapshot(RunScope(cells=("cell1",)))
 
 
 CASES = [
@@ -157,4 +187,21 @@ CASES = [
     Case("partial", "Neutron unreadable", neutron_down, ["neutron"]),
     Case("partial", "the owner may be in the cell that is down", cell_down, ["cell:cell2"]),
     Case("partial", "build requests partial", build_requests_partial, ["api"]),
+    Case(
+        "partial",
+        "the mapping names a cell read whole that has no row of it: the owner may be in the cell that is down",
+        mapped_to_a_cell_without_it,
+        ["cell:cell2"],
+    ),
+    Case(
+        "partial",
+        "in --cell cell1: an owner no mapping names may be in a cell outside the scope",
+        scoped_owner_may_be_in_another_cell,
+        ["outside-scope"],
+    ),
+    Case(
+        "near-miss",
+        "in --cell cell1: the port of another cell's instance is not asked about",
+        scoped_owner_in_a_cell_outside,
+    ),
 ]

@@ -3,6 +3,7 @@
 from osfsck.checks.nova.missing_domain import MissingDomain
 from osfsck.model.facts.hypervisor import Domain
 from osfsck.model.facts.nova import Migration
+from osfsck.model.scope import RunScope
 from tests.checks.scenario import Case
 from tests.support.world import World, uid
 
@@ -182,6 +183,23 @@ def migrations_partial():
     return w.snapshot()
 
 
+def scoped_domain_may_be_elsewhere():
+    # --host hv2: no domain of the instance on hv2; hv1, not read, may hold it (then it is
+    # domain-on-wrong-host's, not a missing domain)
+    w = World()
+    w.domain("hv1", w.instance(host="hv1"))
+    w.instance(LOST, host="hv2", vm_state="stopped")
+    return w.snapshot(RunScope(hosts=("hv2",)))
+
+
+def scoped_instance_of_another_host():
+    # --host hv1: the instance lost with hv2 lies outside the scope
+    w = World()
+    w.domain("hv1", w.instance(host="hv1"))
+    w.instance(LOST, host="hv2", vm_state="stopped")
+    return w.snapshot(RunScope(hosts=("hv1",)))
+
+
 CASES = [
     Case(
         "found",
@@ -220,4 +238,11 @@ CASES = [
         ["host:hv3"],
     ),
     Case("partial", "the cell's migrations are partial", migrations_partial, ["cell:cell1"]),
+    Case(
+        "partial",
+        "in --host hv2: its domain may be on a host outside the scope",
+        scoped_domain_may_be_elsewhere,
+        ["outside-scope"],
+    ),
+    Case("near-miss", "in --host hv1: another host's instance is not asked about", scoped_instance_of_another_host),
 ]

@@ -4,8 +4,9 @@ is neither a live instance nor a migration in progress."""
 from osfsck.checks.placement.orphan_allocation import OrphanAllocation
 from osfsck.model.facts.nova import BuildRequest
 from osfsck.model.finding import Confidence
+from osfsck.model.scope import RunScope
 from tests.checks.scenario import Case
-from tests.support.world import DAY, MINUTE, World
+from tests.support.world import DAY, MINUTE, World, uid
 
 CHECK = OrphanAllocation
 
@@ -147,6 +148,25 @@ def mapped_to_a_cell_the_partial_list_lacks():
     return snap
 
 
+def scoped_consumer_of_another_cell():
+    # --cell cell1: the allocation of cell2's deleted instance (an orphan for a whole run)
+    # lies outside the scope
+    w = World()
+    w.placed_instance("hv1")
+    gone = w.instance(cell="cell2", host="hv2", deleted=True, deleted_age=3 * DAY)
+    w.allocate(gone, "hv2")
+    return w.snapshot(RunScope(cells=("cell1",)))
+
+
+def scoped_orphan_of_the_cell():
+    w = World()
+    w.placed_instance("hv1")
+    gone = w.instance(host="hv1", deleted=True, deleted_age=3 * DAY)
+    w.allocate(gone, "hv1", vcpus=4, memory_mb=8192, disk_gb=40)
+    w.placed_instance("hv2", cell="cell2")
+    return w.snapshot(RunScope(cells=("cell1",)))
+
+
 CASES = [
     Case(
         "found",
@@ -183,4 +203,6 @@ CASES = [
     Case(
         "partial", "mapped to a cell missing from a partial cell list", mapped_to_a_cell_the_partial_list_lacks, ["api"]
     ),
+    Case("near-miss", "in --cell cell1: another cell's orphan is not asked about", scoped_consumer_of_another_cell),
+    Case("found", "in --cell cell1: the cell's own orphan", scoped_orphan_of_the_cell, [("PL101", uid(2))]),
 ]

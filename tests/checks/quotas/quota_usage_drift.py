@@ -2,6 +2,7 @@
 
 from osfsck.checks.quotas.quota_usage_drift import QuotaUsageDrift
 from osfsck.model.finding import Confidence, Severity
+from osfsck.model.scope import RunScope
 from tests.checks.scenario import Case
 from tests.support.world import DAY, HOUR, MINUTE, World
 
@@ -218,6 +219,26 @@ def neither_service_collected():
     return World().snapshot()
 
 
+def scoped_to_one_project():
+    # --project project-a: its drift is found; project-b's rows were not read
+    w = _both(World())
+    w.cinder_counted("project-a", count=2, gigabytes=20)
+    for r, n in (("volumes", 3), ("gigabytes", 20), ("volumes___DEFAULT__", 2), ("gigabytes___DEFAULT__", 20)):
+        w.cinder_usage("project-a", r, in_use=n)
+    w.neutron_counted("project-b", "security_group_rule", 8)
+    w.neutron_usage("project-b", "security_group_rule", 12)
+    return w.snapshot(RunScope(projects=("project-a",)))
+
+
+def scoped_to_another_project():
+    # --project project-b: project-a's rows are neither read nor asked about
+    w = _both(World())
+    w.cinder_counted("project-a", count=2, gigabytes=20)
+    for r, n in (("volumes", 3), ("gigabytes", 20), ("volumes___DEFAULT__", 2), ("gigabytes___DEFAULT__", 20)):
+        w.cinder_usage("project-a", r, in_use=n)
+    return w.snapshot(RunScope(projects=("project-b",)))
+
+
 CASES = [
     Case(
         "found",
@@ -281,4 +302,8 @@ CASES = [
         [("QU101", "neutron/project-b/security_group_rule")],
     ),
     Case("partial", "neither service's rows were collected", neither_service_collected, ["cinder", "neutron"]),
+    Case(
+        "found", "in --project project-a: only its rows", scoped_to_one_project, [("QU101", "cinder/project-a/volumes")]
+    ),
+    Case("near-miss", "in --project project-b: another project's drift is not read", scoped_to_another_project),
 ]

@@ -4,6 +4,7 @@ host needs."""
 from osfsck.checks.volumes.leaked_iscsi_session import LeakedIscsiSession
 from osfsck.model.facts.nova import BlockDeviceMapping, Cell
 from osfsck.model.finding import Confidence
+from osfsck.model.scope import RunScope
 from tests.checks.scenario import Case
 from tests.support.world import PORTAL, World, iqn_of, volume_uid
 
@@ -140,6 +141,17 @@ def other_cell_unread():
     return w.snapshot()
 
 
+def scoped_leak_on_a_host_of_the_cell():
+    # --cell cell1: cell2 is not read, yet hv1's guests and moves are all in cell1's
+    # database: its leaked session is found
+    w = World()
+    w.attached_volume(w.instance(host="hv1"))
+    vid = _gone_volume(w)
+    w.session("hv1", iqn_of(vid))
+    w.attached_volume(w.instance(cell="cell2", host="hv3"), host="hv3")
+    return w.snapshot(RunScope(cells=("cell1",)))
+
+
 CASES = [
     Case(
         "found",
@@ -170,4 +182,10 @@ CASES = [
     Case("partial", "the mappings of a cell are partial", cell_partial, ["cell:cell1"]),
     Case("partial", "the API database's cell list unread", api_unread, ["api"]),
     Case("partial", "another cell unread", other_cell_unread, ["cell:cell2"]),
+    Case(
+        "found",
+        "in --cell cell1: a leak on its host, another cell not read",
+        scoped_leak_on_a_host_of_the_cell,
+        [("VL203", f"{iqn_of(volume_uid(2))}@{PORTAL}")],
+    ),
 ]

@@ -74,7 +74,7 @@ WORLDS = _worlds() + [("property:cross-cell move", Case("near-miss", "cross-cell
 
 def _blinded(snap: Snapshot, lost: set, drop: bool) -> Snapshot:
     """`snap` with every (kind, scope) in `lost` partial, and its facts gone when `drop`."""
-    out = Snapshot(taken_at=snap.taken_at)
+    out = Snapshot(taken_at=snap.taken_at, scope=snap.scope)
     for kind, facts in snap.facts.items():
         out.add(kind, [f for f in facts if (kind, scope_of(f)) not in lost] if drop else facts)
     for key, cov in snap.coverage.items():

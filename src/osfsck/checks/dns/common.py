@@ -318,12 +318,12 @@ class DnsIndex:
         kind = next((k for k in (DnsRecord, DnsZone) if not self.snap.is_complete(k, scope)), DnsRecord)
         return self.snap.why_incomplete(kind, scope)
 
-    def zones_read(self, out: CheckOutput, names: Iterable[str]) -> bool:
+    def zones_read(self, out: CheckOutput, names: Iterable[str], about: ObjectRef | None = None) -> bool:
         """True when every configured zone holding one of `names` was read completely;
-        otherwise the first that was not is recorded inconclusive."""
+        otherwise the first that was not is recorded inconclusive (for `about`)."""
         for zone in sorted({z for z in map(self.zone_of, names) if z is not None}):
             if zone not in self.complete_zones:
-                out.inconclusive(zone_scope(zone), self.zone_reason(zone))
+                out.inconclusive(zone_scope(zone), self.zone_reason(zone), about)
                 return False
         return True
 
@@ -336,12 +336,13 @@ class DnsIndex:
             return False
         return True
 
-    def instance_names_read(self, out: CheckOutput) -> bool:
+    def instance_names_read(self, out: CheckOutput, about: ObjectRef | None = None) -> bool:
         """True when every instance's names could be read; otherwise each place they could
-        not is recorded inconclusive (a name may be a live instance's we could not see)."""
+        not is recorded inconclusive, for `about` (a name may be a live instance's we could
+        not see, in a cell not read)."""
         unread = self.unread_instance_names()
         for scope, why in unread.items():
-            out.inconclusive(scope, why)
+            out.inconclusive(scope, why, about)
         return not unread
 
     def _wildcard_for(self, name: str, zone: str) -> str | None:

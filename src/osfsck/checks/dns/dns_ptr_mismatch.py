@@ -77,7 +77,7 @@ class DnsPtrMismatch(Check):
                 out.examine()
                 points_to, unread = idx.resolve(r.data)
                 if unread is not None:
-                    out.inconclusive(zone_scope(unread), idx.zone_reason(unread))
+                    out.inconclusive(zone_scope(unread), idx.zone_reason(unread), record_ref(r))
                     continue
                 if points_to is None or address in points_to:
                     continue  # an alias into a zone osfsck does not read, or the right answer

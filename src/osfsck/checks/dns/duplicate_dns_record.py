@@ -92,7 +92,10 @@ class DuplicateDnsRecord(Check):
             # which name is the holder's own, and which rule made each, needs every zone
             # involved (its records and template), the reverse zone's PTRs and every
             # instance's names: a partial one would turn an own name into a "duplicate"
-            if not idx.zones_read(out, names | targets | {ptr_name(address)}) or not idx.instance_names_read(out):
+            about = record_ref((fwd or ptrs)[0])  # the records of one address lie where it does
+            if not idx.zones_read(out, names | targets | {ptr_name(address)}, about) or not idx.instance_names_read(
+                out, about
+            ):
                 continue
             expected = idx.expected_names(address)
             if len(names) > 1:

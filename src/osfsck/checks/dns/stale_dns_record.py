@@ -136,7 +136,7 @@ class StaleDnsRecord(Check):
                 continue
             if holder.instance_uuid is None or named in idx.expected_names(address):
                 continue
-            if not idx.instance_names_read(out):
+            if not idx.instance_names_read(out, record_ref(r)):
                 continue  # the name may be a live instance's we could not see (or the holder's)
             candidates = idx.instances_named(named, address)
             if any(c.uuid in idx.live_nets for c in candidates):
@@ -145,7 +145,7 @@ class StaleDnsRecord(Check):
                 st = nova.status(c.uuid)
                 if st.state == UNDECIDED:
                     for scope in st.scopes:
-                        out.inconclusive(scope, st.reason)
+                        out.inconclusive(scope, st.reason, record_ref(r))
                     break
                 if st.state in (DELETED, ARCHIVED) and c.uuid != holder.instance_uuid:
                     evidence["deleted_instance"] = {"uuid": c.uuid, "hostname": c.hostname, "state": st.state}

@@ -5,7 +5,7 @@ from typing import Any, TypedDict
 from osfsck.checks.base import Check, CheckOutput
 from osfsck.checks.domains import all_hosts_read, domain_evidence, domain_ref
 from osfsck.checks.evidence import instance_evidence
-from osfsck.checks.hypervisor.common import live_instances_with_domains
+from osfsck.checks.hypervisor.common import live_instances_with_domains, unseen_elsewhere
 from osfsck.model.facts.hypervisor import Domain
 from osfsck.model.facts.nova import (
     ArchivedInstance,
@@ -67,13 +67,17 @@ class DomainOnWrongHost(Check):
     repairs = ("move-instance-record", "domain-placement-runbook")
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
-        every_host_read = all_hosts_read(snap, out)  # records each one that was not
+        every_host_read = all_hosts_read(snap, out, walked=True)  # records each one that was not
+        if not every_host_read:
+            unseen_elsewhere(snap, out)  # whose only domain may be on a host not read
         for row, domains, expected in live_instances_with_domains(snap, out):
             if len(domains) != 1 or domains[0].host in expected:
                 continue
-            if not every_host_read:
-                continue  # a second copy on a host we could not read makes it a duplicate
             d = domains[0]
+            if not every_host_read:
+                # a second copy on a host we could not read makes it a duplicate
+                all_hosts_read(snap, out, about=domain_ref(d))
+                continue
             out.found(
                 domain_ref(d),
                 f"Domain {d.name} of instance {row.uuid} runs on {d.host}, but Nova records it on {row.host or 'no host'}.",

@@ -64,8 +64,11 @@ class DuplicateDomain(Check):
     repairs = ("undefine-stray-domain", "domain-placement-runbook")
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
-        all_hosts_read(snap, out)  # a copy may be on a host we could not read
+        every_host_read = all_hosts_read(snap, out, walked=True)
         for row, domains, expected in live_instances_with_domains(snap, out):
+            if not every_host_read:  # a copy may be on a host we could not read
+                for ref in (ObjectRef("instance", row.uuid, cell_scope(row.cell)), *map(domain_ref, domains)):
+                    all_hosts_read(snap, out, about=ref)
             strays = [d for d in domains if d.host not in expected]
             if len(domains) < 2 or not strays:
                 continue

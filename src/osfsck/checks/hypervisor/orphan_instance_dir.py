@@ -96,7 +96,7 @@ class OrphanInstanceDir(Check):
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
         idx = instance_index(snap)
-        all_hosts_read(snap, out, InstanceDir)  # folders on a host we could not list are not judged
+        all_hosts_read(snap, out, InstanceDir, walked=True)  # folders on a host we could not list are not judged
         by_uuid = domains_by_uuid(snap)
         # one folder per filesystem, seen from every host that mounts it
         seen: dict[tuple[str, str, str], list[InstanceDir]] = defaultdict(list)
@@ -114,14 +114,15 @@ class OrphanInstanceDir(Check):
             d = min(views, key=lambda v: v.host)
             hosts = sorted(sharing[scope]) if scope.startswith("storage:") else [d.host]
             out.examine()
+            ref = ObjectRef("instance-dir", d.path, scope)
             st = idx.status(d.uuid)
             if st.state == UNDECIDED:
                 for s in st.scopes:
-                    out.inconclusive(s, st.reason)
+                    out.inconclusive(s, st.reason, ref)
                 continue
             if st.state not in (DELETED, ARCHIVED, UNKNOWN) or d.uuid in idx.build_requests:
                 continue
-            if st.state == UNKNOWN and (d.uuid in idx.mappings or may_be_building(out, idx, d.uuid)):
+            if st.state == UNKNOWN and (d.uuid in idx.mappings or may_be_building(out, idx, d.uuid, ref)):
                 continue
             partial = {
                 host_scope(h): snap.why_incomplete(Domain, host_scope(h))
@@ -131,8 +132,8 @@ class OrphanInstanceDir(Check):
             if scope.startswith("storage:"):
                 partial.update(unread)
             if partial:
-                first = min(partial)
-                out.inconclusive(first, partial[first])
+                first = min(partial, key=lambda s: (snap.outside(s), s))  # one read but partial first
+                out.inconclusive(first, partial[first], ref)
                 continue
             gone_at = (st.instance.deleted_at if st.instance else None) or (
                 st.archived.deleted_at if st.archived else None
@@ -147,7 +148,7 @@ class OrphanInstanceDir(Check):
             what = {DELETED: "deleted", ARCHIVED: "archived", UNKNOWN: "unknown to Nova"}[st.state]
             note = f" (still used by a domain on {', '.join(users)})" if users else ""
             out.found(
-                ObjectRef("instance-dir", d.path, scope),
+                ref,
                 f"Instance folder {d.path} on {', '.join(hosts)} belongs to an instance that is {what}; "
                 f"{_size(d.bytes)} reclaimable{note}.",
                 related=[ObjectRef("host", h, host_scope(h)) for h in hosts],

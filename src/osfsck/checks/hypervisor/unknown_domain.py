@@ -65,7 +65,7 @@ class UnknownDomain(Check):
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
         idx = instance_index(snap)
-        all_hosts_read(snap, out)  # a host's domains we could not list are not judged
+        all_hosts_read(snap, out, walked=True)  # a host's domains we could not list are not judged
         for d in snap.of(Domain):
             if not is_nova_domain(d):
                 continue
@@ -73,9 +73,9 @@ class UnknownDomain(Check):
             st = idx.status(d.uuid)
             if st.state == UNDECIDED:
                 for scope in st.scopes:
-                    out.inconclusive(scope, st.reason)
+                    out.inconclusive(scope, st.reason, domain_ref(d))
                 continue
-            if st.state != UNKNOWN or d.uuid in idx.mappings or may_be_building(out, idx, d.uuid):
+            if st.state != UNKNOWN or d.uuid in idx.mappings or may_be_building(out, idx, d.uuid, domain_ref(d)):
                 continue
             out.found(
                 domain_ref(d),

@@ -75,7 +75,7 @@ class ZombieDomain(Check):
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
         idx = instance_index(snap)
-        all_hosts_read(snap, out)  # a host's domains we could not list are not judged
+        all_hosts_read(snap, out, walked=True)  # a host's domains we could not list are not judged
         for d in snap.of(Domain):
             if not is_nova_domain(d):
                 continue
@@ -83,7 +83,7 @@ class ZombieDomain(Check):
             st = idx.status(d.uuid)
             if st.state == UNDECIDED:
                 for scope in st.scopes:
-                    out.inconclusive(scope, st.reason)
+                    out.inconclusive(scope, st.reason, domain_ref(d))
                 continue
             if st.state not in (DELETED, ARCHIVED):
                 continue

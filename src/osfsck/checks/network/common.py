@@ -115,10 +115,10 @@ def orphan_port(
         return None  # the common case first: a live instance's port
     if recent(snap, port.updated_at or port.created_at, min_age):
         return None
-    if may_be_building(out, idx, port.device_id):
+    if may_be_building(out, idx, port.device_id, port_ref(port.id)):
         return None
     st = idx.status(port.device_id)
-    if st.state == LIVE or undecided(out, st):
+    if st.state == LIVE or undecided(out, st, port_ref(port.id)):
         return None
     if st.state == DELETED and recent(snap, st.row.deleted_at, min_age):
         return None

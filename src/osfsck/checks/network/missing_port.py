@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
-from osfsck.checks.base import Check, CheckOutput, recent
+from osfsck.checks.base import Check, CheckOutput, place_ref, recent
 from osfsck.checks.evidence import instance_evidence
 from osfsck.checks.instance_index import instance_index, instance_ref
 from osfsck.checks.network.common import port_ref, with_neutron
@@ -74,10 +74,11 @@ class MissingPort(Check):
         idx = instance_index(snap)
         for c in sorted(idx.cell_names):
             scope = cell_scope(c)
+            # each cell is a place the check walks (a scoped run does not walk the others)
             if not snap.is_complete(InstanceNetwork, scope):
-                out.inconclusive(scope, snap.why_incomplete(InstanceNetwork, scope))
+                out.inconclusive(scope, snap.why_incomplete(InstanceNetwork, scope), place_ref(scope))
             elif not idx.cell_complete(c):
-                out.inconclusive(scope, idx.cell_reason(c))
+                out.inconclusive(scope, idx.cell_reason(c), place_ref(scope))
         ports = {p.id for p in snap.of(NeutronPort)}
         min_age = float(self.params["min_age"])
         for net in snap.of(InstanceNetwork):

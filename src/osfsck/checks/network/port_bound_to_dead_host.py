@@ -83,9 +83,13 @@ class PortBoundToDeadHost(Check):
             out.inconclusive(API_SCOPE, idx.api_reason())
             return
         partial = [c for c in sorted(idx.cell_names) if not snap.is_complete(ComputeService, cell_scope(c))]
+        # the cells a scoped run did not read may run nova-compute on a host too: each port
+        # bound to a host not alive in the cells read says so
+        unread = [c for c in partial if snap.outside(cell_scope(c))]
         for c in partial:
-            out.inconclusive(cell_scope(c), snap.why_incomplete(ComputeService, cell_scope(c)))
-        if partial:
+            if c not in unread:
+                out.inconclusive(cell_scope(c), snap.why_incomplete(ComputeService, cell_scope(c)))
+        if len(partial) > len(unread):
             return  # the host may run nova-compute in the cell that could not be read
         alive = {s.host for s in snap.of(ComputeService) if not s.forced_down}
         forced = {s.host: s for s in snap.of(ComputeService) if s.forced_down}
@@ -102,12 +106,17 @@ class PortBoundToDeadHost(Check):
             p = ports.get(b.port_id)
             if p is None or not p.device_id or not is_compute_port(p):
                 continue
+            ref = port_ref(p.id)
             st = idx.status(p.device_id)
-            if undecided(out, st) or st.state != LIVE:
+            if undecided(out, st, ref) or st.state != LIVE:
                 continue  # an orphan port is orphan-port's subject
             if recent(snap, p.updated_at or p.created_at, min_age):
                 continue
-            if not moves_known(out, idx, p.device_id) or idx.in_progress_migrations(p.device_id):
+            if not moves_known(out, idx, p.device_id, ref) or idx.in_progress_migrations(p.device_id):
+                continue
+            if unread:
+                for c in unread:
+                    out.inconclusive(cell_scope(c), snap.why_incomplete(ComputeService, cell_scope(c)), ref)
                 continue
             svc = forced.get(b.host)
             reported.add(p.id)
@@ -115,7 +124,7 @@ class PortBoundToDeadHost(Check):
             where = "the instance's own host" if row.host == b.host else f"the instance is on {row.host or 'no host'}"
             state = "is forced down" if svc is not None else "runs no nova-compute service in any cell"
             out.found(
-                port_ref(p.id),
+                ref,
                 f"Port {p.id} of instance {p.device_id} is bound to {b.host}, which {state} ({where}).",
                 related=[instance_ref(p.device_id, row.cell)],
                 evidence={

@@ -102,11 +102,11 @@ class StalePortBinding(Check):
                 continue
             st = idx.status(p.device_id)
             if st.state != LIVE:
-                undecided(out, st)
+                undecided(out, st, port_ref(p.id))
                 continue
             row = st.row
             if not idx.cell_complete(row.cell):
-                out.inconclusive(cell_scope(row.cell), idx.cell_reason(row.cell))
+                out.inconclusive(cell_scope(row.cell), idx.cell_reason(row.cell), port_ref(p.id))
                 continue
             out.examine(len(inactive))
             if idx.in_progress_migrations(p.device_id):

@@ -65,17 +65,18 @@ class MappingWrongCell(Check):
             if mapped is None:
                 continue
             if row is None:
-                if unread - {mapped}:
-                    # not live where we read: it may be live in a cell we could not read
+                if unread - {mapped} and not snap.outside(cell_scope(mapped)):
+                    # not live where we read: it may be live in a cell we could not read (a
+                    # mapping to a cell outside a scoped run's scope is not asked about)
                     for cell in sorted(unread - {mapped}):
-                        out.inconclusive(cell_scope(cell), idx.cell_reason(cell))
+                        out.inconclusive(cell_scope(cell), idx.cell_reason(cell), mapping_ref(m.instance_uuid))
                     unread = {mapped} & unread  # each cell recorded once
                 continue
             out.examine()
             if row.cell == mapped or row.hidden:
                 continue
             if not idx.cell_complete(mapped):
-                out.inconclusive(cell_scope(mapped), idx.cell_reason(mapped))
+                out.inconclusive(cell_scope(mapped), idx.cell_reason(mapped), mapping_ref(m.instance_uuid))
                 continue
             if any(r.cell == mapped for r in idx.live[m.instance_uuid]):
                 continue  # a cross-cell move in progress

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput
-from osfsck.checks.domains import all_hosts_read, domains_by_uuid, host_read, is_nova_domain
+from osfsck.checks.domains import STATES_WITH_DOMAIN, all_hosts_read, domains_by_uuid, host_read, is_nova_domain
 from osfsck.checks.evidence import instance_evidence
 from osfsck.checks.instance_index import instance_index, moves_known
 from osfsck.model.facts.hypervisor import Domain, host_scope
@@ -11,11 +11,6 @@ from osfsck.model.facts.nova import Cell, ComputeNode, Instance, InstanceMapping
 from osfsck.model.finding import Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.snapshot import Snapshot
-
-# vm_states in which the libvirt driver keeps a defined domain on instance.host.  Left
-# out on purpose: building (not spawned yet), shelved and shelved_offloaded (the domain
-# is destroyed at offload), soft-delete and error (a failed build may have none), deleted.
-STATES_WITH_DOMAIN = frozenset({"active", "paused", "suspended", "stopped", "rescued", "resized"})
 
 
 class MissingDomainEvidence(TypedDict):
@@ -72,13 +67,14 @@ class MissingDomain(Check):
             row = idx.live_row(uuid)
             if row.hidden or not row.host or row.vm_state not in STATES_WITH_DOMAIN or row.task_state:
                 continue
-            read = host_read(snap, out, row.host, row.cell)
+            ref = ObjectRef("instance", uuid, cell_scope(row.cell))
+            read = host_read(snap, out, row.host, row.cell, ref)
             if read is None:
                 continue  # another driver's host (Ironic, VMware): no libvirt domain to expect
             out.examine()
             if not read:
                 continue
-            if not moves_known(out, idx, uuid) or idx.in_progress_migrations(uuid):
+            if not moves_known(out, idx, uuid, ref) or idx.in_progress_migrations(uuid):
                 continue
             domains = by_uuid.get(uuid, ())
             if any(d.host == row.host for d in domains):
@@ -86,10 +82,10 @@ class MissingDomain(Check):
             expected = idx.expected_hosts(uuid)
             if any(is_nova_domain(d) and d.host not in expected for d in domains):
                 continue  # a Nova domain on another host is domain-on-wrong-host's finding
-            if not all_hosts_read(snap, out):
+            if not all_hosts_read(snap, out, about=ref):
                 continue  # ... and it may be on a host we could not read
             out.found(
-                ObjectRef("instance", uuid, cell_scope(row.cell)),
+                ref,
                 f"Instance {uuid} is {row.vm_state} on {row.host}, but {row.host} has no domain for it.",
                 related=[ObjectRef("host", row.host, host_scope(row.host))],
                 evidence={"instance": instance_evidence(row)},

@@ -104,13 +104,16 @@ class OrphanInstanceMapping(Check):
             if dead is not None and dead.cell == cell:
                 continue  # deleted in its own cell: a row seen is proof, however partial the read
             if not idx.cell_complete(cell):
-                out.inconclusive(cell_scope(cell), idx.cell_reason(cell))
+                if snap.outside(cell_scope(cell)) and uuid not in idx.archived and dead is None:
+                    continue  # a mapping of a cell a scoped run did not read: not asked about
+                out.inconclusive(cell_scope(cell), idx.cell_reason(cell), mapping_ref(uuid))
                 continue
             arch = idx.archived.get(uuid)
             if arch is not None and arch.cell == cell:
                 state, confidence = "archived", Confidence.HIGH
             elif idx.partial_cells:
-                out.inconclusive(cell_scope(idx.partial_cells[0]), idx.cell_reason(idx.partial_cells[0]))
+                first = idx.partial_cells[0]
+                out.inconclusive(cell_scope(first), idx.cell_reason(first), mapping_ref(uuid))
                 continue
             else:
                 state, confidence = "absent", Confidence.MEDIUM

@@ -73,7 +73,8 @@ class PowerStateDrift(Check):
             row = idx.live_row(uuid)
             if row.task_state or row.power_state is None or not row.host:
                 continue
-            read = host_read(snap, out, row.host, row.cell)
+            ref = ObjectRef("instance", uuid, cell_scope(row.cell))
+            read = host_read(snap, out, row.host, row.cell, ref)
             if read is None:
                 continue  # another driver's host (Ironic, VMware): no libvirt domain
             out.examine()
@@ -82,14 +83,14 @@ class PowerStateDrift(Check):
             here = [d for d in by_uuid.get(uuid, ()) if d.host == row.host]
             if len(here) != 1:
                 continue  # no domain is missing-domain's business
-            if not moves_known(out, idx, uuid) or idx.in_progress_migrations(uuid):
+            if not moves_known(out, idx, uuid, ref) or idx.in_progress_migrations(uuid):
                 continue  # a move in flight (or one we could not see) is not drift
             d = here[0]
             observed = LIBVIRT_TO_NOVA_POWER.get(d.state)
             if observed is None or observed == row.power_state:
                 continue
             out.found(
-                ObjectRef("instance", uuid, cell_scope(row.cell)),
+                ref,
                 f"Instance {uuid} is {NOVA_POWER_NAMES.get(row.power_state, row.power_state)} in Nova "
                 f"but its domain on {d.host} is {LIBVIRT_STATE_NAMES.get(d.state, d.state)}.",
                 related=[domain_ref(d)],

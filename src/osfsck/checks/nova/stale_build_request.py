@@ -100,7 +100,7 @@ class StaleBuildRequest(Check):
                 )
             elif cell is not None:
                 if not idx.cell_complete(cell):
-                    out.inconclusive(cell_scope(cell), idx.cell_reason(cell))
+                    out.inconclusive(cell_scope(cell), idx.cell_reason(cell), ref)
                     continue
                 created = [r for r in idx.live.get(b.instance_uuid, ()) if r.cell == cell]
                 dead = idx.deleted.get(b.instance_uuid)

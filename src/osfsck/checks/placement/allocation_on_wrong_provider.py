@@ -101,7 +101,7 @@ class AllocationOnWrongProvider(Check):
         # consumer live only in a cell we could not read is not known as an instance
         if not idx.api_complete:
             out.inconclusive(API_SCOPE, idx.api_reason())  # a cell it does not list has both
-        px.nodes_complete(out, sorted(idx.cell_names))
+        nodes_read = px.nodes_complete(out, sorted(idx.cell_names), walked=True)
         unsure = bool(idx.partial_cells)
         for a in snap.of(Allocation):  # 10^5-10^6 rows: two dict lookups each
             node = node_of(a[2])
@@ -109,20 +109,24 @@ class AllocationOnWrongProvider(Check):
                 row = primaries(a[1])
                 if row is not None and row.host and node.host != row.host:
                     suspects[a[1]] = row
-                elif row is None and unsure:
-                    undecided(out, idx.status(a[1]))
+                elif row is None and unsure and not idx.mapped_outside(a[1]):
+                    undecided(out, idx.status(a[1]), consumer_ref(a[1]))
+            elif not nodes_read and a[1] in idx.primaries and px.is_compute_like(px.root_of(a[2])):
+                # a live instance's allocation against a compute provider of no node read:
+                # a node of a cell not read, maybe another host's
+                px.nodes_complete(out, sorted(idx.cell_names), consumer_ref(a[1]))
         allocs = px.allocations_of(suspects)
         consumers = px.consumers_of(suspects)
         for uuid in sorted(suspects):
             row = suspects[uuid]
             if row.task_state or recent(snap, row.updated_at or row.created_at, min_age):
                 continue
-            if not moves_known(out, idx, uuid) or idx.in_progress_migrations(uuid):
+            if not moves_known(out, idx, uuid, consumer_ref(uuid)) or idx.in_progress_migrations(uuid):
                 continue
             c = consumers.get(uuid)
             if c is not None and recent(snap, c.updated_at or c.created_at, min_age):
                 continue
-            if not px.nodes_complete(out, [row.cell]):
+            if not px.nodes_complete(out, [row.cell], consumer_ref(uuid)):
                 continue
             hosts = idx.expected_hosts(uuid)  # its host, and an evacuation's source not yet cleaned
             wrong = sorted(

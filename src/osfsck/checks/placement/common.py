@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from osfsck.checks.base import CheckOutput, scope_complete
+from osfsck.checks.base import CheckOutput, place_ref, scope_complete
 from osfsck.checks.evidence import iso
 from osfsck.model.facts.base import FactType
 from osfsck.model.facts.nova import ComputeNode, cell_scope
@@ -136,13 +136,18 @@ class PlacementIndex:
         wanted = set(uuids)
         return {c.uuid: c for c in self.snap.of(Consumer) if c.uuid in wanted} if wanted else {}
 
-    def nodes_complete(self, out: CheckOutput, cells: Iterable[str]) -> bool:
-        """Every cell's compute nodes read; otherwise each partial cell is recorded."""
+    def nodes_complete(
+        self, out: CheckOutput, cells: Iterable[str], about: ObjectRef | None = None, walked: bool = False
+    ) -> bool:
+        """Every cell's compute nodes read; otherwise each partial cell is recorded (for
+        `about`, the object judged; `walked`: for what lies in that cell)."""
         ok = True
         for cell in cells:
             scope = cell_scope(cell)
             if not self.snap.is_complete(ComputeNode, scope):
-                out.inconclusive(scope, self.snap.why_incomplete(ComputeNode, scope))
+                out.inconclusive(
+                    scope, self.snap.why_incomplete(ComputeNode, scope), place_ref(scope) if walked else about
+                )
                 ok = False
         return ok
 

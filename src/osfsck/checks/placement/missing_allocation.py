@@ -75,7 +75,7 @@ class MissingAllocation(Check):
             out.examine()
             if uuid in allocated or recent(snap, row.updated_at or row.created_at, min_age):
                 continue
-            if not moves_known(out, idx, uuid) or idx.in_progress_migrations(uuid):
+            if not moves_known(out, idx, uuid, instance_ref(uuid, row.cell)) or idx.in_progress_migrations(uuid):
                 continue
             nodes = [n for n in px.nodes_of_host.get(row.host, ()) if n.cell == row.cell]
             node = next((n for n in nodes if n.hypervisor_hostname == row.node), nodes[0] if len(nodes) == 1 else None)

@@ -198,7 +198,8 @@ class OrphanAllocation(Check):
             )
             related = (instance_ref(migration.instance_uuid, migration.cell),) if migration.instance_uuid else ()
             return why, related, ev, Confidence.HIGH
-        if may_be_building(out, idx, uuid):
+        ref = consumer_ref(uuid)
+        if may_be_building(out, idx, uuid, ref):
             return None  # still a build request: scheduled, not yet in a cell
         mapping = idx.mappings.get(uuid)
         if (
@@ -207,14 +208,14 @@ class OrphanAllocation(Check):
             and idx.cell_name(mapping.cell_uuid) is None
             and not idx.api_complete
         ):
-            out.inconclusive(API_SCOPE, idx.api_reason())  # its cell may be one we could not list
+            out.inconclusive(API_SCOPE, idx.api_reason(), ref)  # its cell may be one we could not list
             return None
         if mapping is not None and (mapping.cell_uuid is None or idx.cell_name(mapping.cell_uuid) is None):
             # scheduled and not yet in a cell; or mapped to a cell the API database does not
             # list, which another check reports: nothing to say about its allocations
             return None
         st = idx.status(uuid)
-        if undecided(out, st) or st.state == LIVE:
+        if undecided(out, st, ref) or st.state == LIVE:
             return None
         if st.instance is not None and recent(snap, st.instance.deleted_at, min_age):
             return None

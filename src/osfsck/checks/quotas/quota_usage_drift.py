@@ -217,9 +217,10 @@ class QuotaUsageDrift(Check):
                 live[(cell_scope(i.cell), i.project_id)].append(i)
         for (scope, project, resource), found in sorted(rows.items(), key=lambda kv: tuple(map(str, kv[0]))):
             over = cells if scope == API_SCOPE else [scope]
-            if scope == API_SCOPE and not scope_complete(snap, out, API_SCOPE, (Cell,)):
+            ref = usage_ref("nova", project, resource, scope)
+            if scope == API_SCOPE and not scope_complete(snap, out, API_SCOPE, (Cell,), ref):
                 continue
-            if not all(scope_complete(snap, out, s, (Instance,)) for s in over):
+            if not all(scope_complete(snap, out, s, (Instance,), ref) for s in over):
                 continue
             out.examine()
             expected = sum(NOVA_COUNTED[resource](i) for s in over for i in live.get((s, project), ()))
@@ -227,7 +228,6 @@ class QuotaUsageDrift(Check):
             if in_use == expected:
                 continue
             changed = max((u.updated_at for u in found if u.updated_at), default=None)
-            ref = usage_ref("nova", project, resource, scope)
             out.found(
                 ref,
                 f"Nova's leftover quota usage {ref.id} in {scope} says {in_use} where the live instances "

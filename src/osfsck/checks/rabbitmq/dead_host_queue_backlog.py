@@ -92,7 +92,6 @@ class DeadHostQueueBacklog(Check):
                 candidates.append((q, *parsed))
         if not candidates:
             return
-        nova_partial = None
         cinder = None
         for q, topic, server in candidates:
             if topic == CINDER_TOPIC:
@@ -106,9 +105,8 @@ class DeadHostQueueBacklog(Check):
                 kind = "cinder-volume"
                 related: ObjectRef | None = ObjectRef("volume-service", server, CINDER_SCOPE)
             else:
-                if nova_partial is None:
-                    nova_partial = bool(cells_without_services(snap, out))
-                if nova_partial:
+                # the host may run nova-compute in a cell whose services were not read
+                if cells_without_services(snap, out, queue_ref(q)):
                     continue
                 nova_svc = svc = compute_services(snap).get(server)
                 kind, related = "nova-compute", service_ref(nova_svc) if nova_svc else None

@@ -4,7 +4,7 @@ from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, recent
 from osfsck.checks.evidence import attachment_evidence, instance_evidence
-from osfsck.checks.instance_index import instance_ref
+from osfsck.checks.instance_index import UNDECIDED, instance_ref
 from osfsck.checks.volumes.common import MIN_AGE, attachment_ref, iscsi_iqns, same_host, volume_ref, with_cinder
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import IscsiSession
@@ -86,7 +86,7 @@ class AttachmentHostMismatch(Check):
         min_age = float(self.params["min_age"])
         idx = vx.instances
         if vx.attachments_of:
-            vx.undecided(out, vx.nova_gaps((Instance, Migration)))  # an attachment's guest may be there
+            vx.undecided(out, vx.nova_gaps((Instance, Migration)), walked=True)  # an attachment's guest may be there
         for volume_id, atts in vx.attachments_of.items():
             vol = vx.volumes.get(volume_id)
             for a in atts:
@@ -96,13 +96,17 @@ class AttachmentHostMismatch(Check):
                 if recent(snap, a.updated_at, min_age) or (vol is not None and vol.migration_status):
                     continue
                 row = idx.primary(a.instance_uuid)
-                if row is None or not row.host or idx.in_progress_migrations(a.instance_uuid):
+                if row is None:  # its guest, unless known gone, may be live in a cell not read
+                    if idx.status(a.instance_uuid).state == UNDECIDED:
+                        vx.undecided(out, vx.nova_gaps((Instance, Migration)), attachment_ref(a.id))
+                    continue
+                if not row.host or idx.in_progress_migrations(a.instance_uuid):
                     continue
                 if same_host(a.attached_host, row.host):
                     continue
                 gap = vx.instance_gap(a.instance_uuid)
                 if gap:
-                    out.inconclusive(*gap)
+                    out.inconclusive(*gap, attachment_ref(a.id))
                     continue
                 iqns = iscsi_iqns(a)
                 holders = vx.hosts_with_session(iqns) if iqns else []

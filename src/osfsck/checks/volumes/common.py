@@ -15,7 +15,7 @@ import weakref
 from collections import defaultdict
 from collections.abc import Iterable
 
-from osfsck.checks.base import CheckOutput
+from osfsck.checks.base import CheckOutput, place_ref
 from osfsck.checks.instance_index import InstanceIndex, instance_index
 from osfsck.model.facts import kind_of
 from osfsck.model.facts.base import FactType
@@ -156,9 +156,15 @@ class VolumeIndex:
 
     def session_gaps(self, host: str) -> list[tuple[str, str]]:
         """What must be complete before a session, or a LUN under it, on `host` can be
-        called unneeded: the explaining gaps, and the host's domains (a guest's disk)."""
+        called unneeded: the explaining gaps, and the host's domains (a guest's disk).  The
+        cells a scoped run did not read are not needed for a host of a cell it read: a
+        host's guests and their moves are in its own cell's database (nova-compute writes
+        only there; a cross-cell move keeps a copy and a migration record in each cell)."""
         gap = self.host_gap(host, DomainVolume)
-        return self.explaining_gaps() + ([gap] if gap else [])
+        gaps = self.explaining_gaps()
+        if self.snap.scope and self.snap.host_cells().get(host) in self.snap.inside_cells():
+            gaps = [g for g in gaps if not self.snap.outside(g[0])]
+        return gaps + ([gap] if gap else [])
 
     def places_gaps(self) -> list[tuple[str, str]]:
         """Every scope of the five places not read whole: Cinder, Nova, and each host's
@@ -172,13 +178,17 @@ class VolumeIndex:
             self._places_gaps = gaps
         return self._places_gaps
 
-    def undecided(self, out: CheckOutput, gaps: Iterable[tuple[str, str]]) -> bool:
-        """Record every (scope, reason) of `gaps` as undecided; whether there was any.  A
-        check whose findings start from a row another kind explains (an attachment, a
-        mapping, a disk) loses them silently when that row's scope was not read, so it
-        says so up front, whatever it would have found."""
+    def undecided(
+        self, out: CheckOutput, gaps: Iterable[tuple[str, str]], about: ObjectRef | None = None, walked: bool = False
+    ) -> bool:
+        """Record every (scope, reason) of `gaps` as undecided (for `about`, the object
+        judged; `walked`: for what lies there); whether there was any.  A check whose
+        findings start from a row another kind explains (an attachment, a mapping, a disk)
+        loses them silently when that row's scope was not read, so it says so up front,
+        whatever it would have found (for the rows it walks: `walked`)."""
+        gaps = list(gaps)
         for scope, reason in gaps:
-            out.inconclusive(scope, reason)
+            out.inconclusive(scope, reason, place_ref(scope) if walked else about)
         return bool(gaps)
 
     def host_gap(self, host: str, kind: FactType) -> tuple[str, str] | None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
-from osfsck.checks.base import Check, CheckOutput
+from osfsck.checks.base import Check, CheckOutput, place_ref
 from osfsck.checks.volumes.common import volume_index
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import DomainVolume, IscsiNode, IscsiSession, host_scope
@@ -92,7 +92,7 @@ class LeakedIscsiSession(Check):
         for host, sessions in sorted(vx.sessions.items()):
             # which target is OpenStack's and which one a volume needs can only be told
             # with Cinder and Nova whole, and the host's domains read
-            if vx.undecided(out, vx.session_gaps(host)):
+            if vx.undecided(out, vx.session_gaps(host), place_ref(host_scope(host))):
                 continue
             devices, luns = vx.used_on_host(host)
             expected = vx.expected_iqns(host)

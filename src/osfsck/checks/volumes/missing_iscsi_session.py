@@ -94,14 +94,15 @@ class MissingIscsiSession(Check):
             return
         min_age = float(self.params["min_age"])
         covered = set(snap.scopes(IscsiSession))
-        vx.undecided(out, vx.nova_gaps())  # a mapping, or its guest, may be there
+        vx.undecided(out, vx.nova_gaps(), walked=True)  # a mapping, or its guest, may be there
         for uuid, bdms in vx.bdms_of_instance.items():
             row = settled_on_host(vx.instances, uuid)
             if row is None or row.host is None or host_scope(row.host) not in covered:
                 continue
+            ref = instance_ref(uuid, row.cell)
             gap = vx.instance_gap(uuid)  # a migration we could not read would unsettle it
             if gap:
-                out.inconclusive(*gap)
+                out.inconclusive(*gap, ref)
                 continue
             for b in bdms:
                 iqns = iscsi_iqns(b)
@@ -116,7 +117,7 @@ class MissingIscsiSession(Check):
                     continue
                 gap = vx.host_gap(row.host, IscsiSession)
                 if gap:
-                    out.inconclusive(*gap)
+                    out.inconclusive(*gap, ref)
                     continue
                 sessions = [s for s in vx.sessions.get(row.host, ()) if s.target_iqn in iqns]
                 luns = {lun for _, _, lun in b.iscsi_paths}

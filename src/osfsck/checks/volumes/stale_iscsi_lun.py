@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
-from osfsck.checks.base import Check, CheckOutput
+from osfsck.checks.base import Check, CheckOutput, place_ref
 from osfsck.checks.volumes.common import VolumeIndex, volume_index
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import DomainVolume, IscsiNode, IscsiSession, host_scope
@@ -96,7 +96,7 @@ class StaleIscsiLun(Check):
         for host, sessions in sorted(vx.sessions.items()):
             # Whether a session, or a LUN under it, is needed can only be told with Cinder
             # and Nova whole, and the host's domains read: with a gap nothing is judged here.
-            if vx.undecided(out, vx.session_gaps(host)):
+            if vx.undecided(out, vx.session_gaps(host), place_ref(host_scope(host))):
                 continue
             expected = vx.expected_luns(host)
             devices, used_luns = vx.used_on_host(host)

@@ -112,15 +112,16 @@ class StaleVolumeAttachment(Check):
                     continue
                 if vol is not None and vol.migration_status:
                     continue
+                ref = attachment_ref(a.id)
                 st = idx.status(a.instance_uuid)
-                if undecided(out, st):
+                if undecided(out, st, ref):
                     continue
                 why = gone_because(st)
                 cell = st.instance.cell if st.instance else (st.archived.cell if st.archived else None)
                 if st.state == LIVE:
                     gap = vx.instance_gap(a.instance_uuid, (BlockDeviceMapping,))
                     if gap:
-                        out.inconclusive(*gap)
+                        out.inconclusive(*gap, ref)
                         continue
                     if vx.live_bdm(a.instance_uuid, volume_id) is not None:
                         continue
@@ -129,13 +130,13 @@ class StaleVolumeAttachment(Check):
                     continue
                 elif st.state == UNKNOWN and not snap.is_complete(BuildRequest, API_SCOPE):
                     # an instance still being built lives only in its build request
-                    out.inconclusive(API_SCOPE, snap.why_incomplete(BuildRequest, API_SCOPE))
+                    out.inconclusive(API_SCOPE, snap.why_incomplete(BuildRequest, API_SCOPE), ref)
                     continue
                 evidence = {"attachment": attachment_evidence(a), "volume": volume_evidence(vol) if vol else None}
                 if st.instance is not None:
                     evidence["instance"] = instance_evidence(st.instance)
                 out.found(
-                    attachment_ref(a.id),
+                    ref,
                     f"Cinder attachment {a.id} ({a.attach_status}) holds volume {volume_id} for instance "
                     f"{a.instance_uuid}, which {why}.",
                     related=[volume_ref(volume_id), instance_ref(a.instance_uuid, cell)],
@@ -157,8 +158,7 @@ class StaleVolumeAttachment(Check):
             # no live instance maps it: that needs every cell's instances and mappings
             gaps = vx.nova_gaps((Instance, BlockDeviceMapping)) if gaps is None else gaps
             if gaps:
-                for scope, reason in gaps:
-                    out.inconclusive(scope, reason)
+                vx.undecided(out, gaps, volume_ref(v.id))
                 continue
             out.found(
                 volume_ref(v.id),

@@ -134,8 +134,7 @@ class StuckVolumeState(Check):
             if v.status == "reserved" and vx.nova_gaps():
                 # the exemption is decided from mappings and instances: a shelved-offloaded
                 # instance in a cell we could not read keeps its volume reserved
-                for scope, reason in vx.nova_gaps():
-                    out.inconclusive(scope, reason)
+                vx.undecided(out, vx.nova_gaps(), volume_ref(v.id))
                 continue
             alive = vx.volume_service_alive(v, float(self.params["service_down_after"]))
             service = {True: "is up", False: "is down", None: "is not listed"}[alive]

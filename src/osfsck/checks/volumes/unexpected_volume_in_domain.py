@@ -3,9 +3,9 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, recent
-from osfsck.checks.domains import domains_by_uuid, is_nova_domain
+from osfsck.checks.domains import domain_ref, domains_by_uuid, is_nova_domain
 from osfsck.checks.evidence import instance_evidence, volume_evidence
-from osfsck.checks.instance_index import instance_ref
+from osfsck.checks.instance_index import UNDECIDED, instance_ref
 from osfsck.checks.volumes.common import MIN_AGE, domain_volume_ref, volume_index, volume_ref
 from osfsck.model.facts.cinder import CinderAttachment, CinderService, CinderVolume
 from osfsck.model.facts.hypervisor import Domain, DomainVolume
@@ -84,20 +84,23 @@ class UnexpectedVolumeInDomain(Check):
         min_age = float(self.params["min_age"])
         domains = domains_by_uuid(snap)
         if vx.disks:
-            vx.undecided(out, vx.nova_gaps())  # a disk's guest, or its mapping, may be there
+            vx.undecided(out, vx.nova_gaps(), walked=True)  # a disk's guest, or its mapping, may be there
         for (host, uuid), disks in vx.disks.items():
             dom = next((d for d in domains.get(uuid, ()) if d.host == host), None)
             if dom is None or not is_nova_domain(dom):
                 continue
+            ref = domain_ref(dom)
             row = idx.primary(uuid)
-            if row is None:
+            if row is None:  # its guest, unless known gone, may be live in a cell not read
+                if idx.status(uuid).state == UNDECIDED:
+                    vx.undecided(out, vx.nova_gaps(), ref)
                 continue
             out.examine(len(disks))
             if row.task_state or idx.in_progress_migrations(uuid):
                 continue
             gap = vx.instance_gap(uuid, (Instance, Migration, BlockDeviceMapping))
             if gap:
-                out.inconclusive(*gap)
+                out.inconclusive(*gap, ref)
                 continue
             bdms = [b for b in vx.bdms_of_instance.get(uuid, ()) if b.cell == row.cell]
             if any(recent(snap, b.updated_at or b.created_at, min_age) for b in bdms):

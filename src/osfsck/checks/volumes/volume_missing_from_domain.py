@@ -84,18 +84,19 @@ class VolumeMissingFromDomain(Check):
             return
         min_age = float(self.params["min_age"])
         domains = domains_by_uuid(snap)
-        vx.undecided(out, vx.nova_gaps())  # a mapping, or its guest, may be there
+        vx.undecided(out, vx.nova_gaps(), walked=True)  # a mapping, or its guest, may be there
         for uuid, bdms in vx.bdms_of_instance.items():
             row = settled_on_host(vx.instances, uuid)
             if row is None or row.host is None or not any(d.host == row.host for d in domains.get(uuid, ())):
                 continue
+            ref = instance_ref(uuid, row.cell)
             gap = vx.instance_gap(uuid)  # a migration we could not read would unsettle it
             if gap:
-                out.inconclusive(*gap)
+                out.inconclusive(*gap, ref)
                 continue
             gap = vx.host_gap(row.host, DomainVolume)
             if gap:
-                out.inconclusive(*gap)
+                out.inconclusive(*gap, ref)
                 continue
             disks = vx.disks.get((row.host, uuid), {})
             for b in bdms:

@@ -133,3 +133,17 @@ NEUTRON_TRACKED = {
     "router": "routers",
     "floatingip": "floatingips",
 }
+
+
+# Kinds every check reading them judges within one project (a project's usage rows against
+# its counts, its reservations): a run scoped to projects (`--project`) reads only their
+# rows, in SQL, and each of those projects stays complete.
+PER_PROJECT_KINDS = (
+    CinderQuotaUsage,
+    CinderReservation,
+    CinderCounted,
+    NeutronQuotaUsage,
+    NeutronReservation,
+    NeutronCounted,
+    NovaQuotaUsage,
+)

@@ -12,7 +12,7 @@ from osfsck.model.snapshot import Snapshot
 from osfsck.repairs.base import Context, NotOwned, Repair, RepairError
 
 NOT_CONFIGURED = (
-    "[neutron] has no Networking API settings (auth_url; endpoint and token_env; or endpoint and "
+    "[neutron] has no Networking API settings (cloud or OS_CLOUD; auth_url; endpoint and token_env; or endpoint and "
     'auth = "none"): follow orphan-port-runbook'
 )
 

@@ -13,7 +13,7 @@ PLACEMENT_OWN = (
 )
 
 NOT_CONFIGURED = (
-    "[placement] has no API settings (auth_url; endpoint and token_env; or endpoint and "
+    "[placement] has no API settings (cloud or OS_CLOUD; auth_url; endpoint and token_env; or endpoint and "
     'auth = "none"): follow the runbook'
 )
 

@@ -27,8 +27,9 @@ class OrphanPortRunbook(Runbook):
             f"--host {pid}`.",
             f"Otherwise delete it: `openstack port delete {pid}` (as an admin, or as the project "
             f"{port.get('project_id')}).",
-            "To let osfsck do this, give [neutron] API settings (auth_url, username, password_env, "
-            "project_name): the `delete-port` repair then deletes it with `osfsck repair --unsafe`.",
+            "To let osfsck do this, give [neutron] API settings (cloud = a clouds.yaml cloud, or OS_CLOUD; "
+            "auth_url, username, password_env, project_name): the `delete-port` repair then deletes it with "
+            "`osfsck repair --unsafe`.",
         )
 
 

@@ -8,8 +8,9 @@ from osfsck.repairs.base import Runbook
 from osfsck.repairs.runbooks import steps
 
 _API = (
-    "To let osfsck do this, give [placement] API settings (auth_url, username, password_env, project_name; "
-    'or endpoint and auth = "none" for a noauth2 placement-api): `osfsck repair --unsafe` then does it.'
+    "To let osfsck do this, give [placement] API settings (cloud = a clouds.yaml cloud, or OS_CLOUD; auth_url, "
+    'username, password_env, project_name; or endpoint and auth = "none" for a noauth2 placement-api): '
+    "`osfsck repair --unsafe` then does it."
 )
 
 

@@ -12,7 +12,7 @@ from osfsck.model.result import SourceStatus
 from osfsck.model.secrets import redact_url
 from osfsck.model.snapshot import ANYWHERE, Snapshot
 from osfsck.sources.base import Source, SourceError, cover_all, utcnow
-from osfsck.sources.hosts import HOST_LIST_KINDS, HostTarget, hypervisor_hosts
+from osfsck.sources.hosts import HOST_LIST_KINDS, HostTarget, scoped_hosts
 from osfsck.sources.libvirt.mapping import DomainXMLError, parse_domain
 from osfsck.sources.parallel import one_line, run_bounded
 
@@ -53,7 +53,7 @@ class LibvirtSource(Source):
             if missing:  # no host can be read: said once, and what needs domains is undecided
                 return [cover_all(sink, wanted, ANYWHERE, self.name, False, missing, utcnow())]
         connect = self._connect or _default_connect()
-        targets = hypervisor_hosts(known, self.settings)
+        targets = scoped_hosts(known, self.settings, self.within)
         if scopes is not None:
             targets = [t for t in targets if host_scope(t.name) in scopes]
         outcomes = run_bounded(

@@ -5,14 +5,14 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from osfsck.clients.db import DatabaseError, SQLAlchemyError, describe, make_engine, stream
-from osfsck.config.settings import NovaSettings
+from osfsck.config.settings import ConfigError, NovaSettings
 from osfsck.model.facts import kind_of
 from osfsck.model.facts.nova import API_SCOPE, Cell, cell_scope
 from osfsck.model.result import SourceStatus
 from osfsck.model.secrets import redact_url
 from osfsck.model.snapshot import ANYWHERE, Snapshot
 from osfsck.sources.base import NotConfigured, Source, cover_all, utcnow
-from osfsck.sources.db_read import read_database
+from osfsck.sources.db_read import narrowed, read_database
 from osfsck.sources.nova_db import queries, tables
 from osfsck.sources.nova_db.cell_urls import resolve_cell_url
 from osfsck.sources.stored_rows import as_fact
@@ -60,10 +60,11 @@ class NovaDatabaseSource(Source):
             engine = make_engine(api_url)
             with engine.connect() as conn:
                 cells = self._cells(conn)
+                named = self._named(cells)
                 api_kinds = [k for k in queries.API_KINDS if k in kinds] if want_api else []
                 at = utcnow()
                 for kind in api_kinds:
-                    for rows in stream(conn, queries.API_KINDS[kind]()):
+                    for rows in stream(conn, narrowed(kind, queries.API_KINDS[kind](), self.within)):
                         sink.add(kind.kind, map(as_fact(kind), rows))
             engine.dispose()
         except (DatabaseError, SQLAlchemyError) as e:
@@ -87,21 +88,32 @@ class NovaDatabaseSource(Source):
         cell_kinds = [k for k in queries.CELL_KINDS if k in kinds]
         for c in cells:
             scope = cell_scope(c["name"])
-            if scopes is not None and scope not in scopes:
-                continue
+            if (scopes is not None and scope not in scopes) or (named is not None and c["name"] not in named):
+                continue  # outside the run's scope: not read, not even connected to
             statuses.append(self._collect_cell(c, cell_kinds, sink, scope))
         return statuses
 
     def _cells(self, conn) -> list[dict]:
         return read_cells(conn)
 
+    def _named(self, cells: list[dict]) -> set[str] | None:
+        """The names of the cells a run scoped with --cell reads (None: every cell); a
+        --cell that names no cell of cell_mappings is the operator's mistake."""
+        if self.within is None or not self.within.cells:
+            return None
+        pairs = [(c["name"], c["uuid"]) for c in cells]
+        unknown = self.within.unknown_cells(pairs)
+        if unknown:
+            known = ", ".join(sorted(name for name, _ in pairs)) or "none"
+            raise ConfigError(f"--cell {unknown[0]}: no cell of that name or uuid in cell_mappings (cells: {known})")
+        return self.within.cells_named(pairs)
+
     def _collect_cell(self, c: dict, kinds, sink: Snapshot, scope: str) -> SourceStatus:
         url, why = resolve_cell_url(self.settings, c)
         if url is None:
             return cover_all(sink, kinds, scope, self.name, False, f"cell {c['name']}: {why}")
-        return read_database(
-            url, {k: queries.CELL_KINDS[k](c["name"]) for k in kinds}, sink, scope, self.name, f"cell {c['name']}"
-        )
+        statements = {k: narrowed(k, queries.CELL_KINDS[k](c["name"]), self.within) for k in kinds}
+        return read_database(url, statements, sink, scope, self.name, f"cell {c['name']}")
 
 
 __all__ = ["NovaDatabaseSource", "redact_url"]
