@@ -13,7 +13,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from osfsck import __version__
-from osfsck.cli import completion, exitcodes, helptext, logs, output, plans, streams
+from osfsck.cli import completion, exitcodes, helptext, logs, output, plans, report_cmd, streams
 from osfsck.cli.progress import progress_factory
 from osfsck.cli.scoping import scope_arguments, scope_of
 from osfsck.config import ConfigError, load_settings
@@ -29,6 +29,7 @@ from osfsck.model.secrets import redact_text
 from osfsck.model.snapshot import SnapshotFormatError
 from osfsck.report import FORMATS, columns_for, render
 from osfsck.report import rows as listing
+from osfsck.report.html import HtmlUnavailable
 from osfsck.report.tabular import ROW_FORMATS, as_plain, dump_yaml, printable, render_rows, without_secrets
 
 DEFAULT_CONFIGS = ("osfsck.toml", "/etc/osfsck/osfsck.toml")
@@ -178,6 +179,7 @@ def parser(extensions: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="required: this deletes data")
 
     command("permissions", "print what osfsck reads and writes, for the grants to create")
+    report_cmd.add_parser(command)
 
     p = command("completion", "print a shell completion script (bash, zsh)")
     p.add_argument("shell", choices=completion.SHELLS, help="the shell to complete for")
@@ -432,6 +434,11 @@ def cmd_purge(args) -> int:
     return exitcodes.OK if all(ok for _, ok, _ in results) else exitcodes.OPERATIONAL
 
 
+def cmd_report(args) -> int:
+    _emit(report_cmd.cmd_report(args), args.output)
+    return exitcodes.OK
+
+
 def cmd_permissions(args) -> int:
     for line in admin.permissions(_settings(args)):
         print(line)
@@ -451,6 +458,7 @@ def dispatch(args) -> int:
         "undo": cmd_undo,
         "purge-quarantine": cmd_purge,
         "permissions": cmd_permissions,
+        "report": cmd_report,
         "completion": lambda a: completion.command(a, parser()),
     }[cmd](args)
 
@@ -480,10 +488,10 @@ def _failure(e: BaseException, debug: bool) -> int:
     """The exit status of what stopped a command, said in one line on stderr."""
     if isinstance(e, SystemExit):  # --help, --version
         return exitcodes.USAGE if e.code else exitcodes.OK
-    if isinstance(e, ConfigError | UsageError | logs.LogSetupError | completion.MissingExtra):
+    if isinstance(e, ConfigError | UsageError | logs.LogSetupError | completion.MissingExtra | HtmlUnavailable):
         _error(e)
         return exitcodes.USAGE
-    if isinstance(e, SnapshotFormatError | JournalError | LockHeld | StateError):
+    if isinstance(e, SnapshotFormatError | JournalError | LockHeld | StateError | report_cmd.ResultFormatError):
         _error(e)
         return exitcodes.OPERATIONAL
     if isinstance(e, OSError):

@@ -13,7 +13,7 @@ from osfsck.report.tabular import ROW_FORMATS, as_plain, dump_yaml, printable, r
 
 # "text" is the report for people (it was called "table" before OpenStackClient's formats
 # came; "table" is now OSC's: a box table of the findings)
-FORMATS = ("text", *ROW_FORMATS, "jsonl", "prometheus")
+FORMATS = ("text", *ROW_FORMATS, "jsonl", "prometheus", "html")
 
 
 def render(
@@ -28,6 +28,10 @@ def render(
     whole result document; table, csv and value are always rows."""
     if fmt == "text":
         return text(result, verbose)
+    if fmt == "html":  # one self-contained page, from the same document as -f json
+        from osfsck.report.html import render_html
+
+        return render_html(result_dict(result))
     if fmt in ("jsonl", "prometheus"):
         return {"jsonl": as_jsonl, "prometheus": prometheus}[fmt](result)
     if fmt in ("json", "yaml") and not columns and not group_by:

@@ -100,12 +100,18 @@ def axes(f: Finding) -> dict[str, str | None]:
     related object's, else the first `host`, `cell` or `project_id` its evidence names
     (a breadth-first walk: the subject's own record comes before nested ones; a Cinder
     backend's host@backend#pool is no host)."""
+    return axes_of([ref.scope for ref in (f.subject, *f.related)], f.evidence)
+
+
+def axes_of(scopes: Iterable[str], evidence: Any) -> dict[str, str | None]:
+    """axes() from a finding's parts: its subject's and related objects' scopes, in that
+    order, and its evidence (the HTML report reads them from a saved JSON result)."""
     out: dict[str, str | None] = {"host": None, "cell": None, "project": None}
-    for ref in (f.subject, *f.related):
-        kind, _, name = ref.scope.partition(":")
+    for scope in scopes:
+        kind, _, name = scope.partition(":")
         if kind in ("host", "cell") and name and out[kind] is None:
             out[kind] = name
-    found = _first_values(f.evidence, {"host": "host", "cell": "cell", "project_id": "project"})
+    found = _first_values(evidence, {"host": "host", "cell": "cell", "project_id": "project"})
     return {k: out[k] or found.get(k) for k in out}
 
 
