@@ -122,6 +122,15 @@ examples:
   osfsck purge-quarantine --yes                  older than [repair] quarantine_retention
   osfsck purge-quarantine --older-than 7d --host compute-12 --yes""",
     },
+    "report": {
+        "description": "The HTML report of a run saved with -f json: one self-contained page (summary, what "
+        "could not be checked, charts, the findings to filter, sort and expand), nothing fetched when it is "
+        "opened. For a snapshot, check it: osfsck check --from SNAPSHOT -f html -o report.html.",
+        "epilog": """\
+examples:
+  osfsck check -f json -o result.json
+  osfsck report result.json -o report.html""",
+    },
     "permissions": {
         "description": "What osfsck reads and writes with this configuration: the grants and access to create "
         "(database SELECTs, API roles, host access), one line each.",

@@ -21,7 +21,11 @@ def page_data(doc: dict[str, Any]) -> dict[str, Any]:
     doc = without_secrets(doc)
     plans = {p.get("fingerprint"): p for p in doc.get("repairs") or []}
     rows = [_row(f, plans.get(f.get("fingerprint"))) for f in doc.get("findings") or []]
-    reclaimable = {k: int(v or 0) for k, v in (doc.get("reclaimable") or {}).items()}
+    saved = doc.get("reclaimable") or {}  # in a saved result, in sorted order: vCPU, RAM, disk first
+    reclaimable = {
+        k: int(saved[k] or 0)
+        for k in sorted(saved, key=lambda k: (k not in RECLAIM, RECLAIM.index(k) if k in RECLAIM else 0, k))
+    }
     return {
         "summary": {
             "mode": doc.get("mode"),

@@ -1,0 +1,155 @@
+"""The HTML report: hostile text stays text, secrets stay out, `osfsck report` reads a
+saved result and refuses anything else; and in a real headless Chromium (Debian's,
+driven by Playwright): no console error, no network request, filters, sorting, a row's
+evidence, charts that draw, and an alert() that never runs."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+
+import pytest
+
+from osfsck.cli.main import main
+from osfsck.model.finding import Finding, Severity
+from osfsck.model.refs import ObjectRef
+from osfsck.model.result import CheckStats
+from osfsck.report import render
+from osfsck.report.html import script_json
+from tests.report.test_render import CHAP, TOKEN, result
+
+HOSTILE = "<script>alert(1)</script> and </script><img src=x onerror=alert(2)>"
+CHROMIUM = shutil.which("chromium")
+
+
+def hostile_result():
+    r = result()
+    extra = [
+        Finding(
+            code="NV201",
+            name="orphan-domain",
+            severity=Severity.HIGH,
+            subject=ObjectRef("domain", f"d{i}", f"host:hv{i % 2}"),
+            message=f"domain d{i} on hv{i % 2}: {HOSTILE}" if i == 0 else f"domain d{i} has no instance",
+            related=(ObjectRef("instance", f"i{i}", "cell:cell2"),),
+            evidence={"project_id": f"proj{i % 3}", "note": HOSTILE if i == 0 else ""},
+            reclaim={"vcpus": 2, "memory_mb": 2048, "disk_bytes": 20 << 30},
+        )
+        for i in range(5)
+    ]
+    return dataclasses.replace(
+        r, findings=[*r.findings, *extra], checks=[*r.checks, CheckStats("NV201", "orphan-domain", 9, 5)]
+    )
+
+
+def test_cloud_text_is_escaped_and_secrets_are_out():
+    page = render(hostile_result(), "html")
+    assert "<script>alert(1)" not in page and "<img src=x" not in page
+    assert page.count("</script>") == 3  # the data's, the library's and the app's own ends
+    assert CHAP not in page and TOKEN not in page
+
+
+def test_script_json_cannot_end_its_element():
+    text = script_json({"m": "</script><!-- \u2028"})
+    assert "<" not in text and ">" not in text and "\u2028" not in text
+    assert json.loads(text) == {"m": "</script><!-- \u2028"}
+
+
+def test_report_from_saved_result(tmp_path, capsys):
+    saved = tmp_path / "r.json"
+    saved.write_text(render(hostile_result(), "json"))
+    out = tmp_path / "r.html"
+    assert main(["report", str(saved), "-o", str(out)]) == 0
+    assert out.read_text() == render(hostile_result(), "html")
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        ('{"format": "osfsck-snapshot/1"}', "is a snapshot: osfsck check --from"),
+        ('{"format": "other"}', "not a JSON result of osfsck"),
+        ("not json", "not a JSON result of osfsck"),
+    ],
+)
+def test_report_refuses_what_is_no_result(tmp_path, capsys, content, says):
+    bad = tmp_path / "bad.json"
+    bad.write_text(content.replace("osfsck-snapshot/1", _snapshot_format()))
+    out = tmp_path / "r.html"
+    assert main(["report", str(bad), "-o", str(out)]) == 8
+    err = capsys.readouterr().err
+    assert says in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def _snapshot_format() -> str:
+    from osfsck.model.snapshot import FORMAT
+
+    return FORMAT
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        pytest.skip("no chromium on PATH (apt-get install chromium; scripts/setup does)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def test_in_a_real_browser(browser, tmp_path):
+    path = tmp_path / "report.html"
+    path.write_text(render(hostile_result(), "html"))
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors, requests, dialogs = [], [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url) if not r.url.startswith("file:") else None)
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+
+    rows = page.locator("#findings-table tr.finding")
+    assert rows.count() == 6
+    assert page.locator("#shown").inner_text() == "6 of 6 shown"
+
+    page.fill("#f-code", "VL101")  # a check code narrows the table
+    assert rows.count() == 1
+    page.fill("#f-code", "")
+    page.fill("#f-project", "proj1")
+    assert rows.count() == 2
+    page.fill("#f-project", "")
+    page.select_option("#f-severity", "medium")
+    assert rows.count() == 1
+    page.select_option("#f-severity", "")
+    page.fill("#f-host", "hv1")
+    assert rows.count() == 3  # VL101's related host hv1 and NV201's d1, d3
+    page.fill("#f-host", "")
+
+    first = rows.first.locator("td").first
+    assert first.inner_text() == "high"  # by severity, most severe first
+    page.click("th[data-sort=severity]")  # the same column again: reversed
+    assert first.inner_text() == "medium"
+    page.click("th[data-sort=code]")
+    assert rows.first.locator("td").nth(1).inner_text() == "NV201 orphan-domain"
+    page.click("th[data-sort=code]")
+    assert rows.first.locator("td").nth(1).inner_text() == "VL101 stale-volume-attachment"
+
+    page.fill("#f-text", "alert(1)")
+    assert rows.count() == 1
+    assert HOSTILE in rows.first.locator("td.msg").inner_text()  # shown as text
+    rows.first.click()
+    evidence = page.locator("tr.detail pre.evidence").inner_text()
+    assert '"project_id": "proj0"' in evidence and "</script>" in evidence
+    assert page.locator("tr.detail pre.plan").count() == 1
+    rows.first.click()
+    assert page.locator("tr.detail").count() == 0
+
+    for canvas in page.locator("canvas").all():
+        box = canvas.bounding_box()
+        assert box and box["width"] > 0 and box["height"] > 0
+    assert page.evaluate("Object.keys(Chart.instances).length") == 5
+    assert page.locator("img").count() == 0  # the hostile <img> is no element
+    assert errors == [] and requests == [] and dialogs == []
