@@ -20,7 +20,18 @@ COMMANDS = sorted(cli.parser(extensions=False)._subparsers._group_actions[0].cho
 
 def test_the_commands_are_osfsck_own():
     assert COMMANDS == sorted(
-        ["check", "repair", "collect", "checks", "journal", "undo", "purge-quarantine", "permissions", "completion"]
+        [
+            "check",
+            "repair",
+            "collect",
+            "checks",
+            "journal",
+            "undo",
+            "purge-quarantine",
+            "permissions",
+            "report",
+            "completion",
+        ]
     )
 
 
@@ -106,7 +117,7 @@ def test_bash_completes_commands():
 def test_bash_completes_options_and_their_choices():
     assert {"--group-by", "--format", "--column", "--from"} <= set(complete("osfsck check --"))
     assert complete("osfsck check -f ") == sorted(
-        ["text", "table", "csv", "value", "json", "yaml", "jsonl", "prometheus"]
+        ["text", "table", "csv", "value", "json", "yaml", "jsonl", "prometheus", "html"]
     )
     assert complete("osfsck check --group-by ") == ["cell", "check", "host", "project"]
     assert complete("osfsck completion ") == ["bash", "zsh"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import sys
 
 import pytest
 
@@ -153,3 +154,12 @@ def test_in_a_real_browser(browser, tmp_path):
     assert page.evaluate("Object.keys(Chart.instances).length") == 5
     assert page.locator("img").count() == 0  # the hostile <img> is no element
     assert errors == [] and requests == [] and dialogs == []
+
+
+def test_without_jinja2_is_one_line(monkeypatch, tmp_path, capsys):
+    saved = tmp_path / "r.json"
+    saved.write_text(render(result(), "json"))
+    monkeypatch.setitem(sys.modules, "jinja2", None)  # import jinja2 raises ImportError
+    assert main(["report", str(saved), "-o", str(tmp_path / "r.html")]) == 16
+    assert capsys.readouterr().err == "osfsck: -f html needs Jinja2: pip install 'osfsck[html]'\n"
+    assert not (tmp_path / "r.html").exists()
