@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from osfsck.cli.main import main
-from osfsck.model.finding import Finding, Severity
+from osfsck.model.finding import Finding, Inconclusive, Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.result import CheckStats
 from osfsck.report import render
@@ -39,8 +39,12 @@ def hostile_result():
         )
         for i in range(5)
     ]
+    # text the template writes itself (autoescape), not through the data's JSON
+    undecided = Inconclusive("NV201", f"host:{HOSTILE}", f"libvirt: {HOSTILE}")
     return dataclasses.replace(
-        r, findings=[*r.findings, *extra], checks=[*r.checks, CheckStats("NV201", "orphan-domain", 9, 5)]
+        r,
+        findings=[*r.findings, *extra],
+        checks=[*r.checks, CheckStats("NV201", "orphan-domain", 9, 5, [undecided])],
     )
 
 
@@ -153,6 +157,7 @@ def test_in_a_real_browser(browser, tmp_path):
         assert box and box["width"] > 0 and box["height"] > 0
     assert page.evaluate("Object.keys(Chart.instances).length") == 5
     assert page.locator("img").count() == 0  # the hostile <img> is no element
+    assert f"could not decide host:{HOSTILE}: libvirt: {HOSTILE}" in page.locator("#not-checked").inner_text()
     assert errors == [] and requests == [] and dialogs == []
 
 
