@@ -69,3 +69,21 @@ def test_as_a_process(snapshot):
         timeout=120,
     )
     assert p.returncode == 4 and "orphan-instance-dir" in p.stdout, p.stderr
+
+
+def test_a_saved_snapshot_is_compared_with_nothing(snapshot, tmp_path, capsys):
+    # --from neither records nor diffs: the snapshot may be of another time or cloud
+    assert main(["check", "--select", "HV110", "--from", str(snapshot), "-f", "json"]) == 4
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["fixed"] is None and doc["findings"][0]["diff"] is None
+    assert main(["check", "--select", "HV110", "--from", str(snapshot), "--new-only"]) == 16
+    assert "--new-only goes with a live run" in capsys.readouterr().err
+
+
+def test_output_files_are_replaced_whole_keeping_their_mode(snapshot, tmp_path, capsys):
+    out = tmp_path / "osfsck.prom"
+    out.write_text("old\n")
+    out.chmod(0o640)
+    assert main(["check", "--select", "HV110", "--from", str(snapshot), "-f", "prometheus", "-o", str(out)]) == 4
+    assert out.read_text().startswith("# HELP osfsck_complete") and (out.stat().st_mode & 0o777) == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["osfsck.prom", "snap.json"]  # no temporary file left

@@ -35,7 +35,7 @@ def test_first_seen_is_kept_and_runs_are_counted(tmp_path):
     path = str(tmp_path / "osfsck" / "state.json")
     a, b = finding(1), finding(2)
     state.record(path, T1, [a], {"HV102": set()})
-    seen = state.record(path, T2, [a, b], {"HV102": set()})
+    seen = state.record(path, T2, [a, b], {"HV102": set()}).seen
     assert seen[a.fingerprint].first_seen == T1 and seen[a.fingerprint].runs == 2
     assert seen[b.fingerprint].first_seen == T2 and seen[b.fingerprint].runs == 1
     assert state.load(path) == seen
@@ -46,10 +46,10 @@ def test_an_entry_is_dropped_only_when_its_check_ran_and_decided_its_scope(tmp_p
     a, b, c = finding(1), finding(2, scope="host:hv2"), finding(3, code="NV201", scope="api")
     state.record(path, T1, [a, b, c], {"HV102": set(), "NV201": set()})
     # HV102 ran, found neither; hv2 could not be decided; NV201 did not run (--select HV)
-    seen = state.record(path, T2, [], {"HV102": {"host:hv2"}})
+    seen = state.record(path, T2, [], {"HV102": {"host:hv2"}}).seen
     assert set(seen) == {b.fingerprint, c.fingerprint}
     # seen again later: the count starts afresh for a (it was gone), b keeps its first sight
-    seen = state.record(path, T2, [a, b], {"HV102": set()})
+    seen = state.record(path, T2, [a, b], {"HV102": set()}).seen
     assert seen[a.fingerprint].first_seen == T2 and seen[b.fingerprint].first_seen == T1
     assert seen[b.fingerprint].runs == 2
 
@@ -153,3 +153,33 @@ def test_the_lock_is_released_on_exit_and_on_error(tmp_path):
         assert json.loads(open(journal + ".lock").read())["command"] == "undo"
     with exclusive(journal, "repair"):
         pass
+
+
+# -- the run-to-run diff ----------------------------------------------------------------------
+def test_record_names_what_it_dropped_as_fixed_with_its_subject(tmp_path):
+    path = str(tmp_path / "state.json")
+    a, b, c = finding(1), finding(2, scope="host:hv2"), finding(3, code="NV201", scope="api")
+    state.record(path, T1, [a, b, c], {"HV102": set(), "NV201": set()})
+    # a is gone; hv2 undecided (b neither fixed nor kept as seen); NV201 did not run
+    rec = state.record(path, T2, [], {"HV102": {"host:hv2"}})
+    assert list(rec.fixed) == [a.fingerprint]
+    gone = rec.fixed[a.fingerprint]
+    assert (gone.code, gone.scope, gone.kind, gone.id, gone.first_seen) == ("HV102", "host:hv1", "domain", "d1", T1)
+    assert set(rec.seen) == {b.fingerprint, c.fingerprint}
+
+
+def test_a_check_undecided_everywhere_drops_nothing(tmp_path):
+    # a check whose inputs were read nowhere is inconclusive at "*": it decided no scope,
+    # so what it found before is neither gone nor fixed
+    path = str(tmp_path / "state.json")
+    a = finding(1)
+    state.record(path, T1, [a], {"HV102": set()})
+    rec = state.record(path, T2, [], {"HV102": {"*"}})
+    assert set(rec.seen) == {a.fingerprint} and not rec.fixed
+
+
+def test_a_state_file_of_before_the_subjects_were_kept_still_loads(tmp_path):
+    path = tmp_path / "state.json"
+    entry = {"code": "HV102", "scope": "host:hv1", "first_seen": T1.isoformat(), "last_seen": T1.isoformat(), "runs": 1}
+    path.write_text(json.dumps({"format": state.FORMAT, "findings": {"ab": entry}}))
+    assert state.load(str(path))["ab"].id == ""

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import sys
+import tempfile
 import traceback
 from collections.abc import Callable
 from importlib.metadata import entry_points
@@ -127,6 +129,11 @@ def parser(extensions: bool = True) -> argparse.ArgumentParser:
         _selection(p)
         output.add_arguments(p, FORMATS, listing.FINDING_COLUMNS, listing.FINDING_DEFAULT, group_by=True)
         _output(p)
+        p.add_argument(
+            "--new-only",
+            action="store_true",
+            help="show only the findings first seen in this run (the state file); the exit code is still the run's",
+        )
         scope_arguments(p)
     check, repair = sub.choices["check"], sub.choices["repair"]
     check.add_argument(
@@ -202,9 +209,30 @@ def _split(values: list[str]) -> list[str]:
 
 def _emit(text: str, output: str | None) -> None:
     if output:
-        Path(output).write_text(text, encoding="utf-8", errors="backslashreplace")  # as stdout (cli/streams)
+        _write_atomically(Path(output), text.encode("utf-8", errors="backslashreplace"))  # as stdout (cli/streams)
     else:
         sys.stdout.write(text)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """`path` holds the old report or the new one, never part of one: node_exporter's
+    textfile collector (and a reader of any format) may read it at any moment.  A temporary
+    file in the same folder (rename is atomic only within one filesystem) takes the file's
+    mode as a plain write would give it, and is renamed over it."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _ask(question: str, what: str = "for this check") -> str:
@@ -234,11 +262,16 @@ def _interactive(args, verb: str) -> bool:
 
 def cmd_run(args, repair: bool) -> int:
     fmt, columns = _output_options(args, columns_for(args.group_by))
+    if args.new_only and (fmt == "prometheus" or getattr(args, "from_snapshot", None)):
+        # metrics keep every series (osfsck_findings_new counts the new); a saved snapshot
+        # is compared with nothing
+        raise UsageError("--new-only goes with a live run and any format but prometheus")
     result = run_command(args, repair)
     if result is None:
         return exitcodes.OK
     verbose = logs.level(args) <= logging.INFO
-    _emit(render(result, fmt, columns, args.group_by, verbose), args.output)
+    shown = listing.new_only(result) if args.new_only else result
+    _emit(render(shown, fmt, columns, args.group_by, verbose), args.output)
     sys.stdout.flush()
     rows_only = fmt in ("csv", "value") or (fmt in ("json", "yaml") and bool(columns or args.group_by))
     report_run(args, result, rows_only)

@@ -14,7 +14,7 @@ from osfsck.engine.lock import exclusive
 from osfsck.engine.options import RunOptions
 from osfsck.engine.repair import match_plan, repair_findings
 from osfsck.model.facts.nova import API_SCOPE, Cell
-from osfsck.model.result import CheckStats, RunResult, SourceStatus
+from osfsck.model.result import CheckStats, Fixed, RunDiff, RunResult, SourceStatus
 from osfsck.model.scope import RunScope, ScopeError
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.base import ProgressFactory
@@ -66,7 +66,16 @@ def evaluate(checks: list[Check], snap: Snapshot, result: RunResult) -> dict[str
         out = check.evaluate(snap)
         outputs[check.code] = out
         result.findings.extend(out.findings)
-        result.checks.append(CheckStats(check.code, check.name, out.examined, len(out.findings), out.inconclusive_list))
+        result.checks.append(
+            CheckStats(
+                check.code,
+                check.name,
+                out.examined,
+                len(out.findings),
+                out.inconclusive_list,
+                severity=check.severity.value,
+            )
+        )
     result.findings.sort(key=lambda f: f.sort_key())
     return outputs
 
@@ -114,18 +123,35 @@ def run(settings: Settings, opts: RunOptions) -> RunResult:
 
 
 def _record(settings: Settings, opts: RunOptions, result: RunResult, scoped: bool) -> dict[str, state.Seen]:
-    """The state file after this run: a live run records what it found; a check of a
-    saved snapshot only reads it.  A repair needs it (the grace of findings without a
-    change time of their own); a check that cannot write it warns and goes on."""
+    """The state file after this run: a live run records what it found, and the result
+    what changed since the last (result.diff); a check of a saved snapshot only reads it
+    and compares nothing (the snapshot may be of another time or cloud).  A repair needs
+    it (the grace of findings without a change time of their own); a check that cannot
+    write it warns and goes on."""
     path = state.state_path(settings.repair.journal, settings.repair.state_file)
     try:
         if opts.from_snapshot:
             return state.load(path)
         # a scoped run forgets no finding: one it did not see may lie outside its scope
         ran = {} if scoped else {c.code: {i.scope for i in c.inconclusive} for c in result.checks}
-        return state.record(path, result.taken_at, result.findings, ran)
+        recorded = state.record(path, result.taken_at, result.findings, ran)
     except state.StateError as e:
         if opts.repair:
             raise
         result.warnings.append(f"{e} (findings are not dated: a repair will count them as first seen then)")
         return {}
+    result.diff = diff_of(recorded, result)
+    return recorded.seen
+
+
+def diff_of(recorded: state.Recorded, result: RunResult) -> RunDiff:
+    mine = {f.fingerprint for f in result.findings}
+    first = {fp: s.first_seen for fp, s in recorded.seen.items() if fp in mine}
+    fixed = (
+        Fixed(fp, s.code, s.name, s.kind, s.id, s.scope, s.first_seen, s.last_seen) for fp, s in recorded.fixed.items()
+    )
+    return RunDiff(
+        first_seen=first,
+        new=frozenset(fp for fp in mine if recorded.seen[fp].runs == 1),
+        fixed=tuple(sorted(fixed, key=lambda x: (x.code, x.scope, x.kind, x.id))),
+    )

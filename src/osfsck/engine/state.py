@@ -4,7 +4,8 @@ It gives the grace guard an age for findings whose subject records no change tim
 own (a domain no database knows, a DNS record, an OVN row), and `confirm_runs` its count.
 Every live run records what it found (check as well as repair: the clock starts when an
 operator first looks); a check of a saved snapshot records nothing.  A finding's entry
-is dropped only when its check ran and neither found it nor was inconclusive in its scope.
+is dropped only when its check ran and neither found it nor was inconclusive in its scope
+(nor anywhere, "*"): that is what the run-to-run diff calls fixed.
 
 Updates are read-modify-write under a short lock of their own, so a `check` never waits
 for a `repair` holding the journal's lock, and two runs never lose each other's entries.
@@ -23,6 +24,7 @@ from typing import NamedTuple
 
 from osfsck.engine.files import open_private, write_private
 from osfsck.model.finding import Finding
+from osfsck.model.snapshot import ANYWHERE
 
 FORMAT = "osfsck-state/1"
 
@@ -37,6 +39,15 @@ class Seen(NamedTuple):
     first_seen: dt.datetime
     last_seen: dt.datetime
     runs: int  # consecutive runs it was seen in, this one included
+    # the subject and check, to name a finding once it is fixed (absent in older files)
+    kind: str = ""
+    id: str = ""
+    name: str = ""
+
+
+class Recorded(NamedTuple):
+    seen: dict[str, Seen]  # the state file after this run
+    fixed: dict[str, Seen]  # entries this run dropped: their check decided their scope and did not find them
 
 
 def state_path(journal: str, state_file: str | None) -> str:
@@ -57,7 +68,16 @@ def load(path: str) -> dict[str, Seen]:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError(f"not an osfsck state file (expected format {FORMAT})")
         return {
-            fp: Seen(e["code"], e["scope"], _when(e["first_seen"]), _when(e["last_seen"]), int(e["runs"]))
+            fp: Seen(
+                e["code"],
+                e["scope"],
+                _when(e["first_seen"]),
+                _when(e["last_seen"]),
+                int(e["runs"]),
+                str(e.get("kind", "")),
+                str(e.get("id", "")),
+                str(e.get("name", "")),
+            )
             for fp, e in data["findings"].items()
         }
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as e:
@@ -66,18 +86,24 @@ def load(path: str) -> dict[str, Seen]:
         ) from None
 
 
-def record(path: str, now: dt.datetime, findings: list[Finding], ran: dict[str, set[str]]) -> dict[str, Seen]:
-    """Add this run's findings (taken at `now`) to the state file and return the result.
-    `ran` maps each check code that ran to the scopes it could not decide."""
+def record(path: str, now: dt.datetime, findings: list[Finding], ran: dict[str, set[str]]) -> Recorded:
+    """Add this run's findings (taken at `now`) to the state file and return the result
+    and what it dropped.  `ran` maps each check code that ran to the scopes it could not
+    decide."""
     with _locked(path):
         seen = load(path)
         found = {f.fingerprint: f for f in findings}
-        for fp, s in list(seen.items()):
-            if fp not in found and s.code in ran and s.scope not in ran[s.code]:
-                del seen[fp]
+        fixed = {
+            fp: s
+            for fp, s in seen.items()
+            if fp not in found and s.code in ran and s.scope not in ran[s.code] and ANYWHERE not in ran[s.code]
+        }
+        for fp in fixed:
+            del seen[fp]
         for fp, f in found.items():
             old = seen.get(fp)
-            seen[fp] = Seen(f.code, f.subject.scope, old.first_seen if old else now, now, (old.runs if old else 0) + 1)
+            first, runs = (old.first_seen, old.runs + 1) if old else (now, 1)
+            seen[fp] = Seen(f.code, f.subject.scope, first, now, runs, f.subject.kind, f.subject.id, f.name)
         data = {
             "format": FORMAT,
             "findings": {
@@ -87,6 +113,9 @@ def record(path: str, now: dt.datetime, findings: list[Finding], ran: dict[str, 
                     "first_seen": s.first_seen.isoformat(),
                     "last_seen": s.last_seen.isoformat(),
                     "runs": s.runs,
+                    "kind": s.kind,
+                    "id": s.id,
+                    "name": s.name,
                 }
                 for fp, s in sorted(seen.items())
             },
@@ -95,7 +124,7 @@ def record(path: str, now: dt.datetime, findings: list[Finding], ran: dict[str, 
             write_private(Path(path), json.dumps(data, indent=1).encode())
         except OSError as e:
             raise StateError(str(e)) from None
-    return seen
+    return Recorded(seen, fixed)
 
 
 @contextmanager

@@ -37,6 +37,50 @@ class SourceStatus:
         }
 
 
+@dataclass(frozen=True)
+class Fixed:
+    """A finding of an earlier run that this one looked for and did not find."""
+
+    fingerprint: str
+    code: str
+    name: str
+    kind: str
+    id: str
+    scope: str
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "fingerprint": self.fingerprint,
+            "code": self.code,
+            "name": self.name,
+            "subject": {"kind": self.kind, "id": self.id, "scope": self.scope},
+            "first_seen": self.first_seen.isoformat(),
+            "last_seen": self.last_seen.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class RunDiff:
+    """What changed since the last run, from the state file: when each finding of this
+    run was first seen (now: it is new), and what earlier runs found that this one, having
+    decided its scope, did not.  A finding whose scope this run did not read or decide is
+    neither: it is left out of `fixed`."""
+
+    first_seen: dict[str, dt.datetime]  # by fingerprint, every finding of this run
+    new: frozenset[str]
+    fixed: tuple[Fixed, ...] = ()
+
+    def status(self, fingerprint: str) -> str | None:
+        if fingerprint in self.new:
+            return "new"
+        return "persists" if fingerprint in self.first_seen else None
+
+    def counts(self) -> dict[str, int]:
+        return {"new": len(self.new), "persists": len(self.first_seen) - len(self.new), "fixed": len(self.fixed)}
+
+
 @dataclass
 class CheckStats:
     code: str
@@ -45,6 +89,7 @@ class CheckStats:
     findings: int = 0
     inconclusive: list[Inconclusive] = field(default_factory=list)
     repair_refused: str = ""  # why the blast-radius guard refused this check's repairs
+    severity: str = ""  # the check's own (a finding may have another)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -54,6 +99,7 @@ class CheckStats:
             "findings": self.findings,
             "inconclusive": [i.as_dict() for i in self.inconclusive],
             "repair_refused": self.repair_refused,
+            "severity": self.severity,
         }
 
 
@@ -69,6 +115,9 @@ class RunResult:
     skipped: list[tuple[str, str, str]] = field(default_factory=list)  # (code, name, why) of checks not run
     warnings: list[str] = field(default_factory=list)  # one line each, for stderr
     scope: RunScope | None = None  # --cell/--host/--project: what the run read and reports
+    diff: RunDiff | None = None  # since the last run (None: --from, or no state file to compare with)
+    # a view of part of a run's findings (--new-only) keeps the run's exit code
+    run_exit: int | None = None
 
     @property
     def incomplete(self) -> list[tuple[str, str]]:
@@ -101,6 +150,8 @@ class RunResult:
 
     def exit_code(self) -> int:
         """e2fsck-style bitmask (DESIGN §6)."""
+        if self.run_exit is not None:
+            return self.run_exit
         code = 0
         if self.repaired:
             code |= 1

@@ -6,9 +6,10 @@ import json
 from collections.abc import Sequence
 
 from osfsck.model.plan import Outcome
-from osfsck.model.result import RunResult, SourceStatus
+from osfsck.model.result import RunResult
 from osfsck.model.secrets import redact_text
 from osfsck.report import rows as listing
+from osfsck.report.prometheus import prometheus, source_passes
 from osfsck.report.tabular import ROW_FORMATS, as_plain, dump_yaml, printable, render_rows, without_secrets
 
 # "text" is the report for people (it was called "table" before OpenStackClient's formats
@@ -44,7 +45,8 @@ def render(
         cols = list(columns) or list(listing.FINDING_DEFAULT)
     out = render_rows(fmt, cols, rows)
     if fmt == "table":  # for people: an incomplete run says so first, as in every format
-        return "".join(printable(redact_text(line)[0]) + "\n" for line in _incomplete_lines(result)) + out
+        tail = f"{_diff_line(result)}\n" if result.diff else ""
+        return "".join(printable(redact_text(line)[0]) + "\n" for line in _incomplete_lines(result)) + out + tail
     return out
 
 
@@ -66,7 +68,9 @@ def _result_dict(r: RunResult) -> dict:
         "incomplete": [{"what": what, "why": why} for what, why in r.incomplete],
         "taken_at": r.taken_at.isoformat() if r.taken_at else None,
         "exit_code": r.exit_code(),
-        "findings": [f.as_dict() for f in r.findings],
+        "findings": [{**f.as_dict(), **listing.diff_fields(r, f)} for f in r.findings],
+        # since the last run (null: nothing compared, as a check of a saved snapshot)
+        "fixed": [x.as_dict() for x in r.diff.fixed] if r.diff else None,
         "inconclusive": [i.as_dict() for i in r.inconclusive],
         "sources": [s.as_dict() for s in r.sources],
         "checks": [c.as_dict() for c in r.checks],
@@ -90,6 +94,7 @@ def as_jsonl(r: RunResult) -> str:
     lines += [{"type": "inconclusive", **i} for i in d["inconclusive"]]
     lines += [{"type": "source", **s} for s in d["sources"]]
     lines += [{"type": "repair", **p} for p in d["repairs"]]
+    lines += [{"type": "fixed", **x} for x in d["fixed"] or ()]
     lines.append(
         {
             "type": "summary",
@@ -97,97 +102,12 @@ def as_jsonl(r: RunResult) -> str:
             "exit_code": d["exit_code"],
             "complete": d["complete"],
             "findings": len(d["findings"]),
+            **(r.diff.counts() if r.diff else dict.fromkeys(("new", "persists", "fixed"))),
             "reclaimable": d["reclaimable"],
             "scope": d["scope"],
         }
     )
     return "".join(json.dumps(x, sort_keys=True, default=str) + "\n" for x in lines)
-
-
-def prometheus(r: RunResult) -> str:
-    """node_exporter textfile-collector format."""
-    out = [
-        "# HELP osfsck_complete Whether the last run read and decided every scope (0: INCOMPLETE).",
-        "# TYPE osfsck_complete gauge",
-        f"osfsck_complete {int(not r.incomplete)}",
-        "# HELP osfsck_findings Findings of the last run, by check.",
-        "# TYPE osfsck_findings gauge",
-    ]
-    for c in r.checks:
-        sev = next((f.severity.value for f in r.findings if f.code == c.code), "none")
-        out.append(f'osfsck_findings{{code="{c.code}",name="{c.name}",severity="{sev}"}} {c.findings}')
-    out += ["# HELP osfsck_examined Objects each check examined.", "# TYPE osfsck_examined gauge"]
-    out += [f'osfsck_examined{{code="{c.code}",name="{c.name}"}} {c.examined}' for c in r.checks]
-    out += ["# HELP osfsck_inconclusive Scopes a check could not decide.", "# TYPE osfsck_inconclusive gauge"]
-    out += [f'osfsck_inconclusive{{code="{c.code}",name="{c.name}"}} {len(c.inconclusive)}' for c in r.checks]
-    out += ["# HELP osfsck_source_ok Whether a source read a scope completely.", "# TYPE osfsck_source_ok gauge"]
-    out += [
-        f'osfsck_source_ok{{source="{s.source}",scope="{_esc(s.scope)}"}} {int(s.status == "ok")}' for s in r.sources
-    ]
-    out += [
-        "# HELP osfsck_source_up Whether a source read a scope completely (as osfsck_source_ok).",
-        "# TYPE osfsck_source_up gauge",
-    ]
-    out += [
-        f'osfsck_source_up{{source="{s.source}",scope="{_esc(s.scope)}"}} {int(s.status == "ok")}' for s in r.sources
-    ]
-    counted = [s for s in r.sources if s.objects is not None]
-    if counted:
-        out += ["# HELP osfsck_source_objects Facts a source read in a scope.", "# TYPE osfsck_source_objects gauge"]
-        out += [f'osfsck_source_objects{{source="{s.source}",scope="{_esc(s.scope)}"}} {s.objects}' for s in counted]
-    timed = [p for p in source_passes(r.sources) if p["seconds"] is not None]
-    if timed:
-        out += [
-            "# HELP osfsck_source_duration_seconds How long each source took to read all its scopes (one pass).",
-            "# TYPE osfsck_source_duration_seconds gauge",
-        ]
-        out += [f'osfsck_source_duration_seconds{{source="{p["source"]}"}} {p["seconds"]}' for p in timed]
-    rec = r.reclaimable()
-    out += ["# HELP osfsck_reclaimable What repairing the findings would give back.", "# TYPE osfsck_reclaimable gauge"]
-    out += [f'osfsck_reclaimable{{resource="{k}"}} {v}' for k, v in sorted(rec.items())]
-    out += [
-        "# HELP osfsck_scoped Whether the run read and reported only part of the cloud (--cell, --host, --project).",
-        "# TYPE osfsck_scoped gauge",
-        f"osfsck_scoped {int(bool(r.scope))}",
-    ]
-    out += ["# HELP osfsck_repairs Repairs by outcome.", "# TYPE osfsck_repairs gauge"]
-    for o in Outcome:
-        out.append(f'osfsck_repairs{{outcome="{o.value}"}} {sum(1 for p in r.plans if p.outcome is o)}')
-    out += [
-        "# HELP osfsck_exit_code Exit code of the last run.",
-        "# TYPE osfsck_exit_code gauge",
-        f"osfsck_exit_code {r.exit_code()}",
-        "# HELP osfsck_last_run_timestamp_seconds When the last run's snapshot was taken.",
-        "# TYPE osfsck_last_run_timestamp_seconds gauge",
-        f"osfsck_last_run_timestamp_seconds {_epoch(r)}",
-    ]
-    return redact_text("\n".join(out) + "\n")[0]
-
-
-def _esc(s: str) -> str:
-    """A label value as the exposition format writes it: a raw newline would end the
-    line (and node_exporter drops a file it cannot parse, every metric in it)."""
-    return s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def source_passes(statuses: Sequence[SourceStatus]) -> list[dict]:
-    """Per source: how long its pass took, how many scopes and facts it read, and how
-    many scopes it could not read completely."""
-    out: dict[str, dict] = {}
-    for s in statuses:
-        p = out.setdefault(s.source, {"source": s.source, "seconds": None, "scopes": 0, "objects": 0, "partial": 0})
-        if s.seconds is not None:
-            p["seconds"] = max(p["seconds"] or 0.0, s.seconds)
-        p["scopes"] += 1
-        p["objects"] += s.objects or 0
-        p["partial"] += s.status != "ok"
-    return sorted(out.values(), key=lambda p: p["source"])
-
-
-def _epoch(r: RunResult) -> int:
-    import calendar
-
-    return calendar.timegm(r.taken_at.timetuple()) if r.taken_at else 0
 
 
 # -- for people --------------------------------------------------------------------------
@@ -233,7 +153,8 @@ def text(r: RunResult, verbose: bool = False) -> str:
             if head != current:
                 lines += ["", head]
                 current = head
-            lines.append(f"  - {f.message}")
+            mark = "[new] " if r.diff and r.diff.status(f.fingerprint) == "new" else ""
+            lines.append(f"  - {mark}{f.message}")
             p = by_fp.get(f.fingerprint)
             if p is not None:
                 lines += [f"      {line}" for line in _plan_lines(p)]
@@ -246,6 +167,8 @@ def text(r: RunResult, verbose: bool = False) -> str:
     for c in refused:
         lines += ["", f"REPAIRS REFUSED for {c.code} {c.name}: {c.repair_refused}"]
     lines += ["", _summary(r)]
+    if r.diff:
+        lines.append(_diff_line(r))
     if verbose:
         lines.append(_sources_line(r))
     return "\n".join(printable(redact_text(line)[0]) for line in lines).lstrip("\n") + "\n"
@@ -279,6 +202,12 @@ def _plan_lines(p) -> list[str]:
             f"would {p.plan.action} [{p.plan.safety.value}]" + (f" ({p.reason})" if p.reason != "read-only run" else "")
         ]
     return [f"{label} {p.reason or p.plan.action}".lstrip()]
+
+
+def _diff_line(r: RunResult) -> str:
+    n = r.diff.counts() if r.diff else {}
+    shown = f"; shown: the {len(r.findings)} new" if r.run_exit is not None else ""
+    return f"Since the last run: {n['new']} new, {n['persists']} persisting, {n['fixed']} fixed{shown}."
 
 
 def _summary(r: RunResult) -> str:

@@ -6,6 +6,7 @@ Column names are a contract (README "Output formats"): add columns, never rename
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
@@ -35,6 +36,8 @@ FINDING_COLUMNS = (
     "vcpus",
     "memory_mb",
     "disk_bytes",
+    "diff",
+    "first_seen",
 )
 FINDING_DEFAULT = ("severity", "code", "name", "subject_kind", "subject_id", "scope", "outcome", "message")
 
@@ -74,9 +77,33 @@ def finding_rows(r: RunResult) -> list[dict[str, Any]]:
                 "reason": p.reason if p else None,
                 "journal_id": p.journal_id if p else None,
                 **{k: int(f.reclaim.get(k) or 0) for k in RECLAIM},
+                **diff_fields(r, f),
             }
         )
     return rows
+
+
+def diff_fields(r: RunResult, f: Finding) -> dict[str, str | None]:
+    """`diff` (new, persists) and `first_seen` of a finding, from the state file; None
+    when the run compared nothing (a check of a saved snapshot)."""
+    if r.diff is None:
+        return {"diff": None, "first_seen": None}
+    first = r.diff.first_seen.get(f.fingerprint)
+    return {"diff": r.diff.status(f.fingerprint), "first_seen": first.isoformat() if first else None}
+
+
+def new_only(r: RunResult) -> RunResult:
+    """`--new-only`: the run with only its new findings (all of them when it compared
+    nothing), keeping the run's exit code: a view hides nothing from the caller's checks."""
+    if r.diff is None:
+        return r
+    keep = r.diff.new
+    return dataclasses.replace(
+        r,
+        findings=[f for f in r.findings if f.fingerprint in keep],
+        plans=[p for p in r.plans if p.finding.fingerprint in keep],
+        run_exit=r.exit_code(),
+    )
 
 
 def group_rows(r: RunResult, axis: str) -> list[dict[str, Any]]:
