@@ -142,7 +142,7 @@ def test_group_by_in_csv_and_table(snapshot_folder, capsys):
         (("--group-by", "host", "-c", "message"), "no column 'message': the columns are host, findings"),
         (("-f", "jsonl", "-c", "code"), "-c and --group-by go with -f table, csv, value, json, yaml, not -f jsonl"),
         (("-f", "prometheus", "--group-by", "host"), "not -f prometheus"),
-        (("-f", "html"), "argument -f/--format: invalid choice: 'html'"),
+        (("-f", "xml"), "argument -f/--format: invalid choice: 'xml'"),
         (("--group-by", "zone"), "argument --group-by: invalid choice: 'zone'"),
     ],
 )
