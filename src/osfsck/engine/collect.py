@@ -1,12 +1,22 @@
-"""Runs sources in stages into one snapshot."""
+"""Runs the sources concurrently into one snapshot.
+
+Every source reads a service of its own (a database server, ovsdb-server, BIND, NSX,
+RabbitMQ, the hypervisors), so a run takes about as long as its slowest source, not their
+sum.  Each source writes into a private part; a source that reads other sources' facts
+(`requires`: the hypervisor sources read the host list from Nova's compute nodes) starts
+when the sources providing them are done, and sees only their parts.  The parts are merged
+in the sources' order, so a snapshot does not depend on which source finished first."""
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import logging
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from operator import itemgetter
@@ -29,24 +39,82 @@ def collect(
     progress: ProgressFactory | None = None,
 ) -> tuple[Snapshot, list[SourceStatus]]:
     """Collect `kinds` from `sources`.  With `scopes`, only those scopes are read and
-    `known` (the run's snapshot) supplies what later stages need (the host list)."""
-    snap = Snapshot(taken_at=utcnow())
+    `known` (the run's snapshot) supplies what the dependent sources need (the host list)."""
+    taken_at = utcnow()
+    jobs = [(src, kinds & set(src.provides)) for src in sources if kinds & set(src.provides)]
+    after = {
+        src: [dep for dep, _ in jobs if dep is not src and set(src.requires) & set(dep.provides)] for src, _ in jobs
+    }
+    parts: dict[Source, tuple[Snapshot, list[SourceStatus]]] = {}
+    pending = list(jobs)
+    running: dict[Future[tuple[Snapshot, list[SourceStatus]]], Source] = {}
+    failure: BaseException | None = None
+    with ThreadPoolExecutor(max_workers=max(1, len(jobs)), thread_name_prefix="source") as pool:
+        while pending or running:
+            for src, wanted in [job for job in pending if all(dep in parts for dep in after[job[0]])]:
+                pending.remove((src, wanted))
+                if failure is None:
+                    context = _context(taken_at, [parts[dep][0] for dep in after[src]], known)
+                    running[pool.submit(_run_one, src, wanted, context, scopes, progress, taken_at)] = src
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                src = running.pop(future)
+                try:
+                    parts[src] = future.result()
+                except BaseException as e:  # noqa: BLE001 - re-raised once the others stop
+                    failure = failure or e
+                    parts[src] = (Snapshot(taken_at=taken_at), [])
+    if failure is not None:
+        raise failure
+    if pending:  # a source waiting for itself through others: a programming error
+        raise RuntimeError(f"sources wait for each other: {', '.join(src.name for src, _ in pending)}")
+    snap = Snapshot(taken_at=taken_at)
     statuses: list[SourceStatus] = []
-    for src in sources:
-        wanted = kinds & set(src.provides)
-        if not wanted:
-            continue
-        src.progress = progress(src.name) if progress else None
-        context = snap if known is None else known.replace_scopes(snap)
-        _log_start(src, wanted, scopes)
-        sizes = {kind: len(facts) for kind, facts in snap.facts.items()}
-        started = time.monotonic()
-        with cyclic_gc_paused() if src.bulk else nullcontext():
-            done = src.collect(wanted, context, snap, scopes)
-        if scopes is None and src.requires:
-            done += _nothing_to_read(src, wanted, snap)
-        statuses.extend(_measured(src.name, done, time.monotonic() - started, _objects_since(snap, sizes)))
+    for src, _ in jobs:
+        part, done_statuses = parts[src]
+        _merge(snap, part)
+        statuses.extend(done_statuses)
     return snap, sorted(statuses, key=lambda s: (s.source, s.scope))
+
+
+def _context(taken_at: dt.datetime, deps: list[Snapshot], known: Snapshot | None) -> Snapshot:
+    """What a source may read of the others' facts: the parts of the sources it waits for
+    (over the run's snapshot `known` in a scoped re-collect)."""
+    context = Snapshot(taken_at=taken_at)
+    for part in deps:
+        _merge(context, part, copy=True)
+    return context if known is None else known.replace_scopes(context)
+
+
+def _merge(into: Snapshot, part: Snapshot, copy: bool = False) -> None:
+    for kind, facts in part.facts.items():
+        if kind in into.facts or copy:
+            into.add(kind, facts)
+        else:
+            into.facts[kind] = facts  # the part is done with: no copy of a million facts
+    into.coverage.update(part.coverage)
+
+
+def _run_one(
+    src: Source,
+    wanted: set[FactType],
+    context: Snapshot,
+    scopes: set[str] | None,
+    progress: ProgressFactory | None,
+    taken_at: dt.datetime,
+) -> tuple[Snapshot, list[SourceStatus]]:
+    """One source's pass into a part of its own, measured."""
+    part = Snapshot(taken_at=taken_at)
+    src.progress = progress(src.name) if progress else None
+    _log_start(src, wanted, scopes)
+    started = time.monotonic()
+    with cyclic_gc_paused() if src.bulk else nullcontext():
+        done = src.collect(wanted, context, part, scopes)
+    if scopes is None and src.requires:
+        done += _nothing_to_read(src, wanted, part)
+    return part, _measured(src.name, done, time.monotonic() - started, _objects_in(part))
 
 
 def _log_start(src: Source, wanted: set[FactType], scopes: set[str] | None) -> None:
@@ -60,16 +128,13 @@ def _log_start(src: Source, wanted: set[FactType], scopes: set[str] | None) -> N
             pass
 
 
-def _objects_since(snap: Snapshot, sizes: dict[str, int]) -> Counter[str]:
-    """Facts added to `snap` since it held `sizes`, per coverage scope (C-speed counting:
-    a bulk source adds a million)."""
+def _objects_in(part: Snapshot) -> Counter[str]:
+    """The facts of one source's part per coverage scope (C-speed counting: a bulk source
+    adds a million)."""
     counts: Counter[str] = Counter()
-    for kind, facts in snap.facts.items():
-        new = facts[sizes.get(kind, 0) :]
-        if not new:
-            continue
+    for kind, facts in part.facts.items():
         cls = FACT_TYPES[kind]
-        for value, n in Counter(map(itemgetter(cls._fields.index(cls.scope_field)), new)).items():
+        for value, n in Counter(map(itemgetter(cls._fields.index(cls.scope_field)), facts)).items():
             counts[_scope_of(cls, value)] += n
     return counts
 
@@ -113,20 +178,45 @@ def _nothing_to_read(src: Source, kinds: set[FactType], snap: Snapshot) -> list[
     return [cover_all(snap, empty, ANYWHERE, src.name, False, reason, utcnow())]
 
 
+class _GcPause:
+    """The cyclic collector's pause, shared by the bulk sources running at once."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.running = 0
+        self.was_enabled = True
+
+    def enter(self) -> None:
+        with self.lock:
+            self.running += 1
+            if self.running == 1:
+                self.was_enabled = gc.isenabled()
+                gc.disable()
+
+    def leave(self) -> None:
+        with self.lock:
+            self.running -= 1
+            if self.running == 0:
+                gc.freeze()
+                if self.was_enabled:
+                    gc.enable()
+
+
+_gc_pause = _GcPause()
+
+
 @contextmanager
 def cyclic_gc_paused() -> Iterator[None]:
     """A bulk source builds a million small tuples that hold no cycles; the cyclic garbage
     collector would walk all of them again and again for nothing (28% of the time to read
     the L profile's databases, and as much again in the checks, tools/bench.py).  Pause it
-    while they are built, then freeze them so later collections skip them.  Reference
-    counting still frees everything, frozen or not; only a cycle alive at the freeze would
-    outlive its use, and snapshots hold none (their memo refers back weakly).  The
-    hypervisor sources, whose threads and connections do make cycles, run with it on."""
-    was_enabled = gc.isenabled()
-    gc.disable()
+    while any bulk source runs (they run concurrently), then freeze what they built so
+    later collections skip it.  Reference counting still frees everything, frozen or not;
+    only a cycle alive at the freeze outlives its use (the other sources' threads and
+    connections, created meanwhile): a long-lived process (`osfsck serve`) unfreezes and
+    collects after each run."""
+    _gc_pause.enter()
     try:
         yield
     finally:
-        gc.freeze()
-        if was_enabled:
-            gc.enable()
+        _gc_pause.leave()
