@@ -42,7 +42,7 @@ def settings(tmp_path) -> Settings:
 
 
 def check(tmp_path, path, scope=None):
-    opts = RunOptions(select=["HV101"], from_snapshot=path, scope=scope)
+    opts = RunOptions(select=["HV101"], from_snapshots=(path,), scope=scope)
     return run(settings(tmp_path), opts)
 
 

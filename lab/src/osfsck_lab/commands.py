@@ -3,6 +3,8 @@ through the "osfsck.commands" entry point: osfsck itself never imports the lab."
 
 from __future__ import annotations
 
+from osfsck_lab.profiles import PROFILES
+
 
 def register(sub) -> dict:
     """Add the lab's subcommands to osfsck's `sub`parsers; {command: handler}."""
@@ -13,7 +15,7 @@ def register(sub) -> dict:
     lsub = p.add_subparsers(dest="lab_command", metavar="ACTION")
     b = lsub.add_parser("build", help="write a cloud, its osfsck.toml and truth.json into DIR")
     b.add_argument("--out", required=True, metavar="DIR")
-    b.add_argument("--profile", default="small", choices=("small", "M", "L"))
+    b.add_argument("--profile", default="small", choices=tuple(PROFILES))
     b.add_argument("--seed", type=int, default=1)
     b.add_argument(
         "--db-url", metavar="URL", help="a MariaDB/MySQL server URL to create the databases in (default: SQLite files)"

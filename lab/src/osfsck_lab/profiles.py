@@ -1,6 +1,8 @@
 """Cloud sizes.  M and L follow research/scale.md A.4 (one mid region; a CERN/PayPal-class
 region): 70 cells, 8,000 hypervisors, 80,000 live and 400,000 deleted instance rows, and
-(issue 3's benchmark figure) about 60,000 volumes and 40,000 live attachments."""
+(issue 3's benchmark figure) about 60,000 volumes and 40,000 live attachments.  XL is the
+largest single region of scale.md (issue 20): 400,000 live and 4,000,000 deleted instance
+rows on 20,000 hypervisors in 100 cells, 300,000 volumes, ~550,000 ports."""
 
 from __future__ import annotations
 
@@ -58,5 +60,15 @@ PROFILES = {
         archived_per_live=0.5,
         hypervisors="testfiles",
         real_bytes_per_mb=4096,
+    ),
+    "XL": Profile(
+        "XL",
+        cells=100,
+        hosts_per_cell=200,
+        live_per_host=20,
+        deleted_per_live=10.0,
+        archived_per_live=0.5,
+        hypervisors="testfiles",
+        real_bytes_per_mb=1024,
     ),
 }

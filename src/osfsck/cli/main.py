@@ -137,7 +137,11 @@ def parser(extensions: bool = True) -> argparse.ArgumentParser:
         scope_arguments(p)
     check, repair = sub.choices["check"], sub.choices["repair"]
     check.add_argument(
-        "--from", dest="from_snapshot", metavar="FILE", help="check a saved snapshot instead of the live cloud"
+        "--from",
+        dest="from_snapshot",
+        metavar="FILE",
+        action="append",
+        help="check a saved snapshot instead of the live cloud (again: several, checked as one)",
     )
     plans.plan_out_argument(check)
     repair.add_argument(
@@ -295,7 +299,7 @@ def run_command(args, repair: bool) -> RunResult | None:
         assume_yes=getattr(args, "yes", False),
         select=_split(args.select),
         ignore=_split(args.ignore),
-        from_snapshot=getattr(args, "from_snapshot", None),
+        from_snapshots=tuple(getattr(args, "from_snapshot", None) or ()),
         grace=grace,
         max_count=getattr(args, "max_count", None),
         scope=scope_of(args),

@@ -22,7 +22,8 @@ class RunOptions:
     assume_yes: bool = False  # --yes: unattended
     select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
-    from_snapshot: str | None = None
+    # --from FILE...: check saved snapshots (several: merged, model/snapshot_merge.py)
+    from_snapshots: tuple[str, ...] = ()
     # --grace: overrides [repair] grace and every check's own (0: repair what was first
     # seen in this very run)
     grace: float | None = None

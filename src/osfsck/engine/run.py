@@ -17,6 +17,7 @@ from osfsck.model.facts.nova import API_SCOPE, Cell
 from osfsck.model.result import CheckStats, Fixed, RunDiff, RunResult, SourceStatus
 from osfsck.model.scope import RunScope, ScopeError
 from osfsck.model.snapshot import Snapshot
+from osfsck.model.snapshot_merge import SnapshotMergeError, merge
 from osfsck.sources.base import ProgressFactory
 
 
@@ -41,10 +42,14 @@ def scoped(snap: Snapshot, scope: RunScope | None) -> Snapshot:
     return snap
 
 
-def from_snapshot(path: str, scope: RunScope | None) -> Snapshot:
-    """A saved snapshot, narrowed to `scope` as a live run of that scope would read it
-    (within the scope it was collected for, if any)."""
-    snap = Snapshot.read(path)
+def from_snapshots(paths: tuple[str, ...], scope: RunScope | None, max_skew: float) -> Snapshot:
+    """Saved snapshots as one (taken at most `max_skew` seconds apart), narrowed to
+    `scope` as a live run of that scope would read it (within the scope they were
+    collected for, if any)."""
+    try:
+        snap = merge([Snapshot.read(p) for p in paths], max_skew, paths)
+    except SnapshotMergeError as e:
+        raise ConfigError(str(e)) from None
     if not scope:
         return snap
     try:
@@ -88,22 +93,23 @@ def run(settings: Settings, opts: RunOptions) -> RunResult:
         opts = dataclasses.replace(opts, select=opts.plan.codes, scope=opts.plan.scope)
     checks = wiring.build_checks(settings, opts.select, opts.ignore)
     skipped: list[tuple[str, str, str]] = []
-    if opts.from_snapshot and opts.repair:
+    if opts.from_snapshots and opts.repair:
         raise ConfigError("repairs need live sources: --from works only with `osfsck check`")
     if opts.max_count is not None and not 1 <= opts.max_count <= settings.repair.max_per_check:
         raise ConfigError(
             f"--max-count {opts.max_count}: a batch is 1 to [repair] max_per_check "
             f"({settings.repair.max_per_check}) plans per check; raise max_per_check to allow bigger ones"
         )
-    if not opts.from_snapshot:
+    if not opts.from_snapshots:
         checks, skipped = wiring.runnable_checks(settings, checks, explicit=bool(opts.select))
         if not checks:
             raise ConfigError("no check can run: " + "; ".join(sorted({why for _, _, why in skipped})))
     # one writer at a time per journal, from before the cloud is read until the last
     # repair is verified: two runs must not both act on what they both saw
     with exclusive(settings.repair.journal, opts.mode) if opts.repair else nullcontext():
-        if opts.from_snapshot:
-            snap = from_snapshot(opts.from_snapshot, opts.scope)
+        if opts.from_snapshots:
+            grace = settings.repair.grace if opts.grace is None else opts.grace
+            snap = from_snapshots(opts.from_snapshots, opts.scope, grace)
             statuses = sorted(
                 {
                     SourceStatus(c.source, c.scope, "ok" if c.complete else "partial", c.reason)
@@ -130,7 +136,7 @@ def _record(settings: Settings, opts: RunOptions, result: RunResult, scoped: boo
     write it warns and goes on."""
     path = state.state_path(settings.repair.journal, settings.repair.state_file)
     try:
-        if opts.from_snapshot:
+        if opts.from_snapshots:
             return state.load(path)
         # a scoped run forgets no finding: one it did not see may lie outside its scope
         ran = {} if scoped else {c.code: {i.scope for i in c.inconclusive} for c in result.checks}

@@ -1,0 +1,100 @@
+"""Several snapshots as one: what per-region or per-cell collectors wrote (`osfsck collect`
+on each control node), checked together by `osfsck check --from a.gz --from b.gz`.
+
+What must hold for the merge to be right (docs/scaling.md):
+  * each (kind, scope) is taken whole from one snapshot: the newest that read it
+    completely, else the newest that read it at all; its facts come with its coverage,
+    so a scope read twice (every per-cell collector reads the API database) is never
+    counted twice, and a scope no snapshot read stays "not read" (its checks undecided);
+  * the snapshots were taken within the grace of each other: a check compares facts read
+    at different times (an instance deleted between the cell's read and its host's looks
+    like a zombie), and nothing younger than the grace is judged.  The merged clock is
+    the earliest, so every age is measured from the first read: an object changed after
+    it looks younger than it is, never older (undecided, never wrongly found);
+  * the scopes they were collected for combine into one: all whole-cloud, or all
+    narrowed by the same dimension (--cell, --host or --project), whose union it is;
+  * they are of one cloud (one region): a cell name that maps to two uuids means two
+    regions, whose scopes ("cell:cell1") would collide and lose one region's facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from osfsck.model.facts import FACT_TYPES
+from osfsck.model.facts.nova import Cell
+from osfsck.model.scope import RunScope
+from osfsck.model.snapshot import ANYWHERE, Coverage, Snapshot, _scope_of
+
+
+class SnapshotMergeError(ValueError):
+    """Snapshots that cannot be checked as one: one line that says why."""
+
+
+def merge(snapshots: Sequence[Snapshot], max_skew: float, names: Sequence[str] = ()) -> Snapshot:
+    """`snapshots` as one (see the module's docstring); `max_skew`: seconds (the grace);
+    `names`: the files they were read from, for the error."""
+    if len(snapshots) == 1:
+        return snapshots[0]
+    names = list(names) or [f"snapshot {i + 1}" for i in range(len(snapshots))]
+    order = sorted(range(len(snapshots)), key=lambda i: snapshots[i].taken_at)
+    first, last = order[0], order[-1]
+    skew = (snapshots[last].taken_at - snapshots[first].taken_at).total_seconds()
+    if skew > max_skew:
+        raise SnapshotMergeError(
+            f"{names[first]} and {names[last]} were taken {skew / 60:.0f} min apart, more than the grace "
+            f"({max_skew / 60:.0f} min): checked together they would compare the cloud at different times"
+        )
+    _same_cloud(snapshots, names)
+    chosen = _chosen_coverage([snapshots[i] for i in order])
+    merged = Snapshot(taken_at=snapshots[first].taken_at, scope=_merged_scope([s.scope for s in snapshots], names))
+    for rank, i in enumerate(order):
+        for kind, facts in snapshots[i].facts.items():
+            cls = FACT_TYPES[kind]
+            field = cls._fields.index(cls.scope_field)
+            merged.add(kind, [f for f in facts if chosen.get((kind, _scope_of(cls, f[field])), (-1,))[0] == rank])
+    merged.coverage = {key: cov for key, (_, cov) in chosen.items()}
+    return merged
+
+
+def _same_cloud(snapshots: Sequence[Snapshot], names: Sequence[str]) -> None:
+    seen: dict[str, tuple[str, str]] = {}  # cell name -> (uuid, file)
+    for snap, name in zip(snapshots, names):
+        for cell in snap.of(Cell):
+            uuid, where = seen.setdefault(cell.name, (cell.uuid, name))
+            if uuid != cell.uuid:
+                raise SnapshotMergeError(
+                    f"{where} and {name} are of different clouds (cell {cell.name} is {uuid} in one, "
+                    f"{cell.uuid} in the other): check each region's snapshots on their own"
+                )
+
+
+def _chosen_coverage(ordered: list[Snapshot]) -> dict[tuple[str, str], tuple[int, Coverage]]:
+    """(kind, scope) -> (rank of the snapshot it is taken from, its coverage): the newest
+    complete read, else the newest read.  "Found nothing to read" (ANYWHERE) is dropped
+    for a kind another snapshot did read: that collector had no host list, another had."""
+    chosen: dict[tuple[str, str], tuple[int, Coverage]] = {}
+    for rank, snap in enumerate(ordered):
+        for key, cov in snap.coverage.items():
+            before = chosen.get(key)
+            if before is None or cov.complete or not before[1].complete:
+                chosen[key] = (rank, cov)
+    read = {kind for kind, scope in chosen if scope != ANYWHERE}
+    return {key: value for key, value in chosen.items() if not (key[1] == ANYWHERE and key[0] in read)}
+
+
+def _merged_scope(scopes: list[RunScope | None], names: Sequence[str]) -> RunScope | None:
+    if any(not s for s in scopes):
+        return None  # one of them read the whole cloud
+    dimensions = {tuple(bool(getattr(s, d)) for d in ("cells", "hosts", "projects")) for s in scopes if s}
+    if len(dimensions) > 1 or sum(next(iter(dimensions))) > 1:
+        described = "; ".join(f"{n}: {s.describe()}" for n, s in zip(names, scopes) if s)
+        raise SnapshotMergeError(
+            f"snapshots collected for scopes that do not add up to one ({described}): "
+            "merge snapshots of whole clouds, or all by --cell, all by --host or all by --project"
+        )
+    return RunScope(
+        cells=tuple(sorted({c for s in scopes if s for c in s.cells})),
+        hosts=tuple(sorted({h for s in scopes if s for h in s.hosts})),
+        projects=tuple(sorted({p for s in scopes if s for p in s.projects})),
+    )
