@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from osfsck.engine.judge import judge
 from tests.checks.scenario import PARTIAL, scenario_modules
 
 
@@ -19,7 +20,7 @@ def _params():
 
 @pytest.mark.parametrize(("check_cls", "case"), list(_params()))
 def test_scenario(check_cls, case):
-    out = check_cls(case.params).evaluate(case.build())
+    out = judge(check_cls(case.params), case.build())
     got = {(f.code, f.subject.id) for f in out.findings}
     inconclusive = {i.scope for i in out.inconclusive_list}
     if case.kind == PARTIAL:

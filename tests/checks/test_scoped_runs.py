@@ -20,6 +20,7 @@ from __future__ import annotations
 import pytest
 
 from osfsck.checks.scoping import INSIDE, Places
+from osfsck.engine.judge import judge
 from osfsck.model.facts.nova import Cell, Instance
 from osfsck.model.scope import RunScope
 from osfsck.model.snapshot import Snapshot
@@ -49,11 +50,11 @@ def scopes_of(snap: Snapshot) -> list[RunScope]:
 @pytest.mark.parametrize(("check_cls", "case"), list(_cases()))
 def test_a_scoped_run_reports_inside_only_and_loses_nothing_silently(check_cls, case):
     whole = case.build()
-    base = {f.fingerprint: f for f in check_cls(case.params).evaluate(whole).findings}
+    base = {f.fingerprint: f for f in judge(check_cls(case.params), whole).findings}
     problems = []
     for scope in scopes_of(whole):
         where = scope.describe()
-        out = check_cls(case.params).evaluate(whole.narrowed(scope))
+        out = judge(check_cls(case.params), whole.narrowed(scope))
         got = {f.fingerprint: f for f in out.findings}
         places = Places(Snapshot(taken_at=whole.taken_at, facts=whole.facts, coverage=whole.coverage, scope=scope))
         problems += [f"{where}: new finding {got[fp].subject}" for fp in sorted(got.keys() - base.keys())]
@@ -70,7 +71,7 @@ def test_a_scoped_run_reports_inside_only_and_loses_nothing_silently(check_cls, 
 @pytest.mark.parametrize(("check_cls", "case"), [p for p in _cases() if not p.values[1].build().scope][::7])
 def test_an_empty_scope_changes_nothing(check_cls, case):
     whole = case.build()
-    plain = check_cls(case.params).evaluate(whole)
-    scoped = check_cls(case.params).evaluate(whole.narrowed(RunScope()))
+    plain = judge(check_cls(case.params), whole)
+    scoped = judge(check_cls(case.params), whole.narrowed(RunScope()))
     assert [f.fingerprint for f in scoped.findings] == [f.fingerprint for f in plain.findings]
     assert scoped.inconclusive_list == plain.inconclusive_list

@@ -116,10 +116,6 @@ class Check:
             nowhere = snap.coverage.get((kind.kind, ANYWHERE))
             if nowhere is not None and not nowhere.complete:
                 out.inconclusive(ANYWHERE, nowhere.reason)
-        if snap.scope:
-            from osfsck.checks.scoping import narrow  # it reads the checks' shared indexes
-
-            narrow(out, snap)
         out.findings.sort(key=Finding.sort_key)
         return out
 

@@ -23,6 +23,7 @@ from osfsck.engine import guards, planfile, wiring
 from osfsck.engine.collect import collect
 from osfsck.engine.context import RepairContext
 from osfsck.engine.journal import Journal, JournalError, new_id, now_iso
+from osfsck.engine.judge import judge
 from osfsck.engine.options import RunOptions
 from osfsck.engine.state import Seen
 from osfsck.model.finding import Finding
@@ -128,7 +129,7 @@ def repair_findings(
             if current is not snap:
                 # earlier repairs changed the cloud: plan from what is true now (a zombie's
                 # folder is no longer in use once the zombie is gone)
-                findings = check.evaluate(current).findings
+                findings = judge(check, current).findings
             batch = _plan_check(run, check, findings, current, stats[check.code])
             if batch and opts.repair:
                 current = _apply_batch(run, check, batch, current)
@@ -289,7 +290,7 @@ def _recheck(
             [o for o in sources if (o.source, o.scope) not in now] + failed, key=lambda s: (s.source, s.scope)
         )
     fresh = current.replace_scopes(new)
-    out = check.evaluate(fresh)
+    out = judge(check, fresh)
     return fresh, {f.fingerprint: f for f in out.findings}, {i.scope for i in out.inconclusive_list}
 
 

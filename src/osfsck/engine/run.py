@@ -10,6 +10,7 @@ from osfsck.checks.base import Check, CheckOutput
 from osfsck.config.settings import ConfigError, Settings
 from osfsck.engine import state, wiring
 from osfsck.engine.collect import collect
+from osfsck.engine.judge import judge
 from osfsck.engine.lock import exclusive
 from osfsck.engine.options import RunOptions
 from osfsck.engine.repair import match_plan, repair_findings
@@ -68,7 +69,7 @@ def evaluate(checks: list[Check], snap: Snapshot, result: RunResult) -> dict[str
     """Run every check on `snap`; fill `result`; return each check's output by code."""
     outputs = {}
     for check in checks:
-        out = check.evaluate(snap)
+        out = judge(check, snap)
         outputs[check.code] = out
         result.findings.extend(out.findings)
         result.checks.append(
