@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gzip
 import json
 import shutil
 import sys
@@ -14,11 +15,13 @@ import sys
 import pytest
 
 from osfsck.cli.main import main
+from osfsck.engine import state
 from osfsck.model.finding import Finding, Inconclusive, Severity
 from osfsck.model.refs import ObjectRef
 from osfsck.model.result import CheckStats, Fixed, RunDiff
 from osfsck.report import render
 from osfsck.report.html import script_json
+from tests.cli.hostile import hostile_snapshot
 from tests.report.test_render import AT, CHAP, TOKEN, result
 
 HOSTILE = "<script>alert(1)</script> and </script><img src=x onerror=alert(2)>"
@@ -121,19 +124,58 @@ def test_report_from_saved_result(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("content", "says"),
     [
-        ('{"format": "osfsck-snapshot/1"}', "is a snapshot: osfsck check --from"),
-        ('{"format": "other"}', "not a JSON result of osfsck"),
-        ("not json", "not a JSON result of osfsck"),
+        ('{"format": "osfsck-snapshot/1"}', "bad.json: taken_at: missing"),  # as check --from says it
+        ('{"format": "other"}', "neither a JSON result nor a snapshot of osfsck (format 'other'"),
+        ("not json", "neither a JSON result nor a snapshot of osfsck"),
+        ("", "neither a JSON result nor a snapshot of osfsck"),
     ],
 )
-def test_report_refuses_what_is_no_result(tmp_path, capsys, content, says):
+def test_report_refuses_what_is_neither_result_nor_snapshot(tmp_path, capsys, content, says):
     bad = tmp_path / "bad.json"
     bad.write_text(content.replace("osfsck-snapshot/1", _snapshot_format()))
     out = tmp_path / "r.html"
     assert main(["report", str(bad), "-o", str(out)]) == 8
     err = capsys.readouterr().err
-    assert says in err and len(err.strip().splitlines()) == 1
+    assert says in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not out.exists()
+
+
+def test_report_of_a_snapshot_is_check_from_it(tmp_path, monkeypatch, capsys):
+    """`report SNAP` runs the checks as `check --from SNAP -f html` does: the same page, the
+    same exit status, --select and --ignore as check's, and the state file untouched (a
+    report of an old snapshot is no run to compare the next one with)."""
+    monkeypatch.chdir(hostile_snapshot(tmp_path))
+    config = ["-c", "osfsck.toml"]
+    state_file = tmp_path / "state.json"
+    assert main([*config, "check", "--from", "snap.json", "--select", "HV", "-f", "html", "-o", "check.html"]) == 4
+    assert not state_file.exists()  # check --from records nothing
+    assert main([*config, "report", "snap.json", "--select", "HV", "-o", "report.html"]) == 4
+    assert not state_file.exists()
+    strip = lambda p: (tmp_path / p).read_text()  # noqa: E731
+    assert strip("report.html") == strip("check.html")
+    assert "HV101" in strip("report.html") and "No previous run to compare with" in strip("report.html")
+
+    # a state file there is read (for the repairs' dates), never written
+    state.record(str(state_file), AT, [], {})
+    before = (state_file.read_bytes(), state_file.stat().st_mtime_ns)
+    assert main([*config, "report", "snap.json", "--select", "HV", "--ignore", "HV101", "-o", "report.html"]) == 0
+    assert (state_file.read_bytes(), state_file.stat().st_mtime_ns) == before
+    page = (tmp_path / "report.html").read_text()
+    assert "zombie" not in page.split('id="osfsck-data">')[1]  # HV101's findings are gone
+    gz = tmp_path / "snap.json.gz"
+    gz.write_bytes(gzip.compress((tmp_path / "snap.json").read_bytes()))
+    assert main([*config, "report", str(gz), "--select", "HV", "-o", "gz.html"]) == 4
+    assert (tmp_path / "gz.html").read_text() == strip("check.html")
+    capsys.readouterr()
+
+
+def test_a_saved_result_takes_no_check_selection(tmp_path, capsys):
+    saved = tmp_path / "r.json"
+    saved.write_text(render(result(), "json"))
+    assert main(["report", str(saved), "--select", "HV", "-o", str(tmp_path / "r.html")]) == 16
+    err = capsys.readouterr().err
+    assert "choose the checks run on a snapshot" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r.html").exists()
 
 
 def _snapshot_format() -> str:
