@@ -262,10 +262,7 @@ def _interactive(args, verb: str) -> bool:
 
 def cmd_run(args, repair: bool) -> int:
     fmt, columns = _output_options(args, columns_for(args.group_by))
-    if args.new_only and (fmt == "prometheus" or getattr(args, "from_snapshot", None)):
-        # metrics keep every series (osfsck_findings_new counts the new); a saved snapshot
-        # is compared with nothing
-        raise UsageError("--new-only goes with a live run and any format but prometheus")
+    refuse_new_only(args, fmt)
     result = run_command(args, repair)
     if result is None:
         return exitcodes.OK
@@ -276,6 +273,14 @@ def cmd_run(args, repair: bool) -> int:
     rows_only = fmt in ("csv", "value") or (fmt in ("json", "yaml") and bool(columns or args.group_by))
     report_run(args, result, rows_only)
     return result.exit_code()
+
+
+def refuse_new_only(args, fmt: str) -> None:
+    """--new-only where it means nothing, before anything runs (`openstack fsck` too)."""
+    if args.new_only and (fmt == "prometheus" or getattr(args, "from_snapshot", None)):
+        # metrics keep every series (osfsck_findings_new counts the new); a saved snapshot
+        # is compared with nothing
+        raise UsageError("--new-only goes with a live run and any format but prometheus")
 
 
 def run_command(args, repair: bool) -> RunResult | None:
