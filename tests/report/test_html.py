@@ -199,7 +199,12 @@ def open_page(browser, tmp_path, r):
     """`r`'s report in a new page, and the console errors, requests and dialogs it makes."""
     path = tmp_path / "report.html"
     path.write_text(render(r, "html"))
+    return open_file(browser, path)
+
+
+def open_file(browser, path):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(120_000)  # two cores shared by many: a slow start is no failure
     errors, requests, dialogs = [], [], []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
