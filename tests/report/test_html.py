@@ -128,6 +128,9 @@ def test_report_from_saved_result(tmp_path, capsys):
         ('{"format": "other"}', "neither a JSON result nor a snapshot of osfsck (format 'other'"),
         ("not json", "neither a JSON result nor a snapshot of osfsck"),
         ("", "neither a JSON result nor a snapshot of osfsck"),
+        ('{"format": "osfsck-result/1", "fixed": "x"}', "not a JSON result of osfsck (fixed: not a list of objects)"),
+        ('{"format": "osfsck-result/1", "findings": [1]}', "(findings: not a list of objects)"),
+        ('{"format": "osfsck-result/1", "reclaimable": [1]}', "(reclaimable: not an object)"),
     ],
 )
 def test_report_refuses_what_is_neither_result_nor_snapshot(tmp_path, capsys, content, says):

@@ -11,6 +11,9 @@ from pathlib import Path
 from osfsck.model.snapshot import FORMAT as SNAPSHOT_FORMAT
 
 RESULT_FORMAT = "osfsck-result/1"
+# the result's lists of objects (report.render.result_dict): an edited file with another
+# shape is refused in one line, not rendered half
+LISTS = ("findings", "fixed", "repairs", "checks", "inconclusive", "sources", "skipped", "incomplete")
 
 
 class ResultFormatError(Exception):
@@ -45,4 +48,10 @@ def load(path: str) -> dict | None:
             f"{path}: neither a JSON result nor a snapshot of osfsck "
             f"(format {kind!r}, not {RESULT_FORMAT!r} or {SNAPSHOT_FORMAT!r})"
         )
+    for key in LISTS:
+        items = doc.get(key)
+        if items is not None and not (isinstance(items, list) and all(isinstance(i, dict) for i in items)):
+            raise ResultFormatError(f"{path}: not a JSON result of osfsck ({key}: not a list of objects)")
+    if not isinstance(doc.get("reclaimable") or {}, dict):
+        raise ResultFormatError(f"{path}: not a JSON result of osfsck (reclaimable: not an object)")
     return doc
