@@ -124,12 +124,15 @@ examples:
     },
     "report": {
         "description": "The HTML report of a run saved with -f json: one self-contained page (summary, what "
-        "could not be checked, charts, the findings to filter, sort and expand), nothing fetched when it is "
-        "opened. For a snapshot, check it: osfsck check --from SNAPSHOT -f html -o report.html.",
+        "changed since the previous run, what could not be checked, charts, the findings to filter, sort and "
+        "expand), nothing fetched when it is opened. A saved snapshot is checked first, as `osfsck check --from "
+        "SNAPSHOT -f html` checks it (the same checks, --select and --ignore, and exit status; the state file is "
+        "read, never written, so nothing is compared).",
         "epilog": """\
 examples:
   osfsck check -f json -o result.json
-  osfsck report result.json -o report.html""",
+  osfsck report result.json -o report.html
+  osfsck collect -o snap.json.gz && osfsck report snap.json.gz --select NV -o report.html""",
     },
     "permissions": {
         "description": "What osfsck reads and writes with this configuration: the grants and access to create "

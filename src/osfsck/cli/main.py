@@ -31,7 +31,7 @@ from osfsck.model.secrets import redact_text
 from osfsck.model.snapshot import SnapshotFormatError
 from osfsck.report import FORMATS, columns_for, render
 from osfsck.report import rows as listing
-from osfsck.report.html import HtmlUnavailable
+from osfsck.report.html import HtmlUnavailable, render_html
 from osfsck.report.tabular import ROW_FORMATS, as_plain, dump_yaml, printable, render_rows, without_secrets
 
 DEFAULT_CONFIGS = ("osfsck.toml", "/etc/osfsck/osfsck.toml")
@@ -190,7 +190,7 @@ def parser(extensions: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="required: this deletes data")
 
     command("permissions", "print what osfsck reads and writes, for the grants to create")
-    report_cmd.add_parser(command)
+    _selection(report_cmd.add_parser(command))  # they choose the checks run on a snapshot
 
     p = command("completion", "print a shell completion script (bash, zsh)")
     p.add_argument("shell", choices=completion.SHELLS, help="the shell to complete for")
@@ -266,10 +266,7 @@ def _interactive(args, verb: str) -> bool:
 
 def cmd_run(args, repair: bool) -> int:
     fmt, columns = _output_options(args, columns_for(args.group_by))
-    if args.new_only and (fmt == "prometheus" or getattr(args, "from_snapshot", None)):
-        # metrics keep every series (osfsck_findings_new counts the new); a saved snapshot
-        # is compared with nothing
-        raise UsageError("--new-only goes with a live run and any format but prometheus")
+    refuse_new_only(args, fmt)
     result = run_command(args, repair)
     if result is None:
         return exitcodes.OK
@@ -280,6 +277,14 @@ def cmd_run(args, repair: bool) -> int:
     rows_only = fmt in ("csv", "value") or (fmt in ("json", "yaml") and bool(columns or args.group_by))
     report_run(args, result, rows_only)
     return result.exit_code()
+
+
+def refuse_new_only(args, fmt: str) -> None:
+    """--new-only where it means nothing, before anything runs (`openstack fsck` too)."""
+    if args.new_only and (fmt == "prometheus" or getattr(args, "from_snapshot", None)):
+        # metrics keep every series (osfsck_findings_new counts the new); a saved snapshot
+        # is compared with nothing
+        raise UsageError("--new-only goes with a live run and any format but prometheus")
 
 
 def run_command(args, repair: bool) -> RunResult | None:
@@ -472,8 +477,21 @@ def cmd_purge(args) -> int:
 
 
 def cmd_report(args) -> int:
-    _emit(report_cmd.cmd_report(args), args.output)
-    return exitcodes.OK
+    doc = report_cmd.load(args.result)
+    if doc is not None:  # a saved result: already checked, rendered as it was
+        if args.select or args.ignore:
+            raise UsageError("--select and --ignore choose the checks run on a snapshot: a saved result is checked")
+        _emit(render_html(doc), args.output)
+        return exitcodes.OK
+    # a snapshot: checked as `check --from SNAP -f html` checks it (which reads the state file
+    # for the repairs' dates but neither records this run nor compares it: engine/run._record)
+    args.from_snapshot = args.result
+    result = run_command(args, repair=False)
+    if result is None:  # only `repair --plan` of an empty plan file
+        return exitcodes.OK
+    _emit(render(result, "html"), args.output)
+    report_run(args, result, rows_only=False)
+    return result.exit_code()
 
 
 def cmd_permissions(args) -> int:

@@ -70,14 +70,7 @@ class _Run(_Listing):
         axis = parsed_args.group_by
         names = listing.group_columns(axis) if axis else listing.FINDING_COLUMNS
         chosen = common.columns(parsed_args, names, names if axis else listing.FINDING_DEFAULT)
-        result = cli.run_command(parsed_args, self.repair)
-        if result is None:  # --plan names a file that holds no plan
-            self.status = 0
-            return self.rows(parsed_args, chosen, [])
-        # cliff's formats are rows only: incompleteness goes to stderr (above a table)
-        cli.report_run(parsed_args, result, rows_only=True)
-        self.status = result.exit_code()
-        rows = listing.group_rows(result, axis) if axis else listing.finding_rows(result)
+        self.status, rows = common.run_rows(parsed_args, self.repair)
         return self.rows(parsed_args, chosen, rows)
 
 

@@ -23,6 +23,7 @@ from typing import Any, NoReturn
 from osfsck.cli import exitcodes, streams
 from osfsck.cli import main as cli
 from osfsck.model.secrets import redact_text
+from osfsck.report import rows as listing
 from osfsck.report.tabular import ColumnError, choose, printable, without_secrets
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,21 @@ def osfsck_options(parser: argparse.ArgumentParser, command: str) -> None:
 
 def _subparsers(parser: argparse.ArgumentParser) -> argparse._SubParsersAction:
     return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+
+
+def run_rows(args: argparse.Namespace, repair: bool) -> tuple[int, list[dict[str, Any]]]:
+    """`check` or `repair` run by osfsck's own handler, and its exit status and rows for
+    cliff: the findings (or their --group-by groups), only the new ones with --new-only, as
+    `osfsck check --new-only` shows them (the status still the whole run's).  cliff's
+    formats are rows only: incompleteness goes to stderr (above a table)."""
+    cli.refuse_new_only(args, "")  # cliff has no prometheus format; --from is refused
+    result = cli.run_command(args, repair)
+    if result is None:  # --plan names a file that holds no plan
+        return exitcodes.OK, []
+    cli.report_run(args, result, rows_only=True)
+    shown = listing.new_only(result) if args.new_only else result
+    axis = args.group_by
+    return shown.exit_code(), listing.group_rows(shown, axis) if axis else listing.finding_rows(shown)
 
 
 def raw_epilog(parser: argparse.ArgumentParser, description: str) -> None:

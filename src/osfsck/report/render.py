@@ -111,7 +111,8 @@ def as_jsonl(r: RunResult) -> str:
 
 
 # -- for people --------------------------------------------------------------------------
-def _bytes(n: int) -> str:
+def human_bytes(n: int) -> str:
+    """A size for people, in binary units as the text and HTML reports show it."""
     size = float(n)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if size < 1024 or unit == "TiB":
@@ -219,7 +220,9 @@ def _summary(r: RunResult) -> str:
     rec = r.reclaimable()
     parts = [f"{len(r.findings)} finding(s) ({counts}) from {len(r.checks)} check(s) over {examined} object(s)"]
     if any(rec.values()):
-        parts.append(f"reclaimable: {rec['vcpus']} vCPU, {rec['memory_mb']} MiB RAM, {_bytes(rec['disk_bytes'])} disk")
+        parts.append(
+            f"reclaimable: {rec['vcpus']} vCPU, {rec['memory_mb']} MiB RAM, {human_bytes(rec['disk_bytes'])} disk"
+        )
     if r.plans and r.mode != "check":
         done = sum(1 for p in r.plans if p.outcome is Outcome.APPLIED)
         failed = sum(1 for p in r.plans if p.outcome is Outcome.FAILED)

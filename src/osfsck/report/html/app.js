@@ -6,6 +6,7 @@
   var rows = data.rows;
   var SEV = ["critical", "high", "medium", "low", "info"];
   var sortKey = "severity", sortDir = 1;
+  var diffed = !!data.changes;  // compared with a previous run (the state file)
 
   function text(tag, value, cls) {
     var el = document.createElement(tag);
@@ -14,29 +15,46 @@
     return el;
   }
   function outcome(r) { return r.plan ? r.plan.outcome || "" : ""; }
+  function seen(r) {
+    if (r.diff !== "persists") { return r.diff || ""; }
+    var d = r.age_days, age = d === null ? "" : d < 1 ? Math.floor(d * 24) + " h" : Math.floor(d) + " d";
+    return "since " + (r.first_seen || "").slice(0, 10) + (age ? " (" + age + ")" : "");
+  }
   function key(r, k) {
     if (k === "severity") { return SEV.indexOf(r.severity); }
+    if (k === "age_days") { return r.age_days === null ? -1 : r.age_days; }
     if (k === "outcome") { return outcome(r); }
     return (r[k] || "").toString().toLowerCase();
   }
-  function value(id) { return document.getElementById(id).value.trim().toLowerCase(); }
+  function value(id) {
+    var el = document.getElementById(id);  // f-diff is there only when the run compared
+    return el ? el.value.trim().toLowerCase() : "";
+  }
   function has(field, want) { return !want || (field || "").toString().toLowerCase().indexOf(want) >= 0; }
 
   function matches(r, f) {
     return (!f.severity || r.severity === f.severity) &&
       (has(r.code, f.code) || has(r.name, f.code)) &&
       has(r.cell, f.cell) && has(r.host, f.host) && has(r.project, f.project) &&
+      (!f.diff || r.diff === f.diff) &&
       (!f.text || JSON.stringify(r).toLowerCase().indexOf(f.text) >= 0);
   }
 
   function detail(r) {
     var td = document.createElement("td");
-    td.colSpan = 8;
+    td.colSpan = document.querySelectorAll("#findings-table th").length;
     td.appendChild(text("h4", "Finding " + r.code + " " + r.name));
     td.appendChild(text("pre", r.message));
+    if (diffed) {
+      td.appendChild(text("h4", "Since the previous run"));
+      td.appendChild(text("pre", (r.diff === "new" ? "new in this run" : "persists") +
+        (r.first_seen ? "; first seen " + r.first_seen : "")));
+    }
     if (Object.keys(r.reclaim).length) {
       td.appendChild(text("h4", "Reclaimable"));
-      td.appendChild(text("pre", JSON.stringify(r.reclaim)));
+      var exact = text("pre", r.reclaim_text);
+      exact.title = JSON.stringify(r.reclaim);
+      td.appendChild(exact);
     }
     td.appendChild(text("h4", "Evidence"));
     td.appendChild(text("pre", JSON.stringify(r.evidence, null, 2), "evidence"));
@@ -65,7 +83,7 @@
 
   function draw() {
     var f = { severity: value("f-severity"), code: value("f-code"), cell: value("f-cell"),
-      host: value("f-host"), project: value("f-project"), text: value("f-text") };
+      host: value("f-host"), project: value("f-project"), text: value("f-text"), diff: value("f-diff") };
     var shown = rows.filter(function (r) { return matches(r, f); });
     shown.sort(function (a, b) {
       var x = key(a, sortKey), y = key(b, sortKey);
@@ -77,9 +95,9 @@
       var tr = document.createElement("tr");
       tr.className = "finding sev-" + r.severity;
       tr.dataset.fingerprint = r.fingerprint;
-      [r.severity, r.code + " " + r.name, r.subject, r.cell, r.host, r.project, outcome(r)].forEach(function (v) {
-        tr.appendChild(text("td", v));
-      });
+      var cells = [r.severity, r.code + " " + r.name, r.subject, r.cell, r.host, r.project, outcome(r)];
+      cells.forEach(function (v) { tr.appendChild(text("td", v)); });
+      if (diffed) { tr.appendChild(text("td", seen(r), "seen " + (r.diff || ""))); }
       tr.appendChild(text("td", r.message, "msg"));
       tr.addEventListener("click", function () {
         var next = tr.nextSibling;
@@ -127,7 +145,7 @@
     // the largest bar of its kind; the tooltip says the real number
     var sets = Object.keys(c.series).map(function (k) {
       var vals = c.series[k], max = Math.max.apply(null, vals.concat([1]));
-      return { label: k, raw: vals, data: vals.map(function (v) { return 100 * v / max; }),
+      return { label: c.names[k], raw: c.text[k], data: vals.map(function (v) { return 100 * v / max; }),
         backgroundColor: COLOURS[k] || "#999" };
     });
     bars(id, c.labels, sets);
@@ -145,4 +163,8 @@
   counts("chart-per-project", data.charts.per_project);
   reclaim("chart-reclaim-cell", data.charts.reclaim_per_cell);
   reclaim("chart-reclaim-host", data.charts.reclaim_per_host);
+  if (data.charts.age) {
+    bars("chart-age", data.charts.age.labels,
+      [{ label: "findings", data: data.charts.age.values, backgroundColor: "#e15759" }]);
+  }
 }());
