@@ -105,7 +105,7 @@ def test_the_commands_take_osfscks_options_but_those_osc_has_itself(command):
 
 def test_check_and_repair_options_parse_as_osfscks_do():
     args = parser_for("check").parse_args(["--select", "HV,NV2", "--from", "s.json", "--group-by", "host"])
-    assert (args.select, args.from_snapshot, args.group_by, args.config) == (["HV,NV2"], "s.json", "host", None)
+    assert (args.select, args.from_snapshot, args.group_by, args.config) == (["HV,NV2"], ["s.json"], "host", None)
     args = parser_for("repair").parse_args(["--unsafe", "--yes", "--grace", "0", "--config", "x.toml"])
     assert (args.unsafe, args.yes, args.grace, args.config) == (True, True, "0", "x.toml")
 

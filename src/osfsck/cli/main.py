@@ -485,7 +485,7 @@ def cmd_report(args) -> int:
         return exitcodes.OK
     # a snapshot: checked as `check --from SNAP -f html` checks it (which reads the state file
     # for the repairs' dates but neither records this run nor compares it: engine/run._record)
-    args.from_snapshot = args.result
+    args.from_snapshot = [args.result]
     result = run_command(args, repair=False)
     if result is None:  # only `repair --plan` of an empty plan file
         return exitcodes.OK
