@@ -107,16 +107,15 @@ def interval(text: str) -> float:
 
 def listen_address(text: str) -> tuple[str, int]:
     """'HOST:PORT', ':PORT' (every interface) or '[IPV6]:PORT' -> (host, port); '' is every interface."""
-    host, sep, port = text.rpartition(":")
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    elif ":" in host:
+    m = re.fullmatch(r"(?:\[(?P<v6>[^\[\]]+)\]|(?P<host>[^:\[\]]*)):(?P<port>[0-9]{1,5})", text)
+    if m is None and text.count(":") > 1 and not text.startswith("["):
         raise argparse.ArgumentTypeError(f"{text!r}: write an IPv6 address in brackets, e.g. [::1]:{DEFAULT_PORT}")
-    if not sep or not re.fullmatch(r"[0-9]{1,5}", port) or not 1 <= int(port) <= 65535:
+    if m is None or not 1 <= int(m["port"]) <= 65535:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not [HOST]:PORT with a port of 1 to 65535 (e.g. 127.0.0.1:{DEFAULT_PORT}, "
             f"or :{DEFAULT_PORT} for every interface)"
         )
+    host, port = m["v6"] or m["host"], m["port"]
     return host, int(port)
 
 
