@@ -122,7 +122,9 @@ def test_a_run_serves_the_series_check_writes_its_report_and_its_json(served):
     # the same series, in the same words, as `osfsck check -f prometheus` writes
     assert status == 200 and text.startswith(render(planted_result(), "prometheus"))
     got = samples(text)
-    assert got[("osfsck_findings", (("code", "VL101"), ("name", "stale-volume-attachment"), ("severity", "medium")))] == 1
+    assert (
+        got[("osfsck_findings", (("code", "VL101"), ("name", "stale-volume-attachment"), ("severity", "medium")))] == 1
+    )
     assert got[("osfsck_serve_last_run_success", ())] == 1
     assert got[("osfsck_serve_last_run_duration_seconds", ())] == 2.5
     assert got[("osfsck_serve_last_success_timestamp_seconds", ())] == clock.now
@@ -163,7 +165,9 @@ def test_a_failed_run_keeps_the_last_result_served_and_says_so(served):
     assert got[("osfsck_serve_last_run_success", ())] == 0
     assert got[("osfsck_serve_last_run_timestamp_seconds", ())] == clock.now
     assert got[("osfsck_serve_last_success_timestamp_seconds", ())] == good_at  # which data is served
-    assert got[("osfsck_findings", (("code", "VL101"), ("name", "stale-volume-attachment"), ("severity", "medium")))] == 1
+    assert (
+        got[("osfsck_findings", (("code", "VL101"), ("name", "stale-volume-attachment"), ("severity", "medium")))] == 1
+    )
     assert get(base + "/report.html")[2] == before
     health = json.loads(get(base + "/healthz")[2])
     assert health["outcome"] == "failed" and health["last_success"] == good_at
@@ -386,4 +390,6 @@ def test_as_a_process_failing_runs_keep_it_serving_and_a_signal_stops_it(config,
     lines = err.splitlines()
     assert lines[0].startswith(f"osfsck: serving http://127.0.0.1:{port}/metrics")
     assert lines[-1] in ("osfsck: stopped", "osfsck: stopping: the run in progress is abandoned")
-    assert all(line.startswith("osfsck: WARNING osfsck.cli.serve: run failed: no check can run") for line in lines[1:-1])
+    assert all(
+        line.startswith("osfsck: WARNING osfsck.cli.serve: run failed: no check can run") for line in lines[1:-1]
+    )
