@@ -142,6 +142,25 @@ def test_a_run_serves_the_series_check_writes_its_report_and_its_json(served):
     assert get(base + "/metrics", "POST")[0] == 501  # nothing but GET and HEAD
 
 
+def test_without_jinja2_the_report_says_what_to_install_and_the_rest_is_served(served, monkeypatch):
+    from osfsck.report import html
+
+    def unavailable(doc):
+        raise html.HtmlUnavailable("-f html needs Jinja2: pip install 'osfsck[html]'")
+
+    monkeypatch.setattr(html, "render_html", unavailable)
+    service, base = served(planted_result)
+    assert service.round() == "ok"
+    status, _, body = get(base + "/report.html")
+    assert status == 501 and body == b"-f html needs Jinja2: pip install 'osfsck[html]'\n"
+    assert get(base + "/result.json")[0] == 200
+    assert samples(get(base + "/metrics")[2].decode())[("osfsck_serve_last_run_success", ())] == 1
+
+
+def test_a_silent_client_does_not_hold_a_thread_for_ever():
+    assert 0 < serve._Handler.timeout <= 60
+
+
 def test_a_failed_run_keeps_the_last_result_served_and_says_so(served):
     clock = Clock()
     runs = iter(

@@ -292,6 +292,7 @@ def one_line(e: BaseException) -> str:
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+    timeout = 30  # a client that connects and says nothing does not keep its thread for ever
 
     def do_GET(self) -> None:
         self._answer(body=True)
