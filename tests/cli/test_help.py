@@ -30,6 +30,7 @@ def test_the_commands_are_osfsck_own():
             "purge-quarantine",
             "permissions",
             "report",
+            "serve",
             "completion",
         ]
     )

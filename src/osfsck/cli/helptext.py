@@ -134,6 +134,22 @@ examples:
   osfsck report result.json -o report.html
   osfsck collect -o snap.json.gz && osfsck report snap.json.gz --select NV -o report.html""",
     },
+    "serve": {
+        "description": "Run `check` on a schedule (the first run at once) and serve its latest result over HTTP: "
+        "/metrics (the series of -f prometheus and the service's own: last run's success, time and duration), "
+        "/report.html (the HTML report), /result.json and /healthz.  Each run keeps the state file as `check` "
+        "does and holds the journal's lock: a run that finds it held (a manual repair) is skipped.  A run that "
+        "fails leaves the last result served and says so in the metrics.  Never repairs unless --repair-safe, "
+        "and then only safe repairs, behind the guards of `osfsck repair`.  SIGTERM or SIGINT stop it (exit 0).",
+        "epilog": """\
+examples:
+  osfsck serve                                   every hour, on 127.0.0.1:9977
+  osfsck serve --interval 15m --listen :9977     every interface, for a Prometheus elsewhere
+  osfsck serve --select NV2,QU --repair-safe     the API database's bookkeeping and quotas, repaired
+  curl -s localhost:9977/metrics | grep osfsck_serve_last_run_success
+
+exit status: 0 stopped by SIGTERM or SIGINT; 16 a bad option, config or --listen (a port in use)""",
+    },
     "permissions": {
         "description": "What osfsck reads and writes with this configuration: the grants and access to create "
         "(database SELECTs, API roles, host access), one line each.",

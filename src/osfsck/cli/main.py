@@ -15,7 +15,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from osfsck import __version__
-from osfsck.cli import completion, exitcodes, helptext, logs, output, plans, report_cmd, streams
+from osfsck.cli import completion, exitcodes, helptext, logs, output, plans, report_cmd, serve, streams
 from osfsck.cli.progress import progress_factory
 from osfsck.cli.scoping import scope_arguments, scope_of
 from osfsck.config import ConfigError, load_settings
@@ -190,6 +190,9 @@ def parser(extensions: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="required: this deletes data")
 
     command("permissions", "print what osfsck reads and writes, for the grants to create")
+    p = command("serve", "check on a schedule; serve /metrics and the HTML report over HTTP")
+    _selection(p)
+    serve.add_arguments(p)
     _selection(report_cmd.add_parser(command))  # they choose the checks run on a snapshot
 
     p = command("completion", "print a shell completion script (bash, zsh)")
@@ -514,6 +517,7 @@ def dispatch(args) -> int:
         "purge-quarantine": cmd_purge,
         "permissions": cmd_permissions,
         "report": cmd_report,
+        "serve": lambda a: serve.command(a, _settings, _split(a.select), _split(a.ignore)),
         "completion": lambda a: completion.command(a, parser()),
     }[cmd](args)
 
