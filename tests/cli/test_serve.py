@@ -285,7 +285,7 @@ def test_a_check_round_takes_the_journal_lock_and_a_held_one_skips_it(tmp_path):
 
 @pytest.mark.parametrize(
     "opts",
-    [RunOptions(repair=True, unsafe=True), RunOptions(interactive=True), RunOptions(from_snapshot="snap.json")],
+    [RunOptions(repair=True, unsafe=True), RunOptions(interactive=True), RunOptions(from_snapshots=("snap.json",))],
     ids=["unsafe", "interactive", "from"],
 )
 def test_a_round_is_never_unsafe_interactive_or_offline(tmp_path, opts):
@@ -412,3 +412,20 @@ def test_as_a_process_failing_runs_keep_it_serving_and_a_signal_stops_it(config,
     assert all(
         line.startswith("osfsck: WARNING osfsck.cli.serve: run failed: no check can run") for line in lines[1:-1]
     )
+
+
+def test_a_round_gives_what_its_run_froze_back_to_the_collector():
+    # a run's bulk sources freeze what they built (engine/collect.py): a service that runs
+    # for months must not keep a frozen cycle of every run
+    import gc
+
+    from osfsck.engine.collect import cyclic_gc_paused
+
+    def freezing_run():
+        with cyclic_gc_paused():
+            cycle: list = []
+            cycle.append(cycle)
+        return planted_result()
+
+    serve.Service(freezing_run, 60.0).round()
+    assert gc.get_freeze_count() == 0 and gc.isenabled()

@@ -205,6 +205,14 @@ class _GcPause:
 _gc_pause = _GcPause()
 
 
+def forget_frozen() -> None:
+    """Between two runs of a long-lived process (`osfsck serve`): hand what the last run
+    froze back to the collector and collect it, so that a cycle frozen with a snapshot
+    (a hypervisor source's threads) does not outlive its run."""
+    gc.unfreeze()
+    gc.collect()
+
+
 @contextmanager
 def cyclic_gc_paused() -> Iterator[None]:
     """A bulk source builds a million small tuples that hold no cycles; the cyclic garbage

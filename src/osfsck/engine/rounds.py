@@ -19,7 +19,7 @@ from osfsck.model.result import RunResult
 
 def scheduled_run(settings: Settings, opts: RunOptions) -> RunResult:
     """The run `opts` asks for, holding the journal's writer lock; LockHeld if another holds it."""
-    if opts.from_snapshot or opts.interactive or opts.unsafe or opts.plan is not None:
+    if opts.from_snapshots or opts.interactive or opts.unsafe or opts.plan is not None:
         # a service reads the live cloud and asks nobody; it applies safe repairs at most
         raise ValueError("a scheduled run is live, unattended and never unsafe")
     if opts.repair:
