@@ -112,6 +112,11 @@ class Sshd:
         fields = (Path("/proc") / str(self.proc.pid) / "stat").read_text().rsplit(")", 1)[1].split()
         return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
 
+    def drops(self) -> int:
+        """Connections sshd dropped past MaxStartups so far (its log says "drop connection")."""
+        self.log.flush()
+        return (self.folder / "sshd.log").read_text(errors="replace").count("drop connection")
+
     def close(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=10)
@@ -134,21 +139,30 @@ def children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def collect(hv: HypervisorSettings, shared: bool, mux_folder: Path | None) -> tuple[int, int]:
-    """Both sources over every host: (hosts, hosts not complete)."""
+def collect(hv: HypervisorSettings, shared: bool, mux_folder: Path | None) -> tuple[int, dict[str, str]]:
+    """Both sources over every host: (hosts, {scope not complete: why})."""
     if shared:
         calls = HostCalls(hv)
         sources = [HostFolderSource(hv, calls=calls), IscsiSource(hv, calls=calls)]
     else:
         sources = [HostFolderSource(hv), IscsiSource(hv)]
-    bad: set[str] = set()
+    bad: dict[str, str] = {}
     for src in sources:
         for s in src.collect(set(src.provides), Snapshot(taken_at=T0), Snapshot(taken_at=T0)):
             if s.status != "ok":
-                bad.add(s.scope)
+                bad.setdefault(s.scope, s.reason)
     if mux_folder is not None:
         stop_masters(str(mux_folder))  # the benchmark's own ControlPath: see the module's note
-    return len(hv.extra_hosts), len(bad)
+    return len(hv.extra_hosts), bad
+
+
+def why(reason: str) -> str:
+    """A failed host's reason, in a word: sshd dropped it, or it timed out."""
+    if "timed out" in reason:
+        return "timeout"
+    if "kex_exchange_identification" in reason or "Connection reset" in reason or "closed by remote" in reason:
+        return "dropped"
+    return "other"
 
 
 def measure(sshd: Sshd, hosts: list[str], base: dict, concurrency: int, mode: str, work: Path) -> dict:
@@ -165,6 +179,7 @@ def measure(sshd: Sshd, hosts: list[str], base: dict, concurrency: int, mode: st
         ssh_multiplex=mode == "after",
     )
     reap()
+    drops0 = sshd.drops()
     cpu0, sshd0, t0 = children_cpu(), sshd.cpu(), time.monotonic()
     n, bad = collect(hv, mode == "after", mux_folder)
     seconds = time.monotonic() - t0
@@ -172,7 +187,9 @@ def measure(sshd: Sshd, hosts: list[str], base: dict, concurrency: int, mode: st
     cpu = children_cpu() - cpu0 + sshd.cpu() - sshd0
     if mux_folder is not None:
         shutil.rmtree(mux_folder, ignore_errors=True)
-    return {"hosts/s": n / seconds, "s": seconds, "cpu/host": cpu / n, "failed": bad}
+    kinds = [why(r) for r in bad.values()]
+    failed = ", ".join(f"{kinds.count(k)} {k}" for k in sorted(set(kinds))) or "0"
+    return {"hosts/s": n / seconds, "s": seconds, "cpu/host": cpu / n, "failed": failed, "drops": sshd.drops() - drops0}
 
 
 def parts(sshd: Sshd, base: dict, rounds: int) -> tuple[float, float]:
@@ -201,6 +218,7 @@ def main() -> int:
     ap.add_argument("--hosts", type=int, default=200)
     ap.add_argument("--concurrency", default="8,32,64")
     ap.add_argument("--python", default="/usr/bin/python3", help="the hosts' python (default %(default)s)")
+    ap.add_argument("--timeout", type=float, default=60.0, help="per host, as [hypervisors] timeout (default 60)")
     args = ap.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
     libc = ctypes.CDLL(None, use_errno=True)
@@ -211,7 +229,7 @@ def main() -> int:
         for u in UUIDS:
             (instances / u).mkdir(parents=True)
             (instances / u / "disk").write_bytes(b"\0" * 4096)
-        base = {"instances_path": str(instances), "python": args.python, "timeout": 60.0}
+        base = {"instances_path": str(instances), "python": args.python, "timeout": args.timeout}
         hosts = [f"hv-{i:04d}" for i in range(args.hosts)]
         cores = os.cpu_count() or 1
         print(f"{args.hosts} hosts over sshd on 127.0.0.1, {cores} cores (shared: absolute figures move with the load)")
@@ -230,15 +248,21 @@ def main() -> int:
                 rows.append((c, "after", "MaxStartups default", measure(slow, hosts, base, c, "after", work)))
         finally:
             slow.close()
-        print(f"{'conc':>4}  {'way':<7} {'sshd':<22} {'hosts/s':>8} {'wall s':>7} {'cpu ms/host':>11} {'failed':>6}")
+        print(
+            f"{'conc':>4}  {'way':<7} {'sshd':<22} {'hosts/s':>8} {'wall s':>7} {'cpu ms/host':>11} "
+            f"{'sshd drops':>10}  failed hosts"
+        )
         for c, mode, sshd_kind, r in rows:
             print(
                 f"{c:>4}  {mode:<7} {sshd_kind:<22} {r['hosts/s']:>8.1f} {r['s']:>7.2f} "
-                f"{r['cpu/host'] * 1000:>11.1f} {r['failed']:>6}"
+                f"{r['cpu/host'] * 1000:>11.1f} {r['drops']:>10}  {r['failed']}"
             )
         after = {c: r for c, mode, k, r in rows if mode == "after" and "default" not in k}
         before = {c: r for c, mode, k, r in rows if mode == "before"}
-        print("after/before hosts/s: " + ", ".join(f"{after[c]['hosts/s'] / before[c]['hosts/s']:.2f} at {c}" for c in levels))
+        print(
+            "after/before hosts/s: "
+            + ", ".join(f"{after[c]['hosts/s'] / before[c]['hosts/s']:.2f} at {c}" for c in levels)
+        )
         per_host = min(r["cpu/host"] for r in after.values())
         print(
             f"one host's parts (CPU, client + server): ssh login running `true` {login * 1000:.1f} ms, "

@@ -5,6 +5,8 @@ import datetime as dt
 import os
 import stat
 
+import pytest
+
 from osfsck.clients.hostagent import HostChannel, HostCommandError, HostUnreachable
 from osfsck.config.settings import HypervisorSettings, Settings
 from osfsck.engine import wiring
@@ -205,3 +207,32 @@ def test_no_folder_for_a_run_that_makes_no_ssh_call():
     src = HostFolderSource(hv, calls=calls)
     collect([src])
     assert calls.control.path is None
+
+
+def load(tmp_path, text):
+    from osfsck.config.load import load_settings
+
+    p = tmp_path / "osfsck.toml"
+    p.write_text(text)
+    return load_settings(str(p)).hypervisors
+
+
+def test_the_multiplexing_keys_load(tmp_path):
+    assert (load(tmp_path, "").ssh_multiplex, load(tmp_path, "").ssh_control_persist) == (True, 10.0)
+    hv = load(tmp_path, '[hypervisors]\nssh_multiplex = false\nssh_control_persist = "1m"\n')
+    assert (hv.ssh_multiplex, hv.ssh_control_persist) == (False, 60.0)
+
+
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ('[hypervisors]\nssh_multiplex = "yes"\n', "[hypervisors].ssh_multiplex"),
+        ("[hypervisors]\nssh_control_persist = 0\n", "[hypervisors].ssh_control_persist"),
+    ],
+)
+def test_a_bad_multiplexing_value_names_its_key(tmp_path, text, key):
+    from osfsck.config.settings import ConfigError
+
+    with pytest.raises(ConfigError) as e:
+        load(tmp_path, text)
+    assert key in str(e.value) and "\n" not in str(e.value)
