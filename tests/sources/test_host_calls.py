@@ -144,6 +144,21 @@ def test_the_real_agent_answers_a_batch_op_by_op(tmp_path):
     assert "No closing quotation" in out["iscsi"].message
 
 
+def test_a_batch_runs_on_python36(tmp_path):
+    """Old hypervisors run Python 3.6: the batch op is theirs too."""
+    import shlex
+
+    from tests.clients.test_hostagent import python36
+
+    py36 = python36()
+    if py36 is None:
+        pytest.skip("no Python 3.6 here (python3.6 on PATH, or pyenv's)")
+    ch = HostChannel("hv1", "local", python=shlex.quote(py36), timeout=30)
+    out = ch.batch({"ping": {}, "collect": {"instances_path": str(tmp_path)}})
+    assert out["ping"]["python"].startswith("3.6.")
+    assert out["collect"]["exists"] is True
+
+
 def test_a_batch_only_reads():
     ch = HostChannel("hv1", "inprocess")
     out = ch.batch({"quarantine": {"instances_path": "/nonexistent", "name": UUID, "inode": 1}, "ping": {}})
