@@ -197,6 +197,8 @@ def _hypervisors(t: dict) -> HypervisorSettings:
             "ssh_port",
             "hosts",
             "iscsiadm",
+            "ssh_multiplex",
+            "ssh_control_persist",
             *_STRING_KEYS,
             *_LIST_KEYS,
         },
@@ -218,6 +220,10 @@ def _hypervisors(t: dict) -> HypervisorSettings:
         kw["ssh_port"] = integer(t, "ssh_port", where, None, lo=1, hi=65535, what="a port number (1-65535)")
     if "timeout" in t:
         kw["timeout"] = duration(t, "timeout", where, 60, positive=True)
+    if "ssh_multiplex" in t:
+        kw["ssh_multiplex"] = boolean(t, "ssh_multiplex", where, True)
+    if "ssh_control_persist" in t:
+        kw["ssh_control_persist"] = duration(t, "ssh_control_persist", where, 10, positive=True)
     hosts = {}
     for host, ht in tables(t, "hosts", where).items():
         hw = f"[hypervisors.hosts.{host}]"

@@ -74,6 +74,10 @@ class HypervisorSettings:
     iscsiadm: str | None = None
     concurrency: int = 32
     timeout: float = 60.0
+    # one SSH connection per host per run: OpenSSH multiplexing (ControlMaster) in a private
+    # folder of the run's; a master lives this long after its last session
+    ssh_multiplex: bool = True
+    ssh_control_persist: float = 10.0
     hypervisor_types: tuple[str, ...] = ("QEMU", "kvm", "qemu")  # compute_nodes.hypervisor_type values we collect
     hosts: dict[str, HostOverride] = field(default_factory=dict)  # host -> HostOverride
     extra_hosts: tuple[str, ...] = ()  # hosts to read even if Nova does not list them

@@ -11,6 +11,7 @@ from osfsck.config.settings import ConfigError, Settings
 from osfsck.model.facts.base import FactType
 from osfsck.model.wording import closest
 from osfsck.sources.base import NotConfigured, Source, SourceError
+from osfsck.sources.host_agent import share_host_calls
 
 
 def source_classes() -> list[type[Source]]:
@@ -183,6 +184,7 @@ def build_sources(settings: Settings, kinds: set[FactType]) -> list[Source]:
     missing = sorted(k.kind for k in kinds - provided)
     if missing:
         raise ConfigError(f"no source can provide {', '.join(missing)} (is libvirt-python installed?)")
+    share_host_calls(wanted)  # one agent call per host for all of them
     return sorted(wanted, key=lambda s: s.stage)
 
 

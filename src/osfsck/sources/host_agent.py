@@ -1,13 +1,21 @@
 """The shape every host-agent source shares: ask each compute host's agent one question
 (an op), in parallel with bounded concurrency, and turn each reply into facts.  A host
-whose agent cannot be reached, times out or answers in an unexpected shape is partial."""
+whose agent cannot be reached, times out or answers in an unexpected shape is partial.
+
+The sources built for one collect pass share a `HostCalls` (engine/wiring.py): the first to
+ask a host runs one agent call there carrying the ops of all of them (a `batch`), over one
+SSH connection, and each source takes its own op's answer.  A source stays the provider of
+its kinds: an op that fails makes only that source's kinds partial on the host."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+import weakref
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, Protocol
 
 from osfsck.clients.hostagent import HostChannel
+from osfsck.clients.hostagent.multiplex import ControlDir
 from osfsck.config.settings import HypervisorSettings
 from osfsck.model.facts.hypervisor import host_scope
 from osfsck.model.result import SourceStatus
@@ -24,31 +32,62 @@ _BACKSTOP = 5.0
 class Channel(Protocol):
     """What a source asks a host through: a HostChannel, or a test's stand-in."""
 
-    def call(self, op: str, **args: Any) -> Any: ...
+    def batch(self, ops: dict[str, dict[str, Any]]) -> dict[str, Any]: ...
 
 
-class HostAgentSource(Source):
-    """Subclasses set `op` and implement `op_args` and `parse`."""
+ChannelFactory = Callable[[HostTarget], Channel]
 
-    stage = 1
-    requires = HOST_LIST_KINDS
-    scope_noun = "compute host: none in Nova's compute nodes of [hypervisors] hypervisor_types, nor in extra_hosts"
-    op: ClassVar[str]
 
-    def __init__(self, settings: HypervisorSettings, channel_factory: Callable[[HostTarget], Channel] | None = None):
+class HostCalls:
+    """One agent call per host for the sources of a collect pass: each source registers its
+    op when built; the first `ask` for a host runs every registered op there in one batch
+    and keeps the other ops' answers until their sources take them (then forgets them).
+    The SSH control folder (one connection per host) is removed when the last registered
+    source is done, or at the latest when this object is collected."""
+
+    def __init__(self, settings: HypervisorSettings, channel_factory: ChannelFactory | None = None):
         self.settings = settings
-        self._channel_factory = channel_factory or self._channel
-        self.progress: Callable[[int, int], None] | None = None
+        self._factory = channel_factory or self._channel
+        self._ops: dict[str, Callable[[HostTarget], dict]] = {}
+        self._users: set[int] = set()
+        self._lock = threading.Lock()
+        self._hosts: dict[HostTarget, _HostAnswers] = {}
+        self.control = ControlDir(settings.ssh_control_persist) if settings.ssh_multiplex else None
+        if self.control is not None:  # a run that stops half-way still cleans up
+            weakref.finalize(self, self.control.close)
 
-    def op_args(self, target: HostTarget) -> dict:
-        return {}
+    def register(self, source: HostAgentSource) -> None:
+        with self._lock:
+            self._ops[source.op] = source.op_args
+            self._users.add(id(source))
 
-    def parse(self, target: HostTarget, reply) -> tuple[dict, list[str]]:
-        """The agent's reply -> ({fact type: [facts]}, problems).  A problem makes the
-        host partial: its facts may be incomplete.  Raise on a reply of another shape."""
-        raise NotImplementedError
+    def done(self, source: HostAgentSource) -> None:
+        """`source` will ask no more: when no registered source will, close the connections."""
+        with self._lock:
+            self._users.discard(id(source))
+            last = not self._users
+        if last and self.control is not None:
+            self.control.close()
 
-    def _channel(self, target: HostTarget):
+    def ask(self, target: HostTarget, op: str) -> Any:
+        """`op`'s answer from `target`: its result; raises the HostError it failed with."""
+        with self._lock:
+            host = self._hosts.setdefault(target, _HostAnswers())
+        with host.lock:
+            if op not in host.answers:
+                # the first to ask (or an op asked again): every op not yet answered, at once
+                ops = {name: args(target) for name, args in self._ops.items() if name not in host.answers}
+                ops.setdefault(op, self._ops[op](target) if op in self._ops else {})
+                try:
+                    host.answers.update(self._factory(target).batch(ops))
+                except Exception as e:  # noqa: BLE001 - the channel failed: no op answered
+                    host.answers.update(dict.fromkeys(ops, e))
+            answer = host.answers.pop(op)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    def _channel(self, target: HostTarget) -> HostChannel:
         s = self.settings
         return HostChannel(
             target.name,
@@ -60,13 +99,66 @@ class HostAgentSource(Source):
             ssh_options=tuple(s.ssh_options),
             python=s.python,
             timeout=s.timeout,
+            control=self.control,
         )
+
+
+class _HostAnswers:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.answers: dict[str, Any] = {}
+
+
+def share_host_calls(sources: Iterable[Source]) -> None:
+    """Give the host-agent sources among `sources` (one collect pass's) one HostCalls."""
+    agents = [s for s in sources if isinstance(s, HostAgentSource)]
+    if len(agents) < 2:
+        return
+    calls = HostCalls(agents[0].settings)
+    for src in agents:
+        src.use(calls)
+
+
+class HostAgentSource(Source):
+    """Subclasses set `op` and implement `op_args` and `parse`."""
+
+    stage = 1
+    requires = HOST_LIST_KINDS
+    scope_noun = "compute host: none in Nova's compute nodes of [hypervisors] hypervisor_types, nor in extra_hosts"
+    op: ClassVar[str]
+
+    def __init__(
+        self,
+        settings: HypervisorSettings,
+        channel_factory: ChannelFactory | None = None,
+        calls: HostCalls | None = None,
+    ):
+        self.settings = settings
+        self.progress: Callable[[int, int], None] | None = None
+        self.use(calls or HostCalls(settings, channel_factory))
+
+    def use(self, calls: HostCalls) -> None:
+        """Ask the hosts through `calls` (shared with the run's other host-agent sources)."""
+        self.calls = calls
+        calls.register(self)
+
+    def op_args(self, target: HostTarget) -> dict:
+        return {}
+
+    def parse(self, target: HostTarget, reply) -> tuple[dict, list[str]]:
+        """The agent's reply -> ({fact type: [facts]}, problems).  A problem makes the
+        host partial: its facts may be incomplete.  Raise on a reply of another shape."""
+        raise NotImplementedError
 
     def collect(
         self, kinds: set, known: Snapshot, sink: Snapshot, scopes: set[str] | None = None
     ) -> list[SourceStatus]:
-        if not kinds & set(self.provides):
-            return []
+        try:
+            return self._collect(kinds, known, sink, scopes) if kinds & set(self.provides) else []
+        finally:
+            self.calls.done(self)
+
+    def _collect(self, kinds: set, known: Snapshot, sink: Snapshot, scopes: set[str] | None) -> list[SourceStatus]:
         wanted = [k for k in self.provides if k in kinds]  # added and covered: only these
         targets = scoped_hosts(known, self.settings, self.within)
         if scopes is not None:
@@ -74,7 +166,7 @@ class HostAgentSource(Source):
 
         def ask(target: HostTarget):
             at = utcnow()
-            return self._channel_factory(target).call(self.op, **self.op_args(target)), at
+            return self.calls.ask(target, self.op), at
 
         outcomes = run_bounded(
             targets,

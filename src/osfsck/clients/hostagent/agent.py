@@ -7,7 +7,8 @@ be installed there. Hence: standard library only, Python 3.6+ syntax (old hyperv
 3.6), no imports from the osfsck package.
 
 Protocol: ``python3 - <base64 of a JSON request>``, script on stdin. The request is
-``{"op": ..., "args": {...}}``. Exactly one JSON object is printed on one line of stdout:
+``{"op": ..., "args": {...}}``; the op ``batch`` carries several read ops and answers each
+(one agent start per host per run, whatever the run asks there). Exactly one JSON object is printed on one line of stdout:
 ``{"ok": true, "result": ...}`` or ``{"ok": false, "error": "<one line>"}``, and the exit status
 is 0 in both cases; anything else means the channel failed, not the operation.
 
@@ -598,10 +599,32 @@ def op_ping(args):
     return {"hostname": socket.gethostname(), "python": sys.version}
 
 
+# What a batch may hold: the ops that only read.  A batch answers every question a run asks
+# of a host in one agent start; a change (quarantine, logout, ...) stays a call of its own,
+# journalled and checked one at a time.
+READ_OPS = frozenset(["collect", "iscsi", "iscsi_node", "ping"])
+
+
+def op_batch(args):
+    """Several read ops in one run of the agent: ``{"ops": {op: args, ...}}`` ->
+    ``{op: its reply envelope}``, each as ``handle`` gives it, so that one op failing fails
+    only its own envelope and the others still answer."""
+    ops = args.get("ops")
+    if not isinstance(ops, dict) or not ops:
+        raise AgentError("ops must be a non-empty JSON object of op -> args")
+    out = {}
+    for op in sorted(ops):
+        if op not in READ_OPS:
+            out[op] = {"ok": False, "error": "op %r cannot be batched: a batch only reads" % (op,)}
+        else:
+            out[op] = handle({"op": op, "args": ops[op]})
+    return out
+
+
 OPS = {
     "collect": op_collect, "quarantine": op_quarantine, "restore": op_restore,
     "purge": op_purge, "ping": op_ping, "iscsi": op_iscsi, "iscsi_node": op_iscsi_node,
-    "iscsi_logout": op_iscsi_logout, "iscsi_login": op_iscsi_login,
+    "iscsi_logout": op_iscsi_logout, "iscsi_login": op_iscsi_login, "batch": op_batch,
 }
 
 

@@ -19,6 +19,7 @@ import subprocess
 from typing import Any
 
 from osfsck.clients.hostagent import agent
+from osfsck.clients.hostagent.multiplex import ControlDir
 
 TRANSPORTS = ("local", "ssh", "inprocess")
 
@@ -91,6 +92,7 @@ class HostChannel:
         ssh_options: tuple[str, ...] = (),
         python: str = "python3",
         timeout: float = 60,
+        control: ControlDir | None = None,  # the run's control sockets: share one connection
     ):
         if transport not in TRANSPORTS:
             raise ValueError(f"unknown transport {transport!r}")
@@ -108,6 +110,7 @@ class HostChannel:
         self.ssh_options = tuple(ssh_options)
         self.python = python
         self.timeout = timeout
+        self.control = control
 
     def __repr__(self) -> str:
         return f"HostChannel({self.host!r}, {self.transport!r})"
@@ -122,6 +125,21 @@ class HostChannel:
         if not reply.get("ok"):
             raise HostCommandError(self.host, op, str(reply.get("error") or "unknown error"))
         return reply.get("result")
+
+    def batch(self, ops: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        """Several read ops in one agent call: {op: its result, or the HostCommandError it
+        failed with}.  Raises HostError when the call as a whole fails: then no op answered."""
+        replies = self.call("batch", ops=ops)
+        out: dict[str, Any] = {}
+        for op in ops:
+            reply = replies.get(op) if isinstance(replies, dict) else None
+            if not isinstance(reply, dict) or "ok" not in reply:
+                raise HostUnreachable(self.host, f"agent gave no reply for {op}")
+            if reply["ok"]:
+                out[op] = reply.get("result")
+            else:
+                out[op] = HostCommandError(self.host, op, str(reply.get("error") or "unknown error"))
+        return out
 
     # -- subprocess transports ----------------------------------------------------------------
 
@@ -143,7 +161,8 @@ class HostChannel:
             argv += ["-i", os.fspath(self.ssh_key)]
         if self.ssh_user is not None:
             argv += ["-l", self.ssh_user]
-        argv += [*self.ssh_options, self.ssh_target]
+        # the operator's options first: ssh takes an option's first value, so theirs win
+        argv += [*self.ssh_options, *(self.control.options() if self.control else ()), self.ssh_target]
         # The remote side joins these with spaces and hands them to the login shell; base64
         # is made of shell-safe characters, and "python" is the operator's own command string.
         argv += [self.python, *AGENT_FLAGS, "-", b64]

@@ -17,7 +17,8 @@ class IscsiSource(HostAgentSource):
 
     def reads(self) -> list[str]:
         return [
-            "on each compute host, through the same agent: `iscsiadm -m session -P 3` and "
+            "on each compute host, through the same agent (one call per host answers every source): "
+            "`iscsiadm -m session -P 3` and "
             "`iscsiadm -m node` (read-only; iscsiadm needs root to list node records)"
         ]
 
