@@ -107,6 +107,7 @@ def main() -> int:
             sources_alone(settings, figures)
             hypervisor_side(settings, figures)
             whole_run(lab, config, figures)
+            one_cell_run(lab, config, figures)
     finally:
         if server is not None:
             server.stop()
@@ -295,22 +296,41 @@ def hypervisor_side(settings, figures: dict) -> None:
 
 
 # -- the whole run -------------------------------------------------------------------------
-def whole_run(lab: Path, config: Path, figures: dict) -> None:
-    """`osfsck check` as an operator runs it, in its own process: wall time, peak RSS,
-    findings against truth.json.  Every check is selected."""
+def check_process(lab: Path, config: Path, *extra: str):
+    """`osfsck check -f json` in its own process: (result, wall s, rusage, exit, stderr)."""
     out = lab / "bench-check.json"
     t = time.perf_counter()
     with open(out, "wb") as f:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "osfsck.cli.main", "-c", str(config), "check", "--format", "json"],
+            [sys.executable, "-m", "osfsck.cli.main", "-c", str(config), "check", "--format", "json", *extra],
             stdout=f,
             stderr=subprocess.PIPE,
         )
         _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t
     stderr = proc.stderr.read().decode(errors="replace")
-    code = os.waitstatus_to_exitcode(status)
-    result = json.loads(out.read_text())
+    return json.loads(out.read_text()), wall, usage, os.waitstatus_to_exitcode(status), stderr
+
+
+def objects_read(result: dict) -> int:
+    return sum(s["objects"] or 0 for s in result["sources"])
+
+
+def one_cell_run(lab: Path, config: Path, figures: dict) -> None:
+    """What a run scoped to one cell reads beside the whole run's (target <= 1/50)."""
+    result, wall, _, code, _ = check_process(lab, config, "--cell", "cell7")
+    figures.update(one_cell_objects=objects_read(result), one_cell_s=wall)
+    share = figures["one_cell_objects"] / figures["run_objects"]
+    say(
+        f"  a one-cell run (--cell cell7): {figures['one_cell_objects']:,} objects read of "
+        f"{figures['run_objects']:,} = 1/{1 / share:.0f} (target <= 1/50), {wall:.1f} s, exit {code}"
+    )
+
+
+def whole_run(lab: Path, config: Path, figures: dict) -> None:
+    """`osfsck check` as an operator runs it, in its own process: wall time, peak RSS,
+    findings against truth.json.  Every check is selected."""
+    result, wall, usage, code, stderr = check_process(lab, config)
     truth = json.loads((lab / "truth.json").read_text())
     found = {(f["code"], f["subject"]["id"]) for f in result["findings"]}
     want = {(f["code"], f["subject"]) for f in truth["faults"]}
@@ -323,6 +343,7 @@ def whole_run(lab: Path, config: Path, figures: dict) -> None:
             for s in result["sources"]
         },
         run_s=wall,
+        run_objects=objects_read(result),
         run_exit=code,
         peak_rss_mb=usage.ru_maxrss / 1024,
         findings=len(found),
