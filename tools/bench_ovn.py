@@ -15,7 +15,9 @@ What it prints (figures, not pass/fail), each a median of `--rounds`, all in one
   * source: OvnNorthboundSource.collect, end to end (connect, get_schema, the _Server
     check, one `transact` selecting only the columns the checks use, facts);
   * floor: `ovsdb-client transact` of the very same select, the server's own C client
-    receiving and parsing the same reply (its output to /dev/null), and the ratio;
+    receiving and parsing the same reply (its output to /dev/null), and the ratio, of
+    wall time and of the clients' CPU time (the server's is the same for both; on a
+    machine shared with other work the wall time stretches with the load);
   * for reference: `ovsdb-client dump` of the same tables and columns (one process per
     table, as `dump` takes one table), python-ovs's IDL monitoring the same columns (how
     the source read before), and `ovsdb-client dump` of the whole database.
@@ -24,6 +26,7 @@ What it prints (figures, not pass/fail), each a median of `--rounds`, all in one
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import subprocess
 import sys
@@ -226,6 +229,11 @@ def median_time(fn, rounds: int) -> float:
     return statistics.median(times)
 
 
+def children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def ovsdb_client(*args: str) -> None:
     subprocess.run(["ovsdb-client", *args], stdout=subprocess.DEVNULL, check=True)
 
@@ -256,14 +264,20 @@ def main() -> int:
         ]
         transact = orjson.dumps(select).decode()
         # alternated, round by round, so that the other engineers' load falls on both alike
-        source_t, floor_t = [], []
+        source_t, floor_t, source_cpu, floor_cpu = [], [], [], []
         for _ in range(args.rounds):
+            c = time.process_time()
             source_t.append(median_time(collect, 1))
+            source_cpu.append(time.process_time() - c)
+            c = children_cpu()
             floor_t.append(median_time(lambda: ovsdb_client("transact", server.remote, transact), 1))
+            floor_cpu.append(children_cpu() - c)
         source_s, floor_s = statistics.median(source_t), statistics.median(floor_t)
         print(f"source (select of the columns the checks use): {source_s:.2f} s for {facts[0]} facts")
         print(f"floor: ovsdb-client transact, the same select:  {floor_s:.2f} s")
-        print(f"ratio source / floor: {source_s / floor_s:.2f}")
+        print(f"ratio source / floor: {source_s / floor_s:.2f} (wall)")
+        s_cpu, f_cpu = statistics.median(source_cpu), statistics.median(floor_cpu)
+        print(f"client CPU: source {s_cpu:.2f} s, ovsdb-client {f_cpu:.2f} s, ratio {s_cpu / f_cpu:.2f}")
         if not args.no_reference:
 
             def dump_columns():
