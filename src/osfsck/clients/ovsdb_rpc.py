@@ -23,6 +23,8 @@ import time
 
 import orjson
 
+from osfsck.clients import gcpause
+
 
 class OvnNbError(Exception):
     """The NB database could not be read: one line."""
@@ -87,7 +89,8 @@ class Framer:
 def _messages(whole: bytes) -> list:
     """The messages in `whole`, which ends where one ends: most often exactly one."""
     try:
-        return [_message(orjson.loads(whole))]
+        with gcpause.paused():
+            return [_message(orjson.loads(whole))]
     except orjson.JSONDecodeError as e:
         if not e.msg.startswith("unexpected content after document"):
             raise OvnNbError(f"malformed reply: {e.msg} at character {e.pos}") from None

@@ -8,7 +8,7 @@ and no fact.
 
 from __future__ import annotations
 
-from osfsck.clients import extras
+from osfsck.clients import extras, gcpause
 from osfsck.clients.ovsdb_rpc import OvnNbError, map_of, select, set_of
 from osfsck.model.facts import kind_of
 from osfsck.model.facts.ovn import (
@@ -78,7 +78,8 @@ class OvnNorthboundSource(Source):
         at = utcnow()
         try:
             tables = select(self.settings, SCHEMA, COLUMNS)
-            facts = facts_of(tables)
+            with gcpause.paused():  # some 56,000 facts from the rows of 40,000 ports
+                facts = facts_of(tables)
         except OvnNbError as e:
             return [cover_all(sink, (OvnNbRow,), OVN_NB_SCOPE, self.name, False, str(e))]
         sink.add(kind_of(OvnNbRow), facts)
