@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""How long osfsck takes to collect the OVN northbound database at the L scale.
+"""How long osfsck takes to collect the OVN northbound database, beside its floor.
 
-    .venv/bin/python tools/bench_ovn.py                  # 110,000 switch ports
-    .venv/bin/python tools/bench_ovn.py --ports 20000 --rounds 3
+    .venv/bin/python tools/bench_ovn.py                  # 110,000 switch ports (L)
+    .venv/bin/python tools/bench_ovn.py --ports 40000 --rounds 5
 
 A private ovsdb-server (osfsck_lab.ovsdb) is filled the way Neutron's ML2/OVN driver fills
 it: switches of `--per-network` ports each (instance ports with Neutron's nine
@@ -11,19 +11,22 @@ one port group per 20 ports with 4 ACLs each, a NAT row per 10 ports, a DHCP_Opt
 per network.  Rows go in through JSON-RPC `transact`, a network at a time, which is not
 what is measured.
 
-What it prints (figures, not pass/fail):
-  * source: OvnNorthboundSource.collect, end to end (schema, monitor of only the columns
-    the checks use, the complete initial dump, facts), median of `--rounds`;
-  * full IDL: the same dump with every column of every table registered, as a client
-    that does not choose its columns would receive it (the comparison that says what
-    choosing the columns is worth);
-  * ovsdb-client dump: the server's own C client dumping the whole database as JSON to
-    /dev/null, the floor that is not Python.
+What it prints (figures, not pass/fail), each a median of `--rounds`, all in one run:
+  * source: OvnNorthboundSource.collect, end to end (connect, get_schema, the _Server
+    check, one `transact` selecting only the columns the checks use, facts);
+  * floor: `ovsdb-client transact` of the very same select, the server's own C client
+    receiving and parsing the same reply (its output to /dev/null), and the ratio, of
+    wall time and of the clients' CPU time (the server's is the same for both; on a
+    machine shared with other work the wall time stretches with the load);
+  * for reference: `ovsdb-client dump` of the same tables and columns (one process per
+    table, as `dump` takes one table), python-ovs's IDL monitoring the same columns (how
+    the source read before), and `ovsdb-client dump` of the whole database.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import subprocess
 import sys
@@ -34,6 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
+import orjson
 import ovs.jsonrpc
 import ovs.stream
 
@@ -41,7 +45,7 @@ from osfsck.clients.ovn import load
 from osfsck.config.ovn import OvnSettings
 from osfsck.model.facts.ovn import OvnNbRow
 from osfsck.model.snapshot import Snapshot
-from osfsck.sources.ovn_nb.source import OvnNorthboundSource
+from osfsck.sources.ovn_nb.source import COLUMNS, SCHEMA, OvnNorthboundSource
 from osfsck_lab.ovsdb import OvsdbServer
 
 
@@ -225,11 +229,21 @@ def median_time(fn, rounds: int) -> float:
     return statistics.median(times)
 
 
+def children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def ovsdb_client(*args: str) -> None:
+    subprocess.run(["ovsdb-client", *args], stdout=subprocess.DEVNULL, check=True)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--ports", type=int, default=110_000)
     ap.add_argument("--per-network", type=int, default=55)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--no-reference", action="store_true", help="only the source and its floor")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp, OvsdbServer(Path(tmp)) as server:
         t = time.perf_counter()
@@ -245,19 +259,37 @@ def main() -> int:
             assert status.status == "ok", status.reason
             facts[:] = [len(sink.of(OvnNbRow))]
 
-        source_s = median_time(collect, args.rounds)
-        full_s = median_time(lambda: load(settings, None).close(), args.rounds)
-        cli_s = median_time(
-            lambda: subprocess.run(
-                ["ovsdb-client", "--format=json", "dump", server.remote, "OVN_Northbound"],
-                stdout=subprocess.DEVNULL,
-                check=True,
-            ),
-            args.rounds,
-        )
-        print(f"source (only the columns the checks use): {source_s:.2f} s for {facts[0]} facts")
-        print(f"full IDL (every column of every table):   {full_s:.2f} s")
-        print(f"ovsdb-client dump, whole database (JSON):  {cli_s:.2f} s")
+        select = [SCHEMA] + [
+            {"op": "select", "table": t, "where": [], "columns": ["_uuid", *cols]} for t, cols in COLUMNS.items()
+        ]
+        transact = orjson.dumps(select).decode()
+        # alternated, round by round, so that the other engineers' load falls on both alike
+        source_t, floor_t, source_cpu, floor_cpu = [], [], [], []
+        for _ in range(args.rounds):
+            c = time.process_time()
+            source_t.append(median_time(collect, 1))
+            source_cpu.append(time.process_time() - c)
+            c = children_cpu()
+            floor_t.append(median_time(lambda: ovsdb_client("transact", server.remote, transact), 1))
+            floor_cpu.append(children_cpu() - c)
+        source_s, floor_s = statistics.median(source_t), statistics.median(floor_t)
+        print(f"source (select of the columns the checks use): {source_s:.2f} s for {facts[0]} facts")
+        print(f"floor: ovsdb-client transact, the same select:  {floor_s:.2f} s")
+        print(f"ratio source / floor: {source_s / floor_s:.2f} (wall)")
+        s_cpu, f_cpu = statistics.median(source_cpu), statistics.median(floor_cpu)
+        print(f"client CPU: source {s_cpu:.2f} s, ovsdb-client {f_cpu:.2f} s, ratio {s_cpu / f_cpu:.2f}")
+        if not args.no_reference:
+
+            def dump_columns():
+                for table, cols in COLUMNS.items():
+                    ovsdb_client("--format=json", "dump", server.remote, SCHEMA, table, "_uuid", *cols)
+
+            dump_s = median_time(dump_columns, args.rounds)
+            idl_s = median_time(lambda: load(settings, COLUMNS).close(), args.rounds)
+            whole_s = median_time(lambda: ovsdb_client("--format=json", "dump", server.remote, SCHEMA), args.rounds)
+            print(f"ovsdb-client dump, same tables and columns:    {dump_s:.2f} s (ratio {source_s / dump_s:.2f})")
+            print(f"python-ovs IDL, same columns (the old reader):  {idl_s:.2f} s")
+            print(f"ovsdb-client dump, whole database (JSON):      {whole_s:.2f} s")
     return 0
 
 

@@ -1,5 +1,5 @@
-"""Zone data as the DNS source gets it: a zone transfer's messages (dnspython parses them as
-they arrive, then clients/dns.axfr_records turns them into records) and the records into
+"""Zone data as the DNS source gets it: a zone transfer's messages (clients/axfr.py reads
+them from the wire as they arrive, then clients/dns.axfr_records turns them into records) and the records into
 facts (sources/dns/mapping.zone_facts).  Zone text is cut and spliced and parsed by
 dnspython, the AXFR messages' wire bytes mutated, and records made up outright: the
 transfer gives records or DnsError, the mapping facts or MalformedZone, one line each,
@@ -14,6 +14,7 @@ import dns.zone
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from osfsck.clients import axfr
 from osfsck.clients.dns import DnsError, Rr, axfr_records
 from osfsck.model.facts.dns import DnsRecord, DnsZone
 from osfsck.sources.dns.mapping import MalformedZone, zone_facts
@@ -126,12 +127,11 @@ SEEDS = _seed_messages()
 @answers_within(PER_EXAMPLE)
 def test_axfr_messages(wires, data):
     i = data.draw(st.integers(0, len(wires) - 1))
+    query = axfr.Query(int.from_bytes(wires[0][:2], "big"))  # the id the answers were made for
     wires = list(wires)
     wires[i] = data.draw(mutated_bytes([wires[i]], [b"\x00\x06", b"\xc0\x0c", b"\x00\x00\x00\x00", b"\xff\xff"]))
-    # as dns.query.xfr reads them for relativize=False: each message as it arrives
-    messages = lambda: (dns.message.from_wire(w, xfr=True) for w in wires)  # noqa: E731
     try:
-        records = list(axfr_records(ZONE, "192.0.2.53:53", messages))
+        records = list(axfr_records(ZONE, "192.0.2.53:53", lambda: axfr.records(ZONE, query, wires)))
     except DnsError as e:
         assert str(e).startswith(f"AXFR of {ZONE} from 192.0.2.53:53: ") and "\n" not in str(e)
         outcome("DnsError")

@@ -22,6 +22,8 @@ from osfsck.model.snapshot import Snapshot
 from osfsck.repairs.base import NotOwned, RepairError
 from osfsck.repairs.ovn.rows import DeleteOvnRow
 from osfsck.sources.ovn_nb.source import OvnNorthboundSource
+from osfsck_lab.loopback import free_port
+from osfsck_lab.nsx_standin import make_certificate
 from osfsck_lab.ovsdb import OvsdbServer
 from tests.support.world import World
 
@@ -356,3 +358,51 @@ def test_a_container_holding_a_hand_made_row_is_not_touched(cloud):
         assert writer.api.lookup("Logical_Switch_Port", "ops-debug-port")
     finally:
         ctx.close()
+
+
+class _SslOvsdb(OvsdbServer):
+    """The same server with an ssl: remote too (a self-signed certificate, its own CA,
+    which both sides present and trust, as Neutron's ovn_nb_* files do)."""
+
+    def __init__(self, folder, cert: str, key: str):
+        self.cert, self.key, self.ssl_port = cert, key, free_port()
+        super().__init__(folder)
+
+    @property
+    def argv(self) -> list[str]:
+        return [
+            *super().argv,
+            f"--remote=pssl:{self.ssl_port}:127.0.0.1",
+            f"--private-key={self.key}",
+            f"--certificate={self.cert}",
+            f"--ca-cert={self.cert}",
+        ]
+
+
+def test_reads_over_unix_and_ssl_alike(tmp_path, cloud):
+    server, _, ids, _ = cloud
+    tcp, _ = collect(settings_of(server))
+    unix, (status,) = collect(OvnSettings(nb_connection=server.unix_remote, timeout=10))
+    assert status.status == "ok" and unix.of(OvnNbRow) == tcp.of(OvnNbRow)
+    cert, key = make_certificate(str(tmp_path))
+    with _SslOvsdb(tmp_path / "ssl", cert, key) as s:
+        remote = f"ssl:127.0.0.1:{s.ssl_port}"
+        writer = client.NbWriter(OvnSettings(nb_connection=s.remote, timeout=10))
+        try:
+            populate(writer.api, ids)
+        finally:
+            writer.close()
+        ok = OvnSettings(nb_connection=remote, private_key=key, certificate=cert, ca_cert=cert, timeout=10)
+        snap, (status,) = collect(ok)
+        assert status.status == "ok" and {r.name for r in snap.of(OvnNbRow)} >= {ids["p1"], ids["p2"]}
+        # a CA that did not sign the server's certificate: refused, partial, one line
+        (tmp_path / "other").mkdir()
+        other, _ = make_certificate(str(tmp_path / "other"))
+        snap, (status,) = collect(OvnSettings(nb_connection=remote, private_key=key, certificate=cert, ca_cert=other))
+        assert status.status == "partial" and "TLS failed" in status.reason and snap.of(OvnNbRow) == []
+
+
+def test_the_first_remote_that_answers_is_read(cloud):
+    server = cloud[0]
+    snap, (status,) = collect(OvnSettings(nb_connection=f"tcp:127.0.0.1:{free_port()},{server.remote}", timeout=10))
+    assert status.status == "ok" and snap.of(OvnNbRow)

@@ -27,6 +27,8 @@ import dns.tsigkeyring
 import dns.update
 import dns.xfr
 
+from osfsck.clients import axfr
+
 
 class DnsError(Exception):
     """A transfer, query or update failed; one line."""
@@ -78,22 +80,11 @@ class Server:
     # -- reading ----------------------------------------------------------------------
     def transfer(self, zone: str) -> Iterator[Rr]:
         """Every record of `zone` by AXFR over TCP, the SOA first.  The transfer is checked
-        complete (it ends with the SOA it began with) or DnsError is raised: a half
-        transfer must never pass for a zone."""
-        origin = dns.name.from_text(zone)
-        sign = self._sign()
+        complete (it ends with the SOA it began with) and every TSIG verified, or DnsError
+        is raised: a half transfer must never pass for a zone."""
+        key = self._sign().get("keyring", {}).get(dns.name.from_text(self.key.name)) if self.key else None
         return axfr_records(
-            zone,
-            str(self),
-            lambda: dns.query.xfr(
-                self.host,
-                origin,
-                port=self.port,
-                timeout=self.timeout,
-                lifetime=self.timeout * 6,
-                relativize=False,
-                **sign,
-            ),
+            zone, str(self), lambda: axfr.transfer(self.host, self.port, zone, key, self.timeout, self.timeout * 6)
         )
 
     def rrset(self, name: str, rtype: str) -> tuple[int, list[str]] | None:
@@ -156,26 +147,13 @@ class Server:
         """Nothing is kept open between calls (each is one TCP exchange)."""
 
 
-def axfr_records(zone: str, server: str, messages) -> Iterator[Rr]:
-    """The records of an AXFR, from `messages()` (dnspython's messages as they arrive),
-    the SOA first; DnsError (one line) for anything else, a transfer that ends before its
-    closing SOA included."""
-    origin = dns.name.from_text(zone)
+def axfr_records(zone: str, server: str, records) -> Iterator[Rr]:
+    """The records of an AXFR from `records()` (clients/axfr.py's (name, type, TTL, data)
+    as they arrive, names in the case the server wrote them), the SOA first; DnsError (one
+    line) for anything else, a transfer that ends before its closing SOA included."""
     try:
-        soa_seen = 0
-        for msg in messages():
-            for rrset in msg.answer:
-                name = rrset.name.to_text().lower()
-                rtype = dns.rdatatype.to_text(rrset.rdtype)
-                if rrset.rdtype == dns.rdatatype.SOA and rrset.name == origin:
-                    soa_seen += 1
-                for rd in rrset:
-                    yield Rr(name, rtype, rrset.ttl, rd.to_text())
-        if soa_seen < 2:
-            raise DnsError(f"AXFR of {zone} from {server}: the transfer ended before the closing SOA")
-    except DnsError:
-        raise
-    except Exception as e:  # noqa: BLE001 - dnspython raises many types; each becomes one line
+        yield from records()
+    except Exception as e:  # noqa: BLE001 - dnspython and the wire raise many types; each becomes one line
         raise DnsError(f"AXFR of {zone} from {server}: {_describe(e)}") from None
 
 
@@ -192,6 +170,8 @@ def _describe(e: Exception) -> str:
         return "timed out"
     if isinstance(e, dns.xfr.TransferError) or type(e).__name__ == "TransferError":
         return f"transfer refused ({dns.rcode.to_text(e.rcode)})" if hasattr(e, "rcode") else "transfer refused"
+    if isinstance(e, (axfr.WireError, axfr.Unfinished, axfr.Unsigned)):
+        return str(e)
     if isinstance(e, dns.tsig.PeerError):
         return f"TSIG rejected by the server ({type(e).__name__}: wrong key name, secret or algorithm?)"
     if isinstance(e, dns.tsig.BadSignature):

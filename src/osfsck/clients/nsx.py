@@ -13,12 +13,12 @@ is, and a TLS verification failure never is.
 
 from __future__ import annotations
 
-import json
 import ssl
 import time
 
 import httpx
 
+from osfsck.clients import fast_json
 from osfsck.clients.http_errors import reason, tls_failure
 from osfsck.model.secrets import redact_url
 
@@ -173,8 +173,11 @@ def _decode(r: httpx.Response, where: str):
     if not r.content:
         return None
     try:
-        return json.loads(r.content)
-    except (ValueError, RecursionError):  # RecursionError: arrays nested too deep to decode
+        return fast_json.loads(r.content)
+    except (
+        ValueError,
+        RecursionError,
+    ):  # RecursionError: arrays nested too deep to decode
         raise NsxError(
             f"{where}: the answer is not JSON ({r.headers.get('content-type', 'no content type')}, "
             f"{len(r.content)} bytes)",

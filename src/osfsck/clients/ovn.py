@@ -26,13 +26,10 @@ from ovsdbapp.backend.ovs_idl.connection import Connection
 from ovsdbapp.schema.ovn_northbound import impl_idl
 
 from osfsck.clients import ovn_json
+from osfsck.clients.ovsdb_rpc import OvnNbError  # one error for the reader and the writer
 
 SCHEMA = "OVN_Northbound"
 ovn_json.install()
-
-
-class OvnNbError(Exception):
-    """The NB database could not be read or written: one line."""
 
 
 class RowChanged(OvnNbError):

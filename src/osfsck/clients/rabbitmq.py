@@ -13,12 +13,12 @@ puts them back.
 
 from __future__ import annotations
 
-import json
 import ssl
 from urllib.parse import quote
 
 import httpx
 
+from osfsck.clients import fast_json
 from osfsck.clients.http_errors import reason, tls_failure
 from osfsck.model.secrets import redact_url
 
@@ -127,8 +127,11 @@ class RabbitClient:
         if not r.content:
             return None
         try:
-            return json.loads(r.content)
-        except (ValueError, RecursionError):  # RecursionError: arrays nested too deep to decode
+            return fast_json.loads(r.content)
+        except (
+            ValueError,
+            RecursionError,
+        ):  # RecursionError: arrays nested too deep to decode
             raise RabbitError(
                 f"{where}: the answer is not JSON ({r.headers.get('content-type', 'no content type')}, "
                 f"{len(r.content)} bytes): is this the management API?",

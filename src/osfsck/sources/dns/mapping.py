@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 
 from osfsck.model.facts.dns import COLLECTED_TYPES, NAME_DATA_TYPES, DnsRecord, DnsZone, absolute, zone_scope
+
+# an IPv4 address already in ipaddress's canonical text (no leading zeros, each octet
+# 0-255), as a transfer writes every A record: taken as it is, without parsing it again
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_CANONICAL_V4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
 
 
 class MalformedZone(ValueError):
@@ -57,6 +63,8 @@ def record_data(rtype: str, data: str) -> str:
     if rtype in NAME_DATA_TYPES:
         return absolute(data)
     if rtype in ("A", "AAAA"):
+        if rtype == "A" and _CANONICAL_V4.fullmatch(data):
+            return data
         try:
             return str(ipaddress.ip_address(data))
         except ValueError:

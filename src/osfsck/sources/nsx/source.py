@@ -99,9 +99,11 @@ def _segment_ports(client: NsxClient, segment_id: str) -> list[dict]:
 
 
 def read_manager(client: NsxClient, deployment) -> list[NsxObject]:
-    """Facts of every Manager API object the checks judge; NsxError or NsxShapeError."""
+    """Facts of every Manager API object the checks judge; NsxError or NsxShapeError.  The
+    five lists are fetched side by side, each mapped here as it comes, so that the mapping
+    (Python's time) overlaps the manager's (tools/bench_paging.py)."""
     facts = []
-    for path in MANAGER_LISTS:
-        for o in client.list(path):
-            facts.append(to_fact(MANAGER, o, manager_parent(o), deployment))
+    with ThreadPoolExecutor(len(MANAGER_LISTS)) as pool:
+        for objects in pool.map(client.list, MANAGER_LISTS):
+            facts.extend(to_fact(MANAGER, o, manager_parent(o), deployment) for o in objects)
     return facts

@@ -1,1 +1,1 @@
-"""The OVN northbound database, read through an IDL (clients/ovn.py)."""
+"""The OVN northbound database, read by one JSON-RPC select (clients/ovsdb_rpc.py)."""

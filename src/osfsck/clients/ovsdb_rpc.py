@@ -1,0 +1,314 @@
+"""A read of chosen columns of an OVSDB database over bare JSON-RPC (RFC 7047), without
+python-ovs: one `transact` of one `select` per table, which the server answers from one
+consistent state of the database (all operations of a transaction see the same
+database, RFC 7047 §5.2), its reply decoded by orjson.
+
+Why not python-ovs's IDL: its monitor keeps a Python object per row and per cell, and
+that (not the server, not the socket) was most of the time to read 40,000 switch ports
+(tools/bench_ovn.py).  This reader keeps what the IDL promised the source: nothing is
+returned unless the server's whole reply arrived and parsed; a connection lost half way,
+a malformed reply, an error reply or a timeout is one line (OvnNbError), never rows.
+
+A clustered database is read only from a server that is connected to its cluster and is
+its leader, as python-ovs's IDL does by default (`leader_only`): a follower cut off from
+the cluster answers from a stale log.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import ssl
+import time
+
+import orjson
+
+from osfsck.clients import gcpause
+
+
+class OvnNbError(Exception):
+    """The NB database could not be read: one line."""
+
+
+class _Lost(OvnNbError):
+    """The connection broke or timed out (another remote may still answer)."""
+
+
+# Bracket counting, in C: escapes (only ever inside strings) are dropped first, then
+# every byte but quotes and brackets, then empty strings (`""`: what most strings become;
+# taking out a closing and an opening quote that meet moves no bracket in or out of a
+# string).  What quotes are left belong to strings with brackets in them (an ACL's match)
+# or to one left open at the end of a piece, and those few are taken out by a pattern.
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_NOT_SYNTAX = bytes(b for b in range(256) if b not in b'"[]{}')
+_STRING = re.compile(rb'"[^"]*"')
+_CLOSED = re.compile(rb'[^"]*(?:"[^"]*"[^"]*)*')
+
+
+class Framer:
+    """JSON-RPC messages (JSON objects one after another, RFC 7047 §4) from a byte stream
+    fed in pieces.  Brackets are counted per piece (above); the messages are decoded by
+    orjson only when every bracket is closed at the end of a piece, which is where a
+    server that has said all it has to say leaves the stream."""
+
+    def __init__(self) -> None:
+        self._pieces: list[bytes] = []
+        self._open = b""  # a string not closed yet: its quote and its brackets
+        self._escape = False  # the piece ended in the backslash of an escape
+        self._depth = 0
+
+    def feed(self, data: bytes) -> list:
+        self._pieces.append(data)
+        if self._escape:
+            data, self._escape = b"\\" + data, False
+        if b"\\" in data:
+            data = _ESCAPE.sub(b"", data)
+            if data.endswith(b"\\"):
+                data, self._escape = data[:-1], True
+        syntax = (self._open + data.translate(None, _NOT_SYNTAX)).replace(b'""', b"")
+        self._open = b""
+        if b'"' in syntax:
+            m = _CLOSED.match(syntax)
+            end = m.end() if m else 0  # the pattern matches the empty string: m is never None
+            self._open = syntax[end:]
+            syntax = _STRING.sub(b"", syntax[:end])
+        self._depth += syntax.count(b"{") + syntax.count(b"[") - syntax.count(b"}") - syntax.count(b"]")
+        if self._depth < 0:
+            raise OvnNbError("malformed reply: a bracket closes that was never opened")
+        if self._depth or self._open or self._escape:
+            return []
+        whole = b"".join(self._pieces)
+        self._pieces = []
+        return _messages(whole) if whole.strip() else []
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._depth or self._open or self._escape or any(p.strip() for p in self._pieces))
+
+
+def _messages(whole: bytes) -> list:
+    """The messages in `whole`, which ends where one ends: most often exactly one."""
+    try:
+        with gcpause.paused():
+            return [_message(orjson.loads(whole))]
+    except orjson.JSONDecodeError as e:
+        if not e.msg.startswith("unexpected content after document"):
+            raise OvnNbError(f"malformed reply: {e.msg} at character {e.pos}") from None
+    # more than one message: orjson says where the first ends, in characters
+    out, text = [], whole.decode("utf-8", errors="replace")
+    while text.strip():
+        try:
+            out.append(_message(orjson.loads(text)))
+            break
+        except orjson.JSONDecodeError as e:
+            if not e.msg.startswith("unexpected content after document"):
+                raise OvnNbError(f"malformed reply: {e.msg}") from None
+            out.append(_message(orjson.loads(text[: e.pos])))
+            text = text[e.pos :]
+    return out
+
+
+def _message(value):
+    if not isinstance(value, dict):
+        raise OvnNbError(f"malformed reply: a {type(value).__name__} where a JSON-RPC message (an object) belongs")
+    return value
+
+
+# -- connecting --------------------------------------------------------------------------
+def _connect(remote: str, settings, deadline: float) -> socket.socket:
+    kind, _, where = remote.partition(":")
+    remaining = max(0.001, deadline - time.monotonic())
+    try:
+        if kind == "unix":
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(remaining)
+            sock.connect(where)
+            return sock
+        host, _, port = where.rpartition(":")
+        sock = socket.create_connection((host.strip("[]"), int(port)), timeout=remaining)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if kind != "ssl":
+            return sock
+        # OVS's own SSL: the peer's certificate must chain to the CA; no name is checked
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.load_verify_locations(settings.ca_cert)
+        ctx.load_cert_chain(settings.certificate, settings.private_key)
+        return ctx.wrap_socket(sock)
+    except TimeoutError:
+        raise _Lost(f"OVN NB {remote}: cannot connect: timed out") from None
+    except ssl.SSLError as e:
+        raise _Lost(f"OVN NB {remote}: TLS failed: {e.reason or e}") from None
+    except OSError as e:
+        raise _Lost(f"OVN NB {remote}: cannot connect: {e.strerror or e}") from None
+
+
+class Rpc:
+    """One JSON-RPC connection: requests answered in turn, echo requests answered."""
+
+    def __init__(self, sock: socket.socket, remote: str, deadline: float):
+        self.sock, self.remote, self.deadline = sock, remote, deadline
+        self._framer = Framer()
+        self._inbox: list = []
+        self._next = 0
+
+    def call(self, method: str, params: list, what: str):
+        self._next += 1
+        rid = self._next
+        self._send({"id": rid, "method": method, "params": params})
+        while True:
+            msg = self._receive(what)
+            if msg.get("method") == "echo" and "id" in msg:  # the server's inactivity probe
+                self._send({"id": msg["id"], "result": msg.get("params"), "error": None})
+                continue
+            if msg.get("id") != rid:
+                continue  # a notification: nothing this reader asked for
+            if msg.get("error") is not None:
+                raise OvnNbError(f"OVN NB {self.remote}: {what}: {_one_line(msg['error'])}")
+            if "result" not in msg:
+                raise OvnNbError(f"OVN NB {self.remote}: {what}: malformed reply: no result")
+            return msg["result"]
+
+    def _send(self, msg: dict) -> None:
+        self.sock.settimeout(max(0.001, self.deadline - time.monotonic()))
+        try:
+            self.sock.sendall(orjson.dumps(msg))
+        except TimeoutError:
+            raise _Lost(f"OVN NB {self.remote}: timed out sending") from None
+        except OSError as e:
+            raise _Lost(f"OVN NB {self.remote}: connection lost: {e.strerror or e}") from None
+
+    def _receive(self, what: str):
+        while not self._inbox:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise _Lost(f"OVN NB {self.remote}: no answer to {what} in time; nothing was compared")
+            self.sock.settimeout(remaining)
+            try:
+                data = self.sock.recv(1 << 20)
+            except TimeoutError:
+                raise _Lost(f"OVN NB {self.remote}: no answer to {what} in time; nothing was compared") from None
+            except OSError as e:
+                raise _Lost(f"OVN NB {self.remote}: connection lost: {e.strerror or e}") from None
+            if not data:
+                cut = " part way through the answer" if self._framer.pending else ""
+                raise _Lost(
+                    f"OVN NB {self.remote}: connection closed by the server{cut} ({what}); nothing was compared"
+                )
+            try:
+                self._inbox.extend(self._framer.feed(data))
+            except OvnNbError as e:
+                raise OvnNbError(f"OVN NB {self.remote}: {what}: {e}") from None
+        return self._inbox.pop(0)
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def _one_line(error) -> str:
+    if isinstance(error, dict):
+        error = error.get("details") or error.get("error") or error
+    return str(error).splitlines()[0] if error else "error"
+
+
+# -- reading -----------------------------------------------------------------------------
+def select(settings, database: str, columns: dict, timeout: float | None = None) -> dict:
+    """{table: [row, ...]} of `columns` ({table: [column, ...]}, each row with its
+    `_uuid`) in one transaction, from the first remote of `settings.nb_connection` that
+    answers (and, for a clustered database, leads its cluster).  Columns the server's
+    schema lacks are not asked for (an older schema); a table it lacks is an error."""
+    deadline = time.monotonic() + (timeout if timeout is not None else settings.timeout)
+    errors: list[OvnNbError] = []
+    for remote in settings.nb_connection.split(","):
+        try:
+            rpc = Rpc(_connect(remote, settings, deadline), remote, deadline)
+        except _Lost as e:
+            errors.append(e)
+            continue
+        try:
+            return _select(rpc, database, columns)
+        except (_Lost, _Follower) as e:
+            errors.append(e)
+        finally:
+            rpc.close()
+    raise errors[-1]
+
+
+class _Follower(OvnNbError):
+    """A clustered server that is not (or not connected to) its cluster's leader."""
+
+
+def _select(rpc: Rpc, database: str, columns: dict) -> dict:
+    schema = _schema(rpc, database)
+    _check_leader(rpc, database)
+    ops, tables = [], []
+    for table, cols in columns.items():
+        have = schema["tables"].get(table)
+        if not isinstance(have, dict):
+            raise OvnNbError(
+                f"OVN NB {rpc.remote}: the {database} schema ({schema.get('version')}) has no table {table}"
+            )
+        wanted = ["_uuid", *(c for c in cols if c in have.get("columns", ()))]
+        ops.append({"op": "select", "table": table, "where": [], "columns": wanted})
+        tables.append(table)
+    result = rpc.call("transact", [database, *ops], "the select of the NB tables")
+    if not isinstance(result, list) or len(result) < len(ops):
+        raise OvnNbError(f"OVN NB {rpc.remote}: malformed reply to the select: not one result per table")
+    out = {}
+    for table, r in zip(tables, result):
+        if not isinstance(r, dict) or "error" in r or not isinstance(r.get("rows"), list):
+            what = _one_line(r) if isinstance(r, dict) and "error" in r else "no rows"
+            raise OvnNbError(f"OVN NB {rpc.remote}: select of {table}: {what}")
+        out[table] = r["rows"]
+    return out
+
+
+def _schema(rpc: Rpc, database: str) -> dict:
+    try:
+        schema = rpc.call("get_schema", [database], "get_schema")
+    except _Lost:
+        raise
+    except OvnNbError as e:
+        raise OvnNbError(
+            f"OVN NB {rpc.remote}: the server has no {database} database (is this the southbound "
+            f"or another ovsdb-server?): {str(e).rpartition(': ')[2]}"
+        ) from None
+    if not isinstance(schema, dict) or schema.get("name") != database or not isinstance(schema.get("tables"), dict):
+        raise OvnNbError(f"OVN NB {rpc.remote}: the server's schema is not {database}")
+    return schema
+
+
+def _check_leader(rpc: Rpc, database: str) -> None:
+    """Refuse a clustered server that is not connected or not the leader (the _Server
+    database, OVSDB 2.9+; a server without it is standalone)."""
+    op = {"op": "select", "table": "Database", "where": [["name", "==", database]]}
+    try:
+        (r,) = rpc.call("transact", ["_Server", {**op, "columns": ["model", "connected", "leader"]}], "_Server")[:1]
+    except _Lost:
+        raise
+    except (OvnNbError, ValueError, TypeError):
+        return  # no _Server database: an ovsdb-server older than 2.9, never clustered
+    rows = r.get("rows") if isinstance(r, dict) else None
+    if not rows or rows[0].get("model") != "clustered":
+        return
+    if not rows[0].get("connected"):
+        raise _Follower(f"OVN NB {rpc.remote}: this cluster member is not connected to its cluster")
+    if not rows[0].get("leader"):
+        raise _Follower(f"OVN NB {rpc.remote}: this cluster member is not the leader")
+
+
+# -- OVSDB's JSON notation (RFC 7047 §5.1) ------------------------------------------------
+def set_of(value) -> list:
+    """A <set>: ["set", [...]] or, for one member, the member itself."""
+    if isinstance(value, list) and value and value[0] == "set":
+        return value[1]
+    return [value]
+
+
+def map_of(value) -> dict:
+    """A <map>: ["map", [[key, value], ...]]."""
+    return dict(value[1])
