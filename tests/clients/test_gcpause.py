@@ -24,3 +24,23 @@ def test_a_collector_already_off_stays_off():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_pauses_that_cross_keep_it_off_until_the_last_ends_and_never_leave_it_off():
+    # sources run concurrently: the OVN reader's pause may end while a bulk source's
+    # goes on, or begin before it and end after it
+    first, second = paused(), paused(freeze=True)
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert not gc.isenabled()  # the bulk source is still building
+    second.__exit__(None, None, None)
+    assert gc.isenabled() and gc.get_freeze_count() > 0  # one pauser asked for the freeze
+    gc.unfreeze()
+
+
+def test_only_a_pause_that_asks_freezes():
+    gc.unfreeze()
+    with paused():
+        built = [object() for _ in range(10)]
+    assert gc.get_freeze_count() == 0 and built

@@ -44,10 +44,10 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from osfsck.cli import exitcodes, logs
 from osfsck.cli.scoping import scope_arguments, scope_of
+from osfsck.clients import gcpause
 from osfsck.config import ConfigError
 from osfsck.config.load import parse_duration
 from osfsck.config.settings import Settings
-from osfsck.engine.collect import forget_frozen
 from osfsck.engine.lock import LockHeld
 from osfsck.engine.options import RunOptions
 from osfsck.engine.rounds import scheduled_run
@@ -227,7 +227,7 @@ class Service:
                 self.last["last_success"] = now
         if result is not None:
             self._said(result, took)
-        forget_frozen()
+        gcpause.forget_frozen()
         return outcome
 
     def _said(self, result: RunResult, took: float) -> None:

@@ -10,9 +10,7 @@ in the sources' order, so a snapshot does not depend on which source finished fi
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import logging
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -21,6 +19,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from operator import itemgetter
 
+from osfsck.clients import gcpause
 from osfsck.model.facts import FACT_TYPES
 from osfsck.model.facts.base import FactType
 from osfsck.model.result import SourceStatus
@@ -178,53 +177,9 @@ def _nothing_to_read(src: Source, kinds: set[FactType], snap: Snapshot) -> list[
     return [cover_all(snap, empty, ANYWHERE, src.name, False, reason, utcnow())]
 
 
-class _GcPause:
-    """The cyclic collector's pause, shared by the bulk sources running at once."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.running = 0
-        self.was_enabled = True
-
-    def enter(self) -> None:
-        with self.lock:
-            self.running += 1
-            if self.running == 1:
-                self.was_enabled = gc.isenabled()
-                gc.disable()
-
-    def leave(self) -> None:
-        with self.lock:
-            self.running -= 1
-            if self.running == 0:
-                gc.freeze()
-                if self.was_enabled:
-                    gc.enable()
-
-
-_gc_pause = _GcPause()
-
-
-def forget_frozen() -> None:
-    """Between two runs of a long-lived process (`osfsck serve`): hand what the last run
-    froze back to the collector and collect it, so that a cycle frozen with a snapshot
-    (a hypervisor source's threads) does not outlive its run."""
-    gc.unfreeze()
-    gc.collect()
-
-
 @contextmanager
 def cyclic_gc_paused() -> Iterator[None]:
-    """A bulk source builds a million small tuples that hold no cycles; the cyclic garbage
-    collector would walk all of them again and again for nothing (28% of the time to read
-    the L profile's databases, and as much again in the checks, tools/bench.py).  Pause it
-    while any bulk source runs (they run concurrently), then freeze what they built so
-    later collections skip it.  Reference counting still frees everything, frozen or not;
-    only a cycle alive at the freeze outlives its use (the other sources' threads and
-    connections, created meanwhile): a long-lived process (`osfsck serve`) unfreezes and
-    collects after each run."""
-    _gc_pause.enter()
-    try:
+    """While a bulk source builds its facts: the collector paused (shared with every other
+    pauser running at once) and what was built frozen at the end (clients/gcpause.py)."""
+    with gcpause.paused(freeze=True):
         yield
-    finally:
-        _gc_pause.leave()

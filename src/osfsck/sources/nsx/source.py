@@ -102,7 +102,7 @@ def read_manager(client: NsxClient, deployment) -> list[NsxObject]:
     """Facts of every Manager API object the checks judge; NsxError or NsxShapeError.  The
     five lists are fetched side by side, each mapped here as it comes, so that the mapping
     (Python's time) overlaps the manager's (tools/bench_paging.py)."""
-    facts = []
+    facts: list[NsxObject] = []
     with ThreadPoolExecutor(len(MANAGER_LISTS)) as pool:
         for objects in pool.map(client.list, MANAGER_LISTS):
             facts.extend(to_fact(MANAGER, o, manager_parent(o), deployment) for o in objects)
