@@ -185,7 +185,7 @@ def build_sources(settings: Settings, kinds: set[FactType]) -> list[Source]:
     if missing:
         raise ConfigError(f"no source can provide {', '.join(missing)} (is libvirt-python installed?)")
     share_host_calls(wanted)  # one agent call per host for all of them
-    return sorted(wanted, key=lambda s: s.stage)
+    return wanted
 
 
 def _make_source(cls: type[Source], settings: Settings) -> Source:

@@ -25,10 +25,11 @@ class NotConfigured(SourceError):
 
 
 class Source:
-    """Subclasses set `name`, `provides` and `stage`, and implement `collect`.
+    """Subclasses set `name` and `provides`, and implement `collect`.
 
-    Stage 0 sources read databases; stage 1 sources (hypervisors) run after them and may
-    use what stage 0 collected (the list of compute hosts) from `known`.
+    Sources run concurrently (engine/collect.py); one that reads others' facts from
+    `known` (the hypervisor sources: Nova's host list) names their kinds in `requires`
+    and runs after the sources providing them, seeing only their facts.
     """
 
     name: ClassVar[str]
@@ -37,7 +38,6 @@ class Source:
     # kinds this source reads from `known` (the host list from Nova's compute nodes and
     # services): collected whenever this source runs, whichever checks are selected
     requires: ClassVar[tuple] = ()
-    stage: ClassVar[int] = 0
     # what one scope of this source is, for "found nothing to read (no <noun> listed)"
     scope_noun: ClassVar[str] = "scope"
     # True for a source that builds facts by the hundred thousand from rows and creates no

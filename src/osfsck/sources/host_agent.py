@@ -122,7 +122,6 @@ def share_host_calls(sources: Iterable[Source]) -> None:
 class HostAgentSource(Source):
     """Subclasses set `op` and implement `op_args` and `parse`."""
 
-    stage = 1
     requires = HOST_LIST_KINDS
     scope_noun = "compute host: none in Nova's compute nodes of [hypervisors] hypervisor_types, nor in extra_hosts"
     op: ClassVar[str]

@@ -22,7 +22,6 @@ class ServiceDatabaseSource(Source):
     factory}), `scope`, `label` ("Cinder database"), `setting` (the config key that names
     it) and `tables` (what it reads, for `osfsck permissions`)."""
 
-    stage = 0
     bulk = True
     KINDS: ClassVar[dict]
     scope: ClassVar[str]

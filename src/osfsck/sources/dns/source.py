@@ -19,7 +19,6 @@ class DnsZoneSource(Source):
     name = "dns"
     settings_attr = "dns"
     provides = KINDS
-    stage = 0
     bulk = True
 
     def __init__(self, settings):

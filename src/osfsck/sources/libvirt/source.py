@@ -25,7 +25,6 @@ class LibvirtSource(Source):
     name = "libvirt"
     settings_attr = "hypervisors"
     provides = (Domain, DomainVolume)
-    stage = 1
     requires = HOST_LIST_KINDS
     scope_noun = "compute host: none in Nova's compute nodes of [hypervisors] hypervisor_types, nor in extra_hosts"
 

@@ -34,7 +34,6 @@ class NovaDatabaseSource(Source):
     name = "nova-db"
     settings_attr = "nova"
     provides = (Cell, *queries.API_KINDS, *queries.CELL_KINDS)
-    stage = 0
     bulk = True
 
     def __init__(self, settings: NovaSettings):

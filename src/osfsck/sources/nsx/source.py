@@ -42,7 +42,6 @@ class NsxSource(Source):
     name = "nsx"
     settings_attr = "nsx"
     provides = (NsxObject,)
-    stage = 0
 
     def __init__(self, settings, transport=None):
         if settings.url is None:

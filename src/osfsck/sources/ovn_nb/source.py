@@ -55,7 +55,6 @@ class OvnNorthboundSource(Source):
     name = "ovn-nb"
     settings_attr = "ovn"
     provides = (OvnNbRow,)
-    stage = 0
 
     def __init__(self, settings):
         if not getattr(settings, "nb_connection", None):

@@ -23,7 +23,6 @@ class RabbitMQSource(Source):
     name = "rabbitmq"
     settings_attr = "rabbitmq"
     provides = (RabbitQueue,)
-    stage = 0
 
     def __init__(self, settings, transport=None):
         if not settings.brokers:
