@@ -27,3 +27,9 @@ def test_what_only_json_accepts_is_still_read():
 def test_what_is_not_json_is_an_error(text):
     with pytest.raises((ValueError, RecursionError)):
         loads(text)
+
+
+@pytest.mark.parametrize("text", [b"[-9223372036854775809]", b'{"n": 18446744073709551616}', b"[1e400]"])
+def test_numbers_beyond_64_bits_are_read_exactly_as_json_reads_them(text):
+    # orjson gives a float for an integer beyond 64 bits, losing digits (found by the fuzzer)
+    assert json.dumps(loads(text)) == json.dumps(json.loads(text))
