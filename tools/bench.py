@@ -58,6 +58,7 @@ from osfsck.sources.libvirt.source import LibvirtSource
 from osfsck.sources.nova_db import NovaDatabaseSource, queries
 from osfsck.sources.nova_db.cell_urls import resolve_cell_url
 from osfsck.sources.nova_db.source import read_cells
+from osfsck.sources.ovn_nb.source import COLUMNS, SCHEMA
 from osfsck.sources.service_db import ServiceDatabaseSource
 from osfsck_lab import build as lab_build
 from osfsck_lab.mariadb import MariaDB
@@ -216,6 +217,46 @@ def _drain(conn, statements) -> int:
     return sum(len(rows) for stmt in statements for rows in stream(conn, stmt))
 
 
+# -- the floors a source is measured against (the database sources': database_side) ----------
+def ovsdb_client_select(ovn) -> None:
+    """The OVN source's one select, by ovsdb-client."""
+    select = [SCHEMA] + [
+        {"op": "select", "table": t, "where": [], "columns": ["_uuid", *c]} for t, c in COLUMNS.items()
+    ]
+    remote = ovn.nb_connection.split(",")[0]
+    tls = [
+        f"--{k}={v}"
+        for k, v in (("private-key", ovn.private_key), ("certificate", ovn.certificate), ("ca-cert", ovn.ca_cert))
+        if v
+    ]
+    subprocess.run(
+        ["ovsdb-client", *tls, "transact", remote, json.dumps(select)], stdout=subprocess.DEVNULL, check=True
+    )
+
+
+def dig_axfr(dns) -> None:
+    """Every configured zone by `dig axfr`, with its TSIG key."""
+    for z in dns.zones:
+        key = ["-y", f"{z.key.algorithm}:{z.key.name}:{z.key.secret}"] if z.key else []
+        subprocess.run(
+            ["dig", "-p", str(z.port), *key, f"@{z.host}", "axfr", z.zone], stdout=subprocess.DEVNULL, check=True
+        )
+
+
+# source name -> (what the floor is, how to run it on the source's settings); NSX and
+# RabbitMQ against bare HTTP: tools/bench_paging.py
+FLOORS = {
+    "ovn-nb": ("ovsdb-client transact, the same select", ovsdb_client_select),
+    "dns": ("dig axfr, the same zones", dig_axfr),
+}
+
+
+def timed(fn, *args) -> float:
+    t = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - t
+
+
 # -- every source alone --------------------------------------------------------------------
 def sources_alone(settings, figures: dict) -> None:
     """How long each source the config names takes to read everything it provides, alone
@@ -235,13 +276,17 @@ def sources_alone(settings, figures: dict) -> None:
         seconds = time.perf_counter() - t
         facts = sum(len(v) for v in sink.facts.values())
         partial = [st.reason for st in statuses if st.status != "ok"]
+        floor = FLOORS.get(source.name)
+        floor_s = timed(floor[1], source.settings) if floor else None
         figures.setdefault("sources", []).append(
-            {"source": source.name, "facts": facts, "seconds": seconds, "partial": len(partial)}
+            {"source": source.name, "facts": facts, "seconds": seconds, "partial": len(partial), "floor_s": floor_s}
         )
         say(
             f"  {source.name:28} {facts:10,} facts in {seconds:6.1f} s = {facts / max(seconds, 1e-9):9,.0f}/s"
             + (f"  ({len(partial)} scope(s) partial: {partial[0]})" if partial else "")
         )
+        if floor:
+            say(f"    floor: {floor[0]:40} {floor_s:6.1f} s, ratio {seconds / floor_s:.2f}")
         del sink
     slowest = max(figures["sources"], key=lambda f: f["seconds"])
     figures["slowest_source"] = slowest
