@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from osfsck.clients.db import make_engine
 from osfsck.config.settings import ConfigError, Database, Settings
 from osfsck.model.snapshot import Snapshot
-from osfsck.sources.hosts import HostTarget, hypervisor_hosts
+from osfsck.sources.hosts import HostTarget, channel_to, hypervisor_hosts
 
 if TYPE_CHECKING:
     from osfsck.clients.hostagent import HostChannel
@@ -96,20 +96,7 @@ class RepairContext:
         return conn
 
     def host_channel(self, host: str) -> HostChannel:
-        from osfsck.clients.hostagent import HostChannel
-
-        t, hv = self.target(host), self.settings.hypervisors
-        return HostChannel(
-            host,
-            t.transport,
-            ssh_target=t.ssh_target,
-            ssh_user=hv.ssh_user,
-            ssh_port=hv.ssh_port,
-            ssh_key=hv.ssh_key,
-            ssh_options=tuple(hv.ssh_options),
-            python=hv.python,
-            timeout=hv.timeout,
-        )
+        return channel_to(self.target(host), self.settings.hypervisors)
 
     def client(self, key: str, make: Callable[[], _T]) -> _T:
         """A client kept for the run (a DNS updater, an OVN or NSX connection): `make()` on

@@ -21,7 +21,7 @@ from osfsck.model.facts.hypervisor import host_scope
 from osfsck.model.result import SourceStatus
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.base import Source, cover_all, utcnow
-from osfsck.sources.hosts import HOST_LIST_KINDS, HostTarget, scoped_hosts
+from osfsck.sources.hosts import HOST_LIST_KINDS, HostTarget, channel_to, scoped_hosts
 from osfsck.sources.parallel import run_bounded
 
 # The channel has its own timeout (it kills ssh's process group); ours is only a backstop
@@ -88,19 +88,7 @@ class HostCalls:
         return answer
 
     def _channel(self, target: HostTarget) -> HostChannel:
-        s = self.settings
-        return HostChannel(
-            target.name,
-            target.transport,
-            ssh_target=target.ssh_target,
-            ssh_user=s.ssh_user,
-            ssh_port=s.ssh_port,
-            ssh_key=s.ssh_key,
-            ssh_options=tuple(s.ssh_options),
-            python=s.python,
-            timeout=s.timeout,
-            control=self.control,
-        )
+        return channel_to(target, self.settings, self.control)
 
 
 class _HostAnswers:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from osfsck.clients.hostagent import HostChannel
+from osfsck.clients.hostagent.multiplex import ControlDir
 from osfsck.config.settings import ConfigError, HypervisorSettings
 from osfsck.model.facts.hypervisor import host_scope
 from osfsck.model.facts.nova import API_SCOPE, Cell, ComputeNode, ComputeService, cell_scope
@@ -23,6 +25,23 @@ class HostTarget:
     ssh_target: str
     storage: str | None  # operator-declared shared storage name
     iscsiadm: str | None = None  # iscsiadm's path there (None: the agent looks for it)
+
+
+def channel_to(target: HostTarget, hv: HypervisorSettings, control: ControlDir | None = None) -> HostChannel:
+    """The host agent's channel to `target` as [hypervisors] says (a source's reads, over
+    the run's shared `control` folder; a repair's writes, on their own connection)."""
+    return HostChannel(
+        target.name,
+        target.transport,
+        ssh_target=target.ssh_target,
+        ssh_user=hv.ssh_user,
+        ssh_port=hv.ssh_port,
+        ssh_key=hv.ssh_key,
+        ssh_options=tuple(hv.ssh_options),
+        python=hv.python,
+        timeout=hv.timeout,
+        control=control,
+    )
 
 
 def hypervisor_hosts(known: Snapshot, hv: HypervisorSettings) -> list[HostTarget]:
