@@ -217,3 +217,22 @@ def test_many_url_starts_are_redacted_in_linear_time():
     # each "://x:" scanned on to the end of its run: 100 KB of them took 8 s
     many = "://a:" * 200_000
     assert redact_text(many + " mysql://nova:Pl4nted@db/nova")[0] == many + f" mysql://nova:{REDACTED}@db/nova"
+
+
+def test_the_text_rules_skip_values_without_a_hint_and_still_find_every_shape():
+    # redact_text looks for a shape only where its hint is (the speed of reading Cinder's
+    # connection_info at L): every shape must still be found, in any case for the schemes
+    for text in (
+        "mysql://nova:Pl4nted@db/nova",
+        "gAAAAA" + "x" * 60,
+        "eyJhbGciOiJI.eyJzdWIiOiIx.c2lnbmF0dXJl",
+        "PKIZ_" + "y" * 50,
+        "AUTHORIZATION: BEARER abcdefgh12345",
+        "auth_password=Pl4nted",
+    ):
+        clean, n = redact_text(text)
+        assert n == 1 and "Pl4nted" not in clean and REDACTED in clean, text
+    assert redact_text("iqn.2010-10.org.openstack:volume-1 10.0.0.5:3260") == (
+        "iqn.2010-10.org.openstack:volume-1 10.0.0.5:3260",
+        0,
+    )
