@@ -44,11 +44,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))  # the lab's MariaDB helper (stdlib only, like this script)
+sys.path.insert(0, str(ROOT / "lab" / "src"))  # the lab's MariaDB helper (stdlib only, like this script)
 from osfsck_lab.mariadb import MariaDB, MariaDBError  # noqa: E402
 
 REQ_DIR = ROOT / "tools" / "schema-requirements"
-OUT_DIR = ROOT / "src" / "osfsck" / "lab" / "schemas"
+OUT_DIR = ROOT / "lab" / "src" / "osfsck_lab" / "schemas"
 
 
 @dataclass(frozen=True)

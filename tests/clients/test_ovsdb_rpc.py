@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 
 import orjson
 import pytest
@@ -176,6 +177,10 @@ def test_an_echo_probe_in_between_is_answered(scripted):
     s = scripted(lambda rid: b'{"id": "echo", "method": "echo", "params": []}' + whole(rid))
     sink, status = s.collect()
     assert status.status == "ok" and sink.of(OvnNbRow)
+    # the server's thread records what it read: the reply may reach it after collect returns
+    deadline = time.monotonic() + 10
+    while {"id": "echo", "result": [], "error": None} not in s.got and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert {"id": "echo", "result": [], "error": None} in s.got
 
 

@@ -35,6 +35,14 @@ GONE_SG = "0e0e0e0e-0000-4000-8000-0000000000aa"
 GONE_RULE = "0e0e0e0e-0000-4000-8000-0000000000ab"
 
 
+def eventually(read, seconds: float = 10.0):
+    """`read()` once it gives something (a row an IDL learns of asynchronously)."""
+    deadline = time.monotonic() + seconds
+    while (got := read()) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return got
+
+
 @pytest.fixture
 def server(tmp_path):
     s = OvsdbServer(tmp_path / "nb")
@@ -315,7 +323,8 @@ def test_delete_settles_and_undo_recreates(cloud, name):
         assert back.fingerprint == finding.fingerprint
         assert {c["uuid"] for c in back.evidence["children"]} == children
         assert len(back.evidence["children"]) == len(before.get("children", ()))
-        restored = writer.image(before["table"], back.evidence["row"]["uuid"])
+        # the select read the row back; the fixture's own IDL sees it when its update arrives
+        restored = eventually(lambda: writer.image(before["table"], back.evidence["row"]["uuid"]))
         for column in ("name", "external_ids", "addresses"):
             if column in before["columns"]:
                 assert restored["columns"][column] == before["columns"][column]
