@@ -296,7 +296,7 @@ def run_command(args, repair: bool) -> RunResult | None:
     settings = _settings(args)
     plan = plans.load(args)
     if plan is not None and not plan.entries:
-        _say(f"{plan.path} holds no plan: nothing to repair")
+        output.say(f"{plan.path} holds no plan: nothing to repair")
         return None
     interactive = _interactive(args, "repair") if repair else False
     grace = parse_duration(args.grace, "--grace") if getattr(args, "grace", None) is not None else None
@@ -325,13 +325,13 @@ def report_run(args, result: RunResult, rows_only: bool) -> None:
     if rows_only:
         for what, why in result.incomplete[:1]:
             n = len(result.incomplete)
-            _say(f"INCOMPLETE: {n} scope(s) not read or not decided, e.g. {what}: {why}")
+            output.say(f"INCOMPLETE: {n} scope(s) not read or not decided, e.g. {what}: {why}")
     plans.write(args, result)
     for s in result.sources:
         if s.status != "ok":
-            _say(f"{s.source} {s.scope}: {s.status}: {s.reason}")
+            output.say(f"{s.source} {s.scope}: {s.status}: {s.reason}")
     for line in result.warnings:
-        _say(f"warning: {line}")
+        output.say(f"warning: {line}")
 
 
 def cmd_collect(args) -> int:
@@ -343,7 +343,7 @@ def cmd_collect(args) -> int:
     snap.write(args.output)
     bad = [s for s in statuses if s.status != "ok"]
     for s in bad:
-        _say(f"{s.source} {s.scope}: {s.status}: {s.reason}")
+        output.say(f"{s.source} {s.scope}: {s.status}: {s.reason}")
     n = sum(len(v) for v in snap.facts.values())
     print(f"wrote {n} facts from {len(statuses)} scope(s) to {args.output}", file=sys.stderr)
     return exitcodes.OPERATIONAL if bad else exitcodes.OK
@@ -577,11 +577,6 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
         # before anything runs: a repair whose report cannot be written loses its report
         raise UsageError(f"-o {out_path}: no folder {Path(out_path).parent} to write it in")
     return args
-
-
-def _say(line: str) -> None:
-    """A line for the operator on stderr, without secrets or control characters."""
-    print("osfsck: " + printable(redact_text(line)[0]), file=sys.stderr)
 
 
 def _error(message) -> None:

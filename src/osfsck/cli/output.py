@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 
+from osfsck.model.secrets import redact_text
 from osfsck.report.rows import GROUP_AXES, group_columns
-from osfsck.report.tabular import ROW_FORMATS, ColumnError, choose
+from osfsck.report.tabular import ROW_FORMATS, ColumnError, choose, printable
 
 
 class OutputError(Exception):
@@ -63,3 +65,8 @@ def resolve(args: argparse.Namespace, columns: Sequence[str]) -> tuple[str, list
         hint = [c for c in args.column if "/" in c or "." in c]
         more = f" (-c before the command is the config file: osfsck -c {hint[0]} {args.command})" if hint else ""
         raise OutputError(f"-c: {e}{more}") from None
+
+
+def say(line: str) -> None:
+    """A line for the operator on stderr, without secrets or control characters."""
+    print("osfsck: " + printable(redact_text(line)[0]), file=sys.stderr, flush=True)

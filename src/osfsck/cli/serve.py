@@ -31,7 +31,6 @@ import re
 import signal
 import socket
 import socketserver
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -42,7 +41,7 @@ from urllib.parse import urlsplit
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
-from osfsck.cli import exitcodes, logs
+from osfsck.cli import exitcodes, logs, output
 from osfsck.cli.scoping import scope_arguments, scope_of
 from osfsck.clients import gcpause
 from osfsck.config import ConfigError
@@ -408,5 +407,5 @@ def command(
 
 
 def _say(line: str) -> None:
-    print("osfsck: " + printable(redact_text(line)[0]), file=sys.stderr, flush=True)
+    output.say(line)
     logs.also_to_files(line)
