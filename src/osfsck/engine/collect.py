@@ -94,6 +94,7 @@ def _merge(into: Snapshot, part: Snapshot, copy: bool = False) -> None:
         else:
             into.facts[kind] = facts  # the part is done with: no copy of a million facts
     into.coverage.update(part.coverage)
+    into.schemas.update(part.schemas)
 
 
 def _run_one(

@@ -120,7 +120,16 @@ def run(settings: Settings, opts: RunOptions) -> RunResult:
             )
         else:
             snap, statuses = collect_snapshot(settings, checks, opts.progress, opts.scope)
-        result = RunResult(mode=opts.mode, taken_at=snap.taken_at, sources=statuses, skipped=skipped, scope=snap.scope)
+        result = RunResult(
+            mode=opts.mode,
+            taken_at=snap.taken_at,
+            sources=statuses,
+            skipped=skipped,
+            scope=snap.scope,
+            schemas=dict(snap.schemas),
+            schema_notes=list(snap.schema_notes),
+        )
+        result.warnings += snap.schema_notes
         evaluate(checks, snap, result)
         # a plan file edited beyond removing entries stops the run before it writes anything
         matched = match_plan(settings, opts, checks, snap, result) if opts.plan is not None else None

@@ -8,6 +8,7 @@ from typing import Any
 
 from osfsck.model.finding import Finding, Inconclusive
 from osfsck.model.plan import Outcome, PlanResult
+from osfsck.model.schema_versions import CloudRelease, SchemaRead, cloud_release
 from osfsck.model.scope import RunScope
 
 
@@ -118,6 +119,18 @@ class RunResult:
     diff: RunDiff | None = None  # since the last run (None: --from, or no state file to compare with)
     # a view of part of a run's findings (--new-only) keeps the run's exit code
     run_exit: int | None = None
+    # each database's version table as read (Snapshot.schemas), and what merging several
+    # snapshots found about them: the release the report names (`release`)
+    schemas: dict[str, SchemaRead] = field(default_factory=dict)
+    schema_notes: list[str] = field(default_factory=list)
+
+    @property
+    def release(self) -> CloudRelease:
+        """Which release the databases read are (model/schema_versions.py)."""
+        found = cloud_release(self.schemas.values())
+        if not self.schema_notes:
+            return found
+        return CloudRelease(found.databases, found.releases, found.text, (*found.notes, *self.schema_notes))
 
     @property
     def incomplete(self) -> list[tuple[str, str]]:

@@ -20,6 +20,7 @@ from osfsck.model.facts.base import FactType, kind_of, to_row
 from osfsck.model.facts.nova import Cell, ComputeNode, ComputeService
 from osfsck.model.facts.nsx import NEUTRON_TAG_SCOPES
 from osfsck.model.facts.quota import PER_PROJECT_KINDS
+from osfsck.model.schema_versions import ALEMBIC_TABLE, DATABASES, MIGRATE_TABLE, SchemaRead
 from osfsck.model.scope import RunScope
 
 FORMAT = "osfsck-snapshot/1"
@@ -72,6 +73,13 @@ class Snapshot:
     # the run's scope (--cell, --host, --project): what lies outside was not read, and
     # findings are reported only inside (checks/scoping.py)
     scope: RunScope | None = None
+    # each database's version table as read, by its coverage scope ("api", "cell:cell1",
+    # "cinder"...): which release it is (model/schema_versions.py); none in a snapshot
+    # written before osfsck read them (unknown)
+    schemas: dict[str, SchemaRead] = field(default_factory=dict)
+    # what a merge of several snapshots found about them (model/snapshot_merge.py): one
+    # line each, for the report (never serialised)
+    schema_notes: list[str] = field(default_factory=list, compare=False)
 
     # -- building -----------------------------------------------------------------
     def add(self, kind: str, facts: Iterable[Any]) -> None:
@@ -93,6 +101,8 @@ class Snapshot:
         for kind, items in fresh.facts.items():
             out.add(kind, items)
         out.coverage = {**self.coverage, **fresh.coverage}
+        out.schemas = {**self.schemas, **fresh.schemas}
+        out.schema_notes = list(self.schema_notes)
         return out
 
     # -- reading ------------------------------------------------------------------
@@ -141,6 +151,8 @@ class Snapshot:
                 kept = [f for f in kept if f.project_id in scope.projects]
             out.add(kind, kept)
         out.coverage = {key: cov for key, cov in self.coverage.items() if not probe.outside(cov.scope)}
+        out.schemas = {where: read for where, read in self.schemas.items() if not probe.outside(where)}
+        out.schema_notes = list(self.schema_notes)
         return out
 
     def inside_cells(self) -> set[str]:
@@ -178,6 +190,8 @@ class Snapshot:
         }
         if self.scope:
             out["scope"] = self.scope.as_dict()
+        if self.schemas:
+            out["schemas"] = [self.schemas[where].as_dict() for where in sorted(self.schemas)]
         return out
 
     @classmethod
@@ -199,6 +213,11 @@ class Snapshot:
         coverage = _member(data, "coverage", "", list)
         for i, c in enumerate(coverage):
             snap.cover(_coverage(c, f"coverage[{i}]"))
+        for i, r in enumerate(_member(data, "schemas", "", list) if "schemas" in data else ()):
+            read = _schema(r, f"schemas[{i}]")
+            if read.scope in snap.schemas:
+                raise SnapshotFormatError(f"schemas[{i}].scope: {_show(read.scope)} twice")
+            snap.schemas[read.scope] = read
         for kind, block in _member(data, "facts", "", dict).items():
             fcls = FACT_TYPES.get(kind)
             if fcls is None:
@@ -359,6 +378,21 @@ def _coverage(c: object, where: str) -> Coverage:
         reason,
         _datetime(at, f"{where}.collected_at") if at is not None else None,
     )
+
+
+def _schema(r: object, where: str) -> SchemaRead:
+    """A database's version table as a source read it (`SchemaRead.as_dict`)."""
+    if not isinstance(r, dict):
+        raise SnapshotFormatError(f"{where}: expected an object, not {_what(r)}")
+    scope, database, table = (_member(r, key, where, str) for key in ("scope", "database", "table"))
+    if database not in DATABASES:
+        raise SnapshotFormatError(
+            f"{where}.database: {_show(database)} is not one of {', '.join(DATABASES)} (written by a newer osfsck?)"
+        )
+    if table not in (ALEMBIC_TABLE, MIGRATE_TABLE, ""):
+        raise SnapshotFormatError(f'{where}.table: expected {ALEMBIC_TABLE}, {MIGRATE_TABLE} or "", not {_show(table)}')
+    values = _member(r, "values", where, list)
+    return SchemaRead(scope, database, table, _items(values, (str,), f"{where}.values"))
 
 
 def _scope_prefix(fact_cls: FactType) -> str | None:

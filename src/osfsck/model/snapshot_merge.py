@@ -15,6 +15,8 @@ What must hold for the merge to be right (docs/scaling.md):
     narrowed by the same dimension (--cell, --host or --project), whose union it is;
   * they are of one cloud (one region): a cell name that maps to two uuids means two
     regions, whose scopes ("cell:cell1") would collide and lose one region's facts.
+Each database's schema version is the newest snapshot's that read it; snapshots that read
+one database at different revisions (an upgrade between the collectors' runs) are said.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Sequence
 
 from osfsck.model.facts import FACT_TYPES
 from osfsck.model.facts.nova import Cell
+from osfsck.model.schema_versions import SchemaRead, label
 from osfsck.model.scope import RunScope
 from osfsck.model.snapshot import ANYWHERE, Coverage, Snapshot, _scope_of
 
@@ -54,7 +57,30 @@ def merge(snapshots: Sequence[Snapshot], max_skew: float, names: Sequence[str] =
             field = cls._fields.index(cls.scope_field)
             merged.add(kind, [f for f in facts if chosen.get((kind, _scope_of(cls, f[field])), (-1,))[0] == rank])
     merged.coverage = {key: cov for key, (_, cov) in chosen.items()}
+    merged.schemas, merged.schema_notes = _schemas([snapshots[i] for i in order], [names[i] for i in order])
     return merged
+
+
+def _schemas(ordered: list[Snapshot], names: list[str]) -> tuple[dict[str, SchemaRead], list[str]]:
+    """Each database's version read by the newest snapshot that read it, and a line for
+    every database the snapshots read at different versions."""
+    chosen: dict[str, SchemaRead] = {}
+    seen: dict[str, dict[SchemaRead, list[str]]] = {}
+    for snap, name in zip(ordered, names):
+        for where, read in snap.schemas.items():
+            chosen[where] = read
+            seen.setdefault(where, {}).setdefault(read, []).append(name)
+    notes = [
+        f"the snapshots disagree on the {label(chosen[where])} ({where}): "
+        + "; ".join(f"{_said(read)} in {', '.join(files)}" for read, files in reads.items())
+        for where, reads in sorted(seen.items())
+        if len(reads) > 1
+    ]
+    return chosen, notes
+
+
+def _said(read: SchemaRead) -> str:
+    return f"{read.table or 'no version table'} {', '.join(read.values) or '(no row)'}".strip()
 
 
 def _same_cloud(snapshots: Sequence[Snapshot], names: Sequence[str]) -> None:
