@@ -99,7 +99,7 @@ def test_the_last_action_and_its_last_event_of_instances_in_a_task(tmp_path):
     )
     snap = Snapshot(taken_at=T0)
     status = read_database(
-        url, {InstanceAction: queries.instance_actions("cell1")}, snap, "cell:cell1", "nova-db", "cell1"
+        url, {InstanceAction: queries.instance_actions("cell1")}, snap, "cell:cell1", "nova-db", "cell1", "nova"
     )
     assert status.status == "ok"
     (a,) = snap.of(InstanceAction)

@@ -15,6 +15,7 @@ from osfsck.model.scope import RunScope
 from osfsck.model.secrets import redact_connection_info
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.base import cover_all, utcnow
+from osfsck.sources.schema_version import UnknownSchema, known_schema, schema_said
 from osfsck.sources.stored_rows import as_fact
 
 
@@ -43,25 +44,33 @@ def narrowed(kind: FactType, statement: Any, within: RunScope | None) -> Any:
     raise ValueError(f"{kind_of(kind)}: a per-project kind whose SELECT cannot be narrowed")
 
 
-def read_database(url: str, statements: dict, sink: Snapshot, scope: str, source: str, label: str) -> SourceStatus:
-    """Stream `statements` ({fact type: SELECT}) from `url` into `sink` and cover `scope`.
+def read_database(
+    url: str, statements: dict, sink: Snapshot, scope: str, source: str, label: str, database: str
+) -> SourceStatus:
+    """Stream `statements` ({fact type: SELECT}) from `url` into `sink` and cover `scope`,
+    after its schema version (`database`: its kind, model/schema_versions.DATABASES): a
+    schema osfsck does not know is not read, and `scope` is partial with one line.
     Facts go to scratch lists first: a database that fails half-way adds nothing and is
     partial, with one line naming `label` and the driver's reason."""
     kinds = list(statements)
     got: list[tuple] = []
+    schema = None
     try:
         engine = make_engine(url)
         at = utcnow()
         with engine.connect() as conn:
+            schema = known_schema(conn, database, scope, sink)
             for kind, stmt in statements.items():
                 facts: list = []
                 for rows in stream(conn, stmt):
                     facts.extend(map(as_fact(kind), rows))
                 got.append((kind, without_secrets(kind, facts)))
         engine.dispose()
+    except UnknownSchema as e:
+        return cover_all(sink, kinds, scope, source, False, f"{label}: {e.args[0]}")
     except (DatabaseError, SQLAlchemyError) as e:
         reason = e.args[0] if isinstance(e, DatabaseError) else describe(e, url)
-        return cover_all(sink, kinds, scope, source, False, f"{label}: {reason}")
+        return cover_all(sink, kinds, scope, source, False, f"{label}: {reason}{schema_said(schema)}")
     for kind, facts in got:
         sink.add(kind.kind, facts)
     return cover_all(sink, kinds, scope, source, True, at=at)

@@ -12,6 +12,7 @@ from osfsck.model.result import SourceStatus
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.base import NotConfigured, Source
 from osfsck.sources.db_read import narrowed, read_database
+from osfsck.sources.schema_version import VERSION_TABLES
 
 # the kinds read as GROUP BY unions (clients/quota_counts.py), which narrow each part
 COUNTED_KINDS = (CinderCounted, NeutronCounted)
@@ -19,13 +20,15 @@ COUNTED_KINDS = (CinderCounted, NeutronCounted)
 
 class ServiceDatabaseSource(Source):
     """Subclasses set `name`, `provides` (= tuple(KINDS)), `KINDS` ({fact type: SELECT
-    factory}), `scope`, `label` ("Cinder database"), `setting` (the config key that names
-    it) and `tables` (what it reads, for `osfsck permissions`)."""
+    factory}), `scope`, `label` ("Cinder database"), `database` (its kind, as
+    model/schema_versions names it), `setting` (the config key that names it) and
+    `tables` (what it reads, for `osfsck permissions`, besides the version tables)."""
 
     bulk = True
     KINDS: ClassVar[dict]
     scope: ClassVar[str]
     label: ClassVar[str]
+    database: ClassVar[str]
     setting: ClassVar[str]
     tables: ClassVar[str]
 
@@ -35,13 +38,14 @@ class ServiceDatabaseSource(Source):
         self.settings = settings
 
     def reads(self) -> list[str]:
-        return [f"SELECT on the {self.label} ({self.settings.database.redacted()}): {self.tables}"]
+        return [f"SELECT on the {self.label} ({self.settings.database.redacted()}): {self.tables}, {VERSION_TABLES}"]
 
     def collect(self, kinds, known: Snapshot, sink: Snapshot, scopes=None) -> list[SourceStatus]:
         if scopes is not None and self.scope not in scopes:
             return []
         statements = {k: self._statement(k, q) for k, q in self.KINDS.items() if k in kinds}
-        return [read_database(self.settings.database.url, statements, sink, self.scope, self.name, self.label)]
+        url = self.settings.database.url
+        return [read_database(url, statements, sink, self.scope, self.name, self.label, self.database)]
 
     def _statement(self, kind: FactType, query: Callable[..., Any]) -> Any:
         """The SELECT of `kind`, of the run's projects where it is read per project (the

@@ -15,6 +15,7 @@ class CinderDatabaseSource(ServiceDatabaseSource):
     provides = tuple(queries.KINDS)
     scope = CINDER_SCOPE
     label = "Cinder database"
+    database = "cinder"
     setting = "[cinder] database (or cinder_conf)"
     tables = (
         "volumes, volume_attachment, services, volume_types, quota_usages, reservations, snapshots, backups, groups"

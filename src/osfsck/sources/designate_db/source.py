@@ -15,5 +15,6 @@ class DesignateDatabaseSource(ServiceDatabaseSource):
     provides = tuple(queries.KINDS)
     scope = DESIGNATE_SCOPE
     label = "Designate database"
+    database = "designate"
     setting = "[designate] database (or designate_conf)"
     tables = "zones, recordsets, records"

@@ -16,6 +16,7 @@ class NeutronDatabaseSource(ServiceDatabaseSource):
     provides = tuple(queries.KINDS)
     scope = NEUTRON_SCOPE
     label = "Neutron database"
+    database = "neutron"
     setting = "[neutron] database (or neutron_conf)"
     tables = (
         "networks, subnets, ports, portdnses, ml2_port_bindings, ipallocations, floatingips, routers, "

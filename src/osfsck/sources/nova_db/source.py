@@ -15,6 +15,7 @@ from osfsck.sources.base import NotConfigured, Source, cover_all, utcnow
 from osfsck.sources.db_read import narrowed, read_database
 from osfsck.sources.nova_db import queries, tables
 from osfsck.sources.nova_db.cell_urls import resolve_cell_url
+from osfsck.sources.schema_version import VERSION_TABLES, UnknownSchema, known_schema
 from osfsck.sources.stored_rows import as_fact
 
 
@@ -45,10 +46,11 @@ class NovaDatabaseSource(Source):
     def reads(self) -> list[str]:
         return [
             f"SELECT on the Nova API database ({self.api_database.redacted()}): "
-            "cell_mappings, instance_mappings, build_requests, quota_usages (Nova's legacy usage rows)",
+            "cell_mappings, instance_mappings, build_requests, quota_usages (Nova's legacy usage rows), "
+            + VERSION_TABLES,
             "SELECT on every cell database (cell0 included): instances, shadow_instances, "
             "migrations, services, compute_nodes, block_device_mapping, instance_actions and "
-            "instance_actions_events (of instances with a task_state only), quota_usages",
+            "instance_actions_events (of instances with a task_state only), quota_usages, " + VERSION_TABLES,
         ]
 
     # -----------------------------------------------------------------------------------
@@ -58,6 +60,8 @@ class NovaDatabaseSource(Source):
         try:
             engine = make_engine(api_url)
             with engine.connect() as conn:
+                # the cells are listed here: an API database osfsck does not know lists none
+                known_schema(conn, "nova_api", API_SCOPE, sink)
                 cells = self._cells(conn)
                 named = self._named(cells)
                 api_kinds = [k for k in queries.API_KINDS if k in kinds] if want_api else []
@@ -66,8 +70,8 @@ class NovaDatabaseSource(Source):
                     for rows in stream(conn, narrowed(kind, queries.API_KINDS[kind](), self.within)):
                         sink.add(kind.kind, map(as_fact(kind), rows))
             engine.dispose()
-        except (DatabaseError, SQLAlchemyError) as e:
-            reason = e.args[0] if isinstance(e, DatabaseError) else describe(e, api_url)
+        except (DatabaseError, SQLAlchemyError, UnknownSchema) as e:
+            reason = describe(e, api_url) if isinstance(e, SQLAlchemyError) else e.args[0]
             # the cells are listed in the API database: none of them can be read now.  Their
             # kinds are partial everywhere (a re-check: in the scopes it asked for), else a
             # check would take "no cell known" for "every cell read" (and log out a live
@@ -112,7 +116,7 @@ class NovaDatabaseSource(Source):
         if url is None:
             return cover_all(sink, kinds, scope, self.name, False, f"cell {c['name']}: {why}")
         statements = {k: narrowed(k, queries.CELL_KINDS[k](c["name"]), self.within) for k in kinds}
-        return read_database(url, statements, sink, scope, self.name, f"cell {c['name']}")
+        return read_database(url, statements, sink, scope, self.name, f"cell {c['name']}", "nova")
 
 
 __all__ = ["NovaDatabaseSource", "redact_url"]

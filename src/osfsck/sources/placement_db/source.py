@@ -15,6 +15,7 @@ class PlacementDatabaseSource(ServiceDatabaseSource):
     provides = tuple(queries.KINDS)
     scope = PLACEMENT_SCOPE
     label = "Placement database"
+    database = "placement"
     setting = "[placement] database (or placement_conf)"
     tables = (
         "resource_providers, inventories, allocations, consumers, consumer_types, projects, users, resource_classes"
