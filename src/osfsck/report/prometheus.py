@@ -9,7 +9,7 @@ Metric names are a contract (README "Output formats"): add metrics, never rename
 from __future__ import annotations
 
 import calendar
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
@@ -64,6 +64,7 @@ def prometheus(r: RunResult) -> str:
         )
         for p in timed:
             took.labels(p["source"]).set(p["seconds"])
+    _release(r, gauge)
     reclaim = gauge("osfsck_reclaimable", "What repairing the findings would give back.", ("resource",))
     for k, v in sorted(r.reclaimable().items()):
         reclaim.labels(k).set(v)
@@ -78,6 +79,27 @@ def prometheus(r: RunResult) -> str:
         calendar.timegm(r.taken_at.timetuple()) if r.taken_at else 0
     )
     return redact_text(generate_latest(reg).decode())[0]
+
+
+def _release(r: RunResult, gauge: Callable[..., Gauge]) -> None:
+    """Info-style series (value 1, the facts in labels, as node_uname_info): the release
+    the databases say and each database's revision; `osfsck_schema_known` is the stable
+    series to alert on (0: a schema osfsck does not know, whose checks are inconclusive)."""
+    found = r.release
+    if not found.databases:
+        return
+    gauge("osfsck_release_info", "The release the databases' schema versions say (1).", ("release",)).labels(
+        found.text
+    ).set(1)
+    info = gauge(
+        "osfsck_schema_info",
+        "A database's schema version and the releases it fits (1).",
+        ("scope", "database", "revision", "release", "state"),
+    )
+    known = gauge("osfsck_schema_known", "Whether osfsck knows a database's schema version.", ("scope", "database"))
+    for p in found.databases:
+        info.labels(p.read.scope, p.read.database, ",".join(p.read.values), p.text, p.state).set(1)
+        known.labels(p.read.scope, p.read.database).set(int(p.known))
 
 
 def source_passes(statuses: Sequence[SourceStatus]) -> list[dict]:

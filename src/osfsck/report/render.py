@@ -79,7 +79,14 @@ def _result_dict(r: RunResult) -> dict:
         "cancelled": r.cancelled,
         "skipped": [{"code": c, "name": n, "reason": why} for c, n, why in r.skipped],
         "scope": r.scope.as_dict() if r.scope else None,
+        # the release the databases' schema versions say (null: no database read)
+        "schemas": _schemas_dict(r),
     }
+
+
+def _schemas_dict(r: RunResult) -> dict:
+    found = r.release.as_dict()
+    return {**found, "release": found["release"] or None}
 
 
 def as_json(r: RunResult) -> str:
@@ -93,6 +100,7 @@ def as_jsonl(r: RunResult) -> str:
     lines += [{"type": "finding", **f} for f in d["findings"]]
     lines += [{"type": "inconclusive", **i} for i in d["inconclusive"]]
     lines += [{"type": "source", **s} for s in d["sources"]]
+    lines += [{"type": "schema", **db} for db in d["schemas"]["databases"]]
     lines += [{"type": "repair", **p} for p in d["repairs"]]
     lines += [{"type": "fixed", **x} for x in d["fixed"] or ()]
     lines.append(
@@ -105,6 +113,7 @@ def as_jsonl(r: RunResult) -> str:
             **(r.diff.counts() if r.diff else dict.fromkeys(("new", "persists", "fixed"))),
             "reclaimable": d["reclaimable"],
             "scope": d["scope"],
+            "release": d["schemas"]["release"],
         }
     )
     return "".join(json.dumps(x, sort_keys=True, default=str) + "\n" for x in lines)
@@ -167,12 +176,30 @@ def text(r: RunResult, verbose: bool = False) -> str:
     refused = [c for c in r.checks if c.repair_refused]
     for c in refused:
         lines += ["", f"REPAIRS REFUSED for {c.code} {c.name}: {c.repair_refused}"]
+    lines += _release_lines(r, verbose)
     lines += ["", _summary(r)]
     if r.diff:
         lines.append(_diff_line(r))
     if verbose:
         lines.append(_sources_line(r))
     return "\n".join(printable(redact_text(line)[0]) for line in lines).lstrip("\n") + "\n"
+
+
+def _release_lines(r: RunResult, verbose: bool) -> list[str]:
+    """The release the databases' schemas say, what is worth knowing about them, and
+    with -v each database's version; nothing when no database was read."""
+    found = r.release
+    if not found.databases:
+        return []
+    lines = ["", f"Release: {found.text} (from the schema versions of {len(found.databases)} database(s))"]
+    lines += [f"  - {note}" for note in found.notes]
+    if verbose:
+        lines += [
+            f"  {p.read.scope} ({p.read.database}): {p.read.table or 'no version table'} "
+            f"{', '.join(p.read.values) or '(no row)'} = {p.text}"
+            for p in found.databases
+        ]
+    return lines
 
 
 def _sources_line(r: RunResult) -> str:

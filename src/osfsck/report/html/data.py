@@ -54,6 +54,7 @@ def page_data(doc: dict[str, Any]) -> dict[str, Any]:
         "undecided": _undecided(doc.get("inconclusive") or []),
         "skipped": doc.get("skipped") or [],
         "failed_sources": [s for s in doc.get("sources") or [] if s.get("status") != "ok"],
+        "release": _release(doc.get("schemas")),
         "changes": _changes(doc, rows),
         "charts": {
             "per_check": _top(Counter(r["code"] for r in rows)),
@@ -64,6 +65,29 @@ def page_data(doc: dict[str, Any]) -> dict[str, Any]:
             "age": _ages(rows),
         },
         "rows": rows,
+    }
+
+
+def _release(schemas: Any) -> dict[str, Any] | None:
+    """The release the databases say, its notes and each database's version (None: a
+    result of a run that read no database, or saved before osfsck read them)."""
+    if not isinstance(schemas, dict) or not schemas.get("databases"):
+        return None
+    return {
+        "text": schemas.get("release") or "unknown",
+        "notes": [str(n) for n in schemas.get("notes") or []],
+        "databases": [
+            {
+                "scope": db.get("scope"),
+                "database": db.get("database"),
+                "table": db.get("table") or "no version table",
+                "revision": ", ".join(map(str, db.get("values") or [])) or "(no row)",
+                "release": db.get("release"),
+                "state": db.get("state"),
+            }
+            for db in schemas["databases"]
+            if isinstance(db, dict)
+        ],
     }
 
 
