@@ -8,7 +8,6 @@ traceback, never facts a check could misjudge.  One it knows is read, however ol
 from __future__ import annotations
 
 import datetime as dt
-import os
 import secrets
 import shutil
 from pathlib import Path
@@ -31,6 +30,7 @@ from osfsck.sources.nova_db import NovaDatabaseSource
 from osfsck.sources.placement_db import PlacementDatabaseSource
 from osfsck.sources.schema_version import read_schema
 from osfsck_lab import database, schemas
+from osfsck_lab.mariadb import MariaDB
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, 0)
 NEWEST = schemas.releases()[0]
@@ -45,13 +45,9 @@ SERVICES = {
 
 @pytest.fixture(scope="module")
 def mariadb(tmp_path_factory):
-    if shutil.which("mariadbd", path=os.environ.get("PATH", "") + ":/usr/sbin") is None:
-        pytest.skip("mariadbd is not installed")
-    from osfsck_lab.mariadb import MariaDB
-
-    server = MariaDB(tmp_path_factory.mktemp("mariadb"))
-    yield server
-    server.stop()
+    """A real MariaDB on loopback for this module (the lab's helper), stopped by its PID."""
+    with MariaDB(tmp_path_factory.mktemp("mariadb")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
