@@ -120,11 +120,15 @@ def test_a_whole_run_reaches_every_cell(tmp_path):
 def test_a_one_cell_run_connects_to_no_other_cell(tmp_path, named):
     snap, status, reads = collect(two_cells(tmp_path), RunScope(cells=(named,)))
     assert status == {"api": "ok", "cell:cell1": "ok"}
-    assert reads.connections == {"nova_api": 1, "nova_cell1": 1}  # cell2's server never dialled
+    # the API database twice: its cell list, then, after the cell, what concerns the cell
+    assert reads.connections == {"nova_api": 2, "nova_cell1": 1}  # cell2's server never dialled
     assert not any(s == "cell:cell2" for _, s in snap.coverage)  # not read: no coverage, not "read and empty"
-    assert {c.name for c in snap.of(Cell)} == {"cell1", "cell2"}  # the API database is read whole
+    assert {c.name for c in snap.of(Cell)} == {"cell1", "cell2"}  # the cell list is read whole
     assert {i.uuid for i in snap.of(Instance)} == {"i-1", "i-2"}
-    assert reads.selects == {"nova_api": 1 + len(queries.API_KINDS), "nova_cell1": len(queries.CELL_KINDS)}
+    # cell_mappings; instance_mappings to the cell or none, and of its 2 instances (one
+    # batch); build_requests; the API's quota rows lie in no cell: not read
+    assert reads.selects == {"nova_api": 4, "nova_cell1": len(queries.CELL_KINDS)}
+    assert snap.coverage[("quota.nova_usage", "api")].part == "none"
 
 
 def test_a_cell_that_does_not_exist_is_one_clear_error_before_any_cell_is_read(tmp_path):
