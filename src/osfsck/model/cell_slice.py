@@ -100,6 +100,10 @@ PLACEMENT_KINDS: dict[FactType, str] = {k: PLACEMENT_SCOPE for k in (ResourcePro
 # them, they keep them whole
 PORTS_WHOLE_BESIDE = frozenset({"ovn.nb_row", "nsx.object", "dns.record"})
 VOLUMES_WHOLE_BESIDE = frozenset({"hv.domain_volume", "hv.iscsi_session", "hv.iscsi_node"})
+WHOLE_BESIDE: dict[FactType, frozenset[str]] = {
+    **dict.fromkeys(PORT_KINDS, PORTS_WHOLE_BESIDE),
+    **dict.fromkeys(VOLUME_KINDS, VOLUMES_WHOLE_BESIDE),
+}
 # what the cells' databases must have been asked for before their part can be known
 KEY_KINDS = (
     Cell,
@@ -129,10 +133,7 @@ def sliced_kinds(alongside: Iterable[str]) -> dict[FactType, str]:
     """The kinds read as a part (-> their scope), when the run reads `alongside` (kinds)."""
     beside = set(alongside)
     out = {**MAPPING_KINDS, **PLACEMENT_KINDS}
-    if not beside & PORTS_WHOLE_BESIDE:
-        out.update(PORT_KINDS)
-    if not beside & VOLUMES_WHOLE_BESIDE:
-        out.update(VOLUME_KINDS)
+    out.update((k, where) for k, where in {**PORT_KINDS, **VOLUME_KINDS}.items() if not beside & WHOLE_BESIDE[k])
     return out
 
 

@@ -6,7 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from osfsck.model.cell_slice import KEY_KINDS, NEVER_INSIDE, NONE, CellKeys, cell_keys, sliced_kinds
+from osfsck.model.cell_slice import (
+    KEY_KINDS,
+    NEVER_INSIDE,
+    NONE,
+    WHOLE_BESIDE,
+    CellKeys,
+    cell_keys,
+    sliced_kinds,
+)
 from osfsck.model.facts.base import FactType
 from osfsck.model.facts.nova import Cell
 from osfsck.model.facts.quota import PER_PROJECT_KINDS, CinderCounted, NeutronCounted
@@ -54,6 +62,8 @@ class ServiceDatabaseSource(Source):
         self.requires = KEY_KINDS if scope is not None and scope.cells and shared else ()
 
     _within: RunScope | None = None
+    _held: list[str] = []  # kinds a --cell run could have read a part of, read whole
+    _beside: list[str] = []  # ... beside these kinds
 
     def collect(self, kinds, known: Snapshot, sink: Snapshot, scopes=None) -> list[SourceStatus]:
         if scopes is not None and self.scope not in scopes:
@@ -67,8 +77,10 @@ class ServiceDatabaseSource(Source):
         never = [k for k in statements if NEVER_INSIDE.get(k) == self.scope]
         cover_all(sink, never, self.scope, self.name, True, part=NONE)
         wanted = {k for k in statements if k not in never}
-        part = self.cells_part(keys, wanted)
-        part = {k: q for k, q in part.items() if k in sliced_kinds(self.alongside)}
+        offered = self.cells_part(keys, wanted)
+        part = {k: q for k, q in offered.items() if k in sliced_kinds(self.alongside)}
+        self._held = sorted(k.kind for k in offered if k not in part)
+        self._beside = sorted({b for k in offered if k not in part for b in WHOLE_BESIDE[k] & self.alongside})
         whole = {k: q for k, q in statements.items() if k in wanted and k not in part}
         return [
             read_database(
@@ -102,7 +114,10 @@ class ServiceDatabaseSource(Source):
             said.append(f"{', '.join(sorted(k.kind for k in part))}: only what concerns {keys.part[6:]}")
         if never:
             said.append(f"{', '.join(sorted(k.kind for k in never))}: not read (no row lies in a cell)")
-        rest = sorted(k.kind for k in whole)
+        rest = sorted(k.kind for k in whole if k.kind not in self._held)
+        if self._held:
+            beside = ", ".join(self._beside)
+            said.append(f"{', '.join(self._held)}: read whole, beside {beside} (which look them up by id)")
         return "; ".join(said + ([f"the rest read whole ({', '.join(rest)})"] if rest and said else []))
 
     def _statement(self, kind: FactType, query: Callable[..., Any]) -> Any:
