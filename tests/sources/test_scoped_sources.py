@@ -225,3 +225,36 @@ def test_a_project_run_counts_only_its_cinder_rows_and_reads_the_rest_whole(tmp_
     assert {v.project_id for v in snap.of(CinderVolume)} == {"p1", "p2"}  # what other checks judge: whole
     counted = [sql for sql in reads.sql if "GROUP BY" in sql]
     assert counted and all("project_id = 'p1'" in sql for sql in counted)
+
+
+def test_a_one_cell_run_reads_the_mappings_of_its_instances_in_batches_and_no_others(tmp_path):
+    """The second pass of the API database (model/cell_slice.py): the mappings of the
+    cell's instances by uuid, BATCH at a time, wherever they point; of the other cell's
+    instances, none."""
+    from osfsck.model.facts.nova import InstanceMapping
+    from osfsck.sources.db_read import BATCH
+
+    source = two_cells(tmp_path)
+    url = source.api_database.url.replace("nova_api", "nova_cell1")
+    n = 2 * BATCH + 1
+    row = {"host": "hv1", "node": "hv1", "vcpus": 1, "memory_mb": 64, "root_gb": 1, "created_at": T0}
+    rows = [{**row, "id": 10 + i, "uuid": f"c1-{i:05d}", "project_id": "p1", "deleted": 0} for i in range(n)]
+    database.insert_rows(url, "instances", rows)
+    mapping = {"project_id": "p1", "queued_for_delete": False, "created_at": T0}
+    database.insert_rows(
+        source.api_database.url,
+        "instance_mappings",
+        [{**mapping, "id": 1, "instance_uuid": "c1-00000", "cell_id": 2}]  # cell1's, mapped to cell2
+        + [{**mapping, "id": 2 + i, "instance_uuid": f"c1-{i:05d}", "cell_id": 1} for i in range(1, n)]
+        + [{**mapping, "id": 10000, "instance_uuid": "c2-only", "cell_id": 2}]  # cell2's: not read
+        + [{**mapping, "id": 10001, "instance_uuid": "building", "cell_id": None}],  # a build: read
+    )
+    snap, status, reads = collect(source, RunScope(cells=("cell1",)))
+    assert status == {"api": "ok", "cell:cell1": "ok"}
+    read = {m.instance_uuid for m in snap.of(InstanceMapping)}
+    assert read == {r["uuid"] for r in rows} | {"building"}
+    assert len(snap.of(InstanceMapping)) == n + 1  # each once, though read by both passes
+    # cell_mappings, mappings to the cell or none, 3 batches of the 1,003 instances (its own
+    # rows and the fixture's two), build_requests
+    assert reads.selects["nova_api"] == 1 + 1 + 3 + 1
+    assert snap.coverage[(InstanceMapping.kind, "api")].part == "cells:cell1"

@@ -45,8 +45,9 @@ def narrowed(kind: FactType, statement: Any, within: RunScope | None) -> Any:
     raise ValueError(f"{kind_of(kind)}: a per-project kind whose SELECT cannot be narrowed")
 
 
-# uuids per IN (...) of a part's SELECT: well under every driver's limit on parameters
-BATCH = 1000
+# uuids per IN (...) of a part's SELECT: under every driver's limit on parameters (SQLite
+# before 3.32 allows 999 in one statement)
+BATCH = 500
 # what a kind's read is: one SELECT; several (their rows joined, each fact once); or a
 # function of what was read before it ({fact type: facts}) giving the SELECTs (a part of
 # a shared database read in steps: the ports of the cells' instances, then their bindings)
