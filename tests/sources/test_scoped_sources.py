@@ -120,16 +120,17 @@ def test_a_whole_run_reaches_every_cell(tmp_path):
 def test_a_one_cell_run_connects_to_no_other_cell(tmp_path, named):
     snap, status, reads = collect(two_cells(tmp_path), RunScope(cells=(named,)))
     assert status == {"api": "ok", "cell:cell1": "ok"}
-    assert reads.connections == {"nova_api": 1, "nova_cell1": 1}  # cell2's server never dialled
+    # the API database twice: its cell list, then, after the cell, what concerns the cell
+    assert reads.connections == {"nova_api": 2, "nova_cell1": 1}  # cell2's server never dialled
     assert not any(s == "cell:cell2" for _, s in snap.coverage)  # not read: no coverage, not "read and empty"
-    assert {c.name for c in snap.of(Cell)} == {"cell1", "cell2"}  # the API database is read whole
+    assert {c.name for c in snap.of(Cell)} == {"cell1", "cell2"}  # the cell list is read whole
     assert {i.uuid for i in snap.of(Instance)} == {"i-1", "i-2"}
-    # each database: its schema version first (the catalogue's list of tables, then alembic_version)
+    # each database: its schema version first (the catalogue's list of tables, then
+    # alembic_version); cell_mappings; instance_mappings to the cell or none, and of its 2
+    # instances (one batch); build_requests; the API's quota rows lie in no cell: not read
     version = 2
-    assert reads.selects == {
-        "nova_api": version + 1 + len(queries.API_KINDS),
-        "nova_cell1": version + len(queries.CELL_KINDS),
-    }
+    assert reads.selects == {"nova_api": version + 4, "nova_cell1": version + len(queries.CELL_KINDS)}
+    assert snap.coverage[("quota.nova_usage", "api")].part == "none"
 
 
 def test_a_cell_that_does_not_exist_is_one_clear_error_before_any_cell_is_read(tmp_path):
@@ -226,3 +227,36 @@ def test_a_project_run_counts_only_its_cinder_rows_and_reads_the_rest_whole(tmp_
     assert {v.project_id for v in snap.of(CinderVolume)} == {"p1", "p2"}  # what other checks judge: whole
     counted = [sql for sql in reads.sql if "GROUP BY" in sql]
     assert counted and all("project_id = 'p1'" in sql for sql in counted)
+
+
+def test_a_one_cell_run_reads_the_mappings_of_its_instances_in_batches_and_no_others(tmp_path):
+    """The second pass of the API database (model/cell_slice.py): the mappings of the
+    cell's instances by uuid, BATCH at a time, wherever they point; of the other cell's
+    instances, none."""
+    from osfsck.model.facts.nova import InstanceMapping
+    from osfsck.sources.db_read import BATCH
+
+    source = two_cells(tmp_path)
+    url = source.api_database.url.replace("nova_api", "nova_cell1")
+    n = 2 * BATCH + 1
+    row = {"host": "hv1", "node": "hv1", "vcpus": 1, "memory_mb": 64, "root_gb": 1, "created_at": T0}
+    rows = [{**row, "id": 10 + i, "uuid": f"c1-{i:05d}", "project_id": "p1", "deleted": 0} for i in range(n)]
+    database.insert_rows(url, "instances", rows)
+    mapping = {"project_id": "p1", "queued_for_delete": False, "created_at": T0}
+    database.insert_rows(
+        source.api_database.url,
+        "instance_mappings",
+        [{**mapping, "id": 1, "instance_uuid": "c1-00000", "cell_id": 2}]  # cell1's, mapped to cell2
+        + [{**mapping, "id": 2 + i, "instance_uuid": f"c1-{i:05d}", "cell_id": 1} for i in range(1, n)]
+        + [{**mapping, "id": 10000, "instance_uuid": "c2-only", "cell_id": 2}]  # cell2's: not read
+        + [{**mapping, "id": 10001, "instance_uuid": "building", "cell_id": None}],  # a build: read
+    )
+    snap, status, reads = collect(source, RunScope(cells=("cell1",)))
+    assert status == {"api": "ok", "cell:cell1": "ok"}
+    read = {m.instance_uuid for m in snap.of(InstanceMapping)}
+    assert read == {r["uuid"] for r in rows} | {"building"}
+    assert len(snap.of(InstanceMapping)) == n + 1  # each once, though read by both passes
+    # the schema version (2), cell_mappings, mappings to the cell or none, 3 batches of the
+    # 1,003 instances (its own rows and the fixture's two), build_requests
+    assert reads.selects["nova_api"] == 2 + 1 + 1 + 3 + 1
+    assert snap.coverage[(InstanceMapping.kind, "api")].part == "cells:cell1"

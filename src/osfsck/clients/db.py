@@ -104,7 +104,7 @@ def stream(conn, stmt, batch: int = STREAM_BATCH):
     (SQLite keeps DATETIME as text); MySQL and PostgreSQL rows pass through untouched.
     """
     dialect = conn.dialect
-    compiled = stmt.compile(dialect=dialect)
+    compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})  # IN (...) lists
     params = compiled.params
     if dialect.positional:
         params = tuple(params[name] for name in compiled.positiontup)

@@ -12,9 +12,10 @@ import types
 import typing
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
+from osfsck.model.cell_slice import NEVER_INSIDE, NONE, cell_keys, slice_facts, sliced_kinds
 from osfsck.model.facts import FACT_TYPES
 from osfsck.model.facts.base import FactType, kind_of, to_row
 from osfsck.model.facts.nova import Cell, ComputeNode, ComputeService
@@ -37,7 +38,12 @@ class SnapshotFormatError(ValueError):
 
 @dataclass(frozen=True)
 class Coverage:
-    """Whether `source` collected every fact of `kind` in `scope`, and if not, why."""
+    """Whether `source` collected every fact of `kind` in `scope`, and if not, why.
+
+    `part`, when set, says that what was read of the scope is a part of it, every fact of
+    which was read (model/cell_slice.py: a `--cell` run reads of the databases the cells
+    share what concerns its cells, "cells:<name>,..."; "none" when nothing there can lie
+    inside them)."""
 
     kind: str
     scope: str
@@ -45,9 +51,10 @@ class Coverage:
     complete: bool
     reason: str = ""
     collected_at: dt.datetime | None = None
+    part: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "kind": self.kind,
             "scope": self.scope,
             "source": self.source,
@@ -55,6 +62,9 @@ class Coverage:
             "reason": self.reason,
             "collected_at": self.collected_at.isoformat() if self.collected_at else None,
         }
+        if self.part:
+            out["part"] = self.part
+        return out
 
 
 @dataclass
@@ -140,8 +150,9 @@ class Snapshot:
 
     def narrowed(self, scope: RunScope) -> Snapshot:
         """This snapshot as a run of `scope` would have read it: the facts and coverage of
-        the cells and hosts outside gone (not read), and of the kinds read per project
-        (PER_PROJECT_KINDS), only the named projects' rows."""
+        the cells and hosts outside gone (not read), of the kinds read per project
+        (PER_PROJECT_KINDS), only the named projects' rows, and with --cell, of the
+        databases the cells share, their part (model/cell_slice.py)."""
         probe = Snapshot(taken_at=self.taken_at, facts=self.facts, coverage=self.coverage, scope=scope)
         out = Snapshot(taken_at=self.taken_at, scope=scope)
         per_project = {kind_of(k) for k in PER_PROJECT_KINDS} if scope.projects else set()
@@ -153,7 +164,28 @@ class Snapshot:
         out.coverage = {key: cov for key, cov in self.coverage.items() if not probe.outside(cov.scope)}
         out.schemas = {where: read for where, read in self.schemas.items() if not probe.outside(where)}
         out.schema_notes = list(self.schema_notes)
+        if scope.cells:
+            out._keep_cells_part()
         return out
+
+    def _keep_cells_part(self) -> None:
+        """Keep of the shared databases the part of the run's cells (model/cell_slice.py),
+        as their sources read it; their coverage says which part."""
+        keys = cell_keys(self.facts, self.coverage, self.inside_cells())
+        if keys is None:
+            return
+        parts = {**sliced_kinds(k for k, _ in self.coverage), **NEVER_INSIDE}
+        whole = {k: self.facts[kind_of(k)] for k in parts if kind_of(k) in self.facts}
+        for kind, rows in slice_facts(keys, whole).items():
+            self.facts[kind_of(kind)] = rows
+        for kind, where in parts.items():
+            cov = self.coverage.get((kind_of(kind), where))
+            if cov is not None:
+                if kind in NEVER_INSIDE:  # nothing read: nothing there is inside
+                    self.cover(replace(cov, complete=True, reason="", part=NONE))
+                else:
+                    self.cover(replace(cov, part=keys.part))
+        self.memo.clear()
 
     def inside_cells(self) -> set[str]:
         """The names of the cells the run's scope names (every cell without --cell)."""
@@ -370,6 +402,9 @@ def _coverage(c: object, where: str) -> Coverage:
     if not isinstance(reason, str):
         raise SnapshotFormatError(f"{where}.reason: expected a string, not {_what(reason)}")
     at = c.get("collected_at")
+    part = c.get("part", "")
+    if not isinstance(part, str):
+        raise SnapshotFormatError(f"{where}.part: expected a string, not {_what(part)}")
     return Coverage(
         values["kind"],
         values["scope"],
@@ -377,6 +412,7 @@ def _coverage(c: object, where: str) -> Coverage:
         values["complete"],
         reason,
         _datetime(at, f"{where}.collected_at") if at is not None else None,
+        part,
     )
 
 

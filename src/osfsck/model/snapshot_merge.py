@@ -6,6 +6,9 @@ What must hold for the merge to be right (docs/scaling.md):
     completely, else the newest that read it at all; its facts come with its coverage,
     so a scope read twice (every per-cell collector reads the API database) is never
     counted twice, and a scope no snapshot read stays "not read" (its checks undecided);
+    but where --cell collectors each read their cells' part of a shared database
+    (`Coverage.part`, model/cell_slice.py), the parts are joined: each fact once, complete
+    where every part was;
   * the snapshots were taken within the grace of each other: a check compares facts read
     at different times (an instance deleted between the cell's read and its host's looks
     like a zombie), and nothing younger than the grace is judged.  The merged clock is
@@ -22,7 +25,9 @@ one database at different revisions (an upgrade between the collectors' runs) ar
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
+from osfsck.model.cell_slice import joined_parts
 from osfsck.model.facts import FACT_TYPES
 from osfsck.model.facts.nova import Cell
 from osfsck.model.schema_versions import SchemaRead, label
@@ -51,11 +56,23 @@ def merge(snapshots: Sequence[Snapshot], max_skew: float, names: Sequence[str] =
     _same_cloud(snapshots, names)
     chosen = _chosen_coverage([snapshots[i] for i in order])
     merged = Snapshot(taken_at=snapshots[first].taken_at, scope=_merged_scope([s.scope for s in snapshots], names))
+    joined = {key for key, (ranks, _) in chosen.items() if len(ranks) > 1}
+    seen: dict[tuple[str, str], set[object]] = {key: set() for key in joined}
     for rank, i in enumerate(order):
         for kind, facts in snapshots[i].facts.items():
             cls = FACT_TYPES[kind]
             field = cls._fields.index(cls.scope_field)
-            merged.add(kind, [f for f in facts if chosen.get((kind, _scope_of(cls, f[field])), (-1,))[0] == rank])
+            kept = []
+            for f in facts:
+                key = (kind, _scope_of(cls, f[field]))
+                if rank not in chosen.get(key, ((),))[0]:
+                    continue
+                if key in joined:  # parts read by several: each fact once
+                    if f in seen[key]:
+                        continue
+                    seen[key].add(f)
+                kept.append(f)
+            merged.add(kind, kept)
     merged.coverage = {key: cov for key, (_, cov) in chosen.items()}
     merged.schemas, merged.schema_notes = _schemas([snapshots[i] for i in order], [names[i] for i in order])
     return merged
@@ -95,16 +112,30 @@ def _same_cloud(snapshots: Sequence[Snapshot], names: Sequence[str]) -> None:
                 )
 
 
-def _chosen_coverage(ordered: list[Snapshot]) -> dict[tuple[str, str], tuple[int, Coverage]]:
-    """(kind, scope) -> (rank of the snapshot it is taken from, its coverage): the newest
-    complete read, else the newest read.  "Found nothing to read" (ANYWHERE) is dropped
-    for a kind another snapshot did read: that collector had no host list, another had."""
-    chosen: dict[tuple[str, str], tuple[int, Coverage]] = {}
+def _chosen_coverage(ordered: list[Snapshot]) -> dict[tuple[str, str], tuple[frozenset[int], Coverage]]:
+    """(kind, scope) -> (ranks of the snapshots it is taken from, its coverage): the newest
+    complete read, else the newest read; parts (Coverage.part) joined, unless a whole read
+    is complete.  "Found nothing to read" (ANYWHERE) is dropped for a kind another
+    snapshot did read: that collector had no host list, another had."""
+    chosen: dict[tuple[str, str], tuple[frozenset[int], Coverage]] = {}
     for rank, snap in enumerate(ordered):
         for key, cov in snap.coverage.items():
             before = chosen.get(key)
-            if before is None or cov.complete or not before[1].complete:
-                chosen[key] = (rank, cov)
+            if before is not None and before[1].part and cov.part:
+                ranks, was = before
+                chosen[key] = (
+                    ranks | {rank},
+                    replace(
+                        cov,
+                        complete=was.complete and cov.complete,
+                        reason=cov.reason or was.reason,
+                        part=joined_parts(was.part, cov.part),
+                    ),
+                )
+            elif before is not None and cov.part and before[1].complete and not before[1].part:
+                continue  # a complete whole read holds every part
+            elif before is None or cov.complete or not before[1].complete:
+                chosen[key] = (frozenset({rank}), cov)
     read = {kind for kind, scope in chosen if scope != ANYWHERE}
     return {key: value for key, value in chosen.items() if not (key[1] == ANYWHERE and key[0] in read)}
 

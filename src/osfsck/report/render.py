@@ -150,10 +150,26 @@ def _incomplete_lines(r: RunResult) -> list[str]:
     return lines + [""]
 
 
+def _scope_lines(r: RunResult) -> list[str]:
+    """A scoped run's head: its scope, and with --cell what it read of the databases and
+    services every cell shares (their part, nothing, or all of it)."""
+    if not r.scope:
+        return []
+    if not r.scope.cells:
+        return [f"SCOPE: {r.scope.describe()} (nothing outside it was read; findings only inside)", ""]
+    lines = [f"SCOPE: {r.scope.describe()} (no other cell or its hosts read; findings only inside)"]
+    shared = [s for s in r.sources if s.status == "ok" and not s.scope.startswith(("cell:", "host:", "*"))]
+    lines += [f"  - {s.source} {s.scope}: {s.reason}" for s in shared if s.reason]
+    whole = sorted({s.source for s in shared if not s.reason})
+    if whole:
+        lines.append(f"  - read whole (a cell's part cannot be told, or a check beside needs all): {', '.join(whole)}")
+    return lines + [""]
+
+
 def text(r: RunResult, verbose: bool = False) -> str:
     """The report for people.  Each line is built from data whole, then its control
     characters escaped: a message holding a newline stays on its line."""
-    lines = [f"SCOPE: {r.scope.describe()} (nothing outside it was read; findings only inside)", ""] if r.scope else []
+    lines = _scope_lines(r)
     lines += _incomplete_lines(r)
     by_fp = {p.finding.fingerprint: p for p in r.plans}
     if r.findings:

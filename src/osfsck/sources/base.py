@@ -37,7 +37,7 @@ class Source:
     provides: ClassVar[tuple] = ()
     # kinds this source reads from `known` (the host list from Nova's compute nodes and
     # services): collected whenever this source runs, whichever checks are selected
-    requires: ClassVar[tuple] = ()
+    requires: tuple = ()
     # what one scope of this source is, for "found nothing to read (no <noun> listed)"
     scope_noun: ClassVar[str] = "scope"
     # True for a source that builds facts by the hundred thousand from rows and creates no
@@ -48,6 +48,10 @@ class Source:
     # set by the engine: the run's scope (--cell, --host, --project), or None; a source
     # reads nothing outside it (no coverage there: "not read")
     within: RunScope | None = None
+    # set by the engine: the kinds the whole run reads (of every source); a source that
+    # reads a part of its database in a --cell run reads it whole beside some of them
+    # (model/cell_slice.py)
+    alongside: frozenset[str] = frozenset()
 
     def __init__(self, settings: Any) -> None:
         """`settings`: its section of the Settings (`settings_attr`)."""
@@ -69,11 +73,19 @@ class Source:
 
 
 def cover_all(
-    sink: Snapshot, kinds, scope: str, source: str, ok: bool, reason: str = "", at: dt.datetime | None = None
+    sink: Snapshot,
+    kinds,
+    scope: str,
+    source: str,
+    ok: bool,
+    reason: str = "",
+    at: dt.datetime | None = None,
+    part: str = "",
 ) -> SourceStatus:
-    """Record the same coverage for several kinds of one scope; return its status line."""
+    """Record the same coverage for several kinds of one scope (`part`: of that part of
+    it, Coverage.part); return its status line."""
     for k in kinds:
-        sink.cover(Coverage(k.kind, scope, source, ok, reason, at))
+        sink.cover(Coverage(k.kind, scope, source, ok, reason, at, part))
     return SourceStatus(source, scope, "ok" if ok else "partial", reason)
 
 

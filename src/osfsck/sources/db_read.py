@@ -3,6 +3,8 @@ source shares (a Nova cell, Cinder, ...)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Select, or_
@@ -44,33 +46,71 @@ def narrowed(kind: FactType, statement: Any, within: RunScope | None) -> Any:
     raise ValueError(f"{kind_of(kind)}: a per-project kind whose SELECT cannot be narrowed")
 
 
+# uuids per IN (...) of a part's SELECT: under every driver's limit on parameters (SQLite
+# before 3.32 allows 999 in one statement)
+BATCH = 500
+# what a kind's read is: one SELECT; several (their rows joined, each fact once); or a
+# function of what was read before it ({fact type: facts}) giving the SELECTs (a part of
+# a shared database read in steps: the ports of the cells' instances, then their bindings)
+Statements = Any
+
+
+def batched(values: Iterable[str]) -> Iterator[list[str]]:
+    """`values`, sorted, in lists of at most BATCH (the IN lists of a part's SELECTs)."""
+    items = sorted(values)
+    for i in range(0, len(items), BATCH):
+        yield items[i : i + BATCH]
+
+
 def read_database(
-    url: str, statements: dict, sink: Snapshot, scope: str, source: str, label: str, database: str
+    url: str,
+    statements: dict[FactType, Statements],
+    sink: Snapshot,
+    scope: str,
+    source: str,
+    label: str,
+    database: str | None,
+    parts: dict[FactType, str] | None = None,
+    reason: str = "",
 ) -> SourceStatus:
-    """Stream `statements` ({fact type: SELECT}) from `url` into `sink` and cover `scope`,
-    after its schema version (`database`: its kind, model/schema_versions.DATABASES): a
-    schema osfsck does not know is not read, and `scope` is partial with one line.
+    """Stream `statements` ({fact type: SELECT(s)}, see Statements) from `url` into `sink`
+    and cover `scope` (`parts`: the kinds of which only a part was read, Coverage.part,
+    said by `reason` on the status line), after its schema version (`database`: its kind,
+    model/schema_versions.DATABASES): a schema osfsck does not know is not read, and
+    `scope` is partial with one line (None: read already on this run's first connection to it).
     Facts go to scratch lists first: a database that fails half-way adds nothing and is
     partial, with one line naming `label` and the driver's reason."""
     kinds = list(statements)
-    got: list[tuple] = []
+    got: dict[FactType, list] = {}
     schema = None
     try:
         engine = make_engine(url)
         at = utcnow()
         with engine.connect() as conn:
-            schema = known_schema(conn, database, scope, sink)
+            schema = known_schema(conn, database, scope, sink) if database else None
             for kind, stmt in statements.items():
+                stmts = stmt(got) if callable(stmt) else stmt
+                several = isinstance(stmts, list)
                 facts: list = []
-                for rows in stream(conn, stmt):
-                    facts.extend(map(as_fact(kind), rows))
-                got.append((kind, without_secrets(kind, facts)))
+                for one in stmts if several else [stmts]:
+                    for rows in stream(conn, one):
+                        facts.extend(map(as_fact(kind), rows))
+                got[kind] = without_secrets(kind, list(dict.fromkeys(facts)) if several else facts)
         engine.dispose()
     except UnknownSchema as e:
-        return cover_all(sink, kinds, scope, source, False, f"{label}: {e.args[0]}")
+        return _cover(sink, kinds, parts or {}, scope, source, False, f"{label}: {e.args[0]}", None)
     except (DatabaseError, SQLAlchemyError) as e:
-        reason = e.args[0] if isinstance(e, DatabaseError) else describe(e, url)
-        return cover_all(sink, kinds, scope, source, False, f"{label}: {reason}{schema_said(schema)}")
-    for kind, facts in got:
+        why = e.args[0] if isinstance(e, DatabaseError) else describe(e, url)
+        return _cover(sink, kinds, parts or {}, scope, source, False, f"{label}: {why}{schema_said(schema)}", None)
+    for kind, facts in got.items():
         sink.add(kind.kind, facts)
-    return cover_all(sink, kinds, scope, source, True, at=at)
+    status = _cover(sink, kinds, parts or {}, scope, source, True, "", at)
+    return replace(status, reason=reason) if reason else status
+
+
+def _cover(sink, kinds, parts, scope, source, ok, reason, at) -> SourceStatus:
+    status = cover_all(sink, [k for k in kinds if k not in parts], scope, source, ok, reason, at)
+    for kind in kinds:
+        if kind in parts:
+            cover_all(sink, [kind], scope, source, ok, reason, at, part=parts[kind])
+    return status

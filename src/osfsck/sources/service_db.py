@@ -6,11 +6,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from osfsck.model.cell_slice import (
+    KEY_KINDS,
+    NEVER_INSIDE,
+    NONE,
+    WHOLE_BESIDE,
+    CellKeys,
+    cell_keys,
+    sliced_kinds,
+)
 from osfsck.model.facts.base import FactType
+from osfsck.model.facts.nova import Cell
 from osfsck.model.facts.quota import PER_PROJECT_KINDS, CinderCounted, NeutronCounted
 from osfsck.model.result import SourceStatus
+from osfsck.model.scope import RunScope
 from osfsck.model.snapshot import Snapshot
-from osfsck.sources.base import NotConfigured, Source
+from osfsck.sources.base import NotConfigured, Source, cover_all
 from osfsck.sources.db_read import narrowed, read_database
 from osfsck.sources.schema_version import VERSION_TABLES
 
@@ -22,7 +33,8 @@ class ServiceDatabaseSource(Source):
     """Subclasses set `name`, `provides` (= tuple(KINDS)), `KINDS` ({fact type: SELECT
     factory}), `scope`, `label` ("Cinder database"), `database` (its kind, as
     model/schema_versions names it), `setting` (the config key that names it) and
-    `tables` (what it reads, for `osfsck permissions`, besides the version tables)."""
+    `tables` (what it reads, for `osfsck permissions`, besides the version tables); and
+    `cells_part` where a --cell run reads a part of it."""
 
     bulk = True
     KINDS: ClassVar[dict]
@@ -40,12 +52,81 @@ class ServiceDatabaseSource(Source):
     def reads(self) -> list[str]:
         return [f"SELECT on the {self.label} ({self.settings.database.redacted()}): {self.tables}, {VERSION_TABLES}"]
 
+    @property
+    def within(self) -> RunScope | None:
+        return self._within
+
+    @within.setter
+    def within(self, scope: RunScope | None) -> None:
+        """A --cell run reads what concerns its cells of a database every cell shares: it
+        reads the cells' own facts first (`requires`: Nova's source runs before)."""
+        self._within = scope
+        shared = set(self.KINDS) & (set(sliced_kinds(())) | set(NEVER_INSIDE))
+        self.requires = KEY_KINDS if scope is not None and scope.cells and shared else ()
+
+    _within: RunScope | None = None
+    _held: list[str] = []  # kinds a --cell run could have read a part of, read whole
+    _beside: list[str] = []  # ... beside these kinds
+
     def collect(self, kinds, known: Snapshot, sink: Snapshot, scopes=None) -> list[SourceStatus]:
         if scopes is not None and self.scope not in scopes:
             return []
         statements = {k: self._statement(k, q) for k, q in self.KINDS.items() if k in kinds}
-        url = self.settings.database.url
-        return [read_database(url, statements, sink, self.scope, self.name, self.label, self.database)]
+        keys = self._cell_keys(known)
+        if keys is None:
+            return [
+                read_database(
+                    self.settings.database.url, statements, sink, self.scope, self.name, self.label, self.database
+                )
+            ]
+        # a --cell run: nothing of the kinds whose rows lie in no cell, a part of those
+        # that concern the cells, the rest whole (model/cell_slice.py)
+        never = [k for k in statements if NEVER_INSIDE.get(k) == self.scope]
+        cover_all(sink, never, self.scope, self.name, True, part=NONE)
+        wanted = {k for k in statements if k not in never}
+        offered = self.cells_part(keys, wanted)
+        part = {k: q for k, q in offered.items() if k in sliced_kinds(self.alongside)}
+        self._held = sorted(k.kind for k in offered if k not in part)
+        self._beside = sorted({b for k in offered if k not in part for b in WHOLE_BESIDE[k] & self.alongside})
+        whole = {k: q for k, q in statements.items() if k in wanted and k not in part}
+        return [
+            read_database(
+                self.settings.database.url,
+                {**whole, **part},
+                sink,
+                self.scope,
+                self.name,
+                self.label,
+                self.database,
+                parts=dict.fromkeys(part, keys.part),
+                reason=self._said(keys, part, never, whole),
+            )
+        ]
+
+    def cells_part(self, keys: CellKeys, kinds: set[FactType]) -> dict[FactType, Any]:
+        """{fact type: SELECTs} of what a run of `keys.cells` reads of `kinds` as a part
+        (model/cell_slice.py); the kinds left out are read whole."""
+        return {}
+
+    def _cell_keys(self, known: Snapshot) -> CellKeys | None:
+        """What the run's cells name (model/cell_slice.py), or None: read whole."""
+        if self.within is None or not self.within.cells or not self.requires:
+            return None
+        cells = self.within.cells_named((c.name, c.uuid) for c in known.of(Cell))
+        return cell_keys(known.facts, known.coverage, cells)
+
+    def _said(self, keys: CellKeys, part: dict, never: list, whole: dict) -> str:
+        """The status line's word on what a --cell run read here."""
+        said = []
+        if part:
+            said.append(f"{', '.join(sorted(k.kind for k in part))}: only what concerns {keys.part[6:]}")
+        if never:
+            said.append(f"{', '.join(sorted(k.kind for k in never))}: not read (no row lies in a cell)")
+        rest = sorted(k.kind for k in whole if k.kind not in self._held)
+        if self._held:
+            beside = ", ".join(self._beside)
+            said.append(f"{', '.join(self._held)}: read whole, beside {beside} (which look them up by id)")
+        return "; ".join(said + ([f"the rest read whole ({', '.join(rest)})"] if rest and said else []))
 
     def _statement(self, kind: FactType, query: Callable[..., Any]) -> Any:
         """The SELECT of `kind`, of the run's projects where it is read per project (the

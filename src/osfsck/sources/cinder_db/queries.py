@@ -6,8 +6,10 @@ from __future__ import annotations
 from sqlalchemy import DateTime, Integer, String, column, literal, select, table
 
 from osfsck.clients.quota_counts import cinder_counted
+from osfsck.model.cell_slice import CellKeys
 from osfsck.model.facts.cinder import CINDER_SCOPE, CinderAttachment, CinderService, CinderVolume, CinderVolumeType
 from osfsck.model.facts.quota import CinderCounted, CinderQuotaUsage, CinderReservation
+from osfsck.sources.db_read import batched
 
 volumes = table(
     "volumes",
@@ -150,3 +152,25 @@ KINDS = {
     CinderReservation: cinder_reservations,
     CinderCounted: cinder_counted,
 }
+
+
+def cells_part(keys: CellKeys, kinds) -> dict:
+    """The SELECTs of volumes and attachments for a run of `keys.cells`
+    (model/cell_slice.py): the volumes their block device mappings name, or attached
+    to their instances, or named by an attachment of their mappings; then every
+    attachment of those volumes.  Nothing unless both kinds are read."""
+    if CinderVolume not in kinds or CinderAttachment not in kinds:
+        return {}
+    v, a = volumes, volume_attachment
+
+    def by_attachments(col, values) -> list:
+        return [cinder_volumes().where(v.c.id.in_(select(a.c.volume_id).where(col.in_(b)))) for b in batched(values)]
+
+    first = [cinder_volumes().where(v.c.id.in_(ids)) for ids in batched(keys.volumes)]
+    first += by_attachments(a.c.instance_uuid, keys.instances) + by_attachments(a.c.id, keys.attachments)
+    return {
+        CinderVolume: first,
+        CinderAttachment: lambda got: [
+            cinder_attachments().where(a.c.volume_id.in_(ids)) for ids in batched({x.id for x in got[CinderVolume]})
+        ],
+    }

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, DateTime, Integer, String, column, literal, select, table
 
 from osfsck.clients.quota_counts import neutron_counted
+from osfsck.model.cell_slice import CellKeys
 from osfsck.model.facts.neutron import (
     NEUTRON_SCOPE,
     FloatingIp,
@@ -21,6 +22,7 @@ from osfsck.model.facts.neutron import (
     SecurityGroupRule,
 )
 from osfsck.model.facts.quota import NeutronCounted, NeutronQuotaUsage, NeutronReservation
+from osfsck.sources.db_read import Statements, batched
 
 standardattributes = table(
     "standardattributes",
@@ -272,3 +274,29 @@ KINDS = {
     NeutronReservation: quota_reservations,
     NeutronCounted: neutron_counted,
 }
+
+
+def cells_part(keys: CellKeys, kinds) -> dict:
+    """The SELECTs of the port kinds for a run of `keys.cells` (model/cell_slice.py): the
+    ports of their instances, of their network caches and (when bindings are read) bound
+    to their hosts; then the bindings, addresses, floating IPs and groups of those ports.
+    Nothing when the ports themselves are not read (the kinds are then read whole)."""
+    if NeutronPort not in kinds:
+        return {}
+    p, b = ports, ml2_port_bindings
+    first = [neutron_ports().where(p.c.device_id.in_(uuids)) for uuids in batched(keys.instances)]
+    first += [neutron_ports().where(p.c.id.in_(ids)) for ids in batched(keys.ports)]
+    if PortBinding in kinds:
+        bound = [select(b.c.port_id).where(b.c.host.in_(hosts)) for hosts in batched(keys.hosts)]
+        first += [neutron_ports().where(p.c.id.in_(q)) for q in bound]
+
+    def of_ports(query, col) -> Statements:
+        return lambda got: [query().where(col.in_(ids)) for ids in batched({x.id for x in got[NeutronPort]})]
+
+    dependent = {
+        PortBinding: of_ports(port_bindings, b.c.port_id),
+        IpAllocation: of_ports(ip_allocations, ipallocations.c.port_id),
+        FloatingIp: of_ports(floating_ips, floatingips.c.fixed_port_id),
+        PortSecurityGroup: of_ports(port_security_groups, securitygroupportbindings.c.port_id),
+    }
+    return {NeutronPort: first, **{k: q for k, q in dependent.items() if k in kinds}}

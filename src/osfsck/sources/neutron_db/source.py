@@ -23,3 +23,6 @@ class NeutronDatabaseSource(ServiceDatabaseSource):
         "routerports, securitygroups, securitygrouprules, securitygroupportbindings, standardattributes, "
         "subnetpools, quotausages, reservations"
     )
+
+    def cells_part(self, keys, kinds):
+        return queries.cells_part(keys, kinds)

@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Select, func, literal, select
+from sqlalchemy import Select, func, literal, or_, select
 
+from osfsck.model.cell_slice import CellKeys
 from osfsck.model.facts.base import FactType
 from osfsck.model.facts.nova import (
     API_SCOPE,
@@ -23,6 +24,7 @@ from osfsck.model.facts.nova import (
     Migration,
 )
 from osfsck.model.facts.rpc import InstanceAction
+from osfsck.sources.db_read import batched
 from osfsck.sources.nova_db import tables as t
 from osfsck.sources.nova_db.quota_queries import QUOTA_API_KINDS, QUOTA_CELL_KINDS
 
@@ -38,6 +40,16 @@ def instance_mappings():
         im.c.created_at,
         im.c.updated_at,
     ).select_from(im.outerjoin(cm, im.c.cell_id == cm.c.id))
+
+
+def instance_mappings_part(keys: CellKeys) -> list:
+    """The mappings a run of `keys.cells` reads (model/cell_slice.py): those to its cells or
+    to no cell yet, then -- the second pass -- those of its own instances, wherever they
+    point (a wrong-cell mapping must not look like none), by uuid."""
+    im, cm = t.instance_mappings, t.cell_mappings
+    ids = select(cm.c.id).where(cm.c.uuid.in_(sorted(keys.cell_uuids)))
+    out = [instance_mappings().where(or_(im.c.cell_id.in_(ids), im.c.cell_id.is_(None)))]
+    return out + [instance_mappings().where(im.c.instance_uuid.in_(uuids)) for uuids in batched(keys.instances)]
 
 
 def build_requests():

@@ -6,8 +6,9 @@ from sqlalchemy import select
 
 from osfsck.clients.db import DatabaseError, SQLAlchemyError, describe, make_engine, stream
 from osfsck.config.settings import ConfigError, NovaSettings
+from osfsck.model.cell_slice import NEVER_INSIDE, NONE, cell_keys
 from osfsck.model.facts import kind_of
-from osfsck.model.facts.nova import API_SCOPE, Cell, cell_scope
+from osfsck.model.facts.nova import API_SCOPE, Cell, InstanceMapping, cell_scope
 from osfsck.model.result import SourceStatus
 from osfsck.model.secrets import redact_url
 from osfsck.model.snapshot import ANYWHERE, Snapshot
@@ -57,18 +58,19 @@ class NovaDatabaseSource(Source):
     def collect(self, kinds, known: Snapshot, sink: Snapshot, scopes=None) -> list[SourceStatus]:
         want_api = scopes is None or API_SCOPE in scopes
         api_url = self.api_database.url
+        api_kinds = [k for k in queries.API_KINDS if k in kinds] if want_api else []
         try:
             engine = make_engine(api_url)
             with engine.connect() as conn:
                 # the cells are listed here: an API database osfsck does not know lists none
                 known_schema(conn, "nova_api", API_SCOPE, sink)
+                at = utcnow()
                 cells = self._cells(conn)
                 named = self._named(cells)
-                api_kinds = [k for k in queries.API_KINDS if k in kinds] if want_api else []
-                at = utcnow()
-                for kind in api_kinds:
-                    for rows in stream(conn, narrowed(kind, queries.API_KINDS[kind](), self.within)):
-                        sink.add(kind.kind, map(as_fact(kind), rows))
+                if named is None:  # a whole run reads the API database's kinds now, whole
+                    for kind in api_kinds:
+                        for rows in stream(conn, narrowed(kind, queries.API_KINDS[kind](), self.within)):
+                            sink.add(kind.kind, map(as_fact(kind), rows))
             engine.dispose()
         except (DatabaseError, SQLAlchemyError, UnknownSchema) as e:
             reason = describe(e, api_url) if isinstance(e, SQLAlchemyError) else e.args[0]
@@ -85,16 +87,49 @@ class NovaDatabaseSource(Source):
                 return [SourceStatus(self.name, API_SCOPE, "failed", f"API database: {reason}")]
             return [cover_all(sink, [Cell, *queries.API_KINDS], API_SCOPE, self.name, False, f"API database: {reason}")]
         statuses = []
-        if want_api:
-            sink.add(kind_of(Cell), (Cell(API_SCOPE, c["uuid"], c["name"], c["disabled"]) for c in cells))
-            statuses.append(cover_all(sink, [Cell, *api_kinds], API_SCOPE, self.name, True, at=at))
         cell_kinds = [k for k in queries.CELL_KINDS if k in kinds]
         for c in cells:
             scope = cell_scope(c["name"])
             if (scopes is not None and scope not in scopes) or (named is not None and c["name"] not in named):
                 continue  # outside the run's scope: not read, not even connected to
             statuses.append(self._collect_cell(c, cell_kinds, sink, scope))
+        if want_api:
+            sink.add(kind_of(Cell), (Cell(API_SCOPE, c["uuid"], c["name"], c["disabled"]) for c in cells))
+            if named is None:
+                statuses.append(cover_all(sink, [Cell, *api_kinds], API_SCOPE, self.name, True, at=at))
+            else:
+                cover_all(sink, [Cell], API_SCOPE, self.name, True, at=at)
+                statuses.append(self._api_part(api_kinds, known.replace_scopes(sink), named, sink))
         return statuses
+
+    def _api_part(self, kinds, cells_read: Snapshot, named: set[str], sink: Snapshot) -> SourceStatus:
+        """The API database's kinds in a --cell run, after its cells (`cells_read`): what
+        concerns them (model/cell_slice.py), read whole when their instances were not."""
+        keys = cell_keys(cells_read.facts, cells_read.coverage, named)
+        never = [k for k in kinds if NEVER_INSIDE.get(k) == API_SCOPE] if keys is not None else []
+        cover_all(sink, never, API_SCOPE, self.name, True, part=NONE)
+        statements = {k: narrowed(k, queries.API_KINDS[k](), self.within) for k in kinds if k not in never}
+        parts, said = {}, ""
+        if keys is not None and InstanceMapping in statements:
+            statements[InstanceMapping] = queries.instance_mappings_part(keys)
+            parts = {InstanceMapping: keys.part}
+            said = (
+                f"instance mappings: to {keys.part[6:]} or to no cell, and of its {len(keys.instances)} "
+                "instance(s) wherever they point"
+            )
+        if never:
+            said += f"{'; ' if said else ''}{', '.join(k.kind for k in never)}: not read (no row lies in a cell)"
+        return read_database(
+            self.api_database.url,
+            statements,
+            sink,
+            API_SCOPE,
+            self.name,
+            "API database",
+            None,  # its schema version was read with its cell list
+            parts=parts,
+            reason=said,
+        )
 
     def _cells(self, conn) -> list[dict]:
         return read_cells(conn)

@@ -14,8 +14,9 @@ with no row is named from the same list: an allocation is never lost to a missin
 
 from __future__ import annotations
 
-from sqlalchemy import DateTime, Float, Integer, String, case, column, func, literal, select, table
+from sqlalchemy import DateTime, Float, Integer, String, case, column, func, literal, or_, select, table
 
+from osfsck.model.cell_slice import CellKeys
 from osfsck.model.facts.placement import (
     PLACEMENT_SCOPE,
     STANDARD_CLASSES,
@@ -24,6 +25,7 @@ from osfsck.model.facts.placement import (
     Inventory,
     ResourceProvider,
 )
+from osfsck.sources.db_read import batched
 
 resource_providers = table(
     "resource_providers",
@@ -139,3 +141,44 @@ KINDS = {
     Allocation: placement_allocations,
     Consumer: placement_consumers,
 }
+
+
+def cells_part(keys: CellKeys, kinds) -> dict:
+    """The SELECTs for a run of `keys.cells` (model/cell_slice.py): the allocations on the
+    providers of their compute nodes (by uuid, else by name, and those nested under them)
+    and of their instances and migrations; the providers of their nodes and of those
+    allocations, their inventories, and those consumers.  Nothing unless providers and
+    allocations are both read."""
+    if ResourceProvider not in kinds or Allocation not in kinds:
+        return {}
+    rp, a, c = resource_providers, allocations, consumers
+
+    def nodes_ids(column, values):
+        """The ids of the providers of these nodes (by uuid or by name), and of the
+        providers nested under them."""
+        node = rp.alias("node")
+        matched = select(node.c.id).where(getattr(node.c, column).in_(values))
+        return select(rp.c.id).where(or_(rp.c.id.in_(matched), rp.c.root_provider_id.in_(matched)))
+
+    on_nodes = [nodes_ids("uuid", b) for b in batched(keys.nodes)]
+    on_nodes += [nodes_ids("name", b) for b in batched(keys.node_names)]
+    allocated = [placement_allocations().where(a.c.resource_provider_id.in_(q)) for q in on_nodes]
+    allocated += [placement_allocations().where(a.c.consumer_id.in_(b)) for b in batched(keys.consumers)]
+
+    def providers(got) -> list:
+        used = {x.provider_uuid for x in got[Allocation]}
+        return [placement_providers().where(rp.c.id.in_(q)) for q in on_nodes] + [
+            placement_providers().where(rp.c.uuid.in_(b)) for b in batched(used)
+        ]
+
+    part = {Allocation: allocated, ResourceProvider: providers}
+    if Inventory in kinds:
+        part[Inventory] = lambda got: [
+            placement_inventories().where(rp.c.uuid.in_(b)) for b in batched({p.uuid for p in got[ResourceProvider]})
+        ]
+    if Consumer in kinds:
+        part[Consumer] = lambda got: [
+            placement_consumers().where(c.c.uuid.in_(b))
+            for b in batched(keys.consumers | {x.consumer_uuid for x in got[Allocation]})
+        ]
+    return part

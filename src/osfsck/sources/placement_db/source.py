@@ -20,3 +20,6 @@ class PlacementDatabaseSource(ServiceDatabaseSource):
     tables = (
         "resource_providers, inventories, allocations, consumers, consumer_types, projects, users, resource_classes"
     )
+
+    def cells_part(self, keys, kinds):
+        return queries.cells_part(keys, kinds)

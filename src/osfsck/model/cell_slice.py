@@ -1,0 +1,235 @@
+"""What a run scoped to cells (`--cell`) reads of the databases every cell shares: the
+part of each that concerns its cells, as a cell's own facts name it.
+
+The cells' own databases come first (their instances, hosts, compute nodes, migrations,
+volume and network mappings: `CellKeys`); then of Nova's API database, Neutron's, Cinder's
+and Placement's, only the rows those keys reach (`slice_facts` says which, row by row: the
+sources' SELECTs read the same rows, tests/integration/test_one_cell_run.py compares them).
+The coverage of what was read says so (`Coverage.part`: "cells:<names>"): every row of the
+part was read, nothing outside it.
+
+A part is read only where no check can need a row outside it to decide something inside
+the cells, and what a check could conclude from a row it misses only concerns objects
+the run cannot place inside (checks/scoping.py: an object whose cell no row read says
+may be anywhere, so it is undecided, never a finding):
+
+- an instance mapping settles a uuid's status only when its cell, read whole, holds the
+  instance (instance_index.status): every mapping to the cells, every mapping of their
+  instances (the second pass: an instance of the cell mapped elsewhere is a wrong-cell
+  mapping, not an unmapped one), and every mapping to no cell (a build) are read;
+- Neutron's ports are read for the cells' instances (device_id), the ports their network
+  caches name, and the ports bound to their hosts, with all their bindings, addresses,
+  floating IPs and groups -- unless the run also reads a whole-cloud source that looks a
+  port up by its id (OVN's northbound rows, NSX's objects, DNS records: a port outside
+  the part would look gone), when they are read whole;
+- Cinder's volumes and attachments are read for the cells' instances and block device
+  mappings, with every attachment of those volumes -- unless the run reads what the
+  cells' hosts hold of volumes (domain disks, iSCSI sessions and nodes name volumes and
+  targets of any instance), when they are read whole;
+- Placement's providers of the cells' compute nodes (and the providers nested under
+  them), the allocations on them and of the cells' instances and migrations, the
+  providers those allocations are on, their inventories, and those consumers;
+- quota rows of the shared databases (Cinder's, Neutron's, Nova's API usage rows) lie in
+  no cell: a `--cell` run reads none (`Coverage.part` "none").
+
+Everything else of the shared databases is read whole (cell list, build requests, Cinder's
+services and volume types, Neutron's networks, subnets, routers and security groups).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from osfsck.model.facts.base import FactType, kind_of
+from osfsck.model.facts.cinder import CINDER_SCOPE, CinderAttachment, CinderVolume
+from osfsck.model.facts.neutron import (
+    NEUTRON_SCOPE,
+    FloatingIp,
+    IpAllocation,
+    NeutronPort,
+    PortBinding,
+    PortSecurityGroup,
+)
+from osfsck.model.facts.nova import (
+    API_SCOPE,
+    ArchivedInstance,
+    BlockDeviceMapping,
+    Cell,
+    ComputeNode,
+    ComputeService,
+    Instance,
+    InstanceMapping,
+    InstanceNetwork,
+    Migration,
+    cell_scope,
+)
+from osfsck.model.facts.placement import PLACEMENT_SCOPE, Allocation, Consumer, Inventory, ResourceProvider
+from osfsck.model.facts.quota import (
+    CinderCounted,
+    CinderQuotaUsage,
+    CinderReservation,
+    NeutronCounted,
+    NeutronQuotaUsage,
+    NeutronReservation,
+    NovaQuotaUsage,
+)
+from osfsck.model.facts.rpc import InstanceAction
+
+NONE = "none"  # Coverage.part of a kind no row of which lies inside a cell: not read
+# the kinds of the shared databases no row of which lies in a cell (checks/scoping.py
+# places a quota row in its project and in the cell whose database holds it; these are
+# in none), by the scope a --cell run leaves unread
+NEVER_INSIDE: dict[FactType, str] = {
+    CinderQuotaUsage: CINDER_SCOPE,
+    CinderReservation: CINDER_SCOPE,
+    CinderCounted: CINDER_SCOPE,
+    NeutronQuotaUsage: NEUTRON_SCOPE,
+    NeutronReservation: NEUTRON_SCOPE,
+    NeutronCounted: NEUTRON_SCOPE,
+    NovaQuotaUsage: API_SCOPE,  # the API database's rows; a cell's own are read with it
+}
+MAPPING_KINDS: dict[FactType, str] = {InstanceMapping: API_SCOPE}
+PORT_KINDS: dict[FactType, str] = {
+    k: NEUTRON_SCOPE for k in (NeutronPort, PortBinding, IpAllocation, FloatingIp, PortSecurityGroup)
+}
+VOLUME_KINDS: dict[FactType, str] = {CinderVolume: CINDER_SCOPE, CinderAttachment: CINDER_SCOPE}
+PLACEMENT_KINDS: dict[FactType, str] = {k: PLACEMENT_SCOPE for k in (ResourceProvider, Inventory, Allocation, Consumer)}
+# whole-cloud kinds that look up by id what a part of these would miss: read beside
+# them, they keep them whole
+PORTS_WHOLE_BESIDE = frozenset({"ovn.nb_row", "nsx.object", "dns.record"})
+VOLUMES_WHOLE_BESIDE = frozenset({"hv.domain_volume", "hv.iscsi_session", "hv.iscsi_node"})
+WHOLE_BESIDE: dict[FactType, frozenset[str]] = {
+    **dict.fromkeys(PORT_KINDS, PORTS_WHOLE_BESIDE),
+    **dict.fromkeys(VOLUME_KINDS, VOLUMES_WHOLE_BESIDE),
+}
+# what the cells' databases must have been asked for before their part can be known
+KEY_KINDS = (
+    Cell,
+    Instance,
+    ArchivedInstance,
+    InstanceNetwork,
+    BlockDeviceMapping,
+    Migration,
+    InstanceAction,
+    ComputeNode,
+    ComputeService,
+)
+
+
+def part_of(cells: Iterable[str]) -> str:
+    """The Coverage.part of what was read for `cells` (names)."""
+    return "cells:" + ",".join(sorted(cells))
+
+
+def joined_parts(a: str, b: str) -> str:
+    """The part two reads of one scope make together (snapshots merged)."""
+    names = {n for p in (a, b) if p.startswith("cells:") for n in p[6:].split(",") if n}
+    return part_of(names) if names else NONE
+
+
+def sliced_kinds(alongside: Iterable[str]) -> dict[FactType, str]:
+    """The kinds read as a part (-> their scope), when the run reads `alongside` (kinds)."""
+    beside = set(alongside)
+    out = {**MAPPING_KINDS, **PLACEMENT_KINDS}
+    out.update((k, where) for k, where in {**PORT_KINDS, **VOLUME_KINDS}.items() if not beside & WHOLE_BESIDE[k])
+    return out
+
+
+@dataclass(frozen=True)
+class CellKeys:
+    """What the cells' own rows name, from which their part of the shared databases is read."""
+
+    cells: frozenset[str]  # names
+    cell_uuids: frozenset[str]
+    instances: frozenset[str]  # every instance uuid the cells' rows hold (live, deleted, archived)
+    migrations: frozenset[str]  # migration uuids (Placement's consumers of a move)
+    hosts: frozenset[str]  # the cells' compute hosts
+    nodes: frozenset[str]  # compute node uuids
+    node_names: frozenset[str]  # their hypervisor_hostname (a provider's name)
+    volumes: frozenset[str]  # the volumes their block device mappings name
+    attachments: frozenset[str]  # ... and Cinder attachments
+    ports: frozenset[str]  # the ports their network info caches name
+
+    @property
+    def part(self) -> str:
+        return part_of(self.cells)
+
+    @property
+    def consumers(self) -> frozenset[str]:
+        return self.instances | self.migrations
+
+
+def cell_keys(facts: Mapping[str, list[Any]], coverage: Iterable[tuple[str, str]], cells: set[str]) -> CellKeys | None:
+    """The keys of `cells` (names) from `facts` (by kind); None when the instances of one
+    of them were not asked for at all (a run of checks that read no instance): then the
+    shared databases are read whole."""
+    covered = set(coverage)
+    if not cells or any((kind_of(Instance), cell_scope(c)) not in covered for c in cells):
+        return None
+
+    def of(kind: FactType) -> list[Any]:
+        return [f for f in facts.get(kind_of(kind), ()) if f.cell in cells]
+
+    bdms, nets, nodes, moves = of(BlockDeviceMapping), of(InstanceNetwork), of(ComputeNode), of(Migration)
+    instances = {f.uuid for k in (Instance, ArchivedInstance) for f in of(k)} | {n.uuid for n in nets}
+    instances |= {f.instance_uuid for f in (*bdms, *moves, *of(InstanceAction)) if f.instance_uuid}
+    return CellKeys(
+        cells=frozenset(cells),
+        cell_uuids=frozenset(c.uuid for c in facts.get(kind_of(Cell), ()) if c.name in cells),
+        instances=frozenset(instances),
+        migrations=frozenset(m.uuid for m in moves if m.uuid),
+        hosts=frozenset(h.host for h in (*of(ComputeService), *nodes) if h.host),
+        nodes=frozenset(n.uuid for n in nodes if n.uuid),
+        node_names=frozenset(n.hypervisor_hostname for n in nodes if n.hypervisor_hostname),
+        volumes=frozenset(b.volume_id for b in bdms if b.volume_id),
+        attachments=frozenset(b.attachment_id for b in bdms if b.attachment_id),
+        ports=frozenset(p for n in nets for p in n.port_ids),
+    )
+
+
+def slice_facts(keys: CellKeys, facts: Mapping[FactType, list[Any]]) -> dict[FactType, list[Any]]:
+    """Of `facts` (a whole read of shared kinds, by fact type), the rows a run of
+    `keys.cells` reads: the specification of the sources' SELECTs (see the module's doc).
+    Kinds not in `facts` are left out; NEVER_INSIDE kinds come back empty."""
+    out: dict[FactType, list[Any]] = {}
+
+    def keep(kind: FactType, test: Any) -> list[Any]:
+        rows = [f for f in facts.get(kind, ()) if test(f)]
+        if kind in facts:
+            out[kind] = rows
+        return rows
+
+    k = keys
+    keep(
+        InstanceMapping,
+        lambda m: m.cell_uuid is None or m.cell_uuid in k.cell_uuids or m.instance_uuid in k.instances,
+    )
+    bound = {b.port_id for b in facts.get(PortBinding, ()) if b.host in k.hosts}
+    ports = {p.id for p in keep(NeutronPort, lambda p: p.device_id in k.instances or p.id in k.ports or p.id in bound)}
+    keep(PortBinding, lambda b: b.port_id in ports)
+    keep(IpAllocation, lambda a: a.port_id in ports)
+    keep(PortSecurityGroup, lambda g: g.port_id in ports)
+    keep(FloatingIp, lambda f: f.fixed_port_id in ports)
+    first = [
+        a
+        for a in facts.get(CinderAttachment, ())
+        if a.instance_uuid in k.instances or a.id in k.attachments or a.volume_id in k.volumes
+    ]
+    volumes = k.volumes | {a.volume_id for a in first}
+    keep(CinderVolume, lambda v: v.id in volumes)
+    keep(CinderAttachment, lambda a: a.volume_id in volumes)
+    roots = {p.uuid for p in facts.get(ResourceProvider, ()) if p.uuid in k.nodes or (p.name or "") in k.node_names}
+    nodes = {p.uuid for p in facts.get(ResourceProvider, ()) if p.uuid in roots or p.root_provider_uuid in roots}
+    allocations = keep(Allocation, lambda a: a.consumer_uuid in k.consumers or a.provider_uuid in nodes)
+    providers = nodes | {a.provider_uuid for a in allocations}
+    kept = keep(ResourceProvider, lambda p: p.uuid in providers)
+    uuids = {p.uuid for p in kept}
+    keep(Inventory, lambda i: i.provider_uuid in uuids)
+    consumers = k.consumers | {a.consumer_uuid for a in allocations}
+    keep(Consumer, lambda c: c.uuid in consumers)
+    for kind in NEVER_INSIDE:
+        if kind in facts:
+            out[kind] = [f for f in facts[kind] if f.scope != NEVER_INSIDE[kind]]
+    return out
