@@ -18,7 +18,7 @@ from osfsck.model.secrets import redact_connection_info
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.base import cover_all, utcnow
 from osfsck.sources.schema_version import UnknownSchema, known_schema, schema_said
-from osfsck.sources.stored_rows import as_fact
+from osfsck.sources.stored_rows import facts_of
 
 
 def without_secrets(kind, facts: list) -> list:
@@ -88,13 +88,15 @@ def read_database(
         at = utcnow()
         with engine.connect() as conn:
             schema = known_schema(conn, database, scope, sink) if database else None
+            shared: dict[str, dict] = {}  # repeated values, one object each (stored_rows.facts_of)
             for kind, stmt in statements.items():
                 stmts = stmt(got) if callable(stmt) else stmt
                 several = isinstance(stmts, list)
                 facts: list = []
+                make = facts_of(kind, shared)
                 for one in stmts if several else [stmts]:
                     for rows in stream(conn, one):
-                        facts.extend(map(as_fact(kind), rows))
+                        facts.extend(make(rows))
                 got[kind] = without_secrets(kind, list(dict.fromkeys(facts)) if several else facts)
         engine.dispose()
     except UnknownSchema as e:

@@ -17,7 +17,7 @@ from osfsck.sources.db_read import narrowed, read_database
 from osfsck.sources.nova_db import queries, tables
 from osfsck.sources.nova_db.cell_urls import resolve_cell_url
 from osfsck.sources.schema_version import VERSION_TABLES, UnknownSchema, known_schema
-from osfsck.sources.stored_rows import as_fact
+from osfsck.sources.stored_rows import facts_of
 
 
 def read_cells(conn) -> list[dict]:
@@ -68,9 +68,11 @@ class NovaDatabaseSource(Source):
                 cells = self._cells(conn)
                 named = self._named(cells)
                 if named is None:  # a whole run reads the API database's kinds now, whole
+                    shared: dict[str, dict] = {}
                     for kind in api_kinds:
+                        make = facts_of(kind, shared)
                         for rows in stream(conn, narrowed(kind, queries.API_KINDS[kind](), self.within)):
-                            sink.add(kind.kind, map(as_fact(kind), rows))
+                            sink.add(kind.kind, make(rows))
             engine.dispose()
         except (DatabaseError, SQLAlchemyError, UnknownSchema) as e:
             reason = describe(e, api_url) if isinstance(e, SQLAlchemyError) else e.args[0]
