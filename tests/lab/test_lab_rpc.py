@@ -6,6 +6,8 @@ the services process's heartbeats reaching the live hosts only."""
 import datetime as dt
 import sqlite3
 
+import pytest
+
 from osfsck_lab import build, database, rpc, rpc_services, schemas, volumes
 
 NOW = dt.datetime(2026, 11, 25, 12, 0)
@@ -135,3 +137,39 @@ def test_each_release_declares_its_services_queues():
         assert sum(n.startswith("compute-alt_fanout_") for n in names) == (len(live) if alt else 0)
         assert {"cinder-scheduler", f"cinder-scheduler.{volumes.CINDER_HOST}"} <= names
         assert any(n.startswith("cinder-volume_fanout_") for n in names)
+
+
+def test_a_failed_start_stops_the_broker_even_when_the_services_process_would_not_end(tmp_path, monkeypatch):
+    # found on an L build under load: the queues did not settle, the services process
+    # did not end in time, and the broker (marked with its own short home, which no
+    # sweep of the lab's folder finds) kept running
+    from osfsck_lab import rabbitmq, services
+    from osfsck_lab.hypervisors import LabError
+
+    class Broker:
+        def __init__(self, folder, timeout):
+            self.folder = folder
+            self.argv, self.env, self.pidfile, self.log = ["beam"], {"HOME": "short"}, "pid", "log"
+            self.http_port = self.epmd_port = self.amqp_port = 1
+
+    stopped = []
+
+    def stop(entry, out):
+        stopped.append(entry["program"])
+        if entry["program"] == "python":
+            raise LabError("rpc-services (pid 7) did not end")
+
+    def unsettled(*args, **kwargs):
+        raise LabError("RabbitMQ: queues not settled after 705s: compute")
+
+    monkeypatch.setattr(rabbitmq, "Broker", Broker)
+    monkeypatch.setattr(rpc, "load", lambda broker, queues: None)
+    monkeypatch.setattr(rpc, "services_config", lambda c, broker: {})
+    monkeypatch.setattr(services, "start", lambda entry, out: None)
+    monkeypatch.setattr(services, "stop", stop)
+    monkeypatch.setattr(rpc, "settle", unsettled)
+    (tmp_path / "rabbitmq").mkdir()
+    with pytest.raises(LabError, match="not settled") as e:
+        rpc.start(tmp_path, cloud())
+    assert stopped == ["python", "beam"]
+    assert "did not end" in "\n".join(e.value.__notes__)
