@@ -8,6 +8,7 @@ partial and adds no fact, so no check takes an object that was merely not read f
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from urllib.parse import quote
 
 from osfsck.clients.nsx import NsxClient, NsxError
@@ -17,6 +18,7 @@ from osfsck.model.result import SourceStatus
 from osfsck.model.secrets import redact_url
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.base import NotConfigured, Source, cover_all, utcnow
+from osfsck.sources.detach import facts_from
 from osfsck.sources.nsx.mapping import NsxShapeError, manager_parent, to_fact
 
 POLICY_BASE = "/policy/api/v1/infra"
@@ -77,13 +79,14 @@ class NsxSource(Source):
 
 def read_policy(client: NsxClient, deployment) -> list[NsxObject]:
     """Facts of every Policy object the checks judge; NsxError or NsxShapeError."""
-    segments = [to_fact(POLICY, o, None, deployment) for o in client.list(SEGMENTS)]
+    # each list's facts detached from its pages while they are held (sources/detach.py)
+    segments = facts_from(client.list(SEGMENTS), lambda o: to_fact(POLICY, o, None, deployment))
     facts = list(segments)
     with ThreadPoolExecutor(PORT_LISTS_IN_PARALLEL) as pool:
         for seg, ports in zip(segments, pool.map(lambda seg: _segment_ports(client, seg.id), segments)):
-            facts.extend(to_fact(POLICY, o, seg.id, deployment) for o in ports)
+            facts.extend(facts_from(ports, partial(to_fact, POLICY, parent_id=seg.id, deployment=deployment)))
     for path in POLICY_LISTS:
-        facts.extend(to_fact(POLICY, o, None, deployment) for o in client.list(path))
+        facts.extend(facts_from(client.list(path), lambda o: to_fact(POLICY, o, None, deployment)))
     return facts
 
 
@@ -104,5 +107,5 @@ def read_manager(client: NsxClient, deployment) -> list[NsxObject]:
     facts: list[NsxObject] = []
     with ThreadPoolExecutor(len(MANAGER_LISTS)) as pool:
         for objects in pool.map(client.list, MANAGER_LISTS):
-            facts.extend(to_fact(MANAGER, o, manager_parent(o), deployment) for o in objects)
+            facts.extend(facts_from(objects, lambda o: to_fact(MANAGER, o, manager_parent(o), deployment)))
     return facts

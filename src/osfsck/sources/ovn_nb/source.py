@@ -26,6 +26,7 @@ from osfsck.model.facts.ovn import (
 from osfsck.model.result import SourceStatus
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.base import NotConfigured, Source, SourceError, cover_all, utcnow
+from osfsck.sources.detach import detached
 from osfsck.sources.ovn_nb.mapping import to_fact
 
 # only these columns are asked for: the cost is per cell sent and parsed, and a port
@@ -78,7 +79,7 @@ class OvnNorthboundSource(Source):
         try:
             tables = select(self.settings, SCHEMA, COLUMNS)
             with gcpause.paused():  # some 56,000 facts from the rows of 40,000 ports
-                facts = facts_of(tables)
+                facts = detached(facts_of(tables))  # while `tables` is held: sources/detach.py
         except OvnNbError as e:
             return [cover_all(sink, (OvnNbRow,), OVN_NB_SCOPE, self.name, False, str(e))]
         sink.add(kind_of(OvnNbRow), facts)

@@ -16,6 +16,7 @@ from osfsck.model.result import SourceStatus
 from osfsck.model.secrets import redact_url
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.base import NotConfigured, Source, cover_all, utcnow
+from osfsck.sources.detach import facts_from
 from osfsck.sources.rabbitmq.mapping import RabbitShapeError, to_fact
 
 
@@ -79,7 +80,7 @@ class RabbitMQSource(Source):
     def _vhost(self, client: RabbitClient, broker: str, vhost: str, sink: Snapshot) -> SourceStatus:
         scope, at = queue_scope(broker, vhost), utcnow()
         try:
-            facts = [to_fact(broker, vhost, q) for q in client.queues(vhost)]
+            facts = facts_from(client.queues(vhost), lambda q: to_fact(broker, vhost, q))  # sources/detach.py
         except RabbitError as e:
             if e.status == 404:
                 e = RabbitError(f"{e}: no vhost {vhost!r} on broker {broker} (or no permission on it)")
