@@ -89,3 +89,12 @@ def test_an_instance_named_as_its_hostname_holds_one_name():
     assert net[0].display_name is net[0].hostname
     other = facts_of(InstanceNetwork, {})([(fresh("cell:c1"), "i-2", 0, fresh("vm-2"), fresh("VM 2"), None, T)])
     assert (other[0].hostname, other[0].display_name) == ("vm-2", "VM 2")
+
+
+def test_an_instance_uuid_is_one_object_across_the_kinds_of_one_database_read():
+    shared: dict = {}
+    [inst] = facts_of(Instance, shared)([instance_row(1)])
+    [net] = facts_of(InstanceNetwork, shared)([(fresh("cell:c1"), fresh("uuid-1"), 0, "vm-1", "vm-1", None, T)])
+    assert net.uuid == inst.uuid and net.uuid is inst.uuid
+    [alloc] = facts_of(Allocation, shared)([("placement", fresh("uuid-1"), "rp", "VCPU", 1)])
+    assert alloc.consumer_uuid is not inst.uuid  # a consumer's table, not an instance's

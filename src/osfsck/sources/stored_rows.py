@@ -9,7 +9,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from osfsck.model.facts.base import FactType
+from osfsck.model.facts.base import FactType, kind_of
 from osfsck.model.facts.cinder import CinderAttachment
 from osfsck.model.facts.dns import DesignateRecord, absolute
 from osfsck.model.facts.nova import BlockDeviceMapping, InstanceNetwork
@@ -130,8 +130,36 @@ REPEATED = frozenset(
 )  # fmt: skip
 
 
-def repeated_fields(kind: FactType) -> tuple[int, ...]:
-    return tuple(i for i, name in enumerate(kind._fields) if name in REPEATED)
+# Ids that several kinds of one database read hold: an instance's uuid is in its row, its
+# network info cache, its block device mappings, migrations and actions; a Placement
+# consumer's in each of its allocations; a Neutron port's id in its bindings, addresses
+# and security groups.  One object per id within the read (its table is dropped after).
+SAME_ID = {
+    ("nova.instance", "uuid"): "instance",
+    ("nova.instance_network", "uuid"): "instance",
+    ("nova.block_device_mapping", "instance_uuid"): "instance",
+    ("nova.migration", "instance_uuid"): "instance",
+    ("nova.instance_action", "instance_uuid"): "instance",
+    ("placement.consumer", "uuid"): "consumer",
+    ("placement.allocation", "consumer_uuid"): "consumer",
+    ("neutron.port", "id"): "port",
+    ("neutron.port_binding", "port_id"): "port",
+    ("neutron.ip_allocation", "port_id"): "port",
+    ("neutron.port_security_group", "port_id"): "port",
+}
+
+
+def repeated_fields(kind: FactType) -> list[tuple[int, str]]:
+    """(position, the name of its table of shared values) of each field of `kind` whose
+    values repeat."""
+    out = []
+    for i, name in enumerate(kind._fields):
+        same = SAME_ID.get((kind_of(kind), name))
+        if same is not None:
+            out.append((i, "id of " + same))  # no field is named so
+        elif name in REPEATED:
+            out.append((i, name))
+    return out
 
 
 def facts_of(kind: FactType, shared: dict[str, dict[Any, Any]]) -> Callable[[list[Row]], list[Any]]:
@@ -145,7 +173,7 @@ def facts_of(kind: FactType, shared: dict[str, dict[Any, Any]]) -> Callable[[lis
     if not at:
         return lambda rows: list(map(make, rows))
     new = partial(tuple.__new__, kind)
-    tables = [(i, shared.setdefault(kind._fields[i], {})) for i in at]
+    tables = [(i, shared.setdefault(name, {})) for i, name in at]
     converted = kind in CONVERTERS  # else a row is the fact's fields in order
 
     def facts(rows: list[Row]) -> list[Any]:
