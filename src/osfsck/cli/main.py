@@ -18,6 +18,7 @@ from osfsck import __version__
 from osfsck.cli import completion, exitcodes, helptext, logs, output, plans, report_cmd, serve, streams
 from osfsck.cli.progress import progress_factory
 from osfsck.cli.scoping import scope_arguments, scope_of
+from osfsck.clients import heap
 from osfsck.config import ConfigError, load_settings
 from osfsck.config.load import parse_duration
 from osfsck.engine import admin, wiring
@@ -524,6 +525,7 @@ def dispatch(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    heap.fewer_malloc_arenas()  # before any source's thread allocates: clients/heap.py
     # a reader that leaves (`osfsck checks | head -1`) ends the output, not the run
     with streams.guarded():
         return _main(argv)
