@@ -79,10 +79,10 @@ class MarkOvnRevisionStale(ConditionalUpdate):
         kind, oid, revision = n.get("kind"), n.get("id"), n.get("revision_number")
         if kind not in TYPES or not oid or revision is None:
             return f"{self.name} marks Neutron objects; this finding names none it knows ({kind})"
-        row = finding.evidence.get("row")
-        if row is None:  # OV102: OVN has no row at all
+        if finding.code == "OV102":  # OVN has no row at all
             stale, why = INITIAL_REV_NUM, "has no OVN row"
         else:  # OV103: the NB row is at an older revision
+            row = finding.evidence["row"]
             stale, why = int(row["revision"]), f"is at revision {row['revision']} in OVN"
         if stale >= int(revision):
             return f"{kind} {oid}: OVN's revision {stale} is not behind Neutron's {revision}"
