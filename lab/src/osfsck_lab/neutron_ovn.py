@@ -86,16 +86,17 @@ class Api:
         return json.loads(data) if data else {}
 
 
-def start(c: Cloud, out: Path, url: str, release: str, running: dict) -> tuple[Api, OvsdbServer, OvsdbServer, list]:
-    """The Neutron database, OVN's central services with a chassis per host, and
-    neutron-server with ML2/OVN; each recorded in `running` as it starts.  Returns (the
-    API, the NB and SB servers, the osfsck.toml lines of `[neutron]`'s API)."""
+def start(
+    out: Path, url: str, release: str, running: dict, hosts: list[str]
+) -> tuple[Api, OvsdbServer, OvsdbServer, list]:
+    """The Neutron database, OVN's central services with a chassis per host (the network
+    node's a gateway), and neutron-server with ML2/OVN; each recorded in `running` as it
+    starts.  Returns (the API, the NB and SB servers, the `[neutron]` API lines)."""
     database.create(url, "neutron", release)
     _default_rule_templates(url)
     entries, nb, sb = ovn_central.start(out)
     running.update(entries)
-    hosts = sorted({b["host"] for b in c.net.bindings if b["host"]} | {h for h, _ in c.hosts} | {NETWORK_NODE})
-    ovn_central.add_chassis(sb, hosts, gateways=(NETWORK_NODE,))
+    ovn_central.add_chassis(sb, sorted({*hosts, NETWORK_NODE}), gateways=(NETWORK_NODE,))
     running["neutron-server"], lines = neutron_server.start_neutron(out, url, ovn=(nb.remote, sb.remote))
     endpoint = lines[0].split('"')[1]
     return Api(endpoint), nb, sb, lines
@@ -111,7 +112,7 @@ def _default_rule_templates(url: str) -> None:
         ("ingress", "IPv4", "PARENT", False),
         ("ingress", "IPv6", "PARENT", False),
     ]
-    with _engine(url).begin() as conn:
+    with engine(url).begin() as conn:
         for direction, ethertype, remote, non_default in templates:
             sid = conn.execute(
                 text(
@@ -145,7 +146,8 @@ def realize(c: Cloud, out: Path, url: str, release: str, running: dict) -> tuple
 
 
 def _realize(c: Cloud, out: Path, url: str, release: str, running: dict) -> tuple[OvsdbServer, list]:
-    api, nb, sb, lines = start(c, out, url, release, running)
+    hosts = [b["host"] for b in c.net.bindings if b["host"]] + [h for h, _ in c.hosts]
+    api, nb, sb, lines = start(out, url, release, running, hosts)
     ids = create(c, api)
     _remap(c, ids)
     retired = sorted({b["host"] for b in c.net.bindings if b["host"].startswith("retired-")})
@@ -158,7 +160,7 @@ def _realize(c: Cloud, out: Path, url: str, release: str, running: dict) -> tupl
     if behind:
         raise LabError(f"Neutron's maintenance left {len(behind)} objects behind in OVN: {behind[:3]}")
     inject(c, api, nb)
-    with _engine(url).begin() as conn:
+    with engine(url).begin() as conn:
         conn.execute(text("DELETE FROM quotausages"))  # the lab's own rows (lab/quotas.py) go in
     return nb, lines
 
@@ -352,7 +354,7 @@ def _remap(c: Cloud, ids: dict[str, str]) -> None:
 # -- settling ------------------------------------------------------------------------------
 
 
-def _engine(url: str):
+def engine(url: str):
     return create_engine(url, poolclass=NullPool)
 
 
@@ -364,7 +366,7 @@ def _age(c: Cloud, url: str) -> None:
     late = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0) - c.now
     spec_attrs = {a["id"]: a for a in n.attrs}
     dates = []
-    with _engine(url).begin() as conn:
+    with engine(url).begin() as conn:
         for field, table in ATTR_TABLES.items():
             server = dict(conn.execute(text(f"SELECT id, standard_attr_id FROM {table}")).all())
             for row in getattr(n, field):
@@ -377,7 +379,7 @@ def _age(c: Cloud, url: str) -> None:
 def drifted(url: str) -> list[tuple]:
     """(type, uuid, OVN's revision, Neutron's) of every object Neutron's bookkeeping says
     is behind in OVN."""
-    with _engine(url).connect() as conn:
+    with engine(url).connect() as conn:
         return [
             tuple(r)
             for r in conn.execute(
