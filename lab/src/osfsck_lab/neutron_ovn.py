@@ -67,12 +67,11 @@ class Api:
             self.base + path,
             method=method,
             data=json.dumps(body).encode() if body is not None else None,
-            # noauth makes every call an admin's (NoauthFakeProjectId elevates the context);
-            # a port's binding:profile is the service role's (Nova's) to write
-            # a port's binding:profile is the service role's (Nova's) to write; the calls are
-            # the admin project's, as an operator's (Neutron makes a default group for the
-            # project of every call)
-            headers={"Content-Type": "application/json", "X-Roles": "service", "X-Project-Id": "admin"},
+            # noauth: a call without a project is an admin's of "fake_project_id"
+            # (NoauthFakeProjectId elevates it; Neutron gives that project a default group:
+            # _adopt_groups), with the roles given here: bindings and binding:profile are the
+            # service role's (Nova's) to write (a call naming its project is not elevated)
+            headers={"Content-Type": "application/json", "X-Roles": "service"},
         )
         try:
             with urllib.request.urlopen(req, timeout=120) as r:
@@ -148,7 +147,7 @@ def realize(c: Cloud, out: Path, url: str, release: str, running: dict) -> tuple
 def _realize(c: Cloud, out: Path, url: str, release: str, running: dict) -> tuple[OvsdbServer, list]:
     hosts = [b["host"] for b in c.net.bindings if b["host"]] + [h for h, _ in c.hosts]
     api, nb, sb, lines = start(out, url, release, running, hosts)
-    ids = create(c, api)
+    ids = create(c, api, url)
     _remap(c, ids)
     retired = sorted({b["host"] for b in c.net.bindings if b["host"].startswith("retired-")})
     for host in retired:  # decommissioned after the port was bound there (NT102)
@@ -168,7 +167,7 @@ def _realize(c: Cloud, out: Path, url: str, release: str, running: dict) -> tupl
 # -- through the API ----------------------------------------------------------------------
 
 
-def create(c: Cloud, api: Api) -> dict[str, str]:
+def create(c: Cloud, api: Api, url: str) -> dict[str, str]:
     """Every object of the spec through the API; returns {spec id: server id}."""
     n = c.net
     ids: dict[str, str] = {}
@@ -259,9 +258,9 @@ def create(c: Cloud, api: Api) -> dict[str, str]:
 
 
 def _adopt_groups(c: Cloud, api: Api, ids: dict) -> None:
-    """Default security groups Neutron made that the spec has none of (the admin project's,
-    which made the external network's metadata port): into the spec with their rules, so
-    that NSX and the quotas are derived with them."""
+    """Default security groups Neutron made that the spec has none of (the projects of the
+    API's calls and of the external network's metadata port): into the spec with their
+    rules, so that NSX and the quotas are derived with them."""
     n = c.net
     old = c.now - 400 * network.DAY
     for g in api("GET", "/security-groups")["security_groups"]:
@@ -314,7 +313,7 @@ def _binding_hosts(c: Cloud) -> dict[str, str]:
 
 def _extra_bindings(c: Cloud, api: Api, ids: dict) -> None:
     """INACTIVE bindings as Nova makes them for a live migration (binding-extended:
-    POST /ports/{id}/bindings), and the source binding's `migrating_to`."""
+    POST /ports/{id}/bindings), and the source binding's `migrating_to` (binding:profile)."""
     for b in c.net.bindings:
         if b["status"] == "INACTIVE":
             api("POST", f"/ports/{ids[b['port_id']]}/bindings", {"binding": {"host": b["host"]}})
