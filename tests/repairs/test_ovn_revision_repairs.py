@@ -41,9 +41,15 @@ def neutron(request, new_db):
     """(url, ctx, set_revision, revision) on a Neutron database holding the scenarios' port."""
     url = new_db("neutron")
     database.create(url, "neutron", request.param)
-    database.insert_rows(url, "standardattributes", [{"id": SA, "resource_type": "ports", "revision_number": 7}])
+    database.insert_rows(
+        url,
+        "standardattributes",
+        [
+            {"id": SA, "resource_type": "ports", "revision_number": 7},
+            {"id": SA + 1, "resource_type": "networks", "revision_number": 2},
+        ],
+    )
     database.insert_rows(url, "networks", [{"id": "net", "standard_attr_id": SA + 1}])
-    database.insert_rows(url, "standardattributes", [{"id": SA + 1, "resource_type": "networks"}])
     database.insert_rows(
         url,
         "ports",
