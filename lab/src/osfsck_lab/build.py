@@ -14,6 +14,8 @@ from osfsck_lab import (
     hypervisors,
     iscsiadm_standin,
     network,
+    neutron_ovn,
+    neutron_server,
     nova_rows,
     placement,
     processes,
@@ -38,15 +40,22 @@ def build(
     hv_mode: str | None = None,
     run_as: str | None = None,
     now: dt.datetime | None = None,
+    neutron: str = "imitation",
 ) -> dict:
     """Build the lab cloud in `out`.  Its lab.json is written first, as a lab whose build
     has not finished: whatever step fails (or an interrupt), the build stops every server it
-    started, and `lab stop` can too."""
+    started, and `lab stop` can too.  `neutron` "real": the network is written by the real
+    Neutron with ML2/OVN (lab/neutron_ovn.py; the small profile of the newest release, on
+    MariaDB), not by the lab's imitation of it."""
     prof = PROFILES[profile]
     release = release or schemas.releases()[0]
     if release not in schemas.releases():
         raise LabError(f"unknown schema release {release!r} (have: {', '.join(schemas.releases())})")
     hv_mode = hv_mode or prof.hypervisors
+    if neutron == "real":
+        _can_run_neutron(profile, release, db_url)
+    elif neutron != "imitation":
+        raise LabError(f"unknown --neutron {neutron!r} (imitation or real)")
     out = Path(out).resolve()
     if (out / "lab.json").exists():
         stop(out)
@@ -59,13 +68,14 @@ def build(
             "seed": seed,
             "release": release,
             "hypervisors": hv_mode,
+            "neutron": neutron,
             "building": True,
             "hosts": {},
             "services": {},
         },
     )
     try:
-        return _build(out, profile, seed, db_url, release, hv_mode, run_as, now)
+        return _build(out, profile, seed, db_url, release, hv_mode, run_as, now, neutron)
     except BaseException as failed:
         _stop_after(failed, out)
         raise
@@ -80,23 +90,32 @@ def _build(
     hv_mode: str,
     run_as: str | None,
     now: dt.datetime | None,
+    neutron: str = "imitation",
 ) -> dict:
     prof = PROFILES[profile]
     now = (now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)).replace(microsecond=0)
     cloud = spec(profile, seed, now, release)
     volumes.for_release(cloud, release)
+    running: dict = {}
+    real = None
+    if neutron == "real":  # before the rest is derived from the spec: the ids become the server's
+        url = database.database_urls(out, db_url, f"lab{seed}", ["neutron"])["neutron"]
+        real = neutron_ovn.realize(cloud, out, url, release, running)
     zones = services.dns_zone_records(cloud)
-    northbound = services.ovn_northbound(cloud)
+    northbound = None if real else services.ovn_northbound(cloud)
     nsx = services.nsx_manager(cloud)
-    urls = _write_databases(cloud, out, db_url, f"lab{seed}", release)
+    urls = _write_databases(cloud, out, db_url, f"lab{seed}", release, neutron=real is None)
     paths = _write_folders(cloud, out, prof.real_bytes_per_mb)
     uris = _write_hypervisors(cloud, out, paths, hv_mode, run_as)
     iscsiadms = _write_iscsi(cloud, out)
-    running, service_lines = {}, []
+    service_lines: list[str] = []
     running["named"], lines = services.start_dns(out, zones)
     service_lines += lines
-    running["ovsdb-server"], lines = services.start_ovn(out, northbound)
-    service_lines += lines
+    if real:
+        service_lines += ["[ovn]", f'nb_connection = "{real[0].remote}"', ""]
+    else:
+        running["ovsdb-server"], lines = services.start_ovn(out, northbound)
+        service_lines += lines
     running["nsx"], lines = services.start_nsx(out, nsx)
     service_lines += lines
     entries, lines = rpc.start(out, cloud)  # the broker and the live services' process
@@ -110,12 +129,13 @@ def _build(
             indent=2,
         )
     )
-    _write_config(out, urls, paths, uris, iscsiadms, db_url, service_lines)
+    _write_config(out, urls, paths, uris, iscsiadms, db_url, service_lines, real[1] if real else [])
     lab = {
         "profile": profile,
         "seed": seed,
         "release": release,
         "hypervisors": hv_mode,
+        "neutron": neutron,
         "hosts": {h: {"uri": uris[h], "instances_path": paths[h]} for h, _ in cloud.hosts},
         "services": running,
     }
@@ -131,6 +151,19 @@ def _build(
     }
 
 
+def _can_run_neutron(profile: str, release: str, db_url: str | None) -> None:
+    """The real Neutron is the one in its virtualenv (the newest release's), at the small
+    scale (M and L create tens of thousands of objects: the imitation writes them), on
+    MariaDB (ML2/OVN's hash ring and revision rows)."""
+    if neutron_server.available() is None:
+        raise LabError(neutron_server.NOT_INSTALLED)
+    if profile != "small" or release != schemas.releases()[0] or not db_url:
+        raise LabError(
+            f"--neutron real builds the small profile of release {schemas.releases()[0]} on MariaDB (--db-url); "
+            "other labs keep the imitation"
+        )
+
+
 def spec(profile: str, seed: int, now: dt.datetime, release: str | None = None) -> Cloud:
     """The lab cloud `build` writes, as a pure description: consistent, then faulted."""
     prof = PROFILES[profile]
@@ -141,7 +174,8 @@ def spec(profile: str, seed: int, now: dt.datetime, release: str | None = None) 
 
 
 # -- databases ---------------------------------------------------------------------------
-def _write_databases(c: Cloud, out: Path, db_url: str | None, prefix: str, release: str) -> dict:
+def _write_databases(c: Cloud, out: Path, db_url: str | None, prefix: str, release: str, neutron: bool = True) -> dict:
+    """Every database of the lab; Neutron's only with `neutron` (else the real Neutron wrote it)."""
     names = ["nova_api", "cinder", "neutron", "placement"] + [f"nova_{cell}" for cell, _ in c.cells]
     urls = database.database_urls(out, db_url, prefix, names)
     database.create(urls["nova_api"], "nova_api", release)
@@ -187,7 +221,8 @@ def _write_databases(c: Cloud, out: Path, db_url: str | None, prefix: str, relea
         database.insert_rows(url, "services", nova_rows.service_rows(c, cell, release))
         database.insert_rows(url, "compute_nodes", nova_rows.compute_node_rows(c, cell, placement.node_uuid))
     _write_cinder(c, urls["cinder"], release)
-    _write_neutron(c, urls["neutron"], release)
+    if neutron:
+        _write_neutron(c, urls["neutron"], release)
     placement.write(c, urls, release)
     quotas.write(c, urls)
     rpc.write(c, urls)
@@ -339,7 +374,14 @@ def _subject(subject: str, paths: dict) -> str:
 
 
 def _write_config(
-    out: Path, urls: dict, paths: dict, uris: dict, iscsiadms: dict, db_url: str | None, service_lines: list[str]
+    out: Path,
+    urls: dict,
+    paths: dict,
+    uris: dict,
+    iscsiadms: dict,
+    db_url: str | None,
+    service_lines: list[str],
+    neutron_lines: list[str] | None = None,
 ) -> None:
     lines = ["# osfsck configuration for this lab cloud (written by `osfsck lab build`)", "", "[nova]"]
     if db_url:
@@ -349,6 +391,7 @@ def _write_config(
         lines.append(f'cell_url_base = "{database.plain_mysql(db_url)}"')
         for service in ("cinder", "neutron"):
             lines += ["", f"[{service}]", f'database = "{database.plain_mysql(urls[service])}"']
+        lines += neutron_lines or []  # the Networking API, in [neutron], the last section written
     else:
         lines.append('api_database = "sqlite:///db/nova_api.sqlite"')
         for service in ("cinder", "neutron"):

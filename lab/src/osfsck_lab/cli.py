@@ -20,7 +20,15 @@ def say(error: Exception) -> None:
 def cmd_lab(args) -> int:
     try:
         if args.lab_command == "build":
-            info = lab_build.build(Path(args.out), args.profile, args.seed, args.db_url, args.release, args.hypervisors)
+            info = lab_build.build(
+                Path(args.out),
+                args.profile,
+                args.seed,
+                args.db_url,
+                args.release,
+                args.hypervisors,
+                neutron=args.neutron,
+            )
             print(
                 f"lab cloud in {info['dir']}: {info['hosts']} hypervisors, {info['instances']} instance rows "
                 f"(+{info['archived']} archived), {info['faults']} injected faults (truth.json)"

@@ -26,6 +26,13 @@ def register(sub) -> dict:
         choices=("libvirtd", "testfiles"),
         help="libvirtd per host (default for small) or libvirt test-driver files (M, L)",
     )
+    b.add_argument(
+        "--neutron",
+        choices=("imitation", "real"),
+        default="imitation",
+        help="who writes the network: the lab's imitation of Neutron (default), or the real neutron-server "
+        "with ML2/OVN (small profile, newest release, --db-url)",
+    )
     for name, helptext in (
         ("start", "start the lab's hypervisor daemons again"),
         ("stop", "stop the lab's hypervisor daemons"),

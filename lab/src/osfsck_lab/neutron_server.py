@@ -12,6 +12,13 @@ Neutron and its ~150 dependencies live in their own virtualenv (scripts/setup ma
 `.venv-neutron` next to osfsck's `.venv`), never in osfsck's.  Without it the lab is built
 without a Networking API and delete-port falls back to its runbook.
 
+With `ovn` (the lab's `--neutron real`), ML2 runs the real OVN mechanism driver and the
+`ovn-router` L3 plugin on the lab's OVN northbound and southbound databases
+(lab/ovn_central.py), and `start_maintenance` runs `neutron-ovn-maintenance-worker`, the
+process that holds the NB lock and runs the OVN maintenance tasks (its inconsistency task
+re-syncs what ovn_revision_numbers says is behind).  That needs MariaDB (the hash ring,
+the revision rows).
+
 The lab's Neutron database may be MariaDB (`lab build --db-url`) or its SQLite file: Neutron's
 migrations do not run on SQLite (ALTER of constraints), but they are not needed here (the
 lab writes the schema from the DDL they produce), and Neutron's runtime reads, deletes and
@@ -20,11 +27,14 @@ checks revisions (If-Match) on SQLite as on MariaDB.
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import time
 import urllib.request
 from pathlib import Path
 
-from osfsck_lab import wsgi_service
+from osfsck_lab import processes, wsgi_service
 from osfsck_lab.hypervisors import LabError
 from osfsck_lab.keystone_server import Keystone
 from osfsck_lab.loopback import free_port
@@ -53,9 +63,37 @@ with open(pidfile, "w") as f:
     f.write(f"{os.getpid()}\\n")
 sys.argv = ["neutron-api"] + [a for c in confs for a in ("--config-file", c)]
 from neutron.wsgi.api import application  # noqa: E402  (reads the configuration, loads ML2)
+import signal  # noqa: E402
+
+# once ML2/OVN is loaded SIGTERM is caught and the process stays (its OVSDB connection
+# threads): the lab stops its server at once, as it would stop uWSGI
+signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
 '''
     + SERVE
 )
+
+# The maintenance worker (`neutron-ovn-maintenance-worker`'s entry point) behind a pidfile:
+# oslo.service forks the worker itself, and stopping this parent stops it.
+MAINTENANCE_RUNNER = '''\
+"""neutron-ovn-maintenance-worker (written by osfsck lab build)."""
+import os
+import sys
+
+pidfile, confs = sys.argv[1], sys.argv[2:]
+with open(pidfile, "w") as f:
+    f.write(f"{os.getpid()}\\n")
+sys.argv = ["neutron-ovn-maintenance-worker"] + [a for c in confs for a in ("--config-file", c)]
+from neutron.cmd.server import main_ovn_maintenance  # noqa: E402
+
+sys.exit(main_ovn_maintenance())
+'''
+MAINTENANCE_LOG = "maintenance.log"
+# oslo.service titles the worker's processes "neutron-ovn-maintenance-worker: master
+# process [...]" (setproctitle = off notwithstanding): by that the lab knows them
+MAINTENANCE_TITLE = "neutron-ovn-maintenance-worker"
+# logged by maintenance.py's log_maintenance_task only when the task really ran (the
+# worker held the NB lock)
+INCONSISTENCIES_DONE = "OVN maintenance task check_for_inconsistencies finished"
 
 ML2_CONF = """\
 [ml2]
@@ -77,6 +115,34 @@ vni_ranges = 1000:2000
 vni_ranges = 1:65536
 """
 
+# ML2/OVN: tenant networks are geneve; mech_driver.initialize() exits below a geneve
+# max_header_size of 38 (OVN_MIN_GENEVE_MAX_HEADER_SIZE); sync mode off, or the
+# maintenance worker walks and logs every object at its start (OvnNbSynchronizer); the
+# metadata port per network as deployment tools configure it
+ML2_OVN_CONF = """\
+[ml2]
+type_drivers = local,flat,vlan,geneve
+project_network_types = geneve
+mechanism_drivers = ovn
+extension_drivers = port_security
+
+[ml2_type_flat]
+flat_networks = *
+
+[ml2_type_vlan]
+network_vlan_ranges = physnet1:100:200
+
+[ml2_type_geneve]
+vni_ranges = 1:65536
+max_header_size = 38
+
+[ovn]
+ovn_nb_connection = {nb}
+ovn_sb_connection = {sb}
+neutron_sync_mode = off
+ovn_metadata_enabled = true
+"""
+
 
 def available() -> str | None:
     """The python of Neutron's virtualenv, or None when Neutron is not installed."""
@@ -89,11 +155,13 @@ def start_neutron(
     python: str | None = None,
     timeout: float = START_TIMEOUT,
     keystone: Keystone | None = None,
+    ovn: tuple[str, str] | None = None,
 ) -> tuple[dict, list[str]]:
     """neutron-server for the lab in `out`, on the Neutron database at `database_url`;
     returns (its lab.json entry, the API lines of the osfsck.toml `[neutron]` section).
     With `keystone`, behind Keystone (`auth_strategy = keystone`: keystonemiddleware, from
-    Neutron's own virtualenv) instead of noauth."""
+    Neutron's own virtualenv) instead of noauth.  With `ovn` (the NB and SB connections),
+    ML2/OVN instead of the logger driver."""
     python = python or available()
     if python is None:
         raise LabError(NOT_INSTALLED)
@@ -109,8 +177,8 @@ def start_neutron(
     shutil.copyfile(paste, folder / "api-paste.ini")
     port = free_port()
     log = folder / "neutron-server.log"
-    (folder / "neutron.conf").write_text(_neutron_conf(folder, connection, log, keystone))
-    (folder / "ml2_conf.ini").write_text(ML2_CONF)
+    (folder / "neutron.conf").write_text(_neutron_conf(folder, connection, log, keystone, ovn is not None))
+    (folder / "ml2_conf.ini").write_text(ML2_OVN_CONF.format(nb=ovn[0], sb=ovn[1]) if ovn else ML2_CONF)
     (folder / "serve.py").write_text(RUNNER)
     pidfile = folder / "neutron-server.pid"
     argv = [
@@ -125,7 +193,7 @@ def start_neutron(
     ready = urllib.request.Request(
         f"http://127.0.0.1:{port}/v2.0/networks?limit=1", headers={"X-Auth-Token": keystone.token()} if keystone else {}
     )
-    entry = wsgi_service.launch("neutron-server", folder, argv, pidfile, port, log, ready, timeout)
+    entry = wsgi_service.launch("neutron-server", folder, argv, pidfile, port, log, ready, timeout, _env(folder))
     # behind Keystone the endpoint is the catalog's (Keystone.add_endpoint)
     return entry, [] if keystone else [f'endpoint = "http://127.0.0.1:{port}"', 'auth = "none"']
 
@@ -133,12 +201,102 @@ def start_neutron(
 stop_neutron = wsgi_service.stop
 
 
-def _neutron_conf(folder: Path, connection: str, log: Path, keystone: Keystone | None) -> str:
+def _env(folder: Path) -> dict:
+    """Neutron's API learns its worker count from uWSGI or mod_wsgi, else ASGI_WORKERS
+    (common/wsgi_utils.py); ML2/OVN's hash ring refuses to work without it.  Its one-time
+    election files are keyed by the parent's PID in the temporary folder: one of the lab's
+    own, so that two labs (or tests) started by one process never share them."""
+    tmp = folder / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    # SPT_NOENV: setproctitle, once ML2/OVN has loaded it, would overwrite the environment
+    # (and the lab's marker in it) to make room for a longer process title
+    return {"ASGI_WORKERS": "1", "TMPDIR": str(tmp), "SPT_NOENV": "1"}
+
+
+def start_maintenance(out: Path, python: str | None = None) -> dict:
+    """`neutron-ovn-maintenance-worker` on the configuration `start_neutron` wrote in
+    `out`/neutron (with `ovn`); returns its lab.json entry.  It logs to its own file
+    (`maintenance_log`); `wait_for_inconsistencies` tells when its inconsistency task ran."""
+    python = python or available()
+    if python is None:
+        raise LabError(NOT_INSTALLED)
+    folder = Path(out).resolve() / "neutron"
+    (folder / "maintenance.py").write_text(MAINTENANCE_RUNNER)
+    (folder / "maintenance.conf").write_text(f"[DEFAULT]\nlog_file = {folder / MAINTENANCE_LOG}\n")
+    pidfile = folder / "maintenance.pid"
+    pidfile.unlink(missing_ok=True)
+    argv = [python, str(folder / "maintenance.py"), str(pidfile)]
+    argv += [str(folder / name) for name in ("neutron.conf", "ml2_conf.ini", "maintenance.conf")]
+    entry = {
+        "program": MAINTENANCE_TITLE,
+        "argv": argv,
+        "env": _env(folder),
+        "pidfile": str(pidfile),
+        "log": str(folder / "maintenance.stdout"),
+    }
+    with open(entry["log"], "ab") as stdout:
+        subprocess.Popen(
+            argv,
+            stdout=stdout,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=folder,
+            env={**os.environ, **entry["env"], **processes.marker_env(folder)},
+        )
+    return entry
+
+
+def maintenance_log(out: Path) -> Path:
+    return Path(out).resolve() / "neutron" / MAINTENANCE_LOG
+
+
+def wait_for_inconsistencies(out: Path, after: int = 0, timeout: float = 120.0) -> float:
+    """Until the maintenance worker's log says its inconsistency task finished, in what the
+    log holds beyond byte `after` (its size before a restart); returns the seconds waited.
+    The task runs at the worker's start (run_immediately), then every 300 s."""
+    log, start = maintenance_log(out), time.monotonic()
+    while time.monotonic() - start < timeout:
+        try:
+            with open(log, "rb") as f:
+                f.seek(after)
+                if INCONSISTENCIES_DONE.encode() in f.read():
+                    return time.monotonic() - start
+        except OSError:
+            pass
+        time.sleep(0.25)
+    raise LabError(
+        f"Neutron's maintenance worker did not run its inconsistency task within {timeout:.0f}s: "
+        + wsgi_service.tail(log, Path(out).resolve() / "neutron" / "maintenance.stdout")
+    )
+
+
+def stop_maintenance(entry: dict, out: Path) -> None:
+    """Stop the worker and the process it forked (which holds the NB lock): a worker
+    started next must find the lock free, or it skips its first run."""
+    wsgi_service.stop(entry, out)
+    conf = entry["argv"][-1]  # its maintenance.conf: in the command line before and after the title
+    processes.stopped(processes.find(MAINTENANCE_TITLE, conf) + processes.find("python", conf))
+
+
+def restart_maintenance(out: Path, entry: dict) -> dict:
+    """Stop the worker (its NB lock goes with its connection) and start it again: its
+    inconsistency task then runs at once instead of up to 300 s later.  Returns the new
+    entry once the task has run."""
+    stop_maintenance(entry, out)
+    log = maintenance_log(out)
+    size = log.stat().st_size if log.exists() else 0
+    entry = start_maintenance(out, entry["argv"][0])
+    wait_for_inconsistencies(out, after=size)
+    return entry
+
+
+def _neutron_conf(folder: Path, connection: str, log: Path, keystone: Keystone | None, ovn: bool = False) -> str:
     return f"""\
 [DEFAULT]
 auth_strategy = {"keystone" if keystone else "noauth"}
 core_plugin = ml2
-service_plugins = router
+service_plugins = {"ovn-router" if ovn else "router"}
 api_paste_config = {folder / "api-paste.ini"}
 state_path = {folder / "state"}
 transport_url = fake:/

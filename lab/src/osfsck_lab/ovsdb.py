@@ -32,19 +32,23 @@ def _program(name: str) -> str:
 
 class OvsdbServer:
     """`OvsdbServer(folder)` creates `folder`/nb.db from `schema` (unless it exists) and
-    serves it on 127.0.0.1:`port` (a free one by default) and on `folder`/nb.sock.
+    serves it on 127.0.0.1:`port` (a free one by default) and on `folder`/nb.sock (`name`
+    names the files: "sb" for a southbound database).
 
     `remote` is the connection string osfsck's `[ovn] nb_connection` takes."""
 
-    def __init__(self, folder: Path, *, schema: Path = NB_SCHEMA, port: int | None = None, timeout: float = 10):
+    def __init__(
+        self, folder: Path, *, schema: Path = NB_SCHEMA, port: int | None = None, timeout: float = 10, name: str = "nb"
+    ):
         if not Path(schema).exists():
             raise OvsdbError(f"{schema} is missing: install ovn-central (it ships the NB schema)")
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.db = self.folder / "nb.db"
-        self.socket = self.folder / "nb.sock"
-        self.pidfile = self.folder / "nb.pid"
-        self.log = self.folder / "nb.log"
+        self.name = name
+        self.db = self.folder / f"{name}.db"
+        self.socket = self.folder / f"{name}.sock"
+        self.pidfile = self.folder / f"{name}.pid"
+        self.log = self.folder / f"{name}.log"
         self.port = port or free_port()
         if not self.db.exists():
             subprocess.run(
@@ -72,7 +76,7 @@ class OvsdbServer:
             f"--remote=punix:{self.socket}",
             f"--remote=ptcp:{self.port}:127.0.0.1",
             f"--pidfile={self.pidfile}",
-            f"--unixctl={self.folder / 'nb.ctl'}",
+            f"--unixctl={self.folder / f'{self.name}.ctl'}",
             f"--log-file={self.log}",
         ]
 

@@ -85,7 +85,12 @@ def _read(pid: int, name: str) -> list[str]:
 
 
 def _args(pid: int) -> list[str]:
-    return _read(pid, "cmdline")
+    args = _read(pid, "cmdline")
+    if len([a for a in args if a]) == 1 and " " in args[0]:
+        # setproctitle (imported by ML2/OVN's neutron-server) rewrites the command line as
+        # one string: its words are the arguments
+        return args[0].split()
+    return args
 
 
 def _names(text: str, path: str) -> bool:

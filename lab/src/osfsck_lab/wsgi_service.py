@@ -71,10 +71,11 @@ def launch(
     service_log: Path,
     ready: urllib.request.Request,
     timeout: float,
+    env: dict | None = None,
 ) -> dict:
-    """Start the runner `argv` in `folder` and wait until `ready` answers 200; returns its
-    lab.json entry.  A runner that does not come up is stopped, and the error quotes the end
-    of its logs."""
+    """Start the runner `argv` in `folder` (with `env` added to its environment) and wait
+    until `ready` answers 200; returns its lab.json entry.  A runner that does not come up is
+    stopped, and the error quotes the end of its logs."""
     pidfile.unlink(missing_ok=True)
     entry = {
         "program": "python",
@@ -82,6 +83,7 @@ def launch(
         "pidfile": str(pidfile),
         "log": str(folder / "stdout.log"),
         "port": port,
+        **({"env": env} if env else {}),
     }
     with open(entry["log"], "ab") as stdout:
         proc = subprocess.Popen(
@@ -91,7 +93,7 @@ def launch(
             stdin=subprocess.DEVNULL,
             start_new_session=True,
             cwd=folder,
-            env={**os.environ, **processes.marker_env(folder)},
+            env={**os.environ, **(env or {}), **processes.marker_env(folder)},
         )
     try:
         wait_ready(name, ready, timeout, proc)

@@ -91,9 +91,11 @@ class MissingOvnObject(Check):
         for that run only.
 
     Repair:
-        A runbook (manual): Neutron must create the row itself, with its own columns,
-        by its maintenance task (bump the object) or `neutron-ovn-db-sync-util
-        --ovn-neutron_sync_mode=repair`.
+        `mark-ovn-revision-stale` (safe): the object's row in Neutron's
+        ovn_revision_numbers is set to -1, as Neutron leaves it when its own OVN create
+        failed, and Neutron's maintenance task creates the row with its own columns within
+        5 minutes.  The runbook when that cannot be planned: bump the object, or
+        `neutron-ovn-db-sync-util --ovn-neutron_sync_mode=repair`.
     """
 
     code = "OV102"
@@ -102,7 +104,7 @@ class MissingOvnObject(Check):
     severity = Severity.HIGH
     needs = NEEDS
     relies_on = NEEDS
-    repairs = ("missing-ovn-object-runbook",)
+    repairs = ("mark-ovn-revision-stale", "missing-ovn-object-runbook")
     defaults = {"min_age": MIN_AGE}
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:

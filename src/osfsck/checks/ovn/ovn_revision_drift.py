@@ -54,9 +54,11 @@ class OvnRevisionDrift(Check):
         bookkeeping decides those).
 
     Repair:
-        A runbook (manual): make Neutron write the object again (an update that bumps its
-        revision, which the maintenance task or the next API call pushes to OVN) or
-        `neutron-ovn-db-sync-util --ovn-neutron_sync_mode=repair`.
+        `mark-ovn-revision-stale` (safe): the object's row in Neutron's
+        ovn_revision_numbers is set to the NB row's revision, as Neutron leaves it when its
+        own OVN update failed, and Neutron's maintenance task updates the row within 5
+        minutes.  The runbook when that cannot be planned: make Neutron write the object
+        again, or `neutron-ovn-db-sync-util --ovn-neutron_sync_mode=repair`.
     """
 
     code = "OV103"
@@ -65,7 +67,7 @@ class OvnRevisionDrift(Check):
     severity = Severity.MEDIUM
     needs = NEEDS
     relies_on = NEEDS
-    repairs = ("ovn-revision-drift-runbook",)
+    repairs = ("mark-ovn-revision-stale", "ovn-revision-drift-runbook")
     defaults = {"grace_age": GRACE_AGE}
 
     def run(self, snap: Snapshot, out: CheckOutput) -> None:
