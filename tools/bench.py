@@ -393,8 +393,8 @@ def whole_run(lab: Path, config: Path, figures: dict) -> None:
     result, wall, usage, code, stderr = check_process(lab, config)
     truth = json.loads((lab / "truth.json").read_text())
     found = {(f["code"], f["subject"]["id"]) for f in result["findings"]}
-    ripe = lab_truth.ripened(truth, result["taken_at"])
-    want = lab_truth.faults(truth) | ripe
+    faults, ripe = lab_truth.faults(truth), lab_truth.ripened(truth, result["taken_at"])
+    want = faults | ripe
     partial = [s for s in result["sources"] if s["status"] != "ok"]
     checks_s = {c["code"]: c for c in result.get("checks", [])}
     figures.update(
@@ -405,6 +405,7 @@ def whole_run(lab: Path, config: Path, figures: dict) -> None:
         peak_rss_mb=usage.ru_maxrss / 1024,
         findings=len(found),
         truth=len(want),
+        faults=len(faults),
         ripened=len(ripe),
         missed=len(want - found),
         extra=len(found - want),
@@ -415,12 +416,12 @@ def whole_run(lab: Path, config: Path, figures: dict) -> None:
     for name, seconds in sorted(figures["run_sources_s"].items(), key=lambda kv: -kv[1]):
         say(f"    {name:28} {seconds:6.1f} s inside the run (concurrently)")
     say(
-        f"  findings {len(found)} = truth.json {len(want)}: exact {found == want} "
-        f"(missed {len(want - found)}, extra {len(found - want)}); partial sources {len(partial)}"
+        f"  findings {len(found)} = truth.json's {len(faults)} faults + {len(ripe)} ripened near misses: "
+        f"exact {found == want} (missed {len(want - found)}, extra {len(found - want)}); partial sources {len(partial)}"
     )
     say(
-        f"  truth.json: {len(truth['faults'])} faults and {len(ripe)} of {len(truth.get('ripening', ()))} "
-        f"near misses ripened into findings by the run's snapshot ({result['taken_at']})"
+        f"  ripened: {len(ripe)} of the {len(truth.get('ripening', ()))} near misses truth.json lists as "
+        f"legitimate only while young, by the run's snapshot ({result['taken_at']})"
     )
     if stderr.strip():
         say("  stderr: " + stderr.strip().splitlines()[-1])
