@@ -167,7 +167,12 @@ def populate(c: Cloud, api: str = "policy") -> Store:
     plugins = [p for p in n.ports if p["device_owner"].startswith("compute:") or not p["device_owner"]]
     for p in plugins:
         if c.now - created[p["standard_attr_id"]] < IN_FLIGHT:
-            c.ripens("NX102", p["id"], created[p["standard_attr_id"]] + threshold("NX102", "min_age"), "a new port")
+            c.ripens(
+                "NX102",
+                p["id"],
+                created[p["standard_attr_id"]] + threshold("NX102", "min_age"),
+                "a port seconds old not yet in NSX",
+            )
     ports = [
         rec(
             p,

@@ -82,7 +82,12 @@ def rows(c: Cloud, release: str = NEWEST) -> Northbound:
             continue  # utils.is_lsp_ignored: floating IP ports have no LSP
         if c.now - created[p["standard_attr_id"]] < MINUTE:
             # Neutron's NB write of a port made seconds ago is still in flight
-            c.ripens("OV102", p["id"], created[p["standard_attr_id"]] + threshold("OV102", "min_age"), "a new port")
+            c.ripens(
+                "OV102",
+                p["id"],
+                created[p["standard_attr_id"]] + threshold("OV102", "min_age"),
+                "a port seconds old not yet in OVN",
+            )
             continue
         lsps.setdefault(p["network_id"], []).append(
             _add(
