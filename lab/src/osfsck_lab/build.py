@@ -123,9 +123,22 @@ def _build(
     service_lines += lines
     service_lines += services.start_placement(out, urls["placement"], db_url, running)
     truth = [{**t, "subject": _subject(t["subject"], paths)} for t in cloud.truth]
+    # the near misses a check reports once they are old enough, each from `at` (UTC, as `now`)
+    ripening = [
+        {**r, "subject": _subject(r["subject"], paths), "at": r["at"].isoformat()}
+        for r in sorted(cloud.ripening, key=lambda r: (r["at"], r["code"], r["subject"]))
+    ]
     (out / "truth.json").write_text(
         json.dumps(
-            {"profile": profile, "seed": seed, "release": release, "faults": truth, "near_misses": cloud.notes},
+            {
+                "profile": profile,
+                "seed": seed,
+                "release": release,
+                "now": now.isoformat(),
+                "faults": truth,
+                "near_misses": cloud.notes,
+                "ripening": ripening,
+            },
             indent=2,
         )
     )

@@ -12,6 +12,7 @@ import random
 import uuid as uuidlib
 from dataclasses import dataclass, field
 
+from osfsck.checks.registry import find
 from osfsck_lab.profiles import Profile
 
 
@@ -72,6 +73,8 @@ class Cloud:
     rpc: object = None  # lab.rpc's state (services, actions, queues)
     truth: list = field(default_factory=list)  # {"code", "subject"}
     notes: list = field(default_factory=list)  # near misses, for people
+    # near misses a check reports once they are old enough: {"code", "subject", "at", "why"}
+    ripening: list = field(default_factory=list)
     _next_id: dict = field(default_factory=dict)
 
     # -- identities ---------------------------------------------------------------------
@@ -235,10 +238,43 @@ class Cloud:
     def fault(self, code: str, subject: str, note: str) -> None:
         self.truth.append({"code": code, "subject": subject, "note": note})
 
+    def ripens(self, code: str, subject: str, at: dt.datetime, why: str) -> None:
+        """A near miss that check `code` reports as `subject` from `at` on: the lab's
+        timestamps are relative to `now`, so a lab checked long after its build finds it."""
+        entry = {"code": code, "subject": subject, "at": at, "why": why}
+        if entry not in self.ripening:  # a part of the lab made twice (a test's) records it once
+            self.ripening.append(entry)
+
+    def ripens_stuck_task(self, row: dict, why: str, migration: dict | None = None, started=None) -> None:
+        """NV301's rule: its task's threshold past the row's last change (and `started`, its
+        instance action's), migration_age past its migration's."""
+        last = max(t for t in (row["updated_at"], started) if t)
+        at = last + threshold("NV301", "thresholds", row["task_state"])
+        if migration is not None:
+            at = max(at, migration["updated_at"] + threshold("NV301", "migration_age"))
+        self.ripens("NV301", row["uuid"], at, why)
+
+    def ripens_stuck_build(self, row: dict, why: str) -> None:
+        """NV302's rule: build_age past the row's last change, on no host or a host whose
+        nova-compute is down (the lab's dead hosts); on a live host a build is never stuck."""
+        if row["host"] is None or row["host"] in getattr(self.rpc, "dead", {}):
+            at = max(row["created_at"], row["updated_at"]) + threshold("NV302", "build_age")
+            self.ripens("NV302", row["uuid"], at, why)
+
     def faulted_ids(self) -> set[str]:
         """Every id a fault's subject names ("port/host", "name type data" split): a new
         fault picks its object outside these, so two faults never share one."""
         return {part for t in self.truth for part in t["subject"].replace(" ", "/").split("/")}
+
+
+def threshold(code: str, param: str, key: str | None = None) -> dt.timedelta:
+    """Check `code`'s default `param` (seconds; `key` of a table of them), as osfsck defines
+    it: the age at which a near miss of that check becomes its finding."""
+    check = find(code)
+    if check is None:
+        raise KeyError(f"no check {code}")
+    value = check.defaults[param]
+    return dt.timedelta(seconds=value[key] if key is not None else value)
 
 
 def consistent_cloud(profile: Profile, seed: int, now: dt.datetime, release: str = "2026.2") -> Cloud:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from osfsck_lab import network, placement, quotas, rpc, volumes
-from osfsck_lab.cloud import Cloud, DirSpec
+from osfsck_lab.cloud import Cloud, DirSpec, threshold
 
 DAYS = dt.timedelta(days=3)
 
@@ -170,6 +170,7 @@ def near_misses(c: Cloud) -> None:
         disk_remaining=0,
     )
     row.update(progress=62, updated_at=c.ago(seconds=3))
+    c.ripens_stuck_task(row, "live migration running", m)
     # resize waiting for confirmation: domain on both, a _resize folder on the source
     row = c.add_instance(cell, h2, vm_state="resized")
     c.add_domain(h1, row, active=False)
@@ -180,7 +181,7 @@ def near_misses(c: Cloud) -> None:
     c.add_domain(h1, row, active=False)
     c.add_migration(cell, row, type_="evacuation", status="done", source=h1, dest=h2, age=dt.timedelta(hours=2))
     # building: scheduled to h2, not spawned yet
-    c.add_instance(
+    row = c.add_instance(
         cell,
         h2,
         vm_state="building",
@@ -190,10 +191,17 @@ def near_misses(c: Cloud) -> None:
         folder=False,
         age=dt.timedelta(seconds=30),
     )
+    c.ripens_stuck_build(row, "build in progress")
     # a build request seconds old, not scheduled yet
     fresh = c.uuid()
     c.build_requests.append(
         {"instance_uuid": fresh, "project_id": "project-01", "created_at": c.now - dt.timedelta(seconds=20)}
+    )
+    c.ripens(
+        "NV204",
+        fresh,
+        c.build_requests[-1]["created_at"] + threshold("NV204", "unscheduled_after"),
+        "fresh build request",
     )
     c.mappings.append(
         {
@@ -215,6 +223,12 @@ def near_misses(c: Cloud) -> None:
     # deleted minutes ago: Nova's own pending-delete task is still removing its folder
     row = c.add_instance(cell, h2, deleted=True, deleted_age=dt.timedelta(minutes=4))
     c.dirs.setdefault(h2, []).append(DirSpec(row["uuid"], age=dt.timedelta(minutes=4)))
+    c.ripens(
+        "HV110",
+        _dir_subject(c, h2, row["uuid"]),
+        max(row["deleted_at"], c.now - c.dirs[h2][-1].age) + threshold("HV110", "min_age"),
+        "deleted minutes ago",
+    )
     # a guest an operator defined by hand: not Nova's
     c.add_domain(h1, {"uuid": c.uuid(), "id": 0, "display_name": ""}, active=True, nova=False).name = "ops-debug-vm"
     c.notes += [

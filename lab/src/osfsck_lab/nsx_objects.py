@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from osfsck_lab.cloud import Cloud
+from osfsck_lab.cloud import Cloud, threshold
 from osfsck_lab.nsx_standin import MANAGER as M
 from osfsck_lab.nsx_standin import POLICY as P
 from osfsck_lab.nsx_standin import Store
@@ -164,6 +164,15 @@ def populate(c: Cloud, api: str = "policy") -> Store:
     groups_of: dict = {}
     for b in n.port_groups:
         groups_of.setdefault(b["port_id"], []).append(b["security_group_id"])
+    plugins = [p for p in n.ports if p["device_owner"].startswith("compute:") or not p["device_owner"]]
+    for p in plugins:
+        if c.now - created[p["standard_attr_id"]] < IN_FLIGHT:
+            c.ripens(
+                "NX102",
+                p["id"],
+                created[p["standard_attr_id"]] + threshold("NX102", "min_age"),
+                "a port seconds old not yet in NSX",
+            )
     ports = [
         rec(
             p,
@@ -172,9 +181,8 @@ def populate(c: Cloud, api: str = "policy") -> Store:
             device_owner=p["device_owner"],
             groups=groups_of.get(p["id"], []),
         )
-        for p in n.ports
-        if (p["device_owner"].startswith("compute:") or not p["device_owner"])
-        and c.now - created[p["standard_attr_id"]] >= IN_FLIGHT
+        for p in plugins
+        if c.now - created[p["standard_attr_id"]] >= IN_FLIGHT
     ]
     store = Store()
     mirror(store, api, networks, ports, [rec(r) for r in n.routers], [rec(g) for g in n.groups])

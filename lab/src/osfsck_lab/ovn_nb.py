@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from osfsck_lab import schemas
-from osfsck_lab.cloud import Cloud
+from osfsck_lab.cloud import Cloud, threshold
 
 MINUTE = dt.timedelta(minutes=1)
 # the schema releases whose NB rows differ (ovn_client.py of neutron 24.2.2 and of master)
@@ -81,7 +81,14 @@ def rows(c: Cloud, release: str = NEWEST) -> Northbound:
         if p["device_owner"] == "network:floatingip":
             continue  # utils.is_lsp_ignored: floating IP ports have no LSP
         if c.now - created[p["standard_attr_id"]] < MINUTE:
-            continue  # Neutron's NB write of a port made seconds ago is still in flight
+            # Neutron's NB write of a port made seconds ago is still in flight
+            c.ripens(
+                "OV102",
+                p["id"],
+                created[p["standard_attr_id"]] + threshold("OV102", "min_age"),
+                "a port seconds old not yet in OVN",
+            )
+            continue
         lsps.setdefault(p["network_id"], []).append(
             _add(
                 nb,

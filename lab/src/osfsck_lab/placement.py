@@ -34,7 +34,7 @@ from sqlalchemy.pool import NullPool
 from osfsck.model.facts.nova import MIGRATION_TERMINAL
 from osfsck.model.facts.placement import CONSUMER_INSTANCE, CONSUMER_MIGRATION, STANDARD_CLASSES
 from osfsck_lab import database
-from osfsck_lab.cloud import Cloud
+from osfsck_lab.cloud import Cloud, threshold
 
 CLASS_ID = {name: i for i, name in enumerate(STANDARD_CLASSES)}
 # total, reserved, allocation_ratio as the libvirt driver reports them with nova.conf's
@@ -202,6 +202,7 @@ def near_misses(c: Cloud) -> None:
         age=dt.timedelta(seconds=30),
     )
     _hold(st, row["uuid"], h1, row, CONSUMER_INSTANCE, row["created_at"])
+    c.ripens_stuck_build(row, "build scheduled, host not yet set, allocation claimed")
     # a build request just scheduled: allocated, not yet an instance in any cell
     known = {r["uuid"] for rows in c.instances.values() for r in rows}
     for b in c.build_requests:
@@ -212,6 +213,12 @@ def near_misses(c: Cloud) -> None:
     h2 = c.other_host(h1)
     row = c.add_instance(cell, h2, deleted=True, deleted_age=dt.timedelta(minutes=3), domain=False, folder=False)
     _hold(st, row["uuid"], h2, row, CONSUMER_INSTANCE, row["created_at"])
+    c.ripens(
+        "PL101",
+        row["uuid"],
+        max(row["deleted_at"], st.consumers[row["uuid"]]["last"]) + threshold("PL101", "min_age"),
+        "instance deleted 3 minutes ago still allocated",
+    )
     # (populate already gave the migrations in progress their two consumers)
     c.notes += [
         "build scheduled, host not yet set, allocation claimed",

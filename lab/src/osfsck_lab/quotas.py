@@ -28,7 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from osfsck_lab import database, volumes
-from osfsck_lab.cloud import Cloud
+from osfsck_lab.cloud import Cloud, threshold
 
 MINUTE = dt.timedelta(minutes=1)
 HOUR = dt.timedelta(hours=1)
@@ -332,6 +332,7 @@ def near_misses(c: Cloud) -> None:
     project = _take(c, "cinder")
     kind = "iscsi"
     vol = volumes.add_volume(c, kind, project, status="creating", age=2 * MINUTE)
+    volumes.ripens_stuck(c, vol, "volume create in flight")
     for resource, delta in (
         ("volumes", 1),
         ("gigabytes", vol["size"]),
@@ -339,13 +340,23 @@ def near_misses(c: Cloud) -> None:
         (f"gigabytes_{TYPE_NAME}", vol["size"]),
     ):
         usage = _row(c, project, resource)
-        _reservation(c, usage, delta, created=c.now - 2 * MINUTE)
+        r = _reservation(c, usage, delta, created=c.now - 2 * MINUTE)
         usage["updated_at"] = c.now - 2 * MINUTE
+        # counted in use by Cinder, not yet committed to the row: a drift once not in flight
+        c.ripens(
+            "QU101",
+            f"cinder/{project}/{resource}",
+            max(usage["updated_at"], r["created_at"], vol["updated_at"]) + threshold("QU101", "min_age"),
+            "volume create in flight (reserved, not committed)",
+        )
+        _ripens_expired(c, r, "volume create in flight: its reservation")
     # a reservation made hours ago (expires tomorrow), and one expired an hour ago that
     # the scheduler's daily expiry has not reached yet: both still held in reserved
     project = _take(c, "cinder")
-    _reservation(c, _row(c, project, "volumes"), 1, created=c.now - 5 * HOUR)
-    _reservation(c, _row(c, project, "gigabytes"), 2, created=c.now - HOUR - RESERVATION_EXPIRE)
+    r = _reservation(c, _row(c, project, "volumes"), 1, created=c.now - 5 * HOUR)
+    _ripens_expired(c, r, "reservation made hours ago, not expired")
+    r = _reservation(c, _row(c, project, "gigabytes"), 2, created=c.now - HOUR - RESERVATION_EXPIRE)
+    _ripens_expired(c, r, "reservation expired an hour ago, within Cinder's daily expiry")
     # a migration's or backup's temporary volume (use_quota false) is not counted
     project = _take(c, "cinder")
     volumes.add_volume(c, "rbd", project, status="available", age=2 * DAY, use_quota=False)
@@ -363,6 +374,11 @@ def near_misses(c: Cloud) -> None:
         "Neutron quota usage marked dirty",
         "deleted volumes and snapshots (not counted)",
     ]
+
+
+def _ripens_expired(c: Cloud, r: dict, why: str) -> None:
+    """QU102's rule: the clean interval past the reservation's expiry."""
+    c.ripens("QU102", f"cinder/{r['uuid']}", r["expire"] + threshold("QU102", "cinder_clean_interval"), why)
 
 
 # -- the databases ---------------------------------------------------------------------------

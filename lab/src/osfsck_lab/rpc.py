@@ -135,8 +135,9 @@ def near_misses(c: Cloud) -> None:
     row = c.add_instance(cell, h1, task_state="rebooting")
     row["updated_at"] = c.ago(minutes=1)
     _action(c, cell, row, "reboot", c.ago(minutes=1), "compute_reboot_instance")
+    c.ripens_stuck_task(row, "reboot started a minute ago", started=c.ago(minutes=1))
     # just scheduled: no host yet
-    c.add_instance(
+    row = c.add_instance(
         cell,
         None,
         vm_state="building",
@@ -146,6 +147,7 @@ def near_misses(c: Cloud) -> None:
         folder=False,
         age=dt.timedelta(minutes=1),
     )
+    c.ripens_stuck_build(row, "build just scheduled, no host yet")
     # a caller's reply queue, in use, declared without x-expires
     s.queues.append(Queue(f"reply_{_hex(c)}"))
     c.notes += [

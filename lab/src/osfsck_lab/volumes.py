@@ -25,7 +25,7 @@ import json
 import zlib
 
 from osfsck_lab import iscsiadm_standin as iscsi
-from osfsck_lab.cloud import Cloud, VolumeDisk
+from osfsck_lab.cloud import Cloud, VolumeDisk, threshold
 from osfsck_lab.profiles import Profile
 
 ISCSI_PORTAL = "192.0.2.10:3260"
@@ -681,6 +681,13 @@ def attach_in_progress(c: Cloud, cell: str, host: str) -> None:
     dev = next_dev(c, row)
     att = add_attachment(c, vol, row, host, dev, status="attaching", age=MINUTE)
     add_bdm(c, cell, row, vol, att, dev, age=MINUTE, connected=False)
+    ripens_stuck(c, vol, "volume attach in progress")
+
+
+def ripens_stuck(c: Cloud, vol: dict, why: str) -> None:
+    """VL103's rule for a volume in a transitional status (not migrating, not reserved for
+    a shelved instance): its status's threshold past the row's last change."""
+    c.ripens("VL103", vol["id"], vol["updated_at"] + threshold("VL103", f"{vol['status']}_after"), why)
 
 
 def volume_migration(c: Cloud, cell: str, host: str) -> None:
@@ -744,7 +751,8 @@ def live_migration(c: Cloud, cell: str, source: str, dest: str) -> None:
     deletes it.  Sessions on both hosts, a paused copy of the domain on the destination."""
     row = c.add_instance(cell, source, task_state="migrating")
     c.add_domain(dest, row, active=False)
-    c.add_migration(cell, row, type_="live-migration", status="running", source=source, dest=dest)
+    mig = c.add_migration(cell, row, type_="live-migration", status="running", source=source, dest=dest)
+    c.ripens_stuck_task(row, "live migration with sessions on both hosts", mig)
     vol = add_volume(c, "iscsi", row["project_id"], status="in-use", attach_status="attached")
     _, bdm = attach(c, cell, row, vol)
     dev = bdm["device_name"][len("/dev/") :]
