@@ -9,6 +9,7 @@ every numbered one.  Comparing the names as strings is wrong ("2023.10" < "2023.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 # The series before the numbered releases, oldest first (Queens: the oldest osfsck reads about).
 SERIES = ("queens", "rocky", "stein", "train", "ussuri", "victoria", "wallaby", "xena", "yoga", "zed")
@@ -30,7 +31,7 @@ def key(name: str) -> tuple[int, int]:
     raise ValueError(f"not a release name: {name!r} (expected e.g. '2026.2' or 'zed')")
 
 
-def newest_first(names) -> list[str]:
+def newest_first(names: Iterable[str]) -> list[str]:
     return sorted(names, key=key, reverse=True)
 
 
