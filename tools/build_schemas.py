@@ -137,6 +137,8 @@ SERVICES: tuple[Service, ...] = (
 #                 from; None where no stable branch exists yet (the file then holds what pip
 #                 resolved, frozen, and says so).
 #   no_postgresql: optional {package: why} of services not built on PostgreSQL.
+#   mysql_charset: optional {package: (charset, why)}: the MariaDB database's default
+#                 character set for that service, where utf8mb4 (the default) fails.
 #   services:     optional subset of SERVICES (by package) to build; default all.
 #   revisions:    optional {db: alembic revision} to stop at.  Only needed for a release
 #                 whose own packages no longer install: then use a newer package and stop
@@ -148,6 +150,17 @@ SERVICES: tuple[Service, ...] = (
 # tools/README.md for the error 2025.1 gave).
 NEUTRON_NO_PG = {"neutron": "Neutron dropped PostgreSQL support in 26.0.0 (2025.1): release note "
                  "drop-postgresql-support-d666f15fa7394e9e, commit 16e4f0af89"}  # fmt: skip
+# Designate before 18.0.0 creates shared_zones without a charset, so in a utf8mb4 database its
+# foreign key to the utf8 zones table fails ("errno: 150 Foreign key constraint is incorrectly
+# formed"): bug #2043701, fixed by designate 1f045ee6 in 18.0.0 (2024.1) and not backported.
+# Deployments of those releases made the database utf8, as devstack does.
+DESIGNATE_UTF8 = {
+    "designate": (
+        "utf8",
+        "designate before 18.0.0 fails on utf8mb4 (bug #2043701, fixed by 1f045ee6), "
+        "so deployments created its database utf8, as devstack does",
+    )
+}
 RELEASES: dict[str, dict] = {
     "2026.2": {
         "python": "3.11",
@@ -187,11 +200,13 @@ RELEASES: dict[str, dict] = {
         "python": "3.10",
         "requirements": "2023.2.txt",
         "upper_constraints": ("2023.2-eol", "5df9e1dc718f0b1f719d32fc445160911c99470f"),
+        "mysql_charset": DESIGNATE_UTF8,
     },
     "2023.1": {
         "python": "3.10",
         "requirements": "2023.1.txt",
         "upper_constraints": ("2023.1-eom", "838389db5a48e9bc6450e1ea51c4b36dd3d3f88f"),
+        "mysql_charset": DESIGNATE_UTF8,
     },
     # Fallback kept as an example (checked for nova: SQLite and MariaDB DDL identical to the
     # pip-release build of nova 29.4.0).  Only nova's databases support revisions, so the
@@ -248,6 +263,8 @@ def run(cmd: list[str], logfile: Path, env: dict | None = None, input: str | Non
         err.flush()
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=err, text=True, env=env, input=input)
     if proc.returncode != 0:
+        with open(logfile, "a") as err:  # some commands say why on stdout (designate-manage)
+            err.write(proc.stdout)
         tail = logfile.read_text(errors="replace").splitlines()[-25:]
         raise BuildError(f"command failed ({proc.returncode}): {' '.join(cmd)}\n  " + "\n  ".join(tail))
     return proc.stdout
@@ -357,13 +374,13 @@ def mariadb_call(server: MariaDB, python: Path, logfile: Path, **req) -> dict:
     return json.loads(out)
 
 
-def mariadb_fresh(server: MariaDB, python: Path, logfile: Path, names: list[str]) -> None:
+def mariadb_fresh(server: MariaDB, python: Path, logfile: Path, names: list[str], charset: str = "utf8mb4") -> None:
     mariadb_call(
         server,
         python,
         logfile,
         exec=[f"DROP DATABASE IF EXISTS `{n}`" for n in names]
-        + [f"CREATE DATABASE `{n}` CHARACTER SET utf8mb4" for n in names],
+        + [f"CREATE DATABASE `{n}` CHARACTER SET {charset}" for n in names],
     )
 
 
@@ -622,9 +639,10 @@ class ReleaseBuild:
 
     def build_mysql(self, service: Service) -> None:
         names = {d.name: f"r{self.release.replace('.', '_')}_{d.name}" for d in service.databases}
-        mariadb_fresh(self.mariadb, self.vpy, self.logfile, list(names.values()))
+        charset, why = self.spec.get("mysql_charset", {}).get(service.package, ("utf8mb4", ""))
+        mariadb_fresh(self.mariadb, self.vpy, self.logfile, list(names.values()), charset)
         self.sync(service, {db: mariadb_url(self.mariadb, n) for db, n in names.items()}, "mysql")
-        how = self.how_built(service, "mysql")
+        how = self.how_built(service, "mysql") + (f" In a {charset} database: {why}." if why else "")
         for db, name in names.items():
             dump = mariadb_call(self.mariadb, self.vpy, self.logfile, db=name, dump=True)
             if dump["views"]:
@@ -708,7 +726,20 @@ class ReleaseBuild:
                 out[db] = diff
         return out
 
-    def build(self, built_on: str, upper: Path | None = None, freeze_new: bool = False) -> dict:
+    def try_postgresql(self, service: Service) -> None:
+        """Run a service's migrations on PostgreSQL although RELEASES says they fail there,
+        and log how they fail (for its no_postgresql reason)."""
+        try:
+            self.build_postgresql(service)
+        except BuildError as e:
+            errors = [line.strip() for line in str(e).splitlines() if re.search(r"(Error|Exception)\b", line)]
+            log(f"[{self.release}] {service.package} on PostgreSQL fails, as expected: {(errors or [str(e)])[-1]}")
+            return
+        raise BuildError(f"{self.release}: {service.package} built on PostgreSQL: drop its no_postgresql entry")
+
+    def build(
+        self, built_on: str, upper: Path | None = None, freeze_new: bool = False, try_postgresql: tuple[str, ...] = ()
+    ) -> dict:
         t = time.monotonic()
         self.install(upper, freeze_new)
         log(
@@ -722,6 +753,8 @@ class ReleaseBuild:
         for dialect, build in builders:
             for service in self.services:
                 if dialect == "postgresql" and service.package in no_pg:
+                    if service.package in try_postgresql:
+                        self.try_postgresql(service)
                     for d in service.databases:
                         (self.outdir / f"{d.name}.postgresql.sql").unlink(missing_ok=True)
                     continue
@@ -783,6 +816,13 @@ def main() -> int:
         action="store_true",
         help="for a release without upper-constraints: install unconstrained and freeze the result",
     )
+    ap.add_argument(
+        "--try-postgresql",
+        action="append",
+        default=[],
+        metavar="PACKAGE",
+        help="run this service's migrations on PostgreSQL although RELEASES says they fail, and show how",
+    )
     ap.add_argument("--keep-tmp", action="store_true", help="keep the temp dir (DB files, logs)")
     args = ap.parse_args()
 
@@ -818,7 +858,10 @@ def main() -> int:
             spec = RELEASES[release]
             python = args.python or find_python(spec["python"])
             build = ReleaseBuild(release, spec, python, mariadb, postgres, work)
-            record(release, build.build(built_on, args.constraints_from, args.freeze_constraints))
+            record(
+                release,
+                build.build(built_on, args.constraints_from, args.freeze_constraints, tuple(args.try_postgresql)),
+            )
             log(f"[{release}] done in {time.monotonic() - t:.1f}s")
     except (BuildError, MariaDBError, PostgreSQLError) as e:
         print(f"error: {e}", file=sys.stderr)
