@@ -146,11 +146,22 @@ SERVICES: tuple[Service, ...] = (
 #                 at the revisions that were head in that release ("revision-sync").
 #                 Only databases with a `sync_to` support it.  Without it each package's
 #                 own heads are used ("pip-release").
-# Neutron dropped PostgreSQL in 26.0.0 (2025.1): release note drop-postgresql-support,
-# commit 16e4f0af89 "Remove postgresql code"; its migrations then fail there (see
-# tools/README.md for the error 2025.1 gave).
-NEUTRON_NO_PG = {"neutron": "Neutron dropped PostgreSQL support in 26.0.0 (2025.1): release note "
-                 "drop-postgresql-support-d666f15fa7394e9e, commit 16e4f0af89"}  # fmt: skip
+# Neutron dropped PostgreSQL in 26.0.0 (2025.1): release note drop-postgresql-support, commit
+# 16e4f0af89 "Remove postgresql code".  26.0.6's migrations still run there, 27.0.0's fail
+# (--try-postgresql neutron shows it), so no neutron schema on PostgreSQL from 2025.1 on.
+NEUTRON_DROPPED_PG = (
+    "Neutron dropped PostgreSQL support in 26.0.0 (2025.1): release note "
+    "drop-postgresql-support-d666f15fa7394e9e, commit 16e4f0af89"
+)
+NEUTRON_NO_PG_2025_1 = {
+    "neutron": f"{NEUTRON_DROPPED_PG}. Its migrations still run there (tried: migrations, dump and reload "
+    "check pass), but Neutron no longer supports running on it, so no schema is shipped"
+}
+NEUTRON_NO_PG = {
+    "neutron": f"{NEUTRON_DROPPED_PG}, and from 27.0.0 (2025.2) on its migrations fail there: "
+    "d553edeb540f_tag_case_sensitive runs MySQL's ALTER TABLE tags CONVERT TO CHARACTER SET utf8mb4 "
+    '(psycopg2 SyntaxError at or near "CONVERT")'
+}
 # Designate before 18.0.0 creates shared_zones without a charset, so in a utf8mb4 database its
 # foreign key to the utf8 zones table fails ("errno: 150 Foreign key constraint is incorrectly
 # formed"): bug #2043701, fixed by designate 1f045ee6 in 18.0.0 (2024.1) and not backported.
@@ -185,7 +196,7 @@ RELEASES: dict[str, dict] = {
         "python": "3.11",
         "requirements": "2025.1.txt",
         "upper_constraints": ("stable/2025.1", "19088b84dc74c8f1e31f2547b8c3d5de81a6695e"),
-        "no_postgresql": NEUTRON_NO_PG,
+        "no_postgresql": NEUTRON_NO_PG_2025_1,
     },
     "2024.2": {
         "python": "3.11",
