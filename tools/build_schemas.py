@@ -162,6 +162,14 @@ NEUTRON_NO_PG = {
     "d553edeb540f_tag_case_sensitive runs MySQL's ALTER TABLE tags CONVERT TO CHARACTER SET utf8mb4 "
     '(psycopg2 SyntaxError at or near "CONVERT")'
 }
+# Designate 23.0.0's f49c4409c8ba_add_stopped_service_status alters service_statuses.status to
+# an enum it names "service_statuses": on PostgreSQL that name is the table's own row type.
+DESIGNATE_23_NO_PG = {
+    "designate": "designate 23.0.0's migration f49c4409c8ba_add_stopped_service_status fails on PostgreSQL: "
+    "it alters service_statuses.status to an enum named service_statuses, the name of the table's own row "
+    "type (ALTER TABLE service_statuses ALTER COLUMN status TYPE service_statuses: composite type "
+    "service_statuses cannot be made a member of itself)"
+}
 # Designate before 18.0.0 creates shared_zones without a charset, so in a utf8mb4 database its
 # foreign key to the utf8 zones table fails ("errno: 150 Foreign key constraint is incorrectly
 # formed"): bug #2043701, fixed by designate 1f045ee6 in 18.0.0 (2024.1) and not backported.
@@ -178,7 +186,7 @@ RELEASES: dict[str, dict] = {
         "python": "3.11",
         "requirements": "2026.2.txt",
         "upper_constraints": None,
-        "no_postgresql": NEUTRON_NO_PG,
+        "no_postgresql": {**NEUTRON_NO_PG, **DESIGNATE_23_NO_PG},
     },
     "2026.1": {
         "python": "3.11",
