@@ -53,11 +53,11 @@ class PostgreSQL:
         run_as: dict = {}
         if os.getuid() == 0:
             run_as = {"user": "postgres", "group": "postgres", "extra_groups": []}
-            shutil.chown(self.folder, "postgres", "postgres")
             if not self._reachable_by_postgres():
                 raise PostgreSQLError(
                     f"{self.folder}: the postgres user cannot reach this folder (a parent is not searchable by others)"
                 )
+            shutil.chown(self.folder, "postgres", "postgres")
         owner = "postgres" if run_as else getpass.getuser()
         data = self.folder / "data"
         # -E/--locale: the same encoding and sorting on every machine, whatever its locale.
