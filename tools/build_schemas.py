@@ -4,12 +4,15 @@
 Services: nova (nova_api + nova), cinder, neutron, placement and designate; see SERVICES.
 For each release in RELEASES this script
 
-  1. creates a throw-away venv and pip-installs tools/schema-requirements/<release>.txt
-     (exact service releases from PyPI plus the few pins they need),
+  1. creates a throw-away venv with that release's Python and pip-installs
+     tools/schema-requirements/<release>.txt (the service releases from PyPI) under
+     tools/schema-requirements/constraints/<release>.txt (the release's upper-constraints,
+     vendored: the lines of openstack/requirements' file for the packages installed),
   2. runs every service's own sync command (`nova-manage api_db sync`, `cinder-manage db sync`,
-     ...) against SQLite files and against a private, temporary MariaDB server,
-  3. dumps the resulting DDL to lab/src/osfsck_lab/schemas/<release>/<db>.{sqlite,mysql}.sql,
+     ...) against SQLite files and against private, temporary MariaDB and PostgreSQL servers,
+  3. dumps the resulting DDL to lab/src/osfsck_lab/schemas/<release>/<db>.{sqlite,mysql,postgresql}.sql,
   4. reloads every dump into a fresh database and checks it comes back identical,
+  5. deletes the venv,
 
 and finally records what was built in lab/src/osfsck_lab/schemas/versions.json.
 
@@ -19,10 +22,13 @@ so only the sync commands give the schema a real deployment has.  One exception:
 migrations cannot run on SQLite, so its SQLite schema comes from its models (as neutron's own
 unit tests do) and is stamped with the real heads; versions.json says so.
 
-Usage (Python 3.11, mariadbd/mariadb-install-db on PATH, PyPI reachable):
+Usage (mariadbd/mariadb-install-db on PATH, PostgreSQL's server programs, each release's
+Python as python3.X on PATH or under pyenv, PyPI reachable):
 
-    python3.11 tools/build_schemas.py                  # all releases
-    python3.11 tools/build_schemas.py --release 2024.1 # just one
+    python3 tools/build_schemas.py                     # all releases, one after the other
+    python3 tools/build_schemas.py --release 2024.1    # just one
+    python3 tools/build_schemas.py --release 2025.1 --constraints-from upper-constraints.txt
+        # (re)vendor the release's constraints from openstack/requirements' file
 
 Only the standard library is used here; everything OpenStack runs inside the venvs.
 """
@@ -35,6 +41,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -44,8 +51,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "lab" / "src"))  # the lab's MariaDB helper (stdlib only, like this script)
+# The lab's server helpers and the product's release order (standard library only, like this script).
+sys.path[:0] = [str(ROOT / "lab" / "src"), str(ROOT / "src")]
+from osfsck.model import releases as order  # noqa: E402
 from osfsck_lab.mariadb import MariaDB, MariaDBError  # noqa: E402
+from osfsck_lab.postgres import PostgreSQL, PostgreSQLError  # noqa: E402
 
 REQ_DIR = ROOT / "tools" / "schema-requirements"
 OUT_DIR = ROOT / "lab" / "src" / "osfsck_lab" / "schemas"
@@ -120,27 +130,115 @@ SERVICES: tuple[Service, ...] = (
     ),
 )
 
-# Release name -> how to build it.  Newest first.
-#   requirements: file in tools/schema-requirements/ installed into the (one) venv.
+# Release name -> how to build it.  Newest first.  Each release is built in its own venv.
+#   python:       "3.X", the interpreter its services were made for (see find_python).
+#   requirements: file in tools/schema-requirements/: the services' releases and the DB drivers.
+#   upper_constraints: (ref, commit) of openstack/requirements whose upper-constraints.txt
+#                 the vendored tools/schema-requirements/constraints/<release>.txt was cut
+#                 from; None where no stable branch exists yet (the file then holds what pip
+#                 resolved, frozen, and says so).
+#   no_postgresql: optional {package: why} of services not built on PostgreSQL.
+#   mysql_charset: optional {package: (charset, why)}: the MariaDB database's default
+#                 character set for that service, where utf8mb4 (the default) fails.
 #   services:     optional subset of SERVICES (by package) to build; default all.
 #   revisions:    optional {db: alembic revision} to stop at.  Only needed for a release
 #                 whose own packages no longer install: then use a newer package and stop
 #                 at the revisions that were head in that release ("revision-sync").
 #                 Only databases with a `sync_to` support it.  Without it each package's
 #                 own heads are used ("pip-release").
+# Neutron dropped PostgreSQL in 26.0.0 (2025.1): release note drop-postgresql-support, commit
+# 16e4f0af89 "Remove postgresql code".  26.0.6's migrations still run there, 27.0.0's fail
+# (--try-postgresql neutron shows it), so no neutron schema on PostgreSQL from 2025.1 on.
+NEUTRON_DROPPED_PG = (
+    "Neutron dropped PostgreSQL support in 26.0.0 (2025.1): release note "
+    "drop-postgresql-support-d666f15fa7394e9e, commit 16e4f0af89"
+)
+NEUTRON_NO_PG_2025_1 = {
+    "neutron": f"{NEUTRON_DROPPED_PG}. Its migrations still run there (tried: migrations, dump and reload "
+    "check pass), but Neutron no longer supports running on it, so no schema is shipped"
+}
+NEUTRON_NO_PG = {
+    "neutron": f"{NEUTRON_DROPPED_PG}, and from 27.0.0 (2025.2) on its migrations fail there: "
+    "d553edeb540f_tag_case_sensitive runs MySQL's ALTER TABLE tags CONVERT TO CHARACTER SET utf8mb4 "
+    '(psycopg2 SyntaxError at or near "CONVERT")'
+}
+# Designate 23.0.0's f49c4409c8ba_add_stopped_service_status alters service_statuses.status to
+# an enum it names "service_statuses": on PostgreSQL that name is the table's own row type.
+DESIGNATE_23_NO_PG = {
+    "designate": "designate 23.0.0's migration f49c4409c8ba_add_stopped_service_status fails on PostgreSQL: "
+    "it alters service_statuses.status to an enum named service_statuses, the name of the table's own row "
+    "type (ALTER TABLE service_statuses ALTER COLUMN status TYPE service_statuses: composite type "
+    "service_statuses cannot be made a member of itself)"
+}
+# Designate before 18.0.0 creates shared_zones without a charset, so in a utf8mb4 database its
+# foreign key to the utf8 zones table fails ("errno: 150 Foreign key constraint is incorrectly
+# formed"): bug #2043701, fixed by designate 1f045ee6 in 18.0.0 (2024.1) and not backported.
+# Deployments of those releases made the database utf8, as devstack does.
+DESIGNATE_UTF8 = {
+    "designate": (
+        "utf8",
+        "designate before 18.0.0 fails on utf8mb4 (bug #2043701, fixed by 1f045ee6), "
+        "so deployments created its database utf8, as devstack does",
+    )
+}
 RELEASES: dict[str, dict] = {
-    "2026.2": {"requirements": "2026.2.txt"},
-    "2024.1": {"requirements": "2024.1.txt"},
+    "2026.2": {
+        "python": "3.11",
+        "requirements": "2026.2.txt",
+        "upper_constraints": None,
+        "no_postgresql": {**NEUTRON_NO_PG, **DESIGNATE_23_NO_PG},
+    },
+    "2026.1": {
+        "python": "3.11",
+        "requirements": "2026.1.txt",
+        "upper_constraints": ("stable/2026.1", "0190a07f0add94372d529cbddae77bdc22f3c96c"),
+        "no_postgresql": NEUTRON_NO_PG,
+    },
+    "2025.2": {
+        "python": "3.11",
+        "requirements": "2025.2.txt",
+        "upper_constraints": ("stable/2025.2", "0e88245f541e4c82e3b0cf4b63cf50d7b7322d46"),
+        "no_postgresql": NEUTRON_NO_PG,
+    },
+    "2025.1": {
+        "python": "3.11",
+        "requirements": "2025.1.txt",
+        "upper_constraints": ("stable/2025.1", "19088b84dc74c8f1e31f2547b8c3d5de81a6695e"),
+        "no_postgresql": NEUTRON_NO_PG_2025_1,
+    },
+    "2024.2": {
+        "python": "3.11",
+        "requirements": "2024.2.txt",
+        "upper_constraints": ("2024.2-eol", "9cc6272c9527bc175aedc478acb8e5fca4567ba7"),
+    },
+    "2024.1": {
+        "python": "3.11",
+        "requirements": "2024.1.txt",
+        "upper_constraints": ("2024.1-eom", "0cbeda0d64ed79d76ad0c24ca4d16bad7313aae6"),
+    },
+    "2023.2": {
+        "python": "3.10",
+        "requirements": "2023.2.txt",
+        "upper_constraints": ("2023.2-eol", "5df9e1dc718f0b1f719d32fc445160911c99470f"),
+        "mysql_charset": DESIGNATE_UTF8,
+    },
+    "2023.1": {
+        "python": "3.10",
+        "requirements": "2023.1.txt",
+        "upper_constraints": ("2023.1-eom", "838389db5a48e9bc6450e1ea51c4b36dd3d3f88f"),
+        "mysql_charset": DESIGNATE_UTF8,
+    },
     # Fallback kept as an example (checked for nova: SQLite and MariaDB DDL identical to the
     # pip-release build of nova 29.4.0).  Only nova's databases support revisions, so the
     # other services would still need a pip-release of their own.
-    # "2024.1": {"requirements": "2026.2.txt", "services": ("nova",),
-    #            "revisions": {"nova_api": "cdeec0c85668", "nova": "13863f4e1612"}},
+    # "2024.1": {"python": "3.11", "requirements": "2026.2.txt", "upper_constraints": None,
+    #            "services": ("nova",), "revisions": {"nova_api": "cdeec0c85668", "nova": "13863f4e1612"}},
 }
+CONSTRAINTS_DIR = REQ_DIR / "constraints"
 
 # Packages whose versions shape the DDL, besides the services; recorded in versions.json.
 # neutron-lib: neutron's models (its SQLite schema) are partly defined there.
-LIBRARIES = ("neutron-lib", "SQLAlchemy", "alembic", "oslo.db", "PyMySQL")
+LIBRARIES = ("neutron-lib", "SQLAlchemy", "alembic", "oslo.db", "PyMySQL", "psycopg2-binary")
 
 # Runs inside a venv (which has PyMySQL): executes statements and/or dumps one MariaDB
 # database.  Request and answer are JSON on stdin/stdout.
@@ -185,6 +283,8 @@ def run(cmd: list[str], logfile: Path, env: dict | None = None, input: str | Non
         err.flush()
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=err, text=True, env=env, input=input)
     if proc.returncode != 0:
+        with open(logfile, "a") as err:  # some commands say why on stdout (designate-manage)
+            err.write(proc.stdout)
         tail = logfile.read_text(errors="replace").splitlines()[-25:]
         raise BuildError(f"command failed ({proc.returncode}): {' '.join(cmd)}\n  " + "\n  ".join(tail))
     return proc.stdout
@@ -219,6 +319,59 @@ def norm(package: str) -> str:
     return re.sub(r"[-_.]+", "-", package).lower()
 
 
+def find_python(version: str) -> str:
+    """The interpreter `python<version>`: on PATH, else the newest pyenv build of it."""
+    name = f"python{version}"
+    found = shutil.which(name)
+    if found and subprocess.run([found, "-c", ""], capture_output=True).returncode == 0:
+        return found  # (a pyenv shim for a version not selected exists but fails)
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    builds = sorted(root.glob(f"{version}.*/bin/{name}"), key=lambda p: [int(x) for x in p.parts[-3].split(".")])
+    if not builds:
+        raise BuildError(f"{name} not found (on PATH or under pyenv): it builds this release")
+    return str(builds[-1])
+
+
+def constraint_name(line: str) -> str:
+    """The package a requirement/constraint line is about ("oslo.db===1; python_version..." -> "oslo-db")."""
+    return norm(re.split(r"[\s;<>=!~\[]", line.strip(), maxsplit=1)[0])
+
+
+def vendor_constraints(release: str, spec: dict, upper: Path, freeze: list[str]) -> None:
+    """Write constraints/<release>.txt: the lines of `upper` (openstack/requirements'
+    upper-constraints.txt) for the packages the venv installed, by name, and say which
+    installed packages it does not constrain."""
+    installed = {constraint_name(line): line for line in freeze if "==" in line}
+    lines = [line for line in upper.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    kept = sorted((line for line in lines if constraint_name(line) in installed), key=str.lower)
+    free = sorted((v for k, v in installed.items() if k not in {constraint_name(line) for line in kept}), key=str.lower)
+    ref, commit = spec["upper_constraints"]
+    text = [
+        f"# Upper constraints of OpenStack {release}: openstack/requirements {ref} ({commit}),",
+        "# file upper-constraints.txt: only its lines for the packages the release's venv installs",
+        f"# ({len(kept)} of {len(lines)}).  Version facts; written by tools/build_schemas.py --constraints-from.",
+        "# Installed, not in upper-constraints (pinned by the requirements file, or resolved freely):",
+        *(f"#   {v}" for v in free),
+        *kept,
+    ]
+    CONSTRAINTS_DIR.mkdir(parents=True, exist_ok=True)
+    (CONSTRAINTS_DIR / f"{release}.txt").write_text("\n".join(text) + "\n")
+
+
+def freeze_constraints(release: str, freeze: list[str]) -> None:
+    """For a release without a stable branch of openstack/requirements: freeze what pip resolved."""
+    pins = sorted((line for line in freeze if "==" in line), key=str.lower)
+    text = [
+        f"# OpenStack {release} has no stable/{release} branch of openstack/requirements (so no",
+        "# upper-constraints of its own) when this was written: these are the versions pip resolved",
+        f"# for tools/schema-requirements/{release}.txt on {datetime.date.today().isoformat()}, frozen so the build",
+        "# stays reproducible.  Written by tools/build_schemas.py --freeze-constraints.",
+        *pins,
+    ]
+    CONSTRAINTS_DIR.mkdir(parents=True, exist_ok=True)
+    (CONSTRAINTS_DIR / f"{release}.txt").write_text("\n".join(text) + "\n")
+
+
 def header(db: str, release: str, what: str, how: str, revs: list[str]) -> list[str]:
     label = "alembic revision" if len(revs) == 1 else "alembic revisions"
     return [
@@ -241,14 +394,61 @@ def mariadb_call(server: MariaDB, python: Path, logfile: Path, **req) -> dict:
     return json.loads(out)
 
 
-def mariadb_fresh(server: MariaDB, python: Path, logfile: Path, names: list[str]) -> None:
+def mariadb_fresh(server: MariaDB, python: Path, logfile: Path, names: list[str], charset: str = "utf8mb4") -> None:
     mariadb_call(
         server,
         python,
         logfile,
         exec=[f"DROP DATABASE IF EXISTS `{n}`" for n in names]
-        + [f"CREATE DATABASE `{n}` CHARACTER SET utf8mb4" for n in names],
+        + [f"CREATE DATABASE `{n}` CHARACTER SET {charset}" for n in names],
     )
+
+
+# ---------------------------------------------------------------- PostgreSQL
+# Through the server's own psql and pg_dump (same major version as the server), so the
+# builder needs no driver outside the venvs; the services use psycopg2 (SQLAlchemy 1.4,
+# of the older releases, has no psycopg 3 dialect).
+
+
+def pg_url(server: PostgreSQL, db: str) -> str:
+    return f"postgresql+psycopg2://postgres@127.0.0.1:{server.port}/{db}"
+
+
+def psql(server: PostgreSQL, logfile: Path, db: str, *args: str) -> str:
+    base = [str(server.bin / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1"]
+    return run([*base, "-p", str(server.port), "-U", "postgres", "-d", db, *args], logfile)
+
+
+def pg_fresh(server: PostgreSQL, logfile: Path, names: list[str]) -> None:
+    for n in names:
+        psql(server, logfile, "postgres", "-c", f'DROP DATABASE IF EXISTS "{n}"', "-c", f'CREATE DATABASE "{n}"')
+
+
+def pg_query(server: PostgreSQL, logfile: Path, db: str, sql: str) -> list[str]:
+    return psql(server, logfile, db, "-A", "-t", "-c", sql).splitlines()
+
+
+# pg_dump's preamble: session settings for its own restore, not schema.
+PG_PREAMBLE = re.compile(r"^(SET |SELECT pg_catalog\.set_config\()")
+
+
+def pg_dump(server: PostgreSQL, logfile: Path, db: str) -> tuple[list[str], list[str]]:
+    """(DDL statements in pg_dump's order, alembic revisions) of one PostgreSQL database.
+    pg_dump orders objects by kind and name, so the order is stable from run to run."""
+    out = run(
+        [str(server.bin / "pg_dump"), "--schema-only", "--no-owner", "--no-privileges",
+         "-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres", db],
+        logfile,
+    )  # fmt: skip
+    # psql meta-commands (\restrict with a random key, since 15.14) are not SQL.
+    text = "\n".join(line for line in out.splitlines() if not line.startswith("\\")) + "\n"
+    ddl = [stmt for stmt in split_statements(text) if not PG_PREAMBLE.match(stmt)]
+    revs = pg_query(server, logfile, db, "SELECT version_num FROM alembic_version ORDER BY 1")
+    return ddl, revs
+
+
+def pg_tables(server: PostgreSQL, logfile: Path, db: str) -> set[str]:
+    return set(pg_query(server, logfile, db, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
 
 
 # ---------------------------------------------------------------- dumps
@@ -340,8 +540,8 @@ def alembic_insert(revs: list[str], quote: str) -> list[str]:
 class ReleaseBuild:
     """One release: its venv, its sync runs, its dump files."""
 
-    def __init__(self, release: str, spec: dict, python: str, mariadb: MariaDB, work: Path):
-        self.release, self.spec, self.mariadb = release, spec, mariadb
+    def __init__(self, release: str, spec: dict, python: str, mariadb: MariaDB, postgres: PostgreSQL, work: Path):
+        self.release, self.spec, self.mariadb, self.postgres = release, spec, mariadb, postgres
         self.revisions: dict[str, str] = spec.get("revisions", {})
         wanted = spec.get("services")
         self.services = [s for s in SERVICES if wanted is None or s.package in wanted]
@@ -366,12 +566,22 @@ class ReleaseBuild:
 
     # --- venv
 
-    def install(self) -> None:
+    def install(self, upper: Path | None = None, freeze_new: bool = False) -> None:
+        """The venv, under the vendored constraints; or, to (re)write them, under
+        openstack/requirements' whole upper-constraints file `upper` / under none (`freeze_new`)."""
         req = REQ_DIR / self.spec["requirements"]
+        constraints = CONSTRAINTS_DIR / f"{self.release}.txt"
+        if upper is None and not freeze_new and not constraints.exists():
+            raise BuildError(f"{self.release}: no {constraints.relative_to(ROOT)}; write it with --constraints-from")
         run([self.python, "-m", "venv", str(self.venv)], self.logfile)
-        run([str(self.vpy), "-m", "pip", "install", "--quiet", "-r", str(req)], self.logfile)
+        limit = [] if freeze_new else ["-c", str(upper or constraints)]
+        run([str(self.vpy), "-m", "pip", "install", "--quiet", *limit, "-r", str(req)], self.logfile)
         run([str(self.vpy), "-m", "pip", "check"], self.logfile)  # a broken dependency set is not a real release
         freeze = run([str(self.vpy), "-m", "pip", "freeze"], self.logfile).splitlines()
+        if upper is not None:
+            vendor_constraints(self.release, self.spec, upper, freeze)
+        elif freeze_new:
+            freeze_constraints(self.release, freeze)
         installed = {norm(name): v for name, _, v in (line.partition("==") for line in freeze if "==" in line)}
         for package in [s.package for s in self.services] + list(LIBRARIES):
             self.versions[package] = installed.get(norm(package), "?")
@@ -449,9 +659,10 @@ class ReleaseBuild:
 
     def build_mysql(self, service: Service) -> None:
         names = {d.name: f"r{self.release.replace('.', '_')}_{d.name}" for d in service.databases}
-        mariadb_fresh(self.mariadb, self.vpy, self.logfile, list(names.values()))
+        charset, why = self.spec.get("mysql_charset", {}).get(service.package, ("utf8mb4", ""))
+        mariadb_fresh(self.mariadb, self.vpy, self.logfile, list(names.values()), charset)
         self.sync(service, {db: mariadb_url(self.mariadb, n) for db, n in names.items()}, "mysql")
-        how = self.how_built(service, "mysql")
+        how = self.how_built(service, "mysql") + (f" In a {charset} database: {why}." if why else "")
         for db, name in names.items():
             dump = mariadb_call(self.mariadb, self.vpy, self.logfile, db=name, dump=True)
             if dump["views"]:
@@ -484,6 +695,36 @@ class ReleaseBuild:
             if mysql_statements(again) != ddl or again["alembic"] != dump["alembic"]:
                 raise BuildError(f"{path.name}: reloaded MariaDB schema differs from the migrated one")
 
+    # --- PostgreSQL
+
+    def build_postgresql(self, service: Service) -> None:
+        names = {d.name: f"r{self.release.replace('.', '_')}_{d.name}" for d in service.databases}
+        pg_fresh(self.postgres, self.logfile, list(names.values()))
+        self.sync(service, {db: pg_url(self.postgres, n) for db, n in names.items()}, "postgresql")
+        how = self.how_built(service, "postgresql")
+        for db, name in names.items():
+            ddl, revs = pg_dump(self.postgres, self.logfile, name)
+            if revs != self.heads[db]:
+                raise BuildError(f"{self.release} {db}: PostgreSQL revisions {revs} != SQLite {self.heads[db]}")
+            self.tables[db]["postgresql"] = pg_tables(self.postgres, self.logfile, name)
+            self.how[db]["postgresql"] = how
+            lines = header(
+                db,
+                self.release,
+                f"PostgreSQL {self.postgres.version} (pg_dump --schema-only --no-owner --no-privileges, "
+                f"{len(ddl)} statements, its session settings left out)",
+                how,
+                revs,
+            )
+            path = self.outdir / f"{db}.postgresql.sql"
+            path.write_text(join_statements(lines, ddl + alembic_insert(revs, '"')))
+            # Reload check into a fresh database (one transaction).
+            check = f"reload_{name}"
+            pg_fresh(self.postgres, self.logfile, [check])
+            psql(self.postgres, self.logfile, check, "-1", "-f", str(path))
+            if pg_dump(self.postgres, self.logfile, check) != (ddl, revs):
+                raise BuildError(f"{path.name}: reloaded PostgreSQL schema differs from the migrated one")
+
     def table_differences(self) -> dict[str, dict[str, list[str]]]:
         """Tables present in only one dialect.  Migrations create the same tables on both;
         a models-built SQLite schema may lack some (e.g. neutron's bgp_* tables)."""
@@ -497,52 +738,115 @@ class ReleaseBuild:
             diff = {k: v for k, v in diff.items() if v}
             if diff and db not in models_built:
                 raise BuildError(f"{self.release} {db}: migrations built different tables per dialect: {diff}")
+            if "postgresql" in t and t["postgresql"] != t["mysql"]:  # both from the migrations
+                raise BuildError(
+                    f"{self.release} {db}: PostgreSQL and MariaDB tables differ: {t['postgresql'] ^ t['mysql']}"
+                )
             if diff:
                 out[db] = diff
         return out
 
-    def build(self, built_on: str) -> dict:
+    def try_postgresql(self, service: Service) -> None:
+        """Run a service's migrations on PostgreSQL although RELEASES leaves it out there,
+        and log what happens (for its no_postgresql reason).  Nothing is shipped either way."""
+        try:
+            self.build_postgresql(service)
+        except BuildError as e:
+            errors = [line.strip() for line in str(e).splitlines() if re.search(r"(Error|Exception)\b", line)]
+            log(f"[{self.release}] {service.package} on PostgreSQL fails: {(errors or [str(e)])[-1]}")
+        else:
+            log(f"[{self.release}] {service.package} on PostgreSQL: migrations, dump and reload check pass")
+        for d in service.databases:  # not shipped: versions.json says why under not_built
+            self.how[d.name].pop("postgresql", None)
+            self.tables[d.name].pop("postgresql", None)
+
+    def build(
+        self, built_on: str, upper: Path | None = None, freeze_new: bool = False, try_postgresql: tuple[str, ...] = ()
+    ) -> dict:
         t = time.monotonic()
-        self.install()
+        self.install(upper, freeze_new)
         log(
             f"[{self.release}] venv + pip install: {time.monotonic() - t:.1f}s "
             f"({', '.join(f'{s.package} {self.versions[s.package]}' for s in self.services)}; "
             f"Python {self.python_version})"
         )
         self.outdir.mkdir(parents=True, exist_ok=True)
-        for dialect, build in (("sqlite", self.build_sqlite), ("mysql", self.build_mysql)):
+        no_pg = self.spec.get("no_postgresql", {})
+        builders = (("sqlite", self.build_sqlite), ("mysql", self.build_mysql), ("postgresql", self.build_postgresql))
+        for dialect, build in builders:
             for service in self.services:
+                if dialect == "postgresql" and service.package in no_pg:
+                    if service.package in try_postgresql:
+                        self.try_postgresql(service)
+                    for d in service.databases:
+                        (self.outdir / f"{d.name}.postgresql.sql").unlink(missing_ok=True)
+                    continue
                 t = time.monotonic()
                 build(service)
                 log(
                     f"[{self.release}] {service.package} {dialect} sync + dump + reload check: "
                     f"{time.monotonic() - t:.1f}s"
                 )
+        shutil.rmtree(self.venv)  # ~0.7 GB each; the dumps are what is kept
+        ref, commit = self.spec["upper_constraints"] or (None, None)
+        not_built = {
+            d.name: {"postgresql": no_pg[s.package]} for s in self.services if s.package in no_pg for d in s.databases
+        }
         return {
             "packages": self.versions,
             "python": self.python_version,
             "sqlite": self.sqlite_version,
             "mariadb": self.mariadb.version,
+            "postgresql": self.postgres.version,
             "built_by": "revision-sync" if self.revisions else "pip-release",
             "how": self.how,
+            "not_built": not_built,
             "alembic_heads": self.heads,
             "table_differences": self.table_differences(),
             "built_on": built_on,
             "requirements": f"tools/schema-requirements/{self.spec['requirements']}",
             "pins": read_requirements(self.spec["requirements"]),
+            "constraints": f"tools/schema-requirements/constraints/{self.release}.txt",
+            "upper_constraints": (
+                {"repository": "openstack/requirements", "ref": ref, "commit": commit}
+                if ref
+                else "none: no stable branch of openstack/requirements yet; the constraints are pip's resolution, frozen"
+            ),
         }
 
 
-def release_key(release: str) -> tuple[int, int]:
-    year, _, half = release.partition(".")
-    return int(year), int(half)
+def record(release: str, result: dict) -> None:
+    """Write one release's entry to versions.json (after each release, so a later failure keeps it)."""
+    vfile = OUT_DIR / "versions.json"
+    versions = json.loads(vfile.read_text()) if vfile.exists() else {}
+    versions[release] = result
+    versions = dict(sorted(versions.items(), key=lambda kv: order.key(kv[0]), reverse=True))
+    vfile.write_text(json.dumps(versions, indent=2) + "\n")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--release", action="append", choices=sorted(RELEASES), help="build only this release (repeatable)")
-    ap.add_argument("--python", default=sys.executable, help="interpreter for the venvs (default: this one)")
-    ap.add_argument("--keep-tmp", action="store_true", help="keep the temp dir (venvs, DB files, logs)")
+    ap.add_argument("--python", help="interpreter for the venvs (default: each release's own, see RELEASES)")
+    ap.add_argument(
+        "--constraints-from",
+        type=Path,
+        metavar="UPPER_CONSTRAINTS",
+        help="install under this upper-constraints.txt (of the release's ref in RELEASES) and vendor its lines",
+    )
+    ap.add_argument(
+        "--freeze-constraints",
+        action="store_true",
+        help="for a release without upper-constraints: install unconstrained and freeze the result",
+    )
+    ap.add_argument(
+        "--try-postgresql",
+        action="append",
+        default=[],
+        metavar="PACKAGE",
+        help="run this service's migrations on PostgreSQL although RELEASES leaves it out, and say how it went",
+    )
+    ap.add_argument("--keep-tmp", action="store_true", help="keep the temp dir (DB files, logs)")
     args = ap.parse_args()
 
     for tool in ("mariadbd", "mariadb-install-db"):
@@ -552,39 +856,50 @@ def main() -> int:
                 file=sys.stderr,
             )
             return 2
-    if sys.version_info[:2] != (3, 11) and args.python == sys.executable:
-        log(f"warning: Python {sys.version.split()[0]}; the pins were worked out on 3.11")
-
     releases = args.release or list(RELEASES)
+    if (args.constraints_from or args.freeze_constraints) and len(releases) != 1:
+        print(
+            "error: --constraints-from/--freeze-constraints write one release's file: give one --release",
+            file=sys.stderr,
+        )
+        return 2
+    # A SIGTERM unwinds like Ctrl-C: the running command is killed (subprocess.run does) and
+    # the finally below stops both servers and removes the temporary directory.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     built_on = datetime.datetime.now(datetime.UTC).date().isoformat()
     work = Path(tempfile.mkdtemp(prefix="osfsck-schemas-"))
+    work.chmod(0o755)  # the PostgreSQL server runs as user postgres and must reach its folder
     start = time.monotonic()
-    results = {}
-    mariadb = None
+    mariadb = postgres = None
     try:
         t = time.monotonic()
         mariadb = MariaDB(work / "mariadb")
-        log(f"MariaDB {mariadb.version} up on 127.0.0.1:{mariadb.port} ({time.monotonic() - t:.1f}s)")
+        postgres = PostgreSQL(work / "postgresql")
+        log(
+            f"MariaDB {mariadb.version} on 127.0.0.1:{mariadb.port}, PostgreSQL {postgres.version} on "
+            f"127.0.0.1:{postgres.port} ({time.monotonic() - t:.1f}s)"
+        )
         for release in releases:
             t = time.monotonic()
-            results[release] = ReleaseBuild(release, RELEASES[release], args.python, mariadb, work).build(built_on)
+            spec = RELEASES[release]
+            python = args.python or find_python(spec["python"])
+            build = ReleaseBuild(release, spec, python, mariadb, postgres, work)
+            record(
+                release,
+                build.build(built_on, args.constraints_from, args.freeze_constraints, tuple(args.try_postgresql)),
+            )
             log(f"[{release}] done in {time.monotonic() - t:.1f}s")
-    except (BuildError, MariaDBError) as e:
+    except (BuildError, MariaDBError, PostgreSQLError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     finally:
-        if mariadb is not None:
-            mariadb.stop()
+        for server in (postgres, mariadb):
+            if server is not None:
+                server.stop()
         if args.keep_tmp:
             log(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
-
-    vfile = OUT_DIR / "versions.json"
-    versions = json.loads(vfile.read_text()) if vfile.exists() else {}
-    versions.update(results)
-    versions = dict(sorted(versions.items(), key=lambda kv: release_key(kv[0]), reverse=True))
-    vfile.write_text(json.dumps(versions, indent=2) + "\n")
     log(f"done in {time.monotonic() - start:.1f}s; wrote {OUT_DIR.relative_to(ROOT)}")
     return 0
 

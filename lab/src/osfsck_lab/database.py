@@ -1,17 +1,28 @@
-"""Create the lab's Nova databases from the real DDL and fill them."""
+"""Create the lab's databases from the real DDL and fill them (SQLite, MariaDB, PostgreSQL)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
 
-from sqlalchemy import column, create_engine, insert, table, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Boolean, Integer, column, create_engine, insert, inspect, table, text
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
 
 from osfsck_lab import schemas
 
 CHUNK = 5000
+DIALECTS = {"sqlite": "sqlite", "mysql": "mysql", "mariadb": "mysql", "postgresql": "postgresql"}
+
+# Columns the lab writes that older releases' schemas lack: (table, column) -> the first
+# release whose migrations add it (the alembic revision).  insert_rows leaves such a column
+# out where the table has none; any other unknown column is an error.
+ADDED_IN = {
+    # nova 28.0.0, migration 1acf2c98e646_add_compute_id_to_instance (also on shadow_*)
+    ("instances", "compute_id"): "2023.2",
+    ("shadow_instances", "compute_id"): "2023.2",
+    ("migrations", "dest_compute_id"): "2023.2",
+}
 
 
 class LabDatabaseError(Exception):
@@ -35,35 +46,82 @@ def plain_mysql(url: str) -> str:
     return u.render_as_string(hide_password=False)
 
 
-def create(url: str, db: str, release: str) -> None:
-    """Create (or re-create) the database and load the real DDL of `db` ("nova_api" or "nova")."""
+def dialect(url: str) -> str:
+    """The schema dialect of a URL: "sqlite", "mysql" (MariaDB) or "postgresql"."""
+    backend = make_url(url).get_backend_name()
+    if backend not in DIALECTS:
+        raise LabDatabaseError(f"unsupported database {backend!r}: use sqlite, mysql or postgresql")
+    return DIALECTS[backend]
+
+
+def engine(url: str, **kw) -> Engine:
+    """An engine without a pool; a plain `postgresql://` goes through psycopg 3, as osfsck's does."""
     u = make_url(url)
-    dialect = "sqlite" if u.get_backend_name() == "sqlite" else "mysql"
-    if dialect == "sqlite":
+    if u.drivername == "postgresql":
+        u = u.set(drivername="postgresql+psycopg")
+    return create_engine(u, poolclass=NullPool, **kw)
+
+
+def create(url: str, db: str, release: str) -> None:
+    """Create (or re-create) the database and load the real DDL of `db` (one of schemas.DBS)."""
+    u = make_url(url)
+    kind = dialect(url)
+    if kind == "sqlite":
         Path(u.database).unlink(missing_ok=True)
-    else:
-        server = create_engine(u.set(database=""), poolclass=NullPool)  # URL.set ignores None
+    elif kind == "mysql":
+        server = engine(u.set(database=""))  # URL.set ignores None
         with server.begin() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS `{u.database}`"))
             conn.execute(text(f"CREATE DATABASE `{u.database}` CHARACTER SET utf8mb4"))
         server.dispose()
-    engine = create_engine(u, poolclass=NullPool)
-    with engine.begin() as conn:
-        for stmt in schemas.ddl_statements(release, db, dialect):
+    else:  # CREATE DATABASE cannot run inside a transaction block
+        server = engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with server.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{u.database}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{u.database}"'))
+        server.dispose()
+    target = engine(url)
+    with target.begin() as conn:
+        for stmt in schemas.ddl_statements(release, db, kind):
             conn.exec_driver_sql(stmt)
-    engine.dispose()
+    target.dispose()
 
 
 def insert_rows(url: str, table_name: str, rows: list[dict]) -> None:
+    """Insert `rows` into the table's columns: a column the release's table lacks is left
+    out if ADDED_IN names it (else LabDatabaseError).  On PostgreSQL, whose booleans and
+    integers do not mix, 0/1 go to boolean columns as False/True and False/True to
+    integer columns as 0/1 (nova's `deleted` is an Integer, cinder's a Boolean)."""
     if not rows:
         return
-    cols = sorted({k for r in rows for k in r})
-    t = table(table_name, *(column(c) for c in cols))
-    engine = create_engine(url, poolclass=NullPool)
-    with engine.begin() as conn:
+    target = engine(url)
+    with target.begin() as conn:
+        have = {c["name"]: c["type"] for c in inspect(conn).get_columns(table_name)}
+        wanted = sorted({k for r in rows for k in r})
+        unknown = [c for c in wanted if c not in have and (table_name, c) not in ADDED_IN]
+        if unknown:
+            raise LabDatabaseError(f"table {table_name} has no column {', '.join(unknown)}")
+        cols = [c for c in wanted if c in have]
+        cast = {}
+        if conn.dialect.name == "postgresql":
+            cast = {c: _pg_cast(have[c]) for c in cols if _pg_cast(have[c])}
+        t = table(table_name, *(column(c) for c in cols))
         for i in range(0, len(rows), CHUNK):
-            conn.execute(insert(t), [{c: r.get(c) for c in cols} for r in rows[i : i + CHUNK]])
-    engine.dispose()
+            chunk = [{c: r.get(c) for c in cols} for r in rows[i : i + CHUNK]]
+            for row in chunk if cast else ():
+                for c, to in cast.items():
+                    if row[c] is not None:
+                        row[c] = to(row[c])
+            conn.execute(insert(t), chunk)
+    target.dispose()
+
+
+def _pg_cast(kind):
+    if isinstance(kind, Boolean):
+        return bool
+    if isinstance(kind, Integer):
+        return lambda v: int(v) if isinstance(v, bool) else v
+    return None
 
 
 def naive(t: dt.datetime) -> dt.datetime:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from osfsck.model.releases import at_least
 from osfsck_lab.cloud import Cloud
 
 INSTANCE_COLUMNS = (
@@ -42,12 +43,23 @@ INSTANCE_COLUMNS = (
     "cleaned",
     "progress",
 )
-# nova/objects/service.py SERVICE_VERSION of nova 29.4.0 (2024.1) and of master (2026.2)
-SERVICE_VERSION = {"2024.1": 67, "2026.2": 73}
+# nova/objects/service.py SERVICE_VERSION of each release's nova (27.5.1 ... 33.0.2, and master for 2026.2)
+SERVICE_VERSION = {
+    "2023.1": 66,
+    "2023.2": 66,
+    "2024.1": 67,
+    "2024.2": 67,
+    "2025.1": 68,
+    "2025.2": 70,
+    "2026.1": 72,
+    "2026.2": 73,
+}
 REPORT_INTERVAL = 10  # nova.conf report_interval, seconds
 SERVICES_CREATED = dt.timedelta(days=400)  # when the lab's computes were deployed
-# the versions of the objects a build request stores (nova/objects/*.py, the same in both releases)
+# the versions of the objects a build request stores (nova/objects/*.py): the same from 2023.2
+# on; Instance 2.8 (compute_id) came with nova 28.0.0 (2023.2), 2023.1 stores 2.7
 _VERSIONS = {"Instance": "2.8", "BlockDeviceMappingList": "1.18", "TagList": "1.1"}
+INSTANCE_COMPUTE_ID = "2023.2"
 
 
 def instance_row(c: Cloud, row: dict, folders: set) -> dict:
@@ -92,12 +104,15 @@ def mapping_rows(c: Cloud, cell_ids: dict) -> list[dict]:
     ]
 
 
-def _primitive(name: str, data: dict) -> dict:
+def _primitive(name: str, data: dict, release: str) -> dict:
     """A versioned object as obj_to_primitive() gives it."""
+    version = _VERSIONS[name]
+    if name == "Instance" and not at_least(release, INSTANCE_COMPUTE_ID):
+        version = "2.7"
     return {
         "nova_object.name": name,
         "nova_object.namespace": "nova",
-        "nova_object.version": _VERSIONS[name],
+        "nova_object.version": version,
         "nova_object.data": data,
         "nova_object.changes": sorted(data),
     }
@@ -131,9 +146,9 @@ def build_request_rows(c: Cloud) -> list[dict]:
                 "project_id": b["project_id"],
                 "created_at": b["created_at"],
                 "updated_at": None,
-                "instance": json.dumps(_primitive("Instance", instance)),
-                "block_device_mappings": json.dumps(_primitive("BlockDeviceMappingList", {"objects": []})),
-                "tags": json.dumps(_primitive("TagList", {"objects": []})),
+                "instance": json.dumps(_primitive("Instance", instance, c.release)),
+                "block_device_mappings": json.dumps(_primitive("BlockDeviceMappingList", {"objects": []}, c.release)),
+                "tags": json.dumps(_primitive("TagList", {"objects": []}, c.release)),
             }
         )
     return out

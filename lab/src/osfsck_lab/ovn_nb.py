@@ -27,12 +27,20 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from osfsck.model.releases import at_least
 from osfsck_lab import schemas
 from osfsck_lab.cloud import Cloud, threshold
 
 MINUTE = dt.timedelta(minutes=1)
-# the schema releases whose NB rows differ (ovn_client.py of neutron 24.2.2 and of master)
-NEWEST, OLDEST = max(schemas.releases()), min(schemas.releases())
+NEWEST = schemas.releases()[0]
+# The first release whose neutron writes each NB shape (ovn_client.py), with the change:
+LOCALNET_LEARN_FDB = "2023.2"  # neutron 23.0.0, 7dfbdf65a7 "Add support for localnet_learn_fdb OVN option"
+LRP_ROUTER_OVN_NAME = "2025.2"  # neutron 27.0.0, 2996f9ff53 "Fix LRP.external_ids router name prefix"
+NAT_STATELESS_OPTION = "2025.2"  # neutron 27.0.0, 2145901d6f "[OVN] Use stateless NAT rules for FIPs"
+LS_PHYSNET = "2026.1"  # neutron 28.0.0, a924eb9faa "[OVN] Add 'provider:physical_network' field if there is physnet"
+DHCP_NETWORK_ID = "2026.1"  # neutron 28.0.0, 3e1b2d231e "Add neutron-id to DHCP_Options entries"
+LOCALNET_PHYSNET = "2026.2"  # neutron 29.0.0, 55e1fb9739 "Add Neutron mark to localnet ports"
+LOCALPORT_MTU = "2026.2"  # neutron 29.0.0, 76e1be24ee "Set MTU of metadata and OVN LB HM port tap interfaces ..."
 
 
 @dataclass
@@ -64,7 +72,7 @@ def _add(nb: Northbound, table: str, name: str | None, row: dict, **refs) -> NbR
 
 def rows(c: Cloud, release: str = NEWEST) -> Northbound:
     """The NB rows ML2/OVN's ovn_client writes for the lab's Neutron, as `release` writes
-    them (the external_ids a few tables carry changed between 2024.1 and 2026.2)."""
+    them (a few tables' external_ids and options changed between releases: see above)."""
     n = c.net
     nb = Northbound(c.uuid)
     revisions = {a["id"]: a["revision_number"] for a in n.attrs}
@@ -114,7 +122,7 @@ def rows(c: Cloud, release: str = NEWEST) -> Northbound:
             "neutron:availability_zone_hints": "",
             "neutron:provnet-network-type": seg["network_type"],
         }
-        if release != OLDEST and seg["physical_network"]:
+        if at_least(release, LS_PHYSNET) and seg["physical_network"]:
             ext["neutron:provnet-physical-network"] = seg["physical_network"]
         ports = lsps.get(net["id"], [])
         if seg["physical_network"]:
@@ -135,7 +143,7 @@ def rows(c: Cloud, release: str = NEWEST) -> Northbound:
         if not s["enable_dhcp"]:
             continue  # ovn_client.create_subnet writes DHCP_Options only for DHCP subnets
         ext = {"subnet_id": s["id"], "neutron:revision_number": str(rev(s))}
-        if release != OLDEST:
+        if at_least(release, DHCP_NETWORK_ID):
             ext["neutron:network_id"] = s["network_id"]
         _add(
             nb,
@@ -179,8 +187,8 @@ def _lsp(p: dict, sub: dict, groups, binding: dict | None, revision: int, mtu: i
         "neutron:revision_number": str(revision),
         "neutron:vnic_type": "normal",
         "neutron:port_capabilities": "",
-        # the network's MTU is given to localports since 2025 (empty for every other port)
-        "neutron:mtu": str(mtu) if owner == "network:distributed" and release != OLDEST else "",
+        # the network's MTU is given to localports (empty for every other port)
+        "neutron:mtu": str(mtu) if owner == "network:distributed" and at_least(release, LOCALPORT_MTU) else "",
     }
     options: dict = {}
     if binding is not None:
@@ -215,8 +223,11 @@ def _lsp(p: dict, sub: dict, groups, binding: dict | None, revision: int, mtu: i
 
 def _provnet(nb: Northbound, seg: dict, release: str) -> NbRow:
     """The localnet port of a provider segment (ovn_client.create_provnet_port): named
-    after the segment; 2026.2 marks it with its physical network, 2024.1 with nothing."""
+    after the segment; marked with its physical network since LOCALNET_PHYSNET."""
     name = f"provnet-{seg['id']}"
+    options = {"network_name": seg["physical_network"], "mcast_flood": "false", "mcast_flood_reports": "true"}
+    if at_least(release, LOCALNET_LEARN_FDB):
+        options["localnet_learn_fdb"] = "false"
     return _add(
         nb,
         "Logical_Switch_Port",
@@ -225,13 +236,12 @@ def _provnet(nb: Northbound, seg: dict, release: str) -> NbRow:
             "name": name,
             "type": "localnet",
             "addresses": ["unknown"],
-            "options": {
-                "network_name": seg["physical_network"],
-                "mcast_flood": "false",
-                "mcast_flood_reports": "true",
-                "localnet_learn_fdb": "false",
-            },
-            "external_ids": {} if release == OLDEST else {"neutron:provnet-physical-network": seg["physical_network"]},
+            "options": options,
+            "external_ids": (
+                {"neutron:provnet-physical-network": seg["physical_network"]}
+                if at_least(release, LOCALNET_PHYSNET)
+                else {}
+            ),
         },
     )
 
@@ -260,12 +270,14 @@ def _routers(c: Cloud, nb: Northbound, rev, release: str) -> None:
                     "name": f"lrp-{p['id']}",
                     "mac": p["mac_address"],
                     "networks": [f"{p['_ip']}/{prefix}"],
-                    # _gen_router_port_ext_ids: router_name is the router's id in 2024.1, its OVN
-                    # name ("neutron-<id>") in 2026.2
+                    # _gen_router_port_ext_ids: router_name is the router's id, its OVN name
+                    # ("neutron-<id>") since LRP_ROUTER_OVN_NAME
                     "external_ids": _ext(
                         revision_number=rev(p),
                         network_name=f"neutron-{p['network_id']}",
-                        router_name=rp["router_id"] if release == OLDEST else f"neutron-{rp['router_id']}",
+                        router_name=f"neutron-{rp['router_id']}"
+                        if at_least(release, LRP_ROUTER_OVN_NAME)
+                        else rp["router_id"],
                         is_ext_gw=str(gw),
                         subnet_ids=subnets[p["network_id"]]["id"],
                     ),
@@ -290,7 +302,7 @@ def _routers(c: Cloud, nb: Northbound, rev, release: str) -> None:
                 fip_network_id=f["floating_network_id"],
             ),
         }
-        if release != OLDEST:
+        if at_least(release, NAT_STATELESS_OPTION):
             nat["options"] = {"stateless": "false"}
         nats.setdefault(f["router_id"], []).append(_add(nb, "NAT", f["id"], nat))
     for r in n.routers:

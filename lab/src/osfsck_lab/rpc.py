@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import column, create_engine, table, update
 from sqlalchemy.pool import NullPool
 
+from osfsck.model.releases import at_least
 from osfsck_lab import database, instance_actions, volumes
 from osfsck_lab.cloud import Cloud
 
@@ -29,6 +30,7 @@ FANOUT_TTL = 1800000  # oslo.messaging rabbit_transient_queues_ttl, in ms
 EXCHANGE = "nova"  # control_exchange
 HEARTBEAT_INTERVAL = 10  # nova's report_interval
 STATS_TIMEOUT = 60.0
+COMPUTE_ALT_TOPIC = "2026.1"  # the first release whose nova-compute also serves "compute-alt"
 
 
 @dataclass
@@ -160,9 +162,10 @@ def near_misses(c: Cloud) -> None:
 
 
 def _compute_topics(c: Cloud) -> tuple[str, ...]:
-    """nova-compute's RPC topics: since nova 33.0.0 a second server on "compute-alt"
-    (nova/compute/rpcapi.py RPC_TOPIC_ALT, nova/cmd/compute.py), not in 2024.1."""
-    return ("compute",) if c.release == "2024.1" else ("compute", "compute-alt")
+    """nova-compute's RPC topics: since nova 33.0.0 (2026.1; 82fd8ffdce "Add 2nd RPC server for
+    compute service") a second server on "compute-alt" (nova/compute/rpcapi.py RPC_TOPIC_ALT,
+    nova/cmd/compute.py)."""
+    return ("compute", "compute-alt") if at_least(c.release, COMPUTE_ALT_TOPIC) else ("compute",)
 
 
 def _consistent_queues(c: Cloud) -> None:

@@ -24,11 +24,13 @@ import itertools
 import json
 import zlib
 
+from osfsck.model.releases import at_least
 from osfsck_lab import iscsiadm_standin as iscsi
 from osfsck_lab.cloud import Cloud, VolumeDisk, threshold
 from osfsck_lab.profiles import Profile
 
 ISCSI_PORTAL = "192.0.2.10:3260"
+ENFORCE_MULTIPATH = "2025.1"  # the first release whose cinder puts enforce_multipath in connection_info
 TGT_LUN = 1  # tgtadm exports the volume as LUN 1: LUN 0 is the target's controller
 RBD_MONITOR = ("192.0.2.20", "6789")
 RBD_POOL = "volumes"
@@ -189,9 +191,10 @@ def _nova_connection(
 
 
 def for_release(c: Cloud, release: str) -> None:
-    """Before Cinder 26.0.0 (2025.1) _connection_create added no enforce_multipath, so
-    neither the attachment nor Nova's copy of it has one."""
-    if release >= "2025.1":
+    """Before Cinder 26.0.0 (2025.1; 0c3c7b7bb "Add 'enforce_multipath' in connection_properties")
+    _connection_create added no enforce_multipath, so neither the attachment nor Nova's copy
+    of it has one."""
+    if at_least(release, ENFORCE_MULTIPATH):
         return
     for row in [*c.attachments, *(b for rows in c.bdms.values() for b in rows)]:
         if row.get("connection_info") and "enforce_multipath" in row["connection_info"]:

@@ -8,12 +8,14 @@ migrations:
     cinder     Cinder                        neutron    Neutron
     placement  Placement                     designate  Designate
 
-as ``<release>/<db>.sqlite.sql`` and ``<release>/<db>.mysql.sql`` (MariaDB).  One exception:
-neutron's migrations do not run on SQLite, so ``neutron.sqlite.sql`` comes from neutron's models
-(and lacks a few migration-only tables, listed in versions.json under ``table_differences``).
+as ``<release>/<db>.sqlite.sql``, ``<release>/<db>.mysql.sql`` (MariaDB) and
+``<release>/<db>.postgresql.sql``.  Two exceptions: neutron's migrations do not run on SQLite,
+so ``neutron.sqlite.sql`` comes from neutron's models (and lacks a few migration-only tables,
+listed in versions.json under ``table_differences``); and Neutron dropped PostgreSQL in 2025.1,
+so from that release on there is no ``neutron.postgresql.sql`` (versions.json: ``not_built``).
 
-``versions.json`` says how each release was built (package versions, alembic heads, method,
-pins).
+``versions.json`` says how each release was built (package versions, Python, upper-constraints,
+alembic heads, method, pins).
 
 File format: one statement per ``;`` at the end of a line; lines starting with ``--`` are
 comments.  Each file ends with the INSERT of its ``alembic_version`` row(s), so a database
@@ -23,34 +25,26 @@ loaded from it carries the real revision(s); neutron has two (its expand and con
 from __future__ import annotations
 
 import json
-import re
 from importlib import resources
 
-DBS = ("nova_api", "nova", "cinder", "neutron", "placement", "designate")
-DIALECTS = ("sqlite", "mysql")
+from osfsck.model import releases as order
 
-_RELEASE_RE = re.compile(r"^(\d{4})\.(\d+)$")
+DBS = ("nova_api", "nova", "cinder", "neutron", "placement", "designate")
+DIALECTS = ("sqlite", "mysql", "postgresql")
 
 
 def _root():
     return resources.files(__name__)
 
 
-def _release_key(release: str) -> tuple[int, int]:
-    m = _RELEASE_RE.match(release)
-    if not m:
-        raise ValueError(f"not a release name: {release!r} (expected e.g. '2026.2')")
-    return int(m.group(1)), int(m.group(2))
-
-
 def releases() -> list[str]:
-    """Release names with schemas, newest first, e.g. ``['2026.2', '2024.1']``."""
+    """Release names with schemas, newest first, e.g. ``['2026.2', ..., '2023.1']``."""
     found = [
         p.name
         for p in _root().iterdir()
-        if p.is_dir() and _RELEASE_RE.match(p.name) and p.joinpath("nova.sqlite.sql").is_file()
+        if p.is_dir() and order.is_release(p.name) and p.joinpath("nova.sqlite.sql").is_file()
     ]
-    return sorted(found, key=_release_key, reverse=True)
+    return order.newest_first(found)
 
 
 def versions() -> dict:
@@ -72,10 +66,10 @@ def ddl_statements(release: str, db: str, dialect: str) -> list[str]:
     """The statements that rebuild database ``db`` of ``release``.
 
     ``db`` is one of ``DBS``: 'nova_api', 'nova' (a cell DB), 'cinder', 'neutron',
-    'placement' or 'designate'.  ``dialect`` is 'sqlite' or 'mysql' (MariaDB; starts with
-    SET FOREIGN_KEY_CHECKS=0).  Run them in order on an empty database.
+    'placement' or 'designate'.  ``dialect`` is 'sqlite', 'mysql' (MariaDB; starts with
+    SET FOREIGN_KEY_CHECKS=0) or 'postgresql'.  Run them in order on an empty database.
     """
-    _release_key(release)
+    order.key(release)
     if db not in DBS:
         raise ValueError(f"unknown db {db!r}; expected one of {DBS}")
     if dialect not in DIALECTS:
