@@ -319,3 +319,10 @@ def test_merged_snapshots_take_the_newest_read_and_say_where_they_disagree():
         "the snapshots disagree on the Nova API database (api): alembic_version cdeec0c85668 in a.gz, b.gz; "
         "alembic_version b30f573d3377 in c.gz"
     ]
+
+
+def test_the_releases_are_in_the_one_release_order():
+    from osfsck.model import releases
+    from osfsck.model.schema_versions import RELEASES
+
+    assert list(RELEASES) == sorted(RELEASES, key=lambda r: releases.key(r.lower()))

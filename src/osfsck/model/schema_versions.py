@@ -31,9 +31,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-RELEASES: tuple[str, ...] = tuple(
-    "Queens Rocky Stein Train Ussuri Victoria Wallaby Xena Yoga Zed "
-    "2023.1 2023.2 2024.1 2024.2 2025.1 2025.2 2026.1 2026.2".split()
+from osfsck.model.releases import SERIES
+
+# the releases osfsck knows the schemas of, oldest first (model/releases.py orders names)
+RELEASES: tuple[str, ...] = (
+    *(name.capitalize() for name in SERIES),
+    *"2023.1 2023.2 2024.1 2024.2 2025.1 2025.2 2026.1 2026.2".split(),
 )
 NEWEST = RELEASES[-1]
 
