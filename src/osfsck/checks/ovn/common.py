@@ -26,6 +26,7 @@ import datetime as dt
 from typing import Any, NamedTuple
 
 from osfsck.checks.base import CheckOutput, scope_complete
+from osfsck.model.facts.base import kind_of
 from osfsck.model.facts.neutron import (
     FLOATINGIP_OWNER,
     NEUTRON_SCOPE,
@@ -138,6 +139,22 @@ TABLE_OF = {
     RULE: ACL,
     FLOATING_IP: NAT,
 }
+
+
+def asked_for(snap: Snapshot) -> dict[str, set[str]] | None:
+    """When the NB database was read as a --cell run's part (Coverage.part,
+    model/cell_slice.py `ovn_ask`), the Neutron objects whose rows it asked for, by kind:
+    the part's ports, their networks and its floating IPs (nothing else of it was read,
+    so nothing else can be missing); None when it was read whole."""
+    cov = snap.coverage.get((kind_of(OvnNbRow), OVN_NB_SCOPE))
+    if cov is None or not cov.part.startswith("cells:"):
+        return None
+    ports = snap.of(NeutronPort)
+    return {
+        PORT: {p.id for p in ports},
+        NETWORK: {p.network_id for p in ports},
+        FLOATING_IP: {f.id for f in snap.of(FloatingIp)},
+    }
 
 
 def both_complete(snap: Snapshot, out: CheckOutput) -> bool:
