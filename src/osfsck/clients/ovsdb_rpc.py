@@ -235,7 +235,7 @@ def select_where(settings, database: str, wanted: dict, timeout: float | None = 
     ports: 7.6 s; the whole table: 2.1 s), while a monitor's conditions are ORed and its
     `==` conditions looked up through a hash (3,000 names of 40,000: 0.19 s; the whole
     table 1.35 s).  `includes` is not hashed (3,000 of 40,000: 8.1 s): ask for few.  A
-    table with no condition is not asked for (no rows)."""
+    table with no condition is not asked for (no rows); `[True]` asks for every row."""
     return _first_answer(settings, timeout, lambda rpc: _monitor(rpc, database, wanted))
 
 

@@ -23,15 +23,17 @@ may be anywhere, so it is undecided, never a finding):
   all their bindings, addresses, floating IPs and groups.  What looks ports up by id
   beside them is itself narrowed to the same part (below), or not read (DNS);
 - OVN's northbound database (after Neutron's part): the switch ports named by the part's
-  ports and by the ports the cells' caches name (an LSP of one of those whose port is
-  gone is an orphan: Neutron was asked for it by id), the switches of the part's ports'
-  networks and of those switch ports, the NAT rows of the part's floating IPs and the
-  routers holding them.  Nothing else of it lies in a cell (switches, routers, port
-  groups and ACLs are network-wide; a port's own DHCP_Options is never a finding inside:
-  its port is there, or gone and placed nowhere).  Not read: a switch port that names a
-  cell's instance only by its `neutron:device_id` (ovsdb-server selects by `==` through
-  a hash, by `includes` on a map by a scan per value: slower than the whole table), the
-  leaked LSP of a deleted instance's port; a run without --cell finds it;
+  ports or by the ports the cells' caches name (an LSP of one of those whose port is
+  gone is an orphan: Neutron was asked for it by id), and those whose
+  `neutron:device_id` is one of the cells' instances (a deleted instance's leaked LSP;
+  its port, not in the part, may be gone or another cell's: OV101 and OV103 say they
+  cannot tell); the switches of the part's ports' networks and of those switch ports;
+  the NAT rows of the part's floating IPs and the routers holding them.  Nothing else of
+  it lies in a cell (switches, routers, port groups and ACLs are network-wide; a port's
+  own DHCP_Options is never a finding inside: its port is there, or gone and placed
+  nowhere).  The switch port table is transferred whole to find them (ovsdb-server
+  selects by `==` on a column through a hash, but by `includes` on external_ids by a
+  scan per value: slower than the whole table) and cut to those;
 - NSX (after Neutron's part): the segment (logical) ports standing for the part's ports,
   listed per segment (logical switch) of their networks -- the manager lists nothing by
   tag but its search API;
@@ -310,18 +312,25 @@ def hosts_queue(name: str, hosts: frozenset[str]) -> bool:
 
 @dataclass(frozen=True)
 class OvnAsk:
-    """What a --cell run selects of OVN's northbound database (see the module's doc), each
-    by `==` on a column: switch ports by name, switches and routers by name, NAT rows by
+    """What a --cell run selects of OVN's northbound database (see the module's doc):
+    switch ports by name or `neutron:device_id`, switches and routers by name, NAT rows by
     their `neutron:fip_id`."""
 
     ports: frozenset[str]  # switch ports by name: the part's ports and those the caches name
+    instances: frozenset[str]  # ... by neutron:device_id: the cells' instances
     switches: frozenset[str]  # Logical_Switch names of the part's ports' networks
     fips: frozenset[str]  # NAT rows of the part's floating IPs
     routers: frozenset[str]  # Logical_Router names of their routers
 
     @property
     def empty(self) -> bool:
-        return not (self.ports or self.switches or self.fips or self.routers)
+        return not (self.ports or self.instances or self.switches or self.fips or self.routers)
+
+    def holds(self, row: OvnNbRow) -> bool:
+        """Whether a switch port or NAT row is one the part asks for."""
+        if row.table == SWITCH_PORT:
+            return row.name in self.ports or row.device_id in self.instances
+        return row.table == NAT and row.neutron_id in self.fips
 
 
 def ovn_ask(keys: CellKeys, ports: Iterable[NeutronPort], fips: Iterable[FloatingIp]) -> OvnAsk:
@@ -330,6 +339,7 @@ def ovn_ask(keys: CellKeys, ports: Iterable[NeutronPort], fips: Iterable[Floatin
     ports, fips = list(ports), list(fips)
     return OvnAsk(
         ports=frozenset(p.id for p in ports) | keys.ports,
+        instances=keys.instances,
         switches=frozenset(NAME_PREFIX + p.network_id for p in ports if p.network_id),
         fips=frozenset(f.id for f in fips),
         routers=frozenset(NAME_PREFIX + f.router_id for f in fips if f.router_id),
@@ -341,11 +351,7 @@ def ovn_rows(ask: OvnAsk, rows: Iterable[OvnNbRow]) -> list[OvnNbRow]:
     rows, the switches and routers `ask` names, and those holding a switch port or NAT row
     read (a switch port's switch is not always its port's network's: a port gone)."""
     rows = list(rows)
-    first = [
-        r
-        for r in rows
-        if (r.table == SWITCH_PORT and r.name in ask.ports) or (r.table == NAT and r.neutron_id in ask.fips)
-    ]
+    first = [r for r in rows if ask.holds(r)]
     switches = ask.switches | {r.parent for r in first if r.table == SWITCH_PORT and r.parent}
     routers = ask.routers | {r.parent for r in first if r.table == NAT and r.parent}
     held = [

@@ -5,9 +5,12 @@ server answers from one state of the database (clients/ovsdb_rpc.py).  Nothing i
 unless that whole reply arrived and parsed; otherwise the scope is partial with one line
 and no fact.
 
-A `--cell` run reads, after Neutron's part, only the rows that stand for it
-(model/cell_slice.py `ovn_ask`), selected by `==` on their names and by the floating
-IPs' ids (clients/ovsdb_rpc.py `select_where`); a switch port or NAT row whose switch or
+A `--cell` run reads, after Neutron's part, only the rows that stand for it or name its
+cells' instances (model/cell_slice.py `ovn_ask`): the switch ports' table is transferred
+whole (ovsdb-server cannot find a `neutron:device_id` in external_ids but by a scan per
+value, slower than the whole table) and cut to those; switches and routers are selected
+by `==` on their names and NAT rows by their floating IPs' ids (clients/ovsdb_rpc.py
+`select_where`), in the same consistent state; a switch port or NAT row whose switch or
 router was not among them is given it by a second read, by the name Neutron writes on
 it (`neutron:network_name`, `neutron:router_name`).
 """
@@ -101,9 +104,10 @@ class OvnNorthboundSource(CellPartSource):
             return [cover_all(sink, (OvnNbRow,), OVN_NB_SCOPE, self.name, True, at=at)]
         status = cover_all(sink, (OvnNbRow,), OVN_NB_SCOPE, self.name, True, at=at, part=keys.part)
         said = (
-            f"only what stands for {keys.part[6:]}'s part of Neutron: the switch ports of {len(ask.ports)} "
-            f"port(s), {len(ask.switches)} switch(es), the NAT rows of {len(ask.fips)} floating IP(s) and "
-            "their routers (the rest is network-wide)"
+            f"only what stands for {keys.part[6:]}'s part of Neutron or names its instances: the switch "
+            f"ports of {len(ask.ports)} port(s) and {len(ask.instances)} instance(s) (of every switch port "
+            f"transferred), {len(ask.switches)} switch(es), the NAT rows of {len(ask.fips)} floating IP(s) "
+            "and their routers (the rest is network-wide)"
         )
         return [replace(status, reason=said)]
 
@@ -112,6 +116,7 @@ class OvnNorthboundSource(CellPartSource):
         and routers holding them (a second read for those not named by the first)."""
         tables = select_where(self.settings, SCHEMA, part_conditions(ask))
         try:
+            tables[SWITCH_PORT] = [r for r in tables[SWITCH_PORT] if _asked(ask, r)]
             held = {u[1] for t, c in _CONTAINS for row in tables[t] for u in set_of(row[c])}
             more = part_holders([r for t in (SWITCH_PORT, NAT) for r in tables[t] if r["_uuid"][1] not in held])
         except (KeyError, IndexError, TypeError, ValueError, AttributeError) as e:
@@ -131,7 +136,7 @@ def part_conditions(ask: OvnAsk) -> dict:
         table: (
             cols,
             {
-                SWITCH_PORT: [["name", "==", n] for n in sorted(ask.ports)],
+                SWITCH_PORT: [True],  # all of them: cut to the part's by `_asked`
                 LOGICAL_SWITCH: [["name", "==", n] for n in sorted(ask.switches)],
                 NAT: [["external_ids", "includes", ["map", [[fip, f]]]] for f in sorted(ask.fips)],
                 LOGICAL_ROUTER: [["name", "==", n] for n in sorted(ask.routers)],
@@ -139,6 +144,11 @@ def part_conditions(ask: OvnAsk) -> dict:
         )
         for table, cols in COLUMNS.items()
     }
+
+
+def _asked(ask: OvnAsk, row: dict) -> bool:
+    """Whether a switch port's row (as OVSDB's JSON) is one `ask` holds."""
+    return row["name"] in ask.ports or map_of(row["external_ids"]).get("neutron:device_id") in ask.instances
 
 
 def part_holders(rows: list) -> dict:
