@@ -18,7 +18,11 @@ import pytest
 from osfsck.checks.scoping import INSIDE, Places
 from osfsck.model.cell_slice import PLACEMENT_KINDS, PORT_KINDS, VOLUME_KINDS
 from osfsck.model.facts import kind_of
+from osfsck.model.facts.dns import DnsRecord
 from osfsck.model.facts.nova import InstanceMapping
+from osfsck.model.facts.nsx import NsxObject
+from osfsck.model.facts.ovn import OvnNbRow
+from osfsck.model.facts.rpc import RabbitQueue
 from osfsck.model.refs import ObjectRef
 from osfsck.model.scope import RunScope
 from osfsck.model.snapshot import Snapshot
@@ -27,9 +31,11 @@ from tests.support.cli import built_lab, osfsck
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 CELLS = ("cell1", "cell2")
-# checks whose inputs let every shared database be read as a part (no OVN, NSX, DNS or
-# host-side volume facts beside, which look ports and volumes up by id)
+# checks whose inputs let every shared database be read as a part (no host-side volume
+# facts beside, which look volumes up by id; nor DNS, which a --cell run does not read)
 PARTS = ("--select", "NT,VL101,VL102,PL,NV2")
+# what of the whole-cloud services a --cell run reads as a part (model/cell_slice.py)
+SERVICES = (OvnNbRow, NsxObject, RabbitQueue)
 # what a one-cell run cannot decide of the lab's faults that lie in a cell (it says so:
 # undecided), and why
 UNDECIDABLE_IN_ONE_CELL = {
@@ -42,7 +48,9 @@ UNDECIDABLE_IN_ONE_CELL = {
     "NT102": "the port's instance may live in another cell",
     "MQ101": "a queue's host may be another cell's service",
     "VL103": "the volume's other attachments may be in another cell",
-    "DN102": "the other records of the name may be another cell's instance's",
+    "DN101": "DNS is not read in a --cell run (a zone transfer is of the whole zone)",
+    "DN102": "DNS is not read in a --cell run (a zone transfer is of the whole zone)",
+    "DN103": "DNS is not read in a --cell run (a zone transfer is of the whole zone)",
     "NX102": "a port whose instance is unknown to the cell may be another cell's",
     "OV102": "a port whose instance is unknown to the cell may be another cell's",
 }
@@ -144,6 +152,24 @@ def test_a_cell_run_reads_of_the_shared_databases_its_cells_part_and_nothing_els
     # the two cells' parts together are at most the whole (a mapping of one cell's instance
     # pointing at the other is read by both)
     assert total <= sum(len(whole.facts.get(k, [])) for k in sliced) + 10
+
+
+def test_a_cell_run_reads_of_the_services_and_neutrons_ports_its_cells_part(lab, tmp_path):
+    """With every check: OVN's, NSX's and RabbitMQ's rows of the cells' part, row for row
+    what `Snapshot.narrowed` says, beside Neutron's ports as a part; no DNS zone at all."""
+    whole = collect(lab, tmp_path / "whole.json")
+    kinds = [kind_of(k) for k in (*SERVICES, *PORT_KINDS)]
+    assert all(whole.facts.get(k) for k in kinds)
+    for cell in CELLS:
+        snap = collect(lab, tmp_path / f"{cell}.json", "--cell", cell)
+        spec = whole.narrowed(RunScope(cells=(cell,)))
+        for kind in kinds:
+            assert set(snap.facts.get(kind, [])) == set(spec.facts.get(kind, [])), kind  # row for row
+            assert 0 < len(spec.facts[kind]) < len(whole.facts[kind]), kind
+            assert {c.part for (k, _), c in snap.coverage.items() if k == kind} == {f"cells:{cell}"}, kind
+        assert not snap.facts.get(kind_of(DnsRecord))
+        zones = [c for (k, _), c in snap.coverage.items() if k == kind_of(DnsRecord)]
+        assert zones and not any(c.complete for c in zones)
 
 
 def test_the_objects_a_cell_run_reads(lab):
