@@ -415,3 +415,40 @@ def test_the_first_remote_that_answers_is_read(cloud):
     server = cloud[0]
     snap, (status,) = collect(OvnSettings(nb_connection=f"tcp:127.0.0.1:{free_port()},{server.remote}", timeout=10))
     assert status.status == "ok" and snap.of(OvnNbRow)
+
+
+def test_a_cell_runs_part_is_what_the_spec_cuts_of_the_whole(cloud):
+    """--cell: after Neutron's part, the switch ports naming its ports or its instances (one
+    here on a switch no port of the part is on: found by a second read, by the
+    `neutron:network_name` on it), their switches; row for row what model/cell_slice.py
+    cuts of the whole read, through monitor_cond on the real server."""
+    from osfsck.model.cell_slice import cell_keys, ovn_ask, ovn_rows
+    from osfsck.model.facts.neutron import FloatingIp, NeutronPort
+    from osfsck.model.scope import RunScope
+
+    server, w, ids, writer = cloud
+    instance = next(p.device_id for p in w.snapshot().of(NeutronPort) if p.id == ids["p1"])
+    leaked = "0e0e0e0e-0000-4000-8000-0000000000c1"
+    with writer.api.transaction(check_error=True) as txn:
+        txn.add(
+            writer.api.lsp_add(
+                switch_name(GONE_NET), leaked, external_ids={**lsp_ids(leaked, GONE_NET), "neutron:device_id": instance}
+            )
+        )
+    scope = RunScope(cells=("cell1",))
+    known = w.snapshot().narrowed(scope)
+    whole, _ = collect(settings_of(server))
+    src = OvnNorthboundSource(settings_of(server))
+    src.within = scope
+    part = Snapshot(taken_at=None)
+    (status,) = src.collect({OvnNbRow}, known, part)
+    assert status.status == "ok" and "cell1's part" in status.reason
+    assert part.coverage[(OvnNbRow.kind, OVN_NB_SCOPE)].part == "cells:cell1"
+    keys = cell_keys(known.facts, known.coverage, {"cell1"})
+    spec = ovn_rows(ovn_ask(keys, known.of(NeutronPort), known.of(FloatingIp)), whole.of(OvnNbRow))
+    assert set(part.of(OvnNbRow)) == set(spec)
+    got = {(r.table, r.name) for r in part.of(OvnNbRow)}
+    assert ("Logical_Switch_Port", leaked) in got and ("Logical_Switch", switch_name(GONE_NET)) in got
+    assert ("Logical_Switch_Port", ids["p1"]) in got and ("Logical_Switch_Port", GONE_PORT) not in got
+    assert not {t for t, _ in got} & {"ACL", "Port_Group", "Logical_Router_Port"}  # network-wide: not read
+    assert next(r for r in part.of(OvnNbRow) if r.name == leaked).parent == switch_name(GONE_NET)

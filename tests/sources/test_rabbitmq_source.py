@@ -256,3 +256,47 @@ def test_a_user_that_sees_no_vhost_is_a_partial_broker():
     )
     (s,) = collect(src)[1]
     assert (s.scope, s.status) == ("rabbitmq:r1/*", "partial") and "sees no vhost" in s.reason
+
+
+def test_a_cell_run_asks_the_broker_for_its_hosts_queues_only():
+    """--cell: the broker filters by name (an anchored regular expression of the cells'
+    hosts, `use_regex`); what a broker that ignored the filter sent is kept by name."""
+    import re
+
+    import httpx
+
+    from osfsck.model.scope import RunScope
+    from osfsck.sources.rabbitmq.source import HOSTS_PER_FILTER, host_filters
+    from tests.support.world import World
+
+    w = World()
+    w.host("c1.hv-1", cell="cell1")  # dots and dashes: matched as themselves
+    w.host("c2x.hv-1", cell="cell2")
+    for cell, host in (("cell1", "c1.hv-1"), ("cell2", "c2x.hv-1")):
+        w.instance(cell=cell, host=host)
+    known = w.snapshot().narrowed(RunScope(cells=("cell1",)))
+    names = ["compute.c1.hv-1", "compute-alt.c1.hv-1", "compute.c1xhv-1", "compute.c2x.hv-1", "reply_1", "compute"]
+    asked = []
+
+    def handler(request):
+        asked.append(dict(request.url.params))
+        items = [
+            {"name": n, "durable": False, "auto_delete": False, "exclusive": False, "messages": 0, "consumers": 1}
+            for n in names
+        ]
+        return httpx.Response(200, json={"items": items, "page": 1, "page_count": 1, "filtered_count": len(items)})
+
+    b = Broker(name="r1", url="http://rabbit.test:15672", username="osfsck", password="pw", vhosts=("/",))
+    src = RabbitMQSource(RabbitSettings(brokers=(b,)), transport=httpx.MockTransport(handler))
+    src.within = RunScope(cells=("cell1",))
+    snap = Snapshot(taken_at=T0)
+    (status,) = src.collect({RabbitQueue}, known, snap)
+    assert status.status == "ok" and "cell1's 1 host(s)" in status.reason
+    (params,) = asked
+    assert params["use_regex"] == "true"
+    pattern = re.compile(params["name"])  # PCRE and Python's re agree on this much
+    assert [n for n in names if pattern.search(n)] == ["compute.c1.hv-1", "compute-alt.c1.hv-1"]
+    # the broker here ignored the filter: kept by name all the same
+    assert {q.name for q in snap.of(RabbitQueue)} == {"compute.c1.hv-1", "compute-alt.c1.hv-1"}
+    assert snap.coverage[(RabbitQueue.kind, "rabbitmq:r1//")].part == "cells:cell1"
+    assert len(host_filters({f"h{i}" for i in range(HOSTS_PER_FILTER + 1)})) == 2
