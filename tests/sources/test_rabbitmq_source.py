@@ -278,21 +278,24 @@ def test_a_cell_run_asks_the_broker_for_its_hosts_queues_only():
     names = ["compute.c1.hv-1", "compute-alt.c1.hv-1", "compute.c1xhv-1", "compute.c2x.hv-1", "reply_1", "compute"]
     asked = []
 
-    def handler(request):
+    def handler(request):  # two pages of 3
         asked.append(dict(request.url.params))
+        page = int(request.url.params["page"])
         items = [
             {"name": n, "durable": False, "auto_delete": False, "exclusive": False, "messages": 0, "consumers": 1}
-            for n in names
+            for n in names[3 * (page - 1) : 3 * page]
         ]
-        return httpx.Response(200, json={"items": items, "page": 1, "page_count": 1, "filtered_count": len(items)})
+        return httpx.Response(200, json={"items": items, "page": page, "page_count": 2, "filtered_count": 6})
 
-    b = Broker(name="r1", url="http://rabbit.test:15672", username="osfsck", password="pw", vhosts=("/",))
+    b = Broker(name="r1", url="http://rabbit.test:15672", username="osfsck", password="pw", vhosts=("/",), page_size=3)
     src = RabbitMQSource(RabbitSettings(brokers=(b,)), transport=httpx.MockTransport(handler))
     src.within = RunScope(cells=("cell1",))
     snap = Snapshot(taken_at=T0)
     (status,) = src.collect({RabbitQueue}, known, snap)
     assert status.status == "ok" and "cell1's 1 host(s)" in status.reason
-    (params,) = asked
+    # the filter on every page (the broker pages the filtered list)
+    assert [p["page"] for p in asked] == ["1", "2"] and asked[0]["name"] == asked[1]["name"]
+    params = asked[0]
     assert params["use_regex"] == "true"
     pattern = re.compile(params["name"])  # PCRE and Python's re agree on this much
     assert [n for n in names if pattern.search(n)] == ["compute.c1.hv-1", "compute-alt.c1.hv-1"]
