@@ -452,3 +452,27 @@ def test_a_cell_runs_part_is_what_the_spec_cuts_of_the_whole(cloud):
     assert ("Logical_Switch_Port", ids["p1"]) in got and ("Logical_Switch_Port", GONE_PORT) not in got
     assert not {t for t, _ in got} & {"ACL", "Port_Group", "Logical_Router_Port"}  # network-wide: not read
     assert next(r for r in part.of(OvnNbRow) if r.name == leaked).parent == switch_name(GONE_NET)
+
+
+def test_a_cell_runs_part_of_a_stopped_server_is_partial_and_its_checks_undecided(cloud):
+    """--cell with the NB server down: the part is partial, no row; OV101-OV103 inside the
+    cell say they could not decide (never "clean", never a finding)."""
+    from osfsck.checks.ovn.ovn_revision_drift import OvnRevisionDrift
+    from osfsck.engine.judge import judge
+    from osfsck.model.scope import RunScope
+
+    server, w, _, _ = cloud
+    server.stop()
+    scope = RunScope(cells=("cell1",))
+    snap = w.snapshot().narrowed(scope)
+    src = OvnNorthboundSource(settings_of(server))
+    src.within = scope
+    sink = Snapshot(taken_at=None)
+    (status,) = src.collect({OvnNbRow}, snap, sink)
+    assert status.status == "partial" and "Connection refused" in status.reason
+    cov = sink.coverage[(OvnNbRow.kind, OVN_NB_SCOPE)]
+    assert not cov.complete and cov.part == "cells:cell1" and not sink.of(OvnNbRow)
+    snap.cover(cov)
+    for check in (OrphanOvnObject, MissingOvnObject, OvnRevisionDrift):
+        out = judge(check(), snap)
+        assert not out.findings and OVN_NB_SCOPE in {i.scope for i in out.inconclusive_list}, check.code
