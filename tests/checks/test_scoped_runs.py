@@ -166,3 +166,137 @@ def test_merged_parts_are_one_part_with_each_fact_once():
     assert cov.part == "cells:cell1,cell2" and cov.complete
     # a whole read, complete, beside a part: the whole one
     assert merge([parts[0], whole], 60.0).coverage[(InstanceMapping.kind, "api")].part == ""
+
+
+# -- the whole-cloud services' parts: OVN, NSX, RabbitMQ; DNS not read -------------------
+def crossed_services() -> Snapshot:
+    """Two cells whose services' objects cross, with the near misses of each part:
+
+    - a cell2 instance's port whose switch port still names a cell1 instance (its
+      `neutron:device_id` stale, its revision behind): no orphan in cell1's run (the LSP
+      is not read there), drift in cell2's;
+    - a cell1 instance's cached port Neutron lost, its LSP and NSX port left (asked for
+      by id: an orphan inside cell1);
+    - a cell1 port without its LSP, a cell2 port without its NSX port;
+    - a cell1 instance's port on an external network (a floating IP's): no NSX port is
+      expected for it, though its floating IP is no cell's;
+    - each host's compute queue, cell2's host dead with a backlog; a reply queue; and a
+      zone whose records name both cells' instances."""
+    from osfsck.model.facts.neutron import NeutronPort
+    from osfsck.model.facts.nsx import PORT as NSX_PORT
+    from osfsck.model.facts.nsx import NsxObject
+    from osfsck.model.facts.ovn import OvnNbRow
+    from tests.support.world import DAY, World
+
+    w = World()
+    w.host("hv1", cell="cell1")
+    w.host("hv2", cell="cell2")
+    a = w.instance(cell="cell1", host="hv1")
+    b = w.instance(cell="cell2", host="hv2")
+    c = w.instance(cell="cell1", host="hv1")
+    outside = w.network("public")  # the floating IPs' (external: no NSX port is expected on it)
+    net = w.network("private")
+    pa, pb = w.instance_port(a, network_id=net), w.instance_port(b, network_id=net)
+    lost = w.instance_port(c, network_id=net)  # Neutron loses it below: its LSP and NSX port stay
+    no_lsp = w.instance_port(a, network_id=net)
+    no_nsx = w.instance_port(b, network_id=net)
+    router = w.router()
+    w.floating_ip(pb, router_id=router)
+    public = w.instance_port(c, network_id=outside)
+    w.ovn(skip=(no_lsp,))
+    w.nsx_mirror(skip=(outside,))
+    w._facts[NsxObject.kind] = [
+        o for o in w._facts[NsxObject.kind] if not (o.neutron_kind == NSX_PORT and o.neutron_id == no_nsx)
+    ]
+    w._facts[NeutronPort.kind] = [p for p in w._facts[NeutronPort.kind] if p.id != lost]
+    stale = next(r for r in w._facts[OvnNbRow.kind] if r.name == pb)
+    w._facts[OvnNbRow.kind].remove(stale)
+    w._facts[OvnNbRow.kind].append(stale._replace(device_id=a, revision=(stale.revision or 3) - 1))
+    w.queue("compute.hv1", consumers=1)
+    w.queue("compute.hv2", messages=4, consumers=0)
+    w.service_down("hv2", cell="cell2", age=2 * DAY)
+    w.queue("reply_0123456789abcdef", consumers=0, messages=3)
+    w.zone()
+    for u in (a, b):
+        w.host_records(f"vm-{u}", w.address_of(pa if u == a else pb))
+    assert public
+    return w.snapshot()
+
+
+SERVICE_CODES = ("OV", "NX", "MQ", "DN")
+
+
+@pytest.mark.parametrize(
+    "check_cls", [c for c in _check_classes() if c.code.startswith(SERVICE_CODES)], ids=lambda c: c.code
+)
+def test_the_services_parts_decide_inside_as_the_whole_does(check_cls):
+    whole = crossed_services()
+    base = {f.fingerprint: f for f in judge(check_cls(), whole).findings}
+    for cell in ("cell1", "cell2"):
+        scope = RunScope(cells=(cell,))
+        part = whole.narrowed(scope)
+        out = judge(check_cls(), part)
+        places = Places(Snapshot(taken_at=whole.taken_at, facts=whole.facts, coverage=whole.coverage, scope=scope))
+        got = {f.fingerprint: f for f in out.findings}
+        assert got.keys() <= base.keys(), f"{cell}: new {[got[k].subject for k in got.keys() - base.keys()]}"
+        assert all(places.finding(f) == INSIDE for f in got.values())
+        lost = [f.subject for fp, f in base.items() if fp not in got and places.finding(f) == INSIDE]
+        assert not lost or check_cls.code in {i.code for i in out.inconclusive_list}, f"{cell}: lost {lost}"
+
+
+def test_the_services_near_misses_in_each_cells_run():
+    from osfsck.checks.nsx.missing_nsx_object import MissingNsxObject
+    from osfsck.checks.ovn.missing_ovn_object import MissingOvnObject
+    from osfsck.checks.ovn.orphan_ovn_object import OrphanOvnObject
+    from osfsck.checks.ovn.ovn_revision_drift import OvnRevisionDrift
+    from osfsck.checks.rabbitmq.dead_host_queue_backlog import DeadHostQueueBacklog
+    from osfsck.checks.rabbitmq.orphan_rpc_queue import OrphanRpcQueue
+    from osfsck.model.facts.ovn import SWITCH_PORT, OvnNbRow
+
+    whole = crossed_services()
+
+    def found(check, cell):
+        snap = whole.narrowed(RunScope(cells=(cell,))) if cell else whole
+        return {(f.subject.kind, f.subject.id) for f in judge(check(), snap).findings}
+
+    rows = {r.uuid: r for r in whole.of(OvnNbRow)}
+    orphans = {i for k, i in found(OrphanOvnObject, None) if rows[i].table == SWITCH_PORT}
+    assert len(orphans) == 1  # the lost port's LSP
+    assert found(OrphanOvnObject, "cell1") >= {("ovn-logical-switch-port", u) for u in orphans}
+    assert not found(OrphanOvnObject, "cell2")
+    drift = found(OvnRevisionDrift, None)
+    assert len(drift) == 1 and found(OvnRevisionDrift, "cell2") == drift  # the LSP of cell2's port
+    (stale,) = [rows[i] for _, i in drift]
+    # read by name in cell2's run; in cell1's, whose instance it names, read too: its port
+    # is not cell1's, so neither an orphan nor in step -- both checks say they cannot tell
+    one = whole.narrowed(RunScope(cells=("cell1",)))
+    assert stale.uuid in {r.uuid for r in one.of(OvnNbRow)}
+    for check in (OrphanOvnObject, OvnRevisionDrift):
+        out = judge(check(), one)
+        assert ("ovn-logical-switch-port", stale.uuid) not in {(f.subject.kind, f.subject.id) for f in out.findings}
+        assert [i for i in out.inconclusive_list if stale.uuid in i.reason], check.code
+    missing = found(MissingOvnObject, None)
+    assert found(MissingOvnObject, "cell1") | found(MissingOvnObject, "cell2") == missing
+    nsx = found(MissingNsxObject, None)
+    assert nsx and found(MissingNsxObject, "cell2") == nsx and not found(MissingNsxObject, "cell1")
+    assert found(DeadHostQueueBacklog, None) and not found(DeadHostQueueBacklog, "cell1")
+    assert found(OrphanRpcQueue, None) and not found(OrphanRpcQueue, "cell1") and not found(OrphanRpcQueue, "cell2")
+
+
+def test_the_services_are_read_as_parts_and_dns_not_at_all():
+    from osfsck.model.facts.dns import DnsRecord
+    from osfsck.model.facts.neutron import NeutronPort
+    from osfsck.model.facts.nsx import NsxObject
+    from osfsck.model.facts.ovn import OvnNbRow
+    from osfsck.model.facts.rpc import RabbitQueue
+
+    whole = crossed_services()
+    for cell in ("cell1", "cell2"):
+        one = whole.narrowed(RunScope(cells=(cell,)))
+        for kind in (NeutronPort, OvnNbRow, NsxObject, RabbitQueue):
+            assert 0 < len(one.of(kind)) < len(whole.of(kind)), (cell, kind.kind)
+            assert {c.part for (k, _), c in one.coverage.items() if k == kind.kind} == {f"cells:{cell}"}
+        assert not one.of(DnsRecord)
+        zones = [c for (k, _), c in one.coverage.items() if k == DnsRecord.kind]  # forward and reverse
+        assert zones and all(not c.complete and "--cell" in c.reason for c in zones)
+        assert {q.name for q in one.of(RabbitQueue)} == {"compute.hv1" if cell == "cell1" else "compute.hv2"}

@@ -16,9 +16,13 @@ from types import SimpleNamespace
 import pytest
 
 from osfsck.checks.scoping import INSIDE, Places
-from osfsck.model.cell_slice import PLACEMENT_KINDS, PORT_KINDS, VOLUME_KINDS
+from osfsck.model.cell_slice import EXTERNAL_OWNERS, PLACEMENT_KINDS, PORT_KINDS, VOLUME_KINDS
 from osfsck.model.facts import kind_of
+from osfsck.model.facts.dns import DnsRecord
 from osfsck.model.facts.nova import InstanceMapping
+from osfsck.model.facts.nsx import NsxObject
+from osfsck.model.facts.ovn import OvnNbRow
+from osfsck.model.facts.rpc import RabbitQueue
 from osfsck.model.refs import ObjectRef
 from osfsck.model.scope import RunScope
 from osfsck.model.snapshot import Snapshot
@@ -27,9 +31,11 @@ from tests.support.cli import built_lab, osfsck
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 CELLS = ("cell1", "cell2")
-# checks whose inputs let every shared database be read as a part (no OVN, NSX, DNS or
-# host-side volume facts beside, which look ports and volumes up by id)
+# checks whose inputs let every shared database be read as a part (no host-side volume
+# facts beside, which look volumes up by id; nor DNS, which a --cell run does not read)
 PARTS = ("--select", "NT,VL101,VL102,PL,NV2")
+# what of the whole-cloud services a --cell run reads as a part (model/cell_slice.py)
+SERVICES = (OvnNbRow, NsxObject, RabbitQueue)
 # what a one-cell run cannot decide of the lab's faults that lie in a cell (it says so:
 # undecided), and why
 UNDECIDABLE_IN_ONE_CELL = {
@@ -42,7 +48,9 @@ UNDECIDABLE_IN_ONE_CELL = {
     "NT102": "the port's instance may live in another cell",
     "MQ101": "a queue's host may be another cell's service",
     "VL103": "the volume's other attachments may be in another cell",
-    "DN102": "the other records of the name may be another cell's instance's",
+    "DN101": "DNS is not read in a --cell run (a zone transfer is of the whole zone)",
+    "DN102": "DNS is not read in a --cell run (a zone transfer is of the whole zone)",
+    "DN103": "DNS is not read in a --cell run (a zone transfer is of the whole zone)",
     "NX102": "a port whose instance is unknown to the cell may be another cell's",
     "OV102": "a port whose instance is unknown to the cell may be another cell's",
 }
@@ -135,7 +143,8 @@ def test_a_cell_run_reads_of_the_shared_databases_its_cells_part_and_nothing_els
             bound = {b.host for b in snap.facts.get("neutron.port_binding", []) if b.port_id == port.id}
             hosts = {n.host for n in snap.facts.get("nova.compute_node", [])}
             cached = {p for n in snap.facts.get("nova.instance_network", []) for p in n.port_ids}
-            assert port.device_id in mine or port.id in cached or bound & hosts, port
+            # or a router gateway or floating IP port (in no cell: they say which networks are external)
+            assert port.device_id in mine or port.id in cached or bound & hosts or port.device_owner in EXTERNAL_OWNERS
         # the quota rows of the shared databases lie in no cell: not read at all
         for kind in ("quota.cinder_usage", "quota.neutron_usage", "quota.cinder_counted"):
             if (kind, kind.split(".")[1].split("_")[0]) in whole.coverage:
@@ -144,6 +153,24 @@ def test_a_cell_run_reads_of_the_shared_databases_its_cells_part_and_nothing_els
     # the two cells' parts together are at most the whole (a mapping of one cell's instance
     # pointing at the other is read by both)
     assert total <= sum(len(whole.facts.get(k, [])) for k in sliced) + 10
+
+
+def test_a_cell_run_reads_of_the_services_and_neutrons_ports_its_cells_part(lab, tmp_path):
+    """With every check: OVN's, NSX's and RabbitMQ's rows of the cells' part, row for row
+    what `Snapshot.narrowed` says, beside Neutron's ports as a part; no DNS zone at all."""
+    whole = collect(lab, tmp_path / "whole.json")
+    assert all(whole.facts.get(kind_of(k)) for k in SERVICES)
+    kinds = [k for k in (kind_of(k) for k in (*SERVICES, *PORT_KINDS)) if whole.facts.get(k)]
+    for cell in CELLS:
+        snap = collect(lab, tmp_path / f"{cell}.json", "--cell", cell)
+        spec = whole.narrowed(RunScope(cells=(cell,)))
+        for kind in kinds:
+            assert set(snap.facts.get(kind, [])) == set(spec.facts.get(kind, [])), kind  # row for row
+            assert 0 < len(spec.facts[kind]) < len(whole.facts[kind]), kind
+            assert {c.part for (k, _), c in snap.coverage.items() if k == kind} == {f"cells:{cell}"}, kind
+        assert not snap.facts.get(kind_of(DnsRecord))
+        zones = [c for (k, _), c in snap.coverage.items() if k == kind_of(DnsRecord)]
+        assert zones and not any(c.complete for c in zones)
 
 
 def test_the_objects_a_cell_run_reads(lab):
@@ -185,8 +212,9 @@ def test_a_cell_whose_database_is_down_is_undecided_not_clean(lab):
     run = json.loads(p.stdout)
     bad = [s for s in run["sources"] if s["status"] != "ok"]
     assert ("nova-db", "cell:cell1") in [(s["name"], s["scope"]) for s in bad]
-    # and the cell's hosts, which only its database lists: no host to read
-    assert {s["name"] for s in bad if s["scope"] == "*"} | {"nova-db"} == {s["name"] for s in bad}
+    # and the cell's hosts, which only its database lists: no host to read; DNS is not
+    # read in any --cell run
+    assert {s["name"] for s in bad if s["scope"] == "*"} | {"nova-db", "dns"} == {s["name"] for s in bad}
     assert "cell1" in p.stderr and "Traceback" not in p.stderr
     # nothing of cell1 is a finding; what needs it is undecided
     assert not [f for f in run["findings"] if f["subject"]["scope"] == "cell:cell1"]

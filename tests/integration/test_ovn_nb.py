@@ -415,3 +415,64 @@ def test_the_first_remote_that_answers_is_read(cloud):
     server = cloud[0]
     snap, (status,) = collect(OvnSettings(nb_connection=f"tcp:127.0.0.1:{free_port()},{server.remote}", timeout=10))
     assert status.status == "ok" and snap.of(OvnNbRow)
+
+
+def test_a_cell_runs_part_is_what_the_spec_cuts_of_the_whole(cloud):
+    """--cell: after Neutron's part, the switch ports naming its ports or its instances (one
+    here on a switch no port of the part is on: found by a second read, by the
+    `neutron:network_name` on it), their switches; row for row what model/cell_slice.py
+    cuts of the whole read, through monitor_cond on the real server."""
+    from osfsck.model.cell_slice import cell_keys, ovn_ask, ovn_rows
+    from osfsck.model.facts.neutron import FloatingIp, NeutronPort
+    from osfsck.model.scope import RunScope
+
+    server, w, ids, writer = cloud
+    instance = next(p.device_id for p in w.snapshot().of(NeutronPort) if p.id == ids["p1"])
+    leaked = "0e0e0e0e-0000-4000-8000-0000000000c1"
+    with writer.api.transaction(check_error=True) as txn:
+        txn.add(
+            writer.api.lsp_add(
+                switch_name(GONE_NET), leaked, external_ids={**lsp_ids(leaked, GONE_NET), "neutron:device_id": instance}
+            )
+        )
+    scope = RunScope(cells=("cell1",))
+    known = w.snapshot().narrowed(scope)
+    whole, _ = collect(settings_of(server))
+    src = OvnNorthboundSource(settings_of(server))
+    src.within = scope
+    part = Snapshot(taken_at=None)
+    (status,) = src.collect({OvnNbRow}, known, part)
+    assert status.status == "ok" and "cell1's part" in status.reason
+    assert part.coverage[(OvnNbRow.kind, OVN_NB_SCOPE)].part == "cells:cell1"
+    keys = cell_keys(known.facts, known.coverage, {"cell1"})
+    spec = ovn_rows(ovn_ask(keys, known.of(NeutronPort), known.of(FloatingIp)), whole.of(OvnNbRow))
+    assert set(part.of(OvnNbRow)) == set(spec)
+    got = {(r.table, r.name) for r in part.of(OvnNbRow)}
+    assert ("Logical_Switch_Port", leaked) in got and ("Logical_Switch", switch_name(GONE_NET)) in got
+    assert ("Logical_Switch_Port", ids["p1"]) in got and ("Logical_Switch_Port", GONE_PORT) not in got
+    assert not {t for t, _ in got} & {"ACL", "Port_Group", "Logical_Router_Port"}  # network-wide: not read
+    assert next(r for r in part.of(OvnNbRow) if r.name == leaked).parent == switch_name(GONE_NET)
+
+
+def test_a_cell_runs_part_of_a_stopped_server_is_partial_and_its_checks_undecided(cloud):
+    """--cell with the NB server down: the part is partial, no row; OV101-OV103 inside the
+    cell say they could not decide (never "clean", never a finding)."""
+    from osfsck.checks.ovn.ovn_revision_drift import OvnRevisionDrift
+    from osfsck.engine.judge import judge
+    from osfsck.model.scope import RunScope
+
+    server, w, _, _ = cloud
+    server.stop()
+    scope = RunScope(cells=("cell1",))
+    snap = w.snapshot().narrowed(scope)
+    src = OvnNorthboundSource(settings_of(server))
+    src.within = scope
+    sink = Snapshot(taken_at=None)
+    (status,) = src.collect({OvnNbRow}, snap, sink)
+    assert status.status == "partial" and "Connection refused" in status.reason
+    cov = sink.coverage[(OvnNbRow.kind, OVN_NB_SCOPE)]
+    assert not cov.complete and cov.part == "cells:cell1" and not sink.of(OvnNbRow)
+    snap.cover(cov)
+    for check in (OrphanOvnObject, MissingOvnObject, OvnRevisionDrift):
+        out = judge(check(), snap)
+        assert not out.findings and OVN_NB_SCOPE in {i.scope for i in out.inconclusive_list}, check.code

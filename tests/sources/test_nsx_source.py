@@ -170,3 +170,39 @@ def test_a_segment_id_is_one_path_segment(nsx):
     collect(NsxSource(settings(nsx)))
     asked = [p.split("?")[0] for m, p in nsx.requests if p.endswith("/ports") or "/ports?" in p]
     assert asked == ["/policy/api/v1/infra/segments/..%2Ftier-1s/ports"]
+
+
+@pytest.mark.parametrize("api", ["policy", "manager"])
+def test_a_cell_run_reads_the_ports_of_its_part_on_their_networks_only(nsx, api):
+    """--cell: after Neutron's part, only the NSX ports standing for it, listed per segment
+    (logical switch) of its networks; a shared network's other cell's port is read but not
+    kept, a network no port of the part is on is not listed."""
+    from osfsck.model.facts.neutron import NeutronPort
+    from osfsck.model.scope import RunScope
+
+    w = World()
+    w.host("hv1", cell="cell1")
+    w.host("hv2", cell="cell2")
+    shared, other = w.network(), w.network()
+    mine = w.instance_port(w.instance(cell="cell1", host="hv1"), network_id=shared)
+    theirs = w.instance_port(w.instance(cell="cell2", host="hv2"), network_id=shared)
+    w.instance_port(w.instance(cell="cell2", host="hv2"), network_id=other)
+    whole = w.snapshot()
+    fill_standin(nsx.store, whole, api)
+    src = NsxSource(settings(nsx, api))
+    src.within = RunScope(cells=("cell1",))
+    known = whole.narrowed(RunScope(cells=("cell1",)))
+    assert mine in {p.id for p in known.of(NeutronPort)} and theirs not in {p.id for p in known.of(NeutronPort)}
+    snap = Snapshot(taken_at=dt.datetime(2026, 11, 24))
+    (status,) = src.collect({NsxObject}, known, snap)
+    assert status.status == "ok" and "only the ports of cell1's part" in status.reason
+    assert {(f.neutron_kind, f.neutron_id) for f in snap.of(NsxObject)} == {("port", mine)}
+    assert snap.coverage[(NsxObject.kind, NSX_SCOPE)].part == "cells:cell1"
+    paths = [p for _, p in nsx.requests]
+    if api == "policy":  # no list of segments: the part's network's ports, by its id
+        assert [p.split("?")[0] for p in paths] == [f"{POLICY_API}/segments/{shared}/ports"]
+    else:  # the switches, then the ports of the part's network's switch only
+        switch = next(o["id"] for o in nsx.store.objects(f"{MANAGER_API}/logical-switches") if shared in str(o))
+        assert [p.split("?")[0] for p in paths] == [f"{MANAGER_API}/logical-switches", f"{MANAGER_API}/logical-ports"]
+        assert f"logical_switch_id={switch}" in paths[1]
+    assert src.requires  # it reads after Nova's and Neutron's parts

@@ -256,3 +256,50 @@ def test_a_user_that_sees_no_vhost_is_a_partial_broker():
     )
     (s,) = collect(src)[1]
     assert (s.scope, s.status) == ("rabbitmq:r1/*", "partial") and "sees no vhost" in s.reason
+
+
+def test_a_cell_run_asks_the_broker_for_its_hosts_queues_only():
+    """--cell: the broker filters by name (an anchored regular expression of the cells'
+    hosts, `use_regex`); what a broker that ignored the filter sent is kept by name."""
+    import re
+
+    import httpx
+
+    from osfsck.model.scope import RunScope
+    from osfsck.sources.rabbitmq.source import HOSTS_PER_FILTER, host_filters
+    from tests.support.world import World
+
+    w = World()
+    w.host("c1.hv-1", cell="cell1")  # dots and dashes: matched as themselves
+    w.host("c2x.hv-1", cell="cell2")
+    for cell, host in (("cell1", "c1.hv-1"), ("cell2", "c2x.hv-1")):
+        w.instance(cell=cell, host=host)
+    known = w.snapshot().narrowed(RunScope(cells=("cell1",)))
+    names = ["compute.c1.hv-1", "compute-alt.c1.hv-1", "compute.c1xhv-1", "compute.c2x.hv-1", "reply_1", "compute"]
+    asked = []
+
+    def handler(request):  # two pages of 3
+        asked.append(dict(request.url.params))
+        page = int(request.url.params["page"])
+        items = [
+            {"name": n, "durable": False, "auto_delete": False, "exclusive": False, "messages": 0, "consumers": 1}
+            for n in names[3 * (page - 1) : 3 * page]
+        ]
+        return httpx.Response(200, json={"items": items, "page": page, "page_count": 2, "filtered_count": 6})
+
+    b = Broker(name="r1", url="http://rabbit.test:15672", username="osfsck", password="pw", vhosts=("/",), page_size=3)
+    src = RabbitMQSource(RabbitSettings(brokers=(b,)), transport=httpx.MockTransport(handler))
+    src.within = RunScope(cells=("cell1",))
+    snap = Snapshot(taken_at=T0)
+    (status,) = src.collect({RabbitQueue}, known, snap)
+    assert status.status == "ok" and "cell1's 1 host(s)" in status.reason
+    # the filter on every page (the broker pages the filtered list)
+    assert [p["page"] for p in asked] == ["1", "2"] and asked[0]["name"] == asked[1]["name"]
+    params = asked[0]
+    assert params["use_regex"] == "true"
+    pattern = re.compile(params["name"])  # PCRE and Python's re agree on this much
+    assert [n for n in names if pattern.search(n)] == ["compute.c1.hv-1", "compute-alt.c1.hv-1"]
+    # the broker here ignored the filter: kept by name all the same
+    assert {q.name for q in snap.of(RabbitQueue)} == {"compute.c1.hv-1", "compute-alt.c1.hv-1"}
+    assert snap.coverage[(RabbitQueue.kind, "rabbitmq:r1//")].part == "cells:cell1"
+    assert len(host_filters({f"h{i}" for i in range(HOSTS_PER_FILTER + 1)})) == 2

@@ -25,6 +25,7 @@ from osfsck.checks.base import CheckOutput
 from osfsck.checks.dns.common import ptr_address
 from osfsck.checks.instance_index import instance_index
 from osfsck.checks.rpc import host_queue
+from osfsck.model.cell_slice import DNS_NOT_READ
 from osfsck.model.facts.base import kind_of
 from osfsck.model.facts.cinder import CinderAttachment, CinderVolume
 from osfsck.model.facts.hypervisor import Domain, InstanceDir
@@ -110,6 +111,7 @@ def narrow(out: CheckOutput, snap: Snapshot) -> None:
                 f"e.g. {fs[0].subject}",
             ),
         )
+    _gather_not_read(code, inside)
     if beyond:
         names = ", ".join(beyond[:_SHOWN]) + (f" (+{len(beyond) - _SHOWN} more)" if len(beyond) > _SHOWN else "")
         inside[OUTSIDE_SCOPE] = Inconclusive(
@@ -118,6 +120,19 @@ def narrow(out: CheckOutput, snap: Snapshot) -> None:
             f"what it needs to decide lies outside the run's scope ({told}) and was not read: {names}",
         )
     out.undecided = dict(sorted(inside.items()))
+
+
+def _gather_not_read(code: str, inside: dict[str, Inconclusive]) -> None:
+    """What a --cell run does not read at all (every DNS zone: model/cell_slice.py
+    NOT_READ) is one record per check, not one per zone."""
+    zones = sorted(where for where, inc in inside.items() if inc.reason == DNS_NOT_READ)
+    if len(zones) > 1:
+        for where in zones:
+            del inside[where]
+        shown = ", ".join(z[4:] for z in zones[:_SHOWN]) + (
+            f" (+{len(zones) - _SHOWN} more)" if len(zones) > _SHOWN else ""
+        )
+        inside["dns:*"] = Inconclusive(code, "dns:*", f"zones {shown}: {DNS_NOT_READ}")
 
 
 def places_of(snap: Snapshot) -> Places:

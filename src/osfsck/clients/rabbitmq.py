@@ -147,8 +147,9 @@ class RabbitClient:
             raise RabbitError(f"RabbitMQ {self.name} ({self.url}): GET /api/vhosts: not a list of vhosts")
         return sorted(v["name"] for v in found)
 
-    def queues(self, vhost: str) -> list[dict]:
-        """Every queue of `vhost`, page after page (all of them, or a RabbitError).
+    def queues(self, vhost: str, matching: str | None = None) -> list[dict]:
+        """Every queue of `vhost` (whose name matches the regular expression `matching`,
+        the broker's own filter, `use_regex`), page after page (all of them, or a RabbitError).
 
         Pages are offsets into the broker's sorted list, so a queue made or deleted between
         two pages shifts the rest: one is then read twice or not at all.  The list is
@@ -161,9 +162,10 @@ class RabbitClient:
         counted = None
         page = 1
         while True:
-            answer = self.request(
-                "GET", path, params={"page": page, "page_size": self.page_size, "columns": ",".join(QUEUE_COLUMNS)}
-            )
+            params = {"page": page, "page_size": self.page_size, "columns": ",".join(QUEUE_COLUMNS)}
+            if matching is not None:  # on every page: the broker pages the filtered list
+                params |= {"name": matching, "use_regex": "true"}
+            answer = self.request("GET", path, params=params)
             if not isinstance(answer, dict) or not isinstance(answer.get("items"), list):
                 raise RabbitError(f"{where}: not a paged list of queues")
             count = answer.get("page_count")

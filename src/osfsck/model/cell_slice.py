@@ -18,10 +18,29 @@ may be anywhere, so it is undecided, never a finding):
   instances (the second pass: an instance of the cell mapped elsewhere is a wrong-cell
   mapping, not an unmapped one), and every mapping to no cell (a build) are read;
 - Neutron's ports are read for the cells' instances (device_id), the ports their network
-  caches name, and the ports bound to their hosts, with all their bindings, addresses,
-  floating IPs and groups -- unless the run also reads a whole-cloud source that looks a
-  port up by its id (OVN's northbound rows, NSX's objects, DNS records: a port outside
-  the part would look gone), when they are read whole;
+  caches name, the ports bound to their hosts, and the router gateway and floating IP
+  ports (in no cell: they say which networks are external, which NSX's checks ask), with
+  all their bindings, addresses, floating IPs and groups.  What looks ports up by id
+  beside them is itself narrowed to the same part (below), or not read (DNS);
+- OVN's northbound database (after Neutron's part): the switch ports named by the part's
+  ports or by the ports the cells' caches name (an LSP of one of those whose port is
+  gone is an orphan: Neutron was asked for it by id), and those whose
+  `neutron:device_id` is one of the cells' instances (a deleted instance's leaked LSP;
+  its port, not in the part, may be gone or another cell's: OV101 and OV103 say they
+  cannot tell); the switches of the part's ports' networks and of those switch ports;
+  the NAT rows of the part's floating IPs and the routers holding them.  Nothing else of
+  it lies in a cell (switches, routers, port groups and ACLs are network-wide; a port's
+  own DHCP_Options is never a finding inside: its port is there, or gone and placed
+  nowhere).  The switch port table is transferred whole to find them (ovsdb-server
+  selects by `==` on a column through a hash, but by `includes` on external_ids by a
+  scan per value: slower than the whole table) and cut to those;
+- NSX (after Neutron's part): the segment (logical) ports standing for the part's ports,
+  listed per segment (logical switch) of their networks -- the manager lists nothing by
+  tag but its search API;
+- RabbitMQ: the queues of the cells' hosts (`compute.<host>`, `compute-alt.<host>`), by
+  the management API's name filter; a reply or fanout queue is placed in no cell;
+- DNS zones are not read (`NOT_READ`): a zone transfer is of the whole zone, and one
+  forward zone names every cell's instances; the DN checks say they could not decide;
 - Cinder's volumes and attachments are read for the cells' instances and block device
   mappings, with every attachment of those volumes -- unless the run reads what the
   cells' hosts hold of volumes (domain disks, iSCSI sessions and nodes name volumes and
@@ -34,6 +53,8 @@ may be anywhere, so it is undecided, never a finding):
 
 Everything else of the shared databases is read whole (cell list, build requests, Cinder's
 services and volume types, Neutron's networks, subnets, routers and security groups).
+The checks of what is read as a part judge what the part asked for (checks/ovn,
+checks/nsx: the Neutron objects whose rows and objects were selected).
 """
 
 from __future__ import annotations
@@ -44,8 +65,11 @@ from typing import Any
 
 from osfsck.model.facts.base import FactType, kind_of
 from osfsck.model.facts.cinder import CINDER_SCOPE, CinderAttachment, CinderVolume
+from osfsck.model.facts.dns import DnsRecord, DnsZone
 from osfsck.model.facts.neutron import (
+    FLOATINGIP_OWNER,
     NEUTRON_SCOPE,
+    ROUTER_GATEWAY_OWNER,
     FloatingIp,
     IpAllocation,
     NeutronPort,
@@ -65,6 +89,17 @@ from osfsck.model.facts.nova import (
     Migration,
     cell_scope,
 )
+from osfsck.model.facts.nsx import NSX_SCOPE, NsxObject
+from osfsck.model.facts.nsx import PORT as NSX_PORT
+from osfsck.model.facts.ovn import (
+    LOGICAL_ROUTER,
+    LOGICAL_SWITCH,
+    NAME_PREFIX,
+    NAT,
+    OVN_NB_SCOPE,
+    SWITCH_PORT,
+    OvnNbRow,
+)
 from osfsck.model.facts.placement import PLACEMENT_SCOPE, Allocation, Consumer, Inventory, ResourceProvider
 from osfsck.model.facts.quota import (
     CinderCounted,
@@ -75,7 +110,7 @@ from osfsck.model.facts.quota import (
     NeutronReservation,
     NovaQuotaUsage,
 )
-from osfsck.model.facts.rpc import InstanceAction
+from osfsck.model.facts.rpc import RABBITMQ_PREFIX, InstanceAction, RabbitQueue
 
 NONE = "none"  # Coverage.part of a kind no row of which lies inside a cell: not read
 # the kinds of the shared databases no row of which lies in a cell (checks/scoping.py
@@ -96,14 +131,24 @@ PORT_KINDS: dict[FactType, str] = {
 }
 VOLUME_KINDS: dict[FactType, str] = {CinderVolume: CINDER_SCOPE, CinderAttachment: CINDER_SCOPE}
 PLACEMENT_KINDS: dict[FactType, str] = {k: PLACEMENT_SCOPE for k in (ResourceProvider, Inventory, Allocation, Consumer)}
+# the kinds of the whole-cloud services read as a part, by their scope ("rabbitmq:": each
+# broker's vhosts); they read after Neutron's part (OVN, NSX) or the cells' own rows
+OVN_KINDS: dict[FactType, str] = {OvnNbRow: OVN_NB_SCOPE}
+NSX_KINDS: dict[FactType, str] = {NsxObject: NSX_SCOPE}
+QUEUE_KINDS: dict[FactType, str] = {RabbitQueue: RABBITMQ_PREFIX}
+# what a --cell run does not read at all, though some of it lies in its cells (by scope
+# prefix), and why: its checks say they could not decide
+NOT_READ: dict[FactType, str] = {DnsZone: "dns:", DnsRecord: "dns:"}
+DNS_NOT_READ = (
+    "not read in a --cell run: a zone transfer (AXFR) is of the whole zone, whose names are "
+    "every cell's instances'; run without --cell to check DNS"
+)
+# Neutron's ports of no instance read in every part: they say which networks are external
+EXTERNAL_OWNERS = frozenset({ROUTER_GATEWAY_OWNER, FLOATINGIP_OWNER})
 # whole-cloud kinds that look up by id what a part of these would miss: read beside
-# them, they keep them whole
-PORTS_WHOLE_BESIDE = frozenset({"ovn.nb_row", "nsx.object", "dns.record"})
+# them, they keep them whole (what looks ports up by id is narrowed to the same cells)
 VOLUMES_WHOLE_BESIDE = frozenset({"hv.domain_volume", "hv.iscsi_session", "hv.iscsi_node"})
-WHOLE_BESIDE: dict[FactType, frozenset[str]] = {
-    **dict.fromkeys(PORT_KINDS, PORTS_WHOLE_BESIDE),
-    **dict.fromkeys(VOLUME_KINDS, VOLUMES_WHOLE_BESIDE),
-}
+WHOLE_BESIDE: dict[FactType, frozenset[str]] = dict.fromkeys(VOLUME_KINDS, VOLUMES_WHOLE_BESIDE)
 # what the cells' databases must have been asked for before their part can be known
 KEY_KINDS = (
     Cell,
@@ -133,8 +178,18 @@ def sliced_kinds(alongside: Iterable[str]) -> dict[FactType, str]:
     """The kinds read as a part (-> their scope), when the run reads `alongside` (kinds)."""
     beside = set(alongside)
     out = {**MAPPING_KINDS, **PLACEMENT_KINDS}
-    out.update((k, where) for k, where in {**PORT_KINDS, **VOLUME_KINDS}.items() if not beside & WHOLE_BESIDE[k])
+    out.update(
+        (k, where)
+        for k, where in {**PORT_KINDS, **VOLUME_KINDS}.items()
+        if not beside & WHOLE_BESIDE.get(k, frozenset())
+    )
     return out
+
+
+def in_scope(where: str, scope: str) -> bool:
+    """Whether coverage scope `where` is `scope`, or one of it when `scope` is a prefix
+    ("rabbitmq:", "dns:")."""
+    return where == scope or (scope.endswith(":") and where.startswith(scope))
 
 
 @dataclass(frozen=True)
@@ -207,11 +262,19 @@ def slice_facts(keys: CellKeys, facts: Mapping[FactType, list[Any]]) -> dict[Fac
         lambda m: m.cell_uuid is None or m.cell_uuid in k.cell_uuids or m.instance_uuid in k.instances,
     )
     bound = {b.port_id for b in facts.get(PortBinding, ()) if b.host in k.hosts}
-    ports = {p.id for p in keep(NeutronPort, lambda p: p.device_id in k.instances or p.id in k.ports or p.id in bound)}
+    kept_ports = keep(
+        NeutronPort,
+        lambda p: p.device_id in k.instances or p.id in k.ports or p.id in bound or p.device_owner in EXTERNAL_OWNERS,
+    )
+    ports = {p.id for p in kept_ports}
     keep(PortBinding, lambda b: b.port_id in ports)
     keep(IpAllocation, lambda a: a.port_id in ports)
     keep(PortSecurityGroup, lambda g: g.port_id in ports)
-    keep(FloatingIp, lambda f: f.fixed_port_id in ports)
+    fips = keep(FloatingIp, lambda f: f.fixed_port_id in ports)
+    if OvnNbRow in facts:
+        out[OvnNbRow] = ovn_rows(ovn_ask(k, kept_ports, fips), facts[OvnNbRow])
+    keep(NsxObject, lambda o: o.neutron_kind == NSX_PORT and o.neutron_id in ports)
+    keep(RabbitQueue, lambda q: hosts_queue(q.name, k.hosts))
     first = [
         a
         for a in facts.get(CinderAttachment, ())
@@ -233,3 +296,67 @@ def slice_facts(keys: CellKeys, facts: Mapping[FactType, list[Any]]) -> dict[Fac
         if kind in facts:
             out[kind] = [f for f in facts[kind] if f.scope != NEVER_INSIDE[kind]]
     return out
+
+
+# -- the whole-cloud services' parts ----------------------------------------------------
+# per-host RPC queues of nova-compute (checks/rpc.py NOVA_TOPICS; oslo.messaging names a
+# server's queue "<topic>.<server>")
+HOST_QUEUE_TOPICS = ("compute", "compute-alt")
+
+
+def hosts_queue(name: str, hosts: frozenset[str]) -> bool:
+    """Whether queue `name` is one of `hosts`' nova-compute queues."""
+    topic, dot, server = name.partition(".")
+    return bool(dot) and topic in HOST_QUEUE_TOPICS and server in hosts
+
+
+@dataclass(frozen=True)
+class OvnAsk:
+    """What a --cell run selects of OVN's northbound database (see the module's doc):
+    switch ports by name or `neutron:device_id`, switches and routers by name, NAT rows by
+    their `neutron:fip_id`."""
+
+    ports: frozenset[str]  # switch ports by name: the part's ports and those the caches name
+    instances: frozenset[str]  # ... by neutron:device_id: the cells' instances
+    switches: frozenset[str]  # Logical_Switch names of the part's ports' networks
+    fips: frozenset[str]  # NAT rows of the part's floating IPs
+    routers: frozenset[str]  # Logical_Router names of their routers
+
+    @property
+    def empty(self) -> bool:
+        return not (self.ports or self.instances or self.switches or self.fips or self.routers)
+
+    def holds(self, row: OvnNbRow) -> bool:
+        """Whether a switch port or NAT row is one the part asks for."""
+        if row.table == SWITCH_PORT:
+            return row.name in self.ports or row.device_id in self.instances
+        return row.table == NAT and row.neutron_id in self.fips
+
+
+def ovn_ask(keys: CellKeys, ports: Iterable[NeutronPort], fips: Iterable[FloatingIp]) -> OvnAsk:
+    """What of OVN's northbound database stands for the cells' part of Neutron (`ports`
+    and `fips`, as read)."""
+    ports, fips = list(ports), list(fips)
+    return OvnAsk(
+        ports=frozenset(p.id for p in ports) | keys.ports,
+        instances=keys.instances,
+        switches=frozenset(NAME_PREFIX + p.network_id for p in ports if p.network_id),
+        fips=frozenset(f.id for f in fips),
+        routers=frozenset(NAME_PREFIX + f.router_id for f in fips if f.router_id),
+    )
+
+
+def ovn_rows(ask: OvnAsk, rows: Iterable[OvnNbRow]) -> list[OvnNbRow]:
+    """Of a whole read's rows, those the part's select holds: `ask`'s switch ports and NAT
+    rows, the switches and routers `ask` names, and those holding a switch port or NAT row
+    read (a switch port's switch is not always its port's network's: a port gone)."""
+    rows = list(rows)
+    first = [r for r in rows if ask.holds(r)]
+    switches = ask.switches | {r.parent for r in first if r.table == SWITCH_PORT and r.parent}
+    routers = ask.routers | {r.parent for r in first if r.table == NAT and r.parent}
+    held = [
+        r
+        for r in rows
+        if (r.table == LOGICAL_SWITCH and r.name in switches) or (r.table == LOGICAL_ROUTER and r.name in routers)
+    ]
+    return first + held

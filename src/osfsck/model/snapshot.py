@@ -15,7 +15,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-from osfsck.model.cell_slice import NEVER_INSIDE, NONE, cell_keys, slice_facts, sliced_kinds
+from osfsck.model.cell_slice import (
+    DNS_NOT_READ,
+    NEVER_INSIDE,
+    NONE,
+    NOT_READ,
+    NSX_KINDS,
+    OVN_KINDS,
+    QUEUE_KINDS,
+    cell_keys,
+    in_scope,
+    slice_facts,
+    sliced_kinds,
+)
 from osfsck.model.facts import FACT_TYPES
 from osfsck.model.facts.base import FactType, kind_of, to_row
 from osfsck.model.facts.nova import Cell, ComputeNode, ComputeService
@@ -169,22 +181,28 @@ class Snapshot:
         return out
 
     def _keep_cells_part(self) -> None:
-        """Keep of the shared databases the part of the run's cells (model/cell_slice.py),
-        as their sources read it; their coverage says which part."""
+        """Keep of the shared databases and services the part of the run's cells
+        (model/cell_slice.py), as their sources read it; their coverage says which part.
+        What a --cell run does not read at all (DNS) is gone, its coverage saying why."""
+        for (name, where), cov in list(self.coverage.items()):
+            fact = FACT_TYPES.get(name)
+            if fact in NOT_READ and in_scope(where, NOT_READ[fact]):
+                self.facts.pop(name, None)
+                self.cover(replace(cov, complete=False, reason=DNS_NOT_READ, collected_at=None))
         keys = cell_keys(self.facts, self.coverage, self.inside_cells())
         if keys is None:
+            self.memo.clear()
             return
-        parts = {**sliced_kinds(k for k, _ in self.coverage), **NEVER_INSIDE}
+        parts = {**sliced_kinds(k for k, _ in self.coverage), **OVN_KINDS, **NSX_KINDS, **QUEUE_KINDS, **NEVER_INSIDE}
         whole = {k: self.facts[kind_of(k)] for k in parts if kind_of(k) in self.facts}
         for kind, rows in slice_facts(keys, whole).items():
             self.facts[kind_of(kind)] = rows
-        for kind, where in parts.items():
-            cov = self.coverage.get((kind_of(kind), where))
-            if cov is not None:
-                if kind in NEVER_INSIDE:  # nothing read: nothing there is inside
-                    self.cover(replace(cov, complete=True, reason="", part=NONE))
-                else:
-                    self.cover(replace(cov, part=keys.part))
+        for (name, where), cov in list(self.coverage.items()):
+            fact = FACT_TYPES.get(name)
+            if fact in NEVER_INSIDE and where == NEVER_INSIDE[fact]:  # nothing read: nothing there is inside
+                self.cover(replace(cov, complete=True, reason="", part=NONE))
+            elif fact in parts and in_scope(where, parts[fact]):
+                self.cover(replace(cov, part=keys.part))
         self.memo.clear()
 
     def inside_cells(self) -> set[str]:

@@ -87,7 +87,9 @@ class ServiceDatabaseSource(Source):
         offered = self.cells_part(keys, wanted)
         part = {k: q for k, q in offered.items() if k in sliced_kinds(self.alongside)}
         self._held = sorted(k.kind for k in offered if k not in part)
-        self._beside = sorted({b for k in offered if k not in part for b in WHOLE_BESIDE[k] & self.alongside})
+        self._beside = sorted(
+            {b for k in offered if k not in part for b in WHOLE_BESIDE.get(k, frozenset()) & self.alongside}
+        )
         whole = {k: q for k, q in statements.items() if k in wanted and k not in part}
         return [
             read_database(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from osfsck.checks.base import CheckOutput, scope_complete
+from osfsck.model.facts.base import kind_of
 from osfsck.model.facts.neutron import (
     FLOATINGIP_OWNER,
     NEUTRON_SCOPE,
@@ -60,6 +61,13 @@ def complete(snap: Snapshot, out: CheckOutput) -> bool:
     nsx = scope_complete(snap, out, NSX_SCOPE, (NsxObject,))
     neutron = scope_complete(snap, out, NEUTRON_SCOPE, NEUTRON_KINDS)
     return nsx and neutron
+
+
+def read_as_part(snap: Snapshot) -> bool:
+    """Whether NSX was read as a --cell run's part (Coverage.part, model/cell_slice.py):
+    then only the ports standing for Neutron's part were read, and only they are judged."""
+    cov = snap.coverage.get((kind_of(NsxObject), NSX_SCOPE))
+    return cov is not None and cov.part.startswith("cells:")
 
 
 def external_networks(snap: Snapshot) -> set[str]:

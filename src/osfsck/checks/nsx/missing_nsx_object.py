@@ -4,7 +4,7 @@ from collections import defaultdict
 from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, recent
-from osfsck.checks.nsx.common import MIN_AGE, NeutronFact, complete, external_networks, neutron_ref
+from osfsck.checks.nsx.common import MIN_AGE, NeutronFact, complete, external_networks, neutron_ref, read_as_part
 from osfsck.model.facts.neutron import FloatingIp, NeutronNetwork, NeutronPort, NeutronRouter, SecurityGroup
 from osfsck.model.facts.nsx import (
     GROUP_TYPES,
@@ -54,7 +54,8 @@ class MissingNsxObject(Check):
         a segment or logical switch, a port a segment port or logical port, a router a
         tier-1 or logical router, a security group both a group (NSGroup) and a security
         policy (firewall section).  Both the NSX manager and Neutron's database must have
-        been read completely.
+        been read completely.  In a `--cell` run only the cells' ports are judged: their
+        NSX ports are all that run reads.
 
     Known false positives:
         Objects created in the last `min_age` (default 10 min) are skipped: the plugin may
@@ -94,16 +95,18 @@ class MissingNsxObject(Check):
             if o.neutron_kind is not None and not o.internal:
                 have[(o.neutron_kind, o.neutron_id)].add(o.resource_type)
         external = external_networks(snap)
+        whole = not read_as_part(snap)  # a --cell run's part holds the ports' objects only
         expected: list[tuple[str, NeutronFact]] = [
-            (NETWORK, n) for n in snap.of(NeutronNetwork) if n.id not in external
+            (NETWORK, n) for n in snap.of(NeutronNetwork) if whole and n.id not in external
         ]
         expected += [
             (PORT, p)
             for p in snap.of(NeutronPort)
             if (is_compute_port(p) or not p.device_owner) and p.network_id not in external
         ]
-        expected += [(ROUTER, r) for r in snap.of(NeutronRouter)]
-        expected += [(SECURITY_GROUP, g) for g in snap.of(SecurityGroup)]
+        if whole:
+            expected += [(ROUTER, r) for r in snap.of(NeutronRouter)]
+            expected += [(SECURITY_GROUP, g) for g in snap.of(SecurityGroup)]
         for kind, obj in expected:
             out.examine()
             if recent(snap, obj.created_at, min_age):

@@ -26,6 +26,7 @@ import datetime as dt
 from typing import Any, NamedTuple
 
 from osfsck.checks.base import CheckOutput, scope_complete
+from osfsck.model.facts.base import kind_of
 from osfsck.model.facts.neutron import (
     FLOATINGIP_OWNER,
     NEUTRON_SCOPE,
@@ -38,6 +39,7 @@ from osfsck.model.facts.neutron import (
     SecurityGroup,
     SecurityGroupRule,
 )
+from osfsck.model.facts.nova import InstanceNetwork
 from osfsck.model.facts.ovn import (
     ACL,
     FLOATING_IP,
@@ -138,6 +140,56 @@ TABLE_OF = {
     RULE: ACL,
     FLOATING_IP: NAT,
 }
+
+
+def asked_for(snap: Snapshot) -> dict[str, set[str]] | None:
+    """When the NB database was read as a --cell run's part (Coverage.part,
+    model/cell_slice.py `ovn_ask`), the Neutron objects whose rows it asked for, by kind:
+    the part's ports, their networks and its floating IPs (nothing else of it was read,
+    so nothing else can be missing); and under ASKED_BY_ID the ports Neutron's part was
+    asked for by id (its own and those the cells' caches name: one absent there is
+    gone).  None when it was read whole."""
+    if "ovn_asked_for" in snap.memo:
+        return snap.memo["ovn_asked_for"]  # type: ignore[no-any-return]
+    found: dict[str, set[str]] | None
+    cov = snap.coverage.get((kind_of(OvnNbRow), OVN_NB_SCOPE))
+    if cov is None or not cov.part.startswith("cells:"):
+        found = None
+    else:
+        ports = snap.of(NeutronPort)
+        cached = {p for n in snap.of(InstanceNetwork) for p in n.port_ids}
+        found = {
+            PORT: {p.id for p in ports},
+            NETWORK: {p.network_id for p in ports},
+            FLOATING_IP: {f.id for f in snap.of(FloatingIp)},
+            ASKED_BY_ID: {p.id for p in ports} | cached,
+        }
+    snap.memo["ovn_asked_for"] = found
+    return found
+
+
+ASKED_BY_ID = "asked-by-id"
+
+
+def unsettled(asked: dict[str, set[str]] | None, row: OvnNbRow) -> bool:
+    """Whether a --cell run's part cannot tell what became of the port a switch port names:
+    read for naming one of the cells' instances, its port is neither in Neutron's part nor
+    asked for by id -- gone, or another cell's now."""
+    return (
+        asked is not None
+        and row.table == SWITCH_PORT
+        and row.neutron_kind == PORT
+        and row.neutron_id not in asked[ASKED_BY_ID]
+    )
+
+
+def say_unsettled(out: CheckOutput, row: OvnNbRow) -> None:
+    out.inconclusive(
+        NEUTRON_SCOPE,
+        f"{describe(row)} names instance {row.device_id} of the run's cells, but its port {row.neutron_id} "
+        "is not among theirs: gone, or another cell's now; run without --cell to tell",
+        row_ref(row),
+    )
 
 
 def both_complete(snap: Snapshot, out: CheckOutput) -> bool:

@@ -8,6 +8,7 @@ from osfsck.checks.ovn.common import (
     MIN_AGE,
     NEEDS,
     TABLE_OF,
+    asked_for,
     associated_floating_ips,
     both_complete,
     floating_ip_ports,
@@ -82,7 +83,8 @@ class MissingOvnObject(Check):
         (checks/ovn/common.py lists them).  Both sides must be complete.  A port, router
         port or rule whose network, router or group is itself missing is reported with
         it.  Subnets' DHCP_Options are not judged: Neutron's facts do not say whether DHCP
-        is enabled.
+        is enabled.  In a `--cell` run only the cells' ports, their networks and
+        floating IPs are judged: their rows are all that run reads.
 
     Known false positives:
         Objects created in the last `min_age` (default 10 min) are skipped: Neutron
@@ -115,6 +117,7 @@ class MissingOvnObject(Check):
         present = {(r.table, r.neutron_kind, r.neutron_id) for r in snap.of(OvnNbRow)}
         skip_ports = floating_ip_ports(snap)
         fips = associated_floating_ips(snap)
+        asked = asked_for(snap)  # a --cell run's part: what it asked of the NB database
 
         def missing(kind: str, oid: str) -> bool:
             return (TABLE_OF[kind], kind, oid) not in present
@@ -124,6 +127,8 @@ class MissingOvnObject(Check):
                 obj = objects[kind][oid]
                 if (kind == PORT and oid in skip_ports) or (kind == FLOATING_IP and oid not in fips):
                     continue
+                if asked is not None and oid not in asked.get(kind, ()):
+                    continue  # its rows were not asked for
                 out.examine()
                 if not missing(kind, oid):
                     continue

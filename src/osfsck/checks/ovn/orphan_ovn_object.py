@@ -4,7 +4,18 @@ from collections import defaultdict
 from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput
-from osfsck.checks.ovn.common import NEEDS, both_complete, describe, neutron_objects, neutron_ref, row_evidence, row_ref
+from osfsck.checks.ovn.common import (
+    NEEDS,
+    asked_for,
+    both_complete,
+    describe,
+    neutron_objects,
+    neutron_ref,
+    row_evidence,
+    row_ref,
+    say_unsettled,
+    unsettled,
+)
 from osfsck.model.facts.ovn import (
     ACL,
     FLOATING_IP,
@@ -101,6 +112,7 @@ class OrphanOvnObject(Check):
             return
         objects = neutron_objects(snap)
         rows = snap.of(OvnNbRow)
+        asked = asked_for(snap)  # a --cell run's part
         orphan: dict[str, tuple[OvnNbRow, str, str]] = {}  # by the row's uuid: (row, kind, Neutron id)
         for r in rows:
             kind, nid = r.neutron_kind, r.neutron_id
@@ -110,6 +122,9 @@ class OrphanOvnObject(Check):
                 continue
             out.examine()
             if nid not in objects[kind]:
+                if unsettled(asked, r):
+                    say_unsettled(out, r)
+                    continue
                 orphan[r.uuid] = (r, kind, nid)
         orphan_containers = {(r.table, r.name) for r, _, _ in orphan.values() if r.table in CONTAINER_OF.values()}
         children = defaultdict(list)

@@ -3,7 +3,18 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 from osfsck.checks.base import Check, CheckOutput, age_seconds
-from osfsck.checks.ovn.common import NEEDS, both_complete, describe, neutron_objects, neutron_ref, row_evidence, row_ref
+from osfsck.checks.ovn.common import (
+    NEEDS,
+    asked_for,
+    both_complete,
+    describe,
+    neutron_objects,
+    neutron_ref,
+    row_evidence,
+    row_ref,
+    say_unsettled,
+    unsettled,
+)
 from osfsck.model.facts.ovn import (
     DHCP_OPTIONS,
     FLOATING_IP,
@@ -75,6 +86,7 @@ class OvnRevisionDrift(Check):
             return
         grace = float(self.params["grace_age"])
         objects = neutron_objects(snap)
+        asked = asked_for(snap)  # a --cell run's part
         for r in snap.of(OvnNbRow):
             # a row without a neutron_id names no Neutron object to compare with
             if not r.marked or r.revision is None or r.neutron_id is None or r.neutron_kind not in _REVISED:
@@ -83,6 +95,8 @@ class OvnRevisionDrift(Check):
                 continue
             obj = objects[r.neutron_kind].get(r.neutron_id)
             if obj is None:
+                if unsettled(asked, r):
+                    say_unsettled(out, r)  # its port may be another cell's, behind or not
                 continue  # an orphan: OV101's
             out.examine()
             if r.revision >= obj.revision:

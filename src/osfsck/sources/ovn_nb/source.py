@@ -4,13 +4,26 @@ One JSON-RPC `transact` selects exactly the columns below from every table, whic
 server answers from one state of the database (clients/ovsdb_rpc.py).  Nothing is added
 unless that whole reply arrived and parsed; otherwise the scope is partial with one line
 and no fact.
+
+A `--cell` run reads, after Neutron's part, only the rows that stand for it or name its
+cells' instances (model/cell_slice.py `ovn_ask`): the switch ports' table is transferred
+whole (ovsdb-server cannot find a `neutron:device_id` in external_ids but by a scan per
+value, slower than the whole table) and cut to those; switches and routers are selected
+by `==` on their names and NAT rows by their floating IPs' ids (clients/ovsdb_rpc.py
+`select_where`), in the same consistent state; a switch port or NAT row whose switch or
+router was not among them is given it by a second read, by the name Neutron writes on
+it (`neutron:network_name`, `neutron:router_name`).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from osfsck.clients import extras, gcpause
-from osfsck.clients.ovsdb_rpc import OvnNbError, map_of, select, set_of
+from osfsck.clients.ovsdb_rpc import OvnNbError, map_of, select, select_where, set_of
+from osfsck.model.cell_slice import KEY_KINDS, OvnAsk, ovn_ask
 from osfsck.model.facts import kind_of
+from osfsck.model.facts.neutron import FloatingIp, NeutronPort
 from osfsck.model.facts.ovn import (
     ACL,
     DHCP_OPTIONS,
@@ -25,7 +38,8 @@ from osfsck.model.facts.ovn import (
 )
 from osfsck.model.result import SourceStatus
 from osfsck.model.snapshot import Snapshot
-from osfsck.sources.base import NotConfigured, Source, SourceError, cover_all, utcnow
+from osfsck.sources.base import NotConfigured, SourceError, cover_all, utcnow
+from osfsck.sources.cell_part import CellPartSource
 from osfsck.sources.detach import detached
 from osfsck.sources.ovn_nb.mapping import to_fact
 
@@ -52,10 +66,11 @@ _CONTAINS = (
 )
 
 
-class OvnNorthboundSource(Source):
+class OvnNorthboundSource(CellPartSource):
     name = "ovn-nb"
     settings_attr = "ovn"
     provides = (OvnNbRow,)
+    part_requires = (*KEY_KINDS, NeutronPort, FloatingIp)
 
     def __init__(self, settings):
         if not getattr(settings, "nb_connection", None):
@@ -76,14 +91,78 @@ class OvnNorthboundSource(Source):
         if scopes is not None and OVN_NB_SCOPE not in scopes:
             return []
         at = utcnow()
+        keys = self.cell_keys(known)
+        ask = ovn_ask(keys, known.of(NeutronPort), known.of(FloatingIp)) if keys is not None else None
         try:
-            tables = select(self.settings, SCHEMA, COLUMNS)
+            tables = select(self.settings, SCHEMA, COLUMNS) if ask is None else self._part(ask)
             with gcpause.paused():  # some 56,000 facts from the rows of 40,000 ports
                 facts = detached(facts_of(tables))  # while `tables` is held: sources/detach.py
         except OvnNbError as e:
-            return [cover_all(sink, (OvnNbRow,), OVN_NB_SCOPE, self.name, False, str(e))]
+            part = keys.part if keys is not None else ""
+            return [cover_all(sink, (OvnNbRow,), OVN_NB_SCOPE, self.name, False, str(e), part=part)]
         sink.add(kind_of(OvnNbRow), facts)
-        return [cover_all(sink, (OvnNbRow,), OVN_NB_SCOPE, self.name, True, at=at)]
+        if keys is None or ask is None:
+            return [cover_all(sink, (OvnNbRow,), OVN_NB_SCOPE, self.name, True, at=at)]
+        status = cover_all(sink, (OvnNbRow,), OVN_NB_SCOPE, self.name, True, at=at, part=keys.part)
+        said = (
+            f"only what stands for {keys.part[6:]}'s part of Neutron or names its instances: the switch "
+            f"ports of {len(ask.ports)} port(s) and {len(ask.instances)} instance(s) (of every switch port "
+            f"transferred), {len(ask.switches)} switch(es), the NAT rows of {len(ask.fips)} floating IP(s) "
+            "and their routers (the rest is network-wide)"
+        )
+        return [replace(status, reason=said)]
+
+    def _part(self, ask: OvnAsk) -> dict:
+        """The tables' rows that stand for a --cell run's part of Neutron, with the switches
+        and routers holding them (a second read for those not named by the first)."""
+        tables = select_where(self.settings, SCHEMA, part_conditions(ask))
+        try:
+            tables[SWITCH_PORT] = [r for r in tables[SWITCH_PORT] if _asked(ask, r)]
+            held = {u[1] for t, c in _CONTAINS for row in tables[t] for u in set_of(row[c])}
+            more = part_holders([r for t in (SWITCH_PORT, NAT) for r in tables[t] if r["_uuid"][1] not in held])
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as e:
+            raise OvnNbError(f"malformed row in the NB reply: {type(e).__name__}: {e}") from None
+        if any(conditions for _, conditions in more.values()):
+            extra = select_where(self.settings, SCHEMA, more)
+            for table, rows in extra.items():
+                seen = {r["_uuid"][1] for r in tables[table]}
+                tables[table] += [r for r in rows if r["_uuid"][1] not in seen]
+        return tables
+
+
+def part_conditions(ask: OvnAsk) -> dict:
+    """{table: (columns, conditions)} of a --cell run's first read (`select_where`)."""
+    fip = "neutron:fip_id"
+    return {
+        table: (
+            cols,
+            {
+                SWITCH_PORT: [True],  # all of them: cut to the part's by `_asked`
+                LOGICAL_SWITCH: [["name", "==", n] for n in sorted(ask.switches)],
+                NAT: [["external_ids", "includes", ["map", [[fip, f]]]] for f in sorted(ask.fips)],
+                LOGICAL_ROUTER: [["name", "==", n] for n in sorted(ask.routers)],
+            }.get(table, []),
+        )
+        for table, cols in COLUMNS.items()
+    }
+
+
+def _asked(ask: OvnAsk, row: dict) -> bool:
+    """Whether a switch port's row (as OVSDB's JSON) is one `ask` holds."""
+    return row["name"] in ask.ports or map_of(row["external_ids"]).get("neutron:device_id") in ask.instances
+
+
+def part_holders(rows: list) -> dict:
+    """The second read's conditions: the switches and routers of the switch ports and NAT
+    rows the first did not find in one, by the name Neutron writes on them."""
+    names: dict[str, set] = {LOGICAL_SWITCH: set(), LOGICAL_ROUTER: set()}
+    for row in rows:
+        ext = map_of(row["external_ids"])
+        if ext.get("neutron:network_name"):
+            names[LOGICAL_SWITCH].add(ext["neutron:network_name"])
+        if ext.get("neutron:router_name"):
+            names[LOGICAL_ROUTER].add(ext["neutron:router_name"])
+    return {t: (COLUMNS[t], [["name", "==", n] for n in sorted(v)]) for t, v in names.items()}
 
 
 def facts_of(tables: dict) -> list[OvnNbRow]:
