@@ -106,8 +106,8 @@ def test_the_nsx_source_keeps_nothing_of_its_pages(nsx, monkeypatch, api_kind): 
     pages: list = []
     real = nsx_client.NsxClient.list
 
-    def recording(self, path):
-        got = real(self, path)
+    def recording(self, path, params=None):
+        got = real(self, path, params)
         pages.append(got)
         return got
 
