@@ -69,6 +69,18 @@ def runbook_only(lab: Path) -> set[tuple[str, str]]:
     return {(code, subject) for code, subject in truth(lab) if code in manual}
 
 
+def handed_off(lab: Path) -> set[tuple[str, str]]:
+    """The faults whose repair another service completes after the run (`completed_by`:
+    Neutron's OVN maintenance task, which the lab's imitation of Neutron does not run):
+    repaired and journaled, yet found again."""
+    from osfsck.checks.registry import all_checks
+    from osfsck.repairs.registry import all_repairs
+
+    repairs = all_repairs()
+    later = {c.code for c in all_checks() if c.repairs and repairs[c.repairs[0]].completed_by}
+    return {(code, subject) for code, subject in truth(lab) if code in later} - runbook_only(lab)
+
+
 @pytest.fixture
 def lab_factory():
     # not tmp_path: pytest's folders are closed (0700) to the user the lab's libvirtd runs as
@@ -145,7 +157,8 @@ def test_repair_settles_and_undo_restores(lab_factory, tmp_path):
     assert first.returncode == 1 | 4, first.stdout[-2000:] + first.stderr
     second = osfsck("check", "--format", "json", config=cfg)
     assert second.returncode == 4, second.stdout
-    assert found(second) == left
+    assert handed_off(lab), "the lab has faults whose repair Neutron completes"
+    assert found(second) == left | handed_off(lab)
 
     journal = json.loads(osfsck("journal", "--format", "json", config=cfg).stdout)
     assert {e["status"] for e in journal} == {"applied"} and len(journal) == len(truth(lab) - left)
@@ -195,7 +208,7 @@ def test_two_run_on_mariadb(lab_factory, tmp_path):
         assert p.returncode == 4 and found(p) == truth(lab)
         assert osfsck("repair", "--unsafe", "--yes", "--grace", "0", config=cfg).returncode == 1 | 4
         p = osfsck("check", "--format", "json", config=cfg)
-        assert p.returncode == 4 and found(p) == runbook_only(lab)
+        assert p.returncode == 4 and found(p) == runbook_only(lab) | handed_off(lab)
     finally:
         db.stop()
 

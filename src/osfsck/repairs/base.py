@@ -88,6 +88,10 @@ class Repair:
     safety: ClassVar[Safety]
     writes: ClassVar[str]  # what it changes, for docs and `osfsck permissions`
     undoable: ClassVar[bool] = False
+    # the service whose own process completes the fix after the run (None: the repair's own
+    # write is the fix).  Its verify step then checks only that write: the finding goes
+    # when that service acts (a later run sees it gone, or the finding stays)
+    completed_by: ClassVar[str | None] = None
 
     def unavailable(self, settings: Settings) -> str | None:
         """Why this repair cannot run with these settings (its API is not configured), or None."""
@@ -113,8 +117,9 @@ class Repair:
         raise RepairError(f"{self.name} cannot be undone")
 
     def settled(self, plan: RepairPlan, fresh_fingerprints: set[str], fresh: Snapshot) -> bool:
-        """After applying: is the problem gone?  By default: the finding is gone."""
-        return plan.finding.fingerprint not in fresh_fingerprints
+        """After applying: is the problem gone?  By default: the finding is gone (for a fix
+        another service completes, `completed_by`: the write was made)."""
+        return self.completed_by is not None or plan.finding.fingerprint not in fresh_fingerprints
 
 
 class Runbook(Repair):

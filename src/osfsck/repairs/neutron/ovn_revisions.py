@@ -68,6 +68,9 @@ class MarkOvnRevisionStale(ConditionalUpdate):
 
     name = "mark-ovn-revision-stale"
     safety = Safety.SAFE
+    # Neutron's task writes OVN up to 300 s later: this run verifies the conditional write
+    # itself (one row, or refused); the next run's check sees the row back, or the finding stays
+    completed_by = "Neutron's OVN maintenance task"
     writes = (
         "Neutron database: UPDATE ovn_revision_numbers SET revision_number=<-1 for a missing OVN row, the NB "
         "row's revision for one behind> WHERE resource_uuid=? AND resource_type=? AND revision_number=<as read>; "
@@ -132,9 +135,3 @@ class MarkOvnRevisionStale(ConditionalUpdate):
             f"{what} marked stale in ovn_revision_numbers ({was} -> {p['stale']}; Neutron at {p['neutron']}): "
             "Neutron's OVN maintenance task re-syncs it within 5 minutes"
         )
-
-    def settled(self, plan: RepairPlan, fresh_fingerprints: set[str], fresh: Snapshot) -> bool:
-        # the repair hands the object to Neutron, whose task writes OVN up to 300 s later;
-        # what this run can verify is the conditional write itself (one row, or refused).
-        # The next run's check sees the row back (fixes settle then, or the finding stays)
-        return True
