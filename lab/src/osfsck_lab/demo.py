@@ -89,6 +89,8 @@ def _build(out: Path, real: bool, servers: ExitStack) -> dict:
     MariaDB (stopped by `servers`).  Without, the lab's neutron-server on its Neutron
     database, when Neutron is installed (else delete-port falls back to its runbook)."""
     if real:
+        if neutron_server.available() is None:  # said before a MariaDB is started for nothing
+            raise LabError(neutron_server.NOT_INSTALLED)
         db = servers.enter_context(MariaDB(out / "mariadb", ("--innodb-buffer-pool-size=64M",)))
         return lab_build.build(out, "small", seed=1, db_url=db.url, neutron="real")
     info = lab_build.build(out, "small", seed=1)
