@@ -145,11 +145,11 @@ ovn_metadata_enabled = true
 """
 
 
-# The lab's own Neutron database keeps `quotausages` as the legacy quota driver does
-# (lab/quotas.py); served, it must go on doing so: that driver marks a project's rows
-# dirty after a delete (resource_registry.set_resources_dirty), where the default
-# DbQuotaNoLockDriver tracks nothing and a deleted port would leave its row counting it.
-# (With ML2/OVN the real Neutron writes the database from the start, with its default.)
+# The lab's Neutron database holds `quotausages` rows as the legacy quota driver keeps
+# them (lab/quotas.py writes them, with ML2/OVN too once the network is made), so its
+# Neutron runs that driver: it marks a project's rows dirty after a delete
+# (resource_registry.set_resources_dirty), where the default DbQuotaNoLockDriver tracks
+# nothing and a port deleted through the API would leave its row counting it (QU101).
 LEGACY_QUOTAS = """
 [QUOTAS]
 quota_driver = neutron.db.quota.driver.DbQuotaDriver
@@ -349,4 +349,4 @@ lock_path = {folder / "state" / "lock"}
 
 [oslo_messaging_notifications]
 driver = noop
-{"" if ovn else LEGACY_QUOTAS}{keystone.authtoken() if keystone else ""}"""
+{LEGACY_QUOTAS}{keystone.authtoken() if keystone else ""}"""
