@@ -108,11 +108,11 @@ def _demo(args, out: Path, servers: ExitStack) -> int:
             "1. building a small cloud: real Nova, Cinder and Neutron schemas, one libvirtd per hypervisor, "
             "instance folders, volumes, iSCSI sessions, BIND zones, "
             + (
-                "the real neutron-server with ML2/OVN and its maintenance worker (OVN NB, SB and northd) "
+                "the real neutron-server with ML2/OVN, its maintenance worker and OVN (NB, SB, northd) on MariaDB"
                 if real
-                else "an OVN northbound database, neutron-server (Neutron's API) "
+                else "an OVN northbound database, neutron-server (Neutron's API) on the Neutron database"
             )
-            + "on them, an NSX stand-in, the Placement API and a RabbitMQ broker"
+            + ", an NSX stand-in, the Placement API and a RabbitMQ broker"
         )
         info = _build(out, real, servers)
         near = len(json.loads((out / "truth.json").read_text())["near_misses"])
