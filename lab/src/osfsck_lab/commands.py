@@ -10,6 +10,14 @@ def register(sub) -> dict:
     """Add the lab's subcommands to osfsck's `sub`parsers; {command: handler}."""
     p = sub.add_parser("demo", help="build a small synthetic cloud, check it, repair it, check again")
     p.add_argument("--keep", metavar="DIR", help="build in DIR and leave it (default: a temporary folder)")
+    p.add_argument(
+        "--neutron",
+        choices=("imitation", "real"),
+        default="imitation",
+        help="who writes the network: the lab's imitation of Neutron, served by neutron-server (default, about a "
+        "minute), or the real neutron-server with ML2/OVN and its maintenance worker, which then re-writes the OVN "
+        "rows osfsck hands back (5-13 minutes, on a private MariaDB)",
+    )
 
     p = sub.add_parser("lab", help="build or control a synthetic cloud with real schemas and injected faults")
     lsub = p.add_subparsers(dest="lab_command", metavar="ACTION")

@@ -27,6 +27,7 @@ checks revisions (If-Match) on SQLite as on MariaDB.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -144,6 +145,17 @@ ovn_metadata_enabled = true
 """
 
 
+# The lab's Neutron database holds `quotausages` rows as the legacy quota driver keeps
+# them (lab/quotas.py writes them, with ML2/OVN too once the network is made), so its
+# Neutron runs that driver: it marks a project's rows dirty after a delete
+# (resource_registry.set_resources_dirty), where the default DbQuotaNoLockDriver tracks
+# nothing and a port deleted through the API would leave its row counting it (QU101).
+LEGACY_QUOTAS = """
+[QUOTAS]
+quota_driver = neutron.db.quota.driver.DbQuotaDriver
+"""
+
+
 def available() -> str | None:
     """The python of Neutron's virtualenv, or None when Neutron is not installed."""
     return venv_python(ENV, ".venv-neutron")
@@ -199,6 +211,25 @@ def start_neutron(
 
 
 stop_neutron = wsgi_service.stop
+
+
+def serve_lab(out: Path, database_url: str) -> None:
+    """neutron-server (the logger driver: deleting a port needs no SDN) on the Neutron
+    database of the lab built in `out`, as one of that lab's servers: recorded in its
+    lab.json (stopped and started with the lab) and named in the `[neutron]` section of its
+    osfsck.toml, so that osfsck's delete-port goes through Neutron's own API."""
+    out = Path(out).resolve()
+    entry, lines = start_neutron(out, database_url)  # if we die before the record: the lab's marker stops it
+    record = out / "lab.json"
+    lab = json.loads(record.read_text())
+    lab["services"]["neutron-server"] = entry
+    tmp = record.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(lab, indent=2))
+    tmp.replace(record)  # never half a record
+    config = out / "osfsck.toml"
+    text = config.read_text().splitlines()
+    at = text.index("[neutron]") + 1
+    config.write_text("\n".join(text[:at] + lines + text[at:]) + "\n")
 
 
 def _env(folder: Path) -> dict:
@@ -318,4 +349,4 @@ lock_path = {folder / "state" / "lock"}
 
 [oslo_messaging_notifications]
 driver = noop
-{keystone.authtoken() if keystone else ""}"""
+{LEGACY_QUOTAS}{keystone.authtoken() if keystone else ""}"""
