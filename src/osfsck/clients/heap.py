@@ -10,7 +10,6 @@ whole run 307 -> 289 MB peak RSS (tools/bench.py; glibc's MALLOC_ARENA_MAX, in-p
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 
 M_ARENA_MAX = -8  # glibc's malloc.h
 ARENAS = 2
@@ -19,9 +18,9 @@ ARENAS = 2
 def fewer_malloc_arenas() -> bool:
     """Limit glibc's arenas (before the sources' threads start); False where the C library
     is not glibc or refuses (nothing changes then)."""
-    name = ctypes.util.find_library("c")
     try:
-        libc = ctypes.CDLL(name or "libc.so.6")
-        return bool(libc.mallopt(M_ARENA_MAX, ARENAS))
+        # the process's own symbols, the C library's among them (find_library would run
+        # ldconfig in a subprocess at every start)
+        return bool(ctypes.CDLL(None).mallopt(M_ARENA_MAX, ARENAS))
     except (OSError, AttributeError):  # no such library, or no mallopt (musl, macOS)
         return False
