@@ -65,8 +65,6 @@ class ServiceDatabaseSource(Source):
         self.requires = KEY_KINDS if scope is not None and scope.cells and shared else ()
 
     _within: RunScope | None = None
-    _held: list[str] = []  # kinds a --cell run could have read a part of, read whole
-    _beside: list[str] = []  # ... beside these kinds
 
     def collect(self, kinds, known: Snapshot, sink: Snapshot, scopes=None) -> list[SourceStatus]:
         if scopes is not None and self.scope not in scopes:
@@ -86,8 +84,8 @@ class ServiceDatabaseSource(Source):
         wanted = {k for k in statements if k not in never}
         offered = self.cells_part(keys, wanted)
         part = {k: q for k, q in offered.items() if k in sliced_kinds(self.alongside)}
-        self._held = sorted(k.kind for k in offered if k not in part)
-        self._beside = sorted(
+        held = sorted(k.kind for k in offered if k not in part)
+        beside = sorted(
             {b for k in offered if k not in part for b in WHOLE_BESIDE.get(k, frozenset()) & self.alongside}
         )
         whole = {k: q for k, q in statements.items() if k in wanted and k not in part}
@@ -101,7 +99,7 @@ class ServiceDatabaseSource(Source):
                 self.label,
                 self.database,
                 parts=dict.fromkeys(part, keys.part),
-                reason=self._said(keys, part, never, whole),
+                reason=self._said(keys, part, never, whole, held, beside),
             )
         ]
 
@@ -117,17 +115,17 @@ class ServiceDatabaseSource(Source):
         cells = self.within.cells_named((c.name, c.uuid) for c in known.of(Cell))
         return cell_keys(known.facts, known.coverage, cells)
 
-    def _said(self, keys: CellKeys, part: dict, never: list, whole: dict) -> str:
+    def _said(self, keys: CellKeys, part: dict, never: list, whole: dict, held: list, beside: list) -> str:
         """The status line's word on what a --cell run read here."""
         said = []
         if part:
             said.append(f"{', '.join(sorted(k.kind for k in part))}: only what concerns {keys.part[6:]}")
         if never:
             said.append(f"{', '.join(sorted(k.kind for k in never))}: not read (no row lies in a cell)")
-        rest = sorted(k.kind for k in whole if k.kind not in self._held)
-        if self._held:
-            beside = ", ".join(self._beside)
-            said.append(f"{', '.join(self._held)}: read whole, beside {beside} (which look them up by id)")
+        # held: kinds a part could have been read of, read whole beside `beside`
+        rest = sorted(k.kind for k in whole if k.kind not in held)
+        if held:
+            said.append(f"{', '.join(held)}: read whole, beside {', '.join(beside)} (which look them up by id)")
         return "; ".join(said + ([f"the rest read whole ({', '.join(rest)})"] if rest and said else []))
 
     def _statement(self, kind: FactType, query: Callable[..., Any]) -> Any:
