@@ -54,6 +54,7 @@ def partial_copy(snap: Snapshot, removed: set, way: str) -> Snapshot:
     """`snap` with the facts of every (kind, scope) in `removed` gone, and their coverage
     marked incomplete (UNREADABLE) or dropped (NOT_COLLECTED)."""
     out = Snapshot(taken_at=snap.taken_at, scope=snap.scope)
+    out.schemas = dict(snap.schemas)  # the version tables read (QU101 takes Neutron's defaults from it)
     for kind, items in snap.facts.items():
         kept = [f for f in items if (kind, scope_of(f)) not in removed]
         if kept:

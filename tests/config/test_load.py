@@ -54,3 +54,45 @@ def test_a_service_conf_without_the_section_says_so(tmp_path):
     write(tmp_path, "[DEFAULT]\ndebug = true\n", "cinder.conf")
     with pytest.raises(ConfigError, match=r"no \[database\] connection"):
         load_settings(write(tmp_path, '[cinder]\ncinder_conf = "cinder.conf"\n'))
+
+
+NEUTRON_CONF = "[database]\nconnection = mysql+pymysql://neutron:pw@db3/neutron\n"
+
+
+def test_neutron_quota_driver_from_osfsck_toml(tmp_path):
+    s = load_settings(
+        write(
+            tmp_path,
+            '[neutron]\ndatabase = "mysql://n@db/neutron"\nquota_driver = "neutron.db.quota.driver.DbQuotaDriver"\n',
+        )
+    )
+    assert s.neutron.quota_driver == "neutron.db.quota.driver.DbQuotaDriver"
+
+
+def test_neutron_quota_driver_from_neutron_conf(tmp_path):
+    # oslo.config's group is QUOTAS; group names are compared in lower case
+    write(tmp_path, NEUTRON_CONF + "[QUOTAS]\nquota_driver = neutron.db.quota.driver.DbQuotaDriver\n", "neutron.conf")
+    s = load_settings(write(tmp_path, '[neutron]\nneutron_conf = "neutron.conf"\n'))
+    assert s.neutron.quota_driver == "neutron.db.quota.driver.DbQuotaDriver"
+    assert s.neutron.database.url == "mysql+pymysql://neutron:pw@db3/neutron"
+
+
+def test_neutron_quota_driver_unset_is_none(tmp_path):
+    write(tmp_path, NEUTRON_CONF, "neutron.conf")
+    assert load_settings(write(tmp_path, '[neutron]\nneutron_conf = "neutron.conf"\n')).neutron.quota_driver is None
+    assert load_settings(write(tmp_path, '[neutron]\ndatabase = "mysql://n@db/neutron"\n')).neutron.quota_driver is None
+
+
+def test_neutron_quota_driver_in_osfsck_toml_wins(tmp_path):
+    write(tmp_path, NEUTRON_CONF + "[quotas]\nquota_driver = neutron.db.quota.driver.DbQuotaDriver\n", "neutron.conf")
+    s = load_settings(
+        write(tmp_path, '[neutron]\nneutron_conf = "neutron.conf"\nquota_driver = "x.DbQuotaNoLockDriver"\n')
+    )
+    assert s.neutron.quota_driver == "x.DbQuotaNoLockDriver"
+
+
+@pytest.mark.parametrize("value", ["1", '""', "[]"])
+def test_a_bad_neutron_quota_driver_is_one_clear_line(tmp_path, value):
+    with pytest.raises(ConfigError) as e:
+        load_settings(write(tmp_path, f'[neutron]\ndatabase = "mysql://n@db/neutron"\nquota_driver = {value}\n'))
+    assert "[neutron].quota_driver: expected a non-empty string" in str(e.value) and "\n" not in str(e.value)

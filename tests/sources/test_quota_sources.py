@@ -15,6 +15,7 @@ from osfsck.model.facts.quota import (
     CinderQuotaUsage,
     CinderReservation,
     NeutronCounted,
+    NeutronQuotaDriver,
     NeutronQuotaUsage,
     NeutronReservation,
     NovaQuotaUsage,
@@ -317,3 +318,15 @@ def test_neutron_quota_rows_of_the_legacy_driver(tmp_path, release):
     assert all(u.reserved == 0 for u in rows.values())
     [r] = snap.of(NeutronReservation)
     assert r.project_id == "p2" and r.expiration == dt.datetime(2026, 3, 1, 12, 1, 58)
+
+
+def test_the_configured_quota_driver_is_said_beside_the_rows(tmp_path):
+    """A configured [quotas] quota_driver becomes one fact; none configured, none (QU101 then
+    takes the default of the schema's release, rules/neutron_quota.py)."""
+    url = database.database_urls(tmp_path, None, "t", ["neutron"])["neutron"]
+    database.create(url, "neutron", schemas.releases()[-1])
+    driver = "neutron.db.quota.driver.DbQuotaDriver"
+    snap, _ = _collect(NeutronDatabaseSource(NeutronSettings(database=Database(url), quota_driver=driver)))
+    assert snap.of(NeutronQuotaDriver) == [NeutronQuotaDriver("neutron", driver)]
+    snap, _ = _collect(NeutronDatabaseSource(NeutronSettings(database=Database(url))))
+    assert snap.of(NeutronQuotaDriver) == []

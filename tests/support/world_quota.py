@@ -23,11 +23,13 @@ from osfsck.model.facts.quota import (
     CinderQuotaUsage,
     CinderReservation,
     NeutronCounted,
+    NeutronQuotaDriver,
     NeutronQuotaUsage,
     NeutronReservation,
     NovaQuotaUsage,
 )
 from osfsck.model.snapshot import Coverage
+from osfsck.rules.neutron_quota import LEGACY_DRIVER
 
 DAY = 86400
 DEFAULT_TYPE = "__DEFAULT__"
@@ -51,14 +53,18 @@ class QuotaWorld:
     def _quota_cover(self, kind, scope: str, source: str, complete: bool = True, reason: str = "") -> None:
         self._coverage[(kind.kind, scope)] = Coverage(kind.kind, scope, source, complete, reason, self.taken_at)
 
-    def quotas(self, service: str) -> None:
-        """Declare `service`'s ("cinder" or "neutron") quota kinds read completely."""
+    def quotas(self, service: str, neutron_driver: str | None = LEGACY_DRIVER) -> None:
+        """Declare `service`'s ("cinder" or "neutron") quota kinds read completely; Neutron's
+        with the quota driver osfsck's config names (as the lab's: the legacy one, which
+        trusts its rows; None: not configured)."""
         source, kinds = _SOURCES[service]
         if (kinds[0].kind, service) not in self._coverage:
             for kind in kinds:
                 self._quota_cover(kind, service, source)
             if service == CINDER_SCOPE:
                 self.cinder_type(DEFAULT_TYPE, DEFAULT_TYPE_ID)
+            elif neutron_driver is not None:
+                self._facts[NeutronQuotaDriver.kind].append(NeutronQuotaDriver(NEUTRON_SCOPE, neutron_driver))
 
     def quota_down(self, service: str, reason: str = "database: access denied") -> None:
         """`service`'s quota tables could not be read: its quota kinds are partial and empty."""

@@ -386,6 +386,11 @@ def _subject(subject: str, paths: dict) -> str:
     return subject
 
 
+# the lab keeps `quotausages` as Neutron's legacy quota driver does, and its neutron-server
+# runs that driver (neutron_server.py): say so, or QU101 takes the release's default
+NEUTRON_QUOTA_DRIVER = 'quota_driver = "neutron.db.quota.driver.DbQuotaDriver"'
+
+
 def _write_config(
     out: Path,
     urls: dict,
@@ -404,11 +409,13 @@ def _write_config(
         lines.append(f'cell_url_base = "{database.plain_mysql(db_url)}"')
         for service in ("cinder", "neutron"):
             lines += ["", f"[{service}]", f'database = "{database.plain_mysql(urls[service])}"']
+        lines.append(NEUTRON_QUOTA_DRIVER)
         lines += neutron_lines or []  # the Networking API, in [neutron], the last section written
     else:
         lines.append('api_database = "sqlite:///db/nova_api.sqlite"')
         for service in ("cinder", "neutron"):
             lines += ["", f"[{service}]", f'database = "sqlite:///db/{service}.sqlite"']
+        lines.append(NEUTRON_QUOTA_DRIVER)
     lines += ["", *service_lines]
     lines += ["[hypervisors]", 'transport = "local"', "concurrency = 8", 'timeout = "60s"', ""]
     for host in sorted(paths):

@@ -174,9 +174,25 @@ def _neutron(t: dict, base: Path) -> NeutronSettings:
     v3 password auth, or a ready-made token from the environment; or, with auth = "none",
     an endpoint that takes no token: a standalone neutron-server with auth_strategy = noauth)."""
     where = "[neutron]"
-    only(t, _NEUTRON_DB_KEYS | API_KEYS | {"auth"}, where)
+    only(t, _NEUTRON_DB_KEYS | API_KEYS | {"auth", "quota_driver"}, where)
     db = service_database({k: v for k, v in t.items() if k in _NEUTRON_DB_KEYS}, "neutron", base)
-    return NeutronSettings(database=db, **service_api(t, where, base, "neutron-server", "network"))
+    api = service_api(t, where, base, "neutron-server", "network")
+    return NeutronSettings(database=db, quota_driver=_quota_driver(t, where, base), **api)
+
+
+def _quota_driver(t: dict, where: str, base: Path) -> str | None:
+    """Neutron's quota driver: `quota_driver` here, else neutron.conf's `[quotas]
+    quota_driver` (oslo.config's group QUOTAS; group names are case-insensitive there)."""
+    if "quota_driver" in t:
+        return text(t, "quota_driver", where, "").strip()
+    conf = service_conf(t, "neutron_conf", where, base)
+    if conf is None:
+        return None
+    try:
+        found = conf.get("quotas", "quota_driver")
+    except ConfigError as e:
+        raise ConfigError(f"{conf.where}: {e}") from None
+    return found.text.strip() or None if found is not None else None
 
 
 _URI_EXAMPLE = "qemu+ssh://{host}/system"

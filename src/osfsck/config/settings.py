@@ -45,6 +45,9 @@ class NeutronSettings(ApiSettings):
     noauth`, as in the lab) at `endpoint` without a token."""
 
     database: Database | None = None
+    # Neutron's [quotas] quota_driver (a class path), from `quota_driver` here or from
+    # neutron_conf; None: not configured, the default of the schema's release applies
+    quota_driver: str | None = None
 
 
 @dataclass(frozen=True)

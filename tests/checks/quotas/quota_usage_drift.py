@@ -1,7 +1,9 @@
 """Scenarios of QU101 quota-usage-drift: a usage row that disagrees with what it counts."""
 
 from osfsck.checks.quotas.quota_usage_drift import QuotaUsageDrift
+from osfsck.model.facts.neutron import NEUTRON_SCOPE
 from osfsck.model.finding import Confidence, Severity
+from osfsck.model.schema_versions import SchemaRead, alembic_heads
 from osfsck.model.scope import RunScope
 from tests.checks.scenario import Case
 from tests.support.world import DAY, HOUR, MINUTE, World
@@ -52,6 +54,59 @@ def neutron_port_drift():
     w.neutron_counted("project-b", "security_group_rule", 8)
     w.neutron_usage("project-b", "security_group_rule", 12)
     return w.snapshot()
+
+
+def _neutron_drift(driver: str | None, release: str | None = None):
+    """Project-b's rule row drifted; Neutron runs `driver` (None: not configured here) on a
+    schema of `release` (None: its version table was not read)."""
+    w = World()
+    w.quotas("neutron", neutron_driver=driver)
+    w.neutron_counted("project-b", "security_group_rule", 8)
+    w.neutron_usage("project-b", "security_group_rule", 12)
+    snap = w.snapshot()
+    if release is not None:
+        heads = alembic_heads("neutron", release)
+        snap.schemas[NEUTRON_SCOPE] = SchemaRead(NEUTRON_SCOPE, "neutron", "alembic_version", heads)
+    return snap
+
+
+def no_lock_driver_configured():
+    # neutron.conf says DbQuotaNoLockDriver: Neutron counts rows live and never reads quotausages
+    return _neutron_drift("neutron.db.quota.driver_nolock.DbQuotaNoLockDriver")
+
+
+def default_driver_from_xena():
+    # nothing configured here, a 2024.1 schema: Neutron runs its default, the no-lock driver
+    # (an upgraded cloud keeps the old driver's rows, and they drift harmlessly)
+    return _neutron_drift(None, "2024.1")
+
+
+def default_driver_before_xena():
+    # nothing configured here, a Wallaby schema: the default then was the legacy driver
+    return _neutron_drift(None, "wallaby")
+
+
+def driver_unknown():
+    # nothing configured, no version table read: judged, with low confidence, and said why
+    return _neutron_drift(None)
+
+
+def verify_legacy_configured(out):
+    (f,) = out.findings
+    assert f.confidence is Confidence.HIGH and "not marked dirty for a recount." in f.message
+    assert f.evidence["quota_driver"] == "Neutron's quota_driver is neutron.db.quota.driver.DbQuotaDriver"
+
+
+def verify_unknown_driver(out):
+    (f,) = out.findings
+    assert f.confidence is Confidence.LOW
+    assert "only if Neutron runs its legacy DbQuotaDriver" in f.message and "[neutron] quota_driver" in f.message
+
+
+def verify_legacy_default(out):
+    (f,) = out.findings
+    assert f.confidence is Confidence.HIGH
+    assert "default quota driver before Xena is DbQuotaDriver" in f.evidence["quota_driver"]
 
 
 def nova_leftover_rows():
@@ -261,7 +316,11 @@ CASES = [
         [("QU101", "cinder/project-c/gigabytes_ceph-ssd")],
     ),
     Case(
-        "found", "Neutron rule count drifted", neutron_port_drift, [("QU101", "neutron/project-b/security_group_rule")]
+        "found",
+        "Neutron rule count drifted",
+        neutron_port_drift,
+        [("QU101", "neutron/project-b/security_group_rule")],
+        verify=verify_legacy_configured,
     ),
     Case(
         "found",
@@ -302,6 +361,22 @@ CASES = [
         [("QU101", "neutron/project-b/security_group_rule")],
     ),
     Case("partial", "neither service's rows were collected", neither_service_collected, ["cinder", "neutron"]),
+    Case("near-miss", "Neutron's no-lock driver (configured) never reads its rows", no_lock_driver_configured),
+    Case("near-miss", "no driver configured, a 2024.1 schema: the no-lock default", default_driver_from_xena),
+    Case(
+        "found",
+        "no driver configured, a Wallaby schema: the legacy default",
+        default_driver_before_xena,
+        [("QU101", "neutron/project-b/security_group_rule")],
+        verify=verify_legacy_default,
+    ),
+    Case(
+        "found",
+        "Neutron's quota driver unknown: judged with low confidence",
+        driver_unknown,
+        [("QU101", "neutron/project-b/security_group_rule")],
+        verify=verify_unknown_driver,
+    ),
     Case(
         "found", "in --project project-a: only its rows", scoped_to_one_project, [("QU101", "cinder/project-a/volumes")]
     ),

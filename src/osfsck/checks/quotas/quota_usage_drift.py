@@ -14,12 +14,15 @@ from osfsck.model.facts.quota import (
     CinderQuotaUsage,
     CinderReservation,
     NeutronCounted,
+    NeutronQuotaDriver,
     NeutronQuotaUsage,
     NovaQuotaUsage,
 )
 from osfsck.model.finding import Confidence, Severity
+from osfsck.model.schema_versions import place
 from osfsck.model.snapshot import Snapshot
 from osfsck.rules.cinder_quota import cinder_expected
+from osfsck.rules.neutron_quota import neutron_reads_usages
 
 CINDER_KINDS = (CinderQuotaUsage, CinderReservation, CinderCounted, CinderVolumeType)
 NEUTRON_KINDS = (NeutronQuotaUsage, NeutronCounted)
@@ -36,6 +39,7 @@ class QuotaUsageDriftEvidence(_QuotaUsageDriftEvidenceAlways, total=False):
 
     counted_reserved: int
     no_snapshot_gb_quota: bool
+    quota_driver: str  # Neutron's: which driver decided the rows are read, and how osfsck knows
     reservations: list[str]
     rows: list[dict[str, Any]]
     usage: dict[str, Any]
@@ -51,7 +55,8 @@ class QuotaUsageDrift(Check):
         when a commit or rollback is lost (a service killed mid-request, a database
         failover, a row deleted by hand), and nothing upstream notices:
         `cinder-manage quota check` always exits 0.  Neutron's legacy quota driver trusts
-        `quotausages.in_use` the same way until a row is marked dirty.
+        `quotausages.in_use` the same way until a row is marked dirty (its default
+        since Xena, DbQuotaNoLockDriver, counts live and never reads the table).
 
     How it is detected:
         Each service's part runs when that service is configured (Cinder's, Neutron's or
@@ -67,7 +72,12 @@ class QuotaUsageDrift(Check):
         resource (network, subnet, port, subnetpool, router, floatingip, security_group,
         security_group_rule) against the number of rows of that project, as
         TrackedResource.count_used counts them; its `reserved` column is not compared
-        (Neutron sums its reservations table instead and never writes it).  Nova: since
+        (Neutron sums its reservations table instead and never writes it).  Neutron's rows
+        are judged only when Neutron reads them, i.e. runs the legacy DbQuotaDriver:
+        `[neutron] quota_driver` or neutron_conf's `[quotas] quota_driver` says which
+        driver runs; when neither does, the default of the Neutron schema's release
+        (DbQuotaDriver before Xena, DbQuotaNoLockDriver from Xena on); when that is
+        unknown too, the rows are judged with low confidence and the finding says why.  Nova: since
         Pike Nova counts usage live (from the instances, or from Placement with
         count_usage_from_placement), and leaked Placement allocations are the drift there;
         `quota_usages` is read in the API and every cell database only to see whether
@@ -84,8 +94,9 @@ class QuotaUsageDrift(Check):
         judged.  Rows with duplicates are left to duplicate-quota-usage, and resources
         Cinder does not sync (a deleted volume type's, per_volume_gigabytes) are not
         judged.  A Neutron row marked dirty is not a finding: Neutron recounts it itself
-        on the project's next request (and ignores the row altogether with the default
-        DbQuotaNoLockDriver, which counts live).  A Neutron delete committed a moment
+        on the project's next request.  The rows a cloud upgraded past Xena keeps from
+        the legacy driver drift and mean nothing: with DbQuotaNoLockDriver (or
+        DbQuotaDriverNull) they are not judged.  A Neutron delete committed a moment
         before the check, whose row is not marked dirty yet, cannot be told apart (the
         tables have no deletion time).  Cinder running with `no_snapshot_gb_quota`: set
         the same option here.
@@ -106,7 +117,7 @@ class QuotaUsageDrift(Check):
     needs_one_of = (CINDER_KINDS, NEUTRON_KINDS)  # a part per service: either is enough
     relies_on = (CinderCounted, CinderReservation, CinderVolumeType, NeutronCounted)
     # Nova's leftover rows, and the instances they would count, when Nova is configured
-    uses = (NovaQuotaUsage, Instance, Cell)
+    uses = (NovaQuotaUsage, Instance, Cell, NeutronQuotaDriver)
     repairs = ("recompute-quota-usage",)
     defaults = {"min_age": MIN_AGE, "no_snapshot_gb_quota": False}
 
@@ -173,8 +184,19 @@ class QuotaUsageDrift(Check):
     # -- Neutron --------------------------------------------------------------------------
     @staticmethod
     def _neutron(snap: Snapshot, out: CheckOutput) -> None:
+        usages = snap.of(NeutronQuotaUsage)
+        if not usages:
+            return
+        configured = snap.of(NeutronQuotaDriver)
+        schema = snap.schemas.get(NEUTRON_SCOPE)
+        driver = neutron_reads_usages(
+            configured[0].driver if configured else None, place(schema) if schema is not None else None
+        )
+        if driver.reads is False:
+            return  # leftovers nothing reads: their numbers limit no project
+        unsure = driver.reads is None
         counted = {(c.project_id, c.resource): c.count for c in snap.of(NeutronCounted)}
-        for u in snap.of(NeutronQuotaUsage):
+        for u in usages:
             if u.resource not in NEUTRON_TRACKED:
                 continue
             out.examine()
@@ -185,7 +207,13 @@ class QuotaUsageDrift(Check):
             out.found(
                 ref,
                 f"Neutron quota usage {ref.id} says in_use {u.in_use} where the project has {expected}, "
-                "and the row is not marked dirty for a recount.",
+                "and the row is not marked dirty for a recount"
+                + (
+                    f". {driver.why}: this matters only if Neutron runs its legacy DbQuotaDriver "
+                    "(say which in [neutron] quota_driver)."
+                    if unsure
+                    else "."
+                ),
                 evidence={
                     "usage": {
                         "project_id": u.project_id,
@@ -195,7 +223,9 @@ class QuotaUsageDrift(Check):
                         "dirty": u.dirty,
                     },
                     "counted_in_use": expected,
+                    "quota_driver": driver.why,
                 },
+                confidence=Confidence.LOW if unsure else Confidence.HIGH,
             )
 
     # -- Nova -----------------------------------------------------------------------------

@@ -76,6 +76,16 @@ class NeutronQuotaUsage(NamedTuple):
     dirty: int  # 1: Neutron recounts it on the project's next request
 
 
+@fact_type("quota.neutron_driver", scope_field="scope")
+class NeutronQuotaDriver(NamedTuple):
+    """The quota driver Neutron runs (`[quotas] quota_driver`, a class path), as osfsck's
+    config says it: `[neutron] quota_driver` or the neutron_conf files.  No such fact:
+    not configured, and the default of the Neutron schema's release applies."""
+
+    scope: str  # "neutron"
+    driver: str
+
+
 @fact_type("quota.neutron_reservation", scope_field="scope")
 class NeutronReservation(NamedTuple):
     """A row of Neutron's `reservations` (its deltas are in `resourcedeltas`)."""

@@ -4,7 +4,9 @@ the number of rows each project owns of every tracked resource (COUNT per projec
 
 from __future__ import annotations
 
+from osfsck.model.facts.base import kind_of
 from osfsck.model.facts.neutron import NEUTRON_SCOPE
+from osfsck.model.facts.quota import NeutronQuotaDriver
 from osfsck.sources.neutron_db import queries
 from osfsck.sources.service_db import ServiceDatabaseSource
 
@@ -13,7 +15,7 @@ class NeutronDatabaseSource(ServiceDatabaseSource):
     name = "neutron-db"
     settings_attr = "neutron"
     KINDS = queries.KINDS
-    provides = tuple(queries.KINDS)
+    provides = (*queries.KINDS, NeutronQuotaDriver)  # the driver: from the config, not a table
     scope = NEUTRON_SCOPE
     label = "Neutron database"
     database = "neutron"
@@ -26,3 +28,10 @@ class NeutronDatabaseSource(ServiceDatabaseSource):
 
     def cells_part(self, keys, kinds):
         return queries.cells_part(keys, kinds)
+
+    def collect(self, kinds, known, sink, scopes=None):
+        statuses = super().collect(kinds, known, sink, scopes)
+        # the quota driver is configuration, not a row: said beside the rows it decides about
+        if statuses and NeutronQuotaDriver in kinds and self.settings.quota_driver is not None:
+            sink.add(kind_of(NeutronQuotaDriver), [NeutronQuotaDriver(NEUTRON_SCOPE, self.settings.quota_driver)])
+        return statuses
