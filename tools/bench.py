@@ -81,6 +81,9 @@ def main() -> int:
     ap.add_argument("--concurrency", type=int, help="hypervisor concurrency (default: the lab's config)")
     ap.add_argument("--agent-python", help="the interpreter the folder agent runs with (default: the config's)")
     ap.add_argument("--database-only", action="store_true", help="measure only the database side")
+    ap.add_argument(
+        "--no-whole-run", action="store_true", help="leave out the whole run (one already measured on --reuse's lab)"
+    )
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
     args = ap.parse_args()
     if args.reuse and not args.db_url:
@@ -107,7 +110,7 @@ def main() -> int:
         config = bench_config(lab, args.agent_python, args.concurrency)
         os.chdir(lab)  # the lab's config names its files relative to the lab
         settings = load_settings(str(config))
-        if not args.database_only:
+        if not (args.database_only or args.no_whole_run):
             whole_run(lab, config, figures)
         database_side(settings, args.rounds, figures)
         if not args.database_only:
@@ -430,6 +433,8 @@ def whole_run(lab: Path, config: Path, figures: dict) -> None:
 def run_over_slowest(figures: dict) -> None:
     """The whole run's wall time over the slowest source alone's (measured after it)."""
     slowest = figures["slowest_source"]
+    if "run_s" not in figures:
+        return  # no whole run this time (--no-whole-run)
     figures["run_over_slowest"] = figures["run_s"] / slowest["seconds"]
     say(
         f"\nratio whole run / slowest source alone ({slowest['source']}, {slowest['seconds']:.1f} s)"
