@@ -320,8 +320,9 @@ def crossed_services() -> Snapshot:
     - a cell1 instance's cached port Neutron lost, its LSP and NSX port left (asked for
       by id: an orphan inside cell1);
     - a cell1 port without its LSP, a cell2 port without its NSX port;
-    - a cell1 instance's port on an external network (a floating IP's): no NSX port is
-      expected for it, though its floating IP is no cell's;
+    - a cell1 instance's port on an external network (a floating IP's), and a cell2
+      instance's on another (a router's gateway's): no NSX port is expected for them,
+      though the floating IP and the gateway are no cell's (one of each network read);
     - each host's compute queue, cell2's host dead with a backlog; a reply queue; and a
       zone whose records name both cells' instances."""
     from osfsck.model.facts.neutron import NeutronPort
@@ -345,8 +346,11 @@ def crossed_services() -> Snapshot:
     router = w.router()
     w.floating_ip(pb, router_id=router)
     public = w.instance_port(c, network_id=outside)
+    provider = w.network("provider")
+    w.port(router, device_owner="network:router_gateway", host=None, network_id=provider)
+    w.instance_port(b, network_id=provider)
     w.ovn(skip=(no_lsp,))
-    w.nsx_mirror(skip=(outside,))
+    w.nsx_mirror(skip=(outside, provider))
     w._facts[NsxObject.kind] = [
         o for o in w._facts[NsxObject.kind] if not (o.neutron_kind == NSX_PORT and o.neutron_id == no_nsx)
     ]

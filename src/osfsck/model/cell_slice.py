@@ -18,10 +18,13 @@ may be anywhere, so it is undecided, never a finding):
   instances (the second pass: an instance of the cell mapped elsewhere is a wrong-cell
   mapping, not an unmapped one), and every mapping to no cell (a build) are read;
 - Neutron's ports are read for the cells' instances (device_id), the ports their network
-  caches name, the ports bound to their hosts, and the router gateway and floating IP
-  ports (in no cell: they say which networks are external, which NSX's checks ask), with
-  all their bindings, addresses, floating IPs and groups.  What looks ports up by id
-  beside them is itself narrowed to the same part (below), or not read (DNS);
+  caches name, the ports bound to their hosts, and one router gateway or floating IP port
+  per network that has any (in no cell: they say which networks are external, all that
+  NSX's checks ask of them; the lowest id, `MIN(id) ... GROUP BY network_id`), with all
+  their bindings, addresses, floating IPs and groups.  A floating IP's own port is on its
+  floating network (Neutron creates it there, and the foreign key deletes the floating IP
+  with it), so no external network lacks one.  What looks ports up by id beside them is
+  itself narrowed to the same part (below), or not read (DNS);
 - OVN's northbound database (after Neutron's part): the switch ports named by the part's
   ports or by the ports the cells' caches name (an LSP of one of those whose port is
   gone is an orphan: Neutron was asked for it by id), and those whose
@@ -153,7 +156,8 @@ DNS_NOT_READ = (
 )
 # the kinds of the shared databases read as a part, by their scope
 SLICED_KINDS: dict[FactType, str] = {**MAPPING_KINDS, **PLACEMENT_KINDS, **PORT_KINDS, **VOLUME_KINDS}
-# Neutron's ports of no instance read in every part: they say which networks are external
+# Neutron's ports of no instance of which every part reads one per network: they say
+# which networks are external
 EXTERNAL_OWNERS = frozenset({ROUTER_GATEWAY_OWNER, FLOATINGIP_OWNER})
 # what the hosts hold of volumes, which Cinder's part is read after (its disks' serials
 # and sessions' targets name volumes of any cell's)
@@ -282,9 +286,10 @@ def slice_facts(keys: CellKeys, facts: Mapping[FactType, list[Any]]) -> dict[Fac
         lambda m: m.cell_uuid is None or m.cell_uuid in k.cell_uuids or m.instance_uuid in k.instances,
     )
     bound = {b.port_id for b in facts.get(PortBinding, ()) if b.host in k.hosts}
+    external = external_marks(facts.get(NeutronPort, ()))
     kept_ports = keep(
         NeutronPort,
-        lambda p: p.device_id in k.instances or p.id in k.ports or p.id in bound or p.device_owner in EXTERNAL_OWNERS,
+        lambda p: p.device_id in k.instances or p.id in k.ports or p.id in bound or p.id in external,
     )
     ports = {p.id for p in kept_ports}
     keep(PortBinding, lambda b: b.port_id in ports)
@@ -321,6 +326,16 @@ def slice_facts(keys: CellKeys, facts: Mapping[FactType, list[Any]]) -> dict[Fac
         if kind in facts:
             out[kind] = [f for f in facts[kind] if f.scope != NEVER_INSIDE[kind]]
     return out
+
+
+def external_marks(ports: Iterable[NeutronPort]) -> set[str]:
+    """Of Neutron's ports, the router gateway or floating IP port with the lowest id on
+    each network that has any: what a part reads to know which networks are external."""
+    lowest: dict[str | None, str] = {}
+    for p in ports:
+        if p.device_owner in EXTERNAL_OWNERS and (p.network_id not in lowest or p.id < lowest[p.network_id]):
+            lowest[p.network_id] = p.id
+    return set(lowest.values())
 
 
 def short_host(name: str | None) -> str:
