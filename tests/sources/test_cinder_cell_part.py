@@ -20,27 +20,19 @@ from osfsck.model.scope import RunScope
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.cinder_db import CinderDatabaseSource
 from osfsck_lab import database
-from osfsck_lab.mariadb import MariaDB
 from tests.checks.test_scoped_runs import crossed_volumes
+from tests.repairs.conftest import mariadb  # noqa: F401 - the repair tests' server, once a session
 from tests.repairs.helpers import T0, VOLUME_TYPE, cinder_db
 
 KINDS = {CinderVolume, CinderAttachment}
 SPARE = "5fa7e000-0000-4000-8000-00000000f9d1"
 
 
-@pytest.fixture(scope="module")
-def mariadb(tmp_path_factory):
-    server = MariaDB(tmp_path_factory.mktemp("mariadb"), ("--innodb-buffer-pool-size=64M",))
-    yield server
-    server.stop()
-
-
 @pytest.fixture(params=["sqlite", pytest.param("mariadb", marks=pytest.mark.integration)])
 def url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return cinder_db(f"sqlite:///{tmp_path / 'cinder'}.sqlite")
-    server = request.getfixturevalue("mariadb")
-    return cinder_db(f"{server.url}c{secrets.token_hex(4)}_cinder")
+    return cinder_db(f"{request.getfixturevalue('mariadb').url}c{secrets.token_hex(4)}_cinder")
 
 
 def stored(url: str, whole: Snapshot) -> None:
