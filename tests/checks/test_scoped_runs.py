@@ -152,11 +152,12 @@ def test_the_crossed_cells_are_read_as_parts():
     assert {p.device_id for p in one.of(NeutronPort)} > cell1
 
 
-def test_merged_parts_are_one_part_with_each_fact_once():
+@pytest.mark.parametrize("world", ["crossed_cells", "crossed_volumes"])
+def test_merged_parts_are_one_part_with_each_fact_once(world):
     from osfsck.model.facts.nova import InstanceMapping
     from osfsck.model.snapshot_merge import merge
 
-    whole = crossed_cells()
+    whole = globals()[world]()
     parts = [whole.narrowed(RunScope(cells=(c,))) for c in ("cell1", "cell2")]
     both = merge(parts, 60.0)
     joined = whole.narrowed(RunScope(cells=("cell1", "cell2")))
@@ -171,6 +172,7 @@ def test_merged_parts_are_one_part_with_each_fact_once():
 # -- Cinder's part beside the hosts' disks and sessions (model/cell_slice.py) ------------
 ARRAY = "iqn.2010-06.com.purestorage:flasharray.4a8b2c6d1e3f5a7b"
 OTHER_ARRAY = "iqn.2010-06.com.purestorage:flasharray.0f1e2d3c4b5a6978"
+THIRD_ARRAY = "iqn.1992-08.com.netapp:sn.4a5b6c7d8e9f"
 
 
 def crossed_volumes() -> Snapshot:
@@ -189,7 +191,11 @@ def crossed_volumes() -> Snapshot:
       names, only a deleted attachment of a cell2 instance (VL203: by that attachment
       alone: the IQN holds no volume id);
     - hv1's own iSCSI (a backup LUN nobody in OpenStack names): never reported;
-    - and a volume of cell2's instance none of cell1's hosts holds."""
+    - a volume of cell2's instance none of cell1's hosts holds;
+    - hv1 keeps a session to a third array that cell2's mappings name (not cell1's), and
+      a deleted attachment of no instance named it for hv1's LUN (VL203 in cell1): which
+      targets are looked for is decided per host, by its own cell's mappings, so a run
+      of both cells reads what each cell's run reads."""
     from tests.support.world import World, iqn_of
 
     w = World()
@@ -214,6 +220,9 @@ def crossed_volumes() -> Snapshot:
     w.attachment(w.volume(), gone, host="hv2", deleted=True, iqn=OTHER_ARRAY, lun=4)
     w.session("hv3", OTHER_ARRAY, luns=(4,))
     w.session("hv1", "iqn.2004-04.com.example:backup-lun", portal="192.0.2.99:3260")
+    w.attached_volume(b, iqn=THIRD_ARRAY, lun=3, target_dev="vdf")
+    w.session("hv1", THIRD_ARRAY, luns=(5,))
+    w.attachment(w.volume(), None, host="hv9", deleted=True, iqn=THIRD_ARRAY, lun=5)
     return w.snapshot()
 
 
