@@ -169,6 +169,39 @@ def test_merged_parts_are_one_part_with_each_fact_once(world):
     assert merge([parts[0], whole], 60.0).coverage[(InstanceMapping.kind, "api")].part == ""
 
 
+def mapped_across() -> Snapshot:
+    """A cell2 instance the API database maps to cell1 (a wrong-cell mapping), holding a
+    volume's attachment but no mapping of it, a port bound to its host and an allocation:
+    its objects lie in cell1 too (where the mapping says), so cell1's run reads them."""
+    from tests.support.world import World
+
+    w = World()
+    w.host("hv1", cell="cell1")
+    w.host("hv2", cell="cell2")
+    w.instance(cell="cell1", host="hv1")
+    b = w.instance(cell="cell2", host="hv2", mapped="cell1")
+    w.attachment(w.volume(status="in-use"), b, host="hv2")  # stale: no block device mapping
+    w.instance_port(b)
+    w.allocate(b, "hv2")
+    return w.snapshot()
+
+
+@pytest.mark.parametrize("check_cls", _check_classes(), ids=lambda c: c.code)
+def test_what_an_instance_mapped_to_the_cell_holds_is_read_with_the_cell(check_cls):
+    """Without it, cell1's run would lose VL101's finding on the attachment silently: it
+    lies in cell1 by the mapping, and would not be read at all."""
+    whole = mapped_across()
+    base = {f.fingerprint: f for f in judge(check_cls(), whole).findings}
+    for cell in ("cell1", "cell2"):
+        scope = RunScope(cells=(cell,))
+        out = judge(check_cls(), whole.narrowed(scope))
+        places = Places(Snapshot(taken_at=whole.taken_at, facts=whole.facts, coverage=whole.coverage, scope=scope))
+        got = {f.fingerprint for f in out.findings}
+        assert got <= base.keys() and all(places.finding(base[fp]) == INSIDE for fp in got)
+        lost = [f.subject for fp, f in base.items() if fp not in got and places.finding(f) == INSIDE]
+        assert not lost or check_cls.code in {i.code for i in out.inconclusive_list}, f"{cell}: lost {lost}"
+
+
 # -- Cinder's part beside the hosts' disks and sessions (model/cell_slice.py) ------------
 ARRAY = "iqn.2010-06.com.purestorage:flasharray.4a8b2c6d1e3f5a7b"
 OTHER_ARRAY = "iqn.2010-06.com.purestorage:flasharray.0f1e2d3c4b5a6978"

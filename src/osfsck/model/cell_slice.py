@@ -2,9 +2,11 @@
 part of each that concerns its cells, as a cell's own facts name it.
 
 The cells' own databases come first (their instances, hosts, compute nodes, migrations,
-volume and network mappings: `CellKeys`); then of Nova's API database, Neutron's, Cinder's
-and Placement's, only the rows those keys reach (`slice_facts` says which, row by row: the
-sources' SELECTs read the same rows, tests/integration/test_one_cell_run.py compares them).
+volume and network mappings, and the instances the API database maps to the cells -- a
+wrong-cell mapping places what its instance holds there too: `CellKeys`); then of Nova's
+API database, Neutron's, Cinder's and Placement's, only the rows those keys reach
+(`slice_facts` says which, row by row: the sources' SELECTs read the same rows,
+tests/integration/test_one_cell_run.py compares them).
 The coverage of what was read says so (`Coverage.part`: "cells:<names>"): every row of the
 part was read, nothing outside it.
 
@@ -202,7 +204,9 @@ class CellKeys:
 
     cells: frozenset[str]  # names
     cell_uuids: frozenset[str]
-    instances: frozenset[str]  # every instance uuid the cells' rows hold (live, deleted, archived)
+    # every instance uuid the cells' rows hold (live, deleted, archived), and those the API
+    # database maps to them (a wrong-cell mapping places what the instance holds there too)
+    instances: frozenset[str]
     migrations: frozenset[str]  # migration uuids (Placement's consumers of a move)
     hosts: frozenset[str]  # the cells' compute hosts
     nodes: frozenset[str]  # compute node uuids
@@ -243,6 +247,8 @@ def cell_keys(facts: Mapping[str, list[Any]], coverage: Iterable[tuple[str, str]
     bdms, nets, nodes, moves = of(BlockDeviceMapping), of(InstanceNetwork), of(ComputeNode), of(Migration)
     instances = {f.uuid for k in (Instance, ArchivedInstance) for f in of(k)} | {n.uuid for n in nets}
     instances |= {f.instance_uuid for f in (*bdms, *moves, *of(InstanceAction)) if f.instance_uuid}
+    cell_uuids = frozenset(c.uuid for c in facts.get(kind_of(Cell), ()) if c.name in cells)
+    instances |= {m.instance_uuid for m in facts.get(kind_of(InstanceMapping), ()) if m.cell_uuid in cell_uuids}
     # a target its host's cell's mappings name is OpenStack's; any other may be
     # anyone's, or no one's (the host's own iSCSI): decided per host, so that the
     # parts of several cells' runs join into the part of one run of them all
@@ -253,7 +259,7 @@ def cell_keys(facts: Mapping[str, list[Any]], coverage: Iterable[tuple[str, str]
     sessions = facts.get(kind_of(IscsiSession), ())
     return CellKeys(
         cells=frozenset(cells),
-        cell_uuids=frozenset(c.uuid for c in facts.get(kind_of(Cell), ()) if c.name in cells),
+        cell_uuids=cell_uuids,
         instances=frozenset(instances),
         migrations=frozenset(m.uuid for m in moves if m.uuid),
         hosts=frozenset(h.host for h in (*of(ComputeService), *nodes) if h.host),
