@@ -17,10 +17,13 @@ projects' quota rows left out).  For each:
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from osfsck.checks.scoping import INSIDE, Places
 from osfsck.engine.judge import judge
+from osfsck.model.facts.cinder import CinderAttachment, CinderVolume
 from osfsck.model.facts.nova import Cell, Instance
 from osfsck.model.scope import RunScope
 from osfsck.model.snapshot import Snapshot
@@ -132,19 +135,16 @@ def test_a_cells_part_of_the_shared_databases_decides_inside_as_the_whole_does(c
 
 def test_the_crossed_cells_are_read_as_parts():
     """The world above is cut where the module says (model/cell_slice.py)."""
-    from osfsck.model.facts.cinder import CinderAttachment
     from osfsck.model.facts.neutron import NeutronPort
     from osfsck.model.facts.nova import InstanceMapping
     from osfsck.model.facts.placement import Allocation
 
     whole = crossed_cells()
     one = whole.narrowed(RunScope(cells=("cell1",)))
-    for kind in (InstanceMapping, NeutronPort, Allocation):
+    # beside the hosts' disks and sessions too (crossed_volumes has what they name)
+    for kind in (InstanceMapping, NeutronPort, Allocation, CinderAttachment):
         assert 0 < len(one.of(kind)) < len(whole.of(kind)), kind.kind
-    # the hosts' disks and iSCSI sessions are read beside (they name volumes of anyone's):
-    # Cinder whole
-    assert one.of(CinderAttachment) == whole.of(CinderAttachment)
-    assert one.coverage[(CinderAttachment.kind, "cinder")].part == ""
+    assert one.coverage[(CinderAttachment.kind, "cinder")].part == "cells:cell1"
     cell1 = {i.uuid for i in one.of(Instance)}
     # the wrong-cell mapping of cell1's instance is read (the second pass), cell2's own are not
     assert {m.instance_uuid for m in one.of(InstanceMapping)} == cell1
@@ -152,11 +152,12 @@ def test_the_crossed_cells_are_read_as_parts():
     assert {p.device_id for p in one.of(NeutronPort)} > cell1
 
 
-def test_merged_parts_are_one_part_with_each_fact_once():
+@pytest.mark.parametrize("world", ["crossed_cells", "crossed_volumes"])
+def test_merged_parts_are_one_part_with_each_fact_once(world):
     from osfsck.model.facts.nova import InstanceMapping
     from osfsck.model.snapshot_merge import merge
 
-    whole = crossed_cells()
+    whole = globals()[world]()
     parts = [whole.narrowed(RunScope(cells=(c,))) for c in ("cell1", "cell2")]
     both = merge(parts, 60.0)
     joined = whole.narrowed(RunScope(cells=("cell1", "cell2")))
@@ -166,6 +167,189 @@ def test_merged_parts_are_one_part_with_each_fact_once():
     assert cov.part == "cells:cell1,cell2" and cov.complete
     # a whole read, complete, beside a part: the whole one
     assert merge([parts[0], whole], 60.0).coverage[(InstanceMapping.kind, "api")].part == ""
+
+
+def mapped_across() -> Snapshot:
+    """A cell2 instance the API database maps to cell1 (a wrong-cell mapping), holding a
+    volume's attachment but no mapping of it, a port bound to its host and an allocation:
+    its objects lie in cell1 too (where the mapping says), so cell1's run reads them."""
+    from tests.support.world import World
+
+    w = World()
+    w.host("hv1", cell="cell1")
+    w.host("hv2", cell="cell2")
+    w.instance(cell="cell1", host="hv1")
+    b = w.instance(cell="cell2", host="hv2", mapped="cell1")
+    w.attachment(w.volume(status="in-use"), b, host="hv2")  # stale: no block device mapping
+    w.instance_port(b)
+    w.allocate(b, "hv2")
+    return w.snapshot()
+
+
+@pytest.mark.parametrize("check_cls", _check_classes(), ids=lambda c: c.code)
+def test_what_an_instance_mapped_to_the_cell_holds_is_read_with_the_cell(check_cls):
+    """Without it, cell1's run would lose VL101's finding on the attachment silently: it
+    lies in cell1 by the mapping, and would not be read at all."""
+    whole = mapped_across()
+    base = {f.fingerprint: f for f in judge(check_cls(), whole).findings}
+    for cell in ("cell1", "cell2"):
+        scope = RunScope(cells=(cell,))
+        out = judge(check_cls(), whole.narrowed(scope))
+        places = Places(Snapshot(taken_at=whole.taken_at, facts=whole.facts, coverage=whole.coverage, scope=scope))
+        got = {f.fingerprint for f in out.findings}
+        assert got <= base.keys() and all(places.finding(base[fp]) == INSIDE for fp in got)
+        lost = [f.subject for fp, f in base.items() if fp not in got and places.finding(f) == INSIDE]
+        assert not lost or check_cls.code in {i.code for i in out.inconclusive_list}, f"{cell}: lost {lost}"
+
+
+# -- Cinder's part beside the hosts' disks and sessions (model/cell_slice.py) ------------
+ARRAY = "iqn.2010-06.com.purestorage:flasharray.4a8b2c6d1e3f5a7b"
+OTHER_ARRAY = "iqn.2010-06.com.purestorage:flasharray.0f1e2d3c4b5a6978"
+THIRD_ARRAY = "iqn.1992-08.com.netapp:sn.4a5b6c7d8e9f"
+
+
+def crossed_volumes() -> Snapshot:
+    """Two cells whose hosts hold each other's volumes: in cell1's run, one case for each
+    lookup of Cinder's part beside the hosts, which a part without it would decide wrong.
+
+    - hv1's guest of cell1 has a disk with the serial of a cell2 instance's volume being
+      migrated (VL202 near miss: unexpected only if that volume's row is missed);
+    - Cinder's attachment of a cell2 instance's volume of the array says hv1, where the
+      array's session carries its LUN beside cell1's own (VL205 near miss: stale only if
+      that attachment is missed);
+    - hv1 keeps a session to the target of a cell2 instance's volume (VL203 in cell1: the
+      target is OpenStack's by the volume id in its IQN and by the attachment naming it);
+    - hv3 keeps a session to the target of a volume no attachment names any more (VL203:
+      OpenStack's by the volume id alone), and one to a second array no mapping of cell1
+      names, only a deleted attachment of a cell2 instance (VL203: by that attachment
+      alone: the IQN holds no volume id);
+    - hv1's own iSCSI (a backup LUN nobody in OpenStack names): never reported;
+    - a volume of cell2's instance none of cell1's hosts holds;
+    - hv1 keeps a session to a third array that cell2's mappings name (not cell1's), and
+      a deleted attachment of no instance named it for hv1's LUN (VL203 in cell1): which
+      targets are looked for is decided per host, by its own cell's mappings, so a run
+      of both cells reads what each cell's run reads."""
+    from tests.support.world import World, iqn_of
+
+    w = World()
+    for host, cell in (("hv1", "cell1"), ("hv3", "cell1"), ("hv2", "cell2")):
+        w.host(host, cell=cell)
+    a = w.instance(cell="cell1", host="hv1")
+    b = w.instance(cell="cell2", host="hv2")
+    for u, host in ((a, "hv1"), (b, "hv2")):
+        w.domain(host, u)
+    w.attached_volume(a, iqn=ARRAY, lun=1)
+    moving = w.volume(status="in-use", migration_status="migrating")
+    w.bdm(b, moving, attachment_id=w.attachment(moving, b, host="hv2"))
+    w.volume_disk("hv1", a, moving, kind="rbd", target_dev="vdc")
+    held = w.volume(status="in-use")
+    w.bdm(b, held, attachment_id=w.attachment(held, b, host="hv1", iqn=ARRAY, lun=2), iqn=ARRAY, lun=2)
+    w.scan_lun("hv1", ARRAY, 2)
+    theirs, _, _ = w.attached_volume(b, target_dev="vdd")
+    w.attached_volume(b, kind="rbd", target_dev="vde")  # cell2's alone
+    w.session("hv1", iqn_of(theirs))
+    w.session("hv3", iqn_of(w.volume()))
+    gone = w.instance(cell="cell2", host="hv2", deleted=True)
+    w.attachment(w.volume(), gone, host="hv2", deleted=True, iqn=OTHER_ARRAY, lun=4)
+    w.session("hv3", OTHER_ARRAY, luns=(4,))
+    w.session("hv1", "iqn.2004-04.com.example:backup-lun", portal="192.0.2.99:3260")
+    w.attached_volume(b, iqn=THIRD_ARRAY, lun=3, target_dev="vdf")
+    w.session("hv1", THIRD_ARRAY, luns=(5,))
+    w.attachment(w.volume(), None, host="hv9", deleted=True, iqn=THIRD_ARRAY, lun=5)
+    return w.snapshot()
+
+
+def _inside(whole: Snapshot, cell: str, findings) -> set[str]:
+    scope = RunScope(cells=(cell,))
+    places = Places(Snapshot(taken_at=whole.taken_at, facts=whole.facts, coverage=whole.coverage, scope=scope))
+    return {f.fingerprint for f in findings if places.finding(f) == INSIDE}
+
+
+def _volume_checks():
+    return [c for c in _check_classes() if c.code.startswith("VL")]
+
+
+@pytest.mark.parametrize("check_cls", _volume_checks(), ids=lambda c: c.code)
+def test_cinders_part_beside_the_hosts_decides_inside_exactly_as_the_whole_does(check_cls):
+    whole = crossed_volumes()
+    base = judge(check_cls(), whole).findings
+    for cell in ("cell1", "cell2"):
+        part = whole.narrowed(RunScope(cells=(cell,)))
+        assert part.coverage[(CinderVolume.kind, "cinder")].part == f"cells:{cell}"
+        got = {f.fingerprint for f in judge(check_cls(), part).findings}
+        assert got == _inside(whole, cell, base), cell  # nothing new, nothing lost, nothing undecided
+
+
+def test_the_crossed_volumes_are_what_each_lookup_is_for():
+    from osfsck.checks.volumes.leaked_iscsi_session import LeakedIscsiSession
+    from osfsck.model.facts.hypervisor import IscsiSession
+    from tests.support.world import iqn_of
+
+    whole = crossed_volumes()
+    leaked = {f.subject.id.split("@")[0] for f in judge(LeakedIscsiSession(), whole).findings}
+    targets = {s.target_iqn for s in whole.of(IscsiSession) if s.host in ("hv1", "hv3")}
+    assert leaked == targets - {ARRAY, "iqn.2004-04.com.example:backup-lun"}
+    (alone,) = [
+        v.id
+        for v in whole.of(CinderVolume)
+        if iqn_of(v.id) in leaked and v.id not in {a.volume_id for a in whole.of(CinderAttachment)}
+    ]  # found by its id alone
+    assert alone and not _UUID_IN.search(OTHER_ARRAY)  # the other array: by the attachment alone
+    one = whole.narrowed(RunScope(cells=("cell1",)))
+    assert 0 < len(one.of(CinderVolume)) < len(whole.of(CinderVolume))
+    assert {a.instance_uuid for a in one.of(CinderAttachment)} > {i.uuid for i in one.of(Instance)}
+
+
+_UUID_IN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _cut(whole: Snapshot, cell: str, **without) -> Snapshot:
+    """Cell `cell`'s run of `whole` with Cinder's part read without some of its lookups."""
+    from dataclasses import replace
+
+    from osfsck.model.cell_slice import cell_keys, slice_facts
+
+    part = whole.narrowed(RunScope(cells=(cell,)))
+    keys = replace(cell_keys(part.facts, part.coverage, {cell}), **without)
+    cut = slice_facts(keys, {k: whole.of(k) for k in (CinderVolume, CinderAttachment)})
+    for kind, rows in cut.items():
+        part.facts[kind.kind] = rows
+    part.memo.clear()
+    return part
+
+
+@pytest.mark.parametrize(
+    ("without", "code", "new"),
+    [
+        ({"serials": frozenset()}, "VL202", True),  # the migrating volume's row missed
+        ({"session_hosts": frozenset()}, "VL205", True),  # cell2's attachment on hv1 missed
+        ({"targets": frozenset()}, "VL203", False),  # the sessions' targets taken for no one's
+    ],
+    ids=["disks' serials", "sessions' hosts", "sessions' targets"],
+)
+def test_each_lookup_of_cinders_part_beside_the_hosts_is_needed(without, code, new):
+    (check_cls,) = [c for c in _volume_checks() if c.code == code]
+    whole = crossed_volumes()
+    inside = _inside(whole, "cell1", judge(check_cls(), whole).findings)
+    right = {f.fingerprint for f in judge(check_cls(), whole.narrowed(RunScope(cells=("cell1",)))).findings}
+    wrong = {f.fingerprint for f in judge(check_cls(), _cut(whole, "cell1", **without)).findings}
+    assert right == inside
+    assert wrong - inside if new else inside - wrong, f"{code} decides the same without {without}"
+
+
+def test_a_target_is_found_by_its_volume_id_where_no_attachment_names_it(monkeypatch):
+    """Without the volume ids in the sessions' IQNs, the target of a volume whose
+    attachments are gone is taken for no one's: its leaked session lost."""
+    from osfsck.checks.volumes.leaked_iscsi_session import LeakedIscsiSession
+    from osfsck.model import cell_slice
+
+    whole = crossed_volumes()
+    inside = _inside(whole, "cell1", judge(LeakedIscsiSession(), whole).findings)
+    monkeypatch.setattr(cell_slice, "_UUID", re.compile(r"(?!)"))
+    lost = inside - {
+        f.fingerprint for f in judge(LeakedIscsiSession(), whole.narrowed(RunScope(cells=("cell1",)))).findings
+    }
+    assert len(lost) == 1
 
 
 # -- the whole-cloud services' parts: OVN, NSX, RabbitMQ; DNS not read -------------------
@@ -178,8 +362,9 @@ def crossed_services() -> Snapshot:
     - a cell1 instance's cached port Neutron lost, its LSP and NSX port left (asked for
       by id: an orphan inside cell1);
     - a cell1 port without its LSP, a cell2 port without its NSX port;
-    - a cell1 instance's port on an external network (a floating IP's): no NSX port is
-      expected for it, though its floating IP is no cell's;
+    - a cell1 instance's port on an external network (a floating IP's), and a cell2
+      instance's on another (a router's gateway's): no NSX port is expected for them,
+      though the floating IP and the gateway are no cell's (one of each network read);
     - each host's compute queue, cell2's host dead with a backlog; a reply queue; and a
       zone whose records name both cells' instances."""
     from osfsck.model.facts.neutron import NeutronPort
@@ -203,8 +388,11 @@ def crossed_services() -> Snapshot:
     router = w.router()
     w.floating_ip(pb, router_id=router)
     public = w.instance_port(c, network_id=outside)
+    provider = w.network("provider")
+    w.port(router, device_owner="network:router_gateway", host=None, network_id=provider)
+    w.instance_port(b, network_id=provider)
     w.ovn(skip=(no_lsp,))
-    w.nsx_mirror(skip=(outside,))
+    w.nsx_mirror(skip=(outside, provider))
     w._facts[NsxObject.kind] = [
         o for o in w._facts[NsxObject.kind] if not (o.neutron_kind == NSX_PORT and o.neutron_id == no_nsx)
     ]

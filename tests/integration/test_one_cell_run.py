@@ -31,8 +31,8 @@ from tests.support.cli import built_lab, osfsck
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 CELLS = ("cell1", "cell2")
-# checks whose inputs let every shared database be read as a part (no host-side volume
-# facts beside, which look volumes up by id; nor DNS, which a --cell run does not read)
+# checks that read no host and no service beside the shared databases (the figure's
+# narrowest run)
 PARTS = ("--select", "NT,VL101,VL102,PL,NV2")
 # what of the whole-cloud services a --cell run reads as a part (model/cell_slice.py)
 SERVICES = (OvnNbRow, NsxObject, RabbitQueue)
@@ -137,6 +137,7 @@ def test_a_cell_run_reads_of_the_shared_databases_its_cells_part_and_nothing_els
             a.uuid for a in snap.facts.get("nova.archived_instance", [])
         }
         uuid = next(c.uuid for c in snap.facts.get("nova.cell", []) if c.name == cell)
+        mine |= {m.instance_uuid for m in snap.of(InstanceMapping) if m.cell_uuid == uuid}  # its by the API's word
         for m in snap.of(InstanceMapping):
             assert m.cell_uuid in (uuid, None) or m.instance_uuid in mine, m
         for port in snap.facts.get("neutron.port", []):
@@ -157,10 +158,11 @@ def test_a_cell_run_reads_of_the_shared_databases_its_cells_part_and_nothing_els
 
 def test_a_cell_run_reads_of_the_services_and_neutrons_ports_its_cells_part(lab, tmp_path):
     """With every check: OVN's, NSX's and RabbitMQ's rows of the cells' part, row for row
-    what `Snapshot.narrowed` says, beside Neutron's ports as a part; no DNS zone at all."""
+    what `Snapshot.narrowed` says, beside Neutron's ports as a part, and Cinder's beside
+    the hosts' disks and iSCSI sessions (read first: what they name); no DNS zone at all."""
     whole = collect(lab, tmp_path / "whole.json")
     assert all(whole.facts.get(kind_of(k)) for k in SERVICES)
-    kinds = [k for k in (kind_of(k) for k in (*SERVICES, *PORT_KINDS)) if whole.facts.get(k)]
+    kinds = [k for k in (kind_of(k) for k in (*SERVICES, *PORT_KINDS, *VOLUME_KINDS)) if whole.facts.get(k)]
     for cell in CELLS:
         snap = collect(lab, tmp_path / f"{cell}.json", "--cell", cell)
         spec = whole.narrowed(RunScope(cells=(cell,)))

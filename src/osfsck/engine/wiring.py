@@ -185,8 +185,6 @@ def build_sources(settings: Settings, kinds: set[FactType]) -> list[Source]:
     if missing:
         raise ConfigError(f"no source can provide {', '.join(missing)} (is libvirt-python installed?)")
     share_host_calls(wanted)  # one agent call per host for all of them
-    for src in wanted:  # what a --cell run reads of a shared database depends on it
-        src.alongside = frozenset(k.kind for k in kinds)
     return wanted
 
 

@@ -2,9 +2,11 @@
 part of each that concerns its cells, as a cell's own facts name it.
 
 The cells' own databases come first (their instances, hosts, compute nodes, migrations,
-volume and network mappings: `CellKeys`); then of Nova's API database, Neutron's, Cinder's
-and Placement's, only the rows those keys reach (`slice_facts` says which, row by row: the
-sources' SELECTs read the same rows, tests/integration/test_one_cell_run.py compares them).
+volume and network mappings, and the instances the API database maps to the cells -- a
+wrong-cell mapping places what its instance holds there too: `CellKeys`); then of Nova's
+API database, Neutron's, Cinder's and Placement's, only the rows those keys reach
+(`slice_facts` says which, row by row: the sources' SELECTs read the same rows,
+tests/integration/test_one_cell_run.py compares them).
 The coverage of what was read says so (`Coverage.part`: "cells:<names>"): every row of the
 part was read, nothing outside it.
 
@@ -18,10 +20,13 @@ may be anywhere, so it is undecided, never a finding):
   instances (the second pass: an instance of the cell mapped elsewhere is a wrong-cell
   mapping, not an unmapped one), and every mapping to no cell (a build) are read;
 - Neutron's ports are read for the cells' instances (device_id), the ports their network
-  caches name, the ports bound to their hosts, and the router gateway and floating IP
-  ports (in no cell: they say which networks are external, which NSX's checks ask), with
-  all their bindings, addresses, floating IPs and groups.  What looks ports up by id
-  beside them is itself narrowed to the same part (below), or not read (DNS);
+  caches name, the ports bound to their hosts, and one router gateway or floating IP port
+  per network that has any (in no cell: they say which networks are external, all that
+  NSX's checks ask of them; the lowest id, `MIN(id) ... GROUP BY network_id`), with all
+  their bindings, addresses, floating IPs and groups.  A floating IP's own port is on its
+  floating network (Neutron creates it there, and the foreign key deletes the floating IP
+  with it), so no external network lacks one.  What looks ports up by id beside them is
+  itself narrowed to the same part (below), or not read (DNS);
 - OVN's northbound database (after Neutron's part): the switch ports named by the part's
   ports or by the ports the cells' caches name (an LSP of one of those whose port is
   gone is an orphan: Neutron was asked for it by id), and those whose
@@ -41,10 +46,15 @@ may be anywhere, so it is undecided, never a finding):
   the management API's name filter; a reply or fanout queue is placed in no cell;
 - DNS zones are not read (`NOT_READ`): a zone transfer is of the whole zone, and one
   forward zone names every cell's instances; the DN checks say they could not decide;
-- Cinder's volumes and attachments are read for the cells' instances and block device
-  mappings, with every attachment of those volumes -- unless the run reads what the
-  cells' hosts hold of volumes (domain disks, iSCSI sessions and nodes name volumes and
-  targets of any instance), when they are read whole;
+- Cinder's volumes and attachments (after the cells' hosts, `HOST_KEY_KINDS`): the
+  volumes the cells' block device mappings name, or attached to their instances, or
+  named by their mappings' attachments; and what the volume checks look up for the
+  hosts' own facts, which may name anyone's volumes: the volumes their domain disks name
+  (`<serial>`), those with an attachment whose connector is a host whose sessions were
+  read (a short name and its FQDN are one host: which targets it may hold), and for each
+  session's target no mapping of its host's cell names, the volumes whose id the IQN
+  holds and those with an attachment naming it (its connection_info, searched as text:
+  whether the target is OpenStack's at all).  Then every attachment of those volumes;
 - Placement's providers of the cells' compute nodes (and the providers nested under
   them), the allocations on them and of the cells' instances and migrations, the
   providers those allocations are on, their inventories, and those consumers;
@@ -59,6 +69,8 @@ checks/nsx: the Neutron objects whose rows and objects were selected).
 
 from __future__ import annotations
 
+import re
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -66,6 +78,7 @@ from typing import Any
 from osfsck.model.facts.base import FactType, kind_of
 from osfsck.model.facts.cinder import CINDER_SCOPE, CinderAttachment, CinderVolume
 from osfsck.model.facts.dns import DnsRecord, DnsZone
+from osfsck.model.facts.hypervisor import DomainVolume, IscsiSession
 from osfsck.model.facts.neutron import (
     FLOATINGIP_OWNER,
     NEUTRON_SCOPE,
@@ -143,12 +156,17 @@ DNS_NOT_READ = (
     "not read in a --cell run: a zone transfer (AXFR) is of the whole zone, whose names are "
     "every cell's instances'; run without --cell to check DNS"
 )
-# Neutron's ports of no instance read in every part: they say which networks are external
+# the kinds of the shared databases read as a part, by their scope
+SLICED_KINDS: dict[FactType, str] = {**MAPPING_KINDS, **PLACEMENT_KINDS, **PORT_KINDS, **VOLUME_KINDS}
+# Neutron's ports of no instance of which every part reads one per network: they say
+# which networks are external
 EXTERNAL_OWNERS = frozenset({ROUTER_GATEWAY_OWNER, FLOATINGIP_OWNER})
-# whole-cloud kinds that look up by id what a part of these would miss: read beside
-# them, they keep them whole (what looks ports up by id is narrowed to the same cells)
-VOLUMES_WHOLE_BESIDE = frozenset({"hv.domain_volume", "hv.iscsi_session", "hv.iscsi_node"})
-WHOLE_BESIDE: dict[FactType, frozenset[str]] = dict.fromkeys(VOLUME_KINDS, VOLUMES_WHOLE_BESIDE)
+# what the hosts hold of volumes, which Cinder's part is read after (its disks' serials
+# and sessions' targets name volumes of any cell's)
+HOST_KEY_KINDS = (DomainVolume, IscsiSession)
+# a volume id in a target's IQN (LVM, tgt and LIO name targets volume-<id>): the volume
+# checks take such a target for OpenStack's when the volume exists
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # what the cells' databases must have been asked for before their part can be known
 KEY_KINDS = (
     Cell,
@@ -174,18 +192,6 @@ def joined_parts(a: str, b: str) -> str:
     return part_of(names) if names else NONE
 
 
-def sliced_kinds(alongside: Iterable[str]) -> dict[FactType, str]:
-    """The kinds read as a part (-> their scope), when the run reads `alongside` (kinds)."""
-    beside = set(alongside)
-    out = {**MAPPING_KINDS, **PLACEMENT_KINDS}
-    out.update(
-        (k, where)
-        for k, where in {**PORT_KINDS, **VOLUME_KINDS}.items()
-        if not beside & WHOLE_BESIDE.get(k, frozenset())
-    )
-    return out
-
-
 def in_scope(where: str, scope: str) -> bool:
     """Whether coverage scope `where` is `scope`, or one of it when `scope` is a prefix
     ("rabbitmq:", "dns:")."""
@@ -198,7 +204,9 @@ class CellKeys:
 
     cells: frozenset[str]  # names
     cell_uuids: frozenset[str]
-    instances: frozenset[str]  # every instance uuid the cells' rows hold (live, deleted, archived)
+    # every instance uuid the cells' rows hold (live, deleted, archived), and those the API
+    # database maps to them (a wrong-cell mapping places what the instance holds there too)
+    instances: frozenset[str]
     migrations: frozenset[str]  # migration uuids (Placement's consumers of a move)
     hosts: frozenset[str]  # the cells' compute hosts
     nodes: frozenset[str]  # compute node uuids
@@ -206,10 +214,19 @@ class CellKeys:
     volumes: frozenset[str]  # the volumes their block device mappings name
     attachments: frozenset[str]  # ... and Cinder attachments
     ports: frozenset[str]  # the ports their network info caches name
+    # what the hosts read hold of volumes (none before the hosts are read)
+    serials: frozenset[str] = frozenset()  # volume ids of the domains' disks
+    session_hosts: frozenset[str] = frozenset()  # the hosts whose iSCSI sessions were read
+    targets: frozenset[str] = frozenset()  # their sessions' IQNs no mapping of the host's cell names
 
     @property
     def part(self) -> str:
         return part_of(self.cells)
+
+    @property
+    def named_volumes(self) -> frozenset[str]:
+        """Volume ids asked for by id: the mappings', the disks', the targets'."""
+        return self.volumes | self.serials | frozenset(u for t in self.targets for u in _UUID.findall(t.lower()))
 
     @property
     def consumers(self) -> frozenset[str]:
@@ -230,9 +247,19 @@ def cell_keys(facts: Mapping[str, list[Any]], coverage: Iterable[tuple[str, str]
     bdms, nets, nodes, moves = of(BlockDeviceMapping), of(InstanceNetwork), of(ComputeNode), of(Migration)
     instances = {f.uuid for k in (Instance, ArchivedInstance) for f in of(k)} | {n.uuid for n in nets}
     instances |= {f.instance_uuid for f in (*bdms, *moves, *of(InstanceAction)) if f.instance_uuid}
+    cell_uuids = frozenset(c.uuid for c in facts.get(kind_of(Cell), ()) if c.name in cells)
+    instances |= {m.instance_uuid for m in facts.get(kind_of(InstanceMapping), ()) if m.cell_uuid in cell_uuids}
+    # a target its host's cell's mappings name is OpenStack's; any other may be
+    # anyone's, or no one's (the host's own iSCSI): decided per host, so that the
+    # parts of several cells' runs join into the part of one run of them all
+    cell_of = {h.host: h.cell for h in (*of(ComputeService), *nodes) if h.host}
+    named: dict[str, set[str]] = defaultdict(set)
+    for b in bdms:
+        named[b.cell].update(iqn for _, iqn, _ in b.iscsi_paths)
+    sessions = facts.get(kind_of(IscsiSession), ())
     return CellKeys(
         cells=frozenset(cells),
-        cell_uuids=frozenset(c.uuid for c in facts.get(kind_of(Cell), ()) if c.name in cells),
+        cell_uuids=cell_uuids,
         instances=frozenset(instances),
         migrations=frozenset(m.uuid for m in moves if m.uuid),
         hosts=frozenset(h.host for h in (*of(ComputeService), *nodes) if h.host),
@@ -241,6 +268,9 @@ def cell_keys(facts: Mapping[str, list[Any]], coverage: Iterable[tuple[str, str]
         volumes=frozenset(b.volume_id for b in bdms if b.volume_id),
         attachments=frozenset(b.attachment_id for b in bdms if b.attachment_id),
         ports=frozenset(p for n in nets for p in n.port_ids),
+        serials=frozenset(d.serial for d in facts.get(kind_of(DomainVolume), ())),
+        session_hosts=frozenset(s.host for s in sessions),
+        targets=frozenset(s.target_iqn for s in sessions if s.target_iqn not in named.get(cell_of.get(s.host, ""), ())),
     )
 
 
@@ -262,9 +292,10 @@ def slice_facts(keys: CellKeys, facts: Mapping[FactType, list[Any]]) -> dict[Fac
         lambda m: m.cell_uuid is None or m.cell_uuid in k.cell_uuids or m.instance_uuid in k.instances,
     )
     bound = {b.port_id for b in facts.get(PortBinding, ()) if b.host in k.hosts}
+    external = external_marks(facts.get(NeutronPort, ()))
     kept_ports = keep(
         NeutronPort,
-        lambda p: p.device_id in k.instances or p.id in k.ports or p.id in bound or p.device_owner in EXTERNAL_OWNERS,
+        lambda p: p.device_id in k.instances or p.id in k.ports or p.id in bound or p.id in external,
     )
     ports = {p.id for p in kept_ports}
     keep(PortBinding, lambda b: b.port_id in ports)
@@ -275,12 +306,17 @@ def slice_facts(keys: CellKeys, facts: Mapping[FactType, list[Any]]) -> dict[Fac
         out[OvnNbRow] = ovn_rows(ovn_ask(k, kept_ports, fips), facts[OvnNbRow])
     keep(NsxObject, lambda o: o.neutron_kind == NSX_PORT and o.neutron_id in ports)
     keep(RabbitQueue, lambda q: hosts_queue(q.name, k.hosts))
+    connectors = {short_host(h) for h in k.session_hosts}
+    targets = [t.lower() for t in sorted(k.targets)]
     first = [
         a
         for a in facts.get(CinderAttachment, ())
-        if a.instance_uuid in k.instances or a.id in k.attachments or a.volume_id in k.volumes
+        if a.instance_uuid in k.instances
+        or a.id in k.attachments
+        or short_host(a.attached_host) in connectors
+        or any(t in (a.connection_info or "").lower() for t in targets)
     ]
-    volumes = k.volumes | {a.volume_id for a in first}
+    volumes = k.named_volumes | {a.volume_id for a in first}
     keep(CinderVolume, lambda v: v.id in volumes)
     keep(CinderAttachment, lambda a: a.volume_id in volumes)
     roots = {p.uuid for p in facts.get(ResourceProvider, ()) if p.uuid in k.nodes or (p.name or "") in k.node_names}
@@ -296,6 +332,22 @@ def slice_facts(keys: CellKeys, facts: Mapping[FactType, list[Any]]) -> dict[Fac
         if kind in facts:
             out[kind] = [f for f in facts[kind] if f.scope != NEVER_INSIDE[kind]]
     return out
+
+
+def external_marks(ports: Iterable[NeutronPort]) -> set[str]:
+    """Of Neutron's ports, the router gateway or floating IP port with the lowest id on
+    each network that has any: what a part reads to know which networks are external."""
+    lowest: dict[str | None, str] = {}
+    for p in ports:
+        if p.device_owner in EXTERNAL_OWNERS and (p.network_id not in lowest or p.id < lowest[p.network_id]):
+            lowest[p.network_id] = p.id
+    return set(lowest.values())
+
+
+def short_host(name: str | None) -> str:
+    """A host name as the volume checks compare Cinder's connectors with Nova's hosts: its
+    first label ("cmp1" of "cmp1.example.org"), lowercased as SQL's lower() does."""
+    return (name or "").split(".", 1)[0].lower()
 
 
 # -- the whole-cloud services' parts ----------------------------------------------------

@@ -23,10 +23,10 @@ from osfsck.model.cell_slice import (
     NSX_KINDS,
     OVN_KINDS,
     QUEUE_KINDS,
+    SLICED_KINDS,
     cell_keys,
     in_scope,
     slice_facts,
-    sliced_kinds,
 )
 from osfsck.model.facts import FACT_TYPES
 from osfsck.model.facts.base import FactType, kind_of, to_row
@@ -193,7 +193,7 @@ class Snapshot:
         if keys is None:
             self.memo.clear()
             return
-        parts = {**sliced_kinds(k for k, _ in self.coverage), **OVN_KINDS, **NSX_KINDS, **QUEUE_KINDS, **NEVER_INSIDE}
+        parts = {**SLICED_KINDS, **OVN_KINDS, **NSX_KINDS, **QUEUE_KINDS, **NEVER_INSIDE}
         whole = {k: self.facts[kind_of(k)] for k in parts if kind_of(k) in self.facts}
         for kind, rows in slice_facts(keys, whole).items():
             self.facts[kind_of(kind)] = rows

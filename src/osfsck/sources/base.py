@@ -48,10 +48,6 @@ class Source:
     # set by the engine: the run's scope (--cell, --host, --project), or None; a source
     # reads nothing outside it (no coverage there: "not read")
     within: RunScope | None = None
-    # set by the engine: the kinds the whole run reads (of every source); a source that
-    # reads a part of its database in a --cell run reads it whole beside some of them
-    # (model/cell_slice.py)
-    alongside: frozenset[str] = frozenset()
 
     def __init__(self, settings: Any) -> None:
         """`settings`: its section of the Settings (`settings_attr`)."""

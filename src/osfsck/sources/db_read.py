@@ -55,11 +55,11 @@ BATCH = 500
 Statements = Any
 
 
-def batched(values: Iterable[str]) -> Iterator[list[str]]:
-    """`values`, sorted, in lists of at most BATCH (the IN lists of a part's SELECTs)."""
+def batched(values: Iterable[str], size: int = BATCH) -> Iterator[list[str]]:
+    """`values`, sorted, in lists of at most `size` (the IN lists of a part's SELECTs)."""
     items = sorted(values)
-    for i in range(0, len(items), BATCH):
-        yield items[i : i + BATCH]
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
 
 
 def read_database(

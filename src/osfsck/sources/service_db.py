@@ -6,15 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from osfsck.model.cell_slice import (
-    KEY_KINDS,
-    NEVER_INSIDE,
-    NONE,
-    WHOLE_BESIDE,
-    CellKeys,
-    cell_keys,
-    sliced_kinds,
-)
+from osfsck.model.cell_slice import KEY_KINDS, NEVER_INSIDE, NONE, SLICED_KINDS, CellKeys, cell_keys
 from osfsck.model.facts.base import FactType
 from osfsck.model.facts.nova import Cell
 from osfsck.model.facts.quota import PER_PROJECT_KINDS, CinderCounted, NeutronCounted
@@ -34,7 +26,7 @@ class ServiceDatabaseSource(Source):
     factory}), `scope`, `label` ("Cinder database"), `database` (its kind, as
     model/schema_versions names it), `setting` (the config key that names it) and
     `tables` (what it reads, for `osfsck permissions`, besides the version tables); and
-    `cells_part` where a --cell run reads a part of it."""
+    `cells_part` where a --cell run reads a part of it, after `part_requires`."""
 
     bulk = True
     KINDS: ClassVar[dict]
@@ -43,6 +35,7 @@ class ServiceDatabaseSource(Source):
     database: ClassVar[str]
     setting: ClassVar[str]
     tables: ClassVar[str]
+    part_requires: ClassVar[tuple] = KEY_KINDS
 
     def __init__(self, settings):
         if settings.database is None:
@@ -61,8 +54,8 @@ class ServiceDatabaseSource(Source):
         """A --cell run reads what concerns its cells of a database every cell shares: it
         reads the cells' own facts first (`requires`: Nova's source runs before)."""
         self._within = scope
-        shared = set(self.KINDS) & (set(sliced_kinds(())) | set(NEVER_INSIDE))
-        self.requires = KEY_KINDS if scope is not None and scope.cells and shared else ()
+        shared = set(self.KINDS) & (set(SLICED_KINDS) | set(NEVER_INSIDE))
+        self.requires = self.part_requires if scope is not None and scope.cells and shared else ()
 
     _within: RunScope | None = None
 
@@ -82,12 +75,7 @@ class ServiceDatabaseSource(Source):
         never = [k for k in statements if NEVER_INSIDE.get(k) == self.scope]
         cover_all(sink, never, self.scope, self.name, True, part=NONE)
         wanted = {k for k in statements if k not in never}
-        offered = self.cells_part(keys, wanted)
-        part = {k: q for k, q in offered.items() if k in sliced_kinds(self.alongside)}
-        held = sorted(k.kind for k in offered if k not in part)
-        beside = sorted(
-            {b for k in offered if k not in part for b in WHOLE_BESIDE.get(k, frozenset()) & self.alongside}
-        )
+        part = self.cells_part(keys, wanted)
         whole = {k: q for k, q in statements.items() if k in wanted and k not in part}
         return [
             read_database(
@@ -99,7 +87,7 @@ class ServiceDatabaseSource(Source):
                 self.label,
                 self.database,
                 parts=dict.fromkeys(part, keys.part),
-                reason=self._said(keys, part, never, whole, held, beside),
+                reason=self._said(keys, part, never, whole),
             )
         ]
 
@@ -115,17 +103,14 @@ class ServiceDatabaseSource(Source):
         cells = self.within.cells_named((c.name, c.uuid) for c in known.of(Cell))
         return cell_keys(known.facts, known.coverage, cells)
 
-    def _said(self, keys: CellKeys, part: dict, never: list, whole: dict, held: list, beside: list) -> str:
+    def _said(self, keys: CellKeys, part: dict, never: list, whole: dict) -> str:
         """The status line's word on what a --cell run read here."""
         said = []
         if part:
             said.append(f"{', '.join(sorted(k.kind for k in part))}: only what concerns {keys.part[6:]}")
         if never:
             said.append(f"{', '.join(sorted(k.kind for k in never))}: not read (no row lies in a cell)")
-        # held: kinds a part could have been read of, read whole beside `beside`
-        rest = sorted(k.kind for k in whole if k.kind not in held)
-        if held:
-            said.append(f"{', '.join(held)}: read whole, beside {', '.join(beside)} (which look them up by id)")
+        rest = sorted(k.kind for k in whole)
         return "; ".join(said + ([f"the rest read whole ({', '.join(rest)})"] if rest and said else []))
 
     def _statement(self, kind: FactType, query: Callable[..., Any]) -> Any:

@@ -3,13 +3,13 @@ Only the columns needed; Cinder's Boolean columns are read as stored (0/1)."""
 
 from __future__ import annotations
 
-from sqlalchemy import DateTime, Integer, String, column, literal, select, table
+from sqlalchemy import DateTime, Integer, String, column, func, literal, or_, select, table
 
 from osfsck.clients.quota_counts import cinder_counted
-from osfsck.model.cell_slice import CellKeys
+from osfsck.model.cell_slice import CellKeys, short_host
 from osfsck.model.facts.cinder import CINDER_SCOPE, CinderAttachment, CinderService, CinderVolume, CinderVolumeType
 from osfsck.model.facts.quota import CinderCounted, CinderQuotaUsage, CinderReservation
-from osfsck.sources.db_read import batched
+from osfsck.sources.db_read import BATCH, batched
 
 volumes = table(
     "volumes",
@@ -156,18 +156,31 @@ KINDS = {
 
 def cells_part(keys: CellKeys, kinds) -> dict:
     """The SELECTs of volumes and attachments for a run of `keys.cells`
-    (model/cell_slice.py): the volumes their block device mappings name, or attached
-    to their instances, or named by an attachment of their mappings; then every
+    (model/cell_slice.py): the volumes their block device mappings, their hosts' disks
+    and the IQNs of the sessions no mapping names hold the id of; those attached to their
+    instances, or named by an attachment of their mappings, or with an attachment whose
+    connector is a host whose sessions were read, or naming one of those IQNs; then every
     attachment of those volumes.  Nothing unless both kinds are read."""
     if CinderVolume not in kinds or CinderAttachment not in kinds:
         return {}
     v, a = volumes, volume_attachment
 
-    def by_attachments(col, values) -> list:
-        return [cinder_volumes().where(v.c.id.in_(select(a.c.volume_id).where(col.in_(b)))) for b in batched(values)]
+    def by_attachments(conditions) -> list:
+        return [cinder_volumes().where(v.c.id.in_(select(a.c.volume_id).where(c))) for c in conditions]
 
-    first = [cinder_volumes().where(v.c.id.in_(ids)) for ids in batched(keys.volumes)]
-    first += by_attachments(a.c.instance_uuid, keys.instances) + by_attachments(a.c.id, keys.attachments)
+    # the connector as a host's short name or an FQDN of it (two parameters a host)
+    hosts = batched({short_host(h) for h in keys.session_hosts}, BATCH // 2)
+    first = [cinder_volumes().where(v.c.id.in_(ids)) for ids in batched(keys.named_volumes)]
+    first += by_attachments(a.c.instance_uuid.in_(b) for b in batched(keys.instances))
+    first += by_attachments(a.c.id.in_(b) for b in batched(keys.attachments))
+    first += by_attachments(
+        or_(func.lower(a.c.attached_host).in_(b), *(a.c.attached_host.istartswith(h + ".", autoescape=True) for h in b))
+        for b in hosts
+    )
+    # a scan per batch, of the few targets no mapping names (the host's own, a leak)
+    first += by_attachments(
+        or_(*(a.c.connection_info.icontains(t, autoescape=True) for t in b)) for b in batched(keys.targets)
+    )
     return {
         CinderVolume: first,
         CinderAttachment: lambda got: [

@@ -3,6 +3,7 @@ reservations, and what the usage counts (COUNT/SUM per project and volume type).
 
 from __future__ import annotations
 
+from osfsck.model.cell_slice import HOST_KEY_KINDS, KEY_KINDS
 from osfsck.model.facts.cinder import CINDER_SCOPE
 from osfsck.sources.cinder_db import queries
 from osfsck.sources.service_db import ServiceDatabaseSource
@@ -20,6 +21,8 @@ class CinderDatabaseSource(ServiceDatabaseSource):
     tables = (
         "volumes, volume_attachment, services, volume_types, quota_usages, reservations, snapshots, backups, groups"
     )
+    # a --cell run reads its volumes after the hosts too: their disks and sessions name some
+    part_requires = (*KEY_KINDS, *HOST_KEY_KINDS)
 
     def cells_part(self, keys, kinds):
         return queries.cells_part(keys, kinds)

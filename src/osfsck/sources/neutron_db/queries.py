@@ -3,7 +3,7 @@ Revision numbers and times are joined from `standardattributes`."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, DateTime, Integer, String, column, literal, select, table
+from sqlalchemy import BigInteger, DateTime, Integer, String, column, func, literal, select, table
 
 from osfsck.clients.quota_counts import neutron_counted
 from osfsck.model.cell_slice import EXTERNAL_OWNERS, CellKeys
@@ -279,14 +279,17 @@ KINDS = {
 def cells_part(keys: CellKeys, kinds) -> dict:
     """The SELECTs of the port kinds for a run of `keys.cells` (model/cell_slice.py): the
     ports of their instances, of their network caches, (when bindings are read) bound to
-    their hosts, and the router gateway and floating IP ports; then the bindings, addresses, floating IPs and groups of those ports.
-    Nothing when the ports themselves are not read (the kinds are then read whole)."""
+    their hosts, and one router gateway or floating IP port per network (the lowest id:
+    which networks are external); then the bindings, addresses, floating IPs and groups
+    of those ports.  Nothing when the ports themselves are not read (the kinds are then
+    read whole)."""
     if NeutronPort not in kinds:
         return {}
-    p, b = ports, ml2_port_bindings
+    p, b, e = ports, ml2_port_bindings, ports.alias("external")
     first = [neutron_ports().where(p.c.device_id.in_(uuids)) for uuids in batched(keys.instances)]
     first += [neutron_ports().where(p.c.id.in_(ids)) for ids in batched(keys.ports)]
-    first.append(neutron_ports().where(p.c.device_owner.in_(sorted(EXTERNAL_OWNERS))))
+    marks = select(func.min(e.c.id)).where(e.c.device_owner.in_(sorted(EXTERNAL_OWNERS))).group_by(e.c.network_id)
+    first.append(neutron_ports().where(p.c.id.in_(marks)))
     if PortBinding in kinds:
         bound = [select(b.c.port_id).where(b.c.host.in_(hosts)) for hosts in batched(keys.hosts)]
         first += [neutron_ports().where(p.c.id.in_(q)) for q in bound]
