@@ -1,0 +1,110 @@
+"""Every database check's scenario cases on every stored release and dialect: the corpus
+(tests/releases/corpus.py) holds each found, clean and near-miss case in one database set
+per (release, dialect); each case must get there exactly the verdict its scenario expects
+(test_scenarios.py's, on the World's facts): found -> exactly its findings, clean and near
+miss -> none, and nothing undecided."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.checks.scenario import PARTIAL, scenario_modules
+from tests.releases import corpus, matrix
+from tests.releases.rename import owners
+
+RELEASES = matrix.releases()
+
+# The cases that cannot share the corpus, and why (the start of corpus.Entry.left_out: see
+# corpus._apart and rows.NotWritable).  They keep their single run on the World's facts
+# (tests/checks/test_scenarios.py).
+PARTIAL_WORLD = "its world is read partially"
+LEFT_OUT = {
+    # a whole cell database down: the corpus's cells are read
+    "network.orphan_port:found:a cell is down but the mapping names the cell that was read": PARTIAL_WORLD,
+    # no database holds a mapping to a cell uuid: instance_mappings keeps a cell_id
+    "nova.orphan_instance_mapping:found:mapping to a cell that no longer exists": "not writable: instance mapping",
+    # the hypervisor's domain and RabbitMQ's queues decide these
+    "nova.stuck_instance_task:found:a reboot lost 5 h ago, the domain running": "its check reads hv.domain, rabbitmq.queue",
+    "nova.stuck_instance_task:found:deleting for days on a dead host, RabbitMQ and the hypervisor unread": PARTIAL_WORLD,
+    # Neutron's quota driver from a schema release the world names (or none read): the
+    # corpus's Neutron database is each release's own, read
+    "quotas.quota_usage_drift:near-miss:no driver configured, a 2024.1 schema: the no-lock default": "its world says which release",
+    "quotas.quota_usage_drift:found:no driver configured, a Wallaby schema: the legacy default": "its world says which release",
+    "quotas.quota_usage_drift:found:Neutron's quota driver unknown: judged with low confidence": "its Neutron's quota driver is not configured",
+}
+# Cases whose scenario's `verify` reads what the corpus cannot keep as the scenario has it
+# (their verdict is still asserted), and why.
+UNVERIFIED = {
+    "quotas.duplicate_quota_usage:found:three volumes rows": "it names the usage rows' ids, which are the case's plus its offset",
+}
+
+
+def _cases():
+    """Every found, clean and near-miss case of every database check, named without
+    building its world (collection stays cheap in every xdist worker)."""
+    for modname, mod in scenario_modules().items():
+        if not corpus.db_check(mod.CHECK):
+            continue
+        for case in mod.CASES:
+            if case.kind != PARTIAL:
+                marks = [pytest.mark.xfail(strict=True, reason=case.bug)] if case.bug else []
+                name = f"{modname.split('.', 2)[2]}:{case.kind}:{case.name}"
+                yield pytest.param(name, id=name, marks=marks)
+
+
+def _entry(case_id: str) -> corpus.Entry:
+    return next(e for e in corpus.corpus().entries if e.id == case_id)
+
+
+@pytest.mark.parametrize("release", RELEASES)
+@pytest.mark.parametrize("case_id", list(_cases()))
+def test_case_on_release(built, dialect, release, case_id):
+    entry = _entry(case_id)
+    b = built(release, dialect)
+    why = b.skip_reason(entry)
+    if why:
+        pytest.skip(why)
+    out = corpus.case_output(b, entry)
+    got = {(f.code, f.subject.id) for f in out.findings}
+    assert got == entry.case.expected(), f"{release} on {dialect}"
+    assert [i.scope for i in out.inconclusive_list] == [], "nothing was partial, yet the check could not decide"
+    for f in out.findings:
+        assert f.subject.id in f.message, "a finding's message names its object"
+    if entry.case.verify is not None and entry.id not in UNVERIFIED:
+        entry.case.verify(out)
+
+
+def test_the_cases_left_out_are_listed():
+    """A case that cannot share the corpus is a decision, written down with its reason."""
+    c = corpus.corpus()
+    got = {e.id: e.left_out for e in c.entries if e.left_out}
+    assert set(got) == set(LEFT_OUT)
+    assert {i: why for i, why in got.items() if not why.startswith(LEFT_OUT[i])} == {}
+    assert [e.id for e in c.extras if e.left_out] == []
+
+
+def test_the_cases_share_no_name():
+    """What the checks join on -- uuids, hosts, projects, users -- is one case's only:
+    every written fact holds the names of exactly one case (or only the corpus's shared
+    cells and volume types), and each renamed host, project and user is its case's."""
+    c = corpus.corpus()
+    spaces = c.spaces
+    for e in c.entries + c.extras:
+        if e.left_out:
+            continue
+        for kind, facts in e.facts.items():
+            for f in facts:
+                assert owners(tuple(f), spaces) <= {e.ns.index}, (e.id, kind, f)
+    new = [u for ns in spaces.values() for u in ns.back]
+    assert len(new) == len(set(new))
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_what_was_read_mixes_no_cases(built, dialect, release):
+    """Every fact the sources read back holds one case's names (or only shared ones), and
+    every finding of the shared runs is one case's."""
+    b = built(release, dialect)
+    mixed = corpus.by_case(b.snap.facts, corpus.corpus().spaces).get(None, {})
+    shared = corpus.SHARED_KINDS | corpus.CONFIG_KINDS
+    assert {k: v for k, v in mixed.items() if k not in shared} == {}
+    assert corpus.strays(b) == []
