@@ -290,8 +290,8 @@ def read(
 
 
 def build(release: str, backend) -> Built:
-    """The corpus in `release`'s databases on `backend` (store.SqliteFiles, store.ServerDatabases)."""
-    c = corpus()
+    """The corpus in `release`'s databases on `backend` (store.SqliteFiles,
+    store.ServerDatabases), read and judged; the databases are dropped once read."""
     urls, missing = {}, {}
     for db in DATABASES:
         why = matrix.not_built(release, schema_of(db), backend.name)
@@ -299,6 +299,14 @@ def build(release: str, backend) -> Built:
             missing[db] = why
         else:
             urls[db] = backend.create(release, schema_of(db), db)
+    try:
+        return _fill_and_read(release, backend, urls, missing)
+    finally:
+        backend.drop(urls.values())
+
+
+def _fill_and_read(release: str, backend, urls: dict[str, str], missing: dict[str, str]) -> Built:
+    c = corpus()
     c.rows.shared(TAKEN_AT, {name: urls.get(cell_db(name), "") for name in CELLS})
     lacking = []
     for db, url in urls.items():

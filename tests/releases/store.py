@@ -25,6 +25,10 @@ class SqliteFiles:
 
     name = "sqlite"
 
+    def drop(self, urls) -> None:
+        for url in urls:
+            Path(make_url(url).database).unlink(missing_ok=True)
+
     def __init__(self, folder: Path):
         self.folder = folder
         self.templates: dict[tuple[str, str], Path] = {}
@@ -69,6 +73,18 @@ class ServerDatabases:
         url = self.base.set(database=db).render_as_string(hide_password=False)
         database.create(url, schema, release)
         return url
+
+    def drop(self, urls) -> None:
+        """Drop databases once read: the corpus keeps what was read, not the server's copy."""
+        engine = database.engine(self.base.render_as_string(hide_password=False))
+        with engine.begin() as conn:
+            for url in urls:
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted(conn, make_url(url).database)}")
+        engine.dispose()
+
+
+def quoted(conn, name: str) -> str:
+    return conn.dialect.identifier_preparer.quote_identifier(name)
 
 
 def _neutral(col: dict):
