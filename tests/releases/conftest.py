@@ -68,8 +68,8 @@ def matrix_postgresql():
 
 @pytest.fixture(scope="session")
 def built(request, tmp_path_factory):
-    """(release, dialect) -> corpus.Built, made on first use (a failure is kept too, so
-    that it is reported once per test rather than rebuilt)."""
+    """(release, dialect) -> corpus.Built, made on first use (a failure is kept too, and
+    reported in full by the first test of that pair, in one line by the others)."""
     made: dict[tuple[str, str], corpus.Built | BaseException] = {}
     backends: dict[str, object] = {}
 
@@ -87,10 +87,11 @@ def built(request, tmp_path_factory):
         if key not in made:
             try:
                 made[key] = corpus.build(release, backend(dialect))
-            except Exception as e:  # noqa: BLE001 - every test of this pair reports it
+            except Exception as e:
                 made[key] = e
+                raise  # its traceback once; the pair's other tests say so in one line
         if isinstance(made[key], BaseException):
-            raise made[key]
+            pytest.fail(f"the corpus of {release} on {dialect} could not be built: {made[key]!r}", pytrace=False)
         return made[key]
 
     return get

@@ -76,8 +76,10 @@ class ServerDatabases:
 
     def drop(self, urls) -> None:
         """Drop databases once read: the corpus keeps what was read, not the server's copy."""
-        engine = database.engine(self.base.render_as_string(hide_password=False))
-        with engine.begin() as conn:
+        server = self.base.set(database="postgres" if self.base.get_backend_name() == "postgresql" else "")
+        # DROP DATABASE cannot run inside a transaction block on PostgreSQL
+        engine = database.engine(server.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
             for url in urls:
                 conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted(conn, make_url(url).database)}")
         engine.dispose()
