@@ -201,8 +201,10 @@ def _apart_designate(snap: Snapshot) -> bool:
 
 
 def designate_records() -> Snapshot:
-    """Designate's records of each type the source reads, made by designate-sink's
-    handlers for an instance and a floating IP, and by a user through the API."""
+    """Designate's records of each type the source reads.
+
+    Made by designate-sink's handlers for an instance and a floating IP, and by a user
+    through the API."""
     w = World()
     w.zone("example.test.", designate=True)
     u = w.instance()
@@ -218,8 +220,9 @@ def designate_records() -> Snapshot:
 
 
 def security_groups() -> Snapshot:
-    """Neutron's security groups, their rules and the ports they are bound to (no
-    database check reads them: the OVN and NSX checks do)."""
+    """Neutron's security groups, their rules and the ports bound to them.
+
+    No database check reads them (the OVN and NSX checks do)."""
     w = World()
     u = w.instance()
     web = w.security_group("web", rules=3)
