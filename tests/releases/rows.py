@@ -120,6 +120,10 @@ class _Case:
         self.rows, self.ns, self.facts = rows, ns, facts
         self.tables: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
 
+    def new_uuid(self) -> str:
+        """A uuid of the case's for a row no scenario names (a row a count stands for)."""
+        return self.ns.uuid(f"00000000-0000-4000-8000-{self.rows.next_id('filler'):012x}")
+
     def put(self, db: str, table: str, row: dict) -> dict:
         self.tables[db][table].append(row)
         return row
@@ -300,9 +304,9 @@ class _Case:
         count, gigabytes = c.count - len(live), c.gigabytes - sum(r["size"] for r in live)
         if count < 0 or gigabytes < 0 or (gigabytes and not count):
             raise NotWritable(f"counted {c.table} of {c.project_id} disagree with the case's own rows of that table")
+        deleted = max((r["deleted_at"] for r in own if r["deleted_at"]), default=None)
         if any(r["updated_at"] > c.last_updated for r in own) or (
-            any(r["deleted_at"] for r in own)
-            and (c.last_deleted is None or any((r["deleted_at"] or c.last_deleted) > c.last_deleted for r in own))
+            deleted is not None and (c.last_deleted is None or deleted > c.last_deleted)
         ):
             raise NotWritable(f"counted {c.table} of {c.project_id}: the case's own rows are newer than the count")
         sizes = [gigabytes // count] * count if count else []
@@ -318,8 +322,7 @@ class _Case:
 
     def _counted_row(self, c, size: int, deleted: bool, deleted_at) -> None:
         ns = self.ns
-        rid = ns.uuid(f"00000000-0000-4000-8000-{self.rows.next_id('filler'):012x}")
-        row = {"id": rid, "project_id": c.project_id, "deleted": deleted, "deleted_at": deleted_at}
+        row = {"id": self.new_uuid(), "project_id": c.project_id, "deleted": deleted, "deleted_at": deleted_at}
         row.update(updated_at=c.last_updated, created_at=c.last_updated, status="deleted" if deleted else "available")
         if c.table == "volumes":
             row.update(
@@ -328,7 +331,7 @@ class _Case:
             self.put("cinder", "volumes", {**row, "attach_status": "detached", "multiattach": False})
         elif c.table == "snapshots":
             # its type is its volume's: a deleted volume of that type, in a project of its own
-            parent = ns.uuid(f"00000000-0000-4000-8000-{self.rows.next_id('filler'):012x}")
+            parent = self.new_uuid()
             self.put(
                 "cinder",
                 "volumes",
@@ -355,7 +358,7 @@ class _Case:
                 "backups",
                 {
                     **row,
-                    "volume_id": ns.uuid(f"00000000-0000-4000-8000-{self.rows.next_id('filler'):012x}"),
+                    "volume_id": self.new_uuid(),
                     "size": size,
                 },
             )
@@ -461,11 +464,9 @@ class _Case:
         have = sum(1 for r in self.tables["neutron"][table] if r.get("project_id") == c.project_id)
         if c.count < have or c.count == 0:
             raise NotWritable(f"counted {c.resource} of {c.project_id} ({c.count}) is not what its rows count ({have})")
-        ns = self.ns
         for _ in range(c.count - have):
-            n = self.rows.next_id("filler")
-            rid = ns.uuid(f"00000000-0000-4000-8000-{n:012x}")
-            other = ns.uuid(f"00000000-0000-4000-8001-{n:012x}")  # a network, a group it hangs on
+            rid, other = self.new_uuid(), self.new_uuid()  # the row, and a network or group it hangs on
+            n = self.rows.next_id("filler mac")
             sa = self._attrs(table, 1, None, None)
             row = {"id": rid, "project_id": c.project_id, "standard_attr_id": sa}
             extra = {
