@@ -5,7 +5,7 @@ collected once by the real database sources, every database check run once on wh
 read, and each case's verdict taken from that shared result.
 
 A case that cannot share the corpus is left out with its reason (LEFT_OUT in
-test_scenarios_on_releases.py lists them): a fact no database can hold, facts of a system
+test_matrix_on_releases.py lists them): a fact no database can hold, facts of a system
 no database source reads that its check needs, a world read partially.  A case of a run
 scoped with --project (or --host) shares the databases and is collected on its own, within
 its scope, as such a run reads them; so is a case whose Neutron runs another quota driver
