@@ -16,7 +16,7 @@ from osfsck_lab.postgres import PostgreSQL, PostgreSQLError, bindir
 from tests.releases import corpus, matrix, store
 
 # A test server's durability is nothing: its data folder is in memory (/dev/shm), where
-# CREATE TABLE takes 1 ms, not the ~50 ms of the disk's syncs here (a release's seven
+# CREATE TABLE takes a few ms, not the ~50 ms of the disk's syncs here (a release's seven
 # databases: 1 s, not 30), with a small redo log; each release's databases are dropped
 # once read.
 MARIADB_OPTIONS = (
