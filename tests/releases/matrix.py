@@ -1,0 +1,47 @@
+"""What the release matrix runs on: every release versions.json lists, on each dialect, and
+for each (release, database, dialect) whether its schema is stored, or why not.
+
+A release another build adds to versions.json (an older one, a newer one) joins the matrix
+by itself; a database it could not build there is skipped with the reason versions.json
+gives (`not_built`), or, with no reason given, as "no DDL stored"."""
+
+from __future__ import annotations
+
+import functools
+import os
+
+from osfsck.model import releases as order
+from osfsck_lab import schemas
+
+# the lab's schema dialects, as the matrix names them: MariaDB's DDL files are `mysql`
+DIALECTS = {"sqlite": "sqlite", "mariadb": "mysql", "postgresql": "postgresql"}
+# PostgreSQL waits for the product to read it (another branch, pgprod, makes it work):
+# OSFSCK_MATRIX_POSTGRESQL=1 switches it on to try, and the lead flips PG_READY when it lands
+PG_READY = False
+PG_WAITING = (
+    "PostgreSQL is not yet in the release matrix: the product's PostgreSQL support is being "
+    "made to work (branch pgprod); set PG_READY in tests/releases/matrix.py (or "
+    "OSFSCK_MATRIX_POSTGRESQL=1 to try) once it has landed"
+)
+
+
+def postgresql_on() -> bool:
+    return PG_READY or os.environ.get("OSFSCK_MATRIX_POSTGRESQL") == "1"
+
+
+def releases() -> list[str]:
+    """Every release versions.json describes, newest first."""
+    return order.newest_first(r for r in schemas.versions() if order.is_release(r))
+
+
+@functools.cache
+def not_built(release: str, db: str, dialect: str) -> str | None:
+    """Why `db` of `release` has no stored schema on `dialect` (a key of DIALECTS), or
+    None when it has one."""
+    kind = DIALECTS[dialect]
+    try:
+        schemas.ddl_statements(release, db, kind)
+    except LookupError:
+        why = schemas.versions().get(release, {}).get("not_built", {}).get(db, {}).get(kind)
+        return f"{db} of {release} on {dialect}: " + (why or "no DDL stored (versions.json gives no reason)")
+    return None
