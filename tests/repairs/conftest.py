@@ -1,11 +1,19 @@
-"""Database backends for the repair tests: SQLite files, and a real MariaDB on loopback
-(started once for the session, stopped by its PID)."""
+"""Database backends for the repair tests: SQLite files, and a real MariaDB and a real
+PostgreSQL on loopback (each started once for the session, stopped by its PID).
+
+On PostgreSQL a test parametrized by release runs on pg.PG_RELEASE only: the newest release
+whose six databases all exist there (Neutron dropped PostgreSQL in 2025.1); the release
+matrix itself is SQLite's and MariaDB's."""
 
 import secrets
 
 import pytest
 
+from osfsck_lab import schemas
 from osfsck_lab.mariadb import MariaDB
+from tests.support import pg
+
+postgres_server = pg.postgres_server  # the session's PostgreSQL server
 
 
 @pytest.fixture(scope="session")
@@ -15,11 +23,31 @@ def mariadb(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("mariadb", marks=pytest.mark.integration)])
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("mariadb", marks=pytest.mark.integration),
+        pytest.param("postgresql", marks=pytest.mark.integration),
+    ]
+)
 def new_db(request, tmp_path):
     """name -> the URL of a new database of that name on the backend under test."""
     if request.param == "sqlite":
         return lambda name: f"sqlite:///{tmp_path / name}.sqlite"
-    server = request.getfixturevalue("mariadb")
+    server = request.getfixturevalue("mariadb" if request.param == "mariadb" else "postgres_server")
     prefix = f"r{secrets.token_hex(4)}"
     return lambda name: f"{server.url}{prefix}_{name}"
+
+
+def pytest_collection_modifyitems(config, items):
+    other = set(schemas.releases()) - {pg.PG_RELEASE}
+    elsewhere = {
+        id(item)
+        for item in items
+        if getattr(item, "callspec", None) is not None
+        and item.callspec.params.get("new_db") == "postgresql"
+        and other & set(map(str, item.callspec.params.values()))
+    }
+    if elsewhere:
+        config.hook.pytest_deselected(items=[item for item in items if id(item) in elsewhere])
+        items[:] = [item for item in items if id(item) not in elsewhere]

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import os
 from pathlib import Path
 
 from sqlalchemy import Boolean, Integer, column, create_engine, insert, inspect, table, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from osfsck_lab import schemas
@@ -63,7 +66,8 @@ def engine(url: str, **kw) -> Engine:
 
 
 def create(url: str, db: str, release: str) -> None:
-    """Create (or re-create) the database and load the real DDL of `db` (one of schemas.DBS)."""
+    """Create (or re-create) the database and load the real DDL of `db` (one of schemas.DBS);
+    on PostgreSQL as a copy of a template database of that DDL (`_pg_template`)."""
     u = make_url(url)
     kind = dialect(url)
     if kind == "sqlite":
@@ -74,29 +78,67 @@ def create(url: str, db: str, release: str) -> None:
             conn.execute(text(f"DROP DATABASE IF EXISTS `{u.database}`"))
             conn.execute(text(f"CREATE DATABASE `{u.database}` CHARACTER SET utf8mb4"))
         server.dispose()
-    else:  # CREATE DATABASE cannot run inside a transaction block
+    else:  # a copy of the template database of that DDL (CREATE DATABASE: outside a transaction)
         server = engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        template = _pg_template(server, release, db)
         with server.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{u.database}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{u.database}"'))
+            conn.execute(text(f'CREATE DATABASE "{u.database}" TEMPLATE "{template}"'))
         server.dispose()
+        return
+    _load(url, schemas.ddl_statements(release, db, kind))
+
+
+def _load(url: str, statements: list[str]) -> None:
     target = engine(url)
     with target.begin() as conn:
-        for stmt in schemas.ddl_statements(release, db, kind):
+        for stmt in statements:
             conn.exec_driver_sql(stmt)
     target.dispose()
+
+
+def _pg_template(server: Engine, release: str, db: str) -> str:
+    """The name of the database on the server that holds `db`'s PostgreSQL DDL of `release`,
+    loaded on first use and kept: a nova cell's DDL takes ~2.5 s to load, a copy ~0.3 s.
+    Its name has the DDL's digest, so a rebuilt schema gets a new one; two builds making it
+    at once each load a database of their own, and the first renamed wins."""
+    ddl = schemas.ddl_statements(release, db, "postgresql")
+    digest = hashlib.sha256("\n".join(ddl).encode()).hexdigest()[:12]
+    name = f"osfsck_template_{release.replace('.', '_')}_{db}_{digest}"
+    with server.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
+            return name
+        loading = f"{name}_{os.getpid()}"
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{loading}"'))
+        conn.execute(text(f'CREATE DATABASE "{loading}"'))
+    try:
+        _load(server.url.set(database=loading).render_as_string(hide_password=False), ddl)
+    except BaseException:
+        with server.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{loading}" WITH (FORCE)'))
+        raise
+    with server.connect() as conn:
+        try:
+            conn.execute(text(f'ALTER DATABASE "{loading}" RENAME TO "{name}"'))
+        except DBAPIError:  # another build's is there now
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{loading}" WITH (FORCE)'))
+    return name
 
 
 def insert_rows(url: str, table_name: str, rows: list[dict]) -> None:
     """Insert `rows` into the table's columns: a column the release's table lacks is left
     out if ADDED_IN names it (else LabDatabaseError).  On PostgreSQL, whose booleans and
     integers do not mix, 0/1 go to boolean columns as False/True and False/True to
-    integer columns as 0/1 (nova's `deleted` is an Integer, cinder's a Boolean)."""
+    integer columns as 0/1 (nova's `deleted` is an Integer, cinder's a Boolean); and the
+    sequence of a serial column the rows give values of is moved past them, as it would be
+    had the service inserted them (a later INSERT without an id, a service's or a
+    repair's, would otherwise be given one of theirs)."""
     if not rows:
         return
     target = engine(url)
     with target.begin() as conn:
-        have = {c["name"]: c["type"] for c in inspect(conn).get_columns(table_name)}
+        described = inspect(conn).get_columns(table_name)
+        have = {c["name"]: c["type"] for c in described}
         wanted = sorted({k for r in rows for k in r})
         unknown = [c for c in wanted if c not in have and (table_name, c) not in ADDED_IN]
         if unknown:
@@ -113,6 +155,15 @@ def insert_rows(url: str, table_name: str, rows: list[dict]) -> None:
                     if row[c] is not None:
                         row[c] = to(row[c])
             conn.execute(insert(t), chunk)
+        if conn.dialect.name == "postgresql":
+            serial = [c["name"] for c in described if c["name"] in cols and "nextval(" in str(c.get("default") or "")]
+            for c in serial:
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table_name}', '{c}'), max(\"{c}\")) "
+                        f'FROM "{table_name}" HAVING max("{c}") IS NOT NULL'
+                    )
+                )
     target.dispose()
 
 

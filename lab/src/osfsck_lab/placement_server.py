@@ -12,8 +12,9 @@ Placement and its dependencies live in their own virtualenv (scripts/setup makes
 `.venv-placement` next to osfsck's `.venv`), never in osfsck's.  Without it the lab has no
 Placement API and the Placement repairs fall back to their runbooks.
 
-The database may be MariaDB (`lab build --db-url`) or the lab's SQLite file: Placement's
-runtime works on both (its migrations are not needed: the lab writes the schema they make).
+The database may be MariaDB or PostgreSQL (`lab build --db-url`) or the lab's SQLite file:
+Placement's runtime works on all three (its migrations are not needed: the lab writes the
+schema they make).
 """
 
 from __future__ import annotations

@@ -50,15 +50,20 @@ def venv_python(env: str, venv: str) -> str | None:
 
 
 def connection(url: str, out: Path, service: str) -> str:
-    """The service's database connection for the lab's URL: MariaDB through PyMySQL (the
-    driver in the service's venv), or the SQLite file by its absolute path (the service runs
-    in another folder)."""
+    """The service's database connection for the lab's URL: MariaDB through PyMySQL and
+    PostgreSQL through psycopg2 (the drivers in the service's venv, as oslo.db's own tests
+    use them: Placement reads the `lastrowid` of an INSERT, which psycopg 3 has not), or the
+    SQLite file by its absolute path (the service runs in another folder)."""
     scheme, sep, rest = url.partition("://")
     if scheme == "sqlite" and rest.startswith("/"):
         path = Path(rest[1:])
         return f"sqlite:///{path if path.is_absolute() else out / path}"
+    if sep and scheme.split("+")[0] == "postgresql":
+        return f"postgresql+psycopg2://{rest}"
     if not sep or scheme.split("+")[0] not in ("mysql", "mariadb"):
-        raise LabError(f"{service}'s API needs the lab's {service} database on MariaDB or SQLite, not {scheme}")
+        raise LabError(
+            f"{service}'s API needs the lab's {service} database on MariaDB, PostgreSQL or SQLite, not {scheme}"
+        )
     return f"mysql+pymysql://{rest}" + ("" if "charset=" in rest else ("&" if "?" in rest else "?") + "charset=utf8mb4")
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+import math
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import Boolean, Integer, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
+from sqlalchemy.types import TypeDecorator
 
 from osfsck.clients.extras import install_hint
 from osfsck.model.secrets import redact_url
@@ -26,6 +29,29 @@ def _mysql_driver() -> str:
 
 
 IO_TIMEOUT = 120  # seconds; MySQL sends a big result's rows continuously, so a wait this long is a dead peer
+# PostgreSQL drivers osfsck takes a URL's driver name for: psycopg (3), the postgres extra's.
+# Nova, Cinder and Neutron name psycopg2 in their connection URLs (oslo.db's examples), and
+# a cell's URL is taken as Nova stores it in cell_mappings.
+PG_DRIVERS = ("postgresql", "postgresql+psycopg2", "postgresql+psycopg")
+
+
+class _PgFlag(TypeDecorator):
+    impl = Boolean
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return value if value is None else bool(value)
+
+    def process_result_value(self, value, dialect):
+        return value if value is None else int(value)
+
+
+# A column the services declare Boolean: an integer 0/1 on MySQL (TINYINT(1)) and SQLite,
+# a real `boolean` on PostgreSQL, where it is read as 0/1 too (a fact, a snapshot or a
+# journal is the same whatever the backend) and written from 0/1 (PostgreSQL compares no
+# boolean with an integer).  Compare one with sqlalchemy's true()/false(): a streamed
+# SELECT's parameters are not converted (`stream`).
+FLAG = Integer().with_variant(_PgFlag(), "postgresql")
 
 
 def make_engine(url: str, *, readonly: bool = True, connect_timeout: int = 10) -> Engine:
@@ -54,10 +80,27 @@ def make_engine(url: str, *, readonly: bool = True, connect_timeout: int = 10) -
             **{k: IO_TIMEOUT for k in ("read_timeout", "write_timeout") if k not in q},
         }
     elif u.get_backend_name() == "postgresql":
-        if u.drivername == "postgresql":
+        if u.drivername in PG_DRIVERS:
             # psycopg 3, the postgres extra's (SQLAlchemy 2.0 would default to psycopg2, 2.1 to psycopg)
             u = u.set(drivername="postgresql+psycopg")
-        kwargs["connect_args"] = {"connect_timeout": connect_timeout}
+        q = dict(u.query)
+        read_timeout = _seconds(q.pop("read_timeout", IO_TIMEOUT), shown)
+        u = u.set(query=q)
+        # libpq has no read timeout: a peer gone silent (a black-holed network, a frozen
+        # node) is found by TCP keepalives when nothing is in flight, and by tcp_user_timeout
+        # when what was sent stays unacknowledged (the URL's own libpq settings win)
+        kwargs["connect_args"] = {
+            k: v
+            for k, v in {
+                "connect_timeout": connect_timeout,
+                "keepalives": 1,
+                "keepalives_idle": 30,
+                "keepalives_interval": 10,
+                "keepalives_count": 3,
+                "tcp_user_timeout": IO_TIMEOUT * 1000,
+            }.items()
+            if k not in q
+        }
     elif u.get_backend_name() == "sqlite":
         path = u.database
         if not path or path == ":memory:":
@@ -79,7 +122,59 @@ def make_engine(url: str, *, readonly: bool = True, connect_timeout: int = 10) -
         def _pragmas(dbapi_conn, _):  # pragma: no cover - trivial
             dbapi_conn.execute("PRAGMA busy_timeout = 10000")
 
+    elif u.drivername == "postgresql+psycopg":
+
+        @event.listens_for(engine, "do_connect")
+        def _timed(dialect, conn_rec, cargs, cparams):
+            conn = _timed_connection().connect(*cargs, **cparams)
+            conn.read_timeout = read_timeout
+            return conn
+
     return engine
+
+
+def _seconds(value, shown: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0
+    if not 0 < seconds < math.inf:
+        raise DatabaseError(f"{shown}: read_timeout must be a number of seconds above 0")
+    return seconds
+
+
+@functools.cache
+def _timed_connection():
+    """psycopg's connection, each of whose waits on the server (a query, a FETCH of a
+    streamed result, a commit) ends after its `read_timeout` seconds, as MySQL's socket
+    reads do: a server process that stops answering while its host's kernel keeps the
+    connection open (a frozen backend, a proxy that holds) answers TCP keepalives, and
+    would hold the run for ever.  The connection is closed then (its state is unknown) and
+    the statement fails with one line."""
+    import psycopg
+    from psycopg import errors
+
+    class TimedConnection(psycopg.Connection):
+        read_timeout: float = IO_TIMEOUT
+
+        def wait(self, gen, *args, **kwargs):
+            if len(args) < 2:  # (interval, timeout): psycopg passes them by name
+                kwargs.setdefault("timeout", self.read_timeout)
+            try:
+                return super().wait(gen, *args, **kwargs)
+            except errors._WaitTimeout:  # psycopg's own, raised when that timeout expires
+                self.pgconn.finish()
+                raise psycopg.OperationalError(
+                    f"no answer from the server within {self.read_timeout:g} s (read_timeout)"
+                ) from None
+
+        def rollback(self):
+            # closed by a timeout: the server ends the transaction with the connection, and
+            # the error that closed it is the one to report, not this rollback's
+            if not self.closed:
+                super().rollback()
+
+    return TimedConnection
 
 
 def first_line(e: BaseException) -> str:
@@ -108,10 +203,10 @@ def stream(conn, stmt, batch: int = STREAM_BATCH):
     params = compiled.params
     if dialect.positional:
         params = tuple(params[name] for name in compiled.positiontup)
-    convert = _row_converter([c.type for c in stmt.selected_columns], dialect)
     cursor = _server_side_cursor(conn.connection.dbapi_connection, dialect.driver)
     try:
         cursor.execute(str(compiled), params)
+        convert = _row_converter([c.type for c in stmt.selected_columns], dialect, cursor.description)
         while True:
             rows = cursor.fetchmany(batch)
             if not rows:
@@ -145,9 +240,13 @@ def _server_side_cursor(dbapi_conn, driver: str):
     return dbapi_conn.cursor()  # sqlite3 steps through the result as it is fetched
 
 
-def _row_converter(types, dialect):
-    """None when the driver's values are final, else a function fixing one row."""
-    steps = [(i, t.dialect_impl(dialect).result_processor(dialect, None)) for i, t in enumerate(types)]
+def _row_converter(types, dialect, description):
+    """None when the driver's values are final, else a function fixing one row.  Each
+    column's processor is chosen by its type in the result's `description`, as SQLAlchemy
+    does (PostgreSQL's numeric ones need it: a Float reads float8 as it is, NUMERIC as
+    Decimal)."""
+    coltypes = [d[1] for d in description] if description else [None] * len(types)
+    steps = [(i, t.dialect_impl(dialect).result_processor(dialect, coltypes[i])) for i, t in enumerate(types)]
     steps = [(i, proc) for i, proc in steps if proc is not None]
     if not steps:
         return None
@@ -161,4 +260,4 @@ def _row_converter(types, dialect):
     return convert
 
 
-__all__ = ["DatabaseError", "SQLAlchemyError", "make_engine", "stream", "describe", "first_line"]
+__all__ = ["FLAG", "DatabaseError", "SQLAlchemyError", "make_engine", "stream", "describe", "first_line"]

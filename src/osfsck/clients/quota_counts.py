@@ -10,7 +10,9 @@ Cinder (cinder/db/api.py, `_volume_data_get_for_project`, `_snapshot_data_get_fo
 of the project's rows with deleted = false; volumes and snapshots also with use_quota
 true (temporary volumes of migrations and backups are not counted); a per-type resource
 filters on the volume's volume_type_id, a snapshot through its volume (the
-`Snapshot.volume` join).  Sums are cast to integers: MySQL returns SUM as DECIMAL.
+`Snapshot.volume` join).  Sums are cast to integers: MySQL returns SUM as DECIMAL, and
+PostgreSQL as NUMERIC.  Those Boolean columns are compared with false()/true(), never
+with 0/1: on PostgreSQL they are real booleans (clients/db.FLAG).
 
 Neutron (neutron/quota/resource.py, TrackedResource.count_used): COUNT of the tracked
 model's rows with that project_id; no soft delete.
@@ -25,15 +27,18 @@ from sqlalchemy import (
     case,
     cast,
     column,
+    false,
     func,
     literal,
     null,
     or_,
     select,
     table,
+    true,
     union_all,
 )
 
+from osfsck.clients.db import FLAG
 from osfsck.model.facts.quota import NEUTRON_TRACKED
 
 CINDER_SCOPE = "cinder"
@@ -45,8 +50,8 @@ _volumes = table(
     column("project_id", String),
     column("volume_type_id", String),
     column("size", Integer),
-    column("use_quota", Integer),
-    column("deleted", Integer),
+    column("use_quota", FLAG),
+    column("deleted", FLAG),
     column("updated_at", DateTime),
     column("deleted_at", DateTime),
 )
@@ -56,8 +61,8 @@ _snapshots = table(
     column("volume_id", String),
     column("project_id", String),
     column("volume_size", Integer),
-    column("use_quota", Integer),
-    column("deleted", Integer),
+    column("use_quota", FLAG),
+    column("deleted", FLAG),
     column("updated_at", DateTime),
     column("deleted_at", DateTime),
 )
@@ -66,7 +71,7 @@ _backups = table(
     column("id", String),
     column("project_id", String),
     column("size", Integer),
-    column("deleted", Integer),
+    column("deleted", FLAG),
     column("updated_at", DateTime),
     column("deleted_at", DateTime),
 )
@@ -74,7 +79,7 @@ _groups = table(
     "groups",
     column("id", String),
     column("project_id", String),
-    column("deleted", Integer),
+    column("deleted", FLAG),
     column("updated_at", DateTime),
     column("deleted_at", DateTime),
 )
@@ -113,24 +118,24 @@ def cinder_counted(project_id: str | tuple[str, ...] | None = None):
     volume_type_id, count, gigabytes, last_updated, last_deleted); of one project, or of
     several (a run scoped with --project), or of all."""
     v, s, b, g = _volumes, _snapshots, _backups, _groups
-    live_v = (v.c.deleted == 0) & (v.c.use_quota != 0)
+    live_v = (v.c.deleted == false()) & (v.c.use_quota == true())
     vols = _group("volumes", v, v.c.project_id, v.c.volume_type_id, live_v, v.c.size, project_id).group_by(
         v.c.project_id, v.c.volume_type_id
     )
     # the type of a snapshot is its volume's (Cinder joins Snapshot.volume to filter by type)
     sv = _volumes.alias("snapshot_volume")
-    live_s = (s.c.deleted == 0) & (s.c.use_quota != 0)
+    live_s = (s.c.deleted == false()) & (s.c.use_quota == true())
     snaps = (
         _group("snapshots", s, s.c.project_id, sv.c.volume_type_id, live_s, s.c.volume_size, project_id)
         .select_from(s.outerjoin(sv, sv.c.id == s.c.volume_id))
         .group_by(s.c.project_id, sv.c.volume_type_id)
     )
     backups = _group(
-        "backups", b, b.c.project_id, cast(null(), String), b.c.deleted == 0, b.c.size, project_id
+        "backups", b, b.c.project_id, cast(null(), String), b.c.deleted == false(), b.c.size, project_id
     ).group_by(b.c.project_id)
-    groups = _group("groups", g, g.c.project_id, cast(null(), String), g.c.deleted == 0, None, project_id).group_by(
-        g.c.project_id
-    )
+    groups = _group(
+        "groups", g, g.c.project_id, cast(null(), String), g.c.deleted == false(), None, project_id
+    ).group_by(g.c.project_id)
     return union_all(vols, snaps, backups, groups)
 
 

@@ -16,9 +16,11 @@ them.
 
 Values are kept as the database stores them.  A DATETIME comes back from SQLite as text
 ("2026-01-01 00:00:00.000000" as SQLAlchemy wrote it, or without the fraction) and from
-MySQL as a datetime: `stored()` turns both into JSON-safe text that a WHERE matches on
-either (SQLite compares the text itself, MySQL converts the literal), so a condition on a
-timestamp read back is exact on both.
+MySQL and PostgreSQL as a datetime: `stored()` turns both into JSON-safe text that a WHERE
+matches on each (SQLite compares the text itself, MySQL converts the literal, PostgreSQL
+casts it to the column's type), so a condition on a timestamp read back is exact on all.
+A Boolean column is kept as 0/1, as MySQL and SQLite store it; PostgreSQL's real booleans
+are read and written as 0/1 too (`_table`), so a before-image is the same on every backend.
 """
 
 from __future__ import annotations
@@ -26,15 +28,35 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, column, delete, insert, select, table, text, update
+from sqlalchemy import Boolean, and_, column, delete, insert, inspect, literal, select, table, text, update
 
+from osfsck.clients.db import FLAG
 from osfsck.model.plan import RepairPlan
 from osfsck.repairs.base import Context, Repair, RepairError
 
 
 def stored(value):
-    """A column value as JSON-safe text that compares equal to what the database holds."""
+    """A column value as JSON-safe text that compares equal to what the database holds
+    (a boolean as 0/1: see the module's docstring)."""
+    if isinstance(value, bool):
+        return int(value)
     return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value
+
+
+def _table(conn, name: str, columns) -> Any:
+    """table() of `columns`, untyped (each value bound as it is), except on PostgreSQL:
+    there each column has the type the database gives it, as PostgreSQL compares no
+    boolean with an integer and no timestamp with text (each parameter is sent cast to
+    its Python value's type unless the column's is known), and its booleans are 0/1
+    (clients/db.FLAG).  The types are asked of the catalogue once per connection."""
+    if conn.dialect.name != "postgresql":
+        return table(name, *(column(c) for c in columns))
+    known = conn.info.setdefault("osfsck_column_types", {})
+    if name not in known:
+        known[name] = {
+            c["name"]: FLAG if isinstance(c["type"], Boolean) else c["type"] for c in inspect(conn).get_columns(name)
+        }
+    return table(name, *(column(c, known[name].get(c)) for c in columns))
 
 
 def now_stored() -> str:
@@ -57,12 +79,18 @@ def same(stored_value, seen) -> bool:
 
 
 def _where(t, cond: dict):
-    return and_(*(t.c[k].is_(None) if v is None else t.c[k] == v for k, v in cond.items()))
+    return and_(*(t.c[k].is_(None) if v is None else t.c[k] == _as_column(t.c[k], v) for k, v in cond.items()))
+
+
+def _as_column(col, value):
+    """`value` bound as `col`'s type where the table is typed (`_table`: PostgreSQL): a
+    timestamp's text compared with the column would otherwise be sent as VARCHAR."""
+    return value if col.type._isnull else literal(value, col.type)
 
 
 def read_row(conn, name: str, key: dict, columns) -> dict | None:
     """The row's `columns` as stored (see `stored`), or None when no row has `key`."""
-    t = table(name, *(column(c) for c in {*key, *columns}))
+    t = _table(conn, name, {*key, *columns})
     row = conn.execute(select(*(t.c[c] for c in columns)).where(_where(t, key))).first()
     return None if row is None else {c: stored(v) for c, v in zip(columns, row)}
 
@@ -104,7 +132,7 @@ def run_undo(conn, updates: list[dict]) -> None:
     """Apply undo's updates (`reverse`'s, or a repair's own) inside the caller's transaction,
     each matching exactly one row."""
     for u in updates:
-        t = table(u["table"], *(column(c) for c in {**u["key"], **u["expect"], **u["values"]}))
+        t = _table(conn, u["table"], {**u["key"], **u["expect"], **u["values"]})
         n = conn.execute(update(t).where(_where(t, {**u["key"], **u["expect"]})).values(**u["values"])).rowcount
         if n != 1:
             raise RepairError(
@@ -116,7 +144,7 @@ def run_undo(conn, updates: list[dict]) -> None:
 def read_rows(conn, name: str, key: dict) -> list[dict]:
     """Every column of the rows that have `key`, as stored: a before-image that
     `insert_rows` can put back exactly (Neutron deletes rows for real)."""
-    t = table(name, *(column(c) for c in key))
+    t = _table(conn, name, key)
     found = conn.execute(select(text("*")).select_from(t).where(_where(t, key))).mappings()
     return [{c: stored(v) for c, v in r.items()} for r in found]
 
@@ -126,7 +154,7 @@ def delete_rows(conn, deletes: list[dict]) -> None:
     caller's transaction; one that does not match exactly one row raises."""
     for d in deletes:
         row = d["row"]
-        t = table(d["table"], *(column(c) for c in row))
+        t = _table(conn, d["table"], row)
         if conn.execute(delete(t).where(_where(t, row))).rowcount != 1:
             raise RepairError(f"{d['table']} row {_key(d)} is no longer in the state that was seen; nothing changed")
 
@@ -135,7 +163,7 @@ def insert_rows(conn, rows: list[dict]) -> None:
     """Insert each {"table", "key", "row"}: rows `delete_rows` deleted, put back as they
     were, or the rows a repair adds (undo deletes those, every column as inserted)."""
     for d in rows:
-        t = table(d["table"], *(column(c) for c in d["row"]))
+        t = _table(conn, d["table"], d["row"])
         try:
             conn.execute(insert(t).values(**d["row"]))
         except Exception as e:  # noqa: BLE001 - the driver's IntegrityError, whichever driver

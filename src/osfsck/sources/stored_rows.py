@@ -40,8 +40,11 @@ def with_iscsi_paths(kind: FactType) -> Callable[[Row], Any]:
     return make
 
 
-def dashed(hex_id: str | None) -> str | None:
-    """Designate's CHAR(32) uuid -> the dashed form Nova and Neutron use; other text as is."""
+def dashed(hex_id: str | uuid.UUID | None) -> str | None:
+    """Designate's CHAR(32) uuid -> the dashed form Nova and Neutron use; other text as is.
+    On PostgreSQL Designate's ids are native `uuid`s, which the driver gives as uuid.UUID."""
+    if isinstance(hex_id, uuid.UUID):
+        return str(hex_id)
     if not hex_id:
         return hex_id
     try:

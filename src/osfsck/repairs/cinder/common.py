@@ -9,8 +9,9 @@ and read again, in the apply transaction, before anything is written.
 
 from __future__ import annotations
 
-from sqlalchemy import column, not_, or_, select, table
+from sqlalchemy import column, false, not_, or_, select, table
 
+from osfsck.clients.db import FLAG
 from osfsck.model.facts.cinder import ATTACHMENT_GONE
 from osfsck.repairs.base import RepairError
 from osfsck.repairs.conditional_update import ConditionalUpdate, read_row, read_rows, same
@@ -20,9 +21,17 @@ VOLUME_COLUMNS = ("status", "attach_status", "migration_status", "deleted", "upd
 # cinder/db/api.py ATTACH_STATUS_MAP: the volume status that goes with an attach_status
 ATTACH_STATUS_MAP = {"attached": "in-use", "detached": "available"}
 
-_attachments = table("volume_attachment", column("id"), column("volume_id"), column("attach_status"), column("deleted"))
+# `deleted` is a Boolean (clients/db.FLAG: read as 0/1 on PostgreSQL too, compared with false())
+_attachments = table(
+    "volume_attachment", column("id"), column("volume_id"), column("attach_status"), column("deleted", FLAG)
+)
 _admin_metadata = table(
-    "volume_admin_metadata", column("id"), column("volume_id"), column("key"), column("deleted"), column("deleted_at")
+    "volume_admin_metadata",
+    column("id"),
+    column("volume_id"),
+    column("key"),
+    column("deleted", FLAG),
+    column("deleted_at"),
 )
 
 
@@ -32,7 +41,7 @@ def holders(conn, volume_id: str, excluding: str | None = None) -> list[list[str
     a = _attachments
     stmt = select(a.c.id, a.c.attach_status).where(
         a.c.volume_id == volume_id,
-        or_(a.c.deleted.is_(None), a.c.deleted == 0),
+        or_(a.c.deleted.is_(None), a.c.deleted == false()),
         or_(a.c.attach_status.is_(None), a.c.attach_status.notin_(sorted(ATTACHMENT_GONE))),
     )
     if excluding is not None:
@@ -51,7 +60,7 @@ def statuses_after_detach(conn, volume_id: str, excluding: str) -> tuple[str, st
         select(a.c.attach_status)
         .where(
             a.c.volume_id == volume_id,
-            a.c.deleted == 0,
+            a.c.deleted == false(),
             a.c.id != excluding,
             not_(a.c.attach_status.startswith("error_")),
         )
@@ -69,7 +78,7 @@ def attached_mode_gone(conn, volume_id: str, now: str) -> list[dict]:
     m = _admin_metadata
     found = conn.execute(
         select(m.c.id, m.c.deleted, m.c.deleted_at).where(
-            m.c.volume_id == volume_id, m.c["key"] == "attached_mode", m.c.deleted == 0
+            m.c.volume_id == volume_id, m.c["key"] == "attached_mode", m.c.deleted == false()
         )
     ).all()
     return [

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import column, select, table
+from sqlalchemy import column, false, select, table
 
 from osfsck.clients.quota_counts import cinder_counted, neutron_counted
 from osfsck.model.facts.quota import CinderCounted
@@ -32,8 +32,9 @@ _neutron_usages = table("quotausages", column("project_id"), column("resource"),
 
 
 def _live(col):
-    # Cinder's read_deleted="no": deleted = false (a NULL is not live either)
-    return col == 0
+    # Cinder's read_deleted="no": deleted = false (a NULL is not live either); false(), not
+    # 0: PostgreSQL's Boolean columns are real booleans
+    return col == false()
 
 
 def cinder_rows(conn, project: str, resource: str, lock: bool = False) -> list[dict]:

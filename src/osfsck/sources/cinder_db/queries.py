@@ -1,10 +1,12 @@
 """One SELECT per Cinder fact kind, the fact's fields in order (see nova_db/queries.py).
-Only the columns needed; Cinder's Boolean columns are read as stored (0/1)."""
+Only the columns needed; Cinder's Boolean columns are read as 0/1 (clients/db.FLAG: a
+real boolean on PostgreSQL) and compared with false(), never with 0."""
 
 from __future__ import annotations
 
-from sqlalchemy import DateTime, Integer, String, column, func, literal, or_, select, table
+from sqlalchemy import DateTime, Integer, String, column, false, func, literal, or_, select, table
 
+from osfsck.clients.db import FLAG
 from osfsck.clients.quota_counts import cinder_counted
 from osfsck.model.cell_slice import CellKeys, short_host
 from osfsck.model.facts.cinder import CINDER_SCOPE, CinderAttachment, CinderService, CinderVolume, CinderVolumeType
@@ -20,9 +22,9 @@ volumes = table(
     column("host", String),
     column("project_id", String),
     column("size", Integer),
-    column("multiattach", Integer),
-    column("use_quota", Integer),
-    column("deleted", Integer),
+    column("multiattach", FLAG),
+    column("use_quota", FLAG),
+    column("deleted", FLAG),
     column("updated_at", DateTime),
 )
 volume_attachment = table(
@@ -33,19 +35,19 @@ volume_attachment = table(
     column("attached_host", String),
     column("attach_status", String),
     column("connection_info", String),
-    column("deleted", Integer),
+    column("deleted", FLAG),
     column("updated_at", DateTime),
 )
 services = table(
     "services",
     column("host", String),
     column("binary", String),
-    column("disabled", Integer),
-    column("deleted", Integer),
+    column("disabled", FLAG),
+    column("deleted", FLAG),
     column("updated_at", DateTime),
 )
 
-volume_types = table("volume_types", column("id", String), column("name", String), column("deleted", Integer))
+volume_types = table("volume_types", column("id", String), column("name", String), column("deleted", FLAG))
 quota_usages = table(
     "quota_usages",
     column("id", Integer),
@@ -53,7 +55,7 @@ quota_usages = table(
     column("resource", String),
     column("in_use", Integer),
     column("reserved", Integer),
-    column("deleted", Integer),
+    column("deleted", FLAG),
     column("updated_at", DateTime),
     column("created_at", DateTime),
 )
@@ -66,7 +68,7 @@ reservations = table(
     column("resource", String),
     column("delta", Integer),
     column("expire", DateTime),
-    column("deleted", Integer),
+    column("deleted", FLAG),
     column("created_at", DateTime),
 )
 
@@ -106,12 +108,14 @@ def cinder_attachments():
 
 def cinder_services():
     s = services
-    return select(literal(CINDER_SCOPE), s.c.host, s.c.binary, s.c.disabled, s.c.updated_at).where(s.c.deleted == 0)
+    return select(literal(CINDER_SCOPE), s.c.host, s.c.binary, s.c.disabled, s.c.updated_at).where(
+        s.c.deleted == false()
+    )
 
 
 def cinder_volume_types():
     t = volume_types
-    return select(literal(CINDER_SCOPE), t.c.id, t.c.name).where(t.c.deleted == 0)
+    return select(literal(CINDER_SCOPE), t.c.id, t.c.name).where(t.c.deleted == false())
 
 
 def cinder_quota_usages():
@@ -125,7 +129,7 @@ def cinder_quota_usages():
         u.c.reserved,
         u.c.updated_at,
         u.c.created_at,
-    ).where(u.c.deleted == 0)
+    ).where(u.c.deleted == false())
 
 
 def cinder_reservations():
@@ -140,7 +144,7 @@ def cinder_reservations():
         r.c.delta,
         r.c.expire,
         r.c.created_at,
-    ).where(r.c.deleted == 0)
+    ).where(r.c.deleted == false())
 
 
 KINDS = {

@@ -4,7 +4,7 @@ tables.py).  Ids are CHAR(32) hex there; sources/stored_rows.py dashes them."""
 
 from __future__ import annotations
 
-from sqlalchemy import DateTime, Integer, String, column, literal, or_, select, table
+from sqlalchemy import DateTime, Integer, String, cast, column, literal, or_, select, table
 
 from osfsck.model.facts.dns import DESIGNATE_SCOPE, DesignateRecord
 
@@ -52,8 +52,9 @@ def designate_records():
             r.c.updated_at,
         )
         .select_from(r.join(rs, r.c.recordset_id == rs.c.id).join(z, r.c.zone_id == z.c.id))
-        # a live zone's `deleted` is the string '0'; a deleted one's is its id
-        .where(z.c.deleted == "0", or_(*(rs.c.type == t for t in ("A", "AAAA", "PTR"))))
+        # a live zone's `deleted` is the string '0'; a deleted one's is its id.  The type is
+        # compared as text: on PostgreSQL it is an ENUM, which no VARCHAR parameter equals
+        .where(z.c.deleted == "0", or_(*(cast(rs.c.type, String) == t for t in ("A", "AAAA", "PTR"))))
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, DateTime, Integer, String, column, func, literal, select, table
 
+from osfsck.clients.db import FLAG
 from osfsck.clients.quota_counts import neutron_counted
 from osfsck.model.cell_slice import EXTERNAL_OWNERS, CellKeys
 from osfsck.model.facts.neutron import (
@@ -119,7 +120,7 @@ quotausages = table(
     column("resource", String),
     column("in_use", Integer),
     column("reserved", Integer),
-    column("dirty", Integer),
+    column("dirty", FLAG),
 )
 reservations = table("reservations", column("id", String), column("project_id", String), column("expiration", DateTime))
 

@@ -2,13 +2,16 @@
 
 Lightweight `table()`/`column()` constructs (no reflection, no metadata round trip):
 the types only tell SQLAlchemy how to convert values (SQLite keeps DATETIME as text).
-Nova's Boolean columns are declared Integer: facts keep them as stored (0/1), since
-converting a million flags costs more than reading them.
+Nova's Boolean columns are declared FLAG (clients/db.py): facts keep them as MySQL and
+SQLite store them (0/1), since converting a million flags costs more than reading them;
+PostgreSQL's real booleans are converted to 0/1 (`deleted` is an Integer everywhere).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Boolean, DateTime, Integer, String, column, table
+
+from osfsck.clients.db import FLAG
 
 cell_mappings = table(
     "cell_mappings",
@@ -23,7 +26,7 @@ instance_mappings = table(
     column("instance_uuid", String),
     column("cell_id", Integer),
     column("project_id", String),
-    column("queued_for_delete", Integer),
+    column("queued_for_delete", FLAG),
     column("created_at", DateTime),
     column("updated_at", DateTime),
 )
@@ -44,7 +47,7 @@ instances = table(
     column("task_state", String),
     column("power_state", Integer),
     column("deleted", Integer),
-    column("hidden", Integer),
+    column("hidden", FLAG),
     column("project_id", String),
     column("vcpus", Integer),
     column("memory_mb", Integer),
@@ -89,8 +92,8 @@ services = table(
     "services",
     column("host", String),
     column("binary", String),
-    column("disabled", Integer),
-    column("forced_down", Integer),
+    column("disabled", FLAG),
+    column("forced_down", FLAG),
     column("updated_at", DateTime),
     column("last_seen_up", DateTime),
     column("deleted", Integer),
