@@ -193,6 +193,14 @@ DESIGNATE_UTF8 = {
         "so deployments created its database utf8, as devstack does",
     )
 }
+# Designate's sqlalchemy-migrate repository (up to Yoga) cannot run on PostgreSQL.
+DESIGNATE_MIGRATE_NO_PG = {
+    "designate": {
+        "postgresql": "designate's sqlalchemy-migrate migration 101_support_naptr_records (Stein on) alters "
+        "recordsets.type to an Enum without a name, which SQLAlchemy cannot create on PostgreSQL "
+        "(CompileError: PostgreSQL ENUM type requires a name)"
+    }
+}
 # Queens: Nova only, on MariaDB (issue 21: back to Train, or to Queens for Nova).
 QUEENS_ONLY_NOVA = "not built: Queens is built for Nova only (issue 21 goes back to Train, and to Queens for Nova)"
 QUEENS_NOT_BUILT = {
@@ -301,6 +309,7 @@ RELEASES: dict[str, dict] = {
         "requirements": "train.txt",
         "upper_constraints": ("train-eol", "c5e371c0153b5d22200c810d1c84e88d6df9f072"),
         "mysql_charset": DESIGNATE_UTF8,
+        "not_built": DESIGNATE_MIGRATE_NO_PG,
     },
     "queens": {
         "python": "3.6",
@@ -669,6 +678,10 @@ def alembic_insert(revs: list[str], quote: str) -> list[str]:
 # ---------------------------------------------------------------- one release
 
 
+# The front of an oslo.log line ("2026-12-06 12:54:32.840 20321 ERROR designate "), not the error.
+OSLO_LOG_PREFIX = re.compile(r"^\d{4}-\d\d-\d\d [\d:.]+ \d+ [A-Z]+ \S+ ")
+
+
 class ReleaseBuild:
     """One release: its venv, its sync runs, its dump files."""
 
@@ -926,6 +939,7 @@ class ReleaseBuild:
             self.forget(service, dialect)
             errors = [line.strip() for line in str(e).splitlines() if re.search(r"(Error|Exception)\b", line)]
             why = (errors or [str(e).splitlines()[0]])[-1]
+            why = OSLO_LOG_PREFIX.sub("", why)
             log(f"[{self.release}] {service.package} on {dialect} fails: {why}")
             return why
         return ""
@@ -1034,6 +1048,7 @@ def main() -> int:
     )
     ap.add_argument(
         "--try",
+        dest="tries",
         action="append",
         default=[],
         metavar="PACKAGE:DIALECT",
@@ -1053,7 +1068,7 @@ def main() -> int:
     )
     ap.add_argument("--keep-tmp", action="store_true", help="keep the temp dir (DB files, logs)")
     args = ap.parse_args()
-    tries = tuple(tuple(t.split(":", 1)) for t in args.try_)
+    tries = tuple(tuple(t.split(":", 1)) for t in args.tries)
     if any(len(t) != 2 or t[1] not in DIALECTS for t in tries):
         print(f"error: --try takes PACKAGE:DIALECT, the dialect one of {', '.join(DIALECTS)}", file=sys.stderr)
         return 2
