@@ -29,6 +29,8 @@ Python as python3.X on PATH or under pyenv, PyPI reachable):
     python3 tools/build_schemas.py --release 2024.1    # just one
     python3 tools/build_schemas.py --release 2025.1 --constraints-from upper-constraints.txt
         # (re)vendor the release's constraints from openstack/requirements' file
+    python3 tools/build_schemas.py --release train --keep-going --work DIR
+        # a failing service/dialect is said and recorded under not_built; the venv stays in DIR
 
 Only the standard library is used here; everything OpenStack runs inside the venvs.
 """
@@ -130,6 +132,12 @@ SERVICES: tuple[Service, ...] = (
     ),
 )
 
+DIALECTS = ("sqlite", "mysql", "postgresql")  # the files' order, as the lab names them
+DIALECT_NAME = {"sqlite": "SQLite", "mysql": "MariaDB", "postgresql": "PostgreSQL"}
+# MariaDB first: it is what old clouds run, so its version tables are the ones every
+# other dialect of a release must end at.
+BUILD_ORDER = ("mysql", "sqlite", "postgresql")
+
 # Release name -> how to build it.  Newest first.  Each release is built in its own venv.
 #   python:       "3.X", the interpreter its services were made for (see find_python).
 #   requirements: file in tools/schema-requirements/: the services' releases and the DB drivers.
@@ -138,6 +146,10 @@ SERVICES: tuple[Service, ...] = (
 #                 from; None where no stable branch exists yet (the file then holds what pip
 #                 resolved, frozen, and says so).
 #   no_postgresql: optional {package: why} of services not built on PostgreSQL.
+#   not_built:    optional {package: {dialect: why}} of the other services and dialects not
+#                 built (a package none of whose dialects is built is not installed).
+#   pip:          optional requirement to upgrade the venv's own pip to first (Python 3.6's
+#                 pip 18.1 picks sdists where wheels exist).
 #   mysql_charset: optional {package: (charset, why)}: the MariaDB database's default
 #                 character set for that service, where utf8mb4 (the default) fails.
 #   services:     optional subset of SERVICES (by package) to build; default all.
@@ -148,7 +160,7 @@ SERVICES: tuple[Service, ...] = (
 #                 own heads are used ("pip-release").
 # Neutron dropped PostgreSQL in 26.0.0 (2025.1): release note drop-postgresql-support, commit
 # 16e4f0af89 "Remove postgresql code".  26.0.6's migrations still run there, 27.0.0's fail
-# (--try-postgresql neutron shows it), so no neutron schema on PostgreSQL from 2025.1 on.
+# (--try neutron:postgresql shows it), so no neutron schema on PostgreSQL from 2025.1 on.
 NEUTRON_DROPPED_PG = (
     "Neutron dropped PostgreSQL support in 26.0.0 (2025.1): release note "
     "drop-postgresql-support-d666f15fa7394e9e, commit 16e4f0af89"
@@ -180,6 +192,32 @@ DESIGNATE_UTF8 = {
         "designate before 18.0.0 fails on utf8mb4 (bug #2043701, fixed by 1f045ee6), "
         "so deployments created its database utf8, as devstack does",
     )
+}
+# Designate's sqlalchemy-migrate repository (up to Yoga) cannot run on PostgreSQL.
+DESIGNATE_MIGRATE_NO_PG = {
+    "designate": {
+        "postgresql": "designate's sqlalchemy-migrate migration 101_support_naptr_records (Stein on) alters "
+        "recordsets.type to an Enum without a name, which SQLAlchemy cannot create on PostgreSQL "
+        "(CompileError: PostgreSQL ENUM type requires a name)"
+    }
+}
+# Queens: Nova only, on MariaDB (issue 21: back to Train, or to Queens for Nova).
+QUEENS_ONLY_NOVA = "not built: Queens is built for Nova only (issue 21 goes back to Train, and to Queens for Nova)"
+QUEENS_NOT_BUILT = {
+    "nova": {
+        "sqlite": "TODO",
+        "postgresql": "TODO",
+    },
+    "cinder": dict.fromkeys(DIALECTS, QUEENS_ONLY_NOVA),
+    "neutron": dict.fromkeys(DIALECTS, QUEENS_ONLY_NOVA),
+    "openstack-placement": dict.fromkeys(
+        DIALECTS,
+        "Placement has no database of its own before Stein: Queens keeps the placement tables in the Nova "
+        "API database (nova_api's files have them)",
+    ),
+    "designate": dict.fromkeys(
+        DIALECTS, "designate 6.x (Queens) is not on PyPI: its releases there go from 5.0.3 (Pike) to 7.0.1 (Rocky)"
+    ),
 }
 RELEASES: dict[str, dict] = {
     "2026.2": {
@@ -228,6 +266,63 @@ RELEASES: dict[str, dict] = {
         "upper_constraints": ("2023.1-eom", "838389db5a48e9bc6450e1ea51c4b36dd3d3f88f"),
         "mysql_charset": DESIGNATE_UTF8,
     },
+    # The series before the numbered releases (lower-case names, as model/releases.py orders
+    # them), each on a Python its release was tested on, under its eol/eom tag's constraints.
+    "zed": {
+        "python": "3.9",
+        "requirements": "zed.txt",
+        "upper_constraints": ("zed-eom", "9c379d80fceba448eebe6c3121184435b49c48ec"),
+        "mysql_charset": DESIGNATE_UTF8,
+    },
+    "yoga": {
+        "python": "3.8",
+        "requirements": "yoga.txt",
+        "upper_constraints": ("yoga-eom", "7708c793ab67cd579f3576196a3b510e6c226996"),
+        "mysql_charset": DESIGNATE_UTF8,
+        "not_built": DESIGNATE_MIGRATE_NO_PG,
+    },
+    "xena": {
+        "python": "3.8",
+        "requirements": "xena.txt",
+        "upper_constraints": ("xena-eol", "b53e02c75bd4f5e7802a076e204defba924ef300"),
+        "mysql_charset": DESIGNATE_UTF8,
+        "not_built": DESIGNATE_MIGRATE_NO_PG,
+    },
+    "wallaby": {
+        "python": "3.8",
+        "requirements": "wallaby.txt",
+        "upper_constraints": ("wallaby-eol", "7e8c973dce0b460d62c7c4a5041cacace670d99e"),
+        "mysql_charset": DESIGNATE_UTF8,
+        "not_built": DESIGNATE_MIGRATE_NO_PG,
+    },
+    "victoria": {
+        "python": "3.8",
+        "requirements": "victoria.txt",
+        "upper_constraints": ("victoria-eol", "b5edee25cbc19763b08dc3f7f2e3ef1127e8ff5d"),
+        "mysql_charset": DESIGNATE_UTF8,
+        "not_built": DESIGNATE_MIGRATE_NO_PG,
+    },
+    "ussuri": {
+        "python": "3.7",
+        "requirements": "ussuri.txt",
+        "upper_constraints": ("ussuri-eol", "02ef245c6ee3d16c2982abf4b9e1ad4b929cf340"),
+        "mysql_charset": DESIGNATE_UTF8,
+        "not_built": DESIGNATE_MIGRATE_NO_PG,
+    },
+    "train": {
+        "python": "3.7",
+        "requirements": "train.txt",
+        "upper_constraints": ("train-eol", "c5e371c0153b5d22200c810d1c84e88d6df9f072"),
+        "mysql_charset": DESIGNATE_UTF8,
+        "not_built": DESIGNATE_MIGRATE_NO_PG,
+    },
+    "queens": {
+        "python": "3.6",
+        "pip": "pip<22",
+        "requirements": "queens.txt",
+        "upper_constraints": ("queens-eol", "d6b99013d345e0d231971a6376a2f89b7ded4890"),
+        "not_built": QUEENS_NOT_BUILT,
+    },
     # Fallback kept as an example (checked for nova: SQLite and MariaDB DDL identical to the
     # pip-release build of nova 29.4.0).  Only nova's databases support revisions, so the
     # other services would still need a pip-release of their own.
@@ -239,6 +334,9 @@ CONSTRAINTS_DIR = REQ_DIR / "constraints"
 # Packages whose versions shape the DDL, besides the services; recorded in versions.json.
 # neutron-lib: neutron's models (its SQLite schema) are partly defined there.
 LIBRARIES = ("neutron-lib", "SQLAlchemy", "alembic", "oslo.db", "PyMySQL", "psycopg2-binary")
+# The same, recorded only where installed: the releases before alembic migrate with it.
+OLD_LIBRARIES = ("sqlalchemy-migrate",)
+
 
 # Runs inside a venv (which has PyMySQL): executes statements and/or dumps one MariaDB
 # database.  Request and answer are JSON on stdin/stdout.
@@ -260,10 +358,13 @@ if req.get("dump"):
         cur.execute("SHOW CREATE TABLE `%s`" % name)
         tables[name] = cur.fetchone()[1]
     out["tables"] = tables
-    out["alembic"] = []
+    out["alembic"] = out["migrate"] = []
     if "alembic_version" in tables:
         cur.execute("SELECT version_num FROM alembic_version ORDER BY version_num")
         out["alembic"] = [r[0] for r in cur.fetchall()]
+    if "migrate_version" in tables:
+        cur.execute("SELECT repository_id, repository_path, version FROM migrate_version ORDER BY repository_id")
+        out["migrate"] = [list(r) for r in cur.fetchall()]
 json.dump(out, sys.stdout)
 """
 
@@ -372,12 +473,46 @@ def freeze_constraints(release: str, freeze: list[str]) -> None:
     (CONSTRAINTS_DIR / f"{release}.txt").write_text("\n".join(text) + "\n")
 
 
-def header(db: str, release: str, what: str, how: str, revs: list[str]) -> list[str]:
-    label = "alembic revision" if len(revs) == 1 else "alembic revisions"
+@dataclass(frozen=True)
+class Stamp:
+    """What a database's version tables say: alembic_version's revisions (sorted; neutron
+    has two, its expand and contract heads), and, for the releases before alembic,
+    sqlalchemy-migrate's migrate_version rows (repository_id, repository_path, version),
+    by repository_id.  The path is cut to the part below site-packages: the migrations
+    store the absolute path of the build's throw-away venv there, which is not schema."""
+
+    alembic: tuple[str, ...] = ()
+    migrate: tuple[tuple[str, str, int], ...] = ()
+
+    @classmethod
+    def of(cls, alembic, migrate) -> Stamp:
+        rows = sorted((str(r), re.sub(r"^.*/site-packages/", "", str(p or "")), int(v)) for r, p, v in migrate)
+        return cls(tuple(sorted(alembic)), tuple(rows))
+
+    def lines(self) -> list[str]:
+        """For the file header."""
+        out = [f"sqlalchemy-migrate version (migrate_version): {r} {v}" for r, _, v in self.migrate]
+        if self.alembic:
+            label = "alembic revision" if len(self.alembic) == 1 else "alembic revisions"
+            out.append(f"{label}: {' '.join(self.alembic)}")
+        return out
+
+    def inserts(self, quote: str) -> list[str]:
+        """The INSERTs that end a file, so a database loaded from it says its version."""
+        q = quote
+        migrate = [
+            f"INSERT INTO {q}migrate_version{q} ({q}repository_id{q}, {q}repository_path{q}, {q}version{q}) "
+            f"VALUES ('{r}', '{p}', {v})"
+            for r, p, v in self.migrate
+        ]
+        return migrate + alembic_insert(list(self.alembic), quote)
+
+
+def header(db: str, release: str, what: str, how: str, stamp: Stamp) -> list[str]:
     return [
         f"{db} schema of OpenStack {release}, {what}.",
         how,
-        f"{label}: {' '.join(revs)}",
+        *stamp.lines(),
         "Generated by tools/build_schemas.py; do not edit.",
     ]
 
@@ -432,8 +567,8 @@ def pg_query(server: PostgreSQL, logfile: Path, db: str, sql: str) -> list[str]:
 PG_PREAMBLE = re.compile(r"^(SET |SELECT pg_catalog\.set_config\()")
 
 
-def pg_dump(server: PostgreSQL, logfile: Path, db: str) -> tuple[list[str], list[str]]:
-    """(DDL statements in pg_dump's order, alembic revisions) of one PostgreSQL database.
+def pg_dump(server: PostgreSQL, logfile: Path, db: str) -> tuple[list[str], Stamp]:
+    """(DDL statements in pg_dump's order, its version tables) of one PostgreSQL database.
     pg_dump orders objects by kind and name, so the order is stable from run to run."""
     out = run(
         [str(server.bin / "pg_dump"), "--schema-only", "--no-owner", "--no-privileges",
@@ -443,8 +578,15 @@ def pg_dump(server: PostgreSQL, logfile: Path, db: str) -> tuple[list[str], list
     # psql meta-commands (\restrict with a random key, since 15.14) are not SQL.
     text = "\n".join(line for line in out.splitlines() if not line.startswith("\\")) + "\n"
     ddl = [stmt for stmt in split_statements(text) if not PG_PREAMBLE.match(stmt)]
-    revs = pg_query(server, logfile, db, "SELECT version_num FROM alembic_version ORDER BY 1")
-    return ddl, revs
+    tables = pg_tables(server, logfile, db)
+    revs = (
+        pg_query(server, logfile, db, "SELECT version_num FROM alembic_version") if "alembic_version" in tables else []
+    )
+    migrate = []
+    if "migrate_version" in tables:
+        rows = pg_query(server, logfile, db, "SELECT repository_id, repository_path, version FROM migrate_version")
+        migrate = [row.split("|") for row in rows]
+    return ddl, Stamp.of(revs, migrate)
 
 
 def pg_tables(server: PostgreSQL, logfile: Path, db: str) -> set[str]:
@@ -482,8 +624,8 @@ def stable_sqlite_table(sql: str) -> str:
     return "\n".join([lines[0], ", \n".join(columns + constraints), ")"])
 
 
-def sqlite_dump(con: sqlite3.Connection) -> tuple[list[str], list[str]]:
-    """(DDL statements in a stable order, alembic revisions) of one SQLite DB."""
+def sqlite_dump(con: sqlite3.Connection) -> tuple[list[str], Stamp]:
+    """(DDL statements in a stable order, its version tables) of one SQLite DB."""
     rows = con.execute(
         "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'"
     ).fetchall()
@@ -491,9 +633,13 @@ def sqlite_dump(con: sqlite3.Connection) -> tuple[list[str], list[str]]:
     # in set order, so sqlite_master's own order changes from run to run.
     kinds = ["table", "index", "view", "trigger"]
     rows.sort(key=lambda r: (kinds.index(r[0]), r[1]))
-    revs = [r[0] for r in con.execute("SELECT version_num FROM alembic_version ORDER BY 1")]
+    tables = {name for kind, name, _ in rows if kind == "table"}
+    revs = [r[0] for r in con.execute("SELECT version_num FROM alembic_version")] if "alembic_version" in tables else []
+    migrate = []
+    if "migrate_version" in tables:
+        migrate = con.execute("SELECT repository_id, repository_path, version FROM migrate_version").fetchall()
     ddl = [stable_sqlite_table(sql.strip()) if kind == "table" else sql.strip() for kind, _, sql in rows]
-    return ddl, revs
+    return ddl, Stamp.of(revs, migrate)
 
 
 def sqlite_tables(con: sqlite3.Connection) -> set[str]:
@@ -537,19 +683,42 @@ def alembic_insert(revs: list[str], quote: str) -> list[str]:
 # ---------------------------------------------------------------- one release
 
 
+# The front of an oslo.log line ("2026-12-06 12:54:32.840 20321 ERROR designate "), not the error.
+OSLO_LOG_PREFIX = re.compile(r"^\d{4}-\d\d-\d\d [\d:.]+ \d+ [A-Z]+ \S+ ")
+
+
 class ReleaseBuild:
     """One release: its venv, its sync runs, its dump files."""
 
-    def __init__(self, release: str, spec: dict, python: str, mariadb: MariaDB, postgres: PostgreSQL, work: Path):
+    def __init__(
+        self,
+        release: str,
+        spec: dict,
+        python: str,
+        mariadb: MariaDB,
+        postgres: PostgreSQL,
+        work: Path,
+        keep_venv: bool = False,
+    ):
         self.release, self.spec, self.mariadb, self.postgres = release, spec, mariadb, postgres
         self.revisions: dict[str, str] = spec.get("revisions", {})
+        # (package, dialect) -> why it is not built: declared in RELEASES, or (--keep-going) how it failed
+        self.skipped = {
+            **{(p, "postgresql"): why for p, why in spec.get("no_postgresql", {}).items()},
+            **{(p, d): why for p, dialects in spec.get("not_built", {}).items() for d, why in dialects.items()},
+        }
         wanted = spec.get("services")
-        self.services = [s for s in SERVICES if wanted is None or s.package in wanted]
+        self.services = [
+            s
+            for s in SERVICES
+            if (wanted is None or s.package in wanted) and not all((s.package, d) in self.skipped for d in DIALECTS)
+        ]
         for db in self.revisions:
             if not any(d.name == db and d.sync_to for s in self.services for d in s.databases):
                 raise BuildError(f"{release}: cannot stop {db} at a revision (no sync_to for it)")
         self.dir = work / release
-        self.dir.mkdir()
+        self.dir.mkdir(exist_ok=True)
+        self.keep_venv = keep_venv
         self.logfile = self.dir / "build.log"
         self.outdir = OUT_DIR / release
         # A fixed PYTHONHASHSEED removes one source of run-to-run noise (str-keyed set/dict
@@ -560,7 +729,7 @@ class ReleaseBuild:
         self.venv = self.dir / "venv"
         self.vpy = self.venv / "bin" / "python"
         self.versions: dict[str, str] = {}
-        self.heads: dict[str, list[str]] = {}
+        self.heads: dict[str, Stamp] = {}  # db -> its version tables, as the first dialect built left them
         self.how: dict[str, dict[str, str]] = {}
         self.tables: dict[str, dict[str, set[str]]] = {}  # db -> dialect -> table names
 
@@ -568,14 +737,18 @@ class ReleaseBuild:
 
     def install(self, upper: Path | None = None, freeze_new: bool = False) -> None:
         """The venv, under the vendored constraints; or, to (re)write them, under
-        openstack/requirements' whole upper-constraints file `upper` / under none (`freeze_new`)."""
+        openstack/requirements' whole upper-constraints file `upper` / under none (`freeze_new`).
+        A venv left by an earlier run with --work is used as it is."""
         req = REQ_DIR / self.spec["requirements"]
         constraints = CONSTRAINTS_DIR / f"{self.release}.txt"
         if upper is None and not freeze_new and not constraints.exists():
             raise BuildError(f"{self.release}: no {constraints.relative_to(ROOT)}; write it with --constraints-from")
-        run([self.python, "-m", "venv", str(self.venv)], self.logfile)
-        limit = [] if freeze_new else ["-c", str(upper or constraints)]
-        run([str(self.vpy), "-m", "pip", "install", "--quiet", *limit, "-r", str(req)], self.logfile)
+        if not self.vpy.exists():
+            run([self.python, "-m", "venv", str(self.venv)], self.logfile)
+            if self.spec.get("pip"):
+                run([str(self.vpy), "-m", "pip", "install", "--quiet", self.spec["pip"]], self.logfile)
+            limit = [] if freeze_new else ["-c", str(upper or constraints)]
+            run([str(self.vpy), "-m", "pip", "install", "--quiet", *limit, "-r", str(req)], self.logfile)
         run([str(self.vpy), "-m", "pip", "check"], self.logfile)  # a broken dependency set is not a real release
         freeze = run([str(self.vpy), "-m", "pip", "freeze"], self.logfile).splitlines()
         if upper is not None:
@@ -585,6 +758,9 @@ class ReleaseBuild:
         installed = {norm(name): v for name, _, v in (line.partition("==") for line in freeze if "==" in line)}
         for package in [s.package for s in self.services] + list(LIBRARIES):
             self.versions[package] = installed.get(norm(package), "?")
+        for package in OLD_LIBRARIES:  # only where the release uses it
+            if norm(package) in installed:
+                self.versions[package] = installed[norm(package)]
         out = run(
             [str(self.vpy), "-c", "import sys, sqlite3; print(sys.version.split()[0], sqlite3.sqlite_version)"],
             self.logfile,
@@ -628,31 +804,39 @@ class ReleaseBuild:
             )
         return f"Built with {service.name}'s own migrations ({self.describe(service)})."
 
+    def stamped(self, db: str, dialect: str, stamp: Stamp) -> None:
+        """Check that `db` ends at the same versions on every dialect; the first one built sets them."""
+        if not stamp.alembic and not stamp.migrate:
+            raise BuildError(f"{self.release} {db}: no alembic revision or migrate version recorded on {dialect}")
+        first = self.heads.setdefault(db, stamp)
+        if stamp != first:
+            raise BuildError(f"{self.release} {db}: {dialect} ends at {stamp}, another dialect at {first}")
+
     # --- SQLite
 
     def build_sqlite(self, service: Service) -> None:
         files = {d.name: self.dir / f"{d.name}.sqlite" for d in service.databases}
+        for file in files.values():
+            file.unlink(missing_ok=True)  # (a --work folder may hold an earlier run's)
         self.sync(service, {db: f"sqlite:///{p}" for db, p in files.items()}, "sqlite")
         how = self.how_built(service, "sqlite")
         for db, file in files.items():
             con = sqlite3.connect(file)
-            ddl, revs = sqlite_dump(con)
+            ddl, stamp = sqlite_dump(con)
             self.tables.setdefault(db, {})["sqlite"] = sqlite_tables(con)
             con.close()
-            if not revs:
-                raise BuildError(f"{self.release} {db}: no alembic revision recorded")
-            self.heads[db] = revs
+            self.stamped(db, "sqlite", stamp)
             self.how.setdefault(db, {})["sqlite"] = how
             path = self.outdir / f"{db}.sqlite.sql"
-            lines = header(db, self.release, f"SQLite ({len(ddl)} statements)", how, revs)
-            path.write_text(join_statements(lines, ddl + alembic_insert(revs, '"')))
+            lines = header(db, self.release, f"SQLite ({len(ddl)} statements)", how, stamp)
+            path.write_text(join_statements(lines, ddl + stamp.inserts('"')))
             # Reload check: a fresh DB loaded from the file must match the migrated one.
             fresh = sqlite3.connect(":memory:")
             for stmt in split_statements(path.read_text()):
                 fresh.execute(stmt)
             reloaded = sqlite_dump(fresh)
             fresh.close()
-            if reloaded != (ddl, revs):
+            if reloaded != (ddl, stamp):
                 raise BuildError(f"{path.name}: reloaded SQLite schema differs from the migrated one")
 
     # --- MariaDB
@@ -667,24 +851,19 @@ class ReleaseBuild:
             dump = mariadb_call(self.mariadb, self.vpy, self.logfile, db=name, dump=True)
             if dump["views"]:
                 raise BuildError(f"{self.release} {db}: views are not handled: {dump['views']}")
-            if dump["alembic"] != self.heads[db]:
-                raise BuildError(f"{self.release} {db}: MariaDB revisions {dump['alembic']} != SQLite {self.heads[db]}")
-            self.tables[db]["mysql"] = set(dump["tables"])
-            self.how[db]["mysql"] = how
+            stamp = Stamp.of(dump["alembic"], dump["migrate"])
+            self.stamped(db, "mysql", stamp)
+            self.tables.setdefault(db, {})["mysql"] = set(dump["tables"])
+            self.how.setdefault(db, {})["mysql"] = how
             ddl = mysql_statements(dump)
             lines = header(
                 db,
                 self.release,
                 f"MariaDB {self.mariadb.version} (SHOW CREATE TABLE, {len(ddl)} tables; secondary keys sorted by name)",
                 how,
-                dump["alembic"],
+                stamp,
             )
-            stmts = [
-                "SET FOREIGN_KEY_CHECKS=0",
-                *ddl,
-                "SET FOREIGN_KEY_CHECKS=1",
-                *alembic_insert(dump["alembic"], "`"),
-            ]
+            stmts = ["SET FOREIGN_KEY_CHECKS=0", *ddl, "SET FOREIGN_KEY_CHECKS=1", *stamp.inserts("`")]
             path = self.outdir / f"{db}.mysql.sql"
             path.write_text(join_statements(lines, stmts))
             # Reload check into a fresh database.
@@ -692,7 +871,7 @@ class ReleaseBuild:
             mariadb_fresh(self.mariadb, self.vpy, self.logfile, [check])
             mariadb_call(self.mariadb, self.vpy, self.logfile, db=check, exec=split_statements(path.read_text()))
             again = mariadb_call(self.mariadb, self.vpy, self.logfile, db=check, dump=True)
-            if mysql_statements(again) != ddl or again["alembic"] != dump["alembic"]:
+            if mysql_statements(again) != ddl or Stamp.of(again["alembic"], again["migrate"]) != stamp:
                 raise BuildError(f"{path.name}: reloaded MariaDB schema differs from the migrated one")
 
     # --- PostgreSQL
@@ -703,42 +882,43 @@ class ReleaseBuild:
         self.sync(service, {db: pg_url(self.postgres, n) for db, n in names.items()}, "postgresql")
         how = self.how_built(service, "postgresql")
         for db, name in names.items():
-            ddl, revs = pg_dump(self.postgres, self.logfile, name)
-            if revs != self.heads[db]:
-                raise BuildError(f"{self.release} {db}: PostgreSQL revisions {revs} != SQLite {self.heads[db]}")
-            self.tables[db]["postgresql"] = pg_tables(self.postgres, self.logfile, name)
-            self.how[db]["postgresql"] = how
+            ddl, stamp = pg_dump(self.postgres, self.logfile, name)
+            self.stamped(db, "postgresql", stamp)
+            self.tables.setdefault(db, {})["postgresql"] = pg_tables(self.postgres, self.logfile, name)
+            self.how.setdefault(db, {})["postgresql"] = how
             lines = header(
                 db,
                 self.release,
                 f"PostgreSQL {self.postgres.version} (pg_dump --schema-only --no-owner --no-privileges, "
                 f"{len(ddl)} statements, its session settings left out)",
                 how,
-                revs,
+                stamp,
             )
             path = self.outdir / f"{db}.postgresql.sql"
-            path.write_text(join_statements(lines, ddl + alembic_insert(revs, '"')))
+            path.write_text(join_statements(lines, ddl + stamp.inserts('"')))
             # Reload check into a fresh database (one transaction).
             check = f"reload_{name}"
             pg_fresh(self.postgres, self.logfile, [check])
             psql(self.postgres, self.logfile, check, "-1", "-f", str(path))
-            if pg_dump(self.postgres, self.logfile, check) != (ddl, revs):
+            if pg_dump(self.postgres, self.logfile, check) != (ddl, stamp):
                 raise BuildError(f"{path.name}: reloaded PostgreSQL schema differs from the migrated one")
 
     def table_differences(self) -> dict[str, dict[str, list[str]]]:
-        """Tables present in only one dialect.  Migrations create the same tables on both;
-        a models-built SQLite schema may lack some (e.g. neutron's bgp_* tables)."""
+        """Tables present in only one dialect.  Migrations create the same tables on every
+        dialect; a models-built SQLite schema may lack some (e.g. neutron's bgp_* tables)."""
         out = {}
         models_built = {d.name for s in self.services if s.sqlite_models for d in s.databases}
         for db, t in self.tables.items():
-            diff = {
-                "only_in_mysql": sorted(t["mysql"] - t["sqlite"]),
-                "only_in_sqlite": sorted(t["sqlite"] - t["mysql"]),
-            }
-            diff = {k: v for k, v in diff.items() if v}
+            diff = {}
+            if "mysql" in t and "sqlite" in t:
+                diff = {
+                    "only_in_mysql": sorted(t["mysql"] - t["sqlite"]),
+                    "only_in_sqlite": sorted(t["sqlite"] - t["mysql"]),
+                }
+                diff = {k: v for k, v in diff.items() if v}
             if diff and db not in models_built:
                 raise BuildError(f"{self.release} {db}: migrations built different tables per dialect: {diff}")
-            if "postgresql" in t and t["postgresql"] != t["mysql"]:  # both from the migrations
+            if "postgresql" in t and "mysql" in t and t["postgresql"] != t["mysql"]:  # both from the migrations
                 raise BuildError(
                     f"{self.release} {db}: PostgreSQL and MariaDB tables differ: {t['postgresql'] ^ t['mysql']}"
                 )
@@ -746,22 +926,36 @@ class ReleaseBuild:
                 out[db] = diff
         return out
 
-    def try_postgresql(self, service: Service) -> None:
-        """Run a service's migrations on PostgreSQL although RELEASES leaves it out there,
-        and log what happens (for its no_postgresql reason).  Nothing is shipped either way."""
+    def forget(self, service: Service, dialect: str) -> None:
+        """Leave no file and no record of a service's dialect that is not shipped."""
+        for d in service.databases:
+            (self.outdir / f"{d.name}.{dialect}.sql").unlink(missing_ok=True)
+            self.how.get(d.name, {}).pop(dialect, None)
+            self.tables.get(d.name, {}).pop(dialect, None)
+
+    def attempt(self, service: Service, dialect: str, build, keep_going: bool) -> str:
+        """Build one service on one dialect; with `keep_going`, a failure is said (its
+        last error line, which is returned) instead of ending the build."""
         try:
-            self.build_postgresql(service)
+            build(service)
         except BuildError as e:
+            if not keep_going:
+                raise
+            self.forget(service, dialect)
             errors = [line.strip() for line in str(e).splitlines() if re.search(r"(Error|Exception)\b", line)]
-            log(f"[{self.release}] {service.package} on PostgreSQL fails: {(errors or [str(e)])[-1]}")
-        else:
-            log(f"[{self.release}] {service.package} on PostgreSQL: migrations, dump and reload check pass")
-        for d in service.databases:  # not shipped: versions.json says why under not_built
-            self.how[d.name].pop("postgresql", None)
-            self.tables[d.name].pop("postgresql", None)
+            why = (errors or [str(e).splitlines()[0]])[-1]
+            why = OSLO_LOG_PREFIX.sub("", why)
+            log(f"[{self.release}] {service.package} on {dialect} fails: {why}")
+            return why
+        return ""
 
     def build(
-        self, built_on: str, upper: Path | None = None, freeze_new: bool = False, try_postgresql: tuple[str, ...] = ()
+        self,
+        built_on: str,
+        upper: Path | None = None,
+        freeze_new: bool = False,
+        try_: tuple[tuple[str, str], ...] = (),
+        keep_going: bool = False,
     ) -> dict:
         t = time.monotonic()
         self.install(upper, freeze_new)
@@ -771,37 +965,55 @@ class ReleaseBuild:
             f"Python {self.python_version})"
         )
         self.outdir.mkdir(parents=True, exist_ok=True)
-        no_pg = self.spec.get("no_postgresql", {})
-        builders = (("sqlite", self.build_sqlite), ("mysql", self.build_mysql), ("postgresql", self.build_postgresql))
-        for dialect, build in builders:
+        builders = {"mysql": self.build_mysql, "sqlite": self.build_sqlite, "postgresql": self.build_postgresql}
+        failed = {}
+        for dialect in BUILD_ORDER:
             for service in self.services:
-                if dialect == "postgresql" and service.package in no_pg:
-                    if service.package in try_postgresql:
-                        self.try_postgresql(service)
-                    for d in service.databases:
-                        (self.outdir / f"{d.name}.postgresql.sql").unlink(missing_ok=True)
+                if (service.package, dialect) in self.skipped:
+                    if (service.package, dialect) in try_:  # run it anyway, say how it goes, ship nothing
+                        why = self.attempt(service, dialect, builders[dialect], keep_going=True)
+                        if not why:
+                            log(
+                                f"[{self.release}] {service.package} on {dialect}: migrations, dump and reload check pass"
+                            )
+                    self.forget(service, dialect)
                     continue
                 t = time.monotonic()
-                build(service)
+                why = self.attempt(service, dialect, builders[dialect], keep_going)
+                if why:
+                    name, version = service.package, self.versions[service.package]
+                    failed[name, dialect] = f"{name} {version} fails on {DIALECT_NAME[dialect]} (tried): {why}"
+                    continue
                 log(
                     f"[{self.release}] {service.package} {dialect} sync + dump + reload check: "
                     f"{time.monotonic() - t:.1f}s"
                 )
-        shutil.rmtree(self.venv)  # ~0.7 GB each; the dumps are what is kept
+        if not self.keep_venv:
+            shutil.rmtree(self.venv)  # ~0.7 GB each; the dumps are what is kept
         ref, commit = self.spec["upper_constraints"] or (None, None)
-        not_built = {
-            d.name: {"postgresql": no_pg[s.package]} for s in self.services if s.package in no_pg for d in s.databases
-        }
-        return {
+        not_built: dict[str, dict[str, str]] = {}
+        for s in SERVICES:
+            for d in s.databases:
+                for dialect in DIALECTS:
+                    why = self.skipped.get((s.package, dialect)) or failed.get((s.package, dialect))
+                    if why:
+                        not_built.setdefault(d.name, {})[dialect] = why
+        result = {
             "packages": self.versions,
             "python": self.python_version,
             "sqlite": self.sqlite_version,
             "mariadb": self.mariadb.version,
             "postgresql": self.postgres.version,
             "built_by": "revision-sync" if self.revisions else "pip-release",
-            "how": self.how,
+            "how": {db: {d: how[d] for d in DIALECTS if d in how} for db, how in self.how.items()},
             "not_built": not_built,
-            "alembic_heads": self.heads,
+            "alembic_heads": {db: list(s.alembic) for db, s in self.heads.items() if s.alembic},
+        }
+        migrate = {db: [{"repository_id": r, "version": v} for r, _, v in s.migrate] for db, s in self.heads.items()}
+        if any(migrate.values()):  # the releases before alembic: sqlalchemy-migrate's migrate_version
+            result["migrate_versions"] = {db: rows for db, rows in migrate.items() if rows}
+        return {
+            **result,
             "table_differences": self.table_differences(),
             "built_on": built_on,
             "requirements": f"tools/schema-requirements/{self.spec['requirements']}",
@@ -840,14 +1052,31 @@ def main() -> int:
         help="for a release without upper-constraints: install unconstrained and freeze the result",
     )
     ap.add_argument(
-        "--try-postgresql",
+        "--try",
+        dest="tries",
         action="append",
         default=[],
-        metavar="PACKAGE",
-        help="run this service's migrations on PostgreSQL although RELEASES leaves it out, and say how it went",
+        metavar="PACKAGE:DIALECT",
+        help="run this service's migrations on this dialect (sqlite, mysql, postgresql) although RELEASES "
+        "leaves it out, and say how it went; nothing is shipped",
+    )
+    ap.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="when a service fails on a dialect, say why, record it under not_built and build the rest",
+    )
+    ap.add_argument(
+        "--work",
+        type=Path,
+        metavar="DIR",
+        help="keep each release's venv, logs and DB files in DIR/<release> (reused by the next run; delete it after)",
     )
     ap.add_argument("--keep-tmp", action="store_true", help="keep the temp dir (DB files, logs)")
     args = ap.parse_args()
+    tries = tuple(tuple(t.split(":", 1)) for t in args.tries)
+    if any(len(t) != 2 or t[1] not in DIALECTS for t in tries):
+        print(f"error: --try takes PACKAGE:DIALECT, the dialect one of {', '.join(DIALECTS)}", file=sys.stderr)
+        return 2
 
     for tool in ("mariadbd", "mariadb-install-db"):
         if shutil.which(tool) is None:
@@ -883,10 +1112,9 @@ def main() -> int:
             t = time.monotonic()
             spec = RELEASES[release]
             python = args.python or find_python(spec["python"])
-            build = ReleaseBuild(release, spec, python, mariadb, postgres, work)
+            build = ReleaseBuild(release, spec, python, mariadb, postgres, args.work or work, keep_venv=bool(args.work))
             record(
-                release,
-                build.build(built_on, args.constraints_from, args.freeze_constraints, tuple(args.try_postgresql)),
+                release, build.build(built_on, args.constraints_from, args.freeze_constraints, tries, args.keep_going)
             )
             log(f"[{release}] done in {time.monotonic() - t:.1f}s")
     except (BuildError, MariaDBError, PostgreSQLError) as e:

@@ -2,6 +2,7 @@
 finder and the PostgreSQL dump (against a real server)."""
 
 import importlib.util
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -72,11 +73,62 @@ def test_postgresql_dump_reloads_identically(postgres_server, tmp_path):
         "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY); "
         "INSERT INTO alembic_version VALUES ('abc')",
     )
-    ddl, revs = bs.pg_dump(postgres_server, log, "b_src")
-    assert revs == ["abc"]
+    ddl, stamp = bs.pg_dump(postgres_server, log, "b_src")
+    assert stamp == bs.Stamp(("abc",))
     assert not any(s.startswith(("SET ", "SELECT pg_catalog.set_config", "\\")) for s in ddl)
     assert any(s.startswith("CREATE TYPE public.mood AS ENUM") for s in ddl)
-    text = bs.join_statements(["header"], ddl + bs.alembic_insert(revs, '"'))
+    text = bs.join_statements(["header"], ddl + stamp.inserts('"'))
     for stmt in bs.split_statements(text):
         bs.psql(postgres_server, log, "b_copy", "-c", stmt)
-    assert bs.pg_dump(postgres_server, log, "b_copy") == (ddl, revs)
+    assert bs.pg_dump(postgres_server, log, "b_copy") == (ddl, stamp)
+
+
+VENV_REPO = "/tmp/osfsck-schemas-x/train/venv/lib/python3.7/site-packages/nova/db/sqlalchemy/migrate_repo"
+
+
+def test_a_migrate_version_row_keeps_the_repository_not_the_build_venv():
+    """sqlalchemy-migrate stores its repository's absolute path: the build's throw-away venv,
+    which is no schema and names this machine; the part below site-packages is kept."""
+    stamp = bs.Stamp.of([], [("nova", VENV_REPO, "402")])
+    assert stamp.migrate == (("nova", "nova/db/sqlalchemy/migrate_repo", 402),)
+    assert stamp.inserts("`") == [
+        "INSERT INTO `migrate_version` (`repository_id`, `repository_path`, `version`) "
+        "VALUES ('nova', 'nova/db/sqlalchemy/migrate_repo', 402)"
+    ]
+    assert (
+        bs.header("nova", "train", "SQLite", "how", stamp)[2]
+        == "sqlalchemy-migrate version (migrate_version): nova 402"
+    )
+
+
+def test_an_alembic_stamp_writes_what_it_always_wrote():
+    """The releases built before migrate_version was read keep byte-identical files."""
+    stamp = bs.Stamp.of(["c7f8d9e0f1a2", "5c85685d616d"], [])
+    assert bs.header("neutron", "2026.2", "x", "how", stamp)[2] == "alembic revisions: 5c85685d616d c7f8d9e0f1a2"
+    assert stamp.inserts('"') == bs.alembic_insert(["5c85685d616d", "c7f8d9e0f1a2"], '"')
+
+
+def test_a_sqlite_dump_with_migrate_version_reloads_identically():
+    src = sqlite3.connect(":memory:")
+    src.executescript(
+        "CREATE TABLE migrate_version (repository_id VARCHAR(250) NOT NULL, repository_path TEXT, "
+        "version INTEGER, PRIMARY KEY (repository_id));"
+        f"INSERT INTO migrate_version VALUES ('cinder', '{VENV_REPO.replace('nova', 'cinder')}', 132);"
+        "CREATE TABLE volumes (id VARCHAR(36) NOT NULL, PRIMARY KEY (id));"
+    )
+    ddl, stamp = bs.sqlite_dump(src)
+    assert stamp == bs.Stamp((), (("cinder", "cinder/db/sqlalchemy/migrate_repo", 132),))
+    copy = sqlite3.connect(":memory:")
+    for stmt in bs.split_statements(bs.join_statements(["header"], ddl + stamp.inserts('"'))):
+        copy.execute(stmt)
+    assert bs.sqlite_dump(copy) == (ddl, stamp)
+
+
+def test_a_database_with_no_version_row_is_not_shipped():
+    build = bs.ReleaseBuild.__new__(bs.ReleaseBuild)
+    build.release, build.heads = "train", {}
+    with pytest.raises(bs.BuildError, match="no alembic revision or migrate version"):
+        build.stamped("nova", "mysql", bs.Stamp())
+    build.stamped("nova", "mysql", bs.Stamp.of([], [("nova", VENV_REPO, 402)]))
+    with pytest.raises(bs.BuildError, match="sqlite ends at"):  # every dialect ends where MariaDB did
+        build.stamped("nova", "sqlite", bs.Stamp.of([], [("nova", VENV_REPO, 401)]))

@@ -15,10 +15,17 @@ listed in versions.json under ``table_differences``); and Neutron dropped Postgr
 so from that release on there is no ``neutron.postgresql.sql`` (versions.json: ``not_built``).
 
 ``versions.json`` says how each release was built (package versions, Python, upper-constraints,
-alembic heads, method, pins).
+alembic heads, method, pins), and per database and dialect why a file is missing (``not_built``).
+
+The series before 2023.1 (``zed`` back to ``train``, and ``queens`` for Nova only) are stored
+too, named as ``osfsck.model.releases`` orders them.  Nova and Cinder up to Wallaby and
+Designate up to Yoga predate alembic: their files end with the INSERT of their
+``migrate_version`` row (sqlalchemy-migrate's), and versions.json lists them under
+``migrate_versions``.  The lab builds clouds of ``releases()`` only (``LAB_OLDEST`` on): it
+writes the newer releases' rows, which older schemas lack columns for.
 
 File format: one statement per ``;`` at the end of a line; lines starting with ``--`` are
-comments.  Each file ends with the INSERT of its ``alembic_version`` row(s), so a database
+comments.  Each file ends with the INSERT of its version table's row(s), so a database
 loaded from it carries the real revision(s); neutron has two (its expand and contract heads).
 """
 
@@ -37,14 +44,25 @@ def _root():
     return resources.files(__name__)
 
 
-def releases() -> list[str]:
-    """Release names with schemas, newest first, e.g. ``['2026.2', ..., '2023.1']``."""
+# The oldest release the lab builds clouds of: its rows are the shape of the newest
+# releases, which every schema from 2023.1 on takes (lab database.ADDED_IN leaves out the
+# columns added since); the older schemas are stored for osfsck's own tests.
+LAB_OLDEST = "2023.1"
+
+
+def stored_releases() -> list[str]:
+    """Every release with schemas, newest first, e.g. ``['2026.2', ..., 'zed', ..., 'queens']``."""
     found = [
         p.name
         for p in _root().iterdir()
-        if p.is_dir() and order.is_release(p.name) and p.joinpath("nova.sqlite.sql").is_file()
+        if p.is_dir() and order.is_release(p.name) and any(p.joinpath(f"nova.{d}.sql").is_file() for d in DIALECTS)
     ]
     return order.newest_first(found)
+
+
+def releases() -> list[str]:
+    """The releases the lab builds clouds of, newest first, e.g. ``['2026.2', ..., '2023.1']``."""
+    return [r for r in stored_releases() if order.at_least(r, LAB_OLDEST)]
 
 
 def versions() -> dict:
@@ -76,5 +94,5 @@ def ddl_statements(release: str, db: str, dialect: str) -> list[str]:
         raise ValueError(f"unknown dialect {dialect!r}; expected one of {DIALECTS}")
     path = _root().joinpath(release, f"{db}.{dialect}.sql")
     if not path.is_file():
-        raise LookupError(f"no {dialect} schema for {db} in release {release}; have {releases()}")
+        raise LookupError(f"no {dialect} schema for {db} in release {release}; have {stored_releases()}")
     return split_statements(path.read_text(encoding="utf-8"))
