@@ -24,6 +24,7 @@ from osfsck.config.service import (
     API_KEYS,
     conf_database,
     conf_keys,
+    conf_option,
     database,
     service_api,
     service_conf,
@@ -186,13 +187,10 @@ def _quota_driver(t: dict, where: str, base: Path) -> str | None:
     if "quota_driver" in t:
         return text(t, "quota_driver", where, "").strip()
     conf = service_conf(t, "neutron_conf", where, base)
-    if conf is None:
+    found = conf_option(conf, "quotas", "quota_driver") if conf is not None else None
+    if found is None:
         return None
-    try:
-        found = conf.get("quotas", "quota_driver")
-    except ConfigError as e:
-        raise ConfigError(f"{conf.where}: {e}") from None
-    return found.text.strip() or None if found is not None else None
+    return found.text.strip() or None
 
 
 _URI_EXAMPLE = "qemu+ssh://{host}/system"

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from osfsck.config.clouds import from_clouds_yaml
 from osfsck.config.common import ConfigError, Database
-from osfsck.config.oslo_conf import ServiceConf, read_service_conf
+from osfsck.config.oslo_conf import ServiceConf, Value, read_service_conf
 from osfsck.config.values import (
     database_url,
     duration,
@@ -72,13 +72,19 @@ def service_conf(t: dict, conf_key: str, where: str, base: Path) -> ServiceConf 
     return read_service_conf(files, folders, f"{where}.{conf_key}", f"{where}.{conf_key}_dir")
 
 
+def conf_option(conf: ServiceConf, section: str, key: str) -> Value | None:
+    """`[section] key` of a service's config files (None when unset); an error names the
+    osfsck.toml key that named the files."""
+    try:
+        return conf.get(section, key)
+    except ConfigError as e:
+        raise ConfigError(f"{conf.where}: {e}") from None
+
+
 def conf_database(conf: ServiceConf, section: str, required: bool = True) -> Database | None:
     """The `[section] connection` URL of a service's config files."""
     where = conf.where
-    try:
-        found = conf.get(section, "connection")
-    except ConfigError as e:
-        raise ConfigError(f"{where}: {e}") from None
+    found = conf_option(conf, section, "connection")
     if found is None or not found.text.strip():
         if required:
             read = ", ".join(conf.files) if conf.files else "no file (the folders hold no *.conf)"
