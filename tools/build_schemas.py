@@ -205,8 +205,11 @@ DESIGNATE_MIGRATE_NO_PG = {
 QUEENS_ONLY_NOVA = "not built: Queens is built for Nova only (issue 21 goes back to Train, and to Queens for Nova)"
 QUEENS_NOT_BUILT = {
     "nova": {
-        "sqlite": "TODO",
-        "postgresql": "TODO",
+        "sqlite": "nova 17.0.13's sqlalchemy-migrate migrations (sqlalchemy-migrate 0.11.0) fail on SQLite 3.40.1: "
+        "216_havana's _create_shadow_tables raises NoSuchTableError: migration_tmp",
+        "postgresql": "SQLAlchemy 1.2.1 (Queens' upper-constraints) reflects CHECK constraints through "
+        "pg_constraint.consrc, which PostgreSQL 12 removed: nova-manage api_db sync fails on PostgreSQL 15 "
+        "(column cons.consrc does not exist)",
     },
     "cinder": dict.fromkeys(DIALECTS, QUEENS_ONLY_NOVA),
     "neutron": dict.fromkeys(DIALECTS, QUEENS_ONLY_NOVA),
@@ -331,10 +334,11 @@ RELEASES: dict[str, dict] = {
 }
 CONSTRAINTS_DIR = REQ_DIR / "constraints"
 
-# Packages whose versions shape the DDL, besides the services; recorded in versions.json.
+# Packages whose versions shape the DDL, besides the services; recorded in versions.json
+# where the release installs them.
 # neutron-lib: neutron's models (its SQLite schema) are partly defined there.
 LIBRARIES = ("neutron-lib", "SQLAlchemy", "alembic", "oslo.db", "PyMySQL", "psycopg2-binary")
-# The same, recorded only where installed: the releases before alembic migrate with it.
+# The same, for the releases before alembic, which migrate with it.
 OLD_LIBRARIES = ("sqlalchemy-migrate",)
 
 
@@ -756,9 +760,9 @@ class ReleaseBuild:
         elif freeze_new:
             freeze_constraints(self.release, freeze)
         installed = {norm(name): v for name, _, v in (line.partition("==") for line in freeze if "==" in line)}
-        for package in [s.package for s in self.services] + list(LIBRARIES):
+        for package in [s.package for s in self.services]:
             self.versions[package] = installed.get(norm(package), "?")
-        for package in OLD_LIBRARIES:  # only where the release uses it
+        for package in LIBRARIES + OLD_LIBRARIES:  # where installed (Queens' Nova alone has no neutron-lib)
             if norm(package) in installed:
                 self.versions[package] = installed[norm(package)]
         out = run(
