@@ -201,6 +201,16 @@ DESIGNATE_MIGRATE_NO_PG = {
         "(CompileError: PostgreSQL ENUM type requires a name)"
     }
 }
+# The series before 2023.1: their designate migrations run on utf8mb4 too, but kolla-ansible of those releases ran MariaDB with character-set-server = utf8, so
+# that is what their clouds have (the table charsets of Zed's alembic migrations follow it).
+DESIGNATE_UTF8_KOLLA = {
+    "designate": (
+        "utf8",
+        "kolla-ansible (Train to 2023.1) runs MariaDB with character-set-server = utf8 "
+        "(ansible/roles/mariadb/templates/galera.cnf.j2), so clouds of these releases have a utf8 designate "
+        "database; designate's migrations also run on utf8mb4 (tried: Yoga's 14.0.4, Zed's 15.0.2)",
+    )
+}
 # Queens: Nova only, on MariaDB (issue 21: back to Train, or to Queens for Nova).
 QUEENS_ONLY_NOVA = "not built: Queens is built for Nova only (issue 21 goes back to Train, and to Queens for Nova)"
 QUEENS_NOT_BUILT = {
@@ -275,48 +285,48 @@ RELEASES: dict[str, dict] = {
         "python": "3.9",
         "requirements": "zed.txt",
         "upper_constraints": ("zed-eom", "9c379d80fceba448eebe6c3121184435b49c48ec"),
-        "mysql_charset": DESIGNATE_UTF8,
+        "mysql_charset": DESIGNATE_UTF8_KOLLA,
     },
     "yoga": {
         "python": "3.8",
         "requirements": "yoga.txt",
         "upper_constraints": ("yoga-eom", "7708c793ab67cd579f3576196a3b510e6c226996"),
-        "mysql_charset": DESIGNATE_UTF8,
+        "mysql_charset": DESIGNATE_UTF8_KOLLA,
         "not_built": DESIGNATE_MIGRATE_NO_PG,
     },
     "xena": {
         "python": "3.8",
         "requirements": "xena.txt",
         "upper_constraints": ("xena-eol", "b53e02c75bd4f5e7802a076e204defba924ef300"),
-        "mysql_charset": DESIGNATE_UTF8,
+        "mysql_charset": DESIGNATE_UTF8_KOLLA,
         "not_built": DESIGNATE_MIGRATE_NO_PG,
     },
     "wallaby": {
         "python": "3.8",
         "requirements": "wallaby.txt",
         "upper_constraints": ("wallaby-eol", "7e8c973dce0b460d62c7c4a5041cacace670d99e"),
-        "mysql_charset": DESIGNATE_UTF8,
+        "mysql_charset": DESIGNATE_UTF8_KOLLA,
         "not_built": DESIGNATE_MIGRATE_NO_PG,
     },
     "victoria": {
         "python": "3.8",
         "requirements": "victoria.txt",
         "upper_constraints": ("victoria-eol", "b5edee25cbc19763b08dc3f7f2e3ef1127e8ff5d"),
-        "mysql_charset": DESIGNATE_UTF8,
+        "mysql_charset": DESIGNATE_UTF8_KOLLA,
         "not_built": DESIGNATE_MIGRATE_NO_PG,
     },
     "ussuri": {
         "python": "3.7",
         "requirements": "ussuri.txt",
         "upper_constraints": ("ussuri-eol", "02ef245c6ee3d16c2982abf4b9e1ad4b929cf340"),
-        "mysql_charset": DESIGNATE_UTF8,
+        "mysql_charset": DESIGNATE_UTF8_KOLLA,
         "not_built": DESIGNATE_MIGRATE_NO_PG,
     },
     "train": {
         "python": "3.7",
         "requirements": "train.txt",
         "upper_constraints": ("train-eol", "c5e371c0153b5d22200c810d1c84e88d6df9f072"),
-        "mysql_charset": DESIGNATE_UTF8,
+        "mysql_charset": DESIGNATE_UTF8_KOLLA,
         "not_built": DESIGNATE_MIGRATE_NO_PG,
     },
     "queens": {
