@@ -201,12 +201,25 @@ DESIGNATE_MIGRATE_NO_PG = {
         "(CompileError: PostgreSQL ENUM type requires a name)"
     }
 }
+# The series before 2023.1: their designate migrations run on utf8mb4 too, but kolla-ansible of those releases ran MariaDB with character-set-server = utf8, so
+# that is what their clouds have (the table charsets of Zed's alembic migrations follow it).
+DESIGNATE_UTF8_KOLLA = {
+    "designate": (
+        "utf8",
+        "kolla-ansible (Train to 2023.1) runs MariaDB with character-set-server = utf8 "
+        "(ansible/roles/mariadb/templates/galera.cnf.j2), so clouds of these releases have a utf8 designate "
+        "database; designate's migrations also run on utf8mb4 (tried: Yoga's 14.0.4, Zed's 15.0.2)",
+    )
+}
 # Queens: Nova only, on MariaDB (issue 21: back to Train, or to Queens for Nova).
 QUEENS_ONLY_NOVA = "not built: Queens is built for Nova only (issue 21 goes back to Train, and to Queens for Nova)"
 QUEENS_NOT_BUILT = {
     "nova": {
-        "sqlite": "TODO",
-        "postgresql": "TODO",
+        "sqlite": "nova 17.0.13's sqlalchemy-migrate migrations (sqlalchemy-migrate 0.11.0) fail on SQLite 3.40.1: "
+        "216_havana's _create_shadow_tables raises NoSuchTableError: migration_tmp",
+        "postgresql": "SQLAlchemy 1.2.1 (Queens' upper-constraints) reflects CHECK constraints through "
+        "pg_constraint.consrc, which PostgreSQL 12 removed: nova-manage api_db sync fails on PostgreSQL 15 "
+        "(column cons.consrc does not exist)",
     },
     "cinder": dict.fromkeys(DIALECTS, QUEENS_ONLY_NOVA),
     "neutron": dict.fromkeys(DIALECTS, QUEENS_ONLY_NOVA),
@@ -272,48 +285,48 @@ RELEASES: dict[str, dict] = {
         "python": "3.9",
         "requirements": "zed.txt",
         "upper_constraints": ("zed-eom", "9c379d80fceba448eebe6c3121184435b49c48ec"),
-        "mysql_charset": DESIGNATE_UTF8,
+        "mysql_charset": DESIGNATE_UTF8_KOLLA,
     },
     "yoga": {
         "python": "3.8",
         "requirements": "yoga.txt",
         "upper_constraints": ("yoga-eom", "7708c793ab67cd579f3576196a3b510e6c226996"),
-        "mysql_charset": DESIGNATE_UTF8,
+        "mysql_charset": DESIGNATE_UTF8_KOLLA,
         "not_built": DESIGNATE_MIGRATE_NO_PG,
     },
     "xena": {
         "python": "3.8",
         "requirements": "xena.txt",
         "upper_constraints": ("xena-eol", "b53e02c75bd4f5e7802a076e204defba924ef300"),
-        "mysql_charset": DESIGNATE_UTF8,
+        "mysql_charset": DESIGNATE_UTF8_KOLLA,
         "not_built": DESIGNATE_MIGRATE_NO_PG,
     },
     "wallaby": {
         "python": "3.8",
         "requirements": "wallaby.txt",
         "upper_constraints": ("wallaby-eol", "7e8c973dce0b460d62c7c4a5041cacace670d99e"),
-        "mysql_charset": DESIGNATE_UTF8,
+        "mysql_charset": DESIGNATE_UTF8_KOLLA,
         "not_built": DESIGNATE_MIGRATE_NO_PG,
     },
     "victoria": {
         "python": "3.8",
         "requirements": "victoria.txt",
         "upper_constraints": ("victoria-eol", "b5edee25cbc19763b08dc3f7f2e3ef1127e8ff5d"),
-        "mysql_charset": DESIGNATE_UTF8,
+        "mysql_charset": DESIGNATE_UTF8_KOLLA,
         "not_built": DESIGNATE_MIGRATE_NO_PG,
     },
     "ussuri": {
         "python": "3.7",
         "requirements": "ussuri.txt",
         "upper_constraints": ("ussuri-eol", "02ef245c6ee3d16c2982abf4b9e1ad4b929cf340"),
-        "mysql_charset": DESIGNATE_UTF8,
+        "mysql_charset": DESIGNATE_UTF8_KOLLA,
         "not_built": DESIGNATE_MIGRATE_NO_PG,
     },
     "train": {
         "python": "3.7",
         "requirements": "train.txt",
         "upper_constraints": ("train-eol", "c5e371c0153b5d22200c810d1c84e88d6df9f072"),
-        "mysql_charset": DESIGNATE_UTF8,
+        "mysql_charset": DESIGNATE_UTF8_KOLLA,
         "not_built": DESIGNATE_MIGRATE_NO_PG,
     },
     "queens": {
@@ -331,10 +344,11 @@ RELEASES: dict[str, dict] = {
 }
 CONSTRAINTS_DIR = REQ_DIR / "constraints"
 
-# Packages whose versions shape the DDL, besides the services; recorded in versions.json.
+# Packages whose versions shape the DDL, besides the services; recorded in versions.json
+# where the release installs them.
 # neutron-lib: neutron's models (its SQLite schema) are partly defined there.
 LIBRARIES = ("neutron-lib", "SQLAlchemy", "alembic", "oslo.db", "PyMySQL", "psycopg2-binary")
-# The same, recorded only where installed: the releases before alembic migrate with it.
+# The same, for the releases before alembic, which migrate with it.
 OLD_LIBRARIES = ("sqlalchemy-migrate",)
 
 
@@ -756,9 +770,9 @@ class ReleaseBuild:
         elif freeze_new:
             freeze_constraints(self.release, freeze)
         installed = {norm(name): v for name, _, v in (line.partition("==") for line in freeze if "==" in line)}
-        for package in [s.package for s in self.services] + list(LIBRARIES):
+        for package in [s.package for s in self.services]:
             self.versions[package] = installed.get(norm(package), "?")
-        for package in OLD_LIBRARIES:  # only where the release uses it
+        for package in LIBRARIES + OLD_LIBRARIES:  # where installed (Queens' Nova alone has no neutron-lib)
             if norm(package) in installed:
                 self.versions[package] = installed[norm(package)]
         out = run(
