@@ -22,4 +22,5 @@ def pg_db(postgres_server):
         database.create(url, db, release)
         return url
 
-    return make
+    yield make
+    pg.drop_databases(postgres_server, prefix)

@@ -22,7 +22,7 @@ from osfsck.sources.nova_db import NovaDatabaseSource
 from osfsck.sources.placement_db import PlacementDatabaseSource
 from osfsck_lab import build, database, schemas, services, volumes
 from tests.sources.db_fixture import fixture, load
-from tests.support.pg import on_postgresql
+from tests.support.pg import drop_databases, on_postgresql
 
 pytestmark = pytest.mark.integration
 
@@ -104,3 +104,4 @@ def test_postgresql_gives_the_facts_sqlite_gives(release, postgres_server, tmp_p
     assert all(pg[kind] for kind in ("nova.instance", "cinder.volume", "placement.allocation")), sorted(pg)
     assert ("neutron.port" in pg) == on_postgresql(release, "neutron")
     assert bool(pg.get("designate.record")) == on_postgresql(release, "designate")
+    drop_databases(postgres_server, prefix)

@@ -33,10 +33,13 @@ def mariadb(tmp_path_factory):
 def new_db(request, tmp_path):
     """name -> the URL of a new database of that name on the backend under test."""
     if request.param == "sqlite":
-        return lambda name: f"sqlite:///{tmp_path / name}.sqlite"
+        yield lambda name: f"sqlite:///{tmp_path / name}.sqlite"
+        return
     server = request.getfixturevalue("mariadb" if request.param == "mariadb" else "postgres_server")
     prefix = f"r{secrets.token_hex(4)}"
-    return lambda name: f"{server.url}{prefix}_{name}"
+    yield lambda name: f"{server.url}{prefix}_{name}"
+    if request.param == "postgresql":
+        pg.drop_databases(server, prefix)
 
 
 def pytest_collection_modifyitems(config, items):
