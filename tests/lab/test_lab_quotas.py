@@ -12,6 +12,7 @@ from osfsck.checks.quotas.quota_usage_drift import QuotaUsageDrift
 from osfsck.config.settings import CinderSettings, Database, NeutronSettings
 from osfsck.model.facts.quota import CinderQuotaUsage, NeutronQuotaUsage
 from osfsck.model.snapshot import Snapshot
+from osfsck.rules.neutron_quota import LEGACY_DRIVER
 from osfsck.sources.cinder_db import CinderDatabaseSource
 from osfsck.sources.neutron_db import NeutronDatabaseSource
 from osfsck_lab import build, database, quotas, schemas
@@ -56,7 +57,8 @@ def test_checks_on_the_written_databases_find_exactly_the_quota_truth(tmp_path, 
     snap = Snapshot(taken_at=NOW + dt.timedelta(minutes=3))  # checked a few minutes after the build
     for src in (
         CinderDatabaseSource(CinderSettings(database=Database(urls["cinder"]))),
-        NeutronDatabaseSource(NeutronSettings(database=Database(urls["neutron"]))),
+        # the lab's neutron-server runs the legacy driver, the one that reads these rows
+        NeutronDatabaseSource(NeutronSettings(database=Database(urls["neutron"]), quota_driver=LEGACY_DRIVER)),
     ):
         statuses = src.collect(set(src.provides), snap, snap)
         assert all(s.status == "ok" for s in statuses), statuses

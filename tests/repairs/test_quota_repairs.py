@@ -21,6 +21,7 @@ from osfsck.model.snapshot import Snapshot
 from osfsck.repairs.base import RepairError
 from osfsck.repairs.quotas.reservations import DeleteExpiredReservations
 from osfsck.repairs.quotas.usage import RecomputeQuotaUsage
+from osfsck.rules.neutron_quota import LEGACY_DRIVER
 from osfsck.sources.cinder_db import CinderDatabaseSource
 from osfsck.sources.neutron_db import NeutronDatabaseSource
 from osfsck_lab import database, schemas
@@ -211,7 +212,10 @@ def read(cinder_url: str | None = None, neutron_url: str | None = None) -> Snaps
     if cinder_url:
         sources.append(CinderDatabaseSource(CinderSettings(database=Database(cinder_url))))
     if neutron_url:
-        sources.append(NeutronDatabaseSource(NeutronSettings(database=Database(neutron_url))))
+        # these rows are Neutron's legacy driver's, the one that reads them (rules/neutron_quota.py)
+        sources.append(
+            NeutronDatabaseSource(NeutronSettings(database=Database(neutron_url), quota_driver=LEGACY_DRIVER))
+        )
     for src in sources:
         assert all(s.status == "ok" for s in src.collect(set(src.provides), snap, snap))
     return snap
@@ -229,7 +233,9 @@ def ctx_for(cinder_url=None, neutron_url=None) -> RepairContext:
     return RepairContext(
         Settings(
             cinder=CinderSettings(database=Database(cinder_url) if cinder_url else None),
-            neutron=NeutronSettings(database=Database(neutron_url) if neutron_url else None),
+            neutron=NeutronSettings(
+                database=Database(neutron_url) if neutron_url else None, quota_driver=LEGACY_DRIVER
+            ),
         ),
         None,
     )
