@@ -305,7 +305,7 @@ def write(c: Cloud, urls: dict, release: str) -> None:
     database.insert_rows(
         url,
         "consumers",
-        [
+        (
             {
                 "uuid": u,
                 "project_id": projects[k["project"]],
@@ -316,12 +316,12 @@ def write(c: Cloud, urls: dict, release: str) -> None:
                 "updated_at": k["last"],
             }
             for u, k in st.consumers.items()
-        ],
+        ),
     )
     database.insert_rows(
         url,
         "allocations",
-        [
+        (
             {
                 "resource_provider_id": rp_ids[rp],
                 "consumer_id": u,
@@ -331,7 +331,7 @@ def write(c: Cloud, urls: dict, release: str) -> None:
             }
             for u, allocs in st.allocations.items()
             for rp, rc, n in allocs
-        ],
+        ),
     )
     for n, (cell, name, uuid) in enumerate(st.retired_nodes, 100001):
         # the compute node Nova deleted (soft: deleted = id) while its provider stayed
