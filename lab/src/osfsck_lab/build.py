@@ -153,12 +153,13 @@ def _build(
         "services": running,
     }
     _write_lab(out, lab)
+    instances, archived = cloud.counts()
     return {
         "dir": str(out),
         "hosts": len(cloud.hosts),
         "faults": len(truth),
-        "instances": sum(len(v) for v in cloud.instances.values()),
-        "archived": sum(len(v) for v in cloud.shadow.values()),
+        "instances": instances,
+        "archived": archived,
         "volumes": len(cloud.volumes),
         "attachments": sum(1 for a in cloud.attachments if not a["deleted"]),
     }
@@ -222,12 +223,10 @@ def _write_databases(c: Cloud, out: Path, db_url: str | None, prefix: str, relea
     for cell, _ in c.cells:
         url = urls[f"nova_{cell}"]
         database.create(url, "nova", release)
-        database.insert_rows(
-            url, "instances", [nova_rows.instance_row(c, r, on_disk) for r in c.instances.get(cell, [])]
-        )
-        database.insert_rows(
-            url, "shadow_instances", [nova_rows.instance_row(c, r, on_disk) for r in c.shadow.get(cell, [])]
-        )
+        for name, rows in (("instances", c.instance_rows(cell)), ("shadow_instances", c.shadow_rows(cell))):
+            database.insert_rows(
+                url, name, (nova_rows.instance_row(c, r, on_disk) for r in rows), nova_rows.WRITTEN_COLUMNS
+            )
         database.insert_rows(url, "instance_info_caches", network.cache_rows(c, cell))
         database.insert_rows(url, "migrations", c.migrations.get(cell, []))
         database.insert_rows(url, "block_device_mapping", c.bdms.get(cell, []))

@@ -24,7 +24,9 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 
 from osfsck_lab.cloud import Cloud
 
@@ -449,12 +451,12 @@ def cache(c: Cloud, n: Network, cell: str, row: dict, ports: list[dict], *, gone
     )
 
 
-def cache_rows(c: Cloud, cell: str) -> list[dict]:
+def cache_rows(c: Cloud, cell: str) -> Iterator[dict]:
     """The cell's `instance_info_caches`: the live instances' and, soft-deleted with them by
     instance_destroy (deleted = the row's id), a deleted instance's, emptied by
     deallocate_for_instance before the destroy (nova/network/neutron.py)."""
-    rows = list(c.net.caches.get(cell, [])) if c.net else []
-    rows += [
+    live = c.net.caches.get(cell, []) if c.net else []
+    deleted = (
         {
             "instance_uuid": r["uuid"],
             "network_info": "[]",
@@ -463,10 +465,11 @@ def cache_rows(c: Cloud, cell: str) -> list[dict]:
             "deleted_at": r["deleted_at"],
             "deleted": True,
         }
-        for r in c.instances.get(cell, [])
+        for r in c.instance_rows(cell)
         if r["deleted"]
-    ]
-    return [{**r, "id": i, "deleted": i if r["deleted"] else 0} for i, r in enumerate(rows, 1)]
+    )
+    for i, r in enumerate(chain(live, deleted), 1):
+        yield {**r, "id": i, "deleted": i if r["deleted"] else 0, "deleted_at": r.get("deleted_at")}
 
 
 def populate(c: Cloud) -> None:

@@ -203,7 +203,8 @@ def near_misses(c: Cloud) -> None:
     )
     _hold(st, row["uuid"], h1, row, CONSUMER_INSTANCE, row["created_at"])
     c.ripens_stuck_build(row, "build scheduled, host not yet set, allocation claimed")
-    # a build request just scheduled: allocated, not yet an instance in any cell
+    # a build request just scheduled: allocated, not yet an instance in any cell (the past's
+    # deleted instances, not held, are none of the build requests the faults made)
     known = {r["uuid"] for rows in c.instances.values() for r in rows}
     for b in c.build_requests:
         if b["instance_uuid"] not in known and c.now - b["created_at"] < dt.timedelta(minutes=5):

@@ -17,6 +17,7 @@ import json
 import sys
 import time
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from pathlib import Path
 
 from sqlalchemy import column, create_engine, table, update
@@ -215,18 +216,16 @@ def write(c: Cloud, urls: dict) -> None:
             {"host": host, "binary": "nova-compute"},
             {"updated_at": seen, "last_seen_up": seen},
         )
-    # every instance's past actions first: the current one of an instance is its last
-    by_cell: dict[str, list] = {cell: instance_actions.history(c, cell) for cell, _ in c.cells}
-    for cell, action, events in s.actions:
-        by_cell[cell].append((action, events))
-    for cell, items in by_cell.items():
-        url = urls[f"nova_{cell}"]
-        database.insert_rows(url, "instance_actions", [{"id": i, **a} for i, (a, _) in enumerate(items, 1)])
-        database.insert_rows(
-            url,
-            "instance_actions_events",
-            [{"action_id": i, **e} for i, (_, events) in enumerate(items, 1) for e in events],
-        )
+    # every instance's past actions first: the current one of an instance is its last.  The
+    # history is made as it is written (the past's instances are not held), a chunk of
+    # actions then their events: the events' ids are still in the order of their actions
+    for cell, _ in c.cells:
+        items = chain(instance_actions.history(c, cell), ((a, e) for at, a, e in s.actions if at == cell))
+        numbered = enumerate(items, 1)
+        with database.Writer(urls[f"nova_{cell}"]) as w:
+            while chunk := list(islice(numbered, database.CHUNK)):
+                w.insert("instance_actions", [{"id": i, **a} for i, (a, _) in chunk])
+                w.insert("instance_actions_events", [{"action_id": i, **e} for i, (_, events) in chunk for e in events])
 
 
 def _set(url: str, name: str, where: dict, values: dict) -> None:

@@ -482,7 +482,7 @@ def _next_kind(c: Cloud) -> str:
 
 def populate(c: Cloud, profile: Profile) -> None:
     live = [(cell, r) for cell, rows in c.instances.items() for r in rows if not r["deleted"] and r["host"]]
-    gone = ((cell, r) for cell, rows in c.instances.items() for r in rows if r["deleted"] and r["host"])
+    gone = ((cell, r) for cell in c.instances for r in c.instance_rows(cell) if r["deleted"] and r["host"])
     for i, (cell, row) in enumerate(live):
         for _ in range(_share(i, profile.attached_per_live)):
             attach(
