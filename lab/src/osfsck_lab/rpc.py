@@ -30,7 +30,7 @@ from osfsck_lab.cloud import Cloud
 FANOUT_TTL = 1800000  # oslo.messaging rabbit_transient_queues_ttl, in ms
 EXCHANGE = "nova"  # control_exchange
 HEARTBEAT_INTERVAL = 10  # nova's report_interval
-STATS_TIMEOUT = 60.0
+STALL = 120.0  # seconds with no queue newly settled before the build gives up on the broker
 COMPUTE_ALT_TOPIC = "2026.1"  # the first release whose nova-compute also serves "compute-alt"
 
 
@@ -284,8 +284,8 @@ def start(out: Path, c: Cloud, timeout: float = 120) -> tuple[dict, list[str]]:
             "port": broker.amqp_port,
         }
         start_entry(entries["rpc-services"], out)
-        # the services process declares and consumes queue by queue: L's 16,000 take minutes
-        settle(broker, s.queues, timeout=STATS_TIMEOUT + len(s.queues) / 50)
+        # the services process declares and consumes queue by queue: L's 32,000 take minutes
+        settle(broker, s.queues)
     except Exception as failed:
         from osfsck_lab.hypervisors import LabError
         from osfsck_lab.services import stop as stop_entry
@@ -358,26 +358,47 @@ def load(broker, queues: list[Queue]) -> None:
             raise _lab_error(f"RabbitMQ: {e}") from None
 
 
-def settle(broker, queues: list[Queue], timeout: float = STATS_TIMEOUT) -> None:
+def settle(broker, queues: list[Queue], stall: float = STALL) -> None:
     """Until the management API's (sampled) statistics show every queue, each consumed one
     with its consumer and each other with its messages: a check right after the build sees
     the cloud as built."""
     from osfsck.clients.rabbitmq import RabbitClient, RabbitError
 
-    want = {q.name: q for q in queues}
-    deadline = time.monotonic() + timeout
-    missing = sorted(want)
+    def listing() -> dict:
+        try:
+            return {q["name"]: q for q in client.queues("/")}
+        except RabbitError:
+            return {}
+
     with RabbitClient(broker.url, "osfsck", broker.password, name="lab") as client:
-        while time.monotonic() < deadline:
-            try:
-                seen = {q["name"]: q for q in client.queues("/")}
-            except RabbitError:
-                seen = {}
-            missing = [n for n, q in want.items() if not _settled(seen.get(n), q)]
-            if not missing:
-                return
-            time.sleep(1)
-    raise _lab_error(f"RabbitMQ: queues not settled after {timeout:.0f}s: {', '.join(missing[:5])}")
+        missing = wait_settled(listing, queues, stall)
+    if missing:
+        raise _lab_error(
+            f"RabbitMQ: {len(missing)} of {len(queues)} queues not settled, none more for {stall:.0f}s: "
+            + ", ".join(missing[:5])
+        )
+
+
+def wait_settled(listing, queues: list[Queue], stall: float, clock=time.monotonic, sleep=time.sleep) -> list[str]:
+    """Poll `listing()` ({name: the API's queue}) until every queue is settled; the names
+    still not settled once `stall` seconds passed with no queue newly settled.  The services
+    process declares and consumes queue by queue (L: 32,000 of them, XL: 80,000), as fast as
+    the machine lets it: no deadline fits every size and load, a stall does.  A listing of
+    that many queues is work for the broker too (a page per 500): the next one waits as
+    long as the last took."""
+    want = {q.name: q for q in queues}
+    fewest, since = len(want) + 1, clock()
+    while True:
+        started = clock()
+        seen = listing()
+        missing = [n for n, q in want.items() if not _settled(seen.get(n), q)]
+        if not missing:
+            return []
+        if len(missing) < fewest:
+            fewest, since = len(missing), clock()
+        elif clock() - since >= stall:
+            return missing
+        sleep(max(1.0, clock() - started))
 
 
 def _settled(seen: dict | None, q: Queue) -> bool:
