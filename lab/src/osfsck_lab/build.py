@@ -101,23 +101,23 @@ def _build(
     if neutron == "real":  # before the rest is derived from the spec: the ids become the server's
         url = database.database_urls(out, db_url, f"lab{seed}", ["neutron"])["neutron"]
         real = neutron_ovn.realize(cloud, out, url, release, running)
-    zones = services.dns_zone_records(cloud)
-    northbound = None if real else services.ovn_northbound(cloud)
-    nsx = services.nsx_manager(cloud)
-    urls = _write_databases(cloud, out, db_url, f"lab{seed}", release, neutron=real is None)
-    paths = _write_folders(cloud, out, prof.real_bytes_per_mb)
-    uris = _write_hypervisors(cloud, out, paths, hv_mode, run_as)
-    iscsiadms = _write_iscsi(cloud, out)
+    # DNS, OVN and NSX are derived from the spec (in this order: they draw from its random
+    # numbers and add to its truth) and handed to their servers at once: at XL each is
+    # gigabytes the builder need not hold while it writes the databases
     service_lines: list[str] = []
-    running["named"], lines = services.start_dns(out, zones)
+    running["named"], lines = services.start_dns(out, services.dns_zone_records(cloud))
     service_lines += lines
     if real:
         service_lines += ["[ovn]", f'nb_connection = "{real[0].remote}"', ""]
     else:
-        running["ovsdb-server"], lines = services.start_ovn(out, northbound)
+        running["ovsdb-server"], lines = services.start_ovn(out, services.ovn_northbound(cloud))
         service_lines += lines
-    running["nsx"], lines = services.start_nsx(out, nsx)
+    running["nsx"], lines = services.start_nsx(out, services.nsx_manager(cloud))
     service_lines += lines
+    urls = _write_databases(cloud, out, db_url, f"lab{seed}", release, neutron=real is None)
+    paths = _write_folders(cloud, out, prof.real_bytes_per_mb)
+    uris = _write_hypervisors(cloud, out, paths, hv_mode, run_as)
+    iscsiadms = _write_iscsi(cloud, out)
     entries, lines = rpc.start(out, cloud)  # the broker and the live services' process
     running.update(entries)
     service_lines += lines

@@ -117,13 +117,26 @@ def nsx_manager(c: Cloud) -> Store:
     return store
 
 
+def _dump_lists(path: Path, data: dict[str, list]) -> None:
+    """json.dump of {name: [object, ...]}, written an object at a time (XL's NSX objects
+    make a file of gigabytes, never held as one string)."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("{")
+        for i, (name, objects) in enumerate(data.items()):
+            f.write(("," if i else "") + json.dumps(name) + ":[")
+            for j, obj in enumerate(objects):
+                f.write(("," if j else "") + json.dumps(obj))
+            f.write("]")
+        f.write("}")
+
+
 def start_nsx(out: Path, store: Store, timeout: float = 30) -> tuple[dict, list[str]]:
     """The NSX stand-in serving `store` over HTTPS (a certificate of its own, given to
     osfsck as its CA); returns (its lab.json entry, its osfsck.toml lines)."""
     folder = out / "nsx"
     folder.mkdir(parents=True, exist_ok=True)
     state = folder / "state.json"
-    state.write_text(json.dumps(store.to_json()))
+    _dump_lists(state, store.to_json())
     password = folder / "password"
     password.write_text(secrets.token_urlsafe(18) + "\n")
     password.chmod(0o600)
