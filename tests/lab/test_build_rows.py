@@ -47,14 +47,17 @@ def _digest(lines) -> str:
 def written(profile: str, seed: int, folder: Path) -> dict[str, list]:
     """{what: [count, digest]} for every non-empty table of every database the lab writes on
     SQLite (rows sorted: their ids keep the order they were written in), its truth, zones,
-    northbound rows and NSX objects, built as build._build does."""
+    northbound rows and NSX objects, built in the order build._build builds them."""
     release = schemas.releases()[0]
     c = build.spec(profile, seed, NOW, release)
     volumes.for_release(c, release)
+    drawn = c.rng.getstate()
+    urls = build._write_drawn(c, folder, None, "t", release, True)
+    assert c.rng.getstate() == drawn  # what goes before DNS, OVN and NSX draws nothing
     zones = services.dns_zone_records(c)
     nb = services.ovn_northbound(c)
     nsx = services.nsx_manager(c)
-    urls = build._write_databases(c, folder, None, "t", release)
+    build._write_drawing(c, urls, release, True)
     here = str(folder.resolve())
     out: dict[str, list] = {}
     for name, url in sorted(urls.items()):

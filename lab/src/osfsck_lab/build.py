@@ -103,9 +103,13 @@ def _build(
     if neutron == "real":  # before the rest is derived from the spec: the ids become the server's
         url = database.database_urls(out, db_url, f"lab{seed}", ["neutron"])["neutron"]
         real = neutron_ovn.realize(cloud, out, url, release, running)
-    # DNS, OVN and NSX are derived from the spec (in this order: they draw from its random
-    # numbers and add to its truth) and handed to their servers at once: at XL each is
-    # gigabytes the builder need not hold while it writes the databases
+    # the rows drawn already go first, and what only they needed is let go: DNS, OVN and
+    # NSX are derived next (in this order: they draw from the cloud's random numbers and add
+    # to its truth) and handed to their servers at once, each gigabytes at XL
+    urls = _write_drawn(cloud, out, db_url, f"lab{seed}", release, neutron=real is None)
+    instances, archived = cloud.counts()
+    held = {"volumes": len(cloud.volumes), "attachments": sum(1 for a in cloud.attachments if not a["deleted"])}
+    _let_go(cloud, *DRAWN)
     service_lines: list[str] = []
     running["named"], lines = services.start_dns(out, services.dns_zone_records(cloud))
     service_lines += lines
@@ -116,9 +120,7 @@ def _build(
         service_lines += lines
     running["nsx"], lines = services.start_nsx(out, services.nsx_manager(cloud))
     service_lines += lines
-    urls = _write_databases(cloud, out, db_url, f"lab{seed}", release, neutron=real is None)
-    instances, archived = cloud.counts()
-    held = {"volumes": len(cloud.volumes), "attachments": sum(1 for a in cloud.attachments if not a["deleted"])}
+    _write_drawing(cloud, urls, release, neutron=real is None)
     _let_go(cloud, *WRITTEN)
     paths = _write_folders(cloud, out, prof.real_bytes_per_mb)
     uris = _write_hypervisors(cloud, out, paths, hv_mode, run_as)
@@ -183,9 +185,10 @@ def _let_go(c: Cloud, *parts: str) -> None:
         pass
 
 
-# what the databases hold once written: the build needs none of it after
-WRITTEN = ("instances", "shadow", "past", "mappings", "build_requests", "migrations")
-WRITTEN += ("volumes", "attachments", "bdms", "net", "placement", "quota")
+# what the databases hold once the rows drawn already are written, and nothing after needs
+DRAWN = ("mappings", "build_requests", "volumes", "attachments", "bdms", "placement", "quota")
+# what they hold once written whole (the instance actions need the instances and migrations)
+WRITTEN = ("instances", "shadow", "past", "migrations", "net")
 
 
 def _can_run_neutron(profile: str, release: str, db_url: str | None) -> None:
@@ -212,7 +215,17 @@ def spec(profile: str, seed: int, now: dt.datetime, release: str | None = None) 
 
 # -- databases ---------------------------------------------------------------------------
 def _write_databases(c: Cloud, out: Path, db_url: str | None, prefix: str, release: str, neutron: bool = True) -> dict:
-    """Every database of the lab; Neutron's only with `neutron` (else the real Neutron wrote it)."""
+    """Every database of the lab; Neutron's only with `neutron` (else the real Neutron wrote
+    it).  Its rows in two parts: those whose values are all drawn already, then those that
+    draw from the cloud's random numbers as they are made (`lab build` derives DNS, OVN and
+    NSX between the two: they draw before the second)."""
+    urls = _write_drawn(c, out, db_url, prefix, release, neutron)
+    _write_drawing(c, urls, release, neutron)
+    return urls
+
+
+def _write_drawn(c: Cloud, out: Path, db_url: str | None, prefix: str, release: str, neutron: bool) -> dict:
+    """Every database created, and the rows that draw nothing from the cloud's random numbers."""
     names = ["nova_api", "cinder", "neutron", "placement"] + [f"nova_{cell}" for cell, _ in c.cells]
     urls = database.database_urls(out, db_url, prefix, names)
     database.create(urls["nova_api"], "nova_api", release)
@@ -253,20 +266,34 @@ def _write_databases(c: Cloud, out: Path, db_url: str | None, prefix: str, relea
         database.insert_rows(url, "instance_info_caches", network.cache_rows(c, cell))
         database.insert_rows(url, "migrations", c.migrations.get(cell, []))
         database.insert_rows(url, "block_device_mapping", c.bdms.get(cell, []))
-        database.insert_rows(url, "services", nova_rows.service_rows(c, cell, release))
         database.insert_rows(url, "compute_nodes", nova_rows.compute_node_rows(c, cell, placement.node_uuid))
-    _write_cinder(c, urls["cinder"], release)
+    database.create(urls["cinder"], "cinder", release)
+    database.insert_rows(
+        urls["cinder"], "volume_types", [{**volumes.VOLUME_TYPE, "created_at": c.now - dt.timedelta(days=400)}]
+    )
+    database.insert_rows(urls["cinder"], "volumes", c.volumes, _columns(c.volumes))
+    database.insert_rows(urls["cinder"], "volume_attachment", c.attachments)
     if neutron:
-        _write_neutron(c, urls["neutron"], release)
+        database.create(urls["neutron"], "neutron", release)
     placement.write(c, urls, release)
     quotas.write(c, urls)
-    rpc.write(c, urls)
     return urls
 
 
-def _write_neutron(c: Cloud, url: str, release: str) -> None:
+def _write_drawing(c: Cloud, urls: dict, release: str, neutron: bool) -> None:
+    """The rows that draw from the cloud's random numbers (services' uuids, the instance
+    actions' request ids), in the order they always drew; and Neutron's, whose
+    ovn_revision_numbers are made with the OVN northbound rows."""
+    for cell, _ in c.cells:
+        database.insert_rows(urls[f"nova_{cell}"], "services", nova_rows.service_rows(c, cell, release))
+    database.insert_rows(urls["cinder"], "services", _cinder_services(c))
+    if neutron:
+        _write_neutron(c, urls["neutron"])
+    rpc.write(c, urls)
+
+
+def _write_neutron(c: Cloud, url: str) -> None:
     n = c.net
-    database.create(url, "neutron", release)
     for table_name, rows in (
         ("standardattributes", n.attrs),
         ("networks", n.networks),
@@ -289,31 +316,24 @@ def _write_neutron(c: Cloud, url: str, release: str) -> None:
     database.insert_rows(url, "externalnetworks", [{"network_id": n.external["id"], "is_default": 1}])
 
 
-def _write_cinder(c: Cloud, url: str, release: str) -> None:
-    database.create(url, "cinder", release)
-    database.insert_rows(url, "volume_types", [{**volumes.VOLUME_TYPE, "created_at": c.now - dt.timedelta(days=400)}])
-    database.insert_rows(
-        url,
-        "services",
-        [
-            {
-                "host": host,
-                "binary": binary,
-                "topic": binary,
-                "report_count": 1,
-                "disabled": False,
-                "deleted": 0,
-                "availability_zone": "nova",
-                "created_at": c.now,
-                "updated_at": c.now,
-                "uuid": c.uuid(),
-            }
-            for host, binary in [(volumes.backend(k), "cinder-volume") for k in volumes.BACKENDS]
-            + [(volumes.CINDER_HOST, "cinder-scheduler")]
-        ],
-    )
-    database.insert_rows(url, "volumes", c.volumes, _columns(c.volumes))
-    database.insert_rows(url, "volume_attachment", c.attachments)
+def _cinder_services(c: Cloud) -> list[dict]:
+    """cinder-volume per backend and cinder-scheduler, reporting."""
+    return [
+        {
+            "host": host,
+            "binary": binary,
+            "topic": binary,
+            "report_count": 1,
+            "disabled": False,
+            "deleted": 0,
+            "availability_zone": "nova",
+            "created_at": c.now,
+            "updated_at": c.now,
+            "uuid": c.uuid(),
+        }
+        for host, binary in [(volumes.backend(k), "cinder-volume") for k in volumes.BACKENDS]
+        + [(volumes.CINDER_HOST, "cinder-scheduler")]
+    ]
 
 
 def _columns(rows: list[dict], named=lambda v: True) -> set[str]:
