@@ -245,6 +245,7 @@ def start(out: Path, c: Cloud, timeout: float = 120) -> tuple[dict, list[str]]:
     services; returns (their lab.json entries, osfsck.toml lines)."""
     from osfsck_lab import rabbitmq
     from osfsck_lab.services import start as start_entry
+    from osfsck_lab.services import timeout_line
 
     s = _state(c)
     folder = out / "rabbitmq"
@@ -306,6 +307,8 @@ def start(out: Path, c: Cloud, timeout: float = 120) -> tuple[dict, list[str]]:
         f'username = "{rabbitmq.USER}"',
         f'password_file = "{broker.password_file.relative_to(out)}"',
         'vhosts = ["/"]',
+        # a page of the queue listing costs the broker a sort of every queue
+        *timeout_line(len(s.queues), 1000, 30),
         "",
     ]
     return entries, lines
