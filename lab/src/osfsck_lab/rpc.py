@@ -391,44 +391,52 @@ def settle(broker, queues: list[Queue], stall: float = STALL) -> None:
     the cloud as built."""
     from osfsck.clients.rabbitmq import RabbitClient, RabbitError
 
-    def listing() -> dict:
+    def listing() -> dict | str:
         # one unpaged answer with the three columns needed: each page of a paged listing
         # costs the broker a sort of every queue (L's 32,000 queues: 65 pages, 2 minutes)
         try:
             answer = client.request("GET", "/api/queues/%2F", params={"columns": "name,consumers,messages"})
-        except RabbitError:
-            return {}
+        except RabbitError as e:
+            return str(e)
         return {q["name"]: q for q in answer or ()}
 
     with RabbitClient(broker.url, "osfsck", broker.password, name="lab", timeout=BROKER_TIMEOUT) as client:
-        missing = wait_settled(listing, queues, stall)
+        missing, failed = wait_settled(listing, queues, stall)
     if missing:
         raise _lab_error(
-            f"RabbitMQ: {len(missing)} of {len(queues)} queues not settled, none more for {stall:.0f}s: "
-            + ", ".join(missing[:5])
+            f"RabbitMQ: {len(missing)} of {len(queues)} queues not settled, none more for {stall:.0f}s or 3 "
+            f"listings: {', '.join(missing[:5])}" + (f" (the last listing failed: {failed})" if failed else "")
         )
 
 
-def wait_settled(listing, queues: list[Queue], stall: float, clock=time.monotonic, sleep=time.sleep) -> list[str]:
-    """Poll `listing()` ({name: the API's queue}) until every queue is settled; the names
-    still not settled once `stall` seconds passed with no queue newly settled.  The services
-    process declares and consumes queue by queue (L: 32,000 of them, XL: 80,000), as fast as
-    the machine lets it: no deadline fits every size and load, a stall does.  A listing of
-    that many queues is work for the broker too (a page per 500): the next one waits as
-    long as the last took."""
+def wait_settled(
+    listing, queues: list[Queue], stall: float, clock=time.monotonic, sleep=time.sleep
+) -> tuple[list[str], str | None]:
+    """Poll `listing()` ({name: the API's queue}, or why it failed) until every queue is
+    settled; then ([], None), else (the names not settled, the last failure) once neither
+    `stall` seconds nor three listings (and their waits) saw a queue newly settled.  The services process
+    declares and consumes queue by queue (L: 32,000 of them, XL: 80,000), as fast as the
+    machine lets it: no deadline fits every size and load, a stall does.  A listing of
+    that many queues is work for the broker too (a minute at L while the services process
+    consumes): the next one waits as long as the last took."""
     want = {q.name: q for q in queues}
-    fewest, since = len(want) + 1, clock()
+    missing, failed = list(want), None
+    fewest, since, took = len(want) + 1, clock(), 0.0
     while True:
         started = clock()
         seen = listing()
-        missing = [n for n, q in want.items() if not _settled(seen.get(n), q)]
-        if not missing:
-            return []
-        if len(missing) < fewest:
-            fewest, since = len(missing), clock()
-        elif clock() - since >= stall:
-            return missing
-        sleep(max(1.0, clock() - started))
+        took = clock() - started
+        if isinstance(seen, str):
+            failed = seen
+        else:
+            failed, missing = None, [n for n, q in want.items() if not _settled(seen.get(n), q)]
+            if not missing:
+                return [], None
+            if len(missing) < fewest:
+                fewest, since = len(missing), clock()
+        if clock() - since >= max(stall, 6 * took):  # three listings and their waits
+            return missing, failed
+        sleep(max(1.0, took))
 
 
 def _settled(seen: dict | None, q: Queue) -> bool:
