@@ -83,7 +83,7 @@ def test_lab_databases_write_on_each_release(release, tmp_path):
         with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
             assert sorted(r[0] for r in conn.execute("SELECT version_num FROM alembic_version")) == heads[db]
     with sqlite3.connect(urls["nova_cell1"].removeprefix("sqlite:///")) as conn:
-        assert conn.execute("SELECT count(*) FROM instances").fetchone()[0] == len(c.instances["cell1"])
+        assert conn.execute("SELECT count(*) FROM instances").fetchone()[0] == sum(1 for _ in c.instance_rows("cell1"))
         columns = {r[1] for r in conn.execute("PRAGMA table_info(instances)")}
     # where the release's table lacks a column the lab writes, the lab leaves it out
     assert ("compute_id" in columns) == at_least(release, database.ADDED_IN[("instances", "compute_id")])

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from osfsck_lab import build
+from osfsck_lab import build, network
 
 
 def _rows(out: Path, db: str, sql: str) -> list[dict]:
@@ -185,8 +185,8 @@ def test_network_info_has_the_shape_nova_writes(spec):
     [recorded, _] = fixture("nova/network_info.json")["caches"]["ovn-two-ports"]
     row = next(
         r
-        for rows in spec.net.caches.values()
-        for r in rows
+        for cell in spec.net.caches
+        for r in network.cache_rows(spec, cell)
         if any(v["network"]["subnets"][0]["ips"][0]["floating_ips"] for v in json.loads(r["network_info"]))
     )
     vif = next(v for v in json.loads(row["network_info"]) if v["network"]["subnets"][0]["ips"][0]["floating_ips"])

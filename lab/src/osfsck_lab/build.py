@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
+import gc
 import json
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -101,23 +103,29 @@ def _build(
     if neutron == "real":  # before the rest is derived from the spec: the ids become the server's
         url = database.database_urls(out, db_url, f"lab{seed}", ["neutron"])["neutron"]
         real = neutron_ovn.realize(cloud, out, url, release, running)
-    zones = services.dns_zone_records(cloud)
-    northbound = None if real else services.ovn_northbound(cloud)
-    nsx = services.nsx_manager(cloud)
-    urls = _write_databases(cloud, out, db_url, f"lab{seed}", release, neutron=real is None)
-    paths = _write_folders(cloud, out, prof.real_bytes_per_mb)
-    uris = _write_hypervisors(cloud, out, paths, hv_mode, run_as)
-    iscsiadms = _write_iscsi(cloud, out)
+    # the rows drawn already go first, and what only they needed is let go: DNS, OVN and
+    # NSX are derived next (in this order: they draw from the cloud's random numbers and add
+    # to its truth) and handed to their servers at once, each gigabytes at XL
+    urls = _write_drawn(cloud, out, db_url, f"lab{seed}", release, neutron=real is None)
+    instances, archived = cloud.counts()
+    held = {"volumes": len(cloud.volumes), "attachments": sum(1 for a in cloud.attachments if not a["deleted"])}
+    _let_go(cloud, *DRAWN)
     service_lines: list[str] = []
-    running["named"], lines = services.start_dns(out, zones)
+    running["named"], lines = services.start_dns(out, services.dns_zone_records(cloud))
     service_lines += lines
     if real:
         service_lines += ["[ovn]", f'nb_connection = "{real[0].remote}"', ""]
     else:
-        running["ovsdb-server"], lines = services.start_ovn(out, northbound)
+        running["ovsdb-server"], lines = services.start_ovn(out, services.ovn_northbound(cloud))
         service_lines += lines
-    running["nsx"], lines = services.start_nsx(out, nsx)
+    running["nsx"], lines = services.start_nsx(out, services.nsx_manager(cloud))
     service_lines += lines
+    _write_drawing(cloud, urls, release, neutron=real is None)
+    _let_go(cloud, *WRITTEN)
+    paths = _write_folders(cloud, out, prof.real_bytes_per_mb)
+    uris = _write_hypervisors(cloud, out, paths, hv_mode, run_as)
+    iscsiadms = _write_iscsi(cloud, out)
+    _let_go(cloud, "domains", "dirs", "iscsi")
     entries, lines = rpc.start(out, cloud)  # the broker and the live services' process
     running.update(entries)
     service_lines += lines
@@ -157,11 +165,30 @@ def _build(
         "dir": str(out),
         "hosts": len(cloud.hosts),
         "faults": len(truth),
-        "instances": sum(len(v) for v in cloud.instances.values()),
-        "archived": sum(len(v) for v in cloud.shadow.values()),
-        "volumes": len(cloud.volumes),
-        "attachments": sum(1 for a in cloud.attachments if not a["deleted"]),
+        "instances": instances,
+        "archived": archived,
+        **held,
     }
+
+
+def _let_go(c: Cloud, *parts: str) -> None:
+    """Drop what the databases (or the hosts' files) now hold, and give the memory back to
+    the system: glibc keeps what a process frees (gigabytes at XL) unless trimmed, and the
+    servers started next need it (RabbitMQ holding XL's 80,000 queues: several GB)."""
+    for part in parts:
+        value = getattr(c, part)
+        setattr(c, part, type(value)() if isinstance(value, (dict, list)) else None)
+    gc.collect()
+    try:
+        ctypes.CDLL(None).malloc_trim(0)  # the process's own symbols: glibc's, where it is glibc
+    except (OSError, AttributeError):  # not glibc: the memory stays the process's to reuse
+        pass
+
+
+# what the databases hold once the rows drawn already are written, and nothing after needs
+DRAWN = ("mappings", "build_requests", "volumes", "attachments", "bdms", "placement", "quota")
+# what they hold once written whole (the instance actions need the instances and migrations)
+WRITTEN = ("instances", "shadow", "past", "migrations", "net")
 
 
 def _can_run_neutron(profile: str, release: str, db_url: str | None) -> None:
@@ -188,7 +215,17 @@ def spec(profile: str, seed: int, now: dt.datetime, release: str | None = None) 
 
 # -- databases ---------------------------------------------------------------------------
 def _write_databases(c: Cloud, out: Path, db_url: str | None, prefix: str, release: str, neutron: bool = True) -> dict:
-    """Every database of the lab; Neutron's only with `neutron` (else the real Neutron wrote it)."""
+    """Every database of the lab; Neutron's only with `neutron` (else the real Neutron wrote
+    it).  Its rows in two parts: those whose values are all drawn already, then those that
+    draw from the cloud's random numbers as they are made (`lab build` derives DNS, OVN and
+    NSX between the two: they draw before the second)."""
+    urls = _write_drawn(c, out, db_url, prefix, release, neutron)
+    _write_drawing(c, urls, release, neutron)
+    return urls
+
+
+def _write_drawn(c: Cloud, out: Path, db_url: str | None, prefix: str, release: str, neutron: bool) -> dict:
+    """Every database created, and the rows that draw nothing from the cloud's random numbers."""
     names = ["nova_api", "cinder", "neutron", "placement"] + [f"nova_{cell}" for cell, _ in c.cells]
     urls = database.database_urls(out, db_url, prefix, names)
     database.create(urls["nova_api"], "nova_api", release)
@@ -222,29 +259,44 @@ def _write_databases(c: Cloud, out: Path, db_url: str | None, prefix: str, relea
     for cell, _ in c.cells:
         url = urls[f"nova_{cell}"]
         database.create(url, "nova", release)
-        database.insert_rows(
-            url, "instances", [nova_rows.instance_row(c, r, on_disk) for r in c.instances.get(cell, [])]
-        )
-        database.insert_rows(
-            url, "shadow_instances", [nova_rows.instance_row(c, r, on_disk) for r in c.shadow.get(cell, [])]
-        )
+        for name, rows in (("instances", c.instance_rows(cell)), ("shadow_instances", c.shadow_rows(cell))):
+            database.insert_rows(
+                url, name, (nova_rows.instance_row(c, r, on_disk) for r in rows), nova_rows.WRITTEN_COLUMNS
+            )
         database.insert_rows(url, "instance_info_caches", network.cache_rows(c, cell))
         database.insert_rows(url, "migrations", c.migrations.get(cell, []))
         database.insert_rows(url, "block_device_mapping", c.bdms.get(cell, []))
-        database.insert_rows(url, "services", nova_rows.service_rows(c, cell, release))
         database.insert_rows(url, "compute_nodes", nova_rows.compute_node_rows(c, cell, placement.node_uuid))
     _write_cinder(c, urls["cinder"], release)
     if neutron:
-        _write_neutron(c, urls["neutron"], release)
+        database.create(urls["neutron"], "neutron", release)
     placement.write(c, urls, release)
     quotas.write(c, urls)
-    rpc.write(c, urls)
     return urls
 
 
-def _write_neutron(c: Cloud, url: str, release: str) -> None:
+def _write_cinder(c: Cloud, url: str, release: str) -> None:
+    """Cinder's database and the rows that draw nothing (its services draw: _write_drawing)."""
+    database.create(url, "cinder", release)
+    database.insert_rows(url, "volume_types", [{**volumes.VOLUME_TYPE, "created_at": c.now - dt.timedelta(days=400)}])
+    database.insert_rows(url, "volumes", c.volumes, _columns(c.volumes))
+    database.insert_rows(url, "volume_attachment", c.attachments)
+
+
+def _write_drawing(c: Cloud, urls: dict, release: str, neutron: bool) -> None:
+    """The rows that draw from the cloud's random numbers (services' uuids, the instance
+    actions' request ids), in the order they always drew; and Neutron's, whose
+    ovn_revision_numbers are made with the OVN northbound rows."""
+    for cell, _ in c.cells:
+        database.insert_rows(urls[f"nova_{cell}"], "services", nova_rows.service_rows(c, cell, release))
+    database.insert_rows(urls["cinder"], "services", _cinder_services(c))
+    if neutron:
+        _write_neutron(c, urls["neutron"])
+    rpc.write(c, urls)
+
+
+def _write_neutron(c: Cloud, url: str) -> None:
     n = c.net
-    database.create(url, "neutron", release)
     for table_name, rows in (
         ("standardattributes", n.attrs),
         ("networks", n.networks),
@@ -263,40 +315,34 @@ def _write_neutron(c: Cloud, url: str, release: str) -> None:
         ("ovn_revision_numbers", n.ovn_revisions),
     ):
         # columns left NULL are not named: a newer release's columns (networks.qinq) are then optional
-        database.insert_rows(url, table_name, [{k: v for k, v in _stored(r).items() if v is not None} for r in rows])
+        database.insert_rows(url, table_name, rows, _columns(rows, named=lambda v: v is not None))
     database.insert_rows(url, "externalnetworks", [{"network_id": n.external["id"], "is_default": 1}])
 
 
-def _write_cinder(c: Cloud, url: str, release: str) -> None:
-    database.create(url, "cinder", release)
-    database.insert_rows(url, "volume_types", [{**volumes.VOLUME_TYPE, "created_at": c.now - dt.timedelta(days=400)}])
-    database.insert_rows(
-        url,
-        "services",
-        [
-            {
-                "host": host,
-                "binary": binary,
-                "topic": binary,
-                "report_count": 1,
-                "disabled": False,
-                "deleted": 0,
-                "availability_zone": "nova",
-                "created_at": c.now,
-                "updated_at": c.now,
-                "uuid": c.uuid(),
-            }
-            for host, binary in [(volumes.backend(k), "cinder-volume") for k in volumes.BACKENDS]
-            + [(volumes.CINDER_HOST, "cinder-scheduler")]
-        ],
-    )
-    database.insert_rows(url, "volumes", [_stored(v) for v in c.volumes])
-    database.insert_rows(url, "volume_attachment", c.attachments)
+def _cinder_services(c: Cloud) -> list[dict]:
+    """cinder-volume per backend and cinder-scheduler, reporting."""
+    return [
+        {
+            "host": host,
+            "binary": binary,
+            "topic": binary,
+            "report_count": 1,
+            "disabled": False,
+            "deleted": 0,
+            "availability_zone": "nova",
+            "created_at": c.now,
+            "updated_at": c.now,
+            "uuid": c.uuid(),
+        }
+        for host, binary in [(volumes.backend(k), "cinder-volume") for k in volumes.BACKENDS]
+        + [(volumes.CINDER_HOST, "cinder-scheduler")]
+    ]
 
 
-def _stored(row: dict) -> dict:
-    """The row without the lab's own keys ("_kind", ...)."""
-    return {k: v for k, v in row.items() if not k.startswith("_")}
+def _columns(rows: list[dict], named=lambda v: True) -> set[str]:
+    """The columns of `rows` (written as they are, not copied: L has 600,000 Neutron rows):
+    every key but the lab's own ("_kind", ...) that holds a `named` value in some row."""
+    return {k for r in rows for k, v in r.items() if not k.startswith("_") and named(v)}
 
 
 # -- instance folders --------------------------------------------------------------------
@@ -352,9 +398,10 @@ def _write_hypervisors(c: Cloud, out: Path, paths: dict, hv_kind: str, run_as: s
         return lab_host.uri
 
     # each host has a libvirtd of its own, and starting a guest is mostly waiting for it:
-    # the hosts are written at once (a failure is raised once every host is done)
+    # the hosts are written at once (a failure is raised once every host is done); a
+    # test-driver file is only written, by a few threads (not XL's 20,000)
     hosts = [host for host, _ in c.hosts]
-    with ThreadPoolExecutor(max_workers=max(1, len(hosts))) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, len(hosts) if hv_kind == "libvirtd" else min(len(hosts), 8))) as pool:
         return dict(zip(hosts, pool.map(write, hosts)))
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+from collections.abc import Iterable
+from itertools import chain, islice
 from pathlib import Path
 
 from sqlalchemy import Boolean, Integer, column, create_engine, insert, inspect, table, text
@@ -125,46 +127,101 @@ def _pg_template(server: Engine, release: str, db: str) -> str:
     return name
 
 
-def insert_rows(url: str, table_name: str, rows: list[dict]) -> None:
-    """Insert `rows` into the table's columns: a column the release's table lacks is left
-    out if ADDED_IN names it (else LabDatabaseError).  On PostgreSQL, whose booleans and
-    integers do not mix, 0/1 go to boolean columns as False/True and False/True to
-    integer columns as 0/1 (nova's `deleted` is an Integer, cinder's a Boolean); and the
-    sequence of a serial column the rows give values of is moved past them, as it would be
-    had the service inserted them (a later INSERT without an id, a service's or a
-    repair's, would otherwise be given one of theirs)."""
-    if not rows:
+def insert_rows(url: str, table_name: str, rows: Iterable[dict], columns: Iterable[str] | None = None) -> None:
+    """Insert `rows` into the table (see Writer.insert)."""
+    if isinstance(rows, list) and not rows:
         return
-    target = engine(url)
-    with target.begin() as conn:
-        described = inspect(conn).get_columns(table_name)
-        have = {c["name"]: c["type"] for c in described}
-        wanted = sorted({k for r in rows for k in r})
+    with Writer(url) as w:
+        w.insert(table_name, rows, columns)
+
+
+class Writer:
+    """One connection (and transaction) to a database, for inserts into several tables."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self._columns: dict = {}
+        self._serial: dict = {}
+
+    def __enter__(self) -> Writer:
+        self._engine = engine(self.url)
+        self._tx = self._engine.begin()
+        self.conn = self._tx.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self._tx.__exit__(*exc)
+        finally:
+            self._engine.dispose()
+
+    def insert(self, table_name: str, rows: Iterable[dict], columns: Iterable[str] | None = None) -> None:
+        """Insert `rows` into the table's columns, CHUNK rows at a time: a column the release's
+        table lacks is left out if ADDED_IN names it (else LabDatabaseError).  The columns are
+        `columns` (the rows' other keys ignored), else every key of the rows: of them all for
+        a list, of the first CHUNK for any other iterable, which is never held whole (a later
+        row with another key is then an error).  On PostgreSQL, whose booleans and integers
+        do not mix, 0/1 go to boolean columns as False/True and False/True to integer columns
+        as 0/1 (nova's `deleted` is an Integer, cinder's a Boolean); serial columns' sequences
+        follow the values given."""
+        whole = rows if isinstance(rows, list) else None
+        batches = _batches(whole if whole is not None else iter(rows))
+        first = next(batches, None)
+        if not first:
+            return
+        keys = set(columns) if columns is not None else {k for r in (whole or first) for k in r}
+        wanted = sorted(keys)
+        have = self._table(table_name)
         unknown = [c for c in wanted if c not in have and (table_name, c) not in ADDED_IN]
         if unknown:
             raise LabDatabaseError(f"table {table_name} has no column {', '.join(unknown)}")
         cols = [c for c in wanted if c in have]
         cast = {}
-        if conn.dialect.name == "postgresql":
+        if self.conn.dialect.name == "postgresql":
             cast = {c: _pg_cast(have[c]) for c in cols if _pg_cast(have[c])}
         t = table(table_name, *(column(c) for c in cols))
-        for i in range(0, len(rows), CHUNK):
-            chunk = [{c: r.get(c) for c in cols} for r in rows[i : i + CHUNK]]
+        strict = columns is None and whole is None
+        for batch in chain([first], batches):
+            if strict and not all(keys.issuperset(r) for r in batch):
+                raise LabDatabaseError(f"rows of table {table_name} with columns beyond {', '.join(wanted)}")
+            chunk = [{c: r.get(c) for c in cols} for r in batch]
             for row in chunk if cast else ():
                 for c, to in cast.items():
                     if row[c] is not None:
                         row[c] = to(row[c])
-            conn.execute(insert(t), chunk)
-        if conn.dialect.name == "postgresql":
-            serial = [c["name"] for c in described if c["name"] in cols and "nextval(" in str(c.get("default") or "")]
-            for c in serial:
-                conn.execute(
+            self.conn.execute(insert(t), chunk)
+        if self.conn.dialect.name == "postgresql":
+            self._advance_sequences(table_name, cols)
+
+    def _advance_sequences(self, table_name: str, cols: list[str]) -> None:
+        """The sequence of a serial column the rows gave values of is moved past them, as it
+        would be had the service inserted them (a later INSERT without an id, a service's or a
+        repair's, would otherwise be given one of theirs)."""
+        for c in cols:
+            if c in self._serial[table_name]:
+                self.conn.execute(
                     text(
                         f"SELECT setval(pg_get_serial_sequence('{table_name}', '{c}'), max(\"{c}\")) "
                         f'FROM "{table_name}" HAVING max("{c}") IS NOT NULL'
                     )
                 )
-    target.dispose()
+
+    def _table(self, name: str) -> dict:
+        if name not in self._columns:
+            described = inspect(self.conn).get_columns(name)
+            self._columns[name] = {c["name"]: c["type"] for c in described}
+            self._serial[name] = {c["name"] for c in described if "nextval(" in str(c.get("default") or "")}
+        return self._columns[name]
+
+
+def _batches(rows):
+    """CHUNK rows at a time: slices of a list, else as the iterator gives them."""
+    if isinstance(rows, list):
+        for i in range(0, len(rows), CHUNK):
+            yield rows[i : i + CHUNK]
+    else:
+        while batch := list(islice(rows, CHUNK)):
+            yield batch
 
 
 def _pg_cast(kind):

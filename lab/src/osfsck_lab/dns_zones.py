@@ -67,7 +67,7 @@ def inject(c: Cloud, z: dict, subject) -> None:
             seen.add(p["_instance"]["uuid"])
             named.append(p)
     # stale: the instance was deleted with its port, the record delete was lost
-    gone = next(r for rows in c.instances.values() for r in rows if r["deleted"])
+    gone = next(r for cell in c.instances for r in c.instance_rows(cell) if r["deleted"])
     cidr = next(s["cidr"] for s in n.subnets if s["network_id"] == compute[0]["network_id"])
     free = str(ipaddress.ip_network(cidr)[-2])  # the lab allocates from the bottom: never used
     add(z, f"{gone['display_name']}.{ZONE}", free)

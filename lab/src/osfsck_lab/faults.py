@@ -122,7 +122,7 @@ def orphan_mapping(c: Cloud, host: str) -> None:
     """An archive interrupted between moving the row and deleting its mapping."""
     cell = c.cell_of(host)
     row = c.add_instance(cell, host, deleted=True, deleted_age=DAYS * 4)
-    mapping = next(m for m in c.mappings if m["instance_uuid"] == row["uuid"])
+    mapping = c.mapping(row["uuid"])
     c.archive(cell, row)
     c.mappings.append(mapping)
     c.fault("NV201", row["uuid"], "mapping left for an archived instance")
@@ -137,7 +137,7 @@ def wrong_cell(c: Cloud, host: str) -> None:
     cell = c.cell_of(host)
     other_cell = next(name for name, _ in c.cells if name not in (cell, "cell0"))
     row = c.add_instance(cell, host)
-    next(m for m in c.mappings if m["instance_uuid"] == row["uuid"])["cell"] = other_cell
+    c.mapping(row["uuid"])["cell"] = other_cell
     c.fault("NV203", row["uuid"], f"mapping says {other_cell}, the instance is in {cell}")
 
 

@@ -16,6 +16,7 @@ move it is in; tasks stuck or in flight are added by lab/rpc.py (`action`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 from osfsck_lab.cloud import Cloud
 
@@ -68,26 +69,23 @@ def action(
     )
 
 
-def history(c: Cloud, cell: str) -> list[tuple[dict, list[dict]]]:
-    """The actions every instance of `cell` has behind it, oldest first per instance."""
+def history(c: Cloud, cell: str) -> Iterator[tuple[dict, list[dict]]]:
+    """The actions every instance of `cell` has behind it, oldest first per instance (each
+    draws its request id from the cloud's random numbers as it is made)."""
     moves = {m["instance_uuid"]: m for m in c.migrations.get(cell, [])}
-    out = []
-    for row in c.instances.get(cell, []):
-        out.append(_create(c, cell, row))
+    for row in c.instance_rows(cell):
+        yield _create(c, cell, row)
         m = moves.get(row["uuid"])
         if m is not None:
-            out.append(_move(c, row, m))
+            yield _move(c, row, m)
         if row["deleted"]:
-            out.append(
-                action(
-                    c,
-                    row,
-                    "delete",
-                    row["deleted_at"] - 2 * SECOND,
-                    [event("compute_terminate_instance", row["deleted_at"] - SECOND, row["host"], row["deleted_at"])],
-                )
+            yield action(
+                c,
+                row,
+                "delete",
+                row["deleted_at"] - 2 * SECOND,
+                [event("compute_terminate_instance", row["deleted_at"] - SECOND, row["host"], row["deleted_at"])],
             )
-    return out
 
 
 def _create(c: Cloud, cell: str, row: dict) -> tuple[dict, list[dict]]:

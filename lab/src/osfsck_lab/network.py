@@ -24,7 +24,9 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 
 from osfsck_lab.cloud import Cloud
 
@@ -427,10 +429,27 @@ def _vif(port: dict, net: dict) -> dict:
 def cache(c: Cloud, n: Network, cell: str, row: dict, ports: list[dict], *, gone: tuple = ()) -> None:
     """The instance's `instance_info_caches` row in its cell (written when its network was
     allocated); `gone` adds the VIFs of ports Neutron no longer has (a fault: they were
-    deleted behind Nova's back, and the network-vif-deleted event was lost)."""
-    nets = {net["id"]: net for net in n.networks}
+    deleted behind Nova's back, and the network-vif-deleted event was lost).  Its
+    network_info is made from the ports when written (cache_rows), not held (XL: 400,000
+    of a few KB): nothing the VIFs show of a port changes once its instance is cached."""
+    n.caches.setdefault(cell, []).append(
+        {
+            "instance_uuid": row["uuid"],
+            "created_at": row["created_at"],
+            "updated_at": row["created_at"] + dt.timedelta(seconds=15),
+            "deleted": 0,
+            "_ports": list(ports),
+            "_gone": tuple(gone),
+        }
+    )
+
+
+def network_info(n: Network, cached: dict, nets: dict | None = None) -> str:
+    """A cached instance's network_info (`nets`: network id -> network)."""
+    nets = nets if nets is not None else {net["id"]: net for net in n.networks}
+    ports = cached["_ports"]
     vifs = [_vif(p, nets[p["network_id"]]) for p in ports]
-    for pid in gone:
+    for pid in cached["_gone"]:
         net = nets[ports[0]["network_id"]]
         ghost = {
             "id": pid,
@@ -438,23 +457,26 @@ def cache(c: Cloud, n: Network, cell: str, row: dict, ports: list[dict], *, gone
             "_ip": str(ipaddress.ip_network(net["_subnet"]["cidr"])[-3]),
         }
         vifs.append(_vif(ghost, net))
-    n.caches.setdefault(cell, []).append(
-        {
-            "instance_uuid": row["uuid"],
-            "network_info": json.dumps(vifs),
-            "created_at": row["created_at"],
-            "updated_at": row["created_at"] + dt.timedelta(seconds=15),
-            "deleted": 0,
-        }
-    )
+    return json.dumps(vifs)
 
 
-def cache_rows(c: Cloud, cell: str) -> list[dict]:
+def cache_rows(c: Cloud, cell: str) -> Iterator[dict]:
     """The cell's `instance_info_caches`: the live instances' and, soft-deleted with them by
     instance_destroy (deleted = the row's id), a deleted instance's, emptied by
     deallocate_for_instance before the destroy (nova/network/neutron.py)."""
-    rows = list(c.net.caches.get(cell, [])) if c.net else []
-    rows += [
+    n = c.net
+    nets = {net["id"]: net for net in n.networks} if n else {}
+    live = (
+        {
+            "instance_uuid": r["instance_uuid"],
+            "network_info": network_info(n, r, nets),
+            "created_at": r["created_at"],
+            "updated_at": r["updated_at"],
+            "deleted": 0,
+        }
+        for r in (n.caches.get(cell, []) if n else [])
+    )
+    deleted = (
         {
             "instance_uuid": r["uuid"],
             "network_info": "[]",
@@ -463,10 +485,11 @@ def cache_rows(c: Cloud, cell: str) -> list[dict]:
             "deleted_at": r["deleted_at"],
             "deleted": True,
         }
-        for r in c.instances.get(cell, [])
+        for r in c.instance_rows(cell)
         if r["deleted"]
-    ]
-    return [{**r, "id": i, "deleted": i if r["deleted"] else 0} for i, r in enumerate(rows, 1)]
+    )
+    for i, r in enumerate(chain(live, deleted), 1):
+        yield {**r, "id": i, "deleted": i if r["deleted"] else 0, "deleted_at": r.get("deleted_at")}
 
 
 def populate(c: Cloud) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 
 from osfsck.model.releases import at_least
 from osfsck_lab.cloud import Cloud
@@ -43,6 +44,8 @@ INSTANCE_COLUMNS = (
     "cleaned",
     "progress",
 )
+# what instance_row gives (launched_on and compute_id NULL for a row no compute claimed)
+WRITTEN_COLUMNS = (*INSTANCE_COLUMNS, "launched_on", "compute_id")
 # nova/objects/service.py SERVICE_VERSION of each release's nova (27.5.1 ... 33.0.2, and master for 2026.2)
 SERVICE_VERSION = {
     "2023.1": 66,
@@ -82,26 +85,25 @@ def folders(c: Cloud) -> set:
     return {d.uuid for dirs in c.dirs.values() for d in dirs}
 
 
-def mapping_rows(c: Cloud, cell_ids: dict) -> list[dict]:
+def mapping_rows(c: Cloud, cell_ids: dict) -> Iterator[dict]:
     """`instance_mappings`: queued_for_delete is set when the API deletes or soft-deletes the
-    instance (nova/compute/api.py _do_delete, _do_soft_delete, _local_delete_cleanup)."""
+    instance (nova/compute/api.py _do_delete, _do_soft_delete, _local_delete_cleanup); the
+    past's mappings are all of soft-deleted instances."""
     gone = {
         r["uuid"]
         for rows in (*c.instances.values(), *c.shadow.values())
         for r in rows
         if r["deleted"] or r["vm_state"] == "soft-delete"
     }
-    return [
-        {
+    for m, past in c.all_mappings():
+        yield {
             "instance_uuid": m["instance_uuid"],
             "cell_id": cell_ids.get(m["cell"]),
             "project_id": m["project_id"],
             "user_id": m["user_id"],
-            "queued_for_delete": m["instance_uuid"] in gone,
+            "queued_for_delete": past or m["instance_uuid"] in gone,
             "created_at": m["created_at"],
         }
-        for m in c.mappings
-    ]
 
 
 def _primitive(name: str, data: dict, release: str) -> dict:

@@ -23,6 +23,7 @@ the OVN checks' subjects, which are row uuids, before the server holds them.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -538,23 +539,25 @@ def transaction(nb: Northbound) -> list:
     """["OVN_Northbound", {insert}, ...]: rows reference each other by their chosen uuids
     (not by uuid-name: ovsdb-server resolves a forward named-uuid to a uuid of its own, not
     to the one the later insert asks for)."""
-    ops = []
+    return ["OVN_Northbound", *_inserts(nb)]
+
+
+def _inserts(nb: Northbound):
     for r in nb.rows:
         row = {k: _datum(v) for k, v in r.row.items()}
         for col, targets in r.refs.items():
             row[col] = ["set", [["uuid", t.uuid] for t in targets]]
-        ops.append({"op": "insert", "table": r.table, "row": row, "uuid": r.uuid})
-    return ["OVN_Northbound", *ops]
+        yield {"op": "insert", "table": r.table, "row": row, "uuid": r.uuid}
 
 
 def load(remote: str, nb: Northbound, timeout: float = 600) -> int:
     """Send the whole database to a running ovsdb-server as one `transact` (raw JSON-RPC:
-    `ovsdb-tool transact` takes it on its command line, which cannot hold the L scale).
+    `ovsdb-tool transact` takes it on its command line, which cannot hold the L scale),
+    written a thousand inserts at a time (XL's request is gigabytes: never held whole).
     `remote` is "unix:PATH" or "tcp:IP:PORT".  Returns the number of rows inserted."""
     import json
     import socket
 
-    txn = transaction(nb)
     kind, _, where = remote.partition(":")
     if kind == "unix":
         sock = socket.socket(socket.AF_UNIX)
@@ -564,20 +567,32 @@ def load(remote: str, nb: Northbound, timeout: float = 600) -> int:
         host, _, port = where.rpartition(":")
         sock = socket.create_connection((host, int(port)), timeout=timeout)
     with sock:
-        sock.sendall(json.dumps({"method": "transact", "params": txn, "id": 1}).encode())
-        decoder, buf = json.JSONDecoder(), ""
-        while True:
+        sock.sendall(b'{"method": "transact", "id": 1, "params": ["OVN_Northbound"')
+        inserts = _inserts(nb)
+        while batch := list(itertools.islice(inserts, 1000)):
+            sock.sendall("".join(", " + json.dumps(op) for op in batch).encode())
+        sock.sendall(b"]}")
+        # the answer (a result per insert: tens of megabytes at XL) is decoded when what
+        # arrived may end an object, not at every chunk
+        decoder, buf, chunks = json.JSONDecoder(), "", []
+        reply = None
+        while reply is None:
             chunk = sock.recv(1 << 20)
             if not chunk:
                 raise ConnectionError(f"{remote} closed the connection before answering")
-            buf += chunk.decode()
-            try:
-                reply, _ = decoder.raw_decode(buf)
-            except ValueError:
+            chunks.append(chunk)
+            if not chunk.rstrip().endswith(b"}"):
                 continue
-            if reply.get("id") == 1:
-                break
+            buf, chunks = (buf + b"".join(chunks).decode()).lstrip(), []
+            while buf and reply is None:
+                try:
+                    message, end = decoder.raw_decode(buf)
+                except ValueError:
+                    break
+                buf = buf[end:].lstrip()
+                if message.get("id") == 1:
+                    reply = message
     errors = [r for r in reply.get("result") or [] if isinstance(r, dict) and "error" in r]
     if reply.get("error") or errors:
         raise RuntimeError(f"ovsdb-server refused the lab's NB rows: {reply.get('error') or errors[0]}")
-    return len(txn) - 1
+    return len(nb.rows)

@@ -203,7 +203,8 @@ def near_misses(c: Cloud) -> None:
     )
     _hold(st, row["uuid"], h1, row, CONSUMER_INSTANCE, row["created_at"])
     c.ripens_stuck_build(row, "build scheduled, host not yet set, allocation claimed")
-    # a build request just scheduled: allocated, not yet an instance in any cell
+    # a build request just scheduled: allocated, not yet an instance in any cell (the past's
+    # deleted instances, not held, are none of the build requests the faults made)
     known = {r["uuid"] for rows in c.instances.values() for r in rows}
     for b in c.build_requests:
         if b["instance_uuid"] not in known and c.now - b["created_at"] < dt.timedelta(minutes=5):
@@ -305,7 +306,7 @@ def write(c: Cloud, urls: dict, release: str) -> None:
     database.insert_rows(
         url,
         "consumers",
-        [
+        (
             {
                 "uuid": u,
                 "project_id": projects[k["project"]],
@@ -316,12 +317,12 @@ def write(c: Cloud, urls: dict, release: str) -> None:
                 "updated_at": k["last"],
             }
             for u, k in st.consumers.items()
-        ],
+        ),
     )
     database.insert_rows(
         url,
         "allocations",
-        [
+        (
             {
                 "resource_provider_id": rp_ids[rp],
                 "consumer_id": u,
@@ -331,7 +332,7 @@ def write(c: Cloud, urls: dict, release: str) -> None:
             }
             for u, allocs in st.allocations.items()
             for rp, rc, n in allocs
-        ],
+        ),
     )
     for n, (cell, name, uuid) in enumerate(st.retired_nodes, 100001):
         # the compute node Nova deleted (soft: deleted = id) while its provider stayed

@@ -24,11 +24,13 @@ they must leave alone.
 from __future__ import annotations
 
 import datetime as dt
+import random
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from osfsck_lab import database, volumes
-from osfsck_lab.cloud import Cloud, threshold
+from osfsck_lab.cloud import Cloud, new_uuid, threshold
 
 MINUTE = dt.timedelta(minutes=1)
 HOUR = dt.timedelta(hours=1)
@@ -47,7 +49,11 @@ class Quotas:
     snapshots: list = field(default_factory=list)
     backups: list = field(default_factory=list)
     cinder_usages: list = field(default_factory=list)  # quota_usages
-    cinder_reservations: list = field(default_factory=list)  # reservations
+    first_usage: dict = field(default_factory=dict)  # (project, resource) -> its first quota_usages row
+    cinder_reservations: list = field(default_factory=list)  # reservations since the committed history
+    # the committed history (_committed_history): the random state its uuids were drawn from,
+    # the volumes it is of, how many rows it has; its rows are made where they are written
+    history: tuple = (None, (), 0)
     neutron_usages: list = field(default_factory=list)  # quotausages
     used: set = field(default_factory=set)  # projects a fault or near miss took
 
@@ -204,11 +210,14 @@ def _usage(
         "updated_at": c.now - age,
     }
     q.cinder_usages.append(row)
+    q.first_usage.setdefault((project, resource), row)
     return row
 
 
 def _row(c: Cloud, project: str, resource: str) -> dict:
-    return next(u for u in c.quota.cinder_usages if u["project_id"] == project and u["resource"] == resource)
+    """The project's row of `resource` (the first, where a race made two): every reservation
+    of every volume looks it up (XL: 1.2 million)."""
+    return c.quota.first_usage[(project, resource)]
 
 
 def _reservation(
@@ -217,9 +226,17 @@ def _reservation(
     """A reservation quota_reserve made; `committed`: when reservation_commit soft-deleted it
     (deleted = 1, deleted_at), its reserved amount given back."""
     q = c.quota
-    r = {
-        "id": len(q.cinder_reservations) + 1,
-        "uuid": c.uuid(),
+    r = _reservation_row(c.rng, q.history[2] + len(q.cinder_reservations) + 1, usage, delta, created, committed)
+    q.cinder_reservations.append(r)
+    if delta > 0 and committed is None:
+        usage["reserved"] += delta  # what quota_reserve does
+    return r
+
+
+def _reservation_row(rng, n: int, usage: dict, delta: int, created: dt.datetime, committed: dt.datetime | None) -> dict:
+    return {
+        "id": n,
+        "uuid": new_uuid(rng),
         "usage_id": usage["id"],
         "project_id": usage["project_id"],
         "resource": usage["resource"],
@@ -230,18 +247,21 @@ def _reservation(
         "created_at": created,
         "updated_at": committed or created,
     }
-    q.cinder_reservations.append(r)
-    if delta > 0 and committed is None:
-        usage["reserved"] += delta  # what quota_reserve does
-    return r
 
 
 def _committed_history(c: Cloud) -> None:
     """The reservations of every volume create and delete, committed: Cinder's commit
     soft-deletes them (reservation_commit -> reservation.delete), so a cloud keeps one row
     per resource per operation (a volume's four: volumes, gigabytes and their per-type
-    twins).  Snapshots' and backups' are left out."""
-    for vol in [v for v in c.volumes if v["use_quota"]]:
+    twins).  Snapshots' and backups' are left out.  Drawn once here and not kept (XL: 1.3
+    million rows): `reservation_rows` makes them again, the same."""
+    state, vols = c.rng.getstate(), [v for v in c.volumes if v["use_quota"]]
+    c.quota.history = (state, vols, sum(1 for _ in _history_rows(c, c.rng, vols)))
+
+
+def _history_rows(c: Cloud, rng, vols: list) -> Iterator[dict]:
+    n = 0
+    for vol in vols:
         ops = [(vol["created_at"], 1)] + ([(vol["deleted_at"], -1)] if vol["deleted"] and vol["deleted_at"] else [])
         for when, sign in ops:
             for resource, delta in (
@@ -250,9 +270,18 @@ def _committed_history(c: Cloud) -> None:
                 (f"volumes_{TYPE_NAME}", 1),
                 (f"gigabytes_{TYPE_NAME}", vol["size"]),
             ):
-                _reservation(
-                    c, _row(c, vol["project_id"], resource), sign * delta, created=when - MINUTE, committed=when
-                )
+                n += 1
+                yield _reservation_row(rng, n, _row(c, vol["project_id"], resource), sign * delta, when - MINUTE, when)
+
+
+def reservation_rows(c: Cloud) -> Iterator[dict]:
+    """Every Cinder `reservations` row: the committed history's, then those made since."""
+    state, vols, _ = c.quota.history
+    if state is not None:
+        rng = random.Random()
+        rng.setstate(state)
+        yield from _history_rows(c, rng, vols)
+    yield from c.quota.cinder_reservations
 
 
 def _settled_projects(c: Cloud, service: str) -> list[str]:
@@ -391,7 +420,7 @@ def write(c: Cloud, urls: dict) -> None:
     database.insert_rows(urls["cinder"], "snapshots", q.snapshots)
     database.insert_rows(urls["cinder"], "backups", q.backups)
     database.insert_rows(urls["cinder"], "quota_usages", q.cinder_usages)
-    database.insert_rows(urls["cinder"], "reservations", q.cinder_reservations)
+    database.insert_rows(urls["cinder"], "reservations", reservation_rows(c))
     database.insert_rows(urls["neutron"], "quotausages", q.neutron_usages)
 
 

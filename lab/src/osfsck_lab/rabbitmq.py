@@ -105,6 +105,9 @@ class Broker:
             "default_user_tags.administrator = true\n"
             "default_permissions.configure = .*\ndefault_permissions.read = .*\ndefault_permissions.write = .*\n"
             "loopback_users = none\n"
+            # an answer the management API takes over a minute to make (a listing of XL's
+            # 80,000 queues on a busy machine) is sent, not cut off at cowboy's 60 s
+            + "".join(f"management.tcp.{t}_timeout = 600000\n" for t in ("idle", "inactivity", "request"))
         )
 
     # -- life ------------------------------------------------------------------------------

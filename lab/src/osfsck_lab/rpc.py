@@ -17,6 +17,7 @@ import json
 import sys
 import time
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from pathlib import Path
 
 from sqlalchemy import column, create_engine, table, update
@@ -29,7 +30,8 @@ from osfsck_lab.cloud import Cloud
 FANOUT_TTL = 1800000  # oslo.messaging rabbit_transient_queues_ttl, in ms
 EXCHANGE = "nova"  # control_exchange
 HEARTBEAT_INTERVAL = 10  # nova's report_interval
-STATS_TIMEOUT = 60.0
+BROKER_TIMEOUT = 1800.0  # one management API request: the import or the listing of XL's 80,000 queues
+STALL = 120.0  # seconds with no queue newly settled before the build gives up on the broker
 COMPUTE_ALT_TOPIC = "2026.1"  # the first release whose nova-compute also serves "compute-alt"
 
 
@@ -215,18 +217,16 @@ def write(c: Cloud, urls: dict) -> None:
             {"host": host, "binary": "nova-compute"},
             {"updated_at": seen, "last_seen_up": seen},
         )
-    # every instance's past actions first: the current one of an instance is its last
-    by_cell: dict[str, list] = {cell: instance_actions.history(c, cell) for cell, _ in c.cells}
-    for cell, action, events in s.actions:
-        by_cell[cell].append((action, events))
-    for cell, items in by_cell.items():
-        url = urls[f"nova_{cell}"]
-        database.insert_rows(url, "instance_actions", [{"id": i, **a} for i, (a, _) in enumerate(items, 1)])
-        database.insert_rows(
-            url,
-            "instance_actions_events",
-            [{"action_id": i, **e} for i, (_, events) in enumerate(items, 1) for e in events],
-        )
+    # every instance's past actions first: the current one of an instance is its last.  The
+    # history is made as it is written (the past's instances are not held), a chunk of
+    # actions then their events: the events' ids are still in the order of their actions
+    for cell, _ in c.cells:
+        items = chain(instance_actions.history(c, cell), ((a, e) for at, a, e in s.actions if at == cell))
+        numbered = enumerate(items, 1)
+        with database.Writer(urls[f"nova_{cell}"]) as w:
+            while chunk := list(islice(numbered, database.CHUNK)):
+                w.insert("instance_actions", [{"id": i, **a} for i, (a, _) in chunk])
+                w.insert("instance_actions_events", [{"action_id": i, **e} for i, (_, events) in chunk for e in events])
 
 
 def _set(url: str, name: str, where: dict, values: dict) -> None:
@@ -245,6 +245,7 @@ def start(out: Path, c: Cloud, timeout: float = 120) -> tuple[dict, list[str]]:
     services; returns (their lab.json entries, osfsck.toml lines)."""
     from osfsck_lab import rabbitmq
     from osfsck_lab.services import start as start_entry
+    from osfsck_lab.services import timeout_line
 
     s = _state(c)
     folder = out / "rabbitmq"
@@ -285,8 +286,8 @@ def start(out: Path, c: Cloud, timeout: float = 120) -> tuple[dict, list[str]]:
             "port": broker.amqp_port,
         }
         start_entry(entries["rpc-services"], out)
-        # the services process declares and consumes queue by queue: L's 16,000 take minutes
-        settle(broker, s.queues, timeout=STATS_TIMEOUT + len(s.queues) / 50)
+        # the services process declares and consumes queue by queue: L's 32,000 take minutes
+        settle(broker, s.queues)
     except Exception as failed:
         from osfsck_lab.hypervisors import LabError
         from osfsck_lab.services import stop as stop_entry
@@ -306,6 +307,8 @@ def start(out: Path, c: Cloud, timeout: float = 120) -> tuple[dict, list[str]]:
         f'username = "{rabbitmq.USER}"',
         f'password_file = "{broker.password_file.relative_to(out)}"',
         'vhosts = ["/"]',
+        # a page of the queue listing costs the broker a sort of every queue
+        *timeout_line(len(s.queues), 1000, 30),
         "",
     ]
     return entries, lines
@@ -334,16 +337,39 @@ def services_config(c: Cloud, broker) -> dict:
 
 
 def load(broker, queues: list[Queue]) -> None:
-    """Declare the queues (durable), bind the topic ones, publish their messages."""
+    """Declare the queues (durable) and bind the topic ones, in one import of definitions
+    (POST /api/definitions/<vhost>: XL's 80,000 queues in one request, not two each), then
+    publish their messages."""
     from osfsck.clients.rabbitmq import RabbitClient, RabbitError
 
-    with RabbitClient(broker.url, "osfsck", broker.password, name="lab") as client:
+    definitions = {
+        "exchanges": [
+            {
+                "name": EXCHANGE,
+                "type": "topic",
+                "durable": True,
+                "auto_delete": False,
+                "internal": False,
+                "arguments": {},
+            }
+        ],
+        "queues": [{"name": q.name, "durable": True, "auto_delete": False, "arguments": q.arguments} for q in queues],
+        "bindings": [
+            {
+                "source": EXCHANGE,
+                "destination": q.name,
+                "destination_type": "queue",
+                "routing_key": q.binding,
+                "arguments": {},
+            }
+            for q in queues
+            if q.binding
+        ],
+    }
+    with RabbitClient(broker.url, "osfsck", broker.password, name="lab", timeout=BROKER_TIMEOUT) as client:
         try:
-            client.request("PUT", f"/api/exchanges/%2F/{EXCHANGE}", body={"type": "topic", "durable": True})
+            client.request("POST", "/api/definitions/%2F", body=definitions)
             for q in queues:
-                client.declare_queue("/", q.name, durable=True, auto_delete=False, arguments=q.arguments)
-                if q.binding:
-                    client.bind("/", EXCHANGE, q.name, q.binding)
                 for body in q.messages:
                     client.publish(
                         "/",
@@ -359,26 +385,58 @@ def load(broker, queues: list[Queue]) -> None:
             raise _lab_error(f"RabbitMQ: {e}") from None
 
 
-def settle(broker, queues: list[Queue], timeout: float = STATS_TIMEOUT) -> None:
+def settle(broker, queues: list[Queue], stall: float = STALL) -> None:
     """Until the management API's (sampled) statistics show every queue, each consumed one
     with its consumer and each other with its messages: a check right after the build sees
     the cloud as built."""
     from osfsck.clients.rabbitmq import RabbitClient, RabbitError
 
+    def listing() -> dict | str:
+        # one unpaged answer with the three columns needed: each page of a paged listing
+        # costs the broker a sort of every queue (L's 32,000 queues: 65 pages, 2 minutes)
+        try:
+            answer = client.request("GET", "/api/queues/%2F", params={"columns": "name,consumers,messages"})
+        except RabbitError as e:
+            return str(e)
+        return {q["name"]: q for q in answer or ()}
+
+    with RabbitClient(broker.url, "osfsck", broker.password, name="lab", timeout=BROKER_TIMEOUT) as client:
+        missing, failed = wait_settled(listing, queues, stall)
+    if missing:
+        raise _lab_error(
+            f"RabbitMQ: {len(missing)} of {len(queues)} queues not settled, none more for {stall:.0f}s or 3 "
+            f"listings: {', '.join(missing[:5])}" + (f" (the last listing failed: {failed})" if failed else "")
+        )
+
+
+def wait_settled(
+    listing, queues: list[Queue], stall: float, clock=time.monotonic, sleep=time.sleep
+) -> tuple[list[str], str | None]:
+    """Poll `listing()` ({name: the API's queue}, or why it failed) until every queue is
+    settled; then ([], None), else (the names not settled, the last failure) once neither
+    `stall` seconds nor three listings (and their waits) saw a queue newly settled.  The services process
+    declares and consumes queue by queue (L: 32,000 of them, XL: 80,000), as fast as the
+    machine lets it: no deadline fits every size and load, a stall does.  A listing of
+    that many queues is work for the broker too (a minute at L while the services process
+    consumes): the next one waits as long as the last took."""
     want = {q.name: q for q in queues}
-    deadline = time.monotonic() + timeout
-    missing = sorted(want)
-    with RabbitClient(broker.url, "osfsck", broker.password, name="lab") as client:
-        while time.monotonic() < deadline:
-            try:
-                seen = {q["name"]: q for q in client.queues("/")}
-            except RabbitError:
-                seen = {}
-            missing = [n for n, q in want.items() if not _settled(seen.get(n), q)]
+    missing, failed = list(want), None
+    fewest, since, took = len(want) + 1, clock(), 0.0
+    while True:
+        started = clock()
+        seen = listing()
+        took = clock() - started
+        if isinstance(seen, str):
+            failed = seen
+        else:
+            failed, missing = None, [n for n, q in want.items() if not _settled(seen.get(n), q)]
             if not missing:
-                return
-            time.sleep(1)
-    raise _lab_error(f"RabbitMQ: queues not settled after {timeout:.0f}s: {', '.join(missing[:5])}")
+                return [], None
+            if len(missing) < fewest:
+                fewest, since = len(missing), clock()
+        if clock() - since >= max(stall, 6 * took):  # three listings and their waits
+            return missing, failed
+        sleep(max(1.0, took))
 
 
 def _settled(seen: dict | None, q: Queue) -> bool:

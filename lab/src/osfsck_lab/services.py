@@ -10,6 +10,7 @@ arguments (PIDs are reused).  Each also carries the lab's marker in its environm
 from __future__ import annotations
 
 import json
+import math
 import os
 import secrets
 import socket
@@ -25,6 +26,9 @@ from osfsck_lab.loopback import free_port
 from osfsck_lab.nsx_standin import Store, make_certificate
 
 KEY = "osfsck-lab"
+# ovsdb-server committing the NB rows, the NSX stand-in reading its state: XL's 550,000
+# ports on a busy machine (a server that fails says so at once: this bounds a slow one)
+LOAD_TIMEOUT = 1800.0
 
 
 # -- DNS ------------------------------------------------------------------------------------
@@ -50,6 +54,8 @@ def start_dns(out: Path, zones: dict) -> tuple[dict, list[str]]:
         "[dns]",
         f'server = "{ns.server}"',
         f'key = "{KEY}"',
+        # a transfer may take 6 timeouts (clients/dns.py): its biggest zone's, at 2,000 records/s
+        *timeout_line(max(map(len, zones.values()), default=0) // 6, 2000, 10),
         "",
         f"[dns.keys.{KEY}]",
         f'algorithm = "{ns.algorithm}"',
@@ -91,7 +97,7 @@ def start_ovn(out: Path, nb: ovn_nb.Northbound) -> tuple[dict, list[str]]:
     except (ovsdb.OvsdbError, OSError) as e:
         raise LabError(f"OVN: {e}") from None
     try:
-        ovn_nb.load(server.unix_remote, nb)
+        ovn_nb.load(server.unix_remote, nb, timeout=LOAD_TIMEOUT)
     except (RuntimeError, OSError) as e:
         server.stop()
         raise LabError(f"OVN: {e}") from None
@@ -103,7 +109,15 @@ def start_ovn(out: Path, nb: ovn_nb.Northbound) -> tuple[dict, list[str]]:
         "log": str(server.log),
         "port": server.port,
     }
-    return entry, ["[ovn]", f'nb_connection = "{server.remote}"', ""]
+    # the whole initial dump within the timeout: at 1,000 rows/s (L's 116,574 took 24 s idle)
+    return entry, ["[ovn]", f'nb_connection = "{server.remote}"', *timeout_line(len(nb.rows), 1000, 120), ""]
+
+
+def timeout_line(objects: int, per_second: float, default: float) -> list[str]:
+    """A source's `timeout` in osfsck.toml where its default is too short for a lab this
+    size (XL): `objects` read at `per_second`, a rate the busiest of these machines makes."""
+    seconds = math.ceil(objects / per_second)
+    return [f'timeout = "{seconds}s"'] if seconds > default else []
 
 
 # -- NSX (the stand-in) ---------------------------------------------------------------------
@@ -117,13 +131,26 @@ def nsx_manager(c: Cloud) -> Store:
     return store
 
 
-def start_nsx(out: Path, store: Store, timeout: float = 30) -> tuple[dict, list[str]]:
+def _dump_lists(path: Path, data: dict[str, list]) -> None:
+    """json.dump of {name: [object, ...]}, written an object at a time (XL's NSX objects
+    make a file of gigabytes, never held as one string)."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("{")
+        for i, (name, objects) in enumerate(data.items()):
+            f.write(("," if i else "") + json.dumps(name) + ":[")
+            for j, obj in enumerate(objects):
+                f.write(("," if j else "") + json.dumps(obj))
+            f.write("]")
+        f.write("}")
+
+
+def start_nsx(out: Path, store: Store, timeout: float = LOAD_TIMEOUT) -> tuple[dict, list[str]]:
     """The NSX stand-in serving `store` over HTTPS (a certificate of its own, given to
     osfsck as its CA); returns (its lab.json entry, its osfsck.toml lines)."""
     folder = out / "nsx"
     folder.mkdir(parents=True, exist_ok=True)
     state = folder / "state.json"
-    state.write_text(json.dumps(store.to_json()))
+    _dump_lists(state, store.to_json())
     password = folder / "password"
     password.write_text(secrets.token_urlsafe(18) + "\n")
     password.chmod(0o600)
@@ -201,7 +228,7 @@ def start(entry: dict, folder: Path, timeout: float = 60) -> None:
         return
     env = {**os.environ, **entry.get("env", {}), **processes.marker_env(folder)}
     with open(entry["log"], "ab") as log:
-        subprocess.Popen(
+        proc = subprocess.Popen(
             entry["argv"],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -218,5 +245,11 @@ def start(entry: dict, folder: Path, timeout: float = 60) -> None:
             socket.create_connection(("127.0.0.1", entry["port"]), timeout=0.5).close()
             return
         except OSError:
+            # a server that fails exits non-zero (one that forks to the background exits 0)
+            if proc.poll() not in (None, 0):
+                raise LabError(
+                    f"{entry['program']} exited with status {proc.returncode} before it answered on port "
+                    f"{entry['port']}: see {entry['log']}"
+                ) from None
             time.sleep(0.1)
     raise LabError(f"{entry['program']} did not answer on port {entry['port']} within {timeout:.0f}s")

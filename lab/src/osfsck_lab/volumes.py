@@ -134,7 +134,7 @@ def _answer(c: Cloud, vol: dict, host: str | None) -> dict:
     _build_connection_properties) depends on it: the LUN the array gave this host, every
     portal in the lists and no single target_iqn/target_portal/target_lun."""
     if vol["_kind"] != "array":
-        return vol["_connection"]
+        return json.loads(vol["_connection"])
     lun = array_lun(c, host, vol)
     data = {
         "target_discovered": False,
@@ -245,7 +245,8 @@ def add_volume(
         "launched_at": when - DAY,
         "provider_location": f"{ISCSI_PORTAL},1 {iqn(vid)} 1" if kind == "iscsi" else None,
         "_kind": kind,
-        "_connection": _cinder_connection(c, kind, vid) if kind != "array" else None,
+        # as JSON: a volume's connection is read only when it is attached (XL: 300,000 volumes)
+        "_connection": json.dumps(_cinder_connection(c, kind, vid)) if kind != "array" else None,
     }
     c.volumes.append(row)
     return row
@@ -482,7 +483,7 @@ def _next_kind(c: Cloud) -> str:
 
 def populate(c: Cloud, profile: Profile) -> None:
     live = [(cell, r) for cell, rows in c.instances.items() for r in rows if not r["deleted"] and r["host"]]
-    gone = ((cell, r) for cell, rows in c.instances.items() for r in rows if r["deleted"] and r["host"])
+    gone = ((cell, r) for cell in c.instances for r in c.instance_rows(cell) if r["deleted"] and r["host"])
     for i, (cell, row) in enumerate(live):
         for _ in range(_share(i, profile.attached_per_live)):
             attach(
@@ -658,7 +659,7 @@ def legacy_attach(c: Cloud, cell: str, host: str) -> None:
     att = add_attachment(c, vol, row, host, dev, age=400 * DAY)
     att.update(connection_info=None, connector=None)
     device = connect(c, host, vol)
-    info = json.loads(json.dumps(vol["_connection"]))
+    info = json.loads(vol["_connection"])
     info["data"].update(enforce_multipath=False, device_path=device)
     bdm = add_bdm(c, cell, row, vol, None, dev, age=400 * DAY, connected=False)
     bdm["connection_info"] = json.dumps({**info, "serial": vol["id"]})

@@ -1,0 +1,84 @@
+"""How long a build waits for the broker to show its queues settled: as long as queues keep
+settling (the services process declares and consumes them one by one: an L lab's 32,000
+took more than the former fixed 60 s + 1 s per 50 queues on a busy machine), and no longer
+than `stall` (or three slow listings) once none does; a listing that fails (the management
+API cut off at a minute while the services process consumed) is a listing that saw nothing."""
+
+from __future__ import annotations
+
+from osfsck_lab.rpc import Queue, wait_settled
+
+
+class Broker:
+    """Queues a listing shows consumed, `per_listing` more each time; each listing takes
+    `listing_s` seconds of a fake clock."""
+
+    def __init__(self, names, per_listing: int, listing_s: float, stop_at: int | None = None, fail_every: int = 0):
+        self.names, self.per_listing, self.listing_s, self.stop_at = names, per_listing, listing_s, stop_at
+        self.now, self.consumed, self.listings, self.sleeps = 0.0, 0, 0, []
+        self.fail_every = fail_every
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, s: float) -> None:
+        self.sleeps.append(s)
+        self.now += s
+
+    def listing(self) -> dict | str:
+        self.now += self.listing_s
+        self.listings += 1
+        if self.fail_every and self.listings % self.fail_every == 0:
+            return "connection failed (Server disconnected without sending a response.)"
+        self.consumed = min(self.consumed + self.per_listing, self.stop_at or len(self.names))
+        return {n: {"name": n, "consumers": int(i < self.consumed), "messages": 0} for i, n in enumerate(self.names)}
+
+
+def test_a_slow_broker_that_keeps_settling_is_waited_for():
+    names = [f"compute.h{i}" for i in range(400)]
+    broker = Broker(names, per_listing=1, listing_s=20.0)
+    assert wait_settled(broker.listing, [Queue(n) for n in names], 120, broker.clock, broker.sleep) == ([], None)
+    # 400 listings of 20 s, each followed by a wait as long: far beyond 60 s + 400 / 50
+    assert broker.listings == 400 and broker.now > 15000
+    assert set(broker.sleeps) == {20.0}
+
+
+def test_failed_and_slow_listings_do_not_end_the_wait_too_soon():
+    """Every other listing cut off after 60 s: the wait outlasts the 30 s stall by three
+    listings' time, and ends when all are settled."""
+    names = [f"compute.h{i}" for i in range(10)]
+    broker = Broker(names, per_listing=2, listing_s=60.0, fail_every=2)
+    assert wait_settled(broker.listing, [Queue(n) for n in names], 30, broker.clock, broker.sleep) == ([], None)
+    assert broker.listings == 9
+
+
+def test_a_listing_that_keeps_failing_is_said_why():
+    names = ["compute.h1"]
+    broker = Broker(names, per_listing=1, listing_s=5.0, fail_every=1)
+    missing, failed = wait_settled(broker.listing, [Queue(n) for n in names], 30, broker.clock, broker.sleep)
+    assert missing == names and "Server disconnected" in failed
+
+
+def test_a_stalled_broker_is_given_up_on_after_the_stall():
+    names = [f"compute.h{i}" for i in range(10)]
+    broker = Broker(names, per_listing=3, listing_s=0.5, stop_at=6)
+    missing, failed = wait_settled(broker.listing, [Queue(n) for n in names], 30, broker.clock, broker.sleep)
+    assert missing == names[6:] and failed is None
+    # settled up to 6 by the second listing, then 30 s of 1.5 s rounds (a wait of at least 1 s)
+    assert 30 <= broker.now <= 36 and min(broker.sleeps) == 1.0
+
+
+def test_unconsumed_queues_settle_with_their_messages():
+    want = [Queue("compute.dead", consumed=False, messages=["a", "b"]), Queue("reply_x", consumed=False)]
+    seen = {"compute.dead": {"consumers": 0, "messages": 1}, "reply_x": {"consumers": 0, "messages": 0}}
+    t = [0.0]
+
+    def clock():
+        return t[0]
+
+    def sleep(s):
+        t[0] += s
+
+    assert wait_settled(lambda: seen, want, 5, clock, sleep) == (["compute.dead"], None)
+    seen["compute.dead"]["messages"] = 2
+    assert wait_settled(lambda: seen, want, 5, clock, sleep) == ([], None)
