@@ -268,6 +268,7 @@ def test_an_old_nova_is_read_but_for_what_it_lacks(new_db, release):
     if api_lacks:
         assert status["api"].status == "partial" and status["api"].reason.startswith("API database: ")
         assert named_in(status["api"].reason, api_lacks) and "cell:cell1" not in status and not snap.of(Instance)
+        assert status["api"].reason.endswith(f" (its schema: {place(snap.schemas['api']).text})")
         add_what_it_lacks(api, api_lacks)
         snap, status = collect(source, source.provides)
     assert status["api"].status == "ok", status["api"].reason

@@ -16,7 +16,7 @@ from osfsck.sources.base import NotConfigured, Source, cover_all, utcnow
 from osfsck.sources.db_read import narrowed, read_database
 from osfsck.sources.nova_db import queries, tables
 from osfsck.sources.nova_db.cell_urls import resolve_cell_url
-from osfsck.sources.schema_version import VERSION_TABLES, UnknownSchema, known_schema
+from osfsck.sources.schema_version import VERSION_TABLES, UnknownSchema, known_schema, schema_said
 from osfsck.sources.stored_rows import facts_of
 
 
@@ -59,11 +59,12 @@ class NovaDatabaseSource(Source):
         want_api = scopes is None or API_SCOPE in scopes
         api_url = self.api_database.url
         api_kinds = [k for k in queries.API_KINDS if k in kinds] if want_api else []
+        schema = None
         try:
             engine = make_engine(api_url)
             with engine.connect() as conn:
                 # the cells are listed here: an API database osfsck does not know lists none
-                known_schema(conn, "nova_api", API_SCOPE, sink)
+                schema = known_schema(conn, "nova_api", API_SCOPE, sink)
                 at = utcnow()
                 cells = self._cells(conn)
                 named = self._named(cells)
@@ -76,6 +77,7 @@ class NovaDatabaseSource(Source):
             engine.dispose()
         except (DatabaseError, SQLAlchemyError, UnknownSchema) as e:
             reason = describe(e, api_url) if isinstance(e, SQLAlchemyError) else e.args[0]
+            reason += schema_said(schema)  # a SELECT an old release's schema cannot answer names it
             # the cells are listed in the API database: none of them can be read now.  Their
             # kinds are partial everywhere (a re-check: in the scopes it asked for), else a
             # check would take "no cell known" for "every cell read" (and log out a live
