@@ -4,6 +4,7 @@ where upstream changed it, and the lab's databases write on each release's schem
 
 import datetime as dt
 import json
+import re
 import sqlite3
 
 import pytest
@@ -130,3 +131,18 @@ def test_a_whole_lab_of_the_oldest_release_on_mariadb(mariadb_server):
         assert json.loads((out / "truth.json").read_text())["release"] == oldest
         p = osfsck("check", "--format", "json", config=out / "osfsck.toml")
         assert p.returncode == 4 and found(p) == truth(out), p.stderr
+
+
+@pytest.mark.parametrize(
+    ("release", "said"),
+    [
+        ("train", "'train': its schemas are stored, but the lab builds clouds of 2023.1 and later only"),
+        ("1999.1", "unknown schema release '1999.1'"),
+    ],
+)
+def test_a_release_the_lab_does_not_build_is_one_line(tmp_path, release, said):
+    """A release whose schemas are stored only for osfsck's version reader is not called
+    unknown; neither builds anything."""
+    with pytest.raises(build.LabError, match=re.escape(said)):
+        build.build(tmp_path / "lab", "small", 1, None, release=release)
+    assert not (tmp_path / "lab").exists() or not any((tmp_path / "lab").iterdir())
