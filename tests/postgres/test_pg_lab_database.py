@@ -51,8 +51,10 @@ def test_a_table_written_without_ids_keeps_its_sequence(pg_db):
 def test_each_database_is_a_copy_of_its_template(pg_db, postgres_server):
     first, second = pg_db("cinder", name="one"), pg_db("cinder", name="two")
     server = postgres_server.url + "postgres"
+    # the server is the session's: other tests leave templates of other releases
+    release = PG_RELEASE.replace(".", "\\_")
     templates = scalar(
-        server, "SELECT count(*) FROM pg_database WHERE datname LIKE 'osfsck\\_template\\_%\\_cinder\\_%'"
+        server, f"SELECT count(*) FROM pg_database WHERE datname LIKE 'osfsck\\_template\\_{release}\\_cinder\\_%'"
     )
     assert templates == 1
     heads = schemas.versions()[PG_RELEASE]["alembic_heads"]["cinder"]
