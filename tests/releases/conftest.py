@@ -13,7 +13,7 @@ import pytest
 
 from osfsck_lab.mariadb import MariaDB
 from osfsck_lab.postgres import PostgreSQL, PostgreSQLError, bindir
-from tests.releases import corpus, matrix, store
+from tests.releases import corpus, store
 
 # A test server's durability is nothing: its data folder is in memory (/dev/shm), where
 # CREATE TABLE takes a few ms, not the ~50 ms of the disk's syncs here (a release's seven
@@ -35,8 +35,6 @@ MEMORY = Path("/dev/shm")
     ]
 )
 def dialect(request) -> str:
-    if request.param == "postgresql" and not matrix.postgresql_on():
-        pytest.skip(matrix.PG_WAITING)
     return request.param
 
 

@@ -8,27 +8,12 @@ gives (`not_built`), or, with no reason given, as "no DDL stored"."""
 from __future__ import annotations
 
 import functools
-import os
 
 from osfsck.model import releases as order
 from osfsck_lab import schemas
 
 # the lab's schema dialects, as the matrix names them: MariaDB's DDL files are `mysql`
 DIALECTS = {"sqlite": "sqlite", "mariadb": "mysql", "postgresql": "postgresql"}
-# PostgreSQL waits for the product to read it (another branch, pgprod, makes it work):
-# OSFSCK_MATRIX_POSTGRESQL=1 switches it on to try, and the lead flips PG_READY when it lands
-PG_READY = False
-PG_WAITING = (
-    "PostgreSQL is not yet in the release matrix: the product's PostgreSQL support is being "
-    "made to work (branch pgprod); set PG_READY in tests/releases/matrix.py (or "
-    "OSFSCK_MATRIX_POSTGRESQL=1 to try) once it has landed"
-)
-
-
-def postgresql_on() -> bool:
-    return PG_READY or os.environ.get("OSFSCK_MATRIX_POSTGRESQL") == "1"
-
-
 # The oldest release whose schemas hold every table the database sources read: Placement's
 # consumer_types came with Xena (placement 6.0.0); Wallaby and older are stored for the
 # version reader (tests/sources/test_schema_version.py), and osfsck does not read them whole.
