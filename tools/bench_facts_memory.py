@@ -39,11 +39,10 @@ from osfsck.model.facts.nova import (
     ComputeNode,
     ComputeService,
     InstanceMapping,
-    cell_scope,
 )
 from osfsck.sources.db_read import without_secrets
 from osfsck.sources.nova_db.queries import CELL_KINDS
-from osfsck.sources.stored_rows import facts_of
+from osfsck.sources.stored_rows import facts_of, id_table
 from osfsck_lab.profiles import PROFILES
 
 NOW = dt.datetime(2026, 1, 15, 12, 0, 0)
@@ -187,9 +186,10 @@ def driver_batches(rows: list, batch: int = 1000) -> Iterator[list]:
         yield [tuple(map(fresh, r)) for r in rows[i : i + batch]]
 
 
-def read(kinds_rows: dict, held: dict) -> None:
-    """One database read as read_database makes it: one table of shared values, dropped after."""
-    shared: dict = {}
+def read(kinds_rows: dict, held: dict, ids: dict) -> None:
+    """One database read as read_database makes it: its own tables of shared values, dropped
+    after it, beside `ids`, those the source shares across its reads."""
+    shared = dict(ids)
     for kind, rows in kinds_rows.items():
         make = facts_of(kind, shared)
         facts: list = []
@@ -230,21 +230,20 @@ def main() -> int:
     tracemalloc.start()
     gc.collect()
     before = tracemalloc.get_traced_memory()[0]
-    mappings = []
-    for ci in range(1, args.cells + 1):
-        rows, mapped = cell_rows(profile, ci, rng, times)
-        read(rows, held)
-        mappings.append([(cell_scope(f"cell{ci}"), m) for m in mapped])
-        del rows
-    cell_uuid = {f"cell{ci}": new_uuid(rng) for ci in range(1, args.cells + 1)}
+    cells = [cell_rows(profile, ci, rng, times) for ci in range(1, args.cells + 1)]
+    cell_uuid = [new_uuid(rng) for _ in cells]
     api = [
-        (API_SCOPE, uuid, cell_uuid[scope[5:]], project, 1 if i % 6 else 0, created, None)
-        for one in mappings
-        for i, (scope, (uuid, project, created)) in enumerate(one)
+        (API_SCOPE, uuid, cell_uuid[ci], project, 1 if i % 6 else 0, created, None)
+        for ci, (_, mapped) in enumerate(cells)
+        for i, (uuid, project, created) in enumerate(mapped)
     ]
-    del mappings
-    read({InstanceMapping: api}, held)
+    # as NovaDatabaseSource.collect: the API database first, then each cell
+    ids: dict = {id_table("instance"): {}}
+    read({InstanceMapping: api}, held, ids)
     del api
+    while cells:
+        read(cells.pop(0)[0], held, ids)
+    del ids
     gc.collect()
     traced = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
