@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from osfsck.model.facts.nova import Instance, InstanceMapping, InstanceNetwork
+from osfsck.model.facts.nova import BlockDeviceMapping, Instance, InstanceMapping, InstanceNetwork
 from osfsck.sources.stored_rows import as_fact, facts_of
 from tests.sources.test_nova_db_source import _cloud, _collect
 
@@ -74,3 +74,12 @@ def test_an_instance_uuid_is_one_string_in_its_mapping_and_its_cell(tmp_path):
         assert mapped[i.uuid].instance_uuid is i.uuid
     nets = {n.uuid: n for n in snap.of(InstanceNetwork)}
     assert all(nets[i.uuid].uuid is i.uuid for i in instances)
+
+
+def test_a_mapping_keeps_the_iscsi_paths_of_its_connection_info_not_the_text(tmp_path):
+    # ~1.1 KB of JSON a mapping that no check reads: the paths are what they use
+    snap, _ = _collect(_cloud(tmp_path, "2026.2"))
+    [bdm] = snap.of(BlockDeviceMapping)
+    assert "connection_info" not in BlockDeviceMapping._fields
+    assert bdm.iscsi_paths == (("192.0.2.10:3260", "iqn.2010-10.org.openstack:volume-v1", 1),)
+    assert not any(isinstance(v, str) and v.startswith("{") for v in bdm)
