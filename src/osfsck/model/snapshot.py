@@ -462,7 +462,7 @@ def _scope_prefix(fact_cls: FactType) -> str | None:
 def _without_retired(cls: FactType, fields: list[Any], rows: list[Any], where: str) -> list[Any]:
     """`rows` written when `cls` had fields it has let go of since (its `retired_fields`),
     without them; any other difference in the fields is one line naming both lists."""
-    keep = [i for i, name in enumerate(fields) if name not in getattr(cls, "retired_fields", ())]
+    keep = [i for i, name in enumerate(fields) if name not in cls.retired_fields]
     if [fields[i] for i in keep] != list(cls._fields):
         raise SnapshotFormatError(f"{where}: fields {_show(fields)}, expected {list(cls._fields)}")
     n = len(fields)

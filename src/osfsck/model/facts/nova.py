@@ -134,15 +134,13 @@ class ComputeNode(NamedTuple):
 MIGRATION_TERMINAL = frozenset({"confirmed", "reverted", "error", "failed", "completed", "cancelled", "done"})
 
 
-@fact_type("nova.block_device_mapping", scope_field="cell")
+# a snapshot written when the fact kept its connection_info reads back without it
+@fact_type("nova.block_device_mapping", scope_field="cell", retired=("connection_info",))
 class BlockDeviceMapping(NamedTuple):
     """A live volume row of a cell's `block_device_mapping` (destination_type "volume").
     `iscsi_paths` is what os-brick would connect from its connection_info
     (sources/connection_info.py).  The JSON text itself is not kept: no check reads more of
     it, and it is ~1 KB a mapping (a large cloud's tens of MB) holding CHAP credentials."""
-
-    # a snapshot written when the fact kept it reads back without it (model/snapshot.py)
-    retired_fields = ("connection_info",)
 
     cell: str
     id: int
