@@ -17,7 +17,9 @@ pymalloc allocates them), and the projection to the whole profile.
 20 days ago, deleted 10 to 59 days ago): a lab's values repeat far more than a real
 cloud's.  `--times distinct` gives every timestamp its own second, a real cloud's worst
 case for sharing them.  tracemalloc's total (what the facts hold once the reads' tables
-are gone) is printed beside the walk's, as a check of it.
+are gone) is printed beside the walk's, as a check of it.  Its projection of the code
+before these facts were made smaller, 562 MB at L, is what the L lab's whole run measured
+of the Nova source's 1,547,554 facts (566 MB).
 """
 
 from __future__ import annotations
