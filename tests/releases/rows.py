@@ -35,6 +35,17 @@ def cell_db(cell: str) -> str:
     return f"nova_{cell}"
 
 
+def iscsi_connection_info(paths: tuple) -> str | None:
+    """A mapping's connection_info that os-brick reads as these iSCSI paths (the fact keeps
+    only them: sources/connection_info.py), in the lists of a multipath driver's answer,
+    nested under "data" as Nova stores it; none where there is no path (not iSCSI)."""
+    if not paths:
+        return None
+    portals, iqns, luns = (list(column) for column in zip(*paths))
+    data = {"target_portals": portals, "target_iqns": iqns, "target_luns": luns}
+    return json.dumps({"driver_volume_type": "iscsi", "data": data})
+
+
 def schema_of(db: str) -> str:
     """The lab's schema name of a corpus database (nova_cell1 -> nova)."""
     return "nova" if db.startswith("nova_") and db != "nova_api" else db
@@ -233,6 +244,7 @@ class _Case:
             self.put(cell_db(n.cell), "compute_nodes", {**row, "deleted": 0, "cpu_info": "{}", "hypervisor_version": 1})
         for b in self.of("nova.block_device_mapping"):
             row = {f: getattr(b, f) for f in b._fields if f not in ("cell", "iscsi_paths")}
+            row["connection_info"] = iscsi_connection_info(b.iscsi_paths)
             self.put(cell_db(b.cell), "block_device_mapping", {**row, "destination_type": "volume", "deleted": 0})
         for a in self.of("nova.instance_action"):
             n = self.rows.next_id("instance_actions")

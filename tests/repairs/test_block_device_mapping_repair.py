@@ -73,7 +73,7 @@ def nova(new_db):
 
 
 def _finding(row: dict) -> Finding:
-    given = {"cell": "cell1", "connection_info": None, "iscsi_paths": (), "created_at": T0, "updated_at": T0}
+    given = {"cell": "cell1", "iscsi_paths": (), "created_at": T0, "updated_at": T0}
     b = BlockDeviceMapping(**given, **{k: row[k] for k in BlockDeviceMapping._fields if k not in given})
     return Finding(
         "VL102",

@@ -194,15 +194,7 @@ def test_rows_become_facts_with_types_and_flags_as_stored(tmp_path, release):
     assert svc.host == "hv1" and svc.disabled and not svc.forced_down
     [bdm] = snap.of(BlockDeviceMapping)  # live volume rows only
     assert (bdm.instance_uuid, bdm.volume_id, bdm.attachment_id, bdm.device_name) == (LIVE, "v1", "a1", "/dev/vdb")
-    assert volume_target(bdm.connection_info) == (
-        "iscsi",
-        "iqn.2010-10.org.openstack:volume-v1",
-        "192.0.2.10:3260",
-        1,
-        None,
-        ("iqn.2010-10.org.openstack:volume-v1",),
-        (("192.0.2.10:3260", "iqn.2010-10.org.openstack:volume-v1", 1),),
-    )
+    assert bdm.iscsi_paths == (("192.0.2.10:3260", "iqn.2010-10.org.openstack:volume-v1", 1),)
     nets = {n.uuid: n for n in snap.of(InstanceNetwork)}
     assert nets[LIVE].port_ids == ("port-1",) and nets[LIVE].addresses == ("10.0.0.5", "203.0.113.9")
     assert nets[GONE].deleted and nets[GONE].port_ids == ()  # a deleted instance's cache is not read

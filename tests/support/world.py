@@ -628,7 +628,6 @@ class World(NeutronWorld, DnsWorld, OvnWorld, NsxWorld, RpcWorld, PlacementWorld
                 device,
                 source_type,
                 boot_index,
-                conn,
                 iscsi_paths(conn),
                 self.ago(age),
                 self.ago(age),

@@ -276,9 +276,10 @@ class Snapshot:
             if not isinstance(block, dict):
                 raise SnapshotFormatError(f"{where}: expected an object with fields and rows, not {_what(block)}")
             fields = _member(block, "fields", where, list)
+            rows = _member(block, "rows", where, list)
             if fields != list(fcls._fields):
-                raise SnapshotFormatError(f"{where}: fields {_show(fields)}, expected {list(fcls._fields)}")
-            snap.add(kind, _read_rows(fcls, _member(block, "rows", where, list), f"{where}.rows"))
+                rows = _without_retired(fcls, fields, rows, where)
+            snap.add(kind, _read_rows(fcls, rows, f"{where}.rows"))
         return snap
 
     def write(self, path: str) -> None:
@@ -456,6 +457,19 @@ def _scope_prefix(fact_cls: FactType) -> str | None:
     return {"cell": "cell:", "host": "host:"}.get(fact_cls.scope_field) or (
         "dns:" if fact_cls.kind.startswith("dns.") else None
     )
+
+
+def _without_retired(cls: FactType, fields: list[Any], rows: list[Any], where: str) -> list[Any]:
+    """`rows` written when `cls` had fields it has let go of since (its `retired_fields`),
+    without them; any other difference in the fields is one line naming both lists."""
+    keep = [i for i, name in enumerate(fields) if name not in cls.retired_fields]
+    if [fields[i] for i in keep] != list(cls._fields):
+        raise SnapshotFormatError(f"{where}: fields {_show(fields)}, expected {list(cls._fields)}")
+    n = len(fields)
+    for k, row in enumerate(rows):
+        if type(row) is not list or len(row) != n:
+            raise SnapshotFormatError(f"{where}.rows[{k}]: expected a list of {n} values ({', '.join(fields)})")
+    return [[row[i] for i in keep] for row in rows]
 
 
 # (name, base type, optional, the types taken at once, a tuple field's items: the types of

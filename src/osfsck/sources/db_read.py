@@ -72,6 +72,7 @@ def read_database(
     database: str | None,
     parts: dict[FactType, str] | None = None,
     reason: str = "",
+    shared: dict[str, dict] | None = None,
 ) -> SourceStatus:
     """Stream `statements` ({fact type: SELECT(s)}, see Statements) from `url` into `sink`
     and cover `scope` (`parts`: the kinds of which only a part was read, Coverage.part,
@@ -79,7 +80,8 @@ def read_database(
     model/schema_versions.DATABASES): a schema osfsck does not know is not read, and
     `scope` is partial with one line (None: read already on this run's first connection to it).
     Facts go to scratch lists first: a database that fails half-way adds nothing and is
-    partial, with one line naming `label` and the driver's reason."""
+    partial, with one line naming `label` and the driver's reason.  `shared`: tables of
+    values shared with other reads (stored_rows.facts_of), by name; the others are this read's."""
     kinds = list(statements)
     got: dict[FactType, list] = {}
     schema = None
@@ -88,12 +90,12 @@ def read_database(
         at = utcnow()
         with engine.connect() as conn:
             schema = known_schema(conn, database, scope, sink) if database else None
-            shared: dict[str, dict] = {}  # repeated values, one object each (stored_rows.facts_of)
+            tables = dict(shared or {})  # repeated values, one object each (stored_rows.facts_of)
             for kind, stmt in statements.items():
                 stmts = stmt(got) if callable(stmt) else stmt
                 several = isinstance(stmts, list)
                 facts: list = []
-                make = facts_of(kind, shared)
+                make = facts_of(kind, tables)
                 for one in stmts if several else [stmts]:
                     for rows in stream(conn, one):
                         facts.extend(make(rows))

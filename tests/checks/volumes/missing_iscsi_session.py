@@ -104,7 +104,7 @@ def multipath_lun_unreadable():
     data = {"target_portals": [PORTAL, "192.0.2.11:3260"], "target_iqns": [iqn_of(vid)] * 2, "target_luns": [1, "1"]}
     conn = json.dumps({"driver_volume_type": "iscsi", "data": data, "serial": vid})
     bdms = w._facts[BlockDeviceMapping.kind]
-    bdms[-1] = bdms[-1]._replace(connection_info=conn, iscsi_paths=iscsi_paths(conn))
+    bdms[-1] = bdms[-1]._replace(iscsi_paths=iscsi_paths(conn))
     return w.snapshot()
 
 

@@ -16,11 +16,12 @@ _T = TypeVar("_T", bound=FactType)
 FACT_TYPES: dict[str, FactType] = {}
 
 
-def fact_type(kind: str, *, scope_field: str) -> Callable[[_T], _T]:
+def fact_type(kind: str, *, scope_field: str, retired: tuple[str, ...] = ()) -> Callable[[_T], _T]:
     """Register a NamedTuple as the fact type for `kind`.
 
     `scope_field` names the field that holds the fact's scope (a cell or a host), the
-    unit in which a source reports completeness.
+    unit in which a source reports completeness.  `retired`: fields the type had and let
+    go of, whose columns a snapshot written then may still hold (model/snapshot.py drops them).
     """
 
     def register(cls: _T) -> _T:
@@ -28,6 +29,7 @@ def fact_type(kind: str, *, scope_field: str) -> Callable[[_T], _T]:
             raise ValueError(f"fact kind {kind!r} registered twice")
         cls.kind = kind
         cls.scope_field = scope_field
+        cls.retired_fields = retired
         cls._datetime_fields = tuple(
             name for name, hint in typing.get_type_hints(cls).items() if "datetime" in str(hint)
         )

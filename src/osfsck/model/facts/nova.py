@@ -134,11 +134,13 @@ class ComputeNode(NamedTuple):
 MIGRATION_TERMINAL = frozenset({"confirmed", "reverted", "error", "failed", "completed", "cancelled", "done"})
 
 
-@fact_type("nova.block_device_mapping", scope_field="cell")
+# a snapshot written when the fact kept its connection_info reads back without it
+@fact_type("nova.block_device_mapping", scope_field="cell", retired=("connection_info",))
 class BlockDeviceMapping(NamedTuple):
     """A live volume row of a cell's `block_device_mapping` (destination_type "volume").
-    `connection_info` is the JSON text as Nova stores it (credentials redacted);
-    `iscsi_paths` is what os-brick would connect from it (sources/connection_info.py)."""
+    `iscsi_paths` is what os-brick would connect from its connection_info
+    (sources/connection_info.py).  The JSON text itself is not kept: no check reads more of
+    it, and it is ~1 KB a mapping (a large cloud's tens of MB) holding CHAP credentials."""
 
     cell: str
     id: int
@@ -149,7 +151,6 @@ class BlockDeviceMapping(NamedTuple):
     device_name: str | None
     source_type: str | None  # "volume", "image", "snapshot", "blank"
     boot_index: int | None  # 0: the root disk (boot from volume)
-    connection_info: str | None
     iscsi_paths: tuple[IscsiPath, ...]
     created_at: dt.datetime | None
     updated_at: dt.datetime | None

@@ -17,7 +17,7 @@ from osfsck.sources.db_read import narrowed, read_database
 from osfsck.sources.nova_db import queries, tables
 from osfsck.sources.nova_db.cell_urls import resolve_cell_url
 from osfsck.sources.schema_version import VERSION_TABLES, UnknownSchema, known_schema, schema_said
-from osfsck.sources.stored_rows import facts_of
+from osfsck.sources.stored_rows import facts_of, id_table
 
 
 def read_cells(conn) -> list[dict]:
@@ -60,6 +60,9 @@ class NovaDatabaseSource(Source):
         api_url = self.api_database.url
         api_kinds = [k for k in queries.API_KINDS if k in kinds] if want_api else []
         schema = None
+        # an instance's uuid is one string in its mapping and in its cell's rows (~100 bytes
+        # an instance; the table goes with this call)
+        ids: dict[str, dict] = {id_table("instance"): {}}
         try:
             engine = make_engine(api_url)
             with engine.connect() as conn:
@@ -69,7 +72,7 @@ class NovaDatabaseSource(Source):
                 cells = self._cells(conn)
                 named = self._named(cells)
                 if named is None:  # a whole run reads the API database's kinds now, whole
-                    shared: dict[str, dict] = {}
+                    shared = dict(ids)
                     for kind in api_kinds:
                         make = facts_of(kind, shared)
                         for rows in stream(conn, narrowed(kind, queries.API_KINDS[kind](), self.within)):
@@ -96,17 +99,17 @@ class NovaDatabaseSource(Source):
             scope = cell_scope(c["name"])
             if (scopes is not None and scope not in scopes) or (named is not None and c["name"] not in named):
                 continue  # outside the run's scope: not read, not even connected to
-            statuses.append(self._collect_cell(c, cell_kinds, sink, scope))
+            statuses.append(self._collect_cell(c, cell_kinds, sink, scope, ids))
         if want_api:
             sink.add(kind_of(Cell), (Cell(API_SCOPE, c["uuid"], c["name"], c["disabled"]) for c in cells))
             if named is None:
                 statuses.append(cover_all(sink, [Cell, *api_kinds], API_SCOPE, self.name, True, at=at))
             else:
                 cover_all(sink, [Cell], API_SCOPE, self.name, True, at=at)
-                statuses.append(self._api_part(api_kinds, known.replace_scopes(sink), named, sink))
+                statuses.append(self._api_part(api_kinds, known.replace_scopes(sink), named, sink, ids))
         return statuses
 
-    def _api_part(self, kinds, cells_read: Snapshot, named: set[str], sink: Snapshot) -> SourceStatus:
+    def _api_part(self, kinds, cells_read: Snapshot, named: set[str], sink: Snapshot, ids: dict) -> SourceStatus:
         """The API database's kinds in a --cell run, after its cells (`cells_read`): what
         concerns them (model/cell_slice.py), read whole when their instances were not."""
         keys = cell_keys(cells_read.facts, cells_read.coverage, named)
@@ -133,6 +136,7 @@ class NovaDatabaseSource(Source):
             None,  # its schema version was read with its cell list
             parts=parts,
             reason=said,
+            shared=ids,
         )
 
     def _cells(self, conn) -> list[dict]:
@@ -150,12 +154,12 @@ class NovaDatabaseSource(Source):
             raise ConfigError(f"--cell {unknown[0]}: no cell of that name or uuid in cell_mappings (cells: {known})")
         return self.within.cells_named(pairs)
 
-    def _collect_cell(self, c: dict, kinds, sink: Snapshot, scope: str) -> SourceStatus:
+    def _collect_cell(self, c: dict, kinds, sink: Snapshot, scope: str, ids: dict) -> SourceStatus:
         url, why = resolve_cell_url(self.settings, c)
         if url is None:
             return cover_all(sink, kinds, scope, self.name, False, f"cell {c['name']}: {why}")
         statements = {k: narrowed(k, queries.CELL_KINDS[k](c["name"]), self.within) for k in kinds}
-        return read_database(url, statements, sink, scope, self.name, f"cell {c['name']}", "nova")
+        return read_database(url, statements, sink, scope, self.name, f"cell {c['name']}", "nova", shared=ids)
 
 
 __all__ = ["NovaDatabaseSource", "redact_url"]
