@@ -22,6 +22,7 @@ from typing import Any
 from osfsck.model.facts.placement import STANDARD_CLASSES
 from osfsck.model.facts.quota import NEUTRON_TRACKED
 from tests.releases.rename import Namespace, shared_uuid
+from tests.support.world import iscsi_connection_info
 
 DEFAULT_TYPE = "__DEFAULT__"
 CUSTOM_CLASS_BASE = 10000  # placement/resource_class.py: custom classes are numbered from here
@@ -33,17 +34,6 @@ class NotWritable(Exception):
 
 def cell_db(cell: str) -> str:
     return f"nova_{cell}"
-
-
-def iscsi_connection_info(paths: tuple) -> str | None:
-    """A mapping's connection_info that os-brick reads as these iSCSI paths (the fact keeps
-    only them: sources/connection_info.py), in the lists of a multipath driver's answer,
-    nested under "data" as Nova stores it; none where there is no path (not iSCSI)."""
-    if not paths:
-        return None
-    portals, iqns, luns = (list(column) for column in zip(*paths))
-    data = {"target_portals": portals, "target_iqns": iqns, "target_luns": luns}
-    return json.dumps({"driver_volume_type": "iscsi", "data": data})
 
 
 def schema_of(db: str) -> str:
@@ -286,6 +276,7 @@ class _Case:
             self.put("cinder", "volumes", row)
         for a in self.of("cinder.attachment"):
             row = {f: getattr(a, f) for f in a._fields if f not in ("scope", "iscsi_paths")}
+            row["connection_info"] = iscsi_connection_info(a.iscsi_paths)
             self.put("cinder", "volume_attachment", {**row, "created_at": a.updated_at})
         for s in self.of("cinder.service"):
             row = {"host": s.host, "binary": s.binary, "disabled": s.disabled, "updated_at": s.updated_at}

@@ -23,6 +23,7 @@ from osfsck_lab import database
 from tests.checks.test_scoped_runs import crossed_volumes
 from tests.repairs.conftest import mariadb  # noqa: F401 - the repair tests' server, once a session
 from tests.repairs.helpers import T0, VOLUME_TYPE, cinder_db
+from tests.support.world import iscsi_connection_info
 
 KINDS = {CinderVolume, CinderAttachment}
 SPARE = "5fa7e000-0000-4000-8000-00000000f9d1"
@@ -57,7 +58,7 @@ def stored(url: str, whole: Snapshot) -> None:
     atts = [
         {
             **{k: getattr(a, k) for k in ("id", "volume_id", "instance_uuid", "attached_host", "attach_status")},
-            "connection_info": a.connection_info,
+            "connection_info": iscsi_connection_info(a.iscsi_paths),
             "deleted": a.deleted,
             "updated_at": a.updated_at,
             "created_at": T0,

@@ -165,6 +165,17 @@ def connection_info(volume_id: str, kind: str = "iscsi", *, iqn: str | None = No
     )
 
 
+def iscsi_connection_info(paths: tuple) -> str | None:
+    """A mapping's connection_info that os-brick reads as these iSCSI paths (the fact keeps
+    only them: sources/connection_info.py), in the lists of a multipath driver's answer,
+    nested under "data" as Nova stores it; none where there is no path (not iSCSI)."""
+    if not paths:
+        return None
+    portals, iqns, luns = (list(column) for column in zip(*paths))
+    data = {"target_portals": portals, "target_iqns": iqns, "target_luns": luns}
+    return json.dumps({"driver_volume_type": "iscsi", "data": data})
+
+
 def attachment_connection_info(
     volume_id: str, attachment_id: str, kind: str = "iscsi", *, iqn: str | None = None, lun: int = 1
 ) -> str:
@@ -586,7 +597,6 @@ class World(NeutronWorld, DnsWorld, OvnWorld, NsxWorld, RpcWorld, PlacementWorld
                 instance_uuid,
                 host,
                 "detached" if deleted else status,
-                conn,
                 iscsi_paths(conn),
                 int(deleted),
                 self.ago(updated_age),

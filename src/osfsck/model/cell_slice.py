@@ -307,14 +307,14 @@ def slice_facts(keys: CellKeys, facts: Mapping[FactType, list[Any]]) -> dict[Fac
     keep(NsxObject, lambda o: o.neutron_kind == NSX_PORT and o.neutron_id in ports)
     keep(RabbitQueue, lambda q: hosts_queue(q.name, k.hosts))
     connectors = {short_host(h) for h in k.session_hosts}
-    targets = [t.lower() for t in sorted(k.targets)]
+    targets = {t.lower() for t in k.targets}
     first = [
         a
         for a in facts.get(CinderAttachment, ())
         if a.instance_uuid in k.instances
         or a.id in k.attachments
         or short_host(a.attached_host) in connectors
-        or any(t in (a.connection_info or "").lower() for t in targets)
+        or any(iqn.lower() in targets for _, iqn, _ in a.iscsi_paths)
     ]
     volumes = k.named_volumes | {a.volume_id for a in first}
     keep(CinderVolume, lambda v: v.id in volumes)

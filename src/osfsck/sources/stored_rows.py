@@ -31,16 +31,8 @@ def instance_network(row: Row) -> InstanceNetwork:
 
 def with_iscsi_paths(kind: FactType) -> Callable[[Row], Any]:
     """A row with its connection_info where the fact has `iscsi_paths` -> the fact, the paths
-    read from that text, which stays before them where the kind keeps it (Cinder's
-    attachments: the --cell part searches it) and is let go of where it does not (Nova's
-    mappings: model/facts/nova.py)."""
+    read from that text, which is let go of (model/facts/nova.py, cinder.py)."""
     at = kind._fields.index("iscsi_paths")
-    if kind._fields[at - 1] == "connection_info":
-
-        def keeping(row: Row) -> Any:
-            return tuple.__new__(kind, (*row[:at], iscsi_paths(row[at - 1]), *row[at:]))
-
-        return keeping
 
     def make(row: Row) -> Any:
         return tuple.__new__(kind, (*row[:at], iscsi_paths(row[at]), *row[at + 1 :]))
