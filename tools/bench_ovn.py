@@ -13,7 +13,8 @@ what is measured.
 
 What it prints (figures, not pass/fail), each a median of `--rounds`, all in one run:
   * source: OvnNorthboundSource.collect, end to end (connect, get_schema, the _Server
-    check, one `transact` selecting only the columns the checks use, facts);
+    check, one `transact` selecting only the columns the checks use, facts), and its peak
+    memory: the process's high-water mark during collect over its resident size before;
   * floor: `ovsdb-client transact` of the very same select, the server's own C client
     receiving and parsing the same reply (its output to /dev/null), and the ratio, of
     wall time and of the clients' CPU time (the server's is the same for both; on a
@@ -229,6 +230,22 @@ def median_time(fn, rounds: int) -> float:
     return statistics.median(times)
 
 
+def _status_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def peak_mb(fn) -> float:
+    """How far above the resident size before it `fn()` took this process at its peak, in
+    MB: the kernel's high-water mark (VmHWM) is reset first (`clear_refs` 5, Linux 4.0+)."""
+    Path("/proc/self/clear_refs").write_text("5")
+    before = _status_kb("VmRSS")
+    fn()
+    return (_status_kb("VmHWM") - before) / 1024
+
+
 def children_cpu() -> float:
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
@@ -264,16 +281,18 @@ def main() -> int:
         ]
         transact = orjson.dumps(select).decode()
         # alternated, round by round, so that the other engineers' load falls on both alike
-        source_t, floor_t, source_cpu, floor_cpu = [], [], [], []
+        source_t, floor_t, source_cpu, floor_cpu, source_mb = [], [], [], [], []
         for _ in range(args.rounds):
-            c = time.process_time()
-            source_t.append(median_time(collect, 1))
+            c, t = time.process_time(), time.perf_counter()
+            source_mb.append(peak_mb(collect))
+            source_t.append(time.perf_counter() - t)
             source_cpu.append(time.process_time() - c)
             c = children_cpu()
             floor_t.append(median_time(lambda: ovsdb_client("transact", server.remote, transact), 1))
             floor_cpu.append(children_cpu() - c)
         source_s, floor_s = statistics.median(source_t), statistics.median(floor_t)
         print(f"source (select of the columns the checks use): {source_s:.2f} s for {facts[0]} facts")
+        print(f"source peak memory above its start (VmHWM - VmRSS): {statistics.median(source_mb):.0f} MB")
         print(f"floor: ovsdb-client transact, the same select:  {floor_s:.2f} s")
         print(f"ratio source / floor: {source_s / floor_s:.2f} (wall)")
         s_cpu, f_cpu = statistics.median(source_cpu), statistics.median(floor_cpu)

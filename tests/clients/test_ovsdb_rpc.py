@@ -19,7 +19,7 @@ from osfsck.clients.ovsdb_rpc import Framer, OvnNbError, map_of, set_of
 from osfsck.config.ovn import OvnSettings
 from osfsck.model.facts.ovn import OVN_NB_SCOPE, OvnNbRow
 from osfsck.model.snapshot import Snapshot
-from osfsck.sources.ovn_nb.source import COLUMNS, SCHEMA, OvnNorthboundSource
+from osfsck.sources.ovn_nb.source import COLUMNS, ORDER, SCHEMA, OvnNorthboundSource
 from tests.clients.test_ovn_json import MESSAGES
 
 STREAM = "".join(json.dumps(m, ensure_ascii=False) for m in MESSAGES).encode()
@@ -97,10 +97,10 @@ def rows(port_ids=("neutron:revision_number", "5")) -> list:
     sw["external_ids"] = ["map", [["neutron:revision_number", "2"]]]
     lsp = {"_uuid": ["uuid", "p1"], "name": PORT, "type": "", "external_ids": ["map", [list(port_ids)]]}
     result = []
-    for table in COLUMNS:
+    for table in ORDER:  # the order of the source's selects, and the one finding nothing after them
         r = {"Logical_Switch": [sw], "Logical_Switch_Port": [lsp]}.get(table, [])
         result.append({"rows": r})
-    return result
+    return [*result, {"rows": []}]
 
 
 class Scripted:
