@@ -98,7 +98,7 @@ def rows(port_ids=("neutron:revision_number", "5")) -> list:
     sw["external_ids"] = ["map", [["neutron:revision_number", "2"]]]
     lsp = {"_uuid": ["uuid", "p1"], "name": PORT, "type": "", "external_ids": ["map", [list(port_ids)]]}
     result = []
-    for table in ORDER:  # the order of the source's selects, and the one finding nothing after them
+    for table in reversed(ORDER):  # the order of the source's selects, and the one finding nothing after them
         r = {"Logical_Switch": [sw], "Logical_Switch_Port": [lsp]}.get(table, [])
         result.append({"rows": r})
     return [*result, {"rows": []}]
@@ -228,12 +228,15 @@ def tricky_rows(n: int) -> list:
 
 
 def decoded(whole: bytes, rid: int, n: int):
-    """{select's index: its rows} as the pieces give them, or None when `_spans` declines."""
-    spans = ovsdb_rpc._spans(whole, rid, n)
+    """Each select's rows as the pieces give them (the last select's first, each one's last
+    rows first, as `_select` reads them), or None when `_spans` declines."""
+    spans = ovsdb_rpc._spans(bytearray(whole), rid, n)
     if spans is None:
         return None
     assert isinstance(spans, Spans)
-    return [[r for rows in ovsdb_rpc._pieces(spans.whole, a, b, "t") for r in rows] for a, b in spans.spans]
+    pieces = [list(ovsdb_rpc._pieces(spans.whole, a, b, "t")) for a, b in reversed(spans.spans)]
+    assert not spans.whole[spans.spans[0][0] :]  # what was read was let go of
+    return [[r for rows in reversed(p) for r in rows] for p in reversed(pieces)]
 
 
 @pytest.mark.parametrize("piece", [1, 100, 1 << 20])
@@ -282,7 +285,7 @@ def test_a_reply_not_as_ovsdb_server_writes_it_is_not_cut(whole):
 def test_rows_that_do_not_decode_are_one_line(monkeypatch, rows, says):
     monkeypatch.setattr(ovsdb_rpc, "PIECE", 1)
     whole = b'{"id":4,"result":[{"rows":[%s]},{"rows":[]}],"error":null}' % rows
-    spans = ovsdb_rpc._spans(whole, 4, 2)
+    spans = ovsdb_rpc._spans(bytearray(whole), 4, 2)
     assert spans is not None  # what is left when they are cut out is a reply as it should be
     with pytest.raises(OvnNbError, match=says) as e:
         list(ovsdb_rpc._pieces(spans.whole, *spans.spans[0], "rows of ACL"))
@@ -299,7 +302,7 @@ def big_reply(rid, ports=3000, device_owner="compute:nova"):
     sw = {"_uuid": ["uuid", "s1"], "name": f"neutron-{NET}", "ports": ["set", [r["_uuid"] for r in lsps]]}
     sw |= {"acls": ["set", []], "external_ids": ["map", [["neutron:revision_number", "2"]]]}
     tables = {"Logical_Switch": [sw], "Logical_Switch_Port": lsps}
-    result = [{"rows": tables.get(t, [])} for t in ORDER]
+    result = [{"rows": tables.get(t, [])} for t in reversed(ORDER)]
     return orjson.dumps({"id": rid, "result": [*result, {"rows": []}], "error": None})
 
 
@@ -341,7 +344,7 @@ def test_an_error_in_one_select_is_one_line_with_no_fact(scripted):
     def reply(rid):
         result = orjson.loads(whole(rid))["result"]
         # as ovsdb-server answers: the failed operation's error, null for those after it
-        acl = ORDER.index("ACL")
+        acl = [*reversed(ORDER)].index("ACL")
         result[acl:] = [{"error": "resources exhausted", "details": "too big\nsecond line"}] + [None] * (
             len(result) - acl - 1
         )

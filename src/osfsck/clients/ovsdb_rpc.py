@@ -60,14 +60,15 @@ class Framer:
 
     def __init__(self) -> None:
         # when set, given each whole buffer first: what it returns (not None) stands for it
-        self.claim: Callable[[bytes], object | None] | None = None
-        self._pieces: list[bytes] = []
+        self.claim: Callable[[bytearray], object | None] | None = None
+        # one buffer grown in place: a list of pieces joined at the end held the reply twice
+        self._buf = bytearray()
         self._open = b""  # a string not closed yet: its quote and its brackets
         self._escape = False  # the piece ended in the backslash of an escape
         self._depth = 0
 
     def feed(self, data: bytes) -> list:
-        self._pieces.append(data)
+        self._buf += data
         if self._escape:
             data, self._escape = b"\\" + data, False
         if b"\\" in data:
@@ -86,19 +87,18 @@ class Framer:
             raise OvnNbError("malformed reply: a bracket closes that was never opened")
         if self._depth or self._open or self._escape:
             return []
-        whole = b"".join(self._pieces)
-        self._pieces = []
+        whole, self._buf = self._buf, bytearray()
         claimed = self.claim(whole) if self.claim is not None else None
         if claimed is not None:
             return [claimed]
-        return _messages(whole) if whole.strip() else []
+        return [] if whole.isspace() or not whole else _messages(whole)
 
     @property
     def pending(self) -> bool:
-        return bool(self._depth or self._open or self._escape or any(p.strip() for p in self._pieces))
+        return bool(self._depth or self._open or self._escape or (self._buf and not self._buf.isspace()))
 
 
-def _messages(whole: bytes) -> list:
+def _messages(whole: bytearray) -> list:
     """The messages in `whole`, which ends where one ends: most often exactly one."""
     try:
         with gcpause.paused():
@@ -165,7 +165,7 @@ class Rpc:
         self._inbox: list = []
         self._next = 0
 
-    def call(self, method: str, params: list, what: str, claim: Callable[[bytes, int], object] | None = None):
+    def call(self, method: str, params: list, what: str, claim: Callable[[bytearray, int], object] | None = None):
         """The result of `method`; with `claim(buffer, id)`, what it makes of the reply's
         bytes when it takes them (else the reply is decoded whole, as without it)."""
         self._next += 1
@@ -241,12 +241,12 @@ def _one_line(error) -> str:
 # -- reading -----------------------------------------------------------------------------
 def select(settings, database: str, columns: dict, take: Callable[[str, list], None], timeout: float | None = None):
     """`take(table, rows)` for the rows of `columns` ({table: [column, ...]}, each row with
-    its `_uuid`) read in one transaction, table after table in `columns`' order, a few MB
-    of rows at a time, from the first remote of `settings.nb_connection` that answers
-    (and, for a clustered database, leads its cluster).  Only once the whole reply has
-    arrived; a row that does not decode is an OvnNbError after some `take`s: keep nothing
-    of them then.  Columns the server's schema lacks are not asked for (an older schema);
-    a table it lacks is an error."""
+    its `_uuid`) read in one transaction, table after table in `columns`' order, a table's
+    rows a MB or so at a time from its last rows to its first (`_pieces`), from the first
+    remote of `settings.nb_connection` that answers (and, for a clustered database, leads
+    its cluster).  Only once the whole reply has arrived; a row that does not decode is an
+    OvnNbError after some `take`s: keep nothing of them then.  Columns the server's schema
+    lacks are not asked for (an older schema); a table it lacks is an error."""
     _first_answer(settings, timeout, lambda rpc: _select(rpc, database, columns, take))
 
 
@@ -300,7 +300,8 @@ def _select(rpc: Rpc, database: str, columns: dict, take) -> None:
     schema = _schema(rpc, database)
     _check_leader(rpc, database)
     ops, tables = [], []
-    for table, cols in columns.items():
+    # asked for last first: the reply is read from its end (`_pieces`)
+    for table, cols in reversed(columns.items()):
         wanted = ["_uuid", *_columns(rpc, schema, database, table, cols)]
         ops.append({"op": "select", "table": table, "where": [], "columns": wanted})
         tables.append(table)
@@ -312,7 +313,7 @@ def _select(rpc: Rpc, database: str, columns: dict, take) -> None:
     result = rpc.call("transact", [database, *ops], "the select of the NB tables", claim)
     if isinstance(result, Spans):
         with gcpause.paused():
-            for table, (start, end) in zip(tables, result.spans):
+            for table, (start, end) in reversed(list(zip(tables, result.spans))):
                 for rows in _pieces(result.whole, start, end, f"OVN NB {rpc.remote}: rows of {table}"):
                     take(table, rows)
         return
@@ -323,7 +324,7 @@ def _select(rpc: Rpc, database: str, columns: dict, take) -> None:
         if not isinstance(r, dict) or "error" in r or not isinstance(r.get("rows"), list):
             what = _one_line(r) if isinstance(r, dict) and "error" in r else "no rows"
             raise OvnNbError(f"OVN NB {rpc.remote}: select of {table}: {what}")
-    for table, r in zip(tables, result):
+    for table, r in reversed(list(zip(tables, result))):
         take(table, r["rows"])
 
 
@@ -334,7 +335,8 @@ _NONE = b'{"rows":[]}'
 # `"` inside a string would need that quote to close the string, and a closing quote is
 # followed by `,` `]` `}` `:` or a space, never a name; and OVSDB's notation has no
 # objects in a row's values (RFC 7047 §5.1), so the comma is the one between two rows.
-_NEXT_ROW = re.compile(rb',\{"[A-Za-z_]')
+_ROW_AFTER = b',{"'
+_NAME_START = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
 PIECE = 1 << 20  # bytes of rows decoded at once: ~6 MB of dicts and lists
 
 
@@ -342,11 +344,11 @@ class Spans(NamedTuple):
     """A reply to a transact of selects, its rows not decoded: whole[start:end] for
     (start, end) in spans are the rows of each select, between the brackets of "rows"."""
 
-    whole: bytes
+    whole: bytearray
     spans: list[tuple[int, int]]
 
 
-def _spans(whole: bytes, rid: int, n: int) -> Spans | None:
+def _spans(whole: bytearray, rid: int, n: int) -> Spans | None:
     """Where the rows of each of `n` selects (the last one finding nothing) are in
     `whole` when it is the reply `rid` as ovsdb-server writes it; None when not (an error
     in it, another message with it, another writer): then it is decoded whole.
@@ -355,7 +357,8 @@ def _spans(whole: bytes, rid: int, n: int) -> Spans | None:
     Together they are the whole reply: the rest with `"rows":[]` where the rows were
     decodes only if every `{"rows":[` cut after is where a select's rows start (one inside
     a string would close it), and each rows' bytes are rows separated by commas."""
-    starts, at = [], whole.find(_ROWS)
+    starts: list[int] = []
+    at = whole.find(_ROWS)
     while at >= 0 and len(starts) <= n:
         starts.append(at)
         at = whole.find(_ROWS, at + len(_ROWS))
@@ -368,8 +371,7 @@ def _spans(whole: bytes, rid: int, n: int) -> Spans | None:
         spans.append((start + len(_ROWS), following - 3))
     edges = [0, *(i for span in spans for i in span), len(whole)]
     try:
-        with gcpause.paused():
-            view = memoryview(whole)
+        with gcpause.paused(), memoryview(whole) as view:  # let go of: `_pieces` shortens `whole`
             rest = orjson.loads(b"".join(view[a:b] for a, b in zip(edges[::2], edges[1::2])))
     except orjson.JSONDecodeError:
         return None
@@ -384,20 +386,35 @@ def _spans(whole: bytes, rid: int, n: int) -> Spans | None:
     return Spans(whole, spans)
 
 
-def _pieces(whole: bytes, start: int, end: int, what: str):
-    """The rows in whole[start:end] (rows separated by commas), about PIECE bytes at a time."""
-    view = memoryview(whole)
-    while start < end:
-        cut = _NEXT_ROW.search(whole, start + PIECE, end) if end - start > PIECE else None
-        stop = cut.start() if cut else end
+def _pieces(whole: bytearray, start: int, end: int, what: str):
+    """The rows in whole[start:end] (rows separated by commas) about PIECE bytes at a
+    time, from the last: each piece is cut off the end of `whole` once decoded, so that
+    the reply's bytes shrink as what is made of its rows grows (CPython gives a bytearray's
+    memory back once it is under half its allocation)."""
+    while end > start:
+        begin = _row_before(whole, start, end - PIECE) if end - start > PIECE else start
         try:
-            rows = orjson.loads(b"".join((b"[", view[start:stop], b"]")))
+            rows = orjson.loads(b"[" + whole[begin:end] + b"]")
         except orjson.JSONDecodeError as e:
             raise OvnNbError(f"{what}: malformed reply: {e.msg}") from None
         if not rows:  # `[ ]`: nothing between two commas
             raise OvnNbError(f"{what}: malformed reply: no row between two commas")
+        del whole[begin:]
         yield rows
-        start = stop + 1
+        if begin == start:
+            return
+        end = begin - 1  # before the comma: `[,` is decoded as a piece of nothing
+        if end == start:
+            raise OvnNbError(f"{what}: malformed reply: no row before a comma")
+
+
+def _row_before(whole: bytearray, start: int, limit: int) -> int:
+    """Where the last row that starts after a comma before `limit` in whole[start:]
+    starts; `start` when none does."""
+    at = whole.rfind(_ROW_AFTER, start, limit)
+    while at >= 0 and whole[at + 3] not in _NAME_START:
+        at = whole.rfind(_ROW_AFTER, start, at + 2)
+    return at + 1 if at >= 0 else start
 
 
 def _monitor(rpc: Rpc, database: str, wanted: dict) -> dict:

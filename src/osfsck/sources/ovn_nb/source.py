@@ -176,30 +176,33 @@ ORDER = (*_HOLDERS, *(t for t in COLUMNS if t not in _HOLDERS))
 
 class NbFacts:
     """Facts of the Neutron rows of NB tables given (`add`) in ORDER, a table in one or
-    more pieces; each piece's facts are detached from its rows (sources/detach.py) before
-    the next piece is decoded, so that only one piece's rows are held at a time."""
+    more pieces from its last rows to its first (clients/ovsdb_rpc.py `select`); each
+    piece's facts are detached from its rows (sources/detach.py) before the next piece is
+    decoded, so that only one piece's rows are held at a time (and the holders' rows,
+    until their last piece is in)."""
 
     def __init__(self) -> None:
-        self._holders: dict[str, list] = {}  # the rows of _CONTAINS' tables until all are in
+        self._holders: dict[str, list] = {}  # the pieces of _CONTAINS' tables until all are in
         self._parent_of: dict | None = None
-        self._facts: dict[str, list] = {t: [] for t in COLUMNS}
+        self._facts: dict[str, list] = {t: [] for t in COLUMNS}  # each table's pieces' facts
 
     def add(self, table: str, rows: list) -> None:
         if self._parent_of is None and table in _HOLDERS:
-            self._holders.setdefault(table, []).extend(rows)
+            self._holders.setdefault(table, []).append(rows)
             return
         if self._parent_of is None:
             self._parents()
         self._made(table, rows)
 
     def facts(self) -> list[OvnNbRow]:
-        """Every fact, table by table in COLUMNS' order."""
+        """Every fact, table by table in COLUMNS' order, each table's in its rows' order."""
         if self._parent_of is None:
             self._parents()
-        return [f for t in COLUMNS for f in self._facts[t]]
+        return [f for t in COLUMNS for piece in reversed(self._facts[t]) for f in piece]
 
     def _parents(self) -> None:
-        held, self._holders = self._holders, {}
+        held = {t: [r for piece in reversed(pieces) for r in piece] for t, pieces in self._holders.items()}
+        self._holders = {}
         parent_of: dict = {}
         try:
             for table, column in _CONTAINS:
@@ -234,7 +237,7 @@ class NbFacts:
                         facts.append(f)
         except (KeyError, IndexError, TypeError, ValueError, AttributeError) as e:
             raise OvnNbError(f"malformed row in the NB reply: {type(e).__name__}: {e}") from None
-        self._facts[table] += detached(facts)  # while `rows` is held: sources/detach.py
+        self._facts[table].append(detached(facts))  # while `rows` is held: sources/detach.py
 
 
 def facts_of(tables: dict) -> list[OvnNbRow]:
