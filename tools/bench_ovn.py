@@ -13,14 +13,17 @@ what is measured.
 
 What it prints (figures, not pass/fail), each a median of `--rounds`, all in one run:
   * source: OvnNorthboundSource.collect, end to end (connect, get_schema, the _Server
-    check, one `transact` selecting only the columns the checks use, facts);
+    check, one `transact` selecting only the columns the checks use, facts), in a process
+    of its own, and its memory: the process's high-water mark during collect, and its
+    resident size after it with the facts held, over its resident size before;
   * floor: `ovsdb-client transact` of the very same select, the server's own C client
     receiving and parsing the same reply (its output to /dev/null), and the ratio, of
     wall time and of the clients' CPU time (the server's is the same for both; on a
     machine shared with other work the wall time stretches with the load);
   * for reference: `ovsdb-client dump` of the same tables and columns (one process per
-    table, as `dump` takes one table), python-ovs's IDL monitoring the same columns (how
-    the source read before), and `ovsdb-client dump` of the whole database.
+    table, as `dump` takes one table; in the same rounds), python-ovs's IDL monitoring the
+    same columns (how the source read before; not with --no-idl), and `ovsdb-client dump`
+    of the whole database.
 """
 
 from __future__ import annotations
@@ -229,6 +232,41 @@ def median_time(fn, rounds: int) -> float:
     return statistics.median(times)
 
 
+def _status_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def collect_once(remote: str) -> dict:
+    """One OvnNorthboundSource.collect in this (fresh) process: its wall and CPU seconds,
+    how far above the resident size before it this process was at its peak (VmHWM) and
+    when it was done with its facts still held, in MB."""
+    source = OvnNorthboundSource(OvnSettings(nb_connection=remote, timeout=600))
+    sink = Snapshot(taken_at=None)
+    before, t, c = _status_kb("VmRSS"), time.perf_counter(), time.process_time()
+    (status,) = source.collect({OvnNbRow}, sink, sink)
+    seconds, cpu = time.perf_counter() - t, time.process_time() - c
+    assert status.status == "ok", status.reason
+    held, peak = _status_kb("VmRSS"), _status_kb("VmHWM")
+    mb = 1024
+    return {
+        "s": seconds,
+        "cpu": cpu,
+        "peak": (peak - before) / mb,
+        "held": (held - before) / mb,
+        "facts": len(sink.of(OvnNbRow)),
+    }
+
+
+def collect_in_child(remote: str) -> dict:
+    """`collect_once` in a process of its own: what earlier rounds (or filling the
+    database) left resident in this one would hide the source's growth."""
+    out = subprocess.run([sys.executable, __file__, "--collect", remote], capture_output=True, check=True)
+    return orjson.loads(out.stdout)
+
+
 def children_cpu() -> float:
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
@@ -244,51 +282,54 @@ def main() -> int:
     ap.add_argument("--per-network", type=int, default=55)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--no-reference", action="store_true", help="only the source and its floor")
+    ap.add_argument("--no-idl", action="store_true", help="not python-ovs's IDL (the slowest reference)")
+    ap.add_argument("--collect", metavar="REMOTE", help=argparse.SUPPRESS)  # collect_in_child's
     args = ap.parse_args()
+    if args.collect:
+        sys.stdout.buffer.write(orjson.dumps(collect_once(args.collect)))
+        return 0
     with tempfile.TemporaryDirectory() as tmp, OvsdbServer(Path(tmp)) as server:
         t = time.perf_counter()
         populate(server.remote, args.ports, args.per_network)
         print(f"filled NB with {args.ports} switch ports in {time.perf_counter() - t:.1f} s")
         settings = OvnSettings(nb_connection=server.remote, timeout=600)
-        source = OvnNorthboundSource(settings)
-        facts = []
-
-        def collect():
-            sink = Snapshot(taken_at=None)
-            (status,) = source.collect({OvnNbRow}, sink, sink)
-            assert status.status == "ok", status.reason
-            facts[:] = [len(sink.of(OvnNbRow))]
-
         select = [SCHEMA] + [
             {"op": "select", "table": t, "where": [], "columns": ["_uuid", *cols]} for t, cols in COLUMNS.items()
         ]
         transact = orjson.dumps(select).decode()
-        # alternated, round by round, so that the other engineers' load falls on both alike
-        source_t, floor_t, source_cpu, floor_cpu = [], [], [], []
+
+        def dump_columns():
+            for table, cols in COLUMNS.items():
+                ovsdb_client("--format=json", "dump", server.remote, SCHEMA, table, "_uuid", *cols)
+
+        # alternated, round by round, so that the other engineers' load falls on all alike
+        rounds, floor_t, floor_cpu, dump_t = [], [], [], []
         for _ in range(args.rounds):
-            c = time.process_time()
-            source_t.append(median_time(collect, 1))
-            source_cpu.append(time.process_time() - c)
+            rounds.append(collect_in_child(server.remote))
             c = children_cpu()
             floor_t.append(median_time(lambda: ovsdb_client("transact", server.remote, transact), 1))
             floor_cpu.append(children_cpu() - c)
-        source_s, floor_s = statistics.median(source_t), statistics.median(floor_t)
-        print(f"source (select of the columns the checks use): {source_s:.2f} s for {facts[0]} facts")
+            if not args.no_reference:
+                dump_t.append(median_time(dump_columns, 1))
+        source = {k: statistics.median(r[k] for r in rounds) for k in ("s", "cpu", "peak", "held")}
+        source_s, floor_s = source["s"], statistics.median(floor_t)
+        print(f"source (select of the columns the checks use): {source_s:.2f} s for {rounds[0]['facts']} facts")
+        print(
+            f"source memory above its start: peak (VmHWM) {source['peak']:.0f} MB, "
+            f"its facts held after it (VmRSS) {source['held']:.0f} MB"
+        )
         print(f"floor: ovsdb-client transact, the same select:  {floor_s:.2f} s")
         print(f"ratio source / floor: {source_s / floor_s:.2f} (wall)")
-        s_cpu, f_cpu = statistics.median(source_cpu), statistics.median(floor_cpu)
+        s_cpu, f_cpu = source["cpu"], statistics.median(floor_cpu)
         print(f"client CPU: source {s_cpu:.2f} s, ovsdb-client {f_cpu:.2f} s, ratio {s_cpu / f_cpu:.2f}")
-        if not args.no_reference:
-
-            def dump_columns():
-                for table, cols in COLUMNS.items():
-                    ovsdb_client("--format=json", "dump", server.remote, SCHEMA, table, "_uuid", *cols)
-
-            dump_s = median_time(dump_columns, args.rounds)
-            idl_s = median_time(lambda: load(settings, COLUMNS).close(), args.rounds)
-            whole_s = median_time(lambda: ovsdb_client("--format=json", "dump", server.remote, SCHEMA), args.rounds)
+        if dump_t:
+            dump_s = statistics.median(dump_t)
             print(f"ovsdb-client dump, same tables and columns:    {dump_s:.2f} s (ratio {source_s / dump_s:.2f})")
-            print(f"python-ovs IDL, same columns (the old reader):  {idl_s:.2f} s")
+        if not args.no_reference:
+            if not args.no_idl:
+                idl_s = median_time(lambda: load(settings, COLUMNS).close(), args.rounds)
+                print(f"python-ovs IDL, same columns (the old reader):  {idl_s:.2f} s")
+            whole_s = median_time(lambda: ovsdb_client("--format=json", "dump", server.remote, SCHEMA), args.rounds)
             print(f"ovsdb-client dump, whole database (JSON):      {whole_s:.2f} s")
     return 0
 

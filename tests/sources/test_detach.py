@@ -91,7 +91,9 @@ def test_the_ovn_source_keeps_nothing_of_the_select(monkeypatch):
         t: [{c: r.get(c, empty.get(c)) for c in ("_uuid", *cols)} for r in tree[t]]
         for t, cols in ovn_source.COLUMNS.items()
     }
-    monkeypatch.setattr(ovn_source, "select", lambda settings, schema, columns: tree)
+    monkeypatch.setattr(
+        ovn_source, "select", lambda settings, schema, columns, take: [take(t, tree[t]) for t in columns]
+    )
     sink = Snapshot(taken_at=dt.datetime(2026, 12, 1))
     src = ovn_source.OvnNorthboundSource(OvnSettings(nb_connection="tcp:192.0.2.1:6641"))  # never dialled
     [st] = src.collect({OvnNbRow}, sink, sink)

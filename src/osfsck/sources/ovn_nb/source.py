@@ -94,9 +94,12 @@ class OvnNorthboundSource(CellPartSource):
         keys = self.cell_keys(known)
         ask = ovn_ask(keys, known.of(NeutronPort), known.of(FloatingIp)) if keys is not None else None
         try:
-            tables = select(self.settings, SCHEMA, COLUMNS) if ask is None else self._part(ask)
-            with gcpause.paused():  # some 56,000 facts from the rows of 40,000 ports
-                facts = detached(facts_of(tables))  # while `tables` is held: sources/detach.py
+            if ask is None:
+                made = NbFacts()
+                select(self.settings, SCHEMA, {t: COLUMNS[t] for t in ORDER}, made.add)
+                facts = made.facts()
+            else:
+                facts = facts_of(self._part(ask))
         except OvnNbError as e:
             part = keys.part if keys is not None else ""
             return [cover_all(sink, (OvnNbRow,), OVN_NB_SCOPE, self.name, False, str(e), part=part)]
@@ -165,31 +168,82 @@ def part_holders(rows: list) -> dict:
     return {t: (COLUMNS[t], [["name", "==", n] for n in sorted(v)]) for t, v in names.items()}
 
 
-def facts_of(tables: dict) -> list[OvnNbRow]:
-    """Facts of every Neutron row in `tables` ({table: [row as OVSDB's JSON, ...]}, the
-    whole reply of the select); OvnNbError when a row is not as OVSDB writes one."""
-    try:
+# the tables in the order they are read: those holding others first (a row's parent is
+# known before its fact is made, as when every table was read before any fact)
+_HOLDERS = tuple(dict.fromkeys(t for t, _ in _CONTAINS))
+ORDER = (*_HOLDERS, *(t for t in COLUMNS if t not in _HOLDERS))
+
+
+class NbFacts:
+    """Facts of the Neutron rows of NB tables given (`add`) in ORDER, a table in one or
+    more pieces from its last rows to its first (clients/ovsdb_rpc.py `select`); each
+    piece's facts are detached from its rows (sources/detach.py) before the next piece is
+    decoded, so that only one piece's rows are held at a time (and the holders' rows,
+    until their last piece is in)."""
+
+    def __init__(self) -> None:
+        self._holders: dict[str, list] = {}  # the pieces of _CONTAINS' tables until all are in
+        self._parent_of: dict | None = None
+        self._facts: dict[str, list] = {t: [] for t in COLUMNS}  # each table's pieces' facts
+
+    def add(self, table: str, rows: list) -> None:
+        if self._parent_of is None and table in _HOLDERS:
+            self._holders.setdefault(table, []).append(rows)
+            return
+        if self._parent_of is None:
+            self._parents()
+        self._made(table, rows)
+
+    def facts(self) -> list[OvnNbRow]:
+        """Every fact, table by table in COLUMNS' order, each table's in its rows' order."""
+        if self._parent_of is None:
+            self._parents()
+        return [f for t in COLUMNS for piece in reversed(self._facts[t]) for f in piece]
+
+    def _parents(self) -> None:
+        held = {t: [r for piece in reversed(pieces) for r in piece] for t, pieces in self._holders.items()}
+        self._holders = {}
         parent_of: dict = {}
-        for table, column in _CONTAINS:
-            for row in tables[table]:
-                name = row["name"]
-                for child in set_of(row[column]):
-                    parent_of[child[1]] = name
+        try:
+            for table, column in _CONTAINS:
+                for row in held.get(table, ()):
+                    name = row["name"]
+                    for child in set_of(row[column]):
+                        parent_of[child[1]] = name
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as e:
+            raise OvnNbError(f"malformed row in the NB reply: {type(e).__name__}: {e}") from None
+        self._parent_of = detached([parent_of])[0]
+        for table in _HOLDERS:
+            self._made(table, held.get(table, []))
+
+    def _made(self, table: str, rows: list) -> None:
+        parent_of = self._parent_of or {}
+        cols = COLUMNS[table]
+        named, typed = "name" in cols, "type" in cols
         facts = []
-        for table, cols in COLUMNS.items():
-            named, typed = "name" in cols, "type" in cols
-            for row in tables[table]:
-                u = row["_uuid"][1]
-                f = to_fact(
-                    table,
-                    u,
-                    row["name"] if named else "",
-                    map_of(row["external_ids"]),
-                    row["type"] if typed else "",
-                    parent_of.get(u, ""),
-                )
-                if f is not None:
-                    facts.append(f)
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as e:
-        raise OvnNbError(f"malformed row in the NB reply: {type(e).__name__}: {e}") from None
-    return facts
+        try:
+            with gcpause.paused():
+                for row in rows:
+                    u = row["_uuid"][1]
+                    f = to_fact(
+                        table,
+                        u,
+                        row["name"] if named else "",
+                        map_of(row["external_ids"]),
+                        row["type"] if typed else "",
+                        parent_of.get(u, ""),
+                    )
+                    if f is not None:
+                        facts.append(f)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as e:
+            raise OvnNbError(f"malformed row in the NB reply: {type(e).__name__}: {e}") from None
+        self._facts[table].append(detached(facts))  # while `rows` is held: sources/detach.py
+
+
+def facts_of(tables: dict) -> list[OvnNbRow]:
+    """Facts of every Neutron row in `tables` ({table: [row as OVSDB's JSON, ...]});
+    OvnNbError when a row is not as OVSDB writes one."""
+    made = NbFacts()
+    for table in ORDER:
+        made.add(table, tables[table])
+    return made.facts()
