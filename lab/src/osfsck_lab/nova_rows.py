@@ -46,8 +46,11 @@ INSTANCE_COLUMNS = (
 )
 # what instance_row gives (launched_on and compute_id NULL for a row no compute claimed)
 WRITTEN_COLUMNS = (*INSTANCE_COLUMNS, "launched_on", "compute_id")
-# nova/objects/service.py SERVICE_VERSION of each release's nova (27.5.1 ... 33.0.2, and master for 2026.2)
+# nova/objects/service.py SERVICE_VERSION of each release's nova (24.2.1 ... 33.0.2, and master for 2026.2)
 SERVICE_VERSION = {
+    "xena": 60,
+    "yoga": 61,
+    "zed": 64,
     "2023.1": 66,
     "2023.2": 66,
     "2024.1": 67,

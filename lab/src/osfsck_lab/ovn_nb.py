@@ -34,7 +34,15 @@ from osfsck_lab.cloud import Cloud, threshold
 
 MINUTE = dt.timedelta(minutes=1)
 NEWEST = schemas.releases()[0]
-# The first release whose neutron writes each NB shape (ovn_client.py), with the change:
+# The first release whose neutron writes each NB shape (ovn_client.py), with the change;
+# "bp" marks a stable backport: the first release of the series the lab's schemas were
+# built from (versions.json) that has it.  Xena's last, 19.7.0, predates every one of them.
+LSP_MIGRATION_CHASSIS = "yoga"  # neutron 20.3.0 bp 35fade3b5f "ovn: use requested-chassis list format for live..."
+LSP_HOST_ID = "yoga"  # neutron 20.4.0 bp 28926957d6 "[OVN] Expose chassis hosting information in LSP"
+LSP_MTU_KEY = "zed"  # neutron 21.2.1 bp 47b4d14955 "[OVN] Set MTU of the VETH interfaces between OVS and ..."
+LSP_VNIC_TYPE = "2023.1"  # neutron 22.0.0, b6750fb2b8 "[OVN] Add vnic_type and binding profile capabilities ..."
+LRP_IS_EXT_GW = "2023.1"  # neutron 22.2.0 bp a355d2a0d5 "Log warning about port forwardings that won't work ..."
+LS_NETWORK_TYPE = "2023.2"  # neutron 23.4.0 bp f82c650c8c "[OVN] Add the network type to the Logical_Switch ..."
 LOCALNET_LEARN_FDB = "2023.2"  # neutron 23.0.0, 7dfbdf65a7 "Add support for localnet_learn_fdb OVN option"
 LRP_ROUTER_OVN_NAME = "2025.2"  # neutron 27.0.0, 2996f9ff53 "Fix LRP.external_ids router name prefix"
 NAT_STATELESS_OPTION = "2025.2"  # neutron 27.0.0, 2145901d6f "[OVN] Use stateless NAT rules for FIPs"
@@ -60,7 +68,8 @@ class Northbound:
 
 
 def _ext(**kw) -> dict:
-    return {f"neutron:{k}": str(v) for k, v in kw.items()}
+    """Neutron's external_ids; a key given None is one the release does not write."""
+    return {f"neutron:{k}": str(v) for k, v in kw.items() if v is not None}
 
 
 def _add(nb: Northbound, table: str, name: str | None, row: dict, **refs) -> NbRow:
@@ -121,8 +130,9 @@ def rows(c: Cloud, release: str = NEWEST) -> Northbound:
             "neutron:mtu": str(net["mtu"]),
             "neutron:revision_number": str(rev(net)),
             "neutron:availability_zone_hints": "",
-            "neutron:provnet-network-type": seg["network_type"],
         }
+        if at_least(release, LS_NETWORK_TYPE):
+            ext["neutron:provnet-network-type"] = seg["network_type"]
         if at_least(release, LS_PHYSNET) and seg["physical_network"]:
             ext["neutron:provnet-physical-network"] = seg["physical_network"]
         ports = lsps.get(net["id"], [])
@@ -186,21 +196,23 @@ def _lsp(p: dict, sub: dict, groups, binding: dict | None, revision: int, mtu: i
         "neutron:network_name": f"neutron-{p['network_id']}",
         "neutron:security_group_ids": " ".join(groups),
         "neutron:revision_number": str(revision),
-        "neutron:vnic_type": "normal",
-        "neutron:port_capabilities": "",
-        # the network's MTU is given to localports (empty for every other port)
-        "neutron:mtu": str(mtu) if owner == "network:distributed" and at_least(release, LOCALPORT_MTU) else "",
     }
+    if at_least(release, LSP_VNIC_TYPE):
+        ext.update({"neutron:vnic_type": "normal", "neutron:port_capabilities": ""})
+    if at_least(release, LSP_MTU_KEY):
+        # the network's MTU is given to localports (empty for every other port)
+        ext["neutron:mtu"] = str(mtu) if owner == "network:distributed" and at_least(release, LOCALPORT_MTU) else ""
     options: dict = {}
     if binding is not None:
         # update_lsp_host_info once the port is up; requested-chassis from the binding, both
         # hosts while a live migration runs ("migrating_to" in the profile), traffic on the
         # destination held until the guest's RARP (live_migration_activation_strategy)
-        ext["neutron:host_id"] = binding["host"]
+        if at_least(release, LSP_HOST_ID):
+            ext["neutron:host_id"] = binding["host"]
         if not router_port:
             options["requested-chassis"] = binding["host"]
             dest = json.loads(binding["profile"]).get("migrating_to") if binding["profile"] else None
-            if dest:
+            if dest and at_least(release, LSP_MIGRATION_CHASSIS):
                 options.update({"requested-chassis": f"{binding['host']},{dest}", "activation-strategy": "rarp"})
     if router_port:
         return {
@@ -279,7 +291,7 @@ def _routers(c: Cloud, nb: Northbound, rev, release: str) -> None:
                         router_name=f"neutron-{rp['router_id']}"
                         if at_least(release, LRP_ROUTER_OVN_NAME)
                         else rp["router_id"],
-                        is_ext_gw=str(gw),
+                        is_ext_gw=str(gw) if at_least(release, LRP_IS_EXT_GW) else None,
                         subnet_ids=subnets[p["network_id"]]["id"],
                     ),
                 },

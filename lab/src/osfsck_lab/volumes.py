@@ -31,6 +31,9 @@ from osfsck_lab.profiles import Profile
 
 ISCSI_PORTAL = "192.0.2.10:3260"
 ENFORCE_MULTIPATH = "2025.1"  # the first release whose cinder puts enforce_multipath in connection_info
+# the first whose Pure driver gives its LUNs' addressing mode (cinder 22.3.0, backport of
+# dad485ea6 "Pure: Report SAM-2 addressing mode for LUNs"; 21.3.2, Zed's, has none)
+ARRAY_ADDRESSING_MODE = "2023.1"
 TGT_LUN = 1  # tgtadm exports the volume as LUN 1: LUN 0 is the target's controller
 RBD_MONITOR = ("192.0.2.20", "6789")
 RBD_POOL = "volumes"
@@ -192,16 +195,19 @@ def _nova_connection(
 
 def for_release(c: Cloud, release: str) -> None:
     """Before Cinder 26.0.0 (2025.1; 0c3c7b7bb "Add 'enforce_multipath' in connection_properties")
-    _connection_create added no enforce_multipath, so neither the attachment nor Nova's copy
-    of it has one."""
-    if at_least(release, ENFORCE_MULTIPATH):
+    _connection_create added no enforce_multipath, and before ARRAY_ADDRESSING_MODE Pure's
+    answer had no addressing_mode: neither the attachment nor Nova's copy of it has them."""
+    since = {"enforce_multipath": ENFORCE_MULTIPATH, "addressing_mode": ARRAY_ADDRESSING_MODE}
+    keys = [k for k, first in since.items() if not at_least(release, first)]
+    if not keys:
         return
     for row in [*c.attachments, *(b for rows in c.bdms.values() for b in rows)]:
-        if row.get("connection_info") and "enforce_multipath" in row["connection_info"]:
+        if row.get("connection_info") and any(k in row["connection_info"] for k in keys):
             info = json.loads(row["connection_info"])
-            info.pop("enforce_multipath", None)
-            if isinstance(info.get("data"), dict):
-                info["data"].pop("enforce_multipath", None)
+            for k in keys:
+                info.pop(k, None)
+                if isinstance(info.get("data"), dict):
+                    info["data"].pop(k, None)
             row["connection_info"] = json.dumps(info)
 
 
