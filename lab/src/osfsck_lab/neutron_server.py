@@ -35,7 +35,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from osfsck_lab import processes, wsgi_service
+from osfsck_lab import processes, schemas, wsgi_service
 from osfsck_lab.hypervisors import LabError
 from osfsck_lab.keystone_server import Keystone
 from osfsck_lab.loopback import free_port
@@ -156,6 +156,23 @@ quota_driver = neutron.db.quota.driver.DbQuotaDriver
 """
 
 
+def refuses(out: Path) -> str | None:
+    """Why the lab's neutron-server cannot serve the lab built in `out`, or None.  Its models
+    are the newest release's: their first read of networks joins `networkpvlan` (Neutron
+    29.0.0's migration bdae3a00c493), which every older release's schema lacks (measured:
+    HTTP 500 "no such table: networkpvlan" on Xena, Zed, 2024.2 and 2025.1 labs), so a lab
+    of another release keeps delete-port's runbook."""
+    record = Path(out) / "lab.json"
+    release = json.loads(record.read_text()).get("release") if record.is_file() else None
+    newest = schemas.releases()[0]
+    if release is None or release == newest:
+        return None
+    return (
+        f"the lab's neutron-server (Neutron {NEUTRON_VERSION}) serves a {newest} Neutron database only: "
+        f"a {release} schema lacks the table networkpvlan its models read"
+    )
+
+
 def available() -> str | None:
     """The python of Neutron's virtualenv, or None when Neutron is not installed."""
     return venv_python(ENV, ".venv-neutron")
@@ -173,7 +190,10 @@ def start_neutron(
     returns (its lab.json entry, the API lines of the osfsck.toml `[neutron]` section).
     With `keystone`, behind Keystone (`auth_strategy = keystone`: keystonemiddleware, from
     Neutron's own virtualenv) instead of noauth.  With `ovn` (the NB and SB connections),
-    ML2/OVN instead of the logger driver."""
+    ML2/OVN instead of the logger driver.  A lab of an older release is refused (`refuses`)."""
+    why = refuses(out)
+    if why:
+        raise LabError(why)
     python = python or available()
     if python is None:
         raise LabError(NOT_INSTALLED)
