@@ -259,8 +259,9 @@ def test_every_db_is_covered():
 def test_releases_present_newest_first():
     assert set(BUILT) | set(OLD) == set(RELEASES) == set(schemas.versions())
     assert RELEASES == order.newest_first(RELEASES) and RELEASES[-len(OLD) :] == list(OLD)
-    # the lab builds clouds of the numbered releases only (its rows are their shape)
-    assert schemas.releases() == [r for r in RELEASES if r in BUILT]
+    # the lab builds clouds of the releases osfsck reads whole: Xena's and later (Wallaby
+    # lacks Placement's consumer_types and Cinder's volumes.use_quota)
+    assert schemas.releases() == [r for r in RELEASES if r in BUILT or r in ("zed", "yoga", "xena")]
 
 
 def test_release_order():

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from osfsck.model import schema_versions as sv
+from osfsck.model.releases import SERIES
 from osfsck.model.schema_versions import RELEASES, SchemaRead, alembic_heads, cloud_release, place
 from osfsck.model.snapshot import Snapshot, SnapshotFormatError
 from osfsck.model.snapshot_merge import merge
@@ -77,11 +78,12 @@ def test_each_releases_heads_are_the_migrations_own(release, db):
         assert alembic_heads(db, release) == () and db not in sv.MIGRATE_HEADS
 
 
-@pytest.mark.parametrize("release", schemas.releases())
+@pytest.mark.parametrize("release", [r for r in schemas.stored_releases() if r not in SERIES])
 @pytest.mark.parametrize("db", schemas.DBS)
 def test_the_heads_are_those_of_every_schema_the_lab_stores(release, db):
     """The product's table against the lab's versions.json (the heads its own builds of
-    the services' migrations reached), for every release the lab stores."""
+    the services' migrations reached), for every numbered release the lab stores (every
+    database of them under alembic; the series' are the test above's)."""
     assert alembic_heads(db, release) == tuple(sorted(schemas.versions()[release]["alembic_heads"][db]))
 
 

@@ -14,10 +14,10 @@ from osfsck_lab import schemas
 
 # the lab's schema dialects, as the matrix names them: MariaDB's DDL files are `mysql`
 DIALECTS = {"sqlite": "sqlite", "mariadb": "mysql", "postgresql": "postgresql"}
-# The oldest release whose schemas hold every table the database sources read: Placement's
-# consumer_types came with Xena (placement 6.0.0); Wallaby and older are stored for the
+# The oldest release whose schemas hold every table the database sources read (the lab's
+# oldest too, where schemas.LAB_OLDEST says why); Wallaby and older are stored for the
 # version reader (tests/sources/test_schema_version.py), and osfsck does not read them whole.
-OLDEST_READ = "xena"
+OLDEST_READ = schemas.LAB_OLDEST
 
 
 def releases() -> list[str]:

@@ -50,14 +50,7 @@ def build(
     Neutron with ML2/OVN (lab/neutron_ovn.py; the small profile of the newest release, on
     MariaDB), not by the lab's imitation of it."""
     prof = PROFILES[profile]
-    release = release or schemas.releases()[0]
-    if release not in schemas.releases():
-        if release in schemas.stored_releases():  # stored for osfsck's version reader only
-            raise LabError(
-                f"release {release!r}: its schemas are stored, but the lab builds clouds of "
-                f"{schemas.releases()[-1]} and later only (have: {', '.join(schemas.releases())})"
-            )
-        raise LabError(f"unknown schema release {release!r} (have: {', '.join(schemas.releases())})")
+    release = lab_release(release)
     hv_mode = hv_mode or prof.hypervisors
     if neutron == "real":
         _can_run_neutron(profile, release, db_url)
@@ -86,6 +79,24 @@ def build(
     except BaseException as failed:
         _stop_after(failed, out)
         raise
+
+
+def lab_release(name: str | None) -> str:
+    """The release a lab of `name` is built of: the newest by default; a series named as
+    osfsck's reports name it ("Xena") is the same release; one the lab does not build is one
+    line (LabError)."""
+    have = schemas.releases()
+    if name is None:
+        return have[0]
+    release = name.lower()  # series names only: "2026.2" has no case
+    if release not in have:
+        if release in schemas.stored_releases():  # stored for osfsck's version reader only
+            raise LabError(
+                f"release {name!r}: its schemas are stored, but the lab builds clouds of "
+                f"{have[-1]} and later only (have: {', '.join(have)})"
+            )
+        raise LabError(f"unknown schema release {name!r} (have: {', '.join(have)})")
+    return release
 
 
 def _build(

@@ -21,8 +21,8 @@ The series before 2023.1 (``zed`` back to ``train``, and ``queens`` for Nova onl
 too, named as ``osfsck.model.releases`` orders them.  Nova and Cinder up to Wallaby and
 Designate up to Yoga predate alembic: their files end with the INSERT of their
 ``migrate_version`` row (sqlalchemy-migrate's), and versions.json lists them under
-``migrate_versions``.  The lab builds clouds of ``releases()`` only (``LAB_OLDEST`` on): it
-writes the newer releases' rows, which older schemas lack columns for.
+``migrate_versions``.  The lab builds clouds of ``releases()`` only (``LAB_OLDEST`` on, the
+oldest release osfsck reads whole); the older ones are stored for osfsck's version reader.
 
 File format: one statement per ``;`` at the end of a line; lines starting with ``--`` are
 comments.  Each file ends with the INSERT of its version table's row(s), so a database
@@ -44,10 +44,13 @@ def _root():
     return resources.files(__name__)
 
 
-# The oldest release the lab builds clouds of: its rows are the shape of the newest
-# releases, which every schema from 2023.1 on takes (lab database.ADDED_IN leaves out the
-# columns added since); the older schemas are stored for osfsck's own tests.
-LAB_OLDEST = "2023.1"
+# The oldest release osfsck reads whole and the lab builds clouds of (the release matrix,
+# tests/releases, runs from it too): Placement's consumer_types came with Xena (placement
+# 6.0.0), Cinder's volumes.use_quota with Xena (cinder 19.0.0).  The lab writes rows of the
+# newest releases' shape, which every schema from here on takes (lab database.ADDED_IN
+# leaves out the columns added since); Wallaby and older lack tables osfsck reads, and are
+# stored for its version reader only.
+LAB_OLDEST = "xena"
 
 
 def stored_releases() -> list[str]:
