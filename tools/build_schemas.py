@@ -212,7 +212,8 @@ DESIGNATE_UTF8_KOLLA = {
     )
 }
 # Queens: Nova only, on MariaDB (issue 21: back to Train, or to Queens for Nova).
-QUEENS_ONLY_NOVA = "not built: Queens is built for Nova only (issue 21 goes back to Train, and to Queens for Nova)"
+OLD_NOVA_ONLY = "not built: {release} is built for Nova only (issue 21 goes back to Train, and to Queens for Nova)"
+QUEENS_ONLY_NOVA = OLD_NOVA_ONLY.format(release="Queens")
 QUEENS_NOT_BUILT = {
     "nova": {
         "sqlite": "nova 17.0.13's sqlalchemy-migrate migrations (sqlalchemy-migrate 0.11.0) fail on SQLite 3.40.1: "
@@ -231,6 +232,26 @@ QUEENS_NOT_BUILT = {
     "designate": dict.fromkeys(
         DIALECTS, "designate 6.x (Queens) is not on PyPI: its releases there go from 5.0.3 (Pike) to 7.0.1 (Rocky)"
     ),
+}
+# Rocky and Stein: Nova only, like Queens.
+ROCKY_NOT_BUILT = {
+    "nova": {
+        "postgresql": "SQLAlchemy 1.2.10 (Rocky's upper-constraints) reflects CHECK constraints through "
+        "pg_constraint.consrc, which PostgreSQL 12 removed: nova-manage api_db sync fails on PostgreSQL 15 "
+        "(column cons.consrc does not exist); Stein's SQLAlchemy 1.2.18 runs there",
+    },
+    "cinder": dict.fromkeys(DIALECTS, OLD_NOVA_ONLY.format(release="Rocky")),
+    "neutron": dict.fromkeys(DIALECTS, OLD_NOVA_ONLY.format(release="Rocky")),
+    "openstack-placement": dict.fromkeys(
+        DIALECTS,
+        "Placement has no database of its own before Stein: Rocky keeps the placement tables in the Nova "
+        "API database (nova_api's files have them)",
+    ),
+    "designate": dict.fromkeys(DIALECTS, OLD_NOVA_ONLY.format(release="Rocky")),
+}
+STEIN_NOT_BUILT = {
+    package: dict.fromkeys(DIALECTS, OLD_NOVA_ONLY.format(release="Stein"))
+    for package in ("cinder", "neutron", "openstack-placement", "designate")
 }
 RELEASES: dict[str, dict] = {
     "2026.2": {
@@ -328,6 +349,22 @@ RELEASES: dict[str, dict] = {
         "upper_constraints": ("train-eol", "c5e371c0153b5d22200c810d1c84e88d6df9f072"),
         "mysql_charset": DESIGNATE_UTF8_KOLLA,
         "not_built": DESIGNATE_MIGRATE_NO_PG,
+    },
+    "stein": {
+        "python": "3.6",
+        "requirements": "stein.txt",
+        "upper_constraints": ("stein-eol", "8ca8e28da38bbbc9f66c683f2ad71f34cdc6337a"),
+        "not_built": STEIN_NOT_BUILT,
+    },
+    "rocky": {
+        "python": "3.6",
+        # Rocky's upper-constraints pins cmd2 (cliff's) for Python 2.7 to 3.5 only, so it is
+        # resolved freely; Python 3.6's pip 18.1 then takes an importlib-metadata for 3.10 (and
+        # "pip<22" would not upgrade it: 18.1 satisfies it).
+        "pip": "pip==21.3.1",
+        "requirements": "rocky.txt",
+        "upper_constraints": ("rocky-eol", "a619ac22d69ad07da7a1b5000613f263a2680afa"),
+        "not_built": ROCKY_NOT_BUILT,
     },
     "queens": {
         "python": "3.6",

@@ -165,13 +165,15 @@ OLD = [r for r in schemas.stored_releases() if r in SERIES]
 # What osfsck's SELECTs name that an old release's schema lacks, per database and fact
 # kind (tools/README.md, "Releases before 2023.1: what osfsck can read"): cinder's
 # use_quota and placement's consumer types came with Xena, Nova's columns below with
-# Rocky.  Nothing else of any stored release is missing; neutron and designate lack nothing.
+# Rocky (nova_api 058, 061) and Train (instances.hidden, 399).  Nothing else of any stored
+# release is missing; neutron and designate lack nothing.
 BEFORE_XENA = {
     "cinder": {CinderVolume: ["volumes.use_quota"], CinderCounted: ["snapshots.use_quota", "volumes.use_quota"]},
     "placement": {Consumer: ["consumer_types", "consumers.consumer_type_id"]},
 }
 LACKS = {
     **dict.fromkeys(("wallaby", "victoria", "ussuri", "train"), BEFORE_XENA),
+    **dict.fromkeys(("stein", "rocky"), {"nova": {Instance: ["instances.hidden"]}}),
     "queens": {
         "nova_api": {InstanceMapping: ["instance_mappings.queued_for_delete"], Cell: ["cell_mappings.disabled"]},
         "nova": {Instance: ["instances.hidden"]},
