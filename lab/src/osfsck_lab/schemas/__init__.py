@@ -17,7 +17,8 @@ so from that release on there is no ``neutron.postgresql.sql`` (versions.json: `
 ``versions.json`` says how each release was built (package versions, Python, upper-constraints,
 alembic heads, method, pins), and per database and dialect why a file is missing (``not_built``).
 
-The series before 2023.1 (``zed`` back to ``train``, and ``queens`` for Nova only) are stored
+The series before 2023.1 (``zed`` back to ``train``, and ``stein``, ``rocky`` and ``queens`` for
+Nova only) are stored
 too, named as ``osfsck.model.releases`` orders them.  Nova and Cinder up to Wallaby and
 Designate up to Yoga predate alembic: their files end with the INSERT of their
 ``migrate_version`` row (sqlalchemy-migrate's), and versions.json lists them under
