@@ -30,8 +30,8 @@ def instance_network(row: Row) -> InstanceNetwork:
 
 
 def with_iscsi_paths(kind: FactType) -> Callable[[Row], Any]:
-    """A row with its connection_info where the fact has `iscsi_paths` -> the fact, the paths
-    read from that text, which is let go of (model/facts/nova.py, cinder.py)."""
+    """A row with its connection_info where the fact has `iscsi_paths` -> the fact: the paths
+    read from that text, the text let go of (model/facts/nova.py, cinder.py)."""
     at = kind._fields.index("iscsi_paths")
 
     def make(row: Row) -> Any:
