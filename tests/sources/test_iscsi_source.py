@@ -159,7 +159,7 @@ def test_output_that_is_not_utf8_makes_the_host_partial(tmp_path):
 
 
 def test_the_agent_without_iscsiadm_says_not_installed(monkeypatch):
-    monkeypatch.setattr(agent.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)  # the agent imports it where it looks
     monkeypatch.setattr(agent, "ISCSIADM_PLACES", ())
     assert agent.handle({"op": "iscsi", "args": {}}) == {"ok": True, "result": {"installed": False}}
 
