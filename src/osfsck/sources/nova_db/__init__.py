@@ -1,3 +1,3 @@
-from osfsck.sources.nova_db.source import NovaDatabaseSource
+from osfsck.sources.nova_db.source import NovaDatabaseSource, NovaHostListSource
 
-__all__ = ["NovaDatabaseSource"]
+__all__ = ["NovaDatabaseSource", "NovaHostListSource"]
