@@ -349,3 +349,52 @@ def test_network_info_caches_as_nova_writes_them(tmp_path, release):
             for a in (ip["address"], *(f["address"] for f in ip["floating_ips"]))
         )
     assert nets[uuids["ovn-two-ports"]].addresses == ("10.2.0.17", "198.18.0.44", "10.3.0.9")
+
+
+def test_the_host_list_reads_cells_side_by_side_into_the_cells_order(tmp_path, monkeypatch):
+    """Cells answer in any order; the facts come in the cells' order, a cell that fails
+    is partial alone, and one that hangs past the backstop is partial with its reason."""
+    import threading
+    import time
+
+    source = _cloud(tmp_path, schemas.releases()[0])
+    api = source.settings.api_database.url
+    cell1 = f"sqlite:///{tmp_path}/db/nova_cell1.sqlite"
+    engine = create_engine(api)
+    with engine.begin() as conn:  # four more cells: two on cell1's file, one missing, one slow
+        for i, (name, url) in enumerate(
+            [("a", cell1), ("b", cell1), ("gone", f"sqlite:///{tmp_path}/no/such.sqlite"), ("slow", cell1)], 2
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO cell_mappings (id, uuid, name, database_connection, transport_url, disabled) "
+                    f"VALUES ({i}, '{i:08d}-0000-4000-8000-000000000000', '{name}', '{url}', 'none:///', 0)"
+                )
+            )
+    engine.dispose()
+    hosts = NovaHostListSource(source.settings)
+    hosts.CELL_TIMEOUT = 2.0
+    release = threading.Event()
+    real = NovaHostListSource._collect_cell
+
+    def collect_cell(self, c, kinds, sink, scope, ids):
+        if c["name"] == "slow":
+            release.wait(10)  # past the backstop
+        elif c["name"] == "cell1":
+            time.sleep(0.3)  # the first cell answers last
+        return real(self, c, kinds, sink, scope, ids)
+
+    monkeypatch.setattr(NovaHostListSource, "_collect_cell", collect_cell)
+    snap = Snapshot(taken_at=T0)
+    try:
+        statuses = hosts.collect(set(hosts.provides), snap, snap)
+    finally:
+        release.set()
+    by_scope = {s.scope: s for s in statuses}
+    assert [s.scope for s in statuses] == [cell_scope(n) for n in ("cell1", "a", "b", "gone", "slow")]
+    assert [by_scope[cell_scope(n)].status for n in ("cell1", "a", "b")] == ["ok"] * 3
+    assert by_scope[cell_scope("gone")].status == "partial" and "no such SQLite" in by_scope[cell_scope("gone")].reason
+    assert by_scope[cell_scope("slow")].status == "partial" and "2" in by_scope[cell_scope("slow")].reason
+    assert [s.cell for s in snap.of(ComputeService)] == ["cell1", "a", "b"]  # the cells' order
+    assert not snap.is_complete(ComputeService, cell_scope("slow"))
+    assert not snap.is_complete(ComputeService, cell_scope("gone"))
