@@ -173,3 +173,39 @@ def test_a_failed_start_stops_the_broker_even_when_the_services_process_would_no
         rpc.start(tmp_path, cloud())
     assert stopped == ["python", "beam"]
     assert "did not end" in "\n".join(e.value.__notes__)
+
+
+def test_queues_are_declared_by_imports_of_at_most_a_chunk_each(monkeypatch):
+    """XL's 80,000 queues in one import passed the management API's 20 MiB body limit."""
+    from osfsck.clients import rabbitmq as client_module
+
+    posted, published = [], []
+
+    class Client:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return None
+
+        def request(self, method, path, body=None):
+            posted.append((method, path, body))
+
+        def publish(self, vhost, key, message, exchange):
+            published.append((key, message["payload"], exchange))
+
+    class Broker:
+        url, password = "http://127.0.0.1:1", "x"
+
+    monkeypatch.setattr(client_module, "RabbitClient", Client)
+    monkeypatch.setattr(rpc, "DEFINITIONS_CHUNK", 2)
+    queues = [rpc.Queue(f"q{i}", binding=f"q{i}" if i % 2 else None, messages=[f"m{i}"]) for i in range(5)]
+    rpc.load(Broker(), queues)
+    assert [(m, p) for m, p, _ in posted] == [("POST", "/api/definitions/%2F")] * 3
+    assert [[q["name"] for q in b["queues"]] for _, _, b in posted] == [["q0", "q1"], ["q2", "q3"], ["q4"]]
+    assert [[b["destination"] for b in body["bindings"]] for _, _, body in posted] == [["q1"], ["q3"], []]
+    assert all(body["exchanges"][0]["name"] == rpc.EXCHANGE for _, _, body in posted)
+    assert [p for _, p, _ in published] == [f"m{i}" for i in range(5)]  # every message, once

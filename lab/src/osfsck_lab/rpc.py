@@ -336,13 +336,41 @@ def services_config(c: Cloud, broker) -> dict:
     }
 
 
+# queues per import of definitions: the management API refuses a body over 20 MiB
+# (management.http.max_body_size), which XL's 80,000 queues and bindings passed at once
+DEFINITIONS_CHUNK = 10_000
+
+
 def load(broker, queues: list[Queue]) -> None:
-    """Declare the queues (durable) and bind the topic ones, in one import of definitions
-    (POST /api/definitions/<vhost>: XL's 80,000 queues in one request, not two each), then
+    """Declare the queues (durable) and bind the topic ones, by imports of definitions
+    (POST /api/definitions/<vhost>: 10,000 queues a request, not two requests each), then
     publish their messages."""
     from osfsck.clients.rabbitmq import RabbitClient, RabbitError
 
-    definitions = {
+    with RabbitClient(broker.url, "osfsck", broker.password, name="lab", timeout=BROKER_TIMEOUT) as client:
+        try:
+            for i in range(0, len(queues), DEFINITIONS_CHUNK):
+                client.request("POST", "/api/definitions/%2F", body=_definitions(queues[i : i + DEFINITIONS_CHUNK]))
+            for q in queues:
+                for body in q.messages:
+                    client.publish(
+                        "/",
+                        q.binding or q.name,
+                        {
+                            "properties": {"delivery_mode": 2, "content_type": "application/json"},
+                            "payload": body,
+                            "payload_encoding": "string",
+                        },
+                        exchange=EXCHANGE if q.binding else "amq.default",
+                    )
+        except RabbitError as e:
+            raise _lab_error(f"RabbitMQ: {e}") from None
+
+
+def _definitions(queues: list[Queue]) -> dict:
+    """The topic exchange (declared again by each import: the same, so nothing changes),
+    `queues` and the topic ones' bindings."""
+    return {
         "exchanges": [
             {
                 "name": EXCHANGE,
@@ -366,23 +394,6 @@ def load(broker, queues: list[Queue]) -> None:
             if q.binding
         ],
     }
-    with RabbitClient(broker.url, "osfsck", broker.password, name="lab", timeout=BROKER_TIMEOUT) as client:
-        try:
-            client.request("POST", "/api/definitions/%2F", body=definitions)
-            for q in queues:
-                for body in q.messages:
-                    client.publish(
-                        "/",
-                        q.binding or q.name,
-                        {
-                            "properties": {"delivery_mode": 2, "content_type": "application/json"},
-                            "payload": body,
-                            "payload_encoding": "string",
-                        },
-                        exchange=EXCHANGE if q.binding else "amq.default",
-                    )
-        except RabbitError as e:
-            raise _lab_error(f"RabbitMQ: {e}") from None
 
 
 def settle(broker, queues: list[Queue], stall: float = STALL) -> None:
