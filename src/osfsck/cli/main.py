@@ -30,6 +30,7 @@ from osfsck.engine.state import StateError
 from osfsck.model.result import RunResult
 from osfsck.model.secrets import redact_text
 from osfsck.model.snapshot import SnapshotFormatError
+from osfsck.model.write_target import rename_target, write_in_place
 from osfsck.report import FORMATS, columns_for, render
 from osfsck.report import rows as listing
 from osfsck.report.html import HtmlUnavailable, render_html
@@ -226,7 +227,13 @@ def _write_atomically(path: Path, data: bytes) -> None:
     """`path` holds the old report or the new one, never part of one: node_exporter's
     textfile collector (and a reader of any format) may read it at any moment.  A temporary
     file in the same folder (rename is atomic only within one filesystem) takes the file's
-    mode as a plain write would give it, and is renamed over it."""
+    mode as a plain write would give it, and is renamed over it (over the file a symlink
+    names; a device or a pipe, such as /dev/null, is written in place: model/write_target.py)."""
+    target = rename_target(path)
+    if target is None:
+        write_in_place(path, data)
+        return
+    path = target
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from osfsck.model.write_target import rename_target, write_in_place
+
 
 class PrivateFileError(OSError):
     """An own file could not be written; the message is one line naming it."""
@@ -29,7 +31,16 @@ def open_private(path: Path, flags: int) -> int:
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Replace `path` atomically with `data` (0600): a crash leaves the old file or the new."""
+    """Replace `path` atomically with `data` (0600): a crash leaves the old file or the new
+    (a device or a pipe is written in place: model/write_target.py)."""
+    target = rename_target(path)
+    if target is None:
+        try:
+            write_in_place(path, data)
+        except OSError as e:
+            raise PrivateFileError(f"cannot write {path}: {e.strerror}") from None
+        return
+    path = target
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = open_private(tmp, os.O_WRONLY | os.O_TRUNC)
     try:
