@@ -119,7 +119,6 @@ def test_the_database_server_stops(mlab, mariadb):
         exit_code=exit_for(run),
         failed={
             "nova-db api": "Can't connect",
-            "nova-hosts api": "Can't connect",
             "cinder-db cinder": "Can't connect",
             "neutron-db neutron": "Can't connect",
             "placement-db placement": "Can't connect",

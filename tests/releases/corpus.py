@@ -34,7 +34,7 @@ from osfsck.rules.neutron_quota import LEGACY_DRIVER
 from osfsck.sources.cinder_db import CinderDatabaseSource
 from osfsck.sources.designate_db import DesignateDatabaseSource
 from osfsck.sources.neutron_db import NeutronDatabaseSource
-from osfsck.sources.nova_db import NovaDatabaseSource, NovaHostListSource
+from osfsck.sources.nova_db import NovaDatabaseSource
 from osfsck.sources.placement_db import PlacementDatabaseSource
 from tests.checks.scenario import PARTIAL, Case, scenario_modules
 from tests.releases import matrix, store
@@ -46,13 +46,12 @@ CELLS = ("cell1", "cell2")
 # each database source and the corpus databases it reads
 SOURCE_DBS = {
     "nova-db": ("nova_api", *(cell_db(c) for c in CELLS)),
-    "nova-hosts": ("nova_api", *(cell_db(c) for c in CELLS)),  # the host list, read on its own
     "cinder-db": ("cinder",),
     "neutron-db": ("neutron",),
     "placement-db": ("placement",),
     "designate-db": ("designate",),
 }
-DATABASES = tuple(dict.fromkeys(db for dbs in SOURCE_DBS.values() for db in dbs))
+DATABASES = tuple(db for dbs in SOURCE_DBS.values() for db in dbs)
 # kinds a source takes from osfsck's configuration, not from a table
 CONFIG_KINDS = frozenset({"quota.neutron_driver"})
 # kinds of the corpus's shared objects, written once (not per case)
@@ -266,8 +265,7 @@ def sources(urls: dict[str, str], driver: str = DRIVER) -> list:
     """The database sources of the databases there are; Neutron's run `driver`."""
     out: list = []
     if all(db in urls for db in SOURCE_DBS["nova-db"]):
-        nova = NovaSettings(api_database=Database(urls["nova_api"]))
-        out += [NovaDatabaseSource(nova), NovaHostListSource(nova)]
+        out.append(NovaDatabaseSource(NovaSettings(api_database=Database(urls["nova_api"]))))
     for db, source, settings in (
         ("cinder", CinderDatabaseSource, CinderSettings),
         ("neutron", NeutronDatabaseSource, partial(NeutronSettings, quota_driver=driver)),
