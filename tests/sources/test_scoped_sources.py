@@ -25,7 +25,7 @@ from osfsck.model.facts.quota import NovaQuotaUsage
 from osfsck.model.scope import RunScope
 from osfsck.model.snapshot import Snapshot
 from osfsck.sources.hosts import scoped_hosts
-from osfsck.sources.nova_db import NovaDatabaseSource, NovaHostListSource, queries
+from osfsck.sources.nova_db import NovaDatabaseSource, queries
 from osfsck_lab import database, schemas
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, 0)
@@ -129,18 +129,8 @@ def test_a_one_cell_run_connects_to_no_other_cell(tmp_path, named):
     # alembic_version); cell_mappings; instance_mappings to the cell or none, and of its 2
     # instances (one batch); build_requests; the API's quota rows lie in no cell: not read
     version = 2
-    cell_kinds = [k for k in queries.CELL_KINDS if k in NovaDatabaseSource.provides]  # the host list: below
-    assert reads.selects == {"nova_api": version + 4, "nova_cell1": version + len(cell_kinds)}
+    assert reads.selects == {"nova_api": version + 4, "nova_cell1": version + len(queries.CELL_KINDS)}
     assert snap.coverage[("quota.nova_usage", "api")].part == "none"
-
-
-def test_a_one_cell_run_reads_the_host_list_of_that_cell_only(tmp_path):
-    hosts = NovaHostListSource(two_cells(tmp_path).settings)
-    snap, status, reads = collect(hosts, RunScope(cells=("cell1",)))
-    assert status == {"cell:cell1": "ok"}
-    assert reads.connections == {"nova_api": 1, "nova_cell1": 1}  # cell2's server never dialled
-    assert {scope for _, scope in snap.coverage} == {"cell:cell1"}
-    assert reads.selects == {"nova_api": 2 + 1, "nova_cell1": 2 + 2}  # versions, cells; versions, two tables
 
 
 def test_a_cell_that_does_not_exist_is_one_clear_error_before_any_cell_is_read(tmp_path):

@@ -17,7 +17,6 @@ from osfsck.sources.db_read import narrowed, read_database
 from osfsck.sources.hosts import HOST_LIST_KINDS
 from osfsck.sources.nova_db import queries, tables
 from osfsck.sources.nova_db.cell_urls import resolve_cell_url
-from osfsck.sources.parallel import run_bounded
 from osfsck.sources.schema_version import VERSION_TABLES, UnknownSchema, known_schema, schema_said
 from osfsck.sources.stored_rows import facts_of, id_table
 
@@ -101,15 +100,13 @@ class NovaDatabaseSource(Source):
             if not own:
                 return [SourceStatus(self.name, API_SCOPE, "failed", f"API database: {reason}")]
             return [cover_all(sink, own, API_SCOPE, self.name, False, f"API database: {reason}")]
+        statuses = []
         cell_kinds = [k for k in queries.CELL_KINDS if k in kinds]
-        todo = [
-            c
-            for c in cells
-            # outside the run's scope: not read, not even connected to
-            if not (scopes is not None and cell_scope(c["name"]) not in scopes)
-            and not (named is not None and c["name"] not in named)
-        ]
-        statuses = self._collect_cells(todo, cell_kinds, sink, ids)
+        for c in cells:
+            scope = cell_scope(c["name"])
+            if (scopes is not None and scope not in scopes) or (named is not None and c["name"] not in named):
+                continue  # outside the run's scope: not read, not even connected to
+            statuses.append(self._collect_cell(c, cell_kinds, sink, scope, ids))
         if want_api and Cell in self.provides:
             sink.add(kind_of(Cell), (Cell(API_SCOPE, c["uuid"], c["name"], c["disabled"]) for c in cells))
             if named is None:
@@ -164,10 +161,6 @@ class NovaDatabaseSource(Source):
             raise ConfigError(f"--cell {unknown[0]}: no cell of that name or uuid in cell_mappings (cells: {known})")
         return self.within.cells_named(pairs)
 
-    def _collect_cells(self, cells: list[dict], kinds, sink: Snapshot, ids: dict) -> list[SourceStatus]:
-        """One cell after another: a cell's rows are many, and its instance uuids shared."""
-        return [self._collect_cell(c, kinds, sink, cell_scope(c["name"]), ids) for c in cells]
-
     def _collect_cell(self, c: dict, kinds, sink: Snapshot, scope: str, ids: dict) -> SourceStatus:
         url, why = resolve_cell_url(self.settings, c)
         if url is None:
@@ -186,35 +179,6 @@ class NovaHostListSource(NovaDatabaseSource):
     name = "nova-hosts"
     provides = HOST_LIST_KINDS
     bulk = False
-    # Connecting is most of a cell's time here (0.2 s of two small tables at L, one after
-    # another 16 s for 71 cells): several cells at once, each into a part of its own, merged
-    # in the cells' order so the snapshot does not depend on which answered first.
-    CELLS_AT_ONCE = 8
-    CELL_TIMEOUT = 300.0  # a backstop: the driver's own timeouts answer first
-
-    def _collect_cells(self, cells: list[dict], kinds, sink: Snapshot, ids: dict) -> list[SourceStatus]:
-        parts = {c["name"]: Snapshot(taken_at=sink.taken_at) for c in cells}
-        by_name = {c["name"]: c for c in cells}
-        done = run_bounded(
-            list(by_name),
-            lambda name: self._collect_cell(by_name[name], kinds, parts[name], cell_scope(name), {}),
-            concurrency=self.CELLS_AT_ONCE,
-            timeout=self.CELL_TIMEOUT,
-        )
-        statuses = []
-        for name, outcome in done.items():
-            if not outcome.ok:  # its part is left to the thread: nothing of it is kept
-                statuses.append(
-                    cover_all(sink, kinds, cell_scope(name), self.name, False, f"cell {name}: {outcome.reason}")
-                )
-                continue
-            part = parts[name]
-            for kind, facts in part.facts.items():
-                sink.add(kind, facts)
-            sink.coverage.update(part.coverage)
-            sink.schemas.update(part.schemas)
-            statuses.append(outcome.value)
-        return statuses
 
     def reads(self) -> list[str]:
         return [
