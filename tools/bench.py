@@ -58,7 +58,7 @@ from osfsck.sources.base import NotConfigured, utcnow
 from osfsck.sources.hostfs.source import HostFolderSource
 from osfsck.sources.iscsi.source import IscsiSource
 from osfsck.sources.libvirt.source import LibvirtSource
-from osfsck.sources.nova_db import NovaDatabaseSource, NovaHostListSource, queries
+from osfsck.sources.nova_db import NovaDatabaseSource, queries
 from osfsck.sources.nova_db.cell_urls import resolve_cell_url
 from osfsck.sources.nova_db.source import read_cells
 from osfsck.sources.ovn_nb.source import COLUMNS, SCHEMA
@@ -204,7 +204,7 @@ def service_databases(settings) -> list[ServiceDatabaseSource]:
 
 
 def database_sources(settings) -> list:
-    return [NovaDatabaseSource(settings.nova), NovaHostListSource(settings.nova), *service_databases(settings)]
+    return [NovaDatabaseSource(settings.nova), *service_databases(settings)]
 
 
 def database_side(settings, rounds: int, figures: dict) -> None:
@@ -320,8 +320,7 @@ def sources_alone(settings, figures: dict) -> None:
     (the hypervisor sources given Nova's host list): the slowest of them is what the whole
     run, its sources running concurrently, is measured against."""
     say("\nevery source alone (all it provides):")
-    nova = [NovaDatabaseSource(settings.nova), NovaHostListSource(settings.nova)]
-    known, _ = collect(nova, {k for src in nova for k in src.provides})
+    known, _ = collect([NovaDatabaseSource(settings.nova)], set(NovaDatabaseSource.provides))
     for cls in wiring.source_classes():
         try:
             source = cls(getattr(settings, cls.settings_attr))

@@ -18,12 +18,9 @@ from osfsck.model.facts.nova import (
     InstanceNetwork,
     cell_scope,
 )
-from osfsck.model.snapshot import ANYWHERE, Snapshot
+from osfsck.model.snapshot import Snapshot
 from osfsck.sources.connection_info import volume_target
-from osfsck.sources.host_agent import HostAgentSource
-from osfsck.sources.hosts import HOST_LIST_KINDS
-from osfsck.sources.libvirt.source import LibvirtSource
-from osfsck.sources.nova_db import NovaDatabaseSource, NovaHostListSource, queries
+from osfsck.sources.nova_db import NovaDatabaseSource, queries
 from osfsck_lab import database, schemas
 from tests.sources.db_fixture import assert_gives_its_fields, fixture
 
@@ -171,39 +168,9 @@ def _cloud(tmp_path, release, broken_cell=False):
 
 
 def _collect(source):
-    """Nova's two sources into one snapshot, as a run reads them: the rest and the host list."""
     snap = Snapshot(taken_at=T0)
-    statuses = []
-    for src in (source, NovaHostListSource(source.settings)):
-        statuses += src.collect(set(src.provides), snap, snap)
+    statuses = source.collect(set(source.provides), snap, snap)
     return snap, statuses
-
-
-def test_the_host_list_is_read_on_its_own(tmp_path):
-    """The hypervisor sources wait only for the host list, not for every instance row."""
-    assert set(NovaHostListSource.provides) == set(HOST_LIST_KINDS) == set(HostAgentSource.requires)
-    assert set(LibvirtSource.requires) <= set(NovaHostListSource.provides)
-    assert not set(HOST_LIST_KINDS) & set(NovaDatabaseSource.provides)
-    source = _cloud(tmp_path, schemas.releases()[0])
-    rest = Snapshot(taken_at=T0)
-    source.collect(set(source.provides), rest, rest)
-    assert rest.of(Instance) and rest.of(Cell) and not rest.of(ComputeService)
-    hosts = Snapshot(taken_at=T0)
-    statuses = NovaHostListSource(source.settings).collect(set(NovaHostListSource.provides), hosts, hosts)
-    assert [(s.source, s.scope, s.status) for s in statuses] == [("nova-hosts", cell_scope("cell1"), "ok")]
-    assert [s.host for s in hosts.of(ComputeService)] == ["hv1"]
-    assert set(hosts.facts) == {k.kind for k in HOST_LIST_KINDS}  # no cell, no instance
-    assert hosts.is_complete(ComputeService, cell_scope("cell1"))
-
-
-def test_the_host_list_without_its_api_database_is_partial_everywhere(tmp_path):
-    settings = NovaSettings(api_database=Database(f"sqlite:///{tmp_path}/missing/nova_api.sqlite"))
-    snap = Snapshot(taken_at=T0)
-    [status] = NovaHostListSource(settings).collect(set(NovaHostListSource.provides), snap, snap)
-    assert (status.source, status.scope, status.status) == ("nova-hosts", "api", "failed")
-    assert "no such SQLite database file" in status.reason and "\n" not in status.reason
-    assert not snap.of(Cell) and not snap.is_complete(ComputeService, cell_scope("cell1"))
-    assert "no cell could be read" in snap.why_incomplete(ComputeService, ANYWHERE)
 
 
 @pytest.mark.parametrize("release", schemas.releases())
@@ -259,7 +226,7 @@ def test_a_missing_column_is_one_line_and_partial(tmp_path):
         conn.execute(text("ALTER TABLE shadow_instances RENAME TO shadow_instances_old"))
     engine.dispose()
     snap, statuses = _collect(source)
-    status = {s.scope: s for s in statuses if s.source == "nova-db"}[cell_scope("cell1")]
+    status = {s.scope: s for s in statuses}[cell_scope("cell1")]
     assert status.status == "partial" and "shadow_instances" in status.reason
     assert "\n" not in status.reason
 

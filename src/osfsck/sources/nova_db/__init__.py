@@ -1,3 +1,3 @@
-from osfsck.sources.nova_db.source import NovaDatabaseSource, NovaHostListSource
+from osfsck.sources.nova_db.source import NovaDatabaseSource
 
-__all__ = ["NovaDatabaseSource", "NovaHostListSource"]
+__all__ = ["NovaDatabaseSource"]

@@ -14,7 +14,6 @@ from osfsck.model.secrets import redact_url
 from osfsck.model.snapshot import ANYWHERE, Snapshot
 from osfsck.sources.base import NotConfigured, Source, cover_all, utcnow
 from osfsck.sources.db_read import narrowed, read_database
-from osfsck.sources.hosts import HOST_LIST_KINDS
 from osfsck.sources.nova_db import queries, tables
 from osfsck.sources.nova_db.cell_urls import resolve_cell_url
 from osfsck.sources.schema_version import VERSION_TABLES, UnknownSchema, known_schema, schema_said
@@ -34,12 +33,9 @@ def read_cells(conn) -> list[dict]:
 
 
 class NovaDatabaseSource(Source):
-    """Everything osfsck reads of Nova's databases but the host list (NovaHostListSource,
-    below); asked for a host-list kind directly, it reads that too."""
-
     name = "nova-db"
     settings_attr = "nova"
-    provides = (Cell, *queries.API_KINDS, *(k for k in queries.CELL_KINDS if k not in HOST_LIST_KINDS))
+    provides = (Cell, *queries.API_KINDS, *queries.CELL_KINDS)
     bulk = True
 
     def __init__(self, settings: NovaSettings):
@@ -96,10 +92,7 @@ class NovaDatabaseSource(Source):
             if scopes is not None and not want_api:
                 # a re-check of cells only: the API DB being down now is a plain failure
                 return [SourceStatus(self.name, API_SCOPE, "failed", f"API database: {reason}")]
-            own = [k for k in (Cell, *queries.API_KINDS) if k in self.provides]
-            if not own:
-                return [SourceStatus(self.name, API_SCOPE, "failed", f"API database: {reason}")]
-            return [cover_all(sink, own, API_SCOPE, self.name, False, f"API database: {reason}")]
+            return [cover_all(sink, [Cell, *queries.API_KINDS], API_SCOPE, self.name, False, f"API database: {reason}")]
         statuses = []
         cell_kinds = [k for k in queries.CELL_KINDS if k in kinds]
         for c in cells:
@@ -107,7 +100,7 @@ class NovaDatabaseSource(Source):
             if (scopes is not None and scope not in scopes) or (named is not None and c["name"] not in named):
                 continue  # outside the run's scope: not read, not even connected to
             statuses.append(self._collect_cell(c, cell_kinds, sink, scope, ids))
-        if want_api and Cell in self.provides:
+        if want_api:
             sink.add(kind_of(Cell), (Cell(API_SCOPE, c["uuid"], c["name"], c["disabled"]) for c in cells))
             if named is None:
                 statuses.append(cover_all(sink, [Cell, *api_kinds], API_SCOPE, self.name, True, at=at))
@@ -169,22 +162,4 @@ class NovaDatabaseSource(Source):
         return read_database(url, statements, sink, scope, self.name, f"cell {c['name']}", "nova", shared=ids)
 
 
-class NovaHostListSource(NovaDatabaseSource):
-    """Nova's compute hosts: every cell's services and compute_nodes, read on their own.
-    The hypervisor sources ask these hosts and start when the host list is read; as part
-    of the read above they waited for all of Nova's rows first (28 s of a 300 s run at L,
-    the instances of 100 cells at XL) before their first host.  Each cell database is
-    connected to twice (once by each source), for two small tables."""
-
-    name = "nova-hosts"
-    provides = HOST_LIST_KINDS
-    bulk = False
-
-    def reads(self) -> list[str]:
-        return [
-            f"SELECT on the Nova API database ({self.api_database.redacted()}): cell_mappings, " + VERSION_TABLES,
-            "SELECT on every cell database (cell0 included): services, compute_nodes, " + VERSION_TABLES,
-        ]
-
-
-__all__ = ["NovaDatabaseSource", "NovaHostListSource", "redact_url"]
+__all__ = ["NovaDatabaseSource", "redact_url"]
