@@ -209,7 +209,6 @@ class DnsIndex:
                 nets.add(ipaddress.ip_network(s.cidr, strict=False))
             except ValueError:
                 continue
-        self.networks = nets
         # each prefix length's ranges by their first address as a number: an address's range
         # is then one shift and one lookup per length (building an ip_network per record and
         # length took 30 of DN101's 107 profiled seconds at L)
