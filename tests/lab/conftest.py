@@ -2,13 +2,13 @@
 
 import pytest
 
-from osfsck_lab.mariadb import MariaDB
 from tests.support import pg
+from tests.support.databases import mariadb_in
 
 postgres_server = pg.postgres_server  # the session's PostgreSQL server
 
 
 @pytest.fixture(scope="session")
 def mariadb_server(tmp_path_factory):
-    with MariaDB(tmp_path_factory.mktemp("mariadb"), ("--innodb-buffer-pool-size=64M",)) as server:
+    with mariadb_in(tmp_path_factory.mktemp("mariadb")) as server:
         yield server

@@ -416,13 +416,17 @@ def test_postgresql_schema_loads_into_postgresql(postgres_server, release, db):
     with psycopg.connect(dsn + " dbname=postgres", autocommit=True) as server:
         server.execute(f'DROP DATABASE IF EXISTS "{name}"')
         server.execute(f'CREATE DATABASE "{name}"')
-    with psycopg.connect(f"{dsn} dbname={name}") as conn:
-        for stmt in schemas.ddl_statements(release, db, "postgresql"):
-            conn.execute(stmt)
-        conn.commit()
-        tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
-        assert tables == set(pg_columns(release, db))
-        assert loaded_rows(conn.cursor(), tables) == recorded_rows(release, db)
+    try:
+        with psycopg.connect(f"{dsn} dbname={name}") as conn:
+            for stmt in schemas.ddl_statements(release, db, "postgresql"):
+                conn.execute(stmt)
+            conn.commit()
+            tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+            assert tables == set(pg_columns(release, db))
+            assert loaded_rows(conn.cursor(), tables) == recorded_rows(release, db)
+    finally:
+        with psycopg.connect(dsn + " dbname=postgres", autocommit=True) as server:
+            server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # the session's server keeps no copy
 
 
 @pytest.mark.integration
@@ -447,4 +451,5 @@ def test_mysql_schema_loads_into_mariadb(mariadb_server, release, db):
         assert tables == set(mysql_columns(release, db))
         assert loaded_rows(cur, tables) == recorded_rows(release, db)
     finally:
+        conn.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")  # the session's server keeps no copy
         conn.close()

@@ -7,6 +7,7 @@ import pytest
 
 from osfsck_lab import database
 from tests.support import pg
+from tests.support.databases import drop_databases
 
 postgres_server = pg.postgres_server  # the session's PostgreSQL server
 
@@ -23,4 +24,4 @@ def pg_db(postgres_server):
         return url
 
     yield make
-    pg.drop_databases(postgres_server, prefix)
+    drop_databases(postgres_server, prefix)

@@ -22,7 +22,8 @@ from osfsck.sources.nova_db import NovaDatabaseSource
 from osfsck.sources.placement_db import PlacementDatabaseSource
 from osfsck_lab import build, database, schemas, services, volumes
 from tests.sources.db_fixture import fixture, load
-from tests.support.pg import drop_databases, on_postgresql
+from tests.support.databases import drop_databases
+from tests.support.pg import on_postgresql
 
 pytestmark = pytest.mark.integration
 

@@ -10,17 +10,16 @@ import secrets
 import pytest
 
 from osfsck_lab import schemas
-from osfsck_lab.mariadb import MariaDB
 from tests.support import pg
+from tests.support.databases import drop_databases, mariadb_in
 
 postgres_server = pg.postgres_server  # the session's PostgreSQL server
 
 
 @pytest.fixture(scope="session")
 def mariadb(tmp_path_factory):
-    server = MariaDB(tmp_path_factory.mktemp("mariadb"), ("--innodb-buffer-pool-size=64M",))
-    yield server
-    server.stop()
+    with mariadb_in(tmp_path_factory.mktemp("mariadb")) as server:
+        yield server
 
 
 @pytest.fixture(
@@ -38,8 +37,7 @@ def new_db(request, tmp_path):
     server = request.getfixturevalue("mariadb" if request.param == "mariadb" else "postgres_server")
     prefix = f"r{secrets.token_hex(4)}"
     yield lambda name: f"{server.url}{prefix}_{name}"
-    if request.param == "postgresql":
-        pg.drop_databases(server, prefix)
+    drop_databases(server, prefix)
 
 
 def pytest_collection_modifyitems(config, items):

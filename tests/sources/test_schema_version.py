@@ -34,7 +34,7 @@ from osfsck.sources.nova_db import NovaDatabaseSource
 from osfsck.sources.placement_db import PlacementDatabaseSource
 from osfsck.sources.schema_version import read_schema
 from osfsck_lab import database, schemas
-from osfsck_lab.mariadb import MariaDB
+from tests.support.databases import drop_databases, mariadb_in
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, 0)
 NEWEST = schemas.releases()[0]
@@ -50,7 +50,7 @@ SERVICES = {
 @pytest.fixture(scope="module")
 def mariadb(tmp_path_factory):
     """A real MariaDB on loopback for this module (the lab's helper), stopped by its PID."""
-    with MariaDB(tmp_path_factory.mktemp("mariadb")) as server:
+    with mariadb_in(tmp_path_factory.mktemp("mariadb")) as server:
         yield server
 
 
@@ -73,7 +73,8 @@ def sqlite_templates(tmp_path_factory):
 def new_db(request, tmp_path):
     """(db kind, release, name) -> the URL of a new database of that kind, loaded with the
     lab's stored DDL of that release, on the backend under test."""
-    server = request.getfixturevalue("mariadb").url if request.param == "mariadb" else None
+    mariadb = request.getfixturevalue("mariadb") if request.param == "mariadb" else None
+    server = mariadb.url if mariadb else None
     prefix = f"v{secrets.token_hex(4)}"
 
     def make(db: str, release: str = NEWEST, name: str | None = None) -> str:
@@ -85,7 +86,9 @@ def new_db(request, tmp_path):
         return url
 
     make.backend = request.param
-    return make
+    yield make
+    if mariadb:
+        drop_databases(mariadb, prefix)
 
 
 def run(db_url: str, sql: str, **params) -> None:

@@ -37,18 +37,3 @@ def postgres_server():
             yield server
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def drop_databases(server, prefix: str) -> None:
-    """Drop the server's databases named `<prefix>_...` (a test's): a session creates
-    hundreds, ~12 MB each, that its server would otherwise write and keep to the end."""
-    from sqlalchemy import text
-
-    from osfsck_lab import database
-
-    engine = database.engine(server.url + "postgres", isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        names = conn.execute(text("SELECT datname FROM pg_database WHERE datname LIKE :p"), {"p": f"{prefix}\\_%"})
-        for (name,) in names.all():
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    engine.dispose()
