@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import os
 import sys
-import tempfile
 import traceback
 from collections.abc import Callable
 from importlib.metadata import entry_points
@@ -30,7 +28,7 @@ from osfsck.engine.state import StateError
 from osfsck.model.result import RunResult
 from osfsck.model.secrets import redact_text
 from osfsck.model.snapshot import SnapshotFormatError
-from osfsck.model.write_target import rename_target, write_in_place
+from osfsck.model.write_target import write_atomically
 from osfsck.report import FORMATS, columns_for, render
 from osfsck.report import rows as listing
 from osfsck.report.html import HtmlUnavailable, render_html
@@ -218,36 +216,9 @@ def _split(values: list[str]) -> list[str]:
 
 def _emit(text: str, output: str | None) -> None:
     if output:
-        _write_atomically(Path(output), text.encode("utf-8", errors="backslashreplace"))  # as stdout (cli/streams)
+        write_atomically(output, text.encode("utf-8", errors="backslashreplace"))  # as stdout (cli/streams)
     else:
         sys.stdout.write(text)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """`path` holds the old report or the new one, never part of one: node_exporter's
-    textfile collector (and a reader of any format) may read it at any moment.  A temporary
-    file in the same folder (rename is atomic only within one filesystem) takes the file's
-    mode as a plain write would give it, and is renamed over it (over the file a symlink
-    names; a device or a pipe, such as /dev/null, is written in place: model/write_target.py)."""
-    target = rename_target(path)
-    if target is None:
-        write_in_place(path, data)
-        return
-    path = target
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def _ask(question: str, what: str = "for this check") -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from osfsck.model.write_target import rename_target, write_in_place
+from osfsck.model.write_target import write_atomically
 
 
 class PrivateFileError(OSError):
@@ -31,24 +31,10 @@ def open_private(path: Path, flags: int) -> int:
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Replace `path` atomically with `data` (0600): a crash leaves the old file or the new
-    (a device or a pipe is written in place: model/write_target.py)."""
-    target = rename_target(path)
-    if target is None:
-        try:
-            write_in_place(path, data)
-        except OSError as e:
-            raise PrivateFileError(f"cannot write {path}: {e.strerror}") from None
-        return
-    path = target
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = open_private(tmp, os.O_WRONLY | os.O_TRUNC)
+    """Replace `path` atomically with `data` (0600), in a private folder: a crash leaves the
+    old file or the new (model/write_target.py)."""
+    private_folder(path)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        write_atomically(path, data, 0o600)
     except OSError as e:
-        tmp.unlink(missing_ok=True)
         raise PrivateFileError(f"cannot write {path}: {e.strerror}") from None

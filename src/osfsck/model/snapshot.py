@@ -35,7 +35,7 @@ from osfsck.model.facts.nsx import NEUTRON_TAG_SCOPES
 from osfsck.model.facts.quota import PER_PROJECT_KINDS
 from osfsck.model.schema_versions import ALEMBIC_TABLE, DATABASES, MIGRATE_TABLE, SchemaRead
 from osfsck.model.scope import RunScope
-from osfsck.model.write_target import rename_target, write_in_place
+from osfsck.model.write_target import write_atomically
 
 FORMAT = "osfsck-snapshot/1"
 # the scope of a kind whose source found nothing to read (no compute host listed): its
@@ -289,21 +289,7 @@ class Snapshot:
         data = json.dumps(self.to_json(), separators=(",", ":"), sort_keys=False).encode()
         if str(path).endswith(".gz"):
             data = gzip.compress(data, compresslevel=6)
-        target = rename_target(path)
-        if target is None:  # /dev/null, a pipe: written in place (model/write_target.py)
-            write_in_place(path, data)
-            return
-        path = str(target)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, path)
-        except OSError:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        write_atomically(path, data, 0o600)
 
     @classmethod
     def read(cls, path: str) -> Snapshot:

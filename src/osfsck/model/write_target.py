@@ -7,8 +7,10 @@ its configuration); renamed over a symlink it replaces the link, not the file it
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 
@@ -26,3 +28,37 @@ def rename_target(path: str | os.PathLike[str]) -> Path | None:
 def write_in_place(path: str | os.PathLike[str], data: bytes) -> None:
     with open(path, "wb") as f:
         f.write(data)
+
+
+def write_atomically(path: str | os.PathLike[str], data: bytes, mode: int | None = None) -> None:
+    """Replace the file at `path` with `data` so that a reader at any moment (node_exporter's
+    textfile collector, a later run) finds the old content or the new, never part of one,
+    and a crash leaves no partial file: a temporary file in the same folder (rename is
+    atomic only within one filesystem), written to the disk, renamed over the file (over
+    the file a symlink names); a device or a pipe, such as /dev/null, is written in place.
+    `mode` is the new file's (0600 for what holds tenants' rows); None keeps the file's own,
+    or gives what a plain write would under the umask."""
+    target = rename_target(path)
+    if target is None:
+        write_in_place(path, data)
+        return
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)  # 0600
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        if mode is None:
+            mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~_umask()
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _umask() -> int:
+    umask = os.umask(0)  # the only way to read it
+    os.umask(umask)
+    return umask
