@@ -99,3 +99,60 @@ def test_the_collector_stays_paused_until_the_last_bulk_source_ends():
         assert not gc.isenabled()  # the first is still building
     assert gc.isenabled()
     gc.unfreeze()
+
+
+class Handing(Source):
+    """Nova-like: hands over its host list (`early_kinds`), then waits for `then()` before
+    adding the rest (its instances) and finishing."""
+
+    name = "nova"
+    settings_attr = "nova"
+    provides = (Cell, ComputeNode, Instance)
+    early_kinds = (ComputeNode,)
+
+    def __init__(self, then=lambda: None, hand=True):
+        super().__init__(None)
+        self.then, self.hand = then, hand
+
+    def collect(self, kinds, known, sink, scopes=None):
+        sink.add(ComputeNode.kind, [ComputeNode("c1", "n1", "hv1", "hv1", "QEMU")])
+        cover_all(sink, [ComputeNode], cell_scope("c1"), self.name, True)
+        if self.hand:
+            early = type(sink)(taken_at=sink.taken_at)
+            early.extend(sink, {ComputeNode.kind})
+            self.hand_over(early)
+        self.then()
+        sink.add(Instance.kind, [instance("c1", 1)])
+        return [cover_all(sink, [Instance], cell_scope("c1"), self.name, True)]
+
+
+def test_a_source_requiring_only_what_was_handed_over_starts_before_its_provider_ends():
+    hosts_started = threading.Event()
+    nova = Handing(then=lambda: hosts_started.wait(WAIT))
+    hosts = Reader("hosts", Cell, [], hosts_started.set, requires=(ComputeNode,))
+    hosts.provides = (ComputeService,)
+    snap, statuses = collect([nova, hosts], {ComputeNode, Instance, ComputeService})
+    assert hosts_started.is_set() and hosts.saw == {ComputeNode.kind: 1}  # the host list, not the instances
+    # the snapshot is the provider's whole part (the handed-over kinds once) and the other's
+    assert [len(snap.of(k)) for k in (ComputeNode, Instance)] == [1, 1]
+    assert [(s.source, s.status) for s in statuses] == [("hosts", "ok"), ("nova", "ok")]
+
+
+def test_a_source_requiring_more_than_was_handed_over_waits_for_the_end():
+    nova_done = threading.Event()
+    nova = Handing(then=nova_done.set)
+    order = []
+    both = Reader(
+        "both", ComputeService, [], lambda: order.append(nova_done.is_set()), requires=(ComputeNode, Instance)
+    )
+    collect([nova, both], {ComputeNode, Instance, ComputeService})
+    assert order == [True] and both.saw == {ComputeNode.kind: 1, Instance.kind: 1}
+
+
+def test_a_provider_that_never_hands_over_is_waited_for_to_its_end():
+    nova_done = threading.Event()
+    nova = Handing(then=nova_done.set, hand=False)
+    order = []
+    hosts = Reader("hosts", ComputeService, [], lambda: order.append(nova_done.is_set()), requires=(ComputeNode,))
+    collect([nova, hosts], {ComputeNode, Instance, ComputeService})
+    assert order == [True] and hosts.saw == {ComputeNode.kind: 1, Instance.kind: 1}

@@ -3,23 +3,30 @@ right values and types, shadow rows as archived, a broken cell as partial."""
 
 import datetime as dt
 import json
+import threading
+import time
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from osfsck.config.settings import Database, NovaSettings
+from osfsck.model.facts import kind_of
 from osfsck.model.facts.nova import (
     ArchivedInstance,
     BlockDeviceMapping,
     Cell,
+    ComputeNode,
     ComputeService,
     Instance,
     InstanceMapping,
     InstanceNetwork,
     cell_scope,
 )
-from osfsck.model.snapshot import Snapshot
+from osfsck.model.snapshot import ANYWHERE, Snapshot
 from osfsck.sources.connection_info import volume_target
+from osfsck.sources.host_agent import HostAgentSource
+from osfsck.sources.hosts import HOST_LIST_KINDS
+from osfsck.sources.libvirt.source import LibvirtSource
 from osfsck.sources.nova_db import NovaDatabaseSource, queries
 from osfsck_lab import database, schemas
 from tests.sources.db_fixture import assert_gives_its_fields, fixture
@@ -316,3 +323,82 @@ def test_network_info_caches_as_nova_writes_them(tmp_path, release):
             for a in (ip["address"], *(f["address"] for f in ip["floating_ips"]))
         )
     assert nets[uuids["ovn-two-ports"]].addresses == ("10.2.0.17", "198.18.0.44", "10.3.0.9")
+
+
+def test_the_host_list_is_handed_over_before_the_instances_are_read(tmp_path):
+    """The hypervisor sources wait for Nova's host list only (engine/collect.py)."""
+    assert set(NovaDatabaseSource.early_kinds) == set(HOST_LIST_KINDS) == set(HostAgentSource.requires)
+    assert set(LibvirtSource.requires) <= set(NovaDatabaseSource.early_kinds)
+    source = _cloud(tmp_path, schemas.releases()[0])
+    snap, handed = Snapshot(taken_at=T0), []
+    source.handed_over = lambda part: handed.append((part, set(snap.facts)))
+    statuses = source.collect(set(source.provides), snap, snap)
+    [(part, read_by_then)] = handed
+    assert kind_of(Instance) not in read_by_then  # handed over before the instances were read
+    assert set(part.facts) == {kind_of(k) for k in (Cell, *HOST_LIST_KINDS)}  # and nothing else
+    assert [s.host for s in part.of(ComputeService)] == ["hv1"] and [c.name for c in part.of(Cell)] == ["cell1"]
+    assert part.is_complete(ComputeNode, cell_scope("cell1")) and part.is_complete(Cell, "api")
+    # the run's snapshot holds it once, with the rest; one status per cell
+    assert snap.of(ComputeService) == part.of(ComputeService) and snap.of(Instance)
+    assert sorted(s.scope for s in statuses) == ["api", cell_scope("cell1")]
+
+
+def test_the_host_list_without_its_api_database_is_never_handed_over(tmp_path):
+    settings = NovaSettings(api_database=Database(f"sqlite:///{tmp_path}/missing/nova_api.sqlite"))
+    source, handed = NovaDatabaseSource(settings), []
+    source.handed_over = handed.append
+    snap = Snapshot(taken_at=T0)
+    source.collect(set(source.provides), snap, snap)
+    assert handed == []  # the dependents wait for the end, and see it partial everywhere
+    assert "no cell could be read" in snap.why_incomplete(ComputeService, ANYWHERE)
+
+
+def test_the_host_list_reads_cells_side_by_side_into_the_cells_order(tmp_path, monkeypatch):
+    """Cells answer their host list in any order; the facts come in the cells' order, a
+    cell that fails is partial alone, one that hangs past the backstop is partial with its
+    reason, and neither is connected to again for the rest of its rows."""
+    source = _cloud(tmp_path, schemas.releases()[0])
+    api = source.settings.api_database.url
+    cell1 = database.database_urls(tmp_path, None, "t", ["nova_cell1"])["nova_cell1"]
+    engine = create_engine(api)
+    with engine.begin() as conn:  # four more cells: two on cell1's file, one missing, one slow
+        for i, (name, url) in enumerate(
+            [("a", cell1), ("b", cell1), ("gone", f"sqlite:///{tmp_path}/no/such.sqlite"), ("slow", cell1)], 2
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO cell_mappings (id, uuid, name, database_connection, transport_url, disabled) "
+                    f"VALUES ({i}, '{i:08d}-0000-4000-8000-000000000000', '{name}', '{url}', 'none:///', 0)"
+                )
+            )
+    engine.dispose()
+    source.CELL_TIMEOUT = 2.0
+    release = threading.Event()
+    real, connected = NovaDatabaseSource._collect_cell, []
+
+    def collect_cell(self, c, kinds, sink, scope, ids):
+        connected.append((c["name"], ComputeService in kinds))
+        if ComputeService in kinds and c["name"] == "slow":
+            release.wait(10)  # past the backstop
+        elif ComputeService in kinds and c["name"] == "cell1":
+            time.sleep(0.3)  # the first cell answers last
+        return real(self, c, kinds, sink, scope, ids)
+
+    monkeypatch.setattr(NovaDatabaseSource, "_collect_cell", collect_cell)
+    snap = Snapshot(taken_at=T0)
+    try:
+        statuses = source.collect(set(source.provides), snap, snap)
+    finally:
+        release.set()
+    by_scope = {s.scope: s for s in statuses}
+    assert [s.scope for s in statuses] == [cell_scope(n) for n in ("cell1", "a", "b", "gone", "slow")] + ["api"]
+    assert [by_scope[cell_scope(n)].status for n in ("cell1", "a", "b")] == ["ok"] * 3
+    assert by_scope[cell_scope("gone")].status == "partial" and "no such SQLite" in by_scope[cell_scope("gone")].reason
+    assert by_scope[cell_scope("slow")].status == "partial" and "2" in by_scope[cell_scope("slow")].reason
+    assert [s.cell for s in snap.of(ComputeService)] == ["cell1", "a", "b"]  # the cells' order
+    for cell in ("slow", "gone"):
+        assert not snap.is_complete(ComputeService, cell_scope(cell)) and not snap.is_complete(
+            Instance, cell_scope(cell)
+        )
+    # the rest of the rows: of the cells whose host list was read, one after another
+    assert [name for name, hosts in connected if not hosts] == ["cell1", "a", "b"]

@@ -113,15 +113,17 @@ def collect(source, within: RunScope | None, kinds=None):
 def test_a_whole_run_reaches_every_cell(tmp_path):
     _, status, reads = collect(two_cells(tmp_path), None)
     assert status == {"api": "ok", "cell:cell1": "ok", "cell:cell2": "partial"}  # cell2 tried, refused
-    assert reads.connections == {"nova_api": 1, "nova_cell1": 1, "nova_cell2": 1}
+    # cell1 twice: its host list first, then the rest; cell2, refused the first time, once
+    assert reads.connections == {"nova_api": 1, "nova_cell1": 2, "nova_cell2": 1}
 
 
 @pytest.mark.parametrize("named", ["cell1", CELL1])
 def test_a_one_cell_run_connects_to_no_other_cell(tmp_path, named):
     snap, status, reads = collect(two_cells(tmp_path), RunScope(cells=(named,)))
     assert status == {"api": "ok", "cell:cell1": "ok"}
-    # the API database twice: its cell list, then, after the cell, what concerns the cell
-    assert reads.connections == {"nova_api": 2, "nova_cell1": 1}  # cell2's server never dialled
+    # the API database twice: its cell list, then, after the cell, what concerns the cell;
+    # the cell twice: its host list, then the rest
+    assert reads.connections == {"nova_api": 2, "nova_cell1": 2}  # cell2's server never dialled
     assert not any(s == "cell:cell2" for _, s in snap.coverage)  # not read: no coverage, not "read and empty"
     assert {c.name for c in snap.of(Cell)} == {"cell1", "cell2"}  # the cell list is read whole
     assert {i.uuid for i in snap.of(Instance)} == {"i-1", "i-2"}
@@ -129,7 +131,7 @@ def test_a_one_cell_run_connects_to_no_other_cell(tmp_path, named):
     # alembic_version); cell_mappings; instance_mappings to the cell or none, and of its 2
     # instances (one batch); build_requests; the API's quota rows lie in no cell: not read
     version = 2
-    assert reads.selects == {"nova_api": version + 4, "nova_cell1": version + len(queries.CELL_KINDS)}
+    assert reads.selects == {"nova_api": version + 4, "nova_cell1": 2 * version + len(queries.CELL_KINDS)}
     assert snap.coverage[("quota.nova_usage", "api")].part == "none"
 
 

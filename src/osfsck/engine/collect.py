@@ -4,8 +4,10 @@ Every source reads a service of its own (a database server, ovsdb-server, BIND, 
 RabbitMQ, the hypervisors), so a run takes about as long as its slowest source, not their
 sum.  Each source writes into a private part; a source that reads other sources' facts
 (`requires`: the hypervisor sources read the host list from Nova's compute nodes) starts
-when the sources providing them are done, and sees only their parts.  The parts are merged
-in the sources' order, so a snapshot does not depend on which source finished first."""
+when the sources providing them are done, or have handed over the kinds it requires
+(`Source.early_kinds`: Nova's host list before its instances), and sees only their parts.
+The parts are merged in the sources' order, so a snapshot does not depend on which source
+finished first."""
 
 from __future__ import annotations
 
@@ -45,20 +47,38 @@ def collect(
         src: [dep for dep, _ in jobs if dep is not src and set(src.requires) & set(dep.provides)] for src, _ in jobs
     }
     parts: dict[Source, tuple[Snapshot, list[SourceStatus]]] = {}
+    early = {src: _handed_over(src) for src, _ in jobs if src.early_kinds}
+
+    def ready(src: Source, dep: Source) -> Snapshot | None:
+        """What `src` may read of `dep` now: its part once done, or what it handed over
+        when that holds every kind `src` requires of it; None: not yet."""
+        if dep in parts:
+            return parts[dep][0]
+        if dep in early and early[dep].done() and set(src.requires) & set(dep.provides) <= set(dep.early_kinds):
+            return early[dep].result()
+        return None
+
     pending = list(jobs)
     running: dict[Future[tuple[Snapshot, list[SourceStatus]]], Source] = {}
     failure: BaseException | None = None
     with ThreadPoolExecutor(max_workers=max(1, len(jobs)), thread_name_prefix="source") as pool:
         while pending or running:
-            for src, wanted in [job for job in pending if all(dep in parts for dep in after[job[0]])]:
+            for src, wanted in list(pending):
+                deps = [ready(src, dep) for dep in after[src]]
+                if any(d is None for d in deps):
+                    continue
                 pending.remove((src, wanted))
                 if failure is None:
-                    context = _context(taken_at, [parts[dep][0] for dep in after[src]], known)
+                    context = _context(taken_at, [d for d in deps if d is not None], known)
                     running[pool.submit(_run_one, src, wanted, context, scopes, progress, taken_at)] = src
             if not running:
                 break
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            # a hand-over wakes the loop too, for the sources waiting for it
+            handing = [early[src] for src in running.values() if src in early and not early[src].done()]
+            done, _ = wait([*running, *handing], return_when=FIRST_COMPLETED)
             for future in done:
+                if future not in running:
+                    continue
                 src = running.pop(future)
                 try:
                     parts[src] = future.result()
@@ -73,9 +93,21 @@ def collect(
     statuses: list[SourceStatus] = []
     for src, _ in jobs:
         part, done_statuses = parts[src]
-        _merge(snap, part)
+        snap.extend(part, share=True)
         statuses.extend(done_statuses)
     return snap, sorted(statuses, key=lambda s: (s.source, s.scope))
+
+
+def _handed_over(src: Source) -> Future[Snapshot]:
+    """A future that `src.hand_over(part)` completes (its first hand-over only)."""
+    future: Future[Snapshot] = Future()
+
+    def take(part: Snapshot) -> None:
+        if not future.done():
+            future.set_result(part)
+
+    src.handed_over = take
+    return future
 
 
 def _context(taken_at: dt.datetime, deps: list[Snapshot], known: Snapshot | None) -> Snapshot:
@@ -83,18 +115,8 @@ def _context(taken_at: dt.datetime, deps: list[Snapshot], known: Snapshot | None
     (over the run's snapshot `known` in a scoped re-collect)."""
     context = Snapshot(taken_at=taken_at)
     for part in deps:
-        _merge(context, part, copy=True)
+        context.extend(part)
     return context if known is None else known.replace_scopes(context)
-
-
-def _merge(into: Snapshot, part: Snapshot, copy: bool = False) -> None:
-    for kind, facts in part.facts.items():
-        if kind in into.facts or copy:
-            into.add(kind, facts)
-        else:
-            into.facts[kind] = facts  # the part is done with: no copy of a million facts
-    into.coverage.update(part.coverage)
-    into.schemas.update(part.schemas)
 
 
 def _run_one(

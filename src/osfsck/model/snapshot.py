@@ -111,6 +111,20 @@ class Snapshot:
     def cover(self, cov: Coverage) -> None:
         self.coverage[(cov.kind, cov.scope)] = cov
 
+    def extend(self, part: Snapshot, kinds: set[str] | None = None, share: bool = False) -> None:
+        """Add `part`'s facts, coverage and schemas (of `kinds` alone, when given).
+        `share`: a kind new here takes `part`'s list itself, not a copy (a part done with:
+        no copy of a million facts)."""
+        for kind, facts in part.facts.items():
+            if kinds is not None and kind not in kinds:
+                continue
+            if share and kind not in self.facts:
+                self.facts[kind] = facts
+            else:
+                self.add(kind, facts)
+        self.coverage.update(c for c in part.coverage.items() if kinds is None or c[0][0] in kinds)
+        self.schemas.update(part.schemas)
+
     def replace_scopes(self, fresh: Snapshot) -> Snapshot:
         """A copy of this snapshot where every (kind, scope) that `fresh` covers is taken
         from `fresh` (used by the fresh re-check and verification of repairs)."""

@@ -48,6 +48,12 @@ class Source:
     # set by the engine: the run's scope (--cell, --host, --project), or None; a source
     # reads nothing outside it (no coverage there: "not read")
     within: RunScope | None = None
+    # kinds a source reads first and hands over (`hand_over`) before it is done, so that
+    # the sources requiring only them start then (Nova's host list, read before the
+    # cells' instances: the hypervisor sources need not wait for every Nova row)
+    early_kinds: ClassVar[tuple] = ()
+    # set by the engine: takes the part handed over (by default nobody waits for it)
+    handed_over: Callable[[Snapshot], None] | None = None
 
     def __init__(self, settings: Any) -> None:
         """`settings`: its section of the Settings (`settings_attr`)."""
@@ -56,6 +62,12 @@ class Source:
     def reads(self) -> list[str]:
         """What this source reads, one line each: the grants/access an operator must give."""
         raise NotImplementedError
+
+    def hand_over(self, part: Snapshot) -> None:
+        """Give the sources waiting for `early_kinds` their facts and coverage, in `part`
+        (not changed afterwards); they are in this source's own snapshot too."""
+        if self.handed_over is not None:
+            self.handed_over(part)
 
     def collect(
         self, kinds: set, known: Snapshot, sink: Snapshot, scopes: set[str] | None = None

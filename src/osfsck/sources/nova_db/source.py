@@ -14,8 +14,10 @@ from osfsck.model.secrets import redact_url
 from osfsck.model.snapshot import ANYWHERE, Snapshot
 from osfsck.sources.base import NotConfigured, Source, cover_all, utcnow
 from osfsck.sources.db_read import narrowed, read_database
+from osfsck.sources.hosts import HOST_LIST_KINDS
 from osfsck.sources.nova_db import queries, tables
 from osfsck.sources.nova_db.cell_urls import resolve_cell_url
+from osfsck.sources.parallel import run_bounded
 from osfsck.sources.schema_version import VERSION_TABLES, UnknownSchema, known_schema, schema_said
 from osfsck.sources.stored_rows import facts_of, id_table
 
@@ -37,6 +39,12 @@ class NovaDatabaseSource(Source):
     settings_attr = "nova"
     provides = (Cell, *queries.API_KINDS, *queries.CELL_KINDS)
     bulk = True
+    # the host list, read of every cell before the rest and handed over with the cells:
+    # the hypervisor sources start then, not after every Nova row (28 s of a 300 s run at
+    # L); each cell is connected to twice, the second time for the rest of its rows
+    early_kinds = HOST_LIST_KINDS
+    CELLS_AT_ONCE = 8
+    CELL_TIMEOUT = 300.0  # a backstop: the driver's own timeouts answer first
 
     def __init__(self, settings: NovaSettings):
         if settings.api_database is None:
@@ -93,20 +101,61 @@ class NovaDatabaseSource(Source):
                 # a re-check of cells only: the API DB being down now is a plain failure
                 return [SourceStatus(self.name, API_SCOPE, "failed", f"API database: {reason}")]
             return [cover_all(sink, [Cell, *queries.API_KINDS], API_SCOPE, self.name, False, f"API database: {reason}")]
-        statuses = []
-        cell_kinds = [k for k in queries.CELL_KINDS if k in kinds]
-        for c in cells:
-            scope = cell_scope(c["name"])
-            if (scopes is not None and scope not in scopes) or (named is not None and c["name"] not in named):
-                continue  # outside the run's scope: not read, not even connected to
-            statuses.append(self._collect_cell(c, cell_kinds, sink, scope, ids))
+        todo = [
+            c
+            for c in cells
+            # outside the run's scope: not read, not even connected to
+            if not (scopes is not None and cell_scope(c["name"]) not in scopes)
+            and not (named is not None and c["name"] not in named)
+        ]
+        hosts = self._host_list(todo, [k for k in self.early_kinds if k in kinds], sink)
         if want_api:
             sink.add(kind_of(Cell), (Cell(API_SCOPE, c["uuid"], c["name"], c["disabled"]) for c in cells))
-            if named is None:
-                statuses.append(cover_all(sink, [Cell, *api_kinds], API_SCOPE, self.name, True, at=at))
+            cover_all(sink, [Cell], API_SCOPE, self.name, True, at=at)
+        early = Snapshot(taken_at=sink.taken_at)
+        early.extend(sink, {k.kind for k in (Cell, *self.early_kinds)})
+        self.hand_over(early)
+        rest = [k for k in queries.CELL_KINDS if k in kinds and k not in self.early_kinds]
+        statuses = []
+        for c in todo:
+            first, scope = hosts.get(c["name"]), cell_scope(c["name"])
+            if first is not None and first.status != "ok":  # read again, it would fail again: the time once
+                cover_all(sink, rest, scope, self.name, False, first.reason)
+                statuses.append(first)
+            elif rest or first is None:
+                statuses.append(self._collect_cell(c, rest, sink, scope, ids))
             else:
-                cover_all(sink, [Cell], API_SCOPE, self.name, True, at=at)
+                statuses.append(first)
+        if want_api:
+            if named is None:
+                statuses.append(cover_all(sink, api_kinds, API_SCOPE, self.name, True, at=at))
+            else:
                 statuses.append(self._api_part(api_kinds, known.replace_scopes(sink), named, sink, ids))
+        return statuses
+
+    def _host_list(self, cells: list[dict], kinds, sink: Snapshot) -> dict[str, SourceStatus]:
+        """The cells' compute hosts (services, compute_nodes) first, CELLS_AT_ONCE cells at
+        a time, each into a part of its own merged in the cells' order (so the snapshot
+        does not depend on which answered first): connecting is most of a cell's time
+        here (0.2 s for two small tables at L; 16 s for its 71 cells one after another)."""
+        if not kinds:
+            return {}
+        parts = {c["name"]: Snapshot(taken_at=sink.taken_at) for c in cells}
+        by_name = {c["name"]: c for c in cells}
+        done = run_bounded(
+            list(by_name),
+            lambda name: self._collect_cell(by_name[name], kinds, parts[name], cell_scope(name), {}),
+            concurrency=self.CELLS_AT_ONCE,
+            timeout=self.CELL_TIMEOUT,
+        )
+        statuses = {}
+        for name, outcome in done.items():
+            if outcome.ok:
+                sink.extend(parts[name], share=True)
+                statuses[name] = outcome.value
+            else:  # its part is left to its thread: nothing of it is kept
+                why = f"cell {name}: {outcome.reason}"
+                statuses[name] = cover_all(sink, kinds, cell_scope(name), self.name, False, why)
         return statuses
 
     def _api_part(self, kinds, cells_read: Snapshot, named: set[str], sink: Snapshot, ids: dict) -> SourceStatus:
