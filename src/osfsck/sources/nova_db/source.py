@@ -117,8 +117,8 @@ class NovaDatabaseSource(Source):
         self.hand_over(early)
         rest = [k for k in queries.CELL_KINDS if k in kinds and k not in self.early_kinds]
         statuses = []
-        for c in todo:
-            first, scope = hosts.get(c["name"]), cell_scope(c["name"])
+        for i, c in enumerate(todo):
+            first, scope = hosts.get(i), cell_scope(c["name"])
             if first is not None and first.status != "ok":  # read again, it would fail again: the time once
                 cover_all(sink, rest, scope, self.name, False, first.reason)
                 statuses.append(first)
@@ -133,29 +133,31 @@ class NovaDatabaseSource(Source):
                 statuses.append(self._api_part(api_kinds, known.replace_scopes(sink), named, sink, ids))
         return statuses
 
-    def _host_list(self, cells: list[dict], kinds, sink: Snapshot) -> dict[str, SourceStatus]:
+    def _host_list(self, cells: list[dict], kinds, sink: Snapshot) -> dict[int, SourceStatus]:
         """The cells' compute hosts (services, compute_nodes) first, CELLS_AT_ONCE cells at
         a time, each into a part of its own merged in the cells' order (so the snapshot
         does not depend on which answered first): connecting is most of a cell's time
         here (0.2 s for two small tables at L; 16 s for its 71 cells one after another)."""
         if not kinds:
             return {}
-        parts = {c["name"]: Snapshot(taken_at=sink.taken_at) for c in cells}
-        by_name = {c["name"]: c for c in cells}
+        # by position: Nova does not make cell names unique
+        parts = [Snapshot(taken_at=sink.taken_at) for _ in cells]
         done = run_bounded(
-            list(by_name),
-            lambda name: self._collect_cell(by_name[name], kinds, parts[name], cell_scope(name), {}),
+            range(len(cells)),
+            lambda i: self._collect_cell(cells[i], kinds, parts[i], cell_scope(cells[i]["name"]), {}),
             concurrency=self.CELLS_AT_ONCE,
             timeout=self.CELL_TIMEOUT,
         )
         statuses = {}
-        for name, outcome in done.items():
+        for i, outcome in done.items():
+            name = cells[i]["name"]
             if outcome.ok:
-                sink.extend(parts[name], share=True)
-                statuses[name] = outcome.value
+                sink.extend(parts[i], share=True)
+                statuses[i] = outcome.value
             else:  # its part is left to its thread: nothing of it is kept
-                why = f"cell {name}: {outcome.reason}"
-                statuses[name] = cover_all(sink, kinds, cell_scope(name), self.name, False, why)
+                statuses[i] = cover_all(
+                    sink, kinds, cell_scope(name), self.name, False, f"cell {name}: {outcome.reason}"
+                )
         return statuses
 
     def _api_part(self, kinds, cells_read: Snapshot, named: set[str], sink: Snapshot, ids: dict) -> SourceStatus:
