@@ -20,6 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from operator import itemgetter
+from typing import Any
 
 from osfsck.clients import gcpause
 from osfsck.model.facts import FACT_TYPES
@@ -75,7 +76,8 @@ def collect(
                 break
             # a hand-over wakes the loop too, for the sources waiting for it
             handing = [early[src] for src in running.values() if src in early and not early[src].done()]
-            done, _ = wait([*running, *handing], return_when=FIRST_COMPLETED)
+            watched: list[Future[Any]] = [*running, *handing]
+            done, _ = wait(watched, return_when=FIRST_COMPLETED)
             for future in done:
                 if future not in running:
                     continue

@@ -113,7 +113,7 @@ class NovaDatabaseSource(Source):
             sink.add(kind_of(Cell), (Cell(API_SCOPE, c["uuid"], c["name"], c["disabled"]) for c in cells))
             cover_all(sink, [Cell], API_SCOPE, self.name, True, at=at)
         early = Snapshot(taken_at=sink.taken_at)
-        early.extend(sink, {k.kind for k in (Cell, *self.early_kinds)})
+        early.extend(sink, {kind_of(k) for k in (Cell, *self.early_kinds)})
         self.hand_over(early)
         rest = [k for k in queries.CELL_KINDS if k in kinds and k not in self.early_kinds]
         statuses = []
