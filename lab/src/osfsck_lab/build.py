@@ -142,9 +142,7 @@ def _build(
     uris = _write_hypervisors(cloud, out, paths, hv_mode, run_as)
     iscsiadms = _write_iscsi(cloud, out)
     _let_go(cloud, "domains", "dirs", "iscsi")
-    entries, lines = rpc.start(out, cloud)  # the broker and the live services' process
-    running.update(entries)
-    service_lines += lines
+    service_lines += _start_broker(out, cloud, running, prof.broker_alone)
     service_lines += services.start_placement(out, urls["placement"], db_url, running)
     truth = [{**t, "subject": _subject(t["subject"], paths)} for t in cloud.truth]
     # the near misses a check reports once they are old enough, each from `at` (UTC, as `now`)
@@ -185,6 +183,20 @@ def _build(
         "archived": archived,
         **held,
     }
+
+
+def _start_broker(out: Path, c: Cloud, running: dict, alone: bool) -> list[str]:
+    """The broker and the live services' process (added to `running`); returns their
+    osfsck.toml lines.  `alone`: ovsdb-server and the NSX stand-in are stopped while the
+    broker loads and settles (their state is on disk) and started again after it."""
+    apart = [running[name] for name in ("ovsdb-server", "nsx") if alone and name in running]
+    for entry in apart:
+        services.stop(entry, out)
+    entries, lines = rpc.start(out, c)
+    running.update(entries)
+    for entry in apart:
+        services.start(entry, out, services.LOAD_TIMEOUT)
+    return lines
 
 
 def _let_go(c: Cloud, *parts: str) -> None:
