@@ -6,7 +6,7 @@ API cut off at a minute while the services process consumed) is a listing that s
 
 from __future__ import annotations
 
-from osfsck_lab.rpc import Queue, wait_settled
+from osfsck_lab.rpc import Queue, gone, wait_settled
 
 
 class Broker:
@@ -82,3 +82,26 @@ def test_unconsumed_queues_settle_with_their_messages():
     assert wait_settled(lambda: seen, want, 5, clock, sleep) == (["compute.dead"], None)
     seen["compute.dead"]["messages"] = 2
     assert wait_settled(lambda: seen, want, 5, clock, sleep) == ([], None)
+
+
+class _Ended:
+    def __init__(self, folder, running=False):
+        self.folder, self._running = folder, running
+
+    def running(self):
+        return self._running
+
+
+def test_a_broker_that_ended_says_so_with_its_crash_dump_slogan(tmp_path):
+    (tmp_path / "erl_crash.dump").write_text("=erl_crash_dump:0.5\nThu Dec  7\nSlogan: eheap_alloc: Cannot allocate\n")
+    said = gone(_Ended(tmp_path))
+    assert "no longer running (Slogan: eheap_alloc: Cannot allocate;" in said and str(tmp_path / "log") in said
+
+
+def test_a_broker_that_ended_without_a_dump_says_so(tmp_path):
+    assert "no longer running (no crash dump;" in gone(_Ended(tmp_path))
+
+
+def test_a_running_broker_adds_nothing(tmp_path):
+    (tmp_path / "erl_crash.dump").write_text("Slogan: an old one\n")
+    assert gone(_Ended(tmp_path, running=True)) == ""

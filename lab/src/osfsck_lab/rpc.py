@@ -364,7 +364,21 @@ def load(broker, queues: list[Queue]) -> None:
                         exchange=EXCHANGE if q.binding else "amq.default",
                     )
         except RabbitError as e:
-            raise _lab_error(f"RabbitMQ: {e}") from None
+            raise _lab_error(f"RabbitMQ: {e}{gone(broker)}") from None
+
+
+def gone(broker) -> str:
+    """Why a broker that stopped answering did, when its Erlang VM has ended: the slogan of
+    the crash dump it wrote in its folder (its cwd), else where its logs are; "" while it runs."""
+    if broker.running():
+        return ""
+    why = ""
+    try:
+        with open(broker.folder / "erl_crash.dump", errors="replace") as dump:
+            why = next((line.strip() for line in dump if line.startswith("Slogan:")), "")
+    except OSError:
+        pass
+    return f"; the broker is no longer running ({why or 'no crash dump'}; its logs: {broker.folder / 'log'})"
 
 
 def _definitions(queues: list[Queue]) -> dict:
@@ -416,7 +430,9 @@ def settle(broker, queues: list[Queue], stall: float = STALL) -> None:
     if missing:
         raise _lab_error(
             f"RabbitMQ: {len(missing)} of {len(queues)} queues not settled, none more for {stall:.0f}s or 3 "
-            f"listings: {', '.join(missing[:5])}" + (f" (the last listing failed: {failed})" if failed else "")
+            f"listings: {', '.join(missing[:5])}"
+            + (f" (the last listing failed: {failed})" if failed else "")
+            + gone(broker)
         )
 
 
