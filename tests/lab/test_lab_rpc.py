@@ -168,6 +168,7 @@ def test_a_failed_start_stops_the_broker_even_when_the_services_process_would_no
     monkeypatch.setattr(services, "start", lambda entry, out: None)
     monkeypatch.setattr(services, "stop", stop)
     monkeypatch.setattr(rpc, "settle", unsettled)
+    monkeypatch.setattr(rpc, "wait_consuming", lambda *args: None)
     (tmp_path / "rabbitmq").mkdir()
     with pytest.raises(LabError, match="not settled") as e:
         rpc.start(tmp_path, cloud())

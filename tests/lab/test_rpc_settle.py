@@ -6,7 +6,10 @@ API cut off at a minute while the services process consumed) is a listing that s
 
 from __future__ import annotations
 
-from osfsck_lab.rpc import Queue, gone, wait_settled
+import pytest
+
+from osfsck_lab.hypervisors import LabError
+from osfsck_lab.rpc import Queue, gone, wait_consuming, wait_settled
 
 
 class Broker:
@@ -105,3 +108,48 @@ def test_a_broker_that_ended_without_a_dump_says_so(tmp_path):
 def test_a_running_broker_adds_nothing(tmp_path):
     (tmp_path / "erl_crash.dump").write_text("Slogan: an old one\n")
     assert gone(_Ended(tmp_path, running=True)) == ""
+
+
+class _Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def test_the_wait_for_consumers_ends_when_the_services_process_says_it_consumes(tmp_path):
+    log = tmp_path / "services.log"
+    log.write_text("consuming 3 queues\nbroker connection lost (x); reconnecting\n")  # a run before this one
+    offset = log.stat().st_size
+    clock, lines = _Clock(), iter(["", "heartbeat to x failed: busy\n", "consuming 3 queues\n"])
+
+    def sleep(seconds):
+        clock.sleep(seconds)
+        with open(log, "a") as f:
+            f.write(next(lines))
+
+    wait_consuming(log, offset, tmp_path / "no.pid", 3, clock, sleep)
+    assert clock.now == 3.0  # not at once: the earlier run's line is before the offset
+
+
+def test_a_services_process_that_ended_is_said_with_its_last_line(tmp_path):
+    import subprocess
+
+    ended = subprocess.run(["sh", "-c", "echo $$"], capture_output=True, text=True).stdout.strip()
+    (tmp_path / "pid").write_text(ended + "\n")
+    (tmp_path / "log").write_text("Traceback (most recent call last):\npika.exceptions.AMQPConnectionError\n")
+    clock = _Clock()
+    with pytest.raises(LabError, match=r"process ended; its log's last line: pika.exceptions.AMQPConnectionError"):
+        wait_consuming(tmp_path / "log", 0, tmp_path / "pid", 3, clock, clock.sleep)
+    assert clock.now == 0.0
+
+
+def test_a_services_process_that_never_consumes_is_given_up_on_after_its_allowance(tmp_path):
+    clock = _Clock()
+    with pytest.raises(LabError, match=r"did not consume its 1000 queues within 140s; its log's last line: nothing"):
+        wait_consuming(tmp_path / "missing.log", 0, tmp_path / "no.pid", 1000, clock, clock.sleep)
+    assert clock.now == 140.0

@@ -24,7 +24,7 @@ from sqlalchemy import column, create_engine, table, update
 from sqlalchemy.pool import NullPool
 
 from osfsck.model.releases import at_least
-from osfsck_lab import database, instance_actions, volumes
+from osfsck_lab import database, instance_actions, processes, volumes
 from osfsck_lab.cloud import Cloud
 
 FANOUT_TTL = 1800000  # oslo.messaging rabbit_transient_queues_ttl, in ms
@@ -32,6 +32,13 @@ EXCHANGE = "nova"  # control_exchange
 HEARTBEAT_INTERVAL = 10  # nova's report_interval
 BROKER_TIMEOUT = 1800.0  # one management API request: the import or the listing of XL's 80,000 queues
 STALL = 120.0  # seconds with no queue newly settled before the build gives up on the broker
+# ...or one second per this many queues: an XL build gave up on a broker whose statistics
+# showed 330 of its 80,000 queues settled a minute after their consumers had all started
+# (its Mnesia "overloaded" by their declarations)
+STALL_RATE = 200
+# the slowest the services process declares and consumes queues (XL's 80,000 took 4
+# minutes on these two cores, ~330 a second, beside the broker)
+CONSUME_RATE = 50
 COMPUTE_ALT_TOPIC = "2026.1"  # the first release whose nova-compute also serves "compute-alt"
 
 
@@ -285,9 +292,13 @@ def start(out: Path, c: Cloud, timeout: float = 120) -> tuple[dict, list[str]]:
             "log": str(folder / "services.log"),
             "port": broker.amqp_port,
         }
+        log = Path(entries["rpc-services"]["log"])
+        offset = log.stat().st_size if log.exists() else 0
+        pidfile.unlink(missing_ok=True)  # a failed build's, in this folder: its PID has ended
         start_entry(entries["rpc-services"], out)
         # the services process declares and consumes queue by queue: L's 32,000 take minutes
-        settle(broker, s.queues)
+        wait_consuming(log, offset, pidfile, sum(q.consumed for q in s.queues))
+        settle(broker, s.queues, stall=max(STALL, len(s.queues) / STALL_RATE))
     except Exception as failed:
         from osfsck_lab.hypervisors import LabError
         from osfsck_lab.services import stop as stop_entry
@@ -408,6 +419,33 @@ def _definitions(queues: list[Queue]) -> dict:
             if q.binding
         ],
     }
+
+
+def wait_consuming(
+    log: Path, offset: int, pidfile: Path, consumed: int, clock=time.monotonic, sleep=time.sleep
+) -> None:
+    """Until the services process says (in `log`, past `offset`) that it consumes every
+    queue it was given: a queue's consumer shows in the broker's statistics only after, so
+    the wait for them to settle starts there.  LabError if the process ends first, or
+    after STALL seconds and one per CONSUME_RATE queues."""
+    allowed = STALL + consumed / CONSUME_RATE
+    deadline = clock() + allowed
+    while True:
+        try:
+            with open(log, "rb") as f:
+                f.seek(offset)
+                said = f.read().decode(errors="replace")
+        except OSError:
+            said = ""
+        if "\nconsuming " in "\n" + said:
+            return
+        pid = processes.read_pid(pidfile)
+        gone = pid is not None and not processes.alive(pid)
+        if gone or clock() >= deadline:
+            last = said.strip().splitlines()[-1:] or ["nothing"]
+            why = "ended" if gone else f"did not consume its {consumed} queues within {allowed:.0f}s"
+            raise _lab_error(f"RabbitMQ: the services process {why}; its log's last line: {last[0]} ({log})")
+        sleep(1.0)
 
 
 def settle(broker, queues: list[Queue], stall: float = STALL) -> None:
