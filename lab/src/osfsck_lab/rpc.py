@@ -276,7 +276,7 @@ def start(out: Path, c: Cloud, timeout: float = 120) -> tuple[dict, list[str]]:
         config = folder / "services.json"
         config.write_text(json.dumps(services_config(c, broker)))
         config.chmod(0o600)
-        pidfile = folder / "services.pid"
+        pidfile, log = folder / "services.pid", folder / "services.log"
         entries["rpc-services"] = {
             "program": "python",
             "argv": [
@@ -289,10 +289,9 @@ def start(out: Path, c: Cloud, timeout: float = 120) -> tuple[dict, list[str]]:
                 str(pidfile),
             ],
             "pidfile": str(pidfile),
-            "log": str(folder / "services.log"),
+            "log": str(log),
             "port": broker.amqp_port,
         }
-        log = Path(entries["rpc-services"]["log"])
         offset = log.stat().st_size if log.exists() else 0
         pidfile.unlink(missing_ok=True)  # a failed build's, in this folder: its PID has ended
         start_entry(entries["rpc-services"], out)
@@ -440,10 +439,10 @@ def wait_consuming(
         if "\nconsuming " in "\n" + said:
             return
         pid = processes.read_pid(pidfile)
-        gone = pid is not None and not processes.alive(pid)
-        if gone or clock() >= deadline:
+        ended = pid is not None and not processes.alive(pid)
+        if ended or clock() >= deadline:
             last = said.strip().splitlines()[-1:] or ["nothing"]
-            why = "ended" if gone else f"did not consume its {consumed} queues within {allowed:.0f}s"
+            why = "ended" if ended else f"did not consume its {consumed} queues within {allowed:.0f}s"
             raise _lab_error(f"RabbitMQ: the services process {why}; its log's last line: {last[0]} ({log})")
         sleep(1.0)
 
